@@ -1,0 +1,30 @@
+//! # ordersync
+//!
+//! A merchant-side order-sync daemon. It receives J-goods webhooks, allocates stock
+//! from a local SQLite inventory mirror, and reports allocations back, durably and
+//! idempotently.
+//!
+//! Layout, from the outside in:
+//! - [`cli`] and [`app`]: the binary's subcommands and the daemon's wiring
+//!   (listeners, workers, shutdown).
+//! - [`config`]: the TOML file, secret sources and validation.
+//! - [`http`]: the webhook receiver and the admin API (axum).
+//! - [`dispatch`]: drains the outbox, calling providers with retries.
+//! - [`engine`]: pure decisions: (input, stored state) → (new state, stock moves,
+//!   events, outbound calls). No I/O.
+//! - [`domain`]: pure types and rules (order states, allocation).
+//! - [`store`]: SQLite; every decision is written in one `BEGIN IMMEDIATE` transaction.
+//! - [`providers`]: one folder per provider: wire types, client, signatures.
+//! - [`sim`]: faithful simulators of the providers, used by `demo`, `sim` and the tests.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod dispatch;
+pub mod domain;
+pub mod engine;
+pub mod http;
+pub mod providers;
+pub mod sim;
+pub mod store;

@@ -1,0 +1,59 @@
+//! Provider adapters: one folder per provider, each owning its wire format.
+
+pub mod jgoods;
+
+use std::time::Duration;
+
+/// How an outbound provider call failed, as the dispatcher needs to know it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CallError {
+    /// Worth retrying later: connection errors, timeouts, 429, 5xx, expired tokens.
+    #[error("transient: {reason}")]
+    Transient {
+        reason: String,
+        /// The provider's `Retry-After`, when it sent one.
+        retry_after: Option<Duration>,
+    },
+    /// The provider refused the call for good (a 4xx with an error code).
+    #[error("rejected ({http_status} {code}): {message}")]
+    Rejected {
+        http_status: u16,
+        code: String,
+        message: String,
+    },
+}
+
+impl CallError {
+    pub fn transient(reason: impl Into<String>) -> Self {
+        CallError::Transient {
+            reason: reason.into(),
+            retry_after: None,
+        }
+    }
+
+    /// Classifies a reqwest transport error (never carries a secret: URLs only).
+    pub fn from_transport(e: reqwest::Error) -> Self {
+        let what = if e.is_timeout() {
+            "timed out"
+        } else if e.is_connect() {
+            "connection failed"
+        } else if e.is_decode() || e.is_body() {
+            "unreadable response body"
+        } else {
+            "request failed"
+        };
+        CallError::transient(format!("{what}: {}", e.without_url()))
+    }
+}
+
+/// Parses a `Retry-After` header given in seconds (the only form providers here use).
+pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .map(|s| Duration::from_secs(s.min(24 * 3600)))
+}
