@@ -1,1 +1,383 @@
-//! placeholder
+//! The outbox dispatcher: makes the calls decisions queued, with exponential
+//! backoff and jitter, honouring `Retry-After`, and gives a call up (dead,
+//! visible, retryable by hand) once its retry budget is spent.
+//!
+//! Calls for one order run one at a time, in the order they were decided;
+//! calls for different orders run concurrently. Every call is idempotent at
+//! the provider (J-goods answers a repeated identical PUT with 200), so a call
+//! that was made but not recorded before a crash is simply made again.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use backon::{BackoffBuilder, ExponentialBuilder};
+use tokio::sync::Notify;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::domain::time;
+use crate::engine::Call;
+use crate::engine::jgoods::PutOutcome;
+use crate::flows::jgoods as jgoods_flow;
+use crate::providers::CallError;
+use crate::providers::jgoods::Status;
+use crate::providers::jgoods::client::JgoodsClient;
+use crate::providers::jgoods::wire::{JgoodsPutOrder, JgoodsReservedLine};
+use crate::store::outbox::OutboxRow;
+use crate::store::{self, Store, outbox};
+
+/// When and how often to retry a failed call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    pub initial_delay: Duration,
+    pub max_delay: Duration,
+    /// After this long since the call was first due, it is dead.
+    pub give_up_after: Duration,
+}
+
+impl RetryPolicy {
+    /// The delay before attempt `attempts + 1` (exponential, with jitter, capped).
+    pub fn delay(&self, attempts: u32) -> Duration {
+        ExponentialBuilder::default()
+            .with_min_delay(self.initial_delay)
+            .with_max_delay(self.max_delay)
+            .with_factor(2.0)
+            .with_jitter()
+            .without_max_times()
+            .build()
+            .nth(attempts as usize)
+            .unwrap_or(self.max_delay)
+            .min(self.max_delay)
+    }
+}
+
+/// What the dispatcher needs to run.
+#[derive(Clone)]
+pub struct Dispatcher {
+    pub store: Store,
+    pub jgoods: Option<Arc<JgoodsClient>>,
+    pub retry: RetryPolicy,
+    pub safety_stock: u32,
+    /// Calls in flight at once (across orders).
+    pub concurrency: usize,
+    /// Poked after a decision queues a call, so it goes out without waiting.
+    pub wake: Arc<Notify>,
+}
+
+/// How one attempt ended, as far as the outbox row is concerned.
+enum Attempt {
+    /// The row was completed (or killed) together with its decision.
+    Finished,
+    /// Try again later.
+    Retry {
+        error: String,
+        retry_after: Option<Duration>,
+    },
+}
+
+impl Dispatcher {
+    /// Drains the outbox until `shutdown`; in-flight calls finish first.
+    pub async fn run(self, shutdown: CancellationToken) {
+        let mut in_flight: JoinSet<(i64, Option<String>)> = JoinSet::new();
+        let mut busy_ids: HashSet<i64> = HashSet::new();
+        let mut busy_orders: HashSet<String> = HashSet::new();
+        loop {
+            if !shutdown.is_cancelled() && in_flight.len() < self.concurrency {
+                match self
+                    .store
+                    .read(|c| outbox::due(c, time::unix_ms(time::now()), 64))
+                    .await
+                {
+                    Ok(rows) => {
+                        for row in rows {
+                            if in_flight.len() >= self.concurrency {
+                                break;
+                            }
+                            let order_key = row.order_id.as_ref().map(|o| order_key(&row, o));
+                            if busy_ids.contains(&row.id)
+                                || order_key.as_ref().is_some_and(|k| busy_orders.contains(k))
+                            {
+                                continue;
+                            }
+                            busy_ids.insert(row.id);
+                            if let Some(k) = &order_key {
+                                busy_orders.insert(k.clone());
+                            }
+                            let me = self.clone();
+                            in_flight.spawn(async move {
+                                let id = row.id;
+                                me.attempt_logged(row).await;
+                                (id, order_key)
+                            });
+                        }
+                    }
+                    Err(e) => tracing::error!(error = %e, "cannot read the outbox"),
+                }
+            }
+            if shutdown.is_cancelled() && in_flight.is_empty() {
+                return;
+            }
+            let idle_wait = self.idle_wait().await;
+            tokio::select! {
+                Some(done) = in_flight.join_next() => {
+                    if let Ok((id, key)) = done {
+                        busy_ids.remove(&id);
+                        if let Some(k) = key { busy_orders.remove(&k); }
+                    }
+                }
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(idle_wait) => {}
+                _ = shutdown.cancelled(), if !shutdown.is_cancelled() => {}
+            }
+        }
+    }
+
+    /// Makes every call that is due now, one round, and waits for them all.
+    /// Returns how many calls were attempted (tests drive the outbox with it).
+    pub async fn run_once(&self) -> store::Result<usize> {
+        let rows = self
+            .store
+            .read(|c| outbox::due(c, time::unix_ms(time::now()), 256))
+            .await?;
+        let n = rows.len();
+        let mut set = JoinSet::new();
+        for row in rows {
+            let me = self.clone();
+            set.spawn(async move { me.attempt_logged(row).await });
+        }
+        while set.join_next().await.is_some() {}
+        Ok(n)
+    }
+
+    /// How long to sleep when there is nothing to do: until the next retry is
+    /// due, but at most a second (other processes may queue calls too).
+    async fn idle_wait(&self) -> Duration {
+        let next = self.store.read(outbox::next_due_ms).await.ok().flatten();
+        let now = time::unix_ms(time::now());
+        match next {
+            Some(ms) if ms > now => {
+                Duration::from_millis((ms - now) as u64).min(Duration::from_secs(1))
+            }
+            Some(_) => Duration::from_millis(20),
+            None => Duration::from_secs(1),
+        }
+    }
+
+    async fn attempt_logged(&self, row: OutboxRow) {
+        let id = row.id;
+        let kind = row.kind.clone();
+        let attempts = row.attempts;
+        let budget_from_ms = row.budget_from_ms;
+        let started = std::time::Instant::now();
+        let result = match self.attempt(row).await {
+            Ok(Attempt::Finished) => Ok(()),
+            Ok(Attempt::Retry { error, retry_after }) => {
+                self.schedule_retry(id, attempts, budget_from_ms, &error, retry_after)
+                    .await
+            }
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(()) => tracing::debug!(
+                outbox_id = id,
+                kind,
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "call finished"
+            ),
+            // The row stays pending; the next round tries again.
+            Err(e) => {
+                tracing::error!(outbox_id = id, kind, error = %e, "cannot record a call's result")
+            }
+        }
+    }
+
+    async fn attempt(&self, row: OutboxRow) -> store::Result<Attempt> {
+        match &row.call {
+            Call::JgoodsPutOrder {
+                order_no,
+                items,
+                confirm,
+            } => {
+                let Some(client) = self.jgoods.clone() else {
+                    return Ok(not_configured("jgoods"));
+                };
+                let body = JgoodsPutOrder {
+                    status: confirm.then(|| Status::AwaitingArrival.label().to_string()),
+                    items: items.as_ref().map(|lines| {
+                        lines
+                            .iter()
+                            .map(|l| JgoodsReservedLine {
+                                line_no: l.line_no,
+                                reserved_qty: l.reserved_qty,
+                            })
+                            .collect()
+                    }),
+                };
+                let outcome = match client.put_order(order_no, &body).await {
+                    Ok(snap) => PutOutcome::Accepted(snap),
+                    Err(CallError::Rejected {
+                        http_status: 409, ..
+                    }) => {
+                        // The order moved on at J-goods (cancelled, or already
+                        // past 承認待ち): decide from what it says now.
+                        match client.get_order(order_no).await {
+                            Ok(snap) => PutOutcome::Accepted(snap),
+                            Err(e) => return Ok(self.failed(&row, e)),
+                        }
+                    }
+                    Err(CallError::Rejected { code, message, .. }) => {
+                        PutOutcome::Refused { code, message }
+                    }
+                    Err(e @ CallError::Transient { .. }) => {
+                        let attempt = self.failed(&row, e);
+                        if let Attempt::Retry { error, retry_after } = &attempt
+                            && self.budget_spent(row.budget_from_ms, *retry_after, row.attempts)
+                        {
+                            PutOutcome::GaveUp {
+                                reason: error.clone(),
+                            }
+                        } else {
+                            return Ok(attempt);
+                        }
+                    }
+                };
+                jgoods_flow::finish_put(
+                    &self.store,
+                    row.id,
+                    order_no.clone(),
+                    outcome,
+                    self.safety_stock,
+                )
+                .await?;
+                Ok(Attempt::Finished)
+            }
+            Call::JgoodsFetchOrder { order_no } => {
+                let Some(client) = self.jgoods.clone() else {
+                    return Ok(not_configured("jgoods"));
+                };
+                let result = match client.get_order(order_no).await {
+                    Ok(snap) => Ok(snap),
+                    Err(e @ CallError::Transient { .. }) => {
+                        let attempt = self.failed(&row, e);
+                        match &attempt {
+                            Attempt::Retry { error, retry_after }
+                                if self.budget_spent(
+                                    row.budget_from_ms,
+                                    *retry_after,
+                                    row.attempts,
+                                ) =>
+                            {
+                                Err(error.clone())
+                            }
+                            _ => return Ok(attempt),
+                        }
+                    }
+                    Err(e) => Err(e.to_string()),
+                };
+                jgoods_flow::finish_fetch(&self.store, row.id, result, self.safety_stock).await?;
+                Ok(Attempt::Finished)
+            }
+        }
+    }
+
+    fn failed(&self, row: &OutboxRow, e: CallError) -> Attempt {
+        tracing::warn!(outbox_id = row.id, kind = row.kind, attempt = row.attempts + 1, error = %e, "provider call failed");
+        match e {
+            CallError::Transient {
+                reason,
+                retry_after,
+            } => Attempt::Retry {
+                error: reason,
+                retry_after,
+            },
+            CallError::Rejected {
+                http_status,
+                code,
+                message,
+            } => Attempt::Retry {
+                error: format!("{http_status} {code}: {message}"),
+                retry_after: None,
+            },
+        }
+    }
+
+    /// Whether the next retry would fall after the call's budget ends.
+    fn budget_spent(
+        &self,
+        budget_from_ms: i64,
+        retry_after: Option<Duration>,
+        attempts: u32,
+    ) -> bool {
+        let next = time::unix_ms(time::now())
+            + self
+                .retry
+                .delay(attempts)
+                .max(retry_after.unwrap_or_default())
+                .as_millis() as i64;
+        next - budget_from_ms > self.retry.give_up_after.as_millis() as i64
+    }
+
+    async fn schedule_retry(
+        &self,
+        id: i64,
+        attempts: u32,
+        budget_from_ms: i64,
+        error: &str,
+        retry_after: Option<Duration>,
+    ) -> store::Result<()> {
+        let delay = self
+            .retry
+            .delay(attempts)
+            .max(retry_after.unwrap_or_default());
+        let next_ms = time::unix_ms(time::now()) + delay.as_millis() as i64;
+        let error = error.to_string();
+        let dead = next_ms - budget_from_ms > self.retry.give_up_after.as_millis() as i64;
+        self.store
+            .write(move |tx| {
+                let now = time::rfc3339(time::now());
+                if dead {
+                    outbox::kill(tx, id, &error, &now)
+                } else {
+                    outbox::reschedule(tx, id, next_ms, &error, &now)
+                }
+            })
+            .await
+    }
+}
+
+fn order_key(row: &OutboxRow, order_id: &str) -> String {
+    format!("{}:{order_id}", row.channel.as_deref().unwrap_or(""))
+}
+
+fn not_configured(provider: &str) -> Attempt {
+    Attempt::Retry {
+        error: format!("{provider} is not enabled in the config; the call waits"),
+        retry_after: Some(Duration::from_secs(300)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delays_grow_and_stay_capped() {
+        let p = RetryPolicy {
+            initial_delay: Duration::from_secs(2),
+            max_delay: Duration::from_secs(600),
+            give_up_after: Duration::from_secs(86400),
+        };
+        let first = p.delay(0);
+        assert!(
+            first >= Duration::from_secs(2) && first <= Duration::from_secs(4),
+            "{first:?}"
+        );
+        let fifth = p.delay(4);
+        assert!(
+            fifth >= Duration::from_secs(32) && fifth <= Duration::from_secs(64),
+            "{fifth:?}"
+        );
+        assert!(p.delay(40) <= Duration::from_secs(600));
+    }
+}

@@ -1,1 +1,9 @@
-//! placeholder
+//! Pure domain types and rules: channels, order and payment states, carriers,
+//! stock availability and allocation. No I/O here.
+
+pub mod allocation;
+pub mod order;
+pub mod time;
+
+pub use allocation::{allocate, available};
+pub use order::{Channel, Order, OrderLine, OrderState, PaymentState, Shipment};

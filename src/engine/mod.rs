@@ -1,1 +1,117 @@
-//! placeholder
+//! Pure decisions. Each flow gets an input and the stored state and returns a
+//! [`Decision`]: the order's new state, the stock movements, the events and the
+//! outbound calls. The store writes a decision in one transaction; nothing here
+//! does I/O, so every rule is unit-testable.
+
+pub mod jgoods;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::domain::{OrderState, PaymentState};
+
+/// Everything one input changes, written atomically by the store.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Decision {
+    /// Create or update the order; `None` leaves it as it is.
+    pub order: Option<OrderWrite>,
+    pub stock: Vec<StockMove>,
+    /// Calls to providers, appended to the outbox.
+    pub calls: Vec<Call>,
+    /// Drop calls for this order still waiting in the outbox (they no longer apply).
+    pub cancel_pending_calls: bool,
+    pub events: Vec<Event>,
+}
+
+impl Decision {
+    pub fn event(mut self, kind: &str, detail: Value) -> Self {
+        self.events.push(Event {
+            kind: kind.to_string(),
+            detail,
+        });
+        self
+    }
+}
+
+/// The order's new state. Fields left `None` keep their stored value.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OrderWrite {
+    pub state: Option<OrderState>,
+    pub payment_state: Option<PaymentState>,
+    pub attention: Option<Attention>,
+    pub provider_status: Option<String>,
+    pub status_changed_at: Option<String>,
+    /// Replace the order's lines (quantities, names, prices); reservations are
+    /// kept per line number.
+    pub lines: Option<Vec<LineWrite>>,
+    pub ship_to: Option<Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Attention {
+    Set(String),
+    Clear,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineWrite {
+    pub line_no: u32,
+    pub sku: String,
+    pub name: String,
+    pub qty: u32,
+    pub unit_price: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StockMove {
+    /// Hold `qty` units of `sku` for a line.
+    Reserve { line_no: u32, sku: String, qty: u32 },
+    /// Give back every unit still reserved for the order.
+    ReleaseOrder,
+}
+
+/// A change worth telling the ERP through the change feed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    pub kind: String,
+    pub detail: Value,
+}
+
+/// An outbound provider call, stored in the outbox as JSON and dispatched later.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Call {
+    /// Register allocated quantities with J-goods and/or move the order to 入荷待ち.
+    JgoodsPutOrder {
+        order_no: String,
+        /// Every line's reserved quantity; `None` to send the status alone.
+        items: Option<Vec<ReservedLine>>,
+        /// Ask J-goods to move the order to 入荷待ち (only when every line is full).
+        confirm: bool,
+    },
+    /// Re-read the order from J-goods and decide from what it says now.
+    JgoodsFetchOrder { order_no: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReservedLine {
+    pub line_no: u32,
+    pub reserved_qty: u32,
+}
+
+impl Call {
+    /// The provider the call goes to (for metrics, listing and retry budgets).
+    pub fn provider(&self) -> &'static str {
+        match self {
+            Call::JgoodsPutOrder { .. } | Call::JgoodsFetchOrder { .. } => "jgoods",
+        }
+    }
+
+    /// The call's kind as listed by `outbox list`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Call::JgoodsPutOrder { .. } => "jgoods_put_order",
+            Call::JgoodsFetchOrder { .. } => "jgoods_fetch_order",
+        }
+    }
+}

@@ -1,1 +1,118 @@
-//! placeholder
+//! HTTP: the webhook listener (`listen`) and the admin listener (`admin_listen`).
+
+pub mod admin;
+pub mod jgoods_webhook;
+pub mod metrics;
+mod status_page;
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use ipnet::IpNet;
+use secrecy::SecretString;
+use serde_json::json;
+use tokio::sync::Notify;
+
+use crate::store::Store;
+
+/// Largest webhook body accepted; larger ones get 413 before they are read whole.
+pub const MAX_WEBHOOK_BODY: usize = 1024 * 1024;
+
+/// How J-goods authenticates its webhooks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WebhookAuthMode {
+    Hmac,
+    Bearer,
+}
+
+/// What the J-goods webhook route needs to verify a delivery.
+#[derive(Clone)]
+pub struct JgoodsWebhookSettings {
+    pub auth: WebhookAuthMode,
+    /// Any of these secrets is accepted (several during a rotation).
+    pub secrets: Vec<SecretString>,
+    /// Source networks allowed to call; empty means any.
+    pub allow_from: Vec<IpNet>,
+}
+
+/// Shared by every handler.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub safety_stock: u32,
+    pub jgoods_webhook: Option<JgoodsWebhookSettings>,
+    /// `None` only when the admin listener is loopback-only (checked by config).
+    pub admin_token: Option<SecretString>,
+    /// Poked when a decision queued outbound calls.
+    pub dispatcher_wake: Arc<Notify>,
+    pub metrics: Arc<metrics::Metrics>,
+}
+
+/// A JSON error answer: `{"error": {"code": "...", "message": "..."}}`.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    /// For validation errors: the offending field.
+    pub field: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            field: None,
+        }
+    }
+
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::BAD_REQUEST, code, message)
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+
+    pub fn with_field(mut self, field: impl Into<String>) -> Self {
+        self.field = Some(field.into());
+        self
+    }
+
+    /// The store failed: the caller may retry (J-goods does, for webhooks).
+    pub fn unavailable(e: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %e, "store error while answering a request");
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "store_unavailable",
+            "the order store is unavailable; retry later",
+        )
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut error = json!({"code": self.code, "message": self.message});
+        if let Some(field) = self.field {
+            error["field"] = json!(field);
+        }
+        (self.status, Json(json!({ "error": error }))).into_response()
+    }
+}
+
+/// The public webhook router (`listen`). Answers JSON 404 for anything else.
+pub fn webhook_router(state: AppState) -> axum::Router {
+    use axum::routing::post;
+    axum::Router::new()
+        .route("/webhooks/jgoods", post(jgoods_webhook::receive))
+        .route(
+            "/healthz",
+            axum::routing::get(|| async { Json(json!({"status": "ok"})) }),
+        )
+        .fallback(|| async { ApiError::not_found("no such endpoint") })
+        .with_state(state)
+}

@@ -1,1 +1,213 @@
-//! placeholder
+//! SQLite store: one file, WAL, `synchronous=FULL`, STRICT tables.
+//!
+//! All writes go through one writer thread and run inside `BEGIN IMMEDIATE`, so a
+//! decision (order state, stock movements, events, outbox rows) is committed
+//! whole or not at all, and other processes using the same file (the CLI while
+//! the daemon runs) queue on SQLite's write lock instead of interleaving.
+//! Reads use a small pool of separate connections; WAL lets them run beside the
+//! writer.
+
+pub mod events;
+pub mod inbox;
+pub mod orders;
+pub mod outbox;
+mod schema;
+pub mod stock;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+use tokio::sync::{Notify, oneshot};
+
+/// How long a writer waits for another process's write lock before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+/// Idle read connections kept for reuse.
+const READ_POOL: usize = 8;
+/// The database file inside `data_dir`.
+pub const DB_FILE: &str = "ordersync.sqlite";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("database migration failed: {0}")]
+    Migration(#[from] rusqlite_migration::Error),
+    #[error("stored data is unreadable: {0}")]
+    Corrupt(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("the store is closed")]
+    Closed,
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+type Job = Box<dyn FnOnce(&mut Connection) + Send>;
+
+/// A handle to the database; cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    jobs: Mutex<Option<mpsc::Sender<Job>>>,
+    readers: Mutex<Vec<Connection>>,
+    /// Woken after every commit, so long polls on the change feed answer at once.
+    committed: Notify,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path`, migrates it and starts
+    /// the writer thread.
+    pub fn open(path: &Path) -> Result<Store> {
+        let mut writer = open_connection(path)?;
+        schema::migrate(&mut writer)?;
+        let (tx, rx) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("ordersync-store-writer".into())
+            .spawn(move || {
+                for job in rx {
+                    job(&mut writer);
+                }
+            })
+            .map_err(|e| StoreError::Invalid(format!("cannot start the writer thread: {e}")))?;
+        Ok(Store {
+            inner: Arc::new(Inner {
+                path: path.to_path_buf(),
+                jobs: Mutex::new(Some(tx)),
+                readers: Mutex::new(Vec::new()),
+                committed: Notify::new(),
+            }),
+        })
+    }
+
+    /// Opens `data_dir/ordersync.sqlite`, creating the directory if needed.
+    pub fn open_in(data_dir: &Path) -> Result<Store> {
+        std::fs::create_dir_all(data_dir).map_err(|e| {
+            StoreError::Invalid(format!(
+                "cannot create data_dir {}: {e}",
+                data_dir.display()
+            ))
+        })?;
+        Store::open(&data_dir.join(DB_FILE))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// Runs `f` in one `BEGIN IMMEDIATE` transaction on the writer thread and
+    /// commits it. An error from `f` rolls everything back.
+    pub async fn write<T, F>(&self, f: F) -> Result<T>
+    where
+        F: FnOnce(&Transaction<'_>) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let (done, wait) = oneshot::channel();
+        let job: Job = Box::new(move |conn| {
+            let _ = done.send(run_immediate(conn, f));
+        });
+        {
+            let jobs = self.inner.jobs.lock().map_err(|_| StoreError::Closed)?;
+            jobs.as_ref()
+                .ok_or(StoreError::Closed)?
+                .send(job)
+                .map_err(|_| StoreError::Closed)?;
+        }
+        let result = wait.await.map_err(|_| StoreError::Closed)?;
+        if result.is_ok() {
+            self.inner.committed.notify_waiters();
+        }
+        result
+    }
+
+    /// Runs `f` on a read connection (a consistent snapshot for its duration).
+    pub async fn read<T, F>(&self, f: F) -> Result<T>
+    where
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = match inner.readers.lock().ok().and_then(|mut p| p.pop()) {
+                Some(c) => c,
+                None => open_connection(&inner.path)?,
+            };
+            let result = (|| {
+                let tx = conn.unchecked_transaction()?;
+                let r = f(&tx)?;
+                tx.finish()?;
+                Ok(r)
+            })();
+            if let Ok(mut pool) = inner.readers.lock()
+                && pool.len() < READ_POOL
+            {
+                pool.push(conn);
+            }
+            result
+        })
+        .await
+        .map_err(|_| StoreError::Closed)?
+    }
+
+    /// Resolves after the next commit by this process (or after `timeout`).
+    /// Writes by other processes are seen by the caller's periodic re-check.
+    pub async fn wait_for_commit(&self, timeout: Duration) {
+        let _ = tokio::time::timeout(timeout, self.inner.committed.notified()).await;
+    }
+
+    /// Stops accepting writes; queued writes still finish.
+    pub fn close(&self) {
+        if let Ok(mut jobs) = self.inner.jobs.lock() {
+            jobs.take();
+        }
+    }
+
+    /// An online, consistent copy of the database (SQLite backup API).
+    pub async fn backup_to(&self, dest: &Path) -> Result<()> {
+        let dest = dest.to_path_buf();
+        self.read(move |conn| {
+            let mut target = Connection::open(&dest)?;
+            let backup = rusqlite::backup::Backup::new(conn, &mut target)?;
+            backup.run_to_completion(256, Duration::from_millis(0), None)?;
+            Ok(())
+        })
+        .await
+    }
+}
+
+fn run_immediate<T>(
+    conn: &mut Connection,
+    f: impl FnOnce(&Transaction<'_>) -> Result<T>,
+) -> Result<T> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let value = f(&tx)?;
+    tx.commit()?;
+    Ok(value)
+}
+
+/// Opens a connection with the daemon's pragmas.
+pub fn open_connection(path: &Path) -> Result<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    // WAL: readers never block the writer. FULL: a commit is on disk before we
+    // acknowledge a webhook, which is the whole point of acking after commit.
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(conn)
+}
+
+/// Reads a column that must hold one of a closed set of names.
+pub(crate) fn parse_enum<T>(value: &str, parse: fn(&str) -> Option<T>, what: &str) -> Result<T> {
+    parse(value).ok_or_else(|| StoreError::Corrupt(format!("unknown {what} {value:?}")))
+}

@@ -1,0 +1,183 @@
+//! Orders as the core and the admin API see them, independent of any channel.
+
+use serde::{Deserialize, Serialize};
+
+/// Where an order came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Jgoods,
+    Rakuten,
+    /// Orders the merchant's own shop registers through the admin API.
+    Direct,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Jgoods => "jgoods",
+            Channel::Rakuten => "rakuten",
+            Channel::Direct => "direct",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Channel> {
+        match s {
+            "jgoods" => Some(Channel::Jgoods),
+            "rakuten" => Some(Channel::Rakuten),
+            "direct" => Some(Channel::Direct),
+            _ => None,
+        }
+    }
+}
+
+/// `new → allocated | short → confirmed → shipped`, and `cancelled` from any
+/// state before shipped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderState {
+    New,
+    Allocated,
+    Short,
+    Confirmed,
+    Shipped,
+    Cancelled,
+}
+
+impl OrderState {
+    pub const ALL: [OrderState; 6] = [
+        OrderState::New,
+        OrderState::Allocated,
+        OrderState::Short,
+        OrderState::Confirmed,
+        OrderState::Shipped,
+        OrderState::Cancelled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderState::New => "new",
+            OrderState::Allocated => "allocated",
+            OrderState::Short => "short",
+            OrderState::Confirmed => "confirmed",
+            OrderState::Shipped => "shipped",
+            OrderState::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<OrderState> {
+        OrderState::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+
+    /// Whether stock reserved for the order is still held.
+    pub fn holds_stock(self) -> bool {
+        matches!(
+            self,
+            OrderState::Allocated | OrderState::Short | OrderState::Confirmed
+        )
+    }
+}
+
+/// Payment state beside the order state; which values occur depends on the channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentState {
+    /// 未決済: J-goods order not yet accepted.
+    Unpaid,
+    /// 後払い: J-goods accepted the allocation and pays after the merchant invoices.
+    Deferred,
+    Pending,
+    Paid,
+    CreditPending,
+    CreditOk,
+    CreditNg,
+    Authorized,
+    Captured,
+    Refunded,
+}
+
+impl PaymentState {
+    pub const ALL: [PaymentState; 10] = [
+        PaymentState::Unpaid,
+        PaymentState::Deferred,
+        PaymentState::Pending,
+        PaymentState::Paid,
+        PaymentState::CreditPending,
+        PaymentState::CreditOk,
+        PaymentState::CreditNg,
+        PaymentState::Authorized,
+        PaymentState::Captured,
+        PaymentState::Refunded,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaymentState::Unpaid => "unpaid",
+            PaymentState::Deferred => "deferred",
+            PaymentState::Pending => "pending",
+            PaymentState::Paid => "paid",
+            PaymentState::CreditPending => "credit_pending",
+            PaymentState::CreditOk => "credit_ok",
+            PaymentState::CreditNg => "credit_ng",
+            PaymentState::Authorized => "authorized",
+            PaymentState::Captured => "captured",
+            PaymentState::Refunded => "refunded",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<PaymentState> {
+        PaymentState::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+}
+
+/// An order with its lines, as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Order {
+    pub channel: Channel,
+    pub id: String,
+    pub state: OrderState,
+    pub payment_state: PaymentState,
+    /// A short reason a person must act on, or `None`.
+    pub attention: Option<String>,
+    pub lines: Vec<OrderLine>,
+    pub shipments: Vec<Shipment>,
+    /// The channel's own last status, as the adapter encodes it (opaque to the core).
+    #[serde(skip)]
+    pub provider_status: Option<String>,
+    /// When the channel last changed the status (RFC 3339), to spot stale deliveries.
+    #[serde(skip)]
+    pub status_changed_at: Option<String>,
+    /// Outbound calls for this order still waiting in the outbox.
+    #[serde(skip)]
+    pub pending_calls: u32,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderLine {
+    pub line_no: u32,
+    pub sku: String,
+    #[serde(skip_serializing_if = "String::is_empty", default)]
+    pub name: String,
+    pub qty: u32,
+    /// Units held for this line (reserved or already shipped).
+    pub reserved_qty: u32,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub unit_price: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shipment {
+    pub carrier: String,
+    pub tracking_no: String,
+    pub shipped_on: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub shipping_cost: Option<i64>,
+}
+
+impl Order {
+    pub fn line(&self, line_no: u32) -> Option<&OrderLine> {
+        self.lines.iter().find(|l| l.line_no == line_no)
+    }
+}

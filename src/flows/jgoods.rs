@@ -1,0 +1,170 @@
+//! J-goods inputs applied to the store: webhooks, re-read orders and the
+//! answers to our post-backs.
+
+use serde_json::Value;
+
+use crate::domain::{Channel, time};
+use crate::engine::jgoods::{self as rules, PutOutcome, Source};
+use crate::providers::jgoods::OrderSnapshot;
+use crate::store::{self, Store, inbox, orders, outbox, stock};
+
+/// The provider name used in the inbox and the outbox.
+pub const PROVIDER: &str = "jgoods";
+
+/// What happened to a webhook.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ingested {
+    /// Stored and decided; these event kinds were written.
+    Processed { events: Vec<String> },
+    /// The delivery id was processed before; nothing changed.
+    Duplicate,
+}
+
+/// A verified webhook delivery, ready to store.
+#[derive(Debug, Clone)]
+pub struct WebhookDelivery {
+    pub delivery_id: Option<String>,
+    pub headers: Value,
+    pub body: Vec<u8>,
+}
+
+/// Stores the delivery and applies its decision in one transaction.
+pub async fn ingest_webhook(
+    store: &Store,
+    delivery: WebhookDelivery,
+    snap: OrderSnapshot,
+    safety_stock: u32,
+) -> store::Result<Ingested> {
+    store
+        .write(move |tx| {
+            let now = time::rfc3339(time::now());
+            let receipt = inbox::Delivery {
+                provider: PROVIDER,
+                delivery_id: delivery.delivery_id.as_deref(),
+                headers: delivery.headers.clone(),
+                body: &delivery.body,
+                received_at: &now,
+            };
+            if !inbox::record_processed(tx, &receipt, Some(&snap.order_no))? {
+                return Ok(Ingested::Duplicate);
+            }
+            let events = decide_snapshot(tx, &snap, Source::Webhook, safety_stock, &now)?;
+            Ok(Ingested::Processed { events })
+        })
+        .await
+}
+
+/// Keeps a refused webhook for audit.
+pub async fn reject_webhook(
+    store: &Store,
+    delivery: WebhookDelivery,
+    reason: String,
+) -> store::Result<()> {
+    store
+        .write(move |tx| {
+            let now = time::rfc3339(time::now());
+            let receipt = inbox::Delivery {
+                provider: PROVIDER,
+                delivery_id: delivery.delivery_id.as_deref(),
+                headers: delivery.headers.clone(),
+                body: &delivery.body,
+                received_at: &now,
+            };
+            inbox::record_rejected(tx, &receipt, &reason)
+        })
+        .await
+}
+
+/// Decides a snapshot against the stored order and writes the decision.
+/// Returns the kinds of the events written.
+pub fn decide_snapshot(
+    tx: &rusqlite::Connection,
+    snap: &OrderSnapshot,
+    source: Source,
+    safety_stock: u32,
+    now: &str,
+) -> store::Result<Vec<String>> {
+    let stored = orders::load(tx, Channel::Jgoods, &snap.order_no)?;
+    let available =
+        stock::available_map(tx, snap.lines.iter().map(|l| l.sku.as_str()), safety_stock)?;
+    let decision = rules::decide(snap, stored.as_ref(), &available, source);
+    orders::apply(
+        tx,
+        Channel::Jgoods,
+        &snap.order_no,
+        &decision,
+        safety_stock,
+        now,
+    )?;
+    Ok(decision.events.into_iter().map(|e| e.kind).collect())
+}
+
+/// Records J-goods' answer to an allocation post-back and completes the call.
+pub async fn finish_put(
+    store: &Store,
+    outbox_id: i64,
+    order_no: String,
+    outcome: PutOutcome,
+    safety_stock: u32,
+) -> store::Result<()> {
+    store
+        .write(move |tx| {
+            let now = time::rfc3339(time::now());
+            let Some(order) = orders::load(tx, Channel::Jgoods, &order_no)? else {
+                return Err(store::StoreError::Invalid(format!(
+                    "outbox row {outbox_id} names unknown J-goods order {order_no}"
+                )));
+            };
+            match &outcome {
+                PutOutcome::GaveUp { reason } => outbox::kill(tx, outbox_id, reason, &now)?,
+                PutOutcome::Refused { code, message } => {
+                    outbox::kill(tx, outbox_id, &format!("{code}: {message}"), &now)?
+                }
+                PutOutcome::Accepted(_) => outbox::complete(tx, outbox_id, &now)?,
+            }
+            // Load again so `pending_calls` no longer counts the finished call.
+            let order = orders::load(tx, Channel::Jgoods, &order_no)?.unwrap_or(order);
+            let decision = rules::decide_put_outcome(&order, &outcome);
+            orders::apply(
+                tx,
+                Channel::Jgoods,
+                &order_no,
+                &decision,
+                safety_stock,
+                &now,
+            )?;
+            Ok(())
+        })
+        .await
+}
+
+/// Applies an order re-read from J-goods and completes the fetch call.
+pub async fn finish_fetch(
+    store: &Store,
+    outbox_id: i64,
+    result: Result<OrderSnapshot, String>,
+    safety_stock: u32,
+) -> store::Result<()> {
+    store
+        .write(move |tx| {
+            let now = time::rfc3339(time::now());
+            match result {
+                Ok(snap) => {
+                    outbox::complete(tx, outbox_id, &now)?;
+                    decide_snapshot(tx, &snap, Source::Fetched, safety_stock, &now)?;
+                }
+                Err(reason) => {
+                    outbox::kill(tx, outbox_id, &reason, &now)?;
+                    if let Some(row) = outbox::get(tx, outbox_id)?
+                        && let Some(order_id) = row.order_id
+                        && orders::load(tx, Channel::Jgoods, &order_id)?.is_some()
+                    {
+                        let d = rules::decide_fetch_failure(&reason);
+                        orders::apply(tx, Channel::Jgoods, &order_id, &d, safety_stock, &now)?;
+                    }
+                }
+            }
+            Ok(())
+        })
+        .await
+}

@@ -1,0 +1,4 @@
+//! Glue between inputs, the pure engine and the store: load the stored state,
+//! decide, and write the decision — all inside one transaction.
+
+pub mod jgoods;

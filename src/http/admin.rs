@@ -1,0 +1,458 @@
+//! The admin API on `admin_listen`: stock, orders, the change feed, the outbox,
+//! plus `/healthz`, `/metrics` and a status page. Everything under `/api/`
+//! needs `Authorization: Bearer <admin token>`.
+
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use secrecy::ExposeSecret;
+use serde::Deserialize;
+use serde_json::json;
+use subtle::ConstantTimeEq;
+
+use super::{ApiError, AppState, status_page};
+use crate::domain::{Channel, OrderState, time};
+use crate::inventory_import::{self, ImportError};
+use crate::store::orders::OrderFilter;
+use crate::store::stock::StockLevel;
+use crate::store::{events, orders, outbox, stock};
+
+/// Longest a change-feed long poll may wait.
+const MAX_WAIT: Duration = Duration::from_secs(60);
+/// Most rows a list answers at once.
+const MAX_LIMIT: u32 = 1000;
+
+/// The admin router (state attached).
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/stock", get(list_stock))
+        .route("/stock/import", post(import_stock))
+        .route("/stock/{sku}", get(get_stock).put(put_stock))
+        .route("/orders", get(list_orders))
+        .route("/orders/{channel}/{id}", get(get_order))
+        .route("/events", get(list_events))
+        .route("/outbox", get(list_outbox))
+        .route("/outbox/{id}/retry", post(retry_outbox))
+        .route_layer(middleware::from_fn_with_state(state.clone(), require_token))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            inventory_import::MAX_IMPORT_BYTES,
+        ));
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .route("/", get(status))
+        .nest("/api/v1", api)
+        .fallback(|| async { ApiError::not_found("no such endpoint") })
+        .with_state(state)
+}
+
+async fn require_token(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    req: Request,
+    next: Next,
+) -> Response {
+    if let Some(token) = &app.admin_token {
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or("");
+        let ok: bool = token
+            .expose_secret()
+            .as_bytes()
+            .ct_eq(given.trim().as_bytes())
+            .into();
+        if !ok {
+            return ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "send Authorization: Bearer <admin_token>",
+            )
+            .into_response();
+        }
+    }
+    next.run(req).await
+}
+
+async fn healthz(State(app): State<AppState>) -> Response {
+    match app
+        .store
+        .read(|c| Ok(c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?))
+        .await
+    {
+        Ok(_) => Json(json!({"status": "ok"})).into_response(),
+        Err(e) => ApiError::unavailable(e).into_response(),
+    }
+}
+
+async fn metrics(State(app): State<AppState>) -> Response {
+    let gauges = app
+        .store
+        .read(|c| Ok((outbox::depth(c)?, orders::counts(c)?.1)))
+        .await;
+    if let Ok(((pending, dead, oldest), attention)) = gauges {
+        app.metrics
+            .set_store_gauges(pending, dead, oldest, attention);
+    }
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        app.metrics.render(),
+    )
+        .into_response()
+}
+
+async fn status(State(app): State<AppState>) -> Response {
+    let safety = app.safety_stock;
+    let view = app
+        .store
+        .read(move |c| {
+            let (counts, _) = orders::counts(c)?;
+            let attention = orders::list(
+                c,
+                &OrderFilter {
+                    attention: true,
+                    limit: 100,
+                    ..Default::default()
+                },
+            )?;
+            let dead = outbox::list(c, Some("dead"), 100)?;
+            let (pending, _, _) = outbox::depth(c)?;
+            let low_stock = stock::list(c, safety)?
+                .into_iter()
+                .filter(|s| s.available <= 2)
+                .take(100)
+                .collect();
+            Ok(status_page::StatusView {
+                counts,
+                attention,
+                dead,
+                pending,
+                low_stock,
+            })
+        })
+        .await;
+    match view {
+        Ok(v) => Html(status_page::render(&v)).into_response(),
+        Err(e) => ApiError::unavailable(e).into_response(),
+    }
+}
+
+async fn list_stock(State(app): State<AppState>) -> Result<Response, ApiError> {
+    let safety = app.safety_stock;
+    let rows = app
+        .store
+        .read(move |c| stock::list(c, safety))
+        .await
+        .map_err(ApiError::unavailable)?;
+    Ok(Json(json!({ "stock": rows })).into_response())
+}
+
+async fn get_stock(
+    State(app): State<AppState>,
+    Path(sku): Path<String>,
+) -> Result<Response, ApiError> {
+    let safety = app.safety_stock;
+    let s = sku.clone();
+    match app
+        .store
+        .read(move |c| stock::get(c, &s, safety))
+        .await
+        .map_err(ApiError::unavailable)?
+    {
+        Some(row) => Ok(Json(row).into_response()),
+        None => Err(ApiError::not_found(format!(
+            "no stock record for SKU {sku}"
+        ))),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PutStock {
+    on_hand: i64,
+    #[serde(default)]
+    as_of: Option<String>,
+    #[serde(default)]
+    tax_rate: Option<i64>,
+}
+
+async fn put_stock(
+    State(app): State<AppState>,
+    Path(sku): Path<String>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let req: PutStock = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::bad_request(
+            "invalid_body",
+            format!("expected {{\"on_hand\": N, \"as_of\"?: RFC3339}}: {e}"),
+        )
+    })?;
+    let mut level =
+        inventory_import::level(1, &sku, req.on_hand, req.as_of.as_deref()).map_err(field_error)?;
+    level.tax_rate = inventory_import::validate_tax_rate(1, req.tax_rate).map_err(field_error)?;
+    let rows = write_levels(&app, vec![level]).await?;
+    Ok(Json(rows.into_iter().next()).into_response())
+}
+
+fn field_error(e: ImportError) -> ApiError {
+    ApiError::bad_request("invalid_stock", e.message)
+}
+
+async fn import_stock(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let parsed = if content_type.starts_with("application/json") || body.first() == Some(&b'[') {
+        inventory_import::parse_json(&body)
+    } else {
+        inventory_import::parse_csv(&body)
+    };
+    let levels = parsed.map_err(|e| {
+        ApiError::bad_request(
+            "invalid_import",
+            format!("line {}: {}; nothing was imported", e.line, e.message),
+        )
+        .with_field(format!("line {}", e.line))
+    })?;
+    let n = levels.len();
+    write_levels(&app, levels).await?;
+    Ok(Json(json!({"imported": n})).into_response())
+}
+
+/// Writes stock levels in one transaction and answers the rows as stored.
+async fn write_levels(
+    app: &AppState,
+    levels: Vec<StockLevel>,
+) -> Result<Vec<stock::StockRow>, ApiError> {
+    let safety = app.safety_stock;
+    app.store
+        .write(move |tx| {
+            let now = time::rfc3339(time::now());
+            let mut rows = Vec::with_capacity(levels.len().min(1));
+            for (i, level) in levels.iter().enumerate() {
+                stock::set_level(tx, level, &now)?;
+                if i == 0 {
+                    rows.extend(stock::get(tx, &level.sku, safety)?);
+                }
+            }
+            Ok(rows)
+        })
+        .await
+        .map_err(|e| match e {
+            crate::store::StoreError::Invalid(m) => ApiError::bad_request("invalid_stock", m),
+            e => ApiError::unavailable(e),
+        })
+}
+
+#[derive(Deserialize, Default)]
+struct OrdersQuery {
+    channel: Option<String>,
+    state: Option<String>,
+    attention: Option<bool>,
+    limit: Option<u32>,
+    after: Option<String>,
+}
+
+/// Parses `channel` names, answering 400 for unknown ones.
+pub fn parse_channel(s: &str) -> Result<Channel, ApiError> {
+    Channel::parse(s).ok_or_else(|| {
+        ApiError::bad_request(
+            "invalid_channel",
+            format!("unknown channel {s:?}; use jgoods, rakuten or direct"),
+        )
+        .with_field("channel")
+    })
+}
+
+async fn list_orders(
+    State(app): State<AppState>,
+    Query(q): Query<OrdersQuery>,
+) -> Result<Response, ApiError> {
+    let channel = q
+        .channel
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .map(parse_channel)
+        .transpose()?;
+    let state = q
+        .state
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            OrderState::parse(s).ok_or_else(|| {
+                ApiError::bad_request("invalid_state", format!("unknown state {s:?}"))
+                    .with_field("state")
+            })
+        })
+        .transpose()?;
+    let after = match q.after.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some(a) => Some(match (a.split_once(':'), channel) {
+            (Some((ch, id)), _) if Channel::parse(ch).is_some() => {
+                (parse_channel(ch)?, id.to_string())
+            }
+            (_, Some(ch)) => (ch, a.to_string()),
+            _ => {
+                return Err(ApiError::bad_request(
+                    "invalid_after",
+                    "after is channel:id (or an id with channel=)",
+                )
+                .with_field("after"));
+            }
+        }),
+    };
+    let filter = OrderFilter {
+        channel,
+        state,
+        attention: q.attention.unwrap_or(false),
+        limit: q.limit.unwrap_or(100).clamp(1, MAX_LIMIT),
+        after,
+    };
+    let list = app
+        .store
+        .read(move |c| orders::list(c, &filter))
+        .await
+        .map_err(|e| match e {
+            crate::store::StoreError::Invalid(m) => {
+                ApiError::bad_request("invalid_after", m).with_field("after")
+            }
+            e => ApiError::unavailable(e),
+        })?;
+    let next_after = list
+        .last()
+        .map(|o| format!("{}:{}", o.channel.as_str(), o.id));
+    Ok(Json(json!({"orders": list, "next_after": next_after})).into_response())
+}
+
+async fn get_order(
+    State(app): State<AppState>,
+    Path((channel, id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let ch = parse_channel(&channel)?;
+    let key = id.clone();
+    match app
+        .store
+        .read(move |c| orders::load(c, ch, &key))
+        .await
+        .map_err(ApiError::unavailable)?
+    {
+        Some(o) => Ok(Json(o).into_response()),
+        None => Err(ApiError::not_found(format!("no {channel} order {id}"))),
+    }
+}
+
+#[derive(Deserialize)]
+struct EventsQuery {
+    after: Option<i64>,
+    limit: Option<u32>,
+    wait: Option<u64>,
+}
+
+async fn list_events(
+    State(app): State<AppState>,
+    Query(q): Query<EventsQuery>,
+) -> Result<Response, ApiError> {
+    let after = q.after.unwrap_or(0).max(0);
+    let limit = q.limit.unwrap_or(100).clamp(1, MAX_LIMIT);
+    let deadline =
+        tokio::time::Instant::now() + Duration::from_secs(q.wait.unwrap_or(0)).min(MAX_WAIT);
+    loop {
+        let rows = app
+            .store
+            .read(move |c| events::after(c, after, limit))
+            .await
+            .map_err(ApiError::unavailable)?;
+        let now = tokio::time::Instant::now();
+        if !rows.is_empty() || now >= deadline {
+            let next_after = rows.last().map(|e| e.id).unwrap_or(after);
+            return Ok(Json(json!({"events": rows, "next_after": next_after})).into_response());
+        }
+        // Woken by our own commits at once; writes by other processes (the CLI)
+        // are picked up by the periodic re-check.
+        app.store
+            .wait_for_commit((deadline - now).min(Duration::from_millis(500)))
+            .await;
+    }
+}
+
+#[derive(Deserialize)]
+struct OutboxQuery {
+    state: Option<String>,
+    limit: Option<u32>,
+}
+
+async fn list_outbox(
+    State(app): State<AppState>,
+    Query(q): Query<OutboxQuery>,
+) -> Result<Response, ApiError> {
+    let state = q.state.filter(|s| !s.is_empty());
+    if let Some(s) = &state
+        && !["pending", "done", "dead", "cancelled"].contains(&s.as_str())
+    {
+        return Err(
+            ApiError::bad_request("invalid_state", format!("unknown outbox state {s:?}"))
+                .with_field("state"),
+        );
+    }
+    let limit = q.limit.unwrap_or(100).clamp(1, MAX_LIMIT);
+    let rows = app
+        .store
+        .read(move |c| outbox::list(c, state.as_deref(), limit))
+        .await
+        .map_err(ApiError::unavailable)?;
+    Ok(Json(json!({ "outbox": rows })).into_response())
+}
+
+async fn retry_outbox(
+    State(app): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    let result = app
+        .store
+        .write(move |tx| {
+            let now = time::rfc3339(time::now());
+            let Some(row) = outbox::get(tx, id)? else {
+                return Ok(None);
+            };
+            let retried = outbox::retry(tx, id, &now)?;
+            if retried {
+                crate::store::events::append(
+                    tx,
+                    &now,
+                    row.channel.as_deref().zip(row.order_id.as_deref()),
+                    "call.retried",
+                    &json!({"outbox_id": id, "kind": row.kind}),
+                )?;
+            }
+            Ok(Some((retried, outbox::get(tx, id)?)))
+        })
+        .await
+        .map_err(ApiError::unavailable)?;
+    match result {
+        None => Err(ApiError::not_found(format!("no outbox call {id}"))),
+        Some((false, _)) => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "not_dead",
+            format!("outbox call {id} is not dead"),
+        )),
+        Some((true, row)) => {
+            app.dispatcher_wake.notify_one();
+            Ok(Json(row).into_response())
+        }
+    }
+}

@@ -1,0 +1,124 @@
+//! Prometheus metrics, one registry per daemon instance (several daemons can
+//! run in one test process).
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct WebhookLabels {
+    provider: String,
+    result: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct KindLabels {
+    kind: String,
+}
+
+pub struct Metrics {
+    registry: Registry,
+    webhooks: Family<WebhookLabels, Counter>,
+    decisions: Family<KindLabels, Counter>,
+    outbox_pending: Gauge,
+    outbox_dead: Gauge,
+    outbox_oldest_age: Gauge,
+    attention: Gauge,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Metrics {
+        let mut registry = Registry::with_prefix("ordersync");
+        let webhooks = Family::<WebhookLabels, Counter>::default();
+        let decisions = Family::<KindLabels, Counter>::default();
+        let outbox_pending = Gauge::default();
+        let outbox_dead = Gauge::default();
+        let outbox_oldest_age = Gauge::default();
+        let attention = Gauge::default();
+        registry.register(
+            "webhooks",
+            "Webhooks received, by provider and result",
+            webhooks.clone(),
+        );
+        registry.register(
+            "decisions",
+            "Decisions written, by event kind",
+            decisions.clone(),
+        );
+        registry.register(
+            "outbox_pending",
+            "Provider calls waiting in the outbox",
+            outbox_pending.clone(),
+        );
+        registry.register(
+            "outbox_dead",
+            "Provider calls that gave up and need a person",
+            outbox_dead.clone(),
+        );
+        registry.register(
+            "outbox_oldest_pending_seconds",
+            "Age of the oldest waiting provider call",
+            outbox_oldest_age.clone(),
+        );
+        registry.register(
+            "orders_attention",
+            "Orders a person must look at",
+            attention.clone(),
+        );
+        Metrics {
+            registry,
+            webhooks,
+            decisions,
+            outbox_pending,
+            outbox_dead,
+            outbox_oldest_age,
+            attention,
+        }
+    }
+
+    pub fn webhook(&self, provider: &str, result: &str) {
+        self.webhooks
+            .get_or_create(&WebhookLabels {
+                provider: provider.into(),
+                result: result.into(),
+            })
+            .inc();
+    }
+
+    pub fn decision(&self, kind: &str) {
+        self.decisions
+            .get_or_create(&KindLabels { kind: kind.into() })
+            .inc();
+    }
+
+    /// Sets the gauges read from the store at scrape time.
+    pub fn set_store_gauges(
+        &self,
+        pending: i64,
+        dead: i64,
+        oldest_age_s: Option<i64>,
+        attention: i64,
+    ) {
+        self.outbox_pending.set(pending);
+        self.outbox_dead.set(dead);
+        self.outbox_oldest_age.set(oldest_age_s.unwrap_or(0));
+        self.attention.set(attention);
+    }
+
+    /// The OpenMetrics text exposition.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        // Writing into a String cannot fail.
+        let _ = encode(&mut out, &self.registry);
+        out
+    }
+}

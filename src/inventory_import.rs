@@ -1,0 +1,189 @@
+//! Parsing stock files from the ERP: CSV `sku,on_hand[,as_of]` or a JSON array.
+//! A bad row rejects the whole file, naming its line.
+
+use serde::Deserialize;
+
+use crate::store::stock::StockLevel;
+
+/// Largest stock file accepted (a few hundred thousand SKUs).
+pub const MAX_IMPORT_BYTES: usize = 16 * 1024 * 1024;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: {message}")]
+pub struct ImportError {
+    /// 1-based line of the CSV file, or 1-based element of the JSON array.
+    pub line: usize,
+    pub message: String,
+}
+
+fn err(line: usize, message: impl Into<String>) -> ImportError {
+    ImportError {
+        line,
+        message: message.into(),
+    }
+}
+
+/// Parses `sku,on_hand[,as_of]` rows; a first row naming the columns is skipped.
+pub fn parse_csv(bytes: &[u8]) -> Result<Vec<StockLevel>, ImportError> {
+    let text = std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes))
+        .map_err(|e| err(line_of(bytes, e.valid_up_to()), "not UTF-8 text"))?;
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let mut out = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let record = record.map_err(|e| {
+            let line = e.position().map(|p| p.line() as usize).unwrap_or(i + 1);
+            err(line, format!("unreadable CSV: {e}"))
+        })?;
+        let line = record
+            .position()
+            .map(|p| p.line() as usize)
+            .unwrap_or(i + 1);
+        if record.iter().all(|f| f.is_empty()) {
+            continue;
+        }
+        if out.is_empty() && i == 0 && record.get(0).is_some_and(|f| f.eq_ignore_ascii_case("sku"))
+        {
+            continue;
+        }
+        if !(2..=3).contains(&record.len()) {
+            return Err(err(
+                line,
+                format!(
+                    "expected sku,on_hand[,as_of], found {} fields",
+                    record.len()
+                ),
+            ));
+        }
+        let level = level(
+            line,
+            &record[0],
+            record[1].parse::<i64>().map_err(|_| {
+                err(
+                    line,
+                    format!("on_hand {:?} is not a whole number", &record[1]),
+                )
+            })?,
+            record.get(2).filter(|s| !s.is_empty()),
+        )?;
+        out.push(level);
+    }
+    Ok(out)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JsonLevel {
+    sku: String,
+    on_hand: i64,
+    #[serde(default)]
+    as_of: Option<String>,
+    #[serde(default)]
+    tax_rate: Option<i64>,
+}
+
+/// Parses `[{"sku": "...", "on_hand": 10, "as_of": "..."?}, ...]`.
+pub fn parse_json(bytes: &[u8]) -> Result<Vec<StockLevel>, ImportError> {
+    let items: Vec<serde_json::Value> = serde_json::from_slice(bytes)
+        .map_err(|e| err(e.line(), format!("not a JSON array: {e}")))?;
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let j: JsonLevel = serde_json::from_value(v)
+                .map_err(|e| err(i + 1, format!("element {}: {e}", i + 1)))?;
+            let mut l = level(i + 1, &j.sku, j.on_hand, j.as_of.as_deref())?;
+            l.tax_rate = validate_tax_rate(i + 1, j.tax_rate)?;
+            Ok(l)
+        })
+        .collect()
+}
+
+/// Validates one level: SKU shape, a non-negative count, an RFC 3339 `as_of`.
+pub fn level(
+    line: usize,
+    sku: &str,
+    on_hand: i64,
+    as_of: Option<&str>,
+) -> Result<StockLevel, ImportError> {
+    let sku = sku.trim();
+    if sku.is_empty() || sku.len() > 128 || sku.chars().any(char::is_control) {
+        return Err(err(line, "sku must be 1 to 128 printable characters"));
+    }
+    if !(0..=1_000_000_000).contains(&on_hand) {
+        return Err(err(
+            line,
+            format!("on_hand {on_hand} must be between 0 and 1000000000"),
+        ));
+    }
+    let as_of = as_of
+        .map(|s| {
+            chrono::DateTime::parse_from_rfc3339(s)
+                .map(|t| crate::domain::time::rfc3339(t.with_timezone(&crate::domain::time::jst())))
+                .map_err(|_| err(line, format!("as_of {s:?} is not an RFC 3339 date-time")))
+        })
+        .transpose()?;
+    Ok(StockLevel {
+        sku: sku.to_string(),
+        on_hand,
+        as_of,
+        tax_rate: None,
+    })
+}
+
+/// Accepts the two consumption-tax rates of Japan.
+pub fn validate_tax_rate(line: usize, rate: Option<i64>) -> Result<Option<i64>, ImportError> {
+    match rate {
+        None | Some(8) | Some(10) => Ok(rate),
+        Some(r) => Err(err(line, format!("tax_rate {r} must be 8 or 10"))),
+    }
+}
+
+fn line_of(bytes: &[u8], offset: usize) -> usize {
+    bytes[..offset.min(bytes.len())]
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count()
+        + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn csv_with_and_without_header() {
+        let a = parse_csv(b"sku,on_hand\nA,3\nB,0,2026-11-23T10:00:00+09:00\n").unwrap();
+        assert_eq!(a.len(), 2);
+        assert_eq!(a[1].as_of.as_deref(), Some("2026-11-23T10:00:00+09:00"));
+        let b = parse_csv(b"\xEF\xBB\xBFA,3\r\n\r\nB,4\r\n").unwrap();
+        assert_eq!(b.iter().map(|l| l.on_hand).collect::<Vec<_>>(), [3, 4]);
+    }
+
+    #[test]
+    fn a_bad_row_names_its_line() {
+        assert_eq!(parse_csv(b"sku,on_hand\nA,3\nB,x\n").unwrap_err().line, 3);
+        assert_eq!(parse_csv(b"A,-1\n").unwrap_err().line, 1);
+        assert_eq!(parse_csv(b"A,1\nB\n").unwrap_err().line, 2);
+        assert_eq!(parse_csv(b"A,1,yesterday\n").unwrap_err().line, 1);
+        assert_eq!(
+            parse_json(br#"[{"sku":"A","on_hand":1},{"sku":"B"}]"#)
+                .unwrap_err()
+                .line,
+            2
+        );
+        assert!(parse_json(b"{}").is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn parsers_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
+            let _ = parse_csv(&bytes);
+            let _ = parse_json(&bytes);
+        }
+    }
+}

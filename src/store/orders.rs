@@ -1,0 +1,249 @@
+//! Orders, their lines and shipments; and writing a [`Decision`] for an order.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::{Result, StoreError, events, outbox, parse_enum, stock};
+use crate::domain::{Channel, Order, OrderLine, OrderState, PaymentState, Shipment};
+use crate::engine::{Attention, Decision, StockMove};
+
+/// Loads one order with its lines (and what is held for each), shipments and
+/// the number of its calls still waiting in the outbox.
+pub fn load(conn: &Connection, channel: Channel, id: &str) -> Result<Option<Order>> {
+    let head = conn
+        .prepare_cached(
+            "SELECT state, payment_state, attention, provider_status, status_changed_at,
+                    created_at, updated_at
+             FROM orders WHERE channel = ?1 AND id = ?2",
+        )?
+        .query_row(params![channel.as_str(), id], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<String>>(2)?,
+                r.get::<_, Option<String>>(3)?,
+                r.get::<_, Option<String>>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, String>(6)?,
+            ))
+        })
+        .optional()?;
+    let Some((state, payment, attention, provider_status, changed_at, created_at, updated_at)) =
+        head
+    else {
+        return Ok(None);
+    };
+    let key = params![channel.as_str(), id];
+    let lines = conn
+        .prepare_cached(
+            "SELECT l.line_no, l.sku, l.name, l.qty, l.unit_price,
+                    COALESCE((SELECT SUM(a.qty) FROM allocations a
+                              WHERE a.channel = l.channel AND a.order_id = l.order_id
+                                AND a.line_no = l.line_no AND a.state IN ('reserved', 'shipped')), 0)
+             FROM order_lines l WHERE l.channel = ?1 AND l.order_id = ?2 ORDER BY l.line_no",
+        )?
+        .query_map(key, |r| {
+            Ok(OrderLine {
+                line_no: r.get(0)?,
+                sku: r.get(1)?,
+                name: r.get(2)?,
+                qty: r.get(3)?,
+                unit_price: r.get(4)?,
+                reserved_qty: r.get(5)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let shipments = conn
+        .prepare_cached(
+            "SELECT carrier, tracking_no, shipped_on, shipping_cost FROM shipments
+             WHERE channel = ?1 AND order_id = ?2 ORDER BY id",
+        )?
+        .query_map(key, |r| {
+            Ok(Shipment {
+                carrier: r.get(0)?,
+                tracking_no: r.get(1)?,
+                shipped_on: r.get(2)?,
+                shipping_cost: r.get(3)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(Some(Order {
+        channel,
+        id: id.to_string(),
+        state: parse_enum(&state, OrderState::parse, "order state")?,
+        payment_state: parse_enum(&payment, PaymentState::parse, "payment state")?,
+        attention,
+        lines,
+        shipments,
+        provider_status,
+        status_changed_at: changed_at,
+        pending_calls: outbox::pending_for_order(conn, channel.as_str(), id)?,
+        created_at,
+        updated_at,
+    }))
+}
+
+/// Filters of `GET /api/v1/orders` and `orders list`.
+#[derive(Debug, Clone, Default)]
+pub struct OrderFilter {
+    pub channel: Option<Channel>,
+    pub state: Option<OrderState>,
+    pub attention: bool,
+    pub limit: u32,
+    /// Continue after this order (`channel:id`, or an id when the channel is given).
+    pub after: Option<(Channel, String)>,
+}
+
+/// Orders in the order they were first stored.
+pub fn list(conn: &Connection, f: &OrderFilter) -> Result<Vec<Order>> {
+    let after_rowid: i64 = match &f.after {
+        Some((ch, id)) => conn
+            .query_row(
+                "SELECT rowid FROM orders WHERE channel = ?1 AND id = ?2",
+                params![ch.as_str(), id],
+                |r| r.get(0),
+            )
+            .optional()?
+            .ok_or_else(|| StoreError::Invalid(format!("after: no order {}:{id}", ch.as_str())))?,
+        None => 0,
+    };
+    let mut stmt = conn.prepare_cached(
+        "SELECT channel, id FROM orders
+         WHERE rowid > ?1
+           AND (?2 IS NULL OR channel = ?2)
+           AND (?3 IS NULL OR state = ?3)
+           AND (?4 = 0 OR attention IS NOT NULL)
+         ORDER BY rowid LIMIT ?5",
+    )?;
+    let keys: Vec<(String, String)> = stmt
+        .query_map(
+            params![
+                after_rowid,
+                f.channel.map(|c| c.as_str()),
+                f.state.map(|s| s.as_str()),
+                f.attention as i64,
+                f.limit.max(1)
+            ],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut out = Vec::with_capacity(keys.len());
+    for (ch, id) in keys {
+        let ch = parse_enum(&ch, Channel::parse, "channel")?;
+        if let Some(o) = load(conn, ch, &id)? {
+            out.push(o);
+        }
+    }
+    Ok(out)
+}
+
+/// Counts of orders per state (and needing attention), for `status`.
+pub fn counts(conn: &Connection) -> Result<(Vec<(String, i64)>, i64)> {
+    let per_state = conn
+        .prepare("SELECT state, COUNT(*) FROM orders GROUP BY state ORDER BY state")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let attention = conn.query_row(
+        "SELECT COUNT(*) FROM orders WHERE attention IS NOT NULL",
+        [],
+        |r| r.get(0),
+    )?;
+    Ok((per_state, attention))
+}
+
+/// Writes one decision for one order: order row, lines, stock movements,
+/// outbox rows and events. Call inside the decision's transaction.
+/// Returns the ids of the events written.
+pub fn apply(
+    conn: &Connection,
+    channel: Channel,
+    id: &str,
+    d: &Decision,
+    safety_stock: u32,
+    now: &str,
+) -> Result<Vec<i64>> {
+    let key = (channel.as_str(), id);
+    if let Some(w) = &d.order {
+        let exists = conn
+            .prepare_cached("SELECT 1 FROM orders WHERE channel = ?1 AND id = ?2")?
+            .exists(params![key.0, key.1])?;
+        if !exists {
+            conn.prepare_cached(
+                "INSERT INTO orders (channel, id, state, payment_state, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+            )?
+            .execute(params![
+                key.0,
+                key.1,
+                w.state.unwrap_or(OrderState::New).as_str(),
+                w.payment_state.unwrap_or(PaymentState::Unpaid).as_str(),
+                now
+            ])?;
+        }
+        let (set_attention, attention) = match &w.attention {
+            None => (false, None),
+            Some(Attention::Set(reason)) => (true, Some(reason.as_str())),
+            Some(Attention::Clear) => (true, None),
+        };
+        conn.prepare_cached(
+            "UPDATE orders SET
+                state = COALESCE(?3, state),
+                payment_state = COALESCE(?4, payment_state),
+                attention = CASE WHEN ?5 THEN ?6 ELSE attention END,
+                provider_status = COALESCE(?7, provider_status),
+                status_changed_at = COALESCE(?8, status_changed_at),
+                ship_to = COALESCE(?9, ship_to),
+                updated_at = ?10
+             WHERE channel = ?1 AND id = ?2",
+        )?
+        .execute(params![
+            key.0,
+            key.1,
+            w.state.map(|s| s.as_str()),
+            w.payment_state.map(|s| s.as_str()),
+            set_attention,
+            attention,
+            w.provider_status,
+            w.status_changed_at,
+            w.ship_to.as_ref().map(|v| v.to_string()),
+            now
+        ])?;
+        for line in w.lines.iter().flatten() {
+            conn.prepare_cached(
+                "INSERT INTO order_lines (channel, order_id, line_no, sku, name, qty, unit_price)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                 ON CONFLICT (channel, order_id, line_no) DO UPDATE SET
+                    sku = excluded.sku, name = excluded.name, qty = excluded.qty,
+                    unit_price = excluded.unit_price",
+            )?
+            .execute(params![
+                key.0,
+                key.1,
+                line.line_no,
+                line.sku,
+                line.name,
+                line.qty,
+                line.unit_price
+            ])?;
+        }
+    }
+    for mv in &d.stock {
+        match mv {
+            StockMove::Reserve { line_no, sku, qty } => {
+                stock::reserve(conn, key, *line_no, sku, *qty, safety_stock, now)?
+            }
+            StockMove::ReleaseOrder => {
+                stock::release_order(conn, key, now)?;
+            }
+        }
+    }
+    if d.cancel_pending_calls {
+        outbox::cancel_pending_for_order(conn, key.0, key.1, now)?;
+    }
+    for call in &d.calls {
+        outbox::enqueue(conn, call, Some(key), now)?;
+    }
+    d.events
+        .iter()
+        .map(|e| events::append(conn, now, Some(key), &e.kind, &e.detail))
+        .collect()
+}

@@ -1,0 +1,228 @@
+//! Calls to providers waiting to be made. A decision appends rows in its own
+//! transaction; the dispatcher drains them with retries.
+
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+
+use super::{Result, StoreError};
+use crate::domain::time;
+use crate::engine::Call;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub provider: String,
+    pub kind: String,
+    pub channel: Option<String>,
+    pub order_id: Option<String>,
+    pub call: Call,
+    pub state: String,
+    pub attempts: u32,
+    /// Next attempt, RFC 3339 (for people); the dispatcher uses milliseconds.
+    pub next_attempt_at: String,
+    #[serde(skip)]
+    pub next_attempt_ms: i64,
+    #[serde(skip)]
+    pub budget_from_ms: i64,
+    pub last_error: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+const COLUMNS: &str = "id, provider, kind, channel, order_id, payload, state, attempts,
+    next_attempt_ms, budget_from_ms, last_error, created_at, updated_at";
+
+fn row_to_outbox(r: &rusqlite::Row<'_>) -> rusqlite::Result<(OutboxRow, String)> {
+    let next_ms: i64 = r.get(8)?;
+    let payload: String = r.get(5)?;
+    let next = chrono::DateTime::from_timestamp_millis(next_ms)
+        .map(|t| time::rfc3339(t.with_timezone(&time::jst())))
+        .unwrap_or_default();
+    Ok((
+        OutboxRow {
+            id: r.get(0)?,
+            provider: r.get(1)?,
+            kind: r.get(2)?,
+            channel: r.get(3)?,
+            order_id: r.get(4)?,
+            call: Call::JgoodsFetchOrder {
+                order_no: String::new(),
+            },
+            state: r.get(6)?,
+            attempts: r.get(7)?,
+            next_attempt_at: next,
+            next_attempt_ms: next_ms,
+            budget_from_ms: r.get(9)?,
+            last_error: r.get(10)?,
+            created_at: r.get(11)?,
+            updated_at: r.get(12)?,
+        },
+        payload,
+    ))
+}
+
+fn decode(pair: (OutboxRow, String)) -> Result<OutboxRow> {
+    let (mut row, payload) = pair;
+    row.call = serde_json::from_str(&payload)
+        .map_err(|e| StoreError::Corrupt(format!("outbox row {}: {e}", row.id)))?;
+    Ok(row)
+}
+
+fn now_ms() -> i64 {
+    time::unix_ms(time::now())
+}
+
+/// Appends a call, due now.
+pub fn enqueue(
+    conn: &Connection,
+    call: &Call,
+    order: Option<(&str, &str)>,
+    now: &str,
+) -> Result<i64> {
+    let payload = serde_json::to_string(call)
+        .map_err(|e| StoreError::Invalid(format!("cannot encode call: {e}")))?;
+    let ms = now_ms();
+    conn.prepare_cached(
+        "INSERT INTO outbox (provider, kind, channel, order_id, payload, state,
+                             next_attempt_ms, budget_from_ms, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?6, ?7, ?7)",
+    )?
+    .execute(params![
+        call.provider(),
+        call.kind(),
+        order.map(|o| o.0),
+        order.map(|o| o.1),
+        payload,
+        ms,
+        now
+    ])?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// Pending calls due by `now_ms`, oldest first, at most one per order: a later
+/// call for an order waits until the earlier one is finished, so J-goods sees
+/// our answers in the order we decided them.
+pub fn due(conn: &Connection, now_ms: i64, limit: u32) -> Result<Vec<OutboxRow>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM outbox o
+         WHERE state = 'pending' AND next_attempt_ms <= ?1
+           AND NOT EXISTS (
+             SELECT 1 FROM outbox p
+             WHERE p.state = 'pending' AND p.channel IS o.channel AND p.order_id IS o.order_id
+               AND p.id < o.id)
+         ORDER BY next_attempt_ms, id LIMIT ?2"
+    ))?;
+    let rows = stmt
+        .query_map(params![now_ms, limit], row_to_outbox)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    rows.into_iter().map(decode).collect()
+}
+
+/// When the next pending call falls due (to sleep until then).
+pub fn next_due_ms(conn: &Connection) -> Result<Option<i64>> {
+    Ok(conn.query_row(
+        "SELECT MIN(next_attempt_ms) FROM outbox WHERE state = 'pending'",
+        [],
+        |r| r.get(0),
+    )?)
+}
+
+pub fn get(conn: &Connection, id: i64) -> Result<Option<OutboxRow>> {
+    conn.query_row(
+        &format!("SELECT {COLUMNS} FROM outbox WHERE id = ?1"),
+        [id],
+        row_to_outbox,
+    )
+    .optional()?
+    .map(decode)
+    .transpose()
+}
+
+pub fn list(conn: &Connection, state: Option<&str>, limit: u32) -> Result<Vec<OutboxRow>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM outbox WHERE (?1 IS NULL OR state = ?1) ORDER BY id DESC LIMIT ?2"
+    ))?;
+    let rows = stmt
+        .query_map(params![state, limit], row_to_outbox)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    rows.into_iter().map(decode).collect()
+}
+
+pub fn pending_for_order(conn: &Connection, channel: &str, order_id: &str) -> Result<u32> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT COUNT(*) FROM outbox WHERE state = 'pending' AND channel = ?1 AND order_id = ?2",
+        )?
+        .query_row(params![channel, order_id], |r| r.get(0))?)
+}
+
+/// Pending calls, dead calls, and the age in seconds of the oldest pending one.
+pub fn depth(conn: &Connection) -> Result<(i64, i64, Option<i64>)> {
+    Ok(conn.query_row(
+        "SELECT COALESCE(SUM(state = 'pending'), 0), COALESCE(SUM(state = 'dead'), 0),
+                MIN(CASE WHEN state = 'pending' THEN budget_from_ms END)
+         FROM outbox",
+        [],
+        |r| {
+            let oldest: Option<i64> = r.get(2)?;
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                oldest.map(|ms| (now_ms() - ms).max(0) / 1000),
+            ))
+        },
+    )?)
+}
+
+pub fn complete(conn: &Connection, id: i64, now: &str) -> Result<()> {
+    conn.execute(
+        "UPDATE outbox SET state = 'done', attempts = attempts + 1, last_error = NULL, updated_at = ?2
+         WHERE id = ?1 AND state = 'pending'",
+        params![id, now],
+    )?;
+    Ok(())
+}
+
+pub fn reschedule(conn: &Connection, id: i64, next_ms: i64, error: &str, now: &str) -> Result<()> {
+    conn.execute(
+        "UPDATE outbox SET attempts = attempts + 1, next_attempt_ms = ?2, last_error = ?3, updated_at = ?4
+         WHERE id = ?1 AND state = 'pending'",
+        params![id, next_ms, error, now],
+    )?;
+    Ok(())
+}
+
+pub fn kill(conn: &Connection, id: i64, error: &str, now: &str) -> Result<()> {
+    conn.execute(
+        "UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = ?2, updated_at = ?3
+         WHERE id = ?1 AND state = 'pending'",
+        params![id, error, now],
+    )?;
+    Ok(())
+}
+
+/// Puts a dead call back in the queue with a fresh retry budget. Returns
+/// `false` if the row is not dead.
+pub fn retry(conn: &Connection, id: i64, now: &str) -> Result<bool> {
+    let ms = now_ms();
+    let n = conn.execute(
+        "UPDATE outbox SET state = 'pending', next_attempt_ms = ?2, budget_from_ms = ?2, updated_at = ?3
+         WHERE id = ?1 AND state = 'dead'",
+        params![id, ms, now],
+    )?;
+    Ok(n == 1)
+}
+
+pub fn cancel_pending_for_order(
+    conn: &Connection,
+    channel: &str,
+    order_id: &str,
+    now: &str,
+) -> Result<()> {
+    conn.execute(
+        "UPDATE outbox SET state = 'cancelled', updated_at = ?3
+         WHERE state = 'pending' AND channel = ?1 AND order_id = ?2",
+        params![channel, order_id, now],
+    )?;
+    Ok(())
+}

@@ -1,0 +1,146 @@
+//! Embedded migrations. Append new steps; never edit a released one.
+
+use rusqlite::Connection;
+use rusqlite_migration::{M, Migrations};
+
+use super::Result;
+
+const V1: &str = r#"
+CREATE TABLE stock (
+    sku        TEXT PRIMARY KEY,
+    on_hand    INTEGER NOT NULL,
+    -- Units held by open allocations; kept equal to their sum in the same
+    -- transaction, so availability is one row read.
+    reserved   INTEGER NOT NULL DEFAULT 0 CHECK (reserved >= 0),
+    tax_rate   INTEGER NOT NULL DEFAULT 10 CHECK (tax_rate IN (8, 10)),
+    as_of      TEXT,
+    updated_at TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE orders (
+    channel           TEXT NOT NULL,
+    id                TEXT NOT NULL,
+    state             TEXT NOT NULL,
+    payment_state     TEXT NOT NULL,
+    attention         TEXT,
+    provider_status   TEXT,
+    status_changed_at TEXT,
+    ship_to           TEXT,
+    created_at        TEXT NOT NULL,
+    updated_at        TEXT NOT NULL,
+    PRIMARY KEY (channel, id)
+) STRICT;
+CREATE INDEX orders_state ON orders (state);
+CREATE INDEX orders_attention ON orders (channel) WHERE attention IS NOT NULL;
+
+CREATE TABLE order_lines (
+    channel    TEXT NOT NULL,
+    order_id   TEXT NOT NULL,
+    line_no    INTEGER NOT NULL,
+    sku        TEXT NOT NULL,
+    name       TEXT NOT NULL DEFAULT '',
+    qty        INTEGER NOT NULL CHECK (qty >= 0),
+    unit_price INTEGER,
+    PRIMARY KEY (channel, order_id, line_no),
+    FOREIGN KEY (channel, order_id) REFERENCES orders (channel, id)
+) STRICT;
+
+CREATE TABLE allocations (
+    id         INTEGER PRIMARY KEY,
+    channel    TEXT NOT NULL,
+    order_id   TEXT NOT NULL,
+    line_no    INTEGER NOT NULL,
+    sku        TEXT NOT NULL,
+    qty        INTEGER NOT NULL CHECK (qty > 0),
+    state      TEXT NOT NULL CHECK (state IN ('reserved', 'shipped', 'released')),
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    shipped_at TEXT,
+    FOREIGN KEY (channel, order_id, line_no) REFERENCES order_lines (channel, order_id, line_no)
+) STRICT;
+CREATE INDEX allocations_order ON allocations (channel, order_id);
+CREATE INDEX allocations_open ON allocations (sku) WHERE state = 'reserved';
+
+CREATE TABLE shipments (
+    id            INTEGER PRIMARY KEY,
+    channel       TEXT NOT NULL,
+    order_id      TEXT NOT NULL,
+    carrier       TEXT NOT NULL,
+    tracking_no   TEXT NOT NULL,
+    shipped_on    TEXT NOT NULL,
+    shipping_cost INTEGER,
+    created_at    TEXT NOT NULL,
+    FOREIGN KEY (channel, order_id) REFERENCES orders (channel, id)
+) STRICT;
+CREATE INDEX shipments_order ON shipments (channel, order_id);
+
+CREATE TABLE events (
+    id       INTEGER PRIMARY KEY AUTOINCREMENT,
+    at       TEXT NOT NULL,
+    channel  TEXT,
+    order_id TEXT,
+    kind     TEXT NOT NULL,
+    detail   TEXT NOT NULL DEFAULT '{}'
+) STRICT;
+
+CREATE TABLE inbox (
+    id          INTEGER PRIMARY KEY,
+    provider    TEXT NOT NULL,
+    delivery_id TEXT,
+    received_at TEXT NOT NULL,
+    state       TEXT NOT NULL CHECK (state IN ('processed', 'rejected')),
+    reason      TEXT,
+    order_id    TEXT,
+    headers     TEXT NOT NULL DEFAULT '{}',
+    body        BLOB NOT NULL
+) STRICT;
+-- A delivery id is processed once; rejected attempts are kept for audit and
+-- never block a later valid delivery.
+CREATE UNIQUE INDEX inbox_delivery ON inbox (provider, delivery_id)
+    WHERE state = 'processed' AND delivery_id IS NOT NULL;
+
+CREATE TABLE outbox (
+    id              INTEGER PRIMARY KEY,
+    provider        TEXT NOT NULL,
+    kind            TEXT NOT NULL,
+    channel         TEXT,
+    order_id        TEXT,
+    payload         TEXT NOT NULL,
+    state           TEXT NOT NULL CHECK (state IN ('pending', 'done', 'dead', 'cancelled')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_ms INTEGER NOT NULL,
+    -- Start of the retry budget (reset by a manual retry).
+    budget_from_ms  INTEGER NOT NULL,
+    last_error      TEXT,
+    created_at      TEXT NOT NULL,
+    updated_at      TEXT NOT NULL
+) STRICT;
+CREATE INDEX outbox_due ON outbox (next_attempt_ms) WHERE state = 'pending';
+CREATE INDEX outbox_order ON outbox (channel, order_id) WHERE state = 'pending';
+
+-- Small daemon state: poll cursors, licence expiry, last successful polls.
+CREATE TABLE kv (
+    key        TEXT PRIMARY KEY,
+    value      TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+) STRICT;
+"#;
+
+pub fn migrate(conn: &mut Connection) -> Result<()> {
+    Migrations::new(vec![M::up(V1)]).to_latest(conn)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_are_valid() {
+        let migrations = Migrations::new(vec![M::up(V1)]);
+        assert!(migrations.validate().is_ok());
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        migrate(&mut conn).unwrap(); // idempotent
+    }
+}

@@ -1,0 +1,207 @@
+//! The inventory mirror: `on_hand` pushed by the ERP, `reserved` held by
+//! allocations, and availability derived from both.
+
+use std::collections::HashMap;
+
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+
+use super::{Result, StoreError};
+use crate::domain::available;
+
+/// One SKU as the admin API shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StockRow {
+    pub sku: String,
+    pub on_hand: i64,
+    pub reserved: i64,
+    pub available: u32,
+    pub tax_rate: i64,
+    pub as_of: Option<String>,
+    pub updated_at: String,
+}
+
+/// An absolute stock level from the ERP.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StockLevel {
+    pub sku: String,
+    pub on_hand: i64,
+    /// When the ERP counted it; shipments recorded after this are subtracted.
+    pub as_of: Option<String>,
+    pub tax_rate: Option<i64>,
+}
+
+const COLUMNS: &str = "sku, on_hand, reserved, tax_rate, as_of, updated_at";
+
+fn row_to_stock(row: &rusqlite::Row<'_>, safety_stock: u32) -> rusqlite::Result<StockRow> {
+    let on_hand: i64 = row.get(1)?;
+    let reserved: i64 = row.get(2)?;
+    Ok(StockRow {
+        sku: row.get(0)?,
+        on_hand,
+        reserved,
+        available: available(on_hand, reserved, safety_stock),
+        tax_rate: row.get(3)?,
+        as_of: row.get(4)?,
+        updated_at: row.get(5)?,
+    })
+}
+
+pub fn get(conn: &Connection, sku: &str, safety_stock: u32) -> Result<Option<StockRow>> {
+    Ok(conn
+        .query_row(
+            &format!("SELECT {COLUMNS} FROM stock WHERE sku = ?1"),
+            [sku],
+            |r| row_to_stock(r, safety_stock),
+        )
+        .optional()?)
+}
+
+pub fn list(conn: &Connection, safety_stock: u32) -> Result<Vec<StockRow>> {
+    let mut stmt = conn.prepare(&format!("SELECT {COLUMNS} FROM stock ORDER BY sku"))?;
+    let rows = stmt.query_map([], |r| row_to_stock(r, safety_stock))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Free units of each SKU (a SKU the mirror has never heard of has 0).
+pub fn available_map<'a>(
+    conn: &Connection,
+    skus: impl IntoIterator<Item = &'a str>,
+    safety_stock: u32,
+) -> Result<HashMap<String, u32>> {
+    let mut stmt = conn.prepare_cached("SELECT on_hand, reserved FROM stock WHERE sku = ?1")?;
+    let mut out = HashMap::new();
+    for sku in skus {
+        if out.contains_key(sku) {
+            continue;
+        }
+        let free = stmt
+            .query_row([sku], |r| Ok(available(r.get(0)?, r.get(1)?, safety_stock)))
+            .optional()?
+            .unwrap_or(0);
+        out.insert(sku.to_string(), free);
+    }
+    Ok(out)
+}
+
+/// Sets the absolute level of one SKU. A level counted before shipments this
+/// daemon already subtracted does not count those shipments twice.
+pub fn set_level(conn: &Connection, level: &StockLevel, now: &str) -> Result<()> {
+    if level.on_hand < 0 {
+        return Err(StoreError::Invalid(format!(
+            "{}: on_hand must be 0 or more",
+            level.sku
+        )));
+    }
+    let shipped_since: i64 = match &level.as_of {
+        Some(as_of) => conn.query_row(
+            "SELECT COALESCE(SUM(qty), 0) FROM allocations
+             WHERE sku = ?1 AND state = 'shipped' AND shipped_at > ?2",
+            params![level.sku, as_of],
+            |r| r.get(0),
+        )?,
+        None => 0,
+    };
+    let on_hand = (level.on_hand - shipped_since).max(0);
+    conn.execute(
+        "INSERT INTO stock (sku, on_hand, tax_rate, as_of, updated_at)
+         VALUES (?1, ?2, COALESCE(?3, 10), ?4, ?5)
+         ON CONFLICT (sku) DO UPDATE SET
+            on_hand = excluded.on_hand,
+            tax_rate = COALESCE(?3, stock.tax_rate),
+            as_of = excluded.as_of,
+            updated_at = excluded.updated_at",
+        params![level.sku, on_hand, level.tax_rate, level.as_of, now],
+    )?;
+    Ok(())
+}
+
+/// Holds `qty` units for an order line. Refuses (and so rolls the whole
+/// decision back) if that would take availability below zero: the last line
+/// of defence against overselling.
+pub fn reserve(
+    conn: &Connection,
+    order: (&str, &str),
+    line_no: u32,
+    sku: &str,
+    qty: u32,
+    safety_stock: u32,
+    now: &str,
+) -> Result<()> {
+    let free = available_map(conn, [sku], safety_stock)?
+        .get(sku)
+        .copied()
+        .unwrap_or(0);
+    if qty > free {
+        return Err(StoreError::Invalid(format!(
+            "refusing to reserve {qty} of {sku}: only {free} available"
+        )));
+    }
+    conn.execute(
+        "INSERT INTO allocations (channel, order_id, line_no, sku, qty, state, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, 'reserved', ?6, ?6)",
+        params![order.0, order.1, line_no, sku, qty, now],
+    )?;
+    conn.execute(
+        "UPDATE stock SET reserved = reserved + ?2 WHERE sku = ?1",
+        params![sku, qty],
+    )?;
+    Ok(())
+}
+
+/// Gives back every unit still reserved for an order; returns how many.
+pub fn release_order(conn: &Connection, order: (&str, &str), now: &str) -> Result<u32> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT sku, SUM(qty) FROM allocations
+         WHERE channel = ?1 AND order_id = ?2 AND state = 'reserved' GROUP BY sku",
+    )?;
+    let held: Vec<(String, i64)> = stmt
+        .query_map(params![order.0, order.1], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    for (sku, qty) in &held {
+        conn.execute(
+            "UPDATE stock SET reserved = reserved - ?2 WHERE sku = ?1",
+            params![sku, qty],
+        )?;
+    }
+    conn.execute(
+        "UPDATE allocations SET state = 'released', updated_at = ?3
+         WHERE channel = ?1 AND order_id = ?2 AND state = 'reserved'",
+        params![order.0, order.1, now],
+    )?;
+    Ok(held.iter().map(|(_, q)| *q as u32).sum())
+}
+
+/// Checks the mirror's invariants; returns a description of each breach.
+/// Used by `status`, the tests and the crash checks.
+pub fn invariant_breaches(conn: &Connection) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare(
+        "SELECT s.sku, s.reserved, COALESCE(a.open, 0)
+         FROM stock s LEFT JOIN (
+            SELECT sku, SUM(qty) AS open FROM allocations WHERE state = 'reserved' GROUP BY sku
+         ) a ON a.sku = s.sku
+         WHERE s.reserved != COALESCE(a.open, 0)",
+    )?;
+    let mut out: Vec<String> = stmt
+        .query_map([], |r| {
+            Ok(format!(
+                "{}: reserved {} but open allocations sum to {}",
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?
+            ))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let orphan: i64 = conn.query_row(
+        "SELECT COUNT(*) FROM allocations a WHERE state = 'reserved'
+         AND NOT EXISTS (SELECT 1 FROM stock s WHERE s.sku = a.sku)",
+        [],
+        |r| r.get(0),
+    )?;
+    if orphan > 0 {
+        out.push(format!(
+            "{orphan} reservations for SKUs without a stock row"
+        ));
+    }
+    Ok(out)
+}
