@@ -165,7 +165,7 @@ where
 /// `ordersync run`: the daemon under systemd or a terminal, until SIGTERM/SIGINT.
 pub async fn run(config: Config) -> anyhow::Result<()> {
     let daemon = Daemon::bind_and_start(&config).await?;
-    let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Ready]);
+    let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
     let outcome = loop {
@@ -178,7 +178,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             _ = daemon.failed() => break Err(anyhow::anyhow!("a daemon task failed; exiting so the service manager restarts it")),
         }
     };
-    let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Stopping]);
+    let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
     tracing::info!("stopping: finishing in-flight work");
     daemon.stop(Duration::from_secs(20)).await;
     outcome
