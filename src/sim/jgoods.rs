@@ -19,7 +19,7 @@
 //! 5. checks against the order's lines (`MISSING_LINE`, `INVALID_QTY`,
 //!    `INVALID_STATUS`), then the change.
 //!
-//! Layout: [`state`] is the back office without I/O; `api` is the HTTP
+//! Layout: `state` is the back office without I/O; `api` is the HTTP
 //! surface; `webhooks` pushes events, one queue per order.
 
 mod api;
