@@ -36,17 +36,32 @@ impl Daemon {
     pub async fn bind_and_start(config: &Config) -> anyhow::Result<Daemon> {
         let webhook = TcpListener::bind(config.daemon.listen)
             .await
-            .with_context(|| format!("cannot listen on {} (daemon.listen)", config.daemon.listen))?;
+            .with_context(|| {
+                format!("cannot listen on {} (daemon.listen)", config.daemon.listen)
+            })?;
         let admin = TcpListener::bind(config.daemon.admin_listen)
             .await
-            .with_context(|| format!("cannot listen on {} (daemon.admin_listen)", config.daemon.admin_listen))?;
+            .with_context(|| {
+                format!(
+                    "cannot listen on {} (daemon.admin_listen)",
+                    config.daemon.admin_listen
+                )
+            })?;
         Daemon::start(config, webhook, admin).await
     }
 
     /// Starts on listeners the caller bound (tests bind port 0).
-    pub async fn start(config: &Config, webhook: TcpListener, admin: TcpListener) -> anyhow::Result<Daemon> {
-        let store = Store::open_in(&config.daemon.data_dir)
-            .with_context(|| format!("cannot open the store in {}", config.daemon.data_dir.display()))?;
+    pub async fn start(
+        config: &Config,
+        webhook: TcpListener,
+        admin: TcpListener,
+    ) -> anyhow::Result<Daemon> {
+        let store = Store::open_in(&config.daemon.data_dir).with_context(|| {
+            format!(
+                "cannot open the store in {}",
+                config.daemon.data_dir.display()
+            )
+        })?;
         let wake = Arc::new(Notify::new());
         let jgoods_client = match config.enabled_jgoods() {
             Some(j) => Some(Arc::new(
@@ -73,7 +88,11 @@ impl Daemon {
                 secrets: vec![j.webhook_secret.value().clone()],
                 allow_from: j.webhook_allow_from.clone(),
             }),
-            admin_token: config.daemon.admin_token.as_ref().map(|t| t.value().clone()),
+            admin_token: config
+                .daemon
+                .admin_token
+                .as_ref()
+                .map(|t| t.value().clone()),
             dispatcher_wake: wake.clone(),
             metrics: Arc::new(Metrics::new()),
         };
@@ -107,7 +126,8 @@ impl Daemon {
             }
         });
         spawn_supervised(&tracker, &failed, "admin listener", {
-            let app = http::admin::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+            let app = http::admin::router(state.clone())
+                .into_make_service_with_connect_info::<SocketAddr>();
             let stop = shutdown.clone();
             async move {
                 axum::serve(admin, app)
@@ -125,7 +145,14 @@ impl Daemon {
         });
         tracker.close();
         tracing::info!(%webhook_addr, %admin_addr, db = %store.path().display(), "ordersync is running");
-        Ok(Daemon { webhook_addr, admin_addr, store, shutdown, tracker, failed })
+        Ok(Daemon {
+            webhook_addr,
+            admin_addr,
+            store,
+            shutdown,
+            tracker,
+            failed,
+        })
     }
 
     /// Resolves when a supervised task ended on its own (the daemon is broken).
@@ -137,7 +164,10 @@ impl Daemon {
     /// `grace`), then closes the store.
     pub async fn stop(self, grace: Duration) {
         self.shutdown.cancel();
-        if tokio::time::timeout(grace, self.tracker.wait()).await.is_err() {
+        if tokio::time::timeout(grace, self.tracker.wait())
+            .await
+            .is_err()
+        {
             tracing::warn!("shutdown grace period over; stopping with work in flight");
         }
         self.store.close();
@@ -146,8 +176,12 @@ impl Daemon {
 
 /// Runs a task; if it ends (error or not) while the daemon is meant to run,
 /// the daemon is marked failed so the caller exits and systemd restarts it.
-fn spawn_supervised<F>(tracker: &TaskTracker, failed: &CancellationToken, name: &'static str, fut: F)
-where
+fn spawn_supervised<F>(
+    tracker: &TaskTracker,
+    failed: &CancellationToken,
+    name: &'static str,
+    fut: F,
+) where
     F: std::future::Future<Output = anyhow::Result<()>> + Send + 'static,
 {
     let failed = failed.clone();

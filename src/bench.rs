@@ -49,19 +49,28 @@ const SECRET: &str = "bench-webhook-secret";
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     crate::logging::init_quiet();
     let base = args.dir.clone().unwrap_or_else(|| PathBuf::from("."));
-    let dir = tempfile::Builder::new().prefix("ordersync-bench-").tempdir_in(&base)?;
+    let dir = tempfile::Builder::new()
+        .prefix("ordersync-bench-")
+        .tempdir_in(&base)?;
 
     let raw_rate = raw_commit_rate(&dir.path().join("raw.sqlite"), args.raw_commits)?;
-    println!("raw SQLite durable commits: {raw_rate:.0}/s ({} commits, WAL, synchronous=FULL)", args.raw_commits);
+    println!(
+        "raw SQLite durable commits: {raw_rate:.0}/s ({} commits, WAL, synchronous=FULL)",
+        args.raw_commits
+    );
 
     let sim_cfg = JgoodsSimConfig {
-        webhook_auth: sim::SimWebhookAuth::Hmac { secret: SECRET.into() },
+        webhook_auth: sim::SimWebhookAuth::Hmac {
+            secret: SECRET.into(),
+        },
         ..JgoodsSimConfig::default()
     };
     let sim = Arc::new(sim::start(TcpListener::bind("127.0.0.1:0").await?, sim_cfg.clone()).await?);
     let (mut daemon, webhook_url, admin) = start_daemon(dir.path(), &sim, &sim_cfg).await?;
     let pid = daemon.id().context("daemon pid")?;
-    let http = reqwest::Client::builder().pool_max_idle_per_host(256).build()?;
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(256)
+        .build()?;
     for i in 0..100 {
         let r = http
             .put(format!("http://{admin}/api/v1/stock/B-{i:03}"))
@@ -124,7 +133,11 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         total
     );
     let rss = peak_rss_kib(pid);
-    println!("daemon peak RSS: {}", rss.map(|k| format!("{:.1} MB", k as f64 / 1024.0)).unwrap_or_else(|| "unknown".into()));
+    println!(
+        "daemon peak RSS: {}",
+        rss.map(|k| format!("{:.1} MB", k as f64 / 1024.0))
+            .unwrap_or_else(|| "unknown".into())
+    );
     let ratio = ingest_rate / raw_rate;
     println!("\nratio ingest / raw durable commits: {ratio:.2} (target ≥ 0.5)");
     if args.rate > 0 {
@@ -156,10 +169,20 @@ fn raw_commit_rate(path: &Path, n: usize) -> anyhow::Result<f64> {
     Ok(n as f64 / started.elapsed().as_secs_f64())
 }
 
-async fn start_daemon(dir: &Path, sim: &JgoodsSimHandle, cfg: &JgoodsSimConfig) -> anyhow::Result<(Child, String, String)> {
+async fn start_daemon(
+    dir: &Path,
+    sim: &JgoodsSimHandle,
+    cfg: &JgoodsSimConfig,
+) -> anyhow::Result<(Child, String, String)> {
     let port = |l: std::net::TcpListener| l.local_addr().map(|a| a.port());
-    let listen = format!("127.0.0.1:{}", port(std::net::TcpListener::bind("127.0.0.1:0")?)?);
-    let admin = format!("127.0.0.1:{}", port(std::net::TcpListener::bind("127.0.0.1:0")?)?);
+    let listen = format!(
+        "127.0.0.1:{}",
+        port(std::net::TcpListener::bind("127.0.0.1:0")?)?
+    );
+    let admin = format!(
+        "127.0.0.1:{}",
+        port(std::net::TcpListener::bind("127.0.0.1:0")?)?
+    );
     let config = dir.join("bench.toml");
     std::fs::write(
         &config,
@@ -218,14 +241,20 @@ fn prepare(sim: &JgoodsSimHandle, orders: &[String]) -> Vec<(String, Vec<u8>)> {
             let sku = format!("B-{:03}", i % 100);
             sim.place_order(no, &[(sku.as_str(), 1, 1000)]);
             let snap = sim.order(no).unwrap_or_else(|| unreachable!("just placed"));
-            let body = serde_json::to_vec(&crate::providers::jgoods::wire::wire_from_snapshot(&snap))
-                .unwrap_or_default();
+            let body =
+                serde_json::to_vec(&crate::providers::jgoods::wire::wire_from_snapshot(&snap))
+                    .unwrap_or_default();
             (no.clone(), body)
         })
         .collect()
 }
 
-async fn send_one(http: &reqwest::Client, url: &str, order: &str, body: &[u8]) -> anyhow::Result<Duration> {
+async fn send_one(
+    http: &reqwest::Client,
+    url: &str,
+    order: &str,
+    body: &[u8],
+) -> anyhow::Result<Duration> {
     let ts = chrono::Utc::now().timestamp();
     let started = Instant::now();
     let resp = http
@@ -233,7 +262,10 @@ async fn send_one(http: &reqwest::Client, url: &str, order: &str, body: &[u8]) -
         .header("content-type", "application/json; charset=utf-8")
         .header("x-jgoods-delivery", format!("bench-{order}"))
         .header("x-jgoods-timestamp", ts.to_string())
-        .header("x-jgoods-signature", signature::sign(SECRET.as_bytes(), ts, body))
+        .header(
+            "x-jgoods-signature",
+            signature::sign(SECRET.as_bytes(), ts, body),
+        )
         .body(body.to_vec())
         .send()
         .await?;
@@ -256,12 +288,20 @@ async fn send_closed_loop(
     let next = Arc::new(AtomicUsize::new(0));
     let mut workers = tokio::task::JoinSet::new();
     for _ in 0..concurrency.max(1) {
-        let (http, url, bodies, next, tracker) = (http.clone(), url.to_string(), bodies.clone(), next.clone(), tracker.clone());
+        let (http, url, bodies, next, tracker) = (
+            http.clone(),
+            url.to_string(),
+            bodies.clone(),
+            next.clone(),
+            tracker.clone(),
+        );
         workers.spawn(async move {
             let mut lat = Vec::new();
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some((order, body)) = bodies.get(i) else { break };
+                let Some((order, body)) = bodies.get(i) else {
+                    break;
+                };
                 tracker.sent(order);
                 lat.push(send_one(&http, &url, order, body).await?);
             }
@@ -319,9 +359,15 @@ impl PostBackTracker {
 
     async fn watch(self, sim: Arc<JgoodsSimHandle>) {
         loop {
-            let waiting: Vec<String> = self.inner.lock().map(|s| s.waiting.keys().cloned().collect()).unwrap_or_default();
+            let waiting: Vec<String> = self
+                .inner
+                .lock()
+                .map(|s| s.waiting.keys().cloned().collect())
+                .unwrap_or_default();
             for order in waiting {
-                if sim.order(&order).is_some_and(|o| o.status == Status::AwaitingArrival)
+                if sim
+                    .order(&order)
+                    .is_some_and(|o| o.status == Status::AwaitingArrival)
                     && let Ok(mut s) = self.inner.lock()
                     && let Some(t) = s.waiting.remove(&order)
                 {
@@ -335,7 +381,12 @@ impl PostBackTracker {
     async fn wait_all(&self, total: usize, deadline: Duration) -> bool {
         let until = Instant::now() + deadline;
         while Instant::now() < until {
-            if self.inner.lock().map(|s| s.done.len() >= total).unwrap_or(false) {
+            if self
+                .inner
+                .lock()
+                .map(|s| s.done.len() >= total)
+                .unwrap_or(false)
+            {
                 return true;
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
@@ -344,7 +395,10 @@ impl PostBackTracker {
     }
 
     fn latencies(&self) -> Vec<Duration> {
-        self.inner.lock().map(|s| s.done.clone()).unwrap_or_default()
+        self.inner
+            .lock()
+            .map(|s| s.done.clone())
+            .unwrap_or_default()
     }
 }
 

@@ -12,7 +12,11 @@ use crate::store::orders::OrderFilter;
 use crate::store::{Store, events, orders, outbox, stock};
 
 #[derive(Parser, Debug)]
-#[command(name = "ordersync", version, about = "Keeps a merchant's orders, stock and payments in sync with J-goods and other channels")]
+#[command(
+    name = "ordersync",
+    version,
+    about = "Keeps a merchant's orders, stock and payments in sync with J-goods and other channels"
+)]
 pub struct Cli {
     /// Config file (default: $ORDERSYNC_CONFIG, else /etc/ordersync/config.toml).
     #[arg(long, global = true)]
@@ -104,12 +108,16 @@ pub enum OutboxCommand {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Demo(args) => return exit(runtime().and_then(|rt| rt.block_on(crate::demo::run(args)))),
+        Command::Demo(args) => {
+            return exit(runtime().and_then(|rt| rt.block_on(crate::demo::run(args))));
+        }
         Command::Sim(args) => {
             crate::logging::init(LogFormat::Auto);
             return exit(runtime().and_then(|rt| rt.block_on(crate::sim::run(args))));
         }
-        Command::Bench(args) => return exit(runtime().and_then(|rt| rt.block_on(crate::bench::run(args)))),
+        Command::Bench(args) => {
+            return exit(runtime().and_then(|rt| rt.block_on(crate::bench::run(args))));
+        }
         _ => {}
     }
     let path = match &cli.command {
@@ -166,12 +174,17 @@ struct NeedsAttention;
 /// Commands that work on the store directly (the daemon may be running: SQLite
 /// serialises the writes).
 async fn local(command: Command, config: Config) -> anyhow::Result<()> {
-    let store = Store::open_in(&config.daemon.data_dir)
-        .with_context(|| format!("cannot open the store in {}", config.daemon.data_dir.display()))?;
+    let store = Store::open_in(&config.daemon.data_dir).with_context(|| {
+        format!(
+            "cannot open the store in {}",
+            config.daemon.data_dir.display()
+        )
+    })?;
     let safety = config.inventory.safety_stock;
     match command {
         Command::Stock(StockCommand::Set { sku, qty, as_of }) => {
-            let level = crate::inventory_import::level(1, &sku, qty, as_of.as_deref()).map_err(|e| anyhow::anyhow!(e.message))?;
+            let level = crate::inventory_import::level(1, &sku, qty, as_of.as_deref())
+                .map_err(|e| anyhow::anyhow!(e.message))?;
             let row = store
                 .write(move |tx| {
                     stock::set_level(tx, &level, &time::rfc3339(time::now()))?;
@@ -186,21 +199,28 @@ async fn local(command: Command, config: Config) -> anyhow::Result<()> {
             let n = import_file(&store, &file).await?;
             println!("imported {n} SKUs from {}", file.display());
         }
-        Command::Stock(StockCommand::List) => print_stock(&store.read(move |c| stock::list(c, safety)).await?),
+        Command::Stock(StockCommand::List) => {
+            print_stock(&store.read(move |c| stock::list(c, safety)).await?)
+        }
         Command::Orders(OrdersCommand::List(a)) => {
             let filter = OrderFilter {
                 channel: a.channel.as_deref().map(parse_channel).transpose()?,
                 state: a
                     .state
                     .as_deref()
-                    .map(|s| OrderState::parse(s).ok_or_else(|| anyhow::anyhow!("unknown state {s:?}")))
+                    .map(|s| {
+                        OrderState::parse(s).ok_or_else(|| anyhow::anyhow!("unknown state {s:?}"))
+                    })
                     .transpose()?,
                 attention: a.attention,
                 limit: a.limit,
                 after: None,
             };
             let list = store.read(move |c| orders::list(c, &filter)).await?;
-            println!("{:<8} {:<28} {:<10} {:<15} {}", "CHANNEL", "ID", "STATE", "PAYMENT", "ATTENTION");
+            println!(
+                "{:<8} {:<28} {:<10} {:<15} {}",
+                "CHANNEL", "ID", "STATE", "PAYMENT", "ATTENTION"
+            );
             for o in list {
                 println!(
                     "{:<8} {:<28} {:<10} {:<15} {}",
@@ -215,7 +235,12 @@ async fn local(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Orders(OrdersCommand::Show { channel, id }) => {
             let ch = parse_channel(&channel)?;
             let (order, evs) = store
-                .read(move |c| Ok((orders::load(c, ch, &id)?, events::for_order(c, ch.as_str(), &id)?)))
+                .read(move |c| {
+                    Ok((
+                        orders::load(c, ch, &id)?,
+                        events::for_order(c, ch.as_str(), &id)?,
+                    ))
+                })
                 .await?;
             let order = order.ok_or_else(|| anyhow::anyhow!("no {channel} order with that id"))?;
             println!("{}", serde_json::to_string_pretty(&order)?);
@@ -225,8 +250,13 @@ async fn local(command: Command, config: Config) -> anyhow::Result<()> {
             }
         }
         Command::Outbox(OutboxCommand::List { dead }) => {
-            let rows = store.read(move |c| outbox::list(c, dead.then_some("dead"), 200)).await?;
-            println!("{:<6} {:<9} {:<20} {:<24} {:<8} {}", "ID", "STATE", "KIND", "ORDER", "ATTEMPTS", "LAST ERROR");
+            let rows = store
+                .read(move |c| outbox::list(c, dead.then_some("dead"), 200))
+                .await?;
+            println!(
+                "{:<6} {:<9} {:<20} {:<24} {:<8} {}",
+                "ID", "STATE", "KIND", "ORDER", "ATTEMPTS", "LAST ERROR"
+            );
             for r in rows {
                 println!(
                     "{:<6} {:<9} {:<20} {:<24} {:<8} {}",
@@ -249,17 +279,26 @@ async fn local(command: Command, config: Config) -> anyhow::Result<()> {
         }
         Command::Status => return status(&store).await,
         Command::Backup { path } => {
-            anyhow::ensure!(!path.exists(), "{} already exists; choose a new file", path.display());
+            anyhow::ensure!(
+                !path.exists(),
+                "{} already exists; choose a new file",
+                path.display()
+            );
             store.backup_to(&path).await?;
             println!("backed up {} to {}", store.path().display(), path.display());
         }
-        Command::Run | Command::CheckConfig { .. } | Command::Demo(_) | Command::Sim(_) | Command::Bench(_) => {}
+        Command::Run
+        | Command::CheckConfig { .. }
+        | Command::Demo(_)
+        | Command::Sim(_)
+        | Command::Bench(_) => {}
     }
     Ok(())
 }
 
 fn parse_channel(s: &str) -> anyhow::Result<Channel> {
-    Channel::parse(s).ok_or_else(|| anyhow::anyhow!("unknown channel {s:?}; use jgoods, rakuten or direct"))
+    Channel::parse(s)
+        .ok_or_else(|| anyhow::anyhow!("unknown channel {s:?}; use jgoods, rakuten or direct"))
 }
 
 /// Imports a stock file (CSV or JSON by extension/content) in one transaction.
@@ -271,7 +310,14 @@ pub async fn import_file(store: &Store, file: &Path) -> anyhow::Result<usize> {
     } else {
         crate::inventory_import::parse_csv(&bytes)
     }
-    .map_err(|e| anyhow::anyhow!("{}:{}: {}; nothing was imported", file.display(), e.line, e.message))?;
+    .map_err(|e| {
+        anyhow::anyhow!(
+            "{}:{}: {}; nothing was imported",
+            file.display(),
+            e.line,
+            e.message
+        )
+    })?;
     let n = levels.len();
     store
         .write(move |tx| {
@@ -286,15 +332,27 @@ pub async fn import_file(store: &Store, file: &Path) -> anyhow::Result<usize> {
 }
 
 fn print_stock(rows: &[stock::StockRow]) {
-    println!("{:<20} {:>8} {:>8} {:>9}  {}", "SKU", "ON HAND", "RESERVED", "AVAILABLE", "UPDATED");
+    println!(
+        "{:<20} {:>8} {:>8} {:>9}  {}",
+        "SKU", "ON HAND", "RESERVED", "AVAILABLE", "UPDATED"
+    );
     for r in rows {
-        println!("{:<20} {:>8} {:>8} {:>9}  {}", r.sku, r.on_hand, r.reserved, r.available, r.updated_at);
+        println!(
+            "{:<20} {:>8} {:>8} {:>9}  {}",
+            r.sku, r.on_hand, r.reserved, r.available, r.updated_at
+        );
     }
 }
 
 async fn status(store: &Store) -> anyhow::Result<()> {
     let ((per_state, attention), (pending, dead, oldest), breaches) = store
-        .read(|c| Ok((orders::counts(c)?, outbox::depth(c)?, stock::invariant_breaches(c)?)))
+        .read(|c| {
+            Ok((
+                orders::counts(c)?,
+                outbox::depth(c)?,
+                stock::invariant_breaches(c)?,
+            ))
+        })
         .await?;
     println!("orders:");
     for (state, n) in &per_state {
@@ -303,7 +361,9 @@ async fn status(store: &Store) -> anyhow::Result<()> {
     println!("  needing attention: {attention}");
     println!(
         "outbox: {pending} waiting{}, {dead} dead",
-        oldest.map(|s| format!(" (oldest {s} s)")).unwrap_or_default()
+        oldest
+            .map(|s| format!(" (oldest {s} s)"))
+            .unwrap_or_default()
     );
     for b in &breaches {
         println!("stock invariant broken: {b}");

@@ -12,7 +12,10 @@ use tokio::net::TcpListener;
 use crate::app::Daemon;
 use crate::config::Config;
 use crate::providers::jgoods::Status;
-use crate::sim::jgoods::{self as sim, CustomerDecision, Endpoint, Fault, JgoodsSimConfig, JgoodsSimHandle, SimWebhookAuth};
+use crate::sim::jgoods::{
+    self as sim, CustomerDecision, Endpoint, Fault, JgoodsSimConfig, JgoodsSimHandle,
+    SimWebhookAuth,
+};
 
 #[derive(Args, Debug, Default)]
 pub struct DemoArgs {
@@ -26,11 +29,15 @@ const STEP_DEADLINE: Duration = Duration::from_secs(30);
 
 pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     crate::logging::init_quiet();
-    let dir = tempfile::Builder::new().prefix("ordersync-demo-").tempdir()?;
+    let dir = tempfile::Builder::new()
+        .prefix("ordersync-demo-")
+        .tempdir()?;
     let secret = random_token();
     let admin_token = random_token();
     let sim_cfg = JgoodsSimConfig {
-        webhook_auth: SimWebhookAuth::Hmac { secret: secret.clone() },
+        webhook_auth: SimWebhookAuth::Hmac {
+            secret: secret.clone(),
+        },
         reply_delay: Duration::from_millis(400),
         webhook_retry_initial: Duration::from_millis(200),
         ..JgoodsSimConfig::default()
@@ -64,12 +71,28 @@ webhook_secret = "{secret}"
     );
     let config = Config::from_toml_str(&config_text, &dir.path().join("demo.toml"))
         .map_err(|e| anyhow::anyhow!("demo config: {e}"))?;
-    let daemon = Daemon::start(&config, TcpListener::bind("127.0.0.1:0").await?, TcpListener::bind("127.0.0.1:0").await?).await?;
+    let daemon = Daemon::start(
+        &config,
+        TcpListener::bind("127.0.0.1:0").await?,
+        TcpListener::bind("127.0.0.1:0").await?,
+    )
+    .await?;
     sim.set_webhook_url(format!("http://{}/webhooks/jgoods", daemon.webhook_addr));
-    let erp = Erp { base: format!("http://{}", daemon.admin_addr), token: admin_token, http: reqwest::Client::new() };
+    let erp = Erp {
+        base: format!("http://{}", daemon.admin_addr),
+        token: admin_token,
+        http: reqwest::Client::new(),
+    };
 
-    println!("ordersync demo: the daemon on {} (webhooks) and {} (admin API),", daemon.webhook_addr, daemon.admin_addr);
-    println!("a simulated J-goods on {}, the store in {}\n", sim.base_url(), dir.path().display());
+    println!(
+        "ordersync demo: the daemon on {} (webhooks) and {} (admin API),",
+        daemon.webhook_addr, daemon.admin_addr
+    );
+    println!(
+        "a simulated J-goods on {}, the store in {}\n",
+        sim.base_url(),
+        dir.path().display()
+    );
     let started = Instant::now();
     let feed = tokio::spawn(print_timeline(erp.clone(), started));
 
@@ -100,10 +123,13 @@ webhook_secret = "{secret}"
 
 async fn script(sim: &JgoodsSimHandle, erp: &Erp) -> anyhow::Result<()> {
     step("The ERP loads the morning's stock through the admin API");
-    erp.import_stock("sku,on_hand\nSKU-001,10\nSKU-002,4\nSKU-003,1\nSKU-004,0\n").await?;
+    erp.import_stock("sku,on_hand\nSKU-001,10\nSKU-002,4\nSKU-003,1\nSKU-004,0\n")
+        .await?;
     print_stock(erp).await?;
 
-    step("JG-1001: 3 × SKU-001, all in stock → allocated, J-goods confirms, payment becomes deferred");
+    step(
+        "JG-1001: 3 × SKU-001, all in stock → allocated, J-goods confirms, payment becomes deferred",
+    );
     sim.place_order("JG-1001", &[("SKU-001", 3, 5500)]);
     erp.wait(&"JG-1001", |o| o["state"] == "confirmed").await?;
 
@@ -122,19 +148,29 @@ async fn script(sim: &JgoodsSimHandle, erp: &Erp) -> anyhow::Result<()> {
     sim.place_order("JG-1004", &[("SKU-004", 2, 1800)]);
     erp.wait(&"JG-1004", |o| o["state"] == "cancelled").await?;
 
-    step("J-goods delivers JG-1001's webhook again with the same delivery id → recognised, nothing changes");
+    step(
+        "J-goods delivers JG-1001's webhook again with the same delivery id → recognised, nothing changes",
+    );
     let acked_before = sim.stats().webhooks.acked;
     sim.resend_webhook("JG-1001", true);
-    if !sim.wait_until(STEP_DEADLINE, |v| v.stats().webhooks.acked > acked_before).await {
+    if !sim
+        .wait_until(STEP_DEADLINE, |v| v.stats().webhooks.acked > acked_before)
+        .await
+    {
         bail!("the duplicate delivery was not acknowledged");
     }
     println!("           (acknowledged as a duplicate; stock unchanged)");
 
-    step("J-goods is down (503 three times) while JG-1005 (2 × SKU-001) arrives → retried with backoff");
+    step(
+        "J-goods is down (503 three times) while JG-1005 (2 × SKU-001) arrives → retried with backoff",
+    );
     sim.inject(Endpoint::PutOrder, Fault::Status(503), 3);
     sim.place_order("JG-1005", &[("SKU-001", 2, 5500)]);
     erp.wait(&"JG-1005", |o| o["state"] == "confirmed").await?;
-    if !sim.wait_for_status("JG-1005", Status::AwaitingArrival, STEP_DEADLINE).await {
+    if !sim
+        .wait_for_status("JG-1005", Status::AwaitingArrival, STEP_DEADLINE)
+        .await
+    {
         bail!("JG-1005 did not reach J-goods");
     }
     Ok(())
@@ -154,7 +190,12 @@ struct Erp {
 
 impl Erp {
     async fn get(&self, path: &str) -> anyhow::Result<Value> {
-        let resp = self.http.get(format!("{}{path}", self.base)).bearer_auth(&self.token).send().await?;
+        let resp = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await?;
         let status = resp.status();
         let body: Value = resp.json().await.context("admin API answered non-JSON")?;
         if !status.is_success() {
@@ -198,7 +239,10 @@ impl Erp {
 async fn print_timeline(erp: Erp, started: Instant) {
     let mut after = 0;
     loop {
-        let Ok(page) = erp.get(&format!("/api/v1/events?after={after}&wait=5")).await else {
+        let Ok(page) = erp
+            .get(&format!("/api/v1/events?after={after}&wait=5"))
+            .await
+        else {
             tokio::time::sleep(Duration::from_millis(100)).await;
             continue;
         };
@@ -223,7 +267,14 @@ fn describe(e: &Value) -> String {
             .as_array()
             .into_iter()
             .flatten()
-            .map(|l| format!("{} {}/{}", l["sku"].as_str().unwrap_or("?"), l["reserved_qty"], l["qty"]))
+            .map(|l| {
+                format!(
+                    "{} {}/{}",
+                    l["sku"].as_str().unwrap_or("?"),
+                    l["reserved_qty"],
+                    l["qty"]
+                )
+            })
             .collect::<Vec<_>>()
             .join(", ")
     };
@@ -231,11 +282,19 @@ fn describe(e: &Value) -> String {
         "order.allocated" => format!("allocated in full ({}); telling J-goods", lines()),
         "order.short" => format!("short ({}); telling J-goods what we have", lines()),
         "order.awaiting_reply" => "J-goods is asking the customer about the shortage".into(),
-        "order.partial_accepted" => "the customer accepted the partial quantities; confirming".into(),
+        "order.partial_accepted" => {
+            "the customer accepted the partial quantities; confirming".into()
+        }
         "order.confirmed" => "J-goods accepted: confirmed, payment deferred (後払い)".into(),
-        "order.cancelled" => format!("cancelled at J-goods; {} units back in stock", d["released"]),
+        "order.cancelled" => format!(
+            "cancelled at J-goods; {} units back in stock",
+            d["released"]
+        ),
         "order.received" => "order seen before payment".into(),
-        "order.status" => format!("J-goods status is now {}", d["status"].as_str().unwrap_or("?")),
+        "order.status" => format!(
+            "J-goods status is now {}",
+            d["status"].as_str().unwrap_or("?")
+        ),
         "order.attention" => format!("NEEDS ATTENTION: {}", d["reason"].as_str().unwrap_or("")),
         "order.reposted" => "our answer is sent to J-goods again".into(),
         "webhook.repeat" => "the same state again; nothing to do".into(),
@@ -248,7 +307,10 @@ fn describe(e: &Value) -> String {
 
 async fn print_stock(erp: &Erp) -> anyhow::Result<()> {
     let stock = erp.get("/api/v1/stock").await?;
-    println!("\n  {:<10} {:>8} {:>9} {:>10}", "SKU", "on hand", "reserved", "available");
+    println!(
+        "\n  {:<10} {:>8} {:>9} {:>10}",
+        "SKU", "on hand", "reserved", "available"
+    );
     for s in stock["stock"].as_array().into_iter().flatten() {
         println!(
             "  {:<10} {:>8} {:>9} {:>10}",
@@ -263,13 +325,23 @@ async fn print_stock(erp: &Erp) -> anyhow::Result<()> {
 
 async fn print_orders(erp: &Erp) -> anyhow::Result<()> {
     let list = erp.get("/api/v1/orders?limit=100").await?;
-    println!("\n  {:<9} {:<10} {:<9} {}", "order", "state", "payment", "reserved / ordered");
+    println!(
+        "\n  {:<9} {:<10} {:<9} {}",
+        "order", "state", "payment", "reserved / ordered"
+    );
     for o in list["orders"].as_array().into_iter().flatten() {
         let lines: Vec<String> = o["lines"]
             .as_array()
             .into_iter()
             .flatten()
-            .map(|l| format!("{} {}/{}", l["sku"].as_str().unwrap_or(""), l["reserved_qty"], l["qty"]))
+            .map(|l| {
+                format!(
+                    "{} {}/{}",
+                    l["sku"].as_str().unwrap_or(""),
+                    l["reserved_qty"],
+                    l["qty"]
+                )
+            })
             .collect();
         println!(
             "  {:<9} {:<10} {:<9} {}",

@@ -23,11 +23,19 @@ pub fn init(format: LogFormat) {
         LogFormat::Journald => match tracing_journald::layer() {
             Ok(layer) => registry.with(layer).try_init(),
             Err(_) => registry
-                .with(tracing_subscriber::fmt::layer().json().with_writer(std::io::stderr))
+                .with(
+                    tracing_subscriber::fmt::layer()
+                        .json()
+                        .with_writer(std::io::stderr),
+                )
                 .try_init(),
         },
         LogFormat::Json => registry
-            .with(tracing_subscriber::fmt::layer().json().with_writer(std::io::stderr))
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .json()
+                    .with_writer(std::io::stderr),
+            )
             .try_init(),
         _ => registry
             .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))

@@ -268,6 +268,11 @@ impl JgoodsSimHandle {
         self.shared.with_state(|s| s.inject(endpoint, fault, times));
     }
 
+    /// Drops every injected fault not yet used (J-goods is healthy again).
+    pub fn clear_faults(&self) {
+        self.shared.with_state(SimState::clear_faults);
+    }
+
     /// Invalidates every issued token, so the next API call gets a 401.
     pub fn expire_tokens(&self) {
         self.shared.with_state(SimState::expire_tokens);

@@ -2,4 +2,7 @@
 //! listener, so that the tests, `ordersync demo` and `ordersync sim` exercise
 //! the real clients and webhook receivers rather than mocks.
 
+mod cli;
 pub mod jgoods;
+
+pub use cli::{SimArgs, run};

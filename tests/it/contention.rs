@@ -18,10 +18,16 @@ async fn two_hundred_concurrent_webhooks_reserve_exactly_the_stock() {
     let (_, list) = app.get("/api/v1/orders?channel=jgoods&limit=1000").await;
     let orders = list["orders"].as_array().unwrap();
     assert_eq!(orders.len(), 200);
-    let allocated = orders.iter().filter(|o| o["lines"][0]["reserved_qty"] == 1).count();
+    let allocated = orders
+        .iter()
+        .filter(|o| o["lines"][0]["reserved_qty"] == 1)
+        .count();
     assert_eq!(allocated, 50);
     let s = app.stock("HOT").await;
-    assert_eq!((s["reserved"].as_i64(), s["available"].as_i64()), (Some(50), Some(0)));
+    assert_eq!(
+        (s["reserved"].as_i64(), s["available"].as_i64()),
+        (Some(50), Some(0))
+    );
     let breaches = app
         .daemon
         .as_ref()

@@ -15,7 +15,12 @@ use tokio::process::{Child, Command};
 use crate::helpers::*;
 
 async fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 async fn start_daemon(config: &std::path::Path, admin: &str) -> Child {
@@ -37,7 +42,10 @@ async fn start_daemon(config: &std::path::Path, admin: &str) -> Child {
         {
             return child;
         }
-        assert!(tokio::time::Instant::now() < until, "daemon did not become healthy");
+        assert!(
+            tokio::time::Instant::now() < until,
+            "daemon did not become healthy"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -50,11 +58,26 @@ async fn sigkill_in_flight_loses_and_doubles_nothing() {
         webhook_retry_max: Duration::from_millis(100),
         ..JgoodsSimConfig::default()
     };
-    let sim = sim::start(TcpListener::bind("127.0.0.1:0").await.unwrap(), sim_cfg.clone()).await.unwrap();
-    let (listen, admin) = (format!("127.0.0.1:{}", free_port().await), format!("127.0.0.1:{}", free_port().await));
-    let opts = Options { sim: sim_cfg, ..Options::default() };
+    let sim = sim::start(
+        TcpListener::bind("127.0.0.1:0").await.unwrap(),
+        sim_cfg.clone(),
+    )
+    .await
+    .unwrap();
+    let (listen, admin) = (
+        format!("127.0.0.1:{}", free_port().await),
+        format!("127.0.0.1:{}", free_port().await),
+    );
+    let opts = Options {
+        sim: sim_cfg,
+        ..Options::default()
+    };
     let config = dir.path().join("config.toml");
-    std::fs::write(&config, config_text(&dir.path().join("data"), &sim, &opts, &listen, &admin)).unwrap();
+    std::fs::write(
+        &config,
+        config_text(&dir.path().join("data"), &sim, &opts, &listen, &admin),
+    )
+    .unwrap();
     sim.set_webhook_url(format!("http://{listen}/webhooks/jgoods"));
 
     let mut daemon = start_daemon(&config, &admin).await;
@@ -92,14 +115,28 @@ async fn sigkill_in_flight_loses_and_doubles_nothing() {
     assert!(sim.wait_webhooks_idle(DEADLINE).await);
     // SIGTERM for a clean stop, then read the database directly.
     let pid = daemon.id().unwrap().to_string();
-    Command::new("kill").args(["-TERM", &pid]).status().await.unwrap();
-    let status = tokio::time::timeout(DEADLINE, daemon.wait()).await.unwrap().unwrap();
-    assert!(status.success(), "SIGTERM should stop the daemon cleanly: {status:?}");
+    Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .await
+        .unwrap();
+    let status = tokio::time::timeout(DEADLINE, daemon.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        status.success(),
+        "SIGTERM should stop the daemon cleanly: {status:?}"
+    );
 
     let stats = sim.stats();
     let db = Connection::open(dir.path().join("data").join("ordersync.sqlite")).unwrap();
     // Every webhook the daemon acknowledged is stored as processed.
-    for d in stats.deliveries.iter().filter(|d| d.outcome == DeliveryOutcome::Acked) {
+    for d in stats
+        .deliveries
+        .iter()
+        .filter(|d| d.outcome == DeliveryOutcome::Acked)
+    {
         let n: i64 = db
             .query_row(
                 "SELECT COUNT(*) FROM inbox WHERE provider = 'jgoods' AND state = 'processed' AND delivery_id = ?1",
@@ -107,7 +144,11 @@ async fn sigkill_in_flight_loses_and_doubles_nothing() {
                 |r| r.get(0),
             )
             .unwrap();
-        assert_eq!(n, 1, "acked delivery {} ({:?}) stored {n} times", d.delivery_id, d.status);
+        assert_eq!(
+            n, 1,
+            "acked delivery {} ({:?}) stored {n} times",
+            d.delivery_id, d.status
+        );
     }
     // Exactly the stock there was is reserved: nothing lost, nothing doubled.
     let (reserved, open): (i64, i64) = db

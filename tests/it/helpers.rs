@@ -46,7 +46,13 @@ impl Default for Options {
     }
 }
 
-pub fn config_text(dir: &Path, sim: &JgoodsSimHandle, o: &Options, listen: &str, admin: &str) -> String {
+pub fn config_text(
+    dir: &Path,
+    sim: &JgoodsSimHandle,
+    o: &Options,
+    listen: &str,
+    admin: &str,
+) -> String {
     let secret = match &o.sim.webhook_auth {
         SimWebhookAuth::Hmac { secret } | SimWebhookAuth::Bearer { secret } => secret.clone(),
     };
@@ -97,9 +103,12 @@ pub async fn spawn_app() -> TestApp {
 
 pub async fn spawn_app_with(o: Options) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
-    let sim = sim::start(TcpListener::bind("127.0.0.1:0").await.unwrap(), o.sim.clone())
-        .await
-        .unwrap();
+    let sim = sim::start(
+        TcpListener::bind("127.0.0.1:0").await.unwrap(),
+        o.sim.clone(),
+    )
+    .await
+    .unwrap();
     let text = config_text(dir.path(), &sim, &o, "127.0.0.1:0", "127.0.0.1:0");
     let config = Config::from_toml_str(&text, &dir.path().join("config.toml")).unwrap();
     let daemon = Daemon::start(
@@ -123,7 +132,12 @@ pub async fn spawn_app_with(o: Options) -> TestApp {
 }
 
 impl TestApp {
-    pub async fn admin(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+    pub async fn admin(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
         let mut req = self
             .http
             .request(method, format!("{}{path}", self.admin_url))
@@ -134,7 +148,10 @@ impl TestApp {
         let resp = req.send().await.unwrap();
         let status = resp.status().as_u16();
         let text = resp.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
 
     pub async fn get(&self, path: &str) -> (u16, Value) {
@@ -143,7 +160,11 @@ impl TestApp {
 
     pub async fn set_stock(&self, sku: &str, on_hand: i64) {
         let (status, body) = self
-            .admin(reqwest::Method::PUT, &format!("/api/v1/stock/{sku}"), Some(json!({"on_hand": on_hand})))
+            .admin(
+                reqwest::Method::PUT,
+                &format!("/api/v1/stock/{sku}"),
+                Some(json!({"on_hand": on_hand})),
+            )
             .await;
         assert_eq!(status, 200, "{body}");
     }
@@ -169,13 +190,17 @@ impl TestApp {
             {
                 return o.clone();
             }
-            assert!(tokio::time::Instant::now() < until, "order {id} never matched; last: {o:?}");
+            assert!(
+                tokio::time::Instant::now() < until,
+                "order {id} never matched; last: {o:?}"
+            );
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
     }
 
     pub async fn wait_state(&self, id: &str, state: &str, payment: &str) -> Value {
-        self.wait_order(id, |o| o["state"] == state && o["payment_state"] == payment).await
+        self.wait_order(id, |o| o["state"] == state && o["payment_state"] == payment)
+            .await
     }
 
     /// Sends a raw webhook body signed like J-goods (or with the given headers).
@@ -191,11 +216,19 @@ impl TestApp {
         let resp = req.send().await.unwrap();
         let status = resp.status().as_u16();
         let text = resp.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
 
     pub async fn post_signed(&self, body: &[u8], delivery: &str) -> (u16, Value) {
-        let headers = signed_headers(body, delivery, WEBHOOK_SECRET, chrono::Utc::now().timestamp());
+        let headers = signed_headers(
+            body,
+            delivery,
+            WEBHOOK_SECRET,
+            chrono::Utc::now().timestamp(),
+        );
         self.post_webhook(body, &headers).await
     }
 
@@ -207,11 +240,19 @@ impl TestApp {
     }
 }
 
-pub fn signed_headers(body: &[u8], delivery: &str, secret: &str, ts: i64) -> Vec<(&'static str, String)> {
+pub fn signed_headers(
+    body: &[u8],
+    delivery: &str,
+    secret: &str,
+    ts: i64,
+) -> Vec<(&'static str, String)> {
     vec![
         ("x-jgoods-delivery", delivery.to_string()),
         ("x-jgoods-timestamp", ts.to_string()),
-        ("x-jgoods-signature", signature::sign(secret.as_bytes(), ts, body)),
+        (
+            "x-jgoods-signature",
+            signature::sign(secret.as_bytes(), ts, body),
+        ),
     ]
 }
 

@@ -45,7 +45,11 @@ fn snapshot(order: u8, status: Status, lines: Vec<SnapshotLine>, tick: u32) -> O
 }
 
 async fn deliver(store: &Store, snap: OrderSnapshot) {
-    let delivery = WebhookDelivery { delivery_id: None, headers: serde_json::json!({}), body: b"{}".to_vec() };
+    let delivery = WebhookDelivery {
+        delivery_id: None,
+        headers: serde_json::json!({}),
+        body: b"{}".to_vec(),
+    };
     ingest_webhook(store, delivery, snap, 1).await.unwrap();
 }
 
@@ -75,15 +79,31 @@ async fn run(steps: Vec<Step>) -> Result<(), TestCaseError> {
                     reserved_qty: None,
                     unit_price: None,
                 };
-                deliver(&store, snapshot(*order, Status::AwaitingApproval, vec![line], tick)).await;
+                deliver(
+                    &store,
+                    snapshot(*order, Status::AwaitingApproval, vec![line], tick),
+                )
+                .await;
             }
             Step::Push { sku, on_hand } => {
-                let level = StockLevel { sku: SKUS[*sku].into(), on_hand: *on_hand, as_of: None, tax_rate: None };
-                store.write(move |tx| stock::set_level(tx, &level, &time::rfc3339(time::now()))).await.unwrap();
+                let level = StockLevel {
+                    sku: SKUS[*sku].into(),
+                    on_hand: *on_hand,
+                    as_of: None,
+                    tax_rate: None,
+                };
+                store
+                    .write(move |tx| stock::set_level(tx, &level, &time::rfc3339(time::now())))
+                    .await
+                    .unwrap();
             }
             Step::Cancel { order } | Step::AcceptPartial { order } => {
                 let id = format!("P{order}");
-                let Some(o) = store.read(move |c| orders::load(c, Channel::Jgoods, &id)).await.unwrap() else {
+                let Some(o) = store
+                    .read(move |c| orders::load(c, Channel::Jgoods, &id))
+                    .await
+                    .unwrap()
+                else {
                     continue;
                 };
                 let accept = matches!(step, Step::AcceptPartial { .. });
@@ -99,7 +119,11 @@ async fn run(steps: Vec<Step>) -> Result<(), TestCaseError> {
                         unit_price: None,
                     })
                     .collect();
-                let status = if accept { Status::AwaitingApproval } else { Status::Cancelled };
+                let status = if accept {
+                    Status::AwaitingApproval
+                } else {
+                    Status::Cancelled
+                };
                 deliver(&store, snapshot(*order, status, lines, tick)).await;
             }
         }
@@ -107,13 +131,20 @@ async fn run(steps: Vec<Step>) -> Result<(), TestCaseError> {
         let breaches = store.read(stock::invariant_breaches).await.unwrap();
         prop_assert!(breaches.is_empty(), "after {step:?}: {breaches:?}");
         for (sku, (_, reserved, _)) in &after {
-            let (on_hand_before, reserved_before, available_before) = before.get(sku).copied().unwrap_or((0, 0, 0));
+            let (on_hand_before, reserved_before, available_before) =
+                before.get(sku).copied().unwrap_or((0, 0, 0));
             prop_assert!(*reserved >= 0);
             let newly = reserved - reserved_before;
             if newly > 0 {
                 // Only new orders reserve, and never more than was free.
-                prop_assert!(matches!(step, Step::NewOrder { .. }), "{step:?} reserved {newly} of {sku}");
-                prop_assert!(newly <= i64::from(available_before), "{step:?}: reserved {newly} of {sku}, {available_before} free (on hand {on_hand_before})");
+                prop_assert!(
+                    matches!(step, Step::NewOrder { .. }),
+                    "{step:?} reserved {newly} of {sku}"
+                );
+                prop_assert!(
+                    newly <= i64::from(available_before),
+                    "{step:?}: reserved {newly} of {sku}, {available_before} free (on hand {on_hand_before})"
+                );
             }
         }
     }

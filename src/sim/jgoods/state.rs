@@ -460,6 +460,11 @@ impl SimState {
         self.tokens.clear();
     }
 
+    /// Drops every injected fault not yet used.
+    pub(crate) fn clear_faults(&mut self) {
+        self.faults.clear();
+    }
+
     pub(crate) fn inject(&mut self, endpoint: Endpoint, fault: Fault, times: u32) {
         if times > 0 {
             self.faults.push((endpoint, fault, times));
