@@ -47,7 +47,7 @@ pub struct BenchArgs {
 const SECRET: &str = "bench-webhook-secret";
 
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
-    crate::logging::init_quiet();
+    crate::logging::init_with_default("warn");
     let base = args.dir.clone().unwrap_or_else(|| PathBuf::from("."));
     let dir = tempfile::Builder::new()
         .prefix("ordersync-bench-")

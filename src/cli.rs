@@ -218,8 +218,8 @@ async fn local(command: Command, config: Config) -> anyhow::Result<()> {
             };
             let list = store.read(move |c| orders::list(c, &filter)).await?;
             println!(
-                "{:<8} {:<28} {:<10} {:<15} {}",
-                "CHANNEL", "ID", "STATE", "PAYMENT", "ATTENTION"
+                "{:<8} {:<28} {:<10} {:<15} ATTENTION",
+                "CHANNEL", "ID", "STATE", "PAYMENT"
             );
             for o in list {
                 println!(
@@ -254,8 +254,8 @@ async fn local(command: Command, config: Config) -> anyhow::Result<()> {
                 .read(move |c| outbox::list(c, dead.then_some("dead"), 200))
                 .await?;
             println!(
-                "{:<6} {:<9} {:<20} {:<24} {:<8} {}",
-                "ID", "STATE", "KIND", "ORDER", "ATTEMPTS", "LAST ERROR"
+                "{:<6} {:<9} {:<20} {:<24} {:<8} LAST ERROR",
+                "ID", "STATE", "KIND", "ORDER", "ATTEMPTS"
             );
             for r in rows {
                 println!(
@@ -333,8 +333,8 @@ pub async fn import_file(store: &Store, file: &Path) -> anyhow::Result<usize> {
 
 fn print_stock(rows: &[stock::StockRow]) {
     println!(
-        "{:<20} {:>8} {:>8} {:>9}  {}",
-        "SKU", "ON HAND", "RESERVED", "AVAILABLE", "UPDATED"
+        "{:<20} {:>8} {:>8} {:>9}  UPDATED",
+        "SKU", "ON HAND", "RESERVED", "AVAILABLE"
     );
     for r in rows {
         println!(

@@ -28,7 +28,8 @@ pub struct DemoArgs {
 const STEP_DEADLINE: Duration = Duration::from_secs(30);
 
 pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
-    crate::logging::init_quiet();
+    // The timeline tells the story; only errors are logged beside it.
+    crate::logging::init_with_default("error");
     let dir = tempfile::Builder::new()
         .prefix("ordersync-demo-")
         .tempdir()?;
@@ -248,7 +249,7 @@ async fn print_timeline(erp: Erp, started: Instant) {
         };
         for e in page["events"].as_array().into_iter().flatten() {
             println!(
-                "  {:>7.3}s  {:<8} {:<8}  {}",
+                "  {:>7.3}s  {:<22} {:<8}  {}",
                 started.elapsed().as_secs_f64(),
                 e["kind"].as_str().unwrap_or(""),
                 e["order_id"].as_str().unwrap_or("-"),
@@ -315,9 +316,9 @@ async fn print_stock(erp: &Erp) -> anyhow::Result<()> {
         println!(
             "  {:<10} {:>8} {:>9} {:>10}",
             s["sku"].as_str().unwrap_or(""),
-            s["on_hand"],
-            s["reserved"],
-            s["available"]
+            s["on_hand"].as_i64().unwrap_or(0),
+            s["reserved"].as_i64().unwrap_or(0),
+            s["available"].as_i64().unwrap_or(0)
         );
     }
     Ok(())
@@ -326,8 +327,8 @@ async fn print_stock(erp: &Erp) -> anyhow::Result<()> {
 async fn print_orders(erp: &Erp) -> anyhow::Result<()> {
     let list = erp.get("/api/v1/orders?limit=100").await?;
     println!(
-        "\n  {:<9} {:<10} {:<9} {}",
-        "order", "state", "payment", "reserved / ordered"
+        "\n  {:<9} {:<10} {:<9} reserved / ordered",
+        "order", "state", "payment"
     );
     for o in list["orders"].as_array().into_iter().flatten() {
         let lines: Vec<String> = o["lines"]

@@ -45,10 +45,10 @@ pub fn init(format: LogFormat) {
     let _ = result;
 }
 
-/// For `demo` and `bench`: warnings only (unless `RUST_LOG` says otherwise),
-/// so their own output stays readable.
-pub fn init_quiet() {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
+/// For `demo` and `bench`: text logs at `level` (unless `RUST_LOG` says
+/// otherwise), so their own output stays readable.
+pub fn init_with_default(level: &str) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
     let _ = tracing_subscriber::registry()
         .with(filter)
         .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))

@@ -84,6 +84,13 @@ pub enum PutOutcome {
 pub fn decide_put_outcome(stored: &Order, outcome: &PutOutcome) -> Decision {
     match outcome {
         PutOutcome::Accepted(snap) => match snap.status {
+            // J-goods' webhook for the same change may have come first.
+            Status::AwaitingArrival if stored.state == OrderState::Confirmed => Decision::default(),
+            Status::AwaitingReply
+                if stored.provider_status.as_deref() == Some(Status::AwaitingReply.code()) =>
+            {
+                Decision::default()
+            }
             Status::AwaitingArrival if stored.state != OrderState::Cancelled => confirmed(snap),
             Status::AwaitingReply => Decision {
                 order: Some(OrderWrite {

@@ -233,7 +233,8 @@ impl JgoodsSimHandle {
         self.shared.with_state(|s| s.register_item(item_code));
     }
 
-    /// Scripts this order's customer answer to a short allocation.
+    /// Scripts this order's customer answer to a short allocation; for an order
+    /// not placed yet it applies once placed (and `false` is returned).
     pub fn set_decision(&self, order_no: &str, decision: CustomerDecision) -> bool {
         self.shared
             .with_state(|s| s.set_decision(order_no, decision))

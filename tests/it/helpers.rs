@@ -22,8 +22,8 @@ pub struct TestApp {
     pub admin_url: String,
     pub webhook_url: String,
     pub http: reqwest::Client,
-    pub dir: tempfile::TempDir,
-    pub config: Config,
+    /// Kept so the data directory lives as long as the app.
+    pub _dir: tempfile::TempDir,
 }
 
 /// Knobs a test may turn before the app starts.
@@ -126,8 +126,7 @@ pub async fn spawn_app_with(o: Options) -> TestApp {
         daemon: Some(daemon),
         sim,
         http: reqwest::Client::new(),
-        dir,
-        config,
+        _dir: dir,
     }
 }
 

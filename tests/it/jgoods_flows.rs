@@ -163,7 +163,8 @@ async fn bad_webhooks_are_refused_and_change_nothing() {
     let body = paid_order_body("JG7", &[("A", 2)]);
     let now = chrono::Utc::now().timestamp();
     // Wrong secret, stale timestamp, missing signature, altered body.
-    let cases: Vec<(Vec<u8>, Vec<(&str, String)>, u16)> = vec![
+    type Case = (Vec<u8>, Vec<(&'static str, String)>, u16);
+    let cases: Vec<Case> = vec![
         (
             body.clone(),
             signed_headers(&body, "b1", "wrong-secret", now),
@@ -308,9 +309,11 @@ async fn a_conflict_after_cancellation_at_jgoods_releases_the_stock() {
 
 #[tokio::test]
 async fn a_dead_call_flags_the_order_and_can_be_retried() {
-    let mut opts = Options::default();
-    opts.retry = ("20ms", "50ms", "300ms");
-    let app = spawn_app_with(opts).await;
+    let app = spawn_app_with(Options {
+        retry: ("20ms", "50ms", "300ms"),
+        ..Options::default()
+    })
+    .await;
     app.set_stock("A", 10).await;
     app.sim.inject(Endpoint::PutOrder, Fault::Status(503), 1000);
     app.sim.place_order("JG13", &[("A", 1, 100)]);
@@ -362,9 +365,11 @@ async fn bearer_auth_and_source_networks() {
     assert_eq!(status, 401);
     app.stop().await;
 
-    let mut opts = Options::default();
-    opts.jgoods_extra = "webhook_allow_from = [\"10.0.0.0/8\"]".into();
-    let app = spawn_app_with(opts).await;
+    let app = spawn_app_with(Options {
+        jgoods_extra: "webhook_allow_from = [\"10.0.0.0/8\"]".into(),
+        ..Options::default()
+    })
+    .await;
     let body = paid_order_body("JG16", &[("A", 1)]);
     let (status, resp) = app.post_signed(&body, "x").await;
     assert_eq!(

@@ -385,3 +385,29 @@ fn an_order_seen_before_payment_is_allocated_when_paid() {
     assert_eq!(d.order.as_ref().unwrap().state, Some(OrderState::Allocated));
     assert_eq!(d.stock.len(), 1);
 }
+
+#[test]
+fn an_answer_already_reported_by_webhook_is_not_reported_twice() {
+    let o = order(
+        OrderState::Confirmed,
+        &[(1, "A", 3, 3)],
+        Status::AwaitingArrival,
+        T2,
+    );
+    let ok = snap(Status::AwaitingArrival, &[(1, "A", 3, Some(3))], T2);
+    assert_eq!(
+        decide_put_outcome(&o, &PutOutcome::Accepted(ok)),
+        Decision::default()
+    );
+    let o = order(
+        OrderState::Short,
+        &[(1, "A", 3, 1)],
+        Status::AwaitingReply,
+        T2,
+    );
+    let reply = snap(Status::AwaitingReply, &[(1, "A", 3, Some(1))], T2);
+    assert_eq!(
+        decide_put_outcome(&o, &PutOutcome::Accepted(reply)),
+        Decision::default()
+    );
+}

@@ -255,6 +255,8 @@ pub(crate) struct SimState {
     faults: Vec<(Endpoint, Fault, u32)>,
     pub stats: SimStats,
     default_decision: CustomerDecision,
+    /// Decisions scripted before their order was placed.
+    preset_decisions: HashMap<String, CustomerDecision>,
     clock: Clock,
     effects: Vec<Effect>,
 }
@@ -268,6 +270,7 @@ impl SimState {
             faults: Vec::new(),
             stats: SimStats::default(),
             default_decision,
+            preset_decisions: HashMap::new(),
             clock: Clock::default(),
             effects: Vec::new(),
         }
@@ -296,10 +299,11 @@ impl SimState {
         for line in &snapshot.lines {
             self.items.insert(line.sku.clone());
         }
+        let decision = self.preset_decisions.remove(&snapshot.order_no);
         let order = SimOrder {
             snapshot,
             updated_at: now,
-            decision: None,
+            decision,
             last_applied: None,
             version: 0,
         };
@@ -327,7 +331,11 @@ impl SimState {
                 order.decision = Some(decision);
                 true
             }
-            None => false,
+            None => {
+                // Scripted ahead of the order: applies once it is placed.
+                self.preset_decisions.insert(order_no.to_string(), decision);
+                false
+            }
         }
     }
 
