@@ -6,6 +6,12 @@
 //! the daemon runs) queue on SQLite's write lock instead of interleaving.
 //! Reads use a small pool of separate connections; WAL lets them run beside the
 //! writer.
+//!
+//! Group commit: when several writes are queued, the writer runs them in one
+//! transaction, each inside its own savepoint (a failing one is rolled back
+//! alone), and commits once. Every caller still gets its answer only after that
+//! commit is durable, so a webhook is never acknowledged before it is on disk;
+//! the fsync is simply shared.
 
 pub mod events;
 pub mod inbox;
@@ -44,7 +50,15 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-type Job = Box<dyn FnOnce(&mut Connection) + Send>;
+/// Most writes sharing one commit.
+const MAX_GROUP: usize = 64;
+
+/// A queued write: runs inside the group's transaction (or learns why there is
+/// none) and returns what to do once the group's commit is known (`None` =
+/// committed, `Some(reason)` = it failed).
+type Job =
+    Box<dyn for<'t> FnOnce(std::result::Result<&Transaction<'t>, &str>) -> Completion + Send>;
+type Completion = Box<dyn FnOnce(Option<&str>) + Send>;
 
 /// A handle to the database; cheap to clone.
 #[derive(Clone)]
@@ -70,8 +84,15 @@ impl Store {
         std::thread::Builder::new()
             .name("ordersync-store-writer".into())
             .spawn(move || {
-                for job in rx {
-                    job(&mut writer);
+                while let Ok(first) = rx.recv() {
+                    let mut group = vec![first];
+                    while group.len() < MAX_GROUP {
+                        match rx.try_recv() {
+                            Ok(job) => group.push(job),
+                            Err(_) => break,
+                        }
+                    }
+                    run_group(&mut writer, group);
                 }
             })
             .map_err(|e| StoreError::Invalid(format!("cannot start the writer thread: {e}")))?;
@@ -108,8 +129,21 @@ impl Store {
         T: Send + 'static,
     {
         let (done, wait) = oneshot::channel();
-        let job: Job = Box::new(move |conn| {
-            let _ = done.send(run_immediate(conn, f));
+        let job: Job = Box::new(move |tx| {
+            match tx
+                .map_err(|e| StoreError::Invalid(e.to_string()))
+                .and_then(|tx| run_in_savepoint(tx, f))
+            {
+                Ok(value) => Box::new(move |commit_error: Option<&str>| {
+                    let _ = done.send(match commit_error {
+                        None => Ok(value),
+                        Some(e) => Err(StoreError::Invalid(format!("commit failed: {e}"))),
+                    });
+                }),
+                Err(e) => Box::new(move |_: Option<&str>| {
+                    let _ = done.send(Err(e));
+                }),
+            }
         });
         {
             let jobs = self.inner.jobs.lock().map_err(|_| StoreError::Closed)?;
@@ -180,14 +214,43 @@ impl Store {
     }
 }
 
-fn run_immediate<T>(
-    conn: &mut Connection,
+/// Runs a group of writes in one `BEGIN IMMEDIATE` transaction and one commit.
+fn run_group(conn: &mut Connection, group: Vec<Job>) {
+    let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
+        Ok(tx) => tx,
+        Err(e) => {
+            let reason = format!("cannot begin a write transaction: {e}");
+            tracing::error!(error = %reason);
+            for job in group {
+                // Nothing ran: each caller gets the reason.
+                job(Err(&reason))(None);
+            }
+            return;
+        }
+    };
+    let completions: Vec<Completion> = group.into_iter().map(|job| job(Ok(&tx))).collect();
+    let outcome = tx.commit().map_err(|e| e.to_string());
+    for complete in completions {
+        complete(outcome.as_ref().err().map(String::as_str));
+    }
+}
+
+/// Runs one write in its own savepoint, so its failure undoes only its own work.
+fn run_in_savepoint<T>(
+    tx: &Transaction<'_>,
     f: impl FnOnce(&Transaction<'_>) -> Result<T>,
 ) -> Result<T> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let value = f(&tx)?;
-    tx.commit()?;
-    Ok(value)
+    tx.execute_batch("SAVEPOINT job")?;
+    match f(tx) {
+        Ok(value) => {
+            tx.execute_batch("RELEASE job")?;
+            Ok(value)
+        }
+        Err(e) => {
+            tx.execute_batch("ROLLBACK TO job; RELEASE job")?;
+            Err(e)
+        }
+    }
 }
 
 /// Opens a connection with the daemon's pragmas.
