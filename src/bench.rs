@@ -214,6 +214,12 @@ webhook_secret = "{SECRET}"
             secret = cfg.client_secret,
         ),
     )?;
+    // It holds inline secrets: keep it private, as a merchant's config would be.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o600))?;
+    }
     let child = Command::new(std::env::current_exe()?)
         .arg("--config")
         .arg(&config)

@@ -2,6 +2,8 @@
 //! real daemon and the providers' simulators over loopback HTTP with a real
 //! SQLite file.
 
+mod admin_api;
+mod cli;
 mod contention;
 mod crash;
 mod helpers;
