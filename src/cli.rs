@@ -77,6 +77,29 @@ pub enum OrdersCommand {
     List(OrdersListArgs),
     /// Show one order with its events.
     Show { channel: String, id: String },
+    /// Record a shipment (and report it to the channel where it needs one).
+    Ship {
+        channel: String,
+        id: String,
+        /// yamato, sagawa, japanpost, seino, fukuyama, nittsu, meitetsu, tonami, ecohai or other.
+        #[arg(long)]
+        carrier: String,
+        #[arg(long)]
+        tracking: String,
+        /// Ship date, YYYY-MM-DD (default: today in Japan).
+        #[arg(long)]
+        date: Option<String>,
+        /// Domestic shipping cost in yen, tax included (J-goods may be invoiced for it).
+        #[arg(long)]
+        shipping_cost: Option<i64>,
+    },
+    /// Cancel an order on the merchant's side (stock goes back).
+    Cancel {
+        channel: String,
+        id: String,
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -248,6 +271,40 @@ async fn local(command: Command, config: Config) -> anyhow::Result<()> {
             for e in evs {
                 println!("  #{:<6} {}  {:<24} {}", e.id, e.at, e.kind, e.detail);
             }
+        }
+        Command::Orders(OrdersCommand::Ship {
+            channel,
+            id,
+            carrier,
+            tracking,
+            date,
+            shipping_cost,
+        }) => {
+            let ch = parse_channel(&channel)?;
+            let date = date.unwrap_or_else(|| time::now().format("%Y-%m-%d").to_string());
+            let req = crate::http::admin::parse_shipment(&carrier, &tracking, &date, shipping_cost)
+                .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+            let order = crate::flows::erp::ship(&store, ch, id, req, safety).await?;
+            println!(
+                "{} {} is {}",
+                order.channel.as_str(),
+                order.id,
+                order.state.as_str()
+            );
+        }
+        Command::Orders(OrdersCommand::Cancel {
+            channel,
+            id,
+            reason,
+        }) => {
+            let ch = parse_channel(&channel)?;
+            let order = crate::flows::erp::cancel(&store, ch, id, reason, safety).await?;
+            println!(
+                "{} {} is {}",
+                order.channel.as_str(),
+                order.id,
+                order.state.as_str()
+            );
         }
         Command::Outbox(OutboxCommand::List { dead }) => {
             let rows = store

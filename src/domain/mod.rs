@@ -2,6 +2,7 @@
 //! stock availability and allocation. No I/O here.
 
 pub mod allocation;
+pub mod carrier;
 pub mod order;
 pub mod time;
 

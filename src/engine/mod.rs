@@ -3,12 +3,13 @@
 //! outbound calls. The store writes a decision in one transaction; nothing here
 //! does I/O, so every rule is unit-testable.
 
+pub mod erp;
 pub mod jgoods;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::domain::{OrderState, PaymentState};
+use crate::domain::{OrderState, PaymentState, Shipment};
 
 /// Everything one input changes, written atomically by the store.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -45,6 +46,8 @@ pub struct OrderWrite {
     /// kept per line number.
     pub lines: Option<Vec<LineWrite>>,
     pub ship_to: Option<Value>,
+    /// Record a parcel sent for the order.
+    pub add_shipment: Option<Shipment>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,6 +71,9 @@ pub enum StockMove {
     Reserve { line_no: u32, sku: String, qty: u32 },
     /// Give back every unit still reserved for the order.
     ReleaseOrder,
+    /// The order left the warehouse: its reservations become shipped and
+    /// `on_hand` goes down by the same amount.
+    ShipOrder,
 }
 
 /// A change worth telling the ERP through the change feed.

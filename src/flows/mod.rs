@@ -1,4 +1,5 @@
 //! Glue between inputs, the pure engine and the store: load the stored state,
 //! decide, and write the decision — all inside one transaction.
 
+pub mod erp;
 pub mod jgoods;

@@ -17,7 +17,10 @@ use serde_json::json;
 use subtle::ConstantTimeEq;
 
 use super::{ApiError, AppState, status_page};
+use crate::domain::carrier::Carrier;
 use crate::domain::{Channel, OrderState, time};
+use crate::engine::erp::ShipmentRequest;
+use crate::flows::erp::{self, CommandError};
 use crate::inventory_import::{self, ImportError};
 use crate::store::orders::OrderFilter;
 use crate::store::stock::StockLevel;
@@ -36,6 +39,8 @@ pub fn router(state: AppState) -> Router {
         .route("/stock/{sku}", get(get_stock).put(put_stock))
         .route("/orders", get(list_orders))
         .route("/orders/{channel}/{id}", get(get_order))
+        .route("/orders/{channel}/{id}/shipment", post(ship_order))
+        .route("/orders/{channel}/{id}/cancel", post(cancel_order))
         .route("/events", get(list_events))
         .route("/outbox", get(list_outbox))
         .route("/outbox/{id}/retry", post(retry_outbox))
@@ -445,4 +450,126 @@ async fn retry_outbox(
             Ok(Json(row).into_response())
         }
     }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ShipmentBody {
+    carrier: String,
+    tracking_no: String,
+    shipped_on: String,
+    #[serde(default)]
+    shipping_cost: Option<i64>,
+}
+
+/// Validates a shipment request field by field.
+pub fn parse_shipment(
+    carrier: &str,
+    tracking_no: &str,
+    shipped_on: &str,
+    shipping_cost: Option<i64>,
+) -> Result<ShipmentRequest, ApiError> {
+    let carrier = Carrier::parse(carrier).ok_or_else(|| {
+        let names: Vec<&str> = Carrier::ALL.iter().map(|c| c.as_str()).collect();
+        ApiError::bad_request(
+            "invalid_carrier",
+            format!(
+                "unknown carrier {carrier:?}; use one of {}",
+                names.join(", ")
+            ),
+        )
+        .with_field("carrier")
+    })?;
+    let tracking_no = tracking_no.trim();
+    if tracking_no.is_empty()
+        || tracking_no.len() > 64
+        || !tracking_no
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-')
+    {
+        return Err(ApiError::bad_request(
+            "invalid_tracking_no",
+            "tracking_no must be 1 to 64 letters, digits or hyphens",
+        )
+        .with_field("tracking_no"));
+    }
+    let shipped_on = chrono::NaiveDate::parse_from_str(shipped_on, "%Y-%m-%d").map_err(|_| {
+        ApiError::bad_request("invalid_date", "shipped_on must be YYYY-MM-DD")
+            .with_field("shipped_on")
+    })?;
+    if shipping_cost.is_some_and(|c| !(0..=10_000_000).contains(&c)) {
+        return Err(ApiError::bad_request(
+            "invalid_amount",
+            "shipping_cost must be whole yen from 0 to 10000000",
+        )
+        .with_field("shipping_cost"));
+    }
+    Ok(ShipmentRequest {
+        carrier,
+        tracking_no: tracking_no.to_string(),
+        shipped_on,
+        shipping_cost,
+    })
+}
+
+fn command_error(e: CommandError) -> ApiError {
+    match e {
+        CommandError::NotFound(..) => ApiError::not_found(e.to_string()),
+        CommandError::Refused(r) => {
+            ApiError::new(StatusCode::CONFLICT, "invalid_state", r.to_string())
+        }
+        CommandError::Store(s) => ApiError::unavailable(s),
+    }
+}
+
+async fn ship_order(
+    State(app): State<AppState>,
+    Path((channel, id)): Path<(String, String)>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let ch = parse_channel(&channel)?;
+    let b: ShipmentBody = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::bad_request(
+            "invalid_body",
+            format!(
+                "expected {{\"carrier\", \"tracking_no\", \"shipped_on\", \"shipping_cost\"?}}: {e}"
+            ),
+        )
+    })?;
+    let req = parse_shipment(&b.carrier, &b.tracking_no, &b.shipped_on, b.shipping_cost)?;
+    let order = erp::ship(&app.store, ch, id, req, app.safety_stock)
+        .await
+        .map_err(command_error)?;
+    app.dispatcher_wake.notify_one();
+    Ok((StatusCode::ACCEPTED, Json(order)).into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct CancelBody {
+    #[serde(default)]
+    reason: String,
+}
+
+async fn cancel_order(
+    State(app): State<AppState>,
+    Path((channel, id)): Path<(String, String)>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let ch = parse_channel(&channel)?;
+    let b: CancelBody = if body.iter().all(u8::is_ascii_whitespace) {
+        CancelBody::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| {
+            ApiError::bad_request(
+                "invalid_body",
+                format!("expected {{\"reason\": \"...\"}}: {e}"),
+            )
+        })?
+    };
+    let order = erp::cancel(&app.store, ch, id, b.reason, app.safety_stock)
+        .await
+        .map_err(command_error)?;
+    app.dispatcher_wake.notify_one();
+    Ok((StatusCode::ACCEPTED, Json(order)).into_response())
 }

@@ -207,6 +207,13 @@ pub fn apply(
             w.ship_to.as_ref().map(|v| v.to_string()),
             now
         ])?;
+        if let Some(sh) = &w.add_shipment {
+            conn.prepare_cached(
+                "INSERT INTO shipments (channel, order_id, carrier, tracking_no, shipped_on, shipping_cost, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![key.0, key.1, sh.carrier, sh.tracking_no, sh.shipped_on, sh.shipping_cost, now])?;
+        }
         for line in w.lines.iter().flatten() {
             conn.prepare_cached(
                 "INSERT INTO order_lines (channel, order_id, line_no, sku, name, qty, unit_price)
@@ -233,6 +240,9 @@ pub fn apply(
             }
             StockMove::ReleaseOrder => {
                 stock::release_order(conn, key, now)?;
+            }
+            StockMove::ShipOrder => {
+                stock::ship_order(conn, key, now)?;
             }
         }
     }

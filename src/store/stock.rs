@@ -172,6 +172,31 @@ pub fn release_order(conn: &Connection, order: (&str, &str), now: &str) -> Resul
     Ok(held.iter().map(|(_, q)| *q as u32).sum())
 }
 
+/// Turns every reservation of an order into shipped stock: `reserved` and
+/// `on_hand` both go down, so `available` is unchanged and the mirror stays
+/// right until the ERP's next count. Returns the units shipped.
+pub fn ship_order(conn: &Connection, order: (&str, &str), now: &str) -> Result<u32> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT sku, SUM(qty) FROM allocations
+         WHERE channel = ?1 AND order_id = ?2 AND state = 'reserved' GROUP BY sku",
+    )?;
+    let held: Vec<(String, i64)> = stmt
+        .query_map(params![order.0, order.1], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    for (sku, qty) in &held {
+        conn.execute(
+            "UPDATE stock SET reserved = reserved - ?2, on_hand = on_hand - ?2, updated_at = ?3 WHERE sku = ?1",
+            params![sku, qty, now],
+        )?;
+    }
+    conn.execute(
+        "UPDATE allocations SET state = 'shipped', shipped_at = ?3, updated_at = ?3
+         WHERE channel = ?1 AND order_id = ?2 AND state = 'reserved'",
+        params![order.0, order.1, now],
+    )?;
+    Ok(held.iter().map(|(_, q)| *q as u32).sum())
+}
+
 /// Checks the mirror's invariants; returns a description of each breach.
 /// Used by `status`, the tests and the crash checks.
 pub fn invariant_breaches(conn: &Connection) -> Result<Vec<String>> {

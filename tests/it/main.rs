@@ -9,3 +9,4 @@ mod crash;
 mod helpers;
 mod jgoods_flows;
 mod properties;
+mod shipments;

@@ -1,0 +1,198 @@
+//! Decisions for the ERP's commands on an order: ship it, cancel it.
+
+use serde_json::json;
+
+use super::{Decision, OrderWrite, StockMove};
+use crate::domain::carrier::Carrier;
+use crate::domain::{Channel, Order, OrderState, Shipment};
+
+/// A parcel the ERP sent, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShipmentRequest {
+    pub carrier: Carrier,
+    pub tracking_no: String,
+    /// `YYYY-MM-DD`.
+    pub shipped_on: chrono::NaiveDate,
+    /// Yen, tax included: the domestic shipping the merchant may invoice (J-goods).
+    pub shipping_cost: Option<i64>,
+}
+
+/// Why a command cannot be applied to the order as it stands.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("the order is {0}; only a confirmed order can be shipped")]
+    NotShippable(&'static str),
+    #[error("the order was shipped; it can no longer be cancelled")]
+    AlreadyShipped,
+    #[error("{0} orders are cancelled by {0} itself; this daemon follows its cancellation")]
+    CancelledByChannel(&'static str),
+}
+
+/// What a shipment command means for the order.
+pub fn ship(order: &Order, req: &ShipmentRequest) -> Result<Decision, Refusal> {
+    if order
+        .shipments
+        .iter()
+        .any(|s| s.tracking_no == req.tracking_no && s.carrier == req.carrier.as_str())
+    {
+        // The ERP sent the same parcel again (a retry): nothing new.
+        return Ok(Decision::default());
+    }
+    let first = match order.state {
+        OrderState::Confirmed => true,
+        // Another parcel of an order already shipped.
+        OrderState::Shipped => false,
+        other => return Err(Refusal::NotShippable(other.as_str())),
+    };
+    let shipment = Shipment {
+        carrier: req.carrier.as_str().to_string(),
+        tracking_no: req.tracking_no.clone(),
+        shipped_on: req.shipped_on.format("%Y-%m-%d").to_string(),
+        shipping_cost: req.shipping_cost,
+    };
+    let detail = json!({
+        "carrier": shipment.carrier, "tracking_no": shipment.tracking_no,
+        "shipped_on": shipment.shipped_on, "shipping_cost": shipment.shipping_cost,
+    });
+    Ok(Decision {
+        order: Some(OrderWrite {
+            state: Some(OrderState::Shipped),
+            add_shipment: Some(shipment),
+            ..Default::default()
+        }),
+        stock: if first {
+            vec![StockMove::ShipOrder]
+        } else {
+            vec![]
+        },
+        ..Default::default()
+    }
+    .event("order.shipped", detail))
+}
+
+/// What a cancel command means for the order.
+pub fn cancel(order: &Order, reason: &str) -> Result<Decision, Refusal> {
+    match order.state {
+        OrderState::Cancelled => return Ok(Decision::default()),
+        OrderState::Shipped => return Err(Refusal::AlreadyShipped),
+        _ => {}
+    }
+    if order.channel == Channel::Jgoods {
+        // J-goods' order API cannot cancel; J-goods tells us with 注文取消.
+        return Err(Refusal::CancelledByChannel("J-goods"));
+    }
+    let released: u32 = order.lines.iter().map(|l| l.reserved_qty).sum();
+    Ok(Decision {
+        order: Some(OrderWrite {
+            state: Some(OrderState::Cancelled),
+            ..Default::default()
+        }),
+        stock: if released > 0 {
+            vec![StockMove::ReleaseOrder]
+        } else {
+            vec![]
+        },
+        cancel_pending_calls: true,
+        ..Default::default()
+    }
+    .event(
+        "order.cancelled",
+        json!({"by": "merchant", "reason": reason, "released": released}),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{OrderLine, PaymentState};
+
+    fn order(channel: Channel, state: OrderState) -> Order {
+        Order {
+            channel,
+            id: "X1".into(),
+            state,
+            payment_state: PaymentState::Deferred,
+            attention: None,
+            lines: vec![OrderLine {
+                line_no: 1,
+                sku: "A".into(),
+                name: String::new(),
+                qty: 2,
+                reserved_qty: 2,
+                unit_price: None,
+            }],
+            shipments: vec![],
+            provider_status: None,
+            status_changed_at: None,
+            pending_calls: 0,
+            created_at: String::new(),
+            updated_at: String::new(),
+        }
+    }
+
+    fn parcel(no: &str) -> ShipmentRequest {
+        ShipmentRequest {
+            carrier: Carrier::Yamato,
+            tracking_no: no.into(),
+            shipped_on: chrono::NaiveDate::from_ymd_opt(2026, 11, 24).unwrap(),
+            shipping_cost: Some(1200),
+        }
+    }
+
+    #[test]
+    fn shipping_a_confirmed_order_moves_its_stock_once() {
+        let o = order(Channel::Jgoods, OrderState::Confirmed);
+        let d = ship(&o, &parcel("123456789012")).unwrap();
+        assert_eq!(d.stock, vec![StockMove::ShipOrder]);
+        assert_eq!(d.order.as_ref().unwrap().state, Some(OrderState::Shipped));
+        let mut shipped = order(Channel::Jgoods, OrderState::Shipped);
+        shipped
+            .shipments
+            .push(d.order.unwrap().add_shipment.unwrap());
+        assert_eq!(
+            ship(&shipped, &parcel("123456789012")).unwrap(),
+            Decision::default()
+        );
+        let second = ship(&shipped, &parcel("999")).unwrap();
+        assert!(second.stock.is_empty());
+        assert!(second.order.unwrap().add_shipment.is_some());
+    }
+
+    #[test]
+    fn only_confirmed_orders_ship() {
+        for st in [
+            OrderState::New,
+            OrderState::Allocated,
+            OrderState::Short,
+            OrderState::Cancelled,
+        ] {
+            assert_eq!(
+                ship(&order(Channel::Jgoods, st), &parcel("1")),
+                Err(Refusal::NotShippable(st.as_str()))
+            );
+        }
+    }
+
+    #[test]
+    fn cancelling_releases_stock_except_where_the_channel_decides() {
+        let d = cancel(
+            &order(Channel::Direct, OrderState::Confirmed),
+            "customer called",
+        )
+        .unwrap();
+        assert_eq!(d.stock, vec![StockMove::ReleaseOrder]);
+        assert!(d.cancel_pending_calls);
+        assert_eq!(
+            cancel(&order(Channel::Direct, OrderState::Shipped), ""),
+            Err(Refusal::AlreadyShipped)
+        );
+        assert_eq!(
+            cancel(&order(Channel::Jgoods, OrderState::Confirmed), ""),
+            Err(Refusal::CancelledByChannel("J-goods"))
+        );
+        assert_eq!(
+            cancel(&order(Channel::Direct, OrderState::Cancelled), "").unwrap(),
+            Decision::default()
+        );
+    }
+}

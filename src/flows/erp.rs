@@ -1,0 +1,71 @@
+//! The ERP's commands on an order (ship, cancel), decided and written in one
+//! transaction, with the provider calls they imply queued in the outbox.
+
+use crate::domain::{Channel, Order, time};
+use crate::engine::erp::{self as rules, Refusal, ShipmentRequest};
+use crate::store::{self, Store, orders};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    #[error("no {0} order {1}")]
+    NotFound(&'static str, String),
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+}
+
+/// Records a shipment; returns the order as it now stands.
+pub async fn ship(
+    store: &Store,
+    channel: Channel,
+    id: String,
+    req: ShipmentRequest,
+    safety_stock: u32,
+) -> Result<Order, CommandError> {
+    command(store, channel, id, safety_stock, move |o| {
+        rules::ship(o, &req)
+    })
+    .await
+}
+
+/// Cancels an order on the merchant's side; returns the order as it now stands.
+pub async fn cancel(
+    store: &Store,
+    channel: Channel,
+    id: String,
+    reason: String,
+    safety_stock: u32,
+) -> Result<Order, CommandError> {
+    command(store, channel, id, safety_stock, move |o| {
+        rules::cancel(o, &reason)
+    })
+    .await
+}
+
+async fn command(
+    store: &Store,
+    channel: Channel,
+    id: String,
+    safety_stock: u32,
+    decide: impl FnOnce(&Order) -> Result<crate::engine::Decision, Refusal> + Send + 'static,
+) -> Result<Order, CommandError> {
+    // The refusal travels out of the transaction as a value: a refused
+    // command writes nothing.
+    let outcome = store
+        .write(move |tx| {
+            let Some(order) = orders::load(tx, channel, &id)? else {
+                return Ok(Err(CommandError::NotFound(channel.as_str(), id)));
+            };
+            let decision = match decide(&order) {
+                Ok(d) => d,
+                Err(refusal) => return Ok(Err(refusal.into())),
+            };
+            let now = time::rfc3339(time::now());
+            orders::apply(tx, channel, &id, &decision, safety_stock, &now)?;
+            let after = orders::load(tx, channel, &id)?.unwrap_or(order);
+            Ok(Ok(after))
+        })
+        .await?;
+    outcome
+}
