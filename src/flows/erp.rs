@@ -52,7 +52,7 @@ async fn command(
 ) -> Result<Order, CommandError> {
     // The refusal travels out of the transaction as a value: a refused
     // command writes nothing.
-    let outcome = store
+    store
         .write(move |tx| {
             let Some(order) = orders::load(tx, channel, &id)? else {
                 return Ok(Err(CommandError::NotFound(channel.as_str(), id)));
@@ -66,6 +66,5 @@ async fn command(
             let after = orders::load(tx, channel, &id)?.unwrap_or(order);
             Ok(Ok(after))
         })
-        .await?;
-    outcome
+        .await?
 }
