@@ -263,22 +263,7 @@ async fn print_timeline(erp: Erp, started: Instant) {
 /// A sentence for a person, from an event of the change feed.
 fn describe(e: &Value) -> String {
     let d = &e["detail"];
-    let lines = || {
-        d["lines"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|l| {
-                format!(
-                    "{} {}/{}",
-                    l["sku"].as_str().unwrap_or("?"),
-                    l["reserved_qty"],
-                    l["qty"]
-                )
-            })
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
+    let lines = || reserved_of(&d["lines"]);
     match e["kind"].as_str().unwrap_or("") {
         "order.allocated" => format!("allocated in full ({}); telling J-goods", lines()),
         "order.short" => format!("short ({}); telling J-goods what we have", lines()),
@@ -331,28 +316,34 @@ async fn print_orders(erp: &Erp) -> anyhow::Result<()> {
         "order", "state", "payment"
     );
     for o in list["orders"].as_array().into_iter().flatten() {
-        let lines: Vec<String> = o["lines"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|l| {
-                format!(
-                    "{} {}/{}",
-                    l["sku"].as_str().unwrap_or(""),
-                    l["reserved_qty"],
-                    l["qty"]
-                )
-            })
-            .collect();
+        let lines = reserved_of(&o["lines"]);
         println!(
             "  {:<9} {:<10} {:<9} {}",
             o["id"].as_str().unwrap_or(""),
             o["state"].as_str().unwrap_or(""),
             o["payment_state"].as_str().unwrap_or(""),
-            lines.join(", ")
+            lines
         );
     }
     Ok(())
+}
+
+/// `SKU-001 3/3, SKU-002 4/6`: reserved of ordered, per line.
+fn reserved_of(lines: &Value) -> String {
+    lines
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|l| {
+            format!(
+                "{} {}/{}",
+                l["sku"].as_str().unwrap_or("?"),
+                l["reserved_qty"],
+                l["qty"]
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn random_token() -> String {

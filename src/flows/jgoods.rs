@@ -28,6 +28,18 @@ pub struct WebhookDelivery {
     pub body: Vec<u8>,
 }
 
+impl WebhookDelivery {
+    fn receipt<'a>(&'a self, received_at: &'a str) -> inbox::Delivery<'a> {
+        inbox::Delivery {
+            provider: PROVIDER,
+            delivery_id: self.delivery_id.as_deref(),
+            headers: self.headers.clone(),
+            body: &self.body,
+            received_at,
+        }
+    }
+}
+
 /// Stores the delivery and applies its decision in one transaction.
 pub async fn ingest_webhook(
     store: &Store,
@@ -38,13 +50,7 @@ pub async fn ingest_webhook(
     store
         .write(move |tx| {
             let now = time::rfc3339(time::now());
-            let receipt = inbox::Delivery {
-                provider: PROVIDER,
-                delivery_id: delivery.delivery_id.as_deref(),
-                headers: delivery.headers.clone(),
-                body: &delivery.body,
-                received_at: &now,
-            };
+            let receipt = delivery.receipt(&now);
             if !inbox::record_processed(tx, &receipt, Some(&snap.order_no))? {
                 return Ok(Ingested::Duplicate);
             }
@@ -63,13 +69,7 @@ pub async fn reject_webhook(
     store
         .write(move |tx| {
             let now = time::rfc3339(time::now());
-            let receipt = inbox::Delivery {
-                provider: PROVIDER,
-                delivery_id: delivery.delivery_id.as_deref(),
-                headers: delivery.headers.clone(),
-                body: &delivery.body,
-                received_at: &now,
-            };
+            let receipt = delivery.receipt(&now);
             inbox::record_rejected(tx, &receipt, &reason)
         })
         .await

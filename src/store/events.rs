@@ -36,23 +36,25 @@ pub fn append(
     Ok(conn.last_insert_rowid())
 }
 
+fn row_to_event(r: &rusqlite::Row<'_>) -> rusqlite::Result<EventRow> {
+    let detail: String = r.get(5)?;
+    Ok(EventRow {
+        id: r.get(0)?,
+        at: r.get(1)?,
+        channel: r.get(2)?,
+        order_id: r.get(3)?,
+        kind: r.get(4)?,
+        detail: serde_json::from_str(&detail).unwrap_or(Value::Null),
+    })
+}
+
 /// Events with `id > after`, oldest first.
 pub fn after(conn: &Connection, after: i64, limit: u32) -> Result<Vec<EventRow>> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, at, channel, order_id, kind, detail FROM events
          WHERE id > ?1 ORDER BY id LIMIT ?2",
     )?;
-    let rows = stmt.query_map(params![after, limit], |r| {
-        let detail: String = r.get(5)?;
-        Ok(EventRow {
-            id: r.get(0)?,
-            at: r.get(1)?,
-            channel: r.get(2)?,
-            order_id: r.get(3)?,
-            kind: r.get(4)?,
-            detail: serde_json::from_str(&detail).unwrap_or(Value::Null),
-        })
-    })?;
+    let rows = stmt.query_map(params![after, limit], row_to_event)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
@@ -62,16 +64,6 @@ pub fn for_order(conn: &Connection, channel: &str, id: &str) -> Result<Vec<Event
         "SELECT id, at, channel, order_id, kind, detail FROM events
          WHERE channel = ?1 AND order_id = ?2 ORDER BY id",
     )?;
-    let rows = stmt.query_map(params![channel, id], |r| {
-        let detail: String = r.get(5)?;
-        Ok(EventRow {
-            id: r.get(0)?,
-            at: r.get(1)?,
-            channel: r.get(2)?,
-            order_id: r.get(3)?,
-            kind: r.get(4)?,
-            detail: serde_json::from_str(&detail).unwrap_or(Value::Null),
-        })
-    })?;
+    let rows = stmt.query_map(params![channel, id], row_to_event)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }

@@ -149,15 +149,21 @@ pub fn reserve(
     Ok(())
 }
 
-/// Gives back every unit still reserved for an order; returns how many.
-pub fn release_order(conn: &Connection, order: (&str, &str), now: &str) -> Result<u32> {
+/// Units still reserved for an order, per SKU.
+fn reserved_by_sku(conn: &Connection, order: (&str, &str)) -> Result<Vec<(String, i64)>> {
     let mut stmt = conn.prepare_cached(
         "SELECT sku, SUM(qty) FROM allocations
          WHERE channel = ?1 AND order_id = ?2 AND state = 'reserved' GROUP BY sku",
     )?;
-    let held: Vec<(String, i64)> = stmt
+    let held = stmt
         .query_map(params![order.0, order.1], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<rusqlite::Result<_>>()?;
+    Ok(held)
+}
+
+/// Gives back every unit still reserved for an order; returns how many.
+pub fn release_order(conn: &Connection, order: (&str, &str), now: &str) -> Result<u32> {
+    let held = reserved_by_sku(conn, order)?;
     for (sku, qty) in &held {
         conn.execute(
             "UPDATE stock SET reserved = reserved - ?2 WHERE sku = ?1",
@@ -176,13 +182,7 @@ pub fn release_order(conn: &Connection, order: (&str, &str), now: &str) -> Resul
 /// `on_hand` both go down, so `available` is unchanged and the mirror stays
 /// right until the ERP's next count. Returns the units shipped.
 pub fn ship_order(conn: &Connection, order: (&str, &str), now: &str) -> Result<u32> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT sku, SUM(qty) FROM allocations
-         WHERE channel = ?1 AND order_id = ?2 AND state = 'reserved' GROUP BY sku",
-    )?;
-    let held: Vec<(String, i64)> = stmt
-        .query_map(params![order.0, order.1], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<rusqlite::Result<_>>()?;
+    let held = reserved_by_sku(conn, order)?;
     for (sku, qty) in &held {
         conn.execute(
             "UPDATE stock SET reserved = reserved - ?2, on_hand = on_hand - ?2, updated_at = ?3 WHERE sku = ?1",
