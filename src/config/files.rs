@@ -1,0 +1,107 @@
+//! Which config file to read, and whether its permissions are safe.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+/// Where the config lives when neither `--config` nor [`CONFIG_ENV_VAR`] says otherwise.
+pub const DEFAULT_CONFIG_PATH: &str = "/etc/ordersync/config.toml";
+
+/// Environment variable naming the config file, for containers and test setups where a
+/// flag is awkward.
+pub const CONFIG_ENV_VAR: &str = "ORDERSYNC_CONFIG";
+
+/// Keys whose value is a secret; an inline (plain string) value there is worth a warning when
+/// the file is readable by everyone.
+pub(super) const SECRET_KEYS: &[&str] = &[
+    "daemon.admin_token",
+    "jgoods.client_secret",
+    "jgoods.webhook_secret",
+    "rakuten_pay.service_secret",
+    "rakuten_pay.license_key",
+    "kuroneko.password",
+    "komoju.secret_key",
+    "komoju.webhook_secret",
+];
+
+/// The config file to use: the `--config` flag, else `$ORDERSYNC_CONFIG` (when non-empty),
+/// else `/etc/ordersync/config.toml`.
+pub fn resolve_path(flag: Option<PathBuf>) -> PathBuf {
+    resolve_path_with(flag, std::env::var_os(CONFIG_ENV_VAR))
+}
+
+pub(super) fn resolve_path_with(flag: Option<PathBuf>, env: Option<OsString>) -> PathBuf {
+    flag.or_else(|| env.filter(|v| !v.is_empty()).map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG_PATH))
+}
+
+/// Warnings about the config file's permissions, for the daemon to log at start and for
+/// `check-config` to print: a world-writable file (anyone could redirect orders and
+/// payments), a world-writable directory without the sticky bit (anyone could replace the
+/// file), and a world-readable file holding inline secrets. Empty when the file cannot be
+/// inspected (loading it reports that) or on non-Unix systems.
+pub fn permission_warnings(path: &Path) -> Vec<String> {
+    #[cfg(unix)]
+    {
+        unix_warnings(path)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        Vec::new()
+    }
+}
+
+#[cfg(unix)]
+fn unix_warnings(path: &Path) -> Vec<String> {
+    use std::os::unix::fs::PermissionsExt;
+
+    let mut warnings = Vec::new();
+    let Ok(meta) = std::fs::metadata(path) else {
+        return warnings;
+    };
+    let mode = meta.permissions().mode() & 0o7777;
+    let shown = path.display();
+    if mode & 0o002 != 0 {
+        warnings.push(format!(
+            "{shown} is world-writable (mode {mode:04o}): anyone on this machine can change \
+             where orders and payments go; run `chmod o-w {shown}`"
+        ));
+    }
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+    if let Some(dir) = parent {
+        if let Ok(dir_meta) = std::fs::metadata(dir) {
+            let dir_mode = dir_meta.permissions().mode() & 0o7777;
+            if dir_mode & 0o002 != 0 && dir_mode & 0o1000 == 0 {
+                warnings.push(format!(
+                    "directory {} is world-writable (mode {dir_mode:04o}): anyone on this \
+                     machine can replace the config file",
+                    dir.display()
+                ));
+            }
+        }
+    }
+    if mode & 0o004 != 0 {
+        let inline = std::fs::read_to_string(path)
+            .map(|text| inline_secret_keys(&text))
+            .unwrap_or_default();
+        if !inline.is_empty() {
+            warnings.push(format!(
+                "{shown} is world-readable (mode {mode:04o}) and holds inline secrets ({}): \
+                 run `chmod o-r {shown}`, or move them to {{ credential = \"...\" }} or \
+                 {{ file = \"...\" }}",
+                inline.join(", ")
+            ));
+        }
+    }
+    warnings
+}
+
+/// The secret keys of `text` written as plain strings.
+pub(super) fn inline_secret_keys(text: &str) -> Vec<&'static str> {
+    let (doc, _) = super::document::Document::parse(text);
+    SECRET_KEYS
+        .iter()
+        .copied()
+        .filter(|key| doc.is_string(key))
+        .collect()
+}

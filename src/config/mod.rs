@@ -1,0 +1,433 @@
+//! The TOML configuration: schema, defaults, secret sources and validation.
+//!
+//! A merchant edits one file (`/etc/ordersync/config.toml` by default). Everything in it is
+//! checked when it is loaded, so the daemon either starts with a config that makes sense or
+//! refuses to start with an error that names the file, the line and the dotted key
+//! (`/etc/ordersync/config.toml:14: jgoods.webhook_auth: unknown variant ...`), and exits
+//! [`EX_CONFIG`].
+//!
+//! How the pieces fit:
+//! - `raw` holds the serde shapes of the file (`deny_unknown_fields`, everything optional);
+//! - `document` keeps the spans of every key so any error, even one found after parsing,
+//!   can point at a line;
+//! - `build` turns the raw shapes into the public types below: defaults, required keys,
+//!   secret resolution, cross-checks;
+//! - `secret` is [`Secret`] and its sources (`env`, `file`, `credential`, inline);
+//! - `files` decides which file to read and warns about unsafe permissions.
+//!
+//! A provider section that is present is validated in full even when `enabled = false`, so
+//! turning a provider on later (with a SIGHUP reload) cannot surface a latent error; an absent
+//! section means the provider is off.
+
+mod build;
+mod document;
+mod error;
+mod files;
+mod raw;
+mod secret;
+#[cfg(test)]
+mod tests;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+pub use error::ConfigError;
+pub use files::{CONFIG_ENV_VAR, DEFAULT_CONFIG_PATH, permission_warnings, resolve_path};
+pub use secret::Secret;
+
+/// Exit status for a bad configuration (`EX_CONFIG` from `sysexits.h`). The systemd unit sets
+/// `RestartPreventExitStatus=78`, so a daemon that cannot start because of its config is not
+/// restarted in a loop.
+pub const EX_CONFIG: i32 = 78;
+
+/// Name of the SQLite file inside [`DaemonConfig::data_dir`].
+const DATABASE_FILE: &str = "ordersync.sqlite";
+
+/// The whole, validated configuration. Secrets are already resolved; durations and URLs are
+/// already parsed. Built only by [`Config::load`] / [`Config::from_toml_str`], so a value of
+/// this type is always consistent. `Serialize` writes the redacted form (secrets as
+/// `"<redacted: ...>"`), which is what [`Config::redacted`] prints.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Config {
+    /// Listeners, storage, logging: what every deployment needs (`[daemon]`).
+    pub daemon: DaemonConfig,
+    /// Stock rules shared by every channel (`[inventory]`).
+    pub inventory: InventoryConfig,
+    /// Backoff policy of the outbox dispatcher (`[retry]`).
+    pub retry: RetryConfig,
+    /// J-goods marketplace (`[jgoods]`); `None` when the section is absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jgoods: Option<JgoodsConfig>,
+    /// Rakuten Pay order API (`[rakuten_pay]`); `None` when the section is absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rakuten_pay: Option<RakutenPayConfig>,
+    /// Kuroneko Atobarai deferred payment (`[kuroneko]`); `None` when the section is absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kuroneko: Option<KuronekoConfig>,
+    /// Atobarai.com deferred payment (`[atobarai_com]`); `None` when the section is absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub atobarai_com: Option<AtobaraiComConfig>,
+    /// KOMOJU payments (`[komoju]`); `None` when the section is absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub komoju: Option<KomojuConfig>,
+    /// The merchant's details printed on invoices (`[invoice]`); `None` when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invoice: Option<InvoiceConfig>,
+    /// The file this config was read from, so errors and `check-config` can name it, and a
+    /// SIGHUP reload knows what to re-read.
+    #[serde(skip)]
+    pub source: PathBuf,
+}
+
+/// `[daemon]`: where the daemon listens, stores and logs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DaemonConfig {
+    /// Directory of the SQLite database (the daemon's whole state); systemd's
+    /// `StateDirectory=ordersync` creates the default `/var/lib/ordersync`.
+    pub data_dir: PathBuf,
+    /// Webhook listener (J-goods, KOMOJU). Default `0.0.0.0:8080`; put TLS in front of it.
+    pub listen: SocketAddr,
+    /// Admin API, `/healthz` and `/metrics` for the ERP. Default `127.0.0.1:8081`; a
+    /// non-loopback address is only accepted together with an `admin_token`.
+    pub admin_listen: SocketAddr,
+    /// Bearer token the admin API demands. Optional on loopback, where the machine's own
+    /// users are trusted.
+    pub admin_token: Option<Secret>,
+    /// Log output format; `auto` picks journald under systemd and text on a terminal.
+    pub log_format: LogFormat,
+    /// Timeout of every outbound HTTP call to a provider (default 30 s), so a hung provider
+    /// cannot stall the dispatcher.
+    #[serde(with = "humantime_serde")]
+    pub http_timeout: Duration,
+}
+
+impl Default for DaemonConfig {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("/var/lib/ordersync"),
+            listen: SocketAddr::from(([0, 0, 0, 0], 8080)),
+            admin_listen: SocketAddr::from(([127, 0, 0, 1], 8081)),
+            admin_token: None,
+            log_format: LogFormat::Auto,
+            http_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// journald when `JOURNAL_STREAM` is set (running under systemd), text otherwise.
+    #[default]
+    Auto,
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, for log shippers.
+    Json,
+    /// Native journald fields.
+    Journald,
+}
+
+/// `[inventory]`: stock rules shared by every channel.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct InventoryConfig {
+    /// Units per SKU held back from every channel (`available = on_hand − reserved −
+    /// safety_stock`), a buffer against the ERP's count being slightly stale. Default 0.
+    pub safety_stock: u32,
+    /// Release an order's reservations when its deferred-payment credit check says NG, so the
+    /// stock can be sold elsewhere. Default true.
+    pub release_on_credit_ng: bool,
+}
+
+impl Default for InventoryConfig {
+    fn default() -> Self {
+        Self {
+            safety_stock: 0,
+            release_on_credit_ng: true,
+        }
+    }
+}
+
+/// `[retry]`: how the dispatcher retries outbound calls before declaring them dead.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RetryConfig {
+    /// First backoff delay (default 2 s); it doubles (with jitter) on each failure.
+    #[serde(with = "humantime_serde")]
+    pub initial_delay: Duration,
+    /// Ceiling of the backoff delay (default 10 min).
+    #[serde(with = "humantime_serde")]
+    pub max_delay: Duration,
+    /// After this long (default 24 h) a call is dead and its order needs a person.
+    #[serde(with = "humantime_serde")]
+    pub give_up_after: Duration,
+}
+
+impl Default for RetryConfig {
+    fn default() -> Self {
+        Self {
+            initial_delay: Duration::from_secs(2),
+            max_delay: Duration::from_secs(10 * 60),
+            give_up_after: Duration::from_secs(24 * 60 * 60),
+        }
+    }
+}
+
+/// `[jgoods]`: the J-goods marketplace (webhooks in, order-info and item APIs out).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct JgoodsConfig {
+    /// Off switch that keeps the section (and its validation). Default true.
+    pub enabled: bool,
+    /// Order-info API base, no trailing `/`. Default `https://api.j-goods.net/order/v2`.
+    pub order_api_base_url: String,
+    /// Item (stock push) API base, no trailing `/`. Default `https://api.j-goods.net/v3`.
+    pub item_api_base_url: String,
+    /// OAuth2 client-credentials token endpoint. Default `https://api.j-goods.net/oauth/token`.
+    pub token_url: String,
+    /// OAuth2 client id issued by J-goods.
+    pub client_id: String,
+    /// OAuth2 client secret issued by J-goods.
+    pub client_secret: Secret,
+    /// How J-goods authenticates its webhooks; must match what J-goods actually sends.
+    pub webhook_auth: WebhookAuth,
+    /// HMAC key or bearer token of the webhooks (per `webhook_auth`).
+    pub webhook_secret: Secret,
+    /// Source networks allowed to post webhooks; empty means any source. A bare address in
+    /// the file is read as a single-host network.
+    pub webhook_allow_from: Vec<ipnet::IpNet>,
+    /// Safety-net poll for 承認待ち (awaiting approval) orders whose webhook never arrived.
+    /// Default 10 min.
+    #[serde(with = "humantime_serde")]
+    pub sweep_interval: Duration,
+    /// How often available stock is pushed to J-goods; zero turns the push off. Default 5 min.
+    #[serde(with = "humantime_serde")]
+    pub stock_push_interval: Duration,
+}
+
+/// How an incoming J-goods webhook proves where it comes from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WebhookAuth {
+    /// `X-JGoods-Signature: v1=<hex HMAC-SHA256>` over `"{timestamp}.{body}"`.
+    #[default]
+    Hmac,
+    /// `Authorization: Bearer <webhook secret>`.
+    Bearer,
+}
+
+/// `[rakuten_pay]`: the Rakuten Pay order API (polled).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RakutenPayConfig {
+    /// Off switch that keeps the section (and its validation). Default false.
+    pub enabled: bool,
+    /// Order API base, no trailing `/`. Default `https://api.rms.rakuten.co.jp/es/2.0/order`.
+    pub api_base_url: String,
+    /// License-management API base (key expiry), no trailing `/`.
+    /// Default `https://api.rms.rakuten.co.jp/es/1.0/license-management`.
+    pub license_api_url: String,
+    /// `serviceSecret` of the ESA authorization header.
+    pub service_secret: Secret,
+    /// `licenseKey` of the ESA authorization header; expires every 90 days.
+    pub license_key: Secret,
+    /// How often new and changed orders are searched. Default 2 min.
+    #[serde(with = "humantime_serde")]
+    pub poll_interval: Duration,
+    /// How far back each search reaches, so an outage shorter than this loses nothing.
+    /// Default 3 days.
+    #[serde(with = "humantime_serde")]
+    pub lookback: Duration,
+    /// Confirm orders automatically once their stock is allocated. Default true.
+    pub auto_confirm: bool,
+    /// Which deferred-payment provider handles the shop-selected 後払い (deferred payment)
+    /// orders. Default none.
+    pub deferred_payment: DeferredPayment,
+    /// Where the merchant's SKU is read from on an order line, first match wins.
+    pub sku_preference: Vec<SkuSource>,
+}
+
+/// The shop's own deferred-payment provider for Rakuten orders.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeferredPayment {
+    /// The shop offers no deferred payment of its own.
+    #[default]
+    None,
+    /// Kuroneko Atobarai (`[kuroneko]` must be enabled).
+    Kuroneko,
+    /// Atobarai.com (`[atobarai_com]` must be enabled).
+    AtobaraiCom,
+}
+
+/// A field of a Rakuten order line that can carry the merchant's SKU.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SkuSource {
+    /// `SkuModelList[0].merchantDefinedSkuId`.
+    MerchantDefinedSkuId,
+    /// `itemNumber`.
+    ItemNumber,
+    /// `manageNumber`.
+    ManageNumber,
+}
+
+/// `[kuroneko]`: Kuroneko Atobarai (クロネコ代金後払い) credit checks and shipments.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct KuronekoConfig {
+    /// Off switch that keeps the section (and its validation). Default false.
+    pub enabled: bool,
+    /// API host, no trailing `/`. Default `https://atobarai.kuronekoyamato.co.jp`.
+    pub api_base_url: String,
+    /// 加盟店コード (store code): exactly 11 digits.
+    pub store_code: String,
+    /// API password: 1–8 ASCII letters or digits.
+    pub password: Secret,
+    /// Pause after a credit request before follow-up calls, which may fail meanwhile.
+    /// Default 5 min.
+    #[serde(with = "humantime_serde")]
+    pub settle_delay: Duration,
+    /// How often pending (審査中) credit results are polled. Default 5 min.
+    #[serde(with = "humantime_serde")]
+    pub poll_interval: Duration,
+}
+
+/// `[atobarai_com]`: Atobarai.com (後払い.com) credit checks and shipments.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AtobaraiComConfig {
+    /// Off switch that keeps the section (and its validation). Default false.
+    pub enabled: bool,
+    /// API host, no trailing `/`. Default `https://www.atobarai.jp`.
+    pub api_base_url: String,
+    /// 事業者ID (enterprise id).
+    pub enterprise_id: u64,
+    /// サイトID (site id), sent on order registration.
+    pub site_id: u64,
+    /// APIユーザID (API user id).
+    pub api_user_id: u64,
+    /// How often pending credit results are polled. Default 5 min.
+    #[serde(with = "humantime_serde")]
+    pub poll_interval: Duration,
+    /// What to do with the buyer-facing fee (`I_ItemCharge`). Default keep.
+    pub fee_mode: FeeMode,
+    /// Fee per band of tax-included billed amount; bands are inclusive, sorted by `min` and do
+    /// not overlap. Required (non-empty) when `fee_mode` is not `keep`.
+    pub fee_bands: Vec<FeeBand>,
+}
+
+/// How the Atobarai.com fee of an order is decided.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FeeMode {
+    /// Send the order's own fee.
+    #[default]
+    Keep,
+    /// Replace the order's fee by the fee of the matching band.
+    Override,
+    /// Add the matching band's fee to the order's fee.
+    Add,
+}
+
+/// One `[[atobarai_com.fee_bands]]` entry: `min..=max` yen (tax included) costs `fee` yen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct FeeBand {
+    /// Lowest billed amount in the band, yen, inclusive.
+    pub min: u64,
+    /// Highest billed amount in the band, yen, inclusive.
+    pub max: u64,
+    /// Fee charged for the band, yen.
+    pub fee: u64,
+}
+
+/// `[komoju]`: KOMOJU payments (webhooks in, capture/refund out).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct KomojuConfig {
+    /// Off switch that keeps the section (and its validation). Default false.
+    pub enabled: bool,
+    /// API base, no trailing `/`. Default `https://komoju.com/api/v1`.
+    pub api_base_url: String,
+    /// Secret API key (HTTP Basic user name); live or test is decided by the key.
+    pub secret_key: Secret,
+    /// HMAC key of the `X-Komoju-Signature` webhook header.
+    pub webhook_secret: Secret,
+    /// `X-KOMOJU-API-VERSION`, pinned so an upstream change cannot alter the wire silently.
+    /// A date, default `2024-07-15`.
+    pub api_version: String,
+    /// Capture authorized payments when the order ships (rather than at authorization).
+    /// Default true.
+    pub capture_on_ship: bool,
+}
+
+/// `[invoice]`: the merchant's details on the invoices it issues (qualified invoices,
+/// 適格請求書, need the registration number).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct InvoiceConfig {
+    /// The merchant's legal name, as registered.
+    pub issuer_name: String,
+    /// 適格請求書発行事業者登録番号: `T` followed by 13 digits.
+    pub registration_number: String,
+    /// Who the invoices are addressed to.
+    pub addressee: String,
+    /// Bank account printed for payment (bank, branch, type, number, holder).
+    pub bank_account: String,
+    /// Prefix of invoice numbers. Default `INV-`.
+    pub number_prefix: String,
+}
+
+impl Config {
+    /// Reads, parses, resolves secrets and validates the file at `path`.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError::new(path, format!("cannot read the config file: {e}")))?;
+        Self::from_toml_str(&text, path)
+    }
+
+    /// Parses `text` as if read from `path` (which is only used to name the file in errors,
+    /// to resolve relative secret file paths, and as [`Config::source`]). Pass
+    /// `Path::new("<inline>")` for text that has no file.
+    pub fn from_toml_str(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        build::build(text, path, &secret::ProcessEnv)
+    }
+
+    /// The effective config, defaults filled in, as TOML text for `ordersync check-config`.
+    /// Secrets print as `"<redacted: env NAME>"`; absent sections are omitted.
+    pub fn redacted(&self) -> String {
+        let body = toml::to_string(self)
+            .unwrap_or_else(|e| format!("# the effective config cannot be printed: {e}\n"));
+        format!(
+            "# Effective configuration read from {}\n# (defaults filled in, secrets redacted)\n\n{body}",
+            self.source.display()
+        )
+    }
+
+    /// The J-goods section when it is present and enabled.
+    pub fn enabled_jgoods(&self) -> Option<&JgoodsConfig> {
+        self.jgoods.as_ref().filter(|c| c.enabled)
+    }
+
+    /// The Rakuten Pay section when it is present and enabled.
+    pub fn enabled_rakuten_pay(&self) -> Option<&RakutenPayConfig> {
+        self.rakuten_pay.as_ref().filter(|c| c.enabled)
+    }
+
+    /// The Kuroneko Atobarai section when it is present and enabled.
+    pub fn enabled_kuroneko(&self) -> Option<&KuronekoConfig> {
+        self.kuroneko.as_ref().filter(|c| c.enabled)
+    }
+
+    /// The Atobarai.com section when it is present and enabled.
+    pub fn enabled_atobarai_com(&self) -> Option<&AtobaraiComConfig> {
+        self.atobarai_com.as_ref().filter(|c| c.enabled)
+    }
+
+    /// The KOMOJU section when it is present and enabled.
+    pub fn enabled_komoju(&self) -> Option<&KomojuConfig> {
+        self.komoju.as_ref().filter(|c| c.enabled)
+    }
+
+    /// The SQLite database file: `data_dir/ordersync.sqlite`.
+    pub fn database_path(&self) -> PathBuf {
+        self.daemon.data_dir.join(DATABASE_FILE)
+    }
+}

@@ -1,0 +1,151 @@
+//! The file's shape, as serde reads it.
+//!
+//! Every key is optional here so that defaults and "required when the section is present"
+//! are decided in one place (`build`) with messages that say so; serde's job is
+//! only the types and unknown keys (`deny_unknown_fields` everywhere).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::secret::SecretSpec;
+use super::{DeferredPayment, FeeMode, LogFormat, SkuSource, WebhookAuth};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawConfig {
+    pub daemon: Option<RawDaemon>,
+    pub inventory: Option<RawInventory>,
+    pub retry: Option<RawRetry>,
+    pub jgoods: Option<RawJgoods>,
+    pub rakuten_pay: Option<RawRakutenPay>,
+    pub kuroneko: Option<RawKuroneko>,
+    pub atobarai_com: Option<RawAtobaraiCom>,
+    pub komoju: Option<RawKomoju>,
+    pub invoice: Option<RawInvoice>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawDaemon {
+    pub data_dir: Option<PathBuf>,
+    pub listen: Option<SocketAddr>,
+    pub admin_listen: Option<SocketAddr>,
+    pub admin_token: Option<SecretSpec>,
+    pub log_format: Option<LogFormat>,
+    #[serde(default, with = "humantime_serde")]
+    pub http_timeout: Option<Duration>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawInventory {
+    pub safety_stock: Option<u32>,
+    pub release_on_credit_ng: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRetry {
+    #[serde(default, with = "humantime_serde")]
+    pub initial_delay: Option<Duration>,
+    #[serde(default, with = "humantime_serde")]
+    pub max_delay: Option<Duration>,
+    #[serde(default, with = "humantime_serde")]
+    pub give_up_after: Option<Duration>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawJgoods {
+    pub enabled: Option<bool>,
+    pub order_api_base_url: Option<String>,
+    pub item_api_base_url: Option<String>,
+    pub token_url: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<SecretSpec>,
+    pub webhook_auth: Option<WebhookAuth>,
+    pub webhook_secret: Option<SecretSpec>,
+    /// Strings, parsed in `build` so a bare address can mean a single host.
+    pub webhook_allow_from: Option<Vec<String>>,
+    #[serde(default, with = "humantime_serde")]
+    pub sweep_interval: Option<Duration>,
+    #[serde(default, with = "humantime_serde")]
+    pub stock_push_interval: Option<Duration>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRakutenPay {
+    pub enabled: Option<bool>,
+    pub api_base_url: Option<String>,
+    pub license_api_url: Option<String>,
+    pub service_secret: Option<SecretSpec>,
+    pub license_key: Option<SecretSpec>,
+    #[serde(default, with = "humantime_serde")]
+    pub poll_interval: Option<Duration>,
+    #[serde(default, with = "humantime_serde")]
+    pub lookback: Option<Duration>,
+    pub auto_confirm: Option<bool>,
+    pub deferred_payment: Option<DeferredPayment>,
+    pub sku_preference: Option<Vec<SkuSource>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawKuroneko {
+    pub enabled: Option<bool>,
+    pub api_base_url: Option<String>,
+    pub store_code: Option<String>,
+    pub password: Option<SecretSpec>,
+    #[serde(default, with = "humantime_serde")]
+    pub settle_delay: Option<Duration>,
+    #[serde(default, with = "humantime_serde")]
+    pub poll_interval: Option<Duration>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawAtobaraiCom {
+    pub enabled: Option<bool>,
+    pub api_base_url: Option<String>,
+    pub enterprise_id: Option<u64>,
+    pub site_id: Option<u64>,
+    pub api_user_id: Option<u64>,
+    #[serde(default, with = "humantime_serde")]
+    pub poll_interval: Option<Duration>,
+    pub fee_mode: Option<FeeMode>,
+    pub fee_bands: Option<Vec<RawFeeBand>>,
+}
+
+/// All three keys are required in a band; serde reports a missing one with the band's line.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawFeeBand {
+    pub min: u64,
+    pub max: u64,
+    pub fee: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawKomoju {
+    pub enabled: Option<bool>,
+    pub api_base_url: Option<String>,
+    pub secret_key: Option<SecretSpec>,
+    pub webhook_secret: Option<SecretSpec>,
+    pub api_version: Option<String>,
+    pub capture_on_ship: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawInvoice {
+    pub issuer_name: Option<String>,
+    pub registration_number: Option<String>,
+    pub addressee: Option<String>,
+    pub bank_account: Option<String>,
+    pub number_prefix: Option<String>,
+}

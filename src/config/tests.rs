@@ -1,0 +1,916 @@
+//! Config tests. Secrets from `env` and `credential` sources are resolved against an injected
+//! map rather than the process environment, so parallel tests never race on variables; only
+//! the example-file test touches the real environment, with names no other test uses.
+
+use std::collections::HashMap;
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::build::build;
+use super::files::{SECRET_KEYS, inline_secret_keys, resolve_path_with};
+use super::secret::Environment;
+use super::*;
+
+const FILE: &str = "/etc/ordersync/config.toml";
+
+struct MapEnv(HashMap<String, OsString>);
+
+impl Environment for MapEnv {
+    fn var_os(&self, name: &str) -> Option<OsString> {
+        self.0.get(name).cloned()
+    }
+}
+
+fn env(pairs: &[(&str, &str)]) -> MapEnv {
+    MapEnv(
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), OsString::from(v)))
+            .collect(),
+    )
+}
+
+/// The variables the section snippets below refer to.
+fn test_env() -> MapEnv {
+    env(&[
+        ("T_JG_WEBHOOK", "jg-webhook-value-5b1c"),
+        ("T_RK_SERVICE", "rk-service-value-77aa"),
+        ("T_RK_LICENSE", "rk-license-value-0c3e"),
+        ("T_KN_PASSWORD", "Kn7pass"),
+        ("T_KJ_SECRET", "kj-secret-value-e91d"),
+        ("T_KJ_WEBHOOK", "kj-webhook-value-42f0"),
+    ])
+}
+
+fn load(text: &str) -> Result<Config, ConfigError> {
+    build(text, Path::new(FILE), &test_env())
+}
+
+fn load_ok(text: &str) -> Config {
+    match load(text) {
+        Ok(config) => config,
+        Err(e) => panic!("expected the config to load, got: {e}"),
+    }
+}
+
+fn load_err(text: &str) -> ConfigError {
+    match load(text) {
+        Ok(config) => panic!("expected an error, got {config:?}"),
+        Err(e) => e,
+    }
+}
+
+/// Asserts an error's line and key, showing the whole error when they differ.
+fn assert_at(e: &ConfigError, line: usize, key: &str) {
+    assert_eq!(
+        (e.line, e.key.as_deref()),
+        (Some(line), Some(key)),
+        "error was: {e}"
+    );
+}
+
+// Minimal valid sections. Each is exactly 4 lines so tests can compute line numbers.
+const JGOODS: &str = "[jgoods]\n\
+    client_id = \"cid-1\"\n\
+    client_secret = \"jg-client-inline-9d2e\"\n\
+    webhook_secret = { env = \"T_JG_WEBHOOK\" }\n";
+const RAKUTEN: &str = "[rakuten_pay]\n\
+    enabled = true\n\
+    service_secret = { env = \"T_RK_SERVICE\" }\n\
+    license_key = { env = \"T_RK_LICENSE\" }\n";
+const KURONEKO: &str = "[kuroneko]\n\
+    enabled = true\n\
+    store_code = \"01234567890\"\n\
+    password = { env = \"T_KN_PASSWORD\" }\n";
+const ATOBARAI: &str = "[atobarai_com]\n\
+    enterprise_id = 11\n\
+    site_id = 22\n\
+    api_user_id = 33\n";
+const KOMOJU: &str = "[komoju]\n\
+    enabled = true\n\
+    secret_key = { env = \"T_KJ_SECRET\" }\n\
+    webhook_secret = { env = \"T_KJ_WEBHOOK\" }\n";
+const INVOICE: &str = "[invoice]\n\
+    issuer_name = \"株式会社テスト\"\n\
+    registration_number = \"T1234567890123\"\n\
+    addressee = \"J-goods御中\"\n\
+    bank_account = \"テスト銀行 普通 1234567\"\n";
+
+fn all_sections() -> String {
+    [JGOODS, RAKUTEN, KURONEKO, ATOBARAI, KOMOJU, INVOICE].concat()
+}
+
+#[test]
+fn empty_file_is_all_defaults() {
+    let config = load_ok("");
+    assert_eq!(config.daemon, DaemonConfig::default());
+    assert_eq!(config.daemon.data_dir, PathBuf::from("/var/lib/ordersync"));
+    assert_eq!(config.daemon.listen.to_string(), "0.0.0.0:8080");
+    assert_eq!(config.daemon.admin_listen.to_string(), "127.0.0.1:8081");
+    assert_eq!(config.daemon.admin_token, None);
+    assert_eq!(config.daemon.log_format, LogFormat::Auto);
+    assert_eq!(config.daemon.http_timeout, Duration::from_secs(30));
+    assert_eq!(config.inventory.safety_stock, 0);
+    assert!(config.inventory.release_on_credit_ng);
+    assert_eq!(config.retry.initial_delay, Duration::from_secs(2));
+    assert_eq!(config.retry.max_delay, Duration::from_secs(600));
+    assert_eq!(config.retry.give_up_after, Duration::from_secs(86_400));
+    assert!(config.jgoods.is_none() && config.rakuten_pay.is_none());
+    assert!(config.kuroneko.is_none() && config.atobarai_com.is_none());
+    assert!(config.komoju.is_none() && config.invoice.is_none());
+    assert_eq!(config.source, PathBuf::from(FILE));
+    assert_eq!(
+        config.database_path(),
+        PathBuf::from("/var/lib/ordersync/ordersync.sqlite")
+    );
+}
+
+#[test]
+fn empty_sections_are_defaults_too() {
+    let config = load_ok("[daemon]\n[inventory]\n[retry]\n");
+    assert_eq!(config.daemon, DaemonConfig::default());
+    assert_eq!(config.inventory, InventoryConfig::default());
+    assert_eq!(config.retry, RetryConfig::default());
+}
+
+#[test]
+fn minimal_provider_sections_get_documented_defaults() {
+    let config = load_ok(&all_sections());
+
+    let jg = config
+        .enabled_jgoods()
+        .expect("jgoods is enabled by default");
+    assert_eq!(jg.order_api_base_url, "https://api.j-goods.net/order/v2");
+    assert_eq!(jg.item_api_base_url, "https://api.j-goods.net/v3");
+    assert_eq!(jg.token_url, "https://api.j-goods.net/oauth/token");
+    assert_eq!(jg.client_id, "cid-1");
+    assert_eq!(jg.client_secret.expose(), "jg-client-inline-9d2e");
+    assert_eq!(jg.webhook_secret.expose(), "jg-webhook-value-5b1c");
+    assert_eq!(jg.webhook_auth, WebhookAuth::Hmac);
+    assert!(jg.webhook_allow_from.is_empty());
+    assert_eq!(jg.sweep_interval, Duration::from_secs(600));
+    assert_eq!(jg.stock_push_interval, Duration::from_secs(300));
+
+    let rk = config
+        .enabled_rakuten_pay()
+        .expect("enabled in the snippet");
+    assert_eq!(
+        rk.api_base_url,
+        "https://api.rms.rakuten.co.jp/es/2.0/order"
+    );
+    assert_eq!(
+        rk.license_api_url,
+        "https://api.rms.rakuten.co.jp/es/1.0/license-management"
+    );
+    assert_eq!(rk.poll_interval, Duration::from_secs(120));
+    assert_eq!(rk.lookback, Duration::from_secs(3 * 86_400));
+    assert!(rk.auto_confirm);
+    assert_eq!(rk.deferred_payment, DeferredPayment::None);
+    assert_eq!(
+        rk.sku_preference,
+        [
+            SkuSource::MerchantDefinedSkuId,
+            SkuSource::ItemNumber,
+            SkuSource::ManageNumber
+        ]
+    );
+
+    let kn = config.enabled_kuroneko().expect("enabled in the snippet");
+    assert_eq!(kn.api_base_url, "https://atobarai.kuronekoyamato.co.jp");
+    assert_eq!(kn.store_code, "01234567890");
+    assert_eq!(kn.settle_delay, Duration::from_secs(300));
+    assert_eq!(kn.poll_interval, Duration::from_secs(300));
+
+    // Present but off by default.
+    assert!(config.enabled_atobarai_com().is_none());
+    let ab = config.atobarai_com.as_ref().expect("section present");
+    assert!(!ab.enabled);
+    assert_eq!(ab.api_base_url, "https://www.atobarai.jp");
+    assert_eq!((ab.enterprise_id, ab.site_id, ab.api_user_id), (11, 22, 33));
+    assert_eq!(ab.poll_interval, Duration::from_secs(300));
+    assert_eq!(ab.fee_mode, FeeMode::Keep);
+    assert!(ab.fee_bands.is_empty());
+
+    let kj = config.enabled_komoju().expect("enabled in the snippet");
+    assert_eq!(kj.api_base_url, "https://komoju.com/api/v1");
+    assert_eq!(kj.api_version, "2024-07-15");
+    assert!(kj.capture_on_ship);
+
+    let inv = config.invoice.as_ref().expect("section present");
+    assert_eq!(inv.registration_number, "T1234567890123");
+    assert_eq!(inv.number_prefix, "INV-");
+}
+
+#[test]
+fn enabled_helpers_follow_the_switch() {
+    let text = JGOODS.replace("[jgoods]\n", "[jgoods]\nenabled = false\n");
+    let config = load_ok(&text);
+    assert!(config.jgoods.is_some());
+    assert!(config.enabled_jgoods().is_none());
+    let rakuten_off = RAKUTEN.replace("enabled = true", "enabled = false");
+    assert!(load_ok(&rakuten_off).enabled_rakuten_pay().is_none());
+}
+
+#[test]
+fn every_key_can_be_set() {
+    let text = r#"
+[daemon]
+data_dir = "/srv/os"
+listen = "127.0.0.1:0"
+admin_listen = "127.0.0.1:0"
+log_format = "json"
+http_timeout = "90s"
+
+[inventory]
+safety_stock = 2
+release_on_credit_ng = false
+
+[retry]
+initial_delay = "1s"
+max_delay = "1m"
+give_up_after = "2h"
+
+[jgoods]
+order_api_base_url = "http://127.0.0.1:9001/order/v2/"
+item_api_base_url = "http://127.0.0.1:9001/v3"
+token_url = "http://127.0.0.1:9001/oauth/token"
+client_id = "c"
+client_secret = "s"
+webhook_auth = "bearer"
+webhook_secret = "w"
+webhook_allow_from = ["203.0.113.0/24", "198.51.100.7", "2001:db8::/32"]
+sweep_interval = "1m 30s"
+stock_push_interval = "0s"
+
+[rakuten_pay]
+deferred_payment = "atobarai_com"
+sku_preference = ["manage_number"]
+service_secret = "s"
+license_key = "l"
+auto_confirm = false
+lookback = "1d"
+"#;
+    let config = load_ok(text);
+    assert_eq!(config.daemon.log_format, LogFormat::Json);
+    assert_eq!(config.daemon.http_timeout, Duration::from_secs(90));
+    assert_eq!(
+        config.database_path(),
+        PathBuf::from("/srv/os/ordersync.sqlite")
+    );
+    assert_eq!(config.inventory.safety_stock, 2);
+    assert_eq!(config.retry.give_up_after, Duration::from_secs(7200));
+    let jg = config.jgoods.expect("present");
+    assert_eq!(jg.order_api_base_url, "http://127.0.0.1:9001/order/v2");
+    assert_eq!(jg.webhook_auth, WebhookAuth::Bearer);
+    let nets: Vec<String> = jg
+        .webhook_allow_from
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
+    assert_eq!(nets, ["203.0.113.0/24", "198.51.100.7/32", "2001:db8::/32"]);
+    assert_eq!(jg.sweep_interval, Duration::from_secs(90));
+    assert!(jg.stock_push_interval.is_zero());
+    let rk = config.rakuten_pay.expect("present");
+    assert_eq!(rk.deferred_payment, DeferredPayment::AtobaraiCom);
+    assert_eq!(rk.sku_preference, [SkuSource::ManageNumber]);
+}
+
+#[test]
+fn unknown_key_in_each_section_names_line_and_key() {
+    let sections: [(&str, &str); 9] = [
+        ("daemon", "[daemon]\n"),
+        ("inventory", "[inventory]\n"),
+        ("retry", "[retry]\n"),
+        ("jgoods", JGOODS),
+        ("rakuten_pay", RAKUTEN),
+        ("kuroneko", KURONEKO),
+        ("atobarai_com", ATOBARAI),
+        ("komoju", KOMOJU),
+        ("invoice", INVOICE),
+    ];
+    for (name, body) in sections {
+        // Two comment lines first, so the line number is not trivially small.
+        let text = format!("# a\n# b\n{body}bogus_key = 1\n");
+        let line = 3 + body.lines().count();
+        let e = load_err(&text);
+        assert_at(&e, line, &format!("{name}.bogus_key"));
+        assert!(e.message.starts_with("unknown field `bogus_key`"), "{e}");
+    }
+}
+
+#[test]
+fn unknown_section_and_nested_unknown_keys() {
+    assert_at(&load_err("\n[jgood]\nclient_id = \"x\"\n"), 2, "jgood");
+    assert_at(&load_err("top = 1\n"), 1, "top");
+    // Dotted and inline forms are located as well.
+    assert_at(&load_err("daemon.lissen = \"x\"\n"), 1, "daemon.lissen");
+    assert_at(
+        &load_err("inventory = { safety_stock = 1, extra = 2 }\n"),
+        1,
+        "inventory.extra",
+    );
+    let band =
+        format!("{ATOBARAI}[[atobarai_com.fee_bands]]\nmin = 0\nmax = 9\nfee = 1\nrate = 2\n");
+    assert_at(&load_err(&band), 9, "atobarai_com.fee_bands[0].rate");
+    let secret = JGOODS.replace("{ env = \"T_JG_WEBHOOK\" }", "{ envv = \"T_JG_WEBHOOK\" }");
+    let e = load_err(&secret);
+    assert_at(&e, 4, "jgoods.webhook_secret");
+    assert!(e.message.contains("unknown field `envv`"), "{e}");
+}
+
+#[test]
+fn error_display_is_file_line_key_message() {
+    let text = format!("{JGOODS}webhook_auth = \"hmak\"\n");
+    let e = load_err(&text);
+    assert_eq!(
+        e.to_string(),
+        "/etc/ordersync/config.toml:5: jgoods.webhook_auth: unknown variant `hmak`, expected `hmac` or `bearer`"
+    );
+
+    let mut partial = ConfigError::new(Path::new("/x.toml"), "boom");
+    assert_eq!(partial.to_string(), "/x.toml: boom");
+    partial.line = Some(3);
+    assert_eq!(partial.to_string(), "/x.toml:3: boom");
+    partial.line = None;
+    partial.key = Some("retry.max_delay".into());
+    assert_eq!(partial.to_string(), "/x.toml: retry.max_delay: boom");
+}
+
+#[test]
+fn syntax_error_names_the_line() {
+    let e = load_err("[daemon]\nlisten = \"0.0.0.0:8080\"\nlog_format = \n");
+    assert_eq!(e.line, Some(3), "{e}");
+    let e = load_err("[daemon\n");
+    assert_eq!(e.line, Some(1), "{e}");
+    let e = load_err("[retry]\ninitial_delay = \"1s\"\ninitial_delay = \"2s\"\n");
+    assert_eq!(e.line, Some(3), "{e}");
+}
+
+#[test]
+fn bad_values_are_located() {
+    let e = load_err("[retry]\n\nmax_delay = \"10 parsecs\"\n");
+    assert_at(&e, 3, "retry.max_delay");
+    assert!(e.message.contains("expected a duration such as"), "{e}");
+    assert_at(
+        &load_err("[retry]\ninitial_delay = 5\n"),
+        2,
+        "retry.initial_delay",
+    );
+    assert_at(
+        &load_err("[daemon]\nlisten = \"localhost\"\n"),
+        2,
+        "daemon.listen",
+    );
+    assert_at(
+        &load_err("[inventory]\nsafety_stock = -1\n"),
+        2,
+        "inventory.safety_stock",
+    );
+    assert_at(
+        &load_err("[daemon]\nlog_format = \"xml\"\n"),
+        2,
+        "daemon.log_format",
+    );
+    let e = load_err("jgoods = 5\n");
+    assert_at(&e, 1, "jgoods");
+    assert!(e.message.ends_with("expected a table"), "{e}");
+    let e = load_err("\n\ndaemon = []\n");
+    assert_at(&e, 3, "daemon");
+    assert_eq!(e.message, "invalid type: array, expected a table");
+}
+
+#[test]
+fn duration_rules() {
+    assert_at(
+        &load_err("[daemon]\nhttp_timeout = \"0s\"\n"),
+        2,
+        "daemon.http_timeout",
+    );
+    let e = load_err("[retry]\ninitial_delay = \"1m\"\nmax_delay = \"30s\"\n");
+    assert_at(&e, 3, "retry.max_delay");
+    let poll = format!("{KURONEKO}poll_interval = \"100ms\"\n");
+    assert_at(&load_err(&poll), 5, "kuroneko.poll_interval");
+    let lookback = format!("{RAKUTEN}poll_interval = \"10m\"\nlookback = \"5m\"\n");
+    assert_at(&load_err(&lookback), 6, "rakuten_pay.lookback");
+    let push = format!("{JGOODS}stock_push_interval = \"10ms\"\n");
+    assert_at(&load_err(&push), 5, "jgoods.stock_push_interval");
+}
+
+#[test]
+fn missing_required_key_points_at_the_section() {
+    let text = "# header\n[jgoods]\nclient_id = \"x\"\nclient_secret = \"y\"\n";
+    let e = load_err(text);
+    assert_at(&e, 2, "jgoods.webhook_secret");
+    assert!(e.message.contains("required"), "{e}");
+
+    let e = load_err("[kuroneko]\npassword = \"abc\"\n");
+    assert_at(&e, 1, "kuroneko.store_code");
+    let e = load_err("[atobarai_com]\nenterprise_id = 1\nsite_id = 2\n");
+    assert_at(&e, 1, "atobarai_com.api_user_id");
+    let e = load_err("[komoju]\nsecret_key = \"k\"\n");
+    assert_at(&e, 1, "komoju.webhook_secret");
+    let e = load_err("[invoice]\nregistration_number = \"T1234567890123\"\n");
+    assert_at(&e, 1, "invoice.issuer_name");
+    let e = load_err(&JGOODS.replace("\"cid-1\"", "\"  \""));
+    assert_at(&e, 2, "jgoods.client_id");
+}
+
+#[test]
+fn urls_are_checked_and_trimmed() {
+    let ftp = format!("{KOMOJU}api_base_url = \"ftp://komoju.com/api\"\n");
+    assert_at(&load_err(&ftp), 5, "komoju.api_base_url");
+    let garbage = format!("{JGOODS}token_url = \"not a url\"\n");
+    assert_at(&load_err(&garbage), 5, "jgoods.token_url");
+    let creds = format!("{KURONEKO}api_base_url = \"https://u:p@example.jp\"\n");
+    assert_at(&load_err(&creds), 5, "kuroneko.api_base_url");
+    let query = format!("{ATOBARAI}api_base_url = \"https://example.jp/?a=1\"\n");
+    assert_at(&load_err(&query), 5, "atobarai_com.api_base_url");
+
+    let slash = format!("{KOMOJU}api_base_url = \"http://127.0.0.1:9004/api/v1/\"\n");
+    let config = load_ok(&slash);
+    assert_eq!(
+        config.komoju.map(|k| k.api_base_url).as_deref(),
+        Some("http://127.0.0.1:9004/api/v1")
+    );
+}
+
+#[test]
+fn admin_listen_off_loopback_needs_a_token() {
+    let text = "[daemon]\nlisten = \"0.0.0.0:8080\"\nadmin_listen = \"0.0.0.0:8081\"\n";
+    let e = load_err(text);
+    assert_at(&e, 3, "daemon.admin_listen");
+    assert!(e.message.contains("admin_token"), "{e}");
+
+    let with_token = format!("{text}admin_token = \"t0ken-value\"\n");
+    let config = load_ok(&with_token);
+    assert_eq!(
+        config.daemon.admin_token.map(|t| t.source_description()),
+        Some("inline".to_owned())
+    );
+    let ipv6 = "[daemon]\nadmin_listen = \"[::1]:8081\"\n";
+    assert!(load_ok(ipv6).daemon.admin_listen.ip().is_loopback());
+}
+
+#[test]
+fn listeners_must_not_collide() {
+    let same = "[daemon]\nlisten = \"0.0.0.0:8081\"\nadmin_listen = \"127.0.0.1:8081\"\n";
+    assert_at(&load_err(same), 3, "daemon.admin_listen");
+    let any_port = "[daemon]\nlisten = \"127.0.0.1:0\"\nadmin_listen = \"127.0.0.1:0\"\n";
+    load_ok(any_port);
+}
+
+#[test]
+fn webhook_allow_from_rejects_bad_networks() {
+    let text = format!("{JGOODS}webhook_allow_from = [\"10.0.0.0/8\",\n  \"10.0.0.0/33\"]\n");
+    let e = load_err(&text);
+    assert_at(&e, 6, "jgoods.webhook_allow_from[1]");
+    assert!(e.message.contains("10.0.0.0/33"), "{e}");
+}
+
+#[test]
+fn kuroneko_store_code_and_password_shape() {
+    for bad in [
+        "0123456789",
+        "012345678901",
+        "0123456789a",
+        "０１２３４５６７８９０",
+    ] {
+        let text = KURONEKO.replace("01234567890", bad);
+        assert_at(&load_err(&text), 3, "kuroneko.store_code");
+    }
+    let long = KURONEKO.replace("{ env = \"T_KN_PASSWORD\" }", "\"toolongpass\"");
+    let e = load_err(&long);
+    assert_at(&e, 4, "kuroneko.password");
+    assert!(!e.message.contains("toolongpass"), "{e}");
+}
+
+#[test]
+fn invoice_registration_number_shape() {
+    for bad in [
+        "1234567890123",
+        "T123456789012",
+        "T12345678901234",
+        "t1234567890123",
+    ] {
+        let text = INVOICE.replace("T1234567890123", bad);
+        assert_at(&load_err(&text), 3, "invoice.registration_number");
+    }
+}
+
+#[test]
+fn fee_bands_are_checked_and_sorted() {
+    let band = |min: u64, max: u64, fee: u64| {
+        format!("[[atobarai_com.fee_bands]]\nmin = {min}\nmax = {max}\nfee = {fee}\n")
+    };
+    // Lines: the section is 1-4, each band takes 4 lines after it.
+    let inverted = format!(
+        "{ATOBARAI}{}{}",
+        band(0, 9999, 330),
+        band(20000, 10000, 440)
+    );
+    let e = load_err(&inverted);
+    assert_at(&e, 11, "atobarai_com.fee_bands[1].max");
+
+    let overlap = format!("{ATOBARAI}{}{}", band(5000, 9999, 330), band(0, 5000, 220));
+    let e = load_err(&overlap);
+    assert_at(&e, 6, "atobarai_com.fee_bands[0].min");
+    assert!(e.message.contains("fee_bands[1]"), "{e}");
+
+    let missing = format!("{ATOBARAI}[[atobarai_com.fee_bands]]\nmin = 0\nmax = 9\n");
+    let e = load_err(&missing);
+    assert_at(&e, 5, "atobarai_com.fee_bands[0].fee");
+
+    let unsorted = format!(
+        "{ATOBARAI}fee_mode = \"override\"\n{}{}",
+        band(10000, 29999, 440),
+        band(0, 9999, 330)
+    );
+    let config = load_ok(&unsorted);
+    let ab = config.atobarai_com.expect("present");
+    assert_eq!(ab.fee_mode, FeeMode::Override);
+    assert_eq!(
+        ab.fee_bands,
+        [
+            FeeBand {
+                min: 0,
+                max: 9999,
+                fee: 330
+            },
+            FeeBand {
+                min: 10000,
+                max: 29999,
+                fee: 440
+            }
+        ]
+    );
+
+    let no_bands = format!("{ATOBARAI}fee_mode = \"add\"\n");
+    assert_at(&load_err(&no_bands), 5, "atobarai_com.fee_mode");
+    let zero_id = ATOBARAI.replace("site_id = 22", "site_id = 0");
+    assert_at(&load_err(&zero_id), 3, "atobarai_com.site_id");
+}
+
+#[test]
+fn rakuten_checks() {
+    let kuroneko_off = format!("{RAKUTEN}deferred_payment = \"kuroneko\"\n");
+    let e = load_err(&kuroneko_off);
+    assert_at(&e, 5, "rakuten_pay.deferred_payment");
+    let with_kuroneko = format!("{kuroneko_off}{KURONEKO}");
+    assert_eq!(
+        load_ok(&with_kuroneko)
+            .enabled_rakuten_pay()
+            .map(|r| r.deferred_payment),
+        Some(DeferredPayment::Kuroneko)
+    );
+    let twice = format!("{RAKUTEN}sku_preference = [\"item_number\", \"item_number\"]\n");
+    assert_at(&load_err(&twice), 5, "rakuten_pay.sku_preference");
+    let empty = format!("{RAKUTEN}sku_preference = []\n");
+    assert_at(&load_err(&empty), 5, "rakuten_pay.sku_preference");
+    let unknown = format!("{RAKUTEN}sku_preference = [\"sku\"]\n");
+    assert_at(&load_err(&unknown), 5, "rakuten_pay.sku_preference[0]");
+}
+
+#[test]
+fn komoju_api_version_is_a_date() {
+    let text = format!("{KOMOJU}api_version = \"latest\"\n");
+    assert_at(&load_err(&text), 5, "komoju.api_version");
+}
+
+#[test]
+fn secret_from_env() {
+    let config = load_ok(JGOODS);
+    let secret = &config.jgoods.expect("present").webhook_secret;
+    assert_eq!(secret.expose(), "jg-webhook-value-5b1c");
+    assert_eq!(secret.source_description(), "env T_JG_WEBHOOK");
+
+    let unset = JGOODS.replace("T_JG_WEBHOOK", "T_NOT_SET_ANYWHERE");
+    let e = load_err(&unset);
+    assert_at(&e, 4, "jgoods.webhook_secret");
+    assert!(e.message.contains("T_NOT_SET_ANYWHERE is not set"), "{e}");
+
+    let empty = build(JGOODS, Path::new(FILE), &env(&[("T_JG_WEBHOOK", "")]));
+    let e = empty.expect_err("an empty variable is an error");
+    assert_at(&e, 4, "jgoods.webhook_secret");
+    assert!(e.message.contains("empty"), "{e}");
+}
+
+#[test]
+fn secret_from_file_drops_trailing_newline() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("webhook.secret");
+    std::fs::write(&path, "file-secret-value-a1b2\n").expect("write");
+    let text = JGOODS.replace(
+        "{ env = \"T_JG_WEBHOOK\" }",
+        &format!("{{ file = \"{}\" }}", path.display()),
+    );
+    let config = load_ok(&text);
+    let secret = config.jgoods.expect("present").webhook_secret;
+    assert_eq!(secret.expose(), "file-secret-value-a1b2");
+    assert_eq!(
+        secret.source_description(),
+        format!("file {}", path.display())
+    );
+
+    // A relative path is relative to the config file's directory.
+    let relative = JGOODS.replace(
+        "{ env = \"T_JG_WEBHOOK\" }",
+        "{ file = \"webhook.secret\" }",
+    );
+    let config_path = dir.path().join("config.toml");
+    let config = build(&relative, &config_path, &test_env()).expect("loads");
+    assert_eq!(
+        config.jgoods.expect("present").webhook_secret.expose(),
+        "file-secret-value-a1b2"
+    );
+
+    let missing = JGOODS.replace(
+        "{ env = \"T_JG_WEBHOOK\" }",
+        "{ file = \"/nonexistent/x\" }",
+    );
+    let e = load_err(&missing);
+    assert_at(&e, 4, "jgoods.webhook_secret");
+    assert!(e.message.contains("/nonexistent/x"), "{e}");
+
+    let empty_path = dir.path().join("empty.secret");
+    std::fs::write(&empty_path, "\n").expect("write");
+    let empty = JGOODS.replace(
+        "{ env = \"T_JG_WEBHOOK\" }",
+        &format!("{{ file = \"{}\" }}", empty_path.display()),
+    );
+    assert!(load_err(&empty).message.contains("empty"));
+}
+
+#[test]
+fn secret_from_systemd_credential() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("jgoods-webhook-secret"),
+        "cred-value-33c9\n",
+    )
+    .expect("write");
+    let text = JGOODS.replace(
+        "{ env = \"T_JG_WEBHOOK\" }",
+        "{ credential = \"jgoods-webhook-secret\" }",
+    );
+    let dir_text = dir.path().to_string_lossy().into_owned();
+    let with_dir = env(&[("CREDENTIALS_DIRECTORY", dir_text.as_str())]);
+    let config = build(&text, Path::new(FILE), &with_dir).expect("loads");
+    let secret = config.jgoods.expect("present").webhook_secret;
+    assert_eq!(secret.expose(), "cred-value-33c9");
+    assert_eq!(
+        secret.source_description(),
+        "credential jgoods-webhook-secret"
+    );
+
+    let e = build(&text, Path::new(FILE), &env(&[])).expect_err("no CREDENTIALS_DIRECTORY");
+    assert_at(&e, 4, "jgoods.webhook_secret");
+    assert!(
+        e.message.contains("CREDENTIALS_DIRECTORY is not set"),
+        "{e}"
+    );
+
+    let escape = JGOODS.replace("{ env = \"T_JG_WEBHOOK\" }", "{ credential = \"../x\" }");
+    let e = build(&escape, Path::new(FILE), &with_dir).expect_err("path escape");
+    assert_at(&e, 4, "jgoods.webhook_secret");
+}
+
+#[test]
+fn malformed_secret_tables_are_rejected_without_echo() {
+    let two = JGOODS.replace(
+        "{ env = \"T_JG_WEBHOOK\" }",
+        "{ env = \"T_JG_WEBHOOK\", file = \"/x\" }",
+    );
+    assert_at(&load_err(&two), 4, "jgoods.webhook_secret");
+    let none = JGOODS.replace("{ env = \"T_JG_WEBHOOK\" }", "{}");
+    assert_at(&load_err(&none), 4, "jgoods.webhook_secret");
+    let number = JGOODS.replace("{ env = \"T_JG_WEBHOOK\" }", "918273645");
+    let e = load_err(&number);
+    assert_at(&e, 4, "jgoods.webhook_secret");
+    assert!(!e.to_string().contains("918273645"), "{e}");
+    let empty = JGOODS.replace("{ env = \"T_JG_WEBHOOK\" }", "\"\"");
+    assert_at(&load_err(&empty), 4, "jgoods.webhook_secret");
+}
+
+#[test]
+fn secrets_never_show_in_debug_or_redacted_output() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let token_path = dir.path().join("admin.token");
+    std::fs::write(&token_path, "admin-file-value-6d6d\n").expect("write");
+    let text = format!(
+        "[daemon]\nadmin_token = {{ file = \"{}\" }}\n{}",
+        token_path.display(),
+        all_sections()
+    );
+    let config = load_ok(&text);
+    let values = [
+        "admin-file-value-6d6d",
+        "jg-client-inline-9d2e",
+        "jg-webhook-value-5b1c",
+        "rk-service-value-77aa",
+        "rk-license-value-0c3e",
+        "Kn7pass",
+        "kj-secret-value-e91d",
+        "kj-webhook-value-42f0",
+    ];
+    let redacted = config.redacted();
+    let debug = format!("{config:?}");
+    for value in values {
+        assert!(!redacted.contains(value), "redacted output leaks {value}");
+        assert!(!debug.contains(value), "Debug leaks {value}");
+    }
+    assert!(
+        redacted.contains("client_secret = \"<redacted: inline>\""),
+        "{redacted}"
+    );
+    assert!(redacted.contains("webhook_secret = \"<redacted: env T_JG_WEBHOOK>\""));
+    assert!(redacted.contains(&format!(
+        "admin_token = \"<redacted: file {}>\"",
+        token_path.display()
+    )));
+    assert!(
+        debug.contains("Secret(<redacted: env T_RK_LICENSE>)"),
+        "{debug}"
+    );
+}
+
+#[test]
+fn redacted_is_the_effective_config_as_toml() {
+    let config = load_ok(&format!("{JGOODS}{ATOBARAI}"));
+    let redacted = config.redacted();
+    let table: toml::Table = toml::from_str(&redacted).expect("redacted output is TOML");
+    // Defaults are filled in...
+    assert_eq!(table["daemon"]["listen"].as_str(), Some("0.0.0.0:8080"));
+    assert_eq!(table["retry"]["max_delay"].as_str(), Some("10m"));
+    assert_eq!(table["jgoods"]["webhook_auth"].as_str(), Some("hmac"));
+    assert_eq!(table["jgoods"]["stock_push_interval"].as_str(), Some("5m"));
+    assert_eq!(table["atobarai_com"]["fee_mode"].as_str(), Some("keep"));
+    // ... absent sections stay absent ...
+    for absent in ["rakuten_pay", "kuroneko", "komoju", "invoice"] {
+        assert!(!table.contains_key(absent), "{absent} printed");
+    }
+    // ... and the text loads back to the same non-secret settings.
+    let again = load_ok(&redacted);
+    assert_eq!(again.daemon, config.daemon);
+    assert_eq!(again.retry, config.retry);
+    assert_eq!(again.atobarai_com, config.atobarai_com);
+}
+
+#[test]
+fn secret_key_list_matches_the_schema() {
+    let text = format!("[daemon]\nadmin_token = \"t\"\n{}", all_sections());
+    let redacted = load_ok(&text).redacted();
+    let table: toml::Table = toml::from_str(&redacted).expect("TOML");
+    let mut found = Vec::new();
+    for (section, body) in &table {
+        for (key, value) in body.as_table().into_iter().flatten() {
+            if value.as_str().is_some_and(|v| v.starts_with("<redacted: ")) {
+                found.push(format!("{section}.{key}"));
+            }
+        }
+    }
+    found.sort();
+    let mut expected: Vec<String> = SECRET_KEYS.iter().map(|k| (*k).to_owned()).collect();
+    expected.sort();
+    assert_eq!(found, expected);
+}
+
+#[test]
+fn inline_secrets_are_detected() {
+    let keys = inline_secret_keys(&format!("[daemon]\nadmin_token = \"t\"\n{JGOODS}"));
+    assert_eq!(keys, ["daemon.admin_token", "jgoods.client_secret"]);
+}
+
+#[cfg(unix)]
+#[test]
+fn permission_warnings_flag_unsafe_files() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("config.toml");
+    let mut file = std::fs::File::create(&path).expect("create");
+    file.write_all(JGOODS.as_bytes()).expect("write");
+    let chmod = |mode| {
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).expect("chmod")
+    };
+
+    chmod(0o600);
+    assert!(permission_warnings(&path).is_empty());
+    chmod(0o644);
+    let warnings = permission_warnings(&path);
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].contains("world-readable") && warnings[0].contains("jgoods.client_secret"));
+    chmod(0o666);
+    let warnings = permission_warnings(&path);
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    assert!(warnings[0].contains("world-writable"));
+    for warning in &warnings {
+        assert!(!warning.contains("jg-client-inline-9d2e"));
+    }
+    assert!(permission_warnings(&dir.path().join("absent.toml")).is_empty());
+}
+
+#[test]
+fn resolve_path_prefers_flag_then_env_then_default() {
+    let flag = Some(PathBuf::from("/flag.toml"));
+    let env = Some(OsString::from("/env.toml"));
+    assert_eq!(
+        resolve_path_with(flag.clone(), env.clone()),
+        PathBuf::from("/flag.toml")
+    );
+    assert_eq!(resolve_path_with(None, env), PathBuf::from("/env.toml"));
+    assert_eq!(
+        resolve_path_with(None, Some(OsString::new())),
+        PathBuf::from(DEFAULT_CONFIG_PATH)
+    );
+    assert_eq!(
+        resolve_path_with(None, None),
+        PathBuf::from("/etc/ordersync/config.toml")
+    );
+    assert_eq!(resolve_path(flag), PathBuf::from("/flag.toml"));
+}
+
+#[test]
+fn load_reports_an_unreadable_file() {
+    let e = Config::load(Path::new("/nonexistent/ordersync.toml")).expect_err("missing");
+    assert_eq!(e.file, PathBuf::from("/nonexistent/ordersync.toml"));
+    assert!(
+        e.to_string()
+            .starts_with("/nonexistent/ordersync.toml: cannot read"),
+        "{e}"
+    );
+}
+
+#[test]
+fn secret_debug_and_equality() {
+    let a = Secret::inline_for_tests("abc");
+    assert_eq!(format!("{a:?}"), "Secret(<redacted: inline>)");
+    assert_eq!(a, Secret::inline_for_tests("abc"));
+    assert_ne!(a, Secret::inline_for_tests("abd"));
+    assert_eq!(secrecy::ExposeSecret::expose_secret(a.value()), "abc");
+}
+
+/// The shipped example must load; CI also runs `ordersync check-config` on it with the same
+/// variables exported. These variable names are used by no other test.
+#[test]
+fn example_config_loads() {
+    let vars = [
+        ("ORDERSYNC_ADMIN_TOKEN", "example-admin"),
+        ("JGOODS_CLIENT_SECRET", "example-client"),
+        ("JGOODS_WEBHOOK_SECRET", "example-webhook"),
+        ("RAKUTEN_SERVICE_SECRET", "example-service"),
+        ("RAKUTEN_LICENSE_KEY", "example-license"),
+        ("KURONEKO_PASSWORD", "exampl3"),
+        ("KOMOJU_SECRET_KEY", "example-sk"),
+        ("KOMOJU_WEBHOOK_SECRET", "example-komoju-webhook"),
+    ];
+    for (name, value) in vars {
+        // SAFETY: only this test sets these names, and it only ever sets them to the same
+        // values; nothing in this process reads the environment from C code concurrently.
+        unsafe { std::env::set_var(name, value) };
+    }
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.toml");
+    let config = match Config::load(&path) {
+        Ok(config) => config,
+        Err(e) => panic!("config.example.toml does not load: {e}"),
+    };
+    assert!(config.enabled_jgoods().is_some());
+    for (section, present) in [
+        (
+            "rakuten_pay",
+            config.rakuten_pay.is_some() && config.enabled_rakuten_pay().is_none(),
+        ),
+        (
+            "kuroneko",
+            config.kuroneko.is_some() && config.enabled_kuroneko().is_none(),
+        ),
+        (
+            "atobarai_com",
+            config.atobarai_com.is_some() && config.enabled_atobarai_com().is_none(),
+        ),
+        (
+            "komoju",
+            config.komoju.is_some() && config.enabled_komoju().is_none(),
+        ),
+    ] {
+        assert!(
+            present,
+            "{section} should be present and disabled in the example"
+        );
+    }
+    assert!(config.invoice.is_some());
+    // Every variable named in the header comment is used, and vice versa.
+    let text = std::fs::read_to_string(&path).expect("read");
+    for (name, _) in vars {
+        assert!(
+            text.contains(&format!("{{ env = \"{name}\" }}")),
+            "{name} unused"
+        );
+        assert!(
+            text.lines().take(15).any(|l| l.contains(name)),
+            "{name} not listed"
+        );
+    }
+    assert!(!config.redacted().contains("example-"));
+}
