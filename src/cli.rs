@@ -1,1 +1,375 @@
-//! placeholder
+//! The `ordersync` command line.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{self, Config, EX_CONFIG, LogFormat};
+use crate::domain::{Channel, OrderState, time};
+use crate::store::orders::OrderFilter;
+use crate::store::{Store, events, orders, outbox, stock};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "ordersync",
+    version,
+    about = "Keeps a merchant's orders, stock and payments in sync with J-goods and other channels"
+)]
+pub struct Cli {
+    /// Config file (default: $ORDERSYNC_CONFIG, else /etc/ordersync/config.toml).
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the daemon (systemd ExecStart).
+    Run,
+    /// Validate the config and print it with secrets redacted (exit 78 on error).
+    CheckConfig {
+        /// Config file to check (overrides --config).
+        path: Option<PathBuf>,
+    },
+    /// Play a scripted day of orders against built-in simulators; needs no config.
+    Demo(crate::demo::DemoArgs),
+    /// Run the provider simulators alone, to try a real config against them.
+    Sim(crate::sim::SimArgs),
+    /// Inventory mirror.
+    #[command(subcommand)]
+    Stock(StockCommand),
+    /// Orders.
+    #[command(subcommand)]
+    Orders(OrdersCommand),
+    /// Calls waiting for (or given up on by) the dispatcher.
+    #[command(subcommand)]
+    Outbox(OutboxCommand),
+    /// Summary: orders per state, outbox depth, dead calls (exit 1 when something needs a person).
+    Status,
+    /// Online backup of the SQLite store to PATH.
+    Backup { path: PathBuf },
+    /// Benchmark: J-goods webhook ingest against a daemon and the simulator.
+    Bench(crate::bench::BenchArgs),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum StockCommand {
+    /// Set the absolute on-hand quantity of a SKU.
+    Set {
+        sku: String,
+        qty: i64,
+        /// When the ERP counted it (RFC 3339).
+        #[arg(long)]
+        as_of: Option<String>,
+    },
+    /// Import a CSV (`sku,on_hand[,as_of]`) or JSON file in one transaction.
+    Import { file: PathBuf },
+    /// List every SKU with on hand, reserved and available.
+    List,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum OrdersCommand {
+    /// List orders.
+    List(OrdersListArgs),
+    /// Show one order with its events.
+    Show { channel: String, id: String },
+}
+
+#[derive(Args, Debug)]
+pub struct OrdersListArgs {
+    #[arg(long)]
+    pub state: Option<String>,
+    #[arg(long)]
+    pub channel: Option<String>,
+    /// Only orders that need a person.
+    #[arg(long)]
+    pub attention: bool,
+    #[arg(long, default_value_t = 100)]
+    pub limit: u32,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum OutboxCommand {
+    /// List calls (newest first).
+    List {
+        /// Only calls that gave up.
+        #[arg(long)]
+        dead: bool,
+    },
+    /// Put a dead call back in the queue with a fresh retry budget.
+    Retry { id: i64 },
+}
+
+/// Runs the command line; returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Demo(args) => {
+            return exit(runtime().and_then(|rt| rt.block_on(crate::demo::run(args))));
+        }
+        Command::Sim(args) => {
+            crate::logging::init(LogFormat::Auto);
+            return exit(runtime().and_then(|rt| rt.block_on(crate::sim::run(args))));
+        }
+        Command::Bench(args) => {
+            return exit(runtime().and_then(|rt| rt.block_on(crate::bench::run(args))));
+        }
+        _ => {}
+    }
+    let path = match &cli.command {
+        Command::CheckConfig { path: Some(p) } => p.clone(),
+        _ => config::resolve_path(cli.config.clone()),
+    };
+    let config = match Config::load(&path) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("ordersync: config error: {e}");
+            return ExitCode::from(EX_CONFIG as u8);
+        }
+    };
+    for warning in config::permission_warnings(&path) {
+        eprintln!("ordersync: warning: {warning}");
+    }
+    match cli.command {
+        Command::CheckConfig { .. } => {
+            print!("{}", config.redacted());
+            eprintln!("ordersync: {} is valid", path.display());
+            ExitCode::SUCCESS
+        }
+        Command::Run => {
+            crate::logging::init(config.daemon.log_format);
+            exit(runtime().and_then(|rt| rt.block_on(crate::app::run(config))))
+        }
+        command => exit(runtime().and_then(|rt| rt.block_on(local(command, config)))),
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+fn exit(result: anyhow::Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.downcast_ref::<NeedsAttention>().is_some() => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("ordersync: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// `status` found something a person must look at (exit code 1, already printed).
+#[derive(Debug, thiserror::Error)]
+#[error("something needs attention")]
+struct NeedsAttention;
+
+/// Commands that work on the store directly (the daemon may be running: SQLite
+/// serialises the writes).
+async fn local(command: Command, config: Config) -> anyhow::Result<()> {
+    let store = Store::open_in(&config.daemon.data_dir).with_context(|| {
+        format!(
+            "cannot open the store in {}",
+            config.daemon.data_dir.display()
+        )
+    })?;
+    let safety = config.inventory.safety_stock;
+    match command {
+        Command::Stock(StockCommand::Set { sku, qty, as_of }) => {
+            let level = crate::inventory_import::level(1, &sku, qty, as_of.as_deref())
+                .map_err(|e| anyhow::anyhow!(e.message))?;
+            let row = store
+                .write(move |tx| {
+                    stock::set_level(tx, &level, &time::rfc3339(time::now()))?;
+                    stock::get(tx, &level.sku, safety)
+                })
+                .await?;
+            if let Some(r) = row {
+                print_stock(&[r]);
+            }
+        }
+        Command::Stock(StockCommand::Import { file }) => {
+            let n = import_file(&store, &file).await?;
+            println!("imported {n} SKUs from {}", file.display());
+        }
+        Command::Stock(StockCommand::List) => {
+            print_stock(&store.read(move |c| stock::list(c, safety)).await?)
+        }
+        Command::Orders(OrdersCommand::List(a)) => {
+            let filter = OrderFilter {
+                channel: a.channel.as_deref().map(parse_channel).transpose()?,
+                state: a
+                    .state
+                    .as_deref()
+                    .map(|s| {
+                        OrderState::parse(s).ok_or_else(|| anyhow::anyhow!("unknown state {s:?}"))
+                    })
+                    .transpose()?,
+                attention: a.attention,
+                limit: a.limit,
+                after: None,
+            };
+            let list = store.read(move |c| orders::list(c, &filter)).await?;
+            println!(
+                "{:<8} {:<28} {:<10} {:<15} {}",
+                "CHANNEL", "ID", "STATE", "PAYMENT", "ATTENTION"
+            );
+            for o in list {
+                println!(
+                    "{:<8} {:<28} {:<10} {:<15} {}",
+                    o.channel.as_str(),
+                    o.id,
+                    o.state.as_str(),
+                    o.payment_state.as_str(),
+                    o.attention.as_deref().unwrap_or("")
+                );
+            }
+        }
+        Command::Orders(OrdersCommand::Show { channel, id }) => {
+            let ch = parse_channel(&channel)?;
+            let (order, evs) = store
+                .read(move |c| {
+                    Ok((
+                        orders::load(c, ch, &id)?,
+                        events::for_order(c, ch.as_str(), &id)?,
+                    ))
+                })
+                .await?;
+            let order = order.ok_or_else(|| anyhow::anyhow!("no {channel} order with that id"))?;
+            println!("{}", serde_json::to_string_pretty(&order)?);
+            println!("\nevents:");
+            for e in evs {
+                println!("  #{:<6} {}  {:<24} {}", e.id, e.at, e.kind, e.detail);
+            }
+        }
+        Command::Outbox(OutboxCommand::List { dead }) => {
+            let rows = store
+                .read(move |c| outbox::list(c, dead.then_some("dead"), 200))
+                .await?;
+            println!(
+                "{:<6} {:<9} {:<20} {:<24} {:<8} {}",
+                "ID", "STATE", "KIND", "ORDER", "ATTEMPTS", "LAST ERROR"
+            );
+            for r in rows {
+                println!(
+                    "{:<6} {:<9} {:<20} {:<24} {:<8} {}",
+                    r.id,
+                    r.state,
+                    r.kind,
+                    r.order_id.as_deref().unwrap_or("-"),
+                    r.attempts,
+                    r.last_error.as_deref().unwrap_or("")
+                );
+            }
+        }
+        Command::Outbox(OutboxCommand::Retry { id }) => {
+            let retried = store
+                .write(move |tx| outbox::retry_by_hand(tx, id, &time::rfc3339(time::now())))
+                .await?;
+            anyhow::ensure!(retried.is_some(), "there is no outbox call {id}");
+            anyhow::ensure!(retried == Some(true), "outbox call {id} is not dead");
+            println!("call {id} queued again");
+        }
+        Command::Status => return status(&store).await,
+        Command::Backup { path } => {
+            anyhow::ensure!(
+                !path.exists(),
+                "{} already exists; choose a new file",
+                path.display()
+            );
+            store.backup_to(&path).await?;
+            println!("backed up {} to {}", store.path().display(), path.display());
+        }
+        Command::Run
+        | Command::CheckConfig { .. }
+        | Command::Demo(_)
+        | Command::Sim(_)
+        | Command::Bench(_) => {}
+    }
+    Ok(())
+}
+
+fn parse_channel(s: &str) -> anyhow::Result<Channel> {
+    Channel::parse(s)
+        .ok_or_else(|| anyhow::anyhow!("unknown channel {s:?}; use jgoods, rakuten or direct"))
+}
+
+/// Imports a stock file (CSV or JSON by extension/content) in one transaction.
+pub async fn import_file(store: &Store, file: &Path) -> anyhow::Result<usize> {
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let json = file.extension().is_some_and(|e| e == "json") || bytes.first() == Some(&b'[');
+    let levels = if json {
+        crate::inventory_import::parse_json(&bytes)
+    } else {
+        crate::inventory_import::parse_csv(&bytes)
+    }
+    .map_err(|e| {
+        anyhow::anyhow!(
+            "{}:{}: {}; nothing was imported",
+            file.display(),
+            e.line,
+            e.message
+        )
+    })?;
+    let n = levels.len();
+    store
+        .write(move |tx| {
+            let now = time::rfc3339(time::now());
+            for l in &levels {
+                stock::set_level(tx, l, &now)?;
+            }
+            Ok(())
+        })
+        .await?;
+    Ok(n)
+}
+
+fn print_stock(rows: &[stock::StockRow]) {
+    println!(
+        "{:<20} {:>8} {:>8} {:>9}  {}",
+        "SKU", "ON HAND", "RESERVED", "AVAILABLE", "UPDATED"
+    );
+    for r in rows {
+        println!(
+            "{:<20} {:>8} {:>8} {:>9}  {}",
+            r.sku, r.on_hand, r.reserved, r.available, r.updated_at
+        );
+    }
+}
+
+async fn status(store: &Store) -> anyhow::Result<()> {
+    let ((per_state, attention), (pending, dead, oldest), breaches) = store
+        .read(|c| {
+            Ok((
+                orders::counts(c)?,
+                outbox::depth(c)?,
+                stock::invariant_breaches(c)?,
+            ))
+        })
+        .await?;
+    println!("orders:");
+    for (state, n) in &per_state {
+        println!("  {state:<10} {n}");
+    }
+    println!("  needing attention: {attention}");
+    println!(
+        "outbox: {pending} waiting{}, {dead} dead",
+        oldest
+            .map(|s| format!(" (oldest {s} s)"))
+            .unwrap_or_default()
+    );
+    for b in &breaches {
+        println!("stock invariant broken: {b}");
+    }
+    if attention > 0 || dead > 0 || !breaches.is_empty() {
+        return Err(NeedsAttention.into());
+    }
+    Ok(())
+}

@@ -1,1 +1,361 @@
-//! placeholder
+//! `ordersync demo`: the real daemon against the built-in J-goods simulator on
+//! loopback, playing a scripted day of orders and printing what happens.
+//! Needs no config and no network.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use clap::Args;
+use serde_json::Value;
+use tokio::net::TcpListener;
+
+use crate::app::Daemon;
+use crate::config::Config;
+use crate::providers::jgoods::Status;
+use crate::sim::jgoods::{
+    self as sim, CustomerDecision, Endpoint, Fault, JgoodsSimConfig, JgoodsSimHandle,
+    SimWebhookAuth,
+};
+
+#[derive(Args, Debug, Default)]
+pub struct DemoArgs {
+    /// Keep the demo's data directory (its path is printed) instead of deleting it.
+    #[arg(long)]
+    pub keep: bool,
+}
+
+/// Each step waits at most this long for the daemon and the simulator.
+const STEP_DEADLINE: Duration = Duration::from_secs(30);
+
+pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
+    crate::logging::init_quiet();
+    let dir = tempfile::Builder::new()
+        .prefix("ordersync-demo-")
+        .tempdir()?;
+    let secret = random_token();
+    let admin_token = random_token();
+    let sim_cfg = JgoodsSimConfig {
+        webhook_auth: SimWebhookAuth::Hmac {
+            secret: secret.clone(),
+        },
+        reply_delay: Duration::from_millis(400),
+        webhook_retry_initial: Duration::from_millis(200),
+        ..JgoodsSimConfig::default()
+    };
+    let sim = sim::start(TcpListener::bind("127.0.0.1:0").await?, sim_cfg.clone()).await?;
+    let config_text = format!(
+        r#"
+[daemon]
+data_dir = "{data}"
+listen = "127.0.0.1:0"
+admin_listen = "127.0.0.1:0"
+admin_token = "{admin_token}"
+[retry]
+initial_delay = "200ms"
+max_delay = "1s"
+give_up_after = "1h"
+[jgoods]
+order_api_base_url = "{order}"
+item_api_base_url = "{item}"
+token_url = "{token}"
+client_id = "{client_id}"
+client_secret = "{client_secret}"
+webhook_secret = "{secret}"
+"#,
+        data = dir.path().display(),
+        order = sim.order_api_base_url(),
+        item = sim.item_api_base_url(),
+        token = sim.token_url(),
+        client_id = sim_cfg.client_id,
+        client_secret = sim_cfg.client_secret,
+    );
+    let config = Config::from_toml_str(&config_text, &dir.path().join("demo.toml"))
+        .map_err(|e| anyhow::anyhow!("demo config: {e}"))?;
+    let daemon = Daemon::start(
+        &config,
+        TcpListener::bind("127.0.0.1:0").await?,
+        TcpListener::bind("127.0.0.1:0").await?,
+    )
+    .await?;
+    sim.set_webhook_url(format!("http://{}/webhooks/jgoods", daemon.webhook_addr));
+    let erp = Erp {
+        base: format!("http://{}", daemon.admin_addr),
+        token: admin_token,
+        http: reqwest::Client::new(),
+    };
+
+    println!(
+        "ordersync demo: the daemon on {} (webhooks) and {} (admin API),",
+        daemon.webhook_addr, daemon.admin_addr
+    );
+    println!(
+        "a simulated J-goods on {}, the store in {}\n",
+        sim.base_url(),
+        dir.path().display()
+    );
+    let started = Instant::now();
+    let feed = tokio::spawn(print_timeline(erp.clone(), started));
+
+    let result = script(&sim, &erp).await;
+    // Let the last events reach the timeline.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    feed.abort();
+    if result.is_ok() {
+        print_stock(&erp).await?;
+        print_orders(&erp).await?;
+        let stats = sim.stats();
+        println!(
+            "\nJ-goods saw {} webhook attempts ({} acknowledged), {} allocation post-backs, {} token requests.",
+            stats.webhooks.attempts,
+            stats.webhooks.acked,
+            stats.put_bodies.values().map(Vec::len).sum::<usize>(),
+            stats.token_requests
+        );
+    }
+    daemon.stop(Duration::from_secs(5)).await;
+    sim.shutdown().await;
+    if args.keep {
+        let kept = dir.keep();
+        println!("data kept in {}", kept.display());
+    }
+    result
+}
+
+async fn script(sim: &JgoodsSimHandle, erp: &Erp) -> anyhow::Result<()> {
+    step("The ERP loads the morning's stock through the admin API");
+    erp.import_stock("sku,on_hand\nSKU-001,10\nSKU-002,4\nSKU-003,1\nSKU-004,0\n")
+        .await?;
+    print_stock(erp).await?;
+
+    step(
+        "JG-1001: 3 × SKU-001, all in stock → allocated, J-goods confirms, payment becomes deferred",
+    );
+    sim.place_order("JG-1001", &[("SKU-001", 3, 5500)]);
+    erp.wait(&"JG-1001", |o| o["state"] == "confirmed").await?;
+
+    step("JG-1002: 6 × SKU-002 (4 free) and 1 × SKU-003 → short; the customer accepts 4");
+    sim.set_decision("JG-1002", CustomerDecision::Accept);
+    sim.place_order("JG-1002", &[("SKU-002", 6, 2200), ("SKU-003", 1, 3300)]);
+    erp.wait(&"JG-1002", |o| o["state"] == "confirmed").await?;
+
+    step("JG-1003: 9 × SKU-001 (7 free) → short; the customer declines, the stock goes back");
+    sim.set_decision("JG-1003", CustomerDecision::Decline);
+    sim.place_order("JG-1003", &[("SKU-001", 9, 5500)]);
+    erp.wait(&"JG-1003", |o| o["state"] == "cancelled").await?;
+
+    step("JG-1004: 2 × SKU-004, out of stock → 0 allocated; the customer declines");
+    sim.set_decision("JG-1004", CustomerDecision::Decline);
+    sim.place_order("JG-1004", &[("SKU-004", 2, 1800)]);
+    erp.wait(&"JG-1004", |o| o["state"] == "cancelled").await?;
+
+    step(
+        "J-goods delivers JG-1001's webhook again with the same delivery id → recognised, nothing changes",
+    );
+    let acked_before = sim.stats().webhooks.acked;
+    sim.resend_webhook("JG-1001", true);
+    if !sim
+        .wait_until(STEP_DEADLINE, |v| v.stats().webhooks.acked > acked_before)
+        .await
+    {
+        bail!("the duplicate delivery was not acknowledged");
+    }
+    println!("           (acknowledged as a duplicate; stock unchanged)");
+
+    step(
+        "J-goods is down (503 three times) while JG-1005 (2 × SKU-001) arrives → retried with backoff",
+    );
+    sim.inject(Endpoint::PutOrder, Fault::Status(503), 3);
+    sim.place_order("JG-1005", &[("SKU-001", 2, 5500)]);
+    erp.wait(&"JG-1005", |o| o["state"] == "confirmed").await?;
+    if !sim
+        .wait_for_status("JG-1005", Status::AwaitingArrival, STEP_DEADLINE)
+        .await
+    {
+        bail!("JG-1005 did not reach J-goods");
+    }
+    Ok(())
+}
+
+fn step(text: &str) {
+    println!("\n▶ {text}");
+}
+
+/// The ERP's view: the admin API over HTTP, as a real ERP integration uses it.
+#[derive(Clone)]
+struct Erp {
+    base: String,
+    token: String,
+    http: reqwest::Client,
+}
+
+impl Erp {
+    async fn get(&self, path: &str) -> anyhow::Result<Value> {
+        let resp = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await?;
+        let status = resp.status();
+        let body: Value = resp.json().await.context("admin API answered non-JSON")?;
+        if !status.is_success() {
+            bail!("GET {path}: {status} {body}");
+        }
+        Ok(body)
+    }
+
+    async fn import_stock(&self, csv: &str) -> anyhow::Result<()> {
+        let resp = self
+            .http
+            .post(format!("{}/api/v1/stock/import", self.base))
+            .bearer_auth(&self.token)
+            .header("content-type", "text/csv")
+            .body(csv.to_string())
+            .send()
+            .await?;
+        if !resp.status().is_success() {
+            bail!("stock import failed: {}", resp.text().await?);
+        }
+        Ok(())
+    }
+
+    async fn wait(&self, id: &&str, pred: impl Fn(&Value) -> bool) -> anyhow::Result<()> {
+        let until = Instant::now() + STEP_DEADLINE;
+        loop {
+            if let Ok(o) = self.get(&format!("/api/v1/orders/jgoods/{id}")).await
+                && pred(&o)
+            {
+                return Ok(());
+            }
+            if Instant::now() > until {
+                bail!("order {id} did not reach the expected state in time");
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+}
+
+/// Follows the change feed (long poll) and prints each event as it happens.
+async fn print_timeline(erp: Erp, started: Instant) {
+    let mut after = 0;
+    loop {
+        let Ok(page) = erp
+            .get(&format!("/api/v1/events?after={after}&wait=5"))
+            .await
+        else {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            continue;
+        };
+        for e in page["events"].as_array().into_iter().flatten() {
+            println!(
+                "  {:>7.3}s  {:<8} {:<8}  {}",
+                started.elapsed().as_secs_f64(),
+                e["kind"].as_str().unwrap_or(""),
+                e["order_id"].as_str().unwrap_or("-"),
+                describe(e)
+            );
+        }
+        after = page["next_after"].as_i64().unwrap_or(after);
+    }
+}
+
+/// A sentence for a person, from an event of the change feed.
+fn describe(e: &Value) -> String {
+    let d = &e["detail"];
+    let lines = || {
+        d["lines"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|l| {
+                format!(
+                    "{} {}/{}",
+                    l["sku"].as_str().unwrap_or("?"),
+                    l["reserved_qty"],
+                    l["qty"]
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match e["kind"].as_str().unwrap_or("") {
+        "order.allocated" => format!("allocated in full ({}); telling J-goods", lines()),
+        "order.short" => format!("short ({}); telling J-goods what we have", lines()),
+        "order.awaiting_reply" => "J-goods is asking the customer about the shortage".into(),
+        "order.partial_accepted" => {
+            "the customer accepted the partial quantities; confirming".into()
+        }
+        "order.confirmed" => "J-goods accepted: confirmed, payment deferred (後払い)".into(),
+        "order.cancelled" => format!(
+            "cancelled at J-goods; {} units back in stock",
+            d["released"]
+        ),
+        "order.received" => "order seen before payment".into(),
+        "order.status" => format!(
+            "J-goods status is now {}",
+            d["status"].as_str().unwrap_or("?")
+        ),
+        "order.attention" => format!("NEEDS ATTENTION: {}", d["reason"].as_str().unwrap_or("")),
+        "order.reposted" => "our answer is sent to J-goods again".into(),
+        "webhook.repeat" => "the same state again; nothing to do".into(),
+        "webhook.stale" => "an out-of-date delivery; re-reading the order from J-goods".into(),
+        "call.dead" | "call.refused" => format!("post-back failed: {}", d),
+        "call.retried" => "a person retried a failed call".into(),
+        other => format!("{other} {d}"),
+    }
+}
+
+async fn print_stock(erp: &Erp) -> anyhow::Result<()> {
+    let stock = erp.get("/api/v1/stock").await?;
+    println!(
+        "\n  {:<10} {:>8} {:>9} {:>10}",
+        "SKU", "on hand", "reserved", "available"
+    );
+    for s in stock["stock"].as_array().into_iter().flatten() {
+        println!(
+            "  {:<10} {:>8} {:>9} {:>10}",
+            s["sku"].as_str().unwrap_or(""),
+            s["on_hand"],
+            s["reserved"],
+            s["available"]
+        );
+    }
+    Ok(())
+}
+
+async fn print_orders(erp: &Erp) -> anyhow::Result<()> {
+    let list = erp.get("/api/v1/orders?limit=100").await?;
+    println!(
+        "\n  {:<9} {:<10} {:<9} {}",
+        "order", "state", "payment", "reserved / ordered"
+    );
+    for o in list["orders"].as_array().into_iter().flatten() {
+        let lines: Vec<String> = o["lines"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|l| {
+                format!(
+                    "{} {}/{}",
+                    l["sku"].as_str().unwrap_or(""),
+                    l["reserved_qty"],
+                    l["qty"]
+                )
+            })
+            .collect();
+        println!(
+            "  {:<9} {:<10} {:<9} {}",
+            o["id"].as_str().unwrap_or(""),
+            o["state"].as_str().unwrap_or(""),
+            o["payment_state"].as_str().unwrap_or(""),
+            lines.join(", ")
+        );
+    }
+    Ok(())
+}
+
+fn random_token() -> String {
+    use rand::Rng;
+    let bytes: [u8; 16] = rand::rng().random();
+    hex::encode(bytes)
+}

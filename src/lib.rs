@@ -18,6 +18,7 @@
 //! - [`sim`]: faithful simulators of the providers, used by `demo`, `sim` and the tests.
 
 pub mod app;
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod demo;
@@ -27,6 +28,7 @@ pub mod engine;
 pub mod flows;
 pub mod http;
 pub mod inventory_import;
+pub mod logging;
 pub mod providers;
 pub mod sim;
 pub mod store;

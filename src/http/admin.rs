@@ -426,20 +426,10 @@ async fn retry_outbox(
         .store
         .write(move |tx| {
             let now = time::rfc3339(time::now());
-            let Some(row) = outbox::get(tx, id)? else {
-                return Ok(None);
-            };
-            let retried = outbox::retry(tx, id, &now)?;
-            if retried {
-                crate::store::events::append(
-                    tx,
-                    &now,
-                    row.channel.as_deref().zip(row.order_id.as_deref()),
-                    "call.retried",
-                    &json!({"outbox_id": id, "kind": row.kind}),
-                )?;
-            }
-            Ok(Some((retried, outbox::get(tx, id)?)))
+            Ok(match outbox::retry_by_hand(tx, id, &now)? {
+                None => None,
+                Some(retried) => Some((retried, outbox::get(tx, id)?)),
+            })
         })
         .await
         .map_err(ApiError::unavailable)?;

@@ -1,1 +1,8 @@
-//! placeholder
+//! Faithful simulators of the providers, over real HTTP on a caller-bound
+//! listener, so that the tests, `ordersync demo` and `ordersync sim` exercise
+//! the real clients and webhook receivers rather than mocks.
+
+mod cli;
+pub mod jgoods;
+
+pub use cli::{SimArgs, run};

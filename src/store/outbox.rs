@@ -213,6 +213,34 @@ pub fn retry(conn: &Connection, id: i64, now: &str) -> Result<bool> {
     Ok(n == 1)
 }
 
+/// A person retries a dead call: it goes back in the queue with a fresh
+/// budget, the order's attention flag is cleared (the person acted on it; a
+/// new failure sets it again) and the change feed records it.
+/// `None` when there is no such call, `Some(false)` when it is not dead.
+pub fn retry_by_hand(conn: &Connection, id: i64, now: &str) -> Result<Option<bool>> {
+    let Some(row) = get(conn, id)? else {
+        return Ok(None);
+    };
+    if !retry(conn, id, now)? {
+        return Ok(Some(false));
+    }
+    let order = row.channel.as_deref().zip(row.order_id.as_deref());
+    if let Some((channel, order_id)) = order {
+        conn.execute(
+            "UPDATE orders SET attention = NULL, updated_at = ?3 WHERE channel = ?1 AND id = ?2",
+            params![channel, order_id, now],
+        )?;
+    }
+    super::events::append(
+        conn,
+        now,
+        order,
+        "call.retried",
+        &serde_json::json!({"outbox_id": id, "kind": row.kind}),
+    )?;
+    Ok(Some(true))
+}
+
 pub fn cancel_pending_for_order(
     conn: &Connection,
     channel: &str,

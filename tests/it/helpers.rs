@@ -1,0 +1,277 @@
+//! `spawn_app()`: the real daemon on port 0 with a fresh SQLite file, J-goods
+//! replaced by its simulator on another port, and request helpers.
+
+use std::path::Path;
+use std::time::Duration;
+
+use ordersync::app::Daemon;
+use ordersync::config::Config;
+use ordersync::providers::jgoods::signature;
+use ordersync::sim::jgoods::{self as sim, JgoodsSimConfig, JgoodsSimHandle, SimWebhookAuth};
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+
+pub const ADMIN_TOKEN: &str = "test-admin-token";
+pub const WEBHOOK_SECRET: &str = "sim-webhook-secret";
+/// Generous: CI machines are slow, and a passing test never waits this long.
+pub const DEADLINE: Duration = Duration::from_secs(20);
+
+pub struct TestApp {
+    pub daemon: Option<Daemon>,
+    pub sim: JgoodsSimHandle,
+    pub admin_url: String,
+    pub webhook_url: String,
+    pub http: reqwest::Client,
+    pub dir: tempfile::TempDir,
+    pub config: Config,
+}
+
+/// Knobs a test may turn before the app starts.
+pub struct Options {
+    pub sim: JgoodsSimConfig,
+    /// Extra lines appended to the `[jgoods]` section.
+    pub jgoods_extra: String,
+    pub retry: (&'static str, &'static str, &'static str),
+    pub safety_stock: u32,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            sim: JgoodsSimConfig::default(),
+            jgoods_extra: String::new(),
+            retry: ("20ms", "200ms", "60s"),
+            safety_stock: 0,
+        }
+    }
+}
+
+pub fn config_text(
+    dir: &Path,
+    sim: &JgoodsSimHandle,
+    o: &Options,
+    listen: &str,
+    admin: &str,
+) -> String {
+    let secret = match &o.sim.webhook_auth {
+        SimWebhookAuth::Hmac { secret } | SimWebhookAuth::Bearer { secret } => secret.clone(),
+    };
+    format!(
+        r#"
+[daemon]
+data_dir = "{dir}"
+listen = "{listen}"
+admin_listen = "{admin}"
+admin_token = "{ADMIN_TOKEN}"
+log_format = "text"
+
+[inventory]
+safety_stock = {safety}
+
+[retry]
+initial_delay = "{r0}"
+max_delay = "{r1}"
+give_up_after = "{r2}"
+
+[jgoods]
+enabled = true
+order_api_base_url = "{order}"
+item_api_base_url = "{item}"
+token_url = "{token}"
+client_id = "{client_id}"
+client_secret = "{client_secret}"
+webhook_secret = "{secret}"
+{extra}
+"#,
+        dir = dir.display(),
+        safety = o.safety_stock,
+        r0 = o.retry.0,
+        r1 = o.retry.1,
+        r2 = o.retry.2,
+        order = sim.order_api_base_url(),
+        item = sim.item_api_base_url(),
+        token = sim.token_url(),
+        client_id = o.sim.client_id,
+        client_secret = o.sim.client_secret,
+        extra = o.jgoods_extra,
+    )
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(Options::default()).await
+}
+
+pub async fn spawn_app_with(o: Options) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = sim::start(
+        TcpListener::bind("127.0.0.1:0").await.unwrap(),
+        o.sim.clone(),
+    )
+    .await
+    .unwrap();
+    let text = config_text(dir.path(), &sim, &o, "127.0.0.1:0", "127.0.0.1:0");
+    let config = Config::from_toml_str(&text, &dir.path().join("config.toml")).unwrap();
+    let daemon = Daemon::start(
+        &config,
+        TcpListener::bind("127.0.0.1:0").await.unwrap(),
+        TcpListener::bind("127.0.0.1:0").await.unwrap(),
+    )
+    .await
+    .unwrap();
+    let webhook_url = format!("http://{}/webhooks/jgoods", daemon.webhook_addr);
+    sim.set_webhook_url(webhook_url.clone());
+    TestApp {
+        admin_url: format!("http://{}", daemon.admin_addr),
+        webhook_url,
+        daemon: Some(daemon),
+        sim,
+        http: reqwest::Client::new(),
+        dir,
+        config,
+    }
+}
+
+impl TestApp {
+    pub async fn admin(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.admin_url))
+            .bearer_auth(ADMIN_TOKEN);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        self.admin(reqwest::Method::GET, path, None).await
+    }
+
+    pub async fn set_stock(&self, sku: &str, on_hand: i64) {
+        let (status, body) = self
+            .admin(
+                reqwest::Method::PUT,
+                &format!("/api/v1/stock/{sku}"),
+                Some(json!({"on_hand": on_hand})),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+
+    pub async fn stock(&self, sku: &str) -> Value {
+        let (status, body) = self.get(&format!("/api/v1/stock/{sku}")).await;
+        assert_eq!(status, 200, "{body}");
+        body
+    }
+
+    pub async fn order(&self, id: &str) -> Option<Value> {
+        let (status, body) = self.get(&format!("/api/v1/orders/jgoods/{id}")).await;
+        (status == 200).then_some(body)
+    }
+
+    /// Waits until the order satisfies `pred`; panics with the last state after the deadline.
+    pub async fn wait_order(&self, id: &str, pred: impl Fn(&Value) -> bool) -> Value {
+        let until = tokio::time::Instant::now() + DEADLINE;
+        loop {
+            let o = self.order(id).await;
+            if let Some(o) = &o
+                && pred(o)
+            {
+                return o.clone();
+            }
+            assert!(
+                tokio::time::Instant::now() < until,
+                "order {id} never matched; last: {o:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    pub async fn wait_state(&self, id: &str, state: &str, payment: &str) -> Value {
+        self.wait_order(id, |o| o["state"] == state && o["payment_state"] == payment)
+            .await
+    }
+
+    /// Sends a raw webhook body signed like J-goods (or with the given headers).
+    pub async fn post_webhook(&self, body: &[u8], headers: &[(&str, String)]) -> (u16, Value) {
+        let mut req = self
+            .http
+            .post(&self.webhook_url)
+            .header("content-type", "application/json; charset=utf-8")
+            .body(body.to_vec());
+        for (k, v) in headers {
+            req = req.header(*k, v);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    pub async fn post_signed(&self, body: &[u8], delivery: &str) -> (u16, Value) {
+        let headers = signed_headers(
+            body,
+            delivery,
+            WEBHOOK_SECRET,
+            chrono::Utc::now().timestamp(),
+        );
+        self.post_webhook(body, &headers).await
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(d) = self.daemon.take() {
+            d.stop(Duration::from_secs(5)).await;
+        }
+        self.sim.shutdown().await;
+    }
+}
+
+pub fn signed_headers(
+    body: &[u8],
+    delivery: &str,
+    secret: &str,
+    ts: i64,
+) -> Vec<(&'static str, String)> {
+    vec![
+        ("x-jgoods-delivery", delivery.to_string()),
+        ("x-jgoods-timestamp", ts.to_string()),
+        (
+            "x-jgoods-signature",
+            signature::sign(secret.as_bytes(), ts, body),
+        ),
+    ]
+}
+
+/// A webhook body for a paid order (承認待ち, reserved_qty empty).
+pub fn paid_order_body(order_no: &str, lines: &[(&str, u32)]) -> Vec<u8> {
+    let items: Vec<Value> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, (sku, qty))| {
+            json!({"line_no": i + 1, "item_code": sku, "item_name": "品物", "qty": qty, "reserved_qty": null, "unit_price": 1100})
+        })
+        .collect();
+    serde_json::to_vec(&json!({
+        "order_no": order_no,
+        "status": "承認待ち",
+        "status_changed_at": "2026-11-22T10:15:00+09:00",
+        "parent_order_no": null,
+        "ship_to": {"name": "J-goods 物流センター", "postal_code": "5300001", "address": "大阪府大阪市北区梅田1-1-1", "phone": "0612345678"},
+        "items": items
+    }))
+    .unwrap()
+}

@@ -1,0 +1,9 @@
+//! One integration-test binary (one link step): black-box tests that run the
+//! real daemon and the providers' simulators over loopback HTTP with a real
+//! SQLite file.
+
+mod contention;
+mod crash;
+mod helpers;
+mod jgoods_flows;
+mod properties;
