@@ -2,8 +2,10 @@
 //! stock availability and allocation. No I/O here.
 
 pub mod allocation;
+pub mod carrier;
 pub mod order;
 pub mod time;
 
 pub use allocation::{allocate, available};
+pub use carrier::Carrier;
 pub use order::{Channel, Order, OrderLine, OrderState, PaymentState, Shipment};
