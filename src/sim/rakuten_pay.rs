@@ -27,7 +27,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use chrono::{DateTime, FixedOffset, TimeDelta, Utc};
+use chrono::{DateTime, FixedOffset, SubsecRound, TimeDelta, Utc};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -106,7 +106,7 @@ pub async fn start(
     }
     let real_now = Utc::now().with_timezone(&jst());
     let offset = cfg.start_at.map_or(TimeDelta::zero(), |t| t - real_now);
-    let now = real_now + offset;
+    let now = (real_now + offset).trunc_subsecs(0);
     let delta = |d: Duration| TimeDelta::from_std(d).unwrap_or(TimeDelta::MAX);
     let timing = Timing {
         processing: delta(cfg.processing_delay),
@@ -386,8 +386,9 @@ struct Core {
 }
 
 impl Core {
+    /// Whole seconds, as every Rakuten timestamp is.
     fn now(&self) -> DateTime<FixedOffset> {
-        Utc::now().with_timezone(&jst()) + self.offset
+        (Utc::now().with_timezone(&jst()) + self.offset).trunc_subsecs(0)
     }
 }
 

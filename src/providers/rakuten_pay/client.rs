@@ -610,7 +610,7 @@ impl RakutenClient {
                 Ok(Answer { status, body })
             }
             _ if status.is_success() => Err(CallError::transient(format!(
-                "Rakuten answered HTTP {status} with a body that is not a JSON object"
+                "Rakuten answered HTTP {status} with an unreadable body (not a JSON object)"
             ))),
             _ if status.is_client_error() => Err(CallError::Rejected {
                 http_status: status.as_u16(),

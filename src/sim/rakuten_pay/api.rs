@@ -70,10 +70,10 @@ async fn order_call(
     sim.with_state(|s, _| s.record_call(endpoint, Some(recorded), arrived));
     let delay = match gate(&sim, endpoint) {
         Ok(delay) => delay,
-        Err(refusal) => return refusal,
+        Err(refusal) => return *refusal,
     };
     if let Err(refusal) = authorize(&sim, &headers) {
-        return refusal;
+        return *refusal;
     }
     if !json_utf8(&headers) {
         sim.with_state(|s, _| s.stats.unsupported_media_type += 1);
@@ -108,10 +108,10 @@ async fn license_expiry(
     sim.with_state(|s, _| s.record_call(Endpoint::License, None, arrived));
     let delay = match gate(&sim, Endpoint::License) {
         Ok(delay) => delay,
-        Err(refusal) => return refusal,
+        Err(refusal) => return *refusal,
     };
     if let Err(refusal) = authorize(&sim, &headers) {
-        return refusal;
+        return *refusal;
     }
     let key = query.ok().and_then(|Query(q)| q.get("licenseKey").cloned());
     let answer = sim.with_state(|s, _| s.license_expiry(key.as_deref()));
@@ -120,7 +120,7 @@ async fn license_expiry(
 
 /// Applies a due fault: `Err` is the answer to send instead of handling the
 /// request; `Ok(Some(d))` means handle it, then hold the answer for `d`.
-fn gate(sim: &Arc<Shared>, endpoint: Endpoint) -> Result<Option<Duration>, Response> {
+fn gate(sim: &Arc<Shared>, endpoint: Endpoint) -> Result<Option<Duration>, Box<Response>> {
     let Some(fault) = sim.with_state(|s, _| s.take_fault(endpoint)) else {
         return Ok(None);
     };
@@ -138,35 +138,39 @@ fn gate(sim: &Arc<Shared>, endpoint: Endpoint) -> Result<Option<Duration>, Respo
                     .headers_mut()
                     .insert(header::RETRY_AFTER, HeaderValue::from(secs));
             }
-            Err(answer)
+            Err(Box::new(answer))
         }
         Fault::Status(code) => {
             let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            Err((status, format!("simulated HTTP {code}")).into_response())
+            Err(Box::new(
+                (status, format!("simulated HTTP {code}")).into_response(),
+            ))
         }
         Fault::TooManyRequests { retry_after_secs } => {
             let mut answer = (StatusCode::TOO_MANY_REQUESTS, "Too Many Requests").into_response();
             answer
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
-            Err(answer)
+            Err(Box::new(answer))
         }
         Fault::Gateway { status, code } => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
-            Err(gateway(status, code, "simulated gateway error"))
+            Err(Box::new(gateway(status, code, "simulated gateway error")))
         }
-        Fault::Garbage => Err((
-            StatusCode::OK,
-            [(header::CONTENT_TYPE, "application/json")],
-            "{\"MessageModelList\": [",
-        )
-            .into_response()),
+        Fault::Garbage => Err(Box::new(
+            (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, "application/json")],
+                "{\"MessageModelList\": [",
+            )
+                .into_response(),
+        )),
     }
 }
 
 /// `Authorization: ESA base64(serviceSecret:licenseKey)` with a key that is
 /// active and not expired at the simulator's clock.
-fn authorize(sim: &Arc<Shared>, headers: &HeaderMap) -> Result<(), Response> {
+fn authorize(sim: &Arc<Shared>, headers: &HeaderMap) -> Result<(), Box<Response>> {
     let presented = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
@@ -177,11 +181,11 @@ fn authorize(sim: &Arc<Shared>, headers: &HeaderMap) -> Result<(), Response> {
         return Ok(());
     }
     sim.with_state(|s, _| s.stats.unauthorized += 1);
-    Err(gateway(
+    Err(Box::new(gateway(
         StatusCode::UNAUTHORIZED,
         wire::GATEWAY_UNAUTHORISED,
         "Un-Authorised",
-    ))
+    )))
 }
 
 /// `application/json` with `charset=utf-8` (any case, any spacing).

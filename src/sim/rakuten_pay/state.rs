@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
 use base64::Engine as _;
-use chrono::{DateTime, FixedOffset, NaiveDate, TimeDelta};
+use chrono::{DateTime, FixedOffset, NaiveDate, SubsecRound, TimeDelta};
 use serde_json::{Map, Value, json};
 use tokio::time::Instant;
 
@@ -229,7 +229,8 @@ impl SimState {
 
     /// An order appears (or replaces one of the same number).
     pub(crate) fn place(&mut self, new: NewOrder, now: DateTime<FixedOffset>) -> String {
-        let ordered_at = new.ordered_at.unwrap_or(now);
+        // Rakuten's timestamps are whole seconds.
+        let ordered_at = new.ordered_at.unwrap_or(now).trunc_subsecs(0);
         let mut packages = Vec::with_capacity(new.packages.len().max(1));
         let new_packages = if new.packages.is_empty() {
             vec![super::order::NewPackage {
