@@ -348,10 +348,12 @@ pub struct SimView<'a> {
 }
 
 impl SimView<'_> {
+    /// The order as Rakuten has it now.
     pub fn order(&self, order_number: &str) -> Option<&RakutenOrder> {
         self.state.order(order_number)
     }
 
+    /// The order's current status.
     pub fn progress(&self, order_number: &str) -> Option<Progress> {
         self.state.order(order_number).map(|o| o.progress)
     }
@@ -361,6 +363,7 @@ impl SimView<'_> {
         self.state.orders()
     }
 
+    /// The counters and recordings so far.
     pub fn stats(&self) -> &SimStats {
         &self.state.stats
     }

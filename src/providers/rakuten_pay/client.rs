@@ -150,11 +150,13 @@ pub enum ConfirmResult {
 /// One shipping row to send: no `shipping_detail_id` adds a row, an id updates it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShippingRowInput {
+    /// The row to update; `None` adds a row.
     pub shipping_detail_id: Option<i64>,
     /// Carrier code (`1001` …); see [`ShippingRowInput::new`].
     pub delivery_company: String,
     /// Tracking number.
     pub shipping_number: String,
+    /// The day the parcel left, sent as `YYYY-MM-DD`.
     pub shipping_date: NaiveDate,
 }
 
@@ -173,14 +175,17 @@ impl ShippingRowInput {
 /// What updateOrderShipping did with one row of the request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShipResult {
+    /// The destination the row belongs to.
     pub basket_id: i64,
     /// Index of the row within its basket's rows in the request.
     pub row: usize,
     /// The row's id at Rakuten (new on add).
     pub shipping_detail_id: Option<i64>,
+    /// What Rakuten did with the row.
     pub outcome: ShipOutcome,
 }
 
+/// The INFO code of one shipping row, so the caller can store new row ids.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ShipOutcome {
     /// `_INFO_101`.

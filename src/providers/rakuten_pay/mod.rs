@@ -121,6 +121,7 @@ impl Progress {
 pub struct RakutenOrder {
     /// Opaque order number (`123456-20261122-00068801`): the channel's order id.
     pub order_number: String,
+    /// Where the order stands; drives import, payment and cancellation.
     pub progress: Progress,
     /// When the customer ordered (JST); the search window and sort key.
     pub ordered_at: DateTime<FixedOffset>,
@@ -141,6 +142,7 @@ pub struct RakutenOrder {
     pub settlement_method: String,
     /// Who ordered (the email is Rakuten's masked relay address).
     pub customer: Person,
+    /// Amounts, for the ERP's invoice and for cash-on-delivery collection.
     pub totals: Totals,
     /// One package per destination; at least one.
     pub packages: Vec<Package>,
@@ -166,14 +168,21 @@ impl RakutenOrder {
 /// A customer or a recipient.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Person {
+    /// 姓.
     pub family_name: String,
+    /// 名.
     pub first_name: String,
+    /// Reading of the family name (katakana), for labels and sorting.
     pub family_name_kana: String,
+    /// Reading of the first name.
     pub first_name_kana: String,
     /// Seven digits without a hyphen (`4800305`), as the ERP stores it.
     pub postal_code: String,
+    /// 都道府県.
     pub prefecture: String,
+    /// 市区町村.
     pub city: String,
+    /// The rest of the address (street, building).
     pub sub_address: String,
     /// The three wire parts joined with `-` (`052-123-4567`); empty when none.
     pub phone: String,
@@ -221,6 +230,7 @@ pub struct Package {
     pub basket_id: i64,
     /// Where it goes.
     pub recipient: Person,
+    /// The lines shipped to this destination.
     pub items: Vec<Item>,
     /// Shipping rows already registered at Rakuten; compared before resending
     /// a shipment after a crash so that rows are not added twice.
@@ -232,6 +242,7 @@ pub struct Package {
 pub struct Item {
     /// Rakuten's id of the line; stable across edits of the order.
     pub item_detail_id: i64,
+    /// Item name as the customer saw it.
     pub name: String,
     /// 商品番号 (shop-visible item number), when set.
     pub item_number: Option<String>,
@@ -243,6 +254,7 @@ pub struct Item {
     pub variant_id: Option<String>,
     /// Unit price in yen.
     pub price: i64,
+    /// Quantity ordered; what is allocated from stock.
     pub units: u32,
 }
 
@@ -255,6 +267,7 @@ pub struct ShippingRow {
     pub delivery_company: String,
     /// Tracking number.
     pub shipping_number: Option<String>,
+    /// The day the parcel left.
     pub shipping_date: Option<NaiveDate>,
 }
 

@@ -9,6 +9,9 @@
 //!
 //! The rest of the crate sees only [`super::RakutenOrder`]; the conversion (and
 //! the validation of untrusted input) is [`order_from_value`].
+//!
+//! A field means what Rakuten's key (its `rename`) means; only the
+//! non-obvious ones carry a comment.
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone};
 use serde::{Deserialize, Deserializer, Serialize};
@@ -26,29 +29,40 @@ pub const DELIVERY_COMPANY_CODES: [&str; 32] = [
     "1024", "1025", "1026", "1027", "1028", "1029", "1030", "1031",
 ];
 
-/// `messageType` values.
+/// `messageType` of a success.
 pub const MESSAGE_INFO: &str = "INFO";
+/// `messageType` of a warning: the call succeeded.
 pub const MESSAGE_WARNING: &str = "WARNING";
+/// `messageType` of a refusal, whatever the HTTP status.
 pub const MESSAGE_ERROR: &str = "ERROR";
 
-/// searchOrder: hits found / no hits.
+/// searchOrder found orders.
 pub const SEARCH_ORDER_FOUND: &str = "ORDER_EXT_API_SEARCH_ORDER_INFO_101";
+/// searchOrder found none (list `[]`, pagination `null`).
 pub const SEARCH_ORDER_NO_HITS: &str = "ORDER_EXT_API_SEARCH_ORDER_INFO_102";
 /// getOrder: success.
 pub const GET_ORDER_OK: &str = "ORDER_EXT_API_GET_ORDER_INFO_101";
-/// confirmOrder per-order outcomes.
+/// confirmOrder: confirmed (100 → 200).
 pub const CONFIRM_ORDER_CONFIRMED: &str = "ORDER_EXT_API_CONFIRM_ORDER_INFO_101";
+/// confirmOrder: the order is cancelled.
 pub const CONFIRM_ORDER_CANCELLED: &str = "ORDER_EXT_API_CONFIRM_ORDER_ERROR_102";
+/// confirmOrder: the order is past 100 already (treat as done).
 pub const CONFIRM_ORDER_OTHER_STATUS: &str = "ORDER_EXT_API_CONFIRM_ORDER_ERROR_103";
+/// confirmOrder: postage must be set first.
 pub const CONFIRM_ORDER_POSTAGE_NOT_SET: &str = "ORDER_EXT_API_CONFIRM_ORDER_ERROR_105";
-/// updateOrderShipping per-row outcomes and errors.
+/// updateOrderShipping: a row was added (new `shippingDetailId`).
 pub const SHIPPING_ADDED: &str = "ORDER_EXT_API_UPDATE_ORDERSHIPPING_INFO_101";
+/// updateOrderShipping: a row was updated.
 pub const SHIPPING_UPDATED: &str = "ORDER_EXT_API_UPDATE_ORDERSHIPPING_INFO_102";
+/// updateOrderShipping: a row was deleted (`shippingDeleteFlag`).
 pub const SHIPPING_DELETED: &str = "ORDER_EXT_API_UPDATE_ORDERSHIPPING_INFO_103";
+/// updateOrderShipping: a value has a bad format (carrier code, date…).
 pub const SHIPPING_BAD_FORMAT: &str = "ORDER_EXT_API_UPDATE_ORDERSHIPPING_ERROR_011";
+/// updateOrderShipping: the order is cancelled.
 pub const SHIPPING_ORDER_CANCELLED: &str = "ORDER_EXT_API_UPDATE_ORDERSHIPPING_ERROR_102";
-/// Gateway codes (`Results.errorCode`).
+/// Gateway: bad or expired key, or the function is not enabled (a credential problem).
 pub const GATEWAY_UNAUTHORISED: &str = "ES01-01";
+/// Gateway: bad request.
 pub const GATEWAY_BAD_REQUEST: &str = "ES04-01";
 
 // ---------------------------------------------------------------------------

@@ -18,13 +18,16 @@ pub struct NewOrder {
     pub ordered_at: Option<DateTime<FixedOffset>>,
     /// 1 Rakuten-handled (共通決済), 0 shop-selected (選択制決済).
     pub rpay_settlement_flag: u8,
+    /// Rakuten's payment-method code (1 card, 2 cash on delivery, 21 deferred…).
     pub settlement_method_code: i64,
+    /// The payment method's name.
     pub settlement_method: String,
     /// `None`: postage not determined yet, shown as `-9999`, and confirmOrder
     /// answers `_ERROR_105` until [`set_postage`](super::RakutenSimHandle::set_postage).
     pub postage: Option<i64>,
     /// Cash-on-delivery fee (`deliveryPrice`).
     pub delivery_fee: i64,
+    /// Who ordered; also the recipient of packages that name none.
     pub customer: Person,
     /// One per destination; an order without any gets one empty package.
     pub packages: Vec<NewPackage>,
@@ -35,12 +38,14 @@ pub struct NewOrder {
 pub struct NewPackage {
     /// Default: the customer.
     pub recipient: Option<Person>,
+    /// The lines going there.
     pub items: Vec<NewItem>,
 }
 
 /// One line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewItem {
+    /// Item name (default `商品 <manageNumber>`).
     pub name: String,
     /// 商品番号; `None` renders as `""`, as Rakuten does for items without one.
     pub item_number: Option<String>,
@@ -50,6 +55,7 @@ pub struct NewItem {
     pub merchant_defined_sku_id: Option<String>,
     /// Unit price in yen.
     pub price: i64,
+    /// Quantity.
     pub units: u32,
 }
 
@@ -89,11 +95,13 @@ impl NewOrder {
         self.settlement(1, 21, "後払い決済")
     }
 
+    /// Places the order directly in this status (its dates are stamped).
     pub fn progress(mut self, progress: Progress) -> Self {
         self.progress = progress;
         self
     }
 
+    /// The order date (searchOrder's window and sort key).
     pub fn ordered_at(mut self, at: DateTime<FixedOffset>) -> Self {
         self.ordered_at = Some(at);
         self
@@ -105,6 +113,7 @@ impl NewOrder {
         self
     }
 
+    /// Another customer than [`default_customer`].
     pub fn customer(mut self, customer: Person) -> Self {
         self.customer = customer;
         self
@@ -152,6 +161,7 @@ impl NewItem {
         self
     }
 
+    /// The item's name.
     pub fn name(mut self, name: &str) -> Self {
         self.name = name.to_string();
         self
@@ -163,12 +173,22 @@ impl NewItem {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OrderEdit {
     /// A line's quantity changes.
-    SetUnits { item_detail_id: i64, units: u32 },
+    SetUnits {
+        /// The line.
+        item_detail_id: i64,
+        /// Its new quantity.
+        units: u32,
+    },
     /// A line is removed.
-    RemoveItem { item_detail_id: i64 },
+    RemoveItem {
+        /// The line.
+        item_detail_id: i64,
+    },
     /// A line is added to a destination (`None`: the first).
     AddItem {
+        /// The destination; `None` is the first.
         basket_id: Option<i64>,
+        /// The new line.
         item: NewItem,
     },
 }

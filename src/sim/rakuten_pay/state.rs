@@ -9,21 +9,37 @@
 //! 500 →after `payment`→ 600 →after `payment`→ 700 (only when `payment` is
 //! set); cancel from 100/200/300 → 800 →after `cancel`→ 900; an edit of a 300
 //! → 400 →after `edit`→ 300.
+//!
+//! Message codes come from the contract where it names them (`_009` missing,
+//! `_010` empty, `_011` bad format, search `INFO_101/102`, confirm
+//! `INFO_101`/`ERROR_102/103/105`, shipping `INFO_101/102/103`/`ERROR_011/102`).
+//! The rest are the simulator's guesses, because the official code table is
+//! behind the RMS login; clients must not depend on them:
+//! - searchOrder `ERROR_012` window over 63 days or ending before it starts,
+//!   `ERROR_013` start over 730 days ago, `ERROR_014` more than 15,000 hits;
+//! - getOrder / confirmOrder `ERROR_012` more than 100 order numbers;
+//!   confirmOrder `ERROR_101` unknown order;
+//! - updateOrderShipping `ERROR_101` unknown order, `ERROR_103` order not yet
+//!   in 300, `ERROR_104` unknown basketId, `ERROR_105` more than 20 rows per
+//!   basket, `ERROR_106` unknown shippingDetailId.
+//!
+//! getOrder leaves unknown order numbers out without a message (a guess too).
 
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
 use base64::Engine as _;
-use chrono::{DateTime, FixedOffset, NaiveDate, SubsecRound, TimeDelta};
-use serde_json::{Map, Value, json};
+use chrono::{DateTime, FixedOffset, SubsecRound, TimeDelta};
+use serde_json::{Value, json};
 use tokio::time::Instant;
 
 use super::order::{NewItem, NewOrder, OrderEdit};
 use crate::providers::rakuten_pay::wire::{
-    self, MESSAGE_ERROR, MESSAGE_INFO, RakutenMessage, format_jst, parse_date_strict,
-    parse_jst_strict,
+    self, MESSAGE_ERROR, MESSAGE_INFO, RakutenMessage, format_jst,
 };
 use crate::providers::rakuten_pay::{Item, Package, Progress, RakutenOrder, ShippingRow, Totals};
+use problems::{Problems, present};
+use shipping::{RowAction, plan_shipping};
 
 /// Longest searchOrder window.
 pub const MAX_WINDOW_DAYS: i64 = 63;
@@ -62,13 +78,24 @@ pub enum Endpoint {
 pub enum Fault {
     /// 503 with an HTML maintenance page (the nightly window), optionally
     /// with `Retry-After` in seconds.
-    Maintenance { retry_after_secs: Option<u64> },
+    Maintenance {
+        /// `Retry-After` in seconds, when the page sends one.
+        retry_after_secs: Option<u64>,
+    },
     /// This HTTP status with a plain-text body (e.g. 500, 502).
     Status(u16),
     /// 429 with `Retry-After` in seconds.
-    TooManyRequests { retry_after_secs: u64 },
+    TooManyRequests {
+        /// `Retry-After` in seconds.
+        retry_after_secs: u64,
+    },
     /// A gateway error body `{"Results": {...}}` with this status and code.
-    Gateway { status: u16, code: &'static str },
+    Gateway {
+        /// HTTP status of the answer.
+        status: u16,
+        /// `errorCode`, e.g. `ES04-01`.
+        code: &'static str,
+    },
     /// 200 with a body that is not JSON (a proxy's page, a cut connection).
     Garbage,
     /// Handle the request normally, then hold the answer back this long: the
@@ -81,9 +108,13 @@ pub enum Fault {
 pub struct SimStats {
     /// Requests per endpoint, refused and faulted ones included.
     pub search_order: usize,
+    /// getOrder requests.
     pub get_order: usize,
+    /// confirmOrder requests.
     pub confirm_order: usize,
+    /// updateOrderShipping requests.
     pub update_order_shipping: usize,
+    /// License-expiry requests.
     pub license: usize,
     /// Answers `401 ES01-01`.
     pub unauthorized: usize,
@@ -1040,408 +1071,6 @@ fn render(o: &SimOrder, version: u64) -> Value {
     v
 }
 
-// ---------------------------------------------------------------------------
-// updateOrderShipping planning
-// ---------------------------------------------------------------------------
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum RowAction {
-    Add,
-    Update(i64),
-    Delete(i64),
-}
-
-/// The fields a row sets: `None` leaves a value unchanged, `Some(None)`
-/// deletes it (an empty string on the wire).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-struct RowChange {
-    delivery_company: Option<String>,
-    shipping_number: Option<Option<String>>,
-    shipping_date: Option<Option<NaiveDate>>,
-}
-
-impl RowChange {
-    fn apply(&self, row: &mut ShippingRow) {
-        if let Some(c) = &self.delivery_company {
-            row.delivery_company = c.clone();
-        }
-        if let Some(n) = &self.shipping_number {
-            row.shipping_number = n.clone();
-        }
-        if let Some(d) = self.shipping_date {
-            row.shipping_date = d;
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-struct RowStep {
-    basket_id: i64,
-    data_number: u32,
-    action: RowAction,
-    change: RowChange,
-}
-
-/// Checks every basket and row of a request against the order; errors go to
-/// `problems` with their `dataNumber`.
-fn plan_shipping(
-    order: &RakutenOrder,
-    req: &Map<String, Value>,
-    problems: &mut Problems,
-) -> Option<Vec<RowStep>> {
-    let baskets = match present(req, "BasketidModelList") {
-        None => {
-            problems.missing("BasketidModelList");
-            return None;
-        }
-        Some(Value::Array(list)) if list.is_empty() => {
-            problems.empty("BasketidModelList");
-            return None;
-        }
-        Some(Value::Array(list)) => list,
-        Some(_) => {
-            problems.format("BasketidModelList");
-            return None;
-        }
-    };
-    let mut steps = Vec::new();
-    let mut data_number = 0u32;
-    for basket in baskets {
-        let Some(basket) = basket.as_object() else {
-            problems.format("BasketidModelList");
-            continue;
-        };
-        let basket_id = match present(basket, "basketId") {
-            None => {
-                problems.missing("basketId");
-                continue;
-            }
-            Some(v) => match v.as_i64() {
-                Some(id) => id,
-                None => {
-                    problems.format("basketId");
-                    continue;
-                }
-            },
-        };
-        let Some(package) = order.packages.iter().find(|p| p.basket_id == basket_id) else {
-            problems.error(104, "basketIdが存在しません。");
-            continue;
-        };
-        let rows = match present(basket, "ShippingModelList") {
-            None => {
-                problems.missing("ShippingModelList");
-                continue;
-            }
-            Some(Value::Array(rows)) if rows.is_empty() => {
-                problems.empty("ShippingModelList");
-                continue;
-            }
-            Some(Value::Array(rows)) => rows,
-            Some(_) => {
-                problems.format("ShippingModelList");
-                continue;
-            }
-        };
-        let mut count = package.shipping.len();
-        if rows.len() > MAX_SHIPPING_ROWS {
-            problems.error(105, "発送明細は送付先ごとに20件までです。");
-            continue;
-        }
-        for row in rows {
-            data_number += 1;
-            if let Some(step) = plan_row(package, row, data_number, problems) {
-                match step.action {
-                    RowAction::Add => count += 1,
-                    RowAction::Delete(_) => count = count.saturating_sub(1),
-                    RowAction::Update(_) => {}
-                }
-                steps.push(RowStep { basket_id, ..step });
-            }
-        }
-        if count > MAX_SHIPPING_ROWS {
-            problems.error(105, "発送明細は送付先ごとに20件までです。");
-        }
-    }
-    Some(steps)
-}
-
-fn plan_row(
-    package: &Package,
-    row: &Value,
-    data_number: u32,
-    problems: &mut Problems,
-) -> Option<RowStep> {
-    let before = problems.list.len();
-    let Some(row) = row.as_object() else {
-        problems.row(data_number, None, 11, "ShippingModelの書式が不正です。");
-        return None;
-    };
-    let id = match present(row, "shippingDetailId") {
-        None => None,
-        Some(v) => match v.as_i64() {
-            Some(id) if package.shipping.iter().any(|r| r.shipping_detail_id == id) => Some(id),
-            Some(id) => {
-                problems.row(
-                    data_number,
-                    Some(id),
-                    106,
-                    "shippingDetailIdが存在しません。",
-                );
-                return None;
-            }
-            None => {
-                problems.row(data_number, None, 11, "shippingDetailIdの書式が不正です。");
-                return None;
-            }
-        },
-    };
-    let delete = match present(row, "shippingDeleteFlag") {
-        None => false,
-        Some(v) => match v.as_u64() {
-            Some(0) => false,
-            Some(1) => true,
-            _ => {
-                problems.row(data_number, id, 11, "shippingDeleteFlagの書式が不正です。");
-                return None;
-            }
-        },
-    };
-    let mut change = RowChange::default();
-    match present(row, "deliveryCompany") {
-        None if id.is_none() && !delete => {
-            problems.row(
-                data_number,
-                id,
-                9,
-                "deliveryCompanyの項目を指定して下さい。",
-            );
-        }
-        None => {}
-        Some(Value::String(code)) if wire::DELIVERY_COMPANY_CODES.contains(&code.as_str()) => {
-            change.delivery_company = Some(code.clone());
-        }
-        Some(_) => problems.row(data_number, id, 11, "deliveryCompanyの書式が不正です。"),
-    }
-    match present(row, "shippingNumber") {
-        None => {}
-        Some(Value::String(n)) if n.is_empty() => change.shipping_number = Some(None),
-        Some(Value::String(n)) if n.chars().count() <= 120 && !n.chars().any(char::is_control) => {
-            change.shipping_number = Some(Some(n.clone()));
-        }
-        Some(_) => problems.row(data_number, id, 11, "shippingNumberの書式が不正です。"),
-    }
-    match present(row, "shippingDate") {
-        None => {}
-        Some(Value::String(d)) if d.is_empty() => change.shipping_date = Some(None),
-        Some(Value::String(d)) => match parse_date_strict(d) {
-            Some(date) => change.shipping_date = Some(Some(date)),
-            None => problems.row(data_number, id, 11, "shippingDateの書式が不正です。"),
-        },
-        Some(_) => problems.row(data_number, id, 11, "shippingDateの書式が不正です。"),
-    }
-    if problems.list.len() != before {
-        return None;
-    }
-    let action = match (id, delete) {
-        (None, true) => {
-            problems.row(
-                data_number,
-                None,
-                9,
-                "shippingDetailIdの項目を指定して下さい。",
-            );
-            return None;
-        }
-        (None, false) => RowAction::Add,
-        (Some(id), false) => RowAction::Update(id),
-        (Some(id), true) => RowAction::Delete(id),
-    };
-    Some(RowStep {
-        basket_id: package.basket_id,
-        data_number,
-        action,
-        change,
-    })
-}
-
-// ---------------------------------------------------------------------------
-// Messages
-// ---------------------------------------------------------------------------
-
-/// Collects ERROR messages for one endpoint (`ORDER_EXT_API_<endpoint>_…`).
-#[derive(Debug)]
-struct Problems {
-    endpoint: &'static str,
-    list: Vec<RakutenMessage>,
-}
-
-impl Problems {
-    fn new(endpoint: &'static str) -> Self {
-        Problems {
-            endpoint,
-            list: Vec::new(),
-        }
-    }
-
-    fn is_empty(&self) -> bool {
-        self.list.is_empty()
-    }
-
-    fn code(&self, kind: &str, n: u16) -> String {
-        format!("ORDER_EXT_API_{}_{kind}_{n:03}", self.endpoint)
-    }
-
-    fn push(&mut self, kind: &str, code: String, text: String) {
-        self.list.push(RakutenMessage::new(kind, &code, &text));
-    }
-
-    fn error(&mut self, n: u16, text: &str) {
-        let code = self.code(MESSAGE_ERROR, n);
-        self.push(MESSAGE_ERROR, code, text.to_string());
-    }
-
-    /// `_009`: a required item is missing.
-    fn missing(&mut self, field: &str) {
-        self.error(9, &format!("{field}の項目を指定して下さい。"));
-    }
-
-    /// `_010`: a required item is empty.
-    fn empty(&mut self, field: &str) {
-        self.error(10, &format!("{field}の値を指定して下さい。"));
-    }
-
-    /// `_011`: bad format.
-    fn format(&mut self, field: &str) {
-        self.error(11, &format!("{field}の書式が不正です。"));
-    }
-
-    /// An error about one shipping row.
-    fn row(&mut self, data_number: u32, id: Option<i64>, n: u16, text: &str) {
-        let mut m = RakutenMessage::new(MESSAGE_ERROR, &self.code(MESSAGE_ERROR, n), text);
-        m.data_number = Some(data_number);
-        m.shipping_detail_id = id;
-        self.list.push(m);
-    }
-
-    /// A required `yyyy-MM-ddTHH:mm:ss+0900`.
-    fn datetime(&mut self, req: &Map<String, Value>, field: &str) -> Option<DateTime<FixedOffset>> {
-        match present(req, field) {
-            None => {
-                self.missing(field);
-                None
-            }
-            Some(Value::String(s)) if s.is_empty() => {
-                self.empty(field);
-                None
-            }
-            Some(Value::String(s)) => {
-                let t = parse_jst_strict(s);
-                if t.is_none() {
-                    self.format(field);
-                }
-                t
-            }
-            Some(_) => {
-                self.format(field);
-                None
-            }
-        }
-    }
-
-    /// `PaginationRequestModel` → (page size, page, descending).
-    fn pagination(&mut self, req: &Map<String, Value>) -> (u64, u64, bool) {
-        let Some(model) = present(req, "PaginationRequestModel") else {
-            return (30, 1, false);
-        };
-        let Some(model) = model.as_object() else {
-            self.format("PaginationRequestModel");
-            return (30, 1, false);
-        };
-        let size = match present(model, "requestRecordsAmount") {
-            None => {
-                self.missing("requestRecordsAmount");
-                30
-            }
-            Some(v) => match v.as_u64().filter(|n| (1..=MAX_PAGE_SIZE).contains(n)) {
-                Some(n) => n,
-                None => {
-                    self.format("requestRecordsAmount");
-                    30
-                }
-            },
-        };
-        let page = match present(model, "requestPage") {
-            None => {
-                self.missing("requestPage");
-                1
-            }
-            Some(v) => match v.as_u64().filter(|n| *n >= 1) {
-                Some(n) => n,
-                None => {
-                    self.format("requestPage");
-                    1
-                }
-            },
-        };
-        let mut descending = false;
-        if let Some(sorts) = present(model, "SortModelList") {
-            match sorts.as_array() {
-                None => self.format("SortModelList"),
-                Some(list) => {
-                    for sort in list {
-                        let column = sort.get("sortColumn").and_then(Value::as_u64);
-                        let direction = sort.get("sortDirection").and_then(Value::as_u64);
-                        match (column, direction) {
-                            (Some(1), Some(1)) => descending = false,
-                            (Some(1), Some(2)) => descending = true,
-                            _ => self.format("SortModelList"),
-                        }
-                    }
-                }
-            }
-        }
-        (size, page, descending)
-    }
-
-    /// A required `orderNumberList` of 1 to 100 strings.
-    fn order_numbers(&mut self, req: &Map<String, Value>) -> Option<Vec<String>> {
-        match present(req, "orderNumberList") {
-            None => {
-                self.missing("orderNumberList");
-                None
-            }
-            Some(Value::Array(list)) if list.is_empty() => {
-                self.empty("orderNumberList");
-                None
-            }
-            Some(Value::Array(list)) if list.len() > MAX_ORDER_NUMBERS => {
-                self.error(12, "orderNumberListは100件以内で指定して下さい。");
-                None
-            }
-            Some(Value::Array(list)) => {
-                let numbers: Option<Vec<String>> = list
-                    .iter()
-                    .map(|v| v.as_str().filter(|s| !s.is_empty()).map(str::to_string))
-                    .collect();
-                if numbers.is_none() {
-                    self.format("orderNumberList");
-                }
-                numbers
-            }
-            Some(_) => {
-                self.format("orderNumberList");
-                None
-            }
-        }
-    }
-}
-
-/// A field that is there and not `null`.
-fn present<'a>(obj: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
-    obj.get(key).filter(|v| !v.is_null())
-}
-
 fn info(code: &str, text: &str) -> RakutenMessage {
     RakutenMessage::new(MESSAGE_INFO, code, text)
 }
@@ -1475,5 +1104,7 @@ fn get_order_error(problems: Problems) -> Answer {
     }
 }
 
+mod problems;
+mod shipping;
 #[cfg(test)]
 mod tests;
