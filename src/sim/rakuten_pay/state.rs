@@ -37,7 +37,9 @@ use super::order::{NewItem, NewOrder, OrderEdit};
 use crate::providers::rakuten_pay::wire::{
     self, MESSAGE_ERROR, MESSAGE_INFO, RakutenMessage, format_jst,
 };
-use crate::providers::rakuten_pay::{Item, Package, Progress, RakutenOrder, ShippingRow, Totals};
+use crate::providers::rakuten_pay::{
+    Item, Package, Person, Progress, RakutenOrder, ShippingRow, Totals,
+};
 use problems::{Problems, present};
 use shipping::{RowAction, plan_shipping};
 
@@ -277,7 +279,11 @@ impl SimState {
             let items = p.items.iter().map(|i| self.new_item(i)).collect();
             packages.push(Package {
                 basket_id,
-                recipient: p.recipient.unwrap_or_else(|| new.customer.clone()),
+                // A recipient (SenderModel) has no email address.
+                recipient: p.recipient.unwrap_or_else(|| Person {
+                    email: None,
+                    ..new.customer.clone()
+                }),
                 items,
                 shipping: Vec::new(),
             });
