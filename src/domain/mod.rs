@@ -7,4 +7,5 @@ pub mod order;
 pub mod time;
 
 pub use allocation::{allocate, available};
+pub use carrier::Carrier;
 pub use order::{Channel, Order, OrderLine, OrderState, PaymentState, Shipment};

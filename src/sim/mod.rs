@@ -4,5 +4,6 @@
 
 mod cli;
 pub mod jgoods;
+pub mod rakuten_pay;
 
 pub use cli::{SimArgs, run};

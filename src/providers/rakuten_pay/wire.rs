@@ -1,0 +1,949 @@
+//! Rakuten Pay wire format: the JSON exactly as Rakuten sends and expects it.
+//!
+//! Every field is renamed explicitly, because Rakuten mixes capitalised model
+//! keys (`MessageModelList`, `BasketidModelList` with a lowercase "id") with
+//! lowerCamel scalars (`orderNumber`); a blanket `rename_all` would get one of
+//! them wrong. Responses are read tolerantly: unknown fields are ignored, a
+//! `null` list is an empty list, an absent optional is `None`. Requests are
+//! written strictly (`yyyy-MM-ddTHH:mm:ss+0900`, codes as strings).
+//!
+//! The rest of the crate sees only [`super::RakutenOrder`]; the conversion (and
+//! the validation of untrusted input) is [`order_from_value`].
+//!
+//! A field means what Rakuten's key (its `rename`) means; only the
+//! non-obvious ones carry a comment.
+
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone};
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
+
+use super::{Item, Package, Person, Progress, RakutenOrder, ShippingRow, Totals};
+
+/// The amount Rakuten sends while a price is not determined yet.
+pub const AMOUNT_UNDETERMINED: i64 = -9999;
+
+/// Every `deliveryCompany` code of the contract (1000 その他 … 1031 名鉄NX運輸).
+pub const DELIVERY_COMPANY_CODES: [&str; 32] = [
+    "1000", "1001", "1002", "1003", "1004", "1005", "1006", "1007", "1008", "1009", "1010", "1011",
+    "1012", "1013", "1014", "1015", "1016", "1017", "1018", "1019", "1020", "1021", "1022", "1023",
+    "1024", "1025", "1026", "1027", "1028", "1029", "1030", "1031",
+];
+
+/// `messageType` of a success.
+pub const MESSAGE_INFO: &str = "INFO";
+/// `messageType` of a warning: the call succeeded.
+pub const MESSAGE_WARNING: &str = "WARNING";
+/// `messageType` of a refusal, whatever the HTTP status.
+pub const MESSAGE_ERROR: &str = "ERROR";
+
+/// searchOrder found orders.
+pub const SEARCH_ORDER_FOUND: &str = "ORDER_EXT_API_SEARCH_ORDER_INFO_101";
+/// searchOrder found none (list `[]`, pagination `null`).
+pub const SEARCH_ORDER_NO_HITS: &str = "ORDER_EXT_API_SEARCH_ORDER_INFO_102";
+/// getOrder: success.
+pub const GET_ORDER_OK: &str = "ORDER_EXT_API_GET_ORDER_INFO_101";
+/// confirmOrder: confirmed (100 → 200).
+pub const CONFIRM_ORDER_CONFIRMED: &str = "ORDER_EXT_API_CONFIRM_ORDER_INFO_101";
+/// confirmOrder: the order is cancelled.
+pub const CONFIRM_ORDER_CANCELLED: &str = "ORDER_EXT_API_CONFIRM_ORDER_ERROR_102";
+/// confirmOrder: the order is past 100 already (treat as done).
+pub const CONFIRM_ORDER_OTHER_STATUS: &str = "ORDER_EXT_API_CONFIRM_ORDER_ERROR_103";
+/// confirmOrder: postage must be set first.
+pub const CONFIRM_ORDER_POSTAGE_NOT_SET: &str = "ORDER_EXT_API_CONFIRM_ORDER_ERROR_105";
+/// updateOrderShipping: a row was added (new `shippingDetailId`).
+pub const SHIPPING_ADDED: &str = "ORDER_EXT_API_UPDATE_ORDERSHIPPING_INFO_101";
+/// updateOrderShipping: a row was updated.
+pub const SHIPPING_UPDATED: &str = "ORDER_EXT_API_UPDATE_ORDERSHIPPING_INFO_102";
+/// updateOrderShipping: a row was deleted (`shippingDeleteFlag`).
+pub const SHIPPING_DELETED: &str = "ORDER_EXT_API_UPDATE_ORDERSHIPPING_INFO_103";
+/// updateOrderShipping: a value has a bad format (carrier code, date…).
+pub const SHIPPING_BAD_FORMAT: &str = "ORDER_EXT_API_UPDATE_ORDERSHIPPING_ERROR_011";
+/// updateOrderShipping: the order is cancelled.
+pub const SHIPPING_ORDER_CANCELLED: &str = "ORDER_EXT_API_UPDATE_ORDERSHIPPING_ERROR_102";
+/// Gateway: bad or expired key, or the function is not enabled (a credential problem).
+pub const GATEWAY_UNAUTHORISED: &str = "ES01-01";
+/// Gateway: bad request.
+pub const GATEWAY_BAD_REQUEST: &str = "ES04-01";
+
+// ---------------------------------------------------------------------------
+// Envelope and errors
+// ---------------------------------------------------------------------------
+
+/// One entry of `MessageModelList`. The optional fields appear on some
+/// endpoints only: `orderNumber` on confirmOrder, `dataNumber` and
+/// `shippingDetailId` on updateOrderShipping.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RakutenMessage {
+    /// `INFO`, `WARNING` or `ERROR`: what decides success, not the HTTP status.
+    #[serde(rename = "messageType", default, deserialize_with = "null_as_default")]
+    pub message_type: String,
+    /// `ORDER_EXT_API_<ENDPOINT>_<TYPE>_<nnn>`.
+    #[serde(rename = "messageCode", default, deserialize_with = "null_as_default")]
+    pub message_code: String,
+    /// Japanese text, for people.
+    #[serde(rename = "message", default, deserialize_with = "null_as_default")]
+    pub message: String,
+    #[serde(
+        rename = "orderNumber",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub order_number: Option<String>,
+    /// 1-based position of the shipping row across the request.
+    #[serde(
+        rename = "dataNumber",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient_u32"
+    )]
+    pub data_number: Option<u32>,
+    /// The row's id: the new one on add, the given one on update.
+    #[serde(
+        rename = "shippingDetailId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient_i64"
+    )]
+    pub shipping_detail_id: Option<i64>,
+}
+
+impl RakutenMessage {
+    /// A message as the simulator and tests build them.
+    pub fn new(message_type: &str, code: &str, text: &str) -> Self {
+        RakutenMessage {
+            message_type: message_type.to_string(),
+            message_code: code.to_string(),
+            message: text.to_string(),
+            order_number: None,
+            data_number: None,
+            shipping_detail_id: None,
+        }
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.message_type.eq_ignore_ascii_case(MESSAGE_ERROR)
+    }
+
+    pub fn is_warning(&self) -> bool {
+        self.message_type.eq_ignore_ascii_case(MESSAGE_WARNING)
+    }
+}
+
+/// A response reduced to its envelope: enough to judge it before reading the
+/// endpoint's own fields.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RakutenEnvelope {
+    #[serde(
+        rename = "MessageModelList",
+        default,
+        deserialize_with = "null_as_default"
+    )]
+    pub messages: Vec<RakutenMessage>,
+}
+
+/// The API gateway's own error body: `{"Results": {"errorCode", "message"}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RakutenGatewayError {
+    #[serde(rename = "Results")]
+    pub results: RakutenGatewayResult,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RakutenGatewayResult {
+    /// `ES01-01` bad or expired key / function not enabled, `ES04-01` bad request.
+    #[serde(rename = "errorCode")]
+    pub error_code: String,
+    #[serde(rename = "message", default, deserialize_with = "null_as_default")]
+    pub message: String,
+}
+
+impl RakutenGatewayError {
+    pub fn new(code: &str, message: &str) -> Self {
+        RakutenGatewayError {
+            results: RakutenGatewayResult {
+                error_code: code.to_string(),
+                message: message.to_string(),
+            },
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// searchOrder
+// ---------------------------------------------------------------------------
+
+/// `POST /searchOrder/` body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RakutenSearchOrderRequest {
+    /// 1 order date, 2 confirm date, 3 fix date, 4 ship date, 5 shipping-report
+    /// date, 6 settlement date.
+    #[serde(rename = "dateType")]
+    pub date_type: u8,
+    /// `yyyy-MM-ddTHH:mm:ss+0900` ([`format_jst`]).
+    #[serde(rename = "startDatetime")]
+    pub start_datetime: String,
+    #[serde(rename = "endDatetime")]
+    pub end_datetime: String,
+    #[serde(
+        rename = "orderProgressList",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub order_progress_list: Option<Vec<u16>>,
+    #[serde(
+        rename = "PaginationRequestModel",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub pagination: Option<RakutenPaginationRequest>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RakutenPaginationRequest {
+    /// Results per page, at most 1000.
+    #[serde(rename = "requestRecordsAmount")]
+    pub request_records_amount: u32,
+    /// 1-based.
+    #[serde(rename = "requestPage")]
+    pub request_page: u32,
+    #[serde(
+        rename = "SortModelList",
+        default,
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub sort_model_list: Vec<RakutenSort>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RakutenSort {
+    /// 1 = order datetime (the only column).
+    #[serde(rename = "sortColumn")]
+    pub sort_column: u8,
+    /// 1 ascending, 2 descending.
+    #[serde(rename = "sortDirection")]
+    pub sort_direction: u8,
+}
+
+/// `searchOrder` answer. On zero hits the list is `[]` and the three
+/// pagination fields are `null`; on errors both may be `null`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RakutenSearchOrderResponse {
+    #[serde(
+        rename = "orderNumberList",
+        default,
+        deserialize_with = "null_as_default"
+    )]
+    pub order_number_list: Vec<String>,
+    #[serde(
+        rename = "MessageModelList",
+        default,
+        deserialize_with = "null_as_default"
+    )]
+    pub messages: Vec<RakutenMessage>,
+    #[serde(rename = "PaginationResponseModel", default)]
+    pub pagination: Option<RakutenPaginationResponse>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RakutenPaginationResponse {
+    #[serde(
+        rename = "totalRecordsAmount",
+        default,
+        deserialize_with = "lenient_u64"
+    )]
+    pub total_records_amount: Option<u64>,
+    #[serde(rename = "totalPages", default, deserialize_with = "lenient_u32")]
+    pub total_pages: Option<u32>,
+    #[serde(rename = "requestPage", default, deserialize_with = "lenient_u32")]
+    pub request_page: Option<u32>,
+}
+
+// ---------------------------------------------------------------------------
+// getOrder
+// ---------------------------------------------------------------------------
+
+/// `POST /getOrder/` body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RakutenGetOrderRequest {
+    /// At most 100.
+    #[serde(rename = "orderNumberList")]
+    pub order_number_list: Vec<String>,
+    /// Required; 7 adds the SKU models.
+    #[serde(rename = "version")]
+    pub version: u32,
+}
+
+/// `getOrder` answer. Orders stay raw JSON here so that each one is parsed on
+/// its own and a bad one can be named by its order number.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RakutenGetOrderResponse {
+    #[serde(
+        rename = "MessageModelList",
+        default,
+        deserialize_with = "null_as_default"
+    )]
+    pub messages: Vec<RakutenMessage>,
+    #[serde(
+        rename = "OrderModelList",
+        default,
+        deserialize_with = "null_as_default"
+    )]
+    pub orders: Vec<Value>,
+    #[serde(rename = "version", default)]
+    pub version: Option<Value>,
+}
+
+/// One order (`OrderModel`), only the fields the daemon uses.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RakutenOrderModel {
+    #[serde(rename = "orderNumber")]
+    pub order_number: String,
+    #[serde(rename = "orderProgress")]
+    pub order_progress: u16,
+    #[serde(rename = "orderDatetime")]
+    pub order_datetime: String,
+    #[serde(rename = "shopOrderCfmDatetime", default)]
+    pub shop_order_cfm_datetime: Option<String>,
+    #[serde(rename = "orderFixDatetime", default)]
+    pub order_fix_datetime: Option<String>,
+    #[serde(rename = "goodsPrice", default)]
+    pub goods_price: Option<i64>,
+    #[serde(rename = "postagePrice", default)]
+    pub postage_price: Option<i64>,
+    #[serde(rename = "deliveryPrice", default)]
+    pub delivery_price: Option<i64>,
+    #[serde(rename = "totalPrice", default)]
+    pub total_price: Option<i64>,
+    #[serde(rename = "requestPrice", default)]
+    pub request_price: Option<i64>,
+    #[serde(rename = "OrdererModel", default)]
+    pub orderer: Option<RakutenPersonModel>,
+    #[serde(rename = "SettlementModel", default)]
+    pub settlement: Option<RakutenSettlementModel>,
+    #[serde(
+        rename = "PackageModelList",
+        default,
+        deserialize_with = "null_as_default"
+    )]
+    pub packages: Vec<RakutenPackageModel>,
+}
+
+/// `OrdererModel` (the customer) and `SenderModel` (a recipient) share these
+/// fields; only the orderer has an email address.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RakutenPersonModel {
+    /// First three digits of the postal code (`480`).
+    #[serde(rename = "zipCode1", default, deserialize_with = "lenient_string")]
+    pub zip_code1: Option<String>,
+    /// Last four digits (`0305`).
+    #[serde(rename = "zipCode2", default, deserialize_with = "lenient_string")]
+    pub zip_code2: Option<String>,
+    #[serde(rename = "prefecture", default)]
+    pub prefecture: Option<String>,
+    #[serde(rename = "city", default)]
+    pub city: Option<String>,
+    #[serde(rename = "subAddress", default)]
+    pub sub_address: Option<String>,
+    #[serde(rename = "familyName", default)]
+    pub family_name: Option<String>,
+    #[serde(rename = "firstName", default)]
+    pub first_name: Option<String>,
+    #[serde(rename = "familyNameKana", default)]
+    pub family_name_kana: Option<String>,
+    #[serde(rename = "firstNameKana", default)]
+    pub first_name_kana: Option<String>,
+    #[serde(rename = "phoneNumber1", default, deserialize_with = "lenient_string")]
+    pub phone_number1: Option<String>,
+    #[serde(rename = "phoneNumber2", default, deserialize_with = "lenient_string")]
+    pub phone_number2: Option<String>,
+    #[serde(rename = "phoneNumber3", default, deserialize_with = "lenient_string")]
+    pub phone_number3: Option<String>,
+    #[serde(
+        rename = "emailAddress",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub email_address: Option<String>,
+}
+
+/// `SettlementModel`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RakutenSettlementModel {
+    #[serde(rename = "settlementMethodCode", default)]
+    pub settlement_method_code: Option<i64>,
+    #[serde(rename = "settlementMethod", default)]
+    pub settlement_method: Option<String>,
+    /// 1 = Rakuten-handled (共通決済), 0 = shop-selected (選択制決済).
+    #[serde(rename = "rpaySettlementFlag", default)]
+    pub rpay_settlement_flag: Option<i64>,
+}
+
+/// `PackageModel`: one destination.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RakutenPackageModel {
+    #[serde(rename = "basketId")]
+    pub basket_id: i64,
+    #[serde(rename = "SenderModel", default)]
+    pub sender: Option<RakutenPersonModel>,
+    #[serde(
+        rename = "ItemModelList",
+        default,
+        deserialize_with = "null_as_default"
+    )]
+    pub items: Vec<RakutenItemModel>,
+    #[serde(
+        rename = "ShippingModelList",
+        default,
+        deserialize_with = "null_as_default"
+    )]
+    pub shipping: Vec<RakutenShippingModel>,
+}
+
+/// `ItemModel`: one line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RakutenItemModel {
+    #[serde(rename = "itemDetailId")]
+    pub item_detail_id: i64,
+    #[serde(rename = "itemName", default)]
+    pub item_name: Option<String>,
+    #[serde(rename = "itemId", default)]
+    pub item_id: Option<i64>,
+    #[serde(rename = "itemNumber", default, deserialize_with = "lenient_string")]
+    pub item_number: Option<String>,
+    #[serde(rename = "manageNumber", default, deserialize_with = "lenient_string")]
+    pub manage_number: Option<String>,
+    #[serde(rename = "price", default)]
+    pub price: Option<i64>,
+    #[serde(rename = "units", default)]
+    pub units: Option<i64>,
+    /// Present from `version` 7; absent before.
+    #[serde(
+        rename = "SkuModelList",
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub skus: Vec<RakutenSkuModel>,
+}
+
+/// `SkuModel`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RakutenSkuModel {
+    #[serde(rename = "variantId", default, deserialize_with = "lenient_string")]
+    pub variant_id: Option<String>,
+    #[serde(
+        rename = "merchantDefinedSkuId",
+        default,
+        deserialize_with = "lenient_string"
+    )]
+    pub merchant_defined_sku_id: Option<String>,
+}
+
+/// `ShippingModel` as getOrder answers it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RakutenShippingModel {
+    #[serde(rename = "shippingDetailId", deserialize_with = "required_i64")]
+    pub shipping_detail_id: i64,
+    #[serde(
+        rename = "shippingNumber",
+        default,
+        deserialize_with = "lenient_string"
+    )]
+    pub shipping_number: Option<String>,
+    /// A code string; read leniently in case a number arrives.
+    #[serde(
+        rename = "deliveryCompany",
+        default,
+        deserialize_with = "lenient_string"
+    )]
+    pub delivery_company: Option<String>,
+    /// `YYYY-MM-DD`.
+    #[serde(rename = "shippingDate", default)]
+    pub shipping_date: Option<String>,
+}
+
+// ---------------------------------------------------------------------------
+// confirmOrder, updateOrderShipping, license expiry
+// ---------------------------------------------------------------------------
+
+/// `POST /confirmOrder/` body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RakutenConfirmOrderRequest {
+    /// At most 100.
+    #[serde(rename = "orderNumberList")]
+    pub order_number_list: Vec<String>,
+}
+
+/// `POST /updateOrderShipping/` body: one order per call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RakutenUpdateShippingRequest {
+    #[serde(rename = "orderNumber")]
+    pub order_number: String,
+    #[serde(rename = "BasketidModelList")]
+    pub baskets: Vec<RakutenBasketShipping>,
+}
+
+/// `BasketidModel`: the rows of one destination.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RakutenBasketShipping {
+    #[serde(rename = "basketId")]
+    pub basket_id: i64,
+    /// At most 20 per basket.
+    #[serde(rename = "ShippingModelList")]
+    pub rows: Vec<RakutenShippingInput>,
+}
+
+/// A shipping row to add (no id) or update (with the id).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RakutenShippingInput {
+    #[serde(
+        rename = "shippingDetailId",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub shipping_detail_id: Option<i64>,
+    #[serde(rename = "deliveryCompany")]
+    pub delivery_company: String,
+    #[serde(rename = "shippingNumber")]
+    pub shipping_number: String,
+    /// `YYYY-MM-DD`.
+    #[serde(rename = "shippingDate")]
+    pub shipping_date: String,
+}
+
+/// Answer of confirmOrder and updateOrderShipping: messages only.
+pub type RakutenMessagesResponse = RakutenEnvelope;
+
+/// `GET /license-key/expiry-date` answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RakutenLicenseExpiry {
+    #[serde(rename = "expiryDate")]
+    pub expiry_date: String,
+}
+
+// ---------------------------------------------------------------------------
+// Datetimes
+// ---------------------------------------------------------------------------
+
+/// UTC+09:00. Japan has no daylight saving time.
+pub fn jst() -> FixedOffset {
+    FixedOffset::east_opt(9 * 3600).unwrap_or_else(|| unreachable!("9 h is a valid offset"))
+}
+
+/// The one datetime form Rakuten accepts in requests:
+/// `2026-11-22T00:00:00+0900` (JST wall clock, whole seconds, no colon).
+pub fn format_jst<Tz: TimeZone>(t: &DateTime<Tz>) -> String {
+    t.with_timezone(&jst())
+        .format("%Y-%m-%dT%H:%M:%S+0900")
+        .to_string()
+}
+
+/// A date as `YYYY-MM-DD` (shippingDate).
+pub fn format_date(d: NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+/// Exactly `yyyy-MM-ddTHH:mm:ss+0900` and nothing else: how Rakuten judges
+/// request datetimes (the simulator uses it).
+pub fn parse_jst_strict(s: &str) -> Option<DateTime<FixedOffset>> {
+    let b = s.as_bytes();
+    let shape_ok = b.len() == 24
+        && s.ends_with("+0900")
+        && b.iter().take(19).enumerate().all(|(i, c)| match i {
+            4 | 7 => *c == b'-',
+            10 => *c == b'T',
+            13 | 16 => *c == b':',
+            _ => c.is_ascii_digit(),
+        });
+    if !shape_ok {
+        return None;
+    }
+    NaiveDateTime::parse_from_str(s.get(..19)?, "%Y-%m-%dT%H:%M:%S")
+        .ok()?
+        .and_local_timezone(jst())
+        .single()
+}
+
+/// Exactly `YYYY-MM-DD` (request dates).
+pub fn parse_date_strict(s: &str) -> Option<NaiveDate> {
+    let b = s.as_bytes();
+    let shape_ok = b.len() == 10
+        && b.iter().enumerate().all(|(i, c)| match i {
+            4 | 7 => *c == b'-',
+            _ => c.is_ascii_digit(),
+        });
+    if !shape_ok {
+        return None;
+    }
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
+}
+
+/// Reads a datetime from a response, accepting what Rakuten has been seen to
+/// send and what a change might bring: `+0900`, `+09:00`, `Z`, fractions, a
+/// space instead of `T`, no offset (read as JST), or a date alone (midnight JST).
+pub fn parse_datetime_lenient(s: &str) -> Option<DateTime<FixedOffset>> {
+    let s = s.trim();
+    if s.is_empty() || s.len() > 64 {
+        return None;
+    }
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some(t);
+    }
+    for fmt in ["%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%d %H:%M:%S%.f%z"] {
+        if let Ok(t) = DateTime::parse_from_str(s, fmt) {
+            return Some(t);
+        }
+    }
+    for fmt in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y/%m/%d %H:%M:%S",
+    ] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(s, fmt) {
+            return t.and_local_timezone(jst()).single();
+        }
+    }
+    parse_date_lenient_only(s)
+        .and_then(|d| d.and_hms_opt(0, 0, 0)?.and_local_timezone(jst()).single())
+}
+
+/// Reads a date from a response: `YYYY-MM-DD`, `YYYY/MM/DD`, or any datetime
+/// [`parse_datetime_lenient`] accepts (its JST date).
+pub fn parse_date_lenient(s: &str) -> Option<NaiveDate> {
+    let s = s.trim();
+    parse_date_lenient_only(s)
+        .or_else(|| parse_datetime_lenient(s).map(|t| t.with_timezone(&jst()).date_naive()))
+}
+
+fn parse_date_lenient_only(s: &str) -> Option<NaiveDate> {
+    ["%Y-%m-%d", "%Y/%m/%d"]
+        .into_iter()
+        .find_map(|fmt| NaiveDate::parse_from_str(s, fmt).ok())
+}
+
+// ---------------------------------------------------------------------------
+// Conversion
+// ---------------------------------------------------------------------------
+
+/// Why an order from getOrder was refused. `order_number` is `None` only when
+/// the order did not even carry a readable one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("order {}: {field}: {message}", order_number.as_deref().unwrap_or("<no orderNumber>"))]
+pub struct WireError {
+    pub order_number: Option<String>,
+    /// A JSON path such as `PackageModelList[0].ItemModelList[1].units`, or
+    /// `order` for a shape serde refused.
+    pub field: String,
+    pub message: String,
+}
+
+/// Parses one `OrderModel` and converts it, all or nothing: never half an order.
+pub fn order_from_value(value: Value) -> Result<RakutenOrder, WireError> {
+    let order_number = value
+        .get("orderNumber")
+        .and_then(Value::as_str)
+        .map(|s| s.chars().take(64).collect::<String>());
+    let raw: RakutenOrderModel = serde_json::from_value(value).map_err(|e| WireError {
+        order_number: order_number.clone(),
+        field: "order".to_string(),
+        message: format!("not a Rakuten order: {e}"),
+    })?;
+    order_from_wire(&raw)
+}
+
+/// Converts an already deserialised order into the neutral type, checking what
+/// serde cannot (datetimes, units, at least one package with lines).
+pub fn order_from_wire(raw: &RakutenOrderModel) -> Result<RakutenOrder, WireError> {
+    let number = raw.order_number.trim();
+    let fail = |field: &str, message: &str| WireError {
+        order_number: (!number.is_empty()).then(|| number.to_string()),
+        field: field.to_string(),
+        message: message.to_string(),
+    };
+    if number.is_empty() || number.len() > 64 {
+        return Err(fail("orderNumber", "must be 1 to 64 characters"));
+    }
+    let ordered_at = parse_datetime_lenient(&raw.order_datetime)
+        .ok_or_else(|| fail("orderDatetime", "not a datetime"))?;
+    let optional_time = |field: &str, v: &Option<String>| match v.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(s) => parse_datetime_lenient(s)
+            .map(Some)
+            .ok_or_else(|| fail(field, "not a datetime")),
+    };
+    let confirmed_at = optional_time("shopOrderCfmDatetime", &raw.shop_order_cfm_datetime)?;
+    let fixed_at = optional_time("orderFixDatetime", &raw.order_fix_datetime)?;
+    let settlement = raw.settlement.clone().unwrap_or_default();
+    let rakuten_settlement = match settlement.rpay_settlement_flag {
+        Some(1) => true,
+        Some(0) => false,
+        Some(_) => return Err(fail("SettlementModel.rpaySettlementFlag", "must be 0 or 1")),
+        None => return Err(fail("SettlementModel.rpaySettlementFlag", "missing")),
+    };
+    if raw.packages.is_empty() {
+        return Err(fail(
+            "PackageModelList",
+            "an order needs at least one package",
+        ));
+    }
+    let mut packages = Vec::with_capacity(raw.packages.len());
+    for (p, package) in raw.packages.iter().enumerate() {
+        let at = |f: &str| format!("PackageModelList[{p}].{f}");
+        if package.items.is_empty() {
+            return Err(fail(
+                &at("ItemModelList"),
+                "a package needs at least one line",
+            ));
+        }
+        let mut items = Vec::with_capacity(package.items.len());
+        for (i, item) in package.items.iter().enumerate() {
+            let at = |f: &str| at(&format!("ItemModelList[{i}].{f}"));
+            let price = item.price.ok_or_else(|| fail(&at("price"), "missing"))?;
+            let units = item
+                .units
+                .and_then(|u| u32::try_from(u).ok())
+                .ok_or_else(|| fail(&at("units"), "must be a whole number >= 0"))?;
+            let sku = item.skus.first();
+            items.push(Item {
+                item_detail_id: item.item_detail_id,
+                name: item.item_name.clone().unwrap_or_default(),
+                item_number: nonempty(item.item_number.as_deref()),
+                manage_number: nonempty(item.manage_number.as_deref()),
+                merchant_defined_sku_id: nonempty(
+                    sku.and_then(|s| s.merchant_defined_sku_id.as_deref()),
+                ),
+                variant_id: nonempty(sku.and_then(|s| s.variant_id.as_deref())),
+                price,
+                units,
+            });
+        }
+        let mut shipping = Vec::with_capacity(package.shipping.len());
+        for (r, row) in package.shipping.iter().enumerate() {
+            let shipping_date = match row.shipping_date.as_deref().map(str::trim) {
+                None | Some("") => None,
+                Some(s) => Some(parse_date_lenient(s).ok_or_else(|| {
+                    fail(
+                        &at(&format!("ShippingModelList[{r}].shippingDate")),
+                        "not a date",
+                    )
+                })?),
+            };
+            shipping.push(ShippingRow {
+                shipping_detail_id: row.shipping_detail_id,
+                delivery_company: row
+                    .delivery_company
+                    .as_deref()
+                    .map(str::trim)
+                    .unwrap_or_default()
+                    .to_string(),
+                shipping_number: nonempty(row.shipping_number.as_deref()),
+                shipping_date,
+            });
+        }
+        packages.push(Package {
+            basket_id: package.basket_id,
+            recipient: person_from_wire(package.sender.as_ref()),
+            items,
+            shipping,
+        });
+    }
+    Ok(RakutenOrder {
+        order_number: number.to_string(),
+        progress: Progress::from_code(raw.order_progress),
+        ordered_at,
+        confirmed_at,
+        fixed_at,
+        rakuten_settlement,
+        settlement_method_code: settlement.settlement_method_code,
+        settlement_method: settlement.settlement_method.unwrap_or_default(),
+        customer: person_from_wire(raw.orderer.as_ref()),
+        totals: Totals {
+            goods: amount(raw.goods_price),
+            postage: amount(raw.postage_price),
+            delivery: amount(raw.delivery_price),
+            total: amount(raw.total_price),
+            request: amount(raw.request_price),
+        },
+        packages,
+    })
+}
+
+/// The wire form of a neutral order (the simulator answers with it; tests
+/// round-trip through it). Undetermined amounts become `-9999`.
+pub fn order_to_wire(order: &RakutenOrder) -> RakutenOrderModel {
+    let wire_amount = |a: Option<i64>| Some(a.unwrap_or(AMOUNT_UNDETERMINED));
+    RakutenOrderModel {
+        order_number: order.order_number.clone(),
+        order_progress: order.progress.code(),
+        order_datetime: format_jst(&order.ordered_at),
+        shop_order_cfm_datetime: order.confirmed_at.map(|t| format_jst(&t)),
+        order_fix_datetime: order.fixed_at.map(|t| format_jst(&t)),
+        goods_price: wire_amount(order.totals.goods),
+        postage_price: wire_amount(order.totals.postage),
+        delivery_price: wire_amount(order.totals.delivery),
+        total_price: wire_amount(order.totals.total),
+        request_price: wire_amount(order.totals.request),
+        orderer: Some(person_to_wire(&order.customer)),
+        settlement: Some(RakutenSettlementModel {
+            settlement_method_code: order.settlement_method_code,
+            settlement_method: Some(order.settlement_method.clone()),
+            rpay_settlement_flag: Some(i64::from(order.rakuten_settlement)),
+        }),
+        packages: order
+            .packages
+            .iter()
+            .map(|p| RakutenPackageModel {
+                basket_id: p.basket_id,
+                sender: Some(person_to_wire(&p.recipient)),
+                items: p
+                    .items
+                    .iter()
+                    .map(|i| RakutenItemModel {
+                        item_detail_id: i.item_detail_id,
+                        item_name: Some(i.name.clone()),
+                        item_id: None,
+                        item_number: i.item_number.clone(),
+                        manage_number: i.manage_number.clone(),
+                        price: Some(i.price),
+                        units: Some(i64::from(i.units)),
+                        skus: if i.merchant_defined_sku_id.is_some() || i.variant_id.is_some() {
+                            vec![RakutenSkuModel {
+                                variant_id: i.variant_id.clone(),
+                                merchant_defined_sku_id: i.merchant_defined_sku_id.clone(),
+                            }]
+                        } else {
+                            Vec::new()
+                        },
+                    })
+                    .collect(),
+                shipping: p
+                    .shipping
+                    .iter()
+                    .map(|s| RakutenShippingModel {
+                        shipping_detail_id: s.shipping_detail_id,
+                        shipping_number: s.shipping_number.clone(),
+                        delivery_company: (!s.delivery_company.is_empty())
+                            .then(|| s.delivery_company.clone()),
+                        shipping_date: s.shipping_date.map(format_date),
+                    })
+                    .collect(),
+            })
+            .collect(),
+    }
+}
+
+fn person_from_wire(p: Option<&RakutenPersonModel>) -> Person {
+    let Some(p) = p else {
+        return Person::default();
+    };
+    let text = |v: &Option<String>| v.as_deref().map(str::trim).unwrap_or_default().to_string();
+    let phone: Vec<String> = [&p.phone_number1, &p.phone_number2, &p.phone_number3]
+        .into_iter()
+        .map(text)
+        .filter(|s| !s.is_empty())
+        .collect();
+    Person {
+        family_name: text(&p.family_name),
+        first_name: text(&p.first_name),
+        family_name_kana: text(&p.family_name_kana),
+        first_name_kana: text(&p.first_name_kana),
+        postal_code: format!("{}{}", text(&p.zip_code1), text(&p.zip_code2)),
+        prefecture: text(&p.prefecture),
+        city: text(&p.city),
+        sub_address: text(&p.sub_address),
+        phone: phone.join("-"),
+        email: nonempty(p.email_address.as_deref()),
+    }
+}
+
+fn person_to_wire(p: &Person) -> RakutenPersonModel {
+    let (zip1, zip2) = if p.postal_code.len() == 7 && p.postal_code.is_char_boundary(3) {
+        let (a, b) = p.postal_code.split_at(3);
+        (a.to_string(), b.to_string())
+    } else {
+        (p.postal_code.clone(), String::new())
+    };
+    let mut phone = p.phone.splitn(3, '-').map(str::to_string);
+    RakutenPersonModel {
+        zip_code1: Some(zip1),
+        zip_code2: Some(zip2),
+        prefecture: Some(p.prefecture.clone()),
+        city: Some(p.city.clone()),
+        sub_address: Some(p.sub_address.clone()),
+        family_name: Some(p.family_name.clone()),
+        first_name: Some(p.first_name.clone()),
+        family_name_kana: Some(p.family_name_kana.clone()),
+        first_name_kana: Some(p.first_name_kana.clone()),
+        phone_number1: phone.next(),
+        phone_number2: phone.next(),
+        phone_number3: phone.next(),
+        email_address: p.email.clone(),
+    }
+}
+
+/// `-9999` (and any other negative amount, which Rakuten never means as money) → `None`.
+fn amount(v: Option<i64>) -> Option<i64> {
+    v.filter(|a| *a != AMOUNT_UNDETERMINED && *a >= 0)
+}
+
+fn nonempty(v: Option<&str>) -> Option<String> {
+    v.map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+// ---------------------------------------------------------------------------
+// Tolerant deserialisers
+// ---------------------------------------------------------------------------
+
+/// `null` (or absent, with `#[serde(default)]`) → `T::default()`: Rakuten sends
+/// `null` for empty lists.
+pub fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+/// A string that may arrive as a number (`"1001"` or `1001`, `"480"` or `480`).
+fn lenient_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(match Option::<Value>::deserialize(d)? {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        Some(Value::Bool(_) | Value::Array(_) | Value::Object(_)) => {
+            return Err(serde::de::Error::custom("expected a string"));
+        }
+    })
+}
+
+fn lenient_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i128>, D::Error> {
+    Ok(match Option::<Value>::deserialize(d)? {
+        None | Some(Value::Null) => None,
+        Some(Value::Number(n)) => n.as_i64().map(i128::from).or(n.as_u64().map(i128::from)),
+        Some(Value::String(s)) => s.trim().parse::<i128>().ok(),
+        Some(Value::Bool(_) | Value::Array(_) | Value::Object(_)) => None,
+    })
+}
+
+/// A count that may be `null`, a number or a digit string; anything else is `None`.
+fn lenient_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    Ok(lenient_number(d)?.and_then(|n| u64::try_from(n).ok()))
+}
+
+fn lenient_u32<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    Ok(lenient_number(d)?.and_then(|n| u32::try_from(n).ok()))
+}
+
+fn lenient_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    Ok(lenient_number(d)?.and_then(|n| i64::try_from(n).ok()))
+}
+
+/// An id that must be there, as a number or a digit string.
+fn required_i64<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    lenient_i64(d)?.ok_or_else(|| serde::de::Error::custom("expected a whole-number id"))
+}
+
+#[cfg(test)]
+mod tests;

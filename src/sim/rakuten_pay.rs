@@ -1,0 +1,414 @@
+//! A faithful Rakuten Pay order API simulator over real HTTP: `searchOrder`,
+//! `getOrder`, `confirmOrder`, `updateOrderShipping` and the license-key
+//! expiry, behind an ESA-checking gateway.
+//!
+//! It exists so that the daemon's tests, `ordersync demo` and `ordersync sim`
+//! drive the real [`RakutenClient`](crate::providers::rakuten_pay::client::RakutenClient)
+//! against the behaviour written in the wire contract
+//! (`shared/providers/rakuten-pay.md`), awkward parts included: the strict
+//! `+0900` datetime format, `null` lists, `-9999` amounts, per-order confirm
+//! results judged by `messageType`, expiring license keys (`ES01-01`), the
+//! nightly maintenance 503, and orders that move on their own (200 → 300,
+//! 800 → 900, 400 → 300) on a clock the tests drive with
+//! [`RakutenSimHandle::advance_clock`].
+//!
+//! Layout: `state` is the back office without I/O (the status machine and
+//! every endpoint's rules); `api` is the HTTP surface; `order` holds what a
+//! test places. The simulator's guesses where the official spec (behind the
+//! RMS login) is not public are listed in `state`'s module docs and the
+//! adapter's report: message codes other than `_009`/`_010`/`_011` and the
+//! ones the contract names, and the 15,000-hit refusal.
+
+mod api;
+mod order;
+mod state;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use chrono::{DateTime, FixedOffset, SubsecRound, TimeDelta, Utc};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::providers::rakuten_pay::client::RakutenClientSettings;
+use crate::providers::rakuten_pay::wire::jst;
+use crate::providers::rakuten_pay::{Progress, RakutenOrder};
+
+pub use order::{NewItem, NewOrder, NewPackage, OrderEdit, default_customer};
+pub use state::{
+    Endpoint, Fault, MAX_LOOKBACK_DAYS, MAX_ORDER_NUMBERS, MAX_PAGE_SIZE, MAX_SEARCH_HITS,
+    MAX_SHIPPING_ROWS, MAX_WINDOW_DAYS, SimStats,
+};
+use state::{SimState, Timing};
+
+/// How the simulated Rakuten behaves; [`Default`] suits tests (delays that
+/// only pass when the test advances the clock), [`RakutenSimConfig::realistic`]
+/// suits a demo against a real daemon.
+#[derive(Debug, Clone)]
+pub struct RakutenSimConfig {
+    /// The `serviceSecret` the gateway accepts.
+    pub service_secret: String,
+    /// The `licenseKey` the gateway accepts, valid from the start.
+    pub license_key: String,
+    /// How long `license_key` works, from the simulator's start (90 days at Rakuten).
+    pub license_valid_for: Duration,
+    /// 200 → 300 after confirmation (Rakuten's processing: seconds for a
+    /// card, up to 14 days for a convenience-store prepayment).
+    pub processing_delay: Duration,
+    /// 800 → 900.
+    pub cancel_delay: Duration,
+    /// 400 → 300 (an edit is confirmed).
+    pub edit_delay: Duration,
+    /// 500 → 600 → 700, each after this long; `None` keeps shipped orders at 500.
+    pub payment_delay: Option<Duration>,
+    /// Where the simulator's clock starts; `None` is the real time.
+    pub start_at: Option<DateTime<FixedOffset>>,
+}
+
+impl Default for RakutenSimConfig {
+    fn default() -> Self {
+        RakutenSimConfig {
+            service_secret: "SP123456_sim-service-secret".to_string(),
+            license_key: "SL123456_sim-license-key".to_string(),
+            license_valid_for: Duration::from_secs(90 * 24 * 3600),
+            processing_delay: Duration::from_secs(5 * 60),
+            cancel_delay: Duration::from_secs(5 * 60),
+            edit_delay: Duration::from_secs(5 * 60),
+            payment_delay: None,
+            start_at: None,
+        }
+    }
+}
+
+impl RakutenSimConfig {
+    /// Delays of human scale for `ordersync sim`/`demo` (the real clock runs).
+    pub fn realistic() -> Self {
+        RakutenSimConfig {
+            processing_delay: Duration::from_secs(30),
+            cancel_delay: Duration::from_secs(60),
+            edit_delay: Duration::from_secs(60),
+            payment_delay: Some(Duration::from_secs(10 * 60)),
+            ..RakutenSimConfig::default()
+        }
+    }
+}
+
+/// Serves the simulator on `listener` until the handle is shut down or dropped.
+pub async fn start(
+    listener: TcpListener,
+    cfg: RakutenSimConfig,
+) -> std::io::Result<RakutenSimHandle> {
+    let mut addr = listener.local_addr()?;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    let real_now = Utc::now().with_timezone(&jst());
+    let offset = cfg.start_at.map_or(TimeDelta::zero(), |t| t - real_now);
+    let now = (real_now + offset).trunc_subsecs(0);
+    let delta = |d: Duration| TimeDelta::from_std(d).unwrap_or(TimeDelta::MAX);
+    let timing = Timing {
+        processing: delta(cfg.processing_delay),
+        cancel: delta(cfg.cancel_delay),
+        edit: delta(cfg.edit_delay),
+        payment: cfg.payment_delay.map(delta),
+    };
+    let expires = now
+        .checked_add_signed(delta(cfg.license_valid_for))
+        .unwrap_or(now + TimeDelta::days(3650));
+    let shared = Arc::new(Shared {
+        core: Mutex::new(Core {
+            state: SimState::new(
+                timing,
+                cfg.service_secret.clone(),
+                cfg.license_key.clone(),
+                expires,
+                now,
+            ),
+            offset,
+        }),
+        cfg,
+        cancel: CancellationToken::new(),
+        tracker: TaskTracker::new(),
+    });
+    let app = api::router(shared.clone());
+    let stop = shared.cancel.clone().cancelled_owned();
+    shared.tracker.spawn(async move {
+        if let Err(e) = axum::serve(listener, app)
+            .with_graceful_shutdown(stop)
+            .await
+        {
+            tracing::error!(error = %e, "rakuten simulator stopped serving");
+        }
+    });
+    Ok(RakutenSimHandle { shared, addr })
+}
+
+/// Controls a running simulator. Dropping it stops the server.
+#[derive(Debug)]
+pub struct RakutenSimHandle {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+}
+
+impl RakutenSimHandle {
+    /// The address the simulator listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://{addr}`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// `{base}/es/2.0/order`, for config `api_base_url`.
+    pub fn api_base_url(&self) -> String {
+        format!("{}{}", self.base_url(), api::ORDER_API_PATH)
+    }
+
+    /// `{base}/es/1.0/license-management`, for config `license_api_url`.
+    pub fn license_api_url(&self) -> String {
+        format!("{}{}", self.base_url(), api::LICENSE_API_PATH)
+    }
+
+    /// The configured `serviceSecret`.
+    pub fn service_secret(&self) -> &str {
+        &self.shared.cfg.service_secret
+    }
+
+    /// The configured `licenseKey`.
+    pub fn license_key(&self) -> &str {
+        &self.shared.cfg.license_key
+    }
+
+    /// Client settings that reach this simulator with its credentials.
+    pub fn client_settings(&self) -> RakutenClientSettings {
+        RakutenClientSettings {
+            api_base_url: self.api_base_url(),
+            license_api_url: self.license_api_url(),
+            service_secret: self.shared.cfg.service_secret.clone().into(),
+            license_key: self.shared.cfg.license_key.clone().into(),
+            timeout: Duration::from_secs(5),
+        }
+    }
+
+    /// The simulator's clock (JST).
+    pub fn now(&self) -> DateTime<FixedOffset> {
+        self.shared.lock().now()
+    }
+
+    /// Moves the simulator's clock forward; transitions that fall due happen
+    /// (stamped with their due time) the next time the state is looked at.
+    pub fn advance_clock(&self, by: Duration) {
+        let mut core = self.shared.lock();
+        core.offset += TimeDelta::from_std(by).unwrap_or(TimeDelta::zero());
+        let now = core.now();
+        core.state.settle(now);
+    }
+
+    /// A fresh order number (`123456-YYYYMMDD-000000NN`, today at the simulator).
+    pub fn next_order_number(&self) -> String {
+        self.shared.with_state(|s, now| s.next_order_number(now))
+    }
+
+    /// An order arrives (replacing one of the same number); returns its number.
+    pub fn place_order(&self, order: NewOrder) -> String {
+        self.shared.with_state(|s, now| s.place(order, now))
+    }
+
+    /// Forces a status, as RMS or Rakuten might, and schedules what follows
+    /// it (200 → 300, 400 → 300, 800 → 900, 500 → 600 → 700 when payment is
+    /// simulated). `false` when the order does not exist.
+    pub fn set_progress(&self, order_number: &str, progress: Progress) -> bool {
+        self.shared
+            .with_state(|s, now| s.set_progress(order_number, progress, now))
+    }
+
+    /// The customer or Rakuten cancels: 100/200/300 → 800, then 900 after
+    /// `cancel_delay`. `false` in any other status.
+    pub fn cancel(&self, order_number: &str) -> bool {
+        self.shared.with_state(|s, now| s.cancel(order_number, now))
+    }
+
+    /// An edit in RMS of an order in 300: applied, 300 → 400, back to 300
+    /// after `edit_delay`. `false` when not in 300 or nothing matched.
+    pub fn edit(&self, order_number: &str, edit: OrderEdit) -> bool {
+        self.shared
+            .with_state(|s, now| s.edit(order_number, edit, now))
+    }
+
+    /// The shop sets an undetermined postage (`-9999` until then).
+    pub fn set_postage(&self, order_number: &str, yen: i64) -> bool {
+        self.shared
+            .with_state(|s, _| s.set_postage(order_number, yen))
+    }
+
+    /// getOrder renders this order unreadably from now on (a line's `units`
+    /// becomes a word), to test that a client refuses the whole answer.
+    pub fn corrupt_order(&self, order_number: &str) -> bool {
+        self.shared.with_state(|s, _| s.corrupt(order_number))
+    }
+
+    /// When the configured license key stops working (`ES01-01` from then on).
+    pub fn set_license_expiry(&self, at: DateTime<FixedOffset>) {
+        self.shared.with_state(|s, _| s.set_license_expiry(at));
+    }
+
+    /// Issues another license key that starts working after `active_after`
+    /// (15–30 minutes at Rakuten) and expires at `expires_at`; the old key
+    /// keeps working until its own expiry.
+    pub fn add_license_key(
+        &self,
+        key: &str,
+        active_after: Duration,
+        expires_at: DateTime<FixedOffset>,
+    ) {
+        self.shared.with_state(|s, now| {
+            let from = now + TimeDelta::from_std(active_after).unwrap_or(TimeDelta::zero());
+            s.add_license_key(key.to_string(), from, expires_at);
+        });
+    }
+
+    /// The next `times` requests to `endpoint` suffer `fault` before normal handling.
+    pub fn inject(&self, endpoint: Endpoint, fault: Fault, times: u32) {
+        self.shared
+            .with_state(|s, _| s.inject(endpoint, fault, times));
+    }
+
+    /// The nightly maintenance window: every request answers 503 until `false`.
+    pub fn set_maintenance(&self, on: bool) {
+        self.shared.with_state(|s, _| s.maintenance = on);
+    }
+
+    /// Drops every injected fault not yet used and ends maintenance.
+    pub fn clear_faults(&self) {
+        self.shared.with_state(|s, _| s.clear_faults());
+    }
+
+    /// A copy of the counters and recordings.
+    pub fn stats(&self) -> SimStats {
+        self.shared.lock().state.stats.clone()
+    }
+
+    /// The order as Rakuten has it now (due transitions applied).
+    pub fn order(&self, order_number: &str) -> Option<RakutenOrder> {
+        self.shared
+            .with_state(|s, _| s.order(order_number).cloned())
+    }
+
+    /// Polls the state every few milliseconds until `pred` holds (`true`) or
+    /// `deadline` passes (`false`); tests wait on conditions, not sleeps.
+    pub async fn wait_until(
+        &self,
+        deadline: Duration,
+        pred: impl Fn(&SimView<'_>) -> bool,
+    ) -> bool {
+        let until = tokio::time::Instant::now() + deadline;
+        loop {
+            if self.shared.with_state(|s, _| pred(&SimView { state: s })) {
+                return true;
+            }
+            if tokio::time::Instant::now() >= until {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    /// Waits until the order has `progress`.
+    pub async fn wait_for_progress(
+        &self,
+        order_number: &str,
+        progress: Progress,
+        deadline: Duration,
+    ) -> bool {
+        self.wait_until(deadline, |v| v.progress(order_number) == Some(progress))
+            .await
+    }
+
+    /// Stops serving and waits until the server task ended.
+    pub async fn shutdown(&self) {
+        self.shared.cancel.cancel();
+        self.shared.tracker.close();
+        self.shared.tracker.wait().await;
+    }
+}
+
+impl Drop for RakutenSimHandle {
+    fn drop(&mut self) {
+        self.shared.cancel.cancel();
+    }
+}
+
+/// Read access to the state inside [`RakutenSimHandle::wait_until`].
+pub struct SimView<'a> {
+    state: &'a SimState,
+}
+
+impl SimView<'_> {
+    /// The order as Rakuten has it now.
+    pub fn order(&self, order_number: &str) -> Option<&RakutenOrder> {
+        self.state.order(order_number)
+    }
+
+    /// The order's current status.
+    pub fn progress(&self, order_number: &str) -> Option<Progress> {
+        self.state.order(order_number).map(|o| o.progress)
+    }
+
+    /// Every order, by order number.
+    pub fn orders(&self) -> impl Iterator<Item = &RakutenOrder> {
+        self.state.orders()
+    }
+
+    /// The counters and recordings so far.
+    pub fn stats(&self) -> &SimStats {
+        &self.state.stats
+    }
+}
+
+/// What the server and the handle share.
+#[derive(Debug)]
+struct Shared {
+    core: Mutex<Core>,
+    cfg: RakutenSimConfig,
+    /// Stops the server.
+    cancel: CancellationToken,
+    /// The server task, so that shutdown can wait for it.
+    tracker: TaskTracker,
+}
+
+/// The state and the clock, under one lock so that every rule sees one "now".
+#[derive(Debug)]
+struct Core {
+    state: SimState,
+    /// Simulated time minus real time.
+    offset: TimeDelta,
+}
+
+impl Core {
+    /// Whole seconds, as every Rakuten timestamp is.
+    fn now(&self) -> DateTime<FixedOffset> {
+        (Utc::now().with_timezone(&jst()) + self.offset).trunc_subsecs(0)
+    }
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Core> {
+        // A panic elsewhere must not hide the state from the test that looks at it.
+        self.core.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Runs `f` on the state at the simulator's "now", due transitions applied first.
+    fn with_state<R>(&self, f: impl FnOnce(&mut SimState, DateTime<FixedOffset>) -> R) -> R {
+        let mut core = self.lock();
+        let now = core.now();
+        core.state.settle(now);
+        f(&mut core.state, now)
+    }
+}
+
+#[cfg(test)]
+mod tests;

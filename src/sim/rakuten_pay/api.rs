@@ -1,0 +1,223 @@
+//! The simulator's HTTP surface. Every request runs the same steps, in the
+//! order a gateway applies them: count and record it, suffer a due fault (or
+//! the maintenance window), check the ESA header (`401 ES01-01`), check the
+//! content type (415 without `charset=utf-8`), read the JSON body (`400
+//! ES04-01` if it is not JSON), then let [`super::state`] decide.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::Value;
+use tokio::time::Instant;
+
+use super::Shared;
+use super::state::{Answer, Endpoint, Fault};
+use crate::providers::rakuten_pay::wire::{self, RakutenGatewayError};
+
+type Sim = State<Arc<Shared>>;
+
+/// Paths as at `api.rms.rakuten.co.jp`; the order API's end in `/`.
+pub(super) const ORDER_API_PATH: &str = "/es/2.0/order";
+pub(super) const LICENSE_API_PATH: &str = "/es/1.0/license-management";
+
+pub(super) fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route(
+            "/es/2.0/order/searchOrder/",
+            post(|sim: Sim, h: HeaderMap, b: Bytes| order_call(sim, Endpoint::SearchOrder, h, b)),
+        )
+        .route(
+            "/es/2.0/order/getOrder/",
+            post(|sim: Sim, h: HeaderMap, b: Bytes| order_call(sim, Endpoint::GetOrder, h, b)),
+        )
+        .route(
+            "/es/2.0/order/confirmOrder/",
+            post(|sim: Sim, h: HeaderMap, b: Bytes| order_call(sim, Endpoint::ConfirmOrder, h, b)),
+        )
+        .route(
+            "/es/2.0/order/updateOrderShipping/",
+            post(|sim: Sim, h: HeaderMap, b: Bytes| {
+                order_call(sim, Endpoint::UpdateOrderShipping, h, b)
+            }),
+        )
+        .route(
+            "/es/1.0/license-management/license-key/expiry-date",
+            get(license_expiry),
+        )
+        .fallback(|| async { (StatusCode::NOT_FOUND, "Not Found").into_response() })
+        .with_state(shared)
+}
+
+async fn order_call(
+    State(sim): Sim,
+    endpoint: Endpoint,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let parsed = serde_json::from_slice::<Value>(&body).ok();
+    let recorded = parsed
+        .clone()
+        .unwrap_or_else(|| Value::String(String::from_utf8_lossy(&body).into_owned()));
+    let arrived = Instant::now();
+    sim.with_state(|s, _| s.record_call(endpoint, Some(recorded), arrived));
+    let delay = match gate(&sim, endpoint) {
+        Ok(delay) => delay,
+        Err(refusal) => return *refusal,
+    };
+    if let Err(refusal) = authorize(&sim, &headers) {
+        return *refusal;
+    }
+    if !json_utf8(&headers) {
+        sim.with_state(|s, _| s.stats.unsupported_media_type += 1);
+        return (StatusCode::UNSUPPORTED_MEDIA_TYPE, "Unsupported Media Type").into_response();
+    }
+    let Some(body) = parsed else {
+        return gateway(
+            StatusCode::BAD_REQUEST,
+            wire::GATEWAY_BAD_REQUEST,
+            "Bad Request",
+        );
+    };
+    let answer = sim.with_state(|s, now| match endpoint {
+        Endpoint::SearchOrder => s.search_order(&body, now),
+        Endpoint::GetOrder => s.get_order(&body, now),
+        Endpoint::ConfirmOrder => s.confirm_order(&body, now),
+        Endpoint::UpdateOrderShipping => s.update_order_shipping(&body, now),
+        Endpoint::License | Endpoint::Any => Answer {
+            status: 404,
+            body: Value::Null,
+        },
+    });
+    answer_after(&sim, delay, json_answer(answer)).await
+}
+
+async fn license_expiry(
+    State(sim): Sim,
+    headers: HeaderMap,
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> Response {
+    let arrived = Instant::now();
+    sim.with_state(|s, _| s.record_call(Endpoint::License, None, arrived));
+    let delay = match gate(&sim, Endpoint::License) {
+        Ok(delay) => delay,
+        Err(refusal) => return *refusal,
+    };
+    if let Err(refusal) = authorize(&sim, &headers) {
+        return *refusal;
+    }
+    let key = query.ok().and_then(|Query(q)| q.get("licenseKey").cloned());
+    let answer = sim.with_state(|s, _| s.license_expiry(key.as_deref()));
+    answer_after(&sim, delay, json_answer(answer)).await
+}
+
+/// Applies a due fault: `Err` is the answer to send instead of handling the
+/// request; `Ok(Some(d))` means handle it, then hold the answer for `d`.
+fn gate(sim: &Arc<Shared>, endpoint: Endpoint) -> Result<Option<Duration>, Box<Response>> {
+    let Some(fault) = sim.with_state(|s, _| s.take_fault(endpoint)) else {
+        return Ok(None);
+    };
+    match fault {
+        Fault::Delay(d) => Ok(Some(d)),
+        Fault::Maintenance { retry_after_secs } => {
+            let mut answer = (
+                StatusCode::SERVICE_UNAVAILABLE,
+                [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+                "<html><body><h1>503 Service Unavailable</h1><p>ただいまメンテナンス中です。</p></body></html>",
+            )
+                .into_response();
+            if let Some(secs) = retry_after_secs {
+                answer
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            }
+            Err(Box::new(answer))
+        }
+        Fault::Status(code) => {
+            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            Err(Box::new(
+                (status, format!("simulated HTTP {code}")).into_response(),
+            ))
+        }
+        Fault::TooManyRequests { retry_after_secs } => {
+            let mut answer = (StatusCode::TOO_MANY_REQUESTS, "Too Many Requests").into_response();
+            answer
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+            Err(Box::new(answer))
+        }
+        Fault::Gateway { status, code } => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+            Err(Box::new(gateway(status, code, "simulated gateway error")))
+        }
+        Fault::Garbage => Err(Box::new(
+            (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, "application/json")],
+                "{\"MessageModelList\": [",
+            )
+                .into_response(),
+        )),
+    }
+}
+
+/// `Authorization: ESA base64(serviceSecret:licenseKey)` with a key that is
+/// active and not expired at the simulator's clock.
+fn authorize(sim: &Arc<Shared>, headers: &HeaderMap) -> Result<(), Box<Response>> {
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    if sim
+        .with_state(|s, now| s.authorize(presented, now))
+        .is_some()
+    {
+        return Ok(());
+    }
+    sim.with_state(|s, _| s.stats.unauthorized += 1);
+    Err(Box::new(gateway(
+        StatusCode::UNAUTHORIZED,
+        wire::GATEWAY_UNAUTHORISED,
+        "Un-Authorised",
+    )))
+}
+
+/// `application/json` with `charset=utf-8` (any case, any spacing).
+fn json_utf8(headers: &HeaderMap) -> bool {
+    let Some(value) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let lower = value.to_ascii_lowercase();
+    let mut parts = lower.split(';').map(str::trim);
+    parts.next() == Some("application/json") && parts.any(|p| p.replace(' ', "") == "charset=utf-8")
+}
+
+/// Holds an answer back (a `Delay` fault) unless the simulator stops first.
+async fn answer_after(sim: &Shared, delay: Option<Duration>, answer: Response) -> Response {
+    if let Some(delay) = delay {
+        tokio::select! {
+            _ = sim.cancel.cancelled() => {}
+            _ = tokio::time::sleep(delay) => {}
+        }
+    }
+    answer
+}
+
+fn json_answer(answer: Answer) -> Response {
+    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK);
+    (status, axum::Json(answer.body)).into_response()
+}
+
+/// The gateway's `{"Results": {"errorCode", "message"}}`.
+fn gateway(status: StatusCode, code: &str, message: &str) -> Response {
+    (status, axum::Json(RakutenGatewayError::new(code, message))).into_response()
+}
