@@ -14,7 +14,10 @@ use tokio_util::task::TaskTracker;
 use crate::config::{Config, WebhookAuth};
 use crate::dispatch::{Dispatcher, RetryPolicy};
 use crate::http::{self, AppState, JgoodsWebhookSettings, WebhookAuthMode, metrics::Metrics};
+use crate::pollers::rakuten::{RakutenApi, RakutenPoller};
 use crate::providers::jgoods::client::{JgoodsClient, JgoodsClientSettings};
+use crate::providers::pacer::Pacer;
+use crate::providers::rakuten_pay::client::{RakutenClient, RakutenClientSettings};
 use crate::store::Store;
 
 /// Outbound calls in flight at once.
@@ -29,6 +32,8 @@ pub struct Daemon {
     tracker: TaskTracker,
     /// Cancelled when a supervised task ends on its own (a fault).
     failed: CancellationToken,
+    /// Makes every poller poll at once.
+    poke: Arc<Notify>,
 }
 
 impl Daemon {
@@ -77,6 +82,17 @@ impl Daemon {
             )),
             None => None,
         };
+        let rakuten_api = match config.enabled_rakuten_pay() {
+            Some(r) => Some(Arc::new(RakutenApi {
+                client: RakutenClient::new(RakutenClientSettings::from_config(
+                    r,
+                    config.daemon.http_timeout,
+                ))
+                .map_err(|e| anyhow::anyhow!("cannot build the Rakuten client: {e}"))?,
+                pacer: Pacer::new(r.request_interval),
+            })),
+            None => None,
+        };
         let state = AppState {
             store: store.clone(),
             safety_stock: config.inventory.safety_stock,
@@ -99,6 +115,7 @@ impl Daemon {
         let dispatcher = Dispatcher {
             store: store.clone(),
             jgoods: jgoods_client,
+            rakuten: rakuten_api.clone(),
             retry: RetryPolicy {
                 initial_delay: config.retry.initial_delay,
                 max_delay: config.retry.max_delay,
@@ -106,7 +123,7 @@ impl Daemon {
             },
             safety_stock: config.inventory.safety_stock,
             concurrency: DISPATCH_CONCURRENCY,
-            wake,
+            wake: wake.clone(),
         };
         let shutdown = CancellationToken::new();
         let failed = CancellationToken::new();
@@ -143,6 +160,22 @@ impl Daemon {
                 Ok(())
             }
         });
+        let poke = Arc::new(Notify::new());
+        if let (Some(api), Some(cfg)) = (rakuten_api, config.enabled_rakuten_pay()) {
+            let poller = RakutenPoller {
+                store: store.clone(),
+                api,
+                config: cfg.clone(),
+                safety_stock: config.inventory.safety_stock,
+                poke: poke.clone(),
+                dispatcher_wake: wake.clone(),
+            };
+            let stop = shutdown.clone();
+            spawn_supervised(&tracker, &failed, "Rakuten poller", async move {
+                poller.run(stop).await;
+                Ok(())
+            });
+        }
         tracker.close();
         tracing::info!(%webhook_addr, %admin_addr, db = %store.path().display(), "ordersync is running");
         Ok(Daemon {
@@ -152,7 +185,13 @@ impl Daemon {
             shutdown,
             tracker,
             failed,
+            poke,
         })
+    }
+
+    /// Makes the pollers poll now instead of at their next interval.
+    pub fn poll_now(&self) {
+        self.poke.notify_one();
     }
 
     /// Resolves when a supervised task ended on its own (the daemon is broken).

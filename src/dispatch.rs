@@ -16,14 +16,18 @@ use tokio::sync::Notify;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+use crate::domain::Channel;
 use crate::domain::time;
 use crate::engine::Call;
 use crate::engine::jgoods::PutOutcome;
+use crate::flows::calls::{self, CallOutcome};
 use crate::flows::jgoods as jgoods_flow;
+use crate::pollers::rakuten::RakutenApi;
 use crate::providers::CallError;
 use crate::providers::jgoods::Status;
 use crate::providers::jgoods::client::JgoodsClient;
 use crate::providers::jgoods::wire::{JgoodsPutOrder, JgoodsReservedLine};
+use crate::providers::rakuten_pay::client::ShippingRowInput;
 use crate::store::outbox::OutboxRow;
 use crate::store::{self, Store, outbox};
 
@@ -57,6 +61,7 @@ impl RetryPolicy {
 pub struct Dispatcher {
     pub store: Store,
     pub jgoods: Option<Arc<JgoodsClient>>,
+    pub rakuten: Option<Arc<RakutenApi>>,
     pub retry: RetryPolicy,
     pub safety_stock: u32,
     /// Calls in flight at once (across orders).
@@ -252,6 +257,60 @@ impl Dispatcher {
                 .await?;
                 Ok(Attempt::Finished)
             }
+            Call::RakutenShip {
+                order_number,
+                carrier,
+                tracking_no,
+                shipped_on,
+            } => {
+                let Some(api) = self.rakuten.clone() else {
+                    return Ok(not_configured("rakuten_pay"));
+                };
+                let outcome = match report_rakuten_shipment(
+                    &api,
+                    order_number,
+                    carrier,
+                    tracking_no,
+                    shipped_on,
+                )
+                .await
+                {
+                    Ok(detail) => CallOutcome::Done {
+                        kind: "order.shipment_reported",
+                        detail,
+                    },
+                    Err(e @ CallError::Transient { .. }) => {
+                        let attempt = self.failed(&row, e);
+                        match &attempt {
+                            Attempt::Retry { error, retry_after }
+                                if self.budget_spent(
+                                    row.budget_from_ms,
+                                    *retry_after,
+                                    row.attempts,
+                                ) =>
+                            {
+                                CallOutcome::Failed {
+                                    reason: format!(
+                                        "could not report the shipment to Rakuten: {error}"
+                                    ),
+                                }
+                            }
+                            _ => return Ok(attempt),
+                        }
+                    }
+                    Err(e) => CallOutcome::Failed {
+                        reason: format!("Rakuten refused the shipment report: {e}"),
+                    },
+                };
+                calls::finish(
+                    &self.store,
+                    row.id,
+                    Some((Channel::Rakuten, order_number.clone())),
+                    outcome,
+                )
+                .await?;
+                Ok(Attempt::Finished)
+            }
             Call::JgoodsFetchOrder { order_no } => {
                 let Some(client) = self.jgoods.clone() else {
                     return Ok(not_configured("jgoods"));
@@ -344,6 +403,67 @@ impl Dispatcher {
             })
             .await
     }
+}
+
+/// 発送完了報告, guarded against duplicates: the order is read first and a
+/// basket that already carries the tracking number gets no second row (after
+/// a crash between Rakuten's answer and our commit, the retry adds nothing).
+async fn report_rakuten_shipment(
+    api: &RakutenApi,
+    order_number: &str,
+    carrier: &str,
+    tracking_no: &str,
+    shipped_on: &str,
+) -> Result<serde_json::Value, CallError> {
+    let carrier = crate::domain::Carrier::parse(carrier).ok_or_else(|| CallError::Rejected {
+        http_status: 0,
+        code: "UNKNOWN_CARRIER".into(),
+        message: carrier.into(),
+    })?;
+    let date = chrono::NaiveDate::parse_from_str(shipped_on, "%Y-%m-%d").map_err(|_| {
+        CallError::Rejected {
+            http_status: 0,
+            code: "BAD_DATE".into(),
+            message: shipped_on.into(),
+        }
+    })?;
+    api.pacer.wait().await;
+    let orders = api.client.get_order(&[order_number.to_string()]).await?;
+    let order = orders
+        .into_iter()
+        .find(|o| o.order_number == order_number)
+        .ok_or_else(|| CallError::Rejected {
+            http_status: 404,
+            code: "ORDER_NOT_FOUND".into(),
+            message: format!("Rakuten does not know order {order_number}"),
+        })?;
+    let baskets: Vec<(i64, Vec<ShippingRowInput>)> = order
+        .packages
+        .iter()
+        .filter(|p| {
+            !p.shipping
+                .iter()
+                .any(|r| r.shipping_number.as_deref() == Some(tracking_no))
+        })
+        .map(|p| {
+            (
+                p.basket_id,
+                vec![ShippingRowInput::new(carrier, tracking_no, date)],
+            )
+        })
+        .collect();
+    if baskets.is_empty() {
+        return Ok(serde_json::json!({"tracking_no": tracking_no, "already_reported": true}));
+    }
+    api.pacer.wait().await;
+    api.client
+        .update_order_shipping(order_number, &baskets)
+        .await?;
+    Ok(serde_json::json!({
+        "tracking_no": tracking_no,
+        "baskets": baskets.iter().map(|(b, _)| *b).collect::<Vec<_>>(),
+        "delivery_company": crate::providers::rakuten_pay::delivery_company(carrier),
+    }))
 }
 
 fn order_key(row: &OutboxRow, order_id: &str) -> String {

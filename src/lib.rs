@@ -29,6 +29,7 @@ pub mod flows;
 pub mod http;
 pub mod inventory_import;
 pub mod logging;
+pub mod pollers;
 pub mod providers;
 pub mod sim;
 pub mod store;

@@ -380,6 +380,7 @@ impl Ctx<'_> {
             auto_confirm: raw.auto_confirm.unwrap_or(true),
             deferred_payment: raw.deferred_payment.unwrap_or_default(),
             sku_preference,
+            request_interval: raw.request_interval.unwrap_or(Duration::from_secs(1)),
         })
     }
 

@@ -246,6 +246,10 @@ pub struct RakutenPayConfig {
     pub deferred_payment: DeferredPayment,
     /// Where the merchant's SKU is read from on an order line, first match wins.
     pub sku_preference: Vec<SkuSource>,
+    /// Least time between two calls to Rakuten (it asks for about one request a
+    /// second per shop). Default 1 s.
+    #[serde(with = "humantime_serde")]
+    pub request_interval: Duration,
 }
 
 /// The shop's own deferred-payment provider for Rakuten orders.

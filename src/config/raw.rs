@@ -91,6 +91,8 @@ pub(super) struct RawRakutenPay {
     pub auto_confirm: Option<bool>,
     pub deferred_payment: Option<DeferredPayment>,
     pub sku_preference: Option<Vec<SkuSource>>,
+    #[serde(default, with = "humantime_serde")]
+    pub request_interval: Option<Duration>,
 }
 
 #[derive(Deserialize)]

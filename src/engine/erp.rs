@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use super::{Decision, OrderWrite, StockMove};
+use super::{Call, Decision, OrderWrite, StockMove};
 use crate::domain::carrier::Carrier;
 use crate::domain::{Channel, Order, OrderState, Shipment};
 
@@ -54,6 +54,18 @@ pub fn ship(order: &Order, req: &ShipmentRequest) -> Result<Decision, Refusal> {
         "carrier": shipment.carrier, "tracking_no": shipment.tracking_no,
         "shipped_on": shipment.shipped_on, "shipping_cost": shipment.shipping_cost,
     });
+    // Each channel (and later each payment provider) that must hear of the
+    // parcel gets its call.
+    let calls = match order.channel {
+        Channel::Rakuten => vec![Call::RakutenShip {
+            order_number: order.id.clone(),
+            carrier: shipment.carrier.clone(),
+            tracking_no: shipment.tracking_no.clone(),
+            shipped_on: shipment.shipped_on.clone(),
+        }],
+        // J-goods' API has no shipment report: the parcel goes to its warehouse.
+        Channel::Jgoods | Channel::Direct => vec![],
+    };
     Ok(Decision {
         order: Some(OrderWrite {
             state: Some(OrderState::Shipped),
@@ -65,6 +77,7 @@ pub fn ship(order: &Order, req: &ShipmentRequest) -> Result<Decision, Refusal> {
         } else {
             vec![]
         },
+        calls,
         ..Default::default()
     }
     .event("order.shipped", detail))

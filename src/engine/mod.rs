@@ -5,6 +5,7 @@
 
 pub mod erp;
 pub mod jgoods;
+pub mod rakuten;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -71,6 +72,8 @@ pub enum StockMove {
     Reserve { line_no: u32, sku: String, qty: u32 },
     /// Give back every unit still reserved for the order.
     ReleaseOrder,
+    /// Give back up to `qty` units reserved for one line (the order shrank).
+    ReleaseLine { line_no: u32, qty: u32 },
     /// The order left the warehouse: its reservations become shipped and
     /// `on_hand` goes down by the same amount.
     ShipOrder,
@@ -97,6 +100,16 @@ pub enum Call {
     },
     /// Re-read the order from J-goods and decide from what it says now.
     JgoodsFetchOrder { order_no: String },
+    /// Report a parcel to Rakuten (発送完了報告) for every basket of the order
+    /// that does not carry it yet.
+    RakutenShip {
+        order_number: String,
+        /// Neutral carrier name (`yamato`, …); the adapter maps it to its code.
+        carrier: String,
+        tracking_no: String,
+        /// `YYYY-MM-DD`.
+        shipped_on: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -110,6 +123,7 @@ impl Call {
     pub fn provider(&self) -> &'static str {
         match self {
             Call::JgoodsPutOrder { .. } | Call::JgoodsFetchOrder { .. } => "jgoods",
+            Call::RakutenShip { .. } => "rakuten_pay",
         }
     }
 
@@ -118,6 +132,7 @@ impl Call {
         match self {
             Call::JgoodsPutOrder { .. } => "jgoods_put_order",
             Call::JgoodsFetchOrder { .. } => "jgoods_fetch_order",
+            Call::RakutenShip { .. } => "rakuten_ship",
         }
     }
 }

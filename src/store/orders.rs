@@ -241,6 +241,9 @@ pub fn apply(
             StockMove::ReleaseOrder => {
                 stock::release_order(conn, key, now)?;
             }
+            StockMove::ReleaseLine { line_no, qty } => {
+                stock::release_line(conn, key, *line_no, *qty, now)?;
+            }
             StockMove::ShipOrder => {
                 stock::ship_order(conn, key, now)?;
             }

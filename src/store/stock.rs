@@ -178,6 +178,50 @@ pub fn release_order(conn: &Connection, order: (&str, &str), now: &str) -> Resul
     Ok(held.iter().map(|(_, q)| *q as u32).sum())
 }
 
+/// Gives back up to `qty` units reserved for one line, newest reservation
+/// first; returns how many were released.
+pub fn release_line(
+    conn: &Connection,
+    order: (&str, &str),
+    line_no: u32,
+    qty: u32,
+    now: &str,
+) -> Result<u32> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, sku, qty FROM allocations
+         WHERE channel = ?1 AND order_id = ?2 AND line_no = ?3 AND state = 'reserved' ORDER BY id DESC",
+    )?;
+    let rows: Vec<(i64, String, u32)> = stmt
+        .query_map(params![order.0, order.1, line_no], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut left = qty;
+    for (id, sku, held) in rows {
+        if left == 0 {
+            break;
+        }
+        let take = held.min(left);
+        if take == held {
+            conn.execute(
+                "UPDATE allocations SET state = 'released', updated_at = ?2 WHERE id = ?1",
+                params![id, now],
+            )?;
+        } else {
+            conn.execute(
+                "UPDATE allocations SET qty = qty - ?2, updated_at = ?3 WHERE id = ?1",
+                params![id, take, now],
+            )?;
+        }
+        conn.execute(
+            "UPDATE stock SET reserved = reserved - ?2 WHERE sku = ?1",
+            params![sku, take],
+        )?;
+        left -= take;
+    }
+    Ok(qty - left)
+}
+
 /// Turns every reservation of an order into shipped stock: `reserved` and
 /// `on_hand` both go down, so `available` is unchanged and the mirror stays
 /// right until the ERP's next count. Returns the units shipped.

@@ -1,0 +1,399 @@
+//! Decisions for Rakuten Pay orders: import, allocation, payment, changes,
+//! cancellation, and the answers to confirmation.
+//!
+//! Import rules (seed): an order settled by Rakuten (`rpaySettlementFlag = 1`)
+//! is imported at 100, 200 or 300 and is paid at 300; a shop-selected
+//! settlement (`= 0`) is imported only at 300 and never marked paid by
+//! Rakuten. Rakuten has no partial-allocation protocol, so a short order keeps
+//! its partial reservation and waits for a person.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, FixedOffset};
+use serde_json::json;
+
+use super::{Attention, Decision, LineWrite, OrderWrite, StockMove};
+use crate::config::SkuSource;
+use crate::domain::allocation::{Wanted, allocate};
+use crate::domain::{Order, OrderState, PaymentState};
+use crate::providers::rakuten_pay::client::ConfirmResult;
+use crate::providers::rakuten_pay::{Progress, RakutenOrder, sku_for};
+
+/// The lines of an order as the core stores them, numbered across its
+/// destinations in Rakuten's order. `None` SKU: no field named one.
+pub fn lines_of(order: &RakutenOrder, preference: &[SkuSource]) -> Vec<(LineWrite, bool)> {
+    order
+        .items()
+        .enumerate()
+        .map(|(i, (_, item))| {
+            let sku = sku_for(item, preference);
+            let known = sku.is_some();
+            (
+                LineWrite {
+                    line_no: i as u32 + 1,
+                    sku: sku.unwrap_or_else(|| format!("rakuten-item-{}", item.item_detail_id)),
+                    name: item.name.clone(),
+                    qty: item.units,
+                    unit_price: Some(item.price),
+                },
+                known,
+            )
+        })
+        .collect()
+}
+
+/// Whether an order not yet in the store should be imported now.
+pub fn importable(order: &RakutenOrder) -> bool {
+    match order.progress {
+        Progress::AwaitingConfirmation | Progress::RakutenProcessing => order.rakuten_settlement,
+        Progress::AwaitingShipment => true,
+        Progress::AwaitingChangeConfirmation
+        | Progress::Shipped
+        | Progress::PaymentInProgress
+        | Progress::PaymentDone
+        | Progress::AwaitingCancellation
+        | Progress::Cancelled
+        | Progress::Unknown(_) => false,
+    }
+}
+
+/// Decides what an order read from Rakuten means for the stored order.
+/// `available` holds the free units of the order's SKUs, read in the same
+/// transaction the decision is written in.
+pub fn decide(
+    order: &RakutenOrder,
+    stored: Option<&Order>,
+    available: &HashMap<String, u32>,
+    preference: &[SkuSource],
+) -> Decision {
+    match stored {
+        None if importable(order) => import(order, available, preference),
+        None => Decision::default(),
+        Some(o) => follow(order, o, available, preference),
+    }
+}
+
+fn progress_write(order: &RakutenOrder) -> OrderWrite {
+    OrderWrite {
+        provider_status: Some(order.progress.code().to_string()),
+        ..Default::default()
+    }
+}
+
+fn paid_at_rakuten(order: &RakutenOrder) -> bool {
+    order.rakuten_settlement
+        && matches!(
+            order.progress,
+            Progress::AwaitingShipment
+                | Progress::Shipped
+                | Progress::PaymentInProgress
+                | Progress::PaymentDone
+        )
+}
+
+fn import(
+    order: &RakutenOrder,
+    available: &HashMap<String, u32>,
+    preference: &[SkuSource],
+) -> Decision {
+    let lines = lines_of(order, preference);
+    let wanted: Vec<Wanted> = lines
+        .iter()
+        .map(|(l, _)| Wanted {
+            sku: &l.sku,
+            qty: l.qty,
+        })
+        .collect();
+    let reserved = allocate(&wanted, available);
+    let full = lines.iter().zip(&reserved).all(|((l, _), r)| *r == l.qty);
+    let unknown: Vec<&str> = lines
+        .iter()
+        .filter(|(_, known)| !known)
+        .map(|(l, _)| l.sku.as_str())
+        .collect();
+    let confirmed_at_rakuten = order.progress != Progress::AwaitingConfirmation;
+    let state = match (full, confirmed_at_rakuten) {
+        (false, _) => OrderState::Short,
+        (true, true) => OrderState::Confirmed,
+        (true, false) => OrderState::Allocated,
+    };
+    let attention = if !unknown.is_empty() {
+        Some(format!(
+            "no SKU on Rakuten line(s) {}: map the item to a SKU",
+            unknown.join(", ")
+        ))
+    } else if !full {
+        Some("not enough stock; Rakuten has no partial allocation: ship what there is or cancel in RMS".to_string())
+    } else {
+        None
+    };
+    let payment = if paid_at_rakuten(order) {
+        PaymentState::Paid
+    } else {
+        PaymentState::Pending
+    };
+    let detail = json!({
+        "progress": order.progress.code(),
+        "rakuten_settlement": order.rakuten_settlement,
+        "lines": lines.iter().zip(&reserved).map(|((l, _), r)| json!({
+            "line_no": l.line_no, "sku": l.sku, "qty": l.qty, "reserved_qty": r,
+        })).collect::<Vec<_>>(),
+    });
+    let stock = lines
+        .iter()
+        .zip(&reserved)
+        .filter(|(_, r)| **r > 0)
+        .map(|((l, _), r)| StockMove::Reserve {
+            line_no: l.line_no,
+            sku: l.sku.clone(),
+            qty: *r,
+        })
+        .collect();
+    let mut d = Decision {
+        order: Some(OrderWrite {
+            state: Some(state),
+            payment_state: Some(payment),
+            attention: attention.clone().map(Attention::Set),
+            lines: Some(lines.into_iter().map(|(l, _)| l).collect()),
+            ship_to: Some(json!({"name": order.customer.full_name(), "postal_code": order.customer.postal_code, "address": order.customer.address()})),
+            ..progress_write(order)
+        }),
+        stock,
+        ..Default::default()
+    }
+    .event("order.imported", detail.clone())
+    .event(if full { "order.allocated" } else { "order.short" }, detail);
+    if let Some(reason) = attention {
+        d = d.event("order.attention", json!({"reason": reason}));
+    }
+    if payment == PaymentState::Paid {
+        d = d.event("order.paid", json!({"by": "rakuten"}));
+    }
+    d
+}
+
+/// A known order read again: payment, changes, cancellation.
+fn follow(
+    order: &RakutenOrder,
+    o: &Order,
+    available: &HashMap<String, u32>,
+    preference: &[SkuSource],
+) -> Decision {
+    if order.progress.is_cancelling() {
+        return match o.state {
+            OrderState::Cancelled => Decision::default(),
+            OrderState::Shipped => attention(order, "Rakuten cancelled an order already shipped"),
+            _ => {
+                let released: u32 = o.lines.iter().map(|l| l.reserved_qty).sum();
+                Decision {
+                    order: Some(OrderWrite {
+                        state: Some(OrderState::Cancelled),
+                        ..progress_write(order)
+                    }),
+                    stock: if released > 0 {
+                        vec![StockMove::ReleaseOrder]
+                    } else {
+                        vec![]
+                    },
+                    cancel_pending_calls: true,
+                    ..Default::default()
+                }
+                .event(
+                    "order.cancelled",
+                    json!({"by": "rakuten", "released": released}),
+                )
+            }
+        };
+    }
+    if order.progress == Progress::AwaitingChangeConfirmation {
+        return if o.provider_status.as_deref() == Some("400") {
+            Decision::default()
+        } else {
+            changed(order, o, available, preference)
+        };
+    }
+    let mut write = progress_write(order);
+    let mut events = vec![];
+    if o.payment_state == PaymentState::Pending && paid_at_rakuten(order) {
+        write.payment_state = Some(PaymentState::Paid);
+        events.push(("order.paid", json!({"by": "rakuten"})));
+    }
+    if o.state == OrderState::Allocated && order.progress != Progress::AwaitingConfirmation {
+        // Confirmed at Rakuten (by us, or by a person in RMS).
+        write.state = Some(OrderState::Confirmed);
+        events.push((
+            "order.confirmed",
+            json!({"progress": order.progress.code()}),
+        ));
+    }
+    if o.provider_status.as_deref() == write.provider_status.as_deref() && events.is_empty() {
+        return Decision::default();
+    }
+    let mut d = Decision {
+        order: Some(write),
+        ..Default::default()
+    };
+    for (kind, detail) in events {
+        d = d.event(kind, detail);
+    }
+    d
+}
+
+/// 400: the order was edited in RMS. Take the new lines and reserve or give
+/// back the difference, then ask a person to look.
+fn changed(
+    order: &RakutenOrder,
+    o: &Order,
+    available: &HashMap<String, u32>,
+    preference: &[SkuSource],
+) -> Decision {
+    let lines = lines_of(order, preference);
+    let mut stock = vec![];
+    let mut free = available.clone();
+    let mut rewrites: Vec<LineWrite> = lines.iter().map(|(l, _)| l.clone()).collect();
+    // Lines that disappeared keep their number with qty 0.
+    for old in &o.lines {
+        if !rewrites.iter().any(|l| l.line_no == old.line_no) {
+            rewrites.push(LineWrite {
+                qty: 0,
+                ..line_write_of(old)
+            });
+        }
+    }
+    for new in &rewrites {
+        let (held, same_sku) = o
+            .line(new.line_no)
+            .map(|old| (old.reserved_qty, old.sku == new.sku))
+            .unwrap_or((0, true));
+        let keep = if same_sku { held.min(new.qty) } else { 0 };
+        if held > keep {
+            stock.push(StockMove::ReleaseLine {
+                line_no: new.line_no,
+                qty: held - keep,
+            });
+        }
+        if new.qty > keep {
+            let f = free.entry(new.sku.clone()).or_insert(0);
+            let take = (new.qty - keep).min(*f);
+            *f -= take;
+            if take > 0 {
+                stock.push(StockMove::Reserve {
+                    line_no: new.line_no,
+                    sku: new.sku.clone(),
+                    qty: take,
+                });
+            }
+        }
+    }
+    let reason =
+        "Rakuten changed the order (400): lines re-imported and re-allocated; check it".to_string();
+    Decision {
+        order: Some(OrderWrite {
+            lines: Some(rewrites),
+            attention: Some(Attention::Set(reason.clone())),
+            ..progress_write(order)
+        }),
+        stock,
+        ..Default::default()
+    }
+    .event("order.changed", json!({"progress": 400}))
+    .event("order.attention", json!({"reason": reason}))
+}
+
+fn line_write_of(l: &crate::domain::OrderLine) -> LineWrite {
+    LineWrite {
+        line_no: l.line_no,
+        sku: l.sku.clone(),
+        name: l.name.clone(),
+        qty: l.qty,
+        unit_price: l.unit_price,
+    }
+}
+
+fn attention(order: &RakutenOrder, reason: &str) -> Decision {
+    Decision {
+        order: Some(OrderWrite {
+            attention: Some(Attention::Set(reason.to_string())),
+            ..progress_write(order)
+        }),
+        ..Default::default()
+    }
+    .event("order.attention", json!({"reason": reason}))
+}
+
+/// Whether an order at 100 should be confirmed at Rakuten now: only when all
+/// its stock is held (confirming promises the goods).
+pub fn should_confirm(stored: &Order) -> bool {
+    stored.state == OrderState::Allocated && stored.provider_status.as_deref() == Some("100")
+}
+
+/// Decides Rakuten's answer to confirming one order.
+pub fn decide_confirm(stored: &Order, result: &ConfirmResult) -> Decision {
+    match result {
+        ConfirmResult::Confirmed | ConfirmResult::AlreadyDone
+            if stored.state == OrderState::Allocated =>
+        {
+            Decision {
+                order: Some(OrderWrite {
+                    state: Some(OrderState::Confirmed),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }
+            .event("order.confirmed", json!({"by": "ordersync"}))
+        }
+        ConfirmResult::Confirmed
+        | ConfirmResult::AlreadyDone
+        | ConfirmResult::AlreadyCancelled
+        | ConfirmResult::NoAnswer => {
+            // Cancellation (and anything unclear) shows on the next read.
+            Decision::default()
+        }
+        ConfirmResult::PostageNotSet => {
+            flag("Rakuten refuses confirmation: postage is not set; set it in RMS")
+        }
+        ConfirmResult::Other(code) => flag(&format!("Rakuten refused confirmation: {code}")),
+    }
+}
+
+fn flag(reason: &str) -> Decision {
+    Decision {
+        order: Some(OrderWrite {
+            attention: Some(Attention::Set(reason.to_string())),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+    .event("order.attention", json!({"reason": reason}))
+}
+
+/// The search windows for one poll: `lookback` ending `now`, cut so that no
+/// window is longer than `max_window` (Rakuten allows 63 days).
+pub fn windows(
+    now: DateTime<FixedOffset>,
+    lookback: std::time::Duration,
+    max_window: Duration,
+) -> Vec<(DateTime<FixedOffset>, DateTime<FixedOffset>)> {
+    let lookback = Duration::from_std(lookback).unwrap_or(Duration::days(3));
+    let step = max_window.max(Duration::seconds(1));
+    let mut out = vec![];
+    let mut start = now - lookback;
+    while start < now {
+        let end = (start + step).min(now);
+        out.push((start, end));
+        start = end;
+    }
+    out
+}
+
+/// Halves a window (used when a search hits Rakuten's result cap).
+pub fn halve(
+    window: (DateTime<FixedOffset>, DateTime<FixedOffset>),
+) -> Option<[(DateTime<FixedOffset>, DateTime<FixedOffset>); 2]> {
+    let (start, end) = window;
+    let mid = start + (end - start) / 2;
+    (mid > start && mid < end).then_some([(start, mid), (mid, end)])
+}
+
+#[cfg(test)]
+mod tests;

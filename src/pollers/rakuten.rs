@@ -1,0 +1,263 @@
+//! The Rakuten Pay poller: search a sliding window of order dates (overlapping
+//! the previous poll, so an outage shorter than `lookback` loses nothing), read
+//! new and still-changing orders in chunks of 100, import and allocate them,
+//! confirm the ones fully allocated, and watch the licence key.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use super::{attention_key, last_success_key};
+use crate::config::RakutenPayConfig;
+use crate::domain::time;
+use crate::engine::rakuten as rules;
+use crate::flows::rakuten as flow;
+use crate::providers::CallError;
+use crate::providers::pacer::Pacer;
+use crate::providers::rakuten_pay::Progress;
+use crate::providers::rakuten_pay::client::{self, RakutenClient};
+use crate::store::{Store, kv};
+
+const PROVIDER: &str = "rakuten_pay";
+/// How often the licence key's expiry is read.
+const LICENSE_CHECK_EVERY: chrono::TimeDelta = chrono::TimeDelta::hours(24);
+/// Warn this long before the key expires.
+pub const LICENSE_WARN_DAYS: i64 = 14;
+/// After the key is refused, poll no faster than this (no tight loop).
+const CREDENTIAL_BACKOFF: Duration = Duration::from_secs(15 * 60);
+/// Key of the licence expiry (RFC 3339).
+pub const LICENSE_EXPIRY_KEY: &str = "rakuten_pay.license_expiry";
+const LICENSE_CHECKED_KEY: &str = "rakuten_pay.license_checked_at";
+
+/// The Rakuten client with its request pacing, shared by the poller and the dispatcher.
+pub struct RakutenApi {
+    pub client: RakutenClient,
+    pub pacer: Pacer,
+}
+
+/// What one poll did (for logs and tests).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct PollReport {
+    pub searched: usize,
+    pub read: usize,
+    pub confirmed: usize,
+    pub events: usize,
+}
+
+#[derive(Clone)]
+pub struct RakutenPoller {
+    pub store: Store,
+    pub api: Arc<RakutenApi>,
+    pub config: RakutenPayConfig,
+    pub safety_stock: u32,
+    /// Poll now instead of waiting for the interval.
+    pub poke: Arc<Notify>,
+    /// Poked after a poll queued calls or changed orders.
+    pub dispatcher_wake: Arc<Notify>,
+}
+
+impl RakutenPoller {
+    pub async fn run(self, shutdown: CancellationToken) {
+        loop {
+            let wait = match self.poll_once().await {
+                Ok(report) => {
+                    tracing::info!(?report, "Rakuten poll done");
+                    self.config.poll_interval
+                }
+                Err(e) if client::is_credential_error(&e) => {
+                    let reason = "Rakuten refuses the licence key (ES01-01): issue a new key in RMS and update rakuten_pay.license_key";
+                    tracing::error!(error = %e, "{reason}");
+                    self.flag(reason).await;
+                    self.config.poll_interval.max(CREDENTIAL_BACKOFF)
+                }
+                Err(e) => {
+                    // Maintenance (nightly) or an outage: the next window overlaps this one.
+                    tracing::warn!(error = %e, "Rakuten poll failed; retrying at the next interval");
+                    self.config.poll_interval
+                }
+            };
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = self.poke.notified() => {}
+                _ = tokio::time::sleep(wait) => {}
+            }
+        }
+    }
+
+    /// One full poll. Errors leave what was already applied in place.
+    pub async fn poll_once(&self) -> Result<PollReport, CallError> {
+        let mut report = PollReport::default();
+        self.check_license().await?;
+        let found = self.search().await?;
+        report.searched = found.len();
+        let mut numbers = found;
+        let mut seen: HashSet<String> = numbers.iter().cloned().collect();
+        for n in flow::open_order_numbers(&self.store)
+            .await
+            .map_err(store_error)?
+        {
+            if seen.insert(n.clone()) {
+                numbers.push(n);
+            }
+        }
+        for chunk in numbers.chunks(client::MAX_ORDERS_PER_CALL) {
+            let orders = self.read_chunk(chunk).await?;
+            report.read += orders.len();
+            let events = flow::apply_orders(
+                &self.store,
+                orders,
+                self.config.sku_preference.clone(),
+                self.safety_stock,
+            )
+            .await
+            .map_err(store_error)?;
+            report.events += events.len();
+        }
+        if self.config.auto_confirm {
+            let ready = flow::to_confirm(&self.store).await.map_err(store_error)?;
+            for chunk in ready.chunks(client::MAX_ORDERS_PER_CALL) {
+                self.api.pacer.wait().await;
+                let results = self.api.client.confirm_order(chunk).await?;
+                report.confirmed += results.len();
+                flow::apply_confirmations(&self.store, results)
+                    .await
+                    .map_err(store_error)?;
+            }
+        }
+        let now = time::rfc3339(time::now());
+        self.store
+            .write(move |tx| {
+                kv::set(tx, &last_success_key(PROVIDER), &now, &now)?;
+                kv::delete(tx, &attention_key(PROVIDER))
+            })
+            .await
+            .map_err(store_error)?;
+        self.dispatcher_wake.notify_one();
+        Ok(report)
+    }
+
+    /// Order numbers in 100/200/300 ordered within the lookback window.
+    async fn search(&self) -> Result<Vec<String>, CallError> {
+        let progress = [
+            Progress::AwaitingConfirmation,
+            Progress::RakutenProcessing,
+            Progress::AwaitingShipment,
+        ];
+        let mut pending =
+            rules::windows(time::now(), self.config.lookback, client::MAX_SEARCH_WINDOW);
+        let mut numbers = vec![];
+        while let Some(window) = pending.pop() {
+            let mut page = 1;
+            let mut found = vec![];
+            loop {
+                self.api.pacer.wait().await;
+                let result = self
+                    .api
+                    .client
+                    .search_order(window.0, window.1, &progress, page)
+                    .await?;
+                if page == 1
+                    && result.exceeds_search_limit()
+                    && let Some(halves) = rules::halve(window)
+                {
+                    // Too many for one search: narrow the window.
+                    pending.extend(halves);
+                    found.clear();
+                    break;
+                }
+                found.extend(result.order_numbers.iter().cloned());
+                match result.next_page() {
+                    Some(next) => page = next,
+                    None => break,
+                }
+            }
+            numbers.extend(found);
+        }
+        let mut seen = HashSet::new();
+        numbers.retain(|n| seen.insert(n.clone()));
+        Ok(numbers)
+    }
+
+    /// Reads up to 100 orders. An order Rakuten sends in a shape we cannot
+    /// read is left out (and logged) so it cannot block the others; it is
+    /// tried again at the next poll, and never imported half.
+    async fn read_chunk(
+        &self,
+        chunk: &[String],
+    ) -> Result<Vec<crate::providers::rakuten_pay::RakutenOrder>, CallError> {
+        let mut asked: Vec<String> = chunk.to_vec();
+        loop {
+            self.api.pacer.wait().await;
+            match self.api.client.get_order(&asked).await {
+                Ok(orders) => return Ok(orders),
+                Err(CallError::Rejected { code, message, .. })
+                    if code == client::MALFORMED_ORDER =>
+                {
+                    let bad = message
+                        .strip_prefix("order ")
+                        .and_then(|m| m.split(':').next())
+                        .map(str::to_string);
+                    tracing::warn!(reason = %message, "Rakuten sent an order this daemon cannot read; skipping it this poll");
+                    match bad {
+                        Some(b) if asked.contains(&b) => asked.retain(|n| *n != b),
+                        _ => return Ok(vec![]),
+                    }
+                    if asked.is_empty() {
+                        return Ok(vec![]);
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    async fn check_license(&self) -> Result<(), CallError> {
+        let checked = self
+            .store
+            .read(|c| kv::get(c, LICENSE_CHECKED_KEY))
+            .await
+            .map_err(store_error)?;
+        let due = checked
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
+            .is_none_or(|t| time::now() - t >= LICENSE_CHECK_EVERY);
+        if !due {
+            return Ok(());
+        }
+        self.api.pacer.wait().await;
+        let expiry = self.api.client.license_expiry().await?;
+        let days_left = (expiry - time::now()).num_days();
+        if days_left <= LICENSE_WARN_DAYS {
+            tracing::warn!(expiry = %expiry, days_left, "the Rakuten licence key expires soon: issue a new one in RMS");
+        }
+        let now = time::rfc3339(time::now());
+        let expiry = time::rfc3339(expiry);
+        self.store
+            .write(move |tx| {
+                kv::set(tx, LICENSE_EXPIRY_KEY, &expiry, &now)?;
+                kv::set(tx, LICENSE_CHECKED_KEY, &now, &now)
+            })
+            .await
+            .map_err(store_error)
+    }
+
+    async fn flag(&self, reason: &str) {
+        let reason = reason.to_string();
+        let result = self
+            .store
+            .write(move |tx| {
+                let now = time::rfc3339(time::now());
+                kv::set(tx, &attention_key(PROVIDER), &reason, &now)
+            })
+            .await;
+        if let Err(e) = result {
+            tracing::error!(error = %e, "cannot record the Rakuten problem");
+        }
+    }
+}
+
+fn store_error(e: crate::store::StoreError) -> CallError {
+    CallError::transient(format!("store: {e}"))
+}
