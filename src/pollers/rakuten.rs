@@ -127,7 +127,8 @@ impl RakutenPoller {
                     .map_err(store_error)?;
             }
         }
-        let now = time::rfc3339(time::now());
+        // Milliseconds: two polls within a second are still told apart.
+        let now = time::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, false);
         self.store
             .write(move |tx| {
                 kv::set(tx, &last_success_key(PROVIDER), &now, &now)?;

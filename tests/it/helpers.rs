@@ -8,6 +8,7 @@ use ordersync::app::Daemon;
 use ordersync::config::Config;
 use ordersync::providers::jgoods::signature;
 use ordersync::sim::jgoods::{self as sim, JgoodsSimConfig, JgoodsSimHandle, SimWebhookAuth};
+use ordersync::sim::rakuten_pay::{self as rakuten_sim, RakutenSimConfig, RakutenSimHandle};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
@@ -19,6 +20,7 @@ pub const DEADLINE: Duration = Duration::from_secs(20);
 pub struct TestApp {
     pub daemon: Option<Daemon>,
     pub sim: JgoodsSimHandle,
+    pub rakuten: Option<RakutenSimHandle>,
     pub admin_url: String,
     pub webhook_url: String,
     pub http: reqwest::Client,
@@ -33,6 +35,12 @@ pub struct Options {
     pub jgoods_extra: String,
     pub retry: (&'static str, &'static str, &'static str),
     pub safety_stock: u32,
+    /// Start the Rakuten Pay simulator and enable `[rakuten_pay]`.
+    pub rakuten: Option<RakutenSimConfig>,
+    /// Extra lines appended to the `[rakuten_pay]` section.
+    pub rakuten_extra: String,
+    /// Extra lines appended to the `[daemon]` section.
+    pub daemon_extra: String,
 }
 
 impl Default for Options {
@@ -42,8 +50,22 @@ impl Default for Options {
             jgoods_extra: String::new(),
             retry: ("20ms", "200ms", "60s"),
             safety_stock: 0,
+            rakuten: None,
+            rakuten_extra: String::new(),
+            daemon_extra: String::new(),
         }
     }
+}
+
+/// The `[rakuten_pay]` section pointing at a Rakuten simulator.
+pub fn rakuten_section(r: &RakutenSimHandle, extra: &str) -> String {
+    format!(
+        "\n[rakuten_pay]\nenabled = true\napi_base_url = \"{}\"\nlicense_api_url = \"{}\"\nservice_secret = \"{}\"\nlicense_key = \"{}\"\npoll_interval = \"1h\"\nrequest_interval = \"0s\"\n{extra}\n",
+        r.api_base_url(),
+        r.license_api_url(),
+        r.service_secret(),
+        r.license_key()
+    )
 }
 
 pub fn config_text(
@@ -64,6 +86,7 @@ listen = "{listen}"
 admin_listen = "{admin}"
 admin_token = "{ADMIN_TOKEN}"
 log_format = "text"
+{daemon_extra}
 
 [inventory]
 safety_stock = {safety}
@@ -94,6 +117,7 @@ webhook_secret = "{secret}"
         client_id = o.sim.client_id,
         client_secret = o.sim.client_secret,
         extra = o.jgoods_extra,
+        daemon_extra = o.daemon_extra,
     )
 }
 
@@ -109,7 +133,18 @@ pub async fn spawn_app_with(o: Options) -> TestApp {
     )
     .await
     .unwrap();
-    let text = config_text(dir.path(), &sim, &o, "127.0.0.1:0", "127.0.0.1:0");
+    let rakuten = match &o.rakuten {
+        Some(cfg) => Some(
+            rakuten_sim::start(TcpListener::bind("127.0.0.1:0").await.unwrap(), cfg.clone())
+                .await
+                .unwrap(),
+        ),
+        None => None,
+    };
+    let mut text = config_text(dir.path(), &sim, &o, "127.0.0.1:0", "127.0.0.1:0");
+    if let Some(r) = &rakuten {
+        text.push_str(&rakuten_section(r, &o.rakuten_extra));
+    }
     let config = Config::from_toml_str(&text, &dir.path().join("config.toml")).unwrap();
     let daemon = Daemon::start(
         &config,
@@ -125,6 +160,7 @@ pub async fn spawn_app_with(o: Options) -> TestApp {
         webhook_url,
         daemon: Some(daemon),
         sim,
+        rakuten,
         http: reqwest::Client::new(),
         _dir: dir,
     }
@@ -236,6 +272,76 @@ impl TestApp {
             d.stop(Duration::from_secs(5)).await;
         }
         self.sim.shutdown().await;
+        if let Some(r) = &self.rakuten {
+            r.shutdown().await;
+        }
+    }
+
+    pub fn rakuten(&self) -> &RakutenSimHandle {
+        self.rakuten
+            .as_ref()
+            .expect("this app has no Rakuten simulator")
+    }
+
+    pub fn daemon(&self) -> &Daemon {
+        self.daemon.as_ref().expect("the daemon is stopped")
+    }
+
+    pub async fn rakuten_order(&self, id: &str) -> Option<Value> {
+        let (status, body) = self.get(&format!("/api/v1/orders/rakuten/{id}")).await;
+        (status == 200).then_some(body)
+    }
+
+    /// Pokes the pollers and waits until a whole Rakuten poll has finished
+    /// after the poke (its success time moves on).
+    pub async fn poll_complete(&self) {
+        let store = self.daemon().store.clone();
+        let last = || {
+            let store = store.clone();
+            async move {
+                store
+                    .read(|c| ordersync::store::kv::get(c, "poll.rakuten_pay.last_success"))
+                    .await
+                    .unwrap()
+            }
+        };
+        let until = tokio::time::Instant::now() + DEADLINE;
+        // The start-up poll first.
+        while last().await.is_none() {
+            assert!(
+                tokio::time::Instant::now() < until,
+                "no Rakuten poll finished"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let before = last().await;
+        self.daemon().poll_now();
+        while last().await == before {
+            assert!(
+                tokio::time::Instant::now() < until,
+                "the poked Rakuten poll never finished"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Pokes the pollers and waits until the Rakuten order satisfies `pred`.
+    pub async fn poll_until(&self, id: &str, pred: impl Fn(&Value) -> bool) -> Value {
+        let until = tokio::time::Instant::now() + DEADLINE;
+        loop {
+            self.daemon().poll_now();
+            let o = self.rakuten_order(id).await;
+            if let Some(o) = &o
+                && pred(o)
+            {
+                return o.clone();
+            }
+            assert!(
+                tokio::time::Instant::now() < until,
+                "Rakuten order {id} never matched; last: {o:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 }
 

@@ -9,4 +9,5 @@ mod crash;
 mod helpers;
 mod jgoods_flows;
 mod properties;
+mod rakuten;
 mod shipments;

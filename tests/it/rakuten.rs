@@ -1,0 +1,277 @@
+//! Rakuten Pay end to end: the real daemon polls the Rakuten simulator.
+
+use std::time::Duration;
+
+use ordersync::providers::rakuten_pay::Progress;
+use ordersync::sim::rakuten_pay::{Endpoint, Fault, NewItem, NewOrder, RakutenSimConfig};
+use ordersync::store::kv;
+use reqwest::Method;
+use serde_json::json;
+
+use crate::helpers::*;
+
+async fn rakuten_app() -> TestApp {
+    spawn_app_with(Options {
+        rakuten: Some(RakutenSimConfig::default()),
+        ..Options::default()
+    })
+    .await
+}
+
+fn card_order(app: &TestApp, sku: &str, units: u32) -> String {
+    let r = app.rakuten();
+    let number = r.next_order_number();
+    r.place_order(NewOrder::new(&number).item(NewItem::new(sku, "manage-x", 1100, units)));
+    number
+}
+
+#[tokio::test]
+async fn a_card_order_is_imported_allocated_confirmed_and_paid() {
+    let app = rakuten_app().await;
+    app.set_stock("R-A", 5).await;
+    let n = card_order(&app, "R-A", 2);
+    let o = app.poll_until(&n, |o| o["state"] == "confirmed").await;
+    assert_eq!(o["payment_state"], "pending");
+    assert_eq!(o["lines"][0]["reserved_qty"], 2);
+    assert!(
+        app.rakuten()
+            .wait_for_progress(&n, Progress::RakutenProcessing, DEADLINE)
+            .await
+    );
+    // Rakuten finishes its processing: 300 means paid.
+    app.rakuten().advance_clock(Duration::from_secs(600));
+    app.poll_until(&n, |o| o["payment_state"] == "paid").await;
+    assert_eq!(app.stock("R-A").await["available"], 3);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn shop_selected_settlement_waits_for_300() {
+    let app = rakuten_app().await;
+    app.set_stock("R-B", 5).await;
+    let r = app.rakuten();
+    let n = r.next_order_number();
+    r.place_order(
+        NewOrder::new(&n)
+            .cash_on_delivery()
+            .item(NewItem::new("R-B", "", 500, 1)),
+    );
+    // A poll that sees it at 100 does not import it.
+    app.poll_complete().await;
+    assert!(r.stats().search_order >= 1);
+    assert!(app.rakuten_order(&n).await.is_none());
+    r.set_progress(&n, Progress::AwaitingShipment);
+    let o = app.poll_until(&n, |o| o["state"] == "confirmed").await;
+    assert_eq!(
+        o["payment_state"], "pending",
+        "cash on delivery is never paid by Rakuten"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_cancellation_at_rakuten_releases_the_stock() {
+    let app = rakuten_app().await;
+    app.set_stock("R-C", 3).await;
+    let n = card_order(&app, "R-C", 3);
+    app.poll_until(&n, |o| o["state"] == "confirmed").await;
+    assert_eq!(app.stock("R-C").await["available"], 0);
+    assert!(app.rakuten().cancel(&n));
+    app.poll_until(&n, |o| o["state"] == "cancelled").await;
+    assert_eq!(app.stock("R-C").await["available"], 3);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_short_order_keeps_its_partial_reservation_and_is_not_confirmed() {
+    let app = rakuten_app().await;
+    app.set_stock("R-D", 1).await;
+    let n = card_order(&app, "R-D", 2);
+    let o = app.poll_until(&n, |o| o["state"] == "short").await;
+    assert_eq!(o["lines"][0]["reserved_qty"], 1);
+    assert!(o["attention"].as_str().unwrap().contains("partial"));
+    assert_eq!(app.rakuten().stats().confirm_order, 0);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_shipment_is_reported_once_even_when_the_answer_is_lost() {
+    let app = spawn_app_with(Options {
+        rakuten: Some(RakutenSimConfig::default()),
+        daemon_extra: "http_timeout = \"1s\"".into(),
+        ..Options::default()
+    })
+    .await;
+    app.set_stock("R-E", 2).await;
+    let n = card_order(&app, "R-E", 1);
+    app.poll_until(&n, |o| o["state"] == "confirmed").await;
+    app.rakuten().advance_clock(Duration::from_secs(600));
+    app.poll_until(&n, |o| o["payment_state"] == "paid").await;
+    // Rakuten applies the report but its answer never arrives (a crash or a
+    // timeout between "recorded" and "answered" looks the same).
+    app.rakuten().inject(
+        Endpoint::UpdateOrderShipping,
+        Fault::Delay(Duration::from_secs(3)),
+        1,
+    );
+    let parcel =
+        json!({"carrier": "yamato", "tracking_no": "123456789012", "shipped_on": "2026-11-24"});
+    let (status, _) = app
+        .admin(
+            Method::POST,
+            &format!("/api/v1/orders/rakuten/{n}/shipment"),
+            Some(parcel),
+        )
+        .await;
+    assert_eq!(status, 202);
+    assert!(
+        app.rakuten()
+            .wait_for_progress(&n, Progress::Shipped, DEADLINE)
+            .await
+    );
+    // Wait for the retried call to finish, then check Rakuten has one row.
+    let until = tokio::time::Instant::now() + DEADLINE;
+    loop {
+        let (_, feed) = app.get("/api/v1/events?after=0&limit=1000").await;
+        if feed["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["kind"] == "order.shipment_reported")
+        {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < until, "{feed}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let stats = app.rakuten().stats();
+    assert_eq!(
+        stats.shipping_bodies.len(),
+        1,
+        "{:?}",
+        stats.shipping_bodies
+    );
+    let body = &stats.shipping_bodies[0];
+    let row = &body["BasketidModelList"][0]["ShippingModelList"][0];
+    assert_eq!(row["deliveryCompany"], "1001");
+    assert_eq!(row["shippingNumber"], "123456789012");
+    assert_eq!(row["shippingDate"], "2026-11-24");
+    let order = app.rakuten().order(&n).unwrap();
+    assert_eq!(order.packages[0].shipping.len(), 1);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn fifteen_hundred_orders_take_the_minimum_number_of_calls() {
+    let app = spawn_app_with(Options {
+        rakuten: Some(RakutenSimConfig::default()),
+        rakuten_extra: "auto_confirm = false".into(),
+        ..Options::default()
+    })
+    .await;
+    app.set_stock("BULK", 10_000).await;
+    // The poll at start-up is over before the orders arrive.
+    app.poll_complete().await;
+    let r = app.rakuten();
+    for _ in 0..1500 {
+        let n = r.next_order_number();
+        r.place_order(NewOrder::new(&n).item(NewItem::new("BULK", "", 100, 1)));
+    }
+    let before = r.stats();
+    app.poll_complete().await;
+    let until = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let (_, list) = app
+            .get("/api/v1/orders?channel=rakuten&limit=1000&state=allocated")
+            .await;
+        let (_, more) = app
+            .get(&format!(
+                "/api/v1/orders?channel=rakuten&limit=1000&state=allocated&after={}",
+                list["next_after"].as_str().unwrap_or("")
+            ))
+            .await;
+        let n = list["orders"].as_array().unwrap().len()
+            + more["orders"].as_array().map_or(0, Vec::len);
+        if n == 1500 {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < until, "imported {n} of 1500");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let s = r.stats();
+    assert_eq!(s.search_order - before.search_order, 2, "searchOrder pages");
+    assert_eq!(s.get_order - before.get_order, 15, "getOrder calls");
+    assert_eq!(app.stock("BULK").await["reserved"], 1500);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn licence_expiry_is_watched_and_a_refused_key_flags_the_channel() {
+    let app = rakuten_app().await;
+    let r = app.rakuten();
+    r.set_license_expiry(r.now() + chrono::Duration::days(10));
+    app.daemon().poll_now();
+    let store = app.daemon().store.clone();
+    let until = tokio::time::Instant::now() + DEADLINE;
+    loop {
+        let expiry = store
+            .read(|c| kv::get(c, "rakuten_pay.license_expiry"))
+            .await
+            .unwrap();
+        if expiry.is_some() {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < until);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // The key lapses: ES01-01 on every call.
+    r.set_license_expiry(r.now() - chrono::Duration::days(1));
+    app.daemon().poll_now();
+    loop {
+        let flag = store
+            .read(|c| kv::get(c, "attention.rakuten_pay"))
+            .await
+            .unwrap();
+        if let Some(f) = flag {
+            assert!(f.contains("ES01-01"), "{f}");
+            break;
+        }
+        assert!(tokio::time::Instant::now() < until);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_sku_sold_on_both_channels_never_oversells() {
+    let app = rakuten_app().await;
+    app.set_stock("SHARED", 10).await;
+    let mut rakuten_orders = vec![];
+    for i in 0..10 {
+        app.sim.set_decision(
+            &format!("JX{i}"),
+            ordersync::sim::jgoods::CustomerDecision::NoReply,
+        );
+        app.sim
+            .place_order(&format!("JX{i}"), &[("SHARED", 1, 100)]);
+        rakuten_orders.push(card_order(&app, "SHARED", 1));
+        app.daemon().poll_now();
+    }
+    assert!(app.sim.wait_webhooks_idle(DEADLINE).await);
+    for n in &rakuten_orders {
+        app.poll_until(n, |o| o["state"] != "new").await;
+    }
+    let s = app.stock("SHARED").await;
+    assert_eq!(
+        (s["reserved"].as_i64(), s["available"].as_i64()),
+        (Some(10), Some(0))
+    );
+    let breaches = app
+        .daemon()
+        .store
+        .read(ordersync::store::stock::invariant_breaches)
+        .await
+        .unwrap();
+    assert!(breaches.is_empty(), "{breaches:?}");
+    app.stop().await;
+}
