@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::config::{self, Config, EX_CONFIG, LogFormat};
 use crate::domain::{Channel, OrderState, time};
 use crate::store::orders::OrderFilter;
-use crate::store::{Store, events, orders, outbox, stock};
+use crate::store::{Store, events, kv, orders, outbox, stock};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -402,15 +402,19 @@ fn print_stock(rows: &[stock::StockRow]) {
 }
 
 async fn status(store: &Store) -> anyhow::Result<()> {
-    let ((per_state, attention), (pending, dead, oldest), breaches) = store
-        .read(|c| {
-            Ok((
-                orders::counts(c)?,
-                outbox::depth(c)?,
-                stock::invariant_breaches(c)?,
-            ))
-        })
-        .await?;
+    let ((per_state, attention), (pending, dead, oldest), breaches, polls, problems, expiry) =
+        store
+            .read(|c| {
+                Ok((
+                    orders::counts(c)?,
+                    outbox::depth(c)?,
+                    stock::invariant_breaches(c)?,
+                    kv::with_prefix(c, "poll.")?,
+                    kv::with_prefix(c, "attention.")?,
+                    kv::get(c, crate::pollers::rakuten::LICENSE_EXPIRY_KEY)?,
+                ))
+            })
+            .await?;
     println!("orders:");
     for (state, n) in &per_state {
         println!("  {state:<10} {n}");
@@ -422,10 +426,38 @@ async fn status(store: &Store) -> anyhow::Result<()> {
             .map(|s| format!(" (oldest {s} s)"))
             .unwrap_or_default()
     );
+    for (key, at) in &polls {
+        let provider = key
+            .trim_start_matches("poll.")
+            .trim_end_matches(".last_success");
+        println!("last successful poll, {provider}: {at}");
+    }
+    let mut expiring = false;
+    if let Some(expiry) = &expiry {
+        let days = chrono::DateTime::parse_from_rfc3339(expiry)
+            .map(|t| (t - time::now()).num_days())
+            .ok();
+        expiring = days.is_some_and(|d| d <= crate::pollers::rakuten::LICENSE_WARN_DAYS);
+        println!(
+            "Rakuten licence key expires {expiry}{}",
+            days.map(|d| format!(
+                " ({d} days){}",
+                if expiring {
+                    ": issue a new key in RMS"
+                } else {
+                    ""
+                }
+            ))
+            .unwrap_or_default()
+        );
+    }
+    for (key, reason) in &problems {
+        println!("{}: {reason}", key.trim_start_matches("attention."));
+    }
     for b in &breaches {
         println!("stock invariant broken: {b}");
     }
-    if attention > 0 || dead > 0 || !breaches.is_empty() {
+    if attention > 0 || dead > 0 || !breaches.is_empty() || !problems.is_empty() || expiring {
         return Err(NeedsAttention.into());
     }
     Ok(())

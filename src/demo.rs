@@ -6,15 +6,20 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use clap::Args;
-use serde_json::Value;
+use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
 use crate::app::Daemon;
 use crate::config::Config;
+use crate::domain::time;
 use crate::providers::jgoods::Status;
+use crate::providers::rakuten_pay::Progress;
 use crate::sim::jgoods::{
     self as sim, CustomerDecision, Endpoint, Fault, JgoodsSimConfig, JgoodsSimHandle,
     SimWebhookAuth,
+};
+use crate::sim::rakuten_pay::{
+    self as rakuten_sim, NewItem, NewOrder, RakutenSimConfig, RakutenSimHandle,
 };
 
 #[derive(Args, Debug, Default)]
@@ -44,6 +49,11 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         ..JgoodsSimConfig::default()
     };
     let sim = sim::start(TcpListener::bind("127.0.0.1:0").await?, sim_cfg.clone()).await?;
+    let rakuten = rakuten_sim::start(
+        TcpListener::bind("127.0.0.1:0").await?,
+        RakutenSimConfig::default(),
+    )
+    .await?;
     let config_text = format!(
         r#"
 [daemon]
@@ -62,7 +72,19 @@ token_url = "{token}"
 client_id = "{client_id}"
 client_secret = "{client_secret}"
 webhook_secret = "{secret}"
+[rakuten_pay]
+enabled = true
+api_base_url = "{rk_api}"
+license_api_url = "{rk_license}"
+service_secret = "{rk_secret}"
+license_key = "{rk_key}"
+poll_interval = "1h"
+request_interval = "50ms"
 "#,
+        rk_api = rakuten.api_base_url(),
+        rk_license = rakuten.license_api_url(),
+        rk_secret = rakuten.service_secret(),
+        rk_key = rakuten.license_key(),
         data = dir.path().display(),
         order = sim.order_api_base_url(),
         item = sim.item_api_base_url(),
@@ -90,14 +112,18 @@ webhook_secret = "{secret}"
         daemon.webhook_addr, daemon.admin_addr
     );
     println!(
-        "a simulated J-goods on {}, the store in {}\n",
+        "a simulated J-goods on {} and Rakuten Pay on {}, the store in {}\n",
         sim.base_url(),
+        rakuten.base_url(),
         dir.path().display()
     );
     let started = Instant::now();
     let feed = tokio::spawn(print_timeline(erp.clone(), started));
 
-    let result = script(&sim, &erp).await;
+    let result = match script(&sim, &erp).await {
+        Ok(()) => rakuten_script(&rakuten, &daemon, &erp).await,
+        Err(e) => Err(e),
+    };
     // Let the last events reach the timeline.
     tokio::time::sleep(Duration::from_millis(300)).await;
     feed.abort();
@@ -112,9 +138,15 @@ webhook_secret = "{secret}"
             stats.put_bodies.values().map(Vec::len).sum::<usize>(),
             stats.token_requests
         );
+        let rk = rakuten.stats();
+        println!(
+            "Rakuten saw {} searchOrder, {} getOrder, {} confirmOrder and {} updateOrderShipping calls.",
+            rk.search_order, rk.get_order, rk.confirm_order, rk.update_order_shipping
+        );
     }
     daemon.stop(Duration::from_secs(5)).await;
     sim.shutdown().await;
+    rakuten.shutdown().await;
     if args.keep {
         let kept = dir.keep();
         println!("data kept in {}", kept.display());
@@ -132,22 +164,26 @@ async fn script(sim: &JgoodsSimHandle, erp: &Erp) -> anyhow::Result<()> {
         "JG-1001: 3 × SKU-001, all in stock → allocated, J-goods confirms, payment becomes deferred",
     );
     sim.place_order("JG-1001", &[("SKU-001", 3, 5500)]);
-    erp.wait(&"JG-1001", |o| o["state"] == "confirmed").await?;
+    erp.wait("jgoods", "JG-1001", |o| o["state"] == "confirmed")
+        .await?;
 
     step("JG-1002: 6 × SKU-002 (4 free) and 1 × SKU-003 → short; the customer accepts 4");
     sim.set_decision("JG-1002", CustomerDecision::Accept);
     sim.place_order("JG-1002", &[("SKU-002", 6, 2200), ("SKU-003", 1, 3300)]);
-    erp.wait(&"JG-1002", |o| o["state"] == "confirmed").await?;
+    erp.wait("jgoods", "JG-1002", |o| o["state"] == "confirmed")
+        .await?;
 
     step("JG-1003: 9 × SKU-001 (7 free) → short; the customer declines, the stock goes back");
     sim.set_decision("JG-1003", CustomerDecision::Decline);
     sim.place_order("JG-1003", &[("SKU-001", 9, 5500)]);
-    erp.wait(&"JG-1003", |o| o["state"] == "cancelled").await?;
+    erp.wait("jgoods", "JG-1003", |o| o["state"] == "cancelled")
+        .await?;
 
     step("JG-1004: 2 × SKU-004, out of stock → 0 allocated; the customer declines");
     sim.set_decision("JG-1004", CustomerDecision::Decline);
     sim.place_order("JG-1004", &[("SKU-004", 2, 1800)]);
-    erp.wait(&"JG-1004", |o| o["state"] == "cancelled").await?;
+    erp.wait("jgoods", "JG-1004", |o| o["state"] == "cancelled")
+        .await?;
 
     step(
         "J-goods delivers JG-1001's webhook again with the same delivery id → recognised, nothing changes",
@@ -167,12 +203,73 @@ async fn script(sim: &JgoodsSimHandle, erp: &Erp) -> anyhow::Result<()> {
     );
     sim.inject(Endpoint::PutOrder, Fault::Status(503), 3);
     sim.place_order("JG-1005", &[("SKU-001", 2, 5500)]);
-    erp.wait(&"JG-1005", |o| o["state"] == "confirmed").await?;
+    erp.wait("jgoods", "JG-1005", |o| o["state"] == "confirmed")
+        .await?;
     if !sim
         .wait_for_status("JG-1005", Status::AwaitingArrival, STEP_DEADLINE)
         .await
     {
         bail!("JG-1005 did not reach J-goods");
+    }
+    Ok(())
+}
+
+async fn rakuten_script(
+    rakuten: &RakutenSimHandle,
+    daemon: &Daemon,
+    erp: &Erp,
+) -> anyhow::Result<()> {
+    step(
+        "Rakuten Pay: a card order for 2 × SKU-001 → imported, allocated from the same stock, confirmed at Rakuten",
+    );
+    let first = rakuten.next_order_number();
+    rakuten.place_order(
+        NewOrder::new(&first).item(
+            NewItem::new("SKU-001", "", 5500, 2)
+                .sku("SKU-001")
+                .name("南部鉄器 急須"),
+        ),
+    );
+    daemon.poll_now();
+    erp.wait("rakuten", &first, |o| o["state"] == "confirmed")
+        .await?;
+
+    step(
+        "Rakuten Pay: 1 × SKU-002, all taken by J-goods → short; Rakuten has no partial answer, so a person is asked",
+    );
+    let second = rakuten.next_order_number();
+    rakuten.place_order(
+        NewOrder::new(&second).item(NewItem::new("SKU-002", "", 2200, 1).sku("SKU-002")),
+    );
+    daemon.poll_now();
+    erp.wait("rakuten", &second, |o| o["state"] == "short")
+        .await?;
+
+    step("Rakuten finishes processing (300): the card payment is settled → paid");
+    rakuten.advance_clock(Duration::from_secs(600));
+    daemon.poll_now();
+    erp.wait("rakuten", &first, |o| o["payment_state"] == "paid")
+        .await?;
+
+    step(
+        "The ERP ships JG-1001 and the Rakuten order → stock leaves on_hand; Rakuten gets 発送完了報告 (carrier 1001)",
+    );
+    let parcel = |carrier: &str, no: &str| json!({"carrier": carrier, "tracking_no": no, "shipped_on": time::now().format("%Y-%m-%d").to_string()});
+    erp.post(
+        "/api/v1/orders/jgoods/JG-1001/shipment",
+        parcel("sagawa", "400012345678"),
+    )
+    .await?;
+    erp.post(
+        &format!("/api/v1/orders/rakuten/{first}/shipment"),
+        parcel("yamato", "123456789012"),
+    )
+    .await?;
+    if !rakuten
+        .wait_for_progress(&first, Progress::Shipped, STEP_DEADLINE)
+        .await
+    {
+        bail!("the Rakuten shipment was not reported");
     }
     Ok(())
 }
@@ -220,10 +317,31 @@ impl Erp {
         Ok(())
     }
 
-    async fn wait(&self, id: &&str, pred: impl Fn(&Value) -> bool) -> anyhow::Result<()> {
+    async fn post(&self, path: &str, body: Value) -> anyhow::Result<Value> {
+        let resp = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .json(&body)
+            .send()
+            .await?;
+        let status = resp.status();
+        let body: Value = resp.json().await.context("admin API answered non-JSON")?;
+        if !status.is_success() {
+            bail!("POST {path}: {status} {body}");
+        }
+        Ok(body)
+    }
+
+    async fn wait(
+        &self,
+        channel: &str,
+        id: &str,
+        pred: impl Fn(&Value) -> bool,
+    ) -> anyhow::Result<()> {
         let until = Instant::now() + STEP_DEADLINE;
         loop {
-            if let Ok(o) = self.get(&format!("/api/v1/orders/jgoods/{id}")).await
+            if let Ok(o) = self.get(&format!("/api/v1/orders/{channel}/{id}")).await
                 && pred(&o)
             {
                 return Ok(());
@@ -249,7 +367,7 @@ async fn print_timeline(erp: Erp, started: Instant) {
         };
         for e in page["events"].as_array().into_iter().flatten() {
             println!(
-                "  {:>7.3}s  {:<22} {:<8}  {}",
+                "  {:>7.3}s  {:<24} {:<25} {}",
                 started.elapsed().as_secs_f64(),
                 e["kind"].as_str().unwrap_or(""),
                 e["order_id"].as_str().unwrap_or("-"),
@@ -265,15 +383,37 @@ fn describe(e: &Value) -> String {
     let d = &e["detail"];
     let lines = || reserved_of(&d["lines"]);
     match e["kind"].as_str().unwrap_or("") {
-        "order.allocated" => format!("allocated in full ({}); telling J-goods", lines()),
-        "order.short" => format!("short ({}); telling J-goods what we have", lines()),
+        "order.imported" => format!("imported from Rakuten at {}", d["progress"]),
+        "order.paid" => "paid (settled by Rakuten)".into(),
+        "order.shipped" => format!(
+            "shipped: {} {}",
+            d["carrier"].as_str().unwrap_or(""),
+            d["tracking_no"].as_str().unwrap_or("")
+        ),
+        "order.shipment_reported" => format!(
+            "shipment reported to Rakuten (carrier code {})",
+            d["delivery_company"].as_str().unwrap_or("?")
+        ),
+        "order.changed" => "changed at Rakuten; lines re-imported".into(),
+        "order.allocated" if e["channel"] == "jgoods" => {
+            format!("allocated in full ({}); telling J-goods", lines())
+        }
+        "order.short" if e["channel"] == "jgoods" => {
+            format!("short ({}); telling J-goods what we have", lines())
+        }
+        "order.allocated" => format!("allocated in full ({})", lines()),
+        "order.short" => format!("short ({})", lines()),
         "order.awaiting_reply" => "J-goods is asking the customer about the shortage".into(),
         "order.partial_accepted" => {
             "the customer accepted the partial quantities; confirming".into()
         }
-        "order.confirmed" => "J-goods accepted: confirmed, payment deferred (後払い)".into(),
+        "order.confirmed" if e["channel"] == "jgoods" => {
+            "J-goods accepted: confirmed, payment deferred (後払い)".into()
+        }
+        "order.confirmed" => "confirmed".into(),
         "order.cancelled" => format!(
-            "cancelled at J-goods; {} units back in stock",
+            "cancelled by {}; {} units back in stock",
+            d["by"].as_str().unwrap_or("?"),
             d["released"]
         ),
         "order.received" => "order seen before payment".into(),
@@ -312,13 +452,14 @@ async fn print_stock(erp: &Erp) -> anyhow::Result<()> {
 async fn print_orders(erp: &Erp) -> anyhow::Result<()> {
     let list = erp.get("/api/v1/orders?limit=100").await?;
     println!(
-        "\n  {:<9} {:<10} {:<9} reserved / ordered",
-        "order", "state", "payment"
+        "\n  {:<8} {:<25} {:<10} {:<9} reserved / ordered",
+        "channel", "order", "state", "payment"
     );
     for o in list["orders"].as_array().into_iter().flatten() {
         let lines = reserved_of(&o["lines"]);
         println!(
-            "  {:<9} {:<10} {:<9} {}",
+            "  {:<8} {:<25} {:<10} {:<9} {}",
+            o["channel"].as_str().unwrap_or(""),
             o["id"].as_str().unwrap_or(""),
             o["state"].as_str().unwrap_or(""),
             o["payment_state"].as_str().unwrap_or(""),

@@ -15,6 +15,11 @@ struct WebhookLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ProviderLabels {
+    provider: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct KindLabels {
     kind: String,
 }
@@ -27,6 +32,8 @@ pub struct Metrics {
     outbox_dead: Gauge,
     outbox_oldest_age: Gauge,
     attention: Gauge,
+    poll_age: Family<ProviderLabels, Gauge>,
+    license_days_left: Gauge,
 }
 
 impl Default for Metrics {
@@ -44,6 +51,8 @@ impl Metrics {
         let outbox_dead = Gauge::default();
         let outbox_oldest_age = Gauge::default();
         let attention = Gauge::default();
+        let poll_age = Family::<ProviderLabels, Gauge>::default();
+        let license_days_left = Gauge::default();
         registry.register(
             "webhooks",
             "Webhooks received, by provider and result",
@@ -74,6 +83,16 @@ impl Metrics {
             "Orders a person must look at",
             attention.clone(),
         );
+        registry.register(
+            "poll_last_success_age_seconds",
+            "Seconds since each poller last finished a poll",
+            poll_age.clone(),
+        );
+        registry.register(
+            "rakuten_license_days_left",
+            "Days until the Rakuten licence key expires",
+            license_days_left.clone(),
+        );
         Metrics {
             registry,
             webhooks,
@@ -82,6 +101,8 @@ impl Metrics {
             outbox_dead,
             outbox_oldest_age,
             attention,
+            poll_age,
+            license_days_left,
         }
     }
 
@@ -112,6 +133,21 @@ impl Metrics {
         self.outbox_dead.set(dead);
         self.outbox_oldest_age.set(oldest_age_s.unwrap_or(0));
         self.attention.set(attention);
+    }
+
+    /// Sets the pollers' gauges: seconds since each last success, and the
+    /// Rakuten licence's days left when known.
+    pub fn set_poll_gauges(&self, ages: &[(String, i64)], license_days_left: Option<i64>) {
+        for (provider, age) in ages {
+            self.poll_age
+                .get_or_create(&ProviderLabels {
+                    provider: provider.clone(),
+                })
+                .set(*age);
+        }
+        if let Some(days) = license_days_left {
+            self.license_days_left.set(days);
+        }
     }
 
     /// The OpenMetrics text exposition.

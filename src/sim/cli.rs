@@ -17,6 +17,7 @@ use serde_json::json;
 use tokio::net::TcpListener;
 
 use super::jgoods::{self, CustomerDecision, JgoodsSimConfig, JgoodsSimHandle, SimWebhookAuth};
+use super::rakuten_pay::{self, NewItem, NewOrder, RakutenSimConfig, RakutenSimHandle};
 
 #[derive(Args, Debug)]
 pub struct SimArgs {
@@ -29,6 +30,9 @@ pub struct SimArgs {
     /// HMAC secret the simulated J-goods signs webhooks with (`[jgoods] webhook_secret`).
     #[arg(long, default_value = "sim-webhook-secret")]
     pub jgoods_webhook_secret: String,
+    /// Address of the simulated Rakuten Pay APIs.
+    #[arg(long, default_value = "127.0.0.1:9091")]
+    pub rakuten_listen: SocketAddr,
     /// Control endpoint for placing orders and scripting customers.
     #[arg(long, default_value = "127.0.0.1:9099")]
     pub control_listen: SocketAddr,
@@ -60,9 +64,31 @@ pub async fn run(args: SimArgs) -> anyhow::Result<()> {
         "place an order: curl -X POST http://{}/_sim/jgoods/orders -d '{{\"order_no\":\"JG1\",\"lines\":[[\"SKU-001\",3,5500]],\"decision\":\"accept\"}}'",
         args.control_listen
     );
+    let rakuten = Arc::new(
+        rakuten_pay::start(
+            TcpListener::bind(args.rakuten_listen).await?,
+            RakutenSimConfig::realistic(),
+        )
+        .await?,
+    );
+    println!("\nRakuten Pay simulator on {}:\n", rakuten.base_url());
+    println!("[rakuten_pay]\nenabled = true");
+    println!("api_base_url = \"{}\"", rakuten.api_base_url());
+    println!("license_api_url = \"{}\"", rakuten.license_api_url());
+    println!("service_secret = \"{}\"", rakuten.service_secret());
+    println!("license_key = \"{}\"\n", rakuten.license_key());
+    println!(
+        "place a Rakuten order: curl -X POST http://{}/_sim/rakuten/orders -d '{{\"sku\":\"SKU-001\",\"units\":2,\"price\":5500}}'",
+        args.control_listen
+    );
     let control = Router::new()
         .route("/_sim/jgoods/orders", post(place))
-        .with_state(sim.clone());
+        .with_state(sim.clone())
+        .merge(
+            Router::new()
+                .route("/_sim/rakuten/orders", post(place_rakuten))
+                .with_state(rakuten.clone()),
+        );
     let listener = TcpListener::bind(args.control_listen).await?;
     axum::serve(listener, control)
         .with_graceful_shutdown(async {
@@ -70,6 +96,7 @@ pub async fn run(args: SimArgs) -> anyhow::Result<()> {
         })
         .await?;
     sim.shutdown().await;
+    rakuten.shutdown().await;
     Ok(())
 }
 
@@ -100,4 +127,28 @@ async fn place(
         .collect();
     sim.place_order(&req.order_no, &lines);
     Json(json!({"placed": req.order_no}))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlaceRakutenOrder {
+    sku: String,
+    units: u32,
+    price: i64,
+    /// `true` for a shop-selected settlement (cash on delivery), imported only at 300.
+    #[serde(default)]
+    cash_on_delivery: bool,
+}
+
+async fn place_rakuten(
+    State(sim): State<Arc<RakutenSimHandle>>,
+    Json(req): Json<PlaceRakutenOrder>,
+) -> Json<serde_json::Value> {
+    let number = sim.next_order_number();
+    let mut order =
+        NewOrder::new(&number).item(NewItem::new(&req.sku, "", req.price, req.units).sku(&req.sku));
+    if req.cash_on_delivery {
+        order = order.cash_on_delivery();
+    }
+    Json(json!({"placed": sim.place_order(order)}))
 }
