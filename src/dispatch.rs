@@ -234,18 +234,10 @@ impl Dispatcher {
                     Err(CallError::Rejected { code, message, .. }) => {
                         PutOutcome::Refused { code, message }
                     }
-                    Err(e @ CallError::Transient { .. }) => {
-                        let attempt = self.failed(&row, e);
-                        if let Attempt::Retry { error, retry_after } = &attempt
-                            && self.budget_spent(row.budget_from_ms, *retry_after, row.attempts)
-                        {
-                            PutOutcome::GaveUp {
-                                reason: error.clone(),
-                            }
-                        } else {
-                            return Ok(attempt);
-                        }
-                    }
+                    Err(e @ CallError::Transient { .. }) => match self.give_up_or_retry(&row, e) {
+                        Ok(reason) => PutOutcome::GaveUp { reason },
+                        Err(attempt) => return Ok(attempt),
+                    },
                 };
                 jgoods_flow::finish_put(
                     &self.store,
@@ -279,25 +271,12 @@ impl Dispatcher {
                         kind: "order.shipment_reported",
                         detail,
                     },
-                    Err(e @ CallError::Transient { .. }) => {
-                        let attempt = self.failed(&row, e);
-                        match &attempt {
-                            Attempt::Retry { error, retry_after }
-                                if self.budget_spent(
-                                    row.budget_from_ms,
-                                    *retry_after,
-                                    row.attempts,
-                                ) =>
-                            {
-                                CallOutcome::Failed {
-                                    reason: format!(
-                                        "could not report the shipment to Rakuten: {error}"
-                                    ),
-                                }
-                            }
-                            _ => return Ok(attempt),
-                        }
-                    }
+                    Err(e @ CallError::Transient { .. }) => match self.give_up_or_retry(&row, e) {
+                        Ok(error) => CallOutcome::Failed {
+                            reason: format!("could not report the shipment to Rakuten: {error}"),
+                        },
+                        Err(attempt) => return Ok(attempt),
+                    },
                     Err(e) => CallOutcome::Failed {
                         reason: format!("Rakuten refused the shipment report: {e}"),
                     },
@@ -317,21 +296,10 @@ impl Dispatcher {
                 };
                 let result = match client.get_order(order_no).await {
                     Ok(snap) => Ok(snap),
-                    Err(e @ CallError::Transient { .. }) => {
-                        let attempt = self.failed(&row, e);
-                        match &attempt {
-                            Attempt::Retry { error, retry_after }
-                                if self.budget_spent(
-                                    row.budget_from_ms,
-                                    *retry_after,
-                                    row.attempts,
-                                ) =>
-                            {
-                                Err(error.clone())
-                            }
-                            _ => return Ok(attempt),
-                        }
-                    }
+                    Err(e @ CallError::Transient { .. }) => match self.give_up_or_retry(&row, e) {
+                        Ok(error) => Err(error),
+                        Err(attempt) => return Ok(attempt),
+                    },
                     Err(e) => Err(e.to_string()),
                 };
                 jgoods_flow::finish_fetch(&self.store, row.id, result, self.safety_stock).await?;
@@ -358,6 +326,20 @@ impl Dispatcher {
                 error: format!("{http_status} {code}: {message}"),
                 retry_after: None,
             },
+        }
+    }
+
+    /// A transient failure: `Err` to retry later, or, once the retry budget is
+    /// spent, `Ok` with the reason to give the call up.
+    fn give_up_or_retry(&self, row: &OutboxRow, e: CallError) -> Result<String, Attempt> {
+        let attempt = self.failed(row, e);
+        match &attempt {
+            Attempt::Retry { error, retry_after }
+                if self.budget_spent(row.budget_from_ms, *retry_after, row.attempts) =>
+            {
+                Ok(error.clone())
+            }
+            _ => Err(attempt),
         }
     }
 
