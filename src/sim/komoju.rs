@@ -2,8 +2,8 @@
 //! `GET /payments`, capture, cancel and refund under `/api/v1`, and signed
 //! webhook pushes with retries.
 //!
-//! It exists so that the daemon's tests, `ordersync demo` and `ordersync sim`
-//! drive the real [`KomojuClient`](crate::providers::komoju::client::KomojuClient)
+//! It exists so that the daemon's tests (and, once wired in, `ordersync demo`
+//! and `ordersync sim`) drive the real [`KomojuClient`](crate::providers::komoju::client::KomojuClient)
 //! and the real webhook receiver against the behaviour written in the wire
 //! contract (`shared/providers/komoju.md`), awkward parts included: HTTP Basic
 //! with an empty password, the idempotency store (replays byte for byte, 409

@@ -545,7 +545,7 @@ async fn without_a_url_pushes_are_skipped_and_past_the_budget_abandoned() {
         .insert("payment.captured".into(), u32::MAX);
     let sim = start_sim(KomojuSimConfig {
         webhook_url: Some(receiver.url.clone()),
-        webhook_retry_budget: Duration::from_millis(50),
+        webhook_retry_budget: Duration::from_millis(300),
         ..cfg
     })
     .await;

@@ -326,8 +326,8 @@ async fn a_retry_while_the_first_request_runs_is_a_transient_409() {
 
 #[tokio::test]
 async fn a_lost_answer_is_transient_and_the_retry_replays_it() {
-    let sim = start_sim().await;
-    let client = KomojuClient::new(KomojuClientSettings {
+    let (sim, client) = setup().await;
+    let impatient = KomojuClient::new(KomojuClientSettings {
         timeout: Duration::from_millis(300),
         ..sim.client_settings()
     })
@@ -338,7 +338,7 @@ async fn a_lost_answer_is_transient_and_the_retry_replays_it() {
         Fault::LoseAnswer(Duration::from_secs(30)),
         1,
     );
-    let (reason, _) = transient(client.capture(&id, None, "cap-lost").await);
+    let (reason, _) = transient(impatient.capture(&id, None, "cap-lost").await);
     assert!(reason.contains("timed out"), "{reason}");
     assert_eq!(
         sim.payment(&id).unwrap().status,
