@@ -1,6 +1,7 @@
 //! Provider adapters: one folder per provider, each owning its wire format.
 
 pub mod jgoods;
+pub mod komoju;
 pub mod pacer;
 pub mod rakuten_pay;
 

@@ -1,0 +1,358 @@
+//! The simulator's HTTP surface under `/api/v1`. Every handler runs the same
+//! steps: count the call, suffer an injected 429/5xx, check Basic auth, then
+//! (POSTs) go through the idempotency store, and let [`super::state`] decide.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use base64::Engine as _;
+use serde::Serialize;
+use serde_json::json;
+
+use super::state::{ApiError, Begin, Endpoint, Fault, MAX_IDEMPOTENCY_KEY_LEN, StoredAnswer};
+use super::{API_PATH, Shared};
+use crate::providers::komoju::client::{API_VERSION_HEADER, IDEMPOTENCY_HEADER};
+use crate::providers::komoju::wire::{KomojuError, KomojuErrorBody, KomojuPaymentList};
+
+type Sim = State<Arc<Shared>>;
+
+/// The simulator's routes: `/api/v1/payments…`.
+pub(super) fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route(&format!("{API_PATH}/payments"), get(list_payments))
+        .route(&format!("{API_PATH}/payments/{{id}}"), get(get_payment))
+        .route(&format!("{API_PATH}/payments/{{id}}/{{action}}"), post(act))
+        .fallback(|| async {
+            render(Err::<(), _>(ApiError {
+                http_status: 404,
+                code: "not_found",
+                message: "The requested resource could not be found".to_string(),
+                param: None,
+            }))
+            .into_response()
+        })
+        .with_state(shared)
+}
+
+async fn get_payment(State(sim): Sim, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    if let Err(refusal) = admit(&sim, Endpoint::GetPayment, &headers) {
+        return *refusal;
+    }
+    let answer = render(sim.with_state(|s, _| s.get(&id)));
+    answer.into_response()
+}
+
+async fn list_payments(
+    State(sim): Sim,
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(refusal) = admit(&sim, Endpoint::ListPayments, &headers) {
+        return *refusal;
+    }
+    let Ok(Query(query)) = query else {
+        return render(Err::<(), _>(ApiError::invalid(
+            "query",
+            "unreadable query string",
+        )))
+        .into_response();
+    };
+    let page = sim
+        .with_state(|s, _| s.list(&query))
+        .map(|page| KomojuPaymentList {
+            resource: Some("payment_list".to_string()),
+            data: Some(
+                page.data
+                    .iter()
+                    .map(|p| serde_json::to_value(p).unwrap_or_default())
+                    .collect(),
+            ),
+            total: Some(page.total as i64),
+            page: Some(i64::from(page.page)),
+            per_page: Some(i64::from(page.per_page)),
+            last_page: Some(i64::from(page.last_page)),
+        });
+    render(page).into_response()
+}
+
+/// `POST /payments/{id}/{capture|cancel|refund}`.
+async fn act(
+    State(sim): Sim,
+    Path((id, action)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let endpoint = match action.as_str() {
+        "capture" => Endpoint::Capture,
+        "cancel" => Endpoint::Cancel,
+        "refund" => Endpoint::Refund,
+        _ => {
+            return render(Err::<(), _>(ApiError {
+                http_status: 404,
+                code: "not_found",
+                message: format!("No action {action:?} on payments"),
+                param: None,
+            }))
+            .into_response();
+        }
+    };
+    // Subscribed before the key is marked in flight, so a release in between is not missed.
+    let mut release = sim.release.subscribe();
+    let fault = match admit(&sim, endpoint, &headers) {
+        Ok(fault) => fault,
+        Err(refusal) => return *refusal,
+    };
+    let mut guard = match idempotency(&sim, &headers, &id, &action, &body) {
+        KeyCheck::Answer(answer) => return answer.into_response(),
+        KeyCheck::Proceed(guard) => guard,
+    };
+    if fault == Some(Fault::Hold) {
+        tokio::select! {
+            // Dropping `guard` frees the key: nothing was processed.
+            _ = sim.cancel.cancelled() => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
+            _ = release.changed() => {}
+        }
+    }
+    let answer = sim.with_state(|s, now| {
+        let result = match endpoint {
+            Endpoint::Capture => s.capture(&id, &body, now),
+            Endpoint::Cancel => s.cancel(&id, &body, now),
+            Endpoint::Refund => s.refund(&id, &body, now),
+            Endpoint::GetPayment | Endpoint::ListPayments | Endpoint::Any => Err(ApiError {
+                http_status: 404,
+                code: "not_found",
+                message: "no such action".to_string(),
+                param: None,
+            }),
+        };
+        let answer = render(result);
+        if let Some(g) = guard.as_mut() {
+            s.idem_finish(&g.key, g.ticket, answer.clone());
+            g.armed = false;
+        }
+        answer
+    });
+    if let Some(Fault::LoseAnswer(delay)) = fault {
+        hold_back(&sim, delay).await;
+    }
+    answer.into_response()
+}
+
+/// Counts the call and records its API version, suffers a due 429/5xx, and
+/// checks Basic auth. `Ok` carries a fault that applies later (`Hold`,
+/// `LoseAnswer`); `Err` is the answer to send instead of handling the request.
+fn admit(
+    sim: &Arc<Shared>,
+    endpoint: Endpoint,
+    headers: &HeaderMap,
+) -> Result<Option<Fault>, Box<Response>> {
+    let version = headers
+        .get(API_VERSION_HEADER)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    let fault = sim.with_state(|s, _| {
+        *s.stats.calls.entry(endpoint).or_default() += 1;
+        match version {
+            Some(v) => *s.stats.api_versions.entry(v).or_default() += 1,
+            None => s.stats.missing_api_version += 1,
+        }
+        s.take_fault(endpoint)
+    });
+    match fault {
+        Some(Fault::Status(code)) => return Err(Box::new(injected_status(code))),
+        Some(Fault::TooManyRequests { retry_after_secs }) => {
+            let mut answer = render(Err::<(), _>(ApiError {
+                http_status: 429,
+                code: "too_many_requests",
+                message: "Too many requests; retry later".to_string(),
+                param: None,
+            }))
+            .into_response();
+            answer
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+            return Err(Box::new(answer));
+        }
+        Some(Fault::Hold | Fault::LoseAnswer(_)) | None => {}
+    }
+    if !authorized(sim, headers) {
+        sim.with_state(|s, _| s.stats.unauthorized += 1);
+        let mut answer = render(Err::<(), _>(ApiError {
+            http_status: 401,
+            code: "unauthorized",
+            message: "User authorization failed".to_string(),
+            param: None,
+        }))
+        .into_response();
+        answer.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"KOMOJU\""),
+        );
+        return Err(Box::new(answer));
+    }
+    Ok(fault)
+}
+
+/// `Authorization: Basic base64(secret_key + ":")`: the key as user name and
+/// an empty password, exactly.
+fn authorized(sim: &Shared, headers: &HeaderMap) -> bool {
+    let Some(value) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let Some(encoded) = value.strip_prefix("Basic ") else {
+        return false;
+    };
+    let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(encoded.trim()) else {
+        return false;
+    };
+    let expected = format!("{}:", sim.cfg.secret_key);
+    use subtle::ConstantTimeEq as _;
+    bool::from(decoded.ct_eq(expected.as_bytes()))
+}
+
+/// The outcome of the idempotency check of a POST.
+enum KeyCheck {
+    /// Answer this (a replay, a 409, a 422 for a bad key) without processing.
+    Answer(StoredAnswer),
+    /// Process; the guard (when a key was given) frees the key if the request
+    /// is dropped before it finishes.
+    Proceed(Option<KeyGuard>),
+}
+
+fn idempotency(
+    sim: &Arc<Shared>,
+    headers: &HeaderMap,
+    id: &str,
+    action: &str,
+    body: &[u8],
+) -> KeyCheck {
+    let Some(raw) = headers.get(IDEMPOTENCY_HEADER) else {
+        sim.with_state(|s, _| s.stats.idempotency.missing_keys += 1);
+        return KeyCheck::Proceed(None);
+    };
+    let key = match raw.to_str() {
+        Ok(k) if !k.is_empty() && k.len() <= MAX_IDEMPOTENCY_KEY_LEN && k.is_ascii() => k,
+        Ok(_) | Err(_) => {
+            sim.with_state(|s, _| s.stats.idempotency.invalid_keys += 1);
+            return KeyCheck::Answer(render(Err::<(), _>(ApiError::invalid(
+                "X-KOMOJU-IDEMPOTENCY",
+                format!(
+                    "The idempotency key must be 1 to {MAX_IDEMPOTENCY_KEY_LEN} ASCII characters"
+                ),
+            ))));
+        }
+    };
+    let fingerprint = format!("POST {id}/{action} {}", String::from_utf8_lossy(body));
+    match sim.with_state(|s, now| s.idem_begin(key, &fingerprint, now)) {
+        Begin::Replay(answer) => KeyCheck::Answer(answer),
+        Begin::InFlight => KeyCheck::Answer(render(Err::<(), _>(ApiError {
+            http_status: 409,
+            code: "conflict",
+            message: "A request with this idempotency key is still being processed".to_string(),
+            param: None,
+        }))),
+        Begin::Fresh { ticket } => KeyCheck::Proceed(Some(KeyGuard {
+            sim: sim.clone(),
+            key: key.to_string(),
+            ticket,
+            armed: true,
+        })),
+    }
+}
+
+/// Frees an in-flight key when its request is dropped before finishing.
+struct KeyGuard {
+    sim: Arc<Shared>,
+    key: String,
+    ticket: u64,
+    armed: bool,
+}
+
+impl Drop for KeyGuard {
+    fn drop(&mut self) {
+        if self.armed {
+            self.sim
+                .with_state(|s, _| s.idem_abandon(&self.key, self.ticket));
+        }
+    }
+}
+
+/// Holds an answer back (a `LoseAnswer` fault) unless the simulator stops first.
+async fn hold_back(sim: &Shared, delay: Duration) {
+    tokio::select! {
+        _ = sim.cancel.cancelled() => {}
+        _ = tokio::time::sleep(delay) => {}
+    }
+}
+
+/// An injected status with KOMOJU's code for it.
+fn injected_status(code: u16) -> Response {
+    let name = match code {
+        400 => "bad_request",
+        401 => "unauthorized",
+        403 => "forbidden",
+        404 => "not_found",
+        422 => "unprocessable_entity",
+        500 => "internal_server_error",
+        502 => "bad_gateway",
+        503 => "service_unavailable",
+        504 => "gateway_timeout",
+        _ => "simulated_fault",
+    };
+    render(Err::<(), _>(ApiError {
+        http_status: code,
+        code: name,
+        message: format!("injected HTTP {code}"),
+        param: None,
+    }))
+    .into_response()
+}
+
+/// A result as the exact bytes KOMOJU would answer.
+fn render<T: Serialize>(result: Result<T, ApiError>) -> StoredAnswer {
+    match result {
+        Ok(value) => StoredAnswer {
+            status: 200,
+            body: serde_json::to_vec(&value).unwrap_or_default().into(),
+        },
+        Err(e) => {
+            let envelope = KomojuErrorBody {
+                error: Some(KomojuError {
+                    code: Some(e.code.to_string()),
+                    message: Some(e.message),
+                    param: e.param.map(str::to_string),
+                    details: Some(json!({})),
+                }),
+            };
+            StoredAnswer {
+                status: e.http_status,
+                body: serde_json::to_vec(&envelope).unwrap_or_default().into(),
+            }
+        }
+    }
+}
+
+impl IntoResponse for StoredAnswer {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        (
+            status,
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json; charset=utf-8"),
+            )],
+            Bytes::from(self.body.to_vec()),
+        )
+            .into_response()
+    }
+}
