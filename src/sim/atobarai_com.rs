@@ -86,7 +86,7 @@ impl Default for AtobaraiSimConfig {
             review_delay: Duration::from_secs(5 * 60),
             cancel_delay: Duration::from_secs(10 * 60),
             invoice_delay: Duration::from_secs(24 * 3600),
-            payment_delay: None,
+            payment_delay: Some(Duration::from_secs(14 * 24 * 3600)),
             first_order_number: 12345,
             carriers: default_carriers(),
             start_at: None,

@@ -121,7 +121,8 @@ impl AtobaraiClient {
 
     /// Registers an order and runs the credit check (service 00). The total
     /// is computed from the lines. Under review (`UnderReview`) is normal:
-    /// poll [`AtobaraiClient::status`].
+    /// poll [`AtobaraiClient::status`]. A success without a readable
+    /// `orderStatus` is read as under review, so the new id is never lost.
     ///
     /// A [`CallError::Transient`] does not prove the order was not created
     /// (the answer may have been lost): call
@@ -134,14 +135,22 @@ impl AtobaraiClient {
         let system_order_id = wire::text(answer.system_order_id.as_deref()).ok_or_else(|| {
             CallError::transient("Atobarai.com answered success without a systemOrderId")
         })?;
+        // The order exists once it has an id: an unreadable status must not
+        // make the caller register it again. Polling `status` tells the truth.
         let status = answer
             .order_status
             .as_ref()
             .and_then(wire::AtobaraiCode::number)
-            .map(CreditStatus::from_code)
-            .ok_or_else(|| {
-                CallError::transient("Atobarai.com answered success without an orderStatus cd")
-            })?;
+            .map_or_else(
+                || {
+                    tracing::warn!(
+                        system_order_id = %system_order_id,
+                        "Atobarai.com registered an order without a readable orderStatus; polling it"
+                    );
+                    CreditStatus::UnderReview
+                },
+                CreditStatus::from_code,
+            );
         Ok(Registered {
             system_order_id,
             status,

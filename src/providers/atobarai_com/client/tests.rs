@@ -621,12 +621,7 @@ async fn cancel_before_and_after_shipment() {
 
 #[tokio::test]
 async fn the_data_status_machine_runs_on_the_clock() {
-    let sim = start_sim(AtobaraiSimConfig {
-        payment_delay: Some(Duration::from_secs(14 * 24 * 3600)),
-        ..AtobaraiSimConfig::default()
-    })
-    .await;
-    let client = AtobaraiClient::new(sim.client_settings()).unwrap();
+    let (sim, client) = setup().await;
     let id = register_ok(&client, "FLOW-1").await;
     client
         .register_shipping(&id, 1, "123456789012")
@@ -638,7 +633,9 @@ async fn the_data_status_machine_runs_on_the_clock() {
     let d = read().await;
     assert_eq!(d.status, DetailStatus::AwaitingPayment);
     assert!(d.is_arrival_confirmed && !d.is_receipt_confirmed);
-    sim.advance_clock(Duration::from_secs(14 * 24 * 3600));
+    sim.advance_clock(sim.config().payment_delay.unwrap() - Duration::from_secs(1));
+    assert_eq!(read().await.status, DetailStatus::AwaitingPayment);
+    sim.advance_clock(Duration::from_secs(1));
     let d = read().await;
     assert_eq!(d.status, DetailStatus::Closed);
     assert!(d.is_receipt_confirmed);
