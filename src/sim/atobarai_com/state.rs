@@ -642,7 +642,7 @@ impl SimState {
             AtobaraiService::Order => self.register(&fields, form, p, wrong_ids, now),
             AtobaraiService::Status => self.status(&fields, p, wrong_ids),
             AtobaraiService::DelivList => {
-                ids_stage(p, wrong_ids).map(|()| Reply::Carriers(self.carriers.clone()))
+                end_field_checks(&mut p, wrong_ids).map(|()| Reply::Carriers(self.carriers.clone()))
             }
             AtobaraiService::IdMap => self.idmap(&fields, p, wrong_ids),
             AtobaraiService::Shipping => self.shipping(&fields, p, wrong_ids, now),
@@ -789,7 +789,7 @@ impl SimState {
                 Some(None) => p.format(key),
             }
         }
-        ids_stage_keep(&mut p, wrong_ids)?;
+        end_field_checks(&mut p, wrong_ids)?;
 
         // The order's own rules.
         let lines = line_numbers(fields);
@@ -928,7 +928,7 @@ impl SimState {
         wrong_ids: bool,
     ) -> Result<Reply, Reply> {
         let ids = id_list(fields, wire::ORDER_IDS, &mut p, true);
-        ids_stage_keep(&mut p, wrong_ids)?;
+        end_field_checks(&mut p, wrong_ids)?;
         Ok(Reply::Statuses(
             ids.iter()
                 .map(|id| match self.orders.get(*id) {
@@ -946,7 +946,7 @@ impl SimState {
     /// 03.
     fn idmap(&self, fields: &Fields<'_>, mut p: Problems, wrong_ids: bool) -> Result<Reply, Reply> {
         let ents = id_list(fields, wire::ENT_ORDER_IDS, &mut p, true);
-        ids_stage_keep(&mut p, wrong_ids)?;
+        end_field_checks(&mut p, wrong_ids)?;
         Ok(Reply::IdMap(
             ents.iter()
                 .map(|ent| {
@@ -976,7 +976,7 @@ impl SimState {
         if fields.get(wire::DELIV_ID).is_some_and(|v| !is_digits(v)) {
             p.format(wire::DELIV_ID);
         }
-        ids_stage_keep(&mut p, wrong_ids)?;
+        end_field_checks(&mut p, wrong_ids)?;
         let system_order_id = fields.get(wire::ORDER_ID).unwrap_or("");
         let journal = fields.get(wire::JOURNAL_NUM).unwrap_or("");
         let deliv_id: Option<u32> = fields.get(wire::DELIV_ID).and_then(|v| v.parse().ok());
@@ -1022,7 +1022,7 @@ impl SimState {
     ) -> Result<Reply, Reply> {
         let ids = id_list(fields, wire::ORDER_IDS, &mut p, true);
         let reasons = fields.list(wire::REASONS);
-        ids_stage_keep(&mut p, wrong_ids)?;
+        end_field_checks(&mut p, wrong_ids)?;
         let rules = self.rules.clone();
         let mut results = Vec::with_capacity(ids.len());
         for (i, id) in ids.iter().enumerate() {
@@ -1062,7 +1062,7 @@ impl SimState {
         if ids.len() + ents.len() > MAX_IDS {
             p.format(wire::ORDER_IDS);
         }
-        ids_stage_keep(&mut p, wrong_ids)?;
+        end_field_checks(&mut p, wrong_ids)?;
         let mut rows = Vec::new();
         for id in ids {
             rows.push(match self.orders.get(id) {
@@ -1090,7 +1090,7 @@ impl SimState {
 
 /// After the field checks: stop with the problems so far, or with `EXX102`
 /// when only the ids were wrong.
-fn ids_stage_keep(p: &mut Problems, wrong_ids: bool) -> Result<(), Reply> {
+fn end_field_checks(p: &mut Problems, wrong_ids: bool) -> Result<(), Reply> {
     p.stop()?;
     if wrong_ids {
         p.common(
@@ -1099,10 +1099,6 @@ fn ids_stage_keep(p: &mut Problems, wrong_ids: bool) -> Result<(), Reply> {
         );
     }
     p.stop()
-}
-
-fn ids_stage(mut p: Problems, wrong_ids: bool) -> Result<(), Reply> {
-    ids_stage_keep(&mut p, wrong_ids)
 }
 
 /// A `[]` list: required when `required`, at most [`MAX_IDS`], no blanks.
