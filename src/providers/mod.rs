@@ -1,5 +1,6 @@
 //! Provider adapters: one folder per provider, each owning its wire format.
 
+pub mod atobarai_com;
 pub mod jgoods;
 pub mod komoju;
 pub mod pacer;

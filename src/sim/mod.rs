@@ -2,6 +2,7 @@
 //! listener, so that the tests, `ordersync demo` and `ordersync sim` exercise
 //! the real clients and webhook receivers rather than mocks.
 
+pub mod atobarai_com;
 mod cli;
 pub mod jgoods;
 pub mod komoju;

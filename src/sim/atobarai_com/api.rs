@@ -1,0 +1,333 @@
+//! The simulator's HTTP surface: `/api/<service>/rest` for the services the
+//! daemon uses, always HTTP 200 with `text/xml; charset=utf-8` (as the real
+//! service answers), 404 for any other path. Every request runs the same
+//! steps: decode the form (a body that is not form-encoded reads as no keys,
+//! as PHP's `$_POST` would; a GET has no body, so it reads as no keys too),
+//! count and record it, suffer a due fault, then let [`super::state`] decide
+//! and render its reply as the service's XML.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use quick_xml::escape::escape;
+
+use super::Shared;
+use super::state::{DetailRow, Fault, RecordedRequest, Reply, credit_label};
+use crate::providers::atobarai_com::wire::{AtobaraiService, Form, MAINTENANCE, SYSTEM_FAILURE};
+
+type Sim = State<Arc<Shared>>;
+
+/// The services the simulator serves (08 and 11 are not modelled: 404).
+const SERVED: [AtobaraiService; 7] = [
+    AtobaraiService::Order,
+    AtobaraiService::Status,
+    AtobaraiService::DelivList,
+    AtobaraiService::IdMap,
+    AtobaraiService::Shipping,
+    AtobaraiService::Cancel,
+    AtobaraiService::Detail,
+];
+
+pub(super) fn router(shared: Arc<Shared>) -> Router {
+    let mut router = Router::new();
+    for service in SERVED {
+        router = router.route(
+            &service.path(),
+            any(
+                move |sim: Sim,
+                      ConnectInfo(peer): ConnectInfo<SocketAddr>,
+                      uri: Uri,
+                      headers: HeaderMap,
+                      body: Bytes| call(sim, service, peer, uri, headers, body),
+            ),
+        );
+    }
+    router
+        .fallback(|State(sim): Sim| async move {
+            sim.with_state(|s, _| s.stats.not_found += 1);
+            (
+                StatusCode::NOT_FOUND,
+                [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+                "<html><body><h1>404 Not Found</h1></body></html>",
+            )
+                .into_response()
+        })
+        .with_state(shared)
+}
+
+async fn call(
+    State(sim): Sim,
+    service: AtobaraiService,
+    peer: SocketAddr,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let is_form = content_type.as_deref().is_some_and(|ct| {
+        ct.split(';')
+            .next()
+            .map(str::trim)
+            .map(str::to_ascii_lowercase)
+            == Some("application/x-www-form-urlencoded".to_string())
+    });
+    let raw = String::from_utf8_lossy(&body).into_owned();
+    let form = if is_form {
+        decode_form(&raw)
+    } else {
+        Form::new()
+    };
+    sim.with_state(|s, _| {
+        s.record(RecordedRequest {
+            service,
+            peer: peer.ip(),
+            content_type: content_type.clone(),
+            form: form.clone(),
+            raw,
+        })
+    });
+    let fault = sim.with_state(|s, _| s.take_fault(service));
+    let hold = match fault {
+        None => None,
+        Some(Fault::Timeout) => Some(None),
+        Some(Fault::Delay(d)) => Some(Some(d)),
+        Some(Fault::SystemFailure) => {
+            return xml(error_xml(&[(
+                service.code(SYSTEM_FAILURE),
+                "システムエラーが発生しました".to_string(),
+            )]));
+        }
+        Some(Fault::Maintenance) => {
+            return xml(error_xml(&[(
+                service.code(MAINTENANCE),
+                "ただいまメンテナンス中です".to_string(),
+            )]));
+        }
+        Some(Fault::Error(code)) => {
+            return xml(error_xml(&[(
+                code,
+                "シミュレータが返したエラーです".to_string(),
+            )]));
+        }
+        Some(Fault::Status(code)) => {
+            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            return (status, format!("simulated HTTP {code}")).into_response();
+        }
+        Some(Fault::Garbage) => {
+            return (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+                "<html><body>ただいま混み合っております</body></html>",
+            )
+                .into_response();
+        }
+        Some(Fault::Redirect) => {
+            return (
+                StatusCode::FOUND,
+                [(header::LOCATION, uri.path().to_string())],
+            )
+                .into_response();
+        }
+    };
+    let reply = sim.with_state(|s, now| s.handle(service, &form, peer.ip(), now));
+    let answer = xml(render(&reply));
+    match hold {
+        None => answer,
+        // The change stands; the answer never comes (until the simulator stops).
+        Some(None) => {
+            sim.cancel.cancelled().await;
+            answer
+        }
+        Some(Some(delay)) => {
+            tokio::select! {
+                _ = sim.cancel.cancelled() => {}
+                _ = tokio::time::sleep(delay) => {}
+            }
+            answer
+        }
+    }
+}
+
+fn xml(body: String) -> Response {
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "text/xml; charset=utf-8")],
+        body,
+    )
+        .into_response()
+}
+
+/// Decodes `application/x-www-form-urlencoded` (`+` is a space, `%XX` a
+/// byte, UTF-8), keeping order and repeated keys.
+pub(crate) fn decode_form(raw: &str) -> Form {
+    raw.split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (percent_decode(k), percent_decode(v))
+        })
+        .collect()
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = bytes
+                    .get(i + 1..i + 3)
+                    .and_then(|h| std::str::from_utf8(h).ok())
+                    .and_then(|h| u8::from_str_radix(h, 16).ok());
+                match hex {
+                    Some(b) => {
+                        out.push(b);
+                        i += 2;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+const XML_DECL: &str = r#"<?xml version="1.0" encoding="UTF-8"?>"#;
+
+fn error_xml(messages: &[(String, String)]) -> String {
+    let mut out = format!("{XML_DECL}<response><status>error</status><messages>");
+    for (code, text) in messages {
+        out.push_str(&format!(
+            r#"<message cd="{}">{}</message>"#,
+            escape(code.as_str()),
+            escape(text.as_str())
+        ));
+    }
+    out.push_str("</messages></response>");
+    out
+}
+
+fn element(name: &str, value: &str) -> String {
+    if value.is_empty() {
+        format!("<{name}/>")
+    } else {
+        format!("<{name}>{}</{name}>", escape(value))
+    }
+}
+
+fn flag(on: bool) -> &'static str {
+    if on { "1" } else { "0" }
+}
+
+/// The service's XML for a reply.
+fn render(reply: &Reply) -> String {
+    let success =
+        |inner: String| format!("{XML_DECL}<response><status>success</status>{inner}</response>");
+    match reply {
+        Reply::Error(messages) => error_xml(messages),
+        Reply::Registered {
+            ent_order_id,
+            system_order_id,
+            status,
+        } => success(format!(
+            r#"{}{}<messages/><orderStatus cd="{}">{}</orderStatus>"#,
+            element("orderId", ent_order_id),
+            element("systemOrderId", system_order_id),
+            status.code(),
+            credit_label(*status)
+        )),
+        Reply::Statuses(rows) => success(results(rows.iter().map(|(id, ent, status)| {
+            format!(
+                r#"{}{}<orderStatus cd="{}">{}</orderStatus>"#,
+                element("orderId", id),
+                element("entOrderId", ent),
+                status.code(),
+                credit_label(*status)
+            )
+        }))),
+        Reply::Carriers(carriers) => success(results(carriers.iter().map(|c| {
+            format!(
+                "<delivId>{}</delivId>{}{}",
+                c.deliv_id,
+                element("name", &c.name),
+                element("shortName", &c.short_name)
+            )
+        }))),
+        Reply::IdMap(rows) => success(results(rows.iter().map(|(ent, system)| {
+            format!(
+                "{}{}",
+                element("entOrderId", ent),
+                element("orderId", system)
+            )
+        }))),
+        Reply::Shipped {
+            system_order_id,
+            deliv_id,
+            name,
+            journal_num,
+        } => success(format!(
+            r#"{}<delivId name="{}">{deliv_id}</delivId>{}<messages/>"#,
+            element("orderId", system_order_id),
+            escape(name.as_str()),
+            element("journalNum", journal_num)
+        )),
+        Reply::Cancels(rows) => success(results(rows.iter().map(|(id, outcome)| match outcome {
+            Ok(()) => format!(
+                "{}<cancelStatus>success</cancelStatus>",
+                element("orderId", id)
+            ),
+            Err((code, text)) => format!(
+                r#"{}<cancelStatus>error</cancelStatus><error cd="{}">{}</error>"#,
+                element("orderId", id),
+                escape(code.as_str()),
+                escape(text.as_str())
+            ),
+        }))),
+        Reply::Details(rows) => success(results(rows.iter().map(detail_xml))),
+    }
+}
+
+fn results(items: impl Iterator<Item = String>) -> String {
+    let mut out = String::from("<messages/><results>");
+    for item in items {
+        out.push_str("<result>");
+        out.push_str(&item);
+        out.push_str("</result>");
+    }
+    out.push_str("</results>");
+    out
+}
+
+fn detail_xml(row: &DetailRow) -> String {
+    format!(
+        r#"{}{}<orderStatus cd="{}">{}</orderStatus><isShipped>{}</isShipped>{}{}<isArrivalConfirmed>{}</isArrivalConfirmed><isReceiptConfirmed>{}</isReceiptConfirmed>"#,
+        element("orderId", &row.system_order_id),
+        element("entOrderId", &row.ent_order_id),
+        row.status.code(),
+        row.status.label(),
+        flag(row.is_shipped),
+        element(
+            "deliveryId",
+            &row.deliv_id.map(|d| d.to_string()).unwrap_or_default()
+        ),
+        element(
+            "journalNumber",
+            row.journal_number.as_deref().unwrap_or_default()
+        ),
+        flag(row.arrival_confirmed),
+        flag(row.receipt_confirmed),
+    )
+}
