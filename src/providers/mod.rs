@@ -1,6 +1,7 @@
 //! Provider adapters: one folder per provider, each owning its wire format.
 
 pub mod jgoods;
+pub mod kuroneko;
 pub mod rakuten_pay;
 
 use std::time::Duration;

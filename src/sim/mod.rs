@@ -4,6 +4,7 @@
 
 mod cli;
 pub mod jgoods;
+pub mod kuroneko;
 pub mod rakuten_pay;
 
 pub use cli::{SimArgs, run};
