@@ -38,6 +38,7 @@ use crate::providers::kuroneko::normalize::to_full_width;
 use crate::providers::kuroneko::wire::jst;
 use crate::providers::kuroneko::{TransactionStatus, TransactionWarning};
 
+pub use api::decode_form;
 pub use state::{
     Endpoint, Fault, FlipRule, KNOWN_POSTCODES, MAX_ORDERS_PER_TRACKING_NUMBER, OrderSnapshot,
     SimStats, form_value, postcode_exists,

@@ -324,9 +324,42 @@ impl KuronekoReturn {
     }
 }
 
-/// Reads a `<return>` document (the root's name is not checked).
-pub fn parse_return(xml: &str) -> Result<KuronekoReturn, quick_xml::DeError> {
-    quick_xml::de::from_str(xml)
+/// Why a body is not a readable `<return>`.
+#[derive(Debug, thiserror::Error)]
+pub enum ReturnError {
+    /// Well-formed or not, the document's root is not `<return>` (an HTML
+    /// maintenance page, a proxy's answer).
+    #[error("the document's root is not <return>")]
+    NotAReturn,
+    /// The XML cannot be read into the `<return>` fields.
+    #[error("unreadable <return>: {0}")]
+    Xml(#[from] quick_xml::DeError),
+}
+
+/// Reads a `<return>` document: the root must be `<return>`; its children are
+/// read leniently (see [`KuronekoReturn`]).
+pub fn parse_return(xml: &str) -> Result<KuronekoReturn, ReturnError> {
+    if root_name(xml).as_deref() != Some("return") {
+        return Err(ReturnError::NotAReturn);
+    }
+    Ok(quick_xml::de::from_str(xml)?)
+}
+
+/// The name of the first element, after the declaration and any comments.
+fn root_name(xml: &str) -> Option<String> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_str(xml);
+    loop {
+        match reader.read_event().ok()? {
+            Event::Start(e) | Event::Empty(e) => {
+                let name = e.name();
+                let name: &str = name.as_ref();
+                return Some(name.to_string());
+            }
+            Event::Eof => return None,
+            _ => {}
+        }
+    }
 }
 
 /// Whether `code` is Yamato's own failure (`err0001`–`err0003`): retry later.

@@ -171,7 +171,7 @@ fn xml(
 
 /// Decodes `application/x-www-form-urlencoded` UTF-8 (`+` is a space,
 /// `%XX` a byte; a broken escape is kept as it is; invalid UTF-8 is replaced).
-pub(super) fn decode_form(body: &[u8]) -> Form {
+pub fn decode_form(body: &[u8]) -> Form {
     body.split(|b| *b == b'&')
         .filter(|pair| !pair.is_empty())
         .map(|pair| {
