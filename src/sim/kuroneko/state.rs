@@ -562,8 +562,8 @@ impl SimState {
         } else {
             (CreditResult::Ok, None)
         };
-        let flip_at = match (credit, scoring.flip) {
-            (CreditResult::Ok, Some((orders, window, after))) => {
+        let flip_at = match credit {
+            CreditResult::Ok => scoring.flip.and_then(|(orders, window, after)| {
                 let earlier = self
                     .orders
                     .values()
@@ -573,8 +573,8 @@ impl SimState {
                     })
                     .count();
                 (earlier + 1 >= orders).then_some(now + after)
-            }
-            _ => None,
+            }),
+            CreditResult::Ng | CreditResult::OverLimit | CreditResult::UnderReview => None,
         };
         let status = match credit {
             CreditResult::Ok => Some(TransactionStatus::Approved),
