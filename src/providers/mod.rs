@@ -3,6 +3,7 @@
 pub mod atobarai_com;
 pub mod jgoods;
 pub mod komoju;
+pub mod kuroneko;
 pub mod pacer;
 pub mod rakuten_pay;
 

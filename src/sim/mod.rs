@@ -6,6 +6,7 @@ pub mod atobarai_com;
 mod cli;
 pub mod jgoods;
 pub mod komoju;
+pub mod kuroneko;
 pub mod rakuten_pay;
 
 pub use cli::{SimArgs, run};

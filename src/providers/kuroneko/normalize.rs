@@ -1,0 +1,662 @@
+//! Pure conversion of a [`CreditRequest`] into values Yamato accepts.
+//!
+//! Yamato refuses a request field by field (`kaara034E` address without a
+//! prefecture, `kaara040E` phone digits…), and a refused KAARA costs the
+//! attempt's `orderNo`. So every rule the contract names is checked here,
+//! before sending, and a failure is a [`FieldError`] naming the field a person
+//! must fix in the ERP. Where the public integrations disagree the rule is the
+//! stricter one (an address needs an arabic street number; item names are cut
+//! to 30 characters, names are refused when longer), so that what passes here
+//! also passes at Yamato.
+//!
+//! Conversions: names, addresses and item names to full-width (ASCII,
+//! half-width katakana with their voicing marks combined, `~`/`〜` → `～`);
+//! the name's reading to half-width katakana; the address split 25 + 25;
+//! phone and postcode to digits; shipping fee and payment fee as their own
+//! lines; lines past the tenth folded into one `その他 N点` line.
+
+use chrono::{NaiveDate, TimeDelta};
+
+use super::{CreditRequest, InvoiceDelivery, Party};
+
+/// Longest `name`/`sendName`, in characters.
+pub const NAME_MAX: usize = 30;
+/// Longest `address1`/`address2`, in characters.
+pub const ADDRESS_PART_MAX: usize = 25;
+/// Longest `itemName`, in characters (longer names are cut).
+pub const ITEM_NAME_MAX: usize = 30;
+/// Item lines one request carries.
+pub const MAX_LINES: usize = 10;
+/// Longest `email`.
+pub const EMAIL_MAX: usize = 64;
+/// Smallest `totalAmount`.
+pub const AMOUNT_MIN: i64 = 1;
+/// Largest `totalAmount`; also the bound of one line's `subTotal` either way.
+pub const AMOUNT_MAX: i64 = 999_999;
+/// How far after the request `shipYmd` may lie.
+pub const SHIP_AHEAD_DAYS: i64 = 90;
+/// Name of the shipping fee line.
+pub const SHIPPING_FEE_LINE: &str = "送料";
+/// Name of the payment fee line.
+pub const FEE_LINE: &str = "手数料";
+
+/// The 47 prefectures, one of which `address1` must start with.
+pub const PREFECTURES: [&str; 47] = [
+    "北海道",
+    "青森県",
+    "岩手県",
+    "宮城県",
+    "秋田県",
+    "山形県",
+    "福島県",
+    "茨城県",
+    "栃木県",
+    "群馬県",
+    "埼玉県",
+    "千葉県",
+    "東京都",
+    "神奈川県",
+    "新潟県",
+    "富山県",
+    "石川県",
+    "福井県",
+    "山梨県",
+    "長野県",
+    "岐阜県",
+    "静岡県",
+    "愛知県",
+    "三重県",
+    "滋賀県",
+    "京都府",
+    "大阪府",
+    "兵庫県",
+    "奈良県",
+    "和歌山県",
+    "鳥取県",
+    "島根県",
+    "岡山県",
+    "広島県",
+    "山口県",
+    "徳島県",
+    "香川県",
+    "愛媛県",
+    "高知県",
+    "福岡県",
+    "佐賀県",
+    "長崎県",
+    "熊本県",
+    "大分県",
+    "宮崎県",
+    "鹿児島県",
+    "沖縄県",
+];
+
+/// A value that cannot be sent, naming the field (`buyer.address`,
+/// `lines[3].qty`, `ship_on`…) as the ERP knows it. The reason never quotes
+/// the whole value (addresses and phone numbers are personal data).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {reason}")]
+pub struct FieldError {
+    /// The field of [`CreditRequest`], dotted, with line indexes from 0.
+    pub field: String,
+    /// What is wrong, in English.
+    pub reason: String,
+}
+
+impl FieldError {
+    fn new(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        FieldError {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// A [`CreditRequest`] as Yamato wants it; every value within the contract's limits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NormalizedCredit {
+    /// `orderNo`, checked for shape.
+    pub order_no: String,
+    /// `orderYmd`.
+    pub ordered_on: NaiveDate,
+    /// `shipYmd`.
+    pub ship_on: NaiveDate,
+    /// `name`, `nameKana`, `postCode`, `address1/2`, `telNum`, `email`.
+    pub buyer: NormalizedParty,
+    /// `send*`: only for a gift.
+    pub ship_to: Option<NormalizedParty>,
+    /// `itemName1..`, at most [`MAX_LINES`].
+    pub items: Vec<ItemLine>,
+    /// `totalAmount` = Σ `subTotal`.
+    pub total_amount: i64,
+    /// `sendDiv`.
+    pub send_div: InvoiceDelivery,
+}
+
+/// A person in Yamato's shape.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NormalizedParty {
+    /// Full-width, 1–30 characters.
+    pub name: String,
+    /// Half-width katakana, ASCII letters and digits, single spaces; may be empty.
+    pub name_kana: String,
+    /// Seven ASCII digits.
+    pub post_code: String,
+    /// Full-width, starts with a prefecture, 1–25 characters.
+    pub address1: String,
+    /// Full-width, 0–25 characters.
+    pub address2: String,
+    /// 10 or 11 ASCII digits starting with 0; empty only for a recipient without one.
+    pub tel_num: String,
+    /// At most 64 characters; `None` when not given (and always for a recipient).
+    pub email: Option<String>,
+}
+
+/// One `itemName`/`itemCount`/`unitPrice`/`subTotal` line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemLine {
+    /// Full-width, 1–30 characters.
+    pub name: String,
+    /// At least 1.
+    pub count: u32,
+    /// Yen; negative for a discount.
+    pub unit_price: i64,
+    /// `count × unit_price`, within ±[`AMOUNT_MAX`].
+    pub sub_total: i64,
+}
+
+/// Converts and checks a whole request. `today` is the JST date of the
+/// request (the base of the 90-day limit on `ship_on`).
+pub fn normalize_credit(
+    req: &CreditRequest,
+    today: NaiveDate,
+) -> Result<NormalizedCredit, FieldError> {
+    if !super::is_valid_order_no(&req.order_no) {
+        return Err(FieldError::new(
+            "order_no",
+            "must be 1-20 of 0-9, A-Z, a-z, '_' and '-'",
+        ));
+    }
+    if req.ship_on < req.ordered_on {
+        return Err(FieldError::new("ship_on", "is before ordered_on"));
+    }
+    if req.ship_on > today + TimeDelta::days(SHIP_AHEAD_DAYS) {
+        return Err(FieldError::new(
+            "ship_on",
+            format!("is more than {SHIP_AHEAD_DAYS} days ahead"),
+        ));
+    }
+    let buyer = normalize_party("buyer", &req.buyer, true)?;
+    let ship_to = match req.send_div {
+        InvoiceDelivery::Gift => {
+            let party = req.ship_to.as_ref().ok_or_else(|| {
+                FieldError::new("ship_to", "is required when the order is a gift")
+            })?;
+            Some(normalize_party("ship_to", party, false)?)
+        }
+        // Yamato reads the send* fields only for a gift; a recipient given
+        // otherwise is the buyer's own address and is not sent.
+        InvoiceDelivery::MailToBuyer | InvoiceDelivery::InParcel | InvoiceDelivery::Sms => None,
+    };
+    let items = item_lines(req)?;
+    let total_amount: i64 = items.iter().map(|l| l.sub_total).sum();
+    if !(AMOUNT_MIN..=AMOUNT_MAX).contains(&total_amount) {
+        return Err(FieldError::new(
+            "total",
+            format!("{total_amount} yen is outside {AMOUNT_MIN}..={AMOUNT_MAX}"),
+        ));
+    }
+    Ok(NormalizedCredit {
+        order_no: req.order_no.clone(),
+        ordered_on: req.ordered_on,
+        ship_on: req.ship_on,
+        buyer,
+        ship_to,
+        items,
+        total_amount,
+        send_div: req.send_div,
+    })
+}
+
+/// One party; `is_buyer` makes the phone required and keeps the email.
+pub fn normalize_party(
+    role: &str,
+    party: &Party,
+    is_buyer: bool,
+) -> Result<NormalizedParty, FieldError> {
+    let field = |name: &str| format!("{role}.{name}");
+    let name = to_full_width(&party.name);
+    if name.is_empty() {
+        return Err(FieldError::new(field("name"), "is empty"));
+    }
+    let len = name.chars().count();
+    if len > NAME_MAX {
+        return Err(FieldError::new(
+            field("name"),
+            format!("is {len} characters; Yamato takes at most {NAME_MAX}"),
+        ));
+    }
+    let name_kana = to_half_width_kana(&party.name_kana).map_err(|c| {
+        FieldError::new(
+            field("name_kana"),
+            format!("contains {c:?}, which has no half-width katakana"),
+        )
+    })?;
+    let post_code = normalize_postcode(&party.postal_code).ok_or_else(|| {
+        FieldError::new(
+            field("postal_code"),
+            "must be 7 digits (NNNNNNN or NNN-NNNN)",
+        )
+    })?;
+    let (address1, address2) = split_address(&party.address)
+        .map_err(|reason| FieldError::new(field("address"), reason))?;
+    let tel_num = if party.phone.trim().is_empty() && !is_buyer {
+        String::new()
+    } else {
+        normalize_phone(&party.phone).ok_or_else(|| {
+            FieldError::new(
+                field("phone"),
+                "must be 10 digits (landline) or 11 (mobile) starting with 0, hyphens allowed",
+            )
+        })?
+    };
+    let email = if is_buyer {
+        normalize_email(party.email.as_deref().unwrap_or_default())
+            .map_err(|reason| FieldError::new(field("email"), reason))?
+    } else {
+        None
+    };
+    Ok(NormalizedParty {
+        name,
+        name_kana,
+        post_code,
+        address1,
+        address2,
+        tel_num,
+        email,
+    })
+}
+
+/// The goods, then 送料 and 手数料, folded to at most [`MAX_LINES`]: the
+/// fee lines stay, and the item lines that do not fit become one `その他 N点`
+/// line (N = how many lines were folded) carrying their sum.
+fn item_lines(req: &CreditRequest) -> Result<Vec<ItemLine>, FieldError> {
+    if req.lines.is_empty() {
+        return Err(FieldError::new("lines", "at least one line is needed"));
+    }
+    let mut goods = Vec::with_capacity(req.lines.len());
+    for (i, line) in req.lines.iter().enumerate() {
+        let field = |name: &str| format!("lines[{i}].{name}");
+        let name: String = to_full_width(&line.name)
+            .chars()
+            .take(ITEM_NAME_MAX)
+            .collect();
+        // Cutting may leave a trailing space.
+        let name = name.trim_end_matches('\u{3000}').to_string();
+        if name.is_empty() {
+            return Err(FieldError::new(field("name"), "is empty"));
+        }
+        if line.qty == 0 {
+            return Err(FieldError::new(field("qty"), "must be at least 1"));
+        }
+        let sub_total = i64::from(line.qty)
+            .checked_mul(line.unit_price)
+            .filter(|s| s.abs() <= AMOUNT_MAX)
+            .ok_or_else(|| {
+                FieldError::new(
+                    field("unit_price"),
+                    format!("qty × unit_price must stay within ±{AMOUNT_MAX} yen"),
+                )
+            })?;
+        goods.push(ItemLine {
+            name,
+            count: line.qty,
+            unit_price: line.unit_price,
+            sub_total,
+        });
+    }
+    let mut fees = Vec::new();
+    for (field, label, yen) in [
+        ("shipping_fee", SHIPPING_FEE_LINE, req.shipping_fee),
+        ("fee", FEE_LINE, req.fee),
+    ] {
+        if !(0..=AMOUNT_MAX).contains(&yen) {
+            return Err(FieldError::new(
+                field,
+                format!("must be within 0..={AMOUNT_MAX} yen"),
+            ));
+        }
+        if yen > 0 {
+            fees.push(ItemLine {
+                name: label.to_string(),
+                count: 1,
+                unit_price: yen,
+                sub_total: yen,
+            });
+        }
+    }
+    let slots = MAX_LINES - fees.len();
+    if goods.len() > slots {
+        let folded = goods.split_off(slots - 1);
+        let sum: i64 = folded.iter().map(|l| l.sub_total).sum();
+        if sum.abs() > AMOUNT_MAX {
+            return Err(FieldError::new(
+                "lines",
+                format!(
+                    "lines {}.. fold into one line of {sum} yen, outside ±{AMOUNT_MAX}",
+                    slots - 1
+                ),
+            ));
+        }
+        goods.push(ItemLine {
+            name: to_full_width(&format!("その他 {}点", folded.len())),
+            count: 1,
+            unit_price: sum,
+            sub_total: sum,
+        });
+    }
+    goods.extend(fees);
+    Ok(goods)
+}
+
+/// Full-width text: ASCII to its full-width form (space to U+3000),
+/// half-width katakana to full-width with a following ﾞ/ﾟ combined,
+/// `〜` (wave dash) to `～`, a few Latin-1 signs to their full-width forms,
+/// other whitespace to U+3000 and other control characters dropped; runs of
+/// spaces become one, and leading and trailing spaces go.
+pub fn to_full_width(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() * 3);
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        let mapped = if let Some(base) = half_kana_to_full(c) {
+            match chars.peek().and_then(|&mark| voiced(base, mark)) {
+                Some(combined) => {
+                    chars.next();
+                    combined
+                }
+                None => base,
+            }
+        } else {
+            match c {
+                '\u{301C}' => '～',
+                ' ' => '\u{3000}',
+                '!'..='~' => char::from_u32(c as u32 + 0xFEE0).unwrap_or('\u{3000}'),
+                '\u{A2}' => '￠',
+                '\u{A3}' => '￡',
+                '\u{A5}' => '￥',
+                '\u{A6}' => '￤',
+                '\u{AC}' => '￢',
+                '\u{AF}' => '￣',
+                c if c.is_whitespace() => '\u{3000}',
+                c if c.is_control() => continue,
+                c => c,
+            }
+        };
+        if mapped == '\u{3000}' && (out.is_empty() || out.ends_with('\u{3000}')) {
+            continue;
+        }
+        out.push(mapped);
+    }
+    while out.ends_with('\u{3000}') {
+        out.pop();
+    }
+    out
+}
+
+/// Whether `s` has only characters [`to_full_width`] can produce: no ASCII,
+/// no half-width katakana, no control character, no `〜`.
+pub fn is_full_width(s: &str) -> bool {
+    s.chars()
+        .all(|c| !c.is_ascii() && !is_half_width_katakana(c) && !c.is_control() && c != '\u{301C}')
+}
+
+/// The reading as half-width katakana: hiragana and full-width katakana
+/// converted (voiced kana become the base and ﾞ/ﾟ), full-width letters and
+/// digits to ASCII, any whitespace to one space. `Err` is the first
+/// character that has no half-width form (a kanji, a symbol).
+pub fn to_half_width_kana(s: &str) -> Result<String, char> {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_whitespace() {
+            if !out.is_empty() && !out.ends_with(' ') {
+                out.push(' ');
+            }
+            continue;
+        }
+        if c.is_ascii_alphanumeric() || is_half_width_katakana(c) {
+            out.push(c);
+            continue;
+        }
+        if let Some(ascii) = full_width_alnum_to_ascii(c) {
+            out.push(ascii);
+            continue;
+        }
+        // Hiragana ぁ..ゖ sit 0x60 below their katakana.
+        let kata = match c {
+            '\u{3041}'..='\u{3096}' => char::from_u32(c as u32 + 0x60).unwrap_or(c),
+            c => c,
+        };
+        let (base, mark) = full_kana_to_half(kata).ok_or(c)?;
+        out.push(base);
+        if let Some(mark) = mark {
+            out.push(mark);
+        }
+    }
+    while out.ends_with(' ') {
+        out.pop();
+    }
+    Ok(out)
+}
+
+/// Whether `s` is what [`to_half_width_kana`] produces.
+pub fn is_half_width_kana_text(s: &str) -> bool {
+    s.chars()
+        .all(|c| c == ' ' || c.is_ascii_alphanumeric() || is_half_width_katakana(c))
+}
+
+/// Splits an address into `address1` (starting with a prefecture) and
+/// `address2`, each at most [`ADDRESS_PART_MAX`] full-width characters,
+/// preferring a space as the cut. `Err` is the reason, for [`FieldError`].
+pub fn split_address(address: &str) -> Result<(String, String), String> {
+    let full = to_full_width(address);
+    if !starts_with_prefecture(&full) {
+        return Err("must start with the prefecture (都道府県)".to_string());
+    }
+    let chars: Vec<char> = full.chars().collect();
+    let max = 2 * ADDRESS_PART_MAX;
+    if chars.len() > max {
+        return Err(format!(
+            "is {} characters; Yamato takes at most {max} (two lines of {ADDRESS_PART_MAX})",
+            chars.len()
+        ));
+    }
+    let at_space = (1..=ADDRESS_PART_MAX.min(chars.len().saturating_sub(1)))
+        .rev()
+        .find(|&i| chars[i] == '\u{3000}' && chars.len() - i - 1 <= ADDRESS_PART_MAX);
+    let (first, rest) = match at_space {
+        Some(i) => (&chars[..i], &chars[i + 1..]),
+        None => chars.split_at(ADDRESS_PART_MAX.min(chars.len())),
+    };
+    let address1: String = first.iter().collect();
+    let address2: String = rest.iter().collect();
+    let address2 = address2.trim_start_matches('\u{3000}').to_string();
+    if !has_street_number(&format!("{address1}{address2}")) {
+        return Err("has no street number (番地)".to_string());
+    }
+    Ok((address1, address2))
+}
+
+/// Whether `s` starts with one of the 47 prefectures.
+pub fn starts_with_prefecture(s: &str) -> bool {
+    PREFECTURES.iter().any(|p| s.starts_with(p))
+}
+
+/// Whether `s` contains a digit (ASCII or full-width): Yamato's test for a
+/// street number. Kanji numerals are not counted (the stricter reading).
+pub fn has_street_number(s: &str) -> bool {
+    s.chars()
+        .any(|c| c.is_ascii_digit() || ('０'..='９').contains(&c))
+}
+
+/// 10 (landline) or 11 (mobile) ASCII digits starting with 0, from digits of
+/// either width separated by hyphens, spaces or parentheses.
+pub fn normalize_phone(s: &str) -> Option<String> {
+    let digits: String = s
+        .chars()
+        .filter(|c| !is_phone_separator(*c))
+        .map(|c| full_width_alnum_to_ascii(c).unwrap_or(c))
+        .collect();
+    let ok = matches!(digits.len(), 10 | 11)
+        && digits.starts_with('0')
+        && digits.chars().all(|c| c.is_ascii_digit());
+    ok.then_some(digits)
+}
+
+fn is_phone_separator(c: char) -> bool {
+    matches!(
+        c,
+        '-' | '－' | '‐' | '‑' | '−' | 'ー' | 'ｰ' | '(' | ')' | '（' | '）'
+    ) || c.is_whitespace()
+}
+
+/// Seven ASCII digits from `NNNNNNN` or `NNN-NNNN` (either width, trimmed).
+pub fn normalize_postcode(s: &str) -> Option<String> {
+    let ascii: String = s
+        .trim()
+        .chars()
+        .map(|c| match c {
+            '－' | 'ー' | '‐' | '−' => '-',
+            c => full_width_alnum_to_ascii(c).unwrap_or(c),
+        })
+        .collect();
+    let digits = match ascii.split_once('-') {
+        Some((a, b)) if a.len() == 3 && b.len() == 4 => format!("{a}{b}"),
+        Some(_) => return None,
+        None => ascii,
+    };
+    (digits.len() == 7 && digits.chars().all(|c| c.is_ascii_digit())).then_some(digits)
+}
+
+/// The email trimmed: `None` when empty; otherwise printable ASCII with one
+/// `@` between two non-empty parts, at most [`EMAIL_MAX`] characters.
+pub fn normalize_email(s: &str) -> Result<Option<String>, String> {
+    let email = s.trim();
+    if email.is_empty() {
+        return Ok(None);
+    }
+    if email.len() > EMAIL_MAX {
+        return Err(format!("is longer than {EMAIL_MAX} characters"));
+    }
+    let shaped = email.chars().all(|c| c.is_ascii_graphic())
+        && matches!(email.split_once('@'), Some((a, b)) if !a.is_empty() && !b.is_empty() && !b.contains('@'));
+    if !shaped {
+        return Err("is not an email address".to_string());
+    }
+    Ok(Some(email.to_string()))
+}
+
+/// U+FF61..=U+FF9F.
+pub fn is_half_width_katakana(c: char) -> bool {
+    ('\u{FF61}'..='\u{FF9F}').contains(&c)
+}
+
+/// Full-width forms of U+FF61..=U+FF9F, in order.
+const HALF_KANA_TO_FULL: [char; 63] = [
+    '。', '「', '」', '、', '・', 'ヲ', 'ァ', 'ィ', 'ゥ', 'ェ', 'ォ', 'ャ', 'ュ', 'ョ', 'ッ', 'ー',
+    'ア', 'イ', 'ウ', 'エ', 'オ', 'カ', 'キ', 'ク', 'ケ', 'コ', 'サ', 'シ', 'ス', 'セ', 'ソ', 'タ',
+    'チ', 'ツ', 'テ', 'ト', 'ナ', 'ニ', 'ヌ', 'ネ', 'ノ', 'ハ', 'ヒ', 'フ', 'ヘ', 'ホ', 'マ', 'ミ',
+    'ム', 'メ', 'モ', 'ヤ', 'ユ', 'ヨ', 'ラ', 'リ', 'ル', 'レ', 'ロ', 'ワ', 'ン', '゛', '゜',
+];
+
+const DAKUTEN_HALF: char = 'ﾞ';
+const HANDAKUTEN_HALF: char = 'ﾟ';
+
+fn half_kana_to_full(c: char) -> Option<char> {
+    let index = (c as u32).checked_sub(0xFF61)? as usize;
+    HALF_KANA_TO_FULL.get(index).copied()
+}
+
+/// Katakana that take ﾞ as the next code point (カ..ト, ハ..ホ).
+fn takes_dakuten(c: char) -> bool {
+    matches!(
+        c,
+        'カ' | 'キ'
+            | 'ク'
+            | 'ケ'
+            | 'コ'
+            | 'サ'
+            | 'シ'
+            | 'ス'
+            | 'セ'
+            | 'ソ'
+            | 'タ'
+            | 'チ'
+            | 'ツ'
+            | 'テ'
+            | 'ト'
+            | 'ハ'
+            | 'ヒ'
+            | 'フ'
+            | 'ヘ'
+            | 'ホ'
+    )
+}
+
+fn takes_handakuten(c: char) -> bool {
+    matches!(c, 'ハ' | 'ヒ' | 'フ' | 'ヘ' | 'ホ')
+}
+
+/// `base` + a half-width voicing mark as one full-width katakana.
+fn voiced(base: char, mark: char) -> Option<char> {
+    match (base, mark) {
+        ('ウ', DAKUTEN_HALF) => Some('ヴ'),
+        ('ワ', DAKUTEN_HALF) => Some('ヷ'),
+        ('ヲ', DAKUTEN_HALF) => Some('ヺ'),
+        (b, DAKUTEN_HALF) if takes_dakuten(b) => char::from_u32(b as u32 + 1),
+        (b, HANDAKUTEN_HALF) if takes_handakuten(b) => char::from_u32(b as u32 + 2),
+        _ => None,
+    }
+}
+
+/// A full-width katakana (or kana punctuation) as half-width, with its mark.
+fn full_kana_to_half(c: char) -> Option<(char, Option<char>)> {
+    let half = |full: char| {
+        HALF_KANA_TO_FULL
+            .iter()
+            .position(|&f| f == full)
+            .and_then(|i| char::from_u32(0xFF61 + i as u32))
+    };
+    if let Some(h) = half(c) {
+        return Some((h, None));
+    }
+    match c {
+        'ヴ' => return Some(('ｳ', Some(DAKUTEN_HALF))),
+        'ヷ' => return Some(('ﾜ', Some(DAKUTEN_HALF))),
+        'ヺ' => return Some(('ｦ', Some(DAKUTEN_HALF))),
+        'ヵ' => return half('カ').map(|h| (h, None)),
+        'ヶ' => return half('ケ').map(|h| (h, None)),
+        'ヮ' => return half('ワ').map(|h| (h, None)),
+        'ヰ' => return half('イ').map(|h| (h, None)),
+        'ヱ' => return half('エ').map(|h| (h, None)),
+        _ => {}
+    }
+    let minus = |n: u32| char::from_u32((c as u32).checked_sub(n)?);
+    if let Some(base) = minus(1).filter(|b| takes_dakuten(*b)) {
+        return half(base).map(|h| (h, Some(DAKUTEN_HALF)));
+    }
+    if let Some(base) = minus(2).filter(|b| takes_handakuten(*b)) {
+        return half(base).map(|h| (h, Some(HANDAKUTEN_HALF)));
+    }
+    None
+}
+
+/// `０`..`９`, `Ａ`..`Ｚ`, `ａ`..`ｚ` as ASCII.
+fn full_width_alnum_to_ascii(c: char) -> Option<char> {
+    match c {
+        '０'..='９' | 'Ａ'..='Ｚ' | 'ａ'..='ｚ' => char::from_u32(c as u32 - 0xFEE0),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests;

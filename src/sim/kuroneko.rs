@@ -1,0 +1,359 @@
+//! A faithful Kuroneko Atobarai simulator over real HTTP: the six functions
+//! (KAARA credit, KAARS credit result, KAAST status, KAASL shipment, KAACL
+//! cancel, KAAKK reduce) as form POSTs answering `<return>` XML.
+//!
+//! It exists so that the daemon's tests, `ordersync demo` and `ordersync sim`
+//! drive the real [`KuronekoClient`](crate::providers::kuroneko::client::KuronekoClient)
+//! against the behaviour written in the wire contract
+//! (`shared/providers/kuroneko-atobarai.md`), awkward parts included: HTTP 200
+//! for every business error, declines that are not errors, reviews (審査中)
+//! that settle later, an OK that turns NG when several orders go to one
+//! address, failures right after a credit request (the seed's warning), and
+//! transactions that move 3 → 10 → 11 → 12 on a clock the tests drive with
+//! [`KuronekoSimHandle::advance_clock`].
+//!
+//! Scoring hooks (deterministic): a name containing the review marker (審査)
+//! is under review and resolves after `review_delay` to OK, or to NG when the
+//! name also contains the NG marker; a name with the NG marker is NG; a total
+//! above `over_limit_amount` is over the limit; otherwise OK.
+//!
+//! Layout: `state` holds the rules without I/O; `api` is the HTTP surface.
+//! Where no public source says what Yamato does, `state`'s module docs list
+//! the simulator's guesses.
+
+mod api;
+mod state;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use chrono::{DateTime, FixedOffset, SubsecRound, TimeDelta, Utc};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::providers::kuroneko::client::KuronekoClientSettings;
+use crate::providers::kuroneko::normalize::to_full_width;
+use crate::providers::kuroneko::wire::jst;
+use crate::providers::kuroneko::{TransactionStatus, TransactionWarning};
+
+pub use api::decode_form;
+pub use state::{
+    Endpoint, Fault, FlipRule, KNOWN_POSTCODES, MAX_ORDERS_PER_TRACKING_NUMBER, OrderSnapshot,
+    SimStats, form_value, postcode_exists,
+};
+use state::{Scoring, SimState, Timing};
+
+/// How the simulated Yamato behaves; [`Default`] suits tests (delays that
+/// only pass when the test advances the clock), [`KuronekoSimConfig::realistic`]
+/// a demo against a real daemon.
+#[derive(Debug, Clone)]
+pub struct KuronekoSimConfig {
+    /// The 加盟店コード the simulator accepts (11 digits).
+    pub store_code: String,
+    /// The password it accepts (1–8 letters or digits).
+    pub password: String,
+    /// Totals above this are answered 2 (over limit).
+    pub over_limit_amount: i64,
+    /// A name containing this is answered 1 (NG); compared in full-width.
+    pub ng_marker: String,
+    /// A name containing this is answered 3 (under review); compared in full-width.
+    pub review_marker: String,
+    /// How long a review lasts.
+    pub review_delay: Duration,
+    /// The OK → NG flip for repeated orders to one address; `None` never flips.
+    pub flip: Option<FlipRule>,
+    /// KAASL, KAACL and KAAKK within this long of the order's KAARA answer
+    /// `err0001` (the seed: "right after the order, the next step may fail").
+    pub settle_window: Duration,
+    /// 3 → 10 (delivered, sales confirmed); `None` keeps shipped orders at 3.
+    pub sales_delay: Option<Duration>,
+    /// 10 → 11 (invoice issued).
+    pub invoice_delay: Option<Duration>,
+    /// 11 → 12 (paid).
+    pub payment_delay: Option<Duration>,
+    /// Where the simulator's clock starts; `None` is the real time.
+    pub start_at: Option<DateTime<FixedOffset>>,
+}
+
+impl Default for KuronekoSimConfig {
+    fn default() -> Self {
+        KuronekoSimConfig {
+            store_code: "01234567890".to_string(),
+            password: "pass1234".to_string(),
+            over_limit_amount: 55_000,
+            ng_marker: "NG".to_string(),
+            review_marker: "審査".to_string(),
+            review_delay: Duration::from_secs(30 * 60),
+            flip: None,
+            settle_window: Duration::from_secs(60),
+            sales_delay: Some(Duration::from_secs(2 * 24 * 3600)),
+            invoice_delay: Some(Duration::from_secs(24 * 3600)),
+            payment_delay: Some(Duration::from_secs(14 * 24 * 3600)),
+            start_at: None,
+        }
+    }
+}
+
+impl KuronekoSimConfig {
+    /// Delays of human scale for `ordersync sim`/`demo` (the real clock runs).
+    pub fn realistic() -> Self {
+        KuronekoSimConfig {
+            review_delay: Duration::from_secs(60),
+            settle_window: Duration::from_secs(10),
+            sales_delay: Some(Duration::from_secs(5 * 60)),
+            invoice_delay: Some(Duration::from_secs(5 * 60)),
+            payment_delay: Some(Duration::from_secs(10 * 60)),
+            ..KuronekoSimConfig::default()
+        }
+    }
+}
+
+/// Serves the simulator on `listener` until the handle is shut down or dropped.
+pub async fn start(
+    listener: TcpListener,
+    cfg: KuronekoSimConfig,
+) -> std::io::Result<KuronekoSimHandle> {
+    let mut addr = listener.local_addr()?;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    let real_now = Utc::now().with_timezone(&jst());
+    let offset = cfg.start_at.map_or(TimeDelta::zero(), |t| t - real_now);
+    let scoring = Scoring {
+        over_limit_amount: cfg.over_limit_amount,
+        ng_marker: to_full_width(&cfg.ng_marker),
+        review_marker: to_full_width(&cfg.review_marker),
+        review_delay: delta(cfg.review_delay),
+        flip: cfg
+            .flip
+            .map(|f| (f.orders, delta(f.window), delta(f.after))),
+    };
+    let timing = Timing {
+        settle_window: delta(cfg.settle_window),
+        sales: cfg.sales_delay.map(delta),
+        invoice: cfg.invoice_delay.map(delta),
+        payment: cfg.payment_delay.map(delta),
+    };
+    let shared = Arc::new(Shared {
+        core: Mutex::new(Core {
+            state: SimState::new(
+                cfg.store_code.clone(),
+                cfg.password.clone(),
+                scoring,
+                timing,
+            ),
+            offset,
+        }),
+        cfg,
+        cancel: CancellationToken::new(),
+        tracker: TaskTracker::new(),
+    });
+    let app = api::router(shared.clone());
+    let stop = shared.cancel.clone().cancelled_owned();
+    shared.tracker.spawn(async move {
+        if let Err(e) = axum::serve(listener, app)
+            .with_graceful_shutdown(stop)
+            .await
+        {
+            tracing::error!(error = %e, "kuroneko simulator stopped serving");
+        }
+    });
+    Ok(KuronekoSimHandle { shared, addr })
+}
+
+fn delta(d: Duration) -> TimeDelta {
+    TimeDelta::from_std(d).unwrap_or(TimeDelta::MAX)
+}
+
+/// Controls a running simulator. Dropping it stops the server.
+#[derive(Debug)]
+pub struct KuronekoSimHandle {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+}
+
+impl KuronekoSimHandle {
+    /// The address the simulator listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://{addr}`, for config `api_base_url` (the functions live under
+    /// `/kuroneko-atobarai-api/` as at Yamato).
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The store code the simulator accepts.
+    pub fn store_code(&self) -> &str {
+        &self.shared.cfg.store_code
+    }
+
+    /// The password the simulator accepts.
+    pub fn password(&self) -> &str {
+        &self.shared.cfg.password
+    }
+
+    /// Client settings that reach this simulator with its credentials.
+    pub fn client_settings(&self) -> KuronekoClientSettings {
+        KuronekoClientSettings {
+            api_base_url: self.base_url(),
+            store_code: self.shared.cfg.store_code.clone(),
+            password: self.shared.cfg.password.clone().into(),
+            timeout: Duration::from_secs(5),
+        }
+    }
+
+    /// The simulator's clock (JST, whole seconds).
+    pub fn now(&self) -> DateTime<FixedOffset> {
+        self.shared.lock().now()
+    }
+
+    /// Moves the simulator's clock forward; transitions that fall due happen
+    /// (stamped with their due time) before anything else looks at the state.
+    pub fn advance_clock(&self, by: Duration) {
+        let mut core = self.shared.lock();
+        core.offset += TimeDelta::from_std(by).unwrap_or(TimeDelta::zero());
+        let now = core.now();
+        core.state.settle(now);
+    }
+
+    /// The transaction as Yamato has it now (due transitions applied).
+    pub fn order(&self, order_no: &str) -> Option<OrderSnapshot> {
+        self.shared.with_state(|s, now| s.order(order_no, now))
+    }
+
+    /// Forces a status, as Yamato's staff or the delivery might (e.g. 5
+    /// needs investigation), and schedules what follows it. `false` when the
+    /// order does not exist.
+    pub fn set_status(&self, order_no: &str, status: TransactionStatus) -> bool {
+        self.shared
+            .with_state(|s, now| s.set_status(order_no, status, now))
+    }
+
+    /// Forces the warning flag; `None` goes back to the computed one.
+    pub fn set_warning(&self, order_no: &str, warning: Option<TransactionWarning>) -> bool {
+        self.shared
+            .with_state(|s, _| s.set_warning(order_no, warning))
+    }
+
+    /// The next `times` requests to `endpoint` suffer `fault` before normal handling.
+    pub fn inject(&self, endpoint: Endpoint, fault: Fault, times: u32) {
+        self.shared
+            .with_state(|s, _| s.inject(endpoint, fault, times));
+    }
+
+    /// Drops every injected fault not yet used.
+    pub fn clear_faults(&self) {
+        self.shared.with_state(|s, _| s.clear_faults());
+    }
+
+    /// A copy of the counters and recordings.
+    pub fn stats(&self) -> SimStats {
+        self.shared.lock().state.stats.clone()
+    }
+
+    /// Polls the state every few milliseconds until `pred` holds (`true`) or
+    /// `deadline` passes (`false`); tests wait on conditions, not sleeps.
+    pub async fn wait_until(
+        &self,
+        deadline: Duration,
+        pred: impl Fn(&SimView<'_>) -> bool,
+    ) -> bool {
+        let until = tokio::time::Instant::now() + deadline;
+        loop {
+            if self
+                .shared
+                .with_state(|s, now| pred(&SimView { state: s, now }))
+            {
+                return true;
+            }
+            if tokio::time::Instant::now() >= until {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    /// Stops serving and waits until the server task ended.
+    pub async fn shutdown(&self) {
+        self.shared.cancel.cancel();
+        self.shared.tracker.close();
+        self.shared.tracker.wait().await;
+    }
+}
+
+impl Drop for KuronekoSimHandle {
+    fn drop(&mut self) {
+        self.shared.cancel.cancel();
+    }
+}
+
+/// Read access to the state inside [`KuronekoSimHandle::wait_until`].
+pub struct SimView<'a> {
+    state: &'a SimState,
+    now: DateTime<FixedOffset>,
+}
+
+impl SimView<'_> {
+    /// The transaction as Yamato has it now.
+    pub fn order(&self, order_no: &str) -> Option<OrderSnapshot> {
+        self.state.order(order_no, self.now)
+    }
+
+    /// Every transaction, by orderNo.
+    pub fn orders(&self) -> Vec<OrderSnapshot> {
+        self.state.orders(self.now)
+    }
+
+    /// The counters and recordings so far.
+    pub fn stats(&self) -> &SimStats {
+        &self.state.stats
+    }
+}
+
+/// What the server and the handle share.
+#[derive(Debug)]
+struct Shared {
+    core: Mutex<Core>,
+    cfg: KuronekoSimConfig,
+    /// Stops the server.
+    cancel: CancellationToken,
+    /// The server task, so that shutdown can wait for it.
+    tracker: TaskTracker,
+}
+
+/// The state and the clock, under one lock so that every rule sees one "now".
+#[derive(Debug)]
+struct Core {
+    state: SimState,
+    /// Simulated time minus real time.
+    offset: TimeDelta,
+}
+
+impl Core {
+    /// Whole seconds, as Yamato's dates are written.
+    fn now(&self) -> DateTime<FixedOffset> {
+        (Utc::now().with_timezone(&jst()) + self.offset).trunc_subsecs(0)
+    }
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Core> {
+        // A panic elsewhere must not hide the state from the test that looks at it.
+        self.core.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Runs `f` on the state at the simulator's "now", due transitions applied first.
+    fn with_state<R>(&self, f: impl FnOnce(&mut SimState, DateTime<FixedOffset>) -> R) -> R {
+        let mut core = self.lock();
+        let now = core.now();
+        core.state.settle(now);
+        f(&mut core.state, now)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,1005 @@
+//! The simulated Yamato back office: transactions and their status machine,
+//! scoring hooks, faults and counters, with the contract's rules for every
+//! function. No I/O and no clock of its own: every operation takes `now`.
+//!
+//! Each request is checked in the order Yamato's integrators describe:
+//! common fields (store code, password, orderNo, requestDate), then each
+//! field's rule, then relations (subtotals, total, street number, dates),
+//! then the state table. The first failure answers `returnCode` 1.
+//!
+//! Transaction machine (a transition "after d" happens lazily, the first time
+//! the state is looked at with `now >= due`): scoring 3 →after `review`→ 0
+//! (status 1) or 1 (status 2); OK → status 1 →KAASL 0/2→ 3 →after `sales`→
+//! 10 →after `invoice`→ 11 →after `payment`→ 12; KAASL 9 → back to 1; KAACL
+//! → 2; a flipped OK → NG (status 2) after the flip delay while still 1.
+//!
+//! Error codes come from the contract where it names them (`kaara009E`,
+//! `029E`, `034E`, `040E`, `049E`, `101E`, `103E`, `kaars/kaast/kaasl/kaacl008E`,
+//! `kaara090E`–`092E`, `kaasl014E/020E/022E/045E`, `kaacl009E`,
+//! `kaakk009E/011E/050E`, `err0001`–`err0003`). Everything below is the
+//! simulator's guess, because no official code table is public; clients
+//! must not depend on these:
+//! - common: `<f>090E` store code malformed, `<f>091E` password malformed,
+//!   `<f>092E` store code and password do not match, `<f>001E` orderNo
+//!   missing, `<f>002E` orderNo malformed, `<f>003E` requestDate malformed
+//!   (`<f>` is the function's prefix: `kaara`, `kaars`, …);
+//! - KAARA/KAAKK fields: `010E` orderYmd, `011E` (KAARA) / `020E` (KAAKK)
+//!   shipYmd, `020E` name, `021E` nameKana, `028E` postCode shape, `033E`
+//!   address1 shape, `035E` address2, `042E` email, `048E` totalAmount not a
+//!   number, `050E` (KAARA) / `051E` (KAAKK) sendDiv, `060E`–`063E` item
+//!   name/count/price/subtotal, `064E` subTotal ≠ count × price, `070E`–`076E`
+//!   gift recipient fields, `102E` ship date out of range, `105E` recipient
+//!   without street number;
+//! - KAAST `010E` the scoring is still under review (no transaction yet);
+//! - KAASL `030E` processDiv, `010E` paymentNo missing, `011E` shipYmd,
+//!   `012E` beforePaymentNo missing, `016E` processDiv 2 with a paymentNo
+//!   other than the orderNo, `023E` beforePaymentNo is not the registered number;
+//! - the window right after KAARA answers `err0001` to KAASL, KAACL and KAAKK.
+//!
+//! Other guesses: KAAST shows a declined (or flipped) order as 2; status 6
+//! behaves like 1; warning 1 is raised once the ship date has passed without
+//! a tracking number; a refused KAARA does not use up its orderNo.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use chrono::{DateTime, FixedOffset, NaiveDate, TimeDelta};
+
+use crate::providers::kuroneko::normalize::{
+    self, ADDRESS_PART_MAX, AMOUNT_MAX, AMOUNT_MIN, EMAIL_MAX, ITEM_NAME_MAX, MAX_LINES, NAME_MAX,
+    SHIP_AHEAD_DAYS,
+};
+use crate::providers::kuroneko::wire::{self, Form, field};
+use crate::providers::kuroneko::{
+    CreditResult, ShipmentProcess, TransactionStatus, TransactionWarning, is_valid_order_no,
+    yamato_check_digit_ok,
+};
+
+/// Orders one tracking number may cover.
+pub const MAX_ORDERS_PER_TRACKING_NUMBER: usize = 3;
+
+/// Postcodes the simulator knows to exist, besides its rule (see [`postcode_exists`]).
+pub const KNOWN_POSTCODES: [&str; 12] = [
+    "0600001", "1000001", "1000005", "1500001", "1600023", "2310001", "4600001", "4800305",
+    "5300001", "7300011", "8100001", "9000001",
+];
+
+/// Which function a fault applies to, and what the stats count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Endpoint {
+    /// KAARA0010, credit request.
+    Credit,
+    /// KAARS0010, credit result.
+    CreditResult,
+    /// KAAST0010, transaction status.
+    Status,
+    /// KAASL0010, shipment.
+    Shipment,
+    /// KAACL0010, cancel.
+    Cancel,
+    /// KAAKK0010, amount reduction.
+    Reduce,
+    /// Whichever of the above is called next (faults only).
+    Any,
+}
+
+impl Endpoint {
+    /// The six functions.
+    pub const FUNCS: [Endpoint; 6] = [
+        Endpoint::Credit,
+        Endpoint::CreditResult,
+        Endpoint::Status,
+        Endpoint::Shipment,
+        Endpoint::Cancel,
+        Endpoint::Reduce,
+    ];
+
+    /// The FUNC name (`KAARA0010`); empty for `Any`.
+    pub fn func(self) -> &'static str {
+        match self {
+            Endpoint::Credit => wire::FUNC_CREDIT,
+            Endpoint::CreditResult => wire::FUNC_CREDIT_RESULT,
+            Endpoint::Status => wire::FUNC_STATUS,
+            Endpoint::Shipment => wire::FUNC_SHIPMENT,
+            Endpoint::Cancel => wire::FUNC_CANCEL,
+            Endpoint::Reduce => wire::FUNC_REDUCE,
+            Endpoint::Any => "",
+        }
+    }
+
+    /// The prefix of the function's error codes (`kaara`).
+    pub fn prefix(self) -> &'static str {
+        match self {
+            Endpoint::Credit => "kaara",
+            Endpoint::CreditResult => "kaars",
+            Endpoint::Status => "kaast",
+            Endpoint::Shipment => "kaasl",
+            Endpoint::Cancel => "kaacl",
+            Endpoint::Reduce => "kaakk",
+            Endpoint::Any => "kaa",
+        }
+    }
+
+    /// Whether the answer carries `requestDate` instead of `returnDate`
+    /// (the contract says some functions do; the simulator picks these two
+    /// so that clients are tested against both).
+    pub fn answers_request_date(self) -> bool {
+        match self {
+            Endpoint::Status | Endpoint::Shipment => true,
+            Endpoint::Credit
+            | Endpoint::CreditResult
+            | Endpoint::Cancel
+            | Endpoint::Reduce
+            | Endpoint::Any => false,
+        }
+    }
+
+    /// Whether calls right after the credit request fail (the seed names
+    /// payment changes, shipment registration and cancellation).
+    fn settles_after_credit(self) -> bool {
+        match self {
+            Endpoint::Shipment | Endpoint::Cancel | Endpoint::Reduce => true,
+            Endpoint::Credit | Endpoint::CreditResult | Endpoint::Status | Endpoint::Any => false,
+        }
+    }
+}
+
+/// A misbehaviour suffered before normal handling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// This HTTP status with a plain-text body (e.g. 503 during maintenance).
+    Status(u16),
+    /// `returnCode` 1 with this `errorCode` (e.g. `err0001`), nothing applied.
+    SystemError(&'static str),
+    /// 200 with a body that is not a `<return>` (a maintenance page).
+    Garbage,
+    /// Handle the request normally, then hold the answer back this long: the
+    /// change is applied even when the caller times out (a lost response).
+    Delay(Duration),
+}
+
+/// Counters and recordings of everything the simulator saw.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SimStats {
+    /// Requests per FUNC name, refused and faulted ones included.
+    pub calls: BTreeMap<&'static str, usize>,
+    /// Every request's form, in arrival order, with its FUNC name.
+    pub bodies: Vec<(&'static str, Form)>,
+    /// Every request's `Content-Type`, in arrival order.
+    pub content_types: Vec<String>,
+    /// Answers refusing the store code or password.
+    pub credential_refusals: usize,
+}
+
+impl SimStats {
+    /// Requests to `endpoint`.
+    pub fn calls(&self, endpoint: Endpoint) -> usize {
+        self.calls.get(endpoint.func()).copied().unwrap_or(0)
+    }
+
+    /// Every form sent to `endpoint`, in order.
+    pub fn bodies(&self, endpoint: Endpoint) -> Vec<&Form> {
+        self.bodies
+            .iter()
+            .filter(|(f, _)| *f == endpoint.func())
+            .map(|(_, b)| b)
+            .collect()
+    }
+
+    /// The last form sent to `endpoint`.
+    pub fn last_body(&self, endpoint: Endpoint) -> Option<&Form> {
+        self.bodies(endpoint).last().copied()
+    }
+}
+
+/// The value of `name` in a form (the first one).
+pub fn form_value<'a>(form: &'a Form, name: &str) -> Option<&'a str> {
+    form.iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// Several orders to one address within `window`: the last one is answered
+/// OK and turns NG `after` later (the seed's anti-mischief rule).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FlipRule {
+    /// How many orders to one address (this one included) trigger the flip.
+    pub orders: usize,
+    /// How far back earlier orders count.
+    pub window: Duration,
+    /// How long the OK lasts before it turns NG.
+    pub after: Duration,
+}
+
+/// The scoring hooks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Scoring {
+    pub over_limit_amount: i64,
+    /// Full-width, as names arrive.
+    pub ng_marker: String,
+    /// Full-width.
+    pub review_marker: String,
+    pub review_delay: TimeDelta,
+    pub flip: Option<(usize, TimeDelta, TimeDelta)>,
+}
+
+/// Delays of the transaction machine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Timing {
+    pub settle_window: TimeDelta,
+    pub sales: Option<TimeDelta>,
+    pub invoice: Option<TimeDelta>,
+    pub payment: Option<TimeDelta>,
+}
+
+/// One transaction as the simulator shows it to tests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderSnapshot {
+    /// The attempt's orderNo.
+    pub order_no: String,
+    /// The scoring result now.
+    pub credit: CreditResult,
+    /// The transaction status; `None` while the scoring is under review.
+    pub status: Option<TransactionStatus>,
+    /// The warning flag KAAST would show now.
+    pub warning: TransactionWarning,
+    /// `orderYmd`.
+    pub ordered_on: NaiveDate,
+    /// `shipYmd` (updated by KAASL and KAAKK).
+    pub ship_on: NaiveDate,
+    /// Buyer's name as received.
+    pub name: String,
+    /// `postCode` as received (7 digits).
+    pub post_code: String,
+    /// `address1` + `address2`.
+    pub address: String,
+    /// `totalAmount`.
+    pub total_amount: i64,
+    /// `(itemName, itemCount, unitPrice, subTotal)` lines.
+    pub items: Vec<(String, u32, i64, i64)>,
+    /// `sendDiv`.
+    pub send_div: u8,
+    /// The registered `paymentNo` (tracking number, or the orderNo for another carrier).
+    pub payment_no: Option<String>,
+    /// The processDiv of the registration.
+    pub shipment: Option<ShipmentProcess>,
+    /// When the credit request arrived (the simulator's clock).
+    pub credited_at: DateTime<FixedOffset>,
+}
+
+#[derive(Debug, Clone)]
+struct SimOrder {
+    snap: OrderSnapshot,
+    /// Under review: what it resolves to and when.
+    review: Option<(CreditResult, DateTime<FixedOffset>)>,
+    /// A flipped OK: when it turns NG.
+    flip_at: Option<DateTime<FixedOffset>>,
+    /// The next status and when.
+    next: Option<(TransactionStatus, DateTime<FixedOffset>)>,
+    /// A warning forced by a test.
+    warning: Option<TransactionWarning>,
+}
+
+/// What a function answers, before it becomes XML.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) struct Reply {
+    /// `Some(code)` makes `returnCode` 1.
+    pub error: Option<String>,
+    pub result: Option<u8>,
+    pub warning: Option<u8>,
+}
+
+impl Reply {
+    fn error(code: impl Into<String>) -> Reply {
+        Reply {
+            error: Some(code.into()),
+            ..Reply::default()
+        }
+    }
+
+    fn ok() -> Reply {
+        Reply::default()
+    }
+
+    fn result(result: u8) -> Reply {
+        Reply {
+            result: Some(result),
+            ..Reply::default()
+        }
+    }
+}
+
+/// `<prefix><nnn>E`.
+fn code(endpoint: Endpoint, n: u16) -> String {
+    format!("{}{n:03}E", endpoint.prefix())
+}
+
+/// Everything the simulator knows; one lock guards it.
+#[derive(Debug)]
+pub(crate) struct SimState {
+    orders: BTreeMap<String, SimOrder>,
+    store_code: String,
+    password: String,
+    scoring: Scoring,
+    timing: Timing,
+    /// `(endpoint, fault, remaining)` in injection order.
+    faults: Vec<(Endpoint, Fault, u32)>,
+    pub stats: SimStats,
+}
+
+impl SimState {
+    pub(crate) fn new(
+        store_code: String,
+        password: String,
+        scoring: Scoring,
+        timing: Timing,
+    ) -> Self {
+        SimState {
+            orders: BTreeMap::new(),
+            store_code,
+            password,
+            scoring,
+            timing,
+            faults: Vec::new(),
+            stats: SimStats::default(),
+        }
+    }
+
+    /// A snapshot of one transaction at `now`.
+    pub(crate) fn order(
+        &self,
+        order_no: &str,
+        now: DateTime<FixedOffset>,
+    ) -> Option<OrderSnapshot> {
+        self.orders.get(order_no).map(|o| snapshot(o, now))
+    }
+
+    /// Every transaction, by orderNo.
+    pub(crate) fn orders(&self, now: DateTime<FixedOffset>) -> Vec<OrderSnapshot> {
+        self.orders.values().map(|o| snapshot(o, now)).collect()
+    }
+
+    /// Applies every transition due by `now`.
+    pub(crate) fn settle(&mut self, now: DateTime<FixedOffset>) {
+        let timing = self.timing;
+        for o in self.orders.values_mut() {
+            if let Some((outcome, _)) = o.review.filter(|(_, due)| *due <= now) {
+                o.review = None;
+                o.snap.credit = outcome;
+                o.snap.status = Some(match outcome {
+                    CreditResult::Ok => TransactionStatus::Approved,
+                    CreditResult::Ng | CreditResult::OverLimit | CreditResult::UnderReview => {
+                        TransactionStatus::Cancelled
+                    }
+                });
+            }
+            if o.flip_at.is_some_and(|due| due <= now) {
+                o.flip_at = None;
+                if o.snap.status == Some(TransactionStatus::Approved)
+                    && o.snap.credit == CreditResult::Ok
+                {
+                    o.snap.credit = CreditResult::Ng;
+                    o.snap.status = Some(TransactionStatus::Cancelled);
+                }
+            }
+            while let Some((to, due)) = o.next {
+                if due > now {
+                    break;
+                }
+                enter(o, to, due, &timing);
+            }
+        }
+    }
+
+    // ---- test hooks ----
+
+    /// Forces a status and schedules what follows it; `false` for an unknown order.
+    pub(crate) fn set_status(
+        &mut self,
+        order_no: &str,
+        status: TransactionStatus,
+        now: DateTime<FixedOffset>,
+    ) -> bool {
+        let timing = self.timing;
+        let Some(o) = self.orders.get_mut(order_no) else {
+            return false;
+        };
+        o.review = None;
+        enter(o, status, now, &timing);
+        true
+    }
+
+    /// Forces the warning flag (`None` returns to the computed one).
+    pub(crate) fn set_warning(
+        &mut self,
+        order_no: &str,
+        warning: Option<TransactionWarning>,
+    ) -> bool {
+        let Some(o) = self.orders.get_mut(order_no) else {
+            return false;
+        };
+        o.warning = warning;
+        true
+    }
+
+    pub(crate) fn inject(&mut self, endpoint: Endpoint, fault: Fault, times: u32) {
+        if times > 0 {
+            self.faults.push((endpoint, fault, times));
+        }
+    }
+
+    pub(crate) fn clear_faults(&mut self) {
+        self.faults.clear();
+    }
+
+    /// The first due fault for `endpoint`, used up by one.
+    pub(crate) fn take_fault(&mut self, endpoint: Endpoint) -> Option<Fault> {
+        let i = self
+            .faults
+            .iter()
+            .position(|(e, _, n)| *n > 0 && (*e == endpoint || *e == Endpoint::Any))?;
+        let entry = &mut self.faults[i];
+        entry.2 -= 1;
+        let fault = entry.1;
+        if entry.2 == 0 {
+            self.faults.remove(i);
+        }
+        Some(fault)
+    }
+
+    pub(crate) fn record(&mut self, endpoint: Endpoint, content_type: String, form: Form) {
+        *self.stats.calls.entry(endpoint.func()).or_default() += 1;
+        self.stats.content_types.push(content_type);
+        self.stats.bodies.push((endpoint.func(), form));
+    }
+
+    // ---- the functions ----
+
+    /// Handles one request of `endpoint` at `now`.
+    pub(crate) fn handle(
+        &mut self,
+        endpoint: Endpoint,
+        form: &Form,
+        now: DateTime<FixedOffset>,
+    ) -> Reply {
+        if let Err(e) = self.check_common(endpoint, form) {
+            return Reply::error(e);
+        }
+        let order_no = form_value(form, field::ORDER_NO).unwrap_or_default();
+        let settling = self
+            .orders
+            .get(order_no)
+            .is_some_and(|o| now < o.snap.credited_at + self.timing.settle_window);
+        if endpoint.settles_after_credit() && settling {
+            return Reply::error("err0001");
+        }
+        let result = match endpoint {
+            Endpoint::Credit => self.credit(form, now),
+            Endpoint::CreditResult => self.credit_result(order_no),
+            Endpoint::Status => self.status(order_no, now),
+            Endpoint::Shipment => self.shipment(order_no, form, now),
+            Endpoint::Cancel => self.cancel(order_no),
+            Endpoint::Reduce => self.reduce(order_no, form, now),
+            Endpoint::Any => Err(code(endpoint, 0)),
+        };
+        result.unwrap_or_else(Reply::error)
+    }
+
+    fn check_common(&mut self, endpoint: Endpoint, form: &Form) -> Result<(), String> {
+        let store = form_value(form, field::STORE_CODE).unwrap_or_default();
+        if store.len() != 11 || !store.bytes().all(|b| b.is_ascii_digit()) {
+            self.stats.credential_refusals += 1;
+            return Err(code(endpoint, 90));
+        }
+        let password = form_value(form, field::PASSWORD).unwrap_or_default();
+        if !(1..=8).contains(&password.len())
+            || !password.bytes().all(|b| b.is_ascii_alphanumeric())
+        {
+            self.stats.credential_refusals += 1;
+            return Err(code(endpoint, 91));
+        }
+        if store != self.store_code || password != self.password {
+            self.stats.credential_refusals += 1;
+            return Err(code(endpoint, 92));
+        }
+        match form_value(form, field::ORDER_NO) {
+            None | Some("") => return Err(code(endpoint, 1)),
+            Some(no) if !is_valid_order_no(no) => return Err(code(endpoint, 2)),
+            Some(_) => {}
+        }
+        if form_value(form, field::REQUEST_DATE)
+            .and_then(wire::parse_request_date)
+            .is_none()
+        {
+            return Err(code(endpoint, 3));
+        }
+        Ok(())
+    }
+
+    fn credit(&mut self, form: &Form, now: DateTime<FixedOffset>) -> Result<Reply, String> {
+        let e = Endpoint::Credit;
+        let ordered_on = form_value(form, field::ORDER_YMD)
+            .and_then(wire::parse_ymd)
+            .ok_or_else(|| code(e, 10))?;
+        let content = read_content(e, form, now.date_naive(), Some(ordered_on))?;
+        let name = form_value(form, field::NAME).unwrap_or_default();
+        if !full_width_within(name, NAME_MAX, false) {
+            return Err(code(e, 20));
+        }
+        let kana = form_value(form, field::NAME_KANA).unwrap_or_default();
+        if !normalize::is_half_width_kana_text(kana) {
+            return Err(code(e, 21));
+        }
+        let tel = form_value(form, field::TEL_NUM).unwrap_or_default();
+        if !phone_ok(tel) {
+            return Err(code(e, 40));
+        }
+        let email = form_value(form, field::EMAIL).unwrap_or_default();
+        if email.chars().count() > EMAIL_MAX {
+            return Err(code(e, 42));
+        }
+        // Relations are checked in `read_content`; the state table is one rule here.
+        let order_no = form_value(form, field::ORDER_NO).unwrap_or_default();
+        if self.orders.contains_key(order_no) {
+            return Err(code(e, 9));
+        }
+        let scoring = &self.scoring;
+        let address_key = format!("{}{}", content.post_code, content.address);
+        let (credit, review) = if name.contains(&scoring.review_marker) {
+            let outcome = if name.contains(&scoring.ng_marker) {
+                CreditResult::Ng
+            } else {
+                CreditResult::Ok
+            };
+            (
+                CreditResult::UnderReview,
+                Some((outcome, now + scoring.review_delay)),
+            )
+        } else if name.contains(&scoring.ng_marker) {
+            (CreditResult::Ng, None)
+        } else if content.total_amount > scoring.over_limit_amount {
+            (CreditResult::OverLimit, None)
+        } else {
+            (CreditResult::Ok, None)
+        };
+        let flip_at = match credit {
+            CreditResult::Ok => scoring.flip.and_then(|(orders, window, after)| {
+                let earlier = self
+                    .orders
+                    .values()
+                    .filter(|o| {
+                        format!("{}{}", o.snap.post_code, o.snap.address) == address_key
+                            && o.snap.credited_at >= now - window
+                    })
+                    .count();
+                (earlier + 1 >= orders).then_some(now + after)
+            }),
+            CreditResult::Ng | CreditResult::OverLimit | CreditResult::UnderReview => None,
+        };
+        let status = match credit {
+            CreditResult::Ok => Some(TransactionStatus::Approved),
+            CreditResult::Ng | CreditResult::OverLimit => Some(TransactionStatus::Cancelled),
+            CreditResult::UnderReview => None,
+        };
+        let snap = OrderSnapshot {
+            order_no: order_no.to_string(),
+            credit,
+            status,
+            warning: TransactionWarning::None,
+            ordered_on,
+            ship_on: content.ship_on,
+            name: name.to_string(),
+            post_code: content.post_code,
+            address: content.address,
+            total_amount: content.total_amount,
+            items: content.items,
+            send_div: content.send_div,
+            payment_no: None,
+            shipment: None,
+            credited_at: now,
+        };
+        self.orders.insert(
+            order_no.to_string(),
+            SimOrder {
+                snap,
+                review,
+                flip_at,
+                next: None,
+                warning: None,
+            },
+        );
+        Ok(Reply::result(credit.code()))
+    }
+
+    fn credit_result(&self, order_no: &str) -> Result<Reply, String> {
+        let o = self
+            .orders
+            .get(order_no)
+            .ok_or_else(|| code(Endpoint::CreditResult, 8))?;
+        Ok(Reply::result(o.snap.credit.code()))
+    }
+
+    fn status(&self, order_no: &str, now: DateTime<FixedOffset>) -> Result<Reply, String> {
+        let e = Endpoint::Status;
+        let o = self.orders.get(order_no).ok_or_else(|| code(e, 8))?;
+        let status = o.snap.status.ok_or_else(|| code(e, 10))?;
+        Ok(Reply {
+            error: None,
+            result: Some(status.code()),
+            warning: Some(warning_of(o, now).code()),
+        })
+    }
+
+    fn shipment(
+        &mut self,
+        order_no: &str,
+        form: &Form,
+        now: DateTime<FixedOffset>,
+    ) -> Result<Reply, String> {
+        let e = Endpoint::Shipment;
+        let process = form_value(form, field::PROCESS_DIV)
+            .and_then(|v| v.parse::<u8>().ok())
+            .and_then(ShipmentProcess::from_code)
+            .ok_or_else(|| code(e, 30))?;
+        let payment_no = form_value(form, field::PAYMENT_NO).unwrap_or_default();
+        let needs_number = match process {
+            ShipmentProcess::RegisterYamato
+            | ShipmentProcess::Change
+            | ShipmentProcess::RegisterOtherCarrier => true,
+            ShipmentProcess::CancelRegistration => false,
+        };
+        let ship_on = if needs_number {
+            if payment_no.is_empty() {
+                return Err(code(e, 10));
+            }
+            Some(
+                form_value(form, field::SHIP_YMD)
+                    .and_then(wire::parse_ymd)
+                    .ok_or_else(|| code(e, 11))?,
+            )
+        } else {
+            None
+        };
+        let before = form_value(form, field::BEFORE_PAYMENT_NO).unwrap_or_default();
+        match process {
+            ShipmentProcess::RegisterYamato => {
+                if !yamato_check_digit_ok(payment_no) {
+                    return Err(code(e, 14));
+                }
+            }
+            ShipmentProcess::Change => {
+                if before.is_empty() {
+                    return Err(code(e, 12));
+                }
+                if !yamato_check_digit_ok(payment_no) {
+                    return Err(code(e, 14));
+                }
+            }
+            ShipmentProcess::RegisterOtherCarrier => {
+                if payment_no != order_no {
+                    return Err(code(e, 16));
+                }
+            }
+            ShipmentProcess::CancelRegistration => {}
+        }
+        let shared_by = self
+            .orders
+            .values()
+            .filter(|o| {
+                o.snap.order_no != order_no
+                    && o.snap.payment_no.as_deref() == Some(payment_no)
+                    && o.snap.status != Some(TransactionStatus::Cancelled)
+            })
+            .count();
+        let timing = self.timing;
+        let o = self.orders.get_mut(order_no).ok_or_else(|| code(e, 8))?;
+        let status = o.snap.status.unwrap_or(TransactionStatus::Cancelled);
+        match process {
+            ShipmentProcess::RegisterYamato | ShipmentProcess::RegisterOtherCarrier => {
+                if !status.allows_shipment_registration() {
+                    return Err(code(e, 20));
+                }
+            }
+            ShipmentProcess::Change | ShipmentProcess::CancelRegistration => {
+                if !status.allows_shipment_change() {
+                    return Err(code(e, 22));
+                }
+            }
+        }
+        if process == ShipmentProcess::Change && o.snap.payment_no.as_deref() != Some(before) {
+            return Err(code(e, 23));
+        }
+        let yamato_number = match process {
+            ShipmentProcess::RegisterYamato | ShipmentProcess::Change => true,
+            ShipmentProcess::RegisterOtherCarrier | ShipmentProcess::CancelRegistration => false,
+        };
+        if yamato_number && shared_by >= MAX_ORDERS_PER_TRACKING_NUMBER {
+            return Err(code(e, 45));
+        }
+        match process {
+            ShipmentProcess::RegisterYamato | ShipmentProcess::RegisterOtherCarrier => {
+                o.snap.payment_no = Some(payment_no.to_string());
+                o.snap.shipment = Some(process);
+                if let Some(date) = ship_on {
+                    o.snap.ship_on = date;
+                }
+                if status != TransactionStatus::NeedsInvestigation {
+                    enter(o, TransactionStatus::TrackingRegistered, now, &timing);
+                }
+            }
+            ShipmentProcess::Change => {
+                o.snap.payment_no = Some(payment_no.to_string());
+                if let Some(date) = ship_on {
+                    o.snap.ship_on = date;
+                }
+            }
+            ShipmentProcess::CancelRegistration => {
+                o.snap.payment_no = None;
+                o.snap.shipment = None;
+                enter(o, TransactionStatus::Approved, now, &timing);
+            }
+        }
+        Ok(Reply::ok())
+    }
+
+    fn cancel(&mut self, order_no: &str) -> Result<Reply, String> {
+        let e = Endpoint::Cancel;
+        let o = self.orders.get_mut(order_no).ok_or_else(|| code(e, 8))?;
+        let allowed = match o.snap.status {
+            // Under review: the buyer may still withdraw the order.
+            None => true,
+            Some(s) => s.allows_cancel_or_reduce(),
+        };
+        if !allowed {
+            return Err(code(e, 9));
+        }
+        o.review = None;
+        o.flip_at = None;
+        o.next = None;
+        o.snap.status = Some(TransactionStatus::Cancelled);
+        Ok(Reply::ok())
+    }
+
+    fn reduce(
+        &mut self,
+        order_no: &str,
+        form: &Form,
+        now: DateTime<FixedOffset>,
+    ) -> Result<Reply, String> {
+        let e = Endpoint::Reduce;
+        let ordered_on = self.orders.get(order_no).map(|o| o.snap.ordered_on);
+        let content = read_content(e, form, now.date_naive(), ordered_on)?;
+        let o = self.orders.get_mut(order_no).ok_or_else(|| code(e, 8))?;
+        if o.snap
+            .status
+            .is_some_and(|status| !status.allows_cancel_or_reduce())
+        {
+            return Err(code(e, 11));
+        }
+        if o.snap.credit != CreditResult::Ok {
+            return Err(code(e, 9));
+        }
+        if content.total_amount >= o.snap.total_amount {
+            return Err(code(e, 50));
+        }
+        o.snap.total_amount = content.total_amount;
+        o.snap.items = content.items;
+        o.snap.ship_on = content.ship_on;
+        o.snap.post_code = content.post_code;
+        o.snap.address = content.address;
+        o.snap.send_div = content.send_div;
+        Ok(Reply::ok())
+    }
+}
+
+/// What KAARA and KAAKK share: ship date, address, lines, total, invoice delivery.
+struct Content {
+    ship_on: NaiveDate,
+    post_code: String,
+    address: String,
+    total_amount: i64,
+    items: Vec<(String, u32, i64, i64)>,
+    send_div: u8,
+}
+
+/// Field rules, then relations, of the fields KAARA and KAAKK share.
+fn read_content(
+    e: Endpoint,
+    form: &Form,
+    today: NaiveDate,
+    ordered_on: Option<NaiveDate>,
+) -> Result<Content, String> {
+    let value = |name: &str| form_value(form, name).unwrap_or_default();
+    let ship_code = if e == Endpoint::Reduce { 20 } else { 11 };
+    let ship_on = wire::parse_ymd(value(field::SHIP_YMD)).ok_or_else(|| code(e, ship_code))?;
+    let post_code = check_postcode(e, value(field::POST_CODE), (28, 29))?;
+    let address1 = value(field::ADDRESS1);
+    let address2 = value(field::ADDRESS2);
+    check_address(e, address1, address2, (33, 34, 35))?;
+    let total_amount: i64 = value(field::TOTAL_AMOUNT)
+        .parse()
+        .map_err(|_| code(e, 48))?;
+    if !(AMOUNT_MIN..=AMOUNT_MAX).contains(&total_amount) {
+        return Err(code(e, 49));
+    }
+    let send_code = if e == Endpoint::Reduce { 51 } else { 50 };
+    let send_div: u8 = value(field::SEND_DIV)
+        .parse()
+        .ok()
+        .filter(|d| *d <= 3)
+        .ok_or_else(|| code(e, send_code))?;
+    let mut items = Vec::new();
+    for n in 1..=MAX_LINES {
+        let item = |prefix: &str| form_value(form, &wire::item_field(prefix, n));
+        let Some(name) = item(field::ITEM_NAME).filter(|s| !s.is_empty()) else {
+            continue;
+        };
+        if !full_width_within(name, ITEM_NAME_MAX, false) {
+            return Err(code(e, 60));
+        }
+        let count: u32 = item(field::ITEM_COUNT)
+            .and_then(|v| v.parse().ok())
+            .filter(|c| *c >= 1)
+            .ok_or_else(|| code(e, 61))?;
+        let price: i64 = item(field::UNIT_PRICE)
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| code(e, 62))?;
+        let sub_total: i64 = item(field::SUB_TOTAL)
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| code(e, 63))?;
+        items.push((name.to_string(), count, price, sub_total));
+    }
+    if items.is_empty() {
+        return Err(code(e, 60));
+    }
+    if send_div == 1 {
+        if !full_width_within(value(field::SEND_NAME), NAME_MAX, false) {
+            return Err(code(e, 70));
+        }
+        check_postcode(e, value(field::SEND_POST_CODE), (71, 72))?;
+        check_address(
+            e,
+            value(field::SEND_ADDRESS1),
+            value(field::SEND_ADDRESS2),
+            (73, 74, 75),
+        )?;
+        let tel = value(field::SEND_TEL_NUM);
+        if !tel.is_empty() && !phone_ok(tel) {
+            return Err(code(e, 76));
+        }
+    }
+    // Relations.
+    if items
+        .iter()
+        .any(|(_, count, price, sub)| i64::from(*count).checked_mul(*price) != Some(*sub))
+    {
+        return Err(code(e, 64));
+    }
+    let sum: i64 = items.iter().map(|(_, _, _, sub)| *sub).sum();
+    if sum != total_amount {
+        return Err(code(e, 101));
+    }
+    if !normalize::has_street_number(&format!("{address1}{address2}")) {
+        return Err(code(e, 103));
+    }
+    if send_div == 1
+        && !normalize::has_street_number(&format!(
+            "{}{}",
+            value(field::SEND_ADDRESS1),
+            value(field::SEND_ADDRESS2)
+        ))
+    {
+        return Err(code(e, 105));
+    }
+    let too_early = ordered_on.is_some_and(|o| ship_on < o);
+    if too_early || ship_on > today + TimeDelta::days(SHIP_AHEAD_DAYS) {
+        return Err(code(e, 102));
+    }
+    Ok(Content {
+        ship_on,
+        post_code,
+        address: format!("{address1}{address2}"),
+        total_amount,
+        items,
+        send_div,
+    })
+}
+
+/// 7 digits or `NNN-NNNN` (`shape` code), existing (`exists` code).
+fn check_postcode(e: Endpoint, raw: &str, (shape, exists): (u16, u16)) -> Result<String, String> {
+    let ascii_shape = raw.len() == 7 && raw.bytes().all(|b| b.is_ascii_digit())
+        || raw.len() == 8
+            && raw.as_bytes()[3] == b'-'
+            && raw
+                .bytes()
+                .enumerate()
+                .all(|(i, b)| i == 3 || b.is_ascii_digit());
+    if !ascii_shape {
+        return Err(code(e, shape));
+    }
+    let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
+    if !postcode_exists(&digits) {
+        return Err(code(e, exists));
+    }
+    Ok(digits)
+}
+
+/// Line 1: full-width, 1–25, starts with a prefecture; line 2: full-width, 0–25.
+fn check_address(
+    e: Endpoint,
+    address1: &str,
+    address2: &str,
+    (shape1, prefecture, shape2): (u16, u16, u16),
+) -> Result<(), String> {
+    if !full_width_within(address1, ADDRESS_PART_MAX, false) {
+        return Err(code(e, shape1));
+    }
+    if !normalize::starts_with_prefecture(address1) {
+        return Err(code(e, prefecture));
+    }
+    if !full_width_within(address2, ADDRESS_PART_MAX, true) {
+        return Err(code(e, shape2));
+    }
+    Ok(())
+}
+
+/// The simulator's postcode directory: [`KNOWN_POSTCODES`], plus a rule that
+/// lets tests use any other code: everything exists except `000xxxx` (unused
+/// in Japan) and `xxx9999` (the simulator's "no such code").
+pub fn postcode_exists(digits: &str) -> bool {
+    KNOWN_POSTCODES.contains(&digits) || !(digits.starts_with("000") || digits.ends_with("9999"))
+}
+
+/// Hyphens allowed; then 10 or 11 ASCII digits starting with 0.
+fn phone_ok(tel: &str) -> bool {
+    let digits: String = tel.chars().filter(|c| *c != '-').collect();
+    matches!(digits.len(), 10 | 11)
+        && digits.starts_with('0')
+        && digits.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn full_width_within(s: &str, max: usize, empty_ok: bool) -> bool {
+    let len = s.chars().count();
+    (empty_ok || len > 0) && len <= max && normalize::is_full_width(s)
+}
+
+/// The warning KAAST shows now.
+fn warning_of(o: &SimOrder, now: DateTime<FixedOffset>) -> TransactionWarning {
+    if let Some(w) = o.warning {
+        return w;
+    }
+    if o.snap.status == Some(TransactionStatus::Approved) && now.date_naive() > o.snap.ship_on {
+        TransactionWarning::TrackingNotRegistered
+    } else {
+        TransactionWarning::None
+    }
+}
+
+fn snapshot(o: &SimOrder, now: DateTime<FixedOffset>) -> OrderSnapshot {
+    OrderSnapshot {
+        warning: warning_of(o, now),
+        ..o.snap.clone()
+    }
+}
+
+/// Enters `status` at `at` and schedules the next step of 3 → 10 → 11 → 12.
+fn enter(o: &mut SimOrder, status: TransactionStatus, at: DateTime<FixedOffset>, timing: &Timing) {
+    o.snap.status = Some(status);
+    o.next = match status {
+        TransactionStatus::TrackingRegistered => timing
+            .sales
+            .map(|d| (TransactionStatus::SalesConfirmed, at + d)),
+        TransactionStatus::SalesConfirmed => timing
+            .invoice
+            .map(|d| (TransactionStatus::InvoiceIssued, at + d)),
+        TransactionStatus::InvoiceIssued => {
+            timing.payment.map(|d| (TransactionStatus::Paid, at + d))
+        }
+        TransactionStatus::Approved
+        | TransactionStatus::Cancelled
+        | TransactionStatus::NeedsInvestigation
+        | TransactionStatus::WarningMailSent
+        | TransactionStatus::Paid
+        | TransactionStatus::Unknown(_) => None,
+    };
+}
