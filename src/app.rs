@@ -13,9 +13,11 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::{Config, WebhookAuth};
 use crate::dispatch::{Dispatcher, RetryPolicy};
+use crate::engine::erp::PaymentPolicy;
 use crate::http::{self, AppState, JgoodsWebhookSettings, WebhookAuthMode, metrics::Metrics};
 use crate::pollers::rakuten::{RakutenApi, RakutenPoller};
 use crate::providers::jgoods::client::{JgoodsClient, JgoodsClientSettings};
+use crate::providers::komoju::client::{KomojuClient, KomojuClientSettings};
 use crate::providers::pacer::Pacer;
 use crate::providers::rakuten_pay::client::{RakutenClient, RakutenClientSettings};
 use crate::store::Store;
@@ -93,6 +95,16 @@ impl Daemon {
             })),
             None => None,
         };
+        let komoju_client = match config.enabled_komoju() {
+            Some(k) => Some(Arc::new(
+                KomojuClient::new(KomojuClientSettings::from_config(
+                    k,
+                    config.daemon.http_timeout,
+                ))
+                .map_err(|e| anyhow::anyhow!("cannot build the KOMOJU client: {e}"))?,
+            )),
+            None => None,
+        };
         let state = AppState {
             store: store.clone(),
             safety_stock: config.inventory.safety_stock,
@@ -109,6 +121,10 @@ impl Daemon {
                 .admin_token
                 .as_ref()
                 .map(|t| t.value().clone()),
+            komoju_webhook_secrets: config
+                .enabled_komoju()
+                .map(|k| vec![k.webhook_secret.value().clone()]),
+            payment_policy: payment_policy(config),
             dispatcher_wake: wake.clone(),
             metrics: Arc::new(Metrics::new()),
         };
@@ -116,6 +132,7 @@ impl Daemon {
             store: store.clone(),
             jgoods: jgoods_client,
             rakuten: rakuten_api.clone(),
+            komoju: komoju_client,
             retry: RetryPolicy {
                 initial_delay: config.retry.initial_delay,
                 max_delay: config.retry.max_delay,
@@ -210,6 +227,13 @@ impl Daemon {
             tracing::warn!("shutdown grace period over; stopping with work in flight");
         }
         self.store.close();
+    }
+}
+
+/// How payments are handled around shipment, from the config.
+pub fn payment_policy(config: &Config) -> PaymentPolicy {
+    PaymentPolicy {
+        capture_on_ship: config.enabled_komoju().is_some_and(|k| k.capture_on_ship),
     }
 }
 

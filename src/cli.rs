@@ -284,7 +284,8 @@ async fn local(command: Command, config: Config) -> anyhow::Result<()> {
             let date = date.unwrap_or_else(|| time::now().format("%Y-%m-%d").to_string());
             let req = crate::http::admin::parse_shipment(&carrier, &tracking, &date, shipping_cost)
                 .map_err(|e| anyhow::anyhow!("{}", e.message))?;
-            let order = crate::flows::erp::ship(&store, ch, id, req, safety).await?;
+            let policy = crate::app::payment_policy(&config);
+            let order = crate::flows::erp::ship(&store, ch, id, req, policy, safety).await?;
             println!(
                 "{} {} is {}",
                 order.channel.as_str(),

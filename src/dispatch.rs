@@ -27,6 +27,7 @@ use crate::providers::CallError;
 use crate::providers::jgoods::Status;
 use crate::providers::jgoods::client::JgoodsClient;
 use crate::providers::jgoods::wire::{JgoodsPutOrder, JgoodsReservedLine};
+use crate::providers::komoju::client::KomojuClient;
 use crate::providers::rakuten_pay::client::ShippingRowInput;
 use crate::store::outbox::OutboxRow;
 use crate::store::{self, Store, outbox};
@@ -62,6 +63,7 @@ pub struct Dispatcher {
     pub store: Store,
     pub jgoods: Option<Arc<JgoodsClient>>,
     pub rakuten: Option<Arc<RakutenApi>>,
+    pub komoju: Option<Arc<KomojuClient>>,
     pub retry: RetryPolicy,
     pub safety_stock: u32,
     /// Calls in flight at once (across orders).
@@ -288,6 +290,61 @@ impl Dispatcher {
                     outcome,
                 )
                 .await?;
+                Ok(Attempt::Finished)
+            }
+            Call::KomojuCapture { payment_id }
+            | Call::KomojuCancel { payment_id }
+            | Call::KomojuRefund { payment_id }
+            | Call::KomojuFetch { payment_id } => {
+                let Some(client) = self.komoju.clone() else {
+                    return Ok(not_configured("komoju"));
+                };
+                // Derived from the outbox row: a retry after a crash reuses it,
+                // so KOMOJU replays the first answer instead of acting twice.
+                let key = format!("ordersync-outbox-{}", row.id);
+                let answer = match &row.call {
+                    Call::KomojuCapture { .. } => client.capture(payment_id, None, &key).await,
+                    Call::KomojuCancel { .. } => client.cancel(payment_id, &key).await,
+                    Call::KomojuRefund { .. } => client.refund(payment_id, None, None, &key).await,
+                    _ => client.get_payment(payment_id).await,
+                };
+                let order = self
+                    .store
+                    .read({
+                        let id = payment_id.clone();
+                        move |c| crate::store::orders::find_by_payment(c, "komoju", &id, None)
+                    })
+                    .await?
+                    .map(|o| (o.channel, o.id));
+                match answer {
+                    Ok(payment) => {
+                        crate::flows::komoju::finish_call(
+                            &self.store,
+                            row.id,
+                            payment,
+                            self.safety_stock,
+                        )
+                        .await?;
+                    }
+                    Err(e @ CallError::Transient { .. }) => match self.give_up_or_retry(&row, e) {
+                        Ok(error) => {
+                            let reason = format!("KOMOJU {} failed: {error}", row.kind);
+                            calls::finish(
+                                &self.store,
+                                row.id,
+                                order,
+                                CallOutcome::Failed { reason },
+                            )
+                            .await?;
+                        }
+                        Err(attempt) => return Ok(attempt),
+                    },
+                    Err(e) => {
+                        let reason = format!("KOMOJU refused {}: {e}", row.kind);
+                        calls::finish(&self.store, row.id, order, CallOutcome::Failed { reason })
+                            .await?;
+                    }
+                }
                 Ok(Attempt::Finished)
             }
             Call::JgoodsFetchOrder { order_no } => {

@@ -141,6 +141,9 @@ pub struct Order {
     pub attention: Option<String>,
     pub lines: Vec<OrderLine>,
     pub shipments: Vec<Shipment>,
+    /// How the order is paid, for orders whose payment this daemon follows.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub payment: Option<PaymentRef>,
     /// The channel's own last status, as the adapter encodes it (opaque to the core).
     #[serde(skip)]
     pub provider_status: Option<String>,
@@ -152,6 +155,18 @@ pub struct Order {
     pub pending_calls: u32,
     pub created_at: String,
     pub updated_at: String,
+}
+
+/// The payment provider of an order and its id there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentRef {
+    /// `none`, `kuroneko`, `atobarai_com` or `komoju`.
+    pub method: String,
+    /// The provider's id for the payment, once known.
+    pub reference: Option<String>,
+    /// KOMOJU's `external_order_num`, when the order was registered with one.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub external_order_num: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

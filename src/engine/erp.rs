@@ -4,7 +4,7 @@ use serde_json::json;
 
 use super::{Call, Decision, OrderWrite, StockMove};
 use crate::domain::carrier::Carrier;
-use crate::domain::{Channel, Order, OrderState, Shipment};
+use crate::domain::{Channel, Order, OrderState, PaymentState, Shipment};
 
 /// A parcel the ERP sent, validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,10 +26,32 @@ pub enum Refusal {
     AlreadyShipped,
     #[error("{0} orders are cancelled by {0} itself; this daemon follows its cancellation")]
     CancelledByChannel(&'static str),
+    #[error("the payment is {0}; the order ships once it is authorized")]
+    PaymentNotReady(&'static str),
+}
+
+/// How the merchant wants payments handled around shipment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PaymentPolicy {
+    /// Capture an authorized KOMOJU payment when the order ships.
+    pub capture_on_ship: bool,
+}
+
+/// The KOMOJU payment id of an order, when it is paid through KOMOJU.
+fn komoju_payment(order: &Order) -> Option<&str> {
+    order
+        .payment
+        .as_ref()
+        .filter(|p| p.method == "komoju")
+        .and_then(|p| p.reference.as_deref())
 }
 
 /// What a shipment command means for the order.
-pub fn ship(order: &Order, req: &ShipmentRequest) -> Result<Decision, Refusal> {
+pub fn ship(
+    order: &Order,
+    req: &ShipmentRequest,
+    policy: PaymentPolicy,
+) -> Result<Decision, Refusal> {
     if order
         .shipments
         .iter()
@@ -54,9 +76,18 @@ pub fn ship(order: &Order, req: &ShipmentRequest) -> Result<Decision, Refusal> {
         "carrier": shipment.carrier, "tracking_no": shipment.tracking_no,
         "shipped_on": shipment.shipped_on, "shipping_cost": shipment.shipping_cost,
     });
-    // Each channel (and later each payment provider) that must hear of the
-    // parcel gets its call.
-    let calls = match order.channel {
+    let paid_by_komoju = order.payment.as_ref().is_some_and(|p| p.method == "komoju");
+    if paid_by_komoju
+        && first
+        && !matches!(
+            order.payment_state,
+            PaymentState::Authorized | PaymentState::Captured
+        )
+    {
+        return Err(Refusal::PaymentNotReady(order.payment_state.as_str()));
+    }
+    // Each channel and payment provider that must hear of the parcel gets its call.
+    let mut calls = match order.channel {
         Channel::Rakuten => vec![Call::RakutenShip {
             order_number: order.id.clone(),
             carrier: shipment.carrier.clone(),
@@ -66,6 +97,15 @@ pub fn ship(order: &Order, req: &ShipmentRequest) -> Result<Decision, Refusal> {
         // J-goods' API has no shipment report: the parcel goes to its warehouse.
         Channel::Jgoods | Channel::Direct => vec![],
     };
+    if first
+        && policy.capture_on_ship
+        && order.payment_state == PaymentState::Authorized
+        && let Some(id) = komoju_payment(order)
+    {
+        calls.push(Call::KomojuCapture {
+            payment_id: id.to_string(),
+        });
+    }
     Ok(Decision {
         order: Some(OrderWrite {
             state: Some(OrderState::Shipped),
@@ -95,6 +135,19 @@ pub fn cancel(order: &Order, reason: &str) -> Result<Decision, Refusal> {
         return Err(Refusal::CancelledByChannel("J-goods"));
     }
     let released: u32 = order.lines.iter().map(|l| l.reserved_qty).sum();
+    // Money goes back the way it came: an uncaptured payment is cancelled, a
+    // captured one refunded in full.
+    let calls = match (komoju_payment(order), order.payment_state) {
+        (Some(id), PaymentState::Pending | PaymentState::Authorized) => {
+            vec![Call::KomojuCancel {
+                payment_id: id.to_string(),
+            }]
+        }
+        (Some(id), PaymentState::Captured) => vec![Call::KomojuRefund {
+            payment_id: id.to_string(),
+        }],
+        _ => vec![],
+    };
     Ok(Decision {
         order: Some(OrderWrite {
             state: Some(OrderState::Cancelled),
@@ -106,6 +159,7 @@ pub fn cancel(order: &Order, reason: &str) -> Result<Decision, Refusal> {
             vec![]
         },
         cancel_pending_calls: true,
+        calls,
         ..Default::default()
     }
     .event(
@@ -135,6 +189,7 @@ mod tests {
                 unit_price: None,
             }],
             shipments: vec![],
+            payment: None,
             provider_status: None,
             status_changed_at: None,
             pending_calls: 0,
@@ -155,7 +210,7 @@ mod tests {
     #[test]
     fn shipping_a_confirmed_order_moves_its_stock_once() {
         let o = order(Channel::Jgoods, OrderState::Confirmed);
-        let d = ship(&o, &parcel("123456789012")).unwrap();
+        let d = ship(&o, &parcel("123456789012"), PaymentPolicy::default()).unwrap();
         assert_eq!(d.stock, vec![StockMove::ShipOrder]);
         assert_eq!(d.order.as_ref().unwrap().state, Some(OrderState::Shipped));
         let mut shipped = order(Channel::Jgoods, OrderState::Shipped);
@@ -163,10 +218,10 @@ mod tests {
             .shipments
             .push(d.order.unwrap().add_shipment.unwrap());
         assert_eq!(
-            ship(&shipped, &parcel("123456789012")).unwrap(),
+            ship(&shipped, &parcel("123456789012"), PaymentPolicy::default()).unwrap(),
             Decision::default()
         );
-        let second = ship(&shipped, &parcel("999")).unwrap();
+        let second = ship(&shipped, &parcel("999"), PaymentPolicy::default()).unwrap();
         assert!(second.stock.is_empty());
         assert!(second.order.unwrap().add_shipment.is_some());
     }
@@ -180,7 +235,11 @@ mod tests {
             OrderState::Cancelled,
         ] {
             assert_eq!(
-                ship(&order(Channel::Jgoods, st), &parcel("1")),
+                ship(
+                    &order(Channel::Jgoods, st),
+                    &parcel("1"),
+                    PaymentPolicy::default()
+                ),
                 Err(Refusal::NotShippable(st.as_str()))
             );
         }

@@ -3,8 +3,10 @@
 //! outbound calls. The store writes a decision in one transaction; nothing here
 //! does I/O, so every rule is unit-testable.
 
+pub mod direct;
 pub mod erp;
 pub mod jgoods;
+pub mod komoju;
 pub mod rakuten;
 
 use serde::{Deserialize, Serialize};
@@ -49,6 +51,10 @@ pub struct OrderWrite {
     pub ship_to: Option<Value>,
     /// Record a parcel sent for the order.
     pub add_shipment: Option<Shipment>,
+    /// Set how the order is paid (method, provider id, external number).
+    pub payment: Option<crate::domain::order::PaymentRef>,
+    /// Direct orders: the registration as received and its digest.
+    pub registration: Option<(Value, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,6 +106,14 @@ pub enum Call {
     },
     /// Re-read the order from J-goods and decide from what it says now.
     JgoodsFetchOrder { order_no: String },
+    /// Capture an authorized KOMOJU payment (two-step payments, on shipment).
+    KomojuCapture { payment_id: String },
+    /// Cancel a pending or authorized KOMOJU payment.
+    KomojuCancel { payment_id: String },
+    /// Refund a captured KOMOJU payment in full.
+    KomojuRefund { payment_id: String },
+    /// Re-read a KOMOJU payment (its authoritative state).
+    KomojuFetch { payment_id: String },
     /// Report a parcel to Rakuten (発送完了報告) for every basket of the order
     /// that does not carry it yet.
     RakutenShip {
@@ -124,6 +138,10 @@ impl Call {
         match self {
             Call::JgoodsPutOrder { .. } | Call::JgoodsFetchOrder { .. } => "jgoods",
             Call::RakutenShip { .. } => "rakuten_pay",
+            Call::KomojuCapture { .. }
+            | Call::KomojuCancel { .. }
+            | Call::KomojuRefund { .. }
+            | Call::KomojuFetch { .. } => "komoju",
         }
     }
 
@@ -133,6 +151,10 @@ impl Call {
             Call::JgoodsPutOrder { .. } => "jgoods_put_order",
             Call::JgoodsFetchOrder { .. } => "jgoods_fetch_order",
             Call::RakutenShip { .. } => "rakuten_ship",
+            Call::KomojuCapture { .. } => "komoju_capture",
+            Call::KomojuCancel { .. } => "komoju_cancel",
+            Call::KomojuRefund { .. } => "komoju_refund",
+            Call::KomojuFetch { .. } => "komoju_fetch",
         }
     }
 }

@@ -2,7 +2,7 @@
 //! transaction, with the provider calls they imply queued in the outbox.
 
 use crate::domain::{Channel, Order, time};
-use crate::engine::erp::{self as rules, Refusal, ShipmentRequest};
+use crate::engine::erp::{self as rules, PaymentPolicy, Refusal, ShipmentRequest};
 use crate::store::{self, Store, orders};
 
 #[derive(Debug, thiserror::Error)]
@@ -21,10 +21,11 @@ pub async fn ship(
     channel: Channel,
     id: String,
     req: ShipmentRequest,
+    policy: PaymentPolicy,
     safety_stock: u32,
 ) -> Result<Order, CommandError> {
     command(store, channel, id, safety_stock, move |o| {
-        rules::ship(o, &req)
+        rules::ship(o, &req, policy)
     })
     .await
 }

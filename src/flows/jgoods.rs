@@ -1,8 +1,6 @@
 //! J-goods inputs applied to the store: webhooks, re-read orders and the
 //! answers to our post-backs.
 
-use serde_json::Value;
-
 use crate::domain::{Channel, time};
 use crate::engine::jgoods::{self as rules, PutOutcome, Source};
 use crate::providers::jgoods::OrderSnapshot;
@@ -11,34 +9,7 @@ use crate::store::{self, Store, inbox, orders, outbox, stock};
 /// The provider name used in the inbox and the outbox.
 pub const PROVIDER: &str = "jgoods";
 
-/// What happened to a webhook.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Ingested {
-    /// Stored and decided; these event kinds were written.
-    Processed { events: Vec<String> },
-    /// The delivery id was processed before; nothing changed.
-    Duplicate,
-}
-
-/// A verified webhook delivery, ready to store.
-#[derive(Debug, Clone)]
-pub struct WebhookDelivery {
-    pub delivery_id: Option<String>,
-    pub headers: Value,
-    pub body: Vec<u8>,
-}
-
-impl WebhookDelivery {
-    fn receipt<'a>(&'a self, received_at: &'a str) -> inbox::Delivery<'a> {
-        inbox::Delivery {
-            provider: PROVIDER,
-            delivery_id: self.delivery_id.as_deref(),
-            headers: self.headers.clone(),
-            body: &self.body,
-            received_at,
-        }
-    }
-}
+pub use super::{Ingested, WebhookDelivery, reject_webhook};
 
 /// Stores the delivery and applies its decision in one transaction.
 pub async fn ingest_webhook(
@@ -56,21 +27,6 @@ pub async fn ingest_webhook(
             }
             let events = decide_snapshot(tx, &snap, Source::Webhook, safety_stock, &now)?;
             Ok(Ingested::Processed { events })
-        })
-        .await
-}
-
-/// Keeps a refused webhook for audit.
-pub async fn reject_webhook(
-    store: &Store,
-    delivery: WebhookDelivery,
-    reason: String,
-) -> store::Result<()> {
-    store
-        .write(move |tx| {
-            let now = time::rfc3339(time::now());
-            let receipt = delivery.receipt(&now);
-            inbox::record_rejected(tx, &receipt, &reason)
         })
         .await
 }

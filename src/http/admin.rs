@@ -18,8 +18,10 @@ use subtle::ConstantTimeEq;
 
 use super::{ApiError, AppState, status_page};
 use crate::domain::carrier::Carrier;
+use crate::domain::direct::{DirectOrder, DirectPayment};
 use crate::domain::{Channel, OrderState, time};
 use crate::engine::erp::ShipmentRequest;
+use crate::flows::direct::{self, Registered};
 use crate::flows::erp::{self, CommandError};
 use crate::inventory_import::{self, ImportError};
 use crate::store::orders::OrderFilter;
@@ -37,7 +39,7 @@ pub fn router(state: AppState) -> Router {
         .route("/stock", get(list_stock))
         .route("/stock/import", post(import_stock))
         .route("/stock/{sku}", get(get_stock).put(put_stock))
-        .route("/orders", get(list_orders))
+        .route("/orders", get(list_orders).post(register_order))
         .route("/orders/{channel}/{id}", get(get_order))
         .route("/orders/{channel}/{id}/shipment", post(ship_order))
         .route("/orders/{channel}/{id}/cancel", post(cancel_order))
@@ -563,9 +565,16 @@ async fn ship_order(
         )
     })?;
     let req = parse_shipment(&b.carrier, &b.tracking_no, &b.shipped_on, b.shipping_cost)?;
-    let order = erp::ship(&app.store, ch, id, req, app.safety_stock)
-        .await
-        .map_err(command_error)?;
+    let order = erp::ship(
+        &app.store,
+        ch,
+        id,
+        req,
+        app.payment_policy,
+        app.safety_stock,
+    )
+    .await
+    .map_err(command_error)?;
     app.dispatcher_wake.notify_one();
     Ok((StatusCode::ACCEPTED, Json(order)).into_response())
 }
@@ -598,4 +607,39 @@ async fn cancel_order(
         .map_err(command_error)?;
     app.dispatcher_wake.notify_one();
     Ok((StatusCode::ACCEPTED, Json(order)).into_response())
+}
+
+async fn register_order(State(app): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
+    let order = DirectOrder::parse(&body)
+        .map_err(|e| ApiError::bad_request("invalid_order", e.to_string()).with_field(e.field))?;
+    if matches!(
+        order.payment,
+        DirectPayment::Kuroneko | DirectPayment::AtobaraiCom
+    ) {
+        return Err(ApiError::bad_request(
+            "unsupported_payment",
+            "deferred-payment (kuroneko, atobarai_com) direct orders are not supported by this version yet",
+        )
+        .with_field("payment"));
+    }
+    if matches!(order.payment, DirectPayment::Komoju { .. }) && app.komoju_webhook_secrets.is_none()
+    {
+        return Err(ApiError::bad_request(
+            "provider_disabled",
+            "[komoju] is not enabled in the config",
+        )
+        .with_field("payment"));
+    }
+    match direct::register(&app.store, order, app.safety_stock)
+        .await
+        .map_err(ApiError::unavailable)?
+    {
+        Registered::Created(o) => Ok((StatusCode::CREATED, Json(o)).into_response()),
+        Registered::Same(o) => Ok((StatusCode::OK, Json(o)).into_response()),
+        Registered::Conflict(_) => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            "an order with this id was registered with different content",
+        )),
+    }
 }

@@ -77,6 +77,7 @@ pub async fn receive(
     };
     let order_no = snap.order_no.clone();
     let delivery = WebhookDelivery {
+        provider: flow::PROVIDER,
         delivery_id,
         headers: kept_headers,
         body: bytes.to_vec(),
@@ -141,6 +142,7 @@ async fn reject(
     app.metrics.webhook("jgoods", err.code);
     tracing::warn!(delivery_id = delivery_id.as_deref().unwrap_or("-"), code = err.code, reason = %err.message, "J-goods webhook rejected");
     let delivery = WebhookDelivery {
+        provider: flow::PROVIDER,
         delivery_id,
         headers,
         body: body.to_vec(),

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod jgoods_webhook;
+pub mod komoju_webhook;
 pub mod metrics;
 mod status_page;
 
@@ -45,6 +46,10 @@ pub struct AppState {
     pub jgoods_webhook: Option<JgoodsWebhookSettings>,
     /// `None` only when the admin listener is loopback-only (checked by config).
     pub admin_token: Option<SecretString>,
+    /// KOMOJU webhook secrets; `None` when KOMOJU is not enabled.
+    pub komoju_webhook_secrets: Option<Vec<SecretString>>,
+    /// How payments are handled around shipment.
+    pub payment_policy: crate::engine::erp::PaymentPolicy,
     /// Poked when a decision queued outbound calls.
     pub dispatcher_wake: Arc<Notify>,
     pub metrics: Arc<metrics::Metrics>,
@@ -109,6 +114,7 @@ pub fn webhook_router(state: AppState) -> axum::Router {
     use axum::routing::post;
     axum::Router::new()
         .route("/webhooks/jgoods", post(jgoods_webhook::receive))
+        .route("/webhooks/komoju", post(komoju_webhook::receive))
         .route(
             "/healthz",
             axum::routing::get(|| async { Json(json!({"status": "ok"})) }),

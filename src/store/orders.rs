@@ -3,6 +3,7 @@
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{Result, StoreError, events, outbox, parse_enum, stock};
+use crate::domain::order::PaymentRef;
 use crate::domain::{Channel, Order, OrderLine, OrderState, PaymentState, Shipment};
 use crate::engine::{Attention, Decision, StockMove};
 
@@ -12,7 +13,7 @@ pub fn load(conn: &Connection, channel: Channel, id: &str) -> Result<Option<Orde
     let head = conn
         .prepare_cached(
             "SELECT state, payment_state, attention, provider_status, status_changed_at,
-                    created_at, updated_at
+                    created_at, updated_at, payment_method, payment_reference, payment_external
              FROM orders WHERE channel = ?1 AND id = ?2",
         )?
         .query_row(params![channel.as_str(), id], |r| {
@@ -24,10 +25,15 @@ pub fn load(conn: &Connection, channel: Channel, id: &str) -> Result<Option<Orde
                 r.get::<_, Option<String>>(4)?,
                 r.get::<_, String>(5)?,
                 r.get::<_, String>(6)?,
+                (
+                    r.get::<_, Option<String>>(7)?,
+                    r.get::<_, Option<String>>(8)?,
+                    r.get::<_, Option<String>>(9)?,
+                ),
             ))
         })
         .optional()?;
-    let Some((state, payment, attention, provider_status, changed_at, created_at, updated_at)) =
+    let Some((state, payment, attention, provider_status, changed_at, created_at, updated_at, pay)) =
         head
     else {
         return Ok(None);
@@ -74,6 +80,11 @@ pub fn load(conn: &Connection, channel: Channel, id: &str) -> Result<Option<Orde
         attention,
         lines,
         shipments,
+        payment: pay.0.map(|method| PaymentRef {
+            method,
+            reference: pay.1,
+            external_order_num: pay.2,
+        }),
         provider_status,
         status_changed_at: changed_at,
         pending_calls: outbox::pending_for_order(conn, channel.as_str(), id)?,
@@ -207,6 +218,20 @@ pub fn apply(
             w.ship_to.as_ref().map(|v| v.to_string()),
             now
         ])?;
+        if let Some(pay) = &w.payment {
+            conn.prepare_cached(
+                "UPDATE orders SET payment_method = ?3, payment_reference = COALESCE(?4, payment_reference),
+                    payment_external = COALESCE(?5, payment_external)
+                 WHERE channel = ?1 AND id = ?2",
+            )?
+            .execute(params![key.0, key.1, pay.method, pay.reference, pay.external_order_num])?;
+        }
+        if let Some((detail, digest)) = &w.registration {
+            conn.prepare_cached(
+                "UPDATE orders SET detail = ?3, request_digest = ?4 WHERE channel = ?1 AND id = ?2",
+            )?
+            .execute(params![key.0, key.1, detail.to_string(), digest])?;
+        }
         if let Some(sh) = &w.add_shipment {
             conn.prepare_cached(
                 "INSERT INTO shipments (channel, order_id, carrier, tracking_no, shipped_on, shipping_cost, created_at)
@@ -259,4 +284,40 @@ pub fn apply(
         .iter()
         .map(|e| events::append(conn, now, Some(key), &e.kind, &e.detail))
         .collect()
+}
+
+/// The digest a direct order was registered with.
+pub fn registration_digest(
+    conn: &Connection,
+    channel: Channel,
+    id: &str,
+) -> Result<Option<String>> {
+    Ok(conn
+        .prepare_cached("SELECT request_digest FROM orders WHERE channel = ?1 AND id = ?2")?
+        .query_row(params![channel.as_str(), id], |r| r.get(0))
+        .optional()?
+        .flatten())
+}
+
+/// The order paid by this provider payment: by its id, else by the external
+/// order number it was registered with.
+pub fn find_by_payment(
+    conn: &Connection,
+    method: &str,
+    reference: &str,
+    external_order_num: Option<&str>,
+) -> Result<Option<Order>> {
+    let key: Option<(String, String)> = conn
+        .prepare_cached(
+            "SELECT channel, id FROM orders WHERE payment_method = ?1
+             AND (payment_reference = ?2 OR (?3 IS NOT NULL AND payment_external = ?3)) LIMIT 1",
+        )?
+        .query_row(params![method, reference, external_order_num], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?;
+    match key {
+        Some((ch, id)) => load(conn, parse_enum(&ch, Channel::parse, "channel")?, &id),
+        None => Ok(None),
+    }
 }

@@ -126,8 +126,35 @@ CREATE TABLE kv (
 ) STRICT;
 "#;
 
+/// Orders the merchant's own shop registers, and their payment providers.
+const V2: &str = r#"
+ALTER TABLE orders ADD COLUMN payment_method TEXT;
+-- The provider's id of the payment (a KOMOJU payment id, a credit transaction).
+ALTER TABLE orders ADD COLUMN payment_reference TEXT;
+-- KOMOJU's external_order_num when the order was registered with it.
+ALTER TABLE orders ADD COLUMN payment_external TEXT;
+-- Direct orders: the registration as received (customer, fees, date) and its
+-- digest, so a repeated registration can be told from a conflicting one.
+ALTER TABLE orders ADD COLUMN detail TEXT;
+ALTER TABLE orders ADD COLUMN request_digest TEXT;
+CREATE INDEX orders_payment_reference ON orders (payment_method, payment_reference);
+CREATE INDEX orders_payment_external ON orders (payment_method, payment_external);
+
+-- KOMOJU refunds already counted (payment.refund.created may arrive again).
+CREATE TABLE komoju_refunds (
+    refund_id  TEXT PRIMARY KEY,
+    payment_id TEXT NOT NULL,
+    amount     INTEGER NOT NULL,
+    seen_at    TEXT NOT NULL
+) STRICT;
+"#;
+
+fn migrations() -> Migrations<'static> {
+    Migrations::new(vec![M::up(V1), M::up(V2)])
+}
+
 pub fn migrate(conn: &mut Connection) -> Result<()> {
-    Migrations::new(vec![M::up(V1)]).to_latest(conn)?;
+    migrations().to_latest(conn)?;
     Ok(())
 }
 
@@ -137,8 +164,7 @@ mod tests {
 
     #[test]
     fn migrations_are_valid() {
-        let migrations = Migrations::new(vec![M::up(V1)]);
-        assert!(migrations.validate().is_ok());
+        assert!(migrations().validate().is_ok());
         let mut conn = Connection::open_in_memory().unwrap();
         migrate(&mut conn).unwrap();
         migrate(&mut conn).unwrap(); // idempotent

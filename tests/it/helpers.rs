@@ -8,6 +8,7 @@ use ordersync::app::Daemon;
 use ordersync::config::Config;
 use ordersync::providers::jgoods::signature;
 use ordersync::sim::jgoods::{self as sim, JgoodsSimConfig, JgoodsSimHandle, SimWebhookAuth};
+use ordersync::sim::komoju::{self as komoju_sim, KomojuSimConfig, KomojuSimHandle};
 use ordersync::sim::rakuten_pay::{self as rakuten_sim, RakutenSimConfig, RakutenSimHandle};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
@@ -21,6 +22,7 @@ pub struct TestApp {
     pub daemon: Option<Daemon>,
     pub sim: JgoodsSimHandle,
     pub rakuten: Option<RakutenSimHandle>,
+    pub komoju: Option<KomojuSimHandle>,
     pub admin_url: String,
     pub webhook_url: String,
     pub http: reqwest::Client,
@@ -41,6 +43,8 @@ pub struct Options {
     pub rakuten_extra: String,
     /// Extra lines appended to the `[daemon]` section.
     pub daemon_extra: String,
+    /// Start the KOMOJU simulator and enable `[komoju]`.
+    pub komoju: Option<KomojuSimConfig>,
 }
 
 impl Default for Options {
@@ -53,6 +57,7 @@ impl Default for Options {
             rakuten: None,
             rakuten_extra: String::new(),
             daemon_extra: String::new(),
+            komoju: None,
         }
     }
 }
@@ -145,6 +150,22 @@ pub async fn spawn_app_with(o: Options) -> TestApp {
     if let Some(r) = &rakuten {
         text.push_str(&rakuten_section(r, &o.rakuten_extra));
     }
+    let komoju = match &o.komoju {
+        Some(cfg) => Some(
+            komoju_sim::start(TcpListener::bind("127.0.0.1:0").await.unwrap(), cfg.clone())
+                .await
+                .unwrap(),
+        ),
+        None => None,
+    };
+    if let Some(k) = &komoju {
+        text.push_str(&format!(
+            "\n[komoju]\nenabled = true\napi_base_url = \"{}\"\nsecret_key = \"{}\"\nwebhook_secret = \"{}\"\n",
+            k.api_base_url(),
+            k.secret_key(),
+            k.webhook_secret()
+        ));
+    }
     let config = Config::from_toml_str(&text, &dir.path().join("config.toml")).unwrap();
     let daemon = Daemon::start(
         &config,
@@ -155,12 +176,16 @@ pub async fn spawn_app_with(o: Options) -> TestApp {
     .unwrap();
     let webhook_url = format!("http://{}/webhooks/jgoods", daemon.webhook_addr);
     sim.set_webhook_url(webhook_url.clone());
+    if let Some(k) = &komoju {
+        k.set_webhook_url(format!("http://{}/webhooks/komoju", daemon.webhook_addr));
+    }
     TestApp {
         admin_url: format!("http://{}", daemon.admin_addr),
         webhook_url,
         daemon: Some(daemon),
         sim,
         rakuten,
+        komoju,
         http: reqwest::Client::new(),
         _dir: dir,
     }
@@ -274,6 +299,31 @@ impl TestApp {
         self.sim.shutdown().await;
         if let Some(r) = &self.rakuten {
             r.shutdown().await;
+        }
+        if let Some(k) = &self.komoju {
+            k.shutdown().await;
+        }
+    }
+
+    pub fn komoju(&self) -> &KomojuSimHandle {
+        self.komoju
+            .as_ref()
+            .expect("this app has no KOMOJU simulator")
+    }
+
+    /// Waits until the direct order satisfies `pred`.
+    pub async fn wait_direct(&self, id: &str, pred: impl Fn(&Value) -> bool) -> Value {
+        let until = tokio::time::Instant::now() + DEADLINE;
+        loop {
+            let (status, o) = self.get(&format!("/api/v1/orders/direct/{id}")).await;
+            if status == 200 && pred(&o) {
+                return o;
+            }
+            assert!(
+                tokio::time::Instant::now() < until,
+                "direct order {id} never matched; last: {o}"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
         }
     }
 

@@ -8,6 +8,7 @@ mod contention;
 mod crash;
 mod helpers;
 mod jgoods_flows;
+mod komoju;
 mod properties;
 mod rakuten;
 mod shipments;

@@ -44,6 +44,7 @@ fn order(state: OrderState, lines: &[(u32, &str, u32, u32)], status: Status, at:
             })
             .collect(),
         shipments: vec![],
+        payment: None,
         provider_status: Some(status.code().into()),
         status_changed_at: Some(at.into()),
         pending_calls: 0,

@@ -90,6 +90,7 @@ fn stored(
             })
             .collect(),
         shipments: vec![],
+        payment: None,
         provider_status: Some(progress.into()),
         status_changed_at: None,
         pending_calls: 0,

@@ -1,0 +1,133 @@
+//! Registering an order of the merchant's own shop.
+
+use std::collections::HashMap;
+
+use serde_json::json;
+
+use super::{Attention, Decision, LineWrite, OrderWrite, StockMove};
+use crate::domain::allocation::{Wanted, allocate};
+use crate::domain::direct::{DirectOrder, DirectPayment};
+use crate::domain::order::PaymentRef;
+use crate::domain::{Order, OrderState, PaymentState};
+
+/// What a registration does.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Registration {
+    /// A new order: write this.
+    Created(Box<Decision>),
+    /// The same registration again: nothing to do (200).
+    Same,
+    /// The id is taken by different content (409).
+    Conflict,
+}
+
+/// Decides a registration. `existing` is the stored order with its digest;
+/// `available` the free units of the order's SKUs (used when `allocate`).
+pub fn register(
+    o: &DirectOrder,
+    digest: &str,
+    existing: Option<(&Order, Option<&str>)>,
+    available: &HashMap<String, u32>,
+) -> Registration {
+    if let Some((_, stored_digest)) = existing {
+        return if stored_digest == Some(digest) {
+            Registration::Same
+        } else {
+            Registration::Conflict
+        };
+    }
+    let (reserved, full) = if o.allocate {
+        let wanted: Vec<Wanted> = o
+            .lines
+            .iter()
+            .map(|l| Wanted {
+                sku: &l.sku,
+                qty: l.qty,
+            })
+            .collect();
+        let reserved = allocate(&wanted, available);
+        let full = o.lines.iter().zip(&reserved).all(|(l, r)| *r == l.qty);
+        (reserved, full)
+    } else {
+        (vec![0; o.lines.len()], true)
+    };
+    // Paid on the merchant's own terms: ready at once. KOMOJU: ready once the
+    // payment is authorized (a webhook says so).
+    let (state, payment_state) = match (&o.payment, full) {
+        (_, false) => (OrderState::Short, payment_state_of(&o.payment)),
+        (DirectPayment::None, true) => (OrderState::Confirmed, PaymentState::Unpaid),
+        (p, true) if o.allocate => (OrderState::Allocated, payment_state_of(p)),
+        (p, true) => (OrderState::New, payment_state_of(p)),
+    };
+    let (reference, external) = match &o.payment {
+        DirectPayment::Komoju {
+            payment_id,
+            external_order_num,
+        } => (payment_id.clone(), external_order_num.clone()),
+        DirectPayment::None | DirectPayment::Kuroneko | DirectPayment::AtobaraiCom => (None, None),
+    };
+    let stock = o
+        .lines
+        .iter()
+        .zip(&reserved)
+        .filter(|(_, r)| **r > 0)
+        .map(|(l, r)| StockMove::Reserve {
+            line_no: l.line_no,
+            sku: l.sku.clone(),
+            qty: *r,
+        })
+        .collect();
+    let detail = json!({
+        "ordered_at": o.ordered_at, "customer": o.customer, "ship_to": o.ship_to,
+        "shipping_fee": o.shipping_fee, "fee": o.fee, "total": o.total(),
+    });
+    let reason = (!full)
+        .then(|| "not enough stock for every line: ship what there is or cancel".to_string());
+    let mut d = Decision {
+        order: Some(OrderWrite {
+            state: Some(state),
+            payment_state: Some(payment_state),
+            attention: reason.clone().map(Attention::Set),
+            lines: Some(
+                o.lines
+                    .iter()
+                    .map(|l| LineWrite {
+                        line_no: l.line_no,
+                        sku: l.sku.clone(),
+                        name: l.name.clone(),
+                        qty: l.qty,
+                        unit_price: Some(l.unit_price),
+                    })
+                    .collect(),
+            ),
+            ship_to: Some(
+                serde_json::to_value(o.ship_to.as_ref().unwrap_or(&o.customer)).unwrap_or_default(),
+            ),
+            payment: Some(PaymentRef {
+                method: o.payment.method().to_string(),
+                reference,
+                external_order_num: external,
+            }),
+            registration: Some((detail, digest.to_string())),
+            ..Default::default()
+        }),
+        stock,
+        ..Default::default()
+    }
+    .event(
+        "order.registered",
+        json!({"payment": o.payment.method(), "total": o.total(), "allocate": o.allocate}),
+    );
+    if let Some(reason) = reason {
+        d = d.event("order.attention", json!({"reason": reason}));
+    }
+    Registration::Created(Box::new(d))
+}
+
+fn payment_state_of(p: &DirectPayment) -> PaymentState {
+    match p {
+        DirectPayment::None => PaymentState::Unpaid,
+        DirectPayment::Kuroneko | DirectPayment::AtobaraiCom => PaymentState::CreditPending,
+        DirectPayment::Komoju { .. } => PaymentState::Pending,
+    }
+}

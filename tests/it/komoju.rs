@@ -1,0 +1,257 @@
+//! Direct orders paid through KOMOJU: signed webhooks move the payment,
+//! shipment captures (once), cancellation cancels or refunds, expiry releases.
+
+use ordersync::providers::komoju::PaymentStatus;
+use ordersync::sim::komoju::{CaptureMode, KomojuSimConfig};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+async fn komoju_app() -> TestApp {
+    spawn_app_with(Options {
+        komoju: Some(KomojuSimConfig::default()),
+        ..Options::default()
+    })
+    .await
+}
+
+fn direct_order(id: &str, payment: Value, allocate: bool) -> Value {
+    json!({"channel": "direct", "id": id, "ordered_at": "2026-11-23T10:00:00+09:00",
+        "customer": {"name": "山田 太郎", "name_kana": "ﾔﾏﾀﾞ ﾀﾛｳ", "postal_code": "1000001",
+                     "address": "東京都千代田区千代田1-1", "phone": "0312345678", "email": "taro@example.jp"},
+        "ship_to": null,
+        "lines": [{"line_no": 1, "sku": "K-A", "name": "急須", "qty": 2, "unit_price": 5500}],
+        "shipping_fee": 800, "fee": 0, "payment": payment, "allocate": allocate})
+}
+
+async fn paid_order(app: &TestApp, id: &str) -> String {
+    let pid =
+        app.komoju()
+            .create_payment(11800, 1080, Some(id), "credit_card", CaptureMode::Manual);
+    let (status, body) = app
+        .admin(
+            Method::POST,
+            "/api/v1/orders",
+            Some(direct_order(
+                id,
+                json!({"method": "komoju", "payment_id": pid}),
+                true,
+            )),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    pid
+}
+
+#[tokio::test]
+async fn registration_is_idempotent_and_validated() {
+    let app = komoju_app().await;
+    app.set_stock("K-A", 5).await;
+    let body = direct_order("SHOP-1", json!({"method": "none"}), true);
+    let (status, o) = app
+        .admin(Method::POST, "/api/v1/orders", Some(body.clone()))
+        .await;
+    assert_eq!(status, 201, "{o}");
+    assert_eq!(
+        (o["state"].as_str(), o["payment"]["method"].as_str()),
+        (Some("confirmed"), Some("none"))
+    );
+    assert_eq!(o["lines"][0]["reserved_qty"], 2);
+    let (status, _) = app
+        .admin(Method::POST, "/api/v1/orders", Some(body.clone()))
+        .await;
+    assert_eq!(status, 200);
+    let mut changed = body.clone();
+    changed["shipping_fee"] = json!(900);
+    let (status, e) = app
+        .admin(Method::POST, "/api/v1/orders", Some(changed))
+        .await;
+    assert_eq!(
+        (status, e["error"]["code"].as_str()),
+        (409, Some("conflict"))
+    );
+    let mut bad = body;
+    bad["lines"][0]["qty"] = json!(0);
+    let (status, e) = app.admin(Method::POST, "/api/v1/orders", Some(bad)).await;
+    assert_eq!(
+        (status, e["error"]["field"].as_str()),
+        (400, Some("lines[0].qty"))
+    );
+    assert_eq!(
+        app.stock("K-A").await["reserved"],
+        2,
+        "nothing but the first registration reserved"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn authorization_then_shipment_captures_exactly_once() {
+    let app = komoju_app().await;
+    app.set_stock("K-A", 5).await;
+    let pid = paid_order(&app, "SHOP-2").await;
+    // Not shippable while the payment is pending.
+    let parcel =
+        json!({"carrier": "yamato", "tracking_no": "123456789012", "shipped_on": "2026-11-24"});
+    let (status, _) = app
+        .admin(
+            Method::POST,
+            "/api/v1/orders/direct/SHOP-2/shipment",
+            Some(parcel.clone()),
+        )
+        .await;
+    assert_eq!(status, 409);
+    assert!(app.komoju().authorize(&pid));
+    let o = app
+        .wait_direct("SHOP-2", |o| o["payment_state"] == "authorized")
+        .await;
+    assert_eq!(o["state"], "confirmed");
+    assert_eq!(o["payment"]["reference"], pid);
+    let (status, _) = app
+        .admin(
+            Method::POST,
+            "/api/v1/orders/direct/SHOP-2/shipment",
+            Some(parcel.clone()),
+        )
+        .await;
+    assert_eq!(status, 202);
+    app.wait_direct("SHOP-2", |o| o["payment_state"] == "captured")
+        .await;
+    // The same parcel again, and KOMOJU's own webhook for the capture: nothing twice.
+    let (status, _) = app
+        .admin(
+            Method::POST,
+            "/api/v1/orders/direct/SHOP-2/shipment",
+            Some(parcel),
+        )
+        .await;
+    assert_eq!(status, 202);
+    assert!(app.komoju().wait_webhooks_idle(DEADLINE).await);
+    assert_eq!(app.komoju().stats().payment(&pid).captures, 1);
+    assert_eq!(
+        app.komoju().payment(&pid).unwrap().status,
+        PaymentStatus::Captured
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn cancelling_cancels_or_refunds_and_releases_stock() {
+    let app = komoju_app().await;
+    app.set_stock("K-A", 10).await;
+    let before = paid_order(&app, "SHOP-3").await;
+    assert!(app.komoju().authorize(&before));
+    app.wait_direct("SHOP-3", |o| o["payment_state"] == "authorized")
+        .await;
+    let (status, _) = app
+        .admin(
+            Method::POST,
+            "/api/v1/orders/direct/SHOP-3/cancel",
+            Some(json!({"reason": "customer"})),
+        )
+        .await;
+    assert_eq!(status, 202);
+    assert!(
+        app.komoju()
+            .wait_until(DEADLINE, |v| v
+                .payment(&before)
+                .is_some_and(|p| p.status == PaymentStatus::Cancelled))
+            .await
+    );
+
+    let captured = app.komoju().create_payment(
+        11800,
+        1080,
+        Some("SHOP-4"),
+        "credit_card",
+        CaptureMode::Auto,
+    );
+    app.admin(
+        Method::POST,
+        "/api/v1/orders",
+        Some(direct_order(
+            "SHOP-4",
+            json!({"method": "komoju", "payment_id": captured}),
+            true,
+        )),
+    )
+    .await;
+    assert!(app.komoju().authorize(&captured));
+    app.wait_direct("SHOP-4", |o| o["payment_state"] == "captured")
+        .await;
+    app.admin(
+        Method::POST,
+        "/api/v1/orders/direct/SHOP-4/cancel",
+        Some(json!({"reason": "customer"})),
+    )
+    .await;
+    app.wait_direct("SHOP-4", |o| o["payment_state"] == "refunded")
+        .await;
+    assert_eq!(app.komoju().stats().payment(&captured).refunds, 1);
+    assert_eq!(app.stock("K-A").await["reserved"], 0);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_expired_payment_releases_the_stock_and_asks_for_a_person() {
+    let app = komoju_app().await;
+    app.set_stock("K-A", 2).await;
+    let pid = paid_order(&app, "SHOP-5").await;
+    assert_eq!(app.stock("K-A").await["available"], 0);
+    assert!(app.komoju().expire(&pid));
+    let o = app
+        .wait_direct("SHOP-5", |o| o["state"] == "cancelled")
+        .await;
+    assert!(o["attention"].as_str().unwrap().contains("expired"));
+    assert_eq!(app.stock("K-A").await["available"], 2);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn webhooks_are_verified_deduplicated_and_never_move_backwards() {
+    let app = komoju_app().await;
+    app.set_stock("K-A", 5).await;
+    let pid = paid_order(&app, "SHOP-6").await;
+    let url = app.webhook_url.replace("/jgoods", "/komoju");
+    let body = br#"{"id":"ev1","type":"ping","resource":"event","data":{},"created_at":"2026-11-23T01:00:00Z"}"#;
+    let resp = app
+        .http
+        .post(&url)
+        .header("x-komoju-signature", "00")
+        .body(body.to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401);
+    let signed = ordersync::providers::komoju::signature::sign(
+        app.komoju().webhook_secret().as_bytes(),
+        body,
+    );
+    for want in ["processed", "duplicate"] {
+        let resp = app
+            .http
+            .post(&url)
+            .header("x-komoju-signature", &signed)
+            .body(body.to_vec())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        let v: Value = resp.json().await.unwrap();
+        assert_eq!(v["status"], want);
+    }
+    // Authorized and captured arrive newest first: the order ends captured.
+    app.komoju().hold_webhooks();
+    assert!(app.komoju().authorize(&pid));
+    assert!(app.komoju().capture_by_customer(&pid));
+    app.komoju().release_webhooks(true);
+    app.wait_direct("SHOP-6", |o| o["payment_state"] == "captured")
+        .await;
+    assert!(app.komoju().wait_webhooks_idle(DEADLINE).await);
+    let o = app
+        .wait_direct("SHOP-6", |o| o["payment_state"] == "captured")
+        .await;
+    assert_eq!(o["state"], "confirmed");
+    app.stop().await;
+}
