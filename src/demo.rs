@@ -18,6 +18,7 @@ use crate::sim::jgoods::{
     self as sim, CustomerDecision, Endpoint, Fault, JgoodsSimConfig, JgoodsSimHandle,
     SimWebhookAuth,
 };
+use crate::sim::komoju::{self as komoju_sim, CaptureMode, KomojuSimConfig, KomojuSimHandle};
 use crate::sim::rakuten_pay::{
     self as rakuten_sim, NewItem, NewOrder, RakutenSimConfig, RakutenSimHandle,
 };
@@ -54,6 +55,11 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         RakutenSimConfig::default(),
     )
     .await?;
+    let komoju = komoju_sim::start(
+        TcpListener::bind("127.0.0.1:0").await?,
+        KomojuSimConfig::default(),
+    )
+    .await?;
     let config_text = format!(
         r#"
 [daemon]
@@ -80,7 +86,15 @@ service_secret = "{rk_secret}"
 license_key = "{rk_key}"
 poll_interval = "1h"
 request_interval = "50ms"
+[komoju]
+enabled = true
+api_base_url = "{kj_api}"
+secret_key = "{kj_key}"
+webhook_secret = "{kj_secret}"
 "#,
+        kj_api = komoju.api_base_url(),
+        kj_key = komoju.secret_key(),
+        kj_secret = komoju.webhook_secret(),
         rk_api = rakuten.api_base_url(),
         rk_license = rakuten.license_api_url(),
         rk_secret = rakuten.service_secret(),
@@ -101,6 +115,7 @@ request_interval = "50ms"
     )
     .await?;
     sim.set_webhook_url(format!("http://{}/webhooks/jgoods", daemon.webhook_addr));
+    komoju.set_webhook_url(format!("http://{}/webhooks/komoju", daemon.webhook_addr));
     let erp = Erp {
         base: format!("http://{}", daemon.admin_addr),
         token: admin_token,
@@ -121,7 +136,10 @@ request_interval = "50ms"
     let feed = tokio::spawn(print_timeline(erp.clone(), started));
 
     let result = match script(&sim, &erp).await {
-        Ok(()) => rakuten_script(&rakuten, &daemon, &erp).await,
+        Ok(()) => match rakuten_script(&rakuten, &daemon, &erp).await {
+            Ok(()) => komoju_script(&komoju, &erp).await,
+            Err(e) => Err(e),
+        },
         Err(e) => Err(e),
     };
     // Let the last events reach the timeline.
@@ -147,6 +165,7 @@ request_interval = "50ms"
     daemon.stop(Duration::from_secs(5)).await;
     sim.shutdown().await;
     rakuten.shutdown().await;
+    komoju.shutdown().await;
     if args.keep {
         let kept = dir.keep();
         println!("data kept in {}", kept.display());
@@ -156,7 +175,7 @@ request_interval = "50ms"
 
 async fn script(sim: &JgoodsSimHandle, erp: &Erp) -> anyhow::Result<()> {
     step("The ERP loads the morning's stock through the admin API");
-    erp.import_stock("sku,on_hand\nSKU-001,10\nSKU-002,4\nSKU-003,1\nSKU-004,0\n")
+    erp.import_stock("sku,on_hand\nSKU-001,10\nSKU-002,4\nSKU-003,1\nSKU-004,0\nSKU-005,3\n")
         .await?;
     print_stock(erp).await?;
 
@@ -271,6 +290,47 @@ async fn rakuten_script(
     {
         bail!("the Rakuten shipment was not reported");
     }
+    Ok(())
+}
+
+async fn komoju_script(komoju: &KomojuSimHandle, erp: &Erp) -> anyhow::Result<()> {
+    let order = |id: &str, qty: u32, payment_id: &str| {
+        json!({"channel": "direct", "id": id, "ordered_at": time::rfc3339(time::now()),
+            "customer": {"name": "山田 太郎", "name_kana": "ﾔﾏﾀﾞ ﾀﾛｳ", "postal_code": "1000001",
+                         "address": "東京都千代田区千代田1-1", "phone": "0312345678", "email": "taro@example.jp"},
+            "lines": [{"line_no": 1, "sku": "SKU-005", "name": "風呂敷", "qty": qty, "unit_price": 2000}],
+            "shipping_fee": 800, "fee": 0, "payment": {"method": "komoju", "payment_id": payment_id}, "allocate": true})
+    };
+    step(
+        "The shop's own order SHOP-1001 (1 × SKU-005), card via KOMOJU: authorized → shipped → captured",
+    );
+    let card = komoju.create_payment(
+        2800,
+        0,
+        Some("SHOP-1001"),
+        "credit_card",
+        CaptureMode::Manual,
+    );
+    erp.post("/api/v1/orders", order("SHOP-1001", 1, &card))
+        .await?;
+    komoju.authorize(&card);
+    erp.wait("direct", "SHOP-1001", |o| {
+        o["payment_state"] == "authorized"
+    })
+    .await?;
+    let parcel = json!({"carrier": "japanpost", "tracking_no": "123412341234", "shipped_on": time::now().format("%Y-%m-%d").to_string()});
+    erp.post("/api/v1/orders/direct/SHOP-1001/shipment", parcel)
+        .await?;
+    erp.wait("direct", "SHOP-1001", |o| o["payment_state"] == "captured")
+        .await?;
+
+    step("SHOP-1002 (2 × SKU-005) to be paid at a konbini, never paid → expired, stock back");
+    let konbini = komoju.create_payment(4800, 0, Some("SHOP-1002"), "konbini", CaptureMode::Auto);
+    erp.post("/api/v1/orders", order("SHOP-1002", 2, &konbini))
+        .await?;
+    komoju.expire(&konbini);
+    erp.wait("direct", "SHOP-1002", |o| o["state"] == "cancelled")
+        .await?;
     Ok(())
 }
 
@@ -395,6 +455,16 @@ fn describe(e: &Value) -> String {
             d["delivery_company"].as_str().unwrap_or("?")
         ),
         "order.changed" => "changed at Rakuten; lines re-imported".into(),
+        "order.registered" => format!(
+            "registered by the ERP, paid by {}",
+            d["payment"].as_str().unwrap_or("?")
+        ),
+        "payment.authorized" => "KOMOJU: payment authorized; ready to ship".into(),
+        "payment.captured" => "KOMOJU: payment captured".into(),
+        "payment.refunded" => "KOMOJU: payment refunded".into(),
+        "payment.expired" | "payment.failed" | "payment.cancelled" => {
+            format!("KOMOJU: {}", e["kind"].as_str().unwrap_or(""))
+        }
         "order.allocated" if e["channel"] == "jgoods" => {
             format!("allocated in full ({}); telling J-goods", lines())
         }

@@ -78,6 +78,7 @@ pub fn decide(payment: &Payment, order: &Order, source: Source) -> Decision {
         };
     }
     let unshipped = !matches!(order.state, OrderState::Shipped | OrderState::Cancelled);
+    let released: u32 = order.lines.iter().map(|l| l.reserved_qty).sum();
     match incoming {
         PaymentStatus::Authorized | PaymentStatus::Captured => {
             let state = match order.state {
@@ -127,7 +128,7 @@ pub fn decide(payment: &Payment, order: &Order, source: Source) -> Decision {
             if unshipped && !ended {
                 d = d.event(
                     "order.cancelled",
-                    json!({"by": "komoju", "reason": "payment refunded"}),
+                    json!({"by": "komoju", "reason": "payment refunded", "released": released}),
                 );
             }
             d
@@ -173,7 +174,7 @@ pub fn decide(payment: &Payment, order: &Order, source: Source) -> Decision {
             )
             .event(
                 "order.cancelled",
-                json!({"by": "komoju", "reason": incoming.as_str()}),
+                json!({"by": "komoju", "reason": incoming.as_str(), "released": released}),
             )
             .event("order.attention", json!({"reason": reason}))
         }

@@ -255,3 +255,67 @@ async fn webhooks_are_verified_deduplicated_and_never_move_backwards() {
     assert_eq!(o["state"], "confirmed");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_lost_capture_answer_is_retried_with_the_same_key_and_captures_once() {
+    let app = spawn_app_with(Options {
+        komoju: Some(KomojuSimConfig::default()),
+        daemon_extra: "http_timeout = \"1s\"".into(),
+        ..Options::default()
+    })
+    .await;
+    app.set_stock("K-A", 5).await;
+    let pid = paid_order(&app, "SHOP-7").await;
+    assert!(app.komoju().authorize(&pid));
+    app.wait_direct("SHOP-7", |o| o["payment_state"] == "authorized")
+        .await;
+    // KOMOJU captures but its answer never arrives: to the daemon this looks
+    // exactly like a crash between the call and recording its result.
+    app.komoju().inject(
+        ordersync::sim::komoju::Endpoint::Capture,
+        ordersync::sim::komoju::Fault::LoseAnswer(std::time::Duration::from_secs(3)),
+        1,
+    );
+    let parcel =
+        json!({"carrier": "sagawa", "tracking_no": "400012345678", "shipped_on": "2026-11-24"});
+    let (status, _) = app
+        .admin(
+            Method::POST,
+            "/api/v1/orders/direct/SHOP-7/shipment",
+            Some(parcel),
+        )
+        .await;
+    assert_eq!(status, 202);
+    app.wait_direct("SHOP-7", |o| o["payment_state"] == "captured")
+        .await;
+    // KOMOJU's webhook may report the capture first; wait for our call itself.
+    let until = tokio::time::Instant::now() + DEADLINE;
+    loop {
+        let (_, rows) = app.get("/api/v1/outbox?state=done").await;
+        if rows["outbox"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["kind"] == "komoju_capture")
+        {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < until,
+            "the capture call never finished"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let stats = app.komoju().stats();
+    assert_eq!(stats.payment(&pid).captures, 1, "captured twice");
+    assert!(
+        stats.calls(ordersync::sim::komoju::Endpoint::Capture) >= 2,
+        "the capture was not retried"
+    );
+    assert!(
+        stats.idempotency.replays >= 1 || stats.idempotency.conflicts >= 1,
+        "{:?}",
+        stats.idempotency
+    );
+    app.stop().await;
+}
