@@ -125,7 +125,13 @@ impl Dispatcher {
             if shutdown.is_cancelled() && in_flight.is_empty() {
                 return;
             }
-            let idle_wait = self.idle_wait().await;
+            // With calls in flight, their completion wakes the loop; only an
+            // idle dispatcher needs to look up when the next retry is due.
+            let idle_wait = if in_flight.is_empty() {
+                self.idle_wait().await
+            } else {
+                Duration::from_secs(1)
+            };
             tokio::select! {
                 Some(done) = in_flight.join_next() => {
                     if let Ok((id, key)) = done {
