@@ -15,6 +15,7 @@ use crate::config::{Config, WebhookAuth};
 use crate::dispatch::{Dispatcher, RetryPolicy};
 use crate::engine::erp::PaymentPolicy;
 use crate::http::{self, AppState, JgoodsWebhookSettings, WebhookAuthMode, metrics::Metrics};
+use crate::pollers::jgoods_sweep::JgoodsSweep;
 use crate::pollers::rakuten::{RakutenApi, RakutenPoller};
 use crate::providers::jgoods::client::{JgoodsClient, JgoodsClientSettings};
 use crate::providers::komoju::client::{KomojuClient, KomojuClientSettings};
@@ -34,8 +35,8 @@ pub struct Daemon {
     tracker: TaskTracker,
     /// Cancelled when a supervised task ends on its own (a fault).
     failed: CancellationToken,
-    /// Makes every poller poll at once.
-    poke: Arc<Notify>,
+    /// Makes every poller poll at once (one per poller).
+    pokes: Vec<Arc<Notify>>,
 }
 
 impl Daemon {
@@ -128,9 +129,10 @@ impl Daemon {
             dispatcher_wake: wake.clone(),
             metrics: Arc::new(Metrics::new()),
         };
+        let jgoods_for_sweep = jgoods_client.clone();
         let dispatcher = Dispatcher {
             store: store.clone(),
-            jgoods: jgoods_client,
+            jgoods: jgoods_client.clone(),
             rakuten: rakuten_api.clone(),
             komoju: komoju_client,
             retry: RetryPolicy {
@@ -177,14 +179,33 @@ impl Daemon {
                 Ok(())
             }
         });
-        let poke = Arc::new(Notify::new());
+        let mut pokes = vec![];
+        if let (Some(client), Some(j)) = (jgoods_for_sweep, config.enabled_jgoods()) {
+            let poke = Arc::new(Notify::new());
+            pokes.push(poke.clone());
+            let sweep = JgoodsSweep {
+                store: store.clone(),
+                client,
+                interval: j.sweep_interval,
+                safety_stock: config.inventory.safety_stock,
+                poke,
+                dispatcher_wake: wake.clone(),
+            };
+            let stop = shutdown.clone();
+            spawn_supervised(&tracker, &failed, "J-goods sweep", async move {
+                sweep.run(stop).await;
+                Ok(())
+            });
+        }
         if let (Some(api), Some(cfg)) = (rakuten_api, config.enabled_rakuten_pay()) {
+            let poke = Arc::new(Notify::new());
+            pokes.push(poke.clone());
             let poller = RakutenPoller {
                 store: store.clone(),
                 api,
                 config: cfg.clone(),
                 safety_stock: config.inventory.safety_stock,
-                poke: poke.clone(),
+                poke,
                 dispatcher_wake: wake.clone(),
             };
             let stop = shutdown.clone();
@@ -202,13 +223,15 @@ impl Daemon {
             shutdown,
             tracker,
             failed,
-            poke,
+            pokes,
         })
     }
 
     /// Makes the pollers poll now instead of at their next interval.
     pub fn poll_now(&self) {
-        self.poke.notify_one();
+        for poke in &self.pokes {
+            poke.notify_one();
+        }
     }
 
     /// Resolves when a supervised task ended on its own (the daemon is broken).

@@ -378,3 +378,27 @@ async fn bearer_auth_and_source_networks() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_sweep_recovers_a_paid_order_whose_webhook_never_arrived() {
+    let app = spawn_app().await;
+    app.set_stock("A", 5).await;
+    // Webhooks go nowhere: the delivery is lost.
+    app.sim
+        .set_webhook_url("http://127.0.0.1:9/webhooks/jgoods");
+    app.sim.place_order("JG-LOST", &[("A", 2, 100)]);
+    assert!(app.order("JG-LOST").await.is_none());
+    app.daemon().poll_now();
+    let o = app.wait_state("JG-LOST", "confirmed", "deferred").await;
+    assert_eq!(reserved(&o), [2]);
+    assert!(app.sim.stats().search >= 1);
+    // Sweeping again takes nothing twice.
+    app.daemon().poll_now();
+    assert!(
+        app.sim
+            .wait_until(DEADLINE, |v| v.stats().search >= 2)
+            .await
+    );
+    assert_eq!(app.stock("A").await["reserved"], 2);
+    app.stop().await;
+}
