@@ -175,7 +175,7 @@ webhook_secret = "{kj_secret}"
 
 async fn script(sim: &JgoodsSimHandle, erp: &Erp) -> anyhow::Result<()> {
     step("The ERP loads the morning's stock through the admin API");
-    erp.import_stock("sku,on_hand\nSKU-001,10\nSKU-002,4\nSKU-003,1\nSKU-004,0\nSKU-005,3\n")
+    erp.import_stock("sku,on_hand\nSKU-001,10\nSKU-002,4\nSKU-003,1\nSKU-004,0\nSKU-005,4\n")
         .await?;
     print_stock(erp).await?;
 
@@ -322,6 +322,24 @@ async fn komoju_script(komoju: &KomojuSimHandle, erp: &Erp) -> anyhow::Result<()
     erp.post("/api/v1/orders/direct/SHOP-1001/shipment", parcel)
         .await?;
     erp.wait("direct", "SHOP-1001", |o| o["payment_state"] == "captured")
+        .await?;
+
+    step(
+        "SHOP-1003 (1 × SKU-005), paid by card at once; the customer cancels → refunded in full, stock back",
+    );
+    let refunded =
+        komoju.create_payment(2800, 0, Some("SHOP-1003"), "credit_card", CaptureMode::Auto);
+    erp.post("/api/v1/orders", order("SHOP-1003", 1, &refunded))
+        .await?;
+    komoju.authorize(&refunded);
+    erp.wait("direct", "SHOP-1003", |o| o["payment_state"] == "captured")
+        .await?;
+    erp.post(
+        "/api/v1/orders/direct/SHOP-1003/cancel",
+        json!({"reason": "customer changed their mind"}),
+    )
+    .await?;
+    erp.wait("direct", "SHOP-1003", |o| o["payment_state"] == "refunded")
         .await?;
 
     step("SHOP-1002 (2 × SKU-005) to be paid at a konbini, never paid → expired, stock back");

@@ -108,3 +108,26 @@ fn stock_commands_work_on_the_store() {
         .unwrap();
     assert_eq!(n, 3);
 }
+
+#[test]
+fn the_demo_runs_to_the_end() {
+    let out = ordersync(&["demo"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for expected in [
+        "JG-1001",
+        "order.shipment_reported",
+        "payment.captured",
+        "payment.refunded",
+        "payment.expired",
+    ] {
+        assert!(
+            stdout.contains(expected),
+            "the demo did not show {expected}:\n{stdout}"
+        );
+    }
+}
