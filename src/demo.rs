@@ -480,6 +480,7 @@ fn describe(e: &Value) -> String {
         "payment.authorized" => "KOMOJU: payment authorized; ready to ship".into(),
         "payment.captured" => "KOMOJU: payment captured".into(),
         "payment.refunded" => "KOMOJU: payment refunded".into(),
+        "payment.refund" => format!("KOMOJU: refund of {} yen", d["amount"]),
         "payment.expired" | "payment.failed" | "payment.cancelled" => {
             format!("KOMOJU: {}", e["kind"].as_str().unwrap_or(""))
         }
