@@ -1,0 +1,218 @@
+//! Start-up time to `READY=1`, and the daemon's memory and admin-API latency
+//! with a large store (a million orders by default: years of a busy shop).
+//!
+//! The daemon must not hold orders in memory, and nothing at start-up may
+//! walk the whole store; both show here as RSS and READY time that do not
+//! grow with the number of orders.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use rusqlite::params;
+
+use super::BenchArgs;
+use super::daemon::{self, DaemonProcess, SECRET};
+use super::ingest::{client, load_stock};
+use super::load::{self, PostBackTracker};
+use super::report::Report;
+use super::stats::{mb, ms, percentile};
+use crate::store::Store;
+
+const NAME: &str = "store";
+/// Start-ups measured per store size; the median is reported.
+const STARTS: usize = 5;
+/// Orders written per transaction while filling the store.
+const FILL_CHUNK: usize = 50_000;
+
+pub async fn run(args: &BenchArgs, dir: &Path, report: &mut Report) -> anyhow::Result<()> {
+    let (sim, sim_cfg) = daemon::start_jgoods_sim().await?;
+    let section = daemon::jgoods_section(&sim, &sim_cfg, None);
+
+    let empty = time_starts(dir, &section).await?;
+    println!("READY on an empty store: median {}", ms(empty));
+    report.goal(
+        NAME,
+        "start-up to READY=1, empty store (median of 5)",
+        ms(empty),
+        "≤ 300 ms",
+        empty <= Duration::from_millis(300),
+    );
+
+    let n = args.stored_orders;
+    let started = Instant::now();
+    fill(&dir.join("data"), n).await?;
+    let db = dir.join("data").join(crate::store::DB_FILE);
+    let size = std::fs::metadata(&db)?.len();
+    println!(
+        "stored {n} shipped orders in {:.1} s ({:.0} MB on disk)",
+        started.elapsed().as_secs_f64(),
+        size as f64 / 1e6
+    );
+
+    let big = time_starts(dir, &section).await?;
+    println!("READY with {n} orders: median {}", ms(big));
+    report.goal(
+        NAME,
+        format!("start-up to READY=1, {n} orders stored (median of 5)"),
+        ms(big),
+        "≤ 300 ms",
+        big <= Duration::from_millis(300),
+    );
+
+    // A working day on top of the large store, then the operator's views.
+    let daemon = daemon::spawn(dir, &section).await?;
+    let http = client()?;
+    load_stock(&http, &daemon, (0..100).map(|i| format!("B-{i:03}"))).await?;
+    let orders: Vec<String> = (0..1000).map(|i| format!("W{i:07}")).collect();
+    let bodies = load::prepare(&sim, &orders, |i| format!("B-{:03}", i % 100));
+    let lat = load::send_closed_loop(
+        &http,
+        &daemon.webhook_url,
+        bodies,
+        8,
+        &PostBackTracker::default(),
+    )
+    .await?;
+    println!(
+        "1000 webhooks on the large store: ack p99 {}",
+        ms(percentile(&lat, 99.0))
+    );
+    report.note(
+        NAME,
+        format!("ack p99 with {n} orders stored (1000 webhooks, 8 in flight)"),
+        ms(percentile(&lat, 99.0)),
+    );
+    for path in [
+        "/api/v1/orders?limit=100",
+        "/api/v1/orders?attention=true",
+        "/api/v1/orders/jgoods/S00000001",
+        "/api/v1/events?limit=100",
+        "/metrics",
+        "/",
+    ] {
+        let took = timed_get(&http, &daemon, path).await?;
+        println!("GET {path}: {}", ms(took));
+        report.note(NAME, format!("GET {path} with {n} orders"), ms(took));
+    }
+    let status = time_status_command(dir).await?;
+    report.note(
+        NAME,
+        format!("`ordersync status` with {n} orders"),
+        ms(status),
+    );
+    let rss = daemon
+        .peak_rss_kib()
+        .context("no /proc: cannot read the daemon's RSS")?;
+    println!("daemon peak RSS with {n} orders stored: {}", mb(rss));
+    report.goal(
+        NAME,
+        format!("daemon peak RSS, {n} orders stored"),
+        mb(rss),
+        "≤ 60 MB",
+        rss <= 60 * 1024,
+    );
+    report.note(
+        NAME,
+        format!("database size, {n} orders"),
+        format!("{:.0} MB", size as f64 / 1e6),
+    );
+    daemon.kill().await;
+    sim.shutdown().await;
+    Ok(())
+}
+
+/// Starts the daemon `STARTS` times on the same data and returns the median
+/// time to READY.
+async fn time_starts(dir: &Path, section: &str) -> anyhow::Result<Duration> {
+    let mut times = Vec::new();
+    for _ in 0..STARTS {
+        let d = daemon::spawn(dir, section).await?;
+        times.push(d.ready_in);
+        d.kill().await;
+    }
+    Ok(percentile(&times, 50.0))
+}
+
+async fn timed_get(
+    http: &reqwest::Client,
+    daemon: &DaemonProcess,
+    path: &str,
+) -> anyhow::Result<Duration> {
+    let started = Instant::now();
+    let r = http
+        .get(daemon.admin_url(path))
+        .bearer_auth(SECRET)
+        .send()
+        .await?;
+    let status = r.status();
+    let _ = r.bytes().await?;
+    if !status.is_success() {
+        bail!("GET {path} answered {status}");
+    }
+    Ok(started.elapsed())
+}
+
+async fn time_status_command(dir: &Path) -> anyhow::Result<Duration> {
+    let started = Instant::now();
+    // `status` exits 1 when something needs a person; either way it ran.
+    let out = tokio::process::Command::new(std::env::current_exe()?)
+        .arg("--config")
+        .arg(dir.join("bench.toml"))
+        .arg("status")
+        .output()
+        .await?;
+    if out.status.code().is_none_or(|c| c > 1) {
+        bail!(
+            "`ordersync status` failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(started.elapsed())
+}
+
+/// Writes `n` shipped J-goods orders (order, line, allocation, shipment and
+/// event rows, as the daemon writes them) through the store itself.
+async fn fill(data_dir: &Path, n: usize) -> anyhow::Result<()> {
+    let store = Store::open_in(data_dir)?;
+    let mut from = 0;
+    while from < n {
+        let to = (from + FILL_CHUNK).min(n);
+        store
+            .write(move |tx| {
+                let at = "2026-06-01T10:00:00+09:00";
+                let mut order = tx.prepare_cached(
+                    "INSERT INTO orders (channel, id, state, payment_state, provider_status, created_at, updated_at)
+                     VALUES ('jgoods', ?1, 'shipped', 'deferred', '発送済', ?2, ?2)",
+                )?;
+                let mut line = tx.prepare_cached(
+                    "INSERT INTO order_lines (channel, order_id, line_no, sku, name, qty, unit_price)
+                     VALUES ('jgoods', ?1, 1, ?2, '南部鉄器 急須', 1, 5500)",
+                )?;
+                let mut alloc = tx.prepare_cached(
+                    "INSERT INTO allocations (channel, order_id, line_no, sku, qty, state, created_at, updated_at, shipped_at)
+                     VALUES ('jgoods', ?1, 1, ?2, 1, 'shipped', ?3, ?3, ?3)",
+                )?;
+                let mut ship = tx.prepare_cached(
+                    "INSERT INTO shipments (channel, order_id, carrier, tracking_no, shipped_on, created_at)
+                     VALUES ('jgoods', ?1, 'yamato', ?2, '2026-06-02', ?3)",
+                )?;
+                let mut event = tx.prepare_cached(
+                    "INSERT INTO events (at, channel, order_id, kind) VALUES (?1, 'jgoods', ?2, 'order.shipped')",
+                )?;
+                for i in from..to {
+                    let id = format!("S{i:08}");
+                    let sku = format!("B-{:03}", i % 100);
+                    order.execute(params![id, at])?;
+                    line.execute(params![id, sku])?;
+                    alloc.execute(params![id, sku, at])?;
+                    ship.execute(params![id, format!("{:012}", i), at])?;
+                    event.execute(params![at, id])?;
+                }
+                Ok(())
+            })
+            .await?;
+        from = to;
+    }
+    Ok(())
+}

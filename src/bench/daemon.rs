@@ -1,0 +1,167 @@
+//! The daemon as a child process, configured the way a merchant would, and
+//! how long it took to tell its service manager it is ready.
+
+use std::path::Path;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use tokio::net::{TcpListener, UnixDatagram};
+use tokio::process::{Child, Command};
+
+use crate::sim::jgoods::{JgoodsSimConfig, JgoodsSimHandle, SimWebhookAuth};
+
+/// The admin token and the J-goods webhook secret of every benchmark daemon.
+pub const SECRET: &str = "bench-webhook-secret";
+
+pub struct DaemonProcess {
+    child: Child,
+    pub pid: u32,
+    pub webhook_url: String,
+    pub admin: String,
+    /// From spawning the process to `READY=1` on `NOTIFY_SOCKET`.
+    pub ready_in: Duration,
+    _notify: UnixDatagram,
+}
+
+/// The J-goods simulator, signing its webhooks with [`SECRET`].
+pub async fn start_jgoods_sim() -> anyhow::Result<(Arc<JgoodsSimHandle>, JgoodsSimConfig)> {
+    let cfg = JgoodsSimConfig {
+        webhook_auth: SimWebhookAuth::Hmac {
+            secret: SECRET.into(),
+        },
+        ..JgoodsSimConfig::default()
+    };
+    let sim =
+        crate::sim::jgoods::start(TcpListener::bind("127.0.0.1:0").await?, cfg.clone()).await?;
+    Ok((Arc::new(sim), cfg))
+}
+
+/// A `[jgoods]` section pointing at the simulator; `order_api` replaces the
+/// order API's address (a closed port makes every post-back fail).
+pub fn jgoods_section(
+    sim: &JgoodsSimHandle,
+    cfg: &JgoodsSimConfig,
+    order_api: Option<&str>,
+) -> String {
+    format!(
+        r#"
+[jgoods]
+order_api_base_url = "{order}"
+item_api_base_url = "{item}"
+token_url = "{token}"
+client_id = "{id}"
+client_secret = "{secret}"
+webhook_secret = "{SECRET}"
+"#,
+        order = order_api
+            .map(str::to_string)
+            .unwrap_or_else(|| sim.order_api_base_url()),
+        item = sim.item_api_base_url(),
+        token = sim.token_url(),
+        id = cfg.client_id,
+        secret = cfg.client_secret,
+    )
+}
+
+fn free_port() -> anyhow::Result<String> {
+    let l = std::net::TcpListener::bind("127.0.0.1:0")?;
+    Ok(format!("127.0.0.1:{}", l.local_addr()?.port()))
+}
+
+/// Starts `ordersync run` with `dir/data` as its data directory and
+/// `sections` after the `[daemon]` section, and waits for `READY=1`.
+pub async fn spawn(dir: &Path, sections: &str) -> anyhow::Result<DaemonProcess> {
+    let (listen, admin) = (free_port()?, free_port()?);
+    let config = dir.join("bench.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"[daemon]
+data_dir = "{data}"
+listen = "{listen}"
+admin_listen = "{admin}"
+admin_token = "{SECRET}"
+log_format = "text"
+{sections}"#,
+            data = dir.join("data").display(),
+        ),
+    )?;
+    // It holds inline secrets: keep it private, as a merchant's config would be.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o600))?;
+    }
+    let socket_path = dir.join("notify.sock");
+    let _ = std::fs::remove_file(&socket_path);
+    let notify = UnixDatagram::bind(&socket_path)?;
+    let started = Instant::now();
+    let mut child = Command::new(std::env::current_exe()?)
+        .arg("--config")
+        .arg(&config)
+        .arg("run")
+        .env("RUST_LOG", "warn")
+        .env("NOTIFY_SOCKET", &socket_path)
+        .stdout(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .context("cannot start the daemon")?;
+    let pid = child.id().context("daemon pid")?;
+    let mut buf = vec![0u8; 4096];
+    let ready_in = tokio::time::timeout(Duration::from_secs(300), async {
+        loop {
+            tokio::select! {
+                got = notify.recv(&mut buf) => {
+                    let n = got?;
+                    if String::from_utf8_lossy(&buf[..n]).lines().any(|l| l == "READY=1") {
+                        return anyhow::Ok(started.elapsed());
+                    }
+                }
+                status = child.wait() => bail!("the daemon exited before it was ready: {}", status?),
+            }
+        }
+    })
+    .await
+    .context("the daemon did not report READY=1 within 5 minutes")??;
+    let http = reqwest::Client::new();
+    let until = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(r) = http.get(format!("http://{admin}/healthz")).send().await
+            && r.status().is_success()
+        {
+            break;
+        }
+        if Instant::now() > until {
+            bail!("the daemon said READY=1 but /healthz never answered 200");
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    Ok(DaemonProcess {
+        child,
+        pid,
+        webhook_url: format!("http://{listen}/webhooks/jgoods"),
+        admin,
+        ready_in,
+        _notify: notify,
+    })
+}
+
+impl DaemonProcess {
+    pub fn peak_rss_kib(&self) -> Option<u64> {
+        super::stats::peak_rss_kib(self.pid)
+    }
+
+    /// SIGKILL: what a crash or an OOM kill does. Everything acknowledged
+    /// must already be on disk.
+    pub async fn kill(mut self) {
+        self.child.start_kill().ok();
+        let _ = self.child.wait().await;
+    }
+
+    /// A client for the admin API with the token set.
+    pub fn admin_url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.admin)
+    }
+}

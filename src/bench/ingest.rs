@@ -1,0 +1,179 @@
+//! J-goods webhook ingest against a daemon process and the J-goods
+//! simulator, beside the raw durable-commit rate of SQLite on the same disk.
+//!
+//! Reports acknowledged webhooks/s at a fixed concurrency, ack latency
+//! percentiles at a fixed offered rate, webhook-to-post-back latency, and the
+//! daemon's peak RSS (VmHWM).
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::bail;
+
+use super::BenchArgs;
+use super::daemon::{self, SECRET};
+use super::load::{self, PostBackTracker};
+use super::report::Report;
+use super::stats::{mb, ms, percentile};
+
+const NAME: &str = "ingest";
+
+pub async fn run(args: &BenchArgs, dir: &Path, report: &mut Report) -> anyhow::Result<()> {
+    // The disk's fsync rate drifts; measure it before and after the daemon's
+    // run and compare the daemon with the mean.
+    let raw_before = raw_commit_rate(&dir.join("raw-before.sqlite"), args.raw_commits)?;
+    println!(
+        "raw SQLite durable commits: {raw_before:.0}/s ({} commits, WAL, synchronous=FULL)",
+        args.raw_commits
+    );
+
+    let (sim, sim_cfg) = daemon::start_jgoods_sim().await?;
+    let daemon = daemon::spawn(dir, &daemon::jgoods_section(&sim, &sim_cfg, None)).await?;
+    let http = client()?;
+    load_stock(&http, &daemon, (0..100).map(|i| format!("B-{i:03}"))).await?;
+
+    let tracker = PostBackTracker::default();
+    let watcher = tokio::spawn(tracker.clone().watch(sim.clone()));
+
+    // Throughput: a fixed number of requests, `concurrency` in flight.
+    let orders: Vec<String> = (0..args.n).map(|i| format!("T{i:07}")).collect();
+    let bodies = load::prepare(&sim, &orders, |i| format!("B-{:03}", i % 100));
+    let started = Instant::now();
+    let lat = load::send_closed_loop(
+        &http,
+        &daemon.webhook_url,
+        bodies,
+        args.concurrency,
+        &tracker,
+    )
+    .await?;
+    let ingest_rate = args.n as f64 / started.elapsed().as_secs_f64();
+    println!(
+        "ingest, {} webhooks at concurrency {}: {:.0} acked/s; ack p50 {} p99 {} max {}",
+        args.n,
+        args.concurrency,
+        ingest_rate,
+        ms(percentile(&lat, 50.0)),
+        ms(percentile(&lat, 99.0)),
+        ms(percentile(&lat, 100.0))
+    );
+
+    // Latency: an open-loop schedule at a fixed offered rate.
+    let mut paced = Vec::new();
+    if args.rate > 0 {
+        let count = args.rate as usize * args.seconds as usize;
+        let orders: Vec<String> = (0..count).map(|i| format!("L{i:07}")).collect();
+        let bodies = load::prepare(&sim, &orders, |i| format!("B-{:03}", i % 100));
+        paced =
+            load::send_open_loop(&http, &daemon.webhook_url, bodies, args.rate, &tracker).await?;
+        println!(
+            "ack latency at {}/s for {} s: p50 {} p90 {} p99 {} max {}",
+            args.rate,
+            args.seconds,
+            ms(percentile(&paced, 50.0)),
+            ms(percentile(&paced, 90.0)),
+            ms(percentile(&paced, 99.0)),
+            ms(percentile(&paced, 100.0))
+        );
+    }
+
+    let total = args.n + paced.len();
+    let drained = tracker.wait_all(total, Duration::from_secs(120)).await;
+    watcher.abort();
+    let e2e = tracker.latencies();
+    println!(
+        "webhook → post-back registered at J-goods: p50 {} p99 {} ({} of {} orders)",
+        ms(percentile(&e2e, 50.0)),
+        ms(percentile(&e2e, 99.0)),
+        e2e.len(),
+        total
+    );
+    let rss = daemon.peak_rss_kib();
+    let raw_after = raw_commit_rate(&dir.join("raw-after.sqlite"), args.raw_commits)?;
+    let raw_rate = (raw_before + raw_after) / 2.0;
+    println!("raw SQLite durable commits, again: {raw_after:.0}/s (mean {raw_rate:.0}/s)");
+    let ratio = ingest_rate / raw_rate;
+
+    report.note(
+        NAME,
+        "raw SQLite durable commits (mean of before/after)",
+        format!("{raw_rate:.0}/s"),
+    );
+    report.note(
+        NAME,
+        format!("acked webhooks/s at concurrency {}", args.concurrency),
+        format!("{ingest_rate:.0}/s"),
+    );
+    report.goal(
+        NAME,
+        "ingest / raw durable commits",
+        format!("{ratio:.2}"),
+        "≥ 1.0",
+        ratio >= 1.0,
+    );
+    if args.rate > 0 {
+        let p99 = percentile(&paced, 99.0);
+        report.goal(
+            NAME,
+            format!("p99 ack at {}/s", args.rate),
+            ms(p99),
+            "≤ 10 ms",
+            p99 <= Duration::from_millis(10),
+        );
+        report.note(
+            NAME,
+            format!("p50 ack at {}/s", args.rate),
+            ms(percentile(&paced, 50.0)),
+        );
+    }
+    report.note(NAME, "webhook → post-back p50", ms(percentile(&e2e, 50.0)));
+    report.note(NAME, "webhook → post-back p99", ms(percentile(&e2e, 99.0)));
+    if let Some(k) = rss {
+        report.note(NAME, "daemon peak RSS", mb(k));
+    }
+    daemon.kill().await;
+    sim.shutdown().await;
+    if !drained {
+        bail!("not every order's post-back reached the simulator");
+    }
+    Ok(())
+}
+
+pub fn client() -> anyhow::Result<reqwest::Client> {
+    Ok(reqwest::Client::builder()
+        .pool_max_idle_per_host(256)
+        .build()?)
+}
+
+/// Gives every SKU more stock than any benchmark orders.
+pub async fn load_stock(
+    http: &reqwest::Client,
+    daemon: &daemon::DaemonProcess,
+    skus: impl Iterator<Item = String>,
+) -> anyhow::Result<()> {
+    for sku in skus {
+        let r = http
+            .put(daemon.admin_url(&format!("/api/v1/stock/{sku}")))
+            .bearer_auth(SECRET)
+            .json(&serde_json::json!({"on_hand": 100_000_000}))
+            .send()
+            .await?;
+        if !r.status().is_success() {
+            bail!("cannot load stock: {}", r.status());
+        }
+    }
+    Ok(())
+}
+
+/// One small `BEGIN IMMEDIATE … COMMIT` per row, with the daemon's pragmas.
+pub fn raw_commit_rate(path: &Path, n: usize) -> anyhow::Result<f64> {
+    let mut conn = crate::store::open_connection(path)?;
+    conn.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL) STRICT")?;
+    let started = Instant::now();
+    for i in 0..n {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        tx.execute("INSERT INTO t (v) VALUES (?1)", [format!("row {i}")])?;
+        tx.commit()?;
+    }
+    Ok(n as f64 / started.elapsed().as_secs_f64())
+}
