@@ -21,6 +21,7 @@
 
 mod build;
 mod document;
+mod duration_text;
 mod error;
 mod files;
 mod raw;
@@ -100,7 +101,7 @@ pub struct DaemonConfig {
     pub log_format: LogFormat,
     /// Timeout of every outbound HTTP call to a provider (default 30 s), so a hung provider
     /// cannot stall the dispatcher.
-    #[serde(with = "humantime_serde")]
+    #[serde(serialize_with = "duration_text::serialize")]
     pub http_timeout: Duration,
 }
 
@@ -156,13 +157,13 @@ impl Default for InventoryConfig {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct RetryConfig {
     /// First backoff delay (default 2 s); it doubles (with jitter) on each failure.
-    #[serde(with = "humantime_serde")]
+    #[serde(serialize_with = "duration_text::serialize")]
     pub initial_delay: Duration,
     /// Ceiling of the backoff delay (default 10 min).
-    #[serde(with = "humantime_serde")]
+    #[serde(serialize_with = "duration_text::serialize")]
     pub max_delay: Duration,
     /// After this long (default 24 h) a call is dead and its order needs a person.
-    #[serde(with = "humantime_serde")]
+    #[serde(serialize_with = "duration_text::serialize")]
     pub give_up_after: Duration,
 }
 
@@ -200,10 +201,10 @@ pub struct JgoodsConfig {
     pub webhook_allow_from: Vec<ipnet::IpNet>,
     /// Safety-net poll for 承認待ち (awaiting approval) orders whose webhook never arrived.
     /// Default 10 min.
-    #[serde(with = "humantime_serde")]
+    #[serde(serialize_with = "duration_text::serialize")]
     pub sweep_interval: Duration,
     /// How often available stock is pushed to J-goods; zero turns the push off. Default 5 min.
-    #[serde(with = "humantime_serde")]
+    #[serde(serialize_with = "duration_text::serialize")]
     pub stock_push_interval: Duration,
 }
 
@@ -233,11 +234,11 @@ pub struct RakutenPayConfig {
     /// `licenseKey` of the ESA authorization header; expires every 90 days.
     pub license_key: Secret,
     /// How often new and changed orders are searched. Default 2 min.
-    #[serde(with = "humantime_serde")]
+    #[serde(serialize_with = "duration_text::serialize")]
     pub poll_interval: Duration,
     /// How far back each search reaches, so an outage shorter than this loses nothing.
     /// Default 3 days.
-    #[serde(with = "humantime_serde")]
+    #[serde(serialize_with = "duration_text::serialize")]
     pub lookback: Duration,
     /// Confirm orders automatically once their stock is allocated. Default true.
     pub auto_confirm: bool,
@@ -248,7 +249,7 @@ pub struct RakutenPayConfig {
     pub sku_preference: Vec<SkuSource>,
     /// Least time between two calls to Rakuten (it asks for about one request a
     /// second per shop). Default 1 s.
-    #[serde(with = "humantime_serde")]
+    #[serde(serialize_with = "duration_text::serialize")]
     pub request_interval: Duration,
 }
 
@@ -290,10 +291,10 @@ pub struct KuronekoConfig {
     pub password: Secret,
     /// Pause after a credit request before follow-up calls, which may fail meanwhile.
     /// Default 5 min.
-    #[serde(with = "humantime_serde")]
+    #[serde(serialize_with = "duration_text::serialize")]
     pub settle_delay: Duration,
     /// How often pending (審査中) credit results are polled. Default 5 min.
-    #[serde(with = "humantime_serde")]
+    #[serde(serialize_with = "duration_text::serialize")]
     pub poll_interval: Duration,
 }
 
@@ -311,7 +312,7 @@ pub struct AtobaraiComConfig {
     /// APIユーザID (API user id).
     pub api_user_id: u64,
     /// How often pending credit results are polled. Default 5 min.
-    #[serde(with = "humantime_serde")]
+    #[serde(serialize_with = "duration_text::serialize")]
     pub poll_interval: Duration,
     /// What to do with the buyer-facing fee (`I_ItemCharge`). Default keep.
     pub fee_mode: FeeMode,
