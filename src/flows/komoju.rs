@@ -90,7 +90,7 @@ fn new_refunds(
 ) -> store::Result<Vec<String>> {
     let mut kinds = vec![];
     for r in &payment.refunds {
-        let inserted = tx.execute(
+        let inserted = crate::store::exec(tx,
             "INSERT INTO komoju_refunds (refund_id, payment_id, amount, seen_at) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (refund_id) DO NOTHING",
             rusqlite::params![r.id, payment.id, r.amount, now],

@@ -61,7 +61,8 @@ pub fn record_rejected(conn: &Connection, d: &Delivery<'_>, reason: &str) -> Res
 
 /// Counts by state, for `status` and the tests.
 pub fn counts(conn: &Connection, provider: &str) -> Result<(i64, i64)> {
-    Ok(conn.query_row(
+    Ok(super::query_one(
+        conn,
         "SELECT COALESCE(SUM(state = 'processed'), 0), COALESCE(SUM(state = 'rejected'), 0)
          FROM inbox WHERE provider = ?1",
         [provider],

@@ -153,7 +153,8 @@ pub fn counts(conn: &Connection) -> Result<(Vec<(String, i64)>, i64)> {
         .prepare("SELECT state, COUNT(*) FROM orders GROUP BY state ORDER BY state")?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<rusqlite::Result<_>>()?;
-    let attention = conn.query_row(
+    let attention = super::query_one(
+        conn,
         "SELECT COUNT(*) FROM orders WHERE attention IS NOT NULL",
         [],
         |r| r.get(0),

@@ -120,7 +120,8 @@ pub fn due(conn: &Connection, now_ms: i64, limit: u32) -> Result<Vec<OutboxRow>>
 
 /// When the next pending call falls due (to sleep until then).
 pub fn next_due_ms(conn: &Connection) -> Result<Option<i64>> {
-    Ok(conn.query_row(
+    Ok(super::query_one(
+        conn,
         "SELECT MIN(next_attempt_ms) FROM outbox WHERE state = 'pending'",
         [],
         |r| r.get(0),
@@ -128,7 +129,8 @@ pub fn next_due_ms(conn: &Connection) -> Result<Option<i64>> {
 }
 
 pub fn get(conn: &Connection, id: i64) -> Result<Option<OutboxRow>> {
-    conn.query_row(
+    super::query_one(
+        conn,
         &format!("SELECT {COLUMNS} FROM outbox WHERE id = ?1"),
         [id],
         row_to_outbox,
@@ -158,7 +160,8 @@ pub fn pending_for_order(conn: &Connection, channel: &str, order_id: &str) -> Re
 
 /// Pending calls, dead calls, and the age in seconds of the oldest pending one.
 pub fn depth(conn: &Connection) -> Result<(i64, i64, Option<i64>)> {
-    Ok(conn.query_row(
+    Ok(super::query_one(
+        conn,
         "SELECT COALESCE(SUM(state = 'pending'), 0), COALESCE(SUM(state = 'dead'), 0),
                 MIN(CASE WHEN state = 'pending' THEN budget_from_ms END)
          FROM outbox",
@@ -175,7 +178,7 @@ pub fn depth(conn: &Connection) -> Result<(i64, i64, Option<i64>)> {
 }
 
 pub fn complete(conn: &Connection, id: i64, now: &str) -> Result<()> {
-    conn.execute(
+    super::exec(conn,
         "UPDATE outbox SET state = 'done', attempts = attempts + 1, last_error = NULL, updated_at = ?2
          WHERE id = ?1 AND state = 'pending'",
         params![id, now],
@@ -184,7 +187,7 @@ pub fn complete(conn: &Connection, id: i64, now: &str) -> Result<()> {
 }
 
 pub fn reschedule(conn: &Connection, id: i64, next_ms: i64, error: &str, now: &str) -> Result<()> {
-    conn.execute(
+    super::exec(conn,
         "UPDATE outbox SET attempts = attempts + 1, next_attempt_ms = ?2, last_error = ?3, updated_at = ?4
          WHERE id = ?1 AND state = 'pending'",
         params![id, next_ms, error, now],
@@ -193,7 +196,7 @@ pub fn reschedule(conn: &Connection, id: i64, next_ms: i64, error: &str, now: &s
 }
 
 pub fn kill(conn: &Connection, id: i64, error: &str, now: &str) -> Result<()> {
-    conn.execute(
+    super::exec(conn,
         "UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = ?2, updated_at = ?3
          WHERE id = ?1 AND state = 'pending'",
         params![id, error, now],
@@ -205,7 +208,7 @@ pub fn kill(conn: &Connection, id: i64, error: &str, now: &str) -> Result<()> {
 /// `false` if the row is not dead.
 pub fn retry(conn: &Connection, id: i64, now: &str) -> Result<bool> {
     let ms = now_ms();
-    let n = conn.execute(
+    let n = super::exec(conn,
         "UPDATE outbox SET state = 'pending', next_attempt_ms = ?2, budget_from_ms = ?2, updated_at = ?3
          WHERE id = ?1 AND state = 'dead'",
         params![id, ms, now],
@@ -226,7 +229,8 @@ pub fn retry_by_hand(conn: &Connection, id: i64, now: &str) -> Result<Option<boo
     }
     let order = row.channel.as_deref().zip(row.order_id.as_deref());
     if let Some((channel, order_id)) = order {
-        conn.execute(
+        super::exec(
+            conn,
             "UPDATE orders SET attention = NULL, updated_at = ?3 WHERE channel = ?1 AND id = ?2",
             params![channel, order_id, now],
         )?;
@@ -247,7 +251,8 @@ pub fn cancel_pending_for_order(
     order_id: &str,
     now: &str,
 ) -> Result<()> {
-    conn.execute(
+    super::exec(
+        conn,
         "UPDATE outbox SET state = 'cancelled', updated_at = ?3
          WHERE state = 'pending' AND channel = ?1 AND order_id = ?2",
         params![channel, order_id, now],

@@ -58,7 +58,7 @@ pub fn get(conn: &Connection, sku: &str, safety_stock: u32) -> Result<Option<Sto
 }
 
 pub fn list(conn: &Connection, safety_stock: u32) -> Result<Vec<StockRow>> {
-    let mut stmt = conn.prepare(&format!("SELECT {COLUMNS} FROM stock ORDER BY sku"))?;
+    let mut stmt = conn.prepare_cached(&format!("SELECT {COLUMNS} FROM stock ORDER BY sku"))?;
     let rows = stmt.query_map([], |r| row_to_stock(r, safety_stock))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
@@ -94,7 +94,8 @@ pub fn set_level(conn: &Connection, level: &StockLevel, now: &str) -> Result<()>
         )));
     }
     let shipped_since: i64 = match &level.as_of {
-        Some(as_of) => conn.query_row(
+        Some(as_of) => super::query_one(
+            conn,
             "SELECT COALESCE(SUM(qty), 0) FROM allocations
              WHERE sku = ?1 AND state = 'shipped' AND shipped_at > ?2",
             params![level.sku, as_of],
@@ -103,7 +104,8 @@ pub fn set_level(conn: &Connection, level: &StockLevel, now: &str) -> Result<()>
         None => 0,
     };
     let on_hand = (level.on_hand - shipped_since).max(0);
-    conn.execute(
+    super::exec(
+        conn,
         "INSERT INTO stock (sku, on_hand, tax_rate, as_of, updated_at)
          VALUES (?1, ?2, COALESCE(?3, 10), ?4, ?5)
          ON CONFLICT (sku) DO UPDATE SET
@@ -137,12 +139,13 @@ pub fn reserve(
             "refusing to reserve {qty} of {sku}: only {free} available"
         )));
     }
-    conn.execute(
+    super::exec(conn,
         "INSERT INTO allocations (channel, order_id, line_no, sku, qty, state, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, 'reserved', ?6, ?6)",
         params![order.0, order.1, line_no, sku, qty, now],
     )?;
-    conn.execute(
+    super::exec(
+        conn,
         "UPDATE stock SET reserved = reserved + ?2 WHERE sku = ?1",
         params![sku, qty],
     )?;
@@ -165,12 +168,14 @@ fn reserved_by_sku(conn: &Connection, order: (&str, &str)) -> Result<Vec<(String
 pub fn release_order(conn: &Connection, order: (&str, &str), now: &str) -> Result<u32> {
     let held = reserved_by_sku(conn, order)?;
     for (sku, qty) in &held {
-        conn.execute(
+        super::exec(
+            conn,
             "UPDATE stock SET reserved = reserved - ?2 WHERE sku = ?1",
             params![sku, qty],
         )?;
     }
-    conn.execute(
+    super::exec(
+        conn,
         "UPDATE allocations SET state = 'released', updated_at = ?3
          WHERE channel = ?1 AND order_id = ?2 AND state = 'reserved'",
         params![order.0, order.1, now],
@@ -203,17 +208,20 @@ pub fn release_line(
         }
         let take = held.min(left);
         if take == held {
-            conn.execute(
+            super::exec(
+                conn,
                 "UPDATE allocations SET state = 'released', updated_at = ?2 WHERE id = ?1",
                 params![id, now],
             )?;
         } else {
-            conn.execute(
+            super::exec(
+                conn,
                 "UPDATE allocations SET qty = qty - ?2, updated_at = ?3 WHERE id = ?1",
                 params![id, take, now],
             )?;
         }
-        conn.execute(
+        super::exec(
+            conn,
             "UPDATE stock SET reserved = reserved - ?2 WHERE sku = ?1",
             params![sku, take],
         )?;
@@ -228,12 +236,14 @@ pub fn release_line(
 pub fn ship_order(conn: &Connection, order: (&str, &str), now: &str) -> Result<u32> {
     let held = reserved_by_sku(conn, order)?;
     for (sku, qty) in &held {
-        conn.execute(
+        super::exec(
+            conn,
             "UPDATE stock SET reserved = reserved - ?2, on_hand = on_hand - ?2, updated_at = ?3 WHERE sku = ?1",
             params![sku, qty, now],
         )?;
     }
-    conn.execute(
+    super::exec(
+        conn,
         "UPDATE allocations SET state = 'shipped', shipped_at = ?3, updated_at = ?3
          WHERE channel = ?1 AND order_id = ?2 AND state = 'reserved'",
         params![order.0, order.1, now],
@@ -244,7 +254,7 @@ pub fn ship_order(conn: &Connection, order: (&str, &str), now: &str) -> Result<u
 /// Checks the mirror's invariants; returns a description of each breach.
 /// Used by `status`, the tests and the crash checks.
 pub fn invariant_breaches(conn: &Connection) -> Result<Vec<String>> {
-    let mut stmt = conn.prepare(
+    let mut stmt = conn.prepare_cached(
         "SELECT s.sku, s.reserved, COALESCE(a.open, 0)
          FROM stock s LEFT JOIN (
             SELECT sku, SUM(qty) AS open FROM allocations WHERE state = 'reserved' GROUP BY sku
@@ -261,7 +271,8 @@ pub fn invariant_breaches(conn: &Connection) -> Result<Vec<String>> {
             ))
         })?
         .collect::<rusqlite::Result<_>>()?;
-    let orphan: i64 = conn.query_row(
+    let orphan: i64 = super::query_one(
+        conn,
         "SELECT COUNT(*) FROM allocations a WHERE state = 'reserved'
          AND NOT EXISTS (SELECT 1 FROM stock s WHERE s.sku = a.sku)",
         [],
