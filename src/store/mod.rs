@@ -32,6 +32,8 @@ use tokio::sync::{Notify, oneshot};
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// Idle read connections kept for reuse.
 const READ_POOL: usize = 8;
+/// The least time between two WAL checkpoints.
+const CHECKPOINT_PAUSE: Duration = Duration::from_millis(250);
 /// Prepared statements kept per connection.
 const STATEMENT_CACHE: usize = 256;
 /// The database file inside `data_dir`.
@@ -83,6 +85,11 @@ impl Store {
     pub fn open(path: &Path) -> Result<Store> {
         let mut writer = open_connection(path)?;
         schema::migrate(&mut writer)?;
+        // Checkpoints run on their own thread (below), not inside whichever
+        // commit happens to cross SQLite's threshold: that commit's callers
+        // would wait for the copy and its fsync.
+        writer.pragma_update(None, "wal_autocheckpoint", 0)?;
+        let checkpoint = start_checkpointer(path)?;
         let (tx, rx) = mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name("ordersync-store-writer".into())
@@ -96,6 +103,8 @@ impl Store {
                         }
                     }
                     run_group(&mut writer, group);
+                    // Full means a checkpoint is already asked for.
+                    let _ = checkpoint.try_send(());
                 }
             })
             .map_err(|e| StoreError::Invalid(format!("cannot start the writer thread: {e}")))?;
@@ -215,6 +224,28 @@ impl Store {
         })
         .await
     }
+}
+
+/// Starts the thread that copies committed WAL pages into the database file
+/// (a passive checkpoint: it never blocks the writer or readers), at most
+/// once per [`CHECKPOINT_PAUSE`]. It ends when the writer drops its sender.
+fn start_checkpointer(path: &Path) -> Result<mpsc::SyncSender<()>> {
+    let conn = open_connection(path)?;
+    let (tx, rx) = mpsc::sync_channel::<()>(1);
+    std::thread::Builder::new()
+        .name("ordersync-store-checkpoint".into())
+        .spawn(move || {
+            while rx.recv().is_ok() {
+                // Let commits accumulate, so one checkpoint (and one fsync of
+                // the database file) covers many of them.
+                std::thread::sleep(CHECKPOINT_PAUSE);
+                if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                    tracing::warn!(error = %e, "WAL checkpoint failed; it is retried after the next commit");
+                }
+            }
+        })
+        .map_err(|e| StoreError::Invalid(format!("cannot start the checkpoint thread: {e}")))?;
+    Ok(tx)
 }
 
 /// Runs a group of writes in one `BEGIN IMMEDIATE` transaction and one commit.

@@ -103,6 +103,10 @@ pub fn enqueue(
 /// call for an order waits until the earlier one is finished, so J-goods sees
 /// our answers in the order we decided them.
 pub fn due(conn: &Connection, now_ms: i64, limit: u32) -> Result<Vec<OutboxRow>> {
+    // The limit is written into the text, not bound: SQLite's planner reads a
+    // bound LIMIT, and rebinding such a parameter makes it parse and plan the
+    // statement again on every call (the dispatcher calls this after every
+    // commit).
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM outbox o
          WHERE state = 'pending' AND next_attempt_ms <= ?1
@@ -110,10 +114,10 @@ pub fn due(conn: &Connection, now_ms: i64, limit: u32) -> Result<Vec<OutboxRow>>
              SELECT 1 FROM outbox p
              WHERE p.state = 'pending' AND p.channel IS o.channel AND p.order_id IS o.order_id
                AND p.id < o.id)
-         ORDER BY next_attempt_ms, id LIMIT ?2"
+         ORDER BY next_attempt_ms, id LIMIT {limit}"
     ))?;
     let rows = stmt
-        .query_map(params![now_ms, limit], row_to_outbox)?
+        .query_map(params![now_ms], row_to_outbox)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     rows.into_iter().map(decode).collect()
 }
