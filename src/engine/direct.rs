@@ -6,9 +6,10 @@ use serde_json::json;
 
 use super::{Attention, Decision, LineWrite, OrderWrite, StockMove};
 use crate::domain::allocation::{Wanted, allocate};
+use crate::domain::credit::DeferredProvider;
 use crate::domain::direct::{DirectOrder, DirectPayment};
 use crate::domain::order::PaymentRef;
-use crate::domain::{Order, OrderState, PaymentState};
+use crate::domain::{Channel, Order, OrderState, PaymentState};
 
 /// What a registration does.
 #[derive(Debug, Clone, PartialEq)]
@@ -120,6 +121,19 @@ pub fn register(
     );
     if let Some(reason) = reason {
         d = d.event("order.attention", json!({"reason": reason}));
+    }
+    // Deferred payment: the credit request goes out through the outbox.
+    let provider = match &o.payment {
+        DirectPayment::Kuroneko => Some(DeferredProvider::Kuroneko),
+        DirectPayment::AtobaraiCom => Some(DeferredProvider::AtobaraiCom),
+        DirectPayment::None | DirectPayment::Komoju { .. } => None,
+    };
+    if let Some(p) = provider {
+        let (check, call) = super::credit::start(Channel::Direct, &o.id, p);
+        if let Some(w) = d.order.as_mut() {
+            w.credit = Some(check);
+        }
+        d.calls.push(call);
     }
     Registration::Created(Box::new(d))
 }
