@@ -6,7 +6,6 @@ use serde_json::json;
 
 use super::{Attention, Decision, LineWrite, OrderWrite, StockMove};
 use crate::domain::allocation::{Wanted, allocate};
-use crate::domain::credit::DeferredProvider;
 use crate::domain::direct::{DirectOrder, DirectPayment};
 use crate::domain::order::PaymentRef;
 use crate::domain::{Channel, Order, OrderState, PaymentState};
@@ -123,12 +122,7 @@ pub fn register(
         d = d.event("order.attention", json!({"reason": reason}));
     }
     // Deferred payment: the credit request goes out through the outbox.
-    let provider = match &o.payment {
-        DirectPayment::Kuroneko => Some(DeferredProvider::Kuroneko),
-        DirectPayment::AtobaraiCom => Some(DeferredProvider::AtobaraiCom),
-        DirectPayment::None | DirectPayment::Komoju { .. } => None,
-    };
-    if let Some(p) = provider {
+    if let Some(p) = o.payment.deferred_provider() {
         let (check, call) = super::credit::start(Channel::Direct, &o.id, p);
         if let Some(w) = d.order.as_mut() {
             w.credit = Some(check);

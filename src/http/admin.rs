@@ -18,7 +18,6 @@ use subtle::ConstantTimeEq;
 
 use super::{ApiError, AppState, status_page};
 use crate::domain::carrier::Carrier;
-use crate::domain::credit::DeferredProvider;
 use crate::domain::direct::{DirectOrder, DirectPayment};
 use crate::domain::{Channel, OrderState, time};
 use crate::engine::erp::ShipmentRequest;
@@ -613,12 +612,7 @@ async fn cancel_order(
 async fn register_order(State(app): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
     let order = DirectOrder::parse(&body)
         .map_err(|e| ApiError::bad_request("invalid_order", e.to_string()).with_field(e.field))?;
-    let deferred = match order.payment {
-        DirectPayment::Kuroneko => Some(DeferredProvider::Kuroneko),
-        DirectPayment::AtobaraiCom => Some(DeferredProvider::AtobaraiCom),
-        DirectPayment::None | DirectPayment::Komoju { .. } => None,
-    };
-    if let Some(p) = deferred
+    if let Some(p) = order.payment.deferred_provider()
         && !app.credit_providers.contains(&p)
     {
         return Err(ApiError::bad_request(
