@@ -124,6 +124,9 @@ fn the_demo_runs_to_the_end() {
         "payment.captured",
         "payment.refunded",
         "payment.expired",
+        "credit.shipment_registered",
+        "credit.ng",
+        "credit.cancelled",
     ] {
         assert!(
             stdout.contains(expected),
