@@ -506,3 +506,25 @@ async fn rakuten_shop_selected_deferred_payment_goes_to_the_configured_provider(
     assert!(sim.order(&order_no_for(&n, 1)).is_some());
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_provider_refusal_becomes_a_readable_reason_on_the_order() {
+    let app = kuroneko_app(KuronekoSimConfig::default()).await;
+    let mut body = order("K-BAD", "kuroneko", "山田 太郎", 5500, false);
+    // A postcode that looks right but does not exist at Yamato.
+    body["customer"]["postal_code"] = json!("0009999");
+    register(&app, body).await;
+    let o = app
+        .wait_direct("K-BAD", |o| o["attention"].is_string())
+        .await;
+    let reason = o["attention"].as_str().unwrap();
+    assert!(
+        reason.contains("Kuroneko Atobarai refused the credit request")
+            && reason.contains("postcode does not exist (kaara029E)"),
+        "{reason}"
+    );
+    assert_eq!(credit(&o), "pending");
+    let (_, dead) = app.get("/api/v1/outbox?state=dead").await;
+    assert_eq!(dead["outbox"][0]["kind"], "credit_request", "{dead}");
+    app.stop().await;
+}
