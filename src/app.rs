@@ -13,12 +13,20 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::{Config, WebhookAuth};
 use crate::dispatch::{Dispatcher, RetryPolicy};
+use crate::domain::credit::DeferredProvider;
+use crate::engine::credit::CreditPolicy;
 use crate::engine::erp::PaymentPolicy;
 use crate::http::{self, AppState, JgoodsWebhookSettings, WebhookAuthMode, metrics::Metrics};
+use crate::pollers::credit::CreditPoller;
 use crate::pollers::jgoods_sweep::JgoodsSweep;
 use crate::pollers::rakuten::{RakutenApi, RakutenPoller};
+use crate::providers::atobarai_com::client::{AtobaraiClient, AtobaraiClientSettings};
+use crate::providers::atobarai_com::credit::AtobaraiCredit;
+use crate::providers::credit::CreditProviders;
 use crate::providers::jgoods::client::{JgoodsClient, JgoodsClientSettings};
 use crate::providers::komoju::client::{KomojuClient, KomojuClientSettings};
+use crate::providers::kuroneko::client::{KuronekoClient, KuronekoClientSettings};
+use crate::providers::kuroneko::credit::KuronekoCredit;
 use crate::providers::pacer::Pacer;
 use crate::providers::rakuten_pay::client::{RakutenClient, RakutenClientSettings};
 use crate::store::Store;
@@ -106,6 +114,7 @@ impl Daemon {
             )),
             None => None,
         };
+        let credit = credit_providers(config)?;
         let state = AppState {
             store: store.clone(),
             safety_stock: config.inventory.safety_stock,
@@ -126,6 +135,7 @@ impl Daemon {
                 .enabled_komoju()
                 .map(|k| vec![k.webhook_secret.value().clone()]),
             payment_policy: payment_policy(config),
+            credit_providers: credit.all().map(|p| p.provider()).collect(),
             dispatcher_wake: wake.clone(),
             metrics: Arc::new(Metrics::new()),
         };
@@ -135,6 +145,8 @@ impl Daemon {
             jgoods: jgoods_client.clone(),
             rakuten: rakuten_api.clone(),
             komoju: komoju_client,
+            credit: credit.clone(),
+            credit_policy: credit_policy(config),
             retry: RetryPolicy {
                 initial_delay: config.retry.initial_delay,
                 max_delay: config.retry.max_delay,
@@ -214,6 +226,31 @@ impl Daemon {
                 Ok(())
             });
         }
+        for provider in credit.all() {
+            let poke = Arc::new(Notify::new());
+            pokes.push(poke.clone());
+            let interval = match provider.provider() {
+                DeferredProvider::Kuroneko => config.enabled_kuroneko().map(|k| k.poll_interval),
+                DeferredProvider::AtobaraiCom => {
+                    config.enabled_atobarai_com().map(|a| a.poll_interval)
+                }
+            }
+            .unwrap_or(Duration::from_secs(300));
+            let poller = CreditPoller {
+                store: store.clone(),
+                provider: provider.clone(),
+                interval,
+                policy: credit_policy(config),
+                safety_stock: config.inventory.safety_stock,
+                poke,
+                dispatcher_wake: wake.clone(),
+            };
+            let stop = shutdown.clone();
+            spawn_supervised(&tracker, &failed, "credit poller", async move {
+                poller.run(stop).await;
+                Ok(())
+            });
+        }
         tracker.close();
         tracing::info!(%webhook_addr, %admin_addr, db = %store.path().display(), "ordersync is running");
         Ok(Daemon {
@@ -258,6 +295,42 @@ pub fn payment_policy(config: &Config) -> PaymentPolicy {
     PaymentPolicy {
         capture_on_ship: config.enabled_komoju().is_some_and(|k| k.capture_on_ship),
     }
+}
+
+/// What the merchant configured about refused credit.
+pub fn credit_policy(config: &Config) -> CreditPolicy {
+    CreditPolicy {
+        release_on_credit_ng: config.inventory.release_on_credit_ng,
+    }
+}
+
+/// The deferred-payment providers the config enables.
+pub fn credit_providers(config: &Config) -> anyhow::Result<CreditProviders> {
+    let mut providers = CreditProviders::default();
+    if let Some(k) = config.enabled_kuroneko() {
+        let client = KuronekoClient::new(KuronekoClientSettings::from_config(
+            k,
+            config.daemon.http_timeout,
+        ))
+        .map_err(|e| anyhow::anyhow!("cannot build the Kuroneko Atobarai client: {e}"))?;
+        providers.add(Arc::new(KuronekoCredit {
+            client,
+            settle_delay: k.settle_delay,
+        }));
+    }
+    if let Some(a) = config.enabled_atobarai_com() {
+        let client = AtobaraiClient::new(AtobaraiClientSettings::from_config(
+            a,
+            config.daemon.http_timeout,
+        ))
+        .map_err(|e| anyhow::anyhow!("cannot build the Atobarai.com client: {e}"))?;
+        providers.add(Arc::new(AtobaraiCredit::new(
+            client,
+            a.fee_mode,
+            a.fee_bands.clone(),
+        )));
+    }
+    Ok(providers)
 }
 
 /// Runs a task; if it ends (error or not) while the daemon is meant to run,

@@ -93,6 +93,12 @@ pub enum OrdersCommand {
         #[arg(long)]
         shipping_cost: Option<i64>,
     },
+    /// Register an order of the merchant's own shop from a JSON file (the body
+    /// of `POST /api/v1/orders`); deferred payments get their credit requested.
+    Add {
+        /// The order as JSON.
+        file: PathBuf,
+    },
     /// Cancel an order on the merchant's side (stock goes back).
     Cancel {
         channel: String,
@@ -293,6 +299,24 @@ async fn local(command: Command, config: Config) -> anyhow::Result<()> {
                 order.state.as_str()
             );
         }
+        Command::Orders(OrdersCommand::Add { file }) => {
+            let order =
+                crate::flows::direct::register(&store, read_direct_order(&file, &config)?, safety)
+                    .await?;
+            let (verb, order) = match order {
+                crate::flows::direct::Registered::Created(o) => ("registered", o),
+                crate::flows::direct::Registered::Same(o) => ("already registered", o),
+                crate::flows::direct::Registered::Conflict(_) => {
+                    anyhow::bail!("an order with this id was registered with different content")
+                }
+            };
+            println!(
+                "direct {} {verb}: {} / {}",
+                order.id,
+                order.state.as_str(),
+                order.payment_state.as_str()
+            );
+        }
         Command::Orders(OrdersCommand::Cancel {
             channel,
             id,
@@ -462,4 +486,47 @@ async fn status(store: &Store) -> anyhow::Result<()> {
         return Err(NeedsAttention.into());
     }
     Ok(())
+}
+
+/// Largest order file `orders add` reads.
+const MAX_ORDER_FILE: u64 = 1 << 20;
+
+/// Reads and validates an order file for `orders add`; its payment provider
+/// must be enabled (the running daemon makes the calls it queues).
+fn read_direct_order(
+    file: &Path,
+    config: &Config,
+) -> anyhow::Result<crate::domain::direct::DirectOrder> {
+    use std::io::Read;
+    let mut body = Vec::new();
+    std::fs::File::open(file)
+        .with_context(|| format!("cannot open {}", file.display()))?
+        .take(MAX_ORDER_FILE + 1)
+        .read_to_end(&mut body)
+        .with_context(|| format!("cannot read {}", file.display()))?;
+    anyhow::ensure!(
+        body.len() as u64 <= MAX_ORDER_FILE,
+        "{}: larger than {MAX_ORDER_FILE} bytes",
+        file.display()
+    );
+    let order = crate::domain::direct::DirectOrder::parse(&body)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let enabled = crate::app::credit_providers(config)?;
+    if let Some(p) = order.payment.deferred_provider() {
+        anyhow::ensure!(
+            enabled.get(p).is_some(),
+            "payment: [{}] is not enabled in the config",
+            p.as_str()
+        );
+    }
+    if matches!(
+        order.payment,
+        crate::domain::direct::DirectPayment::Komoju { .. }
+    ) {
+        anyhow::ensure!(
+            config.enabled_komoju().is_some(),
+            "payment: [komoju] is not enabled in the config"
+        );
+    }
+    Ok(order)
 }

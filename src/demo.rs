@@ -19,6 +19,7 @@ use crate::sim::jgoods::{
     SimWebhookAuth,
 };
 use crate::sim::komoju::{self as komoju_sim, CaptureMode, KomojuSimConfig, KomojuSimHandle};
+use crate::sim::kuroneko::{self as kuroneko_sim, FlipRule, KuronekoSimConfig, KuronekoSimHandle};
 use crate::sim::rakuten_pay::{
     self as rakuten_sim, NewItem, NewOrder, RakutenSimConfig, RakutenSimHandle,
 };
@@ -60,6 +61,20 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         KomojuSimConfig::default(),
     )
     .await?;
+    // Deferred payment: reviews and the OK→NG flip happen on the simulator's
+    // clock, which the script moves forward.
+    let kuroneko = kuroneko_sim::start(
+        TcpListener::bind("127.0.0.1:0").await?,
+        KuronekoSimConfig {
+            flip: Some(FlipRule {
+                orders: 2,
+                window: Duration::from_secs(3600),
+                after: Duration::from_secs(60),
+            }),
+            ..KuronekoSimConfig::default()
+        },
+    )
+    .await?;
     let config_text = format!(
         r#"
 [daemon]
@@ -91,7 +106,17 @@ enabled = true
 api_base_url = "{kj_api}"
 secret_key = "{kj_key}"
 webhook_secret = "{kj_secret}"
+[kuroneko]
+enabled = true
+api_base_url = "{kn_api}"
+store_code = "{kn_store}"
+password = "{kn_password}"
+settle_delay = "0s"
+poll_interval = "1h"
 "#,
+        kn_api = kuroneko.base_url(),
+        kn_store = kuroneko.store_code(),
+        kn_password = kuroneko.password(),
         kj_api = komoju.api_base_url(),
         kj_key = komoju.secret_key(),
         kj_secret = komoju.webhook_secret(),
@@ -137,7 +162,10 @@ webhook_secret = "{kj_secret}"
 
     let result = match script(&sim, &erp).await {
         Ok(()) => match rakuten_script(&rakuten, &daemon, &erp).await {
-            Ok(()) => komoju_script(&komoju, &erp).await,
+            Ok(()) => match komoju_script(&komoju, &erp).await {
+                Ok(()) => credit_script(&kuroneko, &daemon, &erp).await,
+                Err(e) => Err(e),
+            },
             Err(e) => Err(e),
         },
         Err(e) => Err(e),
@@ -166,6 +194,7 @@ webhook_secret = "{kj_secret}"
     sim.shutdown().await;
     rakuten.shutdown().await;
     komoju.shutdown().await;
+    kuroneko.shutdown().await;
     if args.keep {
         let kept = dir.keep();
         println!("data kept in {}", kept.display());
@@ -175,8 +204,10 @@ webhook_secret = "{kj_secret}"
 
 async fn script(sim: &JgoodsSimHandle, erp: &Erp) -> anyhow::Result<()> {
     step("The ERP loads the morning's stock through the admin API");
-    erp.import_stock("sku,on_hand\nSKU-001,10\nSKU-002,4\nSKU-003,1\nSKU-004,0\nSKU-005,4\n")
-        .await?;
+    erp.import_stock(
+        "sku,on_hand\nSKU-001,10\nSKU-002,4\nSKU-003,1\nSKU-004,0\nSKU-005,4\nSKU-006,10\n",
+    )
+    .await?;
     print_stock(erp).await?;
 
     step(
@@ -352,6 +383,102 @@ async fn komoju_script(komoju: &KomojuSimHandle, erp: &Erp) -> anyhow::Result<()
     Ok(())
 }
 
+async fn credit_script(
+    kuroneko: &KuronekoSimHandle,
+    daemon: &Daemon,
+    erp: &Erp,
+) -> anyhow::Result<()> {
+    let order = |id: &str, name: &str, address: &str, qty: u32| {
+        json!({"channel": "direct", "id": id, "ordered_at": time::rfc3339(time::now()),
+            "customer": {"name": name, "name_kana": "ﾔﾏﾀﾞ ﾀﾛｳ", "postal_code": "1000001",
+                         "address": address, "phone": "0312345678", "email": "taro@example.jp"},
+            "lines": [{"line_no": 1, "sku": "SKU-006", "name": "南部鉄器 急須", "qty": qty, "unit_price": 5500}],
+            "shipping_fee": 800, "fee": 0, "payment": {"method": "kuroneko"}, "allocate": true})
+    };
+    let credit_is = |v: &'static str| move |o: &Value| o["credit"]["result"] == v;
+    let today = time::now().format("%Y-%m-%d").to_string();
+    // Past the simulated Yamato's pause after a credit request.
+    let settle = || kuroneko.advance_clock(Duration::from_secs(120));
+
+    step(
+        "SHOP-2001, Kuroneko Atobarai: credit OK → shipped with Yamato → tracking number registered",
+    );
+    erp.post(
+        "/api/v1/orders",
+        order("SHOP-2001", "山田 太郎", "東京都千代田区千代田1-1", 1),
+    )
+    .await?;
+    erp.wait("direct", "SHOP-2001", credit_is("ok")).await?;
+    settle();
+    erp.post(
+        "/api/v1/orders/direct/SHOP-2001/shipment",
+        json!({"carrier": "yamato", "tracking_no": "123456789013", "shipped_on": today}),
+    )
+    .await?;
+    erp.wait("direct", "SHOP-2001", |o| {
+        o["credit"]["transaction"] == "shipment_registered"
+    })
+    .await?;
+
+    step("SHOP-2002: credit NG → needs attention, its stock given back");
+    erp.post(
+        "/api/v1/orders",
+        order("SHOP-2002", "NG 花子", "東京都港区芝公園4-2-8", 1),
+    )
+    .await?;
+    erp.wait("direct", "SHOP-2002", credit_is("ng")).await?;
+
+    step("SHOP-2003: under review (審査中), polled until Yamato answers OK half an hour later");
+    erp.post(
+        "/api/v1/orders",
+        order("SHOP-2003", "審査 次郎", "大阪府大阪市北区梅田1-1-1", 1),
+    )
+    .await?;
+    erp.wait("direct", "SHOP-2003", |o| {
+        o["payment"]["reference"].is_string()
+    })
+    .await?;
+    kuroneko.advance_clock(Duration::from_secs(31 * 60));
+    daemon.poll_now();
+    erp.wait("direct", "SHOP-2003", credit_is("ok")).await?;
+
+    step(
+        "SHOP-2004 and SHOP-2005 to one address: the second OK turns NG, caught before its shipment is registered",
+    );
+    let address = "愛知県名古屋市中村区名駅1-1-4";
+    erp.post(
+        "/api/v1/orders",
+        order("SHOP-2004", "佐藤 一郎", address, 1),
+    )
+    .await?;
+    erp.wait("direct", "SHOP-2004", credit_is("ok")).await?;
+    erp.post(
+        "/api/v1/orders",
+        order("SHOP-2005", "佐藤 一郎", address, 1),
+    )
+    .await?;
+    erp.wait("direct", "SHOP-2005", credit_is("ok")).await?;
+    settle();
+    erp.post(
+        "/api/v1/orders/direct/SHOP-2005/shipment",
+        json!({"carrier": "sagawa", "tracking_no": "400012345678", "shipped_on": today}),
+    )
+    .await?;
+    erp.wait("direct", "SHOP-2005", credit_is("ng")).await?;
+
+    step("SHOP-2004 is cancelled by the customer → cancelled at Yamato, stock back");
+    erp.post(
+        "/api/v1/orders/direct/SHOP-2004/cancel",
+        json!({"reason": "customer changed their mind"}),
+    )
+    .await?;
+    erp.wait("direct", "SHOP-2004", |o| {
+        o["credit"]["transaction"] == "cancelled"
+    })
+    .await?;
+    Ok(())
+}
+
 fn step(text: &str) {
     println!("\n▶ {text}");
 }
@@ -516,6 +643,22 @@ fn describe(e: &Value) -> String {
         "webhook.stale" => "an out-of-date delivery; re-reading the order from J-goods".into(),
         "call.dead" | "call.refused" => format!("post-back failed: {}", d),
         "call.retried" => "a person retried a failed call".into(),
+        "credit.requested" => format!(
+            "credit requested ({}): {}",
+            d["reference"].as_str().unwrap_or("?"),
+            d["result"].as_str().unwrap_or("?")
+        ),
+        "credit.ok" => "credit OK: released for shipping".into(),
+        "credit.ng" | "credit.over_limit" => format!(
+            "credit refused ({}); {} units back in stock",
+            e["kind"].as_str().unwrap_or(""),
+            d["released"]
+        ),
+        "credit.shipment_registered" => format!(
+            "tracking number {} registered with the deferred-payment provider",
+            d["tracking_no"].as_str().unwrap_or("?")
+        ),
+        "credit.cancelled" => "deferred payment cancelled at the provider".into(),
         other => format!("{other} {d}"),
     }
 }

@@ -19,11 +19,14 @@ use tokio_util::sync::CancellationToken;
 use crate::domain::Channel;
 use crate::domain::time;
 use crate::engine::Call;
+use crate::engine::credit::CreditPolicy;
 use crate::engine::jgoods::PutOutcome;
 use crate::flows::calls::{self, CallOutcome};
+use crate::flows::credit::{self as credit_flow, Step};
 use crate::flows::jgoods as jgoods_flow;
 use crate::pollers::rakuten::RakutenApi;
 use crate::providers::CallError;
+use crate::providers::credit::CreditProviders;
 use crate::providers::jgoods::Status;
 use crate::providers::jgoods::client::JgoodsClient;
 use crate::providers::jgoods::wire::{JgoodsPutOrder, JgoodsReservedLine};
@@ -64,6 +67,9 @@ pub struct Dispatcher {
     pub jgoods: Option<Arc<JgoodsClient>>,
     pub rakuten: Option<Arc<RakutenApi>>,
     pub komoju: Option<Arc<KomojuClient>>,
+    /// Deferred-payment providers (Kuroneko Atobarai, Atobarai.com) enabled.
+    pub credit: CreditProviders,
+    pub credit_policy: CreditPolicy,
     pub retry: RetryPolicy,
     pub safety_stock: u32,
     /// Calls in flight at once (across orders).
@@ -76,6 +82,8 @@ pub struct Dispatcher {
 enum Attempt {
     /// The row was completed (or killed) together with its decision.
     Finished,
+    /// Not made: due again after this pause (no attempt counted).
+    Wait(Duration),
     /// Try again later.
     Retry {
         error: String,
@@ -185,6 +193,7 @@ impl Dispatcher {
         let started = std::time::Instant::now();
         let result = match self.attempt(row).await {
             Ok(Attempt::Finished) => Ok(()),
+            Ok(Attempt::Wait(pause)) => crate::flows::credit::defer(&self.store, id, pause).await,
             Ok(Attempt::Retry { error, retry_after }) => {
                 self.schedule_retry(id, attempts, budget_from_ms, &error, retry_after)
                     .await
@@ -351,6 +360,62 @@ impl Dispatcher {
                             .await?;
                     }
                 }
+                Ok(Attempt::Finished)
+            }
+            Call::CreditRequest {
+                provider,
+                channel,
+                order_id,
+                ..
+            }
+            | Call::CreditShip {
+                provider,
+                channel,
+                order_id,
+                ..
+            }
+            | Call::CreditCancel {
+                provider,
+                channel,
+                order_id,
+                ..
+            } => {
+                let Some(client) = self.credit.get(*provider).cloned() else {
+                    return Ok(not_configured(provider.as_str()));
+                };
+                let what = match &row.call {
+                    Call::CreditRequest { .. } => "the credit request",
+                    Call::CreditShip { .. } => "the shipment registration",
+                    _ => "the cancel",
+                };
+                let failure = match credit_flow::perform(
+                    &self.store,
+                    client.as_ref(),
+                    &row,
+                    self.credit_policy,
+                )
+                .await?
+                {
+                    Ok(Step::Done) => return Ok(Attempt::Finished),
+                    Ok(Step::Wait(pause)) => return Ok(Attempt::Wait(pause)),
+                    Err(e @ CallError::Transient { .. }) => match self.give_up_or_retry(&row, e) {
+                        Ok(error) => format!(
+                            "{} failed for too long ({what}): {error}",
+                            provider.display_name()
+                        ),
+                        Err(attempt) => return Ok(attempt),
+                    },
+                    Err(CallError::Rejected { message, .. }) => {
+                        format!("{} refused {what}: {message}", provider.display_name())
+                    }
+                };
+                calls::finish(
+                    &self.store,
+                    row.id,
+                    Some((*channel, order_id.clone())),
+                    CallOutcome::Failed { reason: failure },
+                )
+                .await?;
                 Ok(Attempt::Finished)
             }
             Call::JgoodsFetchOrder { order_no } => {

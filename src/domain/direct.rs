@@ -68,6 +68,15 @@ impl DirectPayment {
             DirectPayment::Komoju { .. } => "komoju",
         }
     }
+
+    /// The deferred-payment provider that checks the buyer's credit, if any.
+    pub fn deferred_provider(&self) -> Option<super::credit::DeferredProvider> {
+        match self {
+            DirectPayment::Kuroneko => Some(super::credit::DeferredProvider::Kuroneko),
+            DirectPayment::AtobaraiCom => Some(super::credit::DeferredProvider::AtobaraiCom),
+            DirectPayment::None | DirectPayment::Komoju { .. } => None,
+        }
+    }
 }
 
 /// A validated direct order.

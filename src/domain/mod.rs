@@ -3,6 +3,7 @@
 
 pub mod allocation;
 pub mod carrier;
+pub mod credit;
 pub mod direct;
 pub mod order;
 pub mod time;

@@ -144,6 +144,10 @@ pub struct Order {
     /// How the order is paid, for orders whose payment this daemon follows.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub payment: Option<PaymentRef>,
+    /// The credit check of a deferred-payment order (Kuroneko Atobarai,
+    /// Atobarai.com): shown as `"credit": {"result", "checked_at"}`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub credit: Option<super::credit::CreditCase>,
     /// The channel's own last status, as the adapter encodes it (opaque to the core).
     #[serde(skip)]
     pub provider_status: Option<String>,

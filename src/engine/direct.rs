@@ -8,7 +8,7 @@ use super::{Attention, Decision, LineWrite, OrderWrite, StockMove};
 use crate::domain::allocation::{Wanted, allocate};
 use crate::domain::direct::{DirectOrder, DirectPayment};
 use crate::domain::order::PaymentRef;
-use crate::domain::{Order, OrderState, PaymentState};
+use crate::domain::{Channel, Order, OrderState, PaymentState};
 
 /// What a registration does.
 #[derive(Debug, Clone, PartialEq)]
@@ -120,6 +120,14 @@ pub fn register(
     );
     if let Some(reason) = reason {
         d = d.event("order.attention", json!({"reason": reason}));
+    }
+    // Deferred payment: the credit request goes out through the outbox.
+    if let Some(p) = o.payment.deferred_provider() {
+        let (check, call) = super::credit::start(Channel::Direct, &o.id, p);
+        if let Some(w) = d.order.as_mut() {
+            w.credit = Some(check);
+        }
+        d.calls.push(call);
     }
     Registration::Created(Box::new(d))
 }

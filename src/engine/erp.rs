@@ -28,6 +28,9 @@ pub enum Refusal {
     CancelledByChannel(&'static str),
     #[error("the payment is {0}; the order ships once it is authorized")]
     PaymentNotReady(&'static str),
+    /// A deferred-payment order whose credit is not OK.
+    #[error("{0}")]
+    CreditNotOk(String),
 }
 
 /// How the merchant wants payments handled around shipment.
@@ -86,6 +89,9 @@ pub fn ship(
     {
         return Err(Refusal::PaymentNotReady(order.payment_state.as_str()));
     }
+    if let Some(reason) = super::credit::shipment_refusal(order) {
+        return Err(Refusal::CreditNotOk(reason));
+    }
     // Each channel and payment provider that must hear of the parcel gets its call.
     let mut calls = match order.channel {
         Channel::Rakuten => vec![Call::RakutenShip {
@@ -106,6 +112,12 @@ pub fn ship(
             payment_id: id.to_string(),
         });
     }
+    calls.extend(super::credit::ship_call(
+        order,
+        &shipment.carrier,
+        &shipment.tracking_no,
+        &shipment.shipped_on,
+    ));
     Ok(Decision {
         order: Some(OrderWrite {
             state: Some(OrderState::Shipped),
@@ -127,14 +139,21 @@ pub fn ship(
 pub fn cancel(order: &Order, reason: &str) -> Result<Decision, Refusal> {
     match order.state {
         OrderState::Cancelled => return Ok(Decision::default()),
-        OrderState::Shipped => return Err(Refusal::AlreadyShipped),
+        // A deferred-payment transaction can still be cancelled after
+        // shipment (returned goods), until the buyer has paid.
+        OrderState::Shipped if order.credit.is_none() => return Err(Refusal::AlreadyShipped),
         _ => {}
     }
     if order.channel == Channel::Jgoods {
         // J-goods' order API cannot cancel; J-goods tells us with 注文取消.
         return Err(Refusal::CancelledByChannel("J-goods"));
     }
-    let released: u32 = order.lines.iter().map(|l| l.reserved_qty).sum();
+    // Shipped units are gone; only an unshipped order has stock to give back.
+    let released: u32 = if order.state == OrderState::Shipped {
+        0
+    } else {
+        order.lines.iter().map(|l| l.reserved_qty).sum()
+    };
     // Money goes back the way it came: an uncaptured payment is cancelled, a
     // captured one refunded in full.
     let calls = match (komoju_payment(order), order.payment_state) {
@@ -148,6 +167,10 @@ pub fn cancel(order: &Order, reason: &str) -> Result<Decision, Refusal> {
         }],
         _ => vec![],
     };
+    let calls: Vec<Call> = calls
+        .into_iter()
+        .chain(super::credit::cancel_call(order, reason))
+        .collect();
     Ok(Decision {
         order: Some(OrderWrite {
             state: Some(OrderState::Cancelled),
@@ -192,6 +215,7 @@ mod tests {
             payment: None,
             provider_status: None,
             status_changed_at: None,
+            credit: None,
             pending_calls: 0,
             created_at: String::new(),
             updated_at: String::new(),

@@ -227,6 +227,7 @@ mod tests {
             payment: None,
             provider_status: None,
             status_changed_at: None,
+            credit: None,
             pending_calls: 0,
             created_at: String::new(),
             updated_at: String::new(),

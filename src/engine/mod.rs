@@ -3,6 +3,7 @@
 //! outbound calls. The store writes a decision in one transaction; nothing here
 //! does I/O, so every rule is unit-testable.
 
+pub mod credit;
 pub mod direct;
 pub mod erp;
 pub mod jgoods;
@@ -12,7 +13,8 @@ pub mod rakuten;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::domain::{OrderState, PaymentState, Shipment};
+use crate::domain::credit::{CreditVerdict, DeferredProvider, Transaction};
+use crate::domain::{Channel, OrderState, PaymentState, Shipment};
 
 /// Everything one input changes, written atomically by the store.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -55,6 +57,22 @@ pub struct OrderWrite {
     pub payment: Option<crate::domain::order::PaymentRef>,
     /// Direct orders: the registration as received and its digest.
     pub registration: Option<(Value, String)>,
+    /// Deferred-payment orders: changes to the credit check.
+    pub credit: Option<CreditWrite>,
+}
+
+/// Changes to an order's credit check. Fields left `None` keep their stored
+/// value; `provider` is needed only to start a check.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CreditWrite {
+    pub provider: Option<DeferredProvider>,
+    pub attempt: Option<u32>,
+    pub result: Option<CreditVerdict>,
+    pub checked_at: Option<String>,
+    pub requested_at_ms: Option<i64>,
+    /// `(carrier, tracking number)` now registered with the provider.
+    pub registered: Option<(String, String)>,
+    pub transaction: Option<Transaction>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,6 +142,33 @@ pub enum Call {
         /// `YYYY-MM-DD`.
         shipped_on: String,
     },
+    /// Ask the deferred-payment provider for a credit check (attempt
+    /// `attempt`; the provider's id of the transaction derives from it).
+    CreditRequest {
+        provider: DeferredProvider,
+        channel: Channel,
+        order_id: String,
+        attempt: u32,
+    },
+    /// Re-check the credit, then register the parcel's tracking number with
+    /// the deferred-payment provider (once: a retry re-reads the provider first).
+    CreditShip {
+        provider: DeferredProvider,
+        channel: Channel,
+        order_id: String,
+        /// Neutral carrier name (`yamato`, …).
+        carrier: String,
+        tracking_no: String,
+        /// `YYYY-MM-DD`.
+        shipped_on: String,
+    },
+    /// Cancel the deferred-payment transaction.
+    CreditCancel {
+        provider: DeferredProvider,
+        channel: Channel,
+        order_id: String,
+        reason: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -142,6 +187,9 @@ impl Call {
             | Call::KomojuCancel { .. }
             | Call::KomojuRefund { .. }
             | Call::KomojuFetch { .. } => "komoju",
+            Call::CreditRequest { provider, .. }
+            | Call::CreditShip { provider, .. }
+            | Call::CreditCancel { provider, .. } => provider.as_str(),
         }
     }
 
@@ -155,6 +203,9 @@ impl Call {
             Call::KomojuCancel { .. } => "komoju_cancel",
             Call::KomojuRefund { .. } => "komoju_refund",
             Call::KomojuFetch { .. } => "komoju_fetch",
+            Call::CreditRequest { .. } => "credit_request",
+            Call::CreditShip { .. } => "credit_ship",
+            Call::CreditCancel { .. } => "credit_cancel",
         }
     }
 }

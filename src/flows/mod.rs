@@ -2,6 +2,7 @@
 //! decide, and write the decision — all inside one transaction.
 
 pub mod calls;
+pub mod credit;
 pub mod direct;
 pub mod erp;
 pub mod jgoods;

@@ -612,13 +612,12 @@ async fn cancel_order(
 async fn register_order(State(app): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
     let order = DirectOrder::parse(&body)
         .map_err(|e| ApiError::bad_request("invalid_order", e.to_string()).with_field(e.field))?;
-    if matches!(
-        order.payment,
-        DirectPayment::Kuroneko | DirectPayment::AtobaraiCom
-    ) {
+    if let Some(p) = order.payment.deferred_provider()
+        && !app.credit_providers.contains(&p)
+    {
         return Err(ApiError::bad_request(
-            "unsupported_payment",
-            "deferred-payment (kuroneko, atobarai_com) direct orders are not supported by this version yet",
+            "provider_disabled",
+            format!("[{}] is not enabled in the config", p.as_str()),
         )
         .with_field("payment"));
     }
@@ -634,7 +633,11 @@ async fn register_order(State(app): State<AppState>, body: Bytes) -> Result<Resp
         .await
         .map_err(ApiError::unavailable)?
     {
-        Registered::Created(o) => Ok((StatusCode::CREATED, Json(o)).into_response()),
+        Registered::Created(o) => {
+            // The credit request (if any) is in the outbox.
+            app.dispatcher_wake.notify_one();
+            Ok((StatusCode::CREATED, Json(o)).into_response())
+        }
         Registered::Same(o) => Ok((StatusCode::OK, Json(o)).into_response()),
         Registered::Conflict(_) => Err(ApiError::new(
             StatusCode::CONFLICT,

@@ -48,6 +48,8 @@ pub struct AppState {
     pub admin_token: Option<SecretString>,
     /// KOMOJU webhook secrets; `None` when KOMOJU is not enabled.
     pub komoju_webhook_secrets: Option<Vec<SecretString>>,
+    /// Deferred-payment providers enabled (direct orders paid by another are refused).
+    pub credit_providers: Vec<crate::domain::credit::DeferredProvider>,
     /// How payments are handled around shipment.
     pub payment_policy: crate::engine::erp::PaymentPolicy,
     /// Poked when a decision queued outbound calls.

@@ -2,6 +2,7 @@
 //! providers and the J-goods sweep). Each polls on its interval, can be poked
 //! to poll at once, and records its last success for `status`.
 
+pub mod credit;
 pub mod jgoods_sweep;
 pub mod rakuten;
 

@@ -11,7 +11,8 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use super::{attention_key, last_success_key};
-use crate::config::RakutenPayConfig;
+use crate::config::{DeferredPayment, RakutenPayConfig};
+use crate::domain::credit::DeferredProvider;
 use crate::domain::time;
 use crate::engine::rakuten as rules;
 use crate::flows::rakuten as flow;
@@ -111,6 +112,7 @@ impl RakutenPoller {
                 orders,
                 self.config.sku_preference.clone(),
                 self.safety_stock,
+                deferred_provider(self.config.deferred_payment),
             )
             .await
             .map_err(store_error)?;
@@ -261,4 +263,13 @@ impl RakutenPoller {
 
 fn store_error(e: crate::store::StoreError) -> CallError {
     CallError::transient(format!("store: {e}"))
+}
+
+/// The provider that checks the credit of shop-selected deferred payments.
+fn deferred_provider(d: DeferredPayment) -> Option<DeferredProvider> {
+    match d {
+        DeferredPayment::None => None,
+        DeferredPayment::Kuroneko => Some(DeferredProvider::Kuroneko),
+        DeferredPayment::AtobaraiCom => Some(DeferredProvider::AtobaraiCom),
+    }
 }

@@ -1,6 +1,7 @@
 //! Provider adapters: one folder per provider, each owning its wire format.
 
 pub mod atobarai_com;
+pub mod credit;
 pub mod jgoods;
 pub mod komoju;
 pub mod kuroneko;

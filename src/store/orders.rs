@@ -80,6 +80,7 @@ pub fn load(conn: &Connection, channel: Channel, id: &str) -> Result<Option<Orde
         attention,
         lines,
         shipments,
+        credit: super::credit::load(conn, channel, id)?,
         payment: pay.0.map(|method| PaymentRef {
             method,
             reference: pay.1,
@@ -232,6 +233,9 @@ pub fn apply(
                 "UPDATE orders SET detail = ?3, request_digest = ?4 WHERE channel = ?1 AND id = ?2",
             )?
             .execute(params![key.0, key.1, detail.to_string(), digest])?;
+        }
+        if let Some(credit) = &w.credit {
+            super::credit::write(conn, key, credit)?;
         }
         if let Some(sh) = &w.add_shipment {
             conn.prepare_cached(

@@ -263,3 +263,14 @@ pub fn cancel_pending_for_order(
     )?;
     Ok(())
 }
+
+/// Moves a pending call to `next_ms` without counting an attempt: the call
+/// was not made (it waits for a pause the provider needs).
+pub fn defer(conn: &Connection, id: i64, next_ms: i64, why: &str, now: &str) -> Result<()> {
+    conn.execute(
+        "UPDATE outbox SET next_attempt_ms = ?2, last_error = ?3, updated_at = ?4
+         WHERE id = ?1 AND state = 'pending'",
+        params![id, next_ms, why, now],
+    )?;
+    Ok(())
+}

@@ -149,8 +149,33 @@ CREATE TABLE komoju_refunds (
 ) STRICT;
 "#;
 
+/// Credit checks of deferred-payment orders (Kuroneko Atobarai, Atobarai.com).
+const CREDIT: &str = r#"
+CREATE TABLE credit_checks (
+    channel            TEXT NOT NULL,
+    order_id           TEXT NOT NULL,
+    provider           TEXT NOT NULL CHECK (provider IN ('kuroneko', 'atobarai_com')),
+    -- Kuroneko never accepts an orderNo twice: each new request is a new attempt.
+    attempt            INTEGER NOT NULL DEFAULT 1 CHECK (attempt >= 1),
+    result             TEXT NOT NULL DEFAULT 'pending'
+                       CHECK (result IN ('pending', 'ok', 'ng', 'over_limit')),
+    checked_at         TEXT,
+    -- When the provider answered the credit request: follow-up calls wait
+    -- settle_delay after it.
+    requested_at_ms    INTEGER,
+    -- What was registered with the provider (no idempotency key exists there).
+    shipment_carrier   TEXT,
+    shipment_tracking  TEXT,
+    transaction_status TEXT,
+    PRIMARY KEY (channel, order_id),
+    FOREIGN KEY (channel, order_id) REFERENCES orders (channel, id)
+) STRICT;
+CREATE INDEX credit_checks_pending ON credit_checks (provider) WHERE result = 'pending';
+CREATE INDEX credit_checks_shipped ON credit_checks (provider) WHERE shipment_tracking IS NOT NULL;
+"#;
+
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1), M::up(V2)])
+    Migrations::new(vec![M::up(V1), M::up(V2), M::up(CREDIT)])
 }
 
 pub fn migrate(conn: &mut Connection) -> Result<()> {

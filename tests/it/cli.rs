@@ -124,6 +124,9 @@ fn the_demo_runs_to_the_end() {
         "payment.captured",
         "payment.refunded",
         "payment.expired",
+        "credit.shipment_registered",
+        "credit.ng",
+        "credit.cancelled",
     ] {
         assert!(
             stdout.contains(expected),
@@ -170,4 +173,52 @@ fn the_benchmark_suite_runs_at_a_small_scale() {
     ] {
         assert!(stdout.contains(row), "missing {row}:\n{stdout}");
     }
+}
+
+#[test]
+fn orders_add_registers_a_direct_order_from_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(
+        dir.path(),
+        "\n[kuroneko]\nenabled = true\nstore_code = \"01234567890\"\npassword = \"pass1234\"\n",
+    );
+    let cfg = cfg.to_str().unwrap();
+    let order = |id: &str, method: &str| {
+        serde_json::json!({"channel": "direct", "id": id, "ordered_at": "2026-11-23T10:00:00+09:00",
+            "customer": {"name": "山田 太郎", "postal_code": "1000001",
+                         "address": "東京都千代田区千代田1-1", "phone": "0312345678"},
+            "lines": [{"line_no": 1, "sku": "SKU-1", "qty": 1, "unit_price": 5500}],
+            "payment": {"method": method}})
+        .to_string()
+    };
+    let file = dir.path().join("order.json");
+    std::fs::write(&file, order("SHOP-7", "kuroneko")).unwrap();
+    let out = ordersync(&["--config", cfg, "orders", "add", file.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("SHOP-7 registered: new / credit_pending"),
+        "{stdout}"
+    );
+    // Again: the same order, nothing new.
+    let out = ordersync(&["--config", cfg, "orders", "add", file.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("already registered"));
+    let out = ordersync(&["--config", cfg, "outbox", "list"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("credit_request"));
+    // A provider the config does not enable, and a bad field, are refused.
+    std::fs::write(&file, order("SHOP-8", "atobarai_com")).unwrap();
+    let out = ordersync(&["--config", cfg, "orders", "add", file.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("[atobarai_com] is not enabled"));
+    std::fs::write(
+        &file,
+        order("SHOP-9", "kuroneko").replace("0312345678", "12"),
+    )
+    .unwrap();
+    let out = ordersync(&["--config", cfg, "orders", "add", file.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("customer.phone"));
 }

@@ -7,8 +7,10 @@ use std::time::Duration;
 use ordersync::app::Daemon;
 use ordersync::config::Config;
 use ordersync::providers::jgoods::signature;
+use ordersync::sim::atobarai_com::{self as atobarai_sim, AtobaraiSimConfig, AtobaraiSimHandle};
 use ordersync::sim::jgoods::{self as sim, JgoodsSimConfig, JgoodsSimHandle, SimWebhookAuth};
 use ordersync::sim::komoju::{self as komoju_sim, KomojuSimConfig, KomojuSimHandle};
+use ordersync::sim::kuroneko::{self as kuroneko_sim, KuronekoSimConfig, KuronekoSimHandle};
 use ordersync::sim::rakuten_pay::{self as rakuten_sim, RakutenSimConfig, RakutenSimHandle};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
@@ -23,6 +25,8 @@ pub struct TestApp {
     pub sim: JgoodsSimHandle,
     pub rakuten: Option<RakutenSimHandle>,
     pub komoju: Option<KomojuSimHandle>,
+    pub kuroneko: Option<KuronekoSimHandle>,
+    pub atobarai: Option<AtobaraiSimHandle>,
     pub admin_url: String,
     pub webhook_url: String,
     pub http: reqwest::Client,
@@ -45,6 +49,13 @@ pub struct Options {
     pub daemon_extra: String,
     /// Start the KOMOJU simulator and enable `[komoju]`.
     pub komoju: Option<KomojuSimConfig>,
+    /// Start the Kuroneko Atobarai simulator and enable `[kuroneko]`.
+    pub kuroneko: Option<KuronekoSimConfig>,
+    /// Start the Atobarai.com simulator and enable `[atobarai_com]`.
+    pub atobarai: Option<AtobaraiSimConfig>,
+    /// Extra lines appended to the `[kuroneko]` / `[atobarai_com]` sections.
+    pub kuroneko_extra: String,
+    pub atobarai_extra: String,
 }
 
 impl Default for Options {
@@ -58,6 +69,10 @@ impl Default for Options {
             rakuten_extra: String::new(),
             daemon_extra: String::new(),
             komoju: None,
+            kuroneko: None,
+            atobarai: None,
+            kuroneko_extra: String::new(),
+            atobarai_extra: String::new(),
         }
     }
 }
@@ -166,6 +181,42 @@ pub async fn spawn_app_with(o: Options) -> TestApp {
             k.webhook_secret()
         ));
     }
+    let kuroneko = match &o.kuroneko {
+        Some(cfg) => Some(
+            kuroneko_sim::start(TcpListener::bind("127.0.0.1:0").await.unwrap(), cfg.clone())
+                .await
+                .unwrap(),
+        ),
+        None => None,
+    };
+    if let Some(k) = &kuroneko {
+        text.push_str(&format!(
+            "\n[kuroneko]\nenabled = true\napi_base_url = \"{}\"\nstore_code = \"{}\"\npassword = \"{}\"\n{}\n",
+            k.base_url(),
+            k.store_code(),
+            k.password(),
+            o.kuroneko_extra
+        ));
+    }
+    let atobarai = match &o.atobarai {
+        Some(cfg) => Some(
+            atobarai_sim::start(TcpListener::bind("127.0.0.1:0").await.unwrap(), cfg.clone())
+                .await
+                .unwrap(),
+        ),
+        None => None,
+    };
+    if let Some(a) = &atobarai {
+        let c = a.config();
+        text.push_str(&format!(
+            "\n[atobarai_com]\nenabled = true\napi_base_url = \"{}\"\nenterprise_id = {}\nsite_id = {}\napi_user_id = {}\n{}\n",
+            a.base_url(),
+            c.enterprise_id,
+            c.site_id,
+            c.api_user_id,
+            o.atobarai_extra
+        ));
+    }
     let config = Config::from_toml_str(&text, &dir.path().join("config.toml")).unwrap();
     let daemon = Daemon::start(
         &config,
@@ -186,6 +237,8 @@ pub async fn spawn_app_with(o: Options) -> TestApp {
         sim,
         rakuten,
         komoju,
+        kuroneko,
+        atobarai,
         http: reqwest::Client::new(),
         _dir: dir,
     }
@@ -302,6 +355,12 @@ impl TestApp {
         }
         if let Some(k) = &self.komoju {
             k.shutdown().await;
+        }
+        if let Some(k) = &self.kuroneko {
+            k.shutdown().await;
+        }
+        if let Some(a) = &self.atobarai {
+            a.shutdown().await;
         }
     }
 

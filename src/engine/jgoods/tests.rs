@@ -47,6 +47,7 @@ fn order(state: OrderState, lines: &[(u32, &str, u32, u32)], status: Status, at:
         payment: None,
         provider_status: Some(status.code().into()),
         status_changed_at: Some(at.into()),
+        credit: None,
         pending_calls: 0,
         created_at: String::new(),
         updated_at: String::new(),

@@ -93,6 +93,7 @@ fn stored(
         payment: None,
         provider_status: Some(progress.into()),
         status_changed_at: None,
+        credit: None,
         pending_calls: 0,
         created_at: String::new(),
         updated_at: String::new(),

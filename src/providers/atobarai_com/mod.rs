@@ -15,6 +15,7 @@
 //! are listed in `sim::atobarai_com`'s docs.
 
 pub mod client;
+pub mod credit;
 pub mod wire;
 
 use chrono::NaiveDate;

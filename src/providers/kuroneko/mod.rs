@@ -15,6 +15,7 @@
 //! public integrations disagree (see [`normalize`]).
 
 pub mod client;
+pub mod credit;
 pub mod normalize;
 pub mod wire;
 

@@ -1,0 +1,260 @@
+//! Deferred payment (後払い) in neutral terms: which provider runs the credit
+//! check of an order, what it answered, and how far the transaction went.
+//! No provider code or Japanese label appears here; the adapters map theirs.
+
+use serde::{Deserialize, Serialize};
+
+/// A deferred-payment provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeferredProvider {
+    /// Kuroneko Atobarai (Yamato).
+    #[default]
+    Kuroneko,
+    /// Atobarai.com.
+    AtobaraiCom,
+}
+
+impl DeferredProvider {
+    pub const ALL: [DeferredProvider; 2] =
+        [DeferredProvider::Kuroneko, DeferredProvider::AtobaraiCom];
+
+    /// The name used in config, `payment.method` and the outbox.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeferredProvider::Kuroneko => "kuroneko",
+            DeferredProvider::AtobaraiCom => "atobarai_com",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<DeferredProvider> {
+        DeferredProvider::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+
+    /// How a person knows the provider.
+    pub fn display_name(self) -> &'static str {
+        match self {
+            DeferredProvider::Kuroneko => "Kuroneko Atobarai",
+            DeferredProvider::AtobaraiCom => "Atobarai.com",
+        }
+    }
+}
+
+/// What the credit check says about an order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CreditVerdict {
+    /// Not asked yet, or under review: never ship meanwhile.
+    #[default]
+    Pending,
+    /// The buyer may pay later: the order may ship (re-checked just before).
+    Ok,
+    /// Refused.
+    Ng,
+    /// Refused because the buyer's limit is exceeded.
+    OverLimit,
+}
+
+impl CreditVerdict {
+    pub const ALL: [CreditVerdict; 4] = [
+        CreditVerdict::Pending,
+        CreditVerdict::Ok,
+        CreditVerdict::Ng,
+        CreditVerdict::OverLimit,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CreditVerdict::Pending => "pending",
+            CreditVerdict::Ok => "ok",
+            CreditVerdict::Ng => "ng",
+            CreditVerdict::OverLimit => "over_limit",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<CreditVerdict> {
+        CreditVerdict::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+
+    /// Whether the provider refused the buyer.
+    pub fn is_refusal(self) -> bool {
+        match self {
+            CreditVerdict::Ng | CreditVerdict::OverLimit => true,
+            CreditVerdict::Pending | CreditVerdict::Ok => false,
+        }
+    }
+}
+
+/// Where a deferred-payment transaction stands after the credit check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Transaction {
+    /// Approved, waiting for the tracking number.
+    Approved,
+    /// The tracking number is registered.
+    ShipmentRegistered,
+    /// The provider wants a person to look at the delivery.
+    NeedsInvestigation,
+    /// Delivered: the sale is confirmed.
+    SalesConfirmed,
+    /// The invoice went to the buyer.
+    Invoiced,
+    /// The buyer paid: nothing more to follow.
+    Paid,
+    /// Cancelled (or a cancel was requested) at the provider.
+    Cancelled,
+    /// A status this daemon does not know: a person decides.
+    Unknown,
+}
+
+impl Transaction {
+    pub const ALL: [Transaction; 8] = [
+        Transaction::Approved,
+        Transaction::ShipmentRegistered,
+        Transaction::NeedsInvestigation,
+        Transaction::SalesConfirmed,
+        Transaction::Invoiced,
+        Transaction::Paid,
+        Transaction::Cancelled,
+        Transaction::Unknown,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Transaction::Approved => "approved",
+            Transaction::ShipmentRegistered => "shipment_registered",
+            Transaction::NeedsInvestigation => "needs_investigation",
+            Transaction::SalesConfirmed => "sales_confirmed",
+            Transaction::Invoiced => "invoiced",
+            Transaction::Paid => "paid",
+            Transaction::Cancelled => "cancelled",
+            Transaction::Unknown => "unknown",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Transaction> {
+        Transaction::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+
+    /// Whether the transaction has ended (nothing left to poll).
+    pub fn is_final(self) -> bool {
+        match self {
+            Transaction::Paid | Transaction::Cancelled => true,
+            Transaction::Approved
+            | Transaction::ShipmentRegistered
+            | Transaction::NeedsInvestigation
+            | Transaction::SalesConfirmed
+            | Transaction::Invoiced
+            | Transaction::Unknown => false,
+        }
+    }
+
+    /// Whether the shipment is registered (the status moved past approved).
+    pub fn has_shipment(self) -> bool {
+        match self {
+            Transaction::ShipmentRegistered
+            | Transaction::NeedsInvestigation
+            | Transaction::SalesConfirmed
+            | Transaction::Invoiced
+            | Transaction::Paid => true,
+            Transaction::Approved | Transaction::Cancelled | Transaction::Unknown => false,
+        }
+    }
+}
+
+/// The credit check of one order as stored. The admin API shows `result`,
+/// `checked_at` and `transaction`; the rest is the daemon's bookkeeping.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreditCase {
+    /// Who runs the check.
+    #[serde(skip)]
+    pub provider: DeferredProvider,
+    /// The request's attempt number: Kuroneko never accepts an orderNo twice,
+    /// so a new request after a refusal or a raised amount gets a new one.
+    #[serde(skip)]
+    pub attempt: u32,
+    pub result: CreditVerdict,
+    /// When the provider last answered about the credit (RFC 3339).
+    pub checked_at: Option<String>,
+    /// Unix ms of the provider's answer to the credit request: follow-up calls
+    /// wait `settle_delay` after it (they may fail right after the request).
+    #[serde(skip)]
+    pub requested_at_ms: Option<i64>,
+    /// The carrier and tracking number registered with the provider, so that
+    /// a retry never registers it twice (there is no idempotency key).
+    #[serde(skip)]
+    pub registered: Option<(String, String)>,
+    /// The transaction's last known status.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub transaction: Option<Transaction>,
+}
+
+/// One order line as the provider bills it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BilledLine {
+    pub name: String,
+    pub qty: u32,
+    /// Yen, tax included; negative for a discount.
+    pub unit_price: i64,
+}
+
+/// Everything a provider needs to run a credit check of an order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreditApplication {
+    /// The order's id in its channel (Atobarai.com's merchant order number;
+    /// Kuroneko's orderNo derives from it and the attempt).
+    pub order_id: String,
+    /// The attempt number of this request.
+    pub attempt: u32,
+    pub ordered_on: chrono::NaiveDate,
+    /// Who is billed.
+    pub buyer: super::direct::Party,
+    /// A different recipient, if any.
+    pub ship_to: Option<super::direct::Party>,
+    pub lines: Vec<BilledLine>,
+    pub shipping_fee: i64,
+    /// The buyer-facing payment fee.
+    pub fee: i64,
+}
+
+/// A parcel to register with the provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShipmentReport {
+    pub carrier: super::Carrier,
+    pub tracking_no: String,
+    pub shipped_on: chrono::NaiveDate,
+    /// The tracking number registered before, when this one replaces it.
+    pub replaces: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for p in DeferredProvider::ALL {
+            assert_eq!(DeferredProvider::parse(p.as_str()), Some(p));
+        }
+        for v in CreditVerdict::ALL {
+            assert_eq!(CreditVerdict::parse(v.as_str()), Some(v));
+        }
+        for t in Transaction::ALL {
+            assert_eq!(Transaction::parse(t.as_str()), Some(t));
+        }
+    }
+
+    #[test]
+    fn the_resource_shows_result_and_time_only() {
+        let case = CreditCase {
+            result: CreditVerdict::OverLimit,
+            checked_at: Some("2026-11-23T10:00:00+09:00".into()),
+            registered: Some(("yamato".into(), "123456789013".into())),
+            ..Default::default()
+        };
+        assert_eq!(
+            serde_json::to_value(&case).unwrap(),
+            serde_json::json!({"result": "over_limit", "checked_at": "2026-11-23T10:00:00+09:00"})
+        );
+    }
+}
