@@ -9,6 +9,8 @@ mod crash;
 mod helpers;
 mod jgoods_flows;
 mod komoju;
+mod metrics;
 mod properties;
 mod rakuten;
 mod shipments;
+mod systemd;
