@@ -1,21 +1,34 @@
-//! Wiring: builds the store, the HTTP listeners and the dispatcher from the
-//! config, supervises them, and shuts them down cleanly.
+//! Wiring: builds the store, the HTTP listeners and the workers from the
+//! config, supervises them, reloads them on SIGHUP and shuts them down
+//! cleanly.
+//!
+//! Reload: the HTTP routes of the running config sit behind an [`ArcSwap`],
+//! so a reload swaps them between two requests without closing a listener.
+//! The workers (dispatcher, pollers, sweep) are one generation started from
+//! one config; a reload lets the running generation finish its turn, then
+//! starts the next from the new config, so no worker ever mixes two configs
+//! and two dispatchers never work the outbox at once.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use arc_swap::ArcSwap;
+use axum::Router;
+use axum::extract::Request;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+use tower::ServiceExt;
 
 use crate::config::{Config, WebhookAuth};
 use crate::dispatch::{Dispatcher, RetryPolicy};
 use crate::domain::credit::DeferredProvider;
 use crate::engine::credit::CreditPolicy;
 use crate::engine::erp::PaymentPolicy;
+use crate::heartbeat::{Health, Heartbeat, Heartbeats};
 use crate::http::{self, AppState, JgoodsWebhookSettings, WebhookAuthMode, metrics::Metrics};
 use crate::pollers::credit::CreditPoller;
 use crate::pollers::jgoods_sweep::JgoodsSweep;
@@ -29,22 +42,62 @@ use crate::providers::kuroneko::client::{KuronekoClient, KuronekoClientSettings}
 use crate::providers::kuroneko::credit::KuronekoCredit;
 use crate::providers::pacer::Pacer;
 use crate::providers::rakuten_pay::client::{RakutenClient, RakutenClientSettings};
-use crate::store::Store;
+use crate::store::{Store, events};
+use crate::systemd;
 
 /// Outbound calls in flight at once.
 const DISPATCH_CONCURRENCY: usize = 16;
+/// How long `SIGTERM` lets in-flight work finish; below the unit's
+/// `TimeoutStopSec=30s`, so the daemon exits 0 before systemd kills it.
+const STOP_GRACE: Duration = Duration::from_secs(20);
+/// How long the workers may take to check in for the first time.
+const STARTUP_LIMIT: Duration = Duration::from_secs(30);
+
+/// What lives as long as the process, across reloads.
+#[derive(Clone)]
+struct Shared {
+    store: Store,
+    /// Poked when a decision queued outbound calls.
+    wake: Arc<Notify>,
+    metrics: Arc<Metrics>,
+    heartbeats: Heartbeats,
+    /// Cancelled when a supervised task ends on its own (a fault).
+    failed: CancellationToken,
+}
+
+/// The routers built from the running config.
+struct Routes {
+    webhook: Router,
+    admin: Router,
+}
+
+/// One generation of workers, started from one config.
+struct Workers {
+    stop: CancellationToken,
+    tracker: TaskTracker,
+    /// Makes every poller poll at once (one per poller).
+    pokes: Vec<Arc<Notify>>,
+}
+
+impl Workers {
+    /// Lets every worker finish its turn and waits for it.
+    async fn stop(&self) {
+        self.stop.cancel();
+        self.tracker.wait().await;
+    }
+}
 
 /// A running daemon. Dropping it does not stop it; call [`Daemon::stop`].
 pub struct Daemon {
     pub webhook_addr: SocketAddr,
     pub admin_addr: SocketAddr,
     pub store: Store,
+    shared: Shared,
+    routes: Arc<ArcSwap<Routes>>,
+    workers: Workers,
+    /// Stops the listeners.
     shutdown: CancellationToken,
-    tracker: TaskTracker,
-    /// Cancelled when a supervised task ends on its own (a fault).
-    failed: CancellationToken,
-    /// Makes every poller poll at once (one per poller).
-    pokes: Vec<Arc<Notify>>,
+    listeners: TaskTracker,
 }
 
 impl Daemon {
@@ -78,7 +131,174 @@ impl Daemon {
                 config.daemon.data_dir.display()
             )
         })?;
-        let wake = Arc::new(Notify::new());
+        let metrics = Arc::new(Metrics::new());
+        // Decisions are counted from the events table, from here on.
+        metrics.start_decision_count(store.read(events::newest_id).await?);
+        let shared = Shared {
+            store: store.clone(),
+            wake: Arc::new(Notify::new()),
+            metrics,
+            heartbeats: Heartbeats::default(),
+            failed: CancellationToken::new(),
+        };
+        let plan = WorkerPlan::build(config, &shared)?;
+        let routes = Arc::new(ArcSwap::from_pointee(Routes::new(app_state(
+            config, &shared,
+        ))));
+        let shutdown = CancellationToken::new();
+        let listeners = TaskTracker::new();
+        let webhook_addr = webhook.local_addr()?;
+        let admin_addr = admin.local_addr()?;
+        for (name, listener, pick) in [
+            (
+                "webhook listener",
+                webhook,
+                (|r: &Routes| r.webhook.clone()) as fn(&Routes) -> Router,
+            ),
+            ("admin listener", admin, |r: &Routes| r.admin.clone()),
+        ] {
+            let app = current_routes(routes.clone(), pick)
+                .into_make_service_with_connect_info::<SocketAddr>();
+            let stop = shutdown.clone();
+            spawn_supervised(&listeners, &shared.failed, name, async move {
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(stop.cancelled_owned())
+                    .await
+                    .context(name)
+            });
+        }
+        listeners.close();
+        let workers = plan.spawn(&shared);
+        tracing::info!(%webhook_addr, %admin_addr, db = %store.path().display(), "ordersync is running");
+        Ok(Daemon {
+            webhook_addr,
+            admin_addr,
+            store,
+            shared,
+            routes,
+            workers,
+            shutdown,
+            listeners,
+        })
+    }
+
+    /// Applies a new config: the routes at once, the workers once the
+    /// running ones finished their turn. The caller decides what may change
+    /// (see [`crate::reload`]); listeners and the store stay as they are.
+    /// On an error the daemon keeps running on the previous config.
+    pub async fn reload(&mut self, config: &Config) -> anyhow::Result<()> {
+        let plan = WorkerPlan::build(config, &self.shared)?;
+        self.routes
+            .store(Arc::new(Routes::new(app_state(config, &self.shared))));
+        self.workers.stop().await;
+        self.shared.heartbeats.clear();
+        self.workers = plan.spawn(&self.shared);
+        Ok(())
+    }
+
+    /// Waits until every worker checked in once.
+    pub async fn wait_until_running(&self, limit: Duration) -> anyhow::Result<()> {
+        let until = tokio::time::Instant::now() + limit;
+        while let Health::Starting(workers) = self.shared.heartbeats.health() {
+            anyhow::ensure!(
+                tokio::time::Instant::now() < until,
+                "workers did not start within {limit:?}: {}",
+                workers.join(", ")
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        Ok(())
+    }
+
+    /// The workers' heartbeats (for the watchdog).
+    pub fn heartbeats(&self) -> Heartbeats {
+        self.shared.heartbeats.clone()
+    }
+
+    /// Makes the pollers poll now instead of at their next interval.
+    pub fn poll_now(&self) {
+        for poke in &self.workers.pokes {
+            poke.notify_one();
+        }
+    }
+
+    /// Resolves when a supervised task ended on its own (the daemon is broken).
+    pub async fn failed(&self) {
+        self.shared.failed.cancelled().await
+    }
+
+    /// Stops accepting work, lets in-flight requests and calls finish (up to
+    /// `grace`), then closes the store.
+    pub async fn stop(self, grace: Duration) {
+        self.shutdown.cancel();
+        let drained = async {
+            tokio::join!(self.workers.stop(), self.listeners.wait());
+        };
+        if tokio::time::timeout(grace, drained).await.is_err() {
+            tracing::warn!("shutdown grace period over; stopping with work in flight");
+        }
+        self.store.close();
+    }
+}
+
+impl Routes {
+    fn new(state: AppState) -> Routes {
+        Routes {
+            webhook: http::webhook_router(state.clone()),
+            admin: http::admin::router(state),
+        }
+    }
+}
+
+/// A router that hands each request to the routes current at that moment.
+/// Connection info travels in the request's extensions, so the inner routes
+/// still see the peer address.
+fn current_routes(routes: Arc<ArcSwap<Routes>>, pick: fn(&Routes) -> Router) -> Router {
+    Router::new().fallback_service(tower::service_fn(move |req: Request| {
+        let router: Router = pick(&routes.load());
+        router.oneshot(req)
+    }))
+}
+
+/// What the HTTP handlers need, from one config.
+fn app_state(config: &Config, shared: &Shared) -> AppState {
+    AppState {
+        store: shared.store.clone(),
+        safety_stock: config.inventory.safety_stock,
+        jgoods_webhook: config.enabled_jgoods().map(|j| JgoodsWebhookSettings {
+            auth: match j.webhook_auth {
+                WebhookAuth::Hmac => WebhookAuthMode::Hmac,
+                WebhookAuth::Bearer => WebhookAuthMode::Bearer,
+            },
+            secrets: vec![j.webhook_secret.value().clone()],
+            allow_from: j.webhook_allow_from.clone(),
+        }),
+        admin_token: config
+            .daemon
+            .admin_token
+            .as_ref()
+            .map(|t| t.value().clone()),
+        komoju_webhook_secrets: config
+            .enabled_komoju()
+            .map(|k| vec![k.webhook_secret.value().clone()]),
+        payment_policy: payment_policy(config),
+        credit_providers: enabled_credit_providers(config),
+        dispatcher_wake: shared.wake.clone(),
+        metrics: shared.metrics.clone(),
+    }
+}
+
+/// The workers of one config, built (clients and all) but not yet running,
+/// so a config whose clients cannot be built never stops the running ones.
+struct WorkerPlan {
+    dispatcher: Dispatcher,
+    sweep: Option<JgoodsSweep>,
+    rakuten: Option<RakutenPoller>,
+    credit: Vec<CreditPoller>,
+}
+
+impl WorkerPlan {
+    fn build(config: &Config, shared: &Shared) -> anyhow::Result<WorkerPlan> {
         let jgoods_client = match config.enabled_jgoods() {
             Some(j) => Some(Arc::new(
                 JgoodsClient::new(JgoodsClientSettings {
@@ -114,34 +334,10 @@ impl Daemon {
             )),
             None => None,
         };
+        let safety_stock = config.inventory.safety_stock;
         let credit = credit_providers(config)?;
-        let state = AppState {
-            store: store.clone(),
-            safety_stock: config.inventory.safety_stock,
-            jgoods_webhook: config.enabled_jgoods().map(|j| JgoodsWebhookSettings {
-                auth: match j.webhook_auth {
-                    WebhookAuth::Hmac => WebhookAuthMode::Hmac,
-                    WebhookAuth::Bearer => WebhookAuthMode::Bearer,
-                },
-                secrets: vec![j.webhook_secret.value().clone()],
-                allow_from: j.webhook_allow_from.clone(),
-            }),
-            admin_token: config
-                .daemon
-                .admin_token
-                .as_ref()
-                .map(|t| t.value().clone()),
-            komoju_webhook_secrets: config
-                .enabled_komoju()
-                .map(|k| vec![k.webhook_secret.value().clone()]),
-            payment_policy: payment_policy(config),
-            credit_providers: credit.all().map(|p| p.provider()).collect(),
-            dispatcher_wake: wake.clone(),
-            metrics: Arc::new(Metrics::new()),
-        };
-        let jgoods_for_sweep = jgoods_client.clone();
         let dispatcher = Dispatcher {
-            store: store.clone(),
+            store: shared.store.clone(),
             jgoods: jgoods_client.clone(),
             rakuten: rakuten_api.clone(),
             komoju: komoju_client,
@@ -152,148 +348,116 @@ impl Daemon {
                 max_delay: config.retry.max_delay,
                 give_up_after: config.retry.give_up_after,
             },
-            safety_stock: config.inventory.safety_stock,
+            safety_stock,
             concurrency: DISPATCH_CONCURRENCY,
-            wake: wake.clone(),
+            wake: shared.wake.clone(),
+            heartbeat: Heartbeat::unwatched("dispatcher"),
+            metrics: shared.metrics.clone(),
         };
-        let shutdown = CancellationToken::new();
-        let failed = CancellationToken::new();
-        let tracker = TaskTracker::new();
-        let webhook_addr = webhook.local_addr()?;
-        let admin_addr = admin.local_addr()?;
+        let sweep = match (jgoods_client, config.enabled_jgoods()) {
+            (Some(client), Some(j)) => Some(JgoodsSweep {
+                store: shared.store.clone(),
+                client,
+                interval: j.sweep_interval,
+                safety_stock,
+                poke: Arc::new(Notify::new()),
+                dispatcher_wake: shared.wake.clone(),
+                heartbeat: Heartbeat::unwatched("J-goods sweep"),
+                metrics: shared.metrics.clone(),
+            }),
+            _ => None,
+        };
+        let rakuten = match (rakuten_api, config.enabled_rakuten_pay()) {
+            (Some(api), Some(cfg)) => Some(RakutenPoller {
+                store: shared.store.clone(),
+                api,
+                config: cfg.clone(),
+                safety_stock,
+                poke: Arc::new(Notify::new()),
+                dispatcher_wake: shared.wake.clone(),
+                heartbeat: Heartbeat::unwatched("Rakuten poller"),
+                metrics: shared.metrics.clone(),
+            }),
+            _ => None,
+        };
+        let credit = credit
+            .all()
+            .map(|provider| CreditPoller {
+                store: shared.store.clone(),
+                interval: match provider.provider() {
+                    DeferredProvider::Kuroneko => {
+                        config.enabled_kuroneko().map(|k| k.poll_interval)
+                    }
+                    DeferredProvider::AtobaraiCom => {
+                        config.enabled_atobarai_com().map(|a| a.poll_interval)
+                    }
+                }
+                .unwrap_or(Duration::from_secs(300)),
+                heartbeat: Heartbeat::unwatched(match provider.provider() {
+                    DeferredProvider::Kuroneko => "Kuroneko Atobarai poller",
+                    DeferredProvider::AtobaraiCom => "Atobarai.com poller",
+                }),
+                provider: provider.clone(),
+                policy: credit_policy(config),
+                safety_stock,
+                poke: Arc::new(Notify::new()),
+                dispatcher_wake: shared.wake.clone(),
+            })
+            .collect();
+        Ok(WorkerPlan {
+            dispatcher,
+            sweep,
+            rakuten,
+            credit,
+        })
+    }
 
-        spawn_supervised(&tracker, &failed, "webhook listener", {
-            let app = http::webhook_router(state.clone())
-                .into_make_service_with_connect_info::<SocketAddr>();
-            let stop = shutdown.clone();
+    fn spawn(self, shared: &Shared) -> Workers {
+        let stop = CancellationToken::new();
+        let tracker = TaskTracker::new();
+        let mut pokes = vec![];
+        let watch = |hb: &Heartbeat| shared.heartbeats.watch(hb.clone());
+        watch(&self.dispatcher.heartbeat);
+        spawn_supervised(&tracker, &shared.failed, "dispatcher", {
+            let stop = stop.clone();
             async move {
-                axum::serve(webhook, app)
-                    .with_graceful_shutdown(stop.cancelled_owned())
-                    .await
-                    .context("webhook listener")
-            }
-        });
-        spawn_supervised(&tracker, &failed, "admin listener", {
-            let app = http::admin::router(state.clone())
-                .into_make_service_with_connect_info::<SocketAddr>();
-            let stop = shutdown.clone();
-            async move {
-                axum::serve(admin, app)
-                    .with_graceful_shutdown(stop.cancelled_owned())
-                    .await
-                    .context("admin listener")
-            }
-        });
-        spawn_supervised(&tracker, &failed, "dispatcher", {
-            let stop = shutdown.clone();
-            async move {
-                dispatcher.run(stop).await;
+                self.dispatcher.run(stop).await;
                 Ok(())
             }
         });
-        let mut pokes = vec![];
-        if let (Some(client), Some(j)) = (jgoods_for_sweep, config.enabled_jgoods()) {
-            let poke = Arc::new(Notify::new());
-            pokes.push(poke.clone());
-            let sweep = JgoodsSweep {
-                store: store.clone(),
-                client,
-                interval: j.sweep_interval,
-                safety_stock: config.inventory.safety_stock,
-                poke,
-                dispatcher_wake: wake.clone(),
-            };
-            let stop = shutdown.clone();
-            spawn_supervised(&tracker, &failed, "J-goods sweep", async move {
+        if let Some(sweep) = self.sweep {
+            watch(&sweep.heartbeat);
+            pokes.push(sweep.poke.clone());
+            let stop = stop.clone();
+            spawn_supervised(&tracker, &shared.failed, "J-goods sweep", async move {
                 sweep.run(stop).await;
                 Ok(())
             });
         }
-        if let (Some(api), Some(cfg)) = (rakuten_api, config.enabled_rakuten_pay()) {
-            let poke = Arc::new(Notify::new());
-            pokes.push(poke.clone());
-            let poller = RakutenPoller {
-                store: store.clone(),
-                api,
-                config: cfg.clone(),
-                safety_stock: config.inventory.safety_stock,
-                poke,
-                dispatcher_wake: wake.clone(),
-            };
-            let stop = shutdown.clone();
-            spawn_supervised(&tracker, &failed, "Rakuten poller", async move {
+        if let Some(poller) = self.rakuten {
+            watch(&poller.heartbeat);
+            pokes.push(poller.poke.clone());
+            let stop = stop.clone();
+            spawn_supervised(&tracker, &shared.failed, "Rakuten poller", async move {
                 poller.run(stop).await;
                 Ok(())
             });
         }
-        for provider in credit.all() {
-            let poke = Arc::new(Notify::new());
-            pokes.push(poke.clone());
-            let interval = match provider.provider() {
-                DeferredProvider::Kuroneko => config.enabled_kuroneko().map(|k| k.poll_interval),
-                DeferredProvider::AtobaraiCom => {
-                    config.enabled_atobarai_com().map(|a| a.poll_interval)
-                }
-            }
-            .unwrap_or(Duration::from_secs(300));
-            let poller = CreditPoller {
-                store: store.clone(),
-                provider: provider.clone(),
-                interval,
-                policy: credit_policy(config),
-                safety_stock: config.inventory.safety_stock,
-                poke,
-                dispatcher_wake: wake.clone(),
-            };
-            let stop = shutdown.clone();
-            spawn_supervised(&tracker, &failed, "credit poller", async move {
+        for poller in self.credit {
+            watch(&poller.heartbeat);
+            pokes.push(poller.poke.clone());
+            let stop = stop.clone();
+            spawn_supervised(&tracker, &shared.failed, "credit poller", async move {
                 poller.run(stop).await;
                 Ok(())
             });
         }
         tracker.close();
-        tracing::info!(%webhook_addr, %admin_addr, db = %store.path().display(), "ordersync is running");
-        Ok(Daemon {
-            webhook_addr,
-            admin_addr,
-            store,
-            shutdown,
+        Workers {
+            stop,
             tracker,
-            failed,
             pokes,
-        })
-    }
-
-    /// Makes the pollers poll now instead of at their next interval.
-    pub fn poll_now(&self) {
-        for poke in &self.pokes {
-            poke.notify_one();
         }
-    }
-
-    /// Resolves when a supervised task ended on its own (the daemon is broken).
-    pub async fn failed(&self) {
-        self.failed.cancelled().await
-    }
-
-    /// Stops accepting work, lets in-flight requests and calls finish (up to
-    /// `grace`), then closes the store.
-    pub async fn stop(self, grace: Duration) {
-        self.shutdown.cancel();
-        if tokio::time::timeout(grace, self.tracker.wait())
-            .await
-            .is_err()
-        {
-            tracing::warn!("shutdown grace period over; stopping with work in flight");
-        }
-        self.store.close();
-    }
-}
-
-/// How payments are handled around shipment, from the config.
-pub fn payment_policy(config: &Config) -> PaymentPolicy {
-    PaymentPolicy {
-        capture_on_ship: config.enabled_komoju().is_some_and(|k| k.capture_on_ship),
     }
 }
 
@@ -302,6 +466,18 @@ pub fn credit_policy(config: &Config) -> CreditPolicy {
     CreditPolicy {
         release_on_credit_ng: config.inventory.release_on_credit_ng,
     }
+}
+
+/// The deferred-payment providers the config enables (no clients built).
+fn enabled_credit_providers(config: &Config) -> Vec<DeferredProvider> {
+    let mut enabled = Vec::new();
+    if config.enabled_kuroneko().is_some() {
+        enabled.push(DeferredProvider::Kuroneko);
+    }
+    if config.enabled_atobarai_com().is_some() {
+        enabled.push(DeferredProvider::AtobaraiCom);
+    }
+    enabled
 }
 
 /// The deferred-payment providers the config enables.
@@ -333,6 +509,13 @@ pub fn credit_providers(config: &Config) -> anyhow::Result<CreditProviders> {
     Ok(providers)
 }
 
+/// How payments are handled around shipment, from the config.
+pub fn payment_policy(config: &Config) -> PaymentPolicy {
+    PaymentPolicy {
+        capture_on_ship: config.enabled_komoju().is_some_and(|k| k.capture_on_ship),
+    }
+}
+
 /// Runs a task; if it ends (error or not) while the daemon is meant to run,
 /// the daemon is marked failed so the caller exits and systemd restarts it.
 fn spawn_supervised<F>(
@@ -355,24 +538,92 @@ fn spawn_supervised<F>(
     });
 }
 
-/// `ordersync run`: the daemon under systemd or a terminal, until SIGTERM/SIGINT.
+/// `ordersync run`: the daemon under systemd or a terminal, until
+/// SIGTERM/SIGINT. SIGHUP reloads the config file.
 pub async fn run(config: Config) -> anyhow::Result<()> {
-    let daemon = Daemon::bind_and_start(&config).await?;
-    let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
+    let mut daemon = Daemon::bind_and_start(&config).await?;
+    daemon.wait_until_running(STARTUP_LIMIT).await?;
+    systemd::ready(&status_now(&daemon).await);
+    let keep_alive_stop = CancellationToken::new();
+    let keep_alive = tokio::spawn(systemd::keep_alive(
+        daemon.store.clone(),
+        daemon.heartbeats(),
+        keep_alive_stop.clone(),
+    ));
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
+    let mut running = config;
     let outcome = loop {
         tokio::select! {
             _ = term.recv() => break Ok(()),
             _ = tokio::signal::ctrl_c() => break Ok(()),
             _ = hup.recv() => {
-                tracing::warn!("SIGHUP: configuration reload is not supported yet; restart the service to apply changes");
+                systemd::reloading();
+                if let Some(next) = reload(&mut daemon, &running).await {
+                    running = next;
+                }
+                if let Err(e) = daemon.wait_until_running(STARTUP_LIMIT).await {
+                    break Err(e);
+                }
+                systemd::ready(&status_now(&daemon).await);
             }
             _ = daemon.failed() => break Err(anyhow::anyhow!("a daemon task failed; exiting so the service manager restarts it")),
         }
     };
-    let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
+    systemd::stopping();
     tracing::info!("stopping: finishing in-flight work");
-    daemon.stop(Duration::from_secs(20)).await;
+    keep_alive_stop.cancel();
+    let _ = keep_alive.await;
+    daemon.stop(STOP_GRACE).await;
     outcome
+}
+
+/// SIGHUP: re-reads and validates the config file and applies what may
+/// change live. Returns the config now running, or `None` when the daemon
+/// keeps the previous one (the reason is logged).
+async fn reload(daemon: &mut Daemon, running: &Config) -> Option<Config> {
+    let path = &running.source;
+    tracing::info!(config = %path.display(), "SIGHUP: reloading the config");
+    let file = match Config::load(path) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!("config reload refused, still running on the previous config: {e}");
+            return None;
+        }
+    };
+    for warning in crate::config::permission_warnings(path) {
+        tracing::warn!("{warning}");
+    }
+    let plan = match crate::reload::plan(running, &file) {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::error!(
+                "config reload refused, still running on the previous config: {}: {e}",
+                path.display()
+            );
+            return None;
+        }
+    };
+    if !plan.need_restart.is_empty() {
+        tracing::warn!(
+            settings = ?plan.need_restart,
+            "changed settings take effect only after a restart (systemctl restart ordersync); running with the previous values"
+        );
+    }
+    if let Err(e) = daemon.reload(&plan.effective).await {
+        tracing::error!(
+            error = format!("{e:#}"),
+            "config reload failed, still running on the previous config"
+        );
+        return None;
+    }
+    tracing::info!(applied = ?plan.applied, "config reloaded");
+    Some(plan.effective)
+}
+
+async fn status_now(daemon: &Daemon) -> String {
+    match systemd::Summary::read(&daemon.store).await {
+        Ok(s) => systemd::status_line(&s, &daemon.shared.heartbeats.health()),
+        Err(_) => "running; store unavailable".to_string(),
+    }
 }

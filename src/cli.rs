@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
@@ -359,7 +360,7 @@ async fn local(command: Command, config: Config) -> anyhow::Result<()> {
             anyhow::ensure!(retried == Some(true), "outbox call {id} is not dead");
             println!("call {id} queued again");
         }
-        Command::Status => return status(&store).await,
+        Command::Status => return status(&store, &config).await,
         Command::Backup { path } => {
             anyhow::ensure!(
                 !path.exists(),
@@ -426,7 +427,7 @@ fn print_stock(rows: &[stock::StockRow]) {
     }
 }
 
-async fn status(store: &Store) -> anyhow::Result<()> {
+async fn status(store: &Store, config: &Config) -> anyhow::Result<()> {
     let ((per_state, attention), (pending, dead, oldest), breaches, polls, problems, expiry) =
         store
             .read(|c| {
@@ -451,11 +452,30 @@ async fn status(store: &Store) -> anyhow::Result<()> {
             .map(|s| format!(" (oldest {s} s)"))
             .unwrap_or_default()
     );
+    let ages: std::collections::HashMap<String, i64> =
+        crate::pollers::poll_ages(&polls, time::now())
+            .into_iter()
+            .collect();
+    let mut stale = false;
     for (key, at) in &polls {
         let provider = key
             .trim_start_matches("poll.")
             .trim_end_matches(".last_success");
-        println!("last successful poll, {provider}: {at}");
+        let behind = match (ages.get(provider), poll_interval(config, provider)) {
+            (Some(&age), Some(interval)) => {
+                crate::pollers::is_stale(Duration::from_secs(age.unsigned_abs()), interval)
+            }
+            _ => false,
+        };
+        stale |= behind;
+        println!(
+            "last successful poll, {provider}: {at}{}",
+            if behind {
+                ": behind schedule, check the logs (journalctl -u ordersync)"
+            } else {
+                ""
+            }
+        );
     }
     let mut expiring = false;
     if let Some(expiry) = &expiry {
@@ -482,7 +502,13 @@ async fn status(store: &Store) -> anyhow::Result<()> {
     for b in &breaches {
         println!("stock invariant broken: {b}");
     }
-    if attention > 0 || dead > 0 || !breaches.is_empty() || !problems.is_empty() || expiring {
+    if attention > 0
+        || dead > 0
+        || !breaches.is_empty()
+        || !problems.is_empty()
+        || expiring
+        || stale
+    {
         return Err(NeedsAttention.into());
     }
     Ok(())
@@ -529,4 +555,16 @@ fn read_direct_order(
         );
     }
     Ok(order)
+}
+
+/// How often `provider` is meant to succeed at polling, when it is enabled;
+/// a disabled provider's old timestamp is not an alarm.
+fn poll_interval(config: &Config, provider: &str) -> Option<Duration> {
+    match provider {
+        "jgoods" => config.enabled_jgoods().map(|j| j.sweep_interval),
+        "rakuten_pay" => config.enabled_rakuten_pay().map(|r| r.poll_interval),
+        "kuroneko" => config.enabled_kuroneko().map(|k| k.poll_interval),
+        "atobarai_com" => config.enabled_atobarai_com().map(|a| a.poll_interval),
+        _ => None,
+    }
 }

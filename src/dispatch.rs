@@ -24,6 +24,8 @@ use crate::engine::jgoods::PutOutcome;
 use crate::flows::calls::{self, CallOutcome};
 use crate::flows::credit::{self as credit_flow, Step};
 use crate::flows::jgoods as jgoods_flow;
+use crate::heartbeat::{self, Heartbeat};
+use crate::http::metrics::Metrics;
 use crate::pollers::rakuten::RakutenApi;
 use crate::providers::CallError;
 use crate::providers::credit::CreditProviders;
@@ -76,6 +78,10 @@ pub struct Dispatcher {
     pub concurrency: usize,
     /// Poked after a decision queues a call, so it goes out without waiting.
     pub wake: Arc<Notify>,
+    /// Checked in on every turn of the loop; feeds the systemd watchdog.
+    pub heartbeat: Heartbeat,
+    /// Provider call latency and errors.
+    pub metrics: Arc<Metrics>,
 }
 
 /// How one attempt ended, as far as the outbox row is concerned.
@@ -98,6 +104,9 @@ impl Dispatcher {
         let mut busy_ids: HashSet<i64> = HashSet::new();
         let mut busy_orders: HashSet<String> = HashSet::new();
         loop {
+            // Every wait below is at most a second; only a hung store read
+            // can keep the loop from coming back within the allowance.
+            self.heartbeat.beat(heartbeat::TURN_ALLOWANCE);
             if !shutdown.is_cancelled() && in_flight.len() < self.concurrency {
                 match self
                     .store
@@ -236,14 +245,22 @@ impl Dispatcher {
                             .collect()
                     }),
                 };
-                let outcome = match client.put_order(order_no, &body).await {
+                let outcome = match self
+                    .metrics
+                    .timed("jgoods", client.put_order(order_no, &body))
+                    .await
+                {
                     Ok(snap) => PutOutcome::Accepted(snap),
                     Err(CallError::Rejected {
                         http_status: 409, ..
                     }) => {
                         // The order moved on at J-goods (cancelled, or already
                         // past 承認待ち): decide from what it says now.
-                        match client.get_order(order_no).await {
+                        match self
+                            .metrics
+                            .timed("jgoods", client.get_order(order_no))
+                            .await
+                        {
                             Ok(snap) => PutOutcome::Accepted(snap),
                             Err(e) => return Ok(self.failed(&row, e)),
                         }
@@ -277,6 +294,7 @@ impl Dispatcher {
                 };
                 let outcome = match report_rakuten_shipment(
                     &api,
+                    &self.metrics,
                     order_number,
                     carrier,
                     tracking_no,
@@ -317,12 +335,21 @@ impl Dispatcher {
                 // Derived from the outbox row: a retry after a crash reuses it,
                 // so KOMOJU replays the first answer instead of acting twice.
                 let key = format!("ordersync-outbox-{}", row.id);
-                let answer = match &row.call {
-                    Call::KomojuCapture { .. } => client.capture(payment_id, None, &key).await,
-                    Call::KomojuCancel { .. } => client.cancel(payment_id, &key).await,
-                    Call::KomojuRefund { .. } => client.refund(payment_id, None, None, &key).await,
-                    _ => client.get_payment(payment_id).await,
-                };
+                let answer = self
+                    .metrics
+                    .timed("komoju", async {
+                        match &row.call {
+                            Call::KomojuCapture { .. } => {
+                                client.capture(payment_id, None, &key).await
+                            }
+                            Call::KomojuCancel { .. } => client.cancel(payment_id, &key).await,
+                            Call::KomojuRefund { .. } => {
+                                client.refund(payment_id, None, None, &key).await
+                            }
+                            _ => client.get_payment(payment_id).await,
+                        }
+                    })
+                    .await;
                 let order = self
                     .store
                     .read({
@@ -422,7 +449,11 @@ impl Dispatcher {
                 let Some(client) = self.jgoods.clone() else {
                     return Ok(not_configured("jgoods"));
                 };
-                let result = match client.get_order(order_no).await {
+                let result = match self
+                    .metrics
+                    .timed("jgoods", client.get_order(order_no))
+                    .await
+                {
                     Ok(snap) => Ok(snap),
                     Err(e @ CallError::Transient { .. }) => match self.give_up_or_retry(&row, e) {
                         Ok(error) => Err(error),
@@ -520,6 +551,7 @@ impl Dispatcher {
 /// a crash between Rakuten's answer and our commit, the retry adds nothing).
 async fn report_rakuten_shipment(
     api: &RakutenApi,
+    metrics: &Metrics,
     order_number: &str,
     carrier: &str,
     tracking_no: &str,
@@ -538,7 +570,12 @@ async fn report_rakuten_shipment(
         }
     })?;
     api.pacer.wait().await;
-    let orders = api.client.get_order(&[order_number.to_string()]).await?;
+    let orders = metrics
+        .timed(
+            "rakuten_pay",
+            api.client.get_order(&[order_number.to_string()]),
+        )
+        .await?;
     let order = orders
         .into_iter()
         .find(|o| o.order_number == order_number)
@@ -566,8 +603,11 @@ async fn report_rakuten_shipment(
         return Ok(serde_json::json!({"tracking_no": tracking_no, "already_reported": true}));
     }
     api.pacer.wait().await;
-    api.client
-        .update_order_shipping(order_number, &baskets)
+    metrics
+        .timed(
+            "rakuten_pay",
+            api.client.update_order_shipping(order_number, &baskets),
+        )
         .await?;
     Ok(serde_json::json!({
         "tracking_no": tracking_no,

@@ -6,7 +6,9 @@
 //!
 //! Layout, from the outside in:
 //! - [`cli`] and [`app`]: the binary's subcommands and the daemon's wiring
-//!   (listeners, workers, shutdown).
+//!   (listeners, workers, shutdown, SIGHUP reload as planned by [`reload`]).
+//! - [`systemd`] and [`heartbeat`]: readiness, status lines and a watchdog fed
+//!   only while every worker checks in.
 //! - [`config`]: the TOML file, secret sources and validation.
 //! - [`http`]: the webhook receiver and the admin API (axum).
 //! - [`dispatch`]: drains the outbox, calling providers with retries.
@@ -26,10 +28,13 @@ pub mod dispatch;
 pub mod domain;
 pub mod engine;
 pub mod flows;
+pub mod heartbeat;
 pub mod http;
 pub mod inventory_import;
 pub mod logging;
 pub mod pollers;
 pub mod providers;
+pub mod reload;
 pub mod sim;
 pub mod store;
+pub mod systemd;

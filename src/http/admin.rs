@@ -26,7 +26,7 @@ use crate::flows::erp::{self, CommandError};
 use crate::inventory_import::{self, ImportError};
 use crate::store::orders::OrderFilter;
 use crate::store::stock::StockLevel;
-use crate::store::{events, kv, orders, outbox, stock};
+use crate::store::{events, orders, outbox, stock};
 
 /// Longest a change-feed long poll may wait.
 const MAX_WAIT: Duration = Duration::from_secs(60);
@@ -100,40 +100,9 @@ async fn healthz(State(app): State<AppState>) -> Response {
 }
 
 async fn metrics(State(app): State<AppState>) -> Response {
-    let gauges = app
-        .store
-        .read(|c| Ok((outbox::depth(c)?, orders::counts(c)?.1)))
+    app.metrics
+        .refresh_from_store(&app.store, app.safety_stock)
         .await;
-    if let Ok(((pending, dead, oldest), attention)) = gauges {
-        app.metrics
-            .set_store_gauges(pending, dead, oldest, attention);
-    }
-    let polls = app
-        .store
-        .read(|c| {
-            Ok((
-                kv::with_prefix(c, "poll.")?,
-                kv::get(c, crate::pollers::rakuten::LICENSE_EXPIRY_KEY)?,
-            ))
-        })
-        .await;
-    if let Ok((polls, expiry)) = polls {
-        let now = time::now();
-        let ages: Vec<(String, i64)> = polls
-            .iter()
-            .filter_map(|(k, v)| {
-                let at = chrono::DateTime::parse_from_rfc3339(v).ok()?;
-                let provider = k
-                    .trim_start_matches("poll.")
-                    .trim_end_matches(".last_success");
-                Some((provider.to_string(), (now - at).num_seconds().max(0)))
-            })
-            .collect();
-        let days = expiry
-            .and_then(|e| chrono::DateTime::parse_from_rfc3339(&e).ok())
-            .map(|t| (t - now).num_days());
-        app.metrics.set_poll_gauges(&ages, days);
-    }
     (
         [(
             header::CONTENT_TYPE,

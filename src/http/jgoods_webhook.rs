@@ -85,9 +85,6 @@ pub async fn receive(
     match flow::ingest_webhook(&app.store, delivery, snap, app.safety_stock).await {
         Ok(Ingested::Processed { events }) => {
             app.metrics.webhook("jgoods", "processed");
-            for kind in &events {
-                app.metrics.decision(kind);
-            }
             app.dispatcher_wake.notify_one();
             tracing::info!(order_no, events = ?events, "J-goods webhook processed");
             (

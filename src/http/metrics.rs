@@ -1,12 +1,29 @@
 //! Prometheus metrics, one registry per daemon instance (several daemons can
 //! run in one test process).
 
+use std::sync::atomic::{AtomicI64, Ordering};
+
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
+
+use crate::domain::time;
+use crate::providers::CallError;
+use crate::store::{Store, events, kv, orders, outbox, stock};
+
+/// Most SKUs `ordersync_stock_available` reports: the ones with the least
+/// available stock (what an operator watches), so a catalogue of 100,000 SKUs
+/// cannot blow up the scrape.
+pub const MAX_STOCK_SERIES: usize = 100;
+
+/// Buckets of the provider call latency, in seconds (10 ms to the 30 s
+/// default `http_timeout`).
+const CALL_SECONDS_BUCKETS: [f64; 11] =
+    [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct WebhookLabels {
@@ -24,6 +41,32 @@ struct KindLabels {
     kind: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CallErrorLabels {
+    provider: String,
+    /// The provider's error code for a refusal, `transient` for timeouts,
+    /// connection errors, 429 and 5xx.
+    code: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SkuLabels {
+    sku: String,
+}
+
+/// What one scrape reads from the store, in one read transaction.
+struct ScrapeReading {
+    /// (pending, dead, oldest pending age in seconds).
+    outbox: (i64, i64, Option<i64>),
+    attention: i64,
+    polls: Vec<(String, String)>,
+    license_expiry: Option<String>,
+    stock: Vec<(String, i64)>,
+    decisions: Vec<(String, u64)>,
+    newest_event: i64,
+}
+
+/// The daemon's metrics; `render` gives the exposition `/metrics` serves.
 pub struct Metrics {
     registry: Registry,
     webhooks: Family<WebhookLabels, Counter>,
@@ -34,6 +77,11 @@ pub struct Metrics {
     attention: Gauge,
     poll_age: Family<ProviderLabels, Gauge>,
     license_days_left: Gauge,
+    call_seconds: Family<ProviderLabels, Histogram>,
+    call_errors: Family<CallErrorLabels, Counter>,
+    stock_available: Family<SkuLabels, Gauge>,
+    /// The last events-table id counted into `decisions` (see [`Metrics::count_decisions`]).
+    decisions_counted_to: AtomicI64,
 }
 
 impl Default for Metrics {
@@ -53,6 +101,10 @@ impl Metrics {
         let attention = Gauge::default();
         let poll_age = Family::<ProviderLabels, Gauge>::default();
         let license_days_left = Gauge::default();
+        let call_seconds =
+            Family::<ProviderLabels, Histogram>::new_with_constructor(call_seconds_histogram as _);
+        let call_errors = Family::<CallErrorLabels, Counter>::default();
+        let stock_available = Family::<SkuLabels, Gauge>::default();
         registry.register(
             "webhooks",
             "Webhooks received, by provider and result",
@@ -93,6 +145,21 @@ impl Metrics {
             "Days until the Rakuten licence key expires",
             license_days_left.clone(),
         );
+        registry.register(
+            "provider_call_duration_seconds",
+            "Duration of outbound provider calls, by provider",
+            call_seconds.clone(),
+        );
+        registry.register(
+            "provider_call_errors",
+            "Failed outbound provider calls, by provider and error code",
+            call_errors.clone(),
+        );
+        registry.register(
+            "stock_available",
+            "Available units per SKU (only the SKUs with the least available stock)",
+            stock_available.clone(),
+        );
         Metrics {
             registry,
             webhooks,
@@ -103,21 +170,93 @@ impl Metrics {
             attention,
             poll_age,
             license_days_left,
+            call_seconds,
+            call_errors,
+            stock_available,
+            decisions_counted_to: AtomicI64::new(0),
         }
     }
 
+    /// Runs one outbound provider call, recording its duration and, when it
+    /// fails, its error code.
+    pub async fn timed<T>(
+        &self,
+        provider: &str,
+        call: impl std::future::Future<Output = Result<T, CallError>>,
+    ) -> Result<T, CallError> {
+        let started = std::time::Instant::now();
+        let result = call.await;
+        self.call_seconds
+            .get_or_create(&ProviderLabels {
+                provider: provider.into(),
+            })
+            .observe(started.elapsed().as_secs_f64());
+        if let Err(e) = &result {
+            let code = match e {
+                CallError::Transient { .. } => "transient".to_string(),
+                CallError::Rejected { code, .. } => code.clone(),
+            };
+            self.call_errors
+                .get_or_create(&CallErrorLabels {
+                    provider: provider.into(),
+                    code,
+                })
+                .inc();
+        }
+        result
+    }
+
+    /// Replaces the per-SKU stock gauges with `levels` (SKU, available),
+    /// which the caller bounds to [`MAX_STOCK_SERIES`]. SKUs that dropped
+    /// out of the list disappear from the exposition.
+    pub fn set_stock_gauges(&self, levels: &[(String, i64)]) {
+        self.stock_available.clear();
+        for (sku, available) in levels.iter().take(MAX_STOCK_SERIES) {
+            self.stock_available
+                .get_or_create(&SkuLabels { sku: sku.clone() })
+                .set(*available);
+        }
+    }
+
+    /// Where the decision count starts: events up to `newest_id` happened
+    /// before this daemon and are not counted.
+    pub fn start_decision_count(&self, newest_id: i64) {
+        self.decisions_counted_to.store(newest_id, Ordering::SeqCst);
+    }
+
+    /// The last event id counted into `decisions`.
+    pub fn decisions_counted_to(&self) -> i64 {
+        self.decisions_counted_to.load(Ordering::SeqCst)
+    }
+
+    /// Adds the events by kind with ids in `(from, up_to]` to `decisions`.
+    /// Decisions are counted from the events table (rather than in each
+    /// handler) so every writer is covered: webhooks, pollers, the
+    /// dispatcher, the admin API and the command line. When two scrapes race,
+    /// only the one that still sees `from` counts.
+    pub fn count_decisions(&self, counts: &[(String, u64)], from: i64, up_to: i64) {
+        if self
+            .decisions_counted_to
+            .compare_exchange(from, up_to, Ordering::SeqCst, Ordering::SeqCst)
+            .is_err()
+        {
+            return;
+        }
+        for (kind, n) in counts {
+            self.decisions
+                .get_or_create(&KindLabels { kind: kind.clone() })
+                .inc_by(*n);
+        }
+    }
+
+    /// A webhook arrived from `provider`; `result` is `processed`,
+    /// `duplicate` or the reason it was rejected (the error code answered).
     pub fn webhook(&self, provider: &str, result: &str) {
         self.webhooks
             .get_or_create(&WebhookLabels {
                 provider: provider.into(),
                 result: result.into(),
             })
-            .inc();
-    }
-
-    pub fn decision(&self, kind: &str) {
-        self.decisions
-            .get_or_create(&KindLabels { kind: kind.into() })
             .inc();
     }
 
@@ -150,6 +289,43 @@ impl Metrics {
         }
     }
 
+    /// Reads the store-derived gauges and the new decisions, for one scrape.
+    /// A store error leaves the previous values (the scrape still answers).
+    pub async fn refresh_from_store(&self, store: &Store, safety_stock: u32) {
+        let from = self.decisions_counted_to();
+        let read = store
+            .read(move |c| {
+                let newest = events::newest_id(c)?;
+                Ok(ScrapeReading {
+                    outbox: outbox::depth(c)?,
+                    attention: orders::counts(c)?.1,
+                    polls: kv::with_prefix(c, "poll.")?,
+                    license_expiry: kv::get(c, crate::pollers::rakuten::LICENSE_EXPIRY_KEY)?,
+                    stock: stock::least_available(c, safety_stock, MAX_STOCK_SERIES)?,
+                    decisions: events::count_by_kind(c, from, newest)?,
+                    newest_event: newest,
+                })
+            })
+            .await;
+        let r = match read {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(error = %e, "metrics: cannot read the store; serving the last values");
+                return;
+            }
+        };
+        let (pending, dead, oldest) = r.outbox;
+        self.set_store_gauges(pending, dead, oldest, r.attention);
+        let now = time::now();
+        let days = r
+            .license_expiry
+            .and_then(|e| chrono::DateTime::parse_from_rfc3339(&e).ok())
+            .map(|t| (t - now).num_days());
+        self.set_poll_gauges(&crate::pollers::poll_ages(&r.polls, now), days);
+        self.set_stock_gauges(&r.stock);
+        self.count_decisions(&r.decisions, from, r.newest_event);
+    }
+
     /// The OpenMetrics text exposition.
     pub fn render(&self) -> String {
         let mut out = String::new();
@@ -157,4 +333,8 @@ impl Metrics {
         let _ = encode(&mut out, &self.registry);
         out
     }
+}
+
+fn call_seconds_histogram() -> Histogram {
+    Histogram::new(CALL_SECONDS_BUCKETS)
 }

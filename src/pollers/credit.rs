@@ -2,6 +2,7 @@
 //! Atobarai nor Atobarai.com pushes anything, so orders under review are
 //! polled until they settle, and shipped ones until they are paid.
 
+use crate::heartbeat::{self, Heartbeat};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -27,6 +28,8 @@ pub struct CreditPoller {
     pub poke: Arc<Notify>,
     /// A verdict may queue calls (a cancel of an order cancelled meanwhile).
     pub dispatcher_wake: Arc<Notify>,
+    /// Checked in every round, for the watchdog.
+    pub heartbeat: Heartbeat,
 }
 
 impl CreditPoller {
@@ -36,12 +39,15 @@ impl CreditPoller {
             tracing::warn!(provider = name, error = %e, "start-up call failed; retried when needed");
         }
         loop {
+            self.heartbeat.beat(heartbeat::POLL_ALLOWANCE);
             match self.poll_once().await {
                 Ok(n) => tracing::debug!(provider = name, orders = n, "credit poll done"),
                 Err(e) => {
                     tracing::warn!(provider = name, error = %e, "credit poll failed; trying again at the next interval")
                 }
             }
+            self.heartbeat
+                .beat(self.interval + heartbeat::TURN_ALLOWANCE);
             tokio::select! {
                 _ = shutdown.cancelled() => return,
                 _ = self.poke.notified() => {}

@@ -12,6 +12,8 @@ use super::last_success_key;
 use crate::domain::{Channel, time};
 use crate::engine::jgoods::Source;
 use crate::flows::jgoods as flow;
+use crate::heartbeat::{self, Heartbeat};
+use crate::http::metrics::Metrics;
 use crate::providers::CallError;
 use crate::providers::jgoods::Status;
 use crate::providers::jgoods::client::JgoodsClient;
@@ -29,11 +31,16 @@ pub struct JgoodsSweep {
     pub safety_stock: u32,
     pub poke: Arc<Notify>,
     pub dispatcher_wake: Arc<Notify>,
+    /// Checked in around every sweep; feeds the systemd watchdog.
+    pub heartbeat: Heartbeat,
+    /// Provider call latency and errors.
+    pub metrics: Arc<Metrics>,
 }
 
 impl JgoodsSweep {
     pub async fn run(self, shutdown: CancellationToken) {
         loop {
+            self.heartbeat.beat(heartbeat::POLL_ALLOWANCE);
             match self.sweep_once().await {
                 Ok(0) => tracing::debug!("J-goods sweep: nothing missed"),
                 Ok(n) => tracing::warn!(
@@ -44,6 +51,8 @@ impl JgoodsSweep {
                     tracing::warn!(error = %e, "J-goods sweep failed; trying again at the next interval")
                 }
             }
+            self.heartbeat
+                .beat(self.interval + heartbeat::TURN_ALLOWANCE);
             tokio::select! {
                 _ = shutdown.cancelled() => return,
                 _ = self.poke.notified() => {}
@@ -58,8 +67,11 @@ impl JgoodsSweep {
         let mut page = 1;
         while page <= MAX_PAGES {
             let found = self
-                .client
-                .search(Status::AwaitingApproval, None, page)
+                .metrics
+                .timed(
+                    PROVIDER,
+                    self.client.search(Status::AwaitingApproval, None, page),
+                )
                 .await?;
             for snap in found.orders {
                 let safety = self.safety_stock;

@@ -16,6 +16,8 @@ use crate::domain::credit::DeferredProvider;
 use crate::domain::time;
 use crate::engine::rakuten as rules;
 use crate::flows::rakuten as flow;
+use crate::heartbeat::{self, Heartbeat};
+use crate::http::metrics::Metrics;
 use crate::providers::CallError;
 use crate::providers::pacer::Pacer;
 use crate::providers::rakuten_pay::Progress;
@@ -58,11 +60,16 @@ pub struct RakutenPoller {
     pub poke: Arc<Notify>,
     /// Poked after a poll queued calls or changed orders.
     pub dispatcher_wake: Arc<Notify>,
+    /// Checked in around every poll; feeds the systemd watchdog.
+    pub heartbeat: Heartbeat,
+    /// Provider call latency and errors.
+    pub metrics: Arc<Metrics>,
 }
 
 impl RakutenPoller {
     pub async fn run(self, shutdown: CancellationToken) {
         loop {
+            self.heartbeat.beat(heartbeat::POLL_ALLOWANCE);
             let wait = match self.poll_once().await {
                 Ok(report) => {
                     tracing::info!(?report, "Rakuten poll done");
@@ -80,6 +87,7 @@ impl RakutenPoller {
                     self.config.poll_interval
                 }
             };
+            self.heartbeat.beat(wait + heartbeat::TURN_ALLOWANCE);
             tokio::select! {
                 _ = shutdown.cancelled() => return,
                 _ = self.poke.notified() => {}
@@ -122,7 +130,10 @@ impl RakutenPoller {
             let ready = flow::to_confirm(&self.store).await.map_err(store_error)?;
             for chunk in ready.chunks(client::MAX_ORDERS_PER_CALL) {
                 self.api.pacer.wait().await;
-                let results = self.api.client.confirm_order(chunk).await?;
+                let results = self
+                    .metrics
+                    .timed(PROVIDER, self.api.client.confirm_order(chunk))
+                    .await?;
                 report.confirmed += results.len();
                 flow::apply_confirmations(&self.store, results)
                     .await
@@ -158,9 +169,13 @@ impl RakutenPoller {
             loop {
                 self.api.pacer.wait().await;
                 let result = self
-                    .api
-                    .client
-                    .search_order(window.0, window.1, &progress, page)
+                    .metrics
+                    .timed(
+                        PROVIDER,
+                        self.api
+                            .client
+                            .search_order(window.0, window.1, &progress, page),
+                    )
                     .await?;
                 if page == 1
                     && result.exceeds_search_limit()
@@ -194,7 +209,11 @@ impl RakutenPoller {
         let mut asked: Vec<String> = chunk.to_vec();
         loop {
             self.api.pacer.wait().await;
-            match self.api.client.get_order(&asked).await {
+            match self
+                .metrics
+                .timed(PROVIDER, self.api.client.get_order(&asked))
+                .await
+            {
                 Ok(orders) => return Ok(orders),
                 Err(CallError::Rejected { code, message, .. })
                     if code == client::MALFORMED_ORDER =>
@@ -230,7 +249,10 @@ impl RakutenPoller {
             return Ok(());
         }
         self.api.pacer.wait().await;
-        let expiry = self.api.client.license_expiry().await?;
+        let expiry = self
+            .metrics
+            .timed(PROVIDER, self.api.client.license_expiry())
+            .await?;
         let days_left = (expiry - time::now()).num_days();
         if days_left <= LICENSE_WARN_DAYS {
             tracing::warn!(expiry = %expiry, days_left, "the Rakuten licence key expires soon: issue a new one in RMS");

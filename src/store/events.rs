@@ -58,6 +58,22 @@ pub fn after(conn: &Connection, after: i64, limit: u32) -> Result<Vec<EventRow>>
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// The id of the newest event (0 when there is none).
+pub fn newest_id(conn: &Connection) -> Result<i64> {
+    Ok(conn.query_row("SELECT COALESCE(MAX(id), 0) FROM events", [], |r| r.get(0))?)
+}
+
+/// How many events of each kind have an id in `(after, up_to]`.
+pub fn count_by_kind(conn: &Connection, after: i64, up_to: i64) -> Result<Vec<(String, u64)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT kind, COUNT(*) FROM events WHERE id > ?1 AND id <= ?2 GROUP BY kind ORDER BY kind",
+    )?;
+    let rows = stmt.query_map(params![after, up_to], |r| {
+        Ok((r.get(0)?, r.get::<_, i64>(1)?.unsigned_abs()))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 /// Events of one order, oldest first (for `orders show`).
 pub fn for_order(conn: &Connection, channel: &str, id: &str) -> Result<Vec<EventRow>> {
     let mut stmt = conn.prepare_cached(

@@ -63,6 +63,24 @@ pub fn list(conn: &Connection, safety_stock: u32) -> Result<Vec<StockRow>> {
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// The `limit` SKUs with the least available stock (ties by SKU), as
+/// `(sku, available)`: what `/metrics` exposes per SKU without growing with
+/// the catalogue.
+pub fn least_available(
+    conn: &Connection,
+    safety_stock: u32,
+    limit: usize,
+) -> Result<Vec<(String, i64)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT sku, MAX(on_hand - reserved - ?1, 0) AS free FROM stock
+         ORDER BY free, sku LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![safety_stock, limit as i64], |r| {
+        Ok((r.get(0)?, r.get(1)?))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 /// Free units of each SKU (a SKU the mirror has never heard of has 0).
 pub fn available_map<'a>(
     conn: &Connection,

@@ -222,3 +222,38 @@ fn orders_add_registers_a_direct_order_from_a_file() {
     let out = ordersync(&["--config", cfg, "orders", "add", file.to_str().unwrap()]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("customer.phone"));
 }
+
+#[test]
+fn status_exits_1_when_a_poller_falls_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), "sweep_interval = \"1m\"\n");
+    let cfg = cfg.to_str().unwrap();
+    assert_eq!(
+        ordersync(&["--config", cfg, "status"]).status.code(),
+        Some(0)
+    );
+    let db = rusqlite::Connection::open(dir.path().join("data").join("ordersync.sqlite")).unwrap();
+    let last_sweep = |at: chrono::DateTime<chrono::Utc>| {
+        ordersync::store::kv::set(
+            &db,
+            &ordersync::pollers::last_success_key("jgoods"),
+            &at.to_rfc3339(),
+            &at.to_rfc3339(),
+        )
+        .unwrap();
+    };
+    // Five minutes is the floor: three missed 1-minute sweeps are not yet an alarm.
+    last_sweep(chrono::Utc::now() - chrono::TimeDelta::minutes(4));
+    assert_eq!(
+        ordersync(&["--config", cfg, "status"]).status.code(),
+        Some(0)
+    );
+    last_sweep(chrono::Utc::now() - chrono::TimeDelta::minutes(6));
+    let out = ordersync(&["--config", cfg, "status"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("jgoods") && stdout.contains("behind schedule"),
+        "{stdout}"
+    );
+}

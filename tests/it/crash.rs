@@ -14,15 +14,6 @@ use tokio::process::{Child, Command};
 
 use crate::helpers::*;
 
-async fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .await
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 async fn start_daemon(config: &std::path::Path, admin: &str) -> Child {
     let child = Command::new(env!("CARGO_BIN_EXE_ordersync"))
         .arg("--config")

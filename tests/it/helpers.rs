@@ -88,6 +88,16 @@ pub fn rakuten_section(r: &RakutenSimHandle, extra: &str) -> String {
     )
 }
 
+/// A loopback port free right now (for a daemon run as a child process).
+pub async fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 pub fn config_text(
     dir: &Path,
     sim: &JgoodsSimHandle,

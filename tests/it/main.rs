@@ -10,6 +10,8 @@ mod credit;
 mod helpers;
 mod jgoods_flows;
 mod komoju;
+mod metrics;
 mod properties;
 mod rakuten;
 mod shipments;
+mod systemd;
