@@ -21,6 +21,7 @@ use crate::providers::jgoods::client::{JgoodsClient, JgoodsClientSettings};
 use crate::providers::komoju::client::{KomojuClient, KomojuClientSettings};
 use crate::providers::pacer::Pacer;
 use crate::providers::rakuten_pay::client::{RakutenClient, RakutenClientSettings};
+use crate::stock_push::StockPusher;
 use crate::store::Store;
 
 /// Outbound calls in flight at once.
@@ -37,6 +38,8 @@ pub struct Daemon {
     failed: CancellationToken,
     /// Makes every poller poll at once (one per poller).
     pokes: Vec<Arc<Notify>>,
+    /// Makes the J-goods stock push look for due SKUs now.
+    stock_push_wake: Arc<Notify>,
 }
 
 impl Daemon {
@@ -129,7 +132,9 @@ impl Daemon {
             dispatcher_wake: wake.clone(),
             metrics: Arc::new(Metrics::new()),
         };
+        let metrics = state.metrics.clone();
         let jgoods_for_sweep = jgoods_client.clone();
+        let jgoods_for_stock = jgoods_client.clone();
         let dispatcher = Dispatcher {
             store: store.clone(),
             jgoods: jgoods_client.clone(),
@@ -144,6 +149,7 @@ impl Daemon {
             concurrency: DISPATCH_CONCURRENCY,
             wake: wake.clone(),
         };
+        let push_retry = dispatcher.retry;
         let shutdown = CancellationToken::new();
         let failed = CancellationToken::new();
         let tracker = TaskTracker::new();
@@ -214,6 +220,24 @@ impl Daemon {
                 Ok(())
             });
         }
+        let stock_push_wake = Arc::new(Notify::new());
+        if let (Some(client), Some(j)) = (jgoods_for_stock, config.enabled_jgoods())
+            && !j.stock_push_interval.is_zero()
+        {
+            let pusher = StockPusher::new(
+                store.clone(),
+                client,
+                j.stock_push_interval,
+                config.inventory.safety_stock,
+                push_retry,
+                metrics,
+            );
+            let (wake, stop) = (stock_push_wake.clone(), shutdown.clone());
+            spawn_supervised(&tracker, &failed, "J-goods stock push", async move {
+                pusher.run(wake, stop).await;
+                Ok(())
+            });
+        }
         tracker.close();
         tracing::info!(%webhook_addr, %admin_addr, db = %store.path().display(), "ordersync is running");
         Ok(Daemon {
@@ -224,6 +248,7 @@ impl Daemon {
             tracker,
             failed,
             pokes,
+            stock_push_wake,
         })
     }
 
@@ -232,6 +257,12 @@ impl Daemon {
         for poke in &self.pokes {
             poke.notify_one();
         }
+    }
+
+    /// Makes the J-goods stock push look for due SKUs now (it still keeps
+    /// to `stock_push_interval` per SKU).
+    pub fn push_stock_now(&self) {
+        self.stock_push_wake.notify_one();
     }
 
     /// Resolves when a supervised task ended on its own (the daemon is broken).

@@ -24,9 +24,11 @@ use crate::engine::erp::ShipmentRequest;
 use crate::flows::direct::{self, Registered};
 use crate::flows::erp::{self, CommandError};
 use crate::inventory_import::{self, ImportError};
+use crate::orders_export::{self, ExportFormat};
 use crate::store::orders::OrderFilter;
 use crate::store::stock::StockLevel;
-use crate::store::{events, kv, orders, outbox, stock};
+use crate::store::{events, kv, orders, outbox, stock, stock_push};
+use crate::text_encoding::TextEncoding;
 
 /// Longest a change-feed long poll may wait.
 const MAX_WAIT: Duration = Duration::from_secs(60);
@@ -40,6 +42,7 @@ pub fn router(state: AppState) -> Router {
         .route("/stock/import", post(import_stock))
         .route("/stock/{sku}", get(get_stock).put(put_stock))
         .route("/orders", get(list_orders).post(register_order))
+        .route("/orders/export", get(export_orders))
         .route("/orders/{channel}/{id}", get(get_order))
         .route("/orders/{channel}/{id}/shipment", post(ship_order))
         .route("/orders/{channel}/{id}/cancel", post(cancel_order))
@@ -107,6 +110,9 @@ async fn metrics(State(app): State<AppState>) -> Response {
     if let Ok(((pending, dead, oldest), attention)) = gauges {
         app.metrics
             .set_store_gauges(pending, dead, oldest, attention);
+    }
+    if let Ok(push) = app.store.read(|c| stock_push::summary(c, 0)).await {
+        app.metrics.set_stock_push_owed(push.owed);
     }
     let polls = app
         .store
@@ -253,7 +259,7 @@ async fn import_stock(
     let parsed = if content_type.starts_with("application/json") || body.first() == Some(&b'[') {
         inventory_import::parse_json(&body)
     } else {
-        inventory_import::parse_csv(&body)
+        inventory_import::parse_csv_as(&body, charset_of(content_type)?)
     };
     let levels = parsed.map_err(|e| {
         ApiError::bad_request(
@@ -265,6 +271,91 @@ async fn import_stock(
     let n = levels.len();
     write_levels(&app, levels).await?;
     Ok(Json(json!({"imported": n})).into_response())
+}
+
+/// The `charset=` of a Content-Type: `None` when absent (then detected),
+/// 415 when it names an encoding ordersync does not read.
+fn charset_of(content_type: &str) -> Result<Option<TextEncoding>, ApiError> {
+    let Some(name) = content_type.split(';').skip(1).find_map(|p| {
+        let (k, v) = p.split_once('=')?;
+        k.trim().eq_ignore_ascii_case("charset").then_some(v)
+    }) else {
+        return Ok(None);
+    };
+    TextEncoding::parse(name).map(Some).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_charset",
+            format!("charset {:?}: send utf-8 or Shift_JIS", name.trim()),
+        )
+    })
+}
+
+#[derive(Deserialize, Default)]
+struct ExportQuery {
+    format: Option<String>,
+    since: Option<String>,
+    encoding: Option<String>,
+    limit: Option<u32>,
+}
+
+/// `GET /api/v1/orders/export?format=csv|json&since=&encoding=utf8|sjis&limit=`.
+async fn export_orders(
+    State(app): State<AppState>,
+    Query(q): Query<ExportQuery>,
+) -> Result<Response, ApiError> {
+    let format = match q.format.as_deref().filter(|s| !s.is_empty()) {
+        None => ExportFormat::Csv,
+        Some(f) => ExportFormat::parse(f).ok_or_else(|| {
+            ApiError::bad_request(
+                "invalid_format",
+                format!("unknown format {f:?}; use csv or json"),
+            )
+            .with_field("format")
+        })?,
+    };
+    let encoding = match q.encoding.as_deref().filter(|s| !s.is_empty()) {
+        None => TextEncoding::Utf8,
+        Some(e) => TextEncoding::parse(e).ok_or_else(|| {
+            ApiError::bad_request(
+                "invalid_encoding",
+                format!("unknown encoding {e:?}; use utf8 or sjis"),
+            )
+            .with_field("encoding")
+        })?,
+    };
+    let since = match q.since.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => Some(orders_export::parse_since(s).ok_or_else(|| {
+            ApiError::bad_request("invalid_since", "since is RFC 3339 or YYYY-MM-DD")
+                .with_field("since")
+        })?),
+    };
+    let limit = q.limit.unwrap_or(orders_export::MAX_EXPORT);
+    let list = app
+        .store
+        .read(move |c| orders_export::load(c, since.as_deref(), limit))
+        .await
+        .map_err(ApiError::unavailable)?;
+    let (bytes, _) = orders_export::render(&list, format, encoding);
+    let (content_type, file) = match format {
+        ExportFormat::Csv => (
+            format!("text/csv; charset={}", encoding.charset()),
+            "orders.csv",
+        ),
+        ExportFormat::Json => ("application/json".to_string(), "orders.json"),
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 /// Writes stock levels in one transaction and answers the rows as stored.

@@ -9,6 +9,8 @@ mod crash;
 mod helpers;
 mod jgoods_flows;
 mod komoju;
+mod ops_tools;
 mod properties;
 mod rakuten;
 mod shipments;
+mod stock_push;
