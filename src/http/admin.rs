@@ -57,6 +57,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/", get(status))
+        .route("/outbox/{id}/retry", post(retry_from_page))
         .nest("/api/v1", api)
         .fallback(|| async { ApiError::not_found("no such endpoint") })
         .with_state(state)
@@ -68,18 +69,13 @@ async fn require_token(
     req: Request,
     next: Next,
 ) -> Response {
-    if let Some(token) = &app.admin_token {
+    if app.admin_token.is_some() {
         let given = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .unwrap_or("");
-        let ok: bool = token
-            .expose_secret()
-            .as_bytes()
-            .ct_eq(given.trim().as_bytes())
-            .into();
-        if !ok {
+        if !token_matches(&app, given) {
             return ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "unauthorized",
@@ -89,6 +85,19 @@ async fn require_token(
         }
     }
     next.run(req).await
+}
+
+/// Whether `given` is the admin token (compared in constant time); true when
+/// none is configured (loopback-only listener, checked by the config).
+fn token_matches(app: &AppState, given: &str) -> bool {
+    match &app.admin_token {
+        None => true,
+        Some(token) => token
+            .expose_secret()
+            .as_bytes()
+            .ct_eq(given.trim().as_bytes())
+            .into(),
+    }
 }
 
 async fn healthz(State(app): State<AppState>) -> Response {
@@ -150,8 +159,16 @@ async fn metrics(State(app): State<AppState>) -> Response {
         .into_response()
 }
 
-async fn status(State(app): State<AppState>) -> Response {
+#[derive(Deserialize, Default)]
+struct StatusQuery {
+    low_stock: Option<u32>,
+    retried: Option<i64>,
+}
+
+async fn status(State(app): State<AppState>, Query(q): Query<StatusQuery>) -> Response {
     let safety = app.safety_stock;
+    let threshold = q.low_stock.unwrap_or(status_page::DEFAULT_LOW_STOCK);
+    let token_required = app.admin_token.is_some();
     let view = app
         .store
         .read(move |c| {
@@ -168,8 +185,30 @@ async fn status(State(app): State<AppState>) -> Response {
             let (pending, _, _) = outbox::depth(c)?;
             let low_stock = stock::list(c, safety)?
                 .into_iter()
-                .filter(|s| s.available <= 2)
+                .filter(|s| s.available <= threshold)
                 .take(100)
+                .collect();
+            let polls = kv::with_prefix(c, "poll.")?
+                .into_iter()
+                .filter_map(|(k, at)| {
+                    let provider = k.strip_prefix("poll.")?.strip_suffix(".last_success")?;
+                    Some((provider.to_string(), at))
+                })
+                .collect();
+            let licence = kv::get(c, crate::pollers::rakuten::LICENSE_EXPIRY_KEY)?.map(|at| {
+                let days_left = chrono::DateTime::parse_from_rfc3339(&at)
+                    .ok()
+                    .map(|t| (t - time::now()).num_days());
+                status_page::LicenceExpiry {
+                    warn: days_left
+                        .is_some_and(|d| d <= crate::pollers::rakuten::LICENSE_WARN_DAYS),
+                    expires_at: at,
+                    days_left,
+                }
+            });
+            let problems = kv::with_prefix(c, "attention.")?
+                .into_iter()
+                .map(|(k, reason)| (k.trim_start_matches("attention.").to_string(), reason))
                 .collect();
             Ok(status_page::StatusView {
                 counts,
@@ -177,6 +216,13 @@ async fn status(State(app): State<AppState>) -> Response {
                 dead,
                 pending,
                 low_stock,
+                low_stock_threshold: threshold,
+                polls,
+                licence,
+                problems,
+                stock_push: stock_push::summary(c, 100)?,
+                token_required,
+                notice: q.retried.map(|id| format!("Call {id} is queued again.")),
             })
         })
         .await;
@@ -184,6 +230,63 @@ async fn status(State(app): State<AppState>) -> Response {
         Ok(v) => Html(status_page::render(&v)).into_response(),
         Err(e) => ApiError::unavailable(e).into_response(),
     }
+}
+
+#[derive(Deserialize)]
+struct RetryForm {
+    #[serde(default)]
+    token: String,
+}
+
+/// `POST /outbox/{id}/retry` from the status page's form. Needs the admin
+/// token in the form; refuses a cross-origin post outright.
+async fn retry_from_page(
+    State(app): State<AppState>,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    axum::Form(form): axum::Form<RetryForm>,
+) -> Response {
+    let page = |status: StatusCode, title: &str, message: &str| {
+        (status, Html(status_page::message_page(title, message))).into_response()
+    };
+    if !same_origin(&headers) {
+        return page(
+            StatusCode::FORBIDDEN,
+            "Refused",
+            "This form must be sent from the ordersync status page.",
+        );
+    }
+    if !token_matches(&app, &form.token) {
+        return page(
+            StatusCode::UNAUTHORIZED,
+            "Wrong admin token",
+            "The admin token was missing or wrong; nothing was changed.",
+        );
+    }
+    match retry_call(&app, id).await {
+        Ok(_) => (
+            StatusCode::SEE_OTHER,
+            [(header::LOCATION, format!("/?retried={id}"))],
+        )
+            .into_response(),
+        Err(e) => page(e.status, "Not retried", &e.message),
+    }
+}
+
+/// A browser sends `Origin` with a form POST; when it names another site
+/// than the `Host` the request came to, it is a forged cross-site request.
+fn same_origin(headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return true;
+    };
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"))
+        .is_some_and(|o| !host.is_empty() && o == host)
 }
 
 async fn list_stock(State(app): State<AppState>) -> Result<Response, ApiError> {
@@ -546,6 +649,11 @@ async fn retry_outbox(
     State(app): State<AppState>,
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
+    Ok(Json(retry_call(&app, id).await?).into_response())
+}
+
+/// Puts a dead call back in the queue (API and status page alike).
+async fn retry_call(app: &AppState, id: i64) -> Result<Option<outbox::OutboxRow>, ApiError> {
     let result = app
         .store
         .write(move |tx| {
@@ -566,7 +674,7 @@ async fn retry_outbox(
         )),
         Some((true, row)) => {
             app.dispatcher_wake.notify_one();
-            Ok(Json(row).into_response())
+            Ok(row)
         }
     }
 }

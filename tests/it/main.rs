@@ -13,4 +13,5 @@ mod ops_tools;
 mod properties;
 mod rakuten;
 mod shipments;
+mod status_page;
 mod stock_push;
