@@ -10,7 +10,7 @@ use crate::config::{self, Config, EX_CONFIG, LogFormat};
 use crate::domain::{Channel, OrderState, time};
 use crate::orders_export::{self, ExportFormat};
 use crate::store::orders::OrderFilter;
-use crate::store::{Store, events, kv, orders, outbox, stock};
+use crate::store::{Store, events, kv, orders, outbox, stock, stock_push};
 use crate::text_encoding::TextEncoding;
 
 #[derive(Parser, Debug)]
@@ -535,6 +535,11 @@ async fn status(store: &Store) -> anyhow::Result<()> {
     }
     for b in &breaches {
         println!("stock invariant broken: {b}");
+    }
+    let push = store.read(|c| stock_push::summary(c, 20)).await?;
+    println!("stock changes not yet pushed to J-goods: {}", push.owed);
+    for (sku, since) in &push.unknown {
+        println!("J-goods has no item {sku} (ITEM_NOT_FOUND since {since})");
     }
     if attention > 0 || dead > 0 || !breaches.is_empty() || !problems.is_empty() || expiring {
         return Err(NeedsAttention.into());
