@@ -257,7 +257,7 @@ mod tests {
             pending: 0,
             low_stock: vec![],
             low_stock_threshold: DEFAULT_LOW_STOCK,
-            polls: vec![("<p>".into(), "<t>".into())],
+            polls: vec![("<prov>".into(), "<t>".into())],
             licence: Some(LicenceExpiry {
                 expires_at: "<x>".into(),
                 days_left: Some(3),
@@ -271,7 +271,7 @@ mod tests {
             token_required: true,
             notice: Some("<b>".into()),
         });
-        for raw in ["<new>", "<p>", "<t>", "<x>", "<script>", "<sku>", "<b>"] {
+        for raw in ["<new>", "<prov>", "<t>", "<x>", "<script>", "<sku>", "<b>"] {
             assert!(!page.contains(raw), "{raw} unescaped");
         }
         assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
