@@ -42,6 +42,7 @@ use crate::providers::kuroneko::client::{KuronekoClient, KuronekoClientSettings}
 use crate::providers::kuroneko::credit::KuronekoCredit;
 use crate::providers::pacer::Pacer;
 use crate::providers::rakuten_pay::client::{RakutenClient, RakutenClientSettings};
+use crate::stock_push::StockPusher;
 use crate::store::{Store, events};
 use crate::systemd;
 
@@ -63,6 +64,8 @@ struct Shared {
     heartbeats: Heartbeats,
     /// Cancelled when a supervised task ends on its own (a fault).
     failed: CancellationToken,
+    /// Makes the J-goods stock push look for due SKUs now.
+    stock_push_wake: Arc<Notify>,
 }
 
 /// The routers built from the running config.
@@ -140,6 +143,7 @@ impl Daemon {
             metrics,
             heartbeats: Heartbeats::default(),
             failed: CancellationToken::new(),
+            stock_push_wake: Arc::new(Notify::new()),
         };
         let plan = WorkerPlan::build(config, &shared)?;
         let routes = Arc::new(ArcSwap::from_pointee(Routes::new(app_state(
@@ -222,6 +226,12 @@ impl Daemon {
         }
     }
 
+    /// Makes the J-goods stock push look for due SKUs now (it still keeps
+    /// to `stock_push_interval` per SKU).
+    pub fn push_stock_now(&self) {
+        self.shared.stock_push_wake.notify_one();
+    }
+
     /// Resolves when a supervised task ended on its own (the daemon is broken).
     pub async fn failed(&self) {
         self.shared.failed.cancelled().await
@@ -295,6 +305,7 @@ struct WorkerPlan {
     sweep: Option<JgoodsSweep>,
     rakuten: Option<RakutenPoller>,
     credit: Vec<CreditPoller>,
+    stock_push: Option<StockPusher>,
 }
 
 impl WorkerPlan {
@@ -354,6 +365,17 @@ impl WorkerPlan {
             heartbeat: Heartbeat::unwatched("dispatcher"),
             metrics: shared.metrics.clone(),
         };
+        let stock_push = match (&jgoods_client, config.enabled_jgoods()) {
+            (Some(client), Some(j)) if !j.stock_push_interval.is_zero() => Some(StockPusher::new(
+                shared.store.clone(),
+                client.clone(),
+                j.stock_push_interval,
+                safety_stock,
+                dispatcher.retry,
+                shared.metrics.clone(),
+            )),
+            _ => None,
+        };
         let sweep = match (jgoods_client, config.enabled_jgoods()) {
             (Some(client), Some(j)) => Some(JgoodsSweep {
                 store: shared.store.clone(),
@@ -409,6 +431,7 @@ impl WorkerPlan {
             sweep,
             rakuten,
             credit,
+            stock_push,
         })
     }
 
@@ -440,6 +463,13 @@ impl WorkerPlan {
             let stop = stop.clone();
             spawn_supervised(&tracker, &shared.failed, "Rakuten poller", async move {
                 poller.run(stop).await;
+                Ok(())
+            });
+        }
+        if let Some(pusher) = self.stock_push {
+            let (wake, stop) = (shared.stock_push_wake.clone(), stop.clone());
+            spawn_supervised(&tracker, &shared.failed, "J-goods stock push", async move {
+                pusher.run(wake, stop).await;
                 Ok(())
             });
         }

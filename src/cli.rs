@@ -9,8 +9,10 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::config::{self, Config, EX_CONFIG, LogFormat};
 use crate::domain::{Channel, OrderState, time};
+use crate::orders_export::{self, ExportFormat};
 use crate::store::orders::OrderFilter;
-use crate::store::{Store, events, kv, orders, outbox, stock};
+use crate::store::{Store, events, kv, orders, outbox, stock, stock_push};
+use crate::text_encoding::TextEncoding;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -66,8 +68,15 @@ pub enum StockCommand {
         #[arg(long)]
         as_of: Option<String>,
     },
-    /// Import a CSV (`sku,on_hand[,as_of]`) or JSON file in one transaction.
-    Import { file: PathBuf },
+    /// Import a CSV (`sku,on_hand[,as_of]`, or columns named by a header such
+    /// as 商品コード,在庫数) or JSON file in one transaction.
+    Import {
+        file: PathBuf,
+        /// Text encoding of a CSV file: utf8 or sjis (Shift_JIS/CP932).
+        /// Default: detected (valid UTF-8 is UTF-8, anything else Shift_JIS).
+        #[arg(long, value_parser = parse_encoding)]
+        encoding: Option<TextEncoding>,
+    },
     /// List every SKU with on hand, reserved and available.
     List,
 }
@@ -100,6 +109,8 @@ pub enum OrdersCommand {
         /// The order as JSON.
         file: PathBuf,
     },
+    /// Export orders for an ERP that imports files (CSV: one row per order line).
+    Export(OrdersExportArgs),
     /// Cancel an order on the merchant's side (stock goes back).
     Cancel {
         channel: String,
@@ -120,6 +131,30 @@ pub struct OrdersListArgs {
     pub attention: bool,
     #[arg(long, default_value_t = 100)]
     pub limit: u32,
+}
+
+#[derive(Args, Debug)]
+pub struct OrdersExportArgs {
+    /// csv (one row per order line) or json (the order resources).
+    #[arg(long, default_value = "csv", value_parser = parse_format)]
+    pub format: ExportFormat,
+    /// Only orders updated at or after this (RFC 3339, or YYYY-MM-DD in Japan time).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Write here instead of standard output.
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+    /// CSV text encoding: utf8 (with a BOM, the default) or sjis (Shift_JIS/CP932).
+    #[arg(long, default_value = "utf8", value_parser = parse_encoding)]
+    pub encoding: TextEncoding,
+}
+
+fn parse_encoding(s: &str) -> Result<TextEncoding, String> {
+    TextEncoding::parse(s).ok_or_else(|| format!("unknown encoding {s:?}; use utf8 or sjis"))
+}
+
+fn parse_format(s: &str) -> Result<ExportFormat, String> {
+    ExportFormat::parse(s).ok_or_else(|| format!("unknown format {s:?}; use csv or json"))
 }
 
 #[derive(Subcommand, Debug)]
@@ -225,8 +260,8 @@ async fn local(command: Command, config: Config) -> anyhow::Result<()> {
                 print_stock(&[r]);
             }
         }
-        Command::Stock(StockCommand::Import { file }) => {
-            let n = import_file(&store, &file).await?;
+        Command::Stock(StockCommand::Import { file, encoding }) => {
+            let n = import_file(&store, &file, encoding).await?;
             println!("imported {n} SKUs from {}", file.display());
         }
         Command::Stock(StockCommand::List) => {
@@ -262,6 +297,7 @@ async fn local(command: Command, config: Config) -> anyhow::Result<()> {
                 );
             }
         }
+        Command::Orders(OrdersCommand::Export(args)) => export_orders(&store, args).await?,
         Command::Orders(OrdersCommand::Show { channel, id }) => {
             let ch = parse_channel(&channel)?;
             let (order, evs) = store
@@ -385,13 +421,17 @@ fn parse_channel(s: &str) -> anyhow::Result<Channel> {
 }
 
 /// Imports a stock file (CSV or JSON by extension/content) in one transaction.
-pub async fn import_file(store: &Store, file: &Path) -> anyhow::Result<usize> {
+pub async fn import_file(
+    store: &Store,
+    file: &Path,
+    encoding: Option<TextEncoding>,
+) -> anyhow::Result<usize> {
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
     let json = file.extension().is_some_and(|e| e == "json") || bytes.first() == Some(&b'[');
     let levels = if json {
         crate::inventory_import::parse_json(&bytes)
     } else {
-        crate::inventory_import::parse_csv(&bytes)
+        crate::inventory_import::parse_csv_as(&bytes, encoding)
     }
     .map_err(|e| {
         anyhow::anyhow!(
@@ -412,6 +452,44 @@ pub async fn import_file(store: &Store, file: &Path) -> anyhow::Result<usize> {
         })
         .await?;
     Ok(n)
+}
+
+/// `orders export`: the file goes to `--output` (written whole, then renamed
+/// into place, so an ERP polling the path never reads half a file) or stdout.
+async fn export_orders(store: &Store, args: OrdersExportArgs) -> anyhow::Result<()> {
+    let since = args
+        .since
+        .as_deref()
+        .map(|s| {
+            orders_export::parse_since(s)
+                .ok_or_else(|| anyhow::anyhow!("--since {s:?} is neither RFC 3339 nor YYYY-MM-DD"))
+        })
+        .transpose()?;
+    let list = store
+        .read(move |c| orders_export::load(c, since.as_deref(), orders_export::MAX_EXPORT))
+        .await?;
+    let (bytes, replaced) = orders_export::render(&list, args.format, args.encoding);
+    if replaced > 0 {
+        eprintln!(
+            "ordersync: warning: {replaced} characters have no Shift_JIS form and were written as 〓"
+        );
+    }
+    match &args.output {
+        Some(path) => {
+            let dir = path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            let mut tmp = tempfile::NamedTempFile::new_in(dir)
+                .with_context(|| format!("cannot write in {}", dir.display()))?;
+            std::io::Write::write_all(&mut tmp, &bytes)?;
+            tmp.persist(path)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            eprintln!("exported {} orders to {}", list.len(), path.display());
+        }
+        None => std::io::Write::write_all(&mut std::io::stdout().lock(), &bytes)?,
+    }
+    Ok(())
 }
 
 fn print_stock(rows: &[stock::StockRow]) {
@@ -501,6 +579,11 @@ async fn status(store: &Store, config: &Config) -> anyhow::Result<()> {
     }
     for b in &breaches {
         println!("stock invariant broken: {b}");
+    }
+    let push = store.read(|c| stock_push::summary(c, 20)).await?;
+    println!("stock changes not yet pushed to J-goods: {}", push.owed);
+    for (sku, since) in &push.unknown {
+        println!("J-goods has no item {sku} (ITEM_NOT_FOUND since {since})");
     }
     if attention > 0
         || dead > 0

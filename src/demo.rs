@@ -93,6 +93,7 @@ token_url = "{token}"
 client_id = "{client_id}"
 client_secret = "{client_secret}"
 webhook_secret = "{secret}"
+stock_push_interval = "1s"
 [rakuten_pay]
 enabled = true
 api_base_url = "{rk_api}"
@@ -184,6 +185,16 @@ poll_interval = "1h"
             stats.put_bodies.values().map(Vec::len).sum::<usize>(),
             stats.token_requests
         );
+        let pushed: Vec<String> = stats
+            .stock
+            .iter()
+            .map(|(sku, n)| format!("{sku} = {n}"))
+            .collect();
+        println!(
+            "J-goods was told the available stock in {} item-API calls (at most once a second per SKU); it last heard {}.",
+            stats.item_stock_calls.len(),
+            pushed.join(", ")
+        );
         let rk = rakuten.stats();
         println!(
             "Rakuten saw {} searchOrder, {} getOrder, {} confirmOrder and {} updateOrderShipping calls.",
@@ -203,6 +214,10 @@ poll_interval = "1h"
 }
 
 async fn script(sim: &JgoodsSimHandle, erp: &Erp) -> anyhow::Result<()> {
+    // The items the merchant lists on J-goods (SKU-005 is sold only in the shop).
+    for item in ["SKU-001", "SKU-002", "SKU-003", "SKU-004"] {
+        sim.register_item(item);
+    }
     step("The ERP loads the morning's stock through the admin API");
     erp.import_stock(
         "sku,on_hand\nSKU-001,10\nSKU-002,4\nSKU-003,1\nSKU-004,0\nSKU-005,4\nSKU-006,10\n",

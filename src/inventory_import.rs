@@ -4,6 +4,9 @@
 use serde::Deserialize;
 
 use crate::store::stock::StockLevel;
+use crate::text_encoding::{self, TextEncoding};
+
+mod columns;
 
 /// Largest stock file accepted (a few hundred thousand SKUs).
 pub const MAX_IMPORT_BYTES: usize = 16 * 1024 * 1024;
@@ -23,15 +26,31 @@ fn err(line: usize, message: impl Into<String>) -> ImportError {
     }
 }
 
-/// Parses `sku,on_hand[,as_of]` rows; a first row naming the columns is skipped.
+/// Parses `sku,on_hand[,as_of]` rows in UTF-8 or Shift_JIS (detected); a
+/// first row naming the columns is read as a header (see [`parse_csv_as`]).
 pub fn parse_csv(bytes: &[u8]) -> Result<Vec<StockLevel>, ImportError> {
-    let text = std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes))
-        .map_err(|e| err(line_of(bytes, e.valid_up_to()), "not UTF-8 text"))?;
+    parse_csv_as(bytes, None)
+}
+
+/// Parses a stock CSV as a Japanese ERP exports it.
+///
+/// - Encoding: `None` detects (valid UTF-8, with or without BOM, is UTF-8;
+///   anything else is read as Shift_JIS/CP932); `Some` forces one.
+/// - Without a header, rows are `sku,on_hand[,as_of]`.
+/// - With a header (a first row naming a known column, see
+///   [`columns::Column`]), columns are found by name in any order and other
+///   columns (商品名, JANコード, …) are ignored.
+pub fn parse_csv_as(
+    bytes: &[u8],
+    encoding: Option<TextEncoding>,
+) -> Result<Vec<StockLevel>, ImportError> {
+    let text = text_encoding::decode(bytes, encoding).map_err(|e| err(e.line, e.message))?;
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .trim(csv::Trim::All)
         .from_reader(text.as_bytes());
+    let mut layout: Option<columns::Layout> = None;
     let mut out = Vec::new();
     for (i, record) in reader.records().enumerate() {
         let record = record.map_err(|e| {
@@ -45,31 +64,26 @@ pub fn parse_csv(bytes: &[u8]) -> Result<Vec<StockLevel>, ImportError> {
         if record.iter().all(|f| f.is_empty()) {
             continue;
         }
-        if out.is_empty() && i == 0 && record.get(0).is_some_and(|f| f.eq_ignore_ascii_case("sku"))
-        {
-            continue;
+        if out.is_empty() && layout.is_none() {
+            if let Some(header) = columns::Layout::from_header(&record).map_err(|m| err(line, m))? {
+                layout = Some(header);
+                continue;
+            }
+            layout = Some(columns::Layout::positional());
         }
-        if !(2..=3).contains(&record.len()) {
-            return Err(err(
+        let Some(layout) = &layout else { continue };
+        let row = layout.row(&record).map_err(|m| err(line, m))?;
+        let on_hand = columns::whole_number(row.on_hand).ok_or_else(|| {
+            err(
                 line,
-                format!(
-                    "expected sku,on_hand[,as_of], found {} fields",
-                    record.len()
-                ),
-            ));
-        }
-        let level = level(
-            line,
-            &record[0],
-            record[1].parse::<i64>().map_err(|_| {
-                err(
-                    line,
-                    format!("on_hand {:?} is not a whole number", &record[1]),
-                )
-            })?,
-            record.get(2).filter(|s| !s.is_empty()),
-        )?;
-        out.push(level);
+                format!("on_hand {:?} is not a whole number", row.on_hand),
+            )
+        })?;
+        let as_of = row
+            .as_of
+            .filter(|s| !s.is_empty())
+            .map(columns::erp_date_time);
+        out.push(level(line, row.sku, on_hand, as_of.as_deref())?);
     }
     Ok(out)
 }
@@ -140,14 +154,6 @@ pub fn validate_tax_rate(line: usize, rate: Option<i64>) -> Result<Option<i64>, 
         None | Some(8) | Some(10) => Ok(rate),
         Some(r) => Err(err(line, format!("tax_rate {r} must be 8 or 10"))),
     }
-}
-
-fn line_of(bytes: &[u8], offset: usize) -> usize {
-    bytes[..offset.min(bytes.len())]
-        .iter()
-        .filter(|b| **b == b'\n')
-        .count()
-        + 1
 }
 
 #[cfg(test)]

@@ -24,9 +24,11 @@ use crate::engine::erp::ShipmentRequest;
 use crate::flows::direct::{self, Registered};
 use crate::flows::erp::{self, CommandError};
 use crate::inventory_import::{self, ImportError};
+use crate::orders_export::{self, ExportFormat};
 use crate::store::orders::OrderFilter;
 use crate::store::stock::StockLevel;
-use crate::store::{events, orders, outbox, stock};
+use crate::store::{events, kv, orders, outbox, stock, stock_push};
+use crate::text_encoding::TextEncoding;
 
 /// Longest a change-feed long poll may wait.
 const MAX_WAIT: Duration = Duration::from_secs(60);
@@ -40,6 +42,7 @@ pub fn router(state: AppState) -> Router {
         .route("/stock/import", post(import_stock))
         .route("/stock/{sku}", get(get_stock).put(put_stock))
         .route("/orders", get(list_orders).post(register_order))
+        .route("/orders/export", get(export_orders))
         .route("/orders/{channel}/{id}", get(get_order))
         .route("/orders/{channel}/{id}/shipment", post(ship_order))
         .route("/orders/{channel}/{id}/cancel", post(cancel_order))
@@ -54,6 +57,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/", get(status))
+        .route("/outbox/{id}/retry", post(retry_from_page))
         .nest("/api/v1", api)
         .fallback(|| async { ApiError::not_found("no such endpoint") })
         .with_state(state)
@@ -65,18 +69,13 @@ async fn require_token(
     req: Request,
     next: Next,
 ) -> Response {
-    if let Some(token) = &app.admin_token {
+    if app.admin_token.is_some() {
         let given = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .unwrap_or("");
-        let ok: bool = token
-            .expose_secret()
-            .as_bytes()
-            .ct_eq(given.trim().as_bytes())
-            .into();
-        if !ok {
+        if !token_matches(&app, given) {
             return ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "unauthorized",
@@ -86,6 +85,19 @@ async fn require_token(
         }
     }
     next.run(req).await
+}
+
+/// Whether `given` is the admin token (compared in constant time); true when
+/// none is configured (loopback-only listener, checked by the config).
+fn token_matches(app: &AppState, given: &str) -> bool {
+    match &app.admin_token {
+        None => true,
+        Some(token) => token
+            .expose_secret()
+            .as_bytes()
+            .ct_eq(given.trim().as_bytes())
+            .into(),
+    }
 }
 
 async fn healthz(State(app): State<AppState>) -> Response {
@@ -103,6 +115,9 @@ async fn metrics(State(app): State<AppState>) -> Response {
     app.metrics
         .refresh_from_store(&app.store, app.safety_stock)
         .await;
+    if let Ok(push) = app.store.read(|c| stock_push::summary(c, 0)).await {
+        app.metrics.set_stock_push_owed(push.owed);
+    }
     (
         [(
             header::CONTENT_TYPE,
@@ -113,8 +128,16 @@ async fn metrics(State(app): State<AppState>) -> Response {
         .into_response()
 }
 
-async fn status(State(app): State<AppState>) -> Response {
+#[derive(Deserialize, Default)]
+struct StatusQuery {
+    low_stock: Option<u32>,
+    retried: Option<i64>,
+}
+
+async fn status(State(app): State<AppState>, Query(q): Query<StatusQuery>) -> Response {
     let safety = app.safety_stock;
+    let threshold = q.low_stock.unwrap_or(status_page::DEFAULT_LOW_STOCK);
+    let token_required = app.admin_token.is_some();
     let view = app
         .store
         .read(move |c| {
@@ -131,8 +154,30 @@ async fn status(State(app): State<AppState>) -> Response {
             let (pending, _, _) = outbox::depth(c)?;
             let low_stock = stock::list(c, safety)?
                 .into_iter()
-                .filter(|s| s.available <= 2)
+                .filter(|s| s.available <= threshold)
                 .take(100)
+                .collect();
+            let polls = kv::with_prefix(c, "poll.")?
+                .into_iter()
+                .filter_map(|(k, at)| {
+                    let provider = k.strip_prefix("poll.")?.strip_suffix(".last_success")?;
+                    Some((provider.to_string(), at))
+                })
+                .collect();
+            let licence = kv::get(c, crate::pollers::rakuten::LICENSE_EXPIRY_KEY)?.map(|at| {
+                let days_left = chrono::DateTime::parse_from_rfc3339(&at)
+                    .ok()
+                    .map(|t| (t - time::now()).num_days());
+                status_page::LicenceExpiry {
+                    warn: days_left
+                        .is_some_and(|d| d <= crate::pollers::rakuten::LICENSE_WARN_DAYS),
+                    expires_at: at,
+                    days_left,
+                }
+            });
+            let problems = kv::with_prefix(c, "attention.")?
+                .into_iter()
+                .map(|(k, reason)| (k.trim_start_matches("attention.").to_string(), reason))
                 .collect();
             Ok(status_page::StatusView {
                 counts,
@@ -140,6 +185,13 @@ async fn status(State(app): State<AppState>) -> Response {
                 dead,
                 pending,
                 low_stock,
+                low_stock_threshold: threshold,
+                polls,
+                licence,
+                problems,
+                stock_push: stock_push::summary(c, 100)?,
+                token_required,
+                notice: q.retried.map(|id| format!("Call {id} is queued again.")),
             })
         })
         .await;
@@ -147,6 +199,63 @@ async fn status(State(app): State<AppState>) -> Response {
         Ok(v) => Html(status_page::render(&v)).into_response(),
         Err(e) => ApiError::unavailable(e).into_response(),
     }
+}
+
+#[derive(Deserialize)]
+struct RetryForm {
+    #[serde(default)]
+    token: String,
+}
+
+/// `POST /outbox/{id}/retry` from the status page's form. Needs the admin
+/// token in the form; refuses a cross-origin post outright.
+async fn retry_from_page(
+    State(app): State<AppState>,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    axum::Form(form): axum::Form<RetryForm>,
+) -> Response {
+    let page = |status: StatusCode, title: &str, message: &str| {
+        (status, Html(status_page::message_page(title, message))).into_response()
+    };
+    if !same_origin(&headers) {
+        return page(
+            StatusCode::FORBIDDEN,
+            "Refused",
+            "This form must be sent from the ordersync status page.",
+        );
+    }
+    if !token_matches(&app, &form.token) {
+        return page(
+            StatusCode::UNAUTHORIZED,
+            "Wrong admin token",
+            "The admin token was missing or wrong; nothing was changed.",
+        );
+    }
+    match retry_call(&app, id).await {
+        Ok(_) => (
+            StatusCode::SEE_OTHER,
+            [(header::LOCATION, format!("/?retried={id}"))],
+        )
+            .into_response(),
+        Err(e) => page(e.status, "Not retried", &e.message),
+    }
+}
+
+/// A browser sends `Origin` with a form POST; when it names another site
+/// than the `Host` the request came to, it is a forged cross-site request.
+fn same_origin(headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return true;
+    };
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"))
+        .is_some_and(|o| !host.is_empty() && o == host)
 }
 
 async fn list_stock(State(app): State<AppState>) -> Result<Response, ApiError> {
@@ -222,7 +331,7 @@ async fn import_stock(
     let parsed = if content_type.starts_with("application/json") || body.first() == Some(&b'[') {
         inventory_import::parse_json(&body)
     } else {
-        inventory_import::parse_csv(&body)
+        inventory_import::parse_csv_as(&body, charset_of(content_type)?)
     };
     let levels = parsed.map_err(|e| {
         ApiError::bad_request(
@@ -234,6 +343,91 @@ async fn import_stock(
     let n = levels.len();
     write_levels(&app, levels).await?;
     Ok(Json(json!({"imported": n})).into_response())
+}
+
+/// The `charset=` of a Content-Type: `None` when absent (then detected),
+/// 415 when it names an encoding ordersync does not read.
+fn charset_of(content_type: &str) -> Result<Option<TextEncoding>, ApiError> {
+    let Some(name) = content_type.split(';').skip(1).find_map(|p| {
+        let (k, v) = p.split_once('=')?;
+        k.trim().eq_ignore_ascii_case("charset").then_some(v)
+    }) else {
+        return Ok(None);
+    };
+    TextEncoding::parse(name).map(Some).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_charset",
+            format!("charset {:?}: send utf-8 or Shift_JIS", name.trim()),
+        )
+    })
+}
+
+#[derive(Deserialize, Default)]
+struct ExportQuery {
+    format: Option<String>,
+    since: Option<String>,
+    encoding: Option<String>,
+    limit: Option<u32>,
+}
+
+/// `GET /api/v1/orders/export?format=csv|json&since=&encoding=utf8|sjis&limit=`.
+async fn export_orders(
+    State(app): State<AppState>,
+    Query(q): Query<ExportQuery>,
+) -> Result<Response, ApiError> {
+    let format = match q.format.as_deref().filter(|s| !s.is_empty()) {
+        None => ExportFormat::Csv,
+        Some(f) => ExportFormat::parse(f).ok_or_else(|| {
+            ApiError::bad_request(
+                "invalid_format",
+                format!("unknown format {f:?}; use csv or json"),
+            )
+            .with_field("format")
+        })?,
+    };
+    let encoding = match q.encoding.as_deref().filter(|s| !s.is_empty()) {
+        None => TextEncoding::Utf8,
+        Some(e) => TextEncoding::parse(e).ok_or_else(|| {
+            ApiError::bad_request(
+                "invalid_encoding",
+                format!("unknown encoding {e:?}; use utf8 or sjis"),
+            )
+            .with_field("encoding")
+        })?,
+    };
+    let since = match q.since.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => Some(orders_export::parse_since(s).ok_or_else(|| {
+            ApiError::bad_request("invalid_since", "since is RFC 3339 or YYYY-MM-DD")
+                .with_field("since")
+        })?),
+    };
+    let limit = q.limit.unwrap_or(orders_export::MAX_EXPORT);
+    let list = app
+        .store
+        .read(move |c| orders_export::load(c, since.as_deref(), limit))
+        .await
+        .map_err(ApiError::unavailable)?;
+    let (bytes, _) = orders_export::render(&list, format, encoding);
+    let (content_type, file) = match format {
+        ExportFormat::Csv => (
+            format!("text/csv; charset={}", encoding.charset()),
+            "orders.csv",
+        ),
+        ExportFormat::Json => ("application/json".to_string(), "orders.json"),
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 /// Writes stock levels in one transaction and answers the rows as stored.
@@ -424,6 +618,11 @@ async fn retry_outbox(
     State(app): State<AppState>,
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
+    Ok(Json(retry_call(&app, id).await?).into_response())
+}
+
+/// Puts a dead call back in the queue (API and status page alike).
+async fn retry_call(app: &AppState, id: i64) -> Result<Option<outbox::OutboxRow>, ApiError> {
     let result = app
         .store
         .write(move |tx| {
@@ -444,7 +643,7 @@ async fn retry_outbox(
         )),
         Some((true, row)) => {
             app.dispatcher_wake.notify_one();
-            Ok(Json(row).into_response())
+            Ok(row)
         }
     }
 }

@@ -37,6 +37,11 @@ struct ProviderLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ResultLabels {
+    result: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct KindLabels {
     kind: String,
 }
@@ -82,6 +87,9 @@ pub struct Metrics {
     stock_available: Family<SkuLabels, Gauge>,
     /// The last events-table id counted into `decisions` (see [`Metrics::count_decisions`]).
     decisions_counted_to: AtomicI64,
+    stock_push_calls: Family<ResultLabels, Counter>,
+    stock_push_items: Family<ResultLabels, Counter>,
+    stock_push_owed: Gauge,
 }
 
 impl Default for Metrics {
@@ -160,8 +168,29 @@ impl Metrics {
             "Available units per SKU (only the SKUs with the least available stock)",
             stock_available.clone(),
         );
+        let stock_push_calls = Family::<ResultLabels, Counter>::default();
+        let stock_push_items = Family::<ResultLabels, Counter>::default();
+        let stock_push_owed = Gauge::default();
+        registry.register(
+            "stock_push_calls",
+            "PUT /item.json calls to J-goods, by result (ok, error)",
+            stock_push_calls.clone(),
+        );
+        registry.register(
+            "stock_push_items",
+            "SKUs in stock pushes J-goods answered, by result (updated, unknown_item, refused)",
+            stock_push_items.clone(),
+        );
+        registry.register(
+            "stock_push_owed",
+            "SKUs whose stock changed since J-goods was last told",
+            stock_push_owed.clone(),
+        );
         Metrics {
             registry,
+            stock_push_calls,
+            stock_push_items,
+            stock_push_owed,
             webhooks,
             decisions,
             outbox_pending,
@@ -324,6 +353,29 @@ impl Metrics {
         self.set_poll_gauges(&crate::pollers::poll_ages(&r.polls, now), days);
         self.set_stock_gauges(&r.stock);
         self.count_decisions(&r.decisions, from, r.newest_event);
+    }
+
+    /// One `PUT /item.json` call ended (`ok` or `error`).
+    pub fn stock_push_call(&self, result: &str) {
+        self.stock_push_calls
+            .get_or_create(&ResultLabels {
+                result: result.into(),
+            })
+            .inc();
+    }
+
+    /// `n` SKUs of an answered stock push ended with `result`.
+    pub fn stock_push_items(&self, result: &str, n: usize) {
+        self.stock_push_items
+            .get_or_create(&ResultLabels {
+                result: result.into(),
+            })
+            .inc_by(n as u64);
+    }
+
+    /// Sets the number of SKUs owed a push (read from the store at scrape time).
+    pub fn set_stock_push_owed(&self, owed: i64) {
+        self.stock_push_owed.set(owed);
     }
 
     /// The OpenMetrics text exposition.

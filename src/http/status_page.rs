@@ -1,13 +1,25 @@
-//! `GET /` on the admin listener: a small server-rendered status page.
+//! `GET /` on the admin listener: a small server-rendered status page for the
+//! operator (no script, no build step), and the form route behind its retry
+//! buttons.
+//!
+//! Every value that comes from outside (order ids, reasons, SKUs, provider
+//! errors) is escaped. The retry button is a plain POST form that carries the
+//! admin token in a password field: the page itself is readable without the
+//! token (like `/metrics`, the listener is loopback), but changing anything
+//! needs it, which also makes a cross-site forged POST useless.
 
 use std::fmt::Write;
 
 use crate::domain::Order;
 use crate::store::outbox::OutboxRow;
 use crate::store::stock::StockRow;
+use crate::store::stock_push::PushSummary;
+
+/// SKUs with this many available or fewer are listed, unless `?low_stock=N` says otherwise.
+pub const DEFAULT_LOW_STOCK: u32 = 3;
 
 /// Escapes text for HTML element content and attribute values.
-fn esc(s: &str) -> String {
+pub fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -22,70 +34,141 @@ fn esc(s: &str) -> String {
     out
 }
 
+/// The licence key's expiry as the page shows it.
+pub struct LicenceExpiry {
+    pub expires_at: String,
+    pub days_left: Option<i64>,
+    /// Within the warning window: a person must issue a new key.
+    pub warn: bool,
+}
+
+/// Everything the page shows, read in one store snapshot.
 pub struct StatusView {
     pub counts: Vec<(String, i64)>,
     pub attention: Vec<Order>,
     pub dead: Vec<OutboxRow>,
     pub pending: i64,
     pub low_stock: Vec<StockRow>,
+    pub low_stock_threshold: u32,
+    /// `(provider, RFC 3339)` of each poller's last successful poll.
+    pub polls: Vec<(String, String)>,
+    pub licence: Option<LicenceExpiry>,
+    /// Channel-wide problems (`(what, reason)`), e.g. a rejected licence key.
+    pub problems: Vec<(String, String)>,
+    pub stock_push: PushSummary,
+    /// The retry form asks for the admin token (one is configured).
+    pub token_required: bool,
+    /// A one-line notice after an action (e.g. "call 7 queued again").
+    pub notice: Option<String>,
 }
 
+const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2em;color:#222}\
+    table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}\
+    th{background:#f3f3f3}h2{margin-top:1.5em}.warn{color:#b00020;font-weight:bold}\
+    .notice{background:#e7f5e7;border:1px solid #7c7;padding:.5em 1em}form{margin:0}";
+
 pub fn render(v: &StatusView) -> String {
-    let mut h = String::from(
+    let mut h = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>ordersync</title>\
-         <style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}\
-         td,th{border:1px solid #ccc;padding:4px 8px}h2{margin-top:1.5em}</style></head><body><h1>ordersync</h1>",
+         <style>{STYLE}</style></head><body><h1>ordersync</h1>"
     );
-    h.push_str("<h2>Orders</h2><table><tr><th>state</th><th>count</th></tr>");
+    if let Some(notice) = &v.notice {
+        let _ = write!(h, "<p class=\"notice\">{}</p>", esc(notice));
+    }
+    orders_section(&mut h, v);
+    attention_section(&mut h, v);
+    dead_calls_section(&mut h, v);
+    stock_section(&mut h, v);
+    providers_section(&mut h, v);
+    h.push_str("</body></html>");
+    h
+}
+
+fn table(h: &mut String, headers: &[&str]) {
+    h.push_str("<table><tr>");
+    for th in headers {
+        let _ = write!(h, "<th>{}</th>", esc(th));
+    }
+    h.push_str("</tr>");
+}
+
+fn orders_section(h: &mut String, v: &StatusView) {
+    h.push_str("<h2 id=\"orders\">Orders</h2>");
+    table(h, &["state", "count"]);
     for (state, n) in &v.counts {
         let _ = write!(h, "<tr><td>{}</td><td>{n}</td></tr>", esc(state));
     }
     let _ = write!(h, "</table><p>Provider calls waiting: {}</p>", v.pending);
-    h.push_str("<h2>Needs attention</h2>");
-    if v.attention.is_empty() {
+}
+
+fn attention_section(h: &mut String, v: &StatusView) {
+    h.push_str("<h2 id=\"attention\">Needs attention</h2>");
+    if v.attention.is_empty() && v.problems.is_empty() {
         h.push_str("<p>Nothing needs a person.</p>");
-    } else {
-        h.push_str("<table><tr><th>channel</th><th>order</th><th>state</th><th>reason</th></tr>");
+        return;
+    }
+    for (what, reason) in &v.problems {
+        let _ = write!(h, "<p class=\"warn\">{}: {}</p>", esc(what), esc(reason));
+    }
+    if !v.attention.is_empty() {
+        table(h, &["channel", "order", "state", "reason"]);
         for o in &v.attention {
             let _ = write!(
                 h,
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                o.channel.as_str(),
+                esc(o.channel.as_str()),
                 esc(&o.id),
-                o.state.as_str(),
+                esc(o.state.as_str()),
                 esc(o.attention.as_deref().unwrap_or(""))
             );
         }
         h.push_str("</table>");
     }
-    h.push_str("<h2>Dead calls</h2>");
+}
+
+fn dead_calls_section(h: &mut String, v: &StatusView) {
+    h.push_str("<h2 id=\"dead\">Dead calls</h2>");
     if v.dead.is_empty() {
         h.push_str("<p>None.</p>");
-    } else {
-        h.push_str(
-            "<table><tr><th>id</th><th>kind</th><th>order</th><th>last error</th><th></th></tr>",
-        );
-        for r in &v.dead {
-            let _ = write!(
-                h,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
-                 <td><button onclick=\"fetch('/api/v1/outbox/{}/retry',{{method:'POST'}}).then(()=>location.reload())\">retry</button></td></tr>",
-                r.id,
-                esc(&r.kind),
-                esc(r.order_id.as_deref().unwrap_or("")),
-                esc(r.last_error.as_deref().unwrap_or("")),
-                r.id
-            );
-        }
-        h.push_str("</table>");
+        return;
     }
-    h.push_str("<h2>Low stock</h2>");
+    table(
+        h,
+        &["id", "kind", "order", "attempts", "last error", "retry"],
+    );
+    let token_field = if v.token_required {
+        "<input type=\"password\" name=\"token\" required autocomplete=\"current-password\" \
+         placeholder=\"admin token\" aria-label=\"admin token\"> "
+    } else {
+        ""
+    };
+    for r in &v.dead {
+        let _ = write!(
+            h,
+            "<tr><td>{id}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
+             <td><form method=\"post\" action=\"/outbox/{id}/retry\">{token_field}\
+             <button type=\"submit\">retry</button></form></td></tr>",
+            esc(&r.kind),
+            esc(r.order_id.as_deref().unwrap_or("")),
+            r.attempts,
+            esc(r.last_error.as_deref().unwrap_or("")),
+            id = r.id,
+        );
+    }
+    h.push_str("</table>");
+}
+
+fn stock_section(h: &mut String, v: &StatusView) {
+    let _ = write!(
+        h,
+        "<h2 id=\"low-stock\">Low stock</h2><p>SKUs with {} or fewer available \
+         (change with <code>?low_stock=N</code>).</p>",
+        v.low_stock_threshold
+    );
     if v.low_stock.is_empty() {
         h.push_str("<p>No SKU is running out.</p>");
     } else {
-        h.push_str(
-            "<table><tr><th>sku</th><th>on hand</th><th>reserved</th><th>available</th></tr>",
-        );
+        table(h, &["sku", "on hand", "reserved", "available"]);
         for s in &v.low_stock {
             let _ = write!(
                 h,
@@ -98,8 +181,63 @@ pub fn render(v: &StatusView) -> String {
         }
         h.push_str("</table>");
     }
-    h.push_str("</body></html>");
-    h
+    let _ = write!(
+        h,
+        "<p>Stock changes not yet pushed to J-goods: {}</p>",
+        v.stock_push.owed
+    );
+    if !v.stock_push.unknown.is_empty() {
+        h.push_str("<p>J-goods has no item with these codes (ITEM_NOT_FOUND):</p>");
+        table(h, &["sku", "since"]);
+        for (sku, since) in &v.stock_push.unknown {
+            let _ = write!(h, "<tr><td>{}</td><td>{}</td></tr>", esc(sku), esc(since));
+        }
+        h.push_str("</table>");
+    }
+}
+
+fn providers_section(h: &mut String, v: &StatusView) {
+    h.push_str("<h2 id=\"providers\">Providers</h2>");
+    if v.polls.is_empty() {
+        h.push_str("<p>No poll has finished yet.</p>");
+    } else {
+        table(h, &["provider", "last successful poll"]);
+        for (provider, at) in &v.polls {
+            let _ = write!(h, "<tr><td>{}</td><td>{}</td></tr>", esc(provider), esc(at));
+        }
+        h.push_str("</table>");
+    }
+    match &v.licence {
+        None => h.push_str("<p>Rakuten licence key: expiry not known yet.</p>"),
+        Some(l) => {
+            let days = l
+                .days_left
+                .map(|d| format!(" ({d} days left)"))
+                .unwrap_or_default();
+            let _ = write!(
+                h,
+                "<p{}>Rakuten licence key expires {}{}{}</p>",
+                if l.warn { " class=\"warn\"" } else { "" },
+                esc(&l.expires_at),
+                esc(&days),
+                if l.warn {
+                    ": issue a new key in RMS"
+                } else {
+                    ""
+                }
+            );
+        }
+    }
+}
+
+/// A small page for the answer of a form action that failed.
+pub fn message_page(title: &str, message: &str) -> String {
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>ordersync: {t}</title>\
+         <style>{STYLE}</style></head><body><h1>{t}</h1><p>{}</p><p><a href=\"/\">Back to the status page</a></p></body></html>",
+        esc(message),
+        t = esc(title),
+    )
 }
 
 #[cfg(test)]
@@ -118,8 +256,25 @@ mod tests {
             dead: vec![],
             pending: 0,
             low_stock: vec![],
+            low_stock_threshold: DEFAULT_LOW_STOCK,
+            polls: vec![("<prov>".into(), "<t>".into())],
+            licence: Some(LicenceExpiry {
+                expires_at: "<x>".into(),
+                days_left: Some(3),
+                warn: true,
+            }),
+            problems: vec![("rakuten".into(), "<script>alert(1)</script>".into())],
+            stock_push: PushSummary {
+                owed: 0,
+                unknown: vec![("<sku>".into(), "t".into())],
+            },
+            token_required: true,
+            notice: Some("<b>".into()),
         });
-        assert!(page.contains("&lt;new&gt;"));
-        assert!(!page.contains("<new>"));
+        for raw in ["<new>", "<prov>", "<t>", "<x>", "<script>", "<sku>", "<b>"] {
+            assert!(!page.contains(raw), "{raw} unescaped");
+        }
+        assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+        assert!(page.contains("issue a new key"));
     }
 }

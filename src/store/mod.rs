@@ -21,6 +21,7 @@ pub mod orders;
 pub mod outbox;
 mod schema;
 pub mod stock;
+pub mod stock_push;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, mpsc};

@@ -174,8 +174,46 @@ CREATE INDEX credit_checks_pending ON credit_checks (provider) WHERE result = 'p
 CREATE INDEX credit_checks_shipped ON credit_checks (provider) WHERE shipment_tracking IS NOT NULL;
 "#;
 
+/// Stock push to J-goods: which SKUs changed since J-goods was last told.
+/// Triggers mark a SKU in the same transaction as any change of its
+/// `on_hand - reserved` (reserve, release, ERP set/import), whatever code path
+/// made it, so no change can be committed without its push being owed.
+const STOCK_PUSH: &str = r#"
+CREATE TABLE stock_push (
+    sku            TEXT PRIMARY KEY,
+    -- Bumped by the triggers on every change; the push owes J-goods the
+    -- current value while version > pushed_version.
+    version        INTEGER NOT NULL DEFAULT 1,
+    pushed_version INTEGER NOT NULL DEFAULT 0,
+    -- The value J-goods last accepted, and when (the debounce window).
+    pushed_stock   INTEGER,
+    pushed_at_ms   INTEGER,
+    -- Not before this (after a 429/5xx from J-goods).
+    retry_at_ms    INTEGER NOT NULL DEFAULT 0,
+    -- Set when J-goods answered ITEM_NOT_FOUND; cleared by an accepted push.
+    unknown_at     TEXT
+) STRICT;
+CREATE INDEX stock_push_owed ON stock_push (sku) WHERE version > pushed_version;
+
+CREATE TRIGGER stock_push_on_insert AFTER INSERT ON stock
+BEGIN
+    INSERT INTO stock_push (sku) VALUES (NEW.sku)
+    ON CONFLICT (sku) DO UPDATE SET version = version + 1;
+END;
+
+CREATE TRIGGER stock_push_on_change AFTER UPDATE OF on_hand, reserved ON stock
+WHEN NEW.on_hand - NEW.reserved IS NOT OLD.on_hand - OLD.reserved
+BEGIN
+    INSERT INTO stock_push (sku) VALUES (NEW.sku)
+    ON CONFLICT (sku) DO UPDATE SET version = version + 1;
+END;
+
+-- J-goods hears about every SKU already in the mirror once.
+INSERT INTO stock_push (sku) SELECT sku FROM stock;
+"#;
+
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1), M::up(V2), M::up(CREDIT)])
+    Migrations::new(vec![M::up(V1), M::up(V2), M::up(CREDIT), M::up(STOCK_PUSH)])
 }
 
 pub fn migrate(conn: &mut Connection) -> Result<()> {

@@ -75,6 +75,9 @@ pub struct SimStats {
     pub search: usize,
     /// Calls to `PUT /v3/item.json`.
     pub item_stock_pushes: usize,
+    /// The items (`item_code`, `stock`) of every `PUT /v3/item.json` that
+    /// passed validation, one entry per call, in arrival order.
+    pub item_stock_calls: Vec<Vec<(String, u64)>>,
     /// The last stock pushed per known item code.
     pub stock: BTreeMap<String, u64>,
     /// Webhook counters over all orders.
@@ -435,6 +438,7 @@ impl SimState {
     /// `PUT /v3/item.json`: all-or-nothing validation, then per-item results.
     pub(crate) fn put_stock(&mut self, body: &[u8]) -> Result<JgoodsItemStockResult, ApiError> {
         let updates = parse_stock(body)?;
+        self.stats.item_stock_calls.push(updates.clone());
         let mut result = JgoodsItemStockResult {
             updated: 0,
             errors: Vec::new(),
