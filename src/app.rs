@@ -128,6 +128,7 @@ impl Daemon {
             payment_policy: payment_policy(config),
             dispatcher_wake: wake.clone(),
             metrics: Arc::new(Metrics::new()),
+            invoice: config.invoice.clone(),
         };
         let jgoods_for_sweep = jgoods_client.clone();
         let dispatcher = Dispatcher {

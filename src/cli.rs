@@ -1,5 +1,7 @@
 //! The `ordersync` command line.
 
+mod invoice;
+
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -47,6 +49,9 @@ pub enum Command {
     /// Calls waiting for (or given up on by) the dispatcher.
     #[command(subcommand)]
     Outbox(OutboxCommand),
+    /// J-goods settlement.
+    #[command(subcommand)]
+    Jgoods(JgoodsCommand),
     /// Summary: orders per state, outbox depth, dead calls (exit 1 when something needs a person).
     Status,
     /// Online backup of the SQLite store to PATH.
@@ -69,6 +74,13 @@ pub enum StockCommand {
     Import { file: PathBuf },
     /// List every SKU with on hand, reserved and available.
     List,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum JgoodsCommand {
+    /// Issue the invoice to J-goods for the orders shipped in a period (the same period
+    /// again re-issues it).
+    Invoice(invoice::InvoiceArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -336,6 +348,9 @@ async fn local(command: Command, config: Config) -> anyhow::Result<()> {
             println!("call {id} queued again");
         }
         Command::Status => return status(&store).await,
+        Command::Jgoods(JgoodsCommand::Invoice(args)) => {
+            return invoice::run(args, &config, &store).await;
+        }
         Command::Backup { path } => {
             anyhow::ensure!(
                 !path.exists(),

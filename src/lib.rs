@@ -15,6 +15,7 @@
 //! - [`domain`]: pure types and rules (order states, allocation).
 //! - [`store`]: SQLite; every decision is written in one `BEGIN IMMEDIATE` transaction.
 //! - [`providers`]: one folder per provider: wire types, client, signatures.
+//! - [`invoice`]: the periodic invoice to J-goods (numbers, HTML, CSV).
 //! - [`sim`]: faithful simulators of the providers, used by `demo`, `sim` and the tests.
 
 pub mod app;
@@ -28,6 +29,7 @@ pub mod engine;
 pub mod flows;
 pub mod http;
 pub mod inventory_import;
+pub mod invoice;
 pub mod logging;
 pub mod pollers;
 pub mod providers;

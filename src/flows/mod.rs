@@ -4,6 +4,7 @@
 pub mod calls;
 pub mod direct;
 pub mod erp;
+pub mod invoice;
 pub mod jgoods;
 pub mod komoju;
 pub mod rakuten;

@@ -15,6 +15,7 @@
 
 pub mod events;
 pub mod inbox;
+pub mod invoices;
 pub mod kv;
 pub mod orders;
 pub mod outbox;

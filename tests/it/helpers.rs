@@ -45,7 +45,12 @@ pub struct Options {
     pub daemon_extra: String,
     /// Start the KOMOJU simulator and enable `[komoju]`.
     pub komoju: Option<KomojuSimConfig>,
+    /// Append [`INVOICE_SECTION`] (the merchant's invoice details).
+    pub invoice: bool,
 }
+
+/// An `[invoice]` section whose text needs HTML escaping.
+pub const INVOICE_SECTION: &str = "\n[invoice]\nissuer_name = \"株式会社テスト商店\"\nregistration_number = \"T1234567890123\"\naddressee = \"<J-goods> & 御中\"\nbank_account = \"テスト銀行 本店 普通 7654321\"\n";
 
 impl Default for Options {
     fn default() -> Self {
@@ -58,6 +63,7 @@ impl Default for Options {
             rakuten_extra: String::new(),
             daemon_extra: String::new(),
             komoju: None,
+            invoice: false,
         }
     }
 }
@@ -165,6 +171,9 @@ pub async fn spawn_app_with(o: Options) -> TestApp {
             k.secret_key(),
             k.webhook_secret()
         ));
+    }
+    if o.invoice {
+        text.push_str(INVOICE_SECTION);
     }
     let config = Config::from_toml_str(&text, &dir.path().join("config.toml")).unwrap();
     let daemon = Daemon::start(

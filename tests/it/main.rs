@@ -7,6 +7,7 @@ mod cli;
 mod contention;
 mod crash;
 mod helpers;
+mod invoice;
 mod jgoods_flows;
 mod komoju;
 mod properties;
