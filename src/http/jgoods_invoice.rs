@@ -4,11 +4,11 @@
 //! recorded invoice when the period was issued (marked as a re-issue). Issuing is
 //! `ordersync jgoods invoice`, which records the number.
 
+use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use axum::Json;
 use serde::Deserialize;
 use serde_json::json;
 

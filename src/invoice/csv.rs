@@ -206,30 +206,58 @@ mod tests {
         let kinds: Vec<&str> = rows.iter().map(|r| r[3].as_str()).collect();
         assert_eq!(
             kinds,
-            ["明細", "明細", "送料", "税率別合計", "税率別合計", "合計", "サービス料見込", "振込予定額"]
+            [
+                "明細",
+                "明細",
+                "送料",
+                "税率別合計",
+                "税率別合計",
+                "合計",
+                "サービス料見込",
+                "振込予定額"
+            ]
         );
         assert!(rows.iter().all(|r| r[0] == "INV-000007" && r[2] == "発行"));
-        assert_eq!(rows[0][5..11], ["JG-1001", "SKU-001", "南部鉄器 急須 \"大\"", "3", "5500", "16500"]);
+        assert_eq!(
+            rows[0][5..11],
+            [
+                "JG-1001",
+                "SKU-001",
+                "南部鉄器 急須 \"大\"",
+                "3",
+                "5500",
+                "16500"
+            ]
+        );
         assert_eq!(rows[3][10..14], ["17700", "10%", "1609", "16091"]);
         assert_eq!(rows[4][10..14], ["2160", "8%", "160", "2000"]);
         assert_eq!(rows[5][10], "19860");
         assert_eq!(rows[6][10], "-1809");
         assert_eq!(rows[7][10], "18051");
-        assert!(text.contains("\r\n"), "CRLF line ends, as Windows tools expect");
+        assert!(
+            text.contains("\r\n"),
+            "CRLF line ends, as Windows tools expect"
+        );
     }
 
     #[test]
     fn utf8_starts_with_a_bom() {
         let bytes = render(&fixture::document(fixture::issued()), Encoding::Utf8Bom).unwrap();
         assert_eq!(&bytes[..3], b"\xEF\xBB\xBF");
-        assert_eq!(&bytes[3..], text(&fixture::document(fixture::issued())).as_bytes());
+        assert_eq!(
+            &bytes[3..],
+            text(&fixture::document(fixture::issued())).as_bytes()
+        );
     }
 
     #[test]
     fn shift_jis_round_trips() {
         let doc = fixture::document(fixture::issued());
         let bytes = render(&doc, Encoding::ShiftJis).unwrap();
-        assert!(std::str::from_utf8(&bytes).is_err(), "really Shift_JIS, not UTF-8");
+        assert!(
+            std::str::from_utf8(&bytes).is_err(),
+            "really Shift_JIS, not UTF-8"
+        );
         let (decoded, _, errors) = SHIFT_JIS.decode(&bytes);
         assert!(!errors);
         assert_eq!(decoded, text(&doc));
@@ -256,7 +284,10 @@ mod tests {
             reissued_on: fixture::day(20),
         };
         let rows = records(&text(&fixture::document(reissue)));
-        assert!(rows.iter().all(|r| r[0] == "INV-000007" && r[1] == "2026-11-16" && r[2] == "再発行"));
+        assert!(
+            rows.iter()
+                .all(|r| r[0] == "INV-000007" && r[1] == "2026-11-16" && r[2] == "再発行")
+        );
     }
 
     #[test]

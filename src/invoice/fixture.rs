@@ -34,7 +34,14 @@ pub fn document(issue: Issue) -> InvoiceDocument {
         order_id: "JG-1001".into(),
         first_shipped_on: day(3),
         lines: vec![
-            line(1, "SKU-001", "南部鉄器 急須 \"大\"", 3, 5500, TaxRate::Standard),
+            line(
+                1,
+                "SKU-001",
+                "南部鉄器 急須 \"大\"",
+                3,
+                5500,
+                TaxRate::Standard,
+            ),
             line(2, "TEA-8", "煎茶 <特上>", 2, 1080, TaxRate::Reduced),
         ],
     }];

@@ -35,19 +35,11 @@ pub fn render(doc: &InvoiceDocument) -> String {
             );
         }
         Issue::Reissued { reissued_on, .. } => {
-            let _ = writeln!(
-                h,
-                "<p class=\"mark\">再発行（{}）</p>",
-                date(*reissued_on)
-            );
+            let _ = writeln!(h, "<p class=\"mark\">再発行（{}）</p>", date(*reissued_on));
         }
         Issue::Issued { .. } => {}
     }
-    let _ = writeln!(
-        h,
-        "<p class=\"to\">{}</p>",
-        escape(who.addressee.as_str())
-    );
+    let _ = writeln!(h, "<p class=\"to\">{}</p>", escape(who.addressee.as_str()));
     let _ = writeln!(h, "<table class=\"head\">");
     let number = doc.issue.number().unwrap_or("（未発行）");
     let issued = match &doc.issue {
@@ -133,11 +125,18 @@ fn lines_table(h: &mut String, inv: &Invoice) {
         "<h2>明細</h2>\n<table class=\"lines\"><tr><th>出荷日</th><th>注文番号</th><th>商品コード</th><th>商品名</th><th>数量</th><th>単価（税込）</th><th>金額（税込）</th></tr>"
     );
     if inv.orders.is_empty() {
-        let _ = writeln!(h, "<tr><td colspan=\"7\">対象期間に出荷した注文はありません</td></tr>");
+        let _ = writeln!(
+            h,
+            "<tr><td colspan=\"7\">対象期間に出荷した注文はありません</td></tr>"
+        );
     }
     for o in &inv.orders {
         for l in &o.lines {
-            let reduced = if l.tax_rate == TaxRate::Reduced { " ※" } else { "" };
+            let reduced = if l.tax_rate == TaxRate::Reduced {
+                " ※"
+            } else {
+                ""
+            };
             let _ = writeln!(
                 h,
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}{reduced}</td><td>{}</td><td>{}</td><td>{}</td></tr>",

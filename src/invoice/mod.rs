@@ -55,11 +55,9 @@ impl Period {
     /// Parses `YYYY-MM-DD` bounds and checks the period makes sense.
     pub fn parse(from: &str, to: &str) -> Result<Period, InvoiceError> {
         let date = |field: &'static str, value: &str| {
-            NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d").map_err(|_| {
-                InvoiceError::BadDate {
-                    field,
-                    value: value.to_string(),
-                }
+            NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d").map_err(|_| InvoiceError::BadDate {
+                field,
+                value: value.to_string(),
             })
         };
         Period::new(date("from", from)?, date("to", to)?)
@@ -91,7 +89,10 @@ pub enum Issue {
     /// Computed for a look, not recorded: no number, not to be sent.
     Preview,
     /// Recorded under `number` on `issued_on`.
-    Issued { number: String, issued_on: NaiveDate },
+    Issued {
+        number: String,
+        issued_on: NaiveDate,
+    },
     /// A copy of a recorded invoice (marked 再発行), made on `reissued_on`.
     Reissued {
         number: String,

@@ -25,9 +25,10 @@ pub fn shipped_orders(conn: &Connection, period: Period) -> Result<Vec<ShippedOr
              GROUP BY o.id HAVING first BETWEEN ?1 AND ?2
              ORDER BY first, o.id",
         )?
-        .query_map(params![period.from.to_string(), period.to.to_string()], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })?
+        .query_map(
+            params![period.from.to_string(), period.to.to_string()],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?
         .collect::<rusqlite::Result<_>>()?;
     let mut lines_of = conn.prepare_cached(
         "SELECT l.line_no, l.sku, l.name, l.unit_price, COALESCE(st.tax_rate, 10),
@@ -82,9 +83,10 @@ pub fn shipping_charges(conn: &Connection, period: Period) -> Result<Vec<Shippin
                AND s.shipping_cost IS NOT NULL AND s.shipped_on BETWEEN ?1 AND ?2
              ORDER BY s.shipped_on, s.order_id, s.id",
         )?
-        .query_map(params![period.from.to_string(), period.to.to_string()], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-        })?
+        .query_map(
+            params![period.from.to_string(), period.to.to_string()],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        )?
         .collect::<rusqlite::Result<_>>()?;
     rows.into_iter()
         .map(|(order_id, on, carrier, tracking_no, cost)| {

@@ -124,6 +124,8 @@ fn the_demo_runs_to_the_end() {
         "payment.captured",
         "payment.refunded",
         "payment.expired",
+        "Invoice to J-goods",
+        "J-goods keeps an expected service fee",
     ] {
         assert!(
             stdout.contains(expected),

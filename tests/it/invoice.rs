@@ -112,19 +112,37 @@ async fn the_api_previews_the_period_and_rejects_bad_input() {
     assert_eq!(next["tax_total"], 636);
 
     let resp = get_raw(&app, "from=2026-11-01&to=2026-11-15&format=html").await;
-    assert!(resp.headers()["content-type"]
-        .to_str()
-        .unwrap()
-        .starts_with("text/html"));
+    assert!(
+        resp.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
     let page = resp.text().await.unwrap();
-    for expected in ["適格請求書", "T1234567890123", "&lt;J-goods&gt; &amp; 御中", "¥29,460", "プレビュー"] {
+    for expected in [
+        "適格請求書",
+        "T1234567890123",
+        "&lt;J-goods&gt; &amp; 御中",
+        "¥29,460",
+        "プレビュー",
+    ] {
         assert!(page.contains(expected), "{expected} missing:\n{page}");
     }
-    let resp = get_raw(&app, "from=2026-11-01&to=2026-11-15&format=csv&encoding=sjis").await;
-    assert_eq!(resp.headers()["content-type"], "text/csv; charset=Shift_JIS");
+    let resp = get_raw(
+        &app,
+        "from=2026-11-01&to=2026-11-15&format=csv&encoding=sjis",
+    )
+    .await;
+    assert_eq!(
+        resp.headers()["content-type"],
+        "text/csv; charset=Shift_JIS"
+    );
     let bytes = resp.bytes().await.unwrap();
     let (text, _, errors) = encoding_rs::SHIFT_JIS.decode(&bytes);
-    assert!(!errors && text.contains("税率別合計") && text.contains("29460"), "{text}");
+    assert!(
+        !errors && text.contains("税率別合計") && text.contains("29460"),
+        "{text}"
+    );
 
     for (query, field) in [
         ("to=2026-11-15", "from"),
@@ -133,7 +151,10 @@ async fn the_api_previews_the_period_and_rejects_bad_input() {
         ("from=2026-11-15&to=2026-11-01", "to"),
         ("from=2020-01-01&to=2026-11-01", "to"),
         ("from=2026-11-01&to=2026-11-15&format=pdf", "format"),
-        ("from=2026-11-01&to=2026-11-15&format=csv&encoding=latin1", "encoding"),
+        (
+            "from=2026-11-01&to=2026-11-15&format=csv&encoding=latin1",
+            "encoding",
+        ),
     ] {
         let (status, body) = app.get(&format!("/api/v1/jgoods/invoice?{query}")).await;
         assert_eq!(status, 400, "{query}: {body}");
@@ -160,7 +181,12 @@ async fn without_an_invoice_section_the_api_says_what_is_missing() {
         .await;
     assert_eq!(status, 409, "{body}");
     assert_eq!(body["error"]["code"], "invoice_not_configured");
-    assert!(body["error"]["message"].as_str().unwrap().contains("[invoice]"));
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("[invoice]")
+    );
     app.stop().await;
 }
 
@@ -208,7 +234,10 @@ async fn the_cli_issues_reissues_and_refuses_overlaps_unless_forced() {
     assert!(stderr.contains("issued INV-000001"), "{stderr}");
     let (text, _, errors) = encoding_rs::SHIFT_JIS.decode(&std::fs::read(&csv_file).unwrap());
     assert!(!errors);
-    assert!(text.starts_with("請求書番号,発行日,発行区分,種別"), "{text}");
+    assert!(
+        text.starts_with("請求書番号,発行日,発行区分,種別"),
+        "{text}"
+    );
     assert!(text.contains("INV-000001") && text.contains(",発行,明細,2026-11-03,S1,A,"));
 
     // The same period again: the same number, marked as a re-issue, same amounts.
@@ -222,7 +251,10 @@ async fn the_cli_issues_reissues_and_refuses_overlaps_unless_forced() {
     let (_, shown) = app
         .get("/api/v1/jgoods/invoice?from=2026-11-01&to=2026-11-15")
         .await;
-    assert_eq!((shown["status"].as_str(), shown["number"].as_str()), (Some("reissued"), Some("INV-000001")));
+    assert_eq!(
+        (shown["status"].as_str(), shown["number"].as_str()),
+        (Some("reissued"), Some("INV-000001"))
+    );
 
     // A period overlapping the issued one is refused, and then forced.
     let overlap = ["--from", "2026-11-10", "--to", "2026-11-30"];

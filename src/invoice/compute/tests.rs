@@ -143,7 +143,11 @@ fn a_partial_shipment_invoices_the_units_shipped_and_skips_empty_lines() {
     let (orders, parcels) = fixture();
     let inv = compute(first_half(), &orders, &parcels).unwrap();
     let b = &inv.orders[1];
-    assert_eq!(b.lines.len(), 1, "the line with nothing shipped is left out");
+    assert_eq!(
+        b.lines.len(),
+        1,
+        "the line with nothing shipped is left out"
+    );
     assert_eq!(
         (b.lines[0].qty, b.lines[0].unit_price, b.lines[0].amount),
         (4, 2200, 8_800)
@@ -157,7 +161,13 @@ fn tax_is_rounded_once_per_rate_not_per_line() {
     // once for the invoice: floor(300 × 8 / 108) = floor(22.2) = 22.
     let orders: Vec<ShippedOrder> = ["X", "Y", "Z"]
         .iter()
-        .map(|id| order(id, day(11, 5), vec![line(1, "TEA", 1, 100, TaxRate::Reduced)]))
+        .map(|id| {
+            order(
+                id,
+                day(11, 5),
+                vec![line(1, "TEA", 1, 100, TaxRate::Reduced)],
+            )
+        })
         .collect();
     let inv = compute(first_half(), &orders, &[]).unwrap();
     assert_eq!(inv.by_rate.len(), 1);
