@@ -232,7 +232,8 @@ async fn the_cli_issues_reissues_and_refuses_overlaps_unless_forced() {
     let (ok, _, stderr) = invoice_cli(&app, &args).await;
     assert!(ok, "{stderr}");
     assert!(stderr.contains("issued INV-000001"), "{stderr}");
-    let (text, _, errors) = encoding_rs::SHIFT_JIS.decode(&std::fs::read(&csv_file).unwrap());
+    let written = std::fs::read(&csv_file).unwrap();
+    let (text, _, errors) = encoding_rs::SHIFT_JIS.decode(&written);
     assert!(!errors);
     assert!(
         text.starts_with("請求書番号,発行日,発行区分,種別"),
