@@ -69,6 +69,10 @@ pub enum StockCommand {
         /// When the ERP counted it (RFC 3339).
         #[arg(long)]
         as_of: Option<String>,
+        /// Consumption-tax rate of the SKU on J-goods invoices: 8 (reduced) or 10 (standard,
+        /// the default); kept when not given.
+        #[arg(long)]
+        tax_rate: Option<i64>,
     },
     /// Import a CSV (`sku,on_hand[,as_of]`) or JSON file in one transaction.
     Import { file: PathBuf },
@@ -217,8 +221,15 @@ async fn local(command: Command, config: Config) -> anyhow::Result<()> {
     })?;
     let safety = config.inventory.safety_stock;
     match command {
-        Command::Stock(StockCommand::Set { sku, qty, as_of }) => {
-            let level = crate::inventory_import::level(1, &sku, qty, as_of.as_deref())
+        Command::Stock(StockCommand::Set {
+            sku,
+            qty,
+            as_of,
+            tax_rate,
+        }) => {
+            let mut level = crate::inventory_import::level(1, &sku, qty, as_of.as_deref())
+                .map_err(|e| anyhow::anyhow!(e.message))?;
+            level.tax_rate = crate::inventory_import::validate_tax_rate(1, tax_rate)
                 .map_err(|e| anyhow::anyhow!(e.message))?;
             let row = store
                 .write(move |tx| {

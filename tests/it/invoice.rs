@@ -192,6 +192,13 @@ async fn without_an_invoice_section_the_api_says_what_is_missing() {
 
 /// Runs `ordersync jgoods invoice ARGS` on the app's data directory.
 async fn invoice_cli(app: &TestApp, args: &[&str]) -> (bool, Vec<u8>, String) {
+    let mut all = vec!["jgoods", "invoice"];
+    all.extend_from_slice(args);
+    ordersync_cli(app, &all).await
+}
+
+/// Runs `ordersync ARGS` on the app's data directory (beside the running daemon).
+async fn ordersync_cli(app: &TestApp, args: &[&str]) -> (bool, Vec<u8>, String) {
     let config = app._dir.path().join("cli.toml");
     std::fs::write(
         &config,
@@ -204,7 +211,6 @@ async fn invoice_cli(app: &TestApp, args: &[&str]) -> (bool, Vec<u8>, String) {
     let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_ordersync"))
         .arg("--config")
         .arg(&config)
-        .args(["jgoods", "invoice"])
         .args(args)
         .output()
         .await
@@ -241,12 +247,22 @@ async fn the_cli_issues_reissues_and_refuses_overlaps_unless_forced() {
     );
     assert!(text.contains("INV-000001") && text.contains(",発行,明細,2026-11-03,S1,A,"));
 
-    // The same period again: the same number, marked as a re-issue, same amounts.
+    // The same period again: the same number, marked as a re-issue, same amounts — even
+    // after a tax rate changed, which the re-issue warns about.
+    let (ok, _, stderr) =
+        ordersync_cli(&app, &["stock", "set", "A", "17", "--tax-rate", "8"]).await;
+    assert!(ok, "{stderr}");
+    assert_eq!(app.stock("A").await["tax_rate"], 8);
     let (ok, html, stderr) = invoice_cli(&app, &first_half).await;
     assert!(ok, "{stderr}");
     assert!(stderr.contains("re-issued INV-000001"), "{stderr}");
+    assert!(stderr.contains("changed since it was issued"), "{stderr}");
     let html = String::from_utf8(html).unwrap();
     assert!(html.contains("再発行") && html.contains("INV-000001") && html.contains("¥29,460"));
+    assert!(html.contains("<td>10%対象</td><td>¥27,300</td>"), "{html}");
+    let (ok, _, stderr) =
+        ordersync_cli(&app, &["stock", "set", "A", "17", "--tax-rate", "9"]).await;
+    assert!(!ok && stderr.contains("must be 8 or 10"), "{stderr}");
 
     // The API shows the recorded invoice, never a second number.
     let (_, shown) = app
