@@ -409,7 +409,7 @@ Invoice to J-goods for {today} (適格請求書, preview; `ordersync jgoods invo
     }
     for s in inv["shipping"].as_array().into_iter().flatten() {
         println!(
-            "  {:<8} shipping {:<19} {:>9}  10%",
+            "  {:<8} shipping {:<13} {:>9}  10%",
             s["order_id"].as_str().unwrap_or(""),
             s["tracking_no"].as_str().unwrap_or(""),
             amount(&s["cost"])
