@@ -78,8 +78,10 @@ pub async fn get_invoice(
         .map_err(|e| match e {
             InvoiceFlowError::Invoice(e) => invoice_error(e),
             InvoiceFlowError::Store(e) => ApiError::unavailable(e),
-            // A preview is never refused.
-            InvoiceFlowError::Overlaps(_) => ApiError::unavailable(e),
+            // A preview only lists overlaps; kept for completeness of the match.
+            InvoiceFlowError::Overlaps(_) => {
+                ApiError::new(StatusCode::CONFLICT, "invoice_overlaps", e.to_string())
+            }
         })?;
     let doc = &prepared.doc;
     Ok(match format {
