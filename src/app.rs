@@ -295,6 +295,7 @@ fn app_state(config: &Config, shared: &Shared) -> AppState {
         credit_providers: enabled_credit_providers(config),
         dispatcher_wake: shared.wake.clone(),
         metrics: shared.metrics.clone(),
+        invoice: config.invoice.clone(),
     }
 }
 

@@ -1,5 +1,7 @@
 //! The `ordersync` command line.
 
+mod invoice;
+
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -50,6 +52,9 @@ pub enum Command {
     /// Calls waiting for (or given up on by) the dispatcher.
     #[command(subcommand)]
     Outbox(OutboxCommand),
+    /// J-goods settlement.
+    #[command(subcommand)]
+    Jgoods(JgoodsCommand),
     /// Summary: orders per state, outbox depth, dead calls (exit 1 when something needs a person).
     Status,
     /// Online backup of the SQLite store to PATH.
@@ -67,6 +72,10 @@ pub enum StockCommand {
         /// When the ERP counted it (RFC 3339).
         #[arg(long)]
         as_of: Option<String>,
+        /// Consumption-tax rate of the SKU on J-goods invoices: 8 (reduced) or 10 (standard,
+        /// the default); kept when not given.
+        #[arg(long)]
+        tax_rate: Option<i64>,
     },
     /// Import a CSV (`sku,on_hand[,as_of]`, or columns named by a header such
     /// as 商品コード,在庫数) or JSON file in one transaction.
@@ -79,6 +88,13 @@ pub enum StockCommand {
     },
     /// List every SKU with on hand, reserved and available.
     List,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum JgoodsCommand {
+    /// Issue the invoice to J-goods for the orders shipped in a period (the same period
+    /// again re-issues it).
+    Invoice(invoice::InvoiceArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -247,8 +263,15 @@ async fn local(command: Command, config: Config) -> anyhow::Result<()> {
     })?;
     let safety = config.inventory.safety_stock;
     match command {
-        Command::Stock(StockCommand::Set { sku, qty, as_of }) => {
-            let level = crate::inventory_import::level(1, &sku, qty, as_of.as_deref())
+        Command::Stock(StockCommand::Set {
+            sku,
+            qty,
+            as_of,
+            tax_rate,
+        }) => {
+            let mut level = crate::inventory_import::level(1, &sku, qty, as_of.as_deref())
+                .map_err(|e| anyhow::anyhow!(e.message))?;
+            level.tax_rate = crate::inventory_import::validate_tax_rate(1, tax_rate)
                 .map_err(|e| anyhow::anyhow!(e.message))?;
             let row = store
                 .write(move |tx| {
@@ -397,6 +420,9 @@ async fn local(command: Command, config: Config) -> anyhow::Result<()> {
             println!("call {id} queued again");
         }
         Command::Status => return status(&store, &config).await,
+        Command::Jgoods(JgoodsCommand::Invoice(args)) => {
+            return invoice::run(args, &config, &store).await;
+        }
         Command::Backup { path } => {
             anyhow::ensure!(
                 !path.exists(),

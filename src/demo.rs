@@ -114,6 +114,11 @@ store_code = "{kn_store}"
 password = "{kn_password}"
 settle_delay = "0s"
 poll_interval = "1h"
+[invoice]
+issuer_name = "株式会社デモ商店"
+registration_number = "T1234567890123"
+addressee = "J-goods株式会社 御中"
+bank_account = "デモ銀行 本店営業部 普通 1234567 カ）デモショウテン"
 "#,
         kn_api = kuroneko.base_url(),
         kn_store = kuroneko.store_code(),
@@ -164,7 +169,10 @@ poll_interval = "1h"
     let result = match script(&sim, &erp).await {
         Ok(()) => match rakuten_script(&rakuten, &daemon, &erp).await {
             Ok(()) => match komoju_script(&komoju, &erp).await {
-                Ok(()) => credit_script(&kuroneko, &daemon, &erp).await,
+                Ok(()) => match credit_script(&kuroneko, &daemon, &erp).await {
+                    Ok(()) => settlement_script(&erp).await,
+                    Err(e) => Err(e),
+                },
                 Err(e) => Err(e),
             },
             Err(e) => Err(e),
@@ -200,6 +208,7 @@ poll_interval = "1h"
             "Rakuten saw {} searchOrder, {} getOrder, {} confirmOrder and {} updateOrderShipping calls.",
             rk.search_order, rk.get_order, rk.confirm_order, rk.update_order_shipping
         );
+        print_invoice(&erp).await?;
     }
     daemon.stop(Duration::from_secs(5)).await;
     sim.shutdown().await;
@@ -494,6 +503,78 @@ async fn credit_script(
     Ok(())
 }
 
+async fn settlement_script(erp: &Erp) -> anyhow::Result<()> {
+    step(
+        "The ERP marks SKU-003 (green tea) as reduced-rate (8%) and ships JG-1002 (4 × SKU-002, 1 × SKU-003) with ¥1,200 domestic shipping",
+    );
+    erp.put(
+        "/api/v1/stock/SKU-003",
+        json!({"on_hand": 1, "tax_rate": 8}),
+    )
+    .await?;
+    let today = time::now().format("%Y-%m-%d").to_string();
+    erp.post(
+        "/api/v1/orders/jgoods/JG-1002/shipment",
+        json!({"carrier": "yamato", "tracking_no": "987654321098", "shipped_on": today, "shipping_cost": 1200}),
+    )
+    .await?;
+    Ok(())
+}
+
+/// The day's J-goods invoice, as `ordersync jgoods invoice` would issue it (the API only
+/// previews, so the demo records nothing).
+async fn print_invoice(erp: &Erp) -> anyhow::Result<()> {
+    use crate::invoice::html::yen;
+    let today = time::now().format("%Y-%m-%d").to_string();
+    let inv = erp
+        .get(&format!(
+            "/api/v1/jgoods/invoice?from={today}&to={today}&format=json"
+        ))
+        .await?;
+    println!(
+        "
+Invoice to J-goods for {today} (適格請求書, preview; `ordersync jgoods invoice --from {today} --to {today}` issues it):"
+    );
+    let amount = |v: &Value| yen(v.as_i64().unwrap_or(0));
+    for o in inv["orders"].as_array().into_iter().flatten() {
+        for l in o["lines"].as_array().into_iter().flatten() {
+            println!(
+                "  {:<8} {:<8} {:>3} × {:>7} {:>9}  {}%",
+                o["order_id"].as_str().unwrap_or(""),
+                l["item_code"].as_str().unwrap_or(""),
+                l["qty"],
+                amount(&l["unit_price"]),
+                amount(&l["amount"]),
+                l["tax_rate"]
+            );
+        }
+    }
+    for s in inv["shipping"].as_array().into_iter().flatten() {
+        println!(
+            "  {:<8} shipping {:<13} {:>9}  10%",
+            s["order_id"].as_str().unwrap_or(""),
+            s["tracking_no"].as_str().unwrap_or(""),
+            amount(&s["cost"])
+        );
+    }
+    for r in inv["by_rate"].as_array().into_iter().flatten() {
+        println!(
+            "  {:>2}% total {:>9}, consumption tax {:>7} (rounded once per rate)",
+            r["rate"],
+            amount(&r["total"]),
+            amount(&r["tax"])
+        );
+    }
+    println!(
+        "  total {}; J-goods keeps an expected service fee of {} (10% of {} tax excluded) and transfers {}",
+        amount(&inv["grand_total"]),
+        amount(&inv["service_fee"]),
+        amount(&inv["tax_excluded_total"]),
+        amount(&inv["expected_transfer"])
+    );
+    Ok(())
+}
+
 fn step(text: &str) {
     println!("\n▶ {text}");
 }
@@ -538,9 +619,22 @@ impl Erp {
     }
 
     async fn post(&self, path: &str, body: Value) -> anyhow::Result<Value> {
+        self.send(reqwest::Method::POST, path, body).await
+    }
+
+    async fn put(&self, path: &str, body: Value) -> anyhow::Result<Value> {
+        self.send(reqwest::Method::PUT, path, body).await
+    }
+
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Value,
+    ) -> anyhow::Result<Value> {
         let resp = self
             .http
-            .post(format!("{}{path}", self.base))
+            .request(method.clone(), format!("{}{path}", self.base))
             .bearer_auth(&self.token)
             .json(&body)
             .send()
@@ -548,7 +642,7 @@ impl Erp {
         let status = resp.status();
         let body: Value = resp.json().await.context("admin API answered non-JSON")?;
         if !status.is_success() {
-            bail!("POST {path}: {status} {body}");
+            bail!("{method} {path}: {status} {body}");
         }
         Ok(body)
     }

@@ -17,6 +17,7 @@
 //! - [`domain`]: pure types and rules (order states, allocation).
 //! - [`store`]: SQLite; every decision is written in one `BEGIN IMMEDIATE` transaction.
 //! - [`providers`]: one folder per provider: wire types, client, signatures.
+//! - [`invoice`]: the periodic invoice to J-goods (numbers, HTML, CSV).
 //! - [`sim`]: faithful simulators of the providers, used by `demo`, `sim` and the tests.
 
 pub mod app;
@@ -31,6 +32,7 @@ pub mod flows;
 pub mod heartbeat;
 pub mod http;
 pub mod inventory_import;
+pub mod invoice;
 pub mod logging;
 pub mod orders_export;
 pub mod pollers;

@@ -5,6 +5,7 @@ pub mod calls;
 pub mod credit;
 pub mod direct;
 pub mod erp;
+pub mod invoice;
 pub mod jgoods;
 pub mod komoju;
 pub mod rakuten;

@@ -49,6 +49,7 @@ pub fn router(state: AppState) -> Router {
         .route("/events", get(list_events))
         .route("/outbox", get(list_outbox))
         .route("/outbox/{id}/retry", post(retry_outbox))
+        .route("/jgoods/invoice", get(super::jgoods_invoice::get_invoice))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_token))
         .layer(axum::extract::DefaultBodyLimit::max(
             inventory_import::MAX_IMPORT_BYTES,

@@ -1,6 +1,7 @@
 //! HTTP: the webhook listener (`listen`) and the admin listener (`admin_listen`).
 
 pub mod admin;
+mod jgoods_invoice;
 pub mod jgoods_webhook;
 pub mod komoju_webhook;
 pub mod metrics;
@@ -55,6 +56,8 @@ pub struct AppState {
     /// Poked when a decision queued outbound calls.
     pub dispatcher_wake: Arc<Notify>,
     pub metrics: Arc<metrics::Metrics>,
+    /// The merchant's invoice details; `None` when the config has no `[invoice]` section.
+    pub invoice: Option<crate::config::InvoiceConfig>,
 }
 
 /// A JSON error answer: `{"error": {"code": "...", "message": "..."}}`.

@@ -16,6 +16,7 @@
 pub mod credit;
 pub mod events;
 pub mod inbox;
+pub mod invoices;
 pub mod kv;
 pub mod orders;
 pub mod outbox;

@@ -212,8 +212,37 @@ END;
 INSERT INTO stock_push (sku) SELECT sku FROM stock;
 "#;
 
+/// Invoices issued to J-goods: what was claimed for which period, so a re-issue repeats it
+/// exactly and a later invoice cannot claim the same shipments again.
+const INVOICES: &str = r#"
+CREATE TABLE invoices (
+    -- The sequence part of the number; numbers are never reused.
+    seq               INTEGER PRIMARY KEY,
+    number            TEXT NOT NULL UNIQUE,
+    period_from       TEXT NOT NULL,
+    period_to         TEXT NOT NULL CHECK (period_to >= period_from),
+    grand_total       INTEGER NOT NULL,
+    tax_total         INTEGER NOT NULL,
+    service_fee       INTEGER NOT NULL,
+    expected_transfer INTEGER NOT NULL,
+    -- The invoice as issued (lines, per-rate totals; JSON), so a re-issue prints exactly
+    -- what was sent even if orders or tax rates changed since.
+    body              TEXT NOT NULL,
+    -- JST date printed on the invoice, and the instant it was recorded.
+    issued_on         TEXT NOT NULL,
+    issued_at         TEXT NOT NULL
+) STRICT;
+CREATE INDEX invoices_period ON invoices (period_from, period_to);
+"#;
+
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1), M::up(V2), M::up(CREDIT), M::up(STOCK_PUSH)])
+    Migrations::new(vec![
+        M::up(V1),
+        M::up(V2),
+        M::up(CREDIT),
+        M::up(STOCK_PUSH),
+        M::up(INVOICES),
+    ])
 }
 
 pub fn migrate(conn: &mut Connection) -> Result<()> {

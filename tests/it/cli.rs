@@ -127,6 +127,8 @@ fn the_demo_runs_to_the_end() {
         "credit.shipment_registered",
         "credit.ng",
         "credit.cancelled",
+        "Invoice to J-goods",
+        "J-goods keeps an expected service fee",
     ] {
         assert!(
             stdout.contains(expected),

@@ -56,7 +56,12 @@ pub struct Options {
     /// Extra lines appended to the `[kuroneko]` / `[atobarai_com]` sections.
     pub kuroneko_extra: String,
     pub atobarai_extra: String,
+    /// Append [`INVOICE_SECTION`] (the merchant's invoice details).
+    pub invoice: bool,
 }
+
+/// An `[invoice]` section whose text needs HTML escaping.
+pub const INVOICE_SECTION: &str = "\n[invoice]\nissuer_name = \"株式会社テスト商店\"\nregistration_number = \"T1234567890123\"\naddressee = \"<J-goods> & 御中\"\nbank_account = \"テスト銀行 本店 普通 7654321\"\n";
 
 impl Default for Options {
     fn default() -> Self {
@@ -73,6 +78,7 @@ impl Default for Options {
             atobarai: None,
             kuroneko_extra: String::new(),
             atobarai_extra: String::new(),
+            invoice: false,
         }
     }
 }
@@ -226,6 +232,9 @@ pub async fn spawn_app_with(o: Options) -> TestApp {
             c.api_user_id,
             o.atobarai_extra
         ));
+    }
+    if o.invoice {
+        text.push_str(INVOICE_SECTION);
     }
     let config = Config::from_toml_str(&text, &dir.path().join("config.toml")).unwrap();
     let daemon = Daemon::start(

@@ -8,6 +8,7 @@ mod contention;
 mod crash;
 mod credit;
 mod helpers;
+mod invoice;
 mod jgoods_flows;
 mod komoju;
 mod metrics;

@@ -1,0 +1,109 @@
+//! `ordersync jgoods invoice`: issue (or re-issue) the invoice to J-goods for a period.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+
+use crate::config::Config;
+use crate::flows::invoice;
+use crate::invoice::csv::{self, Encoding};
+use crate::invoice::{Issue, Period, html};
+use crate::store::Store;
+
+#[derive(Args, Debug)]
+pub struct InvoiceArgs {
+    /// First shipment date invoiced, YYYY-MM-DD (JST).
+    #[arg(long)]
+    pub from: String,
+    /// Last shipment date invoiced, YYYY-MM-DD (JST), included.
+    #[arg(long)]
+    pub to: String,
+    #[arg(long, value_enum, default_value_t = InvoiceFormat::Html)]
+    pub format: InvoiceFormat,
+    /// Write the document here instead of standard output.
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+    /// CSV encoding: UTF-8 with a byte-order mark, or Shift_JIS.
+    #[arg(long, value_enum, default_value_t = CsvEncoding::Utf8)]
+    pub encoding: CsvEncoding,
+    /// Issue even though the period overlaps an invoice already issued (a corrected
+    /// invoice); the same period then gets a new number.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InvoiceFormat {
+    /// The printable qualified invoice.
+    Html,
+    /// One row per line, parcel and total.
+    Csv,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CsvEncoding {
+    Utf8,
+    Sjis,
+}
+
+/// Issues the invoice, writes the document and says on standard error what was done.
+pub async fn run(args: InvoiceArgs, config: &Config, store: &Store) -> anyhow::Result<()> {
+    let invoice_config = config.invoice.as_ref().with_context(|| {
+        format!(
+            "{} has no [invoice] section; add issuer_name, registration_number, addressee \
+             and bank_account to issue invoices",
+            config.source.display()
+        )
+    })?;
+    anyhow::ensure!(
+        args.format == InvoiceFormat::Csv || args.encoding == CsvEncoding::Utf8,
+        "--encoding sjis applies to --format csv only"
+    );
+    let period = Period::parse(&args.from, &args.to)?;
+    let prepared = invoice::issue(store, invoice_config, period, args.force).await?;
+    let doc = &prepared.doc;
+    let bytes = match args.format {
+        InvoiceFormat::Html => html::render(doc).into_bytes(),
+        InvoiceFormat::Csv => {
+            let encoding = match args.encoding {
+                CsvEncoding::Utf8 => Encoding::Utf8Bom,
+                CsvEncoding::Sjis => Encoding::ShiftJis,
+            };
+            csv::render(doc, encoding)?
+        }
+    };
+    match &args.output {
+        Some(path) => std::fs::write(path, &bytes)
+            .with_context(|| format!("cannot write {}", path.display()))?,
+        None => std::io::stdout()
+            .write_all(&bytes)
+            .context("cannot write the invoice to standard output")?,
+    }
+    let inv = &doc.invoice;
+    let what = match &doc.issue {
+        Issue::Issued { number, .. } => format!("issued {number}"),
+        Issue::Reissued {
+            number, issued_on, ..
+        } => format!("re-issued {number} (再発行; first issued {issued_on})"),
+        Issue::Preview => "previewed".to_string(),
+    };
+    eprintln!(
+        "ordersync: {what} for {} to {}: {} orders, total {} (tax {}), expected service fee {}, expected transfer {}",
+        period.from,
+        period.to,
+        inv.orders.len(),
+        html::yen(inv.grand_total),
+        html::yen(inv.tax_total),
+        html::yen(inv.service_fee),
+        html::yen(inv.expected_transfer)
+    );
+    if prepared.changed_since_issue {
+        eprintln!(
+            "ordersync: warning: shipments or tax rates of this period changed since it was issued; \
+             the re-issue shows the invoice as issued. Issue a corrected one with --force if needed."
+        );
+    }
+    Ok(())
+}
