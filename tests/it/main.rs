@@ -6,6 +6,7 @@ mod admin_api;
 mod cli;
 mod contention;
 mod crash;
+mod faults;
 mod helpers;
 mod jgoods_flows;
 mod komoju;
