@@ -151,7 +151,13 @@ impl Daemon {
         let admin_addr = admin.local_addr()?;
 
         spawn_supervised(&tracker, &failed, "webhook listener", {
+            // The webhook listener faces the internet: a client trickling its
+            // body must not hold a connection and a task for ever.
             let app = http::webhook_router(state.clone())
+                .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+                    axum::http::StatusCode::REQUEST_TIMEOUT,
+                    config.daemon.request_timeout,
+                ))
                 .into_make_service_with_connect_info::<SocketAddr>();
             let stop = shutdown.clone();
             async move {
