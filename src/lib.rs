@@ -16,6 +16,7 @@
 //! - [`store`]: SQLite; every decision is written in one `BEGIN IMMEDIATE` transaction.
 //! - [`providers`]: one folder per provider: wire types, client, signatures.
 //! - [`sim`]: faithful simulators of the providers, used by `demo`, `sim` and the tests.
+//! - [`untrusted`]: one entry point per parser of outside input, for fuzzing.
 
 pub mod app;
 pub mod bench;
@@ -33,3 +34,4 @@ pub mod pollers;
 pub mod providers;
 pub mod sim;
 pub mod store;
+pub mod untrusted;
