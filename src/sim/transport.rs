@@ -123,3 +123,74 @@ async fn slow(answer: Response, every: Duration) -> Response {
     );
     Response::from_parts(parts, Body::from_stream(trickle))
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::Router;
+    use axum::routing::get;
+
+    use super::*;
+
+    /// Serves `fault` over loopback: the answer is `{"ok":true}` unless the
+    /// fault answers instead.
+    async fn serve(fault: TransportFault) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let url = format!("http://{}/", listener.local_addr().expect("addr"));
+        let app = Router::new().route(
+            "/",
+            get(move || async move {
+                match fault.instead(WireFormat::Json) {
+                    Some(answer) => answer,
+                    None => {
+                        let answer = axum::Json(serde_json::json!({"ok": true})).into_response();
+                        fault.deliver(answer).await
+                    }
+                }
+            }),
+        );
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        url
+    }
+
+    #[tokio::test]
+    async fn a_reset_sends_no_status_line() {
+        let url = serve(TransportFault::Reset).await;
+        let err = reqwest::get(&url).await.expect_err("no answer at all");
+        assert!(!err.is_status() && !err.is_timeout(), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn a_slow_body_arrives_whole_but_late() {
+        let every = Duration::from_millis(20);
+        let url = serve(TransportFault::SlowBody { every }).await;
+        let started = std::time::Instant::now();
+        let body = reqwest::get(&url).await.expect("answer").text().await;
+        assert_eq!(body.expect("whole body"), r#"{"ok":true}"#);
+        assert!(started.elapsed() >= every * 8, "{:?}", started.elapsed());
+        let client = reqwest::Client::builder()
+            .timeout(every * 3)
+            .build()
+            .expect("client");
+        let cut = match client.get(&url).send().await {
+            Ok(answer) => answer.text().await.map(|_| ()),
+            Err(e) => Err(e),
+        };
+        assert!(cut.expect_err("slower than the timeout").is_timeout());
+    }
+
+    #[tokio::test]
+    async fn a_truncated_or_foreign_body_is_not_json() {
+        for fault in [TransportFault::Truncated, TransportFault::WrongContentType] {
+            let url = serve(fault).await;
+            let answer = reqwest::get(&url).await.expect("an answer");
+            assert_eq!(answer.status(), 200);
+            let text = answer.text().await.expect("body");
+            assert!(
+                serde_json::from_str::<serde_json::Value>(&text).is_err(),
+                "{text}"
+            );
+        }
+    }
+}
