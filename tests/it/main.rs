@@ -11,6 +11,6 @@ mod helpers;
 mod jgoods_flows;
 mod komoju;
 mod properties;
-mod security;
 mod rakuten;
+mod security;
 mod shipments;
