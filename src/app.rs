@@ -146,9 +146,10 @@ impl Daemon {
             stock_push_wake: Arc::new(Notify::new()),
         };
         let plan = WorkerPlan::build(config, &shared)?;
-        let routes = Arc::new(ArcSwap::from_pointee(Routes::new(app_state(
-            config, &shared,
-        ))));
+        let routes = Arc::new(ArcSwap::from_pointee(Routes::new(
+            app_state(config, &shared),
+            config.daemon.request_timeout,
+        )));
         let shutdown = CancellationToken::new();
         let listeners = TaskTracker::new();
         let webhook_addr = webhook.local_addr()?;
@@ -192,8 +193,10 @@ impl Daemon {
     /// On an error the daemon keeps running on the previous config.
     pub async fn reload(&mut self, config: &Config) -> anyhow::Result<()> {
         let plan = WorkerPlan::build(config, &self.shared)?;
-        self.routes
-            .store(Arc::new(Routes::new(app_state(config, &self.shared))));
+        self.routes.store(Arc::new(Routes::new(
+            app_state(config, &self.shared),
+            config.daemon.request_timeout,
+        )));
         self.workers.stop().await;
         self.shared.heartbeats.clear();
         self.workers = plan.spawn(&self.shared);
@@ -252,9 +255,16 @@ impl Daemon {
 }
 
 impl Routes {
-    fn new(state: AppState) -> Routes {
+    fn new(state: AppState, request_timeout: Duration) -> Routes {
         Routes {
-            webhook: http::webhook_router(state.clone()),
+            // The webhook listener faces the internet: a client trickling its
+            // body must not hold a connection and a task for ever.
+            webhook: http::webhook_router(state.clone()).layer(
+                tower_http::timeout::TimeoutLayer::with_status_code(
+                    axum::http::StatusCode::REQUEST_TIMEOUT,
+                    request_timeout,
+                ),
+            ),
             admin: http::admin::router(state),
         }
     }

@@ -19,6 +19,7 @@
 //! - [`providers`]: one folder per provider: wire types, client, signatures.
 //! - [`invoice`]: the periodic invoice to J-goods (numbers, HTML, CSV).
 //! - [`sim`]: faithful simulators of the providers, used by `demo`, `sim` and the tests.
+//! - [`untrusted`]: one entry point per parser of outside input, for fuzzing.
 
 pub mod app;
 pub mod bench;
@@ -43,3 +44,4 @@ pub mod stock_push;
 pub mod store;
 pub mod systemd;
 pub mod text_encoding;
+pub mod untrusted;

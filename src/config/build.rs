@@ -242,6 +242,12 @@ impl Ctx<'_> {
                 d.http_timeout,
                 NON_ZERO,
             )?,
+            request_timeout: self.duration(
+                "daemon.request_timeout",
+                raw.request_timeout,
+                d.request_timeout,
+                NON_ZERO,
+            )?,
         })
     }
 

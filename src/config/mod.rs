@@ -103,6 +103,11 @@ pub struct DaemonConfig {
     /// cannot stall the dispatcher.
     #[serde(serialize_with = "duration_text::serialize")]
     pub http_timeout: Duration,
+    /// Longest a request to the webhook listener may take, its body included
+    /// (default 30 s): a client that sends its body slowly is answered 408 and
+    /// cut off rather than holding a connection and a task open for ever.
+    #[serde(with = "humantime_serde")]
+    pub request_timeout: Duration,
 }
 
 impl Default for DaemonConfig {
@@ -114,6 +119,7 @@ impl Default for DaemonConfig {
             admin_token: None,
             log_format: LogFormat::Auto,
             http_timeout: Duration::from_secs(30),
+            request_timeout: Duration::from_secs(30),
         }
     }
 }

@@ -37,6 +37,8 @@ pub(super) struct RawDaemon {
     pub log_format: Option<LogFormat>,
     #[serde(default, with = "humantime_serde")]
     pub http_timeout: Option<Duration>,
+    #[serde(default, with = "humantime_serde")]
+    pub request_timeout: Option<Duration>,
 }
 
 #[derive(Deserialize)]

@@ -8,5 +8,6 @@ pub mod jgoods;
 pub mod komoju;
 pub mod kuroneko;
 pub mod rakuten_pay;
+pub mod transport;
 
 pub use cli::{SimArgs, run};

@@ -20,6 +20,7 @@ use quick_xml::escape::escape;
 use super::Shared;
 use super::state::{DetailRow, Fault, RecordedRequest, Reply, credit_label};
 use crate::providers::atobarai_com::wire::{AtobaraiService, Form, MAINTENANCE, SYSTEM_FAILURE};
+use crate::sim::transport::WireFormat;
 
 type Sim = State<Arc<Shared>>;
 
@@ -96,8 +97,16 @@ async fn call(
         })
     });
     let fault = sim.with_state(|s, _| s.take_fault(service));
+    let mut transport = None;
     let hold = match fault {
         None => None,
+        Some(Fault::Transport(t)) => match t.instead(WireFormat::Xml) {
+            Some(answer) => return answer,
+            None => {
+                transport = Some(t);
+                None
+            }
+        },
         Some(Fault::Timeout) => Some(None),
         Some(Fault::Delay(d)) => Some(Some(d)),
         Some(Fault::SystemFailure) => {
@@ -141,7 +150,10 @@ async fn call(
     let reply = sim.with_state(|s, now| s.handle(service, &form, peer.ip(), now));
     let answer = xml(render(&reply));
     match hold {
-        None => answer,
+        None => match transport {
+            Some(t) => t.deliver(answer).await,
+            None => answer,
+        },
         // The change stands; the answer never comes (until the simulator stops).
         Some(None) => {
             sim.cancel.cancelled().await;

@@ -97,6 +97,9 @@ pub enum Fault {
     Garbage,
     /// 302 to the same path; the request is handled when it comes back.
     Redirect,
+    /// A fault of the network path (reset, slow body, cut-short body, a
+    /// proxy's page): see [`crate::sim::transport::TransportFault`].
+    Transport(crate::sim::transport::TransportFault),
 }
 
 /// One request as it arrived, for assertions on exact keys.

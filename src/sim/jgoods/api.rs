@@ -5,7 +5,6 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -21,6 +20,7 @@ use super::Shared;
 use super::state::{ApiError, Endpoint, Fault, to_wire};
 use crate::providers::jgoods::wire::{JgoodsError, JgoodsErrorBody, JgoodsSearchPage, JgoodsToken};
 use crate::providers::jgoods::{OrderSnapshot, Status};
+use crate::sim::transport::WireFormat;
 
 type Sim = State<Arc<Shared>>;
 
@@ -42,12 +42,12 @@ async fn token(
     form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Response {
     sim.with_state(|s| s.stats.token_requests += 1);
-    let delay = match gate(&sim, Endpoint::Token, None) {
-        Ok(delay) => delay,
+    let late = match gate(&sim, Endpoint::Token, None) {
+        Ok(late) => late,
         Err(refusal) => return refusal.into_response(),
     };
     let answer = issue_token(&sim, &headers, form.ok().map(|Form(f)| f));
-    answer_after(&sim, delay, answer).await
+    answer_after(&sim, late, answer).await
 }
 
 fn issue_token(
@@ -117,15 +117,15 @@ async fn put_order(
             .or_default()
             .push(recorded);
     });
-    let delay = match gate(&sim, Endpoint::PutOrder, Some(&order_no)) {
-        Ok(delay) => delay,
+    let late = match gate(&sim, Endpoint::PutOrder, Some(&order_no)) {
+        Ok(late) => late,
         Err(refusal) => return refusal.into_response(),
     };
     let answer = match authorize(&sim, &headers) {
         Err(refusal) => refusal.into_response(),
         Ok(()) => order_answer(sim.with_state(|s| s.put_order(&order_no, &body))),
     };
-    answer_after(&sim, delay, answer).await
+    answer_after(&sim, late, answer).await
 }
 
 async fn get_order(
@@ -141,15 +141,15 @@ async fn get_order(
         return search(sim, query.ok().map(|Query(q)| q), headers).await;
     }
     sim.with_state(|s| s.stats.get_order += 1);
-    let delay = match gate(&sim, Endpoint::GetOrder, Some(&order_no)) {
-        Ok(delay) => delay,
+    let late = match gate(&sim, Endpoint::GetOrder, Some(&order_no)) {
+        Ok(late) => late,
         Err(refusal) => return refusal.into_response(),
     };
     let answer = match authorize(&sim, &headers) {
         Err(refusal) => refusal.into_response(),
         Ok(()) => order_answer(sim.with_state(|s| s.get_order(&order_no))),
     };
-    answer_after(&sim, delay, answer).await
+    answer_after(&sim, late, answer).await
 }
 
 async fn search(
@@ -158,8 +158,8 @@ async fn search(
     headers: HeaderMap,
 ) -> Response {
     sim.with_state(|s| s.stats.search += 1);
-    let delay = match gate(&sim, Endpoint::Search, None) {
-        Ok(delay) => delay,
+    let late = match gate(&sim, Endpoint::Search, None) {
+        Ok(late) => late,
         Err(refusal) => return refusal.into_response(),
     };
     let answer = match authorize(&sim, &headers) {
@@ -177,7 +177,7 @@ async fn search(
             }
         },
     };
-    answer_after(&sim, delay, answer).await
+    answer_after(&sim, late, answer).await
 }
 
 /// `status`, `updated_from` and `page`, each optional.
@@ -221,8 +221,8 @@ impl SearchQuery {
 
 async fn put_items(State(sim): Sim, headers: HeaderMap, body: Bytes) -> Response {
     sim.with_state(|s| s.stats.item_stock_pushes += 1);
-    let delay = match gate(&sim, Endpoint::ItemStock, None) {
-        Ok(delay) => delay,
+    let late = match gate(&sim, Endpoint::ItemStock, None) {
+        Ok(late) => late,
         Err(refusal) => return refusal.into_response(),
     };
     let answer = match authorize(&sim, &headers) {
@@ -232,7 +232,7 @@ async fn put_items(State(sim): Sim, headers: HeaderMap, body: Bytes) -> Response
             Err(e) => api_error(e),
         },
     };
-    answer_after(&sim, delay, answer).await
+    answer_after(&sim, late, answer).await
 }
 
 /// Why a request is answered without being handled.
@@ -246,6 +246,8 @@ enum Refusal {
     },
     /// 429 with `Retry-After`.
     Throttled { retry_after_secs: u64 },
+    /// A transport fault's own answer (a reset, a proxy's page…).
+    Transport(Box<Response>),
 }
 
 impl IntoResponse for Refusal {
@@ -278,24 +280,30 @@ impl IntoResponse for Refusal {
                     .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
                 answer
             }
+            Refusal::Transport(answer) => *answer,
         }
     }
 }
 
 /// Applies a due fault: `Err` is the faulty answer to send instead of handling
-/// the request; `Ok(Some(d))` means handle it, then hold the answer for `d`.
+/// the request; `Ok(Some(fault))` means handle it, then let the fault bend the
+/// answer ([`answer_after`]).
 fn gate(
     sim: &Arc<Shared>,
     endpoint: Endpoint,
     order_no: Option<&str>,
-) -> Result<Option<Duration>, Refusal> {
+) -> Result<Option<Fault>, Refusal> {
     let (fault, current) = sim.with_state(|s| {
         let fault = s.take_fault(endpoint);
         (fault, order_no.and_then(|n| s.order(n)).map(|o| o.status))
     });
     match fault {
         None => Ok(None),
-        Some(Fault::Delay(d)) => Ok(Some(d)),
+        Some(late @ Fault::Delay(_)) => Ok(Some(late)),
+        Some(Fault::Transport(t)) => match t.instead(WireFormat::Json) {
+            Some(answer) => Err(Refusal::Transport(Box::new(answer))),
+            None => Ok(Some(Fault::Transport(t))),
+        },
         Some(Fault::Conflict) => {
             let conflict = ApiError::conflict(current);
             Err(Refusal::Error {
@@ -336,15 +344,20 @@ fn authorize(sim: &Arc<Shared>, headers: &HeaderMap) -> Result<(), Refusal> {
     })
 }
 
-/// Holds an answer back (a `Delay` fault) unless the simulator stops first.
-async fn answer_after(sim: &Shared, delay: Option<Duration>, answer: Response) -> Response {
-    if let Some(delay) = delay {
-        tokio::select! {
-            _ = sim.cancel.cancelled() => {}
-            _ = tokio::time::sleep(delay) => {}
+/// Holds an answer back (a `Delay` fault) unless the simulator stops first,
+/// or trickles it out (a slow-body fault).
+async fn answer_after(sim: &Shared, late: Option<Fault>, answer: Response) -> Response {
+    match late {
+        Some(Fault::Delay(delay)) => {
+            tokio::select! {
+                _ = sim.cancel.cancelled() => {}
+                _ = tokio::time::sleep(delay) => {}
+            }
+            answer
         }
+        Some(Fault::Transport(t)) => t.deliver(answer).await,
+        _ => answer,
     }
-    answer
 }
 
 fn order_answer(result: Result<OrderSnapshot, ApiError>) -> Response {

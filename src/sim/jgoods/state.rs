@@ -59,6 +59,9 @@ pub enum Fault {
     Delay(Duration),
     /// 409 `STATUS_CONFLICT` whatever the order's state.
     Conflict,
+    /// A fault of the network path (reset, slow body, cut-short body, a
+    /// proxy's page): see [`crate::sim::transport::TransportFault`].
+    Transport(crate::sim::transport::TransportFault),
 }
 
 /// Counters and recordings of everything the simulator saw, for assertions.
@@ -69,6 +72,10 @@ pub struct SimStats {
     /// Every `PUT /order/v2/{order_no}` body received (as JSON, or a JSON string
     /// holding the raw text when it was not JSON), per order, in arrival order.
     pub put_bodies: BTreeMap<String, Vec<Value>>,
+    /// `PUT`s that changed the order, per order: a repeated `PUT` answered
+    /// from the last applied one is not counted, so a retry that did harm
+    /// twice would show here.
+    pub applied_puts: BTreeMap<String, usize>,
     /// Calls to `GET /order/v2/{order_no}`.
     pub get_order: usize,
     /// Calls to `GET /order/v2/search.json`.
@@ -399,6 +406,11 @@ impl SimState {
         check_put(&order.snapshot, &request)?;
         let now = self.clock.tick();
         apply_put(order, request, now, &mut self.effects);
+        *self
+            .stats
+            .applied_puts
+            .entry(order_no.to_string())
+            .or_default() += 1;
         Ok(order.snapshot.clone())
     }
 

@@ -21,6 +21,7 @@ use super::state::{ApiError, Begin, Endpoint, Fault, MAX_IDEMPOTENCY_KEY_LEN, St
 use super::{API_PATH, Shared};
 use crate::providers::komoju::client::{API_VERSION_HEADER, IDEMPOTENCY_HEADER};
 use crate::providers::komoju::wire::{KomojuError, KomojuErrorBody, KomojuPaymentList};
+use crate::sim::transport::WireFormat;
 
 type Sim = State<Arc<Shared>>;
 
@@ -140,10 +141,14 @@ async fn act(
         }
         answer
     });
-    if let Some(Fault::LoseAnswer(delay)) = fault {
-        hold_back(&sim, delay).await;
+    match fault {
+        Some(Fault::LoseAnswer(delay)) => {
+            hold_back(&sim, delay).await;
+            answer.into_response()
+        }
+        Some(Fault::Transport(t)) => t.deliver(answer.into_response()).await,
+        _ => answer.into_response(),
     }
-    answer.into_response()
 }
 
 /// Counts the call and records its API version, suffers a due 429/5xx, and
@@ -179,6 +184,11 @@ fn admit(
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
             return Err(Box::new(answer));
+        }
+        Some(Fault::Transport(t)) => {
+            if let Some(answer) = t.instead(WireFormat::Json) {
+                return Err(Box::new(answer));
+            }
         }
         Some(Fault::Hold | Fault::LoseAnswer(_)) | None => {}
     }

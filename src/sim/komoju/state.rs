@@ -84,6 +84,9 @@ pub enum Fault {
     /// Hold the request before processing, its idempotency key in flight,
     /// until [`super::KomojuSimHandle::release_held`]: a retry meanwhile gets 409.
     Hold,
+    /// A fault of the network path (reset, slow body, cut-short body, a
+    /// proxy's page): see [`crate::sim::transport::TransportFault`].
+    Transport(crate::sim::transport::TransportFault),
 }
 
 /// Counters and recordings of everything the simulator saw, for assertions.

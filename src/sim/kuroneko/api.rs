@@ -18,6 +18,7 @@ use serde::Serialize;
 use super::Shared;
 use super::state::{Endpoint, Fault, Reply, form_value};
 use crate::providers::kuroneko::wire::{self, Form, field};
+use crate::sim::transport::WireFormat;
 
 type Sim = State<Arc<Shared>>;
 
@@ -52,9 +53,14 @@ async fn call(State(sim): Sim, endpoint: Endpoint, headers: HeaderMap, body: Byt
         s.take_fault(endpoint)
     });
     let mut delay = None;
+    let mut transport = None;
     match fault {
         None => {}
         Some(Fault::Delay(d)) => delay = Some(d),
+        Some(Fault::Transport(t)) => match t.instead(WireFormat::Xml) {
+            Some(answer) => return answer,
+            None => transport = Some(t),
+        },
         Some(Fault::Status(code)) => {
             let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             return (status, format!("simulated HTTP {code}")).into_response();
@@ -85,7 +91,10 @@ async fn call(State(sim): Sim, endpoint: Endpoint, headers: HeaderMap, body: Byt
     if let Some(delay) = delay {
         hold(&sim, delay).await;
     }
-    answer
+    match transport {
+        Some(t) => t.deliver(answer).await,
+        None => answer,
+    }
 }
 
 /// Holds an answer back (a `Delay` fault) unless the simulator stops first.

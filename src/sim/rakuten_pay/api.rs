@@ -6,7 +6,6 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -21,6 +20,7 @@ use tokio::time::Instant;
 use super::Shared;
 use super::state::{Answer, Endpoint, Fault};
 use crate::providers::rakuten_pay::wire::{self, RakutenGatewayError};
+use crate::sim::transport::WireFormat;
 
 type Sim = State<Arc<Shared>>;
 
@@ -68,8 +68,8 @@ async fn order_call(
         .unwrap_or_else(|| Value::String(String::from_utf8_lossy(&body).into_owned()));
     let arrived = Instant::now();
     sim.with_state(|s, _| s.record_call(endpoint, Some(recorded), arrived));
-    let delay = match gate(&sim, endpoint) {
-        Ok(delay) => delay,
+    let late = match gate(&sim, endpoint) {
+        Ok(late) => late,
         Err(refusal) => return *refusal,
     };
     if let Err(refusal) = authorize(&sim, &headers) {
@@ -96,7 +96,7 @@ async fn order_call(
             body: Value::Null,
         },
     });
-    answer_after(&sim, delay, json_answer(answer)).await
+    answer_after(&sim, late, json_answer(answer)).await
 }
 
 async fn license_expiry(
@@ -106,8 +106,8 @@ async fn license_expiry(
 ) -> Response {
     let arrived = Instant::now();
     sim.with_state(|s, _| s.record_call(Endpoint::License, None, arrived));
-    let delay = match gate(&sim, Endpoint::License) {
-        Ok(delay) => delay,
+    let late = match gate(&sim, Endpoint::License) {
+        Ok(late) => late,
         Err(refusal) => return *refusal,
     };
     if let Err(refusal) = authorize(&sim, &headers) {
@@ -115,17 +115,22 @@ async fn license_expiry(
     }
     let key = query.ok().and_then(|Query(q)| q.get("licenseKey").cloned());
     let answer = sim.with_state(|s, _| s.license_expiry(key.as_deref()));
-    answer_after(&sim, delay, json_answer(answer)).await
+    answer_after(&sim, late, json_answer(answer)).await
 }
 
 /// Applies a due fault: `Err` is the answer to send instead of handling the
-/// request; `Ok(Some(d))` means handle it, then hold the answer for `d`.
-fn gate(sim: &Arc<Shared>, endpoint: Endpoint) -> Result<Option<Duration>, Box<Response>> {
+/// request; `Ok(Some(fault))` means handle it, then let the fault bend the
+/// answer ([`answer_after`]).
+fn gate(sim: &Arc<Shared>, endpoint: Endpoint) -> Result<Option<Fault>, Box<Response>> {
     let Some(fault) = sim.with_state(|s, _| s.take_fault(endpoint)) else {
         return Ok(None);
     };
     match fault {
-        Fault::Delay(d) => Ok(Some(d)),
+        late @ Fault::Delay(_) => Ok(Some(late)),
+        Fault::Transport(t) => match t.instead(WireFormat::Json) {
+            Some(answer) => Err(Box::new(answer)),
+            None => Ok(Some(fault)),
+        },
         Fault::Maintenance { retry_after_secs } => {
             let mut answer = (
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -202,14 +207,18 @@ fn json_utf8(headers: &HeaderMap) -> bool {
 }
 
 /// Holds an answer back (a `Delay` fault) unless the simulator stops first.
-async fn answer_after(sim: &Shared, delay: Option<Duration>, answer: Response) -> Response {
-    if let Some(delay) = delay {
-        tokio::select! {
-            _ = sim.cancel.cancelled() => {}
-            _ = tokio::time::sleep(delay) => {}
+async fn answer_after(sim: &Shared, late: Option<Fault>, answer: Response) -> Response {
+    match late {
+        Some(Fault::Delay(delay)) => {
+            tokio::select! {
+                _ = sim.cancel.cancelled() => {}
+                _ = tokio::time::sleep(delay) => {}
+            }
+            answer
         }
+        Some(Fault::Transport(t)) => t.deliver(answer).await,
+        _ => answer,
     }
-    answer
 }
 
 fn json_answer(answer: Answer) -> Response {

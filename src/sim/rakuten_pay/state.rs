@@ -103,6 +103,9 @@ pub enum Fault {
     /// Handle the request normally, then hold the answer back this long: the
     /// change is applied even when the caller times out (a lost response).
     Delay(Duration),
+    /// A fault of the network path (reset, slow body, cut-short body, a
+    /// proxy's page): see [`crate::sim::transport::TransportFault`].
+    Transport(crate::sim::transport::TransportFault),
 }
 
 /// Counters and recordings of everything the simulator saw, for assertions.
