@@ -63,7 +63,7 @@ pub async fn run(args: &BenchArgs, dir: &Path, report: &mut Report) -> anyhow::R
     // A working day on top of the large store, then the operator's views.
     let daemon = daemon::spawn(dir, &section).await?;
     let http = client()?;
-    load_stock(&http, &daemon, (0..100).map(|i| format!("B-{i:03}"))).await?;
+    load_stock(&http, &sim, &daemon, (0..100).map(|i| format!("B-{i:03}"))).await?;
     let orders: Vec<String> = (0..1000).map(|i| format!("W{i:07}")).collect();
     let bodies = load::prepare(&sim, &orders, |i| format!("B-{:03}", i % 100));
     let lat = load::send_closed_loop(

@@ -23,8 +23,9 @@ pub async fn run(args: &BenchArgs, dir: &Path, report: &mut Report) -> anyhow::R
     let (sim, sim_cfg) = daemon::start_jgoods_sim().await?;
     let daemon = daemon::spawn(dir, &daemon::jgoods_section(&sim, &sim_cfg, None)).await?;
     let http = client()?;
-    load_stock(&http, &daemon, (0..100).map(|i| format!("M-{i:03}"))).await?;
+    load_stock(&http, &sim, &daemon, (0..100).map(|i| format!("M-{i:03}"))).await?;
     let hot_stock = args.n / 2;
+    sim.register_item("HOT");
     let r = http
         .put(daemon.admin_url("/api/v1/stock/HOT"))
         .bearer_auth(SECRET)

@@ -30,7 +30,7 @@ pub async fn run(args: &BenchArgs, dir: &Path, report: &mut Report) -> anyhow::R
     let (sim, sim_cfg) = daemon::start_jgoods_sim().await?;
     let daemon = daemon::spawn(dir, &daemon::jgoods_section(&sim, &sim_cfg, None)).await?;
     let http = client()?;
-    load_stock(&http, &daemon, (0..100).map(|i| format!("B-{i:03}"))).await?;
+    load_stock(&http, &sim, &daemon, (0..100).map(|i| format!("B-{i:03}"))).await?;
 
     let tracker = PostBackTracker::default();
     let watcher = tokio::spawn(tracker.clone().watch(sim.clone()));
@@ -145,13 +145,16 @@ pub fn client() -> anyhow::Result<reqwest::Client> {
         .build()?)
 }
 
-/// Gives every SKU more stock than any benchmark orders.
+/// Gives every SKU more stock than any benchmark orders, and registers it
+/// at J-goods (so the daemon's stock push finds the item).
 pub async fn load_stock(
     http: &reqwest::Client,
+    sim: &crate::sim::jgoods::JgoodsSimHandle,
     daemon: &daemon::DaemonProcess,
     skus: impl Iterator<Item = String>,
 ) -> anyhow::Result<()> {
     for sku in skus {
+        sim.register_item(&sku);
         let r = http
             .put(daemon.admin_url(&format!("/api/v1/stock/{sku}")))
             .bearer_auth(SECRET)

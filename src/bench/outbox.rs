@@ -31,7 +31,7 @@ pub async fn run(args: &BenchArgs, dir: &Path, report: &mut Report) -> anyhow::R
     let outage = daemon::jgoods_section(&sim, &sim_cfg, Some(&format!("http://{closed}/order/v2")));
     let down = daemon::spawn(dir, &outage).await?;
     let http = client()?;
-    load_stock(&http, &down, (0..100).map(|i| format!("D-{i:03}"))).await?;
+    load_stock(&http, &sim, &down, (0..100).map(|i| format!("D-{i:03}"))).await?;
     let orders: Vec<String> = (0..n).map(|i| format!("O{i:07}")).collect();
     let bodies = load::prepare(&sim, &orders, |i| format!("D-{:03}", i % 100));
     load::send_closed_loop(
