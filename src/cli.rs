@@ -61,6 +61,9 @@ pub enum Command {
     Backup { path: PathBuf },
     /// Benchmark: J-goods webhook ingest against a daemon and the simulator.
     Bench(crate::bench::BenchArgs),
+    /// Crash soak: the daemon beside every provider's simulator under a mixed
+    /// load, killed with SIGKILL at random and checked after each restart.
+    Soak(crate::soak::SoakArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -198,6 +201,9 @@ pub fn main() -> ExitCode {
         }
         Command::Bench(args) => {
             return exit(runtime().and_then(|rt| rt.block_on(crate::bench::run(args))));
+        }
+        Command::Soak(args) => {
+            return exit(runtime().and_then(|rt| rt.block_on(crate::soak::run(args))));
         }
         _ => {}
     }
@@ -436,7 +442,8 @@ async fn local(command: Command, config: Config) -> anyhow::Result<()> {
         | Command::CheckConfig { .. }
         | Command::Demo(_)
         | Command::Sim(_)
-        | Command::Bench(_) => {}
+        | Command::Bench(_)
+        | Command::Soak(_) => {}
     }
     Ok(())
 }

@@ -94,25 +94,9 @@ client_id = "{client_id}"
 client_secret = "{client_secret}"
 webhook_secret = "{secret}"
 stock_push_interval = "1s"
-[rakuten_pay]
-enabled = true
-api_base_url = "{rk_api}"
-license_api_url = "{rk_license}"
-service_secret = "{rk_secret}"
-license_key = "{rk_key}"
-poll_interval = "1h"
+{rakuten}poll_interval = "1h"
 request_interval = "50ms"
-[komoju]
-enabled = true
-api_base_url = "{kj_api}"
-secret_key = "{kj_key}"
-webhook_secret = "{kj_secret}"
-[kuroneko]
-enabled = true
-api_base_url = "{kn_api}"
-store_code = "{kn_store}"
-password = "{kn_password}"
-settle_delay = "0s"
+{komoju}{kuroneko}settle_delay = "0s"
 poll_interval = "1h"
 [invoice]
 issuer_name = "株式会社デモ商店"
@@ -120,16 +104,9 @@ registration_number = "T1234567890123"
 addressee = "J-goods株式会社 御中"
 bank_account = "デモ銀行 本店営業部 普通 1234567 カ）デモショウテン"
 "#,
-        kn_api = kuroneko.base_url(),
-        kn_store = kuroneko.store_code(),
-        kn_password = kuroneko.password(),
-        kj_api = komoju.api_base_url(),
-        kj_key = komoju.secret_key(),
-        kj_secret = komoju.webhook_secret(),
-        rk_api = rakuten.api_base_url(),
-        rk_license = rakuten.license_api_url(),
-        rk_secret = rakuten.service_secret(),
-        rk_key = rakuten.license_key(),
+        rakuten = rakuten.config_section(),
+        komoju = komoju.config_section(),
+        kuroneko = kuroneko.config_section(),
         data = dir.path().display(),
         order = sim.order_api_base_url(),
         item = sim.item_api_base_url(),

@@ -33,6 +33,7 @@ use crate::providers::jgoods::Status;
 use crate::providers::jgoods::client::JgoodsClient;
 use crate::providers::jgoods::wire::{JgoodsPutOrder, JgoodsReservedLine};
 use crate::providers::komoju::client::KomojuClient;
+use crate::providers::rakuten_pay::Progress;
 use crate::providers::rakuten_pay::client::ShippingRowInput;
 use crate::store::outbox::OutboxRow;
 use crate::store::{self, Store, outbox};
@@ -584,6 +585,18 @@ async fn report_rakuten_shipment(
             code: "ORDER_NOT_FOUND".into(),
             message: format!("Rakuten does not know order {order_number}"),
         })?;
+    // Rakuten takes shipping rows from 300 on. A parcel the warehouse sent
+    // while Rakuten was still processing the payment (200) or a change (400)
+    // is reported once it gets there: a wait, not a refusal.
+    if matches!(
+        order.progress,
+        Progress::RakutenProcessing | Progress::AwaitingChangeConfirmation
+    ) {
+        return Err(CallError::transient(format!(
+            "Rakuten order {order_number} is at {}: shipping rows are taken from 300 on",
+            order.progress.code()
+        )));
+    }
     let baskets: Vec<(i64, Vec<ShippingRowInput>)> = order
         .packages
         .iter()

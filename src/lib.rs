@@ -18,6 +18,7 @@
 //! - [`store`]: SQLite; every decision is written in one `BEGIN IMMEDIATE` transaction.
 //! - [`providers`]: one folder per provider: wire types, client, signatures.
 //! - [`invoice`]: the periodic invoice to J-goods (numbers, HTML, CSV).
+//! - [`soak`]: `ordersync soak`, SIGKILLs under a mixed load across every provider.
 //! - [`sim`]: faithful simulators of the providers, used by `demo`, `sim` and the tests.
 //! - [`untrusted`]: one entry point per parser of outside input, for fuzzing.
 
@@ -40,6 +41,7 @@ pub mod pollers;
 pub mod providers;
 pub mod reload;
 pub mod sim;
+pub mod soak;
 pub mod stock_push;
 pub mod store;
 pub mod systemd;

@@ -160,6 +160,26 @@ impl DaemonProcess {
         let _ = self.child.wait().await;
     }
 
+    /// SIGTERM, as systemd stops the service; whether it exited cleanly
+    /// within `grace`.
+    pub async fn terminate(mut self, grace: Duration) -> bool {
+        let sent = Command::new("kill")
+            .args(["-TERM", &self.pid.to_string()])
+            .status()
+            .await
+            .is_ok_and(|s| s.success());
+        if !sent {
+            return false;
+        }
+        match tokio::time::timeout(grace, self.child.wait()).await {
+            Ok(Ok(status)) => status.success(),
+            _ => {
+                self.child.start_kill().ok();
+                false
+            }
+        }
+    }
+
     /// A client for the admin API with the token set.
     pub fn admin_url(&self, path: &str) -> String {
         format!("http://{}{path}", self.admin)

@@ -14,7 +14,8 @@
 
 mod big_store;
 mod contention;
-mod daemon;
+/// The daemon as a child process (the soak starts it the same way).
+pub(crate) mod daemon;
 mod ingest;
 mod load;
 mod outbox;

@@ -411,7 +411,10 @@ fn awaiting_arrival(snap: &OrderSnapshot, stored: Option<&Order>) -> Decision {
                 ..confirmed(snap)
             }
         }
-        Some(o) if o.state == OrderState::Confirmed => Decision {
+        // Already confirmed, or confirmed and since sent to J-goods'
+        // warehouse (入荷待ち is exactly that trip): J-goods' own notice of
+        // the move can arrive late, after the ERP's shipment.
+        Some(o) if matches!(o.state, OrderState::Confirmed | OrderState::Shipped) => Decision {
             order: Some(snapshot_write(snap)),
             ..Default::default()
         }

@@ -203,6 +203,19 @@ impl AtobaraiSimHandle {
         }
     }
 
+    /// The daemon's `[atobarai_com]` section pointing here, enabled; keys
+    /// appended after it belong to the section.
+    pub fn config_section(&self) -> String {
+        let c = self.config();
+        format!(
+            "\n[atobarai_com]\nenabled = true\napi_base_url = \"{}\"\nenterprise_id = {}\nsite_id = {}\napi_user_id = {}\n",
+            self.base_url(),
+            c.enterprise_id,
+            c.site_id,
+            c.api_user_id
+        )
+    }
+
     /// The simulator's clock (JST, whole seconds).
     pub fn now(&self) -> DateTime<FixedOffset> {
         self.shared.lock().now()

@@ -365,6 +365,17 @@ impl KomojuSimHandle {
         self.shared.lock().state.stats.clone()
     }
 
+    /// The daemon's `[komoju]` section pointing here, enabled; keys appended
+    /// after it belong to the section.
+    pub fn config_section(&self) -> String {
+        format!(
+            "\n[komoju]\nenabled = true\napi_base_url = \"{}\"\nsecret_key = \"{}\"\nwebhook_secret = \"{}\"\n",
+            self.api_base_url(),
+            self.secret_key(),
+            self.webhook_secret()
+        )
+    }
+
     /// The simulator's clock (UTC, whole seconds, as KOMOJU's timestamps).
     pub fn now(&self) -> DateTime<Utc> {
         self.shared.lock().now()

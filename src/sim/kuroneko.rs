@@ -206,6 +206,17 @@ impl KuronekoSimHandle {
         }
     }
 
+    /// The daemon's `[kuroneko]` section pointing here, enabled; keys
+    /// appended after it belong to the section.
+    pub fn config_section(&self) -> String {
+        format!(
+            "\n[kuroneko]\nenabled = true\napi_base_url = \"{}\"\nstore_code = \"{}\"\npassword = \"{}\"\n",
+            self.base_url(),
+            self.store_code(),
+            self.password()
+        )
+    }
+
     /// The simulator's clock (JST, whole seconds).
     pub fn now(&self) -> DateTime<FixedOffset> {
         self.shared.lock().now()

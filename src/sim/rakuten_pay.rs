@@ -194,6 +194,18 @@ impl RakutenSimHandle {
         }
     }
 
+    /// The daemon's `[rakuten_pay]` section pointing here, enabled; keys
+    /// appended after it (`poll_interval = …`) belong to the section.
+    pub fn config_section(&self) -> String {
+        format!(
+            "\n[rakuten_pay]\nenabled = true\napi_base_url = \"{}\"\nlicense_api_url = \"{}\"\nservice_secret = \"{}\"\nlicense_key = \"{}\"\n",
+            self.api_base_url(),
+            self.license_api_url(),
+            self.service_secret(),
+            self.license_key()
+        )
+    }
+
     /// The simulator's clock (JST).
     pub fn now(&self) -> DateTime<FixedOffset> {
         self.shared.lock().now()

@@ -86,11 +86,8 @@ impl Default for Options {
 /// The `[rakuten_pay]` section pointing at a Rakuten simulator.
 pub fn rakuten_section(r: &RakutenSimHandle, extra: &str) -> String {
     format!(
-        "\n[rakuten_pay]\nenabled = true\napi_base_url = \"{}\"\nlicense_api_url = \"{}\"\nservice_secret = \"{}\"\nlicense_key = \"{}\"\npoll_interval = \"1h\"\nrequest_interval = \"0s\"\n{extra}\n",
-        r.api_base_url(),
-        r.license_api_url(),
-        r.service_secret(),
-        r.license_key()
+        "{}poll_interval = \"1h\"\nrequest_interval = \"0s\"\n{extra}\n",
+        r.config_section()
     )
 }
 
@@ -190,12 +187,7 @@ pub async fn spawn_app_with(o: Options) -> TestApp {
         None => None,
     };
     if let Some(k) = &komoju {
-        text.push_str(&format!(
-            "\n[komoju]\nenabled = true\napi_base_url = \"{}\"\nsecret_key = \"{}\"\nwebhook_secret = \"{}\"\n",
-            k.api_base_url(),
-            k.secret_key(),
-            k.webhook_secret()
-        ));
+        text.push_str(&k.config_section());
     }
     let kuroneko = match &o.kuroneko {
         Some(cfg) => Some(
@@ -206,13 +198,7 @@ pub async fn spawn_app_with(o: Options) -> TestApp {
         None => None,
     };
     if let Some(k) = &kuroneko {
-        text.push_str(&format!(
-            "\n[kuroneko]\nenabled = true\napi_base_url = \"{}\"\nstore_code = \"{}\"\npassword = \"{}\"\n{}\n",
-            k.base_url(),
-            k.store_code(),
-            k.password(),
-            o.kuroneko_extra
-        ));
+        text.push_str(&format!("{}{}\n", k.config_section(), o.kuroneko_extra));
     }
     let atobarai = match &o.atobarai {
         Some(cfg) => Some(
@@ -223,15 +209,7 @@ pub async fn spawn_app_with(o: Options) -> TestApp {
         None => None,
     };
     if let Some(a) = &atobarai {
-        let c = a.config();
-        text.push_str(&format!(
-            "\n[atobarai_com]\nenabled = true\napi_base_url = \"{}\"\nenterprise_id = {}\nsite_id = {}\napi_user_id = {}\n{}\n",
-            a.base_url(),
-            c.enterprise_id,
-            c.site_id,
-            c.api_user_id,
-            o.atobarai_extra
-        ));
+        text.push_str(&format!("{}{}\n", a.config_section(), o.atobarai_extra));
     }
     if o.invoice {
         text.push_str(INVOICE_SECTION);

@@ -18,6 +18,7 @@ mod properties;
 mod rakuten;
 mod security;
 mod shipments;
+mod soak;
 mod status_page;
 mod stock_push;
 mod systemd;

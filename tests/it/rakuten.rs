@@ -275,3 +275,52 @@ async fn one_sku_sold_on_both_channels_never_oversells() {
     assert!(breaches.is_empty(), "{breaches:?}");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_parcel_shipped_while_rakuten_processes_is_reported_at_300() {
+    let app = rakuten_app().await;
+    app.set_stock("R-W", 2).await;
+    let n = card_order(&app, "R-W", 1);
+    app.poll_until(&n, |o| o["state"] == "confirmed").await;
+    assert_eq!(
+        app.rakuten().order(&n).unwrap().progress,
+        Progress::RakutenProcessing
+    );
+    // The warehouse is faster than Rakuten's payment processing.
+    let parcel =
+        json!({"carrier": "yamato", "tracking_no": "123456789012", "shipped_on": "2026-11-24"});
+    let (status, _) = app
+        .admin(
+            Method::POST,
+            &format!("/api/v1/orders/rakuten/{n}/shipment"),
+            Some(parcel),
+        )
+        .await;
+    assert_eq!(status, 202);
+    // The call waits (read, not sent) while the order is at 200…
+    let until = tokio::time::Instant::now() + DEADLINE;
+    while app.rakuten().stats().get_order < 3 {
+        assert!(
+            tokio::time::Instant::now() < until,
+            "the report was never tried"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(app.rakuten().stats().update_order_shipping, 0);
+    let (_, dead) = app.get("/api/v1/outbox?state=dead").await;
+    assert_eq!(dead["outbox"].as_array().map(Vec::len), Some(0), "{dead}");
+    // …and goes out once Rakuten reaches 300.
+    app.rakuten().advance_clock(Duration::from_secs(600));
+    assert!(
+        app.rakuten()
+            .wait_for_progress(&n, Progress::Shipped, DEADLINE)
+            .await
+    );
+    let o = app.rakuten_order(&n).await.unwrap();
+    assert_eq!(o["attention"], serde_json::Value::Null, "{o}");
+    assert_eq!(
+        app.rakuten().order(&n).unwrap().packages[0].shipping.len(),
+        1
+    );
+    app.stop().await;
+}

@@ -281,6 +281,24 @@ fn awaiting_arrival_confirms_a_fully_allocated_order() {
 }
 
 #[test]
+fn a_late_awaiting_arrival_notice_for_a_shipped_order_changes_nothing() {
+    // The merchant shipped to J-goods' warehouse before J-goods' webhook
+    // about the move to 入荷待ち got through.
+    let s = snap(Status::AwaitingArrival, &[(1, "A", 3, Some(3))], T2);
+    let o = order(
+        OrderState::Shipped,
+        &[(1, "A", 3, 3)],
+        Status::AwaitingArrival,
+        T1,
+    );
+    let d = decide(&s, Some(&o), &HashMap::new(), Source::Webhook);
+    let w = d.order.as_ref().unwrap();
+    assert_eq!(w.state, None);
+    assert_eq!(w.attention, None);
+    assert!(d.calls.is_empty() && d.stock.is_empty());
+}
+
+#[test]
 fn put_outcomes_move_payment_only_on_awaiting_arrival() {
     let o = order(
         OrderState::Allocated,

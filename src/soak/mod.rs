@@ -1,0 +1,224 @@
+//! `ordersync soak`: crash safety across every provider.
+//!
+//! The daemon runs as a child process beside a simulator of each provider.
+//! A mixed load runs the whole time: J-goods and Rakuten orders, direct
+//! orders paid through Kuroneko Atobarai, Atobarai.com and KOMOJU, stock
+//! counts from the ERP, shipments and cancels. At random moments the daemon
+//! gets SIGKILL, is started again on the same data directory, and the store
+//! is checked against everything acknowledged so far. When the kills are
+//! done the load stops, the work left is allowed to finish, and every order
+//! is compared with each provider's side of it.
+//!
+//! ```text
+//! ordersync soak                      # 20 kills (about a minute)
+//! ordersync soak --kills 200 --seed 7 # longer; the seed repeats a schedule
+//! ```
+//!
+//! It prints the inputs, kills, lost, doubled and invariant breaks, and exits
+//! non-zero when any of the last three is not zero.
+
+mod check;
+mod erp;
+mod load;
+mod world;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use clap::Args;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+use check::Findings;
+use load::{SharedLedger, Stop};
+use world::World;
+
+#[derive(Args, Debug, Clone)]
+pub struct SoakArgs {
+    /// SIGKILLs to deliver; each is followed by a restart and a check.
+    #[arg(long, default_value_t = 20)]
+    pub kills: u32,
+    /// Longest stretch of load between two kills, in milliseconds; each
+    /// stretch is drawn at random up to this.
+    #[arg(long, default_value_t = 1500)]
+    pub max_interval_ms: u64,
+    /// Seed of the random schedule and load (printed, to repeat a run).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// How long the work left at the end may take to finish.
+    #[arg(long, default_value = "90s", value_parser = humantime::parse_duration)]
+    pub settle: Duration,
+    /// Where the data directory goes (default: the system's temporary
+    /// directory); it is kept when the soak finds a fault.
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+}
+
+/// The figures a soak prints.
+#[derive(Debug, Default)]
+struct Figures {
+    inputs: usize,
+    kills: u32,
+    refused: usize,
+    findings: Findings,
+    restart_ms: Vec<u128>,
+}
+
+pub async fn run(args: SoakArgs) -> anyhow::Result<()> {
+    crate::logging::init_with_default("error");
+    let seed = args.seed.unwrap_or_else(rand::random);
+    println!("ordersync soak: {} kills, seed {seed}", args.kills);
+    let dir = tempfile::Builder::new()
+        .prefix("ordersync-soak-")
+        .tempdir_in(args.dir.clone().unwrap_or_else(std::env::temp_dir))?;
+    let db = dir.path().join("data").join("ordersync.sqlite");
+    let world = Arc::new(World::start().await?);
+    let mut daemon = world.spawn_daemon(dir.path()).await?;
+    let (erp, switch) = erp::new(&daemon.admin);
+    let ledger = SharedLedger::default();
+    let stop = Stop::default();
+    let load = tokio::spawn(load::run(
+        world.clone(),
+        erp.clone(),
+        ledger.clone(),
+        seed,
+        stop.clone(),
+    ));
+
+    let started = Instant::now();
+    let mut rng = StdRng::seed_from_u64(seed.rotate_left(17));
+    let mut fig = Figures::default();
+    for kill in 1..=args.kills {
+        let stretch = rng.random_range(args.max_interval_ms / 10..=args.max_interval_ms);
+        // Load runs meanwhile; this is the random point of the kill.
+        tokio::time::sleep(Duration::from_millis(stretch)).await;
+        if load.is_finished() {
+            break;
+        }
+        switch.down();
+        daemon.kill().await;
+        fig.kills += 1;
+        let restarting = Instant::now();
+        daemon = world
+            .spawn_daemon(dir.path())
+            .await
+            .with_context(|| format!("restart after kill {kill}"))?;
+        fig.restart_ms.push(restarting.elapsed().as_millis());
+        switch.up(&daemon.admin);
+        let found = check::after_restart(&db, &world, &ledger)?;
+        report_progress(kill, &found);
+        fig.findings.add(found);
+    }
+    stop.stop();
+    load.await.context("the load panicked")??;
+    println!(
+        "load stopped after {:.1} s; letting the daemon finish its work",
+        started.elapsed().as_secs_f64()
+    );
+    let settle_until = Instant::now() + args.settle;
+    loop {
+        match check::settled(&db, &world, &ledger)? {
+            None => break,
+            Some(waiting) if Instant::now() > settle_until => {
+                fig.findings
+                    .broken
+                    .insert(format!("not settled after {:?}: {waiting}", args.settle));
+                break;
+            }
+            Some(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+    let stock = erp.get("/api/v1/stock").await?;
+    fig.findings
+        .add(check::at_end(&db, &world, &ledger, &stock)?);
+    let clean_exit = daemon.terminate(Duration::from_secs(30)).await;
+    if !clean_exit {
+        fig.findings
+            .broken
+            .insert("SIGTERM did not stop the daemon cleanly".into());
+    }
+    {
+        let l = ledger.lock();
+        fig.inputs = l.inputs();
+        fig.refused = l.refused;
+        print_inputs(&l);
+    }
+    world.shutdown().await;
+    print_figures(&fig, started.elapsed());
+    if fig.findings.is_clean() {
+        Ok(())
+    } else {
+        let kept = dir.keep();
+        println!("data kept in {}", kept.display());
+        bail!("the soak found faults (seed {seed})")
+    }
+}
+
+fn report_progress(kill: u32, found: &Findings) {
+    if found.is_clean() {
+        println!("kill {kill:>3}: restarted, store consistent");
+    } else {
+        println!(
+            "kill {kill:>3}: {} lost, {} doubled, {} broken",
+            found.lost.len(),
+            found.doubled.len(),
+            found.broken.len()
+        );
+    }
+}
+
+fn print_inputs(l: &load::Ledger) {
+    println!(
+        "inputs: {} J-goods orders, {} Rakuten orders, {} direct orders ({} Kuroneko, {} Atobarai.com, {} KOMOJU, {} card authorizations), {} stock counts, {} shipments, {} cancels",
+        l.jgoods.len(),
+        l.rakuten.len(),
+        l.direct.len(),
+        l.direct.values().filter(|d| d.method == "kuroneko").count(),
+        l.direct
+            .values()
+            .filter(|d| d.method == "atobarai_com")
+            .count(),
+        l.direct.values().filter(|d| d.method == "komoju").count(),
+        l.komoju_authorized,
+        l.stock_puts,
+        l.shipped.len(),
+        l.cancelled.len(),
+    );
+}
+
+fn print_figures(fig: &Figures, took: Duration) {
+    let mut restart = fig.restart_ms.clone();
+    restart.sort_unstable();
+    let worst = restart.last().copied().unwrap_or(0);
+    let median = restart.get(restart.len() / 2).copied().unwrap_or(0);
+    let f = &fig.findings;
+    for (what, list) in [
+        ("LOST", &f.lost),
+        ("DOUBLED", &f.doubled),
+        ("BROKEN", &f.broken),
+    ] {
+        for line in list.iter().take(20) {
+            println!("{what}: {line}");
+        }
+        if list.len() > 20 {
+            println!("{what}: … and {} more", list.len() - 20);
+        }
+    }
+    println!();
+    println!(
+        "| inputs | kills | lost | doubled | invariant breaks | refused commands | restart median / worst | time |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    println!(
+        "| {} | {} | {} | {} | {} | {} | {median} ms / {worst} ms | {:.0} s |",
+        fig.inputs,
+        fig.kills,
+        f.lost.len(),
+        f.doubled.len(),
+        f.broken.len(),
+        fig.refused,
+        took.as_secs_f64()
+    );
+}

@@ -1,0 +1,134 @@
+//! The outside world of a soak: one simulator per provider, configured so
+//! that every flow finishes in seconds, and the daemon's config pointing at
+//! them. The simulators outlive every daemon process: they are what
+//! remembers, across kills, what the daemon told the outside world.
+
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+
+use crate::bench::daemon::{self, DaemonProcess, SECRET};
+use crate::sim::atobarai_com::{self as atobarai_sim, AtobaraiSimConfig, AtobaraiSimHandle};
+use crate::sim::jgoods::{self as jgoods_sim, JgoodsSimConfig, JgoodsSimHandle, SimWebhookAuth};
+use crate::sim::komoju::{self as komoju_sim, KomojuSimConfig, KomojuSimHandle};
+use crate::sim::kuroneko::{self as kuroneko_sim, KuronekoSimConfig, KuronekoSimHandle};
+use crate::sim::rakuten_pay::{self as rakuten_sim, RakutenSimConfig, RakutenSimHandle};
+
+/// The SKUs every channel sells; few, so that orders compete for them.
+pub const SKUS: [&str; 6] = ["SOAK-1", "SOAK-2", "SOAK-3", "SOAK-4", "SOAK-5", "SOAK-6"];
+
+pub struct World {
+    pub jgoods: JgoodsSimHandle,
+    jgoods_cfg: JgoodsSimConfig,
+    pub rakuten: RakutenSimHandle,
+    pub komoju: KomojuSimHandle,
+    pub kuroneko: KuronekoSimHandle,
+    pub atobarai: AtobaraiSimHandle,
+}
+
+async fn loopback() -> anyhow::Result<TcpListener> {
+    Ok(TcpListener::bind("127.0.0.1:0").await?)
+}
+
+impl World {
+    pub async fn start() -> anyhow::Result<World> {
+        // Webhooks are retried quickly and for long: a push that meets a dead
+        // daemon must get through once it is back, as at the real providers
+        // (which retry for a day).
+        let jgoods_cfg = JgoodsSimConfig {
+            webhook_auth: SimWebhookAuth::Hmac {
+                secret: SECRET.into(),
+            },
+            webhook_retry_initial: Duration::from_millis(50),
+            webhook_retry_max: Duration::from_millis(200),
+            webhook_retry_budget: Duration::from_secs(3600),
+            reply_delay: Duration::from_millis(300),
+            ..JgoodsSimConfig::default()
+        };
+        let jgoods = jgoods_sim::start(loopback().await?, jgoods_cfg.clone()).await?;
+        for sku in SKUS {
+            jgoods.register_item(sku);
+        }
+        let rakuten = rakuten_sim::start(
+            loopback().await?,
+            RakutenSimConfig {
+                processing_delay: Duration::from_secs(1),
+                ..RakutenSimConfig::default()
+            },
+        )
+        .await?;
+        let komoju = komoju_sim::start(
+            loopback().await?,
+            KomojuSimConfig {
+                webhook_retry_initial: Duration::from_millis(50),
+                webhook_retry_max: Duration::from_millis(200),
+                webhook_retry_budget: Duration::from_secs(3600),
+                ..KomojuSimConfig::default()
+            },
+        )
+        .await?;
+        // No pause after a credit request: the daemon's settle_delay is 0s.
+        let kuroneko = kuroneko_sim::start(
+            loopback().await?,
+            KuronekoSimConfig {
+                settle_window: Duration::ZERO,
+                ..KuronekoSimConfig::default()
+            },
+        )
+        .await?;
+        let atobarai = atobarai_sim::start(
+            loopback().await?,
+            AtobaraiSimConfig {
+                cancel_delay: Duration::from_secs(1),
+                ..AtobaraiSimConfig::default()
+            },
+        )
+        .await?;
+        Ok(World {
+            jgoods,
+            jgoods_cfg,
+            rakuten,
+            komoju,
+            kuroneko,
+            atobarai,
+        })
+    }
+
+    /// Every section after `[daemon]`: short retry delays and polls so that
+    /// work left by a kill is picked up within the soak's time.
+    fn sections(&self) -> String {
+        let jgoods = daemon::jgoods_section(&self.jgoods, &self.jgoods_cfg, None);
+        format!(
+            "\n[retry]\ninitial_delay = \"20ms\"\nmax_delay = \"250ms\"\ngive_up_after = \"1h\"\n\
+             {jgoods}stock_push_interval = \"1s\"\n\
+             {}poll_interval = \"1s\"\nrequest_interval = \"0s\"\n\
+             {}\
+             {}settle_delay = \"0s\"\npoll_interval = \"1s\"\n\
+             {}poll_interval = \"1s\"\n",
+            self.rakuten.config_section(),
+            self.komoju.config_section(),
+            self.kuroneko.config_section(),
+            self.atobarai.config_section(),
+        )
+    }
+
+    /// Starts a daemon on `dir` (the same data directory every time) and
+    /// points the webhook senders at it.
+    pub async fn spawn_daemon(&self, dir: &std::path::Path) -> anyhow::Result<DaemonProcess> {
+        let d = daemon::spawn(dir, &self.sections()).await?;
+        self.jgoods.set_webhook_url(d.webhook_url.clone());
+        self.komoju.set_webhook_url(
+            d.webhook_url
+                .replace("/webhooks/jgoods", "/webhooks/komoju"),
+        );
+        Ok(d)
+    }
+
+    pub async fn shutdown(&self) {
+        self.jgoods.shutdown().await;
+        self.rakuten.shutdown().await;
+        self.komoju.shutdown().await;
+        self.kuroneko.shutdown().await;
+        self.atobarai.shutdown().await;
+    }
+}
