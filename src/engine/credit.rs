@@ -249,17 +249,16 @@ pub fn ship_call(
     })
 }
 
-/// The call cancelling a deferred-payment transaction, when there is one to
-/// cancel. A refused credit left nothing at the provider; an unsent request
-/// is dropped from the outbox with the order's other pending calls.
+/// The call cancelling a deferred-payment transaction, when there may be one
+/// to cancel. A refused credit left nothing at the provider. A request with no
+/// answer yet is dropped from the outbox with the order's other pending
+/// calls, but an earlier attempt of it may have reached the provider before
+/// a crash or a timeout: the cancel then looks the transaction up by the
+/// merchant's order number and cancels what it finds.
 pub fn cancel_call(order: &Order, reason: &str) -> Option<Call> {
     let (provider, case) = credit_of(order)?;
-    let sent = order
-        .payment
-        .as_ref()
-        .is_some_and(|p| p.reference.is_some());
     let ended = case.transaction.is_some_and(Transaction::is_final);
-    (sent && !case.result.is_refusal() && !ended).then(|| Call::CreditCancel {
+    (!case.result.is_refusal() && !ended).then(|| Call::CreditCancel {
         provider,
         channel: order.channel,
         order_id: order.id.clone(),

@@ -173,9 +173,27 @@ pub async fn perform(
             Ok(Ok(Step::Done))
         }
         Call::CreditCancel { reason, .. } => {
-            let Some(reference) = reference else {
-                finish(store, row.id, channel, order_id, |_| Decision::default()).await?;
-                return Ok(Ok(Step::Done));
+            let reference = match reference {
+                Some(r) => r,
+                // The request went unanswered (a crash, a timeout) and the
+                // order was cancelled before its retry: the provider may
+                // still have created the transaction. Find it to cancel it.
+                None => {
+                    let detail = detail.unwrap_or_default();
+                    let app = match rules::application(&order, &detail, case.attempt) {
+                        Ok(app) => app,
+                        Err(e) => return Ok(Err(not_sent("INVALID_ORDER", &e))),
+                    };
+                    match provider.find_request(&app).await {
+                        Ok(Some(found)) => found,
+                        Ok(None) => {
+                            finish(store, row.id, channel, order_id, |_| Decision::default())
+                                .await?;
+                            return Ok(Ok(Step::Done));
+                        }
+                        Err(e) => return Ok(Err(e)),
+                    }
+                }
             };
             if let Some(wait) = settle_wait(provider, case.requested_at_ms) {
                 return Ok(Ok(Step::Wait(wait)));

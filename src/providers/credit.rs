@@ -88,6 +88,11 @@ pub trait CreditProvider: Send + Sync {
         shipment: &'a ShipmentReport,
     ) -> CallFuture<'a, ShipmentRegistration>;
 
+    /// The transaction an unanswered credit request of `app` may have
+    /// created, looked up by the merchant's own order number; `None` when the
+    /// provider has none (the request never arrived).
+    fn find_request<'a>(&'a self, app: &'a CreditApplication) -> CallFuture<'a, Option<String>>;
+
     /// Cancels the transaction.
     fn cancel<'a>(&'a self, reference: &'a str, reason: &'a str) -> CallFuture<'a, CancelOutcome>;
 

@@ -528,3 +528,118 @@ async fn a_provider_refusal_becomes_a_readable_reason_on_the_order() {
     assert_eq!(dead["outbox"][0]["kind"], "credit_request", "{dead}");
     app.stop().await;
 }
+
+/// Waits until the order's credit request has been tried once without an
+/// answer (the client timed out) and waits for its retry.
+async fn wait_unanswered_request(app: &TestApp, id: &str) {
+    let until = tokio::time::Instant::now() + DEADLINE;
+    loop {
+        let (_, list) = app.get("/api/v1/outbox?state=pending").await;
+        let tried = list["outbox"].as_array().unwrap().iter().any(|c| {
+            c["order_id"] == id
+                && c["kind"] == "credit_request"
+                && c["attempts"].as_u64() >= Some(1)
+        });
+        if tried {
+            return;
+        }
+        assert!(tokio::time::Instant::now() < until, "{list}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Retries far apart, so that the cancel comes before the request's retry.
+fn slow_retry(o: Options) -> Options {
+    Options {
+        retry: ("30s", "30s", "1h"),
+        daemon_extra: "http_timeout = \"1s\"".into(),
+        ..o
+    }
+}
+
+#[tokio::test]
+async fn kuroneko_cancel_after_an_unanswered_request_cancels_what_arrived() {
+    let app = spawn_app_with(slow_retry(Options {
+        kuroneko: Some(KuronekoSimConfig {
+            settle_window: Duration::ZERO,
+            ..KuronekoSimConfig::default()
+        }),
+        kuroneko_extra: "settle_delay = \"0s\"\npoll_interval = \"1h\"".into(),
+        ..Options::default()
+    }))
+    .await;
+    let sim = app.kuroneko.as_ref().unwrap();
+    // Yamato takes the request, but its answer comes after the client gave up.
+    sim.inject(Endpoint::Credit, Fault::Delay(Duration::from_secs(3)), 1);
+    register(&app, order("K-LOST", "kuroneko", "山田 太郎", 5500, false)).await;
+    wait_unanswered_request(&app, "K-LOST").await;
+    let order_no = order_no_for("K-LOST", 1);
+    assert!(sim.order(&order_no).is_some(), "the request reached Yamato");
+    let (status, body) = cancel(&app, "K-LOST").await;
+    assert_eq!(status, 202, "{body}");
+    let ok = sim
+        .wait_until(DEADLINE, |s| {
+            s.order(&order_no).is_some_and(|o| {
+                o.status == Some(ordersync::providers::kuroneko::TransactionStatus::Cancelled)
+            })
+        })
+        .await;
+    assert!(
+        ok,
+        "Yamato still has a live transaction for a cancelled order"
+    );
+    assert_eq!(
+        sim.stats().calls(Endpoint::Credit),
+        1,
+        "never requested again"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn atobarai_cancel_after_an_unanswered_registration_cancels_what_arrived() {
+    let app = spawn_app_with(slow_retry(Options {
+        atobarai: Some(AtobaraiSimConfig::default()),
+        atobarai_extra: "poll_interval = \"1h\"".into(),
+        ..Options::default()
+    }))
+    .await;
+    let sim = app.atobarai.as_ref().unwrap();
+    sim.inject(
+        AtobaraiService::Order,
+        AtobaraiFault::Delay(Duration::from_secs(3)),
+        1,
+    );
+    register(
+        &app,
+        order("A-GONE", "atobarai_com", "山田 太郎", 5500, false),
+    )
+    .await;
+    wait_unanswered_request(&app, "A-GONE").await;
+    assert!(
+        sim.order_by_ent("A-GONE").is_some(),
+        "the registration arrived"
+    );
+    let (status, body) = cancel(&app, "A-GONE").await;
+    assert_eq!(status, 202, "{body}");
+    let ok = sim
+        .wait_until(DEADLINE, |s| {
+            s.order_by_ent("A-GONE").is_some_and(|o| {
+                matches!(
+                    o.status,
+                    DetailStatus::CancelRequested | DetailStatus::Cancelled
+                )
+            })
+        })
+        .await;
+    assert!(
+        ok,
+        "Atobarai.com still has a live order for a cancelled one"
+    );
+    assert_eq!(
+        sim.stats().calls(AtobaraiService::Order),
+        1,
+        "registered once"
+    );
+    app.stop().await;
+}

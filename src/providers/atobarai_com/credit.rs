@@ -134,6 +134,13 @@ impl CreditProvider for AtobaraiCredit {
         })
     }
 
+    fn find_request<'a>(&'a self, app: &'a CreditApplication) -> CallFuture<'a, Option<String>> {
+        Box::pin(async move {
+            let found = self.client.recover_registration(&app.order_id).await?;
+            Ok(found.map(|r| r.system_order_id))
+        })
+    }
+
     fn credit_results<'a>(
         &'a self,
         references: &'a [String],

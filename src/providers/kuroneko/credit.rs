@@ -112,6 +112,18 @@ impl CreditProvider for KuronekoCredit {
         })
     }
 
+    fn find_request<'a>(&'a self, app: &'a CreditApplication) -> CallFuture<'a, Option<String>> {
+        Box::pin(async move {
+            // The orderNo is deterministic per attempt: KAARS knows it or not.
+            let order_no = order_no_for(&app.order_id, app.attempt);
+            match self.client.credit_result(&order_no).await {
+                Ok(_) => Ok(Some(order_no)),
+                Err(e) if super::client::is_unknown_order(&e) => Ok(None),
+                Err(e) => Err(e),
+            }
+        })
+    }
+
     fn cancel<'a>(&'a self, reference: &'a str, _reason: &'a str) -> CallFuture<'a, CancelOutcome> {
         Box::pin(async move {
             match self.client.cancel(reference).await {
