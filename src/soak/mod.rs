@@ -91,8 +91,10 @@ pub async fn run(args: SoakArgs) -> anyhow::Result<()> {
     let mut rng = StdRng::seed_from_u64(seed.rotate_left(17));
     let mut fig = Figures::default();
     for kill in 1..=args.kills {
-        let stretch = rng.random_range(args.max_interval_ms / 10..=args.max_interval_ms);
-        // Load runs meanwhile; this is the random point of the kill.
+        // Load runs meanwhile; this is the random point of the kill. Short
+        // stretches land while the daemon is still catching up after the
+        // last restart (draining its outbox, redelivered webhooks).
+        let stretch = rng.random_range(0..=args.max_interval_ms);
         tokio::time::sleep(Duration::from_millis(stretch)).await;
         if load.is_finished() {
             break;
