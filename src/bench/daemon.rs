@@ -71,7 +71,8 @@ fn free_port() -> anyhow::Result<String> {
 }
 
 /// Starts `ordersync run` with `dir/data` as its data directory and
-/// `sections` after the `[daemon]` section, and waits for `READY=1`.
+/// `sections` after the `[daemon]` section, and waits for `READY=1`. Its
+/// log goes to `dir/daemon.log`.
 pub async fn spawn(dir: &Path, sections: &str) -> anyhow::Result<DaemonProcess> {
     let (listen, admin) = (free_port()?, free_port()?);
     let config = dir.join("bench.toml");
@@ -97,6 +98,12 @@ log_format = "text"
     let socket_path = dir.join("notify.sock");
     let _ = std::fs::remove_file(&socket_path);
     let notify = UnixDatagram::bind(&socket_path)?;
+    // Its warnings go to a file beside the data, not into the figures; a
+    // restarted daemon appends to it.
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("daemon.log"))?;
     let started = Instant::now();
     let mut child = Command::new(std::env::current_exe()?)
         .arg("--config")
@@ -105,6 +112,7 @@ log_format = "text"
         .env("RUST_LOG", "warn")
         .env("NOTIFY_SOCKET", &socket_path)
         .stdout(Stdio::null())
+        .stderr(Stdio::from(log))
         .kill_on_drop(true)
         .spawn()
         .context("cannot start the daemon")?;

@@ -153,7 +153,10 @@ pub async fn run(args: SoakArgs) -> anyhow::Result<()> {
         Ok(())
     } else {
         let kept = dir.keep();
-        println!("data kept in {}", kept.display());
+        println!(
+            "data kept in {} (the store in data/, the daemon's log in daemon.log)",
+            kept.display()
+        );
         bail!("the soak found faults (seed {seed})")
     }
 }

@@ -47,13 +47,13 @@ pub(crate) struct Receiver {
 impl Receiver {
     pub(crate) async fn start(auth: SimWebhookAuth) -> Receiver {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let url = format!(
-            "http://{}/webhooks/jgoods",
-            listener.local_addr().expect("addr")
-        );
+        // A path of its own: another test's simulator still retrying into a
+        // port this receiver reused gets a 404 and is not counted here.
+        let path = format!("/webhooks/jgoods/{:016x}", rand::random::<u64>());
+        let url = format!("http://{}{path}", listener.local_addr().expect("addr"));
         let inbox = Arc::new(Mutex::new(Inbox::default()));
         let app = Router::new()
-            .route("/webhooks/jgoods", post(receive))
+            .route(&path, post(receive))
             .with_state((auth, inbox.clone()));
         let stop = CancellationToken::new();
         let signal = stop.clone().cancelled_owned();

@@ -55,11 +55,14 @@ struct Receiver {
 impl Receiver {
     async fn start(secret: &str) -> Receiver {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let url = format!("http://{}/webhooks/komoju", listener.local_addr().unwrap());
+        // A path of its own: another test's simulator still retrying into a
+        // port this receiver reused gets a 404 and is not counted here.
+        let path = format!("/webhooks/komoju/{:016x}", rand::random::<u64>());
+        let url = format!("http://{}{path}", listener.local_addr().unwrap());
         let inbox = Arc::new(Mutex::new(Inbox::default()));
         let secrets = vec![SecretString::from(secret)];
         let app = Router::new()
-            .route("/webhooks/komoju", post(receive))
+            .route(&path, post(receive))
             .with_state((secrets, inbox.clone()));
         let stop = CancellationToken::new();
         let signal = stop.clone().cancelled_owned();
