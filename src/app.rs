@@ -478,6 +478,7 @@ impl WorkerPlan {
             });
         }
         if let Some(pusher) = self.stock_push {
+            watch(&pusher.heartbeat);
             let (wake, stop) = (shared.stock_push_wake.clone(), stop.clone());
             spawn_supervised(&tracker, &shared.failed, "J-goods stock push", async move {
                 pusher.run(wake, stop).await;

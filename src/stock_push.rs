@@ -21,6 +21,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::dispatch::RetryPolicy;
 use crate::domain::time;
+use crate::heartbeat::{self, Heartbeat};
 use crate::http::metrics::Metrics;
 use crate::providers::CallError;
 use crate::providers::jgoods::client::{JgoodsClient, MAX_STOCK_ITEMS};
@@ -92,6 +93,8 @@ pub struct StockPusher {
     metrics: Arc<Metrics>,
     /// Failed calls in a row, for the backoff.
     failures: AtomicU32,
+    /// Watched by the systemd watchdog like the pollers'.
+    pub heartbeat: Heartbeat,
 }
 
 impl StockPusher {
@@ -111,6 +114,7 @@ impl StockPusher {
             retry,
             metrics,
             failures: AtomicU32::new(0),
+            heartbeat: Heartbeat::unwatched("J-goods stock push"),
         }
     }
 
@@ -118,6 +122,9 @@ impl StockPusher {
     /// commit in this process, a `wake`, or shutdown.
     pub async fn run(self, wake: Arc<Notify>, shutdown: CancellationToken) {
         loop {
+            // A round makes a call per 100 owed SKUs, each bounded by
+            // http_timeout: a poll's allowance covers it.
+            self.heartbeat.beat(heartbeat::POLL_ALLOWANCE);
             match self.push_due(now_ms()).await {
                 Ok(round) if round.calls > 0 => tracing::debug!(
                     calls = round.calls,
@@ -131,6 +138,8 @@ impl StockPusher {
                 }
             }
             let wait = self.until_next_due().await;
+            self.heartbeat
+                .beat(wait + COALESCE + heartbeat::TURN_ALLOWANCE);
             tokio::select! {
                 _ = shutdown.cancelled() => return,
                 _ = wake.notified() => {}
