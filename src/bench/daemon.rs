@@ -70,10 +70,24 @@ fn free_port() -> anyhow::Result<String> {
     Ok(format!("127.0.0.1:{}", l.local_addr()?.port()))
 }
 
+/// A daemon process started but not yet known to be ready.
+pub struct Launched {
+    child: Child,
+    started: Instant,
+    listen: String,
+    admin: String,
+    notify: UnixDatagram,
+}
+
 /// Starts `ordersync run` with `dir/data` as its data directory and
 /// `sections` after the `[daemon]` section, and waits for `READY=1`. Its
 /// log goes to `dir/daemon.log`.
 pub async fn spawn(dir: &Path, sections: &str) -> anyhow::Result<DaemonProcess> {
+    launch(dir, sections)?.ready().await
+}
+
+/// Starts the daemon without waiting for it.
+pub fn launch(dir: &Path, sections: &str) -> anyhow::Result<Launched> {
     let (listen, admin) = (free_port()?, free_port()?);
     let config = dir.join("bench.toml");
     std::fs::write(
@@ -105,7 +119,7 @@ log_format = "text"
         .append(true)
         .open(dir.join("daemon.log"))?;
     let started = Instant::now();
-    let mut child = Command::new(std::env::current_exe()?)
+    let child = Command::new(std::env::current_exe()?)
         .arg("--config")
         .arg(&config)
         .arg("run")
@@ -116,44 +130,76 @@ log_format = "text"
         .kill_on_drop(true)
         .spawn()
         .context("cannot start the daemon")?;
-    let pid = child.id().context("daemon pid")?;
-    let mut buf = vec![0u8; 4096];
-    let ready_in = tokio::time::timeout(Duration::from_secs(300), async {
-        loop {
-            tokio::select! {
-                got = notify.recv(&mut buf) => {
-                    let n = got?;
-                    if String::from_utf8_lossy(&buf[..n]).lines().any(|l| l == "READY=1") {
-                        return anyhow::Ok(started.elapsed());
-                    }
-                }
-                status = child.wait() => bail!("the daemon exited before it was ready: {}", status?),
-            }
-        }
-    })
-    .await
-    .context("the daemon did not report READY=1 within 5 minutes")??;
-    let http = reqwest::Client::new();
-    let until = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Ok(r) = http.get(format!("http://{admin}/healthz")).send().await
-            && r.status().is_success()
-        {
-            break;
-        }
-        if Instant::now() > until {
-            bail!("the daemon said READY=1 but /healthz never answered 200");
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    Ok(DaemonProcess {
+    Ok(Launched {
         child,
-        pid,
-        webhook_url: format!("http://{listen}/webhooks/jgoods"),
+        started,
+        listen,
         admin,
-        ready_in,
-        _notify: notify,
+        notify,
     })
+}
+
+impl Launched {
+    /// Where it takes J-goods webhooks.
+    pub fn webhook_url(&self) -> String {
+        format!("http://{}/webhooks/jgoods", self.listen)
+    }
+
+    /// SIGKILL before it is ready: a crash during start-up (migrations,
+    /// catching up).
+    pub async fn kill(mut self) {
+        self.child.start_kill().ok();
+        let _ = self.child.wait().await;
+    }
+
+    /// Waits for `READY=1` and a healthy `/healthz`.
+    pub async fn ready(self) -> anyhow::Result<DaemonProcess> {
+        let Launched {
+            mut child,
+            started,
+            listen,
+            admin,
+            notify,
+        } = self;
+        let pid = child.id().context("daemon pid")?;
+        let mut buf = vec![0u8; 4096];
+        let ready_in = tokio::time::timeout(Duration::from_secs(300), async {
+            loop {
+                tokio::select! {
+                    got = notify.recv(&mut buf) => {
+                        let n = got?;
+                        if String::from_utf8_lossy(&buf[..n]).lines().any(|l| l == "READY=1") {
+                            return anyhow::Ok(started.elapsed());
+                        }
+                    }
+                    status = child.wait() => bail!("the daemon exited before it was ready: {}", status?),
+                }
+            }
+        })
+        .await
+        .context("the daemon did not report READY=1 within 5 minutes")??;
+        let http = reqwest::Client::new();
+        let until = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(r) = http.get(format!("http://{admin}/healthz")).send().await
+                && r.status().is_success()
+            {
+                break;
+            }
+            if Instant::now() > until {
+                bail!("the daemon said READY=1 but /healthz never answered 200");
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        Ok(DaemonProcess {
+            child,
+            pid,
+            webhook_url: format!("http://{listen}/webhooks/jgoods"),
+            admin,
+            ready_in,
+            _notify: notify,
+        })
+    }
 }
 
 impl DaemonProcess {

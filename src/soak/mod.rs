@@ -37,7 +37,9 @@ use world::World;
 
 #[derive(Args, Debug, Clone)]
 pub struct SoakArgs {
-    /// SIGKILLs to deliver; each is followed by a restart and a check.
+    /// Restarts after a SIGKILL, each followed by a check. A quarter of
+    /// them, at random, are preceded by a second kill of a daemon still
+    /// starting, so there are at least this many kills.
     #[arg(long, default_value_t = 20)]
     pub kills: u32,
     /// Longest stretch of load between two kills, in milliseconds; each
@@ -61,6 +63,8 @@ pub struct SoakArgs {
 struct Figures {
     inputs: usize,
     kills: u32,
+    /// Kills of a daemon still starting (before READY=1).
+    startup_kills: u32,
     refused: usize,
     findings: Findings,
     restart_ms: Vec<u128>,
@@ -69,7 +73,10 @@ struct Figures {
 pub async fn run(args: SoakArgs) -> anyhow::Result<()> {
     crate::logging::init_with_default("error");
     let seed = args.seed.unwrap_or_else(rand::random);
-    println!("ordersync soak: {} kills, seed {seed}", args.kills);
+    println!(
+        "ordersync soak: {} restarts after SIGKILL, seed {seed}",
+        args.kills
+    );
     let dir = tempfile::Builder::new()
         .prefix("ordersync-soak-")
         .tempdir_in(args.dir.clone().unwrap_or_else(std::env::temp_dir))?;
@@ -90,7 +97,7 @@ pub async fn run(args: SoakArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let mut rng = StdRng::seed_from_u64(seed.rotate_left(17));
     let mut fig = Figures::default();
-    for kill in 1..=args.kills {
+    for cycle in 1..=args.kills {
         // Load runs meanwhile; this is the random point of the kill. Short
         // stretches land while the daemon is still catching up after the
         // last restart (draining its outbox, redelivered webhooks).
@@ -102,15 +109,24 @@ pub async fn run(args: SoakArgs) -> anyhow::Result<()> {
         switch.down();
         daemon.kill().await;
         fig.kills += 1;
+        // Now and then the next daemon dies too while it starts: the
+        // recovery itself must be safe to interrupt.
+        if rng.random_ratio(1, 4) {
+            let starting = world.launch_daemon(dir.path())?;
+            tokio::time::sleep(Duration::from_millis(rng.random_range(0..=100))).await;
+            starting.kill().await;
+            fig.kills += 1;
+            fig.startup_kills += 1;
+        }
         let restarting = Instant::now();
         daemon = world
             .spawn_daemon(dir.path())
             .await
-            .with_context(|| format!("restart after kill {kill}"))?;
+            .with_context(|| format!("restart after kill {}", fig.kills))?;
         fig.restart_ms.push(restarting.elapsed().as_millis());
         switch.up(&daemon.admin);
         let found = check::after_restart(&db, &world, &ledger)?;
-        report_progress(kill, &found);
+        report_progress(cycle, fig.kills, &found);
         fig.findings.add(found);
     }
     stop.stop();
@@ -161,12 +177,12 @@ pub async fn run(args: SoakArgs) -> anyhow::Result<()> {
     }
 }
 
-fn report_progress(kill: u32, found: &Findings) {
+fn report_progress(cycle: u32, kills: u32, found: &Findings) {
     if found.is_clean() {
-        println!("kill {kill:>3}: restarted, store consistent");
+        println!("restart {cycle:>3} ({kills} kills so far): store consistent");
     } else {
         println!(
-            "kill {kill:>3}: {} lost, {} doubled, {} broken",
+            "restart {cycle:>3} ({kills} kills so far): {} lost, {} doubled, {} broken",
             found.lost.len(),
             found.doubled.len(),
             found.broken.len()
@@ -212,6 +228,10 @@ fn print_figures(fig: &Figures, took: Duration) {
         }
     }
     println!();
+    println!(
+        "{} SIGKILLs, {} of them during start-up (before READY=1)",
+        fig.kills, fig.startup_kills
+    );
     println!(
         "| inputs | kills | lost | doubled | invariant breaks | refused commands | restart median / worst | time |"
     );

@@ -116,12 +116,22 @@ impl World {
     /// points the webhook senders at it.
     pub async fn spawn_daemon(&self, dir: &std::path::Path) -> anyhow::Result<DaemonProcess> {
         let d = daemon::spawn(dir, &self.sections()).await?;
-        self.jgoods.set_webhook_url(d.webhook_url.clone());
-        self.komoju.set_webhook_url(
-            d.webhook_url
-                .replace("/webhooks/jgoods", "/webhooks/komoju"),
-        );
+        self.point_webhooks(&d.webhook_url);
         Ok(d)
+    }
+
+    /// Starts a daemon without waiting for it, webhooks pointed at it: the
+    /// soak kills it during start-up.
+    pub fn launch_daemon(&self, dir: &std::path::Path) -> anyhow::Result<daemon::Launched> {
+        let d = daemon::launch(dir, &self.sections())?;
+        self.point_webhooks(&d.webhook_url());
+        Ok(d)
+    }
+
+    fn point_webhooks(&self, jgoods_url: &str) {
+        self.jgoods.set_webhook_url(jgoods_url.to_string());
+        self.komoju
+            .set_webhook_url(jgoods_url.replace("/webhooks/jgoods", "/webhooks/komoju"));
     }
 
     pub async fn shutdown(&self) {

@@ -44,7 +44,8 @@ fn twenty_sigkills_under_mixed_load_lose_and_double_nothing() {
     let f = figures(&stdout);
     let inputs: usize = f[0].parse().unwrap();
     assert!(inputs >= 500, "too little load to mean anything:\n{stdout}");
-    assert_eq!(f[1], "20", "kills:\n{stdout}");
+    let kills: u32 = f[1].parse().unwrap();
+    assert!(kills >= 20, "kills:\n{stdout}");
     assert_eq!(
         &f[2..5],
         ["0", "0", "0"],
