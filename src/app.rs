@@ -302,7 +302,7 @@ fn app_state(config: &Config, shared: &Shared) -> AppState {
             .enabled_komoju()
             .map(|k| vec![k.webhook_secret.value().clone()]),
         payment_policy: payment_policy(config),
-        credit_providers: enabled_credit_providers(config),
+        credit_providers: config.enabled_credit_providers(),
         dispatcher_wake: shared.wake.clone(),
         metrics: shared.metrics.clone(),
         invoice: config.invoice.clone(),
@@ -417,15 +417,9 @@ impl WorkerPlan {
             .all()
             .map(|provider| CreditPoller {
                 store: shared.store.clone(),
-                interval: match provider.provider() {
-                    DeferredProvider::Kuroneko => {
-                        config.enabled_kuroneko().map(|k| k.poll_interval)
-                    }
-                    DeferredProvider::AtobaraiCom => {
-                        config.enabled_atobarai_com().map(|a| a.poll_interval)
-                    }
-                }
-                .unwrap_or(Duration::from_secs(300)),
+                interval: config
+                    .credit_poll_interval(provider.provider())
+                    .unwrap_or(Duration::from_secs(300)),
                 heartbeat: Heartbeat::unwatched(match provider.provider() {
                     DeferredProvider::Kuroneko => "Kuroneko Atobarai poller",
                     DeferredProvider::AtobaraiCom => "Atobarai.com poller",
@@ -508,18 +502,6 @@ pub fn credit_policy(config: &Config) -> CreditPolicy {
     CreditPolicy {
         release_on_credit_ng: config.inventory.release_on_credit_ng,
     }
-}
-
-/// The deferred-payment providers the config enables (no clients built).
-fn enabled_credit_providers(config: &Config) -> Vec<DeferredProvider> {
-    let mut enabled = Vec::new();
-    if config.enabled_kuroneko().is_some() {
-        enabled.push(DeferredProvider::Kuroneko);
-    }
-    if config.enabled_atobarai_com().is_some() {
-        enabled.push(DeferredProvider::AtobaraiCom);
-    }
-    enabled
 }
 
 /// The deferred-payment providers the config enables.

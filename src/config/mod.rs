@@ -432,6 +432,28 @@ impl Config {
         self.atobarai_com.as_ref().filter(|c| c.enabled)
     }
 
+    /// How often the credit of orders under review with `provider` is
+    /// polled; `None` when the provider is not enabled. The one place that
+    /// says which deferred-payment section belongs to which provider.
+    pub fn credit_poll_interval(
+        &self,
+        provider: crate::domain::credit::DeferredProvider,
+    ) -> Option<Duration> {
+        use crate::domain::credit::DeferredProvider;
+        match provider {
+            DeferredProvider::Kuroneko => self.enabled_kuroneko().map(|k| k.poll_interval),
+            DeferredProvider::AtobaraiCom => self.enabled_atobarai_com().map(|a| a.poll_interval),
+        }
+    }
+
+    /// The deferred-payment providers this config enables.
+    pub fn enabled_credit_providers(&self) -> Vec<crate::domain::credit::DeferredProvider> {
+        crate::domain::credit::DeferredProvider::ALL
+            .into_iter()
+            .filter(|p| self.credit_poll_interval(*p).is_some())
+            .collect()
+    }
+
     /// The KOMOJU section when it is present and enabled.
     pub fn enabled_komoju(&self) -> Option<&KomojuConfig> {
         self.komoju.as_ref().filter(|c| c.enabled)
