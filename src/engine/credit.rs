@@ -140,6 +140,12 @@ pub fn verdict(
     match v {
         CreditVerdict::Pending => {
             write.payment_state = Some(PaymentState::CreditPending);
+            if let Some(reason) =
+                review_overdue(provider, case.requested_at_ms, &source, order, now)
+            {
+                write.attention = Some(Attention::Set(reason.clone()));
+                d = d.event("order.attention", json!({"reason": reason}));
+            }
         }
         CreditVerdict::Ok => {
             write.payment_state = Some(PaymentState::CreditOk);
@@ -176,6 +182,34 @@ pub fn verdict(
     }
     d.order = Some(write);
     d
+}
+
+/// How long a credit may stay under review before a person is asked to look
+/// (the providers' guidance: alert after 24 hours).
+pub const REVIEW_ALERT_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// The attention a poll raises for a credit still under review a day after
+/// its request; once (an order already flagged keeps its reason).
+fn review_overdue(
+    provider: DeferredProvider,
+    requested_at_ms: Option<i64>,
+    source: &Source,
+    order: &Order,
+    now: &str,
+) -> Option<String> {
+    let requested = requested_at_ms?;
+    let now_ms = chrono::DateTime::parse_from_rfc3339(now)
+        .ok()?
+        .timestamp_millis();
+    let overdue = matches!(source, Source::Poll)
+        && order.attention.is_none()
+        && now_ms - requested >= REVIEW_ALERT_MS;
+    overdue.then(|| {
+        format!(
+            "{} has had the credit check under review for more than 24 hours: ask them, or cancel the order",
+            provider.display_name()
+        )
+    })
 }
 
 /// A short reason a person can act on.

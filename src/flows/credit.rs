@@ -238,10 +238,11 @@ pub async fn poll(
     safety_stock: u32,
 ) -> Result<usize, PollError> {
     let p = provider.provider();
+    let now_ms = time::unix_ms(time::now());
     let (pending, shipped) = store
         .read(move |c| {
             Ok((
-                credit_store::under_review(c, p)?,
+                credit_store::under_review(c, p, now_ms)?,
                 credit_store::awaiting_payment(c, p)?,
             ))
         })
@@ -262,6 +263,19 @@ pub async fn poll(
             move |o| rules::verdict(o, v, Source::Poll, policy, &now()),
         )
         .await?;
+    }
+    if !pending.is_empty() {
+        let polled: Vec<(Channel, String)> = pending
+            .iter()
+            .map(|f| (f.channel, f.order_id.clone()))
+            .collect();
+        store
+            .write(move |tx| {
+                polled
+                    .iter()
+                    .try_for_each(|(ch, id)| credit_store::mark_polled(tx, *ch, id, now_ms))
+            })
+            .await?;
     }
     for f in &shipped {
         let t: Transaction = provider.transaction_status(&f.reference).await?;

@@ -89,17 +89,45 @@ pub struct Followed {
     pub reference: String,
 }
 
-/// Orders of `provider` whose credit is still under review (and was sent).
-pub fn under_review(conn: &Connection, provider: DeferredProvider) -> Result<Vec<Followed>> {
-    followed(
-        conn,
-        "SELECT c.channel, c.order_id, o.payment_reference FROM credit_checks c
-         JOIN orders o ON o.channel = c.channel AND o.id = c.order_id
-         WHERE c.provider = ?1 AND c.result = 'pending' AND o.payment_reference IS NOT NULL
-           AND o.state != 'cancelled'
-         ORDER BY c.rowid",
-        provider,
-    )
+/// How long after the request a credit under review is polled at every
+/// turn of its poller; after that, at most every [`SLOW_POLL_MS`]
+/// (Atobarai.com's suggested cadence: every 5 minutes for the first hour,
+/// then every 30 minutes).
+pub const EAGER_POLL_MS: i64 = 60 * 60 * 1000;
+pub const SLOW_POLL_MS: i64 = 30 * 60 * 1000;
+
+/// Orders of `provider` whose credit is still under review (and was sent)
+/// and due for a poll at `now_ms`.
+pub fn under_review(
+    conn: &Connection,
+    provider: DeferredProvider,
+    now_ms: i64,
+) -> Result<Vec<Followed>> {
+    let rows: Vec<(String, String, String)> = conn
+        .prepare_cached(
+            "SELECT c.channel, c.order_id, o.payment_reference FROM credit_checks c
+             JOIN orders o ON o.channel = c.channel AND o.id = c.order_id
+             WHERE c.provider = ?1 AND c.result = 'pending' AND o.payment_reference IS NOT NULL
+               AND o.state != 'cancelled'
+               AND (c.requested_at_ms IS NULL OR c.polled_at_ms IS NULL
+                    OR ?2 - c.requested_at_ms < ?3 OR ?2 - c.polled_at_ms >= ?4)
+             ORDER BY c.rowid",
+        )?
+        .query_map(
+            params![provider.as_str(), now_ms, EAGER_POLL_MS, SLOW_POLL_MS],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?
+        .collect::<rusqlite::Result<_>>()?;
+    to_followed(rows)
+}
+
+/// Records that an order's credit was polled at `now_ms`.
+pub fn mark_polled(conn: &Connection, channel: Channel, id: &str, now_ms: i64) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE credit_checks SET polled_at_ms = ?3 WHERE channel = ?1 AND order_id = ?2",
+    )?
+    .execute(params![channel.as_str(), id, now_ms])?;
+    Ok(())
 }
 
 /// Orders of `provider` whose shipment is registered and whose transaction
@@ -124,6 +152,10 @@ fn followed(conn: &Connection, sql: &str, provider: DeferredProvider) -> Result<
             Ok((r.get(0)?, r.get(1)?, r.get(2)?))
         })?
         .collect::<rusqlite::Result<_>>()?;
+    to_followed(rows)
+}
+
+fn to_followed(rows: Vec<(String, String, String)>) -> Result<Vec<Followed>> {
     rows.into_iter()
         .map(|(ch, order_id, reference)| {
             Ok(Followed {
@@ -152,4 +184,51 @@ pub fn registration_detail(
             .map_err(|e| super::StoreError::Corrupt(format!("order {id}: detail: {e}")))
     })
     .transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HOUR: i64 = 3600 * 1000;
+    const NOW: i64 = 100 * HOUR;
+
+    /// A direct order under review with Kuroneko, requested at `requested`.
+    fn under_review_order(conn: &Connection, id: &str, requested: i64, polled: Option<i64>) {
+        conn.execute(
+            "INSERT INTO orders (channel, id, state, payment_state, created_at, updated_at,
+                                 payment_method, payment_reference)
+             VALUES ('direct', ?1, 'allocated', 'credit_pending', 't', 't', 'kuroneko', ?1)",
+            [id],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO credit_checks (channel, order_id, provider, requested_at_ms, polled_at_ms)
+             VALUES ('direct', ?1, 'kuroneko', ?2, ?3)",
+            params![id, requested, polled],
+        )
+        .unwrap();
+    }
+
+    fn due(conn: &Connection) -> Vec<String> {
+        under_review(conn, DeferredProvider::Kuroneko, NOW)
+            .unwrap()
+            .into_iter()
+            .map(|f| f.order_id)
+            .collect()
+    }
+
+    #[test]
+    fn reviews_are_polled_every_turn_for_an_hour_then_every_half_hour() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        crate::store::schema::migrate(&mut conn).unwrap();
+        under_review_order(&conn, "FRESH", NOW - HOUR / 2, Some(NOW - 60_000));
+        under_review_order(&conn, "NEVER", NOW - 5 * HOUR, None);
+        under_review_order(&conn, "RECENT", NOW - 5 * HOUR, Some(NOW - 10 * 60_000));
+        under_review_order(&conn, "STALE", NOW - 5 * HOUR, Some(NOW - SLOW_POLL_MS));
+        assert_eq!(due(&conn), ["FRESH", "NEVER", "STALE"]);
+        mark_polled(&conn, Channel::Direct, "STALE", NOW).unwrap();
+        mark_polled(&conn, Channel::Direct, "NEVER", NOW).unwrap();
+        assert_eq!(due(&conn), ["FRESH"]);
+    }
 }

@@ -235,6 +235,12 @@ CREATE TABLE invoices (
 CREATE INDEX invoices_period ON invoices (period_from, period_to);
 "#;
 
+/// When each credit under review was last polled: after its first hour it
+/// is polled at most every 30 minutes, as the providers suggest.
+const CREDIT_POLLED: &str = r#"
+ALTER TABLE credit_checks ADD COLUMN polled_at_ms INTEGER;
+"#;
+
 fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(V1),
@@ -242,6 +248,7 @@ fn migrations() -> Migrations<'static> {
         M::up(CREDIT),
         M::up(STOCK_PUSH),
         M::up(INVOICES),
+        M::up(CREDIT_POLLED),
     ])
 }
 

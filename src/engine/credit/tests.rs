@@ -181,3 +181,30 @@ fn applications_come_from_the_registration() {
             .contains("customer")
     );
 }
+
+#[test]
+fn a_review_still_pending_a_day_after_the_request_needs_a_person_once() {
+    let now_ms = chrono::DateTime::parse_from_rfc3339(NOW)
+        .unwrap()
+        .timestamp_millis();
+    let mut o = order(OrderState::Allocated, CreditVerdict::Pending, 2);
+    o.credit.as_mut().unwrap().requested_at_ms = Some(now_ms - 2 * 3600 * 1000);
+    let d = verdict(&o, CreditVerdict::Pending, Source::Poll, RELEASE, NOW);
+    assert_eq!(d.order.unwrap().attention, None, "two hours is normal");
+
+    o.credit.as_mut().unwrap().requested_at_ms = Some(now_ms - REVIEW_ALERT_MS - 1);
+    let d = verdict(&o, CreditVerdict::Pending, Source::Poll, RELEASE, NOW);
+    let Some(Attention::Set(reason)) = d.order.unwrap().attention else {
+        panic!("no attention after a day under review");
+    };
+    assert!(reason.contains("more than 24 hours"), "{reason}");
+    assert!(
+        d.stock.is_empty() && d.calls.is_empty(),
+        "nothing else changes"
+    );
+
+    // Raised once: an order already flagged keeps its reason.
+    o.attention = Some(reason);
+    let d = verdict(&o, CreditVerdict::Pending, Source::Poll, RELEASE, NOW);
+    assert_eq!(d.order.unwrap().attention, None);
+}
