@@ -4,14 +4,15 @@
 //! A mixed load runs the whole time: J-goods and Rakuten orders, direct
 //! orders paid through Kuroneko Atobarai, Atobarai.com and KOMOJU, stock
 //! counts from the ERP, shipments and cancels. At random moments the daemon
-//! gets SIGKILL, is started again on the same data directory, and the store
-//! is checked against everything acknowledged so far. When the kills are
-//! done the load stops, the work left is allowed to finish, and every order
-//! is compared with each provider's side of it.
+//! gets SIGKILL (now and then again while it starts), is started again on
+//! the same data directory, and the store is checked against everything
+//! acknowledged so far. When the kills are done the load stops, the work
+//! left is allowed to finish, and every order is compared with each
+//! provider's side of it.
 //!
 //! ```text
-//! ordersync soak                      # 20 kills (about a minute)
-//! ordersync soak --kills 200 --seed 7 # longer; the seed repeats a schedule
+//! ordersync soak                      # 20 restarts after SIGKILL (about 20 s)
+//! ordersync soak --kills 200 --seed 7 # longer; the seed repeats the schedule
 //! ```
 //!
 //! It prints the inputs, kills, lost, doubled and invariant breaks, and exits
