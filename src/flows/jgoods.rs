@@ -66,11 +66,6 @@ pub async fn finish_put(
     store
         .write(move |tx| {
             let now = time::rfc3339(time::now());
-            let Some(order) = orders::load(tx, Channel::Jgoods, &order_no)? else {
-                return Err(store::StoreError::Invalid(format!(
-                    "outbox row {outbox_id} names unknown J-goods order {order_no}"
-                )));
-            };
             match &outcome {
                 PutOutcome::GaveUp { reason } => outbox::kill(tx, outbox_id, reason, &now)?,
                 PutOutcome::Refused { code, message } => {
@@ -78,8 +73,14 @@ pub async fn finish_put(
                 }
                 PutOutcome::Accepted(_) => outbox::complete(tx, outbox_id, &now)?,
             }
-            // Load again so `pending_calls` no longer counts the finished call.
-            let order = orders::load(tx, Channel::Jgoods, &order_no)?.unwrap_or(order);
+            // Loaded after the call is finished, so `pending_calls` no longer
+            // counts it. An unknown order is an error, which undoes the
+            // finishing above with the rest of this write.
+            let Some(order) = orders::load(tx, Channel::Jgoods, &order_no)? else {
+                return Err(store::StoreError::Invalid(format!(
+                    "outbox row {outbox_id} names unknown J-goods order {order_no}"
+                )));
+            };
             let decision = rules::decide_put_outcome(&order, &outcome);
             orders::apply(
                 tx,
