@@ -134,7 +134,9 @@ impl Daemon {
                 config.daemon.data_dir.display()
             )
         })?;
-        let metrics = Arc::new(Metrics::new());
+        let mut metrics = Metrics::new();
+        metrics.watch_store_writer(store.writer_stats());
+        let metrics = Arc::new(metrics);
         // Decisions are counted from the events table, from here on.
         metrics.start_decision_count(store.read(events::newest_id).await?);
         let shared = Shared {

@@ -38,6 +38,7 @@ pub async fn run(args: &BenchArgs, dir: &Path, report: &mut Report) -> anyhow::R
     // Throughput: a fixed number of requests, `concurrency` in flight.
     let orders: Vec<String> = (0..args.n).map(|i| format!("T{i:07}")).collect();
     let bodies = load::prepare(&sim, &orders, |i| format!("B-{:03}", i % 100));
+    let writer_before = WriterReading::scrape(&http, &daemon).await?;
     let started = Instant::now();
     let lat = load::send_closed_loop(
         &http,
@@ -47,7 +48,11 @@ pub async fn run(args: &BenchArgs, dir: &Path, report: &mut Report) -> anyhow::R
         &tracker,
     )
     .await?;
-    let ingest_rate = args.n as f64 / started.elapsed().as_secs_f64();
+    let burst = started.elapsed();
+    let ingest_rate = args.n as f64 / burst.as_secs_f64();
+    let writer = WriterReading::scrape(&http, &daemon)
+        .await?
+        .since(&writer_before);
     println!(
         "ingest, {} webhooks at concurrency {}: {:.0} acked/s; ack p50 {} p99 {} max {}",
         args.n,
@@ -56,6 +61,19 @@ pub async fn run(args: &BenchArgs, dir: &Path, report: &mut Report) -> anyhow::R
         ms(percentile(&lat, 50.0)),
         ms(percentile(&lat, 99.0)),
         ms(percentile(&lat, 100.0))
+    );
+    // The second reading comes just after the last acknowledgement and can
+    // include a few writes that finished after it, so a saturated writer
+    // can read a little over 100%; it is shown as 100%.
+    let busy_share = (writer.busy_seconds / burst.as_secs_f64()).min(1.0);
+    let writes_per_commit = writer.writes / writer.commits.max(1.0);
+    let commit_share = writer.commit_seconds / writer.busy_seconds.max(f64::EPSILON);
+    println!(
+        "store writer during the burst: busy {:.0}% of the time, {:.1} writes per commit, \
+         commits {:.0}% of its busy time",
+        busy_share * 100.0,
+        writes_per_commit,
+        commit_share * 100.0
     );
 
     // Latency: an open-loop schedule at a fixed offered rate.
@@ -92,6 +110,16 @@ pub async fn run(args: &BenchArgs, dir: &Path, report: &mut Report) -> anyhow::R
     let raw_after = raw_commit_rate(&dir.join("raw-after.sqlite"), args.raw_commits)?;
     let raw_rate = (raw_before + raw_after) / 2.0;
     println!("raw SQLite durable commits, again: {raw_after:.0}/s (mean {raw_rate:.0}/s)");
+    // What a commit costs when it writes as many pages as a group does: on
+    // a disk whose fsync time grows with the bytes, this bounds group commit.
+    let big_commits = (args.raw_commits / 10).max(10);
+    let big_rate = raw_commit_rate_of(&dir.join("raw-big.sqlite"), big_commits, BIG_COMMIT_PAGES)?;
+    println!(
+        "raw SQLite durable commits of {BIG_COMMIT_PAGES} pages: {big_rate:.0}/s \
+         ({:.2} ms each, against {:.2} ms for one row)",
+        1000.0 / big_rate,
+        1000.0 / raw_rate
+    );
     let ratio = ingest_rate / raw_rate;
 
     report.note(
@@ -103,6 +131,21 @@ pub async fn run(args: &BenchArgs, dir: &Path, report: &mut Report) -> anyhow::R
         NAME,
         format!("acked webhooks/s at concurrency {}", args.concurrency),
         format!("{ingest_rate:.0}/s"),
+    );
+    report.note(
+        NAME,
+        "store writer busy during the burst (commit share of it)",
+        format!("{:.0}% ({:.0}%)", busy_share * 100.0, commit_share * 100.0),
+    );
+    report.note(
+        NAME,
+        format!("raw durable commit time, one row / {BIG_COMMIT_PAGES} pages"),
+        format!("{:.2} ms / {:.2} ms", 1000.0 / raw_rate, 1000.0 / big_rate),
+    );
+    report.note(
+        NAME,
+        "writes per commit during the burst",
+        format!("{writes_per_commit:.1}"),
     );
     report.goal(
         NAME,
@@ -168,6 +211,55 @@ pub async fn load_stock(
     Ok(())
 }
 
+/// The daemon's `ordersync_store_*` counters, read from its `/metrics`.
+#[derive(Debug, Default)]
+struct WriterReading {
+    commits: f64,
+    writes: f64,
+    commit_seconds: f64,
+    busy_seconds: f64,
+}
+
+impl WriterReading {
+    async fn scrape(
+        http: &reqwest::Client,
+        daemon: &daemon::DaemonProcess,
+    ) -> anyhow::Result<WriterReading> {
+        let text = http
+            .get(daemon.admin_url("/metrics"))
+            .send()
+            .await?
+            .error_for_status()?
+            .text()
+            .await?;
+        let value = |name: &str| -> anyhow::Result<f64> {
+            text.lines()
+                .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+                .and_then(|v| v.trim().parse().ok())
+                .ok_or_else(|| anyhow::anyhow!("the daemon's /metrics has no {name}"))
+        };
+        Ok(WriterReading {
+            commits: value("ordersync_store_commits_total")?,
+            writes: value("ordersync_store_writes_total")?,
+            commit_seconds: value("ordersync_store_commit_seconds_total")?,
+            busy_seconds: value("ordersync_store_writer_busy_seconds_total")?,
+        })
+    }
+
+    fn since(&self, before: &WriterReading) -> WriterReading {
+        WriterReading {
+            commits: self.commits - before.commits,
+            writes: self.writes - before.writes,
+            commit_seconds: self.commit_seconds - before.commit_seconds,
+            busy_seconds: self.busy_seconds - before.busy_seconds,
+        }
+    }
+}
+
+/// Pages written by the large raw commit: about what a group of 20
+/// decisions writes to the WAL.
+const BIG_COMMIT_PAGES: usize = 32;
+
 /// One small `BEGIN IMMEDIATE … COMMIT` per row, with the daemon's pragmas.
 pub fn raw_commit_rate(path: &Path, n: usize) -> anyhow::Result<f64> {
     let mut conn = crate::store::open_connection(path)?;
@@ -176,6 +268,23 @@ pub fn raw_commit_rate(path: &Path, n: usize) -> anyhow::Result<f64> {
     for i in 0..n {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         tx.execute("INSERT INTO t (v) VALUES (?1)", [format!("row {i}")])?;
+        tx.commit()?;
+    }
+    Ok(n as f64 / started.elapsed().as_secs_f64())
+}
+
+/// Commits per second when each commit writes `pages` new pages (one row
+/// that nearly fills a 4 KiB page each).
+fn raw_commit_rate_of(path: &Path, n: usize, pages: usize) -> anyhow::Result<f64> {
+    let mut conn = crate::store::open_connection(path)?;
+    conn.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB NOT NULL) STRICT")?;
+    let row = vec![0x5a_u8; 3900];
+    let started = Instant::now();
+    for _ in 0..n {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        for _ in 0..pages {
+            tx.execute("INSERT INTO t (v) VALUES (?1)", [&row])?;
+        }
         tx.commit()?;
     }
     Ok(n as f64 / started.elapsed().as_secs_f64())

@@ -1,11 +1,13 @@
 //! Prometheus metrics, one registry per daemon instance (several daemons can
 //! run in one test process).
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::collector::Collector;
 use prometheus_client::encoding::text::encode;
-use prometheus_client::metrics::counter::Counter;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
+use prometheus_client::metrics::counter::{ConstCounter, Counter};
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
@@ -13,7 +15,7 @@ use prometheus_client::registry::Registry;
 
 use crate::domain::time;
 use crate::providers::CallError;
-use crate::store::{Store, events, kv, orders, outbox, stock};
+use crate::store::{Store, WriterStats, events, kv, orders, outbox, stock};
 
 /// Most SKUs `ordersync_stock_available` reports: the ones with the least
 /// available stock (what an operator watches), so a catalogue of 100,000 SKUs
@@ -206,6 +208,12 @@ impl Metrics {
         }
     }
 
+    /// Adds the store writer's counters (read live at each scrape).
+    pub fn watch_store_writer(&mut self, stats: Arc<WriterStats>) {
+        self.registry
+            .register_collector(Box::new(StoreWriterCollector(stats)));
+    }
+
     /// Runs one outbound provider call, recording its duration and, when it
     /// fails, its error code.
     pub async fn timed<T>(
@@ -384,6 +392,45 @@ impl Metrics {
         // Writing into a String cannot fail.
         let _ = encode(&mut out, &self.registry);
         out
+    }
+}
+
+/// `ordersync_store_*`: the writer thread's counters, read at scrape time.
+#[derive(Debug)]
+struct StoreWriterCollector(Arc<WriterStats>);
+
+impl Collector for StoreWriterCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let t = self.0.totals();
+        let counts = [
+            (
+                "store_commits",
+                "Write transactions committed by the store writer (each shared by a group of writes)",
+                t.commits,
+            ),
+            ("store_writes", "Writes run by the store writer", t.writes),
+        ];
+        for (name, help, value) in counts {
+            let c = ConstCounter::new(value);
+            c.encode(encoder.encode_descriptor(name, help, None, c.metric_type())?)?;
+        }
+        let seconds = [
+            (
+                "store_commit_seconds",
+                "Time the store writer spent committing (the durable part: fsync)",
+                t.commit_seconds,
+            ),
+            (
+                "store_writer_busy_seconds",
+                "Time the store writer spent running writes and commits rather than waiting for work",
+                t.busy_seconds,
+            ),
+        ];
+        for (name, help, value) in seconds {
+            let c = ConstCounter::new(value);
+            c.encode(encoder.encode_descriptor(name, help, None, c.metric_type())?)?;
+        }
+        Ok(())
     }
 }
 

@@ -25,8 +25,9 @@ pub mod stock;
 pub mod stock_push;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 use tokio::sync::{Notify, oneshot};
@@ -68,6 +69,55 @@ type Job =
     Box<dyn for<'t> FnOnce(std::result::Result<&Transaction<'t>, &str>) -> Completion + Send>;
 type Completion = Box<dyn FnOnce(Option<&str>) + Send>;
 
+/// What the writer thread has done since the store was opened, for
+/// `/metrics`. Busy time against wall time says how close the daemon is to
+/// its write capacity; commit time against busy time says whether the disk
+/// (the commit's fsync) or the work before it is what fills it.
+#[derive(Debug, Default)]
+pub struct WriterStats {
+    commits: AtomicU64,
+    writes: AtomicU64,
+    commit_nanos: AtomicU64,
+    busy_nanos: AtomicU64,
+}
+
+/// A reading of [`WriterStats`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WriterTotals {
+    /// Transactions the writer ran (each one commit, shared by its writes).
+    pub commits: u64,
+    /// Writes run in them.
+    pub writes: u64,
+    /// Time spent in `COMMIT`, the durable part (fsync), in seconds.
+    pub commit_seconds: f64,
+    /// Time the writer was running writes and commits rather than waiting
+    /// for work, in seconds.
+    pub busy_seconds: f64,
+}
+
+impl WriterStats {
+    fn record(&self, writes: usize, commit: Duration, busy: Duration) {
+        self.commits.fetch_add(1, Ordering::Relaxed);
+        self.writes.fetch_add(writes as u64, Ordering::Relaxed);
+        self.commit_nanos
+            .fetch_add(nanos(commit), Ordering::Relaxed);
+        self.busy_nanos.fetch_add(nanos(busy), Ordering::Relaxed);
+    }
+
+    pub fn totals(&self) -> WriterTotals {
+        WriterTotals {
+            commits: self.commits.load(Ordering::Relaxed),
+            writes: self.writes.load(Ordering::Relaxed),
+            commit_seconds: self.commit_nanos.load(Ordering::Relaxed) as f64 / 1e9,
+            busy_seconds: self.busy_nanos.load(Ordering::Relaxed) as f64 / 1e9,
+        }
+    }
+}
+
+fn nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}
+
 /// A handle to the database; cheap to clone.
 #[derive(Clone)]
 pub struct Store {
@@ -78,6 +128,7 @@ struct Inner {
     path: PathBuf,
     jobs: Mutex<Option<mpsc::Sender<Job>>>,
     readers: Mutex<Vec<Connection>>,
+    writer_stats: Arc<WriterStats>,
     /// Woken after every commit, so long polls on the change feed answer at once.
     committed: Notify,
 }
@@ -94,10 +145,13 @@ impl Store {
         writer.pragma_update(None, "wal_autocheckpoint", 0)?;
         let checkpoint = start_checkpointer(path)?;
         let (tx, rx) = mpsc::channel::<Job>();
+        let writer_stats = Arc::new(WriterStats::default());
+        let stats = writer_stats.clone();
         std::thread::Builder::new()
-            .name("ordersync-store-writer".into())
+            .name("store-writer".into())
             .spawn(move || {
                 while let Ok(first) = rx.recv() {
+                    let started = Instant::now();
                     let mut group = vec![first];
                     while group.len() < MAX_GROUP {
                         match rx.try_recv() {
@@ -105,7 +159,9 @@ impl Store {
                             Err(_) => break,
                         }
                     }
-                    run_group(&mut writer, group);
+                    let writes = group.len();
+                    let commit = run_group(&mut writer, group);
+                    stats.record(writes, commit, started.elapsed());
                     // Full means a checkpoint is already asked for.
                     let _ = checkpoint.try_send(());
                 }
@@ -116,6 +172,7 @@ impl Store {
                 path: path.to_path_buf(),
                 jobs: Mutex::new(Some(tx)),
                 readers: Mutex::new(Vec::new()),
+                writer_stats,
                 committed: Notify::new(),
             }),
         })
@@ -134,6 +191,11 @@ impl Store {
 
     pub fn path(&self) -> &Path {
         &self.inner.path
+    }
+
+    /// The writer thread's counters (live: read them at any time).
+    pub fn writer_stats(&self) -> Arc<WriterStats> {
+        self.inner.writer_stats.clone()
     }
 
     /// Runs `f` in one `BEGIN IMMEDIATE` transaction on the writer thread and
@@ -236,7 +298,7 @@ fn start_checkpointer(path: &Path) -> Result<mpsc::SyncSender<()>> {
     let conn = open_connection(path)?;
     let (tx, rx) = mpsc::sync_channel::<()>(1);
     std::thread::Builder::new()
-        .name("ordersync-store-checkpoint".into())
+        .name("store-checkpt".into())
         .spawn(move || {
             while rx.recv().is_ok() {
                 // Let commits accumulate, so one checkpoint (and one fsync of
@@ -251,8 +313,9 @@ fn start_checkpointer(path: &Path) -> Result<mpsc::SyncSender<()>> {
     Ok(tx)
 }
 
-/// Runs a group of writes in one `BEGIN IMMEDIATE` transaction and one commit.
-fn run_group(conn: &mut Connection, group: Vec<Job>) {
+/// Runs a group of writes in one `BEGIN IMMEDIATE` transaction and one
+/// commit; returns the time the commit took.
+fn run_group(conn: &mut Connection, group: Vec<Job>) -> Duration {
     let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
         Ok(tx) => tx,
         Err(e) => {
@@ -262,14 +325,17 @@ fn run_group(conn: &mut Connection, group: Vec<Job>) {
                 // Nothing ran: each caller gets the reason.
                 job(Err(&reason))(None);
             }
-            return;
+            return Duration::ZERO;
         }
     };
     let completions: Vec<Completion> = group.into_iter().map(|job| job(Ok(&tx))).collect();
+    let committing = Instant::now();
     let outcome = tx.commit().map_err(|e| e.to_string());
+    let commit = committing.elapsed();
     for complete in completions {
         complete(outcome.as_ref().err().map(String::as_str));
     }
+    commit
 }
 
 /// Runs one write in its own savepoint, so its failure undoes only its own work.

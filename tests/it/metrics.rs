@@ -205,5 +205,17 @@ async fn metrics_parse_and_cover_every_family_after_traffic() {
         .value,
         2.0
     );
+    // The store writer: every write above shared a commit, and the commit
+    // (the fsync) is part of the writer's busy time.
+    let commits = find("ordersync_store_commits_total", &|_| true).value;
+    let writes = find("ordersync_store_writes_total", &|_| true).value;
+    assert!(commits >= 3.0, "stock twice and the order: {commits}");
+    assert!(writes >= commits, "{writes} writes in {commits} commits");
+    let commit = find("ordersync_store_commit_seconds_total", &|_| true).value;
+    let busy = find("ordersync_store_writer_busy_seconds_total", &|_| true).value;
+    assert!(
+        commit > 0.0 && busy >= commit,
+        "commit {commit} s, busy {busy} s"
+    );
     app.stop().await;
 }
