@@ -95,6 +95,16 @@ pub async fn run(args: &BenchArgs, dir: &Path, report: &mut Report) -> anyhow::R
         println!("GET {path}: {}", ms(took));
         report.note(NAME, format!("GET {path} with {n} orders"), ms(took));
     }
+    let counts = time_stock_counts(&http, &daemon).await?;
+    println!(
+        "PUT /api/v1/stock/{{sku}} with as_of: median {}",
+        ms(counts)
+    );
+    report.note(
+        NAME,
+        format!("PUT /api/v1/stock/{{sku}} with as_of, {n} orders (median of {STOCK_COUNTS})"),
+        ms(counts),
+    );
     let status = time_status_command(dir).await?;
     report.note(
         NAME,
@@ -151,6 +161,35 @@ async fn timed_get(
         bail!("GET {path} answered {status}");
     }
     Ok(started.elapsed())
+}
+
+/// Stock counts timed by [`time_stock_counts`].
+const STOCK_COUNTS: usize = 20;
+
+/// The median time of an ERP stock count with `as_of` (which subtracts the
+/// shipments made since the count), one SKU at a time.
+async fn time_stock_counts(
+    http: &reqwest::Client,
+    daemon: &DaemonProcess,
+) -> anyhow::Result<Duration> {
+    let as_of =
+        crate::domain::time::rfc3339(crate::domain::time::now() - chrono::Duration::minutes(10));
+    let mut times = Vec::new();
+    for i in 0..STOCK_COUNTS {
+        let sku = format!("B-{:03}", i % 100);
+        let started = Instant::now();
+        let r = http
+            .put(daemon.admin_url(&format!("/api/v1/stock/{sku}")))
+            .bearer_auth(SECRET)
+            .json(&serde_json::json!({"on_hand": 100_000_000, "as_of": as_of}))
+            .send()
+            .await?;
+        if !r.status().is_success() {
+            bail!("PUT /api/v1/stock/{sku} answered {}", r.status());
+        }
+        times.push(started.elapsed());
+    }
+    Ok(percentile(&times, 50.0))
 }
 
 async fn time_status_command(dir: &Path) -> anyhow::Result<Duration> {

@@ -241,6 +241,21 @@ const CREDIT_POLLED: &str = r#"
 ALTER TABLE credit_checks ADD COLUMN polled_at_ms INTEGER;
 "#;
 
+/// Allocation indexes shaped by how they are written and read.
+/// - A stock count with `as_of` subtracts the shipments made since; without an
+///   index on when allocations shipped, every count scanned every allocation
+///   ever made (163 ms a SKU with 1,000,000 orders stored, with the writer
+///   blocked). The recent shipments are now a short range at the end of one.
+/// - Open reservations were indexed by SKU, so each new reservation landed on
+///   its SKU's page and a group commit wrote one page per SKU it touched.
+///   Indexed in allocation order, new reservations share the last page. Only
+///   the invariant check reads this index, and it reads all of it.
+const ALLOCATION_INDEXES: &str = r#"
+CREATE INDEX allocations_shipped ON allocations (shipped_at, sku, qty) WHERE state = 'shipped';
+DROP INDEX allocations_open;
+CREATE INDEX allocations_open ON allocations (id) WHERE state = 'reserved';
+"#;
+
 fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(V1),
@@ -249,6 +264,7 @@ fn migrations() -> Migrations<'static> {
         M::up(STOCK_PUSH),
         M::up(INVOICES),
         M::up(CREDIT_POLLED),
+        M::up(ALLOCATION_INDEXES),
     ])
 }
 
