@@ -28,17 +28,12 @@ impl Summary {
     pub async fn read(store: &Store) -> store::Result<Summary> {
         store
             .read(|c| {
-                let (per_state, attention) = orders::counts(c)?;
                 let (pending, dead, _) = outbox::depth(c)?;
                 Ok(Summary {
-                    orders_waiting: per_state
-                        .iter()
-                        .filter(|(state, _)| state == "new" || state == "short")
-                        .map(|(_, n)| n)
-                        .sum(),
+                    orders_waiting: orders::waiting_count(c)?,
                     calls_queued: pending,
                     dead_calls: dead,
-                    attention,
+                    attention: orders::attention_count(c)?,
                 })
             })
             .await

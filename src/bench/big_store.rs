@@ -236,6 +236,13 @@ async fn fill(data_dir: &Path, n: usize) -> anyhow::Result<()> {
                     "INSERT INTO shipments (channel, order_id, carrier, tracking_no, shipped_on, created_at)
                      VALUES ('jgoods', ?1, 'yamato', ?2, '2026-06-02', ?3)",
                 )?;
+                // The post-back each order made, long done: a real store
+                // keeps every call it made.
+                let mut call = tx.prepare_cached(
+                    "INSERT INTO outbox (provider, kind, channel, order_id, payload, state, attempts,
+                                         next_attempt_ms, budget_from_ms, created_at, updated_at)
+                     VALUES ('jgoods', 'jgoods_put_order', 'jgoods', ?1, '{}', 'done', 1, 0, 0, ?2, ?2)",
+                )?;
                 let mut event = tx.prepare_cached(
                     "INSERT INTO events (at, channel, order_id, kind) VALUES (?1, 'jgoods', ?2, 'order.shipped')",
                 )?;
@@ -246,6 +253,7 @@ async fn fill(data_dir: &Path, n: usize) -> anyhow::Result<()> {
                     line.execute(params![id, sku])?;
                     alloc.execute(params![id, sku, at])?;
                     ship.execute(params![id, format!("{:012}", i), at])?;
+                    call.execute(params![id, at])?;
                     event.execute(params![at, id])?;
                 }
                 Ok(())

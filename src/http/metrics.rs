@@ -335,7 +335,7 @@ impl Metrics {
                 let newest = events::newest_id(c)?;
                 Ok(ScrapeReading {
                     outbox: outbox::depth(c)?,
-                    attention: orders::counts(c)?.1,
+                    attention: orders::attention_count(c)?,
                     polls: kv::with_prefix(c, "poll.")?,
                     license_expiry: kv::get(c, crate::pollers::rakuten::LICENSE_EXPIRY_KEY)?,
                     stock: stock::least_available(c, safety_stock, MAX_STOCK_SERIES)?,

@@ -409,3 +409,27 @@ where
 pub(crate) fn parse_enum<T>(value: &str, parse: fn(&str) -> Option<T>, what: &str) -> Result<T> {
     parse(value).ok_or_else(|| StoreError::Corrupt(format!("unknown {what} {value:?}")))
 }
+
+/// The steps of SQLite's plan for `sql`, for tests that pin which index a
+/// query on a large table uses.
+#[cfg(test)]
+pub(crate) fn query_plan(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> String {
+    let mut stmt = conn
+        .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+        .expect("the statement prepares");
+    let steps = stmt
+        .query_map(params, |r| r.get::<_, String>(3))
+        .expect("the plan is readable");
+    steps
+        .map(|s| s.expect("a plan step"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A migrated in-memory store connection, for tests of single statements.
+#[cfg(test)]
+pub(crate) fn migrated_in_memory() -> Connection {
+    let mut conn = Connection::open_in_memory().expect("in-memory SQLite");
+    schema::migrate(&mut conn).expect("migrations apply");
+    conn
+}

@@ -144,14 +144,25 @@ pub fn get(conn: &Connection, id: i64) -> Result<Option<OutboxRow>> {
     .transpose()
 }
 
+/// The newest calls, of one state or of any. Two statements, not one with
+/// `?1 IS NULL OR state = ?1`: that form cannot use the partial indexes, and
+/// the few dead calls were found by reading every call back to the oldest.
 pub fn list(conn: &Connection, state: Option<&str>, limit: u32) -> Result<Vec<OutboxRow>> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM outbox WHERE (?1 IS NULL OR state = ?1) ORDER BY id DESC LIMIT ?2"
-    ))?;
-    let rows = stmt
-        .query_map(params![state, limit], row_to_outbox)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut stmt = conn.prepare_cached(&list_sql(state.is_some()))?;
+    let rows = match state {
+        Some(state) => stmt.query_map(params![state, limit], row_to_outbox)?,
+        None => stmt.query_map(params![limit], row_to_outbox)?,
+    }
+    .collect::<rusqlite::Result<Vec<_>>>()?;
     rows.into_iter().map(decode).collect()
+}
+
+fn list_sql(of_one_state: bool) -> String {
+    if of_one_state {
+        format!("SELECT {COLUMNS} FROM outbox WHERE state = ?1 ORDER BY id DESC LIMIT ?2")
+    } else {
+        format!("SELECT {COLUMNS} FROM outbox ORDER BY id DESC LIMIT ?1")
+    }
 }
 
 pub fn pending_for_order(conn: &Connection, channel: &str, order_id: &str) -> Result<u32> {
@@ -162,23 +173,24 @@ pub fn pending_for_order(conn: &Connection, channel: &str, order_id: &str) -> Re
         .query_row(params![channel, order_id], |r| r.get(0))?)
 }
 
+/// Pending calls, dead calls, and the age in seconds of the oldest pending
+/// one. Read from the partial indexes of pending and dead calls: the table
+/// keeps every call ever made, and this runs at start-up, on every scrape,
+/// health check and status line.
+const DEPTH: &str = "SELECT (SELECT COUNT(*) FROM outbox WHERE state = 'pending'),
+            (SELECT COUNT(*) FROM outbox WHERE state = 'dead'),
+            (SELECT MIN(budget_from_ms) FROM outbox WHERE state = 'pending')";
+
 /// Pending calls, dead calls, and the age in seconds of the oldest pending one.
 pub fn depth(conn: &Connection) -> Result<(i64, i64, Option<i64>)> {
-    Ok(super::query_one(
-        conn,
-        "SELECT COALESCE(SUM(state = 'pending'), 0), COALESCE(SUM(state = 'dead'), 0),
-                MIN(CASE WHEN state = 'pending' THEN budget_from_ms END)
-         FROM outbox",
-        [],
-        |r| {
-            let oldest: Option<i64> = r.get(2)?;
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                oldest.map(|ms| (now_ms() - ms).max(0) / 1000),
-            ))
-        },
-    )?)
+    Ok(super::query_one(conn, DEPTH, [], |r| {
+        let oldest: Option<i64> = r.get(2)?;
+        Ok((
+            r.get(0)?,
+            r.get(1)?,
+            oldest.map(|ms| (now_ms() - ms).max(0) / 1000),
+        ))
+    })?)
 }
 
 pub fn complete(conn: &Connection, id: i64, now: &str) -> Result<()> {
@@ -273,4 +285,28 @@ pub fn defer(conn: &Connection, id: i64, next_ms: i64, why: &str, now: &str) -> 
         params![id, next_ms, why, now],
     )?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn depth_reads_the_pending_and_dead_indexes_not_every_call() {
+        let conn = super::super::migrated_in_memory();
+        let plan = super::super::query_plan(&conn, DEPTH, []);
+        assert!(
+            plan.lines()
+                .all(|step| !step.starts_with("SCAN outbox") || step.contains(" INDEX ")),
+            "{plan}"
+        );
+        assert!(plan.contains("outbox_dead"), "{plan}");
+    }
+
+    #[test]
+    fn the_newest_dead_calls_are_read_from_their_index() {
+        let conn = super::super::migrated_in_memory();
+        let plan = super::super::query_plan(&conn, &list_sql(true), params!["dead", 100]);
+        assert!(plan.contains("INDEX outbox_dead"), "{plan}");
+    }
 }

@@ -256,6 +256,12 @@ DROP INDEX allocations_open;
 CREATE INDEX allocations_open ON allocations (id) WHERE state = 'reserved';
 "#;
 
+/// Dead calls, counted at start-up and on every scrape and health check
+/// without reading every call the outbox ever held.
+const OUTBOX_DEAD: &str = r#"
+CREATE INDEX outbox_dead ON outbox (id) WHERE state = 'dead';
+"#;
+
 fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(V1),
@@ -265,6 +271,7 @@ fn migrations() -> Migrations<'static> {
         M::up(INVOICES),
         M::up(CREDIT_POLLED),
         M::up(ALLOCATION_INDEXES),
+        M::up(OUTBOX_DEAD),
     ])
 }
 

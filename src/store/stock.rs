@@ -309,17 +309,10 @@ pub fn invariant_breaches(conn: &Connection) -> Result<Vec<String>> {
 mod tests {
     use super::*;
 
-    fn plan(conn: &Connection, sql: &str, args: impl rusqlite::Params) -> String {
-        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
-        let rows = stmt.query_map(args, |r| r.get::<_, String>(3)).unwrap();
-        rows.map(Result::unwrap).collect::<Vec<_>>().join("\n")
-    }
-
     #[test]
     fn a_stock_count_reads_recent_shipments_not_every_allocation() {
-        let mut conn = Connection::open_in_memory().unwrap();
-        super::super::schema::migrate(&mut conn).unwrap();
-        let plan = plan(
+        let conn = super::super::migrated_in_memory();
+        let plan = super::super::query_plan(
             &conn,
             SHIPPED_SINCE,
             params!["B-1", "2026-11-23T10:00:00+09:00"],
