@@ -105,12 +105,15 @@ pub async fn run(args: &BenchArgs, dir: &Path, report: &mut Report) -> anyhow::R
         format!("PUT /api/v1/stock/{{sku}} with as_of, {n} orders (median of {STOCK_COUNTS})"),
         ms(counts),
     );
-    let status = time_status_command(dir).await?;
-    report.note(
-        NAME,
-        format!("`ordersync status` with {n} orders"),
-        ms(status),
-    );
+    for args in [&["status"][..], &["orders", "show", "jgoods", "S00000001"]] {
+        let took = time_command(dir, args).await?;
+        println!("ordersync {}: {}", args.join(" "), ms(took));
+        report.note(
+            NAME,
+            format!("`ordersync {}` with {n} orders", args.join(" ")),
+            ms(took),
+        );
+    }
     let rss = daemon
         .peak_rss_kib()
         .context("no /proc: cannot read the daemon's RSS")?;
@@ -192,18 +195,20 @@ async fn time_stock_counts(
     Ok(percentile(&times, 50.0))
 }
 
-async fn time_status_command(dir: &Path) -> anyhow::Result<Duration> {
+/// Runs `ordersync ARGS` against the bench's config and times it.
+/// `status` exits 1 when something needs a person; either way it ran.
+async fn time_command(dir: &Path, args: &[&str]) -> anyhow::Result<Duration> {
     let started = Instant::now();
-    // `status` exits 1 when something needs a person; either way it ran.
     let out = tokio::process::Command::new(std::env::current_exe()?)
         .arg("--config")
         .arg(dir.join("bench.toml"))
-        .arg("status")
+        .args(args)
         .output()
         .await?;
     if out.status.code().is_none_or(|c| c > 1) {
         bail!(
-            "`ordersync status` failed: {}",
+            "`ordersync {}` failed: {}",
+            args.join(" "),
             String::from_utf8_lossy(&out.stderr)
         );
     }
