@@ -30,14 +30,13 @@ mod webhooks;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use super::harness::{self, Tasks};
 use rand::Rng as _;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
 
 use crate::providers::jgoods::client::JgoodsClientSettings;
 use crate::providers::jgoods::{OrderSnapshot, ShipTo, SnapshotLine, Status};
@@ -145,12 +144,11 @@ pub async fn start(
         }),
         cfg,
         http,
-        cancel: CancellationToken::new(),
-        tracker: TaskTracker::new(),
+        tasks: Tasks::default(),
         runtime: tokio::runtime::Handle::current(),
     });
     let app = api::router(shared.clone());
-    let stop = shared.cancel.clone().cancelled_owned();
+    let stop = shared.tasks.cancel.clone().cancelled_owned();
     shared.spawn(async move {
         if let Err(e) = axum::serve(listener, app)
             .with_graceful_shutdown(stop)
@@ -291,20 +289,11 @@ impl JgoodsSimHandle {
         deadline: Duration,
         pred: impl Fn(&SimView<'_>) -> bool,
     ) -> bool {
-        let until = tokio::time::Instant::now() + deadline;
-        loop {
-            let done = {
-                let core = self.shared.lock();
-                pred(&SimView { state: &core.state })
-            };
-            if done {
-                return true;
-            }
-            if tokio::time::Instant::now() >= until {
-                return false;
-            }
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
+        harness::wait_until(deadline, || {
+            let core = self.shared.lock();
+            pred(&SimView { state: &core.state })
+        })
+        .await
     }
 
     /// Waits until the order has `status`.
@@ -331,15 +320,13 @@ impl JgoodsSimHandle {
 
     /// Stops serving and every background task, and waits until they ended.
     pub async fn shutdown(&self) {
-        self.shared.cancel.cancel();
-        self.shared.tracker.close();
-        self.shared.tracker.wait().await;
+        self.shared.tasks.shutdown().await;
     }
 }
 
 impl Drop for JgoodsSimHandle {
     fn drop(&mut self) {
-        self.shared.cancel.cancel();
+        self.shared.tasks.cancel.cancel();
     }
 }
 
@@ -377,10 +364,8 @@ struct Shared {
     cfg: JgoodsSimConfig,
     /// Sends webhooks.
     http: reqwest::Client,
-    /// Stops the server and every task.
-    cancel: CancellationToken,
-    /// Every task, so that shutdown can wait for them.
-    tracker: TaskTracker,
+    /// The server and every background task.
+    tasks: Tasks,
     /// Lets sync handle methods spawn (a webhook queue, a customer answer).
     runtime: tokio::runtime::Handle,
 }
@@ -398,12 +383,11 @@ struct Core {
 
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, Core> {
-        // A panic elsewhere must not hide the state from the test that looks at it.
-        self.core.lock().unwrap_or_else(PoisonError::into_inner)
+        harness::lock(&self.core)
     }
 
     fn spawn(&self, task: impl Future<Output = ()> + Send + 'static) {
-        self.tracker.spawn_on(task, &self.runtime);
+        self.tasks.tracker.spawn_on(task, &self.runtime);
     }
 
     /// Runs `f` on the state, then carries out the effects it left, under the same lock.
@@ -489,7 +473,7 @@ impl Shared {
         let delay = self.cfg.reply_delay;
         self.spawn(async move {
             tokio::select! {
-                _ = shared.cancel.cancelled() => {}
+                _ = shared.tasks.cancel.cancelled() => {}
                 _ = tokio::time::sleep(delay) => {
                     shared.with_state(|s| s.customer_reply(&order_no, Some(version), None));
                 }

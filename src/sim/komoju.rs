@@ -30,14 +30,13 @@ mod webhooks;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use super::harness::{self, Tasks};
 use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
-use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
 
 use crate::providers::komoju::Payment;
 use crate::providers::komoju::client::KomojuClientSettings;
@@ -148,12 +147,11 @@ pub async fn start(
         cfg,
         http,
         release,
-        cancel: CancellationToken::new(),
-        tracker: TaskTracker::new(),
+        tasks: Tasks::default(),
         runtime: tokio::runtime::Handle::current(),
     });
     let app = api::router(shared.clone());
-    let stop = shared.cancel.clone().cancelled_owned();
+    let stop = shared.tasks.cancel.clone().cancelled_owned();
     shared.spawn(async move {
         if let Err(e) = axum::serve(listener, app)
             .with_graceful_shutdown(stop)
@@ -394,20 +392,11 @@ impl KomojuSimHandle {
         deadline: Duration,
         pred: impl Fn(&SimView<'_>) -> bool,
     ) -> bool {
-        let until = tokio::time::Instant::now() + deadline;
-        loop {
-            let done = {
-                let core = self.shared.lock();
-                pred(&SimView { state: &core.state })
-            };
-            if done {
-                return true;
-            }
-            if tokio::time::Instant::now() >= until {
-                return false;
-            }
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
+        harness::wait_until(deadline, || {
+            let core = self.shared.lock();
+            pred(&SimView { state: &core.state })
+        })
+        .await
     }
 
     /// Waits until no webhook push is pending (all acked, abandoned or skipped).
@@ -423,15 +412,13 @@ impl KomojuSimHandle {
 
     /// Stops serving and every background task, and waits until they ended.
     pub async fn shutdown(&self) {
-        self.shared.cancel.cancel();
-        self.shared.tracker.close();
-        self.shared.tracker.wait().await;
+        self.shared.tasks.shutdown().await;
     }
 }
 
 impl Drop for KomojuSimHandle {
     fn drop(&mut self) {
-        self.shared.cancel.cancel();
+        self.shared.tasks.cancel.cancel();
     }
 }
 
@@ -471,10 +458,8 @@ struct Shared {
     http: reqwest::Client,
     /// Bumped by [`KomojuSimHandle::release_held`]; held requests wait for a change.
     release: watch::Sender<u64>,
-    /// Stops the server and every task.
-    cancel: CancellationToken,
-    /// Every task, so that shutdown can wait for them.
-    tracker: TaskTracker,
+    /// The server and every background task.
+    tasks: Tasks,
     /// Lets sync handle methods spawn webhook tasks.
     runtime: tokio::runtime::Handle,
 }
@@ -504,12 +489,11 @@ impl Core {
 
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, Core> {
-        // A panic elsewhere must not hide the state from the test that looks at it.
-        self.core.lock().unwrap_or_else(PoisonError::into_inner)
+        harness::lock(&self.core)
     }
 
     fn spawn(&self, task: impl Future<Output = ()> + Send + 'static) {
-        self.tracker.spawn_on(task, &self.runtime);
+        self.tasks.tracker.spawn_on(task, &self.runtime);
     }
 
     /// Runs `f` on the state at the simulator's "now", then carries out the
@@ -580,7 +564,7 @@ impl Shared {
                 let shared = self.clone();
                 self.spawn(async move {
                     tokio::select! {
-                        _ = shared.cancel.cancelled() => {}
+                        _ = shared.tasks.cancel.cancelled() => {}
                         _ = webhooks::deliver(&shared, &delivery) => {}
                     }
                 });

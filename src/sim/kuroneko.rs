@@ -25,13 +25,12 @@ mod api;
 mod state;
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use super::harness::{self, Tasks};
 use chrono::{DateTime, FixedOffset, SubsecRound, TimeDelta, Utc};
 use tokio::net::TcpListener;
-use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
 
 use crate::providers::kuroneko::client::KuronekoClientSettings;
 use crate::providers::kuroneko::normalize::to_full_width;
@@ -147,12 +146,11 @@ pub async fn start(
             offset,
         }),
         cfg,
-        cancel: CancellationToken::new(),
-        tracker: TaskTracker::new(),
+        tasks: Tasks::default(),
     });
     let app = api::router(shared.clone());
-    let stop = shared.cancel.clone().cancelled_owned();
-    shared.tracker.spawn(async move {
+    let stop = shared.tasks.cancel.clone().cancelled_owned();
+    shared.tasks.tracker.spawn(async move {
         if let Err(e) = axum::serve(listener, app)
             .with_graceful_shutdown(stop)
             .await
@@ -273,32 +271,22 @@ impl KuronekoSimHandle {
         deadline: Duration,
         pred: impl Fn(&SimView<'_>) -> bool,
     ) -> bool {
-        let until = tokio::time::Instant::now() + deadline;
-        loop {
-            if self
-                .shared
+        harness::wait_until(deadline, || {
+            self.shared
                 .with_state(|s, now| pred(&SimView { state: s, now }))
-            {
-                return true;
-            }
-            if tokio::time::Instant::now() >= until {
-                return false;
-            }
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
+        })
+        .await
     }
 
     /// Stops serving and waits until the server task ended.
     pub async fn shutdown(&self) {
-        self.shared.cancel.cancel();
-        self.shared.tracker.close();
-        self.shared.tracker.wait().await;
+        self.shared.tasks.shutdown().await;
     }
 }
 
 impl Drop for KuronekoSimHandle {
     fn drop(&mut self) {
-        self.shared.cancel.cancel();
+        self.shared.tasks.cancel.cancel();
     }
 }
 
@@ -330,10 +318,8 @@ impl SimView<'_> {
 struct Shared {
     core: Mutex<Core>,
     cfg: KuronekoSimConfig,
-    /// Stops the server.
-    cancel: CancellationToken,
-    /// The server task, so that shutdown can wait for it.
-    tracker: TaskTracker,
+    /// The server and every background task.
+    tasks: Tasks,
 }
 
 /// The state and the clock, under one lock so that every rule sees one "now".
@@ -353,8 +339,7 @@ impl Core {
 
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, Core> {
-        // A panic elsewhere must not hide the state from the test that looks at it.
-        self.core.lock().unwrap_or_else(PoisonError::into_inner)
+        harness::lock(&self.core)
     }
 
     /// Runs `f` on the state at the simulator's "now", due transitions applied first.

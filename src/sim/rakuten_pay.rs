@@ -24,13 +24,12 @@ mod order;
 mod state;
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use super::harness::{self, Tasks};
 use chrono::{DateTime, FixedOffset, SubsecRound, TimeDelta, Utc};
 use tokio::net::TcpListener;
-use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
 
 use crate::providers::rakuten_pay::client::RakutenClientSettings;
 use crate::providers::rakuten_pay::wire::jst;
@@ -129,12 +128,11 @@ pub async fn start(
             offset,
         }),
         cfg,
-        cancel: CancellationToken::new(),
-        tracker: TaskTracker::new(),
+        tasks: Tasks::default(),
     });
     let app = api::router(shared.clone());
-    let stop = shared.cancel.clone().cancelled_owned();
-    shared.tracker.spawn(async move {
+    let stop = shared.tasks.cancel.clone().cancelled_owned();
+    shared.tasks.tracker.spawn(async move {
         if let Err(e) = axum::serve(listener, app)
             .with_graceful_shutdown(stop)
             .await
@@ -317,16 +315,10 @@ impl RakutenSimHandle {
         deadline: Duration,
         pred: impl Fn(&SimView<'_>) -> bool,
     ) -> bool {
-        let until = tokio::time::Instant::now() + deadline;
-        loop {
-            if self.shared.with_state(|s, _| pred(&SimView { state: s })) {
-                return true;
-            }
-            if tokio::time::Instant::now() >= until {
-                return false;
-            }
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
+        harness::wait_until(deadline, || {
+            self.shared.with_state(|s, _| pred(&SimView { state: s }))
+        })
+        .await
     }
 
     /// Waits until the order has `progress`.
@@ -342,15 +334,13 @@ impl RakutenSimHandle {
 
     /// Stops serving and waits until the server task ended.
     pub async fn shutdown(&self) {
-        self.shared.cancel.cancel();
-        self.shared.tracker.close();
-        self.shared.tracker.wait().await;
+        self.shared.tasks.shutdown().await;
     }
 }
 
 impl Drop for RakutenSimHandle {
     fn drop(&mut self) {
-        self.shared.cancel.cancel();
+        self.shared.tasks.cancel.cancel();
     }
 }
 
@@ -386,10 +376,8 @@ impl SimView<'_> {
 struct Shared {
     core: Mutex<Core>,
     cfg: RakutenSimConfig,
-    /// Stops the server.
-    cancel: CancellationToken,
-    /// The server task, so that shutdown can wait for it.
-    tracker: TaskTracker,
+    /// The server and every background task.
+    tasks: Tasks,
 }
 
 /// The state and the clock, under one lock so that every rule sees one "now".
@@ -409,8 +397,7 @@ impl Core {
 
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, Core> {
-        // A panic elsewhere must not hide the state from the test that looks at it.
-        self.core.lock().unwrap_or_else(PoisonError::into_inner)
+        harness::lock(&self.core)
     }
 
     /// Runs `f` on the state at the simulator's "now", due transitions applied first.

@@ -156,12 +156,12 @@ async fn call(
         },
         // The change stands; the answer never comes (until the simulator stops).
         Some(None) => {
-            sim.cancel.cancelled().await;
+            sim.tasks.cancel.cancelled().await;
             answer
         }
         Some(Some(delay)) => {
             tokio::select! {
-                _ = sim.cancel.cancelled() => {}
+                _ = sim.tasks.cancel.cancelled() => {}
                 _ = tokio::time::sleep(delay) => {}
             }
             answer

@@ -350,7 +350,7 @@ async fn answer_after(sim: &Shared, late: Option<Fault>, answer: Response) -> Re
     match late {
         Some(Fault::Delay(delay)) => {
             tokio::select! {
-                _ = sim.cancel.cancelled() => {}
+                _ = sim.tasks.cancel.cancelled() => {}
                 _ = tokio::time::sleep(delay) => {}
             }
             answer

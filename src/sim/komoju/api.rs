@@ -118,7 +118,7 @@ async fn act(
     if fault == Some(Fault::Hold) {
         tokio::select! {
             // Dropping `guard` frees the key: nothing was processed.
-            _ = sim.cancel.cancelled() => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
+            _ = sim.tasks.cancel.cancelled() => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
             _ = release.changed() => {}
         }
     }
@@ -300,7 +300,7 @@ impl Drop for KeyGuard {
 /// Holds an answer back (a `LoseAnswer` fault) unless the simulator stops first.
 async fn hold_back(sim: &Shared, delay: Duration) {
     tokio::select! {
-        _ = sim.cancel.cancelled() => {}
+        _ = sim.tasks.cancel.cancelled() => {}
         _ = tokio::time::sleep(delay) => {}
     }
 }

@@ -31,12 +31,12 @@ pub(super) struct Delivery {
 pub(super) async fn run_queue(shared: Arc<Shared>, mut queue: mpsc::UnboundedReceiver<Delivery>) {
     loop {
         let next = tokio::select! {
-            _ = shared.cancel.cancelled() => return,
+            _ = shared.tasks.cancel.cancelled() => return,
             next = queue.recv() => next,
         };
         let Some(delivery) = next else { return };
         tokio::select! {
-            _ = shared.cancel.cancelled() => return,
+            _ = shared.tasks.cancel.cancelled() => return,
             _ = deliver(&shared, &delivery) => {}
         }
     }

@@ -100,7 +100,7 @@ async fn call(State(sim): Sim, endpoint: Endpoint, headers: HeaderMap, body: Byt
 /// Holds an answer back (a `Delay` fault) unless the simulator stops first.
 async fn hold(sim: &Shared, delay: Duration) {
     tokio::select! {
-        _ = sim.cancel.cancelled() => {}
+        _ = sim.tasks.cancel.cancelled() => {}
         _ = tokio::time::sleep(delay) => {}
     }
 }
