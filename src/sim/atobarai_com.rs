@@ -22,11 +22,11 @@ mod api;
 mod state;
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::Duration;
 
-use super::harness::{self, Tasks};
-use chrono::{DateTime, FixedOffset, SubsecRound, TimeDelta, Utc};
+use super::harness::{self, SimClock};
+use chrono::{DateTime, FixedOffset, TimeDelta};
 use ipnet::IpNet;
 use tokio::net::TcpListener;
 
@@ -123,8 +123,7 @@ pub async fn start(
     if addr.ip().is_unspecified() {
         addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
     }
-    let real_now = Utc::now().with_timezone(&jst());
-    let offset = cfg.start_at.map_or(TimeDelta::zero(), |t| t - real_now);
+    let clock = SimClock::starting_at(cfg.start_at);
     let rules = Rules {
         enterprise_id: cfg.enterprise_id,
         site_id: cfg.site_id,
@@ -137,34 +136,19 @@ pub async fn start(
         invoice_delay: delta(cfg.invoice_delay),
         payment_delay: cfg.payment_delay.map(delta),
     };
-    let shared = Arc::new(Shared {
-        core: Mutex::new(Core {
-            state: SimState::new(rules, cfg.carriers.clone(), cfg.first_order_number),
-            offset,
-        }),
+    let shared = Arc::new(Shared::new(
+        SimState::new(rules, cfg.carriers.clone(), cfg.first_order_number),
+        clock,
         cfg,
-        tasks: Tasks::default(),
-    });
-    let app = api::router(shared.clone()).into_make_service_with_connect_info::<SocketAddr>();
-    let stop = shared.tasks.cancel.clone().cancelled_owned();
-    shared.tasks.tracker.spawn(async move {
-        if let Err(e) = axum::serve(listener, app)
-            .with_graceful_shutdown(stop)
-            .await
-        {
-            tracing::error!(error = %e, "atobarai.com simulator stopped serving");
-        }
-    });
+    ));
+    shared
+        .tasks
+        .serve(listener, api::router(shared.clone()), "atobarai.com");
     Ok(AtobaraiSimHandle { shared, addr })
 }
 
 fn delta(d: Duration) -> TimeDelta {
     TimeDelta::from_std(d).unwrap_or(TimeDelta::MAX)
-}
-
-/// Japan time, the service's clock.
-fn jst() -> FixedOffset {
-    FixedOffset::east_opt(9 * 3600).unwrap_or_else(|| unreachable!("9 h is a valid offset"))
 }
 
 /// Controls a running simulator. Dropping it stops the server.
@@ -222,10 +206,7 @@ impl AtobaraiSimHandle {
     /// Moves the simulator's clock forward; transitions that fall due happen
     /// (stamped with their due time) at once.
     pub fn advance_clock(&self, by: Duration) {
-        let mut core = self.shared.lock();
-        core.offset += TimeDelta::from_std(by).unwrap_or(TimeDelta::zero());
-        let now = core.now();
-        core.state.settle(now);
+        self.shared.advance_clock(by);
     }
 
     /// The next `times` requests to `service` suffer `fault`.
@@ -334,39 +315,11 @@ impl SimView<'_> {
 }
 
 /// What the server and the handle share.
-#[derive(Debug)]
-struct Shared {
-    core: Mutex<Core>,
-    cfg: AtobaraiSimConfig,
-    /// The server and every background task.
-    tasks: Tasks,
-}
+type Shared = harness::Clocked<SimState, AtobaraiSimConfig>;
 
-/// The state and the clock, under one lock so that every rule sees one "now".
-#[derive(Debug)]
-struct Core {
-    state: SimState,
-    /// Simulated time minus real time.
-    offset: TimeDelta,
-}
-
-impl Core {
-    fn now(&self) -> DateTime<FixedOffset> {
-        (Utc::now().with_timezone(&jst()) + self.offset).trunc_subsecs(0)
-    }
-}
-
-impl Shared {
-    fn lock(&self) -> MutexGuard<'_, Core> {
-        harness::lock(&self.core)
-    }
-
-    /// Runs `f` on the state at the simulator's "now", due transitions applied first.
-    fn with_state<R>(&self, f: impl FnOnce(&mut SimState, DateTime<FixedOffset>) -> R) -> R {
-        let mut core = self.lock();
-        let now = core.now();
-        core.state.settle(now);
-        f(&mut core.state, now)
+impl harness::Settle for SimState {
+    fn settle(&mut self, now: DateTime<FixedOffset>) {
+        SimState::settle(self, now);
     }
 }
 

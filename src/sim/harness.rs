@@ -1,9 +1,14 @@
 //! What every simulator does the same way: keep its state under a lock that
-//! survives a panic, wait for a condition on that state, and stop its tasks.
+//! survives a panic, wait for a condition on that state, and stop its tasks;
+//! and, for the simulators whose state changes with time (Rakuten Pay,
+//! Kuroneko, Atobarai.com), a clock of their own beside that state.
 
+use std::net::SocketAddr;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+use chrono::{DateTime, FixedOffset, SubsecRound, TimeDelta, Utc};
+use tokio::net::TcpListener;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -43,11 +48,111 @@ pub struct Tasks {
 }
 
 impl Tasks {
+    /// Serves a simulator's API on `listener` until shutdown. Handlers can
+    /// see the caller's address (`ConnectInfo`), as a source allow-list needs.
+    pub fn serve(&self, listener: TcpListener, app: axum::Router, name: &'static str) {
+        let stop = self.cancel.clone().cancelled_owned();
+        let app = app.into_make_service_with_connect_info::<SocketAddr>();
+        self.tracker.spawn(async move {
+            if let Err(e) = axum::serve(listener, app)
+                .with_graceful_shutdown(stop)
+                .await
+            {
+                tracing::error!(error = %e, "{name} simulator stopped serving");
+            }
+        });
+    }
+
     /// Stops serving and every task, and waits until they ended.
     pub async fn shutdown(&self) {
         self.cancel.cancel();
         self.tracker.close();
         self.tracker.wait().await;
+    }
+}
+
+/// A simulator's state whose transitions fall due with time (a payment that
+/// completes, a review that ends).
+pub trait Settle {
+    /// Applies every transition due by `now`, each stamped with its due time.
+    fn settle(&mut self, now: DateTime<FixedOffset>);
+}
+
+/// A simulator's clock: real time moved by an offset (a test starts it at a
+/// chosen moment and moves it forward), in JST and whole seconds, as these
+/// providers write their times.
+#[derive(Debug, Clone, Copy)]
+pub struct SimClock {
+    offset: TimeDelta,
+}
+
+impl SimClock {
+    /// Real time, or `start_at` from now on.
+    pub fn starting_at(start_at: Option<DateTime<FixedOffset>>) -> SimClock {
+        let real_now = Utc::now().with_timezone(&crate::domain::time::jst());
+        SimClock {
+            offset: start_at.map_or(TimeDelta::zero(), |t| t - real_now),
+        }
+    }
+
+    pub fn now(&self) -> DateTime<FixedOffset> {
+        (Utc::now().with_timezone(&crate::domain::time::jst()) + self.offset).trunc_subsecs(0)
+    }
+}
+
+/// What a clocked simulator's server and handle share: the state and the
+/// clock under one lock (so that every rule sees one "now"), the config,
+/// and the tasks.
+#[derive(Debug)]
+pub struct Clocked<S, C> {
+    core: Mutex<Core<S>>,
+    pub cfg: C,
+    pub tasks: Tasks,
+}
+
+/// The state and its clock, as one lock holds them.
+#[derive(Debug)]
+pub struct Core<S> {
+    pub state: S,
+    clock: SimClock,
+}
+
+impl<S> Core<S> {
+    /// The simulator's "now".
+    pub fn now(&self) -> DateTime<FixedOffset> {
+        self.clock.now()
+    }
+}
+
+impl<S: Settle, C> Clocked<S, C> {
+    pub fn new(state: S, clock: SimClock, cfg: C) -> Self {
+        Clocked {
+            core: Mutex::new(Core { state, clock }),
+            cfg,
+            tasks: Tasks::default(),
+        }
+    }
+
+    pub fn lock(&self) -> MutexGuard<'_, Core<S>> {
+        lock(&self.core)
+    }
+
+    /// Runs `f` on the state at the simulator's "now", due transitions
+    /// applied first.
+    pub fn with_state<R>(&self, f: impl FnOnce(&mut S, DateTime<FixedOffset>) -> R) -> R {
+        let mut core = self.lock();
+        let now = core.now();
+        core.state.settle(now);
+        f(&mut core.state, now)
+    }
+
+    /// Moves the clock forward; transitions that fall due happen (stamped
+    /// with their due time) before anything else looks at the state.
+    pub fn advance_clock(&self, by: Duration) {
+        let mut core = self.lock();
+        core.clock.offset += TimeDelta::from_std(by).unwrap_or(TimeDelta::zero());
+        let now = core.now();
+        core.state.settle(now);
     }
 }
 

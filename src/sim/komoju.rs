@@ -150,16 +150,9 @@ pub async fn start(
         tasks: Tasks::default(),
         runtime: tokio::runtime::Handle::current(),
     });
-    let app = api::router(shared.clone());
-    let stop = shared.tasks.cancel.clone().cancelled_owned();
-    shared.spawn(async move {
-        if let Err(e) = axum::serve(listener, app)
-            .with_graceful_shutdown(stop)
-            .await
-        {
-            tracing::error!(error = %e, "komoju simulator stopped serving");
-        }
-    });
+    shared
+        .tasks
+        .serve(listener, api::router(shared.clone()), "komoju");
     Ok(KomojuSimHandle { shared, addr })
 }
 

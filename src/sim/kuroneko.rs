@@ -25,16 +25,15 @@ mod api;
 mod state;
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::Duration;
 
-use super::harness::{self, Tasks};
-use chrono::{DateTime, FixedOffset, SubsecRound, TimeDelta, Utc};
+use super::harness::{self, SimClock};
+use chrono::{DateTime, FixedOffset, TimeDelta};
 use tokio::net::TcpListener;
 
 use crate::providers::kuroneko::client::KuronekoClientSettings;
 use crate::providers::kuroneko::normalize::to_full_width;
-use crate::providers::kuroneko::wire::jst;
 use crate::providers::kuroneko::{TransactionStatus, TransactionWarning};
 
 pub use api::decode_form;
@@ -118,8 +117,7 @@ pub async fn start(
     if addr.ip().is_unspecified() {
         addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
     }
-    let real_now = Utc::now().with_timezone(&jst());
-    let offset = cfg.start_at.map_or(TimeDelta::zero(), |t| t - real_now);
+    let clock = SimClock::starting_at(cfg.start_at);
     let scoring = Scoring {
         over_limit_amount: cfg.over_limit_amount,
         ng_marker: to_full_width(&cfg.ng_marker),
@@ -135,29 +133,19 @@ pub async fn start(
         invoice: cfg.invoice_delay.map(delta),
         payment: cfg.payment_delay.map(delta),
     };
-    let shared = Arc::new(Shared {
-        core: Mutex::new(Core {
-            state: SimState::new(
-                cfg.store_code.clone(),
-                cfg.password.clone(),
-                scoring,
-                timing,
-            ),
-            offset,
-        }),
+    let shared = Arc::new(Shared::new(
+        SimState::new(
+            cfg.store_code.clone(),
+            cfg.password.clone(),
+            scoring,
+            timing,
+        ),
+        clock,
         cfg,
-        tasks: Tasks::default(),
-    });
-    let app = api::router(shared.clone());
-    let stop = shared.tasks.cancel.clone().cancelled_owned();
-    shared.tasks.tracker.spawn(async move {
-        if let Err(e) = axum::serve(listener, app)
-            .with_graceful_shutdown(stop)
-            .await
-        {
-            tracing::error!(error = %e, "kuroneko simulator stopped serving");
-        }
-    });
+    ));
+    shared
+        .tasks
+        .serve(listener, api::router(shared.clone()), "kuroneko");
     Ok(KuronekoSimHandle { shared, addr })
 }
 
@@ -223,10 +211,7 @@ impl KuronekoSimHandle {
     /// Moves the simulator's clock forward; transitions that fall due happen
     /// (stamped with their due time) before anything else looks at the state.
     pub fn advance_clock(&self, by: Duration) {
-        let mut core = self.shared.lock();
-        core.offset += TimeDelta::from_std(by).unwrap_or(TimeDelta::zero());
-        let now = core.now();
-        core.state.settle(now);
+        self.shared.advance_clock(by);
     }
 
     /// The transaction as Yamato has it now (due transitions applied).
@@ -314,40 +299,11 @@ impl SimView<'_> {
 }
 
 /// What the server and the handle share.
-#[derive(Debug)]
-struct Shared {
-    core: Mutex<Core>,
-    cfg: KuronekoSimConfig,
-    /// The server and every background task.
-    tasks: Tasks,
-}
+type Shared = harness::Clocked<SimState, KuronekoSimConfig>;
 
-/// The state and the clock, under one lock so that every rule sees one "now".
-#[derive(Debug)]
-struct Core {
-    state: SimState,
-    /// Simulated time minus real time.
-    offset: TimeDelta,
-}
-
-impl Core {
-    /// Whole seconds, as Yamato's dates are written.
-    fn now(&self) -> DateTime<FixedOffset> {
-        (Utc::now().with_timezone(&jst()) + self.offset).trunc_subsecs(0)
-    }
-}
-
-impl Shared {
-    fn lock(&self) -> MutexGuard<'_, Core> {
-        harness::lock(&self.core)
-    }
-
-    /// Runs `f` on the state at the simulator's "now", due transitions applied first.
-    fn with_state<R>(&self, f: impl FnOnce(&mut SimState, DateTime<FixedOffset>) -> R) -> R {
-        let mut core = self.lock();
-        let now = core.now();
-        core.state.settle(now);
-        f(&mut core.state, now)
+impl harness::Settle for SimState {
+    fn settle(&mut self, now: DateTime<FixedOffset>) {
+        SimState::settle(self, now);
     }
 }
 

@@ -24,15 +24,14 @@ mod order;
 mod state;
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::Duration;
 
-use super::harness::{self, Tasks};
-use chrono::{DateTime, FixedOffset, SubsecRound, TimeDelta, Utc};
+use super::harness::{self, SimClock};
+use chrono::{DateTime, FixedOffset, TimeDelta};
 use tokio::net::TcpListener;
 
 use crate::providers::rakuten_pay::client::RakutenClientSettings;
-use crate::providers::rakuten_pay::wire::jst;
 use crate::providers::rakuten_pay::{Progress, RakutenOrder};
 
 pub use order::{NewItem, NewOrder, NewPackage, OrderEdit, default_customer};
@@ -103,9 +102,8 @@ pub async fn start(
     if addr.ip().is_unspecified() {
         addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
     }
-    let real_now = Utc::now().with_timezone(&jst());
-    let offset = cfg.start_at.map_or(TimeDelta::zero(), |t| t - real_now);
-    let now = (real_now + offset).trunc_subsecs(0);
+    let clock = SimClock::starting_at(cfg.start_at);
+    let now = clock.now();
     let delta = |d: Duration| TimeDelta::from_std(d).unwrap_or(TimeDelta::MAX);
     let timing = Timing {
         processing: delta(cfg.processing_delay),
@@ -116,30 +114,20 @@ pub async fn start(
     let expires = now
         .checked_add_signed(delta(cfg.license_valid_for))
         .unwrap_or(now + TimeDelta::days(3650));
-    let shared = Arc::new(Shared {
-        core: Mutex::new(Core {
-            state: SimState::new(
-                timing,
-                cfg.service_secret.clone(),
-                cfg.license_key.clone(),
-                expires,
-                now,
-            ),
-            offset,
-        }),
+    let shared = Arc::new(Shared::new(
+        SimState::new(
+            timing,
+            cfg.service_secret.clone(),
+            cfg.license_key.clone(),
+            expires,
+            now,
+        ),
+        clock,
         cfg,
-        tasks: Tasks::default(),
-    });
-    let app = api::router(shared.clone());
-    let stop = shared.tasks.cancel.clone().cancelled_owned();
-    shared.tasks.tracker.spawn(async move {
-        if let Err(e) = axum::serve(listener, app)
-            .with_graceful_shutdown(stop)
-            .await
-        {
-            tracing::error!(error = %e, "rakuten simulator stopped serving");
-        }
-    });
+    ));
+    shared
+        .tasks
+        .serve(listener, api::router(shared.clone()), "rakuten");
     Ok(RakutenSimHandle { shared, addr })
 }
 
@@ -212,10 +200,7 @@ impl RakutenSimHandle {
     /// Moves the simulator's clock forward; transitions that fall due happen
     /// (stamped with their due time) the next time the state is looked at.
     pub fn advance_clock(&self, by: Duration) {
-        let mut core = self.shared.lock();
-        core.offset += TimeDelta::from_std(by).unwrap_or(TimeDelta::zero());
-        let now = core.now();
-        core.state.settle(now);
+        self.shared.advance_clock(by);
     }
 
     /// A fresh order number (`123456-YYYYMMDD-000000NN`, today at the simulator).
@@ -372,40 +357,11 @@ impl SimView<'_> {
 }
 
 /// What the server and the handle share.
-#[derive(Debug)]
-struct Shared {
-    core: Mutex<Core>,
-    cfg: RakutenSimConfig,
-    /// The server and every background task.
-    tasks: Tasks,
-}
+type Shared = harness::Clocked<SimState, RakutenSimConfig>;
 
-/// The state and the clock, under one lock so that every rule sees one "now".
-#[derive(Debug)]
-struct Core {
-    state: SimState,
-    /// Simulated time minus real time.
-    offset: TimeDelta,
-}
-
-impl Core {
-    /// Whole seconds, as every Rakuten timestamp is.
-    fn now(&self) -> DateTime<FixedOffset> {
-        (Utc::now().with_timezone(&jst()) + self.offset).trunc_subsecs(0)
-    }
-}
-
-impl Shared {
-    fn lock(&self) -> MutexGuard<'_, Core> {
-        harness::lock(&self.core)
-    }
-
-    /// Runs `f` on the state at the simulator's "now", due transitions applied first.
-    fn with_state<R>(&self, f: impl FnOnce(&mut SimState, DateTime<FixedOffset>) -> R) -> R {
-        let mut core = self.lock();
-        let now = core.now();
-        core.state.settle(now);
-        f(&mut core.state, now)
+impl harness::Settle for SimState {
+    fn settle(&mut self, now: DateTime<FixedOffset>) {
+        SimState::settle(self, now);
     }
 }
 
