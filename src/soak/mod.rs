@@ -3,10 +3,11 @@
 //! The daemon runs as a child process beside a simulator of each provider.
 //! A mixed load runs the whole time: J-goods and Rakuten orders, direct
 //! orders paid through Kuroneko Atobarai, Atobarai.com and KOMOJU, stock
-//! counts from the ERP, shipments and cancels. At random moments the daemon
-//! gets SIGKILL (now and then again while it starts), is started again on
-//! the same data directory, and the store is checked against everything
-//! acknowledged so far. When the kills are done the load stops, the work
+//! counts from the ERP, shipments and cancels. Between kills the providers
+//! misbehave now and then (a 503, a reset connection, a 429, a maintenance
+//! page). At random moments the daemon gets SIGKILL (now and then again
+//! while it starts), is started again on the same data directory, and the
+//! store is checked against everything acknowledged so far. When the kills are done the load stops, the work
 //! left is allowed to finish, and every order is compared with each
 //! provider's side of it.
 //!
@@ -15,7 +16,7 @@
 //! ordersync soak --kills 200 --seed 7 # longer; the seed repeats the schedule
 //! ```
 //!
-//! It prints the inputs, kills, lost, doubled and invariant breaks, and exits
+//! It prints the inputs, kills, faults, lost, doubled and invariant breaks, and exits
 //! non-zero when any of the last three is not zero.
 
 mod check;
@@ -53,6 +54,10 @@ pub struct SoakArgs {
     /// How long the work left at the end may take to finish.
     #[arg(long, default_value = "90s", value_parser = humantime::parse_duration)]
     pub settle: Duration,
+    /// Provider faults injected between two kills (a 503, a reset, a 429,
+    /// a maintenance page, each for one to three calls); 0 for none.
+    #[arg(long, default_value_t = 2)]
+    pub faults_per_kill: u32,
     /// Where the data directory goes (default: the system's temporary
     /// directory); it is kept when the soak finds a fault.
     #[arg(long)]
@@ -69,6 +74,8 @@ struct Figures {
     refused: usize,
     findings: Findings,
     restart_ms: Vec<u128>,
+    /// Provider faults injected, by kind.
+    faults: std::collections::BTreeMap<&'static str, u32>,
 }
 
 pub async fn run(args: SoakArgs) -> anyhow::Result<()> {
@@ -102,6 +109,10 @@ pub async fn run(args: SoakArgs) -> anyhow::Result<()> {
         // Load runs meanwhile; this is the random point of the kill. Short
         // stretches land while the daemon is still catching up after the
         // last restart (draining its outbox, redelivered webhooks).
+        for _ in 0..args.faults_per_kill {
+            let what = world.inject_fault(rng.random(), rng.random_range(1..=3));
+            *fig.faults.entry(what).or_default() += 1;
+        }
         let stretch = rng.random_range(0..=args.max_interval_ms);
         tokio::time::sleep(Duration::from_millis(stretch)).await;
         if load.is_finished() {
@@ -232,6 +243,16 @@ fn print_figures(fig: &Figures, took: Duration) {
     println!(
         "{} SIGKILLs, {} of them during start-up (before READY=1)",
         fig.kills, fig.startup_kills
+    );
+    let faults: Vec<String> = fig.faults.iter().map(|(k, n)| format!("{n} {k}")).collect();
+    println!(
+        "{} provider faults injected: {}",
+        fig.faults.values().sum::<u32>(),
+        if faults.is_empty() {
+            "none".to_string()
+        } else {
+            faults.join(", ")
+        }
     );
     println!(
         "| inputs | kills | lost | doubled | invariant breaks | refused commands | restart median / worst | time |"

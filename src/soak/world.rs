@@ -134,6 +134,71 @@ impl World {
             .set_webhook_url(jgoods_url.replace("/webhooks/jgoods", "/webhooks/komoju"));
     }
 
+    /// Makes one provider misbehave for its next `times` calls with a
+    /// fault a real one shows now and then (a 503, a reset connection, a
+    /// 429 or a maintenance page), all of which the daemon must ride out by
+    /// retrying. Returns what it did, for the report.
+    pub fn inject_fault(&self, pick: u32, times: u32) -> &'static str {
+        use crate::sim::transport::TransportFault::Reset;
+        match pick % 8 {
+            0 => {
+                self.jgoods.inject(
+                    jgoods_sim::Endpoint::Any,
+                    jgoods_sim::Fault::Status(503),
+                    times,
+                );
+                "J-goods 503"
+            }
+            1 => {
+                let fault = jgoods_sim::Fault::TooManyRequests {
+                    retry_after_secs: 1,
+                };
+                self.jgoods.inject(jgoods_sim::Endpoint::Any, fault, times);
+                "J-goods 429"
+            }
+            2 => {
+                self.rakuten.inject(
+                    rakuten_sim::Endpoint::Any,
+                    rakuten_sim::Fault::Status(503),
+                    times,
+                );
+                "Rakuten 503"
+            }
+            3 => {
+                let fault = rakuten_sim::Fault::Maintenance {
+                    retry_after_secs: None,
+                };
+                self.rakuten
+                    .inject(rakuten_sim::Endpoint::Any, fault, times);
+                "Rakuten maintenance"
+            }
+            4 => {
+                self.komoju.inject(
+                    komoju_sim::Endpoint::Any,
+                    komoju_sim::Fault::Status(503),
+                    times,
+                );
+                "KOMOJU 503"
+            }
+            5 => {
+                let fault = komoju_sim::Fault::Transport(Reset);
+                self.komoju.inject(komoju_sim::Endpoint::Any, fault, times);
+                "KOMOJU reset"
+            }
+            6 => {
+                let fault = kuroneko_sim::Fault::Transport(Reset);
+                self.kuroneko
+                    .inject(kuroneko_sim::Endpoint::Any, fault, times);
+                "Kuroneko reset"
+            }
+            _ => {
+                self.atobarai
+                    .inject_any(atobarai_sim::Fault::Status(503), times);
+                "Atobarai.com 503"
+            }
+        }
+    }
+
     pub async fn shutdown(&self) {
         self.jgoods.shutdown().await;
         self.rakuten.shutdown().await;

@@ -1,6 +1,7 @@
 //! The crash soak across every provider (`ordersync soak`): the daemon as a
 //! child process beside all five simulators, a mixed load, 20 SIGKILLs at
-//! random moments, and a check after each restart and at the end.
+//! random moments, provider faults between them, and a check after each
+//! restart and at the end.
 
 use std::process::Command;
 
@@ -51,6 +52,12 @@ fn twenty_sigkills_under_mixed_load_lose_and_double_nothing() {
         ["0", "0", "0"],
         "lost, doubled, broken:\n{stdout}"
     );
+    // Providers misbehaved between the kills (two faults per kill by default).
+    let faults: u32 = stdout
+        .lines()
+        .find_map(|l| l.split_once(" provider faults injected")?.0.parse().ok())
+        .unwrap_or_else(|| panic!("no fault count in:\n{stdout}"));
+    assert!(faults >= 40, "faults:\n{stdout}");
     // Every channel and payment method was in the mix.
     let inputs_line = stdout.lines().find(|l| l.starts_with("inputs:")).unwrap();
     for kind in [
