@@ -154,12 +154,13 @@ impl Launched {
 
     /// Waits for `READY=1` and a healthy `/healthz`.
     pub async fn ready(self) -> anyhow::Result<DaemonProcess> {
+        let webhook_url = self.webhook_url();
         let Launched {
             mut child,
             started,
-            listen,
             admin,
             notify,
+            ..
         } = self;
         let pid = child.id().context("daemon pid")?;
         let mut buf = vec![0u8; 4096];
@@ -194,7 +195,7 @@ impl Launched {
         Ok(DaemonProcess {
             child,
             pid,
-            webhook_url: format!("http://{listen}/webhooks/jgoods"),
+            webhook_url,
             admin,
             ready_in,
             _notify: notify,

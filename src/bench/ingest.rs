@@ -262,28 +262,24 @@ const BIG_COMMIT_PAGES: usize = 32;
 
 /// One small `BEGIN IMMEDIATE … COMMIT` per row, with the daemon's pragmas.
 pub fn raw_commit_rate(path: &Path, n: usize) -> anyhow::Result<f64> {
-    let mut conn = crate::store::open_connection(path)?;
-    conn.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL) STRICT")?;
-    let started = Instant::now();
-    for i in 0..n {
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        tx.execute("INSERT INTO t (v) VALUES (?1)", [format!("row {i}")])?;
-        tx.commit()?;
-    }
-    Ok(n as f64 / started.elapsed().as_secs_f64())
+    commit_rate(path, n, 1, b"row")
 }
 
 /// Commits per second when each commit writes `pages` new pages (one row
 /// that nearly fills a 4 KiB page each).
 fn raw_commit_rate_of(path: &Path, n: usize, pages: usize) -> anyhow::Result<f64> {
+    commit_rate(path, n, pages, &[0x5a; 3900])
+}
+
+/// `n` durable commits of `rows` rows holding `row` each, per second.
+fn commit_rate(path: &Path, n: usize, rows: usize, row: &[u8]) -> anyhow::Result<f64> {
     let mut conn = crate::store::open_connection(path)?;
     conn.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB NOT NULL) STRICT")?;
-    let row = vec![0x5a_u8; 3900];
     let started = Instant::now();
     for _ in 0..n {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        for _ in 0..pages {
-            tx.execute("INSERT INTO t (v) VALUES (?1)", [&row])?;
+        for _ in 0..rows {
+            tx.execute("INSERT INTO t (v) VALUES (?1)", [row])?;
         }
         tx.commit()?;
     }

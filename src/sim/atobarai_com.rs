@@ -25,7 +25,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::harness::{self, SimClock};
 use chrono::{DateTime, FixedOffset, TimeDelta};
 use ipnet::IpNet;
 use tokio::net::TcpListener;
@@ -33,6 +32,7 @@ use tokio::net::TcpListener;
 use crate::providers::atobarai_com::DetailStatus;
 use crate::providers::atobarai_com::client::AtobaraiClientSettings;
 use crate::providers::atobarai_com::wire::AtobaraiService;
+use crate::sim::harness::{self, SimClock};
 
 pub use state::{
     Fault, KNOWN_POSTCODES, MARKER_NG, MARKER_REVIEW, MARKER_REVIEW_NG, MAX_IDS, RecordedRequest,

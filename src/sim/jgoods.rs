@@ -33,13 +33,13 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use super::harness::{self, Tasks};
 use rand::Rng as _;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
 use crate::providers::jgoods::client::JgoodsClientSettings;
 use crate::providers::jgoods::{OrderSnapshot, ShipTo, SnapshotLine, Status};
+use crate::sim::harness::{self, Tasks};
 
 pub use state::{
     CustomerDecision, DeliveryOutcome, DeliveryRecord, Endpoint, Fault, MAX_STOCK_ITEMS,

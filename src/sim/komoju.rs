@@ -33,13 +33,13 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use super::harness::{self, Tasks};
 use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 
 use crate::providers::komoju::Payment;
 use crate::providers::komoju::client::KomojuClientSettings;
+use crate::sim::harness::{self, Tasks};
 
 pub use state::{
     CaptureMode, DEFAULT_PER_PAGE, DeliveryOutcome, DeliveryRecord, Endpoint, Fault,

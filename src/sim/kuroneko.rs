@@ -28,13 +28,13 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::harness::{self, SimClock};
 use chrono::{DateTime, FixedOffset, TimeDelta};
 use tokio::net::TcpListener;
 
 use crate::providers::kuroneko::client::KuronekoClientSettings;
 use crate::providers::kuroneko::normalize::to_full_width;
 use crate::providers::kuroneko::{TransactionStatus, TransactionWarning};
+use crate::sim::harness::{self, SimClock};
 
 pub use api::decode_form;
 pub use state::{

@@ -27,12 +27,12 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::harness::{self, SimClock};
 use chrono::{DateTime, FixedOffset, TimeDelta};
 use tokio::net::TcpListener;
 
 use crate::providers::rakuten_pay::client::RakutenClientSettings;
 use crate::providers::rakuten_pay::{Progress, RakutenOrder};
+use crate::sim::harness::{self, SimClock};
 
 pub use order::{NewItem, NewOrder, NewPackage, OrderEdit, default_customer};
 pub use state::{

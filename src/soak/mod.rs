@@ -7,17 +7,17 @@
 //! misbehave now and then (a 503, a reset connection, a 429, a maintenance
 //! page). At random moments the daemon gets SIGKILL (now and then again
 //! while it starts), is started again on the same data directory, and the
-//! store is checked against everything acknowledged so far. When the kills are done the load stops, the work
-//! left is allowed to finish, and every order is compared with each
-//! provider's side of it.
+//! store is checked against everything acknowledged so far. When the kills
+//! are done the load stops, the work left is allowed to finish, and every
+//! order is compared with each provider's side of it.
 //!
 //! ```text
 //! ordersync soak                      # 20 restarts after SIGKILL (about 20 s)
 //! ordersync soak --kills 200 --seed 7 # longer; the seed repeats the schedule
 //! ```
 //!
-//! It prints the inputs, kills, faults, lost, doubled and invariant breaks, and exits
-//! non-zero when any of the last three is not zero.
+//! It prints the inputs, kills, faults, lost, doubled and invariant breaks,
+//! and exits non-zero when any of the last three is not zero.
 
 mod check;
 mod erp;
@@ -106,13 +106,15 @@ pub async fn run(args: SoakArgs) -> anyhow::Result<()> {
     let mut rng = StdRng::seed_from_u64(seed.rotate_left(17));
     let mut fig = Figures::default();
     for cycle in 1..=args.kills {
-        // Load runs meanwhile; this is the random point of the kill. Short
-        // stretches land while the daemon is still catching up after the
-        // last restart (draining its outbox, redelivered webhooks).
+        // Faults the providers show in this stretch; the daemon rides them
+        // out by retrying, killed or not.
         for _ in 0..args.faults_per_kill {
             let what = world.inject_fault(rng.random(), rng.random_range(1..=3));
             *fig.faults.entry(what).or_default() += 1;
         }
+        // Load runs meanwhile; this is the random point of the kill. Short
+        // stretches land while the daemon is still catching up after the
+        // last restart (draining its outbox, redelivered webhooks).
         let stretch = rng.random_range(0..=args.max_interval_ms);
         tokio::time::sleep(Duration::from_millis(stretch)).await;
         if load.is_finished() {

@@ -220,8 +220,7 @@ mod tests {
 
     #[test]
     fn reviews_are_polled_every_turn_for_an_hour_then_every_half_hour() {
-        let mut conn = Connection::open_in_memory().unwrap();
-        crate::store::schema::migrate(&mut conn).unwrap();
+        let conn = crate::store::migrated_in_memory();
         under_review_order(&conn, "FRESH", NOW - HOUR / 2, Some(NOW - 60_000));
         under_review_order(&conn, "NEVER", NOW - 5 * HOUR, None);
         under_review_order(&conn, "RECENT", NOW - 5 * HOUR, Some(NOW - 10 * 60_000));

@@ -160,8 +160,9 @@ impl Store {
                         }
                     }
                     let writes = group.len();
-                    let commit = run_group(&mut writer, group);
-                    stats.record(writes, commit, started.elapsed());
+                    if let Some(commit) = run_group(&mut writer, group) {
+                        stats.record(writes, commit, started.elapsed());
+                    }
                     // Full means a checkpoint is already asked for.
                     let _ = checkpoint.try_send(());
                 }
@@ -314,8 +315,8 @@ fn start_checkpointer(path: &Path) -> Result<mpsc::SyncSender<()>> {
 }
 
 /// Runs a group of writes in one `BEGIN IMMEDIATE` transaction and one
-/// commit; returns the time the commit took.
-fn run_group(conn: &mut Connection, group: Vec<Job>) -> Duration {
+/// commit; returns the time the commit took (`None`: no transaction began).
+fn run_group(conn: &mut Connection, group: Vec<Job>) -> Option<Duration> {
     let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
         Ok(tx) => tx,
         Err(e) => {
@@ -325,7 +326,7 @@ fn run_group(conn: &mut Connection, group: Vec<Job>) -> Duration {
                 // Nothing ran: each caller gets the reason.
                 job(Err(&reason))(None);
             }
-            return Duration::ZERO;
+            return None;
         }
     };
     let completions: Vec<Completion> = group.into_iter().map(|job| job(Ok(&tx))).collect();
@@ -335,7 +336,7 @@ fn run_group(conn: &mut Connection, group: Vec<Job>) -> Duration {
     for complete in completions {
         complete(outcome.as_ref().err().map(String::as_str));
     }
-    commit
+    Some(commit)
 }
 
 /// Runs one write in its own savepoint, so its failure undoes only its own work.
