@@ -33,6 +33,7 @@ use crate::http::{self, AppState, JgoodsWebhookSettings, WebhookAuthMode, metric
 use crate::pollers::credit::CreditPoller;
 use crate::pollers::jgoods_sweep::JgoodsSweep;
 use crate::pollers::rakuten::{RakutenApi, RakutenPoller};
+use crate::problems::ProviderProblems;
 use crate::providers::atobarai_com::client::{AtobaraiClient, AtobaraiClientSettings};
 use crate::providers::atobarai_com::credit::AtobaraiCredit;
 use crate::providers::credit::CreditProviders;
@@ -66,6 +67,10 @@ struct Shared {
     failed: CancellationToken,
     /// Makes the J-goods stock push look for due SKUs now.
     stock_push_wake: Arc<Notify>,
+    /// Channel-wide problems (refused keys, unregistered addresses), shared
+    /// by every worker so one that meets the problem and one that sees it
+    /// gone agree.
+    problems: ProviderProblems,
 }
 
 /// The routers built from the running config.
@@ -146,6 +151,7 @@ impl Daemon {
             heartbeats: Heartbeats::default(),
             failed: CancellationToken::new(),
             stock_push_wake: Arc::new(Notify::new()),
+            problems: ProviderProblems::load(&store).await?,
         };
         let plan = WorkerPlan::build(config, &shared)?;
         let routes = Arc::new(ArcSwap::from_pointee(Routes::new(
@@ -377,16 +383,21 @@ impl WorkerPlan {
             wake: shared.wake.clone(),
             heartbeat: Heartbeat::unwatched("dispatcher"),
             metrics: shared.metrics.clone(),
+            problems: shared.problems.clone(),
         };
         let stock_push = match (&jgoods_client, config.enabled_jgoods()) {
-            (Some(client), Some(j)) if !j.stock_push_interval.is_zero() => Some(StockPusher::new(
-                shared.store.clone(),
-                client.clone(),
-                j.stock_push_interval,
-                safety_stock,
-                dispatcher.retry,
-                shared.metrics.clone(),
-            )),
+            (Some(client), Some(j)) if !j.stock_push_interval.is_zero() => {
+                let mut pusher = StockPusher::new(
+                    shared.store.clone(),
+                    client.clone(),
+                    j.stock_push_interval,
+                    safety_stock,
+                    dispatcher.retry,
+                    shared.metrics.clone(),
+                );
+                pusher.problems = shared.problems.clone();
+                Some(pusher)
+            }
             _ => None,
         };
         let sweep = match (jgoods_client, config.enabled_jgoods()) {
@@ -399,6 +410,7 @@ impl WorkerPlan {
                 dispatcher_wake: shared.wake.clone(),
                 heartbeat: Heartbeat::unwatched("J-goods sweep"),
                 metrics: shared.metrics.clone(),
+                problems: shared.problems.clone(),
             }),
             _ => None,
         };
@@ -412,6 +424,7 @@ impl WorkerPlan {
                 dispatcher_wake: shared.wake.clone(),
                 heartbeat: Heartbeat::unwatched("Rakuten poller"),
                 metrics: shared.metrics.clone(),
+                problems: shared.problems.clone(),
             }),
             _ => None,
         };
@@ -431,6 +444,7 @@ impl WorkerPlan {
                 safety_stock,
                 poke: Arc::new(Notify::new()),
                 dispatcher_wake: shared.wake.clone(),
+                problems: shared.problems.clone(),
             })
             .collect();
         Ok(WorkerPlan {

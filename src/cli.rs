@@ -547,7 +547,7 @@ async fn status(store: &Store, config: &Config) -> anyhow::Result<()> {
                     outbox::depth(c)?,
                     stock::invariant_breaches(c)?,
                     kv::with_prefix(c, "poll.")?,
-                    kv::with_prefix(c, "attention.")?,
+                    kv::with_prefix(c, crate::problems::PREFIX)?,
                     kv::get(c, crate::pollers::rakuten::LICENSE_EXPIRY_KEY)?,
                 ))
             })
@@ -608,7 +608,10 @@ async fn status(store: &Store, config: &Config) -> anyhow::Result<()> {
         );
     }
     for (key, reason) in &problems {
-        println!("{}: {reason}", key.trim_start_matches("attention."));
+        println!(
+            "{}: {reason}",
+            key.trim_start_matches(crate::problems::PREFIX)
+        );
     }
     for b in &breaches {
         println!("stock invariant broken: {b}");

@@ -27,6 +27,7 @@ use crate::flows::jgoods as jgoods_flow;
 use crate::heartbeat::{self, Heartbeat};
 use crate::http::metrics::Metrics;
 use crate::pollers::rakuten::RakutenApi;
+use crate::problems::ProviderProblems;
 use crate::providers::CallError;
 use crate::providers::credit::CreditProviders;
 use crate::providers::jgoods::Status;
@@ -83,6 +84,8 @@ pub struct Dispatcher {
     pub heartbeat: Heartbeat,
     /// Provider call latency and errors.
     pub metrics: Arc<Metrics>,
+    /// Channel-wide problems (refused keys, unregistered addresses).
+    pub problems: ProviderProblems,
 }
 
 /// How one attempt ended, as far as the outbox row is concerned.
@@ -96,7 +99,14 @@ enum Attempt {
         error: String,
         retry_after: Option<Duration>,
     },
+    /// The provider refuses this installation's configuration: the call waits
+    /// (no attempt counted, never given up) while the problem is shown.
+    Blocked { provider: &'static str, fix: String },
 }
+
+/// How long a call blocked by a configuration problem waits before it is
+/// tried again (a reload or a new key fixes it; no tight loop meanwhile).
+const BLOCKED_WAIT: Duration = Duration::from_secs(300);
 
 impl Dispatcher {
     /// Drains the outbox until `shutdown`; in-flight calls finish first.
@@ -206,10 +216,25 @@ impl Dispatcher {
         let kind = row.kind.clone();
         let attempts = row.attempts;
         let budget_from_ms = row.budget_from_ms;
+        let provider = row.call.provider();
         let started = std::time::Instant::now();
         let result = match self.attempt(row).await {
-            Ok(Attempt::Finished) => Ok(()),
+            Ok(Attempt::Finished) => {
+                // The provider answered (accepted or refused the call itself):
+                // its configuration works.
+                self.problems.clear(provider).await;
+                Ok(())
+            }
             Ok(Attempt::Wait(pause)) => crate::flows::credit::defer(&self.store, id, pause).await,
+            Ok(Attempt::Blocked { provider, fix }) => {
+                self.problems.flag(provider, &fix).await;
+                let next_ms = time::unix_ms(time::now()) + BLOCKED_WAIT.as_millis() as i64;
+                self.store
+                    .write(move |tx| {
+                        outbox::defer(tx, id, next_ms, &fix, &time::rfc3339(time::now()))
+                    })
+                    .await
+            }
             Ok(Attempt::Retry { error, retry_after }) => {
                 self.schedule_retry(id, attempts, budget_from_ms, &error, retry_after)
                     .await
@@ -275,6 +300,7 @@ impl Dispatcher {
                     Err(CallError::Rejected { code, message, .. }) => {
                         PutOutcome::Refused { code, message }
                     }
+                    Err(e @ CallError::Configuration { .. }) => return Ok(self.failed(&row, e)),
                     Err(e @ CallError::Transient { .. }) => match self.give_up_or_retry(&row, e) {
                         Ok(reason) => PutOutcome::GaveUp { reason },
                         Err(attempt) => return Ok(attempt),
@@ -319,6 +345,7 @@ impl Dispatcher {
                         },
                         Err(attempt) => return Ok(attempt),
                     },
+                    Err(e @ CallError::Configuration { .. }) => return Ok(self.failed(&row, e)),
                     Err(e) => CallOutcome::Failed {
                         reason: format!("Rakuten refused the shipment report: {e}"),
                     },
@@ -388,6 +415,7 @@ impl Dispatcher {
                         }
                         Err(attempt) => return Ok(attempt),
                     },
+                    Err(e @ CallError::Configuration { .. }) => return Ok(self.failed(&row, e)),
                     Err(e) => {
                         let reason = format!("KOMOJU refused {}: {e}", row.kind);
                         calls::finish(&self.store, row.id, order, CallOutcome::Failed { reason })
@@ -442,6 +470,7 @@ impl Dispatcher {
                     Err(CallError::Rejected { message, .. }) => {
                         format!("{} refused {what}: {message}", provider.display_name())
                     }
+                    Err(e @ CallError::Configuration { .. }) => return Ok(self.failed(&row, e)),
                 };
                 calls::finish(
                     &self.store,
@@ -466,6 +495,7 @@ impl Dispatcher {
                         Ok(error) => Err(error),
                         Err(attempt) => return Ok(attempt),
                     },
+                    Err(e @ CallError::Configuration { .. }) => return Ok(self.failed(&row, e)),
                     Err(e) => Err(e.to_string()),
                 };
                 jgoods_flow::finish_fetch(&self.store, row.id, result, self.safety_stock).await?;
@@ -491,6 +521,10 @@ impl Dispatcher {
             } => Attempt::Retry {
                 error: format!("{http_status} {code}: {message}"),
                 retry_after: None,
+            },
+            CallError::Configuration { fix, .. } => Attempt::Blocked {
+                provider: row.call.provider(),
+                fix,
             },
         }
     }

@@ -38,6 +38,7 @@ pub mod invoice;
 pub mod logging;
 pub mod orders_export;
 pub mod pollers;
+pub mod problems;
 pub mod providers;
 pub mod reload;
 pub mod sim;

@@ -23,6 +23,7 @@ use crate::dispatch::RetryPolicy;
 use crate::domain::time;
 use crate::heartbeat::{self, Heartbeat};
 use crate::http::metrics::Metrics;
+use crate::problems::ProviderProblems;
 use crate::providers::CallError;
 use crate::providers::jgoods::client::{JgoodsClient, MAX_STOCK_ITEMS};
 use crate::providers::jgoods::wire::{JgoodsItemStock, JgoodsItemStockResult};
@@ -95,6 +96,8 @@ pub struct StockPusher {
     failures: AtomicU32,
     /// Watched by the systemd watchdog like the pollers'.
     pub heartbeat: Heartbeat,
+    /// Where a refused configuration (client credentials) is shown.
+    pub problems: ProviderProblems,
 }
 
 impl StockPusher {
@@ -115,6 +118,7 @@ impl StockPusher {
             metrics,
             failures: AtomicU32::new(0),
             heartbeat: Heartbeat::unwatched("J-goods stock push"),
+            problems: ProviderProblems::default(),
         }
     }
 
@@ -125,7 +129,13 @@ impl StockPusher {
             // A round makes a call per 100 owed SKUs, each bounded by
             // http_timeout: a poll's allowance covers it.
             self.heartbeat.beat(heartbeat::POLL_ALLOWANCE);
-            match self.push_due(now_ms()).await {
+            let result = self.push_due(now_ms()).await;
+            match &result {
+                Ok(round) if round.calls > 0 => self.problems.observe("jgoods", Ok(())).await,
+                Err(PushError::Provider(e)) => self.problems.observe("jgoods", Err(e)).await,
+                _ => {}
+            }
+            match result {
                 Ok(round) if round.calls > 0 => tracing::debug!(
                     calls = round.calls,
                     updated = round.updated,
@@ -210,6 +220,7 @@ impl StockPusher {
                         // A refused batch is a bug on one side or the other:
                         // retry, but slowly, and say so loudly.
                         CallError::Rejected { .. } => self.retry.max_delay,
+                        CallError::Configuration { .. } => self.retry.max_delay,
                     };
                     let until = now_ms + millis(wait);
                     let skus: Vec<String> = owed.into_iter().map(|p| p.sku).collect();

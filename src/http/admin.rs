@@ -176,9 +176,14 @@ async fn status(State(app): State<AppState>, Query(q): Query<StatusQuery>) -> Re
                     days_left,
                 }
             });
-            let problems = kv::with_prefix(c, "attention.")?
+            let problems = kv::with_prefix(c, crate::problems::PREFIX)?
                 .into_iter()
-                .map(|(k, reason)| (k.trim_start_matches("attention.").to_string(), reason))
+                .map(|(k, reason)| {
+                    (
+                        k.trim_start_matches(crate::problems::PREFIX).to_string(),
+                        reason,
+                    )
+                })
                 .collect();
             Ok(status_page::StatusView {
                 counts,

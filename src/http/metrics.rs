@@ -68,6 +68,8 @@ struct ScrapeReading {
     attention: i64,
     polls: Vec<(String, String)>,
     license_expiry: Option<String>,
+    /// Providers with a channel-wide problem (`attention.<provider>`).
+    problems: Vec<(String, String)>,
     stock: Vec<(String, i64)>,
     decisions: Vec<(String, u64)>,
     newest_event: i64,
@@ -84,6 +86,7 @@ pub struct Metrics {
     attention: Gauge,
     poll_age: Family<ProviderLabels, Gauge>,
     license_days_left: Gauge,
+    provider_problem: Family<ProviderLabels, Gauge>,
     call_seconds: Family<ProviderLabels, Histogram>,
     call_errors: Family<CallErrorLabels, Counter>,
     stock_available: Family<SkuLabels, Gauge>,
@@ -111,6 +114,7 @@ impl Metrics {
         let attention = Gauge::default();
         let poll_age = Family::<ProviderLabels, Gauge>::default();
         let license_days_left = Gauge::default();
+        let provider_problem = Family::<ProviderLabels, Gauge>::default();
         let call_seconds =
             Family::<ProviderLabels, Histogram>::new_with_constructor(call_seconds_histogram as _);
         let call_errors = Family::<CallErrorLabels, Counter>::default();
@@ -154,6 +158,11 @@ impl Metrics {
             "rakuten_license_days_left",
             "Days until the Rakuten licence key expires",
             license_days_left.clone(),
+        );
+        registry.register(
+            "provider_problem",
+            "1 while a provider refuses this installation's configuration (key, address, secret); `ordersync status` says what to fix",
+            provider_problem.clone(),
         );
         registry.register(
             "provider_call_duration_seconds",
@@ -201,6 +210,7 @@ impl Metrics {
             attention,
             poll_age,
             license_days_left,
+            provider_problem,
             call_seconds,
             call_errors,
             stock_available,
@@ -231,7 +241,9 @@ impl Metrics {
         if let Err(e) = &result {
             let code = match e {
                 CallError::Transient { .. } => "transient".to_string(),
-                CallError::Rejected { code, .. } => code.clone(),
+                CallError::Rejected { code, .. } | CallError::Configuration { code, .. } => {
+                    code.clone()
+                }
             };
             self.call_errors
                 .get_or_create(&CallErrorLabels {
@@ -326,6 +338,20 @@ impl Metrics {
         }
     }
 
+    /// One series per provider: 1 while it has a channel-wide problem.
+    fn set_problem_gauges(&self, problems: &[(String, String)]) {
+        for provider in crate::problems::PROVIDERS {
+            let flagged = problems
+                .iter()
+                .any(|(k, _)| k.strip_prefix(crate::problems::PREFIX) == Some(provider));
+            self.provider_problem
+                .get_or_create(&ProviderLabels {
+                    provider: provider.to_string(),
+                })
+                .set(i64::from(flagged));
+        }
+    }
+
     /// Reads the store-derived gauges and the new decisions, for one scrape.
     /// A store error leaves the previous values (the scrape still answers).
     pub async fn refresh_from_store(&self, store: &Store, safety_stock: u32) {
@@ -338,6 +364,7 @@ impl Metrics {
                     attention: orders::attention_count(c)?,
                     polls: kv::with_prefix(c, "poll.")?,
                     license_expiry: kv::get(c, crate::pollers::rakuten::LICENSE_EXPIRY_KEY)?,
+                    problems: kv::with_prefix(c, crate::problems::PREFIX)?,
                     stock: stock::least_available(c, safety_stock, MAX_STOCK_SERIES)?,
                     decisions: events::count_by_kind(c, from, newest)?,
                     newest_event: newest,
@@ -359,6 +386,7 @@ impl Metrics {
             .and_then(|e| chrono::DateTime::parse_from_rfc3339(&e).ok())
             .map(|t| (t - now).num_days());
         self.set_poll_gauges(&crate::pollers::poll_ages(&r.polls, now), days);
+        self.set_problem_gauges(&r.problems);
         self.set_stock_gauges(&r.stock);
         self.count_decisions(&r.decisions, from, r.newest_event);
     }

@@ -13,6 +13,7 @@ use super::last_success_key;
 use crate::domain::time;
 use crate::engine::credit::CreditPolicy;
 use crate::flows::credit::{self as flow, PollError};
+use crate::problems::ProviderProblems;
 use crate::providers::credit::CreditProvider;
 use crate::store::{Store, kv};
 
@@ -30,6 +31,8 @@ pub struct CreditPoller {
     pub dispatcher_wake: Arc<Notify>,
     /// Checked in every round, for the watchdog.
     pub heartbeat: Heartbeat,
+    /// Where a refused configuration (credentials, source address) is shown.
+    pub problems: ProviderProblems,
 }
 
 impl CreditPoller {
@@ -40,7 +43,13 @@ impl CreditPoller {
         }
         loop {
             self.heartbeat.beat(heartbeat::POLL_ALLOWANCE);
-            match self.poll_once().await {
+            let result = self.poll_once().await;
+            match &result {
+                Ok(_) => self.problems.observe(name, Ok(())).await,
+                Err(PollError::Provider(e)) => self.problems.observe(name, Err(e)).await,
+                Err(PollError::Store(_)) => {}
+            }
+            match result {
                 Ok(n) => tracing::debug!(provider = name, orders = n, "credit poll done"),
                 Err(e) => {
                     tracing::warn!(provider = name, error = %e, "credit poll failed; trying again at the next interval")

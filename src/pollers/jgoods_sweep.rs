@@ -14,6 +14,7 @@ use crate::engine::jgoods::Source;
 use crate::flows::jgoods as flow;
 use crate::heartbeat::{self, Heartbeat};
 use crate::http::metrics::Metrics;
+use crate::problems::ProviderProblems;
 use crate::providers::CallError;
 use crate::providers::jgoods::Status;
 use crate::providers::jgoods::client::JgoodsClient;
@@ -35,13 +36,19 @@ pub struct JgoodsSweep {
     pub heartbeat: Heartbeat,
     /// Provider call latency and errors.
     pub metrics: Arc<Metrics>,
+    /// Where a refused configuration (client credentials) is shown.
+    pub problems: ProviderProblems,
 }
 
 impl JgoodsSweep {
     pub async fn run(self, shutdown: CancellationToken) {
         loop {
             self.heartbeat.beat(heartbeat::POLL_ALLOWANCE);
-            match self.sweep_once().await {
+            let result = self.sweep_once().await;
+            self.problems
+                .observe(PROVIDER, result.as_ref().map(|_| ()))
+                .await;
+            match result {
                 Ok(0) => tracing::debug!("J-goods sweep: nothing missed"),
                 Ok(n) => tracing::warn!(
                     recovered = n,

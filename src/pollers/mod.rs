@@ -11,11 +11,6 @@ pub fn last_success_key(provider: &str) -> String {
     format!("poll.{provider}.last_success")
 }
 
-/// Key under which a channel-wide problem (e.g. a rejected licence key) is kept.
-pub fn attention_key(provider: &str) -> String {
-    format!("attention.{provider}")
-}
-
 /// Seconds since each poller's last success, from the `poll.*` keys (as
 /// `kv::with_prefix(conn, "poll.")` returns them), by provider. Unreadable
 /// timestamps are skipped.

@@ -10,7 +10,7 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use super::{attention_key, last_success_key};
+use super::last_success_key;
 use crate::config::{DeferredPayment, RakutenPayConfig};
 use crate::domain::credit::DeferredProvider;
 use crate::domain::time;
@@ -18,6 +18,7 @@ use crate::engine::rakuten as rules;
 use crate::flows::rakuten as flow;
 use crate::heartbeat::{self, Heartbeat};
 use crate::http::metrics::Metrics;
+use crate::problems::ProviderProblems;
 use crate::providers::CallError;
 use crate::providers::pacer::Pacer;
 use crate::providers::rakuten_pay::Progress;
@@ -64,6 +65,8 @@ pub struct RakutenPoller {
     pub heartbeat: Heartbeat,
     /// Provider call latency and errors.
     pub metrics: Arc<Metrics>,
+    /// Where a refused licence key is shown.
+    pub problems: ProviderProblems,
 }
 
 impl RakutenPoller {
@@ -78,7 +81,7 @@ impl RakutenPoller {
                 Err(e) if client::is_credential_error(&e) => {
                     let reason = "Rakuten refuses the licence key (ES01-01): issue a new key in RMS and update rakuten_pay.license_key";
                     tracing::error!(error = %e, "{reason}");
-                    self.flag(reason).await;
+                    self.problems.flag(PROVIDER, reason).await;
                     self.config.poll_interval.max(CREDENTIAL_BACKOFF)
                 }
                 Err(e) => {
@@ -143,12 +146,10 @@ impl RakutenPoller {
         // Milliseconds: two polls within a second are still told apart.
         let now = time::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, false);
         self.store
-            .write(move |tx| {
-                kv::set(tx, &last_success_key(PROVIDER), &now, &now)?;
-                kv::delete(tx, &attention_key(PROVIDER))
-            })
+            .write(move |tx| kv::set(tx, &last_success_key(PROVIDER), &now, &now))
             .await
             .map_err(store_error)?;
+        self.problems.clear(PROVIDER).await;
         self.dispatcher_wake.notify_one();
         Ok(report)
     }
@@ -266,20 +267,6 @@ impl RakutenPoller {
             })
             .await
             .map_err(store_error)
-    }
-
-    async fn flag(&self, reason: &str) {
-        let reason = reason.to_string();
-        let result = self
-            .store
-            .write(move |tx| {
-                let now = time::rfc3339(time::now());
-                kv::set(tx, &attention_key(PROVIDER), &reason, &now)
-            })
-            .await;
-        if let Err(e) = result {
-            tracing::error!(error = %e, "cannot record the Rakuten problem");
-        }
     }
 }
 

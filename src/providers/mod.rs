@@ -27,6 +27,13 @@ pub enum CallError {
         code: String,
         message: String,
     },
+    /// The provider refuses this installation, not this call: a wrong or
+    /// expired key, a server address it has not registered, a bad client
+    /// secret. Every call would fail the same way until a person changes the
+    /// config, so it is neither retried in a loop nor given up (see
+    /// [`crate::problems`]). `fix` is what the merchant reads: Japanese first.
+    #[error("configuration refused ({code}): {fix}")]
+    Configuration { code: String, fix: String },
 }
 
 impl CallError {
@@ -34,6 +41,13 @@ impl CallError {
         CallError::Transient {
             reason: reason.into(),
             retry_after: None,
+        }
+    }
+
+    pub fn configuration(code: impl Into<String>, fix: impl Into<String>) -> Self {
+        CallError::Configuration {
+            code: code.into(),
+            fix: fix.into(),
         }
     }
 

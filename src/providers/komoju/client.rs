@@ -322,6 +322,10 @@ impl KomojuClient {
                 code: clean(code),
                 message: clean(message),
             },
+            CallError::Configuration { code, fix } => CallError::Configuration {
+                code: clean(code),
+                fix: clean(fix),
+            },
         }
     }
 

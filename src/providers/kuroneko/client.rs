@@ -377,6 +377,7 @@ pub fn is_credential_error(e: &CallError) -> bool {
             code,
             ..
         } => wire::is_credential_error(code),
+        CallError::Configuration { .. } => true,
         CallError::Rejected { .. } | CallError::Transient { .. } => false,
     }
 }
@@ -389,7 +390,9 @@ pub fn is_unknown_order(e: &CallError) -> bool {
             code,
             ..
         } => wire::is_unknown_order(code),
-        CallError::Rejected { .. } | CallError::Transient { .. } => false,
+        CallError::Rejected { .. }
+        | CallError::Transient { .. }
+        | CallError::Configuration { .. } => false,
     }
 }
 

@@ -205,6 +205,7 @@ pub fn is_credential_error(e: &CallError) -> bool {
         CallError::Rejected {
             http_status, code, ..
         } => code == wire::GATEWAY_UNAUTHORISED || *http_status == 401,
+        CallError::Configuration { .. } => true,
         CallError::Transient { .. } => false,
     }
 }
