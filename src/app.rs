@@ -581,6 +581,9 @@ fn spawn_supervised<F>(
 /// `ordersync run`: the daemon under systemd or a terminal, until
 /// SIGTERM/SIGINT. SIGHUP reloads the config file.
 pub async fn run(config: Config) -> anyhow::Result<()> {
+    for warning in &config.warnings {
+        tracing::warn!("{warning}");
+    }
     let mut daemon = Daemon::bind_and_start(&config).await?;
     daemon.wait_until_running(STARTUP_LIMIT).await?;
     systemd::ready(&status_now(&daemon).await);
@@ -631,7 +634,10 @@ async fn reload(daemon: &mut Daemon, running: &Config) -> Option<Config> {
             return None;
         }
     };
-    for warning in crate::config::permission_warnings(path) {
+    for warning in crate::config::permission_warnings(path)
+        .iter()
+        .chain(&file.warnings)
+    {
         tracing::warn!("{warning}");
     }
     let plan = match crate::reload::plan(running, &file) {

@@ -218,7 +218,10 @@ pub fn main() -> ExitCode {
             return ExitCode::from(EX_CONFIG as u8);
         }
     };
-    for warning in config::permission_warnings(&path) {
+    for warning in config::permission_warnings(&path)
+        .iter()
+        .chain(&config.warnings)
+    {
         eprintln!("ordersync: warning: {warning}");
     }
     match cli.command {

@@ -1,6 +1,7 @@
 //! From the raw file to a validated [`Config`]: defaults, required keys, secret resolution,
 //! value checks and cross-section checks, each error located at its key's line.
 
+use std::cell::RefCell;
 use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 use std::time::Duration;
@@ -38,6 +39,9 @@ const DEFAULT_SKU_PREFERENCE: [SkuSource; 3] = [
     SkuSource::ManageNumber,
 ];
 
+/// Rakuten's searchOrder refuses a `startDatetime` older than this.
+const RAKUTEN_MAX_LOOKBACK: Duration = Duration::from_secs(730 * 24 * 60 * 60);
+
 /// Polling a provider more often than this only burns its rate limit.
 const MIN_POLL: Duration = Duration::from_secs(1);
 /// For delays that must merely be positive.
@@ -55,6 +59,7 @@ pub(super) fn build(text: &str, path: &Path, env: &dyn Environment) -> Result<Co
         file: path,
         env,
         base_dir: path.parent().unwrap_or(Path::new("")),
+        warnings: RefCell::new(Vec::new()),
     };
     if let Some(e) = syntax_error {
         return Err(ctx.toml_error(&e));
@@ -72,9 +77,12 @@ pub(super) fn build(text: &str, path: &Path, env: &dyn Environment) -> Result<Co
         komoju: raw.komoju.map(|r| ctx.komoju(r)).transpose()?,
         invoice: raw.invoice.map(|r| ctx.invoice(r)).transpose()?,
         source: path.to_path_buf(),
+        warnings: Vec::new(),
     };
-    ctx.cross_check(&config)?;
-    Ok(config)
+    Ok(Config {
+        warnings: ctx.warnings.into_inner(),
+        ..config
+    })
 }
 
 /// What every check needs to report an error or read a secret.
@@ -83,6 +91,8 @@ struct Ctx<'a> {
     file: &'a Path,
     env: &'a dyn Environment,
     base_dir: &'a Path,
+    /// Collected while building, located like errors (see [`Config::warnings`]).
+    warnings: RefCell<Vec<String>>,
 }
 
 type Result<T> = std::result::Result<T, ConfigError>;
@@ -96,6 +106,12 @@ impl Ctx<'_> {
             key: Some(key.to_owned()),
             message: message.into(),
         }
+    }
+
+    /// A warning at the line of `key`, in the same `file:line: key: message` form as errors.
+    fn warn(&self, key: &str, message: impl Into<String>) {
+        let located = self.err(key, message).to_string();
+        self.warnings.borrow_mut().push(located);
     }
 
     /// Locates a syntax or serde error by its byte span.
@@ -344,12 +360,32 @@ impl Ctx<'_> {
             minutes(2),
             MIN_POLL,
         )?;
-        let lookback = self.duration(
+        let mut lookback = self.duration(
             "rakuten_pay.lookback",
             raw.lookback,
             Duration::from_secs(3 * 24 * 60 * 60),
             poll_interval,
         )?;
+        if lookback > RAKUTEN_MAX_LOOKBACK {
+            self.warn(
+                "rakuten_pay.lookback",
+                "楽天は730日より前からの検索を受け付けないため730日として扱います / \
+                 Rakuten refuses searches starting more than 730 days ago: 730d is used",
+            );
+            lookback = RAKUTEN_MAX_LOOKBACK;
+        }
+        if raw
+            .deferred_payment
+            .is_some_and(|d| d != DeferredPayment::None)
+        {
+            self.warn(
+                "rakuten_pay.deferred_payment",
+                "この設定は廃止されました(効果なし)。楽天の後払いは楽天決済(rpaySettlementFlag=1)で、\
+                 ショップ独自の後払いは2022年11月に楽天の決済方法から削除されています。キーを削除してください / \
+                 deprecated, without effect: Rakuten's 後払い is Rakuten-handled and the shop's own \
+                 deferred payment left Rakuten's settlements in 2022-11; remove the key",
+            );
+        }
         let sku_preference = raw
             .sku_preference
             .unwrap_or_else(|| DEFAULT_SKU_PREFERENCE.to_vec());
@@ -384,7 +420,6 @@ impl Ctx<'_> {
             poll_interval,
             lookback,
             auto_confirm: raw.auto_confirm.unwrap_or(true),
-            deferred_payment: raw.deferred_payment.unwrap_or_default(),
             sku_preference,
             request_interval: raw.request_interval.unwrap_or(Duration::from_secs(1)),
         })
@@ -537,28 +572,6 @@ impl Ctx<'_> {
                 .number_prefix
                 .unwrap_or_else(|| INVOICE_NUMBER_PREFIX.to_owned()),
         })
-    }
-
-    /// Checks that span sections: a Rakuten deferred-payment provider must be switched on.
-    fn cross_check(&self, config: &Config) -> Result<()> {
-        let Some(rakuten) = config.enabled_rakuten_pay() else {
-            return Ok(());
-        };
-        let missing = match rakuten.deferred_payment {
-            DeferredPayment::None => None,
-            DeferredPayment::Kuroneko => config.enabled_kuroneko().is_none().then_some("kuroneko"),
-            DeferredPayment::AtobaraiCom => config
-                .enabled_atobarai_com()
-                .is_none()
-                .then_some("atobarai_com"),
-        };
-        match missing {
-            Some(section) => Err(self.err(
-                "rakuten_pay.deferred_payment",
-                format!("needs [{section}] to be present and enabled"),
-            )),
-            None => Ok(()),
-        }
     }
 }
 

@@ -81,6 +81,10 @@ pub struct Config {
     /// SIGHUP reload knows what to re-read.
     #[serde(skip)]
     pub source: PathBuf,
+    /// What the file says that still works but should change (a deprecated key, a value
+    /// capped), each as `file:line: key: message`; printed by `check-config`, logged by `run`.
+    #[serde(skip)]
+    pub warnings: Vec<String>,
 }
 
 /// `[daemon]`: where the daemon listens, stores and logs.
@@ -243,14 +247,11 @@ pub struct RakutenPayConfig {
     #[serde(serialize_with = "duration_text::serialize")]
     pub poll_interval: Duration,
     /// How far back each search reaches, so an outage shorter than this loses nothing.
-    /// Default 3 days.
+    /// Default 3 days; at most 730 days (Rakuten refuses searches starting earlier).
     #[serde(serialize_with = "duration_text::serialize")]
     pub lookback: Duration,
     /// Confirm orders automatically once their stock is allocated. Default true.
     pub auto_confirm: bool,
-    /// Which deferred-payment provider handles the shop-selected 後払い (deferred payment)
-    /// orders. Default none.
-    pub deferred_payment: DeferredPayment,
     /// Where the merchant's SKU is read from on an order line, first match wins.
     pub sku_preference: Vec<SkuSource>,
     /// Least time between two calls to Rakuten (it asks for about one request a
@@ -259,16 +260,16 @@ pub struct RakutenPayConfig {
     pub request_interval: Duration,
 }
 
-/// The shop's own deferred-payment provider for Rakuten orders.
+/// `[rakuten_pay] deferred_payment`, still read but without effect: the shop's own
+/// deferred payment left Rakuten's settlements in 2022-11 (getOrder spec v6.7 removed
+/// settlement code 3), and Rakuten's 後払い is Rakuten-handled (`rpaySettlementFlag = 1`),
+/// so no Rakuten order is a credit check of the shop's provider any more.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DeferredPayment {
-    /// The shop offers no deferred payment of its own.
     #[default]
     None,
-    /// Kuroneko Atobarai (`[kuroneko]` must be enabled).
     Kuroneko,
-    /// Atobarai.com (`[atobarai_com]` must be enabled).
     AtobaraiCom,
 }
 

@@ -167,7 +167,7 @@ fn minimal_provider_sections_get_documented_defaults() {
     assert_eq!(rk.poll_interval, Duration::from_secs(120));
     assert_eq!(rk.lookback, Duration::from_secs(3 * 86_400));
     assert!(rk.auto_confirm);
-    assert_eq!(rk.deferred_payment, DeferredPayment::None);
+    assert!(config.warnings.is_empty(), "{:?}", config.warnings);
     assert_eq!(
         rk.sku_preference,
         [
@@ -273,7 +273,6 @@ lookback = "1d"
     assert_eq!(jg.sweep_interval, Duration::from_secs(90));
     assert!(jg.stock_push_interval.is_zero());
     let rk = config.rakuten_pay.expect("present");
-    assert_eq!(rk.deferred_payment, DeferredPayment::AtobaraiCom);
     assert_eq!(rk.sku_preference, [SkuSource::ManageNumber]);
 }
 
@@ -554,15 +553,31 @@ fn fee_bands_are_checked_and_sorted() {
 
 #[test]
 fn rakuten_checks() {
-    let kuroneko_off = format!("{RAKUTEN}deferred_payment = \"kuroneko\"\n");
-    let e = load_err(&kuroneko_off);
-    assert_at(&e, 5, "rakuten_pay.deferred_payment");
-    let with_kuroneko = format!("{kuroneko_off}{KURONEKO}");
+    // deferred_payment routes nothing any more: still read (a config that has it keeps
+    // loading), with a warning at its line; no provider section is needed for it.
+    let deprecated = format!("{RAKUTEN}deferred_payment = \"kuroneko\"\n");
+    let config = load_ok(&deprecated);
+    assert_eq!(config.warnings.len(), 1, "{:?}", config.warnings);
+    assert!(
+        config.warnings[0].contains(":5: rakuten_pay.deferred_payment: "),
+        "{:?}",
+        config.warnings
+    );
+    assert!(
+        load_ok(&format!("{RAKUTEN}deferred_payment = \"none\"\n"))
+            .warnings
+            .is_empty()
+    );
+    // Rakuten refuses searches starting more than 730 days ago: a longer lookback is capped.
+    let long = load_ok(&format!("{RAKUTEN}lookback = \"1000days\"\n"));
     assert_eq!(
-        load_ok(&with_kuroneko)
-            .enabled_rakuten_pay()
-            .map(|r| r.deferred_payment),
-        Some(DeferredPayment::Kuroneko)
+        long.enabled_rakuten_pay().map(|r| r.lookback),
+        Some(Duration::from_secs(730 * 86_400))
+    );
+    assert!(
+        long.warnings[0].contains(":5: rakuten_pay.lookback: "),
+        "{:?}",
+        long.warnings
     );
     let twice = format!("{RAKUTEN}sku_preference = [\"item_number\", \"item_number\"]\n");
     assert_at(&load_err(&twice), 5, "rakuten_pay.sku_preference");

@@ -56,39 +56,6 @@ pub fn start(channel: Channel, order_id: &str, provider: DeferredProvider) -> (C
     )
 }
 
-/// A channel order paid by deferred payment at import (a Rakuten
-/// shop-selected deferred payment): it waits for its credit before it ships,
-/// and the credit request joins the import's decision.
-pub fn route_import(
-    d: &mut Decision,
-    channel: Channel,
-    order_id: &str,
-    provider: DeferredProvider,
-    detail: Value,
-) {
-    let Some(w) = d.order.as_mut() else {
-        return;
-    };
-    let (check, call) = start(channel, order_id, provider);
-    w.credit = Some(check);
-    w.payment_state = Some(PaymentState::CreditPending);
-    if w.state == Some(OrderState::Confirmed) {
-        // Released for shipping by the credit OK, not by the import.
-        w.state = Some(OrderState::Allocated);
-    }
-    w.payment = Some(crate::domain::order::PaymentRef {
-        method: provider.as_str().to_string(),
-        reference: None,
-        external_order_num: None,
-    });
-    w.registration = Some((detail, String::new()));
-    d.calls.push(call);
-    d.events.push(super::Event {
-        kind: "credit.routed".into(),
-        detail: json!({"provider": provider.as_str()}),
-    });
-}
-
 /// Applies a credit verdict to its order.
 pub fn verdict(
     order: &Order,

@@ -2,9 +2,7 @@
 //! confirmation, and the lists the poller works from.
 
 use crate::config::SkuSource;
-use crate::domain::credit::DeferredProvider;
 use crate::domain::{Channel, Order, time};
-use crate::engine::credit as credit_rules;
 use crate::engine::rakuten as rules;
 use crate::providers::rakuten_pay::RakutenOrder;
 use crate::providers::rakuten_pay::client::ConfirmResult;
@@ -17,7 +15,6 @@ pub async fn apply_orders(
     list: Vec<RakutenOrder>,
     preference: Vec<SkuSource>,
     safety_stock: u32,
-    deferred: Option<DeferredProvider>,
 ) -> store::Result<Vec<String>> {
     let mut handles = Vec::with_capacity(list.len());
     for order in list {
@@ -34,19 +31,7 @@ pub async fn apply_orders(
                         lines.iter().map(|(l, _)| l.sku.as_str()),
                         safety_stock,
                     )?;
-                    let mut d = rules::decide(&order, stored.as_ref(), &available, &preference);
-                    if let Some(provider) = deferred
-                        && stored.is_none()
-                        && order.is_shop_deferred_payment()
-                    {
-                        credit_rules::route_import(
-                            &mut d,
-                            Channel::Rakuten,
-                            &order.order_number,
-                            provider,
-                            order.credit_detail(),
-                        );
-                    }
+                    let d = rules::decide(&order, stored.as_ref(), &available, &preference);
                     orders::apply(
                         tx,
                         Channel::Rakuten,

@@ -11,8 +11,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use super::last_success_key;
-use crate::config::{DeferredPayment, RakutenPayConfig};
-use crate::domain::credit::DeferredProvider;
+use crate::config::RakutenPayConfig;
 use crate::domain::time;
 use crate::engine::rakuten as rules;
 use crate::flows::rakuten as flow;
@@ -123,7 +122,6 @@ impl RakutenPoller {
                 orders,
                 self.config.sku_preference.clone(),
                 self.safety_stock,
-                deferred_provider(self.config.deferred_payment),
             )
             .await
             .map_err(store_error)?;
@@ -272,13 +270,4 @@ impl RakutenPoller {
 
 fn store_error(e: crate::store::StoreError) -> CallError {
     CallError::transient(format!("store: {e}"))
-}
-
-/// The provider that checks the credit of shop-selected deferred payments.
-fn deferred_provider(d: DeferredPayment) -> Option<DeferredProvider> {
-    match d {
-        DeferredPayment::None => None,
-        DeferredPayment::Kuroneko => Some(DeferredProvider::Kuroneko),
-        DeferredPayment::AtobaraiCom => Some(DeferredProvider::AtobaraiCom),
-    }
 }

@@ -478,36 +478,6 @@ async fn deferred_orders_need_their_provider_enabled() {
 }
 
 #[tokio::test]
-async fn rakuten_shop_selected_deferred_payment_goes_to_the_configured_provider() {
-    use ordersync::sim::rakuten_pay::{NewItem, NewOrder, RakutenSimConfig};
-    let app = spawn_app_with(Options {
-        rakuten: Some(RakutenSimConfig::default()),
-        rakuten_extra: "deferred_payment = \"kuroneko\"".into(),
-        kuroneko: Some(KuronekoSimConfig::default()),
-        kuroneko_extra: "settle_delay = \"0s\"\npoll_interval = \"1h\"".into(),
-        ..Options::default()
-    })
-    .await;
-    app.set_stock("R-D", 5).await;
-    let r = app.rakuten();
-    let n = r.next_order_number();
-    r.place_order(
-        NewOrder::new(&n)
-            .settlement(0, 0, "後払い")
-            .progress(ordersync::providers::rakuten_pay::Progress::AwaitingShipment)
-            .item(NewItem::new("R-D", "", 2200, 1)),
-    );
-    let o = app.poll_until(&n, |o| o["credit"]["result"] == "ok").await;
-    assert_eq!(
-        (&o["state"], &o["payment_state"], &o["payment"]["method"]),
-        (&json!("confirmed"), &json!("credit_ok"), &json!("kuroneko"))
-    );
-    let sim = app.kuroneko.as_ref().unwrap();
-    assert!(sim.order(&order_no_for(&n, 1)).is_some());
-    app.stop().await;
-}
-
-#[tokio::test]
 async fn a_provider_refusal_becomes_a_readable_reason_on_the_order() {
     let app = kuroneko_app(KuronekoSimConfig::default()).await;
     let mut body = order("K-BAD", "kuroneko", "山田 太郎", 5500, false);

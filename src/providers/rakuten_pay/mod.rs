@@ -149,32 +149,6 @@ pub struct RakutenOrder {
 }
 
 impl RakutenOrder {
-    /// A deferred payment the shop collects itself (後払い chosen among the
-    /// shop's own settlements, not Rakuten's): its credit check is the
-    /// shop's provider's (`[rakuten_pay] deferred_payment`).
-    pub fn is_shop_deferred_payment(&self) -> bool {
-        !self.rakuten_settlement && self.settlement_method.contains("後払い")
-    }
-
-    /// The buyer and the first recipient as the core's credit application
-    /// reads them (`customer`, `ship_to`), with the fees and the order date.
-    pub fn credit_detail(&self) -> serde_json::Value {
-        let party = |p: &Person| {
-            serde_json::json!({
-                "name": p.full_name(), "name_kana": p.full_name_kana(),
-                "postal_code": p.postal_code, "address": p.address(),
-                "phone": p.phone, "email": p.email,
-            })
-        };
-        serde_json::json!({
-            "ordered_at": crate::domain::time::rfc3339(self.ordered_at),
-            "customer": party(&self.customer),
-            "ship_to": self.packages.first().map(|p| party(&p.recipient)),
-            "shipping_fee": self.totals.postage.unwrap_or(0),
-            "fee": self.totals.delivery.unwrap_or(0),
-        })
-    }
-
     /// Every line of every package, with its package's basket id.
     pub fn items(&self) -> impl Iterator<Item = (i64, &Item)> {
         self.packages
