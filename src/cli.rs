@@ -1,10 +1,10 @@
 //! The `ordersync` command line.
 
 mod invoice;
+mod status;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
@@ -13,7 +13,7 @@ use crate::config::{self, Config, EX_CONFIG, LogFormat};
 use crate::domain::{Channel, OrderState, time};
 use crate::orders_export::{self, ExportFormat};
 use crate::store::orders::OrderFilter;
-use crate::store::{Store, events, kv, orders, outbox, stock, stock_push};
+use crate::store::{Store, events, orders, outbox, stock};
 use crate::text_encoding::TextEncoding;
 
 #[derive(Parser, Debug)]
@@ -259,7 +259,7 @@ fn exit(result: anyhow::Result<()>) -> ExitCode {
 /// `status` found something a person must look at (exit code 1, already printed).
 #[derive(Debug, thiserror::Error)]
 #[error("something needs attention")]
-struct NeedsAttention;
+pub(crate) struct NeedsAttention;
 
 /// Commands that work on the store directly (the daemon may be running: SQLite
 /// serialises the writes).
@@ -428,7 +428,7 @@ async fn local(command: Command, config: Config) -> anyhow::Result<()> {
             anyhow::ensure!(retried == Some(true), "outbox call {id} is not dead");
             println!("call {id} queued again");
         }
-        Command::Status => return status(&store, &config).await,
+        Command::Status => return status::run(&store, &config).await,
         Command::Jgoods(JgoodsCommand::Invoice(args)) => {
             return invoice::run(args, &config, &store).await;
         }
@@ -541,101 +541,6 @@ fn print_stock(rows: &[stock::StockRow]) {
     }
 }
 
-async fn status(store: &Store, config: &Config) -> anyhow::Result<()> {
-    let ((per_state, attention), (pending, dead, oldest), breaches, polls, problems, expiry) =
-        store
-            .read(|c| {
-                Ok((
-                    orders::counts(c)?,
-                    outbox::depth(c)?,
-                    stock::invariant_breaches(c)?,
-                    kv::with_prefix(c, "poll.")?,
-                    kv::with_prefix(c, crate::problems::PREFIX)?,
-                    kv::get(c, crate::pollers::rakuten::LICENSE_EXPIRY_KEY)?,
-                ))
-            })
-            .await?;
-    println!("orders:");
-    for (state, n) in &per_state {
-        println!("  {state:<10} {n}");
-    }
-    println!("  needing attention: {attention}");
-    println!(
-        "outbox: {pending} waiting{}, {dead} dead",
-        oldest
-            .map(|s| format!(" (oldest {s} s)"))
-            .unwrap_or_default()
-    );
-    let ages: std::collections::HashMap<String, i64> =
-        crate::pollers::poll_ages(&polls, time::now())
-            .into_iter()
-            .collect();
-    let mut stale = false;
-    for (key, at) in &polls {
-        let provider = key
-            .trim_start_matches("poll.")
-            .trim_end_matches(".last_success");
-        let behind = match (ages.get(provider), poll_interval(config, provider)) {
-            (Some(&age), Some(interval)) => {
-                crate::pollers::is_stale(Duration::from_secs(age.unsigned_abs()), interval)
-            }
-            _ => false,
-        };
-        stale |= behind;
-        println!(
-            "last successful poll, {provider}: {at}{}",
-            if behind {
-                ": behind schedule, check the logs (journalctl -u ordersync)"
-            } else {
-                ""
-            }
-        );
-    }
-    let mut expiring = false;
-    if let Some(expiry) = &expiry {
-        let days = chrono::DateTime::parse_from_rfc3339(expiry)
-            .map(|t| (t - time::now()).num_days())
-            .ok();
-        expiring = days.is_some_and(|d| d <= crate::pollers::rakuten::LICENSE_WARN_DAYS);
-        println!(
-            "Rakuten licence key expires {expiry}{}",
-            days.map(|d| format!(
-                " ({d} days){}",
-                if expiring {
-                    ": issue a new key in RMS"
-                } else {
-                    ""
-                }
-            ))
-            .unwrap_or_default()
-        );
-    }
-    for (key, reason) in &problems {
-        println!(
-            "{}: {reason}",
-            key.trim_start_matches(crate::problems::PREFIX)
-        );
-    }
-    for b in &breaches {
-        println!("stock invariant broken: {b}");
-    }
-    let push = store.read(|c| stock_push::summary(c, 20)).await?;
-    println!("stock changes not yet pushed to J-goods: {}", push.owed);
-    for (sku, since) in &push.unknown {
-        println!("J-goods has no item {sku} (ITEM_NOT_FOUND since {since})");
-    }
-    if attention > 0
-        || dead > 0
-        || !breaches.is_empty()
-        || !problems.is_empty()
-        || expiring
-        || stale
-    {
-        return Err(NeedsAttention.into());
-    }
-    Ok(())
-}
-
 /// Largest order file `orders add` reads.
 const MAX_ORDER_FILE: u64 = 1 << 20;
 
@@ -677,16 +582,4 @@ fn read_direct_order(
         );
     }
     Ok(order)
-}
-
-/// How often `provider` is meant to succeed at polling, when it is enabled;
-/// a disabled provider's old timestamp is not an alarm.
-fn poll_interval(config: &Config, provider: &str) -> Option<Duration> {
-    match provider {
-        "jgoods" => config.enabled_jgoods().map(|j| j.sweep_interval),
-        "rakuten_pay" => config.enabled_rakuten_pay().map(|r| r.poll_interval),
-        "kuroneko" => config.enabled_kuroneko().map(|k| k.poll_interval),
-        "atobarai_com" => config.enabled_atobarai_com().map(|a| a.poll_interval),
-        _ => None,
-    }
 }

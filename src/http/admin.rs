@@ -25,6 +25,7 @@ use crate::flows::direct::{self, Registered};
 use crate::flows::erp::{self, CommandError};
 use crate::inventory_import::{self, ImportError};
 use crate::orders_export::{self, ExportFormat};
+use crate::pollers::rakuten_license::Licence;
 use crate::store::orders::OrderFilter;
 use crate::store::stock::StockLevel;
 use crate::store::{events, kv, orders, outbox, stock, stock_push};
@@ -165,17 +166,7 @@ async fn status(State(app): State<AppState>, Query(q): Query<StatusQuery>) -> Re
                     Some((provider.to_string(), at))
                 })
                 .collect();
-            let licence = kv::get(c, crate::pollers::rakuten::LICENSE_EXPIRY_KEY)?.map(|at| {
-                let days_left = chrono::DateTime::parse_from_rfc3339(&at)
-                    .ok()
-                    .map(|t| (t - time::now()).num_days());
-                status_page::LicenceExpiry {
-                    warn: days_left
-                        .is_some_and(|d| d <= crate::pollers::rakuten::LICENSE_WARN_DAYS),
-                    expires_at: at,
-                    days_left,
-                }
-            });
+            let licence = Licence::read(c, time::now())?;
             let problems = kv::with_prefix(c, crate::problems::PREFIX)?
                 .into_iter()
                 .map(|(k, reason)| {

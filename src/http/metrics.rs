@@ -14,6 +14,7 @@ use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
 use crate::domain::time;
+use crate::pollers::rakuten_license::Licence;
 use crate::providers::CallError;
 use crate::store::{Store, WriterStats, events, kv, orders, outbox, stock};
 
@@ -67,7 +68,7 @@ struct ScrapeReading {
     outbox: (i64, i64, Option<i64>),
     attention: i64,
     polls: Vec<(String, String)>,
-    license_expiry: Option<String>,
+    licence: Licence,
     /// Providers with a channel-wide problem (`attention.<provider>`).
     problems: Vec<(String, String)>,
     stock: Vec<(String, i64)>,
@@ -85,7 +86,10 @@ pub struct Metrics {
     outbox_oldest_age: Gauge,
     attention: Gauge,
     poll_age: Family<ProviderLabels, Gauge>,
-    license_days_left: Gauge,
+    /// No series while the expiry is unknown (never read, or refused): a
+    /// made-up 0 would page someone.
+    license_days_left: Family<Vec<(String, String)>, Gauge>,
+    license_check_refused: Gauge,
     provider_problem: Family<ProviderLabels, Gauge>,
     call_seconds: Family<ProviderLabels, Histogram>,
     call_errors: Family<CallErrorLabels, Counter>,
@@ -113,7 +117,8 @@ impl Metrics {
         let outbox_oldest_age = Gauge::default();
         let attention = Gauge::default();
         let poll_age = Family::<ProviderLabels, Gauge>::default();
-        let license_days_left = Gauge::default();
+        let license_days_left = Family::<Vec<(String, String)>, Gauge>::default();
+        let license_check_refused = Gauge::default();
         let provider_problem = Family::<ProviderLabels, Gauge>::default();
         let call_seconds =
             Family::<ProviderLabels, Histogram>::new_with_constructor(call_seconds_histogram as _);
@@ -158,6 +163,11 @@ impl Metrics {
             "rakuten_license_days_left",
             "Days until the Rakuten licence key expires",
             license_days_left.clone(),
+        );
+        registry.register(
+            "rakuten_license_check_refused",
+            "1 while Rakuten refuses to tell the licence key's expiry (enable license.expiryDate.get for the key in RMS)",
+            license_check_refused.clone(),
         );
         registry.register(
             "provider_problem",
@@ -210,6 +220,7 @@ impl Metrics {
             attention,
             poll_age,
             license_days_left,
+            license_check_refused,
             provider_problem,
             call_seconds,
             call_errors,
@@ -323,9 +334,9 @@ impl Metrics {
         self.attention.set(attention);
     }
 
-    /// Sets the pollers' gauges: seconds since each last success, and the
-    /// Rakuten licence's days left when known.
-    pub fn set_poll_gauges(&self, ages: &[(String, i64)], license_days_left: Option<i64>) {
+    /// Sets the pollers' gauges: seconds since each last success, and what
+    /// is known of the Rakuten licence.
+    pub fn set_poll_gauges(&self, ages: &[(String, i64)], licence: &Licence) {
         for (provider, age) in ages {
             self.poll_age
                 .get_or_create(&ProviderLabels {
@@ -333,9 +344,14 @@ impl Metrics {
                 })
                 .set(*age);
         }
-        if let Some(days) = license_days_left {
-            self.license_days_left.set(days);
+        match licence.days_left {
+            Some(days) => {
+                self.license_days_left.get_or_create(&vec![]).set(days);
+            }
+            None => self.license_days_left.clear(),
         }
+        self.license_check_refused
+            .set(i64::from(licence.check_refused.is_some()));
     }
 
     /// One series per provider: 1 while it has a channel-wide problem.
@@ -363,7 +379,7 @@ impl Metrics {
                     outbox: outbox::depth(c)?,
                     attention: orders::attention_count(c)?,
                     polls: kv::with_prefix(c, "poll.")?,
-                    license_expiry: kv::get(c, crate::pollers::rakuten::LICENSE_EXPIRY_KEY)?,
+                    licence: Licence::read(c, time::now())?,
                     problems: kv::with_prefix(c, crate::problems::PREFIX)?,
                     stock: stock::least_available(c, safety_stock, MAX_STOCK_SERIES)?,
                     decisions: events::count_by_kind(c, from, newest)?,
@@ -381,11 +397,7 @@ impl Metrics {
         let (pending, dead, oldest) = r.outbox;
         self.set_store_gauges(pending, dead, oldest, r.attention);
         let now = time::now();
-        let days = r
-            .license_expiry
-            .and_then(|e| chrono::DateTime::parse_from_rfc3339(&e).ok())
-            .map(|t| (t - now).num_days());
-        self.set_poll_gauges(&crate::pollers::poll_ages(&r.polls, now), days);
+        self.set_poll_gauges(&crate::pollers::poll_ages(&r.polls, now), &r.licence);
         self.set_problem_gauges(&r.problems);
         self.set_stock_gauges(&r.stock);
         self.count_decisions(&r.decisions, from, r.newest_event);

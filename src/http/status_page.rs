@@ -11,6 +11,7 @@
 use std::fmt::Write;
 
 use crate::domain::Order;
+use crate::pollers::rakuten_license::Licence;
 use crate::store::outbox::OutboxRow;
 use crate::store::stock::StockRow;
 use crate::store::stock_push::PushSummary;
@@ -34,14 +35,6 @@ pub fn esc(s: &str) -> String {
     out
 }
 
-/// The licence key's expiry as the page shows it.
-pub struct LicenceExpiry {
-    pub expires_at: String,
-    pub days_left: Option<i64>,
-    /// Within the warning window: a person must issue a new key.
-    pub warn: bool,
-}
-
 /// Everything the page shows, read in one store snapshot.
 pub struct StatusView {
     pub counts: Vec<(String, i64)>,
@@ -52,7 +45,8 @@ pub struct StatusView {
     pub low_stock_threshold: u32,
     /// `(provider, RFC 3339)` of each poller's last successful poll.
     pub polls: Vec<(String, String)>,
-    pub licence: Option<LicenceExpiry>,
+    /// The Rakuten licence key's expiry, as far as Rakuten lets it be read.
+    pub licence: Licence,
     /// Channel-wide problems (`(what, reason)`), e.g. a rejected licence key.
     pub problems: Vec<(String, String)>,
     pub stock_push: PushSummary,
@@ -207,26 +201,27 @@ fn providers_section(h: &mut String, v: &StatusView) {
         }
         h.push_str("</table>");
     }
-    match &v.licence {
+    let l = &v.licence;
+    match &l.expires_at {
         None => h.push_str("<p>Rakuten licence key: expiry not known yet.</p>"),
-        Some(l) => {
+        Some(at) => {
             let days = l
                 .days_left
                 .map(|d| format!(" ({d} days left)"))
                 .unwrap_or_default();
+            let warn = l.expiring();
             let _ = write!(
                 h,
                 "<p{}>Rakuten licence key expires {}{}{}</p>",
-                if l.warn { " class=\"warn\"" } else { "" },
-                esc(&l.expires_at),
+                if warn { " class=\"warn\"" } else { "" },
+                esc(at),
                 esc(&days),
-                if l.warn {
-                    ": issue a new key in RMS"
-                } else {
-                    ""
-                }
+                if warn { ": issue a new key in RMS" } else { "" }
             );
         }
+    }
+    if let Some(fix) = &l.check_refused {
+        let _ = write!(h, "<p id=\"licence-check\">{}</p>", esc(fix));
     }
 }
 
@@ -258,11 +253,11 @@ mod tests {
             low_stock: vec![],
             low_stock_threshold: DEFAULT_LOW_STOCK,
             polls: vec![("<prov>".into(), "<t>".into())],
-            licence: Some(LicenceExpiry {
-                expires_at: "<x>".into(),
+            licence: Licence {
+                expires_at: Some("<x>".into()),
                 days_left: Some(3),
-                warn: true,
-            }),
+                check_refused: Some("<i>".into()),
+            },
             problems: vec![("rakuten".into(), "<script>alert(1)</script>".into())],
             stock_push: PushSummary {
                 owed: 0,

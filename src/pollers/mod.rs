@@ -5,6 +5,7 @@
 pub mod credit;
 pub mod jgoods_sweep;
 pub mod rakuten;
+pub mod rakuten_license;
 
 /// Key under which a poller records the end of its last successful poll.
 pub fn last_success_key(provider: &str) -> String {

@@ -1,7 +1,8 @@
 //! The Rakuten Pay poller: search a sliding window of order dates (overlapping
 //! the previous poll, so an outage shorter than `lookback` loses nothing), read
 //! new and still-changing orders in chunks of 100, import and allocate them,
-//! confirm the ones fully allocated, and watch the licence key.
+//! confirm the ones fully allocated. The licence key's expiry is watched
+//! beside it ([`super::rakuten_license`]), never in its way.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -11,6 +12,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use super::last_success_key;
+use super::rakuten_license::LicenceWatch;
 use crate::config::RakutenPayConfig;
 use crate::domain::time;
 use crate::engine::rakuten as rules;
@@ -25,15 +27,8 @@ use crate::providers::rakuten_pay::client::{self, RakutenClient};
 use crate::store::{Store, kv};
 
 const PROVIDER: &str = "rakuten_pay";
-/// How often the licence key's expiry is read.
-const LICENSE_CHECK_EVERY: chrono::TimeDelta = chrono::TimeDelta::hours(24);
-/// Warn this long before the key expires.
-pub const LICENSE_WARN_DAYS: i64 = 14;
 /// After the key is refused, poll no faster than this (no tight loop).
 const CREDENTIAL_BACKOFF: Duration = Duration::from_secs(15 * 60);
-/// Key of the licence expiry (RFC 3339).
-pub const LICENSE_EXPIRY_KEY: &str = "rakuten_pay.license_expiry";
-const LICENSE_CHECKED_KEY: &str = "rakuten_pay.license_checked_at";
 
 /// The Rakuten client with its request pacing, shared by the poller and the dispatcher.
 pub struct RakutenApi {
@@ -70,17 +65,25 @@ pub struct RakutenPoller {
 
 impl RakutenPoller {
     pub async fn run(self, shutdown: CancellationToken) {
+        // Its own task: a slow or refused expiry check never holds a poll.
+        let watch = LicenceWatch {
+            store: self.store.clone(),
+            api: self.api.clone(),
+            metrics: self.metrics.clone(),
+        };
+        let licence = tokio::spawn(watch.run(shutdown.child_token()));
         loop {
             self.heartbeat.beat(heartbeat::POLL_ALLOWANCE);
-            let wait = match self.poll_once().await {
+            let result = self.poll_once().await;
+            self.problems
+                .observe(PROVIDER, result.as_ref().map(|_| ()))
+                .await;
+            let wait = match result {
                 Ok(report) => {
                     tracing::info!(?report, "Rakuten poll done");
                     self.config.poll_interval
                 }
                 Err(e) if client::is_credential_error(&e) => {
-                    let reason = "Rakuten refuses the licence key (ES01-01): issue a new key in RMS and update rakuten_pay.license_key";
-                    tracing::error!(error = %e, "{reason}");
-                    self.problems.flag(PROVIDER, reason).await;
                     self.config.poll_interval.max(CREDENTIAL_BACKOFF)
                 }
                 Err(e) => {
@@ -91,17 +94,17 @@ impl RakutenPoller {
             };
             self.heartbeat.beat(wait + heartbeat::TURN_ALLOWANCE);
             tokio::select! {
-                _ = shutdown.cancelled() => return,
+                _ = shutdown.cancelled() => break,
                 _ = self.poke.notified() => {}
                 _ = tokio::time::sleep(wait) => {}
             }
         }
+        let _ = licence.await;
     }
 
     /// One full poll. Errors leave what was already applied in place.
     pub async fn poll_once(&self) -> Result<PollReport, CallError> {
         let mut report = PollReport::default();
-        self.check_license().await?;
         let found = self.search().await?;
         report.searched = found.len();
         let mut numbers = found;
@@ -147,7 +150,6 @@ impl RakutenPoller {
             .write(move |tx| kv::set(tx, &last_success_key(PROVIDER), &now, &now))
             .await
             .map_err(store_error)?;
-        self.problems.clear(PROVIDER).await;
         self.dispatcher_wake.notify_one();
         Ok(report)
     }
@@ -233,38 +235,6 @@ impl RakutenPoller {
                 Err(e) => return Err(e),
             }
         }
-    }
-
-    async fn check_license(&self) -> Result<(), CallError> {
-        let checked = self
-            .store
-            .read(|c| kv::get(c, LICENSE_CHECKED_KEY))
-            .await
-            .map_err(store_error)?;
-        let due = checked
-            .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
-            .is_none_or(|t| time::now() - t >= LICENSE_CHECK_EVERY);
-        if !due {
-            return Ok(());
-        }
-        self.api.pacer.wait().await;
-        let expiry = self
-            .metrics
-            .timed(PROVIDER, self.api.client.license_expiry())
-            .await?;
-        let days_left = (expiry - time::now()).num_days();
-        if days_left <= LICENSE_WARN_DAYS {
-            tracing::warn!(expiry = %expiry, days_left, "the Rakuten licence key expires soon: issue a new one in RMS");
-        }
-        let now = time::rfc3339(time::now());
-        let expiry = time::rfc3339(expiry);
-        self.store
-            .write(move |tx| {
-                kv::set(tx, LICENSE_EXPIRY_KEY, &expiry, &now)?;
-                kv::set(tx, LICENSE_CHECKED_KEY, &now, &now)
-            })
-            .await
-            .map_err(store_error)
     }
 }
 

@@ -246,7 +246,14 @@ impl RakutenSimHandle {
         self.shared.with_state(|s, _| s.corrupt(order_number))
     }
 
-    /// When the configured license key stops working (`ES01-01` from then on).
+    /// Ticks (`true`) or unticks `license.expiryDate.get` for the configured
+    /// key: without it the expiry call answers `401 ES01-01` while orders work.
+    pub fn set_license_expiry_permission(&self, allowed: bool) {
+        self.shared
+            .with_state(|s, _| s.set_expiry_permission(allowed));
+    }
+
+    /// When the configured license key stops working (`GA0001` from then on).
     pub fn set_license_expiry(&self, at: DateTime<FixedOffset>) {
         self.shared.with_state(|s, _| s.set_license_expiry(at));
     }

@@ -214,6 +214,8 @@ pub async fn spawn_app_with(o: Options) -> TestApp {
     if o.invoice {
         text.push_str(INVOICE_SECTION);
     }
+    // Written too, so a test can run the command line on the daemon's config.
+    std::fs::write(dir.path().join("config.toml"), &text).unwrap();
     let config = Config::from_toml_str(&text, &dir.path().join("config.toml")).unwrap();
     let daemon = Daemon::start(
         &config,
@@ -242,6 +244,29 @@ pub async fn spawn_app_with(o: Options) -> TestApp {
 }
 
 impl TestApp {
+    /// Runs the `ordersync` binary on this app's config (its store, while the
+    /// daemon runs, as an operator would).
+    pub fn cli(&self, args: &[&str]) -> std::process::Output {
+        std::process::Command::new(env!("CARGO_BIN_EXE_ordersync"))
+            .arg("--config")
+            .arg(self._dir.path().join("config.toml"))
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
+    /// `GET /metrics` as text.
+    pub async fn metrics(&self) -> String {
+        self.http
+            .get(format!("{}/metrics", self.admin_url))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
     pub async fn admin(
         &self,
         method: reqwest::Method,

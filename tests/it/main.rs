@@ -16,6 +16,7 @@ mod metrics;
 mod ops_tools;
 mod properties;
 mod rakuten;
+mod rakuten_fidelity;
 mod security;
 mod shipments;
 mod soak;

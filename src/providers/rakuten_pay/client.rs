@@ -198,16 +198,25 @@ pub enum ShipOutcome {
     Other(String),
 }
 
-/// Whether an error means the credentials are wrong or expired (`ES01-01` or a
-/// bare 401): alert and retry slowly, never in a tight loop.
+/// Whether an error means the credentials are wrong or expired (`ES01-01`,
+/// `GA0001` or a bare 401): alert and retry slowly, never in a tight loop.
 pub fn is_credential_error(e: &CallError) -> bool {
-    match e {
-        CallError::Rejected {
-            http_status, code, ..
-        } => code == wire::GATEWAY_UNAUTHORISED || *http_status == 401,
-        CallError::Configuration { .. } => true,
-        CallError::Transient { .. } => false,
-    }
+    matches!(e, CallError::Configuration { .. })
+}
+
+/// What the merchant reads when Rakuten refuses the key.
+pub const REFUSED_KEY_FIX: &str = "楽天がライセンスキーを拒否しています(ES01-01/GA0001)。\
+RMSで新しいライセンスキーを発行し、rakuten_pay.license_key を更新して設定を再読み込みしてください。\
+新しいキーは使えるようになるまで10〜90分かかることがあり、古いキーはすぐに止まることがあります。 \
+/ Rakuten refuses the licence key (ES01-01/GA0001): issue a new key in RMS, put it in \
+rakuten_pay.license_key and reload. A new key can take 10 to 90 minutes to start working, and \
+the old one may stop at once.";
+
+/// A gateway refusal that means the key itself (not this call).
+fn is_refused_key(http_status: StatusCode, code: &str) -> bool {
+    code == wire::GATEWAY_UNAUTHORISED
+        || code == wire::GATEWAY_UNAUTHORISED_KEY
+        || http_status == StatusCode::UNAUTHORIZED
 }
 
 /// An HTTP answer, read completely and classified: 2xx or a 4xx carrying
@@ -599,8 +608,13 @@ impl RakutenClient {
             });
         }
         if let Some(g) = gateway {
+            if is_refused_key(status, &g.results.error_code) {
+                return Err(CallError::configuration(
+                    self.redact(&g.results.error_code),
+                    REFUSED_KEY_FIX,
+                ));
+            }
             let http_status = match g.results.error_code.as_str() {
-                wire::GATEWAY_UNAUTHORISED => 401,
                 wire::GATEWAY_BAD_REQUEST => 400,
                 _ if status.is_success() => 400,
                 _ => status.as_u16(),
@@ -618,6 +632,9 @@ impl RakutenClient {
             _ if status.is_success() => Err(CallError::transient(format!(
                 "Rakuten answered HTTP {status} with an unreadable body (not a JSON object)"
             ))),
+            _ if status == StatusCode::UNAUTHORIZED => {
+                Err(CallError::configuration("HTTP_401", REFUSED_KEY_FIX))
+            }
             _ if status.is_client_error() => Err(CallError::Rejected {
                 http_status: status.as_u16(),
                 code: format!("HTTP_{}", status.as_u16()),

@@ -62,6 +62,9 @@ pub const SHIPPING_BAD_FORMAT: &str = "ORDER_EXT_API_UPDATE_ORDERSHIPPING_ERROR_
 pub const SHIPPING_ORDER_CANCELLED: &str = "ORDER_EXT_API_UPDATE_ORDERSHIPPING_ERROR_102";
 /// Gateway: bad or expired key, or the function is not enabled (a credential problem).
 pub const GATEWAY_UNAUTHORISED: &str = "ES01-01";
+/// Gateway: an expired or revoked key, as teams calling the live API see it
+/// (`401`, "Un-Authorised"); the same credential problem as `ES01-01`.
+pub const GATEWAY_UNAUTHORISED_KEY: &str = "GA0001";
 /// Gateway: bad request.
 pub const GATEWAY_BAD_REQUEST: &str = "ES04-01";
 

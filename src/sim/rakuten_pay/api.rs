@@ -18,7 +18,7 @@ use serde_json::Value;
 use tokio::time::Instant;
 
 use super::Shared;
-use super::state::{Answer, Endpoint, Fault};
+use super::state::{Answer, Endpoint, Fault, Refusal};
 use crate::providers::rakuten_pay::wire::{self, RakutenGatewayError};
 use crate::sim::transport::WireFormat;
 
@@ -110,8 +110,19 @@ async fn license_expiry(
         Ok(late) => late,
         Err(refusal) => return *refusal,
     };
-    if let Err(refusal) = authorize(&sim, &headers) {
-        return *refusal;
+    let authorized = match authorize(&sim, &headers) {
+        Ok(key) => key,
+        Err(refusal) => return *refusal,
+    };
+    if !sim.with_state(|s, _| s.may_read_expiry(&authorized)) {
+        // The function is not enabled for this key: the gateway refuses it
+        // as it refuses a bad key.
+        sim.with_state(|s, _| s.stats.unauthorized += 1);
+        return gateway(
+            StatusCode::UNAUTHORIZED,
+            wire::GATEWAY_UNAUTHORISED,
+            "Un-Authorised",
+        );
     }
     let key = query.ok().and_then(|Query(q)| q.get("licenseKey").cloned());
     let answer = sim.with_state(|s, _| s.license_expiry(key.as_deref()));
@@ -174,21 +185,23 @@ fn gate(sim: &Arc<Shared>, endpoint: Endpoint) -> Result<Option<Fault>, Box<Resp
 }
 
 /// `Authorization: ESA base64(serviceSecret:licenseKey)` with a key that is
-/// active and not expired at the simulator's clock.
-fn authorize(sim: &Arc<Shared>, headers: &HeaderMap) -> Result<(), Box<Response>> {
+/// active and not expired at the simulator's clock; the key, or the 401.
+fn authorize(sim: &Arc<Shared>, headers: &HeaderMap) -> Result<String, Box<Response>> {
     let presented = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    if sim
-        .with_state(|s, now| s.authorize(presented, now))
-        .is_some()
-    {
-        return Ok(());
-    }
+    let refusal = match sim.with_state(|s, now| s.authorize(presented, now)) {
+        Ok(key) => return Ok(key),
+        Err(refusal) => refusal,
+    };
     sim.with_state(|s, _| s.stats.unauthorized += 1);
+    let code = match refusal {
+        Refusal::Unknown => wire::GATEWAY_UNAUTHORISED,
+        Refusal::Expired => wire::GATEWAY_UNAUTHORISED_KEY,
+    };
     Err(Box::new(gateway(
         StatusCode::UNAUTHORIZED,
-        wire::GATEWAY_UNAUTHORISED,
+        code,
         "Un-Authorised",
     )))
 }

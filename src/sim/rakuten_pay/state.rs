@@ -34,9 +34,7 @@ use serde_json::{Value, json};
 use tokio::time::Instant;
 
 use super::order::{NewItem, NewOrder, OrderEdit};
-use crate::providers::rakuten_pay::wire::{
-    self, MESSAGE_ERROR, MESSAGE_INFO, RakutenMessage, format_jst,
-};
+use crate::providers::rakuten_pay::wire::{self, MESSAGE_ERROR, MESSAGE_INFO, RakutenMessage};
 use crate::providers::rakuten_pay::{
     Item, Package, Person, Progress, RakutenOrder, ShippingRow, Totals,
 };
@@ -158,9 +156,22 @@ pub(crate) struct Timing {
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct LicenseKey {
     key: String,
-    /// A new key takes 15–30 minutes to start working.
+    /// A new key takes 10 to 90 minutes to start working.
     active_from: DateTime<FixedOffset>,
     expires_at: DateTime<FixedOffset>,
+    /// `license.expiryDate.get`: a permission ticked separately in RMS, which
+    /// many shops leave off; without it the expiry call is refused while the
+    /// order API works.
+    may_read_expiry: bool,
+}
+
+/// Why the gateway refuses a request's credentials.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    /// No such secret or key, or a key not active yet: `ES01-01`.
+    Unknown,
+    /// A key past its expiry: `GA0001`, as teams calling the live API report.
+    Expired,
 }
 
 /// One order and what the simulator needs beyond what getOrder shows.
@@ -221,6 +232,7 @@ impl SimState {
                 key: license_key,
                 active_from: now - TimeDelta::days(1),
                 expires_at: license_expires_at,
+                may_read_expiry: true,
             }],
             faults: Vec::new(),
             maintenance: false,
@@ -484,37 +496,60 @@ impl SimState {
             key,
             active_from,
             expires_at,
+            may_read_expiry: true,
         });
     }
 
+    /// Ticks or unticks `license.expiryDate.get` for the configured (first) key.
+    pub(crate) fn set_expiry_permission(&mut self, allowed: bool) {
+        if let Some(first) = self.licenses.first_mut() {
+            first.may_read_expiry = allowed;
+        }
+    }
+
     /// The license key of a valid `ESA base64(serviceSecret:licenseKey)`
-    /// header, or `None` (→ `401 ES01-01`).
+    /// header, or why it is refused (`401`).
     pub(crate) fn authorize(
         &self,
         header: Option<&str>,
         now: DateTime<FixedOffset>,
-    ) -> Option<String> {
+    ) -> Result<String, Refusal> {
+        let key = self.presented_key(header).ok_or(Refusal::Unknown)?;
+        let l = self
+            .licenses
+            .iter()
+            .find(|l| l.key == key && l.active_from <= now)
+            .ok_or(Refusal::Unknown)?;
+        if now >= l.expires_at {
+            return Err(Refusal::Expired);
+        }
+        Ok(l.key.clone())
+    }
+
+    fn presented_key(&self, header: Option<&str>) -> Option<String> {
         let encoded = header?.strip_prefix("ESA ")?;
         let decoded = base64::engine::general_purpose::STANDARD
             .decode(encoded.as_bytes())
             .ok()?;
         let text = String::from_utf8(decoded).ok()?;
         let (secret, key) = text.split_once(':')?;
-        if secret != self.service_secret {
-            return None;
-        }
-        self.licenses
-            .iter()
-            .find(|l| l.key == key && l.active_from <= now && now < l.expires_at)
-            .map(|l| l.key.clone())
+        (secret == self.service_secret).then(|| key.to_string())
     }
 
-    /// `GET …/license-key/expiry-date?licenseKey=`.
+    /// Whether the authorized `key` has `license.expiryDate.get`.
+    pub(crate) fn may_read_expiry(&self, key: &str) -> bool {
+        self.licenses
+            .iter()
+            .any(|l| l.key == key && l.may_read_expiry)
+    }
+
+    /// `GET …/license-key/expiry-date?licenseKey=`. The live answer carries
+    /// no offset (`2026-11-28T23:59:59`, JST).
     pub(crate) fn license_expiry(&self, queried: Option<&str>) -> Answer {
         match queried.and_then(|k| self.licenses.iter().find(|l| l.key == k)) {
             Some(l) => Answer {
                 status: 200,
-                body: json!({ "expiryDate": format_jst(&l.expires_at) }),
+                body: json!({ "expiryDate": l.expires_at.format("%Y-%m-%dT%H:%M:%S").to_string() }),
             },
             None => Answer {
                 status: 400,

@@ -541,13 +541,14 @@ fn license_keys_expire_and_new_ones_take_a_while() {
     let mut s = state();
     assert_eq!(
         s.authorize(Some(&esa("secret", "key-1")), t0()).as_deref(),
-        Some("key-1")
+        Ok("key-1")
     );
-    assert_eq!(s.authorize(Some(&esa("wrong", "key-1")), t0()), None);
-    assert_eq!(s.authorize(Some(&esa("secret", "key-2")), t0()), None);
-    assert_eq!(s.authorize(Some("Bearer x"), t0()), None);
-    assert_eq!(s.authorize(Some("ESA !!!"), t0()), None);
-    assert_eq!(s.authorize(None, t0()), None);
+    let unknown = Err(Refusal::Unknown);
+    assert_eq!(s.authorize(Some(&esa("wrong", "key-1")), t0()), unknown);
+    assert_eq!(s.authorize(Some(&esa("secret", "key-2")), t0()), unknown);
+    assert_eq!(s.authorize(Some("Bearer x"), t0()), unknown);
+    assert_eq!(s.authorize(Some("ESA !!!"), t0()), unknown);
+    assert_eq!(s.authorize(None, t0()), unknown);
     s.add_license_key(
         "key-2".into(),
         t0() + minutes(20),
@@ -555,22 +556,24 @@ fn license_keys_expire_and_new_ones_take_a_while() {
     );
     assert_eq!(
         s.authorize(Some(&esa("secret", "key-2")), t0() + minutes(19)),
-        None
+        unknown
     );
     assert!(
         s.authorize(Some(&esa("secret", "key-2")), t0() + minutes(20))
-            .is_some()
+            .is_ok()
     );
     s.set_license_expiry(t0() + TimeDelta::days(1));
     assert_eq!(
         s.authorize(Some(&esa("secret", "key-1")), t0() + TimeDelta::days(1)),
-        None
+        Err(Refusal::Expired)
     );
+    // The live answer has no offset.
     let expiry = s.license_expiry(Some("key-1"));
-    assert_eq!(
-        expiry.body,
-        json!({"expiryDate": "2026-11-23T10:00:00+0900"})
-    );
+    assert_eq!(expiry.body, json!({"expiryDate": "2026-11-23T10:00:00"}));
+    // Reading the expiry is a permission of its own.
+    assert!(s.may_read_expiry("key-1"));
+    s.set_expiry_permission(false);
+    assert!(!s.may_read_expiry("key-1") && s.may_read_expiry("key-2"));
     assert_eq!(s.license_expiry(Some("other")).status, 400);
 }
 
