@@ -13,7 +13,7 @@ use crate::config::{self, Config, EX_CONFIG, LogFormat};
 use crate::domain::{Channel, OrderState, time};
 use crate::orders_export::{self, ExportFormat};
 use crate::store::orders::OrderFilter;
-use crate::store::{Store, events, orders, outbox, stock};
+use crate::store::{Store, events, orders, outbox, restock, stock};
 use crate::text_encoding::TextEncoding;
 
 #[derive(Parser, Debug)]
@@ -284,7 +284,8 @@ async fn local(command: Command, config: Config) -> anyhow::Result<()> {
                 .map_err(|e| anyhow::anyhow!(e.message))?;
             let row = store
                 .write(move |tx| {
-                    stock::set_level(tx, &level, &time::rfc3339(time::now()))?;
+                    let now = time::rfc3339(time::now());
+                    restock::set_levels(tx, std::slice::from_ref(&level), safety, &now)?;
                     stock::get(tx, &level.sku, safety)
                 })
                 .await?;
@@ -293,7 +294,7 @@ async fn local(command: Command, config: Config) -> anyhow::Result<()> {
             }
         }
         Command::Stock(StockCommand::Import { file, encoding }) => {
-            let n = import_file(&store, &file, encoding).await?;
+            let n = import_file(&store, &file, encoding, safety).await?;
             println!("imported {n} SKUs from {}", file.display());
         }
         Command::Stock(StockCommand::List) => {
@@ -461,6 +462,7 @@ pub async fn import_file(
     store: &Store,
     file: &Path,
     encoding: Option<TextEncoding>,
+    safety_stock: u32,
 ) -> anyhow::Result<usize> {
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
     let json = file.extension().is_some_and(|e| e == "json") || bytes.first() == Some(&b'[');
@@ -480,11 +482,7 @@ pub async fn import_file(
     let n = levels.len();
     store
         .write(move |tx| {
-            let now = time::rfc3339(time::now());
-            for l in &levels {
-                stock::set_level(tx, l, &now)?;
-            }
-            Ok(())
+            restock::set_levels(tx, &levels, safety_stock, &time::rfc3339(time::now()))
         })
         .await?;
     Ok(n)

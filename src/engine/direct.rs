@@ -81,12 +81,9 @@ pub fn register(
         "ordered_at": o.ordered_at, "customer": o.customer, "ship_to": o.ship_to,
         "shipping_fee": o.shipping_fee, "fee": o.fee, "total": o.total(),
     });
-    // A short order is not shippable and stock arriving later does not
-    // complete it: cancelling is the one way out the daemon offers.
-    let reason = (!full).then(|| {
-        "not enough stock for every line: cancel the order (stock arriving later does not complete it)"
-            .to_string()
-    });
+    // A short order is not shippable; stock that arrives later tops it up
+    // (oldest first, see `restock`), or the merchant cancels it.
+    let reason = (!full).then(super::restock::direct_short_reason);
     let mut d = Decision {
         order: Some(OrderWrite {
             state: Some(state),

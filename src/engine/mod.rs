@@ -9,6 +9,7 @@ pub mod erp;
 pub mod jgoods;
 pub mod komoju;
 pub mod rakuten;
+pub mod restock;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -47,6 +48,9 @@ pub struct OrderWrite {
     pub attention: Option<Attention>,
     pub provider_status: Option<String>,
     pub status_changed_at: Option<String>,
+    /// When the customer ordered at the channel (RFC 3339): Rakuten cancels an
+    /// order left unconfirmed 14 days after it.
+    pub ordered_at: Option<String>,
     /// Replace the order's lines (quantities, names, prices); reservations are
     /// kept per line number.
     pub lines: Option<Vec<LineWrite>>,

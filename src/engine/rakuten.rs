@@ -1,17 +1,25 @@
 //! Decisions for Rakuten Pay orders: import, allocation, payment, changes,
 //! cancellation, and the answers to confirmation.
 //!
-//! Import rules (seed): an order settled by Rakuten (`rpaySettlementFlag = 1`)
-//! is imported at 100, 200 or 300 and is paid at 300; a shop-selected
-//! settlement (`= 0`) is imported only at 300 and never marked paid by
-//! Rakuten. Rakuten has no partial-allocation protocol, so a short order keeps
-//! its partial reservation and waits for a person.
+//! Import rules (seed and the contract's Corrections): every order at 100,
+//! 200 or 300 is taken in and its stock held, and every order at 100 is
+//! confirmed once all of it is held, whatever its settlement class: Rakuten
+//! cancels an order left unconfirmed 14 days after it was placed. An order
+//! settled by Rakuten (`rpaySettlementFlag = 1`) is announced to the ERP
+//! (`order.imported`) at once and is paid at 300; a shop-selected settlement
+//! (`= 0`: cash on delivery) is held and confirmed quietly (`order.held`),
+//! announced to the ERP only at 300, and never marked paid by Rakuten.
+//! Rakuten has no partial-allocation protocol: a short order keeps its
+//! partial reservation, is topped up by restocks ([`super::restock`]) and
+//! shows its auto-cancel deadline. Deleted lines and packages
+//! (`deleteItemFlag`, `packageDeleteFlag`) count as quantity 0.
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, FixedOffset};
 use serde_json::json;
 
+use super::restock::SHORT_PREFIX;
 use super::{Attention, Decision, LineWrite, OrderWrite, StockMove};
 use crate::config::SkuSource;
 use crate::domain::allocation::{Wanted, allocate};
@@ -19,8 +27,40 @@ use crate::domain::{Order, OrderState, PaymentState};
 use crate::providers::rakuten_pay::client::ConfirmResult;
 use crate::providers::rakuten_pay::{Progress, RakutenOrder, sku_for};
 
+/// Rakuten cancels an order left at 100 this long after it was placed.
+pub const UNCONFIRMED_CANCEL_AFTER: Duration = Duration::days(14);
+
+/// When Rakuten cancels the order unless it is confirmed.
+pub fn auto_cancel_deadline(ordered_at: DateTime<FixedOffset>) -> DateTime<FixedOffset> {
+    ordered_at + UNCONFIRMED_CANCEL_AFTER
+}
+
+/// The attention of an order short of stock.
+pub fn short_reason(order: &RakutenOrder) -> String {
+    if order.progress == Progress::AwaitingConfirmation {
+        let deadline = auto_cancel_deadline(order.ordered_at)
+            .with_timezone(&crate::domain::time::jst())
+            .format("%Y-%m-%d %H:%M");
+        format!(
+            "{SHORT_PREFIX}: 全明細の在庫を確保できないため注文確認していません。楽天は {deadline} (JST) に\
+             未確認の注文を自動キャンセルします。入荷すると自動で引き当てて注文確認します。間に合わない場合は\
+             RMSでお客様と相談してください / not enough stock: the order is not confirmed, and Rakuten \
+             cancels it on {deadline} JST unless it is. Stock that arrives is allocated to it and it is \
+             confirmed; otherwise settle it with the customer in RMS"
+        )
+    } else {
+        format!(
+            "{SHORT_PREFIX}: 全明細の在庫を確保できていません(楽天には部分引当がありません)。入荷すると自動で\
+             引き当てます。待てない場合はお客様と相談のうえRMSでキャンセルしてください / not enough stock \
+             (Rakuten has no partial allocation): stock that arrives is allocated to it; or cancel it \
+             in RMS after talking to the customer"
+        )
+    }
+}
+
 /// The lines of an order as the core stores them, numbered across its
-/// destinations in Rakuten's order. `None` SKU: no field named one.
+/// destinations in Rakuten's order (deleted lines keep their number with
+/// quantity 0). `None` SKU: no field named one.
 pub fn lines_of(order: &RakutenOrder, preference: &[SkuSource]) -> Vec<(LineWrite, bool)> {
     order
         .items()
@@ -33,7 +73,7 @@ pub fn lines_of(order: &RakutenOrder, preference: &[SkuSource]) -> Vec<(LineWrit
                     line_no: i as u32 + 1,
                     sku: sku.unwrap_or_else(|| format!("rakuten-item-{}", item.item_detail_id)),
                     name: item.name.clone(),
-                    qty: item.units,
+                    qty: if item.deleted { 0 } else { item.units },
                     unit_price: Some(item.price),
                 },
                 known,
@@ -42,11 +82,13 @@ pub fn lines_of(order: &RakutenOrder, preference: &[SkuSource]) -> Vec<(LineWrit
         .collect()
 }
 
-/// Whether an order not yet in the store should be imported now.
+/// Whether an order not yet in the store should be taken in now: every
+/// order Rakuten still wants handled, whatever its settlement class.
 pub fn importable(order: &RakutenOrder) -> bool {
     match order.progress {
-        Progress::AwaitingConfirmation | Progress::RakutenProcessing => order.rakuten_settlement,
-        Progress::AwaitingShipment => true,
+        Progress::AwaitingConfirmation
+        | Progress::RakutenProcessing
+        | Progress::AwaitingShipment => true,
         Progress::AwaitingChangeConfirmation
         | Progress::Shipped
         | Progress::PaymentInProgress
@@ -76,8 +118,16 @@ pub fn decide(
 fn progress_write(order: &RakutenOrder) -> OrderWrite {
     OrderWrite {
         provider_status: Some(order.progress.code().to_string()),
+        ordered_at: Some(crate::domain::time::rfc3339(order.ordered_at)),
         ..Default::default()
     }
+}
+
+/// The ERP learns of an order (`order.imported`) once it is the shop's to
+/// ship: at once when Rakuten handles the payment, at 300 for a shop-collected
+/// settlement (the seed: "not imported yet, but confirmed").
+fn announced(order: &RakutenOrder) -> bool {
+    order.rakuten_settlement || order.progress == Progress::AwaitingShipment
 }
 
 fn paid_at_rakuten(order: &RakutenOrder) -> bool {
@@ -123,7 +173,7 @@ fn import(
             unknown.join(", ")
         ))
     } else if !full {
-        Some("not enough stock; Rakuten has no partial allocation: ship what there is or cancel in RMS".to_string())
+        Some(short_reason(order))
     } else {
         None
     };
@@ -161,7 +211,14 @@ fn import(
         stock,
         ..Default::default()
     }
-    .event("order.imported", detail.clone())
+    .event(
+        if announced(order) {
+            "order.imported"
+        } else {
+            "order.held"
+        },
+        detail.clone(),
+    )
     .event(if full { "order.allocated" } else { "order.short" }, detail);
     if let Some(reason) = attention {
         d = d.event("order.attention", json!({"reason": reason}));
@@ -212,13 +269,30 @@ fn follow(
             changed(order, o, available, preference)
         };
     }
+    let mut d = Decision::default();
     let mut write = progress_write(order);
     let mut events = vec![];
+    if lines_differ(order, o, preference) {
+        // A line or a destination was deleted: give its stock back.
+        let (lines, stock, full) = relines(order, o, available, preference);
+        write.lines = Some(lines);
+        d.stock = stock;
+        write.state = state_after(o, order, full);
+        if full
+            && o.attention
+                .as_deref()
+                .is_some_and(|a| a.starts_with(SHORT_PREFIX))
+        {
+            write.attention = Some(Attention::Clear);
+        }
+        events.push(("order.lines_deleted", json!({"full": full})));
+    }
     if o.payment_state == PaymentState::Pending && paid_at_rakuten(order) {
         write.payment_state = Some(PaymentState::Paid);
         events.push(("order.paid", json!({"by": "rakuten"})));
     }
-    if o.state == OrderState::Allocated && order.progress != Progress::AwaitingConfirmation {
+    let now_allocated = write.state.unwrap_or(o.state) == OrderState::Allocated;
+    if now_allocated && order.progress != Progress::AwaitingConfirmation {
         // Confirmed at Rakuten (by us, or by a person in RMS).
         write.state = Some(OrderState::Confirmed);
         events.push((
@@ -226,17 +300,44 @@ fn follow(
             json!({"progress": order.progress.code()}),
         ));
     }
+    if !order.rakuten_settlement
+        && order.progress == Progress::AwaitingShipment
+        && matches!(o.provider_status.as_deref(), Some("100" | "200"))
+    {
+        // A shop-collected order held since 100 is now the ERP's to import.
+        events.push((
+            "order.imported",
+            json!({"progress": 300, "rakuten_settlement": false}),
+        ));
+    }
     if o.provider_status.as_deref() == write.provider_status.as_deref() && events.is_empty() {
         return Decision::default();
     }
-    let mut d = Decision {
-        order: Some(write),
-        ..Default::default()
-    };
+    d.order = Some(write);
     for (kind, detail) in events {
         d = d.event(kind, detail);
     }
     d
+}
+
+/// Whether Rakuten's lines now ask for other quantities than the stored ones
+/// (outside 400 only a deletion does that).
+fn lines_differ(order: &RakutenOrder, o: &Order, preference: &[SkuSource]) -> bool {
+    lines_of(order, preference)
+        .iter()
+        .any(|(l, _)| o.line(l.line_no).is_some_and(|old| old.qty != l.qty))
+}
+
+/// The order's state once its lines are `full`y held, or still not.
+fn state_after(o: &Order, order: &RakutenOrder, full: bool) -> Option<OrderState> {
+    match (o.state, full) {
+        (OrderState::Short, true) if order.progress == Progress::AwaitingConfirmation => {
+            Some(OrderState::Allocated)
+        }
+        (OrderState::Short, true) => Some(OrderState::Confirmed),
+        (OrderState::Allocated | OrderState::Confirmed, false) => Some(OrderState::Short),
+        _ => None,
+    }
 }
 
 /// 400: the order was edited in RMS. Take the new lines and reserve or give
@@ -247,11 +348,37 @@ fn changed(
     available: &HashMap<String, u32>,
     preference: &[SkuSource],
 ) -> Decision {
+    let (lines, stock, full) = relines(order, o, available, preference);
+    let reason =
+        "Rakuten changed the order (400): lines re-imported and re-allocated; check it".to_string();
+    Decision {
+        order: Some(OrderWrite {
+            lines: Some(lines),
+            attention: Some(Attention::Set(reason.clone())),
+            state: state_after(o, order, full),
+            ..progress_write(order)
+        }),
+        stock,
+        ..Default::default()
+    }
+    .event("order.changed", json!({"progress": 400, "full": full}))
+    .event("order.attention", json!({"reason": reason}))
+}
+
+/// Takes the lines Rakuten has now, reserving or giving back the difference
+/// per line (a line that disappeared keeps its number with quantity 0).
+/// Returns the lines to write, the stock moves, and whether every line is
+/// then held in full.
+fn relines(
+    order: &RakutenOrder,
+    o: &Order,
+    available: &HashMap<String, u32>,
+    preference: &[SkuSource],
+) -> (Vec<LineWrite>, Vec<StockMove>, bool) {
     let lines = lines_of(order, preference);
     let mut stock = vec![];
     let mut free = available.clone();
     let mut rewrites: Vec<LineWrite> = lines.iter().map(|(l, _)| l.clone()).collect();
-    // Lines that disappeared keep their number with qty 0.
     for old in &o.lines {
         if !rewrites.iter().any(|l| l.line_no == old.line_no) {
             rewrites.push(LineWrite {
@@ -260,6 +387,7 @@ fn changed(
             });
         }
     }
+    let mut full = true;
     for new in &rewrites {
         let (held, same_sku) = o
             .line(new.line_no)
@@ -272,9 +400,10 @@ fn changed(
                 qty: held - keep,
             });
         }
+        let mut take = 0;
         if new.qty > keep {
             let f = free.entry(new.sku.clone()).or_insert(0);
-            let take = (new.qty - keep).min(*f);
+            take = (new.qty - keep).min(*f);
             *f -= take;
             if take > 0 {
                 stock.push(StockMove::Reserve {
@@ -284,20 +413,9 @@ fn changed(
                 });
             }
         }
+        full &= keep + take == new.qty;
     }
-    let reason =
-        "Rakuten changed the order (400): lines re-imported and re-allocated; check it".to_string();
-    Decision {
-        order: Some(OrderWrite {
-            lines: Some(rewrites),
-            attention: Some(Attention::Set(reason.clone())),
-            ..progress_write(order)
-        }),
-        stock,
-        ..Default::default()
-    }
-    .event("order.changed", json!({"progress": 400}))
-    .event("order.attention", json!({"reason": reason}))
+    (rewrites, stock, full)
 }
 
 fn line_write_of(l: &crate::domain::OrderLine) -> LineWrite {

@@ -436,12 +436,10 @@ async fn write_levels(
     app.store
         .write(move |tx| {
             let now = time::rfc3339(time::now());
+            crate::store::restock::set_levels(tx, &levels, safety, &now)?;
             let mut rows = Vec::with_capacity(levels.len().min(1));
-            for (i, level) in levels.iter().enumerate() {
-                stock::set_level(tx, level, &now)?;
-                if i == 0 {
-                    rows.extend(stock::get(tx, &level.sku, safety)?);
-                }
+            if let Some(first) = levels.first() {
+                rows.extend(stock::get(tx, &first.sku, safety)?);
             }
             Ok(rows)
         })

@@ -279,10 +279,13 @@ fn invariants(db: &Connection, f: &mut Findings) -> anyhow::Result<()> {
     }
     // Too little stock for a direct or Rakuten order is the merchant's
     // business, not a fault; any other reason for attention is.
+    let short = format!("{}%", crate::engine::restock::SHORT_PREFIX);
     for r in rows(
         db,
-        "SELECT channel, id, attention FROM orders
-         WHERE attention IS NOT NULL AND attention NOT LIKE 'not enough stock%'",
+        &format!(
+            "SELECT channel, id, attention FROM orders
+             WHERE attention IS NOT NULL AND attention NOT LIKE '{short}'"
+        ),
     )? {
         f.broken
             .insert(format!("{}/{} needs attention: {}", r[0], r[1], r[2]));

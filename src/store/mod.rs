@@ -20,6 +20,7 @@ pub mod invoices;
 pub mod kv;
 pub mod orders;
 pub mod outbox;
+pub mod restock;
 mod schema;
 pub mod stock;
 pub mod stock_push;

@@ -1,5 +1,7 @@
 //! Orders, their lines and shipments; and writing a [`Decision`] for an order.
 
+use std::collections::HashSet;
+
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{Result, StoreError, events, outbox, parse_enum, stock};
@@ -244,7 +246,8 @@ pub fn apply(
                 provider_status = COALESCE(?7, provider_status),
                 status_changed_at = COALESCE(?8, status_changed_at),
                 ship_to = COALESCE(?9, ship_to),
-                updated_at = ?10
+                updated_at = ?10,
+                ordered_at = COALESCE(?11, ordered_at)
              WHERE channel = ?1 AND id = ?2",
         )?
         .execute(params![
@@ -257,7 +260,8 @@ pub fn apply(
             w.provider_status,
             w.status_changed_at,
             w.ship_to.as_ref().map(|v| v.to_string()),
-            now
+            now,
+            w.ordered_at
         ])?;
         if let Some(pay) = &w.payment {
             conn.prepare_cached(
@@ -302,16 +306,17 @@ pub fn apply(
             ])?;
         }
     }
+    let mut freed: Vec<String> = vec![];
     for mv in &d.stock {
         match mv {
             StockMove::Reserve { line_no, sku, qty } => {
                 stock::reserve(conn, key, *line_no, sku, *qty, safety_stock, now)?
             }
             StockMove::ReleaseOrder => {
-                stock::release_order(conn, key, now)?;
+                freed.extend(stock::release_order(conn, key, now)?);
             }
             StockMove::ReleaseLine { line_no, qty } => {
-                stock::release_line(conn, key, *line_no, *qty, now)?;
+                freed.extend(stock::release_line(conn, key, *line_no, *qty, now)?);
             }
             StockMove::ShipOrder => {
                 stock::ship_order(conn, key, now)?;
@@ -324,10 +329,16 @@ pub fn apply(
     for call in &d.calls {
         outbox::enqueue(conn, call, Some(key), now)?;
     }
-    d.events
+    let ids = d
+        .events
         .iter()
         .map(|e| events::append(conn, now, Some(key), &e.kind, &e.detail))
-        .collect()
+        .collect::<Result<Vec<i64>>>()?;
+    // Units this decision gave back go first to the orders waiting for them
+    // (a top-up only reserves, so it never comes back here).
+    let freed: HashSet<&str> = freed.iter().map(String::as_str).collect();
+    super::restock::top_up(conn, &freed, safety_stock, now)?;
+    Ok(ids)
 }
 
 /// The digest a direct order was registered with.

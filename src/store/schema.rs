@@ -262,6 +262,15 @@ const OUTBOX_DEAD: &str = r#"
 CREATE INDEX outbox_dead ON outbox (id) WHERE state = 'dead';
 "#;
 
+/// When each channel order was placed, and Rakuten's unconfirmed orders by it:
+/// Rakuten cancels an order left at 100 (注文確認待ち) 14 days after it was placed,
+/// so `status`, the status page and `/metrics` show the oldest.
+const ORDERED_AT: &str = r#"
+ALTER TABLE orders ADD COLUMN ordered_at TEXT;
+CREATE INDEX orders_rakuten_unconfirmed ON orders (ordered_at)
+    WHERE channel = 'rakuten' AND provider_status = '100';
+"#;
+
 fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(V1),
@@ -272,6 +281,7 @@ fn migrations() -> Migrations<'static> {
         M::up(CREDIT_POLLED),
         M::up(ALLOCATION_INDEXES),
         M::up(OUTBOX_DEAD),
+        M::up(ORDERED_AT),
     ])
 }
 

@@ -183,8 +183,8 @@ fn reserved_by_sku(conn: &Connection, order: (&str, &str)) -> Result<Vec<(String
     Ok(held)
 }
 
-/// Gives back every unit still reserved for an order; returns how many.
-pub fn release_order(conn: &Connection, order: (&str, &str), now: &str) -> Result<u32> {
+/// Gives back every unit still reserved for an order; returns the SKUs freed.
+pub fn release_order(conn: &Connection, order: (&str, &str), now: &str) -> Result<Vec<String>> {
     let held = reserved_by_sku(conn, order)?;
     for (sku, qty) in &held {
         super::exec(
@@ -199,18 +199,18 @@ pub fn release_order(conn: &Connection, order: (&str, &str), now: &str) -> Resul
          WHERE channel = ?1 AND order_id = ?2 AND state = 'reserved'",
         params![order.0, order.1, now],
     )?;
-    Ok(held.iter().map(|(_, q)| *q as u32).sum())
+    Ok(held.into_iter().map(|(sku, _)| sku).collect())
 }
 
 /// Gives back up to `qty` units reserved for one line, newest reservation
-/// first; returns how many were released.
+/// first; returns the SKU freed, if any unit was.
 pub fn release_line(
     conn: &Connection,
     order: (&str, &str),
     line_no: u32,
     qty: u32,
     now: &str,
-) -> Result<u32> {
+) -> Result<Option<String>> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, sku, qty FROM allocations
          WHERE channel = ?1 AND order_id = ?2 AND line_no = ?3 AND state = 'reserved' ORDER BY id DESC",
@@ -221,6 +221,7 @@ pub fn release_line(
         })?
         .collect::<rusqlite::Result<_>>()?;
     let mut left = qty;
+    let mut freed = None;
     for (id, sku, held) in rows {
         if left == 0 {
             break;
@@ -245,8 +246,9 @@ pub fn release_line(
             params![sku, take],
         )?;
         left -= take;
+        freed = Some(sku);
     }
-    Ok(qty - left)
+    Ok(freed)
 }
 
 /// Turns every reservation of an order into shipped stock: `reserved` and

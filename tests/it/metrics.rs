@@ -192,7 +192,18 @@ async fn metrics_parse_and_cover_every_family_after_traffic() {
         1.0
     );
     find("ordersync_poll_last_success_age_seconds", &jgoods);
-    find("ordersync_rakuten_license_days_left", &|_| true);
+    // Without a known expiry there is no days-left series (a made-up 0 would page someone).
+    assert!(
+        !samples
+            .iter()
+            .any(|s| s.name == "ordersync_rakuten_license_days_left"),
+        "{text}"
+    );
+    assert_eq!(
+        find("ordersync_rakuten_license_check_refused", &|_| true).value,
+        0.0
+    );
+    assert_eq!(find("ordersync_provider_problem", &jgoods).value, 0.0);
     assert_eq!(
         find("ordersync_stock_available", &|s| s.label("sku")
             == Some("A"))

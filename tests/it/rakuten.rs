@@ -46,7 +46,7 @@ async fn a_card_order_is_imported_allocated_confirmed_and_paid() {
 }
 
 #[tokio::test]
-async fn shop_selected_settlement_waits_for_300() {
+async fn cash_on_delivery_is_held_and_confirmed_at_100_and_announced_to_the_erp_at_300() {
     let app = rakuten_app().await;
     app.set_stock("R-B", 5).await;
     let r = app.rakuten();
@@ -56,12 +56,44 @@ async fn shop_selected_settlement_waits_for_300() {
             .cash_on_delivery()
             .item(NewItem::new("R-B", "", 500, 1)),
     );
-    // A poll that sees it at 100 does not import it.
-    app.poll_complete().await;
-    assert!(r.stats().search_order >= 1);
-    assert!(app.rakuten_order(&n).await.is_none());
-    r.set_progress(&n, Progress::AwaitingShipment);
+    // Seen at 100: its stock is held and it is confirmed, or Rakuten would
+    // cancel it after 14 days.
     let o = app.poll_until(&n, |o| o["state"] == "confirmed").await;
+    assert_eq!(o["lines"][0]["reserved_qty"], 1);
+    assert!(
+        r.wait_for_progress(&n, Progress::RakutenProcessing, DEADLINE)
+            .await
+    );
+    let kinds = |events: &serde_json::Value| -> Vec<String> {
+        events["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["order_id"] == json!(n))
+            .map(|e| e["kind"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (_, feed) = app.get("/api/v1/events?after=0&limit=1000").await;
+    let seen = kinds(&feed);
+    assert!(seen.contains(&"order.held".to_string()), "{seen:?}");
+    assert!(
+        !seen.contains(&"order.imported".to_string()),
+        "the ERP imports a shop-collected order at 300: {seen:?}"
+    );
+    // Rakuten finishes its processing: 300, announced to the ERP.
+    r.advance_clock(Duration::from_secs(600));
+    app.poll_until(&n, |_| true).await;
+    let until = tokio::time::Instant::now() + DEADLINE;
+    loop {
+        let (_, feed) = app.get("/api/v1/events?after=0&limit=1000").await;
+        if kinds(&feed).contains(&"order.imported".to_string()) {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < until, "{feed}");
+        app.daemon().poll_now();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let o = app.rakuten_order(&n).await.unwrap();
     assert_eq!(
         o["payment_state"], "pending",
         "cash on delivery is never paid by Rakuten"
@@ -89,7 +121,11 @@ async fn a_short_order_keeps_its_partial_reservation_and_is_not_confirmed() {
     let n = card_order(&app, "R-D", 2);
     let o = app.poll_until(&n, |o| o["state"] == "short").await;
     assert_eq!(o["lines"][0]["reserved_qty"], 1);
-    assert!(o["attention"].as_str().unwrap().contains("partial"));
+    let reason = o["attention"].as_str().unwrap();
+    assert!(
+        reason.starts_with("在庫不足") && reason.contains("JST"),
+        "the attention says when Rakuten cancels it: {reason}"
+    );
     assert_eq!(app.rakuten().stats().confirm_order, 0);
     app.stop().await;
 }

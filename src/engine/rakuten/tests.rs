@@ -58,9 +58,11 @@ fn rakuten(progress: Progress, rpay: bool, items: &[(&str, u32)]) -> RakutenOrde
                     variant_id: None,
                     price: 1000,
                     units: *units,
+                    deleted: false,
                 })
                 .collect(),
             shipping: vec![],
+            deleted: false,
         }],
     }
 }
@@ -105,16 +107,18 @@ fn free(pairs: &[(&str, u32)]) -> HashMap<String, u32> {
 }
 
 #[test]
-fn import_classes_follow_the_seed() {
-    for (progress, rpay, imported) in [
-        (Progress::AwaitingConfirmation, true, true),
-        (Progress::RakutenProcessing, true, true),
-        (Progress::AwaitingShipment, true, true),
-        (Progress::AwaitingConfirmation, false, false),
-        (Progress::RakutenProcessing, false, false),
-        (Progress::AwaitingShipment, false, true),
-        (Progress::Cancelled, true, false),
-        (Progress::Shipped, true, false),
+fn every_open_order_is_held_and_the_erp_hears_of_shop_collected_ones_at_300() {
+    // (progress, rakuten-handled, stored, announced to the ERP)
+    for (progress, rpay, stored, imported) in [
+        (Progress::AwaitingConfirmation, true, true, true),
+        (Progress::RakutenProcessing, true, true, true),
+        (Progress::AwaitingShipment, true, true, true),
+        // Cash on delivery: held and confirmed at 100, announced at 300.
+        (Progress::AwaitingConfirmation, false, true, false),
+        (Progress::RakutenProcessing, false, true, false),
+        (Progress::AwaitingShipment, false, true, true),
+        (Progress::Cancelled, true, false, false),
+        (Progress::Shipped, true, false, false),
     ] {
         let d = decide(
             &rakuten(progress, rpay, &[("A", 1)]),
@@ -122,8 +126,75 @@ fn import_classes_follow_the_seed() {
             &free(&[("A", 5)]),
             &PREF,
         );
-        assert_eq!(d.order.is_some(), imported, "{progress:?} rpay={rpay}");
+        assert_eq!(d.order.is_some(), stored, "{progress:?} rpay={rpay}");
+        let kinds: Vec<&str> = d.events.iter().map(|e| e.kind.as_str()).collect();
+        assert_eq!(
+            kinds.contains(&"order.imported"),
+            imported,
+            "{progress:?} rpay={rpay}: {kinds:?}"
+        );
+        assert_eq!(kinds.contains(&"order.held"), stored && !imported);
     }
+    // The held one is announced when it reaches 300.
+    let o = stored(
+        OrderState::Confirmed,
+        PaymentState::Pending,
+        "200",
+        &[("A", 1, 1)],
+    );
+    let d = decide(
+        &rakuten(Progress::AwaitingShipment, false, &[("A", 1)]),
+        Some(&o),
+        &free(&[]),
+        &PREF,
+    );
+    assert!(d.events.iter().any(|e| e.kind == "order.imported"));
+}
+
+#[test]
+fn a_short_order_at_100_says_when_rakuten_cancels_it() {
+    let order = rakuten(Progress::AwaitingConfirmation, false, &[("A", 3)]);
+    let d = decide(&order, None, &free(&[("A", 1)]), &PREF);
+    let w = d.order.unwrap();
+    assert_eq!(w.state, Some(OrderState::Short));
+    let Some(Attention::Set(reason)) = w.attention else {
+        panic!("no attention")
+    };
+    let deadline = auto_cancel_deadline(order.ordered_at)
+        .format("%Y-%m-%d %H:%M")
+        .to_string();
+    assert!(reason.starts_with(SHORT_PREFIX), "{reason}");
+    assert!(reason.contains(&deadline), "{reason} / {deadline}");
+}
+
+#[test]
+fn a_deleted_line_is_never_allocated_and_gives_its_stock_back_when_deleted() {
+    let mut order = rakuten(Progress::AwaitingConfirmation, true, &[("A", 2), ("B", 1)]);
+    order.packages[0].items[1].deleted = true;
+    let d = decide(&order, None, &free(&[("A", 5), ("B", 5)]), &PREF);
+    let w = d.order.clone().unwrap();
+    assert_eq!(w.state, Some(OrderState::Allocated));
+    assert_eq!(w.lines.unwrap()[1].qty, 0, "kept, with quantity 0");
+    assert_eq!(d.stock.len(), 1, "only A is reserved: {:?}", d.stock);
+    // A short order whose missing line is deleted at 100 is complete.
+    let o = stored(
+        OrderState::Short,
+        PaymentState::Pending,
+        "100",
+        &[("A", 2, 2), ("B", 1, 0)],
+    );
+    let d = decide(&order, Some(&o), &free(&[]), &PREF);
+    let w = d.order.unwrap();
+    assert_eq!(w.state, Some(OrderState::Allocated));
+    // Held stock of a line deleted later goes back.
+    let o = stored(
+        OrderState::Allocated,
+        PaymentState::Pending,
+        "100",
+        &[("A", 2, 2), ("B", 1, 1)],
+    );
+    let d = decide(&order, Some(&o), &free(&[]), &PREF);
+    assert_eq!(d.stock, vec![StockMove::ReleaseLine { line_no: 2, qty: 1 }]);
 }
 
 #[test]

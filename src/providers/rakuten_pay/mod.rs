@@ -235,6 +235,9 @@ pub struct Package {
     /// Shipping rows already registered at Rakuten; compared before resending
     /// a shipment after a crash so that rows are not added twice.
     pub shipping: Vec<ShippingRow>,
+    /// `packageDeleteFlag = 1`: the destination was deleted from the order;
+    /// its lines are [`Item::deleted`] too.
+    pub deleted: bool,
 }
 
 /// One order line (`ItemModel`).
@@ -254,8 +257,12 @@ pub struct Item {
     pub variant_id: Option<String>,
     /// Unit price in yen.
     pub price: i64,
-    /// Quantity ordered; what is allocated from stock.
+    /// Quantity ordered; what is allocated from stock unless deleted.
     pub units: u32,
+    /// `deleteItemFlag = 1`, or its package deleted: the line stays in the
+    /// order's list but is no longer part of it (never allocated; released
+    /// when it becomes deleted).
+    pub deleted: bool,
 }
 
 /// One shipping row of a package (`ShippingModel`).
@@ -339,6 +346,7 @@ mod tests {
             variant_id: None,
             price: 100,
             units: 1,
+            deleted: false,
         }
     }
 

@@ -400,6 +400,10 @@ pub struct RakutenPackageModel {
         deserialize_with = "null_as_default"
     )]
     pub shipping: Vec<RakutenShippingModel>,
+    /// `1`: the destination was deleted from the order (its lines with it).
+    /// Read only: Rakuten sets it, the shop never sends it.
+    #[serde(rename = "packageDeleteFlag", default, skip_serializing)]
+    pub package_delete_flag: Option<i64>,
 }
 
 /// `ItemModel`: one line.
@@ -427,6 +431,9 @@ pub struct RakutenItemModel {
         skip_serializing_if = "Vec::is_empty"
     )]
     pub skus: Vec<RakutenSkuModel>,
+    /// `1`: the line was deleted from the order; it stays listed. Read only.
+    #[serde(rename = "deleteItemFlag", default, skip_serializing)]
+    pub delete_item_flag: Option<i64>,
 }
 
 /// `SkuModel`.
@@ -698,9 +705,13 @@ pub fn order_from_wire(raw: &RakutenOrderModel) -> Result<RakutenOrder, WireErro
                 "a package needs at least one line",
             ));
         }
+        let package_deleted = deleted_flag(package.package_delete_flag)
+            .ok_or_else(|| fail(&at("packageDeleteFlag"), "must be 0 or 1"))?;
         let mut items = Vec::with_capacity(package.items.len());
         for (i, item) in package.items.iter().enumerate() {
             let at = |f: &str| at(&format!("ItemModelList[{i}].{f}"));
+            let deleted = deleted_flag(item.delete_item_flag)
+                .ok_or_else(|| fail(&at("deleteItemFlag"), "must be 0 or 1"))?;
             let price = item.price.ok_or_else(|| fail(&at("price"), "missing"))?;
             let units = item
                 .units
@@ -718,6 +729,7 @@ pub fn order_from_wire(raw: &RakutenOrderModel) -> Result<RakutenOrder, WireErro
                 variant_id: nonempty(sku.and_then(|s| s.variant_id.as_deref())),
                 price,
                 units,
+                deleted: deleted || package_deleted,
             });
         }
         let mut shipping = Vec::with_capacity(package.shipping.len());
@@ -748,6 +760,7 @@ pub fn order_from_wire(raw: &RakutenOrderModel) -> Result<RakutenOrder, WireErro
             recipient: person_from_wire(package.sender.as_ref()),
             items,
             shipping,
+            deleted: package_deleted,
         });
     }
     Ok(RakutenOrder {
@@ -817,6 +830,7 @@ pub fn order_to_wire(order: &RakutenOrder) -> RakutenOrderModel {
                         } else {
                             Vec::new()
                         },
+                        delete_item_flag: None,
                     })
                     .collect(),
                 shipping: p
@@ -830,8 +844,19 @@ pub fn order_to_wire(order: &RakutenOrder) -> RakutenOrderModel {
                         shipping_date: s.shipping_date.map(format_date),
                     })
                     .collect(),
+                package_delete_flag: None,
             })
             .collect(),
+    }
+}
+
+/// `deleteItemFlag` / `packageDeleteFlag`: absent or 0 is "not deleted";
+/// `None` for a value outside the contract.
+fn deleted_flag(flag: Option<i64>) -> Option<bool> {
+    match flag {
+        None | Some(0) => Some(false),
+        Some(1) => Some(true),
+        Some(_) => None,
     }
 }
 

@@ -168,8 +168,9 @@ impl NewItem {
     }
 }
 
-/// A change made in RMS to an order in 300: the order goes to 400 and back to
-/// 300 once the change is confirmed (after `edit_delay`).
+/// A change made in RMS. An order in 300 goes to 400 and back to 300 once the
+/// change is confirmed (after `edit_delay`); a deletion may also be made while
+/// the order waits at 100, where it stays.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OrderEdit {
     /// A line's quantity changes.
@@ -179,10 +180,15 @@ pub enum OrderEdit {
         /// Its new quantity.
         units: u32,
     },
-    /// A line is removed.
+    /// A line is deleted: it stays listed with `deleteItemFlag = 1`.
     RemoveItem {
         /// The line.
         item_detail_id: i64,
+    },
+    /// A destination is deleted: it stays listed with `packageDeleteFlag = 1`.
+    RemovePackage {
+        /// The destination.
+        basket_id: i64,
     },
     /// A line is added to a destination (`None`: the first).
     AddItem {

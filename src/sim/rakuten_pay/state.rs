@@ -25,7 +25,7 @@
 //!
 //! getOrder leaves unknown order numbers out without a message (a guess too).
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -53,8 +53,8 @@ pub const MAX_SEARCH_HITS: usize = 15_000;
 pub const MAX_ORDER_NUMBERS: usize = 100;
 /// Shipping rows per basket.
 pub const MAX_SHIPPING_ROWS: usize = 20;
-/// Highest getOrder `version` the simulator knows.
-pub const MAX_VERSION: u64 = 9;
+/// Highest getOrder `version` the simulator knows (the spec lists 3 to 10).
+pub const MAX_VERSION: u64 = 10;
 
 /// Which simulated endpoint a fault applies to, and what the stats count.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -187,7 +187,23 @@ pub(crate) struct SimOrder {
     shipping_reported_at: Option<DateTime<FixedOffset>>,
     /// Reached 700 (dateType 6).
     settled_at: Option<DateTime<FixedOffset>>,
+    /// Lines deleted in RMS (`itemDetailId`): still listed, `deleteItemFlag = 1`.
+    deleted_items: BTreeSet<i64>,
+    /// Destinations deleted in RMS (`basketId`): `packageDeleteFlag = 1`.
+    deleted_packages: BTreeSet<i64>,
 }
+
+impl SimOrder {
+    fn is_deleted(&self, basket_id: i64, item_detail_id: i64) -> bool {
+        self.deleted_packages.contains(&basket_id) || self.deleted_items.contains(&item_detail_id)
+    }
+}
+
+/// Rakuten cancels an order left unconfirmed (100) this long after it was placed.
+pub const UNCONFIRMED_CANCEL_DAYS: i64 = 14;
+/// Lowest getOrder `version` the simulator still serves (7 adds SKU data;
+/// Rakuten says old versions will be retired).
+pub const MIN_VERSION: u64 = 7;
 
 /// An answer before it becomes HTTP.
 #[derive(Debug, Clone, PartialEq)]
@@ -301,6 +317,8 @@ impl SimState {
                 }),
                 items,
                 shipping: Vec::new(),
+                // Deletions are the simulator's own (rendered as Rakuten's flags).
+                deleted: false,
             });
         }
         let mut o = SimOrder {
@@ -325,11 +343,11 @@ impl SimState {
             corrupt: false,
             shipping_reported_at: None,
             settled_at: None,
+            deleted_items: BTreeSet::new(),
+            deleted_packages: BTreeSet::new(),
         };
         recompute_totals(&mut o);
-        if new.progress != Progress::AwaitingConfirmation {
-            enter(&mut o, new.progress, now, &self.timing);
-        }
+        enter(&mut o, new.progress, now, &self.timing);
         self.orders.insert(new.order_number.clone(), o);
         new.order_number
     }
@@ -349,6 +367,7 @@ impl SimState {
                 .map(|_| format!("sku-{id}")),
             price: i.price,
             units: i.units,
+            deleted: false,
         }
     }
 
@@ -402,12 +421,19 @@ impl SimState {
         let timing = self.timing;
         let new_item = match &edit {
             OrderEdit::AddItem { item, .. } => Some(self.new_item(item)),
-            OrderEdit::SetUnits { .. } | OrderEdit::RemoveItem { .. } => None,
+            OrderEdit::SetUnits { .. }
+            | OrderEdit::RemoveItem { .. }
+            | OrderEdit::RemovePackage { .. } => None,
         };
         let Some(o) = self.orders.get_mut(number) else {
             return false;
         };
-        if o.order.progress != Progress::AwaitingShipment {
+        let deletion = matches!(
+            edit,
+            OrderEdit::RemoveItem { .. } | OrderEdit::RemovePackage { .. }
+        );
+        let at_100 = o.order.progress == Progress::AwaitingConfirmation;
+        if o.order.progress != Progress::AwaitingShipment && !(deletion && at_100) {
             return false;
         }
         let applied = match edit {
@@ -423,13 +449,17 @@ impl SimState {
                 .map(|i| i.units = units)
                 .is_some(),
             OrderEdit::RemoveItem { item_detail_id } => {
-                let mut removed = false;
-                for p in &mut o.order.packages {
-                    let before = p.items.len();
-                    p.items.retain(|i| i.item_detail_id != item_detail_id);
-                    removed |= p.items.len() != before;
-                }
-                removed
+                let listed = o
+                    .order
+                    .packages
+                    .iter()
+                    .flat_map(|p| &p.items)
+                    .any(|i| i.item_detail_id == item_detail_id);
+                listed && o.deleted_items.insert(item_detail_id)
+            }
+            OrderEdit::RemovePackage { basket_id } => {
+                let listed = o.order.packages.iter().any(|p| p.basket_id == basket_id);
+                listed && o.deleted_packages.insert(basket_id)
             }
             OrderEdit::AddItem { basket_id, .. } => {
                 let package = match basket_id {
@@ -447,7 +477,9 @@ impl SimState {
         };
         if applied {
             recompute_totals(o);
-            enter(o, Progress::AwaitingChangeConfirmation, now, &timing);
+            if !at_100 {
+                enter(o, Progress::AwaitingChangeConfirmation, now, &timing);
+            }
         }
         applied
     }
@@ -768,7 +800,9 @@ impl SimState {
                 None
             }
             Some(v) => {
-                let version = v.as_u64().filter(|n| (1..=MAX_VERSION).contains(n));
+                let version = v
+                    .as_u64()
+                    .filter(|n| (MIN_VERSION..=MAX_VERSION).contains(n));
                 if version.is_none() {
                     problems.format("version");
                 }
@@ -984,7 +1018,14 @@ fn enter(o: &mut SimOrder, progress: Progress, at: DateTime<FixedOffset>, timing
     o.next = None;
     let order = &mut o.order;
     match progress {
-        Progress::AwaitingConfirmation | Progress::Cancelled | Progress::Unknown(_) => {}
+        Progress::AwaitingConfirmation => {
+            // Left unconfirmed, Rakuten cancels it.
+            o.next = Some((
+                Progress::AwaitingCancellation,
+                order.ordered_at + TimeDelta::days(UNCONFIRMED_CANCEL_DAYS),
+            ));
+        }
+        Progress::Cancelled | Progress::Unknown(_) => {}
         Progress::RakutenProcessing => {
             order.confirmed_at.get_or_insert(at);
             o.next = Some((Progress::AwaitingShipment, at + timing.processing));
@@ -1015,14 +1056,16 @@ fn enter(o: &mut SimOrder, progress: Progress, at: DateTime<FixedOffset>, timing
     }
 }
 
-/// Goods from the lines; total and request price only once postage is known.
+/// Goods from the lines not deleted; total and request price only once
+/// postage is known.
 fn recompute_totals(o: &mut SimOrder) {
     let goods: i64 = o
         .order
         .packages
         .iter()
-        .flat_map(|p| &p.items)
-        .map(|i| i.price.saturating_mul(i64::from(i.units)))
+        .flat_map(|p| p.items.iter().map(move |i| (p.basket_id, i)))
+        .filter(|(basket, i)| !o.is_deleted(*basket, i.item_detail_id))
+        .map(|(_, i)| i.price.saturating_mul(i64::from(i.units)))
         .sum();
     let totals = &mut o.order.totals;
     totals.goods = Some(goods);
@@ -1056,8 +1099,9 @@ fn date_of(o: &SimOrder, date_type: u64) -> Option<DateTime<FixedOffset>> {
 }
 
 /// The order as getOrder answers it: the wire model plus what Rakuten adds
-/// (fields the daemon ignores, `null` for empty lists); before version 7 there
-/// is no `SkuModelList`.
+/// (fields the daemon ignores, `null` for empty lists), the deletion flags on
+/// every package and line, and the shape of the version asked (8 replaced
+/// `goodsTax` by `reqPriceTax`).
 fn render(o: &SimOrder, version: u64) -> Value {
     let mut v = serde_json::to_value(wire::order_to_wire(&o.order)).unwrap_or(Value::Null);
     let Some(order) = v.as_object_mut() else {
@@ -1073,15 +1117,30 @@ fn render(o: &SimOrder, version: u64) -> Value {
     order.insert("PointModel".into(), json!({"usedPoint": 0}));
     order.insert("WrappingModel1".into(), Value::Null);
     order.insert("CouponModelList".into(), Value::Null);
+    let tax = o.order.totals.goods.unwrap_or(0) * 10 / 110;
+    if version < 8 {
+        order.insert("goodsTax".into(), json!(tax));
+    } else {
+        order.insert("reqPriceTax".into(), json!(tax));
+    }
     if let Some(Value::Array(packages)) = order.get_mut("PackageModelList") {
         for package in packages.iter_mut().filter_map(Value::as_object_mut) {
             package.insert("deliveryCompanyId".into(), json!("1001"));
+            let basket = package.get("basketId").and_then(Value::as_i64);
+            let package_deleted = basket.is_some_and(|b| o.deleted_packages.contains(&b));
+            package.insert(
+                "packageDeleteFlag".into(),
+                json!(i64::from(package_deleted)),
+            );
             if matches!(package.get("ShippingModelList"), Some(Value::Array(rows)) if rows.is_empty())
             {
                 package.insert("ShippingModelList".into(), Value::Null);
             }
             if let Some(Value::Array(items)) = package.get_mut("ItemModelList") {
                 for item in items.iter_mut().filter_map(Value::as_object_mut) {
+                    let line = item.get("itemDetailId").and_then(Value::as_i64);
+                    let deleted = line.is_some_and(|l| o.deleted_items.contains(&l));
+                    item.insert("deleteItemFlag".into(), json!(i64::from(deleted)));
                     item.insert("taxRate".into(), json!(0.1));
                     item.insert("pointRate".into(), json!(1));
                     item.insert("selectedChoice".into(), Value::Null);

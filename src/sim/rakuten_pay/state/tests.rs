@@ -174,11 +174,107 @@ fn get_order_renders_nulls_minus_9999_and_version_differences() {
     let b_item = &orders[1]["PackageModelList"][0]["ItemModelList"][0];
     assert_eq!(b_item["SkuModelList"], Value::Null);
     assert_eq!(b_item["itemNumber"], json!(""));
+    // Versions below 7 are refused (old versions are being retired); each
+    // version asked is answered in its own shape.
     let v6 = s.get_order(&json!({"orderNumberList": ["A"], "version": 6}), t0());
-    let item = &v6.body["OrderModelList"][0]["PackageModelList"][0]["ItemModelList"][0];
+    assert_eq!(v6.status, 400);
+    assert_eq!(codes(&v6), ["ORDER_EXT_API_GET_ORDER_ERROR_011"]);
+    assert!(o.get("goodsTax").is_some() && o.get("reqPriceTax").is_none());
+    let v10 = s.get_order(&json!({"orderNumberList": ["A"], "version": 10}), t0());
+    let o10 = &v10.body["OrderModelList"][0];
+    assert!(o10.get("goodsTax").is_none() && o10.get("reqPriceTax").is_some());
+    assert_eq!(
+        o10["PackageModelList"][0]["ItemModelList"][0]["deleteItemFlag"],
+        json!(0)
+    );
+    assert_eq!(o10["PackageModelList"][0]["packageDeleteFlag"], json!(0));
+}
+
+#[test]
+fn deleted_lines_and_packages_stay_listed_with_their_flags() {
+    let mut s = state();
+    s.place(
+        order("D").package(vec![NewItem::new("N2", "m2", 300, 1)]),
+        t0(),
+    );
+    let o = s.order("D").unwrap().clone();
+    let (line, second) = (
+        o.packages[0].items[0].item_detail_id,
+        o.packages[1].basket_id,
+    );
+    // At 100 a deletion keeps the order at 100; at 300 it goes through 400.
+    assert!(s.edit(
+        "D",
+        OrderEdit::RemoveItem {
+            item_detail_id: line
+        },
+        t0()
+    ));
     assert!(
-        item.get("SkuModelList").is_none(),
-        "SKU data needs version 7"
+        !s.edit(
+            "D",
+            OrderEdit::RemoveItem {
+                item_detail_id: line
+            },
+            t0()
+        ),
+        "once"
+    );
+    assert_eq!(
+        s.order("D").unwrap().progress,
+        Progress::AwaitingConfirmation
+    );
+    let read = s.get_order(&json!({"orderNumberList": ["D"], "version": 7}), t0());
+    let d = &read.body["OrderModelList"][0];
+    assert_eq!(
+        d["PackageModelList"][0]["ItemModelList"][0]["deleteItemFlag"],
+        json!(1)
+    );
+    assert_eq!(
+        d["goodsPrice"],
+        json!(300),
+        "deleted lines leave the totals"
+    );
+    s.set_progress("D", Progress::AwaitingShipment, t0());
+    assert!(s.edit("D", OrderEdit::RemovePackage { basket_id: second }, t0()));
+    assert_eq!(
+        s.order("D").unwrap().progress,
+        Progress::AwaitingChangeConfirmation
+    );
+    let read = s.get_order(&json!({"orderNumberList": ["D"], "version": 7}), t0());
+    let d = &read.body["OrderModelList"][0];
+    assert_eq!(d["PackageModelList"][1]["packageDeleteFlag"], json!(1));
+    assert_eq!(
+        d["PackageModelList"][1]["ItemModelList"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn an_order_left_unconfirmed_is_cancelled_after_14_days() {
+    let mut s = state();
+    s.place(order("U"), t0());
+    s.place(order("C"), t0());
+    s.confirm_order(&json!({"orderNumberList": ["C"]}), t0());
+    s.settle(t0() + TimeDelta::days(14) - minutes(1));
+    assert_eq!(
+        s.order("U").unwrap().progress,
+        Progress::AwaitingConfirmation
+    );
+    s.settle(t0() + TimeDelta::days(14));
+    assert_eq!(
+        s.order("U").unwrap().progress,
+        Progress::AwaitingCancellation
+    );
+    s.settle(t0() + TimeDelta::days(14) + minutes(10));
+    assert_eq!(s.order("U").unwrap().progress, Progress::Cancelled);
+    assert_ne!(
+        s.order("C").unwrap().progress,
+        Progress::Cancelled,
+        "confirmed in time"
     );
 }
 
