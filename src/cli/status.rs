@@ -77,6 +77,14 @@ pub(super) async fn run(store: &Store, config: &Config) -> anyhow::Result<()> {
     if let Some(fix) = &licence.check_refused {
         println!("rakuten_pay licence check: {fix}");
     }
+    let waiting = store.read(orders::rakuten_unconfirmed).await?;
+    if let Some(line) = crate::engine::rakuten::unconfirmed_summary(
+        waiting.orders,
+        waiting.short,
+        waiting.oldest_ordered_at.as_deref(),
+    ) {
+        println!("{line}");
+    }
     for (key, reason) in &problems {
         println!(
             "{}: {reason}",

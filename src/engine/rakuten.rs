@@ -58,6 +58,29 @@ pub fn short_reason(order: &RakutenOrder) -> String {
     }
 }
 
+/// One line for `status` and the status page about the orders still at 100,
+/// `None` when there are none: how many, how many short of stock, and when
+/// Rakuten cancels the oldest.
+pub fn unconfirmed_summary(orders: i64, short: i64, oldest: Option<&str>) -> Option<String> {
+    if orders == 0 {
+        return None;
+    }
+    let deadline = oldest
+        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| {
+            auto_cancel_deadline(t)
+                .with_timezone(&crate::domain::time::jst())
+                .format(" 最も古い注文は %Y-%m-%d %H:%M (JST) に自動キャンセルされます")
+                .to_string()
+        })
+        .unwrap_or_default();
+    Some(format!(
+        "楽天 注文確認待ち {orders} 件(うち在庫不足 {short} 件)。{deadline} / Rakuten orders \
+         not yet confirmed: {orders} ({short} short of stock); Rakuten cancels an order left \
+         unconfirmed 14 days after it was placed"
+    ))
+}
+
 /// The lines of an order as the core stores them, numbered across its
 /// destinations in Rakuten's order (deleted lines keep their number with
 /// quantity 0). `None` SKU: no field named one.
@@ -451,9 +474,13 @@ pub fn decide_confirm(stored: &Order, result: &ConfirmResult) -> Decision {
         ConfirmResult::Confirmed | ConfirmResult::AlreadyDone
             if stored.state == OrderState::Allocated =>
         {
+            // Confirmed moves it 100 → 200; "already done" says only that it left 100.
+            let provider_status = (*result == ConfirmResult::Confirmed)
+                .then(|| Progress::RakutenProcessing.code().to_string());
             Decision {
                 order: Some(OrderWrite {
                     state: Some(OrderState::Confirmed),
+                    provider_status,
                     ..Default::default()
                 }),
                 ..Default::default()

@@ -187,6 +187,7 @@ async fn status(State(app): State<AppState>, Query(q): Query<StatusQuery>) -> Re
                 licence,
                 problems,
                 stock_push: stock_push::summary(c, 100)?,
+                rakuten_unconfirmed: orders::rakuten_unconfirmed(c)?,
                 token_required,
                 notice: q.retried.map(|id| format!("Call {id} is queued again.")),
             })

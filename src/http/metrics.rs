@@ -16,6 +16,7 @@ use prometheus_client::registry::Registry;
 use crate::domain::time;
 use crate::pollers::rakuten_license::Licence;
 use crate::providers::CallError;
+use crate::store::orders::RakutenUnconfirmed;
 use crate::store::{Store, WriterStats, events, kv, orders, outbox, stock};
 
 /// Most SKUs `ordersync_stock_available` reports: the ones with the least
@@ -71,6 +72,7 @@ struct ScrapeReading {
     licence: Licence,
     /// Providers with a channel-wide problem (`attention.<provider>`).
     problems: Vec<(String, String)>,
+    rakuten_unconfirmed: RakutenUnconfirmed,
     stock: Vec<(String, i64)>,
     decisions: Vec<(String, u64)>,
     newest_event: i64,
@@ -90,6 +92,8 @@ pub struct Metrics {
     /// made-up 0 would page someone.
     license_days_left: Family<Vec<(String, String)>, Gauge>,
     license_check_refused: Gauge,
+    rakuten_unconfirmed: Gauge,
+    rakuten_unconfirmed_oldest: Gauge,
     provider_problem: Family<ProviderLabels, Gauge>,
     call_seconds: Family<ProviderLabels, Histogram>,
     call_errors: Family<CallErrorLabels, Counter>,
@@ -119,6 +123,8 @@ impl Metrics {
         let poll_age = Family::<ProviderLabels, Gauge>::default();
         let license_days_left = Family::<Vec<(String, String)>, Gauge>::default();
         let license_check_refused = Gauge::default();
+        let rakuten_unconfirmed = Gauge::default();
+        let rakuten_unconfirmed_oldest = Gauge::default();
         let provider_problem = Family::<ProviderLabels, Gauge>::default();
         let call_seconds =
             Family::<ProviderLabels, Histogram>::new_with_constructor(call_seconds_histogram as _);
@@ -163,6 +169,16 @@ impl Metrics {
             "rakuten_license_days_left",
             "Days until the Rakuten licence key expires",
             license_days_left.clone(),
+        );
+        registry.register(
+            "rakuten_unconfirmed_orders",
+            "Rakuten orders not yet confirmed (at 100); Rakuten cancels them 14 days after they were placed",
+            rakuten_unconfirmed.clone(),
+        );
+        registry.register(
+            "rakuten_unconfirmed_oldest_seconds",
+            "Age of the oldest Rakuten order not yet confirmed (0 when none); alert well before 14 days",
+            rakuten_unconfirmed_oldest.clone(),
         );
         registry.register(
             "rakuten_license_check_refused",
@@ -221,6 +237,8 @@ impl Metrics {
             poll_age,
             license_days_left,
             license_check_refused,
+            rakuten_unconfirmed,
+            rakuten_unconfirmed_oldest,
             provider_problem,
             call_seconds,
             call_errors,
@@ -381,6 +399,7 @@ impl Metrics {
                     polls: kv::with_prefix(c, "poll.")?,
                     licence: Licence::read(c, time::now())?,
                     problems: kv::with_prefix(c, crate::problems::PREFIX)?,
+                    rakuten_unconfirmed: orders::rakuten_unconfirmed(c)?,
                     stock: stock::least_available(c, safety_stock, MAX_STOCK_SERIES)?,
                     decisions: events::count_by_kind(c, from, newest)?,
                     newest_event: newest,
@@ -399,6 +418,13 @@ impl Metrics {
         let now = time::now();
         self.set_poll_gauges(&crate::pollers::poll_ages(&r.polls, now), &r.licence);
         self.set_problem_gauges(&r.problems);
+        self.rakuten_unconfirmed.set(r.rakuten_unconfirmed.orders);
+        let oldest = r
+            .rakuten_unconfirmed
+            .oldest_ordered_at
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
+            .map_or(0, |t| (now - t).num_seconds().max(0));
+        self.rakuten_unconfirmed_oldest.set(oldest);
         self.set_stock_gauges(&r.stock);
         self.count_decisions(&r.decisions, from, r.newest_event);
     }

@@ -12,6 +12,7 @@ use std::fmt::Write;
 
 use crate::domain::Order;
 use crate::pollers::rakuten_license::Licence;
+use crate::store::orders::RakutenUnconfirmed;
 use crate::store::outbox::OutboxRow;
 use crate::store::stock::StockRow;
 use crate::store::stock_push::PushSummary;
@@ -50,6 +51,8 @@ pub struct StatusView {
     /// Channel-wide problems (`(what, reason)`), e.g. a rejected licence key.
     pub problems: Vec<(String, String)>,
     pub stock_push: PushSummary,
+    /// Rakuten orders still at 100 (Rakuten cancels them after 14 days).
+    pub rakuten_unconfirmed: RakutenUnconfirmed,
     /// The retry form asks for the admin token (one is configured).
     pub token_required: bool,
     /// A one-line notice after an action (e.g. "call 7 queued again").
@@ -192,6 +195,19 @@ fn stock_section(h: &mut String, v: &StatusView) {
 
 fn providers_section(h: &mut String, v: &StatusView) {
     h.push_str("<h2 id=\"providers\">Providers</h2>");
+    let u = &v.rakuten_unconfirmed;
+    if let Some(line) = crate::engine::rakuten::unconfirmed_summary(
+        u.orders,
+        u.short,
+        u.oldest_ordered_at.as_deref(),
+    ) {
+        let _ = write!(
+            h,
+            "<p id=\"rakuten-unconfirmed\"{}>{}</p>",
+            if u.short > 0 { " class=\"warn\"" } else { "" },
+            esc(&line)
+        );
+    }
     if v.polls.is_empty() {
         h.push_str("<p>No poll has finished yet.</p>");
     } else {
@@ -265,6 +281,7 @@ mod tests {
             },
             token_required: true,
             notice: Some("<b>".into()),
+            rakuten_unconfirmed: RakutenUnconfirmed::default(),
         });
         for raw in ["<new>", "<prov>", "<t>", "<x>", "<script>", "<sku>", "<b>"] {
             assert!(!page.contains(raw), "{raw} unescaped");

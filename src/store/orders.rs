@@ -204,6 +204,35 @@ pub fn waiting_count(conn: &Connection) -> Result<i64> {
     )?)
 }
 
+/// Rakuten orders not yet confirmed (at 100), which Rakuten cancels 14 days
+/// after they were placed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RakutenUnconfirmed {
+    pub orders: i64,
+    /// Of those, short of stock (they wait for a restock or a person).
+    pub short: i64,
+    /// When the oldest was placed (RFC 3339).
+    pub oldest_ordered_at: Option<String>,
+}
+
+/// Reads [`RakutenUnconfirmed`] from its partial index.
+pub fn rakuten_unconfirmed(conn: &Connection) -> Result<RakutenUnconfirmed> {
+    Ok(super::query_one(
+        conn,
+        "SELECT COUNT(*), COALESCE(SUM(state = 'short'), 0), MIN(ordered_at)
+         FROM orders INDEXED BY orders_rakuten_unconfirmed
+         WHERE channel = 'rakuten' AND provider_status = '100'",
+        [],
+        |r| {
+            Ok(RakutenUnconfirmed {
+                orders: r.get(0)?,
+                short: r.get(1)?,
+                oldest_ordered_at: r.get(2)?,
+            })
+        },
+    )?)
+}
+
 /// Writes one decision for one order: order row, lines, stock movements,
 /// outbox rows and events. Call inside the decision's transaction.
 /// Returns the ids of the events written.
@@ -389,6 +418,31 @@ mod tests {
             &list_sql(f),
             params![0, Option::<&str>::None, state, f.attention as i64, 100],
         )
+    }
+
+    #[test]
+    fn rakuten_unconfirmed_orders_are_counted_from_their_index() {
+        let conn = super::super::migrated_in_memory();
+        for (id, status, state, at) in [
+            ("R1", "100", "short", "2026-11-20T10:00:00+09:00"),
+            ("R2", "100", "allocated", "2026-11-21T10:00:00+09:00"),
+            ("R3", "200", "confirmed", "2026-11-01T10:00:00+09:00"),
+        ] {
+            conn.execute(
+                "INSERT INTO orders (channel, id, state, payment_state, provider_status, ordered_at, created_at, updated_at)
+                 VALUES ('rakuten', ?1, ?3, 'pending', ?2, ?4, 't', 't')",
+                params![id, status, state, at],
+            )
+            .unwrap();
+        }
+        assert_eq!(
+            rakuten_unconfirmed(&conn).unwrap(),
+            RakutenUnconfirmed {
+                orders: 2,
+                short: 1,
+                oldest_ordered_at: Some("2026-11-20T10:00:00+09:00".into())
+            }
+        );
     }
 
     #[test]

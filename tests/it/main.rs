@@ -17,6 +17,7 @@ mod ops_tools;
 mod properties;
 mod rakuten;
 mod rakuten_fidelity;
+mod restock_property;
 mod security;
 mod shipments;
 mod soak;

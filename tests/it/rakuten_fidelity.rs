@@ -171,3 +171,195 @@ async fn rakuten_deferred_payment_is_rakuten_handled_and_never_goes_to_a_credit_
     );
     app.stop().await;
 }
+
+/// A direct order of `qty` units of `sku`, paid on the merchant's own terms, allocated at once.
+fn direct_order(id: &str, sku: &str, qty: u32) -> serde_json::Value {
+    json!({"channel": "direct", "id": id, "ordered_at": "2026-11-23T10:00:00+09:00",
+        "customer": {"name": "山田 太郎", "name_kana": "ﾔﾏﾀﾞ ﾀﾛｳ", "postal_code": "1000001",
+                     "address": "東京都千代田区千代田1-1", "phone": "0312345678"},
+        "ship_to": null,
+        "lines": [{"line_no": 1, "sku": sku, "name": "南部鉄器 急須", "qty": qty, "unit_price": 5500}],
+        "shipping_fee": 800, "fee": 0, "payment": {"method": "none"}, "allocate": true})
+}
+
+#[tokio::test]
+async fn a_short_order_shows_its_deadline_and_a_restock_tops_it_up_and_confirms_it() {
+    let app = rakuten_app().await;
+    app.set_stock("TU-1", 1).await;
+    let n = card_order(&app, "TU-1", 3);
+    let o = app.poll_until(&n, |o| o["state"] == "short").await;
+    let reason = o["attention"].as_str().unwrap().to_string();
+    let deadline = (app.rakuten().order(&n).unwrap().ordered_at + chrono::Duration::days(14))
+        .format("%Y-%m-%d %H:%M")
+        .to_string();
+    assert!(reason.contains(&deadline), "{reason} / {deadline}");
+    // Shown beside the order too: status, the status page, metrics.
+    let out = app.cli(&["status"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("注文確認待ち 1 件(うち在庫不足 1 件)"),
+        "{text}"
+    );
+    let page = reqwest::get(format!("{}/", app.admin_url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("id=\"rakuten-unconfirmed\" class=\"warn\""),
+        "{page}"
+    );
+    let metrics = app.metrics().await;
+    assert!(
+        metrics.contains("ordersync_rakuten_unconfirmed_orders 1"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("ordersync_rakuten_unconfirmed_oldest_seconds "));
+    assert_eq!(app.rakuten().stats().confirm_order, 0);
+
+    // The ERP counts 5 (from another process): the order gets its units in the
+    // same transaction, before anything else could take them.
+    let out = app.cli(&["stock", "set", "TU-1", "5"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let o = app.rakuten_order(&n).await.unwrap();
+    assert_eq!(o["lines"][0]["reserved_qty"], 3, "{o}");
+    assert_eq!(o["state"], "allocated");
+    assert!(o["attention"].is_null(), "{o}");
+    assert_eq!(app.stock("TU-1").await["available"], 2);
+    // The next poll confirms it at Rakuten.
+    app.poll_until(&n, |o| o["state"] == "confirmed").await;
+    assert!(
+        app.rakuten()
+            .wait_for_progress(&n, Progress::RakutenProcessing, DEADLINE)
+            .await
+    );
+    assert!(
+        app.metrics()
+            .await
+            .contains("ordersync_rakuten_unconfirmed_orders 0")
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn rakuten_cancels_an_order_left_unconfirmed_for_14_days_and_its_stock_comes_back() {
+    let app = rakuten_app().await;
+    app.set_stock("TU-2", 1).await;
+    let n = card_order(&app, "TU-2", 2);
+    app.poll_until(&n, |o| o["state"] == "short").await;
+    assert_eq!(app.stock("TU-2").await["available"], 0);
+    let r = app.rakuten();
+    r.advance_clock(Duration::from_secs(14 * 24 * 3600 + 3600));
+    assert!(r.wait_for_progress(&n, Progress::Cancelled, DEADLINE).await);
+    app.poll_until(&n, |o| o["state"] == "cancelled").await;
+    assert_eq!(app.stock("TU-2").await["available"], 1);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn freed_units_go_to_the_oldest_waiting_order_first_and_never_to_jgoods_short_orders() {
+    let app = rakuten_app().await;
+    app.set_stock("TU-3", 2).await;
+    // An older direct order short by 1, a newer Rakuten order short by 2.
+    let (status, o) = app
+        .admin(
+            reqwest::Method::POST,
+            "/api/v1/orders",
+            Some(direct_order("SHOP-T1", "TU-3", 3)),
+        )
+        .await;
+    assert_eq!(status, 201, "{o}");
+    assert_eq!(o["state"], "short");
+    let n = card_order(&app, "TU-3", 2);
+    app.poll_until(&n, |o| o["state"] == "short").await;
+    // A J-goods order short as well: its customer decides (返答待ち).
+    app.sim
+        .set_decision("JG-T1", ordersync::sim::jgoods::CustomerDecision::NoReply);
+    app.sim.place_order("JG-T1", &[("TU-3", 1, 5500)]);
+    app.wait_order("JG-T1", |o| o["state"] == "short").await;
+
+    // One unit arrives through the admin API: the oldest order gets it.
+    let (status, _) = app
+        .admin(
+            reqwest::Method::PUT,
+            "/api/v1/stock/TU-3",
+            Some(json!({"on_hand": 3})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let direct = app.wait_direct("SHOP-T1", |_| true).await;
+    assert_eq!(direct["lines"][0]["reserved_qty"], 3, "{direct}");
+    assert_eq!(direct["state"], "confirmed", "paid on the merchant's terms");
+    assert!(direct["attention"].is_null());
+    assert_eq!(
+        app.rakuten_order(&n).await.unwrap()["lines"][0]["reserved_qty"],
+        0
+    );
+
+    // The direct order is cancelled: its 3 units go to the Rakuten order
+    // (2) and the rest stays free; the J-goods order is not topped up.
+    let (status, _) = app
+        .admin(
+            reqwest::Method::POST,
+            "/api/v1/orders/direct/SHOP-T1/cancel",
+            Some(json!({"reason": "customer"})),
+        )
+        .await;
+    assert_eq!(status, 202);
+    let o = app.rakuten_order(&n).await.unwrap();
+    assert_eq!(
+        (o["state"].as_str(), &o["lines"][0]["reserved_qty"]),
+        (Some("allocated"), &json!(2))
+    );
+    assert_eq!(app.stock("TU-3").await["available"], 1);
+    let jg = app.order("JG-T1").await.unwrap();
+    assert_eq!(jg["lines"][0]["reserved_qty"], 0, "{jg}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn deleted_lines_and_packages_are_never_allocated_and_give_their_stock_back() {
+    use ordersync::sim::rakuten_pay::OrderEdit;
+    let app = rakuten_app().await;
+    app.set_stock("DL-A", 5).await;
+    app.set_stock("DL-B", 5).await;
+    app.set_stock("DL-C", 5).await;
+    let r = app.rakuten();
+    // Deleted before the first poll: never allocated.
+    let n = r.next_order_number();
+    r.place_order(
+        NewOrder::new(&n)
+            .item(NewItem::new("DL-A", "", 1000, 1))
+            .item(NewItem::new("DL-B", "", 1000, 2))
+            .package(vec![NewItem::new("DL-C", "", 1000, 3)]),
+    );
+    let lines = r.order(&n).unwrap();
+    let b_line = lines.packages[0].items[1].item_detail_id;
+    let second = lines.packages[1].basket_id;
+    assert!(r.edit(
+        &n,
+        OrderEdit::RemoveItem {
+            item_detail_id: b_line
+        }
+    ));
+    let o = app.poll_until(&n, |o| o["state"] == "confirmed").await;
+    assert_eq!(o["lines"][1]["qty"], 0, "{o}");
+    assert_eq!(o["lines"][1]["reserved_qty"], 0);
+    assert_eq!(app.stock("DL-B").await["available"], 5);
+    assert_eq!(app.stock("DL-C").await["available"], 2);
+
+    // At 300 the second destination is deleted (through 400): its stock comes back.
+    r.advance_clock(Duration::from_secs(600));
+    app.poll_until(&n, |o| o["payment_state"] == "paid").await;
+    assert!(r.edit(&n, OrderEdit::RemovePackage { basket_id: second }));
+    let o = app.poll_until(&n, |o| o["lines"][2]["qty"] == 0).await;
+    assert_eq!(o["lines"][2]["reserved_qty"], 0, "{o}");
+    assert_eq!(app.stock("DL-C").await["available"], 5);
+    assert_eq!(app.stock("DL-A").await["available"], 4);
+    app.stop().await;
+}
