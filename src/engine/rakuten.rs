@@ -512,33 +512,8 @@ fn flag(reason: &str) -> Decision {
     .event("order.attention", json!({"reason": reason}))
 }
 
-/// The search windows for one poll: `lookback` ending `now`, cut so that no
-/// window is longer than `max_window` (Rakuten allows 63 days).
-pub fn windows(
-    now: DateTime<FixedOffset>,
-    lookback: std::time::Duration,
-    max_window: Duration,
-) -> Vec<(DateTime<FixedOffset>, DateTime<FixedOffset>)> {
-    let lookback = Duration::from_std(lookback).unwrap_or(Duration::days(3));
-    let step = max_window.max(Duration::seconds(1));
-    let mut out = vec![];
-    let mut start = now - lookback;
-    while start < now {
-        let end = (start + step).min(now);
-        out.push((start, end));
-        start = end;
-    }
-    out
-}
-
-/// Halves a window (used when a search hits Rakuten's result cap).
-pub fn halve(
-    window: (DateTime<FixedOffset>, DateTime<FixedOffset>),
-) -> Option<[(DateTime<FixedOffset>, DateTime<FixedOffset>); 2]> {
-    let (start, end) = window;
-    let mid = start + (end - start) / 2;
-    (mid > start && mid < end).then_some([(start, mid), (mid, end)])
-}
+mod search;
+pub use search::{backfill_windows, halve, windows};
 
 #[cfg(test)]
 mod tests;

@@ -29,6 +29,8 @@ use crate::store::{Store, kv};
 const PROVIDER: &str = "rakuten_pay";
 /// After the key is refused, poll no faster than this (no tight loop).
 const CREDENTIAL_BACKOFF: Duration = Duration::from_secs(15 * 60);
+/// Set once the first start's backfill (or an existing store) is behind us.
+const BACKFILL_DONE_KEY: &str = "rakuten_pay.backfill_done";
 
 /// The Rakuten client with its request pacing, shared by the poller and the dispatcher.
 pub struct RakutenApi {
@@ -105,7 +107,19 @@ impl RakutenPoller {
     /// One full poll. Errors leave what was already applied in place.
     pub async fn poll_once(&self) -> Result<PollReport, CallError> {
         let mut report = PollReport::default();
-        let found = self.search().await?;
+        let now = time::now();
+        let mut windows = rules::windows(now, self.config.lookback, client::MAX_SEARCH_WINDOW);
+        let backfill = self.backfill_due().await.map_err(store_error)?;
+        if backfill {
+            // A first start: the orders still open from before the lookback
+            // too, so a merchant switching tools loses none.
+            windows.extend(rules::backfill_windows(
+                now,
+                self.config.lookback,
+                client::MAX_SEARCH_WINDOW,
+            ));
+        }
+        let found = self.search(windows).await?;
         report.searched = found.len();
         let mut numbers = found;
         let mut seen: HashSet<String> = numbers.iter().cloned().collect();
@@ -147,22 +161,50 @@ impl RakutenPoller {
         // Milliseconds: two polls within a second are still told apart.
         let now = time::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, false);
         self.store
-            .write(move |tx| kv::set(tx, &last_success_key(PROVIDER), &now, &now))
+            .write(move |tx| {
+                kv::set(tx, &last_success_key(PROVIDER), &now, &now)?;
+                kv::set(tx, BACKFILL_DONE_KEY, &now, &now)
+            })
             .await
             .map_err(store_error)?;
+        if backfill {
+            tracing::info!(
+                searched = report.searched,
+                "Rakuten: first start; open orders from before the lookback searched too"
+            );
+        }
         self.dispatcher_wake.notify_one();
         Ok(report)
     }
 
-    /// Order numbers in 100/200/300 ordered within the lookback window.
-    async fn search(&self) -> Result<Vec<String>, CallError> {
+    /// Whether this poll must also search before the lookback: nothing was
+    /// ever imported from Rakuten here. An existing store is marked done.
+    async fn backfill_due(&self) -> crate::store::Result<bool> {
+        self.store
+            .read(|c| {
+                if kv::get(c, BACKFILL_DONE_KEY)?.is_some() {
+                    return Ok(false);
+                }
+                Ok(!c
+                    .prepare_cached("SELECT 1 FROM orders WHERE channel = 'rakuten' LIMIT 1")?
+                    .exists([])?)
+            })
+            .await
+    }
+
+    /// Order numbers in 100/200/300 ordered within `windows`.
+    async fn search(
+        &self,
+        mut pending: Vec<(
+            chrono::DateTime<chrono::FixedOffset>,
+            chrono::DateTime<chrono::FixedOffset>,
+        )>,
+    ) -> Result<Vec<String>, CallError> {
         let progress = [
             Progress::AwaitingConfirmation,
             Progress::RakutenProcessing,
             Progress::AwaitingShipment,
         ];
-        let mut pending =
-            rules::windows(time::now(), self.config.lookback, client::MAX_SEARCH_WINDOW);
         let mut numbers = vec![];
         while let Some(window) = pending.pop() {
             let mut page = 1;

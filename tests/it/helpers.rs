@@ -45,6 +45,8 @@ pub struct Options {
     pub rakuten: Option<RakutenSimConfig>,
     /// Extra lines appended to the `[rakuten_pay]` section.
     pub rakuten_extra: String,
+    /// Orders Rakuten already has when the daemon starts.
+    pub rakuten_orders: Vec<ordersync::sim::rakuten_pay::NewOrder>,
     /// Extra lines appended to the `[daemon]` section.
     pub daemon_extra: String,
     /// Start the KOMOJU simulator and enable `[komoju]`.
@@ -72,6 +74,7 @@ impl Default for Options {
             safety_stock: 0,
             rakuten: None,
             rakuten_extra: String::new(),
+            rakuten_orders: Vec::new(),
             daemon_extra: String::new(),
             komoju: None,
             kuroneko: None,
@@ -177,6 +180,9 @@ pub async fn spawn_app_with(o: Options) -> TestApp {
     let mut text = config_text(dir.path(), &sim, &o, "127.0.0.1:0", "127.0.0.1:0");
     if let Some(r) = &rakuten {
         text.push_str(&rakuten_section(r, &o.rakuten_extra));
+        for order in &o.rakuten_orders {
+            r.place_order(order.clone());
+        }
     }
     let komoju = match &o.komoju {
         Some(cfg) => Some(

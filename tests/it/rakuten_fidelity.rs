@@ -363,3 +363,53 @@ async fn deleted_lines_and_packages_are_never_allocated_and_give_their_stock_bac
     assert_eq!(app.stock("DL-A").await["available"], 4);
     app.stop().await;
 }
+
+/// The earliest `startDatetime` of the searches made since `from` (an index into the recordings).
+fn earliest_search_start(
+    app: &TestApp,
+    from: usize,
+) -> Option<chrono::DateTime<chrono::FixedOffset>> {
+    app.rakuten().stats().search_bodies[from..]
+        .iter()
+        .filter_map(|b| b["startDatetime"].as_str())
+        .filter_map(|s| chrono::DateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%z").ok())
+        .min()
+}
+
+#[tokio::test]
+async fn a_first_start_imports_the_orders_still_open_from_before_the_lookback() {
+    let old = chrono::Utc::now().with_timezone(&ordersync::domain::time::jst())
+        - chrono::Duration::days(100);
+    let open = NewOrder::new("123456-20260823-00000001")
+        .ordered_at(old)
+        .progress(Progress::AwaitingShipment)
+        .item(NewItem::new("BF-1", "", 1000, 1));
+    let app = spawn_app_with(Options {
+        rakuten: Some(RakutenSimConfig::default()),
+        rakuten_orders: vec![open],
+        ..Options::default()
+    })
+    .await;
+    app.poll_complete().await;
+    let o = app
+        .rakuten_order("123456-20260823-00000001")
+        .await
+        .expect("imported although ordered before the 3-day lookback");
+    assert_eq!(o["state"], "short", "no stock for it yet: {o}");
+    let earliest = earliest_search_start(&app, 0).unwrap();
+    let limit = app.rakuten().now() - chrono::Duration::days(730);
+    assert!(
+        earliest >= limit,
+        "never past Rakuten's 730 days: {earliest}"
+    );
+    assert!(earliest < limit + chrono::Duration::days(2), "{earliest}");
+    // Once only: the next polls search the lookback window alone.
+    let seen = app.rakuten().stats().search_bodies.len();
+    app.poll_complete().await;
+    let later = earliest_search_start(&app, seen).unwrap();
+    assert!(
+        later > app.rakuten().now() - chrono::Duration::days(4),
+        "{later}"
+    );
+    app.stop().await;
+}
