@@ -286,14 +286,40 @@ async fn rakuten_script(
         .await?;
 
     step(
-        "Rakuten Pay: 1 × SKU-002, all taken by J-goods → short; Rakuten has no partial answer, so a person is asked",
+        "Rakuten Pay: cash on delivery (代金引換), 1 × SKU-006 → stock held and confirmed at 100 (Rakuten cancels orders left unconfirmed for 14 days); the ERP hears of it at 300",
+    );
+    let cod = rakuten.next_order_number();
+    rakuten.place_order(
+        NewOrder::new(&cod)
+            .cash_on_delivery()
+            .item(NewItem::new("SKU-006", "", 3300, 1).sku("SKU-006")),
+    );
+    daemon.poll_now();
+    erp.wait("rakuten", &cod, |o| o["state"] == "confirmed")
+        .await?;
+
+    step(
+        "Rakuten Pay: 1 × SKU-002, all taken by J-goods → short, not confirmed; its attention gives Rakuten's auto-cancel deadline",
     );
     let second = rakuten.next_order_number();
     rakuten.place_order(
         NewOrder::new(&second).item(NewItem::new("SKU-002", "", 2200, 1).sku("SKU-002")),
     );
     daemon.poll_now();
-    erp.wait("rakuten", &second, |o| o["state"] == "short")
+    let short = erp
+        .wait("rakuten", &second, |o| o["state"] == "short")
+        .await?;
+    println!(
+        "           attention: {}",
+        short["attention"].as_str().unwrap_or("")
+    );
+
+    step(
+        "The ERP counts SKU-002 again (5 on hand): the free unit goes to the waiting Rakuten order in the same transaction; the next poll confirms it",
+    );
+    erp.import_stock("sku,on_hand\nSKU-002,5\n").await?;
+    daemon.poll_now();
+    erp.wait("rakuten", &second, |o| o["state"] == "confirmed")
         .await?;
 
     step("Rakuten finishes processing (300): the card payment is settled → paid");
@@ -629,13 +655,13 @@ impl Erp {
         channel: &str,
         id: &str,
         pred: impl Fn(&Value) -> bool,
-    ) -> anyhow::Result<()> {
+    ) -> anyhow::Result<Value> {
         let until = Instant::now() + STEP_DEADLINE;
         loop {
             if let Ok(o) = self.get(&format!("/api/v1/orders/{channel}/{id}")).await
                 && pred(&o)
             {
-                return Ok(());
+                return Ok(o);
             }
             if Instant::now() > until {
                 bail!("order {id} did not reach the expected state in time");
@@ -675,6 +701,19 @@ fn describe(e: &Value) -> String {
     let lines = || reserved_of(&d["lines"]);
     match e["kind"].as_str().unwrap_or("") {
         "order.imported" => format!("imported from Rakuten at {}", d["progress"]),
+        "order.held" => format!(
+            "held at Rakuten's {} (shop-collected payment): stock reserved, confirmed next; the ERP imports it at 300",
+            d["progress"]
+        ),
+        "order.topped_up" => format!(
+            "topped up from stock that arrived{}",
+            if d["complete"] == true {
+                ": complete"
+            } else {
+                ""
+            }
+        ),
+        "order.lines_deleted" => "lines deleted at Rakuten; their stock is back".into(),
         "order.paid" => "paid (settled by Rakuten)".into(),
         "order.shipped" => format!(
             "shipped: {} {}",
