@@ -86,6 +86,26 @@ impl Default for Options {
     }
 }
 
+/// An app with the Rakuten simulator beside J-goods.
+pub async fn rakuten_app() -> TestApp {
+    spawn_app_with(Options {
+        rakuten: Some(RakutenSimConfig::default()),
+        ..Options::default()
+    })
+    .await
+}
+
+/// A card-paid Rakuten order of `units` × `sku` (its `itemNumber`); returns its number.
+pub fn card_order(app: &TestApp, sku: &str, units: u32) -> String {
+    let r = app.rakuten();
+    let number = r.next_order_number();
+    r.place_order(
+        rakuten_sim::NewOrder::new(&number)
+            .item(rakuten_sim::NewItem::new(sku, "manage-x", 1100, units)),
+    );
+    number
+}
+
 /// The `[rakuten_pay]` section pointing at a Rakuten simulator.
 pub fn rakuten_section(r: &RakutenSimHandle, extra: &str) -> String {
     format!(
@@ -258,6 +278,18 @@ impl TestApp {
             .arg(self._dir.path().join("config.toml"))
             .args(args)
             .output()
+            .unwrap()
+    }
+
+    /// The status page (`GET /` on the admin listener) as text.
+    pub async fn status_page(&self) -> String {
+        self.http
+            .get(format!("{}/", self.admin_url))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
             .unwrap()
     }
 

@@ -10,21 +10,6 @@ use serde_json::json;
 
 use crate::helpers::*;
 
-async fn rakuten_app() -> TestApp {
-    spawn_app_with(Options {
-        rakuten: Some(RakutenSimConfig::default()),
-        ..Options::default()
-    })
-    .await
-}
-
-fn card_order(app: &TestApp, sku: &str, units: u32) -> String {
-    let r = app.rakuten();
-    let number = r.next_order_number();
-    r.place_order(NewOrder::new(&number).item(NewItem::new(sku, "manage-x", 1100, units)));
-    number
-}
-
 #[tokio::test]
 async fn a_card_order_is_imported_allocated_confirmed_and_paid() {
     let app = rakuten_app().await;

@@ -12,21 +12,6 @@ use serde_json::json;
 
 use crate::helpers::*;
 
-async fn rakuten_app() -> TestApp {
-    spawn_app_with(Options {
-        rakuten: Some(RakutenSimConfig::default()),
-        ..Options::default()
-    })
-    .await
-}
-
-fn card_order(app: &TestApp, sku: &str, units: u32) -> String {
-    let r = app.rakuten();
-    let number = r.next_order_number();
-    r.place_order(NewOrder::new(&number).item(NewItem::new(sku, "manage-x", 1100, units)));
-    number
-}
-
 /// Waits until the store holds `key` (written by a worker).
 async fn wait_kv(app: &TestApp, key: &'static str) -> String {
     let store = app.daemon().store.clone();
@@ -60,12 +45,7 @@ async fn a_key_without_the_expiry_permission_still_imports_and_says_what_to_tick
     assert!(text.contains("license.expiryDate.get"), "{text}");
     assert!(!text.contains("attention.rakuten_pay"), "{text}");
     assert_eq!(out.status.code(), Some(0), "{text}");
-    let page = reqwest::get(format!("{}/", app.admin_url))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.status_page().await;
     assert!(page.contains("license.expiryDate.get"), "{page}");
     let metrics = app.metrics().await;
     assert!(
@@ -200,12 +180,7 @@ async fn a_short_order_shows_its_deadline_and_a_restock_tops_it_up_and_confirms_
         text.contains("注文確認待ち 1 件(うち在庫不足 1 件)"),
         "{text}"
     );
-    let page = reqwest::get(format!("{}/", app.admin_url))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.status_page().await;
     assert!(
         page.contains("id=\"rakuten-unconfirmed\" class=\"warn\""),
         "{page}"
