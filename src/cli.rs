@@ -59,11 +59,6 @@ pub enum Command {
     Status,
     /// Online backup of the SQLite store to PATH.
     Backup { path: PathBuf },
-    /// Benchmark: J-goods webhook ingest against a daemon and the simulator.
-    Bench(crate::bench::BenchArgs),
-    /// Crash soak: the daemon beside every provider's simulator under a mixed
-    /// load, killed with SIGKILL at random and checked after each restart.
-    Soak(crate::soak::SoakArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -190,7 +185,20 @@ pub enum OutboxCommand {
 
 /// Runs the command line; returns the process exit code.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    run(Cli::parse())
+}
+
+/// Runs the command line on `args` (the first is the program name), as
+/// `cargo xtask` does to start the daemon and its commands as children.
+pub fn main_from<I, T>(args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    run(Cli::parse_from(args))
+}
+
+fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Demo(args) => {
             return exit(runtime().and_then(|rt| rt.block_on(crate::demo::run(args))));
@@ -198,12 +206,6 @@ pub fn main() -> ExitCode {
         Command::Sim(args) => {
             crate::logging::init(LogFormat::Auto);
             return exit(runtime().and_then(|rt| rt.block_on(crate::sim::run(args))));
-        }
-        Command::Bench(args) => {
-            return exit(runtime().and_then(|rt| rt.block_on(crate::bench::run(args))));
-        }
-        Command::Soak(args) => {
-            return exit(runtime().and_then(|rt| rt.block_on(crate::soak::run(args))));
         }
         _ => {}
     }
@@ -442,12 +444,7 @@ async fn local(command: Command, config: Config) -> anyhow::Result<()> {
             store.backup_to(&path).await?;
             println!("backed up {} to {}", store.path().display(), path.display());
         }
-        Command::Run
-        | Command::CheckConfig { .. }
-        | Command::Demo(_)
-        | Command::Sim(_)
-        | Command::Bench(_)
-        | Command::Soak(_) => {}
+        Command::Run | Command::CheckConfig { .. } | Command::Demo(_) | Command::Sim(_) => {}
     }
     Ok(())
 }

@@ -18,12 +18,10 @@
 //! - [`store`]: SQLite; every decision is written in one `BEGIN IMMEDIATE` transaction.
 //! - [`providers`]: one folder per provider: wire types, client, signatures.
 //! - [`invoice`]: the periodic invoice to J-goods (numbers, HTML, CSV).
-//! - [`soak`]: `ordersync soak`, SIGKILLs under a mixed load across every provider.
 //! - [`sim`]: faithful simulators of the providers, used by `demo`, `sim` and the tests.
 //! - [`untrusted`]: one entry point per parser of outside input, for fuzzing.
 
 pub mod app;
-pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod demo;
@@ -42,7 +40,6 @@ pub mod problems;
 pub mod providers;
 pub mod reload;
 pub mod sim;
-pub mod soak;
 pub mod stock_push;
 pub mod store;
 pub mod systemd;

@@ -137,46 +137,6 @@ fn the_demo_runs_to_the_end() {
     }
 }
 
-/// The benchmark suite at a small scale: it keeps working, and its
-/// correctness figures (never oversold, minimum Rakuten calls, each queued
-/// call applied once) hold. The speed goals are for `BENCHMARKS.md` runs.
-#[test]
-fn the_benchmark_suite_runs_at_a_small_scale() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = ordersync(&[
-        "bench",
-        "--n",
-        "100",
-        "--rate",
-        "20",
-        "--seconds",
-        "1",
-        "--raw-commits",
-        "50",
-        "--rakuten-orders",
-        "250",
-        "--outbox-calls",
-        "100",
-        "--stored-orders",
-        "1000",
-        "--dir",
-        dir.path().to_str().unwrap(),
-    ]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    for row in [
-        "| 50 of 50 | = stock (sold out, never oversold) | yes |",
-        "| 7 (search 1, get 3, confirm 3) | = minimum 7 | yes |",
-        "| 100 | = 100 (each once) | yes |",
-    ] {
-        assert!(stdout.contains(row), "missing {row}:\n{stdout}");
-    }
-}
-
 #[test]
 fn orders_add_registers_a_direct_order_from_a_file() {
     let dir = tempfile::tempdir().unwrap();

@@ -20,7 +20,6 @@ mod rakuten_fidelity;
 mod restock_property;
 mod security;
 mod shipments;
-mod soak;
 mod status_page;
 mod stock_push;
 mod systemd;

@@ -192,7 +192,7 @@ pub fn client() -> anyhow::Result<reqwest::Client> {
 /// at J-goods (so the daemon's stock push finds the item).
 pub async fn load_stock(
     http: &reqwest::Client,
-    sim: &crate::sim::jgoods::JgoodsSimHandle,
+    sim: &ordersync::sim::jgoods::JgoodsSimHandle,
     daemon: &daemon::DaemonProcess,
     skus: impl Iterator<Item = String>,
 ) -> anyhow::Result<()> {
@@ -273,7 +273,7 @@ fn raw_commit_rate_of(path: &Path, n: usize, pages: usize) -> anyhow::Result<f64
 
 /// `n` durable commits of `rows` rows holding `row` each, per second.
 fn commit_rate(path: &Path, n: usize, rows: usize, row: &[u8]) -> anyhow::Result<f64> {
-    let mut conn = crate::store::open_connection(path)?;
+    let mut conn = ordersync::store::open_connection(path)?;
     conn.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB NOT NULL) STRICT")?;
     let started = Instant::now();
     for _ in 0..n {

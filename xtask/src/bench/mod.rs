@@ -1,4 +1,4 @@
-//! `ordersync bench`: the benchmark suite.
+//! `cargo xtask bench`: the benchmark suite.
 //!
 //! Each benchmark drives real processes over loopback: the daemon runs as a
 //! child process (or, for the Rakuten import, in this process so the
@@ -8,14 +8,14 @@
 //! table `BENCHMARKS.md` publishes.
 //!
 //! ```text
-//! ordersync bench                  # everything (a few minutes)
-//! ordersync bench ingest rakuten   # some of it
+//! cargo xtask bench                  # everything (a few minutes)
+//! cargo xtask bench ingest rakuten   # some of it
 //! ```
 
 mod big_store;
 mod contention;
 /// The daemon as a child process (the soak starts it the same way).
-pub(crate) mod daemon;
+pub mod daemon;
 mod ingest;
 mod load;
 mod outbox;
@@ -80,7 +80,7 @@ pub enum Suite {
 }
 
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
-    crate::logging::init_with_default("warn");
+    ordersync::logging::init_with_default("warn");
     let suites = if args.suites.is_empty() {
         Suite::value_variants().to_vec()
     } else {

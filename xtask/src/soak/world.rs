@@ -8,11 +8,13 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 
 use crate::bench::daemon::{self, DaemonProcess, SECRET};
-use crate::sim::atobarai_com::{self as atobarai_sim, AtobaraiSimConfig, AtobaraiSimHandle};
-use crate::sim::jgoods::{self as jgoods_sim, JgoodsSimConfig, JgoodsSimHandle, SimWebhookAuth};
-use crate::sim::komoju::{self as komoju_sim, KomojuSimConfig, KomojuSimHandle};
-use crate::sim::kuroneko::{self as kuroneko_sim, KuronekoSimConfig, KuronekoSimHandle};
-use crate::sim::rakuten_pay::{self as rakuten_sim, RakutenSimConfig, RakutenSimHandle};
+use ordersync::sim::atobarai_com::{self as atobarai_sim, AtobaraiSimConfig, AtobaraiSimHandle};
+use ordersync::sim::jgoods::{
+    self as jgoods_sim, JgoodsSimConfig, JgoodsSimHandle, SimWebhookAuth,
+};
+use ordersync::sim::komoju::{self as komoju_sim, KomojuSimConfig, KomojuSimHandle};
+use ordersync::sim::kuroneko::{self as kuroneko_sim, KuronekoSimConfig, KuronekoSimHandle};
+use ordersync::sim::rakuten_pay::{self as rakuten_sim, RakutenSimConfig, RakutenSimHandle};
 
 /// The SKUs every channel sells; few, so that orders compete for them.
 pub const SKUS: [&str; 6] = ["SOAK-1", "SOAK-2", "SOAK-3", "SOAK-4", "SOAK-5", "SOAK-6"];
@@ -139,7 +141,7 @@ impl World {
     /// 429 or a maintenance page), all of which the daemon must ride out by
     /// retrying. Returns what it did, for the report.
     pub fn inject_fault(&self, pick: u32, times: u32) -> &'static str {
-        use crate::sim::transport::TransportFault::Reset;
+        use ordersync::sim::transport::TransportFault::Reset;
         match pick % 8 {
             0 => {
                 self.jgoods.inject(

@@ -15,9 +15,9 @@ use serde_json::{Value, json};
 
 use super::erp::Erp;
 use super::world::{SKUS, World};
-use crate::domain::time;
-use crate::sim::komoju::CaptureMode;
-use crate::sim::rakuten_pay::{NewItem, NewOrder};
+use ordersync::domain::time;
+use ordersync::sim::komoju::CaptureMode;
+use ordersync::sim::rakuten_pay::{NewItem, NewOrder};
 
 /// A direct order as the ERP registered it.
 #[derive(Debug, Clone)]

@@ -17,11 +17,11 @@ use tokio::net::TcpListener;
 use super::BenchArgs;
 use super::daemon::SECRET;
 use super::report::Report;
-use crate::app::Daemon;
-use crate::config::Config;
-use crate::providers::rakuten_pay::Progress;
-use crate::sim::rakuten_pay::{self as sim, NewItem, NewOrder, RakutenSimConfig};
-use crate::store::{Store, kv};
+use ordersync::app::Daemon;
+use ordersync::config::Config;
+use ordersync::providers::rakuten_pay::Progress;
+use ordersync::sim::rakuten_pay::{self as sim, NewItem, NewOrder, RakutenSimConfig};
+use ordersync::store::{Store, kv};
 
 const NAME: &str = "rakuten";
 const LAST_POLL: &str = "poll.rakuten_pay.last_success";

@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use anyhow::bail;
 
 use super::daemon::SECRET;
-use crate::providers::jgoods::{Status, signature};
-use crate::sim::jgoods::JgoodsSimHandle;
+use ordersync::providers::jgoods::{Status, signature};
+use ordersync::sim::jgoods::JgoodsSimHandle;
 
 /// Registers the orders at the simulator (so post-backs find them) and
 /// builds their webhook bodies.
@@ -27,9 +27,10 @@ pub fn prepare(
             let sku = sku(i);
             sim.place_order(no, &[(sku.as_str(), 1, 1000)]);
             let snap = sim.order(no).unwrap_or_else(|| unreachable!("just placed"));
-            let body =
-                serde_json::to_vec(&crate::providers::jgoods::wire::wire_from_snapshot(&snap))
-                    .unwrap_or_default();
+            let body = serde_json::to_vec(&ordersync::providers::jgoods::wire::wire_from_snapshot(
+                &snap,
+            ))
+            .unwrap_or_default();
             (no.clone(), body)
         })
         .collect()

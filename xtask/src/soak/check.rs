@@ -15,12 +15,12 @@ use serde_json::Value;
 
 use super::load::{Ledger, SharedLedger};
 use super::world::World;
-use crate::providers::atobarai_com::DetailStatus;
-use crate::providers::jgoods::Status;
-use crate::providers::komoju::PaymentStatus;
-use crate::providers::kuroneko::{TransactionStatus, order_no_for};
-use crate::sim::jgoods::DeliveryOutcome as JgoodsOutcome;
-use crate::sim::komoju::DeliveryOutcome as KomojuOutcome;
+use ordersync::providers::atobarai_com::DetailStatus;
+use ordersync::providers::jgoods::Status;
+use ordersync::providers::komoju::PaymentStatus;
+use ordersync::providers::kuroneko::{TransactionStatus, order_no_for};
+use ordersync::sim::jgoods::DeliveryOutcome as JgoodsOutcome;
+use ordersync::sim::komoju::DeliveryOutcome as KomojuOutcome;
 
 /// Findings of one check, by kind.
 #[derive(Debug, Default)]
@@ -279,7 +279,7 @@ fn invariants(db: &Connection, f: &mut Findings) -> anyhow::Result<()> {
     }
     // Too little stock for a direct or Rakuten order is the merchant's
     // business, not a fault; any other reason for attention is.
-    let short = format!("{}%", crate::engine::restock::SHORT_PREFIX);
+    let short = format!("{}%", ordersync::engine::restock::SHORT_PREFIX);
     for r in rows(
         db,
         &format!(

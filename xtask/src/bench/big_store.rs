@@ -17,7 +17,7 @@ use super::ingest::{client, load_stock};
 use super::load::{self, PostBackTracker};
 use super::report::Report;
 use super::stats::{mb, ms, percentile};
-use crate::store::Store;
+use ordersync::store::Store;
 
 const NAME: &str = "store";
 /// Start-ups measured per store size; the median is reported.
@@ -42,7 +42,7 @@ pub async fn run(args: &BenchArgs, dir: &Path, report: &mut Report) -> anyhow::R
     let n = args.stored_orders;
     let started = Instant::now();
     fill(&dir.join("data"), n).await?;
-    let db = dir.join("data").join(crate::store::DB_FILE);
+    let db = dir.join("data").join(ordersync::store::DB_FILE);
     let size = std::fs::metadata(&db)?.len();
     println!(
         "stored {n} shipped orders in {:.1} s ({:.0} MB on disk)",
@@ -175,8 +175,9 @@ async fn time_stock_counts(
     http: &reqwest::Client,
     daemon: &DaemonProcess,
 ) -> anyhow::Result<Duration> {
-    let as_of =
-        crate::domain::time::rfc3339(crate::domain::time::now() - chrono::Duration::minutes(10));
+    let as_of = ordersync::domain::time::rfc3339(
+        ordersync::domain::time::now() - chrono::Duration::minutes(10),
+    );
     let mut times = Vec::new();
     for i in 0..STOCK_COUNTS {
         let sku = format!("B-{:03}", i % 100);
@@ -200,6 +201,7 @@ async fn time_stock_counts(
 async fn time_command(dir: &Path, args: &[&str]) -> anyhow::Result<Duration> {
     let started = Instant::now();
     let out = tokio::process::Command::new(std::env::current_exe()?)
+        .arg("ordersync")
         .arg("--config")
         .arg(dir.join("bench.toml"))
         .args(args)

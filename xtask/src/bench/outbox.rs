@@ -16,7 +16,7 @@ use super::daemon;
 use super::ingest::{client, load_stock};
 use super::load::{self, PostBackTracker};
 use super::report::Report;
-use crate::providers::jgoods::Status;
+use ordersync::providers::jgoods::Status;
 
 const NAME: &str = "outbox";
 
@@ -45,7 +45,8 @@ pub async fn run(args: &BenchArgs, dir: &Path, report: &mut Report) -> anyhow::R
     down.kill().await;
 
     let waiting = {
-        let conn = crate::store::open_connection(&dir.join("data").join(crate::store::DB_FILE))?;
+        let conn =
+            ordersync::store::open_connection(&dir.join("data").join(ordersync::store::DB_FILE))?;
         conn.execute(
             "UPDATE outbox SET next_attempt_ms = 0 WHERE state = 'pending'",
             [],

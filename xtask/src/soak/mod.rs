@@ -1,4 +1,4 @@
-//! `ordersync soak`: crash safety across every provider.
+//! `cargo xtask soak`: crash safety across every provider.
 //!
 //! The daemon runs as a child process beside a simulator of each provider.
 //! A mixed load runs the whole time: J-goods and Rakuten orders, direct
@@ -12,8 +12,8 @@
 //! order is compared with each provider's side of it.
 //!
 //! ```text
-//! ordersync soak                      # 20 restarts after SIGKILL (about 20 s)
-//! ordersync soak --kills 200 --seed 7 # longer; the seed repeats the schedule
+//! cargo xtask soak                      # 20 restarts after SIGKILL (about 20 s)
+//! cargo xtask soak --kills 200 --seed 7 # longer; the seed repeats the schedule
 //! ```
 //!
 //! It prints the inputs, kills, faults, lost, doubled and invariant breaks,
@@ -79,10 +79,10 @@ struct Figures {
 }
 
 pub async fn run(args: SoakArgs) -> anyhow::Result<()> {
-    crate::logging::init_with_default("error");
+    ordersync::logging::init_with_default("error");
     let seed = args.seed.unwrap_or_else(rand::random);
     println!(
-        "ordersync soak: {} restarts after SIGKILL, seed {seed}",
+        "cargo xtask soak: {} restarts after SIGKILL, seed {seed}",
         args.kills
     );
     let dir = tempfile::Builder::new()

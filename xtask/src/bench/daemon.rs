@@ -10,7 +10,7 @@ use anyhow::{Context, bail};
 use tokio::net::{TcpListener, UnixDatagram};
 use tokio::process::{Child, Command};
 
-use crate::sim::jgoods::{JgoodsSimConfig, JgoodsSimHandle, SimWebhookAuth};
+use ordersync::sim::jgoods::{JgoodsSimConfig, JgoodsSimHandle, SimWebhookAuth};
 
 /// The admin token and the J-goods webhook secret of every benchmark daemon.
 pub const SECRET: &str = "bench-webhook-secret";
@@ -34,7 +34,7 @@ pub async fn start_jgoods_sim() -> anyhow::Result<(Arc<JgoodsSimHandle>, JgoodsS
         ..JgoodsSimConfig::default()
     };
     let sim =
-        crate::sim::jgoods::start(TcpListener::bind("127.0.0.1:0").await?, cfg.clone()).await?;
+        ordersync::sim::jgoods::start(TcpListener::bind("127.0.0.1:0").await?, cfg.clone()).await?;
     Ok((Arc::new(sim), cfg))
 }
 
@@ -120,6 +120,7 @@ log_format = "text"
         .open(dir.join("daemon.log"))?;
     let started = Instant::now();
     let child = Command::new(std::env::current_exe()?)
+        .arg("ordersync")
         .arg("--config")
         .arg(&config)
         .arg("run")

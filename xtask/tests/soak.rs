@@ -1,4 +1,4 @@
-//! The crash soak across every provider (`ordersync soak`): the daemon as a
+//! The crash soak across every provider (`cargo xtask soak`): the daemon as a
 //! child process beside all five simulators, a mixed load, 20 SIGKILLs at
 //! random moments, provider faults between them, and a check after each
 //! restart and at the end.
@@ -22,7 +22,7 @@ fn figures(stdout: &str) -> Vec<String> {
 #[test]
 fn twenty_sigkills_under_mixed_load_lose_and_double_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_ordersync"))
+    let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
         .args([
             "soak",
             "--kills",
@@ -36,7 +36,7 @@ fn twenty_sigkills_under_mixed_load_lose_and_double_nothing() {
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     // The seed is on the first line: a failure here is repeated with
-    // `ordersync soak --seed N`.
+    // `cargo xtask soak --seed N`.
     assert!(
         out.status.success(),
         "{stdout}\n{}",
