@@ -1,0 +1,189 @@
+//! The `ordersync` command line.
+
+mod invoice;
+mod orders;
+mod outbox;
+mod status;
+mod stock;
+
+pub use orders::{OrdersCommand, OrdersExportArgs, OrdersListArgs};
+pub use outbox::OutboxCommand;
+pub use stock::{StockCommand, import_file};
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use crate::config::{self, Config, EX_CONFIG, LogFormat};
+use crate::store::Store;
+use crate::text_encoding::TextEncoding;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "ordersync",
+    version,
+    about = "Keeps a merchant's orders, stock and payments in sync with J-goods and other channels"
+)]
+pub struct Cli {
+    /// Config file (default: $ORDERSYNC_CONFIG, else /etc/ordersync/config.toml).
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the daemon (systemd ExecStart).
+    Run,
+    /// Validate the config and print it with secrets redacted (exit 78 on error).
+    CheckConfig {
+        /// Config file to check (overrides --config).
+        path: Option<PathBuf>,
+    },
+    /// Play a scripted day of orders against built-in simulators; needs no config.
+    Demo(crate::demo::DemoArgs),
+    /// Run the provider simulators alone, to try a real config against them.
+    Sim(crate::sim::SimArgs),
+    /// Inventory mirror.
+    #[command(subcommand)]
+    Stock(StockCommand),
+    /// Orders.
+    #[command(subcommand)]
+    Orders(OrdersCommand),
+    /// Calls waiting for (or given up on by) the dispatcher.
+    #[command(subcommand)]
+    Outbox(OutboxCommand),
+    /// J-goods settlement.
+    #[command(subcommand)]
+    Jgoods(JgoodsCommand),
+    /// Summary: orders per state, outbox depth, dead calls (exit 1 when something needs a person).
+    Status,
+    /// Online backup of the SQLite store to PATH.
+    Backup { path: PathBuf },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum JgoodsCommand {
+    /// Issue the invoice to J-goods for the orders shipped in a period (the same period
+    /// again re-issues it).
+    Invoice(invoice::InvoiceArgs),
+}
+
+fn parse_encoding(s: &str) -> Result<TextEncoding, String> {
+    TextEncoding::parse(s).ok_or_else(|| format!("unknown encoding {s:?}; use utf8 or sjis"))
+}
+
+/// Runs the command line; returns the process exit code.
+pub fn main() -> ExitCode {
+    run(Cli::parse())
+}
+
+/// Runs the command line on `args` (the first is the program name), as
+/// `cargo xtask` does to start the daemon and its commands as children.
+pub fn main_from<I, T>(args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    run(Cli::parse_from(args))
+}
+
+fn run(cli: Cli) -> ExitCode {
+    match cli.command {
+        Command::Demo(args) => {
+            return exit(runtime().and_then(|rt| rt.block_on(crate::demo::run(args))));
+        }
+        Command::Sim(args) => {
+            crate::logging::init(LogFormat::Auto);
+            return exit(runtime().and_then(|rt| rt.block_on(crate::sim::run(args))));
+        }
+        _ => {}
+    }
+    let path = match &cli.command {
+        Command::CheckConfig { path: Some(p) } => p.clone(),
+        _ => config::resolve_path(cli.config.clone()),
+    };
+    let config = match Config::load(&path) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("ordersync: config error: {e}");
+            return ExitCode::from(EX_CONFIG as u8);
+        }
+    };
+    for warning in config::permission_warnings(&path)
+        .iter()
+        .chain(&config.warnings)
+    {
+        eprintln!("ordersync: warning: {warning}");
+    }
+    match cli.command {
+        Command::CheckConfig { .. } => {
+            print!("{}", config.redacted());
+            eprintln!("ordersync: {} is valid", path.display());
+            ExitCode::SUCCESS
+        }
+        Command::Run => {
+            crate::logging::init(config.daemon.log_format);
+            exit(runtime().and_then(|rt| rt.block_on(crate::app::run(config))))
+        }
+        command => exit(runtime().and_then(|rt| rt.block_on(local(command, config)))),
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+fn exit(result: anyhow::Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.downcast_ref::<NeedsAttention>().is_some() => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("ordersync: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// `status` found something a person must look at (exit code 1, already printed).
+#[derive(Debug, thiserror::Error)]
+#[error("something needs attention")]
+pub(crate) struct NeedsAttention;
+
+/// Commands that work on the store directly (the daemon may be running: SQLite
+/// serialises the writes).
+async fn local(command: Command, config: Config) -> anyhow::Result<()> {
+    let store = Store::open_in(&config.daemon.data_dir).with_context(|| {
+        format!(
+            "cannot open the store in {}",
+            config.daemon.data_dir.display()
+        )
+    })?;
+    let safety = config.inventory.safety_stock;
+    match command {
+        Command::Stock(c) => stock::run(c, &store, safety).await?,
+        Command::Orders(c) => orders::run(c, &store, &config).await?,
+        Command::Outbox(c) => outbox::run(c, &store).await?,
+        Command::Status => return status::run(&store, &config).await,
+        Command::Jgoods(JgoodsCommand::Invoice(args)) => {
+            return invoice::run(args, &config, &store).await;
+        }
+        Command::Backup { path } => {
+            anyhow::ensure!(
+                !path.exists(),
+                "{} already exists; choose a new file",
+                path.display()
+            );
+            store.backup_to(&path).await?;
+            println!("backed up {} to {}", store.path().display(), path.display());
+        }
+        Command::Run | Command::CheckConfig { .. } | Command::Demo(_) | Command::Sim(_) => {}
+    }
+    Ok(())
+}

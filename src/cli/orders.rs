@@ -1,0 +1,284 @@
+//! `ordersync orders …`: list, show, ship, register, export and cancel orders.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+
+use super::parse_encoding;
+use crate::config::Config;
+use crate::domain::{Channel, OrderState, time};
+use crate::orders_export::{self, ExportFormat};
+use crate::store::orders::OrderFilter;
+use crate::store::{Store, events, orders};
+use crate::text_encoding::TextEncoding;
+
+#[derive(Subcommand, Debug)]
+pub enum OrdersCommand {
+    /// List orders.
+    List(OrdersListArgs),
+    /// Show one order with its events.
+    Show { channel: String, id: String },
+    /// Record a shipment (and report it to the channel where it needs one).
+    Ship {
+        channel: String,
+        id: String,
+        /// yamato, sagawa, japanpost, seino, fukuyama, nittsu, meitetsu, tonami, ecohai or other.
+        #[arg(long)]
+        carrier: String,
+        #[arg(long)]
+        tracking: String,
+        /// Ship date, YYYY-MM-DD (default: today in Japan).
+        #[arg(long)]
+        date: Option<String>,
+        /// Domestic shipping cost in yen, tax included (J-goods may be invoiced for it).
+        #[arg(long)]
+        shipping_cost: Option<i64>,
+    },
+    /// Register an order of the merchant's own shop from a JSON file (the body
+    /// of `POST /api/v1/orders`); deferred payments get their credit requested.
+    Add {
+        /// The order as JSON.
+        file: PathBuf,
+    },
+    /// Export orders for an ERP that imports files (CSV: one row per order line).
+    Export(OrdersExportArgs),
+    /// Cancel an order on the merchant's side (stock goes back).
+    Cancel {
+        channel: String,
+        id: String,
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct OrdersListArgs {
+    #[arg(long)]
+    pub state: Option<String>,
+    #[arg(long)]
+    pub channel: Option<String>,
+    /// Only orders that need a person.
+    #[arg(long)]
+    pub attention: bool,
+    #[arg(long, default_value_t = 100)]
+    pub limit: u32,
+}
+
+#[derive(Args, Debug)]
+pub struct OrdersExportArgs {
+    /// csv (one row per order line) or json (the order resources).
+    #[arg(long, default_value = "csv", value_parser = parse_format)]
+    pub format: ExportFormat,
+    /// Only orders updated at or after this (RFC 3339, or YYYY-MM-DD in Japan time).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Write here instead of standard output.
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+    /// CSV text encoding: utf8 (with a BOM, the default) or sjis (Shift_JIS/CP932).
+    #[arg(long, default_value = "utf8", value_parser = parse_encoding)]
+    pub encoding: TextEncoding,
+}
+
+fn parse_format(s: &str) -> Result<ExportFormat, String> {
+    ExportFormat::parse(s).ok_or_else(|| format!("unknown format {s:?}; use csv or json"))
+}
+
+pub(super) async fn run(
+    command: OrdersCommand,
+    store: &Store,
+    config: &Config,
+) -> anyhow::Result<()> {
+    let safety = config.inventory.safety_stock;
+    match command {
+        OrdersCommand::List(a) => {
+            let filter = OrderFilter {
+                channel: a.channel.as_deref().map(parse_channel).transpose()?,
+                state: a
+                    .state
+                    .as_deref()
+                    .map(|s| {
+                        OrderState::parse(s).ok_or_else(|| anyhow::anyhow!("unknown state {s:?}"))
+                    })
+                    .transpose()?,
+                attention: a.attention,
+                limit: a.limit,
+                after: None,
+            };
+            let list = store.read(move |c| orders::list(c, &filter)).await?;
+            println!(
+                "{:<8} {:<28} {:<10} {:<15} ATTENTION",
+                "CHANNEL", "ID", "STATE", "PAYMENT"
+            );
+            for o in list {
+                println!(
+                    "{:<8} {:<28} {:<10} {:<15} {}",
+                    o.channel.as_str(),
+                    o.id,
+                    o.state.as_str(),
+                    o.payment_state.as_str(),
+                    o.attention.as_deref().unwrap_or("")
+                );
+            }
+        }
+        OrdersCommand::Export(args) => export_orders(store, args).await?,
+        OrdersCommand::Show { channel, id } => {
+            let ch = parse_channel(&channel)?;
+            let (order, evs) = store
+                .read(move |c| {
+                    Ok((
+                        orders::load(c, ch, &id)?,
+                        events::for_order(c, ch.as_str(), &id)?,
+                    ))
+                })
+                .await?;
+            let order = order.ok_or_else(|| anyhow::anyhow!("no {channel} order with that id"))?;
+            println!("{}", serde_json::to_string_pretty(&order)?);
+            println!("\nevents:");
+            for e in evs {
+                println!("  #{:<6} {}  {:<24} {}", e.id, e.at, e.kind, e.detail);
+            }
+        }
+        OrdersCommand::Ship {
+            channel,
+            id,
+            carrier,
+            tracking,
+            date,
+            shipping_cost,
+        } => {
+            let ch = parse_channel(&channel)?;
+            let date = date.unwrap_or_else(|| time::now().format("%Y-%m-%d").to_string());
+            let req = crate::http::admin::parse_shipment(&carrier, &tracking, &date, shipping_cost)
+                .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+            let policy = crate::app::payment_policy(config);
+            let order = crate::flows::erp::ship(store, ch, id, req, policy, safety).await?;
+            println!(
+                "{} {} is {}",
+                order.channel.as_str(),
+                order.id,
+                order.state.as_str()
+            );
+        }
+        OrdersCommand::Add { file } => {
+            let order =
+                crate::flows::direct::register(store, read_direct_order(&file, config)?, safety)
+                    .await?;
+            let (verb, order) = match order {
+                crate::flows::direct::Registered::Created(o) => ("registered", o),
+                crate::flows::direct::Registered::Same(o) => ("already registered", o),
+                crate::flows::direct::Registered::Conflict(_) => {
+                    anyhow::bail!("an order with this id was registered with different content")
+                }
+            };
+            println!(
+                "direct {} {verb}: {} / {}",
+                order.id,
+                order.state.as_str(),
+                order.payment_state.as_str()
+            );
+        }
+        OrdersCommand::Cancel {
+            channel,
+            id,
+            reason,
+        } => {
+            let ch = parse_channel(&channel)?;
+            let order = crate::flows::erp::cancel(store, ch, id, reason, safety).await?;
+            println!(
+                "{} {} is {}",
+                order.channel.as_str(),
+                order.id,
+                order.state.as_str()
+            );
+        }
+    }
+    Ok(())
+}
+
+fn parse_channel(s: &str) -> anyhow::Result<Channel> {
+    Channel::parse(s)
+        .ok_or_else(|| anyhow::anyhow!("unknown channel {s:?}; use jgoods, rakuten or direct"))
+}
+
+/// `orders export`: the file goes to `--output` (written whole, then renamed
+/// into place, so an ERP polling the path never reads half a file) or stdout.
+async fn export_orders(store: &Store, args: OrdersExportArgs) -> anyhow::Result<()> {
+    let since = args
+        .since
+        .as_deref()
+        .map(|s| {
+            orders_export::parse_since(s)
+                .ok_or_else(|| anyhow::anyhow!("--since {s:?} is neither RFC 3339 nor YYYY-MM-DD"))
+        })
+        .transpose()?;
+    let list = store
+        .read(move |c| orders_export::load(c, since.as_deref(), orders_export::MAX_EXPORT))
+        .await?;
+    let (bytes, replaced) = orders_export::render(&list, args.format, args.encoding);
+    if replaced > 0 {
+        eprintln!(
+            "ordersync: warning: {replaced} characters have no Shift_JIS form and were written as 〓"
+        );
+    }
+    match &args.output {
+        Some(path) => {
+            let dir = path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            let mut tmp = tempfile::NamedTempFile::new_in(dir)
+                .with_context(|| format!("cannot write in {}", dir.display()))?;
+            std::io::Write::write_all(&mut tmp, &bytes)?;
+            tmp.persist(path)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            eprintln!("exported {} orders to {}", list.len(), path.display());
+        }
+        None => std::io::Write::write_all(&mut std::io::stdout().lock(), &bytes)?,
+    }
+    Ok(())
+}
+
+/// Largest order file `orders add` reads.
+const MAX_ORDER_FILE: u64 = 1 << 20;
+
+/// Reads and validates an order file for `orders add`; its payment provider
+/// must be enabled (the running daemon makes the calls it queues).
+fn read_direct_order(
+    file: &Path,
+    config: &Config,
+) -> anyhow::Result<crate::domain::direct::DirectOrder> {
+    use std::io::Read;
+    let mut body = Vec::new();
+    std::fs::File::open(file)
+        .with_context(|| format!("cannot open {}", file.display()))?
+        .take(MAX_ORDER_FILE + 1)
+        .read_to_end(&mut body)
+        .with_context(|| format!("cannot read {}", file.display()))?;
+    anyhow::ensure!(
+        body.len() as u64 <= MAX_ORDER_FILE,
+        "{}: larger than {MAX_ORDER_FILE} bytes",
+        file.display()
+    );
+    let order = crate::domain::direct::DirectOrder::parse(&body)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let enabled = crate::app::credit_providers(config)?;
+    if let Some(p) = order.payment.deferred_provider() {
+        anyhow::ensure!(
+            enabled.get(p).is_some(),
+            "payment: [{}] is not enabled in the config",
+            p.as_str()
+        );
+    }
+    if matches!(
+        order.payment,
+        crate::domain::direct::DirectPayment::Komoju { .. }
+    ) {
+        anyhow::ensure!(
+            config.enabled_komoju().is_some(),
+            "payment: [komoju] is not enabled in the config"
+        );
+    }
+    Ok(order)
+}
