@@ -105,7 +105,8 @@ enum Attempt {
 }
 
 /// How long a call blocked by a configuration problem waits before it is
-/// tried again (a reload or a new key fixes it; no tight loop meanwhile).
+/// tried again (a reload or a new key fixes it; no tight loop meanwhile),
+/// unless `[retry] max_delay` is shorter.
 const BLOCKED_WAIT: Duration = Duration::from_secs(300);
 
 impl Dispatcher {
@@ -228,7 +229,8 @@ impl Dispatcher {
             Ok(Attempt::Wait(pause)) => crate::flows::credit::defer(&self.store, id, pause).await,
             Ok(Attempt::Blocked { provider, fix }) => {
                 self.problems.flag(provider, &fix).await;
-                let next_ms = time::unix_ms(time::now()) + BLOCKED_WAIT.as_millis() as i64;
+                let wait = BLOCKED_WAIT.min(self.retry.max_delay);
+                let next_ms = time::unix_ms(time::now()) + wait.as_millis() as i64;
                 self.store
                     .write(move |tx| {
                         outbox::defer(tx, id, next_ms, &fix, &time::rfc3339(time::now()))

@@ -3,6 +3,7 @@
 //! SQLite file.
 
 mod admin_api;
+mod atobarai_fidelity;
 mod cli;
 mod contention;
 mod crash;

@@ -440,7 +440,10 @@ impl AtobaraiClient {
                         .and_then(wire::AtobaraiCode::number)
                         .map_or(DetailStatus::Unknown, DetailStatus::from_code),
                     is_shipped: wire::flag(r.is_shipped.as_deref()),
-                    deliv_id: r.delivery_id.as_deref().and_then(|d| d.trim().parse().ok()),
+                    deliv_id: r
+                        .delivery_id
+                        .as_ref()
+                        .and_then(wire::AtobaraiDelivId::number),
                     journal_number: wire::text(r.journal_number.as_deref()),
                     is_arrival_confirmed: wire::flag(r.is_arrival_confirmed.as_deref()),
                     is_receipt_confirmed: wire::flag(r.is_receipt_confirmed.as_deref()),
@@ -554,6 +557,18 @@ fn judge(
                     "Atobarai.com {service}: {text}"
                 )));
             }
+            if let Some(fix) = messages
+                .iter()
+                .find_map(|m| configuration_fix(m.code.trim()))
+            {
+                return Err(CallError::configuration(code, fix));
+            }
+            if answers_per_order(service) && !answer.results.results.is_empty() {
+                // "error" with a result per order (cancel with nothing
+                // cancellable, status with only unknown ids): the results
+                // are the answer.
+                return Ok(answer);
+            }
             Err(CallError::Rejected {
                 http_status: 200,
                 code,
@@ -564,6 +579,42 @@ fn judge(
             "Atobarai.com answered the {service} call with an unknown status {:?}",
             other.chars().take(40).collect::<String>()
         ))),
+    }
+}
+
+/// Services whose answer lists a result per order asked, whatever the top status.
+fn answers_per_order(service: AtobaraiService) -> bool {
+    match service {
+        AtobaraiService::Status
+        | AtobaraiService::IdMap
+        | AtobaraiService::Cancel
+        | AtobaraiService::Detail => true,
+        AtobaraiService::Order
+        | AtobaraiService::DelivList
+        | AtobaraiService::Shipping
+        | AtobaraiService::JnumMod
+        | AtobaraiService::OrderMod => false,
+    }
+}
+
+/// What the merchant must change when a code means this installation, not
+/// the call: `E..101` (this server's address is not registered), `E..102`
+/// (the ids are wrong or not linked). Retrying cannot help.
+fn configuration_fix(code: &str) -> Option<&'static str> {
+    match wire::split_code(code)?.1 {
+        wire::IP_NOT_ALLOWED => Some(
+            "後払い.comがこのサーバーの送信元IPアドレスを受け付けていません(E..101)。\
+             後払い.comの加盟店管理画面またはサポートで、このサーバーのグローバルIPアドレスを\
+             登録してください / Atobarai.com does not accept this server's source IP address \
+             (E..101): register the server's public IP address with Atobarai.com",
+        ),
+        wire::BAD_IDS => Some(
+            "後払い.comが事業者ID・サイトID・APIユーザIDを受け付けていません(E..102)。\
+             [atobarai_com] enterprise_id, site_id, api_user_id を加盟店管理画面の値と照らして\
+             ください / Atobarai.com refuses the enterprise, site or API user id (E..102): \
+             compare [atobarai_com] enterprise_id, site_id and api_user_id with its merchant page",
+        ),
+        _ => None,
     }
 }
 

@@ -210,7 +210,9 @@ impl CreditProvider for AtobaraiCredit {
                 .await?;
             match answers.into_iter().next().map(|(_, r)| r) {
                 Some(Ok(())) => Ok(CancelOutcome::Cancelled),
-                Some(Err(refusal)) if refusal.code == "E001" => Ok(CancelOutcome::NotFound),
+                Some(Err(refusal)) if refusal.code == wire::CANCEL_NOT_FOUND => {
+                    Ok(CancelOutcome::NotFound)
+                }
                 Some(Err(refusal)) => {
                     // A repeated cancel is refused as not cancellable: the
                     // detail tells whether an earlier one went through.

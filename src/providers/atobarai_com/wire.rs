@@ -226,10 +226,14 @@ pub const SHIPPING_BAD_CARRIER_OR_NUMBER: &str = "E04202";
 /// 04: the order is not awaiting a tracking number (not credit-OK, cancelled,
 /// or already registered).
 pub const SHIPPING_NOT_ALLOWED: &str = "E04301";
-/// 05 per order: the order was not found.
-pub const CANCEL_NOT_FOUND: &str = "E001";
-/// 05 per order: the order cannot be cancelled.
-pub const CANCEL_NOT_CANCELLABLE: &str = "E002";
+/// 05 per order: the order was not found (the server's `ServiceCancel`).
+pub const CANCEL_NOT_FOUND: &str = "E05202";
+/// 05 per order: the order cannot be cancelled in its state.
+pub const CANCEL_NOT_CANCELLABLE: &str = "E05301";
+/// 01: none of the ids asked is known (the answer still lists each).
+pub const STATUS_UNKNOWN_IDS: &str = "E01202";
+/// 00: the order date is more than 60 days ago.
+pub const ORDER_TOO_OLD: &str = "E00306";
 
 /// Splits `E04301` into `("04", "301")`; also accepts a literal `EXX101`.
 pub fn split_code(code: &str) -> Option<(&str, &str)> {
@@ -267,6 +271,10 @@ pub fn describe(code: &str) -> &'static str {
             "the order is not awaiting a tracking number (not credit-OK, cancelled, or already registered)"
         }
         CANCEL_NOT_FOUND => "the order was not found",
+        STATUS_UNKNOWN_IDS => "none of the orders asked is known to the service",
+        ORDER_TOO_OLD => {
+            "the order date is more than 60 days ago: Atobarai.com no longer registers it"
+        }
         CANCEL_NOT_CANCELLABLE => "the order cannot be cancelled in its current state",
         _ => match split_code(code).map(|(_, suffix)| suffix) {
             Some(IP_NOT_ALLOWED) => "the caller's IP address is not allowed for this account",
@@ -520,30 +528,42 @@ pub struct AtobaraiMessage {
     pub text: String,
 }
 
-/// An element with a `cd` attribute and a label: `<orderStatus cd="1">与信OK</orderStatus>`,
-/// `<error cd="E002">…</error>`.
+/// A coded element. Most services put the code in a `cd` attribute and a
+/// label in the text (`<orderStatus cd="1">与信OK</orderStatus>`,
+/// `<error cd="E05301">…</error>`); `detail` puts the code in the text and
+/// the label in an attribute (`<orderStatus orderStatusName="伝票登録済み">2</orderStatus>`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct AtobaraiCode {
-    /// The code.
+    /// The code, where it is an attribute.
     #[serde(rename = "@cd", default)]
     pub cd: String,
-    /// The label or text.
+    /// The label, or (`detail`) the code.
     #[serde(rename = "$text", default)]
     pub label: String,
+    /// `detail`: the status's name.
+    #[serde(rename = "@orderStatusName", default)]
+    pub status_name: Option<String>,
 }
 
 impl AtobaraiCode {
-    /// The numeric code, if it is one (`orderStatus`).
+    /// The numeric code (`orderStatus`): the `cd` attribute where there is
+    /// one, else the element's text.
     pub fn number(&self) -> Option<i32> {
-        self.cd.trim().parse().ok()
+        let cd = self.cd.trim();
+        if cd.is_empty() {
+            self.label.trim().parse().ok()
+        } else {
+            cd.parse().ok()
+        }
     }
 }
 
-/// `<delivId name="ヤマト運輸">1</delivId>` (04) or `<delivId>1</delivId>` (02).
+/// `<delivId name="ヤマト運輸">1</delivId>` (04), `<delivId>1</delivId>` (02)
+/// or `<deliveryId deliveryName="佐川急便">1</deliveryId>` (09).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct AtobaraiDelivId {
     /// The carrier's name, when given as an attribute.
-    #[serde(rename = "@name", default)]
+    #[serde(rename = "@name", alias = "@deliveryName", default)]
     pub name: Option<String>,
     /// The id.
     #[serde(rename = "$text", default)]
@@ -596,9 +616,9 @@ pub struct AtobaraiResult {
     /// 09: `1` once a tracking number is registered.
     #[serde(rename = "isShipped", default)]
     pub is_shipped: Option<String>,
-    /// 09: the carrier id of the registered tracking number.
+    /// 09: the carrier id of the registered tracking number, its name as an attribute.
     #[serde(rename = "deliveryId", default)]
-    pub delivery_id: Option<String>,
+    pub delivery_id: Option<AtobaraiDelivId>,
     /// 09: the registered tracking number.
     #[serde(rename = "journalNumber", default)]
     pub journal_number: Option<String>,

@@ -18,7 +18,10 @@ use axum::routing::any;
 use quick_xml::escape::escape;
 
 use super::Shared;
-use super::state::{DetailRow, Fault, RecordedRequest, Reply, credit_label};
+use super::state::{
+    CODE_STATUS_UNKNOWN_IDS, DetailRow, Fault, RecordedRequest, Reply, credit_label,
+};
+use crate::providers::atobarai_com::CreditStatus;
 use crate::providers::atobarai_com::wire::{AtobaraiService, Form, MAINTENANCE, SYSTEM_FAILURE};
 use crate::sim::transport::WireFormat;
 
@@ -261,15 +264,28 @@ fn render(reply: &Reply) -> String {
             status.code(),
             credit_label(*status)
         )),
-        Reply::Statuses(rows) => success(results(rows.iter().map(|(id, ent, status)| {
-            format!(
-                r#"{}{}<orderStatus cd="{}">{}</orderStatus>"#,
-                element("orderId", id),
-                element("entOrderId", ent),
-                status.code(),
-                credit_label(*status)
-            )
-        }))),
+        Reply::Statuses(rows) => {
+            let items = rows.iter().map(|(id, ent, status)| {
+                format!(
+                    r#"{}{}<orderStatus cd="{}">{}</orderStatus>"#,
+                    element("orderId", id),
+                    element("entOrderId", ent),
+                    status.code(),
+                    credit_label(*status)
+                )
+            });
+            // Only unknown ids: "error" with E01202, the results still listed.
+            let none_known = rows.iter().all(|(_, _, s)| *s == CreditStatus::Unknown);
+            if none_known && !rows.is_empty() {
+                refused_with_results(
+                    CODE_STATUS_UNKNOWN_IDS,
+                    "指定された注文が存在しません",
+                    items,
+                )
+            } else {
+                success(results(items))
+            }
+        }
         Reply::Carriers(carriers) => success(results(carriers.iter().map(|c| {
             format!(
                 "<delivId>{}</delivId>{}{}",
@@ -296,20 +312,41 @@ fn render(reply: &Reply) -> String {
             escape(name.as_str()),
             element("journalNum", journal_num)
         )),
-        Reply::Cancels(rows) => success(results(rows.iter().map(|(id, outcome)| match outcome {
-            Ok(()) => format!(
-                "{}<cancelStatus>success</cancelStatus>",
-                element("orderId", id)
-            ),
-            Err((code, text)) => format!(
-                r#"{}<cancelStatus>error</cancelStatus><error cd="{}">{}</error>"#,
-                element("orderId", id),
-                escape(code.as_str()),
-                escape(text.as_str())
-            ),
-        }))),
+        Reply::Cancels(rows) => {
+            let items = rows.iter().map(|(id, outcome)| match outcome {
+                Ok(()) => format!(
+                    "{}<cancelStatus>success</cancelStatus>",
+                    element("orderId", id)
+                ),
+                Err((code, text)) => format!(
+                    r#"{}<cancelStatus>error</cancelStatus><error cd="{}">{}</error>"#,
+                    element("orderId", id),
+                    escape(code.as_str()),
+                    escape(text.as_str())
+                ),
+            });
+            // Nothing could be cancelled: "error", each order's result still listed.
+            match rows.iter().find_map(|(_, o)| o.as_ref().err()) {
+                Some((code, text)) if rows.iter().all(|(_, o)| o.is_err()) => {
+                    refused_with_results(code, text, items)
+                }
+                _ => success(results(items)),
+            }
+        }
         Reply::Details(rows) => success(results(rows.iter().map(detail_xml))),
     }
+}
+
+/// `<status>error</status>` with a message and, as the server writes it,
+/// the per-order results all the same.
+fn refused_with_results(code: &str, text: &str, items: impl Iterator<Item = String>) -> String {
+    let listed = results(items);
+    let listed = listed.strip_prefix("<messages/>").unwrap_or(&listed);
+    format!(
+        r#"{XML_DECL}<response><status>error</status><messages><message cd="{}">{}</message></messages>{listed}</response>"#,
+        escape(code),
+        escape(text)
+    )
 }
 
 fn results(items: impl Iterator<Item = String>) -> String {
@@ -323,18 +360,24 @@ fn results(items: impl Iterator<Item = String>) -> String {
     out
 }
 
+/// One `detail` result as the server writes it: the status code as the
+/// element's text, its name an attribute; the carrier likewise.
 fn detail_xml(row: &DetailRow) -> String {
+    let delivery = match (row.deliv_id, &row.deliv_name) {
+        (Some(id), name) => format!(
+            r#"<deliveryId deliveryName="{}">{id}</deliveryId>"#,
+            escape(name.as_str())
+        ),
+        (None, _) => "<deliveryId/>".to_string(),
+    };
     format!(
-        r#"{}{}<orderStatus cd="{}">{}</orderStatus><isShipped>{}</isShipped>{}{}<isArrivalConfirmed>{}</isArrivalConfirmed><isReceiptConfirmed>{}</isReceiptConfirmed>"#,
+        r#"{}{}<orderStatus orderStatusName="{}">{}</orderStatus><isShipped>{}</isShipped>{}{}<isArrivalConfirmed>{}</isArrivalConfirmed><isReceiptConfirmed>{}</isReceiptConfirmed>"#,
         element("orderId", &row.system_order_id),
         element("entOrderId", &row.ent_order_id),
+        escape(row.status.label()),
         row.status.code(),
-        row.status.label(),
         flag(row.is_shipped),
-        element(
-            "deliveryId",
-            &row.deliv_id.map(|d| d.to_string()).unwrap_or_default()
-        ),
+        delivery,
         element(
             "journalNumber",
             row.journal_number.as_deref().unwrap_or_default()

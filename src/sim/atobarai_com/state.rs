@@ -54,6 +54,16 @@ pub const MARKER_NG: &str = "与信NG";
 pub const MARKER_REVIEW: &str = "審査中";
 /// A buyer name containing this goes under review, then NG.
 pub const MARKER_REVIEW_NG: &str = "審査NG";
+/// Codes written as the service's server source writes them (the contract's
+/// Corrections), not taken from the adapter.
+/// 05 per order: not found.
+pub const CODE_CANCEL_NOT_FOUND: &str = "E05202";
+/// 05 per order: not cancellable in its state.
+pub const CODE_CANCEL_NOT_CANCELLABLE: &str = "E05301";
+/// 01: none of the ids asked is known.
+pub const CODE_STATUS_UNKNOWN_IDS: &str = "E01202";
+/// 00: the order date is more than 60 days ago.
+pub const CODE_ORDER_TOO_OLD: &str = "E00306";
 /// Orders per status, idmap, cancel and detail request.
 pub const MAX_IDS: usize = 100;
 /// Longest merchant order number and address.
@@ -365,6 +375,8 @@ pub(crate) struct DetailRow {
     pub status: DetailStatus,
     pub is_shipped: bool,
     pub deliv_id: Option<u32>,
+    /// The carrier's name (`deliveryName`), from the carrier master.
+    pub deliv_name: String,
     pub journal_number: Option<String>,
     pub arrival_confirmed: bool,
     pub receipt_confirmed: bool,
@@ -840,6 +852,16 @@ impl SimState {
                 );
             }
         }
+        if let Some(date) = fields
+            .get(wire::O_RECEIPT_ORDER_DATE)
+            .and_then(|d| NaiveDate::parse_from_str(d, "%Y/%m/%d").ok())
+            && date < now.date_naive() - TimeDelta::days(60)
+        {
+            p.code(
+                CODE_ORDER_TOO_OLD,
+                "注文日から60日を過ぎた注文は登録できません".to_string(),
+            );
+        }
         let ent_order_id = fields.get(wire::O_ENT_ORDER_ID).unwrap_or("").to_string();
         if !ent_order_id.is_empty() && self.order_by_ent(&ent_order_id).is_some() {
             p.code(
@@ -1032,7 +1054,7 @@ impl SimState {
             let carriers = &self.carriers;
             let outcome = match self.orders.get_mut(*id) {
                 None => Err((
-                    wire::CANCEL_NOT_FOUND.to_string(),
+                    CODE_CANCEL_NOT_FOUND.to_string(),
                     "注文が存在しません".to_string(),
                 )),
                 Some(o) if cancellable(o, carriers) => {
@@ -1041,7 +1063,7 @@ impl SimState {
                     Ok(())
                 }
                 Some(_) => Err((
-                    wire::CANCEL_NOT_CANCELLABLE.to_string(),
+                    CODE_CANCEL_NOT_CANCELLABLE.to_string(),
                     "キャンセルできない状態です".to_string(),
                 )),
             };
@@ -1069,13 +1091,14 @@ impl SimState {
         let mut rows = Vec::new();
         for id in ids {
             rows.push(match self.orders.get(id) {
-                Some(o) => detail_row(o),
+                Some(o) => detail_row(o, &self.carriers),
                 None => DetailRow {
                     system_order_id: id.to_string(),
                     ent_order_id: String::new(),
                     status: DetailStatus::Unknown,
                     is_shipped: false,
                     deliv_id: None,
+                    deliv_name: String::new(),
                     journal_number: None,
                     arrival_confirmed: false,
                     receipt_confirmed: false,
@@ -1084,7 +1107,7 @@ impl SimState {
         }
         for ent in ents {
             if let Some(o) = self.order_by_ent(ent) {
-                rows.push(detail_row(o));
+                rows.push(detail_row(o, &self.carriers));
             }
         }
         Ok(Reply::Details(rows))
@@ -1176,13 +1199,18 @@ fn cancellable(o: &SimOrder, carriers: &[SimCarrier]) -> bool {
     }
 }
 
-fn detail_row(o: &SimOrder) -> DetailRow {
+fn detail_row(o: &SimOrder, carriers: &[SimCarrier]) -> DetailRow {
     DetailRow {
         system_order_id: o.system_order_id.clone(),
         ent_order_id: o.ent_order_id.clone(),
         status: o.status,
         is_shipped: o.journal_number.is_some(),
         deliv_id: o.deliv_id,
+        deliv_name: o
+            .deliv_id
+            .and_then(|id| carriers.iter().find(|c| c.deliv_id == id))
+            .map(|c| c.name.clone())
+            .unwrap_or_default(),
         journal_number: o.journal_number.clone(),
         arrival_confirmed: o.arrival_confirmed,
         receipt_confirmed: o.receipt_confirmed,

@@ -571,13 +571,13 @@ async fn cancel_before_and_after_shipment() {
     assert_eq!(results[0], (before.clone(), Ok(())));
     assert_eq!(results[1], (shipped.clone(), Ok(())));
     let refusal = results[2].1.clone().unwrap_err();
-    assert_eq!(refusal.code, "E002");
+    assert_eq!(refusal.code, "E05301");
     assert!(
         refusal.message.contains("cannot be cancelled"),
         "{}",
         refusal.message
     );
-    assert_eq!(results[3].1.clone().unwrap_err().code, "E001");
+    assert_eq!(results[3].1.clone().unwrap_err().code, "E05202");
 
     // A cancel is a request: status 3 at once, detail 10 then 11.
     let statuses = client
@@ -613,7 +613,7 @@ async fn cancel_before_and_after_shipment() {
         .cancel(&[(before.clone(), String::new())])
         .await
         .unwrap();
-    assert_eq!(again[0].1.clone().unwrap_err().code, "E002");
+    assert_eq!(again[0].1.clone().unwrap_err().code, "E05301");
     // Shipping a cancelled order is refused.
     let (_, code, _) = rejected(client.register_shipping(&before, 1, "123456789012").await);
     assert_eq!(code, "E04301");
@@ -652,15 +652,26 @@ async fn the_data_status_machine_runs_on_the_clock() {
     );
 }
 
+/// A configuration refusal: its code and the fix the merchant reads.
+fn misconfigured<T: std::fmt::Debug>(result: Result<T, CallError>) -> (String, String) {
+    match result {
+        Err(CallError::Configuration { code, fix }) => (code, fix),
+        other => panic!("expected a configuration refusal, got {other:?}"),
+    }
+}
+
 #[tokio::test]
-async fn a_caller_outside_the_allow_list_is_refused() {
+async fn a_caller_outside_the_allow_list_is_a_configuration_problem() {
     let (sim, client) = setup().await;
     register_ok(&client, "IP-1").await;
     sim.set_allowed_sources(vec!["192.0.2.0/24".parse().unwrap()]);
-    let (status, code, message) = rejected(client.status(&ids(&["AK00012345"])).await);
-    assert_eq!((status, code.as_str()), (200, "E01101"));
-    assert!(message.contains("IP address is not allowed"), "{message}");
-    let (_, code, _) = rejected(client.register_order(&order("IP-2")).await);
+    let (code, fix) = misconfigured(client.status(&ids(&["AK00012345"])).await);
+    assert_eq!(code, "E01101");
+    assert!(
+        fix.contains("IPアドレス") && fix.contains("register the server's public IP"),
+        "{fix}"
+    );
+    let (code, _) = misconfigured(client.register_order(&order("IP-2")).await);
     assert_eq!(code, "E00101");
     assert!(sim.order_by_ent("IP-2").is_none());
     assert_eq!(sim.stats().refused_ip, 2);
@@ -674,10 +685,10 @@ async fn wrong_ids_and_wrong_paths_are_rejections_a_person_fixes() {
     let mut settings = sim.client_settings();
     settings.enterprise_id += 1;
     let wrong = AtobaraiClient::new(settings).unwrap();
-    let (status, code, message) = rejected(wrong.carriers().await);
-    assert_eq!((status, code.as_str()), (200, "E02102"));
-    assert!(message.contains("enterprise id"), "{message}");
-    let (_, code, _) = rejected(wrong.register_order(&order("IDS-1")).await);
+    let (code, fix) = misconfigured(wrong.carriers().await);
+    assert_eq!(code, "E02102");
+    assert!(fix.contains("enterprise_id"), "{fix}");
+    let (code, _) = misconfigured(wrong.register_order(&order("IDS-1")).await);
     assert_eq!(code, "E00102");
 
     let mut settings = sim.client_settings();
@@ -885,5 +896,18 @@ async fn the_forms_on_the_wire_use_exactly_the_contracts_keys() {
     assert!(
         order_request.raw.contains("%E5%8D%97%E9%83%A8"),
         "南部 percent-encoded"
+    );
+}
+
+#[tokio::test]
+async fn status_with_only_unknown_ids_answers_error_with_results_and_reads_unknown() {
+    let (_sim, client) = setup().await;
+    let answer = client
+        .status(&ids(&["AK99999998", "AK99999999"]))
+        .await
+        .unwrap();
+    assert!(
+        answer.iter().all(|(_, _, s)| *s == CreditStatus::Unknown),
+        "{answer:?}"
     );
 }

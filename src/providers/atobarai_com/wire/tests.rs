@@ -231,8 +231,10 @@ fn every_named_code_reads_in_english() {
         ("E00309", "already registered"),
         ("E04301", "not awaiting a tracking number"),
         ("E04202", "tracking number is invalid"),
-        ("E001", "not found"),
-        ("E002", "cannot be cancelled"),
+        ("E05202", "not found"),
+        ("E05301", "cannot be cancelled"),
+        ("E01202", "none of the orders"),
+        ("E00306", "60 days"),
         ("E77777", "does not know"),
     ] {
         assert!(describe(code).contains(words), "{code}: {}", describe(code));
@@ -346,4 +348,33 @@ fn unreadable_answers_are_errors_not_panics() {
     ] {
         assert!(parse_response(junk).is_err(), "{junk}");
     }
+}
+
+#[test]
+fn detail_has_its_status_as_text_and_status_or_cancel_may_answer_error_with_results() {
+    // As the service's server writes detail: the code is the element's text.
+    let xml = r#"<?xml version="1.0" encoding="UTF-8"?>
+<response><status>success</status><messages/><results><result><orderId>AK00012345</orderId><entOrderId>SHOP-1</entOrderId><orderStatus orderStatusName="伝票登録済み">2</orderStatus><isShipped>1</isShipped><deliveryId deliveryName="佐川急便">2</deliveryId><journalNumber>400012345678</journalNumber></result></results></response>"#;
+    let r = parse_response(xml).unwrap();
+    let row = &r.results.results[0];
+    assert_eq!(
+        row.order_status.as_ref().and_then(AtobaraiCode::number),
+        Some(2)
+    );
+    let deliv = row.delivery_id.as_ref().unwrap();
+    assert_eq!(
+        (deliv.number(), deliv.name.as_deref()),
+        (Some(2), Some("佐川急便"))
+    );
+    // status keeps its cd attribute.
+    let xml = r#"<response><status>error</status><messages><message cd="E01202">注文が存在しません</message></messages><results><result><orderId>AK1</orderId><orderStatus cd="-1">不明</orderStatus></result></results></response>"#;
+    let r = parse_response(xml).unwrap();
+    assert_eq!(r.status, "error");
+    assert_eq!(
+        r.results.results[0]
+            .order_status
+            .as_ref()
+            .and_then(AtobaraiCode::number),
+        Some(-1)
+    );
 }
