@@ -719,13 +719,14 @@ async fn atobarai_com_adapter_classifies_every_fault_and_recovers() {
         let registered = sim.orders().iter().filter(|o| o.ent_order_id == id).count();
         assert_eq!(registered, 1, "{name}: registered {registered} times");
     }
-    // The caller's address is its credential: refused, a person must act.
+    // The caller's address is its credential: a configuration problem a
+    // person must fix, never a retry loop.
     figures.injected += 1;
     let started = Instant::now();
     sim.set_allowed_sources(vec!["192.0.2.0/24".parse().unwrap()]);
     match client.register_order(&atobarai_order("SHOP-AFIP")).await {
-        Err(CallError::Rejected { .. }) => {}
-        other => panic!("a refused source address must be rejected: {other:?}"),
+        Err(CallError::Configuration { .. }) => {}
+        other => panic!("a refused source address must be a configuration problem: {other:?}"),
     }
     sim.set_allowed_sources(vec!["127.0.0.0/8".parse().unwrap()]);
     client
@@ -743,8 +744,8 @@ async fn atobarai_com_adapter_classifies_every_fault_and_recovers() {
         .register_order(&atobarai_order("SHOP-AFID"))
         .await
     {
-        Err(CallError::Rejected { .. }) => {}
-        other => panic!("a wrong API user id must be rejected: {other:?}"),
+        Err(CallError::Configuration { .. }) => {}
+        other => panic!("a wrong API user id must be a configuration problem: {other:?}"),
     }
     client
         .register_order(&atobarai_order("SHOP-AFID"))
