@@ -32,6 +32,33 @@ pub struct Party {
     pub email: Option<String>,
 }
 
+impl Party {
+    /// Whether a parcel to `other` reaches this person: the same name,
+    /// postcode, address and phone once widths, spaces and hyphens are
+    /// folded. The e-mail and the reading are not compared: a recipient
+    /// rarely has them (Rakuten's never carry an e-mail), and they say
+    /// nothing about where the parcel goes. This is who counts as a gift
+    /// (送り先 ≠ 購入者) for a deferred-payment provider.
+    pub fn same_destination(&self, other: &Party) -> bool {
+        fold(&self.name) == fold(&other.name)
+            && fold(&self.postal_code) == fold(&other.postal_code)
+            && fold(&self.address) == fold(&other.address)
+            && fold(&self.phone) == fold(&other.phone)
+    }
+}
+
+/// Full-width ASCII as ASCII, without whitespace or hyphen-like signs, lowercased.
+fn fold(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            _ => c,
+        })
+        .filter(|c| !c.is_whitespace() && !matches!(c, '-' | 'ー' | '‐' | '−' | '―'))
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DirectLine {
@@ -210,6 +237,37 @@ fn check_party(role: &str, p: &Party) -> Result<(), FieldError> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_same_destination_ignores_email_widths_spaces_and_hyphens() {
+        let buyer = super::Party {
+            name: "山田 太郎".into(),
+            name_kana: "ﾔﾏﾀﾞ ﾀﾛｳ".into(),
+            postal_code: "100-0001".into(),
+            address: "東京都千代田区千代田1-1".into(),
+            phone: "03-1234-5678".into(),
+            email: Some("taro@example.jp".into()),
+        };
+        let recipient = super::Party {
+            name: "山田　太郎".into(),
+            name_kana: String::new(),
+            postal_code: "1000001".into(),
+            address: "東京都千代田区千代田１－１".into(),
+            phone: "0312345678".into(),
+            email: None,
+        };
+        assert!(buyer.same_destination(&recipient));
+        let elsewhere = super::Party {
+            address: "東京都千代田区千代田2-1".into(),
+            ..recipient.clone()
+        };
+        assert!(!buyer.same_destination(&elsewhere));
+        let someone_else = super::Party {
+            name: "山田 花子".into(),
+            ..recipient
+        };
+        assert!(!buyer.same_destination(&someone_else));
+    }
+
     use super::*;
 
     const ORDER: &str = r#"{"channel": "direct", "id": "SHOP-1001", "ordered_at": "2026-11-23T10:00:00+09:00",

@@ -382,7 +382,9 @@ pub fn application(
         }
     };
     let buyer = party("customer")?.ok_or("the order has no customer to bill")?;
-    let ship_to = party("ship_to")?.filter(|p| *p != buyer);
+    // A gift is a parcel to someone else, never a recipient without the
+    // buyer's e-mail (see `Party::same_destination`).
+    let ship_to = party("ship_to")?.filter(|p| !p.same_destination(&buyer));
     let ordered_on = detail
         .get("ordered_at")
         .and_then(Value::as_str)

@@ -89,7 +89,7 @@ pub async fn perform(
             };
             let at_ms = time::unix_ms(time::now());
             finish(store, row.id, channel, order_id, move |o| {
-                rules::verdict(
+                let decision = rules::verdict(
                     o,
                     answer.verdict,
                     Source::Request {
@@ -98,7 +98,16 @@ pub async fn perform(
                     },
                     policy,
                     &now(),
-                )
+                );
+                if answer.replaced.is_empty() {
+                    decision
+                } else {
+                    // What was sent differs from the ERP's text: say so.
+                    decision.event(
+                        "credit.characters_replaced",
+                        serde_json::json!({"replaced": answer.replaced}),
+                    )
+                }
             })
             .await?;
             Ok(Ok(Step::Done))

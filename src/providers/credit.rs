@@ -27,6 +27,9 @@ pub struct CreditAnswer {
     /// The answer came from recovering an earlier request whose answer was
     /// lost, not from a new one.
     pub recovered: bool,
+    /// Characters of names, addresses or item names replaced to fit the
+    /// provider's range (`buyer.name: 髙→高`), for the order's history.
+    pub replaced: Vec<String>,
 }
 
 /// How a shipment registration ended.

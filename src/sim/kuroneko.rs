@@ -22,6 +22,7 @@
 //! the simulator's guesses.
 
 mod api;
+mod codes;
 mod state;
 
 use std::net::SocketAddr;
@@ -73,6 +74,10 @@ pub struct KuronekoSimConfig {
     pub payment_delay: Option<Duration>,
     /// Where the simulator's clock starts; `None` is the real time.
     pub start_at: Option<DateTime<FixedOffset>>,
+    /// The merchant has the 同梱 contract (invoice in the parcel): KAARA
+    /// takes sendDiv 2 and KAAKK sendDiv 1; without it they are refused
+    /// (`kaara052E`, `kaakk055E`).
+    pub enclosed_invoice_contract: bool,
 }
 
 impl Default for KuronekoSimConfig {
@@ -90,6 +95,7 @@ impl Default for KuronekoSimConfig {
             invoice_delay: Some(Duration::from_secs(24 * 3600)),
             payment_delay: Some(Duration::from_secs(14 * 24 * 3600)),
             start_at: None,
+            enclosed_invoice_contract: false,
         }
     }
 }
@@ -133,16 +139,14 @@ pub async fn start(
         invoice: cfg.invoice_delay.map(delta),
         payment: cfg.payment_delay.map(delta),
     };
-    let shared = Arc::new(Shared::new(
-        SimState::new(
-            cfg.store_code.clone(),
-            cfg.password.clone(),
-            scoring,
-            timing,
-        ),
-        clock,
-        cfg,
-    ));
+    let mut state = SimState::new(
+        cfg.store_code.clone(),
+        cfg.password.clone(),
+        scoring,
+        timing,
+    );
+    state.enclosed_invoice = cfg.enclosed_invoice_contract;
+    let shared = Arc::new(Shared::new(state, clock, cfg));
     shared
         .tasks
         .serve(listener, api::router(shared.clone()), "kuroneko");
@@ -225,6 +229,13 @@ impl KuronekoSimHandle {
     pub fn set_status(&self, order_no: &str, status: TransactionStatus) -> bool {
         self.shared
             .with_state(|s, now| s.set_status(order_no, status, now))
+    }
+
+    /// Changes the password Yamato accepts, as a merchant who changes it
+    /// on Yamato's merchant page without telling the daemon.
+    pub fn set_password(&self, password: &str) {
+        let password = password.to_string();
+        self.shared.with_state(move |s, _| s.set_password(password));
     }
 
     /// Forces the warning flag; `None` goes back to the computed one.

@@ -13,6 +13,7 @@ mod helpers;
 mod invoice;
 mod jgoods_flows;
 mod komoju;
+mod kuroneko_fidelity;
 mod metrics;
 mod ops_tools;
 mod properties;

@@ -107,6 +107,7 @@ impl CreditProvider for AtobaraiCredit {
                 reference: r.system_order_id,
                 verdict: verdict(r.status),
                 recovered: true,
+                replaced: Vec::new(),
             };
             // A timeout does not prove the order was not created: look it up
             // by our order number before registering again.
@@ -120,6 +121,7 @@ impl CreditProvider for AtobaraiCredit {
                     reference: r.system_order_id,
                     verdict: verdict(r.status),
                     recovered: false,
+                    replaced: Vec::new(),
                 }),
                 Err(CallError::Rejected { code, .. }) if code == wire::ORDER_DUPLICATE => {
                     match self.client.recover_registration(&reg.ent_order_id).await? {

@@ -23,11 +23,12 @@ use reqwest::{StatusCode, Url};
 use secrecy::{ExposeSecret, SecretString};
 use tokio::time::Instant;
 
+use super::charset::Replacement;
 use super::normalize::{self, NormalizedCredit};
 use super::wire::{self, Form, ReturnOutcome, field};
 use super::{
     CreditRequest, CreditResult, ShipmentProcess, TransactionStatus, TransactionWarning,
-    is_valid_order_no, yamato_check_digit_ok,
+    is_valid_order_no, tracking_digits, yamato_check_digit_ok,
 };
 use crate::config::KuronekoConfig;
 use crate::domain::Carrier;
@@ -35,6 +36,8 @@ use crate::providers::{CallError, retry_after};
 
 /// `code` of a refusal made before sending because a field cannot be sent.
 pub const INVALID_FIELD: &str = "INVALID_FIELD";
+/// What the merchant reads when Yamato refuses the store code or password.
+pub const CREDENTIALS_FIX: &str = "クロネコ代金後払いが加盟店コードまたはパスワードを受け付けていません。[kuroneko] store_code と password をヤマトの加盟店管理画面の値と照らしてください / Kuroneko Atobarai refuses the store code or password: compare [kuroneko] store_code and password with Yamato's merchant page";
 /// `code` of a refusal of a tracking number with a wrong Yamato check digit.
 pub const BAD_TRACKING_NUMBER: &str = "BAD_TRACKING_NUMBER";
 /// `code` of an answer that is a `<return>` but says something outside the contract.
@@ -130,10 +133,21 @@ impl KuronekoClient {
     /// sent is `Rejected { http_status: 0, code: INVALID_FIELD }` naming it,
     /// and nothing was sent (the orderNo is still unused).
     pub async fn request_credit(&self, req: &CreditRequest) -> Result<CreditResult, CallError> {
+        self.request_credit_noting(req)
+            .await
+            .map(|(result, _)| result)
+    }
+
+    /// [`request_credit`](Self::request_credit), with the characters that
+    /// were replaced to fit Yamato's range (for the order's history).
+    pub async fn request_credit_noting(
+        &self,
+        req: &CreditRequest,
+    ) -> Result<(CreditResult, Vec<Replacement>), CallError> {
         let credit = self.normalize(req)?;
         let form = wire::credit_form(&credit);
         let outcome = self.call(wire::FUNC_CREDIT, &credit.order_no, form).await?;
-        credit_result(wire::FUNC_CREDIT, outcome)
+        Ok((credit_result(wire::FUNC_CREDIT, outcome)?, credit.replaced))
     }
 
     /// KAARS0010: the scoring result now (poll while [`CreditResult::UnderReview`];
@@ -178,14 +192,14 @@ impl KuronekoClient {
         order_no: &str,
         carrier: Carrier,
         tracking_no: &str,
-        ship_on: NaiveDate,
+        _ship_on: NaiveDate,
     ) -> Result<(), CallError> {
         check_order_no(order_no)?;
         let process = ShipmentProcess::register_for(carrier);
         let payment_no = match process {
             ShipmentProcess::RegisterYamato => {
                 check_tracking("tracking_no", tracking_no)?;
-                tracking_no.trim()
+                tracking_digits(tracking_no)
             }
             ShipmentProcess::RegisterOtherCarrier
             | ShipmentProcess::Change
@@ -195,10 +209,12 @@ impl KuronekoClient {
                     carrier = %carrier,
                     "registering a shipment by another carrier under the orderNo"
                 );
-                order_no
+                order_no.to_string()
             }
         };
-        let form = wire::shipment_form(process.code(), Some(payment_no), Some(ship_on), None);
+        // `shipYmd` goes with processDiv 1 only, as Yamato's own plugins
+        // send it: a registration's date is the one given at KAARA.
+        let form = wire::shipment_form(process.code(), Some(&payment_no), None, None);
         self.call(wire::FUNC_SHIPMENT, order_no, form)
             .await
             .map(drop)
@@ -223,9 +239,9 @@ impl KuronekoClient {
         }
         let form = wire::shipment_form(
             ShipmentProcess::Change.code(),
-            Some(new.trim()),
+            Some(&tracking_digits(new)),
             Some(ship_on),
-            Some(old.trim()),
+            Some(&tracking_digits(old)),
         );
         self.call(wire::FUNC_SHIPMENT, order_no, form)
             .await
@@ -337,6 +353,9 @@ impl KuronekoClient {
         let code = self.redact(&code);
         if wire::is_system_error(&code) {
             return CallError::transient(wire::error_message(&code));
+        }
+        if wire::is_credential_error(&code) {
+            return CallError::configuration(code, CREDENTIALS_FIX);
         }
         CallError::Rejected {
             http_status: 200,

@@ -43,13 +43,19 @@ impl CreditProvider for KuronekoCredit {
     ) -> CallFuture<'a, CreditAnswer> {
         Box::pin(async move {
             let req = credit_request(app);
-            let answer = |result: CreditResult, recovered: bool| CreditAnswer {
-                reference: req.order_no.clone(),
-                verdict: verdict(result),
-                recovered,
-            };
-            match self.client.request_credit(&req).await {
-                Ok(result) => Ok(answer(result, false)),
+            let answer =
+                |result: CreditResult, recovered: bool, replaced: Vec<String>| CreditAnswer {
+                    reference: req.order_no.clone(),
+                    verdict: verdict(result),
+                    recovered,
+                    replaced,
+                };
+            match self.client.request_credit_noting(&req).await {
+                Ok((result, replaced)) => Ok(answer(
+                    result,
+                    false,
+                    replaced.iter().map(ToString::to_string).collect(),
+                )),
                 // The orderNo is deterministic per attempt: "already used"
                 // after a lost answer means our request went through. Its
                 // result is what KAARS says.
@@ -58,7 +64,7 @@ impl CreditProvider for KuronekoCredit {
                     if !after_lost_answer {
                         tracing::warn!(order_no = %req.order_no, "orderNo already used at Yamato; took its result");
                     }
-                    Ok(answer(result, true))
+                    Ok(answer(result, true, Vec::new()))
                 }
                 Err(e) => Err(e),
             }

@@ -14,6 +14,7 @@
 //! no official specification is public, so the adapter is strict where the
 //! public integrations disagree (see [`normalize`]).
 
+pub mod charset;
 pub mod client;
 pub mod credit;
 pub mod normalize;
@@ -114,6 +115,18 @@ impl InvoiceDelivery {
             InvoiceDelivery::Gift => 1,
             InvoiceDelivery::InParcel => 2,
             InvoiceDelivery::Sms => 3,
+        }
+    }
+
+    /// The code KAAKK (amount change) takes, which is not KAARA's set:
+    /// `0` 別送 (mailed separately), `1` 同梱 (in the parcel), `2` SMS. A gift
+    /// changes nothing here: its invoice is mailed separately too, and KAAKK
+    /// carries no recipient (`kaakk054E`/`kaakk055E` refuse other values).
+    pub fn reduce_code(self) -> u8 {
+        match self {
+            InvoiceDelivery::MailToBuyer | InvoiceDelivery::Gift => 0,
+            InvoiceDelivery::InParcel => 1,
+            InvoiceDelivery::Sms => 2,
         }
     }
 
@@ -457,12 +470,20 @@ fn looks_hashed(s: &str) -> bool {
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b))
 }
 
+/// A Yamato tracking number as it is sent: the digits, without the hyphens
+/// a label or an ERP may write (`1234-5678-9013`). Any other character is
+/// kept, so the check digit refuses it.
+pub fn tracking_digits(tracking: &str) -> String {
+    tracking.trim().chars().filter(|c| *c != '-').collect()
+}
+
 /// Whether `tracking` is a well-formed Yamato tracking number: 12 ASCII
-/// digits whose last is the first eleven, read as a number, mod 7. Checked
-/// before sending, because Yamato refuses a bad one (`kaasl014E`) only after
-/// the parcel has left.
+/// digits, hyphens aside, whose last is the first eleven, read as a number,
+/// mod 7. Checked before sending, because Yamato refuses a bad one
+/// (`kaasl014E`) only after the parcel has left.
 pub fn yamato_check_digit_ok(tracking: &str) -> bool {
-    let bytes = tracking.as_bytes();
+    let digits = tracking_digits(tracking);
+    let bytes = digits.as_bytes();
     if bytes.len() != 12 || !bytes.iter().all(u8::is_ascii_digit) {
         return false;
     }
@@ -552,7 +573,10 @@ mod tests {
         assert!(yamato_check_digit_ok("123456789013"));
         assert!(!yamato_check_digit_ok("123456789016"));
         assert!(!yamato_check_digit_ok("12345678901"));
-        assert!(!yamato_check_digit_ok("1234-5678-9013"));
+        // Hyphens are how labels write it: stripped before the check digit.
+        assert!(yamato_check_digit_ok("1234-5678-9013"));
+        assert!(!yamato_check_digit_ok("1234-5678-9016"));
+        assert_eq!(tracking_digits(" 1234-5678-9013 "), "123456789013");
         assert!(!yamato_check_digit_ok("１２３４５６７８９０１３"));
         assert!(yamato_check_digit_ok("000000000000"));
     }

@@ -17,8 +17,11 @@
 
 use chrono::{NaiveDate, TimeDelta};
 
+use super::charset::{self, Replacement};
 use super::{CreditRequest, InvoiceDelivery, Party};
 
+/// Largest `itemCount` (4 digits, `kaara059E`).
+pub const MAX_COUNT: u32 = 9999;
 /// Longest `name`/`sendName`, in characters.
 pub const NAME_MAX: usize = 30;
 /// Longest `address1`/`address2`, in characters.
@@ -131,6 +134,8 @@ pub struct NormalizedCredit {
     pub total_amount: i64,
     /// `sendDiv`.
     pub send_div: InvoiceDelivery,
+    /// Characters outside Yamato's range that were replaced (see [`charset`]).
+    pub replaced: Vec<Replacement>,
 }
 
 /// A person in Yamato's shape.
@@ -186,19 +191,20 @@ pub fn normalize_credit(
             format!("is more than {SHIP_AHEAD_DAYS} days ahead"),
         ));
     }
-    let buyer = normalize_party("buyer", &req.buyer, true)?;
+    let mut replaced = Vec::new();
+    let buyer = normalize_party("buyer", &req.buyer, true, &mut replaced)?;
     let ship_to = match req.send_div {
         InvoiceDelivery::Gift => {
             let party = req.ship_to.as_ref().ok_or_else(|| {
                 FieldError::new("ship_to", "is required when the order is a gift")
             })?;
-            Some(normalize_party("ship_to", party, false)?)
+            Some(normalize_party("ship_to", party, false, &mut replaced)?)
         }
         // Yamato reads the send* fields only for a gift; a recipient given
         // otherwise is the buyer's own address and is not sent.
         InvoiceDelivery::MailToBuyer | InvoiceDelivery::InParcel | InvoiceDelivery::Sms => None,
     };
-    let items = item_lines(req)?;
+    let items = item_lines(req, &mut replaced)?;
     let total_amount: i64 = items.iter().map(|l| l.sub_total).sum();
     if !(AMOUNT_MIN..=AMOUNT_MAX).contains(&total_amount) {
         return Err(FieldError::new(
@@ -215,17 +221,25 @@ pub fn normalize_credit(
         items,
         total_amount,
         send_div: req.send_div,
+        replaced,
     })
 }
 
 /// One party; `is_buyer` makes the phone required and keeps the email.
+/// Characters outside Yamato's range are replaced (pushed to `replaced`)
+/// or refused.
 pub fn normalize_party(
     role: &str,
     party: &Party,
     is_buyer: bool,
+    replaced: &mut Vec<Replacement>,
 ) -> Result<NormalizedParty, FieldError> {
     let field = |name: &str| format!("{role}.{name}");
-    let name = to_full_width(&party.name);
+    let in_range = |name: &str, text: &str, replaced: &mut Vec<Replacement>| {
+        charset::check_identity(&field(name), &to_full_width(text), replaced)
+            .map_err(|c| FieldError::new(field(name), out_of_range(c)))
+    };
+    let name = in_range("name", &party.name, replaced)?;
     if name.is_empty() {
         return Err(FieldError::new(field("name"), "is empty"));
     }
@@ -248,8 +262,9 @@ pub fn normalize_party(
             "must be 7 digits (NNNNNNN or NNN-NNNN)",
         )
     })?;
-    let (address1, address2) = split_address(&party.address)
-        .map_err(|reason| FieldError::new(field("address"), reason))?;
+    let address = in_range("address", &party.address, replaced)?;
+    let (address1, address2) =
+        split_address(&address).map_err(|reason| FieldError::new(field("address"), reason))?;
     let tel_num = if party.phone.trim().is_empty() && !is_buyer {
         String::new()
     } else {
@@ -280,24 +295,28 @@ pub fn normalize_party(
 /// The goods, then 送料 and 手数料, folded to at most [`MAX_LINES`]: the
 /// fee lines stay, and the item lines that do not fit become one `その他 N点`
 /// line (N = how many lines were folded) carrying their sum.
-fn item_lines(req: &CreditRequest) -> Result<Vec<ItemLine>, FieldError> {
+fn item_lines(
+    req: &CreditRequest,
+    replaced: &mut Vec<Replacement>,
+) -> Result<Vec<ItemLine>, FieldError> {
     if req.lines.is_empty() {
         return Err(FieldError::new("lines", "at least one line is needed"));
     }
     let mut goods = Vec::with_capacity(req.lines.len());
     for (i, line) in req.lines.iter().enumerate() {
         let field = |name: &str| format!("lines[{i}].{name}");
-        let name: String = to_full_width(&line.name)
-            .chars()
-            .take(ITEM_NAME_MAX)
-            .collect();
+        let name = charset::check_item(&field("name"), &to_full_width(&line.name), replaced);
+        let name: String = name.chars().take(ITEM_NAME_MAX).collect();
         // Cutting may leave a trailing space.
         let name = name.trim_end_matches('\u{3000}').to_string();
         if name.is_empty() {
             return Err(FieldError::new(field("name"), "is empty"));
         }
-        if line.qty == 0 {
-            return Err(FieldError::new(field("qty"), "must be at least 1"));
+        if line.qty == 0 || line.qty > MAX_COUNT {
+            return Err(FieldError::new(
+                field("qty"),
+                format!("must be 1..={MAX_COUNT} (Yamato takes 4 digits)"),
+            ));
         }
         let sub_total = i64::from(line.qty)
             .checked_mul(line.unit_price)
@@ -660,3 +679,11 @@ fn full_width_alnum_to_ascii(c: char) -> Option<char> {
 
 #[cfg(test)]
 mod tests;
+
+/// Why a name or address is refused for character `c`: Japanese first, for the order's attention.
+fn out_of_range(c: char) -> String {
+    format!(
+        "「{c}」(U+{:04X}) はクロネコ代金後払いで使えない文字です。ERPで常用の字に直してください / {c:?} is outside the characters Yamato takes (machine-dependent or not in JIS X 0208): correct it in the ERP",
+        c as u32
+    )
+}

@@ -172,7 +172,8 @@ pub fn credit_form(credit: &NormalizedCredit) -> Form {
 }
 
 /// The KAAKK0010 fields after the common ones: the new address, lines,
-/// total, ship date and invoice delivery.
+/// total, ship date and invoice delivery in KAAKK's own codes
+/// ([`InvoiceDelivery::reduce_code`]). KAAKK takes no `send*` recipient.
 pub fn reduce_form(credit: &NormalizedCredit) -> Form {
     let buyer = &credit.buyer;
     let mut form = vec![
@@ -181,15 +182,15 @@ pub fn reduce_form(credit: &NormalizedCredit) -> Form {
         pair(field::ADDRESS1, &buyer.address1),
         pair(field::ADDRESS2, &buyer.address2),
         pair(field::TOTAL_AMOUNT, credit.total_amount.to_string()),
-        pair(field::SEND_DIV, credit.send_div.code().to_string()),
+        pair(field::SEND_DIV, credit.send_div.reduce_code().to_string()),
     ];
     push_items(&mut form, credit);
-    push_recipient(&mut form, credit.ship_to.as_ref());
     form
 }
 
 /// The KAASL0010 fields after the common ones. `payment_no`, `ship_on` and
-/// `before` are left out when `None` (processDiv 9 sends neither).
+/// `before` are left out when `None`: `shipYmd` goes only with processDiv 1
+/// (what Yamato's own plugins send), never with 0, 2 or 9.
 pub fn shipment_form(
     process_div: u8,
     payment_no: Option<&str>,
@@ -367,15 +368,31 @@ pub fn is_system_error(code: &str) -> bool {
     matches!(code, "err0001" | "err0002" | "err0003")
 }
 
-/// Whether `code` refuses the store code or password (`…090E`–`…092E` of any function).
+/// Whether `code` refuses the store code or password. Each function numbers
+/// them its own way (Yamato's error catalogue): KAARA `002E`–`004E` and
+/// `090E`–`092E`, KAARS `002E`–`004E`, `012E`/`013E`, KAAST the same and
+/// `015E`, KAACL `002E`–`004E`, `013E`/`014E`, `017E`, KAASL `002E`–`004E`,
+/// `036E`/`037E`, `041E`, KAAKK `001E`–`004E` and `059E`–`061E`.
 pub fn is_credential_error(code: &str) -> bool {
-    matches!(code_number(code), Some((_, 90..=92)))
+    matches!(
+        code_number(code),
+        Some(("kaara", 2..=4 | 90..=92))
+            | Some(("kaars", 2..=4 | 12 | 13))
+            | Some(("kaast", 2..=4 | 12 | 13 | 15))
+            | Some(("kaacl", 2..=4 | 13 | 14 | 17))
+            | Some(("kaasl", 2..=4 | 36 | 37 | 41))
+            | Some(("kaakk", 1..=4 | 59..=61))
+    )
 }
 
-/// Whether `code` says the order is unknown (`kaars008E`, `kaast008E`,
-/// `kaasl008E`, `kaacl008E`, and the same number of any other function).
+/// Whether `code` says the order is unknown: `008E` of KAARS (which also
+/// means "already cancelled"), KAAST, KAASL, KAACL and KAAKK. KAARA's `008E`
+/// is an orderNo too long, not this.
 pub fn is_unknown_order(code: &str) -> bool {
-    matches!(code_number(code), Some((_, 8)))
+    matches!(
+        code_number(code),
+        Some(("kaars" | "kaast" | "kaasl" | "kaacl" | "kaakk", 8))
+    )
 }
 
 /// `kaara040E` → (`kaara`, 40).
@@ -403,6 +420,17 @@ pub fn error_message(code: &str) -> String {
             Some("the phone number must have 10 (landline) or 11 (mobile) digits starting with 0")
         }
         "kaara049E" => Some("the total amount is outside 1..=999999 yen"),
+        "kaara022E" | "kaara033E" | "kaara037E" | "kaara056E" | "kaara068E" | "kaara077E"
+        | "kaara081E" | "kaakk024E" | "kaakk028E" | "kaakk033E" => Some(
+            "a name, address or item name has a character outside Yamato's range (machine-dependent characters such as 髙, ①, ㈱ or emoji)",
+        ),
+        "kaara059E" | "kaakk037E" => Some("an item count has more than 4 digits (at most 9999)"),
+        "kaakk054E" | "kaakk055E" => Some(
+            "KAAKK's sendDiv must be 0 (mailed separately), or 1 only with an enclosed-invoice contract",
+        ),
+        "kaakk017E" | "kaasl042E" => {
+            Some("the transaction is more than 90 days past its credit request")
+        }
         "kaara101E" => Some("the total amount differs from the sum of the line subtotals"),
         "kaara103E" => Some("the address has no street number"),
         "kaasl014E" => Some("the Yamato tracking number has a wrong check digit"),
@@ -429,6 +457,9 @@ pub fn error_message(code: &str) -> String {
         return format!(
             "the store code or password was refused; check [kuroneko] store_code and password ({code})"
         );
+    }
+    if code == "kaars008E" {
+        return format!("Yamato does not know this orderNo or it is already cancelled ({code})");
     }
     if is_unknown_order(code) {
         return format!("Yamato does not know this orderNo ({code})");

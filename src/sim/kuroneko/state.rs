@@ -13,28 +13,28 @@
 //! 10 →after `invoice`→ 11 →after `payment`→ 12; KAASL 9 → back to 1; KAACL
 //! → 2; a flipped OK → NG (status 2) after the flip delay while still 1.
 //!
-//! Error codes come from the contract where it names them (`kaara009E`,
-//! `029E`, `034E`, `040E`, `049E`, `101E`, `103E`, `kaars/kaast/kaasl/kaacl008E`,
-//! `kaara090E`–`092E`, `kaasl014E/020E/022E/045E`, `kaacl009E`,
-//! `kaakk009E/011E/050E`, `err0001`–`err0003`). Everything below is the
-//! simulator's guess, because no official code table is public; clients
-//! must not depend on these:
-//! - common: `<f>090E` store code malformed, `<f>091E` password malformed,
-//!   `<f>092E` store code and password do not match, `<f>001E` orderNo
-//!   missing, `<f>002E` orderNo malformed, `<f>003E` requestDate malformed
-//!   (`<f>` is the function's prefix: `kaara`, `kaars`, …);
-//! - KAARA/KAAKK fields: `010E` orderYmd, `011E` (KAARA) / `020E` (KAAKK)
-//!   shipYmd, `020E` name, `021E` nameKana, `028E` postCode shape, `033E`
-//!   address1 shape, `035E` address2, `042E` email, `048E` totalAmount not a
-//!   number, `050E` (KAARA) / `051E` (KAAKK) sendDiv, `060E`–`063E` item
-//!   name/count/price/subtotal, `064E` subTotal ≠ count × price, `070E`–`076E`
-//!   gift recipient fields, `102E` ship date out of range, `105E` recipient
-//!   without street number;
-//! - KAAST `010E` the scoring is still under review (no transaction yet);
-//! - KAASL `030E` processDiv, `010E` paymentNo missing, `011E` shipYmd,
-//!   `012E` beforePaymentNo missing, `016E` processDiv 2 with a paymentNo
-//!   other than the orderNo, `023E` beforePaymentNo is not the registered number;
-//! - the window right after KAARA answers `err0001` to KAASL, KAACL and KAAKK.
+//! Error codes come from the contract and from Yamato's own error catalogue
+//! (see `codes`): store code and password per function (KAARA `004E`/`002E`/
+//! `003E`, `090E`–`092E`; KAARS/KAAST `012E`/`013E`; KAACL `013E`/`014E`;
+//! KAASL `036E`/`037E`; KAAKK `001E`–`004E`, `059E`–`061E`), characters
+//! outside the range (KAARA `022E`, `033E`, `037E`, `056E`, `068E`, `077E`,
+//! `081E`; KAAKK `024E`, `028E`, `033E`), address width and prefecture,
+//! `itemCount` over 9999 (`kaara059E`, `kaakk037E`), sendDiv (`kaara051E`–
+//! `053E`, `kaakk053E`–`055E`), KAASL `010E`–`012E`, `014E`, `019E`, `023E`,
+//! `031E`, `045E`, `008E` of every function (KAARS's also for a cancelled
+//! order), `kaara009E`, `029E`, `034E`, `040E`, `049E`, `101E`, `103E`,
+//! `err0001`–`err0003`. Still the simulator's guesses, because the catalogue
+//! has no number for them: `<f>001E`/`002E`/`003E` orderNo missing or
+//! malformed and requestDate malformed; KAARA `010E` orderYmd, `011E` shipYmd,
+//! `020E`/`021E` name and kana, `028E` postcode shape, `042E` email, `048E`
+//! total not a number, `060E`–`064E` item count/price/subtotal,
+//! `070E`–`076E` recipient fields, `102E` ship date out of range, `105E`
+//! recipient without street number; KAAKK `020E` shipYmd; KAAST `010E`
+//! still under review; KAASL `016E` processDiv 2 with another number than
+//! the orderNo, `031E` shipYmd with processDiv 0 or 2 (the catalogue names
+//! it for 9 only), `046E` beforePaymentNo missing, `047E` beforePaymentNo is
+//! not the registered number; the window right after KAARA answers
+//! `err0001` to KAASL, KAACL and KAAKK.
 //!
 //! Other guesses: KAAST shows a declined (or flipped) order as 2; status 6
 //! behaves like 1; warning 1 is raised once the ship date has passed without
@@ -45,6 +45,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, TimeDelta};
 
+use super::codes;
 use crate::providers::kuroneko::normalize::{
     self, ADDRESS_PART_MAX, AMOUNT_MAX, AMOUNT_MIN, EMAIL_MAX, ITEM_NAME_MAX, MAX_LINES, NAME_MAX,
     SHIP_AHEAD_DAYS,
@@ -281,6 +282,8 @@ struct SimOrder {
     next: Option<(TransactionStatus, DateTime<FixedOffset>)>,
     /// A warning forced by a test.
     warning: Option<TransactionWarning>,
+    /// Cancelled by KAACL (KAARS no longer knows it).
+    cancelled: bool,
 }
 
 /// What a function answers, before it becomes XML.
@@ -325,6 +328,8 @@ pub(crate) struct SimState {
     password: String,
     scoring: Scoring,
     timing: Timing,
+    /// Whether the merchant has the 同梱 (invoice in the parcel) contract.
+    pub(crate) enclosed_invoice: bool,
     /// `(endpoint, fault, remaining)` in injection order.
     faults: Vec<(Endpoint, Fault, u32)>,
     pub stats: SimStats,
@@ -343,6 +348,7 @@ impl SimState {
             password,
             scoring,
             timing,
+            enclosed_invoice: false,
             faults: Vec::new(),
             stats: SimStats::default(),
         }
@@ -425,6 +431,10 @@ impl SimState {
         true
     }
 
+    pub(crate) fn set_password(&mut self, password: String) {
+        self.password = password;
+    }
+
     pub(crate) fn inject(&mut self, endpoint: Endpoint, fault: Fault, times: u32) {
         if times > 0 {
             self.faults.push((endpoint, fault, times));
@@ -489,21 +499,29 @@ impl SimState {
     }
 
     fn check_common(&mut self, endpoint: Endpoint, form: &Form) -> Result<(), String> {
+        let n = codes::common(endpoint);
         let store = form_value(form, field::STORE_CODE).unwrap_or_default();
-        if store.len() != 11 || !store.bytes().all(|b| b.is_ascii_digit()) {
-            self.stats.credential_refusals += 1;
-            return Err(code(endpoint, 90));
-        }
         let password = form_value(form, field::PASSWORD).unwrap_or_default();
-        if !(1..=8).contains(&password.len())
-            || !password.bytes().all(|b| b.is_ascii_alphanumeric())
-        {
+        let refused = if store.is_empty() {
+            Some(n.store_missing)
+        } else if store.len() != 11 {
+            Some(n.store_length)
+        } else if !store.bytes().all(|b| b.is_ascii_digit()) {
+            Some(n.store_digits)
+        } else if store != self.store_code {
+            Some(n.store_unknown)
+        } else if password.is_empty() {
+            Some(n.password_missing)
+        } else if password.len() > 8 || !password.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            Some(n.password_shape)
+        } else if password != self.password {
+            Some(n.password_mismatch)
+        } else {
+            None
+        };
+        if let Some(number) = refused {
             self.stats.credential_refusals += 1;
-            return Err(code(endpoint, 91));
-        }
-        if store != self.store_code || password != self.password {
-            self.stats.credential_refusals += 1;
-            return Err(code(endpoint, 92));
+            return Err(code(endpoint, number));
         }
         match form_value(form, field::ORDER_NO) {
             None | Some("") => return Err(code(endpoint, 1)),
@@ -524,10 +542,19 @@ impl SimState {
         let ordered_on = form_value(form, field::ORDER_YMD)
             .and_then(wire::parse_ymd)
             .ok_or_else(|| code(e, 10))?;
-        let content = read_content(e, form, now.date_naive(), Some(ordered_on))?;
+        let content = read_content(
+            e,
+            form,
+            now.date_naive(),
+            Some(ordered_on),
+            self.enclosed_invoice,
+        )?;
         let name = form_value(form, field::NAME).unwrap_or_default();
         if !full_width_within(name, NAME_MAX, false) {
             return Err(code(e, 20));
+        }
+        if !codes::in_range(name) {
+            return Err(code(e, codes::NAME_OUT_OF_RANGE));
         }
         let kana = form_value(form, field::NAME_KANA).unwrap_or_default();
         if !normalize::is_half_width_kana_text(kana) {
@@ -609,15 +636,18 @@ impl SimState {
                 flip_at,
                 next: None,
                 warning: None,
+                cancelled: false,
             },
         );
         Ok(Reply::result(credit.code()))
     }
 
     fn credit_result(&self, order_no: &str) -> Result<Reply, String> {
+        // `008E`: "an existing orderNo not cancelled" (the catalogue).
         let o = self
             .orders
             .get(order_no)
+            .filter(|o| !o.cancelled)
             .ok_or_else(|| code(Endpoint::CreditResult, 8))?;
         Ok(Reply::result(o.snap.credit.code()))
     }
@@ -643,25 +673,52 @@ impl SimState {
         let process = form_value(form, field::PROCESS_DIV)
             .and_then(|v| v.parse::<u8>().ok())
             .and_then(ShipmentProcess::from_code)
-            .ok_or_else(|| code(e, 30))?;
-        let payment_no = form_value(form, field::PAYMENT_NO).unwrap_or_default();
+            .ok_or_else(|| code(e, 19))?;
+        let written = form_value(form, field::PAYMENT_NO).unwrap_or_default();
         let needs_number = match process {
             ShipmentProcess::RegisterYamato
             | ShipmentProcess::Change
             | ShipmentProcess::RegisterOtherCarrier => true,
             ShipmentProcess::CancelRegistration => false,
         };
-        let ship_on = if needs_number {
-            if payment_no.is_empty() {
-                return Err(code(e, 10));
-            }
-            Some(
-                form_value(form, field::SHIP_YMD)
-                    .and_then(wire::parse_ymd)
-                    .ok_or_else(|| code(e, 11))?,
-            )
+        if needs_number && written.is_empty() {
+            return Err(code(e, 11));
+        }
+        // A Yamato number is `[0-9A-Za-z-]`, at most 12 without its
+        // hyphens; another carrier's registration carries the orderNo.
+        let digits: String = if process == ShipmentProcess::RegisterOtherCarrier {
+            written.to_string()
         } else {
-            None
+            if !written
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-')
+            {
+                return Err(code(e, 12));
+            }
+            written.chars().filter(|c| *c != '-').collect()
+        };
+        if process != ShipmentProcess::RegisterOtherCarrier && digits.len() > 12 {
+            return Err(code(e, 10));
+        }
+        let payment_no = digits.as_str();
+        // shipYmd goes with processDiv 1 only (Yamato's plugins send it so;
+        // `031E` is the catalogue's refusal of one with 9, extended to 0
+        // and 2 by the simulator).
+        let ship_ymd = form_value(form, field::SHIP_YMD).filter(|v| !v.is_empty());
+        let ship_on = match process {
+            ShipmentProcess::Change => Some(
+                ship_ymd
+                    .and_then(wire::parse_ymd)
+                    .ok_or_else(|| code(e, 23))?,
+            ),
+            ShipmentProcess::RegisterYamato
+            | ShipmentProcess::RegisterOtherCarrier
+            | ShipmentProcess::CancelRegistration => {
+                if ship_ymd.is_some() {
+                    return Err(code(e, 31));
+                }
+                None
+            }
         };
         let before = form_value(form, field::BEFORE_PAYMENT_NO).unwrap_or_default();
         match process {
@@ -672,7 +729,7 @@ impl SimState {
             }
             ShipmentProcess::Change => {
                 if before.is_empty() {
-                    return Err(code(e, 12));
+                    return Err(code(e, 46));
                 }
                 if !yamato_check_digit_ok(payment_no) {
                     return Err(code(e, 14));
@@ -709,8 +766,13 @@ impl SimState {
                 }
             }
         }
-        if process == ShipmentProcess::Change && o.snap.payment_no.as_deref() != Some(before) {
-            return Err(code(e, 23));
+        // The registered number, written with or without its hyphens.
+        let unhyphenated: String = before.chars().filter(|c| *c != '-').collect();
+        if process == ShipmentProcess::Change
+            && o.snap.payment_no.as_deref() != Some(before)
+            && o.snap.payment_no.as_deref() != Some(unhyphenated.as_str())
+        {
+            return Err(code(e, 47));
         }
         let yamato_number = match process {
             ShipmentProcess::RegisterYamato | ShipmentProcess::Change => true,
@@ -760,6 +822,7 @@ impl SimState {
         o.flip_at = None;
         o.next = None;
         o.snap.status = Some(TransactionStatus::Cancelled);
+        o.cancelled = true;
         Ok(Reply::ok())
     }
 
@@ -771,7 +834,7 @@ impl SimState {
     ) -> Result<Reply, String> {
         let e = Endpoint::Reduce;
         let ordered_on = self.orders.get(order_no).map(|o| o.snap.ordered_on);
-        let content = read_content(e, form, now.date_naive(), ordered_on)?;
+        let content = read_content(e, form, now.date_naive(), ordered_on, self.enclosed_invoice)?;
         let o = self.orders.get_mut(order_no).ok_or_else(|| code(e, 8))?;
         if o.snap
             .status
@@ -811,26 +874,38 @@ fn read_content(
     form: &Form,
     today: NaiveDate,
     ordered_on: Option<NaiveDate>,
+    enclosed_invoice: bool,
 ) -> Result<Content, String> {
+    let nums = codes::content(e);
     let value = |name: &str| form_value(form, name).unwrap_or_default();
     let ship_code = if e == Endpoint::Reduce { 20 } else { 11 };
     let ship_on = wire::parse_ymd(value(field::SHIP_YMD)).ok_or_else(|| code(e, ship_code))?;
     let post_code = check_postcode(e, value(field::POST_CODE), (28, 29))?;
     let address1 = value(field::ADDRESS1);
     let address2 = value(field::ADDRESS2);
-    check_address(e, address1, address2, (33, 34, 35))?;
+    check_address(e, address1, address2, nums.address1, nums.address2)?;
     let total_amount: i64 = value(field::TOTAL_AMOUNT)
         .parse()
         .map_err(|_| code(e, 48))?;
     if !(AMOUNT_MIN..=AMOUNT_MAX).contains(&total_amount) {
         return Err(code(e, 49));
     }
-    let send_code = if e == Endpoint::Reduce { 51 } else { 50 };
     let send_div: u8 = value(field::SEND_DIV)
         .parse()
-        .ok()
-        .filter(|d| *d <= 3)
-        .ok_or_else(|| code(e, send_code))?;
+        .map_err(|_| code(e, nums.send_div[0]))?;
+    // KAARA: 0 本人送り, 1 gift, 2 同梱, 3 SMS; KAAKK has its own set:
+    // 0 別送, 1 同梱, 2 SMS.
+    let (codes_max, enclosed) = if e == Endpoint::Reduce {
+        (2, 1)
+    } else {
+        (3, 2)
+    };
+    if send_div > codes_max {
+        return Err(code(e, nums.send_div[1]));
+    }
+    if send_div == enclosed && !enclosed_invoice {
+        return Err(code(e, nums.send_div[2]));
+    }
     let mut items = Vec::new();
     for n in 1..=MAX_LINES {
         let item = |prefix: &str| form_value(form, &wire::item_field(prefix, n));
@@ -838,12 +913,18 @@ fn read_content(
             continue;
         };
         if !full_width_within(name, ITEM_NAME_MAX, false) {
-            return Err(code(e, 60));
+            return Err(code(e, nums.item_name[0]));
+        }
+        if !codes::in_range(name) {
+            return Err(code(e, nums.item_name[1]));
         }
         let count: u32 = item(field::ITEM_COUNT)
             .and_then(|v| v.parse().ok())
             .filter(|c| *c >= 1)
             .ok_or_else(|| code(e, 61))?;
+        if count > 9999 {
+            return Err(code(e, nums.item_count_length));
+        }
         let price: i64 = item(field::UNIT_PRICE)
             .and_then(|v| v.parse().ok())
             .ok_or_else(|| code(e, 62))?;
@@ -855,16 +936,23 @@ fn read_content(
     if items.is_empty() {
         return Err(code(e, 60));
     }
-    if send_div == 1 {
+    // KAARA's 1 is a gift; KAAKK's 1 is 同梱 and it takes no recipient.
+    let gift = e == Endpoint::Credit && send_div == 1;
+    if gift {
         if !full_width_within(value(field::SEND_NAME), NAME_MAX, false) {
             return Err(code(e, 70));
+        }
+        let [name_range, address1_range, address2_range] = codes::RECIPIENT_OUT_OF_RANGE;
+        if !codes::in_range(value(field::SEND_NAME)) {
+            return Err(code(e, name_range));
         }
         check_postcode(e, value(field::SEND_POST_CODE), (71, 72))?;
         check_address(
             e,
             value(field::SEND_ADDRESS1),
             value(field::SEND_ADDRESS2),
-            (73, 74, 75),
+            [73, address1_range, 78],
+            [74, address2_range],
         )?;
         let tel = value(field::SEND_TEL_NUM);
         if !tel.is_empty() && !phone_ok(tel) {
@@ -885,7 +973,7 @@ fn read_content(
     if !normalize::has_street_number(&format!("{address1}{address2}")) {
         return Err(code(e, 103));
     }
-    if send_div == 1
+    if gift
         && !normalize::has_street_number(&format!(
             "{}{}",
             value(field::SEND_ADDRESS1),
@@ -932,16 +1020,23 @@ fn check_address(
     e: Endpoint,
     address1: &str,
     address2: &str,
-    (shape1, prefecture, shape2): (u16, u16, u16),
+    [width1, range1, prefecture]: [u16; 3],
+    [width2, range2]: [u16; 2],
 ) -> Result<(), String> {
     if !full_width_within(address1, ADDRESS_PART_MAX, false) {
-        return Err(code(e, shape1));
+        return Err(code(e, width1));
+    }
+    if !codes::in_range(address1) {
+        return Err(code(e, range1));
     }
     if !normalize::starts_with_prefecture(address1) {
         return Err(code(e, prefecture));
     }
     if !full_width_within(address2, ADDRESS_PART_MAX, true) {
-        return Err(code(e, shape2));
+        return Err(code(e, width2));
+    }
+    if !codes::in_range(address2) {
+        return Err(code(e, range2));
     }
     Ok(())
 }

@@ -128,7 +128,7 @@ async fn common_fields_are_checked_first() {
     let mut bad_phone = good.clone();
     set(&mut bad_phone, field::TEL_NUM, "12");
     let cases: Vec<(Form, &str)> = vec![
-        (without(&bad_phone, field::STORE_CODE), "kaara090E"),
+        (without(&bad_phone, field::STORE_CODE), "kaara004E"),
         (
             {
                 let mut f = bad_phone.clone();
@@ -180,24 +180,25 @@ async fn common_fields_are_checked_first() {
     set(&mut wrong, field::PASSWORD, "wrong1");
     assert_eq!(
         error_of(&sim, wire::FUNC_CREDIT_RESULT, &wrong).await,
-        "kaars092E"
+        "kaars012E"
     );
     assert_eq!(
         error_of(&sim, wire::FUNC_SHIPMENT, &wrong).await,
-        "kaasl092E"
+        "kaasl036E"
     );
+    assert_eq!(error_of(&sim, wire::FUNC_REDUCE, &wrong).await, "kaakk061E");
     // A body that is not a form reads as no fields at all.
     let (status, _, parsed, _) = post_as(&sim, wire::FUNC_CREDIT, "application/json", &good).await;
     assert_eq!(status, 200);
     assert_eq!(
         parsed.outcome(),
         Some(wire::ReturnOutcome::Error {
-            code: "kaara090E".into()
+            code: "kaara004E".into()
         })
     );
     let stats = sim.stats();
     assert_eq!(stats.calls(Endpoint::Credit), 9);
-    assert_eq!(stats.credential_refusals, 7);
+    assert_eq!(stats.credential_refusals, 8);
     assert_eq!(
         stats.content_types.last().map(String::as_str),
         Some("application/json")
@@ -212,12 +213,17 @@ async fn common_fields_are_checked_first() {
 async fn field_rules_use_the_contracts_codes() {
     let sim = start_sim().await;
     let good = credit_form(&sim, "F-1");
-    let cases: [(&str, &str, &str); 12] = [
+    let cases: [(&str, &str, &str); 16] = [
         (field::POST_CODE, "0001234", "kaara029E"),
         (field::POST_CODE, "123-9999", "kaara029E"),
         (field::POST_CODE, "12-34567", "kaara028E"),
         (field::ADDRESS1, "千代田区千代田１－１", "kaara034E"),
-        (field::ADDRESS1, "東京都千代田区千代田1-1", "kaara033E"),
+        (field::ADDRESS1, "東京都千代田区千代田1-1", "kaara031E"),
+        // Machine-dependent characters are outside Yamato's range.
+        (field::ADDRESS1, "東京都千代田区千代田①", "kaara033E"),
+        (field::ADDRESS2, "㈱ビル", "kaara037E"),
+        (field::NAME, "髙橋　一郎", "kaara022E"),
+        ("itemName1", "急須😀", "kaara056E"),
         (field::TEL_NUM, "0312345", "kaara040E"),
         (field::TEL_NUM, "1312345678", "kaara040E"),
         (field::TOTAL_AMOUNT, "0", "kaara049E"),
@@ -275,15 +281,22 @@ async fn shipment_rules_over_raw_http() {
         error_of(&sim, wire::FUNC_CREDIT, &credit_form(&sim, "S-1")).await,
         ""
     );
+    // shipYmd goes with processDiv 1 only.
     let ship = |process: &str, payment: &str| {
         let mut f = common(&sim, "S-1");
         set(&mut f, field::PROCESS_DIV, process);
         set(&mut f, field::PAYMENT_NO, payment);
-        set(
-            &mut f,
-            field::SHIP_YMD,
-            &wire::format_ymd(sim.now().date_naive()),
-        );
+        if process == "1" {
+            set(
+                &mut f,
+                field::SHIP_YMD,
+                &wire::format_ymd(sim.now().date_naive()),
+            );
+        }
+        f
+    };
+    let with_date = |mut f: Form| {
+        set(&mut f, field::SHIP_YMD, "20261124");
         f
     };
     // Right after the credit request: err0001.
@@ -295,12 +308,20 @@ async fn shipment_rules_over_raw_http() {
     let cases = [
         (ship("0", "123456789014"), "kaasl014E"),
         (ship("2", "other-number"), "kaasl016E"),
-        (ship("4", "123456789013"), "kaasl030E"),
+        (ship("4", "123456789013"), "kaasl019E"),
         (
-            without(&ship("0", "123456789013"), field::SHIP_YMD),
+            without(&ship("0", "123456789013"), field::PAYMENT_NO),
             "kaasl011E",
         ),
-        (ship("1", "123456789013"), "kaasl012E"),
+        (with_date(ship("0", "123456789013")), "kaasl031E"),
+        (with_date(ship("2", "S-1")), "kaasl031E"),
+        (ship("0", "1234_5678_9013"), "kaasl012E"),
+        (ship("0", "1234567890133"), "kaasl010E"),
+        (
+            without(&ship("1", "123456789013"), field::SHIP_YMD),
+            "kaasl023E",
+        ),
+        (ship("1", "123456789013"), "kaasl046E"),
     ];
     for (form, want) in cases {
         assert_eq!(error_of(&sim, wire::FUNC_SHIPMENT, &form).await, want);

@@ -264,10 +264,8 @@ async fn yamato_shipments_are_checked_before_sending() {
     let body = sim.stats().last_body(Endpoint::Shipment).cloned().unwrap();
     assert_eq!(form_value(&body, "processDiv"), Some("0"));
     assert_eq!(form_value(&body, "paymentNo"), Some(TRACKING));
-    assert_eq!(
-        form_value(&body, "shipYmd"),
-        Some(wire::format_ymd(today()).as_str())
-    );
+    // shipYmd goes with processDiv 1 only.
+    assert_eq!(form_value(&body, "shipYmd"), None);
     assert_eq!(form_value(&body, "beforePaymentNo"), None);
     let order = sim.order("SHIP-1").unwrap();
     assert_eq!(order.payment_no.as_deref(), Some(TRACKING));
@@ -650,11 +648,11 @@ async fn unknown_orders_duplicates_and_credentials_are_rejected() {
     .unwrap();
     let e = wrong.request_credit(&request("PW-1")).await.unwrap_err();
     assert!(is_credential_error(&e), "{e:?}");
-    let CallError::Rejected { code, message, .. } = &e else {
+    let CallError::Configuration { code, fix } = &e else {
         panic!("{e:?}")
     };
     assert_eq!(code, "kaara092E");
-    assert!(message.contains("store_code and password"), "{message}");
+    assert!(fix.contains("store_code と password"), "{fix}");
     assert!(!format!("{e} {e:?} {wrong:?}").contains("wrong999"));
     assert_eq!(sim.stats().credential_refusals, 1);
 }
@@ -718,6 +716,20 @@ async fn a_gift_sends_the_recipient() {
     );
     assert_eq!(form_value(&body, "sendTelNum"), Some("0312345678"));
     assert_eq!(sim.order("GIFT-1").unwrap().send_div, 1);
+
+    // Lowering a gift's amount: KAAKK's sendDiv 1 would be 同梱, which a
+    // merchant without that contract is refused (kaakk055E).
+    sim.advance_clock(Duration::from_secs(120));
+    let mut lower = r.clone();
+    lower.lines.truncate(1);
+    client.reduce_amount(&lower).await.unwrap();
+    assert_eq!(sim.order("GIFT-1").unwrap().send_div, 0);
+    let body = sim.stats().last_body(Endpoint::Reduce).cloned().unwrap();
+    assert!(
+        !body
+            .iter()
+            .any(|(k, _)| k.starts_with("send") && k != "sendDiv")
+    );
 }
 
 /// What the capturing server saw.
@@ -833,8 +845,7 @@ async fn the_wire_form_is_exact() {
             "orderNo",
             "requestDate",
             "paymentNo",
-            "processDiv",
-            "shipYmd"
+            "processDiv"
         ]
     );
     let cancel = crate::sim::kuroneko::decode_form(&seen[2].body);

@@ -125,6 +125,20 @@ fn the_credit_form_has_exactly_the_contracts_fields() {
         ]
     );
     assert!(!reduce.iter().any(|k| k == "name" || k == "orderYmd"));
+    // KAAKK takes no recipient, and its sendDiv codes are its own (a gift's
+    // invoice is mailed separately: 0).
+    assert!(
+        !reduce
+            .iter()
+            .any(|k| k.starts_with("send") && k != "sendDiv")
+    );
+    assert_eq!(
+        reduce_form(&credit)
+            .iter()
+            .find(|(k, _)| k == "sendDiv")
+            .map(|(_, v)| v.as_str()),
+        Some("0")
+    );
 }
 
 #[test]
@@ -218,11 +232,37 @@ fn error_codes_get_readable_messages() {
         assert!(is_unknown_order(code));
         assert!(error_message(code).contains("does not know"), "{code}");
     }
-    for code in ["kaara090E", "kaara091E", "kaara092E", "kaasl092E"] {
+    // Each function numbers its password and store-code errors its own way.
+    for code in [
+        "kaara090E",
+        "kaara091E",
+        "kaara092E",
+        "kaara004E",
+        "kaars012E",
+        "kaars013E",
+        "kaast012E",
+        "kaast015E",
+        "kaacl013E",
+        "kaacl014E",
+        "kaacl017E",
+        "kaasl036E",
+        "kaasl037E",
+        "kaasl041E",
+        "kaakk059E",
+        "kaakk061E",
+        "kaakk004E",
+    ] {
         assert!(is_credential_error(code), "{code}");
         assert!(error_message(code).contains("password"), "{code}");
     }
     assert!(!is_credential_error("kaara093E") && !is_credential_error("err0001"));
+    // Not a password: KAASL's 092E does not exist, KAACL's 009E is the state table.
+    assert!(!is_credential_error("kaasl092E") && !is_credential_error("kaacl009E"));
+    assert!(
+        !is_unknown_order("kaara008E"),
+        "KAARA's 008E is an orderNo too long"
+    );
+    assert!(error_message("kaars008E").contains("already cancelled"));
     for code in ["err0001", "err0002", "err0003"] {
         assert!(is_system_error(code));
         assert!(error_message(code).contains("retry later"));
