@@ -71,6 +71,8 @@ struct Shared {
     /// by every worker so one that meets the problem and one that sees it
     /// gone agree.
     problems: ProviderProblems,
+    /// This installation's random id, kept in the store.
+    installation_id: String,
 }
 
 /// The routers built from the running config.
@@ -152,6 +154,14 @@ impl Daemon {
             failed: CancellationToken::new(),
             stock_push_wake: Arc::new(Notify::new()),
             problems: ProviderProblems::load(&store).await?,
+            installation_id: store
+                .write(|tx| {
+                    crate::store::kv::installation_id(
+                        tx,
+                        &crate::domain::time::rfc3339(crate::domain::time::now()),
+                    )
+                })
+                .await?,
         };
         let plan = WorkerPlan::build(config, &shared)?;
         let routes = Arc::new(ArcSwap::from_pointee(Routes::new(
@@ -325,6 +335,8 @@ struct WorkerPlan {
     rakuten: Option<RakutenPoller>,
     credit: Vec<CreditPoller>,
     stock_push: Option<StockPusher>,
+    /// With KOMOJU enabled: authorizations watched for their lapse.
+    komoju_lapse: Option<crate::pollers::komoju_lapse::LapseWatch>,
 }
 
 impl WorkerPlan {
@@ -366,6 +378,7 @@ impl WorkerPlan {
         };
         let safety_stock = config.inventory.safety_stock;
         let credit = credit_providers(config)?;
+
         let dispatcher = Dispatcher {
             store: shared.store.clone(),
             jgoods: jgoods_client.clone(),
@@ -384,6 +397,7 @@ impl WorkerPlan {
             heartbeat: Heartbeat::unwatched("dispatcher"),
             metrics: shared.metrics.clone(),
             problems: shared.problems.clone(),
+            installation_id: shared.installation_id.clone(),
         };
         let stock_push = match (&jgoods_client, config.enabled_jgoods()) {
             (Some(client), Some(j)) if !j.stock_push_interval.is_zero() => {
@@ -453,6 +467,11 @@ impl WorkerPlan {
             rakuten,
             credit,
             stock_push,
+            komoju_lapse: config.enabled_komoju().map(|_| {
+                crate::pollers::komoju_lapse::LapseWatch {
+                    store: shared.store.clone(),
+                }
+            }),
         })
     }
 
@@ -501,6 +520,15 @@ impl WorkerPlan {
             let stop = stop.clone();
             spawn_supervised(&tracker, &shared.failed, "credit poller", async move {
                 poller.run(stop).await;
+                Ok(())
+            });
+        }
+        if let Some(lapse) = self.komoju_lapse {
+            let poke = Arc::new(Notify::new());
+            pokes.push(poke.clone());
+            let stop = stop.clone();
+            spawn_supervised(&tracker, &shared.failed, "KOMOJU lapse watch", async move {
+                lapse.run(poke, stop).await;
                 Ok(())
             });
         }

@@ -86,6 +86,15 @@ pub struct Dispatcher {
     pub metrics: Arc<Metrics>,
     /// Channel-wide problems (refused keys, unregistered addresses).
     pub problems: ProviderProblems,
+    /// This installation's random id ([`crate::store::kv::installation_id`]),
+    /// the first part of every idempotency key.
+    pub installation_id: String,
+}
+
+/// The idempotency key of outbox row `row_id`: `os-<installation>-<row>`
+/// (at most 56 ASCII characters; KOMOJU takes 100).
+pub fn idempotency_key(installation_id: &str, row_id: i64) -> String {
+    format!("os-{installation_id}-{row_id}")
 }
 
 /// How one attempt ended, as far as the outbox row is concerned.
@@ -370,7 +379,9 @@ impl Dispatcher {
                 };
                 // Derived from the outbox row: a retry after a crash reuses it,
                 // so KOMOJU replays the first answer instead of acting twice.
-                let key = format!("ordersync-outbox-{}", row.id);
+                // KOMOJU keeps keys per account: the installation id keeps
+                // them unique across reset stores and installations.
+                let key = idempotency_key(&self.installation_id, row.id);
                 let answer = self
                     .metrics
                     .timed("komoju", async {

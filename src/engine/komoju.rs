@@ -185,8 +185,44 @@ pub fn decide(payment: &Payment, order: &Order, source: Source) -> Decision {
     }
 }
 
+/// Days after which an uncaptured authorization needs a person: KOMOJU
+/// lets a two-step authorization lapse (`expired`) after about 30 days.
+pub const LAPSE_WARN_DAYS: i64 = 25;
+/// Days after which KOMOJU lets it lapse (the contract's "about 30").
+pub const LAPSE_DAYS: i64 = 30;
+
+/// The attention of an order authorized at `authorized_at` and still not
+/// captured at `now`; `None` before [`LAPSE_WARN_DAYS`]. Japanese first,
+/// the lapse date in JST.
+pub fn lapse_attention(
+    authorized_at: chrono::DateTime<chrono::FixedOffset>,
+    now: chrono::DateTime<chrono::FixedOffset>,
+) -> Option<String> {
+    if now - authorized_at < chrono::TimeDelta::days(LAPSE_WARN_DAYS) {
+        return None;
+    }
+    let lapses = (authorized_at + chrono::TimeDelta::days(LAPSE_DAYS))
+        .with_timezone(&crate::domain::time::jst())
+        .format("%Y-%m-%d %H:%M");
+    Some(format!(
+        "KOMOJUの与信(オーソリ)が{LAPSE_WARN_DAYS}日間売上確定されていません。{lapses}(JST)ごろに失効します: \
+出荷して売上確定するか、受注を取り消してください / The KOMOJU authorization has not been captured \
+for {LAPSE_WARN_DAYS} days and lapses around {lapses} JST: ship the order (capture) or cancel it"
+    ))
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_authorization_needs_a_person_after_25_days_with_its_lapse_date_in_jst() {
+        let at = chrono::DateTime::parse_from_rfc3339("2026-11-01T00:30:00Z").unwrap();
+        let day = chrono::TimeDelta::days(1);
+        assert_eq!(super::lapse_attention(at, at + day * 24), None);
+        let text = super::lapse_attention(at, at + day * 25).unwrap();
+        assert!(text.starts_with("KOMOJUの与信"), "{text}");
+        assert!(text.contains("2026-12-01 09:30(JST)"), "{text}");
+    }
+
     use super::*;
     use crate::domain::{Channel, OrderLine};
 

@@ -4,6 +4,7 @@
 
 pub mod credit;
 pub mod jgoods_sweep;
+pub mod komoju_lapse;
 pub mod rakuten;
 pub mod rakuten_license;
 

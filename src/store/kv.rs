@@ -21,6 +21,22 @@ pub fn set(conn: &Connection, key: &str, value: &str, now: &str) -> Result<()> {
     Ok(())
 }
 
+/// Key of this installation's random id.
+pub const INSTALLATION_ID: &str = "installation_id";
+
+/// This installation's random id (32 hex digits), made on first use and
+/// kept: it makes the idempotency keys sent to a provider unique to this
+/// database, so a reset store or a second installation on the same account
+/// never reuses another's key (and never gets another request's answer).
+pub fn installation_id(conn: &Connection, now: &str) -> Result<String> {
+    if let Some(id) = get(conn, INSTALLATION_ID)? {
+        return Ok(id);
+    }
+    let id = format!("{:032x}", rand::random::<u128>());
+    set(conn, INSTALLATION_ID, &id, now)?;
+    Ok(id)
+}
+
 pub fn delete(conn: &Connection, key: &str) -> Result<()> {
     conn.prepare_cached("DELETE FROM kv WHERE key = ?1")?
         .execute([key])?;

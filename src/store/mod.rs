@@ -17,6 +17,7 @@ pub mod credit;
 pub mod events;
 pub mod inbox;
 pub mod invoices;
+pub mod komoju_lapse;
 pub mod kv;
 pub mod orders;
 pub mod outbox;

@@ -319,3 +319,106 @@ async fn a_lost_capture_answer_is_retried_with_the_same_key_and_captures_once() 
     );
     app.stop().await;
 }
+
+/// KOMOJU keeps idempotency keys per account: two installations (or one
+/// whose store was reset) both at outbox row 1 must not share a key, or
+/// the second capture is answered with the first one's payment.
+#[tokio::test]
+async fn idempotency_keys_are_unique_per_installation() {
+    use ordersync::dispatch::idempotency_key;
+    use ordersync::providers::komoju::client::KomojuClient;
+    use ordersync::sim::komoju::{CaptureMode, KomojuSimConfig};
+    use ordersync::store::{Store, kv};
+
+    let install = |dir: &std::path::Path| {
+        let store = Store::open_in(dir).unwrap();
+        async move {
+            let id = store
+                .write(|tx| kv::installation_id(tx, "2026-12-03T10:00:00+09:00"))
+                .await
+                .unwrap();
+            // Kept: asked again, the same id.
+            let again = store
+                .write(|tx| kv::installation_id(tx, "2026-12-03T11:00:00+09:00"))
+                .await
+                .unwrap();
+            assert_eq!(id, again);
+            id
+        }
+    };
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (first, second) = (install(a.path()).await, install(b.path()).await);
+    assert_ne!(first, second);
+    assert_eq!(first.len(), 32);
+
+    let sim = ordersync::sim::komoju::start(
+        tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
+        KomojuSimConfig::default(),
+    )
+    .await
+    .unwrap();
+    let client = KomojuClient::new(sim.client_settings()).unwrap();
+    let mut captured = Vec::new();
+    for installation in [&first, &second] {
+        let pid = sim.create_payment(5000, 0, None, "credit_card", CaptureMode::Manual);
+        assert!(sim.authorize(&pid));
+        let key = idempotency_key(installation, 1);
+        assert!(key.len() <= 100 && key.is_ascii(), "{key}");
+        let answer = client.capture(&pid, None, &key).await.unwrap();
+        assert_eq!(answer.id, pid, "answered for this payment, not a replay");
+        captured.push(pid);
+    }
+    let stats = sim.stats();
+    assert_eq!(stats.idempotency.replays, 0);
+    for pid in &captured {
+        assert_eq!(stats.payment(pid).captures, 1, "{pid}");
+    }
+    sim.shutdown().await;
+}
+
+/// A two-step authorization lapses at KOMOJU after about 30 days: one left
+/// uncaptured for 25 gets the order's attention, with the lapse date in JST.
+#[tokio::test]
+async fn an_authorization_unshipped_for_25_days_gets_attention() {
+    let app = komoju_app().await;
+    app.set_stock("K-A", 5).await;
+    let pid = paid_order(&app, "SHOP-LAPSE").await;
+    assert!(app.komoju().authorize(&pid));
+    app.wait_direct("SHOP-LAPSE", |o| o["payment_state"] == "authorized")
+        .await;
+    app.daemon().poll_now();
+    // A fresh authorization needs nobody.
+    let (_, o) = app.get("/api/v1/orders/direct/SHOP-LAPSE").await;
+    assert!(o["attention"].is_null(), "{o}");
+    // Authorized 26 days ago (the store's record of it moved back).
+    let back = ordersync::domain::time::rfc3339(
+        ordersync::domain::time::now() - chrono::TimeDelta::days(26),
+    );
+    app.daemon()
+        .store
+        .write(move |tx| {
+            tx.execute(
+                "UPDATE events SET at = ?1 WHERE order_id = 'SHOP-LAPSE' AND kind = 'payment.authorized'",
+                [&back],
+            )?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let until = tokio::time::Instant::now() + DEADLINE;
+    let o = loop {
+        app.daemon().poll_now();
+        let (_, o) = app.get("/api/v1/orders/direct/SHOP-LAPSE").await;
+        if o["attention"].is_string() {
+            break o;
+        }
+        assert!(tokio::time::Instant::now() < until, "no attention: {o}");
+        tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+    };
+    let reason = o["attention"].as_str().unwrap();
+    assert!(
+        reason.starts_with("KOMOJUの与信") && reason.contains("(JST)"),
+        "{reason}"
+    );
+    app.stop().await;
+}
