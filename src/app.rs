@@ -349,6 +349,7 @@ impl WorkerPlan {
                     token_url: j.token_url.clone(),
                     client_id: j.client_id.clone(),
                     client_secret: j.client_secret.value().clone(),
+                    token_auth: j.token_auth,
                     timeout: config.daemon.http_timeout,
                 })
                 .map_err(|e| anyhow::anyhow!("cannot build the J-goods client: {e}"))?,

@@ -340,6 +340,7 @@ impl Ctx<'_> {
             token_url: self.url("jgoods.token_url", raw.token_url, JGOODS_TOKEN_URL)?,
             client_id: self.required_text("jgoods.client_id", raw.client_id)?,
             client_secret: self.secret("jgoods.client_secret", raw.client_secret)?,
+            token_auth: raw.token_auth.unwrap_or_default(),
             webhook_auth: raw.webhook_auth.unwrap_or_default(),
             webhook_secret: self.secret("jgoods.webhook_secret", raw.webhook_secret)?,
             webhook_allow_from: allow,

@@ -202,6 +202,8 @@ pub struct JgoodsConfig {
     pub client_id: String,
     /// OAuth2 client secret issued by J-goods.
     pub client_secret: Secret,
+    /// How the client id and secret are sent to `token_url`. Default `basic`.
+    pub token_auth: TokenAuth,
     /// How J-goods authenticates its webhooks; must match what J-goods actually sends.
     pub webhook_auth: WebhookAuth,
     /// HMAC key or bearer token of the webhooks (per `webhook_auth`).
@@ -216,6 +218,17 @@ pub struct JgoodsConfig {
     /// How often available stock is pushed to J-goods; zero turns the push off. Default 5 min.
     #[serde(serialize_with = "duration_text::serialize")]
     pub stock_push_interval: Duration,
+}
+
+/// How the client credentials reach J-goods' token endpoint.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenAuth {
+    /// `Authorization: Basic` (RFC 6749 §2.3.1, `client_secret_basic`).
+    #[default]
+    Basic,
+    /// `client_id` and `client_secret` in the form body (`client_secret_post`).
+    Post,
 }
 
 /// How an incoming J-goods webhook proves where it comes from.

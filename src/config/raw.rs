@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::secret::SecretSpec;
-use super::{DeferredPayment, FeeMode, LogFormat, SkuSource, WebhookAuth};
+use super::{DeferredPayment, FeeMode, LogFormat, SkuSource, TokenAuth, WebhookAuth};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -68,6 +68,7 @@ pub(super) struct RawJgoods {
     pub token_url: Option<String>,
     pub client_id: Option<String>,
     pub client_secret: Option<SecretSpec>,
+    pub token_auth: Option<TokenAuth>,
     pub webhook_auth: Option<WebhookAuth>,
     pub webhook_secret: Option<SecretSpec>,
     /// Strings, parsed in `build` so a bare address can mean a single host.

@@ -58,6 +58,10 @@ pub struct JgoodsSimConfig {
     pub client_secret: String,
     /// Lifetime of issued access tokens (`expires_in`).
     pub token_ttl: Duration,
+    /// How the token endpoint takes the client credentials: a server
+    /// accepts one method (`client_secret_basic` or `client_secret_post`,
+    /// RFC 6749 §2.3.1) and answers 401 `invalid_client` to the other.
+    pub token_auth: crate::config::TokenAuth,
     /// Where webhooks go (the daemon's `/webhooks/jgoods`); `None` drops them
     /// until [`JgoodsSimHandle::set_webhook_url`] is called.
     pub webhook_url: Option<String>,
@@ -92,6 +96,7 @@ impl Default for JgoodsSimConfig {
             client_id: "sim-client".to_string(),
             client_secret: "sim-client-secret".to_string(),
             token_ttl: Duration::from_secs(3600),
+            token_auth: crate::config::TokenAuth::Basic,
             webhook_url: None,
             webhook_auth: SimWebhookAuth::Hmac {
                 secret: "sim-webhook-secret".to_string(),
@@ -195,6 +200,7 @@ impl JgoodsSimHandle {
             token_url: self.token_url(),
             client_id: self.shared.cfg.client_id.clone(),
             client_secret: self.shared.cfg.client_secret.clone().into(),
+            token_auth: self.shared.cfg.token_auth,
             timeout: Duration::from_secs(5),
         }
     }

@@ -12,6 +12,7 @@ mod faults;
 mod helpers;
 mod invoice;
 mod jgoods_flows;
+mod jgoods_token;
 mod komoju;
 mod kuroneko_fidelity;
 mod metrics;

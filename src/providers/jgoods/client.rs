@@ -18,6 +18,7 @@ use tokio::time::Instant;
 
 use super::wire::{self, JgoodsErrorBody, JgoodsToken};
 use super::{OrderSnapshot, Status};
+pub use crate::config::TokenAuth;
 use crate::providers::{CallError, retry_after};
 
 /// Items accepted by one `PUT /item.json` (contract).
@@ -40,6 +41,8 @@ pub struct JgoodsClientSettings {
     pub client_id: String,
     /// OAuth2 client secret; only ever sent to `token_url`.
     pub client_secret: SecretString,
+    /// How the id and secret are sent to `token_url`.
+    pub token_auth: TokenAuth,
     /// Whole-request timeout for every call, token requests included.
     pub timeout: Duration,
 }
@@ -58,6 +61,7 @@ struct Inner {
     token_url: Url,
     client_id: String,
     client_secret: SecretString,
+    token_auth: TokenAuth,
     /// The cached token; the lock is held while fetching a new one so that
     /// concurrent callers wait for one token request instead of each sending one.
     token: Mutex<Option<CachedToken>>,
@@ -123,6 +127,7 @@ impl JgoodsClient {
                 token_url: parse_base("token_url", &settings.token_url)?,
                 client_id: settings.client_id,
                 client_secret: settings.client_secret,
+                token_auth: settings.token_auth,
                 token: Mutex::new(None),
             }),
         })
@@ -284,12 +289,20 @@ impl JgoodsClient {
 
     async fn fetch_token(&self) -> Result<CachedToken, CallError> {
         let inner = &self.inner;
-        let builder = inner
+        let request = inner
             .http
             .post(inner.token_url.clone())
-            .basic_auth(&inner.client_id, Some(inner.client_secret.expose_secret()))
-            .header(ACCEPT, "application/json")
-            .form(&[("grant_type", "client_credentials")]);
+            .header(ACCEPT, "application/json");
+        let builder = match inner.token_auth {
+            TokenAuth::Basic => request
+                .basic_auth(&inner.client_id, Some(inner.client_secret.expose_secret()))
+                .form(&[("grant_type", "client_credentials")]),
+            TokenAuth::Post => request.form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", inner.client_id.as_str()),
+                ("client_secret", inner.client_secret.expose_secret()),
+            ]),
+        };
         let started = Instant::now();
         let result = read_answer(builder.send().await).await;
         log_call(&Method::POST, &inner.token_url, &result, started);
@@ -328,10 +341,21 @@ fn token_failure(answer: &Answer) -> CallError {
             retry_after: retry_after(&answer.headers),
         };
     }
+    if matches!(status.as_u16(), 400 | 401) {
+        // invalid_client / unauthorized_client: every call would fail alike
+        // until a person fixes the config; never a retry loop.
+        return CallError::configuration(format!("TOKEN_HTTP_{}", status.as_u16()), TOKEN_FIX);
+    }
     CallError::transient(format!(
         "J-goods rejected the credentials at the token endpoint (HTTP {status})"
     ))
 }
+
+/// What the merchant reads when the token endpoint refuses the credentials.
+pub const TOKEN_FIX: &str = "J-goodsのトークン発行がクライアントID・シークレットを受け付けていません(HTTP 400/401)。\
+[jgoods] client_id と client_secret をJ-goodsの加盟店画面の値と照らし、送り方が違う場合は token_auth = \"post\" を試してください / \
+J-goods' token endpoint refuses the client id or secret (HTTP 400/401): compare [jgoods] client_id and \
+client_secret with the J-goods merchant page, and try token_auth = \"post\" if it expects them in the form body";
 
 async fn read_answer(sent: Result<reqwest::Response, reqwest::Error>) -> Result<Answer, CallError> {
     let response = sent.map_err(CallError::from_transport)?;

@@ -55,7 +55,12 @@ fn issue_token(
     headers: &HeaderMap,
     form: Option<HashMap<String, String>>,
 ) -> Response {
-    let presented = basic_credentials(headers);
+    let presented = match sim.cfg.token_auth {
+        crate::config::TokenAuth::Basic => basic_credentials(headers),
+        crate::config::TokenAuth::Post => form
+            .as_ref()
+            .and_then(|f| Some((f.get("client_id")?.clone(), f.get("client_secret")?.clone()))),
+    };
     let valid = presented
         .as_ref()
         .is_some_and(|(id, secret)| *id == sim.cfg.client_id && *secret == sim.cfg.client_secret);

@@ -122,15 +122,19 @@ async fn persistent_401_gives_up_after_one_renewal() {
 }
 
 #[tokio::test]
-async fn wrong_credentials_are_transient_and_never_leak() {
+async fn wrong_credentials_are_a_configuration_problem_and_never_leak() {
     let sim = start_sim(JgoodsSimConfig::default()).await;
     let mut settings = sim.client_settings();
     settings.client_secret = "wrong-secret-Z9".to_string().into();
     let client = JgoodsClient::new(settings).unwrap();
     let err = client.get_order("JG1").await.unwrap_err();
     let shown = format!("{err} {err:?} {client:?}");
-    assert!(matches!(err, CallError::Transient { .. }), "{shown}");
-    assert!(shown.contains("credentials"), "{shown}");
+    // 401 from the token endpoint: a person must fix the config, no retry loop.
+    assert!(
+        matches!(&err, CallError::Configuration { code, .. } if code == "TOKEN_HTTP_401"),
+        "{shown}"
+    );
+    assert!(shown.contains("client_secret"), "{shown}");
     assert!(!shown.contains("wrong-secret-Z9"), "{shown}");
     assert_eq!(sim.stats().get_order, 0, "nothing sent without a token");
 }
@@ -488,6 +492,7 @@ async fn unreachable_j_goods_is_transient() {
         token_url: format!("{base}/oauth/token"),
         client_id: "id".into(),
         client_secret: "secret".to_string().into(),
+        token_auth: TokenAuth::Basic,
         timeout: Duration::from_secs(2),
     })
     .unwrap();
@@ -519,6 +524,7 @@ async fn broken_j_goods() -> JgoodsClient {
         token_url: format!("{base}/oauth/token"),
         client_id: "id".into(),
         client_secret: "secret".to_string().into(),
+        token_auth: TokenAuth::Basic,
         timeout: Duration::from_secs(5),
     })
     .unwrap()
