@@ -132,19 +132,7 @@ async fn an_unregistered_server_address_is_shown_with_the_fix_and_the_call_waits
     let sim = app.atobarai.as_ref().unwrap();
     sim.set_allowed_sources(vec!["192.0.2.0/24".parse().unwrap()]);
     register(&app, order("AF-IP", &today())).await;
-    let store = app.daemon().store.clone();
-    let until = tokio::time::Instant::now() + DEADLINE;
-    let fix = loop {
-        let got = store
-            .read(|c| ordersync::store::kv::get(c, "attention.atobarai_com"))
-            .await
-            .unwrap();
-        if let Some(f) = got {
-            break f;
-        }
-        assert!(tokio::time::Instant::now() < until, "no problem recorded");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    let fix = app.wait_provider_problem("atobarai_com").await;
     assert!(
         fix.contains("IPアドレス") && fix.contains("E..101"),
         "{fix}"
@@ -174,6 +162,7 @@ async fn an_unregistered_server_address_is_shown_with_the_fix_and_the_call_waits
     sim.set_allowed_sources(vec!["127.0.0.0/8".parse().unwrap()]);
     app.wait_direct("AF-IP", |o| o["credit"]["result"] == "ok")
         .await;
+    let store = app.daemon().store.clone();
     let until = tokio::time::Instant::now() + DEADLINE;
     while store
         .read(|c| ordersync::store::kv::get(c, "attention.atobarai_com"))

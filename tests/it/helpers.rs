@@ -456,6 +456,29 @@ impl TestApp {
         self.daemon.as_ref().expect("the daemon is stopped")
     }
 
+    /// The channel-wide problem of `provider` (its fix) once one is recorded.
+    pub async fn wait_provider_problem(&self, provider: &str) -> String {
+        let key = ordersync::problems::key(provider);
+        let until = tokio::time::Instant::now() + DEADLINE;
+        loop {
+            let k = key.clone();
+            let got = self
+                .daemon()
+                .store
+                .read(move |c| ordersync::store::kv::get(c, &k))
+                .await
+                .unwrap();
+            if let Some(fix) = got {
+                return fix;
+            }
+            assert!(
+                tokio::time::Instant::now() < until,
+                "no {provider} problem recorded"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     pub async fn rakuten_order(&self, id: &str) -> Option<Value> {
         let (status, body) = self.get(&format!("/api/v1/orders/rakuten/{id}")).await;
         (status == 200).then_some(body)

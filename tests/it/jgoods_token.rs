@@ -42,19 +42,7 @@ async fn refused_client_credentials_are_a_configuration_problem_and_the_calls_wa
     .await;
     app.set_stock("SKU-001", 10).await;
     app.sim.place_order("JGT2", &[("SKU-001", 2, 5500)]);
-    let store = app.daemon().store.clone();
-    let until = tokio::time::Instant::now() + DEADLINE;
-    let fix = loop {
-        let got = store
-            .read(|c| ordersync::store::kv::get(c, "attention.jgoods"))
-            .await
-            .unwrap();
-        if let Some(f) = got {
-            break f;
-        }
-        assert!(tokio::time::Instant::now() < until, "no problem recorded");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    let fix = app.wait_provider_problem("jgoods").await;
     assert!(
         fix.contains("client_secret") && fix.contains("token_auth"),
         "{fix}"

@@ -156,19 +156,7 @@ async fn a_changed_password_is_a_configuration_problem_and_the_call_waits() {
     let sim = app.kuroneko.as_ref().unwrap();
     sim.set_password("changed1");
     register(&app, order("KF-PW", customer("山田 太郎"), Value::Null)).await;
-    let store = app.daemon().store.clone();
-    let until = tokio::time::Instant::now() + DEADLINE;
-    let fix = loop {
-        let got = store
-            .read(|c| ordersync::store::kv::get(c, "attention.kuroneko"))
-            .await
-            .unwrap();
-        if let Some(f) = got {
-            break f;
-        }
-        assert!(tokio::time::Instant::now() < until, "no problem recorded");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    let fix = app.wait_provider_problem("kuroneko").await;
     assert!(fix.contains("store_code と password"), "{fix}");
     // Longer than give_up_after: never given up, never counted as an attempt.
     tokio::time::sleep(Duration::from_millis(1500)).await;
