@@ -2,6 +2,7 @@
 
 pub mod atobarai_com;
 pub mod credit;
+pub mod http_client;
 pub mod jgoods;
 pub mod komoju;
 pub mod kuroneko;

@@ -32,7 +32,7 @@ use super::{
     OrderRegistration, Registered, ShippingOutcome, ShippingRegistered,
 };
 use crate::config::AtobaraiComConfig;
-use crate::providers::CallError;
+use crate::providers::{CallError, http_client};
 
 /// Orders per `status`, `cancel`, `idmap` and `detail` call (contract).
 pub const MAX_ORDERS_PER_CALL: usize = 100;
@@ -92,20 +92,14 @@ impl AtobaraiClient {
     /// is a `Rejected { http_status: 0, code: "INVALID_CONFIG" }`: nothing was sent.
     pub fn new(settings: AtobaraiClientSettings) -> Result<Self, CallError> {
         if settings.enterprise_id == 0 || settings.site_id == 0 || settings.api_user_id == 0 {
-            return Err(not_sent(
+            return Err(http_client::not_sent(
                 "INVALID_CONFIG",
                 "enterprise_id, site_id and api_user_id must be positive".to_string(),
             ));
         }
-        let base = parse_base(&settings.api_base_url)?;
-        let http = reqwest::Client::builder()
-            .timeout(settings.timeout)
-            .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
-            // Redirects are followed by hand so the form is POSTed again.
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("ordersync/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| CallError::transient(format!("cannot build the HTTP client: {e}")))?;
+        let base = http_client::parse_base("api_base_url", &settings.api_base_url)?;
+        // Redirects are followed by hand so the form is POSTed again.
+        let http = http_client::build(settings.timeout)?;
         Ok(AtobaraiClient {
             inner: Arc::new(Inner {
                 http,
@@ -275,7 +269,7 @@ impl AtobaraiClient {
         journal_num: &str,
     ) -> Result<ShippingRegistered, CallError> {
         if system_order_id.trim().is_empty() || journal_num.trim().is_empty() {
-            return Err(not_sent(
+            return Err(http_client::not_sent(
                 "INVALID_SHIPMENT",
                 "the order id and the tracking number must not be empty".to_string(),
             ));
@@ -486,7 +480,9 @@ impl AtobaraiClient {
                 .form(form)
                 .header(ACCEPT, "text/xml, application/xml")
                 .build()
-                .map_err(|e| not_sent("INVALID_BODY", format!("cannot build the request: {e}")))?;
+                .map_err(|e| {
+                    http_client::not_sent("INVALID_BODY", format!("cannot build the request: {e}"))
+                })?;
             request
                 .headers_mut()
                 .insert(CONTENT_TYPE, HeaderValue::from_static(FORM_UTF8));
@@ -641,19 +637,19 @@ fn same_journal_key(journal: &str) -> String {
 fn check_registration(order: &OrderRegistration) -> Result<(), CallError> {
     let ent = order.ent_order_id.trim();
     if ent.is_empty() || ent.chars().count() > MAX_ENT_ORDER_ID_CHARS {
-        return Err(not_sent(
+        return Err(http_client::not_sent(
             "INVALID_ORDER",
             format!("the merchant order number must be 1 to {MAX_ENT_ORDER_ID_CHARS} characters"),
         ));
     }
     if order.lines.is_empty() {
-        return Err(not_sent(
+        return Err(http_client::not_sent(
             "INVALID_ORDER",
             "an order needs at least one line".to_string(),
         ));
     }
     if let Some(i) = order.lines.iter().position(|l| l.qty == 0) {
-        return Err(not_sent(
+        return Err(http_client::not_sent(
             "INVALID_ORDER",
             format!("line {}: the quantity must be above zero", i + 1),
         ));
@@ -663,7 +659,7 @@ fn check_registration(order: &OrderRegistration) -> Result<(), CallError> {
 
 fn check_batch(what: &str, ids: &[String]) -> Result<(), CallError> {
     if ids.len() > MAX_ORDERS_PER_CALL {
-        return Err(not_sent(
+        return Err(http_client::not_sent(
             "TOO_MANY_ORDERS",
             format!(
                 "{} orders; Atobarai.com takes at most {MAX_ORDERS_PER_CALL} a call",
@@ -672,35 +668,15 @@ fn check_batch(what: &str, ids: &[String]) -> Result<(), CallError> {
         ));
     }
     if ids.iter().any(|id| id.trim().is_empty()) {
-        return Err(not_sent("INVALID_ORDER_ID", format!("a {what} is empty")));
+        return Err(http_client::not_sent(
+            "INVALID_ORDER_ID",
+            format!("a {what} is empty"),
+        ));
     }
     Ok(())
 }
 
 /// A refusal made before anything was sent (`http_status` 0).
-fn not_sent(code: &str, message: String) -> CallError {
-    CallError::Rejected {
-        http_status: 0,
-        code: code.to_string(),
-        message,
-    }
-}
-
-fn parse_base(raw: &str) -> Result<Url, CallError> {
-    let invalid = |why: &str| not_sent("INVALID_CONFIG", format!("api_base_url: {why}"));
-    let url = Url::parse(raw.trim()).map_err(|_| invalid("not a URL"))?;
-    if !matches!(url.scheme(), "http" | "https") || url.cannot_be_a_base() {
-        return Err(invalid("must be an http(s) URL"));
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(invalid("must not carry credentials"));
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(invalid("must not have a query or a fragment"));
-    }
-    Ok(url)
-}
-
 /// `{base}/api/<service>/rest`, whether or not `base` ends with `/`.
 fn service_url(base: &Url, service: AtobaraiService) -> Url {
     let mut url = base.clone();

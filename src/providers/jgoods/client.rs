@@ -19,6 +19,7 @@ use tokio::time::Instant;
 use super::wire::{self, JgoodsErrorBody, JgoodsToken};
 use super::{OrderSnapshot, Status};
 pub use crate::config::TokenAuth;
+use crate::providers::http_client;
 use crate::providers::{CallError, retry_after};
 
 /// Items accepted by one `PUT /item.json` (contract).
@@ -111,20 +112,20 @@ impl JgoodsClient {
     /// Checks the URLs and builds the HTTP client. A bad URL is a
     /// `Rejected { http_status: 0, code: "INVALID_CONFIG" }`: nothing was sent.
     pub fn new(settings: JgoodsClientSettings) -> Result<Self, CallError> {
-        let http = reqwest::Client::builder()
-            .timeout(settings.timeout)
-            .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
-            // A redirect would mean a wrong base URL; never follow it with a bearer token.
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("ordersync/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| CallError::transient(format!("cannot build the HTTP client: {e}")))?;
+        // A redirect would mean a wrong base URL; never follow it with a bearer token.
+        let http = http_client::build(settings.timeout)?;
         Ok(JgoodsClient {
             inner: Arc::new(Inner {
                 http,
-                order_base: parse_base("order_api_base_url", &settings.order_api_base_url)?,
-                item_base: parse_base("item_api_base_url", &settings.item_api_base_url)?,
-                token_url: parse_base("token_url", &settings.token_url)?,
+                order_base: http_client::parse_base(
+                    "order_api_base_url",
+                    &settings.order_api_base_url,
+                )?,
+                item_base: http_client::parse_base(
+                    "item_api_base_url",
+                    &settings.item_api_base_url,
+                )?,
+                token_url: http_client::parse_base("token_url", &settings.token_url)?,
                 client_id: settings.client_id,
                 client_secret: settings.client_secret,
                 token_auth: settings.token_auth,
@@ -195,7 +196,7 @@ impl JgoodsClient {
         items: &[wire::JgoodsItemStock],
     ) -> Result<wire::JgoodsItemStockResult, CallError> {
         if items.len() > MAX_STOCK_ITEMS {
-            return Err(not_sent(
+            return Err(http_client::not_sent(
                 "TOO_MANY_ITEMS",
                 format!(
                     "{} items; J-goods takes at most {MAX_STOCK_ITEMS} a call",
@@ -469,8 +470,9 @@ fn read_search_page(answer: &Answer) -> Result<SearchPage, CallError> {
 }
 
 fn to_json(body: &impl serde::Serialize) -> Result<Vec<u8>, CallError> {
-    serde_json::to_vec(body)
-        .map_err(|e| not_sent("INVALID_BODY", format!("cannot encode the request: {e}")))
+    serde_json::to_vec(body).map_err(|e| {
+        http_client::not_sent("INVALID_BODY", format!("cannot encode the request: {e}"))
+    })
 }
 
 /// An order number fit to be one path segment. `.` and `..` would be dropped
@@ -478,7 +480,7 @@ fn to_json(body: &impl serde::Serialize) -> Result<Vec<u8>, CallError> {
 fn checked_order_no(order_no: &str) -> Result<&str, CallError> {
     let trimmed = order_no.trim();
     if trimmed.is_empty() || trimmed == "." || trimmed == ".." || order_no.len() > 64 {
-        return Err(not_sent(
+        return Err(http_client::not_sent(
             "INVALID_ORDER_NO",
             format!("{order_no:?} cannot be a J-goods order number"),
         ));
@@ -487,26 +489,6 @@ fn checked_order_no(order_no: &str) -> Result<&str, CallError> {
 }
 
 /// A refusal made before anything was sent (`http_status` 0).
-fn not_sent(code: &str, message: String) -> CallError {
-    CallError::Rejected {
-        http_status: 0,
-        code: code.to_string(),
-        message,
-    }
-}
-
-fn parse_base(name: &str, raw: &str) -> Result<Url, CallError> {
-    let invalid = |why: &str| not_sent("INVALID_CONFIG", format!("{name}: {why}"));
-    let url = Url::parse(raw.trim()).map_err(|_| invalid("not a URL"))?;
-    if !matches!(url.scheme(), "http" | "https") || url.cannot_be_a_base() {
-        return Err(invalid("must be an http(s) URL"));
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(invalid("must not carry credentials"));
-    }
-    Ok(url)
-}
-
 /// `base` + one percent-encoded path segment, whether or not `base` ends with `/`.
 fn join(base: &Url, segment: &str) -> Url {
     let mut url = base.clone();

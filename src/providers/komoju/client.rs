@@ -21,6 +21,7 @@ use tokio::time::Instant;
 use super::wire::{self, KomojuCancelRequest, KomojuCaptureRequest, KomojuRefundRequest};
 use super::{Payment, PaymentPage, PaymentStatus};
 use crate::config::KomojuConfig;
+use crate::providers::http_client;
 use crate::providers::{CallError, retry_after};
 
 /// Header naming the API version the client speaks.
@@ -105,7 +106,7 @@ impl KomojuClient {
     pub fn new(settings: KomojuClientSettings) -> Result<Self, CallError> {
         let base = parse_base(&settings.api_base_url)?;
         if settings.secret_key.expose_secret().trim().is_empty() {
-            return Err(not_sent(
+            return Err(http_client::not_sent(
                 "INVALID_CONFIG",
                 "secret_key is empty".to_string(),
             ));
@@ -115,19 +116,13 @@ impl KomojuClient {
             || api_version.len() > 40
             || !api_version.bytes().all(|b| b.is_ascii_graphic())
         {
-            return Err(not_sent(
+            return Err(http_client::not_sent(
                 "INVALID_CONFIG",
                 "api_version must be a short ASCII word such as 2024-07-15".to_string(),
             ));
         }
-        let http = reqwest::Client::builder()
-            .timeout(settings.timeout)
-            .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
-            // A redirect would mean a wrong base URL; never follow it with the key.
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("ordersync/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| CallError::transient(format!("cannot build the HTTP client: {e}")))?;
+        // A redirect would mean a wrong base URL; never follow it with the key.
+        let http = http_client::build(settings.timeout)?;
         Ok(KomojuClient {
             inner: Arc::new(Inner {
                 http,
@@ -165,7 +160,7 @@ impl KomojuClient {
             let mut query = url.query_pairs_mut();
             if let Some(order) = external_order_num {
                 if order.trim().is_empty() || order.len() > 255 {
-                    return Err(not_sent(
+                    return Err(http_client::not_sent(
                         "INVALID_EXTERNAL_ORDER_NUM",
                         "external_order_num must be 1 to 255 bytes".to_string(),
                     ));
@@ -177,7 +172,7 @@ impl KomojuClient {
                 for status in statuses {
                     match status {
                         PaymentStatus::Unknown => {
-                            return Err(not_sent(
+                            return Err(http_client::not_sent(
                                 "INVALID_STATUS",
                                 "cannot filter on an unknown status".to_string(),
                             ));
@@ -490,8 +485,9 @@ fn read_page(answer: &Answer, asked_page: u32) -> Result<PaymentPage, CallError>
 }
 
 fn to_json(body: &impl serde::Serialize) -> Result<Vec<u8>, CallError> {
-    serde_json::to_vec(body)
-        .map_err(|e| not_sent("INVALID_BODY", format!("cannot encode the request: {e}")))
+    serde_json::to_vec(body).map_err(|e| {
+        http_client::not_sent("INVALID_BODY", format!("cannot encode the request: {e}"))
+    })
 }
 
 /// A payment id fit to be one path segment: KOMOJU's are 25 alphanumerics;
@@ -501,7 +497,7 @@ fn checked_id(id: &str) -> Result<&str, CallError> {
         || id.len() > wire::MAX_ID_LEN
         || !id.bytes().all(|b| b.is_ascii_alphanumeric())
     {
-        return Err(not_sent(
+        return Err(http_client::not_sent(
             "INVALID_PAYMENT_ID",
             format!("{:?} cannot be a KOMOJU payment id", clip(id)),
         ));
@@ -516,7 +512,7 @@ fn checked_idempotency_key(key: &str) -> Result<&str, CallError> {
         || key.len() > MAX_IDEMPOTENCY_KEY_LEN
         || !key.bytes().all(|b| b.is_ascii_graphic())
     {
-        return Err(not_sent(
+        return Err(http_client::not_sent(
             "INVALID_IDEMPOTENCY_KEY",
             format!(
                 "an idempotency key must be 1 to {MAX_IDEMPOTENCY_KEY_LEN} visible ASCII characters (got {} bytes)",
@@ -529,7 +525,7 @@ fn checked_idempotency_key(key: &str) -> Result<&str, CallError> {
 
 fn checked_amount(amount: Option<i64>, min: i64) -> Result<Option<i64>, CallError> {
     match amount {
-        Some(a) if a < min => Err(not_sent(
+        Some(a) if a < min => Err(http_client::not_sent(
             "INVALID_AMOUNT",
             format!("amount {a} is below {min}"),
         )),
@@ -538,26 +534,8 @@ fn checked_amount(amount: Option<i64>, min: i64) -> Result<Option<i64>, CallErro
 }
 
 /// A refusal made before anything was sent (`http_status` 0).
-fn not_sent(code: &str, message: String) -> CallError {
-    CallError::Rejected {
-        http_status: 0,
-        code: code.to_string(),
-        message,
-    }
-}
-
 fn parse_base(raw: &str) -> Result<Url, CallError> {
-    let invalid = |why: &str| not_sent("INVALID_CONFIG", format!("api_base_url: {why}"));
-    let mut url = Url::parse(raw.trim()).map_err(|_| invalid("not a URL"))?;
-    if !matches!(url.scheme(), "http" | "https") || url.cannot_be_a_base() {
-        return Err(invalid("must be an http(s) URL"));
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(invalid("must not carry credentials"));
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(invalid("must not have a query or fragment"));
-    }
+    let mut url = http_client::parse_base("api_base_url", raw)?;
     if let Ok(mut path) = url.path_segments_mut() {
         path.pop_if_empty();
     }

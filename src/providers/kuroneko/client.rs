@@ -32,6 +32,7 @@ use super::{
 };
 use crate::config::KuronekoConfig;
 use crate::domain::Carrier;
+use crate::providers::http_client;
 use crate::providers::{CallError, retry_after};
 
 /// `code` of a refusal made before sending because a field cannot be sent.
@@ -98,29 +99,23 @@ impl KuronekoClient {
     pub fn new(settings: KuronekoClientSettings) -> Result<Self, CallError> {
         let store_code = settings.store_code.trim().to_string();
         if store_code.len() != 11 || !store_code.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(not_sent(
+            return Err(http_client::not_sent(
                 "INVALID_CONFIG",
                 "store_code must be 11 digits".to_string(),
             ));
         }
         if settings.password.expose_secret().is_empty() {
-            return Err(not_sent(
+            return Err(http_client::not_sent(
                 "INVALID_CONFIG",
                 "password must not be empty".to_string(),
             ));
         }
-        let http = reqwest::Client::builder()
-            .timeout(settings.timeout)
-            .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
-            // A redirect would mean a wrong host; never resend the password elsewhere.
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("ordersync/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| CallError::transient(format!("cannot build the HTTP client: {e}")))?;
+        // A redirect would mean a wrong host; never resend the password elsewhere.
+        let http = http_client::build(settings.timeout)?;
         Ok(KuronekoClient {
             inner: Arc::new(Inner {
                 http,
-                base: parse_base(&settings.api_base_url)?,
+                base: http_client::parse_base("api_base_url", &settings.api_base_url)?,
                 store_code,
                 password: settings.password,
             }),
@@ -232,7 +227,7 @@ impl KuronekoClient {
         check_order_no(order_no)?;
         check_tracking("new", new)?;
         if old.trim().is_empty() {
-            return Err(not_sent(
+            return Err(http_client::not_sent(
                 INVALID_FIELD,
                 "old: the registered tracking number is required".to_string(),
             ));
@@ -280,7 +275,8 @@ impl KuronekoClient {
 
     fn normalize(&self, req: &CreditRequest) -> Result<NormalizedCredit, CallError> {
         let today = Utc::now().with_timezone(&wire::jst()).date_naive();
-        normalize::normalize_credit(req, today).map_err(|e| not_sent(INVALID_FIELD, e.to_string()))
+        normalize::normalize_credit(req, today)
+            .map_err(|e| http_client::not_sent(INVALID_FIELD, e.to_string()))
     }
 
     /// POSTs the common fields and `extra`; `Ok` only for `returnCode` 0.
@@ -447,7 +443,7 @@ fn check_order_no(order_no: &str) -> Result<(), CallError> {
     if is_valid_order_no(order_no) {
         Ok(())
     } else {
-        Err(not_sent(
+        Err(http_client::not_sent(
             INVALID_FIELD,
             "order_no: must be 1-20 of 0-9, A-Z, a-z, '_' and '-'".to_string(),
         ))
@@ -458,7 +454,7 @@ fn check_tracking(name: &str, tracking: &str) -> Result<(), CallError> {
     if yamato_check_digit_ok(tracking.trim()) {
         Ok(())
     } else {
-        Err(not_sent(
+        Err(http_client::not_sent(
             BAD_TRACKING_NUMBER,
             format!(
                 "{name}: a Yamato tracking number is 12 digits whose last is the first 11 mod 7"
@@ -495,28 +491,5 @@ fn encode_component(out: &mut String, s: &str) {
 }
 
 /// A refusal made before anything was sent (`http_status` 0).
-fn not_sent(code: &str, message: String) -> CallError {
-    CallError::Rejected {
-        http_status: 0,
-        code: code.to_string(),
-        message,
-    }
-}
-
-fn parse_base(raw: &str) -> Result<Url, CallError> {
-    let invalid = |why: &str| not_sent("INVALID_CONFIG", format!("api_base_url: {why}"));
-    let url = Url::parse(raw.trim()).map_err(|_| invalid("not a URL"))?;
-    if !matches!(url.scheme(), "http" | "https") || url.cannot_be_a_base() {
-        return Err(invalid("must be an http(s) URL"));
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(invalid("must not carry credentials"));
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(invalid("must not have a query or a fragment"));
-    }
-    Ok(url)
-}
-
 #[cfg(test)]
 mod tests;

@@ -25,6 +25,7 @@ use super::wire::{self, RakutenMessage};
 use super::{Progress, RakutenOrder};
 use crate::config::RakutenPayConfig;
 use crate::domain::Carrier;
+use crate::providers::http_client;
 use crate::providers::{CallError, retry_after};
 
 /// Order numbers accepted by one getOrder or confirmOrder (contract).
@@ -233,27 +234,26 @@ impl RakutenClient {
         let secret = settings.service_secret.expose_secret();
         let key = settings.license_key.expose_secret();
         if secret.is_empty() || key.is_empty() {
-            return Err(not_sent(
+            return Err(http_client::not_sent(
                 "INVALID_CONFIG",
                 "service_secret and license_key must not be empty".to_string(),
             ));
         }
-        let mut authorization = HeaderValue::from_str(&esa_authorization(secret, key))
-            .map_err(|_| not_sent("INVALID_CONFIG", "unusable credentials".to_string()))?;
+        let mut authorization =
+            HeaderValue::from_str(&esa_authorization(secret, key)).map_err(|_| {
+                http_client::not_sent("INVALID_CONFIG", "unusable credentials".to_string())
+            })?;
         authorization.set_sensitive(true);
-        let http = reqwest::Client::builder()
-            .timeout(settings.timeout)
-            .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
-            // A redirect would mean a wrong base URL; never follow it with the ESA header.
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("ordersync/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| CallError::transient(format!("cannot build the HTTP client: {e}")))?;
+        // A redirect would mean a wrong base URL; never follow it with the ESA header.
+        let http = http_client::build(settings.timeout)?;
         Ok(RakutenClient {
             inner: Arc::new(Inner {
                 http,
-                order_base: parse_base("api_base_url", &settings.api_base_url)?,
-                license_base: parse_base("license_api_url", &settings.license_api_url)?,
+                order_base: http_client::parse_base("api_base_url", &settings.api_base_url)?,
+                license_base: http_client::parse_base(
+                    "license_api_url",
+                    &settings.license_api_url,
+                )?,
                 authorization,
                 license_key: settings.license_key,
                 service_secret: settings.service_secret,
@@ -273,13 +273,13 @@ impl RakutenClient {
         page: u32,
     ) -> Result<SearchPage, CallError> {
         if end < start {
-            return Err(not_sent(
+            return Err(http_client::not_sent(
                 "INVALID_WINDOW",
                 "the search window ends before it starts".to_string(),
             ));
         }
         if end - start > MAX_SEARCH_WINDOW {
-            return Err(not_sent(
+            return Err(http_client::not_sent(
                 "WINDOW_TOO_LONG",
                 "Rakuten searches at most 63 days at a time".to_string(),
             ));
@@ -424,13 +424,13 @@ impl RakutenClient {
         baskets: &[(i64, Vec<ShippingRowInput>)],
     ) -> Result<Vec<ShipResult>, CallError> {
         if order_number.trim().is_empty() {
-            return Err(not_sent(
+            return Err(http_client::not_sent(
                 "INVALID_ORDER_NUMBER",
                 "empty order number".to_string(),
             ));
         }
         if baskets.is_empty() || baskets.iter().any(|(_, rows)| rows.is_empty()) {
-            return Err(not_sent(
+            return Err(http_client::not_sent(
                 "NO_SHIPPING_ROWS",
                 "every basket needs at least one shipping row".to_string(),
             ));
@@ -439,7 +439,7 @@ impl RakutenClient {
             .iter()
             .find(|(_, rows)| rows.len() > MAX_SHIPPING_ROWS_PER_BASKET)
         {
-            return Err(not_sent(
+            return Err(http_client::not_sent(
                 "TOO_MANY_SHIPPING_ROWS",
                 format!(
                     "basket {basket_id}: {} rows; Rakuten takes at most {MAX_SHIPPING_ROWS_PER_BASKET}",
@@ -532,8 +532,9 @@ impl RakutenClient {
         endpoint: &'static str,
         body: &impl Serialize,
     ) -> Result<Answer, CallError> {
-        let bytes = serde_json::to_vec(body)
-            .map_err(|e| not_sent("INVALID_BODY", format!("cannot encode the request: {e}")))?;
+        let bytes = serde_json::to_vec(body).map_err(|e| {
+            http_client::not_sent("INVALID_BODY", format!("cannot encode the request: {e}"))
+        })?;
         let url = join(&self.inner.order_base, &[endpoint], true);
         let builder = self
             .inner
@@ -750,7 +751,7 @@ fn parse_expiry(s: &str) -> Option<DateTime<FixedOffset>> {
 
 fn check_batch(order_numbers: &[String]) -> Result<(), CallError> {
     if order_numbers.len() > MAX_ORDERS_PER_CALL {
-        return Err(not_sent(
+        return Err(http_client::not_sent(
             "TOO_MANY_ORDERS",
             format!(
                 "{} orders; Rakuten takes at most {MAX_ORDERS_PER_CALL} a call",
@@ -759,7 +760,7 @@ fn check_batch(order_numbers: &[String]) -> Result<(), CallError> {
         ));
     }
     if order_numbers.iter().any(|n| n.trim().is_empty()) {
-        return Err(not_sent(
+        return Err(http_client::not_sent(
             "INVALID_ORDER_NUMBER",
             "an order number is empty".to_string(),
         ));
@@ -768,29 +769,6 @@ fn check_batch(order_numbers: &[String]) -> Result<(), CallError> {
 }
 
 /// A refusal made before anything was sent (`http_status` 0).
-fn not_sent(code: &str, message: String) -> CallError {
-    CallError::Rejected {
-        http_status: 0,
-        code: code.to_string(),
-        message,
-    }
-}
-
-fn parse_base(name: &str, raw: &str) -> Result<Url, CallError> {
-    let invalid = |why: &str| not_sent("INVALID_CONFIG", format!("{name}: {why}"));
-    let url = Url::parse(raw.trim()).map_err(|_| invalid("not a URL"))?;
-    if !matches!(url.scheme(), "http" | "https") || url.cannot_be_a_base() {
-        return Err(invalid("must be an http(s) URL"));
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(invalid("must not carry credentials"));
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(invalid("must not have a query or a fragment"));
-    }
-    Ok(url)
-}
-
 /// `base` + segments, whether or not `base` ends with `/`; with
 /// `trailing_slash` the path ends in `/` as the order API requires.
 fn join(base: &Url, segments: &[&str], trailing_slash: bool) -> Url {
