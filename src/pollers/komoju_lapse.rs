@@ -24,7 +24,7 @@ pub struct LapseWatch {
 }
 
 impl LapseWatch {
-    /// Looks now and then every [`LOOK_EVERY`] until `shutdown`.
+    /// Looks now, then hourly (or when poked) until `shutdown`.
     pub async fn run(self, poke: std::sync::Arc<tokio::sync::Notify>, shutdown: CancellationToken) {
         loop {
             match self.look().await {

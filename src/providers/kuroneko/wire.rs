@@ -173,7 +173,7 @@ pub fn credit_form(credit: &NormalizedCredit) -> Form {
 
 /// The KAAKK0010 fields after the common ones: the new address, lines,
 /// total, ship date and invoice delivery in KAAKK's own codes
-/// ([`InvoiceDelivery::reduce_code`]). KAAKK takes no `send*` recipient.
+/// ([`super::InvoiceDelivery::reduce_code`]). KAAKK takes no `send*` recipient.
 pub fn reduce_form(credit: &NormalizedCredit) -> Form {
     let buyer = &credit.buyer;
     let mut form = vec![
