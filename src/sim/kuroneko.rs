@@ -17,12 +17,15 @@
 //! name also contains the NG marker; a name with the NG marker is NG; a total
 //! above `over_limit_amount` is over the limit; otherwise OK.
 //!
-//! Layout: `state` holds the rules without I/O; `api` is the HTTP surface.
+//! Layout: `state` holds the transactions and the rules without I/O,
+//! `fields` the field checks KAARA and KAAKK share, `codes` the error numbers
+//! of Yamato's catalogue and the character range; `api` is the HTTP surface.
 //! Where no public source says what Yamato does, `state`'s module docs list
 //! the simulator's guesses.
 
 mod api;
 mod codes;
+mod fields;
 mod state;
 
 use std::net::SocketAddr;
@@ -38,9 +41,10 @@ use crate::providers::kuroneko::{TransactionStatus, TransactionWarning};
 use crate::sim::harness::{self, SimClock};
 
 pub use api::decode_form;
+pub use fields::postcode_exists;
 pub use state::{
     Endpoint, Fault, FlipRule, KNOWN_POSTCODES, MAX_ORDERS_PER_TRACKING_NUMBER, OrderSnapshot,
-    SimStats, form_value, postcode_exists,
+    SimStats, form_value,
 };
 use state::{Scoring, SimState, Timing};
 
