@@ -18,6 +18,7 @@ pub mod charset;
 pub mod client;
 pub mod credit;
 pub mod normalize;
+pub mod width;
 pub mod wire;
 
 use chrono::NaiveDate;
