@@ -379,7 +379,6 @@ impl WorkerPlan {
         };
         let safety_stock = config.inventory.safety_stock;
         let credit = credit_providers(config)?;
-
         let dispatcher = Dispatcher {
             store: shared.store.clone(),
             jgoods: jgoods_client.clone(),

@@ -28,7 +28,8 @@ fn order(id: &str, method: &str, name: &str, unit_price: i64, allocate: bool) ->
         "shipping_fee": 800, "fee": 0, "payment": {"method": method}, "allocate": allocate})
 }
 
-async fn kuroneko_app(sim: KuronekoSimConfig) -> TestApp {
+/// A daemon with Kuroneko Atobarai on `sim`, no settle pause, polled only when poked.
+pub(crate) async fn kuroneko_app(sim: KuronekoSimConfig) -> TestApp {
     spawn_app_with(Options {
         kuroneko: Some(sim),
         kuroneko_extra: "settle_delay = \"0s\"\npoll_interval = \"1h\"".into(),

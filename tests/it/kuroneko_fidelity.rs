@@ -26,13 +26,7 @@ fn order(id: &str, customer: Value, ship_to: Value) -> Value {
 }
 
 async fn app() -> TestApp {
-    spawn_app_with(Options {
-        kuroneko: Some(KuronekoSimConfig::default()),
-        kuroneko_extra: "settle_delay = \"0s\"\npoll_interval = \"1h\"".into(),
-        daemon_extra: "http_timeout = \"1s\"".into(),
-        ..Options::default()
-    })
-    .await
+    crate::credit::kuroneko_app(KuronekoSimConfig::default()).await
 }
 
 async fn register(app: &TestApp, body: Value) {
