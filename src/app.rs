@@ -23,27 +23,27 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower::ServiceExt;
 
+use crate::channels::credit::CreditProviders;
+use crate::channels::credit::atobarai_com::client::{AtobaraiClient, AtobaraiClientSettings};
+use crate::channels::credit::atobarai_com::provider::AtobaraiCredit;
+use crate::channels::credit::kuroneko::client::{KuronekoClient, KuronekoClientSettings};
+use crate::channels::credit::kuroneko::provider::KuronekoCredit;
+use crate::channels::credit::poller::CreditPoller;
+use crate::channels::credit::rules::CreditPolicy;
+use crate::channels::jgoods::client::{JgoodsClient, JgoodsClientSettings};
+use crate::channels::jgoods::stock_push::StockPusher;
+use crate::channels::jgoods::sweep::JgoodsSweep;
+use crate::channels::komoju::client::{KomojuClient, KomojuClientSettings};
+use crate::channels::pacer::Pacer;
+use crate::channels::rakuten_pay::client::{RakutenClient, RakutenClientSettings};
+use crate::channels::rakuten_pay::poller::{RakutenApi, RakutenPoller};
 use crate::config::{Config, WebhookAuth};
-use crate::dispatch::{Dispatcher, RetryPolicy};
 use crate::domain::credit::DeferredProvider;
-use crate::engine::credit::CreditPolicy;
 use crate::engine::erp::PaymentPolicy;
 use crate::heartbeat::{Health, Heartbeat, Heartbeats};
 use crate::http::{self, AppState, JgoodsWebhookSettings, WebhookAuthMode, metrics::Metrics};
-use crate::pollers::credit::CreditPoller;
-use crate::pollers::jgoods_sweep::JgoodsSweep;
-use crate::pollers::rakuten::{RakutenApi, RakutenPoller};
+use crate::outbox::{Dispatcher, RetryPolicy};
 use crate::problems::ProviderProblems;
-use crate::providers::atobarai_com::client::{AtobaraiClient, AtobaraiClientSettings};
-use crate::providers::atobarai_com::credit::AtobaraiCredit;
-use crate::providers::credit::CreditProviders;
-use crate::providers::jgoods::client::{JgoodsClient, JgoodsClientSettings};
-use crate::providers::komoju::client::{KomojuClient, KomojuClientSettings};
-use crate::providers::kuroneko::client::{KuronekoClient, KuronekoClientSettings};
-use crate::providers::kuroneko::credit::KuronekoCredit;
-use crate::providers::pacer::Pacer;
-use crate::providers::rakuten_pay::client::{RakutenClient, RakutenClientSettings};
-use crate::stock_push::StockPusher;
 use crate::store::{Store, events};
 use crate::systemd;
 
@@ -336,7 +336,7 @@ struct WorkerPlan {
     credit: Vec<CreditPoller>,
     stock_push: Option<StockPusher>,
     /// With KOMOJU enabled: authorizations watched for their lapse.
-    komoju_lapse: Option<crate::pollers::komoju_lapse::LapseWatch>,
+    komoju_lapse: Option<crate::channels::komoju::lapse::LapseWatch>,
 }
 
 impl WorkerPlan {
@@ -468,7 +468,7 @@ impl WorkerPlan {
             credit,
             stock_push,
             komoju_lapse: config.enabled_komoju().map(|_| {
-                crate::pollers::komoju_lapse::LapseWatch {
+                crate::channels::komoju::lapse::LapseWatch {
                     store: shared.store.clone(),
                 }
             }),

@@ -10,10 +10,10 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
 use crate::app::Daemon;
+use crate::channels::jgoods::Status;
+use crate::channels::rakuten_pay::Progress;
 use crate::config::Config;
 use crate::domain::time;
-use crate::providers::jgoods::Status;
-use crate::providers::rakuten_pay::Progress;
 use crate::sim::jgoods::{
     self as sim, CustomerDecision, Endpoint, Fault, JgoodsSimConfig, JgoodsSimHandle,
     SimWebhookAuth,

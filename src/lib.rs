@@ -32,10 +32,10 @@
 //! - [`untrusted`]: one entry point per parser of outside input, for fuzzing.
 
 pub mod app;
+pub mod channels;
 pub mod cli;
 pub mod config;
 pub mod demo;
-pub mod dispatch;
 pub mod domain;
 pub mod engine;
 pub mod flows;
@@ -45,12 +45,10 @@ pub mod inventory_import;
 pub mod invoice;
 pub mod logging;
 pub mod orders_export;
-pub mod pollers;
+pub mod outbox;
 pub mod problems;
-pub mod providers;
 pub mod reload;
 pub mod sim;
-pub mod stock_push;
 pub mod store;
 pub mod systemd;
 pub mod text_encoding;

@@ -14,8 +14,8 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
+use crate::channels::CallError;
 use crate::domain::time;
-use crate::providers::CallError;
 use crate::store::{self, Store, kv};
 
 /// The key prefix of channel-wide problems in the kv table.

@@ -3,9 +3,9 @@
 use std::time::Duration;
 
 use super::NeedsAttention;
+use crate::channels::rakuten_pay::license::Licence;
 use crate::config::Config;
 use crate::domain::time;
-use crate::pollers::rakuten_license::Licence;
 use crate::store::{Store, kv, orders, outbox, stock, stock_push};
 
 pub(super) async fn run(store: &Store, config: &Config) -> anyhow::Result<()> {
@@ -34,7 +34,7 @@ pub(super) async fn run(store: &Store, config: &Config) -> anyhow::Result<()> {
             .unwrap_or_default()
     );
     let ages: std::collections::HashMap<String, i64> =
-        crate::pollers::poll_ages(&polls, time::now())
+        crate::channels::polling::poll_ages(&polls, time::now())
             .into_iter()
             .collect();
     let mut stale = false;
@@ -43,9 +43,10 @@ pub(super) async fn run(store: &Store, config: &Config) -> anyhow::Result<()> {
             .trim_start_matches("poll.")
             .trim_end_matches(".last_success");
         let behind = match (ages.get(provider), poll_interval(config, provider)) {
-            (Some(&age), Some(interval)) => {
-                crate::pollers::is_stale(Duration::from_secs(age.unsigned_abs()), interval)
-            }
+            (Some(&age), Some(interval)) => crate::channels::polling::is_stale(
+                Duration::from_secs(age.unsigned_abs()),
+                interval,
+            ),
             _ => false,
         };
         stale |= behind;
@@ -78,7 +79,7 @@ pub(super) async fn run(store: &Store, config: &Config) -> anyhow::Result<()> {
         println!("rakuten_pay licence check: {fix}");
     }
     let waiting = store.read(orders::rakuten_unconfirmed).await?;
-    if let Some(line) = crate::engine::rakuten::unconfirmed_summary(
+    if let Some(line) = crate::channels::rakuten_pay::rules::unconfirmed_summary(
         waiting.orders,
         waiting.short,
         waiting.oldest_ordered_at.as_deref(),

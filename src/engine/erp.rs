@@ -89,7 +89,7 @@ pub fn ship(
     {
         return Err(Refusal::PaymentNotReady(order.payment_state.as_str()));
     }
-    if let Some(reason) = super::credit::shipment_refusal(order) {
+    if let Some(reason) = crate::channels::credit::rules::shipment_refusal(order) {
         return Err(Refusal::CreditNotOk(reason));
     }
     // Each channel and payment provider that must hear of the parcel gets its call.
@@ -112,7 +112,7 @@ pub fn ship(
             payment_id: id.to_string(),
         });
     }
-    calls.extend(super::credit::ship_call(
+    calls.extend(crate::channels::credit::rules::ship_call(
         order,
         &shipment.carrier,
         &shipment.tracking_no,
@@ -169,7 +169,7 @@ pub fn cancel(order: &Order, reason: &str) -> Result<Decision, Refusal> {
     };
     let calls: Vec<Call> = calls
         .into_iter()
-        .chain(super::credit::cancel_call(order, reason))
+        .chain(crate::channels::credit::rules::cancel_call(order, reason))
         .collect();
     Ok(Decision {
         order: Some(OrderWrite {

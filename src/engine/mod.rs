@@ -3,12 +3,8 @@
 //! outbound calls. The store writes a decision in one transaction; nothing here
 //! does I/O, so every rule is unit-testable.
 
-pub mod credit;
 pub mod direct;
 pub mod erp;
-pub mod jgoods;
-pub mod komoju;
-pub mod rakuten;
 pub mod restock;
 
 use serde::{Deserialize, Serialize};

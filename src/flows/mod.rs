@@ -2,13 +2,9 @@
 //! decide, and write the decision — all inside one transaction.
 
 pub mod calls;
-pub mod credit;
 pub mod direct;
 pub mod erp;
 pub mod invoice;
-pub mod jgoods;
-pub mod komoju;
-pub mod rakuten;
 
 use serde_json::Value;
 

@@ -17,6 +17,7 @@ use serde_json::json;
 use subtle::ConstantTimeEq;
 
 use super::{ApiError, AppState, status_page};
+use crate::channels::rakuten_pay::license::Licence;
 use crate::domain::carrier::Carrier;
 use crate::domain::direct::{DirectOrder, DirectPayment};
 use crate::domain::{Channel, OrderState, time};
@@ -25,7 +26,6 @@ use crate::flows::direct::{self, Registered};
 use crate::flows::erp::{self, CommandError};
 use crate::inventory_import::{self, ImportError};
 use crate::orders_export::{self, ExportFormat};
-use crate::pollers::rakuten_license::Licence;
 use crate::store::orders::OrderFilter;
 use crate::store::stock::StockLevel;
 use crate::store::{events, kv, orders, outbox, stock, stock_push};

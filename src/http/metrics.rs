@@ -13,9 +13,9 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
+use crate::channels::CallError;
+use crate::channels::rakuten_pay::license::Licence;
 use crate::domain::time;
-use crate::pollers::rakuten_license::Licence;
-use crate::providers::CallError;
 use crate::store::orders::RakutenUnconfirmed;
 use crate::store::{Store, WriterStats, events, kv, orders, outbox, stock};
 
@@ -416,7 +416,10 @@ impl Metrics {
         let (pending, dead, oldest) = r.outbox;
         self.set_store_gauges(pending, dead, oldest, r.attention);
         let now = time::now();
-        self.set_poll_gauges(&crate::pollers::poll_ages(&r.polls, now), &r.licence);
+        self.set_poll_gauges(
+            &crate::channels::polling::poll_ages(&r.polls, now),
+            &r.licence,
+        );
         self.set_problem_gauges(&r.problems);
         self.rakuten_unconfirmed.set(r.rakuten_unconfirmed.orders);
         let oldest = r

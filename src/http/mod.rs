@@ -2,8 +2,6 @@
 
 pub mod admin;
 mod jgoods_invoice;
-pub mod jgoods_webhook;
-pub mod komoju_webhook;
 pub mod metrics;
 mod status_page;
 
@@ -118,8 +116,14 @@ impl IntoResponse for ApiError {
 pub fn webhook_router(state: AppState) -> axum::Router {
     use axum::routing::post;
     axum::Router::new()
-        .route("/webhooks/jgoods", post(jgoods_webhook::receive))
-        .route("/webhooks/komoju", post(komoju_webhook::receive))
+        .route(
+            "/webhooks/jgoods",
+            post(crate::channels::jgoods::webhook::receive),
+        )
+        .route(
+            "/webhooks/komoju",
+            post(crate::channels::komoju::webhook::receive),
+        )
         .route(
             "/healthz",
             axum::routing::get(|| async { Json(json!({"status": "ok"})) }),

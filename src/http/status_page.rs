@@ -10,8 +10,8 @@
 
 use std::fmt::Write;
 
+use crate::channels::rakuten_pay::license::Licence;
 use crate::domain::Order;
-use crate::pollers::rakuten_license::Licence;
 use crate::store::orders::RakutenUnconfirmed;
 use crate::store::outbox::OutboxRow;
 use crate::store::stock::StockRow;
@@ -196,7 +196,7 @@ fn stock_section(h: &mut String, v: &StatusView) {
 fn providers_section(h: &mut String, v: &StatusView) {
     h.push_str("<h2 id=\"providers\">Providers</h2>");
     let u = &v.rakuten_unconfirmed;
-    if let Some(line) = crate::engine::rakuten::unconfirmed_summary(
+    if let Some(line) = crate::channels::rakuten_pay::rules::unconfirmed_summary(
         u.orders,
         u.short,
         u.oldest_ordered_at.as_deref(),

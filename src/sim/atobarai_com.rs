@@ -4,7 +4,7 @@
 //! registration (04), cancel requests (05) and order detail (09).
 //!
 //! It exists so that the daemon's tests, `ordersync demo` and `ordersync sim`
-//! drive the real [`AtobaraiClient`](crate::providers::atobarai_com::client::AtobaraiClient)
+//! drive the real [`AtobaraiClient`](crate::channels::credit::atobarai_com::client::AtobaraiClient)
 //! against the behaviour of the wire contract
 //! (`shared/providers/atobarai-com.md`), awkward parts included: always HTTP
 //! 200 with an XML `<status>error</status>`, case-sensitive keys where a
@@ -29,9 +29,9 @@ use chrono::{DateTime, FixedOffset, TimeDelta};
 use ipnet::IpNet;
 use tokio::net::TcpListener;
 
-use crate::providers::atobarai_com::DetailStatus;
-use crate::providers::atobarai_com::client::AtobaraiClientSettings;
-use crate::providers::atobarai_com::wire::AtobaraiService;
+use crate::channels::credit::atobarai_com::DetailStatus;
+use crate::channels::credit::atobarai_com::client::AtobaraiClientSettings;
+use crate::channels::credit::atobarai_com::wire::AtobaraiService;
 use crate::sim::harness::{self, SimClock};
 
 pub use state::{

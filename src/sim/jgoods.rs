@@ -3,7 +3,7 @@
 //! and webhook pushes with J-goods' retries.
 //!
 //! It exists so that the daemon's tests, `ordersync demo` and `ordersync sim`
-//! drive the real [`JgoodsClient`](crate::providers::jgoods::client::JgoodsClient)
+//! drive the real [`JgoodsClient`](crate::channels::jgoods::client::JgoodsClient)
 //! and the real webhook receiver against the behaviour written in the wire
 //! contract (`shared/providers/jgoods.md`), including the awkward parts:
 //! the customer's answer to a short allocation, idempotent repeats, 409s,
@@ -37,8 +37,8 @@ use rand::Rng as _;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
-use crate::providers::jgoods::client::JgoodsClientSettings;
-use crate::providers::jgoods::{OrderSnapshot, ShipTo, SnapshotLine, Status};
+use crate::channels::jgoods::client::JgoodsClientSettings;
+use crate::channels::jgoods::{OrderSnapshot, ShipTo, SnapshotLine, Status};
 use crate::sim::harness::{self, Tasks};
 
 pub use state::{

@@ -3,7 +3,7 @@
 //! webhook pushes with retries.
 //!
 //! It exists so that the daemon's tests (and, once wired in, `ordersync demo`
-//! and `ordersync sim`) drive the real [`KomojuClient`](crate::providers::komoju::client::KomojuClient)
+//! and `ordersync sim`) drive the real [`KomojuClient`](crate::channels::komoju::client::KomojuClient)
 //! and the real webhook receiver against the behaviour written in the wire
 //! contract (`shared/providers/komoju.md`), awkward parts included: HTTP Basic
 //! with an empty password, the idempotency store (replays byte for byte, 409
@@ -37,8 +37,8 @@ use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 
-use crate::providers::komoju::Payment;
-use crate::providers::komoju::client::KomojuClientSettings;
+use crate::channels::komoju::Payment;
+use crate::channels::komoju::client::KomojuClientSettings;
 use crate::sim::harness::{self, Tasks};
 
 pub use state::{

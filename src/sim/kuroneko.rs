@@ -3,7 +3,7 @@
 //! cancel, KAAKK reduce) as form POSTs answering `<return>` XML.
 //!
 //! It exists so that the daemon's tests, `ordersync demo` and `ordersync sim`
-//! drive the real [`KuronekoClient`](crate::providers::kuroneko::client::KuronekoClient)
+//! drive the real [`KuronekoClient`](crate::channels::credit::kuroneko::client::KuronekoClient)
 //! against the behaviour written in the wire contract
 //! (`shared/providers/kuroneko-atobarai.md`), awkward parts included: HTTP 200
 //! for every business error, declines that are not errors, reviews (審査中)
@@ -35,9 +35,9 @@ use std::time::Duration;
 use chrono::{DateTime, FixedOffset, TimeDelta};
 use tokio::net::TcpListener;
 
-use crate::providers::kuroneko::client::KuronekoClientSettings;
-use crate::providers::kuroneko::normalize::to_full_width;
-use crate::providers::kuroneko::{TransactionStatus, TransactionWarning};
+use crate::channels::credit::kuroneko::client::KuronekoClientSettings;
+use crate::channels::credit::kuroneko::normalize::to_full_width;
+use crate::channels::credit::kuroneko::{TransactionStatus, TransactionWarning};
 use crate::sim::harness::{self, SimClock};
 
 pub use api::decode_form;

@@ -3,7 +3,7 @@
 //! expiry, behind an ESA-checking gateway.
 //!
 //! It exists so that the daemon's tests, `ordersync demo` and `ordersync sim`
-//! drive the real [`RakutenClient`](crate::providers::rakuten_pay::client::RakutenClient)
+//! drive the real [`RakutenClient`](crate::channels::rakuten_pay::client::RakutenClient)
 //! against the behaviour written in the wire contract
 //! (`shared/providers/rakuten-pay.md`), awkward parts included: the strict
 //! `+0900` datetime format, `null` lists, `-9999` amounts, per-order confirm
@@ -30,8 +30,8 @@ use std::time::Duration;
 use chrono::{DateTime, FixedOffset, TimeDelta};
 use tokio::net::TcpListener;
 
-use crate::providers::rakuten_pay::client::RakutenClientSettings;
-use crate::providers::rakuten_pay::{Progress, RakutenOrder};
+use crate::channels::rakuten_pay::client::RakutenClientSettings;
+use crate::channels::rakuten_pay::{Progress, RakutenOrder};
 use crate::sim::harness::{self, SimClock};
 
 pub use order::{NewItem, NewOrder, NewPackage, OrderEdit, default_customer};

@@ -5,8 +5,8 @@
 
 use std::time::Duration;
 
-use ordersync::providers::atobarai_com::DetailStatus;
-use ordersync::providers::atobarai_com::wire::AtobaraiService;
+use ordersync::channels::credit::atobarai_com::DetailStatus;
+use ordersync::channels::credit::atobarai_com::wire::AtobaraiService;
 use ordersync::sim::atobarai_com::{AtobaraiSimConfig, Fault};
 use reqwest::Method;
 use serde_json::{Value, json};

@@ -6,7 +6,7 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-use ordersync::providers::jgoods::Status;
+use ordersync::channels::jgoods::Status;
 use ordersync::sim::jgoods::{self as sim, DeliveryOutcome, JgoodsSimConfig};
 use rusqlite::Connection;
 use tokio::net::TcpListener;

@@ -6,9 +6,9 @@
 
 use std::time::Duration;
 
-use ordersync::providers::atobarai_com::DetailStatus;
-use ordersync::providers::atobarai_com::wire::AtobaraiService;
-use ordersync::providers::kuroneko::order_no_for;
+use ordersync::channels::credit::atobarai_com::DetailStatus;
+use ordersync::channels::credit::atobarai_com::wire::AtobaraiService;
+use ordersync::channels::credit::kuroneko::order_no_for;
 use ordersync::sim::atobarai_com::{AtobaraiSimConfig, Fault as AtobaraiFault};
 use ordersync::sim::kuroneko::{Endpoint, Fault, FlipRule, KuronekoSimConfig};
 use reqwest::Method;
@@ -269,7 +269,7 @@ async fn kuroneko_cancel_before_and_after_shipment_per_the_state_table() {
     .await;
     sim.set_status(
         &order_no_for("K-C3", 1),
-        ordersync::providers::kuroneko::TransactionStatus::Paid,
+        ordersync::channels::credit::kuroneko::TransactionStatus::Paid,
     );
     cancel(&app, "K-C3").await;
     let c3 = app
@@ -551,7 +551,8 @@ async fn kuroneko_cancel_after_an_unanswered_request_cancels_what_arrived() {
     let ok = sim
         .wait_until(DEADLINE, |s| {
             s.order(&order_no).is_some_and(|o| {
-                o.status == Some(ordersync::providers::kuroneko::TransactionStatus::Cancelled)
+                o.status
+                    == Some(ordersync::channels::credit::kuroneko::TransactionStatus::Cancelled)
             })
         })
         .await;

@@ -10,9 +10,9 @@
 
 use std::time::{Duration, Instant};
 
-use ordersync::providers::CallError;
-use ordersync::providers::jgoods::Status;
-use ordersync::providers::rakuten_pay::Progress;
+use ordersync::channels::CallError;
+use ordersync::channels::jgoods::Status;
+use ordersync::channels::rakuten_pay::Progress;
 use ordersync::sim::komoju::{self as komoju_sim, CaptureMode, KomojuSimConfig};
 use ordersync::sim::rakuten_pay::{self as rakuten_sim, NewItem, NewOrder, RakutenSimConfig};
 use ordersync::sim::transport::TransportFault;
@@ -420,7 +420,7 @@ async fn cancel_direct(app: &TestApp, id: &str) {
 #[tokio::test]
 async fn komoju_captures_cancels_and_refunds_survive_every_fault() {
     use komoju_sim::{Endpoint, Fault};
-    use ordersync::providers::komoju::PaymentStatus;
+    use ordersync::channels::komoju::PaymentStatus;
     let app = app_with_short_timeout(Options {
         komoju: Some(KomojuSimConfig::default()),
         ..Options::default()
@@ -547,8 +547,8 @@ fn assert_transient(name: &str, result: Result<impl std::fmt::Debug, CallError>)
     }
 }
 
-fn kuroneko_request(order_no: &str) -> ordersync::providers::kuroneko::CreditRequest {
-    use ordersync::providers::kuroneko::{CreditRequest, InvoiceDelivery, Line, Party};
+fn kuroneko_request(order_no: &str) -> ordersync::channels::credit::kuroneko::CreditRequest {
+    use ordersync::channels::credit::kuroneko::{CreditRequest, InvoiceDelivery, Line, Party};
     CreditRequest {
         order_no: order_no.to_string(),
         ordered_on: today(),
@@ -576,7 +576,7 @@ fn kuroneko_request(order_no: &str) -> ordersync::providers::kuroneko::CreditReq
 #[tokio::test]
 async fn kuroneko_adapter_classifies_every_fault_and_recovers() {
     use kuroneko_sim::{Endpoint, Fault, KuronekoSimConfig};
-    use ordersync::providers::kuroneko::client::{
+    use ordersync::channels::credit::kuroneko::client::{
         KuronekoClient, is_credential_error, is_unknown_order,
     };
     let sim = kuroneko_sim::start(
@@ -643,8 +643,8 @@ async fn kuroneko_adapter_classifies_every_fault_and_recovers() {
     sim.shutdown().await;
 }
 
-fn atobarai_order(id: &str) -> ordersync::providers::atobarai_com::OrderRegistration {
-    use ordersync::providers::atobarai_com::{Line, OrderRegistration, Party};
+fn atobarai_order(id: &str) -> ordersync::channels::credit::atobarai_com::OrderRegistration {
+    use ordersync::channels::credit::atobarai_com::{Line, OrderRegistration, Party};
     OrderRegistration {
         ent_order_id: id.to_string(),
         ordered_on: today(),
@@ -673,8 +673,8 @@ fn atobarai_order(id: &str) -> ordersync::providers::atobarai_com::OrderRegistra
 #[tokio::test]
 async fn atobarai_com_adapter_classifies_every_fault_and_recovers() {
     use atobarai_sim::{AtobaraiSimConfig, Fault};
-    use ordersync::providers::atobarai_com::client::AtobaraiClient;
-    use ordersync::providers::atobarai_com::wire::AtobaraiService;
+    use ordersync::channels::credit::atobarai_com::client::AtobaraiClient;
+    use ordersync::channels::credit::atobarai_com::wire::AtobaraiService;
     let sim = atobarai_sim::start(
         tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
         AtobaraiSimConfig::default(),

@@ -5,8 +5,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use ordersync::app::Daemon;
+use ordersync::channels::jgoods::signature;
 use ordersync::config::Config;
-use ordersync::providers::jgoods::signature;
 use ordersync::sim::atobarai_com::{self as atobarai_sim, AtobaraiSimConfig, AtobaraiSimHandle};
 use ordersync::sim::jgoods::{self as sim, JgoodsSimConfig, JgoodsSimHandle, SimWebhookAuth};
 use ordersync::sim::komoju::{self as komoju_sim, KomojuSimConfig, KomojuSimHandle};

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use ordersync::providers::jgoods::Status;
+use ordersync::channels::jgoods::Status;
 use ordersync::sim::jgoods::{CustomerDecision, Endpoint, Fault};
 use serde_json::{Value, json};
 

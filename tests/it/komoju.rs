@@ -1,7 +1,7 @@
 //! Direct orders paid through KOMOJU: signed webhooks move the payment,
 //! shipment captures (once), cancellation cancels or refunds, expiry releases.
 
-use ordersync::providers::komoju::PaymentStatus;
+use ordersync::channels::komoju::PaymentStatus;
 use ordersync::sim::komoju::{CaptureMode, KomojuSimConfig};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -224,7 +224,7 @@ async fn webhooks_are_verified_deduplicated_and_never_move_backwards() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 401);
-    let signed = ordersync::providers::komoju::signature::sign(
+    let signed = ordersync::channels::komoju::signature::sign(
         app.komoju().webhook_secret().as_bytes(),
         body,
     );
@@ -325,8 +325,8 @@ async fn a_lost_capture_answer_is_retried_with_the_same_key_and_captures_once() 
 /// the second capture is answered with the first one's payment.
 #[tokio::test]
 async fn idempotency_keys_are_unique_per_installation() {
-    use ordersync::dispatch::idempotency_key;
-    use ordersync::providers::komoju::client::KomojuClient;
+    use ordersync::channels::komoju::client::KomojuClient;
+    use ordersync::outbox::idempotency_key;
     use ordersync::sim::komoju::{CaptureMode, KomojuSimConfig};
     use ordersync::store::{Store, kv};
 

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use ordersync::providers::kuroneko::order_no_for;
+use ordersync::channels::credit::kuroneko::order_no_for;
 use ordersync::sim::kuroneko::{Endpoint, KuronekoSimConfig, form_value};
 use reqwest::Method;
 use serde_json::{Value, json};

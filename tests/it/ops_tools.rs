@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use encoding_rs::SHIFT_JIS;
-use ordersync::providers::jgoods::{OrderSnapshot, SnapshotLine, Status};
+use ordersync::channels::jgoods::{OrderSnapshot, SnapshotLine, Status};
 use rusqlite::Connection;
 use rusqlite::types::Value as Sql;
 use serde_json::Value;

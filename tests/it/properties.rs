@@ -4,9 +4,9 @@
 
 use std::collections::HashMap;
 
+use ordersync::channels::jgoods::apply::{WebhookDelivery, ingest_webhook};
+use ordersync::channels::jgoods::{OrderSnapshot, SnapshotLine, Status};
 use ordersync::domain::{Channel, time};
-use ordersync::flows::jgoods::{WebhookDelivery, ingest_webhook};
-use ordersync::providers::jgoods::{OrderSnapshot, SnapshotLine, Status};
 use ordersync::store::stock::{self, StockLevel};
 use ordersync::store::{Store, orders};
 use proptest::prelude::*;

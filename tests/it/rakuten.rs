@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use ordersync::providers::rakuten_pay::Progress;
+use ordersync::channels::rakuten_pay::Progress;
 use ordersync::sim::rakuten_pay::{Endpoint, Fault, NewItem, NewOrder, RakutenSimConfig};
 use ordersync::store::kv;
 use reqwest::Method;

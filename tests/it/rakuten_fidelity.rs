@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use ordersync::providers::rakuten_pay::Progress;
+use ordersync::channels::rakuten_pay::Progress;
 use ordersync::sim::rakuten_pay::{NewItem, NewOrder, RakutenSimConfig};
 use ordersync::store::kv;
 use serde_json::json;

@@ -4,13 +4,14 @@
 //! oldest first, in the same transaction), and nothing oversells — on a real
 //! SQLite file, through the same store functions the daemon uses.
 
+use ordersync::channels::jgoods::apply::{WebhookDelivery, ingest_webhook};
+use ordersync::channels::jgoods::{OrderSnapshot, SnapshotLine, Status};
+use ordersync::channels::rakuten_pay::apply as rakuten;
+use ordersync::channels::rakuten_pay::{Item, Package, Person, Progress, RakutenOrder, Totals};
 use ordersync::config::SkuSource;
 use ordersync::domain::direct::DirectOrder;
 use ordersync::domain::{Channel, OrderState, time};
-use ordersync::flows::jgoods::{WebhookDelivery, ingest_webhook};
-use ordersync::flows::{direct, erp, rakuten};
-use ordersync::providers::jgoods::{OrderSnapshot, SnapshotLine, Status};
-use ordersync::providers::rakuten_pay::{Item, Package, Person, Progress, RakutenOrder, Totals};
+use ordersync::flows::{direct, erp};
 use ordersync::store::orders::{self, OrderFilter};
 use ordersync::store::stock::{self, StockLevel};
 use ordersync::store::{Store, restock};

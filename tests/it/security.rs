@@ -6,7 +6,7 @@
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use ordersync::providers::komoju::signature as komoju_signature;
+use ordersync::channels::komoju::signature as komoju_signature;
 use ordersync::sim::jgoods::{self as jgoods_sim, JgoodsSimConfig, SimWebhookAuth};
 use ordersync::sim::komoju::{self as komoju_sim, KomojuSimConfig};
 use ordersync::sim::rakuten_pay::{self as rakuten_sim, RakutenSimConfig};
@@ -631,7 +631,7 @@ webhook_secret = "{komoju_hook}"
         jgoods
             .wait_for_status(
                 "JGLOG",
-                ordersync::providers::jgoods::Status::AwaitingArrival,
+                ordersync::channels::jgoods::Status::AwaitingArrival,
                 DEADLINE
             )
             .await

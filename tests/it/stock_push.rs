@@ -9,11 +9,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use ordersync::dispatch::RetryPolicy;
+use ordersync::channels::jgoods::client::JgoodsClient;
+use ordersync::channels::jgoods::stock_push::{PushError, StockPusher};
 use ordersync::http::metrics::Metrics;
-use ordersync::providers::jgoods::client::JgoodsClient;
+use ordersync::outbox::RetryPolicy;
 use ordersync::sim::jgoods::{self as sim, Endpoint, Fault, JgoodsSimConfig, JgoodsSimHandle};
-use ordersync::stock_push::{PushError, StockPusher};
 use ordersync::store::stock::StockLevel;
 use ordersync::store::{Store, stock, stock_push};
 use tokio::net::TcpListener;

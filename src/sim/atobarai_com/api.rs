@@ -21,8 +21,10 @@ use super::Shared;
 use super::state::{
     CODE_STATUS_UNKNOWN_IDS, DetailRow, Fault, RecordedRequest, Reply, credit_label,
 };
-use crate::providers::atobarai_com::CreditStatus;
-use crate::providers::atobarai_com::wire::{AtobaraiService, Form, MAINTENANCE, SYSTEM_FAILURE};
+use crate::channels::credit::atobarai_com::CreditStatus;
+use crate::channels::credit::atobarai_com::wire::{
+    AtobaraiService, Form, MAINTENANCE, SYSTEM_FAILURE,
+};
 use crate::sim::transport::WireFormat;
 
 type Sim = State<Arc<Shared>>;

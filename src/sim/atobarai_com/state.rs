@@ -42,11 +42,11 @@ use std::time::Duration;
 use chrono::{DateTime, FixedOffset, NaiveDate, TimeDelta};
 use ipnet::IpNet;
 
-use crate::providers::atobarai_com::wire::{
+use crate::channels::credit::atobarai_com::wire::{
     self, AtobaraiService, BAD_DATE, BAD_FORMAT, BAD_IDS, Form, IP_NOT_ALLOWED, REQUIRED,
     SYSTEM_FAILURE,
 };
-use crate::providers::atobarai_com::{CreditStatus, DetailStatus};
+use crate::channels::credit::atobarai_com::{CreditStatus, DetailStatus};
 
 /// A buyer name containing this is refused (与信NG) at once.
 pub const MARKER_NG: &str = "与信NG";

@@ -8,8 +8,8 @@ use tokio::net::TcpListener;
 
 use super::state::TrackingRule;
 use super::*;
-use crate::providers::atobarai_com::wire::{self, AtobaraiIds, AtobaraiResponse, Form};
-use crate::providers::atobarai_com::{Line, OrderRegistration, Party};
+use crate::channels::credit::atobarai_com::wire::{self, AtobaraiIds, AtobaraiResponse, Form};
+use crate::channels::credit::atobarai_com::{Line, OrderRegistration, Party};
 
 async fn start_sim(cfg: AtobaraiSimConfig) -> AtobaraiSimHandle {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");

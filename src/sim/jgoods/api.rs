@@ -18,8 +18,8 @@ use tokio::time::Instant;
 
 use super::Shared;
 use super::state::{ApiError, Endpoint, Fault, to_wire};
-use crate::providers::jgoods::wire::{JgoodsError, JgoodsErrorBody, JgoodsSearchPage, JgoodsToken};
-use crate::providers::jgoods::{OrderSnapshot, Status};
+use crate::channels::jgoods::wire::{JgoodsError, JgoodsErrorBody, JgoodsSearchPage, JgoodsToken};
+use crate::channels::jgoods::{OrderSnapshot, Status};
 use crate::sim::transport::WireFormat;
 
 type Sim = State<Arc<Shared>>;

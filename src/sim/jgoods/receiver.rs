@@ -14,7 +14,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use super::SimWebhookAuth;
-use crate::providers::jgoods::{OrderSnapshot, Status, signature, wire};
+use crate::channels::jgoods::{OrderSnapshot, Status, signature, wire};
 
 /// One authenticated push as it arrived (failed-on-purpose ones included).
 #[derive(Debug, Clone)]

@@ -10,8 +10,8 @@ use chrono::{DateTime, FixedOffset, SubsecRound, Utc};
 use serde_json::Value;
 use tokio::time::Instant;
 
-use crate::providers::jgoods::wire::{self, JgoodsItemError, JgoodsItemStockResult};
-use crate::providers::jgoods::{OrderSnapshot, Status};
+use crate::channels::jgoods::wire::{self, JgoodsItemError, JgoodsItemStockResult};
+use crate::channels::jgoods::{OrderSnapshot, Status};
 
 /// Orders per `search.json` page, as in the contract.
 pub const SEARCH_PAGE_SIZE: usize = 100;
@@ -746,7 +746,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::providers::jgoods::{ShipTo, SnapshotLine};
+    use crate::channels::jgoods::{ShipTo, SnapshotLine};
 
     fn arrival() -> &'static str {
         Status::AwaitingArrival.label()

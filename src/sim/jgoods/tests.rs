@@ -312,11 +312,10 @@ async fn customer_can_answer_on_demand() {
     })
     .await;
     sim.place_order("JG1", &[("SKU-1", 2, 100)]);
-    let client =
-        crate::providers::jgoods::client::JgoodsClient::new(sim.client_settings()).unwrap();
-    let short = crate::providers::jgoods::wire::JgoodsPutOrder {
+    let client = crate::channels::jgoods::client::JgoodsClient::new(sim.client_settings()).unwrap();
+    let short = crate::channels::jgoods::wire::JgoodsPutOrder {
         status: None,
-        items: Some(vec![crate::providers::jgoods::wire::JgoodsReservedLine {
+        items: Some(vec![crate::channels::jgoods::wire::JgoodsReservedLine {
             line_no: 1,
             reserved_qty: 1,
         }]),

@@ -11,7 +11,7 @@ use tokio::time::{Instant, sleep};
 
 use super::state::DeliveryOutcome;
 use super::{Shared, SimWebhookAuth};
-use crate::providers::jgoods::signature;
+use crate::channels::jgoods::signature;
 
 /// One push of one event: the exact bytes every attempt sends.
 #[derive(Debug, Clone)]

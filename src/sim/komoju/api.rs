@@ -19,8 +19,8 @@ use serde_json::json;
 
 use super::state::{ApiError, Begin, Endpoint, Fault, MAX_IDEMPOTENCY_KEY_LEN, StoredAnswer};
 use super::{API_PATH, Shared};
-use crate::providers::komoju::client::{API_VERSION_HEADER, IDEMPOTENCY_HEADER};
-use crate::providers::komoju::wire::{KomojuError, KomojuErrorBody, KomojuPaymentList};
+use crate::channels::komoju::client::{API_VERSION_HEADER, IDEMPOTENCY_HEADER};
+use crate::channels::komoju::wire::{KomojuError, KomojuErrorBody, KomojuPaymentList};
 use crate::sim::transport::WireFormat;
 
 type Sim = State<Arc<Shared>>;

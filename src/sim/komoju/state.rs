@@ -30,8 +30,8 @@ use rand::Rng as _;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::providers::komoju::wire::{self, KomojuEvent};
-use crate::providers::komoju::{EventKind, Payment, PaymentStatus, Refund};
+use crate::channels::komoju::wire::{self, KomojuEvent};
+use crate::channels::komoju::{EventKind, Payment, PaymentStatus, Refund};
 
 /// Largest `per_page` honoured by `GET /payments` (assumed).
 pub const MAX_PER_PAGE: u32 = 100;

@@ -18,8 +18,8 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use super::*;
-use crate::providers::komoju::client::KomojuClient;
-use crate::providers::komoju::{Event, EventKind, PaymentStatus, signature, wire};
+use crate::channels::komoju::client::KomojuClient;
+use crate::channels::komoju::{Event, EventKind, PaymentStatus, signature, wire};
 
 const WAIT: Duration = Duration::from_secs(10);
 

@@ -11,7 +11,7 @@ use tokio::time::{Instant, sleep};
 
 use super::Shared;
 use super::state::DeliveryOutcome;
-use crate::providers::komoju::signature;
+use crate::channels::komoju::signature;
 
 /// One push of one event: the exact bytes every attempt sends.
 #[derive(Debug, Clone)]

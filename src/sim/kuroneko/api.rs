@@ -17,7 +17,7 @@ use serde::Serialize;
 
 use super::Shared;
 use super::state::{Endpoint, Fault, Reply, form_value};
-use crate::providers::kuroneko::wire::{self, Form, field};
+use crate::channels::credit::kuroneko::wire::{self, Form, field};
 use crate::sim::transport::WireFormat;
 
 type Sim = State<Arc<Shared>>;

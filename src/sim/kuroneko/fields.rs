@@ -5,11 +5,11 @@ use chrono::{NaiveDate, TimeDelta};
 
 use super::codes;
 use super::state::{Endpoint, KNOWN_POSTCODES, code, form_value};
-use crate::providers::kuroneko::normalize::{
+use crate::channels::credit::kuroneko::normalize::{
     self, ADDRESS_PART_MAX, AMOUNT_MAX, AMOUNT_MIN, ITEM_NAME_MAX, MAX_LINES, NAME_MAX,
     SHIP_AHEAD_DAYS,
 };
-use crate::providers::kuroneko::wire::{self, Form, field};
+use crate::channels::credit::kuroneko::wire::{self, Form, field};
 
 /// What KAARA and KAAKK share: ship date, address, lines, total, invoice delivery.
 pub(crate) struct Content {

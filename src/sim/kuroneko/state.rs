@@ -47,9 +47,9 @@ use chrono::{DateTime, FixedOffset, NaiveDate, TimeDelta};
 
 use super::codes;
 use super::fields::{full_width_within, phone_ok, read_content};
-use crate::providers::kuroneko::normalize::{self, EMAIL_MAX, NAME_MAX};
-use crate::providers::kuroneko::wire::{self, Form, field};
-use crate::providers::kuroneko::{
+use crate::channels::credit::kuroneko::normalize::{self, EMAIL_MAX, NAME_MAX};
+use crate::channels::credit::kuroneko::wire::{self, Form, field};
+use crate::channels::credit::kuroneko::{
     CreditResult, ShipmentProcess, TransactionStatus, TransactionWarning, is_valid_order_no,
     yamato_check_digit_ok,
 };

@@ -5,10 +5,10 @@ use chrono::NaiveDate;
 use tokio::net::TcpListener;
 
 use super::*;
-use crate::providers::kuroneko::client::encode_form;
-use crate::providers::kuroneko::normalize::normalize_credit;
-use crate::providers::kuroneko::testing;
-use crate::providers::kuroneko::wire::{self, Form, field};
+use crate::channels::credit::kuroneko::client::encode_form;
+use crate::channels::credit::kuroneko::normalize::normalize_credit;
+use crate::channels::credit::kuroneko::testing;
+use crate::channels::credit::kuroneko::wire::{self, Form, field};
 
 async fn start_sim() -> KuronekoSimHandle {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");

@@ -19,7 +19,7 @@ use tokio::time::Instant;
 
 use super::Shared;
 use super::state::{Answer, Endpoint, Fault, Refusal};
-use crate::providers::rakuten_pay::wire::{self, RakutenGatewayError};
+use crate::channels::rakuten_pay::wire::{self, RakutenGatewayError};
 use crate::sim::transport::WireFormat;
 
 type Sim = State<Arc<Shared>>;

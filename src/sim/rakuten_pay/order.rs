@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, FixedOffset};
 
-use crate::providers::rakuten_pay::{Person, Progress};
+use crate::channels::rakuten_pay::{Person, Progress};
 
 /// An order as the customer placed it. Build with [`NewOrder::new`] and the
 /// chained setters; ids (basket, line) are handed out by the simulator.

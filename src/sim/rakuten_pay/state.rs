@@ -34,8 +34,8 @@ use serde_json::{Value, json};
 use tokio::time::Instant;
 
 use super::order::{NewItem, NewOrder, OrderEdit};
-use crate::providers::rakuten_pay::wire::{self, MESSAGE_ERROR, MESSAGE_INFO, RakutenMessage};
-use crate::providers::rakuten_pay::{
+use crate::channels::rakuten_pay::wire::{self, MESSAGE_ERROR, MESSAGE_INFO, RakutenMessage};
+use crate::channels::rakuten_pay::{
     Item, Package, Person, Progress, RakutenOrder, ShippingRow, Totals,
 };
 use problems::{Problems, present};

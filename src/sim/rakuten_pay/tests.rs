@@ -7,8 +7,8 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
 use super::*;
-use crate::providers::rakuten_pay::client::esa_authorization;
-use crate::providers::rakuten_pay::wire;
+use crate::channels::rakuten_pay::client::esa_authorization;
+use crate::channels::rakuten_pay::wire;
 
 const WAIT: Duration = Duration::from_secs(10);
 const JSON_UTF8: &str = "application/json; charset=utf-8";

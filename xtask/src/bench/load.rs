@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use anyhow::bail;
 
 use super::daemon::SECRET;
-use ordersync::providers::jgoods::{Status, signature};
+use ordersync::channels::jgoods::{Status, signature};
 use ordersync::sim::jgoods::JgoodsSimHandle;
 
 /// Registers the orders at the simulator (so post-backs find them) and
@@ -27,7 +27,7 @@ pub fn prepare(
             let sku = sku(i);
             sim.place_order(no, &[(sku.as_str(), 1, 1000)]);
             let snap = sim.order(no).unwrap_or_else(|| unreachable!("just placed"));
-            let body = serde_json::to_vec(&ordersync::providers::jgoods::wire::wire_from_snapshot(
+            let body = serde_json::to_vec(&ordersync::channels::jgoods::wire::wire_from_snapshot(
                 &snap,
             ))
             .unwrap_or_default();

@@ -18,8 +18,8 @@ use super::BenchArgs;
 use super::daemon::SECRET;
 use super::report::Report;
 use ordersync::app::Daemon;
+use ordersync::channels::rakuten_pay::Progress;
 use ordersync::config::Config;
-use ordersync::providers::rakuten_pay::Progress;
 use ordersync::sim::rakuten_pay::{self as sim, NewItem, NewOrder, RakutenSimConfig};
 use ordersync::store::{Store, kv};
 

@@ -15,10 +15,10 @@ use serde_json::Value;
 
 use super::load::{Ledger, SharedLedger};
 use super::world::World;
-use ordersync::providers::atobarai_com::DetailStatus;
-use ordersync::providers::jgoods::Status;
-use ordersync::providers::komoju::PaymentStatus;
-use ordersync::providers::kuroneko::{TransactionStatus, order_no_for};
+use ordersync::channels::credit::atobarai_com::DetailStatus;
+use ordersync::channels::credit::kuroneko::{TransactionStatus, order_no_for};
+use ordersync::channels::jgoods::Status;
+use ordersync::channels::komoju::PaymentStatus;
 use ordersync::sim::jgoods::DeliveryOutcome as JgoodsOutcome;
 use ordersync::sim::komoju::DeliveryOutcome as KomojuOutcome;
 

@@ -6,7 +6,7 @@ use chrono::{DateTime, FixedOffset};
 use serde_json::{Map, Value};
 
 use super::{MAX_ORDER_NUMBERS, MAX_PAGE_SIZE};
-use crate::providers::rakuten_pay::wire::{MESSAGE_ERROR, RakutenMessage, parse_jst_strict};
+use crate::channels::rakuten_pay::wire::{MESSAGE_ERROR, RakutenMessage, parse_jst_strict};
 
 /// Collects ERROR messages for one endpoint (`ORDER_EXT_API_<endpoint>_…`).
 #[derive(Debug)]

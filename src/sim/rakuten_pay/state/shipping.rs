@@ -7,8 +7,8 @@ use serde_json::{Map, Value};
 
 use super::problems::{Problems, present};
 use super::{MAX_SHIPPING_ROWS, wire};
-use crate::providers::rakuten_pay::wire::parse_date_strict;
-use crate::providers::rakuten_pay::{Package, RakutenOrder, ShippingRow};
+use crate::channels::rakuten_pay::wire::parse_date_strict;
+use crate::channels::rakuten_pay::{Package, RakutenOrder, ShippingRow};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum RowAction {

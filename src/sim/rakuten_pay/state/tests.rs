@@ -4,7 +4,7 @@ use chrono::TimeZone;
 use serde_json::json;
 
 use super::*;
-use crate::providers::rakuten_pay::wire::jst;
+use crate::channels::rakuten_pay::wire::jst;
 
 fn t0() -> DateTime<FixedOffset> {
     jst().with_ymd_and_hms(2026, 11, 22, 10, 0, 0).unwrap()

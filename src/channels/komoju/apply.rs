@@ -1,0 +1,116 @@
+//! KOMOJU payments applied to their orders: webhooks (stored, deduplicated
+//! by event id, then decided) and the answers to our own calls.
+
+use serde_json::json;
+
+use crate::channels::komoju::rules::{self as rules, Source};
+use crate::channels::komoju::{Event, EventKind, Payment};
+use crate::domain::time;
+use crate::flows::{Ingested, WebhookDelivery};
+use crate::store::{self, Store, inbox, orders, outbox};
+
+/// The inbox and outbox name of the channel.
+pub const PROVIDER: &str = "komoju";
+
+/// Stores the event and applies it to its order in one transaction. Events
+/// without a payment (`ping`, other resources) and events for payments of no
+/// known order are stored and acknowledged, nothing more.
+pub async fn ingest_webhook(
+    store: &Store,
+    delivery: WebhookDelivery,
+    event: Event,
+    safety_stock: u32,
+) -> store::Result<Ingested> {
+    store
+        .write(move |tx| {
+            let now = time::rfc3339(time::now());
+            let order_hint = event
+                .payment
+                .as_ref()
+                .and_then(|p| p.external_order_num.clone());
+            if !inbox::record_processed(tx, &delivery.receipt(&now), order_hint.as_deref())? {
+                return Ok(Ingested::Duplicate);
+            }
+            let Some(payment) = &event.payment else {
+                return Ok(Ingested::Processed { events: vec![] });
+            };
+            let mut events = vec![];
+            if event.kind == EventKind::RefundCreated {
+                events.extend(new_refunds(tx, payment, &now)?);
+            }
+            events.extend(apply(tx, payment, Source::Webhook, safety_stock, &now)?);
+            Ok(Ingested::Processed { events })
+        })
+        .await
+}
+
+/// Records a payment as KOMOJU answered one of our calls, and completes the call.
+pub async fn finish_call(
+    store: &Store,
+    outbox_id: i64,
+    payment: Payment,
+    safety_stock: u32,
+) -> store::Result<()> {
+    store
+        .write(move |tx| {
+            let now = time::rfc3339(time::now());
+            outbox::complete(tx, outbox_id, &now)?;
+            apply(tx, &payment, Source::Api, safety_stock, &now)?;
+            Ok(())
+        })
+        .await
+}
+
+fn apply(
+    tx: &rusqlite::Connection,
+    payment: &Payment,
+    source: Source,
+    safety_stock: u32,
+    now: &str,
+) -> store::Result<Vec<String>> {
+    let Some(order) = orders::find_by_payment(
+        tx,
+        "komoju",
+        &payment.id,
+        payment.external_order_num.as_deref(),
+    )?
+    else {
+        tracing::info!(payment_id = %payment.id, "KOMOJU payment of no known order; acknowledged");
+        return Ok(vec![]);
+    };
+    let d = rules::decide(payment, &order, source);
+    orders::apply(tx, order.channel, &order.id, &d, safety_stock, now)?;
+    Ok(d.events.into_iter().map(|e| e.kind).collect())
+}
+
+/// Counts each refund id once (`payment.refund.created` may come again).
+fn new_refunds(
+    tx: &rusqlite::Connection,
+    payment: &Payment,
+    now: &str,
+) -> store::Result<Vec<String>> {
+    let mut kinds = vec![];
+    for r in &payment.refunds {
+        let inserted = crate::store::exec(tx,
+            "INSERT INTO komoju_refunds (refund_id, payment_id, amount, seen_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (refund_id) DO NOTHING",
+            rusqlite::params![r.id, payment.id, r.amount, now],
+        )?;
+        if inserted == 1
+            && let Some(order) = orders::find_by_payment(
+                tx,
+                "komoju",
+                &payment.id,
+                payment.external_order_num.as_deref(),
+            )?
+        {
+            let d = crate::engine::Decision::default().event(
+                "payment.refund",
+                json!({"refund_id": r.id, "amount": r.amount, "chargeback": r.chargeback}),
+            );
+            orders::apply(tx, order.channel, &order.id, &d, 0, now)?;
+            kinds.push("payment.refund".to_string());
+        }
+    }
+    Ok(kinds)
+}

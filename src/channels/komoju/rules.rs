@@ -1,0 +1,318 @@
+//! Decisions for KOMOJU payments of direct orders: a payment's state (from a
+//! webhook or a re-read) applied to its order, never moving it backwards.
+
+use serde_json::json;
+
+use crate::channels::komoju::{Payment, PaymentStatus};
+use crate::domain::order::PaymentRef;
+use crate::domain::{Order, OrderState, PaymentState};
+use crate::engine::{Attention, Call, Decision, OrderWrite, StockMove};
+
+/// Where a payment's state came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// A webhook: only a hint when it looks inconsistent.
+    Webhook,
+    /// Our own read or call: authoritative.
+    Api,
+}
+
+/// The KOMOJU status an order's payment state stands for.
+fn status_of(p: PaymentState) -> PaymentStatus {
+    match p {
+        PaymentState::Authorized => PaymentStatus::Authorized,
+        PaymentState::Captured | PaymentState::Paid => PaymentStatus::Captured,
+        PaymentState::Refunded => PaymentStatus::Refunded,
+        PaymentState::Pending
+        | PaymentState::Unpaid
+        | PaymentState::Deferred
+        | PaymentState::CreditPending
+        | PaymentState::CreditOk
+        | PaymentState::CreditNg => PaymentStatus::Pending,
+    }
+}
+
+/// Decides what a payment's state means for its order.
+pub fn decide(payment: &Payment, order: &Order, source: Source) -> Decision {
+    let current = status_of(order.payment_state);
+    let incoming = payment.status;
+    let ended = matches!(order.state, OrderState::Cancelled);
+    // Every decision records the payment id (an order registered by its
+    // external number learns it here).
+    let reference = OrderWrite {
+        payment: Some(PaymentRef {
+            method: "komoju".into(),
+            reference: Some(payment.id.clone()),
+            external_order_num: None,
+        }),
+        ..Default::default()
+    };
+    if incoming == current || incoming == PaymentStatus::Unknown {
+        return Decision {
+            order: Some(reference),
+            ..Default::default()
+        };
+    }
+    if !incoming.supersedes(current) {
+        // Out of order, or contradicting what we know: ask KOMOJU itself.
+        return match source {
+            Source::Webhook => Decision {
+                order: Some(reference),
+                calls: vec![Call::KomojuFetch {
+                    payment_id: payment.id.clone(),
+                }],
+                ..Default::default()
+            }
+            .event(
+                "payment.stale",
+                json!({"status": incoming.as_str(), "current": current.as_str()}),
+            ),
+            Source::Api => Decision {
+                order: Some(reference),
+                ..Default::default()
+            }
+            .event(
+                "payment.stale",
+                json!({"status": incoming.as_str(), "current": current.as_str()}),
+            ),
+        };
+    }
+    let unshipped = !matches!(order.state, OrderState::Shipped | OrderState::Cancelled);
+    let released: u32 = order.lines.iter().map(|l| l.reserved_qty).sum();
+    match incoming {
+        PaymentStatus::Authorized | PaymentStatus::Captured => {
+            let state = match order.state {
+                OrderState::New | OrderState::Allocated => Some(OrderState::Confirmed),
+                _ => None,
+            };
+            let payment_state = if incoming == PaymentStatus::Authorized {
+                PaymentState::Authorized
+            } else {
+                PaymentState::Captured
+            };
+            Decision {
+                order: Some(OrderWrite {
+                    state,
+                    payment_state: Some(payment_state),
+                    ..reference
+                }),
+                ..Default::default()
+            }
+            .event(
+                if incoming == PaymentStatus::Authorized {
+                    "payment.authorized"
+                } else {
+                    "payment.captured"
+                },
+                json!({"payment_id": payment.id, "total": payment.total}),
+            )
+        }
+        PaymentStatus::Refunded => {
+            let mut d = Decision {
+                order: Some(OrderWrite {
+                    payment_state: Some(PaymentState::Refunded),
+                    state: (unshipped && !ended).then_some(OrderState::Cancelled),
+                    ..reference
+                }),
+                stock: if unshipped {
+                    vec![StockMove::ReleaseOrder]
+                } else {
+                    vec![]
+                },
+                ..Default::default()
+            }
+            .event(
+                "payment.refunded",
+                json!({"payment_id": payment.id, "amount_refunded": payment.amount_refunded}),
+            );
+            if unshipped && !ended {
+                d = d.event(
+                    "order.cancelled",
+                    json!({"by": "komoju", "reason": "payment refunded", "released": released}),
+                );
+            }
+            d
+        }
+        PaymentStatus::Cancelled | PaymentStatus::Expired | PaymentStatus::Failed => {
+            let reason = format!(
+                "KOMOJU payment {}: the order was cancelled and its stock released",
+                incoming.as_str()
+            );
+            if !unshipped {
+                if ended {
+                    return Decision {
+                        order: Some(reference),
+                        ..Default::default()
+                    };
+                }
+                let reason = format!(
+                    "KOMOJU payment {} for an order already shipped",
+                    incoming.as_str()
+                );
+                return Decision {
+                    order: Some(OrderWrite {
+                        attention: Some(Attention::Set(reason.clone())),
+                        ..reference
+                    }),
+                    ..Default::default()
+                }
+                .event("order.attention", json!({"reason": reason}));
+            }
+            Decision {
+                order: Some(OrderWrite {
+                    state: Some(OrderState::Cancelled),
+                    attention: Some(Attention::Set(reason.clone())),
+                    ..reference
+                }),
+                stock: vec![StockMove::ReleaseOrder],
+                cancel_pending_calls: true,
+                ..Default::default()
+            }
+            .event(
+                &format!("payment.{}", incoming.as_str()),
+                json!({"payment_id": payment.id}),
+            )
+            .event(
+                "order.cancelled",
+                json!({"by": "komoju", "reason": incoming.as_str(), "released": released}),
+            )
+            .event("order.attention", json!({"reason": reason}))
+        }
+        PaymentStatus::Pending | PaymentStatus::Unknown => Decision {
+            order: Some(reference),
+            ..Default::default()
+        },
+    }
+}
+
+/// Days after which an uncaptured authorization needs a person: KOMOJU
+/// lets a two-step authorization lapse (`expired`) after about 30 days.
+pub const LAPSE_WARN_DAYS: i64 = 25;
+/// Days after which KOMOJU lets it lapse (the contract's "about 30").
+pub const LAPSE_DAYS: i64 = 30;
+
+/// The attention of an order authorized at `authorized_at` and still not
+/// captured at `now`; `None` before [`LAPSE_WARN_DAYS`]. Japanese first,
+/// the lapse date in JST.
+pub fn lapse_attention(
+    authorized_at: chrono::DateTime<chrono::FixedOffset>,
+    now: chrono::DateTime<chrono::FixedOffset>,
+) -> Option<String> {
+    if now - authorized_at < chrono::TimeDelta::days(LAPSE_WARN_DAYS) {
+        return None;
+    }
+    let lapses = (authorized_at + chrono::TimeDelta::days(LAPSE_DAYS))
+        .with_timezone(&crate::domain::time::jst())
+        .format("%Y-%m-%d %H:%M");
+    Some(format!(
+        "KOMOJUの与信(オーソリ)が{LAPSE_WARN_DAYS}日間売上確定されていません。{lapses}(JST)ごろに失効します: \
+出荷して売上確定するか、受注を取り消してください / The KOMOJU authorization has not been captured \
+for {LAPSE_WARN_DAYS} days and lapses around {lapses} JST: ship the order (capture) or cancel it"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn an_authorization_needs_a_person_after_25_days_with_its_lapse_date_in_jst() {
+        let at = chrono::DateTime::parse_from_rfc3339("2026-11-01T00:30:00Z").unwrap();
+        let day = chrono::TimeDelta::days(1);
+        assert_eq!(super::lapse_attention(at, at + day * 24), None);
+        let text = super::lapse_attention(at, at + day * 25).unwrap();
+        assert!(text.starts_with("KOMOJUの与信"), "{text}");
+        assert!(text.contains("2026-12-01 09:30(JST)"), "{text}");
+    }
+
+    use super::*;
+    use crate::domain::{Channel, OrderLine};
+
+    fn payment(status: PaymentStatus) -> Payment {
+        Payment {
+            id: "p1".into(),
+            status,
+            amount: 1000,
+            tax: 100,
+            payment_method_fee: 0,
+            total: 1100,
+            currency: "JPY".into(),
+            external_order_num: Some("SHOP-1".into()),
+            captured_at: None,
+            amount_refunded: 0,
+            method: "credit_card".into(),
+            refunds: vec![],
+            created_at: chrono::Utc::now(),
+        }
+    }
+
+    fn order(state: OrderState, payment_state: PaymentState) -> Order {
+        Order {
+            channel: Channel::Direct,
+            id: "SHOP-1".into(),
+            state,
+            payment_state,
+            attention: None,
+            lines: vec![OrderLine {
+                line_no: 1,
+                sku: "A".into(),
+                name: String::new(),
+                qty: 1,
+                reserved_qty: 1,
+                unit_price: Some(1000),
+            }],
+            shipments: vec![],
+            payment: None,
+            provider_status: None,
+            status_changed_at: None,
+            credit: None,
+            pending_calls: 0,
+            created_at: String::new(),
+            updated_at: String::new(),
+        }
+    }
+
+    #[test]
+    fn authorization_releases_the_order_for_shipping() {
+        let d = decide(
+            &payment(PaymentStatus::Authorized),
+            &order(OrderState::Allocated, PaymentState::Pending),
+            Source::Webhook,
+        );
+        let w = d.order.unwrap();
+        assert_eq!(
+            (w.state, w.payment_state),
+            (Some(OrderState::Confirmed), Some(PaymentState::Authorized))
+        );
+    }
+
+    #[test]
+    fn never_moves_backwards() {
+        let captured = order(OrderState::Shipped, PaymentState::Captured);
+        let d = decide(
+            &payment(PaymentStatus::Authorized),
+            &captured,
+            Source::Webhook,
+        );
+        assert!(d.order.as_ref().unwrap().payment_state.is_none());
+        assert_eq!(
+            d.calls,
+            vec![Call::KomojuFetch {
+                payment_id: "p1".into()
+            }]
+        );
+        let d = decide(&payment(PaymentStatus::Authorized), &captured, Source::Api);
+        assert!(d.calls.is_empty());
+    }
+
+    #[test]
+    fn expiry_cancels_an_unshipped_order_and_releases_its_stock() {
+        let d = decide(
+            &payment(PaymentStatus::Expired),
+            &order(OrderState::Allocated, PaymentState::Pending),
+            Source::Webhook,
+        );
+        assert_eq!(d.stock, vec![StockMove::ReleaseOrder]);
+        let w = d.order.unwrap();
+        assert_eq!(w.state, Some(OrderState::Cancelled));
+        assert!(w.attention.is_some());
+    }
+}
