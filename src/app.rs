@@ -23,6 +23,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower::ServiceExt;
 
+use crate::channels::Channels;
 use crate::channels::credit::CreditProviders;
 use crate::channels::credit::atobarai_com::client::{AtobaraiClient, AtobaraiClientSettings};
 use crate::channels::credit::atobarai_com::provider::AtobaraiCredit;
@@ -381,11 +382,13 @@ impl WorkerPlan {
         let credit = credit_providers(config)?;
         let dispatcher = Dispatcher {
             store: shared.store.clone(),
-            jgoods: jgoods_client.clone(),
-            rakuten: rakuten_api.clone(),
-            komoju: komoju_client,
-            credit: credit.clone(),
-            credit_policy: credit_policy(config),
+            channels: Channels {
+                jgoods: jgoods_client.clone(),
+                rakuten: rakuten_api.clone(),
+                komoju: komoju_client,
+                credit: credit.clone(),
+                credit_policy: credit_policy(config),
+            },
             retry: RetryPolicy {
                 initial_delay: config.retry.initial_delay,
                 max_delay: config.retry.max_delay,

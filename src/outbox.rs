@@ -16,23 +16,8 @@ use tokio::sync::Notify;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::channels::CallError;
-use crate::channels::credit::CreditProviders;
-use crate::channels::credit::apply::{self as credit_flow, Step};
-use crate::channels::credit::rules::CreditPolicy;
-use crate::channels::jgoods::Status;
-use crate::channels::jgoods::apply as jgoods_flow;
-use crate::channels::jgoods::client::JgoodsClient;
-use crate::channels::jgoods::rules::PutOutcome;
-use crate::channels::jgoods::wire::{JgoodsPutOrder, JgoodsReservedLine};
-use crate::channels::komoju::client::KomojuClient;
-use crate::channels::rakuten_pay::Progress;
-use crate::channels::rakuten_pay::client::ShippingRowInput;
-use crate::channels::rakuten_pay::poller::RakutenApi;
-use crate::domain::Channel;
+use crate::channels::{CallError, Channels};
 use crate::domain::time;
-use crate::engine::Call;
-use crate::flows::calls::{self, CallOutcome};
 use crate::heartbeat::{self, Heartbeat};
 use crate::http::metrics::Metrics;
 use crate::problems::ProviderProblems;
@@ -68,12 +53,8 @@ impl RetryPolicy {
 #[derive(Clone)]
 pub struct Dispatcher {
     pub store: Store,
-    pub jgoods: Option<Arc<JgoodsClient>>,
-    pub rakuten: Option<Arc<RakutenApi>>,
-    pub komoju: Option<Arc<KomojuClient>>,
-    /// Deferred-payment providers (Kuroneko Atobarai, Atobarai.com) enabled.
-    pub credit: CreditProviders,
-    pub credit_policy: CreditPolicy,
+    /// The enabled channels' clients: who makes each kind of call.
+    pub channels: Channels,
     pub retry: RetryPolicy,
     pub safety_stock: u32,
     /// Calls in flight at once (across orders).
@@ -98,11 +79,13 @@ pub fn idempotency_key(installation_id: &str, row_id: i64) -> String {
 }
 
 /// How one attempt ended, as far as the outbox row is concerned.
-enum Attempt {
+#[derive(Debug)]
+pub enum Attempt {
     /// The row was completed (or killed) together with its decision.
     Finished,
-    /// Not made: due again after this pause (no attempt counted).
-    Wait(Duration),
+    /// Not made: due again after `pause` (no attempt counted); `note` says
+    /// why, in the row.
+    Wait { pause: Duration, note: &'static str },
     /// Try again later.
     Retry {
         error: String,
@@ -110,7 +93,7 @@ enum Attempt {
     },
     /// The provider refuses this installation's configuration: the call waits
     /// (no attempt counted, never given up) while the problem is shown.
-    Blocked { provider: &'static str, fix: String },
+    Blocked { fix: String },
 }
 
 /// How long a call blocked by a configuration problem waits before it is
@@ -228,18 +211,31 @@ impl Dispatcher {
         let budget_from_ms = row.budget_from_ms;
         let provider = row.call.provider();
         let started = std::time::Instant::now();
-        let result = match self.attempt(row).await {
+        let ctx = CallContext {
+            store: &self.store,
+            metrics: &self.metrics,
+            row: &row,
+            retry: self.retry,
+            safety_stock: self.safety_stock,
+            installation_id: &self.installation_id,
+        };
+        let result = match self.channels.run(&ctx).await {
             Ok(Attempt::Finished) => {
                 // The provider answered (accepted or refused the call itself):
                 // its configuration works.
-                self.problems.clear(provider).await;
+                self.problems.clear(provider.as_str()).await;
                 Ok(())
             }
-            Ok(Attempt::Wait(pause)) => {
-                crate::channels::credit::apply::defer(&self.store, id, pause).await
+            Ok(Attempt::Wait { pause, note }) => {
+                let next_ms = time::unix_ms(time::now()) + pause.as_millis() as i64;
+                self.store
+                    .write(move |tx| {
+                        outbox::defer(tx, id, next_ms, note, &time::rfc3339(time::now()))
+                    })
+                    .await
             }
-            Ok(Attempt::Blocked { provider, fix }) => {
-                self.problems.flag(provider, &fix).await;
+            Ok(Attempt::Blocked { fix }) => {
+                self.problems.flag(provider.as_str(), &fix).await;
                 let wait = BLOCKED_WAIT.min(self.retry.max_delay);
                 let next_ms = time::unix_ms(time::now()) + wait.as_millis() as i64;
                 self.store
@@ -266,312 +262,6 @@ impl Dispatcher {
                 tracing::error!(outbox_id = id, kind, error = %e, "cannot record a call's result")
             }
         }
-    }
-
-    async fn attempt(&self, row: OutboxRow) -> store::Result<Attempt> {
-        match &row.call {
-            Call::JgoodsPutOrder {
-                order_no,
-                items,
-                confirm,
-            } => {
-                let Some(client) = self.jgoods.clone() else {
-                    return Ok(not_configured("jgoods"));
-                };
-                let body = JgoodsPutOrder {
-                    status: confirm.then(|| Status::AwaitingArrival.label().to_string()),
-                    items: items.as_ref().map(|lines| {
-                        lines
-                            .iter()
-                            .map(|l| JgoodsReservedLine {
-                                line_no: l.line_no,
-                                reserved_qty: l.reserved_qty,
-                            })
-                            .collect()
-                    }),
-                };
-                let outcome = match self
-                    .metrics
-                    .timed("jgoods", client.put_order(order_no, &body))
-                    .await
-                {
-                    Ok(snap) => PutOutcome::Accepted(snap),
-                    Err(CallError::Rejected {
-                        http_status: 409, ..
-                    }) => {
-                        // The order moved on at J-goods (cancelled, or already
-                        // past 承認待ち): decide from what it says now.
-                        match self
-                            .metrics
-                            .timed("jgoods", client.get_order(order_no))
-                            .await
-                        {
-                            Ok(snap) => PutOutcome::Accepted(snap),
-                            Err(e) => return Ok(self.failed(&row, e)),
-                        }
-                    }
-                    Err(CallError::Rejected { code, message, .. }) => {
-                        PutOutcome::Refused { code, message }
-                    }
-                    Err(e @ CallError::Configuration { .. }) => return Ok(self.failed(&row, e)),
-                    Err(e @ CallError::Transient { .. }) => match self.give_up_or_retry(&row, e) {
-                        Ok(reason) => PutOutcome::GaveUp { reason },
-                        Err(attempt) => return Ok(attempt),
-                    },
-                };
-                jgoods_flow::finish_put(
-                    &self.store,
-                    row.id,
-                    order_no.clone(),
-                    outcome,
-                    self.safety_stock,
-                )
-                .await?;
-                Ok(Attempt::Finished)
-            }
-            Call::RakutenShip {
-                order_number,
-                carrier,
-                tracking_no,
-                shipped_on,
-            } => {
-                let Some(api) = self.rakuten.clone() else {
-                    return Ok(not_configured("rakuten_pay"));
-                };
-                let outcome = match report_rakuten_shipment(
-                    &api,
-                    &self.metrics,
-                    order_number,
-                    carrier,
-                    tracking_no,
-                    shipped_on,
-                )
-                .await
-                {
-                    Ok(detail) => CallOutcome::Done {
-                        kind: "order.shipment_reported",
-                        detail,
-                    },
-                    Err(e @ CallError::Transient { .. }) => match self.give_up_or_retry(&row, e) {
-                        Ok(error) => CallOutcome::Failed {
-                            reason: format!("could not report the shipment to Rakuten: {error}"),
-                        },
-                        Err(attempt) => return Ok(attempt),
-                    },
-                    Err(e @ CallError::Configuration { .. }) => return Ok(self.failed(&row, e)),
-                    Err(e) => CallOutcome::Failed {
-                        reason: format!("Rakuten refused the shipment report: {e}"),
-                    },
-                };
-                calls::finish(
-                    &self.store,
-                    row.id,
-                    Some((Channel::Rakuten, order_number.clone())),
-                    outcome,
-                )
-                .await?;
-                Ok(Attempt::Finished)
-            }
-            Call::KomojuCapture { payment_id }
-            | Call::KomojuCancel { payment_id }
-            | Call::KomojuRefund { payment_id }
-            | Call::KomojuFetch { payment_id } => {
-                let Some(client) = self.komoju.clone() else {
-                    return Ok(not_configured("komoju"));
-                };
-                // Derived from the outbox row: a retry after a crash reuses it,
-                // so KOMOJU replays the first answer instead of acting twice.
-                // KOMOJU keeps keys per account: the installation id keeps
-                // them unique across reset stores and installations.
-                let key = idempotency_key(&self.installation_id, row.id);
-                let answer = self
-                    .metrics
-                    .timed("komoju", async {
-                        match &row.call {
-                            Call::KomojuCapture { .. } => {
-                                client.capture(payment_id, None, &key).await
-                            }
-                            Call::KomojuCancel { .. } => client.cancel(payment_id, &key).await,
-                            Call::KomojuRefund { .. } => {
-                                client.refund(payment_id, None, None, &key).await
-                            }
-                            _ => client.get_payment(payment_id).await,
-                        }
-                    })
-                    .await;
-                let order = self
-                    .store
-                    .read({
-                        let id = payment_id.clone();
-                        move |c| crate::store::orders::find_by_payment(c, "komoju", &id, None)
-                    })
-                    .await?
-                    .map(|o| (o.channel, o.id));
-                match answer {
-                    Ok(payment) => {
-                        crate::channels::komoju::apply::finish_call(
-                            &self.store,
-                            row.id,
-                            payment,
-                            self.safety_stock,
-                        )
-                        .await?;
-                    }
-                    Err(e @ CallError::Transient { .. }) => match self.give_up_or_retry(&row, e) {
-                        Ok(error) => {
-                            let reason = format!("KOMOJU {} failed: {error}", row.kind);
-                            calls::finish(
-                                &self.store,
-                                row.id,
-                                order,
-                                CallOutcome::Failed { reason },
-                            )
-                            .await?;
-                        }
-                        Err(attempt) => return Ok(attempt),
-                    },
-                    Err(e @ CallError::Configuration { .. }) => return Ok(self.failed(&row, e)),
-                    Err(e) => {
-                        let reason = format!("KOMOJU refused {}: {e}", row.kind);
-                        calls::finish(&self.store, row.id, order, CallOutcome::Failed { reason })
-                            .await?;
-                    }
-                }
-                Ok(Attempt::Finished)
-            }
-            Call::CreditRequest {
-                provider,
-                channel,
-                order_id,
-                ..
-            }
-            | Call::CreditShip {
-                provider,
-                channel,
-                order_id,
-                ..
-            }
-            | Call::CreditCancel {
-                provider,
-                channel,
-                order_id,
-                ..
-            } => {
-                let Some(client) = self.credit.get(*provider).cloned() else {
-                    return Ok(not_configured(provider.as_str()));
-                };
-                let what = match &row.call {
-                    Call::CreditRequest { .. } => "the credit request",
-                    Call::CreditShip { .. } => "the shipment registration",
-                    _ => "the cancel",
-                };
-                let failure = match credit_flow::perform(
-                    &self.store,
-                    client.as_ref(),
-                    &row,
-                    self.credit_policy,
-                )
-                .await?
-                {
-                    Ok(Step::Done) => return Ok(Attempt::Finished),
-                    Ok(Step::Wait(pause)) => return Ok(Attempt::Wait(pause)),
-                    Err(e @ CallError::Transient { .. }) => match self.give_up_or_retry(&row, e) {
-                        Ok(error) => format!(
-                            "{} failed for too long ({what}): {error}",
-                            provider.display_name()
-                        ),
-                        Err(attempt) => return Ok(attempt),
-                    },
-                    Err(CallError::Rejected { message, .. }) => {
-                        format!("{} refused {what}: {message}", provider.display_name())
-                    }
-                    Err(e @ CallError::Configuration { .. }) => return Ok(self.failed(&row, e)),
-                };
-                calls::finish(
-                    &self.store,
-                    row.id,
-                    Some((*channel, order_id.clone())),
-                    CallOutcome::Failed { reason: failure },
-                )
-                .await?;
-                Ok(Attempt::Finished)
-            }
-            Call::JgoodsFetchOrder { order_no } => {
-                let Some(client) = self.jgoods.clone() else {
-                    return Ok(not_configured("jgoods"));
-                };
-                let result = match self
-                    .metrics
-                    .timed("jgoods", client.get_order(order_no))
-                    .await
-                {
-                    Ok(snap) => Ok(snap),
-                    Err(e @ CallError::Transient { .. }) => match self.give_up_or_retry(&row, e) {
-                        Ok(error) => Err(error),
-                        Err(attempt) => return Ok(attempt),
-                    },
-                    Err(e @ CallError::Configuration { .. }) => return Ok(self.failed(&row, e)),
-                    Err(e) => Err(e.to_string()),
-                };
-                jgoods_flow::finish_fetch(&self.store, row.id, result, self.safety_stock).await?;
-                Ok(Attempt::Finished)
-            }
-        }
-    }
-
-    fn failed(&self, row: &OutboxRow, e: CallError) -> Attempt {
-        tracing::warn!(outbox_id = row.id, kind = row.kind, attempt = row.attempts + 1, error = %e, "provider call failed");
-        match e {
-            CallError::Transient {
-                reason,
-                retry_after,
-            } => Attempt::Retry {
-                error: reason,
-                retry_after,
-            },
-            CallError::Rejected {
-                http_status,
-                code,
-                message,
-            } => Attempt::Retry {
-                error: format!("{http_status} {code}: {message}"),
-                retry_after: None,
-            },
-            CallError::Configuration { fix, .. } => Attempt::Blocked {
-                provider: row.call.provider(),
-                fix,
-            },
-        }
-    }
-
-    /// A transient failure: `Err` to retry later, or, once the retry budget is
-    /// spent, `Ok` with the reason to give the call up.
-    fn give_up_or_retry(&self, row: &OutboxRow, e: CallError) -> Result<String, Attempt> {
-        let attempt = self.failed(row, e);
-        match &attempt {
-            Attempt::Retry { error, retry_after }
-                if self.budget_spent(row.budget_from_ms, *retry_after, row.attempts) =>
-            {
-                Ok(error.clone())
-            }
-            _ => Err(attempt),
-        }
-    }
-
-    /// Whether the next retry would fall after the call's budget ends.
-    fn budget_spent(
-        &self,
-        budget_from_ms: i64,
-        retry_after: Option<Duration>,
-        attempts: u32,
-    ) -> bool {
-        let next = time::unix_ms(time::now())
-            + self
-                .retry
-                .delay(attempts)
-                .max(retry_after.unwrap_or_default())
-                .as_millis() as i64;
-        next - budget_from_ms > self.retry.give_up_after.as_millis() as i64
     }
 
     async fn schedule_retry(
@@ -602,97 +292,100 @@ impl Dispatcher {
     }
 }
 
-/// 発送完了報告, guarded against duplicates: the order is read first and a
-/// basket that already carries the tracking number gets no second row (after
-/// a crash between Rakuten's answer and our commit, the retry adds nothing).
-async fn report_rakuten_shipment(
-    api: &RakutenApi,
-    metrics: &Metrics,
-    order_number: &str,
-    carrier: &str,
-    tracking_no: &str,
-    shipped_on: &str,
-) -> Result<serde_json::Value, CallError> {
-    let carrier = crate::domain::Carrier::parse(carrier).ok_or_else(|| CallError::Rejected {
-        http_status: 0,
-        code: "UNKNOWN_CARRIER".into(),
-        message: carrier.into(),
-    })?;
-    let date = chrono::NaiveDate::parse_from_str(shipped_on, "%Y-%m-%d").map_err(|_| {
-        CallError::Rejected {
-            http_status: 0,
-            code: "BAD_DATE".into(),
-            message: shipped_on.into(),
+/// What a channel's call part gets for one outbox row: the store to write its
+/// outcome in, the metrics to time it with, and the retry budget.
+pub struct CallContext<'a> {
+    pub store: &'a Store,
+    pub metrics: &'a Metrics,
+    pub row: &'a OutboxRow,
+    pub retry: RetryPolicy,
+    pub safety_stock: u32,
+    pub installation_id: &'a str,
+}
+
+impl CallContext<'_> {
+    /// The row's idempotency key (see [`idempotency_key`]): a retry after a
+    /// crash reuses it, so the provider replays its first answer.
+    pub fn idempotency_key(&self) -> String {
+        idempotency_key(self.installation_id, self.row.id)
+    }
+
+    /// The attempt for a failure the row cannot finish with: retry later, or
+    /// wait for a person to mend the configuration.
+    pub fn failed(&self, e: CallError) -> Attempt {
+        let row = self.row;
+        tracing::warn!(outbox_id = row.id, kind = row.kind, attempt = row.attempts + 1, error = %e, "provider call failed");
+        match e {
+            CallError::Transient {
+                reason,
+                retry_after,
+            } => Attempt::Retry {
+                error: reason,
+                retry_after,
+            },
+            CallError::Rejected {
+                http_status,
+                code,
+                message,
+            } => Attempt::Retry {
+                error: format!("{http_status} {code}: {message}"),
+                retry_after: None,
+            },
+            CallError::Configuration { fix, .. } => Attempt::Blocked { fix },
         }
-    })?;
-    api.pacer.wait().await;
-    let orders = metrics
-        .timed(
-            "rakuten_pay",
-            api.client.get_order(&[order_number.to_string()]),
-        )
-        .await?;
-    let order = orders
-        .into_iter()
-        .find(|o| o.order_number == order_number)
-        .ok_or_else(|| CallError::Rejected {
-            http_status: 404,
-            code: "ORDER_NOT_FOUND".into(),
-            message: format!("Rakuten does not know order {order_number}"),
-        })?;
-    // Rakuten takes shipping rows from 300 on. A parcel the warehouse sent
-    // while Rakuten was still processing the payment (200) or a change (400)
-    // is reported once it gets there: a wait, not a refusal.
-    if matches!(
-        order.progress,
-        Progress::RakutenProcessing | Progress::AwaitingChangeConfirmation
-    ) {
-        return Err(CallError::transient(format!(
-            "Rakuten order {order_number} is at {}: shipping rows are taken from 300 on",
-            order.progress.code()
-        )));
     }
-    let baskets: Vec<(i64, Vec<ShippingRowInput>)> = order
-        .packages
-        .iter()
-        .filter(|p| {
-            !p.shipping
-                .iter()
-                .any(|r| r.shipping_number.as_deref() == Some(tracking_no))
-        })
-        .map(|p| {
-            (
-                p.basket_id,
-                vec![ShippingRowInput::new(carrier, tracking_no, date)],
-            )
-        })
-        .collect();
-    if baskets.is_empty() {
-        return Ok(serde_json::json!({"tracking_no": tracking_no, "already_reported": true}));
+
+    /// A transient failure: `Err` to retry later, or, once the retry budget is
+    /// spent, `Ok` with the reason to give the call up.
+    pub fn give_up_or_retry(&self, e: CallError) -> Result<String, Attempt> {
+        let attempt = self.failed(e);
+        match &attempt {
+            Attempt::Retry { error, retry_after } if self.budget_spent(*retry_after) => {
+                Ok(error.clone())
+            }
+            _ => Err(attempt),
+        }
     }
-    api.pacer.wait().await;
-    metrics
-        .timed(
-            "rakuten_pay",
-            api.client.update_order_shipping(order_number, &baskets),
-        )
-        .await?;
-    Ok(serde_json::json!({
-        "tracking_no": tracking_no,
-        "baskets": baskets.iter().map(|(b, _)| *b).collect::<Vec<_>>(),
-        "delivery_company": crate::channels::rakuten_pay::delivery_company(carrier),
-    }))
+
+    /// How a failed call ends: a transient failure is retried until its
+    /// budget is spent (then `Ok` with the reason, to give up), a
+    /// configuration problem waits, and a refusal is `Ok` with `refused`'s
+    /// wording of it.
+    pub fn settle(
+        &self,
+        e: CallError,
+        refused: impl FnOnce(&CallError) -> String,
+    ) -> Result<String, Attempt> {
+        match e {
+            CallError::Transient { .. } => self.give_up_or_retry(e),
+            CallError::Configuration { .. } => Err(self.failed(e)),
+            CallError::Rejected { .. } => Ok(refused(&e)),
+        }
+    }
+
+    /// Whether the next retry would fall after the call's budget ends.
+    fn budget_spent(&self, retry_after: Option<Duration>) -> bool {
+        let next = time::unix_ms(time::now())
+            + self
+                .retry
+                .delay(self.row.attempts)
+                .max(retry_after.unwrap_or_default())
+                .as_millis() as i64;
+        next - self.row.budget_from_ms > self.retry.give_up_after.as_millis() as i64
+    }
 }
 
-fn order_key(row: &OutboxRow, order_id: &str) -> String {
-    format!("{}:{order_id}", row.channel.as_deref().unwrap_or(""))
-}
-
-fn not_configured(provider: &str) -> Attempt {
+/// The attempt for a call whose channel is not enabled: it waits, in case
+/// the merchant enables it again.
+pub fn not_configured(provider: &str) -> Attempt {
     Attempt::Retry {
         error: format!("{provider} is not enabled in the config; the call waits"),
         retry_after: Some(Duration::from_secs(300)),
     }
+}
+
+fn order_key(row: &OutboxRow, order_id: &str) -> String {
+    format!("{}:{order_id}", row.channel.as_deref().unwrap_or(""))
 }
 
 #[cfg(test)]

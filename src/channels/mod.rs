@@ -1,4 +1,17 @@
-//! Provider adapters: one folder per provider, each owning its wire format.
+//! The channels: one folder per provider, each holding everything about it.
+//!
+//! A channel folder has the same parts, so a newcomer knows where to look:
+//! - `wire`: the provider's JSON or XML, exactly as the contract spells it;
+//! - `client`: its HTTP calls (built with [`http_client`]), answering neutral types;
+//! - `rules`: pure decisions over neutral types (no I/O, unit-tested);
+//! - `apply`: load the stored state, decide with `rules`, write in one transaction;
+//! - `calls`: the network part of each outbox [`Call`] of the channel, run by
+//!   the dispatcher ([`crate::outbox`]) through [`Channels::run`];
+//! - `webhook`, `poller`, `sweep`: how inputs arrive (the shared steps of a
+//!   webhook are in [`webhook`]).
+//!
+//! A new provider is one folder, one config section, one [`Call`] arm in
+//! [`Channels::run`], one [`Provider`] and one line of wiring in `app.rs`.
 
 pub mod credit;
 pub mod http_client;
@@ -8,7 +21,108 @@ pub mod pacer;
 pub mod polling;
 pub mod rakuten_pay;
 
+use std::sync::Arc;
 use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::credit::DeferredProvider;
+use crate::engine::Call;
+use crate::outbox::{self, Attempt, CallContext};
+use crate::store;
+
+/// Every provider ordersync talks to, under the name the store, the metrics
+/// and the config use for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Provider {
+    Jgoods,
+    RakutenPay,
+    Komoju,
+    Kuroneko,
+    AtobaraiCom,
+}
+
+impl Provider {
+    /// Every provider, in the order `status` lists them.
+    pub const ALL: [Provider; 5] = [
+        Provider::Jgoods,
+        Provider::RakutenPay,
+        Provider::Komoju,
+        Provider::Kuroneko,
+        Provider::AtobaraiCom,
+    ];
+
+    /// The stored name (inbox, outbox, problems, metrics labels, config sections).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Provider::Jgoods => "jgoods",
+            Provider::RakutenPay => "rakuten_pay",
+            Provider::Komoju => "komoju",
+            Provider::Kuroneko => "kuroneko",
+            Provider::AtobaraiCom => "atobarai_com",
+        }
+    }
+
+    /// The provider of a stored name.
+    pub fn parse(name: &str) -> Option<Provider> {
+        Provider::ALL.into_iter().find(|p| p.as_str() == name)
+    }
+}
+
+impl std::fmt::Display for Provider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl From<DeferredProvider> for Provider {
+    fn from(p: DeferredProvider) -> Provider {
+        match p {
+            DeferredProvider::Kuroneko => Provider::Kuroneko,
+            DeferredProvider::AtobaraiCom => Provider::AtobaraiCom,
+        }
+    }
+}
+
+/// The enabled channels' clients: what the dispatcher makes calls with.
+#[derive(Clone, Default)]
+pub struct Channels {
+    pub jgoods: Option<Arc<jgoods::client::JgoodsClient>>,
+    pub rakuten: Option<Arc<rakuten_pay::poller::RakutenApi>>,
+    pub komoju: Option<Arc<komoju::client::KomojuClient>>,
+    /// Deferred-payment providers (Kuroneko Atobarai, Atobarai.com) enabled.
+    pub credit: credit::CreditProviders,
+    pub credit_policy: credit::rules::CreditPolicy,
+}
+
+impl Channels {
+    /// Makes the call of one outbox row with the channel it belongs to; a call
+    /// of a channel that is not enabled waits.
+    pub async fn run(&self, ctx: &CallContext<'_>) -> store::Result<Attempt> {
+        let waits = || Ok(outbox::not_configured(ctx.row.call.provider().as_str()));
+        match &ctx.row.call {
+            Call::JgoodsPutOrder { .. } | Call::JgoodsFetchOrder { .. } => match &self.jgoods {
+                Some(client) => jgoods::calls::run(client, ctx).await,
+                None => waits(),
+            },
+            Call::RakutenShip { .. } => match &self.rakuten {
+                Some(api) => rakuten_pay::calls::run(api, ctx).await,
+                None => waits(),
+            },
+            Call::KomojuCapture { .. }
+            | Call::KomojuCancel { .. }
+            | Call::KomojuRefund { .. }
+            | Call::KomojuFetch { .. } => match &self.komoju {
+                Some(client) => komoju::calls::run(client, ctx).await,
+                None => waits(),
+            },
+            Call::CreditRequest { .. } | Call::CreditShip { .. } | Call::CreditCancel { .. } => {
+                credit::calls::run(&self.credit, self.credit_policy, ctx).await
+            }
+        }
+    }
+}
 
 /// How an outbound provider call failed, as the dispatcher needs to know it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

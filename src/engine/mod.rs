@@ -10,6 +10,7 @@ pub mod restock;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::channels::Provider;
 use crate::domain::credit::{CreditVerdict, DeferredProvider, Transaction};
 use crate::domain::{Channel, OrderState, PaymentState, Shipment};
 
@@ -179,17 +180,17 @@ pub struct ReservedLine {
 
 impl Call {
     /// The provider the call goes to (for metrics, listing and retry budgets).
-    pub fn provider(&self) -> &'static str {
+    pub fn provider(&self) -> Provider {
         match self {
-            Call::JgoodsPutOrder { .. } | Call::JgoodsFetchOrder { .. } => "jgoods",
-            Call::RakutenShip { .. } => "rakuten_pay",
+            Call::JgoodsPutOrder { .. } | Call::JgoodsFetchOrder { .. } => Provider::Jgoods,
+            Call::RakutenShip { .. } => Provider::RakutenPay,
             Call::KomojuCapture { .. }
             | Call::KomojuCancel { .. }
             | Call::KomojuRefund { .. }
-            | Call::KomojuFetch { .. } => "komoju",
+            | Call::KomojuFetch { .. } => Provider::Komoju,
             Call::CreditRequest { provider, .. }
             | Call::CreditShip { provider, .. }
-            | Call::CreditCancel { provider, .. } => provider.as_str(),
+            | Call::CreditCancel { provider, .. } => (*provider).into(),
         }
     }
 

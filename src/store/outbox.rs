@@ -88,7 +88,7 @@ pub fn enqueue(
          VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?6, ?7, ?7)",
     )?
     .execute(params![
-        call.provider(),
+        call.provider().as_str(),
         call.kind(),
         order.map(|o| o.0),
         order.map(|o| o.1),

@@ -5,6 +5,7 @@
 
 pub mod apply;
 pub mod atobarai_com;
+pub mod calls;
 pub mod kuroneko;
 pub mod poller;
 pub mod rules;

@@ -9,12 +9,17 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
+use super::apply::{now, write};
+use super::rules::{self, Source};
+use crate::channels::CallError;
 use crate::channels::credit::CreditProvider;
-use crate::channels::credit::apply::{self as flow, PollError};
 use crate::channels::credit::rules::CreditPolicy;
 use crate::channels::polling::last_success_key;
+use crate::domain::Channel;
+use crate::domain::credit::Transaction;
 use crate::domain::time;
 use crate::problems::ProviderProblems;
+use crate::store::{self, credit as credit_store};
 use crate::store::{Store, kv};
 
 /// Polls one provider on its own interval.
@@ -67,7 +72,7 @@ impl CreditPoller {
 
     /// One round; returns how many orders were looked at.
     pub async fn poll_once(&self) -> Result<usize, PollError> {
-        let n = flow::poll(
+        let n = poll(
             &self.store,
             self.provider.as_ref(),
             self.policy,
@@ -82,4 +87,77 @@ impl CreditPoller {
         self.dispatcher_wake.notify_one();
         Ok(n)
     }
+}
+
+/// Polls the credit of every order under review with `provider`, and the
+/// transaction of every shipped one, and writes what changed. Returns how
+/// many orders were looked at.
+pub async fn poll(
+    store: &Store,
+    provider: &dyn CreditProvider,
+    policy: CreditPolicy,
+    safety_stock: u32,
+) -> Result<usize, PollError> {
+    let p = provider.provider();
+    let now_ms = time::unix_ms(time::now());
+    let (pending, shipped) = store
+        .read(move |c| {
+            Ok((
+                credit_store::under_review(c, p, now_ms)?,
+                credit_store::awaiting_payment(c, p)?,
+            ))
+        })
+        .await?;
+    let refs: Vec<String> = pending.iter().map(|f| f.reference.clone()).collect();
+    let verdicts = if refs.is_empty() {
+        vec![]
+    } else {
+        provider.credit_results(&refs).await?
+    };
+    for (f, (_, v)) in pending.iter().zip(verdicts) {
+        write(
+            store,
+            None,
+            f.channel,
+            f.order_id.clone(),
+            safety_stock,
+            move |o| rules::verdict(o, v, Source::Poll, policy, &now()),
+        )
+        .await?;
+    }
+    if !pending.is_empty() {
+        let polled: Vec<(Channel, String)> = pending
+            .iter()
+            .map(|f| (f.channel, f.order_id.clone()))
+            .collect();
+        store
+            .write(move |tx| {
+                polled
+                    .iter()
+                    .try_for_each(|(ch, id)| credit_store::mark_polled(tx, *ch, id, now_ms))
+            })
+            .await?;
+    }
+    for f in &shipped {
+        let t: Transaction = provider.transaction_status(&f.reference).await?;
+        write(
+            store,
+            None,
+            f.channel,
+            f.order_id.clone(),
+            safety_stock,
+            move |o| rules::progress(o, t),
+        )
+        .await?;
+    }
+    Ok(pending.len() + shipped.len())
+}
+
+/// Why a poll round stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum PollError {
+    #[error(transparent)]
+    Provider(#[from] CallError),
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
 }

@@ -8,6 +8,7 @@
 //! [`Status`], which carry no Japanese labels.
 
 pub mod apply;
+pub mod calls;
 pub mod client;
 pub mod rules;
 pub mod signature;

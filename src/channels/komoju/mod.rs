@@ -11,6 +11,7 @@
 #![warn(missing_docs)]
 
 pub mod apply;
+pub mod calls;
 pub mod client;
 pub mod lapse;
 pub mod rules;

@@ -11,6 +11,7 @@
 //! `shared/providers/rakuten-pay.md`.
 
 pub mod apply;
+pub mod calls;
 pub mod client;
 pub mod license;
 pub mod poller;
