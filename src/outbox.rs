@@ -223,7 +223,7 @@ impl Dispatcher {
             Ok(Attempt::Finished) => {
                 // The provider answered (accepted or refused the call itself):
                 // its configuration works.
-                self.problems.clear(provider.as_str()).await;
+                self.problems.clear(provider).await;
                 Ok(())
             }
             Ok(Attempt::Wait { pause, note }) => {
@@ -235,7 +235,7 @@ impl Dispatcher {
                     .await
             }
             Ok(Attempt::Blocked { fix }) => {
-                self.problems.flag(provider.as_str(), &fix).await;
+                self.problems.flag(provider, &fix).await;
                 let wait = BLOCKED_WAIT.min(self.retry.max_delay);
                 let next_ms = time::unix_ms(time::now()) + wait.as_millis() as i64;
                 self.store

@@ -14,24 +14,15 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use crate::channels::CallError;
+use crate::channels::{CallError, Provider};
 use crate::domain::time;
 use crate::store::{self, Store, kv};
 
 /// The key prefix of channel-wide problems in the kv table.
 pub const PREFIX: &str = "attention.";
 
-/// Every provider that can have one (the `provider` label of the metric).
-pub const PROVIDERS: [&str; 5] = [
-    "jgoods",
-    "rakuten_pay",
-    "komoju",
-    "kuroneko",
-    "atobarai_com",
-];
-
 /// Key under which a channel-wide problem of `provider` is kept.
-pub fn key(provider: &str) -> String {
+pub fn key(provider: Provider) -> String {
     format!("{PREFIX}{provider}")
 }
 
@@ -40,7 +31,7 @@ pub fn key(provider: &str) -> String {
 pub struct ProviderProblems {
     store: Option<Store>,
     /// Provider → the reason recorded in the store.
-    flagged: Arc<Mutex<HashMap<String, String>>>,
+    flagged: Arc<Mutex<HashMap<Provider, String>>>,
 }
 
 impl ProviderProblems {
@@ -49,7 +40,7 @@ impl ProviderProblems {
         let rows = store.read(|c| kv::with_prefix(c, PREFIX)).await?;
         let flagged = rows
             .into_iter()
-            .filter_map(|(k, v)| Some((k.strip_prefix(PREFIX)?.to_string(), v)))
+            .filter_map(|(k, v)| Some((Provider::parse(k.strip_prefix(PREFIX)?)?, v)))
             .collect();
         Ok(ProviderProblems {
             store: Some(store.clone()),
@@ -59,16 +50,16 @@ impl ProviderProblems {
 
     /// Records `reason` as `provider`'s problem. Logged and written only when
     /// it is new or different, so a worker that meets it on every turn says it once.
-    pub async fn flag(&self, provider: &str, reason: &str) {
+    pub async fn flag(&self, provider: Provider, reason: &str) {
         {
             let mut flagged = self.flagged.lock().unwrap_or_else(PoisonError::into_inner);
-            if flagged.get(provider).map(String::as_str) == Some(reason) {
+            if flagged.get(&provider).map(String::as_str) == Some(reason) {
                 return;
             }
-            flagged.insert(provider.to_string(), reason.to_string());
+            flagged.insert(provider, reason.to_string());
         }
         tracing::error!(
-            provider,
+            provider = provider.as_str(),
             reason,
             "a provider refuses this installation's configuration"
         );
@@ -78,36 +69,36 @@ impl ProviderProblems {
             .write(move |tx| kv::set(tx, &key, &reason, &time::rfc3339(time::now())))
             .await;
         if let Err(e) = written {
-            tracing::error!(error = %e, provider, "cannot record the provider's problem");
+            tracing::error!(error = %e, provider = provider.as_str(), "cannot record the provider's problem");
             self.forget(provider);
         }
     }
 
     /// The provider answered normally: its problem, if any, is over.
-    pub async fn clear(&self, provider: &str) {
+    pub async fn clear(&self, provider: Provider) {
         let was = self
             .flagged
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .remove(provider);
+            .remove(&provider);
         if was.is_none() {
             return;
         }
         tracing::info!(
-            provider,
+            provider = provider.as_str(),
             "the provider accepts this installation's configuration again"
         );
         let Some(store) = &self.store else { return };
         let key = key(provider);
         if let Err(e) = store.write(move |tx| kv::delete(tx, &key)).await {
-            tracing::error!(error = %e, provider, "cannot clear the provider's problem");
+            tracing::error!(error = %e, provider = provider.as_str(), "cannot clear the provider's problem");
         }
     }
 
     /// Records what a worker's turn with `provider` showed: a configuration
     /// refusal flags it, a turn that worked clears it, anything else (an
     /// outage, a timeout) says nothing about the configuration.
-    pub async fn observe(&self, provider: &str, outcome: Result<(), &CallError>) {
+    pub async fn observe(&self, provider: Provider, outcome: Result<(), &CallError>) {
         match outcome {
             Ok(()) => self.clear(provider).await,
             Err(CallError::Configuration { fix, .. }) => self.flag(provider, fix).await,
@@ -116,19 +107,19 @@ impl ProviderProblems {
     }
 
     /// The reason currently recorded for `provider`.
-    pub fn reason(&self, provider: &str) -> Option<String> {
+    pub fn reason(&self, provider: Provider) -> Option<String> {
         self.flagged
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .get(provider)
+            .get(&provider)
             .cloned()
     }
 
-    fn forget(&self, provider: &str) {
+    fn forget(&self, provider: Provider) {
         self.flagged
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .remove(provider);
+            .remove(&provider);
     }
 }
 
@@ -141,8 +132,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open_in(dir.path()).unwrap();
         let problems = ProviderProblems::load(&store).await.unwrap();
-        problems.flag("jgoods", "wrong secret").await;
-        problems.flag("jgoods", "wrong secret").await;
+        problems.flag(Provider::Jgoods, "wrong secret").await;
+        problems.flag(Provider::Jgoods, "wrong secret").await;
         let stored = store.read(|c| kv::with_prefix(c, PREFIX)).await.unwrap();
         assert_eq!(
             stored,
@@ -151,9 +142,12 @@ mod tests {
 
         // A restart knows the problem, so the first normal answer clears it.
         let later = ProviderProblems::load(&store).await.unwrap();
-        assert_eq!(later.reason("jgoods").as_deref(), Some("wrong secret"));
-        later.clear("jgoods").await;
-        later.clear("rakuten_pay").await;
+        assert_eq!(
+            later.reason(Provider::Jgoods).as_deref(),
+            Some("wrong secret")
+        );
+        later.clear(Provider::Jgoods).await;
+        later.clear(Provider::RakutenPay).await;
         assert!(
             store
                 .read(|c| kv::with_prefix(c, PREFIX))

@@ -3,7 +3,7 @@
 //! to poll at once, and records its last success for `status`.
 
 /// Key under which a poller records the end of its last successful poll.
-pub fn last_success_key(provider: &str) -> String {
+pub fn last_success_key(provider: crate::channels::Provider) -> String {
     format!("poll.{provider}.last_success")
 }
 
@@ -42,10 +42,13 @@ mod tests {
         let now = chrono::DateTime::parse_from_rfc3339("2026-11-23T10:00:00+09:00").unwrap();
         let polls = vec![
             (
-                last_success_key("rakuten_pay"),
+                last_success_key(crate::channels::Provider::RakutenPay),
                 "2026-11-23T09:58:00+09:00".to_string(),
             ),
-            (last_success_key("jgoods"), "not a time".to_string()),
+            (
+                last_success_key(crate::channels::Provider::Jgoods),
+                "not a time".to_string(),
+            ),
             (
                 "poll.other".to_string(),
                 "2026-11-23T09:00:00+09:00".to_string(),

@@ -3,6 +3,7 @@
 use serde_json::json;
 
 use super::{Call, Decision, OrderWrite, StockMove};
+use crate::channels::Provider;
 use crate::domain::carrier::Carrier;
 use crate::domain::{Channel, Order, OrderState, PaymentState, Shipment};
 
@@ -45,7 +46,7 @@ fn komoju_payment(order: &Order) -> Option<&str> {
     order
         .payment
         .as_ref()
-        .filter(|p| p.method == "komoju")
+        .filter(|p| p.method == Provider::Komoju.as_str())
         .and_then(|p| p.reference.as_deref())
 }
 
@@ -79,7 +80,10 @@ pub fn ship(
         "carrier": shipment.carrier, "tracking_no": shipment.tracking_no,
         "shipped_on": shipment.shipped_on, "shipping_cost": shipment.shipping_cost,
     });
-    let paid_by_komoju = order.payment.as_ref().is_some_and(|p| p.method == "komoju");
+    let paid_by_komoju = order
+        .payment
+        .as_ref()
+        .is_some_and(|p| p.method == Provider::Komoju.as_str());
     if paid_by_komoju
         && first
         && !matches!(

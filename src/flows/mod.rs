@@ -23,8 +23,8 @@ pub enum Ingested {
 /// A verified webhook delivery, ready to store.
 #[derive(Debug, Clone)]
 pub struct WebhookDelivery {
-    /// `jgoods`, `komoju`: the inbox deduplicates per provider.
-    pub provider: &'static str,
+    /// The inbox deduplicates per provider.
+    pub provider: crate::channels::Provider,
     pub delivery_id: Option<String>,
     pub headers: Value,
     pub body: Vec<u8>,
@@ -33,7 +33,7 @@ pub struct WebhookDelivery {
 impl WebhookDelivery {
     pub(crate) fn receipt<'a>(&'a self, received_at: &'a str) -> inbox::Delivery<'a> {
         inbox::Delivery {
-            provider: self.provider,
+            provider: self.provider.as_str(),
             delivery_id: self.delivery_id.as_deref(),
             headers: self.headers.clone(),
             body: &self.body,

@@ -14,6 +14,7 @@ use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
 use crate::channels::CallError;
+use crate::channels::Provider;
 use crate::channels::rakuten_pay::license::Licence;
 use crate::domain::time;
 use crate::store::orders::RakutenUnconfirmed;
@@ -257,14 +258,14 @@ impl Metrics {
     /// fails, its error code.
     pub async fn timed<T>(
         &self,
-        provider: &str,
+        provider: Provider,
         call: impl std::future::Future<Output = Result<T, CallError>>,
     ) -> Result<T, CallError> {
         let started = std::time::Instant::now();
         let result = call.await;
         self.call_seconds
             .get_or_create(&ProviderLabels {
-                provider: provider.into(),
+                provider: provider.as_str().into(),
             })
             .observe(started.elapsed().as_secs_f64());
         if let Err(e) = &result {
@@ -276,7 +277,7 @@ impl Metrics {
             };
             self.call_errors
                 .get_or_create(&CallErrorLabels {
-                    provider: provider.into(),
+                    provider: provider.as_str().into(),
                     code,
                 })
                 .inc();
@@ -329,10 +330,10 @@ impl Metrics {
 
     /// A webhook arrived from `provider`; `result` is `processed`,
     /// `duplicate` or the reason it was rejected (the error code answered).
-    pub fn webhook(&self, provider: &str, result: &str) {
+    pub fn webhook(&self, provider: Provider, result: &str) {
         self.webhooks
             .get_or_create(&WebhookLabels {
-                provider: provider.into(),
+                provider: provider.as_str().into(),
                 result: result.into(),
             })
             .inc();
@@ -374,13 +375,13 @@ impl Metrics {
 
     /// One series per provider: 1 while it has a channel-wide problem.
     fn set_problem_gauges(&self, problems: &[(String, String)]) {
-        for provider in crate::problems::PROVIDERS {
+        for provider in Provider::ALL {
             let flagged = problems
                 .iter()
-                .any(|(k, _)| k.strip_prefix(crate::problems::PREFIX) == Some(provider));
+                .any(|(k, _)| k.strip_prefix(crate::problems::PREFIX) == Some(provider.as_str()));
             self.provider_problem
                 .get_or_create(&ProviderLabels {
-                    provider: provider.to_string(),
+                    provider: provider.as_str().to_string(),
                 })
                 .set(i64::from(flagged));
         }

@@ -458,7 +458,9 @@ impl TestApp {
 
     /// The channel-wide problem of `provider` (its fix) once one is recorded.
     pub async fn wait_provider_problem(&self, provider: &str) -> String {
-        let key = ordersync::problems::key(provider);
+        let key = ordersync::problems::key(
+            ordersync::channels::Provider::parse(provider).expect("a provider name"),
+        );
         let until = tokio::time::Instant::now() + DEADLINE;
         loop {
             let k = key.clone();

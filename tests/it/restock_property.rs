@@ -101,7 +101,7 @@ async fn jgoods_order(store: &Store, n: u8, sku: &str, qty: u32) {
         }],
     };
     let delivery = WebhookDelivery {
-        provider: "jgoods",
+        provider: ordersync::channels::Provider::Jgoods,
         delivery_id: None,
         headers: serde_json::json!({}),
         body: b"{}".to_vec(),

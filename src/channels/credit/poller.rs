@@ -2,6 +2,7 @@
 //! Atobarai nor Atobarai.com pushes anything, so orders under review are
 //! polled until they settle, and shipped ones until they are paid.
 
+use crate::channels::Provider;
 use crate::heartbeat::{self, Heartbeat};
 use std::sync::Arc;
 use std::time::Duration;
@@ -42,9 +43,9 @@ pub struct CreditPoller {
 
 impl CreditPoller {
     pub async fn run(self, shutdown: CancellationToken) {
-        let name = self.provider.provider().as_str();
+        let name: Provider = self.provider.provider().into();
         if let Err(e) = self.provider.warm_up().await {
-            tracing::warn!(provider = name, error = %e, "start-up call failed; retried when needed");
+            tracing::warn!(provider = name.as_str(), error = %e, "start-up call failed; retried when needed");
         }
         loop {
             self.heartbeat.beat(heartbeat::POLL_ALLOWANCE);
@@ -55,9 +56,9 @@ impl CreditPoller {
                 Err(PollError::Store(_)) => {}
             }
             match result {
-                Ok(n) => tracing::debug!(provider = name, orders = n, "credit poll done"),
+                Ok(n) => tracing::debug!(provider = name.as_str(), orders = n, "credit poll done"),
                 Err(e) => {
-                    tracing::warn!(provider = name, error = %e, "credit poll failed; trying again at the next interval")
+                    tracing::warn!(provider = name.as_str(), error = %e, "credit poll failed; trying again at the next interval")
                 }
             }
             self.heartbeat
@@ -79,7 +80,7 @@ impl CreditPoller {
             self.safety_stock,
         )
         .await?;
-        let key = last_success_key(self.provider.provider().as_str());
+        let key = last_success_key(self.provider.provider().into());
         let now = time::rfc3339(time::now());
         self.store
             .write(move |tx| kv::set(tx, &key, &now, &now))

@@ -1,13 +1,15 @@
 //! J-goods inputs applied to the store: webhooks, re-read orders and the
 //! answers to our post-backs.
 
+use crate::channels::Provider;
 use crate::channels::jgoods::OrderSnapshot;
 use crate::channels::jgoods::rules::{self as rules, PutOutcome, Source};
 use crate::domain::{Channel, time};
 use crate::store::{self, Store, inbox, orders, outbox, stock};
 
 /// The provider name used in the inbox and the outbox.
-pub const PROVIDER: &str = "jgoods";
+/// The inbox and outbox name of the channel.
+pub const PROVIDER: Provider = Provider::Jgoods;
 
 pub use crate::flows::{Ingested, WebhookDelivery, reject_webhook};
 

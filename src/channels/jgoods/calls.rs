@@ -43,7 +43,7 @@ async fn put_order(
                 .collect()
         }),
     };
-    let jgoods = Provider::Jgoods.as_str();
+    let jgoods = Provider::Jgoods;
     let outcome = match ctx
         .metrics
         .timed(jgoods, client.put_order(order_no, &body))
@@ -82,7 +82,7 @@ async fn fetch_order(
 ) -> store::Result<Attempt> {
     let answer = ctx
         .metrics
-        .timed(Provider::Jgoods.as_str(), client.get_order(order_no))
+        .timed(Provider::Jgoods, client.get_order(order_no))
         .await;
     let result = match answer {
         Ok(snap) => Ok(snap),

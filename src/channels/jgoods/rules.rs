@@ -11,6 +11,7 @@ use std::collections::HashMap;
 
 use serde_json::json;
 
+use crate::channels::Provider;
 use crate::channels::jgoods::{OrderSnapshot, Status};
 use crate::domain::allocation::{Wanted, allocate};
 use crate::domain::{Order, OrderState, PaymentState};
@@ -395,7 +396,7 @@ fn cancelled(snap: &OrderSnapshot, stored: Option<&Order>) -> Decision {
             }
             .event(
                 "order.cancelled",
-                json!({"released": released, "by": "jgoods"}),
+                json!({"released": released, "by": Provider::Jgoods.as_str()}),
             )
         }
     }

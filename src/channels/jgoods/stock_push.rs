@@ -20,6 +20,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::channels::CallError;
+use crate::channels::Provider;
 use crate::channels::jgoods::client::{JgoodsClient, MAX_STOCK_ITEMS};
 use crate::channels::jgoods::wire::{JgoodsItemStock, JgoodsItemStockResult};
 use crate::domain::time;
@@ -131,8 +132,12 @@ impl StockPusher {
             self.heartbeat.beat(heartbeat::POLL_ALLOWANCE);
             let result = self.push_due(now_ms()).await;
             match &result {
-                Ok(round) if round.calls > 0 => self.problems.observe("jgoods", Ok(())).await,
-                Err(PushError::Provider(e)) => self.problems.observe("jgoods", Err(e)).await,
+                Ok(round) if round.calls > 0 => {
+                    self.problems.observe(Provider::Jgoods, Ok(())).await
+                }
+                Err(PushError::Provider(e)) => {
+                    self.problems.observe(Provider::Jgoods, Err(e)).await
+                }
                 _ => {}
             }
             match result {

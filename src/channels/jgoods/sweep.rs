@@ -9,6 +9,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::channels::CallError;
+use crate::channels::Provider;
 use crate::channels::jgoods::Status;
 use crate::channels::jgoods::apply as flow;
 use crate::channels::jgoods::client::JgoodsClient;
@@ -20,7 +21,7 @@ use crate::http::metrics::Metrics;
 use crate::problems::ProviderProblems;
 use crate::store::{Store, kv, orders};
 
-const PROVIDER: &str = "jgoods";
+const PROVIDER: Provider = Provider::Jgoods;
 /// Pages read in one sweep at most (100 orders each).
 const MAX_PAGES: u32 = 100;
 

@@ -47,7 +47,7 @@ pub async fn receive(
     let bytes = match axum::body::to_bytes(body, MAX_WEBHOOK_BODY).await {
         Ok(b) => b,
         Err(_) => {
-            app.metrics.webhook("jgoods", "too_large");
+            app.metrics.webhook(flow::PROVIDER, "too_large");
             return ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "payload_too_large",
@@ -84,7 +84,7 @@ pub async fn receive(
     };
     match flow::ingest_webhook(&app.store, delivery, snap, app.safety_stock).await {
         Ok(Ingested::Processed { events }) => {
-            app.metrics.webhook("jgoods", "processed");
+            app.metrics.webhook(flow::PROVIDER, "processed");
             app.dispatcher_wake.notify_one();
             tracing::info!(order_no, events = ?events, "J-goods webhook processed");
             (
@@ -94,7 +94,7 @@ pub async fn receive(
                 .into_response()
         }
         Ok(Ingested::Duplicate) => {
-            app.metrics.webhook("jgoods", "duplicate");
+            app.metrics.webhook(flow::PROVIDER, "duplicate");
             tracing::info!(
                 order_no,
                 "J-goods webhook already processed (duplicate delivery)"
@@ -136,7 +136,7 @@ async fn reject(
     body: Bytes,
     err: ApiError,
 ) -> Response {
-    app.metrics.webhook("jgoods", err.code);
+    app.metrics.webhook(flow::PROVIDER, err.code);
     tracing::warn!(delivery_id = delivery_id.as_deref().unwrap_or("-"), code = err.code, reason = %err.message, "J-goods webhook rejected");
     let delivery = WebhookDelivery {
         provider: flow::PROVIDER,

@@ -3,6 +3,7 @@
 
 use serde_json::json;
 
+use crate::channels::Provider;
 use crate::channels::komoju::rules::{self as rules, Source};
 use crate::channels::komoju::{Event, EventKind, Payment};
 use crate::domain::time;
@@ -10,7 +11,7 @@ use crate::flows::{Ingested, WebhookDelivery};
 use crate::store::{self, Store, inbox, orders, outbox};
 
 /// The inbox and outbox name of the channel.
-pub const PROVIDER: &str = "komoju";
+pub const PROVIDER: Provider = Provider::Komoju;
 
 /// Stores the event and applies it to its order in one transaction. Events
 /// without a payment (`ping`, other resources) and events for payments of no
@@ -70,7 +71,7 @@ fn apply(
 ) -> store::Result<Vec<String>> {
     let Some(order) = orders::find_by_payment(
         tx,
-        "komoju",
+        PROVIDER.as_str(),
         &payment.id,
         payment.external_order_num.as_deref(),
     )?
@@ -99,7 +100,7 @@ fn new_refunds(
         if inserted == 1
             && let Some(order) = orders::find_by_payment(
                 tx,
-                "komoju",
+                PROVIDER.as_str(),
                 &payment.id,
                 payment.external_order_num.as_deref(),
             )?

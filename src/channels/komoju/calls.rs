@@ -26,7 +26,7 @@ pub async fn run(client: &KomojuClient, ctx: &CallContext<'_>) -> store::Result<
     let key = ctx.idempotency_key();
     let answer = ctx
         .metrics
-        .timed(Provider::Komoju.as_str(), async {
+        .timed(Provider::Komoju, async {
             match &row.call {
                 Call::KomojuCapture { .. } => client.capture(payment_id, None, &key).await,
                 Call::KomojuCancel { .. } => client.cancel(payment_id, &key).await,

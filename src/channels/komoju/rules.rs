@@ -3,6 +3,7 @@
 
 use serde_json::json;
 
+use crate::channels::Provider;
 use crate::channels::komoju::{Payment, PaymentStatus};
 use crate::domain::order::PaymentRef;
 use crate::domain::{Order, OrderState, PaymentState};
@@ -41,7 +42,7 @@ pub fn decide(payment: &Payment, order: &Order, source: Source) -> Decision {
     // external number learns it here).
     let reference = OrderWrite {
         payment: Some(PaymentRef {
-            method: "komoju".into(),
+            method: Provider::Komoju.as_str().into(),
             reference: Some(payment.id.clone()),
             external_order_num: None,
         }),
@@ -128,7 +129,7 @@ pub fn decide(payment: &Payment, order: &Order, source: Source) -> Decision {
             if unshipped && !ended {
                 d = d.event(
                     "order.cancelled",
-                    json!({"by": "komoju", "reason": "payment refunded", "released": released}),
+                    json!({"by": Provider::Komoju.as_str(), "reason": "payment refunded", "released": released}),
                 );
             }
             d
@@ -174,7 +175,7 @@ pub fn decide(payment: &Payment, order: &Order, source: Source) -> Decision {
             )
             .event(
                 "order.cancelled",
-                json!({"by": "komoju", "reason": incoming.as_str(), "released": released}),
+                json!({"by": Provider::Komoju.as_str(), "reason": incoming.as_str(), "released": released}),
             )
             .event("order.attention", json!({"reason": reason}))
         }

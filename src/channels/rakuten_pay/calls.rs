@@ -80,7 +80,7 @@ async fn report_shipment(
     api.pacer.wait().await;
     let orders = metrics
         .timed(
-            Provider::RakutenPay.as_str(),
+            Provider::RakutenPay,
             api.client.get_order(&[order_number.to_string()]),
         )
         .await?;
@@ -125,7 +125,7 @@ async fn report_shipment(
     api.pacer.wait().await;
     metrics
         .timed(
-            Provider::RakutenPay.as_str(),
+            Provider::RakutenPay,
             api.client.update_order_shipping(order_number, &baskets),
         )
         .await?;

@@ -16,11 +16,12 @@ use tokio_util::sync::CancellationToken;
 
 use super::poller::RakutenApi;
 use crate::channels::CallError;
+use crate::channels::Provider;
 use crate::domain::time;
 use crate::http::metrics::Metrics;
 use crate::store::{Store, kv};
 
-const PROVIDER: &str = "rakuten_pay";
+const PROVIDER: Provider = Provider::RakutenPay;
 /// How often the expiry is read once known (or once refused).
 const CHECK_EVERY: chrono::TimeDelta = chrono::TimeDelta::hours(24);
 /// How often the watcher looks whether a check is due (a failed attempt is

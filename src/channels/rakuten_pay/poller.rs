@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::license::LicenceWatch;
 use crate::channels::CallError;
+use crate::channels::Provider;
 use crate::channels::pacer::Pacer;
 use crate::channels::polling::last_success_key;
 use crate::channels::rakuten_pay::Progress;
@@ -26,7 +27,7 @@ use crate::http::metrics::Metrics;
 use crate::problems::ProviderProblems;
 use crate::store::{Store, kv};
 
-const PROVIDER: &str = "rakuten_pay";
+const PROVIDER: Provider = Provider::RakutenPay;
 /// After the key is refused, poll no faster than this (no tight loop).
 const CREDENTIAL_BACKOFF: Duration = Duration::from_secs(15 * 60);
 /// Set once the first start's backfill (or an existing store) is behind us.
