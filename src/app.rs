@@ -42,7 +42,8 @@ use crate::config::{Config, WebhookAuth};
 use crate::domain::credit::DeferredProvider;
 use crate::engine::erp::PaymentPolicy;
 use crate::heartbeat::{Health, Heartbeat, Heartbeats};
-use crate::http::{self, AppState, JgoodsWebhookSettings, WebhookAuthMode, metrics::Metrics};
+use crate::http::{self, AppState, JgoodsWebhookSettings, WebhookAuthMode};
+use crate::metrics::Metrics;
 use crate::outbox::{Dispatcher, RetryPolicy};
 use crate::problems::ProviderProblems;
 use crate::store::{Store, events};
@@ -699,7 +700,7 @@ async fn reload(daemon: &mut Daemon, running: &Config) -> Option<Config> {
 }
 
 async fn status_now(daemon: &Daemon) -> String {
-    match systemd::Summary::read(&daemon.store).await {
+    match crate::status::Status::load(&daemon.store, crate::status::Detail::Brief).await {
         Ok(s) => systemd::status_line(&s, &daemon.shared.heartbeats.health()),
         Err(_) => "running; store unavailable".to_string(),
     }

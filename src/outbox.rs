@@ -19,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 use crate::channels::{CallError, Channels};
 use crate::domain::time;
 use crate::heartbeat::{self, Heartbeat};
-use crate::http::metrics::Metrics;
+use crate::metrics::Metrics;
 use crate::problems::ProviderProblems;
 use crate::store::outbox::OutboxRow;
 use crate::store::{self, Store, outbox};

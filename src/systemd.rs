@@ -8,43 +8,17 @@ use sd_notify::NotifyState;
 use tokio_util::sync::CancellationToken;
 
 use crate::heartbeat::{Health, Heartbeats};
-use crate::store::{self, Store, orders, outbox};
+use crate::status::{Detail, Status};
+use crate::store::Store;
 
 /// How often `STATUS=` is refreshed when no watchdog asks for more.
 const STATUS_EVERY: Duration = Duration::from_secs(30);
 
-/// What `STATUS=` summarises, read from the store.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Summary {
-    /// Orders not yet allocated in full (`new` or `short`).
-    pub orders_waiting: i64,
-    /// Provider calls queued in the outbox.
-    pub calls_queued: i64,
-    pub dead_calls: i64,
-    pub attention: i64,
-}
-
-impl Summary {
-    pub async fn read(store: &Store) -> store::Result<Summary> {
-        store
-            .read(|c| {
-                let (pending, dead, _) = outbox::depth(c)?;
-                Ok(Summary {
-                    orders_waiting: orders::waiting_count(c)?,
-                    calls_queued: pending,
-                    dead_calls: dead,
-                    attention: orders::attention_count(c)?,
-                })
-            })
-            .await
-    }
-}
-
 /// The `STATUS=` line: what an operator sees in `systemctl status`.
-pub fn status_line(summary: &Summary, health: &Health) -> String {
+pub fn status_line(status: &Status, health: &Health) -> String {
     let mut line = format!(
         "{} orders waiting, {} calls queued, {} dead calls, {} need attention",
-        summary.orders_waiting, summary.calls_queued, summary.dead_calls, summary.attention
+        status.orders_waiting, status.calls_pending, status.calls_dead, status.attention
     );
     if let Health::Stale(workers) = health {
         line.push_str(&format!("; stalled: {}", workers.join(", ")));
@@ -111,7 +85,7 @@ pub async fn keep_alive(store: Store, heartbeats: Heartbeats, stop: Cancellation
             last_health = health.clone();
         }
         // A store that does not answer within one tick is as bad as a stuck worker.
-        let summary = tokio::time::timeout(every, Summary::read(&store)).await;
+        let summary = tokio::time::timeout(every, Status::load(&store, Detail::Brief)).await;
         let summary = match summary {
             Ok(Ok(s)) => s,
             Ok(Err(e)) => {
@@ -140,11 +114,12 @@ mod tests {
 
     #[test]
     fn status_line_counts_and_names_stalled_workers() {
-        let s = Summary {
+        let s = Status {
             orders_waiting: 3,
-            calls_queued: 2,
-            dead_calls: 1,
+            calls_pending: 2,
+            calls_dead: 1,
             attention: 4,
+            ..Default::default()
         };
         assert_eq!(
             status_line(&s, &Health::Fresh),

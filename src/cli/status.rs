@@ -1,57 +1,33 @@
 //! `ordersync status`: what a person must know, and exit 1 when they must act.
 
-use std::time::Duration;
-
 use super::NeedsAttention;
 use crate::channels::rakuten_pay::license::Licence;
 use crate::config::Config;
-use crate::domain::time;
-use crate::store::{Store, kv, orders, outbox, stock, stock_push};
+use crate::status::{Detail, Status};
+use crate::store::Store;
 
 pub(super) async fn run(store: &Store, config: &Config) -> anyhow::Result<()> {
-    let ((per_state, attention), (pending, dead, oldest), breaches, polls, problems, licence) =
-        store
-            .read(|c| {
-                Ok((
-                    orders::counts(c)?,
-                    outbox::depth(c)?,
-                    stock::invariant_breaches(c)?,
-                    kv::with_prefix(c, "poll.")?,
-                    kv::with_prefix(c, crate::problems::PREFIX)?,
-                    Licence::read(c, time::now())?,
-                ))
-            })
-            .await?;
+    let status = Status::load(store, Detail::Full { unknown_items: 20 }).await?;
     println!("orders:");
-    for (state, n) in &per_state {
+    for (state, n) in &status.per_state {
         println!("  {state:<10} {n}");
     }
-    println!("  needing attention: {attention}");
+    println!("  needing attention: {}", status.attention);
     println!(
-        "outbox: {pending} waiting{}, {dead} dead",
-        oldest
+        "outbox: {} waiting{}, {} dead",
+        status.calls_pending,
+        status
+            .oldest_call_seconds
             .map(|s| format!(" (oldest {s} s)"))
-            .unwrap_or_default()
+            .unwrap_or_default(),
+        status.calls_dead
     );
-    let ages: std::collections::HashMap<String, i64> =
-        crate::channels::polling::poll_ages(&polls, time::now())
-            .into_iter()
-            .collect();
-    let mut stale = false;
-    for (key, at) in &polls {
-        let provider = key
-            .trim_start_matches("poll.")
-            .trim_end_matches(".last_success");
-        let behind = match (ages.get(provider), poll_interval(config, provider)) {
-            (Some(&age), Some(interval)) => crate::channels::polling::is_stale(
-                Duration::from_secs(age.unsigned_abs()),
-                interval,
-            ),
-            _ => false,
-        };
-        stale |= behind;
+    for poll in &status.polls {
+        let behind = Status::is_behind(poll, config);
         println!(
-            "last successful poll, {provider}: {at}{}",
+            "last successful poll, {}: {}{}",
+            poll.provider,
+            poll.at,
             if behind {
                 ": behind schedule, check the logs (journalctl -u ordersync)"
             } else {
@@ -59,26 +35,8 @@ pub(super) async fn run(store: &Store, config: &Config) -> anyhow::Result<()> {
             }
         );
     }
-    if let Some(expiry) = &licence.expires_at {
-        println!(
-            "Rakuten licence key expires {expiry}{}",
-            licence
-                .days_left
-                .map(|d| format!(
-                    " ({d} days){}",
-                    if licence.expiring() {
-                        ": issue a new key in RMS"
-                    } else {
-                        ""
-                    }
-                ))
-                .unwrap_or_default()
-        );
-    }
-    if let Some(fix) = &licence.check_refused {
-        println!("rakuten_pay licence check: {fix}");
-    }
-    let waiting = store.read(orders::rakuten_unconfirmed).await?;
+    print_licence(&status.licence);
+    let waiting = &status.rakuten_unconfirmed;
     if let Some(line) = crate::channels::rakuten_pay::rules::unconfirmed_summary(
         waiting.orders,
         waiting.short,
@@ -86,40 +44,42 @@ pub(super) async fn run(store: &Store, config: &Config) -> anyhow::Result<()> {
     ) {
         println!("{line}");
     }
-    for (key, reason) in &problems {
-        println!(
-            "{}: {reason}",
-            key.trim_start_matches(crate::problems::PREFIX)
-        );
+    for (provider, reason) in &status.problems {
+        println!("{provider}: {reason}");
     }
-    for b in &breaches {
+    for b in &status.breaches {
         println!("stock invariant broken: {b}");
     }
-    let push = store.read(|c| stock_push::summary(c, 20)).await?;
-    println!("stock changes not yet pushed to J-goods: {}", push.owed);
-    for (sku, since) in &push.unknown {
+    println!(
+        "stock changes not yet pushed to J-goods: {}",
+        status.stock_push.owed
+    );
+    for (sku, since) in &status.stock_push.unknown {
         println!("J-goods has no item {sku} (ITEM_NOT_FOUND since {since})");
     }
-    if attention > 0
-        || dead > 0
-        || !breaches.is_empty()
-        || !problems.is_empty()
-        || licence.expiring()
-        || stale
-    {
+    if status.needs_attention(config) {
         return Err(NeedsAttention.into());
     }
     Ok(())
 }
 
-/// How often `provider` is meant to succeed at polling, when it is enabled;
-/// a disabled provider's old timestamp is not an alarm.
-fn poll_interval(config: &Config, provider: &str) -> Option<Duration> {
-    match provider {
-        "jgoods" => config.enabled_jgoods().map(|j| j.sweep_interval),
-        "rakuten_pay" => config.enabled_rakuten_pay().map(|r| r.poll_interval),
-        "kuroneko" => config.enabled_kuroneko().map(|k| k.poll_interval),
-        "atobarai_com" => config.enabled_atobarai_com().map(|a| a.poll_interval),
-        _ => None,
+/// The Rakuten licence key's expiry and the refusal of its check, if any.
+fn print_licence(licence: &Licence) {
+    if let Some(expiry) = &licence.expires_at {
+        let days = licence.days_left.map(|d| {
+            let act = if licence.expiring() {
+                ": issue a new key in RMS"
+            } else {
+                ""
+            };
+            format!(" ({d} days){act}")
+        });
+        println!(
+            "Rakuten licence key expires {expiry}{}",
+            days.unwrap_or_default()
+        );
+    }
+    if let Some(fix) = &licence.check_refused {
+        println!("rakuten_pay licence check: {fix}");
     }
 }

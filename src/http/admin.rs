@@ -17,7 +17,6 @@ use serde_json::json;
 use subtle::ConstantTimeEq;
 
 use super::{ApiError, AppState, status_page};
-use crate::channels::rakuten_pay::license::Licence;
 use crate::domain::carrier::Carrier;
 use crate::domain::direct::{DirectOrder, DirectPayment};
 use crate::domain::{Channel, OrderState, time};
@@ -26,9 +25,10 @@ use crate::flows::direct::{self, Registered};
 use crate::flows::erp::{self, CommandError};
 use crate::inventory_import::{self, ImportError};
 use crate::orders_export::{self, ExportFormat};
+use crate::status::{Detail, Status};
 use crate::store::orders::OrderFilter;
 use crate::store::stock::StockLevel;
-use crate::store::{events, kv, orders, outbox, stock, stock_push};
+use crate::store::{events, orders, outbox, stock};
 use crate::text_encoding::TextEncoding;
 
 /// Longest a change-feed long poll may wait.
@@ -117,9 +117,6 @@ async fn metrics(State(app): State<AppState>) -> Response {
     app.metrics
         .refresh_from_store(&app.store, app.safety_stock)
         .await;
-    if let Ok(push) = app.store.read(|c| stock_push::summary(c, 0)).await {
-        app.metrics.set_stock_push_owed(push.owed);
-    }
     (
         [(
             header::CONTENT_TYPE,
@@ -143,7 +140,6 @@ async fn status(State(app): State<AppState>, Query(q): Query<StatusQuery>) -> Re
     let view = app
         .store
         .read(move |c| {
-            let (counts, _) = orders::counts(c)?;
             let attention = orders::list(
                 c,
                 &OrderFilter {
@@ -152,42 +148,17 @@ async fn status(State(app): State<AppState>, Query(q): Query<StatusQuery>) -> Re
                     ..Default::default()
                 },
             )?;
-            let dead = outbox::list(c, Some("dead"), 100)?;
-            let (pending, _, _) = outbox::depth(c)?;
             let low_stock = stock::list(c, safety)?
                 .into_iter()
                 .filter(|s| s.available <= threshold)
                 .take(100)
                 .collect();
-            let polls = kv::with_prefix(c, "poll.")?
-                .into_iter()
-                .filter_map(|(k, at)| {
-                    let provider = k.strip_prefix("poll.")?.strip_suffix(".last_success")?;
-                    Some((provider.to_string(), at))
-                })
-                .collect();
-            let licence = Licence::read(c, time::now())?;
-            let problems = kv::with_prefix(c, crate::problems::PREFIX)?
-                .into_iter()
-                .map(|(k, reason)| {
-                    (
-                        k.trim_start_matches(crate::problems::PREFIX).to_string(),
-                        reason,
-                    )
-                })
-                .collect();
             Ok(status_page::StatusView {
-                counts,
+                status: Status::read(c, Detail::Full { unknown_items: 100 })?,
                 attention,
-                dead,
-                pending,
+                dead: outbox::list(c, Some("dead"), 100)?,
                 low_stock,
                 low_stock_threshold: threshold,
-                polls,
-                licence,
-                problems,
-                stock_push: stock_push::summary(c, 100)?,
-                rakuten_unconfirmed: orders::rakuten_unconfirmed(c)?,
                 token_required,
                 notice: q.retried.map(|id| format!("Call {id} is queued again.")),
             })

@@ -2,7 +2,6 @@
 
 pub mod admin;
 mod jgoods_invoice;
-pub mod metrics;
 mod status_page;
 
 use std::sync::Arc;
@@ -53,7 +52,7 @@ pub struct AppState {
     pub payment_policy: crate::engine::erp::PaymentPolicy,
     /// Poked when a decision queued outbound calls.
     pub dispatcher_wake: Arc<Notify>,
-    pub metrics: Arc<metrics::Metrics>,
+    pub metrics: Arc<crate::metrics::Metrics>,
     /// The merchant's invoice details; `None` when the config has no `[invoice]` section.
     pub invoice: Option<crate::config::InvoiceConfig>,
 }

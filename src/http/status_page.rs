@@ -10,12 +10,10 @@
 
 use std::fmt::Write;
 
-use crate::channels::rakuten_pay::license::Licence;
 use crate::domain::Order;
-use crate::store::orders::RakutenUnconfirmed;
+use crate::status::Status;
 use crate::store::outbox::OutboxRow;
 use crate::store::stock::StockRow;
-use crate::store::stock_push::PushSummary;
 
 /// SKUs with this many available or fewer are listed, unless `?low_stock=N` says otherwise.
 pub const DEFAULT_LOW_STOCK: u32 = 3;
@@ -38,21 +36,12 @@ pub fn esc(s: &str) -> String {
 
 /// Everything the page shows, read in one store snapshot.
 pub struct StatusView {
-    pub counts: Vec<(String, i64)>,
+    /// The summary every status surface shows.
+    pub status: Status,
     pub attention: Vec<Order>,
     pub dead: Vec<OutboxRow>,
-    pub pending: i64,
     pub low_stock: Vec<StockRow>,
     pub low_stock_threshold: u32,
-    /// `(provider, RFC 3339)` of each poller's last successful poll.
-    pub polls: Vec<(String, String)>,
-    /// The Rakuten licence key's expiry, as far as Rakuten lets it be read.
-    pub licence: Licence,
-    /// Channel-wide problems (`(what, reason)`), e.g. a rejected licence key.
-    pub problems: Vec<(String, String)>,
-    pub stock_push: PushSummary,
-    /// Rakuten orders still at 100 (Rakuten cancels them after 14 days).
-    pub rakuten_unconfirmed: RakutenUnconfirmed,
     /// The retry form asks for the admin token (one is configured).
     pub token_required: bool,
     /// A one-line notice after an action (e.g. "call 7 queued again").
@@ -92,19 +81,23 @@ fn table(h: &mut String, headers: &[&str]) {
 fn orders_section(h: &mut String, v: &StatusView) {
     h.push_str("<h2 id=\"orders\">Orders</h2>");
     table(h, &["state", "count"]);
-    for (state, n) in &v.counts {
+    for (state, n) in &v.status.per_state {
         let _ = write!(h, "<tr><td>{}</td><td>{n}</td></tr>", esc(state));
     }
-    let _ = write!(h, "</table><p>Provider calls waiting: {}</p>", v.pending);
+    let _ = write!(
+        h,
+        "</table><p>Provider calls waiting: {}</p>",
+        v.status.calls_pending
+    );
 }
 
 fn attention_section(h: &mut String, v: &StatusView) {
     h.push_str("<h2 id=\"attention\">Needs attention</h2>");
-    if v.attention.is_empty() && v.problems.is_empty() {
+    if v.attention.is_empty() && v.status.problems.is_empty() {
         h.push_str("<p>Nothing needs a person.</p>");
         return;
     }
-    for (what, reason) in &v.problems {
+    for (what, reason) in &v.status.problems {
         let _ = write!(h, "<p class=\"warn\">{}: {}</p>", esc(what), esc(reason));
     }
     if !v.attention.is_empty() {
@@ -181,12 +174,12 @@ fn stock_section(h: &mut String, v: &StatusView) {
     let _ = write!(
         h,
         "<p>Stock changes not yet pushed to J-goods: {}</p>",
-        v.stock_push.owed
+        v.status.stock_push.owed
     );
-    if !v.stock_push.unknown.is_empty() {
+    if !v.status.stock_push.unknown.is_empty() {
         h.push_str("<p>J-goods has no item with these codes (ITEM_NOT_FOUND):</p>");
         table(h, &["sku", "since"]);
-        for (sku, since) in &v.stock_push.unknown {
+        for (sku, since) in &v.status.stock_push.unknown {
             let _ = write!(h, "<tr><td>{}</td><td>{}</td></tr>", esc(sku), esc(since));
         }
         h.push_str("</table>");
@@ -195,7 +188,7 @@ fn stock_section(h: &mut String, v: &StatusView) {
 
 fn providers_section(h: &mut String, v: &StatusView) {
     h.push_str("<h2 id=\"providers\">Providers</h2>");
-    let u = &v.rakuten_unconfirmed;
+    let u = &v.status.rakuten_unconfirmed;
     if let Some(line) = crate::channels::rakuten_pay::rules::unconfirmed_summary(
         u.orders,
         u.short,
@@ -208,16 +201,17 @@ fn providers_section(h: &mut String, v: &StatusView) {
             esc(&line)
         );
     }
-    if v.polls.is_empty() {
+    if v.status.polls.is_empty() {
         h.push_str("<p>No poll has finished yet.</p>");
     } else {
         table(h, &["provider", "last successful poll"]);
-        for (provider, at) in &v.polls {
-            let _ = write!(h, "<tr><td>{}</td><td>{}</td></tr>", esc(provider), esc(at));
+        for poll in &v.status.polls {
+            let (provider, at) = (esc(&poll.provider), esc(&poll.at));
+            let _ = write!(h, "<tr><td>{provider}</td><td>{at}</td></tr>");
         }
         h.push_str("</table>");
     }
-    let l = &v.licence;
+    let l = &v.status.licence;
     match &l.expires_at {
         None => h.push_str("<p>Rakuten licence key: expiry not known yet.</p>"),
         Some(at) => {
@@ -254,6 +248,8 @@ pub fn message_page(title: &str, message: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::channels::rakuten_pay::license::Licence;
+    use crate::store::stock_push::PushSummary;
 
     #[test]
     fn escapes_everything_it_prints() {
@@ -262,26 +258,31 @@ mod tests {
             "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
         );
         let page = render(&StatusView {
-            counts: vec![("<new>".into(), 1)],
+            status: Status {
+                per_state: vec![("<new>".into(), 1)],
+                polls: vec![crate::status::Poll {
+                    provider: "<prov>".into(),
+                    at: "<t>".into(),
+                    age_seconds: None,
+                }],
+                licence: Licence {
+                    expires_at: Some("<x>".into()),
+                    days_left: Some(3),
+                    check_refused: Some("<i>".into()),
+                },
+                problems: vec![("rakuten".into(), "<script>alert(1)</script>".into())],
+                stock_push: PushSummary {
+                    owed: 0,
+                    unknown: vec![("<sku>".into(), "t".into())],
+                },
+                ..Default::default()
+            },
             attention: vec![],
             dead: vec![],
-            pending: 0,
             low_stock: vec![],
             low_stock_threshold: DEFAULT_LOW_STOCK,
-            polls: vec![("<prov>".into(), "<t>".into())],
-            licence: Licence {
-                expires_at: Some("<x>".into()),
-                days_left: Some(3),
-                check_refused: Some("<i>".into()),
-            },
-            problems: vec![("rakuten".into(), "<script>alert(1)</script>".into())],
-            stock_push: PushSummary {
-                owed: 0,
-                unknown: vec![("<sku>".into(), "t".into())],
-            },
             token_required: true,
             notice: Some("<b>".into()),
-            rakuten_unconfirmed: RakutenUnconfirmed::default(),
         });
         for raw in ["<new>", "<prov>", "<t>", "<x>", "<script>", "<sku>", "<b>"] {
             assert!(!page.contains(raw), "{raw} unescaped");

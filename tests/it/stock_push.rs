@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use ordersync::channels::jgoods::client::JgoodsClient;
 use ordersync::channels::jgoods::stock_push::{PushError, StockPusher};
-use ordersync::http::metrics::Metrics;
+use ordersync::metrics::Metrics;
 use ordersync::outbox::RetryPolicy;
 use ordersync::sim::jgoods::{self as sim, Endpoint, Fault, JgoodsSimConfig, JgoodsSimHandle};
 use ordersync::store::stock::StockLevel;

@@ -25,7 +25,7 @@ use crate::channels::jgoods::client::{JgoodsClient, MAX_STOCK_ITEMS};
 use crate::channels::jgoods::wire::{JgoodsItemStock, JgoodsItemStockResult};
 use crate::domain::time;
 use crate::heartbeat::{self, Heartbeat};
-use crate::http::metrics::Metrics;
+use crate::metrics::Metrics;
 use crate::outbox::RetryPolicy;
 use crate::problems::ProviderProblems;
 use crate::store::stock_push::{self, OwedPush};

@@ -17,7 +17,7 @@ use crate::channels::jgoods::rules::Source;
 use crate::channels::polling::last_success_key;
 use crate::domain::{Channel, time};
 use crate::heartbeat::{self, Heartbeat};
-use crate::http::metrics::Metrics;
+use crate::metrics::Metrics;
 use crate::problems::ProviderProblems;
 use crate::store::{Store, kv, orders};
 

@@ -9,7 +9,7 @@ use crate::channels::{CallError, Provider};
 use crate::domain::{Carrier, Channel};
 use crate::engine::Call;
 use crate::flows::calls::{self, CallOutcome};
-use crate::http::metrics::Metrics;
+use crate::metrics::Metrics;
 use crate::outbox::{Attempt, CallContext};
 use crate::store;
 

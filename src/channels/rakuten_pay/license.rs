@@ -18,7 +18,7 @@ use super::poller::RakutenApi;
 use crate::channels::CallError;
 use crate::channels::Provider;
 use crate::domain::time;
-use crate::http::metrics::Metrics;
+use crate::metrics::Metrics;
 use crate::store::{Store, kv};
 
 const PROVIDER: Provider = Provider::RakutenPay;

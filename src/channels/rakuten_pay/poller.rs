@@ -23,7 +23,7 @@ use crate::channels::rakuten_pay::rules;
 use crate::config::RakutenPayConfig;
 use crate::domain::time;
 use crate::heartbeat::{self, Heartbeat};
-use crate::http::metrics::Metrics;
+use crate::metrics::Metrics;
 use crate::problems::ProviderProblems;
 use crate::store::{Store, kv};
 

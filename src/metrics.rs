@@ -16,9 +16,8 @@ use prometheus_client::registry::Registry;
 use crate::channels::CallError;
 use crate::channels::Provider;
 use crate::channels::rakuten_pay::license::Licence;
-use crate::domain::time;
-use crate::store::orders::RakutenUnconfirmed;
-use crate::store::{Store, WriterStats, events, kv, orders, outbox, stock};
+use crate::status::{Detail, Status};
+use crate::store::{Store, WriterStats, events, stock};
 
 /// Most SKUs `ordersync_stock_available` reports: the ones with the least
 /// available stock (what an operator watches), so a catalogue of 100,000 SKUs
@@ -66,14 +65,7 @@ struct SkuLabels {
 
 /// What one scrape reads from the store, in one read transaction.
 struct ScrapeReading {
-    /// (pending, dead, oldest pending age in seconds).
-    outbox: (i64, i64, Option<i64>),
-    attention: i64,
-    polls: Vec<(String, String)>,
-    licence: Licence,
-    /// Providers with a channel-wide problem (`attention.<provider>`).
-    problems: Vec<(String, String)>,
-    rakuten_unconfirmed: RakutenUnconfirmed,
+    status: Status,
     stock: Vec<(String, i64)>,
     decisions: Vec<(String, u64)>,
     newest_event: i64,
@@ -376,9 +368,7 @@ impl Metrics {
     /// One series per provider: 1 while it has a channel-wide problem.
     fn set_problem_gauges(&self, problems: &[(String, String)]) {
         for provider in Provider::ALL {
-            let flagged = problems
-                .iter()
-                .any(|(k, _)| k.strip_prefix(crate::problems::PREFIX) == Some(provider.as_str()));
+            let flagged = problems.iter().any(|(p, _)| p == provider.as_str());
             self.provider_problem
                 .get_or_create(&ProviderLabels {
                     provider: provider.as_str().to_string(),
@@ -395,12 +385,7 @@ impl Metrics {
             .read(move |c| {
                 let newest = events::newest_id(c)?;
                 Ok(ScrapeReading {
-                    outbox: outbox::depth(c)?,
-                    attention: orders::attention_count(c)?,
-                    polls: kv::with_prefix(c, "poll.")?,
-                    licence: Licence::read(c, time::now())?,
-                    problems: kv::with_prefix(c, crate::problems::PREFIX)?,
-                    rakuten_unconfirmed: orders::rakuten_unconfirmed(c)?,
+                    status: Status::read(c, Detail::Brief)?,
                     stock: stock::least_available(c, safety_stock, MAX_STOCK_SERIES)?,
                     decisions: events::count_by_kind(c, from, newest)?,
                     newest_event: newest,
@@ -414,21 +399,24 @@ impl Metrics {
                 return;
             }
         };
-        let (pending, dead, oldest) = r.outbox;
-        self.set_store_gauges(pending, dead, oldest, r.attention);
-        let now = time::now();
-        self.set_poll_gauges(
-            &crate::channels::polling::poll_ages(&r.polls, now),
-            &r.licence,
+        let s = &r.status;
+        self.set_store_gauges(
+            s.calls_pending,
+            s.calls_dead,
+            s.oldest_call_seconds,
+            s.attention,
         );
-        self.set_problem_gauges(&r.problems);
-        self.rakuten_unconfirmed.set(r.rakuten_unconfirmed.orders);
-        let oldest = r
-            .rakuten_unconfirmed
-            .oldest_ordered_at
-            .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
-            .map_or(0, |t| (now - t).num_seconds().max(0));
-        self.rakuten_unconfirmed_oldest.set(oldest);
+        let ages: Vec<(String, i64)> = s
+            .polls
+            .iter()
+            .filter_map(|p| Some((p.provider.clone(), p.age_seconds?)))
+            .collect();
+        self.set_poll_gauges(&ages, &s.licence);
+        self.set_problem_gauges(&s.problems);
+        self.rakuten_unconfirmed.set(s.rakuten_unconfirmed.orders);
+        self.rakuten_unconfirmed_oldest
+            .set(s.rakuten_unconfirmed_oldest_seconds());
+        self.stock_push_owed.set(s.stock_push.owed);
         self.set_stock_gauges(&r.stock);
         self.count_decisions(&r.decisions, from, r.newest_event);
     }
