@@ -9,7 +9,6 @@ use std::sync::Arc;
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use ipnet::IpNet;
 use secrecy::SecretString;
 use serde_json::json;
 use tokio::sync::Notify;
@@ -19,29 +18,12 @@ use crate::store::Store;
 /// Largest webhook body accepted; larger ones get 413 before they are read whole.
 pub const MAX_WEBHOOK_BODY: usize = 1024 * 1024;
 
-/// How J-goods authenticates its webhooks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WebhookAuthMode {
-    Hmac,
-    Bearer,
-}
-
-/// What the J-goods webhook route needs to verify a delivery.
-#[derive(Clone)]
-pub struct JgoodsWebhookSettings {
-    pub auth: WebhookAuthMode,
-    /// Any of these secrets is accepted (several during a rotation).
-    pub secrets: Vec<SecretString>,
-    /// Source networks allowed to call; empty means any.
-    pub allow_from: Vec<IpNet>,
-}
-
 /// Shared by every handler.
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
     pub safety_stock: u32,
-    pub jgoods_webhook: Option<JgoodsWebhookSettings>,
+    pub jgoods_webhook: Option<crate::channels::jgoods::webhook::JgoodsWebhookSettings>,
     /// `None` only when the admin listener is loopback-only (checked by config).
     pub admin_token: Option<SecretString>,
     /// KOMOJU webhook secrets; `None` when KOMOJU is not enabled.

@@ -4,8 +4,9 @@
 
 use std::collections::HashMap;
 
-use ordersync::channels::jgoods::apply::{WebhookDelivery, ingest_webhook};
+use ordersync::channels::jgoods::apply::ingest_webhook;
 use ordersync::channels::jgoods::{OrderSnapshot, SnapshotLine, Status};
+use ordersync::channels::webhook::WebhookDelivery;
 use ordersync::domain::{Channel, time};
 use ordersync::store::stock::{self, StockLevel};
 use ordersync::store::{Store, orders};

@@ -4,10 +4,11 @@
 //! oldest first, in the same transaction), and nothing oversells — on a real
 //! SQLite file, through the same store functions the daemon uses.
 
-use ordersync::channels::jgoods::apply::{WebhookDelivery, ingest_webhook};
+use ordersync::channels::jgoods::apply::ingest_webhook;
 use ordersync::channels::jgoods::{OrderSnapshot, SnapshotLine, Status};
 use ordersync::channels::rakuten_pay::apply as rakuten;
 use ordersync::channels::rakuten_pay::{Item, Package, Person, Progress, RakutenOrder, Totals};
+use ordersync::channels::webhook::WebhookDelivery;
 use ordersync::config::SkuSource;
 use ordersync::domain::direct::DirectOrder;
 use ordersync::domain::{Channel, OrderState, time};

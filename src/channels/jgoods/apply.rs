@@ -11,7 +11,7 @@ use crate::store::{self, Store, inbox, orders, outbox, stock};
 /// The inbox and outbox name of the channel.
 pub const PROVIDER: Provider = Provider::Jgoods;
 
-pub use crate::flows::{Ingested, WebhookDelivery, reject_webhook};
+pub use crate::channels::webhook::{Ingested, WebhookDelivery};
 
 /// Stores the delivery and applies its decision in one transaction.
 pub async fn ingest_webhook(

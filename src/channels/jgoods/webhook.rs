@@ -1,24 +1,94 @@
-//! `POST /webhooks/jgoods`: verify → parse → store and decide (one transaction)
-//! → answer. J-goods retries anything but a 2xx, so a 2xx is sent only after
-//! the commit; a refusal is a 4xx with the reason, and the body is kept.
+//! `POST /webhooks/jgoods`: J-goods' hooks of the shared pipeline
+//! ([`crate::channels::webhook`]): an optional source allow-list, HMAC `v1=`
+//! over timestamp and body (or a bearer token), the order snapshot.
 
 use std::net::SocketAddr;
 
-use axum::Json;
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
+use ipnet::IpNet;
+use secrecy::SecretString;
+use serde_json::{Map, Value};
 
-use crate::channels::jgoods::apply::{self as flow, Ingested, WebhookDelivery};
-use crate::channels::jgoods::{signature, wire};
-use crate::http::{ApiError, AppState, JgoodsWebhookSettings, MAX_WEBHOOK_BODY, WebhookAuthMode};
+use super::{OrderSnapshot, apply, signature, wire};
+use crate::channels::Provider;
+use crate::channels::webhook::{self, Ingested, WebhookChannel, WebhookDelivery, header};
+use crate::http::{ApiError, AppState};
+use crate::store::{self, Store};
 
-/// How much of an unauthenticated body is kept for audit (the rest is noise
-/// an attacker could use to fill the disk).
-const UNAUTHENTICATED_KEEP: usize = 4096;
+/// How J-goods authenticates its webhooks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WebhookAuthMode {
+    Hmac,
+    Bearer,
+}
 
+/// What the J-goods webhook route needs to verify a delivery.
+#[derive(Clone)]
+pub struct JgoodsWebhookSettings {
+    pub auth: WebhookAuthMode,
+    /// Any of these secrets is accepted (several during a rotation).
+    pub secrets: Vec<SecretString>,
+    /// Source networks allowed to call; empty means any.
+    pub allow_from: Vec<IpNet>,
+}
+
+impl WebhookChannel for JgoodsWebhookSettings {
+    type Event = OrderSnapshot;
+    const PROVIDER: Provider = Provider::Jgoods;
+    const AUDIT_HEADERS: &'static [&'static str] = &[
+        "x-jgoods-delivery",
+        "x-jgoods-timestamp",
+        "x-jgoods-signature",
+        "content-type",
+        "user-agent",
+    ];
+    const DELIVERY_HEADER: &'static str = "x-jgoods-delivery";
+
+    fn allow_from(&self) -> &[IpNet] {
+        &self.allow_from
+    }
+
+    fn verify(&self, headers: &HeaderMap, body: &[u8]) -> Result<(), String> {
+        let checked = match self.auth {
+            WebhookAuthMode::Hmac => signature::verify_hmac(
+                &self.secrets,
+                header(headers, "x-jgoods-timestamp"),
+                header(headers, "x-jgoods-signature"),
+                body,
+                chrono::Utc::now().timestamp(),
+            ),
+            WebhookAuthMode::Bearer => {
+                signature::verify_bearer(&self.secrets, header(headers, "authorization"))
+            }
+        };
+        checked.map_err(|e| e.to_string())
+    }
+
+    fn parse(&self, body: &[u8]) -> Result<OrderSnapshot, ApiError> {
+        wire::parse_order(body).map_err(|e| {
+            ApiError::bad_request("invalid_body", e.to_string()).with_field(e.field.clone())
+        })
+    }
+
+    fn answer(&self, snap: &OrderSnapshot) -> Map<String, Value> {
+        Map::from_iter([("order_no".to_string(), Value::from(snap.order_no.clone()))])
+    }
+
+    async fn ingest(
+        &self,
+        store: &Store,
+        delivery: WebhookDelivery,
+        snap: OrderSnapshot,
+        safety_stock: u32,
+    ) -> store::Result<Ingested> {
+        apply::ingest_webhook(store, delivery, snap, safety_stock).await
+    }
+}
+
+/// `POST /webhooks/jgoods`.
 pub async fn receive(
     State(app): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -28,156 +98,5 @@ pub async fn receive(
     let Some(settings) = app.jgoods_webhook.clone() else {
         return ApiError::not_found("J-goods is not enabled on this daemon").into_response();
     };
-    let delivery_id = header(&headers, "x-jgoods-delivery").map(str::to_string);
-    let kept_headers = audit_headers(&headers, peer);
-
-    if !settings.allow_from.is_empty()
-        && !settings.allow_from.iter().any(|n| n.contains(&peer.ip()))
-    {
-        let reason = format!("source {} is not in webhook_allow_from", peer.ip());
-        return reject(
-            &app,
-            delivery_id,
-            kept_headers,
-            Bytes::new(),
-            ApiError::new(StatusCode::FORBIDDEN, "forbidden_source", reason),
-        )
-        .await;
-    }
-    let bytes = match axum::body::to_bytes(body, MAX_WEBHOOK_BODY).await {
-        Ok(b) => b,
-        Err(_) => {
-            app.metrics.webhook(flow::PROVIDER, "too_large");
-            return ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                format!("webhook bodies are limited to {MAX_WEBHOOK_BODY} bytes"),
-            )
-            .into_response();
-        }
-    };
-    if let Err(e) = authenticate(&settings, &headers, &bytes) {
-        let kept = bytes.slice(..bytes.len().min(UNAUTHENTICATED_KEEP));
-        return reject(
-            &app,
-            delivery_id,
-            kept_headers,
-            kept,
-            ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", e.to_string()),
-        )
-        .await;
-    }
-    let snap = match wire::parse_order(&bytes) {
-        Ok(s) => s,
-        Err(e) => {
-            let err =
-                ApiError::bad_request("invalid_body", e.to_string()).with_field(e.field.clone());
-            return reject(&app, delivery_id, kept_headers, bytes, err).await;
-        }
-    };
-    let order_no = snap.order_no.clone();
-    let delivery = WebhookDelivery {
-        provider: flow::PROVIDER,
-        delivery_id,
-        headers: kept_headers,
-        body: bytes.to_vec(),
-    };
-    match flow::ingest_webhook(&app.store, delivery, snap, app.safety_stock).await {
-        Ok(Ingested::Processed { events }) => {
-            app.metrics.webhook(flow::PROVIDER, "processed");
-            app.dispatcher_wake.notify_one();
-            tracing::info!(order_no, events = ?events, "J-goods webhook processed");
-            (
-                StatusCode::OK,
-                Json(json!({"status": "processed", "order_no": order_no, "events": events})),
-            )
-                .into_response()
-        }
-        Ok(Ingested::Duplicate) => {
-            app.metrics.webhook(flow::PROVIDER, "duplicate");
-            tracing::info!(
-                order_no,
-                "J-goods webhook already processed (duplicate delivery)"
-            );
-            (
-                StatusCode::OK,
-                Json(json!({"status": "duplicate", "order_no": order_no})),
-            )
-                .into_response()
-        }
-        // Not stored: J-goods must retry, so answer 5xx.
-        Err(e) => ApiError::unavailable(e).into_response(),
-    }
-}
-
-fn authenticate(
-    s: &JgoodsWebhookSettings,
-    headers: &HeaderMap,
-    body: &[u8],
-) -> Result<(), signature::AuthError> {
-    match s.auth {
-        WebhookAuthMode::Hmac => signature::verify_hmac(
-            &s.secrets,
-            header(headers, "x-jgoods-timestamp"),
-            header(headers, "x-jgoods-signature"),
-            body,
-            chrono::Utc::now().timestamp(),
-        ),
-        WebhookAuthMode::Bearer => {
-            signature::verify_bearer(&s.secrets, header(headers, "authorization"))
-        }
-    }
-}
-
-async fn reject(
-    app: &AppState,
-    delivery_id: Option<String>,
-    headers: Value,
-    body: Bytes,
-    err: ApiError,
-) -> Response {
-    app.metrics.webhook(flow::PROVIDER, err.code);
-    tracing::warn!(delivery_id = delivery_id.as_deref().unwrap_or("-"), code = err.code, reason = %err.message, "J-goods webhook rejected");
-    let delivery = WebhookDelivery {
-        provider: flow::PROVIDER,
-        delivery_id,
-        headers,
-        body: body.to_vec(),
-    };
-    if let Err(e) = flow::reject_webhook(
-        &app.store,
-        delivery,
-        format!("{}: {}", err.code, err.message),
-    )
-    .await
-    {
-        tracing::error!(error = %e, "cannot keep a rejected webhook for audit");
-    }
-    err.into_response()
-}
-
-fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers.get(name).and_then(|v| v.to_str().ok())
-}
-
-/// The headers kept with a delivery for audit. Never `Authorization`: with
-/// bearer auth it is the shared secret itself.
-fn audit_headers(headers: &HeaderMap, peer: SocketAddr) -> Value {
-    let mut kept = serde_json::Map::new();
-    for name in [
-        "x-jgoods-delivery",
-        "x-jgoods-timestamp",
-        "x-jgoods-signature",
-        "content-type",
-        "user-agent",
-    ] {
-        if let Some(v) = header(headers, name) {
-            kept.insert(
-                name.to_string(),
-                Value::String(v.chars().take(512).collect()),
-            );
-        }
-    }
-    kept.insert("peer".into(), Value::String(peer.ip().to_string()));
-    Value::Object(kept)
+    webhook::receive(&settings, &app, peer, headers, body).await
 }

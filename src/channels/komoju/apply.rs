@@ -6,8 +6,8 @@ use serde_json::json;
 use crate::channels::Provider;
 use crate::channels::komoju::rules::{self as rules, Source};
 use crate::channels::komoju::{Event, EventKind, Payment};
+use crate::channels::webhook::{Ingested, WebhookDelivery};
 use crate::domain::time;
-use crate::flows::{Ingested, WebhookDelivery};
 use crate::store::{self, Store, inbox, orders, outbox};
 
 /// The inbox and outbox name of the channel.

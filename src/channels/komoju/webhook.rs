@@ -1,21 +1,65 @@
-//! `POST /webhooks/komoju`: HMAC over the raw body → parse → store and apply
-//! (one transaction, deduplicated by event id) → 200. Events KOMOJU sends
-//! that concern nothing here (`ping`, other resources, unknown payments) are
-//! acknowledged and recorded.
+//! `POST /webhooks/komoju`: KOMOJU's hooks of the shared pipeline
+//! ([`crate::channels::webhook`]): HMAC over the raw body, the event,
+//! deduplicated by event id. Events that concern nothing here (`ping`, other
+//! resources, unknown payments) are acknowledged and recorded.
 
 use std::net::SocketAddr;
 
-use axum::Json;
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
+use secrecy::SecretString;
 
-use crate::channels::komoju::apply::{self as flow, PROVIDER};
-use crate::channels::komoju::{signature, wire};
-use crate::flows::{Ingested, WebhookDelivery, reject_webhook};
-use crate::http::{ApiError, AppState, MAX_WEBHOOK_BODY};
+use super::{Event, apply, signature, wire};
+use crate::channels::Provider;
+use crate::channels::webhook::{self, Ingested, WebhookChannel, WebhookDelivery, header};
+use crate::http::{ApiError, AppState};
+use crate::store::{self, Store};
+
+/// What the KOMOJU webhook route needs: the secrets any of which may sign.
+pub struct KomojuWebhook {
+    /// Any of these is accepted (several during a rotation).
+    pub secrets: Vec<SecretString>,
+}
+
+impl WebhookChannel for KomojuWebhook {
+    type Event = Event;
+    const PROVIDER: Provider = Provider::Komoju;
+    const AUDIT_HEADERS: &'static [&'static str] = &[
+        "x-komoju-id",
+        "x-komoju-event",
+        "x-komoju-signature",
+        "content-type",
+    ];
+    const DELIVERY_HEADER: &'static str = "x-komoju-id";
+
+    fn verify(&self, headers: &HeaderMap, body: &[u8]) -> Result<(), String> {
+        signature::verify(&self.secrets, header(headers, "x-komoju-signature"), body)
+            .map_err(|e| format!("signature: {e}"))
+    }
+
+    fn parse(&self, body: &[u8]) -> Result<Event, ApiError> {
+        wire::parse_event(body).map_err(|e| {
+            ApiError::bad_request("invalid_body", e.to_string()).with_field(e.field.clone())
+        })
+    }
+
+    /// The event id identifies the event across KOMOJU's retries.
+    fn delivery_id(&self, event: &Event, _from_header: Option<String>) -> Option<String> {
+        Some(event.id.clone())
+    }
+
+    async fn ingest(
+        &self,
+        store: &Store,
+        delivery: WebhookDelivery,
+        event: Event,
+        safety_stock: u32,
+    ) -> store::Result<Ingested> {
+        apply::ingest_webhook(store, delivery, event, safety_stock).await
+    }
+}
 
 /// `POST /webhooks/komoju`: verify, store, answer.
 pub async fn receive(
@@ -27,94 +71,5 @@ pub async fn receive(
     let Some(secrets) = app.komoju_webhook_secrets.clone() else {
         return ApiError::not_found("KOMOJU is not enabled on this daemon").into_response();
     };
-    let header = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string)
-    };
-    let bytes = match axum::body::to_bytes(body, MAX_WEBHOOK_BODY).await {
-        Ok(b) => b,
-        Err(_) => {
-            app.metrics.webhook(PROVIDER, "too_large");
-            return ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                "webhook body too large",
-            )
-            .into_response();
-        }
-    };
-    let mut kept = serde_json::Map::new();
-    for name in [
-        "x-komoju-id",
-        "x-komoju-event",
-        "x-komoju-signature",
-        "content-type",
-    ] {
-        if let Some(v) = header(name) {
-            kept.insert(name.into(), Value::String(v.chars().take(256).collect()));
-        }
-    }
-    kept.insert("peer".into(), Value::String(peer.ip().to_string()));
-    let delivery = |body: Bytes, id: Option<String>| WebhookDelivery {
-        provider: PROVIDER,
-        delivery_id: id,
-        headers: Value::Object(kept.clone()),
-        body: body.to_vec(),
-    };
-    if let Err(e) = signature::verify(&secrets, header("x-komoju-signature").as_deref(), &bytes) {
-        let err = ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            format!("signature: {e}"),
-        );
-        return reject(
-            &app,
-            delivery(bytes.slice(..bytes.len().min(4096)), header("x-komoju-id")),
-            err,
-        )
-        .await;
-    }
-    let event = match wire::parse_event(&bytes) {
-        Ok(ev) => ev,
-        Err(e) => {
-            let err =
-                ApiError::bad_request("invalid_body", e.to_string()).with_field(e.field.clone());
-            return reject(&app, delivery(bytes, header("x-komoju-id")), err).await;
-        }
-    };
-    // The event id identifies the event across KOMOJU's retries.
-    let id = Some(event.id.clone());
-    match flow::ingest_webhook(&app.store, delivery(bytes, id), event, app.safety_stock).await {
-        Ok(Ingested::Processed { events }) => {
-            app.metrics.webhook(PROVIDER, "processed");
-            app.dispatcher_wake.notify_one();
-            (
-                StatusCode::OK,
-                Json(json!({"status": "processed", "events": events})),
-            )
-                .into_response()
-        }
-        Ok(Ingested::Duplicate) => {
-            app.metrics.webhook(PROVIDER, "duplicate");
-            (StatusCode::OK, Json(json!({"status": "duplicate"}))).into_response()
-        }
-        Err(e) => ApiError::unavailable(e).into_response(),
-    }
-}
-
-async fn reject(app: &AppState, delivery: WebhookDelivery, err: ApiError) -> Response {
-    app.metrics.webhook(PROVIDER, err.code);
-    tracing::warn!(code = err.code, reason = %err.message, "KOMOJU webhook rejected");
-    if let Err(e) = reject_webhook(
-        &app.store,
-        delivery,
-        format!("{}: {}", err.code, err.message),
-    )
-    .await
-    {
-        tracing::error!(error = %e, "cannot keep a rejected webhook for audit");
-    }
-    err.into_response()
+    webhook::receive(&KomojuWebhook { secrets }, &app, peer, headers, body).await
 }
