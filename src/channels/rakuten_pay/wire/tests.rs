@@ -1,7 +1,9 @@
 //! Wire parsing: datetimes, the tolerant reading of orders, and a property
 //! test that no input makes the parsers panic.
 
-use chrono::{TimeZone, Utc};
+use chrono::{NaiveDate, TimeZone, Utc};
+
+use crate::channels::rakuten_pay::Progress;
 use proptest::prelude::*;
 use serde_json::json;
 
