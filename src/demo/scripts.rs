@@ -1,0 +1,383 @@
+//! The demo's scripts: what the merchant's ERP and the simulated providers do,
+//! step by step, one script per channel.
+
+use super::*;
+
+pub(super) async fn script(sim: &JgoodsSimHandle, erp: &Erp) -> anyhow::Result<()> {
+    // The items the merchant lists on J-goods (SKU-005 is sold only in the shop).
+    for item in ["SKU-001", "SKU-002", "SKU-003", "SKU-004"] {
+        sim.register_item(item);
+    }
+    step("The ERP loads the morning's stock through the admin API");
+    erp.import_stock(
+        "sku,on_hand\nSKU-001,10\nSKU-002,4\nSKU-003,1\nSKU-004,0\nSKU-005,4\nSKU-006,10\n",
+    )
+    .await?;
+    print_stock(erp).await?;
+
+    step(
+        "JG-1001: 3 × SKU-001, all in stock → allocated, J-goods confirms, payment becomes deferred",
+    );
+    sim.place_order("JG-1001", &[("SKU-001", 3, 5500)]);
+    erp.wait("jgoods", "JG-1001", |o| o["state"] == "confirmed")
+        .await?;
+
+    step("JG-1002: 6 × SKU-002 (4 free) and 1 × SKU-003 → short; the customer accepts 4");
+    sim.set_decision("JG-1002", CustomerDecision::Accept);
+    sim.place_order("JG-1002", &[("SKU-002", 6, 2200), ("SKU-003", 1, 3300)]);
+    erp.wait("jgoods", "JG-1002", |o| o["state"] == "confirmed")
+        .await?;
+
+    step("JG-1003: 9 × SKU-001 (7 free) → short; the customer declines, the stock goes back");
+    sim.set_decision("JG-1003", CustomerDecision::Decline);
+    sim.place_order("JG-1003", &[("SKU-001", 9, 5500)]);
+    erp.wait("jgoods", "JG-1003", |o| o["state"] == "cancelled")
+        .await?;
+
+    step("JG-1004: 2 × SKU-004, out of stock → 0 allocated; the customer declines");
+    sim.set_decision("JG-1004", CustomerDecision::Decline);
+    sim.place_order("JG-1004", &[("SKU-004", 2, 1800)]);
+    erp.wait("jgoods", "JG-1004", |o| o["state"] == "cancelled")
+        .await?;
+
+    step(
+        "J-goods delivers JG-1001's webhook again with the same delivery id → recognised, nothing changes",
+    );
+    let acked_before = sim.stats().webhooks.acked;
+    sim.resend_webhook("JG-1001", true);
+    if !sim
+        .wait_until(STEP_DEADLINE, |v| v.stats().webhooks.acked > acked_before)
+        .await
+    {
+        bail!("the duplicate delivery was not acknowledged");
+    }
+    println!("           (acknowledged as a duplicate; stock unchanged)");
+
+    step(
+        "J-goods is down (503 three times) while JG-1005 (2 × SKU-001) arrives → retried with backoff",
+    );
+    sim.inject(Endpoint::PutOrder, Fault::Status(503), 3);
+    sim.place_order("JG-1005", &[("SKU-001", 2, 5500)]);
+    erp.wait("jgoods", "JG-1005", |o| o["state"] == "confirmed")
+        .await?;
+    if !sim
+        .wait_for_status("JG-1005", Status::AwaitingArrival, STEP_DEADLINE)
+        .await
+    {
+        bail!("JG-1005 did not reach J-goods");
+    }
+    Ok(())
+}
+
+pub(super) async fn rakuten_script(
+    rakuten: &RakutenSimHandle,
+    daemon: &Daemon,
+    erp: &Erp,
+) -> anyhow::Result<()> {
+    step(
+        "Rakuten Pay: a card order for 2 × SKU-001 → imported, allocated from the same stock, confirmed at Rakuten",
+    );
+    let first = rakuten.next_order_number();
+    rakuten.place_order(
+        NewOrder::new(&first).item(
+            NewItem::new("SKU-001", "", 5500, 2)
+                .sku("SKU-001")
+                .name("南部鉄器 急須"),
+        ),
+    );
+    daemon.poll_now();
+    erp.wait("rakuten", &first, |o| o["state"] == "confirmed")
+        .await?;
+
+    step(
+        "Rakuten Pay: cash on delivery (代金引換), 1 × SKU-006 → stock held and confirmed at 100 (Rakuten cancels orders left unconfirmed for 14 days); the ERP hears of it at 300",
+    );
+    let cod = rakuten.next_order_number();
+    rakuten.place_order(
+        NewOrder::new(&cod)
+            .cash_on_delivery()
+            .item(NewItem::new("SKU-006", "", 3300, 1).sku("SKU-006")),
+    );
+    daemon.poll_now();
+    erp.wait("rakuten", &cod, |o| o["state"] == "confirmed")
+        .await?;
+
+    step(
+        "Rakuten Pay: 1 × SKU-002, all taken by J-goods → short, not confirmed; its attention gives Rakuten's auto-cancel deadline",
+    );
+    let second = rakuten.next_order_number();
+    rakuten.place_order(
+        NewOrder::new(&second).item(NewItem::new("SKU-002", "", 2200, 1).sku("SKU-002")),
+    );
+    daemon.poll_now();
+    let short = erp
+        .wait("rakuten", &second, |o| o["state"] == "short")
+        .await?;
+    println!(
+        "           attention: {}",
+        short["attention"].as_str().unwrap_or("")
+    );
+
+    step(
+        "The ERP counts SKU-002 again (5 on hand): the free unit goes to the waiting Rakuten order in the same transaction; the next poll confirms it",
+    );
+    erp.import_stock("sku,on_hand\nSKU-002,5\n").await?;
+    daemon.poll_now();
+    erp.wait("rakuten", &second, |o| o["state"] == "confirmed")
+        .await?;
+
+    step("Rakuten finishes processing (300): the card payment is settled → paid");
+    rakuten.advance_clock(Duration::from_secs(600));
+    daemon.poll_now();
+    erp.wait("rakuten", &first, |o| o["payment_state"] == "paid")
+        .await?;
+
+    step(
+        "The ERP ships JG-1001 and the Rakuten order → stock leaves on_hand; Rakuten gets 発送完了報告 (carrier 1001)",
+    );
+    let parcel = |carrier: &str, no: &str| json!({"carrier": carrier, "tracking_no": no, "shipped_on": time::now().format("%Y-%m-%d").to_string()});
+    erp.post(
+        "/api/v1/orders/jgoods/JG-1001/shipment",
+        parcel("sagawa", "400012345678"),
+    )
+    .await?;
+    erp.post(
+        &format!("/api/v1/orders/rakuten/{first}/shipment"),
+        parcel("yamato", "123456789012"),
+    )
+    .await?;
+    if !rakuten
+        .wait_for_progress(&first, Progress::Shipped, STEP_DEADLINE)
+        .await
+    {
+        bail!("the Rakuten shipment was not reported");
+    }
+    Ok(())
+}
+
+pub(super) async fn komoju_script(komoju: &KomojuSimHandle, erp: &Erp) -> anyhow::Result<()> {
+    let order = |id: &str, qty: u32, payment_id: &str| {
+        json!({"channel": "direct", "id": id, "ordered_at": time::rfc3339(time::now()),
+            "customer": {"name": "山田 太郎", "name_kana": "ﾔﾏﾀﾞ ﾀﾛｳ", "postal_code": "1000001",
+                         "address": "東京都千代田区千代田1-1", "phone": "0312345678", "email": "taro@example.jp"},
+            "lines": [{"line_no": 1, "sku": "SKU-005", "name": "風呂敷", "qty": qty, "unit_price": 2000}],
+            "shipping_fee": 800, "fee": 0, "payment": {"method": "komoju", "payment_id": payment_id}, "allocate": true})
+    };
+    step(
+        "The shop's own order SHOP-1001 (1 × SKU-005), card via KOMOJU: authorized → shipped → captured",
+    );
+    let card = komoju.create_payment(
+        2800,
+        0,
+        Some("SHOP-1001"),
+        "credit_card",
+        CaptureMode::Manual,
+    );
+    erp.post("/api/v1/orders", order("SHOP-1001", 1, &card))
+        .await?;
+    komoju.authorize(&card);
+    erp.wait("direct", "SHOP-1001", |o| {
+        o["payment_state"] == "authorized"
+    })
+    .await?;
+    let parcel = json!({"carrier": "japanpost", "tracking_no": "123412341234", "shipped_on": time::now().format("%Y-%m-%d").to_string()});
+    erp.post("/api/v1/orders/direct/SHOP-1001/shipment", parcel)
+        .await?;
+    erp.wait("direct", "SHOP-1001", |o| o["payment_state"] == "captured")
+        .await?;
+
+    step(
+        "SHOP-1003 (1 × SKU-005), paid by card at once; the customer cancels → refunded in full, stock back",
+    );
+    let refunded =
+        komoju.create_payment(2800, 0, Some("SHOP-1003"), "credit_card", CaptureMode::Auto);
+    erp.post("/api/v1/orders", order("SHOP-1003", 1, &refunded))
+        .await?;
+    komoju.authorize(&refunded);
+    erp.wait("direct", "SHOP-1003", |o| o["payment_state"] == "captured")
+        .await?;
+    erp.post(
+        "/api/v1/orders/direct/SHOP-1003/cancel",
+        json!({"reason": "customer changed their mind"}),
+    )
+    .await?;
+    erp.wait("direct", "SHOP-1003", |o| o["payment_state"] == "refunded")
+        .await?;
+
+    step("SHOP-1002 (2 × SKU-005) to be paid at a konbini, never paid → expired, stock back");
+    let konbini = komoju.create_payment(4800, 0, Some("SHOP-1002"), "konbini", CaptureMode::Auto);
+    erp.post("/api/v1/orders", order("SHOP-1002", 2, &konbini))
+        .await?;
+    komoju.expire(&konbini);
+    erp.wait("direct", "SHOP-1002", |o| o["state"] == "cancelled")
+        .await?;
+    Ok(())
+}
+
+pub(super) async fn credit_script(
+    kuroneko: &KuronekoSimHandle,
+    daemon: &Daemon,
+    erp: &Erp,
+) -> anyhow::Result<()> {
+    let order = |id: &str, name: &str, address: &str, qty: u32| {
+        json!({"channel": "direct", "id": id, "ordered_at": time::rfc3339(time::now()),
+            "customer": {"name": name, "name_kana": "ﾔﾏﾀﾞ ﾀﾛｳ", "postal_code": "1000001",
+                         "address": address, "phone": "0312345678", "email": "taro@example.jp"},
+            "lines": [{"line_no": 1, "sku": "SKU-006", "name": "南部鉄器 急須", "qty": qty, "unit_price": 5500}],
+            "shipping_fee": 800, "fee": 0, "payment": {"method": "kuroneko"}, "allocate": true})
+    };
+    let credit_is = |v: &'static str| move |o: &Value| o["credit"]["result"] == v;
+    let today = time::now().format("%Y-%m-%d").to_string();
+    // Past the simulated Yamato's pause after a credit request.
+    let settle = || kuroneko.advance_clock(Duration::from_secs(120));
+
+    step(
+        "SHOP-2001, Kuroneko Atobarai: credit OK → shipped with Yamato → tracking number registered",
+    );
+    erp.post(
+        "/api/v1/orders",
+        order("SHOP-2001", "山田 太郎", "東京都千代田区千代田1-1", 1),
+    )
+    .await?;
+    erp.wait("direct", "SHOP-2001", credit_is("ok")).await?;
+    settle();
+    erp.post(
+        "/api/v1/orders/direct/SHOP-2001/shipment",
+        json!({"carrier": "yamato", "tracking_no": "123456789013", "shipped_on": today}),
+    )
+    .await?;
+    erp.wait("direct", "SHOP-2001", |o| {
+        o["credit"]["transaction"] == "shipment_registered"
+    })
+    .await?;
+
+    step("SHOP-2002: credit NG → needs attention, its stock given back");
+    erp.post(
+        "/api/v1/orders",
+        order("SHOP-2002", "NG 花子", "東京都港区芝公園4-2-8", 1),
+    )
+    .await?;
+    erp.wait("direct", "SHOP-2002", credit_is("ng")).await?;
+
+    step("SHOP-2003: under review (審査中), polled until Yamato answers OK half an hour later");
+    erp.post(
+        "/api/v1/orders",
+        order("SHOP-2003", "審査 次郎", "大阪府大阪市北区梅田1-1-1", 1),
+    )
+    .await?;
+    erp.wait("direct", "SHOP-2003", |o| {
+        o["payment"]["reference"].is_string()
+    })
+    .await?;
+    kuroneko.advance_clock(Duration::from_secs(31 * 60));
+    daemon.poll_now();
+    erp.wait("direct", "SHOP-2003", credit_is("ok")).await?;
+
+    step(
+        "SHOP-2004 and SHOP-2005 to one address: the second OK turns NG, caught before its shipment is registered",
+    );
+    let address = "愛知県名古屋市中村区名駅1-1-4";
+    erp.post(
+        "/api/v1/orders",
+        order("SHOP-2004", "佐藤 一郎", address, 1),
+    )
+    .await?;
+    erp.wait("direct", "SHOP-2004", credit_is("ok")).await?;
+    erp.post(
+        "/api/v1/orders",
+        order("SHOP-2005", "佐藤 一郎", address, 1),
+    )
+    .await?;
+    erp.wait("direct", "SHOP-2005", credit_is("ok")).await?;
+    settle();
+    erp.post(
+        "/api/v1/orders/direct/SHOP-2005/shipment",
+        json!({"carrier": "sagawa", "tracking_no": "400012345678", "shipped_on": today}),
+    )
+    .await?;
+    erp.wait("direct", "SHOP-2005", credit_is("ng")).await?;
+
+    step("SHOP-2004 is cancelled by the customer → cancelled at Yamato, stock back");
+    erp.post(
+        "/api/v1/orders/direct/SHOP-2004/cancel",
+        json!({"reason": "customer changed their mind"}),
+    )
+    .await?;
+    erp.wait("direct", "SHOP-2004", |o| {
+        o["credit"]["transaction"] == "cancelled"
+    })
+    .await?;
+    Ok(())
+}
+
+pub(super) async fn settlement_script(erp: &Erp) -> anyhow::Result<()> {
+    step(
+        "The ERP marks SKU-003 (green tea) as reduced-rate (8%) and ships JG-1002 (4 × SKU-002, 1 × SKU-003) with ¥1,200 domestic shipping",
+    );
+    erp.put(
+        "/api/v1/stock/SKU-003",
+        json!({"on_hand": 1, "tax_rate": 8}),
+    )
+    .await?;
+    let today = time::now().format("%Y-%m-%d").to_string();
+    erp.post(
+        "/api/v1/orders/jgoods/JG-1002/shipment",
+        json!({"carrier": "yamato", "tracking_no": "987654321098", "shipped_on": today, "shipping_cost": 1200}),
+    )
+    .await?;
+    Ok(())
+}
+
+/// The day's J-goods invoice, as `ordersync jgoods invoice` would issue it (the API only
+/// previews, so the demo records nothing).
+pub(super) async fn print_invoice(erp: &Erp) -> anyhow::Result<()> {
+    use crate::invoice::html::yen;
+    let today = time::now().format("%Y-%m-%d").to_string();
+    let inv = erp
+        .get(&format!(
+            "/api/v1/jgoods/invoice?from={today}&to={today}&format=json"
+        ))
+        .await?;
+    println!(
+        "
+Invoice to J-goods for {today} (適格請求書, preview; `ordersync jgoods invoice --from {today} --to {today}` issues it):"
+    );
+    let amount = |v: &Value| yen(v.as_i64().unwrap_or(0));
+    for o in inv["orders"].as_array().into_iter().flatten() {
+        for l in o["lines"].as_array().into_iter().flatten() {
+            println!(
+                "  {:<8} {:<8} {:>3} × {:>7} {:>9}  {}%",
+                o["order_id"].as_str().unwrap_or(""),
+                l["item_code"].as_str().unwrap_or(""),
+                l["qty"],
+                amount(&l["unit_price"]),
+                amount(&l["amount"]),
+                l["tax_rate"]
+            );
+        }
+    }
+    for s in inv["shipping"].as_array().into_iter().flatten() {
+        println!(
+            "  {:<8} shipping {:<13} {:>9}  10%",
+            s["order_id"].as_str().unwrap_or(""),
+            s["tracking_no"].as_str().unwrap_or(""),
+            amount(&s["cost"])
+        );
+    }
+    for r in inv["by_rate"].as_array().into_iter().flatten() {
+        println!(
+            "  {:>2}% total {:>9}, consumption tax {:>7} (rounded once per rate)",
+            r["rate"],
+            amount(&r["total"]),
+            amount(&r["tax"])
+        );
+    }
+    println!(
+        "  total {}; J-goods keeps an expected service fee of {} (10% of {} tax excluded) and transfers {}",
+        amount(&inv["grand_total"]),
+        amount(&inv["service_fee"]),
+        amount(&inv["tax_excluded_total"]),
+        amount(&inv["expected_transfer"])
+    );
+    Ok(())
+}
