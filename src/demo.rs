@@ -48,41 +48,128 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         .tempdir()?;
     let secret = random_token();
     let admin_token = random_token();
-    let sim_cfg = JgoodsSimConfig {
-        webhook_auth: SimWebhookAuth::Hmac {
-            secret: secret.clone(),
-        },
-        reply_delay: Duration::from_millis(400),
-        webhook_retry_initial: Duration::from_millis(200),
-        ..JgoodsSimConfig::default()
+    let sims = Sims::start(&secret).await?;
+    let config_text = sims.config_text(dir.path(), &secret, &admin_token);
+    let config = Config::from_toml_str(&config_text, &dir.path().join("demo.toml"))
+        .map_err(|e| anyhow::anyhow!("demo config: {e}"))?;
+    let daemon = Daemon::start(
+        &config,
+        TcpListener::bind("127.0.0.1:0").await?,
+        TcpListener::bind("127.0.0.1:0").await?,
+    )
+    .await?;
+    let Sims {
+        sim,
+        sim_cfg: _,
+        rakuten,
+        komoju,
+        kuroneko,
+    } = sims;
+    sim.set_webhook_url(format!("http://{}/webhooks/jgoods", daemon.webhook_addr));
+    komoju.set_webhook_url(format!("http://{}/webhooks/komoju", daemon.webhook_addr));
+    let erp = Erp {
+        base: format!("http://{}", daemon.admin_addr),
+        token: admin_token,
+        http: reqwest::Client::new(),
     };
-    let sim = sim::start(TcpListener::bind("127.0.0.1:0").await?, sim_cfg.clone()).await?;
-    let rakuten = rakuten_sim::start(
-        TcpListener::bind("127.0.0.1:0").await?,
-        RakutenSimConfig::default(),
-    )
-    .await?;
-    let komoju = komoju_sim::start(
-        TcpListener::bind("127.0.0.1:0").await?,
-        KomojuSimConfig::default(),
-    )
-    .await?;
-    // Deferred payment: reviews and the OK→NG flip happen on the simulator's
-    // clock, which the script moves forward.
-    let kuroneko = kuroneko_sim::start(
-        TcpListener::bind("127.0.0.1:0").await?,
-        KuronekoSimConfig {
-            flip: Some(FlipRule {
-                orders: 2,
-                window: Duration::from_secs(3600),
-                after: Duration::from_secs(60),
-            }),
-            ..KuronekoSimConfig::default()
-        },
-    )
-    .await?;
-    let config_text = format!(
-        r#"
+
+    println!(
+        "ordersync demo: the daemon on {} (webhooks) and {} (admin API),",
+        daemon.webhook_addr, daemon.admin_addr
+    );
+    println!(
+        "a simulated J-goods on {} and Rakuten Pay on {}, the store in {}\n",
+        sim.base_url(),
+        rakuten.base_url(),
+        dir.path().display()
+    );
+    let started = Instant::now();
+    let feed = tokio::spawn(print_timeline(erp.clone(), started));
+    let result = async {
+        script(&sim, &erp).await?;
+        rakuten_script(&rakuten, &daemon, &erp).await?;
+        komoju_script(&komoju, &erp).await?;
+        credit_script(&kuroneko, &daemon, &erp).await?;
+        settlement_script(&erp).await
+    }
+    .await;
+    // Let the last events reach the timeline.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    feed.abort();
+    if result.is_ok() {
+        print_summary(&erp, &sim, &rakuten).await?;
+    }
+    daemon.stop(Duration::from_secs(5)).await;
+    sim.shutdown().await;
+    rakuten.shutdown().await;
+    komoju.shutdown().await;
+    kuroneko.shutdown().await;
+    if args.keep {
+        let kept = dir.keep();
+        println!("data kept in {}", kept.display());
+    }
+    result
+}
+
+/// The simulated providers the demo runs against.
+struct Sims {
+    sim: JgoodsSimHandle,
+    sim_cfg: JgoodsSimConfig,
+    rakuten: RakutenSimHandle,
+    komoju: KomojuSimHandle,
+    kuroneko: KuronekoSimHandle,
+}
+
+impl Sims {
+    /// Starts every simulator on a loopback port of its own.
+    async fn start(secret: &str) -> anyhow::Result<Sims> {
+        let sim_cfg = JgoodsSimConfig {
+            webhook_auth: SimWebhookAuth::Hmac {
+                secret: secret.to_string(),
+            },
+            reply_delay: Duration::from_millis(400),
+            webhook_retry_initial: Duration::from_millis(200),
+            ..JgoodsSimConfig::default()
+        };
+        let sim = sim::start(TcpListener::bind("127.0.0.1:0").await?, sim_cfg.clone()).await?;
+        let rakuten = rakuten_sim::start(
+            TcpListener::bind("127.0.0.1:0").await?,
+            RakutenSimConfig::default(),
+        )
+        .await?;
+        let komoju = komoju_sim::start(
+            TcpListener::bind("127.0.0.1:0").await?,
+            KomojuSimConfig::default(),
+        )
+        .await?;
+        // Deferred payment: reviews and the OK→NG flip happen on the simulator's
+        // clock, which the script moves forward.
+        let kuroneko = kuroneko_sim::start(
+            TcpListener::bind("127.0.0.1:0").await?,
+            KuronekoSimConfig {
+                flip: Some(FlipRule {
+                    orders: 2,
+                    window: Duration::from_secs(3600),
+                    after: Duration::from_secs(60),
+                }),
+                ..KuronekoSimConfig::default()
+            },
+        )
+        .await?;
+        Ok(Sims {
+            sim,
+            sim_cfg,
+            rakuten,
+            komoju,
+            kuroneko,
+        })
+    }
+
+    /// The demo's config file, pointing at the simulators.
+    fn config_text(&self, data: &std::path::Path, secret: &str, admin_token: &str) -> String {
+        let (sim, sim_cfg) = (&self.sim, &self.sim_cfg);
+        format!(
+            r#"
 [daemon]
 data_dir = "{data}"
 listen = "127.0.0.1:0"
@@ -110,97 +197,50 @@ registration_number = "T1234567890123"
 addressee = "J-goods株式会社 御中"
 bank_account = "デモ銀行 本店営業部 普通 1234567 カ）デモショウテン"
 "#,
-        rakuten = rakuten.config_section(),
-        komoju = komoju.config_section(),
-        kuroneko = kuroneko.config_section(),
-        data = dir.path().display(),
-        order = sim.order_api_base_url(),
-        item = sim.item_api_base_url(),
-        token = sim.token_url(),
-        client_id = sim_cfg.client_id,
-        client_secret = sim_cfg.client_secret,
-    );
-    let config = Config::from_toml_str(&config_text, &dir.path().join("demo.toml"))
-        .map_err(|e| anyhow::anyhow!("demo config: {e}"))?;
-    let daemon = Daemon::start(
-        &config,
-        TcpListener::bind("127.0.0.1:0").await?,
-        TcpListener::bind("127.0.0.1:0").await?,
-    )
-    .await?;
-    sim.set_webhook_url(format!("http://{}/webhooks/jgoods", daemon.webhook_addr));
-    komoju.set_webhook_url(format!("http://{}/webhooks/komoju", daemon.webhook_addr));
-    let erp = Erp {
-        base: format!("http://{}", daemon.admin_addr),
-        token: admin_token,
-        http: reqwest::Client::new(),
-    };
-
-    println!(
-        "ordersync demo: the daemon on {} (webhooks) and {} (admin API),",
-        daemon.webhook_addr, daemon.admin_addr
-    );
-    println!(
-        "a simulated J-goods on {} and Rakuten Pay on {}, the store in {}\n",
-        sim.base_url(),
-        rakuten.base_url(),
-        dir.path().display()
-    );
-    let started = Instant::now();
-    let feed = tokio::spawn(print_timeline(erp.clone(), started));
-
-    let result = match script(&sim, &erp).await {
-        Ok(()) => match rakuten_script(&rakuten, &daemon, &erp).await {
-            Ok(()) => match komoju_script(&komoju, &erp).await {
-                Ok(()) => match credit_script(&kuroneko, &daemon, &erp).await {
-                    Ok(()) => settlement_script(&erp).await,
-                    Err(e) => Err(e),
-                },
-                Err(e) => Err(e),
-            },
-            Err(e) => Err(e),
-        },
-        Err(e) => Err(e),
-    };
-    // Let the last events reach the timeline.
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    feed.abort();
-    if result.is_ok() {
-        print_stock(&erp).await?;
-        print_orders(&erp).await?;
-        let stats = sim.stats();
-        println!(
-            "\nJ-goods saw {} webhook attempts ({} acknowledged), {} allocation post-backs, {} token requests.",
-            stats.webhooks.attempts,
-            stats.webhooks.acked,
-            stats.put_bodies.values().map(Vec::len).sum::<usize>(),
-            stats.token_requests
-        );
-        let pushed: Vec<String> = stats
-            .stock
-            .iter()
-            .map(|(sku, n)| format!("{sku} = {n}"))
-            .collect();
-        println!(
-            "J-goods was told the available stock in {} item-API calls (at most once a second per SKU); it last heard {}.",
-            stats.item_stock_calls.len(),
-            pushed.join(", ")
-        );
-        let rk = rakuten.stats();
-        println!(
-            "Rakuten saw {} searchOrder, {} getOrder, {} confirmOrder and {} updateOrderShipping calls.",
-            rk.search_order, rk.get_order, rk.confirm_order, rk.update_order_shipping
-        );
-        print_invoice(&erp).await?;
+            rakuten = self.rakuten.config_section(),
+            komoju = self.komoju.config_section(),
+            kuroneko = self.kuroneko.config_section(),
+            data = data.display(),
+            order = sim.order_api_base_url(),
+            item = sim.item_api_base_url(),
+            token = sim.token_url(),
+            client_id = sim_cfg.client_id,
+            client_secret = sim_cfg.client_secret,
+        )
     }
-    daemon.stop(Duration::from_secs(5)).await;
-    sim.shutdown().await;
-    rakuten.shutdown().await;
-    komoju.shutdown().await;
-    kuroneko.shutdown().await;
-    if args.keep {
-        let kept = dir.keep();
-        println!("data kept in {}", kept.display());
-    }
-    result
+}
+
+/// What the simulators saw, the stock and the orders, after the scripts.
+async fn print_summary(
+    erp: &Erp,
+    sim: &JgoodsSimHandle,
+    rakuten: &RakutenSimHandle,
+) -> anyhow::Result<()> {
+    print_stock(&erp).await?;
+    print_orders(&erp).await?;
+    let stats = sim.stats();
+    println!(
+        "\nJ-goods saw {} webhook attempts ({} acknowledged), {} allocation post-backs, {} token requests.",
+        stats.webhooks.attempts,
+        stats.webhooks.acked,
+        stats.put_bodies.values().map(Vec::len).sum::<usize>(),
+        stats.token_requests
+    );
+    let pushed: Vec<String> = stats
+        .stock
+        .iter()
+        .map(|(sku, n)| format!("{sku} = {n}"))
+        .collect();
+    println!(
+        "J-goods was told the available stock in {} item-API calls (at most once a second per SKU); it last heard {}.",
+        stats.item_stock_calls.len(),
+        pushed.join(", ")
+    );
+    let rk = rakuten.stats();
+    println!(
+        "Rakuten saw {} searchOrder, {} getOrder, {} confirmOrder and {} updateOrderShipping calls.",
+        rk.search_order, rk.get_order, rk.confirm_order, rk.update_order_shipping
+    );
+    print_invoice(&erp).await?;
+    Ok(())
 }

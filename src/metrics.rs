@@ -106,138 +106,131 @@ impl Default for Metrics {
 
 impl Metrics {
     pub fn new() -> Metrics {
+        let mut m = Metrics {
+            registry: Registry::with_prefix("ordersync"),
+            webhooks: Family::default(),
+            decisions: Family::default(),
+            outbox_pending: Gauge::default(),
+            outbox_dead: Gauge::default(),
+            outbox_oldest_age: Gauge::default(),
+            attention: Gauge::default(),
+            poll_age: Family::default(),
+            license_days_left: Family::default(),
+            license_check_refused: Gauge::default(),
+            rakuten_unconfirmed: Gauge::default(),
+            rakuten_unconfirmed_oldest: Gauge::default(),
+            provider_problem: Family::default(),
+            call_seconds: Family::new_with_constructor(call_seconds_histogram as _),
+            call_errors: Family::default(),
+            stock_available: Family::default(),
+            decisions_counted_to: AtomicI64::new(0),
+            stock_push_calls: Family::default(),
+            stock_push_items: Family::default(),
+            stock_push_owed: Gauge::default(),
+        };
         let mut registry = Registry::with_prefix("ordersync");
-        let webhooks = Family::<WebhookLabels, Counter>::default();
-        let decisions = Family::<KindLabels, Counter>::default();
-        let outbox_pending = Gauge::default();
-        let outbox_dead = Gauge::default();
-        let outbox_oldest_age = Gauge::default();
-        let attention = Gauge::default();
-        let poll_age = Family::<ProviderLabels, Gauge>::default();
-        let license_days_left = Family::<Vec<(String, String)>, Gauge>::default();
-        let license_check_refused = Gauge::default();
-        let rakuten_unconfirmed = Gauge::default();
-        let rakuten_unconfirmed_oldest = Gauge::default();
-        let provider_problem = Family::<ProviderLabels, Gauge>::default();
-        let call_seconds =
-            Family::<ProviderLabels, Histogram>::new_with_constructor(call_seconds_histogram as _);
-        let call_errors = Family::<CallErrorLabels, Counter>::default();
-        let stock_available = Family::<SkuLabels, Gauge>::default();
+        m.register_store_metrics(&mut registry);
+        m.register_provider_metrics(&mut registry);
+        m.registry = registry;
+        m
+    }
+
+    /// The metrics read from the store and the webhooks received.
+    fn register_store_metrics(&self, registry: &mut Registry) {
         registry.register(
             "webhooks",
             "Webhooks received, by provider and result",
-            webhooks.clone(),
+            self.webhooks.clone(),
         );
         registry.register(
             "decisions",
             "Decisions written, by event kind",
-            decisions.clone(),
+            self.decisions.clone(),
         );
         registry.register(
             "outbox_pending",
             "Provider calls waiting in the outbox",
-            outbox_pending.clone(),
+            self.outbox_pending.clone(),
         );
         registry.register(
             "outbox_dead",
             "Provider calls that gave up and need a person",
-            outbox_dead.clone(),
+            self.outbox_dead.clone(),
         );
         registry.register(
             "outbox_oldest_pending_seconds",
             "Age of the oldest waiting provider call",
-            outbox_oldest_age.clone(),
+            self.outbox_oldest_age.clone(),
         );
         registry.register(
             "orders_attention",
             "Orders a person must look at",
-            attention.clone(),
+            self.attention.clone(),
         );
         registry.register(
             "poll_last_success_age_seconds",
             "Seconds since each poller last finished a poll",
-            poll_age.clone(),
-        );
-        registry.register(
-            "rakuten_license_days_left",
-            "Days until the Rakuten licence key expires",
-            license_days_left.clone(),
-        );
-        registry.register(
-            "rakuten_unconfirmed_orders",
-            "Rakuten orders not yet confirmed (at 100); Rakuten cancels them 14 days after they were placed",
-            rakuten_unconfirmed.clone(),
-        );
-        registry.register(
-            "rakuten_unconfirmed_oldest_seconds",
-            "Age of the oldest Rakuten order not yet confirmed (0 when none); alert well before 14 days",
-            rakuten_unconfirmed_oldest.clone(),
-        );
-        registry.register(
-            "rakuten_license_check_refused",
-            "1 while Rakuten refuses to tell the licence key's expiry (enable license.expiryDate.get for the key in RMS)",
-            license_check_refused.clone(),
-        );
-        registry.register(
-            "provider_problem",
-            "1 while a provider refuses this installation's configuration (key, address, secret); `ordersync status` says what to fix",
-            provider_problem.clone(),
-        );
-        registry.register(
-            "provider_call_duration_seconds",
-            "Duration of outbound provider calls, by provider",
-            call_seconds.clone(),
-        );
-        registry.register(
-            "provider_call_errors",
-            "Failed outbound provider calls, by provider and error code",
-            call_errors.clone(),
+            self.poll_age.clone(),
         );
         registry.register(
             "stock_available",
             "Available units per SKU (only the SKUs with the least available stock)",
-            stock_available.clone(),
+            self.stock_available.clone(),
         );
-        let stock_push_calls = Family::<ResultLabels, Counter>::default();
-        let stock_push_items = Family::<ResultLabels, Counter>::default();
-        let stock_push_owed = Gauge::default();
         registry.register(
             "stock_push_calls",
             "PUT /item.json calls to J-goods, by result (ok, error)",
-            stock_push_calls.clone(),
+            self.stock_push_calls.clone(),
         );
         registry.register(
             "stock_push_items",
             "SKUs in stock pushes J-goods answered, by result (updated, unknown_item, refused)",
-            stock_push_items.clone(),
+            self.stock_push_items.clone(),
         );
         registry.register(
             "stock_push_owed",
             "SKUs whose stock changed since J-goods was last told",
-            stock_push_owed.clone(),
+            self.stock_push_owed.clone(),
         );
-        Metrics {
-            registry,
-            stock_push_calls,
-            stock_push_items,
-            stock_push_owed,
-            webhooks,
-            decisions,
-            outbox_pending,
-            outbox_dead,
-            outbox_oldest_age,
-            attention,
-            poll_age,
-            license_days_left,
-            license_check_refused,
-            rakuten_unconfirmed,
-            rakuten_unconfirmed_oldest,
-            provider_problem,
-            call_seconds,
-            call_errors,
-            stock_available,
-            decisions_counted_to: AtomicI64::new(0),
-        }
+    }
+
+    /// The metrics of outbound calls and of each provider's standing.
+    fn register_provider_metrics(&self, registry: &mut Registry) {
+        registry.register(
+            "rakuten_license_days_left",
+            "Days until the Rakuten licence key expires",
+            self.license_days_left.clone(),
+        );
+        registry.register(
+            "rakuten_unconfirmed_orders",
+            "Rakuten orders not yet confirmed (at 100); Rakuten cancels them 14 days after they were placed",
+            self.rakuten_unconfirmed.clone(),
+        );
+        registry.register(
+            "rakuten_unconfirmed_oldest_seconds",
+            "Age of the oldest Rakuten order not yet confirmed (0 when none); alert well before 14 days",
+            self.rakuten_unconfirmed_oldest.clone(),
+        );
+        registry.register(
+            "rakuten_license_check_refused",
+            "1 while Rakuten refuses to tell the licence key's expiry (enable license.expiryDate.get for the key in RMS)",
+            self.license_check_refused.clone(),
+        );
+        registry.register(
+            "provider_problem",
+            "1 while a provider refuses this installation's configuration (key, address, secret); `ordersync status` says what to fix",
+            self.provider_problem.clone(),
+        );
+        registry.register(
+            "provider_call_duration_seconds",
+            "Duration of outbound provider calls, by provider",
+            self.call_seconds.clone(),
+        );
+        registry.register(
+            "provider_call_errors",
+            "Failed outbound provider calls, by provider and error code",
+            self.call_errors.clone(),
+        );
     }
 
     /// Adds the store writer's counters (read live at each scrape).

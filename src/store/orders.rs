@@ -7,7 +7,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::{Result, StoreError, events, outbox, parse_enum, stock};
 use crate::domain::order::PaymentRef;
 use crate::domain::{Channel, Order, OrderLine, OrderState, PaymentState, Shipment};
-use crate::engine::{Attention, Decision, StockMove};
+use crate::engine::{Attention, Decision, OrderWrite, StockMove};
 
 /// Loads one order with its lines (and what is held for each), shipments and
 /// the number of its calls still waiting in the outbox.
@@ -246,112 +246,9 @@ pub fn apply(
 ) -> Result<Vec<i64>> {
     let key = (channel.as_str(), id);
     if let Some(w) = &d.order {
-        let exists = conn
-            .prepare_cached("SELECT 1 FROM orders WHERE channel = ?1 AND id = ?2")?
-            .exists(params![key.0, key.1])?;
-        if !exists {
-            conn.prepare_cached(
-                "INSERT INTO orders (channel, id, state, payment_state, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
-            )?
-            .execute(params![
-                key.0,
-                key.1,
-                w.state.unwrap_or(OrderState::New).as_str(),
-                w.payment_state.unwrap_or(PaymentState::Unpaid).as_str(),
-                now
-            ])?;
-        }
-        let (set_attention, attention) = match &w.attention {
-            None => (false, None),
-            Some(Attention::Set(reason)) => (true, Some(reason.as_str())),
-            Some(Attention::Clear) => (true, None),
-        };
-        conn.prepare_cached(
-            "UPDATE orders SET
-                state = COALESCE(?3, state),
-                payment_state = COALESCE(?4, payment_state),
-                attention = CASE WHEN ?5 THEN ?6 ELSE attention END,
-                provider_status = COALESCE(?7, provider_status),
-                status_changed_at = COALESCE(?8, status_changed_at),
-                ship_to = COALESCE(?9, ship_to),
-                updated_at = ?10,
-                ordered_at = COALESCE(?11, ordered_at)
-             WHERE channel = ?1 AND id = ?2",
-        )?
-        .execute(params![
-            key.0,
-            key.1,
-            w.state.map(|s| s.as_str()),
-            w.payment_state.map(|s| s.as_str()),
-            set_attention,
-            attention,
-            w.provider_status,
-            w.status_changed_at,
-            w.ship_to.as_ref().map(|v| v.to_string()),
-            now,
-            w.ordered_at
-        ])?;
-        if let Some(pay) = &w.payment {
-            conn.prepare_cached(
-                "UPDATE orders SET payment_method = ?3, payment_reference = COALESCE(?4, payment_reference),
-                    payment_external = COALESCE(?5, payment_external)
-                 WHERE channel = ?1 AND id = ?2",
-            )?
-            .execute(params![key.0, key.1, pay.method, pay.reference, pay.external_order_num])?;
-        }
-        if let Some((detail, digest)) = &w.registration {
-            conn.prepare_cached(
-                "UPDATE orders SET detail = ?3, request_digest = ?4 WHERE channel = ?1 AND id = ?2",
-            )?
-            .execute(params![key.0, key.1, detail.to_string(), digest])?;
-        }
-        if let Some(credit) = &w.credit {
-            super::credit::write(conn, key, credit)?;
-        }
-        if let Some(sh) = &w.add_shipment {
-            conn.prepare_cached(
-                "INSERT INTO shipments (channel, order_id, carrier, tracking_no, shipped_on, shipping_cost, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?
-            .execute(params![key.0, key.1, sh.carrier, sh.tracking_no, sh.shipped_on, sh.shipping_cost, now])?;
-        }
-        for line in w.lines.iter().flatten() {
-            conn.prepare_cached(
-                "INSERT INTO order_lines (channel, order_id, line_no, sku, name, qty, unit_price)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-                 ON CONFLICT (channel, order_id, line_no) DO UPDATE SET
-                    sku = excluded.sku, name = excluded.name, qty = excluded.qty,
-                    unit_price = excluded.unit_price",
-            )?
-            .execute(params![
-                key.0,
-                key.1,
-                line.line_no,
-                line.sku,
-                line.name,
-                line.qty,
-                line.unit_price
-            ])?;
-        }
+        write_order(conn, key, w, now)?;
     }
-    let mut freed: Vec<String> = vec![];
-    for mv in &d.stock {
-        match mv {
-            StockMove::Reserve { line_no, sku, qty } => {
-                stock::reserve(conn, key, *line_no, sku, *qty, safety_stock, now)?
-            }
-            StockMove::ReleaseOrder => {
-                freed.extend(stock::release_order(conn, key, now)?);
-            }
-            StockMove::ReleaseLine { line_no, qty } => {
-                freed.extend(stock::release_line(conn, key, *line_no, *qty, now)?);
-            }
-            StockMove::ShipOrder => {
-                stock::ship_order(conn, key, now)?;
-            }
-        }
-    }
+    let freed = move_stock(conn, key, &d.stock, safety_stock, now)?;
     if d.cancel_pending_calls {
         outbox::cancel_pending_for_order(conn, key.0, key.1, now)?;
     }
@@ -368,6 +265,132 @@ pub fn apply(
     let freed: HashSet<&str> = freed.iter().map(String::as_str).collect();
     super::restock::top_up(conn, &freed, safety_stock, now)?;
     Ok(ids)
+}
+
+/// Creates the order row if it is new and writes what `w` changes.
+fn write_order(conn: &Connection, key: (&str, &str), w: &OrderWrite, now: &str) -> Result<()> {
+    let exists = conn
+        .prepare_cached("SELECT 1 FROM orders WHERE channel = ?1 AND id = ?2")?
+        .exists(params![key.0, key.1])?;
+    if !exists {
+        conn.prepare_cached(
+            "INSERT INTO orders (channel, id, state, payment_state, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+        )?
+        .execute(params![
+            key.0,
+            key.1,
+            w.state.unwrap_or(OrderState::New).as_str(),
+            w.payment_state.unwrap_or(PaymentState::Unpaid).as_str(),
+            now
+        ])?;
+    }
+    write_fields(conn, key, w, now)
+}
+
+/// The order's columns, payment, registration, credit, shipment and lines.
+fn write_fields(conn: &Connection, key: (&str, &str), w: &OrderWrite, now: &str) -> Result<()> {
+    let (set_attention, attention) = match &w.attention {
+        None => (false, None),
+        Some(Attention::Set(reason)) => (true, Some(reason.as_str())),
+        Some(Attention::Clear) => (true, None),
+    };
+    conn.prepare_cached(
+        "UPDATE orders SET
+            state = COALESCE(?3, state),
+            payment_state = COALESCE(?4, payment_state),
+            attention = CASE WHEN ?5 THEN ?6 ELSE attention END,
+            provider_status = COALESCE(?7, provider_status),
+            status_changed_at = COALESCE(?8, status_changed_at),
+            ship_to = COALESCE(?9, ship_to),
+            updated_at = ?10,
+            ordered_at = COALESCE(?11, ordered_at)
+         WHERE channel = ?1 AND id = ?2",
+    )?
+    .execute(params![
+        key.0,
+        key.1,
+        w.state.map(|s| s.as_str()),
+        w.payment_state.map(|s| s.as_str()),
+        set_attention,
+        attention,
+        w.provider_status,
+        w.status_changed_at,
+        w.ship_to.as_ref().map(|v| v.to_string()),
+        now,
+        w.ordered_at
+    ])?;
+    if let Some(pay) = &w.payment {
+        conn.prepare_cached(
+            "UPDATE orders SET payment_method = ?3, payment_reference = COALESCE(?4, payment_reference),
+                payment_external = COALESCE(?5, payment_external)
+             WHERE channel = ?1 AND id = ?2",
+        )?
+        .execute(params![key.0, key.1, pay.method, pay.reference, pay.external_order_num])?;
+    }
+    if let Some((detail, digest)) = &w.registration {
+        conn.prepare_cached(
+            "UPDATE orders SET detail = ?3, request_digest = ?4 WHERE channel = ?1 AND id = ?2",
+        )?
+        .execute(params![key.0, key.1, detail.to_string(), digest])?;
+    }
+    if let Some(credit) = &w.credit {
+        super::credit::write(conn, key, credit)?;
+    }
+    if let Some(sh) = &w.add_shipment {
+        conn.prepare_cached(
+            "INSERT INTO shipments (channel, order_id, carrier, tracking_no, shipped_on, shipping_cost, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?
+        .execute(params![key.0, key.1, sh.carrier, sh.tracking_no, sh.shipped_on, sh.shipping_cost, now])?;
+    }
+    for line in w.lines.iter().flatten() {
+        conn.prepare_cached(
+            "INSERT INTO order_lines (channel, order_id, line_no, sku, name, qty, unit_price)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+             ON CONFLICT (channel, order_id, line_no) DO UPDATE SET
+                sku = excluded.sku, name = excluded.name, qty = excluded.qty,
+                unit_price = excluded.unit_price",
+        )?
+        .execute(params![
+            key.0,
+            key.1,
+            line.line_no,
+            line.sku,
+            line.name,
+            line.qty,
+            line.unit_price
+        ])?;
+    }
+    Ok(())
+}
+
+/// Applies the stock movements; answers the SKUs that got units back.
+fn move_stock(
+    conn: &Connection,
+    key: (&str, &str),
+    moves: &[StockMove],
+    safety_stock: u32,
+    now: &str,
+) -> Result<Vec<String>> {
+    let mut freed: Vec<String> = vec![];
+    for mv in moves {
+        match mv {
+            StockMove::Reserve { line_no, sku, qty } => {
+                stock::reserve(conn, key, *line_no, sku, *qty, safety_stock, now)?
+            }
+            StockMove::ReleaseOrder => {
+                freed.extend(stock::release_order(conn, key, now)?);
+            }
+            StockMove::ReleaseLine { line_no, qty } => {
+                freed.extend(stock::release_line(conn, key, *line_no, *qty, now)?);
+            }
+            StockMove::ShipOrder => {
+                stock::ship_order(conn, key, now)?;
+            }
+        }
+    }
+    Ok(freed)
 }
 
 /// The digest a direct order was registered with.

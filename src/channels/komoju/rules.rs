@@ -37,7 +37,6 @@ fn status_of(p: PaymentState) -> PaymentStatus {
 pub fn decide(payment: &Payment, order: &Order, source: Source) -> Decision {
     let current = status_of(order.payment_state);
     let incoming = payment.status;
-    let ended = matches!(order.state, OrderState::Cancelled);
     // Every decision records the payment id (an order registered by its
     // external number learns it here).
     let reference = OrderWrite {
@@ -48,142 +47,142 @@ pub fn decide(payment: &Payment, order: &Order, source: Source) -> Decision {
         }),
         ..Default::default()
     };
+    let only_reference = || Decision {
+        order: Some(reference.clone()),
+        ..Default::default()
+    };
     if incoming == current || incoming == PaymentStatus::Unknown {
-        return Decision {
-            order: Some(reference),
-            ..Default::default()
-        };
+        return only_reference();
     }
     if !incoming.supersedes(current) {
         // Out of order, or contradicting what we know: ask KOMOJU itself.
-        return match source {
-            Source::Webhook => Decision {
-                order: Some(reference),
-                calls: vec![Call::KomojuFetch {
-                    payment_id: payment.id.clone(),
-                }],
-                ..Default::default()
-            }
-            .event(
-                "payment.stale",
-                json!({"status": incoming.as_str(), "current": current.as_str()}),
-            ),
-            Source::Api => Decision {
-                order: Some(reference),
-                ..Default::default()
-            }
-            .event(
-                "payment.stale",
-                json!({"status": incoming.as_str(), "current": current.as_str()}),
-            ),
-        };
+        let mut d = only_reference();
+        if source == Source::Webhook {
+            d.calls.push(Call::KomojuFetch {
+                payment_id: payment.id.clone(),
+            });
+        }
+        return d.event(
+            "payment.stale",
+            json!({"status": incoming.as_str(), "current": current.as_str()}),
+        );
     }
+    match incoming {
+        PaymentStatus::Authorized | PaymentStatus::Captured => paid(payment, order, reference),
+        PaymentStatus::Refunded => refunded(payment, order, reference),
+        PaymentStatus::Cancelled | PaymentStatus::Expired | PaymentStatus::Failed => {
+            lost(payment, order, reference)
+        }
+        PaymentStatus::Pending | PaymentStatus::Unknown => only_reference(),
+    }
+}
+
+/// Authorized or captured: the order is confirmed (when it was not further).
+fn paid(payment: &Payment, order: &Order, reference: OrderWrite) -> Decision {
+    let incoming = payment.status;
+    let state = match order.state {
+        OrderState::New | OrderState::Allocated => Some(OrderState::Confirmed),
+        _ => None,
+    };
+    let (payment_state, kind) = if incoming == PaymentStatus::Authorized {
+        (PaymentState::Authorized, "payment.authorized")
+    } else {
+        (PaymentState::Captured, "payment.captured")
+    };
+    Decision {
+        order: Some(OrderWrite {
+            state,
+            payment_state: Some(payment_state),
+            ..reference
+        }),
+        ..Default::default()
+    }
+    .event(
+        kind,
+        json!({"payment_id": payment.id, "total": payment.total}),
+    )
+}
+
+/// Refunded in full: an order not shipped yet is cancelled and its stock released.
+fn refunded(payment: &Payment, order: &Order, reference: OrderWrite) -> Decision {
+    let unshipped = !matches!(order.state, OrderState::Shipped | OrderState::Cancelled);
+    let ended = matches!(order.state, OrderState::Cancelled);
+    let released: u32 = order.lines.iter().map(|l| l.reserved_qty).sum();
+    let mut d = Decision {
+        order: Some(OrderWrite {
+            payment_state: Some(PaymentState::Refunded),
+            state: (unshipped && !ended).then_some(OrderState::Cancelled),
+            ..reference
+        }),
+        stock: if unshipped {
+            vec![StockMove::ReleaseOrder]
+        } else {
+            vec![]
+        },
+        ..Default::default()
+    }
+    .event(
+        "payment.refunded",
+        json!({"payment_id": payment.id, "amount_refunded": payment.amount_refunded}),
+    );
+    if unshipped && !ended {
+        d = d.event(
+            "order.cancelled",
+            json!({"by": Provider::Komoju.as_str(), "reason": "payment refunded", "released": released}),
+        );
+    }
+    d
+}
+
+/// Cancelled, expired or failed: an order not shipped is cancelled and its
+/// stock released; a shipped one needs a person.
+fn lost(payment: &Payment, order: &Order, reference: OrderWrite) -> Decision {
+    let incoming = payment.status;
     let unshipped = !matches!(order.state, OrderState::Shipped | OrderState::Cancelled);
     let released: u32 = order.lines.iter().map(|l| l.reserved_qty).sum();
-    match incoming {
-        PaymentStatus::Authorized | PaymentStatus::Captured => {
-            let state = match order.state {
-                OrderState::New | OrderState::Allocated => Some(OrderState::Confirmed),
-                _ => None,
+    if !unshipped {
+        if matches!(order.state, OrderState::Cancelled) {
+            return Decision {
+                order: Some(reference),
+                ..Default::default()
             };
-            let payment_state = if incoming == PaymentStatus::Authorized {
-                PaymentState::Authorized
-            } else {
-                PaymentState::Captured
-            };
-            Decision {
-                order: Some(OrderWrite {
-                    state,
-                    payment_state: Some(payment_state),
-                    ..reference
-                }),
-                ..Default::default()
-            }
-            .event(
-                if incoming == PaymentStatus::Authorized {
-                    "payment.authorized"
-                } else {
-                    "payment.captured"
-                },
-                json!({"payment_id": payment.id, "total": payment.total}),
-            )
         }
-        PaymentStatus::Refunded => {
-            let mut d = Decision {
-                order: Some(OrderWrite {
-                    payment_state: Some(PaymentState::Refunded),
-                    state: (unshipped && !ended).then_some(OrderState::Cancelled),
-                    ..reference
-                }),
-                stock: if unshipped {
-                    vec![StockMove::ReleaseOrder]
-                } else {
-                    vec![]
-                },
-                ..Default::default()
-            }
-            .event(
-                "payment.refunded",
-                json!({"payment_id": payment.id, "amount_refunded": payment.amount_refunded}),
-            );
-            if unshipped && !ended {
-                d = d.event(
-                    "order.cancelled",
-                    json!({"by": Provider::Komoju.as_str(), "reason": "payment refunded", "released": released}),
-                );
-            }
-            d
-        }
-        PaymentStatus::Cancelled | PaymentStatus::Expired | PaymentStatus::Failed => {
-            let reason = format!(
-                "KOMOJU payment {}: the order was cancelled and its stock released",
-                incoming.as_str()
-            );
-            if !unshipped {
-                if ended {
-                    return Decision {
-                        order: Some(reference),
-                        ..Default::default()
-                    };
-                }
-                let reason = format!(
-                    "KOMOJU payment {} for an order already shipped",
-                    incoming.as_str()
-                );
-                return Decision {
-                    order: Some(OrderWrite {
-                        attention: Some(Attention::Set(reason.clone())),
-                        ..reference
-                    }),
-                    ..Default::default()
-                }
-                .event("order.attention", json!({"reason": reason}));
-            }
-            Decision {
-                order: Some(OrderWrite {
-                    state: Some(OrderState::Cancelled),
-                    attention: Some(Attention::Set(reason.clone())),
-                    ..reference
-                }),
-                stock: vec![StockMove::ReleaseOrder],
-                cancel_pending_calls: true,
-                ..Default::default()
-            }
-            .event(
-                &format!("payment.{}", incoming.as_str()),
-                json!({"payment_id": payment.id}),
-            )
-            .event(
-                "order.cancelled",
-                json!({"by": Provider::Komoju.as_str(), "reason": incoming.as_str(), "released": released}),
-            )
-            .event("order.attention", json!({"reason": reason}))
-        }
-        PaymentStatus::Pending | PaymentStatus::Unknown => Decision {
-            order: Some(reference),
+        let reason = format!(
+            "KOMOJU payment {} for an order already shipped",
+            incoming.as_str()
+        );
+        return Decision {
+            order: Some(OrderWrite {
+                attention: Some(Attention::Set(reason.clone())),
+                ..reference
+            }),
             ..Default::default()
-        },
+        }
+        .event("order.attention", json!({"reason": reason}));
     }
+    let reason = format!(
+        "KOMOJU payment {}: the order was cancelled and its stock released",
+        incoming.as_str()
+    );
+    Decision {
+        order: Some(OrderWrite {
+            state: Some(OrderState::Cancelled),
+            attention: Some(Attention::Set(reason.clone())),
+            ..reference
+        }),
+        stock: vec![StockMove::ReleaseOrder],
+        cancel_pending_calls: true,
+        ..Default::default()
+    }
+    .event(
+        &format!("payment.{}", incoming.as_str()),
+        json!({"payment_id": payment.id}),
+    )
+    .event(
+        "order.cancelled",
+        json!({"by": Provider::Komoju.as_str(), "reason": incoming.as_str(), "released": released}),
+    )
+    .event("order.attention", json!({"reason": reason}))
 }
 
 /// Days after which an uncaptured authorization needs a person: KOMOJU

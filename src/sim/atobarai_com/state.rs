@@ -715,98 +715,23 @@ impl SimState {
         wrong_ids: bool,
         now: DateTime<FixedOffset>,
     ) -> Result<Reply, Reply> {
-        // Required keys.
-        let mut required = vec![
-            wire::O_RECEIPT_ORDER_DATE,
-            wire::O_USE_AMOUNT,
-            wire::C_POSTAL_CODE,
-            wire::C_UNITING_ADDRESS,
-            wire::C_NAME_KJ,
-            wire::C_PHONE,
-        ];
-        let another = fields.get(wire::O_ANOTHER_DELI_FLG) == Some("1");
-        if another {
-            required.extend([
-                wire::D_POSTAL_CODE,
-                wire::D_UNITING_ADDRESS,
-                wire::D_DEST_NAME_KJ,
-                wire::D_PHONE,
-            ]);
-        }
-        for key in required {
-            if fields.get(key).is_none() {
-                p.required(key);
-            }
-        }
-        // Formats.
-        if let Some(date) = fields.get(wire::O_RECEIPT_ORDER_DATE)
-            && (date.len() != 10 || NaiveDate::parse_from_str(date, "%Y/%m/%d").is_err())
-        {
-            p.common(
-                BAD_DATE,
-                format!("{}：日付が正しくありません", wire::O_RECEIPT_ORDER_DATE),
-            );
-        }
-        if fields
-            .get(wire::O_USE_AMOUNT)
-            .is_some_and(|v| parse_int(v).is_none_or(|a| a < 0))
-        {
-            p.format(wire::O_USE_AMOUNT);
-        }
-        if fields
-            .get(wire::O_ENT_ORDER_ID)
-            .is_some_and(|v| text_len(v) > MAX_TEXT)
-        {
-            p.format(wire::O_ENT_ORDER_ID);
-        }
-        for (key, allowed) in [
-            (wire::O_ANOTHER_DELI_FLG, &["0", "1"][..]),
-            (wire::O_TEST_ORDER_FLG, &["0", "1"][..]),
-            (wire::O_TEST_CREDIT_RESULT, &["0", "1", "2"][..]),
-        ] {
-            if fields.get(key).is_some_and(|v| !allowed.contains(&v)) {
-                p.format(key);
-            }
-        }
-        let mut party_keys = vec![(wire::C_POSTAL_CODE, wire::C_UNITING_ADDRESS, wire::C_PHONE)];
-        if another {
-            party_keys.push((wire::D_POSTAL_CODE, wire::D_UNITING_ADDRESS, wire::D_PHONE));
-        }
-        for (postal, address, phone) in &party_keys {
-            if fields
-                .get(postal)
-                .is_some_and(|v| postcode_digits(v).is_none())
-            {
-                p.format(postal);
-            }
-            if fields.get(address).is_some_and(|v| text_len(v) > MAX_TEXT) {
-                p.format(address);
-            }
-            if fields.get(phone).is_some_and(|v| !phone_ok(v)) {
-                p.format(phone);
-            }
-        }
-        if fields
-            .get(wire::C_MAIL_ADDRESS)
-            .is_some_and(|v| !mail_ok(v))
-        {
-            p.format(wire::C_MAIL_ADDRESS);
-        }
-        let mut extras = 0i64;
-        for key in [
-            wire::I_ITEM_CARRIAGE,
-            wire::I_ITEM_CHARGE,
-            wire::I_OUTSIDE_TAX,
-        ] {
-            match fields.get(key).map(parse_int) {
-                None => {}
-                Some(Some(v)) => extras = extras.saturating_add(v),
-                Some(None) => p.format(key),
-            }
-        }
+        let (party_keys, extras) = register_formats(fields, &mut p);
         end_field_checks(&mut p, wrong_ids)?;
+        let use_amount = self.register_rules(fields, &mut p, &party_keys, extras, now);
+        p.stop()?;
+        Ok(self.store_registration(fields, form, use_amount, now))
+    }
 
-        // The order's own rules.
+    /// The order's own rules (lines, amounts, addresses, age, duplicates);
+    /// answers the amount to use.
+    fn register_rules(
+        &self,
+        fields: &Fields<'_>,
+        p: &mut Problems,
+        party_keys: &[PartyKeys],
+        extras: i64,
+        now: DateTime<FixedOffset>,
+    ) -> i64 {
         let lines = line_numbers(fields);
         if lines.is_empty() {
             p.code(wire::ORDER_NO_LINES, "商品明細がありません".to_string());
@@ -834,7 +759,7 @@ impl SimState {
                 ),
             );
         }
-        for (postal, address, _) in &party_keys {
+        for (postal, address, _) in party_keys {
             if fields.get(address).is_some_and(|v| !has_street_number(v)) {
                 p.code(
                     wire::ORDER_NO_STREET_NUMBER,
@@ -862,15 +787,25 @@ impl SimState {
                 "注文日から60日を過ぎた注文は登録できません".to_string(),
             );
         }
-        let ent_order_id = fields.get(wire::O_ENT_ORDER_ID).unwrap_or("").to_string();
-        if !ent_order_id.is_empty() && self.order_by_ent(&ent_order_id).is_some() {
+        let ent_order_id = fields.get(wire::O_ENT_ORDER_ID).unwrap_or("");
+        if !ent_order_id.is_empty() && self.order_by_ent(ent_order_id).is_some() {
             p.code(
                 wire::ORDER_DUPLICATE,
                 format!("任意注文番号({ent_order_id})は既に登録されています"),
             );
         }
-        p.stop()?;
+        use_amount
+    }
 
+    /// Decides the credit and keeps the order.
+    fn store_registration(
+        &mut self,
+        fields: &Fields<'_>,
+        form: &[(String, String)],
+        use_amount: i64,
+        now: DateTime<FixedOffset>,
+    ) -> Reply {
+        let ent_order_id = fields.get(wire::O_ENT_ORDER_ID).unwrap_or("").to_string();
         let buyer_name = fields.get(wire::C_NAME_KJ).unwrap_or("").to_string();
         let test = fields.get(wire::O_TEST_ORDER_FLG) == Some("1");
         let decision = self.decide(fields, test, &buyer_name, use_amount);
@@ -911,11 +846,11 @@ impl SimState {
                 next,
             },
         );
-        Ok(Reply::Registered {
+        Reply::Registered {
             ent_order_id,
             system_order_id,
             status: status.credit_status(),
-        })
+        }
     }
 
     /// The deterministic credit hooks, first match wins.
@@ -1251,6 +1186,103 @@ fn enter(o: &mut SimOrder, to: DetailStatus, at: DateTime<FixedOffset>, rules: &
         | DetailStatus::Unknown
         | DetailStatus::Unrecognised(_) => {}
     }
+}
+
+/// The postcode, address and phone keys of one party (buyer or recipient).
+type PartyKeys = (&'static str, &'static str, &'static str);
+
+/// 00's required keys and field formats; answers the parties' keys and the
+/// extras (carriage, charge, outside tax) to add to the lines.
+fn register_formats(fields: &Fields<'_>, p: &mut Problems) -> (Vec<PartyKeys>, i64) {
+    let mut required = vec![
+        wire::O_RECEIPT_ORDER_DATE,
+        wire::O_USE_AMOUNT,
+        wire::C_POSTAL_CODE,
+        wire::C_UNITING_ADDRESS,
+        wire::C_NAME_KJ,
+        wire::C_PHONE,
+    ];
+    let another = fields.get(wire::O_ANOTHER_DELI_FLG) == Some("1");
+    if another {
+        required.extend([
+            wire::D_POSTAL_CODE,
+            wire::D_UNITING_ADDRESS,
+            wire::D_DEST_NAME_KJ,
+            wire::D_PHONE,
+        ]);
+    }
+    for key in required {
+        if fields.get(key).is_none() {
+            p.required(key);
+        }
+    }
+    // Formats.
+    if let Some(date) = fields.get(wire::O_RECEIPT_ORDER_DATE)
+        && (date.len() != 10 || NaiveDate::parse_from_str(date, "%Y/%m/%d").is_err())
+    {
+        p.common(
+            BAD_DATE,
+            format!("{}：日付が正しくありません", wire::O_RECEIPT_ORDER_DATE),
+        );
+    }
+    if fields
+        .get(wire::O_USE_AMOUNT)
+        .is_some_and(|v| parse_int(v).is_none_or(|a| a < 0))
+    {
+        p.format(wire::O_USE_AMOUNT);
+    }
+    if fields
+        .get(wire::O_ENT_ORDER_ID)
+        .is_some_and(|v| text_len(v) > MAX_TEXT)
+    {
+        p.format(wire::O_ENT_ORDER_ID);
+    }
+    for (key, allowed) in [
+        (wire::O_ANOTHER_DELI_FLG, &["0", "1"][..]),
+        (wire::O_TEST_ORDER_FLG, &["0", "1"][..]),
+        (wire::O_TEST_CREDIT_RESULT, &["0", "1", "2"][..]),
+    ] {
+        if fields.get(key).is_some_and(|v| !allowed.contains(&v)) {
+            p.format(key);
+        }
+    }
+    let mut party_keys = vec![(wire::C_POSTAL_CODE, wire::C_UNITING_ADDRESS, wire::C_PHONE)];
+    if another {
+        party_keys.push((wire::D_POSTAL_CODE, wire::D_UNITING_ADDRESS, wire::D_PHONE));
+    }
+    for (postal, address, phone) in &party_keys {
+        if fields
+            .get(postal)
+            .is_some_and(|v| postcode_digits(v).is_none())
+        {
+            p.format(postal);
+        }
+        if fields.get(address).is_some_and(|v| text_len(v) > MAX_TEXT) {
+            p.format(address);
+        }
+        if fields.get(phone).is_some_and(|v| !phone_ok(v)) {
+            p.format(phone);
+        }
+    }
+    if fields
+        .get(wire::C_MAIL_ADDRESS)
+        .is_some_and(|v| !mail_ok(v))
+    {
+        p.format(wire::C_MAIL_ADDRESS);
+    }
+    let mut extras = 0i64;
+    for key in [
+        wire::I_ITEM_CARRIAGE,
+        wire::I_ITEM_CHARGE,
+        wire::I_OUTSIDE_TAX,
+    ] {
+        match fields.get(key).map(parse_int) {
+            None => {}
+            Some(Some(v)) => extras = extras.saturating_add(v),
+            Some(None) => p.format(key),
+        }
+    }
+    (party_keys, extras)
 }
 
 #[cfg(test)]
