@@ -216,8 +216,8 @@ async fn print_summary(
     sim: &JgoodsSimHandle,
     rakuten: &RakutenSimHandle,
 ) -> anyhow::Result<()> {
-    print_stock(&erp).await?;
-    print_orders(&erp).await?;
+    print_stock(erp).await?;
+    print_orders(erp).await?;
     let stats = sim.stats();
     println!(
         "\nJ-goods saw {} webhook attempts ({} acknowledged), {} allocation post-backs, {} token requests.",
@@ -241,6 +241,6 @@ async fn print_summary(
         "Rakuten saw {} searchOrder, {} getOrder, {} confirmOrder and {} updateOrderShipping calls.",
         rk.search_order, rk.get_order, rk.confirm_order, rk.update_order_shipping
     );
-    print_invoice(&erp).await?;
+    print_invoice(erp).await?;
     Ok(())
 }

@@ -92,54 +92,9 @@ pub(super) async fn run(
 ) -> anyhow::Result<()> {
     let safety = config.inventory.safety_stock;
     match command {
-        OrdersCommand::List(a) => {
-            let filter = OrderFilter {
-                channel: a.channel.as_deref().map(parse_channel).transpose()?,
-                state: a
-                    .state
-                    .as_deref()
-                    .map(|s| {
-                        OrderState::parse(s).ok_or_else(|| anyhow::anyhow!("unknown state {s:?}"))
-                    })
-                    .transpose()?,
-                attention: a.attention,
-                limit: a.limit,
-                after: None,
-            };
-            let list = store.read(move |c| orders::list(c, &filter)).await?;
-            println!(
-                "{:<8} {:<28} {:<10} {:<15} ATTENTION",
-                "CHANNEL", "ID", "STATE", "PAYMENT"
-            );
-            for o in list {
-                println!(
-                    "{:<8} {:<28} {:<10} {:<15} {}",
-                    o.channel.as_str(),
-                    o.id,
-                    o.state.as_str(),
-                    o.payment_state.as_str(),
-                    o.attention.as_deref().unwrap_or("")
-                );
-            }
-        }
+        OrdersCommand::List(a) => list_orders(store, a).await?,
         OrdersCommand::Export(args) => export_orders(store, args).await?,
-        OrdersCommand::Show { channel, id } => {
-            let ch = parse_channel(&channel)?;
-            let (order, evs) = store
-                .read(move |c| {
-                    Ok((
-                        orders::load(c, ch, &id)?,
-                        events::for_order(c, ch.as_str(), &id)?,
-                    ))
-                })
-                .await?;
-            let order = order.ok_or_else(|| anyhow::anyhow!("no {channel} order with that id"))?;
-            println!("{}", serde_json::to_string_pretty(&order)?);
-            println!("\nevents:");
-            for e in evs {
-                println!("  #{:<6} {}  {:<24} {}", e.id, e.at, e.kind, e.detail);
-            }
-        }
+        OrdersCommand::Show { channel, id } => show_order(store, &channel, id).await?,
         OrdersCommand::Ship {
             channel,
             id,
@@ -161,24 +116,7 @@ pub(super) async fn run(
                 order.state.as_str()
             );
         }
-        OrdersCommand::Add { file } => {
-            let order =
-                crate::flows::direct::register(store, read_direct_order(&file, config)?, safety)
-                    .await?;
-            let (verb, order) = match order {
-                crate::flows::direct::Registered::Created(o) => ("registered", o),
-                crate::flows::direct::Registered::Same(o) => ("already registered", o),
-                crate::flows::direct::Registered::Conflict(_) => {
-                    anyhow::bail!("an order with this id was registered with different content")
-                }
-            };
-            println!(
-                "direct {} {verb}: {} / {}",
-                order.id,
-                order.state.as_str(),
-                order.payment_state.as_str()
-            );
-        }
+        OrdersCommand::Add { file } => add_order(store, config, &file).await?,
         OrdersCommand::Cancel {
             channel,
             id,
@@ -194,6 +132,78 @@ pub(super) async fn run(
             );
         }
     }
+    Ok(())
+}
+
+/// `orders list`: one line per order.
+async fn list_orders(store: &Store, a: OrdersListArgs) -> anyhow::Result<()> {
+    let filter = OrderFilter {
+        channel: a.channel.as_deref().map(parse_channel).transpose()?,
+        state: a
+            .state
+            .as_deref()
+            .map(|s| OrderState::parse(s).ok_or_else(|| anyhow::anyhow!("unknown state {s:?}")))
+            .transpose()?,
+        attention: a.attention,
+        limit: a.limit,
+        after: None,
+    };
+    let list = store.read(move |c| orders::list(c, &filter)).await?;
+    println!(
+        "{:<8} {:<28} {:<10} {:<15} ATTENTION",
+        "CHANNEL", "ID", "STATE", "PAYMENT"
+    );
+    for o in list {
+        println!(
+            "{:<8} {:<28} {:<10} {:<15} {}",
+            o.channel.as_str(),
+            o.id,
+            o.state.as_str(),
+            o.payment_state.as_str(),
+            o.attention.as_deref().unwrap_or("")
+        );
+    }
+    Ok(())
+}
+
+/// `orders show`: the order as stored and its events.
+async fn show_order(store: &Store, channel: &str, id: String) -> anyhow::Result<()> {
+    let ch = parse_channel(channel)?;
+    let (order, evs) = store
+        .read(move |c| {
+            Ok((
+                orders::load(c, ch, &id)?,
+                events::for_order(c, ch.as_str(), &id)?,
+            ))
+        })
+        .await?;
+    let order = order.ok_or_else(|| anyhow::anyhow!("no {channel} order with that id"))?;
+    println!("{}", serde_json::to_string_pretty(&order)?);
+    println!("\nevents:");
+    for e in evs {
+        println!("  #{:<6} {}  {:<24} {}", e.id, e.at, e.kind, e.detail);
+    }
+    Ok(())
+}
+
+/// `orders add`: registers a direct order from a JSON file.
+async fn add_order(store: &Store, config: &Config, file: &std::path::Path) -> anyhow::Result<()> {
+    let safety = config.inventory.safety_stock;
+    let order =
+        crate::flows::direct::register(store, read_direct_order(file, config)?, safety).await?;
+    let (verb, order) = match order {
+        crate::flows::direct::Registered::Created(o) => ("registered", o),
+        crate::flows::direct::Registered::Same(o) => ("already registered", o),
+        crate::flows::direct::Registered::Conflict(_) => {
+            anyhow::bail!("an order with this id was registered with different content")
+        }
+    };
+    println!(
+        "direct {} {verb}: {} / {}",
+        order.id,
+        order.state.as_str(),
+        order.payment_state.as_str()
+    );
     Ok(())
 }
 

@@ -661,6 +661,7 @@ impl SimState {
         })
     }
 
+    /// KAASL: register, change or cancel the parcel's number.
     fn shipment(
         &mut self,
         order_no: &str,
@@ -668,78 +669,14 @@ impl SimState {
         now: DateTime<FixedOffset>,
     ) -> Result<Reply, String> {
         let e = Endpoint::Shipment;
-        let process = form_value(form, field::PROCESS_DIV)
-            .and_then(|v| v.parse::<u8>().ok())
-            .and_then(ShipmentProcess::from_code)
-            .ok_or_else(|| code(e, 19))?;
-        let written = form_value(form, field::PAYMENT_NO).unwrap_or_default();
-        let needs_number = match process {
-            ShipmentProcess::RegisterYamato
-            | ShipmentProcess::Change
-            | ShipmentProcess::RegisterOtherCarrier => true,
-            ShipmentProcess::CancelRegistration => false,
-        };
-        if needs_number && written.is_empty() {
-            return Err(code(e, 11));
-        }
-        // A Yamato number is `[0-9A-Za-z-]`, at most 12 without its
-        // hyphens; another carrier's registration carries the orderNo.
-        let digits: String = if process == ShipmentProcess::RegisterOtherCarrier {
-            written.to_string()
-        } else {
-            if !written
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-')
-            {
-                return Err(code(e, 12));
-            }
-            written.chars().filter(|c| *c != '-').collect()
-        };
-        if process != ShipmentProcess::RegisterOtherCarrier && digits.len() > 12 {
-            return Err(code(e, 10));
-        }
-        let payment_no = digits.as_str();
-        // shipYmd goes with processDiv 1 only (Yamato's plugins send it so;
-        // `031E` is the catalogue's refusal of one with 9, extended to 0
-        // and 2 by the simulator).
-        let ship_ymd = form_value(form, field::SHIP_YMD).filter(|v| !v.is_empty());
-        let ship_on = match process {
-            ShipmentProcess::Change => Some(
-                ship_ymd
-                    .and_then(wire::parse_ymd)
-                    .ok_or_else(|| code(e, 23))?,
-            ),
-            ShipmentProcess::RegisterYamato
-            | ShipmentProcess::RegisterOtherCarrier
-            | ShipmentProcess::CancelRegistration => {
-                if ship_ymd.is_some() {
-                    return Err(code(e, 31));
-                }
-                None
-            }
-        };
-        let before = form_value(form, field::BEFORE_PAYMENT_NO).unwrap_or_default();
-        match process {
-            ShipmentProcess::RegisterYamato => {
-                if !yamato_check_digit_ok(payment_no) {
-                    return Err(code(e, 14));
-                }
-            }
-            ShipmentProcess::Change => {
-                if before.is_empty() {
-                    return Err(code(e, 46));
-                }
-                if !yamato_check_digit_ok(payment_no) {
-                    return Err(code(e, 14));
-                }
-            }
-            ShipmentProcess::RegisterOtherCarrier => {
-                if payment_no != order_no {
-                    return Err(code(e, 16));
-                }
-            }
-            ShipmentProcess::CancelRegistration => {}
-        }
+        let ShipmentAsk {
+            process,
+            payment_no,
+            ship_on,
+            before,
+        } = shipment_ask(order_no, form)?;
+        let (payment_no, before) = (payment_no.as_str(), before.as_str());
+
         let shared_by = self
             .orders
             .values()
@@ -895,4 +832,97 @@ fn enter(o: &mut SimOrder, status: TransactionStatus, at: DateTime<FixedOffset>,
         | TransactionStatus::Paid
         | TransactionStatus::Unknown(_) => None,
     };
+}
+/// What a KAASL request asks, its fields checked.
+struct ShipmentAsk {
+    process: ShipmentProcess,
+    /// The number without hyphens (another carrier's: the orderNo).
+    payment_no: String,
+    /// The new shipment date (processDiv 9 only).
+    ship_on: Option<NaiveDate>,
+    /// The number a change replaces, as written.
+    before: String,
+}
+
+/// Checks KAASL's own fields (before the transaction is looked at).
+fn shipment_ask(order_no: &str, form: &Form) -> Result<ShipmentAsk, String> {
+    let e = Endpoint::Shipment;
+    let process = form_value(form, field::PROCESS_DIV)
+        .and_then(|v| v.parse::<u8>().ok())
+        .and_then(ShipmentProcess::from_code)
+        .ok_or_else(|| code(e, 19))?;
+    let written = form_value(form, field::PAYMENT_NO).unwrap_or_default();
+    let needs_number = match process {
+        ShipmentProcess::RegisterYamato
+        | ShipmentProcess::Change
+        | ShipmentProcess::RegisterOtherCarrier => true,
+        ShipmentProcess::CancelRegistration => false,
+    };
+    if needs_number && written.is_empty() {
+        return Err(code(e, 11));
+    }
+    // A Yamato number is `[0-9A-Za-z-]`, at most 12 without its
+    // hyphens; another carrier's registration carries the orderNo.
+    let digits: String = if process == ShipmentProcess::RegisterOtherCarrier {
+        written.to_string()
+    } else {
+        if !written
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-')
+        {
+            return Err(code(e, 12));
+        }
+        written.chars().filter(|c| *c != '-').collect()
+    };
+    if process != ShipmentProcess::RegisterOtherCarrier && digits.len() > 12 {
+        return Err(code(e, 10));
+    }
+    let payment_no = digits.as_str();
+    // shipYmd goes with processDiv 1 only (Yamato's plugins send it so;
+    // `031E` is the catalogue's refusal of one with 9, extended to 0
+    // and 2 by the simulator).
+    let ship_ymd = form_value(form, field::SHIP_YMD).filter(|v| !v.is_empty());
+    let ship_on = match process {
+        ShipmentProcess::Change => Some(
+            ship_ymd
+                .and_then(wire::parse_ymd)
+                .ok_or_else(|| code(e, 23))?,
+        ),
+        ShipmentProcess::RegisterYamato
+        | ShipmentProcess::RegisterOtherCarrier
+        | ShipmentProcess::CancelRegistration => {
+            if ship_ymd.is_some() {
+                return Err(code(e, 31));
+            }
+            None
+        }
+    };
+    let before = form_value(form, field::BEFORE_PAYMENT_NO).unwrap_or_default();
+    match process {
+        ShipmentProcess::RegisterYamato => {
+            if !yamato_check_digit_ok(payment_no) {
+                return Err(code(e, 14));
+            }
+        }
+        ShipmentProcess::Change => {
+            if before.is_empty() {
+                return Err(code(e, 46));
+            }
+            if !yamato_check_digit_ok(payment_no) {
+                return Err(code(e, 14));
+            }
+        }
+        ShipmentProcess::RegisterOtherCarrier => {
+            if payment_no != order_no {
+                return Err(code(e, 16));
+            }
+        }
+        ShipmentProcess::CancelRegistration => {}
+    }
+    Ok(ShipmentAsk {
+        process,
+        payment_no: payment_no.to_string(),
+        ship_on,
+        before: before.to_string(),
+    })
 }

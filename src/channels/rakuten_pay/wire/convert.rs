@@ -73,73 +73,12 @@ pub fn order_from_wire(raw: &RakutenOrderModel) -> Result<RakutenOrder, WireErro
             "an order needs at least one package",
         ));
     }
-    let mut packages = Vec::with_capacity(raw.packages.len());
-    for (p, package) in raw.packages.iter().enumerate() {
-        let at = |f: &str| format!("PackageModelList[{p}].{f}");
-        if package.items.is_empty() {
-            return Err(fail(
-                &at("ItemModelList"),
-                "a package needs at least one line",
-            ));
-        }
-        let package_deleted = deleted_flag(package.package_delete_flag)
-            .ok_or_else(|| fail(&at("packageDeleteFlag"), "must be 0 or 1"))?;
-        let mut items = Vec::with_capacity(package.items.len());
-        for (i, item) in package.items.iter().enumerate() {
-            let at = |f: &str| at(&format!("ItemModelList[{i}].{f}"));
-            let deleted = deleted_flag(item.delete_item_flag)
-                .ok_or_else(|| fail(&at("deleteItemFlag"), "must be 0 or 1"))?;
-            let price = item.price.ok_or_else(|| fail(&at("price"), "missing"))?;
-            let units = item
-                .units
-                .and_then(|u| u32::try_from(u).ok())
-                .ok_or_else(|| fail(&at("units"), "must be a whole number >= 0"))?;
-            let sku = item.skus.first();
-            items.push(Item {
-                item_detail_id: item.item_detail_id,
-                name: item.item_name.clone().unwrap_or_default(),
-                item_number: nonempty(item.item_number.as_deref()),
-                manage_number: nonempty(item.manage_number.as_deref()),
-                merchant_defined_sku_id: nonempty(
-                    sku.and_then(|s| s.merchant_defined_sku_id.as_deref()),
-                ),
-                variant_id: nonempty(sku.and_then(|s| s.variant_id.as_deref())),
-                price,
-                units,
-                deleted: deleted || package_deleted,
-            });
-        }
-        let mut shipping = Vec::with_capacity(package.shipping.len());
-        for (r, row) in package.shipping.iter().enumerate() {
-            let shipping_date = match row.shipping_date.as_deref().map(str::trim) {
-                None | Some("") => None,
-                Some(s) => Some(parse_date_lenient(s).ok_or_else(|| {
-                    fail(
-                        &at(&format!("ShippingModelList[{r}].shippingDate")),
-                        "not a date",
-                    )
-                })?),
-            };
-            shipping.push(ShippingRow {
-                shipping_detail_id: row.shipping_detail_id,
-                delivery_company: row
-                    .delivery_company
-                    .as_deref()
-                    .map(str::trim)
-                    .unwrap_or_default()
-                    .to_string(),
-                shipping_number: nonempty(row.shipping_number.as_deref()),
-                shipping_date,
-            });
-        }
-        packages.push(Package {
-            basket_id: package.basket_id,
-            recipient: person_from_wire(package.sender.as_ref()),
-            items,
-            shipping,
-            deleted: package_deleted,
-        });
-    }
+    let packages = raw
+        .packages
+        .iter()
+        .enumerate()
+        .map(|(p, package)| package_from_wire(p, package, &fail))
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(RakutenOrder {
         order_number: number.to_string(),
         progress: Progress::from_code(raw.order_progress),
@@ -158,6 +97,78 @@ pub fn order_from_wire(raw: &RakutenOrderModel) -> Result<RakutenOrder, WireErro
             request: amount(raw.request_price),
         },
         packages,
+    })
+}
+
+/// One package of an order, its lines and shipping rows checked.
+fn package_from_wire(
+    p: usize,
+    package: &RakutenPackageModel,
+    fail: &dyn Fn(&str, &str) -> WireError,
+) -> Result<Package, WireError> {
+    let at = |f: &str| format!("PackageModelList[{p}].{f}");
+    if package.items.is_empty() {
+        return Err(fail(
+            &at("ItemModelList"),
+            "a package needs at least one line",
+        ));
+    }
+    let package_deleted = deleted_flag(package.package_delete_flag)
+        .ok_or_else(|| fail(&at("packageDeleteFlag"), "must be 0 or 1"))?;
+    let mut items = Vec::with_capacity(package.items.len());
+    for (i, item) in package.items.iter().enumerate() {
+        let at = |f: &str| at(&format!("ItemModelList[{i}].{f}"));
+        let deleted = deleted_flag(item.delete_item_flag)
+            .ok_or_else(|| fail(&at("deleteItemFlag"), "must be 0 or 1"))?;
+        let price = item.price.ok_or_else(|| fail(&at("price"), "missing"))?;
+        let units = item
+            .units
+            .and_then(|u| u32::try_from(u).ok())
+            .ok_or_else(|| fail(&at("units"), "must be a whole number >= 0"))?;
+        let sku = item.skus.first();
+        items.push(Item {
+            item_detail_id: item.item_detail_id,
+            name: item.item_name.clone().unwrap_or_default(),
+            item_number: nonempty(item.item_number.as_deref()),
+            manage_number: nonempty(item.manage_number.as_deref()),
+            merchant_defined_sku_id: nonempty(
+                sku.and_then(|s| s.merchant_defined_sku_id.as_deref()),
+            ),
+            variant_id: nonempty(sku.and_then(|s| s.variant_id.as_deref())),
+            price,
+            units,
+            deleted: deleted || package_deleted,
+        });
+    }
+    let mut shipping = Vec::with_capacity(package.shipping.len());
+    for (r, row) in package.shipping.iter().enumerate() {
+        let shipping_date = match row.shipping_date.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(s) => Some(parse_date_lenient(s).ok_or_else(|| {
+                fail(
+                    &at(&format!("ShippingModelList[{r}].shippingDate")),
+                    "not a date",
+                )
+            })?),
+        };
+        shipping.push(ShippingRow {
+            shipping_detail_id: row.shipping_detail_id,
+            delivery_company: row
+                .delivery_company
+                .as_deref()
+                .map(str::trim)
+                .unwrap_or_default()
+                .to_string(),
+            shipping_number: nonempty(row.shipping_number.as_deref()),
+            shipping_date,
+        });
+    }
+    Ok(Package {
+        basket_id: package.basket_id,
+        recipient: person_from_wire(package.sender.as_ref()),
+        items,
+        shipping,
+        deleted: package_deleted,
     })
 }
 
