@@ -36,21 +36,7 @@ pub fn register(
             Registration::Conflict
         };
     }
-    let (reserved, full) = if o.allocate {
-        let wanted: Vec<Wanted> = o
-            .lines
-            .iter()
-            .map(|l| Wanted {
-                sku: &l.sku,
-                qty: l.qty,
-            })
-            .collect();
-        let reserved = allocate(&wanted, available);
-        let full = o.lines.iter().zip(&reserved).all(|(l, r)| *r == l.qty);
-        (reserved, full)
-    } else {
-        (vec![0; o.lines.len()], true)
-    };
+    let (reserved, full) = reserve(o, available);
     // Paid on the merchant's own terms: ready at once. KOMOJU: ready once the
     // payment is authorized (a webhook says so).
     let (state, payment_state) = match (&o.payment, full) {
@@ -66,17 +52,6 @@ pub fn register(
         } => (payment_id.clone(), external_order_num.clone()),
         DirectPayment::None | DirectPayment::Kuroneko | DirectPayment::AtobaraiCom => (None, None),
     };
-    let stock = o
-        .lines
-        .iter()
-        .zip(&reserved)
-        .filter(|(_, r)| **r > 0)
-        .map(|(l, r)| StockMove::Reserve {
-            line_no: l.line_no,
-            sku: l.sku.clone(),
-            qty: *r,
-        })
-        .collect();
     let detail = json!({
         "ordered_at": o.ordered_at, "customer": o.customer, "ship_to": o.ship_to,
         "shipping_fee": o.shipping_fee, "fee": o.fee, "total": o.total(),
@@ -89,18 +64,7 @@ pub fn register(
             state: Some(state),
             payment_state: Some(payment_state),
             attention: reason.clone().map(Attention::Set),
-            lines: Some(
-                o.lines
-                    .iter()
-                    .map(|l| LineWrite {
-                        line_no: l.line_no,
-                        sku: l.sku.clone(),
-                        name: l.name.clone(),
-                        qty: l.qty,
-                        unit_price: Some(l.unit_price),
-                    })
-                    .collect(),
-            ),
+            lines: Some(line_writes(o)),
             ship_to: Some(
                 serde_json::to_value(o.ship_to.as_ref().unwrap_or(&o.customer)).unwrap_or_default(),
             ),
@@ -112,7 +76,7 @@ pub fn register(
             registration: Some((detail, digest.to_string())),
             ..Default::default()
         }),
-        stock,
+        stock: reserve_moves(o, &reserved),
         ..Default::default()
     }
     .event(
@@ -131,6 +95,54 @@ pub fn register(
         d.calls.push(call);
     }
     Registration::Created(Box::new(d))
+}
+
+/// What to reserve per line (nothing unless `allocate`), and whether every
+/// line is full.
+fn reserve(o: &DirectOrder, available: &HashMap<String, u32>) -> (Vec<u32>, bool) {
+    if o.allocate {
+        let wanted: Vec<Wanted> = o
+            .lines
+            .iter()
+            .map(|l| Wanted {
+                sku: &l.sku,
+                qty: l.qty,
+            })
+            .collect();
+        let reserved = allocate(&wanted, available);
+        let full = o.lines.iter().zip(&reserved).all(|(l, r)| *r == l.qty);
+        (reserved, full)
+    } else {
+        (vec![0; o.lines.len()], true)
+    }
+}
+
+/// The reservations as stock moves.
+fn reserve_moves(o: &DirectOrder, reserved: &[u32]) -> Vec<StockMove> {
+    o.lines
+        .iter()
+        .zip(reserved)
+        .filter(|(_, r)| **r > 0)
+        .map(|(l, r)| StockMove::Reserve {
+            line_no: l.line_no,
+            sku: l.sku.clone(),
+            qty: *r,
+        })
+        .collect()
+}
+
+/// The order's lines as written.
+fn line_writes(o: &DirectOrder) -> Vec<LineWrite> {
+    o.lines
+        .iter()
+        .map(|l| LineWrite {
+            line_no: l.line_no,
+            sku: l.sku.clone(),
+            name: l.name.clone(),
+            qty: l.qty,
+            unit_price: Some(l.unit_price),
+        })
+        .collect()
 }
 
 fn payment_state_of(p: &DirectPayment) -> PaymentState {

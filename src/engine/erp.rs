@@ -96,7 +96,31 @@ pub fn ship(
     if let Some(reason) = crate::channels::credit::rules::shipment_refusal(order) {
         return Err(Refusal::CreditNotOk(reason));
     }
-    // Each channel and payment provider that must hear of the parcel gets its call.
+    let calls = shipment_calls(order, &shipment, first, policy);
+    Ok(Decision {
+        order: Some(OrderWrite {
+            state: Some(OrderState::Shipped),
+            add_shipment: Some(shipment),
+            ..Default::default()
+        }),
+        stock: if first {
+            vec![StockMove::ShipOrder]
+        } else {
+            vec![]
+        },
+        calls,
+        ..Default::default()
+    }
+    .event("order.shipped", detail))
+}
+
+/// Each channel and payment provider that must hear of the parcel gets its call.
+fn shipment_calls(
+    order: &Order,
+    shipment: &Shipment,
+    first: bool,
+    policy: PaymentPolicy,
+) -> Vec<Call> {
     let mut calls = match order.channel {
         Channel::Rakuten => vec![Call::RakutenShip {
             order_number: order.id.clone(),
@@ -122,21 +146,7 @@ pub fn ship(
         &shipment.tracking_no,
         &shipment.shipped_on,
     ));
-    Ok(Decision {
-        order: Some(OrderWrite {
-            state: Some(OrderState::Shipped),
-            add_shipment: Some(shipment),
-            ..Default::default()
-        }),
-        stock: if first {
-            vec![StockMove::ShipOrder]
-        } else {
-            vec![]
-        },
-        calls,
-        ..Default::default()
-    }
-    .event("order.shipped", detail))
+    calls
 }
 
 /// What a cancel command means for the order.

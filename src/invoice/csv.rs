@@ -6,7 +6,7 @@
 
 use encoding_rs::SHIFT_JIS;
 
-use super::{InvoiceDocument, InvoiceError, Issue};
+use super::{Invoice, InvoiceDocument, InvoiceError, Issue};
 
 /// How the CSV bytes are encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -84,59 +84,8 @@ pub fn text(doc: &InvoiceDocument) -> String {
             j,
         ]
     };
-    let empty = String::new;
-    for o in &inv.orders {
-        for l in &o.lines {
-            rows.push(row(
-                "明細",
-                [
-                    o.shipped_on.to_string(),
-                    o.order_id.clone(),
-                    l.item_code.clone(),
-                    l.name.clone(),
-                    l.qty.to_string(),
-                    l.unit_price.to_string(),
-                    l.amount.to_string(),
-                    format!("{}%", l.tax_rate.percent()),
-                    empty(),
-                    empty(),
-                ],
-            ));
-        }
-    }
-    for s in &inv.shipping {
-        rows.push(row(
-            "送料",
-            [
-                s.shipped_on.to_string(),
-                s.order_id.clone(),
-                s.carrier.clone(),
-                format!("国内送料 {}", s.tracking_no),
-                "1".into(),
-                s.cost.to_string(),
-                s.cost.to_string(),
-                "10%".into(),
-                empty(),
-                empty(),
-            ],
-        ));
-    }
-    for r in &inv.by_rate {
-        rows.push(row(
-            "税率別合計",
-            [
-                empty(),
-                empty(),
-                empty(),
-                empty(),
-                empty(),
-                empty(),
-                r.total.to_string(),
-                format!("{}%", r.rate.percent()),
-                r.tax.to_string(),
-                r.tax_excluded.to_string(),
-            ],
-        ));
+    for (what, cols) in detail_rows(inv) {
+        rows.push(row(what, cols));
     }
     let amount_row = |what: &str, amount: i64| {
         let mut cols: [String; 10] = Default::default();
@@ -160,6 +109,67 @@ pub fn text(doc: &InvoiceDocument) -> String {
     }
     let bytes = w.into_inner().unwrap_or_default();
     String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// The rows of each line, each parcel's shipping and each tax rate's total,
+/// before the invoice's own columns.
+fn detail_rows(inv: &Invoice) -> Vec<(&'static str, [String; 10])> {
+    let mut rows = Vec::new();
+    let empty = String::new;
+    for o in &inv.orders {
+        for l in &o.lines {
+            rows.push((
+                "明細",
+                [
+                    o.shipped_on.to_string(),
+                    o.order_id.clone(),
+                    l.item_code.clone(),
+                    l.name.clone(),
+                    l.qty.to_string(),
+                    l.unit_price.to_string(),
+                    l.amount.to_string(),
+                    format!("{}%", l.tax_rate.percent()),
+                    empty(),
+                    empty(),
+                ],
+            ));
+        }
+    }
+    for s in &inv.shipping {
+        rows.push((
+            "送料",
+            [
+                s.shipped_on.to_string(),
+                s.order_id.clone(),
+                s.carrier.clone(),
+                format!("国内送料 {}", s.tracking_no),
+                "1".into(),
+                s.cost.to_string(),
+                s.cost.to_string(),
+                "10%".into(),
+                empty(),
+                empty(),
+            ],
+        ));
+    }
+    for r in &inv.by_rate {
+        rows.push((
+            "税率別合計",
+            [
+                empty(),
+                empty(),
+                empty(),
+                empty(),
+                empty(),
+                empty(),
+                r.total.to_string(),
+                format!("{}%", r.rate.percent()),
+                r.tax.to_string(),
+                r.tax_excluded.to_string(),
+            ],
+        ));
+    }
+    rows
 }
 
 /// The CSV bytes in `encoding`. Shift_JIS refuses text it cannot represent rather than

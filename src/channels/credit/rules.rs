@@ -77,27 +77,7 @@ pub fn verdict(
     };
     let mut d = Decision::default();
     if let Source::Request { reference, at_ms } = &source {
-        write.payment = Some(crate::domain::order::PaymentRef {
-            method: provider.as_str().to_string(),
-            reference: Some(reference.clone()),
-            external_order_num: None,
-        });
-        if let Some(c) = write.credit.as_mut() {
-            c.requested_at_ms = Some(*at_ms);
-        }
-        d = d.event(
-            "credit.requested",
-            json!({"provider": provider.as_str(), "reference": reference, "result": v.as_str()}),
-        );
-        // Cancelled while the request was on its way: undo it at the provider.
-        if order.state == OrderState::Cancelled && !v.is_refusal() {
-            d.calls.push(Call::CreditCancel {
-                provider,
-                channel: order.channel,
-                order_id: order.id.clone(),
-                reason: "the order was cancelled while its credit was requested".into(),
-            });
-        }
+        d = requested(order, provider, v, reference, *at_ms, &mut write);
     }
     let changed = case.result != v;
     if order.state == OrderState::Cancelled {
@@ -148,6 +128,41 @@ pub fn verdict(
         }
     }
     d.order = Some(write);
+    d
+}
+
+/// The request's answer: the provider's reference is recorded, and an
+/// order cancelled meanwhile is cancelled at the provider as well.
+fn requested(
+    order: &Order,
+    provider: DeferredProvider,
+    v: CreditVerdict,
+    reference: &str,
+    at_ms: i64,
+    write: &mut OrderWrite,
+) -> Decision {
+    let mut d = Decision::default();
+    write.payment = Some(crate::domain::order::PaymentRef {
+        method: provider.as_str().to_string(),
+        reference: Some(reference.to_string()),
+        external_order_num: None,
+    });
+    if let Some(c) = write.credit.as_mut() {
+        c.requested_at_ms = Some(at_ms);
+    }
+    d = d.event(
+        "credit.requested",
+        json!({"provider": provider.as_str(), "reference": reference, "result": v.as_str()}),
+    );
+    // Cancelled while the request was on its way: undo it at the provider.
+    if order.state == OrderState::Cancelled && !v.is_refusal() {
+        d.calls.push(Call::CreditCancel {
+            provider,
+            channel: order.channel,
+            order_id: order.id.clone(),
+            reason: "the order was cancelled while its credit was requested".into(),
+        });
+    }
     d
 }
 

@@ -190,16 +190,7 @@ fn import(
         (true, true) => OrderState::Confirmed,
         (true, false) => OrderState::Allocated,
     };
-    let attention = if !unknown.is_empty() {
-        Some(format!(
-            "no SKU on Rakuten line(s) {}: map the item to a SKU",
-            unknown.join(", ")
-        ))
-    } else if !full {
-        Some(short_reason(order))
-    } else {
-        None
-    };
+    let attention = import_attention(order, &unknown, full);
     let payment = if paid_at_rakuten(order) {
         PaymentState::Paid
     } else {
@@ -212,26 +203,16 @@ fn import(
             "line_no": l.line_no, "sku": l.sku, "qty": l.qty, "reserved_qty": r,
         })).collect::<Vec<_>>(),
     });
-    let stock = lines
-        .iter()
-        .zip(&reserved)
-        .filter(|(_, r)| **r > 0)
-        .map(|((l, _), r)| StockMove::Reserve {
-            line_no: l.line_no,
-            sku: l.sku.clone(),
-            qty: *r,
-        })
-        .collect();
     let mut d = Decision {
         order: Some(OrderWrite {
             state: Some(state),
             payment_state: Some(payment),
             attention: attention.clone().map(Attention::Set),
-            lines: Some(lines.into_iter().map(|(l, _)| l).collect()),
+            lines: Some(lines.iter().map(|(l, _)| l.clone()).collect()),
             ship_to: Some(json!({"name": order.customer.full_name(), "postal_code": order.customer.postal_code, "address": order.customer.address()})),
             ..progress_write(order)
         }),
-        stock,
+        stock: reservations(&lines, &reserved),
         ..Default::default()
     }
     .event(
@@ -252,6 +233,34 @@ fn import(
     d
 }
 
+/// The stock to hold for each line.
+fn reservations(lines: &[(LineWrite, bool)], reserved: &[u32]) -> Vec<StockMove> {
+    lines
+        .iter()
+        .zip(reserved)
+        .filter(|(_, r)| **r > 0)
+        .map(|((l, _), r)| StockMove::Reserve {
+            line_no: l.line_no,
+            sku: l.sku.clone(),
+            qty: *r,
+        })
+        .collect()
+}
+
+/// Why a new order needs a person: a line without SKU, or short stock.
+fn import_attention(order: &RakutenOrder, unknown: &[&str], full: bool) -> Option<String> {
+    if !unknown.is_empty() {
+        Some(format!(
+            "no SKU on Rakuten line(s) {}: map the item to a SKU",
+            unknown.join(", ")
+        ))
+    } else if !full {
+        Some(short_reason(order))
+    } else {
+        None
+    }
+}
+
 /// A known order read again: payment, changes, cancellation.
 fn follow(
     order: &RakutenOrder,
@@ -260,30 +269,7 @@ fn follow(
     preference: &[SkuSource],
 ) -> Decision {
     if order.progress.is_cancelling() {
-        return match o.state {
-            OrderState::Cancelled => Decision::default(),
-            OrderState::Shipped => attention(order, "Rakuten cancelled an order already shipped"),
-            _ => {
-                let released: u32 = o.lines.iter().map(|l| l.reserved_qty).sum();
-                Decision {
-                    order: Some(OrderWrite {
-                        state: Some(OrderState::Cancelled),
-                        ..progress_write(order)
-                    }),
-                    stock: if released > 0 {
-                        vec![StockMove::ReleaseOrder]
-                    } else {
-                        vec![]
-                    },
-                    cancel_pending_calls: true,
-                    ..Default::default()
-                }
-                .event(
-                    "order.cancelled",
-                    json!({"by": "rakuten", "released": released}),
-                )
-            }
-        };
+        return cancelled(order, o);
     }
     if order.progress == Progress::AwaitingChangeConfirmation {
         return if o.provider_status.as_deref() == Some("400") {
@@ -341,6 +327,34 @@ fn follow(
         d = d.event(kind, detail);
     }
     d
+}
+
+/// Rakuten cancels the order: its stock goes back, unless it left already.
+fn cancelled(order: &RakutenOrder, o: &Order) -> Decision {
+    match o.state {
+        OrderState::Cancelled => Decision::default(),
+        OrderState::Shipped => attention(order, "Rakuten cancelled an order already shipped"),
+        _ => {
+            let released: u32 = o.lines.iter().map(|l| l.reserved_qty).sum();
+            Decision {
+                order: Some(OrderWrite {
+                    state: Some(OrderState::Cancelled),
+                    ..progress_write(order)
+                }),
+                stock: if released > 0 {
+                    vec![StockMove::ReleaseOrder]
+                } else {
+                    vec![]
+                },
+                cancel_pending_calls: true,
+                ..Default::default()
+            }
+            .event(
+                "order.cancelled",
+                json!({"by": "rakuten", "released": released}),
+            )
+        }
+    }
 }
 
 /// Whether Rakuten's lines now ask for other quantities than the stored ones
