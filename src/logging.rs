@@ -3,45 +3,77 @@
 
 use std::io::IsTerminal;
 
-use tracing_subscriber::EnvFilter;
+use std::sync::OnceLock;
+
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer, Registry, reload};
 
 use crate::config::LogFormat;
 
-/// Installs the global subscriber. `RUST_LOG` overrides the default level.
-pub fn init(format: LogFormat) {
+/// The output layer, swappable once the config names a format.
+type Output = Box<dyn Layer<Registry> + Send + Sync>;
+
+/// The handle that swaps the output layer of the installed subscriber.
+static OUTPUT: OnceLock<reload::Handle<Output, Registry>> = OnceLock::new();
+
+/// Installs the global subscriber before the config is read, in the format
+/// `auto` resolves to, so a config error reaches the journal like any other
+/// log line. `RUST_LOG` overrides the default level. [`init`] later switches
+/// to the configured format.
+pub fn init_early() {
+    let (output, handle) = reload::Layer::new(output_layer(resolved(LogFormat::Auto)));
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let format = resolve(
+    // Already installed (tests start several daemons in one process): keep it.
+    if tracing_subscriber::registry()
+        .with(output)
+        .with(filter)
+        .try_init()
+        .is_ok()
+    {
+        let _ = OUTPUT.set(handle);
+    }
+}
+
+/// Logs in `format` from now on (installing the subscriber if
+/// [`init_early`] did not).
+pub fn init(format: LogFormat) {
+    init_early();
+    if let Some(handle) = OUTPUT.get()
+        && resolved(format) != resolved(LogFormat::Auto)
+    {
+        let _ = handle.reload(output_layer(resolved(format)));
+    }
+}
+
+/// `format` as this process resolves it (see [`resolve`]).
+fn resolved(format: LogFormat) -> LogFormat {
+    resolve(
         format,
         std::env::var_os("JOURNAL_STREAM").is_some(),
         std::io::stderr().is_terminal(),
-    );
-    let registry = tracing_subscriber::registry().with(filter);
-    let result = match format {
-        LogFormat::Journald => match tracing_journald::layer() {
-            Ok(layer) => registry.with(layer).try_init(),
-            Err(_) => registry
-                .with(
-                    tracing_subscriber::fmt::layer()
-                        .json()
-                        .with_writer(std::io::stderr),
-                )
-                .try_init(),
-        },
-        LogFormat::Json => registry
-            .with(
-                tracing_subscriber::fmt::layer()
-                    .json()
-                    .with_writer(std::io::stderr),
-            )
-            .try_init(),
-        _ => registry
-            .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
-            .try_init(),
+    )
+}
+
+/// The layer that writes in `format` (journald falls back to JSON on stderr
+/// when the journal socket cannot be opened).
+fn output_layer(format: LogFormat) -> Output {
+    let json = || {
+        tracing_subscriber::fmt::layer()
+            .json()
+            .with_writer(std::io::stderr)
+            .boxed()
     };
-    // Already installed (tests start several daemons in one process): keep it.
-    let _ = result;
+    match format {
+        LogFormat::Journald => match tracing_journald::layer() {
+            Ok(layer) => layer.boxed(),
+            Err(_) => json(),
+        },
+        LogFormat::Json => json(),
+        _ => tracing_subscriber::fmt::layer()
+            .with_writer(std::io::stderr)
+            .boxed(),
+    }
 }
 
 /// What `auto` means here: journald when systemd connected stderr to the

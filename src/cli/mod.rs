@@ -106,9 +106,17 @@ fn run(cli: Cli) -> ExitCode {
         Command::CheckConfig { path: Some(p) } => p.clone(),
         _ => config::resolve_path(cli.config.clone()),
     };
+    if matches!(cli.command, Command::Run) {
+        // Before the config: its errors are logged (to the journal under
+        // systemd) like everything after them.
+        crate::logging::init_early();
+    }
     let config = match Config::load(&path) {
         Ok(c) => c,
         Err(e) => {
+            if matches!(cli.command, Command::Run) {
+                tracing::error!(path = %path.display(), error = %e, "config error");
+            }
             eprintln!("ordersync: config error: {e}");
             return ExitCode::from(EX_CONFIG as u8);
         }
@@ -117,6 +125,9 @@ fn run(cli: Cli) -> ExitCode {
         .iter()
         .chain(&config.warnings)
     {
+        if matches!(cli.command, Command::Run) {
+            tracing::warn!(warning = %warning, "config warning");
+        }
         eprintln!("ordersync: warning: {warning}");
     }
     match cli.command {

@@ -57,6 +57,30 @@ fn check_config_prints_redacted_config_and_exits_78_on_errors() {
     }
 }
 
+/// `run` logs before it reads the config, so the error reaches the log
+/// (JSON on a pipe, the journal under systemd) and not only stderr's text.
+#[test]
+fn run_logs_a_config_error_as_a_structured_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = write_config(dir.path(), "webhook_auth = \"hmak\"\n");
+    let out = Command::new(env!("CARGO_BIN_EXE_ordersync"))
+        .args(["--config", bad.to_str().unwrap(), "run"])
+        .env_remove("JOURNAL_STREAM")
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(78));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let logged = stderr
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v["fields"]["message"] == "config error")
+        .unwrap_or_else(|| panic!("no JSON log line for the config error: {stderr}"));
+    assert_eq!(logged["level"], "ERROR");
+    let error = logged["fields"]["error"].as_str().unwrap_or_default();
+    assert!(error.contains("jgoods.webhook_auth"), "{logged}");
+}
+
 #[test]
 fn stock_commands_work_on_the_store() {
     let dir = tempfile::tempdir().unwrap();
