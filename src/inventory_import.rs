@@ -38,7 +38,7 @@ pub fn parse_csv(bytes: &[u8]) -> Result<Vec<StockLevel>, ImportError> {
 ///   anything else is read as Shift_JIS/CP932); `Some` forces one.
 /// - Without a header, rows are `sku,on_hand[,as_of]`.
 /// - With a header (a first row naming a known column, see
-///   [`columns::Column`]), columns are found by name in any order and other
+///   `columns::Column`), columns are found by name in any order and other
 ///   columns (商品名, JANコード, …) are ignored.
 pub fn parse_csv_as(
     bytes: &[u8],

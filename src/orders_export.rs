@@ -86,7 +86,7 @@ pub fn load(conn: &Connection, since: Option<&str>, limit: u32) -> store::Result
     Ok(out)
 }
 
-/// The CSV text (UTF-8, no BOM yet: see [`encode`]).
+/// The CSV text (UTF-8, no BOM yet: see `encode`).
 pub fn to_csv(orders: &[Order]) -> String {
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)

@@ -4,8 +4,13 @@
 //!
 //! Calls for one order run one at a time, in the order they were decided;
 //! calls for different orders run concurrently. Every call is idempotent at
-//! the provider (J-goods answers a repeated identical PUT with 200), so a call
-//! that was made but not recorded before a crash is simply made again.
+//! the provider (a repeated identical call is answered as the first was, or
+//! carries an idempotency key, see [`idempotency_key`]), so a call that was
+//! made but not recorded before a crash is simply made again.
+//!
+//! The dispatcher knows no provider: each row's call is made by its channel
+//! ([`crate::channels::Channels::run`]), which writes the outcome together
+//! with the row, or answers how the row waits ([`Attempt`]).
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -171,23 +176,6 @@ impl Dispatcher {
                 _ = shutdown.cancelled(), if !shutdown.is_cancelled() => {}
             }
         }
-    }
-
-    /// Makes every call that is due now, one round, and waits for them all.
-    /// Returns how many calls were attempted (tests drive the outbox with it).
-    pub async fn run_once(&self) -> store::Result<usize> {
-        let rows = self
-            .store
-            .read(|c| outbox::due(c, time::unix_ms(time::now()), 256))
-            .await?;
-        let n = rows.len();
-        let mut set = JoinSet::new();
-        for row in rows {
-            let me = self.clone();
-            set.spawn(async move { me.attempt_logged(row).await });
-        }
-        while set.join_next().await.is_some() {}
-        Ok(n)
     }
 
     /// How long to sleep when there is nothing to do: until the next retry is

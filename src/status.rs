@@ -125,7 +125,7 @@ impl Status {
     /// Whether a poller has fallen behind its schedule (an enabled one only:
     /// a disabled provider's old timestamp is not an alarm).
     pub fn is_behind(poll: &Poll, config: &Config) -> bool {
-        let interval = Provider::parse(&poll.provider).and_then(|p| poll_interval(config, p));
+        let interval = Provider::parse(&poll.provider).and_then(|p| config.poll_interval(p));
         match (poll.age_seconds, interval) {
             (Some(age), Some(interval)) => {
                 polling::is_stale(Duration::from_secs(age.unsigned_abs()), interval)
@@ -151,16 +151,5 @@ impl Status {
             .as_deref()
             .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
             .map_or(0, |t| (time::now() - t).num_seconds().max(0))
-    }
-}
-
-/// How often `provider` is meant to succeed at polling, when it is enabled.
-pub fn poll_interval(config: &Config, provider: Provider) -> Option<Duration> {
-    match provider {
-        Provider::Jgoods => config.enabled_jgoods().map(|j| j.sweep_interval),
-        Provider::RakutenPay => config.enabled_rakuten_pay().map(|r| r.poll_interval),
-        Provider::Kuroneko => config.enabled_kuroneko().map(|k| k.poll_interval),
-        Provider::AtobaraiCom => config.enabled_atobarai_com().map(|a| a.poll_interval),
-        Provider::Komoju => None,
     }
 }

@@ -59,7 +59,7 @@ pub fn stopping() {
 }
 
 /// Refreshes `STATUS=` and feeds the watchdog until `stop`: every half
-/// `WATCHDOG_USEC` when systemd set one, else every [`STATUS_EVERY`].
+/// `WATCHDOG_USEC` when systemd set one, else every `STATUS_EVERY` (30 s).
 /// `WATCHDOG=1` is sent only while every worker keeps its heartbeat and the
 /// store answers, so a stuck daemon is restarted by systemd.
 pub async fn keep_alive(store: Store, heartbeats: Heartbeats, stop: CancellationToken) {

@@ -1,6 +1,7 @@
-//! Pollers: providers that do not push (Rakuten Pay; later the credit
-//! providers and the J-goods sweep). Each polls on its interval, can be poked
-//! to poll at once, and records its last success for `status`.
+//! What the pollers share: the providers that do not push (Rakuten Pay and its
+//! licence, the credit providers, the J-goods sweep) poll on their interval,
+//! can be poked to poll at once, and record their last success here for
+//! [`crate::status`].
 
 /// Key under which a poller records the end of its last successful poll.
 pub fn last_success_key(provider: crate::channels::Provider) -> String {

@@ -446,18 +446,27 @@ impl Config {
         self.atobarai_com.as_ref().filter(|c| c.enabled)
     }
 
+    /// How often `provider` is meant to poll (the J-goods sweep included);
+    /// `None` when it is not enabled or does not poll. The one place that
+    /// says which section's interval belongs to which provider.
+    pub fn poll_interval(&self, provider: crate::channels::Provider) -> Option<Duration> {
+        use crate::channels::Provider;
+        match provider {
+            Provider::Jgoods => self.enabled_jgoods().map(|j| j.sweep_interval),
+            Provider::RakutenPay => self.enabled_rakuten_pay().map(|r| r.poll_interval),
+            Provider::Kuroneko => self.enabled_kuroneko().map(|k| k.poll_interval),
+            Provider::AtobaraiCom => self.enabled_atobarai_com().map(|a| a.poll_interval),
+            Provider::Komoju => None,
+        }
+    }
+
     /// How often the credit of orders under review with `provider` is
-    /// polled; `None` when the provider is not enabled. The one place that
-    /// says which deferred-payment section belongs to which provider.
+    /// polled; `None` when the provider is not enabled.
     pub fn credit_poll_interval(
         &self,
         provider: crate::domain::credit::DeferredProvider,
     ) -> Option<Duration> {
-        use crate::domain::credit::DeferredProvider;
-        match provider {
-            DeferredProvider::Kuroneko => self.enabled_kuroneko().map(|k| k.poll_interval),
-            DeferredProvider::AtobaraiCom => self.enabled_atobarai_com().map(|a| a.poll_interval),
-        }
+        self.poll_interval(provider.into())
     }
 
     /// The deferred-payment providers this config enables.

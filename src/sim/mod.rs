@@ -4,7 +4,7 @@
 
 pub mod atobarai_com;
 mod cli;
-mod harness;
+pub mod harness;
 pub mod jgoods;
 pub mod komoju;
 pub mod kuroneko;

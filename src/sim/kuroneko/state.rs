@@ -57,7 +57,7 @@ use crate::channels::credit::kuroneko::{
 /// Orders one tracking number may cover.
 pub const MAX_ORDERS_PER_TRACKING_NUMBER: usize = 3;
 
-/// Postcodes the simulator knows to exist, besides its rule (see [`postcode_exists`]).
+/// Postcodes the simulator knows to exist, besides its rule (see `postcode_exists`).
 pub const KNOWN_POSTCODES: [&str; 12] = [
     "0600001", "1000001", "1000005", "1500001", "1600023", "2310001", "4600001", "4800305",
     "5300001", "7300011", "8100001", "9000001",
