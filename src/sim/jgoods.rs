@@ -402,10 +402,6 @@ impl Shared {
         result
     }
 
-    fn webhook_url(&self) -> Option<String> {
-        self.lock().webhook_url.clone()
-    }
-
     fn push_event(self: &Arc<Self>, core: &mut Core, order: &OrderSnapshot) {
         let body = serde_json::to_vec(&state::to_wire(order)).unwrap_or_default();
         let record = core.state.stats.deliveries.len();
@@ -459,7 +455,7 @@ impl Shared {
             .insert(order_no.to_string(), delivery.clone());
         let queue = core.queues.entry(order_no.to_string()).or_insert_with(|| {
             let (tx, rx) = mpsc::unbounded_channel();
-            self.spawn(webhooks::run_queue(self.clone(), rx));
+            self.spawn(crate::sim::pusher::run_queue(self.clone(), rx));
             tx
         });
         if queue.send(delivery).is_err() {
@@ -478,33 +474,6 @@ impl Shared {
                 }
             }
         });
-    }
-
-    fn count_attempt(&self, delivery: &Delivery, acked: bool) {
-        let mut core = self.lock();
-        let stats = &mut core.state.stats;
-        stats.webhooks.attempts += 1;
-        if acked {
-            stats.webhooks.acked += 1;
-        } else {
-            stats.webhooks.failed += 1;
-        }
-        if let Some(record) = stats.deliveries.get_mut(delivery.record) {
-            record.attempts += 1;
-        }
-    }
-
-    fn finish(&self, delivery: &Delivery, outcome: DeliveryOutcome) {
-        let mut core = self.lock();
-        let stats = &mut core.state.stats;
-        match outcome {
-            DeliveryOutcome::Abandoned => stats.webhooks.abandoned += 1,
-            DeliveryOutcome::Skipped => stats.webhooks.skipped += 1,
-            DeliveryOutcome::Acked | DeliveryOutcome::Pending => {}
-        }
-        if let Some(record) = stats.deliveries.get_mut(delivery.record) {
-            record.outcome = outcome;
-        }
     }
 }
 

@@ -503,10 +503,6 @@ impl Shared {
         result
     }
 
-    fn webhook_url(&self) -> Option<String> {
-        self.lock().webhook_url.clone()
-    }
-
     /// Records a new push and sends it (or keeps it back).
     fn push_event(self: &Arc<Self>, core: &mut Core, event: PendingEvent) {
         let delivery = Delivery {
@@ -558,7 +554,7 @@ impl Shared {
                 self.spawn(async move {
                     tokio::select! {
                         _ = shared.tasks.cancel.cancelled() => {}
-                        _ = webhooks::deliver(&shared, &delivery) => {}
+                        _ = crate::sim::pusher::deliver(shared.as_ref(), &delivery) => {}
                     }
                 });
             }
@@ -569,40 +565,13 @@ impl Shared {
                     .unwrap_or_else(|| "ping".to_string());
                 let queue = core.queues.entry(key).or_insert_with(|| {
                     let (tx, rx) = mpsc::unbounded_channel();
-                    self.spawn(webhooks::run_queue(self.clone(), rx));
+                    self.spawn(crate::sim::pusher::run_queue(self.clone(), rx));
                     tx
                 });
                 if queue.send(delivery).is_err() {
                     tracing::debug!("komoju simulator is stopping; webhook not queued");
                 }
             }
-        }
-    }
-
-    fn count_attempt(&self, delivery: &Delivery, acked: bool) {
-        let mut core = self.lock();
-        let stats = &mut core.state.stats;
-        stats.webhooks.attempts += 1;
-        if acked {
-            stats.webhooks.acked += 1;
-        } else {
-            stats.webhooks.failed += 1;
-        }
-        if let Some(record) = stats.deliveries.get_mut(delivery.record) {
-            record.attempts += 1;
-        }
-    }
-
-    fn finish(&self, delivery: &Delivery, outcome: DeliveryOutcome) {
-        let mut core = self.lock();
-        let stats = &mut core.state.stats;
-        match outcome {
-            DeliveryOutcome::Abandoned => stats.webhooks.abandoned += 1,
-            DeliveryOutcome::Skipped => stats.webhooks.skipped += 1,
-            DeliveryOutcome::Acked | DeliveryOutcome::Pending => {}
-        }
-        if let Some(record) = stats.deliveries.get_mut(delivery.record) {
-            record.outcome = outcome;
         }
     }
 }

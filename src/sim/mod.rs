@@ -8,6 +8,7 @@ pub mod harness;
 pub mod jgoods;
 pub mod komoju;
 pub mod kuroneko;
+pub mod pusher;
 pub mod rakuten_pay;
 pub mod transport;
 

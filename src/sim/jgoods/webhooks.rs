@@ -6,12 +6,11 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use reqwest::header::CONTENT_TYPE;
-use tokio::sync::mpsc;
-use tokio::time::{Instant, sleep};
+use tokio_util::sync::CancellationToken;
 
-use super::state::DeliveryOutcome;
 use super::{Shared, SimWebhookAuth};
 use crate::channels::jgoods::signature;
+use crate::sim::pusher::{DeliveryOutcome, Pusher, Retries};
 
 /// One push of one event: the exact bytes every attempt sends.
 #[derive(Debug, Clone)]
@@ -22,74 +21,73 @@ pub(super) struct Delivery {
     pub body: Arc<[u8]>,
 }
 
-/// Drains one order's queue until the simulator shuts down.
-pub(super) async fn run_queue(shared: Arc<Shared>, mut queue: mpsc::UnboundedReceiver<Delivery>) {
-    loop {
-        let next = tokio::select! {
-            _ = shared.tasks.cancel.cancelled() => return,
-            next = queue.recv() => next,
-        };
-        let Some(delivery) = next else { return };
-        tokio::select! {
-            _ = shared.tasks.cancel.cancelled() => return,
-            _ = deliver(&shared, &delivery) => {}
+impl Pusher for Shared {
+    type Delivery = Delivery;
+
+    fn cancelled(&self) -> &CancellationToken {
+        &self.tasks.cancel
+    }
+
+    fn retries(&self) -> Retries {
+        Retries {
+            initial: self.cfg.webhook_retry_initial,
+            max: self.cfg.webhook_retry_max,
+            budget: self.cfg.webhook_retry_budget,
         }
     }
-}
 
-/// Attempts one push until a 2xx or until the next wait would pass the budget.
-async fn deliver(shared: &Shared, delivery: &Delivery) {
-    let cfg = &shared.cfg;
-    let started = Instant::now();
-    let mut delay = cfg.webhook_retry_initial;
-    loop {
-        let Some(url) = shared.webhook_url() else {
-            shared.finish(delivery, DeliveryOutcome::Skipped);
-            return;
-        };
-        let acked = post_once(shared, &url, delivery).await;
-        shared.count_attempt(delivery, acked);
-        if acked {
-            shared.finish(delivery, DeliveryOutcome::Acked);
-            return;
-        }
-        if started.elapsed() + delay > cfg.webhook_retry_budget {
-            shared.finish(delivery, DeliveryOutcome::Abandoned);
-            return;
-        }
-        sleep(delay).await;
-        delay = delay.saturating_mul(2).min(cfg.webhook_retry_max);
+    fn webhook_url(&self) -> Option<String> {
+        self.lock().webhook_url.clone()
     }
-}
 
-/// One HTTP attempt, signed afresh so the timestamp stays inside the
-/// receiver's window however long the retries take.
-async fn post_once(shared: &Shared, url: &str, delivery: &Delivery) -> bool {
-    let request = shared
-        .http
-        .post(url)
-        .header(CONTENT_TYPE, "application/json; charset=utf-8")
-        .header("X-JGoods-Delivery", &delivery.delivery_id);
-    let request = match &shared.cfg.webhook_auth {
-        SimWebhookAuth::Hmac { secret } => {
-            let timestamp = Utc::now().timestamp();
-            request
-                .header("X-JGoods-Timestamp", timestamp.to_string())
-                .header(
-                    "X-JGoods-Signature",
-                    signature::sign(secret.as_bytes(), timestamp, &delivery.body),
-                )
+    fn count_attempt(&self, delivery: &Delivery, acked: bool) {
+        let mut core = self.lock();
+        let stats = &mut core.state.stats;
+        stats.webhooks.attempted(acked);
+        if let Some(record) = stats.deliveries.get_mut(delivery.record) {
+            record.attempts += 1;
         }
-        SimWebhookAuth::Bearer { secret } => request.bearer_auth(secret),
-    };
-    match request.body(delivery.body.to_vec()).send().await {
-        Ok(answer) => {
-            tracing::debug!(delivery = %delivery.delivery_id, status = answer.status().as_u16(), "jgoods sim webhook answered");
-            answer.status().is_success()
+    }
+
+    fn finish(&self, delivery: &Delivery, outcome: DeliveryOutcome) {
+        let mut core = self.lock();
+        let stats = &mut core.state.stats;
+        stats.webhooks.ended(outcome);
+        if let Some(record) = stats.deliveries.get_mut(delivery.record) {
+            record.outcome = outcome;
         }
-        Err(e) => {
-            tracing::debug!(delivery = %delivery.delivery_id, error = %e.without_url(), "jgoods sim webhook failed");
-            false
+    }
+
+    /// One HTTP attempt, signed afresh so the timestamp stays inside the
+    /// receiver's window however long the retries take.
+    async fn post_once(&self, url: &str, delivery: &Delivery) -> bool {
+        let shared = self;
+        let request = shared
+            .http
+            .post(url)
+            .header(CONTENT_TYPE, "application/json; charset=utf-8")
+            .header("X-JGoods-Delivery", &delivery.delivery_id);
+        let request = match &shared.cfg.webhook_auth {
+            SimWebhookAuth::Hmac { secret } => {
+                let timestamp = Utc::now().timestamp();
+                request
+                    .header("X-JGoods-Timestamp", timestamp.to_string())
+                    .header(
+                        "X-JGoods-Signature",
+                        signature::sign(secret.as_bytes(), timestamp, &delivery.body),
+                    )
+            }
+            SimWebhookAuth::Bearer { secret } => request.bearer_auth(secret),
+        };
+        match request.body(delivery.body.to_vec()).send().await {
+            Ok(answer) => {
+                tracing::debug!(delivery = %delivery.delivery_id, status = answer.status().as_u16(), "jgoods sim webhook answered");
+                answer.status().is_success()
+            }
+            Err(e) => {
+                tracing::debug!(delivery = %delivery.delivery_id, error = %e.without_url(), "jgoods sim webhook failed");
+                false
+            }
         }
     }
 }

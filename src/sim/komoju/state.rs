@@ -162,23 +162,6 @@ pub struct PaymentCounts {
     pub refunds: usize,
 }
 
-/// Webhook counters; `attempts == acked + failed` once the queues are idle.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct WebhookStats {
-    /// Pushes queued (events and resends).
-    pub events: usize,
-    /// HTTP attempts made, retries included.
-    pub attempts: usize,
-    /// Attempts the receiver answered with a 2xx.
-    pub acked: usize,
-    /// Attempts that got a non-2xx or no answer at all.
-    pub failed: usize,
-    /// Pushes given up after the retry budget.
-    pub abandoned: usize,
-    /// Pushes dropped because no webhook URL was configured.
-    pub skipped: usize,
-}
-
 /// One webhook push and how it ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeliveryRecord {
@@ -196,18 +179,7 @@ pub struct DeliveryRecord {
     pub outcome: DeliveryOutcome,
 }
 
-/// Where a webhook push stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DeliveryOutcome {
-    /// Queued, held, or being retried.
-    Pending,
-    /// A 2xx came back.
-    Acked,
-    /// The retry budget ran out.
-    Abandoned,
-    /// No webhook URL was set, so nothing was sent.
-    Skipped,
-}
+pub use crate::sim::pusher::{DeliveryOutcome, WebhookStats};
 
 /// An error answer of the simulated API, before it becomes HTTP.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -6,12 +6,11 @@
 use std::sync::Arc;
 
 use reqwest::header::CONTENT_TYPE;
-use tokio::sync::mpsc;
-use tokio::time::{Instant, sleep};
+use tokio_util::sync::CancellationToken;
 
 use super::Shared;
-use super::state::DeliveryOutcome;
 use crate::channels::komoju::signature;
+use crate::sim::pusher::{DeliveryOutcome, Pusher, Retries};
 
 /// One push of one event: the exact bytes every attempt sends.
 #[derive(Debug, Clone)]
@@ -27,67 +26,66 @@ pub(super) struct Delivery {
     pub body: Arc<[u8]>,
 }
 
-/// Drains one payment's queue until the simulator shuts down.
-pub(super) async fn run_queue(shared: Arc<Shared>, mut queue: mpsc::UnboundedReceiver<Delivery>) {
-    loop {
-        let next = tokio::select! {
-            _ = shared.tasks.cancel.cancelled() => return,
-            next = queue.recv() => next,
-        };
-        let Some(delivery) = next else { return };
-        tokio::select! {
-            _ = shared.tasks.cancel.cancelled() => return,
-            _ = deliver(&shared, &delivery) => {}
+impl Pusher for Shared {
+    type Delivery = Delivery;
+
+    fn cancelled(&self) -> &CancellationToken {
+        &self.tasks.cancel
+    }
+
+    fn retries(&self) -> Retries {
+        Retries {
+            initial: self.cfg.webhook_retry_initial,
+            max: self.cfg.webhook_retry_max,
+            budget: self.cfg.webhook_retry_budget,
         }
     }
-}
 
-/// Attempts one push until a 2xx or until the next wait would pass the budget.
-pub(super) async fn deliver(shared: &Shared, delivery: &Delivery) {
-    let cfg = &shared.cfg;
-    let started = Instant::now();
-    let mut delay = cfg.webhook_retry_initial;
-    loop {
-        let Some(url) = shared.webhook_url() else {
-            shared.finish(delivery, DeliveryOutcome::Skipped);
-            return;
-        };
-        let acked = post_once(shared, &url, delivery).await;
-        shared.count_attempt(delivery, acked);
-        if acked {
-            shared.finish(delivery, DeliveryOutcome::Acked);
-            return;
-        }
-        if started.elapsed() + delay > cfg.webhook_retry_budget {
-            shared.finish(delivery, DeliveryOutcome::Abandoned);
-            return;
-        }
-        sleep(delay).await;
-        delay = delay.saturating_mul(2).min(cfg.webhook_retry_max);
+    fn webhook_url(&self) -> Option<String> {
+        self.lock().webhook_url.clone()
     }
-}
 
-/// One HTTP attempt with KOMOJU's three headers.
-async fn post_once(shared: &Shared, url: &str, delivery: &Delivery) -> bool {
-    let request = shared
-        .http
-        .post(url)
-        .header(CONTENT_TYPE, "application/json")
-        .header("X-Komoju-ID", &delivery.delivery_id)
-        .header("X-Komoju-Event", &delivery.event_type)
-        .header(
-            "X-Komoju-Signature",
-            signature::sign(shared.cfg.webhook_secret.as_bytes(), &delivery.body),
-        )
-        .body(delivery.body.to_vec());
-    match request.send().await {
-        Ok(answer) => {
-            tracing::debug!(delivery = %delivery.delivery_id, event = %delivery.event_type, status = answer.status().as_u16(), "komoju sim webhook answered");
-            answer.status().is_success()
+    fn count_attempt(&self, delivery: &Delivery, acked: bool) {
+        let mut core = self.lock();
+        let stats = &mut core.state.stats;
+        stats.webhooks.attempted(acked);
+        if let Some(record) = stats.deliveries.get_mut(delivery.record) {
+            record.attempts += 1;
         }
-        Err(e) => {
-            tracing::debug!(delivery = %delivery.delivery_id, error = %e.without_url(), "komoju sim webhook failed");
-            false
+    }
+
+    fn finish(&self, delivery: &Delivery, outcome: DeliveryOutcome) {
+        let mut core = self.lock();
+        let stats = &mut core.state.stats;
+        stats.webhooks.ended(outcome);
+        if let Some(record) = stats.deliveries.get_mut(delivery.record) {
+            record.outcome = outcome;
+        }
+    }
+
+    /// One HTTP attempt with KOMOJU's three headers.
+    async fn post_once(&self, url: &str, delivery: &Delivery) -> bool {
+        let shared = self;
+        let request = shared
+            .http
+            .post(url)
+            .header(CONTENT_TYPE, "application/json")
+            .header("X-Komoju-ID", &delivery.delivery_id)
+            .header("X-Komoju-Event", &delivery.event_type)
+            .header(
+                "X-Komoju-Signature",
+                signature::sign(shared.cfg.webhook_secret.as_bytes(), &delivery.body),
+            )
+            .body(delivery.body.to_vec());
+        match request.send().await {
+            Ok(answer) => {
+                tracing::debug!(delivery = %delivery.delivery_id, event = %delivery.event_type, status = answer.status().as_u16(), "komoju sim webhook answered");
+                answer.status().is_success()
+            }
+            Err(e) => {
+                tracing::debug!(delivery = %delivery.delivery_id, error = %e.without_url(), "komoju sim webhook failed");
+                false
+            }
         }
     }
 }
