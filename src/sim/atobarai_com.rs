@@ -21,7 +21,6 @@
 mod api;
 mod state;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -152,23 +151,9 @@ fn delta(d: Duration) -> TimeDelta {
 }
 
 /// Controls a running simulator. Dropping it stops the server.
-#[derive(Debug)]
-pub struct AtobaraiSimHandle {
-    shared: Arc<Shared>,
-    addr: SocketAddr,
-}
+pub type AtobaraiSimHandle = harness::SimHandle<Shared>;
 
 impl AtobaraiSimHandle {
-    /// The address the simulator listens on.
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-
-    /// `http://{addr}`: config `api_base_url` (the services are under `/api`).
-    pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
     /// The simulator's configuration.
     pub fn config(&self) -> &AtobaraiSimConfig {
         &self.shared.cfg
@@ -261,36 +246,10 @@ impl AtobaraiSimHandle {
     pub fn orders(&self) -> Vec<SimOrder> {
         self.shared.with_state(|s, _| s.orders().cloned().collect())
     }
-
-    /// Polls the state every few milliseconds until `pred` holds (`true`) or
-    /// `deadline` passes (`false`); tests wait on conditions, not sleeps.
-    pub async fn wait_until(
-        &self,
-        deadline: Duration,
-        pred: impl Fn(&SimView<'_>) -> bool,
-    ) -> bool {
-        harness::wait_until(deadline, || {
-            self.shared.with_state(|s, _| pred(&SimView { state: s }))
-        })
-        .await
-    }
-
-    /// Stops serving and waits until the server task ended.
-    pub async fn shutdown(&self) {
-        self.shared.tasks.shutdown().await;
-    }
 }
 
-impl Drop for AtobaraiSimHandle {
-    fn drop(&mut self) {
-        self.shared.tasks.cancel.cancel();
-    }
-}
-
-/// Read access to the state inside [`AtobaraiSimHandle::wait_until`].
-pub struct SimView<'a> {
-    state: &'a SimState,
-}
+/// Read access to the state inside [`AtobaraiSimHandle::wait_until`](harness::SimHandle::wait_until).
+pub type SimView<'a> = harness::View<'a, SimState>;
 
 impl SimView<'_> {
     /// The order as the service has it now.

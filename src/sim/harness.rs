@@ -1,10 +1,12 @@
 //! What every simulator does the same way: keep its state under a lock that
-//! survives a panic, wait for a condition on that state, and stop its tasks;
-//! and, for the simulators whose state changes with time (Rakuten Pay,
-//! Kuroneko, Atobarai.com), a clock of their own beside that state.
+//! survives a panic, hand tests a handle ([`SimHandle`]) that waits for a
+//! condition on that state and stops the simulator's tasks, and, for the
+//! simulators whose state changes with time (Rakuten Pay, Kuroneko,
+//! Atobarai.com), a clock of their own beside that state. The webhook pushes
+//! of J-goods and KOMOJU are in [`super::pusher`].
 
 use std::net::SocketAddr;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, SubsecRound, TimeDelta, Utc};
@@ -68,6 +70,72 @@ impl Tasks {
         self.cancel.cancel();
         self.tracker.close();
         self.tracker.wait().await;
+    }
+}
+
+/// What a simulator's server and its handle share, as the handle needs it.
+pub trait SimCore: Send + Sync + 'static {
+    /// The simulator's state.
+    type State;
+    /// The server and background tasks.
+    fn tasks(&self) -> &Tasks;
+    /// Runs `f` on a view of the state at the simulator's "now" (due
+    /// transitions applied first).
+    fn view<R>(&self, f: impl FnOnce(&View<'_, Self::State>) -> R) -> R;
+}
+
+/// Read access to a simulator's state inside [`SimHandle::wait_until`]; each
+/// simulator adds what its tests may look at.
+pub struct View<'a, S> {
+    pub(crate) state: &'a S,
+    /// The simulator's "now".
+    pub now: DateTime<FixedOffset>,
+}
+
+/// Controls a running simulator. Dropping it stops the server.
+pub struct SimHandle<C: SimCore> {
+    pub(crate) shared: Arc<C>,
+    pub(crate) addr: SocketAddr,
+}
+
+impl<C: SimCore> std::fmt::Debug for SimHandle<C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimHandle")
+            .field("addr", &self.addr)
+            .finish()
+    }
+}
+
+impl<C: SimCore> SimHandle<C> {
+    /// The address the simulator listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://{addr}`, the base URL of its API.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Polls the state every few milliseconds until `pred` holds (`true`) or
+    /// `deadline` passes (`false`); tests wait on conditions, not sleeps.
+    pub async fn wait_until(
+        &self,
+        deadline: Duration,
+        pred: impl Fn(&View<'_, C::State>) -> bool,
+    ) -> bool {
+        wait_until(deadline, || self.shared.view(&pred)).await
+    }
+
+    /// Stops serving and every background task, and waits until they ended.
+    pub async fn shutdown(&self) {
+        self.shared.tasks().shutdown().await;
+    }
+}
+
+impl<C: SimCore> Drop for SimHandle<C> {
+    fn drop(&mut self) {
+        self.shared.tasks().cancel.cancel();
     }
 }
 
@@ -153,6 +221,18 @@ impl<S: Settle, C> Clocked<S, C> {
         core.clock.offset += TimeDelta::from_std(by).unwrap_or(TimeDelta::zero());
         let now = core.now();
         core.state.settle(now);
+    }
+}
+
+impl<S: Settle + Send + 'static, C: Send + Sync + 'static> SimCore for Clocked<S, C> {
+    type State = S;
+
+    fn tasks(&self) -> &Tasks {
+        &self.tasks
+    }
+
+    fn view<R>(&self, f: impl FnOnce(&View<'_, S>) -> R) -> R {
+        self.with_state(|state, now| f(&View { state, now }))
     }
 }
 

@@ -29,7 +29,6 @@ mod state;
 mod webhooks;
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -158,25 +157,10 @@ pub async fn start(
     Ok(JgoodsSimHandle { shared, addr })
 }
 
-/// Controls a running simulator. Dropping it stops the server and every
-/// background task (webhook queues, scheduled customer answers).
-#[derive(Debug)]
-pub struct JgoodsSimHandle {
-    shared: Arc<Shared>,
-    addr: SocketAddr,
-}
+/// Controls a running simulator. Dropping it stops the server.
+pub type JgoodsSimHandle = harness::SimHandle<Shared>;
 
 impl JgoodsSimHandle {
-    /// The address the simulator listens on.
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-
-    /// `http://{addr}`.
-    pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
     /// `{base}/order/v2`, for config `order_api_base_url`.
     pub fn order_api_base_url(&self) -> String {
         format!("{}/order/v2", self.base_url())
@@ -281,20 +265,6 @@ impl JgoodsSimHandle {
         self.shared.lock().state.stats.clone()
     }
 
-    /// Polls the simulator's state every few milliseconds until `pred` holds
-    /// (`true`) or `deadline` passes (`false`); tests wait on conditions, not sleeps.
-    pub async fn wait_until(
-        &self,
-        deadline: Duration,
-        pred: impl Fn(&SimView<'_>) -> bool,
-    ) -> bool {
-        harness::wait_until(deadline, || {
-            let core = self.shared.lock();
-            pred(&SimView { state: &core.state })
-        })
-        .await
-    }
-
     /// Waits until the order has `status`.
     pub async fn wait_for_status(
         &self,
@@ -316,23 +286,10 @@ impl JgoodsSimHandle {
         })
         .await
     }
-
-    /// Stops serving and every background task, and waits until they ended.
-    pub async fn shutdown(&self) {
-        self.shared.tasks.shutdown().await;
-    }
 }
 
-impl Drop for JgoodsSimHandle {
-    fn drop(&mut self) {
-        self.shared.tasks.cancel.cancel();
-    }
-}
-
-/// Read access to the simulator's state inside [`JgoodsSimHandle::wait_until`].
-pub struct SimView<'a> {
-    state: &'a SimState,
-}
+/// Read access to the state inside [`JgoodsSimHandle::wait_until`](harness::SimHandle::wait_until).
+pub type SimView<'a> = harness::View<'a, SimState>;
 
 impl SimView<'_> {
     /// The order as J-goods has it now.
@@ -358,7 +315,7 @@ impl SimView<'_> {
 
 /// What the server, the webhook queues and the handle share.
 #[derive(Debug)]
-struct Shared {
+pub struct Shared {
     core: Mutex<Core>,
     cfg: JgoodsSimConfig,
     /// Sends webhooks.
@@ -510,6 +467,22 @@ fn random_id(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
     rand::rng().fill(&mut buf[..]);
     hex::encode(buf)
+}
+
+impl harness::SimCore for Shared {
+    type State = SimState;
+
+    fn tasks(&self) -> &Tasks {
+        &self.tasks
+    }
+
+    fn view<R>(&self, f: impl FnOnce(&SimView<'_>) -> R) -> R {
+        let core = self.lock();
+        f(&harness::View {
+            state: &core.state,
+            now: crate::domain::time::now(),
+        })
+    }
 }
 
 #[cfg(test)]

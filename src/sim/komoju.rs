@@ -29,7 +29,6 @@ mod state;
 mod webhooks;
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -156,25 +155,10 @@ pub async fn start(
     Ok(KomojuSimHandle { shared, addr })
 }
 
-/// Controls a running simulator. Dropping it stops the server and every
-/// background task (webhook queues, held requests).
-#[derive(Debug)]
-pub struct KomojuSimHandle {
-    shared: Arc<Shared>,
-    addr: SocketAddr,
-}
+/// Controls a running simulator. Dropping it stops the server.
+pub type KomojuSimHandle = harness::SimHandle<Shared>;
 
 impl KomojuSimHandle {
-    /// The address the simulator listens on.
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-
-    /// `http://{addr}`.
-    pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
     /// `{base}/api/v1`, for config `api_base_url`.
     pub fn api_base_url(&self) -> String {
         format!("{}{API_PATH}", self.base_url())
@@ -378,20 +362,6 @@ impl KomojuSimHandle {
         core.offset += TimeDelta::from_std(by).unwrap_or(TimeDelta::zero());
     }
 
-    /// Polls the simulator's state every few milliseconds until `pred` holds
-    /// (`true`) or `deadline` passes (`false`); tests wait on conditions, not sleeps.
-    pub async fn wait_until(
-        &self,
-        deadline: Duration,
-        pred: impl Fn(&SimView<'_>) -> bool,
-    ) -> bool {
-        harness::wait_until(deadline, || {
-            let core = self.shared.lock();
-            pred(&SimView { state: &core.state })
-        })
-        .await
-    }
-
     /// Waits until no webhook push is pending (all acked, abandoned or skipped).
     pub async fn wait_webhooks_idle(&self, deadline: Duration) -> bool {
         self.wait_until(deadline, |v| {
@@ -402,23 +372,10 @@ impl KomojuSimHandle {
         })
         .await
     }
-
-    /// Stops serving and every background task, and waits until they ended.
-    pub async fn shutdown(&self) {
-        self.shared.tasks.shutdown().await;
-    }
 }
 
-impl Drop for KomojuSimHandle {
-    fn drop(&mut self) {
-        self.shared.tasks.cancel.cancel();
-    }
-}
-
-/// Read access to the simulator's state inside [`KomojuSimHandle::wait_until`].
-pub struct SimView<'a> {
-    state: &'a SimState,
-}
+/// Read access to the state inside [`KomojuSimHandle::wait_until`](harness::SimHandle::wait_until).
+pub type SimView<'a> = harness::View<'a, SimState>;
 
 impl SimView<'_> {
     /// The payment as KOMOJU has it now.
@@ -444,7 +401,7 @@ impl SimView<'_> {
 
 /// What the server, the webhook tasks and the handle share.
 #[derive(Debug)]
-struct Shared {
+pub struct Shared {
     core: Mutex<Core>,
     cfg: KomojuSimConfig,
     /// Sends webhooks.
@@ -573,6 +530,22 @@ impl Shared {
                 }
             }
         }
+    }
+}
+
+impl harness::SimCore for Shared {
+    type State = SimState;
+
+    fn tasks(&self) -> &Tasks {
+        &self.tasks
+    }
+
+    fn view<R>(&self, f: impl FnOnce(&SimView<'_>) -> R) -> R {
+        let core = self.lock();
+        f(&harness::View {
+            state: &core.state,
+            now: core.now().with_timezone(&crate::domain::time::jst()),
+        })
     }
 }
 

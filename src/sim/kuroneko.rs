@@ -28,7 +28,6 @@ mod codes;
 mod fields;
 mod state;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -162,24 +161,9 @@ fn delta(d: Duration) -> TimeDelta {
 }
 
 /// Controls a running simulator. Dropping it stops the server.
-#[derive(Debug)]
-pub struct KuronekoSimHandle {
-    shared: Arc<Shared>,
-    addr: SocketAddr,
-}
+pub type KuronekoSimHandle = harness::SimHandle<Shared>;
 
 impl KuronekoSimHandle {
-    /// The address the simulator listens on.
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-
-    /// `http://{addr}`, for config `api_base_url` (the functions live under
-    /// `/kuroneko-atobarai-api/` as at Yamato).
-    pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
     /// The store code the simulator accepts.
     pub fn store_code(&self) -> &str {
         &self.shared.cfg.store_code
@@ -263,38 +247,10 @@ impl KuronekoSimHandle {
     pub fn stats(&self) -> SimStats {
         self.shared.lock().state.stats.clone()
     }
-
-    /// Polls the state every few milliseconds until `pred` holds (`true`) or
-    /// `deadline` passes (`false`); tests wait on conditions, not sleeps.
-    pub async fn wait_until(
-        &self,
-        deadline: Duration,
-        pred: impl Fn(&SimView<'_>) -> bool,
-    ) -> bool {
-        harness::wait_until(deadline, || {
-            self.shared
-                .with_state(|s, now| pred(&SimView { state: s, now }))
-        })
-        .await
-    }
-
-    /// Stops serving and waits until the server task ended.
-    pub async fn shutdown(&self) {
-        self.shared.tasks.shutdown().await;
-    }
 }
 
-impl Drop for KuronekoSimHandle {
-    fn drop(&mut self) {
-        self.shared.tasks.cancel.cancel();
-    }
-}
-
-/// Read access to the state inside [`KuronekoSimHandle::wait_until`].
-pub struct SimView<'a> {
-    state: &'a SimState,
-    now: DateTime<FixedOffset>,
-}
+/// Read access to the state inside [`KuronekoSimHandle::wait_until`](harness::SimHandle::wait_until).
+pub type SimView<'a> = harness::View<'a, SimState>;
 
 impl SimView<'_> {
     /// The transaction as Yamato has it now.

@@ -23,7 +23,6 @@ mod api;
 mod order;
 mod state;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -132,23 +131,9 @@ pub async fn start(
 }
 
 /// Controls a running simulator. Dropping it stops the server.
-#[derive(Debug)]
-pub struct RakutenSimHandle {
-    shared: Arc<Shared>,
-    addr: SocketAddr,
-}
+pub type RakutenSimHandle = harness::SimHandle<Shared>;
 
 impl RakutenSimHandle {
-    /// The address the simulator listens on.
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-
-    /// `http://{addr}`.
-    pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
     /// `{base}/es/2.0/order`, for config `api_base_url`.
     pub fn api_base_url(&self) -> String {
         format!("{}{}", self.base_url(), api::ORDER_API_PATH)
@@ -300,19 +285,6 @@ impl RakutenSimHandle {
             .with_state(|s, _| s.order(order_number).cloned())
     }
 
-    /// Polls the state every few milliseconds until `pred` holds (`true`) or
-    /// `deadline` passes (`false`); tests wait on conditions, not sleeps.
-    pub async fn wait_until(
-        &self,
-        deadline: Duration,
-        pred: impl Fn(&SimView<'_>) -> bool,
-    ) -> bool {
-        harness::wait_until(deadline, || {
-            self.shared.with_state(|s, _| pred(&SimView { state: s }))
-        })
-        .await
-    }
-
     /// Waits until the order has `progress`.
     pub async fn wait_for_progress(
         &self,
@@ -323,23 +295,10 @@ impl RakutenSimHandle {
         self.wait_until(deadline, |v| v.progress(order_number) == Some(progress))
             .await
     }
-
-    /// Stops serving and waits until the server task ended.
-    pub async fn shutdown(&self) {
-        self.shared.tasks.shutdown().await;
-    }
 }
 
-impl Drop for RakutenSimHandle {
-    fn drop(&mut self) {
-        self.shared.tasks.cancel.cancel();
-    }
-}
-
-/// Read access to the state inside [`RakutenSimHandle::wait_until`].
-pub struct SimView<'a> {
-    state: &'a SimState,
-}
+/// Read access to the state inside [`RakutenSimHandle::wait_until`](harness::SimHandle::wait_until).
+pub type SimView<'a> = harness::View<'a, SimState>;
 
 impl SimView<'_> {
     /// The order as Rakuten has it now.

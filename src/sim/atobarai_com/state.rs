@@ -384,8 +384,8 @@ pub(crate) struct DetailRow {
 
 /// Everything the simulator knows; one lock guards it.
 #[derive(Debug)]
-pub(crate) struct SimState {
-    pub rules: Rules,
+pub struct SimState {
+    pub(crate) rules: Rules,
     pub carriers: Vec<SimCarrier>,
     orders: BTreeMap<String, SimOrder>,
     next_number: u32,

@@ -227,7 +227,7 @@ fn jst() -> FixedOffset {
 
 /// Everything the simulator knows; one lock guards it.
 #[derive(Debug)]
-pub(crate) struct SimState {
+pub struct SimState {
     orders: BTreeMap<String, SimOrder>,
     /// Item codes the item API accepts.
     items: BTreeSet<String>,

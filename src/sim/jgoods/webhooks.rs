@@ -14,7 +14,7 @@ use crate::sim::pusher::{DeliveryOutcome, Pusher, Retries};
 
 /// One push of one event: the exact bytes every attempt sends.
 #[derive(Debug, Clone)]
-pub(super) struct Delivery {
+pub struct Delivery {
     /// Index into `SimStats::deliveries`.
     pub record: usize,
     pub delivery_id: String,

@@ -299,7 +299,7 @@ pub(crate) struct ListPage {
 
 /// Everything the simulator knows; one lock guards it.
 #[derive(Debug)]
-pub(crate) struct SimState {
+pub struct SimState {
     payments: HashMap<String, SimPayment>,
     idempotency: HashMap<String, IdemEntry>,
     idempotency_ttl: TimeDelta,

@@ -320,7 +320,7 @@ pub(crate) fn code(endpoint: Endpoint, n: u16) -> String {
 
 /// Everything the simulator knows; one lock guards it.
 #[derive(Debug)]
-pub(crate) struct SimState {
+pub struct SimState {
     orders: BTreeMap<String, SimOrder>,
     store_code: String,
     password: String,

@@ -214,7 +214,7 @@ pub(crate) struct Answer {
 
 /// Everything the simulator knows; one lock guards it.
 #[derive(Debug)]
-pub(crate) struct SimState {
+pub struct SimState {
     orders: BTreeMap<String, SimOrder>,
     timing: Timing,
     service_secret: String,
