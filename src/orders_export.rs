@@ -94,7 +94,7 @@ pub fn to_csv(orders: &[Order]) -> String {
     // Writing to a Vec cannot fail; a failed row would only drop that row.
     let _ = w.write_record(CSV_HEADER);
     for o in orders {
-        let join = |f: fn(&crate::domain::Shipment) -> &str| {
+        let join = |f: fn(&crate::domain::Shipment) -> String| {
             o.shipments.iter().map(f).collect::<Vec<_>>().join(" ")
         };
         let head = [
@@ -111,9 +111,9 @@ pub fn to_csv(orders: &[Order]) -> String {
                 .as_ref()
                 .map(|p| p.method.clone())
                 .unwrap_or_default(),
-            join(|s| &s.carrier),
-            join(|s| &s.tracking_no),
-            join(|s| &s.shipped_on),
+            join(|s| s.carrier.as_str().to_string()),
+            join(|s| s.tracking_no.clone()),
+            join(|s| s.shipped_on.format("%Y-%m-%d").to_string()),
         ];
         let lines: Vec<[String; 6]> = if o.lines.is_empty() {
             vec![Default::default()]

@@ -188,9 +188,11 @@ pub struct OrderLine {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Shipment {
-    pub carrier: String,
+    /// Serialised under its neutral name (`yamato`, …).
+    pub carrier: crate::domain::Carrier,
     pub tracking_no: String,
-    pub shipped_on: String,
+    /// `YYYY-MM-DD`.
+    pub shipped_on: chrono::NaiveDate,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub shipping_cost: Option<i64>,
 }

@@ -59,7 +59,7 @@ pub fn ship(
     if order
         .shipments
         .iter()
-        .any(|s| s.tracking_no == req.tracking_no && s.carrier == req.carrier.as_str())
+        .any(|s| s.tracking_no == req.tracking_no && s.carrier == req.carrier)
     {
         // The ERP sent the same parcel again (a retry): nothing new.
         return Ok(Decision::default());
@@ -71,9 +71,9 @@ pub fn ship(
         other => return Err(Refusal::NotShippable(other.as_str())),
     };
     let shipment = Shipment {
-        carrier: req.carrier.as_str().to_string(),
+        carrier: req.carrier,
         tracking_no: req.tracking_no.clone(),
-        shipped_on: req.shipped_on.format("%Y-%m-%d").to_string(),
+        shipped_on: req.shipped_on,
         shipping_cost: req.shipping_cost,
     };
     let detail = json!({
@@ -124,9 +124,9 @@ fn shipment_calls(
     let mut calls = match order.channel {
         Channel::Rakuten => vec![Call::RakutenShip {
             order_number: order.id.clone(),
-            carrier: shipment.carrier.clone(),
+            carrier: shipment.carrier,
             tracking_no: shipment.tracking_no.clone(),
-            shipped_on: shipment.shipped_on.clone(),
+            shipped_on: shipment.shipped_on,
         }],
         // J-goods' API has no shipment report: the parcel goes to its warehouse.
         Channel::Jgoods | Channel::Direct => vec![],
@@ -142,9 +142,9 @@ fn shipment_calls(
     }
     calls.extend(crate::channels::credit::rules::ship_call(
         order,
-        &shipment.carrier,
+        shipment.carrier,
         &shipment.tracking_no,
-        &shipment.shipped_on,
+        shipment.shipped_on,
     ));
     calls
 }

@@ -12,7 +12,9 @@ use serde_json::Value;
 
 use crate::channels::Provider;
 use crate::domain::credit::{CreditVerdict, DeferredProvider, Transaction};
-use crate::domain::{Channel, OrderState, PaymentState, Shipment};
+use chrono::NaiveDate;
+
+use crate::domain::{Carrier, Channel, OrderState, PaymentState, Shipment};
 
 /// Everything one input changes, written atomically by the store.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -137,11 +139,11 @@ pub enum Call {
     /// that does not carry it yet.
     RakutenShip {
         order_number: String,
-        /// Neutral carrier name (`yamato`, …); the adapter maps it to its code.
-        carrier: String,
+        /// Stored under its neutral name (`yamato`, …); the adapter maps it to its code.
+        carrier: Carrier,
         tracking_no: String,
-        /// `YYYY-MM-DD`.
-        shipped_on: String,
+        /// Stored as `YYYY-MM-DD`.
+        shipped_on: NaiveDate,
     },
     /// Ask the deferred-payment provider for a credit check (attempt
     /// `attempt`; the provider's id of the transaction derives from it).
@@ -157,11 +159,11 @@ pub enum Call {
         provider: DeferredProvider,
         channel: Channel,
         order_id: String,
-        /// Neutral carrier name (`yamato`, …).
-        carrier: String,
+        /// Stored under its neutral name (`yamato`, …).
+        carrier: Carrier,
         tracking_no: String,
-        /// `YYYY-MM-DD`.
-        shipped_on: String,
+        /// Stored as `YYYY-MM-DD`.
+        shipped_on: NaiveDate,
     },
     /// Cancel the deferred-payment transaction.
     CreditCancel {
@@ -208,5 +210,45 @@ impl Call {
             Call::CreditShip { .. } => "credit_ship",
             Call::CreditCancel { .. } => "credit_cancel",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The outbox keeps calls as JSON: rows written before the carrier and
+    /// the date were typed (strings) read the same, and are written the same.
+    #[test]
+    fn stored_calls_keep_their_json() {
+        let stored = serde_json::json!({
+            "kind": "rakuten_ship", "order_number": "100-1", "carrier": "japanpost",
+            "tracking_no": "123", "shipped_on": "2026-11-24",
+        });
+        let call: Call = serde_json::from_value(stored.clone()).unwrap();
+        assert_eq!(
+            call,
+            Call::RakutenShip {
+                order_number: "100-1".into(),
+                carrier: Carrier::JapanPost,
+                tracking_no: "123".into(),
+                shipped_on: NaiveDate::from_ymd_opt(2026, 11, 24).unwrap(),
+            }
+        );
+        assert_eq!(serde_json::to_value(&call).unwrap(), stored);
+        let stored = serde_json::json!({
+            "kind": "credit_ship", "provider": "kuroneko", "channel": "direct",
+            "order_id": "D1", "carrier": "yamato", "tracking_no": "4",
+            "shipped_on": "2026-01-02",
+        });
+        let call: Call = serde_json::from_value(stored.clone()).unwrap();
+        assert_eq!(serde_json::to_value(&call).unwrap(), stored);
+        assert!(
+            serde_json::from_value::<Call>(serde_json::json!({
+                "kind": "rakuten_ship", "order_number": "1", "carrier": "yamato",
+                "tracking_no": "1", "shipped_on": "24/11/2026",
+            }))
+            .is_err()
+        );
     }
 }

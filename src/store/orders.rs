@@ -66,14 +66,29 @@ pub fn load(conn: &Connection, channel: Channel, id: &str) -> Result<Option<Orde
              WHERE channel = ?1 AND order_id = ?2 ORDER BY id",
         )?
         .query_map(key, |r| {
-            Ok(Shipment {
-                carrier: r.get(0)?,
-                tracking_no: r.get(1)?,
-                shipped_on: r.get(2)?,
-                shipping_cost: r.get(3)?,
-            })
+            let (carrier, shipped_on): (String, String) = (r.get(0)?, r.get(2)?);
+            Ok((carrier, r.get(1)?, shipped_on, r.get(3)?))
         })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<rusqlite::Result<Vec<(String, String, String, Option<i64>)>>>()?
+        .into_iter()
+        .map(|(carrier, tracking_no, shipped_on, shipping_cost)| {
+            Ok(Shipment {
+                // Every stored carrier passed `Carrier::parse` at the edge;
+                // one this build does not know is kept as "other", not lost.
+                carrier: crate::domain::Carrier::parse(&carrier).unwrap_or_else(|| {
+                    tracing::warn!(carrier, "unknown stored carrier; read as other");
+                    crate::domain::Carrier::Other
+                }),
+                tracking_no,
+                shipped_on: parse_enum(
+                    &shipped_on,
+                    |d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok(),
+                    "shipment date",
+                )?,
+                shipping_cost,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
     Ok(Some(Order {
         channel,
         id: id.to_string(),
@@ -342,7 +357,7 @@ fn write_fields(conn: &Connection, key: (&str, &str), w: &OrderWrite, now: &str)
             "INSERT INTO shipments (channel, order_id, carrier, tracking_no, shipped_on, shipping_cost, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?
-        .execute(params![key.0, key.1, sh.carrier, sh.tracking_no, sh.shipped_on, sh.shipping_cost, now])?;
+        .execute(params![key.0, key.1, sh.carrier.as_str(), sh.tracking_no, sh.shipped_on.format("%Y-%m-%d").to_string(), sh.shipping_cost, now])?;
     }
     for line in w.lines.iter().flatten() {
         conn.prepare_cached(

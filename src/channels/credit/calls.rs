@@ -168,7 +168,7 @@ async fn perform(
             shipped_on,
             ..
         } => {
-            let parcel = (carrier.as_str(), tracking_no.as_str(), shipped_on.as_str());
+            let parcel = (*carrier, tracking_no.as_str(), *shipped_on);
             ship(store, provider, row.id, policy, o, parcel).await
         }
         Call::CreditCancel { reason, .. } => cancel(store, provider, row.id, o, reason).await,
@@ -232,7 +232,7 @@ async fn ship(
     outbox_id: i64,
     policy: CreditPolicy,
     o: Loaded,
-    (carrier, tracking_no, shipped_on): (&str, &str, &str),
+    (carrier, tracking_no, shipped_on): (Carrier, &str, NaiveDate),
 ) -> Outcome {
     let Loaded {
         channel,
@@ -256,10 +256,7 @@ async fn ship(
             "the credit request has not been answered yet",
         )));
     };
-    let report = match shipment_report(carrier, tracking_no, shipped_on, &case) {
-        Ok(r) => r,
-        Err(e) => return Ok(Err(e)),
-    };
+    let report = shipment_report(carrier, tracking_no, shipped_on, &case);
     let now_verdict = match provider
         .credit_results(std::slice::from_ref(&reference))
         .await
@@ -357,16 +354,12 @@ fn settle_wait(provider: &dyn CreditProvider, requested_at_ms: Option<i64>) -> O
 }
 
 fn shipment_report(
-    carrier: &str,
+    carrier: Carrier,
     tracking_no: &str,
-    shipped_on: &str,
+    shipped_on: NaiveDate,
     case: &CreditCase,
-) -> Result<ShipmentReport, CallError> {
-    let carrier = Carrier::parse(carrier)
-        .ok_or_else(|| not_sent("UNKNOWN_CARRIER", &format!("unknown carrier {carrier:?}")))?;
-    let shipped_on = NaiveDate::parse_from_str(shipped_on, "%Y-%m-%d")
-        .map_err(|_| not_sent("BAD_DATE", &format!("bad shipment date {shipped_on:?}")))?;
-    Ok(ShipmentReport {
+) -> ShipmentReport {
+    ShipmentReport {
         carrier,
         tracking_no: tracking_no.to_string(),
         shipped_on,
@@ -375,5 +368,5 @@ fn shipment_report(
             .as_ref()
             .map(|(_, t)| t.clone())
             .filter(|t| t != tracking_no),
-    })
+    }
 }

@@ -7,6 +7,7 @@
 use chrono::NaiveDate;
 use serde_json::{Value, json};
 
+use crate::domain::Carrier;
 use crate::domain::credit::{
     BilledLine, CreditApplication, CreditCase, CreditVerdict, DeferredProvider, Transaction,
 };
@@ -243,9 +244,9 @@ pub fn shipment_refusal(order: &Order) -> Option<String> {
 /// The call registering a parcel of a deferred-payment order.
 pub fn ship_call(
     order: &Order,
-    carrier: &str,
+    carrier: Carrier,
     tracking_no: &str,
-    shipped_on: &str,
+    shipped_on: NaiveDate,
 ) -> Option<Call> {
     let (provider, case) = credit_of(order)?;
     if case
@@ -259,9 +260,9 @@ pub fn ship_call(
         provider,
         channel: order.channel,
         order_id: order.id.clone(),
-        carrier: carrier.to_string(),
+        carrier,
         tracking_no: tracking_no.to_string(),
-        shipped_on: shipped_on.to_string(),
+        shipped_on,
     })
 }
 

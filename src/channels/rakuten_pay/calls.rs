@@ -1,5 +1,6 @@
 //! The network part of the Rakuten Pay outbox call: 発送完了報告.
 
+use chrono::NaiveDate;
 use serde_json::{Value, json};
 
 use super::Progress;
@@ -28,9 +29,9 @@ pub async fn run(api: &RakutenApi, ctx: &CallContext<'_>) -> store::Result<Attem
         api,
         ctx.metrics,
         order_number,
-        carrier,
+        *carrier,
         tracking_no,
-        shipped_on,
+        *shipped_on,
     )
     .await;
     let outcome = match answer {
@@ -61,22 +62,10 @@ async fn report_shipment(
     api: &RakutenApi,
     metrics: &Metrics,
     order_number: &str,
-    carrier: &str,
+    carrier: Carrier,
     tracking_no: &str,
-    shipped_on: &str,
+    date: NaiveDate,
 ) -> Result<Value, CallError> {
-    let carrier = Carrier::parse(carrier).ok_or_else(|| CallError::Rejected {
-        http_status: 0,
-        code: "UNKNOWN_CARRIER".into(),
-        message: carrier.into(),
-    })?;
-    let date = chrono::NaiveDate::parse_from_str(shipped_on, "%Y-%m-%d").map_err(|_| {
-        CallError::Rejected {
-            http_status: 0,
-            code: "BAD_DATE".into(),
-            message: shipped_on.into(),
-        }
-    })?;
     api.pacer.wait().await;
     let orders = metrics
         .timed(

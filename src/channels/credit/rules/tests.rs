@@ -125,9 +125,25 @@ fn shipping_needs_an_ok_and_registers_each_number_once() {
     assert!(shipment_refusal(&pending).unwrap().contains("pending"));
     let mut ok = order(OrderState::Confirmed, CreditVerdict::Ok, 2);
     assert_eq!(shipment_refusal(&ok), None);
-    assert!(ship_call(&ok, "yamato", "123456789013", "2026-11-24").is_some());
+    assert!(
+        ship_call(
+            &ok,
+            Carrier::Yamato,
+            "123456789013",
+            NaiveDate::from_ymd_opt(2026, 11, 24).unwrap()
+        )
+        .is_some()
+    );
     ok.credit.as_mut().unwrap().registered = Some(("yamato".into(), "123456789013".into()));
-    assert_eq!(ship_call(&ok, "yamato", "123456789013", "2026-11-24"), None);
+    assert_eq!(
+        ship_call(
+            &ok,
+            Carrier::Yamato,
+            "123456789013",
+            NaiveDate::from_ymd_opt(2026, 11, 24).unwrap()
+        ),
+        None
+    );
 }
 
 #[test]
