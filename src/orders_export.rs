@@ -109,7 +109,7 @@ pub fn to_csv(orders: &[Order]) -> String {
         let tail = [
             o.payment
                 .as_ref()
-                .map(|p| p.method.clone())
+                .map(|p| p.method.as_str().to_string())
                 .unwrap_or_default(),
             join(|s| s.carrier.as_str().to_string()),
             join(|s| s.tracking_no.clone()),

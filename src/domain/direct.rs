@@ -87,12 +87,13 @@ pub enum DirectPayment {
 }
 
 impl DirectPayment {
-    pub fn method(&self) -> &'static str {
+    pub fn method(&self) -> super::order::PaymentMethod {
+        use super::order::PaymentMethod;
         match self {
-            DirectPayment::None => "none",
-            DirectPayment::Kuroneko => "kuroneko",
-            DirectPayment::AtobaraiCom => "atobarai_com",
-            DirectPayment::Komoju { .. } => "komoju",
+            DirectPayment::None => PaymentMethod::None,
+            DirectPayment::Kuroneko => PaymentMethod::Kuroneko,
+            DirectPayment::AtobaraiCom => PaymentMethod::AtobaraiCom,
+            DirectPayment::Komoju { .. } => PaymentMethod::Komoju,
         }
     }
 

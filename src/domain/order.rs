@@ -161,11 +161,52 @@ pub struct Order {
     pub updated_at: String,
 }
 
+/// How an order is paid, under the name the store and the admin API use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentMethod {
+    /// On the merchant's own terms (bank transfer, cash on delivery, …).
+    None,
+    Kuroneko,
+    AtobaraiCom,
+    Komoju,
+}
+
+impl PaymentMethod {
+    pub const ALL: [PaymentMethod; 4] = [
+        PaymentMethod::None,
+        PaymentMethod::Kuroneko,
+        PaymentMethod::AtobaraiCom,
+        PaymentMethod::Komoju,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaymentMethod::None => "none",
+            PaymentMethod::Kuroneko => "kuroneko",
+            PaymentMethod::AtobaraiCom => "atobarai_com",
+            PaymentMethod::Komoju => "komoju",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<PaymentMethod> {
+        PaymentMethod::ALL.into_iter().find(|m| m.as_str() == s)
+    }
+}
+
+impl From<super::credit::DeferredProvider> for PaymentMethod {
+    fn from(p: super::credit::DeferredProvider) -> PaymentMethod {
+        match p {
+            super::credit::DeferredProvider::Kuroneko => PaymentMethod::Kuroneko,
+            super::credit::DeferredProvider::AtobaraiCom => PaymentMethod::AtobaraiCom,
+        }
+    }
+}
+
 /// The payment provider of an order and its id there.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PaymentRef {
-    /// `none`, `kuroneko`, `atobarai_com` or `komoju`.
-    pub method: String,
+    pub method: PaymentMethod,
     /// The provider's id for the payment, once known.
     pub reference: Option<String>,
     /// KOMOJU's `external_order_num`, when the order was registered with one.

@@ -69,7 +69,7 @@ pub fn register(
                 serde_json::to_value(o.ship_to.as_ref().unwrap_or(&o.customer)).unwrap_or_default(),
             ),
             payment: Some(PaymentRef {
-                method: o.payment.method().to_string(),
+                method: o.payment.method(),
                 reference,
                 external_order_num: external,
             }),
@@ -81,7 +81,7 @@ pub fn register(
     }
     .event(
         "order.registered",
-        json!({"payment": o.payment.method(), "total": o.total(), "allocate": o.allocate}),
+        json!({"payment": o.payment.method().as_str(), "total": o.total(), "allocate": o.allocate}),
     );
     if let Some(reason) = reason {
         d = d.event("order.attention", json!({"reason": reason}));

@@ -3,8 +3,8 @@
 use serde_json::json;
 
 use super::{Call, Decision, OrderWrite, StockMove};
-use crate::channels::Provider;
 use crate::domain::carrier::Carrier;
+use crate::domain::order::PaymentMethod;
 use crate::domain::{Channel, Order, OrderState, PaymentState, Shipment};
 
 /// A parcel the ERP sent, validated.
@@ -46,7 +46,7 @@ fn komoju_payment(order: &Order) -> Option<&str> {
     order
         .payment
         .as_ref()
-        .filter(|p| p.method == Provider::Komoju.as_str())
+        .filter(|p| p.method == PaymentMethod::Komoju)
         .and_then(|p| p.reference.as_deref())
 }
 
@@ -83,7 +83,7 @@ pub fn ship(
     let paid_by_komoju = order
         .payment
         .as_ref()
-        .is_some_and(|p| p.method == Provider::Komoju.as_str());
+        .is_some_and(|p| p.method == PaymentMethod::Komoju);
     if paid_by_komoju
         && first
         && !matches!(

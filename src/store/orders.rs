@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{Result, StoreError, events, outbox, parse_enum, stock};
+use crate::domain::order::PaymentMethod;
 use crate::domain::order::PaymentRef;
 use crate::domain::{Channel, Order, OrderLine, OrderState, PaymentState, Shipment};
 use crate::engine::{Attention, Decision, OrderWrite, StockMove};
@@ -98,11 +99,14 @@ pub fn load(conn: &Connection, channel: Channel, id: &str) -> Result<Option<Orde
         lines,
         shipments,
         credit: super::credit::load(conn, channel, id)?,
-        payment: pay.0.map(|method| PaymentRef {
-            method,
-            reference: pay.1,
-            external_order_num: pay.2,
-        }),
+        payment: match pay.0 {
+            Some(method) => Some(PaymentRef {
+                method: parse_enum(&method, PaymentMethod::parse, "payment method")?,
+                reference: pay.1,
+                external_order_num: pay.2,
+            }),
+            None => None,
+        },
         provider_status,
         status_changed_at: changed_at,
         pending_calls: outbox::pending_for_order(conn, channel.as_str(), id)?,
@@ -341,7 +345,7 @@ fn write_fields(conn: &Connection, key: (&str, &str), w: &OrderWrite, now: &str)
                 payment_external = COALESCE(?5, payment_external)
              WHERE channel = ?1 AND id = ?2",
         )?
-        .execute(params![key.0, key.1, pay.method, pay.reference, pay.external_order_num])?;
+        .execute(params![key.0, key.1, pay.method.as_str(), pay.reference, pay.external_order_num])?;
     }
     if let Some((detail, digest)) = &w.registration {
         conn.prepare_cached(

@@ -144,7 +144,7 @@ fn requested(
 ) -> Decision {
     let mut d = Decision::default();
     write.payment = Some(crate::domain::order::PaymentRef {
-        method: provider.as_str().to_string(),
+        method: provider.into(),
         reference: Some(reference.to_string()),
         external_order_num: None,
     });

@@ -5,6 +5,7 @@ use serde_json::json;
 
 use crate::channels::Provider;
 use crate::channels::komoju::{Payment, PaymentStatus};
+use crate::domain::order::PaymentMethod;
 use crate::domain::order::PaymentRef;
 use crate::domain::{Order, OrderState, PaymentState};
 use crate::engine::{Attention, Call, Decision, OrderWrite, StockMove};
@@ -41,7 +42,7 @@ pub fn decide(payment: &Payment, order: &Order, source: Source) -> Decision {
     // external number learns it here).
     let reference = OrderWrite {
         payment: Some(PaymentRef {
-            method: Provider::Komoju.as_str().into(),
+            method: PaymentMethod::Komoju,
             reference: Some(payment.id.clone()),
             external_order_num: None,
         }),

@@ -23,7 +23,7 @@ fn order(state: OrderState, result: CreditVerdict, reserved: u32) -> Order {
         }],
         shipments: vec![],
         payment: Some(PaymentRef {
-            method: "kuroneko".into(),
+            method: crate::domain::order::PaymentMethod::Kuroneko,
             reference: Some("SHOP-1-1".into()),
             external_order_num: None,
         }),
