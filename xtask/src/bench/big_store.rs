@@ -83,37 +83,7 @@ pub async fn run(args: &BenchArgs, dir: &Path, report: &mut Report) -> anyhow::R
         format!("ack p99 with {n} orders stored (1000 webhooks, 8 in flight)"),
         ms(percentile(&lat, 99.0)),
     );
-    for path in [
-        "/api/v1/orders?limit=100",
-        "/api/v1/orders?attention=true",
-        "/api/v1/orders/jgoods/S00000001",
-        "/api/v1/events?limit=100",
-        "/metrics",
-        "/",
-    ] {
-        let took = timed_get(&http, &daemon, path).await?;
-        println!("GET {path}: {}", ms(took));
-        report.note(NAME, format!("GET {path} with {n} orders"), ms(took));
-    }
-    let counts = time_stock_counts(&http, &daemon).await?;
-    println!(
-        "PUT /api/v1/stock/{{sku}} with as_of: median {}",
-        ms(counts)
-    );
-    report.note(
-        NAME,
-        format!("PUT /api/v1/stock/{{sku}} with as_of, {n} orders (median of {STOCK_COUNTS})"),
-        ms(counts),
-    );
-    for args in [&["status"][..], &["orders", "show", "jgoods", "S00000001"]] {
-        let took = time_command(dir, args).await?;
-        println!("ordersync {}: {}", args.join(" "), ms(took));
-        report.note(
-            NAME,
-            format!("`ordersync {}` with {n} orders", args.join(" ")),
-            ms(took),
-        );
-    }
+    operator_views(&http, &daemon, dir, n, report).await?;
     let rss = daemon
         .peak_rss_kib()
         .context("no /proc: cannot read the daemon's RSS")?;
@@ -132,6 +102,49 @@ pub async fn run(args: &BenchArgs, dir: &Path, report: &mut Report) -> anyhow::R
     );
     daemon.kill().await;
     sim.shutdown().await;
+    Ok(())
+}
+
+/// The operator's views on the large store: the admin API's lists, the
+/// status page, a stock count, and the CLI.
+async fn operator_views(
+    http: &reqwest::Client,
+    daemon: &daemon::DaemonProcess,
+    dir: &Path,
+    n: usize,
+    report: &mut Report,
+) -> anyhow::Result<()> {
+    for path in [
+        "/api/v1/orders?limit=100",
+        "/api/v1/orders?attention=true",
+        "/api/v1/orders/jgoods/S00000001",
+        "/api/v1/events?limit=100",
+        "/metrics",
+        "/",
+    ] {
+        let took = timed_get(http, daemon, path).await?;
+        println!("GET {path}: {}", ms(took));
+        report.note(NAME, format!("GET {path} with {n} orders"), ms(took));
+    }
+    let counts = time_stock_counts(http, daemon).await?;
+    println!(
+        "PUT /api/v1/stock/{{sku}} with as_of: median {}",
+        ms(counts)
+    );
+    report.note(
+        NAME,
+        format!("PUT /api/v1/stock/{{sku}} with as_of, {n} orders (median of {STOCK_COUNTS})"),
+        ms(counts),
+    );
+    for args in [&["status"][..], &["orders", "show", "jgoods", "S00000001"]] {
+        let took = time_command(dir, args).await?;
+        println!("ordersync {}: {}", args.join(" "), ms(took));
+        report.note(
+            NAME,
+            format!("`ordersync {}` with {n} orders", args.join(" ")),
+            ms(took),
+        );
+    }
     Ok(())
 }
 

@@ -67,14 +67,7 @@ pub async fn run(args: &BenchArgs, dir: &Path, report: &mut Report) -> anyhow::R
         );
         rates.push(rate);
     }
-    let hot: serde_json::Value = http
-        .get(daemon.admin_url("/api/v1/stock/HOT"))
-        .bearer_auth(SECRET)
-        .send()
-        .await?
-        .json()
-        .await?;
-    let reserved = hot["reserved"].as_u64().context("reserved")? as usize;
+    let reserved = reserved_of(&http, &daemon, "HOT").await?;
     println!(
         "hot SKU: {hot_stock} on hand, {reserved} reserved by {} orders",
         args.n
@@ -99,4 +92,20 @@ pub async fn run(args: &BenchArgs, dir: &Path, report: &mut Report) -> anyhow::R
         bail!("the hot SKU has {reserved} reserved for {hot_stock} on hand");
     }
     Ok(())
+}
+
+/// Units the daemon holds for `sku`, as its admin API says.
+async fn reserved_of(
+    http: &reqwest::Client,
+    daemon: &daemon::DaemonProcess,
+    sku: &str,
+) -> anyhow::Result<usize> {
+    let row: serde_json::Value = http
+        .get(daemon.admin_url(&format!("/api/v1/stock/{sku}")))
+        .bearer_auth(SECRET)
+        .send()
+        .await?
+        .json()
+        .await?;
+    Ok(row["reserved"].as_u64().context("reserved")? as usize)
 }

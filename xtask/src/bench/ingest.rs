@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::bail;
 
+use ordersync::sim::jgoods::JgoodsSimHandle;
+
 use super::BenchArgs;
 use super::daemon::{self, SECRET};
 use super::load::{self, PostBackTracker};
@@ -35,46 +37,7 @@ pub async fn run(args: &BenchArgs, dir: &Path, report: &mut Report) -> anyhow::R
     let tracker = PostBackTracker::default();
     let watcher = tokio::spawn(tracker.clone().watch(sim.clone()));
 
-    // Throughput: a fixed number of requests, `concurrency` in flight.
-    let orders: Vec<String> = (0..args.n).map(|i| format!("T{i:07}")).collect();
-    let bodies = load::prepare(&sim, &orders, |i| format!("B-{:03}", i % 100));
-    let writer_before = WriterReading::scrape(&http, &daemon).await?;
-    let started = Instant::now();
-    let lat = load::send_closed_loop(
-        &http,
-        &daemon.webhook_url,
-        bodies,
-        args.concurrency,
-        &tracker,
-    )
-    .await?;
-    let burst = started.elapsed();
-    let ingest_rate = args.n as f64 / burst.as_secs_f64();
-    let writer = WriterReading::scrape(&http, &daemon)
-        .await?
-        .since(&writer_before);
-    println!(
-        "ingest, {} webhooks at concurrency {}: {:.0} acked/s; ack p50 {} p99 {} max {}",
-        args.n,
-        args.concurrency,
-        ingest_rate,
-        ms(percentile(&lat, 50.0)),
-        ms(percentile(&lat, 99.0)),
-        ms(percentile(&lat, 100.0))
-    );
-    // The second reading comes just after the last acknowledgement and can
-    // include a few writes that finished after it, so a saturated writer
-    // can read a little over 100%; it is shown as 100%.
-    let busy_share = (writer.busy_seconds / burst.as_secs_f64()).min(1.0);
-    let writes_per_commit = writer.writes / writer.commits.max(1.0);
-    let commit_share = writer.commit_seconds / writer.busy_seconds.max(f64::EPSILON);
-    println!(
-        "store writer during the burst: busy {:.0}% of the time, {:.1} writes per commit, \
-         commits {:.0}% of its busy time",
-        busy_share * 100.0,
-        writes_per_commit,
-        commit_share * 100.0
-    );
+    let burst = burst(args, &http, &sim, &daemon, &tracker).await?;
 
     // Latency: an open-loop schedule at a fixed offered rate.
     let mut paced = Vec::new();
@@ -120,8 +83,111 @@ pub async fn run(args: &BenchArgs, dir: &Path, report: &mut Report) -> anyhow::R
         1000.0 / big_rate,
         1000.0 / raw_rate
     );
-    let ratio = ingest_rate / raw_rate;
+    let figures = Figures {
+        raw_rate,
+        big_rate,
+        burst,
+        paced,
+        e2e,
+        rss,
+    };
+    record(report, args, &figures);
+    daemon.kill().await;
+    sim.shutdown().await;
+    if !drained {
+        bail!("not every order's post-back reached the simulator");
+    }
+    Ok(())
+}
 
+/// What the closed-loop burst measured.
+struct Burst {
+    /// Acknowledged webhooks per second.
+    ingest_rate: f64,
+    /// Share of the burst the store writer was busy (at most 1).
+    busy_share: f64,
+    writes_per_commit: f64,
+    /// Share of the writer's busy time spent committing.
+    commit_share: f64,
+}
+
+/// Throughput: a fixed number of requests, `concurrency` in flight.
+async fn burst(
+    args: &BenchArgs,
+    http: &reqwest::Client,
+    sim: &JgoodsSimHandle,
+    daemon: &daemon::DaemonProcess,
+    tracker: &PostBackTracker,
+) -> anyhow::Result<Burst> {
+    let orders: Vec<String> = (0..args.n).map(|i| format!("T{i:07}")).collect();
+    let bodies = load::prepare(sim, &orders, |i| format!("B-{:03}", i % 100));
+    let writer_before = WriterReading::scrape(http, daemon).await?;
+    let started = Instant::now();
+    let lat = load::send_closed_loop(http, &daemon.webhook_url, bodies, args.concurrency, tracker)
+        .await?;
+    let burst = started.elapsed();
+    let ingest_rate = args.n as f64 / burst.as_secs_f64();
+    let writer = WriterReading::scrape(http, daemon)
+        .await?
+        .since(&writer_before);
+    println!(
+        "ingest, {} webhooks at concurrency {}: {:.0} acked/s; ack p50 {} p99 {} max {}",
+        args.n,
+        args.concurrency,
+        ingest_rate,
+        ms(percentile(&lat, 50.0)),
+        ms(percentile(&lat, 99.0)),
+        ms(percentile(&lat, 100.0))
+    );
+    // The second reading comes just after the last acknowledgement and can
+    // include a few writes that finished after it, so a saturated writer
+    // can read a little over 100%; it is shown as 100%.
+    let busy_share = (writer.busy_seconds / burst.as_secs_f64()).min(1.0);
+    let writes_per_commit = writer.writes / writer.commits.max(1.0);
+    let commit_share = writer.commit_seconds / writer.busy_seconds.max(f64::EPSILON);
+    println!(
+        "store writer during the burst: busy {:.0}% of the time, {:.1} writes per commit, \
+         commits {:.0}% of its busy time",
+        busy_share * 100.0,
+        writes_per_commit,
+        commit_share * 100.0
+    );
+    Ok(Burst {
+        ingest_rate,
+        busy_share,
+        writes_per_commit,
+        commit_share,
+    })
+}
+
+/// Everything the run measured, for the report.
+struct Figures {
+    raw_rate: f64,
+    big_rate: f64,
+    burst: Burst,
+    paced: Vec<Duration>,
+    e2e: Vec<Duration>,
+    rss: Option<u64>,
+}
+
+/// The run's lines of the report table.
+fn record(report: &mut Report, args: &BenchArgs, f: &Figures) {
+    let Figures {
+        raw_rate,
+        big_rate,
+        burst,
+        paced,
+        e2e,
+        rss,
+    } = f;
+    let (raw_rate, big_rate) = (*raw_rate, *big_rate);
+    let Burst {
+        ingest_rate,
+        busy_share,
+        writes_per_commit,
+        commit_share,
+    } = *burst;
+    let ratio = ingest_rate / raw_rate;
     report.note(
         NAME,
         "raw SQLite durable commits (mean of before/after)",
@@ -155,7 +221,7 @@ pub async fn run(args: &BenchArgs, dir: &Path, report: &mut Report) -> anyhow::R
         ratio >= 1.0,
     );
     if args.rate > 0 {
-        let p99 = percentile(&paced, 99.0);
+        let p99 = percentile(paced, 99.0);
         report.goal(
             NAME,
             format!("p99 ack at {}/s", args.rate),
@@ -166,20 +232,14 @@ pub async fn run(args: &BenchArgs, dir: &Path, report: &mut Report) -> anyhow::R
         report.note(
             NAME,
             format!("p50 ack at {}/s", args.rate),
-            ms(percentile(&paced, 50.0)),
+            ms(percentile(paced, 50.0)),
         );
     }
-    report.note(NAME, "webhook → post-back p50", ms(percentile(&e2e, 50.0)));
-    report.note(NAME, "webhook → post-back p99", ms(percentile(&e2e, 99.0)));
-    if let Some(k) = rss {
+    report.note(NAME, "webhook → post-back p50", ms(percentile(e2e, 50.0)));
+    report.note(NAME, "webhook → post-back p99", ms(percentile(e2e, 99.0)));
+    if let Some(k) = *rss {
         report.note(NAME, "daemon peak RSS", mb(k));
     }
-    daemon.kill().await;
-    sim.shutdown().await;
-    if !drained {
-        bail!("not every order's post-back reached the simulator");
-    }
-    Ok(())
 }
 
 pub fn client() -> anyhow::Result<reqwest::Client> {

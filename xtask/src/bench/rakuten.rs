@@ -20,7 +20,9 @@ use super::report::Report;
 use ordersync::app::Daemon;
 use ordersync::channels::rakuten_pay::Progress;
 use ordersync::config::Config;
-use ordersync::sim::rakuten_pay::{self as sim, NewItem, NewOrder, RakutenSimConfig};
+use ordersync::sim::rakuten_pay::{
+    self as sim, NewItem, NewOrder, RakutenSimConfig, RakutenSimHandle, SimStats,
+};
 use ordersync::store::{Store, kv};
 
 const NAME: &str = "rakuten";
@@ -33,28 +35,7 @@ pub async fn run(args: &BenchArgs, dir: &Path, report: &mut Report) -> anyhow::R
         RakutenSimConfig::default(),
     )
     .await?;
-    let text = format!(
-        r#"[daemon]
-data_dir = "{data}"
-listen = "127.0.0.1:0"
-admin_listen = "127.0.0.1:0"
-admin_token = "{SECRET}"
-[rakuten_pay]
-enabled = true
-api_base_url = "{api}"
-license_api_url = "{license}"
-service_secret = "{service}"
-license_key = "{key}"
-poll_interval = "1h"
-request_interval = "0s"
-auto_confirm = true
-"#,
-        data = dir.join("data").display(),
-        api = rakuten.api_base_url(),
-        license = rakuten.license_api_url(),
-        service = rakuten.service_secret(),
-        key = rakuten.license_key(),
-    );
+    let text = config_text(&rakuten, dir);
     let config = Config::from_toml_str(&text, &dir.join("bench.toml"))?;
     let daemon = Daemon::start(
         &config,
@@ -107,6 +88,48 @@ auto_confirm = true
     daemon.stop(Duration::from_secs(10)).await;
     rakuten.shutdown().await;
 
+    record(report, n, imported, wall, &before, &after);
+    if imported as usize != n || !confirmed {
+        bail!("{imported} of {n} orders imported; all confirmed: {confirmed}");
+    }
+    Ok(())
+}
+
+/// The daemon's config: Rakuten Pay on the simulator, no pacing.
+fn config_text(rakuten: &RakutenSimHandle, dir: &Path) -> String {
+    format!(
+        r#"[daemon]
+data_dir = "{data}"
+listen = "127.0.0.1:0"
+admin_listen = "127.0.0.1:0"
+admin_token = "{SECRET}"
+[rakuten_pay]
+enabled = true
+api_base_url = "{api}"
+license_api_url = "{license}"
+service_secret = "{service}"
+license_key = "{key}"
+poll_interval = "1h"
+request_interval = "0s"
+auto_confirm = true
+"#,
+        data = dir.join("data").display(),
+        api = rakuten.api_base_url(),
+        license = rakuten.license_api_url(),
+        service = rakuten.service_secret(),
+        key = rakuten.license_key(),
+    )
+}
+
+/// The run's lines of the report table.
+fn record(
+    report: &mut Report,
+    n: usize,
+    imported: i64,
+    wall: Duration,
+    before: &SimStats,
+    after: &SimStats,
+) {
     let search = after.search_order - before.search_order;
     let get = after.get_order - before.get_order;
     let confirm = after.confirm_order - before.confirm_order;
@@ -134,10 +157,6 @@ auto_confirm = true
         "wall time with no pacing (daemon + simulator work)",
         format!("{:.1} s", wall.as_secs_f64()),
     );
-    if imported as usize != n || !confirmed {
-        bail!("{imported} of {n} orders imported; all confirmed: {confirmed}");
-    }
-    Ok(())
 }
 
 /// Waits until the last successful poll is recorded and differs from `after`.

@@ -123,21 +123,7 @@ pub async fn run(args: SoakArgs) -> anyhow::Result<()> {
         switch.down();
         daemon.kill().await;
         fig.kills += 1;
-        // Now and then the next daemon dies too while it starts: the
-        // recovery itself must be safe to interrupt.
-        if rng.random_ratio(1, 4) {
-            let starting = world.launch_daemon(dir.path())?;
-            tokio::time::sleep(Duration::from_millis(rng.random_range(0..=100))).await;
-            starting.kill().await;
-            fig.kills += 1;
-            fig.startup_kills += 1;
-        }
-        let restarting = Instant::now();
-        daemon = world
-            .spawn_daemon(dir.path())
-            .await
-            .with_context(|| format!("restart after kill {}", fig.kills))?;
-        fig.restart_ms.push(restarting.elapsed().as_millis());
+        daemon = restart(&world, dir.path(), &mut rng, &mut fig).await?;
         switch.up(&daemon.admin);
         let found = check::after_restart(&db, &world, &ledger)?;
         report_progress(cycle, fig.kills, &found);
@@ -149,22 +135,38 @@ pub async fn run(args: SoakArgs) -> anyhow::Result<()> {
         "load stopped after {:.1} s; letting the daemon finish its work",
         started.elapsed().as_secs_f64()
     );
-    let settle_until = Instant::now() + args.settle;
-    loop {
-        match check::settled(&db, &world, &ledger)? {
-            None => break,
-            Some(waiting) if Instant::now() > settle_until => {
-                fig.findings
-                    .broken
-                    .insert(format!("not settled after {:?}: {waiting}", args.settle));
-                break;
-            }
-            Some(_) => tokio::time::sleep(Duration::from_millis(100)).await,
-        }
+    if let Some(waiting) = settle(&db, &world, &ledger, args.settle).await? {
+        fig.findings
+            .broken
+            .insert(format!("not settled after {:?}: {waiting}", args.settle));
     }
+    end_checks(&erp, &db, &world, &ledger, daemon, &mut fig).await?;
+    world.shutdown().await;
+    print_figures(&fig, started.elapsed());
+    if fig.findings.is_clean() {
+        Ok(())
+    } else {
+        let kept = dir.keep();
+        println!(
+            "data kept in {} (the store in data/, the daemon's log in daemon.log)",
+            kept.display()
+        );
+        bail!("the soak found faults (seed {seed})")
+    }
+}
+
+/// The last checks: stock as the ERP reads it, a clean SIGTERM, and the
+/// inputs the load made.
+async fn end_checks(
+    erp: &erp::Erp,
+    db: &std::path::Path,
+    world: &World,
+    ledger: &SharedLedger,
+    daemon: crate::bench::daemon::DaemonProcess,
+    fig: &mut Figures,
+) -> anyhow::Result<()> {
     let stock = erp.get("/api/v1/stock").await?;
-    fig.findings
-        .add(check::at_end(&db, &world, &ledger, &stock)?);
+    fig.findings.add(check::at_end(db, world, ledger, &stock)?);
     let clean_exit = daemon.terminate(Duration::from_secs(30)).await;
     if !clean_exit {
         fig.findings
@@ -177,17 +179,48 @@ pub async fn run(args: SoakArgs) -> anyhow::Result<()> {
         fig.refused = l.refused;
         print_inputs(&l);
     }
-    world.shutdown().await;
-    print_figures(&fig, started.elapsed());
-    if fig.findings.is_clean() {
-        Ok(())
-    } else {
-        let kept = dir.keep();
-        println!(
-            "data kept in {} (the store in data/, the daemon's log in daemon.log)",
-            kept.display()
-        );
-        bail!("the soak found faults (seed {seed})")
+    Ok(())
+}
+
+/// Starts the next daemon after a kill; now and then kills it while it
+/// starts too (the recovery itself must be safe to interrupt).
+async fn restart(
+    world: &World,
+    dir: &std::path::Path,
+    rng: &mut StdRng,
+    fig: &mut Figures,
+) -> anyhow::Result<crate::bench::daemon::DaemonProcess> {
+    if rng.random_ratio(1, 4) {
+        let starting = world.launch_daemon(dir)?;
+        tokio::time::sleep(Duration::from_millis(rng.random_range(0..=100))).await;
+        starting.kill().await;
+        fig.kills += 1;
+        fig.startup_kills += 1;
+    }
+    let restarting = Instant::now();
+    let daemon = world
+        .spawn_daemon(dir)
+        .await
+        .with_context(|| format!("restart after kill {}", fig.kills))?;
+    fig.restart_ms.push(restarting.elapsed().as_millis());
+    Ok(daemon)
+}
+
+/// Waits until the store and the simulators agree that every input is
+/// worked off; answers what still waits when `limit` passes.
+async fn settle(
+    db: &std::path::Path,
+    world: &World,
+    ledger: &SharedLedger,
+    limit: Duration,
+) -> anyhow::Result<Option<String>> {
+    let until = Instant::now() + limit;
+    loop {
+        match check::settled(db, world, ledger)? {
+            None => return Ok(None),
+            Some(waiting) if Instant::now() > until => return Ok(Some(waiting)),
+            Some(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
     }
 }
 
