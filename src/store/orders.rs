@@ -41,55 +41,8 @@ pub fn load(conn: &Connection, channel: Channel, id: &str) -> Result<Option<Orde
     else {
         return Ok(None);
     };
-    let key = params![channel.as_str(), id];
-    let lines = conn
-        .prepare_cached(
-            "SELECT l.line_no, l.sku, l.name, l.qty, l.unit_price,
-                    COALESCE((SELECT SUM(a.qty) FROM allocations a
-                              WHERE a.channel = l.channel AND a.order_id = l.order_id
-                                AND a.line_no = l.line_no AND a.state IN ('reserved', 'shipped')), 0)
-             FROM order_lines l WHERE l.channel = ?1 AND l.order_id = ?2 ORDER BY l.line_no",
-        )?
-        .query_map(key, |r| {
-            Ok(OrderLine {
-                line_no: r.get(0)?,
-                sku: r.get(1)?,
-                name: r.get(2)?,
-                qty: r.get(3)?,
-                unit_price: r.get(4)?,
-                reserved_qty: r.get(5)?,
-            })
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    let shipments = conn
-        .prepare_cached(
-            "SELECT carrier, tracking_no, shipped_on, shipping_cost FROM shipments
-             WHERE channel = ?1 AND order_id = ?2 ORDER BY id",
-        )?
-        .query_map(key, |r| {
-            let (carrier, shipped_on): (String, String) = (r.get(0)?, r.get(2)?);
-            Ok((carrier, r.get(1)?, shipped_on, r.get(3)?))
-        })?
-        .collect::<rusqlite::Result<Vec<(String, String, String, Option<i64>)>>>()?
-        .into_iter()
-        .map(|(carrier, tracking_no, shipped_on, shipping_cost)| {
-            Ok(Shipment {
-                // Every stored carrier passed `Carrier::parse` at the edge;
-                // one this build does not know is kept as "other", not lost.
-                carrier: crate::domain::Carrier::parse(&carrier).unwrap_or_else(|| {
-                    tracing::warn!(carrier, "unknown stored carrier; read as other");
-                    crate::domain::Carrier::Other
-                }),
-                tracking_no,
-                shipped_on: parse_enum(
-                    &shipped_on,
-                    |d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok(),
-                    "shipment date",
-                )?,
-                shipping_cost,
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
+    let lines = load_lines(conn, channel, id)?;
+    let shipments = load_shipments(conn, channel, id)?;
     Ok(Some(Order {
         channel,
         id: id.to_string(),
@@ -113,6 +66,63 @@ pub fn load(conn: &Connection, channel: Channel, id: &str) -> Result<Option<Orde
         created_at,
         updated_at,
     }))
+}
+
+/// An order's lines, with the units held for each.
+fn load_lines(conn: &Connection, channel: Channel, id: &str) -> Result<Vec<OrderLine>> {
+    let key = params![channel.as_str(), id];
+    Ok(conn
+        .prepare_cached(
+            "SELECT l.line_no, l.sku, l.name, l.qty, l.unit_price,
+                    COALESCE((SELECT SUM(a.qty) FROM allocations a
+                              WHERE a.channel = l.channel AND a.order_id = l.order_id
+                                AND a.line_no = l.line_no AND a.state IN ('reserved', 'shipped')), 0)
+             FROM order_lines l WHERE l.channel = ?1 AND l.order_id = ?2 ORDER BY l.line_no",
+        )?
+        .query_map(key, |r| {
+            Ok(OrderLine {
+                line_no: r.get(0)?,
+                sku: r.get(1)?,
+                name: r.get(2)?,
+                qty: r.get(3)?,
+                unit_price: r.get(4)?,
+                reserved_qty: r.get(5)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+/// An order's parcels, in the order they were recorded.
+fn load_shipments(conn: &Connection, channel: Channel, id: &str) -> Result<Vec<Shipment>> {
+    let key = params![channel.as_str(), id];
+    conn.prepare_cached(
+        "SELECT carrier, tracking_no, shipped_on, shipping_cost FROM shipments
+             WHERE channel = ?1 AND order_id = ?2 ORDER BY id",
+    )?
+    .query_map(key, |r| {
+        let (carrier, shipped_on): (String, String) = (r.get(0)?, r.get(2)?);
+        Ok((carrier, r.get(1)?, shipped_on, r.get(3)?))
+    })?
+    .collect::<rusqlite::Result<Vec<(String, String, String, Option<i64>)>>>()?
+    .into_iter()
+    .map(|(carrier, tracking_no, shipped_on, shipping_cost)| {
+        Ok(Shipment {
+            // Every stored carrier passed `Carrier::parse` at the edge;
+            // one this build does not know is kept as "other", not lost.
+            carrier: crate::domain::Carrier::parse(&carrier).unwrap_or_else(|| {
+                tracing::warn!(carrier, "unknown stored carrier; read as other");
+                crate::domain::Carrier::Other
+            }),
+            tracking_no,
+            shipped_on: parse_enum(
+                &shipped_on,
+                |d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok(),
+                "shipment date",
+            )?,
+            shipping_cost,
+        })
+    })
+    .collect::<Result<Vec<_>>>()
 }
 
 /// Filters of `GET /api/v1/orders` and `orders list`.

@@ -218,58 +218,14 @@ pub fn snapshot_from_wire(raw: &JgoodsOrder) -> Result<OrderSnapshot, WireError>
     }
     let mut lines: Vec<SnapshotLine> = Vec::with_capacity(raw.items.len());
     for (i, item) in raw.items.iter().enumerate() {
-        let at = |f: &str| format!("items[{i}].{f}");
-        let line_no = whole_number(&item.line_no)
-            .filter(|n| (1..=u32::MAX as u64).contains(n))
-            .ok_or_else(|| WireError::new(at("line_no"), "must be a whole number ≥ 1"))?
-            as u32;
-        if lines.iter().any(|l| l.line_no == line_no) {
-            return Err(WireError::new(at("line_no"), "appears twice"));
-        }
-        let sku = item.item_code.trim();
-        if sku.is_empty() || sku.len() > 128 {
+        let line = line_from_wire(i, item)?;
+        if lines.iter().any(|l| l.line_no == line.line_no) {
             return Err(WireError::new(
-                at("item_code"),
-                "must be 1 to 128 characters",
+                format!("items[{i}].line_no"),
+                "appears twice",
             ));
         }
-        let qty = whole_number(&item.qty)
-            .filter(|n| *n <= 1_000_000)
-            .ok_or_else(|| WireError::new(at("qty"), "must be a whole number ≥ 0"))?
-            as u32;
-        let reserved_qty = match &item.reserved_qty {
-            Value::Null => None,
-            Value::String(s) if s.trim().is_empty() => None,
-            v => {
-                let n = whole_number(v).ok_or_else(|| {
-                    WireError::new(at("reserved_qty"), "must be empty or a whole number")
-                })?;
-                if n > qty as u64 {
-                    return Err(WireError::new(
-                        at("reserved_qty"),
-                        format!("{n} is more than qty {qty}"),
-                    ));
-                }
-                Some(n as u32)
-            }
-        };
-        let unit_price = match &item.unit_price {
-            None | Some(Value::Null) => None,
-            Some(v) => Some(
-                whole_number(v)
-                    .filter(|n| *n <= i64::MAX as u64)
-                    .ok_or_else(|| WireError::new(at("unit_price"), "must be whole yen ≥ 0"))?
-                    as i64,
-            ),
-        };
-        lines.push(SnapshotLine {
-            line_no,
-            sku: sku.to_string(),
-            name: item.item_name.clone().unwrap_or_default(),
-            qty,
-            reserved_qty,
-            unit_price,
-        });
+        lines.push(line);
     }
     Ok(OrderSnapshot {
         order_no: order_no.to_string(),
@@ -283,6 +239,59 @@ pub fn snapshot_from_wire(raw: &JgoodsOrder) -> Result<OrderSnapshot, WireError>
             phone: s.phone.clone(),
         }),
         lines,
+    })
+}
+
+/// One line of the order, its numbers checked.
+fn line_from_wire(i: usize, item: &JgoodsItem) -> Result<SnapshotLine, WireError> {
+    let at = |f: &str| format!("items[{i}].{f}");
+    let line_no = whole_number(&item.line_no)
+        .filter(|n| (1..=u32::MAX as u64).contains(n))
+        .ok_or_else(|| WireError::new(at("line_no"), "must be a whole number ≥ 1"))?
+        as u32;
+    let sku = item.item_code.trim();
+    if sku.is_empty() || sku.len() > 128 {
+        return Err(WireError::new(
+            at("item_code"),
+            "must be 1 to 128 characters",
+        ));
+    }
+    let qty = whole_number(&item.qty)
+        .filter(|n| *n <= 1_000_000)
+        .ok_or_else(|| WireError::new(at("qty"), "must be a whole number ≥ 0"))?
+        as u32;
+    let reserved_qty = match &item.reserved_qty {
+        Value::Null => None,
+        Value::String(s) if s.trim().is_empty() => None,
+        v => {
+            let n = whole_number(v).ok_or_else(|| {
+                WireError::new(at("reserved_qty"), "must be empty or a whole number")
+            })?;
+            if n > qty as u64 {
+                return Err(WireError::new(
+                    at("reserved_qty"),
+                    format!("{n} is more than qty {qty}"),
+                ));
+            }
+            Some(n as u32)
+        }
+    };
+    let unit_price = match &item.unit_price {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(
+            whole_number(v)
+                .filter(|n| *n <= i64::MAX as u64)
+                .ok_or_else(|| WireError::new(at("unit_price"), "must be whole yen ≥ 0"))?
+                as i64,
+        ),
+    };
+    Ok(SnapshotLine {
+        line_no,
+        sku: sku.to_string(),
+        name: item.item_name.clone().unwrap_or_default(),
+        qty,
+        reserved_qty,
+        unit_price,
     })
 }
 

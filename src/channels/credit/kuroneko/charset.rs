@@ -42,36 +42,41 @@ pub fn in_range(c: char) -> bool {
     !unmappable && bytes.len() == 2 && matches!(bytes[0], 0x81..=0x84 | 0x88..=0x9F | 0xE0..=0xEA)
 }
 
+/// Circled numbers ①…⑳, written out.
+const DIGITS: [&str; 20] = [
+    "１", "２", "３", "４", "５", "６", "７", "８", "９", "１０", "１１", "１２", "１３", "１４",
+    "１５", "１６", "１７", "１８", "１９", "２０",
+];
+/// Roman numerals Ⅰ…Ⅹ, written out.
+const ROMAN: [&str; 10] = [
+    "Ｉ",
+    "ＩＩ",
+    "ＩＩＩ",
+    "ＩＶ",
+    "Ｖ",
+    "ＶＩ",
+    "ＶＩＩ",
+    "ＶＩＩＩ",
+    "ＩＸ",
+    "Ｘ",
+];
+
+/// Small roman numerals ⅰ…ⅹ, written out.
+const ROMAN_SMALL: [&str; 10] = [
+    "ｉ",
+    "ｉｉ",
+    "ｉｉｉ",
+    "ｉｖ",
+    "ｖ",
+    "ｖｉ",
+    "ｖｉｉ",
+    "ｖｉｉｉ",
+    "ｉｘ",
+    "ｘ",
+];
+
 /// The safe replacement of a character outside the range, if it has one.
 pub fn replacement(c: char) -> Option<String> {
-    const DIGITS: [&str; 20] = [
-        "１", "２", "３", "４", "５", "６", "７", "８", "９", "１０", "１１", "１２", "１３",
-        "１４", "１５", "１６", "１７", "１８", "１９", "２０",
-    ];
-    const ROMAN: [&str; 10] = [
-        "Ｉ",
-        "ＩＩ",
-        "ＩＩＩ",
-        "ＩＶ",
-        "Ｖ",
-        "ＶＩ",
-        "ＶＩＩ",
-        "ＶＩＩＩ",
-        "ＩＸ",
-        "Ｘ",
-    ];
-    const ROMAN_SMALL: [&str; 10] = [
-        "ｉ",
-        "ｉｉ",
-        "ｉｉｉ",
-        "ｉｖ",
-        "ｖ",
-        "ｖｉ",
-        "ｖｉｉ",
-        "ｖｉｉｉ",
-        "ｉｘ",
-        "ｘ",
-    ];
     let index = |first: char| (c as u32 - first as u32) as usize;
     let s = match c {
         '①'..='⑳' => DIGITS[index('①')],

@@ -307,58 +307,13 @@ fn item_lines(
     if req.lines.is_empty() {
         return Err(FieldError::new("lines", "at least one line is needed"));
     }
-    let mut goods = Vec::with_capacity(req.lines.len());
-    for (i, line) in req.lines.iter().enumerate() {
-        let field = |name: &str| format!("lines[{i}].{name}");
-        let name = charset::check_item(&field("name"), &to_full_width(&line.name), replaced);
-        let name: String = name.chars().take(ITEM_NAME_MAX).collect();
-        // Cutting may leave a trailing space.
-        let name = name.trim_end_matches('\u{3000}').to_string();
-        if name.is_empty() {
-            return Err(FieldError::new(field("name"), "is empty"));
-        }
-        if line.qty == 0 || line.qty > MAX_COUNT {
-            return Err(FieldError::new(
-                field("qty"),
-                format!("must be 1..={MAX_COUNT} (Yamato takes 4 digits)"),
-            ));
-        }
-        let sub_total = i64::from(line.qty)
-            .checked_mul(line.unit_price)
-            .filter(|s| s.abs() <= AMOUNT_MAX)
-            .ok_or_else(|| {
-                FieldError::new(
-                    field("unit_price"),
-                    format!("qty × unit_price must stay within ±{AMOUNT_MAX} yen"),
-                )
-            })?;
-        goods.push(ItemLine {
-            name,
-            count: line.qty,
-            unit_price: line.unit_price,
-            sub_total,
-        });
-    }
-    let mut fees = Vec::new();
-    for (field, label, yen) in [
-        ("shipping_fee", SHIPPING_FEE_LINE, req.shipping_fee),
-        ("fee", FEE_LINE, req.fee),
-    ] {
-        if !(0..=AMOUNT_MAX).contains(&yen) {
-            return Err(FieldError::new(
-                field,
-                format!("must be within 0..={AMOUNT_MAX} yen"),
-            ));
-        }
-        if yen > 0 {
-            fees.push(ItemLine {
-                name: label.to_string(),
-                count: 1,
-                unit_price: yen,
-                sub_total: yen,
-            });
-        }
-    }
+    let mut goods = req
+        .lines
+        .iter()
+        .enumerate()
+        .map(|(i, line)| goods_line(i, line, replaced))
+        .collect::<Result<Vec<_>, _>>()?;
+    let fees = fee_lines(req)?;
     let slots = MAX_LINES - fees.len();
     if goods.len() > slots {
         let folded = goods.split_off(slots - 1);
@@ -381,6 +336,68 @@ fn item_lines(
     }
     goods.extend(fees);
     Ok(goods)
+}
+
+/// One goods line, its name made safe for Yamato and its amounts checked.
+fn goods_line(
+    i: usize,
+    line: &super::Line,
+    replaced: &mut Vec<Replacement>,
+) -> Result<ItemLine, FieldError> {
+    let field = |name: &str| format!("lines[{i}].{name}");
+    let name = charset::check_item(&field("name"), &to_full_width(&line.name), replaced);
+    let name: String = name.chars().take(ITEM_NAME_MAX).collect();
+    // Cutting may leave a trailing space.
+    let name = name.trim_end_matches('\u{3000}').to_string();
+    if name.is_empty() {
+        return Err(FieldError::new(field("name"), "is empty"));
+    }
+    if line.qty == 0 || line.qty > MAX_COUNT {
+        return Err(FieldError::new(
+            field("qty"),
+            format!("must be 1..={MAX_COUNT} (Yamato takes 4 digits)"),
+        ));
+    }
+    let sub_total = i64::from(line.qty)
+        .checked_mul(line.unit_price)
+        .filter(|s| s.abs() <= AMOUNT_MAX)
+        .ok_or_else(|| {
+            FieldError::new(
+                field("unit_price"),
+                format!("qty × unit_price must stay within ±{AMOUNT_MAX} yen"),
+            )
+        })?;
+    Ok(ItemLine {
+        name,
+        count: line.qty,
+        unit_price: line.unit_price,
+        sub_total,
+    })
+}
+
+/// The 送料 and 手数料 lines (none for a zero amount).
+fn fee_lines(req: &CreditRequest) -> Result<Vec<ItemLine>, FieldError> {
+    let mut fees = Vec::new();
+    for (field, label, yen) in [
+        ("shipping_fee", SHIPPING_FEE_LINE, req.shipping_fee),
+        ("fee", FEE_LINE, req.fee),
+    ] {
+        if !(0..=AMOUNT_MAX).contains(&yen) {
+            return Err(FieldError::new(
+                field,
+                format!("must be within 0..={AMOUNT_MAX} yen"),
+            ));
+        }
+        if yen > 0 {
+            fees.push(ItemLine {
+                name: label.to_string(),
+                count: 1,
+                unit_price: yen,
+                sub_total: yen,
+            });
+        }
+    }
+    Ok(fees)
 }
 
 /// Splits an address into `address1` (starting with a prefecture) and
