@@ -121,9 +121,19 @@ pub(super) async fn print_timeline(erp: Erp, started: Instant) {
 
 /// A sentence for a person, from an event of the change feed.
 pub(super) fn describe(e: &Value) -> String {
+    let kind = e["kind"].as_str().unwrap_or("");
+    if kind.starts_with("order.") {
+        describe_order(kind, e)
+    } else {
+        describe_other(kind, e)
+    }
+}
+
+/// The sentence of an `order.*` event.
+fn describe_order(kind: &str, e: &Value) -> String {
     let d = &e["detail"];
     let lines = || reserved_of(&d["lines"]);
-    match e["kind"].as_str().unwrap_or("") {
+    match kind {
         "order.imported" => format!("imported from Rakuten at {}", d["progress"]),
         "order.held" => format!(
             "held at Rakuten's {} (shop-collected payment): stock reserved, confirmed next; the ERP imports it at 300",
@@ -153,13 +163,6 @@ pub(super) fn describe(e: &Value) -> String {
             "registered by the ERP, paid by {}",
             d["payment"].as_str().unwrap_or("?")
         ),
-        "payment.authorized" => "KOMOJU: payment authorized; ready to ship".into(),
-        "payment.captured" => "KOMOJU: payment captured".into(),
-        "payment.refunded" => "KOMOJU: payment refunded".into(),
-        "payment.refund" => format!("KOMOJU: refund of {} yen", d["amount"]),
-        "payment.expired" | "payment.failed" | "payment.cancelled" => {
-            format!("KOMOJU: {}", e["kind"].as_str().unwrap_or(""))
-        }
         "order.allocated" if e["channel"] == "jgoods" => {
             format!("allocated in full ({}); telling J-goods", lines())
         }
@@ -188,6 +191,21 @@ pub(super) fn describe(e: &Value) -> String {
         ),
         "order.attention" => format!("NEEDS ATTENTION: {}", d["reason"].as_str().unwrap_or("")),
         "order.reposted" => "our answer is sent to J-goods again".into(),
+        other => format!("{other} {d}"),
+    }
+}
+
+/// The sentence of a payment, credit, call or webhook event.
+fn describe_other(kind: &str, e: &Value) -> String {
+    let d = &e["detail"];
+    match kind {
+        "payment.authorized" => "KOMOJU: payment authorized; ready to ship".into(),
+        "payment.captured" => "KOMOJU: payment captured".into(),
+        "payment.refunded" => "KOMOJU: payment refunded".into(),
+        "payment.refund" => format!("KOMOJU: refund of {} yen", d["amount"]),
+        "payment.expired" | "payment.failed" | "payment.cancelled" => {
+            format!("KOMOJU: {}", e["kind"].as_str().unwrap_or(""))
+        }
         "webhook.repeat" => "the same state again; nothing to do".into(),
         "webhook.stale" => "an out-of-date delivery; re-reading the order from J-goods".into(),
         "call.dead" | "call.refused" => format!("post-back failed: {}", d),

@@ -132,6 +132,11 @@ pub(super) async fn rakuten_script(
     erp.wait("rakuten", &first, |o| o["payment_state"] == "paid")
         .await?;
 
+    ship_script(rakuten, erp, &first).await
+}
+
+/// The ERP ships a J-goods order and a Rakuten one; Rakuten gets its report.
+async fn ship_script(rakuten: &RakutenSimHandle, erp: &Erp, first: &str) -> anyhow::Result<()> {
     step(
         "The ERP ships JG-1001 and the Rakuten order → stock leaves on_hand; Rakuten gets 発送完了報告 (carrier 1001)",
     );
@@ -147,7 +152,7 @@ pub(super) async fn rakuten_script(
     )
     .await?;
     if !rakuten
-        .wait_for_progress(&first, Progress::Shipped, STEP_DEADLINE)
+        .wait_for_progress(first, Progress::Shipped, STEP_DEADLINE)
         .await
     {
         bail!("the Rakuten shipment was not reported");
@@ -219,13 +224,6 @@ pub(super) async fn credit_script(
     daemon: &Daemon,
     erp: &Erp,
 ) -> anyhow::Result<()> {
-    let order = |id: &str, name: &str, address: &str, qty: u32| {
-        json!({"channel": "direct", "id": id, "ordered_at": time::rfc3339(time::now()),
-            "customer": {"name": name, "name_kana": "ﾔﾏﾀﾞ ﾀﾛｳ", "postal_code": "1000001",
-                         "address": address, "phone": "0312345678", "email": "taro@example.jp"},
-            "lines": [{"line_no": 1, "sku": "SKU-006", "name": "南部鉄器 急須", "qty": qty, "unit_price": 5500}],
-            "shipping_fee": 800, "fee": 0, "payment": {"method": "kuroneko"}, "allocate": true})
-    };
     let credit_is = |v: &'static str| move |o: &Value| o["credit"]["result"] == v;
     let today = time::now().format("%Y-%m-%d").to_string();
     // Past the simulated Yamato's pause after a credit request.
@@ -236,7 +234,7 @@ pub(super) async fn credit_script(
     );
     erp.post(
         "/api/v1/orders",
-        order("SHOP-2001", "山田 太郎", "東京都千代田区千代田1-1", 1),
+        kuroneko_order("SHOP-2001", "山田 太郎", "東京都千代田区千代田1-1", 1),
     )
     .await?;
     erp.wait("direct", "SHOP-2001", credit_is("ok")).await?;
@@ -254,7 +252,7 @@ pub(super) async fn credit_script(
     step("SHOP-2002: credit NG → needs attention, its stock given back");
     erp.post(
         "/api/v1/orders",
-        order("SHOP-2002", "NG 花子", "東京都港区芝公園4-2-8", 1),
+        kuroneko_order("SHOP-2002", "NG 花子", "東京都港区芝公園4-2-8", 1),
     )
     .await?;
     erp.wait("direct", "SHOP-2002", credit_is("ng")).await?;
@@ -262,7 +260,7 @@ pub(super) async fn credit_script(
     step("SHOP-2003: under review (審査中), polled until Yamato answers OK half an hour later");
     erp.post(
         "/api/v1/orders",
-        order("SHOP-2003", "審査 次郎", "大阪府大阪市北区梅田1-1-1", 1),
+        kuroneko_order("SHOP-2003", "審査 次郎", "大阪府大阪市北区梅田1-1-1", 1),
     )
     .await?;
     erp.wait("direct", "SHOP-2003", |o| {
@@ -273,19 +271,37 @@ pub(super) async fn credit_script(
     daemon.poll_now();
     erp.wait("direct", "SHOP-2003", credit_is("ok")).await?;
 
+    same_address_script(kuroneko, erp).await
+}
+
+/// A direct order of `qty` × SKU-006 paid with Kuroneko Atobarai.
+fn kuroneko_order(id: &str, name: &str, address: &str, qty: u32) -> Value {
+    json!({"channel": "direct", "id": id, "ordered_at": time::rfc3339(time::now()),
+        "customer": {"name": name, "name_kana": "ﾔﾏﾀﾞ ﾀﾛｳ", "postal_code": "1000001",
+                     "address": address, "phone": "0312345678", "email": "taro@example.jp"},
+        "lines": [{"line_no": 1, "sku": "SKU-006", "name": "南部鉄器 急須", "qty": qty, "unit_price": 5500}],
+        "shipping_fee": 800, "fee": 0, "payment": {"method": "kuroneko"}, "allocate": true})
+}
+
+/// Two orders to one address: the second OK turns NG before its shipment is
+/// registered; the first is cancelled.
+async fn same_address_script(kuroneko: &KuronekoSimHandle, erp: &Erp) -> anyhow::Result<()> {
+    let credit_is = |v: &'static str| move |o: &Value| o["credit"]["result"] == v;
+    let today = time::now().format("%Y-%m-%d").to_string();
+    let settle = || kuroneko.advance_clock(Duration::from_secs(120));
     step(
         "SHOP-2004 and SHOP-2005 to one address: the second OK turns NG, caught before its shipment is registered",
     );
     let address = "愛知県名古屋市中村区名駅1-1-4";
     erp.post(
         "/api/v1/orders",
-        order("SHOP-2004", "佐藤 一郎", address, 1),
+        kuroneko_order("SHOP-2004", "佐藤 一郎", address, 1),
     )
     .await?;
     erp.wait("direct", "SHOP-2004", credit_is("ok")).await?;
     erp.post(
         "/api/v1/orders",
-        order("SHOP-2005", "佐藤 一郎", address, 1),
+        kuroneko_order("SHOP-2005", "佐藤 一郎", address, 1),
     )
     .await?;
     erp.wait("direct", "SHOP-2005", credit_is("ok")).await?;
