@@ -59,58 +59,14 @@ pub(crate) fn read_content(
     if send_div == enclosed && !enclosed_invoice {
         return Err(code(e, nums.send_div[2]));
     }
-    let mut items = Vec::new();
-    for n in 1..=MAX_LINES {
-        let item = |prefix: &str| form_value(form, &wire::item_field(prefix, n));
-        let Some(name) = item(field::ITEM_NAME).filter(|s| !s.is_empty()) else {
-            continue;
-        };
-        if !full_width_within(name, ITEM_NAME_MAX, false) {
-            return Err(code(e, nums.item_name[0]));
-        }
-        if !codes::in_range(name) {
-            return Err(code(e, nums.item_name[1]));
-        }
-        let count: u32 = item(field::ITEM_COUNT)
-            .and_then(|v| v.parse().ok())
-            .filter(|c| *c >= 1)
-            .ok_or_else(|| code(e, 61))?;
-        if count > 9999 {
-            return Err(code(e, nums.item_count_length));
-        }
-        let price: i64 = item(field::UNIT_PRICE)
-            .and_then(|v| v.parse().ok())
-            .ok_or_else(|| code(e, 62))?;
-        let sub_total: i64 = item(field::SUB_TOTAL)
-            .and_then(|v| v.parse().ok())
-            .ok_or_else(|| code(e, 63))?;
-        items.push((name.to_string(), count, price, sub_total));
-    }
+    let items = read_items(e, form)?;
     if items.is_empty() {
         return Err(code(e, 60));
     }
     // KAARA's 1 is a gift; KAAKK's 1 is 同梱 and it takes no recipient.
     let gift = e == Endpoint::Credit && send_div == 1;
     if gift {
-        if !full_width_within(value(field::SEND_NAME), NAME_MAX, false) {
-            return Err(code(e, 70));
-        }
-        let [name_range, address1_range, address2_range] = codes::RECIPIENT_OUT_OF_RANGE;
-        if !codes::in_range(value(field::SEND_NAME)) {
-            return Err(code(e, name_range));
-        }
-        check_postcode(e, value(field::SEND_POST_CODE), (71, 72))?;
-        check_address(
-            e,
-            value(field::SEND_ADDRESS1),
-            value(field::SEND_ADDRESS2),
-            [73, address1_range, 78],
-            [74, address2_range],
-        )?;
-        let tel = value(field::SEND_TEL_NUM);
-        if !tel.is_empty() && !phone_ok(tel) {
-            return Err(code(e, 76));
-        }
+        check_recipient(e, form)?;
     }
     // Relations.
     if items
@@ -147,6 +103,64 @@ pub(crate) fn read_content(
         items,
         send_div,
     })
+}
+
+/// The item lines (`itemName1`…), each checked.
+fn read_items(e: Endpoint, form: &Form) -> Result<Vec<(String, u32, i64, i64)>, String> {
+    let nums = codes::content(e);
+    let mut items = Vec::new();
+    for n in 1..=MAX_LINES {
+        let item = |prefix: &str| form_value(form, &wire::item_field(prefix, n));
+        let Some(name) = item(field::ITEM_NAME).filter(|s| !s.is_empty()) else {
+            continue;
+        };
+        if !full_width_within(name, ITEM_NAME_MAX, false) {
+            return Err(code(e, nums.item_name[0]));
+        }
+        if !codes::in_range(name) {
+            return Err(code(e, nums.item_name[1]));
+        }
+        let count: u32 = item(field::ITEM_COUNT)
+            .and_then(|v| v.parse().ok())
+            .filter(|c| *c >= 1)
+            .ok_or_else(|| code(e, 61))?;
+        if count > 9999 {
+            return Err(code(e, nums.item_count_length));
+        }
+        let price: i64 = item(field::UNIT_PRICE)
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| code(e, 62))?;
+        let sub_total: i64 = item(field::SUB_TOTAL)
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| code(e, 63))?;
+        items.push((name.to_string(), count, price, sub_total));
+    }
+    Ok(items)
+}
+
+/// A gift's recipient (`send*` fields).
+fn check_recipient(e: Endpoint, form: &Form) -> Result<(), String> {
+    let value = |name: &str| form_value(form, name).unwrap_or_default();
+    if !full_width_within(value(field::SEND_NAME), NAME_MAX, false) {
+        return Err(code(e, 70));
+    }
+    let [name_range, address1_range, address2_range] = codes::RECIPIENT_OUT_OF_RANGE;
+    if !codes::in_range(value(field::SEND_NAME)) {
+        return Err(code(e, name_range));
+    }
+    check_postcode(e, value(field::SEND_POST_CODE), (71, 72))?;
+    check_address(
+        e,
+        value(field::SEND_ADDRESS1),
+        value(field::SEND_ADDRESS2),
+        [73, address1_range, 78],
+        [74, address2_range],
+    )?;
+    let tel = value(field::SEND_TEL_NUM);
+    if !tel.is_empty() && !phone_ok(tel) {
+        return Err(code(e, 76));
+    }
+    Ok(())
 }
 
 /// 7 digits or `NNN-NNNN` (`shape` code), existing (`exists` code).

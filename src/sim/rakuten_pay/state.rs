@@ -673,41 +673,10 @@ impl SimState {
             problems.format("request");
             return search_error(problems);
         };
-        let date_type = match present(req, "dateType") {
-            None => {
-                problems.missing("dateType");
-                None
-            }
-            Some(v) => match v.as_u64().filter(|t| (1..=6).contains(t)) {
-                Some(t) => Some(t),
-                None => {
-                    problems.format("dateType");
-                    None
-                }
-            },
-        };
+        let date_type = search_date_type(req, &mut problems);
         let start = problems.datetime(req, "startDatetime");
         let end = problems.datetime(req, "endDatetime");
-        let progress = match present(req, "orderProgressList") {
-            None => None,
-            Some(v) => {
-                let codes: Option<Vec<Progress>> = v.as_array().and_then(|list| {
-                    list.iter()
-                        .map(|c| {
-                            let code = u16::try_from(c.as_u64()?).ok()?;
-                            match Progress::from_code(code) {
-                                Progress::Unknown(_) => None,
-                                known => Some(known),
-                            }
-                        })
-                        .collect()
-                });
-                if codes.is_none() {
-                    problems.format("orderProgressList");
-                }
-                codes
-            }
-        };
+        let progress = search_progress(req, &mut problems);
         let (page_size, page, descending) = problems.pagination(req);
         let (Some(date_type), Some(start), Some(end)) = (date_type, start, end) else {
             return search_error(problems);
@@ -723,7 +692,7 @@ impl SimState {
             problems.error(13, "期間検索開始日時は730日以内で指定して下さい。");
             return search_error(problems);
         }
-        let mut hits: Vec<(DateTime<FixedOffset>, &str)> = self
+        let hits: Vec<(DateTime<FixedOffset>, &str)> = self
             .orders
             .values()
             .filter(|o| {
@@ -758,31 +727,7 @@ impl SimState {
                 }),
             };
         }
-        hits.sort();
-        if descending {
-            hits.reverse();
-        }
-        let total = hits.len() as u64;
-        let total_pages = total.div_ceil(page_size);
-        let skip = (page - 1).saturating_mul(page_size);
-        let numbers: Vec<&str> = hits
-            .iter()
-            .skip(usize::try_from(skip).unwrap_or(usize::MAX))
-            .take(usize::try_from(page_size).unwrap_or(usize::MAX))
-            .map(|(_, n)| *n)
-            .collect();
-        Answer {
-            status: 200,
-            body: json!({
-                "orderNumberList": numbers,
-                "MessageModelList": [info(wire::SEARCH_ORDER_FOUND, "注文検索に成功しました。")],
-                "PaginationResponseModel": {
-                    "totalRecordsAmount": total,
-                    "totalPages": total_pages,
-                    "requestPage": page,
-                },
-            }),
-        }
+        search_page(hits, page_size, page, descending)
     }
 
     /// `getOrder`.
@@ -956,51 +901,7 @@ impl SimState {
             else {
                 continue;
             };
-            let (code, text, id) = match step.action {
-                RowAction::Add => {
-                    let id = next_id;
-                    next_id += 1;
-                    let mut row = ShippingRow {
-                        shipping_detail_id: id,
-                        delivery_company: String::new(),
-                        shipping_number: None,
-                        shipping_date: None,
-                    };
-                    step.change.apply(&mut row);
-                    package.shipping.push(row);
-                    (
-                        wire::SHIPPING_ADDED,
-                        "発送情報の追加設定が完了しました。",
-                        id,
-                    )
-                }
-                RowAction::Update(id) => {
-                    if let Some(row) = package
-                        .shipping
-                        .iter_mut()
-                        .find(|r| r.shipping_detail_id == id)
-                    {
-                        step.change.apply(row);
-                    }
-                    (
-                        wire::SHIPPING_UPDATED,
-                        "発送情報の更新設定が完了しました。",
-                        id,
-                    )
-                }
-                RowAction::Delete(id) => {
-                    package.shipping.retain(|r| r.shipping_detail_id != id);
-                    (
-                        wire::SHIPPING_DELETED,
-                        "発送情報の削除設定が完了しました。",
-                        id,
-                    )
-                }
-            };
-            let mut m = RakutenMessage::new(MESSAGE_INFO, code, text);
-            m.data_number = Some(step.data_number);
-            m.shipping_detail_id = Some(id);
-            messages.push(m);
+            messages.push(apply_row(package, step, &mut next_id));
         }
         self.next_shipping_detail_id = next_id;
         o.shipping_reported_at = Some(now);
@@ -1209,5 +1110,132 @@ fn get_order_error(problems: Problems) -> Answer {
 
 mod problems;
 mod shipping;
+/// searchOrder's `dateType` (1 to 6).
+fn search_date_type(req: &serde_json::Map<String, Value>, problems: &mut Problems) -> Option<u64> {
+    match present(req, "dateType") {
+        None => {
+            problems.missing("dateType");
+            None
+        }
+        Some(v) => match v.as_u64().filter(|t| (1..=6).contains(t)) {
+            Some(t) => Some(t),
+            None => {
+                problems.format("dateType");
+                None
+            }
+        },
+    }
+}
+
+/// searchOrder's `orderProgressList`, when given.
+fn search_progress(
+    req: &serde_json::Map<String, Value>,
+    problems: &mut Problems,
+) -> Option<Vec<Progress>> {
+    match present(req, "orderProgressList") {
+        None => None,
+        Some(v) => {
+            let codes: Option<Vec<Progress>> = v.as_array().and_then(|list| {
+                list.iter()
+                    .map(|c| {
+                        let code = u16::try_from(c.as_u64()?).ok()?;
+                        match Progress::from_code(code) {
+                            Progress::Unknown(_) => None,
+                            known => Some(known),
+                        }
+                    })
+                    .collect()
+            });
+            if codes.is_none() {
+                problems.format("orderProgressList");
+            }
+            codes
+        }
+    }
+}
+
+/// One page of the hits, oldest first (or newest first).
+fn search_page(
+    mut hits: Vec<(DateTime<FixedOffset>, &str)>,
+    page_size: u64,
+    page: u64,
+    descending: bool,
+) -> Answer {
+    hits.sort();
+    if descending {
+        hits.reverse();
+    }
+    let total = hits.len() as u64;
+    let total_pages = total.div_ceil(page_size);
+    let skip = (page - 1).saturating_mul(page_size);
+    let numbers: Vec<&str> = hits
+        .iter()
+        .skip(usize::try_from(skip).unwrap_or(usize::MAX))
+        .take(usize::try_from(page_size).unwrap_or(usize::MAX))
+        .map(|(_, n)| *n)
+        .collect();
+    Answer {
+        status: 200,
+        body: json!({
+            "orderNumberList": numbers,
+            "MessageModelList": [info(wire::SEARCH_ORDER_FOUND, "注文検索に成功しました。")],
+            "PaginationResponseModel": {
+                "totalRecordsAmount": total,
+                "totalPages": total_pages,
+                "requestPage": page,
+            },
+        }),
+    }
+}
+
+/// Applies one planned row to its basket; answers the row's message.
+fn apply_row(package: &mut Package, step: shipping::RowStep, next_id: &mut i64) -> RakutenMessage {
+    let (code, text, id) = match step.action {
+        RowAction::Add => {
+            let id = *next_id;
+            *next_id += 1;
+            let mut row = ShippingRow {
+                shipping_detail_id: id,
+                delivery_company: String::new(),
+                shipping_number: None,
+                shipping_date: None,
+            };
+            step.change.apply(&mut row);
+            package.shipping.push(row);
+            (
+                wire::SHIPPING_ADDED,
+                "発送情報の追加設定が完了しました。",
+                id,
+            )
+        }
+        RowAction::Update(id) => {
+            if let Some(row) = package
+                .shipping
+                .iter_mut()
+                .find(|r| r.shipping_detail_id == id)
+            {
+                step.change.apply(row);
+            }
+            (
+                wire::SHIPPING_UPDATED,
+                "発送情報の更新設定が完了しました。",
+                id,
+            )
+        }
+        RowAction::Delete(id) => {
+            package.shipping.retain(|r| r.shipping_detail_id != id);
+            (
+                wire::SHIPPING_DELETED,
+                "発送情報の削除設定が完了しました。",
+                id,
+            )
+        }
+    };
+    let mut m = RakutenMessage::new(MESSAGE_INFO, code, text);
+    m.data_number = Some(step.data_number);
+    m.shipping_detail_id = Some(id);
+    m
+}
+
 #[cfg(test)]
 mod tests;
