@@ -114,43 +114,7 @@ async fn call(
         },
         Some(Fault::Timeout) => Some(None),
         Some(Fault::Delay(d)) => Some(Some(d)),
-        Some(Fault::SystemFailure) => {
-            return xml(error_xml(&[(
-                service.code(SYSTEM_FAILURE),
-                "システムエラーが発生しました".to_string(),
-            )]));
-        }
-        Some(Fault::Maintenance) => {
-            return xml(error_xml(&[(
-                service.code(MAINTENANCE),
-                "ただいまメンテナンス中です".to_string(),
-            )]));
-        }
-        Some(Fault::Error(code)) => {
-            return xml(error_xml(&[(
-                code,
-                "シミュレータが返したエラーです".to_string(),
-            )]));
-        }
-        Some(Fault::Status(code)) => {
-            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            return (status, format!("simulated HTTP {code}")).into_response();
-        }
-        Some(Fault::Garbage) => {
-            return (
-                StatusCode::OK,
-                [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-                "<html><body>ただいま混み合っております</body></html>",
-            )
-                .into_response();
-        }
-        Some(Fault::Redirect) => {
-            return (
-                StatusCode::FOUND,
-                [(header::LOCATION, uri.path().to_string())],
-            )
-                .into_response();
-        }
+        Some(other) => return fault_answer(other, service, &uri),
     };
     let reply = sim.with_state(|s, now| s.handle(service, &form, peer.ip(), now));
     let answer = xml(render(&reply));
@@ -170,6 +134,42 @@ async fn call(
                 _ = tokio::time::sleep(delay) => {}
             }
             answer
+        }
+    }
+}
+
+/// The answer of a fault that replaces the service's own.
+fn fault_answer(fault: Fault, service: AtobaraiService, uri: &Uri) -> Response {
+    match fault {
+        Fault::SystemFailure => xml(error_xml(&[(
+            service.code(SYSTEM_FAILURE),
+            "システムエラーが発生しました".to_string(),
+        )])),
+        Fault::Maintenance => xml(error_xml(&[(
+            service.code(MAINTENANCE),
+            "ただいまメンテナンス中です".to_string(),
+        )])),
+        Fault::Error(code) => xml(error_xml(&[(
+            code,
+            "シミュレータが返したエラーです".to_string(),
+        )])),
+        Fault::Status(code) => {
+            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            (status, format!("simulated HTTP {code}")).into_response()
+        }
+        Fault::Garbage => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            "<html><body>ただいま混み合っております</body></html>",
+        )
+            .into_response(),
+        Fault::Redirect => (
+            StatusCode::FOUND,
+            [(header::LOCATION, uri.path().to_string())],
+        )
+            .into_response(),
+        Fault::Transport(_) | Fault::Timeout | Fault::Delay(_) => {
+            unreachable!("handled by the caller")
         }
     }
 }
@@ -251,8 +251,6 @@ fn flag(on: bool) -> &'static str {
 
 /// The service's XML for a reply.
 fn render(reply: &Reply) -> String {
-    let success =
-        |inner: String| format!("{XML_DECL}<response><status>success</status>{inner}</response>");
     match reply {
         Reply::Error(messages) => error_xml(messages),
         Reply::Registered {
@@ -266,28 +264,7 @@ fn render(reply: &Reply) -> String {
             status.code(),
             credit_label(*status)
         )),
-        Reply::Statuses(rows) => {
-            let items = rows.iter().map(|(id, ent, status)| {
-                format!(
-                    r#"{}{}<orderStatus cd="{}">{}</orderStatus>"#,
-                    element("orderId", id),
-                    element("entOrderId", ent),
-                    status.code(),
-                    credit_label(*status)
-                )
-            });
-            // Only unknown ids: "error" with E01202, the results still listed.
-            let none_known = rows.iter().all(|(_, _, s)| *s == CreditStatus::Unknown);
-            if none_known && !rows.is_empty() {
-                refused_with_results(
-                    CODE_STATUS_UNKNOWN_IDS,
-                    "指定された注文が存在しません",
-                    items,
-                )
-            } else {
-                success(results(items))
-            }
-        }
+        Reply::Statuses(rows) => statuses_xml(rows),
         Reply::Carriers(carriers) => success(results(carriers.iter().map(|c| {
             format!(
                 "<delivId>{}</delivId>{}{}",
@@ -314,28 +291,60 @@ fn render(reply: &Reply) -> String {
             escape(name.as_str()),
             element("journalNum", journal_num)
         )),
-        Reply::Cancels(rows) => {
-            let items = rows.iter().map(|(id, outcome)| match outcome {
-                Ok(()) => format!(
-                    "{}<cancelStatus>success</cancelStatus>",
-                    element("orderId", id)
-                ),
-                Err((code, text)) => format!(
-                    r#"{}<cancelStatus>error</cancelStatus><error cd="{}">{}</error>"#,
-                    element("orderId", id),
-                    escape(code.as_str()),
-                    escape(text.as_str())
-                ),
-            });
-            // Nothing could be cancelled: "error", each order's result still listed.
-            match rows.iter().find_map(|(_, o)| o.as_ref().err()) {
-                Some((code, text)) if rows.iter().all(|(_, o)| o.is_err()) => {
-                    refused_with_results(code, text, items)
-                }
-                _ => success(results(items)),
-            }
-        }
+        Reply::Cancels(rows) => cancels_xml(rows),
         Reply::Details(rows) => success(results(rows.iter().map(detail_xml))),
+    }
+}
+
+/// `<status>…</status>` and the results around `inner`.
+fn success(inner: String) -> String {
+    format!("{XML_DECL}<response><status>success</status>{inner}</response>")
+}
+
+/// The status service's answer.
+fn statuses_xml(rows: &[(String, String, CreditStatus)]) -> String {
+    let items = rows.iter().map(|(id, ent, status)| {
+        format!(
+            r#"{}{}<orderStatus cd="{}">{}</orderStatus>"#,
+            element("orderId", id),
+            element("entOrderId", ent),
+            status.code(),
+            credit_label(*status)
+        )
+    });
+    // Only unknown ids: "error" with E01202, the results still listed.
+    let none_known = rows.iter().all(|(_, _, s)| *s == CreditStatus::Unknown);
+    if none_known && !rows.is_empty() {
+        refused_with_results(
+            CODE_STATUS_UNKNOWN_IDS,
+            "指定された注文が存在しません",
+            items,
+        )
+    } else {
+        success(results(items))
+    }
+}
+
+/// The cancel service's answer.
+fn cancels_xml(rows: &[(String, Result<(), super::state::Message>)]) -> String {
+    let items = rows.iter().map(|(id, outcome)| match outcome {
+        Ok(()) => format!(
+            "{}<cancelStatus>success</cancelStatus>",
+            element("orderId", id)
+        ),
+        Err((code, text)) => format!(
+            r#"{}<cancelStatus>error</cancelStatus><error cd="{}">{}</error>"#,
+            element("orderId", id),
+            escape(code.as_str()),
+            escape(text.as_str())
+        ),
+    });
+    // Nothing could be cancelled: "error", each order's result still listed.
+    match rows.iter().find_map(|(_, o)| o.as_ref().err()) {
+        Some((code, text)) if rows.iter().all(|(_, o)| o.is_err()) => {
+            refused_with_results(code, text, items)
+        }
+        _ => success(results(items)),
     }
 }
 
