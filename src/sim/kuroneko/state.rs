@@ -535,42 +535,14 @@ impl SimState {
         Ok(())
     }
 
-    fn credit(&mut self, form: &Form, now: DateTime<FixedOffset>) -> Result<Reply, String> {
-        let e = Endpoint::Credit;
-        let ordered_on = form_value(form, field::ORDER_YMD)
-            .and_then(wire::parse_ymd)
-            .ok_or_else(|| code(e, 10))?;
-        let content = read_content(
-            e,
-            form,
-            now.date_naive(),
-            Some(ordered_on),
-            self.enclosed_invoice,
-        )?;
-        let name = form_value(form, field::NAME).unwrap_or_default();
-        if !full_width_within(name, NAME_MAX, false) {
-            return Err(code(e, 20));
-        }
-        if !codes::in_range(name) {
-            return Err(code(e, codes::NAME_OUT_OF_RANGE));
-        }
-        let kana = form_value(form, field::NAME_KANA).unwrap_or_default();
-        if !normalize::is_half_width_kana_text(kana) {
-            return Err(code(e, 21));
-        }
-        let tel = form_value(form, field::TEL_NUM).unwrap_or_default();
-        if !phone_ok(tel) {
-            return Err(code(e, 40));
-        }
-        let email = form_value(form, field::EMAIL).unwrap_or_default();
-        if email.chars().count() > EMAIL_MAX {
-            return Err(code(e, 42));
-        }
-        // Relations are checked in `read_content`; the state table is one rule here.
-        let order_no = form_value(form, field::ORDER_NO).unwrap_or_default();
-        if self.orders.contains_key(order_no) {
-            return Err(code(e, 9));
-        }
+    /// The deterministic scoring: the result, a review's outcome and end,
+    /// and when an OK turns NG (several orders to one address).
+    fn score(
+        &self,
+        name: &str,
+        content: &super::fields::Content,
+        now: DateTime<FixedOffset>,
+    ) -> (CreditResult, Option<Review>, Option<DateTime<FixedOffset>>) {
         let scoring = &self.scoring;
         let address_key = format!("{}{}", content.post_code, content.address);
         let (credit, review) = if name.contains(&scoring.review_marker) {
@@ -604,6 +576,28 @@ impl SimState {
             }),
             CreditResult::Ng | CreditResult::OverLimit | CreditResult::UnderReview => None,
         };
+        (credit, review, flip_at)
+    }
+
+    fn credit(&mut self, form: &Form, now: DateTime<FixedOffset>) -> Result<Reply, String> {
+        let e = Endpoint::Credit;
+        let ordered_on = form_value(form, field::ORDER_YMD)
+            .and_then(wire::parse_ymd)
+            .ok_or_else(|| code(e, 10))?;
+        let content = read_content(
+            e,
+            form,
+            now.date_naive(),
+            Some(ordered_on),
+            self.enclosed_invoice,
+        )?;
+        let name = check_buyer(form)?;
+        // Relations are checked in `read_content`; the state table is one rule here.
+        let order_no = form_value(form, field::ORDER_NO).unwrap_or_default();
+        if self.orders.contains_key(order_no) {
+            return Err(code(e, 9));
+        }
+        let (credit, review, flip_at) = self.score(name, &content, now);
         let status = match credit {
             CreditResult::Ok => Some(TransactionStatus::Approved),
             CreditResult::Ng | CreditResult::OverLimit => Some(TransactionStatus::Cancelled),
@@ -833,6 +827,34 @@ fn enter(o: &mut SimOrder, status: TransactionStatus, at: DateTime<FixedOffset>,
         | TransactionStatus::Unknown(_) => None,
     };
 }
+/// A review's outcome and when it ends.
+type Review = (CreditResult, DateTime<FixedOffset>);
+
+/// KAARA's buyer fields (name, kana, phone, e-mail); answers the name.
+fn check_buyer(form: &Form) -> Result<&str, String> {
+    let e = Endpoint::Credit;
+    let name = form_value(form, field::NAME).unwrap_or_default();
+    if !full_width_within(name, NAME_MAX, false) {
+        return Err(code(e, 20));
+    }
+    if !codes::in_range(name) {
+        return Err(code(e, codes::NAME_OUT_OF_RANGE));
+    }
+    let kana = form_value(form, field::NAME_KANA).unwrap_or_default();
+    if !normalize::is_half_width_kana_text(kana) {
+        return Err(code(e, 21));
+    }
+    let tel = form_value(form, field::TEL_NUM).unwrap_or_default();
+    if !phone_ok(tel) {
+        return Err(code(e, 40));
+    }
+    let email = form_value(form, field::EMAIL).unwrap_or_default();
+    if email.chars().count() > EMAIL_MAX {
+        return Err(code(e, 42));
+    }
+    Ok(name)
+}
+
 /// What a KAASL request asks, its fields checked.
 struct ShipmentAsk {
     process: ShipmentProcess,
