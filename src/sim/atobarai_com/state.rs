@@ -1191,9 +1191,8 @@ fn enter(o: &mut SimOrder, to: DetailStatus, at: DateTime<FixedOffset>, rules: &
 /// The postcode, address and phone keys of one party (buyer or recipient).
 type PartyKeys = (&'static str, &'static str, &'static str);
 
-/// 00's required keys and field formats; answers the parties' keys and the
-/// extras (carriage, charge, outside tax) to add to the lines.
-fn register_formats(fields: &Fields<'_>, p: &mut Problems) -> (Vec<PartyKeys>, i64) {
+/// 00's required keys (the recipient's too, with `O_AnotherDeliFlg=1`).
+fn check_required(fields: &Fields<'_>, another: bool, p: &mut Problems) {
     let mut required = vec![
         wire::O_RECEIPT_ORDER_DATE,
         wire::O_USE_AMOUNT,
@@ -1202,7 +1201,6 @@ fn register_formats(fields: &Fields<'_>, p: &mut Problems) -> (Vec<PartyKeys>, i
         wire::C_NAME_KJ,
         wire::C_PHONE,
     ];
-    let another = fields.get(wire::O_ANOTHER_DELI_FLG) == Some("1");
     if another {
         required.extend([
             wire::D_POSTAL_CODE,
@@ -1216,6 +1214,13 @@ fn register_formats(fields: &Fields<'_>, p: &mut Problems) -> (Vec<PartyKeys>, i
             p.required(key);
         }
     }
+}
+
+/// 00's required keys and field formats; answers the parties' keys and the
+/// extras (carriage, charge, outside tax) to add to the lines.
+fn register_formats(fields: &Fields<'_>, p: &mut Problems) -> (Vec<PartyKeys>, i64) {
+    let another = fields.get(wire::O_ANOTHER_DELI_FLG) == Some("1");
+    check_required(fields, another, p);
     // Formats.
     if let Some(date) = fields.get(wire::O_RECEIPT_ORDER_DATE)
         && (date.len() != 10 || NaiveDate::parse_from_str(date, "%Y/%m/%d").is_err())

@@ -43,22 +43,7 @@ pub(crate) fn read_content(
     if !(AMOUNT_MIN..=AMOUNT_MAX).contains(&total_amount) {
         return Err(code(e, 49));
     }
-    let send_div: u8 = value(field::SEND_DIV)
-        .parse()
-        .map_err(|_| code(e, nums.send_div[0]))?;
-    // KAARA: 0 本人送り, 1 gift, 2 同梱, 3 SMS; KAAKK has its own set:
-    // 0 別送, 1 同梱, 2 SMS.
-    let (codes_max, enclosed) = if e == Endpoint::Reduce {
-        (2, 1)
-    } else {
-        (3, 2)
-    };
-    if send_div > codes_max {
-        return Err(code(e, nums.send_div[1]));
-    }
-    if send_div == enclosed && !enclosed_invoice {
-        return Err(code(e, nums.send_div[2]));
-    }
+    let send_div = read_send_div(e, value(field::SEND_DIV), enclosed_invoice)?;
     let items = read_items(e, form)?;
     if items.is_empty() {
         return Err(code(e, 60));
@@ -103,6 +88,26 @@ pub(crate) fn read_content(
         items,
         send_div,
     })
+}
+
+/// `sendDiv`, within its endpoint's codes; 同梱 needs the contract.
+fn read_send_div(e: Endpoint, raw: &str, enclosed_invoice: bool) -> Result<u8, String> {
+    let nums = codes::content(e);
+    let send_div: u8 = raw.parse().map_err(|_| code(e, nums.send_div[0]))?;
+    // KAARA: 0 本人送り, 1 gift, 2 同梱, 3 SMS; KAAKK has its own set:
+    // 0 別送, 1 同梱, 2 SMS.
+    let (codes_max, enclosed) = if e == Endpoint::Reduce {
+        (2, 1)
+    } else {
+        (3, 2)
+    };
+    if send_div > codes_max {
+        return Err(code(e, nums.send_div[1]));
+    }
+    if send_div == enclosed && !enclosed_invoice {
+        return Err(code(e, nums.send_div[2]));
+    }
+    Ok(send_div)
 }
 
 /// The item lines (`itemName1`…), each checked.

@@ -866,13 +866,10 @@ struct ShipmentAsk {
     before: String,
 }
 
-/// Checks KAASL's own fields (before the transaction is looked at).
-fn shipment_ask(order_no: &str, form: &Form) -> Result<ShipmentAsk, String> {
+/// The parcel's number as KAASL checks it: a Yamato number without its
+/// hyphens, or another carrier's registration (the orderNo as written).
+fn shipment_number(process: ShipmentProcess, form: &Form) -> Result<String, String> {
     let e = Endpoint::Shipment;
-    let process = form_value(form, field::PROCESS_DIV)
-        .and_then(|v| v.parse::<u8>().ok())
-        .and_then(ShipmentProcess::from_code)
-        .ok_or_else(|| code(e, 19))?;
     let written = form_value(form, field::PAYMENT_NO).unwrap_or_default();
     let needs_number = match process {
         ShipmentProcess::RegisterYamato
@@ -899,6 +896,17 @@ fn shipment_ask(order_no: &str, form: &Form) -> Result<ShipmentAsk, String> {
     if process != ShipmentProcess::RegisterOtherCarrier && digits.len() > 12 {
         return Err(code(e, 10));
     }
+    Ok(digits)
+}
+
+/// Checks KAASL's own fields (before the transaction is looked at).
+fn shipment_ask(order_no: &str, form: &Form) -> Result<ShipmentAsk, String> {
+    let e = Endpoint::Shipment;
+    let process = form_value(form, field::PROCESS_DIV)
+        .and_then(|v| v.parse::<u8>().ok())
+        .and_then(ShipmentProcess::from_code)
+        .ok_or_else(|| code(e, 19))?;
+    let digits = shipment_number(process, form)?;
     let payment_no = digits.as_str();
     // shipYmd goes with processDiv 1 only (Yamato's plugins send it so;
     // `031E` is the catalogue's refusal of one with 9, extended to 0

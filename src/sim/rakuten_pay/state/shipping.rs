@@ -73,42 +73,10 @@ pub(super) fn plan_shipping(
     let mut steps = Vec::new();
     let mut data_number = 0u32;
     for basket in baskets {
-        let Some(basket) = basket.as_object() else {
-            problems.format("BasketidModelList");
+        let Some((package, rows)) = basket_rows(order, basket, problems) else {
             continue;
         };
-        let basket_id = match present(basket, "basketId") {
-            None => {
-                problems.missing("basketId");
-                continue;
-            }
-            Some(v) => match v.as_i64() {
-                Some(id) => id,
-                None => {
-                    problems.format("basketId");
-                    continue;
-                }
-            },
-        };
-        let Some(package) = order.packages.iter().find(|p| p.basket_id == basket_id) else {
-            problems.error(104, "basketIdが存在しません。");
-            continue;
-        };
-        let rows = match present(basket, "ShippingModelList") {
-            None => {
-                problems.missing("ShippingModelList");
-                continue;
-            }
-            Some(Value::Array(rows)) if rows.is_empty() => {
-                problems.empty("ShippingModelList");
-                continue;
-            }
-            Some(Value::Array(rows)) => rows,
-            Some(_) => {
-                problems.format("ShippingModelList");
-                continue;
-            }
-        };
+        let basket_id = package.basket_id;
         let mut count = package.shipping.len();
         if rows.len() > MAX_SHIPPING_ROWS {
             problems.error(105, "発送明細は送付先ごとに20件までです。");
@@ -130,6 +98,51 @@ pub(super) fn plan_shipping(
         }
     }
     Some(steps)
+}
+
+/// One entry of `BasketidModelList`: the package it names and its rows.
+fn basket_rows<'a>(
+    order: &'a RakutenOrder,
+    basket: &'a Value,
+    problems: &mut Problems,
+) -> Option<(&'a Package, &'a Vec<Value>)> {
+    let Some(basket) = basket.as_object() else {
+        problems.format("BasketidModelList");
+        return None;
+    };
+    let basket_id = match present(basket, "basketId") {
+        None => {
+            problems.missing("basketId");
+            return None;
+        }
+        Some(v) => match v.as_i64() {
+            Some(id) => id,
+            None => {
+                problems.format("basketId");
+                return None;
+            }
+        },
+    };
+    let Some(package) = order.packages.iter().find(|p| p.basket_id == basket_id) else {
+        problems.error(104, "basketIdが存在しません。");
+        return None;
+    };
+    let rows = match present(basket, "ShippingModelList") {
+        None => {
+            problems.missing("ShippingModelList");
+            return None;
+        }
+        Some(Value::Array(rows)) if rows.is_empty() => {
+            problems.empty("ShippingModelList");
+            return None;
+        }
+        Some(Value::Array(rows)) => rows,
+        Some(_) => {
+            problems.format("ShippingModelList");
+            return None;
+        }
+    };
+    Some((package, rows))
 }
 
 fn plan_row(
@@ -173,6 +186,40 @@ fn plan_row(
             }
         },
     };
+    let change = row_change(row, data_number, id, delete, problems);
+    if problems.list.len() != before {
+        return None;
+    }
+    let action = match (id, delete) {
+        (None, true) => {
+            problems.row(
+                data_number,
+                None,
+                9,
+                "shippingDetailIdの項目を指定して下さい。",
+            );
+            return None;
+        }
+        (None, false) => RowAction::Add,
+        (Some(id), false) => RowAction::Update(id),
+        (Some(id), true) => RowAction::Delete(id),
+    };
+    Some(RowStep {
+        basket_id: package.basket_id,
+        data_number,
+        action,
+        change,
+    })
+}
+
+/// The values a row sets (company, number, date), each checked.
+fn row_change(
+    row: &Map<String, Value>,
+    data_number: u32,
+    id: Option<i64>,
+    delete: bool,
+    problems: &mut Problems,
+) -> RowChange {
     let mut change = RowChange::default();
     match present(row, "deliveryCompany") {
         None if id.is_none() && !delete => {
@@ -206,27 +253,5 @@ fn plan_row(
         },
         Some(_) => problems.row(data_number, id, 11, "shippingDateの書式が不正です。"),
     }
-    if problems.list.len() != before {
-        return None;
-    }
-    let action = match (id, delete) {
-        (None, true) => {
-            problems.row(
-                data_number,
-                None,
-                9,
-                "shippingDetailIdの項目を指定して下さい。",
-            );
-            return None;
-        }
-        (None, false) => RowAction::Add,
-        (Some(id), false) => RowAction::Update(id),
-        (Some(id), true) => RowAction::Delete(id),
-    };
-    Some(RowStep {
-        basket_id: package.basket_id,
-        data_number,
-        action,
-        change,
-    })
+    change
 }
