@@ -16,6 +16,7 @@ use std::net::SocketAddr;
 
 use axum::Json;
 use axum::body::{Body, Bytes};
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use ipnet::IpNet;
@@ -78,7 +79,7 @@ pub async fn reject_webhook(
 }
 
 /// The hooks a pushing channel gives the pipeline.
-pub trait WebhookChannel: Send + Sync {
+pub trait WebhookChannel: Send + Sync + Sized {
     /// The parsed, verified event.
     type Event: Send + 'static;
 
@@ -89,6 +90,12 @@ pub trait WebhookChannel: Send + Sync {
     const AUDIT_HEADERS: &'static [&'static str];
     /// The header carrying the delivery id, if the provider sends one.
     const DELIVERY_HEADER: &'static str;
+
+    /// What the merchant reads when the channel is not enabled (404).
+    const NOT_ENABLED: &'static str;
+
+    /// The channel's settings in the running config; `None` when disabled.
+    fn from_app(app: &AppState) -> Option<Self>;
 
     /// Source networks allowed to call; empty means any.
     fn allow_from(&self) -> &[IpNet] {
@@ -120,6 +127,19 @@ pub trait WebhookChannel: Send + Sync {
         event: Self::Event,
         safety_stock: u32,
     ) -> impl Future<Output = store::Result<Ingested>> + Send;
+}
+
+/// The route of a pushing channel: `POST /webhooks/<channel>`.
+pub async fn handle<C: WebhookChannel>(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    match C::from_app(&app) {
+        Some(channel) => receive(&channel, &app, peer, headers, body).await,
+        None => ApiError::not_found(C::NOT_ENABLED).into_response(),
+    }
 }
 
 /// Runs one delivery through the pipeline.

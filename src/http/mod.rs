@@ -95,16 +95,16 @@ impl IntoResponse for ApiError {
 
 /// The public webhook router (`listen`). Answers JSON 404 for anything else.
 pub fn webhook_router(state: AppState) -> axum::Router {
+    use crate::channels::jgoods::webhook::JgoodsWebhookSettings;
+    use crate::channels::komoju::webhook::KomojuWebhook;
+    use crate::channels::webhook;
     use axum::routing::post;
     axum::Router::new()
         .route(
             "/webhooks/jgoods",
-            post(crate::channels::jgoods::webhook::receive),
+            post(webhook::handle::<JgoodsWebhookSettings>),
         )
-        .route(
-            "/webhooks/komoju",
-            post(crate::channels::komoju::webhook::receive),
-        )
+        .route("/webhooks/komoju", post(webhook::handle::<KomojuWebhook>))
         .route(
             "/healthz",
             axum::routing::get(|| async { Json(json!({"status": "ok"})) }),

@@ -2,19 +2,14 @@
 //! ([`crate::channels::webhook`]): an optional source allow-list, HMAC `v1=`
 //! over timestamp and body (or a bearer token), the order snapshot.
 
-use std::net::SocketAddr;
-
-use axum::body::Body;
-use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Response};
 use ipnet::IpNet;
 use secrecy::SecretString;
 use serde_json::{Map, Value};
 
 use super::{OrderSnapshot, apply, signature, wire};
 use crate::channels::Provider;
-use crate::channels::webhook::{self, Ingested, WebhookChannel, WebhookDelivery, header};
+use crate::channels::webhook::{Ingested, WebhookChannel, WebhookDelivery, header};
 use crate::http::{ApiError, AppState};
 use crate::store::{self, Store};
 
@@ -45,10 +40,15 @@ impl WebhookChannel for JgoodsWebhookSettings {
         "content-type",
         "user-agent",
     ];
+    const NOT_ENABLED: &'static str = "J-goods is not enabled on this daemon";
     const DELIVERY_HEADER: &'static str = "x-jgoods-delivery";
 
     fn allow_from(&self) -> &[IpNet] {
         &self.allow_from
+    }
+
+    fn from_app(app: &AppState) -> Option<Self> {
+        app.jgoods_webhook.clone()
     }
 
     fn verify(&self, headers: &HeaderMap, body: &[u8]) -> Result<(), String> {
@@ -86,17 +86,4 @@ impl WebhookChannel for JgoodsWebhookSettings {
     ) -> store::Result<Ingested> {
         apply::ingest_webhook(store, delivery, snap, safety_stock).await
     }
-}
-
-/// `POST /webhooks/jgoods`.
-pub async fn receive(
-    State(app): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    let Some(settings) = app.jgoods_webhook.clone() else {
-        return ApiError::not_found("J-goods is not enabled on this daemon").into_response();
-    };
-    webhook::receive(&settings, &app, peer, headers, body).await
 }

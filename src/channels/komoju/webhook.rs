@@ -3,17 +3,12 @@
 //! deduplicated by event id. Events that concern nothing here (`ping`, other
 //! resources, unknown payments) are acknowledged and recorded.
 
-use std::net::SocketAddr;
-
-use axum::body::Body;
-use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Response};
 use secrecy::SecretString;
 
 use super::{Event, apply, signature, wire};
 use crate::channels::Provider;
-use crate::channels::webhook::{self, Ingested, WebhookChannel, WebhookDelivery, header};
+use crate::channels::webhook::{Ingested, WebhookChannel, WebhookDelivery, header};
 use crate::http::{ApiError, AppState};
 use crate::store::{self, Store};
 
@@ -32,7 +27,14 @@ impl WebhookChannel for KomojuWebhook {
         "x-komoju-signature",
         "content-type",
     ];
+    const NOT_ENABLED: &'static str = "KOMOJU is not enabled on this daemon";
     const DELIVERY_HEADER: &'static str = "x-komoju-id";
+
+    fn from_app(app: &AppState) -> Option<Self> {
+        app.komoju_webhook_secrets
+            .clone()
+            .map(|secrets| KomojuWebhook { secrets })
+    }
 
     fn verify(&self, headers: &HeaderMap, body: &[u8]) -> Result<(), String> {
         signature::verify(&self.secrets, header(headers, "x-komoju-signature"), body)
@@ -59,17 +61,4 @@ impl WebhookChannel for KomojuWebhook {
     ) -> store::Result<Ingested> {
         apply::ingest_webhook(store, delivery, event, safety_stock).await
     }
-}
-
-/// `POST /webhooks/komoju`: verify, store, answer.
-pub async fn receive(
-    State(app): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    let Some(secrets) = app.komoju_webhook_secrets.clone() else {
-        return ApiError::not_found("KOMOJU is not enabled on this daemon").into_response();
-    };
-    webhook::receive(&KomojuWebhook { secrets }, &app, peer, headers, body).await
 }
