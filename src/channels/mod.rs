@@ -28,46 +28,21 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::credit::DeferredProvider;
+use crate::domain::names::stored_names;
 use crate::engine::Call;
 use crate::outbox::{self, Attempt, CallContext};
 use crate::store;
 
-/// Every provider ordersync talks to, under the name the store, the metrics
-/// and the config use for it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Provider {
-    Jgoods,
-    RakutenPay,
-    Komoju,
-    Kuroneko,
-    AtobaraiCom,
-}
-
-impl Provider {
-    /// Every provider, in the order `status` lists them.
-    pub const ALL: [Provider; 5] = [
-        Provider::Jgoods,
-        Provider::RakutenPay,
-        Provider::Komoju,
-        Provider::Kuroneko,
-        Provider::AtobaraiCom,
-    ];
-
-    /// The stored name (inbox, outbox, problems, metrics labels, config sections).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Provider::Jgoods => "jgoods",
-            Provider::RakutenPay => "rakuten_pay",
-            Provider::Komoju => "komoju",
-            Provider::Kuroneko => "kuroneko",
-            Provider::AtobaraiCom => "atobarai_com",
-        }
-    }
-
-    /// The provider of a stored name.
-    pub fn parse(name: &str) -> Option<Provider> {
-        Provider::ALL.into_iter().find(|p| p.as_str() == name)
+stored_names! {
+    /// Every provider ordersync talks to, under the name the store, the metrics
+    /// and the config use for it.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+    pub enum Provider {
+        Jgoods = "jgoods",
+        RakutenPay = "rakuten_pay",
+        Komoju = "komoju",
+        Kuroneko = "kuroneko",
+        AtobaraiCom = "atobarai_com",
     }
 }
 

@@ -7,66 +7,30 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-/// A delivery company, named neutrally (see DESIGN.md, "Carriers are neutral names").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Carrier {
-    /// Yamato Transport (TA-Q-BIN).
-    Yamato,
-    /// Sagawa Express.
-    Sagawa,
-    /// Japan Post (Yu-Pack, Yu-Packet).
-    JapanPost,
-    /// Seino Transportation.
-    Seino,
-    /// Fukuyama Transporting.
-    Fukuyama,
-    /// Nippon Express.
-    Nittsu,
-    /// Meitetsu Transport.
-    Meitetsu,
-    /// Tonami Transportation.
-    Tonami,
-    /// Ecohai (bicycle and light-vehicle delivery).
-    Ecohai,
-    /// Anyone else; providers have an "other" code for it.
-    Other,
-}
-
-impl Carrier {
-    /// Every carrier, in the order of the neutral list.
-    pub const ALL: [Carrier; 10] = [
-        Carrier::Yamato,
-        Carrier::Sagawa,
-        Carrier::JapanPost,
-        Carrier::Seino,
-        Carrier::Fukuyama,
-        Carrier::Nittsu,
-        Carrier::Meitetsu,
-        Carrier::Tonami,
-        Carrier::Ecohai,
-        Carrier::Other,
-    ];
-
-    /// The neutral name, as the admin API and the store spell it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Carrier::Yamato => "yamato",
-            Carrier::Sagawa => "sagawa",
-            Carrier::JapanPost => "japanpost",
-            Carrier::Seino => "seino",
-            Carrier::Fukuyama => "fukuyama",
-            Carrier::Nittsu => "nittsu",
-            Carrier::Meitetsu => "meitetsu",
-            Carrier::Tonami => "tonami",
-            Carrier::Ecohai => "ecohai",
-            Carrier::Other => "other",
-        }
-    }
-
-    /// Parses a neutral name (exact, lowercase); `None` for anything else.
-    pub fn parse(name: &str) -> Option<Carrier> {
-        Carrier::ALL.into_iter().find(|c| c.as_str() == name)
+stored_names! {
+    /// A delivery company, named neutrally (see DESIGN.md, "Carriers are neutral names").
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    pub enum Carrier {
+        /// Yamato Transport (TA-Q-BIN).
+        Yamato = "yamato",
+        /// Sagawa Express.
+        Sagawa = "sagawa",
+        /// Japan Post (Yu-Pack, Yu-Packet).
+        JapanPost = "japanpost",
+        /// Seino Transportation.
+        Seino = "seino",
+        /// Fukuyama Transporting.
+        Fukuyama = "fukuyama",
+        /// Nippon Express.
+        Nittsu = "nittsu",
+        /// Meitetsu Transport.
+        Meitetsu = "meitetsu",
+        /// Tonami Transportation.
+        Tonami = "tonami",
+        /// Ecohai (bicycle and light-vehicle delivery).
+        Ecohai = "ecohai",
+        /// Anyone else; providers have an "other" code for it.
+        Other = "other",
     }
 }
 

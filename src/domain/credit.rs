@@ -4,33 +4,19 @@
 
 use serde::{Deserialize, Serialize};
 
-/// A deferred-payment provider.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DeferredProvider {
-    /// Kuroneko Atobarai (Yamato).
-    #[default]
-    Kuroneko,
-    /// Atobarai.com.
-    AtobaraiCom,
+stored_names! {
+    /// A deferred-payment provider.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+    pub enum DeferredProvider {
+        /// Kuroneko Atobarai (Yamato).
+        #[default]
+        Kuroneko = "kuroneko",
+        /// Atobarai.com.
+        AtobaraiCom = "atobarai_com",
+    }
 }
 
 impl DeferredProvider {
-    pub const ALL: [DeferredProvider; 2] =
-        [DeferredProvider::Kuroneko, DeferredProvider::AtobaraiCom];
-
-    /// The name used in config, `payment.method` and the outbox.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DeferredProvider::Kuroneko => "kuroneko",
-            DeferredProvider::AtobaraiCom => "atobarai_com",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<DeferredProvider> {
-        DeferredProvider::ALL.into_iter().find(|p| p.as_str() == s)
-    }
-
     /// How a person knows the provider.
     pub fn display_name(self) -> &'static str {
         match self {
@@ -40,42 +26,23 @@ impl DeferredProvider {
     }
 }
 
-/// What the credit check says about an order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CreditVerdict {
-    /// Not asked yet, or under review: never ship meanwhile.
-    #[default]
-    Pending,
-    /// The buyer may pay later: the order may ship (re-checked just before).
-    Ok,
-    /// Refused.
-    Ng,
-    /// Refused because the buyer's limit is exceeded.
-    OverLimit,
+stored_names! {
+    /// What the credit check says about an order.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+    pub enum CreditVerdict {
+        /// Not asked yet, or under review: never ship meanwhile.
+        #[default]
+        Pending = "pending",
+        /// The buyer may pay later: the order may ship (re-checked just before).
+        Ok = "ok",
+        /// Refused.
+        Ng = "ng",
+        /// Refused because the buyer's limit is exceeded.
+        OverLimit = "over_limit",
+    }
 }
 
 impl CreditVerdict {
-    pub const ALL: [CreditVerdict; 4] = [
-        CreditVerdict::Pending,
-        CreditVerdict::Ok,
-        CreditVerdict::Ng,
-        CreditVerdict::OverLimit,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CreditVerdict::Pending => "pending",
-            CreditVerdict::Ok => "ok",
-            CreditVerdict::Ng => "ng",
-            CreditVerdict::OverLimit => "over_limit",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<CreditVerdict> {
-        CreditVerdict::ALL.into_iter().find(|v| v.as_str() == s)
-    }
-
     /// Whether the provider refused the buyer.
     pub fn is_refusal(self) -> bool {
         match self {
@@ -85,57 +52,30 @@ impl CreditVerdict {
     }
 }
 
-/// Where a deferred-payment transaction stands after the credit check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Transaction {
-    /// Approved, waiting for the tracking number.
-    Approved,
-    /// The tracking number is registered.
-    ShipmentRegistered,
-    /// The provider wants a person to look at the delivery.
-    NeedsInvestigation,
-    /// Delivered: the sale is confirmed.
-    SalesConfirmed,
-    /// The invoice went to the buyer.
-    Invoiced,
-    /// The buyer paid: nothing more to follow.
-    Paid,
-    /// Cancelled (or a cancel was requested) at the provider.
-    Cancelled,
-    /// A status this daemon does not know: a person decides.
-    Unknown,
+stored_names! {
+    /// Where a deferred-payment transaction stands after the credit check.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    pub enum Transaction {
+        /// Approved, waiting for the tracking number.
+        Approved = "approved",
+        /// The tracking number is registered.
+        ShipmentRegistered = "shipment_registered",
+        /// The provider wants a person to look at the delivery.
+        NeedsInvestigation = "needs_investigation",
+        /// Delivered: the sale is confirmed.
+        SalesConfirmed = "sales_confirmed",
+        /// The invoice went to the buyer.
+        Invoiced = "invoiced",
+        /// The buyer paid: nothing more to follow.
+        Paid = "paid",
+        /// Cancelled (or a cancel was requested) at the provider.
+        Cancelled = "cancelled",
+        /// A status this daemon does not know: a person decides.
+        Unknown = "unknown",
+    }
 }
 
 impl Transaction {
-    pub const ALL: [Transaction; 8] = [
-        Transaction::Approved,
-        Transaction::ShipmentRegistered,
-        Transaction::NeedsInvestigation,
-        Transaction::SalesConfirmed,
-        Transaction::Invoiced,
-        Transaction::Paid,
-        Transaction::Cancelled,
-        Transaction::Unknown,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Transaction::Approved => "approved",
-            Transaction::ShipmentRegistered => "shipment_registered",
-            Transaction::NeedsInvestigation => "needs_investigation",
-            Transaction::SalesConfirmed => "sales_confirmed",
-            Transaction::Invoiced => "invoiced",
-            Transaction::Paid => "paid",
-            Transaction::Cancelled => "cancelled",
-            Transaction::Unknown => "unknown",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Transaction> {
-        Transaction::ALL.into_iter().find(|t| t.as_str() == s)
-    }
-
     /// Whether the transaction has ended (nothing left to poll).
     pub fn is_final(self) -> bool {
         match self {

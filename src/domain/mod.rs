@@ -1,6 +1,10 @@
 //! Pure domain types and rules: channels, order and payment states, carriers,
 //! stock availability and allocation. No I/O here.
 
+// First: the other modules use its macro.
+#[macro_use]
+pub mod names;
+
 pub mod allocation;
 pub mod carrier;
 pub mod credit;

@@ -2,73 +2,32 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Where an order came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Channel {
-    Jgoods,
-    Rakuten,
-    /// Orders the merchant's own shop registers through the admin API.
-    Direct,
-}
-
-impl Channel {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Channel::Jgoods => "jgoods",
-            Channel::Rakuten => "rakuten",
-            Channel::Direct => "direct",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Channel> {
-        match s {
-            "jgoods" => Some(Channel::Jgoods),
-            "rakuten" => Some(Channel::Rakuten),
-            "direct" => Some(Channel::Direct),
-            _ => None,
-        }
+stored_names! {
+    /// Where an order came from.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    pub enum Channel {
+        Jgoods = "jgoods",
+        Rakuten = "rakuten",
+        /// Orders the merchant's own shop registers through the admin API.
+        Direct = "direct",
     }
 }
 
-/// `new → allocated | short → confirmed → shipped`, and `cancelled` from any
-/// state before shipped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OrderState {
-    New,
-    Allocated,
-    Short,
-    Confirmed,
-    Shipped,
-    Cancelled,
+stored_names! {
+    /// `new → allocated | short → confirmed → shipped`, and `cancelled` from any
+    /// state before shipped.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    pub enum OrderState {
+        New = "new",
+        Allocated = "allocated",
+        Short = "short",
+        Confirmed = "confirmed",
+        Shipped = "shipped",
+        Cancelled = "cancelled",
+    }
 }
 
 impl OrderState {
-    pub const ALL: [OrderState; 6] = [
-        OrderState::New,
-        OrderState::Allocated,
-        OrderState::Short,
-        OrderState::Confirmed,
-        OrderState::Shipped,
-        OrderState::Cancelled,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OrderState::New => "new",
-            OrderState::Allocated => "allocated",
-            OrderState::Short => "short",
-            OrderState::Confirmed => "confirmed",
-            OrderState::Shipped => "shipped",
-            OrderState::Cancelled => "cancelled",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<OrderState> {
-        OrderState::ALL.into_iter().find(|st| st.as_str() == s)
-    }
-
     /// Whether stock reserved for the order is still held.
     pub fn holds_stock(self) -> bool {
         matches!(
@@ -78,55 +37,22 @@ impl OrderState {
     }
 }
 
-/// Payment state beside the order state; which values occur depends on the channel.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PaymentState {
-    /// 未決済: J-goods order not yet accepted.
-    Unpaid,
-    /// 後払い: J-goods accepted the allocation and pays after the merchant invoices.
-    Deferred,
-    Pending,
-    Paid,
-    CreditPending,
-    CreditOk,
-    CreditNg,
-    Authorized,
-    Captured,
-    Refunded,
-}
-
-impl PaymentState {
-    pub const ALL: [PaymentState; 10] = [
-        PaymentState::Unpaid,
-        PaymentState::Deferred,
-        PaymentState::Pending,
-        PaymentState::Paid,
-        PaymentState::CreditPending,
-        PaymentState::CreditOk,
-        PaymentState::CreditNg,
-        PaymentState::Authorized,
-        PaymentState::Captured,
-        PaymentState::Refunded,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PaymentState::Unpaid => "unpaid",
-            PaymentState::Deferred => "deferred",
-            PaymentState::Pending => "pending",
-            PaymentState::Paid => "paid",
-            PaymentState::CreditPending => "credit_pending",
-            PaymentState::CreditOk => "credit_ok",
-            PaymentState::CreditNg => "credit_ng",
-            PaymentState::Authorized => "authorized",
-            PaymentState::Captured => "captured",
-            PaymentState::Refunded => "refunded",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<PaymentState> {
-        PaymentState::ALL.into_iter().find(|st| st.as_str() == s)
+stored_names! {
+    /// Payment state beside the order state; which values occur depends on the channel.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    pub enum PaymentState {
+        /// 未決済: J-goods order not yet accepted.
+        Unpaid = "unpaid",
+        /// 後払い: J-goods accepted the allocation and pays after the merchant invoices.
+        Deferred = "deferred",
+        Pending = "pending",
+        Paid = "paid",
+        CreditPending = "credit_pending",
+        CreditOk = "credit_ok",
+        CreditNg = "credit_ng",
+        Authorized = "authorized",
+        Captured = "captured",
+        Refunded = "refunded",
     }
 }
 
@@ -161,36 +87,15 @@ pub struct Order {
     pub updated_at: String,
 }
 
-/// How an order is paid, under the name the store and the admin API use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PaymentMethod {
-    /// On the merchant's own terms (bank transfer, cash on delivery, …).
-    None,
-    Kuroneko,
-    AtobaraiCom,
-    Komoju,
-}
-
-impl PaymentMethod {
-    pub const ALL: [PaymentMethod; 4] = [
-        PaymentMethod::None,
-        PaymentMethod::Kuroneko,
-        PaymentMethod::AtobaraiCom,
-        PaymentMethod::Komoju,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PaymentMethod::None => "none",
-            PaymentMethod::Kuroneko => "kuroneko",
-            PaymentMethod::AtobaraiCom => "atobarai_com",
-            PaymentMethod::Komoju => "komoju",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<PaymentMethod> {
-        PaymentMethod::ALL.into_iter().find(|m| m.as_str() == s)
+stored_names! {
+    /// How an order is paid, under the name the store and the admin API use.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    pub enum PaymentMethod {
+        /// On the merchant's own terms (bank transfer, cash on delivery, …).
+        None = "none",
+        Kuroneko = "kuroneko",
+        AtobaraiCom = "atobarai_com",
+        Komoju = "komoju",
     }
 }
 
