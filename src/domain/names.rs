@@ -1,5 +1,5 @@
 //! Enums whose variants each have one stored name: the name the store, the
-//! admin API, the outbox JSON and the config use. [`stored_names!`] writes
+//! admin API, the outbox JSON and the config use. `stored_names!` writes
 //! the variants with their names once, and derives from that one list the
 //! serde names, `as_str`, `parse` and `ALL`, so the names cannot drift apart.
 
