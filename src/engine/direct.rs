@@ -9,6 +9,7 @@ use crate::domain::allocation::{Wanted, allocate};
 use crate::domain::direct::{DirectOrder, DirectPayment};
 use crate::domain::order::PaymentRef;
 use crate::domain::{Channel, Order, OrderState, PaymentState};
+use crate::engine::EventKind;
 
 /// What a registration does.
 #[derive(Debug, Clone, PartialEq)]
@@ -80,11 +81,11 @@ pub fn register(
         ..Default::default()
     }
     .event(
-        "order.registered",
+        EventKind::OrderRegistered,
         json!({"payment": o.payment.method().as_str(), "total": o.total(), "allocate": o.allocate}),
     );
     if let Some(reason) = reason {
-        d = d.event("order.attention", json!({"reason": reason}));
+        d = d.event(EventKind::OrderAttention, json!({"reason": reason}));
     }
     // Deferred payment: the credit request goes out through the outbox.
     if let Some(p) = o.payment.deferred_provider() {

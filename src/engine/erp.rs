@@ -6,6 +6,7 @@ use super::{Call, Decision, OrderWrite, StockMove};
 use crate::domain::carrier::Carrier;
 use crate::domain::order::PaymentMethod;
 use crate::domain::{Channel, Order, OrderState, PaymentState, Shipment};
+use crate::engine::EventKind;
 
 /// A parcel the ERP sent, validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,7 +112,7 @@ pub fn ship(
         calls,
         ..Default::default()
     }
-    .event("order.shipped", detail))
+    .event(EventKind::OrderShipped, detail))
 }
 
 /// Each channel and payment provider that must hear of the parcel gets its call.
@@ -200,7 +201,7 @@ pub fn cancel(order: &Order, reason: &str) -> Result<Decision, Refusal> {
         ..Default::default()
     }
     .event(
-        "order.cancelled",
+        EventKind::OrderCancelled,
         json!({"by": "merchant", "reason": reason, "released": released}),
     ))
 }

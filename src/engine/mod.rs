@@ -5,6 +5,7 @@
 
 pub mod direct;
 pub mod erp;
+pub mod events;
 pub mod restock;
 
 use serde::{Deserialize, Serialize};
@@ -13,6 +14,7 @@ use serde_json::Value;
 use crate::channels::Provider;
 use crate::domain::credit::{CreditVerdict, DeferredProvider, Transaction};
 use chrono::NaiveDate;
+pub use events::EventKind;
 
 use crate::domain::{Carrier, Channel, OrderState, PaymentState, Shipment};
 
@@ -30,11 +32,8 @@ pub struct Decision {
 }
 
 impl Decision {
-    pub fn event(mut self, kind: &str, detail: Value) -> Self {
-        self.events.push(Event {
-            kind: kind.to_string(),
-            detail,
-        });
+    pub fn event(mut self, kind: EventKind, detail: Value) -> Self {
+        self.events.push(Event { kind, detail });
         self
     }
 }
@@ -109,7 +108,7 @@ pub enum StockMove {
 /// A change worth telling the ERP through the change feed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {
-    pub kind: String,
+    pub kind: EventKind,
     pub detail: Value,
 }
 

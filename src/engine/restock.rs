@@ -15,6 +15,7 @@ use serde_json::json;
 
 use super::{Attention, Decision, OrderWrite, StockMove};
 use crate::domain::{Channel, Order, OrderState, PaymentState};
+use crate::engine::EventKind;
 
 /// Every short-of-stock attention starts with this, so that a top-up that
 /// completes the order knows the attention was about the stock and clears it.
@@ -88,9 +89,12 @@ pub fn top_up(order: &Order, free: &mut HashMap<String, u32>) -> Option<Decision
         stock,
         ..Default::default()
     }
-    .event("order.topped_up", json!({"lines": lines, "complete": full}));
+    .event(
+        EventKind::OrderToppedUp,
+        json!({"lines": lines, "complete": full}),
+    );
     Some(if full {
-        d.event("order.allocated", json!({"by": "restock"}))
+        d.event(EventKind::OrderAllocated, json!({"by": "restock"}))
     } else {
         d
     })

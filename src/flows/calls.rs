@@ -4,6 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::domain::{Channel, time};
+use crate::engine::EventKind;
 use crate::engine::{Attention, Decision, OrderWrite};
 use crate::store::{self, Store, orders, outbox};
 
@@ -11,7 +12,7 @@ use crate::store::{self, Store, orders, outbox};
 #[derive(Debug, Clone)]
 pub enum CallOutcome {
     /// Done: write this event for the order.
-    Done { kind: &'static str, detail: Value },
+    Done { kind: EventKind, detail: Value },
     /// Refused for good, or out of retries: the call is dead and the order
     /// needs a person.
     Failed { reason: String },
@@ -30,7 +31,7 @@ pub async fn finish(
             let decision = match &outcome {
                 CallOutcome::Done { kind, detail } => {
                     outbox::complete(tx, outbox_id, &now)?;
-                    Decision::default().event(kind, detail.clone())
+                    Decision::default().event(*kind, detail.clone())
                 }
                 CallOutcome::Failed { reason } => {
                     outbox::kill(tx, outbox_id, reason, &now)?;
@@ -42,10 +43,10 @@ pub async fn finish(
                         ..Default::default()
                     }
                     .event(
-                        "call.dead",
+                        EventKind::CallDead,
                         json!({"outbox_id": outbox_id, "reason": reason}),
                     )
-                    .event("order.attention", json!({"reason": reason}))
+                    .event(EventKind::OrderAttention, json!({"reason": reason}))
                 }
             };
             if let Some((channel, id)) = &order

@@ -49,7 +49,7 @@ pub fn flag(conn: &Connection, w: &Waiting, reason: &str, now: &str) -> Result<b
             conn,
             now,
             Some((&w.channel, &w.id)),
-            "payment.authorization_lapsing",
+            crate::engine::EventKind::PaymentAuthorizationLapsing.as_str(),
             &json!({"authorized_at": w.authorized_at, "reason": reason}),
         )?;
     }

@@ -287,7 +287,7 @@ pub fn apply(
     let ids = d
         .events
         .iter()
-        .map(|e| events::append(conn, now, Some(key), &e.kind, &e.detail))
+        .map(|e| events::append(conn, now, Some(key), e.kind.as_str(), &e.detail))
         .collect::<Result<Vec<i64>>>()?;
     // Units this decision gave back go first to the orders waiting for them
     // (a top-up only reserves, so it never comes back here).

@@ -255,7 +255,7 @@ pub fn retry_by_hand(conn: &Connection, id: i64, now: &str) -> Result<Option<boo
         conn,
         now,
         order,
-        "call.retried",
+        crate::engine::EventKind::CallRetried.as_str(),
         &serde_json::json!({"outbox_id": id, "kind": row.kind}),
     )?;
     Ok(Some(true))

@@ -13,6 +13,7 @@ use super::{CancelOutcome, CreditProvider, CreditProviders, ShipmentRegistration
 use crate::channels::CallError;
 use crate::domain::credit::{CreditCase, CreditVerdict, ShipmentReport};
 use crate::domain::{Carrier, Channel, Order, time};
+use crate::engine::EventKind;
 use crate::engine::{Call, Decision};
 use crate::outbox::{self, Attempt, CallContext};
 use crate::store::outbox::OutboxRow;
@@ -215,7 +216,7 @@ async fn request(
         } else {
             // What was sent differs from the ERP's text: say so.
             decision.event(
-                "credit.characters_replaced",
+                EventKind::CreditCharactersReplaced,
                 serde_json::json!({"replaced": answer.replaced}),
             )
         }

@@ -13,6 +13,7 @@ use crate::domain::credit::{
 };
 use crate::domain::direct::Party;
 use crate::domain::{Channel, Order, OrderState, PaymentState};
+use crate::engine::EventKind;
 use crate::engine::{Attention, Call, CreditWrite, Decision, OrderWrite, StockMove};
 
 /// What the merchant configured about refused credit.
@@ -92,7 +93,7 @@ pub fn verdict(
                 review_overdue(provider, case.requested_at_ms, &source, order, now)
             {
                 write.attention = Some(Attention::Set(reason.clone()));
-                d = d.event("order.attention", json!({"reason": reason}));
+                d = d.event(EventKind::OrderAttention, json!({"reason": reason}));
             }
         }
         CreditVerdict::Ok => {
@@ -103,7 +104,7 @@ pub fn verdict(
                 write.state = Some(OrderState::Confirmed);
             }
             if changed {
-                d = d.event("credit.ok", json!({"provider": provider.as_str()}));
+                d = d.event(EventKind::CreditOk, json!({"provider": provider.as_str()}));
             }
         }
         CreditVerdict::Ng | CreditVerdict::OverLimit => {
@@ -121,11 +122,11 @@ pub fn verdict(
             }
             d = d
                 .event(
-                    &format!("credit.{}", v.as_str()),
+                    EventKind::credit_refusal(v).unwrap_or(EventKind::CreditNg),
                     json!({"provider": provider.as_str(), "was": case.result.as_str(),
                            "released": if release { reserved } else { 0 }}),
                 )
-                .event("order.attention", json!({"reason": reason}));
+                .event(EventKind::OrderAttention, json!({"reason": reason}));
         }
     }
     d.order = Some(write);
@@ -152,7 +153,7 @@ fn requested(
         c.requested_at_ms = Some(at_ms);
     }
     d = d.event(
-        "credit.requested",
+        EventKind::CreditRequested,
         json!({"provider": provider.as_str(), "reference": reference, "result": v.as_str()}),
     );
     // Cancelled while the request was on its way: undo it at the provider.
@@ -305,7 +306,7 @@ pub fn shipment_registered(
         ..Default::default()
     }
     .event(
-        "credit.shipment_registered",
+        EventKind::CreditShipmentRegistered,
         json!({"provider": provider.as_str(), "carrier": carrier, "tracking_no": tracking_no,
                "already_registered": already}),
     )
@@ -350,12 +351,12 @@ pub fn progress(order: &Order, t: Transaction) -> Decision {
         | Transaction::Invoiced => None,
     };
     let mut d = Decision::default().event(
-        &format!("credit.{}", t.as_str()),
+        EventKind::credit_progress(t),
         json!({"provider": provider.as_str(), "was": case.transaction.map(Transaction::as_str)}),
     );
     if let Some(reason) = attention {
         write.attention = Some(Attention::Set(reason.clone()));
-        d = d.event("order.attention", json!({"reason": reason}));
+        d = d.event(EventKind::OrderAttention, json!({"reason": reason}));
     }
     d.order = Some(write);
     d
@@ -377,7 +378,7 @@ pub fn cancelled_at_provider(order: &Order, found: bool) -> Decision {
         ..Default::default()
     }
     .event(
-        "credit.cancelled",
+        EventKind::CreditCancelled,
         json!({"provider": provider.as_str(), "found": found}),
     )
 }

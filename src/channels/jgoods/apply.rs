@@ -54,7 +54,11 @@ pub fn decide_snapshot(
         safety_stock,
         now,
     )?;
-    Ok(decision.events.into_iter().map(|e| e.kind).collect())
+    Ok(decision
+        .events
+        .into_iter()
+        .map(|e| e.kind.as_str().to_string())
+        .collect())
 }
 
 /// Records J-goods' answer to an allocation post-back and completes the call.

@@ -15,6 +15,7 @@ use crate::channels::Provider;
 use crate::channels::jgoods::{OrderSnapshot, Status};
 use crate::domain::allocation::{Wanted, allocate};
 use crate::domain::{Order, OrderState, PaymentState};
+use crate::engine::EventKind;
 use crate::engine::{Attention, Call, Decision, LineWrite, OrderWrite, ReservedLine, StockMove};
 
 /// Where a snapshot of the order came from.
@@ -42,7 +43,7 @@ pub fn decide(
         // An older state arriving late must not undo a newer one. A webhook that
         // looks stale is only a hint: re-read what J-goods says now.
         let d = Decision::default().event(
-            "webhook.stale",
+            EventKind::WebhookStale,
             json!({"status": snap.status.code(), "status_changed_at": snap.status_changed_at.map(|t| t.to_rfc3339())}),
         );
         return match source {
@@ -101,19 +102,22 @@ pub fn decide_put_outcome(stored: &Order, outcome: &PutOutcome) -> Decision {
                 }),
                 ..Default::default()
             }
-            .event("order.awaiting_reply", json!({"source": "post_back"})),
+            .event(
+                EventKind::OrderAwaitingReply,
+                json!({"source": "post_back"}),
+            ),
             // Anything else (still 承認待ち, or moved on meanwhile) is what a
             // webhook would tell us: decide from the snapshot itself.
             _ => decide(snap, Some(stored), &HashMap::new(), Source::Fetched),
         },
         PutOutcome::Refused { code, message } => attention(
             format!("J-goods refused the allocation post-back: {code} {message}"),
-            "call.refused",
+            EventKind::CallRefused,
             json!({"code": code, "message": message}),
         ),
         PutOutcome::GaveUp { reason } => attention(
             format!("could not reach J-goods: {reason}"),
-            "call.dead",
+            EventKind::CallDead,
             json!({"reason": reason}),
         ),
     }
@@ -123,7 +127,7 @@ pub fn decide_put_outcome(stored: &Order, outcome: &PutOutcome) -> Decision {
 pub fn decide_fetch_failure(reason: &str) -> Decision {
     attention(
         format!("could not re-read the order from J-goods: {reason}"),
-        "call.dead",
+        EventKind::CallDead,
         json!({"reason": reason}),
     )
 }
@@ -237,9 +241,9 @@ fn allocate_new(
     }
     .event(
         if full {
-            "order.allocated"
+            EventKind::OrderAllocated
         } else {
-            "order.short"
+            EventKind::OrderShort
         },
         detail,
     )
@@ -251,7 +255,10 @@ fn repost_if_idle(snap: &OrderSnapshot, o: &Order) -> Decision {
         ..Default::default()
     };
     if o.pending_calls > 0 {
-        return record.event("webhook.repeat", json!({"status": snap.status.code()}));
+        return record.event(
+            EventKind::WebhookRepeat,
+            json!({"status": snap.status.code()}),
+        );
     }
     let full = o.lines.iter().all(|l| l.reserved_qty == l.qty);
     Decision {
@@ -263,7 +270,7 @@ fn repost_if_idle(snap: &OrderSnapshot, o: &Order) -> Decision {
         ..record
     }
     .event(
-        "order.reposted",
+        EventKind::OrderReposted,
         json!({"reason": "J-goods still shows no allocation"}),
     )
 }
@@ -291,7 +298,7 @@ fn answered(snap: &OrderSnapshot, o: &Order) -> Decision {
                 ..Default::default()
             }
             .event(
-                "order.partial_accepted",
+                EventKind::OrderPartialAccepted,
                 json!({"lines": snap.lines.iter().map(|l| json!({"line_no": l.line_no, "qty": l.qty})).collect::<Vec<_>>()}),
             )
         }
@@ -307,7 +314,7 @@ fn answered(snap: &OrderSnapshot, o: &Order) -> Decision {
                 ..Default::default()
             }
             .event(
-                "order.reposted",
+                EventKind::OrderReposted,
                 json!({"reason": "J-goods still shows 承認待ち"}),
             )
         }
@@ -315,7 +322,10 @@ fn answered(snap: &OrderSnapshot, o: &Order) -> Decision {
             order: Some(snapshot_write(snap)),
             ..Default::default()
         }
-        .event("webhook.repeat", json!({"status": snap.status.code()})),
+        .event(
+            EventKind::WebhookRepeat,
+            json!({"status": snap.status.code()}),
+        ),
         _ => record_with_attention(
             snap,
             Some(o),
@@ -338,13 +348,16 @@ fn awaiting_reply(snap: &OrderSnapshot, stored: Option<&Order>) -> Decision {
                     order: Some(snapshot_write(snap)),
                     ..Default::default()
                 }
-                .event("webhook.repeat", json!({"status": snap.status.code()}));
+                .event(
+                    EventKind::WebhookRepeat,
+                    json!({"status": snap.status.code()}),
+                );
             }
             Decision {
                 order: Some(snapshot_write(snap)),
                 ..Default::default()
             }
-            .event("order.awaiting_reply", json!({"source": "webhook"}))
+            .event(EventKind::OrderAwaitingReply, json!({"source": "webhook"}))
         }
         Some(o) => record_with_attention(
             snap,
@@ -368,7 +381,10 @@ fn cancelled(snap: &OrderSnapshot, stored: Option<&Order>) -> Decision {
             order: Some(snapshot_write(snap)),
             ..Default::default()
         }
-        .event("webhook.repeat", json!({"status": snap.status.code()})),
+        .event(
+            EventKind::WebhookRepeat,
+            json!({"status": snap.status.code()}),
+        ),
         Some(o) if o.state == OrderState::Shipped => record_with_attention(
             snap,
             Some(o),
@@ -395,7 +411,7 @@ fn cancelled(snap: &OrderSnapshot, stored: Option<&Order>) -> Decision {
                 events: vec![],
             }
             .event(
-                "order.cancelled",
+                EventKind::OrderCancelled,
                 json!({"released": released, "by": Provider::Jgoods.as_str()}),
             )
         }
@@ -419,7 +435,10 @@ fn awaiting_arrival(snap: &OrderSnapshot, stored: Option<&Order>) -> Decision {
             order: Some(snapshot_write(snap)),
             ..Default::default()
         }
-        .event("webhook.repeat", json!({"status": snap.status.code()})),
+        .event(
+            EventKind::WebhookRepeat,
+            json!({"status": snap.status.code()}),
+        ),
         Some(o) => record_with_attention(
             snap,
             Some(o),
@@ -465,7 +484,10 @@ fn informational(snap: &OrderSnapshot, stored: Option<&Order>, after_trade: bool
             }),
             ..Default::default()
         }
-        .event("order.received", json!({"status": snap.status.code()})),
+        .event(
+            EventKind::OrderReceived,
+            json!({"status": snap.status.code()}),
+        ),
         Some(o) => {
             let d = Decision {
                 order: Some(OrderWrite {
@@ -476,9 +498,15 @@ fn informational(snap: &OrderSnapshot, stored: Option<&Order>, after_trade: bool
                 ..Default::default()
             };
             if o.provider_status.as_deref() == Some(snap.status.code()) {
-                d.event("webhook.repeat", json!({"status": snap.status.code()}))
+                d.event(
+                    EventKind::WebhookRepeat,
+                    json!({"status": snap.status.code()}),
+                )
             } else {
-                d.event("order.status", json!({"status": snap.status.code()}))
+                d.event(
+                    EventKind::OrderStatus,
+                    json!({"status": snap.status.code()}),
+                )
             }
         }
     }
@@ -493,10 +521,13 @@ fn confirmed(snap: &OrderSnapshot) -> Decision {
         }),
         ..Default::default()
     }
-    .event("order.confirmed", json!({"payment_state": "deferred"}))
+    .event(
+        EventKind::OrderConfirmed,
+        json!({"payment_state": "deferred"}),
+    )
 }
 
-fn attention(reason: String, kind: &str, detail: serde_json::Value) -> Decision {
+fn attention(reason: String, kind: EventKind, detail: serde_json::Value) -> Decision {
     Decision {
         order: Some(OrderWrite {
             attention: Some(Attention::Set(reason.clone())),
@@ -505,7 +536,7 @@ fn attention(reason: String, kind: &str, detail: serde_json::Value) -> Decision 
         ..Default::default()
     }
     .event(kind, detail)
-    .event("order.attention", json!({"reason": reason}))
+    .event(EventKind::OrderAttention, json!({"reason": reason}))
 }
 
 fn record_with_attention(snap: &OrderSnapshot, stored: Option<&Order>, reason: String) -> Decision {
@@ -520,7 +551,7 @@ fn record_with_attention(snap: &OrderSnapshot, stored: Option<&Order>, reason: S
         ..Default::default()
     };
     d.event(
-        "order.attention",
+        EventKind::OrderAttention,
         json!({"reason": reason, "status": snap.status.code()}),
     )
 }

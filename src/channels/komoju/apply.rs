@@ -81,7 +81,10 @@ fn apply(
     };
     let d = rules::decide(payment, &order, source);
     orders::apply(tx, order.channel, &order.id, &d, safety_stock, now)?;
-    Ok(d.events.into_iter().map(|e| e.kind).collect())
+    Ok(d.events
+        .into_iter()
+        .map(|e| e.kind.as_str().to_string())
+        .collect())
 }
 
 /// Counts each refund id once (`payment.refund.created` may come again).
@@ -106,11 +109,11 @@ fn new_refunds(
             )?
         {
             let d = crate::engine::Decision::default().event(
-                "payment.refund",
+                crate::engine::EventKind::PaymentRefund,
                 json!({"refund_id": r.id, "amount": r.amount, "chargeback": r.chargeback}),
             );
             orders::apply(tx, order.channel, &order.id, &d, 0, now)?;
-            kinds.push("payment.refund".to_string());
+            kinds.push(crate::engine::EventKind::PaymentRefund.as_str().to_string());
         }
     }
     Ok(kinds)

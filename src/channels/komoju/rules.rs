@@ -8,6 +8,7 @@ use crate::channels::komoju::{Payment, PaymentStatus};
 use crate::domain::order::PaymentMethod;
 use crate::domain::order::PaymentRef;
 use crate::domain::{Order, OrderState, PaymentState};
+use crate::engine::EventKind;
 use crate::engine::{Attention, Call, Decision, OrderWrite, StockMove};
 
 /// Where a payment's state came from.
@@ -64,7 +65,7 @@ pub fn decide(payment: &Payment, order: &Order, source: Source) -> Decision {
             });
         }
         return d.event(
-            "payment.stale",
+            EventKind::PaymentStale,
             json!({"status": incoming.as_str(), "current": current.as_str()}),
         );
     }
@@ -86,9 +87,9 @@ fn paid(payment: &Payment, order: &Order, reference: OrderWrite) -> Decision {
         _ => None,
     };
     let (payment_state, kind) = if incoming == PaymentStatus::Authorized {
-        (PaymentState::Authorized, "payment.authorized")
+        (PaymentState::Authorized, EventKind::PaymentAuthorized)
     } else {
-        (PaymentState::Captured, "payment.captured")
+        (PaymentState::Captured, EventKind::PaymentCaptured)
     };
     Decision {
         order: Some(OrderWrite {
@@ -123,12 +124,12 @@ fn refunded(payment: &Payment, order: &Order, reference: OrderWrite) -> Decision
         ..Default::default()
     }
     .event(
-        "payment.refunded",
+        EventKind::PaymentRefunded,
         json!({"payment_id": payment.id, "amount_refunded": payment.amount_refunded}),
     );
     if unshipped && !ended {
         d = d.event(
-            "order.cancelled",
+            EventKind::OrderCancelled,
             json!({"by": Provider::Komoju.as_str(), "reason": "payment refunded", "released": released}),
         );
     }
@@ -159,7 +160,7 @@ fn lost(payment: &Payment, order: &Order, reference: OrderWrite) -> Decision {
             }),
             ..Default::default()
         }
-        .event("order.attention", json!({"reason": reason}));
+        .event(EventKind::OrderAttention, json!({"reason": reason}));
     }
     let reason = format!(
         "KOMOJU payment {}: the order was cancelled and its stock released",
@@ -176,14 +177,14 @@ fn lost(payment: &Payment, order: &Order, reference: OrderWrite) -> Decision {
         ..Default::default()
     }
     .event(
-        &format!("payment.{}", incoming.as_str()),
+        EventKind::payment_lost(incoming).unwrap_or(EventKind::PaymentFailed),
         json!({"payment_id": payment.id}),
     )
     .event(
-        "order.cancelled",
+        EventKind::OrderCancelled,
         json!({"by": Provider::Komoju.as_str(), "reason": incoming.as_str(), "released": released}),
     )
-    .event("order.attention", json!({"reason": reason}))
+    .event(EventKind::OrderAttention, json!({"reason": reason}))
 }
 
 /// Days after which an uncaptured authorization needs a person: KOMOJU

@@ -40,7 +40,10 @@ pub async fn apply_orders(
                         safety_stock,
                         &now,
                     )?;
-                    Ok(d.events.into_iter().map(|e| e.kind).collect::<Vec<_>>())
+                    Ok(d.events
+                        .into_iter()
+                        .map(|e| e.kind.as_str().to_string())
+                        .collect::<Vec<_>>())
                 })
                 .await
         }));

@@ -9,6 +9,7 @@ use super::poller::RakutenApi;
 use crate::channels::{CallError, Provider};
 use crate::domain::{Carrier, Channel};
 use crate::engine::Call;
+use crate::engine::EventKind;
 use crate::flows::calls::{self, CallOutcome};
 use crate::metrics::Metrics;
 use crate::outbox::{Attempt, CallContext};
@@ -36,7 +37,7 @@ pub async fn run(api: &RakutenApi, ctx: &CallContext<'_>) -> store::Result<Attem
     .await;
     let outcome = match answer {
         Ok(detail) => CallOutcome::Done {
-            kind: "order.shipment_reported",
+            kind: EventKind::OrderShipmentReported,
             detail,
         },
         Err(e @ CallError::Transient { .. }) => match ctx.give_up_or_retry(e) {

@@ -24,6 +24,7 @@ use crate::channels::rakuten_pay::{Progress, RakutenOrder, sku_for};
 use crate::config::SkuSource;
 use crate::domain::allocation::{Wanted, allocate};
 use crate::domain::{Order, OrderState, PaymentState};
+use crate::engine::EventKind;
 use crate::engine::restock::SHORT_PREFIX;
 use crate::engine::{Attention, Decision, LineWrite, OrderWrite, StockMove};
 
@@ -217,18 +218,25 @@ fn import(
     }
     .event(
         if announced(order) {
-            "order.imported"
+            EventKind::OrderImported
         } else {
-            "order.held"
+            EventKind::OrderHeld
         },
         detail.clone(),
     )
-    .event(if full { "order.allocated" } else { "order.short" }, detail);
+    .event(
+        if full {
+            EventKind::OrderAllocated
+        } else {
+            EventKind::OrderShort
+        },
+        detail,
+    );
     if let Some(reason) = attention {
-        d = d.event("order.attention", json!({"reason": reason}));
+        d = d.event(EventKind::OrderAttention, json!({"reason": reason}));
     }
     if payment == PaymentState::Paid {
-        d = d.event("order.paid", json!({"by": "rakuten"}));
+        d = d.event(EventKind::OrderPaid, json!({"by": "rakuten"}));
     }
     d
 }
@@ -294,18 +302,18 @@ fn follow(
         {
             write.attention = Some(Attention::Clear);
         }
-        events.push(("order.lines_deleted", json!({"full": full})));
+        events.push((EventKind::OrderLinesDeleted, json!({"full": full})));
     }
     if o.payment_state == PaymentState::Pending && paid_at_rakuten(order) {
         write.payment_state = Some(PaymentState::Paid);
-        events.push(("order.paid", json!({"by": "rakuten"})));
+        events.push((EventKind::OrderPaid, json!({"by": "rakuten"})));
     }
     let now_allocated = write.state.unwrap_or(o.state) == OrderState::Allocated;
     if now_allocated && order.progress != Progress::AwaitingConfirmation {
         // Confirmed at Rakuten (by us, or by a person in RMS).
         write.state = Some(OrderState::Confirmed);
         events.push((
-            "order.confirmed",
+            EventKind::OrderConfirmed,
             json!({"progress": order.progress.code()}),
         ));
     }
@@ -315,7 +323,7 @@ fn follow(
     {
         // A shop-collected order held since 100 is now the ERP's to import.
         events.push((
-            "order.imported",
+            EventKind::OrderImported,
             json!({"progress": 300, "rakuten_settlement": false}),
         ));
     }
@@ -350,7 +358,7 @@ fn cancelled(order: &RakutenOrder, o: &Order) -> Decision {
                 ..Default::default()
             }
             .event(
-                "order.cancelled",
+                EventKind::OrderCancelled,
                 json!({"by": "rakuten", "released": released}),
             )
         }
@@ -398,8 +406,11 @@ fn changed(
         stock,
         ..Default::default()
     }
-    .event("order.changed", json!({"progress": 400, "full": full}))
-    .event("order.attention", json!({"reason": reason}))
+    .event(
+        EventKind::OrderChanged,
+        json!({"progress": 400, "full": full}),
+    )
+    .event(EventKind::OrderAttention, json!({"reason": reason}))
 }
 
 /// Takes the lines Rakuten has now, reserving or giving back the difference
@@ -473,7 +484,7 @@ fn attention(order: &RakutenOrder, reason: &str) -> Decision {
         }),
         ..Default::default()
     }
-    .event("order.attention", json!({"reason": reason}))
+    .event(EventKind::OrderAttention, json!({"reason": reason}))
 }
 
 /// Whether an order at 100 should be confirmed at Rakuten now: only when all
@@ -499,7 +510,7 @@ pub fn decide_confirm(stored: &Order, result: &ConfirmResult) -> Decision {
                 }),
                 ..Default::default()
             }
-            .event("order.confirmed", json!({"by": "ordersync"}))
+            .event(EventKind::OrderConfirmed, json!({"by": "ordersync"}))
         }
         ConfirmResult::Confirmed
         | ConfirmResult::AlreadyDone
@@ -523,7 +534,7 @@ fn flag(reason: &str) -> Decision {
         }),
         ..Default::default()
     }
-    .event("order.attention", json!({"reason": reason}))
+    .event(EventKind::OrderAttention, json!({"reason": reason}))
 }
 
 mod search;

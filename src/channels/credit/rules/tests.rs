@@ -54,7 +54,7 @@ fn ok_releases_the_order_for_shipping() {
     assert_eq!(w.payment_state, Some(PaymentState::CreditOk));
     assert_eq!(w.credit.unwrap().result, Some(CreditVerdict::Ok));
     assert!(d.stock.is_empty());
-    assert_eq!(d.events[0].kind, "credit.ok");
+    assert_eq!(d.events[0].kind.as_str(), "credit.ok");
 }
 
 #[test]

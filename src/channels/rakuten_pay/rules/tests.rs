@@ -148,7 +148,7 @@ fn every_open_order_is_held_and_the_erp_hears_of_shop_collected_ones_at_300() {
         &free(&[]),
         &PREF,
     );
-    assert!(d.events.iter().any(|e| e.kind == "order.imported"));
+    assert!(d.events.iter().any(|e| e.kind.as_str() == "order.imported"));
 }
 
 #[test]
