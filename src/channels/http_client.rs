@@ -3,7 +3,8 @@
 
 use std::time::Duration;
 
-use reqwest::Url;
+use reqwest::header::HeaderMap;
+use reqwest::{StatusCode, Url};
 
 use super::CallError;
 
@@ -47,6 +48,32 @@ pub fn parse_base(name: &str, raw: &str) -> Result<Url, CallError> {
         return Err(invalid("must not have a query or a fragment"));
     }
     Ok(url)
+}
+
+/// An HTTP answer, read whole.
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+/// Reads a sent request's answer whole; a transport failure is transient.
+pub async fn read_answer(
+    sent: Result<reqwest::Response, reqwest::Error>,
+) -> Result<Answer, CallError> {
+    let response = sent.map_err(CallError::from_transport)?;
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response
+        .bytes()
+        .await
+        .map_err(CallError::from_transport)?
+        .to_vec();
+    Ok(Answer {
+        status,
+        headers,
+        body,
+    })
 }
 
 #[cfg(test)]

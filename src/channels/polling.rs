@@ -3,6 +3,11 @@
 //! can be poked to poll at once, and record their last success here for
 //! [`crate::status`].
 
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use crate::heartbeat::{self, Heartbeat};
+
 /// Key under which a poller records the end of its last successful poll.
 pub fn last_success_key(provider: crate::channels::Provider) -> String {
     format!("poll.{provider}.last_success")
@@ -30,6 +35,22 @@ pub fn poll_ages(
 /// minutes (a Rakuten maintenance night or a slow page is not an alarm).
 pub fn is_stale(age: std::time::Duration, interval: std::time::Duration) -> bool {
     age > (interval * 3).max(std::time::Duration::from_secs(300))
+}
+
+/// The rest between two turns of a poller: `wait`, cut short by a poke,
+/// with the watchdog told how long it lasts. `false` once `shutdown` came.
+pub async fn rest(
+    heartbeat: &Heartbeat,
+    poke: &Notify,
+    shutdown: &CancellationToken,
+    wait: std::time::Duration,
+) -> bool {
+    heartbeat.beat(wait + heartbeat::TURN_ALLOWANCE);
+    tokio::select! {
+        _ = shutdown.cancelled() => false,
+        _ = poke.notified() => true,
+        _ = tokio::time::sleep(wait) => true,
+    }
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use super::rules::{self, Source};
 use crate::channels::CallError;
 use crate::channels::credit::CreditProvider;
 use crate::channels::credit::rules::CreditPolicy;
-use crate::channels::polling::last_success_key;
+use crate::channels::polling::{self, last_success_key};
 use crate::domain::Channel;
 use crate::domain::credit::Transaction;
 use crate::domain::time;
@@ -61,12 +61,8 @@ impl CreditPoller {
                     tracing::warn!(provider = name.as_str(), error = %e, "credit poll failed; trying again at the next interval")
                 }
             }
-            self.heartbeat
-                .beat(self.interval + heartbeat::TURN_ALLOWANCE);
-            tokio::select! {
-                _ = shutdown.cancelled() => return,
-                _ = self.poke.notified() => {}
-                _ = tokio::time::sleep(self.interval) => {}
+            if !polling::rest(&self.heartbeat, &self.poke, &shutdown, self.interval).await {
+                return;
             }
         }
     }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset};
-use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap};
+use reqwest::header::{ACCEPT, CONTENT_TYPE};
 use reqwest::{Method, StatusCode, Url};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
@@ -19,6 +19,7 @@ use tokio::time::Instant;
 use super::wire::{self, JgoodsErrorBody, JgoodsToken};
 use super::{OrderSnapshot, Status};
 use crate::channels::http_client;
+use crate::channels::http_client::{Answer, read_answer};
 use crate::channels::{CallError, retry_after};
 pub use crate::config::TokenAuth;
 
@@ -92,13 +93,6 @@ pub struct SearchPage {
     pub orders: Vec<OrderSnapshot>,
     /// The page to ask for next; `None` on the last page.
     pub next_page: Option<u32>,
-}
-
-/// An HTTP answer, read completely.
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Vec<u8>,
 }
 
 /// A request that may be sent twice (once more after a 401).
@@ -357,22 +351,6 @@ pub const TOKEN_FIX: &str = "J-goodsのトークン発行がクライアントID
 [jgoods] client_id と client_secret をJ-goodsの加盟店画面の値と照らし、送り方が違う場合は token_auth = \"post\" を試してください / \
 J-goods' token endpoint refuses the client id or secret (HTTP 400/401): compare [jgoods] client_id and \
 client_secret with the J-goods merchant page, and try token_auth = \"post\" if it expects them in the form body";
-
-async fn read_answer(sent: Result<reqwest::Response, reqwest::Error>) -> Result<Answer, CallError> {
-    let response = sent.map_err(CallError::from_transport)?;
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = response
-        .bytes()
-        .await
-        .map_err(CallError::from_transport)?
-        .to_vec();
-    Ok(Answer {
-        status,
-        headers,
-        body,
-    })
-}
 
 fn log_call(method: &Method, url: &Url, result: &Result<Answer, CallError>, started: Instant) {
     let latency_ms = started.elapsed().as_millis() as u64;

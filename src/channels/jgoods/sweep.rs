@@ -14,7 +14,7 @@ use crate::channels::jgoods::Status;
 use crate::channels::jgoods::apply as flow;
 use crate::channels::jgoods::client::JgoodsClient;
 use crate::channels::jgoods::rules::Source;
-use crate::channels::polling::last_success_key;
+use crate::channels::polling::{self, last_success_key};
 use crate::domain::{Channel, time};
 use crate::heartbeat::{self, Heartbeat};
 use crate::metrics::Metrics;
@@ -59,12 +59,8 @@ impl JgoodsSweep {
                     tracing::warn!(error = %e, "J-goods sweep failed; trying again at the next interval")
                 }
             }
-            self.heartbeat
-                .beat(self.interval + heartbeat::TURN_ALLOWANCE);
-            tokio::select! {
-                _ = shutdown.cancelled() => return,
-                _ = self.poke.notified() => {}
-                _ = tokio::time::sleep(self.interval) => {}
+            if !polling::rest(&self.heartbeat, &self.poke, &shutdown, self.interval).await {
+                return;
             }
         }
     }

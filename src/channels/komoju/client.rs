@@ -13,7 +13,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap};
+use reqwest::header::{ACCEPT, CONTENT_TYPE};
 use reqwest::{Method, StatusCode, Url};
 use secrecy::{ExposeSecret, SecretString};
 use tokio::time::Instant;
@@ -21,6 +21,7 @@ use tokio::time::Instant;
 use super::wire::{self, KomojuCancelRequest, KomojuCaptureRequest, KomojuRefundRequest};
 use super::{Payment, PaymentPage, PaymentStatus};
 use crate::channels::http_client;
+use crate::channels::http_client::{Answer, read_answer};
 use crate::channels::{CallError, retry_after};
 use crate::config::KomojuConfig;
 
@@ -90,13 +91,6 @@ struct ApiRequest {
     url: Url,
     body: Option<Vec<u8>>,
     idempotency_key: Option<String>,
-}
-
-/// A response, read whole.
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Vec<u8>,
 }
 
 impl KomojuClient {
@@ -333,22 +327,6 @@ impl KomojuClient {
         }
         url
     }
-}
-
-async fn read_answer(sent: Result<reqwest::Response, reqwest::Error>) -> Result<Answer, CallError> {
-    let response = sent.map_err(CallError::from_transport)?;
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = response
-        .bytes()
-        .await
-        .map_err(CallError::from_transport)?
-        .to_vec();
-    Ok(Answer {
-        status,
-        headers,
-        body,
-    })
 }
 
 /// Logs method, path and outcome; never headers (the key) or bodies.

@@ -15,7 +15,7 @@ use super::license::LicenceWatch;
 use crate::channels::CallError;
 use crate::channels::Provider;
 use crate::channels::pacer::Pacer;
-use crate::channels::polling::last_success_key;
+use crate::channels::polling::{self, last_success_key};
 use crate::channels::rakuten_pay::Progress;
 use crate::channels::rakuten_pay::apply as flow;
 use crate::channels::rakuten_pay::client::{self, RakutenClient};
@@ -95,11 +95,8 @@ impl RakutenPoller {
                     self.config.poll_interval
                 }
             };
-            self.heartbeat.beat(wait + heartbeat::TURN_ALLOWANCE);
-            tokio::select! {
-                _ = shutdown.cancelled() => break,
-                _ = self.poke.notified() => {}
-                _ = tokio::time::sleep(wait) => {}
+            if !polling::rest(&self.heartbeat, &self.poke, &shutdown, wait).await {
+                break;
             }
         }
         let _ = licence.await;
