@@ -5,8 +5,8 @@
 //!
 //! It exists so that the daemon's tests, `ordersync demo` and `ordersync sim`
 //! drive the real [`AtobaraiClient`](crate::channels::credit::atobarai_com::client::AtobaraiClient)
-//! against the behaviour of the wire contract
-//! (`shared/providers/atobarai-com.md`), awkward parts included: always HTTP
+//! against the behaviour of Atobarai.com's wire contract,
+//! awkward parts included: always HTTP
 //! 200 with an XML `<status>error</status>`, case-sensitive keys where a
 //! misspelt one is silently ignored, a caller-IP allow-list, the amount rule
 //! (`E00303`), a credit check that can stay 与信中 until a clock the tests

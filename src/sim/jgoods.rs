@@ -4,8 +4,8 @@
 //!
 //! It exists so that the daemon's tests, `ordersync demo` and `ordersync sim`
 //! drive the real [`JgoodsClient`](crate::channels::jgoods::client::JgoodsClient)
-//! and the real webhook receiver against the behaviour written in the wire
-//! contract (`shared/providers/jgoods.md`), including the awkward parts:
+//! and the real webhook receiver against the behaviour written in J-goods'
+//! wire contract, including the awkward parts:
 //! the customer's answer to a short allocation, idempotent repeats, 409s,
 //! expired tokens, throttling and lost responses.
 //!

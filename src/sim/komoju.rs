@@ -4,8 +4,8 @@
 //!
 //! It exists so that the daemon's tests (and, once wired in, `ordersync demo`
 //! and `ordersync sim`) drive the real [`KomojuClient`](crate::channels::komoju::client::KomojuClient)
-//! and the real webhook receiver against the behaviour written in the wire
-//! contract (`shared/providers/komoju.md`), awkward parts included: HTTP Basic
+//! and the real webhook receiver against the behaviour written in KOMOJU's
+//! wire contract, awkward parts included: HTTP Basic
 //! with an empty password, the idempotency store (replays byte for byte, 409
 //! while the first request runs, keys that expire after 24 h on a clock the
 //! tests drive), 422 on illegal moves, partial and full refunds, throttling,

@@ -4,8 +4,8 @@
 //!
 //! It exists so that the daemon's tests, `ordersync demo` and `ordersync sim`
 //! drive the real [`KuronekoClient`](crate::channels::credit::kuroneko::client::KuronekoClient)
-//! against the behaviour written in the wire contract
-//! (`shared/providers/kuroneko-atobarai.md`), awkward parts included: HTTP 200
+//! against the behaviour written in Kuroneko Atobarai's wire
+//! contract, awkward parts included: HTTP 200
 //! for every business error, declines that are not errors, reviews (審査中)
 //! that settle later, an OK that turns NG when several orders go to one
 //! address, failures right after a credit request (the seed's warning), and

@@ -4,8 +4,8 @@
 //!
 //! It exists so that the daemon's tests, `ordersync demo` and `ordersync sim`
 //! drive the real [`RakutenClient`](crate::channels::rakuten_pay::client::RakutenClient)
-//! against the behaviour written in the wire contract
-//! (`shared/providers/rakuten-pay.md`), awkward parts included: the strict
+//! against the behaviour written in Rakuten Pay's wire contract,
+//! awkward parts included: the strict
 //! `+0900` datetime format, `null` lists, `-9999` amounts, per-order confirm
 //! results judged by `messageType`, expiring license keys (`ES01-01`), the
 //! nightly maintenance 503, and orders that move on their own (200 → 300,

@@ -7,8 +7,7 @@
 //!   `confirmOrder`, `updateOrderShipping` and the license-key expiry.
 //!
 //! The rest of the crate sees only the neutral types below: no wire names, no
-//! Japanese labels, no `-9999`. The wire contract is
-//! `shared/providers/rakuten-pay.md`.
+//! Japanese labels, no `-9999`.
 
 pub mod apply;
 pub mod calls;

@@ -9,8 +9,7 @@
 //!   tracking-number registration (04), cancel (05) and order detail (09).
 //!
 //! The rest of the crate sees only the neutral types below: no form key, no
-//! Japanese label, no status code. The wire contract is
-//! `shared/providers/atobarai-com.md`; the official specification is not
+//! Japanese label, no status code. The official specification is not
 //! public, so the client reads answers leniently and the simulator's guesses
 //! are listed in `sim::atobarai_com`'s docs.
 

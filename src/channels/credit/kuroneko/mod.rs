@@ -10,7 +10,7 @@
 //!   and KAAKK (amount reduction).
 //!
 //! The rest of the crate sees only the neutral types below: no wire names, no
-//! Japanese labels. The wire contract is `shared/providers/kuroneko-atobarai.md`;
+//! Japanese labels. The wire contract is Kuroneko Atobarai's;
 //! no official specification is public, so the adapter is strict where the
 //! public integrations disagree (see [`normalize`]).
 
