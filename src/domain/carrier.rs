@@ -8,7 +8,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 stored_names! {
-    /// A delivery company, named neutrally (see DESIGN.md, "Carriers are neutral names").
+    /// A delivery company, named neutrally.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
     pub enum Carrier {
         /// Yamato Transport (TA-Q-BIN).

@@ -1,5 +1,5 @@
 //! The kinds of the change feed's events, under the names stored in the
-//! events table and served by `GET /api/v1/events` (DESIGN.md's list).
+//! events table and served by `GET /api/v1/events`.
 
 use serde::{Deserialize, Serialize};
 
