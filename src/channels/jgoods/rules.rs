@@ -18,6 +18,9 @@ use crate::domain::{Order, OrderState, PaymentState};
 use crate::engine::EventKind;
 use crate::engine::{Attention, Call, Decision, LineWrite, OrderWrite, ReservedLine, StockMove};
 
+mod writes;
+use writes::*;
+
 /// Where a snapshot of the order came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
@@ -529,6 +532,3 @@ fn confirmed(snap: &OrderSnapshot) -> Decision {
 
 #[cfg(test)]
 mod tests;
-
-mod writes;
-use writes::*;
