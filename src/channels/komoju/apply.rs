@@ -5,7 +5,7 @@ use serde_json::json;
 
 use crate::channels::Provider;
 use crate::channels::komoju::rules::{self as rules, Source};
-use crate::channels::komoju::{Event, EventKind, Payment};
+use crate::channels::komoju::{Event, Payment, WebhookEvent};
 use crate::channels::webhook::{Ingested, WebhookDelivery};
 use crate::domain::time;
 use crate::store::{self, Store, inbox, orders, outbox};
@@ -36,7 +36,7 @@ pub async fn ingest_webhook(
                 return Ok(Ingested::Processed { events: vec![] });
             };
             let mut events = vec![];
-            if event.kind == EventKind::RefundCreated {
+            if event.kind == WebhookEvent::RefundCreated {
                 events.extend(new_refunds(tx, payment, &now)?);
             }
             events.extend(apply(tx, payment, Source::Webhook, safety_stock, &now)?);

@@ -210,9 +210,9 @@ pub struct Refund {
     pub chargeback: bool,
 }
 
-/// What a webhook says happened.
+/// What a KOMOJU webhook says happened (its `type`, as KOMOJU names it).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum EventKind {
+pub enum WebhookEvent {
     /// `ping`: sent when the webhook is set up; acknowledge only.
     Ping,
     /// `payment.authorized`.
@@ -236,36 +236,36 @@ pub enum EventKind {
     Other(String),
 }
 
-impl EventKind {
+impl WebhookEvent {
     /// Reads the event `type`.
-    pub fn parse(event_type: &str) -> EventKind {
+    pub fn parse(event_type: &str) -> WebhookEvent {
         match event_type {
-            "ping" => EventKind::Ping,
-            "payment.authorized" => EventKind::Authorized,
-            "payment.captured" => EventKind::Captured,
-            "payment.updated" => EventKind::Updated,
-            "payment.expired" => EventKind::Expired,
-            "payment.cancelled" => EventKind::Cancelled,
-            "payment.refund.created" => EventKind::RefundCreated,
-            "payment.refunded" => EventKind::Refunded,
-            "payment.failed" => EventKind::Failed,
-            other => EventKind::Other(other.to_string()),
+            "ping" => WebhookEvent::Ping,
+            "payment.authorized" => WebhookEvent::Authorized,
+            "payment.captured" => WebhookEvent::Captured,
+            "payment.updated" => WebhookEvent::Updated,
+            "payment.expired" => WebhookEvent::Expired,
+            "payment.cancelled" => WebhookEvent::Cancelled,
+            "payment.refund.created" => WebhookEvent::RefundCreated,
+            "payment.refunded" => WebhookEvent::Refunded,
+            "payment.failed" => WebhookEvent::Failed,
+            other => WebhookEvent::Other(other.to_string()),
         }
     }
 
     /// The wire `type` (and the `X-Komoju-Event` header).
     pub fn as_str(&self) -> &str {
         match self {
-            EventKind::Ping => "ping",
-            EventKind::Authorized => "payment.authorized",
-            EventKind::Captured => "payment.captured",
-            EventKind::Updated => "payment.updated",
-            EventKind::Expired => "payment.expired",
-            EventKind::Cancelled => "payment.cancelled",
-            EventKind::RefundCreated => "payment.refund.created",
-            EventKind::Refunded => "payment.refunded",
-            EventKind::Failed => "payment.failed",
-            EventKind::Other(t) => t,
+            WebhookEvent::Ping => "ping",
+            WebhookEvent::Authorized => "payment.authorized",
+            WebhookEvent::Captured => "payment.captured",
+            WebhookEvent::Updated => "payment.updated",
+            WebhookEvent::Expired => "payment.expired",
+            WebhookEvent::Cancelled => "payment.cancelled",
+            WebhookEvent::RefundCreated => "payment.refund.created",
+            WebhookEvent::Refunded => "payment.refunded",
+            WebhookEvent::Failed => "payment.failed",
+            WebhookEvent::Other(t) => t,
         }
     }
 
@@ -273,15 +273,15 @@ impl EventKind {
     /// the contract names).
     pub fn carries_payment(&self) -> bool {
         match self {
-            EventKind::Authorized
-            | EventKind::Captured
-            | EventKind::Updated
-            | EventKind::Expired
-            | EventKind::Cancelled
-            | EventKind::RefundCreated
-            | EventKind::Refunded
-            | EventKind::Failed => true,
-            EventKind::Ping | EventKind::Other(_) => false,
+            WebhookEvent::Authorized
+            | WebhookEvent::Captured
+            | WebhookEvent::Updated
+            | WebhookEvent::Expired
+            | WebhookEvent::Cancelled
+            | WebhookEvent::RefundCreated
+            | WebhookEvent::Refunded
+            | WebhookEvent::Failed => true,
+            WebhookEvent::Ping | WebhookEvent::Other(_) => false,
         }
     }
 }
@@ -292,7 +292,7 @@ pub struct Event {
     /// Dedupe key: delivery is at least once, and the signature has no timestamp.
     pub id: String,
     /// What happened, from the event `type`.
-    pub kind: EventKind,
+    pub kind: WebhookEvent,
     /// The payment in `data`, for every `payment.*` event; `None` for `ping`
     /// and for other types whose `data` is not a readable payment.
     pub payment: Option<Payment>,
@@ -414,11 +414,11 @@ mod tests {
             "payment.failed",
             "customer.created",
         ] {
-            assert_eq!(EventKind::parse(t).as_str(), t);
+            assert_eq!(WebhookEvent::parse(t).as_str(), t);
         }
         assert_eq!(
-            EventKind::parse("settlement.created"),
-            EventKind::Other("settlement.created".to_string())
+            WebhookEvent::parse("settlement.created"),
+            WebhookEvent::Other("settlement.created".to_string())
         );
     }
 }

@@ -11,7 +11,7 @@ use serde::de::{DeserializeOwned, Deserializer};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{Event, EventKind, Payment, PaymentStatus, Refund};
+use super::{Event, Payment, PaymentStatus, Refund, WebhookEvent};
 
 /// Longest id accepted from KOMOJU (theirs are 25; a little slack for the future).
 pub const MAX_ID_LEN: usize = 64;
@@ -216,7 +216,7 @@ pub fn parse_event(body: &[u8]) -> Result<Event, WireError> {
     let kind = match raw.kind.as_deref().map(str::trim) {
         None | Some("") => return Err(WireError::new("type", "missing")),
         Some(t) if t.len() > 200 => return Err(WireError::new("type", "longer than 200 bytes")),
-        Some(t) => EventKind::parse(t),
+        Some(t) => WebhookEvent::parse(t),
     };
     let created_at = optional_time(raw.created_at.as_deref(), "created_at")?;
     let payment = match raw.data {
@@ -243,23 +243,23 @@ pub fn parse_event(body: &[u8]) -> Result<Event, WireError> {
 
 /// `data` of an event type the contract does not name: a payment if it reads
 /// as one, otherwise nothing (never an error).
-fn other_payment(kind: &EventKind, data: &Value) -> Option<Payment> {
+fn other_payment(kind: &WebhookEvent, data: &Value) -> Option<Payment> {
     match kind {
-        EventKind::Other(_) => {
+        WebhookEvent::Other(_) => {
             let is_payment = data.get("resource").and_then(Value::as_str) == Some("payment");
             is_payment
                 .then(|| payment_from_value(data, "data").ok())
                 .flatten()
         }
-        EventKind::Ping
-        | EventKind::Authorized
-        | EventKind::Captured
-        | EventKind::Updated
-        | EventKind::Expired
-        | EventKind::Cancelled
-        | EventKind::RefundCreated
-        | EventKind::Refunded
-        | EventKind::Failed => None,
+        WebhookEvent::Ping
+        | WebhookEvent::Authorized
+        | WebhookEvent::Captured
+        | WebhookEvent::Updated
+        | WebhookEvent::Expired
+        | WebhookEvent::Cancelled
+        | WebhookEvent::RefundCreated
+        | WebhookEvent::Refunded
+        | WebhookEvent::Failed => None,
     }
 }
 

@@ -31,7 +31,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::channels::komoju::wire::{self, KomojuEvent};
-use crate::channels::komoju::{EventKind, Payment, PaymentStatus, Refund};
+use crate::channels::komoju::{Payment, PaymentStatus, Refund, WebhookEvent};
 
 /// Largest `per_page` honoured by `GET /payments` (assumed).
 pub const MAX_PER_PAGE: u32 = 100;
@@ -401,12 +401,12 @@ impl SimState {
         match sim.capture {
             CaptureMode::Manual => {
                 sim.payment.status = PaymentStatus::Authorized;
-                self.emit(id, EventKind::Authorized, now)
+                self.emit(id, WebhookEvent::Authorized, now)
             }
             CaptureMode::Auto => {
                 sim.payment.status = PaymentStatus::Captured;
                 sim.payment.captured_at = Some(now);
-                self.emit(id, EventKind::Captured, now)
+                self.emit(id, WebhookEvent::Captured, now)
             }
         }
     }
@@ -419,7 +419,7 @@ impl SimState {
             PaymentStatus::Pending | PaymentStatus::Authorized => {
                 sim.payment.status = PaymentStatus::Captured;
                 sim.payment.captured_at = Some(now);
-                self.emit(id, EventKind::Captured, now)
+                self.emit(id, WebhookEvent::Captured, now)
             }
             PaymentStatus::Captured
             | PaymentStatus::Refunded
@@ -432,12 +432,12 @@ impl SimState {
 
     /// The customer never paid, or the authorization lapsed.
     pub(crate) fn expire(&mut self, id: &str, now: DateTime<Utc>) -> Option<Payment> {
-        self.hook_move(id, PaymentStatus::Expired, EventKind::Expired, now)
+        self.hook_move(id, PaymentStatus::Expired, WebhookEvent::Expired, now)
     }
 
     /// The payment attempt failed (only from `pending`).
     pub(crate) fn fail(&mut self, id: &str, now: DateTime<Utc>) -> Option<Payment> {
-        self.hook_move(id, PaymentStatus::Failed, EventKind::Failed, now)
+        self.hook_move(id, PaymentStatus::Failed, WebhookEvent::Failed, now)
     }
 
     /// Something other than the status changed: `payment.updated` with the payment as it is.
@@ -445,14 +445,14 @@ impl SimState {
         if !self.payments.contains_key(id) {
             return None;
         }
-        self.emit(id, EventKind::Updated, now)
+        self.emit(id, WebhookEvent::Updated, now)
     }
 
     fn hook_move(
         &mut self,
         id: &str,
         to: PaymentStatus,
-        kind: EventKind,
+        kind: WebhookEvent,
         now: DateTime<Utc>,
     ) -> Option<Payment> {
         let sim = self.payments.get_mut(id)?;
@@ -466,7 +466,7 @@ impl SimState {
     /// A `ping` event, as when the webhook is set up; returns its event id.
     pub(crate) fn ping(&mut self, now: DateTime<Utc>) -> String {
         let event = render_event(
-            EventKind::Ping,
+            WebhookEvent::Ping,
             None,
             Value::Object(Default::default()),
             now,
@@ -572,7 +572,7 @@ impl SimState {
             .entry(id.to_string())
             .or_default()
             .captures += 1;
-        self.emit(id, EventKind::Captured, now);
+        self.emit(id, WebhookEvent::Captured, now);
         self.get(id)
     }
 
@@ -603,7 +603,7 @@ impl SimState {
             .entry(id.to_string())
             .or_default()
             .cancels += 1;
-        self.emit(id, EventKind::Cancelled, now);
+        self.emit(id, WebhookEvent::Cancelled, now);
         self.get(id)
     }
 
@@ -653,9 +653,9 @@ impl SimState {
             .entry(id.to_string())
             .or_default()
             .refunds += 1;
-        self.emit(id, EventKind::RefundCreated, now);
+        self.emit(id, WebhookEvent::RefundCreated, now);
         if full {
-            self.emit(id, EventKind::Refunded, now);
+            self.emit(id, WebhookEvent::Refunded, now);
         }
         self.get(id)
     }
@@ -757,7 +757,7 @@ impl SimState {
     // ---- helpers ----
 
     /// Queues a webhook carrying the payment as it is now; returns it.
-    fn emit(&mut self, id: &str, kind: EventKind, now: DateTime<Utc>) -> Option<Payment> {
+    fn emit(&mut self, id: &str, kind: WebhookEvent, now: DateTime<Utc>) -> Option<Payment> {
         let sim = self.payments.get(id)?;
         let data = serde_json::to_value(to_wire(sim)).unwrap_or(Value::Null);
         let event = render_event(kind, Some(id.to_string()), data, now);
@@ -783,7 +783,7 @@ impl SimState {
 
 /// Builds an event body as KOMOJU sends it.
 fn render_event(
-    kind: EventKind,
+    kind: WebhookEvent,
     payment_id: Option<String>,
     data: Value,
     now: DateTime<Utc>,

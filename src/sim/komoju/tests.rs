@@ -19,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::*;
 use crate::channels::komoju::client::KomojuClient;
-use crate::channels::komoju::{Event, EventKind, PaymentStatus, signature, wire};
+use crate::channels::komoju::{Event, PaymentStatus, WebhookEvent, signature, wire};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -333,7 +333,7 @@ async fn webhooks_are_signed_with_komoju_headers() {
     assert_eq!(receiver.lock().unauthenticated, 0);
     for (r, kind) in received
         .iter()
-        .zip([EventKind::Authorized, EventKind::Captured])
+        .zip([WebhookEvent::Authorized, WebhookEvent::Captured])
     {
         assert_eq!(r.event.kind, kind);
         assert_eq!(r.event_header, kind.as_str());
@@ -410,11 +410,11 @@ async fn every_change_is_pushed_and_a_full_refund_sends_both_events() {
     assert!(
         received
             .iter()
-            .any(|r| r.event.id == ping && r.event.kind == EventKind::Ping)
+            .any(|r| r.event.id == ping && r.event.kind == WebhookEvent::Ping)
     );
     let refunded = received
         .iter()
-        .find(|r| r.event.kind == EventKind::Refunded)
+        .find(|r| r.event.kind == WebhookEvent::Refunded)
         .unwrap();
     let payment = refunded.event.payment.as_ref().unwrap();
     assert_eq!(payment.status, PaymentStatus::Refunded);

@@ -179,13 +179,13 @@ fn bad_fields_are_named() {
 fn payment_events_carry_their_payment() {
     let e = parse_event(&event_json("payment.captured", payment_json())).unwrap();
     assert_eq!(e.id, "evt0000000000000000000001");
-    assert_eq!(e.kind, EventKind::Captured);
+    assert_eq!(e.kind, WebhookEvent::Captured);
     assert_eq!(e.payment.as_ref().unwrap().status, PaymentStatus::Captured);
     assert_eq!(format_time(e.created_at.unwrap()), "2026-11-22T01:15:01Z");
     assert_eq!(e.reason, None);
 
     let e = parse_event(&event_json("payment.refund.created", payment_json())).unwrap();
-    assert_eq!(e.kind, EventKind::RefundCreated);
+    assert_eq!(e.kind, WebhookEvent::RefundCreated);
     assert_eq!(
         e.payment.unwrap().refunds.last().unwrap().id,
         "r2aaaaaaaaaaaaaaaaaaaaaaa"
@@ -205,7 +205,7 @@ fn payment_event_without_a_readable_payment_is_refused() {
 #[test]
 fn ping_and_unknown_types_are_accepted() {
     let ping = parse_event(&event_json("ping", json!({}))).unwrap();
-    assert_eq!(ping.kind, EventKind::Ping);
+    assert_eq!(ping.kind, WebhookEvent::Ping);
     assert_eq!(ping.payment, None);
 
     let other = parse_event(&event_json(
@@ -213,7 +213,10 @@ fn ping_and_unknown_types_are_accepted() {
         json!({"id": "c1", "resource": "customer"}),
     ))
     .unwrap();
-    assert_eq!(other.kind, EventKind::Other("customer.created".to_string()));
+    assert_eq!(
+        other.kind,
+        WebhookEvent::Other("customer.created".to_string())
+    );
     assert_eq!(other.payment, None);
 
     // A future payment.* type: its payment is read when readable, never an error.
@@ -222,7 +225,7 @@ fn ping_and_unknown_types_are_accepted() {
         payment_json(),
     ))
     .unwrap();
-    assert!(matches!(future.kind, EventKind::Other(_)));
+    assert!(matches!(future.kind, WebhookEvent::Other(_)));
     assert!(future.payment.is_some());
     let garbage = parse_event(&event_json(
         "payment.authorization_extended",
