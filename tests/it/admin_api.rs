@@ -105,10 +105,9 @@ async fn stock_levels_are_set_read_and_imported_all_or_nothing() {
     assert_eq!(app.get("/api/v1/stock/NEW-1").await.0, 404);
 
     let (status, body) = app
-        .admin(
-            reqwest::Method::POST,
+        .post(
             "/api/v1/stock/import",
-            Some(json!([{"sku": "NEW-1", "on_hand": 5}, {"sku": "NEW-2", "on_hand": 0}])),
+            json!([{"sku": "NEW-1", "on_hand": 5}, {"sku": "NEW-2", "on_hand": 0}]),
         )
         .await;
     assert_eq!((status, body["imported"].as_u64()), (200, Some(2)));

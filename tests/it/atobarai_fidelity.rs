@@ -8,7 +8,6 @@ use std::time::Duration;
 use ordersync::channels::credit::atobarai_com::DetailStatus;
 use ordersync::channels::credit::atobarai_com::wire::AtobaraiService;
 use ordersync::sim::atobarai_com::{AtobaraiSimConfig, Fault};
-use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::helpers::*;
@@ -37,7 +36,7 @@ async fn app() -> TestApp {
 }
 
 async fn register(app: &TestApp, body: Value) {
-    let (status, o) = app.admin(Method::POST, "/api/v1/orders", Some(body)).await;
+    let (status, o) = app.post("/api/v1/orders", body).await;
     assert_eq!(status, 201, "{o}");
 }
 
@@ -66,10 +65,9 @@ async fn a_shipped_order_is_followed_to_paid_through_detail_with_no_attention() 
     app.wait_direct("AF-PAY", |o| o["credit"]["result"] == "ok")
         .await;
     let (status, _) = app
-        .admin(
-            Method::POST,
+        .post(
             "/api/v1/orders/direct/AF-PAY/shipment",
-            Some(json!({"carrier": "sagawa", "tracking_no": "400012345678", "shipped_on": "2026-11-24"})),
+            json!({"carrier": "sagawa", "tracking_no": "400012345678", "shipped_on": "2026-11-24"}),
         )
         .await;
     assert_eq!(status, 202);
@@ -98,10 +96,9 @@ async fn a_cancel_answered_error_with_its_result_is_read_and_a_repeat_taken_as_d
     // refused per order (E05301, top status error), detail shows it done.
     sim.inject(AtobaraiService::Cancel, Fault::Timeout, 1);
     let (status, _) = app
-        .admin(
-            Method::POST,
+        .post(
             "/api/v1/orders/direct/AF-C/cancel",
-            Some(json!({"reason": "the customer called"})),
+            json!({"reason": "the customer called"}),
         )
         .await;
     assert_eq!(status, 202);

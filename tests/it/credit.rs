@@ -11,7 +11,6 @@ use ordersync::channels::credit::atobarai_com::wire::AtobaraiService;
 use ordersync::channels::credit::kuroneko::order_no_for;
 use ordersync::sim::atobarai_com::{AtobaraiSimConfig, Fault as AtobaraiFault};
 use ordersync::sim::kuroneko::{Endpoint, Fault, FlipRule, KuronekoSimConfig};
-use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::helpers::*;
@@ -40,25 +39,23 @@ pub(crate) async fn kuroneko_app(sim: KuronekoSimConfig) -> TestApp {
 }
 
 async fn register(app: &TestApp, body: Value) -> Value {
-    let (status, o) = app.admin(Method::POST, "/api/v1/orders", Some(body)).await;
+    let (status, o) = app.post("/api/v1/orders", body).await;
     assert_eq!(status, 201, "{o}");
     o
 }
 
 async fn ship(app: &TestApp, id: &str, carrier: &str, tracking: &str) -> (u16, Value) {
-    app.admin(
-        Method::POST,
+    app.post(
         &format!("/api/v1/orders/direct/{id}/shipment"),
-        Some(json!({"carrier": carrier, "tracking_no": tracking, "shipped_on": "2026-11-24"})),
+        json!({"carrier": carrier, "tracking_no": tracking, "shipped_on": "2026-11-24"}),
     )
     .await
 }
 
 async fn cancel(app: &TestApp, id: &str) -> (u16, Value) {
-    app.admin(
-        Method::POST,
+    app.post(
         &format!("/api/v1/orders/direct/{id}/cancel"),
-        Some(json!({"reason": "the customer called"})),
+        json!({"reason": "the customer called"}),
     )
     .await
 }
@@ -466,10 +463,9 @@ async fn atobarai_fee_bands_set_the_fee_sent() {
 async fn deferred_orders_need_their_provider_enabled() {
     let app = spawn_app().await;
     let (status, body) = app
-        .admin(
-            Method::POST,
+        .post(
             "/api/v1/orders",
-            Some(order("X-1", "kuroneko", "山田 太郎", 5500, false)),
+            order("X-1", "kuroneko", "山田 太郎", 5500, false),
         )
         .await;
     assert_eq!(status, 400, "{body}");

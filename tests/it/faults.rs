@@ -19,7 +19,6 @@ use ordersync::sim::transport::TransportFault;
 use ordersync::sim::{
     atobarai_com as atobarai_sim, jgoods as jgoods_sim, kuroneko as kuroneko_sim,
 };
-use reqwest::Method;
 use serde_json::json;
 
 use crate::helpers::*;
@@ -335,13 +334,7 @@ async fn rakuten_polls_confirmations_and_shipments_survive_every_fault() {
         r.inject(Endpoint::UpdateOrderShipping, *fault, 1);
         figures.injected += 1;
         let started = Instant::now();
-        let (status, body) = app
-            .admin(
-                Method::POST,
-                &format!("/api/v1/orders/rakuten/{n}/shipment"),
-                Some(json!({"carrier": "yamato", "tracking_no": "123456789012", "shipped_on": "2026-11-24"})),
-            )
-            .await;
+        let (status, body) = app.post(&format!("/api/v1/orders/rakuten/{n}/shipment"), json!({"carrier": "yamato", "tracking_no": "123456789012", "shipped_on": "2026-11-24"})).await;
         assert_eq!(status, 202, "{name}: {body}");
         assert_healthy(&app).await;
         assert!(
@@ -382,11 +375,7 @@ async fn authorized_order(app: &TestApp, id: &str) -> String {
         .komoju()
         .create_payment(6300, 573, Some(id), "credit_card", CaptureMode::Manual);
     let (status, body) = app
-        .admin(
-            Method::POST,
-            "/api/v1/orders",
-            Some(direct_komoju_order(id, &pid)),
-        )
+        .post("/api/v1/orders", direct_komoju_order(id, &pid))
         .await;
     assert_eq!(status, 201, "{body}");
     assert!(app.komoju().authorize(&pid));
@@ -397,10 +386,9 @@ async fn authorized_order(app: &TestApp, id: &str) -> String {
 
 async fn ship_direct(app: &TestApp, id: &str) {
     let (status, body) = app
-        .admin(
-            Method::POST,
+        .post(
             &format!("/api/v1/orders/direct/{id}/shipment"),
-            Some(json!({"carrier": "sagawa", "tracking_no": "400012345678", "shipped_on": "2026-11-24"})),
+            json!({"carrier": "sagawa", "tracking_no": "400012345678", "shipped_on": "2026-11-24"}),
         )
         .await;
     assert_eq!(status, 202, "{body}");
@@ -408,10 +396,9 @@ async fn ship_direct(app: &TestApp, id: &str) {
 
 async fn cancel_direct(app: &TestApp, id: &str) {
     let (status, body) = app
-        .admin(
-            Method::POST,
+        .post(
             &format!("/api/v1/orders/direct/{id}/cancel"),
-            Some(json!({"reason": "customer request"})),
+            json!({"reason": "customer request"}),
         )
         .await;
     assert_eq!(status, 202, "{body}");

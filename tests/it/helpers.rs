@@ -331,6 +331,11 @@ impl TestApp {
         self.admin(reqwest::Method::GET, path, None).await
     }
 
+    /// `POST path` on the admin API with a JSON body.
+    pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        self.admin(reqwest::Method::POST, path, Some(body)).await
+    }
+
     pub async fn set_stock(&self, sku: &str, on_hand: i64) {
         let (status, body) = self
             .admin(

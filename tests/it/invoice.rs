@@ -17,11 +17,7 @@ async fn put_stock(app: &TestApp, sku: &str, body: Value) {
 async fn ship(app: &TestApp, id: &str, tracking: &str, on: &str, cost: i64) {
     let parcel = json!({"carrier": "yamato", "tracking_no": tracking, "shipped_on": on, "shipping_cost": cost});
     let (status, body) = app
-        .admin(
-            Method::POST,
-            &format!("/api/v1/orders/jgoods/{id}/shipment"),
-            Some(parcel),
-        )
+        .post(&format!("/api/v1/orders/jgoods/{id}/shipment"), parcel)
         .await;
     assert_eq!(status, 202, "{body}");
 }

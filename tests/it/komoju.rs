@@ -3,7 +3,6 @@
 
 use ordersync::channels::komoju::PaymentStatus;
 use ordersync::sim::komoju::{CaptureMode, KomojuSimConfig};
-use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::helpers::*;
@@ -30,14 +29,9 @@ async fn paid_order(app: &TestApp, id: &str) -> String {
         app.komoju()
             .create_payment(11800, 1080, Some(id), "credit_card", CaptureMode::Manual);
     let (status, body) = app
-        .admin(
-            Method::POST,
+        .post(
             "/api/v1/orders",
-            Some(direct_order(
-                id,
-                json!({"method": "komoju", "payment_id": pid}),
-                true,
-            )),
+            direct_order(id, json!({"method": "komoju", "payment_id": pid}), true),
         )
         .await;
     assert_eq!(status, 201, "{body}");
@@ -49,31 +43,25 @@ async fn registration_is_idempotent_and_validated() {
     let app = komoju_app().await;
     app.set_stock("K-A", 5).await;
     let body = direct_order("SHOP-1", json!({"method": "none"}), true);
-    let (status, o) = app
-        .admin(Method::POST, "/api/v1/orders", Some(body.clone()))
-        .await;
+    let (status, o) = app.post("/api/v1/orders", body.clone()).await;
     assert_eq!(status, 201, "{o}");
     assert_eq!(
         (o["state"].as_str(), o["payment"]["method"].as_str()),
         (Some("confirmed"), Some("none"))
     );
     assert_eq!(o["lines"][0]["reserved_qty"], 2);
-    let (status, _) = app
-        .admin(Method::POST, "/api/v1/orders", Some(body.clone()))
-        .await;
+    let (status, _) = app.post("/api/v1/orders", body.clone()).await;
     assert_eq!(status, 200);
     let mut changed = body.clone();
     changed["shipping_fee"] = json!(900);
-    let (status, e) = app
-        .admin(Method::POST, "/api/v1/orders", Some(changed))
-        .await;
+    let (status, e) = app.post("/api/v1/orders", changed).await;
     assert_eq!(
         (status, e["error"]["code"].as_str()),
         (409, Some("conflict"))
     );
     let mut bad = body;
     bad["lines"][0]["qty"] = json!(0);
-    let (status, e) = app.admin(Method::POST, "/api/v1/orders", Some(bad)).await;
+    let (status, e) = app.post("/api/v1/orders", bad).await;
     assert_eq!(
         (status, e["error"]["field"].as_str()),
         (400, Some("lines[0].qty"))
@@ -95,11 +83,7 @@ async fn authorization_then_shipment_captures_exactly_once() {
     let parcel =
         json!({"carrier": "yamato", "tracking_no": "123456789012", "shipped_on": "2026-11-24"});
     let (status, _) = app
-        .admin(
-            Method::POST,
-            "/api/v1/orders/direct/SHOP-2/shipment",
-            Some(parcel.clone()),
-        )
+        .post("/api/v1/orders/direct/SHOP-2/shipment", parcel.clone())
         .await;
     assert_eq!(status, 409);
     assert!(app.komoju().authorize(&pid));
@@ -109,22 +93,14 @@ async fn authorization_then_shipment_captures_exactly_once() {
     assert_eq!(o["state"], "confirmed");
     assert_eq!(o["payment"]["reference"], pid);
     let (status, _) = app
-        .admin(
-            Method::POST,
-            "/api/v1/orders/direct/SHOP-2/shipment",
-            Some(parcel.clone()),
-        )
+        .post("/api/v1/orders/direct/SHOP-2/shipment", parcel.clone())
         .await;
     assert_eq!(status, 202);
     app.wait_direct("SHOP-2", |o| o["payment_state"] == "captured")
         .await;
     // The same parcel again, and KOMOJU's own webhook for the capture: nothing twice.
     let (status, _) = app
-        .admin(
-            Method::POST,
-            "/api/v1/orders/direct/SHOP-2/shipment",
-            Some(parcel),
-        )
+        .post("/api/v1/orders/direct/SHOP-2/shipment", parcel)
         .await;
     assert_eq!(status, 202);
     assert!(app.komoju().wait_webhooks_idle(DEADLINE).await);
@@ -145,10 +121,9 @@ async fn cancelling_cancels_or_refunds_and_releases_stock() {
     app.wait_direct("SHOP-3", |o| o["payment_state"] == "authorized")
         .await;
     let (status, _) = app
-        .admin(
-            Method::POST,
+        .post(
             "/api/v1/orders/direct/SHOP-3/cancel",
-            Some(json!({"reason": "customer"})),
+            json!({"reason": "customer"}),
         )
         .await;
     assert_eq!(status, 202);
@@ -167,23 +142,21 @@ async fn cancelling_cancels_or_refunds_and_releases_stock() {
         "credit_card",
         CaptureMode::Auto,
     );
-    app.admin(
-        Method::POST,
+    app.post(
         "/api/v1/orders",
-        Some(direct_order(
+        direct_order(
             "SHOP-4",
             json!({"method": "komoju", "payment_id": captured}),
             true,
-        )),
+        ),
     )
     .await;
     assert!(app.komoju().authorize(&captured));
     app.wait_direct("SHOP-4", |o| o["payment_state"] == "captured")
         .await;
-    app.admin(
-        Method::POST,
+    app.post(
         "/api/v1/orders/direct/SHOP-4/cancel",
-        Some(json!({"reason": "customer"})),
+        json!({"reason": "customer"}),
     )
     .await;
     app.wait_direct("SHOP-4", |o| o["payment_state"] == "refunded")
@@ -279,11 +252,7 @@ async fn a_lost_capture_answer_is_retried_with_the_same_key_and_captures_once() 
     let parcel =
         json!({"carrier": "sagawa", "tracking_no": "400012345678", "shipped_on": "2026-11-24"});
     let (status, _) = app
-        .admin(
-            Method::POST,
-            "/api/v1/orders/direct/SHOP-7/shipment",
-            Some(parcel),
-        )
+        .post("/api/v1/orders/direct/SHOP-7/shipment", parcel)
         .await;
     assert_eq!(status, 202);
     app.wait_direct("SHOP-7", |o| o["payment_state"] == "captured")

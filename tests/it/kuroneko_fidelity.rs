@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use ordersync::channels::credit::kuroneko::order_no_for;
 use ordersync::sim::kuroneko::{Endpoint, KuronekoSimConfig, form_value};
-use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::helpers::*;
@@ -30,7 +29,7 @@ async fn app() -> TestApp {
 }
 
 async fn register(app: &TestApp, body: Value) {
-    let (status, o) = app.admin(Method::POST, "/api/v1/orders", Some(body)).await;
+    let (status, o) = app.post("/api/v1/orders", body).await;
     assert_eq!(status, 201, "{o}");
 }
 
@@ -113,13 +112,7 @@ async fn a_hyphenated_yamato_number_is_registered_without_shipymd() {
     // Past Yamato's pause after the credit request.
     sim.advance_clock(Duration::from_secs(120));
     // 12345678901 mod 7 = 3, written as the label prints it.
-    let (status, body) = app
-        .admin(
-            Method::POST,
-            "/api/v1/orders/direct/KF-SHIP/shipment",
-            Some(json!({"carrier": "yamato", "tracking_no": "1234-5678-9013", "shipped_on": "2026-11-24"})),
-        )
-        .await;
+    let (status, body) = app.post("/api/v1/orders/direct/KF-SHIP/shipment", json!({"carrier": "yamato", "tracking_no": "1234-5678-9013", "shipped_on": "2026-11-24"})).await;
     assert_eq!(status, 202, "{body}");
     app.wait_direct("KF-SHIP", |o| {
         o["credit"]["transaction"] == "shipment_registered"

@@ -5,7 +5,6 @@ use std::time::Duration;
 use ordersync::channels::rakuten_pay::Progress;
 use ordersync::sim::rakuten_pay::{Endpoint, Fault, NewItem, NewOrder, RakutenSimConfig};
 use ordersync::store::kv;
-use reqwest::Method;
 use serde_json::json;
 
 use crate::helpers::*;
@@ -138,11 +137,7 @@ async fn the_shipment_is_reported_once_even_when_the_answer_is_lost() {
     let parcel =
         json!({"carrier": "yamato", "tracking_no": "123456789012", "shipped_on": "2026-11-24"});
     let (status, _) = app
-        .admin(
-            Method::POST,
-            &format!("/api/v1/orders/rakuten/{n}/shipment"),
-            Some(parcel),
-        )
+        .post(&format!("/api/v1/orders/rakuten/{n}/shipment"), parcel)
         .await;
     assert_eq!(status, 202);
     assert!(
@@ -311,11 +306,7 @@ async fn a_parcel_shipped_while_rakuten_processes_is_reported_at_300() {
     let parcel =
         json!({"carrier": "yamato", "tracking_no": "123456789012", "shipped_on": "2026-11-24"});
     let (status, _) = app
-        .admin(
-            Method::POST,
-            &format!("/api/v1/orders/rakuten/{n}/shipment"),
-            Some(parcel),
-        )
+        .post(&format!("/api/v1/orders/rakuten/{n}/shipment"), parcel)
         .await;
     assert_eq!(status, 202);
     // The call waits (read, not sent) while the order is at 200…

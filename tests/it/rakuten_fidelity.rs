@@ -242,11 +242,7 @@ async fn freed_units_go_to_the_oldest_waiting_order_first_and_never_to_jgoods_sh
     app.set_stock("TU-3", 2).await;
     // An older direct order short by 1, a newer Rakuten order short by 2.
     let (status, o) = app
-        .admin(
-            reqwest::Method::POST,
-            "/api/v1/orders",
-            Some(direct_order("SHOP-T1", "TU-3", 3)),
-        )
+        .post("/api/v1/orders", direct_order("SHOP-T1", "TU-3", 3))
         .await;
     assert_eq!(status, 201, "{o}");
     assert_eq!(o["state"], "short");
@@ -279,10 +275,9 @@ async fn freed_units_go_to_the_oldest_waiting_order_first_and_never_to_jgoods_sh
     // The direct order is cancelled: its 3 units go to the Rakuten order
     // (2) and the rest stays free; the J-goods order is not topped up.
     let (status, _) = app
-        .admin(
-            reqwest::Method::POST,
+        .post(
             "/api/v1/orders/direct/SHOP-T1/cancel",
-            Some(json!({"reason": "customer"})),
+            json!({"reason": "customer"}),
         )
         .await;
     assert_eq!(status, 202);

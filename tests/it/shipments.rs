@@ -18,11 +18,7 @@ async fn shipping_turns_reservations_into_shipped_stock() {
     app.wait_state("S1", "confirmed", "deferred").await;
     let parcel = json!({"carrier": "yamato", "tracking_no": "123456789012", "shipped_on": "2026-11-24", "shipping_cost": 1200});
     let (status, order) = app
-        .admin(
-            Method::POST,
-            "/api/v1/orders/jgoods/S1/shipment",
-            Some(parcel.clone()),
-        )
+        .post("/api/v1/orders/jgoods/S1/shipment", parcel.clone())
         .await;
     assert_eq!(status, 202, "{order}");
     assert_eq!(order["state"], "shipped");
@@ -37,13 +33,7 @@ async fn shipping_turns_reservations_into_shipped_stock() {
         (Some(7), Some(0), Some(7))
     );
     // The same parcel again changes nothing.
-    let (status, again) = app
-        .admin(
-            Method::POST,
-            "/api/v1/orders/jgoods/S1/shipment",
-            Some(parcel),
-        )
-        .await;
+    let (status, again) = app.post("/api/v1/orders/jgoods/S1/shipment", parcel).await;
     assert_eq!(status, 202);
     assert_eq!(again["shipments"].as_array().unwrap().len(), 1);
     assert_eq!(app.stock("A").await["on_hand"], 7);
@@ -77,11 +67,7 @@ async fn commands_that_do_not_fit_the_order_are_refused() {
     let parcel =
         json!({"carrier": "yamato", "tracking_no": "123456789012", "shipped_on": "2026-11-24"});
     let (status, body) = app
-        .admin(
-            Method::POST,
-            "/api/v1/orders/jgoods/S2/shipment",
-            Some(parcel.clone()),
-        )
+        .post("/api/v1/orders/jgoods/S2/shipment", parcel.clone())
         .await;
     assert_eq!(
         (status, body["error"]["code"].as_str()),
@@ -106,29 +92,19 @@ async fn commands_that_do_not_fit_the_order_are_refused() {
         ),
     ];
     for (b, field) in bad {
-        let (status, body) = app
-            .admin(Method::POST, "/api/v1/orders/jgoods/S2/shipment", Some(b))
-            .await;
+        let (status, body) = app.post("/api/v1/orders/jgoods/S2/shipment", b).await;
         assert_eq!(
             (status, body["error"]["field"].as_str()),
             (400, Some(field))
         );
     }
     let (status, _) = app
-        .admin(
-            Method::POST,
-            "/api/v1/orders/jgoods/NOPE/shipment",
-            Some(parcel),
-        )
+        .post("/api/v1/orders/jgoods/NOPE/shipment", parcel)
         .await;
     assert_eq!(status, 404);
     // J-goods orders are cancelled by J-goods.
     let (status, body) = app
-        .admin(
-            Method::POST,
-            "/api/v1/orders/jgoods/S2/cancel",
-            Some(json!({"reason": "x"})),
-        )
+        .post("/api/v1/orders/jgoods/S2/cancel", json!({"reason": "x"}))
         .await;
     assert_eq!(
         (status, body["error"]["code"].as_str()),
