@@ -40,23 +40,6 @@ async fn register(app: &TestApp, body: Value) {
     assert_eq!(status, 201, "{o}");
 }
 
-/// Pokes the pollers until the direct order satisfies `pred`.
-async fn poll_direct(app: &TestApp, id: &str, pred: impl Fn(&Value) -> bool) -> Value {
-    let until = tokio::time::Instant::now() + DEADLINE;
-    loop {
-        app.daemon().poll_now();
-        let (status, o) = app.get(&format!("/api/v1/orders/direct/{id}")).await;
-        if status == 200 && pred(&o) {
-            return o;
-        }
-        assert!(
-            tokio::time::Instant::now() < until,
-            "{id} never matched: {o}"
-        );
-        tokio::time::sleep(Duration::from_millis(30)).await;
-    }
-}
-
 #[tokio::test]
 async fn a_shipped_order_is_followed_to_paid_through_detail_with_no_attention() {
     let app = app().await;
@@ -77,7 +60,9 @@ async fn a_shipped_order_is_followed_to_paid_through_detail_with_no_attention() 
     .await;
     // The buyer pays: detail moves on (its status is the element's text).
     sim.advance_clock(Duration::from_secs(16 * 24 * 3600));
-    let o = poll_direct(&app, "AF-PAY", |o| o["payment_state"] == "paid").await;
+    let o = app
+        .poll_direct("AF-PAY", |o| o["payment_state"] == "paid")
+        .await;
     assert!(o["attention"].is_null(), "{o}");
     assert_eq!(o["credit"]["transaction"], "paid");
     app.stop().await;
@@ -159,17 +144,7 @@ async fn an_unregistered_server_address_is_shown_with_the_fix_and_the_call_waits
     sim.set_allowed_sources(vec!["127.0.0.0/8".parse().unwrap()]);
     app.wait_direct("AF-IP", |o| o["credit"]["result"] == "ok")
         .await;
-    let store = app.daemon().store.clone();
-    let until = tokio::time::Instant::now() + DEADLINE;
-    while store
-        .read(|c| ordersync::store::kv::get(c, "attention.atobarai_com"))
-        .await
-        .unwrap()
-        .is_some()
-    {
-        assert!(tokio::time::Instant::now() < until, "problem never cleared");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    app.wait_problem_cleared("atobarai_com").await;
     app.stop().await;
 }
 

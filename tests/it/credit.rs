@@ -60,23 +60,6 @@ async fn cancel(app: &TestApp, id: &str) -> (u16, Value) {
     .await
 }
 
-/// Pokes the pollers until the direct order satisfies `pred`.
-async fn poll_direct(app: &TestApp, id: &str, pred: impl Fn(&Value) -> bool) -> Value {
-    let until = tokio::time::Instant::now() + DEADLINE;
-    loop {
-        app.daemon().poll_now();
-        let (status, o) = app.get(&format!("/api/v1/orders/direct/{id}")).await;
-        if status == 200 && pred(&o) {
-            return o;
-        }
-        assert!(
-            tokio::time::Instant::now() < until,
-            "direct order {id} never matched; last: {o}"
-        );
-        tokio::time::sleep(Duration::from_millis(30)).await;
-    }
-}
-
 fn credit(o: &Value) -> &str {
     o["credit"]["result"].as_str().unwrap_or("")
 }
@@ -130,7 +113,7 @@ async fn kuroneko_every_credit_result() {
         .as_ref()
         .unwrap()
         .advance_clock(Duration::from_secs(31 * 60));
-    let settled = poll_direct(&app, "K-REVIEW", |o| credit(o) == "ok").await;
+    let settled = app.poll_direct("K-REVIEW", |o| credit(o) == "ok").await;
     assert_eq!(settled["state"], "confirmed");
     // Shipment of a refused order is refused too.
     let (status, _) = ship(&app, "K-NG", "yamato", TRACKING).await;
@@ -182,9 +165,12 @@ async fn kuroneko_shipment_registered_once_across_a_lost_answer_then_followed_to
 
     // KAAST followed: delivered (10), invoiced (11), paid (12).
     sim.advance_clock(Duration::from_secs(3 * 24 * 3600 + 3600));
-    poll_direct(&app, "K-SHIP", |o| o["credit"]["transaction"] == "invoiced").await;
+    app.poll_direct("K-SHIP", |o| o["credit"]["transaction"] == "invoiced")
+        .await;
     sim.advance_clock(Duration::from_secs(15 * 24 * 3600));
-    let paid = poll_direct(&app, "K-SHIP", |o| o["credit"]["transaction"] == "paid").await;
+    let paid = app
+        .poll_direct("K-SHIP", |o| o["credit"]["transaction"] == "paid")
+        .await;
     assert_eq!(paid["payment_state"], "paid");
     assert_eq!(sim.stats().calls(Endpoint::Shipment), 1);
     app.stop().await;
@@ -365,7 +351,7 @@ async fn atobarai_credit_results_shipment_and_cancel() {
     app.wait_direct("A-REV", |o| o["payment"]["reference"].is_string())
         .await;
     sim.advance_clock(Duration::from_secs(10 * 60));
-    poll_direct(&app, "A-REV", |o| credit(o) == "ok").await;
+    app.poll_direct("A-REV", |o| credit(o) == "ok").await;
 
     // Shipment: the carrier id comes from delivlist.
     ship(&app, "A-OK", "yamato", TRACKING).await;

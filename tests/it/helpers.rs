@@ -283,20 +283,19 @@ impl TestApp {
 
     /// The status page (`GET /` on the admin listener) as text.
     pub async fn status_page(&self) -> String {
-        self.http
-            .get(format!("{}/", self.admin_url))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
+        self.admin_text("/").await
     }
 
     /// `GET /metrics` as text.
     pub async fn metrics(&self) -> String {
+        self.admin_text("/metrics").await
+    }
+
+    /// An admin-listener page without the token, as text.
+    async fn admin_text(&self, path: &str) -> String {
+        let url = format!("{}{path}", self.admin_url);
         self.http
-            .get(format!("{}/metrics", self.admin_url))
+            .get(url)
             .send()
             .await
             .unwrap()
@@ -483,6 +482,48 @@ impl TestApp {
                 "no {provider} problem recorded"
             );
             tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Waits until the channel-wide problem of `provider` is cleared.
+    pub async fn wait_problem_cleared(&self, provider: &str) {
+        let key = ordersync::problems::key(
+            ordersync::channels::Provider::parse(provider).expect("a provider name"),
+        );
+        let until = tokio::time::Instant::now() + DEADLINE;
+        loop {
+            let k = key.clone();
+            let got = self
+                .daemon()
+                .store
+                .read(move |c| ordersync::store::kv::get(c, &k))
+                .await
+                .unwrap();
+            if got.is_none() {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < until,
+                "the {provider} problem never cleared"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Pokes the pollers until the direct order satisfies `pred`.
+    pub async fn poll_direct(&self, id: &str, pred: impl Fn(&Value) -> bool) -> Value {
+        let until = tokio::time::Instant::now() + DEADLINE;
+        loop {
+            self.daemon().poll_now();
+            let (status, o) = self.get(&format!("/api/v1/orders/direct/{id}")).await;
+            if status == 200 && pred(&o) {
+                return o;
+            }
+            assert!(
+                tokio::time::Instant::now() < until,
+                "direct order {id} never matched; last: {o}"
+            );
+            tokio::time::sleep(Duration::from_millis(30)).await;
         }
     }
 

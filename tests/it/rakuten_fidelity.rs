@@ -94,17 +94,7 @@ async fn an_expired_key_answers_ga0001_and_is_shown_as_the_credential_until_it_w
     // The key works again (a new one was put in): the next poll imports and clears it.
     r.set_license_expiry(r.now() + chrono::Duration::days(80));
     app.poll_until(&n, |o| o["state"] == "confirmed").await;
-    let store = app.daemon().store.clone();
-    let until = tokio::time::Instant::now() + DEADLINE;
-    while store
-        .read(|c| kv::get(c, "attention.rakuten_pay"))
-        .await
-        .unwrap()
-        .is_some()
-    {
-        assert!(tokio::time::Instant::now() < until, "problem never cleared");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    app.wait_problem_cleared("rakuten_pay").await;
     app.stop().await;
 }
 
