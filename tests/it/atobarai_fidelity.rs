@@ -26,13 +26,8 @@ fn today() -> String {
 }
 
 async fn app() -> TestApp {
-    spawn_app_with(Options {
-        atobarai: Some(AtobaraiSimConfig::default()),
-        atobarai_extra: "poll_interval = \"1h\"".into(),
-        daemon_extra: "http_timeout = \"1s\"".into(),
-        ..Options::default()
-    })
-    .await
+    spawn_app_with(Options::atobarai("poll_interval = \"1h\"").daemon("http_timeout = \"1s\""))
+        .await
 }
 
 async fn register(app: &TestApp, body: Value) {

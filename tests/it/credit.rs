@@ -268,11 +268,9 @@ async fn kuroneko_cancel_before_and_after_shipment_per_the_state_table() {
 
 #[tokio::test]
 async fn kuroneko_follow_up_calls_wait_for_the_settle_pause() {
-    let app = spawn_app_with(Options {
-        kuroneko: Some(KuronekoSimConfig::default()),
-        kuroneko_extra: "settle_delay = \"1500ms\"\npoll_interval = \"1h\"".into(),
-        ..Options::default()
-    })
+    let app = spawn_app_with(Options::kuroneko(
+        "settle_delay = \"1500ms\"\npoll_interval = \"1h\"",
+    ))
     .await;
     let sim = app.kuroneko.as_ref().unwrap();
     // The simulator itself answers err0001 within its window; move past it
@@ -552,12 +550,7 @@ async fn kuroneko_cancel_after_an_unanswered_request_cancels_what_arrived() {
 
 #[tokio::test]
 async fn atobarai_cancel_after_an_unanswered_registration_cancels_what_arrived() {
-    let app = spawn_app_with(slow_retry(Options {
-        atobarai: Some(AtobaraiSimConfig::default()),
-        atobarai_extra: "poll_interval = \"1h\"".into(),
-        ..Options::default()
-    }))
-    .await;
+    let app = spawn_app_with(slow_retry(Options::atobarai("poll_interval = \"1h\""))).await;
     let sim = app.atobarai.as_ref().unwrap();
     sim.inject(
         AtobaraiService::Order,

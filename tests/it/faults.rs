@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 use ordersync::channels::CallError;
 use ordersync::channels::jgoods::Status;
 use ordersync::channels::rakuten_pay::Progress;
-use ordersync::sim::komoju::{self as komoju_sim, CaptureMode, KomojuSimConfig};
-use ordersync::sim::rakuten_pay::{self as rakuten_sim, NewItem, NewOrder, RakutenSimConfig};
+use ordersync::sim::komoju::{self as komoju_sim, CaptureMode};
+use ordersync::sim::rakuten_pay::{self as rakuten_sim, NewItem, NewOrder};
 use ordersync::sim::transport::TransportFault;
 use ordersync::sim::{
     atobarai_com as atobarai_sim, jgoods as jgoods_sim, kuroneko as kuroneko_sim,
@@ -227,11 +227,7 @@ fn card_order(r: &rakuten_sim::RakutenSimHandle, sku: &str) -> String {
 #[tokio::test]
 async fn rakuten_polls_confirmations_and_shipments_survive_every_fault() {
     use rakuten_sim::{Endpoint, Fault};
-    let app = app_with_short_timeout(Options {
-        rakuten: Some(RakutenSimConfig::default()),
-        ..Options::default()
-    })
-    .await;
+    let app = app_with_short_timeout(Options::rakuten("")).await;
     app.set_stock("F-RK", 1000).await;
     let r = app.rakuten();
     let mut figures = Figures::new("Rakuten Pay");
@@ -408,11 +404,7 @@ async fn cancel_direct(app: &TestApp, id: &str) {
 async fn komoju_captures_cancels_and_refunds_survive_every_fault() {
     use komoju_sim::{Endpoint, Fault};
     use ordersync::channels::komoju::PaymentStatus;
-    let app = app_with_short_timeout(Options {
-        komoju: Some(KomojuSimConfig::default()),
-        ..Options::default()
-    })
-    .await;
+    let app = app_with_short_timeout(Options::komoju()).await;
     app.set_stock("F-KJ", 1000).await;
     let mut figures = Figures::new("KOMOJU");
     let capture: Vec<(&str, Fault, u32)> = vec![

@@ -65,6 +65,49 @@ pub struct Options {
 /// An `[invoice]` section whose text needs HTML escaping.
 pub const INVOICE_SECTION: &str = "\n[invoice]\nissuer_name = \"株式会社テスト商店\"\nregistration_number = \"T1234567890123\"\naddressee = \"<J-goods> & 御中\"\nbank_account = \"テスト銀行 本店 普通 7654321\"\n";
 
+impl Options {
+    /// Rakuten Pay enabled on its simulator; `extra` goes in `[rakuten_pay]`.
+    pub fn rakuten(extra: &str) -> Options {
+        Options {
+            rakuten: Some(RakutenSimConfig::default()),
+            rakuten_extra: extra.into(),
+            ..Options::default()
+        }
+    }
+
+    /// KOMOJU enabled on its simulator.
+    pub fn komoju() -> Options {
+        Options {
+            komoju: Some(KomojuSimConfig::default()),
+            ..Options::default()
+        }
+    }
+
+    /// Kuroneko Atobarai enabled on its simulator; `extra` goes in `[kuroneko]`.
+    pub fn kuroneko(extra: &str) -> Options {
+        Options {
+            kuroneko: Some(KuronekoSimConfig::default()),
+            kuroneko_extra: extra.into(),
+            ..Options::default()
+        }
+    }
+
+    /// Atobarai.com enabled on its simulator; `extra` goes in `[atobarai_com]`.
+    pub fn atobarai(extra: &str) -> Options {
+        Options {
+            atobarai: Some(AtobaraiSimConfig::default()),
+            atobarai_extra: extra.into(),
+            ..Options::default()
+        }
+    }
+
+    /// `extra` appended to the `[daemon]` section.
+    pub fn daemon(mut self, extra: &str) -> Options {
+        self.daemon_extra = extra.into();
+        self
+    }
+}
+
 impl Default for Options {
     fn default() -> Self {
         Options {

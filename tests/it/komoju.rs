@@ -2,17 +2,13 @@
 //! shipment captures (once), cancellation cancels or refunds, expiry releases.
 
 use ordersync::channels::komoju::PaymentStatus;
-use ordersync::sim::komoju::{CaptureMode, KomojuSimConfig};
+use ordersync::sim::komoju::CaptureMode;
 use serde_json::{Value, json};
 
 use crate::helpers::*;
 
 async fn komoju_app() -> TestApp {
-    spawn_app_with(Options {
-        komoju: Some(KomojuSimConfig::default()),
-        ..Options::default()
-    })
-    .await
+    spawn_app_with(Options::komoju()).await
 }
 
 fn direct_order(id: &str, payment: Value, allocate: bool) -> Value {
@@ -231,12 +227,7 @@ async fn webhooks_are_verified_deduplicated_and_never_move_backwards() {
 
 #[tokio::test]
 async fn a_lost_capture_answer_is_retried_with_the_same_key_and_captures_once() {
-    let app = spawn_app_with(Options {
-        komoju: Some(KomojuSimConfig::default()),
-        daemon_extra: "http_timeout = \"1s\"".into(),
-        ..Options::default()
-    })
-    .await;
+    let app = spawn_app_with(Options::komoju().daemon("http_timeout = \"1s\"")).await;
     app.set_stock("K-A", 5).await;
     let pid = paid_order(&app, "SHOP-7").await;
     assert!(app.komoju().authorize(&pid));

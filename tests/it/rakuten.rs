@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use ordersync::channels::rakuten_pay::Progress;
-use ordersync::sim::rakuten_pay::{Endpoint, Fault, NewItem, NewOrder, RakutenSimConfig};
+use ordersync::sim::rakuten_pay::{Endpoint, Fault, NewItem, NewOrder};
 use ordersync::store::kv;
 use serde_json::json;
 
@@ -116,12 +116,7 @@ async fn a_short_order_keeps_its_partial_reservation_and_is_not_confirmed() {
 
 #[tokio::test]
 async fn the_shipment_is_reported_once_even_when_the_answer_is_lost() {
-    let app = spawn_app_with(Options {
-        rakuten: Some(RakutenSimConfig::default()),
-        daemon_extra: "http_timeout = \"1s\"".into(),
-        ..Options::default()
-    })
-    .await;
+    let app = spawn_app_with(Options::rakuten("").daemon("http_timeout = \"1s\"")).await;
     app.set_stock("R-E", 2).await;
     let n = card_order(&app, "R-E", 1);
     app.poll_until(&n, |o| o["state"] == "confirmed").await;
@@ -179,12 +174,7 @@ async fn the_shipment_is_reported_once_even_when_the_answer_is_lost() {
 
 #[tokio::test]
 async fn fifteen_hundred_orders_take_the_minimum_number_of_calls() {
-    let app = spawn_app_with(Options {
-        rakuten: Some(RakutenSimConfig::default()),
-        rakuten_extra: "auto_confirm = false".into(),
-        ..Options::default()
-    })
-    .await;
+    let app = spawn_app_with(Options::rakuten("auto_confirm = false")).await;
     app.set_stock("BULK", 10_000).await;
     // The poll at start-up is over before the orders arrive.
     app.poll_complete().await;

@@ -164,11 +164,7 @@ async fn forged_tampered_and_replayed_jgoods_webhooks_are_refused() {
 
 #[tokio::test]
 async fn forged_tampered_and_replayed_komoju_webhooks_are_refused() {
-    let app = spawn_app_with(Options {
-        komoju: Some(KomojuSimConfig::default()),
-        ..Options::default()
-    })
-    .await;
+    let app = spawn_app_with(Options::komoju()).await;
     let url = app.webhook_url.replace("/jgoods", "/komoju");
     let secret = app.komoju().webhook_secret().to_string();
     let body = br#"{"id":"evsec","type":"ping","resource":"event","data":{},"created_at":"2026-11-23T01:00:00Z"}"#.to_vec();
@@ -322,11 +318,7 @@ async fn every_admin_route_demands_the_token() {
 
 #[tokio::test]
 async fn oversize_bodies_get_413_everywhere() {
-    let app = spawn_app_with(Options {
-        komoju: Some(KomojuSimConfig::default()),
-        ..Options::default()
-    })
-    .await;
+    let app = spawn_app_with(Options::komoju()).await;
     let big = vec![b' '; ordersync::http::MAX_WEBHOOK_BODY + 1];
     let (status, _) = app.post_signed(&big, "big").await;
     assert_eq!(status, 413, "J-goods webhook");
