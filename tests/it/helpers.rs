@@ -402,20 +402,14 @@ impl TestApp {
 
     /// Waits until the order satisfies `pred`; panics with the last state after the deadline.
     pub async fn wait_order(&self, id: &str, pred: impl Fn(&Value) -> bool) -> Value {
-        let until = tokio::time::Instant::now() + DEADLINE;
-        loop {
-            let o = self.order(id).await;
-            if let Some(o) = &o
-                && pred(o)
-            {
-                return o.clone();
+        let pred = &pred;
+        eventually(Duration::from_millis(10), || async move {
+            match self.order(id).await {
+                Some(o) if pred(&o) => Ok(o),
+                o => Err(format!("order {id} never matched; last: {o:?}")),
             }
-            assert!(
-                tokio::time::Instant::now() < until,
-                "order {id} never matched; last: {o:?}"
-            );
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        })
+        .await
     }
 
     pub async fn wait_state(&self, id: &str, state: &str, payment: &str) -> Value {
@@ -479,18 +473,21 @@ impl TestApp {
 
     /// Waits until the direct order satisfies `pred`.
     pub async fn wait_direct(&self, id: &str, pred: impl Fn(&Value) -> bool) -> Value {
-        let until = tokio::time::Instant::now() + DEADLINE;
-        loop {
-            let (status, o) = self.get(&format!("/api/v1/orders/direct/{id}")).await;
-            if status == 200 && pred(&o) {
-                return o;
+        self.direct_when(id, &pred, false).await
+    }
+
+    async fn direct_when(&self, id: &str, pred: &dyn Fn(&Value) -> bool, poke: bool) -> Value {
+        let every = Duration::from_millis(if poke { 30 } else { 10 });
+        eventually(every, || async move {
+            if poke {
+                self.daemon().poll_now();
             }
-            assert!(
-                tokio::time::Instant::now() < until,
-                "direct order {id} never matched; last: {o}"
-            );
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+            match self.get(&format!("/api/v1/orders/direct/{id}")).await {
+                (200, o) if pred(&o) => Ok(o),
+                (_, o) => Err(format!("direct order {id} never matched; last: {o}")),
+            }
+        })
+        .await
     }
 
     pub fn rakuten(&self) -> &RakutenSimHandle {
@@ -505,52 +502,35 @@ impl TestApp {
 
     /// The channel-wide problem of `provider` (its fix) once one is recorded.
     pub async fn wait_provider_problem(&self, provider: &str) -> String {
+        eventually(Duration::from_millis(20), || async move {
+            self.problem(provider)
+                .await
+                .ok_or_else(|| format!("no {provider} problem recorded"))
+        })
+        .await
+    }
+
+    /// The channel-wide problem of `provider` now, if any.
+    async fn problem(&self, provider: &str) -> Option<String> {
         let key = ordersync::problems::key(
             ordersync::channels::Provider::parse(provider).expect("a provider name"),
         );
-        let until = tokio::time::Instant::now() + DEADLINE;
-        loop {
-            let k = key.clone();
-            let got = self
-                .daemon()
-                .store
-                .read(move |c| ordersync::store::kv::get(c, &k))
-                .await
-                .unwrap();
-            if let Some(fix) = got {
-                return fix;
-            }
-            assert!(
-                tokio::time::Instant::now() < until,
-                "no {provider} problem recorded"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        self.daemon()
+            .store
+            .read(move |c| ordersync::store::kv::get(c, &key))
+            .await
+            .unwrap()
     }
 
     /// Waits until the channel-wide problem of `provider` is cleared.
     pub async fn wait_problem_cleared(&self, provider: &str) {
-        let key = ordersync::problems::key(
-            ordersync::channels::Provider::parse(provider).expect("a provider name"),
-        );
-        let until = tokio::time::Instant::now() + DEADLINE;
-        loop {
-            let k = key.clone();
-            let got = self
-                .daemon()
-                .store
-                .read(move |c| ordersync::store::kv::get(c, &k))
-                .await
-                .unwrap();
-            if got.is_none() {
-                return;
+        eventually(Duration::from_millis(20), || async move {
+            match self.problem(provider).await {
+                None => Ok(()),
+                Some(_) => Err(format!("the {provider} problem never cleared")),
             }
-            assert!(
-                tokio::time::Instant::now() < until,
-                "the {provider} problem never cleared"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        })
+        .await
     }
 
     /// Pokes the pollers until the direct order satisfies `pred`.
@@ -610,21 +590,15 @@ impl TestApp {
 
     /// Pokes the pollers and waits until the Rakuten order satisfies `pred`.
     pub async fn poll_until(&self, id: &str, pred: impl Fn(&Value) -> bool) -> Value {
-        let until = tokio::time::Instant::now() + DEADLINE;
-        loop {
+        let pred = &pred;
+        eventually(Duration::from_millis(50), || async move {
             self.daemon().poll_now();
-            let o = self.rakuten_order(id).await;
-            if let Some(o) = &o
-                && pred(o)
-            {
-                return o.clone();
+            match self.rakuten_order(id).await {
+                Some(o) if pred(&o) => Ok(o),
+                o => Err(format!("Rakuten order {id} never matched; last: {o:?}")),
             }
-            assert!(
-                tokio::time::Instant::now() < until,
-                "Rakuten order {id} never matched; last: {o:?}"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        })
+        .await
     }
 }
 
@@ -662,4 +636,21 @@ pub fn paid_order_body(order_no: &str, lines: &[(&str, u32)]) -> Vec<u8> {
         "items": items
     }))
     .unwrap()
+}
+
+/// Looks at `probe` every `every` until it answers `Ok`; after the deadline,
+/// panics with what its last `Err` said. Tests wait on conditions, never on
+/// bare sleeps.
+pub async fn eventually<T, F>(every: Duration, mut probe: impl FnMut() -> F) -> T
+where
+    F: std::future::Future<Output = Result<T, String>>,
+{
+    let until = tokio::time::Instant::now() + DEADLINE;
+    loop {
+        match probe().await {
+            Ok(value) => return value,
+            Err(last) => assert!(tokio::time::Instant::now() < until, "{last}"),
+        }
+        tokio::time::sleep(every).await;
+    }
 }
