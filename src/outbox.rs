@@ -78,7 +78,7 @@ pub struct Dispatcher {
 }
 
 /// The idempotency key of outbox row `row_id`: `os-<installation>-<row>`
-/// (at most 56 ASCII characters; KOMOJU takes 100).
+/// (at most 56 ASCII characters, within every provider's limit).
 pub fn idempotency_key(installation_id: &str, row_id: i64) -> String {
     format!("os-{installation_id}-{row_id}")
 }
