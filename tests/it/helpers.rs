@@ -373,6 +373,25 @@ impl TestApp {
         self.admin(reqwest::Method::GET, path, None).await
     }
 
+    /// Waits until the change feed carries an event of `kind` (poking the
+    /// pollers meanwhile when `poke`); answers the feed.
+    pub async fn wait_event(&self, kind: &str, poke: bool) -> Value {
+        eventually(Duration::from_millis(50), || async move {
+            let (_, feed) = self.get("/api/v1/events?after=0&limit=1000").await;
+            let seen = feed["events"]
+                .as_array()
+                .is_some_and(|events| events.iter().any(|e| e["kind"] == kind));
+            if seen {
+                return Ok(feed);
+            }
+            if poke {
+                self.daemon().poll_now();
+            }
+            Err(format!("no {kind} event: {feed}"))
+        })
+        .await
+    }
+
     /// `POST path` on the admin API with a JSON body.
     pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
         self.admin(reqwest::Method::POST, path, Some(body)).await

@@ -67,16 +67,7 @@ async fn cash_on_delivery_is_held_and_confirmed_at_100_and_announced_to_the_erp_
     // Rakuten finishes its processing: 300, announced to the ERP.
     r.advance_clock(Duration::from_secs(600));
     app.poll_until(&n, |_| true).await;
-    let until = tokio::time::Instant::now() + DEADLINE;
-    loop {
-        let (_, feed) = app.get("/api/v1/events?after=0&limit=1000").await;
-        if kinds(&feed).contains(&"order.imported".to_string()) {
-            break;
-        }
-        assert!(tokio::time::Instant::now() < until, "{feed}");
-        app.daemon().poll_now();
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    app.wait_event("order.imported", true).await;
     let o = app.rakuten_order(&n).await.unwrap();
     assert_eq!(
         o["payment_state"], "pending",
@@ -141,20 +132,7 @@ async fn the_shipment_is_reported_once_even_when_the_answer_is_lost() {
             .await
     );
     // Wait for the retried call to finish, then check Rakuten has one row.
-    let until = tokio::time::Instant::now() + DEADLINE;
-    loop {
-        let (_, feed) = app.get("/api/v1/events?after=0&limit=1000").await;
-        if feed["events"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|e| e["kind"] == "order.shipment_reported")
-        {
-            break;
-        }
-        assert!(tokio::time::Instant::now() < until, "{feed}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    app.wait_event("order.shipment_reported", false).await;
     let stats = app.rakuten().stats();
     assert_eq!(
         stats.shipping_bodies.len(),
