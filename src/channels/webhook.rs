@@ -197,14 +197,9 @@ pub async fn receive<C: WebhookChannel>(
         Err(e) => return ApiError::unavailable(e).into_response(),
     };
     app.metrics.webhook(C::PROVIDER, status);
-    let answer_text = Value::Object(answer.clone()).to_string();
-    tracing::info!(
-        provider = C::PROVIDER.as_str(),
-        status,
-        answer = answer_text,
-        "webhook stored"
-    );
     answer.insert("status".into(), json!(status));
+    // Formatted only if the subscriber records it: no copy on the hot path.
+    tracing::info!(provider = C::PROVIDER.as_str(), answer = ?answer, "webhook stored");
     (StatusCode::OK, Json(Value::Object(answer))).into_response()
 }
 
