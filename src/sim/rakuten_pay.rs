@@ -1,6 +1,7 @@
 //! A faithful Rakuten Pay order API simulator over real HTTP: `searchOrder`,
-//! `getOrder`, `confirmOrder`, `updateOrderShipping` and the license-key
-//! expiry, behind an ESA-checking gateway.
+//! `getOrder`, `confirmOrder`, `updateOrderShipping`, the license-key
+//! expiry, and the shop's items and stock (`items.search`, the Inventory
+//! API's `bulk-upsert` and `bulk-get`), behind an ESA-checking gateway.
 //!
 //! It exists so that the daemon's tests, `ordersync demo` and `ordersync sim`
 //! drive the real [`RakutenClient`](crate::channels::rakuten_pay::client::RakutenClient)
@@ -13,13 +14,15 @@
 //! [`RakutenSimHandle::advance_clock`].
 //!
 //! Layout: `state` is the back office without I/O (the status machine and
-//! every endpoint's rules); `api` is the HTTP surface; `order` holds what a
-//! test places. The simulator's guesses where the official spec (behind the
+//! every endpoint's rules); `inventory` the items and their stock, which
+//! Rakuten's own orders take from; `api` is the HTTP surface; `order` holds
+//! what a test places. The simulator's guesses where the official spec (behind the
 //! RMS login) is not public are listed in `state`'s module docs and the
 //! adapter's report: message codes other than `_009`/`_010`/`_011` and the
 //! ones the contract names, and the 15,000-hit refusal.
 
 mod api;
+mod inventory;
 mod order;
 mod state;
 
@@ -33,6 +36,10 @@ use crate::channels::rakuten_pay::client::RakutenClientSettings;
 use crate::channels::rakuten_pay::{Progress, RakutenOrder};
 use crate::sim::harness::{self, SimClock};
 
+pub use inventory::{
+    CatalogItem, CatalogVariant, GETS_PER_SECOND, InventoryStats, ItemType, MAX_GET, MAX_UPSERT,
+    SoldOut, UPSERTS_PER_SECOND,
+};
 pub use order::{NewItem, NewOrder, NewPackage, OrderEdit, default_customer};
 pub use state::{
     Endpoint, Fault, MAX_LOOKBACK_DAYS, MAX_ORDER_NUMBERS, MAX_PAGE_SIZE, MAX_SEARCH_HITS,
@@ -62,6 +69,9 @@ pub struct RakutenSimConfig {
     pub payment_delay: Option<Duration>,
     /// Where the simulator's clock starts; `None` is the real time.
     pub start_at: Option<DateTime<FixedOffset>>,
+    /// How long a newly registered item takes to reach `items.search` (and a
+    /// deleted one to leave it): up to 24 hours at Rakuten.
+    pub search_lag: Duration,
 }
 
 impl Default for RakutenSimConfig {
@@ -75,6 +85,7 @@ impl Default for RakutenSimConfig {
             edit_delay: Duration::from_secs(5 * 60),
             payment_delay: None,
             start_at: None,
+            search_lag: Duration::from_secs(24 * 3600),
         }
     }
 }
@@ -120,6 +131,7 @@ pub async fn start(
             cfg.license_key.clone(),
             expires,
             now,
+            delta(cfg.search_lag),
         ),
         clock,
         cfg,
@@ -194,8 +206,63 @@ impl RakutenSimHandle {
     }
 
     /// An order arrives (replacing one of the same number); returns its number.
+    ///
+    /// # Panics
+    /// When a line's item keeps stock at Rakuten and too little is left:
+    /// a buyer's order that may be refused is [`Self::try_place_order`].
     pub fn place_order(&self, order: NewOrder) -> String {
         self.shared.with_state(|s, now| s.place(order, now))
+    }
+
+    /// A buyer orders: refused (nothing placed, nothing taken) when a line's
+    /// variant has too little stock and takes no back orders.
+    pub fn try_place_order(&self, order: NewOrder) -> Result<String, SoldOut> {
+        self.shared.with_state(|s, now| s.try_place(order, now))
+    }
+
+    /// `{base}/es/2.0`, for config `inventory_api_url` (items.search and the
+    /// Inventory API).
+    pub fn inventory_api_url(&self) -> String {
+        format!("{}{}", self.base_url(), api::INVENTORY_API_PATH)
+    }
+
+    /// The shop registers an item in RMS long ago: it is in `items.search`.
+    pub fn list_item(&self, item: CatalogItem) {
+        self.shared
+            .with_state(|s, now| s.inventory.list(item, true, now));
+    }
+
+    /// The shop registers a new item now: `items.search` shows it only after
+    /// `search_lag`; its stock can be set at once.
+    pub fn list_new_item(&self, item: CatalogItem) {
+        self.shared
+            .with_state(|s, now| s.inventory.list(item, false, now));
+    }
+
+    /// The shop deletes an item: its stock is gone, the search forgets it
+    /// after `search_lag` (showing its `manageNumber` alone until then).
+    pub fn delist_item(&self, manage_number: &str) -> bool {
+        self.shared
+            .with_state(|s, now| s.inventory.delist(manage_number, now))
+    }
+
+    /// The shop edits a quantity by hand in RMS.
+    pub fn set_quantity(&self, manage_number: &str, variant_id: &str, quantity: i64) {
+        self.shared.with_state(|s, now| {
+            s.inventory
+                .set_quantity(manage_number, variant_id, quantity, now)
+        });
+    }
+
+    /// The quantity Rakuten shows for a pair (`None`: it holds none).
+    pub fn quantity(&self, manage_number: &str, variant_id: &str) -> Option<i64> {
+        self.shared
+            .with_state(|s, _| s.inventory.quantity(manage_number, variant_id))
+    }
+
+    /// The inventory endpoints' counters.
+    pub fn inventory_stats(&self) -> InventoryStats {
+        self.shared.lock().state.inventory.stats.clone()
     }
 
     /// Forces a status, as RMS or Rakuten might, and schedules what follows
@@ -319,6 +386,11 @@ impl SimView<'_> {
     /// The counters and recordings so far.
     pub fn stats(&self) -> &SimStats {
         &self.state.stats
+    }
+
+    /// The quantity Rakuten shows for a pair (`None`: it holds none).
+    pub fn quantity(&self, manage_number: &str, variant_id: &str) -> Option<i64> {
+        self.state.inventory.quantity(manage_number, variant_id)
     }
 }
 

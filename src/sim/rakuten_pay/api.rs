@@ -27,6 +27,8 @@ type Sim = State<Arc<Shared>>;
 /// Paths as at `api.rms.rakuten.co.jp`; the order API's end in `/`.
 pub(super) const ORDER_API_PATH: &str = "/es/2.0/order";
 pub(super) const LICENSE_API_PATH: &str = "/es/1.0/license-management";
+/// Base of ItemAPI 2.0 and Inventory API 2.0.
+pub(super) const INVENTORY_API_PATH: &str = "/es/2.0";
 
 pub(super) fn router(shared: Arc<Shared>) -> Router {
     Router::new()
@@ -52,6 +54,17 @@ pub(super) fn router(shared: Arc<Shared>) -> Router {
             "/es/1.0/license-management/license-key/expiry-date",
             get(license_expiry),
         )
+        .route(
+            "/es/2.0/inventories/bulk-upsert",
+            post(|sim: Sim, h: HeaderMap, b: Bytes| {
+                inventory_call(sim, Endpoint::BulkUpsert, h, b)
+            }),
+        )
+        .route(
+            "/es/2.0/inventories/bulk-get",
+            post(|sim: Sim, h: HeaderMap, b: Bytes| inventory_call(sim, Endpoint::BulkGet, h, b)),
+        )
+        .route("/es/2.0/items/search", get(items_search))
         .fallback(|| async { (StatusCode::NOT_FOUND, "Not Found").into_response() })
         .with_state(shared)
 }
@@ -91,12 +104,89 @@ async fn order_call(
         Endpoint::GetOrder => s.get_order(&body, now),
         Endpoint::ConfirmOrder => s.confirm_order(&body, now),
         Endpoint::UpdateOrderShipping => s.update_order_shipping(&body, now),
-        Endpoint::License | Endpoint::Any => Answer {
+        Endpoint::License
+        | Endpoint::Any
+        | Endpoint::BulkUpsert
+        | Endpoint::BulkGet
+        | Endpoint::ItemsSearch => Answer {
             status: 404,
             body: Value::Null,
         },
     });
     answer_after(&sim, late, json_answer(answer)).await
+}
+
+/// `bulk-upsert` and `bulk-get`: the gateway's steps, `application/json`,
+/// then the per-second limit (a refused call does not count towards it).
+async fn inventory_call(
+    State(sim): Sim,
+    endpoint: Endpoint,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let arrived = Instant::now();
+    sim.with_state(|s, _| s.record_call(endpoint, None, arrived));
+    let late = match gate(&sim, endpoint) {
+        Ok(late) => late,
+        Err(refusal) => return *refusal,
+    };
+    if let Err(refusal) = authorize(&sim, &headers) {
+        return *refusal;
+    }
+    if !is_json(&headers) {
+        return (StatusCode::UNSUPPORTED_MEDIA_TYPE, "Unsupported Media Type").into_response();
+    }
+    let upsert = endpoint == Endpoint::BulkUpsert;
+    if !sim.with_state(|s, _| s.inventory.admit(upsert, arrived)) {
+        return (StatusCode::TOO_MANY_REQUESTS, "Too Many Requests").into_response();
+    }
+    // A body that is not JSON has no `inventories`: both calls answer that
+    // with their 400.
+    let body = serde_json::from_slice::<Value>(&body).unwrap_or(Value::Null);
+    let answer = sim.with_state(|s, now| {
+        if upsert {
+            s.inventory.bulk_upsert(&body, now)
+        } else {
+            s.inventory.bulk_get(&body)
+        }
+    });
+    answer_after(&sim, late, inventory_answer(answer)).await
+}
+
+async fn items_search(
+    State(sim): Sim,
+    headers: HeaderMap,
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> Response {
+    let arrived = Instant::now();
+    sim.with_state(|s, _| s.record_call(Endpoint::ItemsSearch, None, arrived));
+    let late = match gate(&sim, Endpoint::ItemsSearch) {
+        Ok(late) => late,
+        Err(refusal) => return *refusal,
+    };
+    if let Err(refusal) = authorize(&sim, &headers) {
+        return *refusal;
+    }
+    let query = query.map(|Query(q)| q).unwrap_or_default();
+    let answer = sim.with_state(|s, now| s.inventory.search(&query, now));
+    answer_after(&sim, late, json_answer(answer)).await
+}
+
+/// `application/json`, with or without a charset.
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// 204 carries no body; the rest are JSON.
+fn inventory_answer(answer: Answer) -> Response {
+    if answer.status == 204 {
+        return StatusCode::NO_CONTENT.into_response();
+    }
+    json_answer(answer)
 }
 
 async fn license_expiry(

@@ -53,6 +53,9 @@ pub struct NewItem {
     pub manage_number: Option<String>,
     /// Rendered in `SkuModelList[0]` (getOrder version 7 and later).
     pub merchant_defined_sku_id: Option<String>,
+    /// SKU管理番号 of the variant bought; `None` finds it from the item's
+    /// variants (by merchant SKU, or the only one).
+    pub variant_id: Option<String>,
     /// Unit price in yen.
     pub price: i64,
     /// Quantity.
@@ -150,6 +153,7 @@ impl NewItem {
             item_number: set(item_number),
             manage_number: set(manage_number),
             merchant_defined_sku_id: None,
+            variant_id: None,
             price,
             units,
         }
@@ -158,6 +162,12 @@ impl NewItem {
     /// The merchant's SKU (`merchantDefinedSkuId`).
     pub fn sku(mut self, sku: &str) -> Self {
         self.merchant_defined_sku_id = Some(sku.to_string());
+        self
+    }
+
+    /// The variant bought (`variantId`).
+    pub fn variant(mut self, variant_id: &str) -> Self {
+        self.variant_id = Some(variant_id.to_string());
         self
     }
 

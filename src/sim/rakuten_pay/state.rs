@@ -33,6 +33,7 @@ use chrono::{DateTime, FixedOffset, SubsecRound, TimeDelta};
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
+use super::inventory::{Inventory, SoldOut, Take};
 use super::order::{NewItem, NewOrder, OrderEdit};
 use crate::channels::rakuten_pay::wire::{self, MESSAGE_ERROR, MESSAGE_INFO, RakutenMessage};
 use crate::channels::rakuten_pay::{
@@ -69,6 +70,12 @@ pub enum Endpoint {
     UpdateOrderShipping,
     /// `GET /es/1.0/license-management/license-key/expiry-date`.
     License,
+    /// `POST /es/2.0/inventories/bulk-upsert`.
+    BulkUpsert,
+    /// `POST /es/2.0/inventories/bulk-get`.
+    BulkGet,
+    /// `GET /es/2.0/items/search`.
+    ItemsSearch,
     /// Whichever of the above is called next.
     Any,
 }
@@ -191,6 +198,8 @@ pub(crate) struct SimOrder {
     deleted_items: BTreeSet<i64>,
     /// Destinations deleted in RMS (`basketId`): `packageDeleteFlag = 1`.
     deleted_packages: BTreeSet<i64>,
+    /// The stock the order took at Rakuten, given back on a cancel.
+    took: Vec<Take>,
 }
 
 impl SimOrder {
@@ -230,6 +239,8 @@ pub struct SimState {
     /// Request times within the last second, for the rate statistic.
     recent: VecDeque<Instant>,
     pub stats: SimStats,
+    /// Items, stock and the inventory endpoints.
+    pub(crate) inventory: Inventory,
 }
 
 impl SimState {
@@ -239,6 +250,7 @@ impl SimState {
         license_key: String,
         license_expires_at: DateTime<FixedOffset>,
         now: DateTime<FixedOffset>,
+        search_lag: TimeDelta,
     ) -> Self {
         SimState {
             orders: BTreeMap::new(),
@@ -258,6 +270,7 @@ impl SimState {
             next_sequence: 1,
             recent: VecDeque::new(),
             stats: SimStats::default(),
+            inventory: Inventory::new(search_lag),
         }
     }
 
@@ -291,8 +304,27 @@ impl SimState {
         format!("123456-{}-{seq:08}", now.format("%Y%m%d"))
     }
 
-    /// An order appears (or replaces one of the same number).
+    /// An order appears (or replaces one of the same number); a test hook for
+    /// lines without stock management at Rakuten.
+    ///
+    /// # Panics
+    /// When Rakuten would refuse it for want of stock: use [`Self::try_place`].
     pub(crate) fn place(&mut self, new: NewOrder, now: DateTime<FixedOffset>) -> String {
+        match self.try_place(new, now) {
+            Ok(number) => number,
+            Err(e) => panic!("the simulated Rakuten refuses this order ({e}): use try_place_order"),
+        }
+    }
+
+    /// A buyer orders: lines of items with stock management take their units,
+    /// and the order is refused past zero unless the variant takes back orders.
+    pub(crate) fn try_place(
+        &mut self,
+        new: NewOrder,
+        now: DateTime<FixedOffset>,
+    ) -> Result<String, SoldOut> {
+        let took = self.takes(&new);
+        self.inventory.take(&took, now)?;
         // Rakuten's timestamps are whole seconds.
         let ordered_at = new.ordered_at.unwrap_or(now).trunc_subsecs(0);
         let mut packages = Vec::with_capacity(new.packages.len().max(1));
@@ -345,11 +377,34 @@ impl SimState {
             settled_at: None,
             deleted_items: BTreeSet::new(),
             deleted_packages: BTreeSet::new(),
+            took,
         };
         recompute_totals(&mut o);
         enter(&mut o, new.progress, now, &self.timing);
         self.orders.insert(new.order_number.clone(), o);
-        new.order_number
+        Ok(new.order_number)
+    }
+
+    /// The stock each line of `new` takes at Rakuten (lines of items Rakuten
+    /// keeps no stock for take none).
+    fn takes(&self, new: &NewOrder) -> Vec<Take> {
+        new.packages
+            .iter()
+            .flat_map(|p| &p.items)
+            .filter_map(|i| {
+                let manage = i.manage_number.as_deref()?;
+                let variant = self.inventory.resolve(
+                    manage,
+                    i.variant_id.as_deref(),
+                    i.merchant_defined_sku_id.as_deref(),
+                )?;
+                Some(Take {
+                    manage_number: manage.to_ascii_lowercase(),
+                    variant_id: variant,
+                    units: i.units,
+                })
+            })
+            .collect()
     }
 
     fn new_item(&mut self, i: &NewItem) -> Item {
@@ -362,9 +417,21 @@ impl SimState {
             manage_number: i.manage_number.clone(),
             merchant_defined_sku_id: i.merchant_defined_sku_id.clone(),
             variant_id: i
-                .merchant_defined_sku_id
-                .as_ref()
-                .map(|_| format!("sku-{id}")),
+                .manage_number
+                .as_deref()
+                .and_then(|m| {
+                    self.inventory.resolve(
+                        m,
+                        i.variant_id.as_deref(),
+                        i.merchant_defined_sku_id.as_deref(),
+                    )
+                })
+                .or_else(|| i.variant_id.clone())
+                .or_else(|| {
+                    i.merchant_defined_sku_id
+                        .as_ref()
+                        .map(|_| format!("sku-{id}"))
+                }),
             price: i.price,
             units: i.units,
             deleted: false,
@@ -399,6 +466,8 @@ impl SimState {
             | Progress::RakutenProcessing
             | Progress::AwaitingShipment => {
                 enter(o, Progress::AwaitingCancellation, now, &timing);
+                let took = std::mem::take(&mut o.took);
+                self.inventory.give_back(&took, now);
                 true
             }
             Progress::AwaitingChangeConfirmation
@@ -623,6 +692,9 @@ impl SimState {
                 stats.shipping_bodies.extend(body);
             }
             Endpoint::License | Endpoint::Any => stats.license += 1,
+            Endpoint::BulkUpsert => self.inventory.stats.upserts += 1,
+            Endpoint::BulkGet => self.inventory.stats.gets += 1,
+            Endpoint::ItemsSearch => self.inventory.stats.searches += 1,
         }
         while self
             .recent

@@ -258,3 +258,68 @@ async fn edits_go_through_400_and_back() {
     assert!(sim.set_progress("A", Progress::Cancelled));
     assert!(!sim.set_progress("ghost", Progress::Cancelled));
 }
+
+#[tokio::test]
+async fn the_inventory_api_answers_204_checks_the_key_and_limits_upserts_to_one_a_second() {
+    let sim = start_sim(RakutenSimConfig::default()).await;
+    sim.list_item(CatalogItem::new("mug", &[("m1", "SKU-MUG")]));
+    let http = reqwest::Client::new();
+    let url = |path: &str| format!("{}/{path}", sim.inventory_api_url());
+    let body = json!({"inventories": [
+        {"manageNumber": "mug", "variantId": "m1", "mode": "ABSOLUTE", "quantity": 4}
+    ]});
+    let unsigned = http
+        .post(url("inventories/bulk-upsert"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unsigned.status(), 401);
+    let send = || {
+        http.post(url("inventories/bulk-upsert"))
+            .header("authorization", esa(&sim))
+            .json(&body)
+            .send()
+    };
+    // The 401 did not count: the first signed call within the second is served.
+    let first = send().await.unwrap();
+    assert_eq!(first.status(), 204);
+    assert!(first.bytes().await.unwrap().is_empty());
+    let second = send().await.unwrap();
+    assert_eq!(second.status(), 429, "a second upsert within the second");
+    assert_eq!(sim.quantity("mug", "m1"), Some(4));
+    let read = http
+        .post(url("inventories/bulk-get"))
+        .header("authorization", esa(&sim))
+        .json(&json!({"inventories": [{"manageNumber": "MUG", "variantId": "m1"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read.status(), 200);
+    let read: Value = read.json().await.unwrap();
+    assert_eq!(read["inventories"][0]["quantity"], 4);
+    let search: Value = http
+        .get(url("items/search?hits=100&cursorMark=*"))
+        .header("authorization", esa(&sim))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(search["numFound"], 1);
+    assert_eq!(
+        search["results"][0]["item"]["variants"]["m1"]["merchantDefinedSkuId"],
+        "SKU-MUG"
+    );
+    let stats = sim.inventory_stats();
+    assert_eq!(
+        (
+            stats.upserts,
+            stats.rate_limited,
+            stats.gets,
+            stats.searches
+        ),
+        (3, 1, 1, 1)
+    );
+}

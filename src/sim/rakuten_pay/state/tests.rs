@@ -30,6 +30,7 @@ fn state() -> SimState {
         "key-1".into(),
         t0() + TimeDelta::days(90),
         t0(),
+        TimeDelta::hours(24),
     )
 }
 
@@ -700,4 +701,29 @@ fn faults_run_out_any_matches_and_rate_is_recorded() {
     }
     assert_eq!(s.stats.max_requests_per_second, 4);
     assert_eq!(s.stats.search_order, 6);
+}
+
+#[test]
+fn a_buyer_takes_rakuten_stock_is_refused_past_zero_and_a_cancel_restocks() {
+    let mut s = state();
+    s.inventory.list(
+        super::super::inventory::CatalogItem::new("man-1", &[("v1", "SKU-1")]),
+        true,
+        t0(),
+    );
+    s.inventory.set_quantity("man-1", "v1", 3, t0());
+    s.try_place(order("A"), t0()).unwrap();
+    assert_eq!(s.inventory.quantity("man-1", "v1"), Some(1));
+    let line = &s.order("A").unwrap().packages[0].items[0];
+    assert_eq!(
+        line.variant_id.as_deref(),
+        Some("v1"),
+        "the variant bought is the catalog's"
+    );
+    let refused = s.try_place(order("B"), t0()).unwrap_err();
+    assert_eq!((refused.available, refused.wanted), (1, 2));
+    assert!(s.order("B").is_none(), "a refused order is not placed");
+    assert!(s.cancel("A", t0()));
+    assert_eq!(s.inventory.quantity("man-1", "v1"), Some(3));
+    s.try_place(order("B"), t0()).unwrap();
 }
