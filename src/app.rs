@@ -55,7 +55,6 @@ struct Shared {
     /// Cancelled when a supervised task ends on its own (a fault).
     failed: CancellationToken,
     /// Makes the J-goods stock push look for due SKUs now.
-    stock_push_wake: Arc<Notify>,
     /// Channel-wide problems (refused keys, unregistered addresses), shared
     /// by every worker so one that meets the problem and one that sees it
     /// gone agree.
@@ -76,6 +75,8 @@ struct Workers {
     tracker: TaskTracker,
     /// Makes every poller poll at once (one per poller).
     pokes: Vec<Arc<Notify>>,
+    /// Makes every stock push push at once (one per channel).
+    stock_wakes: Vec<Arc<Notify>>,
 }
 
 impl Workers {
@@ -141,7 +142,6 @@ impl Daemon {
             metrics,
             heartbeats: Heartbeats::default(),
             failed: CancellationToken::new(),
-            stock_push_wake: Arc::new(Notify::new()),
             problems: ProviderProblems::load(&store).await?,
             installation_id: store
                 .write(|tx| {
@@ -153,6 +153,7 @@ impl Daemon {
                 .await?,
         };
         let plan = WorkerPlan::build(config, &shared)?;
+        plan.prepare(&shared).await?;
         let routes = Arc::new(ArcSwap::from_pointee(Routes::new(
             app_state(config, &shared),
             config.daemon.request_timeout,
@@ -200,6 +201,7 @@ impl Daemon {
     /// On an error the daemon keeps running on the previous config.
     pub async fn reload(&mut self, config: &Config) -> anyhow::Result<()> {
         let plan = WorkerPlan::build(config, &self.shared)?;
+        plan.prepare(&self.shared).await?;
         self.routes.store(Arc::new(Routes::new(
             app_state(config, &self.shared),
             config.daemon.request_timeout,
@@ -239,7 +241,9 @@ impl Daemon {
     /// Makes the J-goods stock push look for due SKUs now (it still keeps
     /// to `stock_push_interval` per SKU).
     pub fn push_stock_now(&self) {
-        self.shared.stock_push_wake.notify_one();
+        for wake in &self.workers.stock_wakes {
+            wake.notify_one();
+        }
     }
 
     /// Resolves when a supervised task ended on its own (the daemon is broken).

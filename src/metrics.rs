@@ -16,6 +16,7 @@ use prometheus_client::registry::Registry;
 use crate::channels::CallError;
 use crate::channels::Provider;
 use crate::channels::rakuten_pay::license::Licence;
+use crate::domain::Channel;
 use crate::status::{Detail, Status};
 use crate::store::{Store, WriterStats, events, stock};
 
@@ -41,8 +42,14 @@ struct ProviderLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct ResultLabels {
+struct ChannelResultLabels {
+    channel: String,
     result: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ChannelLabels {
+    channel: String,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -93,9 +100,9 @@ pub struct Metrics {
     stock_available: Family<SkuLabels, Gauge>,
     /// The last events-table id counted into `decisions` (see [`Metrics::count_decisions`]).
     decisions_counted_to: AtomicI64,
-    stock_push_calls: Family<ResultLabels, Counter>,
-    stock_push_items: Family<ResultLabels, Counter>,
-    stock_push_owed: Gauge,
+    stock_push_calls: Family<ChannelResultLabels, Counter>,
+    stock_push_items: Family<ChannelResultLabels, Counter>,
+    stock_push_owed: Family<ChannelLabels, Gauge>,
 }
 
 impl Default for Metrics {
@@ -126,7 +133,7 @@ impl Metrics {
             decisions_counted_to: AtomicI64::new(0),
             stock_push_calls: Family::default(),
             stock_push_items: Family::default(),
-            stock_push_owed: Gauge::default(),
+            stock_push_owed: Family::default(),
         };
         let mut registry = Registry::with_prefix("ordersync");
         m.register_store_metrics(&mut registry);
@@ -179,17 +186,17 @@ impl Metrics {
         );
         registry.register(
             "stock_push_calls",
-            "PUT /item.json calls to J-goods, by result (ok, error)",
+            "Stock push calls by channel (jgoods: PUT /item.json, rakuten: bulk-upsert) and result (ok, error)",
             self.stock_push_calls.clone(),
         );
         registry.register(
             "stock_push_items",
-            "SKUs in stock pushes J-goods answered, by result (updated, unknown_item, refused)",
+            "SKUs in answered stock pushes, by channel and result (updated, unknown_item, refused, not_listed)",
             self.stock_push_items.clone(),
         );
         registry.register(
             "stock_push_owed",
-            "SKUs whose stock changed since J-goods was last told",
+            "SKUs whose stock changed since the channel was last told, by channel",
             self.stock_push_owed.clone(),
         );
     }
@@ -409,32 +416,43 @@ impl Metrics {
         self.rakuten_unconfirmed.set(s.rakuten_unconfirmed.orders);
         self.rakuten_unconfirmed_oldest
             .set(s.rakuten_unconfirmed_oldest_seconds());
-        self.stock_push_owed.set(s.stock_push.owed);
+        for push in &s.stock_push {
+            self.set_stock_push_owed(push.channel, push.owed);
+        }
         self.set_stock_gauges(&r.stock);
         self.count_decisions(&r.decisions, from, r.newest_event);
     }
 
-    /// One `PUT /item.json` call ended (`ok` or `error`).
-    pub fn stock_push_call(&self, result: &str) {
+    /// One stock push call to `channel` ended (`ok` or `error`).
+    pub fn stock_push_call(&self, channel: Channel, result: &str) {
         self.stock_push_calls
-            .get_or_create(&ResultLabels {
+            .get_or_create(&ChannelResultLabels {
+                channel: channel.as_str().into(),
                 result: result.into(),
             })
             .inc();
     }
 
-    /// `n` SKUs of an answered stock push ended with `result`.
-    pub fn stock_push_items(&self, result: &str, n: usize) {
+    /// `n` SKUs of an answered stock push to `channel` ended with `result`.
+    pub fn stock_push_items(&self, channel: Channel, result: &str, n: usize) {
+        if n == 0 {
+            return;
+        }
         self.stock_push_items
-            .get_or_create(&ResultLabels {
+            .get_or_create(&ChannelResultLabels {
+                channel: channel.as_str().into(),
                 result: result.into(),
             })
             .inc_by(n as u64);
     }
 
-    /// Sets the number of SKUs owed a push (read from the store at scrape time).
-    pub fn set_stock_push_owed(&self, owed: i64) {
-        self.stock_push_owed.set(owed);
+    /// Sets the number of SKUs owed a push to `channel` (read from the store at scrape time).
+    pub fn set_stock_push_owed(&self, channel: Channel, owed: i64) {
+        self.stock_push_owed
+            .get_or_create(&ChannelLabels {
+                channel: channel.as_str().into(),
+            })
+            .set(owed);
     }
 
     /// The OpenMetrics text exposition.

@@ -53,7 +53,8 @@ pub struct Status {
     pub rakuten_unconfirmed: RakutenUnconfirmed,
     /// Stock changes owed to J-goods (and, with [`Detail::Full`], items it
     /// does not know).
-    pub stock_push: PushSummary,
+    /// Per pushing channel.
+    pub stock_push: Vec<PushSummary>,
 }
 
 /// One poller's last success.

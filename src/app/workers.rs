@@ -20,18 +20,24 @@ use crate::channels::credit::kuroneko::provider::KuronekoCredit;
 use crate::channels::credit::poller::CreditPoller;
 use crate::channels::credit::rules::CreditPolicy;
 use crate::channels::jgoods::client::{JgoodsClient, JgoodsClientSettings};
-use crate::channels::jgoods::stock_push::StockPusher;
+use crate::channels::jgoods::stock_push::JgoodsStock;
 use crate::channels::jgoods::sweep::JgoodsSweep;
 use crate::channels::komoju::client::{KomojuClient, KomojuClientSettings};
 use crate::channels::komoju::lapse::LapseWatch;
 use crate::channels::pacer::Pacer;
 use crate::channels::rakuten_pay::client::{RakutenClient, RakutenClientSettings};
+use crate::channels::rakuten_pay::inventory::InventoryClient;
 use crate::channels::rakuten_pay::poller::{RakutenApi, RakutenPoller};
+use crate::channels::rakuten_pay::recent::RecentOrders;
+use crate::channels::rakuten_pay::stock_push::RakutenStock;
+use crate::channels::stock_push::StockPusher;
 use crate::config::Config;
+use crate::domain::Channel;
 use crate::domain::credit::DeferredProvider;
 use crate::engine::erp::PaymentPolicy;
 use crate::heartbeat::Heartbeat;
 use crate::outbox::{Dispatcher, RetryPolicy};
+use crate::store::stock_push;
 
 /// The workers of one config, built (clients and all) but not yet running.
 pub(super) struct WorkerPlan {
@@ -39,7 +45,8 @@ pub(super) struct WorkerPlan {
     sweep: Option<JgoodsSweep>,
     rakuten: Option<RakutenPoller>,
     credit: Vec<CreditPoller>,
-    stock_push: Option<StockPusher>,
+    stock_push: Option<StockPusher<JgoodsStock>>,
+    rakuten_stock_push: Option<StockPusher<RakutenStock>>,
     /// With KOMOJU enabled: authorizations watched for their lapse.
     komoju_lapse: Option<LapseWatch>,
 }
@@ -67,6 +74,7 @@ impl WorkerPlan {
             }),
             _ => None,
         };
+        let rakuten_stock_push = rakuten_stock_push(config, shared, &channels, retry)?;
         let credit = credit_pollers(config, shared, &channels.credit);
         let komoju_lapse = config.enabled_komoju().map(|_| LapseWatch {
             store: shared.store.clone(),
@@ -89,8 +97,26 @@ impl WorkerPlan {
             rakuten,
             credit,
             stock_push,
+            rakuten_stock_push,
             komoju_lapse,
         })
+    }
+
+    /// The channels this plan pushes stock to, in the store before any
+    /// worker runs: a channel that joins owes every SKU once.
+    pub(super) async fn prepare(&self, shared: &Shared) -> anyhow::Result<()> {
+        let mut channels = Vec::new();
+        if self.stock_push.is_some() {
+            channels.push(Channel::Jgoods);
+        }
+        if self.rakuten_stock_push.is_some() {
+            channels.push(Channel::Rakuten);
+        }
+        shared
+            .store
+            .write(move |tx| stock_push::set_channels(tx, &channels))
+            .await?;
+        Ok(())
     }
 
     /// Starts every worker of the plan under one stop token.
@@ -123,10 +149,21 @@ impl WorkerPlan {
                 Ok(())
             });
         }
+        let mut stock_wakes = vec![];
         if let Some(pusher) = self.stock_push {
             watch(&pusher.heartbeat);
-            let (wake, s) = (shared.stock_push_wake.clone(), stop.clone());
+            let (wake, s) = (Arc::new(Notify::new()), stop.clone());
+            stock_wakes.push(wake.clone());
             spawn_supervised(&tracker, &shared.failed, "J-goods stock push", async move {
+                pusher.run(wake, s).await;
+                Ok(())
+            });
+        }
+        if let Some(pusher) = self.rakuten_stock_push {
+            watch(&pusher.heartbeat);
+            let (wake, s) = (Arc::new(Notify::new()), stop.clone());
+            stock_wakes.push(wake.clone());
+            spawn_supervised(&tracker, &shared.failed, "Rakuten stock push", async move {
                 pusher.run(wake, s).await;
                 Ok(())
             });
@@ -154,6 +191,7 @@ impl WorkerPlan {
             stop,
             tracker,
             pokes,
+            stock_wakes,
         }
     }
 }
@@ -206,7 +244,7 @@ fn jgoods_workers(
     shared: &Shared,
     channels: &Channels,
     retry: RetryPolicy,
-) -> (Option<StockPusher>, Option<JgoodsSweep>) {
+) -> (Option<StockPusher<JgoodsStock>>, Option<JgoodsSweep>) {
     let (Some(client), Some(j)) = (&channels.jgoods, config.enabled_jgoods()) else {
         return (None, None);
     };
@@ -214,7 +252,9 @@ fn jgoods_workers(
     let pusher = (!j.stock_push_interval.is_zero()).then(|| {
         let mut pusher = StockPusher::new(
             shared.store.clone(),
-            client.clone(),
+            JgoodsStock {
+                client: client.clone(),
+            },
             j.stock_push_interval,
             safety_stock,
             retry,
@@ -235,6 +275,49 @@ fn jgoods_workers(
         problems: shared.problems.clone(),
     };
     (pusher, Some(sweep))
+}
+
+/// The Rakuten stock push (unless its interval is 0), with the import of
+/// recent orders before each round.
+fn rakuten_stock_push(
+    config: &Config,
+    shared: &Shared,
+    channels: &Channels,
+    retry: RetryPolicy,
+) -> anyhow::Result<Option<StockPusher<RakutenStock>>> {
+    let (Some(api), Some(r)) = (&channels.rakuten, config.enabled_rakuten_pay()) else {
+        return Ok(None);
+    };
+    if r.stock_push_interval.is_zero() {
+        return Ok(None);
+    }
+    let client = InventoryClient::from_config(r, config.daemon.http_timeout)
+        .map_err(|e| anyhow::anyhow!("cannot build the Rakuten inventory client: {e}"))?;
+    let safety_stock = config.inventory.safety_stock;
+    let mut channel = RakutenStock::new(
+        shared.store.clone(),
+        client,
+        shared.metrics.clone(),
+        r.sku_preference.clone(),
+        r.stock_buffer,
+    );
+    channel.recent = Some(RecentOrders {
+        store: shared.store.clone(),
+        api: api.clone(),
+        metrics: shared.metrics.clone(),
+        sku_preference: r.sku_preference.clone(),
+        safety_stock,
+    });
+    let mut pusher = StockPusher::new(
+        shared.store.clone(),
+        channel,
+        r.stock_push_interval,
+        safety_stock,
+        retry,
+        shared.metrics.clone(),
+    );
+    pusher.problems = shared.problems.clone();
+    Ok(Some(pusher))
 }
 
 /// One poller per deferred-payment provider enabled.

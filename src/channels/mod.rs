@@ -20,6 +20,7 @@ pub mod komoju;
 pub mod pacer;
 pub mod polling;
 pub mod rakuten_pay;
+pub mod stock_push;
 pub mod webhook;
 
 use std::sync::Arc;

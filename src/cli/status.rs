@@ -50,12 +50,13 @@ pub(super) async fn run(store: &Store, config: &Config) -> anyhow::Result<()> {
     for b in &status.breaches {
         println!("stock invariant broken: {b}");
     }
-    println!(
-        "stock changes not yet pushed to J-goods: {}",
-        status.stock_push.owed
-    );
-    for (sku, since) in &status.stock_push.unknown {
-        println!("J-goods has no item {sku} (ITEM_NOT_FOUND since {since})");
+    for push in &status.stock_push {
+        let name = push.channel_name();
+        println!("stock changes not yet pushed to {name}: {}", push.owed);
+        for (sku, since) in &push.unknown {
+            let reason = push.unknown_reason();
+            println!("{name} has no item {sku} ({reason} since {since})");
+        }
     }
     if status.needs_attention(config) {
         return Err(NeedsAttention.into());

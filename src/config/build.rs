@@ -30,6 +30,7 @@ const JGOODS_ITEM_API: &str = "https://api.j-goods.net/v3";
 const JGOODS_TOKEN_URL: &str = "https://api.j-goods.net/oauth/token";
 const RAKUTEN_API: &str = "https://api.rms.rakuten.co.jp/es/2.0/order";
 const RAKUTEN_LICENSE_API: &str = "https://api.rms.rakuten.co.jp/es/1.0/license-management";
+const RAKUTEN_INVENTORY_API: &str = "https://api.rms.rakuten.co.jp/es/2.0";
 const KURONEKO_API: &str = "https://atobarai.kuronekoyamato.co.jp";
 const ATOBARAI_COM_API: &str = "https://www.atobarai.jp";
 const KOMOJU_API: &str = "https://komoju.com/api/v1";
@@ -221,6 +222,20 @@ impl Ctx<'_> {
         Ok(value)
     }
 
+    /// A stock push interval: at least 1 s, or 0 s for no push.
+    fn push_interval(
+        &self,
+        key: &str,
+        value: Option<Duration>,
+        default: Duration,
+    ) -> Result<Duration> {
+        let value = value.unwrap_or(default);
+        if !value.is_zero() && value < MIN_POLL {
+            return Err(self.err(key, "must be at least 1s, or 0s to turn the stock push off"));
+        }
+        Ok(value)
+    }
+
     fn daemon(&self, raw: Option<RawDaemon>) -> Result<DaemonConfig> {
         let d = DaemonConfig::default();
         let Some(raw) = raw else { return Ok(d) };
@@ -321,13 +336,11 @@ impl Ctx<'_> {
             })?;
             allow.push(net);
         }
-        let stock_push_interval = raw.stock_push_interval.unwrap_or(minutes(5));
-        if !stock_push_interval.is_zero() && stock_push_interval < MIN_POLL {
-            return Err(self.err(
-                "jgoods.stock_push_interval",
-                "must be at least 1s, or 0s to turn the stock push off",
-            ));
-        }
+        let stock_push_interval = self.push_interval(
+            "jgoods.stock_push_interval",
+            raw.stock_push_interval,
+            minutes(5),
+        )?;
         Ok(JgoodsConfig {
             enabled: raw.enabled.unwrap_or(true),
             order_api_base_url: self.base_url(
@@ -421,6 +434,17 @@ impl Ctx<'_> {
             )?,
             service_secret: self.secret("rakuten_pay.service_secret", raw.service_secret)?,
             license_key: self.secret("rakuten_pay.license_key", raw.license_key)?,
+            inventory_api_url: self.base_url(
+                "rakuten_pay.inventory_api_url",
+                raw.inventory_api_url,
+                RAKUTEN_INVENTORY_API,
+            )?,
+            stock_push_interval: self.push_interval(
+                "rakuten_pay.stock_push_interval",
+                raw.stock_push_interval,
+                Duration::from_secs(30),
+            )?,
+            stock_buffer: raw.stock_buffer.unwrap_or(0),
             poll_interval,
             lookback,
             auto_confirm: raw.auto_confirm.unwrap_or(true),

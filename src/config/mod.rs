@@ -271,6 +271,18 @@ pub struct RakutenPayConfig {
     /// second per shop). Default 1 s.
     #[serde(serialize_with = "duration_text::serialize")]
     pub request_interval: Duration,
+    /// Base of ItemAPI 2.0 (`items.search`) and Inventory API 2.0
+    /// (`inventories/bulk-upsert`, `bulk-get`). Default
+    /// `https://api.rms.rakuten.co.jp/es/2.0`.
+    pub inventory_api_url: String,
+    /// Pushes each SKU's availability to Rakuten at most this often (at once
+    /// after a quiet spell). Default 30 s; `0s` turns the push off.
+    #[serde(serialize_with = "duration_text::serialize")]
+    pub stock_push_interval: Duration,
+    /// Units held back from Rakuten only: Rakuten is told `available -
+    /// stock_buffer` (never below 0), against the race between a Rakuten
+    /// buyer and a push. Default 0.
+    pub stock_buffer: u32,
 }
 
 /// `[rakuten_pay] deferred_payment`, still read but without effect: the shop's own

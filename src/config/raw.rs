@@ -96,6 +96,10 @@ pub(super) struct RawRakutenPay {
     pub sku_preference: Option<Vec<SkuSource>>,
     #[serde(default, with = "humantime_serde")]
     pub request_interval: Option<Duration>,
+    pub inventory_api_url: Option<String>,
+    #[serde(default, with = "humantime_serde")]
+    pub stock_push_interval: Option<Duration>,
+    pub stock_buffer: Option<u32>,
 }
 
 #[derive(Deserialize)]

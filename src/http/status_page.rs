@@ -171,18 +171,22 @@ fn stock_section(h: &mut String, v: &StatusView) {
         }
         h.push_str("</table>");
     }
-    let _ = write!(
-        h,
-        "<p>Stock changes not yet pushed to J-goods: {}</p>",
-        v.status.stock_push.owed
-    );
-    if !v.status.stock_push.unknown.is_empty() {
-        h.push_str("<p>J-goods has no item with these codes (ITEM_NOT_FOUND):</p>");
-        table(h, &["sku", "since"]);
-        for (sku, since) in &v.status.stock_push.unknown {
-            let _ = write!(h, "<tr><td>{}</td><td>{}</td></tr>", esc(sku), esc(since));
+    for push in &v.status.stock_push {
+        let name = push.channel_name();
+        let _ = write!(
+            h,
+            "<p>Stock changes not yet pushed to {name}: {}</p>",
+            push.owed
+        );
+        if !push.unknown.is_empty() {
+            let reason = push.unknown_reason();
+            let _ = write!(h, "<p>{name} has no item for these SKUs ({reason}):</p>");
+            table(h, &["sku", "since"]);
+            for (sku, since) in &push.unknown {
+                let _ = write!(h, "<tr><td>{}</td><td>{}</td></tr>", esc(sku), esc(since));
+            }
+            h.push_str("</table>");
         }
-        h.push_str("</table>");
     }
 }
 
@@ -271,10 +275,11 @@ mod tests {
                     check_refused: Some("<i>".into()),
                 },
                 problems: vec![("rakuten".into(), "<script>alert(1)</script>".into())],
-                stock_push: PushSummary {
+                stock_push: vec![PushSummary {
+                    channel: crate::domain::Channel::Jgoods,
                     owed: 0,
                     unknown: vec![("<sku>".into(), "t".into())],
-                },
+                }],
                 ..Default::default()
             },
             attention: vec![],

@@ -181,9 +181,10 @@ impl RakutenSimHandle {
     /// appended after it (`poll_interval = …`) belong to the section.
     pub fn config_section(&self) -> String {
         format!(
-            "\n[rakuten_pay]\nenabled = true\napi_base_url = \"{}\"\nlicense_api_url = \"{}\"\nservice_secret = \"{}\"\nlicense_key = \"{}\"\n",
+            "\n[rakuten_pay]\nenabled = true\napi_base_url = \"{}\"\nlicense_api_url = \"{}\"\ninventory_api_url = \"{}\"\nservice_secret = \"{}\"\nlicense_key = \"{}\"\n",
             self.api_base_url(),
             self.license_api_url(),
+            self.inventory_api_url(),
             self.service_secret(),
             self.license_key()
         )

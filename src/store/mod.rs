@@ -21,6 +21,7 @@ pub mod komoju_lapse;
 pub mod kv;
 pub mod orders;
 pub mod outbox;
+pub mod rakuten_skus;
 pub mod restock;
 mod schema;
 pub mod stock;

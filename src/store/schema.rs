@@ -271,6 +271,65 @@ CREATE INDEX orders_rakuten_unconfirmed ON orders (ordered_at)
     WHERE channel = 'rakuten' AND provider_status = '100';
 "#;
 
+/// The stock push per channel (J-goods, Rakuten, and any added later): what
+/// each channel was last told, per SKU. `push_channels` lists the channels
+/// that push (the daemon keeps it equal to its config); the triggers owe a
+/// change to each of them in the transaction that made it, so a channel added
+/// later owes every SKU once, when it is added. Rakuten's SKU map
+/// (`rakuten_skus`): the (`manageNumber`, `variantId`) pairs of each merchant
+/// SKU, learnt from `items.search`, and whether Rakuten holds each pair.
+const CHANNEL_PUSH: &str = r#"
+CREATE TABLE push_channels (channel TEXT PRIMARY KEY) STRICT;
+INSERT INTO push_channels (channel) VALUES ('jgoods');
+
+CREATE TABLE channel_push (
+    channel        TEXT NOT NULL,
+    sku            TEXT NOT NULL,
+    version        INTEGER NOT NULL DEFAULT 1,
+    pushed_version INTEGER NOT NULL DEFAULT 0,
+    pushed_stock   INTEGER,
+    pushed_at_ms   INTEGER,
+    retry_at_ms    INTEGER NOT NULL DEFAULT 0,
+    unknown_at     TEXT,
+    PRIMARY KEY (channel, sku)
+) STRICT;
+INSERT INTO channel_push
+    (channel, sku, version, pushed_version, pushed_stock, pushed_at_ms, retry_at_ms, unknown_at)
+    SELECT 'jgoods', sku, version, pushed_version, pushed_stock, pushed_at_ms, retry_at_ms, unknown_at
+    FROM stock_push;
+DROP TRIGGER stock_push_on_insert;
+DROP TRIGGER stock_push_on_change;
+DROP TABLE stock_push;
+ALTER TABLE channel_push RENAME TO stock_push;
+CREATE INDEX stock_push_owed ON stock_push (channel, sku) WHERE version > pushed_version;
+CREATE INDEX stock_push_unknown ON stock_push (channel, sku) WHERE unknown_at IS NOT NULL;
+
+CREATE TRIGGER stock_push_on_insert AFTER INSERT ON stock
+BEGIN
+    INSERT INTO stock_push (channel, sku) SELECT channel, NEW.sku FROM push_channels WHERE true
+    ON CONFLICT (channel, sku) DO UPDATE SET version = version + 1;
+END;
+
+CREATE TRIGGER stock_push_on_change AFTER UPDATE OF on_hand, reserved ON stock
+WHEN NEW.on_hand - NEW.reserved IS NOT OLD.on_hand - OLD.reserved
+BEGIN
+    INSERT INTO stock_push (channel, sku) SELECT channel, NEW.sku FROM push_channels WHERE true
+    ON CONFLICT (channel, sku) DO UPDATE SET version = version + 1;
+END;
+
+CREATE TABLE rakuten_skus (
+    manage_number TEXT NOT NULL,
+    variant_id    TEXT NOT NULL,
+    sku           TEXT NOT NULL,
+    -- Set when a bulk-get after the first push found the pair at Rakuten.
+    verified_at   TEXT,
+    -- Set when it did not (a 204 that stored nothing); cleared by a later find.
+    unknown_at    TEXT,
+    PRIMARY KEY (manage_number, variant_id)
+) STRICT;
+CREATE INDEX rakuten_skus_sku ON rakuten_skus (sku);
+"#;
+
 fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(V1),
@@ -282,6 +341,7 @@ fn migrations() -> Migrations<'static> {
         M::up(ALLOCATION_INDEXES),
         M::up(OUTBOX_DEAD),
         M::up(ORDERED_AT),
+        M::up(CHANNEL_PUSH),
     ])
 }
 

@@ -1,13 +1,15 @@
-//! What J-goods is owed about stock: SKUs whose availability changed since the
-//! last accepted push. The `stock_push` rows are marked by triggers on `stock`
-//! (see the `STOCK_PUSH` migration) inside the transaction that changed the
-//! stock, so a committed change always owes a push; the pusher clears a SKU only
-//! for the version it actually sent, so a change racing with a push is never lost.
+//! What each sales channel is owed about stock: SKUs whose availability
+//! changed since the channel was last told. The `stock_push` rows are marked by
+//! triggers on `stock` (see the `CHANNEL_PUSH` migration) inside the
+//! transaction that changed the stock, once for every channel in
+//! `push_channels`, so a committed change always owes a push; a pusher clears a
+//! SKU only for the version it actually sent, so a change racing with a push
+//! is never lost.
 
 use rusqlite::{Connection, params};
 
 use super::Result;
-use crate::domain::available;
+use crate::domain::{Channel, available};
 
 /// One SKU to push: its current availability and the change it covers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,10 +23,50 @@ pub struct OwedPush {
     pub stock: u32,
 }
 
-/// SKUs owed a push and due at `now_ms`: never pushed, or last pushed at least
-/// `interval_ms` ago, and not held back after a refusal. Oldest pushes first.
+/// Makes the pushing channels exactly `channels`. A channel that joins owes
+/// every SKU of the mirror once (it may have missed any change); one that
+/// leaves stops being owed changes, and owes all again if it comes back.
+pub fn set_channels(conn: &Connection, channels: &[Channel]) -> Result<()> {
+    let names: Vec<&str> = channels.iter().map(|c| c.as_str()).collect();
+    let mut current = Vec::new();
+    for row in conn
+        .prepare_cached("SELECT channel FROM push_channels")?
+        .query_map([], |r| r.get::<_, String>(0))?
+    {
+        current.push(row?);
+    }
+    for gone in current.iter().filter(|c| !names.contains(&c.as_str())) {
+        conn.execute("DELETE FROM push_channels WHERE channel = ?1", [gone])?;
+    }
+    for joined in names.iter().filter(|n| !current.iter().any(|c| c == *n)) {
+        conn.execute("INSERT INTO push_channels (channel) VALUES (?1)", [joined])?;
+        conn.execute(
+            "INSERT INTO stock_push (channel, sku) SELECT ?1, sku FROM stock WHERE true
+             ON CONFLICT (channel, sku) DO UPDATE SET version = version + 1",
+            [joined],
+        )?;
+    }
+    Ok(())
+}
+
+/// Owes `skus` to `channel` again although their stock did not change (the
+/// channel learnt where to put them, e.g. Rakuten's SKU map).
+pub fn owe(conn: &Connection, channel: Channel, skus: &[String]) -> Result<()> {
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO stock_push (channel, sku) VALUES (?1, ?2)
+         ON CONFLICT (channel, sku) DO UPDATE SET version = version + 1",
+    )?;
+    for sku in skus {
+        stmt.execute(params![channel.as_str(), sku])?;
+    }
+    Ok(())
+}
+
+/// SKUs owed to `channel` and due at `now_ms`: never pushed, or last pushed at
+/// least `interval_ms` ago, and not held back after a refusal. Oldest pushes first.
 pub fn due(
     conn: &Connection,
+    channel: Channel,
     now_ms: i64,
     interval_ms: i64,
     safety_stock: u32,
@@ -33,13 +75,13 @@ pub fn due(
     let mut stmt = conn.prepare_cached(
         "SELECT p.sku, p.version, COALESCE(s.on_hand, 0), COALESCE(s.reserved, 0)
          FROM stock_push p LEFT JOIN stock s ON s.sku = p.sku
-         WHERE p.version > p.pushed_version
+         WHERE p.channel = ?4 AND p.version > p.pushed_version
            AND p.retry_at_ms <= ?1
            AND (p.pushed_at_ms IS NULL OR p.pushed_at_ms + ?2 <= ?1)
          ORDER BY COALESCE(p.pushed_at_ms, 0), p.sku
          LIMIT ?3",
     )?;
-    let rows = stmt.query_map(params![now_ms, interval_ms, limit], |r| {
+    let rows = stmt.query_map(params![now_ms, interval_ms, limit, channel.as_str()], |r| {
         Ok(OwedPush {
             sku: r.get(0)?,
             version: r.get(1)?,
@@ -49,80 +91,164 @@ pub fn due(
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-/// When the next owed SKU becomes due (`None`: nothing is owed).
-pub fn next_due_ms(conn: &Connection, interval_ms: i64) -> Result<Option<i64>> {
+/// When the next SKU owed to `channel` becomes due (`None`: nothing is owed).
+pub fn next_due_ms(conn: &Connection, channel: Channel, interval_ms: i64) -> Result<Option<i64>> {
     Ok(conn
         .prepare_cached(
             "SELECT MIN(MAX(COALESCE(pushed_at_ms + ?1, 0), retry_at_ms))
-             FROM stock_push WHERE version > pushed_version",
+             FROM stock_push WHERE channel = ?2 AND version > pushed_version",
         )?
-        .query_row([interval_ms], |r| r.get(0))?)
+        .query_row(params![interval_ms, channel.as_str()], |r| r.get(0))?)
 }
 
-/// J-goods accepted `push.stock` for `push.sku` at `now_ms`.
-pub fn accepted(conn: &Connection, push: &OwedPush, now_ms: i64) -> Result<()> {
+/// `channel` accepted `push.stock` for `push.sku` at `now_ms`.
+pub fn accepted(conn: &Connection, channel: Channel, push: &OwedPush, now_ms: i64) -> Result<()> {
     conn.prepare_cached(
         "UPDATE stock_push SET pushed_version = MAX(pushed_version, ?2), pushed_stock = ?3,
                 pushed_at_ms = ?4, retry_at_ms = 0, unknown_at = NULL
-         WHERE sku = ?1",
+         WHERE channel = ?5 AND sku = ?1",
     )?
-    .execute(params![push.sku, push.version, push.stock, now_ms])?;
+    .execute(params![
+        push.sku,
+        push.version,
+        push.stock,
+        now_ms,
+        channel.as_str()
+    ])?;
     Ok(())
 }
 
-/// J-goods does not know the item. The change counts as delivered (retrying
-/// could never succeed); the next stock change tries again, in case the
-/// merchant registered the item meanwhile. Returns true the first time, so the
-/// caller logs it once rather than at every change.
-pub fn unknown_item(conn: &Connection, push: &OwedPush, now_ms: i64, now: &str) -> Result<bool> {
+/// The channel does not sell the SKU (it has no place for it there): the
+/// change is delivered with nothing sent; the next change looks again.
+pub fn passed_over(
+    conn: &Connection,
+    channel: Channel,
+    push: &OwedPush,
+    now_ms: i64,
+) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE stock_push SET pushed_version = MAX(pushed_version, ?2), pushed_at_ms = ?3,
+                retry_at_ms = 0
+         WHERE channel = ?4 AND sku = ?1",
+    )?
+    .execute(params![push.sku, push.version, now_ms, channel.as_str()])?;
+    Ok(())
+}
+
+/// The channel does not know the item. The change counts as delivered
+/// (retrying could never succeed); the next stock change tries again, in case
+/// the merchant registered the item meanwhile. Returns true the first time, so
+/// the caller logs it once rather than at every change.
+pub fn unknown_item(
+    conn: &Connection,
+    channel: Channel,
+    push: &OwedPush,
+    now_ms: i64,
+    now: &str,
+) -> Result<bool> {
     let newly: bool = conn
-        .prepare_cached("SELECT unknown_at IS NULL FROM stock_push WHERE sku = ?1")?
-        .query_row([&push.sku], |r| r.get(0))?;
+        .prepare_cached(
+            "SELECT unknown_at IS NULL FROM stock_push WHERE channel = ?1 AND sku = ?2",
+        )?
+        .query_row(params![channel.as_str(), push.sku], |r| r.get(0))?;
     conn.prepare_cached(
         "UPDATE stock_push SET pushed_version = MAX(pushed_version, ?2), pushed_at_ms = ?3,
                 retry_at_ms = 0, unknown_at = COALESCE(unknown_at, ?4)
-         WHERE sku = ?1",
+         WHERE channel = ?5 AND sku = ?1",
     )?
-    .execute(params![push.sku, push.version, now_ms, now])?;
+    .execute(params![
+        push.sku,
+        push.version,
+        now_ms,
+        now,
+        channel.as_str()
+    ])?;
     Ok(newly)
 }
 
-/// Holds SKUs back until `retry_at_ms` (J-goods answered 429 or 5xx).
-pub fn hold_back(conn: &Connection, skus: &[&str], retry_at_ms: i64) -> Result<()> {
-    let mut stmt = conn.prepare_cached("UPDATE stock_push SET retry_at_ms = ?2 WHERE sku = ?1")?;
+/// Holds SKUs back until `retry_at_ms` (the channel answered 429 or 5xx).
+pub fn hold_back(
+    conn: &Connection,
+    channel: Channel,
+    skus: &[&str],
+    retry_at_ms: i64,
+) -> Result<()> {
+    let mut stmt = conn
+        .prepare_cached("UPDATE stock_push SET retry_at_ms = ?2 WHERE channel = ?3 AND sku = ?1")?;
     for sku in skus {
-        stmt.execute(params![sku, retry_at_ms])?;
+        stmt.execute(params![sku, retry_at_ms, channel.as_str()])?;
     }
     Ok(())
 }
 
-/// For the status page and `/metrics`: SKUs owed a push, and the SKUs J-goods
-/// said it does not know (with when it first said so).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// For the status page and `/metrics`: per pushing channel, the SKUs owed a
+/// push, and the SKUs it said it does not know (with when it first said so).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PushSummary {
+    pub channel: Channel,
     pub owed: i64,
     pub unknown: Vec<(String, String)>,
 }
 
-pub fn summary(conn: &Connection, unknown_limit: u32) -> Result<PushSummary> {
-    let owed = conn.query_row(
-        "SELECT COUNT(*) FROM stock_push WHERE version > pushed_version",
-        [],
-        |r| r.get(0),
-    )?;
-    let mut stmt = conn.prepare_cached(
-        "SELECT sku, unknown_at FROM stock_push WHERE unknown_at IS NOT NULL ORDER BY sku LIMIT ?1",
-    )?;
-    let unknown = stmt
-        .query_map([unknown_limit], |r| Ok((r.get(0)?, r.get(1)?)))?
+impl PushSummary {
+    /// The channel as merchants name it.
+    pub fn channel_name(&self) -> &'static str {
+        match self.channel {
+            Channel::Jgoods => "J-goods",
+            Channel::Rakuten => "Rakuten",
+            Channel::Direct => "the shop",
+        }
+    }
+
+    /// How the channel said it has no item for a SKU.
+    pub fn unknown_reason(&self) -> &'static str {
+        match self.channel {
+            Channel::Jgoods => "ITEM_NOT_FOUND",
+            Channel::Rakuten => "not returned by bulk-get after a push",
+            Channel::Direct => "unknown",
+        }
+    }
+}
+
+/// The summary of every channel in `push_channels`.
+pub fn summary(conn: &Connection, unknown_limit: u32) -> Result<Vec<PushSummary>> {
+    let mut out = Vec::new();
+    let channels: Vec<String> = conn
+        .prepare_cached("SELECT channel FROM push_channels ORDER BY channel")?
+        .query_map([], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
-    Ok(PushSummary { owed, unknown })
+    for name in channels {
+        let Some(channel) = Channel::parse(&name) else {
+            continue;
+        };
+        let owed = conn
+            .prepare_cached(
+                "SELECT COUNT(*) FROM stock_push WHERE channel = ?1 AND version > pushed_version",
+            )?
+            .query_row([&name], |r| r.get(0))?;
+        let unknown = conn
+            .prepare_cached(
+                "SELECT sku, unknown_at FROM stock_push
+                 WHERE channel = ?1 AND unknown_at IS NOT NULL ORDER BY sku LIMIT ?2",
+            )?
+            .query_map(params![name, unknown_limit], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        out.push(PushSummary {
+            channel,
+            owed,
+            unknown,
+        });
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::store::stock::{self, StockLevel};
+
+    const J: Channel = Channel::Jgoods;
+    const R: Channel = Channel::Rakuten;
 
     fn db() -> Connection {
         let mut conn = Connection::open_in_memory().unwrap();
@@ -141,7 +267,7 @@ mod tests {
     }
 
     fn owed(conn: &Connection, now_ms: i64) -> Vec<(String, u32)> {
-        due(conn, now_ms, 1000, 1, 100)
+        due(conn, J, now_ms, 1000, 1, 100)
             .unwrap()
             .into_iter()
             .map(|p| (p.sku, p.stock))
@@ -153,8 +279,8 @@ mod tests {
         let conn = db();
         set(&conn, "A", 5);
         assert_eq!(owed(&conn, 0), [("A".to_string(), 4)]);
-        let push = due(&conn, 0, 1000, 1, 100).unwrap().remove(0);
-        accepted(&conn, &push, 0).unwrap();
+        let push = due(&conn, J, 0, 1000, 1, 100).unwrap().remove(0);
+        accepted(&conn, J, &push, 0).unwrap();
         assert!(owed(&conn, 5000).is_empty(), "nothing changed since");
         set(&conn, "A", 5);
         assert!(owed(&conn, 5000).is_empty(), "the same count is no change");
@@ -171,8 +297,8 @@ mod tests {
         .unwrap();
         stock::reserve(&conn, ("jgoods", "O1"), 1, "A", 2, 1, "x").unwrap();
         assert_eq!(owed(&conn, 5000), [("A".to_string(), 2)]);
-        let push = due(&conn, 5000, 1000, 1, 100).unwrap().remove(0);
-        accepted(&conn, &push, 5000).unwrap();
+        let push = due(&conn, J, 5000, 1000, 1, 100).unwrap().remove(0);
+        accepted(&conn, J, &push, 5000).unwrap();
         stock::ship_order(&conn, ("jgoods", "O1"), "y").unwrap();
         assert!(
             owed(&conn, 10_000).is_empty(),
@@ -184,11 +310,11 @@ mod tests {
     fn a_change_during_a_push_stays_owed() {
         let conn = db();
         set(&conn, "A", 5);
-        let sent = due(&conn, 0, 1000, 0, 100).unwrap().remove(0);
+        let sent = due(&conn, J, 0, 1000, 0, 100).unwrap().remove(0);
         set(&conn, "A", 3); // arrives while the push is on the wire
-        accepted(&conn, &sent, 0).unwrap();
+        accepted(&conn, J, &sent, 0).unwrap();
         assert!(owed(&conn, 999).is_empty(), "debounced");
-        assert_eq!(next_due_ms(&conn, 1000).unwrap(), Some(1000));
+        assert_eq!(next_due_ms(&conn, J, 1000).unwrap(), Some(1000));
         assert_eq!(owed(&conn, 1000), [("A".to_string(), 2)]);
     }
 
@@ -196,22 +322,63 @@ mod tests {
     fn unknown_items_are_reported_once_and_held_back_skus_wait() {
         let conn = db();
         set(&conn, "X", 1);
-        let push = due(&conn, 0, 1000, 0, 100).unwrap().remove(0);
-        assert!(unknown_item(&conn, &push, 0, "t1").unwrap());
+        let push = due(&conn, J, 0, 1000, 0, 100).unwrap().remove(0);
+        assert!(unknown_item(&conn, J, &push, 0, "t1").unwrap());
         assert!(owed(&conn, 10_000).is_empty());
         set(&conn, "X", 2);
-        let push = due(&conn, 10_000, 1000, 0, 100).unwrap().remove(0);
-        assert!(!unknown_item(&conn, &push, 10_000, "t2").unwrap());
+        let push = due(&conn, J, 10_000, 1000, 0, 100).unwrap().remove(0);
+        assert!(!unknown_item(&conn, J, &push, 10_000, "t2").unwrap());
         assert_eq!(
-            summary(&conn, 10).unwrap().unknown,
+            summary(&conn, 10).unwrap()[0].unknown,
             [("X".to_string(), "t1".to_string())]
         );
         set(&conn, "X", 3);
-        hold_back(&conn, &["X"], 50_000).unwrap();
+        hold_back(&conn, J, &["X"], 50_000).unwrap();
         assert!(owed(&conn, 49_999).is_empty());
-        assert_eq!(next_due_ms(&conn, 1000).unwrap(), Some(50_000));
-        let push = due(&conn, 50_000, 1000, 0, 100).unwrap().remove(0);
-        accepted(&conn, &push, 50_000).unwrap();
-        assert_eq!(summary(&conn, 10).unwrap(), PushSummary::default());
+        assert_eq!(next_due_ms(&conn, J, 1000).unwrap(), Some(50_000));
+        let push = due(&conn, J, 50_000, 1000, 0, 100).unwrap().remove(0);
+        accepted(&conn, J, &push, 50_000).unwrap();
+        let after = &summary(&conn, 10).unwrap()[0];
+        assert_eq!((after.channel, after.owed, after.unknown.len()), (J, 0, 0));
+    }
+
+    #[test]
+    fn each_channel_is_owed_on_its_own_and_a_joining_channel_owes_every_sku() {
+        let conn = db();
+        set(&conn, "A", 5);
+        set_channels(&conn, &[J, R]).unwrap();
+        let of = |c: Channel, now: i64| -> Vec<String> {
+            due(&conn, c, now, 1000, 0, 100)
+                .unwrap()
+                .into_iter()
+                .map(|p| p.sku)
+                .collect()
+        };
+        assert_eq!(
+            of(R, 0),
+            ["A"],
+            "Rakuten joined: the mirror's SKUs are owed to it"
+        );
+        let push = due(&conn, R, 0, 1000, 0, 100).unwrap().remove(0);
+        accepted(&conn, R, &push, 0).unwrap();
+        assert!(of(R, 5000).is_empty());
+        assert_eq!(of(J, 5000), ["A"], "J-goods was not told yet");
+        set(&conn, "B", 1);
+        assert_eq!(of(R, 5000), ["B"]);
+        set_channels(&conn, &[J]).unwrap();
+        set(&conn, "A", 9);
+        assert_eq!(
+            of(R, 5000),
+            ["B"],
+            "a channel that left is owed no new change"
+        );
+        let names: Vec<Channel> = summary(&conn, 10)
+            .unwrap()
+            .iter()
+            .map(|s| s.channel)
+            .collect();
+        assert_eq!(names, [J]);
+        owe(&conn, R, &["A".to_string()]).unwrap();
+        assert_eq!(of(R, 5000), ["A", "B"]);
     }
 }

@@ -10,7 +10,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ordersync::channels::jgoods::client::JgoodsClient;
-use ordersync::channels::jgoods::stock_push::{PushError, StockPusher};
+use ordersync::channels::jgoods::stock_push::JgoodsStock;
+use ordersync::channels::stock_push::{PushError, StockPusher};
 use ordersync::metrics::Metrics;
 use ordersync::outbox::RetryPolicy;
 use ordersync::sim::jgoods::{self as sim, Endpoint, Fault, JgoodsSimConfig, JgoodsSimHandle};
@@ -26,7 +27,7 @@ const T0: i64 = 1_800_000_000_000;
 struct Rig {
     sim: JgoodsSimHandle,
     store: Store,
-    pusher: StockPusher,
+    pusher: StockPusher<JgoodsStock>,
     _dir: tempfile::TempDir,
 }
 
@@ -42,7 +43,7 @@ async fn rig() -> Rig {
     let client = Arc::new(JgoodsClient::new(sim.client_settings()).unwrap());
     let pusher = StockPusher::new(
         store.clone(),
-        client,
+        JgoodsStock { client },
         Duration::from_secs(60),
         1,
         RetryPolicy {
@@ -135,7 +136,12 @@ async fn stock_push_records_an_unknown_item_once_and_pushes_it_again_only_after_
     set(&r.store, &[("KNOWN", 4), ("NOT-AT-JGOODS", 4)]).await;
     let round = r.pusher.push_due(T0).await.unwrap();
     assert_eq!((round.calls, round.updated, round.unknown), (1, 1, 1));
-    let summary = r.store.read(|c| stock_push::summary(c, 10)).await.unwrap();
+    let summary = r
+        .store
+        .read(|c| stock_push::summary(c, 10))
+        .await
+        .unwrap()
+        .remove(0);
     assert_eq!(summary.owed, 0, "an unknown item is not owed forever");
     assert_eq!(summary.unknown.len(), 1);
     assert_eq!(summary.unknown[0].0, "NOT-AT-JGOODS");
@@ -149,7 +155,12 @@ async fn stock_push_records_an_unknown_item_once_and_pushes_it_again_only_after_
     let round = r.pusher.push_due(T0 + 10 * MINUTE_MS).await.unwrap();
     assert_eq!((round.updated, round.unknown), (1, 0));
     assert_eq!(r.sim.stats().stock.get("NOT-AT-JGOODS"), Some(&5));
-    let summary = r.store.read(|c| stock_push::summary(c, 10)).await.unwrap();
+    let summary = r
+        .store
+        .read(|c| stock_push::summary(c, 10))
+        .await
+        .unwrap()
+        .remove(0);
     assert!(summary.unknown.is_empty());
     r.sim.shutdown().await;
 }
@@ -214,7 +225,7 @@ async fn jgoods_sees_the_new_available_value_after_an_order_allocates() {
         .await
         .unwrap();
     assert!(
-        metrics.contains("ordersync_stock_push_items_total{result=\"updated\"}"),
+        metrics.contains("ordersync_stock_push_items_total{channel=\"jgoods\",result=\"updated\"}"),
         "{metrics}"
     );
     app.stop().await;

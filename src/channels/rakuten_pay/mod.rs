@@ -12,9 +12,13 @@
 pub mod apply;
 pub mod calls;
 pub mod client;
+pub mod inventory;
 pub mod license;
 pub mod poller;
+pub mod recent;
 pub mod rules;
+pub mod skus;
+pub mod stock_push;
 pub mod wire;
 
 use chrono::{DateTime, FixedOffset, NaiveDate};

@@ -117,7 +117,7 @@ impl RakutenPoller {
                 client::MAX_SEARCH_WINDOW,
             ));
         }
-        let found = self.search(windows).await?;
+        let found = search(&self.api, &self.metrics, windows).await?;
         report.searched = found.len();
         let mut numbers = found;
         let mut seen: HashSet<String> = numbers.iter().cloned().collect();
@@ -130,7 +130,7 @@ impl RakutenPoller {
             }
         }
         for chunk in numbers.chunks(client::MAX_ORDERS_PER_CALL) {
-            let orders = self.read_chunk(chunk).await?;
+            let orders = read_chunk(&self.api, &self.metrics, chunk).await?;
             report.read += orders.len();
             let events = flow::apply_orders(
                 &self.store,
@@ -189,91 +189,84 @@ impl RakutenPoller {
             })
             .await
     }
+}
 
-    /// Order numbers in 100/200/300 ordered within `windows`.
-    async fn search(
-        &self,
-        mut pending: Vec<(
-            chrono::DateTime<chrono::FixedOffset>,
-            chrono::DateTime<chrono::FixedOffset>,
-        )>,
-    ) -> Result<Vec<String>, CallError> {
-        let progress = [
-            Progress::AwaitingConfirmation,
-            Progress::RakutenProcessing,
-            Progress::AwaitingShipment,
-        ];
-        let mut numbers = vec![];
-        while let Some(window) = pending.pop() {
-            let mut page = 1;
-            let mut found = vec![];
-            loop {
-                self.api.pacer.wait().await;
-                let result = self
-                    .metrics
-                    .timed(
-                        PROVIDER,
-                        self.api
-                            .client
-                            .search_order(window.0, window.1, &progress, page),
-                    )
-                    .await?;
-                if page == 1
-                    && result.exceeds_search_limit()
-                    && let Some(halves) = rules::halve(window)
-                {
-                    // Too many for one search: narrow the window.
-                    pending.extend(halves);
-                    found.clear();
-                    break;
-                }
-                found.extend(result.order_numbers.iter().cloned());
-                match result.next_page() {
-                    Some(next) => page = next,
-                    None => break,
-                }
-            }
-            numbers.extend(found);
-        }
-        let mut seen = HashSet::new();
-        numbers.retain(|n| seen.insert(n.clone()));
-        Ok(numbers)
-    }
-
-    /// Reads up to 100 orders. An order Rakuten sends in a shape we cannot
-    /// read is left out (and logged) so it cannot block the others; it is
-    /// tried again at the next poll, and never imported half.
-    async fn read_chunk(
-        &self,
-        chunk: &[String],
-    ) -> Result<Vec<crate::channels::rakuten_pay::RakutenOrder>, CallError> {
-        let mut asked: Vec<String> = chunk.to_vec();
+/// Order numbers in 100/200/300 ordered within `windows`.
+pub(super) async fn search(
+    api: &RakutenApi,
+    metrics: &Metrics,
+    mut pending: Vec<(
+        chrono::DateTime<chrono::FixedOffset>,
+        chrono::DateTime<chrono::FixedOffset>,
+    )>,
+) -> Result<Vec<String>, CallError> {
+    let progress = [
+        Progress::AwaitingConfirmation,
+        Progress::RakutenProcessing,
+        Progress::AwaitingShipment,
+    ];
+    let mut numbers = vec![];
+    while let Some(window) = pending.pop() {
+        let mut page = 1;
+        let mut found = vec![];
         loop {
-            self.api.pacer.wait().await;
-            match self
-                .metrics
-                .timed(PROVIDER, self.api.client.get_order(&asked))
-                .await
+            api.pacer.wait().await;
+            let result = metrics
+                .timed(
+                    PROVIDER,
+                    api.client.search_order(window.0, window.1, &progress, page),
+                )
+                .await?;
+            if page == 1
+                && result.exceeds_search_limit()
+                && let Some(halves) = rules::halve(window)
             {
-                Ok(orders) => return Ok(orders),
-                Err(CallError::Rejected { code, message, .. })
-                    if code == client::MALFORMED_ORDER =>
-                {
-                    let bad = message
-                        .strip_prefix("order ")
-                        .and_then(|m| m.split(':').next())
-                        .map(str::to_string);
-                    tracing::warn!(reason = %message, "Rakuten sent an order this daemon cannot read; skipping it this poll");
-                    match bad {
-                        Some(b) if asked.contains(&b) => asked.retain(|n| *n != b),
-                        _ => return Ok(vec![]),
-                    }
-                    if asked.is_empty() {
-                        return Ok(vec![]);
-                    }
-                }
-                Err(e) => return Err(e),
+                // Too many for one search: narrow the window.
+                pending.extend(halves);
+                found.clear();
+                break;
             }
+            found.extend(result.order_numbers.iter().cloned());
+            match result.next_page() {
+                Some(next) => page = next,
+                None => break,
+            }
+        }
+        numbers.extend(found);
+    }
+    let mut seen = HashSet::new();
+    numbers.retain(|n| seen.insert(n.clone()));
+    Ok(numbers)
+}
+
+/// Reads up to 100 orders. An order Rakuten sends in a shape we cannot
+/// read is left out (and logged) so it cannot block the others; it is
+/// tried again at the next poll, and never imported half.
+pub(super) async fn read_chunk(
+    api: &RakutenApi,
+    metrics: &Metrics,
+    chunk: &[String],
+) -> Result<Vec<crate::channels::rakuten_pay::RakutenOrder>, CallError> {
+    let mut asked: Vec<String> = chunk.to_vec();
+    loop {
+        api.pacer.wait().await;
+        match metrics.timed(PROVIDER, api.client.get_order(&asked)).await {
+            Ok(orders) => return Ok(orders),
+            Err(CallError::Rejected { code, message, .. }) if code == client::MALFORMED_ORDER => {
+                let bad = message
+                    .strip_prefix("order ")
+                    .and_then(|m| m.split(':').next())
+                    .map(str::to_string);
+                tracing::warn!(reason = %message, "Rakuten sent an order this daemon cannot read; skipping it this poll");
+                match bad {
+                    Some(b) if asked.contains(&b) => asked.retain(|n| *n != b),
+                    _ => return Ok(vec![]),
+                }
+                if asked.is_empty() {
+                    return Ok(vec![]);
+                }
+            }
+            Err(e) => return Err(e),
         }
     }
 }
