@@ -11,8 +11,10 @@ use crate::channels::Provider;
 use crate::channels::polling;
 use crate::channels::rakuten_pay::license::Licence;
 use crate::config::Config;
+use crate::domain::Channel;
 use crate::domain::time;
 use crate::store::orders::RakutenUnconfirmed;
+use crate::store::rakuten_skus::{self, MapReport};
 use crate::store::stock_push::PushSummary;
 use crate::store::{self, Store, kv, orders, outbox, stock, stock_push};
 
@@ -51,10 +53,12 @@ pub struct Status {
     pub breaches: Vec<String>,
     /// Rakuten orders still at 100 (Rakuten cancels them after 14 days).
     pub rakuten_unconfirmed: RakutenUnconfirmed,
-    /// Stock changes owed to J-goods (and, with [`Detail::Full`], items it
-    /// does not know).
-    /// Per pushing channel.
+    /// Per pushing channel: stock changes owed (and, with [`Detail::Full`],
+    /// items it does not know).
     pub stock_push: Vec<PushSummary>,
+    /// Rakuten's SKU map, while stock is pushed to Rakuten (only with
+    /// [`Detail::Full`]).
+    pub rakuten_skus: Option<MapReport>,
 }
 
 /// One poller's last success.
@@ -102,6 +106,15 @@ impl Status {
             Detail::Brief => (Vec::new(), 0),
             Detail::Full { unknown_items } => (stock::invariant_breaches(c)?, unknown_items),
         };
+        let stock_push = stock_push::summary(c, unknown_items)?;
+        let rakuten_skus = match detail {
+            Detail::Full { unknown_items }
+                if stock_push.iter().any(|p| p.channel == Channel::Rakuten) =>
+            {
+                Some(rakuten_skus::report(c, unknown_items)?)
+            }
+            _ => None,
+        };
         Ok(Status {
             per_state,
             orders_waiting: orders::waiting_count(c)?,
@@ -114,7 +127,8 @@ impl Status {
             problems,
             breaches,
             rakuten_unconfirmed: orders::rakuten_unconfirmed(c)?,
-            stock_push: stock_push::summary(c, unknown_items)?,
+            stock_push,
+            rakuten_skus,
         })
     }
 

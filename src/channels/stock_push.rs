@@ -83,6 +83,12 @@ pub trait StockChannel: Send + Sync + 'static {
         async { Ok(false) }
     }
 
+    /// Runs at every turn of the worker, pushes due or not (Rakuten: learns
+    /// the SKU map at start-up and daily). Errors are the channel's to log.
+    fn tick(&self) -> impl Future<Output = ()> + Send {
+        async {}
+    }
+
     /// Sends one batch; one verdict per SKU, in order.
     fn send(
         &self,
@@ -164,6 +170,7 @@ impl<C: StockChannel> StockPusher<C> {
             // A round makes a call per batch, each bounded by http_timeout:
             // a poll's allowance covers it.
             self.heartbeat.beat(heartbeat::POLL_ALLOWANCE);
+            self.channel.tick().await;
             let result = self.push_due(now_ms()).await;
             self.report(&result).await;
             let wait = self.until_next_due().await;

@@ -3,11 +3,13 @@
 mod invoice;
 mod orders;
 mod outbox;
+mod rakuten;
 mod status;
 mod stock;
 
 pub use orders::{OrdersCommand, OrdersExportArgs, OrdersListArgs};
 pub use outbox::OutboxCommand;
+pub use rakuten::RakutenCommand;
 pub use stock::{StockCommand, import_file};
 
 use std::path::PathBuf;
@@ -59,6 +61,9 @@ pub enum Command {
     /// J-goods settlement.
     #[command(subcommand)]
     Jgoods(JgoodsCommand),
+    /// Rakuten's SKU map (which Rakuten variant sells which SKU of the mirror).
+    #[command(subcommand)]
+    Rakuten(RakutenCommand),
     /// Summary: orders per state, outbox depth, dead calls (exit 1 when something needs a person).
     Status,
     /// Online backup of the SQLite store to PATH.
@@ -181,6 +186,7 @@ async fn local(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Stock(c) => stock::run(c, &store, safety).await?,
         Command::Orders(c) => orders::run(c, &store, &config).await?,
         Command::Outbox(c) => outbox::run(c, &store).await?,
+        Command::Rakuten(c) => rakuten::run(c, &store, &config).await?,
         Command::Status => return status::run(&store, &config).await,
         Command::Jgoods(JgoodsCommand::Invoice(args)) => {
             return invoice::run(args, &config, &store).await;

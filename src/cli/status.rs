@@ -58,6 +58,15 @@ pub(super) async fn run(store: &Store, config: &Config) -> anyhow::Result<()> {
             println!("{name} has no item {sku} ({reason} since {since})");
         }
     }
+    if let Some(map) = &status.rakuten_skus {
+        println!(
+            "Rakuten SKU map: {} pairs; mirror SKUs not at Rakuten: {}; Rakuten variants the mirror does not know: {}; pairs Rakuten does not hold: {} (ordersync rakuten skus)",
+            map.pairs,
+            map.not_at_rakuten_total,
+            map.not_in_mirror_total,
+            map.not_held.len()
+        );
+    }
     if status.needs_attention(config) {
         return Err(NeedsAttention.into());
     }

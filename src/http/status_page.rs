@@ -188,6 +188,54 @@ fn stock_section(h: &mut String, v: &StatusView) {
             h.push_str("</table>");
         }
     }
+    if let Some(map) = &v.status.rakuten_skus {
+        rakuten_map(h, map);
+    }
+}
+
+/// Rakuten's SKU map: what a merchant fixes in RMS or in the mirror.
+fn rakuten_map(h: &mut String, map: &crate::store::rakuten_skus::MapReport) {
+    let _ = write!(
+        h,
+        "<h2 id=\"rakuten-skus\">Rakuten SKU map</h2><p>{} Rakuten variants are mapped to mirror SKUs \
+         (<code>ordersync rakuten skus</code>). Mirror SKUs not sold at Rakuten: {}.</p>",
+        map.pairs, map.not_at_rakuten_total
+    );
+    if !map.not_in_mirror.is_empty() {
+        let _ = write!(
+            h,
+            "<p>Rakuten variants whose SKU the mirror does not know ({}):</p>",
+            map.not_in_mirror_total
+        );
+        table(h, &["sku", "manageNumber", "variantId"]);
+        for p in &map.not_in_mirror {
+            let _ = write!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&p.sku),
+                esc(&p.manage_number),
+                esc(&p.variant_id)
+            );
+        }
+        h.push_str("</table>");
+    }
+    if !map.not_held.is_empty() {
+        h.push_str(
+            "<p>Pairs Rakuten does not hold (accepted by bulk-upsert, absent from bulk-get):</p>",
+        );
+        table(h, &["sku", "manageNumber", "variantId", "since"]);
+        for (p, since) in &map.not_held {
+            let _ = write!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&p.sku),
+                esc(&p.manage_number),
+                esc(&p.variant_id),
+                esc(since)
+            );
+        }
+        h.push_str("</table>");
+    }
 }
 
 fn providers_section(h: &mut String, v: &StatusView) {

@@ -32,6 +32,8 @@ use crate::store::{Store, kv};
 
 /// The SKU map is learnt again after this long.
 pub const SKU_SYNC_EVERY: Duration = Duration::from_secs(24 * 3600);
+/// After a failed sync, the next try waits this long.
+const SYNC_RETRY: Duration = Duration::from_secs(15 * 60);
 
 /// Rakuten as a stock channel.
 pub struct RakutenStock {
@@ -48,6 +50,8 @@ pub struct RakutenStock {
     reads: Pacer,
     searches: Pacer,
     synced: AtomicBool,
+    /// After a failed sync, not again before this.
+    retry_sync_at: std::sync::Mutex<Option<tokio::time::Instant>>,
 }
 
 impl RakutenStock {
@@ -69,6 +73,7 @@ impl RakutenStock {
             reads: Pacer::new(inventory::GET_INTERVAL),
             searches: Pacer::new(Duration::from_secs(1)),
             synced: AtomicBool::new(false),
+            retry_sync_at: std::sync::Mutex::new(None),
         }
     }
 
@@ -97,8 +102,18 @@ impl RakutenStock {
         Ok(report)
     }
 
-    /// Whether the map is due: never learnt by this process, or a day old.
+    /// Whether the map is due: never learnt by this process, or a day old,
+    /// and not within the pause after a failed sync.
     async fn sync_due(&self) -> bool {
+        let paused = self
+            .retry_sync_at
+            .lock()
+            .ok()
+            .and_then(|at| *at)
+            .is_some_and(|at| tokio::time::Instant::now() < at);
+        if paused {
+            return false;
+        }
         if !self.synced.load(Ordering::Relaxed) {
             return true;
         }
@@ -179,19 +194,20 @@ impl StockChannel for RakutenStock {
     const PROVIDER: Provider = Provider::RakutenPay;
     const BATCH: usize = inventory::MAX_UPSERT;
 
-    async fn before_round(&self, due: &[OwedPush]) -> Result<bool, CallError> {
-        let mut changed = false;
-        if self.sync_due().await {
-            match self.sync_skus().await {
-                // The SKUs that gained a pair are owed now.
-                Ok(report) => changed |= !report.gained.is_empty(),
-                Err(e) => {
-                    tracing::warn!(error = %e, "Rakuten items.search failed; pushing with the SKU map as it was")
-                }
+    async fn tick(&self) {
+        if self.sync_due().await
+            && let Err(e) = self.sync_skus().await
+        {
+            tracing::warn!(error = %e, "Rakuten items.search failed; pushing with the SKU map as it was; tried again in 15 minutes");
+            if let Ok(mut at) = self.retry_sync_at.lock() {
+                *at = Some(tokio::time::Instant::now() + SYNC_RETRY);
             }
         }
+    }
+
+    async fn before_round(&self, due: &[OwedPush]) -> Result<bool, CallError> {
         let Some(recent) = &self.recent else {
-            return Ok(changed);
+            return Ok(false);
         };
         // Only a push to Rakuten can undo a Rakuten order not seen yet.
         let skus: Vec<String> = due.iter().map(|p| p.sku.clone()).collect();
@@ -200,14 +216,14 @@ impl StockChannel for RakutenStock {
             .read(move |c| rakuten_skus::any_listed(c, &skus))
             .await
             .map_err(|e| CallError::transient(format!("store: {e}")))?;
-        if !listed && !changed {
+        if !listed {
             return Ok(false);
         }
         let imported = recent.import().await?;
         if imported > 0 {
             tracing::info!(imported, "Rakuten orders imported before a stock push");
         }
-        Ok(changed || imported > 0)
+        Ok(imported > 0)
     }
 
     async fn send(&self, batch: &[OwedPush]) -> Result<Vec<Verdict>, CallError> {

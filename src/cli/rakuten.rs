@@ -1,0 +1,113 @@
+//! `ordersync rakuten …`: Rakuten's SKU map.
+
+use clap::Subcommand;
+
+use crate::channels::rakuten_pay::inventory::InventoryClient;
+use crate::channels::rakuten_pay::stock_push::RakutenStock;
+use crate::config::Config;
+use crate::metrics::Metrics;
+use crate::store::{Store, kv, rakuten_skus};
+
+/// Rows each list shows at most.
+const LIST_LIMIT: u32 = 200;
+
+#[derive(Subcommand, Debug)]
+pub enum RakutenCommand {
+    /// The SKU map: mirror SKUs not at Rakuten, Rakuten variants the mirror does
+    /// not know, pairs Rakuten does not hold (楽天SKU対応表).
+    Skus,
+    /// Learn the SKU map from items.search now (the daemon does it at start-up and daily).
+    SyncSkus,
+}
+
+pub async fn run(command: RakutenCommand, store: &Store, config: &Config) -> anyhow::Result<()> {
+    match command {
+        RakutenCommand::Skus => show(store).await,
+        RakutenCommand::SyncSkus => {
+            let Some(r) = config.enabled_rakuten_pay() else {
+                anyhow::bail!(
+                    "[rakuten_pay] が有効ではありません / [rakuten_pay] is not enabled in the config"
+                );
+            };
+            let client = InventoryClient::from_config(r, config.daemon.http_timeout)?;
+            let channel = RakutenStock::new(
+                store.clone(),
+                client,
+                std::sync::Arc::new(Metrics::new()),
+                r.sku_preference.clone(),
+                r.stock_buffer,
+            );
+            let report = channel.sync_skus().await?;
+            println!(
+                "楽天の商品 {} 件から SKU対応 {} 件を取得しました (在庫設定なし・削除済み {} 件、SKUなしのバリエーション {} 件) / \
+                 learnt {} pairs from {} items ({} skipped, {} variants without a SKU)",
+                report.items,
+                report.pairs,
+                report.skipped,
+                report.without_sku,
+                report.pairs,
+                report.items,
+                report.skipped,
+                report.without_sku
+            );
+            if !report.gained.is_empty() {
+                println!(
+                    "新たに楽天へ在庫を送る SKU / SKUs now pushed to Rakuten: {}",
+                    report.gained.len()
+                );
+            }
+            show(store).await
+        }
+    }
+}
+
+async fn show(store: &Store) -> anyhow::Result<()> {
+    let (report, synced_at) = store
+        .read(|c| {
+            Ok((
+                rakuten_skus::report(c, LIST_LIMIT)?,
+                kv::get(c, crate::channels::rakuten_pay::skus::SYNCED_AT_KEY)?,
+            ))
+        })
+        .await?;
+    let synced = synced_at
+        .as_deref()
+        .and_then(|at| chrono::DateTime::parse_from_rfc3339(at).ok())
+        .map_or_else(
+            || "まだ / never".to_string(),
+            |at| {
+                at.with_timezone(&crate::domain::time::jst())
+                    .format("%Y-%m-%d %H:%M JST")
+                    .to_string()
+            },
+        );
+    println!(
+        "楽天SKU対応 / Rakuten SKU map: {} pairs (items.search: {synced})",
+        report.pairs
+    );
+    println!(
+        "楽天にないミラーのSKU / mirror SKUs not at Rakuten: {}",
+        report.not_at_rakuten_total
+    );
+    for sku in &report.not_at_rakuten {
+        println!("  {sku}");
+    }
+    println!(
+        "ミラーにない楽天のSKU / Rakuten variants the mirror does not know: {}",
+        report.not_in_mirror_total
+    );
+    for p in &report.not_in_mirror {
+        println!("  {}  ({} / {})", p.sku, p.manage_number, p.variant_id);
+    }
+    println!(
+        "楽天が保持していない組 / pairs Rakuten does not hold: {}",
+        report.not_held.len()
+    );
+    for (p, since) in &report.not_held {
+        println!(
+            "  {}  ({} / {}) since {since}",
+            p.sku, p.manage_number, p.variant_id
+        );
+    }
+    Ok(())
+}
