@@ -24,8 +24,10 @@ pub struct MappedPair {
     pub verified: bool,
 }
 
-/// Makes the map exactly `pairs`. Returns the SKUs that gained a pair (new,
-/// or moved from another SKU), which are owed a push to Rakuten.
+/// Makes the map exactly `pairs`. Returns the SKUs of the mirror that gained
+/// a pair (new, or moved from another SKU), which are owed a push to Rakuten.
+/// A SKU the mirror does not have is not returned: Rakuten keeps its own
+/// count of it until the ERP sends one (the merchant sees it listed).
 pub fn replace(conn: &Connection, pairs: &[SkuPair]) -> Result<Vec<String>> {
     let mut before: HashMap<(String, String), String> = HashMap::new();
     for row in conn
@@ -57,7 +59,14 @@ pub fn replace(conn: &Connection, pairs: &[SkuPair]) -> Result<Vec<String>> {
     }
     gained.sort();
     gained.dedup();
-    Ok(gained)
+    let mut in_mirror = conn.prepare_cached("SELECT 1 FROM stock WHERE sku = ?1")?;
+    let mut kept = Vec::with_capacity(gained.len());
+    for sku in gained {
+        if in_mirror.exists([&sku])? {
+            kept.push(sku);
+        }
+    }
+    Ok(kept)
 }
 
 /// The pairs of `skus`, in SKU order.
@@ -210,6 +219,13 @@ mod tests {
     #[test]
     fn a_replace_reports_the_skus_that_gained_a_pair_and_forgets_removed_ones() {
         let conn = db();
+        for sku in ["A", "B", "C"] {
+            conn.execute(
+                "INSERT INTO stock (sku, on_hand, updated_at) VALUES (?1, 1, 't')",
+                [sku],
+            )
+            .unwrap();
+        }
         let gained = replace(&conn, &[p("A", "m", "1"), p("B", "m", "2")]).unwrap();
         assert_eq!(gained, ["A", "B"]);
         checked(&conn, &[p("A", "m", "1")], &[], "t").unwrap();
@@ -222,6 +238,11 @@ mod tests {
         assert!(pairs_of(&conn, &["B".into()]).unwrap().is_empty());
         replace(&conn, &[p("A", "m", "1")]).unwrap();
         assert!(pairs_of(&conn, &["C".into()]).unwrap().is_empty());
+        let gained = replace(&conn, &[p("A", "m", "1"), p("Z", "m", "9")]).unwrap();
+        assert!(
+            gained.is_empty(),
+            "Z is not in the mirror: Rakuten keeps its count"
+        );
     }
 
     #[test]

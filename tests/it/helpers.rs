@@ -47,6 +47,8 @@ pub struct Options {
     pub rakuten_extra: String,
     /// Orders Rakuten already has when the daemon starts.
     pub rakuten_orders: Vec<ordersync::sim::rakuten_pay::NewOrder>,
+    /// Items the shop has in RMS (in `items.search`) when the daemon starts.
+    pub rakuten_items: Vec<ordersync::sim::rakuten_pay::CatalogItem>,
     /// Extra lines appended to the `[daemon]` section.
     pub daemon_extra: String,
     /// Start the KOMOJU simulator and enable `[komoju]`.
@@ -118,6 +120,7 @@ impl Default for Options {
             rakuten: None,
             rakuten_extra: String::new(),
             rakuten_orders: Vec::new(),
+            rakuten_items: Vec::new(),
             daemon_extra: String::new(),
             komoju: None,
             kuroneko: None,
@@ -245,6 +248,9 @@ pub async fn spawn_app_with(o: Options) -> TestApp {
         text.push_str(&rakuten_section(r, &o.rakuten_extra));
         for order in &o.rakuten_orders {
             r.place_order(order.clone());
+        }
+        for item in &o.rakuten_items {
+            r.list_item(item.clone());
         }
     }
     let komoju = match &o.komoju {

@@ -33,10 +33,11 @@ pub const MAX_GET: usize = 1000;
 pub const SEARCH_HITS: u32 = 100;
 /// Highest quantity Rakuten takes.
 pub const MAX_QUANTITY: u32 = 99_999;
-/// Least time between two upserts (1 a second per shop).
-pub const UPSERT_INTERVAL: Duration = Duration::from_secs(1);
-/// Least time between two reads (5 a second per shop).
-pub const GET_INTERVAL: Duration = Duration::from_millis(200);
+/// Least time between two upserts (1 a second per shop), with a margin:
+/// calls spaced by exactly a second can arrive a little closer.
+pub const UPSERT_INTERVAL: Duration = Duration::from_millis(1100);
+/// Least time between two reads (5 a second per shop), with the same margin.
+pub const GET_INTERVAL: Duration = Duration::from_millis(220);
 
 /// What the merchant reads when the key lacks the Inventory API or ItemAPI.
 pub const PERMISSION_FIX: &str = "楽天のキーに在庫API(Inventory API 2.0)と商品API(ItemAPI 2.0)の権限がありません。\
