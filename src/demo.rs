@@ -21,7 +21,7 @@ use crate::sim::jgoods::{
 use crate::sim::komoju::{self as komoju_sim, CaptureMode, KomojuSimConfig, KomojuSimHandle};
 use crate::sim::kuroneko::{self as kuroneko_sim, FlipRule, KuronekoSimConfig, KuronekoSimHandle};
 use crate::sim::rakuten_pay::{
-    self as rakuten_sim, NewItem, NewOrder, RakutenSimConfig, RakutenSimHandle,
+    self as rakuten_sim, CatalogItem, NewItem, NewOrder, RakutenSimConfig, RakutenSimHandle,
 };
 
 mod erp;
@@ -88,6 +88,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let result = async {
         script(&sim, &erp).await?;
         rakuten_script(&rakuten, &daemon, &erp).await?;
+        rakuten_stock_script(&sim, &rakuten, &erp).await?;
         komoju_script(&komoju, &erp).await?;
         credit_script(&kuroneko, &daemon, &erp).await?;
         settlement_script(&erp).await
@@ -137,6 +138,8 @@ impl Sims {
             RakutenSimConfig::default(),
         )
         .await?;
+        // The shop's cast-iron kettle is listed at Rakuten too (in items.search).
+        rakuten.list_item(CatalogItem::new("tetsubin", &[("t1", "SKU-007")]));
         let komoju = komoju_sim::start(
             TcpListener::bind("127.0.0.1:0").await?,
             KomojuSimConfig::default(),
@@ -189,6 +192,7 @@ webhook_secret = "{secret}"
 stock_push_interval = "1s"
 {rakuten}poll_interval = "1h"
 request_interval = "50ms"
+stock_push_interval = "1s"
 {komoju}{kuroneko}settle_delay = "0s"
 poll_interval = "1h"
 [invoice]
@@ -240,6 +244,11 @@ async fn print_summary(
     println!(
         "Rakuten saw {} searchOrder, {} getOrder, {} confirmOrder and {} updateOrderShipping calls.",
         rk.search_order, rk.get_order, rk.confirm_order, rk.update_order_shipping
+    );
+    let inv = rakuten.inventory_stats();
+    println!(
+        "Rakuten was told the available stock in {} bulk-upsert calls ({} RELATIVE), read back with {} bulk-get and {} items.search calls.",
+        inv.upserts, inv.relative_entries, inv.gets, inv.searches
     );
     print_invoice(erp).await?;
     Ok(())

@@ -135,6 +135,62 @@ pub(super) async fn rakuten_script(
     ship_script(rakuten, erp, &first).await
 }
 
+/// One stock for every channel: what sells on J-goods leaves Rakuten's count.
+pub(super) async fn rakuten_stock_script(
+    sim: &JgoodsSimHandle,
+    rakuten: &RakutenSimHandle,
+    erp: &Erp,
+) -> anyhow::Result<()> {
+    step(
+        "The ERP counts the last cast-iron kettle (SKU-007, 1 on hand); it is sold on J-goods and at Rakuten → Rakuten is told 1",
+    );
+    sim.register_item("SKU-007");
+    erp.import_stock(
+        "sku,on_hand
+SKU-007,1
+",
+    )
+    .await?;
+    if !rakuten
+        .wait_until(STEP_DEADLINE, |v| v.quantity("tetsubin", "t1") == Some(1))
+        .await
+    {
+        bail!("Rakuten was not told SKU-007's count");
+    }
+    // Later that morning: outside the push's one-second debounce of the count.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    step(
+        "JG-1006: a J-goods customer takes it → Rakuten's count drops to 0 (inventory bulk-upsert, ABSOLUTE)",
+    );
+    sim.place_order("JG-1006", &[("SKU-007", 1, 12000)]);
+    erp.wait("jgoods", "JG-1006", |o| {
+        o["state"] == "allocated" || o["state"] == "confirmed"
+    })
+    .await?;
+    let allocated = Instant::now();
+    if !rakuten
+        .wait_until(STEP_DEADLINE, |v| v.quantity("tetsubin", "t1") == Some(0))
+        .await
+    {
+        bail!("Rakuten still sells SKU-007");
+    }
+    println!(
+        "           Rakuten shows 0, {} ms after the allocation",
+        allocated.elapsed().as_millis()
+    );
+    step(
+        "A Rakuten buyer tries to order the same kettle → Rakuten refuses it: sold out, no oversell",
+    );
+    let number = rakuten.next_order_number();
+    match rakuten.try_place_order(
+        NewOrder::new(&number).item(NewItem::new("tetsubin", "tetsubin", 12000, 1).sku("SKU-007")),
+    ) {
+        Err(sold_out) => println!("           Rakuten: {sold_out}"),
+        Ok(_) => bail!("Rakuten sold the kettle J-goods' customer took"),
+    }
+    Ok(())
+}
+
 /// The ERP ships a J-goods order and a Rakuten one; Rakuten gets its report.
 async fn ship_script(rakuten: &RakutenSimHandle, erp: &Erp, first: &str) -> anyhow::Result<()> {
     step(
