@@ -13,6 +13,7 @@
 //! ```
 
 mod big_store;
+mod channels;
 mod contention;
 /// The daemon as a child process (the soak starts it the same way).
 pub mod daemon;
@@ -59,6 +60,15 @@ pub struct BenchArgs {
     /// Orders already in the store for the memory and start-up benchmark.
     #[arg(long, default_value_t = 1_000_000)]
     pub stored_orders: usize,
+    /// Length of each two-channel race of the channels benchmark, in seconds.
+    #[arg(long, default_value_t = 40)]
+    pub race_seconds: u64,
+    /// Changes timed one by one for staleness, per source (ERP, J-goods).
+    #[arg(long, default_value_t = 40)]
+    pub staleness_changes: usize,
+    /// Availability changes in one import for the push's call cost.
+    #[arg(long, default_value_t = 10_000)]
+    pub push_changes: usize,
     /// Where the databases go (default: a temporary directory under the
     /// current directory, so the disk is the one you run on).
     #[arg(long)]
@@ -77,6 +87,8 @@ pub enum Suite {
     Outbox,
     /// Start-up time to READY, and memory with a large store.
     Store,
+    /// Stock push to Rakuten: staleness, oversell in a two-channel race, call cost.
+    Channels,
 }
 
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
@@ -102,6 +114,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             Suite::Rakuten => rakuten::run(&args, &work, &mut report).await,
             Suite::Outbox => outbox::run(&args, &work, &mut report).await,
             Suite::Store => big_store::run(&args, &work, &mut report).await,
+            Suite::Channels => channels::run(&args, &work, &mut report).await,
         };
         if let Err(e) = outcome {
             println!("{suite:?} failed: {e:#}");
