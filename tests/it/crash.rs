@@ -3,43 +3,15 @@
 //! acknowledged webhook must be processed exactly once, every order's
 //! post-back must happen, and stock must equal on_hand − reservations.
 
-use std::process::Stdio;
 use std::time::Duration;
 
 use ordersync::channels::jgoods::Status;
 use ordersync::sim::jgoods::{self as sim, DeliveryOutcome, JgoodsSimConfig};
 use rusqlite::Connection;
 use tokio::net::TcpListener;
-use tokio::process::{Child, Command};
+use tokio::process::Command;
 
 use crate::helpers::*;
-
-async fn start_daemon(config: &std::path::Path, admin: &str) -> Child {
-    let child = Command::new(env!("CARGO_BIN_EXE_ordersync"))
-        .arg("--config")
-        .arg(config)
-        .arg("run")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let http = reqwest::Client::new();
-    let until = tokio::time::Instant::now() + DEADLINE;
-    loop {
-        if let Ok(r) = http.get(format!("http://{admin}/healthz")).send().await
-            && r.status().is_success()
-        {
-            return child;
-        }
-        assert!(
-            tokio::time::Instant::now() < until,
-            "daemon did not become healthy"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sigkill_in_flight_loses_and_doubles_nothing() {

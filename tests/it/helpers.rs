@@ -679,3 +679,32 @@ where
         tokio::time::sleep(every).await;
     }
 }
+
+/// Starts `ordersync run` on `config` as a child process (killed on drop) and
+/// waits until its admin listener `admin` answers `/healthz`.
+pub async fn start_daemon(config: &std::path::Path, admin: &str) -> tokio::process::Child {
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_ordersync"))
+        .arg("--config")
+        .arg(config)
+        .arg("run")
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let http = reqwest::Client::new();
+    let until = tokio::time::Instant::now() + DEADLINE;
+    loop {
+        if let Ok(r) = http.get(format!("http://{admin}/healthz")).send().await
+            && r.status().is_success()
+        {
+            return child;
+        }
+        assert!(
+            tokio::time::Instant::now() < until,
+            "daemon did not become healthy"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

@@ -2,7 +2,6 @@
 //! Rakuten simulator's items and stock (`items.search`, `bulk-upsert`,
 //! `bulk-get`) and J-goods' simulator for the other channel's orders.
 
-use std::process::Stdio;
 use std::time::Duration;
 
 use ordersync::channels::jgoods::Status;
@@ -13,7 +12,6 @@ use ordersync::sim::rakuten_pay::{
 use ordersync::store::{kv, rakuten_skus, stock_push};
 use serde_json::json;
 use tokio::net::TcpListener;
-use tokio::process::{Child, Command};
 
 use crate::helpers::*;
 
@@ -287,31 +285,6 @@ async fn a_rakuten_buyer_is_refused_the_last_unit_a_jgoods_customer_took() {
     );
     assert!(refused.is_err(), "sold out at Rakuten");
     app.stop().await;
-}
-
-async fn start_daemon(config: &std::path::Path, admin: &str) -> Child {
-    let child = Command::new(env!("CARGO_BIN_EXE_ordersync"))
-        .arg("--config")
-        .arg(config)
-        .arg("run")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let http = reqwest::Client::new();
-    eventually(EVERY, || {
-        let http = http.clone();
-        async move {
-            match http.get(format!("http://{admin}/healthz")).send().await {
-                Ok(r) if r.status().is_success() => Ok(()),
-                _ => Err("the daemon did not become healthy".to_string()),
-            }
-        }
-    })
-    .await;
-    child
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
