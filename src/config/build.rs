@@ -222,20 +222,6 @@ impl Ctx<'_> {
         Ok(value)
     }
 
-    /// A stock push interval: at least 1 s, or 0 s for no push.
-    fn push_interval(
-        &self,
-        key: &str,
-        value: Option<Duration>,
-        default: Duration,
-    ) -> Result<Duration> {
-        let value = value.unwrap_or(default);
-        if !value.is_zero() && value < MIN_POLL {
-            return Err(self.err(key, "must be at least 1s, or 0s to turn the stock push off"));
-        }
-        Ok(value)
-    }
-
     fn daemon(&self, raw: Option<RawDaemon>) -> Result<DaemonConfig> {
         let d = DaemonConfig::default();
         let Some(raw) = raw else { return Ok(d) };

@@ -40,3 +40,19 @@ pub(super) fn is_iso_date(text: &str) -> bool {
             _ => c.is_ascii_digit(),
         })
 }
+
+impl Ctx<'_> {
+    /// A stock push interval: at least 1 s, or 0 s for no push.
+    pub(super) fn push_interval(
+        &self,
+        key: &str,
+        value: Option<Duration>,
+        default: Duration,
+    ) -> Result<Duration> {
+        let value = value.unwrap_or(default);
+        if !value.is_zero() && value < MIN_POLL {
+            return Err(self.err(key, "must be at least 1s, or 0s to turn the stock push off"));
+        }
+        Ok(value)
+    }
+}
