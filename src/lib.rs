@@ -17,6 +17,7 @@
 //! | `apply` | load, decide with `rules`, write in one store transaction | store |
 //! | `calls` | the network part of the channel's outbox calls | network, store |
 //! | `webhook` / `poller` / `sweep` | how its inputs arrive | both |
+//! | `stock_push` | how a batch of availabilities is told to the channel | network |
 //!
 //! - **A new rule** about one provider goes in that channel's `rules` (with a
 //!   unit test beside it); a rule across channels (the ERP's commands, direct
@@ -27,7 +28,8 @@
 //! - **A new provider** is one folder under [`channels`], one [`channels::Provider`],
 //!   one config section, one `Call` arm and one line of wiring in [`app`];
 //!   a pushing provider supplies the hooks of the one webhook pipeline
-//!   ([`channels::webhook`]).
+//!   ([`channels::webhook`]); a sales channel that must be told stock
+//!   implements [`channels::stock_push::StockChannel`] for the one stock push.
 //!
 //! ## Modules
 //!
@@ -35,7 +37,8 @@
 //!   group) and the daemon's wiring (listeners, workers, shutdown, SIGHUP
 //!   reload as planned by [`reload`]); [`demo`] runs it on the simulators.
 //! - [`channels`]: one folder per provider (see above), the shared HTTP client
-//!   builder, the webhook pipeline, the pollers' bookkeeping.
+//!   builder, the webhook pipeline, the stock push every sales channel
+//!   shares, the pollers' bookkeeping.
 //! - [`engine`]: the decision types ([`engine::Decision`], [`engine::Call`],
 //!   [`engine::Event`]) and the cross-channel rules. No I/O.
 //! - [`flows`]: load, decide, write for the cross-channel rules (ERP commands,
