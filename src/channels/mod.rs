@@ -127,6 +127,14 @@ pub enum CallError {
     Configuration { code: String, fix: String },
 }
 
+/// The store failing under a provider call: retried like a transient failure
+/// (the disk or the writer is busy, not the provider).
+impl From<crate::store::StoreError> for CallError {
+    fn from(e: crate::store::StoreError) -> Self {
+        CallError::transient(format!("store: {e}"))
+    }
+}
+
 impl CallError {
     pub fn transient(reason: impl Into<String>) -> Self {
         CallError::Transient {

@@ -89,8 +89,7 @@ impl JgoodsSweep {
                         flow::decide_snapshot(tx, &snap, Source::Fetched, safety, &now)?;
                         Ok(true)
                     })
-                    .await
-                    .map_err(|e| CallError::transient(format!("store: {e}")))?;
+                    .await?;
                 recovered += usize::from(taken);
             }
             match found.next_page {
@@ -101,8 +100,7 @@ impl JgoodsSweep {
         let now = time::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, false);
         self.store
             .write(move |tx| kv::set(tx, &last_success_key(PROVIDER), &now, &now))
-            .await
-            .map_err(|e| CallError::transient(format!("store: {e}")))?;
+            .await?;
         if recovered > 0 {
             self.dispatcher_wake.notify_one();
         }

@@ -67,11 +67,7 @@ impl LicenceWatch {
     /// Reads the expiry unless it was read (or refused) within a day. `Err`
     /// only for an attempt to repeat soon: an outage, a timeout, the store.
     pub async fn check_if_due(&self) -> Result<(), CallError> {
-        let checked = self
-            .store
-            .read(|c| kv::get(c, CHECKED_KEY))
-            .await
-            .map_err(store_error)?;
+        let checked = self.store.read(|c| kv::get(c, CHECKED_KEY)).await?;
         let due = checked
             .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
             .is_none_or(|t| time::now() - t >= CHECK_EVERY);
@@ -98,15 +94,14 @@ impl LicenceWatch {
                         kv::set(tx, CHECKED_KEY, &now, &now)
                     })
                     .await
-                    .map_err(store_error)
+                    .map_err(CallError::from)
             }
             Err(e @ CallError::Transient { .. }) => Err(e),
             Err(e) => {
                 let already = self
                     .store
                     .read(|c| kv::get(c, REFUSED_KEY))
-                    .await
-                    .map_err(store_error)?
+                    .await?
                     .is_some();
                 if !already {
                     tracing::warn!(error = %e, "{REFUSED_FIX}");
@@ -117,7 +112,7 @@ impl LicenceWatch {
                         kv::set(tx, CHECKED_KEY, &now, &now)
                     })
                     .await
-                    .map_err(store_error)
+                    .map_err(CallError::from)
             }
         }
     }
@@ -128,10 +123,6 @@ pub fn days_left(expiry: &str, now: chrono::DateTime<chrono::FixedOffset>) -> Op
     chrono::DateTime::parse_from_rfc3339(expiry)
         .ok()
         .map(|t| (t - now).num_days())
-}
-
-fn store_error(e: crate::store::StoreError) -> CallError {
-    CallError::transient(format!("store: {e}"))
 }
 
 /// What is known of the licence key, as `status`, the status page and

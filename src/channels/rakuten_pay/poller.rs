@@ -107,7 +107,7 @@ impl RakutenPoller {
         let mut report = PollReport::default();
         let now = time::now();
         let mut windows = rules::windows(now, self.config.lookback, client::MAX_SEARCH_WINDOW);
-        let backfill = self.backfill_due().await.map_err(store_error)?;
+        let backfill = self.backfill_due().await?;
         if backfill {
             // A first start: the orders still open from before the lookback
             // too, so a merchant switching tools loses none.
@@ -121,10 +121,7 @@ impl RakutenPoller {
         report.searched = found.len();
         let mut numbers = found;
         let mut seen: HashSet<String> = numbers.iter().cloned().collect();
-        for n in flow::open_order_numbers(&self.store)
-            .await
-            .map_err(store_error)?
-        {
+        for n in flow::open_order_numbers(&self.store).await? {
             if seen.insert(n.clone()) {
                 numbers.push(n);
             }
@@ -138,12 +135,11 @@ impl RakutenPoller {
                 self.config.sku_preference.clone(),
                 self.safety_stock,
             )
-            .await
-            .map_err(store_error)?;
+            .await?;
             report.events += events.len();
         }
         if self.config.auto_confirm {
-            let ready = flow::to_confirm(&self.store).await.map_err(store_error)?;
+            let ready = flow::to_confirm(&self.store).await?;
             for chunk in ready.chunks(client::MAX_ORDERS_PER_CALL) {
                 self.api.pacer.wait().await;
                 let results = self
@@ -151,9 +147,7 @@ impl RakutenPoller {
                     .timed(PROVIDER, self.api.client.confirm_order(chunk))
                     .await?;
                 report.confirmed += results.len();
-                flow::apply_confirmations(&self.store, results)
-                    .await
-                    .map_err(store_error)?;
+                flow::apply_confirmations(&self.store, results).await?;
             }
         }
         // Milliseconds: two polls within a second are still told apart.
@@ -163,8 +157,7 @@ impl RakutenPoller {
                 kv::set(tx, &last_success_key(PROVIDER), &now, &now)?;
                 kv::set(tx, BACKFILL_DONE_KEY, &now, &now)
             })
-            .await
-            .map_err(store_error)?;
+            .await?;
         if backfill {
             tracing::info!(
                 searched = report.searched,
@@ -269,8 +262,4 @@ pub(super) async fn read_chunk(
             Err(e) => return Err(e),
         }
     }
-}
-
-fn store_error(e: crate::store::StoreError) -> CallError {
-    CallError::transient(format!("store: {e}"))
 }

@@ -42,8 +42,7 @@ impl RecentOrders {
         let last_poll = self
             .store
             .read(|c| kv::get(c, &last_success_key(Provider::RakutenPay)))
-            .await
-            .map_err(store_error)?
+            .await?
             .and_then(|at| chrono::DateTime::parse_from_rfc3339(&at).ok());
         let from = last_poll.map_or(now - AT_LEAST, |at| (at - OVERLAP).min(now - AT_LEAST));
         let from = from.max(now - AT_MOST);
@@ -61,8 +60,7 @@ impl RecentOrders {
                 }
                 Ok(new)
             })
-            .await
-            .map_err(store_error)?;
+            .await?;
         let mut imported = 0;
         for chunk in new.chunks(MAX_ORDERS_PER_CALL) {
             let orders = read_chunk(&self.api, &self.metrics, chunk).await?;
@@ -73,13 +71,8 @@ impl RecentOrders {
                 self.sku_preference.clone(),
                 self.safety_stock,
             )
-            .await
-            .map_err(store_error)?;
+            .await?;
         }
         Ok(imported)
     }
-}
-
-fn store_error(e: crate::store::StoreError) -> CallError {
-    CallError::transient(format!("store: {e}"))
 }

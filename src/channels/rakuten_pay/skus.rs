@@ -98,8 +98,7 @@ pub async fn sync(
             kv::set(tx, SYNCED_AT_KEY, &now, &now)?;
             Ok(gained)
         })
-        .await
-        .map_err(|e| CallError::transient(format!("store: {e}")))?;
+        .await?;
     report.gained = gained;
     Ok(report)
 }

@@ -11,7 +11,7 @@
 //! item like J-goods' `ITEM_NOT_FOUND`. A SKU without a pair is not sold at
 //! Rakuten: nothing is sent for it.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -214,8 +214,7 @@ impl StockChannel for RakutenStock {
         let listed = self
             .store
             .read(move |c| rakuten_skus::any_listed(c, &skus))
-            .await
-            .map_err(|e| CallError::transient(format!("store: {e}")))?;
+            .await?;
         if !listed {
             return Ok(false);
         }
@@ -231,16 +230,15 @@ impl StockChannel for RakutenStock {
         let pairs = self
             .store
             .read(move |c| rakuten_skus::pairs_of(c, &skus))
-            .await
-            .map_err(|e| CallError::transient(format!("store: {e}")))?;
-        let stock_of = |sku: &str| batch.iter().find(|p| p.sku == sku).map_or(0, |p| p.stock);
+            .await?;
+        let stock: HashMap<&str, u32> = batch.iter().map(|p| (p.sku.as_str(), p.stock)).collect();
         let entries: Vec<UpsertEntry> = pairs
             .iter()
             .map(|p| UpsertEntry {
                 manage_number: p.pair.manage_number.clone(),
                 variant_id: p.pair.variant_id.clone(),
                 mode: Mode::Absolute,
-                quantity: self.quantity(stock_of(&p.pair.sku)),
+                quantity: self.quantity(stock.get(p.pair.sku.as_str()).copied().unwrap_or(0)),
             })
             .collect();
         // A SKU may sell through several pairs: more than one call then.
@@ -252,18 +250,19 @@ impl StockChannel for RakutenStock {
                 .await?;
         }
         let missing = self.read_back(&pairs).await;
+        // Per SKU: (pairs, pairs Rakuten does not hold).
+        let mut held: HashMap<&str, (usize, usize)> = HashMap::new();
+        for p in &pairs {
+            let counts = held.entry(p.pair.sku.as_str()).or_default();
+            counts.0 += 1;
+            counts.1 += usize::from(missing.contains(&p.pair));
+        }
         Ok(batch
             .iter()
-            .map(|push| {
-                let mine: Vec<&MappedPair> =
-                    pairs.iter().filter(|p| p.pair.sku == push.sku).collect();
-                if mine.is_empty() {
-                    Verdict::NotListed
-                } else if mine.iter().all(|p| missing.contains(&p.pair)) {
-                    Verdict::Unknown
-                } else {
-                    Verdict::Accepted
-                }
+            .map(|push| match held.get(push.sku.as_str()) {
+                None => Verdict::NotListed,
+                Some((all, gone)) if all == gone => Verdict::Unknown,
+                Some(_) => Verdict::Accepted,
             })
             .collect())
     }
