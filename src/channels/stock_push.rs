@@ -214,10 +214,10 @@ impl<C: StockChannel> StockPusher<C> {
     }
 
     async fn until_next_due(&self) -> Duration {
-        let interval_ms = millis(self.interval);
+        let (interval_ms, safety) = (millis(self.interval), self.safety_stock);
         let next = self
             .store
-            .read(move |c| stock_push::next_due_ms(c, C::CHANNEL, interval_ms))
+            .read(move |c| stock_push::next_due_ms(c, C::CHANNEL, interval_ms, safety))
             .await;
         match next {
             Ok(Some(at)) => Duration::from_millis((at - now_ms()).max(0) as u64).min(self.interval),

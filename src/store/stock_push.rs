@@ -62,8 +62,10 @@ pub fn owe(conn: &Connection, channel: Channel, skus: &[String]) -> Result<()> {
     Ok(())
 }
 
-/// SKUs owed to `channel` and due at `now_ms`: never pushed, or last pushed at
-/// least `interval_ms` ago, and not held back after a refusal. Oldest pushes first.
+/// SKUs owed to `channel` and due at `now_ms`: never pushed, last pushed at
+/// least `interval_ms` ago, or sold out since the channel was told a unit
+/// (the debounce never holds back the last unit's sale), and not held back
+/// after a refusal. Oldest pushes first.
 pub fn due(
     conn: &Connection,
     channel: Channel,
@@ -77,11 +79,14 @@ pub fn due(
          FROM stock_push p LEFT JOIN stock s ON s.sku = p.sku
          WHERE p.channel = ?4 AND p.version > p.pushed_version
            AND p.retry_at_ms <= ?1
-           AND (p.pushed_at_ms IS NULL OR p.pushed_at_ms + ?2 <= ?1)
+           AND (p.pushed_at_ms IS NULL OR p.pushed_at_ms + ?2 <= ?1
+                OR (COALESCE(p.pushed_stock, 1) > 0
+                    AND COALESCE(s.on_hand, 0) - COALESCE(s.reserved, 0) <= ?5))
          ORDER BY COALESCE(p.pushed_at_ms, 0), p.sku
          LIMIT ?3",
     )?;
-    let rows = stmt.query_map(params![now_ms, interval_ms, limit, channel.as_str()], |r| {
+    let args = params![now_ms, interval_ms, limit, channel.as_str(), safety_stock];
+    let rows = stmt.query_map(args, |r| {
         Ok(OwedPush {
             sku: r.get(0)?,
             version: r.get(1)?,
@@ -91,14 +96,26 @@ pub fn due(
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-/// When the next SKU owed to `channel` becomes due (`None`: nothing is owed).
-pub fn next_due_ms(conn: &Connection, channel: Channel, interval_ms: i64) -> Result<Option<i64>> {
+/// When the next SKU owed to `channel` becomes due (`None`: nothing is owed);
+/// a sold-out SKU is due without its debounce, as in [`due`].
+pub fn next_due_ms(
+    conn: &Connection,
+    channel: Channel,
+    interval_ms: i64,
+    safety_stock: u32,
+) -> Result<Option<i64>> {
     Ok(conn
         .prepare_cached(
-            "SELECT MIN(MAX(COALESCE(pushed_at_ms + ?1, 0), retry_at_ms))
-             FROM stock_push WHERE channel = ?2 AND version > pushed_version",
+            "SELECT MIN(MAX(CASE
+                    WHEN COALESCE(p.pushed_stock, 1) > 0
+                         AND COALESCE(s.on_hand, 0) - COALESCE(s.reserved, 0) <= ?3 THEN 0
+                    ELSE COALESCE(p.pushed_at_ms + ?1, 0) END, p.retry_at_ms))
+             FROM stock_push p LEFT JOIN stock s ON s.sku = p.sku
+             WHERE p.channel = ?2 AND p.version > p.pushed_version",
         )?
-        .query_row(params![interval_ms, channel.as_str()], |r| r.get(0))?)
+        .query_row(params![interval_ms, channel.as_str(), safety_stock], |r| {
+            r.get(0)
+        })?)
 }
 
 /// `channel` accepted `push.stock` for `push.sku` at `now_ms`.
@@ -314,7 +331,7 @@ mod tests {
         set(&conn, "A", 3); // arrives while the push is on the wire
         accepted(&conn, J, &sent, 0).unwrap();
         assert!(owed(&conn, 999).is_empty(), "debounced");
-        assert_eq!(next_due_ms(&conn, J, 1000).unwrap(), Some(1000));
+        assert_eq!(next_due_ms(&conn, J, 1000, 0).unwrap(), Some(1000));
         assert_eq!(owed(&conn, 1000), [("A".to_string(), 2)]);
     }
 
@@ -335,7 +352,7 @@ mod tests {
         set(&conn, "X", 3);
         hold_back(&conn, J, &["X"], 50_000).unwrap();
         assert!(owed(&conn, 49_999).is_empty());
-        assert_eq!(next_due_ms(&conn, J, 1000).unwrap(), Some(50_000));
+        assert_eq!(next_due_ms(&conn, J, 1000, 0).unwrap(), Some(50_000));
         let push = due(&conn, J, 50_000, 1000, 0, 100).unwrap().remove(0);
         accepted(&conn, J, &push, 50_000).unwrap();
         let after = &summary(&conn, 10).unwrap()[0];
@@ -380,5 +397,28 @@ mod tests {
         assert_eq!(names, [J]);
         owe(&conn, R, &["A".to_string()]).unwrap();
         assert_eq!(of(R, 5000), ["A", "B"]);
+    }
+
+    #[test]
+    fn a_sale_of_the_last_unit_skips_the_debounce() {
+        let conn = db();
+        set(&conn, "A", 5);
+        let push = due(&conn, J, 0, 60_000, 0, 100).unwrap().remove(0);
+        accepted(&conn, J, &push, 0).unwrap();
+        set(&conn, "A", 3);
+        assert!(
+            due(&conn, J, 1000, 60_000, 0, 100).unwrap().is_empty(),
+            "debounced"
+        );
+        assert_eq!(next_due_ms(&conn, J, 60_000, 0).unwrap(), Some(60_000));
+        set(&conn, "A", 0);
+        assert_eq!(next_due_ms(&conn, J, 60_000, 0).unwrap(), Some(0));
+        let sold_out = due(&conn, J, 1000, 60_000, 0, 100).unwrap();
+        assert_eq!((sold_out[0].sku.as_str(), sold_out[0].stock), ("A", 0));
+        accepted(&conn, J, &sold_out[0], 1000).unwrap();
+        set(&conn, "A", 2);
+        set(&conn, "A", 0);
+        // The channel was told 0 last: nothing to hurry.
+        assert!(due(&conn, J, 2000, 60_000, 0, 100).unwrap().is_empty());
     }
 }
