@@ -26,6 +26,7 @@ use tower::ServiceExt;
 use crate::channels::jgoods::webhook::{JgoodsWebhookSettings, WebhookAuthMode};
 use crate::config::{Config, WebhookAuth};
 use crate::heartbeat::{Health, Heartbeats};
+use crate::http::serve::{self, Limits};
 use crate::http::{self, AppState};
 use crate::metrics::Metrics;
 use crate::problems::ProviderProblems;
@@ -125,6 +126,7 @@ impl Daemon {
         webhook: TcpListener,
         admin: TcpListener,
     ) -> anyhow::Result<Daemon> {
+        config.check_serving()?;
         let store = Store::open_in(&config.daemon.data_dir).with_context(|| {
             format!(
                 "cannot open the store in {}",
@@ -162,20 +164,35 @@ impl Daemon {
         let listeners = TaskTracker::new();
         let webhook_addr = webhook.local_addr()?;
         let admin_addr = admin.local_addr()?;
-        for (name, listener, pick) in [
+        let d = &config.daemon;
+        let webhook_limits = Limits {
+            header_read_timeout: d.header_read_timeout,
+            max_connections: d.max_connections,
+            max_per_source: d.max_connections_per_source,
+        };
+        let admin_limits = Limits {
+            max_connections: d.admin_max_connections,
+            max_per_source: d.admin_max_connections,
+            ..webhook_limits
+        };
+        for (name, listener, pick, limits) in [
             (
                 "webhook listener",
                 webhook,
                 (|r: &Routes| r.webhook.clone()) as fn(&Routes) -> Router,
+                webhook_limits,
             ),
-            ("admin listener", admin, |r: &Routes| r.admin.clone()),
+            (
+                "admin listener",
+                admin,
+                |r: &Routes| r.admin.clone(),
+                admin_limits,
+            ),
         ] {
-            let app = current_routes(routes.clone(), pick)
-                .into_make_service_with_connect_info::<SocketAddr>();
+            let app = current_routes(routes.clone(), pick);
             let stop = shutdown.clone();
             spawn_supervised(&listeners, &shared.failed, name, async move {
-                axum::serve(listener, app)
-                    .with_graceful_shutdown(stop.cancelled_owned())
+                serve::serve(name, listener, app, limits, stop)
                     .await
                     .context(name)
             });
@@ -309,6 +326,7 @@ fn app_state(config: &Config, shared: &Shared) -> AppState {
             .admin_token
             .as_ref()
             .map(|t| t.value().clone()),
+        admin_hosts: config.daemon.admin_hosts.clone(),
         komoju_webhook_secrets: config
             .enabled_komoju()
             .map(|k| vec![k.webhook_secret.value().clone()]),

@@ -46,6 +46,24 @@ pub fn plan(running: &Config, file: &Config) -> Result<ReloadPlan, ReloadRefused
         need_restart.push("daemon.data_dir");
         eff_d.data_dir = run_d.data_dir.clone();
     }
+    // The listeners were built with their limits.
+    if (
+        eff_d.header_read_timeout,
+        eff_d.max_connections,
+        eff_d.max_connections_per_source,
+        eff_d.admin_max_connections,
+    ) != (
+        run_d.header_read_timeout,
+        run_d.max_connections,
+        run_d.max_connections_per_source,
+        run_d.admin_max_connections,
+    ) {
+        need_restart.push("daemon connection limits");
+        eff_d.header_read_timeout = run_d.header_read_timeout;
+        eff_d.max_connections = run_d.max_connections;
+        eff_d.max_connections_per_source = run_d.max_connections_per_source;
+        eff_d.admin_max_connections = run_d.admin_max_connections;
+    }
     if eff_d.log_format != run_d.log_format {
         need_restart.push("daemon.log_format");
         eff_d.log_format = run_d.log_format;
@@ -69,6 +87,10 @@ pub fn plan(running: &Config, file: &Config) -> Result<ReloadPlan, ReloadRefused
     note(
         file.daemon.http_timeout != running.daemon.http_timeout,
         "daemon.http_timeout",
+    );
+    note(
+        file.daemon.admin_hosts != running.daemon.admin_hosts,
+        "daemon.admin_hosts",
     );
     note(file.inventory != running.inventory, "[inventory]");
     note(file.retry != running.retry, "[retry]");
@@ -94,7 +116,7 @@ mod tests {
 data_dir = "/var/lib/ordersync"
 listen = "127.0.0.1:8080"
 admin_listen = "127.0.0.1:8081"
-admin_token = "first-token"
+admin_token = "first-token-0123456789abcdef0123456"
 
 [retry]
 give_up_after = "24h"
@@ -109,7 +131,10 @@ give_up_after = "24h"
         let running = config(BASE);
         let file = config(
             &BASE
-                .replace("first-token", "second-token")
+                .replace(
+                    "first-token-0123456789abcdef0123456",
+                    "second-token-0123456789abcdef012345",
+                )
                 .replace("24h", "2h")
                 .replace("127.0.0.1:8080", "127.0.0.1:9090")
                 .replace("/var/lib/ordersync", "/srv/ordersync"),
@@ -134,7 +159,10 @@ give_up_after = "24h"
     #[test]
     fn a_public_admin_listener_keeps_its_token() {
         let running = config(&BASE.replace("127.0.0.1:8081", "0.0.0.0:8081"));
-        let file = config(&BASE.replace("admin_token = \"first-token\"\n", ""));
+        let file = config(&BASE.replace(
+            "admin_token = \"first-token-0123456789abcdef0123456\"\n",
+            "allow_no_admin_token = true\n",
+        ));
         assert_eq!(
             plan(&running, &file),
             Err(ReloadRefused::AdminTokenNeeded(

@@ -29,7 +29,7 @@ use crate::channels::rakuten_pay::client::{RakutenClient, RakutenClientSettings}
 use crate::channels::rakuten_pay::inventory::InventoryClient;
 use crate::channels::rakuten_pay::poller::{RakutenApi, RakutenPoller};
 use crate::channels::rakuten_pay::recent::RecentOrders;
-use crate::channels::rakuten_pay::stock_push::RakutenStock;
+use crate::channels::rakuten_pay::stock_push::{LowStockWatch, RakutenStock};
 use crate::channels::stock_push::StockPusher;
 use crate::config::Config;
 use crate::domain::Channel;
@@ -307,6 +307,10 @@ fn rakuten_stock_push(
         metrics: shared.metrics.clone(),
         sku_preference: r.sku_preference.clone(),
         safety_stock,
+    });
+    channel.watch = (!r.low_stock_poll_interval.is_zero()).then_some(LowStockWatch {
+        every: r.low_stock_poll_interval,
+        level: r.low_stock_level,
     });
     let mut pusher = StockPusher::new(
         shared.store.clone(),

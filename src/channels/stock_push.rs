@@ -84,9 +84,10 @@ pub trait StockChannel: Send + Sync + 'static {
     }
 
     /// Runs at every turn of the worker, pushes due or not (Rakuten: learns
-    /// the SKU map at start-up and daily). Errors are the channel's to log.
-    fn tick(&self) -> impl Future<Output = ()> + Send {
-        async {}
+    /// the SKU map when it is due, watches low stock); returns how soon it
+    /// wants the next turn (`None`: whenever a push is due).
+    fn tick(&self) -> impl Future<Output = Option<Duration>> + Send {
+        async { None }
     }
 
     /// Sends one batch; one verdict per SKU, in order.
@@ -170,10 +171,11 @@ impl<C: StockChannel> StockPusher<C> {
             // A round makes a call per batch, each bounded by http_timeout:
             // a poll's allowance covers it.
             self.heartbeat.beat(heartbeat::POLL_ALLOWANCE);
-            self.channel.tick().await;
+            let again = self.channel.tick().await;
             let result = self.push_due(now_ms()).await;
             self.report(&result).await;
             let wait = self.until_next_due().await;
+            let wait = again.map_or(wait, |again| wait.min(again));
             self.heartbeat
                 .beat(wait + COALESCE + heartbeat::TURN_ALLOWANCE);
             tokio::select! {

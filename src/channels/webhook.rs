@@ -23,6 +23,7 @@ use ipnet::IpNet;
 use serde_json::{Map, Value, json};
 
 use super::Provider;
+use crate::domain::ident::identifier;
 use crate::domain::time;
 use crate::http::{ApiError, AppState, MAX_WEBHOOK_BODY};
 use crate::store::{self, Store, inbox};
@@ -30,8 +31,11 @@ use crate::store::{self, Store, inbox};
 /// How much of an unauthenticated body is kept for audit.
 pub const UNAUTHENTICATED_KEEP: usize = 4096;
 
-/// How many characters of each kept header are stored.
+/// How many characters of each kept header are stored and logged.
 const HEADER_KEEP: usize = 512;
+/// Longest delivery id taken; a longer one (or one with control characters)
+/// is refused before anything else, and only its first characters are kept.
+pub const MAX_DELIVERY_ID: usize = 128;
 
 /// What happened to a webhook.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -150,11 +154,21 @@ pub async fn receive<C: WebhookChannel>(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    let raw_id = header(&headers, C::DELIVERY_HEADER).map(str::trim);
+    let checked_id = raw_id.map(|id| identifier(id, MAX_DELIVERY_ID));
     let kept = Kept {
         provider: C::PROVIDER,
-        delivery_id: header(&headers, C::DELIVERY_HEADER).map(str::to_string),
+        delivery_id: raw_id.map(|id| printable(id, HEADER_KEEP)),
         headers: audit_headers(&headers, C::AUDIT_HEADERS, peer),
     };
+    if let Some(Err(e)) = checked_id {
+        let err = ApiError::bad_request(
+            "invalid_delivery_id",
+            format!("{}: {e}", C::DELIVERY_HEADER),
+        )
+        .with_field(C::DELIVERY_HEADER.to_string());
+        return reject(app, kept, Bytes::new(), err).await;
+    }
     let allowed = channel.allow_from();
     if !allowed.is_empty() && !allowed.iter().any(|n| n.contains(&peer.ip())) {
         let reason = format!("source {} is not in webhook_allow_from", peer.ip());
@@ -232,6 +246,12 @@ async fn reject(app: &AppState, kept: Kept, body: Bytes, err: ApiError) -> Respo
     err.into_response()
 }
 
+/// At most `max` characters of `v`, control characters dropped: what is
+/// stored or logged of a header.
+fn printable(v: &str, max: usize) -> String {
+    v.chars().filter(|c| !c.is_control()).take(max).collect()
+}
+
 /// A header's value, when it is text.
 pub fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
@@ -243,8 +263,7 @@ fn audit_headers(headers: &HeaderMap, names: &[&str], peer: SocketAddr) -> Value
     let mut kept = Map::new();
     for &name in names {
         if let Some(v) = header(headers, name) {
-            let v: String = v.chars().take(HEADER_KEEP).collect();
-            kept.insert(name.to_string(), Value::String(v));
+            kept.insert(name.to_string(), Value::String(printable(v, HEADER_KEEP)));
         }
     }
     kept.insert("peer".into(), Value::String(peer.ip().to_string()));

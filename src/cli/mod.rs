@@ -116,7 +116,15 @@ fn run(cli: Cli) -> ExitCode {
         // systemd) like everything after them.
         crate::logging::init_early();
     }
-    let config = match Config::load(&path) {
+    let serves = matches!(cli.command, Command::Run | Command::CheckConfig { .. });
+    let loaded = Config::load(&path).and_then(|c| {
+        // Only the daemon serves the admin API; check-config says what it would refuse.
+        if serves {
+            c.check_serving()?;
+        }
+        Ok(c)
+    });
+    let config = match loaded {
         Ok(c) => c,
         Err(e) => {
             if matches!(cli.command, Command::Run) {

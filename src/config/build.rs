@@ -21,6 +21,7 @@ use super::{
 };
 
 mod checks;
+mod daemon;
 use checks::*;
 
 // Provider endpoints from the wire contracts; a merchant overrides them to point at a
@@ -57,11 +58,23 @@ const fn minutes(n: u64) -> Duration {
 
 /// Parses, resolves and validates `text`; see [`Config::from_toml_str`].
 pub(super) fn build(text: &str, path: &Path, env: &dyn Environment) -> Result<Config> {
+    build_with(text, path, env, false)
+}
+
+/// [`build`]; with `require_admin_token`, a missing admin token is an error
+/// here rather than kept for [`Config::check_serving`].
+pub(super) fn build_with(
+    text: &str,
+    path: &Path,
+    env: &dyn Environment,
+    require_admin_token: bool,
+) -> Result<Config> {
     let (doc, syntax_error) = Document::parse(text);
     let ctx = Ctx {
         doc: &doc,
         file: path,
         env,
+        require_admin_token,
         base_dir: path.parent().unwrap_or(Path::new("")),
         warnings: RefCell::new(Vec::new()),
     };
@@ -95,6 +108,9 @@ struct Ctx<'a> {
     file: &'a Path,
     env: &'a dyn Environment,
     base_dir: &'a Path,
+    /// Refuse a missing `admin_token` (unless `allow_no_admin_token`) at once,
+    /// not only when the admin API is served.
+    require_admin_token: bool,
     /// Collected while building, located like errors (see [`Config::warnings`]).
     warnings: RefCell<Vec<String>>,
 }
@@ -220,55 +236,6 @@ impl Ctx<'_> {
             return Err(self.err(key, message));
         }
         Ok(value)
-    }
-
-    fn daemon(&self, raw: Option<RawDaemon>) -> Result<DaemonConfig> {
-        let d = DaemonConfig::default();
-        let Some(raw) = raw else { return Ok(d) };
-        let data_dir = raw.data_dir.unwrap_or(d.data_dir);
-        if data_dir.as_os_str().is_empty() {
-            return Err(self.err("daemon.data_dir", "must not be empty"));
-        }
-        let listen = raw.listen.unwrap_or(d.listen);
-        let admin_listen = raw.admin_listen.unwrap_or(d.admin_listen);
-        let admin_token = match raw.admin_token {
-            Some(spec) => Some(self.secret("daemon.admin_token", Some(spec))?),
-            None => None,
-        };
-        if !admin_listen.ip().is_loopback() && admin_token.is_none() {
-            return Err(self.err(
-                "daemon.admin_listen",
-                format!(
-                    "{admin_listen} is not a loopback address, so daemon.admin_token is \
-                     required (the admin API changes stock and cancels orders)"
-                ),
-            ));
-        }
-        if conflicts(listen, admin_listen) {
-            return Err(self.err(
-                "daemon.admin_listen",
-                format!("{admin_listen} collides with daemon.listen ({listen})"),
-            ));
-        }
-        Ok(DaemonConfig {
-            data_dir,
-            listen,
-            admin_listen,
-            admin_token,
-            log_format: raw.log_format.unwrap_or(d.log_format),
-            http_timeout: self.duration(
-                "daemon.http_timeout",
-                raw.http_timeout,
-                d.http_timeout,
-                NON_ZERO,
-            )?,
-            request_timeout: self.duration(
-                "daemon.request_timeout",
-                raw.request_timeout,
-                d.request_timeout,
-                NON_ZERO,
-            )?,
-        })
     }
 
     fn retry(&self, raw: Option<RawRetry>) -> Result<RetryConfig> {
@@ -431,6 +398,16 @@ impl Ctx<'_> {
                 Duration::from_secs(30),
             )?,
             stock_buffer: raw.stock_buffer.unwrap_or(0),
+            low_stock_poll_interval: self.push_interval(
+                "rakuten_pay.low_stock_poll_interval",
+                raw.low_stock_poll_interval,
+                Duration::from_secs(10),
+            )?,
+            low_stock_level: self.at_least_one(
+                "rakuten_pay.low_stock_level",
+                raw.low_stock_level,
+                3,
+            )?,
             poll_interval,
             lookback,
             auto_confirm: raw.auto_confirm.unwrap_or(true),

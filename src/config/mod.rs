@@ -112,6 +112,30 @@ pub struct DaemonConfig {
     /// cut off rather than holding a connection and a task open for ever.
     #[serde(with = "humantime_serde")]
     pub request_timeout: Duration,
+    /// Accept a missing `admin_token` on a loopback `admin_listen` (default
+    /// false: the token is required, since without it any web page the
+    /// operator opens could post to the admin API through the browser).
+    pub allow_no_admin_token: bool,
+    /// Why the admin API must not be served as configured (no token, no
+    /// opt-out); see [`Config::check_serving`].
+    #[serde(skip)]
+    pub admin_token_refusal: Option<ConfigError>,
+    /// Host names the admin listener answers to (default `["localhost"]`);
+    /// any IP literal is accepted too. Another `Host` is refused (DNS rebinding).
+    pub admin_hosts: Vec<String>,
+    /// Longest a client may take to send a request's headers, and longest a
+    /// keep-alive connection may sit idle between requests (default 10 s).
+    #[serde(with = "humantime_serde")]
+    pub header_read_timeout: Duration,
+    /// Connections the webhook listener keeps open at once (default 1024);
+    /// the excess is closed as soon as it is accepted.
+    pub max_connections: usize,
+    /// ... of those, from one source address (default 64), so one client
+    /// cannot take every slot.
+    pub max_connections_per_source: usize,
+    /// Connections the admin listener keeps open at once (default 64); its
+    /// own budget, so a flood of the webhook listener leaves it reachable.
+    pub admin_max_connections: usize,
 }
 
 impl Default for DaemonConfig {
@@ -124,6 +148,13 @@ impl Default for DaemonConfig {
             log_format: LogFormat::Auto,
             http_timeout: Duration::from_secs(30),
             request_timeout: Duration::from_secs(30),
+            allow_no_admin_token: false,
+            admin_token_refusal: None,
+            admin_hosts: vec!["localhost".to_string()],
+            header_read_timeout: Duration::from_secs(10),
+            max_connections: 1024,
+            max_connections_per_source: 64,
+            admin_max_connections: 64,
         }
     }
 }
@@ -283,6 +314,14 @@ pub struct RakutenPayConfig {
     /// stock_buffer` (never below 0), against the race between a Rakuten
     /// buyer and a push. Default 0.
     pub stock_buffer: u32,
+    /// While a SKU sold at Rakuten has between 1 and `low_stock_level` units,
+    /// Rakuten's recent orders are searched this often (not only every
+    /// `poll_interval`), so a Rakuten sale of a last unit is known before
+    /// another channel sells it again. Default 10 s; `0s` turns it off.
+    #[serde(serialize_with = "duration_text::serialize")]
+    pub low_stock_poll_interval: Duration,
+    /// See `low_stock_poll_interval`. Default 3.
+    pub low_stock_level: u32,
 }
 
 /// `[rakuten_pay] deferred_payment`, still read but without effect: the shop's own
@@ -425,6 +464,16 @@ impl Config {
     /// `Path::new("<inline>")` for text that has no file.
     pub fn from_toml_str(text: &str, path: &Path) -> Result<Config, ConfigError> {
         build::build(text, path, &secret::ProcessEnv)
+    }
+
+    /// Whether the admin API may be served as configured: `admin_token` is
+    /// required unless `allow_no_admin_token` (`ordersync run` and
+    /// `check-config` ask; the other commands need no token).
+    pub fn check_serving(&self) -> Result<(), ConfigError> {
+        match &self.daemon.admin_token_refusal {
+            Some(e) => Err(e.clone()),
+            None => Ok(()),
+        }
     }
 
     /// The effective config, defaults filled in, as TOML text for `ordersync check-config`.

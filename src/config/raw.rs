@@ -27,7 +27,7 @@ pub(super) struct RawConfig {
     pub invoice: Option<RawInvoice>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawDaemon {
     pub data_dir: Option<PathBuf>,
@@ -39,6 +39,13 @@ pub(super) struct RawDaemon {
     pub http_timeout: Option<Duration>,
     #[serde(default, with = "humantime_serde")]
     pub request_timeout: Option<Duration>,
+    #[serde(default, with = "humantime_serde")]
+    pub header_read_timeout: Option<Duration>,
+    pub allow_no_admin_token: Option<bool>,
+    pub admin_hosts: Option<Vec<String>>,
+    pub max_connections: Option<usize>,
+    pub max_connections_per_source: Option<usize>,
+    pub admin_max_connections: Option<usize>,
 }
 
 #[derive(Deserialize)]
@@ -100,6 +107,9 @@ pub(super) struct RawRakutenPay {
     #[serde(default, with = "humantime_serde")]
     pub stock_push_interval: Option<Duration>,
     pub stock_buffer: Option<u32>,
+    #[serde(default, with = "humantime_serde")]
+    pub low_stock_poll_interval: Option<Duration>,
+    pub low_stock_level: Option<u32>,
 }
 
 #[derive(Deserialize)]

@@ -8,7 +8,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::build::build;
+use super::build::{build, build_with};
 use super::files::{SECRET_KEYS, inline_secret_keys, resolve_path_with};
 use super::secret::Environment;
 use super::*;
@@ -44,8 +44,31 @@ fn test_env() -> MapEnv {
     ])
 }
 
+/// Loads `text`; a missing admin token is checked only by the tests about it.
 fn load(text: &str) -> Result<Config, ConfigError> {
+    build_with(text, Path::new(FILE), &test_env(), false)
+}
+
+fn load_strict(text: &str) -> Result<Config, ConfigError> {
     build(text, Path::new(FILE), &test_env())
+}
+
+#[test]
+fn the_admin_token_is_required_long_and_optional_only_by_choice() {
+    let e = load_strict("").unwrap_err();
+    assert_eq!(e.key.as_deref(), Some("daemon.admin_token"), "{e}");
+    assert!(e.to_string().contains("allow_no_admin_token"), "{e}");
+    let e = load_strict("[daemon]\nadmin_token = \"short-token\"\n").unwrap_err();
+    assert_at(&e, 2, "daemon.admin_token");
+    assert!(e.to_string().contains("32"), "{e}");
+    let long = "[daemon]\nadmin_token = \"0123456789abcdef0123456789abcdef\"\n";
+    assert!(load_strict(long).is_ok());
+    assert!(load_strict("[daemon]\nallow_no_admin_token = true\n").is_ok());
+    let public = "[daemon]\nadmin_listen = \"0.0.0.0:8081\"\nallow_no_admin_token = true\n";
+    assert_eq!(
+        load_strict(public).unwrap_err().key.as_deref(),
+        Some("daemon.admin_listen")
+    );
 }
 
 fn load_ok(text: &str) -> Config {
@@ -442,7 +465,7 @@ fn admin_listen_off_loopback_needs_a_token() {
     assert_at(&e, 3, "daemon.admin_listen");
     assert!(e.message.contains("admin_token"), "{e}");
 
-    let with_token = format!("{text}admin_token = \"t0ken-value\"\n");
+    let with_token = format!("{text}admin_token = \"t0ken-value-0123456789abcdef012345\"\n");
     let config = load_ok(&with_token);
     assert_eq!(
         config.daemon.admin_token.map(|t| t.source_description()),
@@ -605,7 +628,12 @@ fn secret_from_env() {
     assert_at(&e, 4, "jgoods.webhook_secret");
     assert!(e.message.contains("T_NOT_SET_ANYWHERE is not set"), "{e}");
 
-    let empty = build(JGOODS, Path::new(FILE), &env(&[("T_JG_WEBHOOK", "")]));
+    let empty = build_with(
+        JGOODS,
+        Path::new(FILE),
+        &env(&[("T_JG_WEBHOOK", "")]),
+        false,
+    );
     let e = empty.expect_err("an empty variable is an error");
     assert_at(&e, 4, "jgoods.webhook_secret");
     assert!(e.message.contains("empty"), "{e}");
@@ -634,7 +662,7 @@ fn secret_from_file_drops_trailing_newline() {
         "{ file = \"webhook.secret\" }",
     );
     let config_path = dir.path().join("config.toml");
-    let config = build(&relative, &config_path, &test_env()).expect("loads");
+    let config = build_with(&relative, &config_path, &test_env(), false).expect("loads");
     assert_eq!(
         config.jgoods.expect("present").webhook_secret.expose(),
         "file-secret-value-a1b2"
@@ -671,7 +699,7 @@ fn secret_from_systemd_credential() {
     );
     let dir_text = dir.path().to_string_lossy().into_owned();
     let with_dir = env(&[("CREDENTIALS_DIRECTORY", dir_text.as_str())]);
-    let config = build(&text, Path::new(FILE), &with_dir).expect("loads");
+    let config = build_with(&text, Path::new(FILE), &with_dir, false).expect("loads");
     let secret = config.jgoods.expect("present").webhook_secret;
     assert_eq!(secret.expose(), "cred-value-33c9");
     assert_eq!(
@@ -679,7 +707,8 @@ fn secret_from_systemd_credential() {
         "credential jgoods-webhook-secret"
     );
 
-    let e = build(&text, Path::new(FILE), &env(&[])).expect_err("no CREDENTIALS_DIRECTORY");
+    let e =
+        build_with(&text, Path::new(FILE), &env(&[]), false).expect_err("no CREDENTIALS_DIRECTORY");
     assert_at(&e, 4, "jgoods.webhook_secret");
     assert!(
         e.message.contains("CREDENTIALS_DIRECTORY is not set"),
@@ -687,7 +716,7 @@ fn secret_from_systemd_credential() {
     );
 
     let escape = JGOODS.replace("{ env = \"T_JG_WEBHOOK\" }", "{ credential = \"../x\" }");
-    let e = build(&escape, Path::new(FILE), &with_dir).expect_err("path escape");
+    let e = build_with(&escape, Path::new(FILE), &with_dir, false).expect_err("path escape");
     assert_at(&e, 4, "jgoods.webhook_secret");
 }
 
@@ -712,7 +741,7 @@ fn malformed_secret_tables_are_rejected_without_echo() {
 fn secrets_never_show_in_debug_or_redacted_output() {
     let dir = tempfile::tempdir().expect("tempdir");
     let token_path = dir.path().join("admin.token");
-    std::fs::write(&token_path, "admin-file-value-6d6d\n").expect("write");
+    std::fs::write(&token_path, "admin-file-value-6d6d-0123456789abcdef\n").expect("write");
     let text = format!(
         "[daemon]\nadmin_token = {{ file = \"{}\" }}\n{}",
         token_path.display(),
@@ -720,7 +749,7 @@ fn secrets_never_show_in_debug_or_redacted_output() {
     );
     let config = load_ok(&text);
     let values = [
-        "admin-file-value-6d6d",
+        "admin-file-value-6d6d-0123456789abcdef",
         "jg-client-inline-9d2e",
         "jg-webhook-value-5b1c",
         "rk-service-value-77aa",
@@ -774,7 +803,10 @@ fn redacted_is_the_effective_config_as_toml() {
 
 #[test]
 fn secret_key_list_matches_the_schema() {
-    let text = format!("[daemon]\nadmin_token = \"t\"\n{}", all_sections());
+    let text = format!(
+        "[daemon]\nadmin_token = \"t-0123456789abcdef0123456789abcdef\"\n{}",
+        all_sections()
+    );
     let redacted = load_ok(&text).redacted();
     let table: toml::Table = toml::from_str(&redacted).expect("TOML");
     let mut found = Vec::new();
@@ -871,7 +903,10 @@ fn secret_debug_and_equality() {
 #[test]
 fn example_config_loads() {
     let vars = [
-        ("ORDERSYNC_ADMIN_TOKEN", "example-admin"),
+        (
+            "ORDERSYNC_ADMIN_TOKEN",
+            "example-admin-0123456789abcdef0123",
+        ),
         ("JGOODS_CLIENT_SECRET", "example-client"),
         ("JGOODS_WEBHOOK_SECRET", "example-webhook"),
         ("RAKUTEN_SERVICE_SECRET", "example-service"),

@@ -9,6 +9,7 @@ pub mod allocation;
 pub mod carrier;
 pub mod credit;
 pub mod direct;
+pub mod ident;
 pub mod order;
 pub mod time;
 

@@ -31,6 +31,7 @@ use crate::store::stock::StockLevel;
 use crate::store::{events, orders, outbox, stock};
 use crate::text_encoding::TextEncoding;
 
+mod guard;
 mod stock_api;
 use stock_api::*;
 
@@ -69,6 +70,7 @@ pub fn router(state: AppState) -> Router {
         .route("/outbox/{id}/retry", post(retry_from_page))
         .nest("/api/v1", api)
         .fallback(|| async { ApiError::not_found("no such endpoint") })
+        .layer(middleware::from_fn_with_state(state.clone(), guard::guard))
         .with_state(state)
 }
 
@@ -184,23 +186,15 @@ struct RetryForm {
 }
 
 /// `POST /outbox/{id}/retry` from the status page's form. Needs the admin
-/// token in the form; refuses a cross-origin post outright.
+/// token in the form; a cross-site post never gets here ([`guard`]).
 async fn retry_from_page(
     State(app): State<AppState>,
     Path(id): Path<i64>,
-    headers: HeaderMap,
     axum::Form(form): axum::Form<RetryForm>,
 ) -> Response {
     let page = |status: StatusCode, title: &str, message: &str| {
         (status, Html(status_page::message_page(title, message))).into_response()
     };
-    if !same_origin(&headers) {
-        return page(
-            StatusCode::FORBIDDEN,
-            "Refused",
-            "This form must be sent from the ordersync status page.",
-        );
-    }
     if !token_matches(&app, &form.token) {
         return page(
             StatusCode::UNAUTHORIZED,
@@ -216,20 +210,4 @@ async fn retry_from_page(
             .into_response(),
         Err(e) => page(e.status, "Not retried", &e.message),
     }
-}
-
-/// A browser sends `Origin` with a form POST; when it names another site
-/// than the `Host` the request came to, it is a forged cross-site request.
-fn same_origin(headers: &HeaderMap) -> bool {
-    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
-        return true;
-    };
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    origin
-        .strip_prefix("http://")
-        .or_else(|| origin.strip_prefix("https://"))
-        .is_some_and(|o| !host.is_empty() && o == host)
 }

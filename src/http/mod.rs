@@ -2,6 +2,7 @@
 
 pub mod admin;
 mod jgoods_invoice;
+pub mod serve;
 mod status_page;
 
 use std::sync::Arc;
@@ -26,6 +27,8 @@ pub struct AppState {
     pub jgoods_webhook: Option<crate::channels::jgoods::webhook::JgoodsWebhookSettings>,
     /// `None` only when the admin listener is loopback-only (checked by config).
     pub admin_token: Option<SecretString>,
+    /// `[daemon] admin_hosts`: the `Host` names the admin listener answers to.
+    pub admin_hosts: Vec<String>,
     /// KOMOJU webhook secrets; `None` when KOMOJU is not enabled.
     pub komoju_webhook_secrets: Option<Vec<SecretString>>,
     /// Deferred-payment providers enabled (direct orders paid by another are refused).

@@ -104,6 +104,18 @@ pub fn any_listed(conn: &Connection, skus: &[String]) -> Result<bool> {
     Ok(false)
 }
 
+/// Whether a SKU sold at Rakuten has between 1 and `level` units for it
+/// beyond `held_back` (`on_hand - reserved - held_back`): the stock a Rakuten
+/// order not imported yet could oversell through another channel.
+pub fn any_low(conn: &Connection, held_back: u32, level: u32) -> Result<bool> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM rakuten_skus r JOIN stock s ON s.sku = r.sku
+             WHERE s.on_hand - s.reserved - ?1 BETWEEN 1 AND ?2)",
+        )?
+        .query_row(params![held_back, level], |r| r.get(0))?)
+}
+
 /// Records a read-back: `found` pairs are held by Rakuten, `missing` ones are
 /// not. Returns the missing pairs not reported before.
 pub fn checked(

@@ -330,6 +330,17 @@ CREATE TABLE rakuten_skus (
 CREATE INDEX rakuten_skus_sku ON rakuten_skus (sku);
 "#;
 
+/// A delivery is a duplicate only when its id *and* its body were processed
+/// before: the signature does not cover the id, so a second validly signed
+/// delivery reusing an id with another body is processed, never dropped.
+/// Rows from before keep a NULL hash and are compared by body.
+const INBOX_BODY_HASH: &str = r#"
+ALTER TABLE inbox ADD COLUMN body_sha256 BLOB;
+DROP INDEX inbox_delivery;
+CREATE UNIQUE INDEX inbox_delivery ON inbox (provider, delivery_id, body_sha256)
+    WHERE state = 'processed' AND delivery_id IS NOT NULL;
+"#;
+
 fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(V1),
@@ -342,6 +353,7 @@ fn migrations() -> Migrations<'static> {
         M::up(OUTBOX_DEAD),
         M::up(ORDERED_AT),
         M::up(CHANNEL_PUSH),
+        M::up(INBOX_BODY_HASH),
     ])
 }
 

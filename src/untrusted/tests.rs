@@ -22,6 +22,9 @@ fn config_sample() -> String {
     CONFIG_EXAMPLE
         .lines()
         .map(|line| match line.split_once("{ env = \"") {
+            Some((key, _)) if key.starts_with("admin_token") => {
+                format!("{key}\"admin-token-0123456789abcdef012345\"")
+            }
             Some((key, _)) if !line.starts_with('#') => format!("{key}\"s3cret1\""),
             _ => line.to_string(),
         })

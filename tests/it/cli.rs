@@ -14,7 +14,7 @@ fn write_config(dir: &std::path::Path, extra: &str) -> std::path::PathBuf {
     std::fs::write(
         &path,
         format!(
-            "[daemon]\ndata_dir = \"{}\"\nadmin_token = \"cli-admin-secret\"\n\n[jgoods]\nclient_id = \"id\"\nclient_secret = \"cli-client-secret\"\nwebhook_secret = \"cli-webhook-secret\"\n{extra}",
+            "[daemon]\ndata_dir = \"{}\"\nadmin_token = \"cli-admin-secret-0123456789abcdef\"\n\n[jgoods]\nclient_id = \"id\"\nclient_secret = \"cli-client-secret\"\nwebhook_secret = \"cli-webhook-secret\"\n{extra}",
             dir.join("data").display()
         ),
     )
@@ -35,7 +35,7 @@ fn check_config_prints_redacted_config_and_exits_78_on_errors() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("[jgoods]"));
     for secret in [
-        "cli-admin-secret",
+        "cli-admin-secret-0123456789abcdef",
         "cli-client-secret",
         "cli-webhook-secret",
     ] {

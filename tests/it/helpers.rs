@@ -15,7 +15,7 @@ use ordersync::sim::rakuten_pay::{self as rakuten_sim, RakutenSimConfig, Rakuten
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
-pub const ADMIN_TOKEN: &str = "test-admin-token";
+pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789abcdef";
 pub const WEBHOOK_SECRET: &str = "sim-webhook-secret";
 /// Generous: CI machines are slow, and a passing test never waits this long.
 pub const DEADLINE: Duration = Duration::from_secs(20);
@@ -51,6 +51,8 @@ pub struct Options {
     pub rakuten_items: Vec<ordersync::sim::rakuten_pay::CatalogItem>,
     /// Extra lines appended to the `[daemon]` section.
     pub daemon_extra: String,
+    /// Run without an admin token (`allow_no_admin_token = true`).
+    pub no_admin_token: bool,
     /// Start the KOMOJU simulator and enable `[komoju]`.
     pub komoju: Option<KomojuSimConfig>,
     /// Start the Kuroneko Atobarai simulator and enable `[kuroneko]`.
@@ -122,6 +124,7 @@ impl Default for Options {
             rakuten_orders: Vec::new(),
             rakuten_items: Vec::new(),
             daemon_extra: String::new(),
+            no_admin_token: false,
             komoju: None,
             kuroneko: None,
             atobarai: None,
@@ -186,7 +189,7 @@ pub fn config_text(
 data_dir = "{dir}"
 listen = "{listen}"
 admin_listen = "{admin}"
-admin_token = "{ADMIN_TOKEN}"
+{admin_auth}
 log_format = "text"
 {daemon_extra}
 
@@ -209,6 +212,11 @@ webhook_secret = "{secret}"
 {extra}
 "#,
         dir = dir.display(),
+        admin_auth = if o.no_admin_token {
+            "allow_no_admin_token = true".to_string()
+        } else {
+            format!("admin_token = \"{ADMIN_TOKEN}\"")
+        },
         safety = o.safety_stock,
         r0 = o.retry.0,
         r1 = o.retry.1,

@@ -10,6 +10,7 @@ mod crash;
 mod credit;
 mod faults;
 mod helpers;
+mod hostile_network;
 mod invoice;
 mod jgoods_flows;
 mod jgoods_token;

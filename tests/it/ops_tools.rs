@@ -52,7 +52,7 @@ fn cli_config(app: &TestApp) -> PathBuf {
     std::fs::write(
         &path,
         format!(
-            "[daemon]\ndata_dir = \"{}\"\nadmin_token = \"x\"\n\n[jgoods]\nclient_id = \"id\"\nclient_secret = \"s\"\nwebhook_secret = \"w\"\n",
+            "[daemon]\ndata_dir = \"{}\"\nadmin_token = \"ops-admin-token-0123456789abcdefgh\"\n\n[jgoods]\nclient_id = \"id\"\nclient_secret = \"s\"\nwebhook_secret = \"w\"\n",
             app._dir.path().display()
         ),
     )

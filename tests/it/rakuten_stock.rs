@@ -271,6 +271,49 @@ async fn an_order_placed_at_rakuten_just_before_a_push_is_counted_by_it() {
 }
 
 #[tokio::test]
+async fn a_rakuten_sale_of_a_last_unit_is_imported_within_the_low_stock_interval() {
+    // Orders are polled hourly here; nothing else changes the stock, so no
+    // push (and no pre-push import) happens: only the watch can find it.
+    let app = app_with(
+        vec![mug()],
+        "low_stock_poll_interval = \"1s\"\nlow_stock_level = 2\n",
+    )
+    .await;
+    app.set_stock("SKU-MUG", 2).await;
+    wait_quantity(&app, "mug", "m1", 2).await;
+    let r = app.rakuten();
+    let number = r.next_order_number();
+    r.try_place_order(
+        NewOrder::new(&number).item(NewItem::new("mug", "mug", 1000, 1).sku("SKU-MUG")),
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    eventually(EVERY, || async {
+        match app.rakuten_order(&number).await {
+            Some(_) => Ok(()),
+            None => Err("the Rakuten order is not imported yet".to_string()),
+        }
+    })
+    .await;
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(app.stock("SKU-MUG").await["reserved"], 1);
+    // The one unit left goes to a J-goods customer; the Rakuten buyer's unit is not sold twice.
+    app.sim.place_order("JG7", &[("SKU-MUG", 2, 1100)]);
+    eventually(EVERY, || async {
+        match app.stock("SKU-MUG").await["reserved"].as_i64() {
+            Some(2) => Ok(()),
+            other => Err(format!("reserved {other:?}")),
+        }
+    })
+    .await;
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn a_rakuten_buyer_is_refused_the_last_unit_a_jgoods_customer_took() {
     let app = app_with(vec![mug()], "").await;
     app.set_stock("SKU-MUG", 1).await;

@@ -421,7 +421,7 @@ async fn a_trickled_body_times_out_without_holding_up_others() {
 }
 
 const SECRETS: [&str; 7] = [
-    "Adm1n-T0ken-9c41e7",
+    "Adm1n-T0ken-9c41e7-0123456789abcdef",
     "JG-Cl1ent-S3cret-52d0",
     "JG-W3bhook-S3cret-a8f3",
     "RK-Serv1ce-S3cret-11b7",

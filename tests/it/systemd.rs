@@ -161,7 +161,7 @@ async fn notify_protocol_reload_and_clean_stop() {
     // A valid change: the new admin token is enforced at once; a new listen
     // address is reported as needing a restart and the old one kept.
     let rotated = text
-        .replace(ADMIN_TOKEN, "rotated-admin-token")
+        .replace(ADMIN_TOKEN, "rotated-admin-token-0123456789abcdef")
         .replace(&listen, "127.0.0.1:1");
     std::fs::write(&config, &rotated).unwrap();
     signal(&child, "HUP").await;
@@ -169,7 +169,10 @@ async fn notify_protocol_reload_and_clean_stop() {
     assert!(reloading.contains("MONOTONIC_USEC="), "{reloading:?}");
     notify.next_with("READY=1").await;
     assert_eq!(admin_status(&admin, ADMIN_TOKEN).await, 401);
-    assert_eq!(admin_status(&admin, "rotated-admin-token").await, 200);
+    assert_eq!(
+        admin_status(&admin, "rotated-admin-token-0123456789abcdef").await,
+        200
+    );
     let webhook_health = reqwest::get(format!("http://{listen}/healthz"))
         .await
         .unwrap();
@@ -190,7 +193,10 @@ async fn notify_protocol_reload_and_clean_stop() {
     let refused = wait_for_log(&log, "config reload refused").await;
     let at = format!("{}:{line}: jgoods.webhook_auth", config.display());
     assert!(refused.contains(&at), "{refused:?} should name {at}");
-    assert_eq!(admin_status(&admin, "rotated-admin-token").await, 200);
+    assert_eq!(
+        admin_status(&admin, "rotated-admin-token-0123456789abcdef").await,
+        200
+    );
 
     // SIGTERM: STOPPING=1, in-flight work drained, exit 0.
     signal(&child, "TERM").await;

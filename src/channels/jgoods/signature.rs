@@ -8,6 +8,11 @@ use subtle::ConstantTimeEq;
 
 /// How far a signed timestamp may be from now, either way.
 pub const TIMESTAMP_WINDOW_SECS: i64 = 300;
+/// `v1=` values taken in one header: a rotation needs two; more is refused
+/// before any MAC is computed.
+pub const MAX_SIGNATURES: usize = 4;
+/// Bytes of `X-JGoods-Signature` taken (four values and separators fit).
+pub const MAX_SIGNATURE_HEADER: usize = 512;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AuthError {
@@ -19,6 +24,10 @@ pub enum AuthError {
     OutsideWindow(i64),
     #[error("signature does not match")]
     BadSignature,
+    #[error(
+        "X-JGoods-Signature is longer than {MAX_SIGNATURE_HEADER} bytes or has more than {MAX_SIGNATURES} values"
+    )]
+    TooManySignatures,
     #[error("bearer token does not match")]
     BadBearer,
 }
@@ -43,6 +52,10 @@ fn mac(secret: &[u8], timestamp: i64, body: &[u8]) -> Hmac<Sha256> {
 
 /// Verifies `X-JGoods-Signature` (possibly several comma-separated `v1=` values,
 /// during secret rotation) against every configured secret.
+///
+/// The work is bounded whatever the header holds: at most [`MAX_SIGNATURES`]
+/// values in [`MAX_SIGNATURE_HEADER`] bytes, and one MAC per configured
+/// secret, each compared (in constant time) with every value.
 pub fn verify_hmac(
     secrets: &[SecretString],
     timestamp_header: Option<&str>,
@@ -52,6 +65,9 @@ pub fn verify_hmac(
 ) -> Result<(), AuthError> {
     let ts_raw = timestamp_header.ok_or(AuthError::MissingHeader("X-JGoods-Timestamp"))?;
     let sig_raw = signature_header.ok_or(AuthError::MissingHeader("X-JGoods-Signature"))?;
+    if sig_raw.len() > MAX_SIGNATURE_HEADER || sig_raw.split(',').nth(MAX_SIGNATURES).is_some() {
+        return Err(AuthError::TooManySignatures);
+    }
     let ts: i64 = ts_raw.trim().parse().map_err(|_| AuthError::BadTimestamp)?;
     let skew = now_unix.saturating_sub(ts);
     if skew.abs() > TIMESTAMP_WINDOW_SECS {
@@ -61,18 +77,25 @@ pub fn verify_hmac(
         .split(',')
         .filter_map(|part| part.trim().strip_prefix("v1="))
         .filter_map(|h| hex::decode(h).ok())
+        .filter(|mac| mac.len() == 32)
         .collect();
+    if candidates.is_empty() {
+        return Err(AuthError::BadSignature);
+    }
+    let mut ok = false;
     for secret in secrets {
+        let expected = mac(secret.expose_secret().as_bytes(), ts, body)
+            .finalize()
+            .into_bytes();
         for candidate in &candidates {
-            if mac(secret.expose_secret().as_bytes(), ts, body)
-                .verify_slice(candidate)
-                .is_ok()
-            {
-                return Ok(());
-            }
+            ok |= bool::from(expected.as_slice().ct_eq(candidate));
         }
     }
-    Err(AuthError::BadSignature)
+    if ok {
+        Ok(())
+    } else {
+        Err(AuthError::BadSignature)
+    }
 }
 
 /// Verifies `Authorization: Bearer <secret>` against every configured secret.
@@ -103,6 +126,34 @@ mod tests {
         list.iter()
             .map(|s| SecretString::from(s.to_string()))
             .collect()
+    }
+
+    #[test]
+    fn a_header_of_many_values_is_refused_before_any_mac() {
+        let body = br#"{"order_no":"JG1"}"#;
+        let sig = sign(b"k", 1000, body);
+        let many = vec!["v1="; 10_000].join(",");
+        assert_eq!(
+            verify_hmac(&secrets(&["k"]), Some("1000"), Some(&many), body, 1000),
+            Err(AuthError::TooManySignatures)
+        );
+        let five = [sig.as_str(); 5].join(",");
+        assert_eq!(
+            verify_hmac(&secrets(&["k"]), Some("1000"), Some(&five), body, 1000),
+            Err(AuthError::TooManySignatures)
+        );
+        let four = [sig.as_str(); 4].join(",");
+        assert!(verify_hmac(&secrets(&["k"]), Some("1000"), Some(&four), body, 1000).is_ok());
+        assert_eq!(
+            verify_hmac(
+                &secrets(&["k"]),
+                Some("1000"),
+                Some("v1=,v1=00"),
+                body,
+                1000
+            ),
+            Err(AuthError::BadSignature)
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{OrderSnapshot, ShipTo, SnapshotLine, Status};
+use crate::domain::ident::identifier;
 
 /// Status labels as they travel on the wire, in the order of the contract.
 const LABELS: [(Status, &str); 10] = [
@@ -193,10 +194,12 @@ pub fn parse_order(body: &[u8]) -> Result<OrderSnapshot, WireError> {
 
 /// Converts an already-deserialised wire order into the neutral snapshot.
 pub fn snapshot_from_wire(raw: &JgoodsOrder) -> Result<OrderSnapshot, WireError> {
-    let order_no = raw.order_no.trim();
-    if order_no.is_empty() || order_no.len() > 64 {
-        return Err(WireError::new("order_no", "must be 1 to 64 characters"));
-    }
+    let order_no =
+        identifier(raw.order_no.trim(), 64).map_err(|e| WireError::new("order_no", e))?;
+    let parent_order_no = match raw.parent_order_no.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(p) => Some(identifier(p, 64).map_err(|e| WireError::new("parent_order_no", e))?),
+    };
     let status = Status::from_label(&raw.status).ok_or_else(|| {
         WireError::new(
             "status",
@@ -231,7 +234,7 @@ pub fn snapshot_from_wire(raw: &JgoodsOrder) -> Result<OrderSnapshot, WireError>
         order_no: order_no.to_string(),
         status,
         status_changed_at,
-        parent_order_no: raw.parent_order_no.clone().filter(|p| !p.is_empty()),
+        parent_order_no: parent_order_no.map(str::to_string),
         ship_to: raw.ship_to.as_ref().map(|s| ShipTo {
             name: s.name.clone(),
             postal_code: s.postal_code.clone(),
@@ -249,13 +252,8 @@ fn line_from_wire(i: usize, item: &JgoodsItem) -> Result<SnapshotLine, WireError
         .filter(|n| (1..=u32::MAX as u64).contains(n))
         .ok_or_else(|| WireError::new(at("line_no"), "must be a whole number ≥ 1"))?
         as u32;
-    let sku = item.item_code.trim();
-    if sku.is_empty() || sku.len() > 128 {
-        return Err(WireError::new(
-            at("item_code"),
-            "must be 1 to 128 characters",
-        ));
-    }
+    let sku =
+        identifier(item.item_code.trim(), 128).map_err(|e| WireError::new(at("item_code"), e))?;
     let qty = whole_number(&item.qty)
         .filter(|n| *n <= 1_000_000)
         .ok_or_else(|| WireError::new(at("qty"), "must be a whole number ≥ 0"))?

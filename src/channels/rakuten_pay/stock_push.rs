@@ -3,7 +3,10 @@
 //! an `ABSOLUTE` quantity (`available - stock_buffer`, 0 to 99999), at most
 //! 400 entries a `bulk-upsert` and one upsert a second. Before a round, the
 //! orders placed at Rakuten since the last poll are imported, so the values
-//! read count them; at start-up and then daily the SKU map is learnt again.
+//! read count them; while a SKU sold at Rakuten is down to its last units the
+//! same import runs every few seconds ([`LowStockWatch`]), so a Rakuten sale
+//! of a last unit is known before another channel sells it again; at
+//! start-up and then daily the SKU map is learnt again.
 //!
 //! A 204 does not prove Rakuten holds a pair: after a pair's first accepted
 //! push it is read back with `bulk-get`; a pair Rakuten does not return is
@@ -35,6 +38,13 @@ pub const SKU_SYNC_EVERY: Duration = Duration::from_secs(24 * 3600);
 /// After a failed sync, the next try waits this long.
 const SYNC_RETRY: Duration = Duration::from_secs(15 * 60);
 
+/// `[rakuten_pay] low_stock_poll_interval` and `low_stock_level`.
+#[derive(Clone, Copy, Debug)]
+pub struct LowStockWatch {
+    pub every: Duration,
+    pub level: u32,
+}
+
 /// Rakuten as a stock channel.
 pub struct RakutenStock {
     pub store: Store,
@@ -43,6 +53,8 @@ pub struct RakutenStock {
     /// The import before each round; `None` pushes without it (tests of the
     /// push alone).
     pub recent: Option<RecentOrders>,
+    /// Imports recent orders every few seconds while stock is low (needs `recent`).
+    pub watch: Option<LowStockWatch>,
     pub sku_preference: Vec<SkuSource>,
     /// `[rakuten_pay] stock_buffer`.
     pub buffer: u32,
@@ -50,6 +62,10 @@ pub struct RakutenStock {
     reads: Pacer,
     searches: Pacer,
     synced: AtomicBool,
+    /// The last import of recent orders (before a round or by the watch).
+    imported_at: std::sync::Mutex<Option<tokio::time::Instant>>,
+    /// The watch's last import failed (logged once until it works again).
+    watch_failing: AtomicBool,
     /// After a failed sync, not again before this.
     retry_sync_at: std::sync::Mutex<Option<tokio::time::Instant>>,
 }
@@ -67,12 +83,15 @@ impl RakutenStock {
             client,
             metrics,
             recent: None,
+            watch: None,
             sku_preference,
             buffer,
             upserts: Pacer::new(inventory::UPSERT_INTERVAL),
             reads: Pacer::new(inventory::GET_INTERVAL),
             searches: Pacer::new(Duration::from_secs(1)),
             synced: AtomicBool::new(false),
+            imported_at: std::sync::Mutex::new(None),
+            watch_failing: AtomicBool::new(false),
             retry_sync_at: std::sync::Mutex::new(None),
         }
     }
@@ -125,6 +144,55 @@ impl RakutenStock {
             .flatten()
             .and_then(|at| chrono::DateTime::parse_from_rfc3339(&at).ok());
         at.is_none_or(|at| (time::now() - at).to_std().unwrap_or_default() >= SKU_SYNC_EVERY)
+    }
+
+    /// Imports recent orders, remembering when.
+    async fn import_recent(&self, recent: &RecentOrders) -> Result<usize, CallError> {
+        if let Ok(mut at) = self.imported_at.lock() {
+            *at = Some(tokio::time::Instant::now());
+        }
+        recent.import().await
+    }
+
+    /// The watch's turn: when its interval has passed since the last import
+    /// and a SKU sold at Rakuten is low, imports recent orders. Returns when
+    /// it wants to look again.
+    async fn watch_low_stock(&self) -> Option<Duration> {
+        let (Some(recent), Some(watch)) = (&self.recent, self.watch) else {
+            return None;
+        };
+        let since = self
+            .imported_at
+            .lock()
+            .ok()
+            .and_then(|at| *at)
+            .map(|at| at.elapsed());
+        if let Some(since) = since.filter(|since| *since < watch.every) {
+            return Some(watch.every - since);
+        }
+        let held_back = recent.safety_stock + self.buffer;
+        let low = self
+            .store
+            .read(move |c| rakuten_skus::any_low(c, held_back, watch.level))
+            .await
+            .unwrap_or(false);
+        if !low {
+            return Some(watch.every);
+        }
+        match self.import_recent(recent).await {
+            Ok(imported) => {
+                self.watch_failing.store(false, Ordering::Relaxed);
+                if imported > 0 {
+                    tracing::info!(imported, "Rakuten orders imported while stock is low");
+                }
+            }
+            Err(e) => {
+                if !self.watch_failing.swap(true, Ordering::Relaxed) {
+                    tracing::warn!(error = %e, "Rakuten search for recent orders (low stock) failed; the order poll still runs");
+                }
+            }
+        }
+        Some(watch.every)
     }
 
     /// The quantity Rakuten is told for an availability.
@@ -194,7 +262,7 @@ impl StockChannel for RakutenStock {
     const PROVIDER: Provider = Provider::RakutenPay;
     const BATCH: usize = inventory::MAX_UPSERT;
 
-    async fn tick(&self) {
+    async fn tick(&self) -> Option<Duration> {
         if self.sync_due().await
             && let Err(e) = self.sync_skus().await
         {
@@ -203,6 +271,7 @@ impl StockChannel for RakutenStock {
                 *at = Some(tokio::time::Instant::now() + SYNC_RETRY);
             }
         }
+        self.watch_low_stock().await
     }
 
     async fn before_round(&self, due: &[OwedPush]) -> Result<bool, CallError> {
@@ -218,7 +287,7 @@ impl StockChannel for RakutenStock {
         if !listed {
             return Ok(false);
         }
-        let imported = recent.import().await?;
+        let imported = self.import_recent(recent).await?;
         if imported > 0 {
             tracing::info!(imported, "Rakuten orders imported before a stock push");
         }

@@ -51,8 +51,16 @@ impl Ctx<'_> {
     ) -> Result<Duration> {
         let value = value.unwrap_or(default);
         if !value.is_zero() && value < MIN_POLL {
-            return Err(self.err(key, "must be at least 1s, or 0s to turn the stock push off"));
+            return Err(self.err(key, "must be at least 1s, or 0s to turn it off"));
         }
         Ok(value)
+    }
+
+    /// A count that must be at least 1.
+    pub(super) fn at_least_one(&self, key: &str, value: Option<u32>, default: u32) -> Result<u32> {
+        match value.unwrap_or(default) {
+            0 => Err(self.err(key, "must be at least 1")),
+            n => Ok(n),
+        }
     }
 }

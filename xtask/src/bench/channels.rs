@@ -3,13 +3,8 @@
 //! Rakuten, and what the push costs in Rakuten calls.
 //!
 //! The daemon runs in this process (the simulators' counts and quantities are
-//! read directly); every call goes over loopback HTTP. Three daemons are raced
-//! side by side in one run: as built (`stock_push_interval = "1s"`, the import
-//! before each push), a peer-like periodic push, and no push at all. The race
-//! is compressed: a run of `--race-seconds` stands for `SCALE` times as many
-//! seconds of trading, so the peer's 5-minute push becomes `300 / SCALE`
-//! seconds and the buyers' rates are `SCALE` times a shop's. The daemon as
-//! built is not compressed (its latencies are real), which favours the peer.
+//! read directly); every call goes over loopback HTTP. The race is in
+//! [`super::race`].
 
 use std::path::Path;
 use std::sync::Arc;
@@ -20,6 +15,7 @@ use tokio::net::TcpListener;
 
 use super::BenchArgs;
 use super::daemon::{self, SECRET};
+use super::race;
 use super::report::Report;
 use super::stats::{ms, percentile};
 use ordersync::app::Daemon;
@@ -27,32 +23,28 @@ use ordersync::channels::rakuten_pay::skus::SYNCED_AT_KEY;
 use ordersync::config::Config;
 use ordersync::sim::jgoods::JgoodsSimHandle;
 use ordersync::sim::rakuten_pay::{
-    self as rakuten_sim, CatalogItem, NewItem, NewOrder, RakutenSimConfig, RakutenSimHandle,
+    self as rakuten_sim, CatalogItem, RakutenSimConfig, RakutenSimHandle,
 };
 use ordersync::store::kv;
 
 const NAME: &str = "channels";
-/// SKUs in the race, each with little stock.
-const RACE_SKUS: usize = 20;
-const RACE_STOCK: i64 = 3;
-/// Simulated seconds per real second in the race.
-const SCALE: u64 = 30;
-
-struct Rig {
-    jgoods: Arc<JgoodsSimHandle>,
-    rakuten: RakutenSimHandle,
-    daemon: Daemon,
+pub(super) struct Rig {
+    pub jgoods: Arc<JgoodsSimHandle>,
+    pub rakuten: RakutenSimHandle,
+    pub daemon: Daemon,
+    pub config: Config,
     http: reqwest::Client,
 }
 
 impl Rig {
     /// Both simulators with `skus` listed (one Rakuten item of one variant
-    /// `v` each) plus `items`, and the daemon on them.
-    async fn start(
+    /// `v` each) plus `items`, and the daemon on them, pushing to Rakuten
+    /// every `push` (`None`: the default).
+    pub(super) async fn start(
         dir: &Path,
         skus: &[String],
         items: Vec<CatalogItem>,
-        push: &str,
+        push: Option<&str>,
         poll: &str,
     ) -> anyhow::Result<Rig> {
         std::fs::create_dir_all(dir)?;
@@ -70,10 +62,13 @@ impl Rig {
             rakuten.list_item(item);
         }
         let text = format!(
-            "[daemon]\ndata_dir = \"{}\"\nlisten = \"127.0.0.1:0\"\nadmin_listen = \"127.0.0.1:0\"\nadmin_token = \"{SECRET}\"\n{}stock_push_interval = \"1s\"\n{}poll_interval = \"{poll}\"\nrequest_interval = \"0s\"\nstock_push_interval = \"{push}\"\n",
+            "[daemon]\ndata_dir = \"{}\"\nlisten = \"127.0.0.1:0\"\nadmin_listen = \"127.0.0.1:0\"\nadmin_token = \"{SECRET}\"\n{}stock_push_interval = \"1s\"\n{}poll_interval = \"{poll}\"\nrequest_interval = \"0s\"\n{}",
             dir.join("data").display(),
             daemon::jgoods_section(&jgoods, &cfg, None),
             rakuten.config_section(),
+            push.map_or(String::new(), |push| format!(
+                "stock_push_interval = \"{push}\"\n"
+            )),
         );
         let config = Config::from_toml_str(&text, &dir.join("bench.toml"))?;
         let daemon = Daemon::start(
@@ -87,11 +82,12 @@ impl Rig {
             jgoods,
             rakuten,
             daemon,
+            config,
             http: reqwest::Client::new(),
         })
     }
 
-    async fn set_stock(&self, sku: &str, on_hand: i64) -> anyhow::Result<()> {
+    pub(super) async fn set_stock(&self, sku: &str, on_hand: i64) -> anyhow::Result<()> {
         let r = self
             .http
             .put(format!(
@@ -127,7 +123,7 @@ impl Rig {
     }
 
     /// Waits until the daemon learnt the SKU map.
-    async fn until_synced(&self) -> anyhow::Result<()> {
+    pub(super) async fn until_synced(&self) -> anyhow::Result<()> {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             let at = self
@@ -145,7 +141,7 @@ impl Rig {
         }
     }
 
-    async fn stop(self) {
+    pub(super) async fn stop(self) {
         self.daemon.stop(Duration::from_secs(5)).await;
         self.rakuten.shutdown().await;
     }
@@ -154,39 +150,7 @@ impl Rig {
 pub async fn run(args: &BenchArgs, dir: &Path, report: &mut Report) -> anyhow::Result<()> {
     staleness(&dir.join("staleness"), args.staleness_changes, report).await?;
     call_cost(&dir.join("cost"), args.push_changes, report).await?;
-    let mut oversold = Vec::new();
-    for (label, push) in [
-        (
-            "as built (1 s push, import before each push)",
-            "1s".to_string(),
-        ),
-        ("peer-like 5-minute push", format!("{}s", 300 / SCALE)),
-        ("no push", "0s".to_string()),
-    ] {
-        let (units, stale) =
-            race(&dir.join(format!("race-{push}")), &push, args.race_seconds).await?;
-        println!(
-            "race, {label}: {units} units sold beyond stock; {stale} Rakuten sales of a unit the mirror had already given away"
-        );
-        report.note(
-            NAME,
-            format!("race, {label}: Rakuten sales of a unit already gone in the mirror (the push's window)"),
-            format!("{stale} of {units} oversold"),
-        );
-        oversold.push((label, units));
-    }
-    let (built, peer, none) = (oversold[0].1, oversold[1].1, oversold[2].1);
-    report.goal(
-        NAME,
-        format!(
-            "units oversold in {} s × {SCALE} of racing buyers (built / 5-min push / none)",
-            args.race_seconds
-        ),
-        format!("{built} / {peer} / {none}"),
-        "≥ 20× fewer than the 5-minute push",
-        peer >= 20 * built.max(1) || (built == 0 && peer > 0),
-    );
-    Ok(())
+    race::run(args, dir, report).await
 }
 
 /// Staleness: from an ERP count and from a J-goods order to Rakuten's
@@ -194,7 +158,7 @@ pub async fn run(args: &BenchArgs, dir: &Path, report: &mut Report) -> anyhow::R
 /// (the push's debounce).
 async fn staleness(dir: &Path, changes: usize, report: &mut Report) -> anyhow::Result<()> {
     let skus: Vec<String> = (0..changes).map(|i| format!("ST-{i:03}")).collect();
-    let rig = Rig::start(dir, &skus, vec![], "1s", "1h").await?;
+    let rig = Rig::start(dir, &skus, vec![], Some("1s"), "1h").await?;
     rig.until_synced().await?;
     for sku in &skus {
         rig.set_stock(sku, 50).await?;
@@ -268,7 +232,7 @@ async fn call_cost(dir: &Path, changes: usize, report: &mut Report) -> anyhow::R
             CatalogItem::new(&format!("cc{i:02}"), &refs)
         })
         .collect();
-    let rig = Rig::start(dir, &[], items, "1s", "1h").await?;
+    let rig = Rig::start(dir, &[], items, Some("1s"), "1h").await?;
     for sku in &skus {
         rig.jgoods.register_item(sku);
     }
@@ -331,107 +295,4 @@ async fn call_cost(dir: &Path, changes: usize, report: &mut Report) -> anyhow::R
         format!("{:.1} s", wall.as_secs_f64()),
     );
     Ok(())
-}
-
-/// One race: buyers on both channels buy 1 unit of a random SKU; returns the
-/// units Rakuten accepted that the stock could not cover.
-/// Also returns how many Rakuten sales were of a unit the mirror had already
-/// given away when Rakuten took the order (the push's window; the rest of
-/// the oversold units come from the import's window).
-async fn race(dir: &Path, push: &str, seconds: u64) -> anyhow::Result<(i64, i64)> {
-    let skus: Vec<String> = (0..RACE_SKUS).map(|i| format!("R-{i:02}")).collect();
-    // Orders are polled every 2 simulated minutes, as the daemon does by default.
-    let poll = format!("{}ms", 120_000 / SCALE);
-    let rig = Rig::start(dir, &skus, vec![], push, &poll).await?;
-    if push != "0s" {
-        rig.until_synced().await?;
-    }
-    for sku in &skus {
-        rig.set_stock(sku, RACE_STOCK).await?;
-        // Every daemon starts with Rakuten knowing the count (a no-push one from RMS by hand).
-        rig.rakuten
-            .set_quantity(&sku.to_ascii_lowercase(), "v", RACE_STOCK);
-    }
-    let until = Instant::now() + Duration::from_secs(seconds);
-    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mut next = || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
-    let (mut n, mut accepted, mut stale) = (0, 0i64, 0i64);
-    while Instant::now() < until {
-        let sku = &skus[(next() % RACE_SKUS as u64) as usize];
-        if next() % 2 == 0 {
-            rig.jgoods
-                .place_order(&format!("RJ{n:05}"), &[(sku, 1, 1000)]);
-        } else {
-            let number = rig.rakuten.next_order_number();
-            let order = NewOrder::new(&number)
-                .item(NewItem::new(sku, &sku.to_ascii_lowercase(), 1000, 1).sku(sku));
-            if rig.rakuten.try_place_order(order).is_ok() {
-                accepted += 1;
-                let sku = sku.clone();
-                let free: i64 = rig
-                    .daemon
-                    .store
-                    .read(move |c| {
-                        Ok(c.query_row(
-                            "SELECT COALESCE(MAX(on_hand - reserved, 0), 0) FROM stock WHERE sku = ?1",
-                            [&sku],
-                            |r| r.get(0),
-                        )?)
-                    })
-                    .await?;
-                if free == 0 {
-                    stale += 1;
-                }
-            }
-        }
-        n += 1;
-        // Two buyers a simulated minute per SKU-set: 60 / SCALE seconds apart / 2.
-        tokio::time::sleep(Duration::from_millis(
-            60_000 / SCALE / 2 / RACE_SKUS as u64 * 2,
-        ))
-        .await;
-    }
-    // Let the daemon import every Rakuten order Rakuten accepted, then count.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        rig.daemon.poll_now();
-        let stored: i64 = rig
-            .daemon
-            .store
-            .read(|c| {
-                Ok(c.query_row(
-                    "SELECT COUNT(*) FROM orders WHERE channel = 'rakuten'",
-                    [],
-                    |r| r.get(0),
-                )?)
-            })
-            .await?;
-        if stored >= accepted {
-            break;
-        }
-        if Instant::now() > deadline {
-            bail!("{stored} of {accepted} Rakuten orders imported");
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    let oversold: i64 = rig
-        .daemon
-        .store
-        .read(|c| {
-            Ok(c.query_row(
-                "SELECT COALESCE(SUM(l.qty), 0) - COALESCE((SELECT SUM(a.qty) FROM allocations a
-                        WHERE a.channel = 'rakuten' AND a.state = 'reserved'), 0)
-                 FROM order_lines l WHERE l.channel = 'rakuten'",
-                [],
-                |r| r.get(0),
-            )?)
-        })
-        .await?;
-    rig.stop().await;
-    Ok((oversold, stale))
 }

@@ -13,7 +13,7 @@ use tokio::process::{Child, Command};
 use ordersync::sim::jgoods::{JgoodsSimConfig, JgoodsSimHandle, SimWebhookAuth};
 
 /// The admin token and the J-goods webhook secret of every benchmark daemon.
-pub const SECRET: &str = "bench-webhook-secret";
+pub const SECRET: &str = "bench-webhook-secret-0123456789abcdef";
 
 pub struct DaemonProcess {
     child: Child,

@@ -20,6 +20,7 @@ pub mod daemon;
 mod ingest;
 mod load;
 mod outbox;
+mod race;
 mod rakuten;
 mod report;
 mod stats;
@@ -60,8 +61,9 @@ pub struct BenchArgs {
     /// Orders already in the store for the memory and start-up benchmark.
     #[arg(long, default_value_t = 1_000_000)]
     pub stored_orders: usize,
-    /// Length of each two-channel race of the channels benchmark, in seconds.
-    #[arg(long, default_value_t = 40)]
+    /// Length of the two-channel race of the channels benchmark, in seconds
+    /// (the three daemons race side by side, in real time).
+    #[arg(long, default_value_t = 600)]
     pub race_seconds: u64,
     /// Changes timed one by one for staleness, per source (ERP, J-goods).
     #[arg(long, default_value_t = 40)]

@@ -1,6 +1,7 @@
 //! Wire ⇄ neutral: the order model as Rakuten sends it, validated, into
 //! [`RakutenOrder`], and back (for the simulator).
 
+use crate::domain::ident::identifier;
 use serde_json::Value;
 
 use super::*;
@@ -42,13 +43,18 @@ pub fn order_from_value(value: Value) -> Result<RakutenOrder, WireError> {
 /// serde cannot (datetimes, units, at least one package with lines).
 pub fn order_from_wire(raw: &RakutenOrderModel) -> Result<RakutenOrder, WireError> {
     let number = raw.order_number.trim();
+    let shown: String = number
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(64)
+        .collect();
     let fail = |field: &str, message: &str| WireError {
-        order_number: (!number.is_empty()).then(|| number.to_string()),
+        order_number: (!shown.is_empty()).then(|| shown.clone()),
         field: field.to_string(),
         message: message.to_string(),
     };
-    if number.is_empty() || number.len() > 64 {
-        return Err(fail("orderNumber", "must be 1 to 64 characters"));
+    if let Err(e) = identifier(number, 64) {
+        return Err(fail("orderNumber", &e));
     }
     let ordered_at = parse_datetime_lenient(&raw.order_datetime)
         .ok_or_else(|| fail("orderDatetime", "not a datetime"))?;

@@ -1,0 +1,151 @@
+//! `[daemon]`: the listeners, the admin token and the network limits.
+
+use secrecy::ExposeSecret;
+
+use super::*;
+use crate::config::Secret;
+
+impl Ctx<'_> {
+    pub(super) fn daemon(&self, raw: Option<RawDaemon>) -> Result<DaemonConfig> {
+        let d = DaemonConfig::default();
+        let raw = raw.unwrap_or_default();
+        let data_dir = raw.data_dir.unwrap_or(d.data_dir);
+        if data_dir.as_os_str().is_empty() {
+            return Err(self.err("daemon.data_dir", "must not be empty"));
+        }
+        let listen = raw.listen.unwrap_or(d.listen);
+        let admin_listen = raw.admin_listen.unwrap_or(d.admin_listen);
+        let admin_token = match raw.admin_token {
+            Some(spec) => Some(self.secret("daemon.admin_token", Some(spec))?),
+            None => None,
+        };
+        // A missing token matters only to whoever serves the admin API (the
+        // daemon, check-config): other commands of a shell run without it.
+        let admin_token_refusal = match self.check_admin_token(
+            admin_listen,
+            admin_token.as_ref(),
+            raw.allow_no_admin_token.unwrap_or(false),
+        ) {
+            Err(e) if admin_token.is_none() && admin_listen.ip().is_loopback() => {
+                if self.require_admin_token {
+                    return Err(e);
+                }
+                Some(e)
+            }
+            other => other.err().map_or(Ok(None), Err)?,
+        };
+        if conflicts(listen, admin_listen) {
+            return Err(self.err(
+                "daemon.admin_listen",
+                format!("{admin_listen} collides with daemon.listen ({listen})"),
+            ));
+        }
+        Ok(DaemonConfig {
+            data_dir,
+            listen,
+            admin_listen,
+            admin_token,
+            log_format: raw.log_format.unwrap_or(d.log_format),
+            http_timeout: self.duration(
+                "daemon.http_timeout",
+                raw.http_timeout,
+                d.http_timeout,
+                NON_ZERO,
+            )?,
+            request_timeout: self.duration(
+                "daemon.request_timeout",
+                raw.request_timeout,
+                d.request_timeout,
+                NON_ZERO,
+            )?,
+            allow_no_admin_token: raw.allow_no_admin_token.unwrap_or(false),
+            admin_token_refusal,
+            admin_hosts: self.admin_hosts(raw.admin_hosts)?,
+            header_read_timeout: self.duration(
+                "daemon.header_read_timeout",
+                raw.header_read_timeout,
+                d.header_read_timeout,
+                NON_ZERO,
+            )?,
+            max_connections: self.count(
+                "daemon.max_connections",
+                raw.max_connections,
+                d.max_connections,
+            )?,
+            max_connections_per_source: self.count(
+                "daemon.max_connections_per_source",
+                raw.max_connections_per_source,
+                d.max_connections_per_source,
+            )?,
+            admin_max_connections: self.count(
+                "daemon.admin_max_connections",
+                raw.admin_max_connections,
+                d.admin_max_connections,
+            )?,
+        })
+    }
+
+    /// A connection count: at least 1, at most 60,000 (file descriptors).
+    fn count(&self, key: &str, value: Option<usize>, default: usize) -> Result<usize> {
+        match value.unwrap_or(default) {
+            n @ 1..=60_000 => Ok(n),
+            _ => Err(self.err(key, "must be between 1 and 60000")),
+        }
+    }
+
+    /// The admin token: long enough to resist guessing, and present unless
+    /// the operator opted out on a loopback listener.
+    fn check_admin_token(
+        &self,
+        admin_listen: SocketAddr,
+        token: Option<&Secret>,
+        allow_none: bool,
+    ) -> Result<()> {
+        match token {
+            Some(token) if token.value().expose_secret().len() < MIN_ADMIN_TOKEN => Err(self.err(
+                "daemon.admin_token",
+                format!(
+                    "must be at least {MIN_ADMIN_TOKEN} bytes (create one with `openssl rand -hex 32`) / \
+                     管理トークンは{MIN_ADMIN_TOKEN}バイト以上にしてください"
+                ),
+            )),
+            Some(_) => Ok(()),
+            None if !admin_listen.ip().is_loopback() => Err(self.err(
+                "daemon.admin_listen",
+                format!(
+                    "{admin_listen} is not a loopback address, so daemon.admin_token is \
+                     required (the admin API changes stock and cancels orders)"
+                ),
+            )),
+            None if !allow_none => Err(self.err(
+                "daemon.admin_token",
+                "is required: without it any web page opened on this machine could change stock \
+                 and cancel orders through the browser. Set one (`openssl rand -hex 32`), or set \
+                 daemon.allow_no_admin_token = true to accept that on this loopback listener / \
+                 管理トークンを設定してください(未設定を許す場合は allow_no_admin_token = true)",
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// `admin_hosts`: names the admin listener answers to besides IP literals.
+    fn admin_hosts(&self, hosts: Option<Vec<String>>) -> Result<Vec<String>> {
+        let hosts = hosts.unwrap_or_else(|| vec!["localhost".to_string()]);
+        for host in &hosts {
+            let valid = !host.is_empty()
+                && host
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+            if !valid {
+                return Err(self.err(
+                    "daemon.admin_hosts",
+                    format!("{host:?} is not a host name (no port, no scheme)"),
+                ));
+            }
+        }
+        Ok(hosts.into_iter().map(|h| h.to_ascii_lowercase()).collect())
+    }
+}
+
+/// Shortest admin token accepted, in bytes.
+pub const MIN_ADMIN_TOKEN: usize = 32;

@@ -1,0 +1,159 @@
+//! The accept loop of both listeners, with the limits an attacker must not
+//! get past: a header-read timeout (which also closes a keep-alive
+//! connection left idle that long), a cap on open connections per listener
+//! and per source address (the excess is closed as soon as it is accepted,
+//! before any byte is read), a bounded header buffer, and accept errors
+//! (out of file descriptors) survived instead of ending the listener.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::ConnectInfo;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tower::ServiceExt;
+
+/// Bytes of a request's head (request line and headers) read at most; a
+/// larger head is answered 431.
+pub const MAX_HEAD_BYTES: usize = 64 * 1024;
+/// Headers in one request at most.
+pub const MAX_HEADERS: usize = 64;
+
+/// The limits of one listener.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    pub header_read_timeout: Duration,
+    pub max_connections: usize,
+    pub max_per_source: usize,
+}
+
+/// Open connections, in all and per source address.
+#[derive(Default)]
+struct Open {
+    total: usize,
+    by_source: HashMap<IpAddr, usize>,
+}
+
+/// A slot held by one connection; freed when the connection ends.
+struct Slot {
+    open: Arc<Mutex<Open>>,
+    source: IpAddr,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        if let Ok(mut open) = self.open.lock() {
+            open.total = open.total.saturating_sub(1);
+            if let Some(n) = open.by_source.get_mut(&self.source) {
+                *n -= 1;
+                if *n == 0 {
+                    open.by_source.remove(&self.source);
+                }
+            }
+        }
+    }
+}
+
+/// Takes a slot for a connection from `source`, or `None` past a cap.
+fn take_slot(open: &Arc<Mutex<Open>>, source: IpAddr, limits: &Limits) -> Option<Slot> {
+    let mut state = open.lock().ok()?;
+    let mine = state.by_source.get(&source).copied().unwrap_or(0);
+    if state.total >= limits.max_connections || mine >= limits.max_per_source {
+        return None;
+    }
+    state.total += 1;
+    *state.by_source.entry(source).or_default() += 1;
+    Some(Slot {
+        open: open.clone(),
+        source,
+    })
+}
+
+/// Serves `app` on `listener` until `shutdown`, then lets the requests in
+/// flight finish (the caller bounds how long it waits).
+pub async fn serve(
+    name: &'static str,
+    listener: TcpListener,
+    app: Router,
+    limits: Limits,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
+    let open = Arc::new(Mutex::new(Open::default()));
+    let graceful = GracefulShutdown::new();
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout)
+        .max_buf_size(MAX_HEAD_BYTES)
+        .max_headers(MAX_HEADERS);
+    let mut refused: u64 = 0;
+    loop {
+        let (stream, peer) = tokio::select! {
+            _ = shutdown.cancelled() => break,
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // EMFILE and the like: the listener stays; the caps keep
+                    // this from happening under the unit's LimitNOFILE.
+                    tracing::warn!(listener = name, error = %e, "accept failed; retrying");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let Some(slot) = take_slot(&open, peer.ip(), &limits) else {
+            refused += 1;
+            if refused.is_power_of_two() {
+                tracing::warn!(listener = name, source = %peer.ip(), refused,
+                    "connection limit reached; closing new connections at once");
+            }
+            drop(stream);
+            continue;
+        };
+        let app = app.clone();
+        let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
+            req.extensions_mut().insert(ConnectInfo(peer));
+            app.clone().oneshot(req)
+        });
+        let conn = builder.serve_connection(TokioIo::new(stream), service);
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            let _slot = slot;
+            // A closed or timed-out connection is the client's business.
+            let _ = conn.await;
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slots_are_capped_in_all_and_per_source_and_freed_on_drop() {
+        let open = Arc::new(Mutex::new(Open::default()));
+        let limits = Limits {
+            header_read_timeout: Duration::from_secs(1),
+            max_connections: 3,
+            max_per_source: 2,
+        };
+        let a: IpAddr = "127.0.0.1".parse().unwrap();
+        let b: IpAddr = "127.0.0.2".parse().unwrap();
+        let a1 = take_slot(&open, a, &limits).unwrap();
+        let _a2 = take_slot(&open, a, &limits).unwrap();
+        assert!(take_slot(&open, a, &limits).is_none(), "per source");
+        let _b1 = take_slot(&open, b, &limits).unwrap();
+        assert!(take_slot(&open, b, &limits).is_none(), "in all");
+        drop(a1);
+        assert!(take_slot(&open, b, &limits).is_some());
+    }
+}
