@@ -26,6 +26,7 @@ use tower::ServiceExt;
 use crate::channels::jgoods::webhook::{JgoodsWebhookSettings, WebhookAuthMode};
 use crate::config::{Config, WebhookAuth};
 use crate::heartbeat::{Health, Heartbeats};
+use crate::http::admin::AuthLimiter;
 use crate::http::serve::{self, Limits};
 use crate::http::{self, AppState};
 use crate::metrics::Metrics;
@@ -62,6 +63,8 @@ struct Shared {
     problems: ProviderProblems,
     /// This installation's random id, kept in the store.
     installation_id: String,
+    /// Wrong admin tokens per source; kept over a reload.
+    auth_limiter: Arc<AuthLimiter>,
 }
 
 /// The routers built from the running config.
@@ -139,6 +142,7 @@ impl Daemon {
         // Decisions are counted from the events table, from here on.
         metrics.start_decision_count(store.read(events::newest_id).await?);
         let shared = Shared {
+            auth_limiter: Arc::default(),
             store: store.clone(),
             wake: Arc::new(Notify::new()),
             metrics,
@@ -327,6 +331,7 @@ fn app_state(config: &Config, shared: &Shared) -> AppState {
             .as_ref()
             .map(|t| t.value().clone()),
         admin_hosts: config.daemon.admin_hosts.clone(),
+        auth_limiter: shared.auth_limiter.clone(),
         komoju_webhook_secrets: config
             .enabled_komoju()
             .map(|k| vec![k.webhook_secret.value().clone()]),

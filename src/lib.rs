@@ -82,6 +82,7 @@ pub mod outbox;
 pub mod problems;
 pub mod reload;
 pub mod sim;
+pub mod spreadsheet;
 pub mod status;
 pub mod store;
 pub mod systemd;

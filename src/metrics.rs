@@ -103,6 +103,8 @@ pub struct Metrics {
     stock_push_calls: Family<ChannelResultLabels, Counter>,
     stock_push_items: Family<ChannelResultLabels, Counter>,
     stock_push_owed: Family<ChannelLabels, Gauge>,
+    admin_auth_failures: Counter,
+    admin_auth_throttled: Counter,
 }
 
 impl Default for Metrics {
@@ -134,6 +136,8 @@ impl Metrics {
             stock_push_calls: Family::default(),
             stock_push_items: Family::default(),
             stock_push_owed: Family::default(),
+            admin_auth_failures: Counter::default(),
+            admin_auth_throttled: Counter::default(),
         };
         let mut registry = Registry::with_prefix("ordersync");
         m.register_store_metrics(&mut registry);
@@ -198,6 +202,16 @@ impl Metrics {
             "stock_push_owed",
             "SKUs whose stock changed since the channel was last told, by channel",
             self.stock_push_owed.clone(),
+        );
+        registry.register(
+            "admin_auth_failures",
+            "Admin API requests with a missing or wrong token",
+            self.admin_auth_failures.clone(),
+        );
+        registry.register(
+            "admin_auth_throttled",
+            "Admin API requests refused with 429 after too many wrong tokens from their source",
+            self.admin_auth_throttled.clone(),
         );
     }
 
@@ -322,6 +336,16 @@ impl Metrics {
 
     /// A webhook arrived from `provider`; `result` is `processed`,
     /// `duplicate` or the reason it was rejected (the error code answered).
+    /// An admin request with a wrong token; `throttled` when it was refused
+    /// unchecked after too many from its source.
+    pub fn admin_auth_failed(&self, throttled: bool) {
+        if throttled {
+            self.admin_auth_throttled.inc();
+        } else {
+            self.admin_auth_failures.inc();
+        }
+    }
+
     pub fn webhook(&self, provider: Provider, result: &str) {
         self.webhooks
             .get_or_create(&WebhookLabels {

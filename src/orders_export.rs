@@ -133,7 +133,8 @@ pub fn to_csv(orders: &[Order]) -> String {
                 .collect()
         };
         for line in lines {
-            let _ = w.write_record(head.iter().chain(line.iter()).chain(tail.iter()));
+            let cells = head.iter().chain(line.iter()).chain(tail.iter());
+            let _ = w.write_record(cells.map(|c| crate::spreadsheet::cell(c).into_owned()));
         }
     }
     let bytes = w.into_inner().unwrap_or_default();

@@ -175,7 +175,16 @@ pub async fn receive<C: WebhookChannel>(
         let err = ApiError::new(StatusCode::FORBIDDEN, "forbidden_source", reason);
         return reject(app, kept, Bytes::new(), err).await;
     }
-    let Ok(bytes) = axum::body::to_bytes(body, MAX_WEBHOOK_BODY).await else {
+    // A declared length past the limit is answered at once, not after the
+    // client has sent (or trickled) it.
+    let declared = header(&headers, "content-length").and_then(|v| v.trim().parse::<u64>().ok());
+    let too_large = declared.is_some_and(|n| n > MAX_WEBHOOK_BODY as u64);
+    let read = if too_large {
+        None
+    } else {
+        axum::body::to_bytes(body, MAX_WEBHOOK_BODY).await.ok()
+    };
+    let Some(bytes) = read else {
         app.metrics.webhook(C::PROVIDER, "too_large");
         let limit = format!("webhook bodies are limited to {MAX_WEBHOOK_BODY} bytes");
         return ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", limit)

@@ -89,7 +89,7 @@ pub async fn run(args: InvoiceArgs, config: &Config, store: &Store) -> anyhow::R
         } => format!("re-issued {number} (再発行; first issued {issued_on})"),
         Issue::Preview => "previewed".to_string(),
     };
-    eprintln!(
+    errln!(
         "ordersync: {what} for {} to {}: {} orders, total {} (tax {}), expected service fee {}, expected transfer {}",
         period.from,
         period.to,
@@ -100,7 +100,7 @@ pub async fn run(args: InvoiceArgs, config: &Config, store: &Store) -> anyhow::R
         html::yen(inv.expected_transfer)
     );
     if prepared.changed_since_issue {
-        eprintln!(
+        errln!(
             "ordersync: warning: shipments or tax rates of this period changed since it was issued; \
              the re-issue shows the invoice as issued. Issue a corrected one with --force if needed."
         );

@@ -1,5 +1,21 @@
 //! The `ordersync` command line.
 
+/// `println!` with every control character but newline and tab shown
+/// escaped ([`terminal_safe`]): order ids, names and reasons come from
+/// outside and must not retitle, clear or rewrite the operator's terminal.
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        println!("{}", $crate::cli::terminal_safe(&format!($($arg)*)))
+    };
+}
+
+/// `eprintln!` the same way.
+macro_rules! errln {
+    ($($arg:tt)*) => {
+        eprintln!("{}", $crate::cli::terminal_safe(&format!($($arg)*)))
+    };
+}
+
 mod invoice;
 mod orders;
 mod outbox;
@@ -21,6 +37,24 @@ use clap::{Parser, Subcommand};
 use crate::config::{self, Config, EX_CONFIG, LogFormat};
 use crate::store::Store;
 use crate::text_encoding::TextEncoding;
+
+/// `text` with control characters (ESC, BEL, CR, the C1 range, ...) shown as
+/// `\u{..}` escapes; newlines and tabs stay.
+pub fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    text.chars()
+        .map(|c| match c {
+            '\n' | '\t' => c.to_string(),
+            c if c.is_control() => c.escape_unicode().to_string(),
+            c => c.to_string(),
+        })
+        .collect()
+}
 
 #[derive(Parser, Debug)]
 #[command(
@@ -130,7 +164,7 @@ fn run(cli: Cli) -> ExitCode {
             if matches!(cli.command, Command::Run) {
                 tracing::error!(path = %path.display(), error = %e, "config error");
             }
-            eprintln!("ordersync: config error: {e}");
+            errln!("ordersync: config error: {e}");
             return ExitCode::from(EX_CONFIG as u8);
         }
     };
@@ -141,12 +175,12 @@ fn run(cli: Cli) -> ExitCode {
         if matches!(cli.command, Command::Run) {
             tracing::warn!(warning = %warning, "config warning");
         }
-        eprintln!("ordersync: warning: {warning}");
+        errln!("ordersync: warning: {warning}");
     }
     match cli.command {
         Command::CheckConfig { .. } => {
             print!("{}", config.redacted());
-            eprintln!("ordersync: {} is valid", path.display());
+            errln!("ordersync: {} is valid", path.display());
             ExitCode::SUCCESS
         }
         Command::Run => {
@@ -169,7 +203,7 @@ fn exit(result: anyhow::Result<()>) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if e.downcast_ref::<NeedsAttention>().is_some() => ExitCode::from(1),
         Err(e) => {
-            eprintln!("ordersync: {e:#}");
+            errln!("ordersync: {e:#}");
             ExitCode::from(1)
         }
     }
@@ -206,9 +240,23 @@ async fn local(command: Command, config: Config) -> anyhow::Result<()> {
                 path.display()
             );
             store.backup_to(&path).await?;
-            println!("backed up {} to {}", store.path().display(), path.display());
+            outln!("backed up {} to {}", store.path().display(), path.display());
         }
         Command::Run | Command::CheckConfig { .. } | Command::Demo(_) | Command::Sim(_) => {}
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::terminal_safe;
+
+    #[test]
+    fn control_characters_are_shown_not_obeyed() {
+        let hostile = "JG1 \u{1b}]0;pwned\u{7} \u{1b}[2J\r\u{9b}31m";
+        let shown = terminal_safe(hostile);
+        assert!(!shown.chars().any(|c| c.is_control()), "{shown:?}");
+        assert!(shown.contains("\\u{1b}]0;pwned\\u{7}"), "{shown}");
+        assert_eq!(terminal_safe("受注\t1\n"), "受注\t1\n");
+    }
 }

@@ -109,7 +109,7 @@ pub(super) async fn run(
                 .map_err(|e| anyhow::anyhow!("{}", e.message))?;
             let policy = crate::app::payment_policy(config);
             let order = crate::flows::erp::ship(store, ch, id, req, policy, safety).await?;
-            println!(
+            outln!(
                 "{} {} is {}",
                 order.channel.as_str(),
                 order.id,
@@ -124,7 +124,7 @@ pub(super) async fn run(
         } => {
             let ch = parse_channel(&channel)?;
             let order = crate::flows::erp::cancel(store, ch, id, reason, safety).await?;
-            println!(
+            outln!(
                 "{} {} is {}",
                 order.channel.as_str(),
                 order.id,
@@ -149,12 +149,15 @@ async fn list_orders(store: &Store, a: OrdersListArgs) -> anyhow::Result<()> {
         after: None,
     };
     let list = store.read(move |c| orders::list(c, &filter)).await?;
-    println!(
+    outln!(
         "{:<8} {:<28} {:<10} {:<15} ATTENTION",
-        "CHANNEL", "ID", "STATE", "PAYMENT"
+        "CHANNEL",
+        "ID",
+        "STATE",
+        "PAYMENT"
     );
     for o in list {
-        println!(
+        outln!(
             "{:<8} {:<28} {:<10} {:<15} {}",
             o.channel.as_str(),
             o.id,
@@ -178,10 +181,10 @@ async fn show_order(store: &Store, channel: &str, id: String) -> anyhow::Result<
         })
         .await?;
     let order = order.ok_or_else(|| anyhow::anyhow!("no {channel} order with that id"))?;
-    println!("{}", serde_json::to_string_pretty(&order)?);
-    println!("\nevents:");
+    outln!("{}", serde_json::to_string_pretty(&order)?);
+    outln!("\nevents:");
     for e in evs {
-        println!("  #{:<6} {}  {:<24} {}", e.id, e.at, e.kind, e.detail);
+        outln!("  #{:<6} {}  {:<24} {}", e.id, e.at, e.kind, e.detail);
     }
     Ok(())
 }
@@ -198,7 +201,7 @@ async fn add_order(store: &Store, config: &Config, file: &std::path::Path) -> an
             anyhow::bail!("an order with this id was registered with different content")
         }
     };
-    println!(
+    outln!(
         "direct {} {verb}: {} / {}",
         order.id,
         order.state.as_str(),
@@ -228,7 +231,7 @@ async fn export_orders(store: &Store, args: OrdersExportArgs) -> anyhow::Result<
         .await?;
     let (bytes, replaced) = orders_export::render(&list, args.format, args.encoding);
     if replaced > 0 {
-        eprintln!(
+        errln!(
             "ordersync: warning: {replaced} characters have no Shift_JIS form and were written as 〓"
         );
     }
@@ -243,7 +246,7 @@ async fn export_orders(store: &Store, args: OrdersExportArgs) -> anyhow::Result<
             std::io::Write::write_all(&mut tmp, &bytes)?;
             tmp.persist(path)
                 .with_context(|| format!("cannot write {}", path.display()))?;
-            eprintln!("exported {} orders to {}", list.len(), path.display());
+            errln!("exported {} orders to {}", list.len(), path.display());
         }
         None => std::io::Write::write_all(&mut std::io::stdout().lock(), &bytes)?,
     }

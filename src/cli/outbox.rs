@@ -23,12 +23,16 @@ pub(super) async fn run(command: OutboxCommand, store: &Store) -> anyhow::Result
             let rows = store
                 .read(move |c| outbox::list(c, dead.then_some("dead"), 200))
                 .await?;
-            println!(
+            outln!(
                 "{:<6} {:<9} {:<20} {:<24} {:<8} LAST ERROR",
-                "ID", "STATE", "KIND", "ORDER", "ATTEMPTS"
+                "ID",
+                "STATE",
+                "KIND",
+                "ORDER",
+                "ATTEMPTS"
             );
             for r in rows {
-                println!(
+                outln!(
                     "{:<6} {:<9} {:<20} {:<24} {:<8} {}",
                     r.id,
                     r.state,
@@ -45,7 +49,7 @@ pub(super) async fn run(command: OutboxCommand, store: &Store) -> anyhow::Result
                 .await?;
             anyhow::ensure!(retried.is_some(), "there is no outbox call {id}");
             anyhow::ensure!(retried == Some(true), "outbox call {id} is not dead");
-            println!("call {id} queued again");
+            outln!("call {id} queued again");
         }
     }
     Ok(())

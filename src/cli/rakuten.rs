@@ -38,7 +38,7 @@ pub async fn run(command: RakutenCommand, store: &Store, config: &Config) -> any
                 r.stock_buffer,
             );
             let report = channel.sync_skus().await?;
-            println!(
+            outln!(
                 "楽天の商品 {} 件から SKU対応 {} 件を取得しました (在庫設定なし・削除済み {} 件、SKUなしのバリエーション {} 件) / \
                  learnt {} pairs from {} items ({} skipped, {} variants without a SKU)",
                 report.items,
@@ -51,7 +51,7 @@ pub async fn run(command: RakutenCommand, store: &Store, config: &Config) -> any
                 report.without_sku
             );
             if !report.gained.is_empty() {
-                println!(
+                outln!(
                     "新たに楽天へ在庫を送る SKU / SKUs now pushed to Rakuten: {}",
                     report.gained.len()
                 );
@@ -81,32 +81,34 @@ async fn show(store: &Store) -> anyhow::Result<()> {
                     .to_string()
             },
         );
-    println!(
+    outln!(
         "楽天SKU対応 / Rakuten SKU map: {} pairs (items.search: {synced})",
         report.pairs
     );
-    println!(
+    outln!(
         "楽天にないミラーのSKU / mirror SKUs not at Rakuten: {}",
         report.not_at_rakuten_total
     );
     for sku in &report.not_at_rakuten {
-        println!("  {sku}");
+        outln!("  {sku}");
     }
-    println!(
+    outln!(
         "ミラーにない楽天のSKU / Rakuten variants the mirror does not know: {}",
         report.not_in_mirror_total
     );
     for p in &report.not_in_mirror {
-        println!("  {}  ({} / {})", p.sku, p.manage_number, p.variant_id);
+        outln!("  {}  ({} / {})", p.sku, p.manage_number, p.variant_id);
     }
-    println!(
+    outln!(
         "楽天が保持していない組 / pairs Rakuten does not hold: {}",
         report.not_held.len()
     );
     for (p, since) in &report.not_held {
-        println!(
+        outln!(
             "  {}  ({} / {}) since {since}",
-            p.sku, p.manage_number, p.variant_id
+            p.sku,
+            p.manage_number,
+            p.variant_id
         );
     }
     Ok(())

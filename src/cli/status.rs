@@ -8,12 +8,12 @@ use crate::store::Store;
 
 pub(super) async fn run(store: &Store, config: &Config) -> anyhow::Result<()> {
     let status = Status::load(store, Detail::Full { unknown_items: 20 }).await?;
-    println!("orders:");
+    outln!("orders:");
     for (state, n) in &status.per_state {
-        println!("  {state:<10} {n}");
+        outln!("  {state:<10} {n}");
     }
-    println!("  needing attention: {}", status.attention);
-    println!(
+    outln!("  needing attention: {}", status.attention);
+    outln!(
         "outbox: {} waiting{}, {} dead",
         status.calls_pending,
         status
@@ -24,7 +24,7 @@ pub(super) async fn run(store: &Store, config: &Config) -> anyhow::Result<()> {
     );
     for poll in &status.polls {
         let behind = Status::is_behind(poll, config);
-        println!(
+        outln!(
             "last successful poll, {}: {}{}",
             poll.provider,
             poll.at,
@@ -42,24 +42,24 @@ pub(super) async fn run(store: &Store, config: &Config) -> anyhow::Result<()> {
         waiting.short,
         waiting.oldest_ordered_at.as_deref(),
     ) {
-        println!("{line}");
+        outln!("{line}");
     }
     for (provider, reason) in &status.problems {
-        println!("{provider}: {reason}");
+        outln!("{provider}: {reason}");
     }
     for b in &status.breaches {
-        println!("stock invariant broken: {b}");
+        outln!("stock invariant broken: {b}");
     }
     for push in &status.stock_push {
         let name = push.channel_name();
-        println!("stock changes not yet pushed to {name}: {}", push.owed);
+        outln!("stock changes not yet pushed to {name}: {}", push.owed);
         for (sku, since) in &push.unknown {
             let reason = push.unknown_reason();
-            println!("{name} has no item {sku} ({reason} since {since})");
+            outln!("{name} has no item {sku} ({reason} since {since})");
         }
     }
     if let Some(map) = &status.rakuten_skus {
-        println!(
+        outln!(
             "Rakuten SKU map: {} pairs; mirror SKUs not at Rakuten: {}; Rakuten variants the mirror does not know: {}; pairs Rakuten does not hold: {} (ordersync rakuten skus)",
             map.pairs,
             map.not_at_rakuten_total,
@@ -84,12 +84,12 @@ fn print_licence(licence: &Licence) {
             };
             format!(" ({d} days){act}")
         });
-        println!(
+        outln!(
             "Rakuten licence key expires {expiry}{}",
             days.unwrap_or_default()
         );
     }
     if let Some(fix) = &licence.check_refused {
-        println!("rakuten_pay licence check: {fix}");
+        outln!("rakuten_pay licence check: {fix}");
     }
 }

@@ -62,7 +62,7 @@ pub(super) async fn run(command: StockCommand, store: &Store, safety: u32) -> an
         }
         StockCommand::Import { file, encoding } => {
             let n = import_file(store, &file, encoding, safety).await?;
-            println!("imported {n} SKUs from {}", file.display());
+            outln!("imported {n} SKUs from {}", file.display());
         }
         StockCommand::List => print_stock(&store.read(move |c| stock::list(c, safety)).await?),
     }
@@ -101,14 +101,21 @@ pub async fn import_file(
 }
 
 fn print_stock(rows: &[stock::StockRow]) {
-    println!(
+    outln!(
         "{:<20} {:>8} {:>8} {:>9}  UPDATED",
-        "SKU", "ON HAND", "RESERVED", "AVAILABLE"
+        "SKU",
+        "ON HAND",
+        "RESERVED",
+        "AVAILABLE"
     );
     for r in rows {
-        println!(
+        outln!(
             "{:<20} {:>8} {:>8} {:>9}  {}",
-            r.sku, r.on_hand, r.reserved, r.available, r.updated_at
+            r.sku,
+            r.on_hand,
+            r.reserved,
+            r.available,
+            r.updated_at
         );
     }
 }

@@ -83,8 +83,10 @@ pub(super) fn build_with(
     }
     let raw: RawConfig = toml::from_str(text).map_err(|e| ctx.toml_error(&e))?;
 
+    let (daemon, admin_token_refusal) = ctx.daemon(raw.daemon)?;
     let config = Config {
-        daemon: ctx.daemon(raw.daemon)?,
+        daemon,
+        admin_token_refusal,
         inventory: inventory(raw.inventory),
         retry: ctx.retry(raw.retry)?,
         jgoods: raw.jgoods.map(|r| ctx.jgoods(r)).transpose()?,

@@ -85,6 +85,10 @@ pub struct Config {
     /// capped), each as `file:line: key: message`; printed by `check-config`, logged by `run`.
     #[serde(skip)]
     pub warnings: Vec<String>,
+    /// Why the admin API must not be served as configured (no token, no
+    /// opt-out); see [`Config::check_serving`].
+    #[serde(skip)]
+    pub admin_token_refusal: Option<ConfigError>,
 }
 
 /// `[daemon]`: where the daemon listens, stores and logs.
@@ -116,10 +120,6 @@ pub struct DaemonConfig {
     /// false: the token is required, since without it any web page the
     /// operator opens could post to the admin API through the browser).
     pub allow_no_admin_token: bool,
-    /// Why the admin API must not be served as configured (no token, no
-    /// opt-out); see [`Config::check_serving`].
-    #[serde(skip)]
-    pub admin_token_refusal: Option<ConfigError>,
     /// Host names the admin listener answers to (default `["localhost"]`);
     /// any IP literal is accepted too. Another `Host` is refused (DNS rebinding).
     pub admin_hosts: Vec<String>,
@@ -149,7 +149,6 @@ impl Default for DaemonConfig {
             http_timeout: Duration::from_secs(30),
             request_timeout: Duration::from_secs(30),
             allow_no_admin_token: false,
-            admin_token_refusal: None,
             admin_hosts: vec!["localhost".to_string()],
             header_read_timeout: Duration::from_secs(10),
             max_connections: 1024,
@@ -470,7 +469,7 @@ impl Config {
     /// required unless `allow_no_admin_token` (`ordersync run` and
     /// `check-config` ask; the other commands need no token).
     pub fn check_serving(&self) -> Result<(), ConfigError> {
-        match &self.daemon.admin_token_refusal {
+        match &self.admin_token_refusal {
             Some(e) => Err(e.clone()),
             None => Ok(()),
         }

@@ -8,7 +8,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::build::{build, build_with};
+use super::build::build_with;
 use super::files::{SECRET_KEYS, inline_secret_keys, resolve_path_with};
 use super::secret::Environment;
 use super::*;
@@ -50,7 +50,7 @@ fn load(text: &str) -> Result<Config, ConfigError> {
 }
 
 fn load_strict(text: &str) -> Result<Config, ConfigError> {
-    build(text, Path::new(FILE), &test_env())
+    build_with(text, Path::new(FILE), &test_env(), true)
 }
 
 #[test]
@@ -64,6 +64,13 @@ fn the_admin_token_is_required_long_and_optional_only_by_choice() {
     let long = "[daemon]\nadmin_token = \"0123456789abcdef0123456789abcdef\"\n";
     assert!(load_strict(long).is_ok());
     assert!(load_strict("[daemon]\nallow_no_admin_token = true\n").is_ok());
+    // Loaded without the flag (as the commands that do not serve do), the
+    // refusal waits for whoever serves the admin API.
+    let kept = load("").unwrap();
+    assert_eq!(
+        kept.check_serving().unwrap_err().key.as_deref(),
+        Some("daemon.admin_token")
+    );
     let public = "[daemon]\nadmin_listen = \"0.0.0.0:8081\"\nallow_no_admin_token = true\n";
     assert_eq!(
         load_strict(public).unwrap_err().key.as_deref(),

@@ -131,6 +131,10 @@ pub struct DirectOrder {
 impl DirectOrder {
     /// Parses and validates a registration body.
     pub fn parse(body: &[u8]) -> Result<DirectOrder, FieldError> {
+        // serde takes an array for a struct too; only the documented object is an order.
+        if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return Err(err("body", "must be a JSON object"));
+        }
         let mut o: DirectOrder = serde_json::from_slice(body)
             .map_err(|e| err("body", format!("not a direct order: {e}")))?;
         if o.channel != "direct" {

@@ -5,7 +5,9 @@
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, Request, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Path, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
@@ -31,7 +33,9 @@ use crate::store::stock::StockLevel;
 use crate::store::{events, orders, outbox, stock};
 use crate::text_encoding::TextEncoding;
 
+mod auth_limit;
 mod guard;
+pub use auth_limit::AuthLimiter;
 mod stock_api;
 use stock_api::*;
 
@@ -81,12 +85,38 @@ async fn require_token(
     next: Next,
 ) -> Response {
     if app.admin_token.is_some() {
+        let source = req
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(peer)| peer.ip());
+        let now = std::time::Instant::now();
+        if let Some(wait) = source.and_then(|ip| app.auth_limiter.blocked(ip, now)) {
+            app.metrics.admin_auth_failed(true);
+            let mut refused = ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_failures",
+                "too many wrong admin tokens from this address; wait and retry",
+            )
+            .into_response();
+            if let Ok(v) = header::HeaderValue::from_str(&(wait.as_secs() + 1).to_string()) {
+                refused.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            return refused;
+        }
         let given = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .unwrap_or("");
         if !token_matches(&app, given) {
+            app.metrics.admin_auth_failed(false);
+            if let Some(ip) = source {
+                let failures = app.auth_limiter.failed(ip, now);
+                if failures.is_power_of_two() {
+                    tracing::warn!(source = %ip, failures, path = %req.uri().path(),
+                        "admin API request with a missing or wrong token");
+                }
+            }
             return ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "unauthorized",
@@ -157,11 +187,7 @@ async fn status(State(app): State<AppState>, Query(q): Query<StatusQuery>) -> Re
                     ..Default::default()
                 },
             )?;
-            let low_stock = stock::list(c, safety)?
-                .into_iter()
-                .filter(|s| s.available <= threshold)
-                .take(100)
-                .collect();
+            let low_stock = stock::low(c, safety, threshold, 100)?;
             Ok(status_page::StatusView {
                 status: Status::read(c, Detail::Full { unknown_items: 100 })?,
                 attention,
@@ -189,13 +215,25 @@ struct RetryForm {
 /// token in the form; a cross-site post never gets here ([`guard`]).
 async fn retry_from_page(
     State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(id): Path<i64>,
     axum::Form(form): axum::Form<RetryForm>,
 ) -> Response {
     let page = |status: StatusCode, title: &str, message: &str| {
         (status, Html(status_page::message_page(title, message))).into_response()
     };
+    let now = std::time::Instant::now();
+    if app.auth_limiter.blocked(peer.ip(), now).is_some() {
+        app.metrics.admin_auth_failed(true);
+        return page(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many wrong tokens",
+            "Too many wrong admin tokens from this address; wait a minute and retry.",
+        );
+    }
     if !token_matches(&app, &form.token) {
+        app.metrics.admin_auth_failed(false);
+        app.auth_limiter.failed(peer.ip(), now);
         return page(
             StatusCode::UNAUTHORIZED,
             "Wrong admin token",

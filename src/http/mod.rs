@@ -29,6 +29,8 @@ pub struct AppState {
     pub admin_token: Option<SecretString>,
     /// `[daemon] admin_hosts`: the `Host` names the admin listener answers to.
     pub admin_hosts: Vec<String>,
+    /// Wrong admin tokens per source address.
+    pub auth_limiter: Arc<admin::AuthLimiter>,
     /// KOMOJU webhook secrets; `None` when KOMOJU is not enabled.
     pub komoju_webhook_secrets: Option<Vec<SecretString>>,
     /// Deferred-payment providers enabled (direct orders paid by another are refused).
@@ -40,6 +42,23 @@ pub struct AppState {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// The merchant's invoice details; `None` when the config has no `[invoice]` section.
     pub invoice: Option<crate::config::InvoiceConfig>,
+}
+
+/// Reads a request body that must be one JSON object of `T`'s shape (serde
+/// would also take an array for a struct: `[1]` must not set `on_hand`).
+/// `expected` says what was expected in the 400.
+pub fn json_object<T: serde::de::DeserializeOwned>(
+    body: &[u8],
+    expected: &str,
+) -> Result<T, ApiError> {
+    let bad = |e: &dyn std::fmt::Display| {
+        ApiError::bad_request("invalid_body", format!("expected {expected}: {e}"))
+    };
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| bad(&e))?;
+    if !value.is_object() {
+        return Err(bad(&"the body must be a JSON object"));
+    }
+    serde_json::from_value(value).map_err(|e| bad(&e))
 }
 
 /// A JSON error answer: `{"error": {"code": "...", "message": "..."}}`.

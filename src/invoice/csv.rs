@@ -105,7 +105,7 @@ pub fn text(doc: &InvoiceDocument) -> String {
     // Writing to a Vec cannot fail; the error arms only exist for files and sockets.
     let _ = w.write_record(HEADER);
     for r in &rows {
-        let _ = w.write_record(r);
+        let _ = w.write_record(r.iter().map(|c| crate::spreadsheet::cell(c).into_owned()));
     }
     let bytes = w.into_inner().unwrap_or_default();
     String::from_utf8_lossy(&bytes).into_owned()

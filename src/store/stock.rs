@@ -63,6 +63,37 @@ pub fn list(conn: &Connection, safety_stock: u32) -> Result<Vec<StockRow>> {
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// Up to `limit` rows in SKU order, after `after` (from the start when `None`).
+pub fn page(
+    conn: &Connection,
+    safety_stock: u32,
+    after: Option<&str>,
+    limit: u32,
+) -> Result<Vec<StockRow>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM stock WHERE ?1 IS NULL OR sku > ?1 ORDER BY sku LIMIT ?2"
+    ))?;
+    let rows = stmt.query_map(params![after, limit], |r| row_to_stock(r, safety_stock))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Up to `limit` rows with at most `threshold` available, least first.
+pub fn low(
+    conn: &Connection,
+    safety_stock: u32,
+    threshold: u32,
+    limit: u32,
+) -> Result<Vec<StockRow>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM stock WHERE MAX(on_hand - reserved - ?1, 0) <= ?2
+         ORDER BY MAX(on_hand - reserved - ?1, 0), sku LIMIT ?3"
+    ))?;
+    let rows = stmt.query_map(params![safety_stock, threshold, limit], |r| {
+        row_to_stock(r, safety_stock)
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 /// The `limit` SKUs with the least available stock (ties by SKU), as
 /// `(sku, available)`: what `/metrics` exposes per SKU without growing with
 /// the catalogue.

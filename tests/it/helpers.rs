@@ -349,7 +349,7 @@ impl TestApp {
     }
 
     /// An admin-listener page without the token, as text.
-    async fn admin_text(&self, path: &str) -> String {
+    pub async fn admin_text(&self, path: &str) -> String {
         let url = format!("{}{path}", self.admin_url);
         self.http
             .get(url)

@@ -321,3 +321,86 @@ async fn control_characters_and_oversized_ids_are_refused_at_the_edge() {
     assert!(kept < 4096, "{kept} bytes kept");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn an_array_is_not_a_stock_count_and_a_declared_oversize_body_is_refused_at_once() {
+    let app = app_with("").await;
+    let r = reqwest::Client::new()
+        .put(format!("{}/api/v1/stock/S-A", app.admin_url))
+        .bearer_auth(ADMIN_TOKEN)
+        .header("content-type", "application/json")
+        .body("[1]")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert_eq!(app.stock("S-A").await["on_hand"], 1000);
+    // Announce 5 MB and send nothing: the answer comes before any body byte.
+    let addr = webhook_addr(&app);
+    let mut s = TcpStream::connect(&addr).await.unwrap();
+    s.write_all(
+        format!("POST /webhooks/jgoods HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/json\r\ncontent-length: 5000000\r\n\r\n")
+            .as_bytes(),
+    )
+    .await
+    .unwrap();
+    let mut answer = [0u8; 64];
+    let n = tokio::time::timeout(Duration::from_secs(1), s.read(&mut answer))
+        .await
+        .expect("answered within a second")
+        .unwrap();
+    assert!(
+        answer[..n].starts_with(b"HTTP/1.1 413"),
+        "{:?}",
+        String::from_utf8_lossy(&answer[..n])
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn exported_cells_cannot_be_spreadsheet_formulas() {
+    let app = app_with("").await;
+    let body = paid_order_body("JGCSV", &[("S-A", 1)]);
+    let body = String::from_utf8(body).unwrap().replace(
+        "品物",
+        "=HYPERLINK(\\\"http://evil.example\\\",\\\"open\\\")",
+    );
+    let (status, answer) = app.post_signed(body.as_bytes(), "csv-1").await;
+    assert_eq!(status, 200, "{answer}");
+    let csv = reqwest::Client::new()
+        .get(format!("{}/api/v1/orders/export?format=csv", app.admin_url))
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(csv.contains("'=HYPERLINK("), "{csv}");
+    assert!(!csv.contains(",=HYPERLINK("), "{csv}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_stock_list_comes_in_pages() {
+    let app = app_with("").await;
+    for sku in ["S-B", "S-C", "S-D"] {
+        app.set_stock(sku, 1).await;
+    }
+    let (status, first) = app.get("/api/v1/stock?limit=3").await;
+    assert_eq!(status, 200);
+    let skus = |v: &serde_json::Value| -> Vec<String> {
+        v["stock"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["sku"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(skus(&first), ["S-A", "S-B", "S-C"]);
+    assert_eq!(first["next_after"], "S-C");
+    let (_, rest) = app.get("/api/v1/stock?limit=3&after=S-C").await;
+    assert_eq!(skus(&rest), ["S-D"]);
+    assert!(rest["next_after"].is_null());
+    app.stop().await;
+}

@@ -288,9 +288,14 @@ async fn every_admin_route_demands_the_token() {
     let mut checked = 0;
     for (method, path, body) in admin_routes() {
         for (name, auth) in &wrong {
-            let mut req = app
-                .http
-                .request(method.clone(), format!("{}{path}", app.admin_url));
+            // Each from its own address: ten wrong tokens from one are throttled
+            // (see `wrong_tokens_are_throttled_per_source`).
+            let source = std::net::Ipv4Addr::new(127, 0, 1, 1 + checked as u8);
+            let client = reqwest::Client::builder()
+                .local_address(std::net::IpAddr::V4(source))
+                .build()
+                .unwrap();
+            let mut req = client.request(method.clone(), format!("{}{path}", app.admin_url));
             if let Some(a) = auth {
                 req = req.header("authorization", a);
             }
@@ -312,6 +317,51 @@ async fn every_admin_route_demands_the_token() {
     assert!(
         status == 404 || !list.to_string().contains("S-B"),
         "an unauthenticated import took effect: {list}"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn wrong_tokens_are_throttled_per_source() {
+    let app = spawn_app().await;
+    let guesser = reqwest::Client::builder()
+        .local_address("127.0.0.9".parse::<std::net::IpAddr>().unwrap())
+        .build()
+        .unwrap();
+    let url = format!("{}/api/v1/stock", app.admin_url);
+    for n in 0..10 {
+        let r = guesser
+            .get(&url)
+            .bearer_auth(format!("guess-{n}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 401);
+    }
+    // The eleventh is not even checked, the right token included.
+    let r = guesser
+        .get(&url)
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 429);
+    let wait: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=61).contains(&wait), "{wait}");
+    // Another source is served.
+    assert_eq!(app.get("/api/v1/stock").await.0, 200);
+    let metrics = app.admin_text("/metrics").await;
+    assert!(
+        metrics.contains("ordersync_admin_auth_failures_total 10"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("ordersync_admin_auth_throttled_total 1"),
+        "{metrics}"
     );
     app.stop().await;
 }

@@ -6,7 +6,11 @@ use super::*;
 use crate::config::Secret;
 
 impl Ctx<'_> {
-    pub(super) fn daemon(&self, raw: Option<RawDaemon>) -> Result<DaemonConfig> {
+    /// `[daemon]`, and why the admin API must not be served as configured.
+    pub(super) fn daemon(
+        &self,
+        raw: Option<RawDaemon>,
+    ) -> Result<(DaemonConfig, Option<ConfigError>)> {
         let d = DaemonConfig::default();
         let raw = raw.unwrap_or_default();
         let data_dir = raw.data_dir.unwrap_or(d.data_dir);
@@ -40,7 +44,7 @@ impl Ctx<'_> {
                 format!("{admin_listen} collides with daemon.listen ({listen})"),
             ));
         }
-        Ok(DaemonConfig {
+        let daemon = DaemonConfig {
             data_dir,
             listen,
             admin_listen,
@@ -59,7 +63,6 @@ impl Ctx<'_> {
                 NON_ZERO,
             )?,
             allow_no_admin_token: raw.allow_no_admin_token.unwrap_or(false),
-            admin_token_refusal,
             admin_hosts: self.admin_hosts(raw.admin_hosts)?,
             header_read_timeout: self.duration(
                 "daemon.header_read_timeout",
@@ -82,7 +85,8 @@ impl Ctx<'_> {
                 raw.admin_max_connections,
                 d.admin_max_connections,
             )?,
-        })
+        };
+        Ok((daemon, admin_token_refusal))
     }
 
     /// A connection count: at least 1, at most 60,000 (file descriptors).

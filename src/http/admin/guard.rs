@@ -66,6 +66,19 @@ pub(super) fn refusal(
             "this listener answers to its IP address or the names in daemon.admin_hosts",
         ));
     }
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > crate::inventory_import::MAX_IMPORT_BYTES as u64) {
+        return Some(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!(
+                "bodies are limited to {} bytes",
+                crate::inventory_import::MAX_IMPORT_BYTES
+            ),
+        ));
+    }
     if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
         return None;
     }

@@ -275,14 +275,10 @@ pub(super) async fn ship_order(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let ch = parse_channel(&channel)?;
-    let b: ShipmentBody = serde_json::from_slice(&body).map_err(|e| {
-        ApiError::bad_request(
-            "invalid_body",
-            format!(
-                "expected {{\"carrier\", \"tracking_no\", \"shipped_on\", \"shipping_cost\"?}}: {e}"
-            ),
-        )
-    })?;
+    let b: ShipmentBody = crate::http::json_object(
+        &body,
+        "{\"carrier\", \"tracking_no\", \"shipped_on\", \"shipping_cost\"?}",
+    )?;
     let req = parse_shipment(&b.carrier, &b.tracking_no, &b.shipped_on, b.shipping_cost)?;
     let order = erp::ship(
         &app.store,
@@ -314,12 +310,7 @@ pub(super) async fn cancel_order(
     let b: CancelBody = if body.iter().all(u8::is_ascii_whitespace) {
         CancelBody::default()
     } else {
-        serde_json::from_slice(&body).map_err(|e| {
-            ApiError::bad_request(
-                "invalid_body",
-                format!("expected {{\"reason\": \"...\"}}: {e}"),
-            )
-        })?
+        crate::http::json_object(&body, "{\"reason\": \"...\"}")?
     };
     let order = erp::cancel(&app.store, ch, id, b.reason, app.safety_stock)
         .await

@@ -2,14 +2,31 @@
 
 use super::*;
 
-pub(super) async fn list_stock(State(app): State<AppState>) -> Result<Response, ApiError> {
+#[derive(Deserialize, Default)]
+pub(super) struct StockPage {
+    limit: Option<u32>,
+    after: Option<String>,
+}
+
+/// `GET /api/v1/stock?limit=&after=`: a page of SKUs in SKU order
+/// (default and most 1000); `next_after` is the SKU to ask after, `null`
+/// at the end.
+pub(super) async fn list_stock(
+    State(app): State<AppState>,
+    Query(q): Query<StockPage>,
+) -> Result<Response, ApiError> {
     let safety = app.safety_stock;
+    let limit = q.limit.unwrap_or(MAX_LIMIT).clamp(1, MAX_LIMIT);
+    let after = q.after.filter(|a| !a.is_empty());
     let rows = app
         .store
-        .read(move |c| stock::list(c, safety))
+        .read(move |c| stock::page(c, safety, after.as_deref(), limit))
         .await
         .map_err(ApiError::unavailable)?;
-    Ok(Json(json!({ "stock": rows })).into_response())
+    let next_after = (rows.len() == limit as usize)
+        .then(|| rows.last().map(|r| r.sku.clone()))
+        .flatten();
+    Ok(Json(json!({ "stock": rows, "next_after": next_after })).into_response())
 }
 
 pub(super) async fn get_stock(
@@ -46,12 +63,7 @@ pub(super) async fn put_stock(
     Path(sku): Path<String>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let req: PutStock = serde_json::from_slice(&body).map_err(|e| {
-        ApiError::bad_request(
-            "invalid_body",
-            format!("expected {{\"on_hand\": N, \"as_of\"?: RFC3339}}: {e}"),
-        )
-    })?;
+    let req: PutStock = crate::http::json_object(&body, "{\"on_hand\": N, \"as_of\"?: RFC3339}")?;
     let mut level =
         inventory_import::level(1, &sku, req.on_hand, req.as_of.as_deref()).map_err(field_error)?;
     level.tax_rate = inventory_import::validate_tax_rate(1, req.tax_rate).map_err(field_error)?;
