@@ -160,6 +160,14 @@ impl Daemon {
         };
         let plan = WorkerPlan::build(config, &shared)?;
         plan.prepare(&shared).await?;
+        // A large stock import cut short by a stop: finish owing its pushes
+        // (after the swap) or clear its scratch tables (before it).
+        let resumed = store.clone();
+        tokio::spawn(async move {
+            if let Err(e) = crate::store::stock_import::resume(&resumed).await {
+                tracing::error!(error = %e, "cannot finish the stock import cut short by the last stop");
+            }
+        });
         let routes = Arc::new(ArcSwap::from_pointee(Routes::new(
             app_state(config, &shared),
             config.daemon.request_timeout,

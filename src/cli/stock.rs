@@ -91,13 +91,7 @@ pub async fn import_file(
             e.message
         )
     })?;
-    let n = levels.len();
-    store
-        .write(move |tx| {
-            restock::set_levels(tx, &levels, safety_stock, &time::rfc3339(time::now()))
-        })
-        .await?;
-    Ok(n)
+    Ok(crate::store::stock_import::import(store, levels, safety_stock).await?)
 }
 
 fn print_stock(rows: &[stock::StockRow]) {

@@ -25,6 +25,7 @@ pub mod rakuten_skus;
 pub mod restock;
 mod schema;
 pub mod stock;
+pub mod stock_import;
 pub mod stock_push;
 
 use std::path::{Path, PathBuf};
@@ -56,6 +57,9 @@ pub enum StoreError {
     Corrupt(String),
     #[error("{0}")]
     Invalid(String),
+    /// Refused for now because of other work in progress (a stock import).
+    #[error("{0}")]
+    Busy(String),
     #[error("the store is closed")]
     Closed,
 }

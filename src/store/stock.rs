@@ -135,7 +135,7 @@ pub fn available_map<'a>(
 
 /// Units of a SKU shipped after a time: a range of the `allocations_shipped`
 /// index, so a count costs the same with a million orders behind it.
-const SHIPPED_SINCE: &str = "SELECT COALESCE(SUM(qty), 0) FROM allocations
+pub(super) const SHIPPED_SINCE: &str = "SELECT COALESCE(SUM(qty), 0) FROM allocations
      WHERE sku = ?1 AND state = 'shipped' AND shipped_at > ?2";
 
 /// Sets the absolute level of one SKU. A level counted before shipments this

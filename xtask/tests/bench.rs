@@ -37,6 +37,8 @@ fn the_benchmark_suite_runs_at_a_small_scale() {
         "3",
         "--push-changes",
         "800",
+        "--import-rows",
+        "5000",
         "--dir",
         dir.path().to_str().unwrap(),
     ]);

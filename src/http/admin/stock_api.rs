@@ -84,11 +84,22 @@ pub(super) async fn import_stock(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let parsed = if content_type.starts_with("application/json") || body.first() == Some(&b'[') {
-        inventory_import::parse_json(&body)
+    let json = content_type.starts_with("application/json") || body.first() == Some(&b'[');
+    let charset = if json {
+        None
     } else {
-        inventory_import::parse_csv_as(&body, charset_of(content_type)?)
+        charset_of(content_type)?
     };
+    // A catalogue takes a second to read: off the threads that answer webhooks.
+    let parsed = tokio::task::spawn_blocking(move || {
+        if json {
+            inventory_import::parse_json(&body)
+        } else {
+            inventory_import::parse_csv_as(&body, charset)
+        }
+    })
+    .await
+    .map_err(ApiError::unavailable)?;
     let levels = parsed.map_err(|e| {
         ApiError::bad_request(
             "invalid_import",
@@ -96,8 +107,9 @@ pub(super) async fn import_stock(
         )
         .with_field(format!("line {}", e.line))
     })?;
-    let n = levels.len();
-    write_levels(&app, levels).await?;
+    let n = crate::store::stock_import::import(&app.store, levels, app.safety_stock)
+        .await
+        .map_err(store_error)?;
     Ok(Json(json!({"imported": n})).into_response())
 }
 
@@ -203,8 +215,14 @@ pub(super) async fn write_levels(
             Ok(rows)
         })
         .await
-        .map_err(|e| match e {
-            crate::store::StoreError::Invalid(m) => ApiError::bad_request("invalid_stock", m),
-            e => ApiError::unavailable(e),
-        })
+        .map_err(store_error)
+}
+
+/// A store refusal as the API answers it.
+fn store_error(e: crate::store::StoreError) -> ApiError {
+    match e {
+        crate::store::StoreError::Invalid(m) => ApiError::bad_request("invalid_stock", m),
+        crate::store::StoreError::Busy(m) => ApiError::new(StatusCode::CONFLICT, "busy", m),
+        e => ApiError::unavailable(e),
+    }
 }

@@ -17,6 +17,7 @@ mod channels;
 mod contention;
 /// The daemon as a child process (the soak starts it the same way).
 pub mod daemon;
+mod import;
 mod ingest;
 mod load;
 mod outbox;
@@ -71,6 +72,9 @@ pub struct BenchArgs {
     /// Availability changes in one import for the push's call cost.
     #[arg(long, default_value_t = 10_000)]
     pub push_changes: usize,
+    /// Rows of the large stock import (the import benchmark).
+    #[arg(long, default_value_t = 1_000_000)]
+    pub import_rows: usize,
     /// Where the databases go (default: a temporary directory under the
     /// current directory, so the disk is the one you run on).
     #[arg(long)]
@@ -91,6 +95,8 @@ pub enum Suite {
     Store,
     /// Stock push to Rakuten: staleness, oversell in a two-channel race, call cost.
     Channels,
+    /// A large stock import beside live webhooks: rows/s, ack latency meanwhile.
+    Import,
 }
 
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
@@ -117,6 +123,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             Suite::Outbox => outbox::run(&args, &work, &mut report).await,
             Suite::Store => big_store::run(&args, &work, &mut report).await,
             Suite::Channels => channels::run(&args, &work, &mut report).await,
+            Suite::Import => import::run(&args, &work, &mut report).await,
         };
         if let Err(e) = outcome {
             println!("{suite:?} failed: {e:#}");

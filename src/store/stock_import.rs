@@ -1,0 +1,624 @@
+//! A stock import of any size without holding the writer. One transaction
+//! over a million rows would keep every webhook waiting for the whole import
+//! (and SQLite's statement journal makes it superlinear), so a large import
+//! is staged:
+//!
+//! 1. **Stage**: the rows go into `stock_import_rows`, a chunk per write.
+//! 2. **Build**: `stock_next` is the stock table as it will be, built a
+//!    chunk per write from `stock` and the staged rows, with the same rule as
+//!    a single count (a count `as_of` a time subtracts what shipped after it).
+//!    SKUs whose availability changes are listed in `stock_import_changed`.
+//!    Writes to `stock` meanwhile (orders, shipments) are noted by a trigger
+//!    in `stock_import_dirty`.
+//! 3. **Swap**, in one short write: the dirty SKUs are built again from the
+//!    stock as it now is, `stock_next` replaces `stock` (its triggers are
+//!    recreated from their stored SQL), and waiting short orders are topped
+//!    up. Readers see the old stock or the new one, never a part.
+//! 4. **Owe**: the changed SKUs are owed to every push channel, a chunk per
+//!    write. The step is recorded in the store, so a restart finishes it.
+//!
+//! Webhooks are written between the chunks, so each waits for one chunk at
+//! most. A crash before the swap leaves the old stock (the caller had no
+//! answer and sends the file again); after it, [`resume`] finishes owing.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::stock::StockLevel;
+use super::{Result, Store, StoreError, kv, restock};
+use crate::domain::time;
+
+/// Imports of at most this many rows are applied in one transaction.
+pub const ONE_TRANSACTION_MAX: usize = 2_000;
+/// Rows per write while building `stock_next`, owing and emptying the old
+/// table: about what keeps a webhook's wait under 50 ms at the 99th
+/// percentile on a 2-core machine (`cargo xtask bench import`).
+const CHUNK: usize = 2_000;
+/// Rows per write while staging (plain inserts into a scratch table).
+const STAGE_CHUNK: usize = 5_000;
+/// Where the import stands: `building since <time>` or `owing`.
+const STATE_KEY: &str = "stock.import.state";
+/// A build older than this is taken for one that crashed.
+const STALE: Duration = Duration::from_secs(30 * 60);
+
+const SCRATCH: &str = "
+CREATE TABLE stock_import_rows (sku TEXT PRIMARY KEY, on_hand INTEGER NOT NULL,
+    tax_rate INTEGER, as_of TEXT) STRICT;
+CREATE TABLE stock_import_dirty (sku TEXT PRIMARY KEY) STRICT;
+CREATE TABLE IF NOT EXISTS stock_import_changed (sku TEXT PRIMARY KEY) STRICT;
+CREATE TRIGGER stock_import_dirty_insert AFTER INSERT ON stock
+BEGIN INSERT OR IGNORE INTO stock_import_dirty (sku) VALUES (NEW.sku); END;
+CREATE TRIGGER stock_import_dirty_update AFTER UPDATE ON stock
+BEGIN INSERT OR IGNORE INTO stock_import_dirty (sku) VALUES (NEW.sku); END;
+";
+
+const DROP_SCRATCH: &str = "
+DROP TABLE IF EXISTS stock_old;
+DROP TRIGGER IF EXISTS stock_import_dirty_insert;
+DROP TRIGGER IF EXISTS stock_import_dirty_update;
+DROP TABLE IF EXISTS stock_import_rows;
+DROP TABLE IF EXISTS stock_import_dirty;
+DROP TABLE IF EXISTS stock_next;
+";
+
+/// Sets the absolute levels of `levels` (the last row of a SKU wins), all or
+/// nothing, then tops up the orders waiting for them. Returns the rows read.
+pub async fn import(store: &Store, levels: Vec<StockLevel>, safety_stock: u32) -> Result<usize> {
+    if let Some(bad) = levels.iter().find(|l| l.on_hand < 0) {
+        return Err(StoreError::Invalid(format!(
+            "{}: on_hand must be 0 or more",
+            bad.sku
+        )));
+    }
+    let n = levels.len();
+    if n <= ONE_TRANSACTION_MAX {
+        store
+            .write(move |tx| restock::set_levels(tx, &levels, safety_stock, &now()))
+            .await?;
+        return Ok(n);
+    }
+    store.write(|tx| begin(tx)).await?;
+    let started = std::time::Instant::now();
+    let built = stage_and_build(store, levels).await;
+    let swapped = match built {
+        Ok(()) => store.write(move |tx| swap(tx, safety_stock)).await,
+        Err(e) => Err(e),
+    };
+    if let Err(e) = swapped {
+        // Nothing was applied: clear the scratch tables for the next try.
+        let _ = store.write(|tx| abandon(tx)).await;
+        return Err(e);
+    }
+    let swapped_after = started.elapsed();
+    owe(store).await?;
+    tracing::info!(rows = n, swapped_after = ?swapped_after, done_after = ?started.elapsed(),
+        "stock import applied");
+    Ok(n)
+}
+
+/// Finishes an import whose swap committed before a restart (at start-up).
+pub async fn resume(store: &Store) -> Result<()> {
+    let state = store.read(|c| kv::get(c, STATE_KEY)).await?;
+    match state.as_deref() {
+        Some("owing") => owe(store).await,
+        // A build another process (the CLI) is still running is left alone.
+        Some(building) if is_fresh_build(building) => Ok(()),
+        Some(_) => store.write(|tx| abandon(tx)).await,
+        None => Ok(()),
+    }
+}
+
+fn now() -> String {
+    time::rfc3339(time::now())
+}
+
+/// Claims the import (one at a time, across processes) and creates the scratch tables.
+fn begin(conn: &Connection) -> Result<()> {
+    if let Some(state) = kv::get(conn, STATE_KEY)? {
+        if state == "owing" || is_fresh_build(&state) {
+            return Err(StoreError::Busy(
+                "another stock import is running; send the file again when it has finished".into(),
+            ));
+        }
+    }
+    conn.execute_batch(DROP_SCRATCH)?;
+    let table: String = conn.query_row(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'stock'",
+        [],
+        |r| r.get(0),
+    )?;
+    let next = table.replacen("stock", "stock_next", 1);
+    conn.execute_batch(&format!("{next};\n{SCRATCH}"))?;
+    kv::set(
+        conn,
+        STATE_KEY,
+        &format!("building since {}", now()),
+        &now(),
+    )
+}
+
+/// Whether `state` is a build younger than [`STALE`] (an older one crashed).
+fn is_fresh_build(state: &str) -> bool {
+    state
+        .strip_prefix("building since ")
+        .and_then(|at| chrono::DateTime::parse_from_rfc3339(at).ok())
+        .is_some_and(|at| (time::now() - at).to_std().unwrap_or_default() < STALE)
+}
+
+/// Drops the scratch tables of an import that did not swap.
+fn abandon(conn: &Connection) -> Result<()> {
+    conn.execute_batch(DROP_SCRATCH)?;
+    conn.execute_batch("DROP TABLE IF EXISTS stock_import_changed")?;
+    kv::delete(conn, STATE_KEY)
+}
+
+async fn stage_and_build(store: &Store, mut levels: Vec<StockLevel>) -> Result<()> {
+    while !levels.is_empty() {
+        let rest = levels.split_off(levels.len().min(STAGE_CHUNK));
+        let chunk = std::mem::replace(&mut levels, rest);
+        store.write(move |tx| stage(tx, &chunk)).await?;
+    }
+    let mut after = String::new();
+    loop {
+        let from = after.clone();
+        match store.write(move |tx| build_existing(tx, &from)).await? {
+            Some(last) => after = last,
+            None => break,
+        }
+    }
+    let mut after = String::new();
+    loop {
+        let from = after.clone();
+        match store.write(move |tx| build_new(tx, &from)).await? {
+            Some(last) => after = last,
+            None => return Ok(()),
+        }
+    }
+}
+
+fn stage(conn: &Connection, levels: &[StockLevel]) -> Result<()> {
+    let mut insert = conn.prepare_cached(
+        "INSERT OR REPLACE INTO stock_import_rows (sku, on_hand, tax_rate, as_of) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for l in levels {
+        insert.execute(params![l.sku, l.on_hand, l.tax_rate, l.as_of])?;
+    }
+    Ok(())
+}
+
+/// One row of the stock as it was and as the import makes it.
+struct Next {
+    sku: String,
+    /// `(on_hand, reserved)` before; `None` for a new SKU.
+    before: Option<(i64, i64)>,
+    on_hand: i64,
+    reserved: i64,
+    tax_rate: i64,
+    as_of: Option<String>,
+    updated_at: String,
+}
+
+/// The stock row and its staged count, as `build_existing` and the swap read them.
+const EXISTING: &str = "SELECT s.sku, s.on_hand, s.reserved, s.tax_rate, s.as_of, s.updated_at,
+        i.sku IS NOT NULL, i.on_hand, i.tax_rate, i.as_of
+    FROM stock s LEFT JOIN stock_import_rows i ON i.sku = s.sku";
+
+/// A staged count: (on_hand, tax_rate, as_of), when the SKU is in the file.
+type Staged = Option<(i64, Option<i64>, Option<String>)>;
+
+fn existing_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Next, Staged)> {
+    let next = Next {
+        sku: r.get(0)?,
+        before: Some((r.get(1)?, r.get(2)?)),
+        on_hand: r.get(1)?,
+        reserved: r.get(2)?,
+        tax_rate: r.get(3)?,
+        as_of: r.get(4)?,
+        updated_at: r.get(5)?,
+    };
+    let staged = match r.get::<_, bool>(6)? {
+        true => Some((r.get(7)?, r.get(8)?, r.get(9)?)),
+        false => None,
+    };
+    Ok((next, staged))
+}
+
+/// Writes `next` into `stock_next`, with its staged count applied.
+fn apply_staged(conn: &Connection, mut next: Next, staged: Staged, now: &str) -> Result<String> {
+    if let Some((on_hand, tax_rate, as_of)) = staged {
+        next.on_hand = counted_on_hand(conn, &next.sku, on_hand, as_of.as_deref())?;
+        next.tax_rate = tax_rate.unwrap_or(next.tax_rate);
+        next.as_of = as_of;
+        next.updated_at = now.to_string();
+    }
+    write_next(conn, &next)?;
+    Ok(next.sku)
+}
+
+/// The next chunk of existing SKUs (after `after`) into `stock_next`;
+/// returns the last SKU, `None` when there was none.
+fn build_existing(conn: &Connection, after: &str) -> Result<Option<String>> {
+    let mut select = conn.prepare_cached(&format!(
+        "{EXISTING} WHERE s.sku > ?1 ORDER BY s.sku LIMIT ?2"
+    ))?;
+    let rows = select.query_map(params![after, CHUNK as i64], existing_row)?;
+    let now = now();
+    let mut last = None;
+    for row in rows {
+        let (next, staged) = row?;
+        last = Some(apply_staged(conn, next, staged, &now)?);
+    }
+    Ok(last)
+}
+
+/// The next chunk of staged SKUs the stock does not have yet.
+fn build_new(conn: &Connection, after: &str) -> Result<Option<String>> {
+    let mut select = conn.prepare_cached(
+        "SELECT i.sku, i.on_hand, i.tax_rate, i.as_of FROM stock_import_rows i
+         WHERE i.sku > ?1 AND NOT EXISTS (SELECT 1 FROM stock s WHERE s.sku = i.sku)
+         ORDER BY i.sku LIMIT ?2",
+    )?;
+    let rows = select.query_map(params![after, CHUNK as i64], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, i64>(1)?,
+            r.get::<_, Option<i64>>(2)?,
+            r.get::<_, Option<String>>(3)?,
+        ))
+    })?;
+    let now = now();
+    let mut last = None;
+    for row in rows {
+        let (sku, on_hand, tax_rate, as_of) = row?;
+        let next = Next {
+            on_hand: counted_on_hand(conn, &sku, on_hand, as_of.as_deref())?,
+            sku,
+            before: None,
+            reserved: 0,
+            tax_rate: tax_rate.unwrap_or(10),
+            as_of,
+            updated_at: now.clone(),
+        };
+        write_next(conn, &next)?;
+        last = Some(next.sku);
+    }
+    Ok(last)
+}
+
+/// A count `as_of` a time, less what shipped after it (as [`super::stock::set_level`]).
+fn counted_on_hand(conn: &Connection, sku: &str, on_hand: i64, as_of: Option<&str>) -> Result<i64> {
+    let shipped: i64 = match as_of {
+        Some(as_of) => conn
+            .prepare_cached(super::stock::SHIPPED_SINCE)?
+            .query_row(params![sku, as_of], |r| r.get(0))?,
+        None => 0,
+    };
+    Ok((on_hand - shipped).max(0))
+}
+
+fn write_next(conn: &Connection, n: &Next) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT OR REPLACE INTO stock_next (sku, on_hand, reserved, tax_rate, as_of, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![
+        n.sku,
+        n.on_hand,
+        n.reserved,
+        n.tax_rate,
+        n.as_of,
+        n.updated_at
+    ])?;
+    let changed = n
+        .before
+        .is_none_or(|(on_hand, reserved)| on_hand - reserved != n.on_hand - n.reserved);
+    let mut mark = if changed {
+        conn.prepare_cached("INSERT OR IGNORE INTO stock_import_changed (sku) VALUES (?1)")?
+    } else {
+        conn.prepare_cached("DELETE FROM stock_import_changed WHERE sku = ?1")?
+    };
+    mark.execute([&n.sku])?;
+    Ok(())
+}
+
+/// The swap: dirty SKUs built again from the stock as it is now, then
+/// `stock_next` becomes `stock` with the same triggers.
+fn swap(conn: &Connection, safety_stock: u32) -> Result<()> {
+    let dirty: Vec<String> = {
+        let mut stmt = conn.prepare("SELECT sku FROM stock_import_dirty")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    for sku in &dirty {
+        conn.execute("DELETE FROM stock_next WHERE sku = ?1", [sku])?;
+        let existing = conn
+            .query_row("SELECT 1 FROM stock WHERE sku = ?1", [sku], |_| Ok(()))
+            .optional()?
+            .is_some();
+        if existing {
+            build_existing_one(conn, sku)?;
+        } else {
+            build_new_one(conn, sku)?;
+        }
+    }
+    let triggers: Vec<(String, String)> = {
+        let mut stmt = conn.prepare(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'stock'",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    // The old table is renamed, not dropped: dropping a million rows in one
+    // write would hold the writer; it is emptied a chunk at a time after.
+    // Its triggers go first, or the rename would carry them along.
+    for (name, _) in &triggers {
+        conn.execute_batch(&format!("DROP TRIGGER \"{name}\""))?;
+    }
+    conn.execute_batch(
+        "ALTER TABLE stock RENAME TO stock_old; ALTER TABLE stock_next RENAME TO stock;",
+    )?;
+    for (name, sql) in &triggers {
+        if !name.starts_with("stock_import_") {
+            conn.execute_batch(sql)?;
+        }
+    }
+    conn.execute_batch("DROP TABLE stock_import_rows; DROP TABLE stock_import_dirty;")?;
+    kv::set(conn, STATE_KEY, "owing", &now())?;
+    top_up_changed(conn, safety_stock)
+}
+
+/// [`build_existing`] for one SKU.
+fn build_existing_one(conn: &Connection, sku: &str) -> Result<()> {
+    let (next, staged) = conn
+        .prepare_cached(&format!("{EXISTING} WHERE s.sku = ?1"))?
+        .query_row([sku], existing_row)?;
+    apply_staged(conn, next, staged, &now()).map(|_| ())
+}
+
+/// A dirty SKU the stock does not have (deleted meanwhile): as new, if staged.
+fn build_new_one(conn: &Connection, sku: &str) -> Result<()> {
+    let staged = conn
+        .query_row(
+            "SELECT on_hand, tax_rate, as_of FROM stock_import_rows WHERE sku = ?1",
+            [sku],
+            |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, Option<i64>>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                ))
+            },
+        )
+        .optional()?;
+    let Some((on_hand, tax_rate, as_of)) = staged else {
+        return Ok(());
+    };
+    let next = Next {
+        on_hand: counted_on_hand(conn, sku, on_hand, as_of.as_deref())?,
+        sku: sku.to_string(),
+        before: None,
+        reserved: 0,
+        tax_rate: tax_rate.unwrap_or(10),
+        as_of,
+        updated_at: now(),
+    };
+    write_next(conn, &next)
+}
+
+/// Tops up the waiting short orders whose SKUs the import changed.
+fn top_up_changed(conn: &Connection, safety_stock: u32) -> Result<()> {
+    let waiting: HashSet<String> = {
+        let mut stmt = conn.prepare_cached(
+            "SELECT DISTINCT l.sku FROM orders o
+             JOIN order_lines l ON l.channel = o.channel AND l.order_id = o.id
+             JOIN stock_import_changed c ON c.sku = l.sku
+             WHERE o.state = 'short'",
+        )?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    let changed: HashSet<&str> = waiting.iter().map(String::as_str).collect();
+    restock::top_up(conn, &changed, safety_stock, &now())
+}
+
+/// Owes the changed SKUs to every push channel, a chunk per write, empties
+/// the old table the same way, then ends the import.
+async fn owe(store: &Store) -> Result<()> {
+    loop {
+        let emptied = store
+            .write(|tx| {
+                let exists = tx
+                    .query_row(
+                        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'stock_old'",
+                        [],
+                        |_| Ok(()),
+                    )
+                    .optional()?
+                    .is_some();
+                if !exists {
+                    return Ok(true);
+                }
+                let deleted = tx.execute(
+                    "DELETE FROM stock_old WHERE rowid IN (SELECT rowid FROM stock_old LIMIT ?1)",
+                    [CHUNK as i64],
+                )?;
+                if deleted == 0 {
+                    tx.execute_batch("DROP TABLE stock_old")?;
+                }
+                Ok(deleted == 0)
+            })
+            .await?;
+        if emptied {
+            break;
+        }
+    }
+    loop {
+        let done = store
+            .write(|tx| {
+                tx.execute(
+                    "INSERT INTO stock_push (channel, sku)
+                     SELECT p.channel, c.sku FROM (SELECT sku FROM stock_import_changed
+                         ORDER BY sku LIMIT ?1) c, push_channels p WHERE true
+                     ON CONFLICT (channel, sku) DO UPDATE SET version = version + 1",
+                    [CHUNK as i64],
+                )?;
+                let cleared = tx.execute(
+                    "DELETE FROM stock_import_changed WHERE sku IN
+                         (SELECT sku FROM stock_import_changed ORDER BY sku LIMIT ?1)",
+                    [CHUNK as i64],
+                )?;
+                if cleared == 0 {
+                    tx.execute_batch("DROP TABLE stock_import_changed")?;
+                    kv::delete(tx, STATE_KEY)?;
+                }
+                Ok(cleared == 0)
+            })
+            .await?;
+        if done {
+            return Ok(());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Channel;
+    use crate::store::{stock, stock_push};
+
+    fn level(sku: &str, on_hand: i64) -> StockLevel {
+        StockLevel {
+            sku: sku.to_string(),
+            on_hand,
+            as_of: None,
+            tax_rate: None,
+        }
+    }
+
+    async fn store_with(skus: usize, on_hand: i64) -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_in(dir.path()).unwrap();
+        store
+            .write(|tx| stock_push::set_channels(tx, &[Channel::Jgoods]))
+            .await
+            .unwrap();
+        let levels: Vec<StockLevel> = (0..skus)
+            .map(|i| level(&format!("S{i:05}"), on_hand))
+            .collect();
+        store
+            .write(move |tx| restock::set_levels(tx, &levels, 0, &now()))
+            .await
+            .unwrap();
+        store
+            .write(|tx| {
+                tx.execute("UPDATE stock_push SET pushed_version = version", [])?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+        (dir, store)
+    }
+
+    async fn on_hand(store: &Store, sku: &'static str) -> Option<i64> {
+        store
+            .read(move |c| Ok(stock::get(c, sku, 0)?.map(|r| r.on_hand)))
+            .await
+            .unwrap()
+    }
+
+    async fn owed(store: &Store) -> i64 {
+        store
+            .read(|c| {
+                Ok(c.query_row(
+                    "SELECT COUNT(*) FROM stock_push WHERE version > pushed_version",
+                    [],
+                    |r| r.get(0),
+                )?)
+            })
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_large_import_updates_inserts_and_owes_only_what_changed() {
+        let (_dir, store) = store_with(5_000, 3).await;
+        // Every even SKU changes, odd ones are counted the same, 1,000 are new.
+        let mut levels: Vec<StockLevel> = (0..5_000)
+            .map(|i| level(&format!("S{i:05}"), if i % 2 == 0 { 7 } else { 3 }))
+            .collect();
+        levels.extend((5_000..6_000).map(|i| level(&format!("S{i:05}"), 1)));
+        assert!(levels.len() > ONE_TRANSACTION_MAX);
+        assert_eq!(import(&store, levels, 0).await.unwrap(), 6_000);
+        assert_eq!(on_hand(&store, "S00000").await, Some(7));
+        assert_eq!(on_hand(&store, "S00001").await, Some(3));
+        assert_eq!(on_hand(&store, "S05999").await, Some(1));
+        assert_eq!(owed(&store).await, 2_500 + 1_000);
+        let state = store.read(|c| kv::get(c, STATE_KEY)).await.unwrap();
+        assert_eq!(state, None, "the import is over");
+        // The swapped table keeps its triggers: a later count is owed as before.
+        store
+            .write(|tx| restock::set_levels(tx, &[level("S00001", 9)], 0, &now()))
+            .await
+            .unwrap();
+        assert_eq!(owed(&store).await, 2_500 + 1_000 + 1);
+    }
+
+    #[tokio::test]
+    async fn writes_during_the_build_are_kept_by_the_swap() {
+        let (_dir, store) = store_with(3_000, 5).await;
+        store.write(|tx| begin(tx)).await.unwrap();
+        let levels: Vec<StockLevel> = (0..3_000).map(|i| level(&format!("S{i:05}"), 8)).collect();
+        stage_and_build(&store, levels).await.unwrap();
+        // An order holds 2 of S00010 after its row was built (the column a
+        // reservation writes).
+        store
+            .write(|tx| {
+                tx.execute("UPDATE stock SET reserved = 2 WHERE sku = 'S00010'", [])?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+        store.write(|tx| swap(tx, 0)).await.unwrap();
+        let row = store
+            .read(|c| Ok(stock::get(c, "S00010", 0)?.unwrap()))
+            .await
+            .unwrap();
+        assert_eq!((row.on_hand, row.reserved, row.available), (8, 2, 6));
+    }
+
+    #[tokio::test]
+    async fn a_stop_before_the_swap_changes_nothing_and_after_it_owes_the_rest() {
+        let (_dir, store) = store_with(3_000, 5).await;
+        store.write(|tx| begin(tx)).await.unwrap();
+        let levels: Vec<StockLevel> = (0..3_000).map(|i| level(&format!("S{i:05}"), 6)).collect();
+        stage_and_build(&store, levels.clone()).await.unwrap();
+        // Stopped here: a second import is refused while the first looks alive ...
+        let busy = import(&store, levels.clone(), 0).await.unwrap_err();
+        assert!(matches!(busy, StoreError::Busy(_)), "{busy}");
+        // ... and one that is old is cleared at start-up, the stock untouched.
+        store
+            .write(|tx| {
+                kv::set(
+                    tx,
+                    STATE_KEY,
+                    "building since 2026-01-01T00:00:00+09:00",
+                    &now(),
+                )
+            })
+            .await
+            .unwrap();
+        resume(&store).await.unwrap();
+        assert_eq!(on_hand(&store, "S00000").await, Some(5));
+        assert_eq!(owed(&store).await, 0);
+        // Stopped after the swap: the start-up owes what changed.
+        store.write(|tx| begin(tx)).await.unwrap();
+        stage_and_build(&store, levels).await.unwrap();
+        store.write(|tx| swap(tx, 0)).await.unwrap();
+        assert_eq!(on_hand(&store, "S00000").await, Some(6));
+        resume(&store).await.unwrap();
+        assert_eq!(owed(&store).await, 3_000);
+        assert_eq!(store.read(|c| kv::get(c, STATE_KEY)).await.unwrap(), None);
+    }
+}
