@@ -31,6 +31,18 @@ pub struct StockLevel {
     pub tax_rate: Option<i64>,
 }
 
+impl StockLevel {
+    /// A count of `on_hand` units taken now (no `as_of`, tax rate kept).
+    pub fn counted(sku: &str, on_hand: i64) -> StockLevel {
+        StockLevel {
+            sku: sku.to_string(),
+            on_hand,
+            as_of: None,
+            tax_rate: None,
+        }
+    }
+}
+
 const COLUMNS: &str = "sku, on_hand, reserved, tax_rate, as_of, updated_at";
 
 fn row_to_stock(row: &rusqlite::Row<'_>, safety_stock: u32) -> rusqlite::Result<StockRow> {

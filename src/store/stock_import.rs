@@ -488,15 +488,6 @@ mod tests {
     use crate::domain::Channel;
     use crate::store::{stock, stock_push};
 
-    fn level(sku: &str, on_hand: i64) -> StockLevel {
-        StockLevel {
-            sku: sku.to_string(),
-            on_hand,
-            as_of: None,
-            tax_rate: None,
-        }
-    }
-
     async fn store_with(skus: usize, on_hand: i64) -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open_in(dir.path()).unwrap();
@@ -505,7 +496,7 @@ mod tests {
             .await
             .unwrap();
         let levels: Vec<StockLevel> = (0..skus)
-            .map(|i| level(&format!("S{i:05}"), on_hand))
+            .map(|i| StockLevel::counted(&format!("S{i:05}"), on_hand))
             .collect();
         store
             .write(move |tx| restock::set_levels(tx, &levels, 0, &now()))
@@ -546,9 +537,9 @@ mod tests {
         let (_dir, store) = store_with(5_000, 3).await;
         // Every even SKU changes, odd ones are counted the same, 1,000 are new.
         let mut levels: Vec<StockLevel> = (0..5_000)
-            .map(|i| level(&format!("S{i:05}"), if i % 2 == 0 { 7 } else { 3 }))
+            .map(|i| StockLevel::counted(&format!("S{i:05}"), if i % 2 == 0 { 7 } else { 3 }))
             .collect();
-        levels.extend((5_000..6_000).map(|i| level(&format!("S{i:05}"), 1)));
+        levels.extend((5_000..6_000).map(|i| StockLevel::counted(&format!("S{i:05}"), 1)));
         assert!(levels.len() > ONE_TRANSACTION_MAX);
         assert_eq!(import(&store, levels, 0).await.unwrap(), 6_000);
         assert_eq!(on_hand(&store, "S00000").await, Some(7));
@@ -559,7 +550,7 @@ mod tests {
         assert_eq!(state, None, "the import is over");
         // The swapped table keeps its triggers: a later count is owed as before.
         store
-            .write(|tx| restock::set_levels(tx, &[level("S00001", 9)], 0, &now()))
+            .write(|tx| restock::set_levels(tx, &[StockLevel::counted("S00001", 9)], 0, &now()))
             .await
             .unwrap();
         assert_eq!(owed(&store).await, 2_500 + 1_000 + 1);
@@ -569,7 +560,9 @@ mod tests {
     async fn writes_during_the_build_are_kept_by_the_swap() {
         let (_dir, store) = store_with(3_000, 5).await;
         store.write(|tx| begin(tx)).await.unwrap();
-        let levels: Vec<StockLevel> = (0..3_000).map(|i| level(&format!("S{i:05}"), 8)).collect();
+        let levels: Vec<StockLevel> = (0..3_000)
+            .map(|i| StockLevel::counted(&format!("S{i:05}"), 8))
+            .collect();
         stage_and_build(&store, levels).await.unwrap();
         // An order holds 2 of S00010 after its row was built (the column a
         // reservation writes).
@@ -592,7 +585,9 @@ mod tests {
     async fn a_stop_before_the_swap_changes_nothing_and_after_it_owes_the_rest() {
         let (_dir, store) = store_with(3_000, 5).await;
         store.write(|tx| begin(tx)).await.unwrap();
-        let levels: Vec<StockLevel> = (0..3_000).map(|i| level(&format!("S{i:05}"), 6)).collect();
+        let levels: Vec<StockLevel> = (0..3_000)
+            .map(|i| StockLevel::counted(&format!("S{i:05}"), 6))
+            .collect();
         stage_and_build(&store, levels.clone()).await.unwrap();
         // Stopped here: a second import is refused while the first looks alive ...
         let busy = import(&store, levels.clone(), 0).await.unwrap_err();

@@ -70,14 +70,7 @@ impl Rig {
                 "stock_push_interval = \"{push}\"\n"
             )),
         );
-        let config = Config::from_toml_str(&text, &dir.join("bench.toml"))?;
-        let daemon = Daemon::start(
-            &config,
-            TcpListener::bind("127.0.0.1:0").await?,
-            TcpListener::bind("127.0.0.1:0").await?,
-        )
-        .await?;
-        jgoods.set_webhook_url(format!("http://{}/webhooks/jgoods", daemon.webhook_addr));
+        let (config, daemon) = daemon::start_in_process(&text, dir, &jgoods).await?;
         Ok(Rig {
             jgoods,
             rakuten,

@@ -65,6 +65,24 @@ webhook_secret = "{SECRET}"
     )
 }
 
+/// The daemon in this process on `text` (a config whose listeners are
+/// `127.0.0.1:0`), with the J-goods simulator's webhooks pointed at it.
+pub async fn start_in_process(
+    text: &str,
+    dir: &std::path::Path,
+    jgoods: &JgoodsSimHandle,
+) -> anyhow::Result<(ordersync::config::Config, ordersync::app::Daemon)> {
+    let config = ordersync::config::Config::from_toml_str(text, &dir.join("bench.toml"))?;
+    let daemon = ordersync::app::Daemon::start(
+        &config,
+        TcpListener::bind("127.0.0.1:0").await?,
+        TcpListener::bind("127.0.0.1:0").await?,
+    )
+    .await?;
+    jgoods.set_webhook_url(format!("http://{}/webhooks/jgoods", daemon.webhook_addr));
+    Ok((config, daemon))
+}
+
 fn free_port() -> anyhow::Result<String> {
     let l = std::net::TcpListener::bind("127.0.0.1:0")?;
     Ok(format!("127.0.0.1:{}", l.local_addr()?.port()))

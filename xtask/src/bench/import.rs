@@ -12,15 +12,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::bail;
-use tokio::net::TcpListener;
 
 use super::BenchArgs;
 use super::daemon::{self, SECRET};
 use super::load::send_one;
 use super::report::Report;
 use super::stats::{mb, ms, peak_rss_kib, percentile};
-use ordersync::app::Daemon;
-use ordersync::config::Config;
 use ordersync::store::stock::StockLevel;
 use ordersync::store::{restock, stock_import};
 
@@ -110,19 +107,12 @@ async fn case(dir: &Path, way: Way, rows: usize) -> anyhow::Result<Outcome> {
         "[daemon]\ndata_dir = \"{}\"\nlisten = \"127.0.0.1:0\"\nadmin_listen = \"127.0.0.1:0\"\nadmin_token = \"{SECRET}\"\n{section}",
         dir.join("data").display(),
     );
-    let config = Config::from_toml_str(&text, &dir.join("bench.toml"))?;
-    let d = Daemon::start(
-        &config,
-        TcpListener::bind("127.0.0.1:0").await?,
-        TcpListener::bind("127.0.0.1:0").await?,
-    )
-    .await?;
-    jgoods.set_webhook_url(format!("http://{}/webhooks/jgoods", d.webhook_addr));
+    let (_, d) = daemon::start_in_process(&text, dir, &jgoods).await?;
     let skus: Vec<String> = (0..rows).map(|i| format!("IMP-{i:07}")).collect();
     let seed = skus
         .iter()
-        .map(|sku| level(sku, 5))
-        .chain((0..100).map(|i| level(&format!("W-{i:03}"), 1_000_000)))
+        .map(|sku| StockLevel::counted(sku, 5))
+        .chain((0..100).map(|i| StockLevel::counted(&format!("W-{i:03}"), 1_000_000)))
         .collect();
     stock_import::import(&d.store, seed, 0).await?;
     let csv: String = std::iter::once("sku,on_hand\n".to_string())
@@ -184,15 +174,6 @@ async fn case(dir: &Path, way: Way, rows: usize) -> anyhow::Result<Outcome> {
     }
     d.stop(Duration::from_secs(5)).await;
     Ok(Outcome { wall, acks })
-}
-
-fn level(sku: &str, on_hand: i64) -> StockLevel {
-    StockLevel {
-        sku: sku.to_string(),
-        on_hand,
-        as_of: None,
-        tax_rate: None,
-    }
 }
 
 /// Signed J-goods orders, one every [`WEBHOOK_EVERY`], until `stop`; their ack times.
