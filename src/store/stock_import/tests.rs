@@ -1,0 +1,134 @@
+//! The staged import against a real SQLite file.
+
+use super::*;
+use crate::domain::Channel;
+use crate::store::{stock, stock_push};
+
+async fn store_with(skus: usize, on_hand: i64) -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_in(dir.path()).unwrap();
+    store
+        .write(|tx| stock_push::set_channels(tx, &[Channel::Jgoods]))
+        .await
+        .unwrap();
+    let levels: Vec<StockLevel> = (0..skus)
+        .map(|i| StockLevel::counted(&format!("S{i:05}"), on_hand))
+        .collect();
+    store
+        .write(move |tx| restock::set_levels(tx, &levels, 0, &now()))
+        .await
+        .unwrap();
+    store
+        .write(|tx| {
+            tx.execute("UPDATE stock_push SET pushed_version = version", [])?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    (dir, store)
+}
+
+async fn on_hand(store: &Store, sku: &'static str) -> Option<i64> {
+    store
+        .read(move |c| Ok(stock::get(c, sku, 0)?.map(|r| r.on_hand)))
+        .await
+        .unwrap()
+}
+
+async fn owed(store: &Store) -> i64 {
+    store
+        .read(|c| {
+            Ok(c.query_row(
+                "SELECT COUNT(*) FROM stock_push WHERE version > pushed_version",
+                [],
+                |r| r.get(0),
+            )?)
+        })
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_large_import_updates_inserts_and_owes_only_what_changed() {
+    let (_dir, store) = store_with(5_000, 3).await;
+    // Every even SKU changes, odd ones are counted the same, 1,000 are new.
+    let mut levels: Vec<StockLevel> = (0..5_000)
+        .map(|i| StockLevel::counted(&format!("S{i:05}"), if i % 2 == 0 { 7 } else { 3 }))
+        .collect();
+    levels.extend((5_000..6_000).map(|i| StockLevel::counted(&format!("S{i:05}"), 1)));
+    assert!(levels.len() > ONE_TRANSACTION_MAX);
+    assert_eq!(import(&store, levels, 0).await.unwrap(), 6_000);
+    assert_eq!(on_hand(&store, "S00000").await, Some(7));
+    assert_eq!(on_hand(&store, "S00001").await, Some(3));
+    assert_eq!(on_hand(&store, "S05999").await, Some(1));
+    assert_eq!(owed(&store).await, 2_500 + 1_000);
+    let state = store.read(|c| kv::get(c, STATE_KEY)).await.unwrap();
+    assert_eq!(state, None, "the import is over");
+    // The swapped table keeps its triggers: a later count is owed as before.
+    store
+        .write(|tx| restock::set_levels(tx, &[StockLevel::counted("S00001", 9)], 0, &now()))
+        .await
+        .unwrap();
+    assert_eq!(owed(&store).await, 2_500 + 1_000 + 1);
+}
+
+#[tokio::test]
+async fn writes_during_the_build_are_kept_by_the_swap() {
+    let (_dir, store) = store_with(3_000, 5).await;
+    store.write(|tx| begin(tx)).await.unwrap();
+    let levels: Vec<StockLevel> = (0..3_000)
+        .map(|i| StockLevel::counted(&format!("S{i:05}"), 8))
+        .collect();
+    stage_and_build(&store, levels).await.unwrap();
+    // An order holds 2 of S00010 after its row was built (the column a
+    // reservation writes).
+    store
+        .write(|tx| {
+            tx.execute("UPDATE stock SET reserved = 2 WHERE sku = 'S00010'", [])?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    store.write(|tx| swap(tx, 0)).await.unwrap();
+    let row = store
+        .read(|c| Ok(stock::get(c, "S00010", 0)?.unwrap()))
+        .await
+        .unwrap();
+    assert_eq!((row.on_hand, row.reserved, row.available), (8, 2, 6));
+}
+
+#[tokio::test]
+async fn a_stop_before_the_swap_changes_nothing_and_after_it_owes_the_rest() {
+    let (_dir, store) = store_with(3_000, 5).await;
+    store.write(|tx| begin(tx)).await.unwrap();
+    let levels: Vec<StockLevel> = (0..3_000)
+        .map(|i| StockLevel::counted(&format!("S{i:05}"), 6))
+        .collect();
+    stage_and_build(&store, levels.clone()).await.unwrap();
+    // Stopped here: a second import is refused while the first looks alive ...
+    let busy = import(&store, levels.clone(), 0).await.unwrap_err();
+    assert!(matches!(busy, StoreError::Busy(_)), "{busy}");
+    // ... and one that is old is cleared at start-up, the stock untouched.
+    store
+        .write(|tx| {
+            kv::set(
+                tx,
+                STATE_KEY,
+                "building since 2026-01-01T00:00:00+09:00",
+                &now(),
+            )
+        })
+        .await
+        .unwrap();
+    resume(&store).await.unwrap();
+    assert_eq!(on_hand(&store, "S00000").await, Some(5));
+    assert_eq!(owed(&store).await, 0);
+    // Stopped after the swap: the start-up owes what changed.
+    store.write(|tx| begin(tx)).await.unwrap();
+    stage_and_build(&store, levels).await.unwrap();
+    store.write(|tx| swap(tx, 0)).await.unwrap();
+    assert_eq!(on_hand(&store, "S00000").await, Some(6));
+    resume(&store).await.unwrap();
+    assert_eq!(owed(&store).await, 3_000);
+    assert_eq!(store.read(|c| kv::get(c, STATE_KEY)).await.unwrap(), None);
+}
