@@ -14,14 +14,16 @@
 //!    stock as it now is, `stock_next` replaces `stock` (its triggers are
 //!    recreated from their stored SQL), and waiting short orders are topped
 //!    up. Readers see the old stock or the new one, never a part.
-//! 4. **Owe**: the changed SKUs are owed to every push channel, a chunk per
-//!    write. The step is recorded in the store, so a restart finishes it.
+//! 4. **Owe**: the old table is dropped and the changed SKUs are owed to
+//!    every push channel, a chunk per write. The step and its cursor are
+//!    recorded in the store, so a restart finishes it.
 //!
 //! Webhooks are written between the chunks, so each waits for one chunk at
 //! most. A crash before the swap leaves the old stock (the caller had no
 //! answer and sends the file again); after it, [`resume`] finishes owing.
 
 use std::collections::HashSet;
+use std::path::Path;
 use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, params};
@@ -38,8 +40,10 @@ pub const ONE_TRANSACTION_MAX: usize = 2_000;
 const CHUNK: usize = 2_000;
 /// Rows per write while staging (plain inserts into a scratch table).
 const STAGE_CHUNK: usize = 5_000;
-/// Where the import stands: `building since <time>` or `owing`.
+/// Where the import stands: `building since <time> by <pid>` or `owing`.
 const STATE_KEY: &str = "stock.import.state";
+/// The last SKU owed to the push channels so far (the owing step's cursor).
+const OWED_TO_KEY: &str = "stock.import.owed_to";
 /// A build older than this is taken for one that crashed.
 const STALE: Duration = Duration::from_secs(30 * 60);
 
@@ -83,7 +87,12 @@ pub async fn import(store: &Store, levels: Vec<StockLevel>, safety_stock: u32) -
     let started = std::time::Instant::now();
     let built = stage_and_build(store, levels).await;
     let swapped = match built {
-        Ok(()) => store.write(move |tx| swap(tx, safety_stock)).await,
+        Ok(()) => {
+            let t = std::time::Instant::now();
+            let swapped = store.write(move |tx| swap(tx, safety_stock)).await;
+            tracing::debug!(took = ?t.elapsed(), "stock import: swapped");
+            swapped
+        }
         Err(e) => Err(e),
     };
     if let Err(e) = swapped {
@@ -134,17 +143,27 @@ fn begin(conn: &Connection) -> Result<()> {
     kv::set(
         conn,
         STATE_KEY,
-        &format!("building since {}", now()),
+        &format!("building since {} by {}", now(), std::process::id()),
         &now(),
     )
 }
 
-/// Whether `state` is a build younger than [`STALE`] (an older one crashed).
+/// Whether `state` is a build still running: younger than [`STALE`] and its
+/// process alive (a daemon killed mid-build left it; its restart, or the
+/// next import, clears it at once).
 fn is_fresh_build(state: &str) -> bool {
-    state
+    let Some((at, pid)) = state
         .strip_prefix("building since ")
-        .and_then(|at| chrono::DateTime::parse_from_rfc3339(at).ok())
-        .is_some_and(|at| (time::now() - at).to_std().unwrap_or_default() < STALE)
+        .and_then(|rest| rest.split_once(" by "))
+    else {
+        return false;
+    };
+    let young = chrono::DateTime::parse_from_rfc3339(at)
+        .is_ok_and(|at| (time::now() - at).to_std().unwrap_or_default() < STALE);
+    let alive = pid
+        .parse::<u32>()
+        .is_ok_and(|pid| pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists());
+    young && alive
 }
 
 /// Drops the scratch tables of an import that did not swap.
@@ -154,12 +173,18 @@ fn abandon(conn: &Connection) -> Result<()> {
     kv::delete(conn, STATE_KEY)
 }
 
-async fn stage_and_build(store: &Store, mut levels: Vec<StockLevel>) -> Result<()> {
-    while !levels.is_empty() {
-        let rest = levels.split_off(levels.len().min(STAGE_CHUNK));
-        let chunk = std::mem::replace(&mut levels, rest);
+async fn stage_and_build(store: &Store, levels: Vec<StockLevel>) -> Result<()> {
+    let t = std::time::Instant::now();
+    let mut rows = levels.into_iter();
+    loop {
+        let chunk: Vec<StockLevel> = rows.by_ref().take(STAGE_CHUNK).collect();
+        if chunk.is_empty() {
+            break;
+        }
         store.write(move |tx| stage(tx, &chunk)).await?;
     }
+    tracing::debug!(took = ?t.elapsed(), "stock import staged");
+    let t = std::time::Instant::now();
     let mut after = String::new();
     loop {
         let from = after.clone();
@@ -168,12 +193,17 @@ async fn stage_and_build(store: &Store, mut levels: Vec<StockLevel>) -> Result<(
             None => break,
         }
     }
+    tracing::debug!(took = ?t.elapsed(), "stock import: existing SKUs built");
+    let t = std::time::Instant::now();
     let mut after = String::new();
     loop {
         let from = after.clone();
         match store.write(move |tx| build_new(tx, &from)).await? {
             Some(last) => after = last,
-            None => return Ok(()),
+            None => {
+                tracing::debug!(took = ?t.elapsed(), "stock import: new SKUs built");
+                return Ok(());
+            }
         }
     }
 }
@@ -350,9 +380,9 @@ fn swap(conn: &Connection, safety_stock: u32) -> Result<()> {
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
         rows.collect::<rusqlite::Result<_>>()?
     };
-    // The old table is renamed, not dropped: dropping a million rows in one
-    // write would hold the writer; it is emptied a chunk at a time after.
-    // Its triggers go first, or the rename would carry them along.
+    // The old table is renamed here and dropped in a write of its own after
+    // (about 70 ms for a million rows), to keep this one short. Its triggers
+    // go first, or the rename would carry them along.
     for (name, _) in &triggers {
         conn.execute_batch(&format!("DROP TRIGGER \"{name}\""))?;
     }
@@ -423,60 +453,44 @@ fn top_up_changed(conn: &Connection, safety_stock: u32) -> Result<()> {
     restock::top_up(conn, &changed, safety_stock, &now())
 }
 
-/// Owes the changed SKUs to every push channel, a chunk per write, empties
-/// the old table the same way, then ends the import.
+/// Drops the old table, owes the changed SKUs to every push channel a chunk
+/// per write (the cursor kept in the store, so a restart goes on from it),
+/// then ends the import.
 async fn owe(store: &Store) -> Result<()> {
-    loop {
-        let emptied = store
-            .write(|tx| {
-                let exists = tx
-                    .query_row(
-                        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'stock_old'",
-                        [],
-                        |_| Ok(()),
-                    )
-                    .optional()?
-                    .is_some();
-                if !exists {
-                    return Ok(true);
-                }
-                let deleted = tx.execute(
-                    "DELETE FROM stock_old WHERE rowid IN (SELECT rowid FROM stock_old LIMIT ?1)",
-                    [CHUNK as i64],
-                )?;
-                if deleted == 0 {
-                    tx.execute_batch("DROP TABLE stock_old")?;
-                }
-                Ok(deleted == 0)
-            })
-            .await?;
-        if emptied {
-            break;
-        }
-    }
+    let t = std::time::Instant::now();
+    store
+        .write(|tx| Ok(tx.execute_batch("DROP TABLE IF EXISTS stock_old")?))
+        .await?;
+    tracing::debug!(took = ?t.elapsed(), "stock import: old table dropped");
     loop {
         let done = store
             .write(|tx| {
+                let after = kv::get(tx, OWED_TO_KEY)?.unwrap_or_default();
+                let last: Option<String> = tx.query_row(
+                    "SELECT MAX(sku) FROM (SELECT sku FROM stock_import_changed
+                             WHERE sku > ?1 ORDER BY sku LIMIT ?2)",
+                    params![after, CHUNK as i64],
+                    |r| r.get(0),
+                )?;
+                let Some(last) = last else {
+                    tx.execute_batch("DROP TABLE stock_import_changed")?;
+                    kv::delete(tx, OWED_TO_KEY)?;
+                    kv::delete(tx, STATE_KEY)?;
+                    return Ok(true);
+                };
                 tx.execute(
                     "INSERT INTO stock_push (channel, sku)
-                     SELECT p.channel, c.sku FROM (SELECT sku FROM stock_import_changed
-                         ORDER BY sku LIMIT ?1) c, push_channels p WHERE true
+                     SELECT p.channel, c.sku FROM stock_import_changed c, push_channels p
+                     WHERE c.sku > ?1 AND c.sku <= ?2
                      ON CONFLICT (channel, sku) DO UPDATE SET version = version + 1",
-                    [CHUNK as i64],
+                    params![after, last],
                 )?;
-                let cleared = tx.execute(
-                    "DELETE FROM stock_import_changed WHERE sku IN
-                         (SELECT sku FROM stock_import_changed ORDER BY sku LIMIT ?1)",
-                    [CHUNK as i64],
-                )?;
-                if cleared == 0 {
-                    tx.execute_batch("DROP TABLE stock_import_changed")?;
-                    kv::delete(tx, STATE_KEY)?;
-                }
-                Ok(cleared == 0)
+                kv::set(tx, OWED_TO_KEY, &last, &now())?;
+                Ok(false)
             })
             .await?;
         if done {
+            tracing::debug!(took = ?t.elapsed(), "stock import: owed");
             return Ok(());
         }
     }

@@ -154,3 +154,117 @@ async fn sigkill_in_flight_loses_and_doubles_nothing() {
     );
     sim.shutdown().await;
 }
+
+/// A large stock import (staged, swapped, then owed) killed at three moments:
+/// after each restart the stock is the old counts or the new ones, never a
+/// mix, the import is not left wedged, and the file sent again applies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_import_killed_mid_way_is_all_or_nothing() {
+    const ROWS: usize = 30_000;
+    let dir = tempfile::tempdir().unwrap();
+    let jgoods = sim::start(
+        TcpListener::bind("127.0.0.1:0").await.unwrap(),
+        Default::default(),
+    )
+    .await
+    .unwrap();
+    let (listen, admin) = (
+        format!("127.0.0.1:{}", free_port().await),
+        format!("127.0.0.1:{}", free_port().await),
+    );
+    let config = dir.path().join("config.toml");
+    let text = config_text(
+        &dir.path().join("data"),
+        &jgoods,
+        &Options::default(),
+        &listen,
+        &admin,
+    );
+    std::fs::write(&config, text).unwrap();
+    let db = dir.path().join("data").join("ordersync.sqlite");
+    let csv = |on_hand: i64| -> String {
+        std::iter::once("sku,on_hand\n".to_string())
+            .chain((0..ROWS).map(|i| format!("IK-{i:05},{on_hand}\n")))
+            .collect()
+    };
+    let import = move |admin: String, body: String| async move {
+        reqwest::Client::new()
+            .post(format!("http://{admin}/api/v1/stock/import"))
+            .bearer_auth(ADMIN_TOKEN)
+            .header("content-type", "text/csv")
+            .body(body)
+            .send()
+            .await
+            .map(|r| r.status().as_u16())
+    };
+    let mut daemon = start_daemon(&config, &admin).await;
+    assert_eq!(import(admin.clone(), csv(5)).await.unwrap(), 200);
+    let counts = |db: std::path::PathBuf| -> (i64, i64, bool) {
+        let conn = Connection::open(db).unwrap();
+        let (distinct, max): (i64, i64) = conn
+            .query_row(
+                "SELECT COUNT(DISTINCT on_hand), MAX(on_hand) FROM stock WHERE sku LIKE 'IK-%'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        let running = conn
+            .query_row(
+                "SELECT 1 FROM kv WHERE key = 'stock.import.state'",
+                [],
+                |_| Ok(()),
+            )
+            .is_ok();
+        (distinct, max, running)
+    };
+    for (round, delay_ms) in [0u64, 150, 400].into_iter().enumerate() {
+        let new = 6 + round as i64;
+        let sent = tokio::spawn(import(admin.clone(), csv(new)));
+        // Kill once the import has begun, and a little later each round.
+        eventually(Duration::from_millis(2), || {
+            let db = db.clone();
+            async move {
+                match counts(db).2 {
+                    true => Ok(()),
+                    false => Err("the import has not begun".to_string()),
+                }
+            }
+        })
+        .await;
+        tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+        daemon.start_kill().unwrap();
+        daemon.wait().await.unwrap();
+        let _ = sent.await;
+        daemon = start_daemon(&config, &admin).await;
+        // The restart clears an unfinished build or finishes owing a swapped one.
+        eventually(Duration::from_millis(20), || {
+            let db = db.clone();
+            async move {
+                let (distinct, max, running) = counts(db);
+                assert_eq!(distinct, 1, "round {round}: old and new counts mixed");
+                assert!(
+                    max == new || max == new - 1 || (round == 0 && max == 5),
+                    "round {round}: {max}"
+                );
+                (!running)
+                    .then_some(())
+                    .ok_or_else(|| "the import is still marked running".to_string())
+            }
+        })
+        .await;
+        let (_, kept, _) = counts(db.clone());
+        println!(
+            "import killed {delay_ms} ms in: {}",
+            if kept == new {
+                "after the swap, finished at restart"
+            } else {
+                "before the swap, old counts kept"
+            }
+        );
+        // The file sent again applies in full.
+        assert_eq!(import(admin.clone(), csv(new)).await.unwrap(), 200);
+        assert_eq!(counts(db.clone()), (1, new, false));
+    }
+    daemon.start_kill().unwrap();
+    let _ = daemon.wait().await;
+}

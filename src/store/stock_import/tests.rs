@@ -114,7 +114,7 @@ async fn a_stop_before_the_swap_changes_nothing_and_after_it_owes_the_rest() {
             kv::set(
                 tx,
                 STATE_KEY,
-                "building since 2026-01-01T00:00:00+09:00",
+                "building since 2026-01-01T00:00:00+09:00 by 1",
                 &now(),
             )
         })
