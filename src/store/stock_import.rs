@@ -47,23 +47,33 @@ const OWED_TO_KEY: &str = "stock.import.owed_to";
 /// A build older than this is taken for one that crashed.
 const STALE: Duration = Duration::from_secs(30 * 60);
 
+/// The staged rows and the dirty list are TEMP (the writer connection's
+/// own, in memory): nothing of them reaches the WAL or the disk, and a crash
+/// takes them away. `stock_next` and the changed list are durable: the swap
+/// renames the one, the restart owes from the other.
 const SCRATCH: &str = "
-CREATE TABLE stock_import_rows (sku TEXT PRIMARY KEY, on_hand INTEGER NOT NULL,
+CREATE TEMP TABLE stock_import_rows (sku TEXT PRIMARY KEY, on_hand INTEGER NOT NULL,
     tax_rate INTEGER, as_of TEXT) STRICT;
-CREATE TABLE stock_import_dirty (sku TEXT PRIMARY KEY) STRICT;
+CREATE TEMP TABLE stock_import_dirty (sku TEXT PRIMARY KEY) STRICT;
 CREATE TABLE IF NOT EXISTS stock_import_changed (sku TEXT PRIMARY KEY) STRICT;
-CREATE TRIGGER stock_import_dirty_insert AFTER INSERT ON stock
+CREATE TEMP TRIGGER stock_import_dirty_insert AFTER INSERT ON main.stock
 BEGIN INSERT OR IGNORE INTO stock_import_dirty (sku) VALUES (NEW.sku); END;
-CREATE TRIGGER stock_import_dirty_update AFTER UPDATE ON stock
+CREATE TEMP TRIGGER stock_import_dirty_update AFTER UPDATE ON main.stock
 BEGIN INSERT OR IGNORE INTO stock_import_dirty (sku) VALUES (NEW.sku); END;
+";
+
+const DROP_DIRTY_TRIGGERS: &str = "
+DROP TRIGGER IF EXISTS temp.stock_import_dirty_insert;
+DROP TRIGGER IF EXISTS temp.stock_import_dirty_update;
+";
+
+const DROP_TEMP_TABLES: &str = "
+DROP TABLE IF EXISTS temp.stock_import_rows;
+DROP TABLE IF EXISTS temp.stock_import_dirty;
 ";
 
 const DROP_SCRATCH: &str = "
 DROP TABLE IF EXISTS stock_old;
-DROP TRIGGER IF EXISTS stock_import_dirty_insert;
-DROP TRIGGER IF EXISTS stock_import_dirty_update;
-DROP TABLE IF EXISTS stock_import_rows;
-DROP TABLE IF EXISTS stock_import_dirty;
 DROP TABLE IF EXISTS stock_next;
 ";
 
@@ -132,6 +142,8 @@ fn begin(conn: &Connection) -> Result<()> {
             ));
         }
     }
+    conn.execute_batch(DROP_DIRTY_TRIGGERS)?;
+    conn.execute_batch(DROP_TEMP_TABLES)?;
     conn.execute_batch(DROP_SCRATCH)?;
     let table: String = conn.query_row(
         "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'stock'",
@@ -168,6 +180,8 @@ fn is_fresh_build(state: &str) -> bool {
 
 /// Drops the scratch tables of an import that did not swap.
 fn abandon(conn: &Connection) -> Result<()> {
+    conn.execute_batch(DROP_DIRTY_TRIGGERS)?;
+    conn.execute_batch(DROP_TEMP_TABLES)?;
     conn.execute_batch(DROP_SCRATCH)?;
     conn.execute_batch("DROP TABLE IF EXISTS stock_import_changed")?;
     kv::delete(conn, STATE_KEY)
@@ -383,18 +397,17 @@ fn swap(conn: &Connection, safety_stock: u32) -> Result<()> {
     // The old table is renamed here and dropped in a write of its own after
     // (about 70 ms for a million rows), to keep this one short. Its triggers
     // go first, or the rename would carry them along.
+    conn.execute_batch(DROP_DIRTY_TRIGGERS)?;
     for (name, _) in &triggers {
         conn.execute_batch(&format!("DROP TRIGGER \"{name}\""))?;
     }
     conn.execute_batch(
         "ALTER TABLE stock RENAME TO stock_old; ALTER TABLE stock_next RENAME TO stock;",
     )?;
-    for (name, sql) in &triggers {
-        if !name.starts_with("stock_import_") {
-            conn.execute_batch(sql)?;
-        }
+    for (_, sql) in &triggers {
+        conn.execute_batch(sql)?;
     }
-    conn.execute_batch("DROP TABLE stock_import_rows; DROP TABLE stock_import_dirty;")?;
+    conn.execute_batch(DROP_TEMP_TABLES)?;
     kv::set(conn, STATE_KEY, "owing", &now())?;
     top_up_changed(conn, safety_stock)
 }
