@@ -5,7 +5,7 @@
 /// outside and must not retitle, clear or rewrite the operator's terminal.
 macro_rules! outln {
     ($($arg:tt)*) => {
-        println!("{}", $crate::cli::terminal_safe(&format!($($arg)*)))
+        $crate::cli::print_line(&format!($($arg)*))
     };
 }
 
@@ -37,6 +37,18 @@ use clap::{Parser, Subcommand};
 use crate::config::{self, Config, EX_CONFIG, LogFormat};
 use crate::store::Store;
 use crate::text_encoding::TextEncoding;
+
+/// Prints a line of the CLI's output ([`terminal_safe`]); a reader that
+/// went away (`ordersync orders list | head -1`) ends the command quietly.
+pub fn print_line(text: &str) {
+    use std::io::Write;
+    let written = writeln!(std::io::stdout().lock(), "{}", terminal_safe(text));
+    if let Err(e) = written
+        && e.kind() == std::io::ErrorKind::BrokenPipe
+    {
+        std::process::exit(0);
+    }
+}
 
 /// `text` with control characters (ESC, BEL, CR, the C1 range, ...) shown as
 /// `\u{..}` escapes; newlines and tabs stay.

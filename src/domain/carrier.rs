@@ -43,7 +43,7 @@ impl fmt::Display for Carrier {
 /// Why a string is not a carrier.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown carrier {0:?}; expected one of yamato, sagawa, japanpost, seino, fukuyama, nittsu, meitetsu, tonami, ecohai, other"
+    "unknown carrier {0:?}; expected one of yamato (ヤマト), sagawa (佐川), japanpost (日本郵便), seino (西濃), fukuyama (福山), nittsu (日通), meitetsu (名鉄), tonami (トナミ), ecohai (エコ配), other (その他)"
 )]
 pub struct UnknownCarrier(pub String);
 
@@ -51,13 +51,77 @@ impl FromStr for Carrier {
     type Err = UnknownCarrier;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Carrier::parse(s).ok_or_else(|| UnknownCarrier(s.chars().take(40).collect()))
+        Carrier::from_input(s).ok_or_else(|| UnknownCarrier(s.chars().take(40).collect()))
+    }
+}
+
+/// The names people type for each carrier (Japanese first), beside the codes.
+const ALIASES: &[(&str, Carrier)] = &[
+    ("ヤマト", Carrier::Yamato),
+    ("ヤマト運輸", Carrier::Yamato),
+    ("クロネコ", Carrier::Yamato),
+    ("クロネコヤマト", Carrier::Yamato),
+    ("宅急便", Carrier::Yamato),
+    ("佐川", Carrier::Sagawa),
+    ("佐川急便", Carrier::Sagawa),
+    ("日本郵便", Carrier::JapanPost),
+    ("郵便", Carrier::JapanPost),
+    ("ゆうパック", Carrier::JapanPost),
+    ("ゆうパケット", Carrier::JapanPost),
+    ("japan post", Carrier::JapanPost),
+    ("yupack", Carrier::JapanPost),
+    ("西濃", Carrier::Seino),
+    ("西濃運輸", Carrier::Seino),
+    ("カンガルー便", Carrier::Seino),
+    ("福山", Carrier::Fukuyama),
+    ("福山通運", Carrier::Fukuyama),
+    ("日通", Carrier::Nittsu),
+    ("日本通運", Carrier::Nittsu),
+    ("名鉄", Carrier::Meitetsu),
+    ("名鉄運輸", Carrier::Meitetsu),
+    ("トナミ", Carrier::Tonami),
+    ("トナミ運輸", Carrier::Tonami),
+    ("エコ配", Carrier::Ecohai),
+    ("その他", Carrier::Other),
+];
+
+impl Carrier {
+    /// A carrier as a person or an ERP writes it: the code (`yamato`, any
+    /// case) or a name in use (ヤマト, クロネコ, 佐川, 日本郵便, ゆうパック, 西濃,
+    /// 福山, …), spaces around it ignored.
+    pub fn from_input(s: &str) -> Option<Carrier> {
+        let s = s.trim();
+        let lower = s.to_ascii_lowercase();
+        Carrier::parse(&lower).or_else(|| {
+            ALIASES
+                .iter()
+                .find(|(name, _)| *name == s || *name == lower)
+                .map(|(_, c)| *c)
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_names_people_type_are_carriers() {
+        for (typed, carrier) in [
+            ("ヤマト", Carrier::Yamato),
+            ("クロネコ", Carrier::Yamato),
+            (" Yamato ", Carrier::Yamato),
+            ("佐川", Carrier::Sagawa),
+            ("日本郵便", Carrier::JapanPost),
+            ("ゆうパック", Carrier::JapanPost),
+            ("西濃", Carrier::Seino),
+            ("福山", Carrier::Fukuyama),
+            ("OTHER", Carrier::Other),
+        ] {
+            assert_eq!(typed.parse::<Carrier>(), Ok(carrier), "{typed}");
+        }
+        assert!("ヤマトー".parse::<Carrier>().is_err());
+    }
 
     #[test]
     fn names_round_trip_through_parse_and_serde() {

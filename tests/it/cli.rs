@@ -131,6 +131,21 @@ fn stock_commands_work_on_the_store() {
         .query_row("SELECT COUNT(*) FROM stock", [], |r| r.get(0))
         .unwrap();
     assert_eq!(n, 3);
+    // A reader that leaves early (`stock list | head -1`): a quiet exit, no panic.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ordersync"))
+        .args(["--config", cfg, "stock", "list"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]

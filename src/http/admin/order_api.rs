@@ -216,16 +216,8 @@ pub fn parse_shipment(
     shipped_on: &str,
     shipping_cost: Option<i64>,
 ) -> Result<ShipmentRequest, ApiError> {
-    let carrier = Carrier::parse(carrier).ok_or_else(|| {
-        let names: Vec<&str> = Carrier::ALL.iter().map(|c| c.as_str()).collect();
-        ApiError::bad_request(
-            "invalid_carrier",
-            format!(
-                "unknown carrier {carrier:?}; use one of {}",
-                names.join(", ")
-            ),
-        )
-        .with_field("carrier")
+    let carrier = carrier.parse::<Carrier>().map_err(|e| {
+        ApiError::bad_request("invalid_carrier", e.to_string()).with_field("carrier")
     })?;
     let tracking_no = tracking_no.trim();
     if tracking_no.is_empty()
