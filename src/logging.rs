@@ -2,7 +2,6 @@
 //! Secrets are never passed to tracing (they are `SecretString`s).
 
 use std::io::IsTerminal;
-
 use std::sync::OnceLock;
 
 use tracing_subscriber::layer::SubscriberExt;
@@ -10,6 +9,20 @@ use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer, Registry, reload};
 
 use crate::config::LogFormat;
+
+/// Log timestamps in Japan time with their offset, as the CLI and the API
+/// show times: `2026-12-03T10:15:00.123+09:00`.
+struct Jst;
+
+impl tracing_subscriber::fmt::time::FormatTime for Jst {
+    fn format_time(&self, w: &mut tracing_subscriber::fmt::format::Writer<'_>) -> std::fmt::Result {
+        write!(
+            w,
+            "{}",
+            crate::domain::time::now().format("%Y-%m-%dT%H:%M:%S%.3f%:z")
+        )
+    }
+}
 
 /// The output layer, swappable once the config names a format.
 type Output = Box<dyn Layer<Registry> + Send + Sync>;
@@ -61,6 +74,7 @@ fn output_layer(format: LogFormat) -> Output {
     let json = || {
         tracing_subscriber::fmt::layer()
             .json()
+            .with_timer(Jst)
             .with_writer(std::io::stderr)
             .boxed()
     };
@@ -71,6 +85,7 @@ fn output_layer(format: LogFormat) -> Output {
         },
         LogFormat::Json => json(),
         _ => tracing_subscriber::fmt::layer()
+            .with_timer(Jst)
             .with_writer(std::io::stderr)
             .with_ansi(std::io::stderr().is_terminal())
             .boxed(),
@@ -97,6 +112,7 @@ pub fn init_with_default(level: &str) {
         .with(filter)
         .with(
             tracing_subscriber::fmt::layer()
+                .with_timer(Jst)
                 .with_writer(std::io::stderr)
                 .with_ansi(std::io::stderr().is_terminal()),
         )

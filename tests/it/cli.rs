@@ -77,6 +77,10 @@ fn run_logs_a_config_error_as_a_structured_line() {
         .find(|v| v["fields"]["message"] == "config error")
         .unwrap_or_else(|| panic!("no JSON log line for the config error: {stderr}"));
     assert_eq!(logged["level"], "ERROR");
+    // Timestamps in Japan time with their offset, as everything else shows times.
+    let at = logged["timestamp"].as_str().unwrap_or_default();
+    assert!(at.ends_with("+09:00"), "{at}");
+    assert!(chrono::DateTime::parse_from_rfc3339(at).is_ok(), "{at}");
     let error = logged["fields"]["error"].as_str().unwrap_or_default();
     assert!(error.contains("jgoods.webhook_auth"), "{logged}");
 }

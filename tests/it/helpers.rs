@@ -164,13 +164,21 @@ pub fn rakuten_section(r: &RakutenSimHandle, extra: &str) -> String {
 }
 
 /// A loopback port free right now (for a daemon run as a child process).
+/// A free port for a daemon that is restarted on the same address. It is
+/// taken below Linux's ephemeral range (32768 and up), so the outgoing
+/// connections of other tests (the flood tests open hundreds) cannot land on
+/// it while the daemon is down between a kill and its restart.
 pub async fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .await
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    use std::sync::atomic::{AtomicU16, Ordering};
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    // Processes running at once start at different places of 20000..32000.
+    let start = (std::process::id() % 1_000) as u16 * 12;
+    loop {
+        let port = 20_000 + (start + NEXT.fetch_add(1, Ordering::Relaxed) % 12_000) % 12_000;
+        if TcpListener::bind(("127.0.0.1", port)).await.is_ok() {
+            return port;
+        }
+    }
 }
 
 pub fn config_text(
