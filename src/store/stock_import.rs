@@ -281,20 +281,44 @@ fn apply_staged(conn: &Connection, mut next: Next, staged: Staged, now: &str) ->
     Ok(next.sku)
 }
 
-/// The next chunk of existing SKUs (after `after`) into `stock_next`;
-/// returns the last SKU, `None` when there was none.
+/// The next chunk of existing SKUs (after `after`) into `stock_next`, in
+/// two statements (the per-row path, [`build_existing_one`], is for the few
+/// SKUs rebuilt at the swap); returns the last SKU, `None` when there was none.
 fn build_existing(conn: &Connection, after: &str) -> Result<Option<String>> {
-    let mut select = conn.prepare_cached(&format!(
-        "{EXISTING} WHERE s.sku > ?1 ORDER BY s.sku LIMIT ?2"
-    ))?;
-    let rows = select.query_map(params![after, CHUNK as i64], existing_row)?;
-    let now = now();
-    let mut last = None;
-    for row in rows {
-        let (next, staged) = row?;
-        last = Some(apply_staged(conn, next, staged, &now)?);
-    }
-    Ok(last)
+    let last: Option<String> = conn
+        .prepare_cached(
+            "SELECT MAX(sku) FROM (SELECT sku FROM stock WHERE sku > ?1 ORDER BY sku LIMIT ?2)",
+        )?
+        .query_row(params![after, CHUNK as i64], |r| r.get(0))?;
+    let Some(last) = last else {
+        return Ok(None);
+    };
+    // A staged count replaces on_hand, less what shipped after its as_of
+    // (as `stock::set_level` does); reserved stays as the stock has it.
+    conn.prepare_cached(
+        "INSERT OR REPLACE INTO stock_next (sku, on_hand, reserved, tax_rate, as_of, updated_at)
+         SELECT s.sku,
+                CASE WHEN i.sku IS NULL THEN s.on_hand ELSE MAX(i.on_hand - CASE
+                    WHEN i.as_of IS NULL THEN 0
+                    ELSE (SELECT COALESCE(SUM(a.qty), 0) FROM allocations a
+                          WHERE a.sku = s.sku AND a.state = 'shipped' AND a.shipped_at > i.as_of)
+                    END, 0) END,
+                s.reserved,
+                CASE WHEN i.sku IS NULL THEN s.tax_rate ELSE COALESCE(i.tax_rate, s.tax_rate) END,
+                CASE WHEN i.sku IS NULL THEN s.as_of ELSE i.as_of END,
+                CASE WHEN i.sku IS NULL THEN s.updated_at ELSE ?3 END
+         FROM stock s LEFT JOIN stock_import_rows i ON i.sku = s.sku
+         WHERE s.sku > ?1 AND s.sku <= ?2",
+    )?
+    .execute(params![after, last, now()])?;
+    conn.prepare_cached(
+        "INSERT OR IGNORE INTO stock_import_changed (sku)
+         SELECT n.sku FROM stock_next n JOIN stock s ON s.sku = n.sku
+         WHERE n.sku > ?1 AND n.sku <= ?2
+           AND n.on_hand - n.reserved IS NOT s.on_hand - s.reserved",
+    )?
+    .execute(params![after, last])?;
+    Ok(Some(last))
 }
 
 /// The next chunk of staged SKUs the stock does not have yet.

@@ -132,3 +132,39 @@ async fn a_stop_before_the_swap_changes_nothing_and_after_it_owes_the_rest() {
     assert_eq!(owed(&store).await, 3_000);
     assert_eq!(store.read(|c| kv::get(c, STATE_KEY)).await.unwrap(), None);
 }
+
+#[tokio::test]
+async fn a_count_as_of_a_time_less_what_shipped_after_it_is_the_same_staged_or_not() {
+    let (_dir, store) = store_with(3_000, 10).await;
+    // 3 units of S00001 shipped at 11:00, 2 more at 13:00.
+    store
+        .write(|tx| {
+            tx.execute_batch(
+                "INSERT INTO orders (channel, id, state, payment_state, created_at, updated_at)
+                 VALUES ('direct', 'O1', 'shipped', 'none', 'x', 'x');
+                 INSERT INTO order_lines (channel, order_id, line_no, sku, qty) VALUES
+                    ('direct', 'O1', 1, 'S00001', 3), ('direct', 'O1', 2, 'S00001', 2);
+                 INSERT INTO allocations (channel, order_id, line_no, sku, qty, state, created_at, updated_at, shipped_at)
+                 VALUES ('direct', 'O1', 1, 'S00001', 3, 'shipped', 'x', 'x', '2026-12-03T11:00:00+09:00'),
+                        ('direct', 'O1', 2, 'S00001', 2, 'shipped', 'x', 'x', '2026-12-03T13:00:00+09:00');",
+            )?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let counted_at = |sku: &str, on_hand: i64, as_of: &str| StockLevel {
+        as_of: Some(as_of.to_string()),
+        ..StockLevel::counted(sku, on_hand)
+    };
+    // Counted 20 at noon: the 13:00 shipment is subtracted, the 11:00 one is not.
+    let mut staged: Vec<StockLevel> = (0..3_000)
+        .map(|i| StockLevel::counted(&format!("S{i:05}"), 10))
+        .collect();
+    staged[1] = counted_at("S00001", 20, "2026-12-03T12:00:00+09:00");
+    import(&store, staged, 0).await.unwrap();
+    assert_eq!(on_hand(&store, "S00001").await, Some(18));
+    // The one-transaction path agrees.
+    let small = vec![counted_at("S00001", 20, "2026-12-03T12:00:00+09:00")];
+    import(&store, small, 0).await.unwrap();
+    assert_eq!(on_hand(&store, "S00001").await, Some(18));
+}
