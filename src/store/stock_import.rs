@@ -34,8 +34,7 @@ use crate::domain::time;
 
 /// Imports of at most this many rows are applied in one transaction.
 pub const ONE_TRANSACTION_MAX: usize = 2_000;
-/// Rows per write while building `stock_next`, owing and emptying the old
-/// table: about what keeps a webhook's wait under 50 ms at the 99th
+/// Rows per write while building `stock_next` and owing: about what keeps a webhook's wait under 50 ms at the 99th
 /// percentile on a 2-core machine (`cargo xtask bench import`).
 const CHUNK: usize = 2_000;
 /// Rows per write while staging (plain inserts into a scratch table).
@@ -93,6 +92,18 @@ pub async fn import(store: &Store, levels: Vec<StockLevel>, safety_stock: u32) -
             .await?;
         return Ok(n);
     }
+    // Its own task: a caller that goes away (an HTTP client that hangs up)
+    // must not stop an import half-way and leave it marked running.
+    let store = store.clone();
+    tokio::spawn(async move { staged(&store, levels, safety_stock).await })
+        .await
+        .map_err(|e| StoreError::Invalid(format!("the stock import stopped: {e}")))??;
+    Ok(n)
+}
+
+/// The staged path of [`import`], from claiming the import to owing.
+async fn staged(store: &Store, levels: Vec<StockLevel>, safety_stock: u32) -> Result<()> {
+    let n = levels.len();
     store.write(|tx| begin(tx)).await?;
     let started = std::time::Instant::now();
     let built = stage_and_build(store, levels).await;
@@ -114,7 +125,7 @@ pub async fn import(store: &Store, levels: Vec<StockLevel>, safety_stock: u32) -
     owe(store).await?;
     tracing::info!(rows = n, swapped_after = ?swapped_after, done_after = ?started.elapsed(),
         "stock import applied");
-    Ok(n)
+    Ok(())
 }
 
 /// Finishes an import whose swap committed before a restart (at start-up).

@@ -33,8 +33,13 @@ impl AuthLimiter {
         let Ok(mut sources) = self.sources.lock() else {
             return 0;
         };
-        if sources.len() >= MAX_SOURCES {
+        if sources.len() >= MAX_SOURCES && !sources.contains_key(&source) {
             sources.retain(|_, (since, _)| now.duration_since(*since) < WINDOW);
+            // Still full (addresses sprayed from a whole IPv6 range): the
+            // memory stays bounded, and a new address goes uncounted.
+            if sources.len() >= MAX_SOURCES {
+                return 1;
+            }
         }
         let entry = sources.entry(source).or_insert((now, 0));
         if now.duration_since(entry.0) >= WINDOW {

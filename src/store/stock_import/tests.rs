@@ -168,3 +168,37 @@ async fn a_count_as_of_a_time_less_what_shipped_after_it_is_the_same_staged_or_n
     import(&store, small, 0).await.unwrap();
     assert_eq!(on_hand(&store, "S00001").await, Some(18));
 }
+
+#[tokio::test]
+async fn a_caller_that_goes_away_does_not_leave_the_import_half_done() {
+    let (_dir, store) = store_with(3_000, 5).await;
+    let levels: Vec<StockLevel> = (0..3_000)
+        .map(|i| StockLevel::counted(&format!("S{i:05}"), 9))
+        .collect();
+    // The caller gives up almost at once (an HTTP client hanging up).
+    let gave_up = tokio::time::timeout(
+        std::time::Duration::from_millis(1),
+        import(&store, levels.clone(), 0),
+    )
+    .await;
+    assert!(
+        gave_up.is_err(),
+        "the import was not cut short; make it larger"
+    );
+    // The import goes on by itself and ends; the next one is not refused.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while store
+        .read(|c| kv::get(c, STATE_KEY))
+        .await
+        .unwrap()
+        .is_some()
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the import never ended"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(on_hand(&store, "S00000").await, Some(9));
+    import(&store, levels, 0).await.unwrap();
+}
