@@ -332,14 +332,25 @@ fn build_existing(conn: &Connection, after: &str) -> Result<Option<String>> {
     Ok(Some(last))
 }
 
-/// The next chunk of staged SKUs the stock does not have yet.
+/// The staged SKUs of the next chunk (after `after`) that the stock does
+/// not have yet; returns the chunk's last staged SKU, `None` past the end.
+/// The chunk is a range of staged rows, not of new ones: an import of
+/// existing SKUs only would otherwise scan the whole file in one write
+/// looking for a new one, and hold every webhook meanwhile.
 fn build_new(conn: &Connection, after: &str) -> Result<Option<String>> {
+    let last: Option<String> = conn
+        .prepare_cached(
+            "SELECT MAX(sku) FROM (SELECT sku FROM stock_import_rows WHERE sku > ?1 ORDER BY sku LIMIT ?2)",
+        )?
+        .query_row(params![after, CHUNK as i64], |r| r.get(0))?;
+    let Some(last) = last else {
+        return Ok(None);
+    };
     let mut select = conn.prepare_cached(
         "SELECT i.sku, i.on_hand, i.tax_rate, i.as_of FROM stock_import_rows i
-         WHERE i.sku > ?1 AND NOT EXISTS (SELECT 1 FROM stock s WHERE s.sku = i.sku)
-         ORDER BY i.sku LIMIT ?2",
+         WHERE i.sku > ?1 AND i.sku <= ?2 AND NOT EXISTS (SELECT 1 FROM stock s WHERE s.sku = i.sku)",
     )?;
-    let rows = select.query_map(params![after, CHUNK as i64], |r| {
+    let rows = select.query_map(params![after, last], |r| {
         Ok((
             r.get::<_, String>(0)?,
             r.get::<_, i64>(1)?,
@@ -348,7 +359,6 @@ fn build_new(conn: &Connection, after: &str) -> Result<Option<String>> {
         ))
     })?;
     let now = now();
-    let mut last = None;
     for row in rows {
         let (sku, on_hand, tax_rate, as_of) = row?;
         let next = Next {
@@ -361,9 +371,8 @@ fn build_new(conn: &Connection, after: &str) -> Result<Option<String>> {
             updated_at: now.clone(),
         };
         write_next(conn, &next)?;
-        last = Some(next.sku);
     }
-    Ok(last)
+    Ok(Some(last))
 }
 
 /// A count `as_of` a time, less what shipped after it (as [`super::stock::set_level`]).

@@ -51,16 +51,19 @@ async fn owed(store: &Store) -> i64 {
 #[tokio::test]
 async fn a_large_import_updates_inserts_and_owes_only_what_changed() {
     let (_dir, store) = store_with(5_000, 3).await;
-    // Every even SKU changes, odd ones are counted the same, 1,000 are new.
+    // Every even SKU changes, odd ones are counted the same, 1,000 are new:
+    // `S00005n` sorts between `S00005` and `S00006`, so new SKUs fall in
+    // every chunk of the build.
     let mut levels: Vec<StockLevel> = (0..5_000)
         .map(|i| StockLevel::counted(&format!("S{i:05}"), if i % 2 == 0 { 7 } else { 3 }))
         .collect();
-    levels.extend((5_000..6_000).map(|i| StockLevel::counted(&format!("S{i:05}"), 1)));
+    levels.extend((0..1_000).map(|i| StockLevel::counted(&format!("S{:05}n", i * 5), 1)));
     assert!(levels.len() > ONE_TRANSACTION_MAX);
     assert_eq!(import(&store, levels, 0).await.unwrap(), 6_000);
     assert_eq!(on_hand(&store, "S00000").await, Some(7));
     assert_eq!(on_hand(&store, "S00001").await, Some(3));
-    assert_eq!(on_hand(&store, "S05999").await, Some(1));
+    assert_eq!(on_hand(&store, "S00000n").await, Some(1));
+    assert_eq!(on_hand(&store, "S04995n").await, Some(1));
     assert_eq!(owed(&store).await, 2_500 + 1_000);
     let state = store.read(|c| kv::get(c, STATE_KEY)).await.unwrap();
     assert_eq!(state, None, "the import is over");
