@@ -24,7 +24,7 @@ use tokio_util::task::TaskTracker;
 use tower::ServiceExt;
 
 use crate::channels::jgoods::webhook::{JgoodsWebhookSettings, WebhookAuthMode};
-use crate::config::{Config, WebhookAuth};
+use crate::config::{Config, SecretUnreadable, WebhookAuth};
 use crate::heartbeat::{Health, Heartbeats};
 use crate::http::admin::AuthLimiter;
 use crate::http::serve::{self, Limits};
@@ -169,7 +169,7 @@ impl Daemon {
             }
         });
         let routes = Arc::new(ArcSwap::from_pointee(Routes::new(
-            app_state(config, &shared),
+            app_state(config, &shared)?,
             config.daemon.request_timeout,
         )));
         let shutdown = CancellationToken::new();
@@ -229,12 +229,12 @@ impl Daemon {
     /// (see [`crate::reload`]); listeners and the store stay as they are.
     /// On an error the daemon keeps running on the previous config.
     pub async fn reload(&mut self, config: &Config) -> anyhow::Result<()> {
+        config.check_serving()?;
+        let state = app_state(config, &self.shared)?;
         let plan = WorkerPlan::build(config, &self.shared)?;
         plan.prepare(&self.shared).await?;
-        self.routes.store(Arc::new(Routes::new(
-            app_state(config, &self.shared),
-            config.daemon.request_timeout,
-        )));
+        self.routes
+            .store(Arc::new(Routes::new(state, config.daemon.request_timeout)));
         self.workers.stop().await;
         self.shared.heartbeats.clear();
         self.workers = plan.spawn(&self.shared);
@@ -321,34 +321,56 @@ fn current_routes(routes: Arc<ArcSwap<Routes>>, pick: fn(&Routes) -> Router) -> 
 }
 
 /// What the HTTP handlers need, from one config.
-fn app_state(config: &Config, shared: &Shared) -> AppState {
-    AppState {
+fn app_state(config: &Config, shared: &Shared) -> Result<AppState, SecretUnreadable> {
+    Ok(AppState {
         store: shared.store.clone(),
         safety_stock: config.inventory.safety_stock,
-        jgoods_webhook: config.enabled_jgoods().map(|j| JgoodsWebhookSettings {
-            auth: match j.webhook_auth {
-                WebhookAuth::Hmac => WebhookAuthMode::Hmac,
-                WebhookAuth::Bearer => WebhookAuthMode::Bearer,
-            },
-            secrets: vec![j.webhook_secret.value().clone()],
-            allow_from: j.webhook_allow_from.clone(),
-        }),
-        admin_token: config
-            .daemon
-            .admin_token
-            .as_ref()
-            .map(|t| t.value().clone()),
+        jgoods_webhook: match config.enabled_jgoods() {
+            Some(j) => Some(JgoodsWebhookSettings {
+                auth: match j.webhook_auth {
+                    WebhookAuth::Hmac => WebhookAuthMode::Hmac,
+                    WebhookAuth::Bearer => WebhookAuthMode::Bearer,
+                },
+                secrets: vec![j.webhook_secret.value()?.clone()],
+                allow_from: j.webhook_allow_from.clone(),
+            }),
+            None => None,
+        },
+        admin_token: match &config.daemon.admin_token {
+            Some(t) => Some(t.value()?.clone()),
+            None => None,
+        },
         admin_hosts: config.daemon.admin_hosts.clone(),
         auth_limiter: shared.auth_limiter.clone(),
-        komoju_webhook_secrets: config
-            .enabled_komoju()
-            .map(|k| vec![k.webhook_secret.value().clone()]),
+        komoju_webhook_secrets: match config.enabled_komoju() {
+            Some(k) => Some(vec![k.webhook_secret.value()?.clone()]),
+            None => None,
+        },
         payment_policy: payment_policy(config),
         credit_providers: config.enabled_credit_providers(),
         dispatcher_wake: shared.wake.clone(),
         metrics: shared.metrics.clone(),
         invoice: config.invoice.clone(),
-    }
+        setup_hint: setup_hint(config),
+    })
+}
+
+/// The first steps, while the config enables no provider.
+fn setup_hint(config: &Config) -> Option<String> {
+    let any = config.enabled_jgoods().is_some()
+        || config.enabled_rakuten_pay().is_some()
+        || config.enabled_kuroneko().is_some()
+        || config.enabled_atobarai_com().is_some()
+        || config.enabled_komoju().is_some();
+    (!any).then(|| {
+        let (file, creds) = (config.source.display(), config.credentials_dir.display());
+        format!(
+            "連携がまだ有効になっていません。{file} で使う連携を enabled = true にし、秘密情報を {creds}/ に書いて、\
+             sudo ordersync check-config の後 systemctl restart ordersync / No provider is enabled yet: \
+             set enabled = true in {file} for each one you use, write its secrets into {creds}/, run \
+             sudo ordersync check-config, then systemctl restart ordersync."
+        )
+    })
 }
 
 /// Runs a task; if it ends (error or not) while the daemon is meant to run,
@@ -422,7 +444,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 async fn reload(daemon: &mut Daemon, running: &Config) -> Option<Config> {
     let path = &running.source;
     tracing::info!(config = %path.display(), "SIGHUP: reloading the config");
-    let file = match Config::load(path) {
+    let options = crate::config::LoadOptions {
+        credentials_dir: Some(running.credentials_dir.clone()),
+    };
+    let file = match Config::load_with(path, &options) {
         Ok(c) => c,
         Err(e) => {
             tracing::error!("config reload refused, still running on the previous config: {e}");

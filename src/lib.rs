@@ -51,6 +51,7 @@
 //! - [`heartbeat`] and [`logging`]: a watchdog fed only while every worker
 //!   checks in, and the log format (set up before the config is read).
 //! - [`config`]: the TOML file, secret sources and validation.
+//! - [`private_files`]: customer data and secrets 0700/0600 whatever the umask.
 //! - [`domain`]: pure types and rules (order states, allocation, carriers, time in JST).
 //! - [`store`]: SQLite; every decision is written in one `BEGIN IMMEDIATE` transaction.
 //! - [`inventory_import`], [`orders_export`], [`text_encoding`]: the ERP's
@@ -79,6 +80,7 @@ pub mod logging;
 pub mod metrics;
 pub mod orders_export;
 pub mod outbox;
+pub mod private_files;
 pub mod problems;
 pub mod reload;
 pub mod sim;

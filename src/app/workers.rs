@@ -206,7 +206,7 @@ fn channels(config: &Config) -> anyhow::Result<Channels> {
                 item_api_base_url: j.item_api_base_url.clone(),
                 token_url: j.token_url.clone(),
                 client_id: j.client_id.clone(),
-                client_secret: j.client_secret.value().clone(),
+                client_secret: j.client_secret.value()?.clone(),
                 token_auth: j.token_auth,
                 timeout,
             })
@@ -216,7 +216,7 @@ fn channels(config: &Config) -> anyhow::Result<Channels> {
     };
     let rakuten = match config.enabled_rakuten_pay() {
         Some(r) => Some(Arc::new(RakutenApi {
-            client: RakutenClient::new(RakutenClientSettings::from_config(r, timeout))
+            client: RakutenClient::new(RakutenClientSettings::from_config(r, timeout)?)
                 .map_err(|e| anyhow::anyhow!("cannot build the Rakuten client: {e}"))?,
             pacer: Pacer::new(r.request_interval),
         })),
@@ -224,7 +224,7 @@ fn channels(config: &Config) -> anyhow::Result<Channels> {
     };
     let komoju = match config.enabled_komoju() {
         Some(k) => Some(Arc::new(
-            KomojuClient::new(KomojuClientSettings::from_config(k, timeout))
+            KomojuClient::new(KomojuClientSettings::from_config(k, timeout)?)
                 .map_err(|e| anyhow::anyhow!("cannot build the KOMOJU client: {e}"))?,
         )),
         None => None,
@@ -361,7 +361,7 @@ pub fn credit_providers(config: &Config) -> anyhow::Result<CreditProviders> {
         let client = KuronekoClient::new(KuronekoClientSettings::from_config(
             k,
             config.daemon.http_timeout,
-        ))
+        )?)
         .map_err(|e| anyhow::anyhow!("cannot build the Kuroneko Atobarai client: {e}"))?;
         providers.add(Arc::new(KuronekoCredit {
             client,

@@ -127,6 +127,17 @@ pub enum CallError {
     Configuration { code: String, fix: String },
 }
 
+/// A secret the call needs could not be read: no call can be made until a
+/// person sets it, like a refused key.
+impl From<crate::config::SecretUnreadable> for CallError {
+    fn from(e: crate::config::SecretUnreadable) -> Self {
+        CallError::Configuration {
+            code: "SECRET_UNREADABLE".to_owned(),
+            fix: format!("秘密情報を読めません。設定してください / {e}"),
+        }
+    }
+}
+
 /// The store failing under a provider call: retried like a transient failure
 /// (the disk or the writer is busy, not the provider).
 impl From<crate::store::StoreError> for CallError {

@@ -75,7 +75,7 @@ pub async fn run(args: InvoiceArgs, config: &Config, store: &Store) -> anyhow::R
         }
     };
     match &args.output {
-        Some(path) => std::fs::write(path, &bytes)
+        Some(path) => crate::private_files::write_atomic(path, &bytes)
             .with_context(|| format!("cannot write {}", path.display()))?,
         None => std::io::stdout()
             .write_all(&bytes)

@@ -16,6 +16,7 @@ macro_rules! errln {
     };
 }
 
+mod credentials;
 mod invoice;
 mod orders;
 mod outbox;
@@ -23,6 +24,7 @@ mod rakuten;
 mod status;
 mod stock;
 
+pub use credentials::UNIT_CREDENTIALS;
 pub use orders::{OrdersCommand, OrdersExportArgs, OrdersListArgs};
 pub use outbox::OutboxCommand;
 pub use rakuten::RakutenCommand;
@@ -78,6 +80,10 @@ pub struct Cli {
     /// Config file (default: $ORDERSYNC_CONFIG, else /etc/ordersync/config.toml).
     #[arg(long, global = true)]
     pub config: Option<PathBuf>,
+    /// Where `{ credential = "name" }` is read outside systemd (default:
+    /// `credentials/` beside config.toml, `credentials/<name>/` beside <name>.toml).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub credentials_dir: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -114,6 +120,17 @@ pub enum Command {
     Status,
     /// Online backup of the SQLite store to PATH.
     Backup { path: PathBuf },
+    /// The credentials directory the systemd unit reads its secrets from.
+    #[command(subcommand)]
+    Credentials(CredentialsCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CredentialsCommand {
+    /// Create the directory (0700) and a file (0600) for every credential the
+    /// unit loads, empty until a secret is written in it; generate the admin
+    /// token. Never overwrites a value.
+    Init,
 }
 
 #[derive(Subcommand, Debug)]
@@ -162,10 +179,14 @@ fn run(cli: Cli) -> ExitCode {
         // systemd) like everything after them.
         crate::logging::init_early();
     }
-    let serves = matches!(cli.command, Command::Run | Command::CheckConfig { .. });
-    let loaded = Config::load(&path).and_then(|c| {
-        // Only the daemon serves the admin API; check-config says what it would refuse.
-        if serves {
+    let options = config::LoadOptions {
+        credentials_dir: cli.credentials_dir.clone(),
+    };
+    let loaded = Config::load_with(&path, &options).and_then(|c| {
+        // Only the daemon needs every secret of an enabled section and the
+        // admin token; check-config lists what it would refuse, the other
+        // commands run without them.
+        if matches!(cli.command, Command::Run) {
             c.check_serving()?;
         }
         Ok(c)
@@ -190,10 +211,9 @@ fn run(cli: Cli) -> ExitCode {
         errln!("ordersync: warning: {warning}");
     }
     match cli.command {
-        Command::CheckConfig { .. } => {
-            print!("{}", config.redacted());
-            errln!("ordersync: {} is valid", path.display());
-            ExitCode::SUCCESS
+        Command::CheckConfig { .. } => check_config(&config, &path),
+        Command::Credentials(CredentialsCommand::Init) => {
+            exit(credentials::init(&config, &config.credentials_dir))
         }
         Command::Run => {
             crate::logging::init(config.daemon.log_format);
@@ -201,6 +221,26 @@ fn run(cli: Cli) -> ExitCode {
         }
         command => exit(runtime().and_then(|rt| rt.block_on(local(command, config)))),
     }
+}
+
+/// `check-config`: the effective config, then every reason `ordersync run`
+/// would refuse to start (exit 78), or that the file is valid.
+fn check_config(config: &Config, path: &std::path::Path) -> ExitCode {
+    print!("{}", config.redacted());
+    for refusal in &config.refusals {
+        errln!("ordersync: {refusal}");
+    }
+    if config.refusals.is_empty() {
+        errln!("ordersync: {} is valid", path.display());
+        return ExitCode::SUCCESS;
+    }
+    errln!(
+        "ordersync: このままでは起動できません(上記{}件) / `ordersync run` would refuse to start: {} problem(s) above; \
+         the other commands (stock, orders, status, backup) work without them",
+        config.refusals.len(),
+        config.refusals.len()
+    );
+    ExitCode::from(EX_CONFIG as u8)
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -254,7 +294,11 @@ async fn local(command: Command, config: Config) -> anyhow::Result<()> {
             store.backup_to(&path).await?;
             outln!("backed up {} to {}", store.path().display(), path.display());
         }
-        Command::Run | Command::CheckConfig { .. } | Command::Demo(_) | Command::Sim(_) => {}
+        Command::Run
+        | Command::CheckConfig { .. }
+        | Command::Credentials(_)
+        | Command::Demo(_)
+        | Command::Sim(_) => {}
     }
     Ok(())
 }

@@ -237,14 +237,7 @@ async fn export_orders(store: &Store, args: OrdersExportArgs) -> anyhow::Result<
     }
     match &args.output {
         Some(path) => {
-            let dir = path
-                .parent()
-                .filter(|p| !p.as_os_str().is_empty())
-                .unwrap_or(Path::new("."));
-            let mut tmp = tempfile::NamedTempFile::new_in(dir)
-                .with_context(|| format!("cannot write in {}", dir.display()))?;
-            std::io::Write::write_all(&mut tmp, &bytes)?;
-            tmp.persist(path)
+            crate::private_files::write_atomic(path, &bytes)
                 .with_context(|| format!("cannot write {}", path.display()))?;
             errln!("exported {} orders to {}", list.len(), path.display());
         }

@@ -13,7 +13,7 @@ use super::raw::{
     RawAtobaraiCom, RawConfig, RawDaemon, RawInventory, RawInvoice, RawJgoods, RawKomoju,
     RawKuroneko, RawRakutenPay, RawRetry,
 };
-use super::secret::{Environment, SecretSpec};
+use super::secret::{Environment, SecretSpec, Sources};
 use super::{
     AtobaraiComConfig, Config, ConfigError, DaemonConfig, DeferredPayment, FeeBand, FeeMode,
     InventoryConfig, InvoiceConfig, JgoodsConfig, KomojuConfig, KuronekoConfig, RakutenPayConfig,
@@ -37,6 +37,10 @@ const ATOBARAI_COM_API: &str = "https://www.atobarai.jp";
 const KOMOJU_API: &str = "https://komoju.com/api/v1";
 const KOMOJU_API_VERSION: &str = "2024-07-15";
 const INVOICE_NUMBER_PREFIX: &str = "INV-";
+/// The `[invoice]` samples of `config.example.toml`: an invoice must never
+/// go out under them.
+const SAMPLE_ISSUER_NAME: &str = "株式会社サンプル商店";
+const SAMPLE_REGISTRATION_NUMBER: &str = "T0000000000000";
 
 const DEFAULT_SKU_PREFERENCE: [SkuSource; 3] = [
     SkuSource::MerchantDefinedSkuId,
@@ -57,36 +61,46 @@ const fn minutes(n: u64) -> Duration {
 }
 
 /// Parses, resolves and validates `text`; see [`Config::from_toml_str`].
-pub(super) fn build(text: &str, path: &Path, env: &dyn Environment) -> Result<Config> {
-    build_with(text, path, env, false)
+pub(super) fn build(
+    text: &str,
+    path: &Path,
+    env: &dyn Environment,
+    credentials_dir: &Path,
+) -> Result<Config> {
+    build_with(text, path, env, credentials_dir, false)
 }
 
-/// [`build`]; with `require_admin_token`, a missing admin token is an error
-/// here rather than kept for [`Config::check_serving`].
+/// [`build`]; with `strict`, what would stop the daemon from serving (a
+/// missing admin token, a secret of an enabled section that cannot be read)
+/// is an error here rather than kept for [`Config::check_serving`].
 pub(super) fn build_with(
     text: &str,
     path: &Path,
     env: &dyn Environment,
-    require_admin_token: bool,
+    credentials_dir: &Path,
+    strict: bool,
 ) -> Result<Config> {
     let (doc, syntax_error) = Document::parse(text);
     let ctx = Ctx {
         doc: &doc,
         file: path,
-        env,
-        require_admin_token,
-        base_dir: path.parent().unwrap_or(Path::new("")),
+        sources: Sources {
+            env,
+            base_dir: path.parent().unwrap_or(Path::new("")),
+            credentials_dir,
+        },
+        strict,
         warnings: RefCell::new(Vec::new()),
+        refusals: RefCell::new(Vec::new()),
     };
     if let Some(e) = syntax_error {
         return Err(ctx.toml_error(&e));
     }
     let raw: RawConfig = toml::from_str(text).map_err(|e| ctx.toml_error(&e))?;
 
-    let (daemon, admin_token_refusal) = ctx.daemon(raw.daemon)?;
+    let daemon = ctx.daemon(raw.daemon)?;
     let config = Config {
         daemon,
-        admin_token_refusal,
         inventory: inventory(raw.inventory),
         retry: ctx.retry(raw.retry)?,
         jgoods: raw.jgoods.map(|r| ctx.jgoods(r)).transpose()?,
@@ -96,10 +110,13 @@ pub(super) fn build_with(
         komoju: raw.komoju.map(|r| ctx.komoju(r)).transpose()?,
         invoice: raw.invoice.map(|r| ctx.invoice(r)).transpose()?,
         source: path.to_path_buf(),
+        credentials_dir: credentials_dir.to_path_buf(),
         warnings: Vec::new(),
+        refusals: Vec::new(),
     };
     Ok(Config {
         warnings: ctx.warnings.into_inner(),
+        refusals: ctx.refusals.into_inner(),
         ..config
     })
 }
@@ -108,13 +125,14 @@ pub(super) fn build_with(
 struct Ctx<'a> {
     doc: &'a Document<'a>,
     file: &'a Path,
-    env: &'a dyn Environment,
-    base_dir: &'a Path,
-    /// Refuse a missing `admin_token` (unless `allow_no_admin_token`) at once,
-    /// not only when the admin API is served.
-    require_admin_token: bool,
+    sources: Sources<'a>,
+    /// Refuse at once what would stop the daemon from serving (see
+    /// [`build_with`]), not only when it is about to serve.
+    strict: bool,
     /// Collected while building, located like errors (see [`Config::warnings`]).
     warnings: RefCell<Vec<String>>,
+    /// Why the daemon must not serve as configured (see [`Config::refusals`]).
+    refusals: RefCell<Vec<ConfigError>>,
 }
 
 type Result<T> = std::result::Result<T, ConfigError>;
@@ -188,10 +206,29 @@ impl Ctx<'_> {
         Ok(value)
     }
 
-    fn secret(&self, key: &str, spec: Option<SecretSpec>) -> Result<Secret> {
-        self.required(key, spec)?
-            .resolve(self.env, self.base_dir)
-            .map_err(|message| self.err(key, message))
+    /// The secret at `key`. One that cannot be read is kept as unreadable;
+    /// when its section is `needed` (enabled), the daemon will refuse to serve
+    /// (in strict mode: the error is returned at once).
+    fn secret(&self, key: &str, spec: Option<SecretSpec>, needed: bool) -> Result<Secret> {
+        let secret = self
+            .required(key, spec)?
+            .resolve(&self.sources)
+            .map_err(|message| self.err(key, message))?;
+        if let Some(reason) = secret.unreadable()
+            && needed
+        {
+            self.refuse(self.err(key, format!("cannot be read: {reason}")))?;
+        }
+        Ok(secret)
+    }
+
+    /// Keeps `e` for [`Config::check_serving`]; returns it in strict mode.
+    fn refuse(&self, e: ConfigError) -> Result<()> {
+        if self.strict {
+            return Err(e);
+        }
+        self.refusals.borrow_mut().push(e);
+        Ok(())
     }
 
     /// A base URL that paths get appended to: http(s), a host, no query, fragment or
@@ -273,6 +310,7 @@ impl Ctx<'_> {
     }
 
     fn jgoods(&self, raw: RawJgoods) -> Result<JgoodsConfig> {
+        let enabled = raw.enabled.unwrap_or(true);
         let mut allow = Vec::new();
         for (i, text) in raw
             .webhook_allow_from
@@ -297,7 +335,7 @@ impl Ctx<'_> {
             minutes(5),
         )?;
         Ok(JgoodsConfig {
-            enabled: raw.enabled.unwrap_or(true),
+            enabled,
             order_api_base_url: self.base_url(
                 "jgoods.order_api_base_url",
                 raw.order_api_base_url,
@@ -310,10 +348,10 @@ impl Ctx<'_> {
             )?,
             token_url: self.url("jgoods.token_url", raw.token_url, JGOODS_TOKEN_URL)?,
             client_id: self.required_text("jgoods.client_id", raw.client_id)?,
-            client_secret: self.secret("jgoods.client_secret", raw.client_secret)?,
+            client_secret: self.secret("jgoods.client_secret", raw.client_secret, enabled)?,
             token_auth: raw.token_auth.unwrap_or_default(),
             webhook_auth: raw.webhook_auth.unwrap_or_default(),
-            webhook_secret: self.secret("jgoods.webhook_secret", raw.webhook_secret)?,
+            webhook_secret: self.secret("jgoods.webhook_secret", raw.webhook_secret, enabled)?,
             webhook_allow_from: allow,
             sweep_interval: self.duration(
                 "jgoods.sweep_interval",
@@ -326,6 +364,7 @@ impl Ctx<'_> {
     }
 
     fn rakuten_pay(&self, raw: RawRakutenPay) -> Result<RakutenPayConfig> {
+        let enabled = raw.enabled.unwrap_or(false);
         let poll_interval = self.duration(
             "rakuten_pay.poll_interval",
             raw.poll_interval,
@@ -376,7 +415,7 @@ impl Ctx<'_> {
             }
         }
         Ok(RakutenPayConfig {
-            enabled: raw.enabled.unwrap_or(false),
+            enabled,
             api_base_url: self.base_url(
                 "rakuten_pay.api_base_url",
                 raw.api_base_url,
@@ -387,8 +426,12 @@ impl Ctx<'_> {
                 raw.license_api_url,
                 RAKUTEN_LICENSE_API,
             )?,
-            service_secret: self.secret("rakuten_pay.service_secret", raw.service_secret)?,
-            license_key: self.secret("rakuten_pay.license_key", raw.license_key)?,
+            service_secret: self.secret(
+                "rakuten_pay.service_secret",
+                raw.service_secret,
+                enabled,
+            )?,
+            license_key: self.secret("rakuten_pay.license_key", raw.license_key, enabled)?,
             inventory_api_url: self.base_url(
                 "rakuten_pay.inventory_api_url",
                 raw.inventory_api_url,
@@ -426,9 +469,12 @@ impl Ctx<'_> {
                 "must be exactly 11 digits (加盟店コード)",
             ));
         }
-        let password = self.secret("kuroneko.password", raw.password)?;
-        let shape_ok = password.expose().len() <= 8
-            && password.expose().bytes().all(|b| b.is_ascii_alphanumeric());
+        let enabled = raw.enabled.unwrap_or(false);
+        let password = self.secret("kuroneko.password", raw.password, enabled)?;
+        // Checked when it could be read (an unreadable one is refused where used).
+        let shape_ok = password.expose().map_or(true, |p| {
+            p.len() <= 8 && p.bytes().all(|b| b.is_ascii_alphanumeric())
+        });
         if !shape_ok {
             return Err(self.err(
                 "kuroneko.password",
@@ -439,7 +485,7 @@ impl Ctx<'_> {
             ));
         }
         Ok(KuronekoConfig {
-            enabled: raw.enabled.unwrap_or(false),
+            enabled,
             api_base_url: self.base_url("kuroneko.api_base_url", raw.api_base_url, KURONEKO_API)?,
             store_code,
             password,
@@ -527,6 +573,7 @@ impl Ctx<'_> {
     }
 
     fn komoju(&self, raw: RawKomoju) -> Result<KomojuConfig> {
+        let enabled = raw.enabled.unwrap_or(false);
         let api_version = raw
             .api_version
             .unwrap_or_else(|| KOMOJU_API_VERSION.to_owned());
@@ -537,10 +584,10 @@ impl Ctx<'_> {
             ));
         }
         Ok(KomojuConfig {
-            enabled: raw.enabled.unwrap_or(false),
+            enabled,
             api_base_url: self.base_url("komoju.api_base_url", raw.api_base_url, KOMOJU_API)?,
-            secret_key: self.secret("komoju.secret_key", raw.secret_key)?,
-            webhook_secret: self.secret("komoju.webhook_secret", raw.webhook_secret)?,
+            secret_key: self.secret("komoju.secret_key", raw.secret_key, enabled)?,
+            webhook_secret: self.secret("komoju.webhook_secret", raw.webhook_secret, enabled)?,
             api_version,
             capture_on_ship: raw.capture_on_ship.unwrap_or(true),
         })
@@ -556,8 +603,21 @@ impl Ctx<'_> {
                 "must be `T` followed by 13 digits (適格請求書発行事業者登録番号)",
             ));
         }
+        if registration_number == SAMPLE_REGISTRATION_NUMBER {
+            return Err(self.err(
+                "invoice.registration_number",
+                "is the example's sample; write your own 登録番号 / 例の番号のままです",
+            ));
+        }
+        let issuer_name = self.required_text("invoice.issuer_name", raw.issuer_name)?;
+        if issuer_name == SAMPLE_ISSUER_NAME {
+            return Err(self.err(
+                "invoice.issuer_name",
+                "is the example's sample; write your registered name / 例の名前のままです",
+            ));
+        }
         Ok(InvoiceConfig {
-            issuer_name: self.required_text("invoice.issuer_name", raw.issuer_name)?,
+            issuer_name,
             registration_number,
             addressee: self.required_text("invoice.addressee", raw.addressee)?,
             bank_account: self.required_text("invoice.bank_account", raw.bank_account)?,

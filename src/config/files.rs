@@ -87,8 +87,10 @@ fn unix_warnings(path: &Path) -> Vec<String> {
         if !inline.is_empty() {
             warnings.push(format!(
                 "{shown} is world-readable (mode {mode:04o}) and holds inline secrets ({}): \
-                 run `chmod o-r {shown}`, or move them to {{ credential = \"...\" }} or \
-                 {{ file = \"...\" }}",
+                 move them to {{ credential = \"...\" }} (a file 0600 in \
+                 /etc/ordersync/credentials/, which systemd reads as root for the unit). \
+                 Keep the config readable: the service runs as a dynamic user \
+                 (DynamicUser=yes) that can read only what everyone may read",
                 inline.join(", ")
             ));
         }

@@ -37,7 +37,7 @@ use serde::{Deserialize, Serialize};
 
 pub use error::ConfigError;
 pub use files::{CONFIG_ENV_VAR, DEFAULT_CONFIG_PATH, permission_warnings, resolve_path};
-pub use secret::Secret;
+pub use secret::{Secret, SecretUnreadable};
 
 /// Exit status for a bad configuration (`EX_CONFIG` from `sysexits.h`). The systemd unit sets
 /// `RestartPreventExitStatus=78`, so a daemon that cannot start because of its config is not
@@ -85,10 +85,15 @@ pub struct Config {
     /// capped), each as `file:line: key: message`; printed by `check-config`, logged by `run`.
     #[serde(skip)]
     pub warnings: Vec<String>,
-    /// Why the admin API must not be served as configured (no token, no
-    /// opt-out); see [`Config::check_serving`].
+    /// Where `{ credential = "x" }` was read from outside systemd (see
+    /// [`LoadOptions::credentials_dir`]), kept so a reload reads the same.
     #[serde(skip)]
-    pub admin_token_refusal: Option<ConfigError>,
+    pub credentials_dir: PathBuf,
+    /// Why the daemon must not serve as configured, each at its key: no admin
+    /// token (and no opt-out), a secret of an enabled section that cannot be
+    /// read. The other commands run regardless; see [`Config::check_serving`].
+    #[serde(skip)]
+    pub refusals: Vec<ConfigError>,
 }
 
 /// `[daemon]`: where the daemon listens, stores and logs.
@@ -450,26 +455,72 @@ pub struct InvoiceConfig {
     pub number_prefix: String,
 }
 
+/// How a config file is read.
+#[derive(Clone, Debug, Default)]
+pub struct LoadOptions {
+    /// Where `{ credential = "x" }` reads the file `x` when systemd did not
+    /// set `CREDENTIALS_DIRECTORY` (a shell, cron); default
+    /// [`default_credentials_dir`] of the config file.
+    pub credentials_dir: Option<PathBuf>,
+}
+
+/// The credentials directory of a config file outside systemd, matching the
+/// units' `LoadCredential=` lines: `/etc/ordersync/credentials` beside
+/// `config.toml`, `/etc/ordersync/credentials/<name>` beside `<name>.toml`
+/// (the `ordersync@<name>` instances).
+pub fn default_credentials_dir(config: &Path) -> PathBuf {
+    let dir = config.parent().unwrap_or(Path::new("")).join("credentials");
+    match config.file_stem().and_then(|s| s.to_str()) {
+        Some("config") | None => dir,
+        Some(name) => dir.join(name),
+    }
+}
+
 impl Config {
     /// Reads, parses, resolves secrets and validates the file at `path`.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| ConfigError::new(path, format!("cannot read the config file: {e}")))?;
-        Self::from_toml_str(&text, path)
+        Self::load_with(path, &LoadOptions::default())
+    }
+
+    /// [`Config::load`] with `options`.
+    pub fn load_with(path: &Path, options: &LoadOptions) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            let advice = match e.kind() {
+                std::io::ErrorKind::PermissionDenied => {
+                    " (the service runs as a dynamic user, DynamicUser=yes, which reads only \
+                     what everyone may read: `chmod 0644` the file and keep its secrets in \
+                     /etc/ordersync/credentials/ as { credential = \"name\" }; from a shell, \
+                     run the command with sudo)"
+                }
+                _ => "",
+            };
+            ConfigError::new(path, format!("cannot read the config file: {e}{advice}"))
+        })?;
+        let credentials_dir = options
+            .credentials_dir
+            .clone()
+            .unwrap_or_else(|| default_credentials_dir(path));
+        build::build(&text, path, &secret::ProcessEnv, &credentials_dir)
     }
 
     /// Parses `text` as if read from `path` (which is only used to name the file in errors,
     /// to resolve relative secret file paths, and as [`Config::source`]). Pass
     /// `Path::new("<inline>")` for text that has no file.
     pub fn from_toml_str(text: &str, path: &Path) -> Result<Config, ConfigError> {
-        build::build(text, path, &secret::ProcessEnv)
+        build::build(
+            text,
+            path,
+            &secret::ProcessEnv,
+            &default_credentials_dir(path),
+        )
     }
 
-    /// Whether the admin API may be served as configured: `admin_token` is
-    /// required unless `allow_no_admin_token` (`ordersync run` and
-    /// `check-config` ask; the other commands need no token).
+    /// Whether the daemon may serve as configured: every secret of an enabled
+    /// section readable, and `admin_token` set unless `allow_no_admin_token`
+    /// (`ordersync run` asks; `check-config` lists them all). The first
+    /// refusal, located at its key.
     pub fn check_serving(&self) -> Result<(), ConfigError> {
-        match &self.admin_token_refusal {
+        match self.refusals.first() {
             Some(e) => Err(e.clone()),
             None => Ok(()),
         }
@@ -484,6 +535,30 @@ impl Config {
             "# Effective configuration read from {}\n# (defaults filled in, secrets redacted)\n\n{body}",
             self.source.display()
         )
+    }
+
+    /// Every secret of the file with its key, enabled sections or not.
+    pub fn secrets(&self) -> Vec<(&'static str, &Secret)> {
+        let mut all = Vec::new();
+        if let Some(t) = &self.daemon.admin_token {
+            all.push(("daemon.admin_token", t));
+        }
+        if let Some(j) = &self.jgoods {
+            all.push(("jgoods.client_secret", &j.client_secret));
+            all.push(("jgoods.webhook_secret", &j.webhook_secret));
+        }
+        if let Some(r) = &self.rakuten_pay {
+            all.push(("rakuten_pay.service_secret", &r.service_secret));
+            all.push(("rakuten_pay.license_key", &r.license_key));
+        }
+        if let Some(k) = &self.kuroneko {
+            all.push(("kuroneko.password", &k.password));
+        }
+        if let Some(k) = &self.komoju {
+            all.push(("komoju.secret_key", &k.secret_key));
+            all.push(("komoju.webhook_secret", &k.webhook_secret));
+        }
+        all
     }
 
     /// The J-goods section when it is present and enabled.

@@ -2,9 +2,13 @@
 //!
 //! In the file a secret is a plain string (inline) or a table naming its source:
 //! `{ env = "NAME" }`, `{ file = "/path" }` or `{ credential = "name" }` (systemd
-//! `LoadCredential=`). Sources are resolved once, at load, so a missing secret stops the
-//! daemon at start rather than at the first webhook. The value never appears in `Debug`,
-//! errors or `check-config` output; only its source does.
+//! `LoadCredential=`; outside systemd the file of that name in the credentials
+//! directory, `/etc/ordersync/credentials` by default). Sources are read once, at load. A
+//! secret that cannot be read is kept as unreadable, with the reason: commands that never
+//! use it (`stock list`, `orders …`, `status`, `backup`) run without it, and whoever uses
+//! it (the daemon, at start, for every enabled section) refuses with the reason, located
+//! at its key. The value never appears in `Debug`, errors or `check-config` output; only
+//! its source does.
 
 use std::ffi::OsString;
 use std::fmt;
@@ -25,8 +29,20 @@ const CREDENTIALS_DIRECTORY: &str = "CREDENTIALS_DIRECTORY";
 /// wire.
 #[derive(Clone)]
 pub struct Secret {
-    value: SecretString,
+    /// The value, or why it could not be read.
+    value: Result<SecretString, String>,
     source: Source,
+}
+
+/// A secret was used that could not be read at load (the reason says why:
+/// a variable not set, a file missing, an empty credential).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("secret {from} could not be read: {reason}")]
+pub struct SecretUnreadable {
+    /// [`Secret::source_description`].
+    pub from: String,
+    /// What went wrong, without the value.
+    pub reason: String,
 }
 
 /// Where a secret's value was read from.
@@ -40,13 +56,29 @@ enum Source {
 
 impl Secret {
     /// The secret's value, for building a request header or a signature.
-    pub fn expose(&self) -> &str {
-        self.value.expose_secret()
+    pub fn expose(&self) -> Result<&str, SecretUnreadable> {
+        Ok(self.value()?.expose_secret())
     }
 
     /// The value still wrapped, for APIs that take a [`SecretString`].
-    pub fn value(&self) -> &SecretString {
-        &self.value
+    pub fn value(&self) -> Result<&SecretString, SecretUnreadable> {
+        self.value.as_ref().map_err(|reason| SecretUnreadable {
+            from: self.source_description(),
+            reason: reason.clone(),
+        })
+    }
+
+    /// The name of a `{ credential = "name" }` source.
+    pub fn credential_name(&self) -> Option<&str> {
+        match &self.source {
+            Source::Credential(name) => Some(name),
+            _ => None,
+        }
+    }
+
+    /// Why the value could not be read, `None` when it was.
+    pub fn unreadable(&self) -> Option<&str> {
+        self.value.as_ref().err().map(String::as_str)
     }
 
     /// Where the value came from, safe to print: `env JGOODS_CLIENT_SECRET`,
@@ -64,7 +96,7 @@ impl Secret {
     /// config file.
     pub fn inline_for_tests(s: &str) -> Secret {
         Secret {
-            value: SecretString::from(s),
+            value: Ok(SecretString::from(s)),
             source: Source::Inline,
         }
     }
@@ -77,14 +109,19 @@ impl fmt::Debug for Secret {
 }
 
 /// Equal when both the source and the value match (so a reload can tell a rotated secret);
-/// the values are compared in constant time.
+/// the values are compared in constant time. Two unreadable secrets are equal when their
+/// sources and reasons are.
 impl PartialEq for Secret {
     fn eq(&self, other: &Self) -> bool {
-        let same_value: bool = self
-            .expose()
-            .as_bytes()
-            .ct_eq(other.expose().as_bytes())
-            .into();
+        let same_value = match (&self.value, &other.value) {
+            (Ok(a), Ok(b)) => a
+                .expose_secret()
+                .as_bytes()
+                .ct_eq(b.expose_secret().as_bytes())
+                .into(),
+            (Err(a), Err(b)) => a == b,
+            _ => false,
+        };
         self.source == other.source && same_value
     }
 }
@@ -201,38 +238,64 @@ impl Environment for ProcessEnv {
     }
 }
 
+/// Where the sources of a file's secrets are looked up.
+pub(super) struct Sources<'a> {
+    pub env: &'a dyn Environment,
+    /// Anchors a relative `file` path (the config file's directory).
+    pub base_dir: &'a Path,
+    /// `{ credential = "x" }` outside systemd (no `CREDENTIALS_DIRECTORY`):
+    /// the file `x` here.
+    pub credentials_dir: &'a Path,
+}
+
 impl SecretSpec {
-    /// Reads the secret from its source. `base_dir` anchors a relative `file` path (the
-    /// config file's directory). The error message never contains the value.
-    pub(super) fn resolve(self, env: &dyn Environment, base_dir: &Path) -> Result<Secret, String> {
+    /// Reads the secret from its source. A source that cannot name anything (an invalid
+    /// variable or credential name) is an error; one that names something absent or empty
+    /// gives an unreadable [`Secret`] holding the reason. No message contains the value.
+    pub(super) fn resolve(self, from: &Sources<'_>) -> Result<Secret, String> {
         let (value, source) = match self {
-            SecretSpec::Inline(value) => (value, Source::Inline),
-            SecretSpec::Env(name) => (read_env(env, &name)?, Source::Env(name)),
+            SecretSpec::Inline(value) => (Ok(value), Source::Inline),
+            SecretSpec::Env(name) => {
+                if name.is_empty() || name.contains(['=', '\0']) {
+                    return Err(format!("`{name}` is not a valid environment variable name"));
+                }
+                (read_env(from.env, &name), Source::Env(name))
+            }
             SecretSpec::File(path) => {
-                let path = base_dir.join(path);
-                (read_file(&path, "secret file")?, Source::File(path))
+                let path = from.base_dir.join(path);
+                (read_file(&path, "secret file"), Source::File(path))
             }
             SecretSpec::Credential(name) => {
-                (read_credential(env, &name)?, Source::Credential(name))
+                if name.is_empty() || name == "." || name == ".." || name.contains(['/', '\0']) {
+                    return Err(format!("`{name}` is not a valid credential name"));
+                }
+                (read_credential(from, &name), Source::Credential(name))
             }
         };
-        if value.expose_secret().is_empty() {
-            let what = match &source {
-                Source::Inline => "the value is empty".to_owned(),
+        let value = match value {
+            Ok(v) if v.expose_secret().is_empty() => Err(match &source {
+                // An empty inline value is a mistake in the file, not an absent source.
+                Source::Inline => return Err("the value is empty".to_owned()),
                 Source::Env(name) => format!("environment variable {name} is empty"),
                 Source::File(path) => format!("secret file {} is empty", path.display()),
-                Source::Credential(name) => format!("credential {name} is empty"),
-            };
-            return Err(what);
-        }
+                Source::Credential(name) => match from.env.var_os(CREDENTIALS_DIRECTORY) {
+                    Some(_) => format!(
+                        "credential {name} is empty: write the secret into the file of the \
+                         unit's LoadCredential={name}:… line, then restart / 秘密情報が空です"
+                    ),
+                    None => format!(
+                        "credential {name} is empty: write the secret into {} / 秘密情報が空です",
+                        from.credentials_dir.join(name).display()
+                    ),
+                },
+            }),
+            other => other,
+        };
         Ok(Secret { value, source })
     }
 }
 
 fn read_env(env: &dyn Environment, name: &str) -> Result<SecretString, String> {
-    if name.is_empty() || name.contains(['=', '\0']) {
-        return Err(format!("`{name}` is not a valid environment variable name"));
-    }
     let value = env
         .var_os(name)
         .ok_or_else(|| format!("environment variable {name} is not set"))?;
@@ -251,15 +314,17 @@ fn read_file(path: &Path, what: &str) -> Result<SecretString, String> {
     Ok(SecretString::from(text))
 }
 
-fn read_credential(env: &dyn Environment, name: &str) -> Result<SecretString, String> {
-    if name.is_empty() || name == "." || name == ".." || name.contains(['/', '\0']) {
-        return Err(format!("`{name}` is not a valid credential name"));
+/// Under systemd, the credential systemd copied for the unit; from a shell,
+/// the file of that name in the credentials directory.
+fn read_credential(from: &Sources<'_>, name: &str) -> Result<SecretString, String> {
+    match from.env.var_os(CREDENTIALS_DIRECTORY) {
+        Some(dir) => read_file(&PathBuf::from(dir).join(name), "credential")
+            .map_err(|e| format!("{e} (the unit needs `LoadCredential={name}:/path`)")),
+        None => read_file(&from.credentials_dir.join(name), "credential").map_err(|e| {
+            format!(
+                "{e} ({CREDENTIALS_DIRECTORY} is not set, so the credentials directory is read; \
+                 another one is given with --credentials-dir)"
+            )
+        }),
     }
-    let dir = env.var_os(CREDENTIALS_DIRECTORY).ok_or_else(|| {
-        format!(
-            "{CREDENTIALS_DIRECTORY} is not set: credential {name} needs \
-             `LoadCredential={name}:/path` in the systemd unit"
-        )
-    })?;
-    read_file(&PathBuf::from(dir).join(name), "credential")
 }

@@ -8,7 +8,6 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::build::build_with;
 use super::files::{SECRET_KEYS, inline_secret_keys, resolve_path_with};
 use super::secret::Environment;
 use super::*;
@@ -42,6 +41,13 @@ fn test_env() -> MapEnv {
         ("T_KJ_SECRET", "kj-secret-value-e91d"),
         ("T_KJ_WEBHOOK", "kj-webhook-value-42f0"),
     ])
+}
+
+/// Where `{ credential = .. }` is read without `CREDENTIALS_DIRECTORY` in these tests.
+const NO_CREDENTIALS: &str = "/nonexistent-credentials";
+
+fn build_with(text: &str, path: &Path, env: &MapEnv, strict: bool) -> Result<Config, ConfigError> {
+    super::build::build_with(text, path, env, Path::new(NO_CREDENTIALS), strict)
 }
 
 /// Loads `text`; a missing admin token is checked only by the tests about it.
@@ -176,8 +182,8 @@ fn minimal_provider_sections_get_documented_defaults() {
     assert_eq!(jg.item_api_base_url, "https://api.j-goods.net/v3");
     assert_eq!(jg.token_url, "https://api.j-goods.net/oauth/token");
     assert_eq!(jg.client_id, "cid-1");
-    assert_eq!(jg.client_secret.expose(), "jg-client-inline-9d2e");
-    assert_eq!(jg.webhook_secret.expose(), "jg-webhook-value-5b1c");
+    assert_eq!(jg.client_secret.expose(), Ok("jg-client-inline-9d2e"));
+    assert_eq!(jg.webhook_secret.expose(), Ok("jg-webhook-value-5b1c"));
     assert_eq!(jg.webhook_auth, WebhookAuth::Hmac);
     assert!(jg.webhook_allow_from.is_empty());
     assert_eq!(jg.sweep_interval, Duration::from_secs(600));
@@ -623,27 +629,71 @@ fn komoju_api_version_is_a_date() {
     assert_at(&load_err(&text), 5, "komoju.api_version");
 }
 
+/// `text` with the admin token waived (appended, so its lines stay where they are).
+fn no_token_needed(text: &str) -> String {
+    format!("{text}[daemon]\nallow_no_admin_token = true\n")
+}
+
+/// Strict loading refuses a secret of an enabled section that cannot be read.
+fn strict_err(text: &str, env: &MapEnv) -> ConfigError {
+    match build_with(&no_token_needed(text), Path::new(FILE), env, true) {
+        Ok(config) => panic!("expected an error, got {config:?}"),
+        Err(e) => e,
+    }
+}
+
 #[test]
 fn secret_from_env() {
     let config = load_ok(JGOODS);
     let secret = &config.jgoods.expect("present").webhook_secret;
-    assert_eq!(secret.expose(), "jg-webhook-value-5b1c");
+    assert_eq!(secret.expose(), Ok("jg-webhook-value-5b1c"));
     assert_eq!(secret.source_description(), "env T_JG_WEBHOOK");
 
     let unset = JGOODS.replace("T_JG_WEBHOOK", "T_NOT_SET_ANYWHERE");
-    let e = load_err(&unset);
+    let e = strict_err(&unset, &test_env());
     assert_at(&e, 4, "jgoods.webhook_secret");
     assert!(e.message.contains("T_NOT_SET_ANYWHERE is not set"), "{e}");
 
-    let empty = build_with(
-        JGOODS,
-        Path::new(FILE),
-        &env(&[("T_JG_WEBHOOK", "")]),
-        false,
-    );
-    let e = empty.expect_err("an empty variable is an error");
+    let e = strict_err(JGOODS, &env(&[("T_JG_WEBHOOK", "")]));
     assert_at(&e, 4, "jgoods.webhook_secret");
     assert!(e.message.contains("empty"), "{e}");
+
+    let bad_name = JGOODS.replace("T_JG_WEBHOOK", "A=B");
+    assert_at(&load_err(&bad_name), 4, "jgoods.webhook_secret");
+}
+
+#[test]
+fn an_unreadable_secret_refuses_serving_but_not_loading() {
+    let unset = no_token_needed(&JGOODS.replace("T_JG_WEBHOOK", "T_NOT_SET_ANYWHERE"));
+    let config = load_ok(&unset);
+    let secret = &config.jgoods.as_ref().expect("present").webhook_secret;
+    let e = secret.value().expect_err("unreadable");
+    assert!(
+        e.to_string().contains("T_NOT_SET_ANYWHERE is not set"),
+        "{e}"
+    );
+    assert_eq!(config.refusals.len(), 1, "{:?}", config.refusals);
+    let refused = config.check_serving().expect_err("the daemon would refuse");
+    assert_at(&refused, 4, "jgoods.webhook_secret");
+    // Nothing of the value or the reason leaks into the printed config.
+    assert!(
+        config
+            .redacted()
+            .contains("<redacted: env T_NOT_SET_ANYWHERE>")
+    );
+}
+
+#[test]
+fn a_disabled_section_needs_none_of_its_secrets() {
+    let text = format!("{JGOODS}enabled = false\n").replace("T_JG_WEBHOOK", "T_NOT_SET_ANYWHERE");
+    let config = build_with(&no_token_needed(&text), Path::new(FILE), &test_env(), true)
+        .expect("loads strictly");
+    assert!(config.refusals.is_empty(), "{:?}", config.refusals);
+    assert!(config.check_serving().is_ok());
+    let off = RAKUTEN.replace("enabled = true", "enabled = false");
+    let config = build_with(&no_token_needed(&off), Path::new(FILE), &env(&[]), true)
+        .expect("loads strictly");
+    assert!(config.enabled_rakuten_pay().is_none());
 }
 
 #[test]
@@ -657,7 +707,7 @@ fn secret_from_file_drops_trailing_newline() {
     );
     let config = load_ok(&text);
     let secret = config.jgoods.expect("present").webhook_secret;
-    assert_eq!(secret.expose(), "file-secret-value-a1b2");
+    assert_eq!(secret.expose(), Ok("file-secret-value-a1b2"));
     assert_eq!(
         secret.source_description(),
         format!("file {}", path.display())
@@ -672,14 +722,14 @@ fn secret_from_file_drops_trailing_newline() {
     let config = build_with(&relative, &config_path, &test_env(), false).expect("loads");
     assert_eq!(
         config.jgoods.expect("present").webhook_secret.expose(),
-        "file-secret-value-a1b2"
+        Ok("file-secret-value-a1b2")
     );
 
     let missing = JGOODS.replace(
         "{ env = \"T_JG_WEBHOOK\" }",
         "{ file = \"/nonexistent/x\" }",
     );
-    let e = load_err(&missing);
+    let e = strict_err(&missing, &test_env());
     assert_at(&e, 4, "jgoods.webhook_secret");
     assert!(e.message.contains("/nonexistent/x"), "{e}");
 
@@ -689,7 +739,7 @@ fn secret_from_file_drops_trailing_newline() {
         "{ env = \"T_JG_WEBHOOK\" }",
         &format!("{{ file = \"{}\" }}", empty_path.display()),
     );
-    assert!(load_err(&empty).message.contains("empty"));
+    assert!(strict_err(&empty, &test_env()).message.contains("empty"));
 }
 
 #[test]
@@ -708,23 +758,51 @@ fn secret_from_systemd_credential() {
     let with_dir = env(&[("CREDENTIALS_DIRECTORY", dir_text.as_str())]);
     let config = build_with(&text, Path::new(FILE), &with_dir, false).expect("loads");
     let secret = config.jgoods.expect("present").webhook_secret;
-    assert_eq!(secret.expose(), "cred-value-33c9");
+    assert_eq!(secret.expose(), Ok("cred-value-33c9"));
     assert_eq!(
         secret.source_description(),
         "credential jgoods-webhook-secret"
     );
 
-    let e =
-        build_with(&text, Path::new(FILE), &env(&[]), false).expect_err("no CREDENTIALS_DIRECTORY");
+    // Outside systemd the credentials directory is read (here: none there).
+    let e = strict_err(&text, &env(&[]));
     assert_at(&e, 4, "jgoods.webhook_secret");
-    assert!(
-        e.message.contains("CREDENTIALS_DIRECTORY is not set"),
-        "{e}"
-    );
+    assert!(e.message.contains(NO_CREDENTIALS), "{e}");
+    assert!(e.message.contains("--credentials-dir"), "{e}");
 
     let escape = JGOODS.replace("{ env = \"T_JG_WEBHOOK\" }", "{ credential = \"../x\" }");
     let e = build_with(&escape, Path::new(FILE), &with_dir, false).expect_err("path escape");
     assert_at(&e, 4, "jgoods.webhook_secret");
+}
+
+#[test]
+fn outside_systemd_a_credential_is_the_file_in_the_credentials_directory() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("jgoods-webhook-secret"), "from-dir-7e1f\n").expect("write");
+    let text = JGOODS.replace(
+        "{ env = \"T_JG_WEBHOOK\" }",
+        "{ credential = \"jgoods-webhook-secret\" }",
+    );
+    let config = super::build::build_with(
+        &no_token_needed(&text),
+        Path::new(FILE),
+        &env(&[]),
+        dir.path(),
+        true,
+    )
+    .expect("loads");
+    assert_eq!(
+        config.jgoods.expect("present").webhook_secret.expose(),
+        Ok("from-dir-7e1f")
+    );
+    assert_eq!(
+        super::default_credentials_dir(Path::new("/etc/ordersync/config.toml")),
+        PathBuf::from("/etc/ordersync/credentials")
+    );
+    assert_eq!(
+        super::default_credentials_dir(Path::new("/etc/ordersync/shop-a.toml")),
+        PathBuf::from("/etc/ordersync/credentials/shop-a")
+    );
 }
 
 #[test]
@@ -902,38 +980,37 @@ fn secret_debug_and_equality() {
     assert_eq!(format!("{a:?}"), "Secret(<redacted: inline>)");
     assert_eq!(a, Secret::inline_for_tests("abc"));
     assert_ne!(a, Secret::inline_for_tests("abd"));
-    assert_eq!(secrecy::ExposeSecret::expose_secret(a.value()), "abc");
+    assert_eq!(
+        secrecy::ExposeSecret::expose_secret(a.value().unwrap()),
+        "abc"
+    );
 }
 
-/// The shipped example must load; CI also runs `ordersync check-config` on it with the same
-/// variables exported. These variable names are used by no other test.
+/// The example (the file the package installs) loads with every provider off, from
+/// credentials only: each name the unit loads is used by one key, and no other source.
 #[test]
 fn example_config_loads() {
-    let vars = [
-        (
-            "ORDERSYNC_ADMIN_TOKEN",
-            "example-admin-0123456789abcdef0123",
-        ),
-        ("JGOODS_CLIENT_SECRET", "example-client"),
-        ("JGOODS_WEBHOOK_SECRET", "example-webhook"),
-        ("RAKUTEN_SERVICE_SECRET", "example-service"),
-        ("RAKUTEN_LICENSE_KEY", "example-license"),
-        ("KURONEKO_PASSWORD", "exampl3"),
-        ("KOMOJU_SECRET_KEY", "example-sk"),
-        ("KOMOJU_WEBHOOK_SECRET", "example-komoju-webhook"),
-    ];
-    for (name, value) in vars {
-        // SAFETY: only this test sets these names, and it only ever sets them to the same
-        // values; nothing in this process reads the environment from C code concurrently.
-        unsafe { std::env::set_var(name, value) };
-    }
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.toml");
-    let config = match Config::load(&path) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let path = root.join("config.example.toml");
+    let creds = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        creds.path().join("admin-token"),
+        "example-admin-0123456789abcdef0123",
+    )
+    .expect("write");
+    let options = super::LoadOptions {
+        credentials_dir: Some(creds.path().to_path_buf()),
+    };
+    let config = match Config::load_with(&path, &options) {
         Ok(config) => config,
         Err(e) => panic!("config.example.toml does not load: {e}"),
     };
-    assert!(config.enabled_jgoods().is_some());
-    for (section, present) in [
+    assert!(config.refusals.is_empty(), "{:?}", config.refusals);
+    for (section, off) in [
+        (
+            "jgoods",
+            config.jgoods.is_some() && config.enabled_jgoods().is_none(),
+        ),
         (
             "rakuten_pay",
             config.rakuten_pay.is_some() && config.enabled_rakuten_pay().is_none(),
@@ -951,23 +1028,59 @@ fn example_config_loads() {
             config.komoju.is_some() && config.enabled_komoju().is_none(),
         ),
     ] {
-        assert!(
-            present,
-            "{section} should be present and disabled in the example"
-        );
+        assert!(off, "{section} should be present and off in the example");
     }
-    assert!(config.invoice.is_some());
-    // Every variable named in the header comment is used, and vice versa.
-    let text = std::fs::read_to_string(&path).expect("read");
-    for (name, _) in vars {
+    assert!(
+        config.invoice.is_none(),
+        "the sample invoice section is commented out"
+    );
+    let used: Vec<&str> = config
+        .secrets()
+        .iter()
+        .map(|(key, s)| {
+            s.credential_name()
+                .unwrap_or_else(|| panic!("{key} is not a credential"))
+        })
+        .collect();
+    let unit = std::fs::read_to_string(root.join("systemd/ordersync.service")).expect("unit");
+    let template = std::fs::read_to_string(root.join("systemd/ordersync@.service")).expect("unit");
+    let header: String = std::fs::read_to_string(&path)
+        .expect("read")
+        .lines()
+        .take(20)
+        .collect();
+    for name in crate::cli::UNIT_CREDENTIALS {
+        assert!(used.contains(&name), "{name} unused by the example");
         assert!(
-            text.contains(&format!("{{ env = \"{name}\" }}")),
-            "{name} unused"
+            header.contains(name),
+            "{name} not listed in the example's header"
         );
-        assert!(
-            text.lines().take(15).any(|l| l.contains(name)),
-            "{name} not listed"
-        );
+        let line = format!("LoadCredential={name}:/etc/ordersync/credentials/{name}\n");
+        assert!(unit.contains(&line), "ordersync.service lacks {line}");
+        let line = format!("LoadCredential={name}:/etc/ordersync/credentials/%i/{name}\n");
+        assert!(template.contains(&line), "ordersync@.service lacks {line}");
     }
-    assert!(!config.redacted().contains("example-"));
+    assert_eq!(used.len(), crate::cli::UNIT_CREDENTIALS.len());
+}
+
+#[test]
+fn the_example_invoice_samples_are_refused() {
+    let text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.toml"))
+            .expect("read");
+    let start = text.find("# [invoice]").expect("the invoice section");
+    let section: String = text[start..]
+        .lines()
+        .filter_map(|l| l.strip_prefix("# "))
+        .filter(|l| l.starts_with('[') || l.contains(" = "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let e = load_err(&section);
+    assert_eq!(e.key.as_deref(), Some("invoice.registration_number"), "{e}");
+    let e = load_err(&section.replace("T0000000000000", "T1234567890123"));
+    assert_eq!(e.key.as_deref(), Some("invoice.issuer_name"), "{e}");
+    let own = section
+        .replace("T0000000000000", "T1234567890123")
+        .replace("株式会社サンプル商店", "株式会社たなか商店");
+    assert!(load_ok(&own).invoice.is_some());
 }

@@ -176,6 +176,7 @@ async fn status(State(app): State<AppState>, Query(q): Query<StatusQuery>) -> Re
     let safety = app.safety_stock;
     let threshold = q.low_stock.unwrap_or(status_page::DEFAULT_LOW_STOCK);
     let token_required = app.admin_token.is_some();
+    let setup_hint = app.setup_hint.clone();
     let view = app
         .store
         .read(move |c| {
@@ -196,6 +197,7 @@ async fn status(State(app): State<AppState>, Query(q): Query<StatusQuery>) -> Re
                 low_stock_threshold: threshold,
                 token_required,
                 notice: q.retried.map(|id| format!("Call {id} is queued again.")),
+                setup_hint,
             })
         })
         .await;

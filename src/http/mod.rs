@@ -42,6 +42,9 @@ pub struct AppState {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// The merchant's invoice details; `None` when the config has no `[invoice]` section.
     pub invoice: Option<crate::config::InvoiceConfig>,
+    /// What the status page tells an operator to do first, while no
+    /// provider is enabled (a fresh install).
+    pub setup_hint: Option<String>,
 }
 
 /// Reads a request body that must be one JSON object of `T`'s shape (serde

@@ -46,6 +46,8 @@ pub struct StatusView {
     pub token_required: bool,
     /// A one-line notice after an action (e.g. "call 7 queued again").
     pub notice: Option<String>,
+    /// What to configure first (see [`crate::http::AppState::setup_hint`]).
+    pub setup_hint: Option<String>,
 }
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2em;color:#222}\
@@ -58,6 +60,9 @@ pub fn render(v: &StatusView) -> String {
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>ordersync</title>\
          <style>{STYLE}</style></head><body><h1>ordersync</h1>"
     );
+    if let Some(hint) = &v.setup_hint {
+        let _ = write!(h, "<p class=\"notice\" id=\"setup\">{}</p>", esc(hint));
+    }
     if let Some(notice) = &v.notice {
         let _ = write!(h, "<p class=\"notice\">{}</p>", esc(notice));
     }
@@ -336,8 +341,11 @@ mod tests {
             low_stock_threshold: DEFAULT_LOW_STOCK,
             token_required: true,
             notice: Some("<b>".into()),
+            setup_hint: Some("<i>".into()),
         });
-        for raw in ["<new>", "<prov>", "<t>", "<x>", "<script>", "<sku>", "<b>"] {
+        for raw in [
+            "<new>", "<prov>", "<t>", "<x>", "<script>", "<sku>", "<b>", "<i>",
+        ] {
             assert!(!page.contains(raw), "{raw} unescaped");
         }
         assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));

@@ -188,13 +188,26 @@ impl Store {
 
     /// Opens `data_dir/ordersync.sqlite`, creating the directory if needed.
     pub fn open_in(data_dir: &Path) -> Result<Store> {
-        std::fs::create_dir_all(data_dir).map_err(|e| {
+        // Private whoever opens it (the daemon under its unit, a root
+        // shell): the store is every customer's name and address.
+        crate::private_files::create_dir(data_dir).map_err(|e| {
             StoreError::Invalid(format!(
                 "cannot create data_dir {}: {e}",
                 data_dir.display()
             ))
         })?;
-        Store::open(&data_dir.join(DB_FILE))
+        let path = data_dir.join(DB_FILE);
+        // SQLite gives its -wal and -shm files the database file's mode.
+        let private = match crate::private_files::create_new(&path) {
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                crate::private_files::close_to_others(&path, crate::private_files::FILE_MODE)
+            }
+            other => other.map(drop),
+        };
+        private.map_err(|e| {
+            StoreError::Invalid(format!("cannot make {} private: {e}", path.display()))
+        })?;
+        Store::open(&path)
     }
 
     pub fn path(&self) -> &Path {
@@ -289,6 +302,9 @@ impl Store {
     /// An online, consistent copy of the database (SQLite backup API).
     pub async fn backup_to(&self, dest: &Path) -> Result<()> {
         let dest = dest.to_path_buf();
+        // Created 0600 first (SQLite takes an empty file as an empty database).
+        crate::private_files::create_new(&dest)
+            .map_err(|e| StoreError::Invalid(format!("cannot create {}: {e}", dest.display())))?;
         self.read(move |conn| {
             let mut target = Connection::open(&dest)?;
             let backup = rusqlite::backup::Backup::new(conn, &mut target)?;

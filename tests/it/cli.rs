@@ -85,6 +85,95 @@ fn run_logs_a_config_error_as_a_structured_line() {
     assert!(error.contains("jgoods.webhook_auth"), "{logged}");
 }
 
+/// A shell without the daemon's secrets (no `CREDENTIALS_DIRECTORY`, an
+/// empty credentials directory): every command that needs none runs;
+/// check-config names each unreadable secret and exits 78, `run` refuses.
+#[test]
+fn commands_that_need_no_secret_run_without_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let creds = dir.path().join("credentials");
+    std::fs::create_dir(&creds).unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[daemon]\ndata_dir = \"{}\"\nadmin_token = {{ credential = \"admin-token\" }}\n\n\
+             [jgoods]\nclient_id = \"id\"\nclient_secret = {{ credential = \"jgoods-client-secret\" }}\n\
+             webhook_secret = {{ env = \"ORDERSYNC_TEST_UNSET_SECRET\" }}\n\n\
+             [komoju]\nenabled = false\nsecret_key = {{ credential = \"komoju-secret-key\" }}\n\
+             webhook_secret = {{ credential = \"komoju-webhook-secret\" }}\n",
+            dir.path().join("data").display()
+        ),
+    )
+    .unwrap();
+    let shell = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_ordersync"))
+            .arg("--config")
+            .arg(&config)
+            .arg("--credentials-dir")
+            .arg(&creds)
+            .args(args)
+            .env_remove("CREDENTIALS_DIRECTORY")
+            .env_remove("ORDERSYNC_TEST_UNSET_SECRET")
+            .output()
+            .unwrap()
+    };
+    let backup = dir.path().join("copy.sqlite");
+    for args in [
+        vec!["stock", "set", "SKU-1", "3"],
+        vec!["stock", "list"],
+        vec!["orders", "list"],
+        vec!["outbox", "list"],
+        vec!["status"],
+        vec!["backup", backup.to_str().unwrap()],
+    ] {
+        let out = shell(&args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&dir.path().join("data")), 0o700);
+    assert_eq!(mode(&dir.path().join("data/ordersync.sqlite")), 0o600);
+    assert_eq!(mode(&backup), 0o600);
+
+    let out = shell(&["check-config"]);
+    assert_eq!(out.status.code(), Some(78));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for key in [
+        "daemon.admin_token",
+        "jgoods.client_secret",
+        "jgoods.webhook_secret",
+    ] {
+        assert!(stderr.contains(key), "{key} not named: {stderr}");
+    }
+    assert!(
+        !stderr.contains("komoju."),
+        "a disabled section needs no secret: {stderr}"
+    );
+    assert_eq!(shell(&["run"]).status.code(), Some(78));
+
+    // `credentials init` fills the directory; written secrets make it whole.
+    assert!(shell(&["credentials", "init"]).status.success());
+    assert_eq!(mode(&creds), 0o700);
+    assert_eq!(mode(&creds.join("admin-token")), 0o600);
+    std::fs::write(creds.join("jgoods-client-secret"), "s3cret\n").unwrap();
+    let out = shell(&["check-config"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(78), "{stderr}");
+    assert!(
+        !stderr.contains("daemon.admin_token"),
+        "the token was generated: {stderr}"
+    );
+    assert!(
+        stderr.contains("ORDERSYNC_TEST_UNSET_SECRET is not set"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn stock_commands_work_on_the_store() {
     let dir = tempfile::tempdir().unwrap();

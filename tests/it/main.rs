@@ -8,6 +8,7 @@ mod cli;
 mod contention;
 mod crash;
 mod credit;
+mod docs;
 mod faults;
 mod helpers;
 mod hostile_network;

@@ -230,19 +230,51 @@ const MAX_EXPOSURE: f64 = 2.0;
 
 #[test]
 fn unit_file_is_hardened_and_valid() {
-    let unit = concat!(env!("CARGO_MANIFEST_DIR"), "/systemd/ordersync.service");
-    let text = std::fs::read_to_string(unit).unwrap();
+    check_unit(
+        "ordersync.service",
+        "ordersync.service",
+        "StateDirectory=ordersync\n",
+    );
+}
+
+#[test]
+fn the_instance_template_is_hardened_and_valid() {
+    check_unit(
+        "ordersync@.service",
+        "ordersync@shop-a.service",
+        "StateDirectory=ordersync/%i\n",
+    );
+}
+
+/// The unit `file` of `systemd/`, installed as `name`: the settings it must
+/// have, its exposure score, and `systemd-analyze verify`.
+fn check_unit(file: &str, name: &str, state: &str) {
+    let unit = format!("{}/systemd/{file}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&unit).unwrap();
     for needed in [
         "Type=notify",
         "WatchdogSec=",
         "RestartPreventExitStatus=78",
         "ExecReload=/bin/kill -HUP $MAINPID",
         "LoadCredential=",
-        "StateDirectory=ordersync",
+        "ExecStart=/usr/bin/ordersync ",
+        "UMask=0077\n",
+        "StateDirectoryMode=0700\n",
+        state,
     ] {
-        assert!(text.contains(needed), "the unit lacks {needed}");
+        assert!(text.contains(needed), "{file} lacks {needed}");
     }
-    let Some(out) = systemd_analyze(&["security", "--offline=yes", unit]) else {
+    // Both checks read the unit under its installed name.
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join(name);
+    // `verify` checks the binary exists: point ExecStart at the one just built.
+    std::fs::write(
+        &copy,
+        text.replace("/usr/bin/ordersync", env!("CARGO_BIN_EXE_ordersync")),
+    )
+    .unwrap();
+    let copy = copy.to_str().unwrap();
+    let Some(out) = systemd_analyze(&["security", "--offline=yes", copy]) else {
         return;
     };
     let report = String::from_utf8_lossy(&out.stdout);
@@ -253,26 +285,18 @@ fn unit_file_is_hardened_and_valid() {
     }
     let score: f64 = report
         .lines()
-        .find_map(|l| l.split_once("Overall exposure level for ordersync.service: "))
+        .find_map(|l| l.split_once(&format!("Overall exposure level for {name}: ")))
         .and_then(|(_, rest)| rest.split_whitespace().next()?.parse().ok())
         .unwrap_or_else(|| panic!("no exposure score in:\n{report}\n{stderr}"));
-    eprintln!("systemd-analyze security: exposure {score}");
+    eprintln!("systemd-analyze security {name}: exposure {score}");
     assert!(score <= MAX_EXPOSURE, "exposure {score} > {MAX_EXPOSURE}");
 
-    // `verify` checks the binary exists: point ExecStart at the one just built.
-    let dir = tempfile::tempdir().unwrap();
-    let copy = dir.path().join("ordersync.service");
-    std::fs::write(
-        &copy,
-        text.replace("/usr/local/bin/ordersync", env!("CARGO_BIN_EXE_ordersync")),
-    )
-    .unwrap();
-    let Some(out) = systemd_analyze(&["verify", copy.to_str().unwrap()]) else {
+    let Some(out) = systemd_analyze(&["verify", copy]) else {
         return;
     };
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        out.status.success() && !stderr.contains("ordersync.service:"),
+        out.status.success() && !stderr.contains(&format!("{name}:")),
         "systemd-analyze verify: {stderr}"
     );
 }

@@ -52,13 +52,16 @@ pub struct KomojuClientSettings {
 
 impl KomojuClientSettings {
     /// The settings of a `[komoju]` section, with the daemon's HTTP timeout.
-    pub fn from_config(cfg: &KomojuConfig, timeout: Duration) -> Self {
-        KomojuClientSettings {
+    pub fn from_config(
+        cfg: &KomojuConfig,
+        timeout: Duration,
+    ) -> Result<Self, crate::config::SecretUnreadable> {
+        Ok(KomojuClientSettings {
             api_base_url: cfg.api_base_url.clone(),
-            secret_key: cfg.secret_key.value().clone(),
+            secret_key: cfg.secret_key.value()?.clone(),
             api_version: cfg.api_version.clone(),
             timeout,
-        }
+        })
     }
 }
 

@@ -64,14 +64,17 @@ pub struct RakutenClientSettings {
 
 impl RakutenClientSettings {
     /// The settings of a `[rakuten_pay]` section.
-    pub fn from_config(cfg: &RakutenPayConfig, timeout: Duration) -> Self {
-        RakutenClientSettings {
+    pub fn from_config(
+        cfg: &RakutenPayConfig,
+        timeout: Duration,
+    ) -> Result<Self, crate::config::SecretUnreadable> {
+        Ok(RakutenClientSettings {
             api_base_url: cfg.api_base_url.clone(),
             license_api_url: cfg.license_api_url.clone(),
-            service_secret: cfg.service_secret.value().clone(),
-            license_key: cfg.license_key.value().clone(),
+            service_secret: cfg.service_secret.value()?.clone(),
+            license_key: cfg.license_key.value()?.clone(),
             timeout,
-        }
+        })
     }
 }
 

@@ -93,8 +93,8 @@ impl InventoryClient {
     ) -> Result<InventoryClient, CallError> {
         InventoryClient::new(
             &cfg.inventory_api_url,
-            cfg.service_secret.value(),
-            cfg.license_key.value(),
+            cfg.service_secret.value()?,
+            cfg.license_key.value()?,
             timeout,
         )
     }

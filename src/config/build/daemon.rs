@@ -1,16 +1,12 @@
 //! `[daemon]`: the listeners, the admin token and the network limits.
 
-use secrecy::ExposeSecret;
-
 use super::*;
 use crate::config::Secret;
 
 impl Ctx<'_> {
-    /// `[daemon]`, and why the admin API must not be served as configured.
-    pub(super) fn daemon(
-        &self,
-        raw: Option<RawDaemon>,
-    ) -> Result<(DaemonConfig, Option<ConfigError>)> {
+    /// `[daemon]`; why the admin API must not be served as configured is
+    /// kept with the refusals.
+    pub(super) fn daemon(&self, raw: Option<RawDaemon>) -> Result<DaemonConfig> {
         let d = DaemonConfig::default();
         let raw = raw.unwrap_or_default();
         let data_dir = raw.data_dir.unwrap_or(d.data_dir);
@@ -20,24 +16,19 @@ impl Ctx<'_> {
         let listen = raw.listen.unwrap_or(d.listen);
         let admin_listen = raw.admin_listen.unwrap_or(d.admin_listen);
         let admin_token = match raw.admin_token {
-            Some(spec) => Some(self.secret("daemon.admin_token", Some(spec))?),
+            Some(spec) => Some(self.secret("daemon.admin_token", Some(spec), true)?),
             None => None,
         };
         // A missing token matters only to whoever serves the admin API (the
         // daemon, check-config): other commands of a shell run without it.
-        let admin_token_refusal = match self.check_admin_token(
+        match self.check_admin_token(
             admin_listen,
             admin_token.as_ref(),
             raw.allow_no_admin_token.unwrap_or(false),
         ) {
-            Err(e) if admin_token.is_none() && admin_listen.ip().is_loopback() => {
-                if self.require_admin_token {
-                    return Err(e);
-                }
-                Some(e)
-            }
-            other => other.err().map_or(Ok(None), Err)?,
-        };
+            Err(e) if admin_token.is_none() && admin_listen.ip().is_loopback() => self.refuse(e)?,
+            other => other?,
+        }
         if conflicts(listen, admin_listen) {
             return Err(self.err(
                 "daemon.admin_listen",
@@ -86,7 +77,7 @@ impl Ctx<'_> {
                 d.admin_max_connections,
             )?,
         };
-        Ok((daemon, admin_token_refusal))
+        Ok(daemon)
     }
 
     /// A connection count: at least 1, at most 60,000 (file descriptors).
@@ -106,7 +97,7 @@ impl Ctx<'_> {
         allow_none: bool,
     ) -> Result<()> {
         match token {
-            Some(token) if token.value().expose_secret().len() < MIN_ADMIN_TOKEN => Err(self.err(
+            Some(token) if token.expose().is_ok_and(|t| t.len() < MIN_ADMIN_TOKEN) => Err(self.err(
                 "daemon.admin_token",
                 format!(
                     "must be at least {MIN_ADMIN_TOKEN} bytes (create one with `openssl rand -hex 32`) / \

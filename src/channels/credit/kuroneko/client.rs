@@ -59,13 +59,16 @@ pub struct KuronekoClientSettings {
 
 impl KuronekoClientSettings {
     /// The settings of a `[kuroneko]` section.
-    pub fn from_config(cfg: &KuronekoConfig, timeout: Duration) -> Self {
-        KuronekoClientSettings {
+    pub fn from_config(
+        cfg: &KuronekoConfig,
+        timeout: Duration,
+    ) -> Result<Self, crate::config::SecretUnreadable> {
+        Ok(KuronekoClientSettings {
             api_base_url: cfg.api_base_url.clone(),
             store_code: cfg.store_code.clone(),
-            password: cfg.password.value().clone(),
+            password: cfg.password.value()?.clone(),
             timeout,
-        }
+        })
     }
 }
 
