@@ -81,7 +81,7 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub config: Option<PathBuf>,
     /// Where `{ credential = "name" }` is read outside systemd (default:
-    /// `credentials/` beside config.toml, `credentials/<name>/` beside <name>.toml).
+    /// `credentials/` beside config.toml, `credentials/<name>/` beside `<name>.toml`).
     #[arg(long, global = true, value_name = "DIR")]
     pub credentials_dir: Option<PathBuf>,
     #[command(subcommand)]
