@@ -6,7 +6,7 @@ use serde::Deserialize;
 use crate::store::stock::StockLevel;
 use crate::text_encoding::{self, TextEncoding};
 
-mod columns;
+pub mod columns;
 
 /// Largest stock file accepted (a few hundred thousand SKUs).
 pub const MAX_IMPORT_BYTES: usize = 16 * 1024 * 1024;

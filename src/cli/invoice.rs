@@ -14,11 +14,11 @@ use crate::store::Store;
 
 #[derive(Args, Debug)]
 pub struct InvoiceArgs {
-    /// First shipment date invoiced, YYYY-MM-DD (JST).
-    #[arg(long)]
+    /// First shipment date invoiced: 2026-11-01 or 2026/11/01 (JST).
+    #[arg(long, value_parser = super::input::parse_date)]
     pub from: String,
-    /// Last shipment date invoiced, YYYY-MM-DD (JST), included.
-    #[arg(long)]
+    /// Last shipment date invoiced, included: 2026-11-30 or 2026/11/30 (JST).
+    #[arg(long, value_parser = super::input::parse_date)]
     pub to: String,
     #[arg(long, value_enum, default_value_t = InvoiceFormat::Html)]
     pub format: InvoiceFormat,
@@ -29,9 +29,12 @@ pub struct InvoiceArgs {
     #[arg(long, value_enum, default_value_t = CsvEncoding::Utf8)]
     pub encoding: CsvEncoding,
     /// Issue even though the period overlaps an invoice already issued (a corrected
-    /// invoice); the same period then gets a new number.
+    /// invoice; the same period then gets a new number), or has not ended yet.
     #[arg(long)]
     pub force: bool,
+    /// Print what the invoice would be; issue nothing, record nothing.
+    #[arg(long)]
+    pub preview: bool,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,7 +65,21 @@ pub async fn run(args: InvoiceArgs, config: &Config, store: &Store) -> anyhow::R
         "--encoding sjis applies to --format csv only"
     );
     let period = Period::parse(&args.from, &args.to)?;
-    let prepared = invoice::issue(store, invoice_config, period, args.force).await?;
+    let today = crate::domain::time::now().date_naive();
+    let prepared = if args.preview {
+        invoice::preview(store, invoice_config, period).await?
+    } else {
+        // Issuing locks the period's number: a month still running would
+        // miss the shipments of its last days.
+        anyhow::ensure!(
+            period.to < today || args.force,
+            "the period ends {} and has not ended yet (today is {today} in Japan): its later \
+             shipments would be missing. Look at it with --preview, or issue it anyway with --force \
+             / 期間が終わっていません。--preview で確認するか、--force で発行してください",
+            period.to
+        );
+        invoice::issue(store, invoice_config, period, args.force).await?
+    };
     let doc = &prepared.doc;
     let bytes = match args.format {
         InvoiceFormat::Html => html::render(doc).into_bytes(),

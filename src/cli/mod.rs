@@ -17,7 +17,9 @@ macro_rules! errln {
 }
 
 mod credentials;
+mod input;
 mod invoice;
+mod order_text;
 mod orders;
 mod outbox;
 mod rakuten;

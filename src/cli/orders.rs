@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::{Args, Subcommand};
 
-use super::parse_encoding;
+use super::{order_text, parse_encoding};
 use crate::config::Config;
 use crate::domain::{Channel, OrderState, time};
 use crate::orders_export::{self, ExportFormat};
@@ -17,8 +17,14 @@ use crate::text_encoding::TextEncoding;
 pub enum OrdersCommand {
     /// List orders.
     List(OrdersListArgs),
-    /// Show one order with its events.
-    Show { channel: String, id: String },
+    /// Show one order: its lines, payment and shipments, then its history
+    /// as sentences (`--json`: the order resource and its raw events).
+    Show {
+        channel: String,
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// Record a shipment (and report it to the channel where it needs one).
     Ship {
         channel: String,
@@ -28,11 +34,12 @@ pub enum OrdersCommand {
         carrier: String,
         #[arg(long)]
         tracking: String,
-        /// Ship date, YYYY-MM-DD (default: today in Japan).
-        #[arg(long)]
+        /// Ship date: 2026-12-03 or 2026/12/03 (default: today in Japan).
+        #[arg(long, value_parser = super::input::parse_date)]
         date: Option<String>,
-        /// Domestic shipping cost in yen, tax included (J-goods may be invoiced for it).
-        #[arg(long)]
+        /// Domestic shipping cost in yen, tax included (J-goods may be invoiced
+        /// for it): 800, 1,200 or 1,200円.
+        #[arg(long, value_parser = super::input::parse_amount)]
         shipping_cost: Option<i64>,
     },
     /// Register an order of the merchant's own shop from a JSON file (the body
@@ -70,8 +77,9 @@ pub struct OrdersExportArgs {
     /// csv (one row per order line) or json (the order resources).
     #[arg(long, default_value = "csv", value_parser = parse_format)]
     pub format: ExportFormat,
-    /// Only orders updated at or after this (RFC 3339, or YYYY-MM-DD in Japan time).
-    #[arg(long)]
+    /// Only orders updated at or after this: RFC 3339, or a date (2026-12-01,
+    /// 2026/12/01) meaning midnight in Japan.
+    #[arg(long, value_parser = super::input::parse_since)]
     pub since: Option<String>,
     /// Write here instead of standard output.
     #[arg(long)]
@@ -94,7 +102,7 @@ pub(super) async fn run(
     match command {
         OrdersCommand::List(a) => list_orders(store, a).await?,
         OrdersCommand::Export(args) => export_orders(store, args).await?,
-        OrdersCommand::Show { channel, id } => show_order(store, &channel, id).await?,
+        OrdersCommand::Show { channel, id, json } => show_order(store, &channel, id, json).await?,
         OrdersCommand::Ship {
             channel,
             id,
@@ -170,7 +178,7 @@ async fn list_orders(store: &Store, a: OrdersListArgs) -> anyhow::Result<()> {
 }
 
 /// `orders show`: the order as stored and its events.
-async fn show_order(store: &Store, channel: &str, id: String) -> anyhow::Result<()> {
+async fn show_order(store: &Store, channel: &str, id: String, json: bool) -> anyhow::Result<()> {
     let ch = parse_channel(channel)?;
     let (order, evs) = store
         .read(move |c| {
@@ -181,10 +189,28 @@ async fn show_order(store: &Store, channel: &str, id: String) -> anyhow::Result<
         })
         .await?;
     let order = order.ok_or_else(|| anyhow::anyhow!("no {channel} order with that id"))?;
-    outln!("{}", serde_json::to_string_pretty(&order)?);
-    outln!("\nevents:");
-    for e in evs {
-        outln!("  #{:<6} {}  {:<24} {}", e.id, e.at, e.kind, e.detail);
+    if json {
+        let events: Vec<_> = evs
+            .iter()
+            .map(
+                |e| serde_json::json!({"id": e.id, "at": e.at, "kind": e.kind, "detail": e.detail}),
+            )
+            .collect();
+        let both = serde_json::json!({"order": order, "events": events});
+        outln!("{}", serde_json::to_string_pretty(&both)?);
+        return Ok(());
+    }
+    for line in order_text::summary(&order) {
+        outln!("{line}");
+    }
+    outln!("\n経緯 / history:");
+    for e in &evs {
+        let event = serde_json::json!({"kind": e.kind, "channel": e.channel, "detail": e.detail});
+        outln!(
+            "  {}  {}",
+            time::shown(&e.at),
+            crate::engine::sentences::describe(&event)
+        );
     }
     Ok(())
 }

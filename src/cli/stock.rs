@@ -15,8 +15,10 @@ pub enum StockCommand {
     /// Set the absolute on-hand quantity of a SKU.
     Set {
         sku: String,
+        /// The count: 1200, 1,200 or １２００.
+        #[arg(value_parser = super::input::parse_amount, allow_negative_numbers = true)]
         qty: i64,
-        /// When the ERP counted it (RFC 3339).
+        /// When the ERP counted it: RFC 3339, or 2026/11/23 10:00 (Japan time).
         #[arg(long)]
         as_of: Option<String>,
         /// Consumption-tax rate of the SKU on J-goods invoices: 8 (reduced) or 10 (standard,

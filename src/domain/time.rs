@@ -13,6 +13,18 @@ pub fn now() -> DateTime<FixedOffset> {
 }
 
 /// RFC 3339 with seconds precision, e.g. `2026-11-23T10:00:00+09:00`.
+/// A stored RFC 3339 time as operators read it: `2026/12/03 10:15:00` in
+/// Japan time; text that is not a time is shown as it is.
+pub fn shown(rfc3339: &str) -> String {
+    match DateTime::parse_from_rfc3339(rfc3339) {
+        Ok(t) => t
+            .with_timezone(&jst())
+            .format("%Y/%m/%d %H:%M:%S")
+            .to_string(),
+        Err(_) => rfc3339.to_string(),
+    }
+}
+
 pub fn rfc3339(t: DateTime<FixedOffset>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
 }

@@ -7,6 +7,7 @@ pub mod direct;
 pub mod erp;
 pub mod events;
 pub mod restock;
+pub mod sentences;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

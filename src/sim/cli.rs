@@ -1,23 +1,32 @@
-//! `ordersync sim`: the simulators alone, so a real config can be pointed at
-//! them. J-goods orders are placed through a small control endpoint:
+//! `ordersync sim`: the five simulators alone, so a real config can be
+//! pointed at them. It prints the config sections that reach them, and takes
+//! orders on a small control endpoint, e.g.
 //!
 //! ```text
-//! curl -X POST localhost:9090/_sim/orders -d '{"order_no":"JG1","lines":[["SKU-001",3,5500]]}'
+//! curl -X POST 127.0.0.1:9099/_sim/jgoods/orders -d '{"order_no":"JG1","lines":[["SKU-001",3,5500]]}'
 //! ```
+//!
+//! The control endpoint reads JSON whatever the `Content-Type` (curl's `-d`
+//! sends a form type), so the printed examples work as they are.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use axum::body::Bytes;
 use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use clap::Args;
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use serde_json::json;
 use tokio::net::TcpListener;
 
 use super::jgoods::{self, CustomerDecision, JgoodsSimConfig, JgoodsSimHandle, SimWebhookAuth};
 use super::rakuten_pay::{self, NewItem, NewOrder, RakutenSimConfig, RakutenSimHandle};
+use super::{atobarai_com, komoju, kuroneko};
 
 #[derive(Args, Debug)]
 pub struct SimArgs {
@@ -33,61 +42,49 @@ pub struct SimArgs {
     /// Address of the simulated Rakuten Pay APIs.
     #[arg(long, default_value = "127.0.0.1:9091")]
     pub rakuten_listen: SocketAddr,
+    /// Address of the simulated Kuroneko Atobarai API.
+    #[arg(long, default_value = "127.0.0.1:9092")]
+    pub kuroneko_listen: SocketAddr,
+    /// Address of the simulated Atobarai.com API.
+    #[arg(long, default_value = "127.0.0.1:9093")]
+    pub atobarai_listen: SocketAddr,
+    /// Address of the simulated KOMOJU API.
+    #[arg(long, default_value = "127.0.0.1:9094")]
+    pub komoju_listen: SocketAddr,
+    /// Where KOMOJU webhooks go (the daemon's `listen` + /webhooks/komoju).
+    #[arg(long, default_value = "http://127.0.0.1:8080/webhooks/komoju")]
+    pub komoju_webhook_url: String,
     /// Control endpoint for placing orders and scripting customers.
     #[arg(long, default_value = "127.0.0.1:9099")]
     pub control_listen: SocketAddr,
 }
 
+/// The running simulators.
+struct Sims {
+    jgoods: Arc<JgoodsSimHandle>,
+    jgoods_cfg: JgoodsSimConfig,
+    rakuten: Arc<RakutenSimHandle>,
+    kuroneko: kuroneko::KuronekoSimHandle,
+    atobarai: atobarai_com::AtobaraiSimHandle,
+    komoju: Arc<komoju::KomojuSimHandle>,
+}
+
 pub async fn run(args: SimArgs) -> anyhow::Result<()> {
-    let cfg = JgoodsSimConfig {
-        webhook_url: Some(args.jgoods_webhook_url.clone()),
-        webhook_auth: SimWebhookAuth::Hmac {
-            secret: args.jgoods_webhook_secret.clone(),
-        },
-        ..JgoodsSimConfig::realistic()
-    };
-    let sim =
-        Arc::new(jgoods::start(TcpListener::bind(args.jgoods_listen).await?, cfg.clone()).await?);
-    println!(
-        "J-goods simulator on {}; point the daemon's config at it:\n",
-        sim.base_url()
-    );
-    println!("[jgoods]");
-    println!("order_api_base_url = \"{}\"", sim.order_api_base_url());
-    println!("item_api_base_url = \"{}\"", sim.item_api_base_url());
-    println!("token_url = \"{}\"", sim.token_url());
-    println!("client_id = \"{}\"", cfg.client_id);
-    println!("client_secret = \"{}\"", cfg.client_secret);
-    println!("webhook_secret = \"{}\"\n", args.jgoods_webhook_secret);
-    println!("webhooks go to {}", args.jgoods_webhook_url);
-    println!(
-        "place an order: curl -X POST http://{}/_sim/jgoods/orders -d '{{\"order_no\":\"JG1\",\"lines\":[[\"SKU-001\",3,5500]],\"decision\":\"accept\"}}'",
-        args.control_listen
-    );
-    let rakuten = Arc::new(
-        rakuten_pay::start(
-            TcpListener::bind(args.rakuten_listen).await?,
-            RakutenSimConfig::realistic(),
-        )
-        .await?,
-    );
-    println!("\nRakuten Pay simulator on {}:\n", rakuten.base_url());
-    println!("[rakuten_pay]\nenabled = true");
-    println!("api_base_url = \"{}\"", rakuten.api_base_url());
-    println!("license_api_url = \"{}\"", rakuten.license_api_url());
-    println!("service_secret = \"{}\"", rakuten.service_secret());
-    println!("license_key = \"{}\"\n", rakuten.license_key());
-    println!(
-        "place a Rakuten order: curl -X POST http://{}/_sim/rakuten/orders -d '{{\"sku\":\"SKU-001\",\"units\":2,\"price\":5500}}'",
-        args.control_listen
-    );
+    let sims = start(&args).await?;
+    print_config(&args, &sims);
     let control = Router::new()
         .route("/_sim/jgoods/orders", post(place))
-        .with_state(sim.clone())
+        .with_state(sims.jgoods.clone())
         .merge(
             Router::new()
                 .route("/_sim/rakuten/orders", post(place_rakuten))
-                .with_state(rakuten.clone()),
+                .with_state(sims.rakuten.clone()),
+        )
+        .merge(
+            Router::new()
+                .route("/_sim/komoju/payments", post(create_payment))
+                .route("/_sim/komoju/authorize", post(authorize))
+                .with_state(sims.komoju.clone()),
         );
     let listener = TcpListener::bind(args.control_listen).await?;
     axum::serve(listener, control)
@@ -95,9 +92,125 @@ pub async fn run(args: SimArgs) -> anyhow::Result<()> {
             let _ = tokio::signal::ctrl_c().await;
         })
         .await?;
-    sim.shutdown().await;
-    rakuten.shutdown().await;
+    sims.jgoods.shutdown().await;
+    sims.rakuten.shutdown().await;
+    sims.kuroneko.shutdown().await;
+    sims.atobarai.shutdown().await;
+    sims.komoju.shutdown().await;
     Ok(())
+}
+
+async fn start(args: &SimArgs) -> anyhow::Result<Sims> {
+    let jgoods_cfg = JgoodsSimConfig {
+        webhook_url: Some(args.jgoods_webhook_url.clone()),
+        webhook_auth: SimWebhookAuth::Hmac {
+            secret: args.jgoods_webhook_secret.clone(),
+        },
+        ..JgoodsSimConfig::realistic()
+    };
+    let bind = |addr| TcpListener::bind(addr);
+    Ok(Sims {
+        jgoods: Arc::new(jgoods::start(bind(args.jgoods_listen).await?, jgoods_cfg.clone()).await?),
+        jgoods_cfg,
+        rakuten: Arc::new(
+            rakuten_pay::start(
+                bind(args.rakuten_listen).await?,
+                RakutenSimConfig::realistic(),
+            )
+            .await?,
+        ),
+        kuroneko: kuroneko::start(
+            bind(args.kuroneko_listen).await?,
+            kuroneko::KuronekoSimConfig::realistic(),
+        )
+        .await?,
+        atobarai: atobarai_com::start(
+            bind(args.atobarai_listen).await?,
+            atobarai_com::AtobaraiSimConfig::realistic(),
+        )
+        .await?,
+        komoju: Arc::new(
+            komoju::start(
+                bind(args.komoju_listen).await?,
+                komoju::KomojuSimConfig {
+                    webhook_url: Some(args.komoju_webhook_url.clone()),
+                    ..komoju::KomojuSimConfig::realistic()
+                },
+            )
+            .await?,
+        ),
+    })
+}
+
+/// The config sections that reach the simulators, and how to drive them.
+fn print_config(args: &SimArgs, s: &Sims) {
+    let control = args.control_listen;
+    println!("# ordersync sim: paste these sections into a config (with [daemon] listen on the");
+    println!("# port the webhook URLs name), then run `ordersync --config FILE run`.\n");
+    println!("[jgoods]\nenabled = true");
+    println!("order_api_base_url = \"{}\"", s.jgoods.order_api_base_url());
+    println!("item_api_base_url = \"{}\"", s.jgoods.item_api_base_url());
+    println!("token_url = \"{}\"", s.jgoods.token_url());
+    println!("client_id = \"{}\"", s.jgoods_cfg.client_id);
+    println!("client_secret = \"{}\"", s.jgoods_cfg.client_secret);
+    println!("webhook_secret = \"{}\"", args.jgoods_webhook_secret);
+    println!("sweep_interval = \"30s\"\n");
+    println!("[rakuten_pay]\nenabled = true");
+    println!("api_base_url = \"{}\"", s.rakuten.api_base_url());
+    println!("license_api_url = \"{}\"", s.rakuten.license_api_url());
+    println!("inventory_api_url = \"{}\"", s.rakuten.base_url());
+    println!("service_secret = \"{}\"", s.rakuten.service_secret());
+    println!("license_key = \"{}\"", s.rakuten.license_key());
+    // A few seconds, so an order placed below shows up while one watches.
+    println!("poll_interval = \"5s\"\nlookback = \"1d\"\n");
+    println!("[kuroneko]\nenabled = true");
+    println!("api_base_url = \"{}\"", s.kuroneko.base_url());
+    println!("store_code = \"{}\"", s.kuroneko.store_code());
+    println!("password = \"{}\"", s.kuroneko.password());
+    println!("poll_interval = \"30s\"\n");
+    let a = s.atobarai.config();
+    println!("[atobarai_com]\nenabled = true");
+    println!("api_base_url = \"{}\"", s.atobarai.base_url());
+    println!(
+        "enterprise_id = {}\nsite_id = {}\napi_user_id = {}",
+        a.enterprise_id, a.site_id, a.api_user_id
+    );
+    println!("poll_interval = \"30s\"\n");
+    println!("[komoju]\nenabled = true");
+    println!("api_base_url = \"{}\"", s.komoju.api_base_url());
+    println!("secret_key = \"{}\"", s.komoju.secret_key());
+    println!("webhook_secret = \"{}\"\n", s.komoju.webhook_secret());
+    println!("# J-goods webhooks go to {}", args.jgoods_webhook_url);
+    println!("# KOMOJU webhooks go to {}", args.komoju_webhook_url);
+    println!("# a J-goods order:");
+    println!(
+        "#   curl -X POST http://{control}/_sim/jgoods/orders -d '{{\"order_no\":\"JG1\",\"lines\":[[\"SKU-001\",3,5500]],\"decision\":\"accept\"}}'"
+    );
+    println!("# a Rakuten order:");
+    println!(
+        "#   curl -X POST http://{control}/_sim/rakuten/orders -d '{{\"sku\":\"SKU-001\",\"units\":2,\"price\":5500}}'"
+    );
+    println!("# a KOMOJU payment (its id goes in the order's payment_id), then the customer pays:");
+    println!(
+        "#   curl -X POST http://{control}/_sim/komoju/payments -d '{{\"amount\":5000,\"tax\":500,\"external_order_num\":\"SHOP-1\"}}'"
+    );
+    println!(
+        "#   curl -X POST http://{control}/_sim/komoju/authorize -d '{{\"payment_id\":\"<id>\"}}'"
+    );
+}
+
+/// The JSON body of a control request, whatever its `Content-Type`.
+fn body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, serde_json::Error> {
+    serde_json::from_slice(bytes)
+}
+
+/// 400 naming why the body is not what the endpoint reads.
+fn bad_body(e: serde_json::Error) -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        Json(json!({"error": format!("not the expected JSON: {e}")})),
+    )
+        .into_response()
 }
 
 #[derive(Deserialize)]
@@ -110,10 +223,11 @@ struct PlaceOrder {
     decision: Option<String>,
 }
 
-async fn place(
-    State(sim): State<Arc<JgoodsSimHandle>>,
-    Json(req): Json<PlaceOrder>,
-) -> Json<serde_json::Value> {
+async fn place(State(sim): State<Arc<JgoodsSimHandle>>, bytes: Bytes) -> Response {
+    let req: PlaceOrder = match body(&bytes) {
+        Ok(r) => r,
+        Err(e) => return bad_body(e),
+    };
     let decision = match req.decision.as_deref() {
         Some("decline") => CustomerDecision::Decline,
         Some("no_reply") => CustomerDecision::NoReply,
@@ -126,7 +240,7 @@ async fn place(
         .map(|(s, q, p)| (s.as_str(), *q, *p))
         .collect();
     sim.place_order(&req.order_no, &lines);
-    Json(json!({"placed": req.order_no}))
+    Json(json!({"placed": req.order_no})).into_response()
 }
 
 #[derive(Deserialize)]
@@ -140,15 +254,63 @@ struct PlaceRakutenOrder {
     cash_on_delivery: bool,
 }
 
-async fn place_rakuten(
-    State(sim): State<Arc<RakutenSimHandle>>,
-    Json(req): Json<PlaceRakutenOrder>,
-) -> Json<serde_json::Value> {
+async fn place_rakuten(State(sim): State<Arc<RakutenSimHandle>>, bytes: Bytes) -> Response {
+    let req: PlaceRakutenOrder = match body(&bytes) {
+        Ok(r) => r,
+        Err(e) => return bad_body(e),
+    };
     let number = sim.next_order_number();
     let mut order =
         NewOrder::new(&number).item(NewItem::new(&req.sku, "", req.price, req.units).sku(&req.sku));
     if req.cash_on_delivery {
         order = order.cash_on_delivery();
     }
-    Json(json!({"placed": sim.place_order(order)}))
+    Json(json!({"placed": sim.place_order(order)})).into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreatePayment {
+    amount: i64,
+    #[serde(default)]
+    tax: i64,
+    #[serde(default)]
+    external_order_num: Option<String>,
+}
+
+async fn create_payment(State(sim): State<Arc<komoju::KomojuSimHandle>>, bytes: Bytes) -> Response {
+    let req: CreatePayment = match body(&bytes) {
+        Ok(r) => r,
+        Err(e) => return bad_body(e),
+    };
+    let id = sim.create_payment(
+        req.amount,
+        req.tax,
+        req.external_order_num.as_deref(),
+        "credit_card",
+        komoju::CaptureMode::Manual,
+    );
+    Json(json!({"payment_id": id})).into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Authorize {
+    payment_id: String,
+}
+
+/// The customer pays: the payment is authorized and KOMOJU's webhook sent.
+async fn authorize(State(sim): State<Arc<komoju::KomojuSimHandle>>, bytes: Bytes) -> Response {
+    let req: Authorize = match body(&bytes) {
+        Ok(r) => r,
+        Err(e) => return bad_body(e),
+    };
+    match sim.authorize(&req.payment_id) {
+        true => Json(json!({"authorized": req.payment_id})).into_response(),
+        false => (
+            StatusCode::NOT_FOUND,
+            Json(json!({"error": "no pending payment with that id"})),
+        )
+            .into_response(),
+    }
 }

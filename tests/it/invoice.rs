@@ -287,5 +287,32 @@ async fn the_cli_issues_reissues_and_refuses_overlaps_unless_forced() {
     // A bad period is refused before anything is recorded.
     let (ok, _, stderr) = invoice_cli(&app, &["--from", "2026-11-30", "--to", "2026-11-01"]).await;
     assert!(!ok && stderr.contains("ends"), "{stderr}");
+
+    // A month still running: --preview prints it and records nothing (written
+    // as operators type dates); issuing it needs --force.
+    let today = ordersync::domain::time::now().date_naive();
+    let (from, to) = (
+        today.format("%Y/%m/01").to_string(),
+        (today + chrono::Days::new(3))
+            .format("%Y/%m/%d")
+            .to_string(),
+    );
+    let (ok, html, stderr) = invoice_cli(&app, &["--from", &from, "--to", &to, "--preview"]).await;
+    assert!(ok, "{stderr}");
+    assert!(stderr.contains("previewed"), "{stderr}");
+    assert!(String::from_utf8(html).unwrap().contains("未発行"));
+    let (ok, out, stderr) = invoice_cli(&app, &["--from", &from, "--to", &to]).await;
+    assert!(!ok && out.is_empty(), "{stderr}");
+    assert!(stderr.contains("has not ended yet"), "{stderr}");
+    let (_, recorded) = app
+        .get(&format!(
+            "/api/v1/jgoods/invoice?from={}&to={}",
+            today.format("%Y-%m-01"),
+            (today + chrono::Days::new(3)).format("%Y-%m-%d")
+        ))
+        .await;
+    assert_ne!(recorded["status"], "issued", "{recorded}");
+    let (ok, _, stderr) = invoice_cli(&app, &["--from", &from, "--to", &to, "--force"]).await;
+    assert!(ok && stderr.contains("issued INV-000003"), "{stderr}");
     app.stop().await;
 }

@@ -192,6 +192,32 @@ async fn cli_imports_shift_jis_and_exports_orders_for_the_erp() {
     let json: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["orders"][0]["id"], "JG-EXP-1");
     assert_eq!(json["orders"][0]["lines"][1]["reserved_qty"], 1);
+
+    // `orders show` tells the story in sentences; --json gives the resource.
+    let out = ordersync(&config, &["orders", "show", "jgoods", "JG-EXP-1"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("受注状態 / state: confirmed"), "{text}");
+    assert!(
+        text.contains("SKU-J1  南部鉄器 急須  数量 2  引当 2  単価 1,100円"),
+        "{text}"
+    );
+    assert!(
+        text.contains("allocated in full (SKU-J1 2/2, SKU-J2 1/1); telling J-goods"),
+        "{text}"
+    );
+    assert!(
+        text.contains("J-goods accepted: confirmed, payment deferred (後払い)"),
+        "{text}"
+    );
+    let when = regex_like_jst(&text);
+    assert!(when, "times are shown as 2026/12/03 10:15:00: {text}");
+    let out = ordersync(&config, &["orders", "show", "jgoods", "JG-EXP-1", "--json"]);
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["order"]["state"], "confirmed");
+    assert!(
+        json["events"].as_array().is_some_and(|e| e.len() >= 2),
+        "{json}"
+    );
     app.stop().await;
 }
 
@@ -347,4 +373,141 @@ async fn backup_while_the_daemon_writes_is_consistent_and_restores_identically()
     assert_eq!(order.state.as_str(), "confirmed");
     restored.close();
     app.stop().await;
+}
+
+/// Whether `text` has a history line starting with a `YYYY/MM/DD HH:MM:SS` time.
+fn regex_like_jst(text: &str) -> bool {
+    text.lines().any(|l| {
+        l.trim_start()
+            .get(..19)
+            .is_some_and(|t| chrono::NaiveDateTime::parse_from_str(t, "%Y/%m/%d %H:%M:%S").is_ok())
+    })
+}
+
+/// `ordersync sim` as a newcomer uses it: every simulator starts, the
+/// printed sections make a config check-config accepts and a daemon runs on,
+/// and the printed curl examples (a form-typed body, as `curl -d` sends)
+/// place orders the daemon then has.
+#[tokio::test]
+async fn sim_prints_a_working_config_and_curl_examples() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ports = Vec::new();
+    for _ in 0..8 {
+        ports.push(free_port().await);
+    }
+    let addr = |i: usize| format!("127.0.0.1:{}", ports[i]);
+    let mut sim = tokio::process::Command::new(env!("CARGO_BIN_EXE_ordersync"))
+        .args([
+            "sim",
+            "--jgoods-listen",
+            &addr(0),
+            "--rakuten-listen",
+            &addr(1),
+        ])
+        .args(["--kuroneko-listen", &addr(2), "--atobarai-listen", &addr(3)])
+        .args(["--komoju-listen", &addr(4), "--control-listen", &addr(5)])
+        .arg("--jgoods-webhook-url")
+        .arg(format!("http://{}/webhooks/jgoods", addr(6)))
+        .arg("--komoju-webhook-url")
+        .arg(format!("http://{}/webhooks/komoju", addr(6)))
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines =
+        tokio::io::AsyncBufReadExt::lines(tokio::io::BufReader::new(sim.stdout.take().unwrap()));
+    let mut printed = Vec::new();
+    while let Some(line) = tokio::time::timeout(DEADLINE, lines.next_line())
+        .await
+        .expect("the simulators print their config")
+        .unwrap()
+    {
+        let last = line.contains("/_sim/komoju/authorize");
+        printed.push(line);
+        if last {
+            break;
+        }
+    }
+    let sections: String = printed
+        .iter()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert!(sections.contains("poll_interval = \"5s\""), "{sections}");
+    for section in [
+        "[jgoods]",
+        "[rakuten_pay]",
+        "[kuroneko]",
+        "[atobarai_com]",
+        "[komoju]",
+    ] {
+        assert!(sections.contains(section), "{section} missing: {sections}");
+    }
+    let config = dir.path().join("sim.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[daemon]\ndata_dir = \"{}\"\nlisten = \"{}\"\nadmin_listen = \"{}\"\n\
+             admin_token = \"sim-admin-token-0123456789abcdef0123\"\n\n{sections}",
+            dir.path().join("data").display(),
+            addr(6),
+            addr(7)
+        ),
+    )
+    .unwrap();
+    let checked = ordersync(&config, &["check-config"]);
+    assert!(
+        checked.status.success(),
+        "{}",
+        String::from_utf8_lossy(&checked.stderr)
+    );
+    let _daemon = start_daemon(&config, &addr(7)).await;
+    let http = reqwest::Client::new();
+    let admin = format!("http://{}", addr(7));
+
+    // The printed examples, as curl -d sends them.
+    let curl = |path: &str, body: &str| {
+        http.post(format!("http://{}{path}", addr(5)))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body.to_string())
+            .send()
+    };
+    let placed = curl(
+        "/_sim/jgoods/orders",
+        r#"{"order_no":"JG1","lines":[["SKU-001",3,5500]],"decision":"accept"}"#,
+    )
+    .await
+    .unwrap();
+    assert_eq!(placed.status(), 200);
+    let paid = curl("/_sim/komoju/payments", r#"{"amount":5000,"tax":500}"#)
+        .await
+        .unwrap();
+    assert_eq!(paid.status(), 200);
+    let rakuten = curl(
+        "/_sim/rakuten/orders",
+        r#"{"sku":"SKU-001","units":2,"price":5500}"#,
+    )
+    .await
+    .unwrap();
+    assert_eq!(rakuten.status(), 200);
+    let refused = curl("/_sim/jgoods/orders", "order_no=JG2").await.unwrap();
+    assert_eq!(
+        refused.status(),
+        400,
+        "a body that is not JSON is named as such"
+    );
+
+    eventually(std::time::Duration::from_millis(100), || async {
+        let r = http
+            .get(format!("{admin}/api/v1/orders/jgoods/JG1"))
+            .bearer_auth("sim-admin-token-0123456789abcdef0123")
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        match r.status().is_success() {
+            true => Ok(()),
+            false => Err(format!("the daemon does not have JG1: {}", r.status())),
+        }
+    })
+    .await;
 }

@@ -1,0 +1,121 @@
+//! Values typed on the command line the way Japanese operators write them,
+//! as the stock import reads them from ERP files: dates `2026/12/03`,
+//! `2026-12-03`, `2026年12月3日`, full-width digits; amounts and counts
+//! `1,000`, `１０００`, `1,000円`, `¥1,000`.
+
+use chrono::NaiveDate;
+
+use crate::inventory_import::columns::whole_number;
+
+/// Full-width digits and punctuation as ASCII.
+fn half_width(s: &str) -> String {
+    s.trim()
+        .chars()
+        .map(|c| match c {
+            '０'..='９' | '／' | '－' | '，' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            c => c,
+        })
+        .collect()
+}
+
+/// A calendar date: `2026-12-03`, `2026/12/03`, `2026/1/5`, `2026年12月3日`.
+pub fn date(s: &str) -> Option<NaiveDate> {
+    let s = half_width(s);
+    let s = s
+        .strip_suffix('日')
+        .map(|d| d.replacen('年', "-", 1).replacen('月', "-", 1))
+        .unwrap_or(s);
+    let mut parts = s.split(['-', '/']);
+    let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() || y.len() != 4 {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?)
+}
+
+/// A whole number of yen or units: `1000`, `1,000`, `１，０００`, `1,000円`, `¥1,000`.
+pub fn amount(s: &str) -> Option<i64> {
+    let s = s.trim();
+    let s = s.strip_suffix('円').unwrap_or(s);
+    let s = s
+        .strip_prefix('¥')
+        .or_else(|| s.strip_prefix('￥'))
+        .unwrap_or(s);
+    whole_number(s)
+}
+
+/// clap's parser for a date argument; gives `YYYY-MM-DD`.
+pub fn parse_date(s: &str) -> Result<String, String> {
+    date(s)
+        .map(|d| d.format("%Y-%m-%d").to_string())
+        .ok_or_else(|| {
+            format!("{s:?} is not a date; write 2026-12-03 or 2026/12/03 / 日付の形式が違います")
+        })
+}
+
+/// clap's parser for an amount or a count.
+pub fn parse_amount(s: &str) -> Result<i64, String> {
+    amount(s).ok_or_else(|| {
+        format!("{s:?} is not a whole number; write 1000 or 1,000 / 数値の形式が違います")
+    })
+}
+
+/// clap's parser for `--since`: a date (midnight in Japan) in any form
+/// [`date`] reads, or an RFC 3339 time as it is.
+pub fn parse_since(s: &str) -> Result<String, String> {
+    if chrono::DateTime::parse_from_rfc3339(s.trim()).is_ok() {
+        return Ok(s.trim().to_string());
+    }
+    parse_date(s).map_err(|_| {
+        format!("{s:?} is neither a date (2026/12/03) nor an RFC 3339 time / 日時の形式が違います")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_as_people_write_them() {
+        let day = NaiveDate::from_ymd_opt(2026, 12, 3);
+        for typed in [
+            "2026-12-03",
+            "2026/12/03",
+            "2026/12/3",
+            "２０２６／１２／０３",
+            "2026年12月3日",
+            " 2026-12-03 ",
+        ] {
+            assert_eq!(date(typed), day, "{typed}");
+        }
+        for bad in [
+            "2026-13-01",
+            "26/12/03",
+            "2026-12",
+            "2026-12-03-1",
+            "12/03/2026",
+            "",
+        ] {
+            assert_eq!(date(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn amounts_as_people_write_them() {
+        for (typed, yen) in [
+            ("1000", 1000),
+            ("1,000", 1000),
+            ("１，０００", 1000),
+            ("1,000円", 1000),
+            ("¥1,000", 1000),
+            ("￥12,345,678", 12_345_678),
+        ] {
+            assert_eq!(amount(typed), Some(yen), "{typed}");
+        }
+        for bad in ["1,00", "10,0000", "1.5", "千円", ""] {
+            assert_eq!(amount(bad), None, "{bad}");
+        }
+        assert_eq!(parse_since("2026/12/03").as_deref(), Ok("2026-12-03"));
+        assert!(parse_since("2026-12-03T10:00:00+09:00").is_ok());
+    }
+}

@@ -1,0 +1,133 @@
+//! An event of the change feed as a sentence for a person: the demo's
+//! timeline and `ordersync orders show` tell an order's story with these.
+
+use serde_json::Value;
+
+/// A sentence for a person, from an event of the change feed.
+pub fn describe(e: &Value) -> String {
+    let kind = e["kind"].as_str().unwrap_or("");
+    if kind.starts_with("order.") {
+        describe_order(kind, e)
+    } else {
+        describe_other(kind, e)
+    }
+}
+
+/// The sentence of an `order.*` event.
+fn describe_order(kind: &str, e: &Value) -> String {
+    let d = &e["detail"];
+    let lines = || reserved_of(&d["lines"]);
+    match kind {
+        "order.imported" => format!("imported from Rakuten at {}", d["progress"]),
+        "order.held" => format!(
+            "held at Rakuten's {} (shop-collected payment): stock reserved, confirmed next; the ERP imports it at 300",
+            d["progress"]
+        ),
+        "order.topped_up" => format!(
+            "topped up from stock that arrived{}",
+            if d["complete"] == true {
+                ": complete"
+            } else {
+                ""
+            }
+        ),
+        "order.lines_deleted" => "lines deleted at Rakuten; their stock is back".into(),
+        "order.paid" => "paid (settled by Rakuten)".into(),
+        "order.shipped" => format!(
+            "shipped: {} {}",
+            d["carrier"].as_str().unwrap_or(""),
+            d["tracking_no"].as_str().unwrap_or("")
+        ),
+        "order.shipment_reported" => format!(
+            "shipment reported to Rakuten (carrier code {})",
+            d["delivery_company"].as_str().unwrap_or("?")
+        ),
+        "order.changed" => "changed at Rakuten; lines re-imported".into(),
+        "order.registered" => format!(
+            "registered by the ERP, paid by {}",
+            d["payment"].as_str().unwrap_or("?")
+        ),
+        "order.allocated" if e["channel"] == "jgoods" => {
+            format!("allocated in full ({}); telling J-goods", lines())
+        }
+        "order.short" if e["channel"] == "jgoods" => {
+            format!("short ({}); telling J-goods what we have", lines())
+        }
+        "order.allocated" => format!("allocated in full ({})", lines()),
+        "order.short" => format!("short ({})", lines()),
+        "order.awaiting_reply" => "J-goods is asking the customer about the shortage".into(),
+        "order.partial_accepted" => {
+            "the customer accepted the partial quantities; confirming".into()
+        }
+        "order.confirmed" if e["channel"] == "jgoods" => {
+            "J-goods accepted: confirmed, payment deferred (後払い)".into()
+        }
+        "order.confirmed" => "confirmed".into(),
+        "order.cancelled" => format!(
+            "cancelled by {}; {} units back in stock",
+            d["by"].as_str().unwrap_or("?"),
+            d["released"]
+        ),
+        "order.received" => "order seen before payment".into(),
+        "order.status" => format!(
+            "J-goods status is now {}",
+            d["status"].as_str().unwrap_or("?")
+        ),
+        "order.attention" => format!("NEEDS ATTENTION: {}", d["reason"].as_str().unwrap_or("")),
+        "order.reposted" => "our answer is sent to J-goods again".into(),
+        other => format!("{other} {d}"),
+    }
+}
+
+/// The sentence of a payment, credit, call or webhook event.
+fn describe_other(kind: &str, e: &Value) -> String {
+    let d = &e["detail"];
+    match kind {
+        "payment.authorized" => "KOMOJU: payment authorized; ready to ship".into(),
+        "payment.captured" => "KOMOJU: payment captured".into(),
+        "payment.refunded" => "KOMOJU: payment refunded".into(),
+        "payment.refund" => format!("KOMOJU: refund of {} yen", d["amount"]),
+        "payment.expired" | "payment.failed" | "payment.cancelled" => {
+            format!("KOMOJU: {}", e["kind"].as_str().unwrap_or(""))
+        }
+        "webhook.repeat" => "the same state again; nothing to do".into(),
+        "webhook.stale" => "an out-of-date delivery; re-reading the order from J-goods".into(),
+        "call.dead" | "call.refused" => format!("post-back failed: {}", d),
+        "call.retried" => "a person retried a failed call".into(),
+        "credit.requested" => format!(
+            "credit requested ({}): {}",
+            d["reference"].as_str().unwrap_or("?"),
+            d["result"].as_str().unwrap_or("?")
+        ),
+        "credit.ok" => "credit OK: released for shipping".into(),
+        "credit.ng" | "credit.over_limit" => format!(
+            "credit refused ({}); {} units back in stock",
+            e["kind"].as_str().unwrap_or(""),
+            d["released"]
+        ),
+        "credit.shipment_registered" => format!(
+            "tracking number {} registered with the deferred-payment provider",
+            d["tracking_no"].as_str().unwrap_or("?")
+        ),
+        "credit.cancelled" => "deferred payment cancelled at the provider".into(),
+        other => format!("{other} {d}"),
+    }
+}
+
+/// `SKU-001 3/3, SKU-002 4/6`: reserved of ordered, per line.
+pub fn reserved_of(lines: &Value) -> String {
+    lines
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|l| {
+            format!(
+                "{} {}/{}",
+                l["sku"].as_str().unwrap_or("?"),
+                l["reserved_qty"],
+                l["qty"]
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
