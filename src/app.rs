@@ -102,6 +102,9 @@ pub struct Daemon {
     /// Stops the listeners.
     shutdown: CancellationToken,
     listeners: TaskTracker,
+    /// Held while the daemon runs: a second daemon, or `ordersync restore`,
+    /// on the same data directory refuses.
+    _lock: crate::store::restore::DataDirLock,
 }
 
 impl Daemon {
@@ -130,6 +133,7 @@ impl Daemon {
         admin: TcpListener,
     ) -> anyhow::Result<Daemon> {
         config.check_serving()?;
+        let lock = crate::store::restore::lock(&config.daemon.data_dir)?;
         let store = Store::open_in(&config.daemon.data_dir).with_context(|| {
             format!(
                 "cannot open the store in {}",
@@ -221,6 +225,7 @@ impl Daemon {
             workers,
             shutdown,
             listeners,
+            _lock: lock,
         })
     }
 

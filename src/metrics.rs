@@ -25,6 +25,8 @@ use crate::store::{Store, WriterStats, events, stock};
 /// cannot blow up the scrape.
 pub const MAX_STOCK_SERIES: usize = 100;
 
+mod prime;
+
 /// Buckets of the provider call latency, in seconds (10 ms to the 30 s
 /// default `http_timeout`).
 const CALL_SECONDS_BUCKETS: [f64; 11] =
@@ -143,6 +145,7 @@ impl Metrics {
         m.register_store_metrics(&mut registry);
         m.register_provider_metrics(&mut registry);
         m.registry = registry;
+        m.prime();
         m
     }
 

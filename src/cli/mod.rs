@@ -122,6 +122,9 @@ pub enum Command {
     Status,
     /// Online backup of the SQLite store to PATH.
     Backup { path: PathBuf },
+    /// Put a backup back in place of the store, with the daemon stopped (the
+    /// replaced database is kept beside it).
+    Restore { path: PathBuf },
     /// The credentials directory the systemd unit reads its secrets from.
     #[command(subcommand)]
     Credentials(CredentialsCommand),
@@ -217,6 +220,8 @@ fn run(cli: Cli) -> ExitCode {
         Command::Credentials(CredentialsCommand::Init) => {
             exit(credentials::init(&config, &config.credentials_dir))
         }
+        // Before the store is opened: the database is about to be replaced.
+        Command::Restore { path } => exit(restore(&config, &path)),
         Command::Run => {
             crate::logging::init(config.daemon.log_format);
             exit(runtime().and_then(|rt| rt.block_on(crate::app::run(config))))
@@ -243,6 +248,28 @@ fn check_config(config: &Config, path: &std::path::Path) -> ExitCode {
         config.refusals.len()
     );
     ExitCode::from(EX_CONFIG as u8)
+}
+
+/// `restore PATH`: refused while the daemon runs.
+fn restore(config: &Config, path: &std::path::Path) -> anyhow::Result<()> {
+    let stamp = crate::domain::time::now()
+        .format("%Y%m%dT%H%M%S")
+        .to_string();
+    let done = crate::store::restore::restore(&config.daemon.data_dir, path, &stamp)?;
+    outln!(
+        "復元しました / restored {} ({} orders) into {}",
+        path.display(),
+        done.orders,
+        config.database_path().display()
+    );
+    if let Some(kept) = done.kept {
+        outln!(
+            "置き換えたデータベース / the database it replaced: {}",
+            kept.display()
+        );
+    }
+    outln!("次に / next: systemctl start ordersync");
+    Ok(())
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -299,6 +326,7 @@ async fn local(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Run
         | Command::CheckConfig { .. }
         | Command::Credentials(_)
+        | Command::Restore { .. }
         | Command::Demo(_)
         | Command::Sim(_) => {}
     }

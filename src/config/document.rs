@@ -98,10 +98,10 @@ impl<'a> Document<'a> {
 
 /// Splits `fee_bands[2]` into `("fee_bands", Some(2))`.
 fn split_index(segment: &str) -> (&str, Option<usize>) {
-    if let Some((name, rest)) = segment.split_once('[') {
-        if let Some(Ok(index)) = rest.strip_suffix(']').map(str::parse) {
-            return (name, Some(index));
-        }
+    if let Some((name, rest)) = segment.split_once('[')
+        && let Some(Ok(index)) = rest.strip_suffix(']').map(str::parse)
+    {
+        return (name, Some(index));
     }
     (segment, None)
 }

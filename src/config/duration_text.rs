@@ -21,11 +21,11 @@ pub fn to_text(d: Duration) -> String {
     if ms == 0 {
         return "0s".into();
     }
-    if d.subsec_nanos() % 1_000_000 != 0 {
+    if !d.subsec_nanos().is_multiple_of(1_000_000) {
         return humantime::format_duration(d).to_string();
     }
     for (size, unit) in UNITS {
-        if ms % size == 0 && (unit != "d" || ms >= 2 * size) {
+        if ms.is_multiple_of(size) && (unit != "d" || ms >= 2 * size) {
             return format!("{}{unit}", ms / size);
         }
     }

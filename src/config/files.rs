@@ -68,16 +68,16 @@ fn unix_warnings(path: &Path) -> Vec<String> {
         ));
     }
     let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
-    if let Some(dir) = parent {
-        if let Ok(dir_meta) = std::fs::metadata(dir) {
-            let dir_mode = dir_meta.permissions().mode() & 0o7777;
-            if dir_mode & 0o002 != 0 && dir_mode & 0o1000 == 0 {
-                warnings.push(format!(
-                    "directory {} is world-writable (mode {dir_mode:04o}): anyone on this \
+    if let Some(dir) = parent
+        && let Ok(dir_meta) = std::fs::metadata(dir)
+    {
+        let dir_mode = dir_meta.permissions().mode() & 0o7777;
+        if dir_mode & 0o002 != 0 && dir_mode & 0o1000 == 0 {
+            warnings.push(format!(
+                "directory {} is world-writable (mode {dir_mode:04o}): anyone on this \
                      machine can replace the config file",
-                    dir.display()
-                ));
-            }
+                dir.display()
+            ));
         }
     }
     if mode & 0o004 != 0 {

@@ -23,6 +23,7 @@ pub mod orders;
 pub mod outbox;
 pub mod rakuten_skus;
 pub mod restock;
+pub mod restore;
 mod schema;
 pub mod stock;
 pub mod stock_import;

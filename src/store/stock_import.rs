@@ -146,12 +146,12 @@ fn now() -> String {
 
 /// Claims the import (one at a time, across processes) and creates the scratch tables.
 fn begin(conn: &Connection) -> Result<()> {
-    if let Some(state) = kv::get(conn, STATE_KEY)? {
-        if state == "owing" || is_fresh_build(&state) {
-            return Err(StoreError::Busy(
-                "another stock import is running; send the file again when it has finished".into(),
-            ));
-        }
+    if let Some(state) = kv::get(conn, STATE_KEY)?
+        && (state == "owing" || is_fresh_build(&state))
+    {
+        return Err(StoreError::Busy(
+            "another stock import is running; send the file again when it has finished".into(),
+        ));
     }
     conn.execute_batch(DROP_DIRTY_TRIGGERS)?;
     conn.execute_batch(DROP_TEMP_TABLES)?;

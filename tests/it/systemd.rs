@@ -246,6 +246,38 @@ fn the_instance_template_is_hardened_and_valid() {
     );
 }
 
+/// The backup timer of the docs is a valid pair of units.
+#[test]
+fn the_backup_timer_example_is_valid() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut paths = Vec::new();
+    for name in ["ordersync-backup.service", "ordersync-backup.timer"] {
+        let text = std::fs::read_to_string(format!(
+            "{}/docs/examples/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap();
+        let copy = dir.path().join(name);
+        std::fs::write(
+            &copy,
+            text.replace("/usr/bin/ordersync", env!("CARGO_BIN_EXE_ordersync")),
+        )
+        .unwrap();
+        paths.push(copy.to_string_lossy().into_owned());
+    }
+    let args: Vec<&str> = std::iter::once("verify")
+        .chain(paths.iter().map(String::as_str))
+        .collect();
+    let Some(out) = systemd_analyze(&args) else {
+        return;
+    };
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && !stderr.contains("ordersync-backup"),
+        "systemd-analyze verify: {stderr}"
+    );
+}
+
 /// The unit `file` of `systemd/`, installed as `name`: the settings it must
 /// have, its exposure score, and `systemd-analyze verify`.
 fn check_unit(file: &str, name: &str, state: &str) {

@@ -259,10 +259,10 @@ impl JgoodsClient {
     /// The cached token, or a new one when there is none or it is due for renewal.
     async fn access_token(&self) -> Result<SecretString, CallError> {
         let mut slot = self.inner.token.lock().await;
-        if let Some(cached) = slot.as_ref() {
-            if Instant::now() < cached.renew_at {
-                return Ok(cached.access_token.clone());
-            }
+        if let Some(cached) = slot.as_ref()
+            && Instant::now() < cached.renew_at
+        {
+            return Ok(cached.access_token.clone());
         }
         let fresh = self.fetch_token().await?;
         let token = fresh.access_token.clone();

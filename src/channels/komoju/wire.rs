@@ -282,13 +282,13 @@ pub fn payment_from_value(value: &Value, path: &str) -> Result<Payment, WireErro
 /// Converts an already-deserialised wire payment into the neutral [`Payment`].
 pub fn payment_from_wire(raw: &KomojuPayment, path: &str) -> Result<Payment, WireError> {
     let at = |f: &str| join(path, f);
-    if let Some(resource) = raw.resource.as_deref() {
-        if resource != "payment" {
-            return Err(WireError::new(
-                at("resource"),
-                format!("expected \"payment\", got {:?}", truncate(resource, 40)),
-            ));
-        }
+    if let Some(resource) = raw.resource.as_deref()
+        && resource != "payment"
+    {
+        return Err(WireError::new(
+            at("resource"),
+            format!("expected \"payment\", got {:?}", truncate(resource, 40)),
+        ));
     }
     let id = checked_id(raw.id.as_deref(), &at("id"))?;
     let status = match raw.status.as_deref() {

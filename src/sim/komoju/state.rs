@@ -696,10 +696,10 @@ impl SimState {
 
     /// Stores the finished answer of the request holding `ticket`.
     pub(crate) fn idem_finish(&mut self, key: &str, ticket: u64, answer: StoredAnswer) {
-        if let Some(entry) = self.idempotency.get_mut(key) {
-            if matches!(entry.outcome, IdemOutcome::InFlight { ticket: t } if t == ticket) {
-                entry.outcome = IdemOutcome::Done(answer);
-            }
+        if let Some(entry) = self.idempotency.get_mut(key)
+            && matches!(entry.outcome, IdemOutcome::InFlight { ticket: t } if t == ticket)
+        {
+            entry.outcome = IdemOutcome::Done(answer);
         }
     }
 

@@ -1,0 +1,72 @@
+//! Every series whose labels are known in advance, at 0 from start-up, so
+//! `rate(ordersync_webhooks_total[5m])` and alerts on it work before the
+//! first event (a series that appears with its first increment loses it to
+//! `rate`, and an alert on an absent series never fires).
+
+use super::*;
+use crate::channels::Provider;
+use crate::engine::EventKind;
+
+/// Webhook outcomes every listener can give (the rejection codes it answers).
+const WEBHOOK_RESULTS: [&str; 6] = [
+    "processed",
+    "duplicate",
+    "unauthorized",
+    "invalid_body",
+    "too_large",
+    "forbidden_source",
+];
+
+/// The providers that send webhooks.
+const WEBHOOK_PROVIDERS: [Provider; 2] = [Provider::Jgoods, Provider::Komoju];
+
+/// The channels stock is pushed to, as the stock-push metrics name them.
+const PUSH_CHANNELS: [&str; 2] = ["jgoods", "rakuten"];
+const PUSH_CALL_RESULTS: [&str; 2] = ["ok", "error"];
+const PUSH_ITEM_RESULTS: [&str; 4] = ["updated", "unknown_item", "refused", "not_listed"];
+
+impl Metrics {
+    /// Creates the series above. Gauges whose 0 would mean something false
+    /// (the poll age, the licence's days left) stay absent until known.
+    pub(super) fn prime(&self) {
+        for provider in WEBHOOK_PROVIDERS {
+            for result in WEBHOOK_RESULTS {
+                drop(self.webhooks.get_or_create(&WebhookLabels {
+                    provider: provider.as_str().into(),
+                    result: result.into(),
+                }));
+            }
+        }
+        for kind in EventKind::ALL {
+            drop(self.decisions.get_or_create(&KindLabels {
+                kind: kind.as_str().into(),
+            }));
+        }
+        for provider in Provider::ALL {
+            let labels = ProviderLabels {
+                provider: provider.as_str().into(),
+            };
+            drop(self.provider_problem.get_or_create(&labels));
+            drop(self.call_seconds.get_or_create(&labels));
+            drop(self.call_errors.get_or_create(&CallErrorLabels {
+                provider: provider.as_str().into(),
+                code: "transient".into(),
+            }));
+        }
+        for channel in PUSH_CHANNELS {
+            let labelled = |result: &str| ChannelResultLabels {
+                channel: channel.into(),
+                result: result.into(),
+            };
+            for result in PUSH_CALL_RESULTS {
+                drop(self.stock_push_calls.get_or_create(&labelled(result)));
+            }
+            for result in PUSH_ITEM_RESULTS {
+                drop(self.stock_push_items.get_or_create(&labelled(result)));
+            }
+            drop(self.stock_push_owed.get_or_create(&ChannelLabels {
+                channel: channel.into(),
+            }));
+        }
+    }
+}
