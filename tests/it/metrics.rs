@@ -131,15 +131,7 @@ fn the_parser_refuses_what_is_not_an_exposition() {
 #[tokio::test]
 async fn the_series_known_in_advance_are_there_at_start_up() {
     let app = spawn_app().await;
-    let text = app
-        .http
-        .get(format!("{}/metrics", app.admin_url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.metrics().await;
     let samples = parse_exposition(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
     let zero = |name: &str, labels: &[(&str, &str)]| {
         let found = samples
