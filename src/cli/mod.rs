@@ -145,6 +145,15 @@ pub enum JgoodsCommand {
     Invoice(invoice::InvoiceArgs),
 }
 
+/// Who runs the command, for the history of a person's action: the user
+/// behind sudo, else the login name.
+fn operator() -> String {
+    ["SUDO_USER", "USER", "LOGNAME"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|u| !u.is_empty()))
+        .unwrap_or_else(|| "cli".to_string())
+}
+
 fn parse_encoding(s: &str) -> Result<TextEncoding, String> {
     TextEncoding::parse(s).ok_or_else(|| format!("unknown encoding {s:?}; use utf8 or sjis"))
 }

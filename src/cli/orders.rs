@@ -50,6 +50,18 @@ pub enum OrdersCommand {
     },
     /// Export orders for an ERP that imports files (CSV: one row per order line).
     Export(OrdersExportArgs),
+    /// Acknowledge an order's attention: the flag is cleared until something
+    /// new needs a person, and the history keeps who, what and the note.
+    Ack {
+        channel: String,
+        id: String,
+        /// What was done about it.
+        #[arg(long, default_value = "")]
+        note: String,
+        /// Who acknowledges (default: the user running the command).
+        #[arg(long)]
+        by: Option<String>,
+    },
     /// Cancel an order on the merchant's side (stock goes back).
     Cancel {
         channel: String,
@@ -125,6 +137,17 @@ pub(super) async fn run(
             );
         }
         OrdersCommand::Add { file } => add_order(store, config, &file).await?,
+        OrdersCommand::Ack {
+            channel,
+            id,
+            note,
+            by,
+        } => {
+            let ch = parse_channel(&channel)?;
+            let by = by.unwrap_or_else(super::operator);
+            crate::flows::attention::acknowledge(store, ch, id.clone(), &by, &note).await?;
+            outln!("確認済みにしました / acknowledged {} {id}", ch.as_str());
+        }
         OrdersCommand::Cancel {
             channel,
             id,

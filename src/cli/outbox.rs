@@ -15,10 +15,26 @@ pub enum OutboxCommand {
     },
     /// Put a dead call back in the queue with a fresh retry budget.
     Retry { id: i64 },
+    /// Drop a dead call for good: it is never made, and its order keeps an
+    /// attention saying so (do by hand what it would have done).
+    Drop {
+        id: i64,
+        /// Why (kept with the call and in the order's history).
+        #[arg(long)]
+        reason: String,
+        /// Who drops it (default: the user running the command).
+        #[arg(long)]
+        by: Option<String>,
+    },
 }
 
 pub(super) async fn run(command: OutboxCommand, store: &Store) -> anyhow::Result<()> {
     match command {
+        OutboxCommand::Drop { id, reason, by } => {
+            let by = by.unwrap_or_else(super::operator);
+            crate::flows::attention::drop_call(store, id, &by, &reason).await?;
+            outln!("取り下げました / dropped outbox call {id}: it will never be made");
+        }
         OutboxCommand::List { dead } => {
             let rows = store
                 .read(move |c| outbox::list(c, dead.then_some("dead"), 200))

@@ -30,6 +30,7 @@ stored_names! {
         OrderShipmentReported = "order.shipment_reported",
         OrderCancelled = "order.cancelled",
         OrderAttention = "order.attention",
+        OrderAcknowledged = "order.acknowledged",
         WebhookRepeat = "webhook.repeat",
         WebhookStale = "webhook.stale",
         PaymentAuthorized = "payment.authorized",
@@ -57,6 +58,7 @@ stored_names! {
         CallDead = "call.dead",
         CallRefused = "call.refused",
         CallRetried = "call.retried",
+        CallDropped = "call.dropped",
     }
 }
 

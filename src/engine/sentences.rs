@@ -75,6 +75,15 @@ fn describe_order(kind: &str, e: &Value) -> String {
         ),
         "order.attention" => format!("NEEDS ATTENTION: {}", d["reason"].as_str().unwrap_or("")),
         "order.reposted" => "our answer is sent to J-goods again".into(),
+        "order.acknowledged" => format!(
+            "{} acknowledged the attention ({}){}",
+            d["by"].as_str().unwrap_or("?"),
+            d["attention"].as_str().unwrap_or(""),
+            match d["note"].as_str() {
+                Some(n) if !n.is_empty() => format!(": {n}"),
+                _ => String::new(),
+            }
+        ),
         other => format!("{other} {d}"),
     }
 }
@@ -94,6 +103,12 @@ fn describe_other(kind: &str, e: &Value) -> String {
         "webhook.stale" => "an out-of-date delivery; re-reading the order from J-goods".into(),
         "call.dead" | "call.refused" => format!("post-back failed: {}", d),
         "call.retried" => "a person retried a failed call".into(),
+        "call.dropped" => format!(
+            "{} dropped the failed call {}: {}; it will never be made",
+            d["by"].as_str().unwrap_or("?"),
+            d["kind"].as_str().unwrap_or("?"),
+            d["reason"].as_str().unwrap_or("")
+        ),
         "credit.requested" => format!(
             "credit requested ({}): {}",
             d["reference"].as_str().unwrap_or("?"),

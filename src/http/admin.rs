@@ -39,6 +39,7 @@ pub use auth_limit::AuthLimiter;
 mod stock_api;
 use stock_api::*;
 
+mod attention_api;
 mod order_api;
 use order_api::*;
 pub use order_api::{parse_channel, parse_shipment};
@@ -59,9 +60,14 @@ pub fn router(state: AppState) -> Router {
         .route("/orders/{channel}/{id}", get(get_order))
         .route("/orders/{channel}/{id}/shipment", post(ship_order))
         .route("/orders/{channel}/{id}/cancel", post(cancel_order))
+        .route(
+            "/orders/{channel}/{id}/ack",
+            post(attention_api::acknowledge),
+        )
         .route("/events", get(list_events))
         .route("/outbox", get(list_outbox))
         .route("/outbox/{id}/retry", post(retry_outbox))
+        .route("/outbox/{id}/drop", post(attention_api::drop_call))
         .route("/jgoods/invoice", get(super::jgoods_invoice::get_invoice))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_token))
         .layer(axum::extract::DefaultBodyLimit::max(

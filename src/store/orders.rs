@@ -423,6 +423,43 @@ fn move_stock(
 }
 
 /// The digest a direct order was registered with.
+/// A person acknowledges an order's attention (`orders ack`): the flag is
+/// cleared until something new sets it, and the change feed records what
+/// was acknowledged, by whom and the note. `None`: no such order;
+/// `Some(false)`: it needed no attention.
+pub fn acknowledge(
+    conn: &Connection,
+    channel: Channel,
+    id: &str,
+    by: &str,
+    note: &str,
+    now: &str,
+) -> Result<Option<bool>> {
+    let attention: Option<Option<String>> = conn
+        .prepare_cached("SELECT attention FROM orders WHERE channel = ?1 AND id = ?2")?
+        .query_row(params![channel.as_str(), id], |r| r.get(0))
+        .optional()?;
+    let Some(attention) = attention else {
+        return Ok(None);
+    };
+    let Some(attention) = attention else {
+        return Ok(Some(false));
+    };
+    super::exec(
+        conn,
+        "UPDATE orders SET attention = NULL, updated_at = ?3 WHERE channel = ?1 AND id = ?2",
+        params![channel.as_str(), id, now],
+    )?;
+    events::append(
+        conn,
+        now,
+        Some((channel.as_str(), id)),
+        crate::engine::EventKind::OrderAcknowledged.as_str(),
+        &serde_json::json!({"attention": attention, "by": by, "note": note}),
+    )?;
+    Ok(Some(true))
+}
+
 pub fn registration_digest(
     conn: &Connection,
     channel: Channel,

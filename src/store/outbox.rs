@@ -261,6 +261,53 @@ pub fn retry_by_hand(conn: &Connection, id: i64, now: &str) -> Result<Option<boo
     Ok(Some(true))
 }
 
+/// A person drops a dead call: it will never be made. Its order keeps an
+/// attention saying so (what was not sent, who dropped it and why), and the
+/// change feed records it. `None` when there is no such call, `Some(false)`
+/// when it is not dead.
+pub fn drop_by_hand(
+    conn: &Connection,
+    id: i64,
+    by: &str,
+    reason: &str,
+    now: &str,
+) -> Result<Option<bool>> {
+    let Some(row) = get(conn, id)? else {
+        return Ok(None);
+    };
+    let why = format!("dropped by {by}: {reason}");
+    let n = super::exec(
+        conn,
+        "UPDATE outbox SET state = 'dropped', last_error = ?2, updated_at = ?3
+         WHERE id = ?1 AND state = 'dead'",
+        params![id, why, now],
+    )?;
+    if n != 1 {
+        return Ok(Some(false));
+    }
+    let order = row.channel.as_deref().zip(row.order_id.as_deref());
+    if let Some((channel, order_id)) = order {
+        let attention = format!(
+            "呼び出しは行われていません: {} ({}が取り下げ: {reason}) / the call {} was never made \
+             ({why}); do by hand what it would have done",
+            row.kind, by, row.kind
+        );
+        super::exec(
+            conn,
+            "UPDATE orders SET attention = ?3, updated_at = ?4 WHERE channel = ?1 AND id = ?2",
+            params![channel, order_id, attention, now],
+        )?;
+    }
+    super::events::append(
+        conn,
+        now,
+        order,
+        crate::engine::EventKind::CallDropped.as_str(),
+        &serde_json::json!({"outbox_id": id, "kind": row.kind, "by": by, "reason": reason}),
+    )?;
+    Ok(Some(true))
+}
+
 pub fn cancel_pending_for_order(
     conn: &Connection,
     channel: &str,

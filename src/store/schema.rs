@@ -341,6 +341,35 @@ CREATE UNIQUE INDEX inbox_delivery ON inbox (provider, delivery_id, body_sha256)
     WHERE state = 'processed' AND delivery_id IS NOT NULL;
 "#;
 
+/// A dead call a person drops (`outbox drop`): never made, kept for the
+/// record. SQLite cannot change a CHECK in place, so the table is rebuilt,
+/// its indexes with it.
+const OUTBOX_DROPPED: &str = r#"
+CREATE TABLE outbox_next (
+    id              INTEGER PRIMARY KEY,
+    provider        TEXT NOT NULL,
+    kind            TEXT NOT NULL,
+    channel         TEXT,
+    order_id        TEXT,
+    payload         TEXT NOT NULL,
+    state           TEXT NOT NULL
+        CHECK (state IN ('pending', 'done', 'dead', 'cancelled', 'dropped')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_ms INTEGER NOT NULL,
+    budget_from_ms  INTEGER NOT NULL,
+    last_error      TEXT,
+    created_at      TEXT NOT NULL,
+    updated_at      TEXT NOT NULL
+) STRICT;
+INSERT INTO outbox_next SELECT id, provider, kind, channel, order_id, payload, state, attempts,
+    next_attempt_ms, budget_from_ms, last_error, created_at, updated_at FROM outbox;
+DROP TABLE outbox;
+ALTER TABLE outbox_next RENAME TO outbox;
+CREATE INDEX outbox_due ON outbox (next_attempt_ms) WHERE state = 'pending';
+CREATE INDEX outbox_order ON outbox (channel, order_id) WHERE state = 'pending';
+CREATE INDEX outbox_dead ON outbox (id) WHERE state = 'dead';
+"#;
+
 fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(V1),
@@ -354,6 +383,7 @@ fn migrations() -> Migrations<'static> {
         M::up(ORDERED_AT),
         M::up(CHANNEL_PUSH),
         M::up(INBOX_BODY_HASH),
+        M::up(OUTBOX_DROPPED),
     ])
 }
 

@@ -342,6 +342,7 @@ impl TestApp {
             .arg("--config")
             .arg(self._dir.path().join("config.toml"))
             .args(args)
+            .env("SUDO_USER", "operator")
             .output()
             .unwrap()
     }

@@ -4,6 +4,7 @@
 
 mod admin_api;
 mod atobarai_fidelity;
+mod attention;
 mod cli;
 mod contention;
 mod crash;
