@@ -13,6 +13,7 @@ use crate::channels::rakuten_pay::license::Licence;
 use crate::config::Config;
 use crate::domain::Channel;
 use crate::domain::time;
+use crate::store::inbox::{self, RejectedSummary};
 use crate::store::orders::RakutenUnconfirmed;
 use crate::store::rakuten_skus::{self, MapReport};
 use crate::store::stock_push::PushSummary;
@@ -59,6 +60,34 @@ pub struct Status {
     /// Rakuten's SKU map, while stock is pushed to Rakuten (only with
     /// [`Detail::Full`]).
     pub rakuten_skus: Option<MapReport>,
+    /// Webhooks refused in the last day, per provider and reason.
+    pub rejected: Vec<RejectedSummary>,
+}
+
+/// Refused webhooks in an hour that make a person look: a burst of
+/// `unauthorized` is most likely a wrong webhook secret, with orders then
+/// trickling in only through the sweep.
+pub const UNAUTHORIZED_BURST: i64 = 3;
+
+/// What a group of refused webhooks most likely means, and what to check
+/// (Japanese first).
+pub fn rejected_hint(r: &RejectedSummary) -> &'static str {
+    match (r.provider.as_str(), r.code.as_str()) {
+        ("jgoods", "unauthorized") => {
+            "J-goods の署名が合いません。jgoods-webhook-secret を確認してください / J-goods secret mismatch? \
+             Check the webhook secret (and webhook_auth)"
+        }
+        ("komoju", "unauthorized") => {
+            "KOMOJU の署名が合いません。komoju-webhook-secret を確認してください / KOMOJU secret mismatch? \
+             Check the webhook secret"
+        }
+        (_, "forbidden_source") => {
+            "送信元が webhook_allow_from にありません / the sender is not in webhook_allow_from"
+        }
+        (_, "invalid_body") => "本文が契約と合いません / bodies that do not match the contract",
+        (_, "too_large") => "本文が大きすぎます / bodies over the limit",
+        _ => "",
+    }
 }
 
 /// One poller's last success.
@@ -129,6 +158,11 @@ impl Status {
             rakuten_unconfirmed: orders::rakuten_unconfirmed(c)?,
             stock_push,
             rakuten_skus,
+            rejected: inbox::rejected_since(
+                c,
+                &time::rfc3339(now - chrono::Duration::days(1)),
+                &time::rfc3339(now - chrono::Duration::hours(1)),
+            )?,
         })
     }
 
@@ -157,6 +191,14 @@ impl Status {
             || !self.problems.is_empty()
             || self.licence.expiring()
             || self.polls.iter().any(|p| Status::is_behind(p, config))
+            || self.rejected_burst()
+    }
+
+    /// A burst of unauthorized webhooks in the last hour.
+    pub fn rejected_burst(&self) -> bool {
+        self.rejected
+            .iter()
+            .any(|r| r.code == "unauthorized" && r.last_hour >= UNAUTHORIZED_BURST)
     }
 
     /// Seconds since the oldest unconfirmed Rakuten order was placed (0 when none).

@@ -47,6 +47,23 @@ pub(super) async fn run(store: &Store, config: &Config) -> anyhow::Result<()> {
     for (provider, reason) in &status.problems {
         outln!("{provider}: {reason}");
     }
+    for r in &status.rejected {
+        let burst = r.code == "unauthorized" && r.last_hour >= crate::status::UNAUTHORIZED_BURST;
+        outln!(
+            "拒否した Webhook / webhooks refused, {}: {} × {} in 24 h ({} in the last hour; last {}){}{}",
+            r.provider,
+            r.count,
+            r.code,
+            r.last_hour,
+            crate::domain::time::shown(&r.last_at),
+            if burst { " — " } else { "" },
+            if burst {
+                crate::status::rejected_hint(r)
+            } else {
+                ""
+            }
+        );
+    }
     for b in &status.breaches {
         outln!("stock invariant broken: {b}");
     }

@@ -71,6 +71,7 @@ pub fn render(v: &StatusView) -> String {
     dead_calls_section(&mut h, v);
     stock_section(&mut h, v);
     providers_section(&mut h, v);
+    rejected_section(&mut h, v);
     h.push_str("</body></html>");
     h
 }
@@ -290,6 +291,34 @@ fn providers_section(h: &mut String, v: &StatusView) {
     if let Some(fix) = &l.check_refused {
         let _ = write!(h, "<p id=\"licence-check\">{}</p>", esc(fix));
     }
+}
+
+/// Webhooks refused in the last day, grouped by provider and reason, with
+/// what a burst most likely means.
+fn rejected_section(h: &mut String, v: &StatusView) {
+    if v.status.rejected.is_empty() {
+        return;
+    }
+    h.push_str("<h2 id=\"rejected\">Rejected webhooks (24 h)</h2>");
+    table(
+        h,
+        &["provider", "reason", "count", "last hour", "last", "likely"],
+    );
+    for r in &v.status.rejected {
+        let warn = r.code == "unauthorized" && r.last_hour >= crate::status::UNAUTHORIZED_BURST;
+        let _ = write!(
+            h,
+            "<tr{}><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            if warn { " class=\"warn\"" } else { "" },
+            esc(&r.provider),
+            esc(&r.code),
+            r.count,
+            r.last_hour,
+            esc(&crate::domain::time::shown(&r.last_at)),
+            esc(crate::status::rejected_hint(r))
+        );
+    }
+    h.push_str("</table>");
 }
 
 /// A small page for the answer of a form action that failed.

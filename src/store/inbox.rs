@@ -69,7 +69,14 @@ pub fn record_processed(
     Ok(true)
 }
 
-/// Keeps a refused delivery for audit.
+/// Rejected deliveries kept at most (the newest); older ones are pruned.
+pub const MAX_REJECTED_KEPT: i64 = 100_000;
+/// Pruning runs once per this many rejected deliveries.
+const PRUNE_EVERY: i64 = 512;
+
+/// Keeps a refused delivery for audit. A flood of refused deliveries (no
+/// credential needed to send one) keeps only the newest
+/// [`MAX_REJECTED_KEPT`], so it cannot fill the disk.
 pub fn record_rejected(conn: &Connection, d: &Delivery<'_>, reason: &str) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO inbox (provider, delivery_id, received_at, state, reason, headers, body)
@@ -83,7 +90,59 @@ pub fn record_rejected(conn: &Connection, d: &Delivery<'_>, reason: &str) -> Res
         d.headers.to_string(),
         d.body
     ])?;
+    if conn.last_insert_rowid() % PRUNE_EVERY == 0 {
+        prune_rejected(conn, MAX_REJECTED_KEPT)?;
+    }
     Ok(())
+}
+
+/// Deletes the rejected deliveries older than the newest `keep`.
+pub fn prune_rejected(conn: &Connection, keep: i64) -> Result<usize> {
+    Ok(conn
+        .prepare_cached(
+            "DELETE FROM inbox WHERE state = 'rejected' AND received_at <= (
+                 SELECT received_at FROM inbox WHERE state = 'rejected'
+                 ORDER BY received_at DESC LIMIT 1 OFFSET ?1)",
+        )?
+        .execute([keep])?)
+}
+
+/// Refused deliveries of one provider for one reason since a time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RejectedSummary {
+    pub provider: String,
+    /// The error code answered (`unauthorized`, `invalid_body`, …).
+    pub code: String,
+    pub count: i64,
+    /// Of them, those of the last hour.
+    pub last_hour: i64,
+    /// The newest one's time (RFC 3339).
+    pub last_at: String,
+}
+
+/// Refused deliveries since `since`, per provider and code, most first.
+pub fn rejected_since(
+    conn: &Connection,
+    since: &str,
+    hour_ago: &str,
+) -> Result<Vec<RejectedSummary>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT provider, CASE WHEN instr(reason, ':') > 0
+                    THEN substr(reason, 1, instr(reason, ':') - 1) ELSE reason END AS code,
+                COUNT(*), COALESCE(SUM(received_at >= ?2), 0), MAX(received_at)
+         FROM inbox WHERE state = 'rejected' AND received_at >= ?1
+         GROUP BY provider, code ORDER BY COUNT(*) DESC LIMIT 20",
+    )?;
+    let rows = stmt.query_map(params![since, hour_ago], |r| {
+        Ok(RejectedSummary {
+            provider: r.get(0)?,
+            code: r.get::<_, Option<String>>(1)?.unwrap_or_default(),
+            count: r.get(2)?,
+            last_hour: r.get(3)?,
+            last_at: r.get(4)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 /// Counts by state, for `status` and the tests.
@@ -95,4 +154,40 @@ pub fn counts(conn: &Connection, provider: &str) -> Result<(i64, i64)> {
         [provider],
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_flood_of_refused_deliveries_keeps_only_the_newest() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = crate::store::open_connection(&dir.path().join("t.sqlite")).unwrap();
+        crate::store::schema::migrate(&mut conn).unwrap();
+        for i in 0..10 {
+            let at = format!("2026-12-03T10:00:{i:02}+09:00");
+            let d = Delivery {
+                provider: "jgoods",
+                delivery_id: None,
+                received_at: &at,
+                headers: serde_json::json!({}),
+                body: b"x",
+            };
+            record_rejected(&conn, &d, "unauthorized: bad signature").unwrap();
+        }
+        assert_eq!(prune_rejected(&conn, 3).unwrap(), 7);
+        let left = rejected_since(
+            &conn,
+            "2026-12-03T00:00:00+09:00",
+            "2026-12-03T10:00:08+09:00",
+        )
+        .unwrap();
+        assert_eq!(left.len(), 1);
+        assert_eq!(
+            (left[0].code.as_str(), left[0].count, left[0].last_hour),
+            ("unauthorized", 3, 2)
+        );
+        assert_eq!(left[0].last_at, "2026-12-03T10:00:09+09:00");
+    }
 }

@@ -370,6 +370,12 @@ CREATE INDEX outbox_order ON outbox (channel, order_id) WHERE state = 'pending';
 CREATE INDEX outbox_dead ON outbox (id) WHERE state = 'dead';
 "#;
 
+/// Rejected deliveries by time: the status's summary of the last day, and
+/// the pruning that keeps a flood of forged webhooks from filling the disk.
+const INBOX_REJECTED: &str = r#"
+CREATE INDEX inbox_rejected ON inbox (received_at) WHERE state = 'rejected';
+"#;
+
 fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(V1),
@@ -384,6 +390,7 @@ fn migrations() -> Migrations<'static> {
         M::up(CHANNEL_PUSH),
         M::up(INBOX_BODY_HASH),
         M::up(OUTBOX_DROPPED),
+        M::up(INBOX_REJECTED),
     ])
 }
 

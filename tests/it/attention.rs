@@ -166,3 +166,45 @@ async fn an_attention_acknowledged_comes_back_only_with_something_new() {
     app.wait_order("JGA1", |o| !o["attention"].is_null()).await;
     app.stop().await;
 }
+
+/// A wrong J-goods secret is no longer invisible: refused webhooks are
+/// grouped by reason, a burst of `unauthorized` makes `status` exit 1 with
+/// the likely cause, and the status page shows it.
+#[tokio::test]
+async fn refused_webhooks_point_at_a_wrong_secret() {
+    let app = spawn_app().await;
+    let body = r#"{"order_no":"JGX","status":"承認待ち","items":[]}"#.as_bytes();
+    let forged = [
+        (
+            "X-JGoods-Timestamp",
+            chrono::Utc::now().timestamp().to_string(),
+        ),
+        ("X-JGoods-Signature", format!("v1={}", "0".repeat(64))),
+        ("X-JGoods-Delivery", "forged-1".to_string()),
+    ];
+    let out = app.cli(&["status"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    for _ in 0..3 {
+        let (status, _) = app.post_webhook(body, &forged).await;
+        assert_eq!(status, 401);
+    }
+    let out = app.cli(&["status"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("jgoods: 3 × unauthorized in 24 h (3 in the last hour"),
+        "{text}"
+    );
+    assert!(text.contains("J-goods secret mismatch?"), "{text}");
+    let page = app.status_page().await;
+    assert!(
+        page.contains("id=\"rejected\"") && page.contains("J-goods secret mismatch?"),
+        "{page}"
+    );
+    app.stop().await;
+}
