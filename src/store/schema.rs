@@ -376,6 +376,32 @@ const INBOX_REJECTED: &str = r#"
 CREATE INDEX inbox_rejected ON inbox (received_at) WHERE state = 'rejected';
 "#;
 
+/// Orders per state kept by the writer (triggers in each order's own
+/// transaction), so `status` and the status page read a handful of rows
+/// instead of counting a million; and each order's events by index, for
+/// `orders show` and the order page.
+const ORDER_COUNTS: &str = r#"
+CREATE TABLE order_counts (
+    state TEXT PRIMARY KEY,
+    n     INTEGER NOT NULL
+) STRICT;
+INSERT INTO order_counts (state, n) SELECT state, COUNT(*) FROM orders GROUP BY state;
+CREATE TRIGGER order_counts_insert AFTER INSERT ON orders BEGIN
+    INSERT INTO order_counts (state, n) VALUES (NEW.state, 1)
+        ON CONFLICT (state) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER order_counts_update AFTER UPDATE OF state ON orders
+WHEN OLD.state IS NOT NEW.state BEGIN
+    UPDATE order_counts SET n = n - 1 WHERE state = OLD.state;
+    INSERT INTO order_counts (state, n) VALUES (NEW.state, 1)
+        ON CONFLICT (state) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER order_counts_delete AFTER DELETE ON orders BEGIN
+    UPDATE order_counts SET n = n - 1 WHERE state = OLD.state;
+END;
+CREATE INDEX events_order ON events (channel, order_id, id);
+"#;
+
 fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(V1),
@@ -391,6 +417,7 @@ fn migrations() -> Migrations<'static> {
         M::up(INBOX_BODY_HASH),
         M::up(OUTBOX_DROPPED),
         M::up(INBOX_REJECTED),
+        M::up(ORDER_COUNTS),
     ])
 }
 
@@ -409,5 +436,48 @@ mod tests {
         let mut conn = Connection::open_in_memory().unwrap();
         migrate(&mut conn).unwrap();
         migrate(&mut conn).unwrap(); // idempotent
+    }
+
+    /// The kept counts equal a count of the table after inserts, state
+    /// changes (and writes that keep the state), deletes, and an upsert.
+    #[test]
+    fn order_counts_follow_every_write() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        let counted = |c: &Connection| -> Vec<(String, i64)> {
+            c.prepare("SELECT state, COUNT(*) FROM orders GROUP BY state ORDER BY state")
+                .unwrap()
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .unwrap()
+                .collect::<rusqlite::Result<_>>()
+                .unwrap()
+        };
+        let kept = |c: &Connection| -> Vec<(String, i64)> {
+            c.prepare("SELECT state, n FROM order_counts WHERE n > 0 ORDER BY state")
+                .unwrap()
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .unwrap()
+                .collect::<rusqlite::Result<_>>()
+                .unwrap()
+        };
+        conn.execute_batch(
+            "INSERT INTO orders (channel, id, state, payment_state, created_at, updated_at) VALUES
+                 ('jgoods', 'A', 'new', 'unpaid', 'x', 'x'),
+                 ('jgoods', 'B', 'new', 'unpaid', 'x', 'x'),
+                 ('rakuten', 'C', 'allocated', 'unpaid', 'x', 'x');
+             UPDATE orders SET state = 'allocated' WHERE id = 'A';
+             UPDATE orders SET payment_state = 'paid' WHERE id = 'C';
+             UPDATE orders SET state = 'allocated' WHERE id = 'C';
+             INSERT INTO orders (channel, id, state, payment_state, created_at, updated_at)
+                 VALUES ('jgoods', 'B', 'short', 'unpaid', 'y', 'y')
+                 ON CONFLICT (channel, id) DO UPDATE SET state = excluded.state;
+             DELETE FROM orders WHERE id = 'C';",
+        )
+        .unwrap();
+        assert_eq!(kept(&conn), counted(&conn));
+        assert_eq!(
+            kept(&conn),
+            [("allocated".to_string(), 1), ("short".to_string(), 1)]
+        );
     }
 }

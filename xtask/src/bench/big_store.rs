@@ -22,6 +22,8 @@ use ordersync::store::Store;
 const NAME: &str = "store";
 /// Start-ups measured per store size; the median is reported.
 const STARTS: usize = 5;
+/// What an operator's view may take with a million orders.
+const PAGE_GOAL: Duration = Duration::from_millis(50);
 /// Orders written per transaction while filling the store.
 const FILL_CHUNK: usize = 50_000;
 
@@ -124,7 +126,13 @@ async fn operator_views(
     ] {
         let took = timed_get(http, daemon, path).await?;
         println!("GET {path}: {}", ms(took));
-        report.note(NAME, format!("GET {path} with {n} orders"), ms(took));
+        let figure = format!("GET {path} with {n} orders");
+        match path {
+            // The status page an operator keeps open: counts come from the
+            // kept per-state table, not a count of every order.
+            "/" => report.goal(NAME, figure, ms(took), "≤ 50 ms", took <= PAGE_GOAL),
+            _ => report.note(NAME, figure, ms(took)),
+        }
     }
     let counts = time_stock_counts(http, daemon).await?;
     println!(
@@ -139,10 +147,12 @@ async fn operator_views(
     for args in [&["status"][..], &["orders", "show", "jgoods", "S00000001"]] {
         let took = time_command(dir, args).await?;
         println!("ordersync {}: {}", args.join(" "), ms(took));
-        report.note(
+        report.goal(
             NAME,
             format!("`ordersync {}` with {n} orders", args.join(" ")),
             ms(took),
+            "≤ 50 ms",
+            took <= PAGE_GOAL,
         );
     }
     Ok(())
