@@ -112,6 +112,9 @@ pub struct DaemonConfig {
     pub admin_token: Option<Secret>,
     /// Log output format; `auto` picks journald under systemd and text on a terminal.
     pub log_format: LogFormat,
+    /// The console's language: `ja` or `en`; unset, the locale's (`LANG`
+    /// starting with `en` gives English), Japanese otherwise.
+    pub language: Language,
     /// Timeout of every outbound HTTP call to a provider (default 30 s), so a hung provider
     /// cannot stall the dispatcher.
     #[serde(serialize_with = "duration_text::serialize")]
@@ -151,6 +154,7 @@ impl Default for DaemonConfig {
             admin_listen: SocketAddr::from(([127, 0, 0, 1], 8081)),
             admin_token: None,
             log_format: LogFormat::Auto,
+            language: Language::Ja,
             http_timeout: Duration::from_secs(30),
             request_timeout: Duration::from_secs(30),
             allow_no_admin_token: false,
@@ -159,6 +163,31 @@ impl Default for DaemonConfig {
             max_connections: 1024,
             max_connections_per_source: 64,
             admin_max_connections: 64,
+        }
+    }
+}
+
+/// The language of the console's pages (Japanese first everywhere else).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    #[default]
+    Ja,
+    En,
+}
+
+impl Language {
+    /// The locale's language when the config says none: English for an
+    /// `en…` locale (`LC_ALL`, else `LC_MESSAGES`, else `LANG`), Japanese
+    /// otherwise.
+    pub fn from_locale(var: impl Fn(&str) -> Option<String>) -> Language {
+        let locale = ["LC_ALL", "LC_MESSAGES", "LANG"]
+            .iter()
+            .find_map(|v| var(v).filter(|s| !s.is_empty()))
+            .unwrap_or_default();
+        match locale.starts_with("en") {
+            true => Language::En,
+            false => Language::Ja,
         }
     }
 }

@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::secret::SecretSpec;
-use super::{DeferredPayment, FeeMode, LogFormat, SkuSource, TokenAuth, WebhookAuth};
+use super::{DeferredPayment, FeeMode, Language, LogFormat, SkuSource, TokenAuth, WebhookAuth};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -35,6 +35,7 @@ pub(super) struct RawDaemon {
     pub admin_listen: Option<SocketAddr>,
     pub admin_token: Option<SecretSpec>,
     pub log_format: Option<LogFormat>,
+    pub language: Option<Language>,
     #[serde(default, with = "humantime_serde")]
     pub http_timeout: Option<Duration>,
     #[serde(default, with = "humantime_serde")]

@@ -1084,3 +1084,21 @@ fn the_example_invoice_samples_are_refused() {
         .replace("株式会社サンプル商店", "株式会社たなか商店");
     assert!(load_ok(&own).invoice.is_some());
 }
+
+#[test]
+fn the_console_language_is_set_or_follows_the_locale_japanese_first() {
+    use super::Language;
+    let lang = |text: &str, pairs: &[(&str, &str)]| {
+        build_with(text, Path::new(FILE), &env(pairs), false)
+            .expect("loads")
+            .daemon
+            .language
+    };
+    assert_eq!(lang("", &[]), Language::Ja);
+    assert_eq!(lang("", &[("LANG", "en_US.UTF-8")]), Language::En);
+    assert_eq!(lang("", &[("LANG", "ja_JP.UTF-8")]), Language::Ja);
+    assert_eq!(lang("", &[("LANG", "en_US.UTF-8"), ("LC_ALL", "ja_JP.UTF-8")]), Language::Ja);
+    assert_eq!(lang("[daemon]\nlanguage = \"en\"\n", &[("LANG", "ja_JP")]), Language::En);
+    let e = load_err("[daemon]\nlanguage = \"fr\"\n");
+    assert_at(&e, 2, "daemon.language");
+}

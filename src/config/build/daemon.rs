@@ -41,6 +41,11 @@ impl Ctx<'_> {
             admin_listen,
             admin_token,
             log_format: raw.log_format.unwrap_or(d.log_format),
+            language: raw.language.unwrap_or_else(|| {
+                crate::config::Language::from_locale(|v| {
+                    self.sources.env.var_os(v).and_then(|s| s.into_string().ok())
+                })
+            }),
             http_timeout: self.duration(
                 "daemon.http_timeout",
                 raw.http_timeout,
