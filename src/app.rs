@@ -65,6 +65,8 @@ struct Shared {
     installation_id: String,
     /// Wrong admin tokens per source; kept over a reload.
     auth_limiter: Arc<AuthLimiter>,
+    /// The console's sessions; kept over a reload.
+    console_sessions: Arc<crate::http::console::Sessions>,
 }
 
 /// The routers built from the running config.
@@ -147,6 +149,7 @@ impl Daemon {
         metrics.start_decision_count(store.read(events::newest_id).await?);
         let shared = Shared {
             auth_limiter: Arc::default(),
+            console_sessions: Arc::default(),
             store: store.clone(),
             wake: Arc::new(Notify::new()),
             metrics,
@@ -347,6 +350,8 @@ fn app_state(config: &Config, shared: &Shared) -> Result<AppState, SecretUnreada
         },
         admin_hosts: config.daemon.admin_hosts.clone(),
         auth_limiter: shared.auth_limiter.clone(),
+        console_sessions: shared.console_sessions.clone(),
+        language: config.daemon.language,
         komoju_webhook_secrets: match config.enabled_komoju() {
             Some(k) => Some(vec![k.webhook_secret.value()?.clone()]),
             None => None,

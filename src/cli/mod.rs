@@ -27,6 +27,7 @@ mod status;
 mod stock;
 
 pub use credentials::UNIT_CREDENTIALS;
+pub(crate) use input::parse_date;
 pub use orders::{OrdersCommand, OrdersExportArgs, OrdersListArgs};
 pub use outbox::OutboxCommand;
 pub use rakuten::RakutenCommand;

@@ -1097,8 +1097,14 @@ fn the_console_language_is_set_or_follows_the_locale_japanese_first() {
     assert_eq!(lang("", &[]), Language::Ja);
     assert_eq!(lang("", &[("LANG", "en_US.UTF-8")]), Language::En);
     assert_eq!(lang("", &[("LANG", "ja_JP.UTF-8")]), Language::Ja);
-    assert_eq!(lang("", &[("LANG", "en_US.UTF-8"), ("LC_ALL", "ja_JP.UTF-8")]), Language::Ja);
-    assert_eq!(lang("[daemon]\nlanguage = \"en\"\n", &[("LANG", "ja_JP")]), Language::En);
+    assert_eq!(
+        lang("", &[("LANG", "en_US.UTF-8"), ("LC_ALL", "ja_JP.UTF-8")]),
+        Language::Ja
+    );
+    assert_eq!(
+        lang("[daemon]\nlanguage = \"en\"\n", &[("LANG", "ja_JP")]),
+        Language::En
+    );
     let e = load_err("[daemon]\nlanguage = \"fr\"\n");
     assert_at(&e, 2, "daemon.language");
 }

@@ -78,6 +78,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics))
         .route("/", get(status))
         .route("/outbox/{id}/retry", post(retry_from_page))
+        .merge(super::console::routes())
         .nest("/api/v1", api)
         .fallback(|| async { ApiError::not_found("no such endpoint") })
         .layer(middleware::from_fn_with_state(state.clone(), guard::guard))
@@ -136,7 +137,12 @@ async fn require_token(
 
 /// Whether `given` is the admin token (compared in constant time); true when
 /// none is configured (loopback-only listener, checked by the config).
-fn token_matches(app: &AppState, given: &str) -> bool {
+/// Puts a dead call back in the queue for a person (the console's retry).
+pub(crate) async fn retry_call_by_hand(app: &AppState, id: i64) -> Result<(), ApiError> {
+    retry_call(app, id).await.map(drop)
+}
+
+pub(crate) fn token_matches(app: &AppState, given: &str) -> bool {
     match &app.admin_token {
         None => true,
         Some(token) => token

@@ -1,6 +1,7 @@
 //! HTTP: the webhook listener (`listen`) and the admin listener (`admin_listen`).
 
 pub mod admin;
+pub mod console;
 mod jgoods_invoice;
 pub mod serve;
 mod status_page;
@@ -42,6 +43,9 @@ pub struct AppState {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// The merchant's invoice details; `None` when the config has no `[invoice]` section.
     pub invoice: Option<crate::config::InvoiceConfig>,
+    /// The console's sessions (kept over a reload) and its language.
+    pub console_sessions: Arc<console::Sessions>,
+    pub language: crate::config::Language,
     /// What the status page tells an operator to do first, while no
     /// provider is enabled (a fresh install).
     pub setup_hint: Option<String>,

@@ -50,7 +50,7 @@ pub struct StatusView {
     pub setup_hint: Option<String>,
 }
 
-const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2em;color:#222}\
+pub(crate) const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2em;color:#222}\
     table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}\
     th{background:#f3f3f3}h2{margin-top:1.5em}.warn{color:#b00020;font-weight:bold}\
     .notice{background:#e7f5e7;border:1px solid #7c7;padding:.5em 1em}form{margin:0}";

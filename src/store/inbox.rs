@@ -145,6 +145,37 @@ pub fn rejected_since(
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// A webhook received for an order, as the console shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Received {
+    pub provider: String,
+    pub delivery_id: Option<String>,
+    pub received_at: String,
+    /// `processed` or `rejected`.
+    pub state: String,
+    pub reason: Option<String>,
+}
+
+/// The webhooks received for `order_id`, newest first.
+pub fn for_order(conn: &Connection, order_id: &str) -> Result<Vec<Received>> {
+    let rows = conn
+        .prepare_cached(
+            "SELECT provider, delivery_id, received_at, state, reason FROM inbox
+             WHERE order_id = ?1 ORDER BY id DESC LIMIT 100",
+        )?
+        .query_map([order_id], |r| {
+            Ok(Received {
+                provider: r.get(0)?,
+                delivery_id: r.get(1)?,
+                received_at: r.get(2)?,
+                state: r.get(3)?,
+                reason: r.get(4)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
+}
+
 /// Counts by state, for `status` and the tests.
 pub fn counts(conn: &Connection, provider: &str) -> Result<(i64, i64)> {
     Ok(super::query_one(

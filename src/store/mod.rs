@@ -19,6 +19,7 @@ pub mod inbox;
 pub mod invoices;
 pub mod komoju_lapse;
 pub mod kv;
+pub mod order_search;
 pub mod orders;
 pub mod outbox;
 pub mod rakuten_skus;

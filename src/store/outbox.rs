@@ -165,6 +165,18 @@ fn list_sql(of_one_state: bool) -> String {
     }
 }
 
+/// Every call of an order, newest first (the console's order page).
+pub fn for_order(conn: &Connection, channel: &str, order_id: &str) -> Result<Vec<OutboxRow>> {
+    let rows = conn
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM outbox WHERE channel = ?1 AND order_id = ?2
+             ORDER BY id DESC LIMIT 100"
+        ))?
+        .query_map(params![channel, order_id], row_to_outbox)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    rows.into_iter().map(decode).collect()
+}
+
 pub fn pending_for_order(conn: &Connection, channel: &str, order_id: &str) -> Result<u32> {
     Ok(conn
         .prepare_cached(

@@ -402,6 +402,13 @@ END;
 CREATE INDEX events_order ON events (channel, order_id, id);
 "#;
 
+/// What the console's order page reads: every call of an order (not only
+/// pending ones) and the webhooks received for it.
+const ORDER_PAGE: &str = r#"
+CREATE INDEX outbox_of_order ON outbox (channel, order_id, id);
+CREATE INDEX inbox_of_order ON inbox (order_id, id) WHERE order_id IS NOT NULL;
+"#;
+
 fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(V1),
@@ -418,6 +425,7 @@ fn migrations() -> Migrations<'static> {
         M::up(OUTBOX_DROPPED),
         M::up(INBOX_REJECTED),
         M::up(ORDER_COUNTS),
+        M::up(ORDER_PAGE),
     ])
 }
 

@@ -6,6 +6,7 @@ mod admin_api;
 mod atobarai_fidelity;
 mod attention;
 mod cli;
+mod console;
 mod contention;
 mod crash;
 mod credit;

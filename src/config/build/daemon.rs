@@ -43,7 +43,10 @@ impl Ctx<'_> {
             log_format: raw.log_format.unwrap_or(d.log_format),
             language: raw.language.unwrap_or_else(|| {
                 crate::config::Language::from_locale(|v| {
-                    self.sources.env.var_os(v).and_then(|s| s.into_string().ok())
+                    self.sources
+                        .env
+                        .var_os(v)
+                        .and_then(|s| s.into_string().ok())
                 })
             }),
             http_timeout: self.duration(

@@ -1,0 +1,476 @@
+//! The operator's console on the admin listener: find an order, see why it
+//! is stuck, act on it. Server-rendered pages (no script), in Japanese or
+//! English (`[daemon] language`), behind the admin token: typed once on the
+//! login page and exchanged for a session cookie ([`Sessions`]). Every
+//! action is also an admin-API route and a CLI command, and is written as
+//! an event.
+
+mod forms;
+mod pages;
+mod session;
+mod text;
+
+pub use session::Sessions;
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{ConnectInfo, Form, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use subtle::ConstantTimeEq;
+
+use crate::domain::{Channel, OrderState, PaymentState, time};
+use crate::flows::attention;
+use crate::http::AppState;
+use crate::store::order_search::{self, Search};
+use crate::store::{events, inbox, orders, outbox};
+use pages::Ctx;
+use text::t;
+
+/// Orders per page of the search.
+const PAGE: u32 = 50;
+
+/// The console's routes (the admin listener's guard and limits apply).
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/console", get(|| async { see_other("/console/orders") }))
+        .route("/console/login", get(login_page).post(login))
+        .route("/console/logout", post(logout))
+        .route("/console/orders", get(orders_page))
+        .route("/console/orders/{channel}/{id}", get(order_page))
+        .route(
+            "/console/orders/{channel}/{id}/{action}",
+            post(order_action),
+        )
+        .route("/console/outbox/{id}/{action}", post(call_action))
+}
+
+fn see_other(to: &str) -> Response {
+    let mut r = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = HeaderValue::from_str(to) {
+        r.headers_mut().insert(header::LOCATION, v);
+    }
+    r
+}
+
+/// A page a person reads when something is wrong with what they sent.
+fn refused(app: &AppState, status: StatusCode, message: &str) -> Response {
+    let c = Ctx {
+        lang: app.language,
+        now: time::now(),
+        form_token: String::new(),
+    };
+    let body = format!(
+        "<p class=\"warn\">{}</p>",
+        crate::http::status_page::esc(message)
+    );
+    (
+        status,
+        Html(pages::layout(
+            &c,
+            t(app.language, "できませんでした", "Not done"),
+            None,
+            &body,
+        )),
+    )
+        .into_response()
+}
+
+/// Why a request has no session to act in.
+enum Denied {
+    /// Not logged in: the login page, then back to this path.
+    Login(String),
+    /// The form's token is not the session's.
+    Expired,
+}
+
+impl Denied {
+    fn answer(self, app: &AppState) -> Response {
+        match self {
+            Denied::Login(here) => {
+                see_other(&format!("/console/login?next={}", pages::urlencode(&here)))
+            }
+            Denied::Expired => refused(
+                app,
+                StatusCode::FORBIDDEN,
+                t(
+                    app.language,
+                    "フォームの有効期限が切れました。ページを開き直してください。",
+                    "This form has expired; open the page again.",
+                ),
+            ),
+        }
+    }
+}
+
+/// The page's context for a logged-in person, or the way to the login page.
+fn session(app: &AppState, headers: &HeaderMap, here: &str) -> Result<Ctx, Denied> {
+    let c = |form_token| Ctx {
+        lang: app.language,
+        now: time::now(),
+        form_token,
+    };
+    if app.admin_token.is_none() {
+        // Without a token (allowed on loopback only) the console is as open
+        // as the admin API; the guard's same-origin check still applies.
+        return Ok(c(String::new()));
+    }
+    match session::cookie_of(headers).and_then(|k| app.console_sessions.check(k, Instant::now())) {
+        Some(form_token) => Ok(c(form_token)),
+        None => Err(Denied::Login(here.to_string())),
+    }
+}
+
+/// The session of a form post, whose form token must be the session's.
+fn form_session(app: &AppState, headers: &HeaderMap, sent: &str) -> Result<Ctx, Denied> {
+    let c = session(app, headers, "/console/orders")?;
+    let same: bool = c.form_token.as_bytes().ct_eq(sent.as_bytes()).into();
+    if !same {
+        return Err(Denied::Expired);
+    }
+    Ok(c)
+}
+
+#[derive(Deserialize, Default)]
+struct LoginQuery {
+    #[serde(default)]
+    next: Option<String>,
+    #[serde(default)]
+    failed: Option<String>,
+}
+
+/// Only a path of the console itself may be the page after logging in.
+fn safe_next(next: Option<&str>) -> &str {
+    match next {
+        Some(n) if n.starts_with("/console/") && !n.starts_with("//") && !n.contains('\\') => n,
+        _ => "/console/orders",
+    }
+}
+
+async fn login_page(State(app): State<AppState>, Query(q): Query<LoginQuery>) -> Response {
+    Html(pages::login(
+        app.language,
+        safe_next(q.next.as_deref()),
+        q.failed.is_some(),
+    ))
+    .into_response()
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    token: String,
+    #[serde(default)]
+    next: Option<String>,
+}
+
+/// The admin token for a session cookie; wrong tokens count against the
+/// source like the API's.
+async fn login(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Form(f): Form<LoginForm>,
+) -> Response {
+    let now = Instant::now();
+    let next = safe_next(f.next.as_deref()).to_string();
+    if app.auth_limiter.blocked(peer.ip(), now).is_some() {
+        app.metrics.admin_auth_failed(true);
+        return refused(
+            &app,
+            StatusCode::TOO_MANY_REQUESTS,
+            t(
+                app.language,
+                "失敗が多すぎます。1分待ってください。",
+                "Too many wrong tokens; wait a minute.",
+            ),
+        );
+    }
+    if !crate::http::admin::token_matches(&app, &f.token) {
+        app.metrics.admin_auth_failed(false);
+        app.auth_limiter.failed(peer.ip(), now);
+        tracing::warn!(source = %peer.ip(), "console login with a wrong admin token");
+        return see_other(&format!(
+            "/console/login?failed=1&next={}",
+            pages::urlencode(&next)
+        ));
+    }
+    let (cookie, _) = app.console_sessions.open(now);
+    let mut r = see_other(&next);
+    if let Ok(v) = HeaderValue::from_str(&session::set_cookie(&cookie)) {
+        r.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    r
+}
+
+#[derive(Deserialize)]
+struct TokenForm {
+    #[serde(default)]
+    form_token: String,
+}
+
+async fn logout(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    Form(f): Form<TokenForm>,
+) -> Response {
+    if let Err(d) = form_session(&app, &headers, &f.form_token) {
+        return d.answer(&app);
+    }
+    if let Some(cookie) = session::cookie_of(&headers) {
+        app.console_sessions.close(cookie);
+    }
+    let mut r = see_other("/console/login");
+    if let Ok(v) = HeaderValue::from_str(&session::set_cookie("")) {
+        r.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    r
+}
+
+/// The search of the orders page, as its query string carries it.
+#[derive(Deserialize, Default, Clone)]
+pub struct OrdersQuery {
+    pub channel: Option<String>,
+    pub state: Option<String>,
+    pub payment: Option<String>,
+    pub attention: Option<String>,
+    pub id: Option<String>,
+    pub before: Option<i64>,
+}
+
+impl OrdersQuery {
+    /// The same search, continued before `before`.
+    pub fn href_before(&self, before: i64) -> String {
+        let mut parts = vec![format!("before={before}")];
+        for (k, v) in [
+            ("channel", &self.channel),
+            ("state", &self.state),
+            ("payment", &self.payment),
+            ("attention", &self.attention),
+            ("id", &self.id),
+        ] {
+            if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
+                parts.push(format!("{k}={}", pages::urlencode(v)));
+            }
+        }
+        format!("/console/orders?{}", parts.join("&"))
+    }
+
+    fn search(&self) -> Result<Search, String> {
+        let some = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_string)
+        };
+        let channel = match some(&self.channel) {
+            Some(c) => Some(Channel::parse(&c).ok_or(format!("unknown channel {c}"))?),
+            None => None,
+        };
+        let state = match some(&self.state) {
+            Some(s) => Some(OrderState::parse(&s).ok_or(format!("unknown state {s}"))?),
+            None => None,
+        };
+        let payment = match some(&self.payment) {
+            Some(p) => Some(PaymentState::parse(&p).ok_or(format!("unknown payment state {p}"))?),
+            None => None,
+        };
+        Ok(Search {
+            channel,
+            state,
+            payment,
+            attention: some(&self.attention).is_some(),
+            id: some(&self.id),
+            before: self.before,
+            limit: PAGE,
+        })
+    }
+}
+
+async fn orders_page(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<OrdersQuery>,
+) -> Response {
+    let c = match session(&app, &headers, "/console/orders") {
+        Ok(c) => c,
+        Err(d) => return d.answer(&app),
+    };
+    let search = match q.search() {
+        Ok(s) => s,
+        Err(e) => return refused(&app, StatusCode::BAD_REQUEST, &e),
+    };
+    match app
+        .store
+        .read(move |conn| order_search::search(conn, &search))
+        .await
+    {
+        Ok((page, next)) => Html(pages::orders(&c, &q, &page, next)).into_response(),
+        Err(e) => refused(&app, StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
+    }
+}
+
+async fn order_page(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    Path((channel, id)): Path<(String, String)>,
+) -> Response {
+    let here = format!("/console/orders/{channel}/{}", pages::urlencode(&id));
+    let c = match session(&app, &headers, &here) {
+        Ok(c) => c,
+        Err(d) => return d.answer(&app),
+    };
+    let Some(ch) = Channel::parse(&channel) else {
+        return refused(
+            &app,
+            StatusCode::NOT_FOUND,
+            &format!("unknown channel {channel}"),
+        );
+    };
+    let loaded = app
+        .store
+        .read(move |conn| {
+            let Some(o) = orders::load(conn, ch, &id)? else {
+                return Ok(None);
+            };
+            let evs = events::for_order(conn, ch.as_str(), &id)?;
+            let calls = outbox::for_order(conn, ch.as_str(), &id)?;
+            let received = inbox::for_order(conn, &id)?;
+            Ok(Some((o, evs, calls, received)))
+        })
+        .await;
+    match loaded {
+        Ok(Some((o, evs, calls, received))) => {
+            Html(pages::order(&c, &o, &evs, &calls, &received)).into_response()
+        }
+        Ok(None) => refused(
+            &app,
+            StatusCode::NOT_FOUND,
+            t(app.language, "その受注はありません。", "No such order."),
+        ),
+        Err(e) => refused(&app, StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
+    }
+}
+
+/// Who acted, for the history: the console and the address it was used from.
+fn by(peer: &SocketAddr) -> String {
+    format!("console ({})", peer.ip())
+}
+
+#[derive(Deserialize)]
+struct ActionForm {
+    #[serde(default)]
+    form_token: String,
+    #[serde(default)]
+    note: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    carrier: String,
+    #[serde(default)]
+    tracking: String,
+    #[serde(default)]
+    date: String,
+}
+
+async fn order_action(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path((channel, id, action)): Path<(String, String, String)>,
+    Form(f): Form<ActionForm>,
+) -> Response {
+    if let Err(d) = form_session(&app, &headers, &f.form_token) {
+        return d.answer(&app);
+    }
+    let Some(ch) = Channel::parse(&channel) else {
+        return refused(
+            &app,
+            StatusCode::NOT_FOUND,
+            &format!("unknown channel {channel}"),
+        );
+    };
+    let back = format!("/console/orders/{}/{}", ch.as_str(), pages::urlencode(&id));
+    let done: Result<(), String> = match action.as_str() {
+        "ack" => attention::acknowledge(&app.store, ch, id, &by(&peer), &f.note)
+            .await
+            .map_err(|e| e.to_string()),
+        "cancel" => crate::flows::erp::cancel(&app.store, ch, id, f.reason, app.safety_stock)
+            .await
+            .map(drop)
+            .map_err(|e| e.to_string()),
+        "ship" => ship(&app, ch, id, &f).await,
+        _ => return refused(&app, StatusCode::NOT_FOUND, "no such action"),
+    };
+    match done {
+        Ok(()) => {
+            app.dispatcher_wake.notify_one();
+            see_other(&back)
+        }
+        Err(e) => refused(&app, StatusCode::CONFLICT, &e),
+    }
+}
+
+async fn ship(app: &AppState, ch: Channel, id: String, f: &ActionForm) -> Result<(), String> {
+    let date = match f.date.trim() {
+        "" => time::now().format("%Y-%m-%d").to_string(),
+        typed => crate::cli::parse_date(typed)?,
+    };
+    let req = crate::http::admin::parse_shipment(&f.carrier, f.tracking.trim(), &date, None)
+        .map_err(|e| e.message)?;
+    crate::flows::erp::ship(
+        &app.store,
+        ch,
+        id,
+        req,
+        app.payment_policy,
+        app.safety_stock,
+    )
+    .await
+    .map(drop)
+    .map_err(|e| e.to_string())
+}
+
+#[derive(Deserialize)]
+struct Back {
+    #[serde(default)]
+    back: Option<String>,
+}
+
+async fn call_action(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path((id, action)): Path<(i64, String)>,
+    Query(b): Query<Back>,
+    Form(f): Form<ActionForm>,
+) -> Response {
+    if let Err(d) = form_session(&app, &headers, &f.form_token) {
+        return d.answer(&app);
+    }
+    let done: Result<(), String> = match action.as_str() {
+        "drop" => attention::drop_call(&app.store, id, &by(&peer), &f.reason)
+            .await
+            .map_err(|e| e.to_string()),
+        "retry" => match crate::http::admin::retry_call_by_hand(&app, id).await {
+            Ok(()) => Ok(()),
+            Err(e) => Err(e.message),
+        },
+        _ => return refused(&app, StatusCode::NOT_FOUND, "no such action"),
+    };
+    // Back to the order the form was on: its channel and id (decoded from
+    // the query), encoded again; anything else goes to the orders page.
+    let back = b
+        .back
+        .as_deref()
+        .and_then(|p| p.split_once('/'))
+        .and_then(|(ch, id)| Some((Channel::parse(ch)?, id)))
+        .map(|(ch, id)| format!("/console/orders/{}/{}", ch.as_str(), pages::urlencode(id)))
+        .unwrap_or_else(|| "/console/orders".into());
+    match done {
+        Ok(()) => see_other(&back),
+        Err(e) => refused(&app, StatusCode::CONFLICT, &e),
+    }
+}

@@ -1,0 +1,399 @@
+//! The console's pages, rendered on the server (no script): the orders
+//! search and one order with its history, calls and webhooks, and the
+//! forms of a person's actions. Everything printed is escaped: order ids,
+//! names and attention texts come from outside.
+
+use std::fmt::Write;
+
+use chrono::{DateTime, FixedOffset};
+
+use super::text::{self, t};
+use crate::config::Language;
+use crate::domain::Order;
+use crate::http::status_page::{STYLE, esc};
+use crate::store::events::EventRow;
+use crate::store::inbox::Received;
+use crate::store::outbox::OutboxRow;
+
+/// What every page needs: the language, the time, the session's form token.
+pub struct Ctx {
+    pub lang: Language,
+    pub now: DateTime<FixedOffset>,
+    pub form_token: String,
+}
+
+/// The page around `body`, with the console's menu.
+pub fn layout(c: &Ctx, title: &str, refresh: Option<u32>, body: &str) -> String {
+    let lang = match c.lang {
+        Language::Ja => "ja",
+        Language::En => "en",
+    };
+    let meta = refresh
+        .map(|s| format!("<meta http-equiv=\"refresh\" content=\"{s}\">"))
+        .unwrap_or_default();
+    format!(
+        "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">{meta}\
+         <title>{} — ordersync</title><style>{STYLE}</style></head><body>\
+         <nav><a href=\"/console/orders\">{}</a> · <a href=\"/console/orders?attention=1\">{}</a> · \
+         <a href=\"/\">{}</a>{}</nav><h1>{}</h1>{body}</body></html>",
+        esc(title),
+        t(c.lang, "受注", "Orders"),
+        t(c.lang, "要対応", "Needs attention"),
+        t(c.lang, "状態", "Status"),
+        logout_form(c),
+        esc(title),
+    )
+}
+
+fn logout_form(c: &Ctx) -> String {
+    if c.form_token.is_empty() {
+        return String::new();
+    }
+    format!(
+        " · <form method=\"post\" action=\"/console/logout\" style=\"display:inline\">\
+         <input type=\"hidden\" name=\"form_token\" value=\"{}\">\
+         <button>{}</button></form>",
+        esc(&c.form_token),
+        t(c.lang, "ログアウト", "Log out")
+    )
+}
+
+/// The login page (the admin token, once).
+pub fn login(lang: Language, next: &str, failed: bool) -> String {
+    let c = Ctx {
+        lang,
+        now: crate::domain::time::now(),
+        form_token: String::new(),
+    };
+    let warn = if failed {
+        format!(
+            "<p class=\"warn\">{}</p>",
+            t(
+                lang,
+                "管理トークンが違います。",
+                "That is not the admin token."
+            )
+        )
+    } else {
+        String::new()
+    };
+    let body = format!(
+        "{warn}<form method=\"post\" action=\"/console/login\">\
+         <input type=\"hidden\" name=\"next\" value=\"{}\">\
+         <label>{} <input type=\"password\" name=\"token\" autocomplete=\"current-password\" autofocus></label> \
+         <button>{}</button></form><p>{}</p>",
+        esc(next),
+        t(lang, "管理トークン", "Admin token"),
+        t(lang, "ログイン", "Log in"),
+        t(
+            lang,
+            "管理トークンは /etc/ordersync/credentials/admin-token にあります(sudo cat で表示)。",
+            "The admin token is in /etc/ordersync/credentials/admin-token (sudo cat it)."
+        ),
+    );
+    layout(&c, t(lang, "ログイン", "Log in"), None, &body)
+}
+
+/// The search form, filled with what was searched.
+pub fn search_form(c: &Ctx, q: &super::OrdersQuery) -> String {
+    let lang = c.lang;
+    let select = |name: &str, options: &[(&str, &str)], chosen: &str| {
+        let mut s = format!("<select name=\"{name}\"><option value=\"\">—</option>");
+        for (value, label) in options {
+            let sel = if *value == chosen { " selected" } else { "" };
+            let _ = write!(s, "<option value=\"{value}\"{sel}>{}</option>", esc(label));
+        }
+        s.push_str("</select>");
+        s
+    };
+    let states: Vec<(&str, String)> = [
+        "new",
+        "allocated",
+        "short",
+        "confirmed",
+        "shipped",
+        "cancelled",
+    ]
+    .iter()
+    .map(|s| (*s, text::state(lang, s)))
+    .collect();
+    let states: Vec<(&str, &str)> = states.iter().map(|(v, l)| (*v, l.as_str())).collect();
+    format!(
+        "<form method=\"get\" action=\"/console/orders\">\
+         <label>{} {}</label> <label>{} {}</label> <label>{} {}</label> \
+         <label>{} <input name=\"id\" value=\"{}\" size=\"24\"></label> \
+         <label><input type=\"checkbox\" name=\"attention\" value=\"1\"{}> {}</label> \
+         <button>{}</button></form>",
+        t(lang, "チャネル", "Channel"),
+        select(
+            "channel",
+            &[
+                ("jgoods", "J-goods"),
+                ("rakuten", "楽天 / Rakuten"),
+                ("direct", t(lang, "自社", "Direct"))
+            ],
+            q.channel.as_deref().unwrap_or("")
+        ),
+        t(lang, "状態", "State"),
+        select("state", &states, q.state.as_deref().unwrap_or("")),
+        t(lang, "支払い", "Payment"),
+        select(
+            "payment",
+            &[
+                ("unpaid", "unpaid"),
+                ("pending", "pending"),
+                ("paid", "paid"),
+                ("deferred", "deferred"),
+                ("refunded", "refunded")
+            ],
+            q.payment.as_deref().unwrap_or("")
+        ),
+        t(lang, "受注番号", "Order id"),
+        esc(q.id.as_deref().unwrap_or("")),
+        if q.attention.is_some() {
+            " checked"
+        } else {
+            ""
+        },
+        t(lang, "要対応のみ", "Needs attention only"),
+        t(lang, "検索", "Search"),
+    )
+}
+
+/// The orders page: the form, one page of orders, a link to the next.
+pub fn orders(c: &Ctx, q: &super::OrdersQuery, page: &[Order], next: Option<i64>) -> String {
+    let lang = c.lang;
+    let mut h = search_form(c, q);
+    if page.is_empty() {
+        let _ = write!(
+            h,
+            "<p>{}</p>",
+            t(lang, "該当する受注はありません。", "No order matches.")
+        );
+    } else {
+        let _ = write!(
+            h,
+            "<table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+            t(lang, "受注番号", "Order"),
+            t(lang, "チャネル", "Channel"),
+            t(lang, "状態", "State"),
+            t(lang, "支払い", "Payment"),
+            t(lang, "受注日時", "Received"),
+            t(lang, "要対応", "Attention"),
+        );
+        for o in page {
+            let _ = write!(
+                h,
+                "<tr{}><td><a href=\"{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                if o.attention.is_some() {
+                    " class=\"warn\""
+                } else {
+                    ""
+                },
+                esc(&order_href(o)),
+                esc(&o.id),
+                o.channel.as_str(),
+                esc(&text::state(lang, o.state.as_str())),
+                o.payment_state.as_str(),
+                esc(&text::when(lang, &o.created_at, c.now)),
+                esc(o.attention.as_deref().unwrap_or("")),
+            );
+        }
+        h.push_str("</table>");
+    }
+    if let Some(before) = next {
+        let _ = write!(
+            h,
+            "<p><a href=\"{}\">{}</a></p>",
+            esc(&q.href_before(before)),
+            t(lang, "さらに古い受注 →", "Older orders →")
+        );
+    }
+    layout(c, t(lang, "受注", "Orders"), Some(60), &h)
+}
+
+/// Where an order's page is (ids are URL-encoded: they come from outside).
+pub fn order_href(o: &Order) -> String {
+    format!(
+        "/console/orders/{}/{}",
+        o.channel.as_str(),
+        urlencode(&o.id)
+    )
+}
+
+/// Percent-encoding of a path segment.
+pub fn urlencode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            _ => {
+                let _ = write!(out, "%{b:02X}");
+            }
+        }
+    }
+    out
+}
+
+/// One order: head, lines, shipments, actions, history, calls, webhooks.
+pub fn order(
+    c: &Ctx,
+    o: &Order,
+    events: &[EventRow],
+    calls: &[OutboxRow],
+    received: &[Received],
+) -> String {
+    let lang = c.lang;
+    let mut h = String::new();
+    let _ = write!(
+        h,
+        "<p>{} · {} · {} {}</p>",
+        o.channel.as_str(),
+        esc(&text::state(lang, o.state.as_str())),
+        t(lang, "支払い", "payment"),
+        o.payment_state.as_str()
+    );
+    if let Some(a) = &o.attention {
+        let _ = write!(
+            h,
+            "<p class=\"warn\" id=\"attention\">{}: {}</p>",
+            t(lang, "要対応", "Needs attention"),
+            esc(a)
+        );
+    }
+    let _ = write!(
+        h,
+        "<h2>{}</h2><table><tr><th>#</th><th>SKU</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+        t(lang, "明細と引当", "Lines and reservations"),
+        t(lang, "品名", "Name"),
+        t(lang, "数量", "Qty"),
+        t(lang, "引当", "Reserved")
+    );
+    for l in &o.lines {
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            l.line_no,
+            esc(&l.sku),
+            esc(&l.name),
+            l.qty,
+            l.reserved_qty
+        );
+    }
+    h.push_str("</table>");
+    for s in &o.shipments {
+        let _ = write!(
+            h,
+            "<p>{}: {} {} ({})</p>",
+            t(lang, "出荷", "Shipped"),
+            s.carrier.as_str(),
+            esc(&s.tracking_no),
+            s.shipped_on.format("%Y-%m-%d")
+        );
+    }
+    super::forms::order_actions(&mut h, c, o);
+    history(&mut h, c, events);
+    calls_table(&mut h, c, o, calls);
+    received_table(&mut h, c, received);
+    layout(
+        c,
+        &format!("{} {}", t(lang, "受注", "Order"), o.id),
+        None,
+        &h,
+    )
+}
+
+fn history(h: &mut String, c: &Ctx, events: &[EventRow]) {
+    let _ = write!(
+        h,
+        "<h2 id=\"history\">{}</h2><ul>",
+        t(c.lang, "経緯", "History")
+    );
+    for e in events {
+        let event = serde_json::json!({"kind": e.kind, "channel": e.channel, "detail": e.detail});
+        let _ = write!(
+            h,
+            "<li>{} — {}</li>",
+            esc(&text::when(c.lang, &e.at, c.now)),
+            esc(&crate::engine::sentences::describe(&event))
+        );
+    }
+    h.push_str("</ul>");
+}
+
+fn calls_table(h: &mut String, c: &Ctx, o: &Order, calls: &[OutboxRow]) {
+    let lang = c.lang;
+    let _ = write!(
+        h,
+        "<h2 id=\"calls\">{}</h2>",
+        t(lang, "外部への呼び出し", "Calls to providers")
+    );
+    if calls.is_empty() {
+        let _ = write!(h, "<p>{}</p>", t(lang, "ありません。", "None."));
+        return;
+    }
+    let _ = write!(
+        h,
+        "<table><tr><th>ID</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th></th></tr>",
+        t(lang, "種類", "Kind"),
+        t(lang, "状態", "State"),
+        t(lang, "試行", "Attempts"),
+        t(lang, "次の試行", "Next attempt"),
+        t(lang, "最後のエラー", "Last error"),
+    );
+    for r in calls {
+        let next = if r.state == "pending" {
+            text::when(lang, &r.next_attempt_at, c.now)
+        } else {
+            String::new()
+        };
+        let _ = write!(
+            h,
+            "<tr{}><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>",
+            if r.state == "dead" {
+                " class=\"warn\""
+            } else {
+                ""
+            },
+            r.id,
+            esc(&r.kind),
+            esc(&r.state),
+            r.attempts,
+            esc(&next),
+            esc(r.last_error.as_deref().unwrap_or("")),
+        );
+        if r.state == "dead" {
+            super::forms::call_actions(h, c, o, r.id);
+        }
+        h.push_str("</td></tr>");
+    }
+    h.push_str("</table>");
+}
+
+fn received_table(h: &mut String, c: &Ctx, received: &[Received]) {
+    let lang = c.lang;
+    let _ = write!(
+        h,
+        "<h2 id=\"webhooks\">{}</h2>",
+        t(lang, "受信した Webhook", "Webhooks received")
+    );
+    if received.is_empty() {
+        let _ = write!(h, "<p>{}</p>", t(lang, "ありません。", "None."));
+        return;
+    }
+    h.push_str("<table>");
+    for r in received {
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&text::when(lang, &r.received_at, c.now)),
+            esc(&r.provider),
+            esc(r.delivery_id.as_deref().unwrap_or("")),
+            esc(&r.state),
+            esc(r.reason.as_deref().unwrap_or("")),
+        );
+    }
+    h.push_str("</table>");
+}

@@ -1,0 +1,291 @@
+//! The operator's console over real HTTP, as a browser uses it (cookies,
+//! form posts, redirects followed by hand): log in with the admin token,
+//! find an order that needs a person, open it, drop its dead call,
+//! acknowledge its attention, ship it; the page and the store agree after
+//! each step. Hostile order ids are escaped; a post from another site, a
+//! stale form and a forged cookie are refused.
+
+use ordersync::sim::jgoods::{Endpoint, Fault};
+use reqwest::StatusCode;
+use reqwest::header::{COOKIE, LOCATION, ORIGIN, SET_COOKIE};
+
+use crate::helpers::*;
+
+/// A browser without redirects followed, holding the session cookie.
+struct Browser {
+    http: reqwest::Client,
+    base: String,
+    cookie: Option<String>,
+}
+
+impl Browser {
+    fn new(app: &TestApp) -> Browser {
+        Browser {
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            base: app.admin_url.clone(),
+            cookie: None,
+        }
+    }
+
+    async fn get(&self, path: &str) -> (StatusCode, String, Option<String>) {
+        let mut req = self.http.get(format!("{}{path}", self.base));
+        if let Some(c) = &self.cookie {
+            req = req.header(COOKIE, c);
+        }
+        let r = req.send().await.unwrap();
+        let location = r
+            .headers()
+            .get(LOCATION)
+            .map(|v| v.to_str().unwrap().to_string());
+        (r.status(), r.text().await.unwrap(), location)
+    }
+
+    /// Posts a form from the console's own origin.
+    async fn post(
+        &mut self,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> (StatusCode, String, Option<String>) {
+        let mut req = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header(ORIGIN, &self.base)
+            .form(form);
+        if let Some(c) = &self.cookie {
+            req = req.header(COOKIE, c);
+        }
+        let r = req.send().await.unwrap();
+        if let Some(set) = r.headers().get(SET_COOKIE) {
+            let pair = set.to_str().unwrap().split(';').next().unwrap().to_string();
+            self.cookie = Some(pair);
+        }
+        let location = r
+            .headers()
+            .get(LOCATION)
+            .map(|v| v.to_str().unwrap().to_string());
+        (r.status(), r.text().await.unwrap(), location)
+    }
+}
+
+/// The value of the first `form_token` field of a page.
+fn form_token(page: &str) -> String {
+    let at = page
+        .find("name=\"form_token\" value=\"")
+        .expect("a form token")
+        + 25;
+    page[at..].split('"').next().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn an_operator_finds_a_stuck_order_and_acts_on_it() {
+    let app = spawn_app_with(Options {
+        retry: ("20ms", "50ms", "300ms"),
+        ..Options::default()
+    })
+    .await;
+    app.set_stock("A", 10).await;
+    app.sim.inject(Endpoint::PutOrder, Fault::Status(503), 1000);
+    // No `/`: the test's own API helper puts the id in a path as it is.
+    let hostile = "<b>x&\"'";
+    app.sim.place_order(hostile, &[("A", 1, 100)]);
+    app.wait_order(hostile, |o| !o["attention"].is_null()).await;
+    let mut b = Browser::new(&app);
+
+    // Not logged in: the login page, then back.
+    let (status, _, to) = b.get("/console/orders?attention=1").await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(
+        to.as_deref().unwrap().starts_with("/console/login?next="),
+        "{to:?}"
+    );
+    let (status, _, to) = b
+        .post(
+            "/console/login",
+            &[("token", "wrong"), ("next", "/console/orders")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(to.unwrap().contains("failed=1"));
+    assert!(b.cookie.is_none());
+    let (status, _, to) = b
+        .post(
+            "/console/login",
+            &[("token", ADMIN_TOKEN), ("next", "https://evil.example/")],
+        )
+        .await;
+    assert_eq!(
+        (status, to.as_deref()),
+        (StatusCode::SEE_OTHER, Some("/console/orders")),
+        "an outside next is ignored"
+    );
+    assert!(b.cookie.is_some());
+
+    // The search finds it, escaped, in Japanese.
+    let (status, list, _) = b.get("/console/orders?attention=1").await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    assert!(list.contains("要対応") && list.contains("検索"), "{list}");
+    assert!(!list.contains("<b>x"), "the hostile id is escaped: {list}");
+    assert!(list.contains("&lt;b&gt;x&amp;&quot;&#39;"), "{list}");
+    let href = "/console/orders/jgoods/%3Cb%3Ex%26%22%27";
+    assert!(list.contains(href), "{list}");
+
+    // The order page: history, the dead call with its forms.
+    let (status, page, _) = b.get(href).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(
+        page.contains("id=\"history\"") && page.contains("id=\"calls\""),
+        "{page}"
+    );
+    assert!(!page.contains("<b>x"), "{page}");
+    let (_, dead) = app.get("/api/v1/outbox?state=dead").await;
+    let call = dead["outbox"][0]["id"].as_i64().unwrap();
+    assert!(
+        page.contains(&format!("/console/outbox/{call}/drop")),
+        "{page}"
+    );
+    let token = form_token(&page);
+
+    // A stale form and a post from another site are refused.
+    let (status, _, _) = b
+        .post(
+            &format!("/console/outbox/{call}/drop?back=jgoods/x"),
+            &[("form_token", "stale"), ("reason", "r")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let cross = b
+        .http
+        .post(format!("{}/console/outbox/{call}/drop", b.base))
+        .header(ORIGIN, "https://evil.example")
+        .header(COOKIE, b.cookie.clone().unwrap())
+        .form(&[("form_token", token.as_str()), ("reason", "r")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.get("/api/v1/outbox?state=dead").await.1["outbox"][0]["id"],
+        call
+    );
+
+    // Drop the call: the page shows it dropped and the order says it was never made.
+    let back = "jgoods/%3Cb%3Ex%26%22%27";
+    let (status, _, to) = b
+        .post(
+            &format!("/console/outbox/{call}/drop?back={back}"),
+            &[("form_token", &token), ("reason", "J-goods で手入力")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(to.as_deref(), Some(href));
+    let o = app.order(hostile).await.unwrap();
+    assert!(
+        o["attention"].as_str().unwrap().contains("never made"),
+        "{o}"
+    );
+    let (_, page, _) = b.get(href).await;
+    assert!(page.contains("dropped"), "{page}");
+
+    // Acknowledge the attention: cleared in the store, gone from the page.
+    let (status, _, _) = b
+        .post(
+            &format!("{href}/ack"),
+            &[("form_token", &token), ("note", "手入力済み")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(app.order(hostile).await.unwrap()["attention"].is_null());
+    let (_, page, _) = b.get(href).await;
+    assert!(
+        !page.contains("id=\"attention\"") && page.contains("手入力済み"),
+        "{page}"
+    );
+
+    // A confirmed order ships from its page: a carrier from the list, a date as people type it.
+    app.sim.clear_faults();
+    app.sim.place_order("JGOK1", &[("A", 1, 100)]);
+    app.wait_state("JGOK1", "confirmed", "deferred").await;
+    let (_, page, _) = b.get("/console/orders/jgoods/JGOK1").await;
+    assert!(
+        page.contains("id=\"ship\"") && page.contains("<option value=\"yamato\">"),
+        "{page}"
+    );
+    let (status, body, _) = b
+        .post(
+            "/console/orders/jgoods/JGOK1/ship",
+            &[
+                ("form_token", &token),
+                ("carrier", "yamato"),
+                ("tracking", "1234-5678-9012"),
+                ("date", "2026/12/03"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    let o = app.order("JGOK1").await.unwrap();
+    assert_eq!(o["state"], "shipped", "{o}");
+    assert_eq!(o["shipments"][0]["shipped_on"], "2026-12-03");
+    let (_, page, _) = b.get("/console/orders/jgoods/JGOK1").await;
+    assert!(
+        page.contains("1234-5678-9012") && !page.contains("id=\"ship\""),
+        "{page}"
+    );
+
+    // Logging out ends the session; the old cookie opens nothing.
+    let (status, _, _) = b.post("/console/logout", &[("form_token", &token)]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (status, _, _) = b.get("/console/orders").await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    b.cookie = Some("ordersync_console=forged".into());
+    let (status, _, _) = b.get("/console/orders").await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    app.stop().await;
+}
+
+/// The search pages newest first and filters by state and id.
+#[tokio::test]
+async fn the_order_search_pages_newest_first() {
+    let app = spawn_app().await;
+    app.set_stock("A", 100).await;
+    for i in 0..60 {
+        app.sim.place_order(&format!("P{i:03}"), &[("A", 1, 100)]);
+    }
+    app.wait_state("P059", "confirmed", "deferred").await;
+    for i in 0..60 {
+        app.wait_state(&format!("P{i:03}"), "confirmed", "deferred")
+            .await;
+    }
+    let mut b = Browser::new(&app);
+    b.post("/console/login", &[("token", ADMIN_TOKEN)]).await;
+    let (_, first, _) = b.get("/console/orders?state=confirmed").await;
+    let ids = |page: &str| -> Vec<String> {
+        page.match_indices(">P0")
+            .map(|(i, _)| page[i + 1..i + 5].to_string())
+            .collect()
+    };
+    let page1 = ids(&first);
+    assert_eq!(page1.len(), 50, "{first}");
+    let at = first.find("before=").expect("a next page");
+    let next: String = first[at..].split('"').next().unwrap().replace("&amp;", "&");
+    let (_, second, _) = b.get(&format!("/console/orders?{next}")).await;
+    let page2 = ids(&second);
+    assert_eq!(page2.len(), 10, "{second}");
+    assert!(
+        page1
+            .iter()
+            .chain(&page2)
+            .collect::<std::collections::HashSet<_>>()
+            .len()
+            == 60
+    );
+    let (_, one, _) = b.get("/console/orders?id=P007").await;
+    assert_eq!(ids(&one), ["P007"]);
+    let (_, none, _) = b.get("/console/orders?state=shipped").await;
+    assert!(none.contains("該当する受注はありません"), "{none}");
+    let (status, _, _) = b.get("/console/orders?state=bogus").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    app.stop().await;
+}
