@@ -5,6 +5,7 @@
 mod admin_api;
 mod atobarai_fidelity;
 mod attention;
+mod browser;
 mod cli;
 mod console;
 mod contention;

@@ -1,0 +1,271 @@
+//! The console in a real browser: headless Chromium from the distribution,
+//! driven over the DevTools protocol. A person logs in, searches an order
+//! that needs attention, opens it, drops its dead call, acknowledges the
+//! attention and ships a confirmed order; each page shows the result and
+//! the store agrees. Screenshots of the orders page and an order page are
+//! written to `$ORDERSYNC_SCREENSHOTS` when set (the ones in `docs/` come
+//! from here).
+//!
+//! Without Chromium the test says so and passes, unless
+//! `ORDERSYNC_REQUIRE_BROWSER=1` (set by `.ci/run`, which installs it).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use base64::Engine;
+use futures_util::{SinkExt, StreamExt};
+use ordersync::sim::jgoods::{Endpoint, Fault};
+use serde_json::{Value, json};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use crate::helpers::*;
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// A headless Chromium with its own profile, killed on drop.
+struct Chrome {
+    _child: tokio::process::Child,
+    _profile: tempfile::TempDir,
+    port: u16,
+}
+
+impl Chrome {
+    async fn launch() -> Option<Chrome> {
+        if !std::path::Path::new(CHROMIUM).exists() {
+            let required = std::env::var("ORDERSYNC_REQUIRE_BROWSER").is_ok_and(|v| v == "1");
+            assert!(
+                !required,
+                "{CHROMIUM} is missing and the browser test is required"
+            );
+            eprintln!("skipped: {CHROMIUM} is not installed (apt-get install chromium)");
+            return None;
+        }
+        let profile = tempfile::tempdir().unwrap();
+        let port = free_port().await;
+        let child = tokio::process::Command::new(CHROMIUM)
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--window-size=1280,900",
+                &format!("--remote-debugging-port={port}"),
+                &format!("--user-data-dir={}", profile.path().display()),
+                "about:blank",
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let chrome = Chrome {
+            _child: child,
+            _profile: profile,
+            port,
+        };
+        let http = reqwest::Client::new();
+        eventually(Duration::from_millis(100), || async {
+            http.get(format!("http://127.0.0.1:{port}/json/version"))
+                .send()
+                .await
+                .map(drop)
+                .map_err(|e| format!("Chromium's DevTools did not answer: {e}"))
+        })
+        .await;
+        Some(chrome)
+    }
+
+    /// A new tab, driven over its own DevTools connection.
+    async fn tab(&self) -> Tab {
+        let target: Value = reqwest::Client::new()
+            .put(format!(
+                "http://127.0.0.1:{}/json/new?about:blank",
+                self.port
+            ))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let url = target["webSocketDebuggerUrl"].as_str().unwrap().to_string();
+        let (ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+        Tab { ws, next: 0 }
+    }
+}
+
+struct Tab {
+    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    next: u64,
+}
+
+impl Tab {
+    /// One DevTools command and its result (events in between are skipped).
+    async fn call(&mut self, method: &str, params: Value) -> Value {
+        self.next += 1;
+        let id = self.next;
+        let msg = json!({"id": id, "method": method, "params": params});
+        self.ws.send(Message::text(msg.to_string())).await.unwrap();
+        loop {
+            let frame = tokio::time::timeout(DEADLINE, self.ws.next())
+                .await
+                .expect("DevTools answers")
+                .expect("the connection stays open")
+                .unwrap();
+            let Message::Text(text) = frame else { continue };
+            let v: Value = serde_json::from_str(&text).unwrap();
+            if v["id"] == id {
+                assert!(v["error"].is_null(), "{method}: {v}");
+                return v["result"].clone();
+            }
+        }
+    }
+
+    async fn goto(&mut self, url: &str) {
+        self.call("Page.navigate", json!({"url": url})).await;
+    }
+
+    /// Evaluates `js` in the page, its value returned.
+    async fn eval(&mut self, js: &str) -> Value {
+        let r = self
+            .call(
+                "Runtime.evaluate",
+                json!({"expression": js, "returnByValue": true}),
+            )
+            .await;
+        r["result"]["value"].clone()
+    }
+
+    /// Waits until the loaded page's text contains `text`; returns the text.
+    async fn wait_text(&mut self, text: &str) -> String {
+        let until = tokio::time::Instant::now() + DEADLINE;
+        loop {
+            let body = self
+                .eval("document.readyState === 'complete' ? document.body.innerText : ''")
+                .await;
+            let body = body.as_str().unwrap_or_default().to_string();
+            if body.contains(text) {
+                return body;
+            }
+            assert!(
+                tokio::time::Instant::now() < until,
+                "no {text:?} in:\n{body}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Fills the fields of the form `#form` and submits it as a person
+    /// clicking its button does.
+    async fn submit(&mut self, form: &str, fields: &[(&str, &str)]) {
+        let mut js = format!("(() => {{ const f = document.querySelector({form:?});");
+        for (name, value) in fields {
+            js.push_str(&format!(
+                "f.querySelector('[name=\"{name}\"]').value = {value:?};"
+            ));
+        }
+        js.push_str("f.querySelector('button').click(); return true; })()");
+        assert_eq!(self.eval(&js).await, json!(true), "no form {form}");
+    }
+
+    async fn screenshot(&mut self, name: &str) {
+        let Some(dir) = std::env::var_os("ORDERSYNC_SCREENSHOTS").map(PathBuf::from) else {
+            return;
+        };
+        let shot = self
+            .call(
+                "Page.captureScreenshot",
+                json!({"format": "png", "captureBeyondViewport": true}),
+            )
+            .await;
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(shot["data"].as_str().unwrap())
+            .unwrap();
+        std::fs::write(dir.join(name), png).unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_person_works_through_a_stuck_order_in_the_browser() {
+    let Some(chrome) = Chrome::launch().await else {
+        return;
+    };
+    let app = spawn_app_with(Options {
+        retry: ("20ms", "50ms", "300ms"),
+        ..Options::default()
+    })
+    .await;
+    app.set_stock("A", 10).await;
+    app.sim.place_order("JG-OK-1", &[("A", 2, 1200)]);
+    app.wait_state("JG-OK-1", "confirmed", "deferred").await;
+    app.sim.inject(Endpoint::PutOrder, Fault::Status(503), 1000);
+    app.sim.place_order("JG-STUCK-1", &[("A", 1, 3300)]);
+    app.wait_order("JG-STUCK-1", |o| !o["attention"].is_null())
+        .await;
+    let mut tab = chrome.tab().await;
+    let console = format!("{}/console/orders", app.admin_url);
+
+    // Logging in with the admin token lands on the orders.
+    tab.goto(&console).await;
+    tab.wait_text("管理トークン").await;
+    tab.submit("form", &[("token", ADMIN_TOKEN)]).await;
+    tab.wait_text("JG-OK-1").await;
+    tab.screenshot("console-orders.png").await;
+
+    // Search the orders that need a person: only the stuck one.
+    tab.submit("form[action='/console/orders']", &[("id", "")])
+        .await;
+    tab.eval("document.querySelector('input[name=attention]').click()")
+        .await;
+    tab.submit("form[action='/console/orders']", &[]).await;
+    let list = tab.wait_text("JG-STUCK-1").await;
+    assert!(!list.contains("JG-OK-1"), "{list}");
+
+    // Open it: the dead call is there; drop it with why.
+    tab.eval("document.querySelector('a[href=\"/console/orders/jgoods/JG-STUCK-1\"]').click()")
+        .await;
+    tab.wait_text("外部への呼び出し").await;
+    tab.screenshot("console-order.png").await;
+    tab.submit("form.drop", &[("reason", "J-goods の画面で手入力")])
+        .await;
+    let page = tab.wait_text("dropped").await;
+    assert!(page.contains("never made"), "{page}");
+    let (_, dead) = app.get("/api/v1/outbox?state=dead").await;
+    assert_eq!(dead["outbox"].as_array().map(Vec::len), Some(0), "{dead}");
+
+    // Acknowledge the attention: the page and the store agree it is gone.
+    tab.submit("#ack", &[("note", "手入力しました")]).await;
+    tab.wait_text("手入力しました").await;
+    assert_eq!(
+        tab.eval("document.querySelector('#attention') === null")
+            .await,
+        json!(true)
+    );
+    assert!(app.order("JG-STUCK-1").await.unwrap()["attention"].is_null());
+
+    // Ship the confirmed order from its page.
+    tab.goto(&format!("{console}/jgoods/JG-OK-1")).await;
+    tab.wait_text("出荷を記録").await;
+    tab.submit(
+        "#ship",
+        &[
+            ("carrier", "sagawa"),
+            ("tracking", "4000-1111-2222"),
+            ("date", "2026/12/03"),
+        ],
+    )
+    .await;
+    tab.wait_text("4000-1111-2222").await;
+    let o = app.order("JG-OK-1").await.unwrap();
+    assert_eq!(
+        (o["state"].as_str(), o["shipments"][0]["carrier"].as_str()),
+        (Some("shipped"), Some("sagawa"))
+    );
+    app.stop().await;
+}
