@@ -161,13 +161,30 @@ impl Tab {
         }
     }
 
+    /// Waits until the tab shows a loaded page whose address contains `part`.
+    async fn wait_url(&mut self, part: &str) {
+        let until = tokio::time::Instant::now() + DEADLINE;
+        loop {
+            let at = self
+                .eval("document.readyState === 'complete' ? location.href : ''")
+                .await;
+            if at.as_str().is_some_and(|a| a.contains(part)) {
+                return;
+            }
+            assert!(tokio::time::Instant::now() < until, "never at {part}: {at}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Fills the fields of the form `#form` and submits it as a person
     /// clicking its button does.
     async fn submit(&mut self, form: &str, fields: &[(&str, &str)]) {
         let mut js = format!("(() => {{ const f = document.querySelector({form:?});");
         for (name, value) in fields {
+            // A checkbox is ticked by "1"; any other field takes the text.
             js.push_str(&format!(
-                "f.querySelector('[name=\"{name}\"]').value = {value:?};"
+                "{{ const e = f.querySelector('[name=\"{name}\"]'); \
+                 if (e.type === 'checkbox') e.checked = {value:?} === '1'; else e.value = {value:?}; }}"
             ));
         }
         js.push_str("f.querySelector('button').click(); return true; })()");
@@ -219,17 +236,16 @@ async fn a_person_works_through_a_stuck_order_in_the_browser() {
     tab.screenshot("console-orders.png").await;
 
     // Search the orders that need a person: only the stuck one.
-    tab.submit("form[action='/console/orders']", &[("id", "")])
+    tab.submit("form[action='/console/orders']", &[("attention", "1")])
         .await;
-    tab.eval("document.querySelector('input[name=attention]').click()")
-        .await;
-    tab.submit("form[action='/console/orders']", &[]).await;
+    tab.wait_url("attention=1").await;
     let list = tab.wait_text("JG-STUCK-1").await;
     assert!(!list.contains("JG-OK-1"), "{list}");
 
     // Open it: the dead call is there; drop it with why.
     tab.eval("document.querySelector('a[href=\"/console/orders/jgoods/JG-STUCK-1\"]').click()")
         .await;
+    tab.wait_url("/console/orders/jgoods/JG-STUCK-1").await;
     tab.wait_text("外部への呼び出し").await;
     tab.screenshot("console-order.png").await;
     tab.submit("form.drop", &[("reason", "J-goods の画面で手入力")])
