@@ -89,6 +89,21 @@ pub fn page(
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// Up to `limit` rows in SKU order from `from` (included): the console's
+/// stock page starts at the SKU typed.
+pub fn page_from(
+    conn: &Connection,
+    safety_stock: u32,
+    from: &str,
+    limit: u32,
+) -> Result<Vec<StockRow>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM stock WHERE sku >= ?1 ORDER BY sku LIMIT ?2"
+    ))?;
+    let rows = stmt.query_map(params![from, limit], |r| row_to_stock(r, safety_stock))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 /// Up to `limit` rows with at most `threshold` available, least first.
 pub fn low(
     conn: &Connection,

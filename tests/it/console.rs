@@ -289,3 +289,61 @@ async fn the_order_search_pages_newest_first() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     app.stop().await;
 }
+
+/// The Problems page gathers what needs a person; the Stock page shows the
+/// mirror, the low SKUs and what each channel is still owed.
+#[tokio::test]
+async fn problems_and_stock_pages_show_what_needs_a_person() {
+    let app = spawn_app_with(Options {
+        retry: ("20ms", "50ms", "300ms"),
+        ..Options::default()
+    })
+    .await;
+    let mut b = Browser::new(&app);
+    b.post("/console/login", &[("token", ADMIN_TOKEN)]).await;
+    let (_, calm, _) = b.get("/console/problems").await;
+    assert!(calm.contains("対応が必要なものはありません"), "{calm}");
+
+    app.set_stock("A", 3).await;
+    app.set_stock("ZZZ-9", 50).await;
+    app.sim.inject(Endpoint::PutOrder, Fault::Status(503), 1000);
+    app.sim.place_order("JGP1", &[("A", 2, 100)]);
+    app.wait_order("JGP1", |o| !o["attention"].is_null()).await;
+    let forged = [
+        (
+            "X-JGoods-Timestamp",
+            chrono::Utc::now().timestamp().to_string(),
+        ),
+        ("X-JGoods-Signature", format!("v1={}", "0".repeat(64))),
+    ];
+    for _ in 0..3 {
+        app.post_webhook(b"{}", &forged).await;
+    }
+    let (status, page, _) = b.get("/console/problems").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("href=\"/console/orders/jgoods/JGP1\""),
+        "{page}"
+    );
+    assert!(
+        page.contains("jgoods_put_order") && page.contains("J-goods secret mismatch?"),
+        "{page}"
+    );
+
+    let (_, stock, _) = b.get("/console/stock").await;
+    assert!(
+        stock.contains("<td>A</td><td>3</td><td>2</td><td>1</td>"),
+        "{stock}"
+    );
+    assert!(
+        stock.contains("ZZZ-9") && stock.contains("id=\"low\""),
+        "{stock}"
+    );
+    let (_, from, _) = b.get("/console/stock?from=ZZZ").await;
+    let table = &from[from.find("id=\"stock\"").unwrap()..];
+    assert!(
+        table.contains("ZZZ-9") && !table.contains("<td>A</td>"),
+        "{from}"
+    );
+    app.stop().await;
+}

@@ -6,6 +6,7 @@
 //! an event.
 
 mod forms;
+mod overview;
 mod pages;
 mod session;
 mod text;
@@ -41,6 +42,8 @@ pub fn routes() -> Router<AppState> {
         .route("/console/login", get(login_page).post(login))
         .route("/console/logout", post(logout))
         .route("/console/orders", get(orders_page))
+        .route("/console/problems", get(problems_page))
+        .route("/console/stock", get(stock_page))
         .route("/console/orders/{channel}/{id}", get(order_page))
         .route(
             "/console/orders/{channel}/{id}/{action}",
@@ -350,6 +353,77 @@ async fn order_page(
             StatusCode::NOT_FOUND,
             t(app.language, "その受注はありません。", "No such order."),
         ),
+        Err(e) => refused(&app, StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
+    }
+}
+
+async fn problems_page(State(app): State<AppState>, headers: HeaderMap) -> Response {
+    let c = match session(&app, &headers, "/console/problems") {
+        Ok(c) => c,
+        Err(d) => return d.answer(&app),
+    };
+    let read = app
+        .store
+        .read(|conn| {
+            Ok(overview::Problems {
+                status: crate::status::Status::read(
+                    conn,
+                    crate::status::Detail::Full { unknown_items: 100 },
+                )?,
+                attention: orders::list(
+                    conn,
+                    &orders::OrderFilter {
+                        attention: true,
+                        limit: 100,
+                        ..Default::default()
+                    },
+                )?,
+                dead: outbox::list(conn, Some("dead"), 100)?,
+            })
+        })
+        .await;
+    match read {
+        Ok(p) => Html(overview::problems(&c, &p)).into_response(),
+        Err(e) => refused(&app, StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct StockQuery {
+    #[serde(default)]
+    from: Option<String>,
+}
+
+async fn stock_page(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<StockQuery>,
+) -> Response {
+    let c = match session(&app, &headers, "/console/stock") {
+        Ok(c) => c,
+        Err(d) => return d.answer(&app),
+    };
+    let from = q.from.unwrap_or_default().trim().to_string();
+    let safety = app.safety_stock;
+    let shown = from.clone();
+    let read = app
+        .store
+        .read(move |conn| {
+            let rows = crate::store::stock::page_from(conn, safety, &from, 100)?;
+            let low = crate::store::stock::low(
+                conn,
+                safety,
+                crate::http::status_page::DEFAULT_LOW_STOCK,
+                100,
+            )?;
+            let status = crate::status::Status::read(conn, crate::status::Detail::Brief)?;
+            Ok((rows, low, status))
+        })
+        .await;
+    match read {
+        Ok((rows, low, status)) => {
+            Html(overview::stock(&c, &shown, &rows, &low, &status)).into_response()
+        }
         Err(e) => refused(&app, StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
     }
 }
