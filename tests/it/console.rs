@@ -287,6 +287,27 @@ async fn the_order_search_pages_newest_first() {
     assert!(none.contains("該当する受注はありません"), "{none}");
     let (status, _, _) = b.get("/console/orders?state=bogus").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
+    // A script may send the admin token itself, as to the API.
+    let scripted = app
+        .http
+        .get(format!("{}/console/orders?id=P007", app.admin_url))
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(scripted.status(), StatusCode::OK);
+    let wrong = Browser::new(&app)
+        .http
+        .get(format!("{}/console/orders", app.admin_url))
+        .bearer_auth("not-the-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        wrong.status(),
+        StatusCode::SEE_OTHER,
+        "a wrong token is sent to the login"
+    );
     app.stop().await;
 }
 

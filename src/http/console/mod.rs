@@ -110,6 +110,15 @@ impl Denied {
     }
 }
 
+/// Whether the request carries the admin token itself (`Authorization: Bearer`).
+fn bearer(app: &AppState, headers: &HeaderMap) -> bool {
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    given.is_some_and(|g| app.admin_token.is_some() && crate::http::admin::token_matches(app, g))
+}
+
 /// The page's context for a logged-in person, or the way to the login page.
 fn session(app: &AppState, headers: &HeaderMap, here: &str) -> Result<Ctx, Denied> {
     let c = |form_token| Ctx {
@@ -117,9 +126,11 @@ fn session(app: &AppState, headers: &HeaderMap, here: &str) -> Result<Ctx, Denie
         now: time::now(),
         form_token,
     };
-    if app.admin_token.is_none() {
+    if app.admin_token.is_none() || bearer(app, headers) {
         // Without a token (allowed on loopback only) the console is as open
-        // as the admin API; the guard's same-origin check still applies.
+        // as the admin API; the guard's same-origin check still applies. A
+        // script or a benchmark may send the token itself, as to the API: a
+        // browser never adds that header on its own, so no form token is needed.
         return Ok(c(String::new()));
     }
     match session::cookie_of(headers).and_then(|k| app.console_sessions.check(k, Instant::now())) {
