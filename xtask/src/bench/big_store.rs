@@ -191,11 +191,16 @@ async fn timed_get(
         .send()
         .await?;
     let status = r.status();
-    let _ = r.bytes().await?;
+    let body = r.bytes().await?;
+    let took = started.elapsed();
     if !status.is_success() {
         bail!("GET {path} answered {status}");
     }
-    Ok(started.elapsed())
+    // A console page must be the page itself, not the login it redirects to.
+    if String::from_utf8_lossy(&body).contains("action=\"/console/login\"") {
+        bail!("GET {path} led to the login page");
+    }
+    Ok(took)
 }
 
 /// Stock counts timed by [`time_stock_counts`].
@@ -280,7 +285,7 @@ async fn fill(data_dir: &Path, n: usize) -> anyhow::Result<()> {
                 let mut call = tx.prepare_cached(
                     "INSERT INTO outbox (provider, kind, channel, order_id, payload, state, attempts,
                                          next_attempt_ms, budget_from_ms, created_at, updated_at)
-                     VALUES ('jgoods', 'jgoods_put_order', 'jgoods', ?1, '{}', 'done', 1, 0, 0, ?2, ?2)",
+                     VALUES ('jgoods', 'jgoods_put_order', 'jgoods', ?1, ?3, 'done', 1, 0, 0, ?2, ?2)",
                 )?;
                 let mut event = tx.prepare_cached(
                     "INSERT INTO events (at, channel, order_id, kind) VALUES (?1, 'jgoods', ?2, 'order.shipped')",
@@ -292,7 +297,11 @@ async fn fill(data_dir: &Path, n: usize) -> anyhow::Result<()> {
                     line.execute(params![id, sku])?;
                     alloc.execute(params![id, sku, at])?;
                     ship.execute(params![id, format!("{:012}", i), at])?;
-                    call.execute(params![id, at])?;
+                    // The payload as the dispatcher stores it (the order page decodes it).
+                    let payload = serde_json::json!({
+                        "kind": "jgoods_put_order", "order_no": id, "items": null, "confirm": true
+                    });
+                    call.execute(params![id, at, payload.to_string()])?;
                     event.execute(params![at, id])?;
                 }
                 Ok(())
