@@ -5,6 +5,7 @@
 //! action is also an admin-API route and a CLI command, and is written as
 //! an event.
 
+mod actions;
 mod forms;
 mod overview;
 mod pages;
@@ -25,7 +26,6 @@ use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
 use crate::domain::{Channel, OrderState, PaymentState, time};
-use crate::flows::attention;
 use crate::http::AppState;
 use crate::store::order_search::{self, Search};
 use crate::store::{events, inbox, orders, outbox};
@@ -47,9 +47,9 @@ pub fn routes() -> Router<AppState> {
         .route("/console/orders/{channel}/{id}", get(order_page))
         .route(
             "/console/orders/{channel}/{id}/{action}",
-            post(order_action),
+            post(actions::order_action),
         )
-        .route("/console/outbox/{id}/{action}", post(call_action))
+        .route("/console/outbox/{id}/{action}", post(actions::call_action))
 }
 
 fn see_other(to: &str) -> Response {
@@ -436,126 +436,5 @@ async fn stock_page(
             Html(overview::stock(&c, &shown, &rows, &low, &status)).into_response()
         }
         Err(e) => refused(&app, StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
-    }
-}
-
-/// Who acted, for the history: the console and the address it was used from.
-fn by(peer: &SocketAddr) -> String {
-    format!("console ({})", peer.ip())
-}
-
-#[derive(Deserialize)]
-struct ActionForm {
-    #[serde(default)]
-    form_token: String,
-    #[serde(default)]
-    note: String,
-    #[serde(default)]
-    reason: String,
-    #[serde(default)]
-    carrier: String,
-    #[serde(default)]
-    tracking: String,
-    #[serde(default)]
-    date: String,
-}
-
-async fn order_action(
-    State(app): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    Path((channel, id, action)): Path<(String, String, String)>,
-    Form(f): Form<ActionForm>,
-) -> Response {
-    if let Err(d) = form_session(&app, &headers, &f.form_token) {
-        return d.answer(&app);
-    }
-    let Some(ch) = Channel::parse(&channel) else {
-        return refused(
-            &app,
-            StatusCode::NOT_FOUND,
-            &format!("unknown channel {channel}"),
-        );
-    };
-    let back = format!("/console/orders/{}/{}", ch.as_str(), pages::urlencode(&id));
-    let done: Result<(), String> = match action.as_str() {
-        "ack" => attention::acknowledge(&app.store, ch, id, &by(&peer), &f.note)
-            .await
-            .map_err(|e| e.to_string()),
-        "cancel" => crate::flows::erp::cancel(&app.store, ch, id, f.reason, app.safety_stock)
-            .await
-            .map(drop)
-            .map_err(|e| e.to_string()),
-        "ship" => ship(&app, ch, id, &f).await,
-        _ => return refused(&app, StatusCode::NOT_FOUND, "no such action"),
-    };
-    match done {
-        Ok(()) => {
-            app.dispatcher_wake.notify_one();
-            see_other(&back)
-        }
-        Err(e) => refused(&app, StatusCode::CONFLICT, &e),
-    }
-}
-
-async fn ship(app: &AppState, ch: Channel, id: String, f: &ActionForm) -> Result<(), String> {
-    let date = match f.date.trim() {
-        "" => time::now().format("%Y-%m-%d").to_string(),
-        typed => crate::cli::parse_date(typed)?,
-    };
-    let req = crate::http::admin::parse_shipment(&f.carrier, f.tracking.trim(), &date, None)
-        .map_err(|e| e.message)?;
-    crate::flows::erp::ship(
-        &app.store,
-        ch,
-        id,
-        req,
-        app.payment_policy,
-        app.safety_stock,
-    )
-    .await
-    .map(drop)
-    .map_err(|e| e.to_string())
-}
-
-#[derive(Deserialize)]
-struct Back {
-    #[serde(default)]
-    back: Option<String>,
-}
-
-async fn call_action(
-    State(app): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    Path((id, action)): Path<(i64, String)>,
-    Query(b): Query<Back>,
-    Form(f): Form<ActionForm>,
-) -> Response {
-    if let Err(d) = form_session(&app, &headers, &f.form_token) {
-        return d.answer(&app);
-    }
-    let done: Result<(), String> = match action.as_str() {
-        "drop" => attention::drop_call(&app.store, id, &by(&peer), &f.reason)
-            .await
-            .map_err(|e| e.to_string()),
-        "retry" => match crate::http::admin::retry_call_by_hand(&app, id).await {
-            Ok(()) => Ok(()),
-            Err(e) => Err(e.message),
-        },
-        _ => return refused(&app, StatusCode::NOT_FOUND, "no such action"),
-    };
-    // Back to the order the form was on: its channel and id (decoded from
-    // the query), encoded again; anything else goes to the orders page.
-    let back = b
-        .back
-        .as_deref()
-        .and_then(|p| p.split_once('/'))
-        .and_then(|(ch, id)| Some((Channel::parse(ch)?, id)))
-        .map(|(ch, id)| format!("/console/orders/{}/{}", ch.as_str(), pages::urlencode(id)))
-        .unwrap_or_else(|| "/console/orders".into());
-    match done {
-        Ok(()) => see_other(&back),
-        Err(e) => refused(&app, StatusCode::CONFLICT, &e),
     }
 }
