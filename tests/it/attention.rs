@@ -30,11 +30,7 @@ fn events_of<'a>(feed: &'a Value, kind: &str) -> Vec<&'a Value> {
 
 #[tokio::test]
 async fn a_dead_call_dropped_is_never_made_and_its_order_says_so() {
-    let app = spawn_app_with(Options {
-        retry: ("20ms", "50ms", "300ms"),
-        ..Options::default()
-    })
-    .await;
+    let app = spawn_app_with(Options::fast_retries()).await;
     let id = order_with_a_dead_call(&app, "JGD1").await;
     let drop_path = format!("/api/v1/outbox/{id}/drop");
 
@@ -124,11 +120,7 @@ async fn a_dead_call_dropped_is_never_made_and_its_order_says_so() {
 
 #[tokio::test]
 async fn an_attention_acknowledged_comes_back_only_with_something_new() {
-    let app = spawn_app_with(Options {
-        retry: ("20ms", "50ms", "300ms"),
-        ..Options::default()
-    })
-    .await;
+    let app = spawn_app_with(Options::fast_retries()).await;
     let id = order_with_a_dead_call(&app, "JGA1").await;
     let ack = "/api/v1/orders/jgoods/JGA1/ack";
     let (status, o) = app

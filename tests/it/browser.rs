@@ -213,11 +213,7 @@ async fn a_person_works_through_a_stuck_order_in_the_browser() {
     let Some(chrome) = Chrome::launch().await else {
         return;
     };
-    let app = spawn_app_with(Options {
-        retry: ("20ms", "50ms", "300ms"),
-        ..Options::default()
-    })
-    .await;
+    let app = spawn_app_with(Options::fast_retries()).await;
     app.set_stock("A", 10).await;
     app.sim.place_order("JG-OK-1", &[("A", 2, 1200)]);
     app.wait_state("JG-OK-1", "confirmed", "deferred").await;

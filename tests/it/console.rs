@@ -81,11 +81,7 @@ fn form_token(page: &str) -> String {
 
 #[tokio::test]
 async fn an_operator_finds_a_stuck_order_and_acts_on_it() {
-    let app = spawn_app_with(Options {
-        retry: ("20ms", "50ms", "300ms"),
-        ..Options::default()
-    })
-    .await;
+    let app = spawn_app_with(Options::fast_retries()).await;
     app.set_stock("A", 10).await;
     app.sim.inject(Endpoint::PutOrder, Fault::Status(503), 1000);
     // No `/`: the test's own API helper puts the id in a path as it is.
@@ -315,11 +311,7 @@ async fn the_order_search_pages_newest_first() {
 /// mirror, the low SKUs and what each channel is still owed.
 #[tokio::test]
 async fn problems_and_stock_pages_show_what_needs_a_person() {
-    let app = spawn_app_with(Options {
-        retry: ("20ms", "50ms", "300ms"),
-        ..Options::default()
-    })
-    .await;
+    let app = spawn_app_with(Options::fast_retries()).await;
     let mut b = Browser::new(&app);
     b.post("/console/login", &[("token", ADMIN_TOKEN)]).await;
     let (_, calm, _) = b.get("/console/problems").await;

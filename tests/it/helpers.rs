@@ -66,6 +66,17 @@ pub struct Options {
     pub invoice: bool,
 }
 
+impl Options {
+    /// Retries of milliseconds, given up after 300 ms: a call that keeps
+    /// failing turns dead within a test's patience.
+    pub fn fast_retries() -> Options {
+        Options {
+            retry: ("20ms", "50ms", "300ms"),
+            ..Options::default()
+        }
+    }
+}
+
 /// An `[invoice]` section whose text needs HTML escaping.
 pub const INVOICE_SECTION: &str = "\n[invoice]\nissuer_name = \"株式会社テスト商店\"\nregistration_number = \"T1234567890123\"\naddressee = \"<J-goods> & 御中\"\nbank_account = \"テスト銀行 本店 普通 7654321\"\n";
 

@@ -309,11 +309,7 @@ async fn a_conflict_after_cancellation_at_jgoods_releases_the_stock() {
 
 #[tokio::test]
 async fn a_dead_call_flags_the_order_and_can_be_retried() {
-    let app = spawn_app_with(Options {
-        retry: ("20ms", "50ms", "300ms"),
-        ..Options::default()
-    })
-    .await;
+    let app = spawn_app_with(Options::fast_retries()).await;
     app.set_stock("A", 10).await;
     app.sim.inject(Endpoint::PutOrder, Fault::Status(503), 1000);
     app.sim.place_order("JG13", &[("A", 1, 100)]);
