@@ -107,3 +107,24 @@ pub(super) fn inline_secret_keys(text: &str) -> Vec<&'static str> {
         .filter(|key| doc.is_string(key))
         .collect()
 }
+
+/// How a config file is read.
+#[derive(Clone, Debug, Default)]
+pub struct LoadOptions {
+    /// Where `{ credential = "x" }` reads the file `x` when systemd did not
+    /// set `CREDENTIALS_DIRECTORY` (a shell, cron); default
+    /// [`default_credentials_dir`] of the config file.
+    pub credentials_dir: Option<PathBuf>,
+}
+
+/// The credentials directory of a config file outside systemd, matching the
+/// units' `LoadCredential=` lines: `/etc/ordersync/credentials` beside
+/// `config.toml`, `/etc/ordersync/credentials/<name>` beside `<name>.toml`
+/// (the `ordersync@<name>` instances).
+pub fn default_credentials_dir(config: &Path) -> PathBuf {
+    let dir = config.parent().unwrap_or(Path::new("")).join("credentials");
+    match config.file_stem().and_then(|s| s.to_str()) {
+        Some("config") | None => dir,
+        Some(name) => dir.join(name),
+    }
+}

@@ -24,6 +24,7 @@ mod document;
 mod duration_text;
 mod error;
 mod files;
+mod language;
 mod raw;
 mod secret;
 #[cfg(test)]
@@ -36,7 +37,11 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub use error::ConfigError;
-pub use files::{CONFIG_ENV_VAR, DEFAULT_CONFIG_PATH, permission_warnings, resolve_path};
+pub use files::{
+    CONFIG_ENV_VAR, DEFAULT_CONFIG_PATH, LoadOptions, default_credentials_dir, permission_warnings,
+    resolve_path,
+};
+pub use language::Language;
 pub use secret::{Secret, SecretUnreadable};
 
 /// Exit status for a bad configuration (`EX_CONFIG` from `sysexits.h`). The systemd unit sets
@@ -163,31 +168,6 @@ impl Default for DaemonConfig {
             max_connections: 1024,
             max_connections_per_source: 64,
             admin_max_connections: 64,
-        }
-    }
-}
-
-/// The language of the console's pages (Japanese first everywhere else).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Language {
-    #[default]
-    Ja,
-    En,
-}
-
-impl Language {
-    /// The locale's language when the config says none: English for an
-    /// `en…` locale (`LC_ALL`, else `LC_MESSAGES`, else `LANG`), Japanese
-    /// otherwise.
-    pub fn from_locale(var: impl Fn(&str) -> Option<String>) -> Language {
-        let locale = ["LC_ALL", "LC_MESSAGES", "LANG"]
-            .iter()
-            .find_map(|v| var(v).filter(|s| !s.is_empty()))
-            .unwrap_or_default();
-        match locale.starts_with("en") {
-            true => Language::En,
-            false => Language::Ja,
         }
     }
 }
@@ -484,27 +464,6 @@ pub struct InvoiceConfig {
     pub number_prefix: String,
 }
 
-/// How a config file is read.
-#[derive(Clone, Debug, Default)]
-pub struct LoadOptions {
-    /// Where `{ credential = "x" }` reads the file `x` when systemd did not
-    /// set `CREDENTIALS_DIRECTORY` (a shell, cron); default
-    /// [`default_credentials_dir`] of the config file.
-    pub credentials_dir: Option<PathBuf>,
-}
-
-/// The credentials directory of a config file outside systemd, matching the
-/// units' `LoadCredential=` lines: `/etc/ordersync/credentials` beside
-/// `config.toml`, `/etc/ordersync/credentials/<name>` beside `<name>.toml`
-/// (the `ordersync@<name>` instances).
-pub fn default_credentials_dir(config: &Path) -> PathBuf {
-    let dir = config.parent().unwrap_or(Path::new("")).join("credentials");
-    match config.file_stem().and_then(|s| s.to_str()) {
-        Some("config") | None => dir,
-        Some(name) => dir.join(name),
-    }
-}
-
 impl Config {
     /// Reads, parses, resolves secrets and validates the file at `path`.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
@@ -564,30 +523,6 @@ impl Config {
             "# Effective configuration read from {}\n# (defaults filled in, secrets redacted)\n\n{body}",
             self.source.display()
         )
-    }
-
-    /// Every secret of the file with its key, enabled sections or not.
-    pub fn secrets(&self) -> Vec<(&'static str, &Secret)> {
-        let mut all = Vec::new();
-        if let Some(t) = &self.daemon.admin_token {
-            all.push(("daemon.admin_token", t));
-        }
-        if let Some(j) = &self.jgoods {
-            all.push(("jgoods.client_secret", &j.client_secret));
-            all.push(("jgoods.webhook_secret", &j.webhook_secret));
-        }
-        if let Some(r) = &self.rakuten_pay {
-            all.push(("rakuten_pay.service_secret", &r.service_secret));
-            all.push(("rakuten_pay.license_key", &r.license_key));
-        }
-        if let Some(k) = &self.kuroneko {
-            all.push(("kuroneko.password", &k.password));
-        }
-        if let Some(k) = &self.komoju {
-            all.push(("komoju.secret_key", &k.secret_key));
-            all.push(("komoju.webhook_secret", &k.webhook_secret));
-        }
-        all
     }
 
     /// The J-goods section when it is present and enabled.

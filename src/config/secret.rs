@@ -223,6 +223,32 @@ impl<'de> Visitor<'de> for SpecVisitor {
     }
 }
 
+impl super::Config {
+    /// Every secret of the file with its key, enabled sections or not.
+    pub fn secrets(&self) -> Vec<(&'static str, &Secret)> {
+        let mut all = Vec::new();
+        if let Some(t) = &self.daemon.admin_token {
+            all.push(("daemon.admin_token", t));
+        }
+        if let Some(j) = &self.jgoods {
+            all.push(("jgoods.client_secret", &j.client_secret));
+            all.push(("jgoods.webhook_secret", &j.webhook_secret));
+        }
+        if let Some(r) = &self.rakuten_pay {
+            all.push(("rakuten_pay.service_secret", &r.service_secret));
+            all.push(("rakuten_pay.license_key", &r.license_key));
+        }
+        if let Some(k) = &self.kuroneko {
+            all.push(("kuroneko.password", &k.password));
+        }
+        if let Some(k) = &self.komoju {
+            all.push(("komoju.secret_key", &k.secret_key));
+            all.push(("komoju.webhook_secret", &k.webhook_secret));
+        }
+        all
+    }
+}
+
 /// The process environment, behind a trait so tests can resolve `env` and `credential`
 /// sources without mutating the real (process-global) environment.
 pub(super) trait Environment {
