@@ -412,7 +412,7 @@ pub(super) async fn print_invoice(erp: &Erp) -> anyhow::Result<()> {
         .await?;
     println!(
         "
-Invoice to J-goods for {today} (適格請求書, preview; `ordersync jgoods invoice --from {today} --to {today}` issues it):"
+Invoice to J-goods for {today} (適格請求書, preview; `ordersync jgoods invoice --from {today} --to {today}` issues it once the day is over, `--force` today):"
     );
     let amount = |v: &Value| yen(v.as_i64().unwrap_or(0));
     for o in inv["orders"].as_array().into_iter().flatten() {
