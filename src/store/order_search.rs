@@ -17,6 +17,12 @@ pub struct Search {
     pub attention: bool,
     /// An order id, exactly.
     pub id: Option<String>,
+    /// Orders with a line of this SKU.
+    pub sku: Option<String>,
+    /// Orders stored from this time on (RFC 3339, included) …
+    pub since: Option<String>,
+    /// … and before this one (excluded).
+    pub until: Option<String>,
     /// Continue with the orders stored before this cursor.
     pub before: Option<i64>,
     pub limit: u32,
@@ -56,6 +62,34 @@ pub fn search(conn: &Connection, s: &Search) -> Result<(Vec<Order>, Option<i64>)
     }
     if s.attention {
         sql.push_str(" AND attention IS NOT NULL");
+    }
+    if let Some(sku) = &s.sku {
+        // Driven from the SKU's lines (an index), not by testing every order.
+        cond(
+            &mut sql,
+            " AND rowid IN (SELECT o.rowid FROM order_lines l JOIN orders o
+                   ON o.channel = l.channel AND o.id = l.order_id WHERE l.sku = ?)",
+            sku.clone().into(),
+        );
+    }
+    // Orders are stored in time order (one writer, created_at its clock), so
+    // a time range is a rowid range: the first and the last order of the
+    // range, each one step into the created_at index.
+    if let Some(since) = &s.since {
+        cond(
+            &mut sql,
+            " AND rowid >= COALESCE((SELECT rowid FROM orders WHERE created_at >= ?
+                   ORDER BY created_at LIMIT 1), 1 << 62)",
+            since.clone().into(),
+        );
+    }
+    if let Some(until) = &s.until {
+        cond(
+            &mut sql,
+            " AND rowid <= COALESCE((SELECT rowid FROM orders WHERE created_at < ?
+                   ORDER BY created_at DESC LIMIT 1), 0)",
+            until.clone().into(),
+        );
     }
     if let Some(before) = s.before {
         cond(&mut sql, " AND rowid < ?", before.into());

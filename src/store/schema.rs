@@ -409,6 +409,12 @@ CREATE INDEX outbox_of_order ON outbox (channel, order_id, id);
 CREATE INDEX inbox_of_order ON inbox (order_id, id) WHERE order_id IS NOT NULL;
 "#;
 
+/// The console's search by SKU and by the day an order arrived.
+const ORDER_SEARCH: &str = r#"
+CREATE INDEX order_lines_sku ON order_lines (sku);
+CREATE INDEX orders_created ON orders (created_at);
+"#;
+
 fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(V1),
@@ -426,6 +432,7 @@ fn migrations() -> Migrations<'static> {
         M::up(INBOX_REJECTED),
         M::up(ORDER_COUNTS),
         M::up(ORDER_PAGE),
+        M::up(ORDER_SEARCH),
     ])
 }
 

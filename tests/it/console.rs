@@ -279,6 +279,33 @@ async fn the_order_search_pages_newest_first() {
     );
     let (_, one, _) = b.get("/console/orders?id=P007").await;
     assert_eq!(ids(&one), ["P007"]);
+    // By SKU, and by the day they arrived (as people type a date).
+    app.set_stock("B", 5).await;
+    app.sim.place_order("PB01", &[("B", 1, 100)]);
+    app.wait_state("PB01", "confirmed", "deferred").await;
+    let (_, by_sku, _) = b.get("/console/orders?sku=B").await;
+    assert!(
+        by_sku.contains(">PB01<") && ids(&by_sku).is_empty(),
+        "{by_sku}"
+    );
+    let today = ordersync::domain::time::now().date_naive();
+    let (_, today_page, _) = b
+        .get(&format!(
+            "/console/orders?from={}&to={}",
+            today.format("%Y/%m/%d"),
+            today.format("%Y-%m-%d")
+        ))
+        .await;
+    assert_eq!(
+        ids(&today_page).len(),
+        49,
+        "50 a page, PB01 first: {today_page}"
+    );
+    let yesterday = today - chrono::Days::new(1);
+    let (_, before, _) = b.get(&format!("/console/orders?to={yesterday}")).await;
+    assert!(before.contains("該当する受注はありません"), "{before}");
+    let (status, _, _) = b.get("/console/orders?from=2026-13-01").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
     let (_, none, _) = b.get("/console/orders?state=shipped").await;
     assert!(none.contains("該当する受注はありません"), "{none}");
     let (status, _, _) = b.get("/console/orders?state=bogus").await;

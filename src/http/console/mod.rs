@@ -251,6 +251,10 @@ pub struct OrdersQuery {
     pub payment: Option<String>,
     pub attention: Option<String>,
     pub id: Option<String>,
+    pub sku: Option<String>,
+    /// The first and the last day of arrival (`2026-12-01` or `2026/12/01`), JST.
+    pub from: Option<String>,
+    pub to: Option<String>,
     pub before: Option<i64>,
 }
 
@@ -264,6 +268,9 @@ impl OrdersQuery {
             ("payment", &self.payment),
             ("attention", &self.attention),
             ("id", &self.id),
+            ("sku", &self.sku),
+            ("from", &self.from),
+            ("to", &self.to),
         ] {
             if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
                 parts.push(format!("{k}={}", pages::urlencode(v)));
@@ -291,12 +298,28 @@ impl OrdersQuery {
             Some(p) => Some(PaymentState::parse(&p).ok_or(format!("unknown payment state {p}"))?),
             None => None,
         };
+        // A day is its midnight in Japan; `to` includes its whole day.
+        let day = |v: &Option<String>, after: u64| -> Result<Option<String>, String> {
+            let Some(typed) = some(v) else {
+                return Ok(None);
+            };
+            let d = crate::cli::parse_date(&typed)?;
+            let d = chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d").map_err(|e| e.to_string())?;
+            let midnight = (d + chrono::Days::new(after))
+                .and_hms_opt(0, 0, 0)
+                .and_then(|t| t.and_local_timezone(time::jst()).single())
+                .ok_or_else(|| format!("{typed} is not a day"))?;
+            Ok(Some(time::rfc3339(midnight)))
+        };
         Ok(Search {
             channel,
             state,
             payment,
             attention: some(&self.attention).is_some(),
             id: some(&self.id),
+            sku: some(&self.sku),
+            since: day(&self.from, 0)?,
+            until: day(&self.to, 1)?,
             before: self.before,
             limit: PAGE,
         })

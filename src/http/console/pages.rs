@@ -125,6 +125,9 @@ pub fn search_form(c: &Ctx, q: &super::OrdersQuery) -> String {
         "<form method=\"get\" action=\"/console/orders\">\
          <label>{} {}</label> <label>{} {}</label> <label>{} {}</label> \
          <label>{} <input name=\"id\" value=\"{}\" size=\"24\"></label> \
+         <label>SKU <input name=\"sku\" value=\"{}\" size=\"14\"></label> \
+         <label>{} <input name=\"from\" value=\"{}\" size=\"10\" placeholder=\"2026-12-01\"></label> \
+         <label>〜 <input name=\"to\" value=\"{}\" size=\"10\" placeholder=\"2026-12-31\"></label> \
          <label><input type=\"checkbox\" name=\"attention\" value=\"1\"{}> {}</label> \
          <button>{}</button></form>",
         t(lang, "チャネル", "Channel"),
@@ -153,6 +156,10 @@ pub fn search_form(c: &Ctx, q: &super::OrdersQuery) -> String {
         ),
         t(lang, "受注番号", "Order id"),
         esc(q.id.as_deref().unwrap_or("")),
+        esc(q.sku.as_deref().unwrap_or("")),
+        t(lang, "受注日", "Received"),
+        esc(q.from.as_deref().unwrap_or("")),
+        esc(q.to.as_deref().unwrap_or("")),
         if q.attention.is_some() {
             " checked"
         } else {

@@ -127,6 +127,8 @@ async fn operator_views(
         "/console/orders?attention=1",
         "/console/orders?state=shipped",
         "/console/orders?id=S00000001",
+        "/console/orders?sku=B-007",
+        "/console/orders?from=2020-01-01&to=2030-12-31",
         "/console/orders/jgoods/S00000001",
         "/console/problems",
         "/console/stock",
