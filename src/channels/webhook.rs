@@ -68,18 +68,30 @@ impl WebhookDelivery {
     }
 }
 
-/// Keeps a refused webhook for audit.
+/// Keeps a refused webhook for audit, under the order its body names (an
+/// unverified claim, shown as such on that order's page: a wrong secret
+/// then shows on the orders it kept out).
 pub async fn reject_webhook(
     store: &Store,
     delivery: WebhookDelivery,
     reason: String,
 ) -> store::Result<()> {
+    let claimed = claimed_order(&delivery.body);
     store
         .write(move |tx| {
             let now = time::rfc3339(time::now());
-            inbox::record_rejected(tx, &delivery.receipt(&now), &reason)
+            inbox::record_rejected(tx, &delivery.receipt(&now), &reason, claimed.as_deref())
         })
         .await
+}
+
+/// The `order_no` a refused body names, when it is a plausible order id.
+fn claimed_order(body: &[u8]) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let id = v.get("order_no")?.as_str()?;
+    crate::domain::ident::identifier(id, 64)
+        .ok()
+        .map(str::to_string)
 }
 
 /// The hooks a pushing channel gives the pipeline.

@@ -77,10 +77,15 @@ const PRUNE_EVERY: i64 = 512;
 /// Keeps a refused delivery for audit. A flood of refused deliveries (no
 /// credential needed to send one) keeps only the newest
 /// [`MAX_REJECTED_KEPT`], so it cannot fill the disk.
-pub fn record_rejected(conn: &Connection, d: &Delivery<'_>, reason: &str) -> Result<()> {
+pub fn record_rejected(
+    conn: &Connection,
+    d: &Delivery<'_>,
+    reason: &str,
+    claimed_order: Option<&str>,
+) -> Result<()> {
     conn.prepare_cached(
-        "INSERT INTO inbox (provider, delivery_id, received_at, state, reason, headers, body)
-         VALUES (?1, ?2, ?3, 'rejected', ?4, ?5, ?6)",
+        "INSERT INTO inbox (provider, delivery_id, received_at, state, reason, headers, body, order_id)
+         VALUES (?1, ?2, ?3, 'rejected', ?4, ?5, ?6, ?7)",
     )?
     .execute(params![
         d.provider,
@@ -88,7 +93,8 @@ pub fn record_rejected(conn: &Connection, d: &Delivery<'_>, reason: &str) -> Res
         d.received_at,
         reason,
         d.headers.to_string(),
-        d.body
+        d.body,
+        claimed_order
     ])?;
     if conn.last_insert_rowid() % PRUNE_EVERY == 0 {
         prune_rejected(conn, MAX_REJECTED_KEPT)?;
@@ -205,7 +211,7 @@ mod tests {
                 headers: serde_json::json!({}),
                 body: b"x",
             };
-            record_rejected(&conn, &d, "unauthorized: bad signature").unwrap();
+            record_rejected(&conn, &d, "unauthorized: bad signature", None).unwrap();
         }
         assert_eq!(prune_rejected(&conn, 3).unwrap(), 7);
         let left = rejected_since(

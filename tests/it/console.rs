@@ -357,8 +357,15 @@ async fn problems_and_stock_pages_show_what_needs_a_person() {
         ("X-JGoods-Signature", format!("v1={}", "0".repeat(64))),
     ];
     for _ in 0..3 {
-        app.post_webhook(b"{}", &forged).await;
+        app.post_webhook(br#"{"order_no":"JGP1"}"#, &forged).await;
     }
+    // The refused deliveries show on the order they name, with why.
+    let (_, order, _) = b.get("/console/orders/jgoods/JGP1").await;
+    let received = &order[order.find("id=\"webhooks\"").unwrap()..];
+    assert!(
+        received.contains("rejected") && received.contains("unauthorized"),
+        "{order}"
+    );
     let (status, page, _) = b.get("/console/problems").await;
     assert_eq!(status, StatusCode::OK);
     assert!(
