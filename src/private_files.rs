@@ -36,6 +36,24 @@ pub fn close_to_others(path: &Path, mode: u32) -> std::io::Result<()> {
     }
 }
 
+/// Gives `path` the owner of `dir` when they differ: a root shell's
+/// `restore`, or the first command before the daemon ever ran, must not
+/// leave a database or lock file the service's own user cannot open
+/// (systemd fixes the owner of a state directory only when the directory's
+/// own owner is wrong). Only root can change an owner; for anyone else the
+/// owners already agree.
+pub fn match_owner(path: &Path, dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let (want, have) = (std::fs::metadata(dir)?, std::fs::metadata(path)?);
+    if (want.uid(), want.gid()) == (have.uid(), have.gid()) {
+        return Ok(());
+    }
+    match std::os::unix::fs::chown(path, Some(want.uid()), Some(want.gid())) {
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => Ok(()),
+        other => other,
+    }
+}
+
 /// Creates `path` empty with mode 0600; fails if it exists.
 pub fn create_new(path: &Path) -> std::io::Result<std::fs::File> {
     std::fs::OpenOptions::new()
@@ -85,5 +103,24 @@ mod tests {
         let other = dir.join("backup.sqlite");
         create_new(&other).unwrap();
         assert_eq!(mode(&other), FILE_MODE);
+    }
+
+    /// As root (CI), a file made in a directory of another user becomes that user's.
+    #[test]
+    fn a_file_made_by_root_takes_the_directorys_owner() {
+        use std::os::unix::fs::MetadataExt;
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("state");
+        create_dir(&dir).unwrap();
+        let file = dir.join("ordersync.sqlite");
+        create_new(&file).unwrap();
+        if std::os::unix::fs::chown(&dir, Some(61_234), Some(61_234)).is_err() {
+            eprintln!("skipped: not root, owners cannot differ here");
+            return;
+        }
+        match_owner(&file, &dir).unwrap();
+        let m = std::fs::metadata(&file).unwrap();
+        assert_eq!((m.uid(), m.gid()), (61_234, 61_234));
+        match_owner(&file, &dir).unwrap();
     }
 }

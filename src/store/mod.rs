@@ -204,7 +204,9 @@ impl Store {
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                 crate::private_files::close_to_others(&path, crate::private_files::FILE_MODE)
             }
-            other => other.map(drop),
+            other => other
+                .map(drop)
+                .and_then(|()| crate::private_files::match_owner(&path, data_dir)),
         };
         private.map_err(|e| {
             StoreError::Invalid(format!("cannot make {} private: {e}", path.display()))

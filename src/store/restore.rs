@@ -35,6 +35,7 @@ pub fn lock(data_dir: &Path) -> Result<DataDirLock> {
         .write(true)
         .open(&path)
         .map_err(|e| StoreError::Invalid(format!("cannot open {}: {e}", path.display())))?;
+    private_files::match_owner(&path, data_dir).map_err(|e| io(&path, e))?;
     match file.try_lock() {
         Ok(()) => Ok(DataDirLock { _file: file }),
         Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::Busy(format!(
@@ -70,6 +71,7 @@ pub fn restore(data_dir: &Path, from: &Path, stamp: &str) -> Result<Restored> {
     let copy = data_dir.join(format!("{DB_FILE}.restoring"));
     let _ = std::fs::remove_file(&copy);
     copy_private(from, &copy)?;
+    private_files::match_owner(&copy, data_dir).map_err(|e| io(&copy, e))?;
     let kept = match db.exists() {
         true => {
             let aside = data_dir.join(format!("{DB_FILE}.before-restore-{stamp}"));
