@@ -64,6 +64,7 @@
 //! Benchmarks and the crash soak are in the workspace's `xtask` crate
 //! (`cargo xtask bench …`, `cargo xtask soak …`).
 
+pub mod alerts;
 pub mod app;
 pub mod channels;
 pub mod cli;

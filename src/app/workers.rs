@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::{DISPATCH_CONCURRENCY, Shared, Workers, spawn_supervised};
+use crate::alerts::AlertWorker;
 use crate::channels::Channels;
 use crate::channels::credit::CreditProviders;
 use crate::channels::credit::atobarai_com::client::{AtobaraiClient, AtobaraiClientSettings};
@@ -49,6 +50,8 @@ pub(super) struct WorkerPlan {
     rakuten_stock_push: Option<StockPusher<RakutenStock>>,
     /// With KOMOJU enabled: authorizations watched for their lapse.
     komoju_lapse: Option<LapseWatch>,
+    /// With `[alerts]` enabled: mail and webhook alerts.
+    alerts: Option<AlertWorker>,
 }
 
 impl WorkerPlan {
@@ -79,6 +82,8 @@ impl WorkerPlan {
         let komoju_lapse = config.enabled_komoju().map(|_| LapseWatch {
             store: shared.store.clone(),
         });
+        let alerts = AlertWorker::build(config, &shared.store)
+            .map_err(|e| anyhow::anyhow!("cannot set up the alerts: {e}"))?;
         let dispatcher = Dispatcher {
             store: shared.store.clone(),
             channels,
@@ -99,6 +104,7 @@ impl WorkerPlan {
             stock_push,
             rakuten_stock_push,
             komoju_lapse,
+            alerts,
         })
     }
 
@@ -183,6 +189,13 @@ impl WorkerPlan {
             let s = stop.clone();
             spawn_supervised(&tracker, &shared.failed, "KOMOJU lapse watch", async move {
                 lapse.run(poke, s).await;
+                Ok(())
+            });
+        }
+        if let Some(alerts) = self.alerts {
+            let s = stop.clone();
+            spawn_supervised(&tracker, &shared.failed, "alerts", async move {
+                alerts.run(s).await;
                 Ok(())
             });
         }

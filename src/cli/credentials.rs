@@ -16,7 +16,7 @@ use crate::config::Config;
 
 /// The credentials `systemd/ordersync.service` (and the template) load, in
 /// the order of the unit; `config.example.toml` names each.
-pub const UNIT_CREDENTIALS: [&str; 8] = [
+pub const UNIT_CREDENTIALS: [&str; 10] = [
     "admin-token",
     "jgoods-client-secret",
     "jgoods-webhook-secret",
@@ -25,6 +25,8 @@ pub const UNIT_CREDENTIALS: [&str; 8] = [
     "kuroneko-password",
     "komoju-secret-key",
     "komoju-webhook-secret",
+    "alerts-smtp-password",
+    "alerts-webhook-url",
 ];
 
 const ADMIN_TOKEN: &str = "admin-token";

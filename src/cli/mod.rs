@@ -16,6 +16,7 @@ macro_rules! errln {
     };
 }
 
+mod alerts;
 mod credentials;
 mod input;
 mod invoice;
@@ -129,6 +130,9 @@ pub enum Command {
     /// The credentials directory the systemd unit reads its secrets from.
     #[command(subcommand)]
     Credentials(CredentialsCommand),
+    /// Mail and webhook alerts: what was told, a test message.
+    #[command(subcommand)]
+    Alerts(alerts::AlertsCommand),
 }
 
 #[derive(Subcommand, Debug)]
@@ -247,6 +251,17 @@ fn check_config(config: &Config, path: &std::path::Path) -> ExitCode {
     for refusal in &config.refusals {
         errln!("ordersync: {refusal}");
     }
+    // What only building them finds: a `ca_file` that cannot be read.
+    let alerts = match config.enabled_alerts() {
+        Some(a) if config.refusals.is_empty() => {
+            crate::alerts::destinations(a, config.daemon.http_timeout).err()
+        }
+        _ => None,
+    };
+    if let Some(e) = alerts {
+        errln!("ordersync: {}: alerts: {e}", path.display());
+        return ExitCode::from(EX_CONFIG as u8);
+    }
     if config.refusals.is_empty() {
         errln!("ordersync: {} is valid", path.display());
         return ExitCode::SUCCESS;
@@ -319,6 +334,7 @@ async fn local(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Stock(c) => stock::run(c, &store, safety).await?,
         Command::Orders(c) => orders::run(c, &store, &config).await?,
         Command::Outbox(c) => outbox::run(c, &store).await?,
+        Command::Alerts(c) => alerts::run(c, &store, &config).await?,
         Command::Rakuten(c) => rakuten::run(c, &store, &config).await?,
         Command::Status => return status::run(&store, &config).await,
         Command::Jgoods(JgoodsCommand::Invoice(args)) => {

@@ -20,6 +20,7 @@ use super::{
     RetryConfig, Secret, SkuSource,
 };
 
+mod alerts;
 mod checks;
 mod daemon;
 mod invoice;
@@ -106,6 +107,7 @@ pub(super) fn build_with(
         atobarai_com: raw.atobarai_com.map(|r| ctx.atobarai_com(r)).transpose()?,
         komoju: raw.komoju.map(|r| ctx.komoju(r)).transpose()?,
         invoice: raw.invoice.map(|r| ctx.invoice(r)).transpose()?,
+        alerts: raw.alerts.map(|r| ctx.alerts(r, path)).transpose()?,
         source: path.to_path_buf(),
         credentials_dir: credentials_dir.to_path_buf(),
         warnings: Vec::new(),

@@ -21,6 +21,8 @@ pub(super) const SECRET_KEYS: &[&str] = &[
     "kuroneko.password",
     "komoju.secret_key",
     "komoju.webhook_secret",
+    "alerts.email.password",
+    "alerts.webhook.url",
 ];
 
 /// The config file to use: the `--config` flag, else `$ORDERSYNC_CONFIG` (when non-empty),

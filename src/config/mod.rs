@@ -19,6 +19,7 @@
 //! turning a provider on later (with a SIGHUP reload) cannot surface a latent error; an absent
 //! section means the provider is off.
 
+mod alerts;
 mod build;
 mod document;
 mod duration_text;
@@ -36,6 +37,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+pub use alerts::{AlertsConfig, EmailAlerts, SmtpTls, WebhookAlerts};
 pub use error::ConfigError;
 pub use files::{
     CONFIG_ENV_VAR, DEFAULT_CONFIG_PATH, LoadOptions, default_credentials_dir, permission_warnings,
@@ -82,6 +84,9 @@ pub struct Config {
     /// The merchant's details printed on invoices (`[invoice]`); `None` when absent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub invoice: Option<InvoiceConfig>,
+    /// Mail and webhook alerts (`[alerts]`); `None` when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alerts: Option<AlertsConfig>,
     /// The file this config was read from, so errors and `check-config` can name it, and a
     /// SIGHUP reload knows what to re-read.
     #[serde(skip)]
@@ -579,6 +584,11 @@ impl Config {
     /// The KOMOJU section when it is present and enabled.
     pub fn enabled_komoju(&self) -> Option<&KomojuConfig> {
         self.komoju.as_ref().filter(|c| c.enabled)
+    }
+
+    /// The alerts section when it is present and enabled.
+    pub fn enabled_alerts(&self) -> Option<&AlertsConfig> {
+        self.alerts.as_ref().filter(|c| c.enabled)
     }
 
     /// The SQLite database file: `data_dir/ordersync.sqlite`.

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use super::alerts::SmtpTls;
 use super::secret::SecretSpec;
 use super::{DeferredPayment, FeeMode, Language, LogFormat, SkuSource, TokenAuth, WebhookAuth};
 
@@ -25,6 +26,7 @@ pub(super) struct RawConfig {
     pub atobarai_com: Option<RawAtobaraiCom>,
     pub komoju: Option<RawKomoju>,
     pub invoice: Option<RawInvoice>,
+    pub alerts: Option<RawAlerts>,
 }
 
 #[derive(Deserialize, Default)]
@@ -168,4 +170,39 @@ pub(super) struct RawInvoice {
     pub addressee: Option<String>,
     pub bank_account: Option<String>,
     pub number_prefix: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawAlerts {
+    pub enabled: Option<bool>,
+    pub name: Option<String>,
+    #[serde(default, with = "humantime_serde")]
+    pub check_interval: Option<Duration>,
+    #[serde(default, with = "humantime_serde")]
+    pub digest_interval: Option<Duration>,
+    pub max_per_hour: Option<u32>,
+    pub rejected_webhooks_per_hour: Option<u32>,
+    pub console_url: Option<String>,
+    pub email: Option<RawEmailAlerts>,
+    pub webhook: Option<RawWebhookAlerts>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawEmailAlerts {
+    pub smtp_host: Option<String>,
+    pub smtp_port: Option<u16>,
+    pub tls: Option<SmtpTls>,
+    pub username: Option<String>,
+    pub password: Option<SecretSpec>,
+    pub from: Option<String>,
+    pub to: Option<Vec<String>>,
+    pub ca_file: Option<PathBuf>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawWebhookAlerts {
+    pub url: Option<SecretSpec>,
 }

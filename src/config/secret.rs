@@ -245,6 +245,14 @@ impl super::Config {
             all.push(("komoju.secret_key", &k.secret_key));
             all.push(("komoju.webhook_secret", &k.webhook_secret));
         }
+        if let Some(a) = &self.alerts {
+            if let Some(p) = a.email.as_ref().and_then(|e| e.password.as_ref()) {
+                all.push(("alerts.email.password", p));
+            }
+            if let Some(w) = &a.webhook {
+                all.push(("alerts.webhook.url", &w.url));
+            }
+        }
         all
     }
 }

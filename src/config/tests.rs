@@ -889,19 +889,23 @@ fn redacted_is_the_effective_config_as_toml() {
 #[test]
 fn secret_key_list_matches_the_schema() {
     let text = format!(
-        "[daemon]\nadmin_token = \"t-0123456789abcdef0123456789abcdef\"\n{}",
+        "[daemon]\nadmin_token = \"t-0123456789abcdef0123456789abcdef\"\n{}{ALERTS}",
         all_sections()
     );
     let redacted = load_ok(&text).redacted();
     let table: toml::Table = toml::from_str(&redacted).expect("TOML");
     let mut found = Vec::new();
-    for (section, body) in &table {
-        for (key, value) in body.as_table().into_iter().flatten() {
-            if value.as_str().is_some_and(|v| v.starts_with("<redacted: ")) {
-                found.push(format!("{section}.{key}"));
+    fn redacted_keys(prefix: &str, table: &toml::Table, found: &mut Vec<String>) {
+        for (key, value) in table {
+            let path = format!("{prefix}{key}");
+            match value {
+                toml::Value::String(v) if v.starts_with("<redacted: ") => found.push(path),
+                toml::Value::Table(inner) => redacted_keys(&format!("{path}."), inner, found),
+                _ => {}
             }
         }
     }
+    redacted_keys("", &table, &mut found);
     found.sort();
     let mut expected: Vec<String> = SECRET_KEYS.iter().map(|k| (*k).to_owned()).collect();
     expected.sort();
@@ -1107,4 +1111,108 @@ fn the_console_language_is_set_or_follows_the_locale_japanese_first() {
     );
     let e = load_err("[daemon]\nlanguage = \"fr\"\n");
     assert_at(&e, 2, "daemon.language");
+}
+
+const ALERTS: &str = "[alerts]\n\
+    enabled = true\n\
+    [alerts.email]\n\
+    smtp_host = \"smtp.example.jp\"\n\
+    username = \"ordersync@example.jp\"\n\
+    password = \"smtp-pass-inline\"\n\
+    from = \"ordersync <ordersync@example.jp>\"\n\
+    to = [\"tenchou@example.jp\"]\n\
+    [alerts.webhook]\n\
+    url = \"https://hooks.slack.com/services/T0/B0/x\"\n";
+
+#[test]
+fn alerts_get_their_defaults_and_need_somewhere_to_go() {
+    let config = load_ok(ALERTS);
+    let a = config.enabled_alerts().expect("enabled");
+    assert_eq!(a.check_interval, Duration::from_secs(30));
+    assert_eq!(a.digest_interval, Duration::from_secs(300));
+    assert_eq!((a.max_per_hour, a.rejected_webhooks_per_hour), (6, 3));
+    assert_eq!(a.name, None, "config.toml names no instance");
+    let email = a.email.as_ref().unwrap();
+    assert_eq!((email.smtp_port, email.tls), (587, SmtpTls::Starttls));
+    let named = build_with(
+        ALERTS,
+        Path::new("/etc/ordersync/honten.toml"),
+        &test_env(),
+        false,
+    )
+    .unwrap();
+    assert_eq!(named.alerts.unwrap().name.as_deref(), Some("honten"));
+    let e = load_err("[alerts]\nenabled = true\n");
+    assert_at(&e, 1, "alerts");
+    // Off, it needs nothing.
+    assert!(load_ok("[alerts]\n").enabled_alerts().is_none());
+}
+
+#[test]
+fn alert_destinations_are_checked_at_their_keys() {
+    let cases = [
+        (
+            "smtp_host = \"smtp.example.jp\"",
+            "smtp_host = \"smtp.example.jp\"\ntls = \"none\"",
+            5,
+            "alerts.email.tls",
+        ),
+        (
+            "to = [\"tenchou@example.jp\"]",
+            "to = [\"not an address\"]",
+            8,
+            "alerts.email.to",
+        ),
+        (
+            "to = [\"tenchou@example.jp\"]",
+            "to = []",
+            8,
+            "alerts.email.to",
+        ),
+        (
+            "from = \"ordersync <ordersync@example.jp>\"",
+            "from = \"ordersync\"",
+            7,
+            "alerts.email.from",
+        ),
+        (
+            "url = \"https://hooks.slack.com/services/T0/B0/x\"",
+            "url = \"http://hooks.example.jp/x\"",
+            10,
+            "alerts.webhook.url",
+        ),
+        (
+            "username = \"ordersync@example.jp\"\n",
+            "",
+            5,
+            "alerts.email.password",
+        ),
+    ];
+    for (from, to, line, key) in cases {
+        let text = ALERTS.replacen(from, to, 1);
+        let e = load_err(&text);
+        assert_at(&e, line, key);
+    }
+    // To a relay on this machine, no TLS is allowed; http only to loopback.
+    let local = ALERTS
+        .replacen("smtp.example.jp", "localhost", 1)
+        .replacen(
+            "username = \"ordersync@example.jp\"\npassword = \"smtp-pass-inline\"\n",
+            "tls = \"none\"\n",
+            1,
+        )
+        .replacen(
+            "https://hooks.slack.com/services/T0/B0/x",
+            "http://127.0.0.1:9000/hook",
+            1,
+        );
+    let a = load_ok(&local).alerts.unwrap();
+    assert_eq!(a.email.unwrap().smtp_port, 25);
+    // An enabled destination's secret that cannot be read stops the daemon.
+    let unreadable = ALERTS.replacen("\"smtp-pass-inline\"", "{ env = \"T_NOT_SET\" }", 1);
+    let e = load_strict(&format!(
+        "[daemon]\nallow_no_admin_token = true\n{unreadable}"
+    ))
+    .unwrap_err();
+    assert_eq!(e.key.as_deref(), Some("alerts.email.password"), "{e}");
 }

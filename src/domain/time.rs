@@ -12,7 +12,6 @@ pub fn now() -> DateTime<FixedOffset> {
     Utc::now().with_timezone(&jst())
 }
 
-/// RFC 3339 with seconds precision, e.g. `2026-11-23T10:00:00+09:00`.
 /// A stored RFC 3339 time as operators read it: `2026/12/03 10:15:00` in
 /// Japan time; text that is not a time is shown as it is.
 pub fn shown(rfc3339: &str) -> String {
@@ -25,6 +24,7 @@ pub fn shown(rfc3339: &str) -> String {
     }
 }
 
+/// RFC 3339 with seconds precision, e.g. `2026-11-23T10:00:00+09:00`.
 pub fn rfc3339(t: DateTime<FixedOffset>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
 }

@@ -69,6 +69,7 @@ pub fn router(state: AppState) -> Router {
         .route("/outbox/{id}/retry", post(retry_outbox))
         .route("/outbox/{id}/drop", post(attention_api::drop_call))
         .route("/jgoods/invoice", get(super::jgoods_invoice::get_invoice))
+        .route("/alerts", get(list_alerts))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_token))
         .layer(axum::extract::DefaultBodyLimit::max(
             inventory_import::MAX_IMPORT_BYTES,
@@ -83,6 +84,17 @@ pub fn router(state: AppState) -> Router {
         .fallback(|| async { ApiError::not_found("no such endpoint") })
         .layer(middleware::from_fn_with_state(state.clone(), guard::guard))
         .with_state(state)
+}
+
+/// `GET /api/v1/alerts`: the causes open, what each destination is owed,
+/// the messages sent last.
+async fn list_alerts(State(app): State<AppState>) -> Result<Response, ApiError> {
+    let report = app
+        .store
+        .read(crate::store::alerts::report)
+        .await
+        .map_err(ApiError::unavailable)?;
+    Ok(Json(report).into_response())
 }
 
 async fn require_token(

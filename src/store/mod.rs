@@ -13,6 +13,7 @@
 //! commit is durable, so a webhook is never acknowledged before it is on disk;
 //! the fsync is simply shared.
 
+pub mod alerts;
 pub mod credit;
 pub mod events;
 pub mod inbox;

@@ -415,6 +415,39 @@ CREATE INDEX order_lines_sku ON order_lines (sku);
 CREATE INDEX orders_created ON orders (created_at);
 "#;
 
+/// Alerts: the causes open now (one row each, so a cause is told once), and
+/// what each destination is owed (written in the transaction that decides
+/// it, marked sent once the message went out: a restart neither loses nor
+/// repeats one), and the messages sent (for the hourly limit).
+const ALERTS: &str = r#"
+CREATE TABLE alerts (
+    cause     TEXT PRIMARY KEY,
+    kind      TEXT NOT NULL,
+    text      TEXT NOT NULL,
+    opened_at TEXT NOT NULL
+) STRICT;
+CREATE TABLE alert_notices (
+    id          INTEGER PRIMARY KEY,
+    destination TEXT NOT NULL,
+    cause       TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    change      TEXT NOT NULL CHECK (change IN ('opened', 'cleared')),
+    text        TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    sent_at     TEXT
+) STRICT;
+CREATE INDEX alert_notices_owed ON alert_notices (destination, id) WHERE sent_at IS NULL;
+CREATE TABLE alert_messages (
+    id          INTEGER PRIMARY KEY,
+    destination TEXT NOT NULL,
+    subject     TEXT NOT NULL,
+    notices     INTEGER NOT NULL,
+    sent_ms     INTEGER NOT NULL,
+    sent_at     TEXT NOT NULL
+) STRICT;
+CREATE INDEX alert_messages_sent ON alert_messages (destination, sent_ms);
+"#;
+
 fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(V1),
@@ -433,6 +466,7 @@ fn migrations() -> Migrations<'static> {
         M::up(ORDER_COUNTS),
         M::up(ORDER_PAGE),
         M::up(ORDER_SEARCH),
+        M::up(ALERTS),
     ])
 }
 

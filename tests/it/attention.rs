@@ -9,8 +9,9 @@ use serde_json::{Value, json};
 
 use crate::helpers::*;
 
-/// An order whose post-back to J-goods is given up (a dead call).
-async fn order_with_a_dead_call(app: &TestApp, order: &str) -> i64 {
+/// An order whose post-back to J-goods is given up (a dead call); the id of
+/// that call.
+pub async fn order_with_a_dead_call(app: &TestApp, order: &str) -> i64 {
     app.set_stock("A", 10).await;
     app.sim.inject(Endpoint::PutOrder, Fault::Status(503), 1000);
     app.sim.place_order(order, &[("A", 1, 100)]);

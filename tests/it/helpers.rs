@@ -64,6 +64,8 @@ pub struct Options {
     pub atobarai_extra: String,
     /// Append [`INVOICE_SECTION`] (the merchant's invoice details).
     pub invoice: bool,
+    /// More sections appended to the config as they are (`[alerts]`, …).
+    pub sections: String,
 }
 
 impl Options {
@@ -142,6 +144,7 @@ impl Default for Options {
             kuroneko_extra: String::new(),
             atobarai_extra: String::new(),
             invoice: false,
+            sections: String::new(),
         }
     }
 }
@@ -316,16 +319,10 @@ pub async fn spawn_app_with(o: Options) -> TestApp {
     if o.invoice {
         text.push_str(INVOICE_SECTION);
     }
+    text.push_str(&o.sections);
     // Written too, so a test can run the command line on the daemon's config.
     std::fs::write(dir.path().join("config.toml"), &text).unwrap();
-    let config = Config::from_toml_str(&text, &dir.path().join("config.toml")).unwrap();
-    let daemon = Daemon::start(
-        &config,
-        TcpListener::bind("127.0.0.1:0").await.unwrap(),
-        TcpListener::bind("127.0.0.1:0").await.unwrap(),
-    )
-    .await
-    .unwrap();
+    let daemon = daemon_on(&dir.path().join("config.toml")).await;
     let webhook_url = format!("http://{}/webhooks/jgoods", daemon.webhook_addr);
     sim.set_webhook_url(webhook_url.clone());
     if let Some(k) = &komoju {
@@ -343,6 +340,19 @@ pub async fn spawn_app_with(o: Options) -> TestApp {
         http: reqwest::Client::new(),
         _dir: dir,
     }
+}
+
+/// A daemon (in this process) on the config at `path`, on free ports.
+async fn daemon_on(path: &Path) -> Daemon {
+    let text = std::fs::read_to_string(path).unwrap();
+    let config = Config::from_toml_str(&text, path).unwrap();
+    Daemon::start(
+        &config,
+        TcpListener::bind("127.0.0.1:0").await.unwrap(),
+        TcpListener::bind("127.0.0.1:0").await.unwrap(),
+    )
+    .await
+    .unwrap()
 }
 
 impl TestApp {
@@ -497,6 +507,22 @@ impl TestApp {
             chrono::Utc::now().timestamp(),
         );
         self.post_webhook(body, &headers).await
+    }
+
+    /// Stops the daemon and starts a new one on the same config and store
+    /// (new ports; the simulators are told where it listens now).
+    pub async fn restart(&mut self) {
+        if let Some(d) = self.daemon.take() {
+            d.stop(Duration::from_secs(5)).await;
+        }
+        let daemon = daemon_on(&self._dir.path().join("config.toml")).await;
+        self.admin_url = format!("http://{}", daemon.admin_addr);
+        self.webhook_url = format!("http://{}/webhooks/jgoods", daemon.webhook_addr);
+        self.sim.set_webhook_url(self.webhook_url.clone());
+        if let Some(k) = &self.komoju {
+            k.set_webhook_url(format!("http://{}/webhooks/komoju", daemon.webhook_addr));
+        }
+        self.daemon = Some(daemon);
     }
 
     pub async fn stop(mut self) {

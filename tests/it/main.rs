@@ -3,6 +3,7 @@
 //! SQLite file.
 
 mod admin_api;
+mod alerts;
 mod atobarai_fidelity;
 mod attention;
 mod browser;
@@ -20,6 +21,7 @@ mod jgoods_flows;
 mod jgoods_token;
 mod komoju;
 mod kuroneko_fidelity;
+mod mail_server;
 mod metrics;
 mod ops_tools;
 mod properties;
