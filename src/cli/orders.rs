@@ -114,7 +114,9 @@ pub(super) async fn run(
     match command {
         OrdersCommand::List(a) => list_orders(store, a).await?,
         OrdersCommand::Export(args) => export_orders(store, args).await?,
-        OrdersCommand::Show { channel, id, json } => show_order(store, &channel, id, json).await?,
+        OrdersCommand::Show { channel, id, json } => {
+            show_order(store, &channel, id, json, config.daemon.language).await?
+        }
         OrdersCommand::Ship {
             channel,
             id,
@@ -201,7 +203,13 @@ async fn list_orders(store: &Store, a: OrdersListArgs) -> anyhow::Result<()> {
 }
 
 /// `orders show`: the order as stored and its events.
-async fn show_order(store: &Store, channel: &str, id: String, json: bool) -> anyhow::Result<()> {
+async fn show_order(
+    store: &Store,
+    channel: &str,
+    id: String,
+    json: bool,
+    lang: crate::config::Language,
+) -> anyhow::Result<()> {
     let ch = parse_channel(channel)?;
     let (order, evs) = store
         .read(move |c| {
@@ -232,7 +240,7 @@ async fn show_order(store: &Store, channel: &str, id: String, json: bool) -> any
         outln!(
             "  {}  {}",
             time::shown(&e.at),
-            crate::engine::sentences::describe(&event)
+            crate::engine::sentences::describe_both(lang, &event)
         );
     }
     Ok(())

@@ -8,6 +8,7 @@ pub mod erp;
 pub mod events;
 pub mod restock;
 pub mod sentences;
+pub mod sentences_ja;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

@@ -3,6 +3,25 @@
 
 use serde_json::Value;
 
+/// The sentence in `lang` (Japanese where written, else English).
+pub fn describe_in(lang: crate::config::Language, e: &Value) -> String {
+    match lang {
+        crate::config::Language::Ja => {
+            super::sentences_ja::describe(e).unwrap_or_else(|| describe(e))
+        }
+        crate::config::Language::En => describe(e),
+    }
+}
+
+/// Japanese first, English beside it (the command line's way); English
+/// alone with `[daemon] language = "en"`.
+pub fn describe_both(lang: crate::config::Language, e: &Value) -> String {
+    match (lang, super::sentences_ja::describe(e)) {
+        (crate::config::Language::Ja, Some(ja)) => format!("{ja} / {}", describe(e)),
+        _ => describe(e),
+    }
+}
+
 /// A sentence for a person, from an event of the change feed.
 pub fn describe(e: &Value) -> String {
     let kind = e["kind"].as_str().unwrap_or("");

@@ -28,6 +28,18 @@ pub struct Search {
     pub limit: u32,
 }
 
+/// Lines of one SKU past which its orders are found by testing the newest
+/// orders rather than by collecting all of them.
+const POPULAR_LINES: i64 = 2000;
+
+/// Whether `sku` is on at least [`POPULAR_LINES`] lines (counted no further).
+fn is_popular(conn: &Connection, sku: &str) -> Result<bool> {
+    let n: i64 = conn
+        .prepare_cached("SELECT COUNT(*) FROM (SELECT 1 FROM order_lines WHERE sku = ?1 LIMIT ?2)")?
+        .query_row(rusqlite::params![sku, POPULAR_LINES], |r| r.get(0))?;
+    Ok(n >= POPULAR_LINES)
+}
+
 /// One page, newest first, and the cursor of the next (older) page.
 pub fn search(conn: &Connection, s: &Search) -> Result<(Vec<Order>, Option<i64>)> {
     let mut sql = String::from("SELECT rowid, channel, id FROM ");
@@ -64,13 +76,18 @@ pub fn search(conn: &Connection, s: &Search) -> Result<(Vec<Order>, Option<i64>)
         sql.push_str(" AND attention IS NOT NULL");
     }
     if let Some(sku) = &s.sku {
-        // Driven from the SKU's lines (an index), not by testing every order.
-        cond(
-            &mut sql,
+        let text = if is_popular(conn, sku)? {
+            // In many orders: newest orders first, each tested by its own
+            // lines (a primary-key probe), until the page is full.
+            " AND EXISTS (SELECT 1 FROM order_lines l
+                   WHERE l.channel = orders.channel AND l.order_id = orders.id AND l.sku = ?)"
+        } else {
+            // In few: driven from the SKU's lines (an index), not by testing
+            // every order.
             " AND rowid IN (SELECT o.rowid FROM order_lines l JOIN orders o
-                   ON o.channel = l.channel AND o.id = l.order_id WHERE l.sku = ?)",
-            sku.clone().into(),
-        );
+                   ON o.channel = l.channel AND o.id = l.order_id WHERE l.sku = ?)"
+        };
+        cond(&mut sql, text, sku.clone().into());
     }
     // Orders are stored in time order (one writer, created_at its clock), so
     // a time range is a rowid range: the first and the last order of the
@@ -114,4 +131,83 @@ pub fn search(conn: &Connection, s: &Search) -> Result<(Vec<Order>, Option<i64>)
         last = Some(rowid);
     }
     Ok((page, last.filter(|_| more)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+
+    /// Every page of `s`, the ids in the order shown.
+    fn all_pages(conn: &Connection, mut s: Search) -> Vec<String> {
+        let mut ids = Vec::new();
+        loop {
+            let (page, next) = search(conn, &s).unwrap();
+            ids.extend(page.into_iter().map(|o| o.id));
+            match next {
+                Some(n) => s.before = Some(n),
+                None => return ids,
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_popular_sku_and_a_rare_one_page_through_the_same_orders() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_in(dir.path()).unwrap();
+        let n = POPULAR_LINES as usize * 2 + 10;
+        store
+            .write(move |tx| {
+                for i in 0..n {
+                    let id = format!("O{i:05}");
+                    let state = if i % 3 == 0 { "shipped" } else { "allocated" };
+                    tx.execute(
+                        "INSERT INTO orders (channel, id, state, payment_state, created_at, updated_at)
+                         VALUES ('jgoods', ?1, ?2, 'deferred', '2026-12-01T10:00:00+09:00', '2026-12-01T10:00:00+09:00')",
+                        rusqlite::params![id, state],
+                    )?;
+                    let sku = if i % 2 == 0 { "P" } else { "B" };
+                    tx.execute(
+                        "INSERT INTO order_lines (channel, order_id, line_no, sku, qty) VALUES ('jgoods', ?1, 1, ?2, 1)",
+                        rusqlite::params![id, sku],
+                    )?;
+                    if i % 50 == 0 {
+                        tx.execute(
+                            "INSERT INTO order_lines (channel, order_id, line_no, sku, qty) VALUES ('jgoods', ?1, 2, 'R', 1)",
+                            [&id],
+                        )?;
+                    }
+                }
+                Ok(())
+            })
+            .await
+            .unwrap();
+        let expect = |f: &dyn Fn(usize) -> bool| -> Vec<String> {
+            (0..n)
+                .rev()
+                .filter(|i| f(*i))
+                .map(|i| format!("O{i:05}"))
+                .collect()
+        };
+        let found = store
+            .read(move |c| {
+                assert!(is_popular(c, "P")? && !is_popular(c, "R")?);
+                let search = |sku: &str, state: Option<OrderState>| Search {
+                    sku: Some(sku.into()),
+                    state,
+                    limit: 50,
+                    ..Search::default()
+                };
+                Ok((
+                    all_pages(c, search("P", None)),
+                    all_pages(c, search("P", Some(OrderState::Shipped))),
+                    all_pages(c, search("R", None)),
+                ))
+            })
+            .await
+            .unwrap();
+        assert_eq!(found.0, expect(&|i| i % 2 == 0));
+        assert_eq!(found.1, expect(&|i| i % 2 == 0 && i % 3 == 0));
+        assert_eq!(found.2, expect(&|i| i % 50 == 0));
+    }
 }

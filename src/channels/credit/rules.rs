@@ -190,7 +190,8 @@ fn review_overdue(
         && now_ms - requested >= REVIEW_ALERT_MS;
     overdue.then(|| {
         format!(
-            "{} has had the credit check under review for more than 24 hours: ask them, or cancel the order",
+            "{0}の与信審査が24時間を超えて保留中です。問い合わせるか受注をキャンセルしてください / \
+             {0} has had the credit check under review for more than 24 hours: ask them, or cancel the order",
             provider.display_name()
         )
     })
@@ -203,30 +204,36 @@ fn refusal_reason(
     was: CreditVerdict,
     state: OrderState,
 ) -> String {
-    let what = match v {
-        CreditVerdict::OverLimit => "the buyer's credit limit is exceeded",
-        CreditVerdict::Ng | CreditVerdict::Ok | CreditVerdict::Pending => "credit NG",
+    let (what_ja, what) = match v {
+        CreditVerdict::OverLimit => (
+            "購入者の利用限度額超過",
+            "the buyer's credit limit is exceeded",
+        ),
+        CreditVerdict::Ng | CreditVerdict::Ok | CreditVerdict::Pending => ("与信NG", "credit NG"),
     };
-    let when = if was == CreditVerdict::Ok {
-        " after an earlier OK"
+    let (when_ja, when) = if was == CreditVerdict::Ok {
+        ("(一度は与信OK)", " after an earlier OK")
     } else {
-        ""
+        ("", "")
     };
-    let todo = match state {
-        OrderState::Shipped => {
-            "the parcel has already left and its tracking number was not registered: stop the delivery or ask the buyer to pay another way"
-        }
+    let (todo_ja, todo) = match state {
+        OrderState::Shipped => (
+            "荷物は出荷済みで、送り状番号は登録されていません。配送を止めるか、別の支払い方法をお願いしてください",
+            "the parcel has already left and its tracking number was not registered: stop the delivery or ask the buyer to pay another way",
+        ),
         OrderState::New
         | OrderState::Allocated
         | OrderState::Short
         | OrderState::Confirmed
-        | OrderState::Cancelled => {
-            "do not ship; ask the buyer for another payment method or cancel the order"
-        }
+        | OrderState::Cancelled => (
+            "出荷しないでください。別の支払い方法をお願いするか、受注をキャンセルしてください",
+            "do not ship; ask the buyer for another payment method or cancel the order",
+        ),
     };
+    let name = provider.display_name();
     format!(
-        "{} refused the deferred payment ({what}){when}: {todo}",
-        provider.display_name()
+        "{name}が後払いを断りました({what_ja}){when_ja}。{todo_ja} / \
+         {name} refused the deferred payment ({what}){when}: {todo}"
     )
 }
 
@@ -333,15 +340,18 @@ pub fn progress(order: &Order, t: Transaction) -> Decision {
             None
         }
         Transaction::NeedsInvestigation => Some(format!(
-            "{} says the delivery needs investigation: check the parcel with the carrier",
+            "{0}が配送の調査を求めています。配送会社に荷物を確認してください / \
+             {0} says the delivery needs investigation: check the parcel with the carrier",
             provider.display_name()
         )),
         Transaction::Unknown => Some(format!(
-            "{} reports a transaction status this daemon does not know: check it on the merchant page",
+            "{0}が未知の取引状態を返しました。加盟店画面で確認してください / \
+             {0} reports a transaction status this daemon does not know: check it on the merchant page",
             provider.display_name()
         )),
         Transaction::Cancelled if order.state != OrderState::Cancelled => Some(format!(
-            "{} cancelled the transaction of an order that is not cancelled here",
+            "{0}が取引をキャンセルしましたが、この受注はキャンセルされていません。確認してください / \
+             {0} cancelled the transaction of an order that is not cancelled here",
             provider.display_name()
         )),
         Transaction::Cancelled

@@ -114,12 +114,18 @@ pub fn decide_put_outcome(stored: &Order, outcome: &PutOutcome) -> Decision {
             _ => decide(snap, Some(stored), &HashMap::new(), Source::Fetched),
         },
         PutOutcome::Refused { code, message } => attention(
-            format!("J-goods refused the allocation post-back: {code} {message}"),
+            format!(
+                "J-goods が在庫引当の報告を拒否しました: {code} {message} / \
+                 J-goods refused the allocation post-back: {code} {message}"
+            ),
             EventKind::CallRefused,
             json!({"code": code, "message": message}),
         ),
         PutOutcome::GaveUp { reason } => attention(
-            format!("could not reach J-goods: {reason}"),
+            format!(
+                "J-goods に届かず送信を断念しました。原因を直して再試行してください: {reason} / \
+                 could not reach J-goods: {reason}"
+            ),
             EventKind::CallDead,
             json!({"reason": reason}),
         ),
@@ -129,7 +135,10 @@ pub fn decide_put_outcome(stored: &Order, outcome: &PutOutcome) -> Decision {
 /// A fetch call that could not be completed (the order stays as it is, flagged).
 pub fn decide_fetch_failure(reason: &str) -> Decision {
     attention(
-        format!("could not re-read the order from J-goods: {reason}"),
+        format!(
+            "J-goods から受注を読み直せませんでした: {reason} / \
+             could not re-read the order from J-goods: {reason}"
+        ),
         EventKind::CallDead,
         json!({"reason": reason}),
     )

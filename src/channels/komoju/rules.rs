@@ -150,7 +150,8 @@ fn lost(payment: &Payment, order: &Order, reference: OrderWrite) -> Decision {
             };
         }
         let reason = format!(
-            "KOMOJU payment {} for an order already shipped",
+            "出荷済みの受注で KOMOJU の支払いが {0} になりました。返金や回収を確認してください / \
+             KOMOJU payment {0} for an order already shipped",
             incoming.as_str()
         );
         return Decision {
@@ -163,7 +164,8 @@ fn lost(payment: &Payment, order: &Order, reference: OrderWrite) -> Decision {
         .event(EventKind::OrderAttention, json!({"reason": reason}));
     }
     let reason = format!(
-        "KOMOJU payment {}: the order was cancelled and its stock released",
+        "KOMOJU の支払いが {0} になったため、受注をキャンセルして在庫を戻しました / \
+         KOMOJU payment {0}: the order was cancelled and its stock released",
         incoming.as_str()
     );
     Decision {

@@ -259,7 +259,8 @@ fn reservations(lines: &[(LineWrite, bool)], reserved: &[u32]) -> Vec<StockMove>
 fn import_attention(order: &RakutenOrder, unknown: &[&str], full: bool) -> Option<String> {
     if !unknown.is_empty() {
         Some(format!(
-            "no SKU on Rakuten line(s) {}: map the item to a SKU",
+            "楽天の明細 {0} に SKU がありません。商品を SKU に対応させてください / \
+             no SKU on Rakuten line(s) {0}: map the item to a SKU",
             unknown.join(", ")
         ))
     } else if !full {
@@ -341,7 +342,11 @@ fn follow(
 fn cancelled(order: &RakutenOrder, o: &Order) -> Decision {
     match o.state {
         OrderState::Cancelled => Decision::default(),
-        OrderState::Shipped => attention(order, "Rakuten cancelled an order already shipped"),
+        OrderState::Shipped => attention(
+            order,
+            "出荷済みの受注を楽天がキャンセルしました。返品と返金を RMS で確認してください / \
+             Rakuten cancelled an order already shipped",
+        ),
         _ => {
             let released: u32 = o.lines.iter().map(|l| l.reserved_qty).sum();
             Decision {
@@ -395,7 +400,9 @@ fn changed(
 ) -> Decision {
     let (lines, stock, full) = relines(order, o, available, preference);
     let reason =
-        "Rakuten changed the order (400): lines re-imported and re-allocated; check it".to_string();
+        "楽天で受注が変更されました(400)。明細を取り込み直して引き当て直しました。内容を確認してください / \
+         Rakuten changed the order (400): lines re-imported and re-allocated; check it"
+            .to_string();
     Decision {
         order: Some(OrderWrite {
             lines: Some(lines),
@@ -519,10 +526,13 @@ pub fn decide_confirm(stored: &Order, result: &ConfirmResult) -> Decision {
             // Cancellation (and anything unclear) shows on the next read.
             Decision::default()
         }
-        ConfirmResult::PostageNotSet => {
-            flag("Rakuten refuses confirmation: postage is not set; set it in RMS")
-        }
-        ConfirmResult::Other(code) => flag(&format!("Rakuten refused confirmation: {code}")),
+        ConfirmResult::PostageNotSet => flag(
+            "楽天が注文確認を受け付けません: 送料が未設定です。RMS で設定してください / \
+                 Rakuten refuses confirmation: postage is not set; set it in RMS",
+        ),
+        ConfirmResult::Other(code) => flag(&format!(
+            "楽天が注文確認を拒否しました: {code} / Rakuten refused confirmation: {code}"
+        )),
     }
 }
 

@@ -327,7 +327,7 @@ fn history(h: &mut String, c: &Ctx, events: &[EventRow]) {
             h,
             "<li>{} — {}</li>",
             esc(&text::when(c.lang, &e.at, c.now)),
-            esc(&crate::engine::sentences::describe(&event))
+            esc(&crate::engine::sentences::describe_in(c.lang, &event))
         );
     }
     h.push_str("</ul>");

@@ -128,6 +128,7 @@ async fn operator_views(
         "/console/orders?state=shipped",
         "/console/orders?id=S00000001",
         "/console/orders?sku=B-007",
+        "/console/orders?sku=P-001",
         "/console/orders?from=2020-01-01&to=2030-12-31",
         "/console/orders/jgoods/S00000001",
         "/console/problems",
@@ -294,7 +295,11 @@ async fn fill(data_dir: &Path, n: usize) -> anyhow::Result<()> {
                 )?;
                 for i in from..to {
                     let id = format!("S{i:08}");
-                    let sku = format!("B-{:03}", i % 100);
+                    // P-001 sells in a quarter of the orders; each B-… in 1 %.
+                    let sku = match i % 4 {
+                        0 => "P-001".to_string(),
+                        _ => format!("B-{:03}", i % 100),
+                    };
                     order.execute(params![id, at])?;
                     line.execute(params![id, sku])?;
                     alloc.execute(params![id, sku, at])?;
