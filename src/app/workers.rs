@@ -20,6 +20,7 @@ use crate::channels::credit::kuroneko::client::{KuronekoClient, KuronekoClientSe
 use crate::channels::credit::kuroneko::provider::KuronekoCredit;
 use crate::channels::credit::poller::CreditPoller;
 use crate::channels::credit::rules::CreditPolicy;
+use crate::channels::jgoods::catalog_sync::CatalogSync;
 use crate::channels::jgoods::client::{JgoodsClient, JgoodsClientSettings};
 use crate::channels::jgoods::stock_push::JgoodsStock;
 use crate::channels::jgoods::sweep::JgoodsSweep;
@@ -52,6 +53,8 @@ pub(super) struct WorkerPlan {
     komoju_lapse: Option<LapseWatch>,
     /// With `[alerts]` enabled: mail and webhook alerts.
     alerts: Option<AlertWorker>,
+    /// With J-goods and `catalog_sync_interval` on: the product master sent to J-goods.
+    catalog: Option<CatalogSync>,
 }
 
 impl WorkerPlan {
@@ -82,6 +85,16 @@ impl WorkerPlan {
         let komoju_lapse = config.enabled_komoju().map(|_| LapseWatch {
             store: shared.store.clone(),
         });
+        let catalog = match (&channels.jgoods, config.enabled_jgoods()) {
+            (Some(client), Some(j)) if !j.catalog_sync_interval.is_zero() => Some(CatalogSync {
+                store: shared.store.clone(),
+                client: client.clone(),
+                interval: j.catalog_sync_interval,
+                poke: Arc::new(Notify::new()),
+                problems: shared.problems.clone(),
+            }),
+            _ => None,
+        };
         let alerts = AlertWorker::build(config, &shared.store)
             .map_err(|e| anyhow::anyhow!("cannot set up the alerts: {e}"))?;
         let dispatcher = Dispatcher {
@@ -105,6 +118,7 @@ impl WorkerPlan {
             rakuten_stock_push,
             komoju_lapse,
             alerts,
+            catalog,
         })
     }
 
@@ -192,6 +206,19 @@ impl WorkerPlan {
                 Ok(())
             });
         }
+        if let Some(catalog) = self.catalog {
+            pokes.push(catalog.poke.clone());
+            let s = stop.clone();
+            spawn_supervised(
+                &tracker,
+                &shared.failed,
+                "J-goods catalog sync",
+                async move {
+                    catalog.run(s).await;
+                    Ok(())
+                },
+            );
+        }
         if let Some(alerts) = self.alerts {
             let s = stop.clone();
             spawn_supervised(&tracker, &shared.failed, "alerts", async move {
@@ -217,6 +244,7 @@ fn channels(config: &Config) -> anyhow::Result<Channels> {
             JgoodsClient::new(JgoodsClientSettings {
                 order_api_base_url: j.order_api_base_url.clone(),
                 item_api_base_url: j.item_api_base_url.clone(),
+                category_api_base_url: j.category_api_base_url.clone(),
                 token_url: j.token_url.clone(),
                 client_id: j.client_id.clone(),
                 client_secret: j.client_secret.value()?.clone(),

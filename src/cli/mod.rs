@@ -17,8 +17,9 @@ macro_rules! errln {
 }
 
 mod alerts;
+mod catalog;
 mod credentials;
-mod input;
+pub(crate) mod input;
 mod invoice;
 mod order_text;
 mod orders;
@@ -130,6 +131,9 @@ pub enum Command {
     /// The credentials directory the systemd unit reads its secrets from.
     #[command(subcommand)]
     Credentials(CredentialsCommand),
+    /// The product master (items and categories) J-goods sells from.
+    #[command(subcommand)]
+    Catalog(catalog::CatalogCommand),
     /// Mail and webhook alerts: what was told, a test message.
     #[command(subcommand)]
     Alerts(alerts::AlertsCommand),
@@ -335,6 +339,7 @@ async fn local(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Orders(c) => orders::run(c, &store, &config).await?,
         Command::Outbox(c) => outbox::run(c, &store).await?,
         Command::Alerts(c) => alerts::run(c, &store, &config).await?,
+        Command::Catalog(c) => catalog::run(c, &store).await?,
         Command::Rakuten(c) => rakuten::run(c, &store, &config).await?,
         Command::Status => return status::run(&store, &config).await,
         Command::Jgoods(JgoodsCommand::Invoice(args)) => {

@@ -87,6 +87,9 @@ pub(super) struct RawJgoods {
     pub sweep_interval: Option<Duration>,
     #[serde(default, with = "humantime_serde")]
     pub stock_push_interval: Option<Duration>,
+    pub category_api_base_url: Option<String>,
+    #[serde(default, with = "humantime_serde")]
+    pub catalog_sync_interval: Option<Duration>,
 }
 
 #[derive(Deserialize)]

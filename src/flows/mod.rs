@@ -3,6 +3,7 @@
 
 pub mod attention;
 pub mod calls;
+pub mod catalog;
 pub mod direct;
 pub mod erp;
 pub mod invoice;

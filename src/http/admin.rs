@@ -40,6 +40,7 @@ mod stock_api;
 use stock_api::*;
 
 mod attention_api;
+mod catalog_api;
 mod order_api;
 use order_api::*;
 pub use order_api::{parse_channel, parse_shipment};
@@ -70,6 +71,14 @@ pub fn router(state: AppState) -> Router {
         .route("/outbox/{id}/drop", post(attention_api::drop_call))
         .route("/jgoods/invoice", get(super::jgoods_invoice::get_invoice))
         .route("/alerts", get(list_alerts))
+        .route("/catalog", get(catalog_api::list_items))
+        .route("/catalog/import", post(catalog_api::import_items))
+        .route("/catalog/categories", get(catalog_api::list_categories))
+        .route(
+            "/catalog/categories/import",
+            post(catalog_api::import_categories),
+        )
+        .route("/catalog/{sku}", get(catalog_api::get_item))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_token))
         .layer(axum::extract::DefaultBodyLimit::max(
             inventory_import::MAX_IMPORT_BYTES,

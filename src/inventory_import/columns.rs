@@ -38,7 +38,7 @@ const NAMES: &[(&str, Column)] = &[
 /// them twice and undersell. Named so the error can say why.
 const NET_STOCK_NAMES: &[&str] = &["available", "有効在庫数", "引当可能数", "販売可能数"];
 
-fn normalize(name: &str) -> String {
+pub(crate) fn normalize(name: &str) -> String {
     name.chars()
         .filter(|c| !c.is_whitespace())
         .map(|c| match c {

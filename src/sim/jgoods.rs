@@ -23,11 +23,14 @@
 //! surface; `webhooks` pushes events, one queue per order.
 
 mod api;
+mod catalog;
+mod catalog_api;
 #[cfg(test)]
 pub(crate) mod receiver;
 mod state;
 mod webhooks;
 
+use std::collections::BTreeMap;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -157,6 +160,15 @@ pub async fn start(
     Ok(JgoodsSimHandle { shared, addr })
 }
 
+/// What J-goods holds of the merchant's catalog.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CatalogView {
+    /// `item_code` → the item's fields.
+    pub items: BTreeMap<String, serde_json::Value>,
+    /// `category_code` → `(name, parent_code)`.
+    pub categories: BTreeMap<String, (String, Option<String>)>,
+}
+
 /// Controls a running simulator. Dropping it stops the server.
 pub type JgoodsSimHandle = harness::SimHandle<Shared>;
 
@@ -171,6 +183,35 @@ impl JgoodsSimHandle {
         format!("{}/v3", self.base_url())
     }
 
+    /// `{base}/category/v1`, for config `category_api_base_url`.
+    pub fn category_api_base_url(&self) -> String {
+        format!("{}/category/v1", self.base_url())
+    }
+
+    /// What J-goods holds of the merchant's catalog.
+    pub fn catalog(&self) -> CatalogView {
+        self.shared.with_state(|s| CatalogView {
+            items: s
+                .catalog
+                .items
+                .iter()
+                .map(|(k, v)| (k.clone(), serde_json::Value::Object(v.clone())))
+                .collect(),
+            categories: s
+                .catalog
+                .categories
+                .iter()
+                .map(|(k, c)| (k.clone(), (c.name.clone(), c.parent_code.clone())))
+                .collect(),
+        })
+    }
+
+    /// Whether the merchant's 古物 documents are on file, so `used: true`
+    /// items are accepted (refused `USED_NOT_ALLOWED` until then).
+    pub fn allow_used(&self, allowed: bool) {
+        self.shared.with_state(|s| s.catalog.used_allowed = allowed);
+    }
+
     /// `{base}/oauth/token`, for config `token_url`.
     pub fn token_url(&self) -> String {
         format!("{}/oauth/token", self.base_url())
@@ -181,6 +222,7 @@ impl JgoodsSimHandle {
         JgoodsClientSettings {
             order_api_base_url: self.order_api_base_url(),
             item_api_base_url: self.item_api_base_url(),
+            category_api_base_url: self.category_api_base_url(),
             token_url: self.token_url(),
             client_id: self.shared.cfg.client_id.clone(),
             client_secret: self.shared.cfg.client_secret.clone().into(),

@@ -14,6 +14,7 @@
 //! the fsync is simply shared.
 
 pub mod alerts;
+pub mod catalog;
 pub mod credit;
 pub mod events;
 pub mod inbox;

@@ -448,6 +448,41 @@ CREATE TABLE alert_messages (
 CREATE INDEX alert_messages_sent ON alert_messages (destination, sent_ms);
 "#;
 
+/// The product master (items and categories, each with its content's hash)
+/// and, per channel, what was last accepted of each: an item whose hash
+/// differs from the one accepted is owed (so an import owes what it changed
+/// in its own transaction, and a channel that joins owes everything); a
+/// refusal is kept with the hash refused, so that content is not sent again.
+const CATALOG: &str = r#"
+CREATE TABLE catalog_items (
+    sku        TEXT PRIMARY KEY,
+    item       TEXT NOT NULL,
+    hash       TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+) STRICT;
+CREATE TABLE catalog_categories (
+    code        TEXT PRIMARY KEY,
+    name        TEXT NOT NULL,
+    parent_code TEXT,
+    hash        TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+) STRICT;
+CREATE TABLE catalog_sync (
+    channel      TEXT NOT NULL,
+    kind         TEXT NOT NULL CHECK (kind IN ('item', 'category')),
+    code         TEXT NOT NULL,
+    sent_hash    TEXT,
+    sent         TEXT,
+    refused_hash TEXT,
+    refusal      TEXT,
+    withdraw     INTEGER NOT NULL DEFAULT 0,
+    updated_at   TEXT NOT NULL,
+    PRIMARY KEY (channel, kind, code)
+) STRICT;
+CREATE INDEX catalog_withdraw ON catalog_sync (channel, code) WHERE withdraw = 1;
+CREATE INDEX catalog_refused ON catalog_sync (channel, code) WHERE refusal IS NOT NULL;
+"#;
+
 fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(V1),
@@ -467,6 +502,7 @@ fn migrations() -> Migrations<'static> {
         M::up(ORDER_PAGE),
         M::up(ORDER_SEARCH),
         M::up(ALERTS),
+        M::up(CATALOG),
     ])
 }
 

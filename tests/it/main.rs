@@ -7,6 +7,7 @@ mod alerts;
 mod atobarai_fidelity;
 mod attention;
 mod browser;
+mod catalog;
 mod cli;
 mod console;
 mod contention;

@@ -37,6 +37,8 @@ pub struct JgoodsClientSettings {
     pub order_api_base_url: String,
     /// Item-info API base, e.g. `https://api.j-goods.net/v3`.
     pub item_api_base_url: String,
+    /// Category API base, e.g. `https://api.j-goods.net/category/v1`.
+    pub category_api_base_url: String,
     /// OAuth2 token endpoint (not public, hence config).
     pub token_url: String,
     /// OAuth2 client id from the J-goods merchant page.
@@ -60,6 +62,7 @@ struct Inner {
     http: reqwest::Client,
     order_base: Url,
     item_base: Url,
+    category_base: Url,
     token_url: Url,
     client_id: String,
     client_secret: SecretString,
@@ -118,6 +121,10 @@ impl JgoodsClient {
                 item_base: http_client::parse_base(
                     "item_api_base_url",
                     &settings.item_api_base_url,
+                )?,
+                category_base: http_client::parse_base(
+                    "category_api_base_url",
+                    &settings.category_api_base_url,
                 )?,
                 token_url: http_client::parse_base("token_url", &settings.token_url)?,
                 client_id: settings.client_id,
@@ -478,6 +485,9 @@ fn join(base: &Url, segment: &str) -> Url {
     }
     url
 }
+
+pub mod catalog;
+pub use catalog::{CatalogAnswer, CatalogRefusal};
 
 #[cfg(test)]
 mod tests;

@@ -9,6 +9,7 @@
 
 pub mod apply;
 pub mod calls;
+pub mod catalog_sync;
 pub mod client;
 pub mod rules;
 pub mod signature;

@@ -12,7 +12,7 @@ use axum::extract::rejection::{FormRejection, PathRejection, QueryRejection};
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{post, put};
+use axum::routing::{get, post, put};
 use base64::Engine as _;
 use tokio::time::Instant;
 
@@ -22,7 +22,7 @@ use crate::channels::jgoods::wire::{JgoodsError, JgoodsErrorBody, JgoodsSearchPa
 use crate::channels::jgoods::{OrderSnapshot, Status};
 use crate::sim::transport::WireFormat;
 
-type Sim = State<Arc<Shared>>;
+pub(super) type Sim = State<Arc<Shared>>;
 
 /// The simulator's routes: `/oauth/token`, `/order/v2/…`, `/v3/item.json`.
 pub(super) fn router(shared: Arc<Shared>) -> Router {
@@ -31,7 +31,20 @@ pub(super) fn router(shared: Arc<Shared>) -> Router {
         // search.json shares the `{order_no}` route so that a PUT to it is an
         // unknown order (404), as at J-goods, rather than a 405.
         .route("/order/v2/{order_no}", put(put_order).get(get_order))
-        .route("/v3/item.json", put(put_items))
+        .route(
+            "/v3/item.json",
+            put(put_items)
+                .post(super::catalog_api::post_items)
+                .delete(super::catalog_api::delete_items),
+        )
+        .route("/v3/search.json", get(super::catalog_api::search_items))
+        .route("/v3/{item_code}", get(super::catalog_api::get_item))
+        .route(
+            "/category/v1/categories.json",
+            get(super::catalog_api::get_categories)
+                .put(super::catalog_api::put_categories)
+                .delete(super::catalog_api::delete_categories),
+        )
         .fallback(|| async { error(StatusCode::NOT_FOUND, "NOT_FOUND", "no such endpoint", None) })
         .with_state(shared)
 }
@@ -225,6 +238,10 @@ impl SearchQuery {
 }
 
 async fn put_items(State(sim): Sim, headers: HeaderMap, body: Bytes) -> Response {
+    // Fields besides the stock: a catalog update (the same call, more fields).
+    if super::catalog_api::is_catalog_update(&body) {
+        return super::catalog_api::put_items(State(sim), headers, body).await;
+    }
     sim.with_state(|s| s.stats.item_stock_pushes += 1);
     let late = match gate(&sim, Endpoint::ItemStock, None) {
         Ok(late) => late,
@@ -241,7 +258,7 @@ async fn put_items(State(sim): Sim, headers: HeaderMap, body: Bytes) -> Response
 }
 
 /// Why a request is answered without being handled.
-enum Refusal {
+pub(super) enum Refusal {
     /// An error envelope (an injected status, a conflict, a bad token).
     Error {
         status: StatusCode,
@@ -293,7 +310,7 @@ impl IntoResponse for Refusal {
 /// Applies a due fault: `Err` is the faulty answer to send instead of handling
 /// the request; `Ok(Some(fault))` means handle it, then let the fault bend the
 /// answer ([`answer_after`]).
-fn gate(
+pub(super) fn gate(
     sim: &Arc<Shared>,
     endpoint: Endpoint,
     order_no: Option<&str>,
@@ -331,7 +348,7 @@ fn gate(
 }
 
 /// A bearer token the token endpoint issued and that has not expired.
-fn authorize(sim: &Arc<Shared>, headers: &HeaderMap) -> Result<(), Refusal> {
+pub(super) fn authorize(sim: &Arc<Shared>, headers: &HeaderMap) -> Result<(), Refusal> {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -351,7 +368,7 @@ fn authorize(sim: &Arc<Shared>, headers: &HeaderMap) -> Result<(), Refusal> {
 
 /// Holds an answer back (a `Delay` fault) unless the simulator stops first,
 /// or trickles it out (a slow-body fault).
-async fn answer_after(sim: &Shared, late: Option<Fault>, answer: Response) -> Response {
+pub(super) async fn answer_after(sim: &Shared, late: Option<Fault>, answer: Response) -> Response {
     match late {
         Some(Fault::Delay(delay)) => {
             tokio::select! {
@@ -381,7 +398,7 @@ fn bad_path() -> Response {
     )
 }
 
-fn api_error(e: ApiError) -> Response {
+pub(super) fn api_error(e: ApiError) -> Response {
     let status = StatusCode::from_u16(e.http_status).unwrap_or(StatusCode::BAD_REQUEST);
     error(status, e.code, &e.message, e.current)
 }

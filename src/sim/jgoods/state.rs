@@ -43,6 +43,9 @@ pub enum Endpoint {
     Search,
     /// `PUT /v3/item.json`.
     ItemStock,
+    /// The catalog: `POST|PUT|DELETE /v3/item.json` with item fields,
+    /// `GET /v3/search.json`, `GET /v3/{item_code}`, `/category/v1/categories.json`.
+    Catalog,
     /// Whichever of the above is called next.
     Any,
 }
@@ -87,6 +90,9 @@ pub struct SimStats {
     pub item_stock_calls: Vec<Vec<(String, u64)>>,
     /// The last stock pushed per known item code.
     pub stock: BTreeMap<String, u64>,
+    /// Every catalog call (`"POST /v3/item.json"`, …) with its JSON body, in
+    /// arrival order (refused ones included).
+    pub catalog_calls: Vec<(String, Value)>,
     /// Webhook counters over all orders.
     pub webhooks: WebhookStats,
     /// One record per webhook push (a resend is a new record), in push order.
@@ -231,6 +237,8 @@ pub struct SimState {
     orders: BTreeMap<String, SimOrder>,
     /// Item codes the item API accepts.
     items: BTreeSet<String>,
+    /// The merchant's categories and items as registered through the catalog API.
+    pub(crate) catalog: super::catalog::Catalog,
     /// Access token → when it expires.
     tokens: HashMap<String, Instant>,
     /// `(endpoint, fault, remaining)` in injection order.
@@ -248,6 +256,7 @@ impl SimState {
         SimState {
             orders: BTreeMap::new(),
             items: BTreeSet::new(),
+            catalog: Default::default(),
             tokens: HashMap::new(),
             faults: Vec::new(),
             stats: SimStats::default(),
@@ -428,7 +437,10 @@ impl SimState {
             errors: Vec::new(),
         };
         for (item_code, stock) in updates {
-            if self.items.contains(&item_code) {
+            if let Some(item) = self.catalog.items.get_mut(&item_code) {
+                item.insert("stock".into(), stock.into());
+            }
+            if self.items.contains(&item_code) || self.catalog.items.contains_key(&item_code) {
                 self.stats.stock.insert(item_code, stock);
                 result.updated += 1;
             } else {

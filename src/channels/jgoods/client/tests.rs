@@ -489,6 +489,7 @@ async fn unreachable_j_goods_is_transient() {
     let client = JgoodsClient::new(JgoodsClientSettings {
         order_api_base_url: format!("{base}/order/v2"),
         item_api_base_url: format!("{base}/v3"),
+        category_api_base_url: format!("{base}/category/v1"),
         token_url: format!("{base}/oauth/token"),
         client_id: "id".into(),
         client_secret: "secret".to_string().into(),
@@ -521,6 +522,7 @@ async fn broken_j_goods() -> JgoodsClient {
     JgoodsClient::new(JgoodsClientSettings {
         order_api_base_url: format!("{base}/order/v2"),
         item_api_base_url: format!("{base}/v3"),
+        category_api_base_url: format!("{base}/category/v1"),
         token_url: format!("{base}/oauth/token"),
         client_id: "id".into(),
         client_secret: "secret".to_string().into(),

@@ -1,0 +1,259 @@
+//! The category master: code, name, parent. Read like the item master (CSV
+//! with カテゴリコード, カテゴリ名, 親カテゴリ, or JSON), checked as a tree
+//! (no duplicate, no cycle), sent parents first.
+
+use std::collections::{BTreeMap, HashSet};
+
+use serde::Deserialize;
+
+use super::{Category, MasterError};
+use crate::inventory_import::columns::normalize;
+use crate::text_encoding::{self, TextEncoding};
+
+/// `a-z`, `0-9`, `-`, `_`, at most 32: what J-goods takes as a `category_code`.
+pub fn is_code(code: &str) -> bool {
+    !code.is_empty()
+        && code.len() <= 32
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+}
+
+const CODE: &[&str] = &[
+    "カテゴリコード",
+    "カテゴリーコード",
+    "code",
+    "category_code",
+];
+const NAME: &[&str] = &["カテゴリ名", "カテゴリー名", "name"];
+const PARENT: &[&str] = &[
+    "親カテゴリ",
+    "親カテゴリコード",
+    "親カテゴリー",
+    "parent",
+    "parent_code",
+];
+
+fn fail(line: usize, column: &str, message: impl Into<String>) -> MasterError {
+    MasterError {
+        line,
+        column: column.to_string(),
+        message: message.into(),
+    }
+}
+
+/// Parses a CSV category master; each row's line is kept for [`check_tree`].
+pub fn parse_csv(
+    bytes: &[u8],
+    encoding: Option<TextEncoding>,
+) -> Result<Vec<(usize, Category)>, MasterError> {
+    let text = text_encoding::decode(bytes, encoding).map_err(|e| fail(e.line, "", e.message))?;
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let mut at: Option<[Option<usize>; 3]> = None;
+    let mut out = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| {
+            fail(
+                e.position().map_or(0, |p| p.line() as usize),
+                "",
+                format!("unreadable CSV: {e}"),
+            )
+        })?;
+        let line = record.position().map_or(0, |p| p.line() as usize);
+        if record.iter().all(str::is_empty) {
+            continue;
+        }
+        let Some([code, name, parent]) = at else {
+            let find = |names: &[&str]| {
+                record
+                    .iter()
+                    .position(|h| names.iter().any(|n| normalize(n) == normalize(h)))
+            };
+            let cols = [find(CODE), find(NAME), find(PARENT)];
+            if cols[0].is_none() || cols[1].is_none() {
+                return Err(fail(
+                    line,
+                    "",
+                    "the header needs カテゴリコード and カテゴリ名 / 必須の列がありません",
+                ));
+            }
+            at = Some(cols);
+            continue;
+        };
+        let get = |i: Option<usize>| i.and_then(|i| record.get(i)).filter(|v| !v.is_empty());
+        out.push((
+            line,
+            Category {
+                code: get(code).unwrap_or_default().to_string(),
+                name: get(name).unwrap_or_default().to_string(),
+                parent_code: get(parent).map(str::to_string),
+            },
+        ));
+    }
+    Ok(out)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JsonCategory {
+    #[serde(alias = "category_code")]
+    code: String,
+    name: String,
+    #[serde(default, alias = "parent")]
+    parent_code: Option<String>,
+}
+
+/// Parses the JSON form (an array); element `n` (1-based) is its "line".
+pub fn parse_json(bytes: &[u8]) -> Result<Vec<(usize, Category)>, MasterError> {
+    let values: Vec<serde_json::Value> = serde_json::from_slice(bytes)
+        .map_err(|e| fail(0, "", format!("not a JSON array of categories: {e}")))?;
+    values
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let c: JsonCategory =
+                serde_json::from_value(v).map_err(|e| fail(i + 1, "", e.to_string()))?;
+            Ok((
+                i + 1,
+                Category {
+                    code: c.code,
+                    name: c.name,
+                    parent_code: c.parent_code.filter(|p| !p.is_empty()),
+                },
+            ))
+        })
+        .collect()
+}
+
+/// Checks the file's rows against themselves and against the categories
+/// already stored (`existing`): valid codes and names, no code twice, every
+/// parent known, no cycle in the tree they make together.
+pub fn check_tree(rows: &[(usize, Category)], existing: &[Category]) -> Result<(), MasterError> {
+    let mut tree: BTreeMap<&str, Option<&str>> = existing
+        .iter()
+        .map(|c| (c.code.as_str(), c.parent_code.as_deref()))
+        .collect();
+    let mut seen = HashSet::new();
+    for (line, c) in rows {
+        if !is_code(&c.code) {
+            return Err(fail(
+                *line,
+                "カテゴリコード",
+                format!(
+                    "{:?}: use a-z, 0-9, - and _ (32 at most) / 英小文字・数字・-・_ で32文字まで",
+                    c.code
+                ),
+            ));
+        }
+        if c.name.trim().is_empty() {
+            return Err(fail(*line, "カテゴリ名", "empty / 空です"));
+        }
+        if !seen.insert(c.code.as_str()) {
+            return Err(fail(
+                *line,
+                "カテゴリコード",
+                format!("{} appears twice / 重複しています", c.code),
+            ));
+        }
+        tree.insert(&c.code, c.parent_code.as_deref());
+    }
+    for (line, c) in rows {
+        let Some(parent) = c.parent_code.as_deref() else {
+            continue;
+        };
+        if !tree.contains_key(parent) {
+            return Err(fail(
+                *line,
+                "親カテゴリ",
+                format!("{parent} is not a category / 親カテゴリがありません"),
+            ));
+        }
+        let mut at = Some(parent);
+        let mut steps = 0;
+        while let Some(p) = at {
+            if p == c.code || steps > tree.len() {
+                return Err(fail(
+                    *line,
+                    "親カテゴリ",
+                    format!("{} is its own ancestor / 親子関係が循環しています", c.code),
+                ));
+            }
+            at = tree.get(p).copied().flatten();
+            steps += 1;
+        }
+    }
+    Ok(())
+}
+
+/// `categories` with every parent before its children (J-goods takes a
+/// child only once its parent exists); `known` are already at J-goods.
+pub fn parents_first(categories: Vec<Category>, known: &HashSet<String>) -> Vec<Category> {
+    let mut placed: HashSet<String> = known.clone();
+    let mut left = categories;
+    let mut out = Vec::with_capacity(left.len());
+    while !left.is_empty() {
+        let (ready, rest): (Vec<Category>, Vec<Category>) = left
+            .into_iter()
+            .partition(|c| c.parent_code.as_ref().is_none_or(|p| placed.contains(p)));
+        if ready.is_empty() {
+            // A parent J-goods lacks and the master does not send: send them
+            // anyway, J-goods answers PARENT_NOT_FOUND for each.
+            out.extend(rest);
+            break;
+        }
+        placed.extend(ready.iter().map(|c| c.code.clone()));
+        out.extend(ready);
+        left = rest;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cat(code: &str, parent: Option<&str>) -> Category {
+        Category {
+            code: code.into(),
+            name: code.to_uppercase(),
+            parent_code: parent.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn the_tree_is_checked_and_sent_parents_first() {
+        let csv = "カテゴリコード,カテゴリ名,親カテゴリ\ntea-pot,急須,tea\ntea,お茶,\n";
+        let rows = parse_csv(csv.as_bytes(), None).unwrap();
+        assert_eq!(rows[0], (2, cat_named("tea-pot", "急須", Some("tea"))));
+        check_tree(&rows, &[]).unwrap();
+        let order: Vec<String> =
+            parents_first(rows.into_iter().map(|(_, c)| c).collect(), &HashSet::new())
+                .into_iter()
+                .map(|c| c.code)
+                .collect();
+        assert_eq!(order, ["tea", "tea-pot"]);
+
+        let cycle = [(2, cat("a", Some("b"))), (3, cat("b", Some("a")))];
+        let e = check_tree(&cycle, &[]).unwrap_err();
+        assert_eq!((e.line, e.column.as_str()), (2, "親カテゴリ"));
+        let e = check_tree(&[(4, cat("x", Some("nowhere")))], &[]).unwrap_err();
+        assert_eq!(e.line, 4);
+        // A parent stored before is a parent.
+        check_tree(&[(2, cat("x", Some("tea")))], &[cat("tea", None)]).unwrap();
+        let e = check_tree(&[(2, cat("Tea", None))], &[]).unwrap_err();
+        assert_eq!(e.column, "カテゴリコード");
+        let e = check_tree(&[(2, cat("a", None)), (3, cat("a", None))], &[]).unwrap_err();
+        assert_eq!(e.line, 3);
+    }
+
+    fn cat_named(code: &str, name: &str, parent: Option<&str>) -> Category {
+        Category {
+            name: name.into(),
+            ..cat(code, parent)
+        }
+    }
+}

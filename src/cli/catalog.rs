@@ -1,0 +1,136 @@
+//! `ordersync catalog …`: the product master J-goods sells from.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::Subcommand;
+
+use super::parse_encoding;
+use crate::flows::catalog::{self as flow, Form};
+use crate::store::{Store, catalog};
+use crate::text_encoding::TextEncoding;
+
+#[derive(Subcommand, Debug)]
+pub enum CatalogCommand {
+    /// Import the item master: a CSV as the ERP exports it (商品コード,
+    /// 商品名, 販売価格(税込), 税率, JANコード, 重量(g), カテゴリ, 商品説明,
+    /// 画像URL, 中古, 販売中) or a JSON array; all or nothing.
+    Import {
+        file: PathBuf,
+        /// Text encoding of a CSV file: utf8 or sjis. Default: detected.
+        #[arg(long, value_parser = parse_encoding)]
+        encoding: Option<TextEncoding>,
+    },
+    /// The items of the master, and whether J-goods holds each as it is.
+    List,
+    /// One item, with J-goods' refusal if it refused it.
+    Show { sku: String },
+    /// The category master.
+    #[command(subcommand)]
+    Categories(CategoriesCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CategoriesCommand {
+    /// Import categories (カテゴリコード, カテゴリ名, 親カテゴリ), checked as a tree.
+    Import {
+        file: PathBuf,
+        #[arg(long, value_parser = parse_encoding)]
+        encoding: Option<TextEncoding>,
+    },
+    /// The categories of the master.
+    List,
+}
+
+fn read(file: &Path, encoding: Option<TextEncoding>) -> anyhow::Result<(Vec<u8>, Form)> {
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let json = file
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    let form = Form::guess(&bytes, json, encoding);
+    Ok((bytes, form))
+}
+
+pub(super) async fn run(command: CatalogCommand, store: &Store) -> anyhow::Result<()> {
+    match command {
+        CatalogCommand::Import { file, encoding } => {
+            let (bytes, form) = read(&file, encoding)?;
+            let n = flow::import_items(store, bytes, form).await?;
+            outln!(
+                "取り込みました / imported {}: 追加 {} 件, 変更 {} 件, 変更なし {} 件 (added, changed, unchanged); \
+                 J-goods には次の同期で送ります / J-goods is told at the next sync",
+                file.display(),
+                n.added,
+                n.changed,
+                n.unchanged
+            );
+        }
+        CatalogCommand::Categories(CategoriesCommand::Import { file, encoding }) => {
+            let (bytes, form) = read(&file, encoding)?;
+            let n = flow::import_categories(store, bytes, form).await?;
+            outln!(
+                "取り込みました / imported {}: 追加 {} 件, 変更 {} 件, 変更なし {} 件",
+                file.display(),
+                n.added,
+                n.changed,
+                n.unchanged
+            );
+        }
+        CatalogCommand::Categories(CategoriesCommand::List) => {
+            for c in store.read(catalog::categories).await? {
+                outln!(
+                    "{:<32} {:<32} {}",
+                    c.code,
+                    c.parent_code.as_deref().unwrap_or("-"),
+                    c.name
+                );
+            }
+        }
+        CatalogCommand::List => {
+            let mut after = String::new();
+            outln!(
+                "{:<20} {:>8} {:>6} {:<8} 商品名 / NAME",
+                "SKU",
+                "PRICE",
+                "WEIGHT",
+                "J-GOODS"
+            );
+            loop {
+                let from = after.clone();
+                let page = store
+                    .read(move |c| catalog::list(c, "jgoods", &from, 1000))
+                    .await?;
+                let Some(last) = page.last() else { break };
+                after = last.item.sku.clone();
+                for v in &page {
+                    let state = match (&v.refusal, v.in_step) {
+                        (Some(_), _) => "refused",
+                        (None, true) => "ok",
+                        (None, false) => "owed",
+                    };
+                    outln!(
+                        "{:<20} {:>8} {:>6} {:<8} {}",
+                        v.item.sku,
+                        v.item.price,
+                        v.item.weight_g.map_or("-".to_string(), |w| w.to_string()),
+                        state,
+                        v.item.name
+                    );
+                }
+            }
+        }
+        CatalogCommand::Show { sku } => {
+            let key = sku.clone();
+            let Some(v) = store.read(move |c| catalog::get(c, "jgoods", &key)).await? else {
+                anyhow::bail!("商品マスタにありません / no item {sku} in the master");
+            };
+            outln!("{}", serde_json::to_string_pretty(&v.item)?);
+            match (&v.refusal, v.in_step) {
+                (Some(why), _) => outln!("J-goods: 受け付けられませんでした / refused: {why}"),
+                (None, true) => outln!("J-goods: 同期済み / in step"),
+                (None, false) => outln!("J-goods: 未送信 / owed (sent at the next sync)"),
+            }
+        }
+    }
+    Ok(())
+}

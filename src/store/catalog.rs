@@ -1,0 +1,311 @@
+//! The product master and what each channel last accepted of it. See
+//! `crate::catalog` and the `CATALOG` migration.
+
+use std::collections::HashSet;
+
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::{Result, StoreError};
+use crate::catalog::{Category, Item};
+
+/// What an import changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ImportCount {
+    pub added: usize,
+    pub changed: usize,
+    pub unchanged: usize,
+}
+
+impl ImportCount {
+    /// Counts a row whose stored hash was `was` and is now `hash`; whether
+    /// it must be written.
+    fn count(&mut self, was: Option<String>, hash: &str) -> bool {
+        match was {
+            Some(h) if h == hash => {
+                self.unchanged += 1;
+                return false;
+            }
+            Some(_) => self.changed += 1,
+            None => self.added += 1,
+        }
+        true
+    }
+}
+
+/// Upserts `items`; an unchanged item (same hash) is not written.
+pub fn import_items(conn: &Connection, items: &[Item], now: &str) -> Result<ImportCount> {
+    let mut hash_of = conn.prepare_cached("SELECT hash FROM catalog_items WHERE sku = ?1")?;
+    let mut put = conn.prepare_cached(
+        "INSERT INTO catalog_items (sku, item, hash, updated_at) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (sku) DO UPDATE SET item = excluded.item, hash = excluded.hash,
+             updated_at = excluded.updated_at",
+    )?;
+    let mut count = ImportCount::default();
+    for item in items {
+        let hash = item.hash();
+        let was = hash_of.query_row([&item.sku], |r| r.get(0)).optional()?;
+        if count.count(was, &hash) {
+            let json =
+                serde_json::to_string(item).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            put.execute(params![item.sku, json, hash, now])?;
+        }
+    }
+    Ok(count)
+}
+
+/// Upserts `categories` the same way.
+pub fn import_categories(
+    conn: &Connection,
+    categories: &[Category],
+    now: &str,
+) -> Result<ImportCount> {
+    let mut hash_of = conn.prepare_cached("SELECT hash FROM catalog_categories WHERE code = ?1")?;
+    let mut put = conn.prepare_cached(
+        "INSERT INTO catalog_categories (code, name, parent_code, hash, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (code) DO UPDATE SET name = excluded.name, parent_code = excluded.parent_code,
+             hash = excluded.hash, updated_at = excluded.updated_at",
+    )?;
+    let mut count = ImportCount::default();
+    for c in categories {
+        let hash = c.hash();
+        let was = hash_of.query_row([&c.code], |r| r.get(0)).optional()?;
+        if count.count(was, &hash) {
+            put.execute(params![c.code, c.name, c.parent_code, hash, now])?;
+        }
+    }
+    Ok(count)
+}
+
+fn decode(json: &str) -> Result<Item> {
+    serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("catalog item: {e}")))
+}
+
+/// One item and what `channel` knows of it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ItemView {
+    pub item: Item,
+    /// Whether the channel holds the item as it is now.
+    pub in_step: bool,
+    /// The channel's last refusal of this content (code, field, what to do).
+    pub refusal: Option<String>,
+}
+
+/// Items from `after` on (by SKU), at most `limit`, with J-goods' view.
+pub fn list(conn: &Connection, channel: &str, after: &str, limit: u32) -> Result<Vec<ItemView>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT i.item, s.sent_hash IS i.hash, CASE WHEN s.refused_hash IS i.hash THEN s.refusal END
+         FROM catalog_items i
+         LEFT JOIN catalog_sync s ON s.channel = ?1 AND s.kind = 'item' AND s.code = i.sku
+         WHERE i.sku > ?2 ORDER BY i.sku LIMIT ?3",
+    )?;
+    let rows = stmt
+        .query_map(params![channel, after, limit], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, bool>(1)?, r.get(2)?))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    rows.into_iter()
+        .map(|(json, in_step, refusal)| {
+            Ok(ItemView {
+                item: decode(&json)?,
+                in_step,
+                refusal,
+            })
+        })
+        .collect()
+}
+
+/// One item with J-goods' view, if the master has it.
+pub fn get(conn: &Connection, channel: &str, sku: &str) -> Result<Option<ItemView>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT i.item, s.sent_hash IS i.hash, CASE WHEN s.refused_hash IS i.hash THEN s.refusal END
+         FROM catalog_items i
+         LEFT JOIN catalog_sync s ON s.channel = ?1 AND s.kind = 'item' AND s.code = i.sku
+         WHERE i.sku = ?2",
+    )?;
+    let row = stmt
+        .query_row(params![channel, sku], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, bool>(1)?, r.get(2)?))
+        })
+        .optional()?;
+    row.map(|(json, in_step, refusal)| {
+        Ok(ItemView {
+            item: decode(&json)?,
+            in_step,
+            refusal,
+        })
+    })
+    .transpose()
+}
+
+/// Every category of the master.
+pub fn categories(conn: &Connection) -> Result<Vec<Category>> {
+    let mut stmt = conn
+        .prepare_cached("SELECT code, name, parent_code FROM catalog_categories ORDER BY code")?;
+    let rows = stmt.query_map([], |r| {
+        Ok(Category {
+            code: r.get(0)?,
+            name: r.get(1)?,
+            parent_code: r.get(2)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// An item `channel` is owed, with the fields it last accepted (`None`:
+/// never registered there).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OwedItem {
+    pub item: Item,
+    pub hash: String,
+    pub sent: Option<Map<String, Value>>,
+}
+
+/// At most `limit` items whose content `channel` has not accepted and has
+/// not refused as it is now, by SKU.
+pub fn owed_items(conn: &Connection, channel: &str, limit: u32) -> Result<Vec<OwedItem>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT i.item, i.hash, s.sent FROM catalog_items i
+         LEFT JOIN catalog_sync s ON s.channel = ?1 AND s.kind = 'item' AND s.code = i.sku
+         WHERE s.sent_hash IS NOT i.hash AND s.refused_hash IS NOT i.hash
+         ORDER BY i.sku LIMIT ?2",
+    )?;
+    let rows = stmt
+        .query_map(params![channel, limit], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<String>>(2)?,
+            ))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    rows.into_iter()
+        .map(|(json, hash, sent)| {
+            let sent = match sent {
+                Some(s) => {
+                    Some(serde_json::from_str(&s).map_err(|e| StoreError::Corrupt(e.to_string()))?)
+                }
+                None => None,
+            };
+            Ok(OwedItem {
+                item: decode(&json)?,
+                hash,
+                sent,
+            })
+        })
+        .collect()
+}
+
+/// The categories a channel is owed (each with its hash), and the codes it
+/// already holds.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OwedCategories {
+    pub owed: Vec<(Category, String)>,
+    pub known: HashSet<String>,
+}
+
+/// The categories `channel` is owed.
+pub fn owed_categories(conn: &Connection, channel: &str) -> Result<OwedCategories> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT c.code, c.name, c.parent_code, c.hash FROM catalog_categories c
+         LEFT JOIN catalog_sync s ON s.channel = ?1 AND s.kind = 'category' AND s.code = c.code
+         WHERE s.sent_hash IS NOT c.hash AND s.refused_hash IS NOT c.hash ORDER BY c.code",
+    )?;
+    let owed = stmt
+        .query_map([channel], |r| {
+            Ok((
+                Category {
+                    code: r.get(0)?,
+                    name: r.get(1)?,
+                    parent_code: r.get(2)?,
+                },
+                r.get(3)?,
+            ))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT code FROM catalog_sync WHERE channel = ?1 AND kind = 'category' AND sent_hash IS NOT NULL",
+    )?;
+    let known = stmt
+        .query_map([channel], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(OwedCategories { owed, known })
+}
+
+/// `channel` took this content: `sent` holds the fields it now has.
+pub fn accepted(
+    conn: &Connection,
+    channel: &str,
+    kind: &str,
+    code: &str,
+    hash: &str,
+    sent: Option<&Map<String, Value>>,
+    now: &str,
+) -> Result<()> {
+    let sent = sent.map(|m| Value::Object(m.clone()).to_string());
+    conn.prepare_cached(
+        "INSERT INTO catalog_sync (channel, kind, code, sent_hash, sent, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (channel, kind, code) DO UPDATE SET sent_hash = excluded.sent_hash,
+             sent = excluded.sent, refused_hash = NULL, refusal = NULL,
+             updated_at = excluded.updated_at",
+    )?
+    .execute(params![channel, kind, code, hash, sent, now])?;
+    Ok(())
+}
+
+/// `channel` refused this content, for `refusal` (said to the operator);
+/// it is not sent again until it changes.
+pub fn refused(
+    conn: &Connection,
+    channel: &str,
+    kind: &str,
+    code: &str,
+    hash: &str,
+    refusal: &str,
+    now: &str,
+) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO catalog_sync (channel, kind, code, refused_hash, refusal, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (channel, kind, code) DO UPDATE SET refused_hash = excluded.refused_hash,
+             refusal = excluded.refusal, updated_at = excluded.updated_at",
+    )?
+    .execute(params![channel, kind, code, hash, refusal, now])?;
+    Ok(())
+}
+
+/// What `channel` holds of an item is not what was recorded (it answered
+/// `ITEM_NOT_FOUND` to an update, or `ITEM_EXISTS` to a registration):
+/// `held` is what to assume now (`None`: nothing, register it; an empty
+/// map: something, update every field).
+pub fn reset_sent(
+    conn: &Connection,
+    channel: &str,
+    code: &str,
+    held: Option<&Map<String, Value>>,
+    now: &str,
+) -> Result<()> {
+    let held = held.map(|m| Value::Object(m.clone()).to_string());
+    conn.prepare_cached(
+        "INSERT INTO catalog_sync (channel, kind, code, sent, updated_at) VALUES (?1, 'item', ?2, ?3, ?4)
+         ON CONFLICT (channel, kind, code) DO UPDATE SET sent_hash = NULL, sent = excluded.sent,
+             updated_at = excluded.updated_at",
+    )?
+    .execute(params![channel, code, held, now])?;
+    Ok(())
+}
+
+/// The items `channel` refused as they are now: `(sku, refusal)`.
+pub fn refusals(conn: &Connection, channel: &str, limit: u32) -> Result<Vec<(String, String)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT s.code, s.refusal FROM catalog_sync s
+         JOIN catalog_items i ON i.sku = s.code AND i.hash = s.refused_hash
+         WHERE s.channel = ?1 AND s.kind = 'item' AND s.refusal IS NOT NULL
+         ORDER BY s.code LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![channel, limit], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

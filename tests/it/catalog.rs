@@ -1,0 +1,254 @@
+//! The product master reaching J-goods over loopback HTTP: categories parents
+//! first, items registered, then only their changed fields, refusals kept on
+//! the item until the master fixes them, nothing sent twice, and what is owed
+//! surviving a restart.
+
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::Value;
+
+use crate::helpers::*;
+
+const HEADER: &str =
+    "商品コード,商品名,販売価格(税込),税率,JANコード,重量(g),カテゴリ,商品説明,画像URL,中古,販売中";
+
+fn master(rows: &[&str]) -> Vec<u8> {
+    let text = format!("{HEADER}\n{}\n", rows.join("\n"));
+    encoding_rs::SHIFT_JIS.encode(&text).0.into_owned()
+}
+
+async fn catalog_app(interval: &str) -> TestApp {
+    spawn_app_with(Options {
+        jgoods_extra: format!("catalog_sync_interval = \"{interval}\"\n"),
+        ..Options::default()
+    })
+    .await
+}
+
+async fn post_file(app: &TestApp, path: &str, body: Vec<u8>) -> (u16, Value) {
+    let resp = app
+        .http
+        .post(format!("{}{path}", app.admin_url))
+        .bearer_auth(ADMIN_TOKEN)
+        .header("content-type", "text/csv")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+fn calls(app: &TestApp, what: &str) -> Vec<Value> {
+    app.sim
+        .stats()
+        .catalog_calls
+        .into_iter()
+        .filter(|(w, _)| w == what)
+        .map(|(_, body)| body)
+        .collect()
+}
+
+async fn wait_item(app: &TestApp, sku: &str, pred: impl Fn(&Value) -> bool) -> Value {
+    eventually(Duration::from_millis(50), || async {
+        app.daemon().poll_now();
+        let items = app.sim.catalog().items;
+        match items.get(sku) {
+            Some(i) if pred(i) => Ok(i.clone()),
+            other => Err(format!("{sku} at J-goods: {other:?}")),
+        }
+    })
+    .await
+}
+
+async fn wait_refusal(app: &TestApp, sku: &str, code: &str) -> String {
+    eventually(Duration::from_millis(50), || async {
+        app.daemon().poll_now();
+        let (_, item) = app.get(&format!("/api/v1/catalog/{sku}")).await;
+        match item["refusal"].as_str() {
+            Some(r) if r.starts_with(code) => Ok(r.to_string()),
+            _ => Err(format!("{sku} not refused {code}: {item}")),
+        }
+    })
+    .await
+}
+
+#[tokio::test]
+async fn the_master_reaches_j_goods_and_only_what_changes_is_sent_again() {
+    let app = catalog_app("1h").await;
+    app.set_stock("A", 7).await;
+    let categories = "カテゴリコード,カテゴリ名,親カテゴリ\ntea-pot,急須,tea\ntea,お茶・茶器,\n";
+    let (status, body) = post_file(
+        &app,
+        "/api/v1/catalog/categories/import",
+        categories.as_bytes().to_vec(),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = post_file(
+        &app,
+        "/api/v1/catalog/import",
+        master(&[
+            "A,南部鉄器 急須 0.6L,5500,10,4901234567894,1200,tea-pot,岩手県産,https://shop.example.jp/a.jpg,いいえ,はい",
+            "B,煎茶 100g,1080,8,,,tea,,,いいえ,はい",
+            "C,古伊万里 皿,32000,10,,800,,,,はい,はい",
+        ]),
+    )
+    .await;
+    assert_eq!((status, body["added"].as_u64()), (200, Some(3)), "{body}");
+
+    let a = wait_item(&app, "A", |_| true).await;
+    assert_eq!(
+        (a["price"].as_u64(), a["category_code"].as_str()),
+        (Some(5500), Some("tea-pot"))
+    );
+    let put = calls(&app, "PUT /category/v1/categories.json");
+    let order: Vec<&str> = put[0]["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["category_code"].as_str())
+        .collect();
+    assert_eq!(order, ["tea", "tea-pot"], "parents first");
+    let why = wait_refusal(&app, "B", "WEIGHT_REQUIRED").await;
+    assert!(why.contains("重量(g)"), "{why}");
+    wait_refusal(&app, "C", "USED_NOT_ALLOWED").await;
+    // A registered item's stock follows through the stock push.
+    eventually(Duration::from_millis(50), || async {
+        app.daemon().push_stock_now();
+        match app.sim.stats().stock.get("A") {
+            Some(7) => Ok(()),
+            other => Err(format!("stock of A at J-goods: {other:?}")),
+        }
+    })
+    .await;
+
+    // The merchant fixes B's weight and changes A's price; C stays refused.
+    let posts_before = calls(&app, "POST /v3/item.json").len();
+    let (status, body) = post_file(
+        &app,
+        "/api/v1/catalog/import",
+        master(&[
+            "A,南部鉄器 急須 0.6L,6000,10,4901234567894,1200,tea-pot,岩手県産,https://shop.example.jp/a.jpg,いいえ,はい",
+            "B,煎茶 100g,1080,8,,150,tea,,,いいえ,はい",
+            "C,古伊万里 皿,32000,10,,800,,,,はい,はい",
+        ]),
+    )
+    .await;
+    assert_eq!(
+        (status, body["changed"].as_u64(), body["unchanged"].as_u64()),
+        (200, Some(2), Some(1)),
+        "{body}"
+    );
+    wait_item(&app, "A", |a| a["price"] == 6000).await;
+    wait_item(&app, "B", |b| b["weight_g"] == 150).await;
+    let updates = calls(&app, "PUT /v3/item.json");
+    let a_update = updates
+        .iter()
+        .flat_map(|b| b["items"].as_array().cloned().unwrap_or_default())
+        .find(|i| i["item_code"] == "A")
+        .expect("A updated");
+    let mut fields: Vec<&str> = a_update
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    fields.sort();
+    assert_eq!(fields, ["item_code", "price"], "only the changed field");
+    let posts = calls(&app, "POST /v3/item.json");
+    assert_eq!(
+        posts.len(),
+        posts_before + 1,
+        "B registered once it had a weight"
+    );
+    let sent_c = posts
+        .iter()
+        .flat_map(|b| b["items"].as_array().cloned().unwrap_or_default())
+        .filter(|i| i["item_code"] == "C")
+        .count();
+    assert_eq!(sent_c, 1, "the refused C is not sent again unchanged");
+
+    // Unchanged, nothing is sent; a new item goes alone.
+    let writes = |app: &TestApp| {
+        calls(app, "POST /v3/item.json").len() + calls(app, "PUT /v3/item.json").len()
+    };
+    let before = writes(&app);
+    let (_, body) = post_file(
+        &app,
+        "/api/v1/catalog/import",
+        master(&["D,玉露 50g,2160,8,,80,tea,,,いいえ,はい"]),
+    )
+    .await;
+    assert_eq!(body["added"].as_u64(), Some(1));
+    wait_item(&app, "D", |_| true).await;
+    assert_eq!(writes(&app), before + 1, "only D went");
+    let (_, list) = app.get("/api/v1/catalog").await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 4, "{list}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn what_an_import_owes_survives_a_restart() {
+    // No sync runs: the import is stored and owed, and never sent…
+    let mut app = catalog_app("0s").await;
+    let file = app._dir.path().join("master.csv");
+    std::fs::write(&file, master(&["E,抹茶 30g,1620,8,,60,,,,いいえ,はい"])).unwrap();
+    let out = app.cli(&["catalog", "import", file.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(app.sim.catalog().items.is_empty());
+    // … until a daemon that syncs starts on the same store.
+    let config = app._dir.path().join("config.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text.replace(
+            "catalog_sync_interval = \"0s\"",
+            "catalog_sync_interval = \"1h\"",
+        ),
+    )
+    .unwrap();
+    app.restart().await;
+    wait_item(&app, "E", |e| e["price"] == 1620).await;
+    let out = app.cli(&["catalog", "show", "E"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("同期済み"), "{text}");
+    let (status, _) = app.admin(Method::GET, "/api/v1/catalog/NOPE", None).await;
+    assert_eq!(status, 404);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_bad_master_stores_nothing_and_names_line_and_column() {
+    let app = catalog_app("1h").await;
+    let (status, body) = post_file(
+        &app,
+        "/api/v1/catalog/import",
+        master(&[
+            "A,急須,5500,10,,1200,,,,いいえ,はい",
+            "B,煎茶,1080,8,,150,,,http://shop.example.jp/b.jpg,いいえ,はい",
+        ]),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"]["field"], "line 3, column 画像URL", "{body}");
+    let (_, list) = app.get("/api/v1/catalog").await;
+    assert!(
+        list["items"].as_array().unwrap().is_empty(),
+        "nothing stored: {list}"
+    );
+    let cycle = "カテゴリコード,カテゴリ名,親カテゴリ\na,A,b\nb,B,a\n";
+    let (status, body) = post_file(
+        &app,
+        "/api/v1/catalog/categories/import",
+        cycle.as_bytes().to_vec(),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    app.stop().await;
+}
