@@ -34,7 +34,7 @@ use crate::problems::ProviderProblems;
 use crate::store::{Store, events};
 use crate::systemd;
 
-mod workers;
+pub mod workers;
 use workers::WorkerPlan;
 pub use workers::{credit_policy, credit_providers, payment_policy};
 

@@ -62,6 +62,10 @@ pub struct Status {
     pub rakuten_skus: Option<MapReport>,
     /// Webhooks refused in the last day, per provider and reason.
     pub rejected: Vec<RejectedSummary>,
+    /// The product master, when there is one: items J-goods refused, SKUs
+    /// ordered that it lacks (from the newest 10,000 order lines, so it stays
+    /// cheap at any size).
+    pub catalog: Option<crate::store::catalog::CatalogStatus>,
 }
 
 /// Refused webhooks in an hour that make a person look: a burst of
@@ -158,6 +162,7 @@ impl Status {
             rakuten_unconfirmed: orders::rakuten_unconfirmed(c)?,
             stock_push,
             rakuten_skus,
+            catalog: crate::store::catalog::summary(c)?,
             rejected: inbox::rejected_since(
                 c,
                 &time::rfc3339(now - chrono::Duration::days(1)),
@@ -192,6 +197,7 @@ impl Status {
             || self.licence.expiring()
             || self.polls.iter().any(|p| Status::is_behind(p, config))
             || self.rejected_burst()
+            || self.catalog.as_ref().is_some_and(|c| c.refused_count > 0)
     }
 
     /// A burst of unauthorized webhooks in the last hour.

@@ -116,6 +116,11 @@ pub fn causes(seen: &Observed, config: &Config, rejected_per_hour: u32) -> Vec<C
             ));
         }
     }
+    if let Some(c) = &s.catalog {
+        for (sku, why) in &c.refused {
+            all.push(cause(format!("item:{sku}"), "item", why.clone(), false));
+        }
+    }
     if s.licence.expiring() {
         let days = s.licence.days_left.unwrap_or_default();
         all.push(cause(

@@ -36,6 +36,7 @@ fn label(kind: &str) -> (&'static str, &'static str) {
         "rejected" => ("拒否した Webhook", "Webhooks refused"),
         "poller" => ("取り込みの遅れ", "Poller behind"),
         "licence" => ("ライセンスキーの期限", "Licence key expiring"),
+        "item" => ("J-goods が受け付けない商品", "Item J-goods refuses"),
         _ => ("お知らせ", "Notice"),
     }
 }

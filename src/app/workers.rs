@@ -92,6 +92,7 @@ impl WorkerPlan {
                 interval: j.catalog_sync_interval,
                 poke: Arc::new(Notify::new()),
                 problems: shared.problems.clone(),
+                safety_stock: config.inventory.safety_stock,
             }),
             _ => None,
         };
@@ -236,25 +237,29 @@ impl WorkerPlan {
     }
 }
 
+/// The J-goods client, when `[jgoods]` is enabled.
+pub fn jgoods_client(config: &Config) -> anyhow::Result<Option<Arc<JgoodsClient>>> {
+    let Some(j) = config.enabled_jgoods() else {
+        return Ok(None);
+    };
+    let client = JgoodsClient::new(JgoodsClientSettings {
+        order_api_base_url: j.order_api_base_url.clone(),
+        item_api_base_url: j.item_api_base_url.clone(),
+        category_api_base_url: j.category_api_base_url.clone(),
+        token_url: j.token_url.clone(),
+        client_id: j.client_id.clone(),
+        client_secret: j.client_secret.value()?.clone(),
+        token_auth: j.token_auth,
+        timeout: config.daemon.http_timeout,
+    })
+    .map_err(|e| anyhow::anyhow!("cannot build the J-goods client: {e}"))?;
+    Ok(Some(Arc::new(client)))
+}
+
 /// The clients of every channel the config enables.
 fn channels(config: &Config) -> anyhow::Result<Channels> {
     let timeout = config.daemon.http_timeout;
-    let jgoods = match config.enabled_jgoods() {
-        Some(j) => Some(Arc::new(
-            JgoodsClient::new(JgoodsClientSettings {
-                order_api_base_url: j.order_api_base_url.clone(),
-                item_api_base_url: j.item_api_base_url.clone(),
-                category_api_base_url: j.category_api_base_url.clone(),
-                token_url: j.token_url.clone(),
-                client_id: j.client_id.clone(),
-                client_secret: j.client_secret.value()?.clone(),
-                token_auth: j.token_auth,
-                timeout,
-            })
-            .map_err(|e| anyhow::anyhow!("cannot build the J-goods client: {e}"))?,
-        )),
-        None => None,
-    };
+    let jgoods = jgoods_client(config)?;
     let rakuten = match config.enabled_rakuten_pay() {
         Some(r) => Some(Arc::new(RakutenApi {
             client: RakutenClient::new(RakutenClientSettings::from_config(r, timeout)?)

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 pub mod categories;
+pub mod diff;
 pub mod master;
 pub mod plan;
 

@@ -134,3 +134,75 @@ pub(super) async fn run(command: CatalogCommand, store: &Store) -> anyhow::Resul
     }
     Ok(())
 }
+
+#[derive(Subcommand, Debug)]
+pub enum JgoodsCatalogCommand {
+    /// Compare the master with what J-goods holds (items and categories);
+    /// exit 1 when they differ.
+    Diff {
+        /// Send what differs now: missing items registered, differing ones
+        /// updated (items only at J-goods are left alone).
+        #[arg(long)]
+        apply: bool,
+    },
+}
+
+fn print_diff(d: &crate::catalog::diff::CatalogDiff) {
+    if d.is_empty() {
+        outln!("差分はありません / the master and J-goods agree");
+        return;
+    }
+    for sku in &d.missing {
+        outln!("未登録 / missing at J-goods: {sku}");
+    }
+    for (sku, fields) in &d.differing {
+        outln!("内容が違う / differs: {sku} ({})", fields.join(", "));
+    }
+    for code in &d.only_at_jgoods {
+        outln!("J-goods だけにある / only at J-goods: {code} (取り下げはしません / not withdrawn)");
+    }
+    for code in &d.categories {
+        outln!("カテゴリが違う / category differs or is missing: {code}");
+    }
+    for code in &d.categories_only_at_jgoods {
+        outln!("J-goods だけにあるカテゴリ / category only at J-goods: {code}");
+    }
+}
+
+pub(super) async fn run_jgoods(
+    command: JgoodsCatalogCommand,
+    store: &Store,
+    config: &crate::config::Config,
+) -> anyhow::Result<()> {
+    let client = crate::app::workers::jgoods_client(config)?.ok_or_else(|| {
+        anyhow::anyhow!("[jgoods] が有効ではありません / [jgoods] is not enabled")
+    })?;
+    let JgoodsCatalogCommand::Diff { apply } = command;
+    if !apply {
+        let d = flow::diff(store, &client).await?;
+        print_diff(&d);
+        return match d.is_empty() {
+            true => Ok(()),
+            false => Err(super::NeedsAttention.into()),
+        };
+    }
+    let d = flow::owe_differences(store, &client).await?;
+    print_diff(&d);
+    let sync = crate::channels::jgoods::catalog_sync::CatalogSync {
+        store: store.clone(),
+        client,
+        interval: std::time::Duration::ZERO,
+        poke: Default::default(),
+        problems: Default::default(),
+        safety_stock: config.inventory.safety_stock,
+    };
+    let r = sync.round().await?;
+    outln!(
+        "送りました / sent: カテゴリ {} 件, 登録 {} 件, 更新 {} 件, 断られた {} 件 (categories, registered, updated, refused)",
+        r.categories,
+        r.registered,
+        r.updated,
+        r.refused
+    );
+    Ok(())
+}

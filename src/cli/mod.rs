@@ -152,6 +152,9 @@ pub enum JgoodsCommand {
     /// Issue the invoice to J-goods for the orders shipped in a period (the same period
     /// again re-issues it).
     Invoice(invoice::InvoiceArgs),
+    /// The product master at J-goods: compare, and send what differs.
+    #[command(subcommand)]
+    Catalog(catalog::JgoodsCatalogCommand),
 }
 
 /// Who runs the command, for the history of a person's action: the user
@@ -344,6 +347,9 @@ async fn local(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Status => return status::run(&store, &config).await,
         Command::Jgoods(JgoodsCommand::Invoice(args)) => {
             return invoice::run(args, &config, &store).await;
+        }
+        Command::Jgoods(JgoodsCommand::Catalog(c)) => {
+            return catalog::run_jgoods(c, &store, &config).await;
         }
         Command::Backup { path } => {
             anyhow::ensure!(

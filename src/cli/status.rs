@@ -84,6 +84,22 @@ pub(super) async fn run(store: &Store, config: &Config) -> anyhow::Result<()> {
             map.not_held.len()
         );
     }
+    if let Some(c) = &status.catalog {
+        outln!(
+            "商品マスタ / product master: {} items, {} refused by J-goods",
+            c.items,
+            c.refused_count
+        );
+        for (sku, why) in &c.refused {
+            outln!("  J-goods refused {sku}: {why}");
+        }
+        if !c.not_in_master.is_empty() {
+            outln!(
+                "  J-goods で注文されたがマスタにない SKU / ordered on J-goods, not in the master: {}",
+                c.not_in_master.join(", ")
+            );
+        }
+    }
     if status.needs_attention(config) {
         return Err(NeedsAttention.into());
     }

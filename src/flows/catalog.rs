@@ -2,7 +2,9 @@
 //! then store it in one transaction, which is also what owes J-goods the
 //! changes (see `store::catalog`). All or nothing.
 
+use crate::catalog::diff::CatalogDiff;
 use crate::catalog::{MasterError, categories, master};
+use crate::channels::jgoods::client::JgoodsClient;
 use crate::store::catalog::{self, ImportCount};
 use crate::store::{self, Store};
 use crate::text_encoding::TextEncoding;
@@ -74,4 +76,65 @@ pub async fn import_categories(
         })
         .await?;
     Ok(checked?)
+}
+
+type Held = std::collections::BTreeMap<String, serde_json::Map<String, serde_json::Value>>;
+
+/// Every item J-goods holds, by `item_code` (100 a page).
+async fn held_items(client: &JgoodsClient) -> anyhow::Result<Held> {
+    let mut held = Held::new();
+    let mut page = 1;
+    // A catalog of a million items stops here rather than loop for ever.
+    while page <= 10_000 {
+        let found = client.search_items(page).await?;
+        for item in found.items {
+            if let Some(code) = item.get("item_code").and_then(|c| c.as_str()) {
+                held.insert(code.to_string(), item.clone());
+            }
+        }
+        match found.next_page {
+            Some(next) if next > page => page = next,
+            _ => break,
+        }
+    }
+    Ok(held)
+}
+
+async fn diff_with(store: &Store, client: &JgoodsClient) -> anyhow::Result<(CatalogDiff, Held)> {
+    let held = held_items(client).await?;
+    let held_categories = client.get_categories().await?;
+    let (items, categories) = store
+        .read(|c| Ok((catalog::all_items(c)?, catalog::categories(c)?)))
+        .await?;
+    let d = crate::catalog::diff::diff(&items, &held, &categories, &held_categories);
+    Ok((d, held))
+}
+
+/// Reads every item and category J-goods holds and compares them with the master.
+pub async fn diff(store: &Store, client: &JgoodsClient) -> anyhow::Result<CatalogDiff> {
+    Ok(diff_with(store, client).await?.0)
+}
+
+/// Makes what [`diff`] finds owed again, from what J-goods holds: a missing
+/// item is registered, a differing one updated with the fields that differ,
+/// a category sent again. Items only at J-goods are left alone.
+pub async fn owe_differences(store: &Store, client: &JgoodsClient) -> anyhow::Result<CatalogDiff> {
+    let (d, held) = diff_with(store, client).await?;
+    let owed = d.clone();
+    let now = crate::domain::time::rfc3339(crate::domain::time::now());
+    store
+        .write(move |tx| {
+            for sku in &owed.missing {
+                catalog::reset_sent(tx, "jgoods", sku, None, &now)?;
+            }
+            for (sku, _) in &owed.differing {
+                catalog::reset_sent(tx, "jgoods", sku, held.get(sku), &now)?;
+            }
+            for code in &owed.categories {
+                catalog::forget_category(tx, "jgoods", code)?;
+            }
+            Ok(())
+        })
+        .await?;
+    Ok(d)
 }

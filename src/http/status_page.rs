@@ -70,6 +70,7 @@ pub fn render(v: &StatusView) -> String {
     attention_section(&mut h, v);
     dead_calls_section(&mut h, v);
     stock_section(&mut h, v);
+    catalog_section(&mut h, v);
     providers_section(&mut h, v);
     rejected_section(&mut h, v);
     h.push_str("</body></html>");
@@ -196,6 +197,37 @@ fn stock_section(h: &mut String, v: &StatusView) {
     }
     if let Some(map) = &v.status.rakuten_skus {
         rakuten_map(h, map);
+    }
+}
+
+/// The product master: what J-goods refused, what it sells that the master lacks.
+fn catalog_section(h: &mut String, v: &StatusView) {
+    let Some(c) = &v.status.catalog else { return };
+    let _ = write!(
+        h,
+        "<h2 id=\"catalog\">商品マスタ / Product master</h2><p>{} items.</p>",
+        c.items
+    );
+    if c.refused_count > 0 {
+        let _ = write!(
+            h,
+            "<p class=\"warn\">J-goods が受け付けなかった商品 / items J-goods refused: {}</p>",
+            c.refused_count
+        );
+        table(h, &["sku", "what to fix"]);
+        for (sku, why) in &c.refused {
+            let _ = write!(h, "<tr><td>{}</td><td>{}</td></tr>", esc(sku), esc(why));
+        }
+        h.push_str("</table>");
+    }
+    if !c.not_in_master.is_empty() {
+        h.push_str(
+            "<p>J-goods で注文されたが商品マスタにない SKU / SKUs ordered on J-goods that the master lacks:</p><ul>",
+        );
+        for sku in &c.not_in_master {
+            let _ = write!(h, "<li>{}</li>", esc(sku));
+        }
+        h.push_str("</ul>");
     }
 }
 

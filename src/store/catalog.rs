@@ -309,3 +309,68 @@ pub fn refusals(conn: &Connection, channel: &str, limit: u32) -> Result<Vec<(Str
     let rows = stmt.query_map(params![channel, limit], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
+
+/// Every item of the master, by SKU.
+pub fn all_items(conn: &Connection) -> Result<Vec<Item>> {
+    let mut stmt = conn.prepare_cached("SELECT item FROM catalog_items ORDER BY sku")?;
+    let rows = stmt
+        .query_map([], |r| r.get::<_, String>(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    rows.iter().map(|j| decode(j)).collect()
+}
+
+/// Forgets what `channel` accepted of a category, so it is sent again.
+pub fn forget_category(conn: &Connection, channel: &str, code: &str) -> Result<()> {
+    conn.prepare_cached(
+        "DELETE FROM catalog_sync WHERE channel = ?1 AND kind = 'category' AND code = ?2",
+    )?
+    .execute(params![channel, code])?;
+    Ok(())
+}
+
+/// What the status surfaces show of the master (when it has items).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CatalogStatus {
+    pub items: i64,
+    /// Items J-goods refused as they are now: `(sku, what to fix)`, at most 50.
+    pub refused: Vec<(String, String)>,
+    /// How many it refused in all.
+    pub refused_count: i64,
+    /// SKUs of the newest 10,000 J-goods order lines that the master lacks
+    /// (at most 20): J-goods sells them, the master does not know them.
+    pub not_in_master: Vec<String>,
+}
+
+/// The [`CatalogStatus`]; `None` while the master is empty (the merchant
+/// does not keep one here).
+pub fn summary(conn: &Connection) -> Result<Option<CatalogStatus>> {
+    let items: i64 = conn
+        .prepare_cached("SELECT COUNT(*) FROM catalog_items")?
+        .query_row([], |r| r.get(0))?;
+    if items == 0 {
+        return Ok(None);
+    }
+    let refused_count = conn
+        .prepare_cached(
+            "SELECT COUNT(*) FROM catalog_sync s JOIN catalog_items i
+                 ON i.sku = s.code AND i.hash = s.refused_hash
+             WHERE s.channel = 'jgoods' AND s.kind = 'item' AND s.refusal IS NOT NULL",
+        )?
+        .query_row([], |r| r.get(0))?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT DISTINCT l.sku FROM order_lines l
+         WHERE l.rowid > (SELECT COALESCE(MAX(rowid), 0) FROM order_lines) - 10000
+           AND l.channel = 'jgoods'
+           AND NOT EXISTS (SELECT 1 FROM catalog_items i WHERE i.sku = l.sku)
+         ORDER BY l.sku LIMIT 20",
+    )?;
+    let not_in_master = stmt
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(Some(CatalogStatus {
+        items,
+        refused: refusals(conn, "jgoods", 50)?,
+        refused_count,
+        not_in_master,
+    }))
+}

@@ -114,16 +114,24 @@ async fn the_master_reaches_j_goods_and_only_what_changes_is_sent_again() {
     let why = wait_refusal(&app, "B", "WEIGHT_REQUIRED").await;
     assert!(why.contains("重量(g)"), "{why}");
     wait_refusal(&app, "C", "USED_NOT_ALLOWED").await;
-    // A registered item's stock follows through the stock push.
-    eventually(Duration::from_millis(50), || async {
-        app.daemon().push_stock_now();
-        match app.sim.stats().stock.get("A") {
-            Some(7) => Ok(()),
-            other => Err(format!("stock of A at J-goods: {other:?}")),
-        }
-    })
-    .await;
-
+    // The refusals need a person: status says so, with what to fix, and so
+    // does the status page; a SKU ordered on J-goods that the master lacks too.
+    app.set_stock("X", 5).await;
+    app.sim.place_order("JGX1", &[("X", 1, 100)]);
+    app.wait_order("JGX1", |o| o["lines"][0]["reserved_qty"] == 1)
+        .await;
+    let out = app.cli(&["status"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("J-goods refused B: WEIGHT_REQUIRED"),
+        "{text}"
+    );
+    assert!(text.contains("not in the master: X"), "{text}");
+    let page = app.status_page().await;
+    assert!(page.contains("items J-goods refused: 2"), "{page}");
+    // A new item is registered with its available stock.
+    assert_eq!(a["stock"], 7, "{a}");
     // The merchant fixes B's weight and changes A's price; C stays refused.
     let posts_before = calls(&app, "POST /v3/item.json").len();
     let (status, body) = post_file(
@@ -189,7 +197,8 @@ async fn the_master_reaches_j_goods_and_only_what_changes_is_sent_again() {
     app.stop().await;
 }
 
-#[tokio::test]
+// Several threads: `jgoods catalog diff` waits for the simulator this test serves.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn what_an_import_owes_survives_a_restart() {
     // No sync runs: the import is stored and owed, and never sent…
     let mut app = catalog_app("0s").await;
@@ -218,6 +227,28 @@ async fn what_an_import_owes_survives_a_restart() {
     let out = app.cli(&["catalog", "show", "E"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("同期済み"), "{text}");
+    let out = app.cli(&["jgoods", "catalog", "diff"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && text.contains("agree"), "{text}");
+    // A second item, never sent (the daemon syncs hourly): diff says so, --apply sends it.
+    std::fs::write(&file, master(&["F,ほうじ茶,540,8,,100,,,,いいえ,はい"])).unwrap();
+    assert!(
+        app.cli(&["catalog", "import", file.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let out = app.cli(&["jgoods", "catalog", "diff"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("missing at J-goods: F"), "{text}");
+    let out = app.cli(&["jgoods", "catalog", "diff", "--apply"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(app.sim.catalog().items.contains_key("F"));
+    assert!(app.cli(&["jgoods", "catalog", "diff"]).status.success());
     let (status, _) = app.admin(Method::GET, "/api/v1/catalog/NOPE", None).await;
     assert_eq!(status, 404);
     app.stop().await;

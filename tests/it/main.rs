@@ -8,6 +8,7 @@ mod atobarai_fidelity;
 mod attention;
 mod browser;
 mod catalog;
+mod catalog_property;
 mod cli;
 mod console;
 mod contention;

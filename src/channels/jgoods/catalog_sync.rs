@@ -36,6 +36,8 @@ pub struct CatalogSync {
     pub interval: Duration,
     pub poke: Arc<Notify>,
     pub problems: ProviderProblems,
+    /// Held back from what J-goods is told is available (`[inventory]`).
+    pub safety_stock: u32,
 }
 
 /// What one round did.
@@ -113,6 +115,7 @@ impl CatalogSync {
                     }),
                 }
             }
+            self.with_stock(&mut register).await?;
             for (batch, registering) in [(register, true), (update, false)] {
                 if batch.is_empty() {
                     continue;
@@ -132,6 +135,28 @@ impl CatalogSync {
             self.record(outcomes).await?;
         }
         Ok(round)
+    }
+
+    /// A new item is registered with its available stock, so J-goods sells
+    /// it right away (the stock push keeps it up to date from then on).
+    async fn with_stock(
+        &self,
+        register: &mut [(catalog::OwedItem, Map<String, Value>)],
+    ) -> Result<(), CallError> {
+        let skus: Vec<String> = register.iter().map(|(o, _)| o.item.sku.clone()).collect();
+        let safety = self.safety_stock;
+        let available = self
+            .store
+            .read(move |c| {
+                skus.iter()
+                    .map(|s| Ok(stock::get(c, s, safety)?.map(|r| r.available)))
+                    .collect::<crate::store::Result<Vec<_>>>()
+            })
+            .await?;
+        for ((_, fields), stock) in register.iter_mut().zip(available) {
+            fields.insert("stock".into(), json!(stock.unwrap_or(0)));
+        }
+        Ok(())
     }
 
     /// Sends the owed categories, parents first; returns how many J-goods took.
