@@ -25,6 +25,13 @@ pub enum CatalogCommand {
     List,
     /// One item, with J-goods' refusal if it refused it.
     Show { sku: String },
+    /// Withdraw items from sale: removed from the master and, at the next
+    /// sync, from J-goods (`DELETE /item.json`). An item merely missing from
+    /// a later file is never withdrawn.
+    Withdraw {
+        #[arg(required = true)]
+        skus: Vec<String>,
+    },
     /// The category master.
     #[command(subcommand)]
     Categories(CategoriesCommand),
@@ -74,6 +81,15 @@ pub(super) async fn run(command: CatalogCommand, store: &Store) -> anyhow::Resul
                 n.added,
                 n.changed,
                 n.unchanged
+            );
+        }
+        CatalogCommand::Withdraw { skus } => {
+            let now = crate::domain::time::rfc3339(crate::domain::time::now());
+            let n = store
+                .write(move |tx| catalog::withdraw(tx, &skus, &now))
+                .await?;
+            outln!(
+                "取り下げました / withdrew {n} item(s) from the master; J-goods stops selling them at the next sync"
             );
         }
         CatalogCommand::Categories(CategoriesCommand::List) => {
@@ -198,11 +214,12 @@ pub(super) async fn run_jgoods(
     };
     let r = sync.round().await?;
     outln!(
-        "送りました / sent: カテゴリ {} 件, 登録 {} 件, 更新 {} 件, 断られた {} 件 (categories, registered, updated, refused)",
+        "送りました / sent: カテゴリ {} 件, 登録 {} 件, 更新 {} 件, 断られた {} 件, 取り下げ {} 件 (categories, registered, updated, refused, withdrawn)",
         r.categories,
         r.registered,
         r.updated,
-        r.refused
+        r.refused,
+        r.withdrawn
     );
     Ok(())
 }

@@ -310,6 +310,50 @@ pub fn refusals(conn: &Connection, channel: &str, limit: u32) -> Result<Vec<(Str
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// Removes `skus` from the master because the merchant withdraws them: the
+/// ones J-goods holds are owed a withdrawal (`DELETE /item.json`), which is
+/// never done for an item merely missing from a later file. Returns how
+/// many the master had.
+pub fn withdraw(conn: &Connection, skus: &[String], now: &str) -> Result<usize> {
+    let mut removed = 0;
+    for sku in skus {
+        removed += conn
+            .prepare_cached("DELETE FROM catalog_items WHERE sku = ?1")?
+            .execute([sku])?;
+        conn.prepare_cached(
+            "UPDATE catalog_sync SET withdraw = 1, updated_at = ?2
+             WHERE channel = 'jgoods' AND kind = 'item' AND code = ?1 AND sent IS NOT NULL",
+        )?
+        .execute(params![sku, now])?;
+        conn.prepare_cached(
+            "DELETE FROM catalog_sync WHERE channel = 'jgoods' AND kind = 'item' AND code = ?1
+                 AND sent IS NULL",
+        )?
+        .execute([sku])?;
+    }
+    Ok(removed)
+}
+
+/// At most `limit` items `channel` is owed a withdrawal.
+pub fn owed_withdrawals(conn: &Connection, channel: &str, limit: u32) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT code FROM catalog_sync WHERE channel = ?1 AND withdraw = 1 ORDER BY code LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![channel, limit], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// `channel` no longer holds `codes`: nothing more is owed of them.
+pub fn withdrawn(conn: &Connection, channel: &str, codes: &[String]) -> Result<()> {
+    let mut stmt = conn.prepare_cached(
+        "DELETE FROM catalog_sync WHERE channel = ?1 AND kind = 'item' AND code = ?2 AND withdraw = 1",
+    )?;
+    for code in codes {
+        stmt.execute(params![channel, code])?;
+    }
+    Ok(())
+}
+
 /// Every item of the master, by SKU.
 pub fn all_items(conn: &Connection) -> Result<Vec<Item>> {
     let mut stmt = conn.prepare_cached("SELECT item FROM catalog_items ORDER BY sku")?;
@@ -373,4 +417,79 @@ pub fn summary(conn: &Connection) -> Result<Option<CatalogStatus>> {
         refused_count,
         not_in_master,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Channel;
+    use crate::store::Store;
+
+    fn item(sku: &str, name: &str, price: u32) -> Item {
+        Item {
+            sku: sku.into(),
+            name: name.into(),
+            price,
+            tax_rate: 10,
+            jan_code: None,
+            weight_g: Some(100),
+            category_code: None,
+            description: None,
+            images: vec![],
+            used: false,
+            on_sale: true,
+        }
+    }
+
+    #[tokio::test]
+    async fn imports_count_changes_and_lines_without_a_name_take_the_masters() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_in(dir.path()).unwrap();
+        let now = "2026-12-07T10:00:00+09:00";
+        let first = store
+            .write(move |tx| {
+                import_items(
+                    tx,
+                    &[item("A", "南部鉄器 急須", 5500), item("B", "煎茶", 1080)],
+                    now,
+                )
+            })
+            .await
+            .unwrap();
+        assert_eq!((first.added, first.changed, first.unchanged), (2, 0, 0));
+        let again = store
+            .write(move |tx| {
+                import_items(
+                    tx,
+                    &[item("A", "南部鉄器 急須", 6000), item("B", "煎茶", 1080)],
+                    now,
+                )
+            })
+            .await
+            .unwrap();
+        assert_eq!((again.added, again.changed, again.unchanged), (0, 1, 1));
+        let owed = store.read(|c| owed_items(c, "jgoods", 10)).await.unwrap();
+        assert_eq!(owed.len(), 2, "never sent: both owed");
+        store
+            .write(move |tx| {
+                tx.execute(
+                    "INSERT INTO orders (channel, id, state, payment_state, created_at, updated_at)
+                     VALUES ('jgoods', 'J1', 'new', 'deferred', ?1, ?1)",
+                    [now],
+                )?;
+                tx.execute(
+                    "INSERT INTO order_lines (channel, order_id, line_no, sku, name, qty) VALUES ('jgoods', 'J1', 1, 'A', '', 1)",
+                    [],
+                )?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+        let order = store
+            .read(|c| crate::store::orders::load(c, Channel::Jgoods, "J1"))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(order.lines[0].name, "南部鉄器 急須");
+    }
 }

@@ -31,7 +31,12 @@ pub fn shipped_orders(conn: &Connection, period: Period) -> Result<Vec<ShippedOr
         )?
         .collect::<rusqlite::Result<_>>()?;
     let mut lines_of = conn.prepare_cached(
-        "SELECT l.line_no, l.sku, l.name, l.unit_price, COALESCE(st.tax_rate, 10),
+        // A line J-goods gave no name takes the product master's.
+        "SELECT l.line_no, l.sku,
+                COALESCE(NULLIF(l.name, ''),
+                         (SELECT json_extract(i.item, '$.name') FROM catalog_items i WHERE i.sku = l.sku),
+                         ''),
+                l.unit_price, COALESCE(st.tax_rate, 10),
                 COALESCE((SELECT SUM(a.qty) FROM allocations a
                           WHERE a.channel = l.channel AND a.order_id = l.order_id
                             AND a.line_no = l.line_no AND a.state = 'shipped'), 0)

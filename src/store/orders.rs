@@ -73,7 +73,12 @@ fn load_lines(conn: &Connection, channel: Channel, id: &str) -> Result<Vec<Order
     let key = params![channel.as_str(), id];
     Ok(conn
         .prepare_cached(
-            "SELECT l.line_no, l.sku, l.name, l.qty, l.unit_price,
+            // A line the channel gave no name takes the product master's.
+            "SELECT l.line_no, l.sku,
+                    COALESCE(NULLIF(l.name, ''),
+                             (SELECT json_extract(i.item, '$.name') FROM catalog_items i WHERE i.sku = l.sku),
+                             ''),
+                    l.qty, l.unit_price,
                     COALESCE((SELECT SUM(a.qty) FROM allocations a
                               WHERE a.channel = l.channel AND a.order_id = l.order_id
                                 AND a.line_no = l.line_no AND a.state IN ('reserved', 'shipped')), 0)

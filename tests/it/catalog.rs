@@ -249,6 +249,17 @@ async fn what_an_import_owes_survives_a_restart() {
     );
     assert!(app.sim.catalog().items.contains_key("F"));
     assert!(app.cli(&["jgoods", "catalog", "diff"]).status.success());
+    // Withdrawn by the merchant: gone from the master, then from J-goods.
+    assert!(app.cli(&["catalog", "withdraw", "F"]).status.success());
+    let out = app.cli(&["jgoods", "catalog", "diff"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("only at J-goods: F"));
+    assert!(
+        app.cli(&["jgoods", "catalog", "diff", "--apply"])
+            .status
+            .success()
+    );
+    assert!(!app.sim.catalog().items.contains_key("F"));
+    assert!(app.sim.catalog().items.contains_key("E"));
     let (status, _) = app.admin(Method::GET, "/api/v1/catalog/NOPE", None).await;
     assert_eq!(status, 404);
     app.stop().await;

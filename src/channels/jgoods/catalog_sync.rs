@@ -47,6 +47,7 @@ pub struct Round {
     pub registered: usize,
     pub updated: usize,
     pub refused: usize,
+    pub withdrawn: usize,
 }
 
 /// What to record of one item's answer.
@@ -134,7 +135,47 @@ impl CatalogSync {
             }
             self.record(outcomes).await?;
         }
+        round.withdrawn = self.withdrawals().await?;
         Ok(round)
+    }
+
+    /// Withdraws what the merchant withdrew from the master; J-goods not
+    /// holding one (`ITEM_NOT_FOUND`) is as good.
+    async fn withdrawals(&self) -> Result<usize, CallError> {
+        let mut done = 0;
+        for _ in 0..MAX_BATCHES {
+            let codes = self
+                .store
+                .read(|c| catalog::owed_withdrawals(c, CHANNEL, MAX_PER_CALL as u32))
+                .await?;
+            if codes.is_empty() {
+                break;
+            }
+            let answer = self.client.delete_items(&codes).await?;
+            let kept: Vec<&str> = answer
+                .errors
+                .iter()
+                .filter(|e| e.error != "ITEM_NOT_FOUND")
+                .filter_map(|e| e.subject.as_deref())
+                .collect();
+            if !kept.is_empty() {
+                tracing::warn!(items = ?kept, "J-goods did not withdraw these items; trying again next round");
+            }
+            let gone: Vec<String> = codes
+                .iter()
+                .filter(|c| !kept.contains(&c.as_str()))
+                .cloned()
+                .collect();
+            done += gone.len();
+            let stuck = gone.is_empty();
+            self.store
+                .write(move |tx| catalog::withdrawn(tx, CHANNEL, &gone))
+                .await?;
+            if stuck {
+                break;
+            }
+        }
+        Ok(done)
     }
 
     /// A new item is registered with its available stock, so J-goods sells
