@@ -13,6 +13,7 @@
 //! ```
 
 mod big_store;
+mod catalog;
 mod channels;
 mod contention;
 /// The daemon as a child process (the soak starts it the same way).
@@ -75,6 +76,9 @@ pub struct BenchArgs {
     /// Rows of the large stock import (the import benchmark).
     #[arg(long, default_value_t = 1_000_000)]
     pub import_rows: usize,
+    /// Items of the product master (the catalog benchmark).
+    #[arg(long, default_value_t = 10_000)]
+    pub catalog_items: usize,
     /// Where the databases go (default: a temporary directory under the
     /// current directory, so the disk is the one you run on).
     #[arg(long)]
@@ -97,6 +101,8 @@ pub enum Suite {
     Channels,
     /// A large stock import beside live webhooks: rows/s, ack latency meanwhile.
     Import,
+    /// The product master to J-goods: import, first sync, re-syncs against a full upload.
+    Catalog,
 }
 
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
@@ -124,6 +130,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             Suite::Store => big_store::run(&args, &work, &mut report).await,
             Suite::Channels => channels::run(&args, &work, &mut report).await,
             Suite::Import => import::run(&args, &work, &mut report).await,
+            Suite::Catalog => catalog::run(&args, &work, &mut report).await,
         };
         if let Err(e) = outcome {
             println!("{suite:?} failed: {e:#}");
