@@ -24,6 +24,7 @@ use crate::sim::rakuten_pay::{
     self as rakuten_sim, CatalogItem, NewItem, NewOrder, RakutenSimConfig, RakutenSimHandle,
 };
 
+mod catalog;
 mod erp;
 use erp::*;
 
@@ -86,6 +87,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let feed = tokio::spawn(print_timeline(erp.clone(), started));
     let result = async {
+        catalog::catalog_script(&sim, &daemon, &erp).await?;
         script(&sim, &erp).await?;
         rakuten_script(&rakuten, &daemon, &erp).await?;
         rakuten_stock_script(&sim, &rakuten, &erp).await?;
@@ -190,6 +192,8 @@ client_id = "{client_id}"
 client_secret = "{client_secret}"
 webhook_secret = "{secret}"
 stock_push_interval = "1s"
+category_api_base_url = "{category}"
+catalog_sync_interval = "1s"
 {rakuten}poll_interval = "1h"
 request_interval = "50ms"
 stock_push_interval = "1s"
@@ -207,6 +211,7 @@ bank_account = "デモ銀行 本店営業部 普通 1234567 カ）デモショ�
             data = data.display(),
             order = sim.order_api_base_url(),
             item = sim.item_api_base_url(),
+            category = sim.category_api_base_url(),
             token = sim.token_url(),
             client_id = sim_cfg.client_id,
             client_secret = sim_cfg.client_secret,

@@ -31,18 +31,30 @@ impl Erp {
     }
 
     pub(super) async fn import_stock(&self, csv: &str) -> anyhow::Result<()> {
+        self.upload("/api/v1/stock/import", "text/csv", csv.as_bytes().to_vec())
+            .await
+            .map(drop)
+    }
+
+    /// Posts a file to the admin API; its JSON answer.
+    pub(super) async fn upload(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> anyhow::Result<Value> {
         let resp = self
             .http
-            .post(format!("{}/api/v1/stock/import", self.base))
+            .post(format!("{}{path}", self.base))
             .bearer_auth(&self.token)
-            .header("content-type", "text/csv")
-            .body(csv.to_string())
+            .header("content-type", content_type)
+            .body(body)
             .send()
             .await?;
         if !resp.status().is_success() {
-            bail!("stock import failed: {}", resp.text().await?);
+            bail!("POST {path} failed: {}", resp.text().await?);
         }
-        Ok(())
+        Ok(resp.json().await?)
     }
 
     pub(super) async fn post(&self, path: &str, body: Value) -> anyhow::Result<Value> {

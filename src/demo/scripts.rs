@@ -4,10 +4,6 @@
 use super::*;
 
 pub(super) async fn script(sim: &JgoodsSimHandle, erp: &Erp) -> anyhow::Result<()> {
-    // The items the merchant lists on J-goods (SKU-005 is sold only in the shop).
-    for item in ["SKU-001", "SKU-002", "SKU-003", "SKU-004"] {
-        sim.register_item(item);
-    }
     step("The ERP loads the morning's stock through the admin API");
     erp.import_stock(
         "sku,on_hand\nSKU-001,10\nSKU-002,4\nSKU-003,1\nSKU-004,0\nSKU-005,4\nSKU-006,10\n",
