@@ -294,3 +294,70 @@ async fn a_bad_master_stores_nothing_and_names_line_and_column() {
     assert_eq!(status, 400, "{body}");
     app.stop().await;
 }
+
+// Several threads: the daemon is a child process served by this test's simulator.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_daemon_killed_before_j_goods_took_the_master_loses_nothing() {
+    use ordersync::sim::jgoods::{self as sim, Endpoint, Fault};
+    let dir = tempfile::tempdir().unwrap();
+    let jgoods = sim::start(
+        tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
+        Default::default(),
+    )
+    .await
+    .unwrap();
+    let (listen, admin) = (
+        format!("127.0.0.1:{}", free_port().await),
+        format!("127.0.0.1:{}", free_port().await),
+    );
+    let opts = Options {
+        jgoods_extra: "catalog_sync_interval = \"1s\"\n".into(),
+        ..Options::default()
+    };
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        config_text(&dir.path().join("data"), &jgoods, &opts, &listen, &admin),
+    )
+    .unwrap();
+    // J-goods' catalog is down: every round fails, transiently.
+    jgoods.inject(Endpoint::Catalog, Fault::Status(503), 1_000_000);
+    let mut daemon = start_daemon(&config, &admin).await;
+    let r = reqwest::Client::new()
+        .post(format!("http://{admin}/api/v1/catalog/import"))
+        .bearer_auth(ADMIN_TOKEN)
+        .header("content-type", "text/csv")
+        .body(master(&[
+            "K1,急須,5500,10,,1200,,,,いいえ,はい",
+            "K2,湯呑み,2200,10,,250,,,,いいえ,はい",
+        ]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    eventually(Duration::from_millis(50), || async {
+        match jgoods.stats().catalog_calls.len() {
+            0..2 => Err("the sync has not tried twice yet".to_string()),
+            _ => Ok(()),
+        }
+    })
+    .await;
+    daemon.start_kill().unwrap();
+    daemon.wait().await.unwrap();
+    assert!(jgoods.catalog().items.is_empty());
+
+    // Back up, with two more 503s to get through: the new daemon sends it all.
+    jgoods.clear_faults();
+    jgoods.inject(Endpoint::Catalog, Fault::Status(503), 2);
+    let mut daemon = start_daemon(&config, &admin).await;
+    eventually(Duration::from_millis(50), || async {
+        let items = jgoods.catalog().items;
+        match (items.contains_key("K1"), items.contains_key("K2")) {
+            (true, true) => Ok(()),
+            other => Err(format!("at J-goods: {other:?}")),
+        }
+    })
+    .await;
+    daemon.start_kill().unwrap();
+    jgoods.shutdown().await;
+}
