@@ -52,6 +52,8 @@ struct Shared {
     store: Store,
     /// Poked when a decision queued outbound calls.
     wake: Arc<Notify>,
+    /// Poked when a master import owes J-goods something.
+    catalog_wake: Arc<Notify>,
     metrics: Arc<Metrics>,
     heartbeats: Heartbeats,
     /// Cancelled when a supervised task ends on its own (a fault).
@@ -152,6 +154,7 @@ impl Daemon {
             console_sessions: Arc::default(),
             store: store.clone(),
             wake: Arc::new(Notify::new()),
+            catalog_wake: Arc::new(Notify::new()),
             metrics,
             heartbeats: Heartbeats::default(),
             failed: CancellationToken::new(),
@@ -359,6 +362,7 @@ fn app_state(config: &Config, shared: &Shared) -> Result<AppState, SecretUnreada
         payment_policy: payment_policy(config),
         credit_providers: config.enabled_credit_providers(),
         dispatcher_wake: shared.wake.clone(),
+        catalog_wake: shared.catalog_wake.clone(),
         metrics: shared.metrics.clone(),
         invoice: config.invoice.clone(),
         setup_hint: setup_hint(config),

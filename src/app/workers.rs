@@ -90,7 +90,7 @@ impl WorkerPlan {
                 store: shared.store.clone(),
                 client: client.clone(),
                 interval: j.catalog_sync_interval,
-                poke: Arc::new(Notify::new()),
+                poke: shared.catalog_wake.clone(),
                 problems: shared.problems.clone(),
                 safety_stock: config.inventory.safety_stock,
             }),

@@ -40,6 +40,8 @@ pub struct AppState {
     pub payment_policy: crate::engine::erp::PaymentPolicy,
     /// Poked when a decision queued outbound calls.
     pub dispatcher_wake: Arc<Notify>,
+    /// Wakes the J-goods catalog sync after an import through the API.
+    pub catalog_wake: Arc<Notify>,
     pub metrics: Arc<crate::metrics::Metrics>,
     /// The merchant's invoice details; `None` when the config has no `[invoice]` section.
     pub invoice: Option<crate::config::InvoiceConfig>,

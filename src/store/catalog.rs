@@ -278,9 +278,10 @@ pub fn refused(
 }
 
 /// What `channel` holds of an item is not what was recorded (it answered
-/// `ITEM_NOT_FOUND` to an update, or `ITEM_EXISTS` to a registration):
-/// `held` is what to assume now (`None`: nothing, register it; an empty
-/// map: something, update every field).
+/// `ITEM_NOT_FOUND` to an update, or `ITEM_EXISTS` to a registration, or
+/// `jgoods catalog diff --apply` read it): `held` is what to assume now
+/// (`None`: nothing, register it; an empty map: something, update every
+/// field). A refusal is forgotten: the item is tried again as it is.
 pub fn reset_sent(
     conn: &Connection,
     channel: &str,
@@ -292,7 +293,7 @@ pub fn reset_sent(
     conn.prepare_cached(
         "INSERT INTO catalog_sync (channel, kind, code, sent, updated_at) VALUES (?1, 'item', ?2, ?3, ?4)
          ON CONFLICT (channel, kind, code) DO UPDATE SET sent_hash = NULL, sent = excluded.sent,
-             updated_at = excluded.updated_at",
+             refused_hash = NULL, refusal = NULL, updated_at = excluded.updated_at",
     )?
     .execute(params![channel, code, held, now])?;
     Ok(())

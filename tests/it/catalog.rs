@@ -130,6 +130,20 @@ async fn the_master_reaches_j_goods_and_only_what_changes_is_sent_again() {
     assert!(text.contains("not in the master: X"), "{text}");
     let page = app.status_page().await;
     assert!(page.contains("items J-goods refused: 2"), "{page}");
+    let problems = app
+        .http
+        .get(format!("{}/console/problems", app.admin_url))
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        problems.contains("id=\"catalog\"") && problems.contains("USED_NOT_ALLOWED"),
+        "{problems}"
+    );
     // A new item is registered with its available stock.
     assert_eq!(a["stock"], 7, "{a}");
     // The merchant fixes B's weight and changes A's price; C stays refused.

@@ -47,6 +47,7 @@ pub(super) async fn import_items(
     let n = flow::import_items(&app.store, body.to_vec(), form)
         .await
         .map_err(failure)?;
+    app.catalog_wake.notify_one();
     Ok(Json(n).into_response())
 }
 
@@ -60,6 +61,7 @@ pub(super) async fn import_categories(
     let n = flow::import_categories(&app.store, body.to_vec(), form)
         .await
         .map_err(failure)?;
+    app.catalog_wake.notify_one();
     Ok(Json(n).into_response())
 }
 

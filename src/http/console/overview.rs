@@ -27,7 +27,11 @@ pub fn problems(c: &Ctx, p: &Problems) -> String {
     let nothing = p.attention.is_empty()
         && p.dead.is_empty()
         && p.status.rejected.is_empty()
-        && p.status.problems.is_empty();
+        && p.status.problems.is_empty()
+        && p.status
+            .catalog
+            .as_ref()
+            .is_none_or(|c| c.refused_count == 0);
     if nothing {
         let _ = write!(
             h,
@@ -112,6 +116,35 @@ pub fn problems(c: &Ctx, p: &Problems) -> String {
             let _ = write!(h, "<li class=\"warn\">{}: {}</li>", esc(provider), esc(fix));
         }
         h.push_str("</ul>");
+    }
+    if let Some(cat) = p.status.catalog.as_ref().filter(|c| c.refused_count > 0) {
+        let _ = write!(
+            h,
+            "<h2 id=\"catalog\">{} ({})</h2><ul>",
+            t(lang, "J-goods が受け付けない商品", "Items J-goods refuses"),
+            cat.refused_count
+        );
+        for (sku, why) in &cat.refused {
+            let _ = write!(h, "<li class=\"warn\">{}: {}</li>", esc(sku), esc(why));
+        }
+        h.push_str("</ul>");
+    }
+    if let Some(cat) = p
+        .status
+        .catalog
+        .as_ref()
+        .filter(|c| !c.not_in_master.is_empty())
+    {
+        let _ = write!(
+            h,
+            "<p>{} {}</p>",
+            t(
+                lang,
+                "J-goods で注文されたが商品マスタにない SKU:",
+                "SKUs ordered on J-goods that the master lacks:"
+            ),
+            esc(&cat.not_in_master.join(", "))
+        );
     }
     let l = &p.status.licence;
     if let Some(at) = &l.expires_at {
