@@ -130,16 +130,8 @@ async fn the_master_reaches_j_goods_and_only_what_changes_is_sent_again() {
     assert!(text.contains("not in the master: X"), "{text}");
     let page = app.status_page().await;
     assert!(page.contains("items J-goods refused: 2"), "{page}");
-    let problems = app
-        .http
-        .get(format!("{}/console/problems", app.admin_url))
-        .bearer_auth(ADMIN_TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (_, problems) = app.admin(Method::GET, "/console/problems", None).await;
+    let problems = problems.as_str().unwrap_or_default();
     assert!(
         problems.contains("id=\"catalog\"") && problems.contains("USED_NOT_ALLOWED"),
         "{problems}"
