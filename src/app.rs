@@ -363,6 +363,14 @@ fn app_state(config: &Config, shared: &Shared) -> Result<AppState, SecretUnreada
         credit_providers: config.enabled_credit_providers(),
         dispatcher_wake: shared.wake.clone(),
         catalog_wake: shared.catalog_wake.clone(),
+        poll_intervals: crate::channels::Provider::ALL
+            .iter()
+            .filter_map(|p| {
+                config
+                    .poll_interval(*p)
+                    .map(|i| (p.as_str().to_string(), i))
+            })
+            .collect(),
         metrics: shared.metrics.clone(),
         invoice: config.invoice.clone(),
         setup_hint: setup_hint(config),

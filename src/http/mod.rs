@@ -42,6 +42,8 @@ pub struct AppState {
     pub dispatcher_wake: Arc<Notify>,
     /// Wakes the J-goods catalog sync after an import through the API.
     pub catalog_wake: Arc<Notify>,
+    /// How often each enabled poller is meant to poll (to say which is behind).
+    pub poll_intervals: Vec<(String, std::time::Duration)>,
     pub metrics: Arc<crate::metrics::Metrics>,
     /// The merchant's invoice details; `None` when the config has no `[invoice]` section.
     pub invoice: Option<crate::config::InvoiceConfig>,

@@ -394,3 +394,41 @@ async fn problems_and_stock_pages_show_what_needs_a_person() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_poller_behind_shows_on_the_problems_page() {
+    let app = spawn_app().await;
+    // After the sweep's first turn at start-up, its last success is made
+    // old: the next turn is 10 minutes away.
+    eventually(std::time::Duration::from_millis(20), || async {
+        let seen = app
+            .daemon()
+            .store
+            .read(|c| ordersync::store::kv::get(c, "poll.jgoods.last_success"))
+            .await
+            .unwrap();
+        seen.map(drop).ok_or_else(|| "no sweep yet".to_string())
+    })
+    .await;
+    app.daemon()
+        .store
+        .write(|tx| {
+            ordersync::store::kv::set(
+                tx,
+                "poll.jgoods.last_success",
+                "2026-01-01T00:00:00+09:00",
+                "2026-01-01T00:00:00+09:00",
+            )
+        })
+        .await
+        .unwrap();
+    let (_, page) = app
+        .admin(reqwest::Method::GET, "/console/problems", None)
+        .await;
+    let page = page.as_str().unwrap_or_default();
+    assert!(
+        page.contains("id=\"pollers\"") && page.contains("jgoods"),
+        "{page}"
+    );
+    app.stop().await;
+}

@@ -413,13 +413,41 @@ async fn problems_page(State(app): State<AppState>, headers: HeaderMap) -> Respo
                     },
                 )?,
                 dead: outbox::list(conn, Some("dead"), 100)?,
+                behind: Vec::new(),
             })
         })
         .await;
     match read {
-        Ok(p) => Html(overview::problems(&c, &p)).into_response(),
+        Ok(mut p) => {
+            p.behind = behind(&p.status.polls, &app.poll_intervals);
+            Html(overview::problems(&c, &p)).into_response()
+        }
         Err(e) => refused(&app, StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
     }
+}
+
+/// The pollers of `polls` that fell behind their interval.
+fn behind(
+    polls: &[crate::status::Poll],
+    intervals: &[(String, std::time::Duration)],
+) -> Vec<crate::status::Poll> {
+    polls
+        .iter()
+        .filter(|poll| {
+            let interval = intervals
+                .iter()
+                .find(|(p, _)| *p == poll.provider)
+                .map(|(_, i)| *i);
+            match (poll.age_seconds, interval) {
+                (Some(age), Some(i)) => crate::channels::polling::is_stale(
+                    std::time::Duration::from_secs(age.unsigned_abs()),
+                    i,
+                ),
+                _ => false,
+            }
+        })
+        .cloned()
+        .collect()
 }
 
 #[derive(Deserialize, Default)]

@@ -16,6 +16,8 @@ pub struct Problems {
     pub status: Status,
     pub attention: Vec<Order>,
     pub dead: Vec<OutboxRow>,
+    /// Pollers whose last success is older than their schedule allows.
+    pub behind: Vec<crate::status::Poll>,
 }
 
 /// The Problems page: orders needing attention, dead calls, refused
@@ -28,6 +30,7 @@ pub fn problems(c: &Ctx, p: &Problems) -> String {
         && p.dead.is_empty()
         && p.status.rejected.is_empty()
         && p.status.problems.is_empty()
+        && p.behind.is_empty()
         && p.status
             .catalog
             .as_ref()
@@ -114,6 +117,23 @@ pub fn problems(c: &Ctx, p: &Problems) -> String {
         );
         for (provider, fix) in &p.status.problems {
             let _ = write!(h, "<li class=\"warn\">{}: {}</li>", esc(provider), esc(fix));
+        }
+        h.push_str("</ul>");
+    }
+    if !p.behind.is_empty() {
+        let _ = write!(
+            h,
+            "<h2 id=\"pollers\">{}</h2><ul>",
+            t(lang, "取り込みの遅れ", "Pollers behind")
+        );
+        for poll in &p.behind {
+            let _ = write!(
+                h,
+                "<li class=\"warn\">{}: {} {}</li>",
+                esc(&poll.provider),
+                t(lang, "最後に成功した取得", "last success"),
+                esc(&when(lang, &poll.at, c.now))
+            );
         }
         h.push_str("</ul>");
     }
