@@ -108,6 +108,14 @@ struct Tab {
 impl Tab {
     /// One DevTools command and its result (events in between are skipped).
     async fn call(&mut self, method: &str, params: Value) -> Value {
+        match self.try_call(method, params).await {
+            Ok(result) => result,
+            Err(error) => panic!("{method}: {error}"),
+        }
+    }
+
+    /// [`Tab::call`], its error returned rather than failing the test.
+    async fn try_call(&mut self, method: &str, params: Value) -> Result<Value, Value> {
         self.next += 1;
         let id = self.next;
         let msg = json!({"id": id, "method": method, "params": params});
@@ -121,8 +129,10 @@ impl Tab {
             let Message::Text(text) = frame else { continue };
             let v: Value = serde_json::from_str(&text).unwrap();
             if v["id"] == id {
-                assert!(v["error"].is_null(), "{method}: {v}");
-                return v["result"].clone();
+                return match v["error"].is_null() {
+                    true => Ok(v["result"].clone()),
+                    false => Err(v),
+                };
             }
         }
     }
@@ -142,12 +152,24 @@ impl Tab {
         r["result"]["value"].clone()
     }
 
+    /// [`Tab::eval`] while the page may be changing: a page that navigated
+    /// away under the call (its context gone) reads as nothing yet.
+    async fn eval_loading(&mut self, js: &str) -> Value {
+        self.try_call(
+            "Runtime.evaluate",
+            json!({"expression": js, "returnByValue": true}),
+        )
+        .await
+        .map(|r| r["result"]["value"].clone())
+        .unwrap_or(Value::Null)
+    }
+
     /// Waits until the loaded page's text contains `text`; returns the text.
     async fn wait_text(&mut self, text: &str) -> String {
         let until = tokio::time::Instant::now() + DEADLINE;
         loop {
             let body = self
-                .eval("document.readyState === 'complete' ? document.body.innerText : ''")
+                .eval_loading("document.readyState === 'complete' ? document.body.innerText : ''")
                 .await;
             let body = body.as_str().unwrap_or_default().to_string();
             if body.contains(text) {
@@ -166,7 +188,7 @@ impl Tab {
         let until = tokio::time::Instant::now() + DEADLINE;
         loop {
             let at = self
-                .eval("document.readyState === 'complete' ? location.href : ''")
+                .eval_loading("document.readyState === 'complete' ? location.href : ''")
                 .await;
             if at.as_str().is_some_and(|a| a.contains(part)) {
                 return;
