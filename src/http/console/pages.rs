@@ -204,7 +204,7 @@ pub fn orders(c: &Ctx, q: &super::OrdersQuery, page: &[Order], next: Option<i64>
                 esc(&o.id),
                 o.channel.as_str(),
                 esc(&text::state(lang, o.state.as_str())),
-                o.payment_state.as_str(),
+                esc(&text::payment(lang, o.payment_state.as_str())),
                 esc(&text::when(lang, &o.created_at, c.now)),
                 esc(o.attention.as_deref().unwrap_or("")),
             );
@@ -263,7 +263,7 @@ pub fn order(
         o.channel.as_str(),
         esc(&text::state(lang, o.state.as_str())),
         t(lang, "支払い", "payment"),
-        o.payment_state.as_str()
+        esc(&text::payment(lang, o.payment_state.as_str()))
     );
     if let Some(a) = &o.attention {
         let _ = write!(
@@ -369,7 +369,7 @@ fn calls_table(h: &mut String, c: &Ctx, o: &Order, calls: &[OutboxRow]) {
             },
             r.id,
             esc(&r.kind),
-            esc(&r.state),
+            esc(&text::call_state(lang, &r.state)),
             r.attempts,
             esc(&next),
             esc(r.last_error.as_deref().unwrap_or("")),
@@ -401,7 +401,7 @@ fn received_table(h: &mut String, c: &Ctx, received: &[Received]) {
             esc(&text::when(lang, &r.received_at, c.now)),
             esc(&r.provider),
             esc(r.delivery_id.as_deref().unwrap_or("")),
-            esc(&r.state),
+            esc(&text::call_state(lang, &r.state)),
             esc(r.reason.as_deref().unwrap_or("")),
         );
     }

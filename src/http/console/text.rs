@@ -52,10 +52,48 @@ pub fn state(lang: Language, s: &str) -> String {
         "cancelled" => "キャンセル",
         _ => return s.to_string(),
     };
+    labelled(lang, ja, s)
+}
+
+/// `ja (name)` in Japanese, the stored name alone in English.
+fn labelled(lang: Language, ja: &str, name: &str) -> String {
     match lang {
-        Language::Ja => format!("{ja} ({s})"),
-        Language::En => s.to_string(),
+        Language::Ja => format!("{ja} ({name})"),
+        Language::En => name.to_string(),
     }
+}
+
+/// A payment state in the operator's words.
+pub fn payment(lang: Language, s: &str) -> String {
+    let ja = match s {
+        "unpaid" => "未決済",
+        "deferred" => "後払い",
+        "pending" => "支払い待ち",
+        "paid" => "支払い済み",
+        "credit_pending" => "与信審査中",
+        "credit_ok" => "与信OK",
+        "credit_ng" => "与信NG",
+        "authorized" => "オーソリ済み",
+        "captured" => "売上確定",
+        "refunded" => "返金済み",
+        _ => return s.to_string(),
+    };
+    labelled(lang, ja, s)
+}
+
+/// A call's or a received webhook's state in the operator's words.
+pub fn call_state(lang: Language, s: &str) -> String {
+    let ja = match s {
+        "pending" => "送信待ち",
+        "done" => "完了",
+        "dead" => "断念",
+        "dropped" => "取り下げ",
+        "cancelled" => "取消",
+        "processed" => "処理済み",
+        "rejected" => "拒否",
+        _ => return s.to_string(),
+    };
+    labelled(lang, ja, s)
 }
 
 #[cfg(test)]
@@ -79,5 +117,7 @@ mod tests {
         );
         assert_eq!(when(Language::Ja, "<not a time>", now), "<not a time>");
         assert_eq!(state(Language::Ja, "short"), "在庫不足 (short)");
+        assert_eq!(payment(Language::Ja, "deferred"), "後払い (deferred)");
+        assert_eq!(payment(Language::En, "deferred"), "deferred");
     }
 }
