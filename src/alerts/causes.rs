@@ -26,10 +26,13 @@ pub struct Observed {
 impl Observed {
     /// Reads it inside one read transaction.
     pub fn read(c: &Connection) -> store::Result<Observed> {
+        let mut status = Status::read(c, Detail::Brief)?;
+        // Proportional to the open reservations, not to the orders stored.
+        status.breaches = crate::store::stock::invariant_breaches(c)?;
         Ok(Observed {
             attention: alerts::attention_orders(c)?,
             dead: alerts::dead_calls(c)?,
-            status: Status::read(c, Detail::Brief)?,
+            status,
         })
     }
 }
@@ -55,7 +58,8 @@ fn cause(cause: String, kind: &str, text: String, quiet: bool) -> Cause {
 
 /// The causes in `seen`: orders that need a person, dead calls, channel-wide
 /// problems, refused webhooks at or above `rejected_per_hour` in the last
-/// hour, pollers behind, the licence key within 14 days of its end.
+/// hour, pollers behind, items J-goods refuses, a broken stock invariant,
+/// the licence key within 14 days of its end.
 pub fn causes(seen: &Observed, config: &Config, rejected_per_hour: u32) -> Vec<Cause> {
     let mut all = Vec::new();
     for (channel, id, attention) in &seen.attention {
@@ -120,6 +124,17 @@ pub fn causes(seen: &Observed, config: &Config, rejected_per_hour: u32) -> Vec<C
         for (sku, why) in &c.refused {
             all.push(cause(format!("item:{sku}"), "item", why.clone(), false));
         }
+    }
+    if !s.breaches.is_empty() {
+        all.push(cause(
+            "breach:stock".into(),
+            "breach",
+            format!(
+                "在庫の整合性が崩れています。`ordersync status` を確認してください / a stock invariant does not hold: {}",
+                s.breaches.join("; ")
+            ),
+            true,
+        ));
     }
     if s.licence.expiring() {
         let days = s.licence.days_left.unwrap_or_default();
@@ -239,6 +254,7 @@ mod tests {
             }],
             status: Status {
                 problems: vec![("rakuten_pay".into(), "key refused".into())],
+                breaches: vec!["A: reserved 2 but open allocations sum to 1".into()],
                 rejected: vec![
                     RejectedSummary {
                         provider: "jgoods".into(),
@@ -273,6 +289,7 @@ mod tests {
                 "call:7",
                 "problem:rakuten_pay",
                 "rejected:jgoods:unauthorized",
+                "breach:stock",
                 "licence:rakuten"
             ]
         );

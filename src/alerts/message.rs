@@ -37,6 +37,7 @@ fn label(kind: &str) -> (&'static str, &'static str) {
         "poller" => ("取り込みの遅れ", "Poller behind"),
         "licence" => ("ライセンスキーの期限", "Licence key expiring"),
         "item" => ("J-goods が受け付けない商品", "Item J-goods refuses"),
+        "breach" => ("在庫の不整合", "Stock invariant broken"),
         _ => ("お知らせ", "Notice"),
     }
 }
