@@ -161,6 +161,7 @@ pub fn check_tree(rows: &[(usize, Category)], existing: &[Category]) -> Result<(
         }
         tree.insert(&c.code, c.parent_code.as_deref());
     }
+    let mut reaches_top: HashSet<&str> = HashSet::new();
     for (line, c) in rows {
         let Some(parent) = c.parent_code.as_deref() else {
             continue;
@@ -172,10 +173,15 @@ pub fn check_tree(rows: &[(usize, Category)], existing: &[Category]) -> Result<(
                 format!("{parent} is not a category / 親カテゴリがありません"),
             ));
         }
+        // Up the parents until a category already known to reach the top:
+        // each category is walked once, so a long chain costs its length.
+        let mut path: HashSet<&str> = HashSet::from([c.code.as_str()]);
         let mut at = Some(parent);
-        let mut steps = 0;
         while let Some(p) = at {
-            if p == c.code || steps > tree.len() {
+            if reaches_top.contains(p) {
+                break;
+            }
+            if !path.insert(p) {
                 return Err(fail(
                     *line,
                     "親カテゴリ",
@@ -183,33 +189,54 @@ pub fn check_tree(rows: &[(usize, Category)], existing: &[Category]) -> Result<(
                 ));
             }
             at = tree.get(p).copied().flatten();
-            steps += 1;
         }
+        reaches_top.extend(path);
     }
     Ok(())
 }
 
 /// `categories` with every parent before its children (J-goods takes a
-/// child only once its parent exists); `known` are already at J-goods.
+/// child only once its parent exists); `known` are already at J-goods. A
+/// category whose parent is neither is sent last (J-goods answers
+/// `PARENT_NOT_FOUND`); the master's tree has no cycle (see [`check_tree`]).
 pub fn parents_first(categories: Vec<Category>, known: &HashSet<String>) -> Vec<Category> {
-    let mut placed: HashSet<String> = known.clone();
-    let mut left = categories;
-    let mut out = Vec::with_capacity(left.len());
-    while !left.is_empty() {
-        let (ready, rest): (Vec<Category>, Vec<Category>) = left
-            .into_iter()
-            .partition(|c| c.parent_code.as_ref().is_none_or(|p| placed.contains(p)));
-        if ready.is_empty() {
-            // A parent J-goods lacks and the master does not send: send them
-            // anyway, J-goods answers PARENT_NOT_FOUND for each.
-            out.extend(rest);
-            break;
+    let parent: std::collections::HashMap<&str, Option<&str>> = categories
+        .iter()
+        .map(|c| (c.code.as_str(), c.parent_code.as_deref()))
+        .collect();
+    // Depth among those sent: 0 when the parent is none, known or unsent.
+    let mut depth: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for c in &categories {
+        let mut path = Vec::new();
+        let mut at = c.code.as_str();
+        let base = loop {
+            if let Some(d) = depth.get(at) {
+                break *d + 1;
+            }
+            path.push(at);
+            match parent.get(at).copied().flatten() {
+                Some(p)
+                    if parent.contains_key(p)
+                        && !known.contains(p)
+                        && path.len() <= parent.len() =>
+                {
+                    at = p
+                }
+                Some(p) if !parent.contains_key(p) && !known.contains(p) => break usize::MAX / 2,
+                _ => break 0,
+            }
+        };
+        for (i, code) in path.iter().rev().enumerate() {
+            depth.insert(code, base + i);
         }
-        placed.extend(ready.iter().map(|c| c.code.clone()));
-        out.extend(ready);
-        left = rest;
     }
-    out
+    let depth_of = |c: &Category| depth.get(c.code.as_str()).copied().unwrap_or(0);
+    let mut ordered: Vec<(usize, Category)> = categories
+        .iter()
+        .map(|c| (depth_of(c), c.clone()))
+        .collect();
+    ordered.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.code.cmp(&b.1.code)));
+    ordered.into_iter().map(|(_, c)| c).collect()
 }
 
 #[cfg(test)]
@@ -248,6 +275,34 @@ mod tests {
         assert_eq!(e.column, "カテゴリコード");
         let e = check_tree(&[(2, cat("a", None)), (3, cat("a", None))], &[]).unwrap_err();
         assert_eq!(e.line, 3);
+    }
+
+    #[test]
+    fn a_long_chain_is_checked_and_ordered_in_one_walk() {
+        // c-19999 → … → c-0, listed children first: quadratic work would
+        // take minutes here.
+        let n = 20_000;
+        let rows: Vec<(usize, Category)> = (0..n)
+            .rev()
+            .map(|i| {
+                let parent = (i > 0).then(|| format!("c-{}", i - 1));
+                (n - i + 1, cat(&format!("c-{i}"), parent.as_deref()))
+            })
+            .collect();
+        check_tree(&rows, &[]).unwrap();
+        let ordered = parents_first(rows.into_iter().map(|(_, c)| c).collect(), &HashSet::new());
+        assert_eq!(ordered[0].code, "c-0");
+        assert_eq!(ordered[n - 1].code, format!("c-{}", n - 1));
+        let mut cycle: Vec<(usize, Category)> = (0..n)
+            .map(|i| {
+                (
+                    i + 2,
+                    cat(&format!("c-{i}"), Some(&format!("c-{}", (i + 1) % n))),
+                )
+            })
+            .collect();
+        cycle.push((n + 2, cat("top", None)));
+        assert_eq!(check_tree(&cycle, &[]).unwrap_err().line, 2);
     }
 
     fn cat_named(code: &str, name: &str, parent: Option<&str>) -> Category {

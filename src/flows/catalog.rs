@@ -36,18 +36,27 @@ impl Form {
     }
 }
 
+/// Parsing a file of up to the admin API's 16 MB takes a while: not on the
+/// threads that answer webhooks.
+async fn off_the_runtime<T: Send + 'static>(
+    parse: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, store::StoreError> {
+    tokio::task::spawn_blocking(parse)
+        .await
+        .map_err(|e| store::StoreError::Corrupt(format!("the import task failed: {e}")))
+}
+
 /// Imports an item master.
 pub async fn import_items(
     store: &Store,
-    bytes: Vec<u8>,
+    bytes: impl AsRef<[u8]> + Send + 'static,
     form: Form,
 ) -> Result<ImportCount, ImportFailure> {
-    let items = tokio::task::spawn_blocking(move || match form {
-        Form::Json => master::parse_json(&bytes),
-        Form::Csv(encoding) => master::parse_csv(&bytes, encoding),
+    let items = off_the_runtime(move || match form {
+        Form::Json => master::parse_json(bytes.as_ref()),
+        Form::Csv(encoding) => master::parse_csv(bytes.as_ref(), encoding),
     })
-    .await
-    .map_err(|e| store::StoreError::Corrupt(format!("the import task failed: {e}")))??;
+    .await??;
     let now = crate::domain::time::rfc3339(crate::domain::time::now());
     Ok(store
         .write(move |tx| catalog::import_items(tx, &items, &now))
@@ -57,13 +66,14 @@ pub async fn import_items(
 /// Imports a category master, checked as a tree with the categories stored.
 pub async fn import_categories(
     store: &Store,
-    bytes: Vec<u8>,
+    bytes: impl AsRef<[u8]> + Send + 'static,
     form: Form,
 ) -> Result<ImportCount, ImportFailure> {
-    let rows = match form {
-        Form::Json => categories::parse_json(&bytes)?,
-        Form::Csv(encoding) => categories::parse_csv(&bytes, encoding)?,
-    };
+    let rows = off_the_runtime(move || match form {
+        Form::Json => categories::parse_json(bytes.as_ref()),
+        Form::Csv(encoding) => categories::parse_csv(bytes.as_ref(), encoding),
+    })
+    .await??;
     let now = crate::domain::time::rfc3339(crate::domain::time::now());
     let checked = store
         .write(move |tx| {
@@ -89,7 +99,7 @@ async fn held_items(client: &JgoodsClient) -> anyhow::Result<Held> {
         let found = client.search_items(page).await?;
         for item in found.items {
             if let Some(code) = item.get("item_code").and_then(|c| c.as_str()) {
-                held.insert(code.to_string(), item.clone());
+                held.insert(code.to_string(), item);
             }
         }
         match found.next_page {

@@ -42,6 +42,10 @@ pub fn import_items(conn: &Connection, items: &[Item], now: &str) -> Result<Impo
          ON CONFLICT (sku) DO UPDATE SET item = excluded.item, hash = excluded.hash,
              updated_at = excluded.updated_at",
     )?;
+    let mut keep = conn.prepare_cached(
+        "UPDATE catalog_sync SET withdraw = 0 WHERE channel = 'jgoods' AND kind = 'item'
+             AND code = ?1 AND withdraw = 1",
+    )?;
     let mut count = ImportCount::default();
     for item in items {
         let hash = item.hash();
@@ -51,6 +55,8 @@ pub fn import_items(conn: &Connection, items: &[Item], now: &str) -> Result<Impo
                 serde_json::to_string(item).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             put.execute(params![item.sku, json, hash, now])?;
         }
+        // Back in the master: a withdrawal not yet made is not made.
+        keep.execute([&item.sku])?;
     }
     Ok(count)
 }
@@ -93,16 +99,16 @@ pub struct ItemView {
     pub refusal: Option<String>,
 }
 
-/// Items from `after` on (by SKU), at most `limit`, with J-goods' view.
-pub fn list(conn: &Connection, channel: &str, after: &str, limit: u32) -> Result<Vec<ItemView>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT i.item, s.sent_hash IS i.hash, CASE WHEN s.refused_hash IS i.hash THEN s.refusal END
-         FROM catalog_items i
-         LEFT JOIN catalog_sync s ON s.channel = ?1 AND s.kind = 'item' AND s.code = i.sku
-         WHERE i.sku > ?2 ORDER BY i.sku LIMIT ?3",
-    )?;
+/// An item with what the channel `?1` holds of it.
+const VIEW: &str =
+    "SELECT i.item, s.sent_hash IS i.hash, CASE WHEN s.refused_hash IS i.hash THEN s.refusal END
+     FROM catalog_items i
+     LEFT JOIN catalog_sync s ON s.channel = ?1 AND s.kind = 'item' AND s.code = i.sku";
+
+fn views(conn: &Connection, condition: &str, args: impl rusqlite::Params) -> Result<Vec<ItemView>> {
+    let mut stmt = conn.prepare_cached(&format!("{VIEW} {condition}"))?;
     let rows = stmt
-        .query_map(params![channel, after, limit], |r| {
+        .query_map(args, |r| {
             Ok((r.get::<_, String>(0)?, r.get::<_, bool>(1)?, r.get(2)?))
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -117,27 +123,20 @@ pub fn list(conn: &Connection, channel: &str, after: &str, limit: u32) -> Result
         .collect()
 }
 
+/// Items from `after` on (by SKU), at most `limit`, with J-goods' view.
+pub fn list(conn: &Connection, channel: &str, after: &str, limit: u32) -> Result<Vec<ItemView>> {
+    views(
+        conn,
+        "WHERE i.sku > ?2 ORDER BY i.sku LIMIT ?3",
+        params![channel, after, limit],
+    )
+}
+
 /// One item with J-goods' view, if the master has it.
 pub fn get(conn: &Connection, channel: &str, sku: &str) -> Result<Option<ItemView>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT i.item, s.sent_hash IS i.hash, CASE WHEN s.refused_hash IS i.hash THEN s.refusal END
-         FROM catalog_items i
-         LEFT JOIN catalog_sync s ON s.channel = ?1 AND s.kind = 'item' AND s.code = i.sku
-         WHERE i.sku = ?2",
-    )?;
-    let row = stmt
-        .query_row(params![channel, sku], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, bool>(1)?, r.get(2)?))
-        })
-        .optional()?;
-    row.map(|(json, in_step, refusal)| {
-        Ok(ItemView {
-            item: decode(&json)?,
-            in_step,
-            refusal,
-        })
-    })
-    .transpose()
+    Ok(views(conn, "WHERE i.sku = ?2", params![channel, sku])?
+        .into_iter()
+        .next())
 }
 
 /// Every category of the master.
@@ -492,5 +491,40 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(order.lines[0].name, "南部鉄器 急須");
+
+        // Withdrawn while J-goods holds it, then back in the next file before
+        // the sync: the withdrawal is not made.
+        store
+            .write(move |tx| {
+                let a = item("A", "南部鉄器 急須", 6000);
+                accepted(tx, "jgoods", "item", "A", &a.hash(), Some(&a.wire()), now)?;
+                withdraw(tx, &["A".to_string()], now)
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            store
+                .read(|c| owed_withdrawals(c, "jgoods", 10))
+                .await
+                .unwrap(),
+            ["A"]
+        );
+        store
+            .write(move |tx| import_items(tx, &[item("A", "南部鉄器 急須", 6000)], now))
+            .await
+            .unwrap();
+        assert!(
+            store
+                .read(|c| owed_withdrawals(c, "jgoods", 10))
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let view = store
+            .read(|c| get(c, "jgoods", "A"))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(view.in_step, "J-goods still holds it as it is");
     }
 }

@@ -117,23 +117,33 @@ impl CatalogSync {
                 }
             }
             self.with_stock(&mut register).await?;
+            let mut failed = None;
             for (batch, registering) in [(register, true), (update, false)] {
                 if batch.is_empty() {
                     continue;
                 }
                 let fields: Vec<Map<String, Value>> =
                     batch.iter().map(|(_, f)| f.clone()).collect();
-                let answer = self.client.write_items(&fields, registering).await;
-                self.problems
-                    .observe(
-                        crate::channels::Provider::Jgoods,
-                        answer.as_ref().map(|_| ()),
-                    )
-                    .await;
-                let answer = answer?;
-                outcomes.extend(read_answer(batch, &answer, registering, &mut round));
+                let answer = self
+                    .observed(self.client.write_items(&fields, registering))
+                    .await
+                    .and_then(|answer| accounts_for(&batch, answer));
+                match answer {
+                    Ok(answer) => {
+                        outcomes.extend(read_answer(batch, &answer, registering, &mut round));
+                    }
+                    Err(e) => {
+                        failed = Some(e);
+                        break;
+                    }
+                }
             }
+            // What J-goods took before a failed call is recorded all the same,
+            // so the next round does not send it again.
             self.record(outcomes).await?;
+            if let Some(e) = failed {
+                return Err(e);
+            }
         }
         round.withdrawn = self.withdrawals().await?;
         Ok(round)
@@ -151,7 +161,7 @@ impl CatalogSync {
             if codes.is_empty() {
                 break;
             }
-            let answer = self.client.delete_items(&codes).await?;
+            let answer = self.observed(self.client.delete_items(&codes)).await?;
             let kept: Vec<&str> = answer
                 .errors
                 .iter()
@@ -176,6 +186,22 @@ impl CatalogSync {
             }
         }
         Ok(done)
+    }
+
+    /// A call's answer, shown to the provider problems as every J-goods
+    /// worker does: a refused credential flags, a normal answer clears.
+    async fn observed<T>(
+        &self,
+        call: impl std::future::Future<Output = Result<T, CallError>>,
+    ) -> Result<T, CallError> {
+        let answer = call.await;
+        self.problems
+            .observe(
+                crate::channels::Provider::Jgoods,
+                answer.as_ref().map(|_| ()),
+            )
+            .await;
+        answer
     }
 
     /// A new item is registered with its available stock, so J-goods sells
@@ -223,7 +249,7 @@ impl CatalogSync {
                     v.as_object().cloned().unwrap_or_default()
                 })
                 .collect();
-            let answer = self.client.put_categories(&body).await?;
+            let answer = self.observed(self.client.put_categories(&body)).await?;
             let refused: HashMap<String, String> = answer
                 .errors
                 .iter()
@@ -294,6 +320,34 @@ impl CatalogSync {
     }
 }
 
+/// J-goods' answer when it accounts for every item sent (each taken or
+/// refused by code); otherwise an item not named might have been refused
+/// for all we know, so the answer is not trusted and the round ends
+/// (everything in the batch stays owed).
+fn accounts_for(
+    batch: &[(catalog::OwedItem, Map<String, Value>)],
+    answer: CatalogAnswer,
+) -> Result<CatalogAnswer, CallError> {
+    let named = answer
+        .errors
+        .iter()
+        .filter(|e| {
+            e.subject
+                .as_deref()
+                .is_some_and(|s| batch.iter().any(|(o, _)| o.item.sku == s))
+        })
+        .count();
+    match answer.updated as usize + named == batch.len() && named == answer.errors.len() {
+        true => Ok(answer),
+        false => Err(CallError::transient(format!(
+            "J-goods answered {} updated and {} errors for {} items; not trusting it",
+            answer.updated,
+            answer.errors.len(),
+            batch.len()
+        ))),
+    }
+}
+
 /// The outcome of each item of a batch from J-goods' answer.
 fn read_answer(
     batch: Vec<(catalog::OwedItem, Map<String, Value>)>,
@@ -355,5 +409,58 @@ fn category_fix(code: &str) -> String {
         "PARENT_NOT_FOUND" => "PARENT_NOT_FOUND: 親カテゴリが J-goods にありません / J-goods lacks the parent category".into(),
         "CYCLE" => "CYCLE: 親子関係が循環します / the parents make a loop".into(),
         other => format!("{other}: J-goods がカテゴリを受け付けません / J-goods refuses the category"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::Item;
+    use crate::channels::jgoods::client::CatalogRefusal;
+
+    fn owed(sku: &str) -> (catalog::OwedItem, Map<String, Value>) {
+        let item = Item {
+            sku: sku.into(),
+            name: "急須".into(),
+            price: 1,
+            tax_rate: 10,
+            jan_code: None,
+            weight_g: Some(1),
+            category_code: None,
+            description: None,
+            images: vec![],
+            used: false,
+            on_sale: true,
+        };
+        let fields = item.wire();
+        (
+            catalog::OwedItem {
+                hash: item.hash(),
+                item,
+                sent: None,
+            },
+            fields,
+        )
+    }
+
+    fn refusal(subject: Option<&str>) -> CatalogRefusal {
+        CatalogRefusal {
+            subject: subject.map(str::to_string),
+            error: "INVALID_FIELD".into(),
+            field: None,
+        }
+    }
+
+    #[test]
+    fn an_answer_that_does_not_account_for_every_item_is_not_trusted() {
+        let batch = [owed("A"), owed("B")];
+        let answer = |updated, errors| CatalogAnswer { updated, errors };
+        assert!(accounts_for(&batch, answer(1, vec![refusal(Some("B"))])).is_ok());
+        assert!(accounts_for(&batch, answer(2, vec![])).is_ok());
+        // An error naming no item (or another one), or a count short: the
+        // items not named may not have been taken.
+        assert!(accounts_for(&batch, answer(1, vec![refusal(None)])).is_err());
+        assert!(accounts_for(&batch, answer(1, vec![refusal(Some("Z"))])).is_err());
+        assert!(accounts_for(&batch, answer(1, vec![])).is_err());
     }
 }

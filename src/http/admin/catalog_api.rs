@@ -11,7 +11,7 @@ use serde_json::json;
 use super::stock_api::charset_of;
 use crate::flows::catalog::{self as flow, Form, ImportFailure};
 use crate::http::{ApiError, AppState};
-use crate::store::catalog;
+use crate::store::catalog::{self, ImportCount};
 
 fn form_of(headers: &HeaderMap, body: &[u8]) -> Result<Form, ApiError> {
     let content_type = headers
@@ -37,6 +37,16 @@ fn failure(e: ImportFailure) -> ApiError {
     }
 }
 
+/// An import's answer; what it stored wakes the sync.
+fn imported(
+    app: &AppState,
+    result: Result<ImportCount, ImportFailure>,
+) -> Result<Response, ApiError> {
+    let n = result.map_err(failure)?;
+    app.catalog_wake.notify_one();
+    Ok(Json(n).into_response())
+}
+
 /// `POST /api/v1/catalog/import`: the item master, CSV or JSON, all or nothing.
 pub(super) async fn import_items(
     State(app): State<AppState>,
@@ -44,11 +54,7 @@ pub(super) async fn import_items(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let form = form_of(&headers, &body)?;
-    let n = flow::import_items(&app.store, body.to_vec(), form)
-        .await
-        .map_err(failure)?;
-    app.catalog_wake.notify_one();
-    Ok(Json(n).into_response())
+    imported(&app, flow::import_items(&app.store, body, form).await)
 }
 
 /// `POST /api/v1/catalog/categories/import`.
@@ -58,11 +64,7 @@ pub(super) async fn import_categories(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let form = form_of(&headers, &body)?;
-    let n = flow::import_categories(&app.store, body.to_vec(), form)
-        .await
-        .map_err(failure)?;
-    app.catalog_wake.notify_one();
-    Ok(Json(n).into_response())
+    imported(&app, flow::import_categories(&app.store, body, form).await)
 }
 
 #[derive(Deserialize)]
