@@ -63,8 +63,8 @@ pub struct Status {
     /// Webhooks refused in the last day, per provider and reason.
     pub rejected: Vec<RejectedSummary>,
     /// The product master, when there is one: items J-goods refused, SKUs
-    /// ordered that it lacks (from the newest 10,000 order lines, so it stays
-    /// cheap at any size).
+    /// ordered that it lacks (from the newest 10,000 order lines; only with
+    /// [`Detail::Full`], so a scrape does not pay for it).
     pub catalog: Option<crate::store::catalog::CatalogStatus>,
 }
 
@@ -162,7 +162,10 @@ impl Status {
             rakuten_unconfirmed: orders::rakuten_unconfirmed(c)?,
             stock_push,
             rakuten_skus,
-            catalog: crate::store::catalog::summary(c)?,
+            catalog: match detail {
+                Detail::Brief => None,
+                Detail::Full { .. } => crate::store::catalog::summary(c)?,
+            },
             rejected: inbox::rejected_since(
                 c,
                 &time::rfc3339(now - chrono::Duration::days(1)),
@@ -180,6 +183,12 @@ impl Status {
     /// a disabled provider's old timestamp is not an alarm).
     pub fn is_behind(poll: &Poll, config: &Config) -> bool {
         let interval = Provider::parse(&poll.provider).and_then(|p| config.poll_interval(p));
+        Status::is_behind_by(poll, interval)
+    }
+
+    /// Whether `poll` is behind a poller meant to poll every `interval`
+    /// (`None`: not enabled, never behind).
+    pub fn is_behind_by(poll: &Poll, interval: Option<Duration>) -> bool {
         match (poll.age_seconds, interval) {
             (Some(age), Some(interval)) => {
                 polling::is_stale(Duration::from_secs(age.unsigned_abs()), interval)

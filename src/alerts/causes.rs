@@ -27,8 +27,11 @@ impl Observed {
     /// Reads it inside one read transaction.
     pub fn read(c: &Connection) -> store::Result<Observed> {
         let mut status = Status::read(c, Detail::Brief)?;
-        // Proportional to the open reservations, not to the orders stored.
+        // Of the full summary, only what makes causes: the breaches (their
+        // cost follows the open reservations, not the orders stored) and the
+        // items J-goods refused.
         status.breaches = crate::store::stock::invariant_breaches(c)?;
+        status.catalog = crate::store::catalog::summary(c)?;
         Ok(Observed {
             attention: alerts::attention_orders(c)?,
             dead: alerts::dead_calls(c)?,

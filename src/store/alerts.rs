@@ -169,12 +169,14 @@ pub fn last_sent(conn: &Connection, destination: &str) -> Result<Option<(i64, St
         .optional()?)
 }
 
-/// Forgets what was sent before `before_ms` / `before` (RFC 3339): a month
-/// of history is plenty, and the tables must not grow for ever.
+/// Forgets what was sent before `before_ms` / `before` (RFC 3339), and
+/// notices owed since then to a destination that never took them (one
+/// removed from the config, a server down for a month): a month of history
+/// is plenty, and the tables must not grow for ever.
 pub fn prune(conn: &Connection, before_ms: i64, before: &str) -> Result<()> {
     conn.prepare_cached("DELETE FROM alert_messages WHERE sent_ms < ?1")?
         .execute([before_ms])?;
-    conn.prepare_cached("DELETE FROM alert_notices WHERE sent_at IS NOT NULL AND sent_at < ?1")?
+    conn.prepare_cached("DELETE FROM alert_notices WHERE COALESCE(sent_at, created_at) < ?1")?
         .execute([before])?;
     Ok(())
 }

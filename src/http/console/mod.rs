@@ -431,21 +431,15 @@ fn behind(
     polls: &[crate::status::Poll],
     intervals: &[(String, std::time::Duration)],
 ) -> Vec<crate::status::Poll> {
+    let interval_of = |provider: &str| {
+        intervals
+            .iter()
+            .find(|(p, _)| p == provider)
+            .map(|(_, i)| *i)
+    };
     polls
         .iter()
-        .filter(|poll| {
-            let interval = intervals
-                .iter()
-                .find(|(p, _)| *p == poll.provider)
-                .map(|(_, i)| *i);
-            match (poll.age_seconds, interval) {
-                (Some(age), Some(i)) => crate::channels::polling::is_stale(
-                    std::time::Duration::from_secs(age.unsigned_abs()),
-                    i,
-                ),
-                _ => false,
-            }
-        })
+        .filter(|poll| crate::status::Status::is_behind_by(poll, interval_of(&poll.provider)))
         .cloned()
         .collect()
 }
