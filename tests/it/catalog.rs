@@ -312,20 +312,11 @@ async fn a_daemon_killed_before_j_goods_took_the_master_loses_nothing() {
     )
     .await
     .unwrap();
-    let (listen, admin) = (
-        format!("127.0.0.1:{}", free_port().await),
-        format!("127.0.0.1:{}", free_port().await),
-    );
     let opts = Options {
         jgoods_extra: "catalog_sync_interval = \"1s\"\n".into(),
         ..Options::default()
     };
-    let config = dir.path().join("config.toml");
-    std::fs::write(
-        &config,
-        config_text(&dir.path().join("data"), &jgoods, &opts, &listen, &admin),
-    )
-    .unwrap();
+    let (config, _, admin) = child_config(dir.path(), &jgoods, &opts, "").await;
     // J-goods' catalog is down: every round fails, transiently.
     jgoods.inject(Endpoint::Catalog, Fault::Status(503), 1_000_000);
     let mut daemon = start_daemon(&config, &admin).await;

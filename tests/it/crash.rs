@@ -27,20 +27,11 @@ async fn sigkill_in_flight_loses_and_doubles_nothing() {
     )
     .await
     .unwrap();
-    let (listen, admin) = (
-        format!("127.0.0.1:{}", free_port().await),
-        format!("127.0.0.1:{}", free_port().await),
-    );
     let opts = Options {
         sim: sim_cfg,
         ..Options::default()
     };
-    let config = dir.path().join("config.toml");
-    std::fs::write(
-        &config,
-        config_text(&dir.path().join("data"), &sim, &opts, &listen, &admin),
-    )
-    .unwrap();
+    let (config, listen, admin) = child_config(dir.path(), &sim, &opts, "").await;
     sim.set_webhook_url(format!("http://{listen}/webhooks/jgoods"));
 
     let mut daemon = start_daemon(&config, &admin).await;
@@ -168,19 +159,7 @@ async fn a_large_import_killed_mid_way_is_all_or_nothing() {
     )
     .await
     .unwrap();
-    let (listen, admin) = (
-        format!("127.0.0.1:{}", free_port().await),
-        format!("127.0.0.1:{}", free_port().await),
-    );
-    let config = dir.path().join("config.toml");
-    let text = config_text(
-        &dir.path().join("data"),
-        &jgoods,
-        &Options::default(),
-        &listen,
-        &admin,
-    );
-    std::fs::write(&config, text).unwrap();
+    let (config, _, admin) = child_config(dir.path(), &jgoods, &Options::default(), "").await;
     let db = dir.path().join("data").join("ordersync.sqlite");
     let csv = |on_hand: i64| -> String {
         std::iter::once("sku,on_hand\n".to_string())

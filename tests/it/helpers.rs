@@ -736,6 +736,25 @@ where
     }
 }
 
+/// The config file of a daemon run as a child process: on free ports, its
+/// data in `dir/data`, `extra` appended. `(config file, listen, admin_listen)`.
+pub async fn child_config(
+    dir: &Path,
+    sim: &JgoodsSimHandle,
+    o: &Options,
+    extra: &str,
+) -> (std::path::PathBuf, String, String) {
+    let (listen, admin) = (
+        format!("127.0.0.1:{}", free_port().await),
+        format!("127.0.0.1:{}", free_port().await),
+    );
+    let mut text = config_text(&dir.join("data"), sim, o, &listen, &admin);
+    text.push_str(extra);
+    let config = dir.join("config.toml");
+    std::fs::write(&config, text).unwrap();
+    (config, listen, admin)
+}
+
 /// Starts `ordersync run` on `config` as a child process (killed on drop) and
 /// waits until its admin listener `admin` answers `/healthz`.
 pub async fn start_daemon(config: &std::path::Path, admin: &str) -> tokio::process::Child {

@@ -346,15 +346,8 @@ async fn a_change_owed_when_the_daemon_is_killed_reaches_rakuten_after_the_resta
     .await
     .unwrap();
     rakuten.list_item(mug());
-    let (listen, admin) = (
-        format!("127.0.0.1:{}", free_port().await),
-        format!("127.0.0.1:{}", free_port().await),
-    );
-    let opts = Options::default();
-    let mut text = config_text(&dir.path().join("data"), &jgoods, &opts, &listen, &admin);
-    text.push_str(&rakuten_section(&rakuten, "stock_push_interval = \"1s\""));
-    let config = dir.path().join("config.toml");
-    std::fs::write(&config, text).unwrap();
+    let extra = rakuten_section(&rakuten, "stock_push_interval = \"1s\"");
+    let (config, _, admin) = child_config(dir.path(), &jgoods, &Options::default(), &extra).await;
     let mut daemon = start_daemon(&config, &admin).await;
     let db = dir.path().join("data").join("ordersync.sqlite");
     eventually(EVERY, || async {
