@@ -1,6 +1,10 @@
 //! Faithful simulators of the providers, over real HTTP on a caller-bound
 //! listener, so that the tests, `ordersync demo` and `ordersync sim` exercise
 //! the real clients and webhook receivers rather than mocks.
+//!
+//! The simulators are moving into the `ordersync-sim` crate (which cannot
+//! see the adapters); `harness`, `pusher` and `transport` here serve those
+//! not moved yet.
 
 pub mod atobarai_com;
 mod cli;
