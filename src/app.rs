@@ -144,9 +144,7 @@ impl Daemon {
                 config.daemon.data_dir.display()
             )
         })?;
-        let mut metrics = Metrics::new();
-        metrics.watch_store_writer(store.writer_stats());
-        let metrics = Arc::new(metrics);
+        let metrics = Arc::new(crate::status::scrape::daemon_metrics(&store));
         // Decisions are counted from the events table, from here on.
         metrics.start_decision_count(store.read(events::newest_id).await?);
         let shared = Shared {
@@ -363,7 +361,7 @@ fn app_state(config: &Config, shared: &Shared) -> Result<AppState, SecretUnreada
         credit_providers: config.enabled_credit_providers(),
         dispatcher_wake: shared.wake.clone(),
         catalog_wake: shared.catalog_wake.clone(),
-        poll_intervals: crate::channels::Provider::ALL
+        poll_intervals: crate::domain::Provider::ALL
             .iter()
             .filter_map(|p| {
                 config

@@ -73,7 +73,7 @@ pub fn parse_csv_as(
         }
         let Some(layout) = &layout else { continue };
         let row = layout.row(&record).map_err(|m| err(line, m))?;
-        let on_hand = columns::whole_number(row.on_hand).ok_or_else(|| {
+        let on_hand = crate::domain::input::whole_number(row.on_hand).ok_or_else(|| {
             err(
                 line,
                 format!("on_hand {:?} is not a whole number", row.on_hand),

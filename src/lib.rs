@@ -66,6 +66,7 @@
 
 pub mod alerts;
 pub mod app;
+pub mod call;
 pub mod catalog;
 pub mod channels;
 pub mod cli;

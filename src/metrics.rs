@@ -1,24 +1,22 @@
 //! Prometheus metrics, one registry per daemon instance (several daemons can
 //! run in one test process).
+//!
+//! This module only records: it imports nothing of ordersync but the
+//! provider and channel names, so any part may record into it. What reads
+//! the store to set the gauges at each scrape is [`crate::status::scrape`].
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use prometheus_client::collector::Collector;
+use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::encoding::text::encode;
-use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
-use prometheus_client::metrics::counter::{ConstCounter, Counter};
+use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
-use crate::channels::CallError;
-use crate::channels::Provider;
-use crate::channels::rakuten_pay::license::Licence;
-use crate::domain::Channel;
-use crate::status::{Detail, Status};
-use crate::store::{Store, WriterStats, events, stock};
+use crate::domain::{Channel, Provider};
 
 /// Most SKUs `ordersync_stock_available` reports: the ones with the least
 /// available stock (what an operator watches), so a catalogue of 100,000 SKUs
@@ -70,14 +68,6 @@ struct CallErrorLabels {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct SkuLabels {
     sku: String,
-}
-
-/// What one scrape reads from the store, in one read transaction.
-struct ScrapeReading {
-    status: Status,
-    stock: Vec<(String, i64)>,
-    decisions: Vec<(String, u64)>,
-    newest_event: i64,
 }
 
 /// The daemon's metrics; `render` gives the exposition `/metrics` serves.
@@ -257,19 +247,29 @@ impl Metrics {
         );
     }
 
-    /// Adds the store writer's counters (read live at each scrape).
-    pub fn watch_store_writer(&mut self, stats: Arc<WriterStats>) {
-        self.registry
-            .register_collector(Box::new(StoreWriterCollector(stats)));
+    /// Adds series read live at each scrape (the store writer's counters).
+    pub fn register_collector(&mut self, collector: Box<dyn Collector>) {
+        self.registry.register_collector(collector);
+    }
+
+    /// Creates the decision counters of `kinds` at 0 (see `prime`): the
+    /// event kinds are the engine's, which this module does not import.
+    pub fn prime_decisions<'a>(&self, kinds: impl IntoIterator<Item = &'a str>) {
+        for kind in kinds {
+            drop(
+                self.decisions
+                    .get_or_create(&KindLabels { kind: kind.into() }),
+            );
+        }
     }
 
     /// Runs one outbound provider call, recording its duration and, when it
     /// fails, its error code.
-    pub async fn timed<T>(
+    pub async fn timed<T, E: FailureCode>(
         &self,
         provider: Provider,
-        call: impl std::future::Future<Output = Result<T, CallError>>,
-    ) -> Result<T, CallError> {
+        call: impl std::future::Future<Output = Result<T, E>>,
+    ) -> Result<T, E> {
         let started = std::time::Instant::now();
         let result = call.await;
         self.call_seconds
@@ -278,12 +278,7 @@ impl Metrics {
             })
             .observe(started.elapsed().as_secs_f64());
         if let Err(e) = &result {
-            let code = match e {
-                CallError::Transient { .. } => "transient".to_string(),
-                CallError::Rejected { code, .. } | CallError::Configuration { code, .. } => {
-                    code.clone()
-                }
-            };
+            let code = e.failure_code().to_owned();
             self.call_errors
                 .get_or_create(&CallErrorLabels {
                     provider: provider.as_str().into(),
@@ -373,8 +368,14 @@ impl Metrics {
     }
 
     /// Sets the pollers' gauges: seconds since each last success, and what
-    /// is known of the Rakuten licence.
-    pub fn set_poll_gauges(&self, ages: &[(String, i64)], licence: &Licence) {
+    /// is known of the Rakuten licence (days left, if read; whether Rakuten
+    /// refuses to tell).
+    pub fn set_poll_gauges(
+        &self,
+        ages: &[(String, i64)],
+        licence_days_left: Option<i64>,
+        licence_check_refused: bool,
+    ) {
         for (provider, age) in ages {
             self.poll_age
                 .get_or_create(&ProviderLabels {
@@ -382,18 +383,24 @@ impl Metrics {
                 })
                 .set(*age);
         }
-        match licence.days_left {
+        match licence_days_left {
             Some(days) => {
                 self.license_days_left.get_or_create(&vec![]).set(days);
             }
             None => self.license_days_left.clear(),
         }
         self.license_check_refused
-            .set(i64::from(licence.check_refused.is_some()));
+            .set(i64::from(licence_check_refused));
+    }
+
+    /// Rakuten orders still at 100, and the age of the oldest (0 when none).
+    pub fn set_rakuten_unconfirmed(&self, orders: i64, oldest_seconds: i64) {
+        self.rakuten_unconfirmed.set(orders);
+        self.rakuten_unconfirmed_oldest.set(oldest_seconds);
     }
 
     /// One series per provider: 1 while it has a channel-wide problem.
-    fn set_problem_gauges(&self, problems: &[(String, String)]) {
+    pub fn set_problem_gauges(&self, problems: &[(String, String)]) {
         for provider in Provider::ALL {
             let flagged = problems.iter().any(|(p, _)| p == provider.as_str());
             self.provider_problem
@@ -402,52 +409,6 @@ impl Metrics {
                 })
                 .set(i64::from(flagged));
         }
-    }
-
-    /// Reads the store-derived gauges and the new decisions, for one scrape.
-    /// A store error leaves the previous values (the scrape still answers).
-    pub async fn refresh_from_store(&self, store: &Store, safety_stock: u32) {
-        let from = self.decisions_counted_to();
-        let read = store
-            .read(move |c| {
-                let newest = events::newest_id(c)?;
-                Ok(ScrapeReading {
-                    status: Status::read(c, Detail::Brief)?,
-                    stock: stock::least_available(c, safety_stock, MAX_STOCK_SERIES)?,
-                    decisions: events::count_by_kind(c, from, newest)?,
-                    newest_event: newest,
-                })
-            })
-            .await;
-        let r = match read {
-            Ok(r) => r,
-            Err(e) => {
-                tracing::warn!(error = %e, "metrics: cannot read the store; serving the last values");
-                return;
-            }
-        };
-        let s = &r.status;
-        self.set_store_gauges(
-            s.calls_pending,
-            s.calls_dead,
-            s.oldest_call_seconds,
-            s.attention,
-        );
-        let ages: Vec<(String, i64)> = s
-            .polls
-            .iter()
-            .filter_map(|p| Some((p.provider.clone(), p.age_seconds?)))
-            .collect();
-        self.set_poll_gauges(&ages, &s.licence);
-        self.set_problem_gauges(&s.problems);
-        self.rakuten_unconfirmed.set(s.rakuten_unconfirmed.orders);
-        self.rakuten_unconfirmed_oldest
-            .set(s.rakuten_unconfirmed_oldest_seconds());
-        for push in &s.stock_push {
-            self.set_stock_push_owed(push.channel, push.owed);
-        }
-        self.set_stock_gauges(&r.stock);
-        self.count_decisions(&r.decisions, from, r.newest_event);
     }
 
     /// One stock push call to `channel` ended (`ok` or `error`).
@@ -491,43 +452,11 @@ impl Metrics {
     }
 }
 
-/// `ordersync_store_*`: the writer thread's counters, read at scrape time.
-#[derive(Debug)]
-struct StoreWriterCollector(Arc<WriterStats>);
-
-impl Collector for StoreWriterCollector {
-    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
-        let t = self.0.totals();
-        let counts = [
-            (
-                "store_commits",
-                "Write transactions committed by the store writer (each shared by a group of writes)",
-                t.commits,
-            ),
-            ("store_writes", "Writes run by the store writer", t.writes),
-        ];
-        for (name, help, value) in counts {
-            let c = ConstCounter::new(value);
-            c.encode(encoder.encode_descriptor(name, help, None, c.metric_type())?)?;
-        }
-        let seconds = [
-            (
-                "store_commit_seconds",
-                "Time the store writer spent committing (the durable part: fsync)",
-                t.commit_seconds,
-            ),
-            (
-                "store_writer_busy_seconds",
-                "Time the store writer spent running writes and commits rather than waiting for work",
-                t.busy_seconds,
-            ),
-        ];
-        for (name, help, value) in seconds {
-            let c = ConstCounter::new(value);
-            c.encode(encoder.encode_descriptor(name, help, None, c.metric_type())?)?;
-        }
-        Ok(())
-    }
+/// What a failed provider call is counted under in
+/// `ordersync_provider_call_errors`: the provider's error code for a refusal,
+/// `transient` for timeouts, connection errors, 429 and 5xx.
+pub trait FailureCode {
+    fn failure_code(&self) -> &str;
 }
 
 fn call_seconds_histogram() -> Histogram {

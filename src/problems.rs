@@ -14,7 +14,9 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use crate::channels::{CallError, Provider};
+use crate::call::CallError;
+
+use crate::domain::Provider;
 use crate::domain::time;
 use crate::store::{self, Store, kv};
 

@@ -3,15 +3,17 @@
 //! page, `/metrics` and systemd's `STATUS=` line all show this summary (each
 //! in its own form), so they never disagree about what needs a person.
 
+pub mod scrape;
+
 use std::time::Duration;
 
 use rusqlite::Connection;
 
-use crate::channels::Provider;
 use crate::channels::polling;
 use crate::channels::rakuten_pay::license::Licence;
 use crate::config::Config;
 use crate::domain::Channel;
+use crate::domain::Provider;
 use crate::domain::time;
 use crate::store::inbox::{self, RejectedSummary};
 use crate::store::orders::RakutenUnconfirmed;

@@ -12,14 +12,13 @@ use tokio_util::task::TaskTracker;
 
 use super::{DISPATCH_CONCURRENCY, Shared, Workers, spawn_supervised};
 use crate::alerts::AlertWorker;
-use crate::channels::Channels;
+use crate::call::RetryPolicy;
 use crate::channels::credit::CreditProviders;
 use crate::channels::credit::atobarai_com::client::{AtobaraiClient, AtobaraiClientSettings};
 use crate::channels::credit::atobarai_com::provider::AtobaraiCredit;
 use crate::channels::credit::kuroneko::client::{KuronekoClient, KuronekoClientSettings};
 use crate::channels::credit::kuroneko::provider::KuronekoCredit;
 use crate::channels::credit::poller::CreditPoller;
-use crate::channels::credit::rules::CreditPolicy;
 use crate::channels::jgoods::catalog_sync::CatalogSync;
 use crate::channels::jgoods::client::{JgoodsClient, JgoodsClientSettings};
 use crate::channels::jgoods::stock_push::JgoodsStock;
@@ -32,13 +31,15 @@ use crate::channels::rakuten_pay::inventory::InventoryClient;
 use crate::channels::rakuten_pay::poller::{RakutenApi, RakutenPoller};
 use crate::channels::rakuten_pay::recent::RecentOrders;
 use crate::channels::rakuten_pay::stock_push::{LowStockWatch, RakutenStock};
+use crate::channels::router::Channels;
 use crate::channels::stock_push::StockPusher;
 use crate::config::Config;
 use crate::domain::Channel;
 use crate::domain::credit::DeferredProvider;
+use crate::engine::credit::CreditPolicy;
 use crate::engine::erp::PaymentPolicy;
 use crate::heartbeat::Heartbeat;
-use crate::outbox::{Dispatcher, RetryPolicy};
+use crate::outbox::Dispatcher;
 use crate::store::stock_push;
 
 /// The workers of one config, built (clients and all) but not yet running.
@@ -100,7 +101,7 @@ impl WorkerPlan {
             .map_err(|e| anyhow::anyhow!("cannot set up the alerts: {e}"))?;
         let dispatcher = Dispatcher {
             store: shared.store.clone(),
-            channels,
+            runner: Arc::new(channels),
             retry,
             safety_stock: config.inventory.safety_stock,
             concurrency: DISPATCH_CONCURRENCY,

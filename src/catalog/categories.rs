@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashSet};
 use serde::Deserialize;
 
 use super::{Category, MasterError};
-use crate::inventory_import::columns::normalize;
+use crate::domain::input::header_name;
 use crate::text_encoding::{self, TextEncoding};
 
 /// `a-z`, `0-9`, `-`, `_`, at most 32: what J-goods takes as a `category_code`.
@@ -71,7 +71,7 @@ pub fn parse_csv(
             let find = |names: &[&str]| {
                 record
                     .iter()
-                    .position(|h| names.iter().any(|n| normalize(n) == normalize(h)))
+                    .position(|h| names.iter().any(|n| header_name(n) == header_name(h)))
             };
             let cols = [find(CODE), find(NAME), find(PARENT)];
             if cols[0].is_none() || cols[1].is_none() {

@@ -8,8 +8,8 @@ use std::collections::HashSet;
 use serde::Deserialize;
 
 use super::{Item, MasterError};
-use crate::cli::input::amount;
-use crate::inventory_import::columns::normalize;
+use crate::domain::input::amount;
+use crate::domain::input::header_name;
 use crate::text_encoding::{self, TextEncoding};
 
 /// A column of the master.
@@ -99,11 +99,11 @@ pub fn parse_csv(bytes: &[u8], encoding: Option<TextEncoding>) -> Result<Vec<Ite
             let named: Vec<(Option<Field>, String)> = record
                 .iter()
                 .map(|h| {
-                    let n = normalize(h);
+                    let n = header_name(h);
                     (
                         NAMES
                             .iter()
-                            .find(|(name, _)| normalize(name) == n)
+                            .find(|(name, _)| header_name(name) == n)
                             .map(|(_, f)| *f),
                         h.to_string(),
                     )
@@ -253,7 +253,7 @@ fn flag(
     let Some((column, v)) = row.get(f) else {
         return Ok(default);
     };
-    match normalize(v).as_str() {
+    match header_name(v).as_str() {
         "はい" | "1" | "true" | "yes" | "○" | "中古" | "販売中" | "y" => Ok(true),
         "いいえ" | "0" | "false" | "no" | "×" | "新品" | "停止" | "n" => Ok(false),
         _ => Err(fail(

@@ -6,7 +6,7 @@ use std::time::Duration;
 use reqwest::header::HeaderMap;
 use reqwest::{StatusCode, Url};
 
-use super::CallError;
+use crate::call::CallError;
 
 /// The HTTP client of a provider: `timeout` for the whole request (the
 /// connection within at most 10 s of it), the `ordersync/<version>` user

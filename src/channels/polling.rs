@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 use crate::heartbeat::{self, Heartbeat};
 
 /// Key under which a poller records the end of its last successful poll.
-pub fn last_success_key(provider: crate::channels::Provider) -> String {
+pub fn last_success_key(provider: crate::domain::Provider) -> String {
     format!("poll.{provider}.last_success")
 }
 
@@ -64,11 +64,11 @@ mod tests {
         let now = chrono::DateTime::parse_from_rfc3339("2026-11-23T10:00:00+09:00").unwrap();
         let polls = vec![
             (
-                last_success_key(crate::channels::Provider::RakutenPay),
+                last_success_key(crate::domain::Provider::RakutenPay),
                 "2026-11-23T09:58:00+09:00".to_string(),
             ),
             (
-                last_success_key(crate::channels::Provider::Jgoods),
+                last_success_key(crate::domain::Provider::Jgoods),
                 "not a time".to_string(),
             ),
             (

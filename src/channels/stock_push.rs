@@ -22,11 +22,13 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use crate::channels::{CallError, Provider};
+use crate::call::CallError;
+
+use crate::call::RetryPolicy;
+use crate::domain::Provider;
 use crate::domain::{Channel, time};
 use crate::heartbeat::{self, Heartbeat};
 use crate::metrics::Metrics;
-use crate::outbox::RetryPolicy;
 use crate::problems::ProviderProblems;
 use crate::store::stock_push::{self, OwedPush};
 use crate::store::{Store, StoreError};

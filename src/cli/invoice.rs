@@ -15,10 +15,10 @@ use crate::store::Store;
 #[derive(Args, Debug)]
 pub struct InvoiceArgs {
     /// First shipment date invoiced: 2026-11-01 or 2026/11/01 (JST).
-    #[arg(long, value_parser = super::input::parse_date)]
+    #[arg(long, value_parser = crate::domain::input::parse_date)]
     pub from: String,
     /// Last shipment date invoiced, included: 2026-11-30 or 2026/11/30 (JST).
-    #[arg(long, value_parser = super::input::parse_date)]
+    #[arg(long, value_parser = crate::domain::input::parse_date)]
     pub to: String,
     #[arg(long, value_enum, default_value_t = InvoiceFormat::Html)]
     pub format: InvoiceFormat,

@@ -19,7 +19,6 @@ macro_rules! errln {
 mod alerts;
 mod catalog;
 mod credentials;
-pub(crate) mod input;
 mod invoice;
 mod order_text;
 mod orders;
@@ -29,7 +28,6 @@ mod status;
 mod stock;
 
 pub use credentials::UNIT_CREDENTIALS;
-pub(crate) use input::parse_date;
 pub use orders::{OrdersCommand, OrdersExportArgs, OrdersListArgs};
 pub use outbox::OutboxCommand;
 pub use rakuten::RakutenCommand;

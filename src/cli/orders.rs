@@ -35,11 +35,11 @@ pub enum OrdersCommand {
         #[arg(long)]
         tracking: String,
         /// Ship date: 2026-12-03 or 2026/12/03 (default: today in Japan).
-        #[arg(long, value_parser = super::input::parse_date)]
+        #[arg(long, value_parser = crate::domain::input::parse_date)]
         date: Option<String>,
         /// Domestic shipping cost in yen, tax included (J-goods may be invoiced
         /// for it): 800, 1,200 or 1,200円.
-        #[arg(long, value_parser = super::input::parse_amount)]
+        #[arg(long, value_parser = crate::domain::input::parse_amount)]
         shipping_cost: Option<i64>,
     },
     /// Register an order of the merchant's own shop from a JSON file (the body
@@ -91,7 +91,7 @@ pub struct OrdersExportArgs {
     pub format: ExportFormat,
     /// Only orders updated at or after this: RFC 3339, or a date (2026-12-01,
     /// 2026/12/01) meaning midnight in Japan.
-    #[arg(long, value_parser = super::input::parse_since)]
+    #[arg(long, value_parser = crate::domain::input::parse_since)]
     pub since: Option<String>,
     /// Write here instead of standard output.
     #[arg(long)]

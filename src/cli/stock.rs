@@ -16,7 +16,7 @@ pub enum StockCommand {
     Set {
         sku: String,
         /// The count: 1200, 1,200 or １２００.
-        #[arg(value_parser = super::input::parse_amount, allow_negative_numbers = true)]
+        #[arg(value_parser = crate::domain::input::parse_amount, allow_negative_numbers = true)]
         qty: i64,
         /// When the ERP counted it: RFC 3339, or 2026/11/23 10:00 (Japan time).
         #[arg(long)]

@@ -31,8 +31,8 @@ impl Config {
     /// How often `provider` is meant to poll (the J-goods sweep included);
     /// `None` when it is not enabled or does not poll. The one place that
     /// says which section's interval belongs to which provider.
-    pub fn poll_interval(&self, provider: crate::channels::Provider) -> Option<Duration> {
-        use crate::channels::Provider;
+    pub fn poll_interval(&self, provider: crate::domain::Provider) -> Option<Duration> {
+        use crate::domain::Provider;
         match provider {
             Provider::Jgoods => self.enabled_jgoods().map(|j| j.sweep_interval),
             Provider::RakutenPay => self.enabled_rakuten_pay().map(|r| r.poll_interval),

@@ -10,9 +10,12 @@ pub mod carrier;
 pub mod credit;
 pub mod direct;
 pub mod ident;
+pub mod input;
 pub mod order;
+pub mod provider;
 pub mod time;
 
 pub use allocation::{allocate, available};
 pub use carrier::Carrier;
 pub use order::{Channel, Order, OrderLine, OrderState, PaymentState, Shipment};
+pub use provider::Provider;

@@ -89,7 +89,7 @@ pub fn register(
     }
     // Deferred payment: the credit request goes out through the outbox.
     if let Some(p) = o.payment.deferred_provider() {
-        let (check, call) = crate::channels::credit::rules::start(Channel::Direct, &o.id, p);
+        let (check, call) = crate::engine::credit::start(Channel::Direct, &o.id, p);
         if let Some(w) = d.order.as_mut() {
             w.credit = Some(check);
         }

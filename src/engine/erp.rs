@@ -94,7 +94,7 @@ pub fn ship(
     {
         return Err(Refusal::PaymentNotReady(order.payment_state.as_str()));
     }
-    if let Some(reason) = crate::channels::credit::rules::shipment_refusal(order) {
+    if let Some(reason) = crate::engine::credit::shipment_refusal(order) {
         return Err(Refusal::CreditNotOk(reason));
     }
     let calls = shipment_calls(order, &shipment, first, policy);
@@ -141,7 +141,7 @@ fn shipment_calls(
             payment_id: id.to_string(),
         });
     }
-    calls.extend(crate::channels::credit::rules::ship_call(
+    calls.extend(crate::engine::credit::ship_call(
         order,
         shipment.carrier,
         &shipment.tracking_no,
@@ -184,7 +184,7 @@ pub fn cancel(order: &Order, reason: &str) -> Result<Decision, Refusal> {
     };
     let calls: Vec<Call> = calls
         .into_iter()
-        .chain(crate::channels::credit::rules::cancel_call(order, reason))
+        .chain(crate::engine::credit::cancel_call(order, reason))
         .collect();
     Ok(Decision {
         order: Some(OrderWrite {

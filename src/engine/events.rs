@@ -3,7 +3,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::channels::komoju::PaymentStatus;
 use crate::domain::credit::{CreditVerdict, Transaction};
 use crate::domain::names::stored_names;
 
@@ -85,16 +84,6 @@ impl EventKind {
             Transaction::Unknown => EventKind::CreditUnknown,
         }
     }
-
-    /// `payment.<status>` for a KOMOJU payment that ended without money.
-    pub fn payment_lost(s: PaymentStatus) -> Option<EventKind> {
-        match s {
-            PaymentStatus::Cancelled => Some(EventKind::PaymentCancelled),
-            PaymentStatus::Expired => Some(EventKind::PaymentExpired),
-            PaymentStatus::Failed => Some(EventKind::PaymentFailed),
-            _ => None,
-        }
-    }
 }
 
 #[cfg(test)]
@@ -113,14 +102,6 @@ mod tests {
         for v in [CreditVerdict::Ng, CreditVerdict::OverLimit] {
             let kind = EventKind::credit_refusal(v).unwrap();
             assert_eq!(kind.as_str(), format!("credit.{}", v.as_str()));
-        }
-        for s in [
-            PaymentStatus::Cancelled,
-            PaymentStatus::Expired,
-            PaymentStatus::Failed,
-        ] {
-            let kind = EventKind::payment_lost(s).unwrap();
-            assert_eq!(kind.as_str(), format!("payment.{}", s.as_str()));
         }
         for k in EventKind::ALL {
             assert_eq!(EventKind::parse(k.as_str()), Some(k));

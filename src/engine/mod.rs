@@ -3,6 +3,7 @@
 //! outbound calls. The store writes a decision in one transaction; nothing here
 //! does I/O, so every rule is unit-testable.
 
+pub mod credit;
 pub mod direct;
 pub mod erp;
 pub mod events;
@@ -13,7 +14,7 @@ pub mod sentences_ja;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::channels::Provider;
+use crate::domain::Provider;
 use crate::domain::credit::{CreditVerdict, DeferredProvider, Transaction};
 use chrono::NaiveDate;
 pub use events::EventKind;

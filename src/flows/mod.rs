@@ -2,7 +2,6 @@
 //! decide, and write the decision — all inside one transaction.
 
 pub mod attention;
-pub mod calls;
 pub mod catalog;
 pub mod direct;
 pub mod erp;

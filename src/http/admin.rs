@@ -186,9 +186,7 @@ async fn healthz(State(app): State<AppState>) -> Response {
 }
 
 async fn metrics(State(app): State<AppState>) -> Response {
-    app.metrics
-        .refresh_from_store(&app.store, app.safety_stock)
-        .await;
+    crate::status::scrape::refresh(&app.metrics, &app.store, app.safety_stock).await;
     (
         [(
             header::CONTENT_TYPE,

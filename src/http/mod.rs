@@ -5,6 +5,7 @@ pub mod console;
 mod jgoods_invoice;
 pub mod serve;
 mod status_page;
+pub mod webhook;
 
 use std::sync::Arc;
 
@@ -130,7 +131,6 @@ impl IntoResponse for ApiError {
 pub fn webhook_router(state: AppState) -> axum::Router {
     use crate::channels::jgoods::webhook::JgoodsWebhookSettings;
     use crate::channels::komoju::webhook::KomojuWebhook;
-    use crate::channels::webhook;
     use axum::routing::post;
     axum::Router::new()
         .route(

@@ -3,6 +3,8 @@
 
 use csv::StringRecord;
 
+use crate::domain::input::{header_name, whole_number};
+
 /// A column ordersync reads, and the header names accepted for it
 /// (compared after trimming, dropping spaces, folding full-width letters and
 /// ASCII case).
@@ -38,20 +40,8 @@ const NAMES: &[(&str, Column)] = &[
 /// them twice and undersell. Named so the error can say why.
 const NET_STOCK_NAMES: &[&str] = &["available", "有効在庫数", "引当可能数", "販売可能数"];
 
-pub(crate) fn normalize(name: &str) -> String {
-    name.chars()
-        .filter(|c| !c.is_whitespace())
-        .map(|c| match c {
-            // Full-width ASCII (Ａ, ｓ, ＿…) as Japanese spreadsheets often type it.
-            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
-            c => c,
-        })
-        .collect::<String>()
-        .to_lowercase()
-}
-
 fn column_named(name: &str) -> Option<Column> {
-    let name = normalize(name);
+    let name = header_name(name);
     NAMES.iter().find(|(n, _)| *n == name).map(|(_, c)| *c)
 }
 
@@ -92,7 +82,7 @@ impl Layout {
             .collect();
         let net = record
             .iter()
-            .find(|f| NET_STOCK_NAMES.contains(&normalize(f).as_str()));
+            .find(|f| NET_STOCK_NAMES.contains(&header_name(f).as_str()));
         if named.is_empty() && net.is_none() {
             // A data row has a number second; anything else is a header in
             // words we do not know.
@@ -164,32 +154,6 @@ impl Layout {
     }
 }
 
-/// A whole number as ERPs write it: `12`, `１２` (full-width), `1,234`.
-pub fn whole_number(s: &str) -> Option<i64> {
-    let ascii: String = s
-        .trim()
-        .chars()
-        .map(|c| match c {
-            '０'..='９' | '－' | '，' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
-            c => c,
-        })
-        .collect();
-    let digits = match ascii.split_once(',') {
-        None => ascii,
-        // Thousands separators only where they group by three: "1,234,567".
-        Some((head, _)) => {
-            let groups: Vec<&str> = ascii.split(',').collect();
-            let well_grouped = (1..=3).contains(&head.trim_start_matches('-').len())
-                && groups[1..].iter().all(|g| g.len() == 3);
-            if !well_grouped {
-                return None;
-            }
-            groups.concat()
-        }
-    };
-    digits.parse().ok()
-}
-
 /// An `as_of` as ERPs write it: RFC 3339, or `YYYY/MM/DD HH:MM[:SS]` (also
 /// with `-`) meaning Japan time. Anything else is returned unchanged for the
 /// caller to refuse.
@@ -245,11 +209,7 @@ mod tests {
     }
 
     #[test]
-    fn numbers_and_dates_as_erps_write_them() {
-        assert_eq!(whole_number("１２"), Some(12));
-        assert_eq!(whole_number("1,234"), Some(1234));
-        assert_eq!(whole_number("1,23"), None);
-        assert_eq!(whole_number("12a"), None);
+    fn dates_as_erps_write_them() {
         assert_eq!(
             erp_date_time("2026/11/23 10:00"),
             "2026-11-23T10:00:00+09:00"

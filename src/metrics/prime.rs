@@ -4,8 +4,7 @@
 //! `rate`, and an alert on an absent series never fires).
 
 use super::*;
-use crate::channels::Provider;
-use crate::engine::EventKind;
+use crate::domain::Provider;
 
 /// Webhook outcomes every listener can give (the rejection codes it answers).
 const WEBHOOK_RESULTS: [&str; 6] = [
@@ -36,11 +35,6 @@ impl Metrics {
                     result: result.into(),
                 }));
             }
-        }
-        for kind in EventKind::ALL {
-            drop(self.decisions.get_or_create(&KindLabels {
-                kind: kind.as_str().into(),
-            }));
         }
         for provider in Provider::ALL {
             let labels = ProviderLabels {

@@ -10,7 +10,7 @@
 
 use std::time::{Duration, Instant};
 
-use ordersync::channels::CallError;
+use ordersync::call::CallError;
 use ordersync::channels::jgoods::Status;
 use ordersync::channels::rakuten_pay::Progress;
 use ordersync::sim::komoju::{self as komoju_sim, CaptureMode};

@@ -594,7 +594,7 @@ impl TestApp {
     /// The channel-wide problem of `provider` now, if any.
     async fn problem(&self, provider: &str) -> Option<String> {
         let key = ordersync::problems::key(
-            ordersync::channels::Provider::parse(provider).expect("a provider name"),
+            ordersync::domain::Provider::parse(provider).expect("a provider name"),
         );
         self.daemon()
             .store

@@ -285,8 +285,8 @@ async fn a_lost_capture_answer_is_retried_with_the_same_key_and_captures_once() 
 /// the second capture is answered with the first one's payment.
 #[tokio::test]
 async fn idempotency_keys_are_unique_per_installation() {
+    use ordersync::call::idempotency_key;
     use ordersync::channels::komoju::client::KomojuClient;
-    use ordersync::outbox::idempotency_key;
     use ordersync::sim::komoju::{CaptureMode, KomojuSimConfig};
     use ordersync::store::{Store, kv};
 

@@ -47,7 +47,7 @@ fn snapshot(order: u8, status: Status, lines: Vec<SnapshotLine>, tick: u32) -> O
 
 async fn deliver(store: &Store, snap: OrderSnapshot) {
     let delivery = WebhookDelivery {
-        provider: ordersync::channels::Provider::Jgoods,
+        provider: ordersync::domain::Provider::Jgoods,
         delivery_id: None,
         headers: serde_json::json!({}),
         body: b"{}".to_vec(),

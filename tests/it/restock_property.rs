@@ -102,7 +102,7 @@ async fn jgoods_order(store: &Store, n: u8, sku: &str, qty: u32) {
         }],
     };
     let delivery = WebhookDelivery {
-        provider: ordersync::channels::Provider::Jgoods,
+        provider: ordersync::domain::Provider::Jgoods,
         delivery_id: None,
         headers: serde_json::json!({}),
         body: b"{}".to_vec(),

@@ -9,11 +9,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use ordersync::call::RetryPolicy;
 use ordersync::channels::jgoods::client::JgoodsClient;
 use ordersync::channels::jgoods::stock_push::JgoodsStock;
 use ordersync::channels::stock_push::{PushError, StockPusher};
 use ordersync::metrics::Metrics;
-use ordersync::outbox::RetryPolicy;
 use ordersync::sim::jgoods::{self as sim, Endpoint, Fault, JgoodsSimConfig, JgoodsSimHandle};
 use ordersync::store::stock::StockLevel;
 use ordersync::store::{Store, stock, stock_push};

@@ -1,6 +1,6 @@
 //! The network part of the deferred-payment outbox calls: the credit request,
 //! the shipment registration (after a fresh look at the verdict) and the
-//! cancel. Each answer is decided by [`super::rules`] and written by
+//! cancel. Each answer is decided by [`crate::engine::credit`] and written by
 //! [`super::apply`] together with the row it completes.
 
 use std::time::Duration;
@@ -8,14 +8,15 @@ use std::time::Duration;
 use chrono::NaiveDate;
 
 use super::apply::{finish, merge, now};
-use super::rules::{self, CreditPolicy, Source};
 use super::{CancelOutcome, CreditProvider, CreditProviders, ShipmentRegistration};
-use crate::channels::CallError;
+use crate::call;
+use crate::call::CallError;
+use crate::call::{Attempt, CallContext};
 use crate::domain::credit::{CreditCase, CreditVerdict, ShipmentReport};
 use crate::domain::{Carrier, Channel, Order, time};
 use crate::engine::EventKind;
+use crate::engine::credit::{self as rules, CreditPolicy, Source};
 use crate::engine::{Call, Decision};
-use crate::outbox::{self, Attempt, CallContext};
 use crate::store::outbox::OutboxRow;
 use crate::store::{self, Store, credit as credit_store, orders};
 
@@ -51,7 +52,7 @@ pub async fn run(
         unreachable!("not a credit call: {}", row.call.kind());
     };
     let Some(client) = providers.get(*provider) else {
-        return Ok(outbox::not_configured(provider.as_str()));
+        return Ok(call::not_configured(provider.as_str()));
     };
     let what = match &row.call {
         Call::CreditRequest { .. } => "the credit request",
@@ -75,11 +76,11 @@ pub async fn run(
         Err(e @ CallError::Configuration { .. }) => return Ok(ctx.failed(e)),
     };
     let order = Some((*channel, order_id.clone()));
-    crate::flows::calls::finish(
+    crate::call::outcome::finish(
         ctx.store,
         row.id,
         order,
-        crate::flows::calls::CallOutcome::Failed { reason: failure },
+        crate::call::outcome::CallOutcome::Failed { reason: failure },
     )
     .await?;
     Ok(Attempt::Finished)

@@ -8,7 +8,6 @@ pub mod atobarai_com;
 pub mod calls;
 pub mod kuroneko;
 pub mod poller;
-pub mod rules;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -16,7 +15,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::CallError;
+use crate::call::CallError;
 use crate::domain::credit::{
     CreditApplication, CreditVerdict, DeferredProvider, ShipmentReport, Transaction,
 };

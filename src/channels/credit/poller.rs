@@ -2,7 +2,7 @@
 //! Atobarai nor Atobarai.com pushes anything, so orders under review are
 //! polled until they settle, and shipped ones until they are paid.
 
-use crate::channels::Provider;
+use crate::domain::Provider;
 use crate::heartbeat::{self, Heartbeat};
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,14 +11,14 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use super::apply::{now, write};
-use super::rules::{self, Source};
-use crate::channels::CallError;
+use crate::call::CallError;
 use crate::channels::credit::CreditProvider;
-use crate::channels::credit::rules::CreditPolicy;
 use crate::channels::polling::{self, last_success_key};
 use crate::domain::Channel;
 use crate::domain::credit::Transaction;
 use crate::domain::time;
+use crate::engine::credit::CreditPolicy;
+use crate::engine::credit::{self as rules, Source};
 use crate::problems::ProviderProblems;
 use crate::store::{self, credit as credit_store};
 use crate::store::{Store, kv};

@@ -1,9 +1,9 @@
 //! J-goods inputs applied to the store: webhooks, re-read orders and the
 //! answers to our post-backs.
 
-use crate::channels::Provider;
 use crate::channels::jgoods::OrderSnapshot;
 use crate::channels::jgoods::rules::{self as rules, PutOutcome, Source};
+use crate::domain::Provider;
 use crate::domain::{Channel, time};
 use crate::store::{self, Store, inbox, orders, outbox, stock};
 

@@ -6,9 +6,10 @@ use super::Status;
 use super::client::JgoodsClient;
 use super::rules::PutOutcome;
 use super::wire::{JgoodsPutOrder, JgoodsReservedLine};
-use crate::channels::{CallError, Provider};
+use crate::call::CallError;
+use crate::call::{Attempt, CallContext};
+use crate::domain::Provider;
 use crate::engine::{Call, ReservedLine};
-use crate::outbox::{Attempt, CallContext};
 use crate::store;
 
 /// Makes one J-goods call of the outbox.

@@ -15,9 +15,9 @@ use serde_json::{Map, Value, json};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
+use crate::call::CallError;
 use crate::catalog::categories::parents_first;
 use crate::catalog::plan::{self, Refused, Send};
-use crate::channels::CallError;
 use crate::channels::jgoods::client::{CatalogAnswer, JgoodsClient, catalog::MAX_PER_CALL};
 use crate::domain::{Channel, time};
 use crate::problems::ProviderProblems;
@@ -196,10 +196,7 @@ impl CatalogSync {
     ) -> Result<T, CallError> {
         let answer = call.await;
         self.problems
-            .observe(
-                crate::channels::Provider::Jgoods,
-                answer.as_ref().map(|_| ()),
-            )
+            .observe(crate::domain::Provider::Jgoods, answer.as_ref().map(|_| ()))
             .await;
         answer
     }

@@ -18,9 +18,9 @@ use tokio::time::Instant;
 
 use super::wire::{self, JgoodsErrorBody, JgoodsToken};
 use super::{OrderSnapshot, Status};
+use crate::call::{CallError, retry_after};
 use crate::channels::http_client;
 use crate::channels::http_client::{Answer, read_answer};
-use crate::channels::{CallError, retry_after};
 pub use crate::config::TokenAuth;
 
 /// Items accepted by one `PUT /item.json` (contract).

@@ -11,8 +11,8 @@ use std::collections::HashMap;
 
 use serde_json::json;
 
-use crate::channels::Provider;
 use crate::channels::jgoods::{OrderSnapshot, Status};
+use crate::domain::Provider;
 use crate::domain::allocation::{Wanted, allocate};
 use crate::domain::{Order, OrderState, PaymentState};
 use crate::engine::EventKind;

@@ -6,11 +6,12 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use crate::call::CallError;
 use crate::channels::jgoods::client::{JgoodsClient, MAX_STOCK_ITEMS};
 use crate::channels::jgoods::wire::{JgoodsItemStock, JgoodsItemStockResult};
 use crate::channels::stock_push::{StockChannel, Verdict};
-use crate::channels::{CallError, Provider};
 use crate::domain::Channel;
+use crate::domain::Provider;
 use crate::store::stock_push::OwedPush;
 
 /// The per-item error J-goods gives for an item code it does not have.

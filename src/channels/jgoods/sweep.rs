@@ -8,13 +8,13 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use crate::channels::CallError;
-use crate::channels::Provider;
+use crate::call::CallError;
 use crate::channels::jgoods::Status;
 use crate::channels::jgoods::apply as flow;
 use crate::channels::jgoods::client::JgoodsClient;
 use crate::channels::jgoods::rules::Source;
 use crate::channels::polling::{self, last_success_key};
+use crate::domain::Provider;
 use crate::domain::{Channel, time};
 use crate::heartbeat::{self, Heartbeat};
 use crate::metrics::Metrics;

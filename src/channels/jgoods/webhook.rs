@@ -1,5 +1,5 @@
 //! `POST /webhooks/jgoods`: J-goods' hooks of the shared pipeline
-//! ([`crate::channels::webhook`]): an optional source allow-list, HMAC `v1=`
+//! (`http::webhook`, with the hooks of [`crate::channels::webhook`]): an optional source allow-list, HMAC `v1=`
 //! over timestamp and body (or a bearer token), the order snapshot.
 
 use axum::http::HeaderMap;
@@ -8,9 +8,8 @@ use secrecy::SecretString;
 use serde_json::{Map, Value};
 
 use super::{OrderSnapshot, apply, signature, wire};
-use crate::channels::Provider;
-use crate::channels::webhook::{Ingested, WebhookChannel, WebhookDelivery, header};
-use crate::http::{ApiError, AppState};
+use crate::channels::webhook::{Ingested, WebhookChannel, WebhookDelivery, WebhookRefusal, header};
+use crate::domain::Provider;
 use crate::store::{self, Store};
 
 /// How J-goods authenticates its webhooks.
@@ -47,10 +46,6 @@ impl WebhookChannel for JgoodsWebhookSettings {
         &self.allow_from
     }
 
-    fn from_app(app: &AppState) -> Option<Self> {
-        app.jgoods_webhook.clone()
-    }
-
     fn verify(&self, headers: &HeaderMap, body: &[u8]) -> Result<(), String> {
         let checked = match self.auth {
             WebhookAuthMode::Hmac => signature::verify_hmac(
@@ -67,10 +62,9 @@ impl WebhookChannel for JgoodsWebhookSettings {
         checked.map_err(|e| e.to_string())
     }
 
-    fn parse(&self, body: &[u8]) -> Result<OrderSnapshot, ApiError> {
-        wire::parse_order(body).map_err(|e| {
-            ApiError::bad_request("invalid_body", e.to_string()).with_field(e.field.clone())
-        })
+    fn parse(&self, body: &[u8]) -> Result<OrderSnapshot, WebhookRefusal> {
+        wire::parse_order(body)
+            .map_err(|e| WebhookRefusal::invalid_body(e.to_string(), Some(e.field.clone())))
     }
 
     fn answer(&self, snap: &OrderSnapshot) -> Map<String, Value> {

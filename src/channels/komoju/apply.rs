@@ -3,10 +3,10 @@
 
 use serde_json::json;
 
-use crate::channels::Provider;
 use crate::channels::komoju::rules::{self as rules, Source};
 use crate::channels::komoju::{Event, Payment, WebhookEvent};
 use crate::channels::webhook::{Ingested, WebhookDelivery};
+use crate::domain::Provider;
 use crate::domain::time;
 use crate::store::{self, Store, inbox, orders, outbox};
 

@@ -3,10 +3,11 @@
 //! [`super::apply::finish_call`].
 
 use super::client::KomojuClient;
-use crate::channels::{CallError, Provider};
+use crate::call::CallError;
+use crate::call::outcome::{self, CallOutcome};
+use crate::call::{Attempt, CallContext};
+use crate::domain::Provider;
 use crate::engine::Call;
-use crate::flows::calls::{self, CallOutcome};
-use crate::outbox::{Attempt, CallContext};
 use crate::store::{self, orders};
 
 /// Makes one KOMOJU call of the outbox.
@@ -64,5 +65,5 @@ async fn fail(ctx: &CallContext<'_>, payment_id: &str, reason: String) -> store:
         .read(move |c| orders::find_by_payment(c, Provider::Komoju.as_str(), &id, None))
         .await?
         .map(|o| (o.channel, o.id));
-    calls::finish(ctx.store, ctx.row.id, order, CallOutcome::Failed { reason }).await
+    outcome::finish(ctx.store, ctx.row.id, order, CallOutcome::Failed { reason }).await
 }

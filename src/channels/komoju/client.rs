@@ -20,9 +20,9 @@ use tokio::time::Instant;
 
 use super::wire::{self, KomojuCancelRequest, KomojuCaptureRequest, KomojuRefundRequest};
 use super::{Payment, PaymentPage, PaymentStatus};
+use crate::call::{CallError, retry_after};
 use crate::channels::http_client;
 use crate::channels::http_client::{Answer, read_answer};
-use crate::channels::{CallError, retry_after};
 use crate::config::KomojuConfig;
 
 /// Header naming the API version the client speaks.

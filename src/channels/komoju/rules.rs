@@ -3,8 +3,8 @@
 
 use serde_json::json;
 
-use crate::channels::Provider;
 use crate::channels::komoju::{Payment, PaymentStatus};
+use crate::domain::Provider;
 use crate::domain::order::PaymentMethod;
 use crate::domain::order::PaymentRef;
 use crate::domain::{Order, OrderState, PaymentState};
@@ -178,10 +178,7 @@ fn lost(payment: &Payment, order: &Order, reference: OrderWrite) -> Decision {
         cancel_pending_calls: true,
         ..Default::default()
     }
-    .event(
-        EventKind::payment_lost(incoming).unwrap_or(EventKind::PaymentFailed),
-        json!({"payment_id": payment.id}),
-    )
+    .event(lost_event(incoming), json!({"payment_id": payment.id}))
     .event(
         EventKind::OrderCancelled,
         json!({"by": Provider::Komoju.as_str(), "reason": incoming.as_str(), "released": released}),
@@ -213,6 +210,15 @@ pub fn lapse_attention(
 出荷して売上確定するか、受注を取り消してください / The KOMOJU authorization has not been captured \
 for {LAPSE_WARN_DAYS} days and lapses around {lapses} JST: ship the order (capture) or cancel it"
     ))
+}
+
+/// `payment.<status>` for a payment that ended without money.
+fn lost_event(s: PaymentStatus) -> EventKind {
+    match s {
+        PaymentStatus::Cancelled => EventKind::PaymentCancelled,
+        PaymentStatus::Expired => EventKind::PaymentExpired,
+        _ => EventKind::PaymentFailed,
+    }
 }
 
 #[cfg(test)]
@@ -318,5 +324,16 @@ mod tests {
         let w = d.order.unwrap();
         assert_eq!(w.state, Some(OrderState::Cancelled));
         assert!(w.attention.is_some());
+    }
+
+    #[test]
+    fn a_payment_lost_is_told_under_its_own_status() {
+        for s in [
+            PaymentStatus::Cancelled,
+            PaymentStatus::Expired,
+            PaymentStatus::Failed,
+        ] {
+            assert_eq!(lost_event(s).as_str(), format!("payment.{}", s.as_str()));
+        }
     }
 }

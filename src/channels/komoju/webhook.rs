@@ -1,5 +1,5 @@
 //! `POST /webhooks/komoju`: KOMOJU's hooks of the shared pipeline
-//! ([`crate::channels::webhook`]): HMAC over the raw body, the event,
+//! (`http::webhook`, with the hooks of [`crate::channels::webhook`]): HMAC over the raw body, the event,
 //! deduplicated by event id. Events that concern nothing here (`ping`, other
 //! resources, unknown payments) are acknowledged and recorded.
 
@@ -7,9 +7,8 @@ use axum::http::HeaderMap;
 use secrecy::SecretString;
 
 use super::{Event, apply, signature, wire};
-use crate::channels::Provider;
-use crate::channels::webhook::{Ingested, WebhookChannel, WebhookDelivery, header};
-use crate::http::{ApiError, AppState};
+use crate::channels::webhook::{Ingested, WebhookChannel, WebhookDelivery, WebhookRefusal, header};
+use crate::domain::Provider;
 use crate::store::{self, Store};
 
 /// What the KOMOJU webhook route needs: the secrets any of which may sign.
@@ -30,21 +29,14 @@ impl WebhookChannel for KomojuWebhook {
     const NOT_ENABLED: &'static str = "KOMOJU is not enabled on this daemon";
     const DELIVERY_HEADER: &'static str = "x-komoju-id";
 
-    fn from_app(app: &AppState) -> Option<Self> {
-        app.komoju_webhook_secrets
-            .clone()
-            .map(|secrets| KomojuWebhook { secrets })
-    }
-
     fn verify(&self, headers: &HeaderMap, body: &[u8]) -> Result<(), String> {
         signature::verify(&self.secrets, header(headers, "x-komoju-signature"), body)
             .map_err(|e| format!("signature: {e}"))
     }
 
-    fn parse(&self, body: &[u8]) -> Result<Event, ApiError> {
-        wire::parse_event(body).map_err(|e| {
-            ApiError::bad_request("invalid_body", e.to_string()).with_field(e.field.clone())
-        })
+    fn parse(&self, body: &[u8]) -> Result<Event, WebhookRefusal> {
+        wire::parse_event(body)
+            .map_err(|e| WebhookRefusal::invalid_body(e.to_string(), Some(e.field.clone())))
     }
 
     /// The event id identifies the event across KOMOJU's retries.

@@ -6,13 +6,14 @@ use serde_json::{Value, json};
 use super::Progress;
 use super::client::ShippingRowInput;
 use super::poller::RakutenApi;
-use crate::channels::{CallError, Provider};
+use crate::call::CallError;
+use crate::call::outcome::{self, CallOutcome};
+use crate::call::{Attempt, CallContext};
+use crate::domain::Provider;
 use crate::domain::{Carrier, Channel};
 use crate::engine::Call;
 use crate::engine::EventKind;
-use crate::flows::calls::{self, CallOutcome};
 use crate::metrics::Metrics;
-use crate::outbox::{Attempt, CallContext};
 use crate::store;
 
 /// Makes the Rakuten call of the outbox (the shipment report).
@@ -52,7 +53,7 @@ pub async fn run(api: &RakutenApi, ctx: &CallContext<'_>) -> store::Result<Attem
         },
     };
     let order = Some((Channel::Rakuten, order_number.clone()));
-    calls::finish(ctx.store, ctx.row.id, order, outcome).await?;
+    outcome::finish(ctx.store, ctx.row.id, order, outcome).await?;
     Ok(Attempt::Finished)
 }
 

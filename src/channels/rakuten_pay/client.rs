@@ -23,8 +23,8 @@ use tokio::time::Instant;
 
 use super::wire::{self, RakutenMessage};
 use super::{Progress, RakutenOrder};
+use crate::call::{CallError, retry_after};
 use crate::channels::http_client;
-use crate::channels::{CallError, retry_after};
 use crate::config::RakutenPayConfig;
 use crate::domain::Carrier;
 

@@ -17,8 +17,8 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 
 use super::client::{REFUSED_KEY_FIX, esa_authorization};
+use crate::call::{CallError, retry_after};
 use crate::channels::http_client;
-use crate::channels::{CallError, retry_after};
 use crate::config::RakutenPayConfig;
 
 pub mod wire;

@@ -15,8 +15,8 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use super::poller::RakutenApi;
-use crate::channels::CallError;
-use crate::channels::Provider;
+use crate::call::CallError;
+use crate::domain::Provider;
 use crate::domain::time;
 use crate::metrics::Metrics;
 use crate::store::{Store, kv};

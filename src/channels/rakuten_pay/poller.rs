@@ -12,8 +12,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use super::license::LicenceWatch;
-use crate::channels::CallError;
-use crate::channels::Provider;
+use crate::call::CallError;
 use crate::channels::pacer::Pacer;
 use crate::channels::polling::{self, last_success_key};
 use crate::channels::rakuten_pay::Progress;
@@ -21,6 +20,7 @@ use crate::channels::rakuten_pay::apply as flow;
 use crate::channels::rakuten_pay::client::{self, RakutenClient};
 use crate::channels::rakuten_pay::rules;
 use crate::config::RakutenPayConfig;
+use crate::domain::Provider;
 use crate::domain::time;
 use crate::heartbeat::{self, Heartbeat};
 use crate::metrics::Metrics;

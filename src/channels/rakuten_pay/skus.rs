@@ -4,7 +4,7 @@
 //! lines. Items without stock management (`unlimitedInventoryFlag`) and
 //! deleted items (listed with their `manageNumber` alone) have no pair.
 
-use crate::channels::CallError;
+use crate::call::CallError;
 use crate::channels::pacer::Pacer;
 use crate::channels::rakuten_pay::inventory::InventoryClient;
 use crate::channels::rakuten_pay::inventory::wire::SearchItem;

@@ -76,7 +76,7 @@ pub(super) async fn order_action(
 async fn ship(app: &AppState, ch: Channel, id: String, f: &ActionForm) -> Result<(), String> {
     let date = match f.date.trim() {
         "" => time::now().format("%Y-%m-%d").to_string(),
-        typed => crate::cli::parse_date(typed)?,
+        typed => crate::domain::input::parse_date(typed)?,
     };
     let req = crate::http::admin::parse_shipment(&f.carrier, f.tracking.trim(), &date, None)
         .map_err(|e| e.message)?;

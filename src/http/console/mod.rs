@@ -303,7 +303,7 @@ impl OrdersQuery {
             let Some(typed) = some(v) else {
                 return Ok(None);
             };
-            let d = crate::cli::parse_date(&typed)?;
+            let d = crate::domain::input::parse_date(&typed)?;
             let d = chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d").map_err(|e| e.to_string())?;
             let midnight = (d + chrono::Days::new(after))
                 .and_hms_opt(0, 0, 0)

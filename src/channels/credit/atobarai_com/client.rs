@@ -31,7 +31,8 @@ use super::{
     CancelRefusal, CarrierEntry, CarrierMaster, CreditStatus, Detail, DetailStatus,
     OrderRegistration, Registered, ShippingOutcome, ShippingRegistered,
 };
-use crate::channels::{CallError, http_client};
+use crate::call::CallError;
+use crate::channels::http_client;
 use crate::config::AtobaraiComConfig;
 
 /// Orders per `status`, `cancel`, `idmap` and `detail` call (contract).
@@ -511,7 +512,7 @@ impl AtobaraiClient {
             if status != StatusCode::OK {
                 return Err(CallError::Transient {
                     reason: format!("Atobarai.com answered HTTP {status} on {}", url.path()),
-                    retry_after: crate::channels::retry_after(response.headers()),
+                    retry_after: crate::call::retry_after(response.headers()),
                 });
             }
             let bytes = response.bytes().await.map_err(CallError::from_transport)?;

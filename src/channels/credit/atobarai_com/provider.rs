@@ -7,7 +7,7 @@ use super::{
     CarrierMaster, CreditStatus, DetailStatus, Line, OrderRegistration, Party, ShippingOutcome,
     deliv_id_for, wire,
 };
-use crate::channels::CallError;
+use crate::call::CallError;
 use crate::channels::credit::{
     CallFuture, CancelOutcome, CreditAnswer, CreditProvider, ShipmentRegistration,
 };

@@ -30,8 +30,8 @@ use super::{
     CreditRequest, CreditResult, ShipmentProcess, TransactionStatus, TransactionWarning,
     is_valid_order_no, tracking_digits, yamato_check_digit_ok,
 };
+use crate::call::{CallError, retry_after};
 use crate::channels::http_client;
-use crate::channels::{CallError, retry_after};
 use crate::config::KuronekoConfig;
 use crate::domain::Carrier;
 

@@ -6,7 +6,7 @@ use super::client::KuronekoClient;
 use super::{
     CreditRequest, CreditResult, InvoiceDelivery, Line, Party, TransactionStatus, order_no_for,
 };
-use crate::channels::CallError;
+use crate::call::CallError;
 use crate::channels::credit::{
     CallFuture, CancelOutcome, CreditAnswer, CreditProvider, ShipmentRegistration,
 };

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::{ApiRequest, JgoodsClient, join, to_json};
-use crate::channels::CallError;
+use crate::call::CallError;
 use crate::channels::http_client;
 
 /// At most this many items or categories a call (the contract).

@@ -1,26 +1,52 @@
-//! Values typed on the command line the way Japanese operators write them,
-//! as the stock import reads them from ERP files: dates `2026/12/03`,
-//! `2026-12-03`, `2026年12月3日`, full-width digits; amounts and counts
-//! `1,000`, `１０００`, `1,000円`, `¥1,000`.
+//! Values as Japanese operators and their ERPs write them, read the same way
+//! wherever they arrive (a command-line argument, a console form, a CSV
+//! column): dates `2026/12/03`, `2026-12-03`, `2026年12月3日`; amounts and
+//! counts `1,000`, `１０００`, `1,000円`, `¥1,000`; header names with
+//! full-width letters and stray spaces. Pure functions, no I/O.
 
 use chrono::NaiveDate;
 
-use crate::inventory_import::columns::whole_number;
+/// Full-width ASCII (`Ａ`, `１`, `／`, `，`…, U+FF01–U+FF5E) as ASCII:
+/// Japanese spreadsheets and input methods often type it.
+fn half_width(c: char) -> char {
+    match c {
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+        c => c,
+    }
+}
 
-/// Full-width digits and punctuation as ASCII.
-fn half_width(s: &str) -> String {
-    s.trim()
-        .chars()
-        .map(|c| match c {
-            '０'..='９' | '／' | '－' | '，' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
-            c => c,
-        })
-        .collect()
+/// A header name compared as people mean it: no spaces, full-width letters
+/// folded, ASCII case ignored (`ＳＫＵ コード` is `skuコード`).
+pub fn header_name(name: &str) -> String {
+    name.chars()
+        .filter(|c| !c.is_whitespace())
+        .map(half_width)
+        .collect::<String>()
+        .to_lowercase()
+}
+
+/// A whole number as ERPs write it: `12`, `１２` (full-width), `1,234`, `-3`.
+/// Thousands separators only where they group by three.
+pub fn whole_number(s: &str) -> Option<i64> {
+    let ascii: String = s.trim().chars().map(half_width).collect();
+    let digits = match ascii.split_once(',') {
+        None => ascii,
+        Some((head, _)) => {
+            let groups: Vec<&str> = ascii.split(',').collect();
+            let well_grouped = (1..=3).contains(&head.trim_start_matches('-').len())
+                && groups[1..].iter().all(|g| g.len() == 3);
+            if !well_grouped {
+                return None;
+            }
+            groups.concat()
+        }
+    };
+    digits.parse().ok()
 }
 
 /// A calendar date: `2026-12-03`, `2026/12/03`, `2026/1/5`, `2026年12月3日`.
 pub fn date(s: &str) -> Option<NaiveDate> {
-    let s = half_width(s);
+    let s: String = s.trim().chars().map(half_width).collect();
     let s = s
         .strip_suffix('日')
         .map(|d| d.replacen('年', "-", 1).replacen('月', "-", 1))
@@ -44,7 +70,8 @@ pub fn amount(s: &str) -> Option<i64> {
     whole_number(s)
 }
 
-/// clap's parser for a date argument; gives `YYYY-MM-DD`.
+/// A date argument or form field, as `YYYY-MM-DD`; the error says, in both
+/// languages, how to write one.
 pub fn parse_date(s: &str) -> Result<String, String> {
     date(s)
         .map(|d| d.format("%Y-%m-%d").to_string())
@@ -53,15 +80,15 @@ pub fn parse_date(s: &str) -> Result<String, String> {
         })
 }
 
-/// clap's parser for an amount or a count.
+/// An amount or a count argument.
 pub fn parse_amount(s: &str) -> Result<i64, String> {
     amount(s).ok_or_else(|| {
         format!("{s:?} is not a whole number; write 1000 or 1,000 / 数値の形式が違います")
     })
 }
 
-/// clap's parser for `--since`: a date (midnight in Japan) in any form
-/// [`date`] reads, or an RFC 3339 time as it is.
+/// A `--since`: a date (midnight in Japan) in any form [`date`] reads, or an
+/// RFC 3339 time as it is.
 pub fn parse_since(s: &str) -> Result<String, String> {
     if chrono::DateTime::parse_from_rfc3339(s.trim()).is_ok() {
         return Ok(s.trim().to_string());
@@ -117,5 +144,20 @@ mod tests {
         }
         assert_eq!(parse_since("2026/12/03").as_deref(), Ok("2026-12-03"));
         assert!(parse_since("2026-12-03T10:00:00+09:00").is_ok());
+    }
+
+    #[test]
+    fn numbers_as_erps_write_them() {
+        assert_eq!(whole_number("１２"), Some(12));
+        assert_eq!(whole_number("1,234"), Some(1234));
+        assert_eq!(whole_number("-1,234"), Some(-1234));
+        assert_eq!(whole_number("1,23"), None);
+        assert_eq!(whole_number("12a"), None);
+    }
+
+    #[test]
+    fn header_names_fold_width_spaces_and_case() {
+        assert_eq!(header_name(" ＳＫＵ コード"), "skuコード");
+        assert_eq!(header_name("On_Hand"), "on_hand");
     }
 }

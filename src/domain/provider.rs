@@ -1,0 +1,34 @@
+//! The providers ordersync talks to, by the one name each has in the store,
+//! the metrics, the config (its section) and the logs.
+
+use serde::{Deserialize, Serialize};
+
+use super::credit::DeferredProvider;
+
+stored_names! {
+    /// Every provider ordersync talks to, under the name the store, the metrics
+    /// and the config use for it.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+    pub enum Provider {
+        Jgoods = "jgoods",
+        RakutenPay = "rakuten_pay",
+        Komoju = "komoju",
+        Kuroneko = "kuroneko",
+        AtobaraiCom = "atobarai_com",
+    }
+}
+
+impl std::fmt::Display for Provider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl From<DeferredProvider> for Provider {
+    fn from(p: DeferredProvider) -> Provider {
+        match p {
+            DeferredProvider::Kuroneko => Provider::Kuroneko,
+            DeferredProvider::AtobaraiCom => Provider::AtobaraiCom,
+        }
+    }
+}

@@ -1,0 +1,202 @@
+//! The one webhook pipeline every pushing channel goes through:
+//! allow-list → body limit → verify → parse → store and decide (one
+//! transaction, deduplicated by delivery id) → answer.
+//!
+//! Providers retry anything but a 2xx, so a 2xx is sent only after the
+//! commit, and a store failure is a 503 (the provider tries again). A refusal
+//! is a 4xx with the reason, and the delivery is kept for audit: only the
+//! first [`UNAUTHENTICATED_KEEP`] bytes of a body that failed verification
+//! (the rest is noise an attacker could fill the disk with).
+//!
+//! A channel supplies only its hooks ([`WebhookChannel`]); which of them a
+//! running config enables is read from the [`AppState`] ([`FromState`]).
+
+use std::net::SocketAddr;
+
+use axum::Json;
+use axum::body::{Body, Bytes};
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value, json};
+
+use super::{ApiError, AppState, MAX_WEBHOOK_BODY};
+use crate::channels::jgoods::webhook::JgoodsWebhookSettings;
+use crate::channels::komoju::webhook::KomojuWebhook;
+use crate::channels::webhook::{
+    HEADER_KEEP, Ingested, MAX_DELIVERY_ID, UNAUTHENTICATED_KEEP, WebhookChannel, WebhookDelivery,
+    WebhookRefusal, header, reject_webhook,
+};
+use crate::domain::Provider;
+use crate::domain::ident::identifier;
+
+/// A pushing channel's hooks as the running config sets them; `None` when
+/// the channel is not enabled.
+pub trait FromState: WebhookChannel {
+    fn from_state(app: &AppState) -> Option<Self>;
+}
+
+impl FromState for JgoodsWebhookSettings {
+    fn from_state(app: &AppState) -> Option<Self> {
+        app.jgoods_webhook.clone()
+    }
+}
+
+impl FromState for KomojuWebhook {
+    fn from_state(app: &AppState) -> Option<Self> {
+        app.komoju_webhook_secrets
+            .clone()
+            .map(|secrets| KomojuWebhook { secrets })
+    }
+}
+
+impl From<WebhookRefusal> for ApiError {
+    fn from(r: WebhookRefusal) -> ApiError {
+        let err = ApiError::bad_request(r.code, r.message);
+        match r.field {
+            Some(field) => err.with_field(field),
+            None => err,
+        }
+    }
+}
+
+/// The route of a pushing channel: `POST /webhooks/<channel>`.
+pub async fn handle<C: FromState>(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    match C::from_state(&app) {
+        Some(channel) => receive(&channel, &app, peer, headers, body).await,
+        None => ApiError::not_found(C::NOT_ENABLED).into_response(),
+    }
+}
+
+/// Runs one delivery through the pipeline.
+pub async fn receive<C: WebhookChannel>(
+    channel: &C,
+    app: &AppState,
+    peer: SocketAddr,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let raw_id = header(&headers, C::DELIVERY_HEADER).map(str::trim);
+    let checked_id = raw_id.map(|id| identifier(id, MAX_DELIVERY_ID));
+    let kept = Kept {
+        provider: C::PROVIDER,
+        delivery_id: raw_id.map(|id| printable(id, HEADER_KEEP)),
+        headers: audit_headers(&headers, C::AUDIT_HEADERS, peer),
+    };
+    if let Some(Err(e)) = checked_id {
+        let err = ApiError::bad_request(
+            "invalid_delivery_id",
+            format!("{}: {e}", C::DELIVERY_HEADER),
+        )
+        .with_field(C::DELIVERY_HEADER.to_string());
+        return reject(app, kept, Bytes::new(), err).await;
+    }
+    let allowed = channel.allow_from();
+    if !allowed.is_empty() && !allowed.iter().any(|n| n.contains(&peer.ip())) {
+        let reason = format!("source {} is not in webhook_allow_from", peer.ip());
+        let err = ApiError::new(StatusCode::FORBIDDEN, "forbidden_source", reason);
+        return reject(app, kept, Bytes::new(), err).await;
+    }
+    // A declared length past the limit is answered at once, not after the
+    // client has sent (or trickled) it.
+    let declared = header(&headers, "content-length").and_then(|v| v.trim().parse::<u64>().ok());
+    let too_large = declared.is_some_and(|n| n > MAX_WEBHOOK_BODY as u64);
+    let read = if too_large {
+        None
+    } else {
+        axum::body::to_bytes(body, MAX_WEBHOOK_BODY).await.ok()
+    };
+    let Some(bytes) = read else {
+        app.metrics.webhook(C::PROVIDER, "too_large");
+        let limit = format!("webhook bodies are limited to {MAX_WEBHOOK_BODY} bytes");
+        return ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", limit)
+            .into_response();
+    };
+    if let Err(reason) = channel.verify(&headers, &bytes) {
+        let body = bytes.slice(..bytes.len().min(UNAUTHENTICATED_KEEP));
+        let err = ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", reason);
+        return reject(app, kept, body, err).await;
+    }
+    let event = match channel.parse(&bytes) {
+        Ok(event) => event,
+        Err(refusal) => return reject(app, kept, bytes, refusal.into()).await,
+    };
+    let mut answer = channel.answer(&event);
+    let delivery = WebhookDelivery {
+        provider: C::PROVIDER,
+        delivery_id: channel.delivery_id(&event, kept.delivery_id),
+        headers: kept.headers,
+        body: bytes.to_vec(),
+    };
+    let status = match channel
+        .ingest(&app.store, delivery, event, app.safety_stock)
+        .await
+    {
+        Ok(Ingested::Processed { events }) => {
+            app.dispatcher_wake.notify_one();
+            answer.insert("events".into(), json!(events));
+            "processed"
+        }
+        Ok(Ingested::Duplicate) => "duplicate",
+        // Not stored: the provider must retry, so answer 5xx.
+        Err(e) => return ApiError::unavailable(e).into_response(),
+    };
+    app.metrics.webhook(C::PROVIDER, status);
+    answer.insert("status".into(), json!(status));
+    // Formatted only if the subscriber records it: no copy on the hot path.
+    tracing::info!(provider = C::PROVIDER.as_str(), answer = ?answer, "webhook stored");
+    (StatusCode::OK, Json(Value::Object(answer))).into_response()
+}
+
+/// What is kept of a delivery before it is read.
+struct Kept {
+    provider: Provider,
+    delivery_id: Option<String>,
+    headers: Value,
+}
+
+async fn reject(app: &AppState, kept: Kept, body: Bytes, err: ApiError) -> Response {
+    app.metrics.webhook(kept.provider, err.code);
+    tracing::warn!(
+        provider = kept.provider.as_str(),
+        delivery_id = kept.delivery_id.as_deref().unwrap_or("-"),
+        code = err.code,
+        reason = %err.message,
+        "webhook rejected"
+    );
+    let delivery = WebhookDelivery {
+        provider: kept.provider,
+        delivery_id: kept.delivery_id,
+        headers: kept.headers,
+        body: body.to_vec(),
+    };
+    let reason = format!("{}: {}", err.code, err.message);
+    if let Err(e) = reject_webhook(&app.store, delivery, reason).await {
+        tracing::error!(error = %e, "cannot keep a rejected webhook for audit");
+    }
+    err.into_response()
+}
+
+/// At most `max` characters of `v`, control characters dropped: what is
+/// stored or logged of a header.
+fn printable(v: &str, max: usize) -> String {
+    v.chars().filter(|c| !c.is_control()).take(max).collect()
+}
+
+/// The headers kept with a delivery (each cut to [`HEADER_KEEP`] characters)
+/// and the peer's address.
+fn audit_headers(headers: &HeaderMap, names: &[&str], peer: SocketAddr) -> Value {
+    let mut kept = Map::new();
+    for &name in names {
+        if let Some(v) = header(headers, name) {
+            kept.insert(name.to_string(), Value::String(printable(v, HEADER_KEEP)));
+        }
+    }
+    kept.insert("peer".into(), Value::String(peer.ip().to_string()));
+    Value::Object(kept)
+}
