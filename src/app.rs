@@ -138,7 +138,8 @@ impl Daemon {
     ) -> anyhow::Result<Daemon> {
         config.check_serving()?;
         let lock = crate::store::restore::lock(&config.daemon.data_dir)?;
-        let store = Store::open_in(&config.daemon.data_dir).with_context(|| {
+        let safety_stock = config.inventory.safety_stock;
+        let store = Store::open_in(&config.daemon.data_dir, safety_stock).with_context(|| {
             format!(
                 "cannot open the store in {}",
                 config.daemon.data_dir.display()
@@ -146,7 +147,7 @@ impl Daemon {
         })?;
         let metrics = Arc::new(crate::status::scrape::daemon_metrics(&store));
         // Decisions are counted from the events table, from here on.
-        metrics.start_decision_count(store.read(events::newest_id).await?);
+        metrics.start_decision_count(store.read(|c| events::newest_id(c)).await?);
         let shared = Shared {
             auth_limiter: Arc::default(),
             console_sessions: Arc::default(),
@@ -242,6 +243,9 @@ impl Daemon {
         let state = app_state(config, &self.shared)?;
         let plan = WorkerPlan::build(config, &self.shared)?;
         plan.prepare(&self.shared).await?;
+        self.shared
+            .store
+            .set_safety_stock(config.inventory.safety_stock);
         self.routes
             .store(Arc::new(Routes::new(state, config.daemon.request_timeout)));
         self.workers.stop().await;
@@ -333,7 +337,6 @@ fn current_routes(routes: Arc<ArcSwap<Routes>>, pick: fn(&Routes) -> Router) -> 
 fn app_state(config: &Config, shared: &Shared) -> Result<AppState, SecretUnreadable> {
     Ok(AppState {
         store: shared.store.clone(),
-        safety_stock: config.inventory.safety_stock,
         jgoods_webhook: match config.enabled_jgoods() {
             Some(j) => Some(JgoodsWebhookSettings {
                 auth: match j.webhook_auth {

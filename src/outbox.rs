@@ -36,7 +36,6 @@ pub struct Dispatcher {
     /// knows no provider.
     pub runner: Arc<dyn CallRunner>,
     pub retry: RetryPolicy,
-    pub safety_stock: u32,
     /// Calls in flight at once (across orders).
     pub concurrency: usize,
     /// Poked after a decision queues a call, so it goes out without waiting.
@@ -132,7 +131,12 @@ impl Dispatcher {
     /// How long to sleep when there is nothing to do: until the next retry is
     /// due, but at most a second (other processes may queue calls too).
     async fn idle_wait(&self) -> Duration {
-        let next = self.store.read(outbox::next_due_ms).await.ok().flatten();
+        let next = self
+            .store
+            .read(|c| outbox::next_due_ms(c))
+            .await
+            .ok()
+            .flatten();
         let now = time::unix_ms(time::now());
         match next {
             Some(ms) if ms > now => {
@@ -155,7 +159,6 @@ impl Dispatcher {
             metrics: &self.metrics,
             row: &row,
             retry: self.retry,
-            safety_stock: self.safety_stock,
             installation_id: &self.installation_id,
         };
         let result = match self.runner.run(&ctx).await {

@@ -132,7 +132,7 @@ mod tests {
     #[tokio::test]
     async fn flagged_once_cleared_once_and_seen_by_a_later_run() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open_in(dir.path()).unwrap();
+        let store = Store::open_in(dir.path(), 0).unwrap();
         let problems = ProviderProblems::load(&store).await.unwrap();
         problems.flag(Provider::Jgoods, "wrong secret").await;
         problems.flag(Provider::Jgoods, "wrong secret").await;

@@ -135,7 +135,7 @@ impl AlertWorker {
     /// Opens new causes and clears gone ones, owing each change to every
     /// destination. Returns how many changed.
     pub async fn look(&self) -> crate::store::Result<usize> {
-        let seen = self.store.read(Observed::read).await?;
+        let seen = self.store.read(|c| Observed::read(c)).await?;
         let now_causes = causes(&seen, &self.config, self.rejected_per_hour);
         let names: Vec<&'static str> = self.destinations.iter().map(Destination::name).collect();
         let now = time::rfc3339(time::now());

@@ -72,7 +72,6 @@ impl WorkerPlan {
                 store: shared.store.clone(),
                 api: api.clone(),
                 config: cfg.clone(),
-                safety_stock: config.inventory.safety_stock,
                 poke: Arc::new(Notify::new()),
                 dispatcher_wake: shared.wake.clone(),
                 heartbeat: Heartbeat::unwatched("Rakuten poller"),
@@ -93,7 +92,6 @@ impl WorkerPlan {
                 interval: j.catalog_sync_interval,
                 poke: shared.catalog_wake.clone(),
                 problems: shared.problems.clone(),
-                safety_stock: config.inventory.safety_stock,
             }),
             _ => None,
         };
@@ -103,7 +101,6 @@ impl WorkerPlan {
             store: shared.store.clone(),
             runner: Arc::new(channels),
             retry,
-            safety_stock: config.inventory.safety_stock,
             concurrency: DISPATCH_CONCURRENCY,
             wake: shared.wake.clone(),
             heartbeat: Heartbeat::unwatched("dispatcher"),
@@ -295,7 +292,6 @@ fn jgoods_workers(
     let (Some(client), Some(j)) = (&channels.jgoods, config.enabled_jgoods()) else {
         return (None, None);
     };
-    let safety_stock = config.inventory.safety_stock;
     let pusher = (!j.stock_push_interval.is_zero()).then(|| {
         let mut pusher = StockPusher::new(
             shared.store.clone(),
@@ -303,7 +299,6 @@ fn jgoods_workers(
                 client: client.clone(),
             },
             j.stock_push_interval,
-            safety_stock,
             retry,
             shared.metrics.clone(),
         );
@@ -314,7 +309,6 @@ fn jgoods_workers(
         store: shared.store.clone(),
         client: client.clone(),
         interval: j.sweep_interval,
-        safety_stock,
         poke: Arc::new(Notify::new()),
         dispatcher_wake: shared.wake.clone(),
         heartbeat: Heartbeat::unwatched("J-goods sweep"),
@@ -340,7 +334,6 @@ fn rakuten_stock_push(
     }
     let client = InventoryClient::from_config(r, config.daemon.http_timeout)
         .map_err(|e| anyhow::anyhow!("cannot build the Rakuten inventory client: {e}"))?;
-    let safety_stock = config.inventory.safety_stock;
     let mut channel = RakutenStock::new(
         shared.store.clone(),
         client,
@@ -353,7 +346,6 @@ fn rakuten_stock_push(
         api: api.clone(),
         metrics: shared.metrics.clone(),
         sku_preference: r.sku_preference.clone(),
-        safety_stock,
     });
     channel.watch = (!r.low_stock_poll_interval.is_zero()).then_some(LowStockWatch {
         every: r.low_stock_poll_interval,
@@ -363,7 +355,6 @@ fn rakuten_stock_push(
         shared.store.clone(),
         channel,
         r.stock_push_interval,
-        safety_stock,
         retry,
         shared.metrics.clone(),
     );
@@ -386,7 +377,6 @@ fn credit_pollers(config: &Config, shared: &Shared, credit: &CreditProviders) ->
             }),
             provider: provider.clone(),
             policy: credit_policy(config),
-            safety_stock: config.inventory.safety_stock,
             poke: Arc::new(Notify::new()),
             dispatcher_wake: shared.wake.clone(),
             problems: shared.problems.clone(),

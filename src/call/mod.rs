@@ -61,7 +61,6 @@ pub struct CallContext<'a> {
     pub metrics: &'a Metrics,
     pub row: &'a OutboxRow,
     pub retry: RetryPolicy,
-    pub safety_stock: u32,
     pub installation_id: &'a str,
 }
 

@@ -52,7 +52,7 @@ pub async fn finish(
             if let Some((channel, id)) = &order
                 && orders::load(tx, *channel, id)?.is_some()
             {
-                orders::apply(tx, *channel, id, &decision, 0, &now)?;
+                orders::apply(tx, *channel, id, &decision, &now)?;
             }
             Ok(())
         })

@@ -123,7 +123,6 @@ pub struct StockPusher<C: StockChannel> {
     store: Store,
     channel: C,
     interval: Duration,
-    safety_stock: u32,
     /// Backoff after failures that carry no `Retry-After`.
     retry: RetryPolicy,
     metrics: Arc<Metrics>,
@@ -140,7 +139,6 @@ impl<C: StockChannel> StockPusher<C> {
         store: Store,
         channel: C,
         interval: Duration,
-        safety_stock: u32,
         retry: RetryPolicy,
         metrics: Arc<Metrics>,
     ) -> StockPusher<C> {
@@ -148,7 +146,6 @@ impl<C: StockChannel> StockPusher<C> {
             store,
             channel,
             interval,
-            safety_stock,
             retry,
             metrics,
             failures: AtomicU32::new(0),
@@ -218,10 +215,10 @@ impl<C: StockChannel> StockPusher<C> {
     }
 
     async fn until_next_due(&self) -> Duration {
-        let (interval_ms, safety) = (millis(self.interval), self.safety_stock);
+        let interval_ms = millis(self.interval);
         let next = self
             .store
-            .read(move |c| stock_push::next_due_ms(c, C::CHANNEL, interval_ms, safety))
+            .read(move |c| stock_push::next_due_ms(c, C::CHANNEL, interval_ms))
             .await;
         match next {
             Ok(Some(at)) => Duration::from_millis((at - now_ms()).max(0) as u64).min(self.interval),
@@ -234,11 +231,10 @@ impl<C: StockChannel> StockPusher<C> {
     /// backoff) and the round stops.
     pub async fn push_due(&self, now_ms: i64) -> Result<PushRound, PushError> {
         let mut round = PushRound::default();
-        let (interval_ms, safety) = (millis(self.interval), self.safety_stock);
+        let interval_ms = millis(self.interval);
         let due = || {
-            self.store.read(move |c| {
-                stock_push::due(c, C::CHANNEL, now_ms, interval_ms, safety, C::BATCH as u32)
-            })
+            self.store
+                .read(move |c| stock_push::due(c, C::CHANNEL, now_ms, interval_ms, C::BATCH as u32))
         };
         let mut owed = due().await?;
         if owed.is_empty() {

@@ -145,7 +145,6 @@ pub trait WebhookChannel: Send + Sync + Sized {
         store: &Store,
         delivery: WebhookDelivery,
         event: Self::Event,
-        safety_stock: u32,
     ) -> impl Future<Output = store::Result<Ingested>> + Send;
 }
 

@@ -25,7 +25,7 @@ pub(super) async fn run(
     match command {
         AlertsCommand::Test => test(config).await,
         AlertsCommand::List => {
-            let r = store.read(alerts::report).await?;
+            let r = store.read(|c| alerts::report(c)).await?;
             outln!("未解決の問題 / open ({}):", r.open.len());
             for a in &r.open {
                 outln!("  {}  {}  {}", time::shown(&a.opened_at), a.cause, a.text);

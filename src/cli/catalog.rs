@@ -93,7 +93,7 @@ pub(super) async fn run(command: CatalogCommand, store: &Store) -> anyhow::Resul
             );
         }
         CatalogCommand::Categories(CategoriesCommand::List) => {
-            for c in store.read(catalog::categories).await? {
+            for c in store.read(|c| catalog::categories(c)).await? {
                 outln!(
                     "{:<32} {:<32} {}",
                     c.code,
@@ -210,7 +210,6 @@ pub(super) async fn run_jgoods(
         interval: std::time::Duration::ZERO,
         poke: Default::default(),
         problems: Default::default(),
-        safety_stock: config.inventory.safety_stock,
     };
     let r = sync.round().await?;
     outln!(

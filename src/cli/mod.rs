@@ -328,15 +328,15 @@ pub(crate) struct NeedsAttention;
 /// Commands that work on the store directly (the daemon may be running: SQLite
 /// serialises the writes).
 async fn local(command: Command, config: Config) -> anyhow::Result<()> {
-    let store = Store::open_in(&config.daemon.data_dir).with_context(|| {
+    let safety_stock = config.inventory.safety_stock;
+    let store = Store::open_in(&config.daemon.data_dir, safety_stock).with_context(|| {
         format!(
             "cannot open the store in {}",
             config.daemon.data_dir.display()
         )
     })?;
-    let safety = config.inventory.safety_stock;
     match command {
-        Command::Stock(c) => stock::run(c, &store, safety).await?,
+        Command::Stock(c) => stock::run(c, &store).await?,
         Command::Orders(c) => orders::run(c, &store, &config).await?,
         Command::Outbox(c) => outbox::run(c, &store).await?,
         Command::Alerts(c) => alerts::run(c, &store, &config).await?,

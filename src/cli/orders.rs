@@ -110,7 +110,6 @@ pub(super) async fn run(
     store: &Store,
     config: &Config,
 ) -> anyhow::Result<()> {
-    let safety = config.inventory.safety_stock;
     match command {
         OrdersCommand::List(a) => list_orders(store, a).await?,
         OrdersCommand::Export(args) => export_orders(store, args).await?,
@@ -130,7 +129,7 @@ pub(super) async fn run(
             let req = crate::http::admin::parse_shipment(&carrier, &tracking, &date, shipping_cost)
                 .map_err(|e| anyhow::anyhow!("{}", e.message))?;
             let policy = crate::app::payment_policy(config);
-            let order = crate::flows::erp::ship(store, ch, id, req, policy, safety).await?;
+            let order = crate::flows::erp::ship(store, ch, id, req, policy).await?;
             outln!(
                 "{} {} is {}",
                 order.channel.as_str(),
@@ -156,7 +155,7 @@ pub(super) async fn run(
             reason,
         } => {
             let ch = parse_channel(&channel)?;
-            let order = crate::flows::erp::cancel(store, ch, id, reason, safety).await?;
+            let order = crate::flows::erp::cancel(store, ch, id, reason).await?;
             outln!(
                 "{} {} is {}",
                 order.channel.as_str(),
@@ -248,9 +247,7 @@ async fn show_order(
 
 /// `orders add`: registers a direct order from a JSON file.
 async fn add_order(store: &Store, config: &Config, file: &std::path::Path) -> anyhow::Result<()> {
-    let safety = config.inventory.safety_stock;
-    let order =
-        crate::flows::direct::register(store, read_direct_order(file, config)?, safety).await?;
+    let order = crate::flows::direct::register(store, read_direct_order(file, config)?).await?;
     let (verb, order) = match order {
         crate::flows::direct::Registered::Created(o) => ("registered", o),
         crate::flows::direct::Registered::Same(o) => ("already registered", o),

@@ -39,7 +39,7 @@ pub enum StockCommand {
     List,
 }
 
-pub(super) async fn run(command: StockCommand, store: &Store, safety: u32) -> anyhow::Result<()> {
+pub(super) async fn run(command: StockCommand, store: &Store) -> anyhow::Result<()> {
     match command {
         StockCommand::Set {
             sku,
@@ -54,8 +54,8 @@ pub(super) async fn run(command: StockCommand, store: &Store, safety: u32) -> an
             let row = store
                 .write(move |tx| {
                     let now = time::rfc3339(time::now());
-                    restock::set_levels(tx, std::slice::from_ref(&level), safety, &now)?;
-                    stock::get(tx, &level.sku, safety)
+                    restock::set_levels(tx, std::slice::from_ref(&level), &now)?;
+                    stock::get(tx, &level.sku)
                 })
                 .await?;
             if let Some(r) = row {
@@ -63,10 +63,10 @@ pub(super) async fn run(command: StockCommand, store: &Store, safety: u32) -> an
             }
         }
         StockCommand::Import { file, encoding } => {
-            let n = import_file(store, &file, encoding, safety).await?;
+            let n = import_file(store, &file, encoding).await?;
             outln!("imported {n} SKUs from {}", file.display());
         }
-        StockCommand::List => print_stock(&store.read(move |c| stock::list(c, safety)).await?),
+        StockCommand::List => print_stock(&store.read(stock::list).await?),
     }
     Ok(())
 }
@@ -76,7 +76,6 @@ pub async fn import_file(
     store: &Store,
     file: &Path,
     encoding: Option<TextEncoding>,
-    safety_stock: u32,
 ) -> anyhow::Result<usize> {
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
     let json = file.extension().is_some_and(|e| e == "json") || bytes.first() == Some(&b'[');
@@ -93,7 +92,7 @@ pub async fn import_file(
             e.message
         )
     })?;
-    Ok(crate::store::stock_import::import(store, levels, safety_stock).await?)
+    Ok(crate::store::stock_import::import(store, levels).await?)
 }
 
 fn print_stock(rows: &[stock::StockRow]) {

@@ -16,11 +16,7 @@ pub enum Registered {
     Conflict(Order),
 }
 
-pub async fn register(
-    store: &Store,
-    order: DirectOrder,
-    safety_stock: u32,
-) -> store::Result<Registered> {
+pub async fn register(store: &Store, order: DirectOrder) -> store::Result<Registered> {
     store
         .write(move |tx| {
             let now = time::rfc3339(time::now());
@@ -30,22 +26,21 @@ pub async fn register(
                 Some(_) => orders::registration_digest(tx, Channel::Direct, &order.id)?,
                 None => None,
             };
-            let available =
-                stock::available_map(tx, order.lines.iter().map(|l| l.sku.as_str()), safety_stock)?;
+            let available = stock::available_map(tx, order.lines.iter().map(|l| l.sku.as_str()))?;
             let decision = rules::register(
                 &order,
                 &digest,
                 existing.as_ref().map(|o| (o, stored_digest.as_deref())),
                 &available,
             );
-            let reload = |tx: &rusqlite::Transaction<'_>| {
+            let reload = |tx: &rusqlite::Connection| {
                 orders::load(tx, Channel::Direct, &order.id)?.ok_or_else(|| {
                     store::StoreError::Invalid(format!("order {} vanished", order.id))
                 })
             };
             Ok(match decision {
                 Registration::Created(d) => {
-                    orders::apply(tx, Channel::Direct, &order.id, &d, safety_stock, &now)?;
+                    orders::apply(tx, Channel::Direct, &order.id, &d, &now)?;
                     Registered::Created(reload(tx)?)
                 }
                 Registration::Same => Registered::Same(reload(tx)?),

@@ -22,12 +22,8 @@ pub async fn ship(
     id: String,
     req: ShipmentRequest,
     policy: PaymentPolicy,
-    safety_stock: u32,
 ) -> Result<Order, CommandError> {
-    command(store, channel, id, safety_stock, move |o| {
-        rules::ship(o, &req, policy)
-    })
-    .await
+    command(store, channel, id, move |o| rules::ship(o, &req, policy)).await
 }
 
 /// Cancels an order on the merchant's side; returns the order as it now stands.
@@ -36,19 +32,14 @@ pub async fn cancel(
     channel: Channel,
     id: String,
     reason: String,
-    safety_stock: u32,
 ) -> Result<Order, CommandError> {
-    command(store, channel, id, safety_stock, move |o| {
-        rules::cancel(o, &reason)
-    })
-    .await
+    command(store, channel, id, move |o| rules::cancel(o, &reason)).await
 }
 
 async fn command(
     store: &Store,
     channel: Channel,
     id: String,
-    safety_stock: u32,
     decide: impl FnOnce(&Order) -> Result<crate::engine::Decision, Refusal> + Send + 'static,
 ) -> Result<Order, CommandError> {
     // The refusal travels out of the transaction as a value: a refused
@@ -63,7 +54,7 @@ async fn command(
                 Err(refusal) => return Ok(Err(refusal.into())),
             };
             let now = time::rfc3339(time::now());
-            orders::apply(tx, channel, &id, &decision, safety_stock, &now)?;
+            orders::apply(tx, channel, &id, &decision, &now)?;
             let after = orders::load(tx, channel, &id)?.unwrap_or(order);
             Ok(Ok(after))
         })

@@ -100,7 +100,7 @@ pub fn router(state: AppState) -> Router {
 async fn list_alerts(State(app): State<AppState>) -> Result<Response, ApiError> {
     let report = app
         .store
-        .read(crate::store::alerts::report)
+        .read(|c| crate::store::alerts::report(c))
         .await
         .map_err(ApiError::unavailable)?;
     Ok(Json(report).into_response())
@@ -186,7 +186,7 @@ async fn healthz(State(app): State<AppState>) -> Response {
 }
 
 async fn metrics(State(app): State<AppState>) -> Response {
-    crate::status::scrape::refresh(&app.metrics, &app.store, app.safety_stock).await;
+    crate::status::scrape::refresh(&app.metrics, &app.store).await;
     (
         [(
             header::CONTENT_TYPE,
@@ -204,7 +204,6 @@ struct StatusQuery {
 }
 
 async fn status(State(app): State<AppState>, Query(q): Query<StatusQuery>) -> Response {
-    let safety = app.safety_stock;
     let threshold = q.low_stock.unwrap_or(status_page::DEFAULT_LOW_STOCK);
     let token_required = app.admin_token.is_some();
     let setup_hint = app.setup_hint.clone();
@@ -219,7 +218,7 @@ async fn status(State(app): State<AppState>, Query(q): Query<StatusQuery>) -> Re
                     ..Default::default()
                 },
             )?;
-            let low_stock = stock::low(c, safety, threshold, 100)?;
+            let low_stock = stock::low(c, threshold, 100)?;
             Ok(status_page::StatusView {
                 status: Status::read(c, Detail::Full { unknown_items: 100 })?,
                 attention,

@@ -25,7 +25,6 @@ pub const MAX_WEBHOOK_BODY: usize = 1024 * 1024;
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
-    pub safety_stock: u32,
     pub jgoods_webhook: Option<crate::channels::jgoods::webhook::JgoodsWebhookSettings>,
     /// `None` only when the admin listener is loopback-only (checked by config).
     pub admin_token: Option<SecretString>,

@@ -133,10 +133,7 @@ pub async fn receive<C: WebhookChannel>(
         headers: kept.headers,
         body: bytes.to_vec(),
     };
-    let status = match channel
-        .ingest(&app.store, delivery, event, app.safety_stock)
-        .await
-    {
+    let status = match channel.ingest(&app.store, delivery, event).await {
         Ok(Ingested::Processed { events }) => {
             app.dispatcher_wake.notify_one();
             answer.insert("events".into(), json!(events));

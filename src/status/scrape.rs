@@ -33,14 +33,14 @@ struct ScrapeReading {
 
 /// Reads the store-derived gauges and the new decisions, for one scrape.
 /// A store error leaves the previous values (the scrape still answers).
-pub async fn refresh(metrics: &Metrics, store: &Store, safety_stock: u32) {
+pub async fn refresh(metrics: &Metrics, store: &Store) {
     let from = metrics.decisions_counted_to();
     let read = store
         .read(move |c| {
             let newest = events::newest_id(c)?;
             Ok(ScrapeReading {
                 status: Status::read(c, Detail::Brief)?,
-                stock: stock::least_available(c, safety_stock, MAX_STOCK_SERIES)?,
+                stock: stock::least_available(c, MAX_STOCK_SERIES)?,
                 decisions: events::count_by_kind(c, from, newest)?,
                 newest_event: newest,
             })

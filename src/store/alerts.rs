@@ -313,7 +313,7 @@ mod tests {
     #[tokio::test]
     async fn a_change_is_owed_to_every_destination_until_sent() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open_in(dir.path()).unwrap();
+        let store = Store::open_in(dir.path(), 0).unwrap();
         let now = "2026-12-07T10:00:00+09:00";
         store
             .write(move |tx| {
@@ -329,7 +329,7 @@ mod tests {
             })
             .await
             .unwrap();
-        let open_now = store.read(open).await.unwrap();
+        let open_now = store.read(|c| open(c)).await.unwrap();
         assert_eq!(open_now.len(), 2);
         let (owed_mail, n, _) = store.read(|c| owed(c, "email", 10)).await.unwrap();
         assert_eq!((owed_mail.len(), n), (1, 1));
@@ -352,7 +352,7 @@ mod tests {
         let (owed_hook, n, newest) = store.read(|c| owed(c, "webhook", 1)).await.unwrap();
         assert_eq!((owed_hook.len(), n), (1, 2), "the webhook still owes both");
         assert!(newest > owed_hook[0].id);
-        assert_eq!(store.read(open).await.unwrap().len(), 1);
+        assert_eq!(store.read(|c| open(c)).await.unwrap().len(), 1);
         assert_eq!(
             store.read(|c| sends_since(c, "email", 0)).await.unwrap(),
             vec![1000]

@@ -444,7 +444,7 @@ mod tests {
     #[tokio::test]
     async fn imports_count_changes_and_lines_without_a_name_take_the_masters() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open_in(dir.path()).unwrap();
+        let store = Store::open_in(dir.path(), 0).unwrap();
         let now = "2026-12-07T10:00:00+09:00";
         let first = store
             .write(move |tx| {

@@ -32,8 +32,9 @@ pub mod stock;
 pub mod stock_import;
 pub mod stock_push;
 
+use std::ops::Deref;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
@@ -129,6 +130,36 @@ fn nanos(d: Duration) -> u64 {
     u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
 
+/// A transaction on the store: a write on the writer thread, or a read
+/// snapshot. It reads and writes as the connection it derefs to, and
+/// carries the one stock rule every availability follows, so no caller
+/// passes it along: `available = on_hand − reserved − safety_stock`.
+pub struct Tx<'a> {
+    conn: &'a Connection,
+    safety_stock: u32,
+}
+
+impl<'a> Tx<'a> {
+    /// `conn` under the rule `safety_stock` (for tests of single statements
+    /// and for the store's own writers).
+    pub fn new(conn: &'a Connection, safety_stock: u32) -> Tx<'a> {
+        Tx { conn, safety_stock }
+    }
+
+    /// `[inventory] safety_stock`: units per SKU held back from every channel.
+    pub fn safety_stock(&self) -> u32 {
+        self.safety_stock
+    }
+}
+
+impl Deref for Tx<'_> {
+    type Target = Connection;
+
+    fn deref(&self) -> &Connection {
+        self.conn
+    }
+}
+
 /// A handle to the database; cheap to clone.
 #[derive(Clone)]
 pub struct Store {
@@ -140,14 +171,17 @@ struct Inner {
     jobs: Mutex<Option<mpsc::Sender<Job>>>,
     readers: Mutex<Vec<Connection>>,
     writer_stats: Arc<WriterStats>,
+    /// `[inventory] safety_stock`, given to every transaction ([`Tx`]); a
+    /// reload may change it.
+    safety_stock: AtomicU32,
     /// Woken after every commit, so long polls on the change feed answer at once.
     committed: Notify,
 }
 
 impl Store {
     /// Opens (creating if needed) the database at `path`, migrates it and starts
-    /// the writer thread.
-    pub fn open(path: &Path) -> Result<Store> {
+    /// the writer thread. `safety_stock` is `[inventory] safety_stock`.
+    pub fn open(path: &Path, safety_stock: u32) -> Result<Store> {
         let mut writer = open_connection(path)?;
         schema::migrate(&mut writer)?;
         // Checkpoints run on their own thread (below), not inside whichever
@@ -185,13 +219,14 @@ impl Store {
                 jobs: Mutex::new(Some(tx)),
                 readers: Mutex::new(Vec::new()),
                 writer_stats,
+                safety_stock: AtomicU32::new(safety_stock),
                 committed: Notify::new(),
             }),
         })
     }
 
     /// Opens `data_dir/ordersync.sqlite`, creating the directory if needed.
-    pub fn open_in(data_dir: &Path) -> Result<Store> {
+    pub fn open_in(data_dir: &Path, safety_stock: u32) -> Result<Store> {
         // Private whoever opens it (the daemon under its unit, a root
         // shell): the store is every customer's name and address.
         crate::private_files::create_dir(data_dir).map_err(|e| {
@@ -213,11 +248,24 @@ impl Store {
         private.map_err(|e| {
             StoreError::Invalid(format!("cannot make {} private: {e}", path.display()))
         })?;
-        Store::open(&path)
+        Store::open(&path, safety_stock)
     }
 
     pub fn path(&self) -> &Path {
         &self.inner.path
+    }
+
+    /// `[inventory] safety_stock` as the store applies it.
+    pub fn safety_stock(&self) -> u32 {
+        self.inner.safety_stock.load(Ordering::Relaxed)
+    }
+
+    /// Applies a reloaded `[inventory] safety_stock` to every transaction
+    /// that starts from now on.
+    pub fn set_safety_stock(&self, safety_stock: u32) {
+        self.inner
+            .safety_stock
+            .store(safety_stock, Ordering::Relaxed);
     }
 
     /// The writer thread's counters (live: read them at any time).
@@ -229,14 +277,15 @@ impl Store {
     /// commits it. An error from `f` rolls everything back.
     pub async fn write<T, F>(&self, f: F) -> Result<T>
     where
-        F: FnOnce(&Transaction<'_>) -> Result<T> + Send + 'static,
+        F: FnOnce(&Tx<'_>) -> Result<T> + Send + 'static,
         T: Send + 'static,
     {
         let (done, wait) = oneshot::channel();
+        let safety_stock = self.safety_stock();
         let job: Job = Box::new(move |tx| {
             match tx
                 .map_err(|e| StoreError::Invalid(e.to_string()))
-                .and_then(|tx| run_in_savepoint(tx, f))
+                .and_then(|tx| run_in_savepoint(&Tx::new(tx, safety_stock), f))
             {
                 Ok(value) => Box::new(move |commit_error: Option<&str>| {
                     let _ = done.send(match commit_error {
@@ -266,10 +315,11 @@ impl Store {
     /// Runs `f` on a read connection (a consistent snapshot for its duration).
     pub async fn read<T, F>(&self, f: F) -> Result<T>
     where
-        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+        F: FnOnce(&Tx<'_>) -> Result<T> + Send + 'static,
         T: Send + 'static,
     {
         let inner = self.inner.clone();
+        let safety_stock = self.safety_stock();
         tokio::task::spawn_blocking(move || {
             let conn = match inner.readers.lock().ok().and_then(|mut p| p.pop()) {
                 Some(c) => c,
@@ -277,7 +327,7 @@ impl Store {
             };
             let result = (|| {
                 let tx = conn.unchecked_transaction()?;
-                let r = f(&tx)?;
+                let r = f(&Tx::new(&tx, safety_stock))?;
                 tx.finish()?;
                 Ok(r)
             })();
@@ -375,10 +425,7 @@ fn run_group(conn: &mut Connection, group: Vec<Job>) -> Option<Duration> {
 }
 
 /// Runs one write in its own savepoint, so its failure undoes only its own work.
-fn run_in_savepoint<T>(
-    tx: &Transaction<'_>,
-    f: impl FnOnce(&Transaction<'_>) -> Result<T>,
-) -> Result<T> {
+fn run_in_savepoint<T>(tx: &Tx<'_>, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
     exec(tx, "SAVEPOINT job", [])?;
     match f(tx) {
         Ok(value) => {

@@ -154,7 +154,7 @@ mod tests {
     #[tokio::test]
     async fn a_popular_sku_and_a_rare_one_page_through_the_same_orders() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open_in(dir.path()).unwrap();
+        let store = Store::open_in(dir.path(), 0).unwrap();
         let n = POPULAR_LINES as usize * 2 + 10;
         store
             .write(move |tx| {

@@ -1,5 +1,6 @@
 //! Orders, their lines and shipments; and writing a [`Decision`] for an order.
 
+use super::Tx;
 use std::collections::HashSet;
 
 use rusqlite::{Connection, OptionalExtension, params};
@@ -271,18 +272,17 @@ pub fn rakuten_unconfirmed(conn: &Connection) -> Result<RakutenUnconfirmed> {
 /// outbox rows and events. Call inside the decision's transaction.
 /// Returns the ids of the events written.
 pub fn apply(
-    conn: &Connection,
+    conn: &Tx<'_>,
     channel: Channel,
     id: &str,
     d: &Decision,
-    safety_stock: u32,
     now: &str,
 ) -> Result<Vec<i64>> {
     let key = (channel.as_str(), id);
     if let Some(w) = &d.order {
         write_order(conn, key, w, now)?;
     }
-    let freed = move_stock(conn, key, &d.stock, safety_stock, now)?;
+    let freed = move_stock(conn, key, &d.stock, now)?;
     if d.cancel_pending_calls {
         outbox::cancel_pending_for_order(conn, key.0, key.1, now)?;
     }
@@ -297,7 +297,7 @@ pub fn apply(
     // Units this decision gave back go first to the orders waiting for them
     // (a top-up only reserves, so it never comes back here).
     let freed: HashSet<&str> = freed.iter().map(String::as_str).collect();
-    super::restock::top_up(conn, &freed, safety_stock, now)?;
+    super::restock::top_up(conn, &freed, now)?;
     Ok(ids)
 }
 
@@ -401,17 +401,16 @@ fn write_fields(conn: &Connection, key: (&str, &str), w: &OrderWrite, now: &str)
 
 /// Applies the stock movements; answers the SKUs that got units back.
 fn move_stock(
-    conn: &Connection,
+    conn: &Tx<'_>,
     key: (&str, &str),
     moves: &[StockMove],
-    safety_stock: u32,
     now: &str,
 ) -> Result<Vec<String>> {
     let mut freed: Vec<String> = vec![];
     for mv in moves {
         match mv {
             StockMove::Reserve { line_no, sku, qty } => {
-                stock::reserve(conn, key, *line_no, sku, *qty, safety_stock, now)?
+                stock::reserve(conn, key, *line_no, sku, *qty, now)?
             }
             StockMove::ReleaseOrder => {
                 freed.extend(stock::release_order(conn, key, now)?);

@@ -105,9 +105,11 @@ pub fn any_listed(conn: &Connection, skus: &[String]) -> Result<bool> {
 }
 
 /// Whether a SKU sold at Rakuten has between 1 and `level` units for it
-/// beyond `held_back` (`on_hand - reserved - held_back`): the stock a Rakuten
-/// order not imported yet could oversell through another channel.
-pub fn any_low(conn: &Connection, held_back: u32, level: u32) -> Result<bool> {
+/// beyond the safety stock and Rakuten's `buffer` (`on_hand - reserved -
+/// safety_stock - buffer`): the stock a Rakuten order not imported yet could
+/// oversell through another channel.
+pub fn any_low(conn: &super::Tx<'_>, buffer: u32, level: u32) -> Result<bool> {
+    let held_back = conn.safety_stock().saturating_add(buffer);
     Ok(conn
         .prepare_cached(
             "SELECT EXISTS (SELECT 1 FROM rakuten_skus r JOIN stock s ON s.sku = r.sku

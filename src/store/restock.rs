@@ -3,6 +3,7 @@
 //! every write that can free units: a stock count ([`set_levels`]) and any
 //! decision that releases reservations ([`super::orders::apply`]).
 
+use super::Tx;
 use std::collections::{HashMap, HashSet};
 
 use rusqlite::Connection;
@@ -13,17 +14,12 @@ use crate::domain::Channel;
 use crate::engine::restock;
 
 /// Sets absolute stock levels, then tops up the orders waiting for them.
-pub fn set_levels(
-    conn: &Connection,
-    levels: &[StockLevel],
-    safety_stock: u32,
-    now: &str,
-) -> Result<()> {
+pub fn set_levels(conn: &Tx<'_>, levels: &[StockLevel], now: &str) -> Result<()> {
     for level in levels {
         stock::set_level(conn, level, now)?;
     }
     let skus: HashSet<&str> = levels.iter().map(|l| l.sku.as_str()).collect();
-    top_up(conn, &skus, safety_stock, now)
+    top_up(conn, &skus, now)
 }
 
 /// Gives the free units of `changed` SKUs to the waiting short orders that
@@ -32,12 +28,7 @@ pub fn set_levels(
 /// Cost: one read of the short orders' lines (the `orders_state` index), so
 /// a count of a million SKUs costs the same as one; waiting orders are the
 /// few a person is already looking at.
-pub fn top_up(
-    conn: &Connection,
-    changed: &HashSet<&str>,
-    safety_stock: u32,
-    now: &str,
-) -> Result<()> {
+pub fn top_up(conn: &Tx<'_>, changed: &HashSet<&str>, now: &str) -> Result<()> {
     if changed.is_empty() {
         return Ok(());
     }
@@ -50,7 +41,7 @@ pub fn top_up(
         .flat_map(|(_, _, skus)| skus.iter().map(String::as_str))
         .filter(|s| changed.contains(s))
         .collect();
-    let mut free: HashMap<String, u32> = stock::available_map(conn, skus, safety_stock)?;
+    let mut free: HashMap<String, u32> = stock::available_map(conn, skus)?;
     free.retain(|_, n| *n > 0);
     for (channel, id, _) in waiting {
         if free.is_empty() {
@@ -60,7 +51,7 @@ pub fn top_up(
             continue;
         };
         if let Some(d) = restock::top_up(&order, &mut free) {
-            orders::apply(conn, channel, &id, &d, safety_stock, now)?;
+            orders::apply(conn, channel, &id, &d, now)?;
         }
         free.retain(|_, n| *n > 0);
     }

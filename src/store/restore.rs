@@ -141,7 +141,7 @@ mod tests {
     async fn a_backup_goes_back_in_place_and_the_replaced_database_is_kept() {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
-        let store = Store::open_in(&data).unwrap();
+        let store = Store::open_in(&data, 0).unwrap();
         let backup = dir.path().join("backup.sqlite");
         store.backup_to(&backup).await.unwrap();
         {
@@ -154,7 +154,7 @@ mod tests {
         assert_eq!(done.orders, 0);
         let kept = done.kept.unwrap();
         assert!(kept.exists() && !suffixed(&data.join(DB_FILE), "-wal").exists());
-        Store::open_in(&data).unwrap();
+        Store::open_in(&data, 0).unwrap();
 
         let junk = dir.path().join("junk.sqlite");
         std::fs::write(&junk, b"not a database at all").unwrap();

@@ -1,6 +1,7 @@
 //! The inventory mirror: `on_hand` pushed by the ERP, `reserved` held by
 //! allocations, and availability derived from both.
 
+use super::Tx;
 use std::collections::HashMap;
 
 use rusqlite::{Connection, OptionalExtension, params};
@@ -59,7 +60,8 @@ fn row_to_stock(row: &rusqlite::Row<'_>, safety_stock: u32) -> rusqlite::Result<
     })
 }
 
-pub fn get(conn: &Connection, sku: &str, safety_stock: u32) -> Result<Option<StockRow>> {
+pub fn get(conn: &Tx<'_>, sku: &str) -> Result<Option<StockRow>> {
+    let safety_stock = conn.safety_stock();
     Ok(conn
         .query_row(
             &format!("SELECT {COLUMNS} FROM stock WHERE sku = ?1"),
@@ -69,19 +71,16 @@ pub fn get(conn: &Connection, sku: &str, safety_stock: u32) -> Result<Option<Sto
         .optional()?)
 }
 
-pub fn list(conn: &Connection, safety_stock: u32) -> Result<Vec<StockRow>> {
+pub fn list(conn: &Tx<'_>) -> Result<Vec<StockRow>> {
+    let safety_stock = conn.safety_stock();
     let mut stmt = conn.prepare_cached(&format!("SELECT {COLUMNS} FROM stock ORDER BY sku"))?;
     let rows = stmt.query_map([], |r| row_to_stock(r, safety_stock))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 /// Up to `limit` rows in SKU order, after `after` (from the start when `None`).
-pub fn page(
-    conn: &Connection,
-    safety_stock: u32,
-    after: Option<&str>,
-    limit: u32,
-) -> Result<Vec<StockRow>> {
+pub fn page(conn: &Tx<'_>, after: Option<&str>, limit: u32) -> Result<Vec<StockRow>> {
+    let safety_stock = conn.safety_stock();
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM stock WHERE ?1 IS NULL OR sku > ?1 ORDER BY sku LIMIT ?2"
     ))?;
@@ -91,12 +90,8 @@ pub fn page(
 
 /// Up to `limit` rows in SKU order from `from` (included): the console's
 /// stock page starts at the SKU typed.
-pub fn page_from(
-    conn: &Connection,
-    safety_stock: u32,
-    from: &str,
-    limit: u32,
-) -> Result<Vec<StockRow>> {
+pub fn page_from(conn: &Tx<'_>, from: &str, limit: u32) -> Result<Vec<StockRow>> {
+    let safety_stock = conn.safety_stock();
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM stock WHERE sku >= ?1 ORDER BY sku LIMIT ?2"
     ))?;
@@ -105,12 +100,8 @@ pub fn page_from(
 }
 
 /// Up to `limit` rows with at most `threshold` available, least first.
-pub fn low(
-    conn: &Connection,
-    safety_stock: u32,
-    threshold: u32,
-    limit: u32,
-) -> Result<Vec<StockRow>> {
+pub fn low(conn: &Tx<'_>, threshold: u32, limit: u32) -> Result<Vec<StockRow>> {
+    let safety_stock = conn.safety_stock();
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM stock WHERE MAX(on_hand - reserved - ?1, 0) <= ?2
          ORDER BY MAX(on_hand - reserved - ?1, 0), sku LIMIT ?3"
@@ -124,11 +115,8 @@ pub fn low(
 /// The `limit` SKUs with the least available stock (ties by SKU), as
 /// `(sku, available)`: what `/metrics` exposes per SKU without growing with
 /// the catalogue.
-pub fn least_available(
-    conn: &Connection,
-    safety_stock: u32,
-    limit: usize,
-) -> Result<Vec<(String, i64)>> {
+pub fn least_available(conn: &Tx<'_>, limit: usize) -> Result<Vec<(String, i64)>> {
+    let safety_stock = conn.safety_stock();
     let mut stmt = conn.prepare_cached(
         "SELECT sku, MAX(on_hand - reserved - ?1, 0) AS free FROM stock
          ORDER BY free, sku LIMIT ?2",
@@ -141,10 +129,10 @@ pub fn least_available(
 
 /// Free units of each SKU (a SKU the mirror has never heard of has 0).
 pub fn available_map<'a>(
-    conn: &Connection,
+    conn: &Tx<'_>,
     skus: impl IntoIterator<Item = &'a str>,
-    safety_stock: u32,
 ) -> Result<HashMap<String, u32>> {
+    let safety_stock = conn.safety_stock();
     let mut stmt = conn.prepare_cached("SELECT on_hand, reserved FROM stock WHERE sku = ?1")?;
     let mut out = HashMap::new();
     for sku in skus {
@@ -199,18 +187,14 @@ pub fn set_level(conn: &Connection, level: &StockLevel, now: &str) -> Result<()>
 /// decision back) if that would take availability below zero: the last line
 /// of defence against overselling.
 pub fn reserve(
-    conn: &Connection,
+    conn: &Tx<'_>,
     order: (&str, &str),
     line_no: u32,
     sku: &str,
     qty: u32,
-    safety_stock: u32,
     now: &str,
 ) -> Result<()> {
-    let free = available_map(conn, [sku], safety_stock)?
-        .get(sku)
-        .copied()
-        .unwrap_or(0);
+    let free = available_map(conn, [sku])?.get(sku).copied().unwrap_or(0);
     if qty > free {
         return Err(StoreError::Invalid(format!(
             "refusing to reserve {qty} of {sku}: only {free} available"

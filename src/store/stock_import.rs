@@ -22,6 +22,7 @@
 //! most. A crash before the swap leaves the old stock (the caller had no
 //! answer and sends the file again); after it, [`resume`] finishes owing.
 
+use super::Tx;
 use std::collections::HashSet;
 use std::path::Path;
 use std::time::Duration;
@@ -78,7 +79,7 @@ DROP TABLE IF EXISTS stock_next;
 
 /// Sets the absolute levels of `levels` (the last row of a SKU wins), all or
 /// nothing, then tops up the orders waiting for them. Returns the rows read.
-pub async fn import(store: &Store, levels: Vec<StockLevel>, safety_stock: u32) -> Result<usize> {
+pub async fn import(store: &Store, levels: Vec<StockLevel>) -> Result<usize> {
     if let Some(bad) = levels.iter().find(|l| l.on_hand < 0) {
         return Err(StoreError::Invalid(format!(
             "{}: on_hand must be 0 or more",
@@ -88,21 +89,21 @@ pub async fn import(store: &Store, levels: Vec<StockLevel>, safety_stock: u32) -
     let n = levels.len();
     if n <= ONE_TRANSACTION_MAX {
         store
-            .write(move |tx| restock::set_levels(tx, &levels, safety_stock, &now()))
+            .write(move |tx| restock::set_levels(tx, &levels, &now()))
             .await?;
         return Ok(n);
     }
     // Its own task: a caller that goes away (an HTTP client that hangs up)
     // must not stop an import half-way and leave it marked running.
     let store = store.clone();
-    tokio::spawn(async move { staged(&store, levels, safety_stock).await })
+    tokio::spawn(async move { staged(&store, levels).await })
         .await
         .map_err(|e| StoreError::Invalid(format!("the stock import stopped: {e}")))??;
     Ok(n)
 }
 
 /// The staged path of [`import`], from claiming the import to owing.
-async fn staged(store: &Store, levels: Vec<StockLevel>, safety_stock: u32) -> Result<()> {
+async fn staged(store: &Store, levels: Vec<StockLevel>) -> Result<()> {
     let n = levels.len();
     store.write(|tx| begin(tx)).await?;
     let started = std::time::Instant::now();
@@ -110,7 +111,7 @@ async fn staged(store: &Store, levels: Vec<StockLevel>, safety_stock: u32) -> Re
     let swapped = match built {
         Ok(()) => {
             let t = std::time::Instant::now();
-            let swapped = store.write(move |tx| swap(tx, safety_stock)).await;
+            let swapped = store.write(swap).await;
             tracing::debug!(took = ?t.elapsed(), "stock import: swapped");
             swapped
         }
@@ -413,7 +414,7 @@ fn write_next(conn: &Connection, n: &Next) -> Result<()> {
 
 /// The swap: dirty SKUs built again from the stock as it is now, then
 /// `stock_next` becomes `stock` with the same triggers.
-fn swap(conn: &Connection, safety_stock: u32) -> Result<()> {
+fn swap(conn: &Tx<'_>) -> Result<()> {
     let dirty: Vec<String> = {
         let mut stmt = conn.prepare("SELECT sku FROM stock_import_dirty")?;
         let rows = stmt.query_map([], |r| r.get(0))?;
@@ -453,7 +454,7 @@ fn swap(conn: &Connection, safety_stock: u32) -> Result<()> {
     }
     conn.execute_batch(DROP_TEMP_TABLES)?;
     kv::set(conn, STATE_KEY, "owing", &now())?;
-    top_up_changed(conn, safety_stock)
+    top_up_changed(conn)
 }
 
 /// [`build_existing`] for one SKU.
@@ -495,7 +496,7 @@ fn build_new_one(conn: &Connection, sku: &str) -> Result<()> {
 }
 
 /// Tops up the waiting short orders whose SKUs the import changed.
-fn top_up_changed(conn: &Connection, safety_stock: u32) -> Result<()> {
+fn top_up_changed(conn: &Tx<'_>) -> Result<()> {
     let waiting: HashSet<String> = {
         let mut stmt = conn.prepare_cached(
             "SELECT DISTINCT l.sku FROM orders o
@@ -507,7 +508,7 @@ fn top_up_changed(conn: &Connection, safety_stock: u32) -> Result<()> {
         rows.collect::<rusqlite::Result<_>>()?
     };
     let changed: HashSet<&str> = waiting.iter().map(String::as_str).collect();
-    restock::top_up(conn, &changed, safety_stock, &now())
+    restock::top_up(conn, &changed, &now())
 }
 
 /// Drops the old table, owes the changed SKUs to every push channel a chunk

@@ -6,6 +6,7 @@
 //! SKU only for the version it actually sent, so a change racing with a push
 //! is never lost.
 
+use super::Tx;
 use rusqlite::{Connection, params};
 
 use super::Result;
@@ -67,13 +68,13 @@ pub fn owe(conn: &Connection, channel: Channel, skus: &[String]) -> Result<()> {
 /// (the debounce never holds back the last unit's sale), and not held back
 /// after a refusal. Oldest pushes first.
 pub fn due(
-    conn: &Connection,
+    conn: &Tx<'_>,
     channel: Channel,
     now_ms: i64,
     interval_ms: i64,
-    safety_stock: u32,
     limit: u32,
 ) -> Result<Vec<OwedPush>> {
+    let safety_stock = conn.safety_stock();
     let mut stmt = conn.prepare_cached(
         "SELECT p.sku, p.version, COALESCE(s.on_hand, 0), COALESCE(s.reserved, 0)
          FROM stock_push p LEFT JOIN stock s ON s.sku = p.sku
@@ -98,12 +99,8 @@ pub fn due(
 
 /// When the next SKU owed to `channel` becomes due (`None`: nothing is owed);
 /// a sold-out SKU is due without its debounce, as in [`due`].
-pub fn next_due_ms(
-    conn: &Connection,
-    channel: Channel,
-    interval_ms: i64,
-    safety_stock: u32,
-) -> Result<Option<i64>> {
+pub fn next_due_ms(conn: &Tx<'_>, channel: Channel, interval_ms: i64) -> Result<Option<i64>> {
+    let safety_stock = conn.safety_stock();
     Ok(conn
         .prepare_cached(
             "SELECT MIN(MAX(CASE
@@ -284,7 +281,7 @@ mod tests {
     }
 
     fn owed(conn: &Connection, now_ms: i64) -> Vec<(String, u32)> {
-        due(conn, J, now_ms, 1000, 1, 100)
+        due(&Tx::new(conn, 1), J, now_ms, 1000, 100)
             .unwrap()
             .into_iter()
             .map(|p| (p.sku, p.stock))
@@ -296,7 +293,7 @@ mod tests {
         let conn = db();
         set(&conn, "A", 5);
         assert_eq!(owed(&conn, 0), [("A".to_string(), 4)]);
-        let push = due(&conn, J, 0, 1000, 1, 100).unwrap().remove(0);
+        let push = due(&Tx::new(&conn, 1), J, 0, 1000, 100).unwrap().remove(0);
         accepted(&conn, J, &push, 0).unwrap();
         assert!(owed(&conn, 5000).is_empty(), "nothing changed since");
         set(&conn, "A", 5);
@@ -312,9 +309,11 @@ mod tests {
             [],
         )
         .unwrap();
-        stock::reserve(&conn, ("jgoods", "O1"), 1, "A", 2, 1, "x").unwrap();
+        stock::reserve(&Tx::new(&conn, 1), ("jgoods", "O1"), 1, "A", 2, "x").unwrap();
         assert_eq!(owed(&conn, 5000), [("A".to_string(), 2)]);
-        let push = due(&conn, J, 5000, 1000, 1, 100).unwrap().remove(0);
+        let push = due(&Tx::new(&conn, 1), J, 5000, 1000, 100)
+            .unwrap()
+            .remove(0);
         accepted(&conn, J, &push, 5000).unwrap();
         stock::ship_order(&conn, ("jgoods", "O1"), "y").unwrap();
         assert!(
@@ -327,11 +326,14 @@ mod tests {
     fn a_change_during_a_push_stays_owed() {
         let conn = db();
         set(&conn, "A", 5);
-        let sent = due(&conn, J, 0, 1000, 0, 100).unwrap().remove(0);
+        let sent = due(&Tx::new(&conn, 0), J, 0, 1000, 100).unwrap().remove(0);
         set(&conn, "A", 3); // arrives while the push is on the wire
         accepted(&conn, J, &sent, 0).unwrap();
         assert!(owed(&conn, 999).is_empty(), "debounced");
-        assert_eq!(next_due_ms(&conn, J, 1000, 0).unwrap(), Some(1000));
+        assert_eq!(
+            next_due_ms(&Tx::new(&conn, 0), J, 1000).unwrap(),
+            Some(1000)
+        );
         assert_eq!(owed(&conn, 1000), [("A".to_string(), 2)]);
     }
 
@@ -339,11 +341,13 @@ mod tests {
     fn unknown_items_are_reported_once_and_held_back_skus_wait() {
         let conn = db();
         set(&conn, "X", 1);
-        let push = due(&conn, J, 0, 1000, 0, 100).unwrap().remove(0);
+        let push = due(&Tx::new(&conn, 0), J, 0, 1000, 100).unwrap().remove(0);
         assert!(unknown_item(&conn, J, &push, 0, "t1").unwrap());
         assert!(owed(&conn, 10_000).is_empty());
         set(&conn, "X", 2);
-        let push = due(&conn, J, 10_000, 1000, 0, 100).unwrap().remove(0);
+        let push = due(&Tx::new(&conn, 0), J, 10_000, 1000, 100)
+            .unwrap()
+            .remove(0);
         assert!(!unknown_item(&conn, J, &push, 10_000, "t2").unwrap());
         assert_eq!(
             summary(&conn, 10).unwrap()[0].unknown,
@@ -352,8 +356,13 @@ mod tests {
         set(&conn, "X", 3);
         hold_back(&conn, J, &["X"], 50_000).unwrap();
         assert!(owed(&conn, 49_999).is_empty());
-        assert_eq!(next_due_ms(&conn, J, 1000, 0).unwrap(), Some(50_000));
-        let push = due(&conn, J, 50_000, 1000, 0, 100).unwrap().remove(0);
+        assert_eq!(
+            next_due_ms(&Tx::new(&conn, 0), J, 1000).unwrap(),
+            Some(50_000)
+        );
+        let push = due(&Tx::new(&conn, 0), J, 50_000, 1000, 100)
+            .unwrap()
+            .remove(0);
         accepted(&conn, J, &push, 50_000).unwrap();
         let after = &summary(&conn, 10).unwrap()[0];
         assert_eq!((after.channel, after.owed, after.unknown.len()), (J, 0, 0));
@@ -365,7 +374,7 @@ mod tests {
         set(&conn, "A", 5);
         set_channels(&conn, &[J, R]).unwrap();
         let of = |c: Channel, now: i64| -> Vec<String> {
-            due(&conn, c, now, 1000, 0, 100)
+            due(&Tx::new(&conn, 0), c, now, 1000, 100)
                 .unwrap()
                 .into_iter()
                 .map(|p| p.sku)
@@ -376,7 +385,7 @@ mod tests {
             ["A"],
             "Rakuten joined: the mirror's SKUs are owed to it"
         );
-        let push = due(&conn, R, 0, 1000, 0, 100).unwrap().remove(0);
+        let push = due(&Tx::new(&conn, 0), R, 0, 1000, 100).unwrap().remove(0);
         accepted(&conn, R, &push, 0).unwrap();
         assert!(of(R, 5000).is_empty());
         assert_eq!(of(J, 5000), ["A"], "J-goods was not told yet");
@@ -403,22 +412,33 @@ mod tests {
     fn a_sale_of_the_last_unit_skips_the_debounce() {
         let conn = db();
         set(&conn, "A", 5);
-        let push = due(&conn, J, 0, 60_000, 0, 100).unwrap().remove(0);
+        let push = due(&Tx::new(&conn, 0), J, 0, 60_000, 100)
+            .unwrap()
+            .remove(0);
         accepted(&conn, J, &push, 0).unwrap();
         set(&conn, "A", 3);
         assert!(
-            due(&conn, J, 1000, 60_000, 0, 100).unwrap().is_empty(),
+            due(&Tx::new(&conn, 0), J, 1000, 60_000, 100)
+                .unwrap()
+                .is_empty(),
             "debounced"
         );
-        assert_eq!(next_due_ms(&conn, J, 60_000, 0).unwrap(), Some(60_000));
+        assert_eq!(
+            next_due_ms(&Tx::new(&conn, 0), J, 60_000).unwrap(),
+            Some(60_000)
+        );
         set(&conn, "A", 0);
-        assert_eq!(next_due_ms(&conn, J, 60_000, 0).unwrap(), Some(0));
-        let sold_out = due(&conn, J, 1000, 60_000, 0, 100).unwrap();
+        assert_eq!(next_due_ms(&Tx::new(&conn, 0), J, 60_000).unwrap(), Some(0));
+        let sold_out = due(&Tx::new(&conn, 0), J, 1000, 60_000, 100).unwrap();
         assert_eq!((sold_out[0].sku.as_str(), sold_out[0].stock), ("A", 0));
         accepted(&conn, J, &sold_out[0], 1000).unwrap();
         set(&conn, "A", 2);
         set(&conn, "A", 0);
         // The channel was told 0 last: nothing to hurry.
-        assert!(due(&conn, J, 2000, 60_000, 0, 100).unwrap().is_empty());
+        assert!(
+            due(&Tx::new(&conn, 0), J, 2000, 60_000, 100)
+                .unwrap()
+                .is_empty()
+        );
     }
 }

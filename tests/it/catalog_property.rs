@@ -61,7 +61,7 @@ fn refused(item: &Item) -> bool {
 
 async fn run_case(files: Vec<Vec<Item>>) -> Result<(), TestCaseError> {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open_in(dir.path()).unwrap();
+    let store = Store::open_in(dir.path(), 0).unwrap();
     let jgoods = sim::start(
         tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
         JgoodsSimConfig::default(),
@@ -75,7 +75,6 @@ async fn run_case(files: Vec<Vec<Item>>) -> Result<(), TestCaseError> {
         interval: std::time::Duration::ZERO,
         poke: Default::default(),
         problems: Default::default(),
-        safety_stock: 0,
     };
     let categories = "カテゴリコード,カテゴリ名,親カテゴリ\ntea-pot,急須,tea\ntea,お茶,\n";
     catalog::import_categories(&store, categories.as_bytes().to_vec(), Form::Csv(None))

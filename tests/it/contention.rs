@@ -33,7 +33,7 @@ async fn two_hundred_concurrent_webhooks_reserve_exactly_the_stock() {
         .as_ref()
         .unwrap()
         .store
-        .read(ordersync::store::stock::invariant_breaches)
+        .read(|c| ordersync::store::stock::invariant_breaches(c))
         .await
         .unwrap();
     assert!(breaches.is_empty(), "{breaches:?}");

@@ -291,7 +291,7 @@ async fn idempotency_keys_are_unique_per_installation() {
     use ordersync::store::{Store, kv};
 
     let install = |dir: &std::path::Path| {
-        let store = Store::open_in(dir).unwrap();
+        let store = Store::open_in(dir, 0).unwrap();
         async move {
             let id = store
                 .write(|tx| kv::installation_id(tx, "2026-12-03T10:00:00+09:00"))

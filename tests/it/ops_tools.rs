@@ -364,7 +364,7 @@ async fn backup_while_the_daemon_writes_is_consistent_and_restores_identically()
     let restored_dir = dir.join("restored");
     std::fs::create_dir(&restored_dir).unwrap();
     std::fs::copy(&quiet, restored_dir.join(ordersync::store::DB_FILE)).unwrap();
-    let restored = ordersync::store::Store::open_in(&restored_dir).unwrap();
+    let restored = ordersync::store::Store::open_in(&restored_dir, 0).unwrap();
     let order = restored
         .read(|c| ordersync::store::orders::load(c, ordersync::domain::Channel::Jgoods, "JG-BK-4"))
         .await

@@ -52,12 +52,12 @@ async fn deliver(store: &Store, snap: OrderSnapshot) {
         headers: serde_json::json!({}),
         body: b"{}".to_vec(),
     };
-    ingest_webhook(store, delivery, snap, 1).await.unwrap();
+    ingest_webhook(store, delivery, snap).await.unwrap();
 }
 
 async fn reserved_and_available(store: &Store) -> HashMap<String, (i64, i64, u32)> {
     store
-        .read(|c| stock::list(c, 1))
+        .read(stock::list)
         .await
         .unwrap()
         .into_iter()
@@ -67,7 +67,7 @@ async fn reserved_and_available(store: &Store) -> HashMap<String, (i64, i64, u32
 
 async fn run(steps: Vec<Step>) -> Result<(), TestCaseError> {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open_in(dir.path()).unwrap();
+    let store = Store::open_in(dir.path(), 1).unwrap();
     for (tick, step) in steps.into_iter().enumerate() {
         let tick = tick as u32;
         let before = reserved_and_available(&store).await;
@@ -130,7 +130,7 @@ async fn run(steps: Vec<Step>) -> Result<(), TestCaseError> {
             }
         }
         let after = reserved_and_available(&store).await;
-        let breaches = store.read(stock::invariant_breaches).await.unwrap();
+        let breaches = store.read(|c| stock::invariant_breaches(c)).await.unwrap();
         prop_assert!(breaches.is_empty(), "after {step:?}: {breaches:?}");
         for (sku, (_, reserved, _)) in &after {
             let (on_hand_before, reserved_before, available_before) =

@@ -253,7 +253,7 @@ async fn one_sku_sold_on_both_channels_never_oversells() {
     let breaches = app
         .daemon()
         .store
-        .read(ordersync::store::stock::invariant_breaches)
+        .read(|c| ordersync::store::stock::invariant_breaches(c))
         .await
         .unwrap();
     assert!(breaches.is_empty(), "{breaches:?}");

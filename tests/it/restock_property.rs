@@ -107,12 +107,12 @@ async fn jgoods_order(store: &Store, n: u8, sku: &str, qty: u32) {
         headers: serde_json::json!({}),
         body: b"{}".to_vec(),
     };
-    ingest_webhook(store, delivery, snap, 0).await.unwrap();
+    ingest_webhook(store, delivery, snap).await.unwrap();
 }
 
 /// Free units next to a waiting order of the same SKU, if any.
 async fn free_units_beside_a_waiting_order(store: &Store) -> Option<String> {
-    let stock = store.read(|c| stock::list(c, 0)).await.unwrap();
+    let stock = store.read(stock::list).await.unwrap();
     let short = store
         .read(|c| {
             orders::list(
@@ -148,29 +148,29 @@ async fn free_units_beside_a_waiting_order(store: &Store) -> Option<String> {
 
 async fn run(steps: Vec<Step>) -> Result<(), TestCaseError> {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open_in(dir.path()).unwrap();
+    let store = Store::open_in(dir.path(), 0).unwrap();
     for step in steps {
         match &step {
             Step::Rakuten { n, sku, qty } => {
                 let o = rakuten_order(*n, SKUS[*sku], *qty, Progress::AwaitingConfirmation);
-                rakuten::apply_orders(&store, vec![o], PREF.to_vec(), 0)
+                rakuten::apply_orders(&store, vec![o], PREF.to_vec())
                     .await
                     .unwrap();
             }
             Step::CancelRakuten { n } => {
                 let o = rakuten_order(*n, "A", 1, Progress::Cancelled);
-                rakuten::apply_orders(&store, vec![o], PREF.to_vec(), 0)
+                rakuten::apply_orders(&store, vec![o], PREF.to_vec())
                     .await
                     .unwrap();
             }
             Step::Direct { n, sku, qty } => {
-                direct::register(&store, direct_order(*n, SKUS[*sku], *qty), 0)
+                direct::register(&store, direct_order(*n, SKUS[*sku], *qty))
                     .await
                     .unwrap();
             }
             Step::CancelDirect { n } => {
                 // Unknown or already cancelled orders are refused: fine.
-                let _ = erp::cancel(&store, Channel::Direct, format!("D{n}"), "x".into(), 0).await;
+                let _ = erp::cancel(&store, Channel::Direct, format!("D{n}"), "x".into()).await;
             }
             Step::Jgoods { n, sku, qty } => jgoods_order(&store, *n, SKUS[*sku], *qty).await,
             Step::Count { sku, on_hand } => {
@@ -181,14 +181,12 @@ async fn run(steps: Vec<Step>) -> Result<(), TestCaseError> {
                     tax_rate: None,
                 };
                 store
-                    .write(move |tx| {
-                        restock::set_levels(tx, &[level], 0, &time::rfc3339(time::now()))
-                    })
+                    .write(move |tx| restock::set_levels(tx, &[level], &time::rfc3339(time::now())))
                     .await
                     .unwrap();
             }
         }
-        let breaches = store.read(stock::invariant_breaches).await.unwrap();
+        let breaches = store.read(|c| stock::invariant_breaches(c)).await.unwrap();
         prop_assert!(breaches.is_empty(), "after {step:?}: {breaches:?}");
         let waiting = free_units_beside_a_waiting_order(&store).await;
         prop_assert!(waiting.is_none(), "after {step:?}: {waiting:?}");

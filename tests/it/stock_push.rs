@@ -39,13 +39,12 @@ async fn rig() -> Rig {
     )
     .await
     .unwrap();
-    let store = Store::open_in(dir.path()).unwrap();
+    let store = Store::open_in(dir.path(), 0).unwrap();
     let client = Arc::new(JgoodsClient::new(sim.client_settings()).unwrap());
     let pusher = StockPusher::new(
         store.clone(),
         JgoodsStock { client },
         Duration::from_secs(60),
-        1,
         RetryPolicy {
             initial_delay: Duration::from_secs(2),
             max_delay: Duration::from_secs(600),

@@ -31,7 +31,7 @@ pub(super) async fn finish(
     order_id: String,
     decide: impl FnOnce(&Order) -> Decision + Send + 'static,
 ) -> store::Result<()> {
-    write(store, Some(outbox_id), channel, order_id, 0, decide).await
+    write(store, Some(outbox_id), channel, order_id, decide).await
 }
 
 /// Writes a decision about an order as it stands inside the transaction (and
@@ -41,7 +41,6 @@ pub(super) async fn write(
     outbox_id: Option<i64>,
     channel: Channel,
     order_id: String,
-    safety_stock: u32,
     decide: impl FnOnce(&Order) -> Decision + Send + 'static,
 ) -> store::Result<()> {
     store
@@ -52,7 +51,7 @@ pub(super) async fn write(
             }
             if let Some(order) = orders::load(tx, channel, &order_id)? {
                 let d = decide(&order);
-                orders::apply(tx, channel, &order_id, &d, safety_stock, &now)?;
+                orders::apply(tx, channel, &order_id, &d, &now)?;
             }
             Ok(())
         })

@@ -30,7 +30,6 @@ pub struct CreditPoller {
     /// `poll_interval` of the provider's section.
     pub interval: Duration,
     pub policy: CreditPolicy,
-    pub safety_stock: u32,
     /// Makes the poller poll at once (tests, `Daemon::poll_now`).
     pub poke: Arc<Notify>,
     /// A verdict may queue calls (a cancel of an order cancelled meanwhile).
@@ -69,13 +68,7 @@ impl CreditPoller {
 
     /// One round; returns how many orders were looked at.
     pub async fn poll_once(&self) -> Result<usize, PollError> {
-        let n = poll(
-            &self.store,
-            self.provider.as_ref(),
-            self.policy,
-            self.safety_stock,
-        )
-        .await?;
+        let n = poll(&self.store, self.provider.as_ref(), self.policy).await?;
         let key = last_success_key(self.provider.provider().into());
         let now = time::rfc3339(time::now());
         self.store
@@ -93,7 +86,6 @@ pub async fn poll(
     store: &Store,
     provider: &dyn CreditProvider,
     policy: CreditPolicy,
-    safety_stock: u32,
 ) -> Result<usize, PollError> {
     let p = provider.provider();
     let now_ms = time::unix_ms(time::now());
@@ -112,14 +104,9 @@ pub async fn poll(
         provider.credit_results(&refs).await?
     };
     for (f, (_, v)) in pending.iter().zip(verdicts) {
-        write(
-            store,
-            None,
-            f.channel,
-            f.order_id.clone(),
-            safety_stock,
-            move |o| rules::verdict(o, v, Source::Poll, policy, &now()),
-        )
+        write(store, None, f.channel, f.order_id.clone(), move |o| {
+            rules::verdict(o, v, Source::Poll, policy, &now())
+        })
         .await?;
     }
     if !pending.is_empty() {
@@ -137,14 +124,9 @@ pub async fn poll(
     }
     for f in &shipped {
         let t: Transaction = provider.transaction_status(&f.reference).await?;
-        write(
-            store,
-            None,
-            f.channel,
-            f.order_id.clone(),
-            safety_stock,
-            move |o| rules::progress(o, t),
-        )
+        write(store, None, f.channel, f.order_id.clone(), move |o| {
+            rules::progress(o, t)
+        })
         .await?;
     }
     Ok(pending.len() + shipped.len())

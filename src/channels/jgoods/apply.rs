@@ -5,7 +5,7 @@ use crate::channels::jgoods::OrderSnapshot;
 use crate::channels::jgoods::rules::{self as rules, PutOutcome, Source};
 use crate::domain::Provider;
 use crate::domain::{Channel, time};
-use crate::store::{self, Store, inbox, orders, outbox, stock};
+use crate::store::{self, Store, Tx, inbox, orders, outbox, stock};
 
 /// The provider name used in the inbox and the outbox.
 /// The inbox and outbox name of the channel.
@@ -18,7 +18,6 @@ pub async fn ingest_webhook(
     store: &Store,
     delivery: WebhookDelivery,
     snap: OrderSnapshot,
-    safety_stock: u32,
 ) -> store::Result<Ingested> {
     store
         .write(move |tx| {
@@ -27,7 +26,7 @@ pub async fn ingest_webhook(
             if !inbox::record_processed(tx, &receipt, Some(&snap.order_no))? {
                 return Ok(Ingested::Duplicate);
             }
-            let events = decide_snapshot(tx, &snap, Source::Webhook, safety_stock, &now)?;
+            let events = decide_snapshot(tx, &snap, Source::Webhook, &now)?;
             Ok(Ingested::Processed { events })
         })
         .await
@@ -36,24 +35,15 @@ pub async fn ingest_webhook(
 /// Decides a snapshot against the stored order and writes the decision.
 /// Returns the kinds of the events written.
 pub fn decide_snapshot(
-    tx: &rusqlite::Connection,
+    tx: &Tx<'_>,
     snap: &OrderSnapshot,
     source: Source,
-    safety_stock: u32,
     now: &str,
 ) -> store::Result<Vec<String>> {
     let stored = orders::load(tx, Channel::Jgoods, &snap.order_no)?;
-    let available =
-        stock::available_map(tx, snap.lines.iter().map(|l| l.sku.as_str()), safety_stock)?;
+    let available = stock::available_map(tx, snap.lines.iter().map(|l| l.sku.as_str()))?;
     let decision = rules::decide(snap, stored.as_ref(), &available, source);
-    orders::apply(
-        tx,
-        Channel::Jgoods,
-        &snap.order_no,
-        &decision,
-        safety_stock,
-        now,
-    )?;
+    orders::apply(tx, Channel::Jgoods, &snap.order_no, &decision, now)?;
     Ok(decision
         .events
         .into_iter()
@@ -67,7 +57,6 @@ pub async fn finish_put(
     outbox_id: i64,
     order_no: String,
     outcome: PutOutcome,
-    safety_stock: u32,
 ) -> store::Result<()> {
     store
         .write(move |tx| {
@@ -88,14 +77,7 @@ pub async fn finish_put(
                 )));
             };
             let decision = rules::decide_put_outcome(&order, &outcome);
-            orders::apply(
-                tx,
-                Channel::Jgoods,
-                &order_no,
-                &decision,
-                safety_stock,
-                &now,
-            )?;
+            orders::apply(tx, Channel::Jgoods, &order_no, &decision, &now)?;
             Ok(())
         })
         .await
@@ -106,7 +88,6 @@ pub async fn finish_fetch(
     store: &Store,
     outbox_id: i64,
     result: Result<OrderSnapshot, String>,
-    safety_stock: u32,
 ) -> store::Result<()> {
     store
         .write(move |tx| {
@@ -114,7 +95,7 @@ pub async fn finish_fetch(
             match result {
                 Ok(snap) => {
                     outbox::complete(tx, outbox_id, &now)?;
-                    decide_snapshot(tx, &snap, Source::Fetched, safety_stock, &now)?;
+                    decide_snapshot(tx, &snap, Source::Fetched, &now)?;
                 }
                 Err(reason) => {
                     outbox::kill(tx, outbox_id, &reason, &now)?;
@@ -123,7 +104,7 @@ pub async fn finish_fetch(
                         && orders::load(tx, Channel::Jgoods, &order_id)?.is_some()
                     {
                         let d = rules::decide_fetch_failure(&reason);
-                        orders::apply(tx, Channel::Jgoods, &order_id, &d, safety_stock, &now)?;
+                        orders::apply(tx, Channel::Jgoods, &order_id, &d, &now)?;
                     }
                 }
             }

@@ -65,14 +65,7 @@ async fn put_order(
             Err(attempt) => return Ok(attempt),
         },
     };
-    super::apply::finish_put(
-        ctx.store,
-        ctx.row.id,
-        order_no.to_string(),
-        outcome,
-        ctx.safety_stock,
-    )
-    .await?;
+    super::apply::finish_put(ctx.store, ctx.row.id, order_no.to_string(), outcome).await?;
     Ok(Attempt::Finished)
 }
 
@@ -92,6 +85,6 @@ async fn fetch_order(
             Err(attempt) => return Ok(attempt),
         },
     };
-    super::apply::finish_fetch(ctx.store, ctx.row.id, result, ctx.safety_stock).await?;
+    super::apply::finish_fetch(ctx.store, ctx.row.id, result).await?;
     Ok(Attempt::Finished)
 }

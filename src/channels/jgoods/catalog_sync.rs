@@ -36,8 +36,6 @@ pub struct CatalogSync {
     pub interval: Duration,
     pub poke: Arc<Notify>,
     pub problems: ProviderProblems,
-    /// Held back from what J-goods is told is available (`[inventory]`).
-    pub safety_stock: u32,
 }
 
 /// What one round did.
@@ -208,12 +206,11 @@ impl CatalogSync {
         register: &mut [(catalog::OwedItem, Map<String, Value>)],
     ) -> Result<(), CallError> {
         let skus: Vec<String> = register.iter().map(|(o, _)| o.item.sku.clone()).collect();
-        let safety = self.safety_stock;
         let available = self
             .store
             .read(move |c| {
                 skus.iter()
-                    .map(|s| Ok(stock::get(c, s, safety)?.map(|r| r.available)))
+                    .map(|s| Ok(stock::get(c, s)?.map(|r| r.available)))
                     .collect::<crate::store::Result<Vec<_>>>()
             })
             .await?;
@@ -297,7 +294,7 @@ impl CatalogSync {
                             registered: new,
                         } => {
                             catalog::accepted(tx, CHANNEL, "item", sku, hash, Some(held), &now)?;
-                            if *new && stock::get(tx, sku, 0)?.is_some() {
+                            if *new && stock::get(tx, sku)?.is_some() {
                                 registered.push(sku.clone());
                             }
                         }

@@ -30,7 +30,6 @@ pub struct JgoodsSweep {
     pub store: Store,
     pub client: Arc<JgoodsClient>,
     pub interval: Duration,
-    pub safety_stock: u32,
     pub poke: Arc<Notify>,
     pub dispatcher_wake: Arc<Notify>,
     /// Checked in around every sweep; feeds the systemd watchdog.
@@ -78,7 +77,6 @@ impl JgoodsSweep {
                 )
                 .await?;
             for snap in found.orders {
-                let safety = self.safety_stock;
                 let taken = self
                     .store
                     .write(move |tx| {
@@ -86,7 +84,7 @@ impl JgoodsSweep {
                             return Ok(false);
                         }
                         let now = time::rfc3339(time::now());
-                        flow::decide_snapshot(tx, &snap, Source::Fetched, safety, &now)?;
+                        flow::decide_snapshot(tx, &snap, Source::Fetched, &now)?;
                         Ok(true)
                     })
                     .await?;

@@ -76,8 +76,7 @@ impl WebhookChannel for JgoodsWebhookSettings {
         store: &Store,
         delivery: WebhookDelivery,
         snap: OrderSnapshot,
-        safety_stock: u32,
     ) -> store::Result<Ingested> {
-        apply::ingest_webhook(store, delivery, snap, safety_stock).await
+        apply::ingest_webhook(store, delivery, snap).await
     }
 }

@@ -8,7 +8,7 @@ use crate::channels::komoju::{Event, Payment, WebhookEvent};
 use crate::channels::webhook::{Ingested, WebhookDelivery};
 use crate::domain::Provider;
 use crate::domain::time;
-use crate::store::{self, Store, inbox, orders, outbox};
+use crate::store::{self, Store, Tx, inbox, orders, outbox};
 
 /// The inbox and outbox name of the channel.
 pub const PROVIDER: Provider = Provider::Komoju;
@@ -20,7 +20,6 @@ pub async fn ingest_webhook(
     store: &Store,
     delivery: WebhookDelivery,
     event: Event,
-    safety_stock: u32,
 ) -> store::Result<Ingested> {
     store
         .write(move |tx| {
@@ -39,36 +38,25 @@ pub async fn ingest_webhook(
             if event.kind == WebhookEvent::RefundCreated {
                 events.extend(new_refunds(tx, payment, &now)?);
             }
-            events.extend(apply(tx, payment, Source::Webhook, safety_stock, &now)?);
+            events.extend(apply(tx, payment, Source::Webhook, &now)?);
             Ok(Ingested::Processed { events })
         })
         .await
 }
 
 /// Records a payment as KOMOJU answered one of our calls, and completes the call.
-pub async fn finish_call(
-    store: &Store,
-    outbox_id: i64,
-    payment: Payment,
-    safety_stock: u32,
-) -> store::Result<()> {
+pub async fn finish_call(store: &Store, outbox_id: i64, payment: Payment) -> store::Result<()> {
     store
         .write(move |tx| {
             let now = time::rfc3339(time::now());
             outbox::complete(tx, outbox_id, &now)?;
-            apply(tx, &payment, Source::Api, safety_stock, &now)?;
+            apply(tx, &payment, Source::Api, &now)?;
             Ok(())
         })
         .await
 }
 
-fn apply(
-    tx: &rusqlite::Connection,
-    payment: &Payment,
-    source: Source,
-    safety_stock: u32,
-    now: &str,
-) -> store::Result<Vec<String>> {
+fn apply(tx: &Tx<'_>, payment: &Payment, source: Source, now: &str) -> store::Result<Vec<String>> {
     let Some(order) = orders::find_by_payment(
         tx,
         PROVIDER.as_str(),
@@ -80,7 +68,7 @@ fn apply(
         return Ok(vec![]);
     };
     let d = rules::decide(payment, &order, source);
-    orders::apply(tx, order.channel, &order.id, &d, safety_stock, now)?;
+    orders::apply(tx, order.channel, &order.id, &d, now)?;
     Ok(d.events
         .into_iter()
         .map(|e| e.kind.as_str().to_string())
@@ -88,11 +76,7 @@ fn apply(
 }
 
 /// Counts each refund id once (`payment.refund.created` may come again).
-fn new_refunds(
-    tx: &rusqlite::Connection,
-    payment: &Payment,
-    now: &str,
-) -> store::Result<Vec<String>> {
+fn new_refunds(tx: &Tx<'_>, payment: &Payment, now: &str) -> store::Result<Vec<String>> {
     let mut kinds = vec![];
     for r in &payment.refunds {
         let inserted = crate::store::exec(tx,
@@ -112,7 +96,7 @@ fn new_refunds(
                 crate::engine::EventKind::PaymentRefund,
                 json!({"refund_id": r.id, "amount": r.amount, "chargeback": r.chargeback}),
             );
-            orders::apply(tx, order.channel, &order.id, &d, 0, now)?;
+            orders::apply(tx, order.channel, &order.id, &d, now)?;
             kinds.push(crate::engine::EventKind::PaymentRefund.as_str().to_string());
         }
     }

@@ -52,7 +52,7 @@ pub async fn run(client: &KomojuClient, ctx: &CallContext<'_>) -> store::Result<
             return Ok(Attempt::Finished);
         }
     };
-    super::apply::finish_call(ctx.store, row.id, payment, ctx.safety_stock).await?;
+    super::apply::finish_call(ctx.store, row.id, payment).await?;
     Ok(Attempt::Finished)
 }
 

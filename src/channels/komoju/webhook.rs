@@ -49,8 +49,7 @@ impl WebhookChannel for KomojuWebhook {
         store: &Store,
         delivery: WebhookDelivery,
         event: Event,
-        safety_stock: u32,
     ) -> store::Result<Ingested> {
-        apply::ingest_webhook(store, delivery, event, safety_stock).await
+        apply::ingest_webhook(store, delivery, event).await
     }
 }

@@ -14,7 +14,6 @@ pub async fn apply_orders(
     store: &Store,
     list: Vec<RakutenOrder>,
     preference: Vec<SkuSource>,
-    safety_stock: u32,
 ) -> store::Result<Vec<String>> {
     let mut handles = Vec::with_capacity(list.len());
     for order in list {
@@ -26,20 +25,10 @@ pub async fn apply_orders(
                     let now = time::rfc3339(time::now());
                     let stored = orders::load(tx, Channel::Rakuten, &order.order_number)?;
                     let lines = rules::lines_of(&order, &preference);
-                    let available = stock::available_map(
-                        tx,
-                        lines.iter().map(|(l, _)| l.sku.as_str()),
-                        safety_stock,
-                    )?;
+                    let available =
+                        stock::available_map(tx, lines.iter().map(|(l, _)| l.sku.as_str()))?;
                     let d = rules::decide(&order, stored.as_ref(), &available, &preference);
-                    orders::apply(
-                        tx,
-                        Channel::Rakuten,
-                        &order.order_number,
-                        &d,
-                        safety_stock,
-                        &now,
-                    )?;
+                    orders::apply(tx, Channel::Rakuten, &order.order_number, &d, &now)?;
                     Ok(d.events
                         .into_iter()
                         .map(|e| e.kind.as_str().to_string())
@@ -107,7 +96,7 @@ pub async fn apply_confirmations(
             for (number, result) in &results {
                 if let Some(o) = orders::load(tx, Channel::Rakuten, number)? {
                     let d = rules::decide_confirm(&o, result);
-                    orders::apply(tx, Channel::Rakuten, number, &d, 0, &now)?;
+                    orders::apply(tx, Channel::Rakuten, number, &d, &now)?;
                 }
             }
             Ok(())

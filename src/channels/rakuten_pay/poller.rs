@@ -53,7 +53,6 @@ pub struct RakutenPoller {
     pub store: Store,
     pub api: Arc<RakutenApi>,
     pub config: RakutenPayConfig,
-    pub safety_stock: u32,
     /// Poll now instead of waiting for the interval.
     pub poke: Arc<Notify>,
     /// Poked after a poll queued calls or changed orders.
@@ -129,13 +128,8 @@ impl RakutenPoller {
         for chunk in numbers.chunks(client::MAX_ORDERS_PER_CALL) {
             let orders = read_chunk(&self.api, &self.metrics, chunk).await?;
             report.read += orders.len();
-            let events = flow::apply_orders(
-                &self.store,
-                orders,
-                self.config.sku_preference.clone(),
-                self.safety_stock,
-            )
-            .await?;
+            let events =
+                flow::apply_orders(&self.store, orders, self.config.sku_preference.clone()).await?;
             report.events += events.len();
         }
         if self.config.auto_confirm {

@@ -32,7 +32,6 @@ pub struct RecentOrders {
     pub api: Arc<RakutenApi>,
     pub metrics: Arc<Metrics>,
     pub sku_preference: Vec<SkuSource>,
-    pub safety_stock: u32,
 }
 
 impl RecentOrders {
@@ -66,13 +65,7 @@ impl RecentOrders {
         for chunk in new.chunks(MAX_ORDERS_PER_CALL) {
             let orders = read_chunk(&self.api, &self.metrics, chunk).await?;
             imported += orders.len();
-            flow::apply_orders(
-                &self.store,
-                orders,
-                self.sku_preference.clone(),
-                self.safety_stock,
-            )
-            .await?;
+            flow::apply_orders(&self.store, orders, self.sku_preference.clone()).await?;
         }
         Ok(imported)
     }

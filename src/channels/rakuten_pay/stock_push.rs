@@ -171,10 +171,10 @@ impl RakutenStock {
         if let Some(since) = since.filter(|since| *since < watch.every) {
             return Some(watch.every - since);
         }
-        let held_back = recent.safety_stock + self.buffer;
+        let buffer = self.buffer;
         let low = self
             .store
-            .read(move |c| rakuten_skus::any_low(c, held_back, watch.level))
+            .read(move |c| rakuten_skus::any_low(c, buffer, watch.level))
             .await
             .unwrap_or(false);
         if !low {

@@ -109,7 +109,7 @@ pub(super) async fn get_item(
 pub(super) async fn list_categories(State(app): State<AppState>) -> Result<Response, ApiError> {
     let all = app
         .store
-        .read(catalog::categories)
+        .read(|c| catalog::categories(c))
         .await
         .map_err(ApiError::unavailable)?;
     Ok(Json(json!({"categories": all})).into_response())

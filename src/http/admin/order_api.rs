@@ -272,16 +272,9 @@ pub(super) async fn ship_order(
         "{\"carrier\", \"tracking_no\", \"shipped_on\", \"shipping_cost\"?}",
     )?;
     let req = parse_shipment(&b.carrier, &b.tracking_no, &b.shipped_on, b.shipping_cost)?;
-    let order = erp::ship(
-        &app.store,
-        ch,
-        id,
-        req,
-        app.payment_policy,
-        app.safety_stock,
-    )
-    .await
-    .map_err(command_error)?;
+    let order = erp::ship(&app.store, ch, id, req, app.payment_policy)
+        .await
+        .map_err(command_error)?;
     app.dispatcher_wake.notify_one();
     Ok((StatusCode::ACCEPTED, Json(order)).into_response())
 }
@@ -304,7 +297,7 @@ pub(super) async fn cancel_order(
     } else {
         crate::http::json_object(&body, "{\"reason\": \"...\"}")?
     };
-    let order = erp::cancel(&app.store, ch, id, b.reason, app.safety_stock)
+    let order = erp::cancel(&app.store, ch, id, b.reason)
         .await
         .map_err(command_error)?;
     app.dispatcher_wake.notify_one();
@@ -334,7 +327,7 @@ pub(super) async fn register_order(
         )
         .with_field("payment"));
     }
-    match direct::register(&app.store, order, app.safety_stock)
+    match direct::register(&app.store, order)
         .await
         .map_err(ApiError::unavailable)?
     {

@@ -15,12 +15,11 @@ pub(super) async fn list_stock(
     State(app): State<AppState>,
     Query(q): Query<StockPage>,
 ) -> Result<Response, ApiError> {
-    let safety = app.safety_stock;
     let limit = q.limit.unwrap_or(MAX_LIMIT).clamp(1, MAX_LIMIT);
     let after = q.after.filter(|a| !a.is_empty());
     let rows = app
         .store
-        .read(move |c| stock::page(c, safety, after.as_deref(), limit))
+        .read(move |c| stock::page(c, after.as_deref(), limit))
         .await
         .map_err(ApiError::unavailable)?;
     let next_after = (rows.len() == limit as usize)
@@ -33,11 +32,10 @@ pub(super) async fn get_stock(
     State(app): State<AppState>,
     Path(sku): Path<String>,
 ) -> Result<Response, ApiError> {
-    let safety = app.safety_stock;
     let s = sku.clone();
     match app
         .store
-        .read(move |c| stock::get(c, &s, safety))
+        .read(move |c| stock::get(c, &s))
         .await
         .map_err(ApiError::unavailable)?
     {
@@ -107,7 +105,7 @@ pub(super) async fn import_stock(
         )
         .with_field(format!("line {}", e.line))
     })?;
-    let n = crate::store::stock_import::import(&app.store, levels, app.safety_stock)
+    let n = crate::store::stock_import::import(&app.store, levels)
         .await
         .map_err(store_error)?;
     Ok(Json(json!({"imported": n})).into_response())
@@ -203,14 +201,13 @@ pub(super) async fn write_levels(
     app: &AppState,
     levels: Vec<StockLevel>,
 ) -> Result<Vec<stock::StockRow>, ApiError> {
-    let safety = app.safety_stock;
     app.store
         .write(move |tx| {
             let now = time::rfc3339(time::now());
-            crate::store::restock::set_levels(tx, &levels, safety, &now)?;
+            crate::store::restock::set_levels(tx, &levels, &now)?;
             let mut rows = Vec::with_capacity(levels.len().min(1));
             if let Some(first) = levels.first() {
-                rows.extend(stock::get(tx, &first.sku, safety)?);
+                rows.extend(stock::get(tx, &first.sku)?);
             }
             Ok(rows)
         })

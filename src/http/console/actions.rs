@@ -57,7 +57,7 @@ pub(super) async fn order_action(
         "ack" => attention::acknowledge(&app.store, ch, id, &by(&peer), &f.note)
             .await
             .map_err(|e| e.to_string()),
-        "cancel" => crate::flows::erp::cancel(&app.store, ch, id, f.reason, app.safety_stock)
+        "cancel" => crate::flows::erp::cancel(&app.store, ch, id, f.reason)
             .await
             .map(drop)
             .map_err(|e| e.to_string()),
@@ -80,17 +80,10 @@ async fn ship(app: &AppState, ch: Channel, id: String, f: &ActionForm) -> Result
     };
     let req = crate::http::admin::parse_shipment(&f.carrier, f.tracking.trim(), &date, None)
         .map_err(|e| e.message)?;
-    crate::flows::erp::ship(
-        &app.store,
-        ch,
-        id,
-        req,
-        app.payment_policy,
-        app.safety_stock,
-    )
-    .await
-    .map(drop)
-    .map_err(|e| e.to_string())
+    crate::flows::erp::ship(&app.store, ch, id, req, app.payment_policy)
+        .await
+        .map(drop)
+        .map_err(|e| e.to_string())
 }
 
 #[derive(Deserialize)]

@@ -460,18 +460,13 @@ async fn stock_page(
         Err(d) => return d.answer(&app),
     };
     let from = q.from.unwrap_or_default().trim().to_string();
-    let safety = app.safety_stock;
     let shown = from.clone();
     let read = app
         .store
         .read(move |conn| {
-            let rows = crate::store::stock::page_from(conn, safety, &from, 100)?;
-            let low = crate::store::stock::low(
-                conn,
-                safety,
-                crate::http::status_page::DEFAULT_LOW_STOCK,
-                100,
-            )?;
+            let rows = crate::store::stock::page_from(conn, &from, 100)?;
+            let low =
+                crate::store::stock::low(conn, crate::http::status_page::DEFAULT_LOW_STOCK, 100)?;
             let status = crate::status::Status::read(conn, crate::status::Detail::Brief)?;
             Ok((rows, low, status))
         })

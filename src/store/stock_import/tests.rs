@@ -6,7 +6,7 @@ use crate::store::{stock, stock_push};
 
 async fn store_with(skus: usize, on_hand: i64) -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open_in(dir.path()).unwrap();
+    let store = Store::open_in(dir.path(), 0).unwrap();
     store
         .write(|tx| stock_push::set_channels(tx, &[Channel::Jgoods]))
         .await
@@ -15,7 +15,7 @@ async fn store_with(skus: usize, on_hand: i64) -> (tempfile::TempDir, Store) {
         .map(|i| StockLevel::counted(&format!("S{i:05}"), on_hand))
         .collect();
     store
-        .write(move |tx| restock::set_levels(tx, &levels, 0, &now()))
+        .write(move |tx| restock::set_levels(tx, &levels, &now()))
         .await
         .unwrap();
     store
@@ -30,7 +30,7 @@ async fn store_with(skus: usize, on_hand: i64) -> (tempfile::TempDir, Store) {
 
 async fn on_hand(store: &Store, sku: &'static str) -> Option<i64> {
     store
-        .read(move |c| Ok(stock::get(c, sku, 0)?.map(|r| r.on_hand)))
+        .read(move |c| Ok(stock::get(c, sku)?.map(|r| r.on_hand)))
         .await
         .unwrap()
 }
@@ -59,7 +59,7 @@ async fn a_large_import_updates_inserts_and_owes_only_what_changed() {
         .collect();
     levels.extend((0..1_000).map(|i| StockLevel::counted(&format!("S{:05}n", i * 5), 1)));
     assert!(levels.len() > ONE_TRANSACTION_MAX);
-    assert_eq!(import(&store, levels, 0).await.unwrap(), 6_000);
+    assert_eq!(import(&store, levels).await.unwrap(), 6_000);
     assert_eq!(on_hand(&store, "S00000").await, Some(7));
     assert_eq!(on_hand(&store, "S00001").await, Some(3));
     assert_eq!(on_hand(&store, "S00000n").await, Some(1));
@@ -69,7 +69,7 @@ async fn a_large_import_updates_inserts_and_owes_only_what_changed() {
     assert_eq!(state, None, "the import is over");
     // The swapped table keeps its triggers: a later count is owed as before.
     store
-        .write(|tx| restock::set_levels(tx, &[StockLevel::counted("S00001", 9)], 0, &now()))
+        .write(|tx| restock::set_levels(tx, &[StockLevel::counted("S00001", 9)], &now()))
         .await
         .unwrap();
     assert_eq!(owed(&store).await, 2_500 + 1_000 + 1);
@@ -92,9 +92,9 @@ async fn writes_during_the_build_are_kept_by_the_swap() {
         })
         .await
         .unwrap();
-    store.write(|tx| swap(tx, 0)).await.unwrap();
+    store.write(swap).await.unwrap();
     let row = store
-        .read(|c| Ok(stock::get(c, "S00010", 0)?.unwrap()))
+        .read(|c| Ok(stock::get(c, "S00010")?.unwrap()))
         .await
         .unwrap();
     assert_eq!((row.on_hand, row.reserved, row.available), (8, 2, 6));
@@ -109,7 +109,7 @@ async fn a_stop_before_the_swap_changes_nothing_and_after_it_owes_the_rest() {
         .collect();
     stage_and_build(&store, levels.clone()).await.unwrap();
     // Stopped here: a second import is refused while the first looks alive ...
-    let busy = import(&store, levels.clone(), 0).await.unwrap_err();
+    let busy = import(&store, levels.clone()).await.unwrap_err();
     assert!(matches!(busy, StoreError::Busy(_)), "{busy}");
     // ... and one that is old is cleared at start-up, the stock untouched.
     store
@@ -129,7 +129,7 @@ async fn a_stop_before_the_swap_changes_nothing_and_after_it_owes_the_rest() {
     // Stopped after the swap: the start-up owes what changed.
     store.write(|tx| begin(tx)).await.unwrap();
     stage_and_build(&store, levels).await.unwrap();
-    store.write(|tx| swap(tx, 0)).await.unwrap();
+    store.write(swap).await.unwrap();
     assert_eq!(on_hand(&store, "S00000").await, Some(6));
     resume(&store).await.unwrap();
     assert_eq!(owed(&store).await, 3_000);
@@ -164,11 +164,11 @@ async fn a_count_as_of_a_time_less_what_shipped_after_it_is_the_same_staged_or_n
         .map(|i| StockLevel::counted(&format!("S{i:05}"), 10))
         .collect();
     staged[1] = counted_at("S00001", 20, "2026-12-03T12:00:00+09:00");
-    import(&store, staged, 0).await.unwrap();
+    import(&store, staged).await.unwrap();
     assert_eq!(on_hand(&store, "S00001").await, Some(18));
     // The one-transaction path agrees.
     let small = vec![counted_at("S00001", 20, "2026-12-03T12:00:00+09:00")];
-    import(&store, small, 0).await.unwrap();
+    import(&store, small).await.unwrap();
     assert_eq!(on_hand(&store, "S00001").await, Some(18));
 }
 
@@ -181,7 +181,7 @@ async fn a_caller_that_goes_away_does_not_leave_the_import_half_done() {
     // The caller gives up almost at once (an HTTP client hanging up).
     let gave_up = tokio::time::timeout(
         std::time::Duration::from_millis(1),
-        import(&store, levels.clone(), 0),
+        import(&store, levels.clone()),
     )
     .await;
     assert!(
@@ -203,5 +203,5 @@ async fn a_caller_that_goes_away_does_not_leave_the_import_half_done() {
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
     assert_eq!(on_hand(&store, "S00000").await, Some(9));
-    import(&store, levels, 0).await.unwrap();
+    import(&store, levels).await.unwrap();
 }

@@ -260,7 +260,7 @@ async fn time_command(dir: &Path, args: &[&str]) -> anyhow::Result<Duration> {
 /// Writes `n` shipped J-goods orders (order, line, allocation, shipment and
 /// event rows, as the daemon writes them) through the store itself.
 async fn fill(data_dir: &Path, n: usize) -> anyhow::Result<()> {
-    let store = Store::open_in(data_dir)?;
+    let store = Store::open_in(data_dir, 0)?;
     let mut from = 0;
     while from < n {
         let to = (from + FILL_CHUNK).min(n);

@@ -59,14 +59,13 @@ pub async fn run(args: &BenchArgs, dir: &Path, report: &mut Report) -> anyhow::R
     )
     .await?;
     let client = Arc::new(JgoodsClient::new(jgoods.client_settings())?);
-    let store = Store::open_in(dir)?;
+    let store = Store::open_in(dir, 0)?;
     let sync = CatalogSync {
         store: store.clone(),
         client: client.clone(),
         interval: Duration::ZERO,
         poke: Default::default(),
         problems: Default::default(),
-        safety_stock: 0,
     };
     catalog::import_categories(&store, categories(), Form::Csv(None)).await?;
 
@@ -200,7 +199,9 @@ async fn full_upload(
     store: &Store,
     client: &JgoodsClient,
 ) -> anyhow::Result<(Duration, Vec<Duration>)> {
-    let items = store.read(ordersync::store::catalog::all_items).await?;
+    let items = store
+        .read(|c| ordersync::store::catalog::all_items(c))
+        .await?;
     let bodies: Vec<Map<String, Value>> = items.iter().map(|i| i.wire()).collect();
     let started = Instant::now();
     let mut latencies = Vec::new();

@@ -114,7 +114,7 @@ async fn case(dir: &Path, way: Way, rows: usize) -> anyhow::Result<Outcome> {
         .map(|sku| StockLevel::counted(sku, 5))
         .chain((0..100).map(|i| StockLevel::counted(&format!("W-{i:03}"), 1_000_000)))
         .collect();
-    stock_import::import(&d.store, seed, 0).await?;
+    stock_import::import(&d.store, seed).await?;
     let csv: String = std::iter::once("sku,on_hand\n".to_string())
         .chain(skus.iter().map(|s| format!("{s},7\n")))
         .collect();
@@ -148,7 +148,6 @@ async fn case(dir: &Path, way: Way, rows: usize) -> anyhow::Result<Outcome> {
                     restock::set_levels(
                         tx,
                         &levels,
-                        0,
                         &ordersync::domain::time::rfc3339(ordersync::domain::time::now()),
                     )
                 })
@@ -167,7 +166,7 @@ async fn case(dir: &Path, way: Way, rows: usize) -> anyhow::Result<Outcome> {
     let last = skus.last().cloned().unwrap_or_default();
     let counted = d
         .store
-        .read(move |c| Ok(ordersync::store::stock::get(c, &last, 0)?.map(|r| r.on_hand)))
+        .read(move |c| Ok(ordersync::store::stock::get(c, &last)?.map(|r| r.on_hand)))
         .await?;
     if !skus.is_empty() && counted != Some(7) {
         bail!("the import did not take: {counted:?}");
