@@ -5,12 +5,11 @@
 //! It exists so that the daemon's tests, `ordersync demo` and `ordersync sim`
 //! drive the real Kuroneko client against the behaviour written in Kuroneko
 //! Atobarai's wire contract (`providers/kuroneko-atobarai.md`), awkward parts
-//! included: HTTP 200
-//! for every business error, declines that are not errors, reviews (審査中)
-//! that settle later, an OK that turns NG when several orders go to one
-//! address, failures right after a credit request (the seed's warning), and
-//! transactions that move 3 → 10 → 11 → 12 on a clock the tests drive with
-//! [`KuronekoSimHandle::advance_clock`].
+//! included: HTTP 200 for every business error, declines that are not
+//! errors, reviews (審査中) that settle later, an OK that turns NG when
+//! several orders go to one address, failures right after a credit request
+//! (the seed's warning), and transactions that move 3 → 10 → 11 → 12 on a
+//! clock the tests drive with [`KuronekoSimHandle::advance_clock`].
 //!
 //! Scoring hooks (deterministic): a name containing the review marker (審査)
 //! is under review and resolves after `review_delay` to OK, or to NG when the
