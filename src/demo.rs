@@ -19,9 +19,12 @@ use crate::sim::jgoods::{
     SimWebhookAuth,
 };
 use crate::sim::komoju::{self as komoju_sim, CaptureMode, KomojuSimConfig, KomojuSimHandle};
-use crate::sim::kuroneko::{self as kuroneko_sim, FlipRule, KuronekoSimConfig, KuronekoSimHandle};
+use crate::sim::kuroneko::KuronekoSimSettings;
 use crate::sim::rakuten_pay::{
     self as rakuten_sim, CatalogItem, NewItem, NewOrder, RakutenSimConfig, RakutenSimHandle,
+};
+use ordersync_sim::kuroneko::{
+    self as kuroneko_sim, FlipRule, KuronekoSimConfig, KuronekoSimHandle,
 };
 
 mod catalog;

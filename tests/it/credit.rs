@@ -10,7 +10,7 @@ use ordersync::channels::credit::atobarai_com::DetailStatus;
 use ordersync::channels::credit::atobarai_com::wire::AtobaraiService;
 use ordersync::channels::credit::kuroneko::order_no_for;
 use ordersync::sim::atobarai_com::{AtobaraiSimConfig, Fault as AtobaraiFault};
-use ordersync::sim::kuroneko::{Endpoint, Fault, FlipRule, KuronekoSimConfig};
+use ordersync_sim::kuroneko::{Endpoint, Fault, FlipRule, KuronekoSimConfig, KuronekoStatus};
 use serde_json::{Value, json};
 
 use crate::helpers::*;
@@ -250,10 +250,7 @@ async fn kuroneko_cancel_before_and_after_shipment_per_the_state_table() {
         o["credit"]["transaction"] == "shipment_registered"
     })
     .await;
-    sim.set_status(
-        &order_no_for("K-C3", 1),
-        ordersync::channels::credit::kuroneko::TransactionStatus::Paid,
-    );
+    sim.set_status(&order_no_for("K-C3", 1), KuronekoStatus::Paid);
     cancel(&app, "K-C3").await;
     let c3 = app
         .wait_direct("K-C3", |o| o["attention"].is_string())
@@ -530,10 +527,8 @@ async fn kuroneko_cancel_after_an_unanswered_request_cancels_what_arrived() {
     assert_eq!(status, 202, "{body}");
     let ok = sim
         .wait_until(DEADLINE, |s| {
-            s.order(&order_no).is_some_and(|o| {
-                o.status
-                    == Some(ordersync::channels::credit::kuroneko::TransactionStatus::Cancelled)
-            })
+            s.order(&order_no)
+                .is_some_and(|o| o.status == Some(KuronekoStatus::Cancelled))
         })
         .await;
     assert!(

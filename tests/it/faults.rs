@@ -554,11 +554,15 @@ fn kuroneko_request(order_no: &str) -> ordersync::channels::credit::kuroneko::Cr
 
 #[tokio::test]
 async fn kuroneko_adapter_classifies_every_fault_and_recovers() {
-    use kuroneko_sim::{Endpoint, Fault, KuronekoSimConfig};
+    // The simulator is in its own crate (with its own transport faults);
+    // `kuroneko_sim` here is the product's glue, for the client settings.
+    use kuroneko_sim::KuronekoSimSettings;
     use ordersync::channels::credit::kuroneko::client::{
         KuronekoClient, is_credential_error, is_unknown_order,
     };
-    let sim = kuroneko_sim::start(
+    use ordersync_sim::kuroneko::{self as yamato_sim, Endpoint, Fault, KuronekoSimConfig};
+    use ordersync_sim::transport::TransportFault;
+    let sim = yamato_sim::start(
         tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
         KuronekoSimConfig::default(),
     )
@@ -574,10 +578,16 @@ async fn kuroneko_adapter_classifies_every_fault_and_recovers() {
         ("system error err0001", Fault::SystemError("err0001")),
         ("maintenance page", Fault::Garbage),
         ("timeout", Fault::Delay(LOST)),
-        ("connection reset", Fault::Transport(RESET)),
-        ("slow body", Fault::Transport(SLOW_BODY)),
-        ("cut-short XML", Fault::Transport(TRUNCATED)),
-        ("HTML page", Fault::Transport(WRONG_TYPE)),
+        ("connection reset", Fault::Transport(TransportFault::Reset)),
+        (
+            "slow body",
+            Fault::Transport(TransportFault::SlowBody { every: TRICKLE }),
+        ),
+        ("cut-short XML", Fault::Transport(TransportFault::Truncated)),
+        (
+            "HTML page",
+            Fault::Transport(TransportFault::WrongContentType),
+        ),
     ];
     for (i, (name, fault)) in cases.iter().enumerate() {
         let order_no = format!("KF{i:04}");

@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use ordersync::channels::credit::kuroneko::order_no_for;
-use ordersync::sim::kuroneko::{Endpoint, KuronekoSimConfig, form_value};
+use ordersync_sim::kuroneko::{Endpoint, KuronekoSimConfig, form_value};
 use serde_json::{Value, json};
 
 use crate::helpers::*;

@@ -100,7 +100,7 @@ async fn an_expired_key_answers_ga0001_and_is_shown_as_the_credential_until_it_w
 
 #[tokio::test]
 async fn rakuten_deferred_payment_is_rakuten_handled_and_never_goes_to_a_credit_provider() {
-    use ordersync::sim::kuroneko::KuronekoSimConfig;
+    use ordersync_sim::kuroneko::KuronekoSimConfig;
     let app = spawn_app_with(Options {
         rakuten: Some(RakutenSimConfig::default()),
         // The deprecated key, as an old config has it: read, and without effect.

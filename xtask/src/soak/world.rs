@@ -13,8 +13,9 @@ use ordersync::sim::jgoods::{
     self as jgoods_sim, JgoodsSimConfig, JgoodsSimHandle, SimWebhookAuth,
 };
 use ordersync::sim::komoju::{self as komoju_sim, KomojuSimConfig, KomojuSimHandle};
-use ordersync::sim::kuroneko::{self as kuroneko_sim, KuronekoSimConfig, KuronekoSimHandle};
+use ordersync::sim::kuroneko::KuronekoSimSettings;
 use ordersync::sim::rakuten_pay::{self as rakuten_sim, RakutenSimConfig, RakutenSimHandle};
+use ordersync_sim::kuroneko::{self as kuroneko_sim, KuronekoSimConfig, KuronekoSimHandle};
 
 /// The SKUs every channel sells; few, so that orders compete for them.
 pub const SKUS: [&str; 6] = ["SOAK-1", "SOAK-2", "SOAK-3", "SOAK-4", "SOAK-5", "SOAK-6"];
@@ -188,7 +189,8 @@ impl World {
                 "KOMOJU reset"
             }
             6 => {
-                let fault = kuroneko_sim::Fault::Transport(Reset);
+                let reset = ordersync_sim::transport::TransportFault::Reset;
+                let fault = kuroneko_sim::Fault::Transport(reset);
                 self.kuroneko
                     .inject(kuroneko_sim::Endpoint::Any, fault, times);
                 "Kuroneko reset"

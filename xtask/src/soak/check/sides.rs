@@ -177,7 +177,7 @@ pub(super) fn kuroneko_side(
             .collect();
         let live: Vec<_> = attempts
             .iter()
-            .filter(|o| !matches!(o.status, Some(TransactionStatus::Cancelled)))
+            .filter(|o| !matches!(o.status, Some(KuronekoStatus::Cancelled)))
             .collect();
         if live.len() > 1 {
             f.doubled.insert(format!(

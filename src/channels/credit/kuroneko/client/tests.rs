@@ -12,8 +12,10 @@ use tokio::net::TcpListener;
 use super::*;
 use crate::channels::credit::kuroneko::testing;
 use crate::channels::credit::kuroneko::{InvoiceDelivery, Line, Party};
-use crate::sim::kuroneko::{
-    self as sim, Endpoint, Fault, FlipRule, KuronekoSimConfig, KuronekoSimHandle, form_value,
+use crate::sim::kuroneko::KuronekoSimSettings;
+use ordersync_sim::kuroneko::{
+    self as sim, Endpoint, Fault, FlipRule, KuronekoProcessDiv, KuronekoSimConfig,
+    KuronekoSimHandle, KuronekoStatus, KuronekoWarning, form_value,
 };
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -127,7 +129,7 @@ async fn every_credit_result_is_an_answer_not_an_error() {
         ("REVIEW-1", CreditResult::UnderReview),
     ] {
         assert_eq!(client.credit_result(no).await.unwrap(), want, "{no}");
-        assert_eq!(sim.order(no).unwrap().credit, want);
+        assert_eq!(sim.order(no).unwrap().credit.code(), want.code());
     }
     assert_eq!(
         client.transaction_status("OK-1").await.unwrap(),
@@ -269,7 +271,7 @@ async fn yamato_shipments_are_checked_before_sending() {
     assert_eq!(form_value(&body, "beforePaymentNo"), None);
     let order = sim.order("SHIP-1").unwrap();
     assert_eq!(order.payment_no.as_deref(), Some(TRACKING));
-    assert_eq!(order.shipment, Some(ShipmentProcess::RegisterYamato));
+    assert_eq!(order.shipment, Some(KuronekoProcessDiv::RegisterYamato));
     assert_eq!(
         client.transaction_status("SHIP-1").await.unwrap(),
         (
@@ -292,7 +294,7 @@ async fn other_carriers_register_under_the_order_number() {
     assert_eq!(form_value(&body, "paymentNo"), Some("SAGAWA-1"));
     assert_eq!(
         sim.order("SAGAWA-1").unwrap().status,
-        Some(TransactionStatus::TrackingRegistered)
+        Some(KuronekoStatus::TrackingRegistered)
     );
 }
 
@@ -383,7 +385,7 @@ async fn shipment_change_and_cancel_follow_the_state_table() {
     );
     assert_eq!(form_value(&body, "processDiv"), Some("9"));
     let order = sim.order("CHG-1").unwrap();
-    assert_eq!(order.status, Some(TransactionStatus::Approved));
+    assert_eq!(order.status, Some(KuronekoStatus::Approved));
     assert_eq!(order.payment_no, None);
 
     // Once delivered (10) a shipment can be neither registered nor changed.
@@ -394,7 +396,7 @@ async fn shipment_change_and_cancel_follow_the_state_table() {
     sim.advance_clock(Duration::from_secs(2 * 24 * 3600));
     assert_eq!(
         sim.order("CHG-1").unwrap().status,
-        Some(TransactionStatus::SalesConfirmed)
+        Some(KuronekoStatus::SalesConfirmed)
     );
     let code = code_of(
         client
@@ -404,7 +406,7 @@ async fn shipment_change_and_cancel_follow_the_state_table() {
     assert_eq!(code, "kaasl020E");
     assert_eq!(code_of(client.cancel_shipment("CHG-1").await), "kaasl022E");
     // Status 5 allows both again.
-    assert!(sim.set_status("CHG-1", TransactionStatus::NeedsInvestigation));
+    assert!(sim.set_status("CHG-1", KuronekoStatus::NeedsInvestigation));
     client
         .change_shipment("CHG-1", TRACKING, TRACKING_2, today())
         .await
@@ -436,7 +438,7 @@ async fn cancel_before_and_after_shipment() {
     client.cancel("CXL-2").await.unwrap();
     assert_eq!(
         sim.order("CXL-2").unwrap().status,
-        Some(TransactionStatus::Cancelled)
+        Some(KuronekoStatus::Cancelled)
     );
 
     // Invoiced (11) can still be cancelled; paid (12) cannot.
@@ -451,13 +453,13 @@ async fn cancel_before_and_after_shipment() {
     sim.advance_clock(Duration::from_secs(3 * 24 * 3600));
     assert_eq!(
         sim.order("CXL-3").unwrap().status,
-        Some(TransactionStatus::InvoiceIssued)
+        Some(KuronekoStatus::InvoiceIssued)
     );
     client.cancel("CXL-3").await.unwrap();
     sim.advance_clock(Duration::from_secs(14 * 24 * 3600));
     assert_eq!(
         sim.order("CXL-4").unwrap().status,
-        Some(TransactionStatus::Paid)
+        Some(KuronekoStatus::Paid)
     );
     assert_eq!(code_of(client.cancel("CXL-4").await), "kaacl009E");
 }
@@ -543,7 +545,7 @@ async fn transactions_advance_to_paid_on_the_clock() {
             TransactionWarning::TrackingNotRegistered
         )
     );
-    assert!(sim.set_warning("LATE-1", Some(TransactionWarning::InvoiceDataNotFetched)));
+    assert!(sim.set_warning("LATE-1", Some(KuronekoWarning::InvoiceDataNotFetched)));
     assert_eq!(
         client.transaction_status("LATE-1").await.unwrap().1,
         TransactionWarning::InvoiceDataNotFetched
@@ -588,7 +590,7 @@ async fn system_errors_and_http_failures_are_transient() {
     assert!(transient(client.cancel("SYS-1").await).contains("not a <return>"));
     assert_eq!(
         sim.order("SYS-1").unwrap().status,
-        Some(TransactionStatus::Approved),
+        Some(KuronekoStatus::Approved),
         "a faulted call changes nothing"
     );
     // A lost answer: Yamato applied the change, the client timed out.
@@ -601,7 +603,7 @@ async fn system_errors_and_http_failures_are_transient() {
     assert!(transient(impatient.cancel("SYS-1").await).contains("timed out"));
     assert_eq!(
         sim.order("SYS-1").unwrap().status,
-        Some(TransactionStatus::Cancelled)
+        Some(KuronekoStatus::Cancelled)
     );
     // Nothing listening.
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -805,7 +807,7 @@ async fn the_wire_form_is_exact() {
         raw.contains("&name=%E5%B1%B1%E7%94%B0%E3%80%80%E5%A4%AA%E9%83%8E&"),
         "{raw}"
     );
-    let form = crate::sim::kuroneko::decode_form(&credit.body);
+    let form = sim::decode_form(&credit.body);
     let names: Vec<&str> = form.iter().map(|(k, _)| k.as_str()).collect();
     assert_eq!(
         names[..15],
@@ -835,7 +837,7 @@ async fn the_wire_form_is_exact() {
         sent >= chrono::SubsecRound::trunc_subsecs(before, 0) && sent <= after,
         "{date}"
     );
-    let ship = crate::sim::kuroneko::decode_form(&seen[1].body);
+    let ship = sim::decode_form(&seen[1].body);
     let names: Vec<&str> = ship.iter().map(|(k, _)| k.as_str()).collect();
     assert_eq!(
         names,
@@ -848,7 +850,7 @@ async fn the_wire_form_is_exact() {
             "processDiv"
         ]
     );
-    let cancel = crate::sim::kuroneko::decode_form(&seen[2].body);
+    let cancel = sim::decode_form(&seen[2].body);
     assert_eq!(cancel.len(), 4);
 }
 

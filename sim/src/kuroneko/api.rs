@@ -13,12 +13,11 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use serde::Serialize;
 
 use super::Shared;
-use super::state::{Endpoint, Fault, Reply, form_value};
-use crate::channels::credit::kuroneko::wire::{self, Form, field};
-use crate::sim::transport::WireFormat;
+use super::state::{Fault, Reply};
+use super::wire::{self, Endpoint, Form, XmlReturn, decode_form, field, form_value};
+use crate::transport::WireFormat;
 
 type Sim = State<Arc<Shared>>;
 
@@ -26,7 +25,7 @@ pub(super) fn router(shared: Arc<Shared>) -> Router {
     let mut router = Router::new();
     for endpoint in Endpoint::FUNCS {
         router = router.route(
-            &wire::func_path(endpoint.func()),
+            &endpoint.path(),
             post(move |sim: Sim, headers: HeaderMap, body: Bytes| {
                 call(sim, endpoint, headers, body)
             }),
@@ -112,35 +111,13 @@ fn is_form(content_type: &str) -> bool {
     })
 }
 
-/// `<return>` as Yamato writes it.
-#[derive(Serialize)]
-#[serde(rename = "return")]
-struct XmlReturn<'a> {
-    #[serde(rename = "ycfStrCode")]
-    store_code: &'a str,
-    #[serde(rename = "orderNo")]
-    order_no: &'a str,
-    #[serde(rename = "returnCode")]
-    return_code: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    result: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    warning: Option<String>,
-    #[serde(rename = "errorCode")]
-    error_code: &'a str,
-    #[serde(rename = "returnDate", skip_serializing_if = "Option::is_none")]
-    return_date: Option<String>,
-    #[serde(rename = "requestDate", skip_serializing_if = "Option::is_none")]
-    request_date: Option<String>,
-}
-
 fn xml(
     endpoint: Endpoint,
     form: &Form,
     reply: &Reply,
     now: chrono::DateTime<chrono::FixedOffset>,
 ) -> Response {
-    let date = wire::format_request_date(&now);
+    let date = wire::format_datetime(&now);
     let (return_date, request_date) = if endpoint.answers_request_date() {
         (None, Some(date))
     } else {
@@ -160,8 +137,8 @@ fn xml(
         return_date,
         request_date,
     };
-    let body = match quick_xml::se::to_string(&doc) {
-        Ok(body) => format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{body}"),
+    let body = match doc.to_xml() {
+        Ok(body) => body,
         Err(e) => {
             return (
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -172,48 +149,8 @@ fn xml(
     };
     (
         StatusCode::OK,
-        [(header::CONTENT_TYPE, "text/xml; charset=UTF-8")],
+        [(header::CONTENT_TYPE, wire::XML_UTF8)],
         body,
     )
         .into_response()
-}
-
-/// Decodes `application/x-www-form-urlencoded` UTF-8 (`+` is a space,
-/// `%XX` a byte; a broken escape is kept as it is; invalid UTF-8 is replaced).
-pub fn decode_form(body: &[u8]) -> Form {
-    body.split(|b| *b == b'&')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| {
-            let mut parts = pair.splitn(2, |b| *b == b'=');
-            let name = parts.next().unwrap_or_default();
-            let value = parts.next().unwrap_or_default();
-            (decode_component(name), decode_component(value))
-        })
-        .collect()
-}
-
-fn decode_component(s: &[u8]) -> String {
-    let mut out = Vec::with_capacity(s.len());
-    let mut i = 0;
-    while i < s.len() {
-        match s[i] {
-            b'+' => out.push(b' '),
-            b'%' => {
-                let hex = s.get(i + 1..i + 3).and_then(|h| {
-                    std::str::from_utf8(h)
-                        .ok()
-                        .and_then(|h| u8::from_str_radix(h, 16).ok())
-                });
-                if let Some(byte) = hex {
-                    out.push(byte);
-                    i += 2;
-                } else {
-                    out.push(b'%');
-                }
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }

@@ -1,15 +1,24 @@
-//! The field rules KAARA and KAAKK share, then their relations: each
+//! The field rules KAARA and KAAKK share (contract, KAARA0010 fields and
+//! Corrections), then their relations (totals, street number, dates): each
 //! refusal with the function's own number (see `codes`).
 
 use chrono::{NaiveDate, TimeDelta};
 
-use super::codes;
-use super::state::{Endpoint, KNOWN_POSTCODES, code, form_value};
-use crate::channels::credit::kuroneko::normalize::{
-    self, ADDRESS_PART_MAX, AMOUNT_MAX, AMOUNT_MIN, ITEM_NAME_MAX, MAX_LINES, NAME_MAX,
-    SHIP_AHEAD_DAYS,
+use super::codes::{self, code};
+use super::text::{
+    self, ADDRESS_PART_MAX, AMOUNT_RANGE, COUNT_MAX, ITEM_NAME_MAX, NAME_MAX, SHIP_AHEAD_DAYS,
+    full_width_within, phone_ok,
 };
-use crate::channels::credit::kuroneko::wire::{self, Form, field};
+use super::wire::{self, Endpoint, Form, MAX_LINES, field, form_value};
+
+/// Postcodes the simulator knows to exist, besides its rule (see [`postcode_exists`]).
+pub const KNOWN_POSTCODES: [&str; 12] = [
+    "0600001", "1000001", "1000005", "1500001", "1600023", "2310001", "4600001", "4800305",
+    "5300001", "7300011", "8100001", "9000001",
+];
+
+/// One `itemName`/`itemCount`/`unitPrice`/`subTotal` line as received.
+pub type ItemLine = (String, u32, i64, i64);
 
 /// What KAARA and KAAKK share: ship date, address, lines, total, invoice delivery.
 pub(crate) struct Content {
@@ -17,7 +26,7 @@ pub(crate) struct Content {
     pub(crate) post_code: String,
     pub(crate) address: String,
     pub(crate) total_amount: i64,
-    pub(crate) items: Vec<(String, u32, i64, i64)>,
+    pub(crate) items: Vec<ItemLine>,
     pub(crate) send_div: u8,
 }
 
@@ -40,7 +49,7 @@ pub(crate) fn read_content(
     let total_amount: i64 = value(field::TOTAL_AMOUNT)
         .parse()
         .map_err(|_| code(e, 48))?;
-    if !(AMOUNT_MIN..=AMOUNT_MAX).contains(&total_amount) {
+    if !AMOUNT_RANGE.contains(&total_amount) {
         return Err(code(e, 49));
     }
     let send_div = read_send_div(e, value(field::SEND_DIV), enclosed_invoice)?;
@@ -64,11 +73,11 @@ pub(crate) fn read_content(
     if sum != total_amount {
         return Err(code(e, 101));
     }
-    if !normalize::has_street_number(&format!("{address1}{address2}")) {
+    if !text::has_street_number(&format!("{address1}{address2}")) {
         return Err(code(e, 103));
     }
     if gift
-        && !normalize::has_street_number(&format!(
+        && !text::has_street_number(&format!(
             "{}{}",
             value(field::SEND_ADDRESS1),
             value(field::SEND_ADDRESS2)
@@ -111,7 +120,7 @@ fn read_send_div(e: Endpoint, raw: &str, enclosed_invoice: bool) -> Result<u8, S
 }
 
 /// The item lines (`itemName1`…), each checked.
-fn read_items(e: Endpoint, form: &Form) -> Result<Vec<(String, u32, i64, i64)>, String> {
+fn read_items(e: Endpoint, form: &Form) -> Result<Vec<ItemLine>, String> {
     let nums = codes::content(e);
     let mut items = Vec::new();
     for n in 1..=MAX_LINES {
@@ -122,14 +131,14 @@ fn read_items(e: Endpoint, form: &Form) -> Result<Vec<(String, u32, i64, i64)>, 
         if !full_width_within(name, ITEM_NAME_MAX, false) {
             return Err(code(e, nums.item_name[0]));
         }
-        if !codes::in_range(name) {
+        if !text::in_range(name) {
             return Err(code(e, nums.item_name[1]));
         }
         let count: u32 = item(field::ITEM_COUNT)
             .and_then(|v| v.parse().ok())
             .filter(|c| *c >= 1)
             .ok_or_else(|| code(e, 61))?;
-        if count > 9999 {
+        if count > COUNT_MAX {
             return Err(code(e, nums.item_count_length));
         }
         let price: i64 = item(field::UNIT_PRICE)
@@ -150,7 +159,7 @@ fn check_recipient(e: Endpoint, form: &Form) -> Result<(), String> {
         return Err(code(e, 70));
     }
     let [name_range, address1_range, address2_range] = codes::RECIPIENT_OUT_OF_RANGE;
-    if !codes::in_range(value(field::SEND_NAME)) {
+    if !text::in_range(value(field::SEND_NAME)) {
         return Err(code(e, name_range));
     }
     check_postcode(e, value(field::SEND_POST_CODE), (71, 72))?;
@@ -170,17 +179,7 @@ fn check_recipient(e: Endpoint, form: &Form) -> Result<(), String> {
 
 /// 7 digits or `NNN-NNNN` (`shape` code), existing (`exists` code).
 fn check_postcode(e: Endpoint, raw: &str, (shape, exists): (u16, u16)) -> Result<String, String> {
-    let ascii_shape = raw.len() == 7 && raw.bytes().all(|b| b.is_ascii_digit())
-        || raw.len() == 8
-            && raw.as_bytes()[3] == b'-'
-            && raw
-                .bytes()
-                .enumerate()
-                .all(|(i, b)| i == 3 || b.is_ascii_digit());
-    if !ascii_shape {
-        return Err(code(e, shape));
-    }
-    let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
+    let digits = text::postcode_digits(raw).ok_or_else(|| code(e, shape))?;
     if !postcode_exists(&digits) {
         return Err(code(e, exists));
     }
@@ -198,16 +197,16 @@ fn check_address(
     if !full_width_within(address1, ADDRESS_PART_MAX, false) {
         return Err(code(e, width1));
     }
-    if !codes::in_range(address1) {
+    if !text::in_range(address1) {
         return Err(code(e, range1));
     }
-    if !normalize::starts_with_prefecture(address1) {
+    if !text::starts_with_prefecture(address1) {
         return Err(code(e, prefecture));
     }
     if !full_width_within(address2, ADDRESS_PART_MAX, true) {
         return Err(code(e, width2));
     }
-    if !codes::in_range(address2) {
+    if !text::in_range(address2) {
         return Err(code(e, range2));
     }
     Ok(())
@@ -218,17 +217,4 @@ fn check_address(
 /// in Japan) and `xxx9999` (the simulator's "no such code").
 pub fn postcode_exists(digits: &str) -> bool {
     KNOWN_POSTCODES.contains(&digits) || !(digits.starts_with("000") || digits.ends_with("9999"))
-}
-
-/// Hyphens allowed; then 10 or 11 ASCII digits starting with 0.
-pub(crate) fn phone_ok(tel: &str) -> bool {
-    let digits: String = tel.chars().filter(|c| *c != '-').collect();
-    matches!(digits.len(), 10 | 11)
-        && digits.starts_with('0')
-        && digits.bytes().all(|b| b.is_ascii_digit())
-}
-
-pub(crate) fn full_width_within(s: &str, max: usize, empty_ok: bool) -> bool {
-    let len = s.chars().count();
-    (empty_ok || len > 0) && len <= max && normalize::is_full_width(s)
 }
