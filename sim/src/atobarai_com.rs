@@ -29,7 +29,7 @@ pub mod wire;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, FixedOffset, TimeDelta};
+use chrono::{DateTime, FixedOffset};
 use ipnet::IpNet;
 use tokio::net::TcpListener;
 
@@ -42,8 +42,6 @@ pub use state::{
     SimStats, Target,
 };
 pub use wire::{AtobaraiService, CreditStatus, DataStatus, Form};
-
-use state::Rules;
 
 /// How the simulated service behaves; [`Default`] suits tests (delays that
 /// only pass when the test advances the clock), [`AtobaraiSimConfig::realistic`]
@@ -129,31 +127,11 @@ pub async fn start(
         addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
     }
     let clock = SimClock::starting_at(cfg.start_at);
-    let rules = Rules {
-        enterprise_id: cfg.enterprise_id,
-        site_id: cfg.site_id,
-        api_user_id: cfg.api_user_id,
-        allowed_sources: cfg.allowed_sources.clone(),
-        credit_limit: cfg.credit_limit,
-        review_everything: cfg.review_everything,
-        review_delay: delta(cfg.review_delay),
-        cancel_delay: delta(cfg.cancel_delay),
-        invoice_delay: delta(cfg.invoice_delay),
-        payment_delay: cfg.payment_delay.map(delta),
-    };
-    let shared = Arc::new(Shared::new(
-        SimState::new(rules, cfg.carriers.clone(), cfg.first_order_number),
-        clock,
-        cfg,
-    ));
+    let shared = Arc::new(Shared::new(SimState::new(cfg.clone()), clock, cfg));
     shared
         .tasks
         .serve(listener, api::router(shared.clone()), "atobarai.com");
     Ok(AtobaraiSimHandle { shared, addr })
-}
-
-fn delta(d: Duration) -> TimeDelta {
-    TimeDelta::from_std(d).unwrap_or(TimeDelta::MAX)
 }
 
 /// Controls a running simulator. Dropping it stops the server.

@@ -28,20 +28,17 @@ use crate::transport::WireFormat;
 
 type Sim = State<Arc<Shared>>;
 
-/// The services the simulator serves (08 and 11 are not modelled: 404).
-const SERVED: [AtobaraiService; 7] = [
-    AtobaraiService::Order,
-    AtobaraiService::Status,
-    AtobaraiService::DelivList,
-    AtobaraiService::IdMap,
-    AtobaraiService::Shipping,
-    AtobaraiService::Cancel,
-    AtobaraiService::Detail,
-];
+/// Whether the simulator serves a service (08 and 11 are not modelled: 404).
+fn served(service: AtobaraiService) -> bool {
+    !matches!(
+        service,
+        AtobaraiService::JnumMod | AtobaraiService::OrderMod
+    )
+}
 
 pub(super) fn router(shared: Arc<Shared>) -> Router {
     let mut router = Router::new();
-    for service in SERVED {
+    for service in AtobaraiService::ALL.into_iter().filter(|s| served(*s)) {
         router = router.route(
             &service.path(),
             any(

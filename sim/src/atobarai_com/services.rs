@@ -12,8 +12,8 @@ use super::checks::{
     register_formats,
 };
 use super::state::{
-    DetailRow, MARKER_NG, MARKER_REVIEW, MARKER_REVIEW_NG, Reply, SimOrder, SimState, cancellable,
-    enter,
+    DetailRow, MARKER_NG, MARKER_REVIEW, MARKER_REVIEW_NG, Reply, SimOrder, SimState, after,
+    cancellable, enter,
 };
 use super::wire::{
     CreditStatus, DataStatus, E_CANCEL_NOT_CANCELLABLE, E_CANCEL_NOT_FOUND, E_ORDER_AMOUNT,
@@ -145,7 +145,7 @@ impl SimState {
                 };
                 (
                     DataStatus::UnderReview,
-                    Some((to, now + self.rules.review_delay)),
+                    Some((to, after(now, self.rules.review_delay))),
                 )
             }
         };
@@ -270,7 +270,7 @@ impl SimState {
         let system_order_id = fields.get(keys::ORDER_ID).unwrap_or("");
         let journal = fields.get(keys::JOURNAL_NUM).unwrap_or("");
         let deliv_id: Option<u32> = fields.get(keys::DELIV_ID).and_then(|v| v.parse().ok());
-        let carrier = deliv_id.and_then(|id| self.carriers.iter().find(|c| c.deliv_id == id));
+        let carrier = deliv_id.and_then(|id| self.rules.carriers.iter().find(|c| c.deliv_id == id));
         let Some(carrier) = carrier.filter(|c| c.tracking.accepts(journal)).cloned() else {
             p.code(
                 E_SHIPPING_BAD_CARRIER_OR_NUMBER,
@@ -278,7 +278,6 @@ impl SimState {
             );
             return Err(Reply::Error(p.messages));
         };
-        let rules = self.rules.clone();
         let Some(order) = self
             .orders
             .get_mut(system_order_id)
@@ -293,7 +292,7 @@ impl SimState {
         order.deliv_id = Some(carrier.deliv_id);
         order.journal_number = Some(journal.to_string());
         order.shipped_at = Some(now);
-        enter(order, DataStatus::AwaitingInvoice, now, &rules);
+        enter(order, DataStatus::AwaitingInvoice, now, &self.rules);
         Ok(Reply::Shipped {
             system_order_id: system_order_id.to_string(),
             deliv_id: carrier.deliv_id,
@@ -314,18 +313,17 @@ impl SimState {
         let ids = id_list(fields, keys::ORDER_IDS, &mut p, true);
         let reasons = fields.list(keys::REASONS);
         end_field_checks(&mut p, wrong_ids)?;
-        let rules = self.rules.clone();
+        let rules = &self.rules;
         let mut results = Vec::with_capacity(ids.len());
         for (i, id) in ids.iter().enumerate() {
-            let carriers = &self.carriers;
             let outcome = match self.orders.get_mut(*id) {
                 None => Err((
                     E_CANCEL_NOT_FOUND.to_string(),
                     "注文が存在しません".to_string(),
                 )),
-                Some(o) if cancellable(o, carriers) => {
+                Some(o) if cancellable(o, &rules.carriers) => {
                     o.cancel_reason = reasons.get(i).map(|r| r.to_string());
-                    enter(o, DataStatus::CancelRequested, now, &rules);
+                    enter(o, DataStatus::CancelRequested, now, rules);
                     Ok(())
                 }
                 Some(_) => Err((
@@ -358,7 +356,7 @@ impl SimState {
         let mut rows = Vec::new();
         for id in ids {
             rows.push(match self.orders.get(id) {
-                Some(o) => detail_row(o, &self.carriers),
+                Some(o) => detail_row(o, &self.rules.carriers),
                 None => DetailRow {
                     system_order_id: id.to_string(),
                     ent_order_id: String::new(),
@@ -374,7 +372,7 @@ impl SimState {
         }
         for ent in ents {
             if let Some(o) = self.order_by_ent(ent) {
-                rows.push(detail_row(o, &self.carriers));
+                rows.push(detail_row(o, &self.rules.carriers));
             }
         }
         Ok(Reply::Details(rows))

@@ -40,9 +40,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 use std::time::Duration;
 
-use chrono::{DateTime, FixedOffset, TimeDelta};
-use ipnet::IpNet;
+use chrono::{DateTime, FixedOffset, TimeDelta, Utc};
 
+use super::AtobaraiSimConfig;
 use super::carriers::SimCarrier;
 use super::checks::{Fields, Problems, end_field_checks, is_digits};
 use super::wire::{
@@ -152,21 +152,6 @@ impl SimStats {
     }
 }
 
-/// Who may call and how credit and time behave.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Rules {
-    pub enterprise_id: u64,
-    pub site_id: u64,
-    pub api_user_id: u64,
-    pub allowed_sources: Vec<IpNet>,
-    pub credit_limit: i64,
-    pub review_everything: bool,
-    pub review_delay: TimeDelta,
-    pub cancel_delay: TimeDelta,
-    pub invoice_delay: TimeDelta,
-    pub payment_delay: Option<TimeDelta>,
-}
-
 /// An order as the simulated service holds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SimOrder {
@@ -254,9 +239,9 @@ pub(crate) struct DetailRow {
 /// Everything the simulator knows; one lock guards it.
 #[derive(Debug)]
 pub struct SimState {
-    pub(crate) rules: Rules,
-    /// The carrier master `delivlist` serves.
-    pub carriers: Vec<SimCarrier>,
+    /// Who may call, the credit hooks, the delays and the carrier master;
+    /// the allow-list changes at run time.
+    pub(crate) rules: AtobaraiSimConfig,
     pub(crate) orders: BTreeMap<String, SimOrder>,
     pub(crate) next_number: u32,
     faults: Vec<(Target, Fault, u32)>,
@@ -265,12 +250,11 @@ pub struct SimState {
 }
 
 impl SimState {
-    pub(crate) fn new(rules: Rules, carriers: Vec<SimCarrier>, first_number: u32) -> Self {
+    pub(crate) fn new(rules: AtobaraiSimConfig) -> Self {
         SimState {
+            next_number: rules.first_order_number,
             rules,
-            carriers,
             orders: BTreeMap::new(),
-            next_number: first_number,
             faults: Vec::new(),
             stats: SimStats::default(),
         }
@@ -307,13 +291,12 @@ impl SimState {
 
     /// Applies every transition that fell due by `now`.
     pub(crate) fn settle(&mut self, now: DateTime<FixedOffset>) {
-        let rules = self.rules.clone();
         for o in self.orders.values_mut() {
             while let Some((to, due)) = o.next {
                 if due > now {
                     break;
                 }
-                enter(o, to, due, &rules);
+                enter(o, to, due, &self.rules);
             }
         }
     }
@@ -340,11 +323,10 @@ impl SimState {
         status: DataStatus,
         now: DateTime<FixedOffset>,
     ) -> bool {
-        let rules = self.rules.clone();
         match self.orders.get_mut(system_order_id) {
             Some(o) => {
                 o.next = None;
-                enter(o, status, now, &rules);
+                enter(o, status, now, &self.rules);
                 true
             }
             None => false,
@@ -376,9 +358,8 @@ impl SimState {
         let result = match service {
             AtobaraiService::Order => self.register(&fields, p, wrong_ids, now),
             AtobaraiService::Status => self.status(&fields, p, wrong_ids),
-            AtobaraiService::DelivList => {
-                end_field_checks(&mut p, wrong_ids).map(|()| Reply::Carriers(self.carriers.clone()))
-            }
+            AtobaraiService::DelivList => end_field_checks(&mut p, wrong_ids)
+                .map(|()| Reply::Carriers(self.rules.carriers.clone())),
             AtobaraiService::IdMap => self.idmap(&fields, p, wrong_ids),
             AtobaraiService::Shipping => self.shipping(&fields, p, wrong_ids, now),
             AtobaraiService::Cancel => self.cancel(&fields, p, wrong_ids, now),
@@ -454,28 +435,58 @@ fn canonical(ip: IpAddr) -> IpAddr {
 }
 
 /// Moves an order into `to` at `at` and schedules what follows.
-pub(crate) fn enter(o: &mut SimOrder, to: DataStatus, at: DateTime<FixedOffset>, rules: &Rules) {
+pub(crate) fn enter(
+    o: &mut SimOrder,
+    to: DataStatus,
+    at: DateTime<FixedOffset>,
+    rules: &AtobaraiSimConfig,
+) {
     o.status = to;
     o.next = None;
     match to {
         DataStatus::AwaitingInvoice => {
-            o.next = Some((DataStatus::AwaitingPayment, at + rules.invoice_delay));
+            o.next = Some((DataStatus::AwaitingPayment, after(at, rules.invoice_delay)));
         }
         DataStatus::AwaitingPayment => {
             o.arrival_confirmed = true;
-            o.next = rules.payment_delay.map(|d| (DataStatus::Closed, at + d));
+            o.next = rules
+                .payment_delay
+                .map(|d| (DataStatus::Closed, after(at, d)));
         }
         DataStatus::Closed => {
             o.arrival_confirmed = true;
             o.receipt_confirmed = true;
         }
         DataStatus::CancelRequested => {
-            o.next = Some((DataStatus::Cancelled, at + rules.cancel_delay));
+            o.next = Some((DataStatus::Cancelled, after(at, rules.cancel_delay)));
         }
         DataStatus::UnderReview
         | DataStatus::AwaitingJournalNumber
         | DataStatus::PartlyPaid
         | DataStatus::Cancelled
         | DataStatus::CreditNg => {}
+    }
+}
+
+/// `at + d`; a delay too long for the calendar falls due never.
+pub(crate) fn after(at: DateTime<FixedOffset>, d: Duration) -> DateTime<FixedOffset> {
+    TimeDelta::from_std(d)
+        .ok()
+        .and_then(|d| at.checked_add_signed(d))
+        .unwrap_or_else(|| DateTime::<Utc>::MAX_UTC.fixed_offset())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_delay_too_long_for_the_calendar_falls_due_never() {
+        let now = Utc::now().fixed_offset();
+        assert_eq!(
+            after(now, Duration::from_secs(60)),
+            now + TimeDelta::seconds(60)
+        );
+        assert!(after(now, Duration::MAX) > now + TimeDelta::days(365 * 1000));
     }
 }
