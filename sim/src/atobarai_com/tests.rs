@@ -728,3 +728,46 @@ async fn faults_replace_the_answer() {
     sim.clear_faults();
     assert_eq!(post(&sim, "detail", &form).await.status, "success");
 }
+
+#[tokio::test]
+async fn the_contracts_examples_are_answered_verbatim() {
+    let sim = start_sim(AtobaraiSimConfig::default()).await;
+    let http = reqwest::Client::new();
+    let raw = |service: &str, form: Form| {
+        let request = http
+            .post(format!("{}/api/{service}/rest", sim.base_url()))
+            .form(&form);
+        async move {
+            let body = request.send().await.expect("send").text().await;
+            body.expect("body")
+        }
+    };
+    // "00 order registration", its response example.
+    let body = raw("order", order_form(&sim, "SHOP-1001")).await;
+    assert!(
+        body.ends_with(
+            "<response><status>success</status><orderId>SHOP-1001</orderId>\
+             <systemOrderId>AK00012345</systemOrderId><messages/>\
+             <orderStatus cd=\"1\">与信OK</orderStatus></response>"
+        ),
+        "{body}"
+    );
+    // "04 shipping", its response shape.
+    let form = caller(
+        &sim,
+        &[
+            ("OrderId", "AK00012345"),
+            ("DelivId", "1"),
+            ("JournalNum", "123456789012"),
+        ],
+    );
+    let body = raw("shipping", form).await;
+    assert!(
+        body.ends_with(
+            "<response><status>success</status><orderId>AK00012345</orderId>\
+             <delivId name=\"ヤマト運輸\">1</delivId><journalNum>123456789012</journalNum>\
+             <messages/></response>"
+        ),
+        "{body}"
+    );
+}
