@@ -15,7 +15,12 @@
 //!   panic, a handle that waits on conditions and stops the tasks, a clock).
 //! - [`pusher`]: the webhook push queues of the pushing providers.
 //! - [`transport`]: faults of the network path (resets, slow and cut bodies).
+//!
+//! The simulators, one module each:
+//! - [`atobarai_com`]: Atobarai.com (後払い.com), deferred payment with a
+//!   credit check, XML answers over form posts.
 
+pub mod atobarai_com;
 pub mod harness;
 pub mod kuroneko;
 pub mod pusher;

@@ -26,8 +26,8 @@ use tokio::net::TcpListener;
 
 use super::jgoods::{self, CustomerDecision, JgoodsSimConfig, JgoodsSimHandle, SimWebhookAuth};
 use super::rakuten_pay::{self, NewItem, NewOrder, RakutenSimConfig, RakutenSimHandle};
-use super::{atobarai_com, komoju};
-use ordersync_sim::kuroneko;
+use super::komoju;
+use ordersync_sim::{atobarai_com, kuroneko};
 
 #[derive(Args, Debug)]
 pub struct SimArgs {

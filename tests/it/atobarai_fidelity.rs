@@ -5,9 +5,7 @@
 
 use std::time::Duration;
 
-use ordersync::channels::credit::atobarai_com::DetailStatus;
-use ordersync::channels::credit::atobarai_com::wire::AtobaraiService;
-use ordersync::sim::atobarai_com::{AtobaraiSimConfig, Fault};
+use ordersync_sim::atobarai_com::{AtobaraiService, AtobaraiSimConfig, DataStatus, Fault};
 use serde_json::{Value, json};
 
 use crate::helpers::*;
@@ -89,7 +87,7 @@ async fn a_cancel_answered_error_with_its_result_is_read_and_a_repeat_taken_as_d
     assert!(sim.stats().calls(AtobaraiService::Cancel) >= 2);
     assert!(matches!(
         sim.order(&reference).unwrap().status,
-        DetailStatus::CancelRequested | DetailStatus::Cancelled
+        DataStatus::CancelRequested | DataStatus::Cancelled
     ));
     let (_, dead) = app.get("/api/v1/outbox?state=dead").await;
     assert_eq!(dead["outbox"], json!([]), "{dead}");

@@ -6,10 +6,10 @@
 
 use std::time::Duration;
 
-use ordersync::channels::credit::atobarai_com::DetailStatus;
-use ordersync::channels::credit::atobarai_com::wire::AtobaraiService;
 use ordersync::channels::credit::kuroneko::order_no_for;
-use ordersync::sim::atobarai_com::{AtobaraiSimConfig, Fault as AtobaraiFault};
+use ordersync_sim::atobarai_com::{
+    AtobaraiService, AtobaraiSimConfig, DataStatus, Fault as AtobaraiFault,
+};
 use ordersync_sim::kuroneko::{Endpoint, Fault, FlipRule, KuronekoSimConfig, KuronekoStatus};
 use serde_json::{Value, json};
 
@@ -368,7 +368,7 @@ async fn atobarai_credit_results_shipment_and_cancel() {
     let c_ref = c["payment"]["reference"].as_str().unwrap();
     assert!(matches!(
         sim.order(c_ref).unwrap().status,
-        DetailStatus::CancelRequested | DetailStatus::Cancelled
+        DataStatus::CancelRequested | DataStatus::Cancelled
     ));
     app.stop().await;
 }
@@ -569,7 +569,7 @@ async fn atobarai_cancel_after_an_unanswered_registration_cancels_what_arrived()
             s.order_by_ent("A-GONE").is_some_and(|o| {
                 matches!(
                     o.status,
-                    DetailStatus::CancelRequested | DetailStatus::Cancelled
+                    DataStatus::CancelRequested | DataStatus::Cancelled
                 )
             })
         })

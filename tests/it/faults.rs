@@ -16,9 +16,7 @@ use ordersync::channels::rakuten_pay::Progress;
 use ordersync::sim::komoju::{self as komoju_sim, CaptureMode};
 use ordersync::sim::rakuten_pay::{self as rakuten_sim, NewItem, NewOrder};
 use ordersync::sim::transport::TransportFault;
-use ordersync::sim::{
-    atobarai_com as atobarai_sim, jgoods as jgoods_sim, kuroneko as kuroneko_sim,
-};
+use ordersync::sim::{jgoods as jgoods_sim, kuroneko as kuroneko_sim};
 use serde_json::json;
 
 use crate::helpers::*;
@@ -661,9 +659,14 @@ fn atobarai_order(id: &str) -> ordersync::channels::credit::atobarai_com::OrderR
 
 #[tokio::test]
 async fn atobarai_com_adapter_classifies_every_fault_and_recovers() {
-    use atobarai_sim::{AtobaraiSimConfig, Fault};
     use ordersync::channels::credit::atobarai_com::client::AtobaraiClient;
-    use ordersync::channels::credit::atobarai_com::wire::AtobaraiService;
+    use ordersync::sim::atobarai_com::AtobaraiSimSettings;
+    use ordersync_sim::atobarai_com::{
+        self as atobarai_sim, AtobaraiService, AtobaraiSimConfig, Fault,
+    };
+    // The simulator crate's transport faults: the consts above are the
+    // product copy's, which the simulators not moved yet take.
+    use ordersync_sim::transport::TransportFault as SimTransport;
     let sim = atobarai_sim::start(
         tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
         AtobaraiSimConfig::default(),
@@ -681,10 +684,16 @@ async fn atobarai_com_adapter_classifies_every_fault_and_recovers() {
         ("HTTP 503", Fault::Status(503)),
         ("busy page", Fault::Garbage),
         ("timeout", Fault::Delay(LOST)),
-        ("connection reset", Fault::Transport(RESET)),
-        ("slow body", Fault::Transport(SLOW_BODY)),
-        ("cut-short XML", Fault::Transport(TRUNCATED)),
-        ("HTML page", Fault::Transport(WRONG_TYPE)),
+        ("connection reset", Fault::Transport(SimTransport::Reset)),
+        (
+            "slow body",
+            Fault::Transport(SimTransport::SlowBody { every: TRICKLE }),
+        ),
+        ("cut-short XML", Fault::Transport(SimTransport::Truncated)),
+        (
+            "HTML page",
+            Fault::Transport(SimTransport::WrongContentType),
+        ),
     ];
     for (i, (name, fault)) in cases.iter().enumerate() {
         let id = format!("SHOP-AF{i}");

@@ -11,7 +11,7 @@
 //! The rest of the crate sees only the neutral types below: no form key, no
 //! Japanese label, no status code. The official specification is not
 //! public, so the client reads answers leniently and the simulator's guesses
-//! are listed in `sim::atobarai_com`'s docs.
+//! are listed in [`ordersync_sim::atobarai_com`]'s docs.
 
 pub mod client;
 pub mod provider;

@@ -432,7 +432,7 @@ pub struct AtobaraiMessage {
 /// A coded element. Most services put the code in a `cd` attribute and a
 /// label in the text (`<orderStatus cd="1">与信OK</orderStatus>`,
 /// `<error cd="E05301">…</error>`); `detail` puts the code in the text and
-/// the label in an attribute (`<orderStatus orderStatusName="伝票登録済み">2</orderStatus>`).
+/// the label in an attribute (`<orderStatus orderStatusName="請求書発行待ち">2</orderStatus>`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct AtobaraiCode {
     /// The code, where it is an attribute.

@@ -235,9 +235,7 @@ pub(super) fn atobarai_side(
             .filter(|o| {
                 !matches!(
                     o.status,
-                    DetailStatus::Cancelled
-                        | DetailStatus::CancelRequested
-                        | DetailStatus::CreditNg
+                    DataStatus::Cancelled | DataStatus::CancelRequested | DataStatus::CreditNg
                 )
             })
             .collect();

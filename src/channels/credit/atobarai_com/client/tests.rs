@@ -12,9 +12,12 @@ use super::*;
 use crate::channels::credit::atobarai_com::{Line, Party, TestCredit, deliv_id_for};
 use crate::config::{FeeBand, FeeMode};
 use crate::domain::Carrier;
-use crate::sim::atobarai_com::{
-    self as sim, AtobaraiSimConfig, AtobaraiSimHandle, Fault, MARKER_NG, MARKER_REVIEW,
-    MARKER_REVIEW_NG,
+use crate::sim::atobarai_com::AtobaraiSimSettings;
+// The simulator's own service names (faults, counters) shadow the adapter's
+// that `super::*` brings in: every use of them here is about the simulator.
+use ordersync_sim::atobarai_com::{
+    self as sim, AtobaraiService, AtobaraiSimConfig, AtobaraiSimHandle, DataStatus, Fault,
+    MARKER_NG, MARKER_REVIEW, MARKER_REVIEW_NG,
 };
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -323,7 +326,7 @@ async fn review_also_resolves_in_real_time() {
     assert!(
         sim.wait_until(WAIT, |v| v
             .order(&id)
-            .is_some_and(|o| o.status == DetailStatus::AwaitingTrackingNumber))
+            .is_some_and(|o| o.status == DataStatus::AwaitingJournalNumber))
             .await
     );
     assert_eq!(client.status(&[id]).await.unwrap()[0].2, CreditStatus::Ok);
@@ -645,7 +648,7 @@ async fn the_data_status_machine_runs_on_the_clock() {
     );
     // A partial payment the service records by hand.
     let other = register_ok(&client, "FLOW-2").await;
-    assert!(sim.set_status(&other, DetailStatus::PartiallyPaid));
+    assert!(sim.set_status(&other, DataStatus::PartlyPaid));
     assert_eq!(
         client.detail(&ids(&[&other]), &[]).await.unwrap()[0].status,
         DetailStatus::PartiallyPaid

@@ -354,12 +354,19 @@ fn unreadable_answers_are_errors_not_panics() {
 fn detail_has_its_status_as_text_and_status_or_cancel_may_answer_error_with_results() {
     // As the service's server writes detail: the code is the element's text.
     let xml = r#"<?xml version="1.0" encoding="UTF-8"?>
-<response><status>success</status><messages/><results><result><orderId>AK00012345</orderId><entOrderId>SHOP-1</entOrderId><orderStatus orderStatusName="伝票登録済み">2</orderStatus><isShipped>1</isShipped><deliveryId deliveryName="佐川急便">2</deliveryId><journalNumber>400012345678</journalNumber></result></results></response>"#;
+<response><status>success</status><messages/><results><result><orderId>AK00012345</orderId><entOrderId>SHOP-1</entOrderId><orderStatus orderStatusName="請求書発行待ち">2</orderStatus><isShipped>1</isShipped><deliveryId deliveryName="佐川急便">2</deliveryId><journalNumber>400012345678</journalNumber></result></results></response>"#;
     let r = parse_response(xml).unwrap();
     let row = &r.results.results[0];
     assert_eq!(
         row.order_status.as_ref().and_then(AtobaraiCode::number),
         Some(2)
+    );
+    // The name is the server's label of state 2 (the contract's detail table).
+    assert_eq!(
+        row.order_status
+            .as_ref()
+            .and_then(|s| s.status_name.as_deref()),
+        Some("請求書発行待ち")
     );
     let deliv = row.delivery_id.as_ref().unwrap();
     assert_eq!(

@@ -4,7 +4,8 @@
 //! steps: decode the form (a body that is not form-encoded reads as no keys,
 //! as PHP's `$_POST` would; a GET has no body, so it reads as no keys too),
 //! count and record it, suffer a due fault, then let [`super::state`] decide
-//! and render its reply as the service's XML.
+//! and render its reply as the service's XML (contract, "Services" and the
+//! Corrections).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -18,31 +19,26 @@ use axum::routing::any;
 use quick_xml::escape::escape;
 
 use super::Shared;
-use super::state::{
-    CODE_STATUS_UNKNOWN_IDS, DetailRow, Fault, RecordedRequest, Reply, credit_label,
+use super::state::{DetailRow, Fault, Message, RecordedRequest, Reply};
+use super::wire::{
+    AtobaraiService, CreditStatus, E_STATUS_UNKNOWN_IDS, Form, MAINTENANCE, SYSTEM_FAILURE,
+    decode_form,
 };
-use crate::channels::credit::atobarai_com::CreditStatus;
-use crate::channels::credit::atobarai_com::wire::{
-    AtobaraiService, Form, MAINTENANCE, SYSTEM_FAILURE,
-};
-use crate::sim::transport::WireFormat;
+use crate::transport::WireFormat;
 
 type Sim = State<Arc<Shared>>;
 
-/// The services the simulator serves (08 and 11 are not modelled: 404).
-const SERVED: [AtobaraiService; 7] = [
-    AtobaraiService::Order,
-    AtobaraiService::Status,
-    AtobaraiService::DelivList,
-    AtobaraiService::IdMap,
-    AtobaraiService::Shipping,
-    AtobaraiService::Cancel,
-    AtobaraiService::Detail,
-];
+/// Whether the simulator serves a service (08 and 11 are not modelled: 404).
+fn served(service: AtobaraiService) -> bool {
+    !matches!(
+        service,
+        AtobaraiService::JnumMod | AtobaraiService::OrderMod
+    )
+}
 
 pub(super) fn router(shared: Arc<Shared>) -> Router {
     let mut router = Router::new();
-    for service in SERVED {
+    for service in AtobaraiService::ALL.into_iter().filter(|s| served(*s)) {
         router = router.route(
             &service.path(),
             any(
@@ -67,8 +63,18 @@ pub(super) fn router(shared: Arc<Shared>) -> Router {
         .with_state(shared)
 }
 
+/// Whether a `Content-Type` is a form (parameters such as the charset aside).
+fn is_form(content_type: Option<&str>) -> bool {
+    content_type
+        .and_then(|ct| ct.split(';').next())
+        .is_some_and(|t| {
+            t.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        })
+}
+
 async fn call(
-    State(sim): Sim,
+    State(sim): State<Arc<Shared>>,
     service: AtobaraiService,
     peer: SocketAddr,
     uri: Uri,
@@ -79,15 +85,8 @@ async fn call(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    let is_form = content_type.as_deref().is_some_and(|ct| {
-        ct.split(';')
-            .next()
-            .map(str::trim)
-            .map(str::to_ascii_lowercase)
-            == Some("application/x-www-form-urlencoded".to_string())
-    });
     let raw = String::from_utf8_lossy(&body).into_owned();
-    let form = if is_form {
+    let form = if is_form(content_type.as_deref()) {
         decode_form(&raw)
     } else {
         Form::new()
@@ -103,6 +102,7 @@ async fn call(
     });
     let fault = sim.with_state(|s, _| s.take_fault(service));
     let mut transport = None;
+    // `Some(None)`: never answer; `Some(Some(d))`: answer after `d`.
     let hold = match fault {
         None => None,
         Some(Fault::Transport(t)) => match t.instead(WireFormat::Xml) {
@@ -183,49 +183,11 @@ fn xml(body: String) -> Response {
         .into_response()
 }
 
-/// Decodes `application/x-www-form-urlencoded` (`+` is a space, `%XX` a
-/// byte, UTF-8), keeping order and repeated keys.
-pub(crate) fn decode_form(raw: &str) -> Form {
-    raw.split('&')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (percent_decode(k), percent_decode(v))
-        })
-        .collect()
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' => {
-                let hex = bytes
-                    .get(i + 1..i + 3)
-                    .and_then(|h| std::str::from_utf8(h).ok())
-                    .and_then(|h| u8::from_str_radix(h, 16).ok());
-                match hex {
-                    Some(b) => {
-                        out.push(b);
-                        i += 2;
-                    }
-                    None => out.push(b'%'),
-                }
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 const XML_DECL: &str = r#"<?xml version="1.0" encoding="UTF-8"?>"#;
 
-fn error_xml(messages: &[(String, String)]) -> String {
-    let mut out = format!("{XML_DECL}<response><status>error</status><messages>");
+/// `<messages>` with one `<message cd="…">` each.
+fn messages_xml(messages: &[Message]) -> String {
+    let mut out = String::from("<messages>");
     for (code, text) in messages {
         out.push_str(&format!(
             r#"<message cd="{}">{}</message>"#,
@@ -233,8 +195,15 @@ fn error_xml(messages: &[(String, String)]) -> String {
             escape(text.as_str())
         ));
     }
-    out.push_str("</messages></response>");
+    out.push_str("</messages>");
     out
+}
+
+fn error_xml(messages: &[Message]) -> String {
+    format!(
+        "{XML_DECL}<response><status>error</status>{}</response>",
+        messages_xml(messages)
+    )
 }
 
 fn element(name: &str, value: &str) -> String {
@@ -249,6 +218,15 @@ fn flag(on: bool) -> &'static str {
     if on { "1" } else { "0" }
 }
 
+/// `<orderStatus cd="1">与信OK</orderStatus>` of 00 and 01.
+fn credit_xml(status: CreditStatus) -> String {
+    format!(
+        r#"<orderStatus cd="{}">{}</orderStatus>"#,
+        status.cd(),
+        status.label()
+    )
+}
+
 /// The service's XML for a reply.
 fn render(reply: &Reply) -> String {
     match reply {
@@ -258,11 +236,10 @@ fn render(reply: &Reply) -> String {
             system_order_id,
             status,
         } => success(format!(
-            r#"{}{}<messages/><orderStatus cd="{}">{}</orderStatus>"#,
+            "{}{}<messages/>{}",
             element("orderId", ent_order_id),
             element("systemOrderId", system_order_id),
-            status.code(),
-            credit_label(*status)
+            credit_xml(*status)
         )),
         Reply::Statuses(rows) => statuses_xml(rows),
         Reply::Carriers(carriers) => success(results(carriers.iter().map(|c| {
@@ -296,7 +273,7 @@ fn render(reply: &Reply) -> String {
     }
 }
 
-/// `<status>…</status>` and the results around `inner`.
+/// `<status>success</status>` and `inner`.
 fn success(inner: String) -> String {
     format!("{XML_DECL}<response><status>success</status>{inner}</response>")
 }
@@ -305,28 +282,23 @@ fn success(inner: String) -> String {
 fn statuses_xml(rows: &[(String, String, CreditStatus)]) -> String {
     let items = rows.iter().map(|(id, ent, status)| {
         format!(
-            r#"{}{}<orderStatus cd="{}">{}</orderStatus>"#,
+            "{}{}{}",
             element("orderId", id),
             element("entOrderId", ent),
-            status.code(),
-            credit_label(*status)
+            credit_xml(*status)
         )
     });
     // Only unknown ids: "error" with E01202, the results still listed.
     let none_known = rows.iter().all(|(_, _, s)| *s == CreditStatus::Unknown);
     if none_known && !rows.is_empty() {
-        refused_with_results(
-            CODE_STATUS_UNKNOWN_IDS,
-            "指定された注文が存在しません",
-            items,
-        )
+        refused_with_results(E_STATUS_UNKNOWN_IDS, "指定された注文が存在しません", items)
     } else {
         success(results(items))
     }
 }
 
 /// The cancel service's answer.
-fn cancels_xml(rows: &[(String, Result<(), super::state::Message>)]) -> String {
+fn cancels_xml(rows: &[(String, Result<(), Message>)]) -> String {
     let items = rows.iter().map(|(id, outcome)| match outcome {
         Ok(()) => format!(
             "{}<cancelStatus>success</cancelStatus>",
@@ -339,7 +311,8 @@ fn cancels_xml(rows: &[(String, Result<(), super::state::Message>)]) -> String {
             escape(text.as_str())
         ),
     });
-    // Nothing could be cancelled: "error", each order's result still listed.
+    // Nothing could be cancelled: "error" with the first order's code, each
+    // order's result still listed.
     match rows.iter().find_map(|(_, o)| o.as_ref().err()) {
         Some((code, text)) if rows.iter().all(|(_, o)| o.is_err()) => {
             refused_with_results(code, text, items)
@@ -351,17 +324,21 @@ fn cancels_xml(rows: &[(String, Result<(), super::state::Message>)]) -> String {
 /// `<status>error</status>` with a message and, as the server writes it,
 /// the per-order results all the same.
 fn refused_with_results(code: &str, text: &str, items: impl Iterator<Item = String>) -> String {
-    let listed = results(items);
-    let listed = listed.strip_prefix("<messages/>").unwrap_or(&listed);
     format!(
-        r#"{XML_DECL}<response><status>error</status><messages><message cd="{}">{}</message></messages>{listed}</response>"#,
-        escape(code),
-        escape(text)
+        "{XML_DECL}<response><status>error</status>{}{}</response>",
+        messages_xml(&[(code.to_string(), text.to_string())]),
+        result_list(items)
     )
 }
 
+/// An empty `<messages/>` and the results.
 fn results(items: impl Iterator<Item = String>) -> String {
-    let mut out = String::from("<messages/><results>");
+    format!("<messages/>{}", result_list(items))
+}
+
+/// `<results>` with one `<result>` per item.
+fn result_list(items: impl Iterator<Item = String>) -> String {
+    let mut out = String::from("<results>");
     for item in items {
         out.push_str("<result>");
         out.push_str(&item);
@@ -374,19 +351,19 @@ fn results(items: impl Iterator<Item = String>) -> String {
 /// One `detail` result as the server writes it: the status code as the
 /// element's text, its name an attribute; the carrier likewise.
 fn detail_xml(row: &DetailRow) -> String {
-    let delivery = match (row.deliv_id, &row.deliv_name) {
-        (Some(id), name) => format!(
+    let delivery = match row.deliv_id {
+        Some(id) => format!(
             r#"<deliveryId deliveryName="{}">{id}</deliveryId>"#,
-            escape(name.as_str())
+            escape(row.deliv_name.as_str())
         ),
-        (None, _) => "<deliveryId/>".to_string(),
+        None => "<deliveryId/>".to_string(),
     };
+    let (code, name) = row.status.map_or((-1, ""), |s| (s.code(), s.label()));
     format!(
-        r#"{}{}<orderStatus orderStatusName="{}">{}</orderStatus><isShipped>{}</isShipped>{}{}<isArrivalConfirmed>{}</isArrivalConfirmed><isReceiptConfirmed>{}</isReceiptConfirmed>"#,
+        r#"{}{}<orderStatus orderStatusName="{}">{code}</orderStatus><isShipped>{}</isShipped>{}{}<isArrivalConfirmed>{}</isArrivalConfirmed><isReceiptConfirmed>{}</isReceiptConfirmed>"#,
         element("orderId", &row.system_order_id),
         element("entOrderId", &row.ent_order_id),
-        escape(row.status.label()),
-        row.status.code(),
+        escape(name),
         flag(row.is_shipped),
         delivery,
         element(
