@@ -28,6 +28,8 @@ pub struct Received {
     pub delivery_id: String,
     /// `X-JGoods-Timestamp`, absent with bearer authentication.
     pub timestamp: Option<String>,
+    /// `X-JGoods-Signature`, absent with bearer authentication.
+    pub signature: Option<String>,
     /// `Content-Type`.
     pub content_type: String,
     /// The raw body.
@@ -145,6 +147,7 @@ async fn receive(
     inbox.received.push(Received {
         delivery_id: text(DELIVERY_HEADER).unwrap_or_default().to_string(),
         timestamp: text(TIMESTAMP_HEADER).map(str::to_string),
+        signature: text(SIGNATURE_HEADER).map(str::to_string),
         content_type: text(header::CONTENT_TYPE.as_str())
             .unwrap_or_default()
             .to_string(),

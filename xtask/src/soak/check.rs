@@ -17,10 +17,10 @@ use super::load::{Ledger, SharedLedger};
 use super::world::World;
 use ordersync::channels::credit::atobarai_com::DetailStatus;
 use ordersync::channels::credit::kuroneko::{TransactionStatus, order_no_for};
-use ordersync::channels::jgoods::Status;
 use ordersync::channels::komoju::PaymentStatus;
-use ordersync::sim::jgoods::DeliveryOutcome as JgoodsOutcome;
 use ordersync::sim::komoju::DeliveryOutcome as KomojuOutcome;
+use ordersync_sim::jgoods::DeliveryOutcome as JgoodsOutcome;
+use ordersync_sim::jgoods::Status;
 
 mod sides;
 use sides::*;

@@ -9,12 +9,10 @@ use tokio::net::TcpListener;
 
 use crate::bench::daemon::{self, DaemonProcess, SECRET};
 use ordersync::sim::atobarai_com::{self as atobarai_sim, AtobaraiSimConfig, AtobaraiSimHandle};
-use ordersync::sim::jgoods::{
-    self as jgoods_sim, JgoodsSimConfig, JgoodsSimHandle, SimWebhookAuth,
-};
 use ordersync::sim::komoju::{self as komoju_sim, KomojuSimConfig, KomojuSimHandle};
 use ordersync::sim::kuroneko::{self as kuroneko_sim, KuronekoSimConfig, KuronekoSimHandle};
 use ordersync::sim::rakuten_pay::{self as rakuten_sim, RakutenSimConfig, RakutenSimHandle};
+use ordersync_sim::jgoods::{self as jgoods_sim, JgoodsSimConfig, JgoodsSimHandle, SimWebhookAuth};
 
 /// The SKUs every channel sells; few, so that orders compete for them.
 pub const SKUS: [&str; 6] = ["SOAK-1", "SOAK-2", "SOAK-3", "SOAK-4", "SOAK-5", "SOAK-6"];
