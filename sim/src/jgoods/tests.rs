@@ -34,17 +34,19 @@ fn hmac() -> SimWebhookAuth {
 }
 
 async fn token(sim: &JgoodsSimHandle) -> String {
-    let answer: Value = reqwest::Client::new()
-        .post(sim.token_url())
-        .basic_auth("sim-client", Some("sim-client-secret"))
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let answer = json_of(
+        reqwest::Client::new()
+            .post(sim.token_url())
+            .basic_auth("sim-client", Some("sim-client-secret"))
+            .form(&[("grant_type", "client_credentials")]),
+    )
+    .await;
     answer["access_token"].as_str().unwrap().to_string()
+}
+
+/// The JSON answer to a request that must get one.
+async fn json_of(request: reqwest::RequestBuilder) -> Value {
+    request.send().await.unwrap().json().await.unwrap()
 }
 
 async fn error_code(response: reqwest::Response) -> (u16, String) {
@@ -130,46 +132,32 @@ async fn raw_answers_follow_the_contract() {
     sim.set_status("JG1", Status::Cancelled);
     let http = reqwest::Client::new();
     let live = token(&sim).await;
-    let put = |body: Value| {
+    let conflict = json_of(
         http.put(format!("{}/JG1", sim.order_api_base_url()))
             .bearer_auth(&live)
-            .json(&body)
-            .send()
-    };
-    let conflict: Value = put(json!({"items": [{"line_no": 1, "reserved_qty": 2}]}))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+            .json(&json!({"items": [{"line_no": 1, "reserved_qty": 2}]})),
+    )
+    .await;
     assert_eq!(conflict["error"]["code"], "STATUS_CONFLICT");
     assert_eq!(conflict["error"]["status"], Status::Cancelled.label());
 
-    let order: Value = http
-        .get(format!("{}/JG1", sim.order_api_base_url()))
-        .bearer_auth(&live)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let order = json_of(
+        http.get(format!("{}/JG1", sim.order_api_base_url()))
+            .bearer_auth(&live),
+    )
+    .await;
     let changed_at = order["status_changed_at"].as_str().unwrap();
     assert!(changed_at.ends_with("+09:00"), "{changed_at}");
     assert_eq!(order["items"][0]["reserved_qty"], Value::Null);
     assert_eq!(order["items"][0]["unit_price"], 5500);
     assert_eq!(order["parent_order_no"], Value::Null);
 
-    let page: Value = http
-        .get(format!("{}/search.json", sim.order_api_base_url()))
-        .query(&[("status", Status::Cancelled.label()), ("page", "1")])
-        .bearer_auth(&live)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let page = json_of(
+        http.get(format!("{}/search.json", sim.order_api_base_url()))
+            .query(&[("status", Status::Cancelled.label()), ("page", "1")])
+            .bearer_auth(&live),
+    )
+    .await;
     assert_eq!(page["orders"][0]["order_no"], "JG1");
     assert_eq!(page["next_page"], Value::Null);
     let bad_page = http
@@ -362,19 +350,12 @@ async fn token_endpoint_can_take_the_secret_in_the_form_body() {
         token_error(basic).await,
         (401, "invalid_client".to_string())
     );
-    let post: Value = http
-        .post(sim.token_url())
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", sim.client_id()),
-            ("client_secret", sim.client_secret()),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let post = json_of(http.post(sim.token_url()).form(&[
+        ("grant_type", "client_credentials"),
+        ("client_id", sim.client_id()),
+        ("client_secret", sim.client_secret()),
+    ]))
+    .await;
     assert_eq!(post["token_type"], "bearer");
     assert_eq!(sim.client_auth(), ClientAuth::ClientSecretPost);
 }
