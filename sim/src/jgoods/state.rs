@@ -56,7 +56,10 @@ pub enum Fault {
     /// Answer with this HTTP status and an error envelope (e.g. 500, 503, 401).
     Status(u16),
     /// 429 with `Retry-After` in seconds.
-    TooManyRequests { retry_after_secs: u64 },
+    TooManyRequests {
+        /// The `Retry-After` value.
+        retry_after_secs: u64,
+    },
     /// Handle the request normally, then hold the answer back this long: the
     /// change is applied even when the caller times out (a lost response).
     Delay(Duration),
@@ -126,6 +129,7 @@ pub struct DeliveryRecord {
     pub status: Status,
     /// HTTP attempts so far.
     pub attempts: u32,
+    /// Where the push stands.
     pub outcome: DeliveryOutcome,
 }
 
