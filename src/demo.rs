@@ -6,18 +6,17 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use clap::Args;
+use ordersync_sim::jgoods::{
+    self as sim, CustomerDecision, Endpoint, Fault, JgoodsSimConfig, JgoodsSimHandle,
+    SimWebhookAuth, Status,
+};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
 use crate::app::Daemon;
-use crate::channels::jgoods::Status;
 use crate::channels::rakuten_pay::Progress;
 use crate::config::Config;
 use crate::domain::time;
-use crate::sim::jgoods::{
-    self as sim, CustomerDecision, Endpoint, Fault, JgoodsSimConfig, JgoodsSimHandle,
-    SimWebhookAuth,
-};
 use crate::sim::komoju::{self as komoju_sim, CaptureMode, KomojuSimConfig, KomojuSimHandle};
 use crate::sim::kuroneko::KuronekoSimSettings;
 use crate::sim::rakuten_pay::{

@@ -11,6 +11,8 @@
 //! adapter's assumption: a field the adapter names wrong, the simulator does
 //! not name the same way, and the test fails.
 //!
+//! - [`jgoods`]: J-goods (order-info, item-info and category APIs, OAuth2
+//!   token, signed webhooks).
 //! - [`harness`]: what every simulator shares (a state lock that survives a
 //!   panic, a handle that waits on conditions and stops the tasks, a clock).
 //! - [`pusher`]: the webhook push queues of the pushing providers.
@@ -22,6 +24,7 @@
 
 pub mod atobarai_com;
 pub mod harness;
+pub mod jgoods;
 pub mod kuroneko;
 pub mod pusher;
 pub mod transport;

@@ -19,12 +19,14 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use clap::Args;
+use ordersync_sim::jgoods::{
+    self, CustomerDecision, JgoodsSimConfig, JgoodsSimHandle, SimWebhookAuth,
+};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::json;
 use tokio::net::TcpListener;
 
-use super::jgoods::{self, CustomerDecision, JgoodsSimConfig, JgoodsSimHandle, SimWebhookAuth};
 use super::rakuten_pay::{self, NewItem, NewOrder, RakutenSimConfig, RakutenSimHandle};
 use super::komoju;
 use ordersync_sim::{atobarai_com, kuroneko};

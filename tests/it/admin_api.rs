@@ -128,7 +128,7 @@ async fn orders_are_listed_filtered_and_paged() {
     app.set_stock("A", 2).await;
     for id in ["O1", "O2", "O3"] {
         app.sim
-            .set_decision(id, ordersync::sim::jgoods::CustomerDecision::NoReply);
+            .set_decision(id, ordersync_sim::jgoods::CustomerDecision::NoReply);
         app.sim.place_order(id, &[("A", 1, 100)]);
     }
     app.wait_order("O3", |o| o["state"] == "short").await;

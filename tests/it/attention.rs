@@ -3,7 +3,7 @@
 //! what it answers, is refused when there is nothing to answer, and leaves
 //! who, what and why in the order's history.
 
-use ordersync::sim::jgoods::{Endpoint, Fault};
+use ordersync_sim::jgoods::{Endpoint, Fault};
 use reqwest::Method;
 use serde_json::{Value, json};
 

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use futures_util::{SinkExt, StreamExt};
-use ordersync::sim::jgoods::{Endpoint, Fault};
+use ordersync_sim::jgoods::{Endpoint, Fault};
 use serde_json::{Value, json};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;

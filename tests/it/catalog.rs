@@ -304,7 +304,7 @@ async fn a_bad_master_stores_nothing_and_names_line_and_column() {
 // Several threads: the daemon is a child process served by this test's simulator.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_daemon_killed_before_j_goods_took_the_master_loses_nothing() {
-    use ordersync::sim::jgoods::{self as sim, Endpoint, Fault};
+    use ordersync_sim::jgoods::{self as sim, Endpoint, Fault};
     let dir = tempfile::tempdir().unwrap();
     let jgoods = sim::start(
         tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),

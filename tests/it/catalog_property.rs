@@ -8,8 +8,9 @@ use ordersync::catalog::Item;
 use ordersync::channels::jgoods::catalog_sync::CatalogSync;
 use ordersync::channels::jgoods::client::JgoodsClient;
 use ordersync::flows::catalog::{self, Form};
-use ordersync::sim::jgoods::{self as sim, JgoodsSimConfig};
+use ordersync::sim::jgoods::JgoodsSimSettings;
 use ordersync::store::Store;
+use ordersync_sim::jgoods::{self as sim, JgoodsSimConfig};
 use proptest::prelude::*;
 
 fn item() -> impl Strategy<Value = Item> {

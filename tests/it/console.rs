@@ -5,7 +5,7 @@
 //! each step. Hostile order ids are escaped; a post from another site, a
 //! stale form and a forged cookie are refused.
 
-use ordersync::sim::jgoods::{Endpoint, Fault};
+use ordersync_sim::jgoods::{Endpoint, Fault};
 use reqwest::StatusCode;
 use reqwest::header::{COOKIE, LOCATION, ORIGIN, SET_COOKIE};
 

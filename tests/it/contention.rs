@@ -1,6 +1,6 @@
 //! Never oversell under contention: many orders for one SKU at once.
 
-use ordersync::sim::jgoods::CustomerDecision;
+use ordersync_sim::jgoods::CustomerDecision;
 
 use crate::helpers::*;
 

@@ -5,8 +5,7 @@
 
 use std::time::Duration;
 
-use ordersync::channels::jgoods::Status;
-use ordersync::sim::jgoods::{self as sim, DeliveryOutcome, JgoodsSimConfig};
+use ordersync_sim::jgoods::{self as sim, DeliveryOutcome, JgoodsSimConfig, Status};
 use rusqlite::Connection;
 use tokio::net::TcpListener;
 use tokio::process::Command;
@@ -125,7 +124,7 @@ async fn sigkill_in_flight_loses_and_doubles_nothing() {
     // J-goods agrees with the daemon line by line, and every order is confirmed here.
     for i in 0..ORDERS {
         let no = format!("K{i:03}");
-        let theirs = sim.order(&no).unwrap().lines[0].reserved_qty;
+        let theirs = sim.order(&no).unwrap().items[0].reserved_qty;
         let (ours, state): (i64, String) = db
             .query_row(
                 "SELECT COALESCE((SELECT SUM(qty) FROM allocations WHERE order_id = ?1 AND state = 'reserved'), 0),

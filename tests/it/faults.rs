@@ -11,12 +11,12 @@
 use std::time::{Duration, Instant};
 
 use ordersync::call::CallError;
-use ordersync::channels::jgoods::Status;
 use ordersync::channels::rakuten_pay::Progress;
 use ordersync::sim::komoju::{self as komoju_sim, CaptureMode};
 use ordersync::sim::rakuten_pay::{self as rakuten_sim, NewItem, NewOrder};
 use ordersync::sim::transport::TransportFault;
-use ordersync::sim::{jgoods as jgoods_sim, kuroneko as kuroneko_sim};
+use ordersync::sim::kuroneko as kuroneko_sim;
+use ordersync_sim::jgoods::{self as jgoods_sim, Status};
 use serde_json::json;
 
 use crate::helpers::*;
@@ -111,6 +111,12 @@ async fn assert_outbox_settles(app: &TestApp, what: &str) {
 #[tokio::test]
 async fn jgoods_post_backs_survive_every_fault() {
     use jgoods_sim::{Endpoint, Fault};
+    // The J-goods simulator takes the sim crate's transport faults.
+    use ordersync_sim::transport::TransportFault;
+    const RESET: TransportFault = TransportFault::Reset;
+    const SLOW_BODY: TransportFault = TransportFault::SlowBody { every: TRICKLE };
+    const TRUNCATED: TransportFault = TransportFault::Truncated;
+    const WRONG_TYPE: TransportFault = TransportFault::WrongContentType;
     let app = app_with_short_timeout(Options::default()).await;
     app.set_stock("F-JG", 1000).await;
     // (name, expire the OAuth tokens first, fault, how many times)
@@ -205,7 +211,7 @@ async fn jgoods_post_backs_survive_every_fault() {
             "{name}: the post-back took effect more than once"
         );
         let sim_order = app.sim.order(&order_no).expect("placed");
-        assert_eq!(sim_order.lines[0].reserved_qty, Some(2), "{name}");
+        assert_eq!(sim_order.items[0].reserved_qty, Some(2), "{name}");
     }
     assert_eq!(
         app.stock("F-JG").await["reserved"],

@@ -5,7 +5,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::helpers::*;
-use ordersync::sim::jgoods::CustomerDecision;
+use ordersync_sim::jgoods::CustomerDecision;
 
 async fn put_stock(app: &TestApp, sku: &str, body: Value) {
     let (status, answer) = app

@@ -3,8 +3,7 @@
 
 use std::time::Duration;
 
-use ordersync::channels::jgoods::Status;
-use ordersync::sim::jgoods::{CustomerDecision, Endpoint, Fault};
+use ordersync_sim::jgoods::{CustomerDecision, Endpoint, Fault, Status};
 use serde_json::{Value, json};
 
 use crate::helpers::*;
@@ -346,7 +345,7 @@ async fn a_dead_call_flags_the_order_and_can_be_retried() {
 #[tokio::test]
 async fn bearer_auth_and_source_networks() {
     let mut opts = Options::default();
-    opts.sim.webhook_auth = ordersync::sim::jgoods::SimWebhookAuth::Bearer {
+    opts.sim.webhook_auth = ordersync_sim::jgoods::SimWebhookAuth::Bearer {
         secret: "bearer-secret".into(),
     };
     opts.jgoods_extra = "webhook_auth = \"bearer\"\nwebhook_allow_from = [\"127.0.0.0/8\"]".into();

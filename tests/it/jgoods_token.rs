@@ -5,14 +5,13 @@
 
 use std::time::Duration;
 
-use ordersync::config::TokenAuth;
-use ordersync::sim::jgoods::JgoodsSimConfig;
+use ordersync_sim::jgoods::{ClientAuth, JgoodsSimConfig};
 
 use crate::helpers::*;
 
 fn post_only() -> JgoodsSimConfig {
     JgoodsSimConfig {
-        token_auth: TokenAuth::Post,
+        token_auth: ClientAuth::ClientSecretPost,
         ..JgoodsSimConfig::default()
     }
 }

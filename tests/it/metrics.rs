@@ -1,7 +1,7 @@
 //! `GET /metrics`: the exposition parses line by line and carries every
 //! metric family once there has been traffic.
 
-use ordersync::sim::jgoods::{Endpoint, Fault};
+use ordersync_sim::jgoods::{Endpoint, Fault};
 
 use crate::helpers::*;
 

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use encoding_rs::SHIFT_JIS;
-use ordersync::channels::jgoods::{OrderSnapshot, SnapshotLine, Status};
+use ordersync_sim::jgoods::{JgoodsOrder, JgoodsOrderItem, Status};
 use rusqlite::Connection;
 use rusqlite::types::Value as Sql;
 use serde_json::Value;
@@ -19,19 +19,19 @@ const ERP_CSV: &str = "商品コード,商品名,JANコード,在庫数\r\n\
 
 /// A paid J-goods order with Japanese item names, placed at the simulator.
 fn place_japanese_order(app: &TestApp, order_no: &str, lines: &[(&str, u32)]) {
-    app.sim.place_snapshot(OrderSnapshot {
+    app.sim.place_snapshot(JgoodsOrder {
         order_no: order_no.to_string(),
         status: Status::AwaitingApproval,
         status_changed_at: None,
         parent_order_no: None,
         ship_to: None,
-        lines: lines
+        items: lines
             .iter()
             .zip(1..)
-            .map(|((sku, qty), line_no)| SnapshotLine {
+            .map(|((sku, qty), line_no)| JgoodsOrderItem {
                 line_no,
-                sku: sku.to_string(),
-                name: "南部鉄器 急須".into(),
+                item_code: sku.to_string(),
+                item_name: "南部鉄器 急須".into(),
                 qty: *qty,
                 reserved_qty: None,
                 unit_price: Some(1100),

@@ -234,7 +234,7 @@ async fn one_sku_sold_on_both_channels_never_oversells() {
     for i in 0..10 {
         app.sim.set_decision(
             &format!("JX{i}"),
-            ordersync::sim::jgoods::CustomerDecision::NoReply,
+            ordersync_sim::jgoods::CustomerDecision::NoReply,
         );
         app.sim
             .place_order(&format!("JX{i}"), &[("SHARED", 1, 100)]);

@@ -240,7 +240,7 @@ async fn freed_units_go_to_the_oldest_waiting_order_first_and_never_to_jgoods_sh
     app.poll_until(&n, |o| o["state"] == "short").await;
     // A J-goods order short as well: its customer decides (返答待ち).
     app.sim
-        .set_decision("JG-T1", ordersync::sim::jgoods::CustomerDecision::NoReply);
+        .set_decision("JG-T1", ordersync_sim::jgoods::CustomerDecision::NoReply);
     app.sim.place_order("JG-T1", &[("TU-3", 1, 5500)]);
     app.wait_order("JG-T1", |o| o["state"] == "short").await;
 

@@ -4,12 +4,12 @@
 
 use std::time::Duration;
 
-use ordersync::channels::jgoods::Status;
 use ordersync::channels::rakuten_pay::skus::SYNCED_AT_KEY;
 use ordersync::sim::rakuten_pay::{
     self as rakuten_sim, CatalogItem, Endpoint, Fault, NewItem, NewOrder,
 };
 use ordersync::store::{kv, rakuten_skus, stock_push};
+use ordersync_sim::jgoods::Status;
 use serde_json::json;
 use tokio::net::TcpListener;
 
@@ -333,7 +333,7 @@ async fn a_rakuten_buyer_is_refused_the_last_unit_a_jgoods_customer_took() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_change_owed_when_the_daemon_is_killed_reaches_rakuten_after_the_restart() {
     let dir = tempfile::tempdir().unwrap();
-    let jgoods = ordersync::sim::jgoods::start(
+    let jgoods = ordersync_sim::jgoods::start(
         TcpListener::bind("127.0.0.1:0").await.unwrap(),
         Default::default(),
     )

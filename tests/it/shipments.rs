@@ -61,7 +61,7 @@ async fn commands_that_do_not_fit_the_order_are_refused() {
     let app = spawn_app().await;
     app.set_stock("A", 1).await;
     app.sim
-        .set_decision("S2", ordersync::sim::jgoods::CustomerDecision::NoReply);
+        .set_decision("S2", ordersync_sim::jgoods::CustomerDecision::NoReply);
     app.sim.place_order("S2", &[("A", 2, 1000)]);
     app.wait_order("S2", |o| o["state"] == "short").await;
     let parcel =

@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
-use ordersync::sim::jgoods::{Endpoint, Fault};
 use ordersync::store::kv;
+use ordersync_sim::jgoods::{Endpoint, Fault};
 
 use crate::helpers::*;
 

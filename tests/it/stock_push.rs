@@ -14,9 +14,10 @@ use ordersync::channels::jgoods::client::JgoodsClient;
 use ordersync::channels::jgoods::stock_push::JgoodsStock;
 use ordersync::channels::stock_push::{PushError, StockPusher};
 use ordersync::metrics::Metrics;
-use ordersync::sim::jgoods::{self as sim, Endpoint, Fault, JgoodsSimConfig, JgoodsSimHandle};
+use ordersync::sim::jgoods::JgoodsSimSettings;
 use ordersync::store::stock::StockLevel;
 use ordersync::store::{Store, stock, stock_push};
+use ordersync_sim::jgoods::{self as sim, Endpoint, Fault, JgoodsSimConfig, JgoodsSimHandle};
 use tokio::net::TcpListener;
 
 use crate::helpers::*;

@@ -9,7 +9,7 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use ordersync::sim::jgoods as sim;
+use ordersync_sim::jgoods as sim;
 use tokio::io::AsyncBufReadExt;
 use tokio::net::{TcpListener, UnixDatagram};
 use tokio::process::{Child, Command};

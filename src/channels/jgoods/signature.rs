@@ -211,6 +211,23 @@ mod tests {
     }
 
     #[test]
+    fn agrees_with_the_simulators_reading_of_the_contract() {
+        use ordersync_sim::jgoods::signature as jgoods_side;
+        let body = r#"{"order_no":"JG1","status":"承認待ち"}"#.as_bytes();
+        let theirs = jgoods_side::sign(b"k", 1000, body);
+        assert_eq!(
+            verify_hmac(&secrets(&["k"]), Some("1000"), Some(&theirs), body, 1000),
+            Ok(())
+        );
+        assert_eq!(theirs, sign(b"k", 1000, body));
+        let rotated = format!("{}, {theirs}", jgoods_side::sign(b"old", 1000, body));
+        assert_eq!(
+            verify_hmac(&secrets(&["k"]), Some("1000"), Some(&rotated), body, 1000),
+            Ok(())
+        );
+    }
+
+    #[test]
     fn bearer_is_exact() {
         let k = secrets(&["s3cret"]);
         assert!(verify_bearer(&k, Some("Bearer s3cret")).is_ok());

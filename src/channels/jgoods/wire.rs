@@ -293,7 +293,7 @@ fn line_from_wire(i: usize, item: &JgoodsItem) -> Result<SnapshotLine, WireError
     })
 }
 
-/// Builds the wire form of a snapshot (used by the simulator and in tests).
+/// Builds the wire form of a snapshot (the round trip of the tests below).
 pub fn wire_from_snapshot(s: &OrderSnapshot) -> JgoodsOrder {
     JgoodsOrder {
         order_no: s.order_no.clone(),

@@ -21,9 +21,10 @@ use super::stats::{mb, ms, peak_rss_kib, percentile};
 use ordersync::channels::jgoods::catalog_sync::CatalogSync;
 use ordersync::channels::jgoods::client::JgoodsClient;
 use ordersync::flows::catalog::{self, Form};
-use ordersync::sim::jgoods::{self as sim, JgoodsSimConfig};
+use ordersync::sim::jgoods::JgoodsSimSettings;
 use ordersync::store::Store;
 use ordersync::text_encoding::{TextEncoding, encode};
+use ordersync_sim::jgoods::{self as sim, JgoodsSimConfig};
 
 const NAME: &str = "catalog";
 

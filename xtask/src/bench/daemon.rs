@@ -10,7 +10,7 @@ use anyhow::{Context, bail};
 use tokio::net::{TcpListener, UnixDatagram};
 use tokio::process::{Child, Command};
 
-use ordersync::sim::jgoods::{JgoodsSimConfig, JgoodsSimHandle, SimWebhookAuth};
+use ordersync_sim::jgoods::{JgoodsSimConfig, JgoodsSimHandle, SimWebhookAuth};
 
 /// The admin token and the J-goods webhook secret of every benchmark daemon.
 pub const SECRET: &str = "bench-webhook-secret-0123456789abcdef";
@@ -34,7 +34,7 @@ pub async fn start_jgoods_sim() -> anyhow::Result<(Arc<JgoodsSimHandle>, JgoodsS
         ..JgoodsSimConfig::default()
     };
     let sim =
-        ordersync::sim::jgoods::start(TcpListener::bind("127.0.0.1:0").await?, cfg.clone()).await?;
+        ordersync_sim::jgoods::start(TcpListener::bind("127.0.0.1:0").await?, cfg.clone()).await?;
     Ok((Arc::new(sim), cfg))
 }
 

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::bail;
 
-use ordersync::sim::jgoods::JgoodsSimHandle;
+use ordersync_sim::jgoods::JgoodsSimHandle;
 
 use super::BenchArgs;
 use super::daemon::{self, SECRET};
@@ -252,7 +252,7 @@ pub fn client() -> anyhow::Result<reqwest::Client> {
 /// at J-goods (so the daemon's stock push finds the item).
 pub async fn load_stock(
     http: &reqwest::Client,
-    sim: &ordersync::sim::jgoods::JgoodsSimHandle,
+    sim: &ordersync_sim::jgoods::JgoodsSimHandle,
     daemon: &daemon::DaemonProcess,
     skus: impl Iterator<Item = String>,
 ) -> anyhow::Result<()> {

@@ -10,8 +10,7 @@ use std::time::{Duration, Instant};
 use anyhow::bail;
 
 use super::daemon::SECRET;
-use ordersync::channels::jgoods::{Status, signature};
-use ordersync::sim::jgoods::JgoodsSimHandle;
+use ordersync_sim::jgoods::{JgoodsSimHandle, Status, signature};
 
 /// Registers the orders at the simulator (so post-backs find them) and
 /// builds their webhook bodies.
@@ -26,11 +25,8 @@ pub fn prepare(
         .map(|(i, no)| {
             let sku = sku(i);
             sim.place_order(no, &[(sku.as_str(), 1, 1000)]);
-            let snap = sim.order(no).unwrap_or_else(|| unreachable!("just placed"));
-            let body = serde_json::to_vec(&ordersync::channels::jgoods::wire::wire_from_snapshot(
-                &snap,
-            ))
-            .unwrap_or_default();
+            let order = sim.order(no).unwrap_or_else(|| unreachable!("just placed"));
+            let body = serde_json::to_vec(&order).unwrap_or_default();
             (no.clone(), body)
         })
         .collect()

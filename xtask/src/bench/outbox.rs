@@ -16,7 +16,7 @@ use super::daemon;
 use super::ingest::{client, load_stock};
 use super::load::{self, PostBackTracker};
 use super::report::Report;
-use ordersync::channels::jgoods::Status;
+use ordersync_sim::jgoods::Status;
 
 const NAME: &str = "outbox";
 

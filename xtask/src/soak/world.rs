@@ -9,13 +9,11 @@ use tokio::net::TcpListener;
 
 use crate::bench::daemon::{self, DaemonProcess, SECRET};
 use ordersync::sim::atobarai_com::AtobaraiSimSettings;
-use ordersync::sim::jgoods::{
-    self as jgoods_sim, JgoodsSimConfig, JgoodsSimHandle, SimWebhookAuth,
-};
 use ordersync::sim::komoju::{self as komoju_sim, KomojuSimConfig, KomojuSimHandle};
 use ordersync::sim::kuroneko::KuronekoSimSettings;
 use ordersync::sim::rakuten_pay::{self as rakuten_sim, RakutenSimConfig, RakutenSimHandle};
 use ordersync_sim::atobarai_com::{self as atobarai_sim, AtobaraiSimConfig, AtobaraiSimHandle};
+use ordersync_sim::jgoods::{self as jgoods_sim, JgoodsSimConfig, JgoodsSimHandle, SimWebhookAuth};
 use ordersync_sim::kuroneko::{self as kuroneko_sim, KuronekoSimConfig, KuronekoSimHandle};
 
 /// The SKUs every channel sells; few, so that orders compete for them.

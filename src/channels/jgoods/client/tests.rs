@@ -7,12 +7,15 @@ use axum::routing::{get, post};
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 
-use super::*;
-use crate::channels::jgoods::wire::{JgoodsItemStock, JgoodsPutOrder, JgoodsReservedLine};
-use crate::sim::jgoods::receiver::Receiver;
-use crate::sim::jgoods::{
+use ordersync_sim::jgoods::receiver::Receiver;
+use ordersync_sim::jgoods::{
     self as sim, CustomerDecision, Endpoint, Fault, JgoodsSimConfig, JgoodsSimHandle,
 };
+
+use super::*;
+use crate::channels::jgoods::signature;
+use crate::channels::jgoods::wire::{JgoodsItemStock, JgoodsPutOrder, JgoodsReservedLine};
+use crate::sim::jgoods::JgoodsSimSettings;
 
 /// Generous: conditions normally hold within milliseconds.
 const WAIT: Duration = Duration::from_secs(10);
@@ -26,6 +29,12 @@ async fn setup() -> (JgoodsSimHandle, JgoodsClient) {
     let sim = start_sim(JgoodsSimConfig::default()).await;
     let client = JgoodsClient::new(sim.client_settings()).expect("client");
     (sim, client)
+}
+
+/// The simulator's order as the adapter reads it from J-goods' JSON.
+fn as_read(order: &sim::JgoodsOrder) -> OrderSnapshot {
+    let body = serde_json::to_vec(order).expect("an order serialises");
+    wire::parse_order(&body).expect("the adapter reads the simulator's order")
 }
 
 fn alloc(lines: &[(u32, u32)], confirm: bool) -> JgoodsPutOrder {
@@ -175,7 +184,7 @@ async fn full_allocation_reaches_awaiting_arrival() {
     assert_eq!(order.status, Status::AwaitingArrival);
     let reserved: Vec<_> = order.lines.iter().map(|l| l.reserved_qty).collect();
     assert_eq!(reserved, vec![Some(3), Some(1)]);
-    assert_eq!(sim.order("JG1"), Some(order));
+    assert_eq!(sim.order("JG1").as_ref().map(as_read), Some(order));
 }
 
 #[tokio::test]
@@ -184,10 +193,13 @@ async fn short_allocation_accepted_by_the_customer_with_signed_webhooks() {
     let receiver = Receiver::start(sim::SimWebhookAuth::Hmac {
         secret: secret.clone(),
     })
-    .await;
+    .await
+    .expect("receiver");
     let sim = start_sim(JgoodsSimConfig {
         webhook_url: Some(receiver.url.clone()),
-        webhook_auth: sim::SimWebhookAuth::Hmac { secret },
+        webhook_auth: sim::SimWebhookAuth::Hmac {
+            secret: secret.clone(),
+        },
         ..JgoodsSimConfig::default()
     })
     .await;
@@ -200,9 +212,9 @@ async fn short_allocation_accepted_by_the_customer_with_signed_webhooks() {
         .unwrap();
     assert_eq!(order.status, Status::AwaitingReply);
     let expected = [
-        Status::AwaitingApproval,
-        Status::AwaitingReply,
-        Status::AwaitingApproval,
+        sim::Status::AwaitingApproval,
+        sim::Status::AwaitingReply,
+        sim::Status::AwaitingApproval,
     ];
     assert!(
         sim.wait_until(WAIT, |v| v.stats().acked_statuses("JG1") == expected)
@@ -211,7 +223,35 @@ async fn short_allocation_accepted_by_the_customer_with_signed_webhooks() {
     let pushes = receiver.received();
     assert_eq!(receiver.unauthenticated(), 0);
     assert_eq!(receiver.acked_statuses("JG1"), expected);
-    let accepted = &pushes[2].order;
+    // What the simulator pushed, read and authenticated as the adapter does.
+    let read: Vec<OrderSnapshot> = pushes
+        .iter()
+        .map(|p| wire::parse_order(&p.body).expect("the adapter reads every push"))
+        .collect();
+    let statuses: Vec<Status> = read.iter().map(|o| o.status).collect();
+    assert_eq!(
+        statuses,
+        [
+            Status::AwaitingApproval,
+            Status::AwaitingReply,
+            Status::AwaitingApproval
+        ]
+    );
+    for push in &pushes {
+        let verified = signature::verify_hmac(
+            &[secret.clone().into()],
+            push.timestamp.as_deref(),
+            push.signature.as_deref(),
+            &push.body,
+            chrono::Utc::now().timestamp(),
+        );
+        assert_eq!(
+            verified,
+            Ok(()),
+            "the adapter verifies what the simulator signs"
+        );
+    }
+    let accepted = &read[2];
     assert!(accepted.lines.iter().all(|l| l.reserved_qty == Some(l.qty)));
     assert_eq!(accepted.lines[0].qty, 1);
     assert!(
@@ -230,7 +270,7 @@ async fn short_allocation_accepted_by_the_customer_with_signed_webhooks() {
     );
     assert_eq!(
         receiver.acked_statuses("JG1").last(),
-        Some(&Status::AwaitingArrival)
+        Some(&sim::Status::AwaitingArrival)
     );
 }
 
@@ -243,7 +283,10 @@ async fn short_allocation_declined_cancels() {
         .put_order("JG1", &alloc(&[(1, 0)], false))
         .await
         .unwrap();
-    assert!(sim.wait_for_status("JG1", Status::Cancelled, WAIT).await);
+    assert!(
+        sim.wait_for_status("JG1", sim::Status::Cancelled, WAIT)
+            .await
+    );
     let conflict = rejected(client.put_order("JG1", &confirm_only()).await);
     assert_eq!(conflict, (409, "STATUS_CONFLICT".to_string()));
 }
@@ -296,7 +339,7 @@ async fn throttling_carries_retry_after() {
 async fn cancelled_order_conflicts() {
     let (sim, client) = setup().await;
     sim.place_order("JG1", &[("SKU-1", 1, 1000)]);
-    sim.set_status("JG1", Status::Cancelled);
+    sim.set_status("JG1", sim::Status::Cancelled);
     let conflict = rejected(client.put_order("JG1", &alloc(&[(1, 1)], true)).await);
     assert_eq!(conflict, (409, "STATUS_CONFLICT".to_string()));
     sim.place_order("JG2", &[("SKU-1", 1, 1000)]);
@@ -318,7 +361,7 @@ async fn identical_put_is_idempotent() {
         .stats()
         .deliveries
         .iter()
-        .filter(|d| d.status == Status::AwaitingArrival)
+        .filter(|d| d.status == sim::Status::AwaitingArrival)
         .count();
     assert_eq!(arrivals, 1, "a replay changes nothing");
     let other = rejected(client.put_order("JG1", &alloc(&[(1, 1)], false)).await);
@@ -349,7 +392,7 @@ async fn invalid_allocations_are_rejected_with_contract_codes() {
     assert_eq!(missing, (404, "ORDER_NOT_FOUND".to_string()));
     assert_eq!(
         sim.order("JG1").map(|o| o.status),
-        Some(Status::AwaitingApproval)
+        Some(sim::Status::AwaitingApproval)
     );
 }
 
@@ -414,7 +457,7 @@ async fn search_walks_every_page() {
     all.dedup_by_key(|o| o.order_no.clone());
     assert_eq!(all.len(), 150);
 
-    sim.set_status("JG0007", Status::Cancelled);
+    sim.set_status("JG0007", sim::Status::Cancelled);
     let since = sim.order("JG0007").and_then(|o| o.status_changed_at);
     let cancelled = client.search(Status::Cancelled, since, 1).await.unwrap();
     assert_eq!(cancelled.orders.len(), 1);
@@ -474,7 +517,7 @@ async fn slow_answer_times_out_but_the_change_was_applied() {
     let reason = transient_reason(client.put_order("JG1", &body).await);
     assert!(reason.contains("timed out"), "{reason}");
     assert!(
-        sim.wait_for_status("JG1", Status::AwaitingArrival, WAIT)
+        sim.wait_for_status("JG1", sim::Status::AwaitingArrival, WAIT)
             .await
     );
     let retried = client.put_order("JG1", &body).await.unwrap();

@@ -47,7 +47,7 @@ pub(super) fn jgoods_side(
         }
         if theirs.status == Status::AwaitingArrival {
             let ours = held(db, "jgoods", no)?;
-            for line in &theirs.lines {
+            for line in &theirs.items {
                 let here = ours.get(&line.line_no).copied().unwrap_or(0);
                 if line.reserved_qty != Some(here) {
                     f.broken.insert(format!(

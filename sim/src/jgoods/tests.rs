@@ -17,7 +17,7 @@ async fn start_sim(cfg: JgoodsSimConfig) -> JgoodsSimHandle {
 
 /// A simulator pushing to a fresh receiver with the same auth.
 async fn sim_with_receiver(auth: SimWebhookAuth) -> (JgoodsSimHandle, Receiver) {
-    let receiver = Receiver::start(auth.clone()).await;
+    let receiver = Receiver::start(auth.clone()).await.expect("receiver");
     let sim = start_sim(JgoodsSimConfig {
         webhook_url: Some(receiver.url.clone()),
         webhook_auth: auth,
@@ -34,17 +34,19 @@ fn hmac() -> SimWebhookAuth {
 }
 
 async fn token(sim: &JgoodsSimHandle) -> String {
-    let answer: Value = reqwest::Client::new()
-        .post(sim.token_url())
-        .basic_auth("sim-client", Some("sim-client-secret"))
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let answer = json_of(
+        reqwest::Client::new()
+            .post(sim.token_url())
+            .basic_auth("sim-client", Some("sim-client-secret"))
+            .form(&[("grant_type", "client_credentials")]),
+    )
+    .await;
     answer["access_token"].as_str().unwrap().to_string()
+}
+
+/// The JSON answer to a request that must get one.
+async fn json_of(request: reqwest::RequestBuilder) -> Value {
+    request.send().await.unwrap().json().await.unwrap()
 }
 
 async fn error_code(response: reqwest::Response) -> (u16, String) {
@@ -54,6 +56,14 @@ async fn error_code(response: reqwest::Response) -> (u16, String) {
         status,
         body["error"]["code"].as_str().unwrap_or("").to_string(),
     )
+}
+
+/// The token endpoint's RFC 6749 §5.2 `error`.
+async fn token_error(response: reqwest::Response) -> (u16, String) {
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.unwrap();
+    assert!(body["error_description"].is_string(), "{body}");
+    (status, body["error"].as_str().unwrap_or("").to_string())
 }
 
 #[tokio::test]
@@ -73,13 +83,17 @@ async fn token_endpoint_checks_the_client_and_the_grant() {
     let wrong = ask("sim-client", "nope", "client_credentials")
         .await
         .unwrap();
-    assert_eq!(error_code(wrong).await, (401, "INVALID_CLIENT".to_string()));
+    assert_eq!(wrong.headers()["www-authenticate"], "Basic");
+    assert_eq!(
+        token_error(wrong).await,
+        (401, "invalid_client".to_string())
+    );
     let grant = ask("sim-client", "sim-client-secret", "password")
         .await
         .unwrap();
     assert_eq!(
-        error_code(grant).await,
-        (400, "UNSUPPORTED_GRANT_TYPE".to_string())
+        token_error(grant).await,
+        (400, "unsupported_grant_type".to_string())
     );
     let ok: Value = ask("sim-client", "sim-client-secret", "client_credentials")
         .await
@@ -118,46 +132,32 @@ async fn raw_answers_follow_the_contract() {
     sim.set_status("JG1", Status::Cancelled);
     let http = reqwest::Client::new();
     let live = token(&sim).await;
-    let put = |body: Value| {
+    let conflict = json_of(
         http.put(format!("{}/JG1", sim.order_api_base_url()))
             .bearer_auth(&live)
-            .json(&body)
-            .send()
-    };
-    let conflict: Value = put(json!({"items": [{"line_no": 1, "reserved_qty": 2}]}))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+            .json(&json!({"items": [{"line_no": 1, "reserved_qty": 2}]})),
+    )
+    .await;
     assert_eq!(conflict["error"]["code"], "STATUS_CONFLICT");
     assert_eq!(conflict["error"]["status"], Status::Cancelled.label());
 
-    let order: Value = http
-        .get(format!("{}/JG1", sim.order_api_base_url()))
-        .bearer_auth(&live)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let order = json_of(
+        http.get(format!("{}/JG1", sim.order_api_base_url()))
+            .bearer_auth(&live),
+    )
+    .await;
     let changed_at = order["status_changed_at"].as_str().unwrap();
     assert!(changed_at.ends_with("+09:00"), "{changed_at}");
     assert_eq!(order["items"][0]["reserved_qty"], Value::Null);
     assert_eq!(order["items"][0]["unit_price"], 5500);
     assert_eq!(order["parent_order_no"], Value::Null);
 
-    let page: Value = http
-        .get(format!("{}/search.json", sim.order_api_base_url()))
-        .query(&[("status", Status::Cancelled.label()), ("page", "1")])
-        .bearer_auth(&live)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let page = json_of(
+        http.get(format!("{}/search.json", sim.order_api_base_url()))
+            .query(&[("status", Status::Cancelled.label()), ("page", "1")])
+            .bearer_auth(&live),
+    )
+    .await;
     assert_eq!(page["orders"][0]["order_no"], "JG1");
     assert_eq!(page["next_page"], Value::Null);
     let bad_page = http
@@ -312,22 +312,52 @@ async fn customer_can_answer_on_demand() {
     })
     .await;
     sim.place_order("JG1", &[("SKU-1", 2, 100)]);
-    let client = crate::channels::jgoods::client::JgoodsClient::new(sim.client_settings()).unwrap();
-    let short = crate::channels::jgoods::wire::JgoodsPutOrder {
-        status: None,
-        items: Some(vec![crate::channels::jgoods::wire::JgoodsReservedLine {
-            line_no: 1,
-            reserved_qty: 1,
-        }]),
-    };
-    client.put_order("JG1", &short).await.unwrap();
+    let short = reqwest::Client::new()
+        .put(format!("{}/JG1", sim.order_api_base_url()))
+        .bearer_auth(token(&sim).await)
+        .json(&json!({"items": [{"line_no": 1, "reserved_qty": 1}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(short.status(), 200);
+    let answer: JgoodsOrder = short.json().await.unwrap();
+    assert_eq!(answer.status, Status::AwaitingReply);
     assert!(!sim.customer_replies("JG2", CustomerDecision::Accept));
     assert!(sim.customer_replies("JG1", CustomerDecision::Accept));
     let order = sim.order("JG1").unwrap();
     assert_eq!(
-        (order.status, order.lines[0].qty),
+        (order.status, order.items[0].qty),
         (Status::AwaitingApproval, 1)
     );
+}
+
+#[tokio::test]
+async fn token_endpoint_can_take_the_secret_in_the_form_body() {
+    let sim = start_sim(JgoodsSimConfig {
+        token_auth: ClientAuth::ClientSecretPost,
+        ..JgoodsSimConfig::default()
+    })
+    .await;
+    let http = reqwest::Client::new();
+    let basic = http
+        .post(sim.token_url())
+        .basic_auth(sim.client_id(), Some(sim.client_secret()))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        token_error(basic).await,
+        (401, "invalid_client".to_string())
+    );
+    let post = json_of(http.post(sim.token_url()).form(&[
+        ("grant_type", "client_credentials"),
+        ("client_id", sim.client_id()),
+        ("client_secret", sim.client_secret()),
+    ]))
+    .await;
+    assert_eq!(post["token_type"], "bearer");
+    assert_eq!(sim.client_auth(), ClientAuth::ClientSecretPost);
 }
 
 #[tokio::test]

@@ -8,16 +8,19 @@ use chrono::Utc;
 use reqwest::header::CONTENT_TYPE;
 use tokio_util::sync::CancellationToken;
 
+use super::signature::{self, SIGNATURE_HEADER, TIMESTAMP_HEADER};
+use super::wire::DELIVERY_HEADER;
 use super::{Shared, SimWebhookAuth};
-use crate::channels::jgoods::signature;
-use crate::sim::pusher::{DeliveryOutcome, Pusher, Retries};
+use crate::pusher::{DeliveryOutcome, Pusher, Retries};
 
 /// One push of one event: the exact bytes every attempt sends.
 #[derive(Debug, Clone)]
 pub struct Delivery {
     /// Index into `SimStats::deliveries`.
     pub record: usize,
+    /// `X-JGoods-Delivery`: one id for every attempt of one event.
     pub delivery_id: String,
+    /// The JSON body, signed afresh on each attempt.
     pub body: Arc<[u8]>,
 }
 
@@ -66,14 +69,14 @@ impl Pusher for Shared {
             .http
             .post(url)
             .header(CONTENT_TYPE, "application/json; charset=utf-8")
-            .header("X-JGoods-Delivery", &delivery.delivery_id);
+            .header(DELIVERY_HEADER, &delivery.delivery_id);
         let request = match &shared.cfg.webhook_auth {
             SimWebhookAuth::Hmac { secret } => {
                 let timestamp = Utc::now().timestamp();
                 request
-                    .header("X-JGoods-Timestamp", timestamp.to_string())
+                    .header(TIMESTAMP_HEADER, timestamp.to_string())
                     .header(
-                        "X-JGoods-Signature",
+                        SIGNATURE_HEADER,
                         signature::sign(secret.as_bytes(), timestamp, &delivery.body),
                     )
             }

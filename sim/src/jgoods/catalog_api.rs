@@ -15,7 +15,8 @@ use serde_json::Value;
 use super::Shared;
 use super::api::{Sim, answer_after, api_error, authorize, gate};
 use super::catalog::Catalog;
-use super::state::{ApiError, Endpoint};
+use super::requests::ApiError;
+use super::state::Endpoint;
 
 /// Whether a `PUT /v3/item.json` body carries item fields beyond the stock.
 pub(super) fn is_catalog_update(body: &[u8]) -> bool {

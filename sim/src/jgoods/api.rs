@@ -1,7 +1,8 @@
-//! The simulator's HTTP surface: token endpoint, order-info API and the stock
-//! part of the item-info API. Every handler runs the same steps: count the
-//! call, suffer an injected fault if one is due, check the bearer token, then
-//! let [`super::state`] decide.
+//! The simulator's HTTP surface: token endpoint ("Auth for calls to
+//! J-goods", "OAuth2 token (2026-12)"), order-info API and the stock part of
+//! the item-info API. Every handler runs the same steps: count the call,
+//! suffer an injected fault if one is due, check the bearer token, then let
+//! [`super::state`] decide.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -16,11 +17,14 @@ use axum::routing::{get, post, put};
 use base64::Engine as _;
 use tokio::time::Instant;
 
-use super::Shared;
-use super::state::{ApiError, Endpoint, Fault, to_wire};
-use crate::channels::jgoods::wire::{JgoodsError, JgoodsErrorBody, JgoodsSearchPage, JgoodsToken};
-use crate::channels::jgoods::{OrderSnapshot, Status};
-use crate::sim::transport::WireFormat;
+use super::requests::ApiError;
+use super::state::{Endpoint, Fault};
+use super::wire::{
+    JgoodsError, JgoodsErrorBody, JgoodsOrder, JgoodsSearchPage, JgoodsToken, JgoodsTokenError,
+    Status,
+};
+use super::{ClientAuth, Shared};
+use crate::transport::WireFormat;
 
 pub(super) type Sim = State<Arc<Shared>>;
 
@@ -69,8 +73,8 @@ fn issue_token(
     form: Option<HashMap<String, String>>,
 ) -> Response {
     let presented = match sim.cfg.token_auth {
-        crate::config::TokenAuth::Basic => basic_credentials(headers),
-        crate::config::TokenAuth::Post => form
+        ClientAuth::ClientSecretBasic => basic_credentials(headers),
+        ClientAuth::ClientSecretPost => form
             .as_ref()
             .and_then(|f| Some((f.get("client_id")?.clone(), f.get("client_secret")?.clone()))),
     };
@@ -78,20 +82,18 @@ fn issue_token(
         .as_ref()
         .is_some_and(|(id, secret)| *id == sim.cfg.client_id && *secret == sim.cfg.client_secret);
     if !valid {
-        return error(
+        return token_error(
             StatusCode::UNAUTHORIZED,
-            "INVALID_CLIENT",
+            "invalid_client",
             "unknown client id or wrong secret",
-            None,
         );
     }
     let grant = form.as_ref().and_then(|f| f.get("grant_type"));
     if grant.map(String::as_str) != Some("client_credentials") {
-        return error(
+        return token_error(
             StatusCode::BAD_REQUEST,
-            "UNSUPPORTED_GRANT_TYPE",
+            "unsupported_grant_type",
             "grant_type must be client_credentials",
-            None,
         );
     }
     let access_token = super::random_id(32);
@@ -103,6 +105,22 @@ fn issue_token(
         expires_in: ttl.as_secs(),
     })
     .into_response()
+}
+
+/// RFC 6749 §5.2's error answer; a 401 names the scheme it wanted (§5.2,
+/// "invalid_client": `WWW-Authenticate`).
+fn token_error(status: StatusCode, error: &str, description: &str) -> Response {
+    let body = JgoodsTokenError {
+        error: error.to_string(),
+        error_description: description.to_string(),
+    };
+    let mut answer = (status, axum::Json(body)).into_response();
+    if status == StatusCode::UNAUTHORIZED {
+        answer
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic"));
+    }
+    answer
 }
 
 /// `Authorization: Basic base64(id:secret)`.
@@ -187,11 +205,7 @@ async fn search(
             Ok(q) => {
                 let (orders, next_page) =
                     sim.with_state(|s| s.search(q.status, q.updated_from, q.page));
-                axum::Json(JgoodsSearchPage {
-                    orders: orders.iter().map(to_wire).collect(),
-                    next_page,
-                })
-                .into_response()
+                axum::Json(JgoodsSearchPage { orders, next_page }).into_response()
             }
         },
     };
@@ -382,9 +396,9 @@ pub(super) async fn answer_after(sim: &Shared, late: Option<Fault>, answer: Resp
     }
 }
 
-fn order_answer(result: Result<OrderSnapshot, ApiError>) -> Response {
+fn order_answer(result: Result<JgoodsOrder, ApiError>) -> Response {
     match result {
-        Ok(order) => axum::Json(to_wire(&order)).into_response(),
+        Ok(order) => axum::Json(order).into_response(),
         Err(e) => api_error(e),
     }
 }
@@ -409,7 +423,7 @@ fn error(status: StatusCode, code: &str, message: &str, current: Option<Status>)
         error: JgoodsError {
             code: code.to_string(),
             message: message.to_string(),
-            status: current.map(|s| s.label().to_string()),
+            status: current,
         },
     };
     (status, axum::Json(body)).into_response()

@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
-use super::state::ApiError;
+use super::requests::ApiError;
 
 /// At most this many items or categories a call.
 pub const MAX_PER_CALL: usize = 100;
@@ -25,13 +25,16 @@ pub const PAGE: usize = 100;
 /// A category as J-goods holds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SimCategory {
+    /// `name`.
     pub name: String,
+    /// `parent_code`: `None` for a top category.
     pub parent_code: Option<String>,
 }
 
 /// The catalog J-goods holds for the merchant.
 #[derive(Debug, Default)]
 pub struct Catalog {
+    /// `category_code` → the category.
     pub categories: BTreeMap<String, SimCategory>,
     /// `item_code` → the item as registered (every field the contract names).
     pub items: BTreeMap<String, Map<String, Value>>,
