@@ -17,6 +17,7 @@
 //! - [`transport`]: faults of the network path (resets, slow and cut bodies).
 
 pub mod harness;
+pub mod komoju;
 pub mod pusher;
 pub mod transport;
 
