@@ -18,11 +18,12 @@ use crate::sim::jgoods::{
     self as sim, CustomerDecision, Endpoint, Fault, JgoodsSimConfig, JgoodsSimHandle,
     SimWebhookAuth,
 };
-use crate::sim::komoju::{self as komoju_sim, CaptureMode, KomojuSimConfig, KomojuSimHandle};
+use crate::sim::komoju::KomojuSimSettings as _;
 use crate::sim::kuroneko::{self as kuroneko_sim, FlipRule, KuronekoSimConfig, KuronekoSimHandle};
 use crate::sim::rakuten_pay::{
     self as rakuten_sim, CatalogItem, NewItem, NewOrder, RakutenSimConfig, RakutenSimHandle,
 };
+use ordersync_sim::komoju::{self as komoju_sim, CaptureMode, KomojuSimConfig, KomojuSimHandle};
 
 mod catalog;
 mod erp;

@@ -26,7 +26,8 @@ use tokio::net::TcpListener;
 
 use super::jgoods::{self, CustomerDecision, JgoodsSimConfig, JgoodsSimHandle, SimWebhookAuth};
 use super::rakuten_pay::{self, NewItem, NewOrder, RakutenSimConfig, RakutenSimHandle};
-use super::{atobarai_com, komoju, kuroneko};
+use super::{atobarai_com, kuroneko};
+use ordersync_sim::komoju;
 
 #[derive(Args, Debug)]
 pub struct SimArgs {

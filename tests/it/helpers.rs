@@ -9,9 +9,10 @@ use ordersync::channels::jgoods::signature;
 use ordersync::config::Config;
 use ordersync::sim::atobarai_com::{self as atobarai_sim, AtobaraiSimConfig, AtobaraiSimHandle};
 use ordersync::sim::jgoods::{self as sim, JgoodsSimConfig, JgoodsSimHandle, SimWebhookAuth};
-use ordersync::sim::komoju::{self as komoju_sim, KomojuSimConfig, KomojuSimHandle};
+use ordersync::sim::komoju::KomojuSimSettings as _;
 use ordersync::sim::kuroneko::{self as kuroneko_sim, KuronekoSimConfig, KuronekoSimHandle};
 use ordersync::sim::rakuten_pay::{self as rakuten_sim, RakutenSimConfig, RakutenSimHandle};
+use ordersync_sim::komoju::{self as komoju_sim, KomojuSimConfig, KomojuSimHandle};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 

@@ -18,9 +18,9 @@ use super::world::World;
 use ordersync::channels::credit::atobarai_com::DetailStatus;
 use ordersync::channels::credit::kuroneko::{TransactionStatus, order_no_for};
 use ordersync::channels::jgoods::Status;
-use ordersync::channels::komoju::PaymentStatus;
 use ordersync::sim::jgoods::DeliveryOutcome as JgoodsOutcome;
-use ordersync::sim::komoju::DeliveryOutcome as KomojuOutcome;
+
+use ordersync_sim::komoju::{DeliveryOutcome as KomojuOutcome, PaymentStatus};
 
 mod sides;
 use sides::*;

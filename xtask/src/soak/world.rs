@@ -12,9 +12,10 @@ use ordersync::sim::atobarai_com::{self as atobarai_sim, AtobaraiSimConfig, Atob
 use ordersync::sim::jgoods::{
     self as jgoods_sim, JgoodsSimConfig, JgoodsSimHandle, SimWebhookAuth,
 };
-use ordersync::sim::komoju::{self as komoju_sim, KomojuSimConfig, KomojuSimHandle};
+use ordersync::sim::komoju::KomojuSimSettings as _;
 use ordersync::sim::kuroneko::{self as kuroneko_sim, KuronekoSimConfig, KuronekoSimHandle};
 use ordersync::sim::rakuten_pay::{self as rakuten_sim, RakutenSimConfig, RakutenSimHandle};
+use ordersync_sim::komoju::{self as komoju_sim, KomojuSimConfig, KomojuSimHandle};
 
 /// The SKUs every channel sells; few, so that orders compete for them.
 pub const SKUS: [&str; 6] = ["SOAK-1", "SOAK-2", "SOAK-3", "SOAK-4", "SOAK-5", "SOAK-6"];
@@ -183,7 +184,8 @@ impl World {
                 "KOMOJU 503"
             }
             5 => {
-                let fault = komoju_sim::Fault::Transport(Reset);
+                let fault =
+                    komoju_sim::Fault::Transport(ordersync_sim::transport::TransportFault::Reset);
                 self.komoju.inject(komoju_sim::Endpoint::Any, fault, times);
                 "KOMOJU reset"
             }
