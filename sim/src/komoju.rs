@@ -546,3 +546,11 @@ impl harness::SimCore for Shared {
 
 #[cfg(test)]
 mod tests;
+
+/// An RFC 3339 time in UTC, for the unit tests.
+#[cfg(test)]
+pub(crate) fn utc(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .expect("a test's own time")
+}

@@ -152,9 +152,7 @@ mod tests {
     use super::*;
 
     fn t0() -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339("2026-11-22T01:00:00Z")
-            .map(|t| t.with_timezone(&Utc))
-            .unwrap()
+        crate::komoju::utc("2026-11-22T01:00:00Z")
     }
 
     #[test]

@@ -354,12 +354,7 @@ impl Payment {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn utc(s: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(s)
-            .map(|t| t.with_timezone(&Utc))
-            .unwrap()
-    }
+    use crate::komoju::utc;
 
     #[test]
     fn type_names_round_trip_and_others_are_kept() {

@@ -550,9 +550,7 @@ async fn without_a_url_pushes_are_skipped_and_past_the_budget_abandoned() {
 
 #[tokio::test]
 async fn the_clock_starts_where_asked_and_shutdown_stops_serving() {
-    let start_at = DateTime::parse_from_rfc3339("2026-11-22T01:00:00Z")
-        .unwrap()
-        .with_timezone(&Utc);
+    let start_at = utc("2026-11-22T01:00:00Z");
     let sim = start_sim(KomojuSimConfig {
         start_at: Some(start_at),
         ..KomojuSimConfig::default()

@@ -387,12 +387,7 @@ pub fn read_body<T: DeserializeOwned + Default>(body: &[u8]) -> Result<T, ApiErr
 mod tests {
     use super::*;
     use crate::komoju::model::{CaptureMode, PaymentStatus, PaymentType};
-
-    fn utc(s: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(s)
-            .map(|t| t.with_timezone(&Utc))
-            .unwrap()
-    }
+    use crate::komoju::utc;
 
     #[test]
     fn a_payment_has_the_contract_fields() {

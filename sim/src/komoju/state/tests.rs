@@ -3,9 +3,7 @@ use chrono::TimeDelta;
 use super::*;
 
 fn t0() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2026-11-22T01:00:00Z")
-        .map(|t| t.with_timezone(&Utc))
-        .unwrap()
+    crate::komoju::utc("2026-11-22T01:00:00Z")
 }
 
 fn state() -> SimState {
