@@ -21,6 +21,11 @@ fn create(
     s.create_payment(amount, tax, 0, order, kind.into(), capture, t0())
 }
 
+/// 1000 + 100 yen for order `O1`, by card, captured by the merchant.
+fn order_o1_by_card(s: &mut SimState) -> Payment {
+    create(s, 1000, 100, Some("O1"), "credit_card", CaptureMode::Manual)
+}
+
 fn kinds(effects: Vec<Effect>) -> Vec<String> {
     effects
         .into_iter()
@@ -31,14 +36,7 @@ fn kinds(effects: Vec<Effect>) -> Vec<String> {
 #[test]
 fn ids_are_25_lowercase_alphanumerics() {
     let mut s = state();
-    let p = create(
-        &mut s,
-        1000,
-        100,
-        Some("O1"),
-        "credit_card",
-        CaptureMode::Manual,
-    );
+    let p = order_o1_by_card(&mut s);
     assert_eq!(p.id.len(), 25);
     assert!(
         p.id.bytes()
@@ -200,14 +198,7 @@ fn lists_filter_and_page_newest_first() {
 #[test]
 fn webhook_bodies_carry_the_payment_as_it_is_now() {
     let mut s = state();
-    let p = create(
-        &mut s,
-        1000,
-        100,
-        Some("O1"),
-        "credit_card",
-        CaptureMode::Manual,
-    );
+    let p = order_o1_by_card(&mut s);
     s.authorize(&p.id, t0());
     let ping = s.ping(t0());
     let effects = s.take_effects();
