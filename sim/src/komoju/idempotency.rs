@@ -1,4 +1,4 @@
-//! KOMOJU's idempotency store ("Transport", **Idempotency** [idem]): a
+//! KOMOJU's idempotency store ("Transport", **Idempotency** \[idem\]): a
 //! finished request's answer is kept under its `X-KOMOJU-IDEMPOTENCY` key for
 //! 24 hours and replayed byte for byte; a retry while the first request still
 //! runs gets 409.

@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, Days, NaiveTime, Utc};
 
-/// `status` of a payment (contract "Payment methods and statuses", [ref-status]).
+/// `status` of a payment (contract "Payment methods and statuses", \[ref-status\]).
 ///
 /// The simulator only ever writes these seven; there is no "unknown".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -63,18 +63,18 @@ impl std::fmt::Display for PaymentStatus {
 
 /// How a payment of one type goes, per the contract's table "Payment methods
 /// and statuses". Data for now: the simulator's status machine is still the
-/// same for every type (see the module docs of [`super::state`]).
+/// same for every type (see the module docs of the back office, `state`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Flow {
     /// `credit_card`: authorized synchronously at creation; with
-    /// `capture:false` it waits for the merchant's capture [details][two-step].
+    /// `capture:false` it waits for the merchant's capture \[details\]\[two-step\].
     Card,
     /// The long-form async types `konbini`, `bank_transfer`, `pay_easy`: a slip
     /// or account is issued with a `payment_deadline`, and the customer pays
-    /// by then (`captured`) or the payment `expired` [ref-status].
+    /// by then (`captured`) or the payment `expired` \[ref-status\].
     CustomerPays,
     /// Wallets, carrier billing and Paidy: `pending` until finished offsite,
-    /// then `captured` [ref-status] (per type: [guess]).
+    /// then `captured` \[ref-status\] (per type: \[guess\]).
     Offsite,
     /// The other Japan types the SDK lists, whose flows are undocumented.
     Undocumented,
@@ -84,15 +84,15 @@ pub enum Flow {
 /// "Payment methods and statuses", column "money back").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RefundRoute {
-    /// `POST /payments/{id}/refund`, full or partial [h-refund].
+    /// `POST /payments/{id}/refund`, full or partial \[h-refund\].
     Refund,
     /// Only `POST /payments/{id}/refund_request` with the customer's bank
-    /// account [refund-req]: the customer paid cash.
+    /// account \[refund-req\]: the customer paid cash.
     RefundRequest,
 }
 
 /// `payment_details.type` (contract "Payment methods and statuses";
-/// [node:models/payment-type.ts]). A type the contract does not name is kept
+/// \[node:models/payment-type.ts\]). A type the contract does not name is kept
 /// as given in [`PaymentType::Other`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum PaymentType {
@@ -215,7 +215,7 @@ impl PaymentType {
     }
 
     /// Whether `POST /payments/{id}/capture` is for this type: cards only
-    /// [cap-old] (the newer page [cap-new] allows any `capture:false`
+    /// \[cap-old\] (the newer page \[cap-new\] allows any `capture:false`
     /// payment; konbini, bank transfer and Pay-easy never).
     pub fn merchant_captures(&self) -> bool {
         self.flow() == Flow::Card
@@ -246,11 +246,11 @@ impl std::fmt::Display for PaymentType {
 /// "Deadlines"). KOMOJU's are merchant settings; these are the defaults.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ExpiryDays {
-    /// `konbini`: default 3, settable 1–59 [h-konbini].
+    /// `konbini`: default 3, settable 1–59 \[h-konbini\].
     pub konbini: u32,
-    /// `bank_transfer`: default 14, settable 14–59 [h-bt].
+    /// `bank_transfer`: default 14, settable 14–59 \[h-bt\].
     pub bank_transfer: u32,
-    /// `pay_easy`: has a deadline [ref-status], default unpublished: [guess].
+    /// `pay_easy`: has a deadline \[ref-status\], default unpublished: \[guess\].
     pub pay_easy: u32,
 }
 
@@ -267,7 +267,7 @@ impl Default for ExpiryDays {
 impl ExpiryDays {
     /// The `payment_deadline` of a payment of `kind` created at `created_at`:
     /// 23:59:59 JST of the Nth day after the order day, in UTC
-    /// (`…T14:59:59Z`) [h-konbini][h-bt]. `None` for the types without one.
+    /// (`…T14:59:59Z`) \[h-konbini\]\[h-bt\]. `None` for the types without one.
     pub fn deadline(&self, kind: &PaymentType, created_at: DateTime<Utc>) -> Option<DateTime<Utc>> {
         let days = match kind {
             PaymentType::Konbini => self.konbini,
@@ -294,7 +294,7 @@ pub enum CaptureMode {
     Manual,
 }
 
-/// One element of `refunds[]` [node:Models/Refund].
+/// One element of `refunds[]` \[node:Models/Refund\].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refund {
     /// 25 alphanumerics.
@@ -309,7 +309,7 @@ pub struct Refund {
     pub chargeback: bool,
 }
 
-/// A payment [node:Models/Payment], as the simulated KOMOJU has it.
+/// A payment \[node:Models/Payment\], as the simulated KOMOJU has it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Payment {
     /// 25 lowercase alphanumerics.

@@ -1,4 +1,4 @@
-//! How KOMOJU signs a webhook ("Webhooks: KOMOJU → merchant" [webhooks]):
+//! How KOMOJU signs a webhook ("Webhooks: KOMOJU → merchant" \[webhooks\]):
 //! `X-Komoju-Signature` is the lowercase hex HMAC-SHA256 of the raw body
 //! under the webhook secret, with no prefix and no timestamp.
 

@@ -66,7 +66,7 @@ impl Pusher for Shared {
         }
     }
 
-    /// One HTTP attempt with KOMOJU's three headers ("Webhooks" [webhooks]).
+    /// One HTTP attempt with KOMOJU's three headers ("Webhooks" \[webhooks\]).
     async fn post_once(&self, url: &str, delivery: &Delivery) -> bool {
         let request = self
             .http

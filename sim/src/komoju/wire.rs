@@ -2,7 +2,7 @@
 //! (`providers/komoju.md`): the payment object and its list page, the event
 //! body of a webhook, the error envelope with the simulator's error codes, and
 //! the request bodies of capture and refund. The back office
-//! ([`super::state`]) works on [`super::model`]; only this module knows the
+//! (`state`) works on [`super::model`]; only this module knows the
 //! field names.
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -12,17 +12,17 @@ use serde_json::Value;
 
 use super::model::{Payment, Refund};
 
-/// The API version a request asks for ("Transport" [auth]).
+/// The API version a request asks for ("Transport" \[auth\]).
 pub const API_VERSION_HEADER: &str = "X-KOMOJU-API-VERSION";
-/// The idempotency key of a POST ("Transport" [idem]).
+/// The idempotency key of a POST ("Transport" \[idem\]).
 pub const IDEMPOTENCY_HEADER: &str = "X-KOMOJU-IDEMPOTENCY";
-/// Longest idempotency key, in ASCII characters ("Transport" [idem]).
+/// Longest idempotency key, in ASCII characters ("Transport" \[idem\]).
 pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 100;
-/// A webhook's delivery id ("Webhooks" [webhooks]).
+/// A webhook's delivery id ("Webhooks" \[webhooks\]).
 pub const DELIVERY_ID_HEADER: &str = "X-Komoju-ID";
-/// A webhook's event type ("Webhooks" [webhooks]).
+/// A webhook's event type ("Webhooks" \[webhooks\]).
 pub const EVENT_HEADER: &str = "X-Komoju-Event";
-/// A webhook's signature, see [`super::signature`] ("Webhooks" [webhooks]).
+/// A webhook's signature, see [`super::signature`] ("Webhooks" \[webhooks\]).
 pub const SIGNATURE_HEADER: &str = "X-Komoju-Signature";
 
 /// KOMOJU's timestamps: UTC, whole seconds, `Z` ("Payments": `created_at` (UTC, `Z`)).
@@ -30,7 +30,7 @@ pub fn format_time(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-/// The payment object ("Payments", [node:Models/Payment]): what
+/// The payment object ("Payments", \[node:Models/Payment\]): what
 /// `GET /payments/{id}` and the POSTs answer, and a `payment.*` event's `data`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct KomojuPayment {
@@ -79,7 +79,7 @@ pub struct KomojuPaymentDetails {
     pub kind: String,
 }
 
-/// One element of `refunds[]` [node:Models/Refund].
+/// One element of `refunds[]` \[node:Models/Refund\].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct KomojuRefund {
     /// 25 alphanumerics.
@@ -143,7 +143,7 @@ impl KomojuRefund {
     }
 }
 
-/// The answer of `GET /payments` ("Payments" [node:Apis/PaymentsApi]).
+/// The answer of `GET /payments` ("Payments" \[node:Apis/PaymentsApi\]).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct KomojuPaymentList {
     /// Always `payment_list`.
@@ -160,7 +160,7 @@ pub struct KomojuPaymentList {
     pub last_page: u32,
 }
 
-/// A webhook body ("Webhooks" [node:Models/Event]).
+/// A webhook body ("Webhooks" \[node:Models/Event\]).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct KomojuEvent {
     /// The event id, the receiver's dedupe key.
@@ -218,7 +218,7 @@ impl EventType {
     }
 }
 
-/// The error envelope ("Errors" [errors][node:Models/APIErrorBody]).
+/// The error envelope ("Errors" \[errors\]\[node:Models/APIErrorBody\]).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct KomojuErrorBody {
     /// The error itself.
@@ -239,7 +239,7 @@ pub struct KomojuError {
 }
 
 /// An error answer before it becomes HTTP. KOMOJU publishes statuses but not
-/// codes ("Errors": codes [guess]), so the simulator's codes are its own:
+/// codes ("Errors": codes \[guess\]), so the simulator's codes are its own:
 /// `not_found`, `unauthorized`, `bad_request` (body not JSON),
 /// `unprocessable_entity` (wrong status for the move), `invalid_parameter`
 /// (a bad amount, query or idempotency key), `conflict` (409, key in flight),
@@ -342,7 +342,7 @@ impl ApiError {
     }
 }
 
-/// `POST /payments/{id}/capture` body [node:Models/CapturePaymentRequest].
+/// `POST /payments/{id}/capture` body \[node:Models/CapturePaymentRequest\].
 /// `tax` and `platform_details` are not modelled (ignored, as unknown fields).
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
@@ -351,7 +351,7 @@ pub struct CaptureBody {
     pub amount: Option<i64>,
 }
 
-/// `POST /payments/{id}/refund` body [node:Models/RefundPaymentRequest].
+/// `POST /payments/{id}/refund` body \[node:Models/RefundPaymentRequest\].
 /// `platform_details` is not modelled.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
