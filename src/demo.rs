@@ -17,11 +17,12 @@ use crate::app::Daemon;
 use crate::channels::rakuten_pay::Progress;
 use crate::config::Config;
 use crate::domain::time;
-use crate::sim::komoju::{self as komoju_sim, CaptureMode, KomojuSimConfig, KomojuSimHandle};
+use crate::sim::komoju::KomojuSimSettings as _;
 use crate::sim::kuroneko::KuronekoSimSettings;
 use crate::sim::rakuten_pay::{
     self as rakuten_sim, CatalogItem, NewItem, NewOrder, RakutenSimConfig, RakutenSimHandle,
 };
+use ordersync_sim::komoju::{self as komoju_sim, CaptureMode, KomojuSimConfig, KomojuSimHandle};
 use ordersync_sim::kuroneko::{
     self as kuroneko_sim, FlipRule, KuronekoSimConfig, KuronekoSimHandle,
 };

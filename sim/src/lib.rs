@@ -25,6 +25,7 @@
 pub mod atobarai_com;
 pub mod harness;
 pub mod jgoods;
+pub mod komoju;
 pub mod kuroneko;
 pub mod pusher;
 pub mod transport;

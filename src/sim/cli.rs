@@ -28,8 +28,7 @@ use serde_json::json;
 use tokio::net::TcpListener;
 
 use super::rakuten_pay::{self, NewItem, NewOrder, RakutenSimConfig, RakutenSimHandle};
-use super::komoju;
-use ordersync_sim::{atobarai_com, kuroneko};
+use ordersync_sim::{atobarai_com, komoju, kuroneko};
 
 #[derive(Args, Debug)]
 pub struct SimArgs {

@@ -12,11 +12,11 @@ use std::time::{Duration, Instant};
 
 use ordersync::call::CallError;
 use ordersync::channels::rakuten_pay::Progress;
-use ordersync::sim::komoju::{self as komoju_sim, CaptureMode};
 use ordersync::sim::rakuten_pay::{self as rakuten_sim, NewItem, NewOrder};
 use ordersync::sim::transport::TransportFault;
 use ordersync::sim::kuroneko as kuroneko_sim;
 use ordersync_sim::jgoods::{self as jgoods_sim, Status};
+use ordersync_sim::komoju::{self as komoju_sim, CaptureMode};
 use serde_json::json;
 
 use crate::helpers::*;
@@ -406,8 +406,13 @@ async fn cancel_direct(app: &TestApp, id: &str) {
 
 #[tokio::test]
 async fn komoju_captures_cancels_and_refunds_survive_every_fault() {
-    use komoju_sim::{Endpoint, Fault};
-    use ordersync::channels::komoju::PaymentStatus;
+    use komoju_sim::{Endpoint, Fault, PaymentStatus};
+    // The simulators' crate has transport faults of its own.
+    use ordersync_sim::transport::TransportFault;
+    const RESET: TransportFault = TransportFault::Reset;
+    const SLOW_BODY: TransportFault = TransportFault::SlowBody { every: TRICKLE };
+    const TRUNCATED: TransportFault = TransportFault::Truncated;
+    const WRONG_TYPE: TransportFault = TransportFault::WrongContentType;
     let app = app_with_short_timeout(Options::komoju()).await;
     app.set_stock("F-KJ", 1000).await;
     let mut figures = Figures::new("KOMOJU");

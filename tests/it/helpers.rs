@@ -7,13 +7,14 @@ use std::time::Duration;
 use ordersync::app::Daemon;
 use ordersync::config::Config;
 use ordersync::sim::atobarai_com::AtobaraiSimSettings;
-use ordersync::sim::komoju::{self as komoju_sim, KomojuSimConfig, KomojuSimHandle};
+use ordersync::sim::komoju::KomojuSimSettings as _;
 use ordersync::sim::kuroneko::KuronekoSimSettings;
 use ordersync::sim::rakuten_pay::{self as rakuten_sim, RakutenSimConfig, RakutenSimHandle};
 use ordersync_sim::atobarai_com::{self as atobarai_sim, AtobaraiSimConfig, AtobaraiSimHandle};
 use ordersync_sim::jgoods::{
     self as sim, JgoodsSimConfig, JgoodsSimHandle, SimWebhookAuth, signature,
 };
+use ordersync_sim::komoju::{self as komoju_sim, KomojuSimConfig, KomojuSimHandle};
 use ordersync_sim::kuroneko::{self as kuroneko_sim, KuronekoSimConfig, KuronekoSimHandle};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;

@@ -1,8 +1,7 @@
 //! Direct orders paid through KOMOJU: signed webhooks move the payment,
 //! shipment captures (once), cancellation cancels or refunds, expiry releases.
 
-use ordersync::channels::komoju::PaymentStatus;
-use ordersync::sim::komoju::CaptureMode;
+use ordersync_sim::komoju::{CaptureMode, PaymentStatus};
 use serde_json::{Value, json};
 
 use crate::helpers::*;
@@ -236,8 +235,8 @@ async fn a_lost_capture_answer_is_retried_with_the_same_key_and_captures_once() 
     // KOMOJU captures but its answer never arrives: to the daemon this looks
     // exactly like a crash between the call and recording its result.
     app.komoju().inject(
-        ordersync::sim::komoju::Endpoint::Capture,
-        ordersync::sim::komoju::Fault::LoseAnswer(std::time::Duration::from_secs(3)),
+        ordersync_sim::komoju::Endpoint::Capture,
+        ordersync_sim::komoju::Fault::LoseAnswer(std::time::Duration::from_secs(3)),
         1,
     );
     let parcel =
@@ -269,7 +268,7 @@ async fn a_lost_capture_answer_is_retried_with_the_same_key_and_captures_once() 
     let stats = app.komoju().stats();
     assert_eq!(stats.payment(&pid).captures, 1, "captured twice");
     assert!(
-        stats.calls(ordersync::sim::komoju::Endpoint::Capture) >= 2,
+        stats.calls(ordersync_sim::komoju::Endpoint::Capture) >= 2,
         "the capture was not retried"
     );
     assert!(
@@ -287,8 +286,9 @@ async fn a_lost_capture_answer_is_retried_with_the_same_key_and_captures_once() 
 async fn idempotency_keys_are_unique_per_installation() {
     use ordersync::call::idempotency_key;
     use ordersync::channels::komoju::client::KomojuClient;
-    use ordersync::sim::komoju::{CaptureMode, KomojuSimConfig};
+    use ordersync::sim::komoju::KomojuSimSettings as _;
     use ordersync::store::{Store, kv};
+    use ordersync_sim::komoju::KomojuSimConfig;
 
     let install = |dir: &std::path::Path| {
         let store = Store::open_in(dir, 0).unwrap();
@@ -311,7 +311,7 @@ async fn idempotency_keys_are_unique_per_installation() {
     assert_ne!(first, second);
     assert_eq!(first.len(), 32);
 
-    let sim = ordersync::sim::komoju::start(
+    let sim = ordersync_sim::komoju::start(
         tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
         KomojuSimConfig::default(),
     )

@@ -98,6 +98,27 @@ mod tests {
         assert!(verify(&secrets(&["whsec"]), Some(&format!(" {sig} ")), body).is_ok());
     }
 
+    /// The simulator signs from the contract on its own; the two must agree.
+    #[test]
+    fn verifies_what_the_simulator_signs() {
+        let cases: [(&str, &[u8]); 3] = [
+            (
+                "sim-komoju-webhook-secret",
+                br#"{"id":"evt1","type":"payment.captured"}"#,
+            ),
+            (
+                "whsec_\u{3042}",
+                "{\"reason\":\"\u{53d6}\u{6d88}\"}".as_bytes(),
+            ),
+            ("k", b""),
+        ];
+        for (secret, body) in cases {
+            let theirs = ordersync_sim::komoju::signature::sign(secret.as_bytes(), body);
+            assert_eq!(theirs, sign(secret.as_bytes(), body));
+            assert!(verify(&secrets(&[secret]), Some(&theirs), body).is_ok());
+        }
+    }
+
     #[test]
     fn uppercase_hex_is_the_same_mac() {
         let body = b"{}";

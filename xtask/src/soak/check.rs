@@ -16,11 +16,10 @@ use serde_json::Value;
 use super::load::{Ledger, SharedLedger};
 use super::world::World;
 use ordersync::channels::credit::kuroneko::order_no_for;
-use ordersync::channels::komoju::PaymentStatus;
-use ordersync::sim::komoju::DeliveryOutcome as KomojuOutcome;
 use ordersync_sim::atobarai_com::DataStatus;
 use ordersync_sim::jgoods::DeliveryOutcome as JgoodsOutcome;
 use ordersync_sim::jgoods::Status;
+use ordersync_sim::komoju::{DeliveryOutcome as KomojuOutcome, PaymentStatus};
 use ordersync_sim::kuroneko::KuronekoStatus;
 
 mod sides;

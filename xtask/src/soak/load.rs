@@ -16,8 +16,8 @@ use serde_json::{Value, json};
 use super::erp::Erp;
 use super::world::{SKUS, World};
 use ordersync::domain::time;
-use ordersync::sim::komoju::CaptureMode;
 use ordersync::sim::rakuten_pay::{NewItem, NewOrder};
+use ordersync_sim::komoju::CaptureMode;
 
 /// A direct order as the ERP registered it.
 #[derive(Debug, Clone)]

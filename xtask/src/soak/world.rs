@@ -9,11 +9,12 @@ use tokio::net::TcpListener;
 
 use crate::bench::daemon::{self, DaemonProcess, SECRET};
 use ordersync::sim::atobarai_com::AtobaraiSimSettings;
-use ordersync::sim::komoju::{self as komoju_sim, KomojuSimConfig, KomojuSimHandle};
+use ordersync::sim::komoju::KomojuSimSettings as _;
 use ordersync::sim::kuroneko::KuronekoSimSettings;
 use ordersync::sim::rakuten_pay::{self as rakuten_sim, RakutenSimConfig, RakutenSimHandle};
 use ordersync_sim::atobarai_com::{self as atobarai_sim, AtobaraiSimConfig, AtobaraiSimHandle};
 use ordersync_sim::jgoods::{self as jgoods_sim, JgoodsSimConfig, JgoodsSimHandle, SimWebhookAuth};
+use ordersync_sim::komoju::{self as komoju_sim, KomojuSimConfig, KomojuSimHandle};
 use ordersync_sim::kuroneko::{self as kuroneko_sim, KuronekoSimConfig, KuronekoSimHandle};
 
 /// The SKUs every channel sells; few, so that orders compete for them.
@@ -141,7 +142,6 @@ impl World {
     /// 429 or a maintenance page), all of which the daemon must ride out by
     /// retrying. Returns what it did, for the report.
     pub fn inject_fault(&self, pick: u32, times: u32) -> &'static str {
-        use ordersync::sim::transport::TransportFault::Reset;
         match pick % 8 {
             0 => {
                 self.jgoods.inject(
@@ -183,7 +183,8 @@ impl World {
                 "KOMOJU 503"
             }
             5 => {
-                let fault = komoju_sim::Fault::Transport(Reset);
+                let fault =
+                    komoju_sim::Fault::Transport(ordersync_sim::transport::TransportFault::Reset);
                 self.komoju.inject(komoju_sim::Endpoint::Any, fault, times);
                 "KOMOJU reset"
             }

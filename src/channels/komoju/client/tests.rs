@@ -1,5 +1,5 @@
-//! The client against the simulator (and a capturing server for exact bytes
-//! and odd answers), over loopback HTTP.
+//! The client and the webhook reading against the simulator (and a capturing
+//! server for exact bytes and odd answers), over loopback HTTP.
 
 use std::sync::{Arc, Mutex};
 
@@ -11,10 +11,14 @@ use axum::routing::any;
 use base64::Engine as _;
 use tokio::net::TcpListener;
 
-use super::*;
-use crate::sim::komoju::{
+use ordersync_sim::komoju::receiver::WebhookReceiver;
+use ordersync_sim::komoju::{
     self as sim, CaptureMode, Endpoint, Fault, KomojuSimConfig, KomojuSimHandle,
 };
+
+use super::*;
+use crate::channels::komoju::{Event, WebhookEvent, signature};
+use crate::sim::komoju::KomojuSimSettings as _;
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -57,6 +61,42 @@ fn authorized(sim: &KomojuSimHandle, order: &str) -> String {
     let id = sim.create_payment(1000, 100, Some(order), "credit_card", CaptureMode::Manual);
     assert!(sim.authorize(&id));
     id
+}
+
+/// What the adapter read agrees with what the simulator holds, field by field.
+fn assert_same_payment(read: &Payment, held: &sim::Payment) {
+    assert_eq!(read.id, held.id);
+    assert_eq!(read.status.as_str(), held.status.as_str());
+    assert_eq!(
+        (read.amount, read.tax, read.payment_method_fee, read.total),
+        (held.amount, held.tax, held.payment_method_fee, held.total)
+    );
+    assert_eq!(read.currency, held.currency);
+    assert_eq!(read.external_order_num, held.external_order_num);
+    assert_eq!(read.captured_at, held.captured_at);
+    assert_eq!(read.amount_refunded, held.amount_refunded);
+    assert_eq!(read.method, held.payment_type.as_str());
+    assert_eq!(read.created_at, held.created_at);
+    let ours: Vec<_> = read
+        .refunds
+        .iter()
+        .map(|r| (r.id.as_str(), r.amount, r.created_at, r.chargeback))
+        .collect();
+    let theirs: Vec<_> = held
+        .refunds
+        .iter()
+        .map(|r| (r.id.as_str(), r.amount, r.created_at, r.chargeback))
+        .collect();
+    assert_eq!(ours, theirs);
+}
+
+/// A webhook endpoint that takes a push only when the adapter's signature
+/// check passes.
+async fn adapter_receiver(secret: &str) -> WebhookReceiver {
+    let secrets = vec![SecretString::from(secret)];
+    WebhookReceiver::start(move |given, body| signature::verify(&secrets, given, body).is_ok())
+        .await
+        .expect("receiver")
 }
 
 /// What the capturing server saw.
@@ -130,7 +170,7 @@ async fn get_payment_reads_the_payment() {
     assert_eq!((p.amount, p.tax, p.total), (1000, 100, 1100));
     assert_eq!(p.external_order_num.as_deref(), Some("ORD-1"));
     assert_eq!(p.method, "credit_card");
-    assert_eq!(p, sim.payment(&id).unwrap());
+    assert_same_payment(&p, &sim.payment(&id).unwrap());
     let stats = sim.stats();
     assert_eq!(stats.calls(Endpoint::GetPayment), 1);
     assert_eq!(stats.api_versions.get("2024-07-15"), Some(&1));
@@ -342,7 +382,7 @@ async fn a_lost_answer_is_transient_and_the_retry_replays_it() {
     assert!(reason.contains("timed out"), "{reason}");
     assert_eq!(
         sim.payment(&id).unwrap().status,
-        PaymentStatus::Captured,
+        sim::PaymentStatus::Captured,
         "applied anyway"
     );
     let retry = client.capture(&id, None, "cap-lost").await.unwrap();
@@ -443,6 +483,7 @@ async fn partial_then_full_refund() {
     assert_eq!(full.refunds.len(), 2);
     assert_eq!(full.refunds[1].amount, 800, "the new refund is last");
     assert_eq!(full.refunds[0], partial.refunds[0]);
+    assert_same_payment(&full, &sim.payment(&id).unwrap());
     let (status, _, _) = rejected(client.refund(&id, Some(1), None, "r3").await);
     assert_eq!(status, 422);
 }
@@ -645,4 +686,96 @@ async fn the_secret_key_never_shows() {
         .unwrap_err();
     assert!(matches!(err, CallError::Transient { .. }));
     assert!(!format!("{err:?}").contains("sk_test_down"));
+}
+
+/// Every push the simulator makes passes the adapter's signature check and
+/// reads with its event parser as the event it was sent as, carrying the
+/// payment the simulator holds; a push signed with another secret is refused.
+#[tokio::test]
+async fn every_simulated_push_verifies_and_reads_as_the_same_event() {
+    let cfg = KomojuSimConfig::default();
+    let receiver = adapter_receiver(&cfg.webhook_secret).await;
+    let sim = sim::start(
+        TcpListener::bind("127.0.0.1:0").await.expect("bind"),
+        KomojuSimConfig {
+            webhook_url: Some(receiver.url().to_string()),
+            ..cfg
+        },
+    )
+    .await
+    .expect("start simulator");
+    let client = KomojuClient::new(sim.client_settings()).expect("client");
+    let card = authorized(&sim, "O1");
+    client.capture(&card, None, "cap").await.unwrap();
+    client.refund(&card, Some(100), None, "r1").await.unwrap();
+    client.refund(&card, None, None, "r2").await.unwrap();
+    let konbini = sim.create_payment(2000, 200, Some("O2"), "konbini", CaptureMode::Auto);
+    assert!(sim.capture_by_customer(&konbini));
+    assert!(sim.touch(&konbini));
+    let lapsed = sim.create_payment(10, 0, Some("O3"), "bank_transfer", CaptureMode::Auto);
+    assert!(sim.expire(&lapsed));
+    let failed = sim.create_payment(10, 0, Some("O4"), "paypay", CaptureMode::Auto);
+    assert!(sim.fail(&failed));
+    let dropped = authorized(&sim, "O5");
+    client.cancel(&dropped, "c").await.unwrap();
+    let ping = sim.ping();
+    assert!(sim.wait_webhooks_idle(WAIT).await);
+    assert_eq!(receiver.unauthenticated(), 0);
+    let received = receiver.received();
+    assert_eq!(received.len(), sim.stats().webhooks.events);
+    let mut events: Vec<Event> = Vec::new();
+    for r in &received {
+        let event = wire::parse_event(&r.body)
+            .unwrap_or_else(|e| panic!("{} unreadable: {e}", r.event_header));
+        assert_eq!(event.kind.as_str(), r.event_header);
+        assert_eq!(event.id, r.event_id());
+        match &event.payment {
+            Some(p) => {
+                let held = sim.payment(&p.id).expect("a payment the simulator has");
+                assert_eq!(p.method, held.payment_type.as_str());
+                assert_eq!(p.external_order_num, held.external_order_num);
+                assert_eq!(p.created_at, held.created_at);
+            }
+            None => assert_eq!(
+                (&event.kind, event.id.as_str()),
+                (&WebhookEvent::Ping, ping.as_str())
+            ),
+        }
+        events.push(event);
+    }
+    let status_in = |kind: WebhookEvent| {
+        events
+            .iter()
+            .filter(|e| e.kind == kind)
+            .map(|e| e.payment.as_ref().map(|p| p.status))
+            .collect::<Vec<_>>()
+    };
+    use PaymentStatus as S;
+    assert_eq!(
+        status_in(WebhookEvent::Authorized),
+        [Some(S::Authorized); 2]
+    );
+    assert_eq!(status_in(WebhookEvent::Captured), [Some(S::Captured); 2]);
+    assert_eq!(
+        status_in(WebhookEvent::RefundCreated),
+        [Some(S::Captured), Some(S::Refunded)]
+    );
+    assert_eq!(status_in(WebhookEvent::Expired), [Some(S::Expired)]);
+    assert_eq!(status_in(WebhookEvent::Failed), [Some(S::Failed)]);
+    assert_eq!(status_in(WebhookEvent::Cancelled), [Some(S::Cancelled)]);
+    assert_eq!(status_in(WebhookEvent::Updated), [Some(S::Captured)]);
+    let refunded = events
+        .iter()
+        .find(|e| e.kind == WebhookEvent::Refunded)
+        .and_then(|e| e.payment.as_ref())
+        .expect("payment.refunded");
+    assert_eq!(refunded.status, S::Refunded);
+    assert_eq!(refunded.refunds.len(), 2);
+    assert_same_payment(refunded, &sim.payment(&card).unwrap());
+
+    // A receiver with another secret refuses every push: retried, never acked.
+    let stranger = adapter_receiver("not-the-secret").await;
+    sim.set_webhook_url(stranger.url());
+    sim.touch(&card);
+    assert!(ordersync_sim::harness::wait_until(WAIT, || stranger.unauthenticated() >= 2).await);
 }

@@ -15,13 +15,16 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use base64::Engine as _;
 use serde::Serialize;
-use serde_json::json;
 
-use super::state::{ApiError, Begin, Endpoint, Fault, MAX_IDEMPOTENCY_KEY_LEN, StoredAnswer};
+use super::faults::{Endpoint, Fault};
+use super::idempotency::{Begin, StoredAnswer};
+use super::model::Payment;
+use super::wire::{
+    API_VERSION_HEADER, ApiError, IDEMPOTENCY_HEADER, KomojuPayment, KomojuPaymentList,
+    MAX_IDEMPOTENCY_KEY_LEN,
+};
 use super::{API_PATH, Shared};
-use crate::channels::komoju::client::{API_VERSION_HEADER, IDEMPOTENCY_HEADER};
-use crate::channels::komoju::wire::{KomojuError, KomojuErrorBody, KomojuPaymentList};
-use crate::sim::transport::WireFormat;
+use crate::transport::WireFormat;
 
 type Sim = State<Arc<Shared>>;
 
@@ -32,12 +35,9 @@ pub(super) fn router(shared: Arc<Shared>) -> Router {
         .route(&format!("{API_PATH}/payments/{{id}}"), get(get_payment))
         .route(&format!("{API_PATH}/payments/{{id}}/{{action}}"), post(act))
         .fallback(|| async {
-            render(Err::<(), _>(ApiError {
-                http_status: 404,
-                code: "not_found",
-                message: "The requested resource could not be found".to_string(),
-                param: None,
-            }))
+            render(Err::<(), _>(ApiError::not_found(
+                "The requested resource could not be found",
+            )))
             .into_response()
         })
         .with_state(shared)
@@ -47,7 +47,7 @@ async fn get_payment(State(sim): Sim, Path(id): Path<String>, headers: HeaderMap
     if let Err(refusal) = admit(&sim, Endpoint::GetPayment, &headers) {
         return *refusal;
     }
-    let answer = render(sim.with_state(|s, _| s.get(&id)));
+    let answer = render_payment(sim.with_state(|s, _| s.get(&id)));
     answer.into_response()
 }
 
@@ -69,17 +69,12 @@ async fn list_payments(
     let page = sim
         .with_state(|s, _| s.list(&query))
         .map(|page| KomojuPaymentList {
-            resource: Some("payment_list".to_string()),
-            data: Some(
-                page.data
-                    .iter()
-                    .map(|p| serde_json::to_value(p).unwrap_or_default())
-                    .collect(),
-            ),
-            total: Some(page.total as i64),
-            page: Some(i64::from(page.page)),
-            per_page: Some(i64::from(page.per_page)),
-            last_page: Some(i64::from(page.last_page)),
+            resource: "payment_list",
+            data: page.data.iter().map(KomojuPayment::from_payment).collect(),
+            total: page.total,
+            page: page.page,
+            per_page: page.per_page,
+            last_page: page.last_page,
         });
     render(page).into_response()
 }
@@ -96,12 +91,9 @@ async fn act(
         "cancel" => Endpoint::Cancel,
         "refund" => Endpoint::Refund,
         _ => {
-            return render(Err::<(), _>(ApiError {
-                http_status: 404,
-                code: "not_found",
-                message: format!("No action {action:?} on payments"),
-                param: None,
-            }))
+            return render(Err::<(), _>(ApiError::not_found(format!(
+                "No action {action:?} on payments"
+            ))))
             .into_response();
         }
     };
@@ -127,14 +119,11 @@ async fn act(
             Endpoint::Capture => s.capture(&id, &body, now),
             Endpoint::Cancel => s.cancel(&id, &body, now),
             Endpoint::Refund => s.refund(&id, &body, now),
-            Endpoint::GetPayment | Endpoint::ListPayments | Endpoint::Any => Err(ApiError {
-                http_status: 404,
-                code: "not_found",
-                message: "no such action".to_string(),
-                param: None,
-            }),
+            Endpoint::GetPayment | Endpoint::ListPayments | Endpoint::Any => {
+                Err(ApiError::not_found("no such action"))
+            }
         };
-        let answer = render(result);
+        let answer = render_payment(result);
         if let Some(g) = guard.as_mut() {
             s.idem_finish(&g.key, g.ticket, answer.clone());
             g.armed = false;
@@ -171,15 +160,13 @@ fn admit(
         s.take_fault(endpoint)
     });
     match fault {
-        Some(Fault::Status(code)) => return Err(Box::new(injected_status(code))),
+        Some(Fault::Status(code)) => {
+            return Err(Box::new(
+                render(Err::<(), _>(ApiError::injected(code))).into_response(),
+            ));
+        }
         Some(Fault::TooManyRequests { retry_after_secs }) => {
-            let mut answer = render(Err::<(), _>(ApiError {
-                http_status: 429,
-                code: "too_many_requests",
-                message: "Too many requests; retry later".to_string(),
-                param: None,
-            }))
-            .into_response();
+            let mut answer = render(Err::<(), _>(ApiError::too_many_requests())).into_response();
             answer
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
@@ -194,13 +181,7 @@ fn admit(
     }
     if !authorized(sim, headers) {
         sim.with_state(|s, _| s.stats.unauthorized += 1);
-        let mut answer = render(Err::<(), _>(ApiError {
-            http_status: 401,
-            code: "unauthorized",
-            message: "User authorization failed".to_string(),
-            param: None,
-        }))
-        .into_response();
+        let mut answer = render(Err::<(), _>(ApiError::unauthorized())).into_response();
         answer.headers_mut().insert(
             header::WWW_AUTHENTICATE,
             HeaderValue::from_static("Basic realm=\"KOMOJU\""),
@@ -265,12 +246,7 @@ fn idempotency(
     let fingerprint = format!("POST {id}/{action} {}", String::from_utf8_lossy(body));
     match sim.with_state(|s, now| s.idem_begin(key, &fingerprint, now)) {
         Begin::Replay(answer) => KeyCheck::Answer(answer),
-        Begin::InFlight => KeyCheck::Answer(render(Err::<(), _>(ApiError {
-            http_status: 409,
-            code: "conflict",
-            message: "A request with this idempotency key is still being processed".to_string(),
-            param: None,
-        }))),
+        Begin::InFlight => KeyCheck::Answer(render(Err::<(), _>(ApiError::conflict()))),
         Begin::Fresh { ticket } => KeyCheck::Proceed(Some(KeyGuard {
             sim: sim.clone(),
             key: key.to_string(),
@@ -305,50 +281,20 @@ async fn hold_back(sim: &Shared, delay: Duration) {
     }
 }
 
-/// An injected status with KOMOJU's code for it.
-fn injected_status(code: u16) -> Response {
-    let name = match code {
-        400 => "bad_request",
-        401 => "unauthorized",
-        403 => "forbidden",
-        404 => "not_found",
-        422 => "unprocessable_entity",
-        500 => "internal_server_error",
-        502 => "bad_gateway",
-        503 => "service_unavailable",
-        504 => "gateway_timeout",
-        _ => "simulated_fault",
-    };
-    render(Err::<(), _>(ApiError {
-        http_status: code,
-        code: name,
-        message: format!("injected HTTP {code}"),
-        param: None,
-    }))
-    .into_response()
+/// A payment, or an error, as the exact bytes KOMOJU would answer.
+fn render_payment(result: Result<Payment, ApiError>) -> StoredAnswer {
+    render(result.map(|p| KomojuPayment::from_payment(&p)))
 }
 
-/// A result as the exact bytes KOMOJU would answer.
+/// A result as the exact bytes KOMOJU would answer: the value, or the error envelope.
 fn render<T: Serialize>(result: Result<T, ApiError>) -> StoredAnswer {
-    match result {
-        Ok(value) => StoredAnswer {
-            status: 200,
-            body: serde_json::to_vec(&value).unwrap_or_default().into(),
-        },
-        Err(e) => {
-            let envelope = KomojuErrorBody {
-                error: Some(KomojuError {
-                    code: Some(e.code.to_string()),
-                    message: Some(e.message),
-                    param: e.param.map(str::to_string),
-                    details: Some(json!({})),
-                }),
-            };
-            StoredAnswer {
-                status: e.http_status,
-                body: serde_json::to_vec(&envelope).unwrap_or_default().into(),
-            }
-        }
+    let (status, body) = match result {
+        Ok(value) => (200, serde_json::to_vec(&value)),
+        Err(e) => (e.http_status, serde_json::to_vec(&e.body())),
+    };
+    StoredAnswer {
+        status,
+        body: body.unwrap_or_default().into(),
     }
 }
 

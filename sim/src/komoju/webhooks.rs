@@ -8,9 +8,9 @@ use std::sync::Arc;
 use reqwest::header::CONTENT_TYPE;
 use tokio_util::sync::CancellationToken;
 
-use super::Shared;
-use crate::channels::komoju::signature;
-use crate::sim::pusher::{DeliveryOutcome, Pusher, Retries};
+use super::wire::{DELIVERY_ID_HEADER, EVENT_HEADER, SIGNATURE_HEADER};
+use super::{Shared, signature};
+use crate::pusher::{DeliveryOutcome, Pusher, Retries};
 
 /// One push of one event: the exact bytes every attempt sends.
 #[derive(Debug, Clone)]
@@ -19,10 +19,13 @@ pub struct Delivery {
     pub record: usize,
     /// `X-Komoju-ID`.
     pub delivery_id: String,
+    /// The event's `id`.
     pub event_id: String,
     /// `X-Komoju-Event`.
     pub event_type: String,
+    /// The payment the event is about (`None` for `ping`).
     pub payment_id: Option<String>,
+    /// The signed body.
     pub body: Arc<[u8]>,
 }
 
@@ -63,18 +66,17 @@ impl Pusher for Shared {
         }
     }
 
-    /// One HTTP attempt with KOMOJU's three headers.
+    /// One HTTP attempt with KOMOJU's three headers ("Webhooks" \[webhooks\]).
     async fn post_once(&self, url: &str, delivery: &Delivery) -> bool {
-        let shared = self;
-        let request = shared
+        let request = self
             .http
             .post(url)
             .header(CONTENT_TYPE, "application/json")
-            .header("X-Komoju-ID", &delivery.delivery_id)
-            .header("X-Komoju-Event", &delivery.event_type)
+            .header(DELIVERY_ID_HEADER, &delivery.delivery_id)
+            .header(EVENT_HEADER, &delivery.event_type)
             .header(
-                "X-Komoju-Signature",
-                signature::sign(shared.cfg.webhook_secret.as_bytes(), &delivery.body),
+                SIGNATURE_HEADER,
+                signature::sign(self.cfg.webhook_secret.as_bytes(), &delivery.body),
             )
             .body(delivery.body.to_vec());
         match request.send().await {

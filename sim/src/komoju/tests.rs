@@ -1,194 +1,20 @@
-//! The simulator's HTTP surface and webhook pushes, over loopback, checked
-//! with a tiny receiver that verifies every push with the real
-//! [`signature::verify`] and parses it with the real [`wire::parse_event`].
+//! The simulator's HTTP surface and webhook pushes, over loopback, driven by
+//! raw requests shaped from the contract and checked with a receiver that
+//! verifies every push by the contract's signature rule.
 
-use std::collections::HashMap;
-use std::future::Future;
-use std::sync::{Arc, Mutex, PoisonError};
-
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use axum::routing::post;
+use axum::http::HeaderValue;
 use base64::Engine as _;
-use secrecy::SecretString;
 use serde_json::Value;
 use tokio::net::TcpListener;
-use tokio_util::sync::CancellationToken;
 
+use super::receiver::WebhookReceiver;
 use super::*;
-use crate::channels::komoju::client::KomojuClient;
-use crate::channels::komoju::{Event, PaymentStatus, WebhookEvent, signature, wire};
 
 const WAIT: Duration = Duration::from_secs(10);
-
-/// One push as it arrived.
-#[derive(Debug, Clone)]
-struct Received {
-    delivery_id: String,
-    event_header: String,
-    content_type: String,
-    body: Vec<u8>,
-    event: Event,
-    acked: bool,
-}
-
-#[derive(Default)]
-struct Inbox {
-    received: Vec<Received>,
-    /// Pushes refused because the signature did not verify.
-    unauthenticated: usize,
-    /// Event type → how many more pushes of it to answer with 500.
-    fail: HashMap<String, u32>,
-    /// `(type, until)`: answer pushes of `type` with 500 until one of `until` was acked.
-    fail_until_seen: Option<(String, String)>,
-}
-
-/// A webhook receiver that verifies with the real signature module.
-struct Receiver {
-    url: String,
-    inbox: Arc<Mutex<Inbox>>,
-    stop: CancellationToken,
-}
-
-impl Receiver {
-    async fn start(secret: &str) -> Receiver {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        // A path of its own: another test's simulator still retrying into a
-        // port this receiver reused gets a 404 and is not counted here.
-        let path = format!("/webhooks/komoju/{:016x}", rand::random::<u64>());
-        let url = format!("http://{}{path}", listener.local_addr().unwrap());
-        let inbox = Arc::new(Mutex::new(Inbox::default()));
-        let secrets = vec![SecretString::from(secret)];
-        let app = Router::new()
-            .route(&path, post(receive))
-            .with_state((secrets, inbox.clone()));
-        let stop = CancellationToken::new();
-        let signal = stop.clone().cancelled_owned();
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(signal)
-                .await;
-        });
-        Receiver { url, inbox, stop }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Inbox> {
-        self.inbox.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn received(&self) -> Vec<Received> {
-        self.lock().received.clone()
-    }
-
-    /// Event types acknowledged, in arrival order.
-    fn acked(&self) -> Vec<String> {
-        self.received()
-            .iter()
-            .filter(|r| r.acked)
-            .map(|r| r.event.kind.as_str().to_string())
-            .collect()
-    }
-
-    async fn wait_for(&self, what: impl Fn(&[Received]) -> bool) -> bool {
-        until(|| {
-            let received = self.received();
-            let done = what(&received);
-            async move { done }
-        })
-        .await
-    }
-}
-
-impl Drop for Receiver {
-    fn drop(&mut self) {
-        self.stop.cancel();
-    }
-}
-
-/// Polls `cond` every few milliseconds for up to [`WAIT`].
-async fn until<F: Future<Output = bool>>(cond: impl Fn() -> F) -> bool {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        if cond().await {
-            return true;
-        }
-        if tokio::time::Instant::now() >= deadline {
-            return false;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-}
-
-async fn receive(
-    State((secrets, inbox)): State<(Vec<SecretString>, Arc<Mutex<Inbox>>)>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> StatusCode {
-    let text = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_string()
-    };
-    let mut inbox = inbox.lock().unwrap_or_else(PoisonError::into_inner);
-    let signature_header = headers
-        .get("x-komoju-signature")
-        .and_then(|v| v.to_str().ok());
-    if signature::verify(&secrets, signature_header, &body).is_err() {
-        inbox.unauthenticated += 1;
-        return StatusCode::UNAUTHORIZED;
-    }
-    let Ok(event) = wire::parse_event(&body) else {
-        return StatusCode::BAD_REQUEST;
-    };
-    let kind = event.kind.as_str().to_string();
-    let mut fail = inbox
-        .fail
-        .get_mut(&kind)
-        .filter(|left| **left > 0)
-        .map(|left| *left -= 1)
-        .is_some();
-    if let Some((failing, until)) = &inbox.fail_until_seen {
-        let seen = inbox
-            .received
-            .iter()
-            .any(|r| r.acked && r.event.kind.as_str() == until);
-        fail |= *failing == kind && !seen;
-    }
-    inbox.received.push(Received {
-        delivery_id: text("x-komoju-id"),
-        event_header: text("x-komoju-event"),
-        content_type: text("content-type"),
-        body: body.to_vec(),
-        event,
-        acked: !fail,
-    });
-    if fail {
-        StatusCode::INTERNAL_SERVER_ERROR
-    } else {
-        StatusCode::OK
-    }
-}
 
 async fn start_sim(cfg: KomojuSimConfig) -> KomojuSimHandle {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     start(listener, cfg).await.expect("start simulator")
-}
-
-/// A simulator pushing to a fresh receiver that knows its webhook secret.
-async fn sim_with_receiver() -> (KomojuSimHandle, Receiver, KomojuClient) {
-    let cfg = KomojuSimConfig::default();
-    let receiver = Receiver::start(&cfg.webhook_secret).await;
-    let sim = start_sim(KomojuSimConfig {
-        webhook_url: Some(receiver.url.clone()),
-        ..cfg
-    })
-    .await;
-    let client = KomojuClient::new(sim.client_settings()).expect("client");
-    (sim, receiver, client)
 }
 
 fn basic(user_and_password: &str) -> String {
@@ -196,6 +22,74 @@ fn basic(user_and_password: &str) -> String {
         "Basic {}",
         base64::engine::general_purpose::STANDARD.encode(user_and_password)
     )
+}
+
+/// The merchant's side, as the contract's "Transport" and "Payments" shape it:
+/// Basic auth with the key and an empty password, JSON, a key on every POST.
+struct Merchant {
+    http: reqwest::Client,
+    base: String,
+    auth: String,
+}
+
+impl Merchant {
+    fn of(sim: &KomojuSimHandle) -> Merchant {
+        Merchant {
+            http: reqwest::Client::new(),
+            base: sim.api_base_url(),
+            auth: basic(&format!("{}:", sim.secret_key())),
+        }
+    }
+
+    /// `POST /payments/{id}/{action}` with an idempotency key (`None`: without).
+    async fn post(
+        &self,
+        id: &str,
+        action: &str,
+        key: Option<&str>,
+        body: &str,
+    ) -> reqwest::Response {
+        let mut request = self
+            .http
+            .post(format!("{}/payments/{id}/{action}", self.base))
+            .header("authorization", &self.auth)
+            .header("content-type", "application/json")
+            .body(body.to_string());
+        if let Some(key) = key {
+            request = request.header(wire::IDEMPOTENCY_HEADER, key);
+        }
+        request.send().await.expect("simulator answers")
+    }
+
+    /// A POST that must succeed; its payment.
+    async fn ok(&self, id: &str, action: &str, key: &str, body: &str) -> Value {
+        let answer = self.post(id, action, Some(key), body).await;
+        assert_eq!(answer.status(), 200, "{action} {id}");
+        answer.json().await.expect("a payment")
+    }
+
+    async fn get(&self, id: &str) -> reqwest::Result<reqwest::Response> {
+        self.http
+            .get(format!("{}/payments/{id}", self.base))
+            .header("authorization", &self.auth)
+            .send()
+            .await
+    }
+}
+
+/// A simulator pushing to a fresh receiver that knows its webhook secret.
+async fn sim_with_receiver() -> (KomojuSimHandle, WebhookReceiver, Merchant) {
+    let cfg = KomojuSimConfig::default();
+    let receiver = WebhookReceiver::with_secret(&cfg.webhook_secret)
+        .await
+        .expect("receiver");
+    let sim = start_sim(KomojuSimConfig {
+        webhook_url: Some(receiver.url().to_string()),
+        ..cfg
+    })
+    .await;
+    let merchant = Merchant::of(&sim);
+    (sim, receiver, merchant)
 }
 
 #[tokio::test]
@@ -237,6 +131,7 @@ async fn basic_auth_with_the_key_and_an_empty_password() {
     assert_eq!(body["resource"], "payment");
     assert_eq!(body["status"], "pending");
     assert_eq!(body["captured_at"], Value::Null);
+    assert_eq!(body["payment_deadline"], Value::Null);
     assert_eq!(body["refunds"], Value::Array(vec![]));
     assert_eq!(body["payment_details"]["type"], "credit_card");
     let stats = sim.stats();
@@ -246,32 +141,69 @@ async fn basic_auth_with_the_key_and_an_empty_password() {
 }
 
 #[tokio::test]
-async fn replays_are_byte_for_byte_and_errors_are_stored_too() {
+async fn api_versions_are_counted_and_lists_have_the_contract_shape() {
     let sim = start_sim(KomojuSimConfig::default()).await;
-    let id = sim.create_payment(1000, 100, Some("O1"), "credit_card", CaptureMode::Manual);
-    let http = reqwest::Client::new();
-    let auth = basic(&format!("{}:", sim.secret_key()));
-    let post = |path: String, key: &'static str, body: &'static str| {
-        http.post(format!("{}/payments/{path}", sim.api_base_url()))
-            .header("authorization", &auth)
-            .header("x-komoju-idempotency", key)
-            .header("content-type", "application/json")
-            .body(body)
-            .send()
-    };
-    // Capturing a pending payment: 422, stored under the key.
-    let refused = post(format!("{id}/capture"), "k-early", "{}")
+    let merchant = Merchant::of(&sim);
+    for _ in 0..3 {
+        sim.create_payment(500, 0, Some("ORD-7"), "konbini", CaptureMode::Auto);
+    }
+    let page: Value = merchant
+        .http
+        .get(format!("{}/payments", merchant.base))
+        .query(&[
+            ("external_order_num", "ORD-7"),
+            ("status", "pending,failed"),
+            ("per_page", "2"),
+        ])
+        .header("authorization", &merchant.auth)
+        .header(wire::API_VERSION_HEADER, "2025-01-28")
+        .send()
+        .await
+        .unwrap()
+        .json()
         .await
         .unwrap();
+    assert_eq!(page["resource"], "payment_list");
+    assert_eq!(
+        (
+            &page["total"],
+            &page["page"],
+            &page["per_page"],
+            &page["last_page"]
+        ),
+        (
+            &Value::from(3),
+            &Value::from(1),
+            &Value::from(2),
+            &Value::from(2)
+        )
+    );
+    let first = &page["data"][0];
+    assert_eq!(first["payment_details"]["type"], "konbini");
+    assert!(
+        first["payment_deadline"]
+            .as_str()
+            .is_some_and(|d| d.ends_with("T14:59:59Z")),
+        "{first}"
+    );
+    assert_eq!(sim.stats().api_versions.get("2025-01-28"), Some(&1));
+    assert_eq!(sim.stats().calls(Endpoint::ListPayments), 1);
+}
+
+#[tokio::test]
+async fn replays_are_byte_for_byte_and_errors_are_stored_too() {
+    let sim = start_sim(KomojuSimConfig::default()).await;
+    let merchant = Merchant::of(&sim);
+    let id = sim.create_payment(1000, 100, Some("O1"), "credit_card", CaptureMode::Manual);
+    // Capturing a pending payment: 422, stored under the key.
+    let refused = merchant.post(&id, "capture", Some("k-early"), "{}").await;
     assert_eq!(refused.status(), 422);
     let refused_body = refused.bytes().await.unwrap();
     let envelope: Value = serde_json::from_slice(&refused_body).unwrap();
     assert_eq!(envelope["error"]["code"], "unprocessable_entity");
     assert_eq!(envelope["error"]["details"], serde_json::json!({}));
     assert!(sim.authorize(&id));
-    let again = post(format!("{id}/capture"), "k-early", "{}")
-        .await
-        .unwrap();
+    let again = merchant.post(&id, "capture", Some("k-early"), "{}").await;
     assert_eq!(
         again.status(),
         422,
@@ -279,16 +211,16 @@ async fn replays_are_byte_for_byte_and_errors_are_stored_too() {
     );
     assert_eq!(again.bytes().await.unwrap(), refused_body);
 
-    let first = post(format!("{id}/capture"), "k-cap", r#"{"amount":1000}"#)
-        .await
-        .unwrap();
+    let first = merchant
+        .post(&id, "capture", Some("k-cap"), r#"{"amount":1000}"#)
+        .await;
     assert_eq!(first.status(), 200);
     let first = first.bytes().await.unwrap();
     sim.advance_clock(Duration::from_secs(3600));
     // Same key, another body: still the stored answer (counted as a mismatch).
-    let second = post(format!("{id}/capture"), "k-cap", r#"{"amount":1}"#)
-        .await
-        .unwrap();
+    let second = merchant
+        .post(&id, "capture", Some("k-cap"), r#"{"amount":1}"#)
+        .await;
     assert_eq!(second.status(), 200);
     assert_eq!(second.bytes().await.unwrap(), first);
     let stats = sim.stats();
@@ -297,58 +229,108 @@ async fn replays_are_byte_for_byte_and_errors_are_stored_too() {
     assert_eq!(stats.payment(&id).captures, 1);
 
     // Keys over 100 characters are refused and not stored.
-    let long: &'static str = Box::leak("k".repeat(101).into_boxed_str());
-    let bad = post(format!("{id}/refund"), long, "{}").await.unwrap();
+    let long = "k".repeat(MAX_IDEMPOTENCY_KEY_LEN + 1);
+    let bad = merchant.post(&id, "refund", Some(&long), "{}").await;
     assert_eq!(bad.status(), 422);
     assert_eq!(sim.stats().idempotency.invalid_keys, 1);
     assert_eq!(sim.payment(&id).unwrap().status, PaymentStatus::Captured);
 
     // No key: processed anyway, counted.
-    let keyless = http
-        .post(format!("{}/payments/{id}/refund", sim.api_base_url()))
-        .header("authorization", &auth)
-        .body(r#"{"amount":100}"#)
-        .send()
-        .await
-        .unwrap();
+    let keyless = merchant
+        .post(&id, "refund", None, r#"{"amount":100}"#)
+        .await;
     assert_eq!(keyless.status(), 200);
     assert_eq!(sim.stats().idempotency.missing_keys, 1);
 
-    let garbage = post(format!("{id}/refund"), "k-garbage", "{not json")
-        .await
-        .unwrap();
+    let garbage = merchant
+        .post(&id, "refund", Some("k-garbage"), "{not json")
+        .await;
     assert_eq!(garbage.status(), 400);
-    let unknown = post(format!("{id}/explode"), "k-x", "{}").await.unwrap();
+    let unknown = merchant.post(&id, "explode", Some("k-x"), "{}").await;
     assert_eq!(unknown.status(), 404);
 }
 
 #[tokio::test]
+async fn a_retry_while_the_first_request_is_held_gets_409() {
+    let sim = start_sim(KomojuSimConfig::default()).await;
+    let merchant = Arc::new(Merchant::of(&sim));
+    let id = sim.create_payment(1000, 0, Some("O"), "credit_card", CaptureMode::Manual);
+    assert!(sim.authorize(&id));
+    sim.inject(Endpoint::Capture, Fault::Hold, 1);
+    let first = {
+        let (merchant, id) = (merchant.clone(), id.clone());
+        tokio::spawn(async move { merchant.post(&id, "capture", Some("cap-1"), "{}").await })
+    };
+    assert!(sim.wait_until(WAIT, |v| v.in_flight() == 1).await);
+    let retry = merchant.post(&id, "capture", Some("cap-1"), "{}").await;
+    assert_eq!(retry.status(), 409);
+    let envelope: Value = retry.json().await.unwrap();
+    assert_eq!(envelope["error"]["code"], "conflict");
+    sim.release_held();
+    assert_eq!(first.await.unwrap().status(), 200);
+    let stats = sim.stats();
+    assert_eq!(stats.idempotency.conflicts, 1);
+    assert_eq!(stats.payment(&id).captures, 1);
+}
+
+#[tokio::test]
+async fn injected_throttling_and_errors_process_nothing() {
+    let sim = start_sim(KomojuSimConfig::default()).await;
+    let merchant = Merchant::of(&sim);
+    let id = sim.create_payment(1000, 0, Some("O"), "credit_card", CaptureMode::Manual);
+    assert!(sim.authorize(&id));
+    sim.inject(
+        Endpoint::Capture,
+        Fault::TooManyRequests {
+            retry_after_secs: 7,
+        },
+        1,
+    );
+    let throttled = merchant.post(&id, "capture", Some("k"), "{}").await;
+    assert_eq!(throttled.status(), 429);
+    assert_eq!(
+        throttled.headers().get("retry-after"),
+        Some(&HeaderValue::from(7))
+    );
+    sim.inject(Endpoint::Any, Fault::Status(503), 1);
+    let unavailable = merchant.get(&id).await.unwrap();
+    assert_eq!(unavailable.status(), 503);
+    let envelope: Value = unavailable.json().await.unwrap();
+    assert_eq!(envelope["error"]["code"], "service_unavailable");
+    // The key is still free: the capture goes through once.
+    merchant.ok(&id, "capture", "k", "{}").await;
+    assert_eq!(sim.stats().idempotency.replays, 0);
+    assert_eq!(sim.stats().payment(&id).captures, 1);
+}
+
+#[tokio::test]
 async fn webhooks_are_signed_with_komoju_headers() {
-    let (sim, receiver, client) = sim_with_receiver().await;
+    let (sim, receiver, merchant) = sim_with_receiver().await;
     let id = sim.create_payment(1000, 100, Some("ORD-1"), "credit_card", CaptureMode::Manual);
     assert!(sim.authorize(&id));
-    client.capture(&id, None, "cap").await.unwrap();
-    assert!(receiver.wait_for(|r| r.len() == 2).await);
+    merchant.ok(&id, "capture", "cap", "{}").await;
+    assert!(receiver.wait_for(WAIT, |r| r.len() == 2).await);
     let received = receiver.received();
-    assert_eq!(receiver.lock().unauthenticated, 0);
+    assert_eq!(receiver.unauthenticated(), 0);
     for (r, kind) in received
         .iter()
-        .zip([WebhookEvent::Authorized, WebhookEvent::Captured])
+        .zip(["payment.authorized", "payment.captured"])
     {
-        assert_eq!(r.event.kind, kind);
-        assert_eq!(r.event_header, kind.as_str());
+        assert_eq!(r.event_type(), kind);
+        assert_eq!(r.event_header, kind);
         assert_eq!(r.content_type, "application/json");
         assert_eq!(r.delivery_id.len(), 25);
-        assert_eq!(r.event.id.len(), 25);
-        assert_eq!(r.event.payment.as_ref().unwrap().id, id);
-        let raw: Value = serde_json::from_slice(&r.body).unwrap();
-        assert_eq!(raw["resource"], "event");
-        assert_eq!(raw["reason"], Value::Null);
+        assert_eq!(r.event_id().len(), 25);
+        assert_eq!(r.event["data"]["id"], id.as_str());
+        assert_eq!(r.event["resource"], "event");
+        assert_eq!(r.event["reason"], Value::Null);
+        let signature = r.signature.as_deref().unwrap_or_default();
+        assert_eq!(
+            signature,
+            signature::sign(b"sim-komoju-webhook-secret", &r.body)
+        );
     }
-    assert_eq!(
-        received[1].event.payment.as_ref().unwrap().status,
-        PaymentStatus::Captured
-    );
+    assert_eq!(received[1].event["data"]["status"], "captured");
     assert!(sim.wait_webhooks_idle(WAIT).await);
     let stats = sim.stats();
     assert_eq!(
@@ -365,19 +347,23 @@ async fn webhooks_are_signed_with_komoju_headers() {
     );
 
     // A receiver with another secret refuses every push: retried, never acked.
-    let stranger = Receiver::start("not-the-secret").await;
-    sim.set_webhook_url(stranger.url.clone());
+    let stranger = WebhookReceiver::with_secret("not-the-secret")
+        .await
+        .unwrap();
+    sim.set_webhook_url(stranger.url());
     sim.touch(&id);
-    assert!(until(|| async { stranger.lock().unauthenticated >= 2 }).await);
+    assert!(harness::wait_until(WAIT, || stranger.unauthenticated() >= 2).await);
 }
 
 #[tokio::test]
 async fn every_change_is_pushed_and_a_full_refund_sends_both_events() {
-    let (sim, receiver, client) = sim_with_receiver().await;
+    let (sim, receiver, merchant) = sim_with_receiver().await;
     let card = sim.create_payment(1000, 100, Some("O1"), "credit_card", CaptureMode::Auto);
     sim.authorize(&card);
-    client.refund(&card, Some(100), None, "r1").await.unwrap();
-    client.refund(&card, None, None, "r2").await.unwrap();
+    merchant
+        .ok(&card, "refund", "r1", r#"{"amount":100}"#)
+        .await;
+    merchant.ok(&card, "refund", "r2", "{}").await;
     let konbini = sim.create_payment(2000, 200, Some("O2"), "konbini", CaptureMode::Auto);
     sim.capture_by_customer(&konbini);
     let lapsed = sim.create_payment(10, 0, Some("O3"), "konbini", CaptureMode::Auto);
@@ -386,7 +372,7 @@ async fn every_change_is_pushed_and_a_full_refund_sends_both_events() {
     sim.fail(&failed);
     let dropped = sim.create_payment(10, 0, Some("O5"), "credit_card", CaptureMode::Manual);
     sim.authorize(&dropped);
-    client.cancel(&dropped, "c").await.unwrap();
+    merchant.ok(&dropped, "cancel", "c", "{}").await;
     let ping = sim.ping();
     assert!(sim.wait_webhooks_idle(WAIT).await);
     let stats = sim.stats();
@@ -410,15 +396,16 @@ async fn every_change_is_pushed_and_a_full_refund_sends_both_events() {
     assert!(
         received
             .iter()
-            .any(|r| r.event.id == ping && r.event.kind == WebhookEvent::Ping)
+            .any(|r| r.event_id() == ping && r.event_type() == "ping")
     );
     let refunded = received
         .iter()
-        .find(|r| r.event.kind == WebhookEvent::Refunded)
+        .find(|r| r.event_type() == "payment.refunded")
         .unwrap();
-    let payment = refunded.event.payment.as_ref().unwrap();
-    assert_eq!(payment.status, PaymentStatus::Refunded);
-    assert_eq!(payment.refunds.len(), 2);
+    let payment = &refunded.event["data"];
+    assert_eq!(payment["status"], "refunded");
+    assert_eq!(payment["refunds"].as_array().map(Vec::len), Some(2));
+    assert_eq!(payment["amount_refunded"], 1100);
     // Hooks refuse illegal moves and send nothing.
     let before = sim.stats().webhooks.events;
     assert!(!sim.fail(&card));
@@ -426,13 +413,14 @@ async fn every_change_is_pushed_and_a_full_refund_sends_both_events() {
     assert!(!sim.authorize(&lapsed));
     assert!(!sim.capture_by_customer(&failed));
     assert!(!sim.authorize("no-such-payment"));
+    assert!(!sim.touch("no-such-payment"));
     assert_eq!(sim.stats().webhooks.events, before);
 }
 
 #[tokio::test]
 async fn webhooks_are_retried_on_500_with_the_same_delivery() {
-    let (sim, receiver, _client) = sim_with_receiver().await;
-    receiver.lock().fail.insert("payment.authorized".into(), 2);
+    let (sim, receiver, _merchant) = sim_with_receiver().await;
+    receiver.fail("payment.authorized", 2);
     let id = sim.create_payment(1000, 0, Some("O"), "credit_card", CaptureMode::Manual);
     sim.authorize(&id);
     assert!(sim.wait_webhooks_idle(WAIT).await);
@@ -460,11 +448,11 @@ async fn webhooks_are_retried_on_500_with_the_same_delivery() {
 
 #[tokio::test]
 async fn in_order_by_default_a_failing_event_blocks_its_payment() {
-    let (sim, receiver, client) = sim_with_receiver().await;
-    receiver.lock().fail.insert("payment.authorized".into(), 3);
+    let (sim, receiver, merchant) = sim_with_receiver().await;
+    receiver.fail("payment.authorized", 3);
     let id = sim.create_payment(1000, 0, Some("O"), "credit_card", CaptureMode::Manual);
     sim.authorize(&id);
-    client.capture(&id, None, "cap").await.unwrap();
+    merchant.ok(&id, "capture", "cap", "{}").await;
     assert!(sim.wait_webhooks_idle(WAIT).await);
     assert_eq!(receiver.acked(), ["payment.authorized", "payment.captured"]);
     let kinds: Vec<String> = receiver
@@ -478,25 +466,24 @@ async fn in_order_by_default_a_failing_event_blocks_its_payment() {
 
 #[tokio::test]
 async fn independent_delivery_lets_later_events_overtake() {
-    let (sim, receiver, client) = sim_with_receiver().await;
+    let (sim, receiver, merchant) = sim_with_receiver().await;
     sim.set_delivery_order(DeliveryOrder::Independent);
-    receiver.lock().fail_until_seen =
-        Some(("payment.authorized".into(), "payment.captured".into()));
+    receiver.fail_until_acked("payment.authorized", "payment.captured");
     let id = sim.create_payment(1000, 0, Some("O"), "credit_card", CaptureMode::Manual);
     sim.authorize(&id);
-    client.capture(&id, None, "cap").await.unwrap();
+    merchant.ok(&id, "capture", "cap", "{}").await;
     assert!(sim.wait_webhooks_idle(WAIT).await);
     assert_eq!(receiver.acked(), ["payment.captured", "payment.authorized"]);
 }
 
 #[tokio::test]
 async fn held_webhooks_can_be_released_newest_first() {
-    let (sim, receiver, client) = sim_with_receiver().await;
+    let (sim, receiver, merchant) = sim_with_receiver().await;
     sim.hold_webhooks();
     let id = sim.create_payment(1000, 100, Some("O"), "credit_card", CaptureMode::Manual);
     sim.authorize(&id);
-    client.capture(&id, None, "cap").await.unwrap();
-    client.refund(&id, None, None, "ref").await.unwrap();
+    merchant.ok(&id, "capture", "cap", "{}").await;
+    merchant.ok(&id, "refund", "ref", "{}").await;
     assert!(
         sim.wait_until(WAIT, |v| v.stats().deliveries.len() == 4)
             .await
@@ -517,7 +504,7 @@ async fn held_webhooks_can_be_released_newest_first() {
 
 #[tokio::test]
 async fn a_resend_is_an_exact_duplicate() {
-    let (sim, receiver, _client) = sim_with_receiver().await;
+    let (sim, receiver, _merchant) = sim_with_receiver().await;
     let id = sim.create_payment(1000, 0, Some("O"), "paypay", CaptureMode::Auto);
     sim.authorize(&id);
     let event_id = sim.last_event_id(&id).unwrap();
@@ -528,7 +515,7 @@ async fn a_resend_is_an_exact_duplicate() {
     assert_eq!(received.len(), 2);
     assert_eq!(received[0].delivery_id, received[1].delivery_id);
     assert_eq!(received[0].body, received[1].body);
-    assert_eq!(received[1].event.id, event_id);
+    assert_eq!(received[1].event_id(), event_id);
     assert_eq!(sim.stats().webhooks.events, 2);
 }
 
@@ -541,13 +528,12 @@ async fn without_a_url_pushes_are_skipped_and_past_the_budget_abandoned() {
     assert_eq!(sim.stats().webhooks.skipped, 1);
 
     let cfg = KomojuSimConfig::default();
-    let receiver = Receiver::start(&cfg.webhook_secret).await;
-    receiver
-        .lock()
-        .fail
-        .insert("payment.captured".into(), u32::MAX);
+    let receiver = WebhookReceiver::with_secret(&cfg.webhook_secret)
+        .await
+        .unwrap();
+    receiver.fail("payment.captured", u32::MAX);
     let sim = start_sim(KomojuSimConfig {
-        webhook_url: Some(receiver.url.clone()),
+        webhook_url: Some(receiver.url().to_string()),
         webhook_retry_budget: Duration::from_millis(300),
         ..cfg
     })
@@ -564,9 +550,7 @@ async fn without_a_url_pushes_are_skipped_and_past_the_budget_abandoned() {
 
 #[tokio::test]
 async fn the_clock_starts_where_asked_and_shutdown_stops_serving() {
-    let start_at = DateTime::parse_from_rfc3339("2026-11-22T01:00:00Z")
-        .unwrap()
-        .with_timezone(&Utc);
+    let start_at = utc("2026-11-22T01:00:00Z");
     let sim = start_sim(KomojuSimConfig {
         start_at: Some(start_at),
         ..KomojuSimConfig::default()
@@ -575,7 +559,9 @@ async fn the_clock_starts_where_asked_and_shutdown_stops_serving() {
     let p = sim.create_payment_with_fee(1000, 100, 190, Some("O"), "konbini", CaptureMode::Auto);
     assert!((p.created_at - start_at).num_seconds().abs() < 60);
     assert_eq!(p.total, 1290);
-    let client = KomojuClient::new(sim.client_settings()).unwrap();
+    assert_eq!(p.payment_type, PaymentType::Konbini);
+    let merchant = Merchant::of(&sim);
+    assert_eq!(merchant.get(&p.id).await.unwrap().status(), 200);
     sim.shutdown().await;
-    assert!(client.get_payment(&p.id).await.is_err());
+    assert!(merchant.get(&p.id).await.is_err());
 }
