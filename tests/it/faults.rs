@@ -12,9 +12,9 @@ use std::time::{Duration, Instant};
 
 use ordersync::call::CallError;
 use ordersync::channels::rakuten_pay::Progress;
+use ordersync::sim::kuroneko as kuroneko_sim;
 use ordersync::sim::rakuten_pay::{self as rakuten_sim, NewItem, NewOrder};
 use ordersync::sim::transport::TransportFault;
-use ordersync::sim::kuroneko as kuroneko_sim;
 use ordersync_sim::jgoods::{self as jgoods_sim, Status};
 use ordersync_sim::komoju::{self as komoju_sim, CaptureMode};
 use serde_json::json;

@@ -40,7 +40,7 @@ async fn rig() -> Rig {
     )
     .await
     .unwrap();
-    let store = Store::open_in(dir.path(), 0).unwrap();
+    let store = Store::open_in(dir.path(), 1).unwrap();
     let client = Arc::new(JgoodsClient::new(sim.client_settings()).unwrap());
     let pusher = StockPusher::new(
         store.clone(),

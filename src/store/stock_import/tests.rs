@@ -189,12 +189,15 @@ async fn a_caller_that_goes_away_does_not_leave_the_import_half_done() {
         "the import was not cut short; make it larger"
     );
     // The import goes on by itself and ends; the next one is not refused.
+    // (Its task may not have claimed the import yet when the caller gave
+    // up: wait for its result, not only for the claim to be gone.)
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     while store
         .read(|c| kv::get(c, STATE_KEY))
         .await
         .unwrap()
         .is_some()
+        || on_hand(&store, "S00000").await != Some(9)
     {
         assert!(
             std::time::Instant::now() < deadline,
