@@ -15,9 +15,11 @@
 //!   panic, a handle that waits on conditions and stops the tasks, a clock).
 //! - [`pusher`]: the webhook push queues of the pushing providers.
 //! - [`transport`]: faults of the network path (resets, slow and cut bodies).
+//! - [`rakuten_pay`]: Rakuten Pay's order API, licence keys, items and stock.
 
 pub mod harness;
 pub mod pusher;
+pub mod rakuten_pay;
 pub mod transport;
 
 use chrono::FixedOffset;
