@@ -11,7 +11,6 @@ use tokio::net::TcpListener;
 
 use crate::app::Daemon;
 use crate::channels::jgoods::Status;
-use crate::channels::rakuten_pay::Progress;
 use crate::config::Config;
 use crate::domain::time;
 use crate::sim::jgoods::{
@@ -20,8 +19,10 @@ use crate::sim::jgoods::{
 };
 use crate::sim::komoju::{self as komoju_sim, CaptureMode, KomojuSimConfig, KomojuSimHandle};
 use crate::sim::kuroneko::{self as kuroneko_sim, FlipRule, KuronekoSimConfig, KuronekoSimHandle};
-use crate::sim::rakuten_pay::{
-    self as rakuten_sim, CatalogItem, NewItem, NewOrder, RakutenSimConfig, RakutenSimHandle,
+use crate::sim::rakuten_pay::RakutenPaySimSettings;
+use ordersync_sim::rakuten_pay::{
+    self as rakuten_sim, CatalogItem, NewItem, NewOrder, OrderProgress, RakutenSimConfig,
+    RakutenSimHandle,
 };
 
 mod catalog;

@@ -24,8 +24,9 @@ use serde::de::DeserializeOwned;
 use serde_json::json;
 use tokio::net::TcpListener;
 
+use ordersync_sim::rakuten_pay::{self, NewItem, NewOrder, RakutenSimConfig, RakutenSimHandle};
+
 use super::jgoods::{self, CustomerDecision, JgoodsSimConfig, JgoodsSimHandle, SimWebhookAuth};
-use super::rakuten_pay::{self, NewItem, NewOrder, RakutenSimConfig, RakutenSimHandle};
 use super::{atobarai_com, komoju, kuroneko};
 
 #[derive(Args, Debug)]
@@ -158,7 +159,7 @@ fn print_config(args: &SimArgs, s: &Sims) {
     println!("[rakuten_pay]\nenabled = true");
     println!("api_base_url = \"{}\"", s.rakuten.api_base_url());
     println!("license_api_url = \"{}\"", s.rakuten.license_api_url());
-    println!("inventory_api_url = \"{}\"", s.rakuten.base_url());
+    println!("inventory_api_url = \"{}\"", s.rakuten.inventory_api_url());
     println!("service_secret = \"{}\"", s.rakuten.service_secret());
     println!("license_key = \"{}\"", s.rakuten.license_key());
     // A few seconds, so an order placed below shows up while one watches.

@@ -22,10 +22,11 @@ use ordersync::app::Daemon;
 use ordersync::channels::rakuten_pay::skus::SYNCED_AT_KEY;
 use ordersync::config::Config;
 use ordersync::sim::jgoods::JgoodsSimHandle;
-use ordersync::sim::rakuten_pay::{
+use ordersync::sim::rakuten_pay::RakutenPaySimSettings;
+use ordersync::store::kv;
+use ordersync_sim::rakuten_pay::{
     self as rakuten_sim, CatalogItem, RakutenSimConfig, RakutenSimHandle,
 };
-use ordersync::store::kv;
 
 const NAME: &str = "channels";
 pub(super) struct Rig {

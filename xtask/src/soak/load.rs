@@ -17,7 +17,7 @@ use super::erp::Erp;
 use super::world::{SKUS, World};
 use ordersync::domain::time;
 use ordersync::sim::komoju::CaptureMode;
-use ordersync::sim::rakuten_pay::{NewItem, NewOrder};
+use ordersync_sim::rakuten_pay::{NewItem, NewOrder};
 
 /// A direct order as the ERP registered it.
 #[derive(Debug, Clone)]

@@ -14,7 +14,8 @@ use ordersync::sim::jgoods::{
 };
 use ordersync::sim::komoju::{self as komoju_sim, KomojuSimConfig, KomojuSimHandle};
 use ordersync::sim::kuroneko::{self as kuroneko_sim, KuronekoSimConfig, KuronekoSimHandle};
-use ordersync::sim::rakuten_pay::{self as rakuten_sim, RakutenSimConfig, RakutenSimHandle};
+use ordersync::sim::rakuten_pay::RakutenPaySimSettings;
+use ordersync_sim::rakuten_pay::{self as rakuten_sim, RakutenSimConfig, RakutenSimHandle};
 
 /// The SKUs every channel sells; few, so that orders compete for them.
 pub const SKUS: [&str; 6] = ["SOAK-1", "SOAK-2", "SOAK-3", "SOAK-4", "SOAK-5", "SOAK-6"];
