@@ -80,15 +80,10 @@ async fn order_call(
     let recorded = parsed
         .clone()
         .unwrap_or_else(|| Value::String(String::from_utf8_lossy(&body).into_owned()));
-    let arrived = Instant::now();
-    sim.with_state(|s, _| s.record_call(endpoint, Some(recorded), arrived));
-    let late = match gate(&sim, endpoint) {
-        Ok(late) => late,
+    let late = match admit(&sim, endpoint, &headers, Some(recorded)) {
+        Ok(admitted) => admitted.late,
         Err(refusal) => return *refusal,
     };
-    if let Err(refusal) = authorize(&sim, &headers) {
-        return *refusal;
-    }
     if !json_utf8(&headers) {
         sim.with_state(|s, _| s.stats.unsupported_media_type += 1);
         return (StatusCode::UNSUPPORTED_MEDIA_TYPE, "Unsupported Media Type").into_response();
@@ -125,15 +120,10 @@ async fn inventory_call(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let arrived = Instant::now();
-    sim.with_state(|s, _| s.record_call(endpoint, None, arrived));
-    let late = match gate(&sim, endpoint) {
-        Ok(late) => late,
+    let Admitted { late, arrived, .. } = match admit(&sim, endpoint, &headers, None) {
+        Ok(admitted) => admitted,
         Err(refusal) => return *refusal,
     };
-    if let Err(refusal) = authorize(&sim, &headers) {
-        return *refusal;
-    }
     if !is_json(&headers) {
         return (StatusCode::UNSUPPORTED_MEDIA_TYPE, "Unsupported Media Type").into_response();
     }
@@ -159,15 +149,10 @@ async fn items_search(
     headers: HeaderMap,
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
 ) -> Response {
-    let arrived = Instant::now();
-    sim.with_state(|s, _| s.record_call(Endpoint::ItemsSearch, None, arrived));
-    let late = match gate(&sim, Endpoint::ItemsSearch) {
-        Ok(late) => late,
+    let late = match admit(&sim, Endpoint::ItemsSearch, &headers, None) {
+        Ok(admitted) => admitted.late,
         Err(refusal) => return *refusal,
     };
-    if let Err(refusal) = authorize(&sim, &headers) {
-        return *refusal;
-    }
     let query = query.map(|Query(q)| q).unwrap_or_default();
     let answer = sim.with_state(|s, now| s.inventory.search(&query, now));
     answer_after(&sim, late, json_answer(answer)).await
@@ -195,17 +180,11 @@ async fn license_expiry(
     headers: HeaderMap,
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
 ) -> Response {
-    let arrived = Instant::now();
-    sim.with_state(|s, _| s.record_call(Endpoint::License, None, arrived));
-    let late = match gate(&sim, Endpoint::License) {
-        Ok(late) => late,
+    let Admitted { late, key, .. } = match admit(&sim, Endpoint::License, &headers, None) {
+        Ok(admitted) => admitted,
         Err(refusal) => return *refusal,
     };
-    let authorized = match authorize(&sim, &headers) {
-        Ok(key) => key,
-        Err(refusal) => return *refusal,
-    };
-    if !sim.with_state(|s, _| s.may_read_expiry(&authorized)) {
+    if !sim.with_state(|s, _| s.may_read_expiry(&key)) {
         // The function is not enabled for this key: the gateway refuses it
         // as it refuses a bad key.
         sim.with_state(|s, _| s.stats.unauthorized += 1);
@@ -215,9 +194,35 @@ async fn license_expiry(
             "Un-Authorised",
         );
     }
-    let key = query.ok().and_then(|Query(q)| q.get("licenseKey").cloned());
-    let answer = sim.with_state(|s, _| s.license_expiry(key.as_deref()));
+    let queried = query.ok().and_then(|Query(q)| q.get("licenseKey").cloned());
+    let answer = sim.with_state(|s, _| s.license_expiry(queried.as_deref()));
     answer_after(&sim, late, json_answer(answer)).await
+}
+
+/// A request the gateway lets through to its endpoint.
+struct Admitted {
+    /// A fault to apply to the answer ([`answer_after`]).
+    late: Option<Fault>,
+    /// The licence key it carried.
+    key: String,
+    /// When it arrived.
+    arrived: Instant,
+}
+
+/// The gateway's first steps, the same for every call: count it (and record
+/// its `body`), suffer a due fault, check the ESA header. `Err` is the answer
+/// to send instead.
+fn admit(
+    sim: &Arc<Shared>,
+    endpoint: Endpoint,
+    headers: &HeaderMap,
+    body: Option<Value>,
+) -> Result<Admitted, Box<Response>> {
+    let arrived = Instant::now();
+    sim.with_state(|s, _| s.record_call(endpoint, body, arrived));
+    let late = gate(sim, endpoint)?;
+    let key = authorize(sim, headers)?;
+    Ok(Admitted { late, key, arrived })
 }
 
 /// Applies a due fault: `Err` is the answer to send instead of handling the

@@ -68,19 +68,6 @@ const PROGRESS_TABLE: [(OrderProgress, u16, &str); 9] = [
 ];
 
 impl OrderProgress {
-    /// Every status, in the contract's order.
-    pub const ALL: [OrderProgress; 9] = [
-        OrderProgress::AwaitingConfirmation,
-        OrderProgress::RakutenProcessing,
-        OrderProgress::AwaitingShipment,
-        OrderProgress::AwaitingChangeConfirmation,
-        OrderProgress::Shipped,
-        OrderProgress::PaymentInProgress,
-        OrderProgress::PaymentDone,
-        OrderProgress::AwaitingCancellation,
-        OrderProgress::Cancelled,
-    ];
-
     fn row(self) -> (OrderProgress, u16, &'static str) {
         PROGRESS_TABLE
             .into_iter()

@@ -1,5 +1,7 @@
 //! The status machine and the endpoints' rules, without HTTP.
 
+use std::time::Duration;
+
 use chrono::TimeZone;
 use serde_json::json;
 
