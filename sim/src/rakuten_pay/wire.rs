@@ -108,6 +108,7 @@ pub struct OrderModel {
     /// Opaque, e.g. `123456-20261122-00068801`.
     #[serde(rename = "orderNumber")]
     pub order_number: String,
+    /// Where the order stands.
     #[serde(rename = "orderProgress")]
     pub order_progress: OrderProgress,
     /// When the customer ordered: searchOrder's `dateType` 1 and sort key.
@@ -129,6 +130,7 @@ pub struct OrderModel {
     /// Cash-on-delivery fee.
     #[serde(rename = "deliveryPrice", serialize_with = "amount")]
     pub delivery_price: Option<i64>,
+    /// Goods, postage and fee; `None` while the postage is not set.
     #[serde(rename = "totalPrice", serialize_with = "amount")]
     pub total_price: Option<i64>,
     /// What the customer is billed.
@@ -137,6 +139,7 @@ pub struct OrderModel {
     /// The customer.
     #[serde(rename = "OrdererModel")]
     pub orderer: PersonModel,
+    /// How the customer pays.
     #[serde(rename = "SettlementModel")]
     pub settlement: SettlementModel,
     /// One per destination.
@@ -158,12 +161,16 @@ impl OrderModel {
 /// orderer has an email address (a masked relay).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct PersonModel {
+    /// 姓.
     #[serde(rename = "familyName")]
     pub family_name: String,
+    /// 名.
     #[serde(rename = "firstName")]
     pub first_name: String,
+    /// 姓 in katakana.
     #[serde(rename = "familyNameKana")]
     pub family_name_kana: String,
+    /// 名 in katakana.
     #[serde(rename = "firstNameKana")]
     pub first_name_kana: String,
     /// The postal code's first three digits (`480`).
@@ -172,19 +179,25 @@ pub struct PersonModel {
     /// Its last four (`0305`).
     #[serde(rename = "zipCode2")]
     pub zip_code2: String,
+    /// 都道府県.
     #[serde(rename = "prefecture")]
     pub prefecture: String,
+    /// 市区町村.
     #[serde(rename = "city")]
     pub city: String,
+    /// The rest of the address.
     #[serde(rename = "subAddress")]
     pub sub_address: String,
     /// The phone number in three parts (`052`, `123`, `4567`).
     #[serde(rename = "phoneNumber1")]
     pub phone_number1: String,
+    /// The phone number's second part.
     #[serde(rename = "phoneNumber2")]
     pub phone_number2: String,
+    /// Its third part.
     #[serde(rename = "phoneNumber3")]
     pub phone_number3: String,
+    /// The orderer's masked relay address; absent on a recipient.
     #[serde(rename = "emailAddress", skip_serializing_if = "Option::is_none")]
     pub email_address: Option<String>,
 }
@@ -212,6 +225,7 @@ pub struct PackageModel {
     /// The recipient.
     #[serde(rename = "SenderModel")]
     pub sender: PersonModel,
+    /// The lines going there.
     #[serde(rename = "ItemModelList")]
     pub items: Vec<ItemModel>,
     /// `null` while there is none.
@@ -229,6 +243,7 @@ pub struct ItemModel {
     /// Stable across edits of the order.
     #[serde(rename = "itemDetailId")]
     pub item_detail_id: i64,
+    /// The item's name as the customer saw it.
     #[serde(rename = "itemName")]
     pub item_name: String,
     /// 商品番号; an item without one is sent as `""`.
@@ -240,6 +255,7 @@ pub struct ItemModel {
     /// Unit price in yen.
     #[serde(rename = "price")]
     pub price: i64,
+    /// Quantity ordered.
     #[serde(rename = "units")]
     pub units: u32,
     /// getOrder version 7 and later; `null` when the line has no SKU data.
@@ -265,6 +281,7 @@ pub struct SkuModel {
 /// `ShippingModel`: one shipping row of a destination.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ShippingModel {
+    /// Rakuten's id of the row; given back to update it.
     #[serde(rename = "shippingDetailId")]
     pub shipping_detail_id: i64,
     /// A carrier code of [`codes::DELIVERY_COMPANIES`].
@@ -294,8 +311,10 @@ impl ShippingModel {
 /// success, not the HTTP status. The simulator never sends `WARNING`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum MessageType {
+    /// Success.
     #[serde(rename = "INFO")]
     Info,
+    /// Refusal, whatever the HTTP status.
     #[serde(rename = "ERROR")]
     Error,
 }
@@ -313,6 +332,7 @@ impl MessageType {
 /// One entry of `MessageModelList`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct MessageModel {
+    /// `INFO` or `ERROR`.
     #[serde(rename = "messageType")]
     pub message_type: MessageType,
     /// `ORDER_EXT_API_<ENDPOINT>_<TYPE>_<nnn>` ([`codes`]).
@@ -360,6 +380,7 @@ impl MessageModel {
 /// `{"Results": {"errorCode": "ES01-01", "message": "Un-Authorised"}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct GatewayError {
+    /// The error.
     #[serde(rename = "Results")]
     pub results: GatewayResults,
 }
@@ -370,6 +391,7 @@ pub struct GatewayResults {
     /// [`codes::GATEWAY_UNAUTHORISED`], [`codes::GATEWAY_KEY_EXPIRED`], …
     #[serde(rename = "errorCode")]
     pub error_code: String,
+    /// `Un-Authorised`, `Bad Request`.
     #[serde(rename = "message")]
     pub message: String,
 }
