@@ -45,6 +45,23 @@ async fn post(
     )
 }
 
+/// `getOrder` of one order, version 7.
+async fn get_order_v7(sim: &RakutenSimHandle, number: &str) -> (u16, Value) {
+    let body = json!({"orderNumberList": [number], "version": 7});
+    post(sim, "getOrder/", JSON_UTF8, &body.to_string()).await
+}
+
+/// A signed `POST` to the Inventory API.
+async fn inventory_post(sim: &RakutenSimHandle, path: &str, body: &Value) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(format!("{}/{path}", sim.inventory_api_url()))
+        .header("authorization", esa(sim))
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+}
+
 fn first_code(body: &Value) -> &str {
     body["MessageModelList"][0]["messageCode"]
         .as_str()
@@ -157,13 +174,7 @@ async fn get_order_requires_a_version_and_answers_rakutens_shape() {
     .await;
     assert_eq!(status, 400);
     assert_eq!(first_code(&answer), "ORDER_EXT_API_GET_ORDER_ERROR_009");
-    let (status, answer) = post(
-        &sim,
-        "getOrder/",
-        JSON_UTF8,
-        &json!({"orderNumberList": [number], "version": 7}).to_string(),
-    )
-    .await;
+    let (status, answer) = get_order_v7(&sim, &number).await;
     assert_eq!(status, 200);
     assert_eq!(answer["version"], json!(7));
     let order = &answer["OrderModelList"][0];
@@ -379,13 +390,7 @@ async fn get_order_answers_the_contracts_keys() {
             .postage(None)
             .item(NewItem::new("NUM-1", "man-1", 1000, 2).sku("SKU-1")),
     );
-    let (status, answer) = post(
-        &sim,
-        "getOrder/",
-        JSON_UTF8,
-        &json!({"orderNumberList": [number], "version": 7}).to_string(),
-    )
-    .await;
+    let (status, answer) = get_order_v7(&sim, &number).await;
     assert_eq!(status, 200);
     assert_eq!(answer["MessageModelList"][0]["messageType"], "INFO");
     let order = &answer["OrderModelList"][0];
@@ -482,13 +487,7 @@ async fn the_contracts_confirm_and_shipping_requests_move_an_order_to_500() {
     }
     let order = sim.order(&number).unwrap();
     assert_eq!(order.order_progress, OrderProgress::Shipped);
-    let (_, answer) = post(
-        &sim,
-        "getOrder/",
-        JSON_UTF8,
-        &json!({"orderNumberList": [number], "version": 7}).to_string(),
-    )
-    .await;
+    let (_, answer) = get_order_v7(&sim, &number).await;
     let rows = &answer["OrderModelList"][0]["PackageModelList"][0]["ShippingModelList"];
     assert_eq!(
         rows,
@@ -561,19 +560,11 @@ async fn the_inventory_api_takes_the_contracts_example_and_names_a_bad_entry() {
     sim.list_item(CatalogItem::new("mng1234", &[("sku1", "SKU-001")]));
     sim.list_item(CatalogItem::new("mng5678", &[("sku5", "SKU-005")]));
     sim.set_quantity("mng5678", "sku5", 10);
-    let http = reqwest::Client::new();
-    let url = |path: &str| format!("{}/{path}", sim.inventory_api_url());
     // The contract's example: one ABSOLUTE, one RELATIVE entry.
     let upsert = json!({"inventories": [
         {"manageNumber": "mng1234", "variantId": "sku1", "mode": "ABSOLUTE", "quantity": 70},
         {"manageNumber": "mng5678", "variantId": "sku5", "mode": "RELATIVE", "quantity": -2}]});
-    let answer = http
-        .post(url("inventories/bulk-upsert"))
-        .header("authorization", esa(&sim))
-        .json(&upsert)
-        .send()
-        .await
-        .unwrap();
+    let answer = inventory_post(&sim, "inventories/bulk-upsert", &upsert).await;
     assert_eq!(answer.status(), 204);
     assert_eq!(
         (
@@ -582,15 +573,11 @@ async fn the_inventory_api_takes_the_contracts_example_and_names_a_bad_entry() {
         ),
         (Some(70), Some(8))
     );
-    let read: Value = http
-        .post(url("inventories/bulk-get"))
-        .header("authorization", esa(&sim))
-        .json(&json!({"inventories": [
-            {"manageNumber": "mng1234", "variantId": "sku1"},
-            {"manageNumber": "mng1234", "variantId": "nothing"}]}))
-        .send()
+    let pairs = json!({"inventories": [
+        {"manageNumber": "mng1234", "variantId": "sku1"},
+        {"manageNumber": "mng1234", "variantId": "nothing"}]});
+    let read: Value = inventory_post(&sim, "inventories/bulk-get", &pairs)
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -614,13 +601,7 @@ async fn the_inventory_api_takes_the_contracts_example_and_names_a_bad_entry() {
     let bad = json!({"inventories": [
         {"manageNumber": "mng1234", "variantId": "sku1", "mode": "ABSOLUTE", "quantity": 1},
         {"manageNumber": "mng1234", "variantId": "sku1", "mode": "ABSOLUTE", "quantity": 100000}]});
-    let answer = http
-        .post(url("inventories/bulk-upsert"))
-        .header("authorization", esa(&sim))
-        .json(&bad)
-        .send()
-        .await
-        .unwrap();
+    let answer = inventory_post(&sim, "inventories/bulk-upsert", &bad).await;
     assert_eq!(answer.status(), 400);
     let body: Value = answer.json().await.unwrap();
     assert_eq!(body["errors"][0]["code"], "IE0003");
