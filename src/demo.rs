@@ -14,13 +14,14 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
 use crate::app::Daemon;
-use crate::channels::rakuten_pay::Progress;
 use crate::config::Config;
 use crate::domain::time;
 use crate::sim::komoju::KomojuSimSettings as _;
 use crate::sim::kuroneko::KuronekoSimSettings;
-use crate::sim::rakuten_pay::{
-    self as rakuten_sim, CatalogItem, NewItem, NewOrder, RakutenSimConfig, RakutenSimHandle,
+use crate::sim::rakuten_pay::RakutenPaySimSettings;
+use ordersync_sim::rakuten_pay::{
+    self as rakuten_sim, CatalogItem, NewItem, NewOrder, OrderProgress, RakutenSimConfig,
+    RakutenSimHandle,
 };
 use ordersync_sim::komoju::{self as komoju_sim, CaptureMode, KomojuSimConfig, KomojuSimHandle};
 use ordersync_sim::kuroneko::{

@@ -11,16 +11,22 @@
 //! adapter's assumption: a field the adapter names wrong, the simulator does
 //! not name the same way, and the test fails.
 //!
-//! - [`jgoods`]: J-goods (order-info, item-info and category APIs, OAuth2
-//!   token, signed webhooks).
-//! - [`harness`]: what every simulator shares (a state lock that survives a
-//!   panic, a handle that waits on conditions and stops the tasks, a clock).
-//! - [`pusher`]: the webhook push queues of the pushing providers.
-//! - [`transport`]: faults of the network path (resets, slow and cut bodies).
-//!
 //! The simulators, one module each:
 //! - [`atobarai_com`]: Atobarai.com (後払い.com), deferred payment with a
 //!   credit check, XML answers over form posts.
+//! - [`jgoods`]: J-goods (order-info, item-info and category APIs, OAuth2
+//!   token, signed webhooks).
+//! - [`komoju`]: KOMOJU payments (payments, captures, refunds, signed
+//!   webhooks, idempotency keys).
+//! - [`kuroneko`]: Kuroneko Atobarai (クロネコ代金後払い), deferred payment
+//!   with a credit check, form posts answered in XML.
+//! - [`rakuten_pay`]: Rakuten Pay's order API, licence keys, items and stock.
+//!
+//! What they share:
+//! - [`harness`]: a state lock that survives a panic, a handle that waits on
+//!   conditions and stops the tasks, a clock.
+//! - [`pusher`]: the webhook push queues of the pushing providers.
+//! - [`transport`]: faults of the network path (resets, slow and cut bodies).
 
 pub mod atobarai_com;
 pub mod harness;
@@ -28,6 +34,7 @@ pub mod jgoods;
 pub mod komoju;
 pub mod kuroneko;
 pub mod pusher;
+pub mod rakuten_pay;
 pub mod transport;
 
 use chrono::FixedOffset;

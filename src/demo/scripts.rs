@@ -204,7 +204,7 @@ async fn ship_script(rakuten: &RakutenSimHandle, erp: &Erp, first: &str) -> anyh
     )
     .await?;
     if !rakuten
-        .wait_for_progress(first, Progress::Shipped, STEP_DEADLINE)
+        .wait_for_progress(first, OrderProgress::Shipped, STEP_DEADLINE)
         .await
     {
         bail!("the Rakuten shipment was not reported");

@@ -27,7 +27,7 @@ use serde::de::DeserializeOwned;
 use serde_json::json;
 use tokio::net::TcpListener;
 
-use super::rakuten_pay::{self, NewItem, NewOrder, RakutenSimConfig, RakutenSimHandle};
+use ordersync_sim::rakuten_pay::{self, NewItem, NewOrder, RakutenSimConfig, RakutenSimHandle};
 use ordersync_sim::{atobarai_com, komoju, kuroneko};
 
 #[derive(Args, Debug)]
@@ -160,7 +160,7 @@ fn print_config(args: &SimArgs, s: &Sims) {
     println!("[rakuten_pay]\nenabled = true");
     println!("api_base_url = \"{}\"", s.rakuten.api_base_url());
     println!("license_api_url = \"{}\"", s.rakuten.license_api_url());
-    println!("inventory_api_url = \"{}\"", s.rakuten.base_url());
+    println!("inventory_api_url = \"{}\"", s.rakuten.inventory_api_url());
     println!("service_secret = \"{}\"", s.rakuten.service_secret());
     println!("license_key = \"{}\"", s.rakuten.license_key());
     // A few seconds, so an order placed below shows up while one watches.

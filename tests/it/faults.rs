@@ -11,12 +11,11 @@
 use std::time::{Duration, Instant};
 
 use ordersync::call::CallError;
-use ordersync::channels::rakuten_pay::Progress;
 use ordersync::sim::kuroneko as kuroneko_sim;
-use ordersync::sim::rakuten_pay::{self as rakuten_sim, NewItem, NewOrder};
 use ordersync::sim::transport::TransportFault;
 use ordersync_sim::jgoods::{self as jgoods_sim, Status};
 use ordersync_sim::komoju::{self as komoju_sim, CaptureMode};
+use ordersync_sim::rakuten_pay::{self as rakuten_sim, NewItem, NewOrder, OrderProgress};
 use serde_json::json;
 
 use crate::helpers::*;
@@ -231,6 +230,13 @@ fn card_order(r: &rakuten_sim::RakutenSimHandle, sku: &str) -> String {
 #[tokio::test]
 async fn rakuten_polls_confirmations_and_shipments_survive_every_fault() {
     use rakuten_sim::{Endpoint, Fault};
+    // The Rakuten simulator is in ordersync-sim: its network faults are
+    // that crate's type, with the same variants.
+    use ordersync_sim::transport::TransportFault;
+    const RESET: TransportFault = TransportFault::Reset;
+    const SLOW_BODY: TransportFault = TransportFault::SlowBody { every: TRICKLE };
+    const TRUNCATED: TransportFault = TransportFault::Truncated;
+    const WRONG_TYPE: TransportFault = TransportFault::WrongContentType;
     let app = app_with_short_timeout(Options::rakuten("")).await;
     app.set_stock("F-RK", 1000).await;
     let r = app.rakuten();
@@ -302,7 +308,7 @@ async fn rakuten_polls_confirmations_and_shipments_survive_every_fault() {
         assert_healthy(&app).await;
         let o = app.poll_until(&n, |o| o["state"] == "confirmed").await;
         assert!(
-            r.wait_for_progress(&n, Progress::RakutenProcessing, DEADLINE)
+            r.wait_for_progress(&n, OrderProgress::RakutenProcessing, DEADLINE)
                 .await,
             "{name}: never confirmed at Rakuten"
         );
@@ -338,7 +344,8 @@ async fn rakuten_polls_confirmations_and_shipments_survive_every_fault() {
         assert_eq!(status, 202, "{name}: {body}");
         assert_healthy(&app).await;
         assert!(
-            r.wait_for_progress(n, Progress::Shipped, DEADLINE).await,
+            r.wait_for_progress(n, OrderProgress::Shipped, DEADLINE)
+                .await,
             "{name}: the shipment never reached Rakuten"
         );
         assert_outbox_settles(&app, name).await;

@@ -9,13 +9,14 @@ use ordersync::config::Config;
 use ordersync::sim::atobarai_com::AtobaraiSimSettings;
 use ordersync::sim::komoju::KomojuSimSettings as _;
 use ordersync::sim::kuroneko::KuronekoSimSettings;
-use ordersync::sim::rakuten_pay::{self as rakuten_sim, RakutenSimConfig, RakutenSimHandle};
+use ordersync::sim::rakuten_pay::RakutenPaySimSettings;
 use ordersync_sim::atobarai_com::{self as atobarai_sim, AtobaraiSimConfig, AtobaraiSimHandle};
 use ordersync_sim::jgoods::{
     self as sim, JgoodsSimConfig, JgoodsSimHandle, SimWebhookAuth, signature,
 };
 use ordersync_sim::komoju::{self as komoju_sim, KomojuSimConfig, KomojuSimHandle};
 use ordersync_sim::kuroneko::{self as kuroneko_sim, KuronekoSimConfig, KuronekoSimHandle};
+use ordersync_sim::rakuten_pay::{self as rakuten_sim, RakutenSimConfig, RakutenSimHandle};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
@@ -50,9 +51,9 @@ pub struct Options {
     /// Extra lines appended to the `[rakuten_pay]` section.
     pub rakuten_extra: String,
     /// Orders Rakuten already has when the daemon starts.
-    pub rakuten_orders: Vec<ordersync::sim::rakuten_pay::NewOrder>,
+    pub rakuten_orders: Vec<rakuten_sim::NewOrder>,
     /// Items the shop has in RMS (in `items.search`) when the daemon starts.
-    pub rakuten_items: Vec<ordersync::sim::rakuten_pay::CatalogItem>,
+    pub rakuten_items: Vec<rakuten_sim::CatalogItem>,
     /// Extra lines appended to the `[daemon]` section.
     pub daemon_extra: String,
     /// Run without an admin token (`allow_no_admin_token = true`).

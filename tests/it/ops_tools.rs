@@ -443,6 +443,9 @@ async fn sim_prints_a_working_config_and_curl_examples() {
     ] {
         assert!(sections.contains(section), "{section} missing: {sections}");
     }
+    // The Inventory API's base, where the stock push's client appends its paths.
+    let inventory = format!("inventory_api_url = \"http://{}/es/2.0\"", addr(1));
+    assert!(sections.contains(&inventory), "{sections}");
     let config = dir.path().join("sim.toml");
     std::fs::write(
         &config,

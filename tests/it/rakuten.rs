@@ -2,9 +2,8 @@
 
 use std::time::Duration;
 
-use ordersync::channels::rakuten_pay::Progress;
-use ordersync::sim::rakuten_pay::{Endpoint, Fault, NewItem, NewOrder};
 use ordersync::store::kv;
+use ordersync_sim::rakuten_pay::{Endpoint, Fault, NewItem, NewOrder, OrderProgress};
 use serde_json::json;
 
 use crate::helpers::*;
@@ -19,7 +18,7 @@ async fn a_card_order_is_imported_allocated_confirmed_and_paid() {
     assert_eq!(o["lines"][0]["reserved_qty"], 2);
     assert!(
         app.rakuten()
-            .wait_for_progress(&n, Progress::RakutenProcessing, DEADLINE)
+            .wait_for_progress(&n, OrderProgress::RakutenProcessing, DEADLINE)
             .await
     );
     // Rakuten finishes its processing: 300 means paid.
@@ -45,7 +44,7 @@ async fn cash_on_delivery_is_held_and_confirmed_at_100_and_announced_to_the_erp_
     let o = app.poll_until(&n, |o| o["state"] == "confirmed").await;
     assert_eq!(o["lines"][0]["reserved_qty"], 1);
     assert!(
-        r.wait_for_progress(&n, Progress::RakutenProcessing, DEADLINE)
+        r.wait_for_progress(&n, OrderProgress::RakutenProcessing, DEADLINE)
             .await
     );
     let kinds = |events: &serde_json::Value| -> Vec<String> {
@@ -128,7 +127,7 @@ async fn the_shipment_is_reported_once_even_when_the_answer_is_lost() {
     assert_eq!(status, 202);
     assert!(
         app.rakuten()
-            .wait_for_progress(&n, Progress::Shipped, DEADLINE)
+            .wait_for_progress(&n, OrderProgress::Shipped, DEADLINE)
             .await
     );
     // Wait for the retried call to finish, then check Rakuten has one row.
@@ -267,8 +266,8 @@ async fn a_parcel_shipped_while_rakuten_processes_is_reported_at_300() {
     let n = card_order(&app, "R-W", 1);
     app.poll_until(&n, |o| o["state"] == "confirmed").await;
     assert_eq!(
-        app.rakuten().order(&n).unwrap().progress,
-        Progress::RakutenProcessing
+        app.rakuten().order(&n).unwrap().order_progress,
+        OrderProgress::RakutenProcessing
     );
     // The warehouse is faster than Rakuten's payment processing.
     let parcel =
@@ -293,7 +292,7 @@ async fn a_parcel_shipped_while_rakuten_processes_is_reported_at_300() {
     app.rakuten().advance_clock(Duration::from_secs(600));
     assert!(
         app.rakuten()
-            .wait_for_progress(&n, Progress::Shipped, DEADLINE)
+            .wait_for_progress(&n, OrderProgress::Shipped, DEADLINE)
             .await
     );
     let o = app.rakuten_order(&n).await.unwrap();

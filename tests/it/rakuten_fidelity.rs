@@ -5,9 +5,8 @@
 
 use std::time::Duration;
 
-use ordersync::channels::rakuten_pay::Progress;
-use ordersync::sim::rakuten_pay::{NewItem, NewOrder, RakutenSimConfig};
 use ordersync::store::kv;
+use ordersync_sim::rakuten_pay::{NewItem, NewOrder, OrderProgress, RakutenSimConfig};
 use serde_json::json;
 
 use crate::helpers::*;
@@ -121,7 +120,7 @@ async fn rakuten_deferred_payment_is_rakuten_handled_and_never_goes_to_a_credit_
     let o = app.poll_until(&n, |o| o["state"] == "confirmed").await;
     assert!(o["payment"].is_null() && o["credit"].is_null(), "{o}");
     assert!(
-        r.wait_for_progress(&n, Progress::RakutenProcessing, DEADLINE)
+        r.wait_for_progress(&n, OrderProgress::RakutenProcessing, DEADLINE)
             .await
     );
     r.advance_clock(Duration::from_secs(600));
@@ -159,7 +158,7 @@ async fn a_short_order_shows_its_deadline_and_a_restock_tops_it_up_and_confirms_
     let n = card_order(&app, "TU-1", 3);
     let o = app.poll_until(&n, |o| o["state"] == "short").await;
     let reason = o["attention"].as_str().unwrap().to_string();
-    let deadline = (app.rakuten().order(&n).unwrap().ordered_at + chrono::Duration::days(14))
+    let deadline = (app.rakuten().order(&n).unwrap().order_datetime + chrono::Duration::days(14))
         .format("%Y-%m-%d %H:%M")
         .to_string();
     assert!(reason.contains(&deadline), "{reason} / {deadline}");
@@ -200,7 +199,7 @@ async fn a_short_order_shows_its_deadline_and_a_restock_tops_it_up_and_confirms_
     app.poll_until(&n, |o| o["state"] == "confirmed").await;
     assert!(
         app.rakuten()
-            .wait_for_progress(&n, Progress::RakutenProcessing, DEADLINE)
+            .wait_for_progress(&n, OrderProgress::RakutenProcessing, DEADLINE)
             .await
     );
     assert!(
@@ -220,7 +219,10 @@ async fn rakuten_cancels_an_order_left_unconfirmed_for_14_days_and_its_stock_com
     assert_eq!(app.stock("TU-2").await["available"], 0);
     let r = app.rakuten();
     r.advance_clock(Duration::from_secs(14 * 24 * 3600 + 3600));
-    assert!(r.wait_for_progress(&n, Progress::Cancelled, DEADLINE).await);
+    assert!(
+        r.wait_for_progress(&n, OrderProgress::Cancelled, DEADLINE)
+            .await
+    );
     app.poll_until(&n, |o| o["state"] == "cancelled").await;
     assert_eq!(app.stock("TU-2").await["available"], 1);
     app.stop().await;
@@ -284,7 +286,7 @@ async fn freed_units_go_to_the_oldest_waiting_order_first_and_never_to_jgoods_sh
 
 #[tokio::test]
 async fn deleted_lines_and_packages_are_never_allocated_and_give_their_stock_back() {
-    use ordersync::sim::rakuten_pay::OrderEdit;
+    use ordersync_sim::rakuten_pay::OrderEdit;
     let app = rakuten_app().await;
     app.set_stock("DL-A", 5).await;
     app.set_stock("DL-B", 5).await;
@@ -342,7 +344,7 @@ async fn a_first_start_imports_the_orders_still_open_from_before_the_lookback() 
         - chrono::Duration::days(100);
     let open = NewOrder::new("123456-20260823-00000001")
         .ordered_at(old)
-        .progress(Progress::AwaitingShipment)
+        .progress(OrderProgress::AwaitingShipment)
         .item(NewItem::new("BF-1", "", 1000, 1));
     let app = spawn_app_with(Options {
         rakuten: Some(RakutenSimConfig::default()),

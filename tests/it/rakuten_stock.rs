@@ -5,10 +5,10 @@
 use std::time::Duration;
 
 use ordersync::channels::rakuten_pay::skus::SYNCED_AT_KEY;
-use ordersync::sim::rakuten_pay::{
+use ordersync::store::{kv, rakuten_skus, stock_push};
+use ordersync_sim::rakuten_pay::{
     self as rakuten_sim, CatalogItem, Endpoint, Fault, NewItem, NewOrder,
 };
-use ordersync::store::{kv, rakuten_skus, stock_push};
 use ordersync_sim::jgoods::Status;
 use serde_json::json;
 use tokio::net::TcpListener;
@@ -183,11 +183,23 @@ async fn a_pair_rakuten_does_not_hold_is_found_by_reading_it_back_and_reported_o
     .await;
     assert_eq!(report.not_held[0].0.sku, "SKU-MUG");
     assert_eq!(app.rakuten().quantity("mug", "m1"), None);
-    let pushes = store.read(|c| stock_push::summary(c, 10)).await.unwrap();
-    let rakuten = pushes
-        .iter()
-        .find(|p| p.channel.as_str() == "rakuten")
-        .unwrap();
+    // The push's verdict is written after the read-back's report: wait for it.
+    let rakuten = eventually(EVERY, || {
+        let store = store.clone();
+        async move {
+            let pushes = store.read(|c| stock_push::summary(c, 10)).await.unwrap();
+            let rakuten = pushes
+                .into_iter()
+                .find(|p| p.channel.as_str() == "rakuten")
+                .unwrap();
+            if rakuten.unknown.is_empty() {
+                Err("the push's verdict is not recorded yet".to_string())
+            } else {
+                Ok(rakuten)
+            }
+        }
+    })
+    .await;
     assert_eq!(rakuten.unknown.len(), 1);
     assert_eq!(rakuten.owed, 0, "not retried before the next change");
     let out = app.cli(&["rakuten", "skus"]);

@@ -7,9 +7,9 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use ordersync::channels::komoju::signature as komoju_signature;
-use ordersync::sim::rakuten_pay::{self as rakuten_sim, RakutenSimConfig};
 use ordersync_sim::jgoods::{self as jgoods_sim, JgoodsSimConfig, SimWebhookAuth};
 use ordersync_sim::komoju::{self as komoju_sim, KomojuSimConfig};
+use ordersync_sim::rakuten_pay::{self as rakuten_sim, RakutenSimConfig};
 use reqwest::Method;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

@@ -114,7 +114,7 @@ pub struct RakutenMessage {
 }
 
 impl RakutenMessage {
-    /// A message as the simulator and tests build them.
+    /// A message as tests build them.
     pub fn new(message_type: &str, code: &str, text: &str) -> Self {
         RakutenMessage {
             message_type: message_type.to_string(),

@@ -21,11 +21,12 @@ use super::stats::{ms, percentile};
 use ordersync::app::Daemon;
 use ordersync::channels::rakuten_pay::skus::SYNCED_AT_KEY;
 use ordersync::config::Config;
-use ordersync::sim::rakuten_pay::{
-    self as rakuten_sim, CatalogItem, RakutenSimConfig, RakutenSimHandle,
-};
+use ordersync::sim::rakuten_pay::RakutenPaySimSettings;
 use ordersync::store::kv;
 use ordersync_sim::jgoods::JgoodsSimHandle;
+use ordersync_sim::rakuten_pay::{
+    self as rakuten_sim, CatalogItem, RakutenSimConfig, RakutenSimHandle,
+};
 
 const NAME: &str = "channels";
 pub(super) struct Rig {

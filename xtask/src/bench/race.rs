@@ -21,7 +21,7 @@ use super::channels::Rig;
 use super::report::Report;
 use ordersync::channels::rakuten_pay::inventory::wire::{Mode, UpsertEntry};
 use ordersync::channels::rakuten_pay::inventory::{self, InventoryClient};
-use ordersync::sim::rakuten_pay::{NewItem, NewOrder};
+use ordersync_sim::rakuten_pay::{NewItem, NewOrder};
 
 const NAME: &str = "channels";
 /// SKUs in the race, each with little stock.

@@ -18,12 +18,11 @@ use super::BenchArgs;
 use super::daemon::SECRET;
 use super::report::Report;
 use ordersync::app::Daemon;
-use ordersync::channels::rakuten_pay::Progress;
 use ordersync::config::Config;
-use ordersync::sim::rakuten_pay::{
-    self as sim, NewItem, NewOrder, RakutenSimConfig, RakutenSimHandle, SimStats,
-};
 use ordersync::store::{Store, kv};
+use ordersync_sim::rakuten_pay::{
+    self as sim, NewItem, NewOrder, OrderProgress, RakutenSimConfig, RakutenSimHandle, SimStats,
+};
 
 const NAME: &str = "rakuten";
 const LAST_POLL: &str = "poll.rakuten_pay.last_success";
@@ -71,7 +70,7 @@ pub async fn run(args: &BenchArgs, dir: &Path, report: &mut Report) -> anyhow::R
         .wait_until(Duration::from_secs(60), |v| {
             numbers
                 .iter()
-                .all(|no| v.progress(no) != Some(Progress::AwaitingConfirmation))
+                .all(|no| v.progress(no) != Some(OrderProgress::AwaitingConfirmation))
         })
         .await;
     let wall = started.elapsed();

@@ -16,8 +16,8 @@ use serde_json::{Value, json};
 use super::erp::Erp;
 use super::world::{SKUS, World};
 use ordersync::domain::time;
-use ordersync::sim::rakuten_pay::{NewItem, NewOrder};
 use ordersync_sim::komoju::CaptureMode;
+use ordersync_sim::rakuten_pay::{NewItem, NewOrder};
 
 /// A direct order as the ERP registered it.
 #[derive(Debug, Clone)]

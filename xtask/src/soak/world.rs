@@ -11,11 +11,12 @@ use crate::bench::daemon::{self, DaemonProcess, SECRET};
 use ordersync::sim::atobarai_com::AtobaraiSimSettings;
 use ordersync::sim::komoju::KomojuSimSettings as _;
 use ordersync::sim::kuroneko::KuronekoSimSettings;
-use ordersync::sim::rakuten_pay::{self as rakuten_sim, RakutenSimConfig, RakutenSimHandle};
+use ordersync::sim::rakuten_pay::RakutenPaySimSettings;
 use ordersync_sim::atobarai_com::{self as atobarai_sim, AtobaraiSimConfig, AtobaraiSimHandle};
 use ordersync_sim::jgoods::{self as jgoods_sim, JgoodsSimConfig, JgoodsSimHandle, SimWebhookAuth};
 use ordersync_sim::komoju::{self as komoju_sim, KomojuSimConfig, KomojuSimHandle};
 use ordersync_sim::kuroneko::{self as kuroneko_sim, KuronekoSimConfig, KuronekoSimHandle};
+use ordersync_sim::rakuten_pay::{self as rakuten_sim, RakutenSimConfig, RakutenSimHandle};
 
 /// The SKUs every channel sells; few, so that orders compete for them.
 pub const SKUS: [&str; 6] = ["SOAK-1", "SOAK-2", "SOAK-3", "SOAK-4", "SOAK-5", "SOAK-6"];

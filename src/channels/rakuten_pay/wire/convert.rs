@@ -1,5 +1,5 @@
 //! Wire ⇄ neutral: the order model as Rakuten sends it, validated, into
-//! [`RakutenOrder`], and back (for the simulator).
+//! [`RakutenOrder`], and back (for round-trip tests).
 
 use crate::domain::ident::identifier;
 use serde_json::Value;
@@ -178,8 +178,8 @@ fn package_from_wire(
     })
 }
 
-/// The wire form of a neutral order (the simulator answers with it; tests
-/// round-trip through it). Undetermined amounts become `-9999`.
+/// The wire form of a neutral order, for tests that round-trip through it.
+/// Undetermined amounts become `-9999`.
 pub fn order_to_wire(order: &RakutenOrder) -> RakutenOrderModel {
     let wire_amount = |a: Option<i64>| Some(a.unwrap_or(AMOUNT_UNDETERMINED));
     RakutenOrderModel {

@@ -26,7 +26,7 @@ pub fn format_date(d: NaiveDate) -> String {
 }
 
 /// Exactly `yyyy-MM-ddTHH:mm:ss+0900` and nothing else: how Rakuten judges
-/// request datetimes (the simulator uses it).
+/// request datetimes (the wire tests check the client's own output with it).
 pub fn parse_jst_strict(s: &str) -> Option<DateTime<FixedOffset>> {
     let b = s.as_bytes();
     let shape_ok = b.len() == 24

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, FixedOffset};
 
-use crate::channels::rakuten_pay::{Person, Progress};
+use super::wire::{OrderProgress, PersonModel};
 
 /// An order as the customer placed it. Build with [`NewOrder::new`] and the
 /// chained setters; ids (basket, line) are handed out by the simulator.
@@ -13,7 +13,7 @@ pub struct NewOrder {
     /// [`RakutenSimHandle::next_order_number`](super::RakutenSimHandle::next_order_number).
     pub order_number: String,
     /// Where it starts (default 100); the machine continues from there.
-    pub progress: Progress,
+    pub progress: OrderProgress,
     /// Default: the simulator's clock at placement.
     pub ordered_at: Option<DateTime<FixedOffset>>,
     /// 1 Rakuten-handled (共通決済), 0 shop-selected (選択制決済).
@@ -27,8 +27,9 @@ pub struct NewOrder {
     pub postage: Option<i64>,
     /// Cash-on-delivery fee (`deliveryPrice`).
     pub delivery_fee: i64,
-    /// Who ordered; also the recipient of packages that name none.
-    pub customer: Person,
+    /// Who ordered (`OrdererModel`); also the recipient of packages that name
+    /// none (without the email address).
+    pub customer: PersonModel,
     /// One per destination; an order without any gets one empty package.
     pub packages: Vec<NewPackage>,
 }
@@ -37,7 +38,7 @@ pub struct NewOrder {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewPackage {
     /// Default: the customer.
-    pub recipient: Option<Person>,
+    pub recipient: Option<PersonModel>,
     /// The lines going there.
     pub items: Vec<NewItem>,
 }
@@ -67,7 +68,7 @@ impl NewOrder {
     pub fn new(order_number: impl Into<String>) -> Self {
         NewOrder {
             order_number: order_number.into(),
-            progress: Progress::AwaitingConfirmation,
+            progress: OrderProgress::AwaitingConfirmation,
             ordered_at: None,
             rpay_settlement_flag: 1,
             settlement_method_code: 1,
@@ -99,7 +100,7 @@ impl NewOrder {
     }
 
     /// Places the order directly in this status (its dates are stamped).
-    pub fn progress(mut self, progress: Progress) -> Self {
+    pub fn progress(mut self, progress: OrderProgress) -> Self {
         self.progress = progress;
         self
     }
@@ -117,7 +118,7 @@ impl NewOrder {
     }
 
     /// Another customer than [`default_customer`].
-    pub fn customer(mut self, customer: Person) -> Self {
+    pub fn customer(mut self, customer: PersonModel) -> Self {
         self.customer = customer;
         self
     }
@@ -209,18 +210,22 @@ pub enum OrderEdit {
     },
 }
 
-/// The customer of orders that do not say otherwise.
-pub fn default_customer() -> Person {
-    Person {
+/// The customer of orders that do not say otherwise, as `OrdererModel`
+/// carries a customer (the contract's example postal code, `480` `0305`).
+pub fn default_customer() -> PersonModel {
+    PersonModel {
         family_name: "山田".to_string(),
         first_name: "太郎".to_string(),
         family_name_kana: "ヤマダ".to_string(),
         first_name_kana: "タロウ".to_string(),
-        postal_code: "4800305".to_string(),
+        zip_code1: "480".to_string(),
+        zip_code2: "0305".to_string(),
         prefecture: "愛知県".to_string(),
         city: "春日井市".to_string(),
         sub_address: "坂下町1-2-3".to_string(),
-        phone: "052-123-4567".to_string(),
-        email: Some("0a1b2c3d4e5f@pc.fw.rakuten.ne.jp".to_string()),
+        phone_number1: "052".to_string(),
+        phone_number2: "123".to_string(),
+        phone_number3: "4567".to_string(),
+        email_address: Some("0a1b2c3d4e5f@pc.fw.rakuten.ne.jp".to_string()),
     }
 }

@@ -1,10 +1,14 @@
 //! The status machine and the endpoints' rules, without HTTP.
 
+use std::time::Duration;
+
 use chrono::TimeZone;
 use serde_json::json;
 
 use super::*;
-use crate::channels::rakuten_pay::wire::jst;
+use crate::jst;
+use crate::rakuten_pay::inventory::CatalogItem;
+use crate::rakuten_pay::wire::codes;
 
 fn t0() -> DateTime<FixedOffset> {
     jst().with_ymd_and_hms(2026, 11, 22, 10, 0, 0).unwrap()
@@ -58,17 +62,23 @@ fn confirm_then_processing_then_awaiting_shipment_on_the_clock() {
     s.place(order("A"), t0());
     let a = s.confirm_order(&json!({"orderNumberList": ["A"]}), t0());
     assert_eq!(a.status, 200);
-    assert_eq!(codes(&a), [wire::CONFIRM_ORDER_CONFIRMED]);
+    assert_eq!(codes(&a), [codes::CONFIRM_ORDER_CONFIRMED]);
     assert_eq!(a.body["MessageModelList"][0]["orderNumber"], json!("A"));
-    assert_eq!(s.order("A").unwrap().progress, Progress::RakutenProcessing);
+    assert_eq!(
+        s.order("A").unwrap().order_progress,
+        OrderProgress::RakutenProcessing
+    );
     s.settle(t0() + minutes(4));
-    assert_eq!(s.order("A").unwrap().progress, Progress::RakutenProcessing);
+    assert_eq!(
+        s.order("A").unwrap().order_progress,
+        OrderProgress::RakutenProcessing
+    );
     s.settle(t0() + minutes(50));
     let o = s.order("A").unwrap();
-    assert_eq!(o.progress, Progress::AwaitingShipment);
-    assert_eq!(o.confirmed_at, Some(t0()));
+    assert_eq!(o.order_progress, OrderProgress::AwaitingShipment);
+    assert_eq!(o.shop_order_cfm_datetime, Some(t0()));
     assert_eq!(
-        o.fixed_at,
+        o.order_fix_datetime,
         Some(t0() + minutes(5)),
         "stamped with the due time"
     );
@@ -78,12 +88,15 @@ fn confirm_then_processing_then_awaiting_shipment_on_the_clock() {
 fn confirm_answers_per_order() {
     let mut s = state();
     s.place(order("new"), t0());
-    s.place(order("cancelled").progress(Progress::Cancelled), t0());
+    s.place(order("cancelled").progress(OrderProgress::Cancelled), t0());
     s.place(
-        order("waiting").progress(Progress::AwaitingCancellation),
+        order("waiting").progress(OrderProgress::AwaitingCancellation),
         t0(),
     );
-    s.place(order("shipping").progress(Progress::AwaitingShipment), t0());
+    s.place(
+        order("shipping").progress(OrderProgress::AwaitingShipment),
+        t0(),
+    );
     s.place(order("no-postage").postage(None), t0());
     let a = s.confirm_order(
         &json!({"orderNumberList": ["new", "cancelled", "waiting", "shipping", "no-postage", "ghost"]}),
@@ -93,23 +106,23 @@ fn confirm_answers_per_order() {
     assert_eq!(
         codes(&a),
         [
-            wire::CONFIRM_ORDER_CONFIRMED,
-            wire::CONFIRM_ORDER_CANCELLED,
-            wire::CONFIRM_ORDER_CANCELLED,
-            wire::CONFIRM_ORDER_OTHER_STATUS,
-            wire::CONFIRM_ORDER_POSTAGE_NOT_SET,
+            codes::CONFIRM_ORDER_CONFIRMED,
+            codes::CONFIRM_ORDER_CANCELLED,
+            codes::CONFIRM_ORDER_CANCELLED,
+            codes::CONFIRM_ORDER_OTHER_STATUS,
+            codes::CONFIRM_ORDER_POSTAGE_NOT_SET,
             "ORDER_EXT_API_CONFIRM_ORDER_ERROR_101",
         ]
     );
     // All refused: 400.
     let again = s.confirm_order(&json!({"orderNumberList": ["new"]}), t0());
     assert_eq!(again.status, 400);
-    assert_eq!(codes(&again), [wire::CONFIRM_ORDER_OTHER_STATUS]);
+    assert_eq!(codes(&again), [codes::CONFIRM_ORDER_OTHER_STATUS]);
     // Postage set: confirmable.
     assert!(s.set_postage("no-postage", 800));
     let ok = s.confirm_order(&json!({"orderNumberList": ["no-postage"]}), t0());
-    assert_eq!(codes(&ok), [wire::CONFIRM_ORDER_CONFIRMED]);
-    assert_eq!(s.order("no-postage").unwrap().totals.total, Some(2800));
+    assert_eq!(codes(&ok), [codes::CONFIRM_ORDER_CONFIRMED]);
+    assert_eq!(s.order("no-postage").unwrap().total_price, Some(2800));
 }
 
 #[test]
@@ -222,8 +235,8 @@ fn deleted_lines_and_packages_stay_listed_with_their_flags() {
         "once"
     );
     assert_eq!(
-        s.order("D").unwrap().progress,
-        Progress::AwaitingConfirmation
+        s.order("D").unwrap().order_progress,
+        OrderProgress::AwaitingConfirmation
     );
     let read = s.get_order(&json!({"orderNumberList": ["D"], "version": 7}), t0());
     let d = &read.body["OrderModelList"][0];
@@ -236,11 +249,11 @@ fn deleted_lines_and_packages_stay_listed_with_their_flags() {
         json!(300),
         "deleted lines leave the totals"
     );
-    s.set_progress("D", Progress::AwaitingShipment, t0());
+    s.set_progress("D", OrderProgress::AwaitingShipment, t0());
     assert!(s.edit("D", OrderEdit::RemovePackage { basket_id: second }, t0()));
     assert_eq!(
-        s.order("D").unwrap().progress,
-        Progress::AwaitingChangeConfirmation
+        s.order("D").unwrap().order_progress,
+        OrderProgress::AwaitingChangeConfirmation
     );
     let read = s.get_order(&json!({"orderNumberList": ["D"], "version": 7}), t0());
     let d = &read.body["OrderModelList"][0];
@@ -262,19 +275,22 @@ fn an_order_left_unconfirmed_is_cancelled_after_14_days() {
     s.confirm_order(&json!({"orderNumberList": ["C"]}), t0());
     s.settle(t0() + TimeDelta::days(14) - minutes(1));
     assert_eq!(
-        s.order("U").unwrap().progress,
-        Progress::AwaitingConfirmation
+        s.order("U").unwrap().order_progress,
+        OrderProgress::AwaitingConfirmation
     );
     s.settle(t0() + TimeDelta::days(14));
     assert_eq!(
-        s.order("U").unwrap().progress,
-        Progress::AwaitingCancellation
+        s.order("U").unwrap().order_progress,
+        OrderProgress::AwaitingCancellation
     );
     s.settle(t0() + TimeDelta::days(14) + minutes(10));
-    assert_eq!(s.order("U").unwrap().progress, Progress::Cancelled);
+    assert_eq!(
+        s.order("U").unwrap().order_progress,
+        OrderProgress::Cancelled
+    );
     assert_ne!(
-        s.order("C").unwrap().progress,
-        Progress::Cancelled,
+        s.order("C").unwrap().order_progress,
+        OrderProgress::Cancelled,
         "confirmed in time"
     );
 }
@@ -283,10 +299,10 @@ fn an_order_left_unconfirmed_is_cancelled_after_14_days() {
 fn cancel_and_edit_follow_the_machine() {
     let mut s = state();
     for (n, p) in [
-        ("100", Progress::AwaitingConfirmation),
-        ("200", Progress::RakutenProcessing),
-        ("300", Progress::AwaitingShipment),
-        ("500", Progress::Shipped),
+        ("100", OrderProgress::AwaitingConfirmation),
+        ("200", OrderProgress::RakutenProcessing),
+        ("300", OrderProgress::AwaitingShipment),
+        ("500", OrderProgress::Shipped),
     ] {
         s.place(order(n).progress(p), t0());
     }
@@ -299,13 +315,16 @@ fn cancel_and_edit_follow_the_machine() {
     );
     assert!(!s.cancel("ghost", t0()));
     assert_eq!(
-        s.order("200").unwrap().progress,
-        Progress::AwaitingCancellation
+        s.order("200").unwrap().order_progress,
+        OrderProgress::AwaitingCancellation
     );
     s.settle(t0() + minutes(10));
-    assert_eq!(s.order("200").unwrap().progress, Progress::Cancelled);
+    assert_eq!(
+        s.order("200").unwrap().order_progress,
+        OrderProgress::Cancelled
+    );
 
-    s.place(order("E").progress(Progress::AwaitingShipment), t0());
+    s.place(order("E").progress(OrderProgress::AwaitingShipment), t0());
     let line = s.order("E").unwrap().packages[0].items[0].item_detail_id;
     assert!(!s.edit(
         "100",
@@ -327,10 +346,13 @@ fn cancel_and_edit_follow_the_machine() {
         t0()
     ));
     let o = s.order("E").unwrap();
-    assert_eq!(o.progress, Progress::AwaitingChangeConfirmation);
-    assert_eq!(o.totals.goods, Some(5000));
+    assert_eq!(o.order_progress, OrderProgress::AwaitingChangeConfirmation);
+    assert_eq!(o.goods_price, Some(5000));
     s.settle(t0() + minutes(15));
-    assert_eq!(s.order("E").unwrap().progress, Progress::AwaitingShipment);
+    assert_eq!(
+        s.order("E").unwrap().order_progress,
+        OrderProgress::AwaitingShipment
+    );
     assert!(s.edit(
         "E",
         OrderEdit::AddItem {
@@ -348,7 +370,7 @@ fn shipping_completes_every_basket_then_pays_out() {
     s.place(
         order("A")
             .package(vec![NewItem::new("N2", "m2", 100, 1)])
-            .progress(Progress::AwaitingShipment),
+            .progress(OrderProgress::AwaitingShipment),
         t0(),
     );
     let baskets: Vec<i64> = s
@@ -365,15 +387,15 @@ fn shipping_completes_every_basket_then_pays_out() {
     );
     assert_eq!(
         (first.status, codes(&first)),
-        (200, vec![wire::SHIPPING_ADDED.to_string()])
+        (200, vec![codes::SHIPPING_ADDED.to_string()])
     );
     assert_eq!(first.body["MessageModelList"][0]["dataNumber"], json!(1));
     let id = first.body["MessageModelList"][0]["shippingDetailId"]
         .as_i64()
         .unwrap();
     assert_eq!(
-        s.order("A").unwrap().progress,
-        Progress::AwaitingShipment,
+        s.order("A").unwrap().order_progress,
+        OrderProgress::AwaitingShipment,
         "one basket left"
     );
     let second = s.update_order_shipping(
@@ -384,11 +406,11 @@ fn shipping_completes_every_basket_then_pays_out() {
     );
     assert_eq!(
         codes(&second),
-        [wire::SHIPPING_UPDATED, wire::SHIPPING_ADDED]
+        [codes::SHIPPING_UPDATED, codes::SHIPPING_ADDED]
     );
     assert_eq!(second.body["MessageModelList"][1]["dataNumber"], json!(2));
     let o = s.order("A").unwrap();
-    assert_eq!(o.progress, Progress::Shipped);
+    assert_eq!(o.order_progress, OrderProgress::Shipped);
     assert_eq!(
         o.packages[0].shipping[0].shipping_number.as_deref(),
         Some("999")
@@ -399,7 +421,7 @@ fn shipping_completes_every_basket_then_pays_out() {
     );
     s.settle(t0() + minutes(200));
     let o = s.order("A").unwrap();
-    assert_eq!(o.progress, Progress::PaymentDone);
+    assert_eq!(o.order_progress, OrderProgress::PaymentDone);
     // Shipping-report date search (dateType 5) finds it.
     let mut body = search_body("2026-11-22T00:00:00+0900", "2026-11-23T00:00:00+0900");
     body["dateType"] = json!(5);
@@ -412,7 +434,7 @@ fn shipping_completes_every_basket_then_pays_out() {
 #[test]
 fn shipping_errors_apply_nothing() {
     let mut s = state();
-    s.place(order("A").progress(Progress::AwaitingShipment), t0());
+    s.place(order("A").progress(OrderProgress::AwaitingShipment), t0());
     let basket = s.order("A").unwrap().packages[0].basket_id;
     let good =
         json!({"deliveryCompany": "1001", "shippingNumber": "1", "shippingDate": "2026-11-23"});
@@ -429,7 +451,7 @@ fn shipping_errors_apply_nothing() {
     assert_eq!(bad.status, 400);
     assert_eq!(
         codes(&bad),
-        [wire::SHIPPING_BAD_FORMAT, wire::SHIPPING_BAD_FORMAT]
+        [codes::SHIPPING_BAD_FORMAT, codes::SHIPPING_BAD_FORMAT]
     );
     assert_eq!(bad.body["MessageModelList"][0]["dataNumber"], json!(2));
     assert!(s.order("A").unwrap().packages[0].shipping.is_empty());
@@ -461,7 +483,7 @@ fn shipping_errors_apply_nothing() {
     );
     assert!(s.cancel("A", t0()));
     let cancelled = ship(&mut s, json!([good]));
-    assert_eq!(codes(&cancelled), [wire::SHIPPING_ORDER_CANCELLED]);
+    assert_eq!(codes(&cancelled), [codes::SHIPPING_ORDER_CANCELLED]);
     s.place(order("early"), t0());
     let early = s.update_order_shipping(
         &json!({"orderNumber": "early", "BasketidModelList": []}),
@@ -480,7 +502,7 @@ fn shipping_errors_apply_nothing() {
 #[test]
 fn shipping_rows_can_be_deleted() {
     let mut s = state();
-    s.place(order("A").progress(Progress::Shipped), t0());
+    s.place(order("A").progress(OrderProgress::Shipped), t0());
     let basket = s.order("A").unwrap().packages[0].basket_id;
     let add = s.update_order_shipping(
         &json!({"orderNumber": "A", "BasketidModelList": [{"basketId": basket, "ShippingModelList": [{"deliveryCompany": "1003"}]}]}),
@@ -491,7 +513,7 @@ fn shipping_rows_can_be_deleted() {
         &json!({"orderNumber": "A", "BasketidModelList": [{"basketId": basket, "ShippingModelList": [{"shippingDetailId": id, "shippingDeleteFlag": 1}]}]}),
         t0(),
     );
-    assert_eq!(codes(&del), [wire::SHIPPING_DELETED]);
+    assert_eq!(codes(&del), [codes::SHIPPING_DELETED]);
     assert!(s.order("A").unwrap().packages[0].shipping.is_empty());
 }
 
@@ -570,7 +592,7 @@ fn search_pages_filters_and_sorts() {
             t0(),
         );
     }
-    s.set_progress("N0", Progress::AwaitingShipment, t0());
+    s.set_progress("N0", OrderProgress::AwaitingShipment, t0());
     let mut body = search_body("2026-11-22T10:00:00+0900", "2026-11-22T10:05:00+0900");
     body["PaginationRequestModel"]["requestRecordsAmount"] = json!(2);
     let page1 = s.search_order(&body, t0());
@@ -603,7 +625,7 @@ fn search_pages_filters_and_sorts() {
     body["orderProgressList"] = json!([900]);
     let none = s.search_order(&body, t0());
     assert_eq!(none.status, 200);
-    assert_eq!(codes(&none), [wire::SEARCH_ORDER_NO_HITS]);
+    assert_eq!(codes(&none), [codes::SEARCH_ORDER_NO_HITS]);
     assert_eq!(
         none.body,
         json!({"orderNumberList": [],
@@ -706,17 +728,14 @@ fn faults_run_out_any_matches_and_rate_is_recorded() {
 #[test]
 fn a_buyer_takes_rakuten_stock_is_refused_past_zero_and_a_cancel_restocks() {
     let mut s = state();
-    s.inventory.list(
-        super::super::inventory::CatalogItem::new("man-1", &[("v1", "SKU-1")]),
-        true,
-        t0(),
-    );
+    s.inventory
+        .list(CatalogItem::new("man-1", &[("v1", "SKU-1")]), true, t0());
     s.inventory.set_quantity("man-1", "v1", 3, t0());
     s.try_place(order("A"), t0()).unwrap();
     assert_eq!(s.inventory.quantity("man-1", "v1"), Some(1));
     let line = &s.order("A").unwrap().packages[0].items[0];
     assert_eq!(
-        line.variant_id.as_deref(),
+        line.skus[0].variant_id.as_deref(),
         Some("v1"),
         "the variant bought is the catalog's"
     );

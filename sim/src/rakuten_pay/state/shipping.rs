@@ -1,14 +1,16 @@
-//! updateOrderShipping: every basket and row of a request is checked against
-//! the order before anything is applied, so that a refused request changes
-//! nothing (as at Rakuten, which answers all row errors at once).
+//! updateOrderShipping (`rakuten-pay.md`, updateOrderShipping): every basket
+//! and row of a request is checked against the order before anything is
+//! applied, so that a refused request changes nothing (as at Rakuten, which
+//! answers all row errors at once). A row without `shippingDetailId` is
+//! added, one with it updated (or deleted with `shippingDeleteFlag: 1`).
 
 use chrono::NaiveDate;
 use serde_json::{Map, Value};
 
+use super::MAX_SHIPPING_ROWS;
 use super::problems::{Problems, present};
-use super::{MAX_SHIPPING_ROWS, wire};
-use crate::channels::rakuten_pay::wire::parse_date_strict;
-use crate::channels::rakuten_pay::{Package, RakutenOrder, ShippingRow};
+use crate::rakuten_pay::wire::codes::{self, is_delivery_company};
+use crate::rakuten_pay::wire::{OrderModel, PackageModel, ShippingModel, dates};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum RowAction {
@@ -27,7 +29,7 @@ pub(super) struct RowChange {
 }
 
 impl RowChange {
-    pub(super) fn apply(&self, row: &mut ShippingRow) {
+    pub(super) fn apply(&self, row: &mut ShippingModel) {
         if let Some(c) = &self.delivery_company {
             row.delivery_company = c.clone();
         }
@@ -51,7 +53,7 @@ pub(super) struct RowStep {
 /// Checks every basket and row of a request against the order; errors go to
 /// `problems` with their `dataNumber`.
 pub(super) fn plan_shipping(
-    order: &RakutenOrder,
+    order: &OrderModel,
     req: &Map<String, Value>,
     problems: &mut Problems,
 ) -> Option<Vec<RowStep>> {
@@ -79,7 +81,10 @@ pub(super) fn plan_shipping(
         let basket_id = package.basket_id;
         let mut count = package.shipping.len();
         if rows.len() > MAX_SHIPPING_ROWS {
-            problems.error(105, "発送明細は送付先ごとに20件までです。");
+            problems.error(
+                codes::SHIPPING_TOO_MANY_ROWS,
+                "発送明細は送付先ごとに20件までです。",
+            );
             continue;
         }
         for row in rows {
@@ -94,7 +99,10 @@ pub(super) fn plan_shipping(
             }
         }
         if count > MAX_SHIPPING_ROWS {
-            problems.error(105, "発送明細は送付先ごとに20件までです。");
+            problems.error(
+                codes::SHIPPING_TOO_MANY_ROWS,
+                "発送明細は送付先ごとに20件までです。",
+            );
         }
     }
     Some(steps)
@@ -102,10 +110,10 @@ pub(super) fn plan_shipping(
 
 /// One entry of `BasketidModelList`: the package it names and its rows.
 fn basket_rows<'a>(
-    order: &'a RakutenOrder,
+    order: &'a OrderModel,
     basket: &'a Value,
     problems: &mut Problems,
-) -> Option<(&'a Package, &'a Vec<Value>)> {
+) -> Option<(&'a PackageModel, &'a Vec<Value>)> {
     let Some(basket) = basket.as_object() else {
         problems.format("BasketidModelList");
         return None;
@@ -124,7 +132,7 @@ fn basket_rows<'a>(
         },
     };
     let Some(package) = order.packages.iter().find(|p| p.basket_id == basket_id) else {
-        problems.error(104, "basketIdが存在しません。");
+        problems.error(codes::SHIPPING_UNKNOWN_BASKET, "basketIdが存在しません。");
         return None;
     };
     let rows = match present(basket, "ShippingModelList") {
@@ -146,14 +154,19 @@ fn basket_rows<'a>(
 }
 
 fn plan_row(
-    package: &Package,
+    package: &PackageModel,
     row: &Value,
     data_number: u32,
     problems: &mut Problems,
 ) -> Option<RowStep> {
     let before = problems.list.len();
     let Some(row) = row.as_object() else {
-        problems.row(data_number, None, 11, "ShippingModelの書式が不正です。");
+        problems.row(
+            data_number,
+            None,
+            codes::BAD_FORMAT,
+            "ShippingModelの書式が不正です。",
+        );
         return None;
     };
     let id = match present(row, "shippingDetailId") {
@@ -164,13 +177,18 @@ fn plan_row(
                 problems.row(
                     data_number,
                     Some(id),
-                    106,
+                    codes::SHIPPING_UNKNOWN_ROW,
                     "shippingDetailIdが存在しません。",
                 );
                 return None;
             }
             None => {
-                problems.row(data_number, None, 11, "shippingDetailIdの書式が不正です。");
+                problems.row(
+                    data_number,
+                    None,
+                    codes::BAD_FORMAT,
+                    "shippingDetailIdの書式が不正です。",
+                );
                 return None;
             }
         },
@@ -181,7 +199,12 @@ fn plan_row(
             Some(0) => false,
             Some(1) => true,
             _ => {
-                problems.row(data_number, id, 11, "shippingDeleteFlagの書式が不正です。");
+                problems.row(
+                    data_number,
+                    id,
+                    codes::BAD_FORMAT,
+                    "shippingDeleteFlagの書式が不正です。",
+                );
                 return None;
             }
         },
@@ -195,7 +218,7 @@ fn plan_row(
             problems.row(
                 data_number,
                 None,
-                9,
+                codes::MISSING,
                 "shippingDetailIdの項目を指定して下さい。",
             );
             return None;
@@ -226,15 +249,20 @@ fn row_change(
             problems.row(
                 data_number,
                 id,
-                9,
+                codes::MISSING,
                 "deliveryCompanyの項目を指定して下さい。",
             );
         }
         None => {}
-        Some(Value::String(code)) if wire::DELIVERY_COMPANY_CODES.contains(&code.as_str()) => {
+        Some(Value::String(code)) if is_delivery_company(code) => {
             change.delivery_company = Some(code.clone());
         }
-        Some(_) => problems.row(data_number, id, 11, "deliveryCompanyの書式が不正です。"),
+        Some(_) => problems.row(
+            data_number,
+            id,
+            codes::BAD_FORMAT,
+            "deliveryCompanyの書式が不正です。",
+        ),
     }
     match present(row, "shippingNumber") {
         None => {}
@@ -242,16 +270,31 @@ fn row_change(
         Some(Value::String(n)) if n.chars().count() <= 120 && !n.chars().any(char::is_control) => {
             change.shipping_number = Some(Some(n.clone()));
         }
-        Some(_) => problems.row(data_number, id, 11, "shippingNumberの書式が不正です。"),
+        Some(_) => problems.row(
+            data_number,
+            id,
+            codes::BAD_FORMAT,
+            "shippingNumberの書式が不正です。",
+        ),
     }
     match present(row, "shippingDate") {
         None => {}
         Some(Value::String(d)) if d.is_empty() => change.shipping_date = Some(None),
-        Some(Value::String(d)) => match parse_date_strict(d) {
+        Some(Value::String(d)) => match dates::parse_date(d) {
             Some(date) => change.shipping_date = Some(Some(date)),
-            None => problems.row(data_number, id, 11, "shippingDateの書式が不正です。"),
+            None => problems.row(
+                data_number,
+                id,
+                codes::BAD_FORMAT,
+                "shippingDateの書式が不正です。",
+            ),
         },
-        Some(_) => problems.row(data_number, id, 11, "shippingDateの書式が不正です。"),
+        Some(_) => problems.row(
+            data_number,
+            id,
+            codes::BAD_FORMAT,
+            "shippingDateの書式が不正です。",
+        ),
     }
     change
 }

@@ -1,7 +1,8 @@
 //! The simulator's HTTP surface. Every request runs the same steps, in the
 //! order a gateway applies them: count and record it, suffer a due fault (or
-//! the maintenance window), check the ESA header (`401 ES01-01`), check the
-//! content type (415 without `charset=utf-8`), read the JSON body (`400
+//! the maintenance window), check the ESA header (`401 ES01-01`, or `GA0001`
+//! for an expired key), check the content type (415 without `charset=utf-8`
+//! on the order API, `rakuten-pay.md` Transport), read the JSON body (`400
 //! ES04-01` if it is not JSON), then let [`super::state`] decide.
 
 use std::collections::HashMap;
@@ -18,9 +19,9 @@ use serde_json::Value;
 use tokio::time::Instant;
 
 use super::Shared;
-use super::state::{Answer, Endpoint, Fault, Refusal};
-use crate::channels::rakuten_pay::wire::{self, RakutenGatewayError};
-use crate::sim::transport::WireFormat;
+use super::state::{Answer, Endpoint, Fault};
+use super::wire::{GatewayError, codes};
+use crate::transport::WireFormat;
 
 type Sim = State<Arc<Shared>>;
 
@@ -79,15 +80,10 @@ async fn order_call(
     let recorded = parsed
         .clone()
         .unwrap_or_else(|| Value::String(String::from_utf8_lossy(&body).into_owned()));
-    let arrived = Instant::now();
-    sim.with_state(|s, _| s.record_call(endpoint, Some(recorded), arrived));
-    let late = match gate(&sim, endpoint) {
-        Ok(late) => late,
+    let late = match admit(&sim, endpoint, &headers, Some(recorded)) {
+        Ok(admitted) => admitted.late,
         Err(refusal) => return *refusal,
     };
-    if let Err(refusal) = authorize(&sim, &headers) {
-        return *refusal;
-    }
     if !json_utf8(&headers) {
         sim.with_state(|s, _| s.stats.unsupported_media_type += 1);
         return (StatusCode::UNSUPPORTED_MEDIA_TYPE, "Unsupported Media Type").into_response();
@@ -95,7 +91,7 @@ async fn order_call(
     let Some(body) = parsed else {
         return gateway(
             StatusCode::BAD_REQUEST,
-            wire::GATEWAY_BAD_REQUEST,
+            codes::GATEWAY_BAD_REQUEST,
             "Bad Request",
         );
     };
@@ -124,15 +120,10 @@ async fn inventory_call(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let arrived = Instant::now();
-    sim.with_state(|s, _| s.record_call(endpoint, None, arrived));
-    let late = match gate(&sim, endpoint) {
-        Ok(late) => late,
+    let Admitted { late, arrived, .. } = match admit(&sim, endpoint, &headers, None) {
+        Ok(admitted) => admitted,
         Err(refusal) => return *refusal,
     };
-    if let Err(refusal) = authorize(&sim, &headers) {
-        return *refusal;
-    }
     if !is_json(&headers) {
         return (StatusCode::UNSUPPORTED_MEDIA_TYPE, "Unsupported Media Type").into_response();
     }
@@ -158,15 +149,10 @@ async fn items_search(
     headers: HeaderMap,
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
 ) -> Response {
-    let arrived = Instant::now();
-    sim.with_state(|s, _| s.record_call(Endpoint::ItemsSearch, None, arrived));
-    let late = match gate(&sim, Endpoint::ItemsSearch) {
-        Ok(late) => late,
+    let late = match admit(&sim, Endpoint::ItemsSearch, &headers, None) {
+        Ok(admitted) => admitted.late,
         Err(refusal) => return *refusal,
     };
-    if let Err(refusal) = authorize(&sim, &headers) {
-        return *refusal;
-    }
     let query = query.map(|Query(q)| q).unwrap_or_default();
     let answer = sim.with_state(|s, now| s.inventory.search(&query, now));
     answer_after(&sim, late, json_answer(answer)).await
@@ -194,29 +180,49 @@ async fn license_expiry(
     headers: HeaderMap,
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
 ) -> Response {
-    let arrived = Instant::now();
-    sim.with_state(|s, _| s.record_call(Endpoint::License, None, arrived));
-    let late = match gate(&sim, Endpoint::License) {
-        Ok(late) => late,
+    let Admitted { late, key, .. } = match admit(&sim, Endpoint::License, &headers, None) {
+        Ok(admitted) => admitted,
         Err(refusal) => return *refusal,
     };
-    let authorized = match authorize(&sim, &headers) {
-        Ok(key) => key,
-        Err(refusal) => return *refusal,
-    };
-    if !sim.with_state(|s, _| s.may_read_expiry(&authorized)) {
+    if !sim.with_state(|s, _| s.may_read_expiry(&key)) {
         // The function is not enabled for this key: the gateway refuses it
         // as it refuses a bad key.
         sim.with_state(|s, _| s.stats.unauthorized += 1);
         return gateway(
             StatusCode::UNAUTHORIZED,
-            wire::GATEWAY_UNAUTHORISED,
+            codes::GATEWAY_UNAUTHORISED,
             "Un-Authorised",
         );
     }
-    let key = query.ok().and_then(|Query(q)| q.get("licenseKey").cloned());
-    let answer = sim.with_state(|s, _| s.license_expiry(key.as_deref()));
+    let queried = query.ok().and_then(|Query(q)| q.get("licenseKey").cloned());
+    let answer = sim.with_state(|s, _| s.license_expiry(queried.as_deref()));
     answer_after(&sim, late, json_answer(answer)).await
+}
+
+/// A request the gateway lets through to its endpoint.
+struct Admitted {
+    /// A fault to apply to the answer ([`answer_after`]).
+    late: Option<Fault>,
+    /// The licence key it carried.
+    key: String,
+    /// When it arrived.
+    arrived: Instant,
+}
+
+/// The gateway's first steps, the same for every call: count it (and record
+/// its `body`), suffer a due fault, check the ESA header. `Err` is the answer
+/// to send instead.
+fn admit(
+    sim: &Arc<Shared>,
+    endpoint: Endpoint,
+    headers: &HeaderMap,
+    body: Option<Value>,
+) -> Result<Admitted, Box<Response>> {
+    let arrived = Instant::now();
+    sim.with_state(|s, _| s.record_call(endpoint, body, arrived));
+    let late = gate(sim, endpoint)?;
+    let key = authorize(sim, headers)?;
+    Ok(Admitted { late, key, arrived })
 }
 
 /// Applies a due fault: `Err` is the answer to send instead of handling the
@@ -285,13 +291,9 @@ fn authorize(sim: &Arc<Shared>, headers: &HeaderMap) -> Result<String, Box<Respo
         Err(refusal) => refusal,
     };
     sim.with_state(|s, _| s.stats.unauthorized += 1);
-    let code = match refusal {
-        Refusal::Unknown => wire::GATEWAY_UNAUTHORISED,
-        Refusal::Expired => wire::GATEWAY_UNAUTHORISED_KEY,
-    };
     Err(Box::new(gateway(
         StatusCode::UNAUTHORIZED,
-        code,
+        refusal.code(),
         "Un-Authorised",
     )))
 }
@@ -331,5 +333,5 @@ fn json_answer(answer: Answer) -> Response {
 
 /// The gateway's `{"Results": {"errorCode", "message"}}`.
 fn gateway(status: StatusCode, code: &str, message: &str) -> Response {
-    (status, axum::Json(RakutenGatewayError::new(code, message))).into_response()
+    (status, axum::Json(GatewayError::new(code, message))).into_response()
 }

@@ -1,24 +1,29 @@
 //! The ERROR messages of the order API: `ORDER_EXT_API_<ENDPOINT>_ERROR_<nnn>`
 //! with `_009` (required item missing), `_010` (empty) and `_011` (bad
-//! format), and the checks of the fields several endpoints share.
+//! format) (`rakuten-pay.md`, Envelope and errors), and the checks of the
+//! fields several endpoints share.
 
 use chrono::{DateTime, FixedOffset};
 use serde_json::{Map, Value};
 
 use super::{MAX_ORDER_NUMBERS, MAX_PAGE_SIZE};
-use crate::channels::rakuten_pay::wire::{MESSAGE_ERROR, RakutenMessage, parse_jst_strict};
+use crate::rakuten_pay::wire::codes::{self, Api};
+use crate::rakuten_pay::wire::{MessageModel, MessageType, dates};
 
-/// Collects ERROR messages for one endpoint (`ORDER_EXT_API_<endpoint>_…`).
+/// searchOrder's page size when the request names none. [sim guess]
+const DEFAULT_PAGE_SIZE: u64 = 30;
+
+/// Collects ERROR messages for one endpoint.
 #[derive(Debug)]
 pub(super) struct Problems {
-    endpoint: &'static str,
-    pub list: Vec<RakutenMessage>,
+    api: Api,
+    pub list: Vec<MessageModel>,
 }
 
 impl Problems {
-    pub(super) fn new(endpoint: &'static str) -> Self {
+    pub(super) fn new(api: Api) -> Self {
         Problems {
-            endpoint,
+            api,
             list: Vec::new(),
         }
     }
@@ -27,37 +32,40 @@ impl Problems {
         self.list.is_empty()
     }
 
-    pub(super) fn code(&self, kind: &str, n: u16) -> String {
-        format!("ORDER_EXT_API_{}_{kind}_{n:03}", self.endpoint)
+    /// This endpoint's `ERROR_<n>` code.
+    pub(super) fn code(&self, n: u16) -> String {
+        codes::message_code(self.api, MessageType::Error, n)
     }
 
-    pub(super) fn push(&mut self, kind: &str, code: String, text: String) {
-        self.list.push(RakutenMessage::new(kind, &code, &text));
+    /// An ERROR message with a code the contract names in full.
+    pub(super) fn push(&mut self, code: &str, text: &str) {
+        self.list.push(MessageModel::error(code, text));
     }
 
+    /// This endpoint's `ERROR_<n>`.
     pub(super) fn error(&mut self, n: u16, text: &str) {
-        let code = self.code(MESSAGE_ERROR, n);
-        self.push(MESSAGE_ERROR, code, text.to_string());
+        let code = self.code(n);
+        self.push(&code, text);
     }
 
     /// `_009`: a required item is missing.
     pub(super) fn missing(&mut self, field: &str) {
-        self.error(9, &format!("{field}の項目を指定して下さい。"));
+        self.error(codes::MISSING, &format!("{field}の項目を指定して下さい。"));
     }
 
     /// `_010`: a required item is empty.
     pub(super) fn empty(&mut self, field: &str) {
-        self.error(10, &format!("{field}の値を指定して下さい。"));
+        self.error(codes::EMPTY, &format!("{field}の値を指定して下さい。"));
     }
 
     /// `_011`: bad format.
     pub(super) fn format(&mut self, field: &str) {
-        self.error(11, &format!("{field}の書式が不正です。"));
+        self.error(codes::BAD_FORMAT, &format!("{field}の書式が不正です。"));
     }
 
-    /// An error about one shipping row.
+    /// An error about one shipping row, with its `dataNumber`.
     pub(super) fn row(&mut self, data_number: u32, id: Option<i64>, n: u16, text: &str) {
-        let mut m = RakutenMessage::new(MESSAGE_ERROR, &self.code(MESSAGE_ERROR, n), text);
+        let mut m = MessageModel::error(&self.code(n), text);
         m.data_number = Some(data_number);
         m.shipping_detail_id = id;
         self.list.push(m);
@@ -79,7 +87,7 @@ impl Problems {
                 None
             }
             Some(Value::String(s)) => {
-                let t = parse_jst_strict(s);
+                let t = dates::parse_jst(s);
                 if t.is_none() {
                     self.format(field);
                 }
@@ -95,44 +103,24 @@ impl Problems {
     /// `PaginationRequestModel` → (page size, page, descending).
     pub(super) fn pagination(&mut self, req: &Map<String, Value>) -> (u64, u64, bool) {
         let Some(model) = present(req, "PaginationRequestModel") else {
-            return (30, 1, false);
+            return (DEFAULT_PAGE_SIZE, 1, false);
         };
         let Some(model) = model.as_object() else {
             self.format("PaginationRequestModel");
-            return (30, 1, false);
+            return (DEFAULT_PAGE_SIZE, 1, false);
         };
-        let size = match present(model, "requestRecordsAmount") {
-            None => {
-                self.missing("requestRecordsAmount");
-                30
-            }
-            Some(v) => match v.as_u64().filter(|n| (1..=MAX_PAGE_SIZE).contains(n)) {
-                Some(n) => n,
-                None => {
-                    self.format("requestRecordsAmount");
-                    30
-                }
-            },
-        };
-        let page = match present(model, "requestPage") {
-            None => {
-                self.missing("requestPage");
-                1
-            }
-            Some(v) => match v.as_u64().filter(|n| *n >= 1) {
-                Some(n) => n,
-                None => {
-                    self.format("requestPage");
-                    1
-                }
-            },
-        };
+        let size = self
+            .count(model, "requestRecordsAmount", 1..=MAX_PAGE_SIZE)
+            .unwrap_or(DEFAULT_PAGE_SIZE);
+        let page = self.count(model, "requestPage", 1..=u64::MAX).unwrap_or(1);
         let mut descending = false;
         if let Some(sorts) = present(model, "SortModelList") {
             match sorts.as_array() {
                 None => self.format("SortModelList"),
                 Some(list) => {
                     for sort in list {
+                        // Column 1 (the order datetime) is the only one;
+                        // direction 1 ascending, 2 descending.
                         let column = sort.get("sortColumn").and_then(Value::as_u64);
                         let direction = sort.get("sortDirection").and_then(Value::as_u64);
                         match (column, direction) {
@@ -147,6 +135,28 @@ impl Problems {
         (size, page, descending)
     }
 
+    /// A required whole number within `range`.
+    fn count(
+        &mut self,
+        model: &Map<String, Value>,
+        field: &str,
+        range: std::ops::RangeInclusive<u64>,
+    ) -> Option<u64> {
+        match present(model, field) {
+            None => {
+                self.missing(field);
+                None
+            }
+            Some(v) => {
+                let n = v.as_u64().filter(|n| range.contains(n));
+                if n.is_none() {
+                    self.format(field);
+                }
+                n
+            }
+        }
+    }
+
     /// A required `orderNumberList` of 1 to 100 strings.
     pub(super) fn order_numbers(&mut self, req: &Map<String, Value>) -> Option<Vec<String>> {
         match present(req, "orderNumberList") {
@@ -159,7 +169,10 @@ impl Problems {
                 None
             }
             Some(Value::Array(list)) if list.len() > MAX_ORDER_NUMBERS => {
-                self.error(12, "orderNumberListは100件以内で指定して下さい。");
+                self.error(
+                    codes::TOO_MANY_ORDER_NUMBERS,
+                    "orderNumberListは100件以内で指定して下さい。",
+                );
                 None
             }
             Some(Value::Array(list)) => {

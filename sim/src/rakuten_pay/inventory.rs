@@ -1,5 +1,5 @@
 //! Rakuten's stock (Inventory API 2.0 `bulk-upsert`, `bulk-get`) and its item
-//! search (ItemAPI 2.0 `items.search`), as the contract describes them: the
+//! search (ItemAPI 2.0 `items.search`), as `rakuten-inventory.md` describes them: the
 //! items the shop has in RMS, a quantity per (`manageNumber`, `variantId`),
 //! Rakuten's own orders taking from it and cancels giving back.
 //!
@@ -22,10 +22,18 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, TimeDelta};
-use serde_json::{Map, Value, json};
+use serde::Serialize;
+use serde_json::Value;
 use tokio::time::Instant;
 
 use super::state::Answer;
+pub use catalog::{CatalogItem, CatalogVariant, ItemType};
+use catalog::{
+    ErrorBody, ErrorEntry, ErrorMetadata, HeldAnswer, HeldEntry, SearchAnswer, SearchResult,
+    decode_cursor, encode_cursor, search_item,
+};
+
+mod catalog;
 
 /// Entries one `bulk-upsert` takes.
 pub const MAX_UPSERT: usize = 400;
@@ -41,82 +49,6 @@ pub const UPSERTS_PER_SECOND: usize = 1;
 pub const GETS_PER_SECOND: usize = 5;
 /// An unknown pair's value is deleted this long after its last update.
 pub const ORPHAN_TTL_HOURS: i64 = 24;
-
-/// `itemType` of an item.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ItemType {
-    Normal,
-    PreOrder,
-    BuyingClub,
-}
-
-impl ItemType {
-    fn wire(self) -> &'static str {
-        match self {
-            ItemType::Normal => "NORMAL",
-            ItemType::PreOrder => "PRE_ORDER",
-            ItemType::BuyingClub => "BUYING_CLUB",
-        }
-    }
-}
-
-/// One variant (SKU) of an item.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CatalogVariant {
-    /// システム連携用SKU番号, usually the merchant's own SKU.
-    pub merchant_defined_sku_id: Option<String>,
-    pub hidden: bool,
-    /// A cancelled order gives its units back.
-    pub restock_on_cancel: bool,
-    /// Orders beyond the quantity are taken (back order).
-    pub back_order: bool,
-    /// Price in yen.
-    pub standard_price: i64,
-}
-
-/// One item (商品) as registered in RMS.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CatalogItem {
-    /// 商品管理番号 (lower case).
-    pub manage_number: String,
-    /// 商品番号.
-    pub item_number: String,
-    pub title: String,
-    pub item_type: ItemType,
-    pub hide_item: bool,
-    /// 在庫設定なし: no stock is kept for it.
-    pub unlimited_inventory: bool,
-    /// By `variantId`.
-    pub variants: BTreeMap<String, CatalogVariant>,
-}
-
-impl CatalogItem {
-    /// A normal item with one variant per `(variantId, merchant SKU)`, restocked
-    /// on cancel, no back orders, 1,000 yen.
-    pub fn new(manage_number: &str, variants: &[(&str, &str)]) -> CatalogItem {
-        CatalogItem {
-            manage_number: manage_number.to_ascii_lowercase(),
-            item_number: manage_number.to_string(),
-            title: format!("商品 {manage_number}"),
-            item_type: ItemType::Normal,
-            hide_item: false,
-            unlimited_inventory: false,
-            variants: variants
-                .iter()
-                .map(|(id, sku)| {
-                    let variant = CatalogVariant {
-                        merchant_defined_sku_id: (!sku.is_empty()).then(|| sku.to_string()),
-                        hidden: false,
-                        restock_on_cancel: true,
-                        back_order: false,
-                        standard_price: 1000,
-                    };
-                    (id.to_string(), variant)
-                })
-                .collect(),
-        }
-    }
-}
 
 #[derive(Debug, Clone)]
 struct Listed {
@@ -146,14 +78,29 @@ pub(crate) struct Take {
 }
 
 /// Why Rakuten refused an order.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("sold out: {manage_number}/{variant_id} has {available}, {wanted} asked")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SoldOut {
+    /// The item.
     pub manage_number: String,
+    /// The variant short of stock.
     pub variant_id: String,
+    /// What Rakuten holds.
     pub available: i64,
+    /// What the order asked for.
     pub wanted: u32,
 }
+
+impl std::fmt::Display for SoldOut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "sold out: {}/{} has {}, {} asked",
+            self.manage_number, self.variant_id, self.available, self.wanted
+        )
+    }
+}
+
+impl std::error::Error for SoldOut {}
 
 /// The shop's items and stock.
 #[derive(Debug)]
@@ -464,20 +411,17 @@ impl Inventory {
                 Ok(pair) => pair,
                 Err(e) => return self.invalid(e),
             };
-            if let Some(held) = self.held.get(&pair) {
-                found.push(json!({
-                    "manageNumber": pair.0,
-                    "variantId": pair.1,
-                    "quantity": held.quantity,
-                    "created": held.created.to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
-                    "updated": held.updated.to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
-                }));
+            if let Some((pair, held)) = self.held.get_key_value(&pair) {
+                found.push(HeldEntry {
+                    manage_number: &pair.0,
+                    variant_id: &pair.1,
+                    quantity: held.quantity,
+                    created: held.created,
+                    updated: held.updated,
+                });
             }
         }
-        Answer {
-            status: 200,
-            body: json!({ "inventories": found }),
-        }
+        json_answer(200, &HeldAnswer { inventories: found })
     }
 
     /// `GET /items/search?hits=&cursorMark=`: items by manage number, paged
@@ -519,16 +463,19 @@ impl Inventory {
             || cursor.to_string(),
             |l| encode_cursor(&l.item.manage_number),
         );
-        let results: Vec<Value> = page.iter().map(|l| json!({ "item": render(l) })).collect();
-        Answer {
-            status: 200,
-            body: json!({
-                "numFound": visible.len(),
-                "offset": offset,
-                "nextCursorMark": next,
-                "results": results,
-            }),
-        }
+        let results = page
+            .iter()
+            .map(|l| SearchResult {
+                item: search_item(l),
+            })
+            .collect();
+        let answer = SearchAnswer {
+            num_found: visible.len(),
+            offset,
+            next_cursor_mark: next,
+            results,
+        };
+        json_answer(200, &answer)
     }
 
     // ---- inside ----
@@ -583,14 +530,16 @@ impl Inventory {
 
     fn invalid(&mut self, (code, message, path): (&str, &str, String)) -> Answer {
         self.stats.invalid += 1;
-        Answer {
-            status: 400,
-            body: json!({"errors": [{
-                "code": code,
-                "message": message,
-                "metadata": {"propertyPath": path},
-            }]}),
-        }
+        let body = ErrorBody {
+            errors: [ErrorEntry {
+                code,
+                message,
+                metadata: ErrorMetadata {
+                    property_path: &path,
+                },
+            }],
+        };
+        json_answer(400, &body)
     }
 }
 
@@ -619,57 +568,12 @@ fn id_field<'a>(entry: &'a Value, name: &str, path: &str) -> Result<&'a str, Inv
     Ok(value)
 }
 
-fn render(l: &Listed) -> Value {
-    if l.deleted_at.is_some() {
-        return json!({ "manageNumber": l.item.manage_number });
+/// An answer whose body is `body` as JSON.
+fn json_answer(status: u16, body: &impl Serialize) -> Answer {
+    Answer {
+        status,
+        body: serde_json::to_value(body).unwrap_or(Value::Null),
     }
-    let variants: Map<String, Value> = l
-        .item
-        .variants
-        .iter()
-        .map(|(id, v)| {
-            let mut variant = json!({
-                "hidden": v.hidden,
-                "restockOnCancel": v.restock_on_cancel,
-                "backOrderFlag": v.back_order,
-                "standardPrice": v.standard_price.to_string(),
-            });
-            if let Some(sku) = &v.merchant_defined_sku_id {
-                variant["merchantDefinedSkuId"] = json!(sku);
-            }
-            (id.clone(), variant)
-        })
-        .collect();
-    let stamp = |t: DateTime<FixedOffset>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, false);
-    json!({
-        "manageNumber": l.item.manage_number,
-        "itemNumber": l.item.item_number,
-        "title": l.item.title,
-        "itemType": l.item.item_type.wire(),
-        "hideItem": l.item.hide_item,
-        "unlimitedInventoryFlag": l.item.unlimited_inventory,
-        "variants": variants,
-        "created": stamp(l.created),
-        "updated": stamp(l.updated),
-    })
-}
-
-/// Cursors are opaque at Rakuten; here the hex of the last manage number seen.
-fn encode_cursor(manage_number: &str) -> String {
-    let hex: String = manage_number.bytes().map(|b| format!("{b:02x}")).collect();
-    format!("AoE{hex}")
-}
-
-fn decode_cursor(cursor: &str) -> Option<String> {
-    let hex = cursor.strip_prefix("AoE")?;
-    if hex.len() % 2 != 0 {
-        return None;
-    }
-    let bytes: Option<Vec<u8>> = (0..hex.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
-        .collect();
-    String::from_utf8(bytes?).ok()
 }
 
 #[cfg(test)]

@@ -1,4 +1,5 @@
 use chrono::TimeZone;
+use serde_json::json;
 
 use super::*;
 
