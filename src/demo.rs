@@ -19,13 +19,13 @@ use crate::domain::time;
 use crate::sim::komoju::KomojuSimSettings as _;
 use crate::sim::kuroneko::KuronekoSimSettings;
 use crate::sim::rakuten_pay::RakutenPaySimSettings;
-use ordersync_sim::rakuten_pay::{
-    self as rakuten_sim, CatalogItem, NewItem, NewOrder, OrderProgress, RakutenSimConfig,
-    RakutenSimHandle,
-};
 use ordersync_sim::komoju::{self as komoju_sim, CaptureMode, KomojuSimConfig, KomojuSimHandle};
 use ordersync_sim::kuroneko::{
     self as kuroneko_sim, FlipRule, KuronekoSimConfig, KuronekoSimHandle,
+};
+use ordersync_sim::rakuten_pay::{
+    self as rakuten_sim, CatalogItem, NewItem, NewOrder, OrderProgress, RakutenSimConfig,
+    RakutenSimHandle,
 };
 
 mod catalog;

@@ -58,7 +58,7 @@
 //!   files in and out (CSV, Shift_JIS or UTF-8).
 //! - [`invoice`]: the periodic invoice to J-goods (numbers, HTML, CSV).
 //! - [`sim`]: simulators of the providers written from their contracts, used
-//!   by `demo`, `sim` and the tests; [`sim::harness`] is what they share.
+//!   by `demo`, `sim` and the tests (the simulators are the `ordersync-sim` crate).
 //! - [`untrusted`]: one entry point per parser of outside input, for fuzzing.
 //!
 //! Benchmarks and the crash soak are in the workspace's `xtask` crate

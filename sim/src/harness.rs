@@ -87,15 +87,15 @@ pub trait SimCore: Send + Sync + 'static {
 /// Read access to a simulator's state inside [`SimHandle::wait_until`]; each
 /// simulator adds what its tests may look at.
 pub struct View<'a, S> {
-    pub state: &'a S,
+    pub(crate) state: &'a S,
     /// The simulator's "now".
     pub now: DateTime<FixedOffset>,
 }
 
 /// Controls a running simulator. Dropping it stops the server.
 pub struct SimHandle<C: SimCore> {
-    pub shared: Arc<C>,
-    pub addr: SocketAddr,
+    pub(crate) shared: Arc<C>,
+    pub(crate) addr: SocketAddr,
 }
 
 impl<C: SimCore> std::fmt::Debug for SimHandle<C> {

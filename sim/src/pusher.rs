@@ -75,6 +75,15 @@ pub struct Retries {
     pub budget: Duration,
 }
 
+/// What a pushing simulator records of its pushes: the counters, and each
+/// push's attempts and outcome.
+pub trait PushLog {
+    /// The counters of every push.
+    fn counters(&mut self) -> &mut WebhookStats;
+    /// The attempts and outcome of push record `record`, if it exists.
+    fn push_mut(&mut self, record: usize) -> Option<(&mut u32, &mut DeliveryOutcome)>;
+}
+
 /// A simulator's side of pushing webhooks.
 pub trait Pusher: Send + Sync + 'static {
     /// One push of one event: the exact bytes every attempt sends.
@@ -88,10 +97,32 @@ pub trait Pusher: Send + Sync + 'static {
     fn webhook_url(&self) -> Option<String>;
     /// One HTTP attempt: `true` on a 2xx.
     fn post_once(&self, url: &str, delivery: &Self::Delivery) -> impl Future<Output = bool> + Send;
+    /// The push record `delivery` is counted in.
+    fn record_of(delivery: &Self::Delivery) -> usize;
+    /// Runs `f` on the simulator's push log, under its lock.
+    fn with_log(&self, f: &mut dyn FnMut(&mut dyn PushLog));
+
     /// Records one attempt and whether it was acknowledged.
-    fn count_attempt(&self, delivery: &Self::Delivery, acked: bool);
+    fn count_attempt(&self, delivery: &Self::Delivery, acked: bool) {
+        let record = Self::record_of(delivery);
+        self.with_log(&mut |log| {
+            log.counters().attempted(acked);
+            if let Some((attempts, _)) = log.push_mut(record) {
+                *attempts += 1;
+            }
+        });
+    }
+
     /// Records how the push ended.
-    fn finish(&self, delivery: &Self::Delivery, outcome: DeliveryOutcome);
+    fn finish(&self, delivery: &Self::Delivery, outcome: DeliveryOutcome) {
+        let record = Self::record_of(delivery);
+        self.with_log(&mut |log| {
+            log.counters().ended(outcome);
+            if let Some((_, ended)) = log.push_mut(record) {
+                *ended = outcome;
+            }
+        });
+    }
 }
 
 /// Drains one queue until the simulator shuts down.

@@ -1,19 +1,15 @@
-//! Faithful simulators of the providers, over real HTTP on a caller-bound
-//! listener, so that the tests, `ordersync demo` and `ordersync sim` exercise
-//! the real clients and webhook receivers rather than mocks.
-//!
-//! The simulators are moving into the `ordersync-sim` crate (which cannot
-//! see the adapters); `harness`, `pusher` and `transport` here serve those
-//! not moved yet.
+//! ordersync's side of the provider simulators. The simulators themselves
+//! are the `ordersync-sim` crate, written from the providers' contracts and
+//! unable to see an adapter; what is here is only what ordersync needs to
+//! reach them: each provider's client settings and config section for a
+//! running simulator (one glue file per provider), and `ordersync sim`, the
+//! simulators alone on fixed ports for a real config to be tried against.
 
 pub mod atobarai_com;
 mod cli;
-pub mod harness;
 pub mod jgoods;
 pub mod komoju;
 pub mod kuroneko;
-pub mod pusher;
 pub mod rakuten_pay;
-pub mod transport;
 
 pub use cli::{SimArgs, run};

@@ -12,10 +12,10 @@ use std::time::{Duration, Instant};
 
 use ordersync::call::CallError;
 use ordersync::sim::kuroneko as kuroneko_sim;
-use ordersync::sim::transport::TransportFault;
 use ordersync_sim::jgoods::{self as jgoods_sim, Status};
 use ordersync_sim::komoju::{self as komoju_sim, CaptureMode};
 use ordersync_sim::rakuten_pay::{self as rakuten_sim, NewItem, NewOrder, OrderProgress};
+use ordersync_sim::transport::TransportFault;
 use serde_json::json;
 
 use crate::helpers::*;
@@ -110,12 +110,6 @@ async fn assert_outbox_settles(app: &TestApp, what: &str) {
 #[tokio::test]
 async fn jgoods_post_backs_survive_every_fault() {
     use jgoods_sim::{Endpoint, Fault};
-    // The J-goods simulator takes the sim crate's transport faults.
-    use ordersync_sim::transport::TransportFault;
-    const RESET: TransportFault = TransportFault::Reset;
-    const SLOW_BODY: TransportFault = TransportFault::SlowBody { every: TRICKLE };
-    const TRUNCATED: TransportFault = TransportFault::Truncated;
-    const WRONG_TYPE: TransportFault = TransportFault::WrongContentType;
     let app = app_with_short_timeout(Options::default()).await;
     app.set_stock("F-JG", 1000).await;
     // (name, expire the OAuth tokens first, fault, how many times)
@@ -230,13 +224,6 @@ fn card_order(r: &rakuten_sim::RakutenSimHandle, sku: &str) -> String {
 #[tokio::test]
 async fn rakuten_polls_confirmations_and_shipments_survive_every_fault() {
     use rakuten_sim::{Endpoint, Fault};
-    // The Rakuten simulator is in ordersync-sim: its network faults are
-    // that crate's type, with the same variants.
-    use ordersync_sim::transport::TransportFault;
-    const RESET: TransportFault = TransportFault::Reset;
-    const SLOW_BODY: TransportFault = TransportFault::SlowBody { every: TRICKLE };
-    const TRUNCATED: TransportFault = TransportFault::Truncated;
-    const WRONG_TYPE: TransportFault = TransportFault::WrongContentType;
     let app = app_with_short_timeout(Options::rakuten("")).await;
     app.set_stock("F-RK", 1000).await;
     let r = app.rakuten();
@@ -414,12 +401,6 @@ async fn cancel_direct(app: &TestApp, id: &str) {
 #[tokio::test]
 async fn komoju_captures_cancels_and_refunds_survive_every_fault() {
     use komoju_sim::{Endpoint, Fault, PaymentStatus};
-    // The simulators' crate has transport faults of its own.
-    use ordersync_sim::transport::TransportFault;
-    const RESET: TransportFault = TransportFault::Reset;
-    const SLOW_BODY: TransportFault = TransportFault::SlowBody { every: TRICKLE };
-    const TRUNCATED: TransportFault = TransportFault::Truncated;
-    const WRONG_TYPE: TransportFault = TransportFault::WrongContentType;
     let app = app_with_short_timeout(Options::komoju()).await;
     app.set_stock("F-KJ", 1000).await;
     let mut figures = Figures::new("KOMOJU");
@@ -577,7 +558,6 @@ async fn kuroneko_adapter_classifies_every_fault_and_recovers() {
         KuronekoClient, is_credential_error, is_unknown_order,
     };
     use ordersync_sim::kuroneko::{self as yamato_sim, Endpoint, Fault, KuronekoSimConfig};
-    use ordersync_sim::transport::TransportFault;
     let sim = yamato_sim::start(
         tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
         KuronekoSimConfig::default(),
@@ -682,9 +662,6 @@ async fn atobarai_com_adapter_classifies_every_fault_and_recovers() {
     use ordersync_sim::atobarai_com::{
         self as atobarai_sim, AtobaraiService, AtobaraiSimConfig, Fault,
     };
-    // The simulator crate's transport faults: the consts above are the
-    // product copy's, which the simulators not moved yet take.
-    use ordersync_sim::transport::TransportFault as SimTransport;
     let sim = atobarai_sim::start(
         tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
         AtobaraiSimConfig::default(),
@@ -702,15 +679,15 @@ async fn atobarai_com_adapter_classifies_every_fault_and_recovers() {
         ("HTTP 503", Fault::Status(503)),
         ("busy page", Fault::Garbage),
         ("timeout", Fault::Delay(LOST)),
-        ("connection reset", Fault::Transport(SimTransport::Reset)),
+        ("connection reset", Fault::Transport(TransportFault::Reset)),
         (
             "slow body",
-            Fault::Transport(SimTransport::SlowBody { every: TRICKLE }),
+            Fault::Transport(TransportFault::SlowBody { every: TRICKLE }),
         ),
-        ("cut-short XML", Fault::Transport(SimTransport::Truncated)),
+        ("cut-short XML", Fault::Transport(TransportFault::Truncated)),
         (
             "HTML page",
-            Fault::Transport(SimTransport::WrongContentType),
+            Fault::Transport(TransportFault::WrongContentType),
         ),
     ];
     for (i, (name, fault)) in cases.iter().enumerate() {

@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use ordersync::channels::rakuten_pay::skus::SYNCED_AT_KEY;
 use ordersync::store::{kv, rakuten_skus, stock_push};
+use ordersync_sim::jgoods::Status;
 use ordersync_sim::rakuten_pay::{
     self as rakuten_sim, CatalogItem, Endpoint, Fault, NewItem, NewOrder,
 };
-use ordersync_sim::jgoods::Status;
 use serde_json::json;
 use tokio::net::TcpListener;
 

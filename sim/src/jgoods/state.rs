@@ -490,3 +490,15 @@ pub(crate) fn all_full(order: &JgoodsOrder) -> bool {
 
 #[cfg(test)]
 mod tests;
+
+impl crate::pusher::PushLog for SimStats {
+    fn counters(&mut self) -> &mut WebhookStats {
+        &mut self.webhooks
+    }
+
+    fn push_mut(&mut self, record: usize) -> Option<(&mut u32, &mut DeliveryOutcome)> {
+        self.deliveries
+            .get_mut(record)
+            .map(|r| (&mut r.attempts, &mut r.outcome))
+    }
+}

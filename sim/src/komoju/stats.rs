@@ -99,3 +99,15 @@ pub struct DeliveryRecord {
     /// Whether it got through.
     pub outcome: DeliveryOutcome,
 }
+
+impl crate::pusher::PushLog for SimStats {
+    fn counters(&mut self) -> &mut WebhookStats {
+        &mut self.webhooks
+    }
+
+    fn push_mut(&mut self, record: usize) -> Option<(&mut u32, &mut DeliveryOutcome)> {
+        self.deliveries
+            .get_mut(record)
+            .map(|r| (&mut r.attempts, &mut r.outcome))
+    }
+}

@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::wire::{DELIVERY_ID_HEADER, EVENT_HEADER, SIGNATURE_HEADER};
 use super::{Shared, signature};
-use crate::pusher::{DeliveryOutcome, Pusher, Retries};
+use crate::pusher::{PushLog, Pusher, Retries};
 
 /// One push of one event: the exact bytes every attempt sends.
 #[derive(Debug, Clone)]
@@ -48,22 +48,12 @@ impl Pusher for Shared {
         self.lock().webhook_url.clone()
     }
 
-    fn count_attempt(&self, delivery: &Delivery, acked: bool) {
-        let mut core = self.lock();
-        let stats = &mut core.state.stats;
-        stats.webhooks.attempted(acked);
-        if let Some(record) = stats.deliveries.get_mut(delivery.record) {
-            record.attempts += 1;
-        }
+    fn record_of(delivery: &Delivery) -> usize {
+        delivery.record
     }
 
-    fn finish(&self, delivery: &Delivery, outcome: DeliveryOutcome) {
-        let mut core = self.lock();
-        let stats = &mut core.state.stats;
-        stats.webhooks.ended(outcome);
-        if let Some(record) = stats.deliveries.get_mut(delivery.record) {
-            record.outcome = outcome;
-        }
+    fn with_log(&self, f: &mut dyn FnMut(&mut dyn PushLog)) {
+        f(&mut self.lock().state.stats)
     }
 
     /// One HTTP attempt with KOMOJU's three headers ("Webhooks" \[webhooks\]).
