@@ -36,7 +36,7 @@ use crate::systemd;
 
 pub mod workers;
 use workers::WorkerPlan;
-pub use workers::{credit_policy, credit_providers, payment_policy};
+pub use workers::{credit_policy, payment_policy};
 
 /// Outbound calls in flight at once.
 const DISPATCH_CONCURRENCY: usize = 16;

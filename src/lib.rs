@@ -93,3 +93,4 @@ pub mod store;
 pub mod systemd;
 pub mod text_encoding;
 pub mod untrusted;
+pub mod worker;

@@ -12,6 +12,8 @@
 //! [`CallRunner`] it holds (the channels' router), which writes the outcome
 //! together with the row, or answers how the row waits ([`Attempt`]).
 
+use crate::worker::Worker;
+use futures_util::future::BoxFuture;
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
@@ -128,6 +130,24 @@ impl Dispatcher {
         }
     }
 
+    /// One turn by hand, without the loop: makes the call of every row due
+    /// now, one after the other (so an order's calls keep their order), and
+    /// answers how many it made. Tests and tools drive the outbox to idle
+    /// with it (`while dispatcher.step().await? > 0 {}`); a row whose call
+    /// waits or is retried later is not due again within the same turn.
+    pub async fn step(&self) -> store::Result<usize> {
+        let limit = u32::try_from(self.concurrency.max(1)).unwrap_or(u32::MAX);
+        let rows = self
+            .store
+            .read(move |c| outbox::due(c, time::unix_ms(time::now()), limit))
+            .await?;
+        let made = rows.len();
+        for row in rows {
+            self.attempt_logged(row).await;
+        }
+        Ok(made)
+    }
+
     /// How long to sleep when there is nothing to do: until the next retry is
     /// due, but at most a second (other processes may queue calls too).
     async fn idle_wait(&self) -> Duration {
@@ -236,4 +256,131 @@ impl Dispatcher {
 
 fn order_key(row: &OutboxRow, order_id: &str) -> String {
     format!("{}:{order_id}", row.channel.as_deref().unwrap_or(""))
+}
+
+impl Worker for Dispatcher {
+    fn name(&self) -> &'static str {
+        "dispatcher"
+    }
+
+    fn heartbeat(&self) -> Option<Heartbeat> {
+        Some(self.heartbeat.clone())
+    }
+
+    fn run(self: Box<Self>, stop: CancellationToken) -> BoxFuture<'static, ()> {
+        Box::pin(Dispatcher::run(*self, stop))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use futures_util::FutureExt as _;
+    use futures_util::future::BoxFuture;
+
+    use super::*;
+    use crate::call::outcome::{self, CallOutcome};
+    use crate::engine::{Call, EventKind};
+
+    /// Records every call it is given and finishes it, except the first
+    /// attempt of a call for `fail_once`, which it asks to retry.
+    #[derive(Default)]
+    struct Recorder {
+        made: Mutex<Vec<i64>>,
+        fail_once: Option<String>,
+    }
+
+    impl CallRunner for Recorder {
+        fn run<'a>(&'a self, ctx: &'a CallContext<'a>) -> BoxFuture<'a, store::Result<Attempt>> {
+            async move {
+                self.made.lock().unwrap().push(ctx.row.id);
+                let first = ctx.row.attempts == 0;
+                if first && ctx.row.order_id == self.fail_once {
+                    return Ok(Attempt::Retry {
+                        error: "503".into(),
+                        retry_after: Some(Duration::from_millis(1)),
+                    });
+                }
+                let done = CallOutcome::Done {
+                    kind: EventKind::CallRetried,
+                    detail: serde_json::json!({}),
+                };
+                outcome::finish(ctx.store, ctx.row.id, None, done).await?;
+                Ok(Attempt::Finished)
+            }
+            .boxed()
+        }
+    }
+
+    fn dispatcher(store: &Store, runner: Arc<Recorder>) -> Dispatcher {
+        Dispatcher {
+            store: store.clone(),
+            runner,
+            retry: RetryPolicy {
+                initial_delay: Duration::from_millis(1),
+                max_delay: Duration::from_millis(1),
+                give_up_after: Duration::from_secs(60),
+            },
+            concurrency: 4,
+            wake: Arc::default(),
+            heartbeat: Heartbeat::unwatched("dispatcher"),
+            metrics: Arc::default(),
+            problems: ProviderProblems::default(),
+            installation_id: "test".into(),
+        }
+    }
+
+    async fn queue(store: &Store, order: &'static str, n: usize) {
+        store
+            .write(move |tx| {
+                for _ in 0..n {
+                    let call = Call::JgoodsFetchOrder {
+                        order_no: order.into(),
+                    };
+                    outbox::enqueue(tx, &call, Some(("jgoods", order)), "x")?;
+                }
+                Ok(())
+            })
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn steps_drive_the_outbox_to_idle_in_each_order_s_sequence() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_in(dir.path(), 0).unwrap();
+        queue(&store, "A", 3).await;
+        queue(&store, "B", 1).await;
+        let runner = Arc::new(Recorder {
+            fail_once: Some("B".into()),
+            ..Recorder::default()
+        });
+        let d = dispatcher(&store, runner.clone());
+        let mut turns = 0;
+        loop {
+            let made = d.step().await.unwrap();
+            if made == 0
+                && store
+                    .read(|c| outbox::next_due_ms(c))
+                    .await
+                    .unwrap()
+                    .is_none()
+            {
+                break;
+            }
+            turns += 1;
+            assert!(turns < 100, "the outbox never became idle");
+            if made == 0 {
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+        }
+        let made = runner.made.lock().unwrap().clone();
+        // A's three calls in the order they were queued, B's twice (its
+        // first attempt was retried), nothing else.
+        let a: Vec<i64> = made.iter().copied().filter(|id| *id <= 3).collect();
+        assert_eq!(a, [1, 2, 3]);
+        assert_eq!(made.iter().filter(|id| **id == 4).count(), 2);
+        assert_eq!(made.len(), 5);
+    }
 }

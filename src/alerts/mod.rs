@@ -23,6 +23,9 @@ pub mod message;
 pub mod pace;
 pub mod send;
 
+use crate::heartbeat::Heartbeat;
+use crate::worker::Worker;
+use futures_util::future::BoxFuture;
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -254,4 +257,18 @@ pub async fn send_test(config: &Config) -> Vec<(&'static str, Result<(), SendErr
         results.push((d.name(), d.send(&message).await));
     }
     results
+}
+
+impl Worker for AlertWorker {
+    fn name(&self) -> &'static str {
+        "alerts"
+    }
+
+    fn heartbeat(&self) -> Option<Heartbeat> {
+        None
+    }
+
+    fn run(self: Box<Self>, stop: CancellationToken) -> BoxFuture<'static, ()> {
+        Box::pin(AlertWorker::run(*self, stop))
+    }
 }

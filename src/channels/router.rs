@@ -1,5 +1,7 @@
 //! Routes each outbox call to the channel it belongs to: the dispatcher's
-//! [`CallRunner`], so the dispatcher itself names no channel.
+//! [`CallRunner`], so the dispatcher itself names no channel. Each enabled
+//! channel puts its client here and its workers beside it when it starts
+//! ([`Started`]).
 
 use std::sync::Arc;
 
@@ -8,8 +10,10 @@ use futures_util::future::BoxFuture;
 
 use super::{credit, jgoods, komoju, rakuten_pay};
 use crate::call::{self, Attempt, CallContext, CallRunner};
+use crate::domain::Provider;
 use crate::engine::Call;
 use crate::store;
+use crate::worker::Worker;
 
 /// The enabled channels' clients: what the dispatcher makes calls with.
 #[derive(Clone, Default)]
@@ -20,6 +24,50 @@ pub struct Channels {
     /// Deferred-payment providers (Kuroneko Atobarai, Atobarai.com) enabled.
     pub credit: credit::CreditProviders,
     pub credit_policy: crate::engine::credit::CreditPolicy,
+}
+
+/// What the enabled channels of one config started: the router the
+/// dispatcher calls through, and the channels' workers.
+#[derive(Default)]
+pub struct Started {
+    pub router: Channels,
+    pub workers: Vec<Box<dyn Worker>>,
+}
+
+impl Started {
+    /// Nothing started yet; deferred-payment calls follow `credit_policy`.
+    pub fn new(credit_policy: crate::engine::credit::CreditPolicy) -> Started {
+        Started {
+            router: Channels {
+                credit_policy,
+                ..Channels::default()
+            },
+            workers: Vec::new(),
+        }
+    }
+
+    /// Adds one worker.
+    pub fn run(&mut self, worker: impl Worker) {
+        self.workers.push(Box::new(worker));
+    }
+}
+
+/// A channel that cannot start under its config: its client cannot be built
+/// (a secret that cannot be read, a TLS setup that fails).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot start {provider}: {reason}")]
+pub struct StartError {
+    pub provider: Provider,
+    pub reason: String,
+}
+
+impl StartError {
+    pub fn new(provider: Provider, reason: impl std::fmt::Display) -> StartError {
+        StartError {
+            provider,
+            reason: reason.to_string(),
+        }
+    }
 }
 
 impl CallRunner for Channels {

@@ -19,6 +19,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
+use futures_util::future::BoxFuture;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
@@ -28,10 +29,9 @@ use crate::call::RetryPolicy;
 use crate::domain::Provider;
 use crate::domain::{Channel, time};
 use crate::heartbeat::{self, Heartbeat};
-use crate::metrics::Metrics;
-use crate::problems::ProviderProblems;
+use crate::store::StoreError;
 use crate::store::stock_push::{self, OwedPush};
-use crate::store::{Store, StoreError};
+use crate::worker::{Wake, Worker, WorkerContext};
 
 /// After a burst of commits, wait this long so one call carries the burst.
 const COALESCE: Duration = Duration::from_millis(50);
@@ -70,6 +70,8 @@ pub trait StockChannel: Send + Sync + 'static {
     const CHANNEL: Channel;
     /// Its provider, for problems and call metrics.
     const PROVIDER: Provider;
+    /// The worker's name in the logs.
+    const WORKER: &'static str;
     /// SKUs one batch carries at most.
     const BATCH: usize;
 
@@ -120,41 +122,35 @@ pub enum PushError {
 
 /// The stock-push worker of one channel.
 pub struct StockPusher<C: StockChannel> {
-    store: Store,
+    /// The store, the metrics and where a refused configuration is shown.
+    ctx: WorkerContext,
     channel: C,
     interval: Duration,
     /// Backoff after failures that carry no `Retry-After`.
     retry: RetryPolicy,
-    metrics: Arc<Metrics>,
     /// Failed calls in a row, for the backoff.
     failures: AtomicU32,
     /// Watched by the systemd watchdog like the pollers'.
     pub heartbeat: Heartbeat,
-    /// Where a refused configuration (credentials) is shown.
-    pub problems: ProviderProblems,
+    /// Pushes what is due now (`Daemon::push_stock_now`).
+    pub wake: Arc<Notify>,
 }
 
 impl<C: StockChannel> StockPusher<C> {
     pub fn new(
-        store: Store,
+        ctx: &WorkerContext,
         channel: C,
         interval: Duration,
         retry: RetryPolicy,
-        metrics: Arc<Metrics>,
     ) -> StockPusher<C> {
         StockPusher {
-            store,
+            ctx: ctx.clone(),
             channel,
             interval,
             retry,
-            metrics,
             failures: AtomicU32::new(0),
-            heartbeat: Heartbeat::unwatched(match C::CHANNEL {
-                Channel::Jgoods => "J-goods stock push",
-                Channel::Rakuten => "Rakuten stock push",
-                Channel::Direct => "stock push",
-            }),
-            problems: ProviderProblems::default(),
+            heartbeat: Heartbeat::unwatched(C::WORKER),
+            wake: Arc::new(Notify::new()),
         }
     }
 
@@ -165,7 +161,7 @@ impl<C: StockChannel> StockPusher<C> {
 
     /// Pushes whatever is due, then sleeps until the next SKU is due, a
     /// commit in this process, a `wake`, or shutdown.
-    pub async fn run(self, wake: Arc<Notify>, shutdown: CancellationToken) {
+    pub async fn run(self, shutdown: CancellationToken) {
         loop {
             // A round makes a call per batch, each bounded by http_timeout:
             // a poll's allowance covers it.
@@ -179,10 +175,10 @@ impl<C: StockChannel> StockPusher<C> {
                 .beat(wait + COALESCE + heartbeat::TURN_ALLOWANCE);
             tokio::select! {
                 _ = shutdown.cancelled() => return,
-                _ = wake.notified() => {}
+                _ = self.wake.notified() => {}
                 // Stock changes by this process wake us at once; other
                 // processes (the CLI) are seen at the next periodic check.
-                _ = self.store.wait_for_commit(wait) => {
+                _ = self.ctx.store.wait_for_commit(wait) => {
                     tokio::select! {
                         _ = shutdown.cancelled() => return,
                         _ = tokio::time::sleep(COALESCE) => {}
@@ -195,7 +191,7 @@ impl<C: StockChannel> StockPusher<C> {
     async fn report(&self, result: &Result<PushRound, PushError>) {
         match result {
             Ok(round) if round.calls > 0 => {
-                self.problems.observe(C::PROVIDER, Ok(())).await;
+                self.ctx.problems.observe(C::PROVIDER, Ok(())).await;
                 tracing::debug!(
                     channel = C::CHANNEL.as_str(),
                     calls = round.calls,
@@ -207,7 +203,7 @@ impl<C: StockChannel> StockPusher<C> {
             Ok(_) => {}
             Err(e) => {
                 if let PushError::Provider(call) = e {
-                    self.problems.observe(C::PROVIDER, Err(call)).await;
+                    self.ctx.problems.observe(C::PROVIDER, Err(call)).await;
                 }
                 tracing::warn!(channel = C::CHANNEL.as_str(), error = %e, "stock push failed; owed SKUs wait for the retry");
             }
@@ -217,6 +213,7 @@ impl<C: StockChannel> StockPusher<C> {
     async fn until_next_due(&self) -> Duration {
         let interval_ms = millis(self.interval);
         let next = self
+            .ctx
             .store
             .read(move |c| stock_push::next_due_ms(c, C::CHANNEL, interval_ms))
             .await;
@@ -233,7 +230,8 @@ impl<C: StockChannel> StockPusher<C> {
         let mut round = PushRound::default();
         let interval_ms = millis(self.interval);
         let due = || {
-            self.store
+            self.ctx
+                .store
                 .read(move |c| stock_push::due(c, C::CHANNEL, now_ms, interval_ms, C::BATCH as u32))
         };
         let mut owed = due().await?;
@@ -260,7 +258,7 @@ impl<C: StockChannel> StockPusher<C> {
                     self.failures.store(0, Ordering::Relaxed);
                     // A batch the channel sells none of made no call.
                     if verdicts.iter().any(|v| *v != Verdict::NotListed) {
-                        self.metrics.stock_push_call(C::CHANNEL, "ok");
+                        self.ctx.metrics.stock_push_call(C::CHANNEL, "ok");
                         round.calls += 1;
                     }
                     let (updated, unknown) = self.record(batch, verdicts, now_ms).await?;
@@ -268,7 +266,7 @@ impl<C: StockChannel> StockPusher<C> {
                     round.unknown += unknown;
                 }
                 Err(e) => {
-                    self.metrics.stock_push_call(C::CHANNEL, "error");
+                    self.ctx.metrics.stock_push_call(C::CHANNEL, "error");
                     self.hold_back(batch, &e, now_ms).await?;
                     return Err(PushError::Provider(e));
                 }
@@ -296,7 +294,8 @@ impl<C: StockChannel> StockPusher<C> {
         };
         let until = now_ms + millis(wait);
         let skus: Vec<String> = owed.into_iter().map(|p| p.sku).collect();
-        self.store
+        self.ctx
+            .store
             .write(move |tx| {
                 let refs: Vec<&str> = skus.iter().map(String::as_str).collect();
                 stock_push::hold_back(tx, C::CHANNEL, &refs, until)
@@ -314,7 +313,7 @@ impl<C: StockChannel> StockPusher<C> {
         let mut sorted: Vec<(OwedPush, Verdict)> = owed.into_iter().zip(verdicts).collect();
         for kind in ["updated", "unknown_item", "refused", "not_listed"] {
             let n = sorted.iter().filter(|(_, v)| v.metric() == kind).count();
-            self.metrics.stock_push_items(C::CHANNEL, kind, n);
+            self.ctx.metrics.stock_push_items(C::CHANNEL, kind, n);
         }
         for (push, verdict) in &sorted {
             if let Verdict::Refused(code) = verdict {
@@ -325,6 +324,7 @@ impl<C: StockChannel> StockPusher<C> {
         let counts = (count(&Verdict::Accepted), count(&Verdict::Unknown));
         let retry_at = now_ms + millis(self.retry.max_delay);
         let newly_unknown = self
+            .ctx
             .store
             .write(move |tx| {
                 let now = time::rfc3339(time::now());
@@ -361,4 +361,22 @@ fn now_ms() -> i64 {
 
 fn millis(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 4)
+}
+
+impl<C: StockChannel> Worker for StockPusher<C> {
+    fn name(&self) -> &'static str {
+        C::WORKER
+    }
+
+    fn heartbeat(&self) -> Option<Heartbeat> {
+        Some(self.heartbeat.clone())
+    }
+
+    fn wake(&self) -> Wake {
+        Wake::StockPush(C::CHANNEL, self.wake.clone())
+    }
+
+    fn run(self: Box<Self>, stop: CancellationToken) -> BoxFuture<'static, ()> {
+        Box::pin((*self).run(stop))
+    }
 }

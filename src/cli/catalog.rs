@@ -205,11 +205,10 @@ pub(super) async fn run_jgoods(
     let d = flow::owe_differences(store, &client).await?;
     print_diff(&d);
     let sync = crate::channels::jgoods::catalog_sync::CatalogSync {
-        store: store.clone(),
+        ctx: crate::worker::WorkerContext::standalone(store.clone()),
         client,
         interval: std::time::Duration::ZERO,
         poke: Default::default(),
-        problems: Default::default(),
     };
     let r = sync.round().await?;
     outln!(

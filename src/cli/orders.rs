@@ -323,10 +323,10 @@ fn read_direct_order(
     );
     let order = crate::domain::direct::DirectOrder::parse(&body)
         .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-    let enabled = crate::app::credit_providers(config)?;
+    let enabled = config.enabled_credit_providers();
     if let Some(p) = order.payment.deferred_provider() {
         anyhow::ensure!(
-            enabled.get(p).is_some(),
+            enabled.contains(&p),
             "payment: [{}] is not enabled in the config",
             p.as_str()
         );

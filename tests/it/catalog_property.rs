@@ -71,11 +71,10 @@ async fn run_case(files: Vec<Vec<Item>>) -> Result<(), TestCaseError> {
     .unwrap();
     let client = Arc::new(JgoodsClient::new(jgoods.client_settings()).unwrap());
     let sync = CatalogSync {
-        store: store.clone(),
+        ctx: ordersync::worker::WorkerContext::standalone(store.clone()),
         client: client.clone(),
         interval: std::time::Duration::ZERO,
         poke: Default::default(),
-        problems: Default::default(),
     };
     let categories = "カテゴリコード,カテゴリ名,親カテゴリ\ntea-pot,急須,tea\ntea,お茶,\n";
     catalog::import_categories(&store, categories.as_bytes().to_vec(), Form::Csv(None))

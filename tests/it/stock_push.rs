@@ -13,10 +13,10 @@ use ordersync::call::RetryPolicy;
 use ordersync::channels::jgoods::client::JgoodsClient;
 use ordersync::channels::jgoods::stock_push::JgoodsStock;
 use ordersync::channels::stock_push::{PushError, StockPusher};
-use ordersync::metrics::Metrics;
 use ordersync::sim::jgoods::JgoodsSimSettings;
 use ordersync::store::stock::StockLevel;
 use ordersync::store::{Store, stock, stock_push};
+use ordersync::worker::WorkerContext;
 use ordersync_sim::jgoods::{self as sim, Endpoint, Fault, JgoodsSimConfig, JgoodsSimHandle};
 use tokio::net::TcpListener;
 
@@ -43,7 +43,7 @@ async fn rig() -> Rig {
     let store = Store::open_in(dir.path(), 1).unwrap();
     let client = Arc::new(JgoodsClient::new(sim.client_settings()).unwrap());
     let pusher = StockPusher::new(
-        store.clone(),
+        &WorkerContext::standalone(store.clone()),
         JgoodsStock { client },
         Duration::from_secs(60),
         RetryPolicy {
@@ -51,7 +51,6 @@ async fn rig() -> Rig {
             max_delay: Duration::from_secs(600),
             give_up_after: Duration::from_secs(3600),
         },
-        Arc::new(Metrics::new()),
     );
     Rig {
         sim,

@@ -8,6 +8,7 @@ pub mod atobarai_com;
 pub mod calls;
 pub mod kuroneko;
 pub mod poller;
+pub mod wiring;
 
 use std::collections::HashMap;
 use std::future::Future;

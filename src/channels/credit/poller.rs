@@ -4,6 +4,9 @@
 
 use crate::domain::Provider;
 use crate::heartbeat::{self, Heartbeat};
+use crate::worker::WorkerContext;
+use crate::worker::{Wake, Worker};
+use futures_util::future::BoxFuture;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,25 +22,21 @@ use crate::domain::credit::Transaction;
 use crate::domain::time;
 use crate::engine::credit::CreditPolicy;
 use crate::engine::credit::{self as rules, Source};
-use crate::problems::ProviderProblems;
 use crate::store::{self, credit as credit_store};
 use crate::store::{Store, kv};
 
 /// Polls one provider on its own interval.
 pub struct CreditPoller {
-    pub store: Store,
+    /// The store, the dispatcher's wake, the metrics and the problems.
+    pub ctx: WorkerContext,
     pub provider: Arc<dyn CreditProvider>,
     /// `poll_interval` of the provider's section.
     pub interval: Duration,
     pub policy: CreditPolicy,
     /// Makes the poller poll at once (tests, `Daemon::poll_now`).
     pub poke: Arc<Notify>,
-    /// A verdict may queue calls (a cancel of an order cancelled meanwhile).
-    pub dispatcher_wake: Arc<Notify>,
     /// Checked in every round, for the watchdog.
     pub heartbeat: Heartbeat,
-    /// Where a refused configuration (credentials, source address) is shown.
-    pub problems: ProviderProblems,
 }
 
 impl CreditPoller {
@@ -50,8 +49,8 @@ impl CreditPoller {
             self.heartbeat.beat(heartbeat::POLL_ALLOWANCE);
             let result = self.poll_once().await;
             match &result {
-                Ok(_) => self.problems.observe(name, Ok(())).await,
-                Err(PollError::Provider(e)) => self.problems.observe(name, Err(e)).await,
+                Ok(_) => self.ctx.problems.observe(name, Ok(())).await,
+                Err(PollError::Provider(e)) => self.ctx.problems.observe(name, Err(e)).await,
                 Err(PollError::Store(_)) => {}
             }
             match result {
@@ -68,13 +67,14 @@ impl CreditPoller {
 
     /// One round; returns how many orders were looked at.
     pub async fn poll_once(&self) -> Result<usize, PollError> {
-        let n = poll(&self.store, self.provider.as_ref(), self.policy).await?;
+        let n = poll(&self.ctx.store, self.provider.as_ref(), self.policy).await?;
         let key = last_success_key(self.provider.provider().into());
         let now = time::rfc3339(time::now());
-        self.store
+        self.ctx
+            .store
             .write(move |tx| kv::set(tx, &key, &now, &now))
             .await?;
-        self.dispatcher_wake.notify_one();
+        self.ctx.dispatcher_wake.notify_one();
         Ok(n)
     }
 }
@@ -139,4 +139,22 @@ pub enum PollError {
     Provider(#[from] CallError),
     #[error(transparent)]
     Store(#[from] store::StoreError),
+}
+
+impl Worker for CreditPoller {
+    fn name(&self) -> &'static str {
+        self.heartbeat.name()
+    }
+
+    fn heartbeat(&self) -> Option<Heartbeat> {
+        Some(self.heartbeat.clone())
+    }
+
+    fn wake(&self) -> Wake {
+        Wake::Poll(self.poke.clone())
+    }
+
+    fn run(self: Box<Self>, stop: CancellationToken) -> BoxFuture<'static, ()> {
+        Box::pin(CreditPoller::run(*self, stop))
+    }
 }

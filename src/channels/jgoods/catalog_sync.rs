@@ -7,6 +7,9 @@
 //! with what to fix until the master changes it. A transient error ends the
 //! round; the next one starts where it stopped (what is owed is in the store).
 
+use crate::heartbeat::Heartbeat;
+use crate::worker::{Wake, Worker};
+use futures_util::future::BoxFuture;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,8 +23,8 @@ use crate::catalog::categories::parents_first;
 use crate::catalog::plan::{self, Refused, Send};
 use crate::channels::jgoods::client::{CatalogAnswer, JgoodsClient, catalog::MAX_PER_CALL};
 use crate::domain::{Channel, time};
-use crate::problems::ProviderProblems;
-use crate::store::{Store, catalog, stock, stock_push};
+use crate::store::{catalog, stock, stock_push};
+use crate::worker::WorkerContext;
 
 const CHANNEL: &str = "jgoods";
 /// Batches in one round at most (100 items each): a round ends even if
@@ -31,11 +34,11 @@ const MAX_BATCHES: usize = 500;
 /// The catalog sync worker.
 #[derive(Clone)]
 pub struct CatalogSync {
-    pub store: Store,
+    /// The store, the dispatcher's wake, the metrics and the problems.
+    pub ctx: WorkerContext,
     pub client: Arc<JgoodsClient>,
     pub interval: Duration,
     pub poke: Arc<Notify>,
-    pub problems: ProviderProblems,
 }
 
 /// What one round did.
@@ -93,6 +96,7 @@ impl CatalogSync {
         };
         for _ in 0..MAX_BATCHES {
             let owed = self
+                .ctx
                 .store
                 .read(|c| catalog::owed_items(c, CHANNEL, MAX_PER_CALL as u32))
                 .await?;
@@ -153,6 +157,7 @@ impl CatalogSync {
         let mut done = 0;
         for _ in 0..MAX_BATCHES {
             let codes = self
+                .ctx
                 .store
                 .read(|c| catalog::owed_withdrawals(c, CHANNEL, MAX_PER_CALL as u32))
                 .await?;
@@ -176,7 +181,8 @@ impl CatalogSync {
                 .collect();
             done += gone.len();
             let stuck = gone.is_empty();
-            self.store
+            self.ctx
+                .store
                 .write(move |tx| catalog::withdrawn(tx, CHANNEL, &gone))
                 .await?;
             if stuck {
@@ -193,7 +199,8 @@ impl CatalogSync {
         call: impl std::future::Future<Output = Result<T, CallError>>,
     ) -> Result<T, CallError> {
         let answer = call.await;
-        self.problems
+        self.ctx
+            .problems
             .observe(crate::domain::Provider::Jgoods, answer.as_ref().map(|_| ()))
             .await;
         answer
@@ -207,6 +214,7 @@ impl CatalogSync {
     ) -> Result<(), CallError> {
         let skus: Vec<String> = register.iter().map(|(o, _)| o.item.sku.clone()).collect();
         let available = self
+            .ctx
             .store
             .read(move |c| {
                 skus.iter()
@@ -223,6 +231,7 @@ impl CatalogSync {
     /// Sends the owed categories, parents first; returns how many J-goods took.
     async fn categories(&self) -> Result<usize, CallError> {
         let catalog::OwedCategories { owed, known } = self
+            .ctx
             .store
             .read(|c| catalog::owed_categories(c, CHANNEL))
             .await?;
@@ -261,7 +270,8 @@ impl CatalogSync {
                     }
                 }
             }
-            self.store
+            self.ctx
+                .store
                 .write(move |tx| {
                     for (code, hash, refusal) in &results {
                         match refusal {
@@ -282,7 +292,8 @@ impl CatalogSync {
 
     async fn record(&self, outcomes: Vec<Outcome>) -> Result<(), CallError> {
         let now = time::rfc3339(time::now());
-        self.store
+        self.ctx
+            .store
             .write(move |tx| {
                 let mut registered = Vec::new();
                 for o in &outcomes {
@@ -403,6 +414,24 @@ fn category_fix(code: &str) -> String {
         "PARENT_NOT_FOUND" => "PARENT_NOT_FOUND: 親カテゴリが J-goods にありません / J-goods lacks the parent category".into(),
         "CYCLE" => "CYCLE: 親子関係が循環します / the parents make a loop".into(),
         other => format!("{other}: J-goods がカテゴリを受け付けません / J-goods refuses the category"),
+    }
+}
+
+impl Worker for CatalogSync {
+    fn name(&self) -> &'static str {
+        "J-goods catalog sync"
+    }
+
+    fn heartbeat(&self) -> Option<Heartbeat> {
+        None
+    }
+
+    fn wake(&self) -> Wake {
+        Wake::Poll(self.poke.clone())
+    }
+
+    fn run(self: Box<Self>, stop: CancellationToken) -> BoxFuture<'static, ()> {
+        Box::pin(CatalogSync::run(*self, stop))
     }
 }
 

@@ -17,6 +17,7 @@ pub mod stock_push;
 pub mod sweep;
 pub mod webhook;
 pub mod wire;
+pub mod wiring;
 
 use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};

@@ -26,6 +26,7 @@ impl StockChannel for JgoodsStock {
     const CHANNEL: Channel = Channel::Jgoods;
     const PROVIDER: Provider = Provider::Jgoods;
     const BATCH: usize = MAX_STOCK_ITEMS;
+    const WORKER: &'static str = "J-goods stock push";
 
     async fn send(&self, batch: &[OwedPush]) -> Result<Vec<Verdict>, CallError> {
         let items: Vec<JgoodsItemStock> = batch

@@ -2,6 +2,8 @@
 //! has at 承認待ち and decide any this daemon never received by webhook (a
 //! lost delivery). Orders already known are left to their webhooks.
 
+use crate::worker::{Wake, Worker};
+use futures_util::future::BoxFuture;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,9 +19,8 @@ use crate::channels::polling::{self, last_success_key};
 use crate::domain::Provider;
 use crate::domain::{Channel, time};
 use crate::heartbeat::{self, Heartbeat};
-use crate::metrics::Metrics;
-use crate::problems::ProviderProblems;
-use crate::store::{Store, kv, orders};
+use crate::store::{kv, orders};
+use crate::worker::WorkerContext;
 
 const PROVIDER: Provider = Provider::Jgoods;
 /// Pages read in one sweep at most (100 orders each).
@@ -27,17 +28,13 @@ const MAX_PAGES: u32 = 100;
 
 #[derive(Clone)]
 pub struct JgoodsSweep {
-    pub store: Store,
+    /// The store, the dispatcher's wake, the metrics and the problems.
+    pub ctx: WorkerContext,
     pub client: Arc<JgoodsClient>,
     pub interval: Duration,
     pub poke: Arc<Notify>,
-    pub dispatcher_wake: Arc<Notify>,
     /// Checked in around every sweep; feeds the systemd watchdog.
     pub heartbeat: Heartbeat,
-    /// Provider call latency and errors.
-    pub metrics: Arc<Metrics>,
-    /// Where a refused configuration (client credentials) is shown.
-    pub problems: ProviderProblems,
 }
 
 impl JgoodsSweep {
@@ -45,7 +42,8 @@ impl JgoodsSweep {
         loop {
             self.heartbeat.beat(heartbeat::POLL_ALLOWANCE);
             let result = self.sweep_once().await;
-            self.problems
+            self.ctx
+                .problems
                 .observe(PROVIDER, result.as_ref().map(|_| ()))
                 .await;
             match result {
@@ -70,6 +68,7 @@ impl JgoodsSweep {
         let mut page = 1;
         while page <= MAX_PAGES {
             let found = self
+                .ctx
                 .metrics
                 .timed(
                     PROVIDER,
@@ -78,6 +77,7 @@ impl JgoodsSweep {
                 .await?;
             for snap in found.orders {
                 let taken = self
+                    .ctx
                     .store
                     .write(move |tx| {
                         if orders::load(tx, Channel::Jgoods, &snap.order_no)?.is_some() {
@@ -96,12 +96,31 @@ impl JgoodsSweep {
             }
         }
         let now = time::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, false);
-        self.store
+        self.ctx
+            .store
             .write(move |tx| kv::set(tx, &last_success_key(PROVIDER), &now, &now))
             .await?;
         if recovered > 0 {
-            self.dispatcher_wake.notify_one();
+            self.ctx.dispatcher_wake.notify_one();
         }
         Ok(recovered)
+    }
+}
+
+impl Worker for JgoodsSweep {
+    fn name(&self) -> &'static str {
+        "J-goods sweep"
+    }
+
+    fn heartbeat(&self) -> Option<Heartbeat> {
+        Some(self.heartbeat.clone())
+    }
+
+    fn wake(&self) -> Wake {
+        Wake::Poll(self.poke.clone())
+    }
+
+    fn run(self: Box<Self>, stop: CancellationToken) -> BoxFuture<'static, ()> {
+        Box::pin(JgoodsSweep::run(*self, stop))
     }
 }

@@ -6,6 +6,9 @@
 //! attention with the lapse date (in JST), once: the operator ships or
 //! cancels it while the money is still held.
 
+use crate::heartbeat::Heartbeat;
+use crate::worker::{Wake, Worker};
+use futures_util::future::BoxFuture;
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
@@ -22,11 +25,13 @@ const LOOK_EVERY: Duration = Duration::from_secs(3600);
 pub struct LapseWatch {
     /// The store whose authorized payments are watched.
     pub store: Store,
+    /// Makes it look now (after a reload, in tests).
+    pub poke: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl LapseWatch {
     /// Looks now, then hourly (or when poked) until `shutdown`.
-    pub async fn run(self, poke: std::sync::Arc<tokio::sync::Notify>, shutdown: CancellationToken) {
+    pub async fn run(self, shutdown: CancellationToken) {
         loop {
             match self.look().await {
                 Ok(0) => {}
@@ -37,7 +42,7 @@ impl LapseWatch {
             }
             tokio::select! {
                 _ = shutdown.cancelled() => return,
-                _ = poke.notified() => {}
+                _ = self.poke.notified() => {}
                 _ = tokio::time::sleep(LOOK_EVERY) => {}
             }
         }
@@ -63,5 +68,23 @@ impl LapseWatch {
                 Ok(flagged)
             })
             .await
+    }
+}
+
+impl Worker for LapseWatch {
+    fn name(&self) -> &'static str {
+        "KOMOJU lapse watch"
+    }
+
+    fn heartbeat(&self) -> Option<Heartbeat> {
+        None
+    }
+
+    fn wake(&self) -> Wake {
+        Wake::Poll(self.poke.clone())
+    }
+
+    fn run(self: Box<Self>, stop: CancellationToken) -> BoxFuture<'static, ()> {
+        Box::pin(LapseWatch::run(*self, stop))
     }
 }

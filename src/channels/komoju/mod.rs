@@ -18,6 +18,7 @@ pub mod rules;
 pub mod signature;
 pub mod webhook;
 pub mod wire;
+pub mod wiring;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

@@ -20,6 +20,7 @@ pub mod rules;
 pub mod skus;
 pub mod stock_push;
 pub mod wire;
+pub mod wiring;
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
 

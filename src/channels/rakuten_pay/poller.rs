@@ -4,6 +4,8 @@
 //! confirm the ones fully allocated. The licence key's expiry is watched
 //! beside it ([`super::license`]), never in its way.
 
+use crate::worker::{Wake, Worker};
+use futures_util::future::BoxFuture;
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,8 +26,8 @@ use crate::domain::Provider;
 use crate::domain::time;
 use crate::heartbeat::{self, Heartbeat};
 use crate::metrics::Metrics;
-use crate::problems::ProviderProblems;
-use crate::store::{Store, kv};
+use crate::store::kv;
+use crate::worker::WorkerContext;
 
 const PROVIDER: Provider = Provider::RakutenPay;
 /// After the key is refused, poll no faster than this (no tight loop).
@@ -50,34 +52,30 @@ pub struct PollReport {
 
 #[derive(Clone)]
 pub struct RakutenPoller {
-    pub store: Store,
+    /// The store, the dispatcher's wake, the metrics and the problems.
+    pub ctx: WorkerContext,
     pub api: Arc<RakutenApi>,
     pub config: RakutenPayConfig,
     /// Poll now instead of waiting for the interval.
     pub poke: Arc<Notify>,
-    /// Poked after a poll queued calls or changed orders.
-    pub dispatcher_wake: Arc<Notify>,
     /// Checked in around every poll; feeds the systemd watchdog.
     pub heartbeat: Heartbeat,
-    /// Provider call latency and errors.
-    pub metrics: Arc<Metrics>,
-    /// Where a refused licence key is shown.
-    pub problems: ProviderProblems,
 }
 
 impl RakutenPoller {
     pub async fn run(self, shutdown: CancellationToken) {
         // Its own task: a slow or refused expiry check never holds a poll.
         let watch = LicenceWatch {
-            store: self.store.clone(),
+            store: self.ctx.store.clone(),
             api: self.api.clone(),
-            metrics: self.metrics.clone(),
+            metrics: self.ctx.metrics.clone(),
         };
         let licence = tokio::spawn(watch.run(shutdown.child_token()));
         loop {
             self.heartbeat.beat(heartbeat::POLL_ALLOWANCE);
             let result = self.poll_once().await;
-            self.problems
+            self.ctx
+                .problems
                 .observe(PROVIDER, result.as_ref().map(|_| ()))
                 .await;
             let wait = match result {
@@ -116,37 +114,40 @@ impl RakutenPoller {
                 client::MAX_SEARCH_WINDOW,
             ));
         }
-        let found = search(&self.api, &self.metrics, windows).await?;
+        let found = search(&self.api, &self.ctx.metrics, windows).await?;
         report.searched = found.len();
         let mut numbers = found;
         let mut seen: HashSet<String> = numbers.iter().cloned().collect();
-        for n in flow::open_order_numbers(&self.store).await? {
+        for n in flow::open_order_numbers(&self.ctx.store).await? {
             if seen.insert(n.clone()) {
                 numbers.push(n);
             }
         }
         for chunk in numbers.chunks(client::MAX_ORDERS_PER_CALL) {
-            let orders = read_chunk(&self.api, &self.metrics, chunk).await?;
+            let orders = read_chunk(&self.api, &self.ctx.metrics, chunk).await?;
             report.read += orders.len();
             let events =
-                flow::apply_orders(&self.store, orders, self.config.sku_preference.clone()).await?;
+                flow::apply_orders(&self.ctx.store, orders, self.config.sku_preference.clone())
+                    .await?;
             report.events += events.len();
         }
         if self.config.auto_confirm {
-            let ready = flow::to_confirm(&self.store).await?;
+            let ready = flow::to_confirm(&self.ctx.store).await?;
             for chunk in ready.chunks(client::MAX_ORDERS_PER_CALL) {
                 self.api.pacer.wait().await;
                 let results = self
+                    .ctx
                     .metrics
                     .timed(PROVIDER, self.api.client.confirm_order(chunk))
                     .await?;
                 report.confirmed += results.len();
-                flow::apply_confirmations(&self.store, results).await?;
+                flow::apply_confirmations(&self.ctx.store, results).await?;
             }
         }
         // Milliseconds: two polls within a second are still told apart.
         let now = time::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, false);
-        self.store
+        self.ctx
+            .store
             .write(move |tx| {
                 kv::set(tx, &last_success_key(PROVIDER), &now, &now)?;
                 kv::set(tx, BACKFILL_DONE_KEY, &now, &now)
@@ -158,14 +159,15 @@ impl RakutenPoller {
                 "Rakuten: first start; open orders from before the lookback searched too"
             );
         }
-        self.dispatcher_wake.notify_one();
+        self.ctx.dispatcher_wake.notify_one();
         Ok(report)
     }
 
     /// Whether this poll must also search before the lookback: nothing was
     /// ever imported from Rakuten here. An existing store is marked done.
     async fn backfill_due(&self) -> crate::store::Result<bool> {
-        self.store
+        self.ctx
+            .store
             .read(|c| {
                 if kv::get(c, BACKFILL_DONE_KEY)?.is_some() {
                     return Ok(false);
@@ -255,5 +257,23 @@ pub(super) async fn read_chunk(
             }
             Err(e) => return Err(e),
         }
+    }
+}
+
+impl Worker for RakutenPoller {
+    fn name(&self) -> &'static str {
+        "Rakuten poller"
+    }
+
+    fn heartbeat(&self) -> Option<Heartbeat> {
+        Some(self.heartbeat.clone())
+    }
+
+    fn wake(&self) -> Wake {
+        Wake::Poll(self.poke.clone())
+    }
+
+    fn run(self: Box<Self>, stop: CancellationToken) -> BoxFuture<'static, ()> {
+        Box::pin(RakutenPoller::run(*self, stop))
     }
 }

@@ -262,6 +262,7 @@ impl StockChannel for RakutenStock {
     const CHANNEL: Channel = Channel::Rakuten;
     const PROVIDER: Provider = Provider::RakutenPay;
     const BATCH: usize = inventory::MAX_UPSERT;
+    const WORKER: &'static str = "Rakuten stock push";
 
     async fn tick(&self) -> Option<Duration> {
         if self.sync_due().await

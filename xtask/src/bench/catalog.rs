@@ -62,11 +62,10 @@ pub async fn run(args: &BenchArgs, dir: &Path, report: &mut Report) -> anyhow::R
     let client = Arc::new(JgoodsClient::new(jgoods.client_settings())?);
     let store = Store::open_in(dir, 0)?;
     let sync = CatalogSync {
-        store: store.clone(),
+        ctx: ordersync::worker::WorkerContext::standalone(store.clone()),
         client: client.clone(),
         interval: Duration::ZERO,
         poke: Default::default(),
-        problems: Default::default(),
     };
     catalog::import_categories(&store, categories(), Form::Csv(None)).await?;
 

@@ -16,6 +16,7 @@
 pub mod client;
 pub mod provider;
 pub mod wire;
+pub mod wiring;
 
 use chrono::NaiveDate;
 

@@ -20,6 +20,7 @@ pub mod normalize;
 pub mod provider;
 pub mod width;
 pub mod wire;
+pub mod wiring;
 
 use chrono::NaiveDate;
 use sha2::{Digest, Sha256};
