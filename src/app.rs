@@ -23,8 +23,10 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower::ServiceExt;
 
+use crate::channels::jgoods::config::WebhookAuth;
 use crate::channels::jgoods::webhook::{JgoodsWebhookSettings, WebhookAuthMode};
-use crate::config::{Config, SecretUnreadable, WebhookAuth};
+use crate::config::SecretUnreadable;
+use crate::config_file::Config;
 use crate::heartbeat::{Health, Heartbeats};
 use crate::http::admin::AuthLimiter;
 use crate::http::serve::{self, Limits};
@@ -380,12 +382,7 @@ fn app_state(config: &Config, shared: &Shared) -> Result<AppState, SecretUnreada
 
 /// The first steps, while the config enables no provider.
 fn setup_hint(config: &Config) -> Option<String> {
-    let any = config.enabled_jgoods().is_some()
-        || config.enabled_rakuten_pay().is_some()
-        || config.enabled_kuroneko().is_some()
-        || config.enabled_atobarai_com().is_some()
-        || config.enabled_komoju().is_some();
-    (!any).then(|| {
+    (!config.any_provider_enabled()).then(|| {
         let (file, creds) = (config.source.display(), config.credentials_dir.display());
         format!(
             "連携がまだ有効になっていません。{file} で使う連携を enabled = true にし、秘密情報を {creds}/ に書いて、\
@@ -477,10 +474,7 @@ async fn reload(daemon: &mut Daemon, running: &Config) -> Option<Config> {
             return None;
         }
     };
-    for warning in crate::config::permission_warnings(path)
-        .iter()
-        .chain(&file.warnings)
-    {
+    for warning in file.permission_warnings().iter().chain(&file.warnings) {
         tracing::warn!("{warning}");
     }
     let plan = match crate::reload::plan(running, &file) {

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
 use crate::app::Daemon;
-use crate::config::Config;
+use crate::config_file::Config;
 use crate::domain::time;
 use crate::sim::komoju::KomojuSimSettings as _;
 use crate::sim::kuroneko::KuronekoSimSettings;

@@ -71,6 +71,7 @@ pub mod catalog;
 pub mod channels;
 pub mod cli;
 pub mod config;
+pub mod config_file;
 pub mod demo;
 pub mod domain;
 pub mod engine;

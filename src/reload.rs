@@ -6,7 +6,8 @@
 //! Everything else (secrets, the admin token, retry policy, safety stock,
 //! poll intervals, provider URLs, enabling a provider) is applied live.
 
-use crate::config::Config;
+use crate::config_file::Config;
+use crate::domain::Provider;
 
 /// The outcome of comparing the running config with the file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,7 +16,7 @@ pub struct ReloadPlan {
     /// that need a restart, which keep their running values.
     pub effective: Config,
     /// Settings applied now (dotted keys or whole sections).
-    pub applied: Vec<&'static str>,
+    pub applied: Vec<String>,
     /// Settings changed in the file that only a restart applies.
     pub need_restart: Vec<&'static str>,
 }
@@ -77,7 +78,7 @@ pub fn plan(running: &Config, file: &Config) -> Result<ReloadPlan, ReloadRefused
     let mut applied = vec![];
     let mut note = |changed: bool, key: &'static str| {
         if changed {
-            applied.push(key);
+            applied.push(key.to_string());
         }
     };
     note(
@@ -94,12 +95,12 @@ pub fn plan(running: &Config, file: &Config) -> Result<ReloadPlan, ReloadRefused
     );
     note(file.inventory != running.inventory, "[inventory]");
     note(file.retry != running.retry, "[retry]");
-    note(file.jgoods != running.jgoods, "[jgoods]");
-    note(file.rakuten_pay != running.rakuten_pay, "[rakuten_pay]");
-    note(file.kuroneko != running.kuroneko, "[kuroneko]");
-    note(file.atobarai_com != running.atobarai_com, "[atobarai_com]");
-    note(file.komoju != running.komoju, "[komoju]");
     note(file.invoice != running.invoice, "[invoice]");
+    for provider in Provider::ALL {
+        if file.section_differs(running, provider) {
+            applied.push(format!("[{provider}]"));
+        }
+    }
     Ok(ReloadPlan {
         effective,
         applied,

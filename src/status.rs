@@ -11,7 +11,7 @@ use rusqlite::Connection;
 
 use crate::channels::polling;
 use crate::channels::rakuten_pay::license::Licence;
-use crate::config::Config;
+use crate::config_file::Config;
 use crate::domain::Channel;
 use crate::domain::Provider;
 use crate::domain::time;

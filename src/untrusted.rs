@@ -13,7 +13,7 @@ use crate::channels::credit::kuroneko::wire as kuroneko;
 use crate::channels::jgoods::{signature as jgoods_signature, wire as jgoods};
 use crate::channels::komoju::{signature as komoju_signature, wire as komoju};
 use crate::channels::rakuten_pay::wire as rakuten;
-use crate::config::Config;
+use crate::config_file::Config;
 use crate::inventory_import;
 
 /// A fixed "now" for signature checks, so a run is reproducible.

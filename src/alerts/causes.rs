@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use rusqlite::Connection;
 
-use crate::config::Config;
+use crate::config_file::Config;
 use crate::status::{self, Detail, Status};
 use crate::store::alerts::{self, AlertRow, Change, DeadCall};
 use crate::store::{self};

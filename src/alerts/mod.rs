@@ -31,7 +31,9 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::config::{AlertsConfig, Config};
+use crate::config::AlertsConfig;
+
+use crate::config_file::Config;
 use crate::domain::time;
 use crate::store::{Store, alerts as stored, kv};
 use causes::{Observed, causes, diff};

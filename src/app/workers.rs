@@ -14,7 +14,7 @@ use crate::alerts::AlertWorker;
 use crate::call::RetryPolicy;
 use crate::channels::router::{StartError, Started};
 use crate::channels::{credit, jgoods, komoju, rakuten_pay};
-use crate::config::Config;
+use crate::config_file::Config;
 use crate::domain::{Channel, Provider};
 use crate::engine::credit::CreditPolicy;
 use crate::engine::erp::PaymentPolicy;

@@ -3,7 +3,7 @@
 
 use clap::Subcommand;
 
-use crate::config::Config;
+use crate::config_file::Config;
 use crate::domain::time;
 use crate::store::{Store, alerts};
 

@@ -188,7 +188,7 @@ fn print_diff(d: &crate::catalog::diff::CatalogDiff) {
 pub(super) async fn run_jgoods(
     command: JgoodsCatalogCommand,
     store: &Store,
-    config: &crate::config::Config,
+    config: &crate::config_file::Config,
 ) -> anyhow::Result<()> {
     let client = crate::app::workers::jgoods_client(config)?.ok_or_else(|| {
         anyhow::anyhow!("[jgoods] が有効ではありません / [jgoods] is not enabled")

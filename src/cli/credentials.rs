@@ -12,22 +12,7 @@ use std::path::Path;
 
 use anyhow::Context;
 
-use crate::config::Config;
-
-/// The credentials `systemd/ordersync.service` (and the template) load, in
-/// the order of the unit; `config.example.toml` names each.
-pub const UNIT_CREDENTIALS: [&str; 10] = [
-    "admin-token",
-    "jgoods-client-secret",
-    "jgoods-webhook-secret",
-    "rakuten-service-secret",
-    "rakuten-license-key",
-    "kuroneko-password",
-    "komoju-secret-key",
-    "komoju-webhook-secret",
-    "alerts-smtp-password",
-    "alerts-webhook-url",
-];
+use crate::config_file::{Config, unit_credentials};
 
 const ADMIN_TOKEN: &str = "admin-token";
 
@@ -37,7 +22,7 @@ const ADMIN_TOKEN: &str = "admin-token";
 pub fn init(config: &Config, dir: &Path) -> anyhow::Result<()> {
     crate::private_files::create_dir(dir)
         .with_context(|| format!("cannot create {}", dir.display()))?;
-    let mut names: Vec<&str> = UNIT_CREDENTIALS.to_vec();
+    let mut names: Vec<&str> = unit_credentials();
     for (key, secret) in config.secrets() {
         if let Some(name) = secret.credential_name()
             && !names.contains(&name)

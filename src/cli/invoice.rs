@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 
-use crate::config::Config;
+use crate::config_file::Config;
 use crate::flows::invoice;
 use crate::invoice::csv::{self, Encoding};
 use crate::invoice::{Issue, Period, html};

@@ -27,7 +27,6 @@ mod rakuten;
 mod status;
 mod stock;
 
-pub use credentials::UNIT_CREDENTIALS;
 pub use orders::{OrdersCommand, OrdersExportArgs, OrdersListArgs};
 pub use outbox::OutboxCommand;
 pub use rakuten::RakutenCommand;
@@ -39,7 +38,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
-use crate::config::{self, Config, EX_CONFIG, LogFormat};
+use crate::config::{self, LogFormat};
+
+use crate::config_file::{Config, EX_CONFIG};
 use crate::store::Store;
 use crate::text_encoding::TextEncoding;
 
@@ -225,10 +226,7 @@ fn run(cli: Cli) -> ExitCode {
             return ExitCode::from(EX_CONFIG as u8);
         }
     };
-    for warning in config::permission_warnings(&path)
-        .iter()
-        .chain(&config.warnings)
-    {
+    for warning in config.permission_warnings().iter().chain(&config.warnings) {
         if matches!(cli.command, Command::Run) {
             tracing::warn!(warning = %warning, "config warning");
         }

@@ -6,7 +6,7 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 
 use super::{order_text, parse_encoding};
-use crate::config::Config;
+use crate::config_file::Config;
 use crate::domain::{Channel, OrderState, time};
 use crate::orders_export::{self, ExportFormat};
 use crate::store::orders::OrderFilter;

@@ -4,7 +4,7 @@ use clap::Subcommand;
 
 use crate::channels::rakuten_pay::inventory::InventoryClient;
 use crate::channels::rakuten_pay::stock_push::RakutenStock;
-use crate::config::Config;
+use crate::config_file::Config;
 use crate::metrics::Metrics;
 use crate::store::{Store, kv, rakuten_skus};
 

@@ -2,7 +2,7 @@
 
 use super::NeedsAttention;
 use crate::channels::rakuten_pay::license::Licence;
-use crate::config::Config;
+use crate::config_file::Config;
 use crate::status::{Detail, Status};
 use crate::store::Store;
 

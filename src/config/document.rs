@@ -10,7 +10,7 @@ use serde_spanned::Spanned;
 use toml::de::{DeTable, DeValue};
 
 /// The spanned tree of a config file, kept beside the typed parse for error locations.
-pub(super) struct Document<'a> {
+pub struct Document<'a> {
     text: &'a str,
     root: DeTable<'a>,
 }
@@ -18,7 +18,7 @@ pub(super) struct Document<'a> {
 impl<'a> Document<'a> {
     /// Parses `text`, recovering from syntax errors so that even a broken file yields what
     /// could be read. The first syntax error, if any, is returned beside the tree.
-    pub(super) fn parse(text: &'a str) -> (Self, Option<toml::de::Error>) {
+    pub fn parse(text: &'a str) -> (Self, Option<toml::de::Error>) {
         let (root, errors) = DeTable::parse_recoverable(text);
         let doc = Self {
             text,
@@ -28,7 +28,7 @@ impl<'a> Document<'a> {
     }
 
     /// 1-based line of a byte offset.
-    pub(super) fn line_of(&self, offset: usize) -> usize {
+    pub fn line_of(&self, offset: usize) -> usize {
         let end = offset.min(self.text.len());
         self.text.as_bytes()[..end]
             .iter()
@@ -39,14 +39,14 @@ impl<'a> Document<'a> {
 
     /// Dotted path of the innermost key or value covering `offset`, e.g.
     /// `atobarai_com.fee_bands[1].min`.
-    pub(super) fn key_at(&self, offset: usize) -> Option<String> {
+    pub fn key_at(&self, offset: usize) -> Option<String> {
         find_in_table(&self.root, "", offset)
     }
 
     /// Span of the key at a dotted path (array elements as `name[i]`). A key that is absent
     /// yields the span of its closest present ancestor (a missing key is reported on its
     /// section's header), and `None` when not even the top-level section exists.
-    pub(super) fn span_of(&self, path: &str) -> Option<Range<usize>> {
+    pub fn span_of(&self, path: &str) -> Option<Range<usize>> {
         let mut table = &self.root;
         let mut found = None;
         for segment in path.split('.') {
@@ -72,12 +72,12 @@ impl<'a> Document<'a> {
     }
 
     /// 1-based line of the key at a dotted path (see [`Document::span_of`]).
-    pub(super) fn line_of_key(&self, path: &str) -> Option<usize> {
+    pub fn line_of_key(&self, path: &str) -> Option<usize> {
         self.span_of(path).map(|span| self.line_of(span.start))
     }
 
     /// Whether the value at a top-level-section path is a plain string (an inline secret).
-    pub(super) fn is_string(&self, path: &str) -> bool {
+    pub fn is_string(&self, path: &str) -> bool {
         let mut table = &self.root;
         let mut segments = path.split('.').peekable();
         while let Some(segment) = segments.next() {

@@ -10,28 +10,13 @@ pub const DEFAULT_CONFIG_PATH: &str = "/etc/ordersync/config.toml";
 /// flag is awkward.
 pub const CONFIG_ENV_VAR: &str = "ORDERSYNC_CONFIG";
 
-/// Keys whose value is a secret; an inline (plain string) value there is worth a warning when
-/// the file is readable by everyone.
-pub(super) const SECRET_KEYS: &[&str] = &[
-    "daemon.admin_token",
-    "jgoods.client_secret",
-    "jgoods.webhook_secret",
-    "rakuten_pay.service_secret",
-    "rakuten_pay.license_key",
-    "kuroneko.password",
-    "komoju.secret_key",
-    "komoju.webhook_secret",
-    "alerts.email.password",
-    "alerts.webhook.url",
-];
-
 /// The config file to use: the `--config` flag, else `$ORDERSYNC_CONFIG` (when non-empty),
 /// else `/etc/ordersync/config.toml`.
 pub fn resolve_path(flag: Option<PathBuf>) -> PathBuf {
     resolve_path_with(flag, std::env::var_os(CONFIG_ENV_VAR))
 }
 
-pub(super) fn resolve_path_with(flag: Option<PathBuf>, env: Option<OsString>) -> PathBuf {
+pub fn resolve_path_with(flag: Option<PathBuf>, env: Option<OsString>) -> PathBuf {
     flag.or_else(|| env.filter(|v| !v.is_empty()).map(PathBuf::from))
         .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG_PATH))
 }
@@ -39,22 +24,22 @@ pub(super) fn resolve_path_with(flag: Option<PathBuf>, env: Option<OsString>) ->
 /// Warnings about the config file's permissions, for the daemon to log at start and for
 /// `check-config` to print: a world-writable file (anyone could redirect orders and
 /// payments), a world-writable directory without the sticky bit (anyone could replace the
-/// file), and a world-readable file holding inline secrets. Empty when the file cannot be
-/// inspected (loading it reports that) or on non-Unix systems.
-pub fn permission_warnings(path: &Path) -> Vec<String> {
+/// file), and a world-readable file holding inline secrets (`inline`: their keys). Empty
+/// when the file cannot be inspected (loading it reports that) or on non-Unix systems.
+pub fn permission_warnings(path: &Path, inline: &[&str]) -> Vec<String> {
     #[cfg(unix)]
     {
-        unix_warnings(path)
+        unix_warnings(path, inline)
     }
     #[cfg(not(unix))]
     {
-        let _ = path;
+        let _ = (path, inline);
         Vec::new()
     }
 }
 
 #[cfg(unix)]
-fn unix_warnings(path: &Path) -> Vec<String> {
+fn unix_warnings(path: &Path, inline: &[&str]) -> Vec<String> {
     use std::os::unix::fs::PermissionsExt;
 
     let mut warnings = Vec::new();
@@ -82,32 +67,17 @@ fn unix_warnings(path: &Path) -> Vec<String> {
             ));
         }
     }
-    if mode & 0o004 != 0 {
-        let inline = std::fs::read_to_string(path)
-            .map(|text| inline_secret_keys(&text))
-            .unwrap_or_default();
-        if !inline.is_empty() {
-            warnings.push(format!(
-                "{shown} is world-readable (mode {mode:04o}) and holds inline secrets ({}): \
-                 move them to {{ credential = \"...\" }} (a file 0600 in \
-                 /etc/ordersync/credentials/, which systemd reads as root for the unit). \
-                 Keep the config readable: the service runs as a dynamic user \
-                 (DynamicUser=yes) that can read only what everyone may read",
-                inline.join(", ")
-            ));
-        }
+    if mode & 0o004 != 0 && !inline.is_empty() {
+        warnings.push(format!(
+            "{shown} is world-readable (mode {mode:04o}) and holds inline secrets ({}): \
+             move them to {{ credential = \"...\" }} (a file 0600 in \
+             /etc/ordersync/credentials/, which systemd reads as root for the unit). \
+             Keep the config readable: the service runs as a dynamic user \
+             (DynamicUser=yes) that can read only what everyone may read",
+            inline.join(", ")
+        ));
     }
     warnings
-}
-
-/// The secret keys of `text` written as plain strings.
-pub(super) fn inline_secret_keys(text: &str) -> Vec<&'static str> {
-    let (doc, _) = super::document::Document::parse(text);
-    SECRET_KEYS
-        .iter()
-        .copied()
-        .filter(|key| doc.is_string(key))
-        .collect()
 }
 
 /// How a config file is read.

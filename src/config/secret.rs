@@ -83,6 +83,11 @@ impl Secret {
 
     /// Where the value came from, safe to print: `env JGOODS_CLIENT_SECRET`,
     /// `file /etc/ordersync/admin.token`, `credential jgoods-webhook-secret` or `inline`.
+    /// Written in the file itself rather than read from a source.
+    pub fn is_inline(&self) -> bool {
+        matches!(self.source, Source::Inline)
+    }
+
     pub fn source_description(&self) -> String {
         match &self.source {
             Source::Inline => "inline".to_owned(),
@@ -136,7 +141,7 @@ impl Serialize for Secret {
 }
 
 /// A secret as written in the file, before its source is read.
-pub(super) enum SecretSpec {
+pub enum SecretSpec {
     Inline(SecretString),
     Env(String),
     File(PathBuf),
@@ -223,48 +228,14 @@ impl<'de> Visitor<'de> for SpecVisitor {
     }
 }
 
-impl super::Config {
-    /// Every secret of the file with its key, enabled sections or not.
-    pub fn secrets(&self) -> Vec<(&'static str, &Secret)> {
-        let mut all = Vec::new();
-        if let Some(t) = &self.daemon.admin_token {
-            all.push(("daemon.admin_token", t));
-        }
-        if let Some(j) = &self.jgoods {
-            all.push(("jgoods.client_secret", &j.client_secret));
-            all.push(("jgoods.webhook_secret", &j.webhook_secret));
-        }
-        if let Some(r) = &self.rakuten_pay {
-            all.push(("rakuten_pay.service_secret", &r.service_secret));
-            all.push(("rakuten_pay.license_key", &r.license_key));
-        }
-        if let Some(k) = &self.kuroneko {
-            all.push(("kuroneko.password", &k.password));
-        }
-        if let Some(k) = &self.komoju {
-            all.push(("komoju.secret_key", &k.secret_key));
-            all.push(("komoju.webhook_secret", &k.webhook_secret));
-        }
-        if let Some(a) = &self.alerts {
-            if let Some(p) = a.email.as_ref().and_then(|e| e.password.as_ref()) {
-                all.push(("alerts.email.password", p));
-            }
-            if let Some(w) = &a.webhook {
-                all.push(("alerts.webhook.url", &w.url));
-            }
-        }
-        all
-    }
-}
-
 /// The process environment, behind a trait so tests can resolve `env` and `credential`
 /// sources without mutating the real (process-global) environment.
-pub(super) trait Environment {
+pub trait Environment {
     fn var_os(&self, name: &str) -> Option<OsString>;
 }
 
 /// The real environment.
-pub(super) struct ProcessEnv;
+pub struct ProcessEnv;
 
 impl Environment for ProcessEnv {
     fn var_os(&self, name: &str) -> Option<OsString> {
@@ -273,7 +244,7 @@ impl Environment for ProcessEnv {
 }
 
 /// Where the sources of a file's secrets are looked up.
-pub(super) struct Sources<'a> {
+pub struct Sources<'a> {
     pub env: &'a dyn Environment,
     /// Anchors a relative `file` path (the config file's directory).
     pub base_dir: &'a Path,
@@ -286,7 +257,7 @@ impl SecretSpec {
     /// Reads the secret from its source. A source that cannot name anything (an invalid
     /// variable or credential name) is an error; one that names something absent or empty
     /// gives an unreadable [`Secret`] holding the reason. No message contains the value.
-    pub(super) fn resolve(self, from: &Sources<'_>) -> Result<Secret, String> {
+    pub fn resolve(self, from: &Sources<'_>) -> Result<Secret, String> {
         let (value, source) = match self {
             SecretSpec::Inline(value) => (Ok(value), Source::Inline),
             SecretSpec::Env(name) => {

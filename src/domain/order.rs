@@ -13,6 +13,18 @@ stored_names! {
     }
 }
 
+impl Channel {
+    /// Whether the channel shows buyers the merchant's stock, so it is told
+    /// every change (J-goods, Rakuten); the merchant's own shop reads it
+    /// from the ERP.
+    pub fn shows_stock(self) -> bool {
+        match self {
+            Channel::Jgoods | Channel::Rakuten => true,
+            Channel::Direct => false,
+        }
+    }
+}
+
 stored_names! {
     /// `new → allocated | short → confirmed → shipped`, and `cancelled` from any
     /// state before shipped.

@@ -24,6 +24,17 @@ impl std::fmt::Display for Provider {
     }
 }
 
+impl Provider {
+    /// Whether it pushes webhooks to the daemon (J-goods, KOMOJU) rather
+    /// than being polled or only called.
+    pub fn pushes_webhooks(self) -> bool {
+        match self {
+            Provider::Jgoods | Provider::Komoju => true,
+            Provider::RakutenPay | Provider::Kuroneko | Provider::AtobaraiCom => false,
+        }
+    }
+}
+
 impl From<DeferredProvider> for Provider {
     fn from(p: DeferredProvider) -> Provider {
         match p {

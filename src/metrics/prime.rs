@@ -4,7 +4,7 @@
 //! `rate`, and an alert on an absent series never fires).
 
 use super::*;
-use crate::domain::Provider;
+use crate::domain::{Channel, Provider};
 
 /// Webhook outcomes every listener can give (the rejection codes it answers).
 const WEBHOOK_RESULTS: [&str; 6] = [
@@ -16,11 +16,6 @@ const WEBHOOK_RESULTS: [&str; 6] = [
     "forbidden_source",
 ];
 
-/// The providers that send webhooks.
-const WEBHOOK_PROVIDERS: [Provider; 2] = [Provider::Jgoods, Provider::Komoju];
-
-/// The channels stock is pushed to, as the stock-push metrics name them.
-const PUSH_CHANNELS: [&str; 2] = ["jgoods", "rakuten"];
 const PUSH_CALL_RESULTS: [&str; 2] = ["ok", "error"];
 const PUSH_ITEM_RESULTS: [&str; 4] = ["updated", "unknown_item", "refused", "not_listed"];
 
@@ -28,7 +23,7 @@ impl Metrics {
     /// Creates the series above. Gauges whose 0 would mean something false
     /// (the poll age, the licence's days left) stay absent until known.
     pub(super) fn prime(&self) {
-        for provider in WEBHOOK_PROVIDERS {
+        for provider in Provider::ALL.into_iter().filter(|p| p.pushes_webhooks()) {
             for result in WEBHOOK_RESULTS {
                 drop(self.webhooks.get_or_create(&WebhookLabels {
                     provider: provider.as_str().into(),
@@ -47,7 +42,8 @@ impl Metrics {
                 code: "transient".into(),
             }));
         }
-        for channel in PUSH_CHANNELS {
+        for channel in Channel::ALL.into_iter().filter(|c| c.shows_stock()) {
+            let channel = channel.as_str();
             let labelled = |result: &str| ChannelResultLabels {
                 channel: channel.into(),
                 result: result.into(),

@@ -19,6 +19,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use clap::Args;
+
+use crate::domain::Provider;
 use ordersync_sim::jgoods::{
     self, CustomerDecision, JgoodsSimConfig, JgoodsSimHandle, SimWebhookAuth,
 };
@@ -149,39 +151,9 @@ fn print_config(args: &SimArgs, s: &Sims) {
     let control = args.control_listen;
     println!("# ordersync sim: paste these sections into a config (with [daemon] listen on the");
     println!("# port the webhook URLs name), then run `ordersync --config FILE run`.\n");
-    println!("[jgoods]\nenabled = true");
-    println!("order_api_base_url = \"{}\"", s.jgoods.order_api_base_url());
-    println!("item_api_base_url = \"{}\"", s.jgoods.item_api_base_url());
-    println!("token_url = \"{}\"", s.jgoods.token_url());
-    println!("client_id = \"{}\"", s.jgoods_cfg.client_id);
-    println!("client_secret = \"{}\"", s.jgoods_cfg.client_secret);
-    println!("webhook_secret = \"{}\"", args.jgoods_webhook_secret);
-    println!("sweep_interval = \"30s\"\n");
-    println!("[rakuten_pay]\nenabled = true");
-    println!("api_base_url = \"{}\"", s.rakuten.api_base_url());
-    println!("license_api_url = \"{}\"", s.rakuten.license_api_url());
-    println!("inventory_api_url = \"{}\"", s.rakuten.inventory_api_url());
-    println!("service_secret = \"{}\"", s.rakuten.service_secret());
-    println!("license_key = \"{}\"", s.rakuten.license_key());
-    // A few seconds, so an order placed below shows up while one watches.
-    println!("poll_interval = \"5s\"\nlookback = \"1d\"\n");
-    println!("[kuroneko]\nenabled = true");
-    println!("api_base_url = \"{}\"", s.kuroneko.base_url());
-    println!("store_code = \"{}\"", s.kuroneko.store_code());
-    println!("password = \"{}\"", s.kuroneko.password());
-    println!("poll_interval = \"30s\"\n");
-    let a = s.atobarai.config();
-    println!("[atobarai_com]\nenabled = true");
-    println!("api_base_url = \"{}\"", s.atobarai.base_url());
-    println!(
-        "enterprise_id = {}\nsite_id = {}\napi_user_id = {}",
-        a.enterprise_id, a.site_id, a.api_user_id
-    );
-    println!("poll_interval = \"30s\"\n");
-    println!("[komoju]\nenabled = true");
-    println!("api_base_url = \"{}\"", s.komoju.api_base_url());
-    println!("secret_key = \"{}\"", s.komoju.secret_key());
-    println!("webhook_secret = \"{}\"\n", s.komoju.webhook_secret());
+    for provider in Provider::ALL {
+        println!("{}", section(provider, args, s));
+    }
     println!("# J-goods webhooks go to {}", args.jgoods_webhook_url);
     println!("# KOMOJU webhooks go to {}", args.komoju_webhook_url);
     println!("# a J-goods order:");
@@ -314,5 +286,59 @@ async fn authorize(State(sim): State<Arc<komoju::KomojuSimHandle>>, bytes: Bytes
             Json(json!({"error": "no pending payment with that id"})),
         )
             .into_response(),
+    }
+}
+
+/// The config section that reaches `provider`'s simulator. A new [`Provider`]
+/// does not compile until its simulator has its section here.
+fn section(provider: Provider, args: &SimArgs, s: &Sims) -> String {
+    match provider {
+        Provider::Jgoods => format!(
+            "[jgoods]\nenabled = true\norder_api_base_url = \"{}\"\nitem_api_base_url = \"{}\"\n\
+             token_url = \"{}\"\nclient_id = \"{}\"\nclient_secret = \"{}\"\n\
+             webhook_secret = \"{}\"\nsweep_interval = \"30s\"\n",
+            s.jgoods.order_api_base_url(),
+            s.jgoods.item_api_base_url(),
+            s.jgoods.token_url(),
+            s.jgoods_cfg.client_id,
+            s.jgoods_cfg.client_secret,
+            args.jgoods_webhook_secret,
+        ),
+        // A few seconds, so an order placed below shows up while one watches.
+        Provider::RakutenPay => format!(
+            "[rakuten_pay]\nenabled = true\napi_base_url = \"{}\"\nlicense_api_url = \"{}\"\n\
+             inventory_api_url = \"{}\"\nservice_secret = \"{}\"\nlicense_key = \"{}\"\n\
+             poll_interval = \"5s\"\nlookback = \"1d\"\n",
+            s.rakuten.api_base_url(),
+            s.rakuten.license_api_url(),
+            s.rakuten.inventory_api_url(),
+            s.rakuten.service_secret(),
+            s.rakuten.license_key(),
+        ),
+        Provider::Kuroneko => format!(
+            "[kuroneko]\nenabled = true\napi_base_url = \"{}\"\nstore_code = \"{}\"\n\
+             password = \"{}\"\npoll_interval = \"30s\"\n",
+            s.kuroneko.base_url(),
+            s.kuroneko.store_code(),
+            s.kuroneko.password(),
+        ),
+        Provider::AtobaraiCom => {
+            let a = s.atobarai.config();
+            format!(
+                "[atobarai_com]\nenabled = true\napi_base_url = \"{}\"\nenterprise_id = {}\n\
+                 site_id = {}\napi_user_id = {}\npoll_interval = \"30s\"\n",
+                s.atobarai.base_url(),
+                a.enterprise_id,
+                a.site_id,
+                a.api_user_id,
+            )
+        }
+        Provider::Komoju => format!(
+            "[komoju]\nenabled = true\napi_base_url = \"{}\"\nsecret_key = \"{}\"\n\
+             webhook_secret = \"{}\"\n",
+            s.komoju.api_base_url(),
+            s.komoju.secret_key(),
+            s.komoju.webhook_secret(),
+        ),
     }
 }

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use ordersync::app::Daemon;
-use ordersync::config::Config;
+use ordersync::config_file::Config;
 use ordersync::sim::atobarai_com::AtobaraiSimSettings;
 use ordersync::sim::komoju::KomojuSimSettings as _;
 use ordersync::sim::kuroneko::KuronekoSimSettings;

@@ -7,9 +7,9 @@
 use ordersync::channels::jgoods::apply::ingest_webhook;
 use ordersync::channels::jgoods::{OrderSnapshot, SnapshotLine, Status};
 use ordersync::channels::rakuten_pay::apply as rakuten;
+use ordersync::channels::rakuten_pay::config::SkuSource;
 use ordersync::channels::rakuten_pay::{Item, Package, Person, Progress, RakutenOrder, Totals};
 use ordersync::channels::webhook::WebhookDelivery;
-use ordersync::config::SkuSource;
 use ordersync::domain::direct::DirectOrder;
 use ordersync::domain::{Channel, OrderState, time};
 use ordersync::flows::{direct, erp};

@@ -21,7 +21,7 @@ use super::{OrderSnapshot, Status};
 use crate::call::{CallError, retry_after};
 use crate::channels::http_client;
 use crate::channels::http_client::{Answer, read_answer};
-pub use crate::config::TokenAuth;
+pub use crate::channels::jgoods::config::TokenAuth;
 
 /// Items accepted by one `PUT /item.json` (contract).
 pub const MAX_STOCK_ITEMS: usize = 100;

@@ -11,6 +11,7 @@ pub mod apply;
 pub mod calls;
 pub mod catalog_sync;
 pub mod client;
+pub mod config;
 pub mod rules;
 pub mod signature;
 pub mod stock_push;

@@ -23,7 +23,7 @@ use super::{Payment, PaymentPage, PaymentStatus};
 use crate::call::{CallError, retry_after};
 use crate::channels::http_client;
 use crate::channels::http_client::{Answer, read_answer};
-use crate::config::KomojuConfig;
+use crate::channels::komoju::config::KomojuConfig;
 
 /// Header naming the API version the client speaks.
 pub const API_VERSION_HEADER: &str = "X-KOMOJU-API-VERSION";

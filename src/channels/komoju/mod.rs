@@ -13,6 +13,7 @@
 pub mod apply;
 pub mod calls;
 pub mod client;
+pub mod config;
 pub mod lapse;
 pub mod rules;
 pub mod signature;

@@ -8,8 +8,8 @@ use tokio::sync::Notify;
 
 use super::client::{KomojuClient, KomojuClientSettings};
 use super::lapse::LapseWatch;
+use crate::channels::komoju::config::KomojuConfig;
 use crate::channels::router::{StartError, Started};
-use crate::config::KomojuConfig;
 use crate::domain::Provider;
 use crate::worker::WorkerContext;
 

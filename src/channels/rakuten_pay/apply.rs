@@ -3,8 +3,8 @@
 
 use crate::channels::rakuten_pay::RakutenOrder;
 use crate::channels::rakuten_pay::client::ConfirmResult;
+use crate::channels::rakuten_pay::config::SkuSource;
 use crate::channels::rakuten_pay::rules;
-use crate::config::SkuSource;
 use crate::domain::{Channel, Order, time};
 use crate::store::{self, Store, orders, stock};
 

@@ -25,7 +25,7 @@ use super::wire::{self, RakutenMessage};
 use super::{Progress, RakutenOrder};
 use crate::call::{CallError, retry_after};
 use crate::channels::http_client;
-use crate::config::RakutenPayConfig;
+use crate::channels::rakuten_pay::config::RakutenPayConfig;
 use crate::domain::Carrier;
 
 /// Order numbers accepted by one getOrder or confirmOrder (contract).

@@ -19,7 +19,7 @@ use serde::Serialize;
 use super::client::{REFUSED_KEY_FIX, esa_authorization};
 use crate::call::{CallError, retry_after};
 use crate::channels::http_client;
-use crate::config::RakutenPayConfig;
+use crate::channels::rakuten_pay::config::RakutenPayConfig;
 
 pub mod wire;
 

@@ -12,6 +12,7 @@
 pub mod apply;
 pub mod calls;
 pub mod client;
+pub mod config;
 pub mod inventory;
 pub mod license;
 pub mod poller;
@@ -24,7 +25,7 @@ pub mod wiring;
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
 
-use crate::config::SkuSource;
+use crate::channels::rakuten_pay::config::SkuSource;
 use crate::domain::Carrier;
 
 /// Where an order stands at Rakuten (`orderProgress`). Unknown codes are kept

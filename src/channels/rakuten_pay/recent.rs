@@ -12,7 +12,7 @@ use super::client::MAX_ORDERS_PER_CALL;
 use super::poller::{RakutenApi, read_chunk, search};
 use crate::call::CallError;
 use crate::channels::polling::last_success_key;
-use crate::config::SkuSource;
+use crate::channels::rakuten_pay::config::SkuSource;
 use crate::domain::Provider;
 use crate::domain::{Channel, time};
 use crate::metrics::Metrics;

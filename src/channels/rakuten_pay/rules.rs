@@ -20,8 +20,8 @@ use chrono::{DateTime, Duration, FixedOffset};
 use serde_json::json;
 
 use crate::channels::rakuten_pay::client::ConfirmResult;
+use crate::channels::rakuten_pay::config::SkuSource;
 use crate::channels::rakuten_pay::{Progress, RakutenOrder, sku_for};
-use crate::config::SkuSource;
 use crate::domain::allocation::{Wanted, allocate};
 use crate::domain::{Order, OrderState, PaymentState};
 use crate::engine::EventKind;

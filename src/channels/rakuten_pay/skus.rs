@@ -6,9 +6,9 @@
 
 use crate::call::CallError;
 use crate::channels::pacer::Pacer;
+use crate::channels::rakuten_pay::config::SkuSource;
 use crate::channels::rakuten_pay::inventory::InventoryClient;
 use crate::channels::rakuten_pay::inventory::wire::SearchItem;
-use crate::config::SkuSource;
 use crate::domain::{Channel, time};
 use crate::store::rakuten_skus::{self, SkuPair};
 use crate::store::{Store, kv, stock_push};

@@ -20,7 +20,7 @@ use super::report::Report;
 use super::stats::{ms, percentile};
 use ordersync::app::Daemon;
 use ordersync::channels::rakuten_pay::skus::SYNCED_AT_KEY;
-use ordersync::config::Config;
+use ordersync::config_file::Config;
 use ordersync::sim::rakuten_pay::RakutenPaySimSettings;
 use ordersync::store::kv;
 use ordersync_sim::jgoods::JgoodsSimHandle;

@@ -71,8 +71,8 @@ pub async fn start_in_process(
     text: &str,
     dir: &std::path::Path,
     jgoods: &JgoodsSimHandle,
-) -> anyhow::Result<(ordersync::config::Config, ordersync::app::Daemon)> {
-    let config = ordersync::config::Config::from_toml_str(text, &dir.join("bench.toml"))?;
+) -> anyhow::Result<(ordersync::config_file::Config, ordersync::app::Daemon)> {
+    let config = ordersync::config_file::Config::from_toml_str(text, &dir.join("bench.toml"))?;
     let daemon = ordersync::app::Daemon::start(
         &config,
         TcpListener::bind("127.0.0.1:0").await?,

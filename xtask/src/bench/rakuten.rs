@@ -18,7 +18,7 @@ use super::BenchArgs;
 use super::daemon::SECRET;
 use super::report::Report;
 use ordersync::app::Daemon;
-use ordersync::config::Config;
+use ordersync::config_file::Config;
 use ordersync::store::{Store, kv};
 use ordersync_sim::rakuten_pay::{
     self as sim, NewItem, NewOrder, OrderProgress, RakutenSimConfig, RakutenSimHandle, SimStats,

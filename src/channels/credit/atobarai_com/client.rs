@@ -32,8 +32,8 @@ use super::{
     OrderRegistration, Registered, ShippingOutcome, ShippingRegistered,
 };
 use crate::call::CallError;
+use crate::channels::credit::atobarai_com::config::AtobaraiComConfig;
 use crate::channels::http_client;
-use crate::config::AtobaraiComConfig;
 
 /// Orders per `status`, `cancel`, `idmap` and `detail` call (contract).
 pub const MAX_ORDERS_PER_CALL: usize = 100;

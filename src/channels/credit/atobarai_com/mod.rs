@@ -14,13 +14,14 @@
 //! are listed in [`ordersync_sim::atobarai_com`]'s docs.
 
 pub mod client;
+pub mod config;
 pub mod provider;
 pub mod wire;
 pub mod wiring;
 
 use chrono::NaiveDate;
 
-use crate::config::{FeeBand, FeeMode};
+use crate::channels::credit::atobarai_com::config::{FeeBand, FeeMode};
 use crate::domain::Carrier;
 
 /// The carrier id the contract names for ヤマト運輸; every other id comes from

@@ -8,10 +8,10 @@ use super::{
     deliv_id_for, wire,
 };
 use crate::call::CallError;
+use crate::channels::credit::atobarai_com::config::{FeeBand, FeeMode};
 use crate::channels::credit::{
     CallFuture, CancelOutcome, CreditAnswer, CreditProvider, ShipmentRegistration,
 };
-use crate::config::{FeeBand, FeeMode};
 use crate::domain::credit::{
     CreditApplication, CreditVerdict, DeferredProvider, ShipmentReport, Transaction,
 };

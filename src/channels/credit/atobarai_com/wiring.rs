@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use super::client::{AtobaraiClient, AtobaraiClientSettings};
 use super::provider::AtobaraiCredit;
+use crate::channels::credit::atobarai_com::config::AtobaraiComConfig;
 use crate::channels::router::{StartError, Started};
-use crate::config::AtobaraiComConfig;
 use crate::domain::Provider;
 use crate::worker::WorkerContext;
 

@@ -31,8 +31,8 @@ use super::{
     is_valid_order_no, tracking_digits, yamato_check_digit_ok,
 };
 use crate::call::{CallError, retry_after};
+use crate::channels::credit::kuroneko::config::KuronekoConfig;
 use crate::channels::http_client;
-use crate::config::KuronekoConfig;
 use crate::domain::Carrier;
 
 /// `code` of a refusal made before sending because a field cannot be sent.

@@ -16,6 +16,7 @@
 
 pub mod charset;
 pub mod client;
+pub mod config;
 pub mod normalize;
 pub mod provider;
 pub mod width;

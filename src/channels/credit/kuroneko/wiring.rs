@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use super::client::{KuronekoClient, KuronekoClientSettings};
 use super::provider::KuronekoCredit;
+use crate::channels::credit::kuroneko::config::KuronekoConfig;
 use crate::channels::router::{StartError, Started};
-use crate::config::KuronekoConfig;
 use crate::domain::Provider;
 use crate::worker::WorkerContext;
 

@@ -17,8 +17,8 @@ use ordersync_sim::rakuten_pay::{
 };
 
 use super::*;
+use crate::channels::rakuten_pay::config::SkuSource;
 use crate::channels::rakuten_pay::{RakutenOrder, sku_for, wire::jst};
-use crate::config::SkuSource;
 use crate::sim::rakuten_pay::RakutenPaySimSettings;
 
 async fn start_sim(cfg: RakutenSimConfig) -> RakutenSimHandle {

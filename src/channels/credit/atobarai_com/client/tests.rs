@@ -9,8 +9,8 @@ use chrono::NaiveDate;
 use tokio::net::TcpListener;
 
 use super::*;
+use crate::channels::credit::atobarai_com::config::{FeeBand, FeeMode};
 use crate::channels::credit::atobarai_com::{Line, Party, TestCredit, deliv_id_for};
-use crate::config::{FeeBand, FeeMode};
 use crate::domain::Carrier;
 use crate::sim::atobarai_com::AtobaraiSimSettings;
 // The simulator's own service names (faults, counters) shadow the adapter's

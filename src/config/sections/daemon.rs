@@ -3,10 +3,10 @@
 use super::*;
 use crate::config::Secret;
 
-impl Ctx<'_> {
+impl SectionReader<'_> {
     /// `[daemon]`; why the admin API must not be served as configured is
     /// kept with the refusals.
-    pub(super) fn daemon(&self, raw: Option<RawDaemon>) -> Result<DaemonConfig> {
+    pub fn daemon(&self, raw: Option<RawDaemon>) -> Result<DaemonConfig> {
         let d = DaemonConfig::default();
         let raw = raw.unwrap_or_default();
         let data_dir = raw.data_dir.unwrap_or(d.data_dir);

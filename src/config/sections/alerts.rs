@@ -15,8 +15,8 @@ const REJECTED_PER_HOUR: u32 = 3;
 /// Checking more often than this only costs reads.
 const MIN_CHECK: Duration = Duration::from_millis(100);
 
-impl Ctx<'_> {
-    pub(super) fn alerts(&self, raw: RawAlerts, path: &Path) -> Result<AlertsConfig> {
+impl SectionReader<'_> {
+    pub fn alerts(&self, raw: RawAlerts, path: &Path) -> Result<AlertsConfig> {
         let enabled = raw.enabled.unwrap_or(false);
         let email = raw.email.map(|e| self.email(e, enabled)).transpose()?;
         let webhook = raw.webhook.map(|w| self.webhook(w, enabled)).transpose()?;

@@ -7,8 +7,8 @@ use super::*;
 const SAMPLE_ISSUER_NAME: &str = "株式会社サンプル商店";
 const SAMPLE_REGISTRATION_NUMBER: &str = "T0000000000000";
 
-impl Ctx<'_> {
-    pub(super) fn invoice(&self, raw: RawInvoice) -> Result<InvoiceConfig> {
+impl SectionReader<'_> {
+    pub fn invoice(&self, raw: RawInvoice) -> Result<InvoiceConfig> {
         let registration_number =
             self.required("invoice.registration_number", raw.registration_number)?;
         let digits = registration_number.strip_prefix('T').unwrap_or("");

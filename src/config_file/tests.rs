@@ -8,9 +8,14 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::files::{SECRET_KEYS, inline_secret_keys, resolve_path_with};
-use super::secret::Environment;
 use super::*;
+use crate::channels::credit::atobarai_com::config::{FeeBand, FeeMode};
+use crate::channels::jgoods::config::WebhookAuth;
+use crate::channels::rakuten_pay::config::SkuSource;
+use crate::config::files::resolve_path_with;
+use crate::config::{
+    DEFAULT_CONFIG_PATH, Environment, LogFormat, Secret, SmtpTls, permission_warnings, resolve_path,
+};
 
 const FILE: &str = "/etc/ordersync/config.toml";
 
@@ -907,15 +912,24 @@ fn secret_key_list_matches_the_schema() {
     }
     redacted_keys("", &table, &mut found);
     found.sort();
-    let mut expected: Vec<String> = SECRET_KEYS.iter().map(|k| (*k).to_owned()).collect();
+    let config = load_ok(&text);
+    let mut expected: Vec<String> = (config.secrets().into_iter())
+        .map(|(k, _)| k.to_owned())
+        .collect();
     expected.sort();
     assert_eq!(found, expected);
+    assert_eq!(found.len(), 10, "every secret of every section: {found:?}");
 }
 
 #[test]
 fn inline_secrets_are_detected() {
-    let keys = inline_secret_keys(&format!("[daemon]\nadmin_token = \"t\"\n{JGOODS}"));
-    assert_eq!(keys, ["daemon.admin_token", "jgoods.client_secret"]);
+    let token = "0123456789abcdef0123456789abcdef";
+    let config = load_ok(&format!("[daemon]\nadmin_token = \"{token}\"\n{JGOODS}"));
+    let inline: Vec<&str> = (config.secrets().into_iter())
+        .filter(|(_, s)| s.is_inline())
+        .map(|(k, _)| k)
+        .collect();
+    assert_eq!(inline, ["daemon.admin_token", "jgoods.client_secret"]);
 }
 
 #[cfg(unix)]
@@ -931,20 +945,27 @@ fn permission_warnings_flag_unsafe_files() {
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).expect("chmod")
     };
 
+    // The warnings name the file's inline secrets, as loading it found them.
+    let warnings_of = |path: &Path| {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        let config = build_with(&text, path, &test_env(), false).expect("loads");
+        config.permission_warnings()
+    };
     chmod(0o600);
-    assert!(permission_warnings(&path).is_empty());
+    assert!(warnings_of(&path).is_empty());
     chmod(0o644);
-    let warnings = permission_warnings(&path);
+    let warnings = warnings_of(&path);
     assert_eq!(warnings.len(), 1, "{warnings:?}");
     assert!(warnings[0].contains("world-readable") && warnings[0].contains("jgoods.client_secret"));
     chmod(0o666);
-    let warnings = permission_warnings(&path);
+    let warnings = warnings_of(&path);
     assert_eq!(warnings.len(), 2, "{warnings:?}");
     assert!(warnings[0].contains("world-writable"));
     for warning in &warnings {
         assert!(!warning.contains("jg-client-inline-9d2e"));
     }
-    assert!(permission_warnings(&dir.path().join("absent.toml")).is_empty());
+    let absent = dir.path().join("absent.toml");
+    assert!(permission_warnings(&absent, &["jgoods.client_secret"]).is_empty());
 }
 
 #[test]
@@ -1053,7 +1074,7 @@ fn example_config_loads() {
         .lines()
         .take(20)
         .collect();
-    for name in crate::cli::UNIT_CREDENTIALS {
+    for name in super::unit_credentials() {
         assert!(used.contains(&name), "{name} unused by the example");
         assert!(
             header.contains(name),
@@ -1064,7 +1085,7 @@ fn example_config_loads() {
         let line = format!("LoadCredential={name}:/etc/ordersync/credentials/%i/{name}\n");
         assert!(template.contains(&line), "ordersync@.service lacks {line}");
     }
-    assert_eq!(used.len(), crate::cli::UNIT_CREDENTIALS.len());
+    assert_eq!(used.len(), super::unit_credentials().len());
 }
 
 #[test]
@@ -1091,7 +1112,7 @@ fn the_example_invoice_samples_are_refused() {
 
 #[test]
 fn the_console_language_is_set_or_follows_the_locale_japanese_first() {
-    use super::Language;
+    use crate::config::Language;
     let lang = |text: &str, pairs: &[(&str, &str)]| {
         build_with(text, Path::new(FILE), &env(pairs), false)
             .expect("loads")
