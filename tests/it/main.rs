@@ -23,6 +23,7 @@ mod jgoods_flows;
 mod jgoods_token;
 mod komoju;
 mod kuroneko_fidelity;
+mod layers;
 mod mail_server;
 mod metrics;
 mod ops_tools;
