@@ -23,8 +23,6 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower::ServiceExt;
 
-use crate::channels::jgoods::config::WebhookAuth;
-use crate::channels::jgoods::webhook::{JgoodsWebhookSettings, WebhookAuthMode};
 use crate::config::SecretUnreadable;
 use crate::config_file::Config;
 use crate::heartbeat::{Health, Heartbeats};
@@ -33,6 +31,8 @@ use crate::http::serve::{self, Limits};
 use crate::http::{self, AppState};
 use crate::metrics::Metrics;
 use crate::problems::ProviderProblems;
+use crate::providers::jgoods::config::WebhookAuth;
+use crate::providers::jgoods::webhook::{JgoodsWebhookSettings, WebhookAuthMode};
 use crate::store::{Store, events};
 use crate::systemd;
 

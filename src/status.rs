@@ -9,12 +9,12 @@ use std::time::Duration;
 
 use rusqlite::Connection;
 
-use crate::channels::polling;
-use crate::channels::rakuten_pay::license::Licence;
 use crate::config_file::Config;
 use crate::domain::Channel;
 use crate::domain::Provider;
 use crate::domain::time;
+use crate::providers::polling;
+use crate::providers::rakuten_pay::licence::Licence;
 use crate::store::inbox::{self, RejectedSummary};
 use crate::store::orders::RakutenUnconfirmed;
 use crate::store::rakuten_skus::{self, MapReport};

@@ -8,13 +8,13 @@ use std::path::Path;
 
 use secrecy::SecretString;
 
-use crate::channels::credit::atobarai_com::wire as atobarai;
-use crate::channels::credit::kuroneko::wire as kuroneko;
-use crate::channels::jgoods::{signature as jgoods_signature, wire as jgoods};
-use crate::channels::komoju::{signature as komoju_signature, wire as komoju};
-use crate::channels::rakuten_pay::wire as rakuten;
 use crate::config_file::Config;
 use crate::inventory_import;
+use crate::providers::credit::atobarai_com::wire as atobarai;
+use crate::providers::credit::kuroneko::wire as kuroneko;
+use crate::providers::jgoods::{signature as jgoods_signature, wire as jgoods};
+use crate::providers::komoju::{signature as komoju_signature, wire as komoju};
+use crate::providers::rakuten_pay::wire as rakuten;
 
 /// A fixed "now" for signature checks, so a run is reproducible.
 const NOW_UNIX: i64 = 1_795_000_000;

@@ -239,7 +239,7 @@ mod tests {
 
     #[test]
     fn every_kind_of_cause_is_found() {
-        use crate::channels::rakuten_pay::license::Licence;
+        use crate::providers::rakuten_pay::licence::Licence;
         use crate::store::inbox::RejectedSummary;
         let config = Config::from_toml_str(
             "[daemon]\nallow_no_admin_token = true\n",

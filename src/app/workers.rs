@@ -12,14 +12,14 @@ use tokio_util::task::TaskTracker;
 use super::{DISPATCH_CONCURRENCY, Shared, Workers, spawn_supervised};
 use crate::alerts::AlertWorker;
 use crate::call::RetryPolicy;
-use crate::channels::router::{StartError, Started};
-use crate::channels::{credit, jgoods, komoju, rakuten_pay};
 use crate::config_file::Config;
 use crate::domain::{Channel, Provider};
 use crate::engine::credit::CreditPolicy;
 use crate::engine::erp::PaymentPolicy;
 use crate::heartbeat::Heartbeat;
 use crate::outbox::Dispatcher;
+use crate::providers::router::{StartError, Started};
+use crate::providers::{credit, jgoods, komoju, rakuten_pay};
 use crate::store::stock_push;
 use crate::worker::{Wake, Worker, WorkerContext};
 
@@ -153,7 +153,7 @@ fn start_provider(
 /// commands, which call J-goods without a daemon).
 pub fn jgoods_client(
     config: &Config,
-) -> anyhow::Result<Option<Arc<crate::channels::jgoods::client::JgoodsClient>>> {
+) -> anyhow::Result<Option<Arc<crate::providers::jgoods::client::JgoodsClient>>> {
     let Some(j) = config.enabled_jgoods() else {
         return Ok(None);
     };

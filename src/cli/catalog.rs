@@ -204,7 +204,7 @@ pub(super) async fn run_jgoods(
     }
     let d = flow::owe_differences(store, &client).await?;
     print_diff(&d);
-    let sync = crate::channels::jgoods::catalog_sync::CatalogSync {
+    let sync = crate::providers::jgoods::catalog_sync::CatalogSync {
         ctx: crate::worker::WorkerContext::standalone(store.clone()),
         client,
         interval: std::time::Duration::ZERO,

@@ -2,10 +2,10 @@
 
 use clap::Subcommand;
 
-use crate::channels::rakuten_pay::inventory::InventoryClient;
-use crate::channels::rakuten_pay::stock_push::RakutenStock;
 use crate::config_file::Config;
 use crate::metrics::Metrics;
+use crate::providers::rakuten_pay::inventory::InventoryClient;
+use crate::providers::rakuten_pay::stock_push::RakutenStock;
 use crate::store::{Store, kv, rakuten_skus};
 
 /// Rows each list shows at most.
@@ -66,7 +66,7 @@ async fn show(store: &Store) -> anyhow::Result<()> {
         .read(|c| {
             Ok((
                 rakuten_skus::report(c, LIST_LIMIT)?,
-                kv::get(c, crate::channels::rakuten_pay::skus::SYNCED_AT_KEY)?,
+                kv::get(c, crate::providers::rakuten_pay::skus::SYNCED_AT_KEY)?,
             ))
         })
         .await?;

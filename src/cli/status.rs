@@ -1,8 +1,8 @@
 //! `ordersync status`: what a person must know, and exit 1 when they must act.
 
 use super::NeedsAttention;
-use crate::channels::rakuten_pay::license::Licence;
 use crate::config_file::Config;
+use crate::providers::rakuten_pay::licence::Licence;
 use crate::status::{Detail, Status};
 use crate::store::Store;
 
@@ -37,7 +37,7 @@ pub(super) async fn run(store: &Store, config: &Config) -> anyhow::Result<()> {
     }
     print_licence(&status.licence);
     let waiting = &status.rakuten_unconfirmed;
-    if let Some(line) = crate::channels::rakuten_pay::rules::unconfirmed_summary(
+    if let Some(line) = crate::providers::rakuten_pay::rules::unconfirmed_summary(
         waiting.orders,
         waiting.short,
         waiting.oldest_ordered_at.as_deref(),

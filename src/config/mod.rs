@@ -1,6 +1,6 @@
 //! What every section of the config file is made of, and the sections every
 //! part shares. The file as a whole is [`crate::config_file`]; each
-//! provider's section lives in its channel (`channels/<name>/config.rs`) and
+//! provider's section lives in its channel (`providers/<name>/config.rs`) and
 //! is read with the same [`SectionReader`], so every error names the file,
 //! the line and the dotted key
 //! (`/etc/ordersync/config.toml:14: jgoods.webhook_auth: unknown variant ...`).

@@ -1,7 +1,7 @@
 //! The sections every part of ordersync shares, read with a
 //! [`SectionReader`]: `[daemon]`, `[inventory]`, `[retry]`, `[invoice]` and
 //! `[alerts]` (`[inventory]` and `[retry]` are in [`super::reader`]). Each
-//! provider's section is read in its channel (`channels/<name>/config.rs`).
+//! provider's section is read in its channel (`providers/<name>/config.rs`).
 
 mod alerts;
 mod daemon;

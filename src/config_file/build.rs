@@ -5,11 +5,11 @@ use std::path::Path;
 
 use super::Config;
 use super::raw::RawConfig;
-use crate::channels::credit::{atobarai_com, kuroneko};
-use crate::channels::{jgoods, komoju, rakuten_pay};
 use crate::config::document::Document;
 use crate::config::reader::inventory;
 use crate::config::{ConfigError, Environment, SectionReader, Sources};
+use crate::providers::credit::{atobarai_com, kuroneko};
+use crate::providers::{jgoods, komoju, rakuten_pay};
 
 type Result<T> = std::result::Result<T, ConfigError>;
 

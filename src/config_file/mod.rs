@@ -1,6 +1,6 @@
 //! The config file as a whole: the sections every part shares (from
 //! [`crate::config`]) and each provider's own section, read from its channel
-//! (`channels/<name>/config.rs`).
+//! (`providers/<name>/config.rs`).
 //!
 //! A merchant edits one file (`/etc/ordersync/config.toml` by default). Everything in it is
 //! checked when it is loaded, so the daemon either starts with a config that makes sense or
@@ -23,15 +23,15 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::channels::credit::atobarai_com::config::AtobaraiComConfig;
-use crate::channels::credit::kuroneko::config::KuronekoConfig;
-use crate::channels::jgoods::config::JgoodsConfig;
-use crate::channels::komoju::config::KomojuConfig;
-use crate::channels::rakuten_pay::config::RakutenPayConfig;
 use crate::config::{
     AlertsConfig, ConfigError, DaemonConfig, InventoryConfig, InvoiceConfig, LoadOptions,
     ProcessEnv, RetryConfig, default_credentials_dir,
 };
+use crate::providers::credit::atobarai_com::config::AtobaraiComConfig;
+use crate::providers::credit::kuroneko::config::KuronekoConfig;
+use crate::providers::jgoods::config::JgoodsConfig;
+use crate::providers::komoju::config::KomojuConfig;
+use crate::providers::rakuten_pay::config::RakutenPayConfig;
 
 pub use crate::config::EX_CONFIG;
 pub use access::{credentials_of, unit_credentials};

@@ -3,12 +3,12 @@
 
 use serde::Deserialize;
 
-use crate::channels::credit::atobarai_com::config::RawAtobaraiCom;
-use crate::channels::credit::kuroneko::config::RawKuroneko;
-use crate::channels::jgoods::config::RawJgoods;
-use crate::channels::komoju::config::RawKomoju;
-use crate::channels::rakuten_pay::config::RawRakutenPay;
 use crate::config::raw::{RawAlerts, RawDaemon, RawInventory, RawInvoice, RawRetry};
+use crate::providers::credit::atobarai_com::config::RawAtobaraiCom;
+use crate::providers::credit::kuroneko::config::RawKuroneko;
+use crate::providers::jgoods::config::RawJgoods;
+use crate::providers::komoju::config::RawKomoju;
+use crate::providers::rakuten_pay::config::RawRakutenPay;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -9,13 +9,13 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::*;
-use crate::channels::credit::atobarai_com::config::{FeeBand, FeeMode};
-use crate::channels::jgoods::config::WebhookAuth;
-use crate::channels::rakuten_pay::config::SkuSource;
 use crate::config::files::resolve_path_with;
 use crate::config::{
     DEFAULT_CONFIG_PATH, Environment, LogFormat, Secret, SmtpTls, permission_warnings, resolve_path,
 };
+use crate::providers::credit::atobarai_com::config::{FeeBand, FeeMode};
+use crate::providers::jgoods::config::WebhookAuth;
+use crate::providers::rakuten_pay::config::SkuSource;
 
 const FILE: &str = "/etc/ordersync/config.toml";
 

@@ -156,6 +156,11 @@ pub struct Shipment {
 }
 
 impl Order {
+    /// Units its lines hold in reservations.
+    pub fn reserved_units(&self) -> u32 {
+        self.lines.iter().map(|l| l.reserved_qty).sum()
+    }
+
     pub fn line(&self, line_no: u32) -> Option<&OrderLine> {
         self.lines.iter().find(|l| l.line_no == line_no)
     }

@@ -4,8 +4,8 @@ use std::collections::HashMap;
 
 use serde_json::json;
 
-use super::{Attention, Decision, LineWrite, OrderWrite, StockMove};
-use crate::domain::allocation::{Wanted, allocate};
+use super::reserve::{Demand, Reservation};
+use super::{Attention, Decision, LineWrite, OrderWrite};
 use crate::domain::direct::{DirectOrder, DirectPayment};
 use crate::domain::order::PaymentRef;
 use crate::domain::{Channel, Order, OrderState, PaymentState};
@@ -37,7 +37,7 @@ pub fn register(
             Registration::Conflict
         };
     }
-    let (reserved, full) = reserve(o, available);
+    let Reservation { full, moves, .. } = reserve(o, available);
     // Paid on the merchant's own terms: ready at once. KOMOJU: ready once the
     // payment is authorized (a webhook says so).
     let (state, payment_state) = match (&o.payment, full) {
@@ -77,7 +77,7 @@ pub fn register(
             registration: Some((detail, digest.to_string())),
             ..Default::default()
         }),
-        stock: reserve_moves(o, &reserved),
+        stock: moves,
         ..Default::default()
     }
     .event(
@@ -98,38 +98,24 @@ pub fn register(
     Registration::Created(Box::new(d))
 }
 
-/// What to reserve per line (nothing unless `allocate`), and whether every
-/// line is full.
-fn reserve(o: &DirectOrder, available: &HashMap<String, u32>) -> (Vec<u32>, bool) {
-    if o.allocate {
-        let wanted: Vec<Wanted> = o
-            .lines
-            .iter()
-            .map(|l| Wanted {
-                sku: &l.sku,
-                qty: l.qty,
-            })
-            .collect();
-        let reserved = allocate(&wanted, available);
-        let full = o.lines.iter().zip(&reserved).all(|(l, r)| *r == l.qty);
-        (reserved, full)
-    } else {
-        (vec![0; o.lines.len()], true)
+/// What the order reserves: its lines allocated when `allocate`, nothing
+/// (and no line short) otherwise.
+fn reserve(o: &DirectOrder, available: &HashMap<String, u32>) -> Reservation {
+    if !o.allocate {
+        return Reservation {
+            reserved: vec![0; o.lines.len()],
+            full: true,
+            moves: vec![],
+        };
     }
-}
-
-/// The reservations as stock moves.
-fn reserve_moves(o: &DirectOrder, reserved: &[u32]) -> Vec<StockMove> {
-    o.lines
-        .iter()
-        .zip(reserved)
-        .filter(|(_, r)| **r > 0)
-        .map(|(l, r)| StockMove::Reserve {
+    let lines: Vec<Demand> = (o.lines.iter())
+        .map(|l| Demand {
             line_no: l.line_no,
-            sku: l.sku.clone(),
-            qty: *r,
+            sku: &l.sku,
+            qty: l.qty,
         })
-        .collect()
+        .collect();
+    super::reserve::reserve(&lines, available)
 }
 
 /// The order's lines as written.

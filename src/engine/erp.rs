@@ -167,7 +167,7 @@ pub fn cancel(order: &Order, reason: &str) -> Result<Decision, Refusal> {
     let released: u32 = if order.state == OrderState::Shipped {
         0
     } else {
-        order.lines.iter().map(|l| l.reserved_qty).sum()
+        order.reserved_units()
     };
     // Money goes back the way it came: an uncaptured payment is cancelled, a
     // captured one refunded in full.
@@ -187,18 +187,8 @@ pub fn cancel(order: &Order, reason: &str) -> Result<Decision, Refusal> {
         .chain(crate::engine::credit::cancel_call(order, reason))
         .collect();
     Ok(Decision {
-        order: Some(OrderWrite {
-            state: Some(OrderState::Cancelled),
-            ..Default::default()
-        }),
-        stock: if released > 0 {
-            vec![StockMove::ReleaseOrder]
-        } else {
-            vec![]
-        },
-        cancel_pending_calls: true,
         calls,
-        ..Default::default()
+        ..Decision::cancel(released, OrderWrite::default())
     }
     .event(
         EventKind::OrderCancelled,

@@ -7,6 +7,7 @@ pub mod credit;
 pub mod direct;
 pub mod erp;
 pub mod events;
+pub mod reserve;
 pub mod restock;
 pub mod sentences;
 pub mod sentences_ja;
@@ -38,6 +39,26 @@ impl Decision {
     pub fn event(mut self, kind: EventKind, detail: Value) -> Self {
         self.events.push(Event { kind, detail });
         self
+    }
+
+    /// Cancels the order `write` describes: its state cancelled, its
+    /// reservations released when it holds any (`held` units), its calls not
+    /// made yet dropped. Whoever cancels (a provider, the ERP) adds its own
+    /// calls and events.
+    pub fn cancel(held: u32, write: OrderWrite) -> Decision {
+        Decision {
+            order: Some(OrderWrite {
+                state: Some(crate::domain::OrderState::Cancelled),
+                ..write
+            }),
+            stock: if held > 0 {
+                vec![StockMove::ReleaseOrder]
+            } else {
+                vec![]
+            },
+            cancel_pending_calls: true,
+            ..Default::default()
+        }
     }
 }
 

@@ -4,7 +4,7 @@
 
 use crate::catalog::diff::CatalogDiff;
 use crate::catalog::{MasterError, categories, master};
-use crate::channels::jgoods::client::JgoodsClient;
+use crate::providers::jgoods::client::JgoodsClient;
 use crate::store::catalog::{self, ImportCount};
 use crate::store::{self, Store};
 use crate::text_encoding::TextEncoding;

@@ -25,7 +25,7 @@ pub const MAX_WEBHOOK_BODY: usize = 1024 * 1024;
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
-    pub jgoods_webhook: Option<crate::channels::jgoods::webhook::JgoodsWebhookSettings>,
+    pub jgoods_webhook: Option<crate::providers::jgoods::webhook::JgoodsWebhookSettings>,
     /// `None` only when the admin listener is loopback-only (checked by config).
     pub admin_token: Option<SecretString>,
     /// `[daemon] admin_hosts`: the `Host` names the admin listener answers to.
@@ -128,8 +128,8 @@ impl IntoResponse for ApiError {
 
 /// The public webhook router (`listen`). Answers JSON 404 for anything else.
 pub fn webhook_router(state: AppState) -> axum::Router {
-    use crate::channels::jgoods::webhook::JgoodsWebhookSettings;
-    use crate::channels::komoju::webhook::KomojuWebhook;
+    use crate::providers::jgoods::webhook::JgoodsWebhookSettings;
+    use crate::providers::komoju::webhook::KomojuWebhook;
     use axum::routing::post;
     axum::Router::new()
         .route(

@@ -279,7 +279,7 @@ fn rakuten_map(h: &mut String, map: &crate::store::rakuten_skus::MapReport) {
 fn providers_section(h: &mut String, v: &StatusView) {
     h.push_str("<h2 id=\"providers\">Providers</h2>");
     let u = &v.status.rakuten_unconfirmed;
-    if let Some(line) = crate::channels::rakuten_pay::rules::unconfirmed_summary(
+    if let Some(line) = crate::providers::rakuten_pay::rules::unconfirmed_summary(
         u.orders,
         u.short,
         u.oldest_ordered_at.as_deref(),
@@ -366,7 +366,7 @@ pub fn message_page(title: &str, message: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::channels::rakuten_pay::license::Licence;
+    use crate::providers::rakuten_pay::licence::Licence;
     use crate::store::stock_push::PushSummary;
 
     #[test]

@@ -21,14 +21,14 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
 use super::{ApiError, AppState, MAX_WEBHOOK_BODY};
-use crate::channels::jgoods::webhook::JgoodsWebhookSettings;
-use crate::channels::komoju::webhook::KomojuWebhook;
-use crate::channels::webhook::{
+use crate::domain::Provider;
+use crate::domain::ident::identifier;
+use crate::providers::jgoods::webhook::JgoodsWebhookSettings;
+use crate::providers::komoju::webhook::KomojuWebhook;
+use crate::providers::webhook::{
     HEADER_KEEP, Ingested, MAX_DELIVERY_ID, UNAUTHENTICATED_KEEP, WebhookChannel, WebhookDelivery,
     WebhookRefusal, header, reject_webhook,
 };
-use crate::domain::Provider;
-use crate::domain::ident::identifier;
 
 /// A pushing channel's hooks as the running config sets them; `None` when
 /// the channel is not enabled.

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use ordersync_sim::atobarai_com::AtobaraiSimHandle;
 
-use crate::channels::credit::atobarai_com::client::AtobaraiClientSettings;
+use crate::providers::credit::atobarai_com::client::AtobaraiClientSettings;
 
 /// How ordersync reaches a running Atobarai.com simulator; import it to call
 /// `sim.client_settings()` and `sim.config_section()`.

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use ordersync_sim::jgoods::{ClientAuth, JgoodsSimHandle};
 
-use crate::channels::jgoods::client::JgoodsClientSettings;
-use crate::channels::jgoods::config::TokenAuth;
+use crate::providers::jgoods::client::JgoodsClientSettings;
+use crate::providers::jgoods::config::TokenAuth;
 
 /// ordersync's settings for a running J-goods simulator.
 pub trait JgoodsSimSettings {

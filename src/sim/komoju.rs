@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use ordersync_sim::komoju::KomojuSimHandle;
 
-use crate::channels::komoju::client::KomojuClientSettings;
+use crate::providers::komoju::client::KomojuClientSettings;
 
 /// ordersync's settings for a running KOMOJU simulator.
 pub trait KomojuSimSettings {

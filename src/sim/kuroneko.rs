@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use ordersync_sim::kuroneko::KuronekoSimHandle;
 
-use crate::channels::credit::kuroneko::client::KuronekoClientSettings;
+use crate::providers::credit::kuroneko::client::KuronekoClientSettings;
 
 /// What ordersync needs to reach a Kuroneko simulator.
 pub trait KuronekoSimSettings {

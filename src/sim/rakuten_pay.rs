@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use ordersync_sim::rakuten_pay::RakutenSimHandle;
 
-use crate::channels::rakuten_pay::client::RakutenClientSettings;
+use crate::providers::rakuten_pay::client::RakutenClientSettings;
 
 /// ordersync's settings for a running Rakuten Pay simulator.
 pub trait RakutenPaySimSettings {

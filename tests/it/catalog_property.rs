@@ -5,9 +5,9 @@
 use std::sync::Arc;
 
 use ordersync::catalog::Item;
-use ordersync::channels::jgoods::catalog_sync::CatalogSync;
-use ordersync::channels::jgoods::client::JgoodsClient;
 use ordersync::flows::catalog::{self, Form};
+use ordersync::providers::jgoods::catalog_sync::CatalogSync;
+use ordersync::providers::jgoods::client::JgoodsClient;
 use ordersync::sim::jgoods::JgoodsSimSettings;
 use ordersync::store::Store;
 use ordersync_sim::jgoods::{self as sim, JgoodsSimConfig};

@@ -330,7 +330,7 @@ fn status_exits_1_when_a_poller_falls_behind() {
     let last_sweep = |at: chrono::DateTime<chrono::Utc>| {
         ordersync::store::kv::set(
             &db,
-            &ordersync::channels::polling::last_success_key(ordersync::domain::Provider::Jgoods),
+            &ordersync::providers::polling::last_success_key(ordersync::domain::Provider::Jgoods),
             &at.to_rfc3339(),
             &at.to_rfc3339(),
         )

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use ordersync::channels::credit::kuroneko::order_no_for;
+use ordersync::providers::credit::kuroneko::order_no_for;
 use ordersync_sim::atobarai_com::{
     AtobaraiService, AtobaraiSimConfig, DataStatus, Fault as AtobaraiFault,
 };

@@ -523,8 +523,8 @@ fn assert_transient(name: &str, result: Result<impl std::fmt::Debug, CallError>)
     }
 }
 
-fn kuroneko_request(order_no: &str) -> ordersync::channels::credit::kuroneko::CreditRequest {
-    use ordersync::channels::credit::kuroneko::{CreditRequest, InvoiceDelivery, Line, Party};
+fn kuroneko_request(order_no: &str) -> ordersync::providers::credit::kuroneko::CreditRequest {
+    use ordersync::providers::credit::kuroneko::{CreditRequest, InvoiceDelivery, Line, Party};
     CreditRequest {
         order_no: order_no.to_string(),
         ordered_on: today(),
@@ -554,7 +554,7 @@ async fn kuroneko_adapter_classifies_every_fault_and_recovers() {
     // The simulator is in its own crate (with its own transport faults);
     // `kuroneko_sim` here is the product's glue, for the client settings.
     use kuroneko_sim::KuronekoSimSettings;
-    use ordersync::channels::credit::kuroneko::client::{
+    use ordersync::providers::credit::kuroneko::client::{
         KuronekoClient, is_credential_error, is_unknown_order,
     };
     use ordersync_sim::kuroneko::{self as yamato_sim, Endpoint, Fault, KuronekoSimConfig};
@@ -628,8 +628,8 @@ async fn kuroneko_adapter_classifies_every_fault_and_recovers() {
     sim.shutdown().await;
 }
 
-fn atobarai_order(id: &str) -> ordersync::channels::credit::atobarai_com::OrderRegistration {
-    use ordersync::channels::credit::atobarai_com::{Line, OrderRegistration, Party};
+fn atobarai_order(id: &str) -> ordersync::providers::credit::atobarai_com::OrderRegistration {
+    use ordersync::providers::credit::atobarai_com::{Line, OrderRegistration, Party};
     OrderRegistration {
         ent_order_id: id.to_string(),
         ordered_on: today(),
@@ -657,7 +657,7 @@ fn atobarai_order(id: &str) -> ordersync::channels::credit::atobarai_com::OrderR
 
 #[tokio::test]
 async fn atobarai_com_adapter_classifies_every_fault_and_recovers() {
-    use ordersync::channels::credit::atobarai_com::client::AtobaraiClient;
+    use ordersync::providers::credit::atobarai_com::client::AtobaraiClient;
     use ordersync::sim::atobarai_com::AtobaraiSimSettings;
     use ordersync_sim::atobarai_com::{
         self as atobarai_sim, AtobaraiService, AtobaraiSimConfig, Fault,

@@ -192,7 +192,7 @@ async fn webhooks_are_verified_deduplicated_and_never_move_backwards() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 401);
-    let signed = ordersync::channels::komoju::signature::sign(
+    let signed = ordersync::providers::komoju::signature::sign(
         app.komoju().webhook_secret().as_bytes(),
         body,
     );
@@ -285,7 +285,7 @@ async fn a_lost_capture_answer_is_retried_with_the_same_key_and_captures_once() 
 #[tokio::test]
 async fn idempotency_keys_are_unique_per_installation() {
     use ordersync::call::idempotency_key;
-    use ordersync::channels::komoju::client::KomojuClient;
+    use ordersync::providers::komoju::client::KomojuClient;
     use ordersync::sim::komoju::KomojuSimSettings as _;
     use ordersync::store::{Store, kv};
     use ordersync_sim::komoju::KomojuSimConfig;

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use ordersync::channels::credit::kuroneko::order_no_for;
+use ordersync::providers::credit::kuroneko::order_no_for;
 use ordersync_sim::kuroneko::{Endpoint, KuronekoSimConfig, form_value};
 use serde_json::{Value, json};
 

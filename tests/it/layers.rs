@@ -26,7 +26,7 @@ const LAYERS: &[&[&str]] = &[
     // What a background worker is.
     &["worker"],
     // The providers, and the dispatcher that names none of them.
-    &["channels", "outbox"],
+    &["providers", "outbox"],
     // The config file as a whole, the cross-channel flows, ordersync's side
     // of the simulators.
     &["config_file", "flows", "sim"],
@@ -43,10 +43,10 @@ const LAYERS: &[&[&str]] = &[
 /// Imports the issue of the architecture names one by one, checked on their
 /// own so the message says which rule broke.
 const FORBIDDEN: &[(&str, &[&str])] = &[
-    ("domain", &["channels"]),
-    ("engine", &["channels"]),
-    ("store", &["channels", "http", "alerts"]),
-    ("channels", &["http", "alerts", "status", "app", "cli"]),
+    ("domain", &["providers"]),
+    ("engine", &["providers"]),
+    ("store", &["providers", "http", "alerts"]),
+    ("providers", &["http", "alerts", "status", "app", "cli"]),
 ];
 
 fn src() -> PathBuf {

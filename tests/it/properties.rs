@@ -4,10 +4,10 @@
 
 use std::collections::HashMap;
 
-use ordersync::channels::jgoods::apply::ingest_webhook;
-use ordersync::channels::jgoods::{OrderSnapshot, SnapshotLine, Status};
-use ordersync::channels::webhook::WebhookDelivery;
 use ordersync::domain::{Channel, time};
+use ordersync::providers::jgoods::apply::ingest_webhook;
+use ordersync::providers::jgoods::{OrderSnapshot, SnapshotLine, Status};
+use ordersync::providers::webhook::WebhookDelivery;
 use ordersync::store::stock::{self, StockLevel};
 use ordersync::store::{Store, orders};
 use proptest::prelude::*;

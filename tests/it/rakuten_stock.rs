@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use ordersync::channels::rakuten_pay::skus::SYNCED_AT_KEY;
+use ordersync::providers::rakuten_pay::skus::SYNCED_AT_KEY;
 use ordersync::store::{kv, rakuten_skus, stock_push};
 use ordersync_sim::jgoods::Status;
 use ordersync_sim::rakuten_pay::{

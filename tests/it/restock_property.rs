@@ -4,15 +4,15 @@
 //! oldest first, in the same transaction), and nothing oversells — on a real
 //! SQLite file, through the same store functions the daemon uses.
 
-use ordersync::channels::jgoods::apply::ingest_webhook;
-use ordersync::channels::jgoods::{OrderSnapshot, SnapshotLine, Status};
-use ordersync::channels::rakuten_pay::apply as rakuten;
-use ordersync::channels::rakuten_pay::config::SkuSource;
-use ordersync::channels::rakuten_pay::{Item, Package, Person, Progress, RakutenOrder, Totals};
-use ordersync::channels::webhook::WebhookDelivery;
 use ordersync::domain::direct::DirectOrder;
 use ordersync::domain::{Channel, OrderState, time};
 use ordersync::flows::{direct, erp};
+use ordersync::providers::jgoods::apply::ingest_webhook;
+use ordersync::providers::jgoods::{OrderSnapshot, SnapshotLine, Status};
+use ordersync::providers::rakuten_pay::apply as rakuten;
+use ordersync::providers::rakuten_pay::config::SkuSource;
+use ordersync::providers::rakuten_pay::{Item, Package, Person, Progress, RakutenOrder, Totals};
+use ordersync::providers::webhook::WebhookDelivery;
 use ordersync::store::orders::{self, OrderFilter};
 use ordersync::store::stock::{self, StockLevel};
 use ordersync::store::{Store, restock};

@@ -6,7 +6,7 @@
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use ordersync::channels::komoju::signature as komoju_signature;
+use ordersync::providers::komoju::signature as komoju_signature;
 use ordersync_sim::jgoods::{self as jgoods_sim, JgoodsSimConfig, SimWebhookAuth};
 use ordersync_sim::komoju::{self as komoju_sim, KomojuSimConfig};
 use ordersync_sim::rakuten_pay::{self as rakuten_sim, RakutenSimConfig};

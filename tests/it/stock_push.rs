@@ -10,9 +10,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ordersync::call::RetryPolicy;
-use ordersync::channels::jgoods::client::JgoodsClient;
-use ordersync::channels::jgoods::stock_push::JgoodsStock;
-use ordersync::channels::stock_push::{PushError, StockPusher};
+use ordersync::providers::jgoods::client::JgoodsClient;
+use ordersync::providers::jgoods::stock_push::JgoodsStock;
+use ordersync::providers::stock_push::{PushError, StockPusher};
 use ordersync::sim::jgoods::JgoodsSimSettings;
 use ordersync::store::stock::StockLevel;
 use ordersync::store::{Store, stock, stock_push};

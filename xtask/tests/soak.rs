@@ -19,7 +19,11 @@ fn figures(stdout: &str) -> Vec<String> {
         .collect()
 }
 
+/// Not part of a plain `cargo test` (it builds and kills the daemon twenty
+/// times): CI runs it on its own, as `cargo test -p xtask --test soak --
+/// --ignored`, and `cargo xtask soak` runs longer ones.
 #[test]
+#[ignore = "the crash soak: CI runs it with --ignored"]
 fn twenty_sigkills_under_mixed_load_lose_and_double_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_xtask"))

@@ -19,8 +19,8 @@ use anyhow::bail;
 use super::BenchArgs;
 use super::channels::Rig;
 use super::report::Report;
-use ordersync::channels::rakuten_pay::inventory::wire::{Mode, UpsertEntry};
-use ordersync::channels::rakuten_pay::inventory::{self, InventoryClient};
+use ordersync::providers::rakuten_pay::inventory::wire::{Mode, UpsertEntry};
+use ordersync::providers::rakuten_pay::inventory::{self, InventoryClient};
 use ordersync_sim::rakuten_pay::{NewItem, NewOrder};
 
 const NAME: &str = "channels";

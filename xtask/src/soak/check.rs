@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use super::load::{Ledger, SharedLedger};
 use super::world::World;
-use ordersync::channels::credit::kuroneko::order_no_for;
+use ordersync::providers::credit::kuroneko::order_no_for;
 use ordersync_sim::atobarai_com::DataStatus;
 use ordersync_sim::jgoods::DeliveryOutcome as JgoodsOutcome;
 use ordersync_sim::jgoods::Status;

@@ -1,0 +1,229 @@
+//! Rakuten's item search (ItemAPI 2.0 `items.search`) and stock (Inventory
+//! API 2.0 `bulk-upsert`, `bulk-get`): same host and ESA header as the order
+//! API, one base URL for both (`[rakuten_pay] inventory_api_url`).
+//!
+//! Answers map to [`CallError`] as the order API's do: 429, 408 and 5xx are
+//! transient (with `Retry-After`); a refused key (401, `GA0001`, `ES01-01`)
+//! and a key without the permission (`GE0011`, 403) are configuration
+//! problems with the fix; `{"errors": [...]}` with 400/404 is a refusal naming
+//! the code and the `propertyPath`. The client does not pace: the caller
+//! keeps to 1 upsert and 5 reads a second per shop.
+
+use std::time::Duration;
+
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue};
+use reqwest::{StatusCode, Url};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Serialize;
+
+use super::client::{REFUSED_KEY_FIX, esa_authorization};
+use crate::call::{CallError, retry_after};
+use crate::providers::http_client;
+use crate::providers::rakuten_pay::config::RakutenPayConfig;
+
+pub mod wire;
+
+use wire::{HeldQuantity, PairRef, SearchPage, UpsertEntry};
+
+/// Entries one `bulk-upsert` takes.
+pub const MAX_UPSERT: usize = 400;
+/// Pairs one `bulk-get` takes.
+pub const MAX_GET: usize = 1000;
+/// Items a search page asks for (the contract's maximum).
+pub const SEARCH_HITS: u32 = 100;
+/// Highest quantity Rakuten takes.
+pub const MAX_QUANTITY: u32 = 99_999;
+/// Least time between two upserts (1 a second per shop), with a margin:
+/// calls spaced by exactly a second can arrive a little closer.
+pub const UPSERT_INTERVAL: Duration = Duration::from_millis(1100);
+/// Least time between two reads (5 a second per shop), with the same margin.
+pub const GET_INTERVAL: Duration = Duration::from_millis(220);
+
+/// What the merchant reads when the key lacks the Inventory API or ItemAPI.
+pub const PERMISSION_FIX: &str = "楽天のキーに在庫API(Inventory API 2.0)と商品API(ItemAPI 2.0)の権限がありません。\
+RMSの「WEB APIサービス」で inventories と items の機能を有効にしてください。 \
+/ The Rakuten key may not use the Inventory API 2.0 or ItemAPI 2.0: enable the inventories \
+and items functions for it in RMS (WEB API service).";
+
+/// The inventory and item-search client.
+#[derive(Clone)]
+pub struct InventoryClient {
+    http: reqwest::Client,
+    base: Url,
+    authorization: HeaderValue,
+}
+
+impl std::fmt::Debug for InventoryClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InventoryClient")
+            .field("base", &self.base.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+impl InventoryClient {
+    /// `base` is e.g. `https://api.rms.rakuten.co.jp/es/2.0`.
+    pub fn new(
+        base: &str,
+        service_secret: &SecretString,
+        license_key: &SecretString,
+        timeout: Duration,
+    ) -> Result<InventoryClient, CallError> {
+        let (secret, key) = (service_secret.expose_secret(), license_key.expose_secret());
+        if secret.is_empty() || key.is_empty() {
+            return Err(http_client::not_sent(
+                "INVALID_CONFIG",
+                "service_secret and license_key must not be empty",
+            ));
+        }
+        let mut authorization = HeaderValue::from_str(&esa_authorization(secret, key))
+            .map_err(|_| http_client::not_sent("INVALID_CONFIG", "unusable credentials"))?;
+        authorization.set_sensitive(true);
+        Ok(InventoryClient {
+            http: http_client::build(timeout)?,
+            base: http_client::parse_base("inventory_api_url", base)?,
+            authorization,
+        })
+    }
+
+    /// The client of a `[rakuten_pay]` section.
+    pub fn from_config(
+        cfg: &RakutenPayConfig,
+        timeout: Duration,
+    ) -> Result<InventoryClient, CallError> {
+        InventoryClient::new(
+            &cfg.inventory_api_url,
+            cfg.service_secret.value()?,
+            cfg.license_key.value()?,
+            timeout,
+        )
+    }
+
+    /// Sets the quantities of up to [`MAX_UPSERT`] pairs. A 204 does not prove
+    /// Rakuten holds a pair: read it back with [`Self::bulk_get`].
+    pub async fn bulk_upsert(&self, entries: &[UpsertEntry]) -> Result<(), CallError> {
+        if entries.is_empty() || entries.len() > MAX_UPSERT {
+            return Err(http_client::not_sent(
+                "INVALID_BATCH",
+                format!("bulk-upsert takes 1 to {MAX_UPSERT} entries"),
+            ));
+        }
+        if let Some(e) = entries.iter().find(|e| e.quantity > MAX_QUANTITY) {
+            return Err(http_client::not_sent(
+                "INVALID_QUANTITY",
+                format!(
+                    "{} / {}: quantity over {MAX_QUANTITY}",
+                    e.manage_number, e.variant_id
+                ),
+            ));
+        }
+        let body = wire::UpsertRequest {
+            inventories: entries,
+        };
+        self.post("inventories/bulk-upsert", &body).await?;
+        Ok(())
+    }
+
+    /// The quantities of up to [`MAX_GET`] pairs; a pair Rakuten does not hold
+    /// is absent from the answer.
+    pub async fn bulk_get(&self, pairs: &[PairRef]) -> Result<Vec<HeldQuantity>, CallError> {
+        if pairs.is_empty() || pairs.len() > MAX_GET {
+            return Err(http_client::not_sent(
+                "INVALID_BATCH",
+                format!("bulk-get takes 1 to {MAX_GET} pairs"),
+            ));
+        }
+        let bytes = self
+            .post(
+                "inventories/bulk-get",
+                &wire::GetRequest { inventories: pairs },
+            )
+            .await?;
+        let answer: wire::GetResponse = serde_json::from_slice(&bytes).map_err(|e| {
+            CallError::transient(format!("Rakuten answered an unreadable bulk-get: {e}"))
+        })?;
+        Ok(answer.inventories)
+    }
+
+    /// One page of `items.search` from `cursor` (`*` for the first).
+    pub async fn search_items(&self, cursor: &str) -> Result<SearchPage, CallError> {
+        let mut url = self.url("items/search");
+        url.query_pairs_mut()
+            .append_pair("hits", &SEARCH_HITS.to_string())
+            .append_pair("cursorMark", cursor);
+        let sent = self
+            .http
+            .get(url)
+            .header(AUTHORIZATION, self.authorization.clone())
+            .header(ACCEPT, "application/json")
+            .send()
+            .await;
+        let bytes = judge(http_client::read_answer(sent).await?)?;
+        serde_json::from_slice(&bytes).map_err(|e| {
+            CallError::transient(format!("Rakuten answered an unreadable search page: {e}"))
+        })
+    }
+
+    async fn post(&self, path: &str, body: &impl Serialize) -> Result<Vec<u8>, CallError> {
+        let bytes = serde_json::to_vec(body).map_err(|e| {
+            http_client::not_sent("INVALID_BODY", format!("cannot encode the request: {e}"))
+        })?;
+        let sent = self
+            .http
+            .post(self.url(path))
+            .header(AUTHORIZATION, self.authorization.clone())
+            .header(CONTENT_TYPE, "application/json")
+            .header(ACCEPT, "application/json")
+            .body(bytes)
+            .send()
+            .await;
+        judge(http_client::read_answer(sent).await?)
+    }
+
+    fn url(&self, path: &str) -> Url {
+        let mut url = self.base.clone();
+        let joined = format!("{}/{path}", url.path().trim_end_matches('/'));
+        url.set_path(&joined);
+        url
+    }
+}
+
+/// The body of a 2xx, or the error the answer means.
+fn judge(answer: http_client::Answer) -> Result<Vec<u8>, CallError> {
+    let status = answer.status;
+    if status.is_success() {
+        return Ok(answer.body);
+    }
+    if status == StatusCode::TOO_MANY_REQUESTS
+        || status == StatusCode::REQUEST_TIMEOUT
+        || status.is_server_error()
+    {
+        return Err(CallError::Transient {
+            reason: format!("Rakuten answered HTTP {status}"),
+            retry_after: retry_after(&answer.headers),
+        });
+    }
+    let errors = serde_json::from_slice::<wire::ErrorBody>(&answer.body)
+        .map(|b| b.errors)
+        .unwrap_or_default();
+    let first = errors.first();
+    let code = first.map_or_else(|| status.as_u16().to_string(), |e| e.code.clone());
+    if code == "GE0011" || status == StatusCode::FORBIDDEN {
+        return Err(CallError::configuration(code, PERMISSION_FIX));
+    }
+    if status == StatusCode::UNAUTHORIZED {
+        return Err(CallError::configuration(code, REFUSED_KEY_FIX));
+    }
+    let message = first.map_or_else(
+        || format!("Rakuten answered HTTP {status}"),
+        |e| match e.metadata.as_ref().and_then(|m| m.property_path.as_deref()) {
+            Some(path) => format!("{path}: {}", e.message),
+            None => e.message.clone(),
+        },
+    );
+    Err(CallError::Rejected {
+        http_status: status.as_u16(),
+        code,
+        message,
+    })
+}
