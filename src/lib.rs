@@ -6,59 +6,88 @@
 //!
 //! ## Where things go
 //!
-//! The code is cut by channel. Everything about one provider lives in its
-//! folder under [`channels`], with the same parts in each:
+//! The code is cut by provider. Everything about one provider lives in its
+//! folder under [`providers`], with the same parts in each:
 //!
 //! | part | holds | I/O |
 //! |---|---|---|
+//! | `config` | its `[section]` of the config file, read and checked | none |
 //! | `wire` | the provider's JSON or XML, exactly as its contract spells it | none |
 //! | `client` | its HTTP calls, answering neutral types | network |
 //! | `rules` | pure decisions: (input, stored state) → [`engine::Decision`] | none |
 //! | `apply` | load, decide with `rules`, write in one store transaction | store |
-//! | `calls` | the network part of the channel's outbox calls | network, store |
+//! | `calls` | the network part of the provider's outbox calls | network, store |
 //! | `webhook` / `poller` / `sweep` | how its inputs arrive | both |
-//! | `stock_push` | how a batch of availabilities is told to the channel | network |
+//! | `stock_push` | how a batch of availabilities is told to the sales channel | network |
+//! | `wiring` | how it starts under its section: its client, its [`worker::Worker`]s | none |
 //!
-//! - **A new rule** about one provider goes in that channel's `rules` (with a
-//!   unit test beside it); a rule across channels (the ERP's commands, direct
-//!   orders, restocks) goes in [`engine`].
-//! - **A new outbound call** is a [`engine::Call`] variant, made by the
-//!   channel's `calls` and routed by one arm of [`channels::Channels::run`];
-//!   the dispatcher ([`outbox`]) retries it without knowing whose it is.
-//! - **A new provider** is one folder under [`channels`], one [`channels::Provider`],
-//!   one config section, one `Call` arm and one line of wiring in [`app`];
-//!   a pushing provider supplies the hooks of the one webhook pipeline
-//!   ([`channels::webhook`]); a sales channel that must be told stock
-//!   implements [`channels::stock_push::StockChannel`] for the one stock push.
+//! Imports point down the layers (checked by a test that reads them,
+//! `tests/it/layers.rs`): the floor ([`domain`], [`metrics`], [`config`]),
+//! [`engine`], [`store`], the call contract ([`call`]), [`worker`], then
+//! [`providers`] and the dispatcher ([`outbox`], which names no provider),
+//! then [`config_file`], [`status`], [`http`], [`app`] and [`cli`]. A provider
+//! never imports what watches or serves it.
+//!
+//! - **A new rule** about one provider goes in that provider's `rules` (with a
+//!   unit test beside it); a rule across providers (the ERP's commands, direct
+//!   orders, restocks, the credit life cycle) goes in [`engine`].
+//! - **A new outbound call** is an [`engine::Call`] variant, made by the
+//!   provider's `calls` and routed by one arm of the [`providers::router`]
+//!   (a `match` without a catch-all: the compiler asks for the arm); the
+//!   dispatcher ([`outbox`]) retries it without knowing whose it is.
+//! - **A new provider** is a checklist, in `docs/ENGINEERING.md`; the
+//!   compiler stops at every step it can enforce: one variant of
+//!   [`domain::Provider`], then one folder under [`providers`] (its `config`
+//!   implementing [`config::ProviderSection`], its `wiring`), and one arm in
+//!   each exhaustive `match` over [`domain::Provider`] that names every
+//!   provider ([`config_file::Config::section`], its `section_differs`,
+//!   [`config_file::credentials_of`], the workers' `start_provider` in
+//!   [`app`], `ordersync sim`'s section in [`sim`]). A pushing provider
+//!   supplies the hooks of the one webhook pipeline
+//!   ([`providers::webhook::WebhookChannel`]); a sales channel that must be
+//!   told stock implements [`providers::stock_push::StockChannel`].
 //!
 //! ## Modules
 //!
 //! - [`cli`] and [`app`]: the binary's subcommands (one file per command
 //!   group) and the daemon's wiring (listeners, workers, shutdown, SIGHUP
 //!   reload as planned by [`reload`]); [`demo`] runs it on the simulators.
-//! - [`channels`]: one folder per provider (see above), the shared HTTP client
-//!   builder, the webhook pipeline, the stock push every sales channel
-//!   shares, the pollers' bookkeeping.
+//! - [`providers`]: one folder per provider (see above), the router of outbox
+//!   calls, the shared HTTP client builder, the webhook hooks, the stock push
+//!   every sales channel shares, the pollers' bookkeeping.
+//! - [`call`]: the call contract between the dispatcher and the providers
+//!   ([`call::CallError`], [`call::Attempt`], [`call::CallContext`],
+//!   [`call::CallRunner`], idempotency keys, how a finished call is written).
+//! - [`worker`]: what a background worker is ([`worker::Worker`]) and the one
+//!   context every worker of a generation is built from.
 //! - [`engine`]: the decision types ([`engine::Decision`], [`engine::Call`],
-//!   [`engine::Event`]) and the cross-channel rules. No I/O.
-//! - [`flows`]: load, decide, write for the cross-channel rules (ERP commands,
-//!   direct orders, the invoice), each in one store transaction.
+//!   [`engine::Event`]) and the cross-provider rules. No I/O.
+//! - [`flows`]: load, decide, write for the cross-provider rules (ERP commands,
+//!   direct orders, the invoice, the catalog), each in one store transaction.
 //! - [`outbox`]: the dispatcher: due rows, one order at a time, backoff,
-//!   retry budget; a channel-wide refusal waits in [`problems`].
+//!   retry budget; a provider-wide refusal waits in [`problems`].
 //! - [`status`]: the one status summary behind `ordersync status`, the status
-//!   page, [`metrics`] and [`systemd`]'s `STATUS=` line.
-//! - [`http`]: the listeners' routers, the admin API and the status page.
+//!   page, [`metrics`] (which only record; [`status::scrape`] reads the store
+//!   for them) and [`systemd`]'s `STATUS=` line.
+//! - [`http`]: the listeners' routers, the one webhook pipeline, the admin API,
+//!   the console and the status page.
 //! - [`heartbeat`] and [`logging`]: a watchdog fed only while every worker
 //!   checks in, and the log format (set up before the config is read).
-//! - [`config`]: the TOML file, secret sources and validation.
+//! - [`config`]: what every config section is made of (secrets and their
+//!   sources, located errors, [`config::SectionReader`]) and the sections
+//!   every part shares; [`config_file`]: the file as a whole.
 //! - [`private_files`]: customer data and secrets 0700/0600 whatever the umask.
-//! - [`domain`]: pure types and rules (order states, allocation, carriers, time in JST).
-//! - [`store`]: SQLite; every decision is written in one `BEGIN IMMEDIATE` transaction.
+//! - [`domain`]: pure types and rules (providers, order states, allocation,
+//!   carriers, time in JST, values as operators type them).
+//! - [`store`]: SQLite; every decision is written in one `BEGIN IMMEDIATE`
+//!   transaction ([`store::Tx`], which carries the safety stock).
 //! - [`inventory_import`], [`orders_export`], [`text_encoding`]: the ERP's
 //!   files in and out (CSV, Shift_JIS or UTF-8).
 //! - [`invoice`]: the periodic invoice to J-goods (numbers, HTML, CSV).
-//! - [`sim`]: simulators of the providers written from their contracts, used
-//!   by `demo`, `sim` and the tests (the simulators are the `ordersync-sim` crate).
+//! - [`sim`]: ordersync's side of the provider simulators (client settings and
+//!   config sections for a running one, `ordersync sim`); the simulators are
+//!   the `ordersync-sim` crate, written from the contracts and unable to see
+//!   an adapter.
 //! - [`untrusted`]: one entry point per parser of outside input, for fuzzing.
 //!
 //! Benchmarks and the crash soak are in the workspace's `xtask` crate

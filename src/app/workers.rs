@@ -1,6 +1,6 @@
 //! One generation of workers built from one config: the channels' clients
 //! and workers (each enabled provider starts its own, see
-//! [`start_provider`]), the dispatcher and the alerts. Built whole before any
+//! `start_provider`), the dispatcher and the alerts. Built whole before any
 //! runs, so a config whose clients cannot be built never stops the running
 //! generation.
 

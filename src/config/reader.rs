@@ -151,7 +151,7 @@ impl<'a> SectionReader<'a> {
         Ok(secret)
     }
 
-    /// Keeps `e` for [`Config::check_serving`]; returns it in strict mode.
+    /// Keeps `e` for `Config::check_serving`; returns it in strict mode.
     pub fn refuse(&self, e: ConfigError) -> Result<()> {
         if self.strict {
             return Err(e);

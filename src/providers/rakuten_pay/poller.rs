@@ -2,7 +2,7 @@
 //! the previous poll, so an outage shorter than `lookback` loses nothing), read
 //! new and still-changing orders in chunks of 100, import and allocate them,
 //! confirm the ones fully allocated. The licence key's expiry is watched
-//! beside it ([`super::license`]), never in its way.
+//! beside it ([`super::licence`]), never in its way.
 
 use crate::worker::{Wake, Worker};
 use futures_util::future::BoxFuture;
