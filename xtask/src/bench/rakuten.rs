@@ -111,6 +111,8 @@ license_key = "{key}"
 poll_interval = "1h"
 request_interval = "0s"
 auto_confirm = true
+# The import alone is measured: no stock push (`bench channels` measures it).
+stock_push_interval = "0s"
 "#,
         data = dir.join("data").display(),
         api = rakuten.api_base_url(),
