@@ -45,22 +45,11 @@ pub fn parse_csv_as(
     encoding: Option<TextEncoding>,
 ) -> Result<Vec<StockLevel>, ImportError> {
     let text = text_encoding::decode(bytes, encoding).map_err(|e| err(e.line, e.message))?;
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
     let mut layout: Option<columns::Layout> = None;
     let mut out = Vec::new();
-    for (i, record) in reader.records().enumerate() {
-        let record = record.map_err(|e| {
-            let line = e.position().map(|p| p.line() as usize).unwrap_or(i + 1);
-            err(line, format!("unreadable CSV: {e}"))
-        })?;
-        let line = record
-            .position()
-            .map(|p| p.line() as usize)
-            .unwrap_or(i + 1);
+    for row in crate::spreadsheet::rows(&text) {
+        let (line, record) =
+            row.map_err(|e| err(e.line, format!("unreadable CSV: {}", e.message)))?;
         if record.iter().all(|f| f.is_empty()) {
             continue;
         }
@@ -173,6 +162,10 @@ mod tests {
     #[test]
     fn a_bad_row_names_its_line() {
         assert_eq!(parse_csv(b"sku,on_hand\nA,3\nB,x\n").unwrap_err().line, 3);
+        // Excel and Japanese ERPs write CRLF: the file's own line numbers.
+        let crlf = "商品コード,実在庫数\r\nSKU-001,5\r\nSKU-002,abc\r\n";
+        assert_eq!(parse_csv(crlf.as_bytes()).unwrap_err().line, 3);
+        assert_eq!(parse_csv(b"A,1\r\n\r\nB,x\r\n").unwrap_err().line, 3);
         assert_eq!(parse_csv(b"A,-1\n").unwrap_err().line, 1);
         assert_eq!(parse_csv(b"A,1\nB\n").unwrap_err().line, 2);
         assert_eq!(parse_csv(b"A,1,yesterday\n").unwrap_err().line, 1);

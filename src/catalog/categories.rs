@@ -48,22 +48,11 @@ pub fn parse_csv(
     encoding: Option<TextEncoding>,
 ) -> Result<Vec<(usize, Category)>, MasterError> {
     let text = text_encoding::decode(bytes, encoding).map_err(|e| fail(e.line, "", e.message))?;
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
     let mut at: Option<[Option<usize>; 3]> = None;
     let mut out = Vec::new();
-    for record in reader.records() {
-        let record = record.map_err(|e| {
-            fail(
-                e.position().map_or(0, |p| p.line() as usize),
-                "",
-                format!("unreadable CSV: {e}"),
-            )
-        })?;
-        let line = record.position().map_or(0, |p| p.line() as usize);
+    for row in crate::spreadsheet::rows(&text) {
+        let (line, record) =
+            row.map_err(|e| fail(e.line, "", format!("unreadable CSV: {}", e.message)))?;
         if record.iter().all(str::is_empty) {
             continue;
         }

@@ -78,20 +78,14 @@ pub fn parse_csv(bytes: &[u8], encoding: Option<TextEncoding>) -> Result<Vec<Ite
         column: String::new(),
         message: e.message,
     })?;
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
     let mut header: Option<Vec<(Option<Field>, String)>> = None;
     let mut rows = Vec::new();
-    for record in reader.records() {
-        let record = record.map_err(|e| MasterError {
-            line: e.position().map_or(0, |p| p.line() as usize),
+    for row in crate::spreadsheet::rows(&text) {
+        let (line, record) = row.map_err(|e| MasterError {
+            line: e.line,
             column: String::new(),
-            message: format!("unreadable CSV / CSVとして読めません: {e}"),
+            message: format!("unreadable CSV / CSVとして読めません: {}", e.message),
         })?;
-        let line = record.position().map_or(0, |p| p.line() as usize);
         if record.iter().all(str::is_empty) {
             continue;
         }
@@ -454,8 +448,11 @@ mod tests {
                     1,
                 )
             };
-            let e = parse_csv(text.as_bytes(), None).unwrap_err();
-            assert_eq!((e.line, e.column.as_str()), (3, column), "{row}: {e}");
+            // Excel and Japanese ERPs write CRLF: the same line either way.
+            for text in [text.clone(), text.replace('\n', "\r\n")] {
+                let e = parse_csv(text.as_bytes(), None).unwrap_err();
+                assert_eq!((e.line, e.column.as_str()), (3, column), "{row}: {e}");
+            }
         }
         let e = parse_csv("商品コード,商品名\nA,急須\n".as_bytes(), None).unwrap_err();
         assert_eq!(e.line, 1, "{e}");
