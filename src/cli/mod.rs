@@ -311,6 +311,7 @@ fn exit(result: anyhow::Result<()>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if e.downcast_ref::<NeedsAttention>().is_some() => ExitCode::from(1),
+        Err(e) if e.downcast_ref::<DaemonDown>().is_some() => ExitCode::from(2),
         Err(e) => {
             errln!("ordersync: {e:#}");
             ExitCode::from(1)
@@ -322,6 +323,11 @@ fn exit(result: anyhow::Result<()>) -> ExitCode {
 #[derive(Debug, thiserror::Error)]
 #[error("something needs attention")]
 pub(crate) struct NeedsAttention;
+
+/// `status` found no daemon on the data directory (exit code 2, already printed).
+#[derive(Debug, thiserror::Error)]
+#[error("the daemon is not running")]
+pub(crate) struct DaemonDown;
 
 /// Commands that work on the store directly (the daemon may be running: SQLite
 /// serialises the writes).

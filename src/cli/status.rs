@@ -1,12 +1,22 @@
-//! `ordersync status`: what a person must know, and exit 1 when they must act.
+//! `ordersync status`: what a person must know; exit 2 when the daemon is
+//! not running, 1 when a person must act.
 
-use super::NeedsAttention;
+use super::{DaemonDown, NeedsAttention};
 use crate::config_file::Config;
 use crate::providers::rakuten_pay::licence::Licence;
 use crate::status::{Detail, Status};
 use crate::store::Store;
 
 pub(super) async fn run(store: &Store, config: &Config) -> anyhow::Result<()> {
+    // Said first and at once: the figures below are the store's, as the
+    // daemon left them, and nothing moves until it runs again.
+    let down = crate::store::restore::daemon_running(&config.daemon.data_dir) == Some(false);
+    if down {
+        outln!(
+            "ordersync のデーモンが停止しています。受注の取り込みも在庫の送信も止まっています (起動: systemctl start ordersync) / \
+             ordersync is not running: no orders come in and no stock is sent (start it: systemctl start ordersync)"
+        );
+    }
     let status = Status::load(store, Detail::Full { unknown_items: 20 }).await?;
     outln!("orders:");
     for (state, n) in &status.per_state {
@@ -23,7 +33,8 @@ pub(super) async fn run(store: &Store, config: &Config) -> anyhow::Result<()> {
         status.calls_dead
     );
     for poll in &status.polls {
-        let behind = Status::is_behind(poll, config);
+        // A stopped daemon is why every poll is late: blame it, not them.
+        let behind = !down && Status::is_behind(poll, config);
         outln!(
             "last successful poll, {}: {}{}",
             poll.provider,
@@ -99,6 +110,9 @@ pub(super) async fn run(store: &Store, config: &Config) -> anyhow::Result<()> {
                 c.not_in_master.join(", ")
             );
         }
+    }
+    if down {
+        return Err(DaemonDown.into());
     }
     if status.needs_attention(config) {
         return Err(NeedsAttention.into());

@@ -50,6 +50,24 @@ pub fn lock(data_dir: &Path) -> Result<DataDirLock> {
     }
 }
 
+/// Whether a daemon holds `data_dir` now, read without taking anything: the
+/// lock file is only opened, and a shared lock tried and let go at once.
+/// `None` when that cannot be told (the file cannot be opened for a reason
+/// other than its absence).
+pub fn daemon_running(data_dir: &Path) -> Option<bool> {
+    let file = match File::open(data_dir.join(LOCK_FILE)) {
+        Ok(file) => file,
+        // A daemon creates the file before it opens the store.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Some(false),
+        Err(_) => return None,
+    };
+    match file.try_lock_shared() {
+        Ok(()) => Some(false),
+        Err(std::fs::TryLockError::WouldBlock) => Some(true),
+        Err(std::fs::TryLockError::Error(_)) => None,
+    }
+}
+
 /// What a restore did.
 #[derive(Debug)]
 pub struct Restored {

@@ -124,7 +124,6 @@ fn commands_that_need_no_secret_run_without_them() {
         vec!["stock", "list"],
         vec!["orders", "list"],
         vec!["outbox", "list"],
-        vec!["status"],
         vec!["backup", backup.to_str().unwrap()],
     ] {
         let out = shell(&args);
@@ -134,6 +133,8 @@ fn commands_that_need_no_secret_run_without_them() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+    // The daemon has not been started: status says so (exit 2), as monitoring reads it.
+    assert_eq!(shell(&["status"]).status.code(), Some(2));
     use std::os::unix::fs::PermissionsExt;
     let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&dir.path().join("data")), 0o700);
@@ -206,10 +207,11 @@ fn stock_commands_work_on_the_store() {
         list.contains("SKU-1") && list.contains("SKU-2") && list.contains("SKU-9"),
         "{list}"
     );
+    // No daemon runs here: status says so.
     let out = ordersync(&["--config", cfg, "status"]);
     assert_eq!(
         out.status.code(),
-        Some(0),
+        Some(2),
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
@@ -318,10 +320,40 @@ fn orders_add_registers_a_direct_order_from_a_file() {
 }
 
 #[test]
+fn status_says_at_once_that_the_daemon_is_not_running() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), "sweep_interval = \"1m\"\n");
+    let cfg = cfg.to_str().unwrap();
+    let data = dir.path().join("data");
+    // Never started, then started (its lock held), then stopped.
+    let out = ordersync(&["--config", cfg, "status"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{stdout}");
+    assert!(
+        stdout.starts_with("ordersync のデーモンが停止しています"),
+        "{stdout}"
+    );
+    let daemon = ordersync::store::restore::lock(&data).unwrap();
+    let out = ordersync(&["--config", cfg, "status"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(!stdout.contains("停止"), "{stdout}");
+    drop(daemon);
+    // Stopped a moment ago, its last sweep fresh: still down, and said so
+    // before any poll could look late.
+    let out = ordersync(&["--config", cfg, "status"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{stdout}");
+    assert!(!stdout.contains("behind schedule"), "{stdout}");
+}
+
+#[test]
 fn status_exits_1_when_a_poller_falls_behind() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = write_config(dir.path(), "sweep_interval = \"1m\"\n");
     let cfg = cfg.to_str().unwrap();
+    // The daemon's lock held, as a running daemon holds it.
+    let _daemon = ordersync::store::restore::lock(&dir.path().join("data")).unwrap();
     assert_eq!(
         ordersync(&["--config", cfg, "status"]).status.code(),
         Some(0)
