@@ -90,9 +90,25 @@ pub fn router(state: AppState) -> Router {
         .route("/outbox/{id}/retry", post(retry_from_page))
         .merge(super::console::routes())
         .nest("/api/v1", api)
-        .fallback(|| async { ApiError::not_found("no such endpoint") })
+        .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), guard::guard))
         .with_state(state)
+}
+
+/// An address the listener does not have: a page with a way home for a
+/// browser (it asks for HTML), the API's JSON error for everything else.
+async fn not_found(uri: axum::http::Uri, headers: HeaderMap) -> Response {
+    let wants_page = !uri.path().starts_with("/api/")
+        && headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|accept| accept.contains("text/html"));
+    if wants_page {
+        let page = status_page::not_found_page();
+        (StatusCode::NOT_FOUND, Html(page)).into_response()
+    } else {
+        ApiError::not_found("no such endpoint").into_response()
+    }
 }
 
 /// `GET /api/v1/alerts`: the causes open, what each destination is owed,

@@ -58,7 +58,8 @@ pub(crate) const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2em
 pub fn render(v: &StatusView) -> String {
     let mut h = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>ordersync</title>\
-         <style>{STYLE}</style></head><body><h1>ordersync</h1>"
+         <style>{STYLE}</style></head><body><h1>ordersync</h1>\
+         <p><a href=\"/console/\">コンソール(受注・在庫・要対応) / Console</a></p>"
     );
     if let Some(hint) = &v.setup_hint {
         let _ = write!(h, "<p class=\"notice\" id=\"setup\">{}</p>", esc(hint));
@@ -351,6 +352,16 @@ fn rejected_section(h: &mut String, v: &StatusView) {
         );
     }
     h.push_str("</table>");
+}
+
+/// The page a browser gets for an address the admin listener does not have.
+pub fn not_found_page() -> String {
+    format!(
+        "<!doctype html><html lang=\"ja\"><head><meta charset=\"utf-8\"><title>ordersync: 404</title>\
+         <style>{STYLE}</style></head><body><h1>ページが見つかりません / Page not found</h1>\
+         <p><a href=\"/\">状態ページへ / Status page</a> · <a href=\"/console/\">コンソールへ / Console</a></p>\
+         </body></html>"
+    )
 }
 
 /// A small page for the answer of a form action that failed.

@@ -246,12 +246,24 @@ async fn a_person_works_through_a_stuck_order_in_the_browser() {
     let mut tab = chrome.tab().await;
     let console = format!("{}/console/orders", app.admin_url);
 
-    // Logging in with the admin token lands on the orders.
-    tab.goto(&console).await;
+    // From the status page, its link to the console (`/console/`, as the
+    // READMEs give it); logging in with the admin token lands on the orders.
+    tab.goto(&format!("{}/", app.admin_url)).await;
+    tab.wait_text("コンソール").await;
+    tab.eval("document.querySelector('a[href=\"/console/\"]').click()")
+        .await;
     tab.wait_text("管理トークン").await;
     tab.submit("form", &[("token", ADMIN_TOKEN)]).await;
     tab.wait_text("JG-OK-1").await;
     tab.screenshot("console-orders.png").await;
+
+    // A page the console does not have: a page with a way home, not JSON.
+    tab.goto(&format!("{}/console/no-such-page", app.admin_url))
+        .await;
+    tab.wait_text("ページが見つかりません").await;
+    tab.eval("document.querySelector('a[href=\"/console/\"]').click()")
+        .await;
+    tab.wait_text("JG-OK-1").await;
 
     // Search the orders that need a person: only the stuck one.
     tab.submit("form[action='/console/orders']", &[("attention", "1")])

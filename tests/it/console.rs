@@ -432,3 +432,50 @@ async fn a_poller_behind_shows_on_the_problems_page() {
     );
     app.stop().await;
 }
+
+/// The address the READMEs give, `/console/`, leads to the console as
+/// `/console` does; the status page links to it; a page the listener does
+/// not have answers a browser with a page and a way home, the API with JSON.
+#[tokio::test]
+async fn the_console_is_found_where_the_guides_say() {
+    let app = spawn_app().await;
+    let b = Browser::new(&app);
+    for path in ["/console", "/console/"] {
+        let (status, _, location) = b.get(path).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(location.as_deref(), Some("/console/orders"), "{path}");
+    }
+    let (status, page, _) = b.get("/").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("href=\"/console/\""), "{page}");
+
+    let http = reqwest::Client::new();
+    let asked = |path: &str, accept: &str| {
+        http.get(format!("{}{path}", app.admin_url))
+            .header(reqwest::header::ACCEPT, accept.to_string())
+            .send()
+    };
+    let html = "text/html,application/xhtml+xml,*/*;q=0.8";
+    let r = asked("/console/nope", html).await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert!(
+        r.headers()[reqwest::header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains("ページが見つかりません") && page.contains("href=\"/\""),
+        "{page}"
+    );
+    for (path, accept) in [("/api/v1/nope", html), ("/nope", "application/json")] {
+        let r = asked(path, accept).await.unwrap();
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{path}");
+        let body: serde_json::Value = r.json().await.unwrap();
+        assert!(
+            body["error"].is_object() || body["error"].is_string(),
+            "{path}: {body}"
+        );
+    }
+}

@@ -38,7 +38,9 @@ const PAGE: u32 = 50;
 /// The console's routes (the admin listener's guard and limits apply).
 pub fn routes() -> Router<AppState> {
     Router::new()
+        // Both spellings: the READMEs give `/console/`, a hand types `/console`.
         .route("/console", get(|| async { see_other("/console/orders") }))
+        .route("/console/", get(|| async { see_other("/console/orders") }))
         .route("/console/login", get(login_page).post(login))
         .route("/console/logout", post(logout))
         .route("/console/orders", get(orders_page))
