@@ -10,7 +10,10 @@
 //! sends a form type), so the printed examples work as they are.
 
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+use anyhow::Context;
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -20,7 +23,13 @@ use axum::routing::post;
 use axum::{Json, Router};
 use clap::Args;
 
+use crate::config_file::credentials_of;
 use crate::domain::Provider;
+use crate::private_files;
+use crate::sim::atobarai_com::AtobaraiSimSettings;
+use crate::sim::komoju::KomojuSimSettings;
+use crate::sim::kuroneko::KuronekoSimSettings;
+use crate::sim::rakuten_pay::RakutenPaySimSettings;
 use ordersync_sim::jgoods::{
     self, CustomerDecision, JgoodsSimConfig, JgoodsSimHandle, SimWebhookAuth,
 };
@@ -61,6 +70,13 @@ pub struct SimArgs {
     /// Control endpoint for placing orders and scripting customers.
     #[arg(long, default_value = "127.0.0.1:9099")]
     pub control_listen: SocketAddr,
+    /// Where the simulators' secrets are written, one credential file each
+    /// (give it to the daemon as `--credentials-dir`).
+    #[arg(long, default_value = "sim-credentials")]
+    pub credentials_out: PathBuf,
+    /// The control endpoint's address once bound (a port 0 made real).
+    #[arg(skip)]
+    pub control_listen_bound: Option<SocketAddr>,
 }
 
 /// The running simulators.
@@ -75,7 +91,12 @@ struct Sims {
 
 pub async fn run(args: SimArgs) -> anyhow::Result<()> {
     let sims = start(&args).await?;
-    print_config(&args, &sims);
+    let listener = TcpListener::bind(args.control_listen).await?;
+    let args = SimArgs {
+        control_listen_bound: Some(listener.local_addr()?),
+        ..args
+    };
+    print_config(&args, &sims)?;
     let control = Router::new()
         .route("/_sim/jgoods/orders", post(place))
         .with_state(sims.jgoods.clone())
@@ -90,7 +111,6 @@ pub async fn run(args: SimArgs) -> anyhow::Result<()> {
                 .route("/_sim/komoju/authorize", post(authorize))
                 .with_state(sims.komoju.clone()),
         );
-    let listener = TcpListener::bind(args.control_listen).await?;
     axum::serve(listener, control)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
@@ -146,14 +166,28 @@ async fn start(args: &SimArgs) -> anyhow::Result<Sims> {
     })
 }
 
-/// The config sections that reach the simulators, and how to drive them.
-fn print_config(args: &SimArgs, s: &Sims) {
-    let control = args.control_listen;
+/// The config sections that reach the simulators (their secrets written as
+/// credential files), and how to drive them.
+fn print_config(args: &SimArgs, s: &Sims) -> anyhow::Result<()> {
+    let control = args.control_listen_bound.unwrap_or(args.control_listen);
+    let creds = &args.credentials_out;
+    let mut files = Vec::new();
+    let sections: Vec<String> = Provider::ALL
+        .into_iter()
+        .map(|p| with_credentials(p, &section(p, args, s), &mut files))
+        .collect();
+    write_credentials(creds, &files)?;
     println!("# ordersync sim: paste these sections into a config (with [daemon] listen on the");
-    println!("# port the webhook URLs name), then run `ordersync --config FILE run`.\n");
-    for provider in Provider::ALL {
-        println!("{}", section(provider, args, s));
+    println!("# port the webhook URLs name), then run");
+    println!(
+        "#   ordersync --config FILE --credentials-dir {} run",
+        creds.display()
+    );
+    println!("# (the simulators' secrets are in that directory, one file each).");
+    for section in sections {
+        print!("{section}");
     }
+    println!("{END_OF_CONFIG}");
     println!("# J-goods webhooks go to {}", args.jgoods_webhook_url);
     println!("# KOMOJU webhooks go to {}", args.komoju_webhook_url);
     println!("# a J-goods order:");
@@ -171,7 +205,17 @@ fn print_config(args: &SimArgs, s: &Sims) {
     println!(
         "#   curl -X POST http://{control}/_sim/komoju/authorize -d '{{\"payment_id\":\"<id>\"}}'"
     );
+    println!("# a credit check refused on purpose (与信NG): a buyer whose name contains");
+    println!(
+        "#   \"{}\" at 後払い.com (\"{}\": under review, then refused)",
+        atobarai_com::MARKER_NG,
+        atobarai_com::MARKER_REVIEW_NG
+    );
+    Ok(())
 }
+
+/// The line after the last config section (what a script reads up to).
+pub const END_OF_CONFIG: &str = "# end of config";
 
 /// The JSON body of a control request, whatever its `Content-Type`.
 fn body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, serde_json::Error> {
@@ -289,56 +333,92 @@ async fn authorize(State(sim): State<Arc<komoju::KomojuSimHandle>>, bytes: Bytes
     }
 }
 
-/// The config section that reaches `provider`'s simulator. A new [`Provider`]
-/// does not compile until its simulator has its section here.
+/// The config section that reaches `provider`'s simulator, secrets inline
+/// (the same text the tests start a daemon with), and the polling pace that
+/// lets one watch an order arrive. A new [`Provider`] does not compile until
+/// its simulator has its section here.
 fn section(provider: Provider, args: &SimArgs, s: &Sims) -> String {
     match provider {
         Provider::Jgoods => format!(
-            "[jgoods]\nenabled = true\norder_api_base_url = \"{}\"\nitem_api_base_url = \"{}\"\n\
-             token_url = \"{}\"\nclient_id = \"{}\"\nclient_secret = \"{}\"\n\
-             webhook_secret = \"{}\"\nsweep_interval = \"30s\"\n",
+            "\n[jgoods]\nenabled = true\norder_api_base_url = \"{}\"\nitem_api_base_url = \"{}\"\n\
+             category_api_base_url = \"{}\"\ntoken_url = \"{}\"\ntoken_auth = \"{}\"\nclient_id = \"{}\"\n\
+             client_secret = \"{}\"\nwebhook_secret = \"{}\"\nsweep_interval = \"30s\"\n",
             s.jgoods.order_api_base_url(),
             s.jgoods.item_api_base_url(),
+            s.jgoods.category_api_base_url(),
             s.jgoods.token_url(),
+            match s.jgoods.client_auth() {
+                jgoods::ClientAuth::ClientSecretBasic => "basic",
+                jgoods::ClientAuth::ClientSecretPost => "post",
+            },
             s.jgoods_cfg.client_id,
             s.jgoods_cfg.client_secret,
             args.jgoods_webhook_secret,
         ),
         // A few seconds, so an order placed below shows up while one watches.
         Provider::RakutenPay => format!(
-            "[rakuten_pay]\nenabled = true\napi_base_url = \"{}\"\nlicense_api_url = \"{}\"\n\
-             inventory_api_url = \"{}\"\nservice_secret = \"{}\"\nlicense_key = \"{}\"\n\
-             poll_interval = \"5s\"\nlookback = \"1d\"\n",
-            s.rakuten.api_base_url(),
-            s.rakuten.license_api_url(),
-            s.rakuten.inventory_api_url(),
-            s.rakuten.service_secret(),
-            s.rakuten.license_key(),
+            "{}poll_interval = \"5s\"\nlookback = \"1d\"\n",
+            s.rakuten.config_section()
         ),
-        Provider::Kuroneko => format!(
-            "[kuroneko]\nenabled = true\napi_base_url = \"{}\"\nstore_code = \"{}\"\n\
-             password = \"{}\"\npoll_interval = \"30s\"\n",
-            s.kuroneko.base_url(),
-            s.kuroneko.store_code(),
-            s.kuroneko.password(),
-        ),
+        Provider::Kuroneko => format!("{}poll_interval = \"30s\"\n", s.kuroneko.config_section()),
         Provider::AtobaraiCom => {
-            let a = s.atobarai.config();
-            format!(
-                "[atobarai_com]\nenabled = true\napi_base_url = \"{}\"\nenterprise_id = {}\n\
-                 site_id = {}\napi_user_id = {}\npoll_interval = \"30s\"\n",
-                s.atobarai.base_url(),
-                a.enterprise_id,
-                a.site_id,
-                a.api_user_id,
-            )
+            format!("{}poll_interval = \"30s\"\n", s.atobarai.config_section())
         }
-        Provider::Komoju => format!(
-            "[komoju]\nenabled = true\napi_base_url = \"{}\"\nsecret_key = \"{}\"\n\
-             webhook_secret = \"{}\"\n",
-            s.komoju.api_base_url(),
-            s.komoju.secret_key(),
-            s.komoju.webhook_secret(),
-        ),
+        Provider::Komoju => s.komoju.config_section(),
     }
+}
+
+/// The keys of `provider`'s secrets, in the order of their credential names
+/// ([`credentials_of`]).
+fn secret_keys(provider: Provider) -> &'static [&'static str] {
+    match provider {
+        Provider::Jgoods => &["client_secret", "webhook_secret"],
+        Provider::RakutenPay => &["service_secret", "license_key"],
+        Provider::Kuroneko => &["password"],
+        Provider::Komoju => &["secret_key", "webhook_secret"],
+        Provider::AtobaraiCom => &[],
+    }
+}
+
+/// `section` with each secret read from its credential file instead, as an
+/// installed config reads it; the files to write are added to `files`.
+fn with_credentials(
+    provider: Provider,
+    section: &str,
+    files: &mut Vec<(&'static str, String)>,
+) -> String {
+    let mut out = String::new();
+    for line in section.lines() {
+        let secret = secret_keys(provider)
+            .iter()
+            .zip(credentials_of(provider))
+            .find_map(|(key, file)| {
+                let value = line.strip_prefix(key)?.trim_start().strip_prefix('=')?;
+                let value = value.trim().strip_prefix('"')?.strip_suffix('"')?;
+                Some((key, file, value))
+            });
+        match secret {
+            Some((key, file, value)) => {
+                files.push((file, value.to_string()));
+                out.push_str(&format!("{key} = {{ credential = \"{file}\" }}\n"));
+            }
+            None => {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
+
+/// Writes the simulators' secrets as credential files (a private directory,
+/// files only its owner reads), as `credentials init` lays them out.
+fn write_credentials(dir: &Path, files: &[(&'static str, String)]) -> anyhow::Result<()> {
+    private_files::create_dir(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    for (name, value) in files {
+        let path = dir.join(name);
+        private_files::write_atomic(&path, value.as_bytes())
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(())
 }

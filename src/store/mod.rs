@@ -183,7 +183,7 @@ impl Store {
     /// the writer thread. `safety_stock` is `[inventory] safety_stock`.
     pub fn open(path: &Path, safety_stock: u32) -> Result<Store> {
         let mut writer = open_connection(path)?;
-        schema::migrate(&mut writer)?;
+        migrate_alone(path, &mut writer)?;
         // Checkpoints run on their own thread (below), not inside whichever
         // commit happens to cross SQLite's threshold: that commit's callers
         // would wait for the copy and its fsync.
@@ -438,6 +438,19 @@ fn run_in_savepoint<T>(tx: &Tx<'_>, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Res
             Err(e)
         }
     }
+}
+
+/// Migrates the database at `path`, one process at a time: the daemon's first
+/// start and an operator's `ordersync status` opening a new store together
+/// would both create its tables, and the loser would stop. The lock is an
+/// `flock` on the database file itself, which SQLite's own (`fcntl`) locks do
+/// not see; the second process waits, then finds the schema current.
+fn migrate_alone(path: &Path, conn: &mut Connection) -> Result<()> {
+    let file = std::fs::File::open(path)
+        .map_err(|e| StoreError::Invalid(format!("cannot open {}: {e}", path.display())))?;
+    file.lock()
+        .map_err(|e| StoreError::Invalid(format!("cannot lock {}: {e}", path.display())))?;
+    schema::migrate(conn)
 }
 
 /// Opens a connection with the daemon's pragmas.

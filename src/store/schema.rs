@@ -515,6 +515,30 @@ pub fn migrate(conn: &mut Connection) -> Result<()> {
 mod tests {
     use super::*;
 
+    /// The daemon's first start and an operator's command open a new store
+    /// at the same moment: both open it, neither stops on a half-made schema.
+    #[test]
+    fn two_processes_opening_a_new_store_at_once_both_open_it() {
+        for _ in 0..20 {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("ordersync.sqlite");
+            let barrier = std::sync::Barrier::new(2);
+            std::thread::scope(|s| {
+                let opens: Vec<_> = (0..2)
+                    .map(|_| {
+                        s.spawn(|| {
+                            barrier.wait();
+                            crate::store::Store::open(&path, 0).map(|_| ())
+                        })
+                    })
+                    .collect();
+                for open in opens {
+                    open.join().unwrap().unwrap();
+                }
+            });
+        }
+    }
+
     #[test]
     fn migrations_are_valid() {
         assert!(migrations().validate().is_ok());

@@ -761,15 +761,22 @@ pub async fn child_config(
 }
 
 /// Starts `ordersync run` on `config` as a child process (killed on drop) and
-/// waits until its admin listener `admin` answers `/healthz`.
+/// waits until its admin listener `admin` answers `/healthz`. Its log goes to
+/// `daemon.log` beside the config (appended across restarts), not into the
+/// test's output.
 pub async fn start_daemon(config: &std::path::Path, admin: &str) -> tokio::process::Child {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(config.with_file_name("daemon.log"))
+        .unwrap();
     let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_ordersync"))
         .arg("--config")
         .arg(config)
         .arg("run")
         .env("RUST_LOG", "warn")
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::inherit())
+        .stderr(log)
         .kill_on_drop(true)
         .spawn()
         .unwrap();
