@@ -22,7 +22,8 @@
 //!
 //! Layout: [`wire`] is the contract's JSON; `state` is the back office
 //! without I/O and `requests` reads the merchant's bodies; `api` and
-//! `catalog_api` are the HTTP surface; `webhooks` pushes events, one queue
+//! `catalog_api` are the HTTP surface, `website` the pages a wrong
+//! `token_url` meets; `webhooks` pushes events, one queue
 //! per order, signed by [`signature`]; [`receiver`] is a webhook receiver
 //! for tests.
 
@@ -34,6 +35,7 @@ mod requests;
 pub mod signature;
 mod state;
 mod webhooks;
+mod website;
 pub mod wire;
 
 use std::collections::BTreeMap;
@@ -48,11 +50,12 @@ use tokio::sync::mpsc;
 use crate::harness::{self, Tasks};
 
 pub use state::{
-    CustomerDecision, DeliveryOutcome, DeliveryRecord, Endpoint, Fault, MAX_STOCK_ITEMS,
+    Api, CustomerDecision, DeliveryOutcome, DeliveryRecord, Endpoint, Fault, MAX_STOCK_ITEMS,
     SEARCH_PAGE_SIZE, SimStats, WebhookStats,
 };
 use state::{Effect, SimState};
 use webhooks::Delivery;
+pub use website::WrongTokenUrl;
 pub use wire::{JgoodsOrder, JgoodsOrderItem, JgoodsShipTo, Status};
 
 /// How the simulated J-goods behaves; [`Default`] suits tests (millisecond
@@ -235,6 +238,20 @@ impl JgoodsSimHandle {
     /// `{base}/oauth/token`, for config `token_url`.
     pub fn token_url(&self) -> String {
         format!("{}/oauth/token", self.base_url())
+    }
+
+    /// A `token_url` that is wrong the way `kind` says: a page of J-goods'
+    /// web site that answers a token request with a 404 page, a 405, a
+    /// redirect or a 200 HTML page (the contract's "OAuth2 token (2026-12)").
+    pub fn wrong_token_url(&self, kind: WrongTokenUrl) -> String {
+        format!("{}{}", self.base_url(), kind.path())
+    }
+
+    /// Gives the merchant's client rights to `api` or takes them away: a
+    /// client without them is refused there with 401 even with a token
+    /// just issued (the contract's "OAuth2 token (2026-12)").
+    pub fn set_api_access(&self, api: Api, allowed: bool) {
+        self.shared.with_state(|s| s.set_api_access(api, allowed));
     }
 
     /// The OAuth client id the token endpoint accepts.

@@ -71,6 +71,9 @@ pub struct Options {
     pub invoice: bool,
     /// More sections appended to the config as they are (`[alerts]`, …).
     pub sections: String,
+    /// `token_url` names this page of the J-goods simulator's web site
+    /// instead of its token endpoint.
+    pub wrong_token_url: Option<sim::WrongTokenUrl>,
 }
 
 impl Options {
@@ -150,6 +153,7 @@ impl Default for Options {
             atobarai_extra: String::new(),
             invoice: false,
             sections: String::new(),
+            wrong_token_url: None,
         }
     }
 }
@@ -252,7 +256,9 @@ webhook_secret = "{secret}"
         order = sim.order_api_base_url(),
         item = sim.item_api_base_url(),
         category = sim.category_api_base_url(),
-        token = sim.token_url(),
+        token = o
+            .wrong_token_url
+            .map_or_else(|| sim.token_url(), |kind| sim.wrong_token_url(kind)),
         client_id = o.sim.client_id,
         client_secret = o.sim.client_secret,
         extra = o.jgoods_extra,

@@ -18,7 +18,7 @@ use base64::Engine as _;
 use tokio::time::Instant;
 
 use super::requests::ApiError;
-use super::state::{Endpoint, Fault};
+use super::state::{Api, Endpoint, Fault};
 use super::wire::{
     JgoodsError, JgoodsErrorBody, JgoodsOrder, JgoodsSearchPage, JgoodsToken, JgoodsTokenError,
     Status,
@@ -28,7 +28,9 @@ use crate::transport::WireFormat;
 
 pub(super) type Sim = State<Arc<Shared>>;
 
-/// The simulator's routes: `/oauth/token`, `/order/v2/…`, `/v3/item.json`.
+/// The simulator's routes: `/oauth/token`, `/order/v2/…`, `/v3/…`,
+/// `/category/v1/…`, and the web site's pages a wrong `token_url` may name
+/// (`/www/…`, [`super::website`]).
 pub(super) fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/oauth/token", post(token))
@@ -49,6 +51,7 @@ pub(super) fn router(shared: Arc<Shared>) -> Router {
                 .put(super::catalog_api::put_categories)
                 .delete(super::catalog_api::delete_categories),
         )
+        .merge(super::website::router())
         .fallback(|| async { error(StatusCode::NOT_FOUND, "NOT_FOUND", "no such endpoint", None) })
         .with_state(shared)
 }
@@ -157,7 +160,7 @@ async fn put_order(
         Ok(late) => late,
         Err(refusal) => return refusal.into_response(),
     };
-    let answer = match authorize(&sim, &headers) {
+    let answer = match authorize(&sim, &headers, Api::Order) {
         Err(refusal) => refusal.into_response(),
         Ok(()) => order_answer(sim.with_state(|s| s.put_order(&order_no, &body))),
     };
@@ -181,7 +184,7 @@ async fn get_order(
         Ok(late) => late,
         Err(refusal) => return refusal.into_response(),
     };
-    let answer = match authorize(&sim, &headers) {
+    let answer = match authorize(&sim, &headers, Api::Order) {
         Err(refusal) => refusal.into_response(),
         Ok(()) => order_answer(sim.with_state(|s| s.get_order(&order_no))),
     };
@@ -198,7 +201,7 @@ async fn search(
         Ok(late) => late,
         Err(refusal) => return refusal.into_response(),
     };
-    let answer = match authorize(&sim, &headers) {
+    let answer = match authorize(&sim, &headers, Api::Order) {
         Err(refusal) => refusal.into_response(),
         Ok(()) => match SearchQuery::parse(query.unwrap_or_default()) {
             Err(e) => api_error(e),
@@ -261,7 +264,7 @@ async fn put_items(State(sim): Sim, headers: HeaderMap, body: Bytes) -> Response
         Ok(late) => late,
         Err(refusal) => return refusal.into_response(),
     };
-    let answer = match authorize(&sim, &headers) {
+    let answer = match authorize(&sim, &headers, Api::Item) {
         Err(refusal) => refusal.into_response(),
         Ok(()) => match sim.with_state(|s| s.put_stock(&body)) {
             Ok(result) => axum::Json(result).into_response(),
@@ -361,15 +364,18 @@ pub(super) fn gate(
     }
 }
 
-/// A bearer token the token endpoint issued and that has not expired.
-pub(super) fn authorize(sim: &Arc<Shared>, headers: &HeaderMap) -> Result<(), Refusal> {
+/// A bearer token the token endpoint issued, that has not expired, of a
+/// client with rights to `api`. A client without them gets the same 401 as
+/// an expired token (the contract names no other answer), so a fresh token
+/// is refused too.
+pub(super) fn authorize(sim: &Arc<Shared>, headers: &HeaderMap, api: Api) -> Result<(), Refusal> {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim);
     let now = Instant::now();
-    if token.is_some_and(|t| sim.with_state(|s| s.token_valid(t, now))) {
+    if token.is_some_and(|t| sim.with_state(|s| s.token_allows(t, api, now))) {
         return Ok(());
     }
     Err(Refusal::Error {

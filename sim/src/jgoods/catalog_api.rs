@@ -16,7 +16,7 @@ use super::Shared;
 use super::api::{Sim, answer_after, api_error, authorize, gate};
 use super::catalog::Catalog;
 use super::requests::ApiError;
-use super::state::Endpoint;
+use super::state::{Api, Endpoint};
 
 /// Whether a `PUT /v3/item.json` body carries item fields beyond the stock.
 pub(super) fn is_catalog_update(body: &[u8]) -> bool {
@@ -51,7 +51,13 @@ async fn call(
         Ok(late) => late,
         Err(refusal) => return refusal.into_response(),
     };
-    let answer = match (authorize(&sim, &headers), parsed) {
+    // The category API's calls are named by their path; the rest are the item API's.
+    let api = if what.contains(" /category/") {
+        Api::Category
+    } else {
+        Api::Item
+    };
+    let answer = match (authorize(&sim, &headers, api), parsed) {
         (Err(refusal), _) => refusal.into_response(),
         (Ok(()), Some(Err(_))) => api_error(ApiError::bad_request(
             "INVALID_REQUEST",

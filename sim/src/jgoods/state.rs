@@ -50,6 +50,17 @@ pub enum Endpoint {
     Any,
 }
 
+/// One of J-goods' APIs, as a client has rights to it or not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Api {
+    /// The order-info API (受注情報API, `/order/v2`).
+    Order,
+    /// The item-info API (商品情報API, `/v3`), the stock push included.
+    Item,
+    /// The category API (カテゴリAPI, `/category/v1`).
+    Category,
+}
+
 /// A misbehaviour J-goods shows in real life, injected before normal handling.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {
@@ -75,6 +86,9 @@ pub enum Fault {
 pub struct SimStats {
     /// Calls to the token endpoint, including refused ones.
     pub token_requests: usize,
+    /// Requests to the web site's pages a wrong `token_url` points at
+    /// ([`super::WrongTokenUrl`]).
+    pub wrong_token_url_requests: usize,
     /// Every `PUT /order/v2/{order_no}` body received (as JSON, or a JSON string
     /// holding the raw text when it was not JSON), per order, in arrival order.
     pub put_bodies: BTreeMap<String, Vec<Value>>,
@@ -190,6 +204,9 @@ pub struct SimState {
     pub(crate) catalog: super::catalog::Catalog,
     /// Access token → when it expires.
     tokens: HashMap<String, Instant>,
+    /// The APIs the merchant's client has no rights to: a valid token is
+    /// refused there with 401, as an expired one is.
+    denied_apis: BTreeSet<Api>,
     /// `(endpoint, fault, remaining)` in injection order.
     faults: Vec<(Endpoint, Fault, u32)>,
     pub stats: SimStats,
@@ -207,6 +224,7 @@ impl SimState {
             items: BTreeSet::new(),
             catalog: Default::default(),
             tokens: HashMap::new(),
+            denied_apis: BTreeSet::new(),
             faults: Vec::new(),
             stats: SimStats::default(),
             default_decision,
@@ -415,6 +433,20 @@ impl SimState {
 
     pub(crate) fn expire_tokens(&mut self) {
         self.tokens.clear();
+    }
+
+    /// Gives the client rights to `api` or takes them away.
+    pub(crate) fn set_api_access(&mut self, api: Api, allowed: bool) {
+        if allowed {
+            self.denied_apis.remove(&api);
+        } else {
+            self.denied_apis.insert(api);
+        }
+    }
+
+    /// Whether `token` may call `api` now.
+    pub(crate) fn token_allows(&self, token: &str, api: Api, now: Instant) -> bool {
+        self.token_valid(token, now) && !self.denied_apis.contains(&api)
     }
 
     /// Drops every injected fault not yet used.

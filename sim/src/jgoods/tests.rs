@@ -126,6 +126,77 @@ async fn apis_require_a_live_token() {
 }
 
 #[tokio::test]
+async fn a_client_without_rights_to_an_api_is_refused_there_with_a_fresh_token() {
+    let sim = start_sim(JgoodsSimConfig::default()).await;
+    sim.place_order("JG1", &[("SKU-1", 1, 100)]);
+    sim.set_api_access(Api::Order, false);
+    let http = reqwest::Client::new();
+    let order = format!("{}/JG1", sim.order_api_base_url());
+    let categories = format!("{}/categories.json", sim.category_api_base_url());
+    let fresh = token(&sim).await;
+    let refused = http.get(&order).bearer_auth(&fresh).send().await.unwrap();
+    assert_eq!(
+        error_code(refused).await,
+        (401, "INVALID_TOKEN".to_string())
+    );
+    // The other APIs take the same token.
+    let other = http.get(&categories).bearer_auth(&fresh).send().await;
+    assert_eq!(other.unwrap().status(), 200);
+    sim.set_api_access(Api::Order, true);
+    let granted = http.get(&order).bearer_auth(&fresh).send().await.unwrap();
+    assert_eq!(granted.status(), 200);
+}
+
+#[tokio::test]
+async fn wrong_token_urls_answer_as_the_web_site_does() {
+    let sim = start_sim(JgoodsSimConfig::default()).await;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for kind in WrongTokenUrl::ALL {
+        let answer = http
+            .post(sim.wrong_token_url(kind))
+            .basic_auth("sim-client", Some("sim-client-secret"))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .unwrap();
+        let status = answer.status().as_u16();
+        let headers = answer.headers().clone();
+        assert!(
+            headers[reqwest::header::CONTENT_TYPE]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html"),
+            "{kind:?}"
+        );
+        let body = answer.text().await.unwrap();
+        assert!(body.starts_with("<!DOCTYPE html>"), "{kind:?}: {body}");
+        match kind {
+            WrongTokenUrl::NotFoundPage => assert_eq!(status, 404),
+            WrongTokenUrl::MethodNotAllowed => {
+                assert_eq!(
+                    (status, headers["allow"].to_str().unwrap()),
+                    (405, "GET, HEAD")
+                )
+            }
+            WrongTokenUrl::Redirect => {
+                assert_eq!(status, 302);
+                let login = sim.wrong_token_url(WrongTokenUrl::HtmlPage);
+                assert!(login.ends_with(headers["location"].to_str().unwrap()));
+            }
+            WrongTokenUrl::HtmlPage => assert_eq!(status, 200),
+        }
+    }
+    let stats = sim.stats();
+    assert_eq!(
+        (stats.wrong_token_url_requests, stats.token_requests),
+        (4, 0)
+    );
+}
+
+#[tokio::test]
 async fn raw_answers_follow_the_contract() {
     let sim = start_sim(JgoodsSimConfig::default()).await;
     sim.place_order("JG1", &[("SKU-1", 2, 5500)]);

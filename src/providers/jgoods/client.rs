@@ -70,7 +70,17 @@ struct Inner {
     /// The cached token; the lock is held while fetching a new one so that
     /// concurrent callers wait for one token request instead of each sending one.
     token: Mutex<Option<CachedToken>>,
+    /// The token endpoint's last configuration refusal (a wrong URL or
+    /// wrong credentials) and until when it is answered from memory: every
+    /// waiting order would otherwise ask the token URL again on its own.
+    refusal: std::sync::Mutex<Option<(Instant, CallError)>>,
 }
+
+/// How long a configuration refusal of the token endpoint is repeated from
+/// memory before the endpoint is asked again. A config reload builds a new
+/// client, so a fixed `token_url` is tried at once; a fix made on J-goods'
+/// side alone is seen within this time.
+const TOKEN_REFUSAL_HOLD: Duration = Duration::from_secs(30);
 
 struct CachedToken {
     access_token: SecretString,
@@ -131,6 +141,7 @@ impl JgoodsClient {
                 client_secret: settings.client_secret,
                 token_auth: settings.token_auth,
                 token: Mutex::new(None),
+                refusal: std::sync::Mutex::new(None),
             }),
         })
     }
@@ -237,9 +248,7 @@ impl JgoodsClient {
             let token = self.access_token().await?;
             answer = self.send(request, &token).await?;
             if answer.status == StatusCode::UNAUTHORIZED {
-                return Err(CallError::transient(
-                    "J-goods rejected the credentials: 401 even with a fresh access token",
-                ));
+                return Err(token::fresh_token_refused(self.api_of(&request.url)));
             }
         }
         classify(answer)
@@ -263,6 +272,26 @@ impl JgoodsClient {
         result
     }
 
+    /// Which API `url` is a call of: the base it starts with (the longest,
+    /// should one base lie under another).
+    fn api_of(&self, url: &Url) -> Option<JgoodsApi> {
+        let inner = &self.inner;
+        [
+            (&inner.order_base, JgoodsApi::Order),
+            (&inner.item_base, JgoodsApi::Item),
+            (&inner.category_base, JgoodsApi::Category),
+        ]
+        .into_iter()
+        .map(|(base, api)| (base.as_str().trim_end_matches('/'), api))
+        .filter(|(base, _)| {
+            url.as_str()
+                .strip_prefix(base)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with(['/', '?']))
+        })
+        .max_by_key(|(base, _)| base.len())
+        .map(|(_, api)| api)
+    }
+
     /// The cached token, or a new one when there is none or it is due for renewal.
     async fn access_token(&self) -> Result<SecretString, CallError> {
         let mut slot = self.inner.token.lock().await;
@@ -271,10 +300,27 @@ impl JgoodsClient {
         {
             return Ok(cached.access_token.clone());
         }
-        let fresh = self.fetch_token().await?;
+        let now = Instant::now();
+        let remembered = self.refusal().clone();
+        if let Some((until, error)) = remembered
+            && now < until
+        {
+            return Err(error);
+        }
+        let fetched = self.fetch_token().await;
+        *self.refusal() = match &fetched {
+            Err(e @ CallError::Configuration { .. }) => Some((now + TOKEN_REFUSAL_HOLD, e.clone())),
+            _ => None,
+        };
+        let fresh = fetched?;
         let token = fresh.access_token.clone();
         *slot = Some(fresh);
         Ok(token)
+    }
+
+    /// The remembered refusal; a panic elsewhere leaves it readable.
+    fn refusal(&self) -> std::sync::MutexGuard<'_, Option<(Instant, CallError)>> {
+        (self.inner.refusal.lock()).unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Drops the cached token if it is still the one that was refused (another
@@ -310,17 +356,13 @@ impl JgoodsClient {
         log_call(&Method::POST, &inner.token_url, &result, started);
         let answer = result?;
         if !answer.status.is_success() {
-            return Err(token_failure(&answer));
+            return Err(token::token_failure(&inner.token_url, &answer));
         }
         // The body holds the token: never quote it or serde's view of it.
-        let token: JgoodsToken = serde_json::from_slice(&answer.body).map_err(|_| {
-            CallError::transient("the J-goods token endpoint answered an unreadable body")
-        })?;
-        if token.access_token.is_empty() {
-            return Err(CallError::transient(
-                "the J-goods token endpoint answered an empty access token",
-            ));
-        }
+        let token = serde_json::from_slice::<JgoodsToken>(&answer.body)
+            .ok()
+            .filter(|t| !t.access_token.is_empty())
+            .ok_or_else(|| token::not_a_token(&inner.token_url, &answer))?;
         Ok(CachedToken {
             access_token: token.access_token.into(),
             renew_at: started + token_lifetime(token.expires_in),
@@ -334,30 +376,6 @@ fn token_lifetime(expires_in: u64) -> Duration {
     let life = Duration::from_secs(expires_in);
     life.saturating_sub(TOKEN_RENEW_MARGIN.min(life / 2))
 }
-
-fn token_failure(answer: &Answer) -> CallError {
-    let status = answer.status;
-    if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
-        return CallError::Transient {
-            reason: format!("the J-goods token endpoint is unavailable (HTTP {status})"),
-            retry_after: retry_after(&answer.headers),
-        };
-    }
-    if matches!(status.as_u16(), 400 | 401) {
-        // invalid_client / unauthorized_client: every call would fail alike
-        // until a person fixes the config; never a retry loop.
-        return CallError::configuration(format!("TOKEN_HTTP_{}", status.as_u16()), TOKEN_FIX);
-    }
-    CallError::transient(format!(
-        "J-goods rejected the credentials at the token endpoint (HTTP {status})"
-    ))
-}
-
-/// What the merchant reads when the token endpoint refuses the credentials.
-pub const TOKEN_FIX: &str = "J-goodsのトークン発行がクライアントID・シークレットを受け付けていません(HTTP 400/401)。\
-[jgoods] client_id と client_secret をJ-goodsの加盟店画面の値と照らし、送り方が違う場合は token_auth = \"post\" を試してください / \
-J-goods' token endpoint refuses the client id or secret (HTTP 400/401): compare [jgoods] client_id and \
-client_secret with the J-goods merchant page, and try token_auth = \"post\" if it expects them in the form body";
 
 fn log_call(method: &Method, url: &Url, result: &Result<Answer, CallError>, started: Instant) {
     let latency_ms = started.elapsed().as_millis() as u64;
@@ -488,6 +506,8 @@ fn join(base: &Url, segment: &str) -> Url {
 
 pub mod catalog;
 pub use catalog::{CatalogAnswer, CatalogRefusal};
+mod token;
+pub use token::{JgoodsApi, TOKEN_FIX};
 
 #[cfg(test)]
 mod tests;

@@ -130,6 +130,19 @@ pub fn read(r: &SectionReader<'_>, raw: RawJgoods) -> Result<JgoodsConfig, Confi
         raw.stock_push_interval,
         minutes(5),
     )?;
+    let token_url = r.url("jgoods.token_url", raw.token_url, TOKEN_URL)?;
+    if enabled && token_url.trim_end_matches('/') == TOKEN_URL {
+        // The contract's token URL is this project's guess: J-goods does not
+        // publish it, and a wrong one fails every call (see the client).
+        r.warn(
+            "jgoods.token_url",
+            format!(
+                "J-goodsはトークン発行URLを公開していないため、既定値 {TOKEN_URL} は推測です。\
+                 J-goodsから案内されたURLを確かめて設定してください / J-goods does not publish \
+                 its token URL: the default {TOKEN_URL} is a guess; set the URL J-goods gave you"
+            ),
+        );
+    }
     Ok(JgoodsConfig {
         enabled,
         order_api_base_url: r.base_url(
@@ -142,7 +155,7 @@ pub fn read(r: &SectionReader<'_>, raw: RawJgoods) -> Result<JgoodsConfig, Confi
             raw.item_api_base_url,
             ITEM_API,
         )?,
-        token_url: r.url("jgoods.token_url", raw.token_url, TOKEN_URL)?,
+        token_url,
         client_id: r.required_text("jgoods.client_id", raw.client_id)?,
         client_secret: r.secret("jgoods.client_secret", raw.client_secret, enabled)?,
         token_auth: raw.token_auth.unwrap_or_default(),

@@ -124,8 +124,18 @@ async fn persistent_401_gives_up_after_one_renewal() {
     let (sim, client) = setup().await;
     sim.place_order("JG1", &[("SKU-1", 1, 1000)]);
     sim.inject(Endpoint::GetOrder, Fault::Status(401), 5);
-    let reason = transient_reason(client.get_order("JG1").await);
-    assert!(reason.contains("credentials"), "{reason}");
+    // A 401 again with a token just issued: the client lacks rights to the
+    // API, a configuration problem naming it, not an outage.
+    match client.get_order("JG1").await {
+        Err(CallError::Configuration { code, fix }) => {
+            assert_eq!(code, "API_HTTP_401_FRESH_TOKEN");
+            assert!(
+                fix.contains("受注情報API") && fix.contains("order-info API"),
+                "{fix}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
     let stats = sim.stats();
     assert_eq!((stats.token_requests, stats.get_order), (2, 2));
 }
