@@ -38,10 +38,10 @@ use crate::harness::{self, SimClock};
 pub use carriers::{SimCarrier, TrackingRule, default_carriers};
 pub use checks::{KNOWN_POSTCODES, MAX_IDS};
 pub use state::{
-    Fault, MARKER_NG, MARKER_REVIEW, MARKER_REVIEW_NG, RecordedRequest, SimOrder, SimState,
-    SimStats, Target,
+    Fault, MARKER_NG, MARKER_REVIEW, MARKER_REVIEW_NG, MARKER_UNPAID, RecordedRequest, SimOrder,
+    SimState, SimStats, Target,
 };
-pub use wire::{AtobaraiService, CreditStatus, DataStatus, Form};
+pub use wire::{AtobaraiService, CloseReason, CreditStatus, DataStatus, Form};
 
 /// How the simulated service behaves; [`Default`] suits tests (delays that
 /// only pass when the test advances the clock), [`AtobaraiSimConfig::realistic`]
@@ -74,6 +74,44 @@ pub struct AtobaraiSimConfig {
     pub carriers: Vec<SimCarrier>,
     /// Where the simulator's clock starts; `None` is the real time.
     pub start_at: Option<DateTime<FixedOffset>>,
+    /// The registration checks 後払い.com turns on per site (second
+    /// Corrections); a default site has none of them.
+    pub site_checks: SiteChecks,
+    /// Print a PHP warning in front of `<?xml` on every `cancel` reply, as
+    /// the server's cancel controller does with `display_errors` forced on
+    /// when PHP warns. How often it warns is not known: a setting.
+    pub warning_before_cancel_xml: bool,
+}
+
+/// The registration checks that are per-site options at 後払い.com, off
+/// unless the service turned them on for the merchant (second Corrections):
+/// without them a site takes a merchant order number twice, any postcode,
+/// address, phone and order date.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SiteChecks {
+    /// `E00309`: a merchant order number already registered is refused.
+    pub duplicate_order_id: bool,
+    /// `E00306`: an order date more than 60 days ago is refused.
+    pub order_date_window: bool,
+    /// `E00307`: an address without a street number is refused.
+    pub street_number: bool,
+    /// `E00308`: a postcode the service does not know is refused.
+    pub postcode: bool,
+    /// `E00202` on `C_Phone` / `D_Phone`: a phone number of the wrong shape.
+    pub phone: bool,
+}
+
+impl SiteChecks {
+    /// Every per-site check on.
+    pub fn all() -> Self {
+        SiteChecks {
+            duplicate_order_id: true,
+            order_date_window: true,
+            street_number: true,
+            postcode: true,
+            phone: true,
+        }
+    }
 }
 
 impl Default for AtobaraiSimConfig {
@@ -92,6 +130,8 @@ impl Default for AtobaraiSimConfig {
             first_order_number: 12345,
             carriers: default_carriers(),
             start_at: None,
+            site_checks: SiteChecks::default(),
+            warning_before_cancel_xml: false,
         }
     }
 }
@@ -104,6 +144,8 @@ impl AtobaraiSimConfig {
             cancel_delay: Duration::from_secs(60),
             invoice_delay: Duration::from_secs(5 * 60),
             payment_delay: Some(Duration::from_secs(15 * 60)),
+            // The daemon must read a cancel reply past the server's warnings.
+            warning_before_cancel_xml: true,
             ..AtobaraiSimConfig::default()
         }
     }
@@ -185,6 +227,31 @@ impl AtobaraiSimHandle {
             .with_state(|s, now| s.set_status(system_order_id, status, now))
     }
 
+    /// Closes an order for `reason`, as the service's staff do: only
+    /// [`CloseReason::Paid`] confirms a receipt. `false` when the order does
+    /// not exist.
+    pub fn close(&self, system_order_id: &str, reason: CloseReason) -> bool {
+        self.shared
+            .with_state(|s, now| s.close(system_order_id, reason, now))
+    }
+
+    /// Makes every cancel of an order answer this per-order `code` and
+    /// `text` (`E003` with the card processor's message, `E999`); `None`
+    /// lets the order's state decide again.
+    pub fn refuse_cancel(&self, system_order_id: &str, refusal: Option<(&str, &str)>) {
+        self.shared.with_state(|s, _| match refusal {
+            Some((code, text)) => {
+                s.cancel_refusals.insert(
+                    system_order_id.to_string(),
+                    (code.to_string(), text.to_string()),
+                );
+            }
+            None => {
+                s.cancel_refusals.remove(system_order_id);
+            }
+        });
+    }
+
     /// A copy of the counters and recordings.
     pub fn stats(&self) -> SimStats {
         self.shared.lock().state.stats.clone()
@@ -200,6 +267,13 @@ impl AtobaraiSimHandle {
     pub fn order_by_ent(&self, ent_order_id: &str) -> Option<SimOrder> {
         self.shared
             .with_state(|s, _| s.order_by_ent(ent_order_id).cloned())
+    }
+
+    /// Every order registered under a merchant order number (a site without
+    /// the duplicate check takes one number twice).
+    pub fn orders_by_ent(&self, ent_order_id: &str) -> Vec<SimOrder> {
+        self.shared
+            .with_state(|s, _| s.orders_by_ent(ent_order_id).cloned().collect())
     }
 
     /// Every order, by system order id.
@@ -220,6 +294,14 @@ impl SimView<'_> {
     /// The order registered under a merchant order number.
     pub fn order_by_ent(&self, ent_order_id: &str) -> Option<&SimOrder> {
         self.state.order_by_ent(ent_order_id)
+    }
+
+    /// Every order registered under a merchant order number.
+    pub fn orders_by_ent<'a>(
+        &'a self,
+        ent_order_id: &'a str,
+    ) -> impl Iterator<Item = &'a SimOrder> {
+        self.state.orders_by_ent(ent_order_id)
     }
 
     /// Every order.

@@ -68,6 +68,10 @@ stored_names! {
         Invoiced = "invoiced",
         /// The buyer paid: nothing more to follow.
         Paid = "paid",
+        /// The provider closed the transaction without the buyer's payment
+        /// (a bad debt, the merchant's advance taken back): a person follows
+        /// it up; nothing more to poll.
+        ClosedUnpaid = "closed_unpaid",
         /// Cancelled (or a cancel was requested) at the provider.
         Cancelled = "cancelled",
         /// A status this daemon does not know: a person decides.
@@ -79,7 +83,7 @@ impl Transaction {
     /// Whether the transaction has ended (nothing left to poll).
     pub fn is_final(self) -> bool {
         match self {
-            Transaction::Paid | Transaction::Cancelled => true,
+            Transaction::Paid | Transaction::ClosedUnpaid | Transaction::Cancelled => true,
             Transaction::Approved
             | Transaction::ShipmentRegistered
             | Transaction::NeedsInvestigation
@@ -96,7 +100,8 @@ impl Transaction {
             | Transaction::NeedsInvestigation
             | Transaction::SalesConfirmed
             | Transaction::Invoiced
-            | Transaction::Paid => true,
+            | Transaction::Paid
+            | Transaction::ClosedUnpaid => true,
             Transaction::Approved | Transaction::Cancelled | Transaction::Unknown => false,
         }
     }

@@ -344,6 +344,14 @@ pub fn progress(order: &Order, t: Transaction) -> Decision {
              {0} says the delivery needs investigation: check the parcel with the carrier",
             provider.display_name()
         )),
+        // Not paid: the order stays unpaid, told to the merchant.
+        Transaction::ClosedUnpaid => Some(format!(
+            "{0}が入金のないまま取引をクローズしました(立替精算戻し・貸倒れなど)。この受注は\
+             入金されていません。加盟店画面で確認してください / \
+             {0} closed the transaction without the buyer's payment (advance taken back, bad \
+             debt): the order is not paid; check it on the merchant page",
+            provider.display_name()
+        )),
         Transaction::Unknown => Some(format!(
             "{0}が未知の取引状態を返しました。加盟店画面で確認してください / \
              {0} reports a transaction status this daemon does not know: check it on the merchant page",

@@ -52,6 +52,7 @@ stored_names! {
         CreditSalesConfirmed = "credit.sales_confirmed",
         CreditInvoiced = "credit.invoiced",
         CreditPaid = "credit.paid",
+        CreditClosedUnpaid = "credit.closed_unpaid",
         CreditCancelled = "credit.cancelled",
         CreditUnknown = "credit.unknown",
         CallDead = "call.dead",
@@ -80,6 +81,7 @@ impl EventKind {
             Transaction::SalesConfirmed => EventKind::CreditSalesConfirmed,
             Transaction::Invoiced => EventKind::CreditInvoiced,
             Transaction::Paid => EventKind::CreditPaid,
+            Transaction::ClosedUnpaid => EventKind::CreditClosedUnpaid,
             Transaction::Cancelled => EventKind::CreditCancelled,
             Transaction::Unknown => EventKind::CreditUnknown,
         }

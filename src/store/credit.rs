@@ -131,7 +131,7 @@ pub fn mark_polled(conn: &Connection, channel: Channel, id: &str, now_ms: i64) -
 }
 
 /// Orders of `provider` whose shipment is registered and whose transaction
-/// has not ended (paid or cancelled) yet.
+/// has not ended (paid, closed unpaid or cancelled) yet.
 pub fn awaiting_payment(conn: &Connection, provider: DeferredProvider) -> Result<Vec<Followed>> {
     followed(
         conn,
@@ -139,7 +139,7 @@ pub fn awaiting_payment(conn: &Connection, provider: DeferredProvider) -> Result
          JOIN orders o ON o.channel = c.channel AND o.id = c.order_id
          WHERE c.provider = ?1 AND c.shipment_tracking IS NOT NULL
            AND o.payment_reference IS NOT NULL
-           AND COALESCE(c.transaction_status, '') NOT IN ('paid', 'cancelled')
+           AND COALESCE(c.transaction_status, '') NOT IN ('paid', 'closed_unpaid', 'cancelled')
          ORDER BY c.rowid",
         provider,
     )

@@ -5,7 +5,9 @@
 
 use std::time::Duration;
 
-use ordersync_sim::atobarai_com::{AtobaraiService, AtobaraiSimConfig, DataStatus, Fault};
+use ordersync_sim::atobarai_com::{
+    AtobaraiService, AtobaraiSimConfig, DataStatus, Fault, MARKER_REVIEW, MARKER_UNPAID, SiteChecks,
+};
 use serde_json::{Value, json};
 
 use crate::helpers::*;
@@ -24,8 +26,20 @@ fn today() -> String {
 }
 
 async fn app() -> TestApp {
-    spawn_app_with(Options::atobarai("poll_interval = \"1h\"").daemon("http_timeout = \"1s\""))
-        .await
+    app_with(AtobaraiSimConfig::default()).await
+}
+
+/// A daemon on a simulator configured as `sim`, polled only when poked.
+async fn app_with(sim: AtobaraiSimConfig) -> TestApp {
+    spawn_app_with(
+        Options {
+            atobarai: Some(sim),
+            atobarai_extra: "poll_interval = \"1h\"".into(),
+            ..Options::default()
+        }
+        .daemon("http_timeout = \"1s\""),
+    )
+    .await
 }
 
 async fn register(app: &TestApp, body: Value) {
@@ -71,7 +85,7 @@ async fn a_cancel_answered_error_with_its_result_is_read_and_a_repeat_taken_as_d
         .await;
     let reference = o["payment"]["reference"].as_str().unwrap().to_string();
     // The first cancel goes through but its answer is lost: the retry is
-    // refused per order (E05301, top status error), detail shows it done.
+    // refused per order (E002, top status error E05301), detail shows it done.
     sim.inject(AtobaraiService::Cancel, Fault::Timeout, 1);
     let (status, _) = app
         .post(
@@ -143,7 +157,15 @@ async fn an_unregistered_server_address_is_shown_with_the_fix_and_the_call_waits
 
 #[tokio::test]
 async fn an_order_older_than_60_days_is_refused_with_a_readable_reason() {
-    let app = app().await;
+    // The date window is a per-site option of 後払い.com.
+    let app = app_with(AtobaraiSimConfig {
+        site_checks: SiteChecks {
+            order_date_window: true,
+            ..SiteChecks::default()
+        },
+        ..AtobaraiSimConfig::default()
+    })
+    .await;
     let old = ordersync::domain::time::rfc3339(
         ordersync::domain::time::now() - chrono::Duration::days(70),
     );
@@ -156,5 +178,210 @@ async fn an_order_older_than_60_days_is_refused_with_a_readable_reason() {
         reason.contains("E00306") && reason.contains("60 days"),
         "{reason}"
     );
+    app.stop().await;
+}
+
+/// An order billed to `name` (the simulator's credit hooks read it).
+fn order_for(id: &str, name: &str) -> Value {
+    let mut o = order(id, &today());
+    o["customer"]["name"] = json!(name);
+    o
+}
+
+#[tokio::test]
+async fn a_lost_answer_under_review_is_found_by_detail_and_never_registered_twice() {
+    let app = app().await;
+    let sim = app.atobarai.as_ref().unwrap();
+    // 後払い.com takes the order (与信中) but the answer comes too late.
+    sim.inject(
+        AtobaraiService::Order,
+        Fault::Delay(Duration::from_secs(3)),
+        1,
+    );
+    register(&app, order_for("AF-LOST", &format!("{MARKER_REVIEW} 次郎"))).await;
+    let o = app
+        .wait_direct("AF-LOST", |o| o["payment"]["reference"].is_string())
+        .await;
+    let held = sim.orders_by_ent("AF-LOST");
+    assert_eq!(held.len(), 1, "registered once: {held:?}");
+    assert_eq!(
+        o["payment"]["reference"].as_str(),
+        Some(held[0].system_order_id.as_str())
+    );
+    assert_eq!(sim.stats().calls(AtobaraiService::Order), 1);
+    // Reviewed OK later: the poll finds it.
+    sim.advance_clock(Duration::from_secs(10 * 60));
+    app.poll_direct("AF-LOST", |o| o["credit"]["result"] == "ok")
+        .await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_lost_answer_on_a_site_that_refuses_duplicates_is_found_not_looped() {
+    let app = app_with(AtobaraiSimConfig {
+        site_checks: SiteChecks {
+            duplicate_order_id: true,
+            ..SiteChecks::default()
+        },
+        ..AtobaraiSimConfig::default()
+    })
+    .await;
+    let sim = app.atobarai.as_ref().unwrap();
+    sim.inject(
+        AtobaraiService::Order,
+        Fault::Delay(Duration::from_secs(3)),
+        1,
+    );
+    register(&app, order_for("AF-DUP", &format!("{MARKER_REVIEW} 三郎"))).await;
+    let o = app
+        .wait_direct("AF-DUP", |o| o["payment"]["reference"].is_string())
+        .await;
+    assert!(o["attention"].is_null(), "{o}");
+    assert_eq!(sim.orders_by_ent("AF-DUP").len(), 1);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_order_closed_without_payment_is_not_paid() {
+    let app = app().await;
+    let sim = app.atobarai.as_ref().unwrap();
+    // This buyer never pays: 後払い.com takes its advance back (立替精算戻し)
+    // and closes the order, 9 クローズ without a confirmed receipt.
+    register(
+        &app,
+        order_for("AF-UNPAID", &format!("{MARKER_UNPAID} 四郎")),
+    )
+    .await;
+    app.wait_direct("AF-UNPAID", |o| o["credit"]["result"] == "ok")
+        .await;
+    let (status, _) = app
+        .post(
+            "/api/v1/orders/direct/AF-UNPAID/shipment",
+            json!({"carrier": "sagawa", "tracking_no": "400012345678", "shipped_on": "2026-11-24"}),
+        )
+        .await;
+    assert_eq!(status, 202);
+    app.wait_direct("AF-UNPAID", |o| {
+        o["credit"]["transaction"] == "shipment_registered"
+    })
+    .await;
+    sim.advance_clock(Duration::from_secs(16 * 24 * 3600));
+    let o = app
+        .poll_direct("AF-UNPAID", |o| {
+            o["credit"]["transaction"] != "shipment_registered"
+                && o["credit"]["transaction"] != "invoiced"
+        })
+        .await;
+    assert_eq!(o["credit"]["transaction"], "closed_unpaid", "{o}");
+    assert_ne!(o["payment_state"], "paid", "{o}");
+    let attention = o["attention"].as_str().unwrap_or_default();
+    assert!(
+        attention.contains("入金のないまま") && attention.contains("not paid"),
+        "{o}"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_cancel_reply_behind_a_php_warning_is_read_not_retried() {
+    let app = app_with(AtobaraiSimConfig {
+        warning_before_cancel_xml: true,
+        ..AtobaraiSimConfig::default()
+    })
+    .await;
+    let sim = app.atobarai.as_ref().unwrap();
+    register(&app, order("AF-WARN", &today())).await;
+    app.wait_direct("AF-WARN", |o| o["credit"]["result"] == "ok")
+        .await;
+    let (status, _) = app
+        .post(
+            "/api/v1/orders/direct/AF-WARN/cancel",
+            json!({"reason": "the customer called"}),
+        )
+        .await;
+    assert_eq!(status, 202);
+    let o = app
+        .wait_direct("AF-WARN", |o| o["credit"]["transaction"] == "cancelled")
+        .await;
+    assert!(o["attention"].is_null(), "{o}");
+    assert_eq!(sim.stats().calls(AtobaraiService::Cancel), 1, "not retried");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_cancel_the_service_refuses_tells_the_merchant_in_japanese_first() {
+    let app = app().await;
+    let sim = app.atobarai.as_ref().unwrap();
+    register(&app, order("AF-NOCXL", &today())).await;
+    let o = app
+        .wait_direct("AF-NOCXL", |o| o["credit"]["result"] == "ok")
+        .await;
+    let reference = o["payment"]["reference"].as_str().unwrap().to_string();
+    sim.refuse_cancel(&reference, Some(("E003", "SBPS: 取消期限を過ぎています")));
+    let (status, _) = app
+        .post(
+            "/api/v1/orders/direct/AF-NOCXL/cancel",
+            json!({"reason": "the customer called"}),
+        )
+        .await;
+    assert_eq!(status, 202);
+    let o = app
+        .wait_direct("AF-NOCXL", |o| o["attention"].is_string())
+        .await;
+    let attention = o["attention"].as_str().unwrap();
+    assert!(
+        attention.contains("後払い.com") && attention.contains("SBPS: 取消期限を過ぎています"),
+        "{attention}"
+    );
+    assert!(!attention.contains("does not know"), "{attention}");
+    app.stop().await;
+}
+
+/// The last time the Atobarai.com poller finished a round.
+async fn last_poll(app: &TestApp) -> Option<String> {
+    let key =
+        ordersync::providers::polling::last_success_key(ordersync::domain::Provider::AtobaraiCom);
+    app.daemon()
+        .store
+        .read(move |c| ordersync::store::kv::get(c, &key))
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_configuration_problem_stays_shown_through_a_poll_that_calls_nothing() {
+    let app = spawn_app_with(Options {
+        atobarai: Some(AtobaraiSimConfig::default()),
+        atobarai_extra: "poll_interval = \"1h\"".into(),
+        // The blocked call waits long: only the poller could clear the problem.
+        retry: ("20ms", "30s", "1h"),
+        ..Options::default()
+    })
+    .await;
+    let sim = app.atobarai.as_ref().unwrap();
+    sim.set_allowed_sources(vec!["192.0.2.0/24".parse().unwrap()]);
+    register(&app, order("AF-STAY", &today())).await;
+    let fix = app.wait_provider_problem("atobarai_com").await;
+    assert!(fix.contains("api_user_id"), "{fix}");
+    // Poll rounds with nothing to ask 後払い.com prove nothing. (The round's
+    // time is stored to the second: poke until it moves on.)
+    let before = last_poll(&app).await;
+    eventually(Duration::from_millis(20), || async {
+        app.daemon().poll_now();
+        if last_poll(&app).await != before {
+            Ok(())
+        } else {
+            Err("the poller never finished a round".to_string())
+        }
+    })
+    .await;
+    let key = ordersync::problems::key(ordersync::domain::Provider::AtobaraiCom);
+    let shown = app
+        .daemon()
+        .store
+        .read(move |c| ordersync::store::kv::get(c, &key))
+        .await
+        .unwrap();
+    assert_eq!(shown.as_deref(), Some(fix.as_str()), "still shown");
     app.stop().await;
 }

@@ -2,7 +2,7 @@
 //! Atobarai.com simulators: every credit result, review polled until it
 //! settles, the OK→NG flip caught before shipping, shipment registered once
 //! across a lost answer, cancel before and after shipment, registration
-//! recovered through idmap, fee bands.
+//! recovered through detail, fee bands.
 
 use std::time::Duration;
 
@@ -374,7 +374,7 @@ async fn atobarai_credit_results_shipment_and_cancel() {
 }
 
 #[tokio::test]
-async fn atobarai_lost_registration_answer_is_recovered_through_idmap_without_a_duplicate() {
+async fn atobarai_lost_registration_answer_is_recovered_through_detail_without_a_duplicate() {
     let app = atobarai_app(AtobaraiSimConfig::default(), "").await;
     let sim = app.atobarai.as_ref().unwrap();
     sim.inject(
@@ -390,7 +390,7 @@ async fn atobarai_lost_registration_answer_is_recovered_through_idmap_without_a_
     let o = app.wait_direct("A-LOST", |o| credit(o) == "ok").await;
     let stats = sim.stats();
     assert_eq!(stats.calls(AtobaraiService::Order), 1, "registered once");
-    assert!(stats.calls(AtobaraiService::IdMap) >= 1);
+    assert!(stats.calls(AtobaraiService::Detail) >= 1);
     assert_eq!(
         sim.orders()
             .iter()

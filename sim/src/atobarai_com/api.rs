@@ -7,7 +7,7 @@
 //! and render its reply as the service's XML (contract, "Services" and the
 //! Corrections).
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use axum::Router;
@@ -16,13 +16,15 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
+use chrono::{DateTime, FixedOffset};
 use quick_xml::escape::escape;
 
 use super::Shared;
-use super::state::{DetailRow, Fault, Message, RecordedRequest, Reply};
+use super::state::{CancelRow, DetailRow, Fault, Message, RecordedRequest, Reply};
 use super::wire::{
-    AtobaraiService, CreditStatus, E_STATUS_UNKNOWN_IDS, Form, MAINTENANCE, SYSTEM_FAILURE,
-    decode_form,
+    AtobaraiService, CreditStatus, DataStatus, E_CANCEL_NONE_CANCELLABLE, E_CANCEL_NONE_FOUND,
+    E_CANCEL_NOT_FOUND, E_IDMAP_NONE_MAPPED, E_STATUS_UNKNOWN_IDS, Form, MAINTENANCE,
+    SYSTEM_FAILURE, decode_form, keys,
 };
 use crate::transport::WireFormat;
 
@@ -63,6 +65,21 @@ pub(super) fn router(shared: Arc<Shared>) -> Router {
         .with_state(shared)
 }
 
+/// What PHP prints in front of the XML when it warns with `display_errors`
+/// on, as the cancel controller forces it (second Corrections).
+const PHP_WARNING: &str = "<br />\n<b>Warning</b>:  Undefined array key 1 in <b>/var/www/html/module/api/src/api/classes/Service/ServiceCancel.php</b> on line <b>112</b><br />\n";
+
+/// The caller as the server sees it: the first `X-Forwarded-For` entry when
+/// the header is there (second Corrections), else the socket's peer.
+fn caller_address(headers: &HeaderMap, peer: SocketAddr) -> IpAddr {
+    headers
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .and_then(|first| first.trim().parse().ok())
+        .unwrap_or(peer.ip())
+}
+
 /// Whether a `Content-Type` is a form (parameters such as the charset aside).
 fn is_form(content_type: Option<&str>) -> bool {
     content_type
@@ -86,6 +103,7 @@ async fn call(
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
     let raw = String::from_utf8_lossy(&body).into_owned();
+    let caller = caller_address(&headers, peer);
     let form = if is_form(content_type.as_deref()) {
         decode_form(&raw)
     } else {
@@ -94,7 +112,7 @@ async fn call(
     sim.with_state(|s, _| {
         s.record(RecordedRequest {
             service,
-            peer: peer.ip(),
+            peer: caller,
             content_type: content_type.clone(),
             form: form.clone(),
             raw,
@@ -116,8 +134,15 @@ async fn call(
         Some(Fault::Delay(d)) => Some(Some(d)),
         Some(other) => return fault_answer(other, service, &uri),
     };
-    let reply = sim.with_state(|s, now| s.handle(service, &form, peer.ip(), now));
-    let answer = xml(render(&reply));
+    let (reply, warn) = sim.with_state(|s, now| {
+        let reply = s.handle(service, &form, caller, now);
+        (reply, s.rules.warning_before_cancel_xml)
+    });
+    let mut body = render(&reply);
+    if warn && service == AtobaraiService::Cancel {
+        body.insert_str(0, PHP_WARNING);
+    }
+    let answer = xml(body);
     match hold {
         None => match transport {
             Some(t) => t.deliver(answer).await,
@@ -250,13 +275,7 @@ fn render(reply: &Reply) -> String {
                 element("shortName", &c.short_name)
             )
         }))),
-        Reply::IdMap(rows) => success(results(rows.iter().map(|(ent, system)| {
-            format!(
-                "{}{}",
-                element("entOrderId", ent),
-                element("orderId", system)
-            )
-        }))),
+        Reply::IdMap(rows) => idmap_xml(rows),
         Reply::Shipped {
             system_order_id,
             deliv_id,
@@ -297,27 +316,68 @@ fn statuses_xml(rows: &[(String, String, CreditStatus)]) -> String {
     }
 }
 
-/// The cancel service's answer.
-fn cancels_xml(rows: &[(String, Result<(), Message>)]) -> String {
-    let items = rows.iter().map(|(id, outcome)| match outcome {
-        Ok(()) => format!(
-            "{}<cancelStatus>success</cancelStatus>",
-            element("orderId", id)
+/// The idmap service's answer: a result per merchant number, an `<error>`
+/// where none (or several) is at 与信OK; `error` / `E03202` when none mapped.
+fn idmap_xml(rows: &[(String, Result<String, Message>)]) -> String {
+    let items = rows.iter().map(|(ent, mapped)| match mapped {
+        Ok(system) => format!(
+            "{}{}",
+            element("entOrderId", ent),
+            element("orderId", system)
         ),
         Err((code, text)) => format!(
-            r#"{}<cancelStatus>error</cancelStatus><error cd="{}">{}</error>"#,
-            element("orderId", id),
+            r#"{}<orderId></orderId><error cd="{}">{}</error>"#,
+            element("entOrderId", ent),
             escape(code.as_str()),
             escape(text.as_str())
         ),
     });
-    // Nothing could be cancelled: "error" with the first order's code, each
-    // order's result still listed.
-    match rows.iter().find_map(|(_, o)| o.as_ref().err()) {
-        Some((code, text)) if rows.iter().all(|(_, o)| o.is_err()) => {
-            refused_with_results(code, text, items)
+    if !rows.is_empty() && rows.iter().all(|(_, m)| m.is_err()) {
+        refused_with_results(
+            E_IDMAP_NONE_MAPPED,
+            "有効な注文IDが指定されていません",
+            items,
+        )
+    } else {
+        success(results(items))
+    }
+}
+
+/// The cancel service's answer: each result echoes its reason; the top
+/// status is `error` only when no order was cancelled, with `E05202` when
+/// none was found and `E05301` otherwise (second Corrections).
+fn cancels_xml(rows: &[CancelRow]) -> String {
+    let items = rows.iter().map(|row| {
+        let head = format!(
+            "{}{}",
+            element("orderId", &row.system_order_id),
+            element("reason", &row.reason)
+        );
+        match &row.outcome {
+            Ok(()) => format!("{head}<cancelStatus>success</cancelStatus>"),
+            Err((code, text)) => format!(
+                r#"{head}<cancelStatus>error</cancelStatus><error cd="{}">{}</error>"#,
+                escape(code.as_str()),
+                escape(text.as_str())
+            ),
         }
-        _ => success(results(items)),
+    });
+    let none_cancelled = !rows.is_empty() && rows.iter().all(|r| r.outcome.is_err());
+    let none_found = rows
+        .iter()
+        .all(|r| matches!(&r.outcome, Err((code, _)) if code == E_CANCEL_NOT_FOUND));
+    match (none_cancelled, none_found) {
+        (true, true) => refused_with_results(
+            E_CANCEL_NONE_FOUND,
+            "有効な注文IDが指定されていません",
+            items,
+        ),
+        (true, false) => refused_with_results(
+            E_CANCEL_NONE_CANCELLABLE,
+            "キャンセル可能な注文がありませんでした",
+            items,
+        ),
+        (false, _) => success(results(items)),
     }
 }
 
@@ -348,29 +408,85 @@ fn result_list(items: impl Iterator<Item = String>) -> String {
     out
 }
 
+/// `<name>text</name>`, an empty one as `<name></name>` as `detail`
+/// writes it.
+fn open_element(name: &str, value: &str) -> String {
+    format!("<{name}>{}</{name}>", escape(value))
+}
+
+/// A `yyyy-mm-dd` date, or nothing.
+fn day(at: Option<DateTime<FixedOffset>>) -> String {
+    at.map(|t| t.format("%Y-%m-%d").to_string())
+        .unwrap_or_default()
+}
+
 /// One `detail` result as the server writes it: the status code as the
-/// element's text, its name an attribute; the carrier likewise.
+/// element's text, its name an attribute; the carrier and the site likewise;
+/// every element present, the empty ones as `<x></x>` (second Corrections).
 fn detail_xml(row: &DetailRow) -> String {
-    let delivery = match row.deliv_id {
+    let Some(o) = &row.order else {
+        return format!(
+            r#"{}<entOrderId></entOrderId><orderStatus orderStatusName="">-1</orderStatus>"#,
+            open_element("orderId", &row.system_order_id)
+        );
+    };
+    let delivery = match o.deliv_id {
         Some(id) => format!(
             r#"<deliveryId deliveryName="{}">{id}</deliveryId>"#,
             escape(row.deliv_name.as_str())
         ),
-        None => "<deliveryId/>".to_string(),
+        None => r#"<deliveryId deliveryName=""></deliveryId>"#.to_string(),
     };
-    let (code, name) = row.status.map_or((-1, ""), |s| (s.code(), s.label()));
-    format!(
-        r#"{}{}<orderStatus orderStatusName="{}">{code}</orderStatus><isShipped>{}</isShipped>{}{}<isArrivalConfirmed>{}</isArrivalConfirmed><isReceiptConfirmed>{}</isReceiptConfirmed>"#,
-        element("orderId", &row.system_order_id),
-        element("entOrderId", &row.ent_order_id),
-        escape(name),
-        flag(row.is_shipped),
-        delivery,
-        element(
+    let ordered = o
+        .form
+        .iter()
+        .rev()
+        .find(|(k, _)| k == keys::O_RECEIPT_ORDER_DATE)
+        .map(|(_, v)| v.replace('/', "-"))
+        .unwrap_or_default();
+    let cancelled = matches!(
+        o.status,
+        DataStatus::CancelRequested | DataStatus::Cancelled
+    );
+    let mut out = String::new();
+    for (name, value) in [
+        ("orderId", o.system_order_id.clone()),
+        ("entOrderId", o.ent_order_id.clone()),
+        ("orderDate", ordered),
+        ("payment", String::new()),
+    ] {
+        out.push_str(&open_element(name, &value));
+    }
+    out.push_str(&format!(
+        r#"<siteId siteName="シミュレータ店">{}</siteId><orderStatus orderStatusName="{}">{}</orderStatus>"#,
+        row.site_id,
+        escape(o.status.label()),
+        o.status.code()
+    ));
+    for (name, value) in [
+        ("useAmount", o.use_amount.to_string()),
+        ("isCanceled", flag(cancelled).to_string()),
+        ("cancelDate", day(o.cancelled_at)),
+        ("isShipped", flag(o.journal_number.is_some()).to_string()),
+        ("shippingDate", day(o.shipped_at)),
+    ] {
+        out.push_str(&open_element(name, &value));
+    }
+    out.push_str(&delivery);
+    for (name, value) in [
+        (
             "journalNumber",
-            row.journal_number.as_deref().unwrap_or_default()
+            o.journal_number.clone().unwrap_or_default(),
         ),
-        flag(row.arrival_confirmed),
-        flag(row.receipt_confirmed),
-    )
+        ("isArrivalConfirmed", flag(o.arrival_confirmed).to_string()),
+        ("isClaimed", flag(o.claimed_at.is_some()).to_string()),
+        ("claimDate", day(o.claimed_at)),
+        ("isReceiptConfirmed", flag(o.receipt_confirmed).to_string()),
+        ("receiptDate", day(o.receipt_at)),
+        ("isReimbursed", flag(o.reimbursed_at.is_some()).to_string()),
+        ("reimbursedDate", day(o.reimbursed_at)),
+    ] {
+        out.push_str(&open_element(name, &value));
+    }
+    out
 }

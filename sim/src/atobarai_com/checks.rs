@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use chrono::NaiveDate;
 
 use super::state::{Message, Reply};
-use super::wire::{AtobaraiService, BAD_DATE, BAD_FORMAT, BAD_IDS, REQUIRED, keys};
+use super::wire::{AtobaraiService, BAD_DATE, BAD_FORMAT, BAD_IDS, REQUIRED, TEXT_BAD_IDS, keys};
 
 /// Orders per status, idmap, cancel and detail request.
 pub const MAX_IDS: usize = 100;
@@ -101,10 +101,7 @@ impl Problems {
 pub(crate) fn end_field_checks(p: &mut Problems, wrong_ids: bool) -> Result<(), Reply> {
     p.stop()?;
     if wrong_ids {
-        p.common(
-            BAD_IDS,
-            "事業者ID、サイトIDまたはAPIユーザIDが正しくありません".to_string(),
-        );
+        p.common(BAD_IDS, TEXT_BAD_IDS.to_string());
     }
     p.stop()
 }
@@ -267,9 +264,14 @@ fn check_required(fields: &Fields<'_>, another: bool, p: &mut Problems) {
     }
 }
 
-/// 00's required keys and field formats; answers the parties' keys and the
-/// extras (carriage, charge, outside tax) to add to the lines.
-pub(crate) fn register_formats(fields: &Fields<'_>, p: &mut Problems) -> (Vec<PartyKeys>, i64) {
+/// 00's required keys and field formats (the phone's only where the site
+/// checks it); answers the parties' keys and the extras (carriage, charge,
+/// outside tax) to add to the lines.
+pub(crate) fn register_formats(
+    fields: &Fields<'_>,
+    p: &mut Problems,
+    check_phone: bool,
+) -> (Vec<PartyKeys>, i64) {
     let another = fields.get(keys::O_ANOTHER_DELI_FLG) == Some("1");
     check_required(fields, another, p);
     if fields
@@ -316,7 +318,7 @@ pub(crate) fn register_formats(fields: &Fields<'_>, p: &mut Problems) -> (Vec<Pa
         if fields.get(address).is_some_and(|v| text_len(v) > MAX_TEXT) {
             p.format(address);
         }
-        if fields.get(phone).is_some_and(|v| !phone_ok(v)) {
+        if check_phone && fields.get(phone).is_some_and(|v| !phone_ok(v)) {
             p.format(phone);
         }
     }

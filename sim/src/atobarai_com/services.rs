@@ -5,21 +5,20 @@
 
 use chrono::{DateTime, FixedOffset, TimeDelta};
 
-use super::carriers::SimCarrier;
 use super::checks::{
     Fields, MAX_IDS, PartyKeys, Problems, end_field_checks, has_street_number, id_list, is_digits,
     line_amount, line_numbers, parse_int, parse_order_date, postcode_digits, postcode_known,
     register_formats,
 };
 use super::state::{
-    DetailRow, MARKER_NG, MARKER_REVIEW, MARKER_REVIEW_NG, Reply, SimOrder, SimState, after,
-    cancellable, enter,
+    CancelRow, DetailRow, MARKER_NG, MARKER_REVIEW, MARKER_REVIEW_NG, Reply, SimOrder, SimState,
+    after, cancellable, enter,
 };
 use super::wire::{
-    CreditStatus, DataStatus, E_CANCEL_NOT_CANCELLABLE, E_CANCEL_NOT_FOUND, E_ORDER_AMOUNT,
-    E_ORDER_BAD_LINE, E_ORDER_DUPLICATE, E_ORDER_NO_LINES, E_ORDER_NO_STREET_NUMBER,
-    E_ORDER_TOO_OLD, E_ORDER_UNKNOWN_POSTCODE, E_SHIPPING_BAD_CARRIER_OR_NUMBER,
-    E_SHIPPING_NOT_ALLOWED, keys,
+    CreditStatus, DataStatus, E_CANCEL_NOT_CANCELLABLE, E_CANCEL_NOT_FOUND, E_IDMAP_NOT_FOUND,
+    E_IDMAP_SEVERAL, E_ORDER_AMOUNT, E_ORDER_BAD_LINE, E_ORDER_DUPLICATE, E_ORDER_NO_LINES,
+    E_ORDER_NO_STREET_NUMBER, E_ORDER_TOO_OLD, E_ORDER_UNKNOWN_POSTCODE,
+    E_SHIPPING_BAD_CARRIER_OR_NUMBER, E_SHIPPING_NOT_ALLOWED, keys,
 };
 
 /// How far back an order date may lie (`E00306`, first Corrections).
@@ -43,15 +42,15 @@ impl SimState {
         wrong_ids: bool,
         now: DateTime<FixedOffset>,
     ) -> Result<Reply, Reply> {
-        let (party_keys, extras) = register_formats(fields, &mut p);
+        let (party_keys, extras) = register_formats(fields, &mut p, self.rules.site_checks.phone);
         end_field_checks(&mut p, wrong_ids)?;
         let use_amount = self.register_rules(fields, &mut p, &party_keys, extras, now);
         p.stop()?;
         Ok(self.store_registration(fields, use_amount, now))
     }
 
-    /// The order's own rules (lines, amounts, addresses, age, duplicates);
-    /// answers the amount to use.
+    /// The order's own rules (lines, amounts; addresses, age and duplicates
+    /// where the site checks them); answers the amount to use.
     fn register_rules(
         &self,
         fields: &Fields<'_>,
@@ -83,17 +82,19 @@ impl SimState {
                 format!("利用額({use_amount})が明細の合計({billed})と一致しません"),
             );
         }
+        let site = self.rules.site_checks;
         for (postal, address, _) in party_keys {
-            if fields.get(address).is_some_and(|v| !has_street_number(v)) {
+            if site.street_number && fields.get(address).is_some_and(|v| !has_street_number(v)) {
                 p.code(
                     E_ORDER_NO_STREET_NUMBER,
                     format!("{address}：番地が入力されていません"),
                 );
             }
-            if fields
-                .get(postal)
-                .and_then(postcode_digits)
-                .is_some_and(|d| !postcode_known(&d))
+            if site.postcode
+                && fields
+                    .get(postal)
+                    .and_then(postcode_digits)
+                    .is_some_and(|d| !postcode_known(&d))
             {
                 p.code(
                     E_ORDER_UNKNOWN_POSTCODE,
@@ -101,9 +102,10 @@ impl SimState {
                 );
             }
         }
-        if let Some(date) = fields
-            .get(keys::O_RECEIPT_ORDER_DATE)
-            .and_then(parse_order_date)
+        if site.order_date_window
+            && let Some(date) = fields
+                .get(keys::O_RECEIPT_ORDER_DATE)
+                .and_then(parse_order_date)
             && date < now.date_naive() - TimeDelta::days(MAX_ORDER_AGE_DAYS)
         {
             p.code(
@@ -111,8 +113,13 @@ impl SimState {
                 "注文日から60日を過ぎた注文は登録できません".to_string(),
             );
         }
+        // Off by default: a second registration under one merchant number
+        // is a second order at the service (second Corrections).
         let ent_order_id = fields.get(keys::O_ENT_ORDER_ID).unwrap_or("");
-        if !ent_order_id.is_empty() && self.order_by_ent(ent_order_id).is_some() {
+        if site.duplicate_order_id
+            && !ent_order_id.is_empty()
+            && self.order_by_ent(ent_order_id).is_some()
+        {
             p.code(
                 E_ORDER_DUPLICATE,
                 format!("任意注文番号({ent_order_id})は既に登録されています"),
@@ -164,8 +171,13 @@ impl SimState {
                 journal_number: None,
                 shipped_at: None,
                 arrival_confirmed: false,
+                claimed_at: None,
                 receipt_confirmed: false,
+                receipt_at: None,
+                reimbursed_at: None,
+                close_reason: None,
                 cancel_reason: None,
+                cancelled_at: None,
                 next,
             },
         );
@@ -227,8 +239,10 @@ impl SimState {
         ))
     }
 
-    /// 03: every order, whatever its state, by its merchant number (today's
-    /// behaviour; the server maps only orders at 与信OK, second Corrections).
+    /// 03: the order at 与信OK (伝票番号入力待ち, not cancelled) under each
+    /// merchant number; any other state answers `E001` 対応注文なし, two
+    /// such orders `E002` 複数注文該当 (second Corrections). It cannot find a
+    /// registration still under review.
     pub(crate) fn idmap(
         &self,
         fields: &Fields<'_>,
@@ -240,11 +254,16 @@ impl SimState {
         Ok(Reply::IdMap(
             ents.iter()
                 .map(|ent| {
-                    let system = self
-                        .order_by_ent(ent)
-                        .map(|o| o.system_order_id.clone())
-                        .unwrap_or_default();
-                    (ent.to_string(), system)
+                    let at_ok: Vec<&SimOrder> = self
+                        .orders_by_ent(ent)
+                        .filter(|o| o.status == DataStatus::AwaitingJournalNumber)
+                        .collect();
+                    let mapped = match at_ok.as_slice() {
+                        [one] => Ok(one.system_order_id.clone()),
+                        [] => Err((E_IDMAP_NOT_FOUND.to_string(), "対応注文なし".to_string())),
+                        _ => Err((E_IDMAP_SEVERAL.to_string(), "複数注文該当".to_string())),
+                    };
+                    (ent.to_string(), mapped)
                 })
                 .collect(),
         ))
@@ -302,7 +321,9 @@ impl SimState {
     }
 
     /// 05: a request per order (キャンセル申請中, then キャンセル済 on the
-    /// clock), `Reason[]` paired with `OrderId[]` by position.
+    /// clock), `Reason[]` paired with `OrderId[]` by position and echoed.
+    /// Per order: `E001` no such order, `E002` not cancellable in its state,
+    /// or the refusal set for it (`E003` card processor, `E999`).
     pub(crate) fn cancel(
         &mut self,
         fields: &Fields<'_>,
@@ -316,28 +337,33 @@ impl SimState {
         let rules = &self.rules;
         let mut results = Vec::with_capacity(ids.len());
         for (i, id) in ids.iter().enumerate() {
+            let reason = reasons.get(i).copied().unwrap_or_default().to_string();
+            let refused = self.cancel_refusals.get(*id);
             let outcome = match self.orders.get_mut(*id) {
-                None => Err((
-                    E_CANCEL_NOT_FOUND.to_string(),
-                    "注文が存在しません".to_string(),
-                )),
+                None => Err((E_CANCEL_NOT_FOUND.to_string(), "対応注文なし".to_string())),
+                Some(_) if refused.is_some() => Err(refused.cloned().unwrap_or_default()),
                 Some(o) if cancellable(o, &rules.carriers) => {
-                    o.cancel_reason = reasons.get(i).map(|r| r.to_string());
+                    o.cancel_reason = Some(reason.clone());
                     enter(o, DataStatus::CancelRequested, now, rules);
                     Ok(())
                 }
                 Some(_) => Err((
                     E_CANCEL_NOT_CANCELLABLE.to_string(),
-                    "キャンセルできない状態です".to_string(),
+                    "キャンセルできない注文".to_string(),
                 )),
             };
-            results.push((id.to_string(), outcome));
+            results.push(CancelRow {
+                system_order_id: id.to_string(),
+                reason,
+                outcome,
+            });
         }
         Ok(Reply::Cancels(results))
     }
 
     /// 09: by `OrderId[]` (an unknown id answers -1) and `Ent_OrderId[]`
-    /// (an unknown number is left out), at most 100 together.
+    /// (every order under the number, in any state; an unknown number is
+    /// left out), at most 100 together.
     pub(crate) fn detail(
         &self,
         fields: &Fields<'_>,
@@ -356,43 +382,31 @@ impl SimState {
         let mut rows = Vec::new();
         for id in ids {
             rows.push(match self.orders.get(id) {
-                Some(o) => detail_row(o, &self.rules.carriers),
+                Some(o) => self.detail_row(o),
                 None => DetailRow {
                     system_order_id: id.to_string(),
-                    ent_order_id: String::new(),
-                    status: None,
-                    is_shipped: false,
-                    deliv_id: None,
+                    order: None,
                     deliv_name: String::new(),
-                    journal_number: None,
-                    arrival_confirmed: false,
-                    receipt_confirmed: false,
+                    site_id: self.rules.site_id,
                 },
             });
         }
         for ent in ents {
-            if let Some(o) = self.order_by_ent(ent) {
-                rows.push(detail_row(o, &self.rules.carriers));
-            }
+            rows.extend(self.orders_by_ent(ent).map(|o| self.detail_row(o)));
         }
         Ok(Reply::Details(rows))
     }
-}
 
-fn detail_row(o: &SimOrder, carriers: &[SimCarrier]) -> DetailRow {
-    DetailRow {
-        system_order_id: o.system_order_id.clone(),
-        ent_order_id: o.ent_order_id.clone(),
-        status: Some(o.status),
-        is_shipped: o.journal_number.is_some(),
-        deliv_id: o.deliv_id,
-        deliv_name: o
-            .deliv_id
-            .and_then(|id| carriers.iter().find(|c| c.deliv_id == id))
-            .map(|c| c.name.clone())
-            .unwrap_or_default(),
-        journal_number: o.journal_number.clone(),
-        arrival_confirmed: o.arrival_confirmed,
-        receipt_confirmed: o.receipt_confirmed,
+    fn detail_row(&self, o: &SimOrder) -> DetailRow {
+        DetailRow {
+            system_order_id: o.system_order_id.clone(),
+            order: Some(o.clone()),
+            deliv_name: o
+                .deliv_id
+                .and_then(|id| self.rules.carriers.iter().find(|c| c.deliv_id == id))
+                .map(|c| c.name.clone())
+                .unwrap_or_default(),
+            site_id: self.rules.site_id,
+        }
     }
 }

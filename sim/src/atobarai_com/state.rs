@@ -17,8 +17,15 @@
 //! state is looked at with `now >= due`, stamped with its due time):
 //! 与信中 →after `review_delay`→ 伝票番号入力待ち | 与信NG; 伝票番号入力待ち
 //! →shipping→ 請求書発行待ち →after `invoice_delay`→ 入金確認待ち (arrival
-//! confirmed) →after `payment_delay`→ クローズ (receipt confirmed); a cancel
-//! request → キャンセル申請中 →after `cancel_delay`→ キャンセル済.
+//! confirmed) →after `payment_delay`→ クローズ (receipt confirmed, unless
+//! the buyer's name carries [`MARKER_UNPAID`]: closed with the merchant's
+//! advance taken back, no receipt; [`super::AtobaraiSimHandle::close`] closes for
+//! any reason); a cancel request → キャンセル申請中 →after `cancel_delay`→
+//! キャンセル済.
+//!
+//! Per-site registration checks (`E00309` duplicate number, `E00306` date
+//! window, `E00307`, `E00308`, the phone's `E00202`) run only where
+//! [`super::SiteChecks`] turns them on, as 後払い.com does per merchant.
 //!
 //! The credit decision is deterministic, first match wins: a test order
 //! (`O_TestOrderFlg=1`) gets its `O_TestCreditResult` (2 = under review, then
@@ -34,7 +41,8 @@
 //! marked cancellable; postcodes are known by a small table plus its area
 //! prefixes; a street number is a digit or a kanji numeral before 丁目/番;
 //! tracking-number shapes per carrier; `detail` answers an unknown system id
-//! with `-1` and leaves unknown merchant numbers out.
+//! with `-1` and leaves unknown merchant numbers out (`success` with no
+//! result); a request without an API user id reaches the required-key stage.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
@@ -46,7 +54,8 @@ use super::AtobaraiSimConfig;
 use super::carriers::SimCarrier;
 use super::checks::{Fields, Problems, end_field_checks, is_digits};
 use super::wire::{
-    AtobaraiService, CreditStatus, DataStatus, Form, IP_NOT_ALLOWED, SYSTEM_FAILURE, keys,
+    AtobaraiService, CloseReason, CreditStatus, DataStatus, Form, IP_NOT_ALLOWED, SYSTEM_FAILURE,
+    TEXT_IP_NOT_ALLOWED, keys,
 };
 use crate::transport::TransportFault;
 
@@ -56,6 +65,9 @@ pub const MARKER_NG: &str = "与信NG";
 pub const MARKER_REVIEW: &str = "審査中";
 /// A buyer name containing this goes under review, then NG.
 pub const MARKER_REVIEW_NG: &str = "審査NG";
+/// A buyer name containing this never pays: the order closes at the payment
+/// delay with the merchant's advance taken back (立替精算戻し), not paid.
+pub const MARKER_UNPAID: &str = "未入金";
 
 /// Where a fault applies: one service, or whichever is called next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -179,10 +191,21 @@ pub struct SimOrder {
     pub shipped_at: Option<DateTime<FixedOffset>>,
     /// Set on reaching 入金確認待ち.
     pub arrival_confirmed: bool,
-    /// Set on reaching クローズ.
+    /// When the invoice went out (入金確認待ち): `isClaimed`, `claimDate`.
+    pub claimed_at: Option<DateTime<FixedOffset>>,
+    /// Set on a paid クローズ only (`isReceiptConfirmed`).
     pub receipt_confirmed: bool,
+    /// When the payment was received (`receiptDate`).
+    pub receipt_at: Option<DateTime<FixedOffset>>,
+    /// When 後払い.com paid the merchant (`isReimbursed`, `reimbursedDate`).
+    pub reimbursed_at: Option<DateTime<FixedOffset>>,
+    /// Why the order closed (set on reaching クローズ; decided earlier for
+    /// an order that will close unpaid).
+    pub close_reason: Option<CloseReason>,
     /// `Reason[]` of the cancel request.
     pub cancel_reason: Option<String>,
+    /// When the cancel was requested (`isCanceled`, `cancelDate`).
+    pub cancelled_at: Option<DateTime<FixedOffset>>,
     /// The due transition and when.
     pub(crate) next: Option<(DataStatus, DateTime<FixedOffset>)>,
 }
@@ -205,8 +228,8 @@ pub(crate) enum Reply {
     Statuses(Vec<(String, String, CreditStatus)>),
     /// 02.
     Carriers(Vec<SimCarrier>),
-    /// 03: `(merchant number, system id or empty)`.
-    IdMap(Vec<(String, String)>),
+    /// 03: per merchant number, the system id or `(code, text)`.
+    IdMap(Vec<(String, Result<String, Message>)>),
     /// 04.
     Shipped {
         system_order_id: String,
@@ -214,26 +237,32 @@ pub(crate) enum Reply {
         name: String,
         journal_num: String,
     },
-    /// 05: per order, `Ok` or `(code, text)`.
-    Cancels(Vec<(String, Result<(), Message>)>),
+    /// 05: per order, its `Reason[]` and `Ok` or `(code, text)`.
+    Cancels(Vec<CancelRow>),
     /// 09.
     Details(Vec<DetailRow>),
+}
+
+/// One `cancel` result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct CancelRow {
+    pub system_order_id: String,
+    /// The `Reason[]` sent with it, echoed.
+    pub reason: String,
+    pub outcome: Result<(), Message>,
 }
 
 /// One `detail` result.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct DetailRow {
+    /// The id asked for.
     pub system_order_id: String,
-    pub ent_order_id: String,
     /// `None`: the service does not know the id (`-1`).
-    pub status: Option<DataStatus>,
-    pub is_shipped: bool,
-    pub deliv_id: Option<u32>,
+    pub order: Option<SimOrder>,
     /// The carrier's name (`deliveryName`), from the carrier master.
     pub deliv_name: String,
-    pub journal_number: Option<String>,
-    pub arrival_confirmed: bool,
-    pub receipt_confirmed: bool,
+    /// `siteId`, with the site's name as an attribute.
+    pub site_id: u64,
 }
 
 /// Everything the simulator knows; one lock guards it.
@@ -245,6 +274,9 @@ pub struct SimState {
     pub(crate) orders: BTreeMap<String, SimOrder>,
     pub(crate) next_number: u32,
     faults: Vec<(Target, Fault, u32)>,
+    /// Orders whose cancel the service refuses with this per-order code and
+    /// text (`E003` from the card processor, `E999`), whatever their state.
+    pub(crate) cancel_refusals: BTreeMap<String, Message>,
     /// The counters and recordings.
     pub stats: SimStats,
 }
@@ -256,6 +288,7 @@ impl SimState {
             rules,
             orders: BTreeMap::new(),
             faults: Vec::new(),
+            cancel_refusals: BTreeMap::new(),
             stats: SimStats::default(),
         }
     }
@@ -311,6 +344,17 @@ impl SimState {
             .find(|o| !o.ent_order_id.is_empty() && o.ent_order_id == ent_order_id)
     }
 
+    /// Every order registered under a merchant number (a default site takes
+    /// one number twice), oldest first.
+    pub(crate) fn orders_by_ent<'a>(
+        &'a self,
+        ent_order_id: &'a str,
+    ) -> impl Iterator<Item = &'a SimOrder> + 'a {
+        self.orders
+            .values()
+            .filter(move |o| !o.ent_order_id.is_empty() && o.ent_order_id == ent_order_id)
+    }
+
     pub(crate) fn orders(&self) -> impl Iterator<Item = &SimOrder> {
         self.orders.values()
     }
@@ -333,6 +377,26 @@ impl SimState {
         }
     }
 
+    /// Closes an order for `reason` (a payment, a bad debt, the merchant's
+    /// advance taken back), as the service's staff do. `false` when the
+    /// order does not exist.
+    pub(crate) fn close(
+        &mut self,
+        system_order_id: &str,
+        reason: CloseReason,
+        now: DateTime<FixedOffset>,
+    ) -> bool {
+        match self.orders.get_mut(system_order_id) {
+            Some(o) => {
+                o.close_reason = Some(reason);
+                o.next = None;
+                enter(o, DataStatus::Closed, now, &self.rules);
+                true
+            }
+            None => false,
+        }
+    }
+
     // ---- the service ----
 
     /// Handles one request of `service` from `peer`.
@@ -346,11 +410,21 @@ impl SimState {
         self.settle(now);
         let fields = Fields { form };
         let peer = canonical(peer);
-        if !self.rules.allowed_sources.iter().any(|n| n.contains(&peer)) {
+        // The server looks up the API user's allow-list first: a user that
+        // does not exist has none, so it is refused like an address. (A
+        // request without the key reaches the required-key stage: a guess.)
+        let user_key = match service {
+            AtobaraiService::Order => keys::O_API_USER_ID,
+            _ => keys::API_USER_ID,
+        };
+        let unknown_user = fields
+            .get(user_key)
+            .is_some_and(|v| v.parse::<u64>().ok() != Some(self.rules.api_user_id));
+        if unknown_user || !self.rules.allowed_sources.iter().any(|n| n.contains(&peer)) {
             self.stats.refused_ip += 1;
             return Reply::Error(vec![(
                 service.code(IP_NOT_ALLOWED),
-                format!("接続元IPアドレス({peer})は許可されていません"),
+                TEXT_IP_NOT_ALLOWED.to_string(),
             )]);
         }
         let mut p = Problems::new(service);
@@ -449,15 +523,27 @@ pub(crate) fn enter(
         }
         DataStatus::AwaitingPayment => {
             o.arrival_confirmed = true;
+            o.claimed_at.get_or_insert(at);
+            // A buyer who never pays: the merchant's advance is taken back.
+            if o.buyer_name.contains(MARKER_UNPAID) {
+                o.close_reason = Some(CloseReason::AdvanceTakenBack);
+            }
             o.next = rules
                 .payment_delay
                 .map(|d| (DataStatus::Closed, after(at, d)));
         }
         DataStatus::Closed => {
             o.arrival_confirmed = true;
-            o.receipt_confirmed = true;
+            let reason = *o.close_reason.get_or_insert(CloseReason::Paid);
+            // Only a paid close has a receipt; the merchant is paid then too.
+            if reason == CloseReason::Paid {
+                o.receipt_confirmed = true;
+                o.receipt_at.get_or_insert(at);
+                o.reimbursed_at.get_or_insert(at);
+            }
         }
         DataStatus::CancelRequested => {
+            o.cancelled_at.get_or_insert(at);
             o.next = Some((DataStatus::Cancelled, after(at, rules.cancel_delay)));
         }
         DataStatus::UnderReview

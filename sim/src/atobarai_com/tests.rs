@@ -156,6 +156,12 @@ struct Row {
     is_arrival_confirmed: Option<String>,
     #[serde(rename = "isReceiptConfirmed", default)]
     is_receipt_confirmed: Option<String>,
+    #[serde(rename = "isReimbursed", default)]
+    is_reimbursed: Option<String>,
+    #[serde(rename = "isClaimed", default)]
+    is_claimed: Option<String>,
+    #[serde(default)]
+    reason: Option<String>,
 }
 
 /// POSTs a form and reads the answer, which is always HTTP 200 XML.
@@ -273,7 +279,12 @@ async fn no_form_reads_as_no_keys() {
 
 #[tokio::test]
 async fn registration_checks_each_rule_with_its_code() {
-    let sim = start_sim(AtobaraiSimConfig::default()).await;
+    // A site with every per-site check turned on.
+    let sim = start_sim(AtobaraiSimConfig {
+        site_checks: SiteChecks::all(),
+        ..AtobaraiSimConfig::default()
+    })
+    .await;
     let good = order_form(&sim, "R-1");
     let line = |n: u32, name: &str, price: &str, qty: &str| {
         vec![
@@ -342,11 +353,13 @@ async fn registration_checks_each_rule_with_its_code() {
             vec!["E00102"],
         ),
         ("site id", with(&good, "O_SiteId", "1"), vec!["E00102"]),
+        // An API user that does not exist has no allow-list: E..101.
         (
-            "id format",
+            "api user",
             with(&good, "O_ApiUserId", "abc"),
-            vec!["E00202"],
+            vec!["E00101"],
         ),
+        ("id format", with(&good, "O_SiteId", "abc"), vec!["E00202"]),
         (
             "two missing",
             without(&without(&good, "C_Phone"), "O_SiteId"),
@@ -471,8 +484,21 @@ async fn other_services_check_their_keys_too() {
     assert_eq!(first.deliv_id.as_deref(), Some("1"));
     assert_eq!(first.name.as_deref(), Some("ヤマト運輸"));
     assert_eq!(first.short_name.as_deref(), Some("ヤマト"));
-    let wrong = pairs(&[("EnterpriseId", "10000"), ("ApiUserId", "101")]);
-    assert_eq!(codes(&post(&sim, "delivlist", &wrong).await), ["E02102"]);
+    // An API user that does not exist answers E..101 (its allow-list is not
+    // found), another enterprise's id E..102; both in the server's words.
+    let unknown_user = pairs(&[("EnterpriseId", "10000"), ("ApiUserId", "101")]);
+    let answer = post(&sim, "delivlist", &unknown_user).await;
+    assert_eq!(codes(&answer), ["E02101"]);
+    assert_eq!(
+        answer.messages.list[0].text,
+        "不正なリクエストと判定されました。サポートセンターまでお問合せください。"
+    );
+    let wrong = pairs(&[("EnterpriseId", "10001"), ("ApiUserId", "100")]);
+    let answer = post(&sim, "delivlist", &wrong).await;
+    assert_eq!(codes(&answer), ["E02102"]);
+    assert!(answer.messages.list[0].text.ends_with(
+        "WEB-APIの利用申請が行なわれていない場合は、サポートセンターまでお問合せください。"
+    ));
 }
 
 #[tokio::test]
@@ -485,6 +511,20 @@ async fn a_caller_outside_the_allow_list_is_refused_with_e_101() {
     assert_eq!(codes(&answer), ["E01101"]);
     assert!(sim.orders().is_empty());
     assert_eq!(sim.stats().refused_ip, 2);
+    // The caller is the first X-Forwarded-For entry when the header is there.
+    let forwarded = |chain: &'static str| {
+        reqwest::Client::new()
+            .post(format!("{}/api/delivlist/rest", sim.base_url()))
+            .header("x-forwarded-for", chain)
+            .form(&caller(&sim, &[]))
+            .send()
+    };
+    let body = forwarded("192.0.2.7, 127.0.0.1").await.expect("send");
+    assert_eq!(read(&body.text().await.expect("body")).status, "success");
+    let body = forwarded("198.51.100.1, 192.0.2.7").await.expect("send");
+    let answer = read(&body.text().await.expect("body"));
+    assert_eq!(codes(&answer), ["E02101"]);
+    assert_eq!(sim.stats().requests[3].peer.to_string(), "198.51.100.1");
 }
 
 #[tokio::test]
@@ -516,24 +556,111 @@ async fn status_and_idmap_answer_per_order() {
     );
     assert_eq!(credit(answer.results.list[0].order_status.as_ref()).0, "-1");
 
-    let answer = post(
-        &sim,
-        "idmap",
-        &caller(
-            &sim,
-            &[("Ent_OrderId[]", "SHOP-1"), ("Ent_OrderId[]", "SHOP-404")],
-        ),
-    )
-    .await;
-    let mapped: Vec<(Option<&str>, Option<&str>)> = answer
+    // idmap maps only orders at 与信OK: one under review, or none at all,
+    // is E001 対応注文なし; two at 与信OK under one number E002 複数注文該当.
+    let review = with(&order_form(&sim, "SHOP-REV"), "C_NameKj", MARKER_REVIEW);
+    assert_eq!(post(&sim, "order", &review).await.status, "success");
+    register(&sim, "SHOP-2").await;
+    register(&sim, "SHOP-2").await;
+    let ents = [
+        ("Ent_OrderId[]", "SHOP-1"),
+        ("Ent_OrderId[]", "SHOP-404"),
+        ("Ent_OrderId[]", "SHOP-REV"),
+        ("Ent_OrderId[]", "SHOP-2"),
+    ];
+    let answer = post(&sim, "idmap", &caller(&sim, &ents)).await;
+    assert_eq!(answer.status, "success");
+    let mapped: Vec<(Option<&str>, Option<&str>, Option<&str>)> = answer
         .results
         .list
         .iter()
-        .map(|r| (r.ent_order_id.as_deref(), r.order_id.as_deref()))
+        .map(|r| {
+            (
+                r.ent_order_id.as_deref(),
+                r.order_id.as_deref().filter(|s| !s.is_empty()),
+                r.error.as_ref().and_then(|e| e.cd.as_deref()),
+            )
+        })
         .collect();
-    assert_eq!(mapped[0], (Some("SHOP-1"), Some(id.as_str())));
-    assert_eq!(mapped[1].0, Some("SHOP-404"));
-    assert!(mapped[1].1.is_none_or(str::is_empty), "{mapped:?}");
+    assert_eq!(
+        mapped,
+        [
+            (Some("SHOP-1"), Some(id.as_str()), None),
+            (Some("SHOP-404"), None, Some("E001")),
+            (Some("SHOP-REV"), None, Some("E001")),
+            (Some("SHOP-2"), None, Some("E002")),
+        ]
+    );
+    // None mapped: `error` with E03202, the results listed all the same.
+    let answer = post(&sim, "idmap", &caller(&sim, &ents[1..3])).await;
+    assert_eq!(
+        (answer.status.as_str(), codes(&answer)),
+        ("error", vec!["E03202"])
+    );
+    assert_eq!(answer.results.list.len(), 2);
+    // Once reviewed OK, idmap finds it.
+    sim.advance_clock(sim.config().review_delay + Duration::from_secs(10));
+    let answer = post(&sim, "idmap", &caller(&sim, &ents[2..3])).await;
+    assert_eq!(answer.status, "success");
+}
+
+#[tokio::test]
+async fn a_default_site_takes_one_merchant_number_twice_and_detail_finds_both() {
+    let sim = start_sim(AtobaraiSimConfig::default()).await;
+    let good = order_form(&sim, "DUP-1");
+    let first = post(&sim, "order", &good).await;
+    // Only a site option refuses a duplicate, an old date, an address without
+    // a street number, an unknown postcode or an odd phone.
+    let lax = with(
+        &with(
+            &with(
+                &with(&good, "O_ReceiptOrderDate", "2020/01/01"),
+                "C_UnitingAddress",
+                "東京都渋谷区神宮前",
+            ),
+            "C_PostalCode",
+            "0000000",
+        ),
+        "C_Phone",
+        "0312",
+    );
+    let second = post(&sim, "order", &lax).await;
+    assert_eq!(second.status, "success", "{:?}", second.messages);
+    let ids: Vec<String> = [first, second]
+        .into_iter()
+        .map(|a| a.system_order_id.expect("an id"))
+        .collect();
+    assert_eq!(sim.orders_by_ent("DUP-1").len(), 2);
+    // detail by merchant number answers every order under it, in any state.
+    assert!(sim.set_status(&ids[1], DataStatus::UnderReview));
+    let answer = post(&sim, "detail", &caller(&sim, &[("Ent_OrderId[]", "DUP-1")])).await;
+    let found: Vec<(Option<&str>, &str)> = answer
+        .results
+        .list
+        .iter()
+        .map(|r| {
+            (
+                r.order_id.as_deref(),
+                r.order_status.as_ref().map_or("", |s| s.text.as_str()),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [(Some(ids[0].as_str()), "1"), (Some(ids[1].as_str()), "0")]
+    );
+    // A site with the check refuses the second one.
+    let strict = start_sim(AtobaraiSimConfig {
+        site_checks: SiteChecks {
+            duplicate_order_id: true,
+            ..SiteChecks::default()
+        },
+        ..AtobaraiSimConfig::default()
+    })
+    .await;
+    register(&strict, "DUP-1").await;
+    let answer = post(&strict, "order", &order_form(&strict, "DUP-1")).await;
+    assert_eq!(codes(&answer), ["E00309"]);
 }
 
 #[tokio::test]
@@ -646,13 +773,14 @@ async fn a_cancel_is_a_request_answered_per_order() {
     );
     let answer = post(&sim, "cancel", &form).await;
     assert_eq!(answer.status, "success", "one order was cancelled");
-    let outcome: Vec<(Option<&str>, Option<&str>, Option<&str>)> = answer
+    let outcome: Vec<_> = answer
         .results
         .list
         .iter()
         .map(|r| {
             (
                 r.order_id.as_deref(),
+                r.reason.as_deref(),
                 r.cancel_status.as_deref(),
                 r.error.as_ref().and_then(|e| e.cd.as_deref()),
             )
@@ -661,10 +789,32 @@ async fn a_cancel_is_a_request_answered_per_order() {
     assert_eq!(
         outcome,
         [
-            (Some(live.as_str()), Some("success"), None),
-            (Some(closed.as_str()), Some("error"), Some("E05301")),
-            (Some("AK00000001"), Some("error"), Some("E05202")),
+            (
+                Some(live.as_str()),
+                Some("out of stock"),
+                Some("success"),
+                None
+            ),
+            (
+                Some(closed.as_str()),
+                Some("late"),
+                Some("error"),
+                Some("E002")
+            ),
+            (
+                Some("AK00000001"),
+                Some("typo"),
+                Some("error"),
+                Some("E001")
+            ),
         ]
+    );
+    assert_eq!(
+        answer.results.list[2]
+            .error
+            .as_ref()
+            .map(|e| e.text.as_str()),
+        Some("対応注文なし")
     );
     let o = sim.order(&live).expect("kept");
     assert_eq!(o.status, DataStatus::CancelRequested);
@@ -676,16 +826,165 @@ async fn a_cancel_is_a_request_answered_per_order() {
         sim.order(&live).map(|o| o.status),
         Some(DataStatus::Cancelled)
     );
-    // Nothing cancellable: the top status is `error`, the results listed.
+    // Nothing cancelled, one could not be: `error` / E05301, results listed.
     let again = post(&sim, "cancel", &caller(&sim, &[("OrderId[]", &live)])).await;
     assert_eq!(
         (again.status.as_str(), codes(&again)),
         ("error", vec!["E05301"])
     );
     assert_eq!(
-        again.results.list[0].cancel_status.as_deref(),
-        Some("error")
+        again.results.list[0]
+            .error
+            .as_ref()
+            .and_then(|e| e.cd.as_deref()),
+        Some("E002")
     );
+    // Nothing found: `error` / E05202.
+    let none = post(
+        &sim,
+        "cancel",
+        &caller(&sim, &[("OrderId[]", "AK00000001")]),
+    )
+    .await;
+    assert_eq!(
+        (none.status.as_str(), codes(&none)),
+        ("error", vec!["E05202"])
+    );
+    // No id at all: E05201.
+    assert_eq!(
+        codes(&post(&sim, "cancel", &caller(&sim, &[])).await),
+        ["E05201"]
+    );
+    // The card processor refuses: E003 with its message.
+    let card = register(&sim, "CXL-3").await;
+    sim.refuse_cancel(&card, Some(("E003", "SBPS: 取消期限を過ぎています")));
+    let refused = post(&sim, "cancel", &caller(&sim, &[("OrderId[]", &card)])).await;
+    let error = refused.results.list[0].error.as_ref().expect("an error");
+    assert_eq!(
+        (error.cd.as_deref(), error.text.as_str()),
+        (Some("E003"), "SBPS: 取消期限を過ぎています")
+    );
+    assert_eq!(codes(&refused), ["E05301"]);
+    sim.refuse_cancel(&card, None);
+    let done = post(&sim, "cancel", &caller(&sim, &[("OrderId[]", &card)])).await;
+    assert_eq!(done.status, "success");
+}
+
+#[tokio::test]
+async fn a_cancel_reply_may_carry_a_php_warning_before_the_xml() {
+    let sim = start_sim(AtobaraiSimConfig {
+        warning_before_cancel_xml: true,
+        ..AtobaraiSimConfig::default()
+    })
+    .await;
+    let id = register(&sim, "WARN-1").await;
+    let body = reqwest::Client::new()
+        .post(format!("{}/api/cancel/rest", sim.base_url()))
+        .form(&caller(&sim, &[("OrderId[]", &id), ("Reason[]", "r")]))
+        .send()
+        .await
+        .expect("send")
+        .text()
+        .await
+        .expect("body");
+    let (warning, xml) = body.split_at(body.find("<?xml").expect("an XML declaration"));
+    assert!(warning.contains("<b>Warning</b>"), "{body}");
+    assert_eq!(read(xml).status, "success");
+    assert_eq!(
+        sim.order(&id).map(|o| o.status),
+        Some(DataStatus::CancelRequested)
+    );
+    // Other services answer clean XML.
+    let body = reqwest::Client::new()
+        .post(format!("{}/api/delivlist/rest", sim.base_url()))
+        .form(&caller(&sim, &[]))
+        .send()
+        .await
+        .expect("send")
+        .text()
+        .await
+        .expect("body");
+    assert!(body.starts_with("<?xml"), "{body}");
+}
+
+#[tokio::test]
+async fn orders_close_for_other_reasons_than_payment() {
+    let sim = start_sim(AtobaraiSimConfig::default()).await;
+    let ship = |id: &str| {
+        caller(
+            &sim,
+            &[
+                ("OrderId", id),
+                ("DelivId", "1"),
+                ("JournalNum", "123456789012"),
+            ],
+        )
+    };
+    let paid = register(&sim, "CL-1").await;
+    let unpaid_form = with(
+        &order_form(&sim, "CL-2"),
+        "C_NameKj",
+        &format!("{MARKER_UNPAID} 太郎"),
+    );
+    let unpaid = post(&sim, "order", &unpaid_form)
+        .await
+        .system_order_id
+        .expect("an id");
+    let bad_debt = register(&sim, "CL-3").await;
+    for id in [&paid, &unpaid, &bad_debt] {
+        assert_eq!(post(&sim, "shipping", &ship(id)).await.status, "success");
+    }
+    sim.advance_clock(sim.config().invoice_delay);
+    assert!(sim.close(&bad_debt, CloseReason::BadDebt));
+    sim.advance_clock(sim.config().payment_delay.expect("a payment delay"));
+    let ask = caller(
+        &sim,
+        &[
+            ("OrderId[]", &paid),
+            ("OrderId[]", &unpaid),
+            ("OrderId[]", &bad_debt),
+        ],
+    );
+    let answer = post(&sim, "detail", &ask).await;
+    let rows: Vec<_> = answer
+        .results
+        .list
+        .iter()
+        .map(|r| {
+            (
+                r.order_status.as_ref().map_or("", |s| s.text.as_str()),
+                r.is_receipt_confirmed.as_deref(),
+                r.is_reimbursed.as_deref(),
+                r.is_claimed.as_deref(),
+            )
+        })
+        .collect();
+    // Every one is 9 クローズ; only the paid one has its receipt confirmed.
+    assert_eq!(
+        rows,
+        [
+            ("9", Some("1"), Some("1"), Some("1")),
+            ("9", Some("0"), Some("0"), Some("1")),
+            ("9", Some("0"), Some("0"), Some("1")),
+        ]
+    );
+    assert_eq!(
+        sim.order(&unpaid).and_then(|o| o.close_reason),
+        Some(CloseReason::AdvanceTakenBack)
+    );
+    assert_eq!(CloseReason::AdvanceTakenBack.code(), 6);
+    // Empty elements are written open and closed, as the server does.
+    let raw = reqwest::Client::new()
+        .post(format!("{}/api/detail/rest", sim.base_url()))
+        .form(&ask)
+        .send()
+        .await
+        .expect("send")
+        .text()
+        .await
+        .expect("body");
+    assert!(raw.contains("<cancelDate></cancelDate>"), "{raw}");
+    assert!(raw.contains("<isCanceled>0</isCanceled>"), "{raw}");
 }
 
 #[tokio::test]

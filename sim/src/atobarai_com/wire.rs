@@ -217,18 +217,36 @@ pub const E_ORDER_DUPLICATE: &str = "E00309";
 /// 01: none of the ids asked is known; the results are listed all the same
 /// (first Corrections).
 pub const E_STATUS_UNKNOWN_IDS: &str = "E01202";
+/// 03, per merchant number: no order at 与信OK under it (対応注文なし).
+pub const E_IDMAP_NOT_FOUND: &str = "E001";
+/// 03, per merchant number: several orders at 与信OK under it (複数注文該当).
+pub const E_IDMAP_SEVERAL: &str = "E002";
+/// 03: none of the numbers was mapped (top message, results listed).
+pub const E_IDMAP_NONE_MAPPED: &str = "E03202";
 /// 04: carrier not allowed or tracking number invalid.
 pub const E_SHIPPING_BAD_CARRIER_OR_NUMBER: &str = "E04202";
 /// 04: the order is not credit-OK and awaiting a tracking number.
 pub const E_SHIPPING_NOT_ALLOWED: &str = "E04301";
-/// 05, per order, as the simulator answers today: no such order. The
-/// corrected contract (2026-12-07) answers `E001` per order and keeps
-/// `E05202` for the top message when none was found.
-pub const E_CANCEL_NOT_FOUND: &str = "E05202";
-/// 05, per order, as the simulator answers today: not cancellable in its
-/// state. The corrected contract answers `E002` per order and keeps
-/// `E05301` for the top message.
-pub const E_CANCEL_NOT_CANCELLABLE: &str = "E05301";
+/// 05, per order: no such order (対応注文なし).
+pub const E_CANCEL_NOT_FOUND: &str = "E001";
+/// 05, per order: the order cannot be cancelled in its state.
+pub const E_CANCEL_NOT_CANCELLABLE: &str = "E002";
+/// 05, per order: the card processor (SBPS) refused, with its message.
+pub const E_CANCEL_CARD_PROCESSOR: &str = "E003";
+/// 05, per order: any other failure.
+pub const E_CANCEL_OTHER: &str = "E999";
+/// 05, top message when nothing was cancelled and at least one order could
+/// not be: キャンセル可能な注文がありませんでした.
+pub const E_CANCEL_NONE_CANCELLABLE: &str = "E05301";
+/// 05, top message when nothing was cancelled because no order was found:
+/// 有効な注文IDが指定されていません.
+pub const E_CANCEL_NONE_FOUND: &str = "E05202";
+
+/// The server's text of `E..101` (it does not name the cause).
+pub const TEXT_IP_NOT_ALLOWED: &str =
+    "不正なリクエストと判定されました。サポートセンターまでお問合せください。";
+/// The server's text of `E..102`.
+pub const TEXT_BAD_IDS: &str = "不正なリクエストと判定されました。サポートセンターまでお問合せください。WEB-APIの利用申請が行なわれていない場合は、サポートセンターまでお問合せください。";
 
 // ---------------------------------------------------------------------------
 // Statuses ("00", "01", "09")
@@ -356,6 +374,33 @@ impl DataStatus {
             | DataStatus::Closed => CreditStatus::Ok,
             DataStatus::CancelRequested | DataStatus::Cancelled => CreditStatus::Cancelled,
             DataStatus::CreditNg => CreditStatus::Ng,
+        }
+    }
+}
+
+/// Why an order reached 9 クローズ (the server's `CloseReason`; second
+/// Corrections): `detail` shows it only through `isReceiptConfirmed`, set
+/// for a paid close alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CloseReason {
+    /// 1: the buyer paid in full.
+    Paid,
+    /// 4: written off as a bad debt.
+    BadDebt,
+    /// 6: 立替精算戻し, the merchant's advance taken back with no payment.
+    AdvanceTakenBack,
+    /// Any other reason the service records.
+    Other(u8),
+}
+
+impl CloseReason {
+    /// The server's number for it.
+    pub fn code(self) -> u8 {
+        match self {
+            CloseReason::Paid => 1,
+            CloseReason::BadDebt => 4,
+            CloseReason::AdvanceTakenBack => 6,
+            CloseReason::Other(n) => n,
         }
     }
 }

@@ -43,12 +43,18 @@ impl CreditPoller {
     pub async fn run(self, shutdown: CancellationToken) {
         let name: Provider = self.provider.provider().into();
         if let Err(e) = self.provider.warm_up().await {
+            // A refused configuration shows at once. (Success is not
+            // observed: a provider without start-up work makes no call.)
+            self.ctx.problems.observe(name, Err(&e)).await;
             tracing::warn!(provider = name.as_str(), error = %e, "start-up call failed; retried when needed");
         }
         loop {
             self.heartbeat.beat(heartbeat::POLL_ALLOWANCE);
             let result = self.poll_once().await;
             match &result {
+                // A round with nothing to ask made no call: it says nothing
+                // about the configuration, so a problem stays shown.
+                Ok(0) => {}
                 Ok(_) => self.ctx.problems.observe(name, Ok(())).await,
                 Err(PollError::Provider(e)) => self.ctx.problems.observe(name, Err(e)).await,
                 Err(PollError::Store(_)) => {}

@@ -28,7 +28,7 @@ use tokio::time::Instant;
 
 use super::wire::{self, AtobaraiIds, AtobaraiResponse, AtobaraiService, Form};
 use super::{
-    CancelRefusal, CarrierEntry, CarrierMaster, CreditStatus, Detail, DetailStatus,
+    CancelRefusal, CarrierEntry, CarrierMaster, CreditStatus, Detail, DetailStatus, IdMapped,
     OrderRegistration, Registered, ShippingOutcome, ShippingRegistered,
 };
 use crate::call::CallError;
@@ -43,6 +43,8 @@ pub const MAX_ENT_ORDER_ID_CHARS: usize = 100;
 pub const MAX_REDIRECTS: usize = 3;
 /// `code` of a rejection made because the answer's HTTP status was 404.
 pub const WRONG_PATH: &str = "HTTP_404";
+/// `code` of a lookup that found several orders under one merchant number.
+pub const DUPLICATE_ORDER: &str = "DUPLICATE_ORDER";
 
 const FORM_UTF8: &str = "application/x-www-form-urlencoded; charset=UTF-8";
 
@@ -122,7 +124,8 @@ impl AtobaraiClient {
     /// A [`CallError::Transient`] does not prove the order was not created
     /// (the answer may have been lost): call
     /// [`AtobaraiClient::recover_registration`] before registering again, or
-    /// the retry ends in `E00309` (duplicate).
+    /// the retry creates a second order (a site that checks duplicates
+    /// answers `E00309` instead).
     pub async fn register_order(&self, order: &OrderRegistration) -> Result<Registered, CallError> {
         check_registration(order)?;
         let form = wire::order_form(self.inner.ids, order);
@@ -152,27 +155,38 @@ impl AtobaraiClient {
         })
     }
 
-    /// Looks an order up by the merchant order number (`idmap`, then
-    /// `status`): `Some` when an earlier registration went through even
-    /// though its answer was lost. Call it before registering again after a
-    /// transient failure; `None` means registering is safe.
+    /// Looks an order up by the merchant order number with `detail`, which
+    /// answers in every state (`idmap` maps only orders at 与信OK, so it
+    /// cannot find a registration still under review): `Some` when an
+    /// earlier registration went through even though its answer was lost.
+    /// Call it before registering again after a transient failure; `None`
+    /// means registering is safe. Several orders under the number (a default
+    /// site takes a number twice) are a [`DUPLICATE_ORDER`] rejection naming
+    /// them: a person keeps one and cancels the rest.
     pub async fn recover_registration(
         &self,
         ent_order_id: &str,
     ) -> Result<Option<Registered>, CallError> {
-        let mapped = self.idmap(&[ent_order_id.to_string()]).await?;
-        let Some(system_order_id) = mapped.into_iter().find_map(|(_, system)| system) else {
-            return Ok(None);
+        let ent = ent_order_id.trim();
+        let details = match self.detail(&[], &[ent.to_string()]).await {
+            Ok(d) => d,
+            // No valid id: nothing registered under the number.
+            Err(CallError::Rejected { code, .. }) if code == wire::DETAIL_NONE_FOUND => Vec::new(),
+            Err(e) => return Err(e),
         };
-        let statuses = self.status(std::slice::from_ref(&system_order_id)).await?;
-        let status = statuses
+        let found: Vec<Detail> = details
             .into_iter()
-            .find(|(id, _, _)| *id == system_order_id)
-            .map_or(CreditStatus::Unknown, |(_, _, s)| s);
-        Ok(Some(Registered {
-            system_order_id,
-            status,
-        }))
+            .filter(|d| d.status != DetailStatus::Unknown)
+            .filter(|d| d.ent_order_id.as_deref().is_none_or(|e| e == ent))
+            .collect();
+        match found.as_slice() {
+            [] => Ok(None),
+            [one] => Ok(Some(Registered {
+                system_order_id: one.system_order_id.clone(),
+                status: one.status.credit_status(),
+            })),
+            several => Err(duplicate_orders(ent, several)),
+        }
     }
 
     /// Credit status of at most [`MAX_ORDERS_PER_CALL`] orders (service 01):
@@ -233,12 +247,12 @@ impl AtobaraiClient {
     }
 
     /// Merchant order number → system order id (service 03), in request
-    /// order; `None` where the service has no such order. This is the
-    /// recovery path after a registration whose answer was lost.
+    /// order. It maps only orders at 与信OK: it is no way to find a lost
+    /// registration (see [`AtobaraiClient::recover_registration`]).
     pub async fn idmap(
         &self,
         ent_order_ids: &[String],
-    ) -> Result<Vec<(String, Option<String>)>, CallError> {
+    ) -> Result<Vec<(String, IdMapped)>, CallError> {
         check_batch("merchant order number", ent_order_ids)?;
         if ent_order_ids.is_empty() {
             return Ok(Vec::new());
@@ -249,13 +263,24 @@ impl AtobaraiClient {
             .iter()
             .map(|ent| {
                 let ent = ent.trim();
-                let system = answer
+                let mut rows = answer
                     .results
                     .results
                     .iter()
-                    .filter(|r| wire::text(r.ent_order_id.as_deref()).as_deref() == Some(ent))
-                    .find_map(|r| wire::text(r.order_id.as_deref()));
-                (ent.to_string(), system)
+                    .filter(|r| wire::text(r.ent_order_id.as_deref()).as_deref() == Some(ent));
+                let mapped = match rows.next() {
+                    Some(r)
+                        if r.error
+                            .as_ref()
+                            .is_some_and(|e| e.cd.trim() == wire::IDMAP_SEVERAL) =>
+                    {
+                        IdMapped::Several
+                    }
+                    Some(r) => wire::text(r.order_id.as_deref())
+                        .map_or(IdMapped::NotFound, IdMapped::Found),
+                    None => IdMapped::NotFound,
+                };
+                (ent.to_string(), mapped)
             })
             .collect())
     }
@@ -356,8 +381,11 @@ impl AtobaraiClient {
     /// (service 05): one result per requested order, in request order. A
     /// cancel is a request: `status` then reads `Cancelled` and `detail`
     /// `CancelRequested` until the service completes it. Per-order refusals
-    /// (`E001` unknown, `E002` not cancellable) are results, not errors; an
-    /// order the answer leaves out is a `NO_RESULT` refusal (retry it).
+    /// (`E001` no such order, `E002` not cancellable in its state, `E003` the
+    /// card processor's refusal, `E999` other) are results, not errors,
+    /// read whatever the top status says; their message is the merchant's,
+    /// Japanese first. An order the answer leaves out is a `NO_RESULT`
+    /// refusal (retry it).
     pub async fn cancel(
         &self,
         orders: &[(String, String)],
@@ -392,7 +420,7 @@ impl AtobaraiClient {
                             |e| (e.cd.trim().to_string(), e.label.trim().to_string()),
                         );
                         Err(CancelRefusal {
-                            message: readable(&code, &text),
+                            message: cancel_refusal_message(&code, &text),
                             code,
                         })
                     }

@@ -36,7 +36,7 @@ pub const SAGAWA_DELIV_ID: u32 = 2;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderRegistration {
     /// The merchant's order number (`O_Ent_OrderId`, at most 100 characters).
-    /// It must be unique: it is what `idmap` recovers a lost registration by.
+    /// It must be unique: it is what `detail` finds a lost registration by.
     pub ent_order_id: String,
     /// The day the buyer ordered (`O_ReceiptOrderDate`, sent as `yyyy/mm/dd`).
     pub ordered_on: NaiveDate,
@@ -265,7 +265,8 @@ pub enum DetailStatus {
     AwaitingPayment,
     /// 4 一部入金済み: partly paid.
     PartiallyPaid,
-    /// 9 クローズ: paid in full (or closed by the service).
+    /// 9 クローズ: closed; paid only when `isReceiptConfirmed` (a bad debt or
+    /// the merchant's advance taken back closes an order too).
     Closed,
     /// 10 キャンセル申請中: a cancel was requested and awaits the service.
     CancelRequested,
@@ -377,6 +378,18 @@ pub struct Registered {
     pub system_order_id: String,
     /// The synchronous credit result: 0 under review, 1 OK, 2 NG.
     pub status: CreditStatus,
+}
+
+/// What `idmap` (03) answered for one merchant order number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdMapped {
+    /// The one order at 与信OK under the number.
+    Found(String),
+    /// `E001` 対応注文なし: no order at 与信OK (one under review, NG, shipped,
+    /// closed or cancelled answers this too, so it proves nothing missing).
+    NotFound,
+    /// `E002` 複数注文該当: several orders under the number, a duplicate.
+    Several,
 }
 
 /// One carrier of the service's master (`delivlist`).

@@ -110,7 +110,8 @@ impl CreditProvider for AtobaraiCredit {
                 replaced: Vec::new(),
             };
             // A timeout does not prove the order was not created: look it up
-            // by our order number before registering again.
+            // by our order number before registering again (a default site
+            // would take the same number twice).
             if after_lost_answer
                 && let Some(found) = self.client.recover_registration(&reg.ent_order_id).await?
             {
@@ -123,11 +124,12 @@ impl CreditProvider for AtobaraiCredit {
                     recovered: false,
                     replaced: Vec::new(),
                 }),
+                // The site checks duplicates: the order exists, whatever its state.
                 Err(CallError::Rejected { code, .. }) if code == wire::ORDER_DUPLICATE => {
                     match self.client.recover_registration(&reg.ent_order_id).await? {
                         Some(found) => Ok(recovered(found)),
                         None => Err(CallError::transient(
-                            "Atobarai.com calls the order a duplicate but idmap does not know it yet",
+                            "Atobarai.com calls the order a duplicate but detail does not show it yet",
                         )),
                     }
                 }
@@ -215,7 +217,10 @@ impl CreditProvider for AtobaraiCredit {
                 Some(Err(refusal)) if refusal.code == wire::CANCEL_NOT_FOUND => {
                     Ok(CancelOutcome::NotFound)
                 }
-                Some(Err(refusal)) => {
+                Some(Err(refusal))
+                    if refusal.code == wire::CANCEL_NOT_CANCELLABLE
+                        || refusal.code == "NO_RESULT" =>
+                {
                     // A repeated cancel is refused as not cancellable: the
                     // detail tells whether an earlier one went through.
                     let details = self.client.detail(&[reference.to_string()], &[]).await?;
@@ -233,6 +238,13 @@ impl CreditProvider for AtobaraiCredit {
                         message: refusal.message,
                     })
                 }
+                // The card processor's refusal (E003) and any other (E999): a
+                // person reads the service's own words.
+                Some(Err(refusal)) => Err(CallError::Rejected {
+                    http_status: 200,
+                    code: refusal.code,
+                    message: refusal.message,
+                }),
                 None => Err(CallError::transient(
                     "Atobarai.com answered no cancel result",
                 )),
@@ -243,11 +255,12 @@ impl CreditProvider for AtobaraiCredit {
     fn transaction_status<'a>(&'a self, reference: &'a str) -> CallFuture<'a, Transaction> {
         Box::pin(async move {
             let details = self.client.detail(&[reference.to_string()], &[]).await?;
-            let status = details
+            Ok(details
                 .into_iter()
                 .find(|d| d.system_order_id == reference)
-                .map_or(DetailStatus::Unknown, |d| d.status);
-            Ok(transaction(status))
+                .map_or(Transaction::Unknown, |d| {
+                    transaction(d.status, d.is_receipt_confirmed)
+                }))
         })
     }
 }
@@ -266,13 +279,16 @@ pub fn verdict(s: CreditStatus) -> CreditVerdict {
     }
 }
 
-/// The neutral transaction status of `detail`'s status.
-pub fn transaction(s: DetailStatus) -> Transaction {
+/// The neutral transaction status of `detail`'s status and
+/// `isReceiptConfirmed`: 9 クローズ is paid only with the receipt confirmed
+/// (a bad debt or the merchant's advance taken back closes an order too).
+pub fn transaction(s: DetailStatus, receipt_confirmed: bool) -> Transaction {
     match s {
         DetailStatus::UnderReview | DetailStatus::AwaitingTrackingNumber => Transaction::Approved,
         DetailStatus::AwaitingInvoice => Transaction::ShipmentRegistered,
         DetailStatus::AwaitingPayment | DetailStatus::PartiallyPaid => Transaction::Invoiced,
-        DetailStatus::Closed => Transaction::Paid,
+        DetailStatus::Closed if receipt_confirmed => Transaction::Paid,
+        DetailStatus::Closed => Transaction::ClosedUnpaid,
         DetailStatus::CancelRequested | DetailStatus::Cancelled | DetailStatus::CreditNg => {
             Transaction::Cancelled
         }

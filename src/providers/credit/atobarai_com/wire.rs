@@ -536,8 +536,16 @@ pub struct AtobaraiResult {
 #[error("unreadable Atobarai.com answer: {0}")]
 pub struct ParseError(pub String);
 
-/// Parses a `<response>` document.
-pub fn parse_response(xml: &str) -> Result<AtobaraiResponse, ParseError> {
+/// Parses a `<response>` document, skipping any text printed before it.
+pub fn parse_response(body: &str) -> Result<AtobaraiResponse, ParseError> {
+    // The cancel controller forces PHP's display_errors on, so a warning can
+    // stand in front of the XML: read from the first `<?xml` / `<response`.
+    let start = ["<?xml", "<response"]
+        .iter()
+        .filter_map(|tag| body.find(tag))
+        .min()
+        .unwrap_or(0);
+    let xml = &body[start..];
     let response: AtobaraiResponse =
         quick_xml::de::from_str(xml).map_err(|e| ParseError(e.to_string()))?;
     if response.status.trim().is_empty() {

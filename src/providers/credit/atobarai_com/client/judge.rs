@@ -79,11 +79,17 @@ pub(super) fn answers_per_order(service: AtobaraiService) -> bool {
 /// (the ids are wrong or not linked). Retrying cannot help.
 pub(super) fn configuration_fix(code: &str) -> Option<&'static str> {
     match wire::split_code(code)?.1 {
+        // The server's own text names no cause; it gives this code for an
+        // address off the allow-list and for an API user that does not exist
+        // (no allow-list is found for it).
         wire::IP_NOT_ALLOWED => Some(
-            "後払い.comがこのサーバーの送信元IPアドレスを受け付けていません(E..101)。\
-             後払い.comの加盟店管理画面またはサポートで、このサーバーのグローバルIPアドレスを\
-             登録してください / Atobarai.com does not accept this server's source IP address \
-             (E..101): register the server's public IP address with Atobarai.com",
+            "後払い.comがこの接続を受け付けていません(E..101)。原因はどちらかです: \
+             このサーバーのグローバルIPアドレスが後払い.comに登録されていない(加盟店管理画面または\
+             サポートで登録してください)か、[atobarai_com] api_user_id が存在しないAPIユーザIDです\
+             (加盟店管理画面の値と照らしてください) / Atobarai.com refuses this connection \
+             (E..101): either this server's source IP address is not registered (register the \
+             server's public IP address with Atobarai.com) or [atobarai_com] api_user_id names \
+             an API user that does not exist (compare it with the merchant page)",
         ),
         wire::BAD_IDS => Some(
             "後払い.comが事業者ID・サイトID・APIユーザIDを受け付けていません(E..102)。\
@@ -92,6 +98,55 @@ pub(super) fn configuration_fix(code: &str) -> Option<&'static str> {
              compare [atobarai_com] enterprise_id, site_id and api_user_id with its merchant page",
         ),
         _ => None,
+    }
+}
+
+/// The rejection of a lookup that found several orders under one merchant
+/// number: which ones, and what the merchant does.
+pub(super) fn duplicate_orders(ent: &str, found: &[Detail]) -> CallError {
+    let ids = found
+        .iter()
+        .map(|d| format!("{} ({})", d.system_order_id, d.status.label()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    CallError::Rejected {
+        http_status: 200,
+        code: DUPLICATE_ORDER.to_string(),
+        message: format!(
+            "後払い.comに受注番号 {ent} の注文が{n}件あります: {ids}。\
+             後払い.comの加盟店管理画面で残す1件を決め、ほかをキャンセルしてください / \
+             Atobarai.com holds {n} orders under order number {ent}: {ids}; keep one and cancel \
+             the others on its merchant page",
+            n = found.len()
+        ),
+    }
+}
+
+/// The merchant's message of a per-order cancel refusal, Japanese first,
+/// with the service's own text.
+pub(super) fn cancel_refusal_message(code: &str, text: &str) -> String {
+    match code {
+        wire::CANCEL_NOT_FOUND => format!(
+            "後払い.comにこの注文はありません({code}: {text}) / Atobarai.com has no such order ({code})"
+        ),
+        wire::CANCEL_NOT_CANCELLABLE => format!(
+            "後払い.comはこの注文をキャンセルできません({code}: {text})。\
+             状態を加盟店管理画面で確認し、どうするか決めてください / \
+             Atobarai.com says the order cannot be cancelled in its state ({code}): \
+             check it on the merchant page and decide"
+        ),
+        wire::CANCEL_CARD_PROCESSOR => format!(
+            "後払い.comのカード決済会社がキャンセルを受け付けませんでした({code}): {text} / \
+             Atobarai.com's card processor refused the cancel ({code}): {text}"
+        ),
+        wire::CANCEL_OTHER => format!(
+            "後払い.comでキャンセルがエラーになりました({code}): {text} / \
+             Atobarai.com failed to cancel the order ({code}): {text}"
+        ),
+        _ => format!(
+            "後払い.comがキャンセルを受け付けませんでした / Atobarai.com refused the cancel: {}",
+            readable(code, text)
+        ),
     }
 }
 

@@ -5,7 +5,6 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use chrono::NaiveDate;
 use tokio::net::TcpListener;
 
 use super::*;
@@ -47,7 +46,8 @@ fn buyer(name: &str) -> Party {
 fn order(ent: &str) -> OrderRegistration {
     OrderRegistration {
         ent_order_id: ent.into(),
-        ordered_on: NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
+        // Today: the service refuses orders older than 60 days on sites that check.
+        ordered_on: crate::domain::time::now().date_naive(),
         buyer: buyer("山田 太郎"),
         delivery: None,
         lines: vec![
@@ -140,8 +140,11 @@ async fn every_service_works_through_the_client() {
     assert_eq!(
         mapped,
         vec![
-            ("SHOP-1001".to_string(), Some(r.system_order_id.clone())),
-            ("SHOP-404".to_string(), None),
+            (
+                "SHOP-1001".to_string(),
+                IdMapped::Found(r.system_order_id.clone())
+            ),
+            ("SHOP-404".to_string(), IdMapped::NotFound),
         ]
     );
 
@@ -439,19 +442,23 @@ async fn the_amount_rule_is_enforced_and_reported_readably() {
 }
 
 #[tokio::test]
-async fn a_lost_registration_is_recovered_through_idmap_without_a_duplicate() {
+async fn a_lost_registration_under_review_is_found_by_detail_without_a_duplicate() {
     let sim = start_sim(AtobaraiSimConfig::default()).await;
     let mut settings = sim.client_settings();
     settings.timeout = Duration::from_millis(300);
     let client = AtobaraiClient::new(settings).unwrap();
     assert_eq!(client.recover_registration("LOST-1").await.unwrap(), None);
 
+    // The answer is lost while the order is still under review (与信中):
+    // idmap maps only orders at 与信OK, so it cannot find it.
     sim.inject(AtobaraiService::Order, Fault::Timeout, 1);
-    let reason = transient(client.register_order(&order("LOST-1")).await);
+    let mut lost = order("LOST-1");
+    lost.buyer.name = format!("{MARKER_REVIEW} 太郎");
+    let reason = transient(client.register_order(&lost).await);
     assert!(reason.contains("timed out"), "{reason}");
     assert_eq!(sim.orders().len(), 1, "the order was created all the same");
 
-    // The retry path: recover first, register only when nothing is found.
+    // The retry path: detail by merchant number finds it in any state.
     let recovered = client
         .recover_registration("LOST-1")
         .await
@@ -459,16 +466,150 @@ async fn a_lost_registration_is_recovered_through_idmap_without_a_duplicate() {
         .unwrap();
     let stored = sim.order_by_ent("LOST-1").unwrap();
     assert_eq!(recovered.system_order_id, stored.system_order_id);
-    assert_eq!(recovered.status, CreditStatus::Ok);
+    assert_eq!(recovered.status, CreditStatus::UnderReview);
     assert_eq!(sim.orders().len(), 1);
-    assert_eq!(sim.stats().calls(AtobaraiService::IdMap), 2);
+    assert!(sim.stats().calls(AtobaraiService::Detail) >= 1);
 
-    // Registering blindly again would be refused as a duplicate.
-    let (_, code, message) = rejected(client.register_order(&order("LOST-1")).await);
-    assert_eq!(code, "E00309");
-    assert!(message.contains("already registered"), "{message}");
-    assert_eq!(sim.orders().len(), 1);
+    // A default site takes the number twice: a blind registration would be
+    // a second order. Two under one number are a duplicate a person sorts out.
+    client.register_order(&order("LOST-1")).await.unwrap();
+    let (_, code, message) = rejected(client.recover_registration("LOST-1").await);
+    assert_eq!(code, "DUPLICATE_ORDER");
+    let held: Vec<String> = sim
+        .orders_by_ent("LOST-1")
+        .into_iter()
+        .map(|o| o.system_order_id)
+        .collect();
+    assert_eq!(held.len(), 2);
+    assert!(
+        message.starts_with("後払い.com") && held.iter().all(|id| message.contains(id.as_str())),
+        "{message}"
+    );
+    // Once both are at 与信OK, idmap calls them several (E002), not missing.
+    sim.advance_clock(sim.config().review_delay + Duration::from_secs(10));
+    assert_eq!(
+        client.idmap(&ids(&["LOST-1"])).await.unwrap(),
+        vec![("LOST-1".to_string(), IdMapped::Several)]
+    );
     sim.shutdown().await;
+}
+
+/// The application `order` builds, as the credit layer hands it over.
+fn application(ent: &str, buyer_name: &str) -> crate::domain::credit::CreditApplication {
+    let o = order(ent);
+    crate::domain::credit::CreditApplication {
+        order_id: ent.into(),
+        attempt: 1,
+        ordered_on: o.ordered_on,
+        buyer: crate::domain::direct::Party {
+            name: buyer_name.into(),
+            name_kana: o.buyer.name_kana.clone(),
+            postal_code: o.buyer.postal_code.clone(),
+            address: o.buyer.address.clone(),
+            phone: o.buyer.phone.clone(),
+            email: o.buyer.email.clone(),
+        },
+        ship_to: None,
+        lines: vec![crate::domain::credit::BilledLine {
+            name: "南部鉄器 急須".into(),
+            qty: 1,
+            unit_price: 5500,
+        }],
+        shipping_fee: 800,
+        fee: 0,
+    }
+}
+
+#[tokio::test]
+async fn e00309_on_a_checking_site_means_the_order_exists() {
+    use crate::providers::credit::CreditProvider;
+    use crate::providers::credit::atobarai_com::provider::AtobaraiCredit;
+    let sim = start_sim(AtobaraiSimConfig {
+        site_checks: sim::SiteChecks {
+            duplicate_order_id: true,
+            ..sim::SiteChecks::default()
+        },
+        ..AtobaraiSimConfig::default()
+    })
+    .await;
+    let client = AtobaraiClient::new(sim.client_settings()).unwrap();
+    let credit = AtobaraiCredit::new(client, FeeMode::Keep, Vec::new());
+    // Registered earlier, its answer lost, still under review.
+    let app = application("DUP-9", &format!("{MARKER_REVIEW} 花子"));
+    let first = credit.request_credit(&app, false).await.unwrap();
+    let again = credit.request_credit(&app, false).await.unwrap();
+    assert!(again.recovered);
+    assert_eq!(again.reference, first.reference);
+    assert_eq!(sim.orders_by_ent("DUP-9").len(), 1);
+    assert_eq!(
+        sim.stats().calls(AtobaraiService::Order),
+        2,
+        "the second refused"
+    );
+    // After a lost answer the order is looked up first, never registered blind.
+    let found = credit.request_credit(&app, true).await.unwrap();
+    assert_eq!((found.reference, found.recovered), (first.reference, true));
+    assert_eq!(sim.stats().calls(AtobaraiService::Order), 2);
+}
+
+#[tokio::test]
+async fn cancel_refusals_per_order_say_what_a_person_decides() {
+    use crate::providers::credit::atobarai_com::provider::AtobaraiCredit;
+    use crate::providers::credit::{CancelOutcome, CreditProvider};
+    let (sim, client) = setup().await;
+    let credit = AtobaraiCredit::new(client.clone(), FeeMode::Keep, Vec::new());
+    // E001: the service has no such order, nothing to cancel.
+    assert_eq!(
+        credit.cancel("AK00000001", "typo").await.unwrap(),
+        CancelOutcome::NotFound
+    );
+    // E003: the card processor's own words reach the merchant.
+    let card = register_ok(&client, "CXL-CARD").await;
+    sim.refuse_cancel(&card, Some(("E003", "SBPS: 取消期限を過ぎています")));
+    let (_, code, message) = rejected(credit.cancel(&card, "r").await);
+    assert_eq!(code, "E003");
+    assert!(
+        message.starts_with("後払い.com") && message.contains("SBPS: 取消期限を過ぎています"),
+        "{message}"
+    );
+    // E999: any other failure, with its text.
+    sim.refuse_cancel(&card, Some(("E999", "想定外のエラー")));
+    let (_, code, message) = rejected(credit.cancel(&card, "r").await);
+    assert_eq!(code, "E999");
+    assert!(message.contains("想定外のエラー"), "{message}");
+    // E002: the order cannot be cancelled in its state: a person decides,
+    // told in Japanese first.
+    sim.refuse_cancel(&card, None);
+    client
+        .register_shipping(&card, 1, "123456789012")
+        .await
+        .unwrap();
+    sim.advance_clock(sim.config().invoice_delay);
+    sim.advance_clock(sim.config().payment_delay.unwrap());
+    let (_, code, message) = rejected(credit.cancel(&card, "r").await);
+    assert_eq!(code, "E002");
+    assert!(
+        message.starts_with("後払い.comはこの注文をキャンセルできません")
+            && message.contains(" / "),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn a_cancel_reply_behind_a_php_warning_is_read_from_its_xml() {
+    let sim = start_sim(AtobaraiSimConfig {
+        warning_before_cancel_xml: true,
+        ..AtobaraiSimConfig::default()
+    })
+    .await;
+    let client = AtobaraiClient::new(sim.client_settings()).unwrap();
+    let id = register_ok(&client, "WARN-1").await;
+    let results = client
+        .cancel(&[(id.clone(), "r".to_string())])
+        .await
+        .unwrap();
+    assert_eq!(results, vec![(id.clone(), Ok(()))]);
+    assert_eq!(sim.stats().calls(AtobaraiService::Cancel), 1);
 }
 
 #[tokio::test]
@@ -574,13 +715,13 @@ async fn cancel_before_and_after_shipment() {
     assert_eq!(results[0], (before.clone(), Ok(())));
     assert_eq!(results[1], (shipped.clone(), Ok(())));
     let refusal = results[2].1.clone().unwrap_err();
-    assert_eq!(refusal.code, "E05301");
+    assert_eq!(refusal.code, "E002");
     assert!(
         refusal.message.contains("cannot be cancelled"),
         "{}",
         refusal.message
     );
-    assert_eq!(results[3].1.clone().unwrap_err().code, "E05202");
+    assert_eq!(results[3].1.clone().unwrap_err().code, "E001");
 
     // A cancel is a request: status 3 at once, detail 10 then 11.
     let statuses = client
@@ -616,7 +757,7 @@ async fn cancel_before_and_after_shipment() {
         .cancel(&[(before.clone(), String::new())])
         .await
         .unwrap();
-    assert_eq!(again[0].1.clone().unwrap_err().code, "E05301");
+    assert_eq!(again[0].1.clone().unwrap_err().code, "E002");
     // Shipping a cancelled order is refused.
     let (_, code, _) = rejected(client.register_shipping(&before, 1, "123456789012").await);
     assert_eq!(code, "E04301");
@@ -680,6 +821,17 @@ async fn a_caller_outside_the_allow_list_is_a_configuration_problem() {
     assert_eq!(sim.stats().refused_ip, 2);
     sim.set_allowed_sources(vec!["127.0.0.1/32".parse().unwrap()]);
     client.status(&ids(&["AK00012345"])).await.unwrap();
+    // An API user that does not exist is refused the same way: the fix
+    // names both causes.
+    let mut settings = sim.client_settings();
+    settings.api_user_id += 1;
+    let stranger = AtobaraiClient::new(settings).unwrap();
+    let (code, fix) = misconfigured(stranger.carriers().await);
+    assert_eq!(code, "E02101");
+    assert!(
+        fix.contains("IPアドレス") && fix.contains("api_user_id") && fix.contains(" / "),
+        "{fix}"
+    );
 }
 
 #[tokio::test]

@@ -37,10 +37,27 @@ pub const SHIPPING_BAD_CARRIER_OR_NUMBER: &str = "E04202";
 /// 04: the order is not awaiting a tracking number (not credit-OK, cancelled,
 /// or already registered).
 pub const SHIPPING_NOT_ALLOWED: &str = "E04301";
-/// 05 per order: the order was not found (the server's `ServiceCancel`).
-pub const CANCEL_NOT_FOUND: &str = "E05202";
-/// 05 per order: the order cannot be cancelled in its state.
-pub const CANCEL_NOT_CANCELLABLE: &str = "E05301";
+/// 03 per merchant number: no order at 与信OK under it (対応注文なし); an
+/// order under review, NG, shipped or cancelled answers this too.
+pub const IDMAP_NOT_FOUND: &str = "E001";
+/// 03 per merchant number: several orders under it (複数注文該当).
+pub const IDMAP_SEVERAL: &str = "E002";
+/// 05 per order (`ServiceCancel.php`): no such order (対応注文なし).
+pub const CANCEL_NOT_FOUND: &str = "E001";
+/// 05 per order: the order exists but cannot be cancelled in its state.
+pub const CANCEL_NOT_CANCELLABLE: &str = "E002";
+/// 05 per order: the card processor (SBPS) refused, with its own message.
+pub const CANCEL_CARD_PROCESSOR: &str = "E003";
+/// 05 per order: any other failure.
+pub const CANCEL_OTHER: &str = "E999";
+/// 05 top message when nothing was cancelled and at least one order could
+/// not be (キャンセル可能な注文がありませんでした); the results say why.
+pub const CANCEL_NONE_CANCELLABLE: &str = "E05301";
+/// 05 top message when nothing was cancelled because no order was found
+/// (有効な注文IDが指定されていません).
+pub const CANCEL_NONE_FOUND: &str = "E05202";
+/// 09 (by analogy with `E01202` / `E05202`, not seen): no valid id given.
+pub const DETAIL_NONE_FOUND: &str = "E09202";
 /// 01: none of the ids asked is known (the answer still lists each).
 pub const STATUS_UNKNOWN_IDS: &str = "E01202";
 /// 00: the order date is more than 60 days ago.
@@ -81,12 +98,14 @@ pub fn describe(code: &str) -> &'static str {
         SHIPPING_NOT_ALLOWED => {
             "the order is not awaiting a tracking number (not credit-OK, cancelled, or already registered)"
         }
-        CANCEL_NOT_FOUND => "the order was not found",
+        CANCEL_NONE_FOUND => "no valid order id: the orders were not found",
         STATUS_UNKNOWN_IDS => "none of the orders asked is known to the service",
         ORDER_TOO_OLD => {
             "the order date is more than 60 days ago: Atobarai.com no longer registers it"
         }
-        CANCEL_NOT_CANCELLABLE => "the order cannot be cancelled in its current state",
+        CANCEL_NONE_CANCELLABLE => {
+            "no order was cancelled: at least one cannot be cancelled in its current state"
+        }
         _ => match split_code(code).map(|(_, suffix)| suffix) {
             Some(IP_NOT_ALLOWED) => "the caller's IP address is not allowed for this account",
             Some(BAD_IDS) => "enterprise id, site id or API user id is invalid or not linked",

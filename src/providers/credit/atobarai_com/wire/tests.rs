@@ -242,6 +242,15 @@ fn every_named_code_reads_in_english() {
 }
 
 #[test]
+fn text_before_the_xml_is_skipped() {
+    let body = "<br />\n<b>Warning</b>:  Undefined array key 1 in <b>ServiceCancel.php</b><br />\n\
+<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<response><status>success</status><messages/></response>";
+    assert_eq!(parse_response(body).unwrap().status, "success");
+    let bare = "Notice: x\n<response><status>error</status><messages/></response>";
+    assert_eq!(parse_response(bare).unwrap().status, "error");
+}
+
+#[test]
 fn registration_answers_parse() {
     let xml = r#"<?xml version="1.0" encoding="UTF-8"?>
 <response><status>success</status><orderId>SHOP-1001</orderId><systemOrderId>AK00012345</systemOrderId>
