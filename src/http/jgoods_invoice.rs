@@ -125,6 +125,9 @@ fn invoice_error(e: InvoiceError) -> ApiError {
         InvoiceError::MissingPrice { .. } => {
             ApiError::new(StatusCode::CONFLICT, "missing_price", message)
         }
+        InvoiceError::TooLarge { .. } => {
+            ApiError::new(StatusCode::CONFLICT, "amount_too_large", message)
+        }
         InvoiceError::NotShiftJis(_) => {
             ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "not_shift_jis", message)
                 .with_field("encoding")

@@ -18,7 +18,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::{InvoiceError, Period};
+use super::{InvoiceError, MAX_AMOUNT, Period};
 
 /// Service fee J-goods keeps, percent of the tax-excluded invoiced amount.
 pub const SERVICE_FEE_PERCENT: i64 = 10;
@@ -55,8 +55,10 @@ impl TaxRate {
 
     /// The consumption tax contained in a tax-included `total`, rounded down.
     pub fn included_tax(self, total: i64) -> i64 {
-        let rate = i64::from(self.percent());
-        (total * rate).div_euclid(100 + rate)
+        // In i128, so no total can wrap; the tax is at most the total.
+        let rate = i128::from(self.percent());
+        let tax = (i128::from(total) * rate).div_euclid(100 + rate);
+        i64::try_from(tax).unwrap_or(total)
     }
 }
 
@@ -194,7 +196,10 @@ pub fn compute(
         .chain(shipping.iter().map(|s| (TaxRate::Standard, s.cost)));
     let mut sums = [0i64; 2];
     for (rate, amount) in amounts {
-        sums[rate_index(rate)] += amount;
+        let sum = &mut sums[rate_index(rate)];
+        *sum = capped(sum.checked_add(amount), || {
+            format!("the {}% total", rate.percent())
+        })?;
     }
     let by_rate: Vec<RateTotal> = TaxRate::ALL
         .into_iter()
@@ -210,7 +215,8 @@ pub fn compute(
             }
         })
         .collect();
-    let grand_total: i64 = by_rate.iter().map(|r| r.total).sum();
+    // Each rate's total is within MAX_AMOUNT, so these sums cannot wrap.
+    let grand_total = capped(Some(sums[0] + sums[1]), || "the grand total".into())?;
     let tax_total: i64 = by_rate.iter().map(|r| r.tax).sum();
     let tax_excluded_total = grand_total - tax_total;
     let service_fee = (tax_excluded_total * SERVICE_FEE_PERCENT).div_euclid(100);
@@ -225,6 +231,15 @@ pub fn compute(
         service_fee,
         expected_transfer: grand_total - service_fee,
     })
+}
+
+/// `amount` when it was computed without wrapping and is within
+/// [`MAX_AMOUNT`] (negative amounts are a store error the caller sees
+/// elsewhere); otherwise the refusal naming `what`.
+fn capped(amount: Option<i64>, what: impl FnOnce() -> String) -> Result<i64, InvoiceError> {
+    amount
+        .filter(|a| a.abs() <= MAX_AMOUNT)
+        .ok_or_else(|| InvoiceError::TooLarge { what: what() })
 }
 
 fn rate_index(rate: TaxRate) -> usize {
@@ -242,20 +257,30 @@ fn invoice_order(order: &ShippedOrder) -> Result<InvoiceOrder, InvoiceError> {
             order_id: order.order_id.clone(),
             line_no: l.line_no,
         })?;
+        let line_no = l.line_no;
+        let amount = capped(i64::from(l.qty).checked_mul(unit_price), || {
+            format!("J-goods order {} line {line_no}", order.order_id)
+        })?;
         lines.push(InvoiceLine {
-            line_no: l.line_no,
+            line_no,
             item_code: l.item_code.clone(),
             name: l.name.clone(),
             qty: l.qty,
             unit_price,
-            amount: i64::from(l.qty) * unit_price,
+            amount,
             tax_rate: l.tax_rate,
         });
+    }
+    let mut total = 0i64;
+    for line in &lines {
+        total = capped(total.checked_add(line.amount), || {
+            format!("J-goods order {}", order.order_id)
+        })?;
     }
     Ok(InvoiceOrder {
         order_id: order.order_id.clone(),
         shipped_on: order.first_shipped_on,
-        total: lines.iter().map(|l| l.amount).sum(),
+        total,
         lines,
     })
 }

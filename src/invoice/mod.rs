@@ -39,10 +39,22 @@ pub enum InvoiceError {
     TooLong,
     #[error("J-goods order {order_id} line {line_no} has no unit price; it cannot be invoiced")]
     MissingPrice { order_id: String, line_no: u32 },
+    /// An amount beyond [`MAX_AMOUNT`]: no merchant means it, and arithmetic
+    /// on it could wrap; the invoice is refused rather than printed wrong.
+    #[error(
+        "{what} is beyond ¥{MAX_AMOUNT} (1兆円); it cannot be invoiced: check the order / \
+         金額が上限を超えているため請求書を作れません。受注を確認してください"
+    )]
+    TooLarge { what: String },
     /// Text that Shift_JIS cannot represent (the CSV must then be written as UTF-8).
     #[error("{0:?} cannot be written in Shift_JIS; write the CSV as UTF-8 instead")]
     NotShiftJis(String),
 }
+
+/// The largest amount in yen an invoice takes, for a line, an order and any
+/// sum: ¥1,000,000,000,000 (1兆円), far beyond any J-goods period, and far
+/// below where `i64` arithmetic on it could wrap.
+pub const MAX_AMOUNT: i64 = 1_000_000_000_000;
 
 /// The invoiced period: JST calendar dates, both ends included.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

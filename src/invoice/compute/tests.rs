@@ -232,3 +232,43 @@ proptest! {
         prop_assert!(inv.service_fee * 10 <= inv.tax_excluded_total);
     }
 }
+
+/// 4 units at 2^62 + 1 yen wrap to 4 yen in unchecked arithmetic: the
+/// invoice is refused, naming the line, instead of printed small.
+#[test]
+fn an_amount_that_would_wrap_is_refused_not_invoiced() {
+    let huge = (1i64 << 62) + 1;
+    let orders = [order(
+        "JG-HUGE",
+        day(11, 2),
+        vec![line(1, "S", 4, huge, TaxRate::Standard)],
+    )];
+    let err = compute(first_half(), &orders, &[]).unwrap_err();
+    assert!(
+        matches!(&err, InvoiceError::TooLarge { what } if what.contains("JG-HUGE line 1")),
+        "{err}"
+    );
+    // Lines each within the maximum whose sum is not.
+    let big = super::super::MAX_AMOUNT / 2 + 1;
+    let orders: Vec<ShippedOrder> = (0..2)
+        .map(|i| {
+            order(
+                &format!("JG-{i}"),
+                day(11, 2),
+                vec![line(1, "S", 1, big, TaxRate::Reduced)],
+            )
+        })
+        .collect();
+    let err = compute(first_half(), &orders, &[]).unwrap_err();
+    assert!(matches!(err, InvoiceError::TooLarge { .. }), "{err}");
+    // At the maximum itself: invoiced.
+    let orders = [order(
+        "JG-MAX",
+        day(11, 2),
+        vec![line(1, "S", 1, super::super::MAX_AMOUNT, TaxRate::Standard)],
+    )];
+    assert_eq!(
+        compute(first_half(), &orders, &[]).unwrap().grand_total,
+        super::super::MAX_AMOUNT
+    );
+}

@@ -273,9 +273,13 @@ fn line_from_wire(i: usize, item: &JgoodsItem) -> Result<SnapshotLine, WireError
         None | Some(Value::Null) => None,
         Some(v) => Some(
             whole_number(v)
-                .filter(|n| *n <= i64::MAX as u64)
-                .ok_or_else(|| WireError::new(at("unit_price"), "must be whole yen ≥ 0"))?
-                as i64,
+                .filter(|n| *n <= MAX_UNIT_PRICE)
+                .ok_or_else(|| {
+                    WireError::new(
+                        at("unit_price"),
+                        format!("must be whole yen from 0 to {MAX_UNIT_PRICE}"),
+                    )
+                })? as i64,
         ),
     };
     Ok(SnapshotLine {
@@ -287,6 +291,11 @@ fn line_from_wire(i: usize, item: &JgoodsItem) -> Result<SnapshotLine, WireError
         unit_price,
     })
 }
+
+/// The highest unit price a J-goods line may carry: ¥100,000,000 (1億円).
+/// No merchant means more, and a bound here keeps every sum of lines (stock
+/// value, invoice, export) far from where arithmetic could wrap.
+pub const MAX_UNIT_PRICE: u64 = 100_000_000;
 
 /// Builds the wire form of a snapshot (the round trip of the tests below).
 pub fn wire_from_snapshot(s: &OrderSnapshot) -> JgoodsOrder {
@@ -355,6 +364,13 @@ mod tests {
         assert_eq!(s.lines[0].qty, 3);
         assert_eq!(s.lines[0].reserved_qty, None);
         assert_eq!(s.lines[0].unit_price, Some(5500));
+        // 2^62 + 1 yen is refused at the edge, naming the field.
+        let huge = format!(
+            r#"[{{"line_no":1,"item_code":"SKU-001","qty":4,"unit_price":{}}}]"#,
+            (1u64 << 62) + 1
+        );
+        let e = parse_order(&body(&huge)).unwrap_err();
+        assert!(e.to_string().contains("unit_price"), "{e}");
     }
 
     #[test]
