@@ -243,12 +243,10 @@ pub struct MapReport {
 }
 
 impl MapReport {
-    /// Nothing a merchant needs to look at.
+    /// Nothing a merchant needs to look at (pre-order and subscription items
+    /// left out are only information).
     pub fn is_clean(&self) -> bool {
-        self.not_in_mirror_total == 0
-            && self.not_held.is_empty()
-            && self.refused.is_empty()
-            && self.not_pushed.is_empty()
+        self.not_in_mirror_total == 0 && self.not_held.is_empty() && self.refused.is_empty()
     }
 }
 
