@@ -50,9 +50,5 @@ pub(super) async fn rakuten_refusal_script(
         refused.code,
         refused.fix
     );
-    println!(
-        "           Rakuten still shows the teapot's old count: {:?}",
-        rakuten.quantity("kyusu", "k1")
-    );
     Ok(())
 }
