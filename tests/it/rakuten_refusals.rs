@@ -6,62 +6,13 @@
 
 use std::time::Duration;
 
-use ordersync::providers::rakuten_pay::skus::SYNCED_AT_KEY;
 use ordersync::store::{kv, rakuten_skus};
 use ordersync_sim::rakuten_pay::{CatalogItem, Endpoint, ItemType, RakutenSimConfig};
 
 use crate::helpers::*;
+use crate::rakuten_stock::{app_with, import, wait_quantity};
 
 const EVERY: Duration = Duration::from_millis(20);
-
-async fn app_with(items: Vec<CatalogItem>) -> TestApp {
-    let app = spawn_app_with(Options {
-        rakuten_items: items,
-        ..Options::rakuten("stock_push_interval = \"1s\"\n")
-    })
-    .await;
-    let store = app.daemon().store.clone();
-    eventually(EVERY, || {
-        let store = store.clone();
-        async move {
-            let at = store.read(|c| kv::get(c, SYNCED_AT_KEY)).await.unwrap();
-            at.ok_or_else(|| "the SKU map was never learnt".to_string())
-        }
-    })
-    .await;
-    app
-}
-
-async fn wait_quantity(app: &TestApp, manage: &str, variant: &str, quantity: i64) {
-    let r = app.rakuten();
-    eventually(EVERY, || async {
-        match r.quantity(manage, variant) {
-            Some(q) if q == quantity => Ok(()),
-            other => Err(format!(
-                "{manage}/{variant}: Rakuten shows {other:?}, want {quantity}; {:?}",
-                r.inventory_stats()
-            )),
-        }
-    })
-    .await;
-}
-
-/// Sets several counts in one import, so one push carries them together.
-async fn import(app: &TestApp, rows: &[(&str, i64)]) {
-    let csv: String = std::iter::once("sku,on_hand\n".to_string())
-        .chain(rows.iter().map(|(sku, n)| format!("{sku},{n}\n")))
-        .collect();
-    let response = app
-        .http
-        .post(format!("{}/api/v1/stock/import", app.admin_url))
-        .bearer_auth(ADMIN_TOKEN)
-        .header("content-type", "text/csv")
-        .body(csv)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-}
 
 async fn report(app: &TestApp) -> rakuten_skus::MapReport {
     app.daemon()
@@ -75,10 +26,13 @@ async fn report(app: &TestApp) -> rakuten_skus::MapReport {
 // thread while the simulator answers it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_entry_is_set_aside_and_the_rest_of_its_batch_is_pushed_at_once() {
-    let app = app_with(vec![
-        CatalogItem::new("cup", &[("c1", "SKU-CUP")]),
-        CatalogItem::new("mug", &[("m1", "SKU-MUG")]),
-    ])
+    let app = app_with(
+        vec![
+            CatalogItem::new("cup", &[("c1", "SKU-CUP")]),
+            CatalogItem::new("mug", &[("m1", "SKU-MUG")]),
+        ],
+        "",
+    )
     .await;
     import(&app, &[("SKU-CUP", 5), ("SKU-MUG", 5)]).await;
     wait_quantity(&app, "cup", "c1", 5).await;
@@ -142,11 +96,10 @@ async fn pre_order_and_subscription_items_are_never_pushed_and_a_result_without_
     yoyaku.item_type = ItemType::PreOrder;
     let mut club = CatalogItem::new("hanpu", &[("h1", "SKU-H")]);
     club.item_type = ItemType::BuyingClub;
-    let app = app_with(vec![
-        CatalogItem::new("mug", &[("m1", "SKU-MUG")]),
-        yoyaku,
-        club,
-    ])
+    let app = app_with(
+        vec![CatalogItem::new("mug", &[("m1", "SKU-MUG")]), yoyaku, club],
+        "",
+    )
     .await;
     // A result without `item` in the middle of the page.
     app.rakuten().list_result_without_item("bare");
