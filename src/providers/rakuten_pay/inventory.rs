@@ -343,3 +343,44 @@ fn judge(answer: http_client::Answer, function: Function) -> Result<Vec<u8>, Cal
         message,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(status: u16, body: &str) -> http_client::Answer {
+        http_client::Answer {
+            status: StatusCode::from_u16(status).unwrap(),
+            headers: Default::default(),
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn a_400_naming_one_entry_is_that_entrys_refusal_and_a_401_names_the_function() {
+        let body = r#"{"errors": [{"code": "IE1101", "message": "x",
+            "metadata": {"propertyPath": "inventories[17].manageNumber"}}]}"#;
+        let refusal = entry_refusal(&answer(400, body), 18).unwrap();
+        assert_eq!((refusal.index, refusal.code.as_str()), (17, "IE1101"));
+        assert!(
+            entry_refusal(&answer(400, body), 17).is_none(),
+            "not an entry sent"
+        );
+        assert_eq!(entry_index("inventories[3]"), Some(3));
+        assert_eq!(entry_index("inventories[3]x"), None);
+        assert_eq!(entry_index("other[3]"), None);
+        let gateway = r#"{"Results": {"errorCode": "ES01-01", "message": "Un-Authorised"}}"#;
+        match judge(answer(401, gateway), Function::ItemsSearch) {
+            Err(CallError::Configuration { code, fix }) => {
+                assert_eq!(code, "ES01-01");
+                assert_eq!(fix, ITEMS_SEARCH_FIX);
+            }
+            other => panic!("{other:?}"),
+        }
+        let expired = r#"{"Results": {"errorCode": "GA0001", "message": "x"}}"#;
+        match judge(answer(401, expired), Function::Inventories) {
+            Err(CallError::Configuration { fix, .. }) => assert_eq!(fix, REFUSED_KEY_FIX),
+            other => panic!("{other:?}"),
+        }
+    }
+}
