@@ -8,34 +8,33 @@
 /// The triggers of the 2023 codes are not published: the texts say what the
 /// code is documented for and where to look.
 pub fn fix(code: &str) -> String {
-    let what = match code {
-        "IE1101" => {
-            "予約商品のため在庫を更新できません。RMSで通常商品に戻すと、次のSKU同期で在庫が送られます。 \
-             / A pre-order item (予約商品): Rakuten takes no stock for it. Once it is a normal item \
-             in RMS, the next SKU sync sends its stock."
-        }
-        "IE1102" | "IE1105" => {
-            "頒布会の商品のため在庫を更新できません。頒布会の在庫はRMSで管理してください。 \
-             / A subscription item (頒布会): Rakuten takes no stock for it; manage it in RMS."
-        }
-        "IE0121" => {
-            "同じ商品管理番号とSKU管理番号の組が1回の呼び出しに2度含まれていました。RMSで商品管理番号の\
-             大文字・小文字の重複がないか確認してください。 / The same manageNumber and variantId \
-             twice in one call: check RMS for manage numbers differing only in case."
-        }
-        "IE0002" | "IE0003" | "IE0004" | "IE0105" => {
-            "商品管理番号・SKU管理番号・数量のいずれかを楽天が受け付けません。RMSで商品の番号を確認してください。 \
-             / Rakuten refuses the manage number, the variant id or the quantity: check the \
-             item's numbers in RMS."
-        }
-        _ => {
-            "楽天がこの在庫を受け付けませんでした。RMSで商品を確認してください。 \
-             / Rakuten refused this stock entry: check the item in RMS."
-        }
+    let (ja, en) = match code {
+        "IE1101" => (
+            "予約商品のため在庫を更新できません。RMSで通常商品に戻すと、次のSKU同期で在庫が送られます。",
+            "a pre-order item (予約商品) takes no stock through the API; once it is a normal item in \
+             RMS, the next SKU sync sends its stock.",
+        ),
+        "IE1102" | "IE1105" => (
+            "頒布会の商品のため在庫を更新できません。頒布会の在庫はRMSで管理してください。",
+            "a subscription item (頒布会) takes no stock through the API; manage it in RMS.",
+        ),
+        "IE0121" => (
+            "同じ商品管理番号とSKU管理番号の組が1回の呼び出しに2度含まれていました。\
+             RMSで大文字・小文字だけが違う商品管理番号がないか確認してください。",
+            "the same manageNumber and variantId twice in one call: check RMS for manage numbers \
+             differing only in case.",
+        ),
+        "IE0002" | "IE0003" | "IE0004" | "IE0105" => (
+            "商品管理番号・SKU管理番号・数量のいずれかを楽天が受け付けません。RMSで商品の番号を確認してください。",
+            "Rakuten refuses the manage number, the variant id or the quantity: check the item's \
+             numbers in RMS.",
+        ),
+        _ => ("RMSで商品を確認してください。", "check the item in RMS."),
     };
     format!(
-        "楽天が在庫の更新を拒否しました({code})。{what} 商品をRMSで直すまでこの組は送りません。 \
-         / Rakuten refused the stock entry ({code}); it is not sent again until the item changes in RMS."
+        "楽天が在庫の更新を拒否しました({code})。{ja}商品がRMSで変わるまでこの組は送りません。 \
+         / Rakuten refused the stock entry ({code}): {en} It is not sent again until the item \
+         changes in RMS."
     )
 }
 
