@@ -223,6 +223,28 @@ pub fn refused(
     Ok(changed > 0)
 }
 
+/// The first `limit` pairs set aside after a refusal, in SKU order.
+pub fn refused_pairs(conn: &Connection, limit: u32) -> Result<Vec<RefusedPair>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT manage_number, variant_id, sku, refused_code, refused_fix, refused_at
+             FROM rakuten_skus WHERE refused_code IS NOT NULL ORDER BY sku LIMIT ?1",
+        )?
+        .query_map([limit], |r| {
+            Ok(RefusedPair {
+                pair: SkuPair {
+                    manage_number: r.get(0)?,
+                    variant_id: r.get(1)?,
+                    sku: r.get(2)?,
+                },
+                code: r.get(3)?,
+                fix: r.get::<_, Option<String>>(4)?.unwrap_or_default(),
+                since: r.get::<_, Option<String>>(5)?.unwrap_or_default(),
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?)
+}
+
 /// What `ordersync rakuten skus` and the status page show of the map.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MapReport {
@@ -280,20 +302,7 @@ pub fn report(conn: &Connection, limit: u32) -> Result<MapReport> {
         )?
         .query_map([limit], |r| Ok((pair(r)?, r.get(3)?)))?
         .collect::<rusqlite::Result<_>>()?;
-    let refused = conn
-        .prepare_cached(
-            "SELECT manage_number, variant_id, sku, refused_code, refused_fix, refused_at
-             FROM rakuten_skus WHERE refused_code IS NOT NULL ORDER BY sku LIMIT ?1",
-        )?
-        .query_map([limit], |r| {
-            Ok(RefusedPair {
-                pair: pair(r)?,
-                code: r.get(3)?,
-                fix: r.get::<_, Option<String>>(4)?.unwrap_or_default(),
-                since: r.get::<_, Option<String>>(5)?.unwrap_or_default(),
-            })
-        })?
-        .collect::<rusqlite::Result<_>>()?;
+    let refused = refused_pairs(conn, limit)?;
     let not_pushed = conn
         .prepare_cached(
             "SELECT manage_number, variant_id, sku, item_type FROM rakuten_unpushed
