@@ -34,6 +34,7 @@ use erp::*;
 
 mod scripts;
 use scripts::*;
+mod rakuten_refusal;
 
 #[derive(Args, Debug, Default)]
 pub struct DemoArgs {
@@ -95,6 +96,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         script(&sim, &erp).await?;
         rakuten_script(&rakuten, &daemon, &erp).await?;
         rakuten_stock_script(&sim, &rakuten, &erp).await?;
+        rakuten_refusal::rakuten_refusal_script(&rakuten, &daemon, &erp).await?;
         komoju_script(&komoju, &erp).await?;
         credit_script(&kuroneko, &daemon, &erp).await?;
         settlement_script(&erp).await
@@ -146,6 +148,9 @@ impl Sims {
         .await?;
         // The shop's cast-iron kettle is listed at Rakuten too (in items.search).
         rakuten.list_item(CatalogItem::new("tetsubin", &[("t1", "SKU-007")]));
+        for (manage, variant, sku) in rakuten_refusal::ITEMS {
+            rakuten.list_item(CatalogItem::new(manage, &[(variant, sku)]));
+        }
         let komoju = komoju_sim::start(
             TcpListener::bind("127.0.0.1:0").await?,
             KomojuSimConfig::default(),

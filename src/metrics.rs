@@ -48,6 +48,11 @@ struct ChannelResultLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ResultLabels {
+    result: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ChannelLabels {
     channel: String,
 }
@@ -95,6 +100,9 @@ pub struct Metrics {
     stock_push_calls: Family<ChannelResultLabels, Counter>,
     stock_push_items: Family<ChannelResultLabels, Counter>,
     stock_push_owed: Family<ChannelLabels, Gauge>,
+    /// The Rakuten low-stock watch's extra `searchOrder` calls: `made`, or
+    /// `over_ceiling` (a turn skipped at the daily ceiling).
+    rakuten_low_stock_searches: Family<ResultLabels, Counter>,
     admin_auth_failures: Counter,
     admin_auth_throttled: Counter,
 }
@@ -128,6 +136,7 @@ impl Metrics {
             stock_push_calls: Family::default(),
             stock_push_items: Family::default(),
             stock_push_owed: Family::default(),
+            rakuten_low_stock_searches: Family::default(),
             admin_auth_failures: Counter::default(),
             admin_auth_throttled: Counter::default(),
         };
@@ -188,8 +197,13 @@ impl Metrics {
         );
         registry.register(
             "stock_push_items",
-            "SKUs in answered stock pushes, by channel and result (updated, unknown_item, refused, not_listed)",
+            "SKUs in answered stock pushes, by channel and result (updated, unknown_item, refused, not_listed, set_aside)",
             self.stock_push_items.clone(),
+        );
+        registry.register(
+            "rakuten_low_stock_searches",
+            "searchOrder calls of the Rakuten low-stock watch beyond the order poll, by result (made, over_ceiling: skipped at [rakuten_pay] low_stock_daily_searches)",
+            self.rakuten_low_stock_searches.clone(),
         );
         registry.register(
             "stock_push_owed",
@@ -399,16 +413,31 @@ impl Metrics {
         self.rakuten_unconfirmed_oldest.set(oldest_seconds);
     }
 
-    /// One series per provider: 1 while it has a channel-wide problem.
+    /// One series per provider: 1 while it (or a part of it, such as
+    /// `rakuten_pay.inventories`) has a channel-wide problem.
     pub fn set_problem_gauges(&self, problems: &[(String, String)]) {
         for provider in Provider::ALL {
-            let flagged = problems.iter().any(|(p, _)| p == provider.as_str());
+            let name = provider.as_str();
+            let flagged = problems.iter().any(|(p, _)| {
+                p.strip_prefix(name)
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+            });
             self.provider_problem
                 .get_or_create(&ProviderLabels {
                     provider: provider.as_str().to_string(),
                 })
                 .set(i64::from(flagged));
         }
+    }
+
+    /// The Rakuten low-stock watch made a `searchOrder` (`made`) or skipped
+    /// one at its daily ceiling (`over_ceiling`).
+    pub fn rakuten_low_stock_search(&self, result: &str) {
+        self.rakuten_low_stock_searches
+            .get_or_create(&ResultLabels {
+                result: result.into(),
+            })
+            .inc();
     }
 
     /// One stock push call to `channel` ended (`ok` or `error`).

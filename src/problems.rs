@@ -8,7 +8,13 @@
 //! the provider answers normally again (after a config reload, or once a new key
 //! starts working).
 //!
-//! The set of flagged providers is kept in memory as well, so the common case
+//! A part of a provider that fails on its own while the rest works (Rakuten's
+//! stock push, when the key lacks the `items.search` or `inventories`
+//! function) has a problem of its own, named `<provider>.<part>`
+//! ([`ProviderProblems::flag_part`]): the provider's other calls neither
+//! clear it nor are cleared by it; only a call of that part that works does.
+//!
+//! The set of flagged problems is kept in memory as well, so the common case
 //! (nothing is wrong) costs no store write per call.
 
 use std::collections::HashMap;
@@ -32,8 +38,9 @@ pub fn key(provider: Provider) -> String {
 #[derive(Clone, Default)]
 pub struct ProviderProblems {
     store: Option<Store>,
-    /// Provider → the reason recorded in the store.
-    flagged: Arc<Mutex<HashMap<Provider, String>>>,
+    /// Problem name (`rakuten_pay`, `rakuten_pay.inventories`) → the reason
+    /// recorded in the store.
+    flagged: Arc<Mutex<HashMap<String, String>>>,
 }
 
 impl ProviderProblems {
@@ -42,7 +49,7 @@ impl ProviderProblems {
         let rows = store.read(|c| kv::with_prefix(c, PREFIX)).await?;
         let flagged = rows
             .into_iter()
-            .filter_map(|(k, v)| Some((Provider::parse(k.strip_prefix(PREFIX)?)?, v)))
+            .filter_map(|(k, v)| Some((k.strip_prefix(PREFIX)?.to_string(), v)))
             .collect();
         Ok(ProviderProblems {
             store: Some(store.clone()),
@@ -53,47 +60,65 @@ impl ProviderProblems {
     /// Records `reason` as `provider`'s problem. Logged and written only when
     /// it is new or different, so a worker that meets it on every turn says it once.
     pub async fn flag(&self, provider: Provider, reason: &str) {
-        {
-            let mut flagged = self.flagged.lock().unwrap_or_else(PoisonError::into_inner);
-            if flagged.get(&provider).map(String::as_str) == Some(reason) {
-                return;
-            }
-            flagged.insert(provider, reason.to_string());
-        }
-        tracing::error!(
-            provider = provider.as_str(),
-            reason,
-            "a provider refuses this installation's configuration"
-        );
-        let Some(store) = &self.store else { return };
-        let (key, reason) = (key(provider), reason.to_string());
-        let written = store
-            .write(move |tx| kv::set(tx, &key, &reason, &time::rfc3339(time::now())))
-            .await;
-        if let Err(e) = written {
-            tracing::error!(error = %e, provider = provider.as_str(), "cannot record the provider's problem");
-            self.forget(provider);
-        }
+        self.flag_named(provider.as_str(), reason).await;
+    }
+
+    /// Records `reason` as the problem of `provider`'s `part` alone.
+    pub async fn flag_part(&self, provider: Provider, part: &str, reason: &str) {
+        self.flag_named(&format!("{provider}.{part}"), reason).await;
     }
 
     /// The provider answered normally: its problem, if any, is over.
     pub async fn clear(&self, provider: Provider) {
+        self.clear_named(provider.as_str()).await;
+    }
+
+    /// A call of `provider`'s `part` worked: that part's problem is over.
+    pub async fn clear_part(&self, provider: Provider, part: &str) {
+        self.clear_named(&format!("{provider}.{part}")).await;
+    }
+
+    async fn flag_named(&self, name: &str, reason: &str) {
+        {
+            let mut flagged = self.flagged.lock().unwrap_or_else(PoisonError::into_inner);
+            if flagged.get(name).map(String::as_str) == Some(reason) {
+                return;
+            }
+            flagged.insert(name.to_string(), reason.to_string());
+        }
+        tracing::error!(
+            problem = name,
+            reason,
+            "a provider refuses this installation's configuration"
+        );
+        let Some(store) = &self.store else { return };
+        let (key, reason) = (format!("{PREFIX}{name}"), reason.to_string());
+        let written = store
+            .write(move |tx| kv::set(tx, &key, &reason, &time::rfc3339(time::now())))
+            .await;
+        if let Err(e) = written {
+            tracing::error!(error = %e, problem = name, "cannot record the provider's problem");
+            self.forget(name);
+        }
+    }
+
+    async fn clear_named(&self, name: &str) {
         let was = self
             .flagged
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .remove(&provider);
+            .remove(name);
         if was.is_none() {
             return;
         }
         tracing::info!(
-            provider = provider.as_str(),
+            problem = name,
             "the provider accepts this installation's configuration again"
         );
         let Some(store) = &self.store else { return };
-        let key = key(provider);
+        let key = format!("{PREFIX}{name}");
         if let Err(e) = store.write(move |tx| kv::delete(tx, &key)).await {
-            tracing::error!(error = %e, provider = provider.as_str(), "cannot clear the provider's problem");
+            tracing::error!(error = %e, problem = name, "cannot clear the provider's problem");
         }
     }
 
@@ -108,20 +133,42 @@ impl ProviderProblems {
         }
     }
 
+    /// Records what a call of `provider`'s `part` showed: one that worked
+    /// clears the part's problem; a configuration refusal flags it, unless
+    /// the provider itself is refused (its key: the provider's own problem
+    /// says so, and the part's would send the merchant elsewhere).
+    pub async fn observe_part(
+        &self,
+        provider: Provider,
+        part: &str,
+        outcome: Result<(), &CallError>,
+    ) {
+        match outcome {
+            Ok(()) => self.clear_part(provider, part).await,
+            Err(CallError::Configuration { .. }) if self.reason(provider).is_some() => {
+                self.clear_part(provider, part).await;
+            }
+            Err(CallError::Configuration { fix, .. }) => {
+                self.flag_part(provider, part, fix).await;
+            }
+            Err(CallError::Transient { .. } | CallError::Rejected { .. }) => {}
+        }
+    }
+
     /// The reason currently recorded for `provider`.
     pub fn reason(&self, provider: Provider) -> Option<String> {
         self.flagged
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .get(&provider)
+            .get(provider.as_str())
             .cloned()
     }
 
-    fn forget(&self, provider: Provider) {
+    fn forget(&self, name: &str) {
         self.flagged
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .remove(&provider);
+            .remove(name);
     }
 }
 
@@ -150,6 +197,15 @@ mod tests {
         );
         later.clear(Provider::Jgoods).await;
         later.clear(Provider::RakutenPay).await;
+        // A part's problem is its own: the provider's answers leave it alone.
+        later
+            .flag_part(Provider::RakutenPay, "inventories", "tick inventories")
+            .await;
+        later.clear(Provider::RakutenPay).await;
+        let stored = store.read(|c| kv::with_prefix(c, PREFIX)).await.unwrap();
+        assert_eq!(stored.len(), 1, "{stored:?}");
+        let again = ProviderProblems::load(&store).await.unwrap();
+        again.clear_part(Provider::RakutenPay, "inventories").await;
         assert!(
             store
                 .read(|c| kv::with_prefix(c, PREFIX))

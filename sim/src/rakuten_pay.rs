@@ -38,8 +38,8 @@ use tokio::net::TcpListener;
 use crate::harness::{self, SimClock};
 
 pub use inventory::{
-    CatalogItem, CatalogVariant, GETS_PER_SECOND, InventoryStats, ItemType, MAX_GET, MAX_UPSERT,
-    SoldOut, UPSERTS_PER_SECOND,
+    BUYING_CLUB_CODES, CatalogItem, CatalogVariant, GETS_PER_SECOND, InventoryStats, ItemType,
+    MAX_GET, MAX_UPSERT, SoldOut, UPSERTS_PER_SECOND,
 };
 pub use order::{NewItem, NewOrder, NewPackage, OrderEdit, default_customer};
 use state::Timing;
@@ -78,6 +78,13 @@ pub struct RakutenSimConfig {
     /// How long a newly registered item takes to reach `items.search` (and a
     /// deleted one to leave it): up to 24 hours at Rakuten.
     pub search_lag: Duration,
+    /// The API functions not ticked for `license_key` in RMS (利用機能編集):
+    /// each answers `401 ES01-01` while the others work. Default none.
+    pub unticked_functions: Vec<Endpoint>,
+    /// The code `bulk-upsert` refuses a 頒布会 (`BUYING_CLUB`) entry with:
+    /// the contract names both `IE1102` and `IE1105` without their triggers
+    /// ([guess]). Default `IE1102`.
+    pub buying_club_code: &'static str,
 }
 
 impl Default for RakutenSimConfig {
@@ -92,6 +99,8 @@ impl Default for RakutenSimConfig {
             payment_delay: None,
             start_at: None,
             search_lag: Duration::from_secs(24 * 3600),
+            unticked_functions: Vec::new(),
+            buying_club_code: BUYING_CLUB_CODES[0],
         }
     }
 }
@@ -130,18 +139,19 @@ pub async fn start(
     let expires = now
         .checked_add_signed(delta(cfg.license_valid_for))
         .unwrap_or(now + TimeDelta::days(3650));
-    let shared = Arc::new(Shared::new(
-        SimState::new(
-            timing,
-            cfg.service_secret.clone(),
-            cfg.license_key.clone(),
-            expires,
-            now,
-            delta(cfg.search_lag),
-        ),
-        clock,
-        cfg,
-    ));
+    let mut state = SimState::new(
+        timing,
+        cfg.service_secret.clone(),
+        cfg.license_key.clone(),
+        expires,
+        now,
+        delta(cfg.search_lag),
+    );
+    for function in &cfg.unticked_functions {
+        state.set_permission(*function, false);
+    }
+    state.inventory.buying_club_code = cfg.buying_club_code;
+    let shared = Arc::new(Shared::new(state, clock, cfg));
     shared
         .tasks
         .serve(listener, api::router(shared.clone()), "rakuten");
@@ -235,6 +245,23 @@ impl RakutenSimHandle {
             .with_state(|s, now| s.inventory.delist(manage_number, now))
     }
 
+    /// The shop changes an item's type in RMS (e.g. makes it a 予約商品):
+    /// `items.search` shows the new type and `updated` at once, and
+    /// `bulk-upsert` refuses its entries from then on. `false` when no such
+    /// item is live.
+    pub fn set_item_type(&self, manage_number: &str, item_type: ItemType) -> bool {
+        self.shared
+            .with_state(|s, now| s.inventory.set_item_type(manage_number, item_type, now))
+    }
+
+    /// `items.search` lists a result without `item` at `manage_number`'s
+    /// place ([guess]: the contract does not say when Rakuten sends one, only
+    /// that a client must read the rest of the page).
+    pub fn list_result_without_item(&self, manage_number: &str) {
+        self.shared
+            .with_state(|s, now| s.inventory.list_without_item(manage_number, now));
+    }
+
     /// The shop edits a quantity by hand in RMS.
     pub fn set_quantity(&self, manage_number: &str, variant_id: &str, quantity: i64) {
         self.shared.with_state(|s, now| {
@@ -290,8 +317,15 @@ impl RakutenSimHandle {
     /// Ticks (`true`) or unticks `license.expiryDate.get` for the configured
     /// key: without it the expiry call answers `401 ES01-01` while orders work.
     pub fn set_license_expiry_permission(&self, allowed: bool) {
+        self.set_function_permission(Endpoint::License, allowed);
+    }
+
+    /// Ticks (`true`) or unticks the API function behind `endpoint` for the
+    /// configured key in RMS: unticked, it answers `401 ES01-01` (as a bad
+    /// key does) while the other functions work.
+    pub fn set_function_permission(&self, endpoint: Endpoint, allowed: bool) {
         self.shared
-            .with_state(|s, _| s.set_expiry_permission(allowed));
+            .with_state(|s, _| s.set_permission(endpoint, allowed));
     }
 
     /// When the configured license key stops working (`GA0001` from then on).

@@ -13,6 +13,8 @@ use crate::store::{self};
 /// The longest text kept for a cause: an attention or an error a provider
 /// wrote is bounded before it is mailed to anyone.
 const MAX_TEXT: usize = 500;
+/// Rakuten entries set aside that become causes at most.
+const REFUSED_LIMIT: u32 = 50;
 
 /// What one look at the store saw.
 #[derive(Debug, Clone, Default)]
@@ -32,6 +34,15 @@ impl Observed {
         // items J-goods refused.
         status.breaches = crate::store::stock::invariant_breaches(c)?;
         status.catalog = crate::store::catalog::summary(c)?;
+        // Rakuten stock entries set aside after a refusal, like J-goods'
+        // refused items (the rest of the SKU map's report is not a cause).
+        let refused = crate::store::rakuten_skus::refused_pairs(c, REFUSED_LIMIT)?;
+        if !refused.is_empty() {
+            status.rakuten_skus = Some(crate::store::rakuten_skus::MapReport {
+                refused,
+                ..Default::default()
+            });
+        }
         Ok(Observed {
             attention: alerts::attention_orders(c)?,
             dead: alerts::dead_calls(c)?,
@@ -61,7 +72,8 @@ fn cause(cause: String, kind: &str, text: String, quiet: bool) -> Cause {
 
 /// The causes in `seen`: orders that need a person, dead calls, channel-wide
 /// problems, refused webhooks at or above `rejected_per_hour` in the last
-/// hour, pollers behind, items J-goods refuses, a broken stock invariant,
+/// hour, pollers behind, items J-goods refuses, Rakuten stock entries set
+/// aside after a refusal, a broken stock invariant,
 /// the licence key within 14 days of its end.
 pub fn causes(seen: &Observed, config: &Config, rejected_per_hour: u32) -> Vec<Cause> {
     let mut all = Vec::new();
@@ -127,6 +139,18 @@ pub fn causes(seen: &Observed, config: &Config, rejected_per_hour: u32) -> Vec<C
         for (sku, why) in &c.refused {
             all.push(cause(format!("item:{sku}"), "item", why.clone(), false));
         }
+    }
+    for r in s.rakuten_skus.iter().flat_map(|m| &m.refused) {
+        let p = &r.pair;
+        all.push(cause(
+            format!("rakuten-entry:{}/{}", p.manage_number, p.variant_id),
+            "item",
+            format!(
+                "楽天 / Rakuten {} ({} / {}): {}",
+                p.sku, p.manage_number, p.variant_id, r.fix
+            ),
+            false,
+        ));
     }
     if !s.breaches.is_empty() {
         all.push(cause(
@@ -278,6 +302,19 @@ mod tests {
                     days_left: Some(5),
                     ..Licence::default()
                 },
+                rakuten_skus: Some(crate::store::rakuten_skus::MapReport {
+                    refused: vec![crate::store::rakuten_skus::RefusedPair {
+                        pair: crate::store::rakuten_skus::SkuPair {
+                            sku: "SKU-Y".into(),
+                            manage_number: "yoyaku".into(),
+                            variant_id: "y1".into(),
+                        },
+                        code: "IE1101".into(),
+                        fix: "予約商品".into(),
+                        since: String::new(),
+                    }],
+                    ..Default::default()
+                }),
                 ..Status::default()
             },
         };
@@ -292,6 +329,7 @@ mod tests {
                 "call:7",
                 "problem:rakuten_pay",
                 "rejected:jgoods:unauthorized",
+                "rakuten-entry:yoyaku/y1",
                 "breach:stock",
                 "licence:rakuten"
             ]

@@ -111,5 +111,34 @@ async fn show(store: &Store) -> anyhow::Result<()> {
             p.variant_id
         );
     }
+    outln!(
+        "楽天が拒否した組 / entries Rakuten refused (not sent until the item changes): {}",
+        report.refused.len()
+    );
+    for r in &report.refused {
+        outln!(
+            "  {}  ({} / {}) {} since {}: {}",
+            r.pair.sku,
+            r.pair.manage_number,
+            r.pair.variant_id,
+            r.code,
+            r.since,
+            r.fix
+        );
+    }
+    outln!(
+        "在庫を送らない商品 / items whose stock is not pushed: {}",
+        report.not_pushed.len()
+    );
+    for (p, item_type) in &report.not_pushed {
+        let why = crate::providers::rakuten_pay::refusals::not_pushed_reason(item_type)
+            .unwrap_or(item_type.as_str());
+        outln!(
+            "  {}  ({} / {}) {why}",
+            p.sku,
+            p.manage_number,
+            p.variant_id
+        );
+    }
     Ok(())
 }

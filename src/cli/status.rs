@@ -94,6 +94,22 @@ pub(super) async fn run(store: &Store, config: &Config) -> anyhow::Result<()> {
             map.not_in_mirror_total,
             map.not_held.len()
         );
+        for r in &map.refused {
+            outln!(
+                "楽天が拒否 / Rakuten refused {} ({} / {}) {}: {}",
+                r.pair.sku,
+                r.pair.manage_number,
+                r.pair.variant_id,
+                r.code,
+                r.fix
+            );
+        }
+        if !map.not_pushed.is_empty() {
+            outln!(
+                "楽天に在庫を送らない予約・頒布会の組 / pre-order and subscription pairs not pushed to Rakuten: {}",
+                map.not_pushed.len()
+            );
+        }
     }
     if let Some(c) = &status.catalog {
         outln!(

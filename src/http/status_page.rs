@@ -275,6 +275,53 @@ fn rakuten_map(h: &mut String, map: &crate::store::rakuten_skus::MapReport) {
         }
         h.push_str("</table>");
     }
+    if !map.refused.is_empty() {
+        h.push_str(
+            "<p class=\"warn\">楽天が在庫の更新を拒否した組(商品が変わるまで送りません) / \
+             Entries Rakuten refused, set aside until their item changes:</p>",
+        );
+        table(
+            h,
+            &[
+                "sku",
+                "manageNumber",
+                "variantId",
+                "code",
+                "what to fix",
+                "since",
+            ],
+        );
+        for r in &map.refused {
+            let _ = write!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&r.pair.sku),
+                esc(&r.pair.manage_number),
+                esc(&r.pair.variant_id),
+                esc(&r.code),
+                esc(&r.fix),
+                esc(&r.since)
+            );
+        }
+        h.push_str("</table>");
+    }
+    if !map.not_pushed.is_empty() {
+        h.push_str("<p>在庫を送らない楽天の商品 / Rakuten items whose stock is not pushed:</p>");
+        table(h, &["sku", "manageNumber", "variantId", "why"]);
+        for (p, item_type) in &map.not_pushed {
+            let why = crate::providers::rakuten_pay::refusals::not_pushed_reason(item_type)
+                .unwrap_or(item_type.as_str());
+            let _ = write!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&p.sku),
+                esc(&p.manage_number),
+                esc(&p.variant_id),
+                esc(why)
+            );
+        }
+        h.push_str("</table>");
+    }
 }
 
 fn providers_section(h: &mut String, v: &StatusView) {

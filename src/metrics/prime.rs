@@ -17,7 +17,13 @@ const WEBHOOK_RESULTS: [&str; 6] = [
 ];
 
 const PUSH_CALL_RESULTS: [&str; 2] = ["ok", "error"];
-const PUSH_ITEM_RESULTS: [&str; 4] = ["updated", "unknown_item", "refused", "not_listed"];
+const PUSH_ITEM_RESULTS: [&str; 5] = [
+    "updated",
+    "unknown_item",
+    "refused",
+    "not_listed",
+    "set_aside",
+];
 
 impl Metrics {
     /// Creates the series above. Gauges whose 0 would mean something false
@@ -41,6 +47,14 @@ impl Metrics {
                 provider: provider.as_str().into(),
                 code: "transient".into(),
             }));
+        }
+        for result in ["made", "over_ceiling"] {
+            drop(
+                self.rakuten_low_stock_searches
+                    .get_or_create(&ResultLabels {
+                        result: result.into(),
+                    }),
+            );
         }
         for channel in Channel::ALL.into_iter().filter(|c| c.shows_stock()) {
             let channel = channel.as_str();

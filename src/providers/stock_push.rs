@@ -51,6 +51,10 @@ pub enum Verdict {
     /// The channel does not sell this SKU (Rakuten: no pair in the SKU map):
     /// nothing was sent, nothing is owed.
     NotListed,
+    /// The channel refused this SKU's entry and the rest of its batch went
+    /// without it (Rakuten: `bulk-upsert` naming one entry). The channel's own
+    /// part keeps the refusal and shows it; the change counts as delivered.
+    SetAside,
 }
 
 impl Verdict {
@@ -60,6 +64,7 @@ impl Verdict {
             Verdict::Unknown => "unknown_item",
             Verdict::Refused(_) => "refused",
             Verdict::NotListed => "not_listed",
+            Verdict::SetAside => "set_aside",
         }
     }
 }
@@ -74,6 +79,10 @@ pub trait StockChannel: Send + Sync + 'static {
     const WORKER: &'static str;
     /// SKUs one batch carries at most.
     const BATCH: usize;
+    /// The part of the provider a refused configuration of this push is the
+    /// problem of (Rakuten: `inventories`, an RMS function of its own), kept
+    /// apart from the provider's; `None`: the provider's own problem.
+    const PROBLEM_PART: Option<&'static str> = None;
 
     /// Runs before a round with the SKUs first due (Rakuten: imports the
     /// orders placed since the last poll, so the values pushed count them).
@@ -189,9 +198,13 @@ impl<C: StockChannel> StockPusher<C> {
     }
 
     async fn report(&self, result: &Result<PushRound, PushError>) {
+        let problems = &self.ctx.problems;
         match result {
             Ok(round) if round.calls > 0 => {
-                self.ctx.problems.observe(C::PROVIDER, Ok(())).await;
+                match C::PROBLEM_PART {
+                    Some(part) => problems.observe_part(C::PROVIDER, part, Ok(())).await,
+                    None => problems.observe(C::PROVIDER, Ok(())).await,
+                }
                 tracing::debug!(
                     channel = C::CHANNEL.as_str(),
                     calls = round.calls,
@@ -203,7 +216,10 @@ impl<C: StockChannel> StockPusher<C> {
             Ok(_) => {}
             Err(e) => {
                 if let PushError::Provider(call) = e {
-                    self.ctx.problems.observe(C::PROVIDER, Err(call)).await;
+                    match C::PROBLEM_PART {
+                        Some(part) => problems.observe_part(C::PROVIDER, part, Err(call)).await,
+                        None => problems.observe(C::PROVIDER, Err(call)).await,
+                    }
                 }
                 tracing::warn!(channel = C::CHANNEL.as_str(), error = %e, "stock push failed; owed SKUs wait for the retry");
             }
@@ -311,7 +327,13 @@ impl<C: StockChannel> StockPusher<C> {
         now_ms: i64,
     ) -> Result<(usize, usize), StoreError> {
         let mut sorted: Vec<(OwedPush, Verdict)> = owed.into_iter().zip(verdicts).collect();
-        for kind in ["updated", "unknown_item", "refused", "not_listed"] {
+        for kind in [
+            "updated",
+            "unknown_item",
+            "refused",
+            "not_listed",
+            "set_aside",
+        ] {
             let n = sorted.iter().filter(|(_, v)| v.metric() == kind).count();
             self.ctx.metrics.stock_push_items(C::CHANNEL, kind, n);
         }
@@ -332,7 +354,7 @@ impl<C: StockChannel> StockPusher<C> {
                 for (push, verdict) in sorted.drain(..) {
                     match verdict {
                         Verdict::Accepted => stock_push::accepted(tx, C::CHANNEL, &push, now_ms)?,
-                        Verdict::NotListed => {
+                        Verdict::NotListed | Verdict::SetAside => {
                             stock_push::passed_over(tx, C::CHANNEL, &push, now_ms)?
                         }
                         Verdict::Unknown => {

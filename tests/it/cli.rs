@@ -263,6 +263,7 @@ fn the_demo_runs_to_the_end() {
         "credit.cancelled",
         "Invoice to J-goods",
         "J-goods keeps an expected service fee",
+        "set aside: SKU-009 (kyusu / k1) IE1101",
     ] {
         assert!(
             stdout.contains(expected),

@@ -30,6 +30,7 @@ mod ops_tools;
 mod properties;
 mod rakuten;
 mod rakuten_fidelity;
+mod rakuten_refusals;
 mod rakuten_stock;
 mod restock_property;
 mod security;

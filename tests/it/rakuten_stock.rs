@@ -21,7 +21,7 @@ fn mug() -> CatalogItem {
     CatalogItem::new("mug", &[("m1", "SKU-MUG")])
 }
 
-async fn app_with(items: Vec<CatalogItem>, extra: &str) -> TestApp {
+pub(crate) async fn app_with(items: Vec<CatalogItem>, extra: &str) -> TestApp {
     let extra = format!("stock_push_interval = \"1s\"\n{extra}");
     let app = spawn_app_with(Options {
         rakuten_items: items,
@@ -46,7 +46,7 @@ async fn wait_synced(app: &TestApp) {
 }
 
 /// Waits until Rakuten shows `quantity` for the pair.
-async fn wait_quantity(app: &TestApp, manage: &str, variant: &str, quantity: i64) {
+pub(crate) async fn wait_quantity(app: &TestApp, manage: &str, variant: &str, quantity: i64) {
     let r = app.rakuten();
     eventually(EVERY, || async {
         match r.quantity(manage, variant) {
@@ -57,6 +57,27 @@ async fn wait_quantity(app: &TestApp, manage: &str, variant: &str, quantity: i64
         }
     })
     .await;
+}
+
+/// Sets several counts in one stock import, so one push carries them together.
+pub(crate) async fn import(app: &TestApp, counts: &[(impl AsRef<str>, i64)]) {
+    let csv: String = std::iter::once("sku,on_hand\n".to_string())
+        .chain(
+            counts
+                .iter()
+                .map(|(sku, n)| format!("{},{n}\n", sku.as_ref())),
+        )
+        .collect();
+    let response = app
+        .http
+        .post(format!("{}/api/v1/stock/import", app.admin_url))
+        .bearer_auth(ADMIN_TOKEN)
+        .header("content-type", "text/csv")
+        .body(csv)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
 }
 
 #[tokio::test]
@@ -113,19 +134,8 @@ async fn nine_hundred_skus_take_three_upserts_a_second_apart() {
         .map(|(v, s)| (v.as_str(), s.as_str()))
         .collect();
     let app = app_with(vec![CatalogItem::new("bulk", &refs)], "").await;
-    let csv: String = std::iter::once("sku,on_hand\n".to_string())
-        .chain((0..900).map(|i| format!("B-{i:03},{}\n", i % 7 + 1)))
-        .collect();
-    let response = app
-        .http
-        .post(format!("{}/api/v1/stock/import", app.admin_url))
-        .bearer_auth(ADMIN_TOKEN)
-        .header("content-type", "text/csv")
-        .body(csv)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
+    let counts: Vec<(String, i64)> = (0..900).map(|i| (format!("B-{i:03}"), i % 7 + 1)).collect();
+    import(&app, &counts).await;
     let r = app.rakuten();
     eventually(EVERY, || async {
         let done = (0..900).all(|i| r.quantity("bulk", &format!("v{i:03}")) == Some(i % 7 + 1));

@@ -1,7 +1,8 @@
 //! The simulator's HTTP surface. Every request runs the same steps, in the
 //! order a gateway applies them: count and record it, suffer a due fault (or
 //! the maintenance window), check the ESA header (`401 ES01-01`, or `GA0001`
-//! for an expired key), check the content type (415 without `charset=utf-8`
+//! for an expired key) and that the key may use the function (`401 ES01-01`
+//! for one not ticked in RMS), check the content type (415 without `charset=utf-8`
 //! on the order API, `rakuten-pay.md` Transport), read the JSON body (`400
 //! ES04-01` if it is not JSON), then let [`super::state`] decide.
 
@@ -180,20 +181,10 @@ async fn license_expiry(
     headers: HeaderMap,
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
 ) -> Response {
-    let Admitted { late, key, .. } = match admit(&sim, Endpoint::License, &headers, None) {
-        Ok(admitted) => admitted,
+    let late = match admit(&sim, Endpoint::License, &headers, None) {
+        Ok(admitted) => admitted.late,
         Err(refusal) => return *refusal,
     };
-    if !sim.with_state(|s, _| s.may_read_expiry(&key)) {
-        // The function is not enabled for this key: the gateway refuses it
-        // as it refuses a bad key.
-        sim.with_state(|s, _| s.stats.unauthorized += 1);
-        return gateway(
-            StatusCode::UNAUTHORIZED,
-            codes::GATEWAY_UNAUTHORISED,
-            "Un-Authorised",
-        );
-    }
     let queried = query.ok().and_then(|Query(q)| q.get("licenseKey").cloned());
     let answer = sim.with_state(|s, _| s.license_expiry(queried.as_deref()));
     answer_after(&sim, late, json_answer(answer)).await
@@ -203,15 +194,13 @@ async fn license_expiry(
 struct Admitted {
     /// A fault to apply to the answer ([`answer_after`]).
     late: Option<Fault>,
-    /// The licence key it carried.
-    key: String,
     /// When it arrived.
     arrived: Instant,
 }
 
 /// The gateway's first steps, the same for every call: count it (and record
-/// its `body`), suffer a due fault, check the ESA header. `Err` is the answer
-/// to send instead.
+/// its `body`), suffer a due fault, check the ESA header, then whether the
+/// key may use this function. `Err` is the answer to send instead.
 fn admit(
     sim: &Arc<Shared>,
     endpoint: Endpoint,
@@ -222,7 +211,17 @@ fn admit(
     sim.with_state(|s, _| s.record_call(endpoint, body, arrived));
     let late = gate(sim, endpoint)?;
     let key = authorize(sim, headers)?;
-    Ok(Admitted { late, key, arrived })
+    if !sim.with_state(|s, _| s.may_use(&key, endpoint)) {
+        // A function not ticked for this key in RMS: the gateway refuses it
+        // exactly as it refuses a bad key.
+        sim.with_state(|s, _| s.stats.unauthorized += 1);
+        return Err(Box::new(gateway(
+            StatusCode::UNAUTHORIZED,
+            codes::GATEWAY_UNAUTHORISED,
+            "Un-Authorised",
+        )));
+    }
+    Ok(Admitted { late, arrived })
 }
 
 /// Applies a due fault: `Err` is the answer to send instead of handling the

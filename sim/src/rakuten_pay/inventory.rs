@@ -5,7 +5,9 @@
 //!
 //! What the contract states is modelled as stated: 1 to 400 entries an upsert
 //! and 1 to 1000 a read, `ABSOLUTE` 0–99999, one bad entry failing the whole
-//! call with its `propertyPath`, manage numbers folded to lower case, unknown
+//! call with its `propertyPath` (`upsert`), the same pair twice in one call
+//! refused (`IE0121`), pre-order and subscription items refused (`IE1101`,
+//! `IE1102` / `IE1105`), manage numbers folded to lower case, unknown
 //! pairs accepted and never readable (forgotten 24 hours after their last
 //! update), 1 upsert and 5 reads a second per shop (429 beyond), a new item
 //! reaching the search only after a lag (up to 24 hours), a deleted one coming
@@ -13,10 +15,12 @@
 //!
 //! Where the contract is silent the simulator guesses, and clients must not
 //! depend on the guess: the error code for too many or no entries (`IE0105`),
-//! for `RELATIVE` on a pair never set (`IE0105`), for a pre-order item
-//! (`IE1101`) and a subscription item (`IE1102`); duplicate pairs in one call
-//! are applied in order; a pushed quantity of an item without stock
-//! management is kept and readable but never taken by orders.
+//! for `RELATIVE` on a pair never set (`IE0105`); which of `IE1102` and
+//! `IE1105` a subscription item gets (a setting, [`Inventory::buying_club_code`]);
+//! the `propertyPath` of each refusal; an edit of an item's type reaching the
+//! search at once; a search result without `item` (a test puts one where it
+//! wants it); a pushed quantity of an item without stock management is kept
+//! and readable but never taken by orders.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::Duration;
@@ -32,8 +36,11 @@ use catalog::{
     ErrorBody, ErrorEntry, ErrorMetadata, HeldAnswer, HeldEntry, SearchAnswer, SearchResult,
     decode_cursor, encode_cursor, search_item,
 };
+pub use upsert::BUYING_CLUB_CODES;
+use upsert::pair_of;
 
 mod catalog;
+mod upsert;
 
 /// Entries one `bulk-upsert` takes.
 pub const MAX_UPSERT: usize = 400;
@@ -58,6 +65,9 @@ struct Listed {
     created: DateTime<FixedOffset>,
     updated: DateTime<FixedOffset>,
     deleted_at: Option<DateTime<FixedOffset>>,
+    /// Only a search result without `item`, at this manage number's place:
+    /// no item the shop sells.
+    without_item: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -113,6 +123,8 @@ pub(crate) struct Inventory {
     gets: VecDeque<Instant>,
     /// How long a new item takes to reach `items.search`.
     pub search_lag: TimeDelta,
+    /// The code a 頒布会 entry is refused with (one of [`BUYING_CLUB_CODES`]).
+    pub buying_club_code: &'static str,
     pub stats: InventoryStats,
 }
 
@@ -148,6 +160,7 @@ impl Inventory {
             upserts: VecDeque::new(),
             gets: VecDeque::new(),
             search_lag,
+            buying_club_code: BUYING_CLUB_CODES[0],
             stats: InventoryStats::default(),
         }
     }
@@ -179,6 +192,45 @@ impl Inventory {
                 created,
                 updated: now,
                 deleted_at: None,
+                without_item: false,
+            },
+        );
+    }
+
+    /// An edit in RMS of a live item's type; `updated` moves.
+    pub(crate) fn set_item_type(
+        &mut self,
+        manage_number: &str,
+        item_type: ItemType,
+        now: DateTime<FixedOffset>,
+    ) -> bool {
+        let key = manage_number.to_ascii_lowercase();
+        let Some(listed) = self
+            .items
+            .get_mut(&key)
+            .filter(|l| l.deleted_at.is_none() && !l.without_item)
+        else {
+            return false;
+        };
+        listed.item.item_type = item_type;
+        listed.updated = now;
+        true
+    }
+
+    /// A search result without `item` at `manage_number`'s place in the
+    /// search order (nothing is sold under it).
+    pub(crate) fn list_without_item(&mut self, manage_number: &str, now: DateTime<FixedOffset>) {
+        let mut item = CatalogItem::new(manage_number, &[]);
+        item.manage_number = manage_number.to_ascii_lowercase();
+        self.items.insert(
+            item.manage_number.clone(),
+            Listed {
+                item,
+                searchable_from: now,
+                created: now,
+                updated: now,
+                deleted_at: None,
+                without_item: true,
             },
         );
     }
@@ -311,94 +363,6 @@ impl Inventory {
         true
     }
 
-    /// `POST /inventories/bulk-upsert`: 204, or 400 for the first bad entry.
-    pub(crate) fn bulk_upsert(&mut self, body: &Value, now: DateTime<FixedOffset>) -> Answer {
-        self.forget_orphans(now);
-        let entries = match self.entries(body, MAX_UPSERT) {
-            Ok(entries) => entries,
-            Err(answer) => return answer,
-        };
-        let mut planned: Vec<(Pair, i64)> = Vec::with_capacity(entries.len());
-        for (i, entry) in entries.iter().enumerate() {
-            let at = |field: &str| format!("inventories[{i}].{field}");
-            let pair = match pair_of(entry, i) {
-                Ok(pair) => pair,
-                Err(e) => return self.invalid(e),
-            };
-            let relative = match entry.get("mode").and_then(Value::as_str) {
-                Some("ABSOLUTE") => false,
-                Some("RELATIVE") => true,
-                _ => {
-                    return self.invalid((
-                        "IE0105",
-                        "mode must be ABSOLUTE or RELATIVE",
-                        at("mode"),
-                    ));
-                }
-            };
-            let Some(quantity) = entry.get("quantity").and_then(Value::as_i64) else {
-                return self.invalid(("IE0002", "quantity must be a whole number", at("quantity")));
-            };
-            if let Some(item) = self.live(&pair.0) {
-                match item.item.item_type {
-                    ItemType::PreOrder => {
-                        return self.invalid((
-                            "IE1101",
-                            "pre-order items take no stock here",
-                            at("manageNumber"),
-                        ));
-                    }
-                    ItemType::BuyingClub => {
-                        return self.invalid((
-                            "IE1102",
-                            "subscription items take no stock here",
-                            at("manageNumber"),
-                        ));
-                    }
-                    ItemType::Normal => {}
-                }
-            }
-            let current = planned
-                .iter()
-                .rev()
-                .find(|(p, _)| *p == pair)
-                .map(|(_, q)| *q)
-                .or_else(|| self.held.get(&pair).map(|h| h.quantity));
-            let value = if relative {
-                let Some(current) = current else {
-                    return self.invalid((
-                        "IE0105",
-                        "a first registration must be ABSOLUTE",
-                        at("mode"),
-                    ));
-                };
-                current + quantity
-            } else {
-                quantity
-            };
-            if !(0..=MAX_QUANTITY).contains(&value) {
-                return self.invalid(("IE0003", "quantity out of range (0-99999)", at("quantity")));
-            }
-            if relative {
-                self.stats.relative_entries += 1;
-            }
-            planned.push((pair, value));
-        }
-        self.stats.upserted_entries += planned.len();
-        for (pair, value) in planned {
-            if self.managed_or_listed(&pair) {
-                self.store(pair, value, now);
-            } else {
-                self.stats.orphan_entries += 1;
-                self.orphans.insert(pair, now);
-            }
-        }
-        Answer {
-            status: 204,
-            body: Value::Null,
-        }
-    }
-
     /// `POST /inventories/bulk-get`: the pairs Rakuten holds; others are absent.
     pub(crate) fn bulk_get(&mut self, body: &Value) -> Answer {
         let entries = match self.entries(body, MAX_GET) {
@@ -466,7 +430,7 @@ impl Inventory {
         let results = page
             .iter()
             .map(|l| SearchResult {
-                item: search_item(l),
+                item: (!l.without_item).then(|| search_item(l)),
             })
             .collect();
         let answer = SearchAnswer {
@@ -483,7 +447,7 @@ impl Inventory {
     fn live(&self, manage_number: &str) -> Option<&Listed> {
         self.items
             .get(manage_number)
-            .filter(|l| l.deleted_at.is_none())
+            .filter(|l| l.deleted_at.is_none() && !l.without_item)
     }
 
     /// The variant when its item is live and keeps stock.
@@ -528,7 +492,7 @@ impl Inventory {
         }
     }
 
-    fn invalid(&mut self, (code, message, path): (&str, &str, String)) -> Answer {
+    fn invalid(&mut self, (code, message, path): upsert::Invalid) -> Answer {
         self.stats.invalid += 1;
         let body = ErrorBody {
             errors: [ErrorEntry {
@@ -541,31 +505,6 @@ impl Inventory {
         };
         json_answer(400, &body)
     }
-}
-
-type Invalid = (&'static str, &'static str, String);
-
-/// The (`manageNumber`, `variantId`) of entry `i`, validated; manage numbers
-/// fold to lower case as at Rakuten.
-fn pair_of(entry: &Value, i: usize) -> Result<Pair, Invalid> {
-    let field = |name: &str| format!("inventories[{i}].{name}");
-    let manage = id_field(entry, "manageNumber", &field("manageNumber"))?;
-    let variant = id_field(entry, "variantId", &field("variantId"))?;
-    Ok((manage.to_ascii_lowercase(), variant.to_string()))
-}
-
-fn id_field<'a>(entry: &'a Value, name: &str, path: &str) -> Result<&'a str, Invalid> {
-    let Some(value) = entry.get(name).and_then(Value::as_str) else {
-        return Err(("IE0105", "required", path.to_string()));
-    };
-    if value.len() > MAX_ID_BYTES {
-        return Err(("IE0004", "too long (32 bytes)", path.to_string()));
-    }
-    let allowed = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
-    if value.is_empty() || !value.chars().all(allowed) {
-        return Err(("IE0105", "only a-z, 0-9, - and _", path.to_string()));
-    }
-    Ok(value)
 }
 
 /// An answer whose body is `body` as JSON.

@@ -599,7 +599,7 @@ async fn the_inventory_api_takes_the_contracts_example_and_names_a_bad_entry() {
     // One bad entry fails the whole call, naming it.
     tokio::time::sleep(Duration::from_millis(1000)).await;
     let bad = json!({"inventories": [
-        {"manageNumber": "mng1234", "variantId": "sku1", "mode": "ABSOLUTE", "quantity": 1},
+        {"manageNumber": "mng5678", "variantId": "sku5", "mode": "ABSOLUTE", "quantity": 1},
         {"manageNumber": "mng1234", "variantId": "sku1", "mode": "ABSOLUTE", "quantity": 100000}]});
     let answer = inventory_post(&sim, "inventories/bulk-upsert", &bad).await;
     assert_eq!(answer.status(), 400);
@@ -610,4 +610,62 @@ async fn the_inventory_api_takes_the_contracts_example_and_names_a_bad_entry() {
         "inventories[1].quantity"
     );
     assert_eq!(sim.quantity("mng1234", "sku1"), Some(70));
+    assert_eq!(sim.quantity("mng5678", "sku5"), Some(8));
+}
+
+#[tokio::test]
+async fn a_function_not_ticked_for_the_key_answers_401_like_a_bad_key_while_the_rest_works() {
+    let sim = start_sim(RakutenSimConfig {
+        unticked_functions: vec![Endpoint::ItemsSearch],
+        ..RakutenSimConfig::default()
+    })
+    .await;
+    sim.list_item(CatalogItem::new("mng1234", &[("sku1", "SKU-001")]));
+    let search = || {
+        reqwest::Client::new()
+            .get(format!("{}/items/search?hits=10", sim.inventory_api_url()))
+            .header("authorization", esa(&sim))
+            .send()
+    };
+    let refused = search().await.unwrap();
+    assert_eq!(refused.status(), 401);
+    assert_eq!(
+        refused.json::<Value>().await.unwrap(),
+        json!({"Results": {"errorCode": "ES01-01", "message": "Un-Authorised"}}),
+        "the same answer as a bad key"
+    );
+    let upsert = json!({"inventories": [
+        {"manageNumber": "mng1234", "variantId": "sku1", "mode": "ABSOLUTE", "quantity": 3}]});
+    assert_eq!(
+        inventory_post(&sim, "inventories/bulk-upsert", &upsert)
+            .await
+            .status(),
+        204
+    );
+    sim.set_function_permission(Endpoint::ItemsSearch, true);
+    sim.set_function_permission(Endpoint::BulkUpsert, false);
+    assert_eq!(search().await.unwrap().status(), 200);
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let refused = inventory_post(&sim, "inventories/bulk-upsert", &upsert).await;
+    assert_eq!(refused.status(), 401);
+    let pairs = json!({"inventories": [{"manageNumber": "mng1234", "variantId": "sku1"}]});
+    assert_eq!(
+        inventory_post(&sim, "inventories/bulk-get", &pairs)
+            .await
+            .status(),
+        200,
+        "bulk-get is a function of its own"
+    );
+    let (status, _) = post(
+        &sim,
+        "searchOrder/",
+        JSON_UTF8,
+        &json!({"dateType": 1,
+            "startDatetime": dates::format_jst(&(sim.now() - chrono::TimeDelta::days(1))),
+            "endDatetime": dates::format_jst(&sim.now())})
+        .to_string(),
+    )
+    .await;
+    assert_eq!(status, 200, "the order API works with the same key");
+    assert_eq!(sim.stats().unauthorized, 2);
 }

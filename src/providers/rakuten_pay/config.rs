@@ -73,6 +73,11 @@ pub struct RakutenPayConfig {
     pub low_stock_poll_interval: Duration,
     /// See `low_stock_poll_interval`. Default 3.
     pub low_stock_level: u32,
+    /// The most `searchOrder` calls the low-stock watch makes in one JST day
+    /// (Rakuten publishes no daily limit: a bound on what the watch adds to
+    /// the order poll). Beyond it the watch waits for the next day; the order
+    /// poll and the import before each push go on. Default 2000.
+    pub low_stock_daily_searches: u32,
 }
 
 /// `[rakuten_pay] deferred_payment`, still read but without effect: the shop's own
@@ -125,7 +130,12 @@ pub struct RawRakutenPay {
     #[serde(default, with = "humantime_serde")]
     pub low_stock_poll_interval: Option<Duration>,
     pub low_stock_level: Option<u32>,
+    pub low_stock_daily_searches: Option<u32>,
 }
+
+/// `low_stock_daily_searches` when the file does not set it: one search every
+/// 10 s (the default interval) for five and a half hours of low stock a day.
+pub const DEFAULT_LOW_STOCK_DAILY_SEARCHES: u32 = 2000;
 
 /// Reads and checks the section: defaults, required keys, secrets.
 pub fn read(r: &SectionReader<'_>, raw: RawRakutenPay) -> Result<RakutenPayConfig, ConfigError> {
@@ -206,6 +216,11 @@ pub fn read(r: &SectionReader<'_>, raw: RawRakutenPay) -> Result<RakutenPayConfi
             Duration::from_secs(10),
         )?,
         low_stock_level: r.at_least_one("rakuten_pay.low_stock_level", raw.low_stock_level, 3)?,
+        low_stock_daily_searches: r.at_least_one(
+            "rakuten_pay.low_stock_daily_searches",
+            raw.low_stock_daily_searches,
+            DEFAULT_LOW_STOCK_DAILY_SEARCHES,
+        )?,
         poll_interval,
         lookback,
         auto_confirm: raw.auto_confirm.unwrap_or(true),

@@ -17,6 +17,7 @@ pub mod inventory;
 pub mod licence;
 pub mod poller;
 pub mod recent;
+pub mod refusals;
 pub mod rules;
 pub mod skus;
 pub mod stock_push;

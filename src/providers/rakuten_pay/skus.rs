@@ -1,8 +1,11 @@
 //! The SKU map: which (`manageNumber`, `variantId`) pairs sell each merchant
 //! SKU at Rakuten, learnt from `items.search` (at start-up, daily and on
 //! `ordersync rakuten sync-skus`) with the same `sku_preference` as order
-//! lines. Items without stock management (`unlimitedInventoryFlag`) and
-//! deleted items (listed with their `manageNumber` alone) have no pair.
+//! lines. Items without stock management (`unlimitedInventoryFlag`), deleted
+//! items (listed with their `manageNumber` alone) and results without `item`
+//! have no pair; the variants of pre-order (`PRE_ORDER`) and subscription
+//! (`BUYING_CLUB`) items, whose stock Rakuten refuses, are not mapped but
+//! listed with their type (`rakuten-inventory.md`, Corrections 2026-12-07).
 
 use crate::call::CallError;
 use crate::domain::{Channel, time};
@@ -10,7 +13,8 @@ use crate::providers::pacer::Pacer;
 use crate::providers::rakuten_pay::config::SkuSource;
 use crate::providers::rakuten_pay::inventory::InventoryClient;
 use crate::providers::rakuten_pay::inventory::wire::SearchItem;
-use crate::store::rakuten_skus::{self, SkuPair};
+use crate::providers::rakuten_pay::refusals;
+use crate::store::rakuten_skus::{self, Listing, SkuPair};
 use crate::store::{Store, kv, stock_push};
 
 /// When the map was last learnt (RFC 3339).
@@ -23,8 +27,11 @@ const MAX_PAGES: usize = 10_000;
 pub struct SyncReport {
     /// Items listed by the search.
     pub items: usize,
-    /// Items skipped: no stock management, or deleted.
+    /// Items skipped: no stock management, deleted, or a result without
+    /// `item`.
     pub skipped: usize,
+    /// Variants of pre-order and subscription items: listed, never pushed.
+    pub not_pushed: usize,
     /// Pairs in the map now.
     pub pairs: usize,
     /// Variants without a merchant SKU under `sku_preference`.
@@ -33,18 +40,26 @@ pub struct SyncReport {
     pub gained: Vec<String>,
 }
 
-/// The pairs of a page of items (pure).
-pub fn pairs_of(
+/// Adds a page of items to `listing` (pure).
+pub fn list_page(
     items: &[SearchItem],
     preference: &[SkuSource],
+    listing: &mut Listing,
     report: &mut SyncReport,
-) -> Vec<SkuPair> {
-    let mut pairs = Vec::new();
+) {
     for item in items {
         report.items += 1;
         if item.unlimited_inventory || item.variants.is_empty() {
             report.skipped += 1;
             continue;
+        }
+        let manage_number = item.manage_number.to_ascii_lowercase();
+        let item_type = item.item_type.as_deref().unwrap_or("NORMAL");
+        let pushed = refusals::not_pushed_reason(item_type).is_none();
+        if let Some(updated) = &item.updated {
+            listing
+                .item_updated
+                .insert(manage_number.clone(), updated.clone());
         }
         for (variant_id, variant) in &item.variants {
             let sku = preference.iter().find_map(|source| {
@@ -55,17 +70,23 @@ pub fn pairs_of(
                 };
                 candidate.map(str::trim).filter(|s| !s.is_empty())
             });
-            match sku {
-                Some(sku) => pairs.push(SkuPair {
-                    sku: sku.to_string(),
-                    manage_number: item.manage_number.to_ascii_lowercase(),
-                    variant_id: variant_id.clone(),
-                }),
-                None => report.without_sku += 1,
+            let Some(sku) = sku else {
+                report.without_sku += 1;
+                continue;
+            };
+            let pair = SkuPair {
+                sku: sku.to_string(),
+                manage_number: manage_number.clone(),
+                variant_id: variant_id.clone(),
+            };
+            if pushed {
+                listing.pairs.push(pair);
+            } else {
+                report.not_pushed += 1;
+                listing.unpushed.push((pair, item_type.to_string()));
             }
         }
     }
-    pairs
 }
 
 /// Reads every page of `items.search` and makes the map what it lists; the
@@ -77,22 +98,24 @@ pub async fn sync(
     preference: &[SkuSource],
 ) -> Result<SyncReport, CallError> {
     let mut report = SyncReport::default();
-    let mut pairs = Vec::new();
+    let mut listing = Listing::default();
     let mut cursor = "*".to_string();
     for _ in 0..MAX_PAGES {
         pacer.wait().await;
         let page = client.search_items(&cursor).await?;
-        let items: Vec<SearchItem> = page.results.into_iter().map(|r| r.item).collect();
-        pairs.extend(pairs_of(&items, preference, &mut report));
-        if page.next_cursor_mark == cursor || items.is_empty() {
+        let results = page.results.len();
+        let items: Vec<SearchItem> = page.results.into_iter().filter_map(|r| r.item).collect();
+        report.skipped += results - items.len();
+        list_page(&items, preference, &mut listing, &mut report);
+        if page.next_cursor_mark == cursor || results == 0 {
             break;
         }
         cursor = page.next_cursor_mark;
     }
-    report.pairs = pairs.len();
+    report.pairs = listing.pairs.len();
     let gained = store
         .write(move |tx| {
-            let gained = rakuten_skus::replace(tx, &pairs)?;
+            let gained = rakuten_skus::replace(tx, &listing)?;
             stock_push::owe(tx, Channel::Rakuten, &gained)?;
             let now = time::rfc3339(time::now());
             kv::set(tx, SYNCED_AT_KEY, &now, &now)?;
@@ -114,6 +137,8 @@ mod tests {
         SearchItem {
             manage_number: manage.into(),
             item_number: Some(format!("no-{manage}")),
+            item_type: Some("NORMAL".into()),
+            updated: Some("2026-12-01T10:00:00+09:00".into()),
             unlimited_inventory: false,
             variants: variants
                 .iter()
@@ -125,6 +150,48 @@ mod tests {
                 })
                 .collect::<BTreeMap<_, _>>(),
         }
+    }
+
+    fn pairs_of(
+        items: &[SearchItem],
+        preference: &[SkuSource],
+        report: &mut SyncReport,
+    ) -> Vec<SkuPair> {
+        let mut listing = Listing::default();
+        list_page(items, preference, &mut listing, report);
+        listing.pairs
+    }
+
+    #[test]
+    fn pre_order_and_subscription_variants_are_listed_not_mapped() {
+        let mut yoyaku = item("Yoyaku", &[("y", Some("SKU-Y"))]);
+        yoyaku.item_type = Some("PRE_ORDER".into());
+        let mut club = item("club", &[("c", Some("SKU-C"))]);
+        club.item_type = Some("BUYING_CLUB".into());
+        let mut listing = Listing::default();
+        let mut report = SyncReport::default();
+        let items = [yoyaku, club, item("mug", &[("m", Some("SKU-M"))])];
+        list_page(
+            &items,
+            &[SkuSource::MerchantDefinedSkuId],
+            &mut listing,
+            &mut report,
+        );
+        assert_eq!(listing.pairs.len(), 1);
+        let unpushed: Vec<(&str, &str, &str)> = listing
+            .unpushed
+            .iter()
+            .map(|(p, t)| (p.sku.as_str(), p.manage_number.as_str(), t.as_str()))
+            .collect();
+        assert_eq!(
+            unpushed,
+            [
+                ("SKU-Y", "yoyaku", "PRE_ORDER"),
+                ("SKU-C", "club", "BUYING_CLUB")
+            ]
+        );
+        assert_eq!(report.not_pushed, 2);
+        assert_eq!(listing.item_updated.len(), 3);
     }
 
     #[test]

@@ -13,6 +13,13 @@
 //! reported once, and a SKU none of whose pairs Rakuten holds is an unknown
 //! item like J-goods' `ITEM_NOT_FOUND`. A SKU without a pair is not sold at
 //! Rakuten: nothing is sent for it.
+//!
+//! One refused entry fails a whole `bulk-upsert` (`400` naming it by
+//! `propertyPath`): the entry's pair is set aside with its code and fix
+//! ([`super::refusals`]) and the rest of the call is sent again at once
+//! without it; the pair is not sent again until its item changes in RMS (the
+//! SKU map sync sees its `updated` move). Pre-order and subscription items are
+//! never in the map.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -20,13 +27,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use super::inventory::wire::{Mode, PairRef, UpsertEntry};
-use super::inventory::{self, InventoryClient};
+use super::inventory::{self, EntryRefusal, Function, InventoryClient, Upserted};
 use super::recent::RecentOrders;
-use super::skus;
+use super::{refusals, skus};
 use crate::call::CallError;
 use crate::domain::Provider;
 use crate::domain::{Channel, time};
 use crate::metrics::Metrics;
+use crate::problems::ProviderProblems;
 use crate::providers::pacer::Pacer;
 use crate::providers::rakuten_pay::config::SkuSource;
 use crate::providers::stock_push::{StockChannel, Verdict};
@@ -38,12 +46,27 @@ use crate::store::{Store, kv};
 pub const SKU_SYNC_EVERY: Duration = Duration::from_secs(24 * 3600);
 /// After a failed sync, the next try waits this long.
 const SYNC_RETRY: Duration = Duration::from_secs(15 * 60);
+/// Entries set aside in one call's worth at most; beyond, the rest waits
+/// for a later round (each resend is another call at one a second).
+const MAX_REFUSALS_PER_CALL: usize = 8;
 
-/// `[rakuten_pay] low_stock_poll_interval` and `low_stock_level`.
+/// `[rakuten_pay] low_stock_poll_interval`, `low_stock_level` and
+/// `low_stock_daily_searches`.
 #[derive(Clone, Copy, Debug)]
 pub struct LowStockWatch {
     pub every: Duration,
     pub level: u32,
+    /// `searchOrder` calls a JST day at most.
+    pub daily_ceiling: u32,
+}
+
+/// The watch's searches of the current JST day.
+#[derive(Debug, Default)]
+struct DailyCount {
+    day: Option<chrono::NaiveDate>,
+    searches: u32,
+    /// The ceiling was met today (logged once).
+    told: bool,
 }
 
 /// Rakuten as a stock channel.
@@ -59,6 +82,13 @@ pub struct RakutenStock {
     pub sku_preference: Vec<SkuSource>,
     /// `[rakuten_pay] stock_buffer`.
     pub buffer: u32,
+    /// Where a refused `items.search` is shown (the daemon's; the command
+    /// line's shows nothing).
+    pub problems: ProviderProblems,
+    /// After `items.search` is refused for the key (a function not ticked in
+    /// RMS), the next try waits only this long (the push interval), so the
+    /// problem goes within it once the function is ticked.
+    pub refused_sync_retry: Duration,
     upserts: Pacer,
     reads: Pacer,
     searches: Pacer,
@@ -67,6 +97,8 @@ pub struct RakutenStock {
     imported_at: std::sync::Mutex<Option<tokio::time::Instant>>,
     /// The watch's last import failed (logged once until it works again).
     watch_failing: AtomicBool,
+    /// The watch's searches today, against its daily ceiling.
+    watch_today: std::sync::Mutex<DailyCount>,
     /// After a failed sync, not again before this.
     retry_sync_at: std::sync::Mutex<Option<tokio::time::Instant>>,
 }
@@ -87,12 +119,15 @@ impl RakutenStock {
             watch: None,
             sku_preference,
             buffer,
+            problems: ProviderProblems::default(),
+            refused_sync_retry: SYNC_RETRY,
             upserts: Pacer::new(inventory::UPSERT_INTERVAL),
             reads: Pacer::new(inventory::GET_INTERVAL),
             searches: Pacer::new(Duration::from_secs(1)),
             synced: AtomicBool::new(false),
             imported_at: std::sync::Mutex::new(None),
             watch_failing: AtomicBool::new(false),
+            watch_today: std::sync::Mutex::new(DailyCount::default()),
             retry_sync_at: std::sync::Mutex::new(None),
         }
     }
@@ -180,6 +215,11 @@ impl RakutenStock {
         if !low {
             return Some(watch.every);
         }
+        if !self.watch_may_search(watch.daily_ceiling) {
+            self.metrics.rakuten_low_stock_search("over_ceiling");
+            return Some(watch.every);
+        }
+        self.metrics.rakuten_low_stock_search("made");
         match self.import_recent(recent).await {
             Ok(imported) => {
                 self.watch_failing.store(false, Ordering::Relaxed);
@@ -194,6 +234,34 @@ impl RakutenStock {
             }
         }
         Some(watch.every)
+    }
+
+    /// Counts one search of the watch against today's (JST) ceiling; `false`
+    /// when the ceiling is met (the order poll and the pre-push import still
+    /// run; the watch resumes the next day).
+    fn watch_may_search(&self, ceiling: u32) -> bool {
+        let today = time::now().with_timezone(&time::jst()).date_naive();
+        let Ok(mut count) = self.watch_today.lock() else {
+            return true;
+        };
+        if count.day != Some(today) {
+            *count = DailyCount {
+                day: Some(today),
+                ..DailyCount::default()
+            };
+        }
+        if count.searches >= ceiling {
+            if !count.told {
+                count.told = true;
+                tracing::warn!(
+                    ceiling,
+                    "the Rakuten low-stock watch reached its daily ceiling of searchOrder calls (low_stock_daily_searches); until midnight JST, Rakuten sales are seen at the order poll and before each push"
+                );
+            }
+            return false;
+        }
+        count.searches += 1;
+        true
     }
 
     /// The quantity Rakuten is told for an availability.
@@ -264,13 +332,24 @@ impl StockChannel for RakutenStock {
     const BATCH: usize = inventory::MAX_UPSERT;
     const WORKER: &'static str = "Rakuten stock push";
 
+    const PROBLEM_PART: Option<&'static str> = Some(Function::Inventories.part());
+
     async fn tick(&self) -> Option<Duration> {
-        if self.sync_due().await
-            && let Err(e) = self.sync_skus().await
-        {
-            tracing::warn!(error = %e, "Rakuten items.search failed; pushing with the SKU map as it was; tried again in 15 minutes");
-            if let Ok(mut at) = self.retry_sync_at.lock() {
-                *at = Some(tokio::time::Instant::now() + SYNC_RETRY);
+        if self.sync_due().await {
+            let synced = self.sync_skus().await;
+            let part = Function::ItemsSearch.part();
+            self.problems
+                .observe_part(Provider::RakutenPay, part, synced.as_ref().map(|_| ()))
+                .await;
+            if let Err(e) = synced {
+                let wait = match e {
+                    CallError::Configuration { .. } => self.refused_sync_retry,
+                    _ => SYNC_RETRY,
+                };
+                tracing::warn!(error = %e, retry_in = ?wait, "Rakuten items.search failed; pushing with the SKU map as it was");
+                if let Ok(mut at) = self.retry_sync_at.lock() {
+                    *at = Some(tokio::time::Instant::now() + wait);
+                }
             }
         }
         self.watch_low_stock().await
@@ -303,38 +382,92 @@ impl StockChannel for RakutenStock {
             .read(move |c| rakuten_skus::pairs_of(c, &skus))
             .await?;
         let stock: HashMap<&str, u32> = batch.iter().map(|p| (p.sku.as_str(), p.stock)).collect();
-        let entries: Vec<UpsertEntry> = pairs
-            .iter()
-            .map(|p| UpsertEntry {
-                manage_number: p.pair.manage_number.clone(),
-                variant_id: p.pair.variant_id.clone(),
-                mode: Mode::Absolute,
-                quantity: self.quantity(stock.get(p.pair.sku.as_str()).copied().unwrap_or(0)),
-            })
-            .collect();
         // A SKU may sell through several pairs: more than one call then.
         // Every call is ABSOLUTE, so a retry of the whole batch repeats values.
-        for chunk in entries.chunks(inventory::MAX_UPSERT) {
-            self.upserts.wait().await;
-            self.metrics
-                .timed(Provider::RakutenPay, self.client.bulk_upsert(chunk))
-                .await?;
+        let mut refused: HashSet<SkuPair> = HashSet::new();
+        let mut unsent: HashSet<SkuPair> = HashSet::new();
+        for chunk in pairs.chunks(inventory::MAX_UPSERT) {
+            let mut left: Vec<&MappedPair> = chunk.iter().collect();
+            let mut set_aside = 0;
+            while !left.is_empty() {
+                if set_aside == MAX_REFUSALS_PER_CALL {
+                    unsent.extend(left.iter().map(|p| p.pair.clone()));
+                    break;
+                }
+                let entries: Vec<UpsertEntry> = left
+                    .iter()
+                    .map(|p| UpsertEntry {
+                        manage_number: p.pair.manage_number.clone(),
+                        variant_id: p.pair.variant_id.clone(),
+                        mode: Mode::Absolute,
+                        quantity: self
+                            .quantity(stock.get(p.pair.sku.as_str()).copied().unwrap_or(0)),
+                    })
+                    .collect();
+                self.upserts.wait().await;
+                let answer = self
+                    .metrics
+                    .timed(Provider::RakutenPay, self.client.bulk_upsert(&entries))
+                    .await?;
+                match answer {
+                    Upserted::Accepted => break,
+                    Upserted::Refused(refusal) => {
+                        // Nothing of the call was applied: the rest goes again.
+                        let pair = left.remove(refusal.index).pair.clone();
+                        self.set_aside(&pair, &refusal).await?;
+                        refused.insert(pair);
+                        set_aside += 1;
+                    }
+                }
+            }
         }
-        let missing = self.read_back(&pairs).await;
-        // Per SKU: (pairs, pairs Rakuten does not hold).
-        let mut held: HashMap<&str, (usize, usize)> = HashMap::new();
+        let sent: Vec<MappedPair> = pairs
+            .iter()
+            .filter(|p| !refused.contains(&p.pair) && !unsent.contains(&p.pair))
+            .cloned()
+            .collect();
+        let missing = self.read_back(&sent).await;
+        // Per SKU: pairs, pairs Rakuten does not hold, refused, not sent.
+        let mut held: HashMap<&str, [usize; 4]> = HashMap::new();
         for p in &pairs {
             let counts = held.entry(p.pair.sku.as_str()).or_default();
-            counts.0 += 1;
-            counts.1 += usize::from(missing.contains(&p.pair));
+            counts[0] += 1;
+            counts[1] += usize::from(missing.contains(&p.pair));
+            counts[2] += usize::from(refused.contains(&p.pair));
+            counts[3] += usize::from(unsent.contains(&p.pair));
         }
         Ok(batch
             .iter()
             .map(|push| match held.get(push.sku.as_str()) {
                 None => Verdict::NotListed,
-                Some((all, gone)) if all == gone => Verdict::Unknown,
+                Some([_, _, _, unsent]) if *unsent > 0 => {
+                    Verdict::Refused("too many refused entries in one call".to_string())
+                }
+                Some([all, _, refused, _]) if all == refused => Verdict::SetAside,
+                Some([all, gone, refused, _]) if *all == gone + refused => Verdict::Unknown,
                 Some(_) => Verdict::Accepted,
             })
             .collect())
+    }
+}
+
+impl RakutenStock {
+    /// Keeps a refused pair aside with its code and fix (logged once).
+    async fn set_aside(&self, pair: &SkuPair, refusal: &EntryRefusal) -> Result<(), CallError> {
+        let fix = refusals::fix(&refusal.code);
+        let now = time::rfc3339(time::now());
+        let newly = self
+            .store
+            .write({
+                let (pair, code, fix) = (pair.clone(), refusal.code.clone(), fix.clone());
+                move |tx| rakuten_skus::refused(tx, &pair, &code, &fix, &now)
+            })
+            .await?;
+        if newly {
+            tracing::warn!(sku = %pair.sku, manage_number = %pair.manage_number,
+                variant_id = %pair.variant_id, code = %refusal.code, path = %refusal.path,
+                "Rakuten refused a stock entry; the rest of its call is sent without it, and it is not sent again until its item changes in RMS");
+        }
+        Ok(())
     }
 }

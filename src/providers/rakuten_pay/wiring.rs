@@ -52,6 +52,8 @@ pub fn start(
         cfg.sku_preference.clone(),
         cfg.stock_buffer,
     );
+    channel.problems = ctx.problems.clone();
+    channel.refused_sync_retry = cfg.stock_push_interval;
     channel.recent = Some(RecentOrders {
         store: ctx.store.clone(),
         api,
@@ -61,6 +63,7 @@ pub fn start(
     channel.watch = (!cfg.low_stock_poll_interval.is_zero()).then_some(LowStockWatch {
         every: cfg.low_stock_poll_interval,
         level: cfg.low_stock_level,
+        daily_ceiling: cfg.low_stock_daily_searches,
     });
     started.run(StockPusher::new(
         ctx,

@@ -102,8 +102,9 @@ pub(super) struct SearchAnswer<'a> {
 /// One entry of `results`.
 #[derive(Debug, Serialize)]
 pub(super) struct SearchResult<'a> {
-    #[serde(rename = "item")]
-    pub item: SearchItem<'a>,
+    /// Absent from a result the simulator lists without its item.
+    #[serde(rename = "item", skip_serializing_if = "Option::is_none")]
+    pub item: Option<SearchItem<'a>>,
 }
 
 /// An item of the search; a deleted one comes back with its

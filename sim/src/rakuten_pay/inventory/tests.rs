@@ -93,22 +93,77 @@ fn one_bad_entry_fails_the_whole_call_with_its_property_path() {
             "inventories[1].variantId",
         ),
         (
-            json!({"manageNumber": "shirt", "variantId": "s-blue", "mode": "RELATIVE", "quantity": 3}),
+            json!({"manageNumber": "shirt", "variantId": "s-red", "mode": "RELATIVE", "quantity": 3}),
             "IE0105",
             "inventories[1].mode",
         ),
+        (
+            json!({"manageNumber": "SHIRT", "variantId": "s-blue", "mode": "ABSOLUTE", "quantity": 3}),
+            "IE0121",
+            "inventories[1]",
+        ),
     ];
     for (bad, code, path) in cases {
-        let good = json!({"manageNumber": "shirt", "variantId": "s-red", "mode": "ABSOLUTE", "quantity": 4});
+        let good = json!({"manageNumber": "shirt", "variantId": "s-blue", "mode": "ABSOLUTE", "quantity": 4});
         let answer = upsert(&mut inv, json!([good, bad]));
         assert_eq!(answer.status, 400, "{bad}");
         assert_eq!(error(&answer), (code, path), "{bad}");
         assert_eq!(
-            inv.quantity("shirt", "s-red"),
+            inv.quantity("shirt", "s-blue"),
             None,
             "nothing applied: {bad}"
         );
     }
+}
+
+#[test]
+fn pre_order_and_subscription_items_are_refused_by_their_type_at_the_call() {
+    let mut inv = shop();
+    let mut preorder = CatalogItem::new("yoyaku", &[("y1", "SKU-Y")]);
+    preorder.item_type = ItemType::PreOrder;
+    inv.list(preorder, true, t0());
+    let mut club = CatalogItem::new("hanpu", &[("h1", "SKU-H")]);
+    club.item_type = ItemType::BuyingClub;
+    inv.list(club, true, t0());
+    let entry = |m: &str, v: &str| json!({"manageNumber": m, "variantId": v, "mode": "ABSOLUTE", "quantity": 1});
+    let a = upsert(
+        &mut inv,
+        json!([entry("shirt", "s-red"), entry("yoyaku", "y1")]),
+    );
+    assert_eq!(error(&a), ("IE1101", "inventories[1].manageNumber"));
+    let b = upsert(
+        &mut inv,
+        json!([entry("hanpu", "h1"), entry("shirt", "s-red")]),
+    );
+    assert_eq!(error(&b), ("IE1102", "inventories[0].manageNumber"));
+    inv.buying_club_code = BUYING_CLUB_CODES[1];
+    let c = upsert(&mut inv, json!([entry("hanpu", "h1")]));
+    assert_eq!(error(&c), ("IE1105", "inventories[0].manageNumber"));
+    assert_eq!(inv.quantity("shirt", "s-red"), None, "nothing applied");
+    // The shop makes the shirt a pre-order item in RMS: refused from then on.
+    assert!(inv.set_item_type("SHIRT", ItemType::PreOrder, t0()));
+    let d = upsert(&mut inv, json!([entry("shirt", "s-red")]));
+    assert_eq!(error(&d), ("IE1101", "inventories[0].manageNumber"));
+    assert!(inv.set_item_type("shirt", ItemType::Normal, t0()));
+    assert_eq!(
+        upsert(&mut inv, json!([entry("shirt", "s-red")])).status,
+        204
+    );
+    assert!(!inv.set_item_type("ghost", ItemType::Normal, t0()));
+}
+
+#[test]
+fn a_result_without_item_takes_its_place_in_the_search_and_sells_nothing() {
+    let mut inv = shop();
+    inv.list_without_item("bare", t0());
+    let query: HashMap<String, String> = [("hits".to_string(), "100".to_string())].into();
+    let page = inv.search(&query, t0());
+    let results = page.body["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2);
+    assert_eq!(results[0], json!({}), "bare < shirt");
+    assert_eq!(results[1]["item"]["manageNumber"], "shirt");
+    assert_eq!(page.body["numFound"], 2);
+    assert_eq!(inv.resolve("bare", None, None), None);
 }
 
 #[test]
@@ -117,7 +172,13 @@ fn call_sizes_are_bounded() {
     let entry =
         json!({"manageNumber": "shirt", "variantId": "s-red", "mode": "ABSOLUTE", "quantity": 1});
     assert_eq!(upsert(&mut inv, json!([])).status, 400);
-    let many: Vec<Value> = (0..=MAX_UPSERT).map(|_| entry.clone()).collect();
+    let many: Vec<Value> = (0..=MAX_UPSERT)
+        .map(|i| json!({"manageNumber": "shirt", "variantId": format!("v{i}"), "mode": "ABSOLUTE", "quantity": 1}))
+        .collect();
+    assert_eq!(
+        error(&upsert(&mut inv, json!([entry, entry]))),
+        ("IE0121", "inventories[1]")
+    );
     assert_eq!(upsert(&mut inv, Value::Array(many.clone())).status, 400);
     assert_eq!(
         upsert(&mut inv, Value::Array(many[..MAX_UPSERT].to_vec())).status,

@@ -1,11 +1,20 @@
-//! Licence keys (`rakuten-pay.md`, License key and Corrections): the ESA check
-//! every call passes, keys that expire and keys that take a while to start
-//! working, and the licence-expiry call with its own permission.
+//! Licence keys (`rakuten-pay.md`, License key and Corrections;
+//! `rakuten-inventory.md`, Corrections 2026-12-07): the ESA check every call
+//! passes, keys that expire and keys that take a while to start working, and
+//! the API functions the shop ticked for each key in RMS (利用機能編集).
+//!
+//! Permissions are per function: a function that is not ticked answers
+//! `401 ES01-01 Un-Authorised`, the same answer as a bad key. Each endpoint
+//! is one function here ([guess]: whether RMS ticks `inventories.*` as one
+//! box or each call on its own is not published, so the finest grain is
+//! modelled and a test unticks what it needs).
+
+use std::collections::HashSet;
 
 use chrono::{DateTime, FixedOffset};
 use serde_json::{Value, json};
 
-use super::{Answer, SimState};
+use super::{Answer, Endpoint, SimState};
 use crate::rakuten_pay::esa;
 use crate::rakuten_pay::wire::{GatewayError, codes, dates};
 
@@ -16,15 +25,14 @@ pub(super) struct LicenseKey {
     /// A new key takes 10 to 90 minutes to start working.
     active_from: DateTime<FixedOffset>,
     expires_at: DateTime<FixedOffset>,
-    /// `license.expiryDate.get`: a permission ticked separately in RMS, which
-    /// many shops leave off; without it the expiry call is refused while the
-    /// order API works.
-    may_read_expiry: bool,
+    /// The functions not ticked for this key: each answers `401 ES01-01`
+    /// while the others work (`license.expiryDate.get` is often left off).
+    unticked: HashSet<Endpoint>,
 }
 
 impl LicenseKey {
-    /// A key that works from `active_from` until `expires_at`, with the
-    /// expiry permission.
+    /// A key that works from `active_from` until `expires_at`, with every
+    /// function ticked.
     pub(super) fn issued(
         key: String,
         active_from: DateTime<FixedOffset>,
@@ -34,7 +42,7 @@ impl LicenseKey {
             key,
             active_from,
             expires_at,
-            may_read_expiry: true,
+            unticked: HashSet::new(),
         }
     }
 }
@@ -78,10 +86,19 @@ impl SimState {
             .push(LicenseKey::issued(key, active_from, expires_at));
     }
 
-    /// Ticks or unticks `license.expiryDate.get` for the configured (first) key.
-    pub(crate) fn set_expiry_permission(&mut self, allowed: bool) {
-        if let Some(first) = self.licenses.first_mut() {
-            first.may_read_expiry = allowed;
+    /// Ticks or unticks the function behind `endpoint` for the configured
+    /// (first) key (`Endpoint::Any` is no function: nothing changes).
+    pub(crate) fn set_permission(&mut self, endpoint: Endpoint, allowed: bool) {
+        let Some(first) = self.licenses.first_mut() else {
+            return;
+        };
+        if endpoint == Endpoint::Any {
+            return;
+        }
+        if allowed {
+            first.unticked.remove(&endpoint);
+        } else {
+            first.unticked.insert(endpoint);
         }
     }
 
@@ -107,11 +124,11 @@ impl SimState {
         Ok(l.key.clone())
     }
 
-    /// Whether the authorized `key` has `license.expiryDate.get`.
-    pub(crate) fn may_read_expiry(&self, key: &str) -> bool {
+    /// Whether the authorized `key` may call the function behind `endpoint`.
+    pub(crate) fn may_use(&self, key: &str, endpoint: Endpoint) -> bool {
         self.licenses
             .iter()
-            .any(|l| l.key == key && l.may_read_expiry)
+            .any(|l| l.key == key && !l.unticked.contains(&endpoint))
     }
 
     /// `GET …/license-key/expiry-date?licenseKey=`. The live answer carries

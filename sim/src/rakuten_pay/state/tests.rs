@@ -689,10 +689,15 @@ fn license_keys_expire_and_new_ones_take_a_while() {
     // The live answer has no offset.
     let expiry = s.license_expiry(Some("key-1"));
     assert_eq!(expiry.body, json!({"expiryDate": "2026-11-23T10:00:00"}));
-    // Reading the expiry is a permission of its own.
-    assert!(s.may_read_expiry("key-1"));
-    s.set_expiry_permission(false);
-    assert!(!s.may_read_expiry("key-1") && s.may_read_expiry("key-2"));
+    // Reading the expiry is a permission of its own, as is every function.
+    assert!(s.may_use("key-1", Endpoint::License));
+    s.set_permission(Endpoint::License, false);
+    assert!(!s.may_use("key-1", Endpoint::License) && s.may_use("key-2", Endpoint::License));
+    assert!(s.may_use("key-1", Endpoint::SearchOrder));
+    s.set_permission(Endpoint::BulkUpsert, false);
+    assert!(!s.may_use("key-1", Endpoint::BulkUpsert) && s.may_use("key-1", Endpoint::BulkGet));
+    s.set_permission(Endpoint::BulkUpsert, true);
+    assert!(s.may_use("key-1", Endpoint::BulkUpsert));
     assert_eq!(s.license_expiry(Some("other")).status, 400);
 }
 

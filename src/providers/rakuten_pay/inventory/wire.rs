@@ -73,9 +73,12 @@ pub struct SearchPage {
     pub results: Vec<SearchResult>,
 }
 
+/// One result of a page. Rakuten may leave `item` out: such a result
+/// sells nothing and the rest of the page is read as usual.
 #[derive(Debug, Clone, Deserialize)]
 pub struct SearchResult {
-    pub item: SearchItem,
+    #[serde(default)]
+    pub item: Option<SearchItem>,
 }
 
 /// An item of the search; a deleted one has `manage_number` alone.
@@ -85,6 +88,14 @@ pub struct SearchItem {
     pub manage_number: String,
     #[serde(rename = "itemNumber", default)]
     pub item_number: Option<String>,
+    /// `NORMAL`, `PRE_ORDER` (予約商品) or `BUYING_CLUB` (頒布会); absent on
+    /// a deleted item.
+    #[serde(rename = "itemType", default)]
+    pub item_type: Option<String>,
+    /// When the item was last edited in RMS, as Rakuten writes it: a
+    /// refused entry is sent again only once this changes.
+    #[serde(default)]
+    pub updated: Option<String>,
     /// 在庫設定なし: there is no stock to push.
     #[serde(rename = "unlimitedInventoryFlag", default)]
     pub unlimited_inventory: bool,
@@ -150,18 +161,27 @@ mod tests {
                           "itemType": "NORMAL", "unlimitedInventoryFlag": false,
                           "variants": {"v1": {"merchantDefinedSkuId": "SKU-001", "hidden": false,
                                               "standardPrice": "5500"}}}},
-                {"item": {"manageNumber": "gone"}}
+                {"item": {"manageNumber": "gone"}},
+                {}
             ]
         }))
         .unwrap();
         assert_eq!(
-            page.results[0].item.variants["v1"]
+            page.results[0].item.as_ref().unwrap().variants["v1"]
                 .merchant_defined_sku_id
                 .as_deref(),
             Some("SKU-001")
         );
         assert_eq!(
-            page.results[1].item,
+            page.results[0].item.as_ref().unwrap().item_type.as_deref(),
+            Some("NORMAL")
+        );
+        assert!(
+            page.results[2].item.is_none(),
+            "a result without item reads"
+        );
+        assert_eq!(
+            page.results[1].item.clone().unwrap(),
             SearchItem {
                 manage_number: "gone".into(),
                 ..SearchItem::default()

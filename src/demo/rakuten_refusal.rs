@@ -1,0 +1,54 @@
+//! The demo's Rakuten refusal (`rakuten-inventory.md`, Corrections
+//! 2026-12-07): one entry Rakuten refuses fails its whole `bulk-upsert`;
+//! ordersync sends the rest again at once and sets the refused pair aside
+//! with its code and fix.
+
+use anyhow::bail;
+use ordersync_sim::rakuten_pay::{ItemType, RakutenSimHandle};
+
+use super::STEP_DEADLINE;
+use super::erp::{Erp, step};
+use crate::app::Daemon;
+use crate::store::rakuten_skus;
+
+/// The items the shop lists at Rakuten for this script (in `items.search`
+/// from the start): (manageNumber, variantId, SKU).
+pub(super) const ITEMS: [(&str, &str, &str); 2] =
+    [("yunomi", "u1", "SKU-008"), ("kyusu", "k1", "SKU-009")];
+
+pub(super) async fn rakuten_refusal_script(
+    rakuten: &RakutenSimHandle,
+    daemon: &Daemon,
+    erp: &Erp,
+) -> anyhow::Result<()> {
+    step(
+        "The shop makes the iron teapot (SKU-009) a 予約商品 in RMS; the ERP counts it and the tea cups (SKU-008) in one import → Rakuten refuses the teapot's entry (IE1101), and with it the whole bulk-upsert",
+    );
+    if !rakuten.set_item_type("kyusu", ItemType::PreOrder) {
+        bail!("the teapot is not listed at Rakuten");
+    }
+    erp.import_stock("sku,on_hand\nSKU-008,6\nSKU-009,2\n")
+        .await?;
+    if !rakuten
+        .wait_until(STEP_DEADLINE, |v| v.quantity("yunomi", "u1") == Some(6))
+        .await
+    {
+        bail!("the tea cups' count never reached Rakuten: the refused entry stalled its call");
+    }
+    step(
+        "ordersync sends the rest of the call again at once without it → Rakuten shows 6 tea cups; the teapot is set aside with its code and fix until the item changes in RMS",
+    );
+    let report = daemon.store.read(|c| rakuten_skus::report(c, 10)).await?;
+    let Some(refused) = report.refused.first() else {
+        bail!("the refused teapot was not kept");
+    };
+    println!(
+        "           set aside: {} ({} / {}) {}: {}",
+        refused.pair.sku,
+        refused.pair.manage_number,
+        refused.pair.variant_id,
+        refused.code,
+        refused.fix
+    );
+    Ok(())
+}
