@@ -182,8 +182,12 @@ impl Store {
     /// Opens (creating if needed) the database at `path`, migrates it and starts
     /// the writer thread. `safety_stock` is `[inventory] safety_stock`.
     pub fn open(path: &Path, safety_stock: u32) -> Result<Store> {
-        let mut writer = open_connection(path)?;
-        migrate_alone(path, &mut writer)?;
+        let mut writer = {
+            let _alone = open_alone(path)?;
+            let mut writer = open_connection(path)?;
+            schema::migrate(&mut writer)?;
+            writer
+        };
         // Checkpoints run on their own thread (below), not inside whichever
         // commit happens to cross SQLite's threshold: that commit's callers
         // would wait for the copy and its fsync.
@@ -440,17 +444,26 @@ fn run_in_savepoint<T>(tx: &Tx<'_>, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Res
     }
 }
 
-/// Migrates the database at `path`, one process at a time: the daemon's first
-/// start and an operator's `ordersync status` opening a new store together
-/// would both create its tables, and the loser would stop. The lock is an
-/// `flock` on the database file itself, which SQLite's own (`fcntl`) locks do
-/// not see; the second process waits, then finds the schema current.
-fn migrate_alone(path: &Path, conn: &mut Connection) -> Result<()> {
-    let file = std::fs::File::open(path)
+/// Holds the database file at `path` (created, private, when missing) for
+/// one process's opening: the daemon's first start and an operator's
+/// `ordersync status` opening a new store together would both switch it to
+/// WAL and create its tables, and the loser would stop ("database is
+/// locked", "table already exists"). The lock is an `flock` on the database
+/// file itself, which SQLite's own (`fcntl`) locks do not see; the second
+/// process waits, then finds the schema current. Released when dropped.
+fn open_alone(path: &Path) -> Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(path)
         .map_err(|e| StoreError::Invalid(format!("cannot open {}: {e}", path.display())))?;
     file.lock()
         .map_err(|e| StoreError::Invalid(format!("cannot lock {}: {e}", path.display())))?;
-    schema::migrate(conn)
+    Ok(file)
 }
 
 /// Opens a connection with the daemon's pragmas.
