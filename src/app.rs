@@ -190,12 +190,14 @@ impl Daemon {
         let d = &config.daemon;
         let webhook_limits = Limits {
             header_read_timeout: d.header_read_timeout,
+            write_timeout: d.write_timeout,
+            max_requests_per_connection: d.max_requests_per_connection,
             max_connections: d.max_connections,
             max_per_source: d.max_connections_per_source,
         };
         let admin_limits = Limits {
             max_connections: d.admin_max_connections,
-            max_per_source: d.admin_max_connections,
+            max_per_source: d.admin_max_connections_per_source,
             ..webhook_limits
         };
         for (name, listener, pick, limits) in [

@@ -36,6 +36,10 @@ pub struct RawDaemon {
     pub max_connections: Option<usize>,
     pub max_connections_per_source: Option<usize>,
     pub admin_max_connections: Option<usize>,
+    pub admin_max_connections_per_source: Option<usize>,
+    #[serde(default, with = "humantime_serde")]
+    pub write_timeout: Option<Duration>,
+    pub max_requests_per_connection: Option<usize>,
 }
 
 #[derive(Deserialize)]

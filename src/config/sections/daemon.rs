@@ -84,6 +84,36 @@ impl SectionReader<'_> {
                 raw.admin_max_connections,
                 d.admin_max_connections,
             )?,
+            admin_max_connections_per_source: self.count(
+                "daemon.admin_max_connections_per_source",
+                raw.admin_max_connections_per_source,
+                d.admin_max_connections_per_source,
+            )?,
+            write_timeout: self.duration(
+                "daemon.write_timeout",
+                raw.write_timeout,
+                d.write_timeout,
+                NON_ZERO,
+            )?,
+            max_requests_per_connection: match raw
+                .max_requests_per_connection
+                .unwrap_or(d.max_requests_per_connection)
+            {
+                n @ 1..=1_000_000 => n,
+                _ => {
+                    return Err(self.err(
+                        "daemon.max_requests_per_connection",
+                        "must be between 1 and 1000000",
+                    ));
+                }
+            },
+        };
+        // More per source than in all means the total.
+        let daemon = DaemonConfig {
+            admin_max_connections_per_source: daemon
+                .admin_max_connections_per_source
+                .min(daemon.admin_max_connections),
+            ..daemon
         };
         Ok(daemon)
     }
