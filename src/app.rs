@@ -322,7 +322,10 @@ impl Routes {
                     request_timeout,
                 ),
             ),
-            admin: http::admin::router(state),
+            // A local client holding a body back must not hold a connection.
+            admin: http::admin::router(state).layer(axum::middleware::from_fn(move |req, next| {
+                http::admin::bounded_body(request_timeout, req, next)
+            })),
         }
     }
 }

@@ -88,11 +88,46 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics))
         .route("/", get(status))
         .route("/outbox/{id}/retry", post(retry_from_page))
-        .merge(super::console::routes())
+        .merge(super::console::routes(&state))
         .nest("/api/v1", api)
         .fallback(|| async { ApiError::not_found("no such endpoint") })
         .layer(middleware::from_fn_with_state(state.clone(), guard::guard))
         .with_state(state)
+}
+
+/// Fails the reading of a request's body once `timeout` has passed since
+/// the request arrived: a client that sends a head and holds its body back
+/// (or trickles it) loses its connection instead of keeping it. Only the
+/// reading is bounded; a large import may take longer to process.
+pub async fn bounded_body(timeout: Duration, req: Request, next: Next) -> Response {
+    use futures_util::StreamExt;
+    let has_body = req.headers().contains_key(header::TRANSFER_ENCODING)
+        || req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .is_some_and(|v| v.as_bytes() != b"0");
+    if !has_body {
+        return next.run(req).await;
+    }
+    let deadline = tokio::time::Instant::now() + timeout;
+    let (parts, body) = req.into_parts();
+    let chunks =
+        futures_util::stream::unfold(Some(body.into_data_stream()), move |left| async move {
+            let mut chunks = left?;
+            match tokio::time::timeout_at(deadline, chunks.next()).await {
+                Ok(Some(chunk)) => Some((chunk, Some(chunks))),
+                Ok(None) => None,
+                Err(_) => Some((
+                    Err(axum::Error::new(std::io::Error::new(
+                        std::io::ErrorKind::TimedOut,
+                        "the body did not arrive within daemon.request_timeout",
+                    ))),
+                    None,
+                )),
+            }
+        });
+    let req = Request::from_parts(parts, axum::body::Body::from_stream(chunks));
+    next.run(req).await
 }
 
 /// `GET /api/v1/alerts`: the causes open, what each destination is owed,

@@ -142,3 +142,107 @@ async fn pipelined_requests_never_read_are_cut_off_and_genuine_webhooks_go_throu
     drop(slow);
     app.stop().await;
 }
+
+/// Asks the admin listener what an ERP on 127.0.0.2 asks every few seconds
+/// (`/healthz`, a stock level) until `done`; how long each took.
+async fn erp_until(app: &TestApp, done: Instant) -> Vec<Duration> {
+    let client = reqwest::Client::builder()
+        .local_address("127.0.0.2".parse::<IpAddr>().unwrap())
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    let mut took = Vec::new();
+    while Instant::now() < done {
+        for path in ["/healthz", "/api/v1/stock/S-A"] {
+            let started = Instant::now();
+            let r = client
+                .get(format!("{}{path}", app.admin_url))
+                .bearer_auth(ADMIN_TOKEN)
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("{path} failed after {:?}: {e}", started.elapsed()));
+            took.push(started.elapsed());
+            assert_eq!(r.status(), 200, "{path}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    took.sort();
+    took
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn half_sent_console_forms_and_unread_metrics_leave_the_erp_answered() {
+    let app =
+        app_with("request_timeout = \"2s\"\nheader_read_timeout = \"1s\"\nwrite_timeout = \"1s\"")
+            .await;
+    let admin = app.admin_url.trim_start_matches("http://").to_string();
+    let port = port_of(&admin);
+    let started = Instant::now();
+    // 64 heads of a login form whose 100 bytes of body never come.
+    let head = format!(
+        "POST /console/login HTTP/1.1\r\nhost: {admin}\r\n\
+         content-type: application/x-www-form-urlencoded\r\ncontent-length: 100\r\n\r\n"
+    );
+    let mut held = Vec::new();
+    for _ in 0..64 {
+        let mut s = connect_from([127, 0, 0, 1], &admin).await;
+        let _ = s.write_all(head.as_bytes()).await;
+        held.push(s);
+    }
+    // Another local address pipelines 400 GET /metrics and reads nothing.
+    let metrics = format!("GET /metrics HTTP/1.1\r\nhost: {admin}\r\n\r\n");
+    let mut unread = Vec::new();
+    for _ in 0..2 {
+        let mut s = connect_from([127, 0, 0, 3], &admin).await;
+        pipeline_unread(&mut s, metrics.as_bytes(), metrics.len() * 400).await;
+        unread.push(s);
+    }
+    let at_peak = established(port, [127, 0, 0, 1]);
+    // A form post to an action without a session is answered before its body.
+    let mut action = connect_from([127, 0, 0, 4], &admin).await;
+    action
+        .write_all(
+            format!(
+                "POST /console/orders/jgoods/X/ack HTTP/1.1\r\nhost: {admin}\r\n\
+                 content-type: application/x-www-form-urlencoded\r\ncontent-length: 100\r\n\r\n"
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+    let mut answer = [0u8; 64];
+    let n = tokio::time::timeout(
+        Duration::from_secs(1),
+        tokio::io::AsyncReadExt::read(&mut action, &mut answer),
+    )
+    .await
+    .expect("an action without a session is answered before its body")
+    .unwrap();
+    assert!(
+        answer[..n].starts_with(b"HTTP/1.1 303"),
+        "{:?}",
+        String::from_utf8_lossy(&answer[..n])
+    );
+    let took = erp_until(&app, Instant::now() + Duration::from_secs(3)).await;
+    let mut left = established(port, [127, 0, 0, 1]) + established(port, [127, 0, 0, 3]);
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while left > 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        left = established(port, [127, 0, 0, 1]) + established(port, [127, 0, 0, 3]);
+    }
+    println!(
+        "admin starvation: {at_peak} half-sent logins held at the peak (of 64 sent), {left} attack \
+         connections open after {:?}; ERP: {} answers, median {:?}, slowest {:?}",
+        started.elapsed(),
+        took.len(),
+        median(&took),
+        worst(&took)
+    );
+    assert_eq!(left, 0, "attack connections still open");
+    assert!(
+        worst(&took) < Duration::from_secs(1),
+        "ERP answers: {took:?}"
+    );
+    drop((held, unread));
+    app.stop().await;
+}
