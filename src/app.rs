@@ -9,6 +9,7 @@
 //! starts the next from the new config, so no worker ever mixes two configs
 //! and two dispatchers never work the outbox at once.
 
+use secrecy::ExposeSecret;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -342,6 +343,13 @@ fn current_routes(routes: Arc<ArcSwap<Routes>>, pick: fn(&Routes) -> Router) -> 
 
 /// What the HTTP handlers need, from one config.
 fn app_state(config: &Config, shared: &Shared) -> Result<AppState, SecretUnreadable> {
+    let admin_token = match &config.daemon.admin_token {
+        Some(t) => Some(t.value()?.clone()),
+        None => None,
+    };
+    shared
+        .console_sessions
+        .bind_token(admin_token.as_ref().map(|t| t.expose_secret()));
     Ok(AppState {
         store: shared.store.clone(),
         jgoods_webhook: match config.enabled_jgoods() {
@@ -355,10 +363,7 @@ fn app_state(config: &Config, shared: &Shared) -> Result<AppState, SecretUnreada
             }),
             None => None,
         },
-        admin_token: match &config.daemon.admin_token {
-            Some(t) => Some(t.value()?.clone()),
-            None => None,
-        },
+        admin_token,
         admin_hosts: config.daemon.admin_hosts.clone(),
         auth_limiter: shared.auth_limiter.clone(),
         console_sessions: shared.console_sessions.clone(),

@@ -246,3 +246,24 @@ async fn half_sent_console_forms_and_unread_metrics_leave_the_erp_answered() {
     drop((held, unread));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_reload_that_changes_the_admin_token_ends_every_console_session() {
+    let mut app = app_with("").await;
+    let mut b = crate::console::Browser::new(&app);
+    b.post("/console/login", &[("token", ADMIN_TOKEN)]).await;
+    assert_eq!(b.get("/console/orders").await.0, 200, "logged in");
+    // The same token again: a reload of something else keeps the session.
+    let path = app._dir.path().join("config.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let config = ordersync::config_file::Config::from_toml_str(&text, &path).unwrap();
+    app.daemon.as_mut().unwrap().reload(&config).await.unwrap();
+    assert_eq!(b.get("/console/orders").await.0, 200, "same token");
+    let rotated = text.replace(ADMIN_TOKEN, "rotated-admin-token-0123456789abcdef");
+    let config = ordersync::config_file::Config::from_toml_str(&rotated, &path).unwrap();
+    app.daemon.as_mut().unwrap().reload(&config).await.unwrap();
+    let (status, _, to) = b.get("/console/orders").await;
+    assert_eq!(status, 303, "the old session still works after a rotation");
+    assert!(to.unwrap().starts_with("/console/login"));
+    app.stop().await;
+}
