@@ -147,11 +147,27 @@ async fn require_token(
     req: Request,
     next: Next,
 ) -> Response {
+    let source = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(peer)| peer.ip());
+    if let Some(refused) = bearer_refusal(&app, source, &headers, req.uri().path()) {
+        return refused;
+    }
+    next.run(req).await
+}
+
+/// Why a request presenting the admin token as `Authorization: Bearer` (or
+/// not at all) is refused, if it is: every way a token is presented counts
+/// against its source in the one [`AuthLimiter`], so guessing through the
+/// console goes no faster than through the API.
+pub(crate) fn bearer_refusal(
+    app: &AppState,
+    source: Option<std::net::IpAddr>,
+    headers: &HeaderMap,
+    path: &str,
+) -> Option<Response> {
     if app.admin_token.is_some() {
-        let source = req
-            .extensions()
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(peer)| peer.ip());
         let now = std::time::Instant::now();
         if let Some(wait) = source.and_then(|ip| app.auth_limiter.blocked(ip, now)) {
             app.metrics.admin_auth_failed(true);
@@ -164,31 +180,33 @@ async fn require_token(
             if let Ok(v) = header::HeaderValue::from_str(&(wait.as_secs() + 1).to_string()) {
                 refused.headers_mut().insert(header::RETRY_AFTER, v);
             }
-            return refused;
+            return Some(refused);
         }
         let given = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .unwrap_or("");
-        if !token_matches(&app, given) {
+        if !token_matches(app, given) {
             app.metrics.admin_auth_failed(false);
             if let Some(ip) = source {
                 let failures = app.auth_limiter.failed(ip, now);
                 if failures.is_power_of_two() {
-                    tracing::warn!(source = %ip, failures, path = %req.uri().path(),
-                        "admin API request with a missing or wrong token");
+                    tracing::warn!(source = %ip, failures, path = %path,
+                        "admin request with a missing or wrong token");
                 }
             }
-            return ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
-                "send Authorization: Bearer <admin_token>",
-            )
-            .into_response();
+            return Some(
+                ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "unauthorized",
+                    "send Authorization: Bearer <admin_token>",
+                )
+                .into_response(),
+            );
         }
     }
-    next.run(req).await
+    None
 }
 
 /// Whether `given` is the admin token (compared in constant time); true when

@@ -267,3 +267,35 @@ async fn a_reload_that_changes_the_admin_token_ends_every_console_session() {
     assert!(to.unwrap().starts_with("/console/login"));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn wrong_bearer_tokens_on_the_console_are_throttled_like_the_api() {
+    let app = app_with("").await;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let mut answers = std::collections::BTreeMap::<u16, usize>::new();
+    for n in 0..300 {
+        let r = http
+            .get(format!("{}/console/orders", app.admin_url))
+            .bearer_auth(format!("guess-{n:032}"))
+            .send()
+            .await
+            .unwrap();
+        *answers.entry(r.status().as_u16()).or_default() += 1;
+    }
+    println!(
+        "console bearer guessing: 300 guesses in {:?}: {answers:?}",
+        started.elapsed()
+    );
+    assert!(
+        answers.get(&429).copied().unwrap_or(0) >= 280,
+        "guesses not throttled: {answers:?}"
+    );
+    // The API is held off for the same source: one limiter.
+    let (status, _) = app.get("/api/v1/stock/S-A").await;
+    assert_eq!(status, 429);
+    app.stop().await;
+}

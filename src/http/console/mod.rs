@@ -57,6 +57,32 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/console/stock", get(stock_page))
         .route("/console/orders/{channel}/{id}", get(order_page))
         .merge(forms)
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            bearer_counted,
+        ))
+}
+
+/// A script may present the admin token itself (`Authorization: Bearer`):
+/// a wrong one counts against its source like any other wrong token, and a
+/// source held off is refused here before the cookie is looked at.
+async fn bearer_counted(
+    State(app): State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if req.headers().contains_key(header::AUTHORIZATION) {
+        let source = req
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(peer)| peer.ip());
+        let refused =
+            crate::http::admin::bearer_refusal(&app, source, req.headers(), req.uri().path());
+        if let Some(refused) = refused {
+            return refused;
+        }
+    }
+    next.run(req).await
 }
 
 /// What a form post must pass before its body is read, so that a client
