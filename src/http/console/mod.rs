@@ -76,9 +76,11 @@ async fn bearer_counted(
             .extensions()
             .get::<ConnectInfo<SocketAddr>>()
             .map(|ConnectInfo(peer)| peer.ip());
+        // A wrong token is counted there and then sent to the login page,
+        // as a browser would be; a source held off is answered 429.
         let refused =
             crate::http::admin::bearer_refusal(&app, source, req.headers(), req.uri().path());
-        if let Some(refused) = refused {
+        if let Some(refused) = refused.filter(|r| r.status() == StatusCode::TOO_MANY_REQUESTS) {
             return refused;
         }
     }
