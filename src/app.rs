@@ -70,6 +70,8 @@ struct Shared {
     installation_id: String,
     /// Wrong admin tokens per source; kept over a reload.
     auth_limiter: Arc<AuthLimiter>,
+    /// Refused webhooks written this minute; kept over a reload.
+    refusals: Arc<http::webhook::RefusalSample>,
     /// The console's sessions; kept over a reload.
     console_sessions: Arc<crate::http::console::Sessions>,
 }
@@ -153,6 +155,7 @@ impl Daemon {
         metrics.start_decision_count(store.read(|c| events::newest_id(c)).await?);
         let shared = Shared {
             auth_limiter: Arc::default(),
+            refusals: Arc::default(),
             console_sessions: Arc::default(),
             store: store.clone(),
             wake: Arc::new(Notify::new()),
@@ -366,6 +369,8 @@ fn app_state(config: &Config, shared: &Shared) -> Result<AppState, SecretUnreada
         admin_token,
         admin_hosts: config.daemon.admin_hosts.clone(),
         auth_limiter: shared.auth_limiter.clone(),
+        refusals: shared.refusals.clone(),
+        refused_webhooks_per_minute: config.daemon.refused_webhooks_per_minute,
         console_sessions: shared.console_sessions.clone(),
         language: config.daemon.language,
         komoju_webhook_secrets: match config.enabled_komoju() {

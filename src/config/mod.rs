@@ -125,6 +125,10 @@ pub struct DaemonConfig {
     /// Answers on one connection before it is closed (default 1000), on both
     /// listeners: pipelining cannot keep a connection open for ever.
     pub max_requests_per_connection: usize,
+    /// Refused webhook deliveries written per provider and reason each
+    /// minute (default 60); the rest are counted in the metrics and logged,
+    /// not written, so a flood costs no disk.
+    pub refused_webhooks_per_minute: u32,
 }
 
 impl Default for DaemonConfig {
@@ -147,6 +151,7 @@ impl Default for DaemonConfig {
             admin_max_connections_per_source: 32,
             write_timeout: Duration::from_secs(10),
             max_requests_per_connection: 1000,
+            refused_webhooks_per_minute: 60,
         }
     }
 }

@@ -40,6 +40,7 @@ pub struct RawDaemon {
     #[serde(default, with = "humantime_serde")]
     pub write_timeout: Option<Duration>,
     pub max_requests_per_connection: Option<usize>,
+    pub refused_webhooks_per_minute: Option<u32>,
 }
 
 #[derive(Deserialize)]

@@ -299,3 +299,90 @@ async fn wrong_bearer_tokens_on_the_console_are_throttled_like_the_api() {
     assert_eq!(status, 429);
     app.stop().await;
 }
+
+/// Bytes of the files in `dir` (the data directory: the database and its WAL).
+fn dir_bytes(dir: &std::path::Path) -> u64 {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok()?.metadata().ok())
+        .filter(|m| m.is_file())
+        .map(|m| m.len())
+        .sum()
+}
+
+fn wal_bytes(dir: &std::path::Path) -> u64 {
+    std::fs::metadata(dir.join("ordersync.sqlite-wal")).map_or(0, |m| m.len())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_forged_webhooks_keeps_a_sample_and_the_wal_shrinks_back() {
+    let app = app_with("").await;
+    let dir = app._dir.path().to_path_buf();
+    genuine_delivery(&app, 199).await;
+    let before = dir_bytes(&dir);
+    let flood_for = Duration::from_secs(3);
+    let started = Instant::now();
+    let attackers: Vec<_> = (0..4)
+        .map(|i| {
+            let url = app.webhook_url.clone();
+            tokio::spawn(async move {
+                let http = reqwest::Client::new();
+                let body = format!(r#"{{"order_no":"JGFLOOD","pad":"{}"}}"#, "x".repeat(4000));
+                let mut sent = 0u64;
+                while started.elapsed() < flood_for {
+                    let r = http
+                        .post(&url)
+                        .header("content-type", "application/json")
+                        .header("x-jgoods-delivery", format!("forged-{i}-{sent}"))
+                        .body(body.clone())
+                        .send()
+                        .await
+                        .unwrap();
+                    assert_eq!(r.status(), 401);
+                    sent += 1;
+                }
+                sent
+            })
+        })
+        .collect();
+    let took = genuine_until(&app, started + flood_for, 200).await;
+    let mut forged = 0;
+    for a in attackers {
+        forged += a.await.unwrap();
+    }
+    let during = dir_bytes(&dir);
+    let kept = inbox_rejected(&app).await;
+    // Once the writer is idle the WAL is truncated.
+    let idle = Instant::now();
+    while wal_bytes(&dir) > 0 && idle.elapsed() < Duration::from_secs(3) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let after = dir_bytes(&dir);
+    println!(
+        "refusal flood: {forged} forged deliveries in {flood_for:?}, {kept} rows kept; data directory \
+         {before} bytes before, {during} at the end, {after} {:?} later (WAL {} bytes); \
+         genuine: {} answers, median {:?}, slowest {:?}",
+        idle.elapsed(),
+        wal_bytes(&dir),
+        took.len(),
+        median(&took),
+        worst(&took)
+    );
+    assert!(forged > 200, "the flood sent only {forged}");
+    assert!(
+        kept <= 200,
+        "{kept} refused deliveries written for {forged}"
+    );
+    assert_eq!(wal_bytes(&dir), 0, "the WAL was not truncated once idle");
+    assert_genuine_held(&took);
+    app.stop().await;
+}
+
+async fn inbox_rejected(app: &TestApp) -> i64 {
+    app.daemon()
+        .store
+        .read(|c| ordersync::store::inbox::counts(c, "jgoods"))
+        .await
+        .unwrap()
+        .1
+}

@@ -107,6 +107,18 @@ impl SectionReader<'_> {
                     ));
                 }
             },
+            refused_webhooks_per_minute: match raw
+                .refused_webhooks_per_minute
+                .unwrap_or(d.refused_webhooks_per_minute)
+            {
+                n @ 1..=100_000 => n,
+                _ => {
+                    return Err(self.err(
+                        "daemon.refused_webhooks_per_minute",
+                        "must be between 1 and 100000",
+                    ));
+                }
+            },
         };
         // More per source than in all means the total.
         let daemon = DaemonConfig {
