@@ -163,11 +163,11 @@ struct Kept {
 /// deliveries costs no write and cannot grow the database or its WAL.
 #[derive(Default)]
 pub struct RefusalSample {
-    minute: std::sync::Mutex<(
-        i64,
-        std::collections::HashMap<(Provider, &'static str), u32>,
-    )>,
+    minute: std::sync::Mutex<(i64, RefusedThisMinute)>,
 }
+
+/// Refusals per provider and reason code in one minute.
+type RefusedThisMinute = std::collections::HashMap<(Provider, &'static str), u32>;
 
 impl RefusalSample {
     /// Whether this refusal is one of the minute's `per_minute` kept, and
