@@ -95,30 +95,18 @@ impl SectionReader<'_> {
                 d.write_timeout,
                 NON_ZERO,
             )?,
-            max_requests_per_connection: match raw
-                .max_requests_per_connection
-                .unwrap_or(d.max_requests_per_connection)
-            {
-                n @ 1..=1_000_000 => n,
-                _ => {
-                    return Err(self.err(
-                        "daemon.max_requests_per_connection",
-                        "must be between 1 and 1000000",
-                    ));
-                }
-            },
-            refused_webhooks_per_minute: match raw
-                .refused_webhooks_per_minute
-                .unwrap_or(d.refused_webhooks_per_minute)
-            {
-                n @ 1..=100_000 => n,
-                _ => {
-                    return Err(self.err(
-                        "daemon.refused_webhooks_per_minute",
-                        "must be between 1 and 100000",
-                    ));
-                }
-            },
+            max_requests_per_connection: self.between(
+                "daemon.max_requests_per_connection",
+                raw.max_requests_per_connection,
+                d.max_requests_per_connection,
+                1_000_000,
+            )?,
+            refused_webhooks_per_minute: self.between(
+                "daemon.refused_webhooks_per_minute",
+                raw.refused_webhooks_per_minute.map(|n| n as usize),
+                d.refused_webhooks_per_minute as usize,
+                100_000,
+            )? as u32,
         };
         // More per source than in all means the total.
         let daemon = DaemonConfig {
@@ -132,9 +120,20 @@ impl SectionReader<'_> {
 
     /// A connection count: at least 1, at most 60,000 (file descriptors).
     fn count(&self, key: &str, value: Option<usize>, default: usize) -> Result<usize> {
+        self.between(key, value, default, 60_000)
+    }
+
+    /// A count of at least 1 and at most `max`.
+    fn between(
+        &self,
+        key: &str,
+        value: Option<usize>,
+        default: usize,
+        max: usize,
+    ) -> Result<usize> {
         match value.unwrap_or(default) {
-            n @ 1..=60_000 => Ok(n),
-            _ => Err(self.err(key, "must be between 1 and 60000")),
+            n if (1..=max).contains(&n) => Ok(n),
+            _ => Err(self.err(key, format!("must be between 1 and {max}"))),
         }
     }
 
