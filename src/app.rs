@@ -9,6 +9,7 @@
 //! starts the next from the new config, so no worker ever mixes two configs
 //! and two dispatchers never work the outbox at once.
 
+use secrecy::ExposeSecret;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -69,6 +70,8 @@ struct Shared {
     installation_id: String,
     /// Wrong admin tokens per source; kept over a reload.
     auth_limiter: Arc<AuthLimiter>,
+    /// Refused webhooks written this minute; kept over a reload.
+    refusals: Arc<http::webhook::RefusalSample>,
     /// The console's sessions; kept over a reload.
     console_sessions: Arc<crate::http::console::Sessions>,
 }
@@ -152,6 +155,7 @@ impl Daemon {
         metrics.start_decision_count(store.read(|c| events::newest_id(c)).await?);
         let shared = Shared {
             auth_limiter: Arc::default(),
+            refusals: Arc::default(),
             console_sessions: Arc::default(),
             store: store.clone(),
             wake: Arc::new(Notify::new()),
@@ -190,12 +194,14 @@ impl Daemon {
         let d = &config.daemon;
         let webhook_limits = Limits {
             header_read_timeout: d.header_read_timeout,
+            write_timeout: d.write_timeout,
+            max_requests_per_connection: d.max_requests_per_connection,
             max_connections: d.max_connections,
             max_per_source: d.max_connections_per_source,
         };
         let admin_limits = Limits {
             max_connections: d.admin_max_connections,
-            max_per_source: d.admin_max_connections,
+            max_per_source: d.admin_max_connections_per_source,
             ..webhook_limits
         };
         for (name, listener, pick, limits) in [
@@ -320,7 +326,10 @@ impl Routes {
                     request_timeout,
                 ),
             ),
-            admin: http::admin::router(state),
+            // A local client holding a body back must not hold a connection.
+            admin: http::admin::router(state).layer(axum::middleware::from_fn(move |req, next| {
+                http::admin::bounded_body(request_timeout, req, next)
+            })),
         }
     }
 }
@@ -337,6 +346,13 @@ fn current_routes(routes: Arc<ArcSwap<Routes>>, pick: fn(&Routes) -> Router) -> 
 
 /// What the HTTP handlers need, from one config.
 fn app_state(config: &Config, shared: &Shared) -> Result<AppState, SecretUnreadable> {
+    let admin_token = match &config.daemon.admin_token {
+        Some(t) => Some(t.value()?.clone()),
+        None => None,
+    };
+    shared
+        .console_sessions
+        .bind_token(admin_token.as_ref().map(|t| t.expose_secret()));
     Ok(AppState {
         store: shared.store.clone(),
         jgoods_webhook: match config.enabled_jgoods() {
@@ -350,12 +366,11 @@ fn app_state(config: &Config, shared: &Shared) -> Result<AppState, SecretUnreada
             }),
             None => None,
         },
-        admin_token: match &config.daemon.admin_token {
-            Some(t) => Some(t.value()?.clone()),
-            None => None,
-        },
+        admin_token,
         admin_hosts: config.daemon.admin_hosts.clone(),
         auth_limiter: shared.auth_limiter.clone(),
+        refusals: shared.refusals.clone(),
+        refused_webhooks_per_minute: config.daemon.refused_webhooks_per_minute,
         console_sessions: shared.console_sessions.clone(),
         language: config.daemon.language,
         komoju_webhook_secrets: match config.enabled_komoju() {

@@ -53,17 +53,26 @@ pub fn plan(running: &Config, file: &Config) -> Result<ReloadPlan, ReloadRefused
         eff_d.max_connections,
         eff_d.max_connections_per_source,
         eff_d.admin_max_connections,
+        eff_d.admin_max_connections_per_source,
+        eff_d.write_timeout,
+        eff_d.max_requests_per_connection,
     ) != (
         run_d.header_read_timeout,
         run_d.max_connections,
         run_d.max_connections_per_source,
         run_d.admin_max_connections,
+        run_d.admin_max_connections_per_source,
+        run_d.write_timeout,
+        run_d.max_requests_per_connection,
     ) {
         need_restart.push("daemon connection limits");
         eff_d.header_read_timeout = run_d.header_read_timeout;
         eff_d.max_connections = run_d.max_connections;
         eff_d.max_connections_per_source = run_d.max_connections_per_source;
         eff_d.admin_max_connections = run_d.admin_max_connections;
+        eff_d.admin_max_connections_per_source = run_d.admin_max_connections_per_source;
+        eff_d.write_timeout = run_d.write_timeout;
+        eff_d.max_requests_per_connection = run_d.max_requests_per_connection;
     }
     if eff_d.log_format != run_d.log_format {
         need_restart.push("daemon.log_format");

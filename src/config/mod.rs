@@ -114,6 +114,21 @@ pub struct DaemonConfig {
     /// Connections the admin listener keeps open at once (default 64); its
     /// own budget, so a flood of the webhook listener leaves it reachable.
     pub admin_max_connections: usize,
+    /// ... of those, from one source address (default 32, at most
+    /// `admin_max_connections`): one local user cannot take them all from
+    /// the ERP.
+    pub admin_max_connections_per_source: usize,
+    /// Longest a write to a client may make no progress (default 10 s): a
+    /// client that sends requests but never reads the answers is cut off.
+    #[serde(with = "humantime_serde")]
+    pub write_timeout: Duration,
+    /// Answers on one connection before it is closed (default 1000), on both
+    /// listeners: pipelining cannot keep a connection open for ever.
+    pub max_requests_per_connection: usize,
+    /// Refused webhook deliveries written per provider and reason each
+    /// minute (default 60); the rest are counted in the metrics and logged,
+    /// not written, so a flood costs no disk.
+    pub refused_webhooks_per_minute: u32,
 }
 
 impl Default for DaemonConfig {
@@ -133,6 +148,10 @@ impl Default for DaemonConfig {
             max_connections: 1024,
             max_connections_per_source: 64,
             admin_max_connections: 64,
+            admin_max_connections_per_source: 32,
+            write_timeout: Duration::from_secs(10),
+            max_requests_per_connection: 1000,
+            refused_webhooks_per_minute: 60,
         }
     }
 }

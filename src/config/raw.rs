@@ -36,6 +36,11 @@ pub struct RawDaemon {
     pub max_connections: Option<usize>,
     pub max_connections_per_source: Option<usize>,
     pub admin_max_connections: Option<usize>,
+    pub admin_max_connections_per_source: Option<usize>,
+    #[serde(default, with = "humantime_serde")]
+    pub write_timeout: Option<Duration>,
+    pub max_requests_per_connection: Option<usize>,
+    pub refused_webhooks_per_minute: Option<u32>,
 }
 
 #[derive(Deserialize)]

@@ -88,7 +88,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics))
         .route("/", get(status))
         .route("/outbox/{id}/retry", post(retry_from_page))
-        .merge(super::console::routes())
+        .merge(super::console::routes(&state))
         .nest("/api/v1", api)
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), guard::guard))
@@ -111,6 +111,41 @@ async fn not_found(uri: axum::http::Uri, headers: HeaderMap) -> Response {
     }
 }
 
+/// Fails the reading of a request's body once `timeout` has passed since
+/// the request arrived: a client that sends a head and holds its body back
+/// (or trickles it) loses its connection instead of keeping it. Only the
+/// reading is bounded; a large import may take longer to process.
+pub async fn bounded_body(timeout: Duration, req: Request, next: Next) -> Response {
+    use futures_util::StreamExt;
+    let has_body = req.headers().contains_key(header::TRANSFER_ENCODING)
+        || req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .is_some_and(|v| v.as_bytes() != b"0");
+    if !has_body {
+        return next.run(req).await;
+    }
+    let deadline = tokio::time::Instant::now() + timeout;
+    let (parts, body) = req.into_parts();
+    let chunks =
+        futures_util::stream::unfold(Some(body.into_data_stream()), move |left| async move {
+            let mut chunks = left?;
+            match tokio::time::timeout_at(deadline, chunks.next()).await {
+                Ok(Some(chunk)) => Some((chunk, Some(chunks))),
+                Ok(None) => None,
+                Err(_) => Some((
+                    Err(axum::Error::new(std::io::Error::new(
+                        std::io::ErrorKind::TimedOut,
+                        "the body did not arrive within daemon.request_timeout",
+                    ))),
+                    None,
+                )),
+            }
+        });
+    let req = Request::from_parts(parts, axum::body::Body::from_stream(chunks));
+    next.run(req).await
+}
+
 /// `GET /api/v1/alerts`: the causes open, what each destination is owed,
 /// the messages sent last.
 async fn list_alerts(State(app): State<AppState>) -> Result<Response, ApiError> {
@@ -128,11 +163,27 @@ async fn require_token(
     req: Request,
     next: Next,
 ) -> Response {
+    let source = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(peer)| peer.ip());
+    if let Some(refused) = bearer_refusal(&app, source, &headers, req.uri().path()) {
+        return refused;
+    }
+    next.run(req).await
+}
+
+/// Why a request presenting the admin token as `Authorization: Bearer` (or
+/// not at all) is refused, if it is: every way a token is presented counts
+/// against its source in the one [`AuthLimiter`], so guessing through the
+/// console goes no faster than through the API.
+pub(crate) fn bearer_refusal(
+    app: &AppState,
+    source: Option<std::net::IpAddr>,
+    headers: &HeaderMap,
+    path: &str,
+) -> Option<Response> {
     if app.admin_token.is_some() {
-        let source = req
-            .extensions()
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(peer)| peer.ip());
         let now = std::time::Instant::now();
         if let Some(wait) = source.and_then(|ip| app.auth_limiter.blocked(ip, now)) {
             app.metrics.admin_auth_failed(true);
@@ -145,31 +196,33 @@ async fn require_token(
             if let Ok(v) = header::HeaderValue::from_str(&(wait.as_secs() + 1).to_string()) {
                 refused.headers_mut().insert(header::RETRY_AFTER, v);
             }
-            return refused;
+            return Some(refused);
         }
         let given = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .unwrap_or("");
-        if !token_matches(&app, given) {
+        if !token_matches(app, given) {
             app.metrics.admin_auth_failed(false);
             if let Some(ip) = source {
                 let failures = app.auth_limiter.failed(ip, now);
                 if failures.is_power_of_two() {
-                    tracing::warn!(source = %ip, failures, path = %req.uri().path(),
-                        "admin API request with a missing or wrong token");
+                    tracing::warn!(source = %ip, failures, path = %path,
+                        "admin request with a missing or wrong token");
                 }
             }
-            return ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
-                "send Authorization: Bearer <admin_token>",
-            )
-            .into_response();
+            return Some(
+                ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "unauthorized",
+                    "send Authorization: Bearer <admin_token>",
+                )
+                .into_response(),
+            );
         }
     }
-    next.run(req).await
+    None
 }
 
 /// Whether `given` is the admin token (compared in constant time); true when

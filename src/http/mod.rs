@@ -50,6 +50,10 @@ pub struct AppState {
     /// The console's sessions (kept over a reload) and its language.
     pub console_sessions: Arc<console::Sessions>,
     pub language: crate::config::Language,
+    /// Refused deliveries written this minute (kept over a reload), and
+    /// how many may be (`[daemon] refused_webhooks_per_minute`).
+    pub refusals: Arc<webhook::RefusalSample>,
+    pub refused_webhooks_per_minute: u32,
     /// What the status page tells an operator to do first, while no
     /// provider is enabled (a fresh install).
     pub setup_hint: Option<String>,

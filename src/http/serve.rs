@@ -4,10 +4,21 @@
 //! and per source address (the excess is closed as soon as it is accepted,
 //! before any byte is read), a bounded header buffer, and accept errors
 //! (out of file descriptors) survived instead of ending the listener.
+//!
+//! A client that sends requests but never reads the answers blocks the
+//! connection in a write, where no read timeout applies: a write that makes
+//! no progress for `write_timeout` ends the connection, and a connection is
+//! closed after `max_requests_per_connection` answers, so pipelining cannot
+//! keep one open for ever.
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::io;
 use std::net::IpAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::Router;
@@ -15,7 +26,9 @@ use axum::extract::ConnectInfo;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpListener;
+use tokio::time::Sleep;
 use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
 
@@ -29,8 +42,97 @@ pub const MAX_HEADERS: usize = 64;
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
     pub header_read_timeout: Duration,
+    /// Longest a write may make no progress (the client stopped reading).
+    pub write_timeout: Duration,
+    /// Answers on one connection before it is closed.
+    pub max_requests_per_connection: usize,
     pub max_connections: usize,
     pub max_per_source: usize,
+}
+
+/// A connection whose writes fail with `TimedOut` once one has waited
+/// `timeout` for the client to make room (it read nothing meanwhile).
+struct WriteDeadline<S> {
+    inner: S,
+    timeout: Duration,
+    stalled: Option<Pin<Box<Sleep>>>,
+}
+
+impl<S> WriteDeadline<S> {
+    fn new(inner: S, timeout: Duration) -> Self {
+        WriteDeadline {
+            inner,
+            timeout,
+            stalled: None,
+        }
+    }
+
+    /// Progress clears the clock; `Pending` starts it (or checks it).
+    fn watch<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        polled: Poll<io::Result<T>>,
+    ) -> Poll<io::Result<T>> {
+        if polled.is_ready() {
+            self.stalled = None;
+            return polled;
+        }
+        let timeout = self.timeout;
+        let stalled = self
+            .stalled
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
+        match stalled.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the client read no answer within write_timeout",
+            ))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for WriteDeadline<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for WriteDeadline<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let polled = Pin::new(&mut self.inner).poll_write(cx, buf);
+        self.watch(cx, polled)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let polled = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        self.watch(cx, polled)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let polled = Pin::new(&mut self.inner).poll_flush(cx);
+        self.watch(cx, polled)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let polled = Pin::new(&mut self.inner).poll_shutdown(cx);
+        self.watch(cx, polled)
+    }
 }
 
 /// Open connections, in all and per source address.
@@ -117,10 +219,25 @@ pub async fn serve(
             continue;
         };
         let app = app.clone();
+        let answered = Arc::new(AtomicUsize::new(0));
         let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
             req.extensions_mut().insert(ConnectInfo(peer));
-            app.clone().oneshot(req)
+            // The last answer a connection gets says so; hyper then closes it.
+            let last =
+                answered.fetch_add(1, Ordering::Relaxed) + 1 >= limits.max_requests_per_connection;
+            let answer = app.clone().oneshot(req);
+            async move {
+                let mut answer = answer.await?;
+                if last {
+                    answer.headers_mut().insert(
+                        hyper::header::CONNECTION,
+                        hyper::header::HeaderValue::from_static("close"),
+                    );
+                }
+                Ok::<_, std::convert::Infallible>(answer)
+            }
         });
+        let stream = WriteDeadline::new(stream, limits.write_timeout);
         let conn = builder.serve_connection(TokioIo::new(stream), service);
         let conn = graceful.watch(conn);
         tokio::spawn(async move {
@@ -143,6 +260,8 @@ mod tests {
         let open = Arc::new(Mutex::new(Open::default()));
         let limits = Limits {
             header_read_timeout: Duration::from_secs(1),
+            write_timeout: Duration::from_secs(1),
+            max_requests_per_connection: 10,
             max_connections: 3,
             max_per_source: 2,
         };

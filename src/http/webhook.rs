@@ -157,8 +157,50 @@ struct Kept {
     headers: Value,
 }
 
+/// Refused deliveries written per provider and reason in the current
+/// minute: past `[daemon] refused_webhooks_per_minute` a refusal is only
+/// counted (the metric) and logged, not written, so a flood of forged
+/// deliveries costs no write and cannot grow the database or its WAL.
+#[derive(Default)]
+pub struct RefusalSample {
+    minute: std::sync::Mutex<(i64, RefusedThisMinute)>,
+}
+
+/// Refusals per provider and reason code in one minute.
+type RefusedThisMinute = std::collections::HashMap<(Provider, &'static str), u32>;
+
+impl RefusalSample {
+    /// Whether this refusal is one of the minute's `per_minute` kept, and
+    /// how many of its kind came this minute.
+    fn keep(&self, provider: Provider, code: &'static str, per_minute: u32) -> (bool, u32) {
+        let now = chrono::Utc::now().timestamp() / 60;
+        let mut minute = self.minute.lock().unwrap_or_else(|e| e.into_inner());
+        if minute.0 != now {
+            // A new minute: the counts start again (and the map stays small).
+            *minute = (now, Default::default());
+        }
+        let seen = minute.1.entry((provider, code)).or_default();
+        *seen = seen.saturating_add(1);
+        (*seen <= per_minute, *seen)
+    }
+}
+
 async fn reject(app: &AppState, kept: Kept, body: Bytes, err: ApiError) -> Response {
     app.metrics.webhook(kept.provider, err.code);
+    let (write, seen) = app
+        .refusals
+        .keep(kept.provider, err.code, app.refused_webhooks_per_minute);
+    if !write {
+        if seen.is_power_of_two() {
+            tracing::warn!(
+                provider = kept.provider.as_str(),
+                code = err.code,
+                seen,
+                "refused webhooks this minute past refused_webhooks_per_minute; counted, not kept"
+            );
+        }
+        return err.into_response();
+    }
     tracing::warn!(
         provider = kept.provider.as_str(),
         delivery_id = kept.delivery_id.as_deref().unwrap_or("-"),

@@ -47,6 +47,9 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 const READ_POOL: usize = 8;
 /// The least time between two WAL checkpoints.
 const CHECKPOINT_PAUSE: Duration = Duration::from_millis(250);
+/// The WAL file is cut back to this size whenever it is restarted from the
+/// beginning, so a burst of writes does not leave a file that large behind.
+const JOURNAL_SIZE_LIMIT: i64 = 16 * 1024 * 1024;
 /// Prepared statements kept per connection.
 const STATEMENT_CACHE: usize = 256;
 /// The database file inside `data_dir`.
@@ -377,14 +380,23 @@ impl Store {
 
 /// Starts the thread that copies committed WAL pages into the database file
 /// (a passive checkpoint: it never blocks the writer or readers), at most
-/// once per [`CHECKPOINT_PAUSE`]. It ends when the writer drops its sender.
+/// once per [`CHECKPOINT_PAUSE`]; once no commit came during a pause (the
+/// writer is idle), a truncating one empties the WAL file, which otherwise
+/// keeps the size of the largest burst. It ends when the writer drops its
+/// sender.
 fn start_checkpointer(path: &Path) -> Result<mpsc::SyncSender<()>> {
     let conn = open_connection(path)?;
+    // An idle writer means a short wait at most: never the writer's 10 s.
+    conn.busy_timeout(Duration::from_millis(100))?;
     let (tx, rx) = mpsc::sync_channel::<()>(1);
     std::thread::Builder::new()
         .name("store-checkpt".into())
         .spawn(move || {
-            while rx.recv().is_ok() {
+            let mut asked = false;
+            loop {
+                if !asked && rx.recv().is_err() {
+                    break;
+                }
                 // Let commits accumulate, so one checkpoint (and one fsync of
                 // the database file) covers many of them.
                 std::thread::sleep(CHECKPOINT_PAUSE);
@@ -396,6 +408,16 @@ fn start_checkpointer(path: &Path) -> Result<mpsc::SyncSender<()>> {
                     // Its fsync competes with the commits' (large imports).
                     Ok((log, copied)) => tracing::debug!(took = ?started.elapsed(), log, copied, "WAL checkpoint"),
                     Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed; it is retried after the next commit"),
+                }
+                match rx.try_recv() {
+                    Ok(()) => asked = true,
+                    Err(mpsc::TryRecvError::Empty) => {
+                        asked = false;
+                        // Busy (a reader on an old snapshot): the next idle
+                        // moment tries again.
+                        let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+                    }
+                    Err(mpsc::TryRecvError::Disconnected) => break,
                 }
             }
         })
@@ -483,6 +505,7 @@ pub fn open_connection(path: &Path) -> Result<Connection> {
     // Savepoints (one per write in a group commit) keep their undo records in
     // the statement journal; in a file that is a write syscall per page.
     conn.pragma_update(None, "temp_store", "MEMORY")?;
+    conn.pragma_update(None, "journal_size_limit", JOURNAL_SIZE_LIMIT)?;
     // Room for every statement of the write and read paths (the default, 16,
     // is fewer than one decision uses, so statements were parsed again).
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);

@@ -12,14 +12,14 @@ use reqwest::header::{COOKIE, LOCATION, ORIGIN, SET_COOKIE};
 use crate::helpers::*;
 
 /// A browser without redirects followed, holding the session cookie.
-struct Browser {
+pub(crate) struct Browser {
     http: reqwest::Client,
     base: String,
-    cookie: Option<String>,
+    pub(crate) cookie: Option<String>,
 }
 
 impl Browser {
-    fn new(app: &TestApp) -> Browser {
+    pub(crate) fn new(app: &TestApp) -> Browser {
         Browser {
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
@@ -30,7 +30,7 @@ impl Browser {
         }
     }
 
-    async fn get(&self, path: &str) -> (StatusCode, String, Option<String>) {
+    pub(crate) async fn get(&self, path: &str) -> (StatusCode, String, Option<String>) {
         let mut req = self.http.get(format!("{}{path}", self.base));
         if let Some(c) = &self.cookie {
             req = req.header(COOKIE, c);
@@ -44,7 +44,7 @@ impl Browser {
     }
 
     /// Posts a form from the console's own origin.
-    async fn post(
+    pub(crate) async fn post(
         &mut self,
         path: &str,
         form: &[(&str, &str)],

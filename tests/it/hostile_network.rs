@@ -11,16 +11,16 @@ use tokio::net::TcpStream;
 use crate::helpers::*;
 
 /// How fast a genuine delivery must be answered while an attack runs.
-const GENUINE: Duration = Duration::from_millis(100);
+pub(crate) const GENUINE: Duration = Duration::from_millis(100);
 
-fn webhook_addr(app: &TestApp) -> String {
+pub(crate) fn webhook_addr(app: &TestApp) -> String {
     app.webhook_url
         .trim_start_matches("http://")
         .replace("/webhooks/jgoods", "")
 }
 
 /// Sends one genuine signed delivery from 127.0.0.2; how long it took.
-async fn genuine_delivery(app: &TestApp, n: usize) -> Duration {
+pub(crate) async fn genuine_delivery(app: &TestApp, n: usize) -> Duration {
     let client = reqwest::Client::builder()
         .local_address("127.0.0.2".parse::<IpAddr>().unwrap())
         .build()
@@ -42,7 +42,7 @@ async fn genuine_delivery(app: &TestApp, n: usize) -> Duration {
 }
 
 /// Whether the server closes `stream` within `within` (reads until EOF or error).
-async fn closed_within(stream: &mut TcpStream, within: Duration) -> bool {
+pub(crate) async fn closed_within(stream: &mut TcpStream, within: Duration) -> bool {
     let mut buf = [0u8; 4096];
     let deadline = Instant::now() + within;
     loop {
@@ -55,7 +55,7 @@ async fn closed_within(stream: &mut TcpStream, within: Duration) -> bool {
     }
 }
 
-async fn app_with(daemon_extra: &str) -> TestApp {
+pub(crate) async fn app_with(daemon_extra: &str) -> TestApp {
     let app = spawn_app_with(Options {
         daemon_extra: daemon_extra.into(),
         ..Options::default()

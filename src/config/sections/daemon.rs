@@ -84,15 +84,56 @@ impl SectionReader<'_> {
                 raw.admin_max_connections,
                 d.admin_max_connections,
             )?,
+            admin_max_connections_per_source: self.count(
+                "daemon.admin_max_connections_per_source",
+                raw.admin_max_connections_per_source,
+                d.admin_max_connections_per_source,
+            )?,
+            write_timeout: self.duration(
+                "daemon.write_timeout",
+                raw.write_timeout,
+                d.write_timeout,
+                NON_ZERO,
+            )?,
+            max_requests_per_connection: self.between(
+                "daemon.max_requests_per_connection",
+                raw.max_requests_per_connection,
+                d.max_requests_per_connection,
+                1_000_000,
+            )?,
+            refused_webhooks_per_minute: self.between(
+                "daemon.refused_webhooks_per_minute",
+                raw.refused_webhooks_per_minute.map(|n| n as usize),
+                d.refused_webhooks_per_minute as usize,
+                100_000,
+            )? as u32,
+        };
+        // More per source than in all means the total.
+        let daemon = DaemonConfig {
+            admin_max_connections_per_source: daemon
+                .admin_max_connections_per_source
+                .min(daemon.admin_max_connections),
+            ..daemon
         };
         Ok(daemon)
     }
 
     /// A connection count: at least 1, at most 60,000 (file descriptors).
     fn count(&self, key: &str, value: Option<usize>, default: usize) -> Result<usize> {
+        self.between(key, value, default, 60_000)
+    }
+
+    /// A count of at least 1 and at most `max`.
+    fn between(
+        &self,
+        key: &str,
+        value: Option<usize>,
+        default: usize,
+        max: usize,
+    ) -> Result<usize> {
         match value.unwrap_or(default) {
-            n @ 1..=60_000 => Ok(n),
-            _ => Err(self.err(key, "must be between 1 and 60000")),
+            n if (1..=max).contains(&n) => Ok(n),
+            _ => Err(self.err(key, format!("must be between 1 and {max}"))),
         }
     }
 

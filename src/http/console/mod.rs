@@ -36,22 +36,94 @@ use text::t;
 const PAGE: u32 = 50;
 
 /// The console's routes (the admin listener's guard and limits apply).
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        // Both spellings: the READMEs give `/console/`, a hand types `/console`.
-        .route("/console", get(|| async { see_other("/console/orders") }))
-        .route("/console/", get(|| async { see_other("/console/orders") }))
-        .route("/console/login", get(login_page).post(login))
+pub fn routes(state: &AppState) -> Router<AppState> {
+    let forms = Router::new()
+        .route("/console/login", post(login))
         .route("/console/logout", post(logout))
-        .route("/console/orders", get(orders_page))
-        .route("/console/problems", get(problems_page))
-        .route("/console/stock", get(stock_page))
-        .route("/console/orders/{channel}/{id}", get(order_page))
         .route(
             "/console/orders/{channel}/{id}/{action}",
             post(actions::order_action),
         )
         .route("/console/outbox/{id}/{action}", post(actions::call_action))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            before_body,
+        ));
+    Router::new()
+        // Both spellings: the READMEs give `/console/`, a hand types `/console`.
+        .route("/console", get(|| async { see_other("/console/orders") }))
+        .route("/console/", get(|| async { see_other("/console/orders") }))
+        .route("/console/login", get(login_page))
+        .route("/console/orders", get(orders_page))
+        .route("/console/problems", get(problems_page))
+        .route("/console/stock", get(stock_page))
+        .route("/console/orders/{channel}/{id}", get(order_page))
+        .merge(forms)
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            bearer_counted,
+        ))
+}
+
+/// A script may present the admin token itself (`Authorization: Bearer`):
+/// a wrong one counts against its source like any other wrong token, and a
+/// source held off is refused here before the cookie is looked at.
+async fn bearer_counted(
+    State(app): State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if req.headers().contains_key(header::AUTHORIZATION) {
+        let source = req
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(peer)| peer.ip());
+        // A wrong token is counted there and then sent to the login page,
+        // as a browser would be; a source held off is answered 429.
+        let refused =
+            crate::http::admin::bearer_refusal(&app, source, req.headers(), req.uri().path());
+        if let Some(refused) = refused.filter(|r| r.status() == StatusCode::TOO_MANY_REQUESTS) {
+            return refused;
+        }
+    }
+    next.run(req).await
+}
+
+/// What a form post must pass before its body is read, so that a client
+/// holding a body back gains nothing without a credential: the login form
+/// (whose body is the token) from a source held off for wrong tokens, any
+/// other form without a session.
+async fn before_body(
+    State(app): State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if req.uri().path() == "/console/login" {
+        let source = req
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(peer)| peer.ip());
+        if source.is_some_and(|ip| app.auth_limiter.blocked(ip, Instant::now()).is_some()) {
+            return too_many_failures(&app);
+        }
+    } else if let Err(d) = session(&app, req.headers(), "/console/orders") {
+        return d.answer(&app);
+    }
+    next.run(req).await
+}
+
+/// The answer to a source held off for wrong tokens.
+fn too_many_failures(app: &AppState) -> Response {
+    app.metrics.admin_auth_failed(true);
+    refused(
+        app,
+        StatusCode::TOO_MANY_REQUESTS,
+        t(
+            app.language,
+            "失敗が多すぎます。1分待ってください。",
+            "Too many wrong tokens; wait a minute.",
+        ),
+    )
 }
 
 fn see_other(to: &str) -> Response {
@@ -193,16 +265,7 @@ async fn login(
     let now = Instant::now();
     let next = safe_next(f.next.as_deref()).to_string();
     if app.auth_limiter.blocked(peer.ip(), now).is_some() {
-        app.metrics.admin_auth_failed(true);
-        return refused(
-            &app,
-            StatusCode::TOO_MANY_REQUESTS,
-            t(
-                app.language,
-                "失敗が多すぎます。1分待ってください。",
-                "Too many wrong tokens; wait a minute.",
-            ),
-        );
+        return too_many_failures(&app);
     }
     if !crate::http::admin::token_matches(&app, &f.token) {
         app.metrics.admin_auth_failed(false);

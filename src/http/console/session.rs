@@ -28,6 +28,8 @@ struct Session {
 #[derive(Default)]
 pub struct Sessions {
     live: Mutex<HashMap<[u8; 32], Session>>,
+    /// The hash of the admin token the sessions were opened with.
+    token: Mutex<Option<[u8; 32]>>,
 }
 
 fn key(cookie: &str) -> [u8; 32] {
@@ -39,6 +41,18 @@ fn random_hex() -> String {
 }
 
 impl Sessions {
+    /// Binds the sessions to the admin token of the running config: a
+    /// config whose token differs (a rotation, at start or on a reload) ends
+    /// every session, since each was opened by typing the old token.
+    pub fn bind_token(&self, token: Option<&str>) {
+        let now = token.map(key);
+        let mut bound = self.token.lock().unwrap_or_else(|e| e.into_inner());
+        if *bound != now {
+            self.live.lock().unwrap_or_else(|e| e.into_inner()).clear();
+            *bound = now;
+        }
+    }
+
     /// A new session: its cookie value and its form token.
     pub fn open(&self, now: Instant) -> (String, String) {
         let (cookie, form_token) = (random_hex(), random_hex());
