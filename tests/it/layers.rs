@@ -27,11 +27,11 @@ const LAYERS: &[&[&str]] = &[
     &["worker"],
     // The providers, and the dispatcher that names none of them.
     &["providers", "outbox"],
-    // The config file as a whole, the cross-channel flows, ordersync's side
-    // of the simulators.
-    &["config_file", "flows", "sim"],
-    // The status summary, what a reload may change.
-    &["status", "reload"],
+    // The config file as a whole, the cross-channel flows.
+    &["config_file", "flows"],
+    // The status summary, what a reload may change, ordersync's side of the
+    // simulators (`ordersync sim` prints config sections and credentials).
+    &["status", "reload", "sim"],
     // What the operator and the network see.
     &["alerts", "http", "systemd", "logging"],
     // The daemon's wiring.

@@ -36,7 +36,6 @@ mod rakuten_stock;
 mod restock_property;
 mod security;
 mod shipments;
-mod sim_command;
 mod status_page;
 mod stock_push;
 mod systemd;

@@ -410,6 +410,9 @@ async fn sim_prints_a_working_config_and_curl_examples() {
         .arg(format!("http://{}/webhooks/jgoods", addr(6)))
         .arg("--komoju-webhook-url")
         .arg(format!("http://{}/webhooks/komoju", addr(6)))
+        // Where the daemon looks for sim.toml's credentials by default.
+        .arg("--credentials-out")
+        .arg(dir.path().join("credentials/sim"))
         .stdout(std::process::Stdio::piped())
         .kill_on_drop(true)
         .spawn()
@@ -446,6 +449,17 @@ async fn sim_prints_a_working_config_and_curl_examples() {
     // The Inventory API's base, where the stock push's client appends its paths.
     let inventory = format!("inventory_api_url = \"http://{}/es/2.0\"", addr(1));
     assert!(sections.contains(&inventory), "{sections}");
+    // Every URL is a simulator's, J-goods' category API included; secrets
+    // are credential files, not text in the config.
+    for line in sections.lines().filter(|l| l.contains("_url")) {
+        assert!(line.contains("\"http://127.0.0.1:"), "{line}");
+    }
+    assert!(sections.contains("category_api_base_url"), "{sections}");
+    assert!(!sections.contains("sim-webhook-secret"), "{sections}");
+    assert!(
+        sections.contains("client_secret = { credential = \"jgoods-client-secret\" }"),
+        "{sections}"
+    );
     let config = dir.path().join("sim.toml");
     std::fs::write(
         &config,
@@ -513,4 +527,35 @@ async fn sim_prints_a_working_config_and_curl_examples() {
         }
     })
     .await;
+    // Each poller's round trip reached its simulator.
+    eventually(std::time::Duration::from_millis(200), || async {
+        let status = Command::new(env!("CARGO_BIN_EXE_ordersync"))
+            .arg("--config")
+            .arg(&config)
+            .arg("status")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&status.stdout).to_string();
+        let missing: Vec<&str> = ["jgoods", "rakuten_pay", "kuroneko", "atobarai_com"]
+            .into_iter()
+            .filter(|p| !text.contains(&format!("last successful poll, {p}:")))
+            .collect();
+        match missing.is_empty() {
+            true => Ok(()),
+            false => Err(format!("not reached: {missing:?}\n{text}")),
+        }
+    })
+    .await;
+    // And J-goods' catalog (items and categories) answers the catalog check.
+    let diff = Command::new(env!("CARGO_BIN_EXE_ordersync"))
+        .arg("--config")
+        .arg(&config)
+        .args(["jgoods", "catalog", "diff"])
+        .output()
+        .unwrap();
+    assert!(
+        matches!(diff.status.code(), Some(0 | 1)),
+        "the catalog check did not reach J-goods: {}",
+        String::from_utf8_lossy(&diff.stderr)
+    );
 }
