@@ -152,7 +152,7 @@ async fn api_versions_are_counted_and_lists_have_the_contract_shape() {
         .get(format!("{}/payments", merchant.base))
         .query(&[
             ("external_order_num", "ORD-7"),
-            ("status", "pending,failed"),
+            ("status", "authorized,failed"),
             ("per_page", "2"),
         ])
         .header("authorization", &merchant.auth)
@@ -385,8 +385,14 @@ async fn every_change_is_pushed_and_a_full_refund_sends_both_events() {
             "payment.refunded"
         ]
     );
-    assert_eq!(stats.acked_events(&konbini), ["payment.captured"]);
-    assert_eq!(stats.acked_events(&lapsed), ["payment.expired"]);
+    assert_eq!(
+        stats.acked_events(&konbini),
+        ["payment.authorized", "payment.captured"]
+    );
+    assert_eq!(
+        stats.acked_events(&lapsed),
+        ["payment.authorized", "payment.expired"]
+    );
     assert_eq!(stats.acked_events(&failed), ["payment.failed"]);
     assert_eq!(
         stats.acked_events(&dropped),
