@@ -382,3 +382,120 @@ async fn an_authorization_unshipped_for_25_days_gets_attention() {
     );
     app.stop().await;
 }
+
+/// Registers `id` paid by a KOMOJU payment of `kind` (2 × K-A).
+async fn order_paid_by(app: &TestApp, id: &str, kind: &str) -> String {
+    let pid = app
+        .komoju()
+        .create_payment(11800, 1080, Some(id), kind, CaptureMode::Auto);
+    let (status, body) = app
+        .post(
+            "/api/v1/orders",
+            direct_order(id, json!({"method": "komoju", "payment_id": pid}), true),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    pid
+}
+
+/// The events of order `id` so far, oldest first.
+async fn events_of(app: &TestApp, id: &str) -> Vec<Value> {
+    let (_, page) = app.get("/api/v1/events?limit=1000").await;
+    page["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["order_id"] == id)
+        .cloned()
+        .collect()
+}
+
+/// A konbini slip is `authorized` at KOMOJU while the customer has not paid:
+/// the order waits (not shippable, no capture ever), its deadline on record,
+/// and ships once the customer paid.
+#[tokio::test]
+async fn a_konbini_order_waits_for_the_customer_and_ships_once_paid() {
+    let app = komoju_app().await;
+    app.set_stock("K-A", 5).await;
+    let pid = order_paid_by(&app, "SHOP-KONBINI", "konbini").await;
+    let deadline = app
+        .komoju()
+        .payment(&pid)
+        .unwrap()
+        .payment_deadline
+        .unwrap();
+    let until = tokio::time::Instant::now() + DEADLINE;
+    let awaiting = loop {
+        let found = events_of(&app, "SHOP-KONBINI")
+            .await
+            .into_iter()
+            .find(|e| e["kind"] == "payment.authorized");
+        if let Some(e) = found {
+            break e;
+        }
+        assert!(
+            tokio::time::Instant::now() < until,
+            "never heard of the slip"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+    };
+    assert_eq!(
+        awaiting["detail"]["payment_deadline"],
+        deadline.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        "{awaiting}"
+    );
+    assert!(app.komoju().wait_webhooks_idle(DEADLINE).await);
+    let (_, o) = app.get("/api/v1/orders/direct/SHOP-KONBINI").await;
+    assert_eq!(
+        (&o["state"], &o["payment_state"]),
+        (&json!("allocated"), &json!("pending")),
+        "{o}"
+    );
+    let parcel =
+        json!({"carrier": "yamato", "tracking_no": "123456789013", "shipped_on": "2026-11-24"});
+    let (status, _) = app
+        .post(
+            "/api/v1/orders/direct/SHOP-KONBINI/shipment",
+            parcel.clone(),
+        )
+        .await;
+    assert_eq!(status, 409, "an unpaid konbini order must not ship");
+    assert!(app.komoju().capture_by_customer(&pid));
+    let o = app
+        .wait_direct("SHOP-KONBINI", |o| o["payment_state"] == "captured")
+        .await;
+    assert_eq!(o["state"], "confirmed");
+    let (status, _) = app
+        .post("/api/v1/orders/direct/SHOP-KONBINI/shipment", parcel)
+        .await;
+    assert_eq!(status, 202);
+    app.wait_direct("SHOP-KONBINI", |o| o["state"] == "shipped")
+        .await;
+    assert_eq!(app.komoju().stats().payment(&pid).captures, 0);
+    app.stop().await;
+}
+
+/// A bank transfer never paid expires at its deadline: the order is
+/// cancelled and its stock released; it was never shippable.
+#[tokio::test]
+async fn an_unpaid_bank_transfer_expires_at_its_deadline_and_releases_the_stock() {
+    let app = komoju_app().await;
+    app.set_stock("K-A", 2).await;
+    let pid = order_paid_by(&app, "SHOP-BANK", "bank_transfer").await;
+    assert!(app.komoju().wait_webhooks_idle(DEADLINE).await);
+    let (_, o) = app.get("/api/v1/orders/direct/SHOP-BANK").await;
+    assert_eq!(o["state"], "allocated", "{o}");
+    assert_eq!(app.stock("K-A").await["available"], 0);
+    app.komoju()
+        .advance_clock(std::time::Duration::from_secs(15 * 24 * 3600));
+    assert_eq!(
+        app.komoju().payment(&pid).unwrap().status,
+        PaymentStatus::Expired
+    );
+    let o = app
+        .wait_direct("SHOP-BANK", |o| o["state"] == "cancelled")
+        .await;
+    assert!(o["attention"].as_str().unwrap().contains("expired"), "{o}");
+    assert_eq!(app.stock("K-A").await["available"], 2);
+    app.stop().await;
+}

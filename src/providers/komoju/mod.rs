@@ -179,12 +179,16 @@ pub struct Payment {
     pub currency: String,
     /// The merchant's order id, which ties the payment to an order.
     pub external_order_num: Option<String>,
+    /// Until when the customer can pay (konbini, bank transfer, Pay-easy);
+    /// the payment expires after it.
+    pub payment_deadline: Option<DateTime<Utc>>,
     /// When the money was captured; `None` until then.
     pub captured_at: Option<DateTime<Utc>>,
     /// Sum of the refunds so far; equal to `total` once `refunded`.
     pub amount_refunded: i64,
     /// `payment_details.type`: `credit_card`, `konbini`, `bank_transfer`, `paypay`…
-    /// (`unknown` when KOMOJU sent none). Decides whether capture is possible at all.
+    /// (`unknown` when KOMOJU sent none). Decides what `authorized` means
+    /// ([`Payment::ships_when_authorized`]) and how money goes back.
     pub method: String,
     /// Every refund, oldest first; the core refunds an order once per refund id.
     pub refunds: Vec<Refund>,
@@ -193,11 +197,23 @@ pub struct Payment {
 }
 
 impl Payment {
+    /// Whether `authorized` is a hold the merchant captures at shipment (a
+    /// card), rather than a slip or account waiting for the customer's money
+    /// (konbini, bank transfer, Pay-easy) or a type whose flow is
+    /// undocumented: those ship only once `captured`.
+    pub fn ships_when_authorized(&self) -> bool {
+        self.method == CARD
+    }
+
     /// What can still be refunded.
     pub fn refundable(&self) -> i64 {
         self.total.saturating_sub(self.amount_refunded).max(0)
     }
 }
+
+/// `payment_details.type` of a card payment: the only type whose
+/// `authorized` the merchant captures.
+pub const CARD: &str = "credit_card";
 
 /// One refund of a payment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

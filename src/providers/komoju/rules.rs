@@ -20,9 +20,19 @@ pub enum Source {
     Api,
 }
 
-/// The KOMOJU status an order's payment state stands for.
-fn status_of(p: PaymentState) -> PaymentStatus {
-    match p {
+/// What the adapter keeps in `provider_status` of an order whose payment
+/// waits for the customer (konbini, bank transfer, Pay-easy `authorized`):
+/// the order's payment state stays pending, so this tells a repeat apart.
+const AWAITING: &str = "authorized";
+
+/// The KOMOJU status an order stands for.
+fn status_of(order: &Order) -> PaymentStatus {
+    if order.payment_state == PaymentState::Pending
+        && order.provider_status.as_deref() == Some(AWAITING)
+    {
+        return PaymentStatus::Authorized;
+    }
+    match order.payment_state {
         PaymentState::Authorized => PaymentStatus::Authorized,
         PaymentState::Captured | PaymentState::Paid => PaymentStatus::Captured,
         PaymentState::Refunded => PaymentStatus::Refunded,
@@ -37,7 +47,7 @@ fn status_of(p: PaymentState) -> PaymentStatus {
 
 /// Decides what a payment's state means for its order.
 pub fn decide(payment: &Payment, order: &Order, source: Source) -> Decision {
-    let current = status_of(order.payment_state);
+    let current = status_of(order);
     let incoming = payment.status;
     // Every decision records the payment id (an order registered by its
     // external number learns it here).
@@ -70,6 +80,9 @@ pub fn decide(payment: &Payment, order: &Order, source: Source) -> Decision {
         );
     }
     match incoming {
+        PaymentStatus::Authorized if !payment.ships_when_authorized() => {
+            awaiting(payment, reference)
+        }
         PaymentStatus::Authorized | PaymentStatus::Captured => paid(payment, order, reference),
         PaymentStatus::Refunded => refunded(payment, order, reference),
         PaymentStatus::Cancelled | PaymentStatus::Expired | PaymentStatus::Failed => {
@@ -79,7 +92,32 @@ pub fn decide(payment: &Payment, order: &Order, source: Source) -> Decision {
     }
 }
 
-/// Authorized or captured: the order is confirmed (when it was not further).
+/// `authorized` of a type the customer pays later (konbini slip, bank
+/// account, Pay-easy number issued), or of a type whose flow is not known:
+/// not paid, not shippable. The order keeps its stock and waits; the
+/// deadline goes on record (the payment expires after it).
+fn awaiting(payment: &Payment, reference: OrderWrite) -> Decision {
+    Decision {
+        order: Some(OrderWrite {
+            provider_status: Some(AWAITING.to_string()),
+            ..reference
+        }),
+        ..Default::default()
+    }
+    .event(
+        EventKind::PaymentAuthorized,
+        json!({
+            "payment_id": payment.id,
+            "total": payment.total,
+            "method": payment.method,
+            "awaiting_customer": true,
+            "payment_deadline": payment.payment_deadline.map(super::wire::format_time),
+        }),
+    )
+}
+
+/// A card authorized, or any type captured: the order is confirmed (when it
+/// was not further).
 fn paid(payment: &Payment, order: &Order, reference: OrderWrite) -> Decision {
     let incoming = payment.status;
     let state = match order.state {
@@ -241,6 +279,7 @@ mod tests {
             total: 1100,
             currency: "JPY".into(),
             external_order_num: Some("SHOP-1".into()),
+            payment_deadline: None,
             captured_at: None,
             amount_refunded: 0,
             method: "credit_card".into(),

@@ -192,7 +192,8 @@ async fn list_payments_filters_by_order_and_status_and_pages() {
         mine.push(authorized(&sim, "ORD-7"));
     }
     sim.create_payment(500, 0, Some("ORD-8"), "konbini", CaptureMode::Auto);
-    let pending = sim.create_payment(500, 0, Some("ORD-7"), "konbini", CaptureMode::Auto);
+    // A wallet waits `pending` until the customer finishes offsite.
+    let pending = sim.create_payment(500, 0, Some("ORD-7"), "paypay", CaptureMode::Auto);
 
     let page = client.list_payments(Some("ORD-7"), &[], 1).await.unwrap();
     assert_eq!((page.total, page.page, page.last_page), (4, 1, 1));
@@ -751,9 +752,10 @@ async fn every_simulated_push_verifies_and_reads_as_the_same_event() {
             .collect::<Vec<_>>()
     };
     use PaymentStatus as S;
+    // Two cards, and the konbini slip and bank account issued at creation.
     assert_eq!(
         status_in(WebhookEvent::Authorized),
-        [Some(S::Authorized); 2]
+        [Some(S::Authorized); 4]
     );
     assert_eq!(status_in(WebhookEvent::Captured), [Some(S::Captured); 2]);
     assert_eq!(
