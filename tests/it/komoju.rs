@@ -1,7 +1,7 @@
 //! Direct orders paid through KOMOJU: signed webhooks move the payment,
 //! shipment captures (once), cancellation cancels or refunds, expiry releases.
 
-use ordersync_sim::komoju::{CaptureMode, PaymentStatus};
+use ordersync_sim::komoju::{CaptureMode, KomojuSimConfig, PaymentStatus};
 use serde_json::{Value, json};
 
 use crate::helpers::*;
@@ -336,35 +336,29 @@ async fn idempotency_keys_are_unique_per_installation() {
     sim.shutdown().await;
 }
 
-/// A two-step authorization lapses at KOMOJU after about 30 days: one left
-/// uncaptured for 25 gets the order's attention, with the lapse date in JST.
+/// A two-step authorization lapses at KOMOJU about 30 days after KOMOJU
+/// authorized it: a card authorized 26 days ago (the payment's own time,
+/// however late the daemon heard of it) gets the order's attention with the
+/// lapse date in JST; a konbini slip as old does not (it ends at its deadline).
 #[tokio::test]
 async fn an_authorization_unshipped_for_25_days_gets_attention() {
-    let app = komoju_app().await;
+    let long_ago = chrono::Utc::now() - chrono::TimeDelta::days(26);
+    let app = spawn_app_with(Options {
+        komoju: Some(KomojuSimConfig {
+            start_at: Some(long_ago),
+            ..KomojuSimConfig::default()
+        }),
+        ..Options::default()
+    })
+    .await;
     app.set_stock("K-A", 5).await;
     let pid = paid_order(&app, "SHOP-LAPSE").await;
+    order_paid_by(&app, "SHOP-SLIP", "konbini").await;
+    // Heard of only now, authorized by KOMOJU 26 days ago.
     assert!(app.komoju().authorize(&pid));
     app.wait_direct("SHOP-LAPSE", |o| o["payment_state"] == "authorized")
         .await;
-    app.daemon().poll_now();
-    // A fresh authorization needs nobody.
-    let (_, o) = app.get("/api/v1/orders/direct/SHOP-LAPSE").await;
-    assert!(o["attention"].is_null(), "{o}");
-    // Authorized 26 days ago (the store's record of it moved back).
-    let back = ordersync::domain::time::rfc3339(
-        ordersync::domain::time::now() - chrono::TimeDelta::days(26),
-    );
-    app.daemon()
-        .store
-        .write(move |tx| {
-            tx.execute(
-                "UPDATE events SET at = ?1 WHERE order_id = 'SHOP-LAPSE' AND kind = 'payment.authorized'",
-                [&back],
-            )?;
-            Ok(())
-        })
-        .await
-        .unwrap();
+    assert!(app.komoju().wait_webhooks_idle(DEADLINE).await);
     let until = tokio::time::Instant::now() + DEADLINE;
     let o = loop {
         app.daemon().poll_now();
@@ -380,6 +374,8 @@ async fn an_authorization_unshipped_for_25_days_gets_attention() {
         reason.starts_with("KOMOJUの与信") && reason.contains("(JST)"),
         "{reason}"
     );
+    let (_, slip) = app.get("/api/v1/orders/direct/SHOP-SLIP").await;
+    assert!(slip["attention"].is_null(), "{slip}");
     app.stop().await;
 }
 

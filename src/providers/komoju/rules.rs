@@ -129,6 +129,11 @@ fn paid(payment: &Payment, order: &Order, reference: OrderWrite) -> Decision {
     } else {
         (PaymentState::Captured, EventKind::PaymentCaptured)
     };
+    // KOMOJU's own time of the authorization (a card authorizes when the
+    // payment is created; there is no `authorized_at`): the lapse watch
+    // counts from it, not from when the webhook happened to arrive.
+    let authorized_at = (incoming == PaymentStatus::Authorized)
+        .then(|| super::wire::format_time(payment.created_at));
     Decision {
         order: Some(OrderWrite {
             state,
@@ -139,7 +144,8 @@ fn paid(payment: &Payment, order: &Order, reference: OrderWrite) -> Decision {
     }
     .event(
         kind,
-        json!({"payment_id": payment.id, "total": payment.total}),
+        json!({"payment_id": payment.id, "total": payment.total, "method": payment.method,
+               "authorized_at": authorized_at}),
     )
 }
 
