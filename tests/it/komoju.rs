@@ -495,3 +495,59 @@ async fn an_unpaid_bank_transfer_expires_at_its_deadline_and_releases_the_stock(
     assert_eq!(app.stock("K-A").await["available"], 2);
     app.stop().await;
 }
+
+/// `failed` is not final: a declined card (whose payment KOMOJU still shows
+/// `pending`) puts the order in front of a person with its stock kept; the
+/// customer tries again and the order goes on.
+#[tokio::test]
+async fn a_failed_payment_keeps_the_stock_and_the_customer_may_retry() {
+    let app = komoju_app().await;
+    app.set_stock("K-A", 2).await;
+    let pid = paid_order(&app, "SHOP-FAIL").await;
+    assert!(app.komoju().fail(&pid));
+    let o = app
+        .wait_direct("SHOP-FAIL", |o| o["attention"].is_string())
+        .await;
+    assert_eq!(o["state"], "allocated", "{o}");
+    assert!(
+        o["attention"].as_str().unwrap().starts_with("KOMOJU"),
+        "{o}"
+    );
+    assert_eq!(app.stock("K-A").await["available"], 0);
+    assert!(app.komoju().retry(&pid));
+    assert!(app.komoju().authorize(&pid));
+    let o = app
+        .wait_direct("SHOP-FAIL", |o| o["payment_state"] == "authorized")
+        .await;
+    assert_eq!(o["state"], "confirmed");
+    app.stop().await;
+}
+
+/// The daemon pins API version 2025-01-28, and a bank transfer of the wrong
+/// amount stays unpaid even where KOMOJU books it as a partial capture
+/// (`captures[]`): never released for shipping, a person checks it.
+#[tokio::test]
+async fn a_mispaid_bank_transfer_is_never_released_and_the_version_is_pinned() {
+    let app = komoju_app().await;
+    app.set_stock("K-A", 2).await;
+    app.komoju()
+        .set_mispaid_transfer(ordersync_sim::komoju::MisPaidTransfer::PartialCapture);
+    let pid = order_paid_by(&app, "SHOP-SHORT", "bank_transfer").await;
+    assert!(app.komoju().pay_wrong_amount(&pid, 10_000));
+    let o = app
+        .wait_direct("SHOP-SHORT", |o| o["attention"].is_string())
+        .await;
+    assert_eq!(o["state"], "allocated", "{o}");
+    assert_ne!(o["payment_state"], "captured", "{o}");
+    let (status, _) = app
+        .post(
+            "/api/v1/orders/direct/SHOP-SHORT/shipment",
+            json!({"carrier": "yamato", "tracking_no": "123456789014", "shipped_on": "2026-11-24"}),
+        )
+        .await;
+    assert_eq!(status, 409);
+    let versions = app.komoju().stats().api_versions;
+    assert!(versions.contains_key("2025-01-28"), "{versions:?}");
+    assert_eq!(versions.len(), 1, "{versions:?}");
+    app.stop().await;
+}

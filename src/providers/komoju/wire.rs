@@ -58,6 +58,10 @@ pub struct KomojuPayment {
     pub payment_details: Option<KomojuPaymentDetails>,
     /// Refunds, oldest first.
     pub refunds: Option<Vec<KomojuRefund>>,
+    /// The captures, from API version 2025-01-28 \[chg-2025\]: element
+    /// fields are unpublished, so kept raw and read leniently.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub captures: Option<Vec<Value>>,
     /// RFC 3339, UTC (`Z`).
     pub created_at: Option<String>,
     /// Platform Model (alpha): kept as given, never interpreted.
@@ -355,6 +359,7 @@ pub fn payment_from_wire(raw: &KomojuPayment, path: &str) -> Result<Payment, Wir
         });
     }
     let created_at = required_time(raw.created_at.as_deref(), &at("created_at"))?;
+    let captured = raw.captures.as_deref().and_then(captured_sum);
     Ok(Payment {
         id,
         status,
@@ -369,7 +374,27 @@ pub fn payment_from_wire(raw: &KomojuPayment, path: &str) -> Result<Payment, Wir
         amount_refunded,
         method,
         refunds,
+        captured,
         created_at,
+    })
+}
+
+/// What `captures[]` took in all, tax included: each element's `total`, else
+/// its `amount` plus `tax`. `None` when empty or when any element cannot be
+/// read that way (an unknown shape tells nothing).
+fn captured_sum(captures: &[Value]) -> Option<i64> {
+    if captures.is_empty() {
+        return None;
+    }
+    captures.iter().try_fold(0i64, |sum, c| {
+        let one = match c.get("total").and_then(Value::as_i64) {
+            Some(t) => t,
+            None => c
+                .get("amount")
+                .and_then(Value::as_i64)?
+                .checked_add(c.get("tax").and_then(Value::as_i64).unwrap_or(0))?,
+        };
+        sum.checked_add(one)
     })
 }
 
@@ -406,6 +431,7 @@ pub fn wire_from_payment(p: &Payment) -> KomojuPayment {
                 })
                 .collect(),
         ),
+        captures: None,
         created_at: Some(format_time(p.created_at)),
         platform_details: None,
     }
