@@ -551,3 +551,39 @@ async fn a_mispaid_bank_transfer_is_never_released_and_the_version_is_pinned() {
     assert_eq!(versions.len(), 1, "{versions:?}");
     app.stop().await;
 }
+
+/// A paid konbini order cannot be refunded with `/refund`: its cancel ends
+/// in no dead call but in the order saying, Japanese first, that KOMOJU
+/// needs the customer's bank account; the stock is back.
+#[tokio::test]
+async fn cancelling_a_paid_konbini_order_asks_for_the_bank_account() {
+    let app = komoju_app().await;
+    app.set_stock("K-A", 2).await;
+    let pid = order_paid_by(&app, "SHOP-CASH", "konbini").await;
+    assert!(app.komoju().capture_by_customer(&pid));
+    app.wait_direct("SHOP-CASH", |o| o["payment_state"] == "captured")
+        .await;
+    let (status, _) = app
+        .post(
+            "/api/v1/orders/direct/SHOP-CASH/cancel",
+            json!({"reason": "customer changed their mind"}),
+        )
+        .await;
+    assert_eq!(status, 202);
+    let o = app
+        .wait_direct("SHOP-CASH", |o| {
+            o["attention"].as_str().is_some_and(|a| a.contains("口座"))
+        })
+        .await;
+    assert!(
+        o["attention"].as_str().unwrap().starts_with("KOMOJU"),
+        "{o}"
+    );
+    assert_eq!(o["state"], "cancelled");
+    assert_eq!(app.stock("K-A").await["available"], 2);
+    assert_eq!(app.komoju().stats().payment(&pid).refunds, 0);
+    let (_, calls) = app.get("/api/v1/outbox").await;
+    let rows = calls["outbox"].as_array().unwrap();
+    assert!(rows.iter().all(|r| r["state"] != "dead"), "{calls}");
+    app.stop().await;
+}

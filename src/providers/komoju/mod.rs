@@ -230,6 +230,15 @@ impl Payment {
         taken != asked && taken != self.total
     }
 
+    /// Whether money goes back only by a refund request to the customer's
+    /// bank account (`/refund` is refused): konbini, bank transfer, Pay-easy.
+    pub fn refunded_by_request(&self) -> bool {
+        matches!(
+            self.method.as_str(),
+            "konbini" | "bank_transfer" | "pay_easy"
+        )
+    }
+
     /// What can still be refunded.
     pub fn refundable(&self) -> i64 {
         self.total.saturating_sub(self.amount_refunded).max(0)
