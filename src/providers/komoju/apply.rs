@@ -57,13 +57,7 @@ pub async fn finish_call(store: &Store, outbox_id: i64, payment: Payment) -> sto
 }
 
 fn apply(tx: &Tx<'_>, payment: &Payment, source: Source, now: &str) -> store::Result<Vec<String>> {
-    let Some(order) = orders::find_by_payment(
-        tx,
-        PROVIDER.as_str(),
-        &payment.id,
-        payment.external_order_num.as_deref(),
-    )?
-    else {
+    let Some(order) = order_of(tx, payment)? else {
         tracing::info!(payment_id = %payment.id, "KOMOJU payment of no known order; acknowledged");
         return Ok(vec![]);
     };
@@ -95,13 +89,7 @@ pub async fn needs_bank_account(
         .write(move |tx| {
             let now = time::rfc3339(time::now());
             outbox::complete(tx, outbox_id, &now)?;
-            let Some(order) = orders::find_by_payment(
-                tx,
-                PROVIDER.as_str(),
-                &payment.id,
-                payment.external_order_num.as_deref(),
-            )?
-            else {
+            let Some(order) = order_of(tx, &payment)? else {
                 return Ok(());
             };
             let d = crate::engine::Decision {
@@ -123,6 +111,16 @@ pub async fn needs_bank_account(
         .await
 }
 
+/// The order a payment belongs to, by its id or its `external_order_num`.
+fn order_of(tx: &Tx<'_>, payment: &Payment) -> store::Result<Option<crate::domain::Order>> {
+    orders::find_by_payment(
+        tx,
+        PROVIDER.as_str(),
+        &payment.id,
+        payment.external_order_num.as_deref(),
+    )
+}
+
 /// Counts each refund id once (`payment.refund.created` may come again).
 fn new_refunds(tx: &Tx<'_>, payment: &Payment, now: &str) -> store::Result<Vec<String>> {
     let mut kinds = vec![];
@@ -133,12 +131,7 @@ fn new_refunds(tx: &Tx<'_>, payment: &Payment, now: &str) -> store::Result<Vec<S
             rusqlite::params![r.id, payment.id, r.amount, now],
         )?;
         if inserted == 1
-            && let Some(order) = orders::find_by_payment(
-                tx,
-                PROVIDER.as_str(),
-                &payment.id,
-                payment.external_order_num.as_deref(),
-            )?
+            && let Some(order) = order_of(tx, payment)?
         {
             let d = crate::engine::Decision::default().event(
                 crate::engine::EventKind::PaymentRefund,
