@@ -1,6 +1,10 @@
 //! A KOMOJU simulator over real HTTP, written from KOMOJU's wire contract
 //! (`providers/komoju.md`): `GET /payments/{id}`, `GET /payments`, capture,
-//! cancel and refund under `/api/v1`, and signed webhook pushes with retries.
+//! cancel, refund and refund request under `/api/v1`, each payment type
+//! following its own flow (konbini, bank transfer and Pay-easy wait
+//! `authorized` for the customer's cash), what each API version shows, and
+//! signed webhook pushes with retries. Where the contract guesses, the
+//! account's [`Behaviour`] makes the guess a setting.
 //!
 //! It exists so that ordersync's tests, `ordersync demo` and `ordersync sim`
 //! drive the real KOMOJU client and webhook receiver against the behaviour
@@ -28,9 +32,11 @@
 
 mod api;
 mod faults;
+mod handle_hooks;
 mod idempotency;
 pub mod model;
 pub mod receiver;
+pub mod settings;
 pub mod signature;
 mod state;
 mod stats;
@@ -48,7 +54,11 @@ use tokio::sync::{mpsc, watch};
 use crate::harness::{self, Tasks};
 
 pub use faults::{Endpoint, Fault};
-pub use model::{CaptureMode, ExpiryDays, Payment, PaymentStatus, PaymentType, Refund};
+pub use model::{
+    Capture, CaptureMode, ExpiryDays, Payment, PaymentStatus, PaymentType, Refund, RefundRequest,
+    RefundRequestStatus,
+};
+pub use settings::{Behaviour, MisPaidTransfer};
 pub use state::{DEFAULT_PER_PAGE, MAX_PER_PAGE, SimState};
 use state::{Effect, PendingEvent};
 pub use stats::{
@@ -85,6 +95,8 @@ pub struct KomojuSimConfig {
     pub start_at: Option<DateTime<Utc>>,
     /// Days to the `payment_deadline` of the types that wait for the customer's cash.
     pub expiry_days: ExpiryDays,
+    /// The account's settings where the contract guesses.
+    pub behaviour: Behaviour,
 }
 
 impl Default for KomojuSimConfig {
@@ -100,6 +112,7 @@ impl Default for KomojuSimConfig {
             idempotency_ttl: Duration::from_secs(24 * 3600),
             start_at: None,
             expiry_days: ExpiryDays::default(),
+            behaviour: Behaviour::default(),
         }
     }
 }
@@ -148,7 +161,7 @@ pub async fn start(
     let (release, _) = watch::channel(0u64);
     let shared = Arc::new(Shared {
         core: Mutex::new(Core {
-            state: SimState::new(cfg.idempotency_ttl, cfg.expiry_days),
+            state: SimState::new(cfg.idempotency_ttl, cfg.expiry_days, cfg.behaviour.clone()),
             offset,
             webhook_url: cfg.webhook_url.clone(),
             order: DeliveryOrder::InOrder,
@@ -193,10 +206,11 @@ impl KomojuSimHandle {
         self.shared.lock().webhook_url = Some(url.into());
     }
 
-    /// The customer reaches the checkout: a `pending` JPY payment of
-    /// `amount` + `tax`, of `payment_type` (`"credit_card"`, `"konbini"`… or a
-    /// [`PaymentType`]); konbini, bank transfer and Pay-easy get a
-    /// `payment_deadline`. No webhook (KOMOJU sends none on creation).
+    /// The customer reaches the checkout: a JPY payment of `amount` + `tax`,
+    /// of `payment_type` (`"credit_card"`, `"konbini"`… or a [`PaymentType`]).
+    /// Konbini, bank transfer and Pay-easy are `authorized` at once with a
+    /// `payment_deadline` (sends `payment.authorized`: the slip is issued);
+    /// the others are `pending` without a webhook until [`Self::authorize`].
     /// Returns the payment id.
     pub fn create_payment(
         &self,
@@ -234,8 +248,8 @@ impl KomojuSimHandle {
         })
     }
 
-    /// The payment is authorized: `authorized` (manual capture, sends
-    /// `payment.authorized`) or `captured` (automatic, sends
+    /// The customer finished the checkout: `authorized` (manual capture,
+    /// sends `payment.authorized`) or `captured` (automatic, sends
     /// `payment.captured`). `false` unless it was `pending`.
     pub fn authorize(&self, id: &str) -> bool {
         self.shared
@@ -243,8 +257,8 @@ impl KomojuSimHandle {
             .is_some()
     }
 
-    /// The customer paid (konbini, bank transfer): `pending` or `authorized`
-    /// → `captured`, sends `payment.captured`.
+    /// The customer paid in full (konbini, bank transfer, Pay-easy):
+    /// `authorized` (or `pending`) → `captured`, sends `payment.captured`.
     pub fn capture_by_customer(&self, id: &str) -> bool {
         self.shared
             .with_state(|s, now| s.capture_by_customer(id, now))
@@ -257,9 +271,16 @@ impl KomojuSimHandle {
         self.shared.with_state(|s, now| s.expire(id, now)).is_some()
     }
 
-    /// The attempt failed: `pending` → `failed`, sends `payment.failed`.
+    /// The attempt failed (a declined card): `pending` → `failed`, sends
+    /// `payment.failed` (whose payment reads `pending` below
+    /// [`Behaviour::failed_shown_from`]).
     pub fn fail(&self, id: &str) -> bool {
         self.shared.with_state(|s, now| s.fail(id, now)).is_some()
+    }
+
+    /// The customer tries again: `failed` → `pending`, sends `payment.updated`.
+    pub fn retry(&self, id: &str) -> bool {
+        self.shared.with_state(|s, now| s.retry(id, now)).is_some()
     }
 
     /// A change other than the status: sends `payment.updated`.
@@ -351,10 +372,15 @@ impl KomojuSimHandle {
         self.shared.lock().now()
     }
 
-    /// Moves the simulator's clock forward (idempotency keys expire on it).
+    /// Moves the simulator's clock forward (idempotency keys expire on it);
+    /// unpaid payments whose `payment_deadline` it passes expire (and send
+    /// `payment.expired`).
     pub fn advance_clock(&self, by: Duration) {
-        let mut core = self.shared.lock();
-        core.offset += TimeDelta::from_std(by).unwrap_or(TimeDelta::zero());
+        {
+            let mut core = self.shared.lock();
+            core.offset += TimeDelta::from_std(by).unwrap_or(TimeDelta::zero());
+        }
+        self.shared.with_state(|s, now| s.expire_due(now));
     }
 
     /// Waits until no webhook push is pending (all acked, abandoned or skipped).

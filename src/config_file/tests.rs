@@ -242,7 +242,7 @@ fn minimal_provider_sections_get_documented_defaults() {
 
     let kj = config.enabled_komoju().expect("enabled in the snippet");
     assert_eq!(kj.api_base_url, "https://komoju.com/api/v1");
-    assert_eq!(kj.api_version, "2024-07-15");
+    assert_eq!(kj.api_version, "2025-01-28");
     assert!(kj.capture_on_ship);
 
     let inv = config.invoice.as_ref().expect("section present");

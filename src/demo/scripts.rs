@@ -261,6 +261,29 @@ pub(super) async fn komoju_script(komoju: &KomojuSimHandle, erp: &Erp) -> anyhow
     erp.wait("direct", "SHOP-1003", |o| o["payment_state"] == "refunded")
         .await?;
 
+    step(
+        "SHOP-1004 (1 × SKU-005) to be paid at a konbini: waits unpaid until its deadline, \
+         not shippable; the customer pays → released for shipping → shipped (nothing to capture)",
+    );
+    let slip = komoju.create_payment(2800, 0, Some("SHOP-1004"), "konbini", CaptureMode::Auto);
+    erp.post("/api/v1/orders", order("SHOP-1004", 1, &slip))
+        .await?;
+    let parcel = json!({"carrier": "yamato", "tracking_no": "123412341241", "shipped_on": time::now().format("%Y-%m-%d").to_string()});
+    if erp
+        .post("/api/v1/orders/direct/SHOP-1004/shipment", parcel.clone())
+        .await
+        .is_ok()
+    {
+        bail!("an unpaid konbini order was accepted for shipping");
+    }
+    komoju.capture_by_customer(&slip);
+    erp.wait("direct", "SHOP-1004", |o| o["state"] == "confirmed")
+        .await?;
+    erp.post("/api/v1/orders/direct/SHOP-1004/shipment", parcel)
+        .await?;
+    erp.wait("direct", "SHOP-1004", |o| o["state"] == "shipped")
+        .await?;
+
     step("SHOP-1002 (2 × SKU-005) to be paid at a konbini, never paid → expired, stock back");
     let konbini = komoju.create_payment(4800, 0, Some("SHOP-1002"), "konbini", CaptureMode::Auto);
     erp.post("/api/v1/orders", order("SHOP-1002", 2, &konbini))

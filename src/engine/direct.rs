@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use serde_json::json;
 
 use super::reserve::{Demand, Reservation};
-use super::{Attention, Decision, LineWrite, OrderWrite};
+use super::{Attention, Call, Decision, LineWrite, OrderWrite};
 use crate::domain::direct::{DirectOrder, DirectPayment};
 use crate::domain::order::PaymentRef;
 use crate::domain::{Channel, Order, OrderState, PaymentState};
@@ -86,6 +86,17 @@ pub fn register(
     );
     if let Some(reason) = reason {
         d = d.event(EventKind::OrderAttention, json!({"reason": reason}));
+    }
+    // KOMOJU may have told its news before the order existed (a konbini slip
+    // is `authorized` at the checkout): read the payment once registered.
+    if let DirectPayment::Komoju {
+        payment_id: Some(id),
+        ..
+    } = &o.payment
+    {
+        d.calls.push(Call::KomojuFetch {
+            payment_id: id.clone(),
+        });
     }
     // Deferred payment: the credit request goes out through the outbox.
     if let Some(p) = o.payment.deferred_provider() {

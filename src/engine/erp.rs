@@ -28,7 +28,7 @@ pub enum Refusal {
     AlreadyShipped,
     #[error("{0} orders are cancelled by {0} itself; this daemon follows its cancellation")]
     CancelledByChannel(&'static str),
-    #[error("the payment is {0}; the order ships once it is authorized")]
+    #[error("the payment is {0}; the order ships once it is paid (a card: once it is authorized)")]
     PaymentNotReady(&'static str),
     /// A deferred-payment order whose credit is not OK.
     #[error("{0}")]

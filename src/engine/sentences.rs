@@ -111,6 +111,11 @@ fn describe_order(kind: &str, e: &Value) -> String {
 fn describe_other(kind: &str, e: &Value) -> String {
     let d = &e["detail"];
     match kind {
+        "payment.authorized" if d["awaiting_customer"] == true => format!(
+            "KOMOJU: awaiting the customer's {} payment until {} JST; not shippable until paid",
+            d["method"].as_str().unwrap_or("?"),
+            crate::domain::time::shown(d["payment_deadline"].as_str().unwrap_or("-"))
+        ),
         "payment.authorized" => "KOMOJU: payment authorized; ready to ship".into(),
         "payment.captured" => "KOMOJU: payment captured".into(),
         "payment.refunded" => "KOMOJU: payment refunded".into(),

@@ -66,6 +66,11 @@ pub fn describe(e: &Value) -> Option<String> {
                 _ => String::new(),
             }
         ),
+        "payment.authorized" if d["awaiting_customer"] == true => format!(
+            "KOMOJU: お客様の入金待ち({})。支払期限 {} (JST)。入金されるまで出荷できません",
+            text(&d["method"]),
+            crate::domain::time::shown(d["payment_deadline"].as_str().unwrap_or("-"))
+        ),
         "payment.authorized" => "KOMOJU: オーソリ済み。出荷できます".into(),
         "payment.captured" => "KOMOJU: 売上を確定しました".into(),
         "payment.refunded" => "KOMOJU: 返金しました".into(),

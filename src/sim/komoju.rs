@@ -23,7 +23,7 @@ impl KomojuSimSettings for KomojuSimHandle {
         KomojuClientSettings {
             api_base_url: self.api_base_url(),
             secret_key: self.secret_key().to_string().into(),
-            api_version: "2024-07-15".to_string(),
+            api_version: "2025-01-28".to_string(),
             timeout: Duration::from_secs(5),
         }
     }

@@ -7,7 +7,9 @@ use serde_json::json;
 use super::{Result, events};
 
 /// An authorized, unshipped, uncancelled order without attention, with the
-/// time (RFC 3339) of its latest `payment.authorized` event.
+/// time (RFC 3339) KOMOJU authorized it: the payment's own `created_at`
+/// (cards authorize at creation) as its latest `payment.authorized` event
+/// recorded it, else when the daemon heard of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Waiting {
     pub channel: String,
@@ -15,16 +17,24 @@ pub struct Waiting {
     pub authorized_at: String,
 }
 
-/// Every order still holding a KOMOJU authorization and needing no person yet.
+/// Every order still holding a KOMOJU card authorization and needing no
+/// person yet (a konbini slip or bank account waiting for the customer is
+/// not an authorization that lapses: it ends at its deadline).
 pub fn waiting(conn: &Connection) -> Result<Vec<Waiting>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT o.channel, o.id, MAX(e.at) FROM orders o
-           JOIN events e ON e.channel = o.channel AND e.order_id = o.id
-                        AND e.kind = 'payment.authorized'
-          WHERE o.payment_state = 'authorized'
-            AND o.state NOT IN ('shipped', 'cancelled')
-            AND o.attention IS NULL
-          GROUP BY o.channel, o.id",
+        "SELECT channel, id, authorized_at FROM (
+           SELECT o.channel, o.id,
+                  (SELECT COALESCE(json_extract(e.detail, '$.authorized_at'), e.at)
+                     FROM events e
+                    WHERE e.channel = o.channel AND e.order_id = o.id
+                      AND e.kind = 'payment.authorized'
+                      AND COALESCE(json_extract(e.detail, '$.awaiting_customer'), 0) = 0
+                    ORDER BY e.id DESC LIMIT 1) AS authorized_at
+             FROM orders o
+            WHERE o.payment_state = 'authorized'
+              AND o.state NOT IN ('shipped', 'cancelled')
+              AND o.attention IS NULL)
+          WHERE authorized_at IS NOT NULL",
     )?;
     let rows = stmt.query_map([], |r| {
         Ok(Waiting {

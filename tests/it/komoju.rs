@@ -1,7 +1,7 @@
 //! Direct orders paid through KOMOJU: signed webhooks move the payment,
 //! shipment captures (once), cancellation cancels or refunds, expiry releases.
 
-use ordersync_sim::komoju::{CaptureMode, PaymentStatus};
+use ordersync_sim::komoju::{CaptureMode, KomojuSimConfig, PaymentStatus};
 use serde_json::{Value, json};
 
 use crate::helpers::*;
@@ -336,35 +336,29 @@ async fn idempotency_keys_are_unique_per_installation() {
     sim.shutdown().await;
 }
 
-/// A two-step authorization lapses at KOMOJU after about 30 days: one left
-/// uncaptured for 25 gets the order's attention, with the lapse date in JST.
+/// A two-step authorization lapses at KOMOJU about 30 days after KOMOJU
+/// authorized it: a card authorized 26 days ago (the payment's own time,
+/// however late the daemon heard of it) gets the order's attention with the
+/// lapse date in JST; a konbini slip as old does not (it ends at its deadline).
 #[tokio::test]
 async fn an_authorization_unshipped_for_25_days_gets_attention() {
-    let app = komoju_app().await;
+    let long_ago = chrono::Utc::now() - chrono::TimeDelta::days(26);
+    let app = spawn_app_with(Options {
+        komoju: Some(KomojuSimConfig {
+            start_at: Some(long_ago),
+            ..KomojuSimConfig::default()
+        }),
+        ..Options::default()
+    })
+    .await;
     app.set_stock("K-A", 5).await;
     let pid = paid_order(&app, "SHOP-LAPSE").await;
+    order_paid_by(&app, "SHOP-SLIP", "konbini").await;
+    // Heard of only now, authorized by KOMOJU 26 days ago.
     assert!(app.komoju().authorize(&pid));
     app.wait_direct("SHOP-LAPSE", |o| o["payment_state"] == "authorized")
         .await;
-    app.daemon().poll_now();
-    // A fresh authorization needs nobody.
-    let (_, o) = app.get("/api/v1/orders/direct/SHOP-LAPSE").await;
-    assert!(o["attention"].is_null(), "{o}");
-    // Authorized 26 days ago (the store's record of it moved back).
-    let back = ordersync::domain::time::rfc3339(
-        ordersync::domain::time::now() - chrono::TimeDelta::days(26),
-    );
-    app.daemon()
-        .store
-        .write(move |tx| {
-            tx.execute(
-                "UPDATE events SET at = ?1 WHERE order_id = 'SHOP-LAPSE' AND kind = 'payment.authorized'",
-                [&back],
-            )?;
-            Ok(())
-        })
-        .await
-        .unwrap();
+    assert!(app.komoju().wait_webhooks_idle(DEADLINE).await);
     let until = tokio::time::Instant::now() + DEADLINE;
     let o = loop {
         app.daemon().poll_now();
@@ -380,5 +374,216 @@ async fn an_authorization_unshipped_for_25_days_gets_attention() {
         reason.starts_with("KOMOJUの与信") && reason.contains("(JST)"),
         "{reason}"
     );
+    let (_, slip) = app.get("/api/v1/orders/direct/SHOP-SLIP").await;
+    assert!(slip["attention"].is_null(), "{slip}");
+    app.stop().await;
+}
+
+/// Registers `id` paid by a KOMOJU payment of `kind` (2 × K-A).
+async fn order_paid_by(app: &TestApp, id: &str, kind: &str) -> String {
+    let pid = app
+        .komoju()
+        .create_payment(11800, 1080, Some(id), kind, CaptureMode::Auto);
+    let (status, body) = app
+        .post(
+            "/api/v1/orders",
+            direct_order(id, json!({"method": "komoju", "payment_id": pid}), true),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    pid
+}
+
+/// The events of order `id` so far, oldest first.
+async fn events_of(app: &TestApp, id: &str) -> Vec<Value> {
+    let (_, page) = app.get("/api/v1/events?limit=1000").await;
+    page["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["order_id"] == id)
+        .cloned()
+        .collect()
+}
+
+/// A konbini slip is `authorized` at KOMOJU while the customer has not paid:
+/// the order waits (not shippable, no capture ever), its deadline on record,
+/// and ships once the customer paid.
+#[tokio::test]
+async fn a_konbini_order_waits_for_the_customer_and_ships_once_paid() {
+    let app = komoju_app().await;
+    app.set_stock("K-A", 5).await;
+    let pid = order_paid_by(&app, "SHOP-KONBINI", "konbini").await;
+    let deadline = app
+        .komoju()
+        .payment(&pid)
+        .unwrap()
+        .payment_deadline
+        .unwrap();
+    let until = tokio::time::Instant::now() + DEADLINE;
+    let awaiting = loop {
+        let found = events_of(&app, "SHOP-KONBINI")
+            .await
+            .into_iter()
+            .find(|e| e["kind"] == "payment.authorized");
+        if let Some(e) = found {
+            break e;
+        }
+        assert!(
+            tokio::time::Instant::now() < until,
+            "never heard of the slip"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+    };
+    assert_eq!(
+        awaiting["detail"]["payment_deadline"],
+        deadline.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        "{awaiting}"
+    );
+    assert!(app.komoju().wait_webhooks_idle(DEADLINE).await);
+    let (_, o) = app.get("/api/v1/orders/direct/SHOP-KONBINI").await;
+    assert_eq!(
+        (&o["state"], &o["payment_state"]),
+        (&json!("allocated"), &json!("pending")),
+        "{o}"
+    );
+    let parcel =
+        json!({"carrier": "yamato", "tracking_no": "123456789013", "shipped_on": "2026-11-24"});
+    let (status, _) = app
+        .post(
+            "/api/v1/orders/direct/SHOP-KONBINI/shipment",
+            parcel.clone(),
+        )
+        .await;
+    assert_eq!(status, 409, "an unpaid konbini order must not ship");
+    assert!(app.komoju().capture_by_customer(&pid));
+    let o = app
+        .wait_direct("SHOP-KONBINI", |o| o["payment_state"] == "captured")
+        .await;
+    assert_eq!(o["state"], "confirmed");
+    let (status, _) = app
+        .post("/api/v1/orders/direct/SHOP-KONBINI/shipment", parcel)
+        .await;
+    assert_eq!(status, 202);
+    app.wait_direct("SHOP-KONBINI", |o| o["state"] == "shipped")
+        .await;
+    assert_eq!(app.komoju().stats().payment(&pid).captures, 0);
+    app.stop().await;
+}
+
+/// A bank transfer never paid expires at its deadline: the order is
+/// cancelled and its stock released; it was never shippable.
+#[tokio::test]
+async fn an_unpaid_bank_transfer_expires_at_its_deadline_and_releases_the_stock() {
+    let app = komoju_app().await;
+    app.set_stock("K-A", 2).await;
+    let pid = order_paid_by(&app, "SHOP-BANK", "bank_transfer").await;
+    assert!(app.komoju().wait_webhooks_idle(DEADLINE).await);
+    let (_, o) = app.get("/api/v1/orders/direct/SHOP-BANK").await;
+    assert_eq!(o["state"], "allocated", "{o}");
+    assert_eq!(app.stock("K-A").await["available"], 0);
+    app.komoju()
+        .advance_clock(std::time::Duration::from_secs(15 * 24 * 3600));
+    assert_eq!(
+        app.komoju().payment(&pid).unwrap().status,
+        PaymentStatus::Expired
+    );
+    let o = app
+        .wait_direct("SHOP-BANK", |o| o["state"] == "cancelled")
+        .await;
+    assert!(o["attention"].as_str().unwrap().contains("expired"), "{o}");
+    assert_eq!(app.stock("K-A").await["available"], 2);
+    app.stop().await;
+}
+
+/// `failed` is not final: a declined card (whose payment KOMOJU still shows
+/// `pending`) puts the order in front of a person with its stock kept; the
+/// customer tries again and the order goes on.
+#[tokio::test]
+async fn a_failed_payment_keeps_the_stock_and_the_customer_may_retry() {
+    let app = komoju_app().await;
+    app.set_stock("K-A", 2).await;
+    let pid = paid_order(&app, "SHOP-FAIL").await;
+    assert!(app.komoju().fail(&pid));
+    let o = app
+        .wait_direct("SHOP-FAIL", |o| o["attention"].is_string())
+        .await;
+    assert_eq!(o["state"], "allocated", "{o}");
+    assert!(
+        o["attention"].as_str().unwrap().starts_with("KOMOJU"),
+        "{o}"
+    );
+    assert_eq!(app.stock("K-A").await["available"], 0);
+    assert!(app.komoju().retry(&pid));
+    assert!(app.komoju().authorize(&pid));
+    let o = app
+        .wait_direct("SHOP-FAIL", |o| o["payment_state"] == "authorized")
+        .await;
+    assert_eq!(o["state"], "confirmed");
+    app.stop().await;
+}
+
+/// The daemon pins API version 2025-01-28, and a bank transfer of the wrong
+/// amount stays unpaid even where KOMOJU books it as a partial capture
+/// (`captures[]`): never released for shipping, a person checks it.
+#[tokio::test]
+async fn a_mispaid_bank_transfer_is_never_released_and_the_version_is_pinned() {
+    let app = komoju_app().await;
+    app.set_stock("K-A", 2).await;
+    app.komoju()
+        .set_mispaid_transfer(ordersync_sim::komoju::MisPaidTransfer::PartialCapture);
+    let pid = order_paid_by(&app, "SHOP-SHORT", "bank_transfer").await;
+    assert!(app.komoju().pay_wrong_amount(&pid, 10_000));
+    let o = app
+        .wait_direct("SHOP-SHORT", |o| o["attention"].is_string())
+        .await;
+    assert_eq!(o["state"], "allocated", "{o}");
+    assert_ne!(o["payment_state"], "captured", "{o}");
+    let (status, _) = app
+        .post(
+            "/api/v1/orders/direct/SHOP-SHORT/shipment",
+            json!({"carrier": "yamato", "tracking_no": "123456789014", "shipped_on": "2026-11-24"}),
+        )
+        .await;
+    assert_eq!(status, 409);
+    let versions = app.komoju().stats().api_versions;
+    assert!(versions.contains_key("2025-01-28"), "{versions:?}");
+    assert_eq!(versions.len(), 1, "{versions:?}");
+    app.stop().await;
+}
+
+/// A paid konbini order cannot be refunded with `/refund`: its cancel ends
+/// in no dead call but in the order saying, Japanese first, that KOMOJU
+/// needs the customer's bank account; the stock is back.
+#[tokio::test]
+async fn cancelling_a_paid_konbini_order_asks_for_the_bank_account() {
+    let app = komoju_app().await;
+    app.set_stock("K-A", 2).await;
+    let pid = order_paid_by(&app, "SHOP-CASH", "konbini").await;
+    assert!(app.komoju().capture_by_customer(&pid));
+    app.wait_direct("SHOP-CASH", |o| o["payment_state"] == "captured")
+        .await;
+    let (status, _) = app
+        .post(
+            "/api/v1/orders/direct/SHOP-CASH/cancel",
+            json!({"reason": "customer changed their mind"}),
+        )
+        .await;
+    assert_eq!(status, 202);
+    let o = app
+        .wait_direct("SHOP-CASH", |o| {
+            o["attention"].as_str().is_some_and(|a| a.contains("口座"))
+        })
+        .await;
+    assert!(
+        o["attention"].as_str().unwrap().starts_with("KOMOJU"),
+        "{o}"
+    );
+    assert_eq!(o["state"], "cancelled");
+    assert_eq!(app.stock("K-A").await["available"], 2);
+    assert_eq!(app.komoju().stats().payment(&pid).refunds, 0);
+    let (_, calls) = app.get("/api/v1/outbox").await;
+    let rows = calls["outbox"].as_array().unwrap();
+    assert!(rows.iter().all(|r| r["state"] != "dead"), "{calls}");
     app.stop().await;
 }

@@ -19,6 +19,7 @@ use serde::Serialize;
 use super::faults::{Endpoint, Fault};
 use super::idempotency::{Begin, StoredAnswer};
 use super::model::Payment;
+use super::settings::View;
 use super::wire::{
     API_VERSION_HEADER, ApiError, IDEMPOTENCY_HEADER, KomojuPayment, KomojuPaymentList,
     MAX_IDEMPOTENCY_KEY_LEN,
@@ -47,8 +48,17 @@ async fn get_payment(State(sim): Sim, Path(id): Path<String>, headers: HeaderMap
     if let Err(refusal) = admit(&sim, Endpoint::GetPayment, &headers) {
         return *refusal;
     }
-    let answer = render_payment(sim.with_state(|s, _| s.get(&id)));
+    let view = view_of(&sim, &headers);
+    let answer = render_payment(sim.with_state(|s, _| s.get(&id)), view);
     answer.into_response()
+}
+
+/// What the request's `X-KOMOJU-API-VERSION` (or the key's version) shows.
+fn view_of(sim: &Shared, headers: &HeaderMap) -> View {
+    let asked = headers
+        .get(API_VERSION_HEADER)
+        .and_then(|v| v.to_str().ok());
+    sim.lock().state.behaviour.view(asked)
 }
 
 async fn list_payments(
@@ -66,11 +76,14 @@ async fn list_payments(
         )))
         .into_response();
     };
+    let view = view_of(&sim, &headers);
     let page = sim
         .with_state(|s, _| s.list(&query))
         .map(|page| KomojuPaymentList {
             resource: "payment_list",
-            data: page.data.iter().map(KomojuPayment::from_payment).collect(),
+            data: (page.data.iter())
+                .map(|p| KomojuPayment::from_payment(p, view))
+                .collect(),
             total: page.total,
             page: page.page,
             per_page: page.per_page,
@@ -79,7 +92,7 @@ async fn list_payments(
     render(page).into_response()
 }
 
-/// `POST /payments/{id}/{capture|cancel|refund}`.
+/// `POST /payments/{id}/{capture|cancel|refund|refund_request}`.
 async fn act(
     State(sim): Sim,
     Path((id, action)): Path<(String, String)>,
@@ -90,6 +103,7 @@ async fn act(
         "capture" => Endpoint::Capture,
         "cancel" => Endpoint::Cancel,
         "refund" => Endpoint::Refund,
+        "refund_request" => Endpoint::RefundRequest,
         _ => {
             return render(Err::<(), _>(ApiError::not_found(format!(
                 "No action {action:?} on payments"
@@ -114,16 +128,24 @@ async fn act(
             _ = release.changed() => {}
         }
     }
+    let view = view_of(&sim, &headers);
     let answer = sim.with_state(|s, now| {
-        let result = match endpoint {
-            Endpoint::Capture => s.capture(&id, &body, now),
-            Endpoint::Cancel => s.cancel(&id, &body, now),
-            Endpoint::Refund => s.refund(&id, &body, now),
+        let answer = match endpoint {
+            Endpoint::Capture => render_payment(s.capture(&id, &body, view, now), view),
+            Endpoint::Cancel => render_payment(s.cancel(&id, &body, now), view),
+            Endpoint::Refund => render_payment(s.refund(&id, &body, now), view),
+            // An empty answer, 200 or 204 as the account is set [guess].
+            Endpoint::RefundRequest => match s.refund_request(&id, &body, now) {
+                Ok(()) => StoredAnswer {
+                    status: s.behaviour.refund_request_status,
+                    body: Vec::new().into(),
+                },
+                Err(e) => render(Err::<(), _>(e)),
+            },
             Endpoint::GetPayment | Endpoint::ListPayments | Endpoint::Any => {
-                Err(ApiError::not_found("no such action"))
+                render(Err::<(), _>(ApiError::not_found("no such action")))
             }
         };
-        let answer = render_payment(result);
         if let Some(g) = guard.as_mut() {
             s.idem_finish(&g.key, g.ticket, answer.clone());
             g.armed = false;
@@ -282,8 +304,8 @@ async fn hold_back(sim: &Shared, delay: Duration) {
 }
 
 /// A payment, or an error, as the exact bytes KOMOJU would answer.
-fn render_payment(result: Result<Payment, ApiError>) -> StoredAnswer {
-    render(result.map(|p| KomojuPayment::from_payment(&p)))
+fn render_payment(result: Result<Payment, ApiError>, view: View) -> StoredAnswer {
+    render(result.map(|p| KomojuPayment::from_payment(&p, view)))
 }
 
 /// A result as the exact bytes KOMOJU would answer: the value, or the error envelope.

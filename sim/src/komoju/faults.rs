@@ -18,6 +18,8 @@ pub enum Endpoint {
     Cancel,
     /// `POST /payments/{id}/refund`.
     Refund,
+    /// `POST /payments/{id}/refund_request`.
+    RefundRequest,
     /// Whichever of the above is called next (faults only).
     Any,
 }

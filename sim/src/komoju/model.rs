@@ -309,6 +309,82 @@ pub struct Refund {
     pub chargeback: bool,
 }
 
+/// One element of `captures[]`, shown from API version 2025-01-28
+/// \[chg-2025\]. Its fields are unpublished: the simulator records what the
+/// capture asked (`amount` before tax, `tax`) and their sum (`total`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Capture {
+    /// 25 alphanumerics.
+    pub id: String,
+    /// Before tax.
+    pub amount: i64,
+    /// The tax captured with it.
+    pub tax: i64,
+    /// When it was captured.
+    pub created_at: DateTime<Utc>,
+}
+
+impl Capture {
+    /// What the capture took, tax included.
+    pub fn total(&self) -> i64 {
+        self.amount.saturating_add(self.tax)
+    }
+}
+
+/// `status` of a refund request \[node:models/refund-request-status.ts\].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RefundRequestStatus {
+    /// Filed; KOMOJU transfers the money by hand "at a later date".
+    Pending,
+    /// The money went to the customer's account.
+    Completed,
+    /// Refused (wrong bank data): the merchant files again \[h-cash-refund\].
+    Rejected,
+}
+
+impl RefundRequestStatus {
+    /// The wire value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RefundRequestStatus::Pending => "pending",
+            RefundRequestStatus::Completed => "completed",
+            RefundRequestStatus::Rejected => "rejected",
+        }
+    }
+}
+
+/// One element of `refund_requests[]` \[node:Models/RefundRequest\]: a refund
+/// to the customer's bank account, for the types paid in cash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundRequest {
+    /// 25 alphanumerics.
+    pub id: String,
+    /// Yen to transfer (without the customer's fee unless included).
+    pub amount: i64,
+    /// Also give back the customer's konbini/bank fee \[h-cash-refund\].
+    pub include_payment_method_fee: bool,
+    /// Half-width katakana, as registered at the bank.
+    pub customer_name: String,
+    /// The bank's name.
+    pub bank_name: String,
+    /// 4-digit Zengin code, when given.
+    pub bank_code: Option<String>,
+    /// The branch's name, when given.
+    pub branch_name: Option<String>,
+    /// 3 digits.
+    pub branch_number: String,
+    /// `normal`…
+    pub account_type: String,
+    /// 7 digits, leading zeros kept (the request may send an integer).
+    pub account_number: String,
+    /// The merchant's note.
+    pub description: Option<String>,
+    /// Where it stands.
+    pub status: RefundRequestStatus,
+    /// When it was filed.
+    pub created_at: DateTime<Utc>,
+}
+
 /// A payment \[node:Models/Payment\], as the simulated KOMOJU has it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Payment {
@@ -340,6 +416,10 @@ pub struct Payment {
     pub capture: CaptureMode,
     /// Oldest first; a new refund is last.
     pub refunds: Vec<Refund>,
+    /// The merchant's captures, oldest first (shown from 2025-01-28).
+    pub captures: Vec<Capture>,
+    /// Bank refunds filed through `/refund_request`, oldest first.
+    pub refund_requests: Vec<RefundRequest>,
     /// When the customer reached the checkout.
     pub created_at: DateTime<Utc>,
 }
@@ -348,6 +428,21 @@ impl Payment {
     /// What `/refund` can still give back.
     pub fn refundable(&self) -> i64 {
         self.total.saturating_sub(self.amount_refunded).max(0)
+    }
+
+    /// What a refund request can still ask for: the rest without the
+    /// customer's fee (which `include_payment_method_fee` adds) and without
+    /// what pending requests already ask \[assumed\].
+    pub fn requestable(&self) -> i64 {
+        let asked: i64 = (self.refund_requests.iter())
+            .filter(|r| r.status == RefundRequestStatus::Pending)
+            .map(|r| r.amount)
+            .sum();
+        self.total
+            .saturating_sub(self.payment_method_fee)
+            .saturating_sub(self.amount_refunded)
+            .saturating_sub(asked)
+            .max(0)
     }
 }
 

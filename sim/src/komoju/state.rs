@@ -3,20 +3,28 @@
 //! every operation takes `now`, so every rule can be tested without HTTP; the
 //! HTTP layer and the webhook sender act on the [`Effect`]s left behind.
 //!
-//! The status machine is the same for every payment type today (the type is
-//! data on the payment, see [`PaymentType`]); the contract's per-type rules
-//! (konbini/bank/Pay-easy `authorized` while waiting for the customer, capture
-//! for cards only, `/refund_request`) are not applied yet.
+//! The status machine follows the payment's type (contract "Payment methods
+//! and statuses"): a card waits `pending` until the customer finishes the
+//! checkout (`authorize`), then `authorized` for the merchant's capture
+//! (`capture:false`) or `captured`; konbini, bank transfer and Pay-easy are
+//! created `authorized` with a `payment_deadline` ("waiting for the customer
+//! to pay") and end `captured` when the customer pays or `expired` at the
+//! deadline; only the [`Behaviour`]'s capture types can be captured, and a
+//! type paid in cash is refunded only by a refund request (`refunds`).
+//! The customer's side and KOMOJU's own moves are the hooks in `hooks`.
 //!
 //! Where KOMOJU documents nothing, the simulator assumes (and the adapter
 //! must tolerate otherwise):
 //! - capture `amount` is before tax (as in KOMOJU's SDKs), at most the
-//!   authorized `amount`; the captured payment's `amount` and `total` shrink;
+//!   authorized `amount`; `tax` defaults to the payment's;
 //! - refund `amount` is tax included, at most `total - amount_refunded`;
+//!   a refund request's at most that without the customer's fee, less what
+//!   pending requests ask;
 //! - `GET /payments`: newest first, `per_page` 10 by default, clamped to
 //!   1..=100; an unknown status in the filter matches nothing;
 //! - automatic capture: `authorize` goes straight to `captured` and only
-//!   `payment.captured` is sent; creating a payment sends no webhook.
+//!   `payment.captured` is sent; creating a card payment sends no webhook,
+//!   a konbini/bank/Pay-easy one sends `payment.authorized` (slip issued).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -28,9 +36,13 @@ use serde_json::Value;
 
 use super::faults::{Endpoint, Fault, Faults};
 use super::idempotency::{Begin, IdempotencyStore, StoredAnswer};
-use super::model::{CaptureMode, ExpiryDays, Payment, PaymentStatus, PaymentType, Refund};
+use super::model::{Capture, CaptureMode, ExpiryDays, Flow, Payment, PaymentStatus, PaymentType};
+use super::settings::{Behaviour, View};
 use super::stats::SimStats;
-use super::wire::{self, ApiError, CaptureBody, EventType, KomojuEvent, KomojuPayment, RefundBody};
+use super::wire::{self, ApiError, CaptureBody, EventType, KomojuEvent, KomojuPayment};
+
+mod hooks;
+mod refunds;
 
 /// Largest `per_page` honoured by `GET /payments` (assumed).
 pub const MAX_PER_PAGE: u32 = 100;
@@ -77,6 +89,10 @@ pub struct SimState {
     payments: HashMap<String, SimPayment>,
     idempotency: IdempotencyStore,
     expiry: ExpiryDays,
+    pub(crate) behaviour: Behaviour,
+    /// What refunds may still take out of the merchant's unsettled balance;
+    /// `None` is no limit \[h-refund\].
+    unsettled_balance: Option<i64>,
     next_seq: u64,
     faults: Faults,
     pub(crate) stats: SimStats,
@@ -84,11 +100,13 @@ pub struct SimState {
 }
 
 impl SimState {
-    pub(crate) fn new(idempotency_ttl: Duration, expiry: ExpiryDays) -> Self {
+    pub(crate) fn new(idempotency_ttl: Duration, expiry: ExpiryDays, behaviour: Behaviour) -> Self {
         SimState {
             payments: HashMap::new(),
             idempotency: IdempotencyStore::new(idempotency_ttl),
             expiry,
+            behaviour,
+            unsettled_balance: None,
             next_seq: 0,
             faults: Faults::default(),
             stats: SimStats::default(),
@@ -116,7 +134,9 @@ impl SimState {
 
     // ---- the customer's and KOMOJU's side (test hooks) ----
 
-    /// A payment appears in `pending` (the customer reached the checkout).
+    /// A payment appears (the customer reached the checkout): `pending`, or
+    /// for the types paid in cash `authorized` with its deadline and a
+    /// `payment.authorized` (the slip or account is issued).
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn create_payment(
         &mut self,
@@ -129,9 +149,14 @@ impl SimState {
         now: DateTime<Utc>,
     ) -> Payment {
         let id = self.fresh_id();
+        let waits_for_cash = payment_type.flow() == Flow::CustomerPays;
         let payment = Payment {
             id: id.clone(),
-            status: PaymentStatus::Pending,
+            status: if waits_for_cash {
+                PaymentStatus::Authorized
+            } else {
+                PaymentStatus::Pending
+            },
             amount,
             tax,
             payment_method_fee,
@@ -146,100 +171,22 @@ impl SimState {
             payment_type,
             capture,
             refunds: Vec::new(),
+            captures: Vec::new(),
+            refund_requests: Vec::new(),
             created_at: now,
         };
         self.next_seq += 1;
         self.payments.insert(
-            id,
+            id.clone(),
             SimPayment {
                 payment: payment.clone(),
                 seq: self.next_seq,
             },
         );
+        if waits_for_cash {
+            self.emit(&id, EventType::Authorized, now);
+        }
         payment
-    }
-
-    /// The customer's payment is authorized: `authorized` for manual capture,
-    /// straight to `captured` for automatic capture. Only from `pending`.
-    pub(crate) fn authorize(&mut self, id: &str, now: DateTime<Utc>) -> Option<Payment> {
-        let p = &mut self.payments.get_mut(id)?.payment;
-        if p.status != PaymentStatus::Pending {
-            return None;
-        }
-        let event = match p.capture {
-            CaptureMode::Manual => {
-                p.status = PaymentStatus::Authorized;
-                EventType::Authorized
-            }
-            CaptureMode::Auto => {
-                p.status = PaymentStatus::Captured;
-                p.captured_at = Some(now);
-                EventType::Captured
-            }
-        };
-        self.emit(id, event, now)
-    }
-
-    /// The customer paid at the konbini (or by transfer): `pending` →
-    /// `captured`. Also takes an `authorized` payment (captured from the dashboard).
-    pub(crate) fn capture_by_customer(&mut self, id: &str, now: DateTime<Utc>) -> Option<Payment> {
-        let p = &mut self.payments.get_mut(id)?.payment;
-        if !matches!(p.status, PaymentStatus::Pending | PaymentStatus::Authorized) {
-            return None;
-        }
-        p.status = PaymentStatus::Captured;
-        p.captured_at = Some(now);
-        self.emit(id, EventType::Captured, now)
-    }
-
-    /// The customer never paid, or the authorization lapsed: from `pending`
-    /// or `authorized`.
-    pub(crate) fn expire(&mut self, id: &str, now: DateTime<Utc>) -> Option<Payment> {
-        use PaymentStatus as S;
-        self.hook_move(id, &[S::Pending, S::Authorized], S::Expired, now)
-    }
-
-    /// The payment attempt failed: only from `pending`.
-    pub(crate) fn fail(&mut self, id: &str, now: DateTime<Utc>) -> Option<Payment> {
-        use PaymentStatus as S;
-        self.hook_move(id, &[S::Pending], S::Failed, now)
-    }
-
-    /// Something other than the status changed: `payment.updated` with the payment as it is.
-    pub(crate) fn touch(&mut self, id: &str, now: DateTime<Utc>) -> Option<Payment> {
-        self.emit(id, EventType::Updated, now)
-    }
-
-    fn hook_move(
-        &mut self,
-        id: &str,
-        from: &[PaymentStatus],
-        to: PaymentStatus,
-        now: DateTime<Utc>,
-    ) -> Option<Payment> {
-        let p = &mut self.payments.get_mut(id)?.payment;
-        if !from.contains(&p.status) {
-            return None;
-        }
-        p.status = to;
-        let event = match to {
-            PaymentStatus::Failed => EventType::Failed,
-            _ => EventType::Expired,
-        };
-        self.emit(id, event, now)
-    }
-
-    /// A `ping` event, as when the webhook is set up; returns its event id.
-    pub(crate) fn ping(&mut self, now: DateTime<Utc>) -> String {
-        let event = render_event(
-            EventType::Ping,
-            None,
-            Value::Object(Default::default()),
-            now,
-        );
-        let id = event.event_id.clone();
-        self.effects.push(Effect::Webhook(event));
-        id
     }
 
     // ---- the merchant's calls ----
@@ -297,15 +244,25 @@ impl SimState {
         })
     }
 
-    /// `POST /payments/{id}/capture`: only from `authorized`.
+    /// `POST /payments/{id}/capture`: only from `authorized`, only for the
+    /// capture types (cards). A partial capture is, as `view` shows it, a
+    /// `captures[]` entry, or (before 2025-01-28) a capture of everything
+    /// plus a refund of the difference \[chg-2025\].
     pub(crate) fn capture(
         &mut self,
         id: &str,
         body: &[u8],
+        view: View,
         now: DateTime<Utc>,
     ) -> Result<Payment, ApiError> {
         let request: CaptureBody = wire::read_body(body)?;
+        let capture_id = self.fresh_id();
+        let refund_id = self.fresh_id();
+        let types = self.behaviour.capture_types.clone();
         let p = self.payment_mut(id)?;
+        if !types.contains(&p.payment_type) {
+            return Err(ApiError::wrong_type("captured", &p.payment_type));
+        }
         if p.status != PaymentStatus::Authorized {
             return Err(ApiError::wrong_status("captured", p.status));
         }
@@ -322,14 +279,46 @@ impl SimState {
                 ));
             }
         };
-        p.amount = amount;
-        p.total = amount
-            .saturating_add(p.tax)
-            .saturating_add(p.payment_method_fee);
+        let tax = match request.tax {
+            None => p.tax,
+            Some(t) if (0..=p.tax).contains(&t) => t,
+            Some(t) => {
+                return Err(ApiError::invalid(
+                    "tax",
+                    format!("tax {t} must be between 0 and the authorized {}", p.tax),
+                ));
+            }
+        };
+        let taken = Capture {
+            id: capture_id,
+            amount,
+            tax,
+            created_at: now,
+        };
+        let left_over = p
+            .total
+            .saturating_sub(p.payment_method_fee)
+            .saturating_sub(taken.total());
         p.status = PaymentStatus::Captured;
         p.captured_at = Some(now);
+        let refunded = !view.captures && left_over > 0;
+        if view.captures {
+            p.captures.push(taken);
+        } else if refunded {
+            p.refunds.push(super::model::Refund {
+                id: refund_id,
+                amount: left_over,
+                description: None,
+                created_at: now,
+                chargeback: false,
+            });
+            p.amount_refunded = p.amount_refunded.saturating_add(left_over);
+        }
         self.stats.payment_mut(id).captures += 1;
         self.emit(id, EventType::Captured, now);
+        if refunded {
+            self.emit(id, EventType::RefundCreated, now);
+        }
         self.get(id)
     }
 
@@ -348,51 +337,6 @@ impl SimState {
         p.status = PaymentStatus::Cancelled;
         self.stats.payment_mut(id).cancels += 1;
         self.emit(id, EventType::Cancelled, now);
-        self.get(id)
-    }
-
-    /// `POST /payments/{id}/refund`: only from `captured`, at most what is left;
-    /// `payment.refund.created`, plus `payment.refunded` when nothing is left.
-    pub(crate) fn refund(
-        &mut self,
-        id: &str,
-        body: &[u8],
-        now: DateTime<Utc>,
-    ) -> Result<Payment, ApiError> {
-        let request: RefundBody = wire::read_body(body)?;
-        let refund_id = self.fresh_id();
-        let p = self.payment_mut(id)?;
-        if p.status != PaymentStatus::Captured {
-            return Err(ApiError::wrong_status("refunded", p.status));
-        }
-        let left = p.refundable();
-        let amount = match request.amount {
-            None => left,
-            Some(a) if a >= 1 && a <= left => a,
-            Some(a) => {
-                return Err(ApiError::invalid(
-                    "amount",
-                    format!("amount {a} must be between 1 and the refundable {left}"),
-                ));
-            }
-        };
-        p.refunds.push(Refund {
-            id: refund_id,
-            amount,
-            description: request.description,
-            created_at: now,
-            chargeback: false,
-        });
-        p.amount_refunded = p.amount_refunded.saturating_add(amount);
-        let full = p.amount_refunded >= p.total;
-        if full {
-            p.status = PaymentStatus::Refunded;
-        }
-        self.stats.payment_mut(id).refunds += 1;
-        self.emit(id, EventType::RefundCreated, now);
-        if full {
-            self.emit(id, EventType::Refunded, now);
-        }
         self.get(id)
     }
 
@@ -438,11 +382,13 @@ impl SimState {
             .ok_or_else(|| payment_not_found(id))
     }
 
-    /// Queues a webhook carrying the payment as it is now; returns it.
+    /// Queues a webhook carrying the payment as it is now (as the key's
+    /// version shows it); returns it.
     fn emit(&mut self, id: &str, kind: EventType, now: DateTime<Utc>) -> Option<Payment> {
         let payment = self.payment(id)?.clone();
-        let data =
-            serde_json::to_value(KomojuPayment::from_payment(&payment)).unwrap_or(Value::Null);
+        let view = self.behaviour.webhook_view();
+        let data = serde_json::to_value(KomojuPayment::from_payment(&payment, view))
+            .unwrap_or(Value::Null);
         let event = render_event(kind, Some(id.to_string()), data, now);
         self.effects.push(Effect::Webhook(event));
         Some(payment)
@@ -453,10 +399,12 @@ impl SimState {
         loop {
             let id = random_id(25);
             let taken = self.payments.contains_key(&id)
-                || self
-                    .payments
-                    .values()
-                    .any(|p| p.payment.refunds.iter().any(|r| r.id == id));
+                || self.payments.values().any(|p| {
+                    let p = &p.payment;
+                    p.refunds.iter().any(|r| r.id == id)
+                        || p.captures.iter().any(|c| c.id == id)
+                        || p.refund_requests.iter().any(|r| r.id == id)
+                });
             if !taken {
                 return id;
             }

@@ -81,6 +81,8 @@ pub struct PaymentCounts {
     pub cancels: usize,
     /// Successful `refund` calls (each adds one refund).
     pub refunds: usize,
+    /// Successful `refund_request` calls (each files one request).
+    pub refund_requests: usize,
 }
 
 /// One webhook push and how it ended.

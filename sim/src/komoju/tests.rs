@@ -152,7 +152,7 @@ async fn api_versions_are_counted_and_lists_have_the_contract_shape() {
         .get(format!("{}/payments", merchant.base))
         .query(&[
             ("external_order_num", "ORD-7"),
-            ("status", "pending,failed"),
+            ("status", "authorized,failed"),
             ("per_page", "2"),
         ])
         .header("authorization", &merchant.auth)
@@ -385,8 +385,14 @@ async fn every_change_is_pushed_and_a_full_refund_sends_both_events() {
             "payment.refunded"
         ]
     );
-    assert_eq!(stats.acked_events(&konbini), ["payment.captured"]);
-    assert_eq!(stats.acked_events(&lapsed), ["payment.expired"]);
+    assert_eq!(
+        stats.acked_events(&konbini),
+        ["payment.authorized", "payment.captured"]
+    );
+    assert_eq!(
+        stats.acked_events(&lapsed),
+        ["payment.authorized", "payment.expired"]
+    );
     assert_eq!(stats.acked_events(&failed), ["payment.failed"]);
     assert_eq!(
         stats.acked_events(&dropped),
@@ -564,4 +570,26 @@ async fn the_clock_starts_where_asked_and_shutdown_stops_serving() {
     assert_eq!(merchant.get(&p.id).await.unwrap().status(), 200);
     sim.shutdown().await;
     assert!(merchant.get(&p.id).await.is_err());
+}
+
+#[tokio::test]
+async fn a_konbini_slip_is_authorized_and_only_cards_are_captured() {
+    let sim = start_sim(KomojuSimConfig::default()).await;
+    let merchant = Merchant::of(&sim);
+    let slip = sim.create_payment(1000, 100, Some("K1"), "konbini", CaptureMode::Auto);
+    let read: Value = merchant.get(&slip).await.unwrap().json().await.unwrap();
+    assert_eq!(read["status"], "authorized");
+    assert!(read["payment_deadline"].is_string(), "{read}");
+    let refused = merchant.post(&slip, "capture", Some("k1"), "{}").await;
+    assert_eq!(refused.status(), 422);
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "unprocessable_entity");
+    assert_eq!(
+        sim.payment(&slip).unwrap().status,
+        PaymentStatus::Authorized
+    );
+    let card = sim.create_payment(1000, 100, Some("C1"), "credit_card", CaptureMode::Manual);
+    sim.authorize(&card);
+    let captured = merchant.ok(&card, "capture", "k2", "{}").await;
+    assert_eq!(captured["status"], "captured");
 }

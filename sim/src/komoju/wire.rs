@@ -10,7 +10,8 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::model::{Payment, Refund};
+use super::model::{Capture, Payment, PaymentStatus, PaymentType, Refund, RefundRequest};
+use super::settings::View;
 
 /// The API version a request asks for ("Transport" \[auth\]).
 pub const API_VERSION_HEADER: &str = "X-KOMOJU-API-VERSION";
@@ -64,11 +65,90 @@ pub struct KomojuPayment {
     pub payment_details: KomojuPaymentDetails,
     /// Oldest first.
     pub refunds: Vec<KomojuRefund>,
-    /// Bank refunds asked through `/refund_request`; the simulator takes none
-    /// yet, so always empty.
-    pub refund_requests: Vec<Value>,
+    /// The merchant's captures, from API version 2025-01-28 \[chg-2025\];
+    /// absent before.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub captures: Option<Vec<KomojuCapture>>,
+    /// Bank refunds asked through `/refund_request`, oldest first.
+    pub refund_requests: Vec<KomojuRefundRequest>,
     /// UTC, `Z`.
     pub created_at: String,
+}
+
+/// One element of `captures[]`: its fields are unpublished, so the simulator
+/// shows what the capture asked and their sum (the adapter reads leniently).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KomojuCapture {
+    /// 25 alphanumerics.
+    pub id: String,
+    /// Before tax.
+    pub amount: i64,
+    /// Tax captured with it.
+    pub tax: i64,
+    /// `amount + tax`.
+    pub total: i64,
+    /// UTC, `Z`.
+    pub created_at: String,
+}
+
+/// One element of `refund_requests[]`, also the `data` of a
+/// `refund_request.updated` event \[node:Models/RefundRequest\]: the fields
+/// the contract lists, and no others.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KomojuRefundRequest {
+    /// 25 alphanumerics.
+    pub id: String,
+    /// The payment's id.
+    pub payment: String,
+    /// Half-width katakana.
+    pub customer_name: String,
+    /// The bank's name.
+    pub bank_name: String,
+    /// 4 digits, or `null`.
+    pub bank_code: Option<String>,
+    /// The branch's name, or `null`.
+    pub branch_name: Option<String>,
+    /// 3 digits.
+    pub branch_number: String,
+    /// 7 digits, as a string (leading zeros kept).
+    pub account_number: String,
+    /// The merchant's note, or `null`.
+    pub description: Option<String>,
+    /// `pending`, `completed` or `rejected`.
+    pub status: &'static str,
+    /// UTC, `Z`.
+    pub created_at: String,
+}
+
+impl KomojuRefundRequest {
+    /// The JSON of a refund request of `payment`.
+    pub fn from_request(r: &RefundRequest, payment: &str) -> KomojuRefundRequest {
+        KomojuRefundRequest {
+            id: r.id.clone(),
+            payment: payment.to_string(),
+            customer_name: r.customer_name.clone(),
+            bank_name: r.bank_name.clone(),
+            bank_code: r.bank_code.clone(),
+            branch_name: r.branch_name.clone(),
+            branch_number: r.branch_number.clone(),
+            account_number: r.account_number.clone(),
+            description: r.description.clone(),
+            status: r.status.as_str(),
+            created_at: format_time(r.created_at),
+        }
+    }
+}
+
+impl KomojuCapture {
+    fn from_capture(c: &Capture) -> KomojuCapture {
+        KomojuCapture {
+            id: c.id.clone(),
+            amount: c.amount,
+            tax: c.tax,
+            total: c.total(),
+            created_at: format_time(c.created_at),
+        }
+    }
 }
 
 /// `payment_details`: only its `type` is modelled.
@@ -99,12 +179,16 @@ pub struct KomojuRefund {
 }
 
 impl KomojuPayment {
-    /// The JSON of a payment as it is now.
-    pub fn from_payment(p: &Payment) -> KomojuPayment {
+    /// The JSON of a payment as it is now, as one API version shows it.
+    pub fn from_payment(p: &Payment, view: View) -> KomojuPayment {
+        let status = match p.status {
+            PaymentStatus::Failed if view.failed_as_pending => PaymentStatus::Pending,
+            s => s,
+        };
         KomojuPayment {
             id: p.id.clone(),
             resource: "payment",
-            status: p.status.as_str(),
+            status: status.as_str(),
             amount: p.amount,
             tax: p.tax,
             payment_method_fee: p.payment_method_fee,
@@ -123,7 +207,12 @@ impl KomojuPayment {
                 .iter()
                 .map(|r| KomojuRefund::from_refund(r, &p.currency))
                 .collect(),
-            refund_requests: Vec::new(),
+            captures: view
+                .captures
+                .then(|| p.captures.iter().map(KomojuCapture::from_capture).collect()),
+            refund_requests: (p.refund_requests.iter())
+                .map(|r| KomojuRefundRequest::from_request(r, &p.id))
+                .collect(),
             created_at: format_time(p.created_at),
         }
     }
@@ -199,6 +288,9 @@ pub enum EventType {
     Refunded,
     /// `payment.failed`.
     Failed,
+    /// `refund_request.updated` \[pm-webhooks\]: a refund request completed
+    /// or was rejected; `data` is the refund request.
+    RefundRequestUpdated,
 }
 
 impl EventType {
@@ -214,6 +306,7 @@ impl EventType {
             EventType::RefundCreated => "payment.refund.created",
             EventType::Refunded => "payment.refunded",
             EventType::Failed => "payment.failed",
+            EventType::RefundRequestUpdated => "refund_request.updated",
         }
     }
 }
@@ -299,6 +392,33 @@ impl ApiError {
         )
     }
 
+    /// 422 `unprocessable_entity`: the move is not for this payment type
+    /// (a capture of konbini, `/refund` of a bank transfer…; code \[guess\]).
+    pub fn wrong_type(action: &str, kind: &PaymentType) -> Self {
+        ApiError::new(
+            422,
+            "unprocessable_entity",
+            format!("A {kind} payment cannot be {action}"),
+        )
+    }
+
+    /// 422 with the simulator's own `code` (one KOMOJU does not publish).
+    pub fn new_422(code: &'static str, message: impl Into<String>) -> Self {
+        ApiError::new(422, code, message)
+    }
+
+    /// 422 `missing_parameter` naming the parameter \[errors\].
+    pub fn missing(param: &'static str) -> Self {
+        ApiError {
+            param: Some(param),
+            ..ApiError::new(
+                422,
+                "missing_parameter",
+                format!("A required parameter ({param}) is missing"),
+            )
+        }
+    }
+
     /// 422 `invalid_parameter` naming the parameter.
     pub fn invalid(param: &'static str, message: impl Into<String>) -> Self {
         ApiError {
@@ -343,12 +463,14 @@ impl ApiError {
 }
 
 /// `POST /payments/{id}/capture` body \[node:Models/CapturePaymentRequest\].
-/// `tax` and `platform_details` are not modelled (ignored, as unknown fields).
+/// `platform_details` is not modelled (ignored, as an unknown field).
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct CaptureBody {
     /// Before tax; none captures the whole authorized amount.
     pub amount: Option<i64>,
+    /// The tax captured with it; none takes the payment's.
+    pub tax: Option<i64>,
 }
 
 /// `POST /payments/{id}/refund` body \[node:Models/RefundPaymentRequest\].
@@ -412,9 +534,12 @@ mod tests {
                 created_at: utc("2026-11-24T00:00:00Z"),
                 chargeback: false,
             }],
+            captures: vec![],
+            refund_requests: vec![],
             created_at: utc("2026-11-22T01:00:00Z"),
         };
-        let json = serde_json::to_value(KomojuPayment::from_payment(&p)).unwrap();
+        let view = crate::komoju::Behaviour::default().view(Some("2025-01-28"));
+        let json = serde_json::to_value(KomojuPayment::from_payment(&p, view)).unwrap();
         assert_eq!(
             json,
             serde_json::json!({
@@ -427,6 +552,7 @@ mod tests {
                 "refunds": [{"id": "r".repeat(25), "resource": "refund", "amount": 300,
                     "currency": "JPY", "description": "one item",
                     "created_at": "2026-11-24T00:00:00Z", "chargeback": false}],
+                "captures": [],
                 "refund_requests": [],
                 "created_at": "2026-11-22T01:00:00Z"
             })

@@ -57,13 +57,7 @@ pub async fn finish_call(store: &Store, outbox_id: i64, payment: Payment) -> sto
 }
 
 fn apply(tx: &Tx<'_>, payment: &Payment, source: Source, now: &str) -> store::Result<Vec<String>> {
-    let Some(order) = orders::find_by_payment(
-        tx,
-        PROVIDER.as_str(),
-        &payment.id,
-        payment.external_order_num.as_deref(),
-    )?
-    else {
+    let Some(order) = order_of(tx, payment)? else {
         tracing::info!(payment_id = %payment.id, "KOMOJU payment of no known order; acknowledged");
         return Ok(vec![]);
     };
@@ -73,6 +67,58 @@ fn apply(tx: &Tx<'_>, payment: &Payment, source: Source, now: &str) -> store::Re
         .into_iter()
         .map(|e| e.kind.as_str().to_string())
         .collect())
+}
+
+/// The attention of an order whose KOMOJU payment goes back only by a
+/// refund request: what is missing, Japanese first.
+pub const BANK_ACCOUNT_NEEDED: &str = "KOMOJU の返金にはお客様の銀行口座が必要です(コンビニ・銀行振込・\
+ペイジーは返金申請のみ。口座名義カナ・銀行名・支店番号 3 桁・口座番号 7 桁。手数料がかかります)。\
+KOMOJU の管理画面で返金申請してください / KOMOJU needs the customer's bank account to refund this \
+payment (konbini, bank transfer and Pay-easy are refunded only by a refund request: account name in \
+kana, bank, 3-digit branch number, 7-digit account number; a fee applies). File the refund request \
+in KOMOJU's dashboard";
+
+/// Completes a refund call that cannot be made (the payment is refunded
+/// only by a refund request) and puts its order in front of a person.
+pub async fn needs_bank_account(
+    store: &Store,
+    outbox_id: i64,
+    payment: Payment,
+) -> store::Result<()> {
+    store
+        .write(move |tx| {
+            let now = time::rfc3339(time::now());
+            outbox::complete(tx, outbox_id, &now)?;
+            let Some(order) = order_of(tx, &payment)? else {
+                return Ok(());
+            };
+            let d = crate::engine::Decision {
+                order: Some(crate::engine::OrderWrite {
+                    attention: Some(crate::engine::Attention::Set(
+                        BANK_ACCOUNT_NEEDED.to_string(),
+                    )),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }
+            .event(
+                crate::engine::EventKind::OrderAttention,
+                json!({"reason": BANK_ACCOUNT_NEEDED, "payment_id": payment.id}),
+            );
+            orders::apply(tx, order.channel, &order.id, &d, &now)?;
+            Ok(())
+        })
+        .await
+}
+
+/// The order a payment belongs to, by its id or its `external_order_num`.
+fn order_of(tx: &Tx<'_>, payment: &Payment) -> store::Result<Option<crate::domain::Order>> {
+    orders::find_by_payment(
+        tx,
+        PROVIDER.as_str(),
+        &payment.id,
+        payment.external_order_num.as_deref(),
+    )
 }
 
 /// Counts each refund id once (`payment.refund.created` may come again).
@@ -85,12 +131,7 @@ fn new_refunds(tx: &Tx<'_>, payment: &Payment, now: &str) -> store::Result<Vec<S
             rusqlite::params![r.id, payment.id, r.amount, now],
         )?;
         if inserted == 1
-            && let Some(order) = orders::find_by_payment(
-                tx,
-                PROVIDER.as_str(),
-                &payment.id,
-                payment.external_order_num.as_deref(),
-            )?
+            && let Some(order) = order_of(tx, payment)?
         {
             let d = crate::engine::Decision::default().event(
                 crate::engine::EventKind::PaymentRefund,

@@ -25,6 +25,16 @@ pub async fn run(client: &KomojuClient, ctx: &CallContext<'_>) -> store::Result<
     // account: the installation id keeps them unique across reset stores and
     // installations.
     let key = ctx.idempotency_key();
+    // Cash paid at a konbini, bank or ATM cannot go back by `/refund`: only
+    // a refund request with the customer's bank account, which a person
+    // must supply. Asked for instead of a call KOMOJU would refuse.
+    if matches!(row.call, Call::KomojuRefund { .. })
+        && let Ok(p) = client.get_payment(payment_id).await
+        && p.refunded_by_request()
+    {
+        super::apply::needs_bank_account(ctx.store, row.id, p).await?;
+        return Ok(Attempt::Finished);
+    }
     let answer = ctx
         .metrics
         .timed(Provider::Komoju, async {

@@ -8,7 +8,7 @@ use crate::config::{ConfigError, ProviderSection, Secret, SecretSpec, SectionRea
 /// The API base of the wire contract.
 const API: &str = "https://komoju.com/api/v1";
 /// The API version pinned when the file does not say.
-const API_VERSION: &str = "2024-07-15";
+const API_VERSION: &str = "2025-01-28";
 
 /// `[komoju]`: KOMOJU payments (webhooks in, capture/refund out).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -22,7 +22,7 @@ pub struct KomojuConfig {
     /// HMAC key of the `X-Komoju-Signature` webhook header.
     pub webhook_secret: Secret,
     /// `X-KOMOJU-API-VERSION`, pinned so an upstream change cannot alter the wire silently.
-    /// A date, default `2024-07-15`.
+    /// A date, default `2025-01-28`.
     pub api_version: String,
     /// Capture authorized payments when the order ships (rather than at authorization).
     /// Default true.
@@ -54,7 +54,7 @@ pub fn read(r: &SectionReader<'_>, raw: RawKomoju) -> Result<KomojuConfig, Confi
     if !is_iso_date(&api_version) {
         return Err(r.err(
             "komoju.api_version",
-            "must be a date like 2024-07-15 (the KOMOJU API version)",
+            "must be a date like 2025-01-28 (the KOMOJU API version)",
         ));
     }
     Ok(KomojuConfig {

@@ -42,7 +42,7 @@ pub enum PaymentStatus {
     Cancelled,
     /// The customer never paid, or an authorization lapsed (about 30 days).
     Expired,
-    /// The payment attempt failed.
+    /// The payment attempt failed; not final: the customer may try again.
     Failed,
     /// A status this adapter does not know; never acted on without a re-read.
     Unknown,
@@ -101,8 +101,11 @@ impl PaymentStatus {
                 S::Authorized | S::Captured | S::Failed | S::Expired | S::Cancelled
             ),
             S::Authorized => matches!(to, S::Captured | S::Cancelled | S::Expired),
+            // The buyer may re-attempt a failed payment [webhooks][h-failed]
+            // (its passing back through `pending` is not told apart here).
+            S::Failed => matches!(to, S::Authorized | S::Captured | S::Cancelled | S::Expired),
             S::Captured => matches!(to, S::Refunded),
-            S::Refunded | S::Cancelled | S::Expired | S::Failed | S::Unknown => false,
+            S::Refunded | S::Cancelled | S::Expired | S::Unknown => false,
         }
     }
 
@@ -112,12 +115,12 @@ impl PaymentStatus {
     pub fn rank(self) -> Option<u8> {
         match self {
             PaymentStatus::Pending => Some(0),
-            PaymentStatus::Authorized => Some(1),
             PaymentStatus::Failed => Some(1),
-            PaymentStatus::Captured => Some(2),
-            PaymentStatus::Cancelled => Some(2),
-            PaymentStatus::Expired => Some(2),
-            PaymentStatus::Refunded => Some(3),
+            PaymentStatus::Authorized => Some(2),
+            PaymentStatus::Captured => Some(3),
+            PaymentStatus::Cancelled => Some(3),
+            PaymentStatus::Expired => Some(3),
+            PaymentStatus::Refunded => Some(4),
             PaymentStatus::Unknown => None,
         }
     }
@@ -133,19 +136,21 @@ impl PaymentStatus {
         match other {
             S::Pending => !matches!(self, S::Pending | S::Unknown),
             S::Authorized => matches!(self, S::Captured | S::Refunded | S::Cancelled | S::Expired),
+            S::Failed => matches!(
+                self,
+                S::Authorized | S::Captured | S::Refunded | S::Cancelled | S::Expired
+            ),
             S::Captured => matches!(self, S::Refunded),
-            S::Refunded | S::Cancelled | S::Expired | S::Failed | S::Unknown => false,
+            S::Refunded | S::Cancelled | S::Expired | S::Unknown => false,
         }
     }
 
     /// No move leaves this status: the payment's story is over.
     pub fn is_final(self) -> bool {
         match self {
-            PaymentStatus::Refunded
-            | PaymentStatus::Cancelled
-            | PaymentStatus::Expired
-            | PaymentStatus::Failed => true,
+            PaymentStatus::Refunded | PaymentStatus::Cancelled | PaymentStatus::Expired => true,
             PaymentStatus::Pending
+            | PaymentStatus::Failed
             | PaymentStatus::Authorized
             | PaymentStatus::Captured
             | PaymentStatus::Unknown => false,
@@ -179,25 +184,70 @@ pub struct Payment {
     pub currency: String,
     /// The merchant's order id, which ties the payment to an order.
     pub external_order_num: Option<String>,
+    /// Until when the customer can pay (konbini, bank transfer, Pay-easy);
+    /// the payment expires after it.
+    pub payment_deadline: Option<DateTime<Utc>>,
     /// When the money was captured; `None` until then.
     pub captured_at: Option<DateTime<Utc>>,
     /// Sum of the refunds so far; equal to `total` once `refunded`.
     pub amount_refunded: i64,
     /// `payment_details.type`: `credit_card`, `konbini`, `bank_transfer`, `paypay`…
-    /// (`unknown` when KOMOJU sent none). Decides whether capture is possible at all.
+    /// (`unknown` when KOMOJU sent none). Decides what `authorized` means
+    /// ([`Payment::ships_when_authorized`]) and how money goes back.
     pub method: String,
     /// Every refund, oldest first; the core refunds an order once per refund id.
     pub refunds: Vec<Refund>,
+    /// What `captures[]` (API version 2025-01-28 on) says was taken, tax
+    /// included; `None` when the payment shows no captures.
+    pub captured: Option<i64>,
     /// When the customer started paying; orders payments of one order.
     pub created_at: DateTime<Utc>,
 }
 
 impl Payment {
+    /// Whether `authorized` is a hold the merchant captures at shipment (a
+    /// card), rather than a slip or account waiting for the customer's money
+    /// (konbini, bank transfer, Pay-easy) or a type whose flow is
+    /// undocumented: those ship only once `captured`.
+    pub fn ships_when_authorized(&self) -> bool {
+        self.method == CARD
+    }
+
+    /// Whether money arrived that does not match what was asked (a bank
+    /// transfer of another amount booked as a partial capture): the payment
+    /// is not paid until KOMOJU matches it by hand. A card's capture may be
+    /// smaller (the merchant's own partial capture) but never short of
+    /// what is left to ship.
+    pub fn mispaid(&self) -> bool {
+        let Some(taken) = self.captured else {
+            return false;
+        };
+        let asked = self.total.saturating_sub(self.payment_method_fee);
+        if self.method == CARD {
+            return taken < asked.saturating_sub(self.amount_refunded);
+        }
+        // Whether the customer's fee is in `captures[]` is unpublished.
+        taken != asked && taken != self.total
+    }
+
+    /// Whether money goes back only by a refund request to the customer's
+    /// bank account (`/refund` is refused): konbini, bank transfer, Pay-easy.
+    pub fn refunded_by_request(&self) -> bool {
+        matches!(
+            self.method.as_str(),
+            "konbini" | "bank_transfer" | "pay_easy"
+        )
+    }
+
     /// What can still be refunded.
     pub fn refundable(&self) -> i64 {
         self.total.saturating_sub(self.amount_refunded).max(0)
     }
 }
+
+/// `payment_details.type` of a card payment: the only type whose
+/// `authorized` the merchant captures.
+pub const CARD: &str = "credit_card";
 
 /// One refund of a payment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -338,6 +388,10 @@ mod tests {
             (S::Authorized, S::Captured),
             (S::Authorized, S::Cancelled),
             (S::Authorized, S::Expired),
+            (S::Failed, S::Authorized),
+            (S::Failed, S::Captured),
+            (S::Failed, S::Cancelled),
+            (S::Failed, S::Expired),
             (S::Captured, S::Refunded),
         ];
         for from in S::ALL {

@@ -20,9 +20,29 @@ pub enum Source {
     Api,
 }
 
-/// The KOMOJU status an order's payment state stands for.
-fn status_of(p: PaymentState) -> PaymentStatus {
-    match p {
+/// What the adapter keeps in `provider_status` of an order whose payment
+/// waits for the customer (konbini, bank transfer, Pay-easy `authorized`):
+/// the order's payment state stays pending, so this tells a repeat apart.
+const AWAITING: &str = "authorized";
+
+/// `provider_status` of an order whose payment failed (the customer may
+/// try again; the order keeps its stock).
+const FAILED: &str = "failed";
+/// `provider_status` of an order whose money arrived mis-matched (booked
+/// `captured`, not paid until KOMOJU matches it by hand).
+const MISPAID: &str = "mispaid";
+
+/// The KOMOJU status an order stands for.
+fn status_of(order: &Order) -> PaymentStatus {
+    if order.payment_state == PaymentState::Pending {
+        match order.provider_status.as_deref() {
+            Some(AWAITING) => return PaymentStatus::Authorized,
+            Some(FAILED) => return PaymentStatus::Failed,
+            Some(MISPAID) => return PaymentStatus::Captured,
+            _ => {}
+        }
+    }
+    match order.payment_state {
         PaymentState::Authorized => PaymentStatus::Authorized,
         PaymentState::Captured | PaymentState::Paid => PaymentStatus::Captured,
         PaymentState::Refunded => PaymentStatus::Refunded,
@@ -37,7 +57,7 @@ fn status_of(p: PaymentState) -> PaymentStatus {
 
 /// Decides what a payment's state means for its order.
 pub fn decide(payment: &Payment, order: &Order, source: Source) -> Decision {
-    let current = status_of(order.payment_state);
+    let current = status_of(order);
     let incoming = payment.status;
     // Every decision records the payment id (an order registered by its
     // external number learns it here).
@@ -70,16 +90,93 @@ pub fn decide(payment: &Payment, order: &Order, source: Source) -> Decision {
         );
     }
     match incoming {
+        PaymentStatus::Authorized if !payment.ships_when_authorized() => {
+            awaiting(payment, reference)
+        }
+        PaymentStatus::Captured if payment.mispaid() => mispaid(payment, reference),
         PaymentStatus::Authorized | PaymentStatus::Captured => paid(payment, order, reference),
         PaymentStatus::Refunded => refunded(payment, order, reference),
-        PaymentStatus::Cancelled | PaymentStatus::Expired | PaymentStatus::Failed => {
-            lost(payment, order, reference)
-        }
+        PaymentStatus::Failed => failed(payment, order, reference),
+        PaymentStatus::Cancelled | PaymentStatus::Expired => lost(payment, order, reference),
         PaymentStatus::Pending | PaymentStatus::Unknown => only_reference(),
     }
 }
 
-/// Authorized or captured: the order is confirmed (when it was not further).
+/// `authorized` of a type the customer pays later (konbini slip, bank
+/// account, Pay-easy number issued), or of a type whose flow is not known:
+/// not paid, not shippable. The order keeps its stock and waits; the
+/// deadline goes on record (the payment expires after it).
+fn awaiting(payment: &Payment, reference: OrderWrite) -> Decision {
+    Decision {
+        order: Some(OrderWrite {
+            provider_status: Some(AWAITING.to_string()),
+            ..reference
+        }),
+        ..Default::default()
+    }
+    .event(
+        EventKind::PaymentAuthorized,
+        json!({
+            "payment_id": payment.id,
+            "total": payment.total,
+            "method": payment.method,
+            "awaiting_customer": true,
+            "payment_deadline": payment.payment_deadline.map(super::wire::format_time),
+        }),
+    )
+}
+
+/// The attempt failed, and the customer may try again (a declined card, a
+/// wallet left unfinished): the order keeps its stock and a person knows;
+/// it ends only when the payment expires or the order is cancelled.
+fn failed(payment: &Payment, order: &Order, reference: OrderWrite) -> Decision {
+    let reason = "KOMOJU の支払いが失敗しました(お客様は再度お支払いできます)。在庫は引当のままです。\
+                  期限切れまで待つか、受注を取り消してください / KOMOJU payment failed; the customer \
+                  may try again. The stock stays allocated until the payment expires or the order \
+                  is cancelled"
+        .to_string();
+    let d = Decision {
+        order: Some(OrderWrite {
+            provider_status: Some(FAILED.to_string()),
+            ..reference
+        }),
+        ..Default::default()
+    }
+    .event(EventKind::PaymentFailed, json!({"payment_id": payment.id}));
+    if matches!(order.state, OrderState::Shipped | OrderState::Cancelled) {
+        return d;
+    }
+    let mut d = d.event(EventKind::OrderAttention, json!({"reason": reason}));
+    if let Some(w) = d.order.as_mut() {
+        w.attention = Some(Attention::Set(reason));
+    }
+    d
+}
+
+/// Money arrived that does not match what was asked (a bank transfer of
+/// another amount): KOMOJU matches it by hand; until then not paid, not
+/// released for shipping.
+fn mispaid(payment: &Payment, reference: OrderWrite) -> Decision {
+    let taken = payment.captured.unwrap_or(0);
+    let reason = format!(
+        "KOMOJU への入金額 {taken} 円が請求額 {0} 円と一致しません。KOMOJU 側の照合(振込調査)が済むまで\
+         出荷できません / The payment received ({taken} yen) does not match the amount asked ({0} \
+         yen); not shippable until KOMOJU has matched it",
+        payment.total
+    );
+    Decision {
+        order: Some(OrderWrite {
+            provider_status: Some(MISPAID.to_string()),
+            attention: Some(Attention::Set(reason.clone())),
+            ..reference
+        }),
+        ..Default::default()
+    }
+    .event(EventKind::OrderAttention, json!({"reason": reason}))
+}
+
+/// A card authorized, or any type captured: the order is confirmed (when it
+/// was not further).
 fn paid(payment: &Payment, order: &Order, reference: OrderWrite) -> Decision {
     let incoming = payment.status;
     let state = match order.state {
@@ -91,6 +188,11 @@ fn paid(payment: &Payment, order: &Order, reference: OrderWrite) -> Decision {
     } else {
         (PaymentState::Captured, EventKind::PaymentCaptured)
     };
+    // KOMOJU's own time of the authorization (a card authorizes when the
+    // payment is created; there is no `authorized_at`): the lapse watch
+    // counts from it, not from when the webhook happened to arrive.
+    let authorized_at = (incoming == PaymentStatus::Authorized)
+        .then(|| super::wire::format_time(payment.created_at));
     Decision {
         order: Some(OrderWrite {
             state,
@@ -101,7 +203,8 @@ fn paid(payment: &Payment, order: &Order, reference: OrderWrite) -> Decision {
     }
     .event(
         kind,
-        json!({"payment_id": payment.id, "total": payment.total}),
+        json!({"payment_id": payment.id, "total": payment.total, "method": payment.method,
+               "authorized_at": authorized_at}),
     )
 }
 
@@ -163,9 +266,20 @@ fn lost(payment: &Payment, order: &Order, reference: OrderWrite) -> Decision {
         }
         .event(EventKind::OrderAttention, json!({"reason": reason}));
     }
+    // A transfer of the wrong amount is not matched automatically: at the
+    // deadline it looks unpaid [h-bt-check].
+    let (check_ja, check_en) =
+        if payment.method == "bank_transfer" && incoming == PaymentStatus::Expired {
+            (
+                "誤った金額の振込がないか KOMOJU で確認してください。",
+                " Check with KOMOJU for a transfer of the wrong amount.",
+            )
+        } else {
+            ("", "")
+        };
     let reason = format!(
-        "KOMOJU の支払いが {0} になったため、受注をキャンセルして在庫を戻しました / \
-         KOMOJU payment {0}: the order was cancelled and its stock released",
+        "KOMOJU の支払いが {0} になったため、受注をキャンセルして在庫を戻しました。{check_ja} / \
+         KOMOJU payment {0}: the order was cancelled and its stock released.{check_en}",
         incoming.as_str()
     );
     let write = OrderWrite {
@@ -241,10 +355,12 @@ mod tests {
             total: 1100,
             currency: "JPY".into(),
             external_order_num: Some("SHOP-1".into()),
+            payment_deadline: None,
             captured_at: None,
             amount_refunded: 0,
             method: "credit_card".into(),
             refunds: vec![],
+            captured: None,
             created_at: chrono::Utc::now(),
         }
     }

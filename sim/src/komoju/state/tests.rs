@@ -7,7 +7,11 @@ fn t0() -> DateTime<Utc> {
 }
 
 fn state() -> SimState {
-    SimState::new(Duration::from_secs(24 * 3600), ExpiryDays::default())
+    SimState::new(
+        Duration::from_secs(24 * 3600),
+        ExpiryDays::default(),
+        Behaviour::default(),
+    )
 }
 
 fn create(
@@ -90,8 +94,8 @@ fn manual_and_automatic_capture() {
 #[test]
 fn refunds_partial_then_full() {
     let mut s = state();
-    let p = create(&mut s, 1000, 100, None, "konbini", CaptureMode::Auto);
-    s.capture_by_customer(&p.id, t0()).unwrap();
+    let p = create(&mut s, 1000, 100, None, "paypay", CaptureMode::Auto);
+    s.authorize(&p.id, t0()).unwrap();
     s.take_effects();
     let w = s.refund(&p.id, br#"{"amount":400}"#, t0()).unwrap();
     assert_eq!(w.status, PaymentStatus::Captured);
@@ -118,33 +122,68 @@ fn refunds_partial_then_full() {
 fn illegal_moves_are_422_and_change_nothing() {
     let mut s = state();
     let p = create(&mut s, 1000, 0, None, "credit_card", CaptureMode::Manual);
-    assert_eq!(s.capture(&p.id, b"", t0()).unwrap_err().http_status, 422);
+    assert_eq!(
+        s.capture(&p.id, b"", Behaviour::default().view(None), t0())
+            .unwrap_err()
+            .http_status,
+        422
+    );
     assert_eq!(s.refund(&p.id, b"", t0()).unwrap_err().http_status, 422);
     s.authorize(&p.id, t0());
     assert_eq!(
-        s.capture(&p.id, br#"{"amount":1001}"#, t0())
-            .unwrap_err()
-            .http_status,
+        s.capture(
+            &p.id,
+            br#"{"amount":1001}"#,
+            Behaviour::default().view(None),
+            t0()
+        )
+        .unwrap_err()
+        .http_status,
         422
     );
-    assert_eq!(s.capture(&p.id, b"[1]", t0()).unwrap_err().http_status, 400);
     assert_eq!(
-        s.capture(&p.id, b"{nope", t0()).unwrap_err().http_status,
+        s.capture(&p.id, b"[1]", Behaviour::default().view(None), t0())
+            .unwrap_err()
+            .http_status,
         400
     );
     assert_eq!(
-        s.capture(&p.id, br#"{"amount":"x"}"#, t0())
+        s.capture(&p.id, b"{nope", Behaviour::default().view(None), t0())
             .unwrap_err()
             .http_status,
+        400
+    );
+    assert_eq!(
+        s.capture(
+            &p.id,
+            br#"{"amount":"x"}"#,
+            Behaviour::default().view(None),
+            t0()
+        )
+        .unwrap_err()
+        .http_status,
         422
     );
-    s.capture(&p.id, br#"{"amount":800}"#, t0()).unwrap();
-    assert_eq!(s.payment(&p.id).unwrap().total, 800);
+    s.capture(
+        &p.id,
+        br#"{"amount":800}"#,
+        Behaviour::default().view(None),
+        t0(),
+    )
+    .unwrap();
+    // 2025-01-28: the total stays, the capture is a `captures[]` entry.
+    assert_eq!(s.payment(&p.id).unwrap().total, 1000);
+    assert_eq!(s.payment(&p.id).unwrap().captures[0].amount, 800);
     assert_eq!(
         s.cancel(&p.id, b"{}", t0()).unwrap_err().code,
         "unprocessable_entity"
     );
-    assert_eq!(s.capture("nope", b"", t0()).unwrap_err().http_status, 404);
+    assert_eq!(
+        s.capture("nope", b"", Behaviour::default().view(None), t0())
+            .unwrap_err()
+            .http_status,
+        404
+    );
     assert_eq!(s.stats.payment(&p.id).captures, 1);
     assert_eq!(s.stats.payment(&p.id).cancels, 0);
 }
@@ -217,4 +256,67 @@ fn webhook_bodies_carry_the_payment_as_it_is_now() {
     let Effect::Webhook(first) = &effects[0];
     assert_eq!(first.payment_id.as_deref(), Some(p.id.as_str()));
     assert_eq!(bodies[0]["id"], first.event_id.as_str());
+}
+
+#[test]
+fn cash_types_wait_authorized_and_refuse_capture_and_refund() {
+    let mut s = state();
+    let p = create(&mut s, 1000, 100, Some("K1"), "konbini", CaptureMode::Auto);
+    assert_eq!(p.status, PaymentStatus::Authorized);
+    assert!(p.payment_deadline.is_some());
+    assert_eq!(kinds(s.take_effects()), ["payment.authorized"]);
+    let view = Behaviour::default().view(None);
+    let refused = s.capture(&p.id, b"{}", view, t0()).unwrap_err();
+    assert_eq!(
+        (refused.http_status, refused.code),
+        (422, "unprocessable_entity")
+    );
+    assert_eq!(s.payment(&p.id).unwrap().status, PaymentStatus::Authorized);
+    s.capture_by_customer(&p.id, t0()).unwrap();
+    assert_eq!(s.refund(&p.id, b"{}", t0()).unwrap_err().http_status, 422);
+    s.take_effects();
+    let bank = r#"{"amount":1100,"customer_name":"ﾔﾏﾀﾞ ﾀﾛｳ","bank_name":"みずほ銀行",
+        "bank_code":"0001","branch_number":"001","account_type":"normal","account_number":1234}"#
+        .as_bytes();
+    let bad = r#"{"amount":1100,"customer_name":"山田","bank_name":"x","branch_number":"001",
+        "account_type":"normal","account_number":"1234567"}"#
+        .as_bytes();
+    assert_eq!(
+        s.refund_request(&p.id, bad, t0()).unwrap_err().param,
+        Some("customer_name")
+    );
+    s.refund_request(&p.id, bank, t0()).unwrap();
+    let filed = s.payment(&p.id).unwrap().refund_requests[0].clone();
+    assert_eq!(filed.account_number, "0001234");
+    s.reject_refund_request(&p.id, t0()).unwrap();
+    assert_eq!(kinds(s.take_effects()), ["refund_request.updated"]);
+    s.refund_request(&p.id, bank, t0()).unwrap();
+    s.complete_refund_request(&p.id, t0()).unwrap();
+    assert_eq!(s.payment(&p.id).unwrap().status, PaymentStatus::Refunded);
+    assert_eq!(
+        kinds(s.take_effects()),
+        [
+            "refund_request.updated",
+            "payment.refund.created",
+            "payment.refunded"
+        ]
+    );
+}
+
+#[test]
+fn deadlines_expire_unpaid_slips_and_partial_captures_follow_the_version() {
+    let mut s = state();
+    let p = create(&mut s, 1000, 0, None, "bank_transfer", CaptureMode::Auto);
+    let deadline = p.payment_deadline.unwrap();
+    assert_eq!(s.expire_due(deadline), 0);
+    assert_eq!(s.expire_due(deadline + TimeDelta::seconds(1)), 1);
+    assert_eq!(s.payment(&p.id).unwrap().status, PaymentStatus::Expired);
+    // Before 2025-01-28 a partial capture is a full capture plus a refund.
+    let card = order_o1_by_card(&mut s);
+    s.authorize(&card.id, t0()).unwrap();
+    let old = Behaviour::default().view(Some("2024-07-15"));
+    let w = s
+        .capture(&card.id, br#"{"amount":800}"#, old, t0())
+        .unwrap();
+    assert_eq!((w.amount_refunded, w.captures.len()), (200, 0));
 }

@@ -153,7 +153,7 @@ fn settings_for(url: &str, key: &str) -> KomojuClientSettings {
     KomojuClientSettings {
         api_base_url: url.to_string(),
         secret_key: SecretString::from(key),
-        api_version: "2024-07-15".to_string(),
+        api_version: "2025-01-28".to_string(),
         timeout: Duration::from_secs(5),
     }
 }
@@ -173,7 +173,7 @@ async fn get_payment_reads_the_payment() {
     assert_same_payment(&p, &sim.payment(&id).unwrap());
     let stats = sim.stats();
     assert_eq!(stats.calls(Endpoint::GetPayment), 1);
-    assert_eq!(stats.api_versions.get("2024-07-15"), Some(&1));
+    assert_eq!(stats.api_versions.get("2025-01-28"), Some(&1));
     assert_eq!(stats.missing_api_version, 0);
 }
 
@@ -192,7 +192,8 @@ async fn list_payments_filters_by_order_and_status_and_pages() {
         mine.push(authorized(&sim, "ORD-7"));
     }
     sim.create_payment(500, 0, Some("ORD-8"), "konbini", CaptureMode::Auto);
-    let pending = sim.create_payment(500, 0, Some("ORD-7"), "konbini", CaptureMode::Auto);
+    // A wallet waits `pending` until the customer finishes offsite.
+    let pending = sim.create_payment(500, 0, Some("ORD-7"), "paypay", CaptureMode::Auto);
 
     let page = client.list_payments(Some("ORD-7"), &[], 1).await.unwrap();
     assert_eq!((page.total, page.page, page.last_page), (4, 1, 1));
@@ -291,7 +292,7 @@ async fn capture_sends_the_contract_request() {
     );
     for s in seen.iter() {
         assert_eq!(s.headers["authorization"], expected_auth.as_str());
-        assert_eq!(s.headers["x-komoju-api-version"], "2024-07-15");
+        assert_eq!(s.headers["x-komoju-api-version"], "2025-01-28");
         assert_eq!(s.headers["accept"], "application/json");
     }
     let capture = &seen[0];
@@ -614,11 +615,11 @@ async fn bad_settings_are_refused() {
     let ok = settings_for("https://komoju.com/api/v1", "sk_live_x");
     assert!(KomojuClient::new(ok.clone()).is_ok());
     for (url, key, version) in [
-        ("not a url", "k", "2024-07-15"),
-        ("ftp://komoju.com", "k", "2024-07-15"),
-        ("https://user:pw@komoju.com/api/v1", "k", "2024-07-15"),
-        ("https://komoju.com/api/v1?x=1", "k", "2024-07-15"),
-        ("https://komoju.com/api/v1", " ", "2024-07-15"),
+        ("not a url", "k", "2025-01-28"),
+        ("ftp://komoju.com", "k", "2025-01-28"),
+        ("https://user:pw@komoju.com/api/v1", "k", "2025-01-28"),
+        ("https://komoju.com/api/v1?x=1", "k", "2025-01-28"),
+        ("https://komoju.com/api/v1", " ", "2025-01-28"),
         ("https://komoju.com/api/v1", "k", ""),
         ("https://komoju.com/api/v1", "k", "2024 07 15"),
     ] {
@@ -751,9 +752,10 @@ async fn every_simulated_push_verifies_and_reads_as_the_same_event() {
             .collect::<Vec<_>>()
     };
     use PaymentStatus as S;
+    // Two cards, and the konbini slip and bank account issued at creation.
     assert_eq!(
         status_in(WebhookEvent::Authorized),
-        [Some(S::Authorized); 2]
+        [Some(S::Authorized); 4]
     );
     assert_eq!(status_in(WebhookEvent::Captured), [Some(S::Captured); 2]);
     assert_eq!(
