@@ -83,7 +83,7 @@ pub struct RakutenSimConfig {
     pub unticked_functions: Vec<Endpoint>,
     /// The code `bulk-upsert` refuses a 頒布会 (`BUYING_CLUB`) entry with:
     /// the contract names both `IE1102` and `IE1105` without their triggers
-    /// ([guess]). Default `IE1102`.
+    /// (\[guess\]). Default `IE1102`.
     pub buying_club_code: &'static str,
 }
 
@@ -255,7 +255,7 @@ impl RakutenSimHandle {
     }
 
     /// `items.search` lists a result without `item` at `manage_number`'s
-    /// place ([guess]: the contract does not say when Rakuten sends one, only
+    /// place (\[guess\]: the contract does not say when Rakuten sends one, only
     /// that a client must read the rest of the page).
     pub fn list_result_without_item(&self, manage_number: &str) {
         self.shared

@@ -6,7 +6,7 @@ use super::{KomojuSimHandle, MisPaidTransfer, Payment, RefundRequest};
 
 impl KomojuSimHandle {
     /// The customer transferred `paid` yen instead of the amount asked: as
-    /// [`Behaviour::mispaid_transfer`] reads it. `false` unless the payment
+    /// [`KomojuSimHandle::set_mispaid_transfer`] sets the reading. `false` unless the payment
     /// is an `authorized` konbini, bank transfer or Pay-easy one.
     pub fn pay_wrong_amount(&self, id: &str, paid: i64) -> bool {
         self.shared

@@ -18,7 +18,7 @@ use serde_json::Value;
 use super::{Answer, Inventory, ItemType, MAX_ID_BYTES, MAX_QUANTITY, MAX_UPSERT, Pair};
 
 /// The codes the contract gives for a 頒布会 entry, either of which
-/// [`Inventory::buying_club_code`] may be.
+/// `Inventory::buying_club_code` may be.
 pub const BUYING_CLUB_CODES: [&str; 2] = ["IE1102", "IE1105"];
 
 /// A refused entry: code, message, `propertyPath`.
