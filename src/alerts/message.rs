@@ -57,17 +57,20 @@ impl Words {
         }
     }
 
-    /// Where the console shows the cause.
+    /// Where the console shows the cause. The order's channel and id are
+    /// percent-encoded whole (all but letters, digits, `-` and `.`): a `|`,
+    /// `>` or `)` in an order id would otherwise end the link in a chat.
     fn link(&self, cause: &str) -> Option<String> {
         let mut url = Url::parse(self.console_url.as_deref()?).ok()?;
-        {
-            let mut path = url.path_segments_mut().ok()?;
-            path.pop_if_empty().push("console");
-            match cause.strip_prefix("order:").and_then(|r| r.split_once(':')) {
-                Some((channel, id)) => path.extend(["orders", channel, id]),
-                None => path.push("problems"),
-            };
+        if url.cannot_be_a_base() {
+            return None;
         }
+        let base = url.path().trim_end_matches('/').to_string();
+        let page = match cause.strip_prefix("order:").and_then(|r| r.split_once(':')) {
+            Some((channel, id)) => format!("orders/{}/{}", encoded(channel), encoded(id)),
+            None => "problems".to_string(),
+        };
+        url.set_path(&format!("{base}/console/{page}"));
         Some(url.to_string())
     }
 
@@ -78,7 +81,7 @@ impl Words {
         let subject = match notices {
             [one] => {
                 let (ja, en) = label(&one.alert.kind);
-                let what = subject_of(&one.alert.cause);
+                let what = inert(&subject_of(&one.alert.cause));
                 match one.cleared {
                     false => format!("{} {}: {what}", self.prefix(), self.both(ja, en)),
                     true => format!(
@@ -115,8 +118,8 @@ impl Words {
                 text.push_str(&format!(
                     "・{} — {}\n  {}\n",
                     self.both(ja, en),
-                    subject_of(&n.alert.cause),
-                    n.alert.text
+                    inert(&subject_of(&n.alert.cause)),
+                    inert(&n.alert.text)
                 ));
                 if let Some(link) = self.link(&n.alert.cause) {
                     text.push_str(&format!("  {link}\n"));
@@ -135,6 +138,53 @@ impl Words {
         text.push_str(&format!("{} JST", time::shown(now)));
         Message { subject, text }
     }
+}
+
+/// Provider and order text as a chat shows it, inert: no receiver (Slack,
+/// Mattermost, Teams, Discord, Google Chat) turns it into a mention or a
+/// link. A word joiner (U+2060, invisible) goes after an `@` before a letter
+/// (`@channel`, `@here`, `@all`, a user), inside `://` and `www.` (bare
+/// URLs) and between `](` (a Markdown link). `<`, `>` and `&` are the Slack
+/// sender's to escape.
+pub fn inert(text: &str) -> String {
+    const JOINER: char = '\u{2060}';
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        out.push(c);
+        let next = chars.peek().copied();
+        let breaks = match (c, next) {
+            ('@', Some(n)) => n.is_alphanumeric(),
+            (':', Some('/')) => true,
+            (']', Some('(')) => true,
+            _ => false,
+        };
+        if breaks {
+            out.push(JOINER);
+        }
+    }
+    // `www.`, any case: a link to Slack and Mattermost even without a scheme.
+    let mut result = String::with_capacity(out.len());
+    let mut rest = out.as_str();
+    while let Some(at) = rest.to_ascii_lowercase().find("www.") {
+        result.push_str(&rest[..at + 3]);
+        result.push(JOINER);
+        rest = &rest[at + 3..];
+    }
+    result.push_str(rest);
+    result
+}
+
+/// `part` percent-encoded but for ASCII letters, digits, `-` and `.`.
+fn encoded(part: &str) -> String {
+    let mut out = String::with_capacity(part.len());
+    for b in part.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' => out.push(char::from(b)),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
 }
 
 /// What a cause is about, shortly: `jgoods JG-1`, `#12`, `rakuten_pay`.
@@ -194,6 +244,43 @@ mod tests {
             "[ordersync 本店] 解決 送信を断念した連携 / Resolved: Call given up: #12"
         );
         assert!(m.text.contains("/console/problems"));
+    }
+
+    /// A provider's error text or an order id cannot mention a channel or
+    /// put a link in a chat, and the console link holds whatever the id is.
+    #[test]
+    fn provider_text_cannot_mention_or_link_and_the_console_link_holds() {
+        let words = Words {
+            language: Language::Ja,
+            name: None,
+            console_url: Some("http://192.0.2.10:8081/".into()),
+        };
+        let mut n = notice(1, "order:jgoods:JG|1>x@here", "order", false);
+        n.alert.text = "@channel @here @All [押して](http://evil.example/a) \
+                        https://evil.example WWW.evil.example"
+            .into();
+        let m = words.compose(&[n], 1, NOW);
+        let words_of = |t: &str| t.to_lowercase();
+        for (text, what) in [(&m.text, "text"), (&m.subject, "subject")] {
+            let t = words_of(text);
+            for bad in ["@channel", "@here", "@all", "](", "://evil", "www.evil"] {
+                assert!(!t.contains(bad), "{what} carries {bad}: {text}");
+            }
+        }
+        assert!(
+            m.text
+                .contains("http://192.0.2.10:8081/console/orders/jgoods/JG%7C1%3Ex%40here\n"),
+            "{}",
+            m.text
+        );
+        // What a person reads is unchanged but for the invisible joiners.
+        assert!(
+            m.text
+                .replace('\u{2060}', "")
+                .contains("[押して](http://evil.example/a)")
+        );
+        // An email address or a time keeps its look.
+        assert_eq!(inert("a@b 10:30").replace('\u{2060}', ""), "a@b 10:30");
     }
 
     #[test]
