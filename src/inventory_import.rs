@@ -113,7 +113,7 @@ pub fn level(
     as_of: Option<&str>,
 ) -> Result<StockLevel, ImportError> {
     let sku = sku.trim();
-    if sku.is_empty() || sku.len() > 128 || sku.chars().any(char::is_control) {
+    if !crate::domain::input::is_sku(sku) {
         return Err(err(line, "sku must be 1 to 128 printable characters"));
     }
     if !(0..=1_000_000_000).contains(&on_hand) {

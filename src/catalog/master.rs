@@ -70,6 +70,9 @@ const NAMES: &[(&str, Field)] = &[
 /// Longest item name J-goods takes.
 const MAX_NAME: usize = 255;
 const MAX_IMAGES: usize = 10;
+/// Longest description ordersync keeps and sends (a long product page's
+/// text; more is a file pasted by mistake or an attempt to fill the store).
+pub const MAX_DESCRIPTION: usize = 10_000;
 
 /// Parses a CSV master (the encoding detected when `None`).
 pub fn parse_csv(bytes: &[u8], encoding: Option<TextEncoding>) -> Result<Vec<Item>, MasterError> {
@@ -261,6 +264,24 @@ fn flag(
 
 /// What J-goods would refuse, refused here first with the column to fix.
 fn check(item: &Item) -> Result<(), (&'static str, String)> {
+    if !crate::domain::input::is_sku(&item.sku) {
+        return Err((
+            "商品コード",
+            "1 to 128 characters, no control or direction characters / \
+             128文字まで、制御文字・表示方向の制御文字は使えません"
+                .into(),
+        ));
+    }
+    if item
+        .description
+        .as_ref()
+        .is_some_and(|d| d.chars().count() > MAX_DESCRIPTION)
+    {
+        return Err((
+            "商品説明",
+            format!("longer than {MAX_DESCRIPTION} characters / {MAX_DESCRIPTION}文字までです"),
+        ));
+    }
     if item.name.chars().count() > MAX_NAME {
         return Err((
             "商品名",
@@ -456,6 +477,31 @@ mod tests {
         }
         let e = parse_csv("商品コード,商品名\nA,急須\n".as_bytes(), None).unwrap_err();
         assert_eq!(e.line, 1, "{e}");
+    }
+
+    /// A SKU with a line feed, an ESC or a direction control, or a
+    /// description beyond the cap, is refused at its line and column.
+    #[test]
+    fn hostile_skus_and_oversized_descriptions_are_refused() {
+        for sku in [
+            "A\u{1b}[2J",
+            "A\u{202E}gpj.exe",
+            "\"A\nB\"",
+            &"X".repeat(129),
+        ] {
+            let text = format!("{HEADER}\n{sku},急須,5500,10,,1200,,,,いいえ,はい,\n");
+            let e = parse_csv(text.as_bytes(), None).unwrap_err();
+            assert_eq!(e.column, "商品コード", "{sku:?}: {e}");
+        }
+        let long = "説".repeat(MAX_DESCRIPTION + 1);
+        let text = format!("{HEADER}\nA,急須,5500,10,,1200,,{long},,いいえ,はい,\n");
+        let e = parse_csv(text.as_bytes(), None).unwrap_err();
+        assert_eq!(e.column, "商品説明", "{e}");
+        let json = r#"[{"sku": "A\u202e", "name": "x", "price": 1}]"#;
+        assert_eq!(
+            parse_json(json.as_bytes()).unwrap_err().column,
+            "商品コード"
+        );
     }
 
     #[test]

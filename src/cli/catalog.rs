@@ -95,10 +95,13 @@ pub(super) async fn run(command: CatalogCommand, store: &Store) -> anyhow::Resul
         CatalogCommand::Categories(CategoriesCommand::List) => {
             for c in store.read(|c| catalog::categories(c)).await? {
                 outln!(
-                    "{:<32} {:<32} {}",
-                    c.code,
-                    c.parent_code.as_deref().unwrap_or("-"),
-                    c.name
+                    "{}",
+                    super::one_line(&format!(
+                        "{:<32} {:<32} {}",
+                        c.code,
+                        c.parent_code.as_deref().unwrap_or("-"),
+                        c.name
+                    ))
                 );
             }
         }
@@ -125,12 +128,15 @@ pub(super) async fn run(command: CatalogCommand, store: &Store) -> anyhow::Resul
                         (None, false) => "owed",
                     };
                     outln!(
-                        "{:<20} {:>8} {:>6} {:<8} {}",
-                        v.item.sku,
-                        v.item.price,
-                        v.item.weight_g.map_or("-".to_string(), |w| w.to_string()),
-                        state,
-                        v.item.name
+                        "{}",
+                        super::one_line(&format!(
+                            "{:<20} {:>8} {:>6} {:<8} {}",
+                            v.item.sku,
+                            v.item.price,
+                            v.item.weight_g.map_or("-".to_string(), |w| w.to_string()),
+                            state,
+                            v.item.name
+                        ))
                     );
                 }
             }

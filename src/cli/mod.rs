@@ -59,19 +59,27 @@ pub fn print_line(text: &str) {
 /// `text` with control characters (ESC, BEL, CR, the C1 range, ...) shown as
 /// `\u{..}` escapes; newlines and tabs stay.
 pub fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text
-        .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\t')
-    {
+    let shown_escaped = |c: char| {
+        (c.is_control() && c != '\n' && c != '\t') || crate::domain::input::is_bidi_control(c)
+    };
+    if !text.chars().any(shown_escaped) {
         return std::borrow::Cow::Borrowed(text);
     }
     text.chars()
         .map(|c| match c {
-            '\n' | '\t' => c.to_string(),
-            c if c.is_control() => c.escape_unicode().to_string(),
+            c if shown_escaped(c) => c.escape_unicode().to_string(),
             c => c.to_string(),
         })
         .collect()
+}
+
+/// One row of a listing built from outside values: a line feed, carriage
+/// return or tab inside them is shown as `\n`, `\r`, `\t`, so a name or a
+/// reason cannot forge a row of its own.
+pub fn one_line(text: &str) -> String {
+    text.replace('\n', "\\n")
+        .replace('\r', "\\r")
+        .replace('\t', "\\t")
 }
 
 #[derive(Parser, Debug)]
@@ -383,5 +391,8 @@ mod tests {
         assert!(!shown.chars().any(|c| c.is_control()), "{shown:?}");
         assert!(shown.contains("\\u{1b}]0;pwned\\u{7}"), "{shown}");
         assert_eq!(terminal_safe("受注\t1\n"), "受注\t1\n");
+        // A direction control is shown, not obeyed (U+202E reverses what follows).
+        assert_eq!(terminal_safe("A\u{202e}gpj"), "A\\u{202e}gpj");
+        assert_eq!(super::one_line("急須\n| FAKE | row"), "急須\\n| FAKE | row");
     }
 }

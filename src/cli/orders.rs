@@ -231,7 +231,7 @@ async fn show_order(
         return Ok(());
     }
     for line in order_text::summary(&order) {
-        outln!("{line}");
+        outln!("{}", super::one_line(&line));
     }
     outln!("\n経緯 / history:");
     for e in &evs {
@@ -239,7 +239,7 @@ async fn show_order(
         outln!(
             "  {}  {}",
             time::shown(&e.at),
-            crate::engine::sentences::describe_both(lang, &event)
+            super::one_line(&crate::engine::sentences::describe_both(lang, &event))
         );
     }
     Ok(())

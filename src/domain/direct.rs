@@ -141,10 +141,18 @@ impl DirectOrder {
             return Err(err("channel", "must be \"direct\""));
         }
         o.id = o.id.trim().to_string();
-        if o.id.is_empty() || o.id.len() > 64 || o.id.chars().any(|c| c.is_control() || c == '/') {
+        // `.` and `..` would be path steps in the console's and the API's
+        // order addresses.
+        if o.id.is_empty()
+            || o.id.len() > 64
+            || matches!(o.id.as_str(), "." | "..")
+            || o.id
+                .chars()
+                .any(|c| c.is_control() || c == '/' || super::input::is_bidi_control(c))
+        {
             return Err(err(
                 "id",
-                "must be 1 to 64 printable characters without '/'",
+                "must be 1 to 64 printable characters without '/', and not . or ..",
             ));
         }
         let at = chrono::DateTime::parse_from_rfc3339(&o.ordered_at)
@@ -309,6 +317,9 @@ mod tests {
                 "customer.phone",
             ),
             (r#""qty": 1"#, r#""qty": 0"#, "lines[0].qty"),
+            (r#""id": "SHOP-1001""#, r#""id": "..""#, "id"),
+            (r#""id": "SHOP-1001""#, r#""id": ".""#, "id"),
+            (r#""id": "SHOP-1001""#, r#""id": "A\u202e1""#, "id"),
             (
                 r#""postal_code": "1000001""#,
                 r#""postal_code": "10001""#,

@@ -15,6 +15,26 @@ fn half_width(c: char) -> char {
     }
 }
 
+/// Characters that reorder how text is shown (the Unicode bidirectional
+/// controls: U+202E shows `gpj.exe` as `exe.jpg`); invisible, never part
+/// of a code a merchant means.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+    )
+}
+
+/// Whether `sku` is a product code ordersync takes from any source (a stock
+/// file, the catalog, the API): 1 to 128 bytes, no control character (CR,
+/// LF, ESC…) and no bidirectional control. Surrounding spaces are the
+/// caller's to trim.
+pub fn is_sku(sku: &str) -> bool {
+    !sku.is_empty()
+        && sku.len() <= 128
+        && !sku.chars().any(|c| c.is_control() || is_bidi_control(c))
+}
+
 /// A header name compared as people mean it: no spaces, full-width letters
 /// folded, ASCII case ignored (`ＳＫＵ コード` is `skuコード`).
 pub fn header_name(name: &str) -> String {
