@@ -109,12 +109,14 @@ impl CreditProvider for AtobaraiCredit {
                 recovered: true,
                 replaced: Vec::new(),
             };
-            // A timeout does not prove the order was not created: look it up
-            // by our order number before registering again (a default site
-            // would take the same number twice).
-            if after_lost_answer
-                && let Some(found) = self.client.recover_registration(&reg.ent_order_id).await?
-            {
+            // Nothing proves an earlier attempt did not create the order: a
+            // timeout, but also a daemon killed mid-call (its attempt was
+            // never counted, so `after_lost_answer` is false after the
+            // restart). A default site takes the same number twice, so the
+            // order is looked up by our number before every registration:
+            // one `detail` call, answered at once when there is none.
+            let _ = after_lost_answer;
+            if let Some(found) = self.client.recover_registration(&reg.ent_order_id).await? {
                 return Ok(recovered(found));
             }
             match self.client.register_order(&reg).await {

@@ -537,19 +537,37 @@ async fn e00309_on_a_checking_site_means_the_order_exists() {
     // Registered earlier, its answer lost, still under review.
     let app = application("DUP-9", &format!("{MARKER_REVIEW} 花子"));
     let first = credit.request_credit(&app, false).await.unwrap();
+    // Every registration looks the number up first (after a lost answer or
+    // a daemon killed mid-call alike): found, never registered blind.
+    for after_lost_answer in [false, true] {
+        let found = credit
+            .request_credit(&app, after_lost_answer)
+            .await
+            .unwrap();
+        assert_eq!(
+            (&found.reference, found.recovered),
+            (&first.reference, true)
+        );
+    }
+    assert_eq!(sim.stats().calls(AtobaraiService::Order), 1);
+    // The order appears between the look-up and the registration (the
+    // look-up answers "none"): the site's E00309 means it exists.
+    sim.inject(
+        AtobaraiService::Detail,
+        Fault::Error(crate::providers::credit::atobarai_com::wire::DETAIL_NONE_FOUND.into()),
+        1,
+    );
     let again = credit.request_credit(&app, false).await.unwrap();
-    assert!(again.recovered);
-    assert_eq!(again.reference, first.reference);
+    assert_eq!(
+        (&again.reference, again.recovered),
+        (&first.reference, true)
+    );
     assert_eq!(sim.orders_by_ent("DUP-9").len(), 1);
     assert_eq!(
         sim.stats().calls(AtobaraiService::Order),
         2,
         "the second refused"
     );
-    // After a lost answer the order is looked up first, never registered blind.
-    let found = credit.request_credit(&app, true).await.unwrap();
-    assert_eq!((found.reference, found.recovered), (first.reference, true));
-    assert_eq!(sim.stats().calls(AtobaraiService::Order), 2);
 }
 
 #[tokio::test]
