@@ -131,6 +131,7 @@ pub async fn receive<C: WebhookChannel>(
         provider: C::PROVIDER,
         delivery_id: channel.delivery_id(&event, kept.delivery_id),
         headers: kept.headers,
+        replay_key: channel.replay_key(&headers, &bytes),
         body: bytes.to_vec(),
     };
     let status = match channel.ingest(&app.store, delivery, event).await {
@@ -213,6 +214,7 @@ async fn reject(app: &AppState, kept: Kept, body: Bytes, err: ApiError) -> Respo
         delivery_id: kept.delivery_id,
         headers: kept.headers,
         body: body.to_vec(),
+        replay_key: None,
     };
     let reason = format!("{}: {}", err.code, err.message);
     if let Err(e) = reject_webhook(&app.store, delivery, reason).await {
