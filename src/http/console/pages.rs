@@ -11,7 +11,7 @@ use super::text::{self, t};
 use crate::config::Language;
 use crate::domain::Order;
 use crate::http::status_page::{STYLE, esc};
-use crate::store::events::EventRow;
+use crate::store::events::OrderHistory;
 use crate::store::inbox::Received;
 use crate::store::outbox::OutboxRow;
 
@@ -251,7 +251,7 @@ pub fn urlencode(s: &str) -> String {
 pub fn order(
     c: &Ctx,
     o: &Order,
-    events: &[EventRow],
+    events: &OrderHistory,
     calls: &[OutboxRow],
     received: &[Received],
 ) -> String {
@@ -315,13 +315,26 @@ pub fn order(
     )
 }
 
-fn history(h: &mut String, c: &Ctx, events: &[EventRow]) {
+/// Newest events an order's page shows; the older ones are counted.
+pub const ORDER_EVENTS_SHOWN: u32 = 200;
+
+fn history(h: &mut String, c: &Ctx, history: &OrderHistory) {
     let _ = write!(
         h,
-        "<h2 id=\"history\">{}</h2><ul>",
+        "<h2 id=\"history\">{}</h2>",
         t(c.lang, "経緯", "History")
     );
-    for e in events {
+    if history.earlier > 0 {
+        let _ = write!(
+            h,
+            "<p id=\"earlier-events\">{} {} {}</p>",
+            t(c.lang, "これより前の経緯", "Earlier events not shown:"),
+            history.earlier,
+            t(c.lang, "件は表示していません。", "")
+        );
+    }
+    h.push_str("<ul>");
+    for e in &history.events {
         let event = serde_json::json!({"kind": e.kind, "channel": e.channel, "detail": e.detail});
         let _ = write!(
             h,
