@@ -207,24 +207,51 @@ pub struct Received {
     pub reason: Option<String>,
 }
 
-/// The webhooks received for `order_id`, newest first.
-pub fn for_order(conn: &Connection, order_id: &str) -> Result<Vec<Received>> {
-    let rows = conn
-        .prepare_cached(
-            "SELECT provider, delivery_id, received_at, state, reason FROM inbox
-             WHERE order_id = ?1 ORDER BY id DESC LIMIT 100",
-        )?
-        .query_map([order_id], |r| {
-            Ok(Received {
-                provider: r.get(0)?,
-                delivery_id: r.get(1)?,
-                received_at: r.get(2)?,
-                state: r.get(3)?,
-                reason: r.get(4)?,
-            })
-        })?
-        .collect::<rusqlite::Result<_>>()?;
-    Ok(rows)
+/// Verified deliveries an order's page lists (the newest).
+pub const ORDER_VERIFIED_SHOWN: u32 = 100;
+/// Refused deliveries naming an order shown as a sample (the newest); the
+/// rest are only counted, so forged posts cannot fill the page.
+pub const ORDER_REFUSED_SAMPLE: u32 = 10;
+
+/// The webhooks received for an order, verified and refused kept apart: a
+/// refused delivery only claims the order (anyone can post one).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrderDeliveries {
+    /// Processed deliveries, newest first, at most [`ORDER_VERIFIED_SHOWN`].
+    pub verified: Vec<Received>,
+    /// How many refused deliveries named the order.
+    pub refused: i64,
+    /// The newest of them, at most [`ORDER_REFUSED_SAMPLE`].
+    pub refused_sample: Vec<Received>,
+}
+
+/// The webhooks received for `order_id`.
+pub fn for_order(conn: &Connection, order_id: &str) -> Result<OrderDeliveries> {
+    let read = |state: &str, limit: u32| -> Result<Vec<Received>> {
+        Ok(conn
+            .prepare_cached(
+                "SELECT provider, delivery_id, received_at, state, reason FROM inbox
+                 WHERE order_id = ?1 AND state = ?2 ORDER BY id DESC LIMIT ?3",
+            )?
+            .query_map(params![order_id, state, limit], |r| {
+                Ok(Received {
+                    provider: r.get(0)?,
+                    delivery_id: r.get(1)?,
+                    received_at: r.get(2)?,
+                    state: r.get(3)?,
+                    reason: r.get(4)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?)
+    };
+    let refused = conn
+        .prepare_cached("SELECT COUNT(*) FROM inbox WHERE order_id = ?1 AND state = 'rejected'")?
+        .query_row([order_id], |r| r.get(0))?;
+    Ok(OrderDeliveries {
+        verified: read("processed", ORDER_VERIFIED_SHOWN)?,
+        refused,
+        refused_sample: read("rejected", ORDER_REFUSED_SAMPLE)?,
+    })
 }
 
 /// Counts by state, for `status` and the tests.

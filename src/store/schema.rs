@@ -508,6 +508,7 @@ const INBOX_SIGNED: &str = r#"
 ALTER TABLE inbox ADD COLUMN signed_sha256 BLOB;
 CREATE INDEX inbox_signed ON inbox (provider, signed_sha256, received_at)
     WHERE signed_sha256 IS NOT NULL;
+CREATE INDEX inbox_of_order_by_state ON inbox (order_id, state, id) WHERE order_id IS NOT NULL;
 "#;
 
 fn migrations() -> Migrations<'static> {
