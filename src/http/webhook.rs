@@ -1,6 +1,6 @@
 //! The one webhook pipeline every pushing channel goes through:
 //! allow-list → body limit → verify → parse → store and decide (one
-//! transaction, deduplicated by delivery id) → answer.
+//! transaction, deduplicated by delivery id and by what was signed) → answer.
 //!
 //! Providers retry anything but a 2xx, so a 2xx is sent only after the
 //! commit, and a store failure is a 503 (the provider tries again). A refusal

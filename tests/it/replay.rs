@@ -17,15 +17,6 @@ async fn order_events(app: &TestApp, id: &'static str, kind: &str) -> usize {
         .count()
 }
 
-async fn processed(app: &TestApp) -> i64 {
-    app.daemon()
-        .store
-        .read(|c| ordersync::store::inbox::counts(c, "jgoods"))
-        .await
-        .unwrap()
-        .0
-}
-
 #[tokio::test]
 async fn a_signed_body_replayed_with_new_delivery_ids_is_one_delivery() {
     let app = spawn_app().await;
@@ -45,7 +36,7 @@ async fn a_signed_body_replayed_with_new_delivery_ids_is_one_delivery() {
         assert_eq!(resp["status"], "duplicate", "replay {n}: {resp}");
     }
     assert_eq!(
-        processed(&app).await,
+        crate::security::inbox_counts(&app, "jgoods").await.0,
         1,
         "one inbox row for one signed body"
     );
