@@ -201,7 +201,10 @@ async fn list_orders(store: &Store, a: OrdersListArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `orders show`: the order as stored and its events.
+/// Newest events `orders show` prints; the older ones are counted.
+const SHOWN_EVENTS: u32 = 200;
+
+/// `orders show`: the order as stored and its newest events.
 async fn show_order(
     store: &Store,
     channel: &str,
@@ -210,15 +213,16 @@ async fn show_order(
     lang: crate::config::Language,
 ) -> anyhow::Result<()> {
     let ch = parse_channel(channel)?;
-    let (order, evs) = store
+    let (order, history) = store
         .read(move |c| {
             Ok((
                 orders::load(c, ch, &id)?,
-                events::for_order(c, ch.as_str(), &id)?,
+                events::recent_for_order(c, ch.as_str(), &id, SHOWN_EVENTS)?,
             ))
         })
         .await?;
     let order = order.ok_or_else(|| anyhow::anyhow!("no {channel} order with that id"))?;
+    let evs = &history.events;
     if json {
         let events: Vec<_> = evs
             .iter()
@@ -226,7 +230,7 @@ async fn show_order(
                 |e| serde_json::json!({"id": e.id, "at": e.at, "kind": e.kind, "detail": e.detail}),
             )
             .collect();
-        let both = serde_json::json!({"order": order, "events": events});
+        let both = serde_json::json!({"order": order, "events": events, "earlier_events": history.earlier});
         outln!("{}", serde_json::to_string_pretty(&both)?);
         return Ok(());
     }
@@ -234,7 +238,13 @@ async fn show_order(
         outln!("{}", super::one_line(&line));
     }
     outln!("\n経緯 / history:");
-    for e in &evs {
+    if history.earlier > 0 {
+        outln!(
+            "  (これより前の経緯 {n} 件は省略 / {n} earlier events not shown)",
+            n = history.earlier
+        );
+    }
+    for e in evs {
         let event = serde_json::json!({"kind": e.kind, "channel": e.channel, "detail": e.detail});
         outln!(
             "  {}  {}",

@@ -1,6 +1,6 @@
 //! The one webhook pipeline every pushing channel goes through:
 //! allow-list → body limit → verify → parse → store and decide (one
-//! transaction, deduplicated by delivery id) → answer.
+//! transaction, deduplicated by delivery id and by what was signed) → answer.
 //!
 //! Providers retry anything but a 2xx, so a 2xx is sent only after the
 //! commit, and a store failure is a 503 (the provider tries again). A refusal
@@ -131,6 +131,7 @@ pub async fn receive<C: WebhookChannel>(
         provider: C::PROVIDER,
         delivery_id: channel.delivery_id(&event, kept.delivery_id),
         headers: kept.headers,
+        replay_key: channel.replay_key(&headers, &bytes),
         body: bytes.to_vec(),
     };
     let status = match channel.ingest(&app.store, delivery, event).await {
@@ -213,6 +214,7 @@ async fn reject(app: &AppState, kept: Kept, body: Bytes, err: ApiError) -> Respo
         delivery_id: kept.delivery_id,
         headers: kept.headers,
         body: body.to_vec(),
+        replay_key: None,
     };
     let reason = format!("{}: {}", err.code, err.message);
     if let Err(e) = reject_webhook(&app.store, delivery, reason).await {

@@ -40,6 +40,8 @@ pub struct WebhookDelivery {
     pub delivery_id: Option<String>,
     pub headers: Value,
     pub body: Vec<u8>,
+    /// The channel's [`WebhookChannel::replay_key`] of this delivery.
+    pub replay_key: Option<Vec<u8>>,
 }
 
 impl WebhookDelivery {
@@ -50,6 +52,7 @@ impl WebhookDelivery {
             headers: self.headers.clone(),
             body: &self.body,
             received_at,
+            signed_sha256: self.replay_key.as_deref(),
         }
     }
 }
@@ -132,6 +135,13 @@ pub trait WebhookChannel: Send + Sync + Sized {
     /// the delivery header's).
     fn delivery_id(&self, _event: &Self::Event, from_header: Option<String>) -> Option<String> {
         from_header
+    }
+
+    /// A digest of what a verified delivery's sender signed, by which the
+    /// inbox knows the same signed bytes sent again under another (unsigned)
+    /// delivery id; `None` when the delivery id is itself signed.
+    fn replay_key(&self, _headers: &HeaderMap, _body: &[u8]) -> Option<Vec<u8>> {
+        None
     }
 
     /// Fields the 200 answer carries besides `status` and `events`.

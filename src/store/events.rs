@@ -74,7 +74,44 @@ pub fn count_by_kind(conn: &Connection, after: i64, up_to: i64) -> Result<Vec<(S
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-/// Events of one order, oldest first (for `orders show`).
+/// The newest events of one order and how many came before them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OrderHistory {
+    /// Oldest first.
+    pub events: Vec<EventRow>,
+    /// Older events of the order not read.
+    pub earlier: i64,
+}
+
+/// The newest `limit` events of one order (oldest first) and a count of the
+/// rest: what a page or `orders show` reads, however many events an order
+/// gathered.
+pub fn recent_for_order(
+    conn: &Connection,
+    channel: &str,
+    id: &str,
+    limit: u32,
+) -> Result<OrderHistory> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, at, channel, order_id, kind, detail FROM events
+         WHERE channel = ?1 AND order_id = ?2 ORDER BY id DESC LIMIT ?3",
+    )?;
+    let mut events = stmt
+        .query_map(params![channel, id, limit], row_to_event)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    events.reverse();
+    let earlier = match events.first() {
+        Some(oldest) if events.len() >= limit as usize => conn
+            .prepare_cached(
+                "SELECT COUNT(*) FROM events WHERE channel = ?1 AND order_id = ?2 AND id < ?3",
+            )?
+            .query_row(params![channel, id, oldest.id], |r| r.get(0))?,
+        _ => 0,
+    };
+    Ok(OrderHistory { events, earlier })
+}
+
+/// Events of one order, oldest first.
 pub fn for_order(conn: &Connection, channel: &str, id: &str) -> Result<Vec<EventRow>> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, at, channel, order_id, kind, detail FROM events
@@ -82,4 +119,49 @@ pub fn for_order(conn: &Connection, channel: &str, id: &str) -> Result<Vec<Event
     )?;
     let rows = stmt.query_map(params![channel, id], row_to_event)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_orders_history_is_its_newest_events_and_a_count_of_the_rest() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = crate::store::open_connection(&dir.path().join("t.sqlite")).unwrap();
+        crate::store::schema::migrate(&mut conn).unwrap();
+        for i in 0..25 {
+            let detail = serde_json::json!({ "n": i });
+            append(
+                &conn,
+                "2026-12-03T10:00:00+09:00",
+                Some(("jgoods", "J1")),
+                "order.reposted",
+                &detail,
+            )
+            .unwrap();
+        }
+        append(
+            &conn,
+            "2026-12-03T10:00:00+09:00",
+            Some(("jgoods", "J2")),
+            "x",
+            &Value::Null,
+        )
+        .unwrap();
+        let h = recent_for_order(&conn, "jgoods", "J1", 10).unwrap();
+        assert_eq!(h.earlier, 15);
+        let shown: Vec<_> = h
+            .events
+            .iter()
+            .map(|e| e.detail["n"].as_i64().unwrap())
+            .collect();
+        assert_eq!(
+            shown,
+            (15..25).collect::<Vec<_>>(),
+            "the newest, oldest first"
+        );
+        let few = recent_for_order(&conn, "jgoods", "J2", 10).unwrap();
+        assert_eq!((few.events.len(), few.earlier), (1, 0));
+    }
 }

@@ -16,11 +16,22 @@ pub struct Delivery<'a> {
     pub headers: Value,
     pub body: &'a [u8],
     pub received_at: &'a str,
+    /// A digest of what the sender signed (for a timestamped HMAC, the
+    /// timestamp and the body), when the channel has one: the same signed
+    /// bytes again within [`REPLAY_WINDOW_SECS`] are a duplicate whatever
+    /// delivery id they carry.
+    pub signed_sha256: Option<&'a [u8]>,
 }
 
+/// How long a signed body is remembered as received: twice a five-minute
+/// timestamp window (a timestamp may be that far either side of now), so
+/// the same signed bytes are refused as too old before they are forgotten.
+pub const REPLAY_WINDOW_SECS: i64 = 600;
+
 /// Stores a delivery as processed. Returns `false` when the same delivery id
-/// with the same body was already processed (a retry): the caller acks and
-/// stops. The same id with another body is stored and processed (and logged):
+/// with the same body was already processed (a retry), or the same signed
+/// bytes were within [`REPLAY_WINDOW_SECS`] (a captured delivery replayed
+/// with a new id): the caller acks and stops. The same id with another body is stored and processed (and logged):
 /// the id is not signed, so it alone must not drop a genuine delivery.
 pub fn record_processed(
     conn: &Connection,
@@ -28,6 +39,16 @@ pub fn record_processed(
     order_id: Option<&str>,
 ) -> Result<bool> {
     let hash = Sha256::digest(d.body).to_vec();
+    if let Some(signed) = d.signed_sha256
+        && signed_recently(conn, d.provider, signed, d.received_at)?
+    {
+        tracing::warn!(
+            provider = d.provider,
+            delivery_id = d.delivery_id.unwrap_or("-"),
+            "the same signed body arrived again under another delivery id; a duplicate"
+        );
+        return Ok(false);
+    }
     if let Some(id) = d.delivery_id {
         let mut seen = conn.prepare_cached(
             "SELECT body_sha256, body FROM inbox
@@ -54,8 +75,9 @@ pub fn record_processed(
         }
     }
     conn.prepare_cached(
-        "INSERT INTO inbox (provider, delivery_id, received_at, state, order_id, headers, body, body_sha256)
-         VALUES (?1, ?2, ?3, 'processed', ?4, ?5, ?6, ?7)",
+        "INSERT INTO inbox (provider, delivery_id, received_at, state, order_id, headers, body,
+                            body_sha256, signed_sha256)
+         VALUES (?1, ?2, ?3, 'processed', ?4, ?5, ?6, ?7, ?8)",
     )?
     .execute(params![
         d.provider,
@@ -64,9 +86,32 @@ pub fn record_processed(
         order_id,
         d.headers.to_string(),
         d.body,
-        hash
+        hash,
+        d.signed_sha256
     ])?;
     Ok(true)
+}
+
+/// Whether these signed bytes were processed within [`REPLAY_WINDOW_SECS`]
+/// before `received_at`.
+fn signed_recently(
+    conn: &Connection,
+    provider: &str,
+    signed: &[u8],
+    received_at: &str,
+) -> Result<bool> {
+    // `received_at` is the daemon's own clock in RFC 3339, as stored.
+    let since = chrono::DateTime::parse_from_rfc3339(received_at)
+        .ok()
+        .and_then(|t| t.checked_sub_signed(chrono::Duration::seconds(REPLAY_WINDOW_SECS)))
+        .map(crate::domain::time::rfc3339)
+        .unwrap_or_default();
+    Ok(conn
+        .prepare_cached(
+            "SELECT 1 FROM inbox WHERE provider = ?1 AND signed_sha256 = ?2
+             AND state = 'processed' AND received_at >= ?3 LIMIT 1",
+        )?
+        .exists(params![provider, signed, since])?)
 }
 
 /// Rejected deliveries kept at most (the newest); older ones are pruned.
@@ -162,24 +207,51 @@ pub struct Received {
     pub reason: Option<String>,
 }
 
-/// The webhooks received for `order_id`, newest first.
-pub fn for_order(conn: &Connection, order_id: &str) -> Result<Vec<Received>> {
-    let rows = conn
-        .prepare_cached(
-            "SELECT provider, delivery_id, received_at, state, reason FROM inbox
-             WHERE order_id = ?1 ORDER BY id DESC LIMIT 100",
-        )?
-        .query_map([order_id], |r| {
-            Ok(Received {
-                provider: r.get(0)?,
-                delivery_id: r.get(1)?,
-                received_at: r.get(2)?,
-                state: r.get(3)?,
-                reason: r.get(4)?,
-            })
-        })?
-        .collect::<rusqlite::Result<_>>()?;
-    Ok(rows)
+/// Verified deliveries an order's page lists (the newest).
+pub const ORDER_VERIFIED_SHOWN: u32 = 100;
+/// Refused deliveries naming an order shown as a sample (the newest); the
+/// rest are only counted, so forged posts cannot fill the page.
+pub const ORDER_REFUSED_SAMPLE: u32 = 10;
+
+/// The webhooks received for an order, verified and refused kept apart: a
+/// refused delivery only claims the order (anyone can post one).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrderDeliveries {
+    /// Processed deliveries, newest first, at most [`ORDER_VERIFIED_SHOWN`].
+    pub verified: Vec<Received>,
+    /// How many refused deliveries named the order.
+    pub refused: i64,
+    /// The newest of them, at most [`ORDER_REFUSED_SAMPLE`].
+    pub refused_sample: Vec<Received>,
+}
+
+/// The webhooks received for `order_id`.
+pub fn for_order(conn: &Connection, order_id: &str) -> Result<OrderDeliveries> {
+    let read = |state: &str, limit: u32| -> Result<Vec<Received>> {
+        Ok(conn
+            .prepare_cached(
+                "SELECT provider, delivery_id, received_at, state, reason FROM inbox
+                 WHERE order_id = ?1 AND state = ?2 ORDER BY id DESC LIMIT ?3",
+            )?
+            .query_map(params![order_id, state, limit], |r| {
+                Ok(Received {
+                    provider: r.get(0)?,
+                    delivery_id: r.get(1)?,
+                    received_at: r.get(2)?,
+                    state: r.get(3)?,
+                    reason: r.get(4)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?)
+    };
+    let refused = conn
+        .prepare_cached("SELECT COUNT(*) FROM inbox WHERE order_id = ?1 AND state = 'rejected'")?
+        .query_row([order_id], |r| r.get(0))?;
+    Ok(OrderDeliveries {
+        verified: read("processed", ORDER_VERIFIED_SHOWN)?,
+        refused,
+        refused_sample: read("rejected", ORDER_REFUSED_SAMPLE)?,
+    })
 }
 
 /// Counts by state, for `status` and the tests.
@@ -210,6 +282,7 @@ mod tests {
                 received_at: &at,
                 headers: serde_json::json!({}),
                 body: b"x",
+                signed_sha256: None,
             };
             record_rejected(&conn, &d, "unauthorized: bad signature", None).unwrap();
         }

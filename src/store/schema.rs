@@ -502,6 +502,15 @@ CREATE TABLE rakuten_unpushed (
 ) STRICT;
 "#;
 
+/// What a delivery's sender signed, so the same signed bytes replayed under
+/// a new delivery id are found as a duplicate.
+const INBOX_SIGNED: &str = r#"
+ALTER TABLE inbox ADD COLUMN signed_sha256 BLOB;
+CREATE INDEX inbox_signed ON inbox (provider, signed_sha256, received_at)
+    WHERE signed_sha256 IS NOT NULL;
+CREATE INDEX inbox_of_order_by_state ON inbox (order_id, state, id) WHERE order_id IS NOT NULL;
+"#;
+
 fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(V1),
@@ -523,6 +532,7 @@ fn migrations() -> Migrations<'static> {
         M::up(ALERTS),
         M::up(CATALOG),
         M::up(RAKUTEN_REFUSALS),
+        M::up(INBOX_SIGNED),
     ])
 }
 

@@ -33,6 +33,7 @@ mod rakuten;
 mod rakuten_fidelity;
 mod rakuten_refusals;
 mod rakuten_stock;
+mod replay;
 mod restock_property;
 mod security;
 mod shipments;

@@ -51,6 +51,7 @@ async fn deliver(store: &Store, snap: OrderSnapshot) {
         delivery_id: None,
         headers: serde_json::json!({}),
         body: b"{}".to_vec(),
+        replay_key: None,
     };
     ingest_webhook(store, delivery, snap).await.unwrap();
 }

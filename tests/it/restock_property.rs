@@ -106,6 +106,7 @@ async fn jgoods_order(store: &Store, n: u8, sku: &str, qty: u32) {
         delivery_id: None,
         headers: serde_json::json!({}),
         body: b"{}".to_vec(),
+        replay_key: None,
     };
     ingest_webhook(store, delivery, snap).await.unwrap();
 }

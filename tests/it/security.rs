@@ -17,7 +17,7 @@ use tokio::net::{TcpListener, TcpStream};
 
 use crate::helpers::*;
 
-async fn inbox_counts(app: &TestApp, provider: &'static str) -> (i64, i64) {
+pub(crate) async fn inbox_counts(app: &TestApp, provider: &'static str) -> (i64, i64) {
     app.daemon()
         .store
         .read(move |c| ordersync::store::inbox::counts(c, provider))

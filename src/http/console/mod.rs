@@ -437,7 +437,7 @@ async fn order_page(
             let Some(o) = orders::load(conn, ch, &id)? else {
                 return Ok(None);
             };
-            let evs = events::for_order(conn, ch.as_str(), &id)?;
+            let evs = events::recent_for_order(conn, ch.as_str(), &id, pages::ORDER_EVENTS_SHOWN)?;
             let calls = outbox::for_order(conn, ch.as_str(), &id)?;
             let received = inbox::for_order(conn, &id)?;
             Ok(Some((o, evs, calls, received)))

@@ -11,8 +11,8 @@ use super::text::{self, t};
 use crate::config::Language;
 use crate::domain::Order;
 use crate::http::status_page::{STYLE, esc};
-use crate::store::events::EventRow;
-use crate::store::inbox::Received;
+use crate::store::events::OrderHistory;
+use crate::store::inbox::{OrderDeliveries, Received};
 use crate::store::outbox::OutboxRow;
 
 /// What every page needs: the language, the time, the session's form token.
@@ -251,9 +251,9 @@ pub fn urlencode(s: &str) -> String {
 pub fn order(
     c: &Ctx,
     o: &Order,
-    events: &[EventRow],
+    events: &OrderHistory,
     calls: &[OutboxRow],
-    received: &[Received],
+    received: &OrderDeliveries,
 ) -> String {
     let lang = c.lang;
     let mut h = String::new();
@@ -306,7 +306,8 @@ pub fn order(
     super::forms::order_actions(&mut h, c, o);
     history(&mut h, c, events);
     calls_table(&mut h, c, o, calls);
-    received_table(&mut h, c, received);
+    received_table(&mut h, c, &received.verified);
+    refused_table(&mut h, c, received);
     layout(
         c,
         &format!("{} {}", t(lang, "受注", "Order"), o.id),
@@ -315,13 +316,26 @@ pub fn order(
     )
 }
 
-fn history(h: &mut String, c: &Ctx, events: &[EventRow]) {
+/// Newest events an order's page shows; the older ones are counted.
+pub const ORDER_EVENTS_SHOWN: u32 = 200;
+
+fn history(h: &mut String, c: &Ctx, history: &OrderHistory) {
     let _ = write!(
         h,
-        "<h2 id=\"history\">{}</h2><ul>",
+        "<h2 id=\"history\">{}</h2>",
         t(c.lang, "経緯", "History")
     );
-    for e in events {
+    if history.earlier > 0 {
+        let _ = write!(
+            h,
+            "<p id=\"earlier-events\">{} {} {}</p>",
+            t(c.lang, "これより前の経緯", "Earlier events not shown:"),
+            history.earlier,
+            t(c.lang, "件は表示していません。", "")
+        );
+    }
+    h.push_str("<ul>");
+    for e in &history.events {
         let event = serde_json::json!({"kind": e.kind, "channel": e.channel, "detail": e.detail});
         let _ = write!(
             h,
@@ -382,6 +396,35 @@ fn calls_table(h: &mut String, c: &Ctx, o: &Order, calls: &[OutboxRow]) {
     h.push_str("</table>");
 }
 
+/// Refused deliveries that named the order: a count and the newest few,
+/// each marked unverified (its order id is the sender's claim only).
+fn refused_table(h: &mut String, c: &Ctx, d: &OrderDeliveries) {
+    if d.refused == 0 {
+        return;
+    }
+    let _ = write!(
+        h,
+        "<h2 id=\"refused-webhooks\">{}</h2><p>{} {} {}</p>",
+        t(
+            c.lang,
+            "拒否した Webhook（未検証）",
+            "Refused webhooks (unverified)"
+        ),
+        t(
+            c.lang,
+            "この受注を名乗る未検証の Webhook を",
+            "Unverified webhooks naming this order:"
+        ),
+        d.refused,
+        t(
+            c.lang,
+            "件拒否しました（新しい順に一部を表示）。",
+            "refused (the newest shown)."
+        ),
+    );
+    rows(h, c, &d.refused_sample, "未検証 / unverified");
+}
+
 fn received_table(h: &mut String, c: &Ctx, received: &[Received]) {
     let lang = c.lang;
     let _ = write!(
@@ -393,15 +436,21 @@ fn received_table(h: &mut String, c: &Ctx, received: &[Received]) {
         let _ = write!(h, "<p>{}</p>", t(lang, "ありません。", "None."));
         return;
     }
+    rows(h, c, received, "");
+}
+
+/// A table of deliveries; `mark` (when not empty) heads each row.
+fn rows(h: &mut String, c: &Ctx, received: &[Received], mark: &str) {
     h.push_str("<table>");
     for r in received {
         let _ = write!(
             h,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            esc(&text::when(lang, &r.received_at, c.now)),
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(mark),
+            esc(&text::when(c.lang, &r.received_at, c.now)),
             esc(&r.provider),
             esc(r.delivery_id.as_deref().unwrap_or("")),
-            esc(&text::call_state(lang, &r.state)),
+            esc(&text::call_state(c.lang, &r.state)),
             esc(r.reason.as_deref().unwrap_or("")),
         );
     }

@@ -6,6 +6,7 @@ use axum::http::HeaderMap;
 use ipnet::IpNet;
 use secrecy::SecretString;
 use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
 
 use super::{OrderSnapshot, apply, signature, wire};
 use crate::domain::Provider;
@@ -62,6 +63,19 @@ impl WebhookChannel for JgoodsWebhookSettings {
             }
         };
         checked.map_err(|e| e.to_string())
+    }
+
+    /// With HMAC the timestamp and body are what is signed (the delivery id
+    /// is not); a bearer token signs nothing, so the body alone.
+    fn replay_key(&self, headers: &HeaderMap, body: &[u8]) -> Option<Vec<u8>> {
+        let mut digest = Sha256::new();
+        if self.auth == WebhookAuthMode::Hmac {
+            // Verified already, so the timestamp parses; digested as signed.
+            let ts: i64 = header(headers, "x-jgoods-timestamp")?.trim().parse().ok()?;
+            digest.update(format!("{ts}."));
+        }
+        digest.update(body);
+        Some(digest.finalize().to_vec())
     }
 
     fn parse(&self, body: &[u8]) -> Result<OrderSnapshot, WebhookRefusal> {
