@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use reqwest::header::HeaderMap;
+use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::{StatusCode, Url};
 
 use crate::call::CallError;
@@ -22,6 +22,48 @@ pub fn build(timeout: Duration) -> Result<reqwest::Client, CallError> {
         .user_agent(concat!("ordersync/", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|e| CallError::transient(format!("cannot build the HTTP client: {e}")))
+}
+
+/// `code` of the configuration problem raised when a provider redirects a
+/// call to another origin (scheme, host or port): nothing is sent there.
+pub const REDIRECT_ELSEWHERE: &str = "REDIRECT_ELSEWHERE";
+
+/// Where a provider's redirect from `from` may be followed: the `Location`
+/// resolved against `from`, only when it keeps the origin (scheme, host and
+/// port) of the URL configured under `key`. Anything else is a configuration
+/// problem naming `key`, and nothing is sent there: every call carries a
+/// credential or a buyer's data, and a base URL that points elsewhere is for a
+/// person to correct, never for the daemon to follow. A missing or unreadable
+/// `Location` is transient (a proxy mid-change).
+pub fn redirect_target(
+    key: &str,
+    from: &Url,
+    status: StatusCode,
+    location: Option<&HeaderValue>,
+) -> Result<Url, CallError> {
+    let target = location
+        .and_then(|v| v.to_str().ok())
+        .and_then(|l| from.join(l).ok())
+        .ok_or_else(|| {
+            CallError::transient(format!(
+                "{key}: redirected (HTTP {}) without a usable Location",
+                status.as_u16()
+            ))
+        })?;
+    if target.origin() == from.origin() {
+        return Ok(target);
+    }
+    // The origin only: a host is a short, checked name; the path and query
+    // are the answerer's text.
+    let elsewhere = target.origin().ascii_serialization();
+    let code = status.as_u16();
+    Err(CallError::configuration(
+        REDIRECT_ELSEWHERE,
+        format!(
+            "{key} のURLが別の接続先 {elsewhere} へ転送(HTTP {code})しました。転送先には何も送っていません。{key} を提供元の正しいURLに直してください / \
+{key} redirected (HTTP {code}) to another origin, {elsewhere}; nothing was sent there. Set {key} to the provider's right URL"
+        ),
+    ))
 }
 
 /// A call refused before it was sent (`http_status` 0): bad input or config.
@@ -97,6 +139,37 @@ mod tests {
                     assert!(message.starts_with("api_base_url: "), "{message}");
                 }
                 other => panic!("{bad}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn redirects_keep_the_origin_of_the_configured_url() {
+        let from = Url::parse("https://api.example.jp/v1/x").unwrap();
+        let follow = |l: &str| {
+            redirect_target(
+                "k.url",
+                &from,
+                StatusCode::TEMPORARY_REDIRECT,
+                Some(&HeaderValue::from_str(l).unwrap()),
+            )
+        };
+        assert_eq!(
+            follow("/v2/x").unwrap().as_str(),
+            "https://api.example.jp/v2/x"
+        );
+        for elsewhere in [
+            "http://api.example.jp/v1/x",
+            "https://api.example.jp:8443/v1/x",
+            "https://evil.example/v1/x",
+            "//evil.example/v1/x",
+        ] {
+            match follow(elsewhere) {
+                Err(CallError::Configuration { code, fix }) => {
+                    assert_eq!(code, REDIRECT_ELSEWHERE);
+                    assert!(fix.starts_with("k.url "), "{fix}");
+                }
+                other => panic!("{elsewhere}: {other:?}"),
             }
         }
     }
