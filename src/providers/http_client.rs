@@ -92,31 +92,78 @@ pub fn parse_base(name: &str, raw: &str) -> Result<Url, CallError> {
     Ok(url)
 }
 
-/// An HTTP answer, read whole.
+/// Most bytes read of a provider's answer: every documented answer but the
+/// pages named below fits in a fraction of it, and a larger one (a wrong URL,
+/// a hostile or broken endpoint) must not take the daemon's memory.
+pub const ANSWER_LIMIT: usize = 8 * 1024 * 1024;
+
+/// Most bytes read of the largest documented pages: Rakuten's `getOrder`
+/// (100 whole orders) and `items/search` (100 items with their variants).
+pub const LARGE_PAGE_LIMIT: usize = 32 * 1024 * 1024;
+
+/// An HTTP answer, read whole (at most a limit's worth).
 pub struct Answer {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: Vec<u8>,
 }
 
-/// Reads a sent request's answer whole; a transport failure is transient.
+/// Reads a sent request's answer, at most [`ANSWER_LIMIT`] bytes; a
+/// transport failure is transient.
 pub async fn read_answer(
     sent: Result<reqwest::Response, reqwest::Error>,
+) -> Result<Answer, CallError> {
+    read_answer_up_to(sent, ANSWER_LIMIT).await
+}
+
+/// [`read_answer`] with another limit, for the pages that need more.
+pub async fn read_answer_up_to(
+    sent: Result<reqwest::Response, reqwest::Error>,
+    limit: usize,
 ) -> Result<Answer, CallError> {
     let response = sent.map_err(CallError::from_transport)?;
     let status = response.status();
     let headers = response.headers().clone();
-    let body = response
-        .bytes()
-        .await
-        .map_err(CallError::from_transport)?
-        .to_vec();
+    let body = read_body(response, limit).await?;
     Ok(Answer {
         status,
         headers,
         body,
     })
 }
+
+/// Reads an answer's body chunk by chunk, failing as soon as it passes
+/// `limit` bytes (or says it will in `Content-Length`): the connection is
+/// dropped, never drained, and what was read is freed.
+pub async fn read_body(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> Result<Vec<u8>, CallError> {
+    if response.content_length().is_some_and(|n| n > limit as u64) {
+        return Err(answered_too_much(limit));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(CallError::from_transport)? {
+        if body.len() + chunk.len() > limit {
+            return Err(answered_too_much(limit));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// Transient: a proxy's or a moved endpoint's page may go away, and the
+/// retry is bounded like any other; the reason says what happened.
+fn answered_too_much(limit: usize) -> CallError {
+    let mib = limit / (1024 * 1024);
+    CallError::transient(format!(
+        "提供元の応答が大きすぎます(上限 {mib} MiB)。読むのをやめました / \
+the provider answered too much (more than {mib} MiB); reading stopped"
+    ))
+}
+
+#[cfg(test)]
+mod answer_size_tests;
 
 #[cfg(test)]
 mod tests {

@@ -231,7 +231,8 @@ impl InventoryClient {
             .header(ACCEPT, "application/json")
             .send()
             .await;
-        let bytes = judge(http_client::read_answer(sent).await?, Function::ItemsSearch)?;
+        let answer = http_client::read_answer_up_to(sent, http_client::LARGE_PAGE_LIMIT).await?;
+        let bytes = judge(answer, Function::ItemsSearch)?;
         serde_json::from_slice(&bytes).map_err(|e| {
             CallError::transient(format!("Rakuten answered an unreadable search page: {e}"))
         })

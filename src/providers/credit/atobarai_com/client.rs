@@ -544,7 +544,7 @@ impl AtobaraiClient {
                     retry_after: crate::call::retry_after(response.headers()),
                 });
             }
-            let bytes = response.bytes().await.map_err(CallError::from_transport)?;
+            let bytes = http_client::read_body(response, http_client::ANSWER_LIMIT).await?;
             let text = String::from_utf8_lossy(&bytes);
             return wire::parse_response(&text)
                 .map_err(|e| CallError::transient(format!("{e} (HTTP 200 from {})", url.path())));
