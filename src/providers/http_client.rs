@@ -66,6 +66,31 @@ pub fn redirect_target(
     ))
 }
 
+/// For the clients that follow no redirect at all: a 3xx answer to a URL
+/// configured under `key` is a configuration problem naming `key` (its URL
+/// has moved, or points elsewhere: [`REDIRECT_ELSEWHERE`]); anything else
+/// passes.
+pub fn refuse_redirect(
+    key: &str,
+    from: &Url,
+    status: StatusCode,
+    headers: &HeaderMap,
+) -> Result<(), CallError> {
+    if !status.is_redirection() || status == StatusCode::NOT_MODIFIED {
+        return Ok(());
+    }
+    // Same origin (else the error is there); its path is the answerer's text.
+    redirect_target(key, from, status, headers.get(reqwest::header::LOCATION))?;
+    let code = status.as_u16();
+    Err(CallError::configuration(
+        "REDIRECTED",
+        format!(
+            "{key} のURLが同じ接続先の別のパスへ転送(HTTP {code})しました。転送には従いません。{key} を提供元の正しいURLに直してください / \
+{key} redirected (HTTP {code}) to another path on the same origin, which is not followed. Set {key} to the provider's right URL"
+        ),
+    ))
+}
+
 /// A call refused before it was sent (`http_status` 0): bad input or config.
 pub fn not_sent(code: &str, message: impl Into<String>) -> CallError {
     CallError::Rejected {
@@ -164,6 +189,8 @@ the provider answered too much (more than {mib} MiB); reading stopped"
 
 #[cfg(test)]
 mod answer_size_tests;
+#[cfg(test)]
+mod redirect_tests;
 
 #[cfg(test)]
 mod tests {
