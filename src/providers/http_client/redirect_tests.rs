@@ -11,6 +11,7 @@ use tokio::net::TcpListener;
 use super::REDIRECT_ELSEWHERE;
 use crate::call::CallError;
 use crate::providers::credit::kuroneko::client::{KuronekoClient, KuronekoClientSettings};
+use crate::providers::komoju::client::{KomojuClient, KomojuClientSettings};
 
 async fn serve(app: axum::Router) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -19,18 +20,18 @@ async fn serve(app: axum::Router) -> String {
     base
 }
 
-#[tokio::test]
-async fn a_kuroneko_redirect_elsewhere_names_its_key_and_sends_nothing_there() {
+/// A base URL answering 307 to a second loopback server (another port),
+/// and how many requests that second server received.
+async fn redirecting_elsewhere() -> (String, Arc<AtomicUsize>) {
     let received = Arc::new(AtomicUsize::new(0));
     let counted = received.clone();
     let elsewhere = serve(axum::Router::new().fallback(move || {
         counted.fetch_add(1, Ordering::SeqCst);
-        async { "<return><returnCode>0</returnCode></return>" }
+        async { "{}" }
     }))
     .await;
-    let target = format!("{elsewhere}/kuroneko");
-    let base = serve(axum::Router::new().fallback(move || {
-        let target = target.clone();
+    let base = serve(axum::Router::new().fallback(move |uri: axum::http::Uri| {
+        let target = format!("{elsewhere}{uri}");
         async move {
             (
                 axum::http::StatusCode::TEMPORARY_REDIRECT,
@@ -40,6 +41,25 @@ async fn a_kuroneko_redirect_elsewhere_names_its_key_and_sends_nothing_there() {
         }
     }))
     .await;
+    (base, received)
+}
+
+/// The call's error is [`REDIRECT_ELSEWHERE`] naming `key`, Japanese first.
+fn assert_names<T: std::fmt::Debug>(result: Result<T, CallError>, key: &str) {
+    match result {
+        Err(CallError::Configuration { code, fix }) => {
+            assert_eq!(code, REDIRECT_ELSEWHERE);
+            let (ja, en) = fix.split_once(" / ").expect("Japanese / English");
+            assert!(ja.contains(key) && ja.contains("転送"), "{ja}");
+            assert!(en.contains(key), "{en}");
+        }
+        other => panic!("expected a configuration problem, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_kuroneko_redirect_elsewhere_names_its_key_and_sends_nothing_there() {
+    let (base, received) = redirecting_elsewhere().await;
     let client = KuronekoClient::new(KuronekoClientSettings {
         api_base_url: base,
         store_code: "12345678901".into(),
@@ -47,13 +67,41 @@ async fn a_kuroneko_redirect_elsewhere_names_its_key_and_sends_nothing_there() {
         timeout: Duration::from_secs(5),
     })
     .unwrap();
-    match client.credit_result("K-1").await {
-        Err(CallError::Configuration { code, fix }) => {
-            assert_eq!(code, REDIRECT_ELSEWHERE);
-            assert!(fix.contains("kuroneko.api_base_url"), "{fix}");
-            assert!(fix.contains(" / "), "{fix}");
-        }
-        other => panic!("expected a configuration problem, got {other:?}"),
-    }
+    assert_names(client.credit_result("K-1").await, "kuroneko.api_base_url");
+    assert_eq!(received.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn a_komoju_redirect_elsewhere_names_its_key_and_sends_nothing_there() {
+    let (base, received) = redirecting_elsewhere().await;
+    let client = KomojuClient::new(KomojuClientSettings {
+        api_base_url: base,
+        secret_key: "sk_test_0123456789".to_string().into(),
+        api_version: "2025-01-28".to_string(),
+        timeout: Duration::from_secs(5),
+    })
+    .unwrap();
+    assert_names(
+        client.get_payment("abcdefghijklmnopqrstuvwxy").await,
+        "komoju.api_base_url",
+    );
+    assert_eq!(received.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn a_rakuten_pay_redirect_elsewhere_names_its_key_and_sends_nothing_there() {
+    use crate::providers::rakuten_pay::client::{RakutenClient, RakutenClientSettings};
+    let (base, received) = redirecting_elsewhere().await;
+    let client = RakutenClient::new(RakutenClientSettings {
+        api_base_url: format!("{base}/es/2.0/order"),
+        license_api_url: format!("{base}/es/1.0/license-management"),
+        service_secret: "abc".to_string().into(),
+        license_key: "def".to_string().into(),
+        timeout: Duration::from_secs(5),
+    })
+    .unwrap();
+    let orders = vec!["123456-20261122-0000000001".to_string()];
+    assert_names(client.get_order(&orders).await, "rakuten_pay.api_base_url");
+    assert_names(client.license_expiry().await, "rakuten_pay.license_api_url");
     assert_eq!(received.load(Ordering::SeqCst), 0);
 }

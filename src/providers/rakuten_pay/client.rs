@@ -557,7 +557,7 @@ impl RakutenClient {
         url: &Url,
     ) -> Result<Answer, CallError> {
         let started = Instant::now();
-        let result = self.read(builder, answer_limit(endpoint)).await;
+        let result = self.read(builder, endpoint, url).await;
         let latency_ms = started.elapsed().as_millis() as u64;
         match &result {
             Ok(answer) => tracing::debug!(
@@ -577,12 +577,14 @@ impl RakutenClient {
     async fn read(
         &self,
         builder: reqwest::RequestBuilder,
-        limit: usize,
+        endpoint: &str,
+        url: &Url,
     ) -> Result<Answer, CallError> {
         let response = builder.send().await.map_err(CallError::from_transport)?;
         let status = response.status();
         let headers = response.headers().clone();
-        let bytes = http_client::read_body(response, limit).await?;
+        http_client::refuse_redirect(url_key(endpoint), url, status, &headers)?;
+        let bytes = http_client::read_body(response, answer_limit(endpoint)).await?;
         self.classify(status, &headers, &bytes)
     }
 }
