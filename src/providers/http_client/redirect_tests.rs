@@ -105,3 +105,21 @@ async fn a_rakuten_pay_redirect_elsewhere_names_its_key_and_sends_nothing_there(
     assert_names(client.license_expiry().await, "rakuten_pay.license_api_url");
     assert_eq!(received.load(Ordering::SeqCst), 0);
 }
+
+#[tokio::test]
+async fn a_rakuten_inventory_redirect_elsewhere_names_its_key_and_sends_nothing_there() {
+    use crate::providers::rakuten_pay::inventory::InventoryClient;
+    let (base, received) = redirecting_elsewhere().await;
+    let client = InventoryClient::new(
+        &format!("{base}/es/2.0"),
+        &"abc".to_string().into(),
+        &"def".to_string().into(),
+        Duration::from_secs(5),
+    )
+    .unwrap();
+    assert_names(
+        client.search_items("*").await,
+        "rakuten_pay.inventory_api_url",
+    );
+    assert_eq!(received.load(Ordering::SeqCst), 0);
+}
