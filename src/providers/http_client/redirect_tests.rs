@@ -123,3 +123,29 @@ async fn a_rakuten_inventory_redirect_elsewhere_names_its_key_and_sends_nothing_
     );
     assert_eq!(received.load(Ordering::SeqCst), 0);
 }
+
+#[tokio::test]
+async fn a_jgoods_api_redirect_elsewhere_names_its_key_and_sends_nothing_there() {
+    use crate::providers::jgoods::client::{JgoodsClient, JgoodsClientSettings, TokenAuth};
+    let (base, received) = redirecting_elsewhere().await;
+    let tokens = serve(axum::Router::new().fallback(|| async {
+        (
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            r#"{"access_token":"t","token_type":"bearer","expires_in":3600}"#,
+        )
+    }))
+    .await;
+    let client = JgoodsClient::new(JgoodsClientSettings {
+        order_api_base_url: format!("{base}/order/v2"),
+        item_api_base_url: format!("{base}/v3"),
+        category_api_base_url: format!("{base}/category/v1"),
+        token_url: format!("{tokens}/oauth/token"),
+        client_id: "id".into(),
+        client_secret: "secret".to_string().into(),
+        token_auth: TokenAuth::Basic,
+        timeout: Duration::from_secs(5),
+    })
+    .unwrap();
+    assert_names(client.get_order("JG1").await, "jgoods.order_api_base_url");
+    assert_eq!(received.load(Ordering::SeqCst), 0);
+}
