@@ -7,9 +7,8 @@ use std::time::Duration;
 use axum::body::{Body, Bytes};
 use tokio::net::TcpListener;
 
+use super::redirect_tests::{jgoods_client, kuroneko_client};
 use crate::call::CallError;
-use crate::providers::credit::kuroneko::client::{KuronekoClient, KuronekoClientSettings};
-use crate::providers::jgoods::client::{JgoodsClient, JgoodsClientSettings, TokenAuth};
 
 const MIB: usize = 1024 * 1024;
 /// What the hostile endpoint answers: 64 MiB, streamed (no `Content-Length`).
@@ -83,17 +82,11 @@ fn assert_too_much(error: &CallError, growth: usize) {
 #[tokio::test]
 async fn a_flooding_jgoods_token_endpoint_fails_the_call_in_bounded_memory() {
     let base = flooding_server().await;
-    let client = JgoodsClient::new(JgoodsClientSettings {
-        order_api_base_url: format!("{base}/order/v2"),
-        item_api_base_url: format!("{base}/v3"),
-        category_api_base_url: format!("{base}/category/v1"),
-        token_url: format!("{base}/oauth/token"),
-        client_id: "id".into(),
-        client_secret: "secret".to_string().into(),
-        token_auth: TokenAuth::Basic,
-        timeout: Duration::from_secs(60),
-    })
-    .unwrap();
+    let client = jgoods_client(
+        &base,
+        &format!("{base}/oauth/token"),
+        Duration::from_secs(60),
+    );
     let (error, growth) = peak_growth(client.get_order("JG1")).await;
     assert_too_much(&error, growth);
 }
@@ -101,13 +94,7 @@ async fn a_flooding_jgoods_token_endpoint_fails_the_call_in_bounded_memory() {
 #[tokio::test]
 async fn a_flooding_kuroneko_answer_fails_the_call_in_bounded_memory() {
     let base = flooding_server().await;
-    let client = KuronekoClient::new(KuronekoClientSettings {
-        api_base_url: base,
-        store_code: "12345678901".into(),
-        password: "pw".to_string().into(),
-        timeout: Duration::from_secs(60),
-    })
-    .unwrap();
+    let client = kuroneko_client(base, Duration::from_secs(60));
     let (error, growth) = peak_growth(client.credit_result("K-1")).await;
     assert_too_much(&error, growth);
 }

@@ -11,6 +11,7 @@ use tokio::net::TcpListener;
 use super::REDIRECT_ELSEWHERE;
 use crate::call::CallError;
 use crate::providers::credit::kuroneko::client::{KuronekoClient, KuronekoClientSettings};
+use crate::providers::jgoods::client::{JgoodsClient, JgoodsClientSettings, TokenAuth};
 use crate::providers::komoju::client::{KomojuClient, KomojuClientSettings};
 
 async fn serve(app: axum::Router) -> String {
@@ -18,6 +19,32 @@ async fn serve(app: axum::Router) -> String {
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await });
     base
+}
+
+/// A J-goods client whose three APIs are under `base`.
+pub(super) fn jgoods_client(base: &str, token_url: &str, timeout: Duration) -> JgoodsClient {
+    JgoodsClient::new(JgoodsClientSettings {
+        order_api_base_url: format!("{base}/order/v2"),
+        item_api_base_url: format!("{base}/v3"),
+        category_api_base_url: format!("{base}/category/v1"),
+        token_url: token_url.to_string(),
+        client_id: "id".into(),
+        client_secret: "secret".to_string().into(),
+        token_auth: TokenAuth::Basic,
+        timeout,
+    })
+    .unwrap()
+}
+
+/// A Kuroneko client calling `base`.
+pub(super) fn kuroneko_client(base: String, timeout: Duration) -> KuronekoClient {
+    KuronekoClient::new(KuronekoClientSettings {
+        api_base_url: base,
+        store_code: "12345678901".into(),
+        password: "pw".to_string().into(),
+        timeout,
+    })
+    .unwrap()
 }
 
 /// A base URL answering 307 to a second loopback server (another port),
@@ -60,13 +87,7 @@ fn assert_names<T: std::fmt::Debug>(result: Result<T, CallError>, key: &str) {
 #[tokio::test]
 async fn a_kuroneko_redirect_elsewhere_names_its_key_and_sends_nothing_there() {
     let (base, received) = redirecting_elsewhere().await;
-    let client = KuronekoClient::new(KuronekoClientSettings {
-        api_base_url: base,
-        store_code: "12345678901".into(),
-        password: "pw".to_string().into(),
-        timeout: Duration::from_secs(5),
-    })
-    .unwrap();
+    let client = kuroneko_client(base, Duration::from_secs(5));
     assert_names(client.credit_result("K-1").await, "kuroneko.api_base_url");
     assert_eq!(received.load(Ordering::SeqCst), 0);
 }
@@ -126,7 +147,6 @@ async fn a_rakuten_inventory_redirect_elsewhere_names_its_key_and_sends_nothing_
 
 #[tokio::test]
 async fn a_jgoods_api_redirect_elsewhere_names_its_key_and_sends_nothing_there() {
-    use crate::providers::jgoods::client::{JgoodsClient, JgoodsClientSettings, TokenAuth};
     let (base, received) = redirecting_elsewhere().await;
     let tokens = serve(axum::Router::new().fallback(|| async {
         (
@@ -135,17 +155,11 @@ async fn a_jgoods_api_redirect_elsewhere_names_its_key_and_sends_nothing_there()
         )
     }))
     .await;
-    let client = JgoodsClient::new(JgoodsClientSettings {
-        order_api_base_url: format!("{base}/order/v2"),
-        item_api_base_url: format!("{base}/v3"),
-        category_api_base_url: format!("{base}/category/v1"),
-        token_url: format!("{tokens}/oauth/token"),
-        client_id: "id".into(),
-        client_secret: "secret".to_string().into(),
-        token_auth: TokenAuth::Basic,
-        timeout: Duration::from_secs(5),
-    })
-    .unwrap();
+    let client = jgoods_client(
+        &base,
+        &format!("{tokens}/oauth/token"),
+        Duration::from_secs(5),
+    );
     assert_names(client.get_order("JG1").await, "jgoods.order_api_base_url");
     assert_eq!(received.load(Ordering::SeqCst), 0);
 }
