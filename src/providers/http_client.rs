@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use reqwest::header::HeaderMap;
+use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::{StatusCode, Url};
 
 use crate::call::CallError;
@@ -22,6 +22,73 @@ pub fn build(timeout: Duration) -> Result<reqwest::Client, CallError> {
         .user_agent(concat!("ordersync/", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|e| CallError::transient(format!("cannot build the HTTP client: {e}")))
+}
+
+/// `code` of the configuration problem raised when a provider redirects a
+/// call to another origin (scheme, host or port): nothing is sent there.
+pub const REDIRECT_ELSEWHERE: &str = "REDIRECT_ELSEWHERE";
+
+/// Where a provider's redirect from `from` may be followed: the `Location`
+/// resolved against `from`, only when it keeps the origin (scheme, host and
+/// port) of the URL configured under `key`. Anything else is a configuration
+/// problem naming `key`, and nothing is sent there: every call carries a
+/// credential or a buyer's data, and a base URL that points elsewhere is for a
+/// person to correct, never for the daemon to follow. A missing or unreadable
+/// `Location` is transient (a proxy mid-change).
+pub fn redirect_target(
+    key: &str,
+    from: &Url,
+    status: StatusCode,
+    location: Option<&HeaderValue>,
+) -> Result<Url, CallError> {
+    let target = location
+        .and_then(|v| v.to_str().ok())
+        .and_then(|l| from.join(l).ok())
+        .ok_or_else(|| {
+            CallError::transient(format!(
+                "{key}: redirected (HTTP {}) without a usable Location",
+                status.as_u16()
+            ))
+        })?;
+    if target.origin() == from.origin() {
+        return Ok(target);
+    }
+    // The origin only: a host is a short, checked name; the path and query
+    // are the answerer's text.
+    let elsewhere = target.origin().ascii_serialization();
+    let code = status.as_u16();
+    Err(CallError::configuration(
+        REDIRECT_ELSEWHERE,
+        format!(
+            "{key} のURLが別の接続先 {elsewhere} へ転送(HTTP {code})しました。転送先には何も送っていません。{key} を提供元の正しいURLに直してください / \
+{key} redirected (HTTP {code}) to another origin, {elsewhere}; nothing was sent there. Set {key} to the provider's right URL"
+        ),
+    ))
+}
+
+/// For the clients that follow no redirect at all: a 3xx answer to a URL
+/// configured under `key` is a configuration problem naming `key` (its URL
+/// has moved, or points elsewhere: [`REDIRECT_ELSEWHERE`]); anything else
+/// passes.
+pub fn refuse_redirect(
+    key: &str,
+    from: &Url,
+    status: StatusCode,
+    headers: &HeaderMap,
+) -> Result<(), CallError> {
+    if !status.is_redirection() || status == StatusCode::NOT_MODIFIED {
+        return Ok(());
+    }
+    // Same origin (else the error is there); its path is the answerer's text.
+    redirect_target(key, from, status, headers.get(reqwest::header::LOCATION))?;
+    let code = status.as_u16();
+    Err(CallError::configuration(
+        "REDIRECTED",
+        format!(
+            "{key} のURLが同じ接続先の別のパスへ転送(HTTP {code})しました。転送には従いません。{key} を提供元の正しいURLに直してください / \
+{key} redirected (HTTP {code}) to another path on the same origin, which is not followed. Set {key} to the provider's right URL"
+        ),
+    ))
 }
 
 /// A call refused before it was sent (`http_status` 0): bad input or config.
@@ -50,31 +117,80 @@ pub fn parse_base(name: &str, raw: &str) -> Result<Url, CallError> {
     Ok(url)
 }
 
-/// An HTTP answer, read whole.
+/// Most bytes read of a provider's answer: every documented answer but the
+/// pages named below fits in a fraction of it, and a larger one (a wrong URL,
+/// a hostile or broken endpoint) must not take the daemon's memory.
+pub const ANSWER_LIMIT: usize = 8 * 1024 * 1024;
+
+/// Most bytes read of the largest documented pages: Rakuten's `getOrder`
+/// (100 whole orders) and `items/search` (100 items with their variants).
+pub const LARGE_PAGE_LIMIT: usize = 32 * 1024 * 1024;
+
+/// An HTTP answer, read whole (at most a limit's worth).
 pub struct Answer {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: Vec<u8>,
 }
 
-/// Reads a sent request's answer whole; a transport failure is transient.
+/// Reads a sent request's answer, at most [`ANSWER_LIMIT`] bytes; a
+/// transport failure is transient.
 pub async fn read_answer(
     sent: Result<reqwest::Response, reqwest::Error>,
+) -> Result<Answer, CallError> {
+    read_answer_up_to(sent, ANSWER_LIMIT).await
+}
+
+/// [`read_answer`] with another limit, for the pages that need more.
+pub async fn read_answer_up_to(
+    sent: Result<reqwest::Response, reqwest::Error>,
+    limit: usize,
 ) -> Result<Answer, CallError> {
     let response = sent.map_err(CallError::from_transport)?;
     let status = response.status();
     let headers = response.headers().clone();
-    let body = response
-        .bytes()
-        .await
-        .map_err(CallError::from_transport)?
-        .to_vec();
+    let body = read_body(response, limit).await?;
     Ok(Answer {
         status,
         headers,
         body,
     })
 }
+
+/// Reads an answer's body chunk by chunk, failing as soon as it passes
+/// `limit` bytes (or says it will in `Content-Length`): the connection is
+/// dropped, never drained, and what was read is freed.
+pub async fn read_body(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> Result<Vec<u8>, CallError> {
+    if response.content_length().is_some_and(|n| n > limit as u64) {
+        return Err(answered_too_much(limit));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(CallError::from_transport)? {
+        if body.len() + chunk.len() > limit {
+            return Err(answered_too_much(limit));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// Transient: a proxy's or a moved endpoint's page may go away, and the
+/// retry is bounded like any other; the reason says what happened.
+fn answered_too_much(limit: usize) -> CallError {
+    let mib = limit / (1024 * 1024);
+    CallError::transient(format!(
+        "提供元の応答が大きすぎます(上限 {mib} MiB)。読むのをやめました / \
+the provider answered too much (more than {mib} MiB); reading stopped"
+    ))
+}
+
+#[cfg(test)]
+mod answer_size_tests;
+#[cfg(test)]
+mod redirect_tests;
 
 #[cfg(test)]
 mod tests {
@@ -97,6 +213,37 @@ mod tests {
                     assert!(message.starts_with("api_base_url: "), "{message}");
                 }
                 other => panic!("{bad}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn redirects_keep_the_origin_of_the_configured_url() {
+        let from = Url::parse("https://api.example.jp/v1/x").unwrap();
+        let follow = |l: &str| {
+            redirect_target(
+                "k.url",
+                &from,
+                StatusCode::TEMPORARY_REDIRECT,
+                Some(&HeaderValue::from_str(l).unwrap()),
+            )
+        };
+        assert_eq!(
+            follow("/v2/x").unwrap().as_str(),
+            "https://api.example.jp/v2/x"
+        );
+        for elsewhere in [
+            "http://api.example.jp/v1/x",
+            "https://api.example.jp:8443/v1/x",
+            "https://evil.example/v1/x",
+            "//evil.example/v1/x",
+        ] {
+            match follow(elsewhere) {
+                Err(CallError::Configuration { code, fix }) => {
+                    assert_eq!(code, REDIRECT_ELSEWHERE);
+                    assert!(fix.starts_with("k.url "), "{fix}");
+                }
+                other => panic!("{elsewhere}: {other:?}"),
             }
         }
     }

@@ -243,6 +243,9 @@ impl JgoodsClient {
     async fn call(&self, request: &ApiRequest) -> Result<Answer, CallError> {
         let token = self.access_token().await?;
         let mut answer = self.send(request, &token).await?;
+        if let Some(api) = self.api_of(&request.url) {
+            http_client::refuse_redirect(api.key(), &request.url, answer.status, &answer.headers)?;
+        }
         if answer.status == StatusCode::UNAUTHORIZED {
             self.forget_token(&token).await;
             let token = self.access_token().await?;

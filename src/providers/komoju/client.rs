@@ -280,6 +280,11 @@ impl KomojuClient {
         let started = Instant::now();
         let result = read_answer(builder.send().await)
             .await
+            .and_then(|answer| {
+                let (status, headers) = (answer.status, &answer.headers);
+                http_client::refuse_redirect("komoju.api_base_url", &request.url, status, headers)?;
+                Ok(answer)
+            })
             .and_then(classify)
             .map_err(|e| self.redact(e));
         log_call(request, &result, started);

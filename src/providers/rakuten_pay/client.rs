@@ -557,7 +557,7 @@ impl RakutenClient {
         url: &Url,
     ) -> Result<Answer, CallError> {
         let started = Instant::now();
-        let result = self.read(builder).await;
+        let result = self.read(builder, endpoint, url).await;
         let latency_ms = started.elapsed().as_millis() as u64;
         match &result {
             Ok(answer) => tracing::debug!(
@@ -574,11 +574,17 @@ impl RakutenClient {
         result
     }
 
-    async fn read(&self, builder: reqwest::RequestBuilder) -> Result<Answer, CallError> {
+    async fn read(
+        &self,
+        builder: reqwest::RequestBuilder,
+        endpoint: &str,
+        url: &Url,
+    ) -> Result<Answer, CallError> {
         let response = builder.send().await.map_err(CallError::from_transport)?;
         let status = response.status();
         let headers = response.headers().clone();
-        let bytes = response.bytes().await.map_err(CallError::from_transport)?;
+        http_client::refuse_redirect(url_key(endpoint), url, status, &headers)?;
+        let bytes = http_client::read_body(response, answer_limit(endpoint)).await?;
         self.classify(status, &headers, &bytes)
     }
 }

@@ -37,6 +37,8 @@ pub const MAX_UPSERT: usize = 400;
 pub const MAX_GET: usize = 1000;
 /// Items a search page asks for (the contract's maximum).
 pub const SEARCH_HITS: u32 = 100;
+/// The config key of the base URL, as a redirect's problem names it.
+const URL_KEY: &str = "rakuten_pay.inventory_api_url";
 /// Highest quantity Rakuten takes.
 pub const MAX_QUANTITY: u32 = 99_999;
 /// Least time between two upserts (1 a second per shop), with a margin:
@@ -226,12 +228,14 @@ impl InventoryClient {
             .append_pair("cursorMark", cursor);
         let sent = self
             .http
-            .get(url)
+            .get(url.clone())
             .header(AUTHORIZATION, self.authorization.clone())
             .header(ACCEPT, "application/json")
             .send()
             .await;
-        let bytes = judge(http_client::read_answer(sent).await?, Function::ItemsSearch)?;
+        let answer = http_client::read_answer_up_to(sent, http_client::LARGE_PAGE_LIMIT).await?;
+        http_client::refuse_redirect(URL_KEY, &url, answer.status, &answer.headers)?;
+        let bytes = judge(answer, Function::ItemsSearch)?;
         serde_json::from_slice(&bytes).map_err(|e| {
             CallError::transient(format!("Rakuten answered an unreadable search page: {e}"))
         })
@@ -249,16 +253,19 @@ impl InventoryClient {
         let bytes = serde_json::to_vec(body).map_err(|e| {
             http_client::not_sent("INVALID_BODY", format!("cannot encode the request: {e}"))
         })?;
+        let url = self.url(path);
         let sent = self
             .http
-            .post(self.url(path))
+            .post(url.clone())
             .header(AUTHORIZATION, self.authorization.clone())
             .header(CONTENT_TYPE, "application/json")
             .header(ACCEPT, "application/json")
             .body(bytes)
             .send()
             .await;
-        http_client::read_answer(sent).await
+        let answer = http_client::read_answer(sent).await?;
+        http_client::refuse_redirect(URL_KEY, &url, answer.status, &answer.headers)?;
+        Ok(answer)
     }
 
     fn url(&self, path: &str) -> Url {

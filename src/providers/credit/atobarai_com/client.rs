@@ -14,7 +14,8 @@
 //!
 //! A redirect is followed by POSTing the same form again (an HTTP client's
 //! default would turn the POST into a GET and lose every key), at most
-//! [`MAX_REDIRECTS`] times and never from https down to http.
+//! [`MAX_REDIRECTS`] times and never to another origin (scheme, host, port:
+//! the buyer's name and address would go along).
 //!
 //! The service has no secret: the caller is its ids plus the source IP, so
 //! nothing here needs redacting.
@@ -524,7 +525,7 @@ impl AtobaraiClient {
             let status = response.status();
             if status.is_redirection() {
                 hops += 1;
-                url = redirect_target(&url, response.headers().get(LOCATION), hops)?;
+                url = redirect_target(&url, status, response.headers().get(LOCATION), hops)?;
                 continue;
             }
             if status == StatusCode::NOT_FOUND {
@@ -543,7 +544,7 @@ impl AtobaraiClient {
                     retry_after: crate::call::retry_after(response.headers()),
                 });
             }
-            let bytes = response.bytes().await.map_err(CallError::from_transport)?;
+            let bytes = http_client::read_body(response, http_client::ANSWER_LIMIT).await?;
             let text = String::from_utf8_lossy(&bytes);
             return wire::parse_response(&text)
                 .map_err(|e| CallError::transient(format!("{e} (HTTP 200 from {})", url.path())));

@@ -325,7 +325,8 @@ impl KuronekoClient {
             .map_err(CallError::from_transport)?;
         let status = response.status();
         let headers = response.headers().clone();
-        let bytes = response.bytes().await.map_err(CallError::from_transport)?;
+        http_client::refuse_redirect("kuroneko.api_base_url", url, status, &headers)?;
+        let bytes = http_client::read_body(response, http_client::ANSWER_LIMIT).await?;
         if status != StatusCode::OK {
             // Yamato always answers 200; anything else is a proxy, a
             // maintenance page or an outage.

@@ -25,6 +25,15 @@ pub enum JgoodsApi {
 }
 
 impl JgoodsApi {
+    /// The config key of the API's base URL.
+    pub(super) fn key(self) -> &'static str {
+        match self {
+            JgoodsApi::Order => "jgoods.order_api_base_url",
+            JgoodsApi::Item => "jgoods.item_api_base_url",
+            JgoodsApi::Category => "jgoods.category_api_base_url",
+        }
+    }
+
     /// The API's name on J-goods' pages, then in English.
     fn names(self) -> (&'static str, &'static str) {
         match self {

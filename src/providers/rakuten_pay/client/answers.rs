@@ -3,6 +3,25 @@
 
 use super::*;
 
+/// The config key of the URL an endpoint is called under.
+pub(super) fn url_key(endpoint: &str) -> &'static str {
+    if endpoint.starts_with("license-key") {
+        "rakuten_pay.license_api_url"
+    } else {
+        "rakuten_pay.api_base_url"
+    }
+}
+
+/// Most bytes read of an endpoint's answer: `getOrder` answers up to 100
+/// whole orders; every other answer is small.
+pub(super) fn answer_limit(endpoint: &str) -> usize {
+    if endpoint == "getOrder" {
+        http_client::LARGE_PAGE_LIMIT
+    } else {
+        http_client::ANSWER_LIMIT
+    }
+}
+
 impl RakutenClient {
     /// Transient failures and gateway errors become `Err`; what is left is a
     /// JSON body to judge by its messages.

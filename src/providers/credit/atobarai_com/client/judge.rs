@@ -224,11 +224,12 @@ pub(super) fn service_url(base: &Url, service: AtobaraiService) -> Url {
     url
 }
 
-/// Where a redirect points, resolved against the request URL. Refuses a
-/// missing or unreadable `Location`, a downgrade to http, and more than
-/// [`MAX_REDIRECTS`] hops (transient: the service may be moving).
+/// Where a redirect points: the same origin as the configured base URL only
+/// (see [`http_client::redirect_target`]), at most [`MAX_REDIRECTS`] hops
+/// (transient: the service may be moving).
 pub(super) fn redirect_target(
     from: &Url,
+    status: StatusCode,
     location: Option<&HeaderValue>,
     hops: usize,
 ) -> Result<Url, CallError> {
@@ -237,21 +238,5 @@ pub(super) fn redirect_target(
             "Atobarai.com redirected more than {MAX_REDIRECTS} times"
         )));
     }
-    let target = location
-        .and_then(|v| v.to_str().ok())
-        .and_then(|l| from.join(l).ok())
-        .ok_or_else(|| CallError::transient("Atobarai.com redirected without a usable Location"))?;
-    if from.scheme() == "https" && target.scheme() != "https" {
-        return Err(CallError::Rejected {
-            http_status: 302,
-            code: "INSECURE_REDIRECT".to_string(),
-            message: format!("refusing a redirect from https to {}", target.scheme()),
-        });
-    }
-    if !matches!(target.scheme(), "http" | "https") {
-        return Err(CallError::transient(
-            "Atobarai.com redirected to a non-HTTP URL",
-        ));
-    }
-    Ok(target)
+    http_client::redirect_target("atobarai_com.api_base_url", from, status, location)
 }

@@ -1084,3 +1084,60 @@ async fn status_with_only_unknown_ids_answers_error_with_results_and_reads_unkno
         "{answer:?}"
     );
 }
+
+/// A loopback server counting what reaches it, answering `answer` to all.
+async fn counting_server(
+    answer: impl Fn() -> axum::response::Response + Clone + Send + Sync + 'static,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let hits = std::sync::Arc::new(AtomicUsize::new(0));
+    let counted = hits.clone();
+    let app = axum::Router::new().fallback(move || {
+        let counted = counted.clone();
+        let answer = answer.clone();
+        async move {
+            counted.fetch_add(1, Ordering::SeqCst);
+            answer()
+        }
+    });
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (base, hits)
+}
+
+#[tokio::test]
+async fn a_redirect_to_another_origin_is_not_followed_and_names_the_key() {
+    use axum::response::IntoResponse;
+    use std::sync::atomic::Ordering;
+    let sim = start_sim(AtobaraiSimConfig::default()).await;
+    // The other origin: the same loopback host on another port.
+    let (elsewhere, received) =
+        counting_server(|| axum::http::StatusCode::OK.into_response()).await;
+    let target = format!("{elsewhere}/api/order/rest");
+    let (base, redirected) = counting_server(move || {
+        (
+            axum::http::StatusCode::TEMPORARY_REDIRECT,
+            [(axum::http::header::LOCATION, target.clone())],
+        )
+            .into_response()
+    })
+    .await;
+    let mut settings = sim.client_settings();
+    settings.api_base_url = base;
+    let client = AtobaraiClient::new(settings).unwrap();
+
+    let (code, fix) = misconfigured(client.register_order(&order("LEAK-1")).await);
+    assert_eq!(redirected.load(Ordering::SeqCst), 1);
+    assert_eq!(
+        received.load(Ordering::SeqCst),
+        0,
+        "the buyer went elsewhere"
+    );
+    assert_eq!(code, http_client::REDIRECT_ELSEWHERE);
+    assert!(fix.contains("atobarai_com.api_base_url"), "{fix}");
+    assert!(fix.contains(&elsewhere), "names where it pointed: {fix}");
+    let (ja, en) = fix.split_once(" / ").expect("Japanese / English");
+    assert!(ja.contains("転送"), "{ja}");
+    assert!(en.contains("another origin"), "{en}");
+}
