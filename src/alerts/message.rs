@@ -164,14 +164,17 @@ pub fn inert(text: &str) -> String {
         }
     }
     // `www.`, any case: a link to Slack and Mattermost even without a scheme.
+    // One pass over the text, however many there are.
     let mut result = String::with_capacity(out.len());
-    let mut rest = out.as_str();
-    while let Some(at) = rest.to_ascii_lowercase().find("www.") {
-        result.push_str(&rest[..at + 3]);
-        result.push(JOINER);
-        rest = &rest[at + 3..];
+    for (i, c) in out.char_indices() {
+        result.push(c);
+        let www = out
+            .get(i.saturating_sub(2)..i + 2)
+            .is_some_and(|w| i >= 2 && w.eq_ignore_ascii_case("www."));
+        if www {
+            result.push(JOINER);
+        }
     }
-    result.push_str(rest);
     result
 }
 
