@@ -99,7 +99,7 @@ impl CreditProvider for AtobaraiCredit {
     fn request_credit<'a>(
         &'a self,
         app: &'a CreditApplication,
-        after_lost_answer: bool,
+        _after_lost_answer: bool,
     ) -> CallFuture<'a, CreditAnswer> {
         Box::pin(async move {
             let reg = self.registration(app);
@@ -115,7 +115,6 @@ impl CreditProvider for AtobaraiCredit {
             // restart). A default site takes the same number twice, so the
             // order is looked up by our number before every registration:
             // one `detail` call, answered at once when there is none.
-            let _ = after_lost_answer;
             if let Some(found) = self.client.recover_registration(&reg.ent_order_id).await? {
                 return Ok(recovered(found));
             }
