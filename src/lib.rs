@@ -84,6 +84,8 @@
 //! - [`inventory_import`], [`orders_export`], [`text_encoding`]: the ERP's
 //!   files in and out (CSV, Shift_JIS or UTF-8).
 //! - [`invoice`]: the periodic invoice to J-goods (numbers, HTML, CSV).
+//! - [`wording`]: the merchant's words for states, channels, carriers,
+//!   providers and calls, in `[daemon] language`.
 //! - [`sim`]: ordersync's side of the provider simulators (client settings and
 //!   config sections for a running one, `ordersync sim`); the simulators are
 //!   the `ordersync-sim` crate, written from the contracts and unable to see
@@ -123,4 +125,5 @@ pub mod store;
 pub mod systemd;
 pub mod text_encoding;
 pub mod untrusted;
+pub mod wording;
 pub mod worker;

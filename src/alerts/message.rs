@@ -31,7 +31,7 @@ pub struct Words {
 fn label(kind: &str) -> (&'static str, &'static str) {
     match kind {
         "order" => ("要対応の受注", "Order needs attention"),
-        "call" => ("送信を断念した連携", "Call given up"),
+        "call" => ("失敗した送信", "Call failed"),
         "problem" => ("連携先が設定を拒否", "Provider refuses the configuration"),
         "rejected" => ("拒否した Webhook", "Webhooks refused"),
         "poller" => ("取り込みの遅れ", "Poller behind"),
@@ -244,7 +244,7 @@ mod tests {
         let m = words.compose(&[notice(1, "call:12", "call", true)], 1, NOW);
         assert_eq!(
             m.subject,
-            "[ordersync 本店] 解決 送信を断念した連携 / Resolved: Call given up: #12"
+            "[ordersync 本店] 解決 失敗した送信 / Resolved: Call failed: #12"
         );
         assert!(m.text.contains("/console/problems"));
     }

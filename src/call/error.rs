@@ -62,7 +62,8 @@ impl CallError {
         }
     }
 
-    /// Classifies a reqwest transport error (never carries a secret: URLs only).
+    /// Classifies a reqwest transport error, naming the host it could not
+    /// reach (host and port only: a path or query may carry an id or a key).
     pub fn from_transport(e: reqwest::Error) -> Self {
         let what = if e.is_timeout() {
             "timed out"
@@ -73,7 +74,15 @@ impl CallError {
         } else {
             "request failed"
         };
-        CallError::transient(format!("{what}: {}", e.without_url()))
+        let host = e.url().and_then(|u| {
+            let host = u.host_str()?;
+            Some(match u.port_or_known_default() {
+                Some(port) => format!(" to {host}:{port}"),
+                None => format!(" to {host}"),
+            })
+        });
+        let host = host.unwrap_or_default();
+        CallError::transient(format!("{what}{host}: {}", e.without_url()))
     }
 }
 
@@ -97,5 +106,31 @@ impl crate::metrics::FailureCode for CallError {
             CallError::Transient { .. } => "transient",
             CallError::Rejected { code, .. } | CallError::Configuration { code, .. } => code,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// A refused connection names the host and port it tried, never the
+    /// path or query.
+    #[tokio::test]
+    async fn a_connection_failure_names_the_host_it_could_not_reach() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        drop(listener);
+        let e = reqwest::Client::new()
+            .get(format!("http://127.0.0.1:{port}/orders/SECRET?key=k"))
+            .send()
+            .await
+            .unwrap_err();
+        let shown = super::CallError::from_transport(e).to_string();
+        assert!(
+            shown.contains(&format!("connection failed to 127.0.0.1:{port}")),
+            "{shown}"
+        );
+        assert!(
+            !shown.contains("SECRET") && !shown.contains("key="),
+            "{shown}"
+        );
     }
 }

@@ -38,11 +38,28 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
-use crate::config::{self, LogFormat};
+use crate::config::{self, Language, LogFormat};
 
 use crate::config_file::{Config, EX_CONFIG};
 use crate::store::Store;
 use crate::text_encoding::TextEncoding;
+
+/// The language of this command's output: `[daemon] language` once the
+/// config is read, the locale's before (a config error).
+static LANGUAGE: std::sync::OnceLock<Language> = std::sync::OnceLock::new();
+
+/// The language the command speaks (see [`LANGUAGE`]).
+pub(crate) fn lang() -> Language {
+    LANGUAGE
+        .get()
+        .copied()
+        .unwrap_or_else(|| Language::from_locale(|v| std::env::var(v).ok()))
+}
+
+/// The Japanese or the English text, in the command's language.
+pub(crate) fn say<'a>(ja: &'a str, en: &'a str) -> &'a str {
+    crate::wording::say(lang(), ja, en)
+}
 
 /// Prints a line of the CLI's output ([`terminal_safe`]); a reader that
 /// went away (`ordersync orders list | head -1`) ends the command quietly.
@@ -71,6 +88,19 @@ pub fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
             c => c.to_string(),
         })
         .collect()
+}
+
+/// `text` padded with spaces to `width` terminal columns, counting a kana,
+/// kanji or full-width form as two, so a Japanese header lines up with its
+/// column. Longer text is left as it is.
+pub fn pad(text: &str, width: usize) -> String {
+    let wide = |c: char| {
+        matches!(c, '\u{1100}'..='\u{115f}' | '\u{2e80}'..='\u{a4cf}' | '\u{ac00}'..='\u{d7a3}'
+            | '\u{f900}'..='\u{faff}' | '\u{fe30}'..='\u{fe4f}' | '\u{ff00}'..='\u{ff60}'
+            | '\u{ffe0}'..='\u{ffe6}')
+    };
+    let used: usize = text.chars().map(|c| if wide(c) { 2 } else { 1 }).sum();
+    format!("{text}{}", " ".repeat(width.saturating_sub(used)))
 }
 
 /// One row of a listing built from outside values: a line feed, carriage
@@ -230,15 +260,17 @@ fn run(cli: Cli) -> ExitCode {
             if matches!(cli.command, Command::Run) {
                 tracing::error!(path = %path.display(), error = %e, "config error");
             }
-            errln!("ordersync: config error: {e}");
+            errln!("ordersync: {}: {e}", say("設定の誤り", "config error"));
             return ExitCode::from(EX_CONFIG as u8);
         }
     };
+    // The first setting wins; a second `run` in one process (tests) keeps it.
+    let _ = LANGUAGE.set(config.daemon.language);
     for warning in config.permission_warnings().iter().chain(&config.warnings) {
         if matches!(cli.command, Command::Run) {
             tracing::warn!(warning = %warning, "config warning");
         }
-        errln!("ordersync: warning: {warning}");
+        errln!("ordersync: {}: {warning}", say("警告", "warning"));
     }
     match cli.command {
         Command::CheckConfig { .. } => check_config(&config, &path),
@@ -274,15 +306,23 @@ fn check_config(config: &Config, path: &std::path::Path) -> ExitCode {
         return ExitCode::from(EX_CONFIG as u8);
     }
     if config.refusals.is_empty() {
-        errln!("ordersync: {} is valid", path.display());
+        match lang() {
+            Language::Ja => errln!("ordersync: {} に誤りはありません", path.display()),
+            Language::En => errln!("ordersync: {} is valid", path.display()),
+        }
         return ExitCode::SUCCESS;
     }
-    errln!(
-        "ordersync: このままでは起動できません(上記{}件) / `ordersync run` would refuse to start: {} problem(s) above; \
-         the other commands (stock, orders, status, backup) work without them",
-        config.refusals.len(),
-        config.refusals.len()
-    );
+    let n = config.refusals.len();
+    match lang() {
+        Language::Ja => errln!(
+            "ordersync: このままではデーモンを起動できません(上記 {n} 件)。stock, orders, status, backup \
+             などのコマンドはこのままでも使えます"
+        ),
+        Language::En => errln!(
+            "ordersync: `ordersync run` would refuse to start: {n} problem(s) above; the other \
+             commands (stock, orders, status, backup) work without them"
+        ),
+    }
     ExitCode::from(EX_CONFIG as u8)
 }
 
@@ -292,19 +332,27 @@ fn restore(config: &Config, path: &std::path::Path) -> anyhow::Result<()> {
         .format("%Y%m%dT%H%M%S")
         .to_string();
     let done = crate::store::restore::restore(&config.daemon.data_dir, path, &stamp)?;
-    outln!(
-        "復元しました / restored {} ({} orders) into {}",
-        path.display(),
-        done.orders,
-        config.database_path().display()
-    );
+    let orders = crate::wording::orders(lang(), done.orders);
+    match lang() {
+        Language::Ja => outln!(
+            "{} を {} に復元しました(受注 {orders})",
+            path.display(),
+            config.database_path().display()
+        ),
+        Language::En => outln!(
+            "restored {} ({orders}) into {}",
+            path.display(),
+            config.database_path().display()
+        ),
+    }
     if let Some(kept) = done.kept {
         outln!(
-            "置き換えたデータベース / the database it replaced: {}",
+            "{}: {}",
+            say("置き換えたデータベース", "the database it replaced"),
             kept.display()
         );
     }
-    outln!("次に / next: systemctl start ordersync");
+    outln!("{}: systemctl start ordersync", say("次に", "next"));
     Ok(())
 }
 
@@ -343,7 +391,8 @@ async fn local(command: Command, config: Config) -> anyhow::Result<()> {
     let safety_stock = config.inventory.safety_stock;
     let store = Store::open_in(&config.daemon.data_dir, safety_stock).with_context(|| {
         format!(
-            "cannot open the store in {}",
+            "{} {}",
+            say("データベースを開けません:", "cannot open the store in"),
             config.daemon.data_dir.display()
         )
     })?;
@@ -364,11 +413,24 @@ async fn local(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Backup { path } => {
             anyhow::ensure!(
                 !path.exists(),
-                "{} already exists; choose a new file",
-                path.display()
+                "{}: {}",
+                path.display(),
+                say(
+                    "すでにあります。別のファイル名を指定してください",
+                    "already exists; choose a new file"
+                )
             );
             store.backup_to(&path).await?;
-            outln!("backed up {} to {}", store.path().display(), path.display());
+            match lang() {
+                Language::Ja => outln!(
+                    "{} を {} にバックアップしました",
+                    store.path().display(),
+                    path.display()
+                ),
+                Language::En => {
+                    outln!("backed up {} to {}", store.path().display(), path.display())
+                }
+            }
         }
         Command::Run
         | Command::CheckConfig { .. }
@@ -394,5 +456,8 @@ mod tests {
         // A direction control is shown, not obeyed (U+202E reverses what follows).
         assert_eq!(terminal_safe("A\u{202e}gpj"), "A\\u{202e}gpj");
         assert_eq!(super::one_line("急須\n| FAKE | row"), "急須\\n| FAKE | row");
+        assert_eq!(super::pad("受注", 6), "受注  ");
+        assert_eq!(super::pad("id", 4), "id  ");
+        assert_eq!(super::pad("longer", 2), "longer");
     }
 }

@@ -5,13 +5,14 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::{Args, Subcommand};
 
-use super::{order_text, parse_encoding};
+use super::{Language, lang, order_text, pad, parse_encoding, say};
 use crate::config_file::Config;
 use crate::domain::{Channel, OrderState, time};
 use crate::orders_export::{self, ExportFormat};
 use crate::store::orders::OrderFilter;
 use crate::store::{Store, events, orders};
 use crate::text_encoding::TextEncoding;
+use crate::wording;
 
 #[derive(Subcommand, Debug)]
 pub enum OrdersCommand {
@@ -130,12 +131,7 @@ pub(super) async fn run(
                 .map_err(|e| anyhow::anyhow!("{}", e.message))?;
             let policy = crate::app::payment_policy(config);
             let order = crate::flows::erp::ship(store, ch, id, req, policy).await?;
-            outln!(
-                "{} {} is {}",
-                order.channel.as_str(),
-                order.id,
-                order.state.as_str()
-            );
+            print_result(&order);
         }
         OrdersCommand::Add { file } => add_order(store, config, &file).await?,
         OrdersCommand::Ack {
@@ -147,7 +143,11 @@ pub(super) async fn run(
             let ch = parse_channel(&channel)?;
             let by = by.unwrap_or_else(super::operator);
             crate::flows::attention::acknowledge(store, ch, id.clone(), &by, &note).await?;
-            outln!("確認済みにしました / acknowledged {} {id}", ch.as_str());
+            let name = wording::channel(lang(), ch);
+            match lang() {
+                Language::Ja => outln!("{name} {id} を確認済みにしました"),
+                Language::En => outln!("acknowledged {name} {id}"),
+            }
         }
         OrdersCommand::Cancel {
             channel,
@@ -156,15 +156,27 @@ pub(super) async fn run(
         } => {
             let ch = parse_channel(&channel)?;
             let order = crate::flows::erp::cancel(store, ch, id, reason).await?;
-            outln!(
-                "{} {} is {}",
-                order.channel.as_str(),
-                order.id,
-                order.state.as_str()
-            );
+            print_result(&order);
         }
     }
     Ok(())
+}
+
+/// The order's state after a command, and what it still waits for.
+fn print_result(order: &crate::domain::Order) {
+    let l = lang();
+    let (name, state) = (
+        wording::channel(l, order.channel),
+        wording::order_state(l, order.state),
+    );
+    let payment = wording::payment_state(l, order.payment_state);
+    match l {
+        Language::Ja => outln!("{name} {}: {state}(支払い: {payment})", order.id),
+        Language::En => outln!("{name} {} is {state} (payment: {payment})", order.id),
+    }
+    if let Some(why) = &order.attention {
+        outln!("{}: {}", say("要対応", "attention"), wording::pick(l, why));
+    }
 }
 
 /// `orders list`: one line per order.
@@ -174,28 +186,37 @@ async fn list_orders(store: &Store, a: OrdersListArgs) -> anyhow::Result<()> {
         state: a
             .state
             .as_deref()
-            .map(|s| OrderState::parse(s).ok_or_else(|| anyhow::anyhow!("unknown state {s:?}")))
+            .map(|s| {
+                OrderState::parse(s).ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "{} {s:?}: new, allocated, short, confirmed, shipped, cancelled",
+                        say("受注状態が違います", "unknown state")
+                    )
+                })
+            })
             .transpose()?,
         attention: a.attention,
         limit: a.limit,
         after: None,
     };
     let list = store.read(move |c| orders::list(c, &filter)).await?;
+    let l = lang();
     outln!(
-        "{:<8} {:<28} {:<10} {:<15} ATTENTION",
-        "CHANNEL",
-        "ID",
-        "STATE",
-        "PAYMENT"
+        "{} {} {} {} {}",
+        pad(say("販売先", "CHANNEL"), 10),
+        pad(say("受注番号", "ID"), 28),
+        pad(say("状態", "STATE"), 10),
+        pad(say("支払い", "PAYMENT"), 18),
+        say("要対応", "ATTENTION")
     );
     for o in list {
         outln!(
-            "{:<8} {:<28} {:<10} {:<15} {}",
-            o.channel.as_str(),
-            o.id,
-            o.state.as_str(),
-            o.payment_state.as_str(),
-            o.attention.as_deref().unwrap_or("")
+            "{} {} {} {} {}",
+            pad(wording::channel(l, o.channel), 10),
+            pad(&super::one_line(&o.id), 28),
+            pad(wording::order_state(l, o.state), 10),
+            pad(wording::payment_state(l, o.payment_state), 18),
+            super::one_line(wording::pick(l, o.attention.as_deref().unwrap_or("")))
         );
     }
     Ok(())
@@ -221,7 +242,13 @@ async fn show_order(
             ))
         })
         .await?;
-    let order = order.ok_or_else(|| anyhow::anyhow!("no {channel} order with that id"))?;
+    let order = order.ok_or_else(|| match lang {
+        Language::Ja => anyhow::anyhow!(
+            "{} にその受注番号の受注はありません",
+            wording::channel(lang, ch)
+        ),
+        Language::En => anyhow::anyhow!("no {channel} order with that id"),
+    })?;
     let evs = &history.events;
     if json {
         let events: Vec<_> = evs
@@ -234,22 +261,23 @@ async fn show_order(
         outln!("{}", serde_json::to_string_pretty(&both)?);
         return Ok(());
     }
-    for line in order_text::summary(&order) {
+    for line in order_text::summary(lang, &order) {
         outln!("{}", super::one_line(&line));
     }
-    outln!("\n経緯 / history:");
+    outln!("\n{}:", say("経緯", "history"));
     if history.earlier > 0 {
-        outln!(
-            "  (これより前の経緯 {n} 件は省略 / {n} earlier events not shown)",
-            n = history.earlier
-        );
+        let n = history.earlier;
+        match lang {
+            Language::Ja => outln!("  (これより前の経緯 {n} 件は省略)"),
+            Language::En => outln!("  ({n} earlier events not shown)"),
+        }
     }
     for e in evs {
         let event = serde_json::json!({"kind": e.kind, "channel": e.channel, "detail": e.detail});
         outln!(
             "  {}  {}",
             time::shown(&e.at),
-            super::one_line(&crate::engine::sentences::describe_both(lang, &event))
+            super::one_line(&crate::engine::sentences::describe_in(lang, &event))
         );
     }
     Ok(())
@@ -259,24 +287,34 @@ async fn show_order(
 async fn add_order(store: &Store, config: &Config, file: &std::path::Path) -> anyhow::Result<()> {
     let order = crate::flows::direct::register(store, read_direct_order(file, config)?).await?;
     let (verb, order) = match order {
-        crate::flows::direct::Registered::Created(o) => ("registered", o),
-        crate::flows::direct::Registered::Same(o) => ("already registered", o),
-        crate::flows::direct::Registered::Conflict(_) => {
-            anyhow::bail!("an order with this id was registered with different content")
+        crate::flows::direct::Registered::Created(o) => (say("登録しました", "registered"), o),
+        crate::flows::direct::Registered::Same(o) => {
+            (say("登録済みです(同じ内容)", "already registered"), o)
         }
+        crate::flows::direct::Registered::Conflict(_) => anyhow::bail!(
+            "{}",
+            say(
+                "この受注番号は別の内容で登録済みです",
+                "an order with this id was registered with different content"
+            )
+        ),
     };
     outln!(
-        "direct {} {verb}: {} / {}",
-        order.id,
-        order.state.as_str(),
-        order.payment_state.as_str()
+        "{} {}: {verb}",
+        wording::channel(lang(), order.channel),
+        order.id
     );
+    print_result(&order);
     Ok(())
 }
 
 fn parse_channel(s: &str) -> anyhow::Result<Channel> {
-    Channel::parse(s)
-        .ok_or_else(|| anyhow::anyhow!("unknown channel {s:?}; use jgoods, rakuten or direct"))
+    Channel::parse(s).ok_or_else(|| {
+        anyhow::anyhow!(
+            "{} {s:?}: jgoods, rakuten, direct",
+            say("販売先が違います", "unknown channel")
+        )
+    })
 }
 
 /// `orders export`: the file goes to `--output` (written whole, then renamed
@@ -296,14 +334,25 @@ async fn export_orders(store: &Store, args: OrdersExportArgs) -> anyhow::Result<
     let (bytes, replaced) = orders_export::render(&list, args.format, args.encoding);
     if replaced > 0 {
         errln!(
-            "ordersync: warning: {replaced} characters have no Shift_JIS form and were written as 〓"
+            "ordersync: {}",
+            match lang() {
+                Language::Ja =>
+                    format!("警告: Shift_JIS にない文字 {replaced} 文字を 〓 で書き出しました"),
+                Language::En => format!(
+                    "warning: {replaced} characters have no Shift_JIS form and were written as 〓"
+                ),
+            }
         );
     }
     match &args.output {
         Some(path) => {
             crate::private_files::write_atomic(path, &bytes)
                 .with_context(|| format!("cannot write {}", path.display()))?;
-            errln!("exported {} orders to {}", list.len(), path.display());
+            let n = wording::orders(lang(), list.len() as i64);
+            match lang() {
+                Language::Ja => errln!("{} に受注 {n} を書き出しました", path.display()),
+                Language::En => errln!("exported {n} to {}", path.display()),
+            }
         }
         None => std::io::Write::write_all(&mut std::io::stdout().lock(), &bytes)?,
     }
@@ -337,8 +386,13 @@ fn read_direct_order(
     if let Some(p) = order.payment.deferred_provider() {
         anyhow::ensure!(
             enabled.contains(&p),
-            "payment: [{}] is not enabled in the config",
-            p.as_str()
+            "{}: [{}] {}",
+            say("支払い", "payment"),
+            p.as_str(),
+            say(
+                "が設定で有効になっていません",
+                "is not enabled in the config"
+            )
         );
     }
     if matches!(
@@ -347,7 +401,12 @@ fn read_direct_order(
     ) {
         anyhow::ensure!(
             config.enabled_komoju().is_some(),
-            "payment: [komoju] is not enabled in the config"
+            "{}: [komoju] {}",
+            say("支払い", "payment"),
+            say(
+                "が設定で有効になっていません",
+                "is not enabled in the config"
+            )
         );
     }
     Ok(order)

@@ -2,8 +2,10 @@
 
 use clap::Subcommand;
 
+use super::{Language, lang, pad, say};
 use crate::domain::time;
 use crate::store::{Store, outbox};
+use crate::wording;
 
 #[derive(Subcommand, Debug)]
 pub enum OutboxCommand {
@@ -33,29 +35,34 @@ pub(super) async fn run(command: OutboxCommand, store: &Store) -> anyhow::Result
         OutboxCommand::Drop { id, reason, by } => {
             let by = by.unwrap_or_else(super::operator);
             crate::flows::attention::drop_call(store, id, &by, &reason).await?;
-            outln!("取り下げました / dropped outbox call {id}: it will never be made");
+            match lang() {
+                Language::Ja => outln!("送信 {id} を取り下げました。今後送信しません"),
+                Language::En => outln!("dropped outbox call {id}: it will never be made"),
+            }
         }
         OutboxCommand::List { dead } => {
             let rows = store
                 .read(move |c| outbox::list(c, dead.then_some("dead"), 200))
                 .await?;
+            let l = lang();
             outln!(
-                "{:<6} {:<9} {:<20} {:<24} {:<8} LAST ERROR",
+                "{:<6} {} {} {} {} {}",
                 "ID",
-                "STATE",
-                "KIND",
-                "ORDER",
-                "ATTEMPTS"
+                pad(say("状態", "STATE"), 9),
+                pad(say("内容", "KIND"), 30),
+                pad(say("受注番号", "ORDER"), 24),
+                pad(say("試行", "ATTEMPTS"), 8),
+                say("最後のエラー", "LAST ERROR")
             );
             for r in rows {
                 outln!(
-                    "{:<6} {:<9} {:<20} {:<24} {:<8} {}",
+                    "{:<6} {} {} {} {:<8} {}",
                     r.id,
-                    r.state,
-                    r.kind,
-                    r.order_id.as_deref().unwrap_or("-"),
+                    pad(&wording::call_state(l, &r.state), 9),
+                    pad(&wording::call_kind(l, &r.kind), 30),
+                    pad(&super::one_line(r.order_id.as_deref().unwrap_or("-")), 24),
                     r.attempts,
-                    r.last_error.as_deref().unwrap_or("")
+                    super::one_line(wording::pick(l, r.last_error.as_deref().unwrap_or("")))
                 );
             }
         }
@@ -63,9 +70,26 @@ pub(super) async fn run(command: OutboxCommand, store: &Store) -> anyhow::Result
             let retried = store
                 .write(move |tx| outbox::retry_by_hand(tx, id, &time::rfc3339(time::now())))
                 .await?;
-            anyhow::ensure!(retried.is_some(), "there is no outbox call {id}");
-            anyhow::ensure!(retried == Some(true), "outbox call {id} is not dead");
-            outln!("call {id} queued again");
+            anyhow::ensure!(
+                retried.is_some(),
+                "{}",
+                match lang() {
+                    Language::Ja => format!("送信 {id} はありません"),
+                    Language::En => format!("there is no outbox call {id}"),
+                }
+            );
+            anyhow::ensure!(
+                retried == Some(true),
+                "{}",
+                match lang() {
+                    Language::Ja => format!("送信 {id} は失敗していません"),
+                    Language::En => format!("outbox call {id} is not dead"),
+                }
+            );
+            match lang() {
+                Language::Ja => outln!("送信 {id} を再送待ちに戻しました"),
+                Language::En => outln!("call {id} queued again"),
+            }
         }
     }
     Ok(())

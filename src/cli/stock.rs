@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::Subcommand;
 
-use super::parse_encoding;
+use super::{Language, lang, pad, parse_encoding, say};
 use crate::domain::time;
 use crate::store::{Store, restock, stock};
 use crate::text_encoding::TextEncoding;
@@ -64,7 +64,10 @@ pub(super) async fn run(command: StockCommand, store: &Store) -> anyhow::Result<
         }
         StockCommand::Import { file, encoding } => {
             let n = import_file(store, &file, encoding).await?;
-            outln!("imported {n} SKUs from {}", file.display());
+            match lang() {
+                Language::Ja => outln!("{} から {n} SKU の在庫を取り込みました", file.display()),
+                Language::En => outln!("imported {n} SKUs from {}", file.display()),
+            }
         }
         StockCommand::List => print_stock(&store.read(stock::list).await?),
     }
@@ -77,7 +80,13 @@ pub async fn import_file(
     file: &Path,
     encoding: Option<TextEncoding>,
 ) -> anyhow::Result<usize> {
-    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let bytes = std::fs::read(file).with_context(|| {
+        format!(
+            "{}: {}",
+            file.display(),
+            say("読めません", "cannot read it")
+        )
+    })?;
     let json = file.extension().is_some_and(|e| e == "json") || bytes.first() == Some(&b'[');
     let levels = if json {
         crate::inventory_import::parse_json(&bytes)
@@ -86,10 +95,11 @@ pub async fn import_file(
     }
     .map_err(|e| {
         anyhow::anyhow!(
-            "{}:{}: {}; nothing was imported",
+            "{}:{}: {}; {}",
             file.display(),
             e.line,
-            e.message
+            e.message,
+            say("何も取り込んでいません", "nothing was imported")
         )
     })?;
     Ok(crate::store::stock_import::import(store, levels).await?)
@@ -97,20 +107,21 @@ pub async fn import_file(
 
 fn print_stock(rows: &[stock::StockRow]) {
     outln!(
-        "{:<20} {:>8} {:>8} {:>9}  UPDATED",
-        "SKU",
-        "ON HAND",
-        "RESERVED",
-        "AVAILABLE"
+        "{} {} {} {}  {}",
+        pad("SKU", 20),
+        pad(say("実在庫", "ON HAND"), 8),
+        pad(say("引当済み", "RESERVED"), 8),
+        pad(say("有効在庫", "AVAILABLE"), 9),
+        say("更新日時", "UPDATED")
     );
     for r in rows {
         outln!(
-            "{:<20} {:>8} {:>8} {:>9}  {}",
-            r.sku,
+            "{} {:>8} {:>8} {:>9}  {}",
+            pad(&super::one_line(&r.sku), 20),
             r.on_hand,
             r.reserved,
             r.available,
-            r.updated_at
+            time::shown(&r.updated_at)
         );
     }
 }

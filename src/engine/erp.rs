@@ -150,6 +150,16 @@ fn shipment_calls(
     calls
 }
 
+/// Whether the merchant may cancel the order here ([`cancel`] would not
+/// refuse it): the console offers the button only then.
+pub fn merchant_can_cancel(order: &Order) -> bool {
+    match order.state {
+        OrderState::Cancelled => false,
+        OrderState::Shipped if order.credit.is_none() => false,
+        _ => order.channel != Channel::Jgoods,
+    }
+}
+
 /// What a cancel command means for the order.
 pub fn cancel(order: &Order, reason: &str) -> Result<Decision, Refusal> {
     match order.state {

@@ -3,22 +3,13 @@
 
 use serde_json::Value;
 
-/// The sentence in `lang` (Japanese where written, else English).
-pub fn describe_in(lang: crate::config::Language, e: &Value) -> String {
-    match lang {
-        crate::config::Language::Ja => {
-            super::sentences_ja::describe(e).unwrap_or_else(|| describe(e))
-        }
-        crate::config::Language::En => describe(e),
-    }
-}
+use crate::config::Language;
 
-/// Japanese first, English beside it (the command line's way); English
-/// alone with `[daemon] language = "en"`.
-pub fn describe_both(lang: crate::config::Language, e: &Value) -> String {
-    match (lang, super::sentences_ja::describe(e)) {
-        (crate::config::Language::Ja, Some(ja)) => format!("{ja} / {}", describe(e)),
-        _ => describe(e),
+/// The sentence in `lang` (Japanese where written, else English).
+pub fn describe_in(lang: Language, e: &Value) -> String {
+    match lang {
+        Language::Ja => super::sentences_ja::describe(e).unwrap_or_else(|| describe(e)),
+        Language::En => describe(e),
     }
 }
 
@@ -35,7 +26,12 @@ pub fn describe(e: &Value) -> String {
 /// The sentence of an `order.*` event.
 fn describe_order(kind: &str, e: &Value) -> String {
     let d = &e["detail"];
-    let lines = || reserved_of(&d["lines"]);
+    // " (SKU-001 3/3)", or nothing when the event names no line.
+    let lines = || match reserved_of(&d["lines"]) {
+        l if l.is_empty() => String::new(),
+        l => format!(" ({l})"),
+    };
+    let units = |v: &Value| crate::wording::units(Language::En, v.as_i64().unwrap_or(0));
     match kind {
         "order.imported" => format!("imported from Rakuten at {}", d["progress"]),
         "order.held" => format!(
@@ -67,25 +63,25 @@ fn describe_order(kind: &str, e: &Value) -> String {
             d["payment"].as_str().unwrap_or("?")
         ),
         "order.allocated" if e["channel"] == "jgoods" => {
-            format!("allocated in full ({}); telling J-goods", lines())
+            format!("allocated in full{}; telling J-goods", lines())
         }
         "order.short" if e["channel"] == "jgoods" => {
-            format!("short ({}); telling J-goods what we have", lines())
+            format!("short{}; telling J-goods what we have", lines())
         }
-        "order.allocated" => format!("allocated in full ({})", lines()),
-        "order.short" => format!("short ({})", lines()),
+        "order.allocated" => format!("allocated in full{}", lines()),
+        "order.short" => format!("short{}", lines()),
         "order.awaiting_reply" => "J-goods is asking the customer about the shortage".into(),
         "order.partial_accepted" => {
             "the customer accepted the partial quantities; confirming".into()
         }
         "order.confirmed" if e["channel"] == "jgoods" => {
-            "J-goods accepted: confirmed, payment deferred (後払い)".into()
+            "J-goods accepted: confirmed; J-goods pays against the invoice".into()
         }
         "order.confirmed" => "confirmed".into(),
         "order.cancelled" => format!(
-            "cancelled by {}; {} units back in stock",
-            d["by"].as_str().unwrap_or("?"),
-            d["released"]
+            "cancelled by {}; {} back in stock",
+            who(Language::En, d["by"].as_str().unwrap_or("?")),
+            units(&d["released"])
         ),
         "order.received" => "order seen before payment".into(),
         "order.status" => format!(
@@ -139,10 +135,13 @@ fn describe_other(kind: &str, e: &Value) -> String {
             d["result"].as_str().unwrap_or("?")
         ),
         "credit.ok" => "credit OK: released for shipping".into(),
-        "credit.ng" | "credit.over_limit" => format!(
-            "credit refused ({}); {} units back in stock",
-            e["kind"].as_str().unwrap_or(""),
-            d["released"]
+        "credit.ng" => format!(
+            "credit refused; {} back in stock",
+            crate::wording::units(Language::En, d["released"].as_i64().unwrap_or(0))
+        ),
+        "credit.over_limit" => format!(
+            "credit refused: over the buyer's limit; {} back in stock",
+            crate::wording::units(Language::En, d["released"].as_i64().unwrap_or(0))
         ),
         "credit.shipment_registered" => format!(
             "tracking number {} registered with the deferred-payment provider",
@@ -150,6 +149,19 @@ fn describe_other(kind: &str, e: &Value) -> String {
         ),
         "credit.cancelled" => "deferred payment cancelled at the provider".into(),
         other => format!("{other} {d}"),
+    }
+}
+
+/// Who cancelled an order (`by` of `order.cancelled`), in `lang`.
+pub fn who(lang: Language, by: &str) -> String {
+    use crate::wording::say;
+    match by {
+        "merchant" => say(lang, "店舗", "the merchant").to_string(),
+        "jgoods" => "J-goods".to_string(),
+        "rakuten" => say(lang, "楽天", "Rakuten").to_string(),
+        "komoju" => "KOMOJU".to_string(),
+        "customer" | "buyer" => say(lang, "お客様", "the customer").to_string(),
+        other => other.to_string(),
     }
 }
 

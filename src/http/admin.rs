@@ -97,14 +97,18 @@ pub fn router(state: AppState) -> Router {
 
 /// An address the listener does not have: a page with a way home for a
 /// browser (it asks for HTML), the API's JSON error for everything else.
-async fn not_found(uri: axum::http::Uri, headers: HeaderMap) -> Response {
+async fn not_found(
+    State(app): State<AppState>,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+) -> Response {
     let wants_page = !uri.path().starts_with("/api/")
         && headers
             .get(header::ACCEPT)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|accept| accept.contains("text/html"));
     if wants_page {
-        let page = status_page::not_found_page();
+        let page = status_page::not_found_page(app.language);
         (StatusCode::NOT_FOUND, Html(page)).into_response()
     } else {
         ApiError::not_found("no such endpoint").into_response()
@@ -276,6 +280,7 @@ async fn status(State(app): State<AppState>, Query(q): Query<StatusQuery>) -> Re
     let threshold = q.low_stock.unwrap_or(status_page::DEFAULT_LOW_STOCK);
     let token_required = app.admin_token.is_some();
     let setup_hint = app.setup_hint.clone();
+    let lang = app.language;
     let view = app
         .store
         .read(move |c| {
@@ -295,8 +300,14 @@ async fn status(State(app): State<AppState>, Query(q): Query<StatusQuery>) -> Re
                 low_stock,
                 low_stock_threshold: threshold,
                 token_required,
-                notice: q.retried.map(|id| format!("Call {id} is queued again.")),
+                notice: q.retried.map(|id| match lang {
+                    crate::config::Language::Ja => {
+                        format!("送信 {id} を再送待ちに戻しました。")
+                    }
+                    crate::config::Language::En => format!("Call {id} is queued again."),
+                }),
                 setup_hint,
+                lang,
             })
         })
         .await;
@@ -320,16 +331,21 @@ async fn retry_from_page(
     Path(id): Path<i64>,
     axum::Form(form): axum::Form<RetryForm>,
 ) -> Response {
+    let l = app.language;
     let page = |status: StatusCode, title: &str, message: &str| {
-        (status, Html(status_page::message_page(title, message))).into_response()
+        (status, Html(status_page::message_page(l, title, message))).into_response()
     };
+    let say = |ja, en| crate::wording::say(l, ja, en);
     let now = std::time::Instant::now();
     if app.auth_limiter.blocked(peer.ip(), now).is_some() {
         app.metrics.admin_auth_failed(true);
         return page(
             StatusCode::TOO_MANY_REQUESTS,
-            "Too many wrong tokens",
-            "Too many wrong admin tokens from this address; wait a minute and retry.",
+            say("誤ったトークンが多すぎます", "Too many wrong tokens"),
+            say(
+                "このアドレスから誤った管理トークンが続きました。1 分待ってからやり直してください。",
+                "Too many wrong admin tokens from this address; wait a minute and retry.",
+            ),
         );
     }
     if !token_matches(&app, &form.token) {
@@ -337,8 +353,11 @@ async fn retry_from_page(
         app.auth_limiter.failed(peer.ip(), now);
         return page(
             StatusCode::UNAUTHORIZED,
-            "Wrong admin token",
-            "The admin token was missing or wrong; nothing was changed.",
+            say("管理トークンが違います", "Wrong admin token"),
+            say(
+                "管理トークンがないか、違います。何も変えていません。",
+                "The admin token was missing or wrong; nothing was changed.",
+            ),
         );
     }
     match retry_call(&app, id).await {
@@ -347,6 +366,10 @@ async fn retry_from_page(
             [(header::LOCATION, format!("/?retried={id}"))],
         )
             .into_response(),
-        Err(e) => page(e.status, "Not retried", &e.message),
+        Err(e) => page(
+            e.status,
+            say("再送できませんでした", "Not retried"),
+            &e.message,
+        ),
     }
 }

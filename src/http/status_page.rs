@@ -10,10 +10,12 @@
 
 use std::fmt::Write;
 
-use crate::domain::Order;
+use crate::config::Language;
+use crate::domain::{Order, OrderState};
 use crate::status::Status;
 use crate::store::outbox::OutboxRow;
 use crate::store::stock::StockRow;
+use crate::wording::{self, pick, say};
 
 /// SKUs with this many available or fewer are listed, unless `?low_stock=N` says otherwise.
 pub const DEFAULT_LOW_STOCK: u32 = 3;
@@ -48,6 +50,8 @@ pub struct StatusView {
     pub notice: Option<String>,
     /// What to configure first (see [`crate::http::AppState::setup_hint`]).
     pub setup_hint: Option<String>,
+    /// `[daemon] language`.
+    pub lang: Language,
 }
 
 pub(crate) const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2em;color:#222}\
@@ -56,13 +60,24 @@ pub(crate) const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2em
     .notice{background:#e7f5e7;border:1px solid #7c7;padding:.5em 1em}form{margin:0}";
 
 pub fn render(v: &StatusView) -> String {
+    let l = v.lang;
     let mut h = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>ordersync</title>\
+        "<!doctype html><html lang=\"{}\"><head><meta charset=\"utf-8\"><title>ordersync</title>\
          <style>{STYLE}</style></head><body><h1>ordersync</h1>\
-         <p><a href=\"/console/\">コンソール(受注・在庫・要対応) / Console</a></p>"
+         <p><a href=\"/console/\">{}</a></p>",
+        say(l, "ja", "en"),
+        say(
+            l,
+            "コンソール(受注・在庫・要対応)",
+            "Console (orders, stock, attention)"
+        )
     );
     if let Some(hint) = &v.setup_hint {
-        let _ = write!(h, "<p class=\"notice\" id=\"setup\">{}</p>", esc(hint));
+        let _ = write!(
+            h,
+            "<p class=\"notice\" id=\"setup\">{}</p>",
+            esc(pick(l, hint))
+        );
     }
     if let Some(notice) = &v.notice {
         let _ = write!(h, "<p class=\"notice\">{}</p>", esc(notice));
@@ -87,37 +102,66 @@ fn table(h: &mut String, headers: &[&str]) {
 }
 
 fn orders_section(h: &mut String, v: &StatusView) {
-    h.push_str("<h2 id=\"orders\">Orders</h2>");
-    table(h, &["state", "count"]);
+    let l = v.lang;
+    let _ = write!(h, "<h2 id=\"orders\">{}</h2>", say(l, "受注", "Orders"));
+    table(h, &[say(l, "状態", "state"), say(l, "件数", "count")]);
     for (state, n) in &v.status.per_state {
-        let _ = write!(h, "<tr><td>{}</td><td>{n}</td></tr>", esc(state));
+        let shown = OrderState::parse(state).map_or(state.as_str(), |s| wording::order_state(l, s));
+        let _ = write!(h, "<tr><td>{}</td><td>{n}</td></tr>", esc(shown));
     }
     let _ = write!(
         h,
-        "</table><p>Provider calls waiting: {}</p>",
+        "</table><p>{}: {}</p>",
+        say(l, "送信待ち", "Provider calls waiting"),
         v.status.calls_pending
     );
 }
 
 fn attention_section(h: &mut String, v: &StatusView) {
-    h.push_str("<h2 id=\"attention\">Needs attention</h2>");
+    let l = v.lang;
+    let _ = write!(
+        h,
+        "<h2 id=\"attention\">{}</h2>",
+        say(l, "要対応", "Needs attention")
+    );
     if v.attention.is_empty() && v.status.problems.is_empty() {
-        h.push_str("<p>Nothing needs a person.</p>");
+        let _ = write!(
+            h,
+            "<p>{}</p>",
+            say(
+                l,
+                "対応が必要なものはありません。",
+                "Nothing needs a person."
+            )
+        );
         return;
     }
     for (what, reason) in &v.status.problems {
-        let _ = write!(h, "<p class=\"warn\">{}: {}</p>", esc(what), esc(reason));
+        let _ = write!(
+            h,
+            "<p class=\"warn\">{}: {}</p>",
+            esc(&wording::provider_named(l, what)),
+            esc(pick(l, reason))
+        );
     }
     if !v.attention.is_empty() {
-        table(h, &["channel", "order", "state", "reason"]);
+        table(
+            h,
+            &[
+                say(l, "販売先", "channel"),
+                say(l, "受注番号", "order"),
+                say(l, "状態", "state"),
+                say(l, "理由", "reason"),
+            ],
+        );
         for o in &v.attention {
             let _ = write!(
                 h,
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                esc(o.channel.as_str()),
+                esc(wording::channel(l, o.channel)),
                 esc(&o.id),
-                esc(o.state.as_str()),
-                esc(o.attention.as_deref().unwrap_or(""))
+                esc(wording::order_state(l, o.state)),
+                esc(pick(l, o.attention.as_deref().unwrap_or("")))
             );
         }
         h.push_str("</table>");
@@ -125,31 +169,47 @@ fn attention_section(h: &mut String, v: &StatusView) {
 }
 
 fn dead_calls_section(h: &mut String, v: &StatusView) {
-    h.push_str("<h2 id=\"dead\">Dead calls</h2>");
+    let l = v.lang;
+    let _ = write!(
+        h,
+        "<h2 id=\"dead\">{}</h2>",
+        say(l, "失敗した送信", "Failed calls")
+    );
     if v.dead.is_empty() {
-        h.push_str("<p>None.</p>");
+        let _ = write!(h, "<p>{}</p>", say(l, "ありません。", "None."));
         return;
     }
     table(
         h,
-        &["id", "kind", "order", "attempts", "last error", "retry"],
+        &[
+            "id",
+            say(l, "内容", "kind"),
+            say(l, "受注番号", "order"),
+            say(l, "試行回数", "attempts"),
+            say(l, "最後のエラー", "last error"),
+            say(l, "再送", "retry"),
+        ],
     );
+    let token_label = say(l, "管理トークン", "admin token");
     let token_field = if v.token_required {
-        "<input type=\"password\" name=\"token\" required autocomplete=\"current-password\" \
-         placeholder=\"admin token\" aria-label=\"admin token\"> "
+        format!(
+            "<input type=\"password\" name=\"token\" required autocomplete=\"current-password\" \
+             placeholder=\"{token_label}\" aria-label=\"{token_label}\"> "
+        )
     } else {
-        ""
+        String::new()
     };
     for r in &v.dead {
         let _ = write!(
             h,
             "<tr><td>{id}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
              <td><form method=\"post\" action=\"/outbox/{id}/retry\">{token_field}\
-             <button type=\"submit\">retry</button></form></td></tr>",
-            esc(&r.kind),
+             <button type=\"submit\">{}</button></form></td></tr>",
+            esc(&wording::call_kind(l, &r.kind)),
             esc(r.order_id.as_deref().unwrap_or("")),
             r.attempts,
-            esc(r.last_error.as_deref().unwrap_or("")),
+            esc(pick(l, r.last_error.as_deref().unwrap_or(""))),
+            say(l, "再送する", "retry"),
             id = r.id,
         );
     }
@@ -157,16 +217,44 @@ fn dead_calls_section(h: &mut String, v: &StatusView) {
 }
 
 fn stock_section(h: &mut String, v: &StatusView) {
-    let _ = write!(
-        h,
-        "<h2 id=\"low-stock\">Low stock</h2><p>SKUs with {} or fewer available \
-         (change with <code>?low_stock=N</code>).</p>",
-        v.low_stock_threshold
-    );
+    let l = v.lang;
+    let n = v.low_stock_threshold;
+    match l {
+        Language::Ja => {
+            let _ = write!(
+                h,
+                "<h2 id=\"low-stock\">在庫僅少</h2><p>有効在庫が {n} 以下の SKU \
+                 (<code>?low_stock=N</code> で変更できます)。</p>"
+            );
+        }
+        Language::En => {
+            let _ = write!(
+                h,
+                "<h2 id=\"low-stock\">Low stock</h2><p>SKUs with {n} or fewer available \
+                 (change with <code>?low_stock=N</code>).</p>"
+            );
+        }
+    }
     if v.low_stock.is_empty() {
-        h.push_str("<p>No SKU is running out.</p>");
+        let _ = write!(
+            h,
+            "<p>{}</p>",
+            say(
+                l,
+                "在庫切れが近い SKU はありません。",
+                "No SKU is running out."
+            )
+        );
     } else {
-        table(h, &["sku", "on hand", "reserved", "available"]);
+        table(
+            h,
+            &[
+                "SKU",
+                say(l, "実在庫", "on hand"),
+                say(l, "引当済み", "reserved"),
+                say(l, "有効在庫", "available"),
+            ],
+        );
         for s in &v.low_stock {
             let _ = write!(
                 h,
@@ -180,16 +268,22 @@ fn stock_section(h: &mut String, v: &StatusView) {
         h.push_str("</table>");
     }
     for push in &v.status.stock_push {
-        let name = push.channel_name();
-        let _ = write!(
-            h,
-            "<p>Stock changes not yet pushed to {name}: {}</p>",
-            push.owed
-        );
+        let name = wording::channel(l, push.channel);
+        let _ = match l {
+            Language::Ja => write!(h, "<p>{name} へ未送信の在庫変更: {}</p>", push.owed),
+            Language::En => write!(
+                h,
+                "<p>Stock changes not yet pushed to {name}: {}</p>",
+                push.owed
+            ),
+        };
         if !push.unknown.is_empty() {
-            let reason = push.unknown_reason();
-            let _ = write!(h, "<p>{name} has no item for these SKUs ({reason}):</p>");
-            table(h, &["sku", "since"]);
+            let reason = push.unknown_reason(l);
+            let _ = match l {
+                Language::Ja => write!(h, "<p>{name} に商品がない SKU({reason}):</p>"),
+                Language::En => write!(h, "<p>{name} has no item for these SKUs ({reason}):</p>"),
+            };
+            table(h, &["SKU", say(l, "いつから", "since")]);
             for (sku, since) in &push.unknown {
                 let _ = write!(h, "<tr><td>{}</td><td>{}</td></tr>", esc(sku), esc(since));
             }
@@ -197,33 +291,53 @@ fn stock_section(h: &mut String, v: &StatusView) {
         }
     }
     if let Some(map) = &v.status.rakuten_skus {
-        rakuten_map(h, map);
+        rakuten_map(h, l, map);
     }
 }
 
 /// The product master: what J-goods refused, what it sells that the master lacks.
 fn catalog_section(h: &mut String, v: &StatusView) {
+    let l = v.lang;
     let Some(c) = &v.status.catalog else { return };
-    let _ = write!(
-        h,
-        "<h2 id=\"catalog\">商品マスタ / Product master</h2><p>{} items.</p>",
-        c.items
-    );
+    let _ = match l {
+        Language::Ja => write!(
+            h,
+            "<h2 id=\"catalog\">商品マスタ</h2><p>{} 件。</p>",
+            c.items
+        ),
+        Language::En => write!(
+            h,
+            "<h2 id=\"catalog\">Product master</h2><p>{} items.</p>",
+            c.items
+        ),
+    };
     if c.refused_count > 0 {
         let _ = write!(
             h,
-            "<p class=\"warn\">J-goods が受け付けなかった商品 / items J-goods refused: {}</p>",
+            "<p class=\"warn\">{}: {}</p>",
+            say(l, "J-goods が受け付けなかった商品", "Items J-goods refused"),
             c.refused_count
         );
-        table(h, &["sku", "what to fix"]);
+        table(h, &["SKU", say(l, "直すこと", "what to fix")]);
         for (sku, why) in &c.refused {
-            let _ = write!(h, "<tr><td>{}</td><td>{}</td></tr>", esc(sku), esc(why));
+            let _ = write!(
+                h,
+                "<tr><td>{}</td><td>{}</td></tr>",
+                esc(sku),
+                esc(pick(l, why))
+            );
         }
         h.push_str("</table>");
     }
     if !c.not_in_master.is_empty() {
-        h.push_str(
-            "<p>J-goods で注文されたが商品マスタにない SKU / SKUs ordered on J-goods that the master lacks:</p><ul>",
+        let _ = write!(
+            h,
+            "<p>{}:</p><ul>",
+            say(
+                l,
+                "J-goods で注文されたが商品マスタにない SKU",
+                "SKUs ordered on J-goods that the master lacks"
+            )
         );
         for sku in &c.not_in_master {
             let _ = write!(h, "<li>{}</li>", esc(sku));
@@ -233,20 +347,42 @@ fn catalog_section(h: &mut String, v: &StatusView) {
 }
 
 /// Rakuten's SKU map: what a merchant fixes in RMS or in the mirror.
-fn rakuten_map(h: &mut String, map: &crate::store::rakuten_skus::MapReport) {
-    let _ = write!(
-        h,
-        "<h2 id=\"rakuten-skus\">Rakuten SKU map</h2><p>{} Rakuten variants are mapped to mirror SKUs \
-         (<code>ordersync rakuten skus</code>). Mirror SKUs not sold at Rakuten: {}.</p>",
-        map.pairs, map.not_at_rakuten_total
-    );
+fn rakuten_map(h: &mut String, l: Language, map: &crate::store::rakuten_skus::MapReport) {
+    let _ = match l {
+        Language::Ja => write!(
+            h,
+            "<h2 id=\"rakuten-skus\">楽天の SKU 対応</h2><p>楽天の SKU {} 件がミラーの SKU に対応しています\
+             (<code>ordersync rakuten skus</code>)。楽天で販売していないミラーの SKU: {} 件。</p>",
+            map.pairs, map.not_at_rakuten_total
+        ),
+        Language::En => write!(
+            h,
+            "<h2 id=\"rakuten-skus\">Rakuten SKU map</h2><p>{} Rakuten variants are mapped to mirror SKUs \
+             (<code>ordersync rakuten skus</code>). Mirror SKUs not sold at Rakuten: {}.</p>",
+            map.pairs, map.not_at_rakuten_total
+        ),
+    };
+    let head = |h: &mut String, extra: &[&str]| {
+        let mut cols = vec![
+            "SKU",
+            say(l, "商品管理番号", "manageNumber"),
+            say(l, "SKU管理番号", "variantId"),
+        ];
+        cols.extend_from_slice(extra);
+        table(h, &cols);
+    };
     if !map.not_in_mirror.is_empty() {
         let _ = write!(
             h,
-            "<p>Rakuten variants whose SKU the mirror does not know ({}):</p>",
+            "<p>{} ({}):</p>",
+            say(
+                l,
+                "ミラーが知らない SKU の楽天の商品",
+                "Rakuten variants whose SKU the mirror does not know"
+            ),
             map.not_in_mirror_total
         );
-        table(h, &["sku", "manageNumber", "variantId"]);
+        head(h, &[]);
         for p in &map.not_in_mirror {
             let _ = write!(
                 h,
@@ -259,10 +395,16 @@ fn rakuten_map(h: &mut String, map: &crate::store::rakuten_skus::MapReport) {
         h.push_str("</table>");
     }
     if !map.not_held.is_empty() {
-        h.push_str(
-            "<p>Pairs Rakuten does not hold (accepted by bulk-upsert, absent from bulk-get):</p>",
+        let _ = write!(
+            h,
+            "<p>{}:</p>",
+            say(
+                l,
+                "楽天が持っていない組(一括更新で受け付けられ、一括取得に含まれません)",
+                "Pairs Rakuten does not hold (accepted by bulk-upsert, absent from bulk-get)"
+            )
         );
-        table(h, &["sku", "manageNumber", "variantId", "since"]);
+        head(h, &[say(l, "いつから", "since")]);
         for (p, since) in &map.not_held {
             let _ = write!(
                 h,
@@ -276,19 +418,21 @@ fn rakuten_map(h: &mut String, map: &crate::store::rakuten_skus::MapReport) {
         h.push_str("</table>");
     }
     if !map.refused.is_empty() {
-        h.push_str(
-            "<p class=\"warn\">楽天が在庫の更新を拒否した組(商品が変わるまで送りません) / \
-             Entries Rakuten refused, set aside until their item changes:</p>",
+        let _ = write!(
+            h,
+            "<p class=\"warn\">{}:</p>",
+            say(
+                l,
+                "楽天が在庫の更新を拒否した組(商品が変わるまで送りません)",
+                "Entries Rakuten refused, set aside until their item changes"
+            )
         );
-        table(
+        head(
             h,
             &[
-                "sku",
-                "manageNumber",
-                "variantId",
-                "code",
-                "what to fix",
-                "since",
+                say(l, "コード", "code"),
+                say(l, "直すこと", "what to fix"),
+                say(l, "いつから", "since"),
             ],
         );
         for r in &map.refused {
@@ -299,15 +443,23 @@ fn rakuten_map(h: &mut String, map: &crate::store::rakuten_skus::MapReport) {
                 esc(&r.pair.manage_number),
                 esc(&r.pair.variant_id),
                 esc(&r.code),
-                esc(&r.fix),
+                esc(pick(l, &r.fix)),
                 esc(&r.since)
             );
         }
         h.push_str("</table>");
     }
     if !map.not_pushed.is_empty() {
-        h.push_str("<p>在庫を送らない楽天の商品 / Rakuten items whose stock is not pushed:</p>");
-        table(h, &["sku", "manageNumber", "variantId", "why"]);
+        let _ = write!(
+            h,
+            "<p>{}:</p>",
+            say(
+                l,
+                "在庫を送らない楽天の商品",
+                "Rakuten items whose stock is not pushed"
+            )
+        );
+        head(h, &[say(l, "理由", "why")]);
         for (p, item_type) in &map.not_pushed {
             let why = crate::providers::rakuten_pay::refusals::not_pushed_reason(item_type)
                 .unwrap_or(item_type.as_str());
@@ -317,7 +469,7 @@ fn rakuten_map(h: &mut String, map: &crate::store::rakuten_skus::MapReport) {
                 esc(&p.sku),
                 esc(&p.manage_number),
                 esc(&p.variant_id),
-                esc(why)
+                esc(pick(l, why))
             );
         }
         h.push_str("</table>");
@@ -325,7 +477,12 @@ fn rakuten_map(h: &mut String, map: &crate::store::rakuten_skus::MapReport) {
 }
 
 fn providers_section(h: &mut String, v: &StatusView) {
-    h.push_str("<h2 id=\"providers\">Providers</h2>");
+    let l = v.lang;
+    let _ = write!(
+        h,
+        "<h2 id=\"providers\">{}</h2>",
+        say(l, "連携先", "Providers")
+    );
     let u = &v.status.rakuten_unconfirmed;
     if let Some(line) = crate::providers::rakuten_pay::rules::unconfirmed_summary(
         u.orders,
@@ -336,53 +493,106 @@ fn providers_section(h: &mut String, v: &StatusView) {
             h,
             "<p id=\"rakuten-unconfirmed\"{}>{}</p>",
             if u.short > 0 { " class=\"warn\"" } else { "" },
-            esc(&line)
+            esc(pick(l, &line))
         );
     }
     if v.status.polls.is_empty() {
-        h.push_str("<p>No poll has finished yet.</p>");
+        let _ = write!(
+            h,
+            "<p>{}</p>",
+            say(
+                l,
+                "まだ一度も取得が終わっていません。",
+                "No poll has finished yet."
+            )
+        );
     } else {
-        table(h, &["provider", "last successful poll"]);
+        table(
+            h,
+            &[
+                say(l, "連携先", "provider"),
+                say(l, "最後に取得できた時刻", "last successful poll"),
+            ],
+        );
         for poll in &v.status.polls {
-            let (provider, at) = (esc(&poll.provider), esc(&poll.at));
+            let provider = esc(&wording::provider_named(l, &poll.provider));
+            let at = esc(&crate::domain::time::shown(&poll.at));
             let _ = write!(h, "<tr><td>{provider}</td><td>{at}</td></tr>");
         }
         h.push_str("</table>");
     }
-    let l = &v.status.licence;
-    match &l.expires_at {
-        None => h.push_str("<p>Rakuten licence key: expiry not known yet.</p>"),
-        Some(at) => {
-            let days = l
-                .days_left
-                .map(|d| format!(" ({d} days left)"))
-                .unwrap_or_default();
-            let warn = l.expiring();
+    licence_line(h, l, &v.status.licence);
+}
+
+/// The Rakuten licence key's expiry, and what to do when it is near.
+fn licence_line(
+    h: &mut String,
+    l: Language,
+    licence: &crate::providers::rakuten_pay::licence::Licence,
+) {
+    match &licence.expires_at {
+        None => {
             let _ = write!(
                 h,
-                "<p{}>Rakuten licence key expires {}{}{}</p>",
-                if warn { " class=\"warn\"" } else { "" },
-                esc(at),
-                esc(&days),
-                if warn { ": issue a new key in RMS" } else { "" }
+                "<p>{}</p>",
+                say(
+                    l,
+                    "楽天のライセンスキー: 期限はまだわかりません。",
+                    "Rakuten licence key: expiry not known yet."
+                )
             );
         }
+        Some(at) => {
+            let at = esc(&crate::domain::time::shown(at));
+            let warn = licence.expiring();
+            let class = if warn { " class=\"warn\"" } else { "" };
+            let _ = match (l, licence.days_left) {
+                (Language::Ja, Some(d)) => write!(
+                    h,
+                    "<p{class}>楽天のライセンスキーの期限: {at}(あと {d} 日){}</p>",
+                    if warn {
+                        "。RMS で新しいキーを発行してください"
+                    } else {
+                        ""
+                    }
+                ),
+                (Language::Ja, None) => write!(h, "<p{class}>楽天のライセンスキーの期限: {at}</p>"),
+                (Language::En, Some(d)) => write!(
+                    h,
+                    "<p{class}>Rakuten licence key expires {at} ({d} days left){}</p>",
+                    if warn { ": issue a new key in RMS" } else { "" }
+                ),
+                (Language::En, None) => write!(h, "<p{class}>Rakuten licence key expires {at}</p>"),
+            };
+        }
     }
-    if let Some(fix) = &l.check_refused {
-        let _ = write!(h, "<p id=\"licence-check\">{}</p>", esc(fix));
+    if let Some(fix) = &licence.check_refused {
+        let _ = write!(h, "<p id=\"licence-check\">{}</p>", esc(pick(l, fix)));
     }
 }
 
 /// Webhooks refused in the last day, grouped by provider and reason, with
 /// what a burst most likely means.
 fn rejected_section(h: &mut String, v: &StatusView) {
+    let l = v.lang;
     if v.status.rejected.is_empty() {
         return;
     }
-    h.push_str("<h2 id=\"rejected\">Rejected webhooks (24 h)</h2>");
+    let _ = write!(
+        h,
+        "<h2 id=\"rejected\">{}</h2>",
+        say(l, "拒否した Webhook(24 時間)", "Rejected webhooks (24 h)")
+    );
     table(
         h,
-        &["provider", "reason", "count", "last hour", "last", "likely"],
+        &[
+            say(l, "連携先", "provider"),
+            say(l, "理由", "reason"),
+            say(l, "件数", "count"),
+            say(l, "直近 1 時間", "last hour"),
+            say(l, "最後", "last"),
+            say(l, "考えられる原因", "likely"),
+        ],
     );
     for r in &v.status.rejected {
         let warn = r.code == "unauthorized" && r.last_hour >= crate::status::UNAUTHORIZED_BURST;
@@ -390,33 +600,39 @@ fn rejected_section(h: &mut String, v: &StatusView) {
             h,
             "<tr{}><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             if warn { " class=\"warn\"" } else { "" },
-            esc(&r.provider),
+            esc(&wording::provider_named(l, &r.provider)),
             esc(&r.code),
             r.count,
             r.last_hour,
             esc(&crate::domain::time::shown(&r.last_at)),
-            esc(crate::status::rejected_hint(r))
+            esc(pick(l, crate::status::rejected_hint(r)))
         );
     }
     h.push_str("</table>");
 }
 
 /// The page a browser gets for an address the admin listener does not have.
-pub fn not_found_page() -> String {
+pub fn not_found_page(l: Language) -> String {
     format!(
-        "<!doctype html><html lang=\"ja\"><head><meta charset=\"utf-8\"><title>ordersync: 404</title>\
-         <style>{STYLE}</style></head><body><h1>ページが見つかりません / Page not found</h1>\
-         <p><a href=\"/\">状態ページへ / Status page</a> · <a href=\"/console/\">コンソールへ / Console</a></p>\
-         </body></html>"
+        "<!doctype html><html lang=\"{}\"><head><meta charset=\"utf-8\"><title>ordersync: 404</title>\
+         <style>{STYLE}</style></head><body><h1>{}</h1>\
+         <p><a href=\"/\">{}</a> · <a href=\"/console/\">{}</a></p>\
+         </body></html>",
+        say(l, "ja", "en"),
+        say(l, "ページが見つかりません", "Page not found"),
+        say(l, "状態ページへ", "Status page"),
+        say(l, "コンソールへ", "Console"),
     )
 }
 
 /// A small page for the answer of a form action that failed.
-pub fn message_page(title: &str, message: &str) -> String {
+pub fn message_page(l: Language, title: &str, message: &str) -> String {
     format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>ordersync: {t}</title>\
-         <style>{STYLE}</style></head><body><h1>{t}</h1><p>{}</p><p><a href=\"/\">Back to the status page</a></p></body></html>",
+        "<!doctype html><html lang=\"{}\"><head><meta charset=\"utf-8\"><title>ordersync: {t}</title>\
+         <style>{STYLE}</style></head><body><h1>{t}</h1><p>{}</p><p><a href=\"/\">{}</a></p></body></html>",
+        say(l, "ja", "en"),
         esc(message),
+        say(l, "状態ページへ戻る", "Back to the status page"),
         t = esc(title),
     )
 }
@@ -461,6 +677,7 @@ mod tests {
             token_required: true,
             notice: Some("<b>".into()),
             setup_hint: Some("<i>".into()),
+            lang: Language::En,
         });
         for raw in [
             "<new>", "<prov>", "<t>", "<x>", "<script>", "<sku>", "<b>", "<i>",

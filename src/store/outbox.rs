@@ -299,10 +299,13 @@ pub fn drop_by_hand(
     }
     let order = row.channel.as_deref().zip(row.order_id.as_deref());
     if let Some((channel, order_id)) = order {
+        let (ja, en) = (
+            crate::wording::call_kind(crate::config::Language::Ja, &row.kind),
+            crate::wording::call_kind(crate::config::Language::En, &row.kind),
+        );
         let attention = format!(
-            "呼び出しは行われていません: {} ({}が取り下げ: {reason}) / the call {} was never made \
-             ({why}); do by hand what it would have done",
-            row.kind, by, row.kind
+            "{ja}は送信していません({by}が取り下げ: {reason})。本来の処理を手作業で行ってください / \
+             the {en} was never sent ({why}); do by hand what it would have done"
         );
         super::exec(
             conn,

@@ -215,11 +215,15 @@ impl PushSummary {
     }
 
     /// How the channel said it has no item for a SKU.
-    pub fn unknown_reason(&self) -> &'static str {
+    pub fn unknown_reason(&self, lang: crate::config::Language) -> &'static str {
         match self.channel {
             Channel::Jgoods => "ITEM_NOT_FOUND",
-            Channel::Rakuten => "not returned by bulk-get after a push",
-            Channel::Direct => "unknown",
+            Channel::Rakuten => crate::wording::say(
+                lang,
+                "送信後の一括取得に含まれません",
+                "not returned by bulk-get after a push",
+            ),
+            Channel::Direct => crate::wording::say(lang, "不明", "unknown"),
         }
     }
 }

@@ -128,7 +128,7 @@ async fn an_unregistered_server_address_is_shown_with_the_fix_and_the_call_waits
     );
     let out = app.cli(&["status"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("atobarai_com: 後払い.com"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("後払い.com: 後払い.com"));
     assert!(
         app.metrics()
             .await

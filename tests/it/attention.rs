@@ -76,7 +76,7 @@ async fn a_dead_call_dropped_is_never_made_and_its_order_says_so() {
     let o = app.order("JGD1").await.unwrap();
     let attention = o["attention"].as_str().unwrap_or_default();
     assert!(
-        attention.contains("never made") && attention.contains("山田"),
+        attention.contains("送信していません") && attention.contains("山田"),
         "{o}"
     );
     let (_, dead) = app.get("/api/v1/outbox?state=dead").await;
@@ -99,9 +99,12 @@ async fn a_dead_call_dropped_is_never_made_and_its_order_says_so() {
     assert!(!out.status.success(), "nothing left to acknowledge");
     let out = app.cli(&["orders", "show", "jgoods", "JGD1"]);
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("山田 dropped the failed call"), "{text}");
     assert!(
-        text.contains("operator acknowledged the attention"),
+        text.contains("山田 が失敗したJ-goods への引当報告を取り下げました"),
+        "{text}"
+    );
+    assert!(
+        text.contains("operator が要対応を確認済みにしました"),
         "{text}"
     );
     assert!(text.contains(": 手入力済み"), "{text}");
@@ -190,13 +193,15 @@ async fn refused_webhooks_point_at_a_wrong_secret() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(
-        text.contains("jgoods: 3 × unauthorized in 24 h (3 in the last hour"),
+        text.contains(
+            "拒否した Webhook(J-goods): 3 件 × unauthorized(24 時間、うち直近 1 時間 3 件"
+        ),
         "{text}"
     );
-    assert!(text.contains("J-goods secret mismatch?"), "{text}");
+    assert!(text.contains("J-goods の署名が合いません"), "{text}");
     let page = app.status_page().await;
     assert!(
-        page.contains("id=\"rejected\"") && page.contains("J-goods secret mismatch?"),
+        page.contains("id=\"rejected\"") && page.contains("J-goods の署名が合いません"),
         "{page}"
     );
     app.stop().await;

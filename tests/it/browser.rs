@@ -276,12 +276,12 @@ async fn a_person_works_through_a_stuck_order_in_the_browser() {
     tab.eval("document.querySelector('a[href=\"/console/orders/jgoods/JG-STUCK-1\"]').click()")
         .await;
     tab.wait_url("/console/orders/jgoods/JG-STUCK-1").await;
-    tab.wait_text("外部への呼び出し").await;
+    tab.wait_text("外部への送信").await;
     tab.screenshot("console-order.png").await;
     tab.submit("form.drop", &[("reason", "J-goods の画面で手入力")])
         .await;
-    let page = tab.wait_text("dropped").await;
-    assert!(page.contains("never made"), "{page}");
+    let page = tab.wait_text("送信していません").await;
+    assert!(page.contains("取り下げ"), "{page}");
     let (_, dead) = app.get("/api/v1/outbox?state=dead").await;
     assert_eq!(dead["outbox"].as_array().map(Vec::len), Some(0), "{dead}");
 

@@ -123,13 +123,13 @@ async fn the_master_reaches_j_goods_and_only_what_changes_is_sent_again() {
     let out = app.cli(&["status"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("J-goods が拒否 B: WEIGHT_REQUIRED"), "{text}");
     assert!(
-        text.contains("J-goods refused B: WEIGHT_REQUIRED"),
+        text.contains("J-goods で注文されたがマスタにない SKU: X"),
         "{text}"
     );
-    assert!(text.contains("not in the master: X"), "{text}");
     let page = app.status_page().await;
-    assert!(page.contains("items J-goods refused: 2"), "{page}");
+    assert!(page.contains("J-goods が受け付けなかった商品: 2"), "{page}");
     let (_, problems) = app.admin(Method::GET, "/console/problems", None).await;
     let problems = problems.as_str().unwrap_or_default();
     assert!(

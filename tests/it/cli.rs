@@ -298,19 +298,22 @@ fn orders_add_registers_a_direct_order_from_a_file() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
-        stdout.contains("SHOP-7 registered: new / credit_pending"),
+        stdout.contains("SHOP-7: 登録しました") && stdout.contains("新規(支払い: 与信審査中)"),
         "{stdout}"
     );
     // Again: the same order, nothing new.
     let out = ordersync(&["--config", cfg, "orders", "add", file.to_str().unwrap()]);
-    assert!(String::from_utf8_lossy(&out.stdout).contains("already registered"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("登録済みです(同じ内容)"));
     let out = ordersync(&["--config", cfg, "outbox", "list"]);
-    assert!(String::from_utf8_lossy(&out.stdout).contains("credit_request"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("後払いの与信依頼"));
     // A provider the config does not enable, and a bad field, are refused.
     std::fs::write(&file, order("SHOP-8", "atobarai_com")).unwrap();
     let out = ordersync(&["--config", cfg, "orders", "add", file.to_str().unwrap()]);
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("[atobarai_com] is not enabled"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("[atobarai_com] が設定で有効になっていません")
+    );
     std::fs::write(
         &file,
         order("SHOP-9", "kuroneko").replace("0312345678", "12"),
@@ -380,7 +383,7 @@ fn status_exits_1_when_a_poller_falls_behind() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(
-        stdout.contains("jgoods") && stdout.contains("behind schedule"),
+        stdout.contains("J-goods の最後の取得") && stdout.contains("予定より遅れています"),
         "{stdout}"
     );
 }

@@ -179,11 +179,11 @@ async fn an_operator_finds_a_stuck_order_and_acts_on_it() {
     assert_eq!(to.as_deref(), Some(href));
     let o = app.order(hostile).await.unwrap();
     assert!(
-        o["attention"].as_str().unwrap().contains("never made"),
+        o["attention"].as_str().unwrap().contains("送信していません"),
         "{o}"
     );
     let (_, page, _) = b.get(href).await;
-    assert!(page.contains("dropped"), "{page}");
+    assert!(page.contains("を取り下げました"), "{page}");
 
     // Acknowledge the attention: cleared in the store, gone from the page.
     let (status, _, _) = b
@@ -363,7 +363,7 @@ async fn problems_and_stock_pages_show_what_needs_a_person() {
     let (_, order, _) = b.get("/console/orders/jgoods/JGP1").await;
     let received = &order[order.find("id=\"webhooks\"").unwrap()..];
     assert!(
-        received.contains("rejected") && received.contains("unauthorized"),
+        received.contains("拒否") && received.contains("unauthorized"),
         "{order}"
     );
     let (status, page, _) = b.get("/console/problems").await;

@@ -262,7 +262,13 @@ webhook_secret = "{secret}"
         client_id = o.sim.client_id,
         client_secret = o.sim.client_secret,
         extra = o.jgoods_extra,
-        daemon_extra = o.daemon_extra,
+        // Japanese, the merchant's default, whatever the machine's locale,
+        // unless the test asks for English.
+        daemon_extra = if o.daemon_extra.contains("language") {
+            o.daemon_extra.clone()
+        } else {
+            format!("language = \"ja\"\n{}", o.daemon_extra)
+        },
     )
 }
 

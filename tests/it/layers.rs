@@ -15,6 +15,8 @@ const LAYERS: &[&[&str]] = &[
     // Metrics that only record, heartbeats, what every config section is
     // made of, the product master's types.
     &["metrics", "heartbeat", "config", "catalog"],
+    // The merchant's words for what is stored under engineers' names.
+    &["wording"],
     // Pure decisions; the invoice's numbers.
     &["engine", "invoice"],
     // SQLite.

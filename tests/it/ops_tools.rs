@@ -150,7 +150,7 @@ async fn cli_imports_shift_jis_and_exports_orders_for_the_erp() {
             "sjis",
         ],
     );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("imported 2 SKUs"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("2 SKU の在庫を取り込みました"));
     assert_eq!(app.stock("SKU-J2").await["on_hand"], 1200);
 
     place_japanese_order(&app, "JG-EXP-1", &[("SKU-J1", 2), ("SKU-J2", 1)]);
@@ -196,17 +196,17 @@ async fn cli_imports_shift_jis_and_exports_orders_for_the_erp() {
     // `orders show` tells the story in sentences; --json gives the resource.
     let out = ordersync(&config, &["orders", "show", "jgoods", "JG-EXP-1"]);
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("受注状態 / state: confirmed"), "{text}");
+    assert!(text.contains("受注状態: 確定"), "{text}");
     assert!(
         text.contains("SKU-J1  南部鉄器 急須  数量 2  引当 2  単価 1,100円"),
         "{text}"
     );
     assert!(
-        text.contains("allocated in full (SKU-J1 2/2, SKU-J2 1/1); telling J-goods"),
+        text.contains("全数を在庫引当しました(SKU-J1 2/2, SKU-J2 1/1)。J-goods に報告します"),
         "{text}"
     );
     assert!(
-        text.contains("J-goods accepted: confirmed, payment deferred (後払い)"),
+        text.contains("J-goods が承認しました。確定です(代金は J-goods 精算)"),
         "{text}"
     );
     let when = regex_like_jst(&text);
@@ -536,9 +536,10 @@ async fn sim_prints_a_working_config_and_curl_examples() {
             .output()
             .unwrap();
         let text = String::from_utf8_lossy(&status.stdout).to_string();
-        let missing: Vec<&str> = ["jgoods", "rakuten_pay", "kuroneko", "atobarai_com"]
+        // The config `ordersync sim` prints speaks Japanese, the default.
+        let missing: Vec<&str> = ["J-goods", "楽天ペイ", "クロネコ代金後払い", "後払い.com"]
             .into_iter()
-            .filter(|p| !text.contains(&format!("last successful poll, {p}:")))
+            .filter(|p| !text.contains(&format!("{p} の最後の取得:")))
             .collect();
         match missing.is_empty() {
             true => Ok(()),

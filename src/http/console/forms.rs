@@ -42,7 +42,13 @@ pub fn order_actions(h: &mut String, c: &Ctx, o: &Order) {
     if o.state == OrderState::Confirmed {
         let carriers: String = Carrier::ALL
             .iter()
-            .map(|k| format!("<option value=\"{0}\">{0}</option>", k.as_str()))
+            .map(|k| {
+                format!(
+                    "<option value=\"{}\">{}</option>",
+                    k.as_str(),
+                    crate::wording::carrier(lang, *k)
+                )
+            })
             .collect();
         let _ = write!(
             h,
@@ -59,7 +65,9 @@ pub fn order_actions(h: &mut String, c: &Ctx, o: &Order) {
             t(lang, "出荷を記録(出荷報告)", "Record the shipment"),
         );
     }
-    if !matches!(o.state, OrderState::Shipped | OrderState::Cancelled) {
+    // J-goods cancels its own orders (注文取消); the button is offered only
+    // where the cancel would be taken.
+    if crate::engine::erp::merchant_can_cancel(o) {
         let _ = write!(
             h,
             "<form method=\"post\" action=\"{}\" id=\"cancel\">{}\

@@ -109,18 +109,19 @@ pub fn search_form(c: &Ctx, q: &super::OrdersQuery) -> String {
         s.push_str("</select>");
         s
     };
-    let states: Vec<(&str, String)> = [
-        "new",
-        "allocated",
-        "short",
-        "confirmed",
-        "shipped",
-        "cancelled",
-    ]
-    .iter()
-    .map(|s| (*s, text::state(lang, s)))
-    .collect();
-    let states: Vec<(&str, &str)> = states.iter().map(|(v, l)| (*v, l.as_str())).collect();
+    use crate::domain::{Channel, OrderState, PaymentState};
+    let states: Vec<(&str, &str)> = OrderState::ALL
+        .iter()
+        .map(|s| (s.as_str(), crate::wording::order_state(lang, *s)))
+        .collect();
+    let channels: Vec<(&str, &str)> = Channel::ALL
+        .iter()
+        .map(|ch| (ch.as_str(), crate::wording::channel(lang, *ch)))
+        .collect();
+    let payments: Vec<(&str, &str)> = PaymentState::ALL
+        .iter()
+        .map(|p| (p.as_str(), crate::wording::payment_state(lang, *p)))
+        .collect();
     format!(
         "<form method=\"get\" action=\"/console/orders\">\
          <label>{} {}</label> <label>{} {}</label> <label>{} {}</label> \
@@ -130,30 +131,12 @@ pub fn search_form(c: &Ctx, q: &super::OrdersQuery) -> String {
          <label>〜 <input name=\"to\" value=\"{}\" size=\"10\" placeholder=\"2026-12-31\"></label> \
          <label><input type=\"checkbox\" name=\"attention\" value=\"1\"{}> {}</label> \
          <button>{}</button></form>",
-        t(lang, "チャネル", "Channel"),
-        select(
-            "channel",
-            &[
-                ("jgoods", "J-goods"),
-                ("rakuten", "楽天 / Rakuten"),
-                ("direct", t(lang, "自社", "Direct"))
-            ],
-            q.channel.as_deref().unwrap_or("")
-        ),
+        t(lang, "販売先", "Channel"),
+        select("channel", &channels, q.channel.as_deref().unwrap_or("")),
         t(lang, "状態", "State"),
         select("state", &states, q.state.as_deref().unwrap_or("")),
         t(lang, "支払い", "Payment"),
-        select(
-            "payment",
-            &[
-                ("unpaid", "unpaid"),
-                ("pending", "pending"),
-                ("paid", "paid"),
-                ("deferred", "deferred"),
-                ("refunded", "refunded")
-            ],
-            q.payment.as_deref().unwrap_or("")
-        ),
+        select("payment", &payments, q.payment.as_deref().unwrap_or("")),
         t(lang, "受注番号", "Order id"),
         esc(q.id.as_deref().unwrap_or("")),
         esc(q.sku.as_deref().unwrap_or("")),
@@ -185,7 +168,7 @@ pub fn orders(c: &Ctx, q: &super::OrdersQuery, page: &[Order], next: Option<i64>
             h,
             "<table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
             t(lang, "受注番号", "Order"),
-            t(lang, "チャネル", "Channel"),
+            t(lang, "販売先", "Channel"),
             t(lang, "状態", "State"),
             t(lang, "支払い", "Payment"),
             t(lang, "受注日時", "Received"),
@@ -202,11 +185,14 @@ pub fn orders(c: &Ctx, q: &super::OrdersQuery, page: &[Order], next: Option<i64>
                 },
                 esc(&order_href(o)),
                 esc(&o.id),
-                o.channel.as_str(),
-                esc(&text::state(lang, o.state.as_str())),
+                crate::wording::channel(lang, o.channel),
+                esc(crate::wording::order_state_of(lang, o)),
                 esc(&text::payment(lang, o.payment_state.as_str())),
                 esc(&text::when(lang, &o.created_at, c.now)),
-                esc(o.attention.as_deref().unwrap_or("")),
+                esc(crate::wording::pick(
+                    lang,
+                    o.attention.as_deref().unwrap_or("")
+                )),
             );
         }
         h.push_str("</table>");
@@ -260,8 +246,8 @@ pub fn order(
     let _ = write!(
         h,
         "<p>{} · {} · {} {}</p>",
-        o.channel.as_str(),
-        esc(&text::state(lang, o.state.as_str())),
+        crate::wording::channel(lang, o.channel),
+        esc(crate::wording::order_state_of(lang, o)),
         t(lang, "支払い", "payment"),
         esc(&text::payment(lang, o.payment_state.as_str()))
     );
@@ -270,7 +256,7 @@ pub fn order(
             h,
             "<p class=\"warn\" id=\"attention\">{}: {}</p>",
             t(lang, "要対応", "Needs attention"),
-            esc(a)
+            esc(crate::wording::pick(lang, a))
         );
     }
     let _ = write!(
@@ -298,7 +284,7 @@ pub fn order(
             h,
             "<p>{}: {} {} ({})</p>",
             t(lang, "出荷", "Shipped"),
-            s.carrier.as_str(),
+            crate::wording::carrier(lang, s.carrier),
             esc(&s.tracking_no),
             s.shipped_on.format("%Y-%m-%d")
         );
@@ -352,7 +338,7 @@ fn calls_table(h: &mut String, c: &Ctx, o: &Order, calls: &[OutboxRow]) {
     let _ = write!(
         h,
         "<h2 id=\"calls\">{}</h2>",
-        t(lang, "外部への呼び出し", "Calls to providers")
+        t(lang, "外部への送信", "Calls to providers")
     );
     if calls.is_empty() {
         let _ = write!(h, "<p>{}</p>", t(lang, "ありません。", "None."));
@@ -382,11 +368,14 @@ fn calls_table(h: &mut String, c: &Ctx, o: &Order, calls: &[OutboxRow]) {
                 ""
             },
             r.id,
-            esc(&r.kind),
+            esc(&crate::wording::call_kind(lang, &r.kind)),
             esc(&text::call_state(lang, &r.state)),
             r.attempts,
             esc(&next),
-            esc(r.last_error.as_deref().unwrap_or("")),
+            esc(crate::wording::pick(
+                lang,
+                r.last_error.as_deref().unwrap_or("")
+            )),
         );
         if r.state == "dead" {
             super::forms::call_actions(h, c, o, r.id);
@@ -422,7 +411,7 @@ fn refused_table(h: &mut String, c: &Ctx, d: &OrderDeliveries) {
             "refused (the newest shown)."
         ),
     );
-    rows(h, c, &d.refused_sample, "未検証 / unverified");
+    rows(h, c, &d.refused_sample, t(c.lang, "未検証", "unverified"));
 }
 
 fn received_table(h: &mut String, c: &Ctx, received: &[Received]) {
@@ -448,7 +437,7 @@ fn rows(h: &mut String, c: &Ctx, received: &[Received], mark: &str) {
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             esc(mark),
             esc(&text::when(c.lang, &r.received_at, c.now)),
-            esc(&r.provider),
+            esc(&crate::wording::provider_named(c.lang, &r.provider)),
             esc(r.delivery_id.as_deref().unwrap_or("")),
             esc(&text::call_state(c.lang, &r.state)),
             esc(r.reason.as_deref().unwrap_or("")),

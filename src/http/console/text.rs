@@ -41,59 +41,17 @@ pub fn when(lang: Language, rfc3339: &str, now: DateTime<FixedOffset>) -> String
     }
 }
 
-/// An order state in the operator's words.
-pub fn state(lang: Language, s: &str) -> String {
-    let ja = match s {
-        "new" => "新規",
-        "allocated" => "引当済み",
-        "short" => "在庫不足",
-        "confirmed" => "確定",
-        "shipped" => "出荷済み",
-        "cancelled" => "キャンセル",
-        _ => return s.to_string(),
-    };
-    labelled(lang, ja, s)
-}
-
-/// `ja (name)` in Japanese, the stored name alone in English.
-fn labelled(lang: Language, ja: &str, name: &str) -> String {
-    match lang {
-        Language::Ja => format!("{ja} ({name})"),
-        Language::En => name.to_string(),
-    }
-}
-
 /// A payment state in the operator's words.
 pub fn payment(lang: Language, s: &str) -> String {
-    let ja = match s {
-        "unpaid" => "未決済",
-        "deferred" => "後払い",
-        "pending" => "支払い待ち",
-        "paid" => "支払い済み",
-        "credit_pending" => "与信審査中",
-        "credit_ok" => "与信OK",
-        "credit_ng" => "与信NG",
-        "authorized" => "オーソリ済み",
-        "captured" => "売上確定",
-        "refunded" => "返金済み",
-        _ => return s.to_string(),
-    };
-    labelled(lang, ja, s)
+    match crate::domain::PaymentState::parse(s) {
+        Some(p) => crate::wording::payment_state(lang, p).to_string(),
+        None => s.to_string(),
+    }
 }
 
 /// A call's or a received webhook's state in the operator's words.
 pub fn call_state(lang: Language, s: &str) -> String {
-    let ja = match s {
-        "pending" => "送信待ち",
-        "done" => "完了",
-        "dead" => "断念",
-        "dropped" => "取り下げ",
-        "cancelled" => "取消",
-        "processed" => "処理済み",
-        "rejected" => "拒否",
-        _ => return s.to_string(),
-    };
-    labelled(lang, ja, s)
+    crate::wording::call_state(lang, s)
 }
 
 #[cfg(test)]
@@ -116,8 +74,7 @@ mod tests {
             "2026-11-01 09:00"
         );
         assert_eq!(when(Language::Ja, "<not a time>", now), "<not a time>");
-        assert_eq!(state(Language::Ja, "short"), "在庫不足 (short)");
-        assert_eq!(payment(Language::Ja, "deferred"), "後払い (deferred)");
-        assert_eq!(payment(Language::En, "deferred"), "deferred");
+        assert_eq!(payment(Language::Ja, "deferred"), "J-goods 精算");
+        assert_eq!(payment(Language::En, "paid"), "paid");
     }
 }

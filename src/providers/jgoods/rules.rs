@@ -123,8 +123,8 @@ pub fn decide_put_outcome(stored: &Order, outcome: &PutOutcome) -> Decision {
         ),
         PutOutcome::GaveUp { reason } => attention(
             format!(
-                "J-goods に届かず送信を断念しました。原因を直して再試行してください: {reason} / \
-                 could not reach J-goods: {reason}"
+                "J-goods への引当報告が届きませんでした({reason})。原因を直して再送してください / \
+                 could not reach J-goods; fix the cause and retry: {reason}"
             ),
             EventKind::CallDead,
             json!({"reason": reason}),
