@@ -21,7 +21,7 @@ pub fn summary(l: Language, o: &Order) -> Vec<String> {
         wording::channel(l, o.channel),
         o.id,
         say(l, "受注状態", "state"),
-        wording::order_state(l, o.state),
+        wording::order_state_of(l, o),
         say(l, "支払い", "payment"),
         wording::payment_state(l, o.payment_state)
     )];

@@ -167,7 +167,7 @@ fn print_result(order: &crate::domain::Order) {
     let l = lang();
     let (name, state) = (
         wording::channel(l, order.channel),
-        wording::order_state(l, order.state),
+        wording::order_state_of(l, order),
     );
     let payment = wording::payment_state(l, order.payment_state);
     match l {
@@ -214,7 +214,7 @@ async fn list_orders(store: &Store, a: OrdersListArgs) -> anyhow::Result<()> {
             "{} {} {} {} {}",
             pad(wording::channel(l, o.channel), 10),
             pad(&super::one_line(&o.id), 28),
-            pad(wording::order_state(l, o.state), 10),
+            pad(wording::order_state_of(l, &o), 10),
             pad(wording::payment_state(l, o.payment_state), 18),
             super::one_line(wording::pick(l, o.attention.as_deref().unwrap_or("")))
         );

@@ -160,7 +160,7 @@ fn attention_section(h: &mut String, v: &StatusView) {
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 esc(wording::channel(l, o.channel)),
                 esc(&o.id),
-                esc(wording::order_state(l, o.state)),
+                esc(wording::order_state_of(l, o)),
                 esc(pick(l, o.attention.as_deref().unwrap_or("")))
             );
         }

@@ -179,7 +179,10 @@ async fn an_operator_finds_a_stuck_order_and_acts_on_it() {
     assert_eq!(to.as_deref(), Some(href));
     let o = app.order(hostile).await.unwrap();
     assert!(
-        o["attention"].as_str().unwrap().contains("送信していません"),
+        o["attention"]
+            .as_str()
+            .unwrap()
+            .contains("送信していません"),
         "{o}"
     );
     let (_, page, _) = b.get(href).await;

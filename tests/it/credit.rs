@@ -18,7 +18,7 @@ use crate::helpers::*;
 /// A Yamato tracking number with a right check digit (12345678901 mod 7 = 3).
 const TRACKING: &str = "123456789013";
 
-fn order(id: &str, method: &str, name: &str, unit_price: i64, allocate: bool) -> Value {
+pub(crate) fn order(id: &str, method: &str, name: &str, unit_price: i64, allocate: bool) -> Value {
     json!({"channel": "direct", "id": id, "ordered_at": "2026-11-23T10:00:00+09:00",
         "customer": {"name": name, "name_kana": "ﾔﾏﾀﾞ ﾀﾛｳ", "postal_code": "1000001",
                      "address": "東京都千代田区千代田1-1", "phone": "0312345678", "email": "taro@example.jp"},

@@ -24,6 +24,7 @@ mod jgoods_flows;
 mod jgoods_token;
 mod komoju;
 mod kuroneko_fidelity;
+mod language;
 mod layers;
 mod mail_server;
 mod metrics;

@@ -54,12 +54,12 @@ pub async fn run(
     let Some(client) = providers.get(*provider) else {
         return Ok(call::not_configured(provider.as_str()));
     };
-    let what = match &row.call {
-        Call::CreditRequest { .. } => "the credit request",
-        Call::CreditShip { .. } => "the shipment registration",
-        _ => "the cancel",
+    let (what_ja, what) = match &row.call {
+        Call::CreditRequest { .. } => ("与信依頼", "the credit request"),
+        Call::CreditShip { .. } => ("送り状番号登録", "the shipment registration"),
+        _ => ("取消", "the cancel"),
     };
-    let name = provider.display_name();
+    let (name_ja, name) = (provider.name_ja(), provider.display_name());
     let failure = match perform(ctx.store, client.as_ref(), row, policy).await? {
         Ok(Step::Done) => return Ok(Attempt::Finished),
         Ok(Step::Wait(pause)) => {
@@ -69,10 +69,15 @@ pub async fn run(
             });
         }
         Err(e @ CallError::Transient { .. }) => match ctx.give_up_or_retry(e) {
-            Ok(error) => format!("{name} failed for too long ({what}): {error}"),
+            Ok(error) => format!(
+                "{name_ja}への{what_ja}が長く失敗しています({error}) / \
+                 {name} failed for too long ({what}): {error}"
+            ),
             Err(attempt) => return Ok(attempt),
         },
-        Err(CallError::Rejected { message, .. }) => format!("{name} refused {what}: {message}"),
+        Err(CallError::Rejected { message, .. }) => format!(
+            "{name_ja}が{what_ja}を受け付けませんでした({message}) / {name} refused {what}: {message}"
+        ),
         Err(e @ CallError::Configuration { .. }) => return Ok(ctx.failed(e)),
     };
     let order = Some((*channel, order_id.clone()));
