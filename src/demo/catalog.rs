@@ -36,6 +36,7 @@ pub(super) async fn catalog_script(
     erp: &Erp,
 ) -> anyhow::Result<()> {
     step(
+        "ERP が商品マスタ(Shift_JIS の CSV: 商品コード, 商品名, 販売価格(税込), 重量(g), …)とカテゴリを送信。SKU-003 は重量が未入力",
         "The ERP sends its product master (Shift_JIS CSV: 商品コード, 商品名, 販売価格(税込), 重量(g), …) and its categories; SKU-003 has no weight yet",
     );
     erp.upload(
@@ -64,6 +65,7 @@ pub(super) async fn catalog_script(
     );
 
     step(
+        "店舗が SKU-003 の重量(150 g)を入れて再送 → SKU-003 だけが送られ、J-goods が登録",
         "The merchant adds SKU-003's weight (150 g) and sends the master again → only SKU-003 goes, and J-goods registers it",
     );
     let before = sim.stats().catalog_calls.len();

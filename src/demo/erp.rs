@@ -2,8 +2,15 @@
 
 use super::*;
 
-pub(super) fn step(text: &str) {
-    println!("\n▶ {text}");
+/// The demo's language: the locale's (Japanese unless an `en…` locale), as
+/// `[daemon] language` would default on this machine.
+pub(super) fn lang() -> crate::config::Language {
+    crate::config::Language::from_locale(|v| std::env::var(v).ok())
+}
+
+/// A step of the story, in the demo's language.
+pub(super) fn step(ja: &str, en: &str) {
+    println!("\n▶ {}", crate::wording::say(lang(), ja, en));
 }
 
 /// The ERP's view: the admin API over HTTP, as a real ERP integration uses it.
@@ -118,13 +125,13 @@ pub(super) async fn print_timeline(erp: Erp, started: Instant) {
             tokio::time::sleep(Duration::from_millis(100)).await;
             continue;
         };
+        let lang = lang();
         for e in page["events"].as_array().into_iter().flatten() {
             println!(
-                "  {:>7.3}s  {:<24} {:<25} {}",
+                "  {:>7.3}s  {:<25} {}",
                 started.elapsed().as_secs_f64(),
-                e["kind"].as_str().unwrap_or(""),
                 e["order_id"].as_str().unwrap_or("-"),
-                crate::engine::sentences::describe(e)
+                crate::engine::sentences::describe_in(lang, e)
             );
         }
         after = page["next_after"].as_i64().unwrap_or(after);

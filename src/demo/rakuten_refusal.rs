@@ -22,6 +22,7 @@ pub(super) async fn rakuten_refusal_script(
     erp: &Erp,
 ) -> anyhow::Result<()> {
     step(
+        "店舗が RMS で鉄の急須(SKU-009)を予約商品にする。ERP が急須と湯のみ(SKU-008)を一度に取り込む → 楽天が急須の行(IE1101)ごと一括更新全体を拒否",
         "The shop makes the iron teapot (SKU-009) a 予約商品 in RMS; the ERP counts it and the tea cups (SKU-008) in one import → Rakuten refuses the teapot's entry (IE1101), and with it the whole bulk-upsert",
     );
     if !rakuten.set_item_type("kyusu", ItemType::PreOrder) {
@@ -36,6 +37,7 @@ pub(super) async fn rakuten_refusal_script(
         bail!("the tea cups' count never reached Rakuten: the refused entry stalled its call");
     }
     step(
+        "ordersync は急須を除いてすぐに再送 → 楽天に湯のみ 6 個。急須はコードと直し方を付けて、RMS で商品が変わるまで送りません",
         "ordersync sends the rest of the call again at once without it → Rakuten shows 6 tea cups; the teapot is set aside with its code and fix until the item changes in RMS",
     );
     let report = daemon.store.read(|c| rakuten_skus::report(c, 10)).await?;

@@ -4,7 +4,10 @@
 use super::*;
 
 pub(super) async fn script(sim: &JgoodsSimHandle, erp: &Erp) -> anyhow::Result<()> {
-    step("The ERP loads the morning's stock through the admin API");
+    step(
+        "ERP が朝の在庫を管理 API で取り込みます",
+        "The ERP loads the morning's stock through the admin API",
+    );
     erp.import_stock(
         "sku,on_hand\nSKU-001,10\nSKU-002,4\nSKU-003,1\nSKU-004,0\nSKU-005,4\nSKU-006,10\n",
     )
@@ -12,31 +15,42 @@ pub(super) async fn script(sim: &JgoodsSimHandle, erp: &Erp) -> anyhow::Result<(
     print_stock(erp).await?;
 
     step(
+        "JG-1001: SKU-001 × 3、在庫あり → 在庫引当、J-goods が承認、代金は J-goods 精算",
         "JG-1001: 3 × SKU-001, all in stock → allocated, J-goods confirms, payment becomes deferred",
     );
     sim.place_order("JG-1001", &[("SKU-001", 3, 5500)]);
     erp.wait("jgoods", "JG-1001", |o| o["state"] == "confirmed")
         .await?;
 
-    step("JG-1002: 6 × SKU-002 (4 free) and 1 × SKU-003 → short; the customer accepts 4");
+    step(
+        "JG-1002: SKU-002 × 6(有効在庫 4)と SKU-003 × 1 → 在庫不足。お客様は 4 個で了承",
+        "JG-1002: 6 × SKU-002 (4 free) and 1 × SKU-003 → short; the customer accepts 4",
+    );
     sim.set_decision("JG-1002", CustomerDecision::Accept);
     sim.place_order("JG-1002", &[("SKU-002", 6, 2200), ("SKU-003", 1, 3300)]);
     erp.wait("jgoods", "JG-1002", |o| o["state"] == "confirmed")
         .await?;
 
-    step("JG-1003: 9 × SKU-001 (7 free) → short; the customer declines, the stock goes back");
+    step(
+        "JG-1003: SKU-001 × 9(有効在庫 7)→ 在庫不足。お客様が断り、在庫が戻ります",
+        "JG-1003: 9 × SKU-001 (7 free) → short; the customer declines, the stock goes back",
+    );
     sim.set_decision("JG-1003", CustomerDecision::Decline);
     sim.place_order("JG-1003", &[("SKU-001", 9, 5500)]);
     erp.wait("jgoods", "JG-1003", |o| o["state"] == "cancelled")
         .await?;
 
-    step("JG-1004: 2 × SKU-004, out of stock → 0 allocated; the customer declines");
+    step(
+        "JG-1004: SKU-004 × 2、在庫切れ → 引当 0。お客様が断ります",
+        "JG-1004: 2 × SKU-004, out of stock → 0 allocated; the customer declines",
+    );
     sim.set_decision("JG-1004", CustomerDecision::Decline);
     sim.place_order("JG-1004", &[("SKU-004", 2, 1800)]);
     erp.wait("jgoods", "JG-1004", |o| o["state"] == "cancelled")
         .await?;
 
     step(
+        "J-goods が JG-1001 の Webhook を同じ配信 ID で再送 → 重複と判断し、何も変わりません",
         "J-goods delivers JG-1001's webhook again with the same delivery id → recognised, nothing changes",
     );
     let acked_before = sim.stats().webhooks.acked;
@@ -50,6 +64,7 @@ pub(super) async fn script(sim: &JgoodsSimHandle, erp: &Erp) -> anyhow::Result<(
     println!("           (acknowledged as a duplicate; stock unchanged)");
 
     step(
+        "J-goods が停止中(503 が 3 回)に JG-1005(SKU-001 × 2)が届く → 間隔を空けて再送します",
         "J-goods is down (503 three times) while JG-1005 (2 × SKU-001) arrives → retried with backoff",
     );
     sim.inject(Endpoint::PutOrder, Fault::Status(503), 3);
@@ -71,6 +86,7 @@ pub(super) async fn rakuten_script(
     erp: &Erp,
 ) -> anyhow::Result<()> {
     step(
+        "楽天ペイ: カード払いで SKU-001 × 2 → 取り込み、同じ在庫から引当、楽天で注文確認",
         "Rakuten Pay: a card order for 2 × SKU-001 → imported, allocated from the same stock, confirmed at Rakuten",
     );
     let first = rakuten.next_order_number();
@@ -86,6 +102,7 @@ pub(super) async fn rakuten_script(
         .await?;
 
     step(
+        "楽天ペイ: 代金引換で SKU-006 × 1 → ステータス 100 で在庫を確保して注文確認(楽天は 14 日未確認の注文を自動キャンセル)。ERP には 300 で渡ります",
         "Rakuten Pay: cash on delivery (代金引換), 1 × SKU-006 → stock held and confirmed at 100 (Rakuten cancels orders left unconfirmed for 14 days); the ERP hears of it at 300",
     );
     let cod = rakuten.next_order_number();
@@ -99,6 +116,7 @@ pub(super) async fn rakuten_script(
         .await?;
 
     step(
+        "楽天ペイ: SKU-002 × 1、J-goods で売り切れ → 在庫不足で注文確認せず。要対応に楽天の自動キャンセル期限を表示",
         "Rakuten Pay: 1 × SKU-002, all taken by J-goods → short, not confirmed; its attention gives Rakuten's auto-cancel deadline",
     );
     let second = rakuten.next_order_number();
@@ -115,6 +133,7 @@ pub(super) async fn rakuten_script(
     );
 
     step(
+        "ERP が SKU-002 を数え直す(実在庫 5): 空いた 1 個は同じトランザクションで待っている楽天の注文へ。次の取得で注文確認",
         "The ERP counts SKU-002 again (5 on hand): the free unit goes to the waiting Rakuten order in the same transaction; the next poll confirms it",
     );
     erp.import_stock("sku,on_hand\nSKU-002,5\n").await?;
@@ -122,7 +141,10 @@ pub(super) async fn rakuten_script(
     erp.wait("rakuten", &second, |o| o["state"] == "confirmed")
         .await?;
 
-    step("Rakuten finishes processing (300): the card payment is settled → paid");
+    step(
+        "楽天の処理が進む(300): カード決済が確定 → 支払い済み",
+        "Rakuten finishes processing (300): the card payment is settled → paid",
+    );
     rakuten.advance_clock(Duration::from_secs(600));
     daemon.poll_now();
     erp.wait("rakuten", &first, |o| o["payment_state"] == "paid")
@@ -138,6 +160,7 @@ pub(super) async fn rakuten_stock_script(
     erp: &Erp,
 ) -> anyhow::Result<()> {
     step(
+        "ERP が最後の南部鉄瓶(SKU-007、実在庫 1)を登録。J-goods と楽天で販売中 → 楽天に 1 を送信",
         "The ERP counts the last cast-iron kettle (SKU-007, 1 on hand); it is sold on J-goods and at Rakuten → Rakuten is told 1",
     );
     sim.register_item("SKU-007");
@@ -156,6 +179,7 @@ SKU-007,1
     // Later that morning: outside the push's one-second debounce of the count.
     tokio::time::sleep(Duration::from_millis(1200)).await;
     step(
+        "JG-1006: J-goods のお客様が購入 → 楽天の在庫数が 0 に(在庫一括更新、絶対値)",
         "JG-1006: a J-goods customer takes it → Rakuten's count drops to 0 (inventory bulk-upsert, ABSOLUTE)",
     );
     sim.place_order("JG-1006", &[("SKU-007", 1, 12000)]);
@@ -175,6 +199,7 @@ SKU-007,1
         allocated.elapsed().as_millis()
     );
     step(
+        "楽天のお客様が同じ鉄瓶を注文しようとする → 売り切れで楽天が受け付けず、売り越しなし",
         "A Rakuten buyer tries to order the same kettle → Rakuten refuses it: sold out, no oversell",
     );
     let number = rakuten.next_order_number();
@@ -190,6 +215,7 @@ SKU-007,1
 /// The ERP ships a J-goods order and a Rakuten one; Rakuten gets its report.
 async fn ship_script(rakuten: &RakutenSimHandle, erp: &Erp, first: &str) -> anyhow::Result<()> {
     step(
+        "ERP が JG-1001 と楽天の注文を出荷 → 実在庫から減り、楽天に発送完了報告(配送会社 1001)",
         "The ERP ships JG-1001 and the Rakuten order → stock leaves on_hand; Rakuten gets 発送完了報告 (carrier 1001)",
     );
     let parcel = |carrier: &str, no: &str| json!({"carrier": carrier, "tracking_no": no, "shipped_on": time::now().format("%Y-%m-%d").to_string()});
@@ -221,6 +247,7 @@ pub(super) async fn komoju_script(komoju: &KomojuSimHandle, erp: &Erp) -> anyhow
             "shipping_fee": 800, "fee": 0, "payment": {"method": "komoju", "payment_id": payment_id}, "allocate": true})
     };
     step(
+        "自社サイトの受注 SHOP-1001(SKU-005 × 1)、KOMOJU のカード払い: オーソリ → 出荷 → 売上確定",
         "The shop's own order SHOP-1001 (1 × SKU-005), card via KOMOJU: authorized → shipped → captured",
     );
     let card = komoju.create_payment(
@@ -244,6 +271,7 @@ pub(super) async fn komoju_script(komoju: &KomojuSimHandle, erp: &Erp) -> anyhow
         .await?;
 
     step(
+        "SHOP-1003(SKU-005 × 1)、カードで即時売上。お客様がキャンセル → 全額返金、在庫が戻ります",
         "SHOP-1003 (1 × SKU-005), paid by card at once; the customer cancels → refunded in full, stock back",
     );
     let refunded =
@@ -262,6 +290,8 @@ pub(super) async fn komoju_script(komoju: &KomojuSimHandle, erp: &Erp) -> anyhow
         .await?;
 
     step(
+        "SHOP-1004(SKU-005 × 1)はコンビニ払い: 支払期限まで入金待ちで出荷できません。\
+         お客様が支払う → 出荷できるようになり出荷(売上確定の操作は不要)",
         "SHOP-1004 (1 × SKU-005) to be paid at a konbini: waits unpaid until its deadline, \
          not shippable; the customer pays → released for shipping → shipped (nothing to capture)",
     );
@@ -284,7 +314,10 @@ pub(super) async fn komoju_script(komoju: &KomojuSimHandle, erp: &Erp) -> anyhow
     erp.wait("direct", "SHOP-1004", |o| o["state"] == "shipped")
         .await?;
 
-    step("SHOP-1002 (2 × SKU-005) to be paid at a konbini, never paid → expired, stock back");
+    step(
+        "SHOP-1002(SKU-005 × 2)はコンビニ払い、入金なし → 期限切れで在庫が戻ります",
+        "SHOP-1002 (2 × SKU-005) to be paid at a konbini, never paid → expired, stock back",
+    );
     let konbini = komoju.create_payment(4800, 0, Some("SHOP-1002"), "konbini", CaptureMode::Auto);
     erp.post("/api/v1/orders", order("SHOP-1002", 2, &konbini))
         .await?;
@@ -305,6 +338,7 @@ pub(super) async fn credit_script(
     let settle = || kuroneko.advance_clock(Duration::from_secs(120));
 
     step(
+        "SHOP-2001、クロネコ代金後払い: 与信OK → ヤマト運輸で出荷 → 送り状番号を登録",
         "SHOP-2001, Kuroneko Atobarai: credit OK → shipped with Yamato → tracking number registered",
     );
     erp.post(
@@ -324,7 +358,10 @@ pub(super) async fn credit_script(
     })
     .await?;
 
-    step("SHOP-2002: credit NG → needs attention, its stock given back");
+    step(
+        "SHOP-2002: 与信NG → 要対応、在庫を戻します",
+        "SHOP-2002: credit NG → needs attention, its stock given back",
+    );
     erp.post(
         "/api/v1/orders",
         kuroneko_order("SHOP-2002", "NG 花子", "東京都港区芝公園4-2-8", 1),
@@ -332,7 +369,10 @@ pub(super) async fn credit_script(
     .await?;
     erp.wait("direct", "SHOP-2002", credit_is("ng")).await?;
 
-    step("SHOP-2003: under review (審査中), polled until Yamato answers OK half an hour later");
+    step(
+        "SHOP-2003: 審査中。30 分後にヤマトが与信OK と答えるまで確認を続けます",
+        "SHOP-2003: under review (審査中), polled until Yamato answers OK half an hour later",
+    );
     erp.post(
         "/api/v1/orders",
         kuroneko_order("SHOP-2003", "審査 次郎", "大阪府大阪市北区梅田1-1-1", 1),
@@ -365,6 +405,7 @@ async fn same_address_script(kuroneko: &KuronekoSimHandle, erp: &Erp) -> anyhow:
     let today = time::now().format("%Y-%m-%d").to_string();
     let settle = || kuroneko.advance_clock(Duration::from_secs(120));
     step(
+        "SHOP-2004 と SHOP-2005 が同じ住所: 2 件目の与信OK が NG に変わり、送り状番号の登録前に止めます",
         "SHOP-2004 and SHOP-2005 to one address: the second OK turns NG, caught before its shipment is registered",
     );
     let address = "愛知県名古屋市中村区名駅1-1-4";
@@ -388,7 +429,10 @@ async fn same_address_script(kuroneko: &KuronekoSimHandle, erp: &Erp) -> anyhow:
     .await?;
     erp.wait("direct", "SHOP-2005", credit_is("ng")).await?;
 
-    step("SHOP-2004 is cancelled by the customer → cancelled at Yamato, stock back");
+    step(
+        "SHOP-2004 をお客様がキャンセル → ヤマトでも取消、在庫が戻ります",
+        "SHOP-2004 is cancelled by the customer → cancelled at Yamato, stock back",
+    );
     erp.post(
         "/api/v1/orders/direct/SHOP-2004/cancel",
         json!({"reason": "customer changed their mind"}),
@@ -403,6 +447,7 @@ async fn same_address_script(kuroneko: &KuronekoSimHandle, erp: &Erp) -> anyhow:
 
 pub(super) async fn settlement_script(erp: &Erp) -> anyhow::Result<()> {
     step(
+        "ERP が SKU-003(緑茶)を軽減税率(8%)にし、JG-1002(SKU-002 × 4、SKU-003 × 1)を国内送料 1,200 円で出荷",
         "The ERP marks SKU-003 (green tea) as reduced-rate (8%) and ships JG-1002 (4 × SKU-002, 1 × SKU-003) with ¥1,200 domestic shipping",
     );
     erp.put(
