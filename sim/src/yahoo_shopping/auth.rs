@@ -211,17 +211,10 @@ impl Auth {
             revoked: false,
         });
         let grant = self.grants.len() - 1;
-        let access_token = self.issue_access(grant, settings, now);
-        TokenAnswer {
-            status: 200,
-            body: json!({
-                "access_token": access_token,
-                "token_type": "Bearer",
-                "expires_in": settings.access_token_lifetime.as_secs(),
-                "refresh_token": refresh_token,
-                "id_token": random_token(64),
-            }),
-        }
+        let mut answer = self.issue_access(grant, settings, now);
+        answer.body["refresh_token"] = json!(refresh_token);
+        answer.body["id_token"] = json!(random_token(64));
+        answer
     }
 
     fn refresh(
@@ -244,23 +237,17 @@ impl Auth {
         if now - g.authorized_at >= secs(settings.refresh_token_lifetime) {
             return token_error(400, "invalid_grant", "Refresh token expired.");
         }
-        let access_token = self.issue_access(grant, settings, now);
-        TokenAnswer {
-            status: 200,
-            body: json!({
-                "access_token": access_token,
-                "token_type": "Bearer",
-                "expires_in": settings.access_token_lifetime.as_secs(),
-            }),
-        }
+        // A refresh answers no refresh token: the old one stays in use.
+        self.issue_access(grant, settings, now)
     }
 
+    /// A new access token of `grant`, as the token endpoint answers it.
     fn issue_access(
         &mut self,
         grant: usize,
         settings: &Settings,
         now: DateTime<FixedOffset>,
-    ) -> String {
+    ) -> TokenAnswer {
         let token = random_token(48);
         self.access.insert(
             token.clone(),
@@ -269,7 +256,14 @@ impl Auth {
                 expires_at: now + secs(settings.access_token_lifetime),
             },
         );
-        token
+        TokenAnswer {
+            status: 200,
+            body: json!({
+                "access_token": token,
+                "token_type": "Bearer",
+                "expires_in": settings.access_token_lifetime.as_secs(),
+            }),
+        }
     }
 
     /// The authorization behind the request's `Authorization: Bearer …`.

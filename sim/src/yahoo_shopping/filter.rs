@@ -11,16 +11,8 @@ use super::orders::{Outcome, bad_parameter, comma_list};
 use super::settings::Settings;
 use super::xml;
 
-/// The conditions orderList knows; one of `REQUIRED` must be there.
+/// The other conditions orderList knows.
 const CONDITIONS: &[&str] = &[
-    "OrderId",
-    "OrderTime",
-    "OrderTimeFrom",
-    "OrderTimeTo",
-    "PublicationTimeFrom",
-    "PublicationTimeTo",
-    "PayMethodChangeDeadlineFrom",
-    "PayMethodChangeDeadlineTo",
     "OrderStatus",
     "ShipStatus",
     "PayStatus",
@@ -29,6 +21,7 @@ const CONDITIONS: &[&str] = &[
     "ReadOnlyMode",
     "FraudHoldDisplayType",
 ];
+/// The conditions one of which must be there.
 const REQUIRED: &[&str] = &[
     "OrderId",
     "OrderTime",
@@ -64,7 +57,9 @@ impl Filter {
     ) -> Result<Filter, Outcome> {
         let mut filter = Filter::default();
         if settings.refuse_unknown_fields
-            && let Some(key) = condition.keys().find(|k| !CONDITIONS.contains(&k.as_str()))
+            && let Some(key) = condition
+                .keys()
+                .find(|k| !CONDITIONS.contains(&k.as_str()) && !REQUIRED.contains(&k.as_str()))
         {
             return Err(bad_parameter(settings, key));
         }

@@ -111,6 +111,18 @@ pub(crate) fn valid_order_id(id: &str) -> bool {
     !id.is_empty() && id.len() <= 50 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
+/// A history change with a personal value emptied.
+fn hide_personal(
+    (line, name, value): (Option<u32>, &'static str, String),
+) -> (Option<u32>, &'static str, String) {
+    let value = if is_personal(name) {
+        String::new()
+    } else {
+        value
+    };
+    (line, name, value)
+}
+
 impl Book {
     pub(crate) fn new(seller_id: String) -> Book {
         Book {
@@ -136,21 +148,7 @@ impl Book {
             now,
             settings.unheld_publication_is_order_time,
         );
-        let changes = order
-            .snapshot()
-            .into_iter()
-            .map(|(line, name, value)| {
-                (
-                    line,
-                    name,
-                    if is_personal(name) {
-                        String::new()
-                    } else {
-                        value
-                    },
-                )
-            })
-            .collect();
+        let changes = order.snapshot().into_iter().map(hide_personal).collect();
         order.history.push(HistoryEntry {
             id: 1,
             time: order.order_time,
@@ -179,17 +177,7 @@ impl Book {
         let changes: Vec<_> = after
             .into_iter()
             .filter(|field| !before.contains(field))
-            .map(|(line, name, value)| {
-                (
-                    line,
-                    name,
-                    if is_personal(name) {
-                        String::new()
-                    } else {
-                        value
-                    },
-                )
-            })
+            .map(hide_personal)
             .collect();
         if changes.is_empty() {
             return Some(false);

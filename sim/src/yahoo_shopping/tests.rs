@@ -158,10 +158,11 @@ async fn read(answer: reqwest::Response) -> Answer {
 }
 
 /// The key header a client sends: `Some(version)` signs validly.
-#[derive(Clone, Copy)]
 enum Key {
     None,
     Valid(u32),
+    /// This signature, with this version header (or none).
+    Raw(String, Option<u32>),
 }
 
 async fn post_xml(
@@ -187,10 +188,16 @@ async fn post_from(
         .bearer_auth(token)
         .header("content-type", "application/xml")
         .body(xml.to_string());
-    if let Key::Valid(version) = key {
-        request = request
-            .header("X-sws-signature", sim.signature(version).expect("key"))
-            .header("X-sws-signature-version", version.to_string());
+    let (signature, version) = match key {
+        Key::None => (None, None),
+        Key::Valid(version) => (sim.signature(version), Some(version)),
+        Key::Raw(signature, version) => (Some(signature), version),
+    };
+    if let Some(signature) = signature {
+        request = request.header("X-sws-signature", signature);
+    }
+    if let Some(version) = version {
+        request = request.header("X-sws-signature-version", version.to_string());
     }
     read(request.send().await.expect("answer")).await
 }
@@ -205,6 +212,34 @@ async fn post_form(sim: &YahooSimHandle, token: &str, endpoint: &str, form: &str
         .await
         .expect("answer");
     read(answer).await
+}
+
+/// A signed order call (key 1), as a correct client makes it.
+async fn order_call(sim: &YahooSimHandle, token: &str, endpoint: &str, xml: &str) -> Answer {
+    post_xml(sim, token, Key::Valid(1), endpoint, xml).await
+}
+
+/// A stock call for this store: `rest` follows `seller_id=…&`.
+async fn stock(sim: &YahooSimHandle, token: &str, endpoint: &str, rest: &str) -> Answer {
+    let form = format!("seller_id={}&{rest}", sim.seller_id());
+    post_form(sim, token, endpoint, &form).await
+}
+
+/// A new access token by the refresh token.
+async fn fresh_access(sim: &YahooSimHandle, refresh_token: &str) -> String {
+    let (status, body) = refresh(sim, refresh_token).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["access_token"].as_str().expect("access").to_string()
+}
+
+/// A token endpoint's refusal.
+fn assert_token_error(answer: (StatusCode, Value), status: StatusCode, error: &str) {
+    assert_eq!(
+        (answer.0, answer.1["error"].as_str()),
+        (status, Some(error)),
+        "{}",
+        answer.1
+    );
 }
 
 fn compact(at: chrono::DateTime<chrono::FixedOffset>) -> String {
@@ -252,18 +287,18 @@ async fn a_code_is_single_use_and_lives_600_seconds() {
     assert_eq!(body["token_type"], "Bearer");
     assert_eq!(body["expires_in"], 3600);
     assert!(body["refresh_token"].is_string() && body["id_token"].is_string());
-    let (status, body) = exchange(&sim, &first).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("invalid_grant"))
+    assert_token_error(
+        exchange(&sim, &first).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_grant",
     );
 
     let late = code(&sim, &[]).await;
     sim.advance_clock(Duration::from_secs(601));
-    let (status, body) = exchange(&sim, &late).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("invalid_grant"))
+    assert_token_error(
+        exchange(&sim, &late).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_grant",
     );
 
     let fresh = code(&sim, &[]).await;
@@ -373,10 +408,10 @@ async fn refresh_gives_no_new_refresh_token_and_ends_28_days_after_the_authoriza
         "seconds before the end"
     );
     sim.advance_clock(Duration::from_secs(5));
-    let (status, body) = refresh(&sim, &refresh_token).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("invalid_grant"))
+    assert_token_error(
+        refresh(&sim, &refresh_token).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_grant",
     );
 }
 
@@ -385,10 +420,10 @@ async fn a_revoked_consent_refuses_refresh_and_calls() {
     let sim = start_sim(unpaced()).await;
     let (access, refresh_token) = authorize(&sim).await;
     sim.revoke();
-    let (status, body) = refresh(&sim, &refresh_token).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("invalid_grant"))
+    assert_token_error(
+        refresh(&sim, &refresh_token).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_grant",
     );
     let call = post_xml(
         &sim,
@@ -438,10 +473,7 @@ async fn without_an_accepted_key_order_calls_stop_12_hours_after_the_authorizati
     assert!(signed.authorized, "the answer says the key was accepted");
 
     sim.advance_clock(12 * HOUR);
-    let access = refresh(&sim, &refresh_token).await.1["access_token"]
-        .as_str()
-        .expect("access")
-        .to_string();
+    let access = fresh_access(&sim, &refresh_token).await;
     let list = list_xml(&sim, "", "");
     let unsigned = post_xml(&sim, &access, Key::None, "orderList", &list).await;
     assert_eq!(unsigned.status, StatusCode::UNAUTHORIZED);
@@ -482,39 +514,22 @@ async fn a_wrong_key_header_is_no_error_but_is_not_authorized() {
         ("not base64", "!!!".to_string()),
     ];
     for (what, signature) in cases {
-        let answer = reqwest::Client::new()
-            .post(format!("{}orderList", sim.api_base_url()))
-            .bearer_auth(&access)
-            .header("X-sws-signature", signature.clone())
-            .header("X-sws-signature-version", "1")
-            .body(list.clone())
-            .send()
-            .await
-            .expect("answer");
-        let answer = read(answer).await;
+        let answer = post_xml(
+            &sim,
+            &access,
+            Key::Raw(signature, Some(1)),
+            "orderList",
+            &list,
+        )
+        .await;
         assert_eq!(answer.status, StatusCode::OK, "{what}");
         assert!(!answer.authorized, "{what}");
     }
     let within = encrypt_signature(&pem, &format!("simstore:{}", now - 590)).expect("rsa");
-    let answer = reqwest::Client::new()
-        .post(format!("{}orderList", sim.api_base_url()))
-        .bearer_auth(&access)
-        .header("X-sws-signature", within.clone())
-        .header("X-sws-signature-version", "1")
-        .body(list.clone())
-        .send()
-        .await
-        .expect("answer");
-    assert!(read(answer).await.authorized, "inside the skew");
-    let no_version = reqwest::Client::new()
-        .post(format!("{}orderList", sim.api_base_url()))
-        .bearer_auth(&access)
-        .header("X-sws-signature", within)
-        .body(list)
-        .send()
-        .await
-        .expect("answer");
-    let no_version = read(no_version).await;
+    let key = Key::Raw(within.clone(), Some(1));
+    let answer = post_xml(&sim, &access, key, "orderList", &list).await;
+    assert!(answer.authorized, "inside the skew");
+    let no_version = post_xml(&sim, &access, Key::Raw(within, None), "orderList", &list).await;
     assert_eq!(no_version.status, StatusCode::FORBIDDEN);
     assert_eq!(no_version.tag("Code"), Some("px-14303"));
     assert_eq!(sim.stats().signatures_refused, 3);
@@ -541,10 +556,7 @@ async fn an_expired_key_falls_back_to_the_12_hour_rule_and_a_second_key_takes_ov
             .starts_with("-----BEGIN PUBLIC KEY-----")
     );
     sim.advance_clock(13 * HOUR);
-    let access = refresh(&sim, &refresh_token).await.1["access_token"]
-        .as_str()
-        .expect("access")
-        .to_string();
+    let access = fresh_access(&sim, &refresh_token).await;
     let list = list_xml(&sim, "", "");
     let expired = post_xml(&sim, &access, Key::Valid(1), "orderList", &list).await;
     assert_eq!(expired.tag("Code"), Some("px-04102"));

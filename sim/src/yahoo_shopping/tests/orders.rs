@@ -30,20 +30,13 @@ async fn the_cancel_window_hides_new_orders_until_read_only_mode_asks() {
     let fresh = sim.place_order(NewOrder::new(shirt()));
     assert!(fresh.starts_with("simstore-"), "{fresh}");
     let list = |mode: &str| list_xml(&sim, &format!("<ReadOnlyMode>{mode}</ReadOnlyMode>"), "");
-    let default = post_xml(
-        &sim,
-        &token,
-        Key::Valid(1),
-        "orderList",
-        &list_xml(&sim, "", ""),
-    )
-    .await;
+    let default = order_call(&sim, &token, "orderList", &list_xml(&sim, "", "")).await;
     assert_eq!(default.tag("TotalCount"), Some("0"), "{}", default.body);
     assert!(!default.body.contains("<OrderInfo"), "no hit, no OrderInfo");
-    let only = post_xml(&sim, &token, Key::Valid(1), "orderList", &list("1")).await;
+    let only = order_call(&sim, &token, "orderList", &list("1")).await;
     assert_eq!(only.tag("TotalCount"), Some("1"));
     assert_eq!(only.tag("IsReadOnly"), Some("1"));
-    let both = post_xml(&sim, &token, Key::Valid(1), "orderList", &list("2")).await;
+    let both = order_call(&sim, &token, "orderList", &list("2")).await;
     assert_eq!(both.tag("OrderId"), Some(fresh.as_str()));
 
     let cancelled = sim.place_order(NewOrder::new(shirt()));
@@ -53,14 +46,7 @@ async fn the_cancel_window_hides_new_orders_until_read_only_mode_asks() {
 
     sim.advance_clock(Duration::from_secs(600));
     assert!(!sim.buyer_cancel(&fresh), "the window is over");
-    let after = post_xml(
-        &sim,
-        &token,
-        Key::Valid(1),
-        "orderList",
-        &list_xml(&sim, "", ""),
-    )
-    .await;
+    let after = order_call(&sim, &token, "orderList", &list_xml(&sim, "", "")).await;
     assert_eq!(after.tag("TotalCount"), Some("2"), "{}", after.body);
     assert_eq!(after.tag("IsReadOnly"), Some("0"));
 }
@@ -73,17 +59,10 @@ async fn a_fraud_hold_shows_up_by_publication_time_when_released() {
         fraud_hold: true,
         ..old_order(&sim, shirt())
     });
-    let hidden = post_xml(
-        &sim,
-        &token,
-        Key::Valid(1),
-        "orderList",
-        &list_xml(&sim, "", ""),
-    )
-    .await;
+    let hidden = order_call(&sim, &token, "orderList", &list_xml(&sim, "", "")).await;
     assert_eq!(hidden.tag("TotalCount"), Some("0"), "{}", hidden.body);
     let shown = list_xml(&sim, "<FraudHoldDisplayType>1</FraudHoldDisplayType>", "");
-    let shown = post_xml(&sim, &token, Key::Valid(1), "orderList", &shown).await;
+    let shown = order_call(&sim, &token, "orderList", &shown).await;
     assert_eq!(
         shown.tag("FraudHoldStatus"),
         Some(settings::FRAUD_HOLD_HELD)
@@ -101,7 +80,7 @@ async fn a_fraud_hold_shows_up_by_publication_time_when_released() {
         compact(now - TimeDelta::minutes(5)),
         compact(now)
     );
-    let released = post_xml(&sim, &token, Key::Valid(1), "orderList", &by_publication).await;
+    let released = order_call(&sim, &token, "orderList", &by_publication).await;
     assert_eq!(
         released.tag("OrderId"),
         Some(held.as_str()),
@@ -182,14 +161,7 @@ async fn order_info_nests_pay_ship_detail_and_items_and_knows_unknown_orders() {
             ],
         )
     });
-    let info = post_xml(
-        &sim,
-        &token,
-        Key::Valid(1),
-        "orderInfo",
-        &info_xml(&sim, &id),
-    )
-    .await;
+    let info = order_call(&sim, &token, "orderInfo", &info_xml(&sim, &id)).await;
     assert_eq!(info.status, StatusCode::OK);
     assert!(info.authorized);
     assert!(
@@ -215,33 +187,19 @@ async fn order_info_nests_pay_ship_detail_and_items_and_knows_unknown_orders() {
     let some = format!(
         "<Req><Target><OrderId>{id}</OrderId><Field>OrderId,ItemId,Quantity</Field></Target><SellerId>simstore</SellerId></Req>"
     );
-    let some = post_xml(&sim, &token, Key::Valid(1), "orderInfo", &some).await;
+    let some = order_call(&sim, &token, "orderInfo", &some).await;
     assert!(
         !some.body.contains("<Pay>") && some.body.contains("<ItemId>mug</ItemId>"),
         "{}",
         some.body
     );
 
-    let unknown = post_xml(
-        &sim,
-        &token,
-        Key::Valid(1),
-        "orderInfo",
-        &info_xml(&sim, "simstore-99"),
-    )
-    .await;
+    let unknown = order_call(&sim, &token, "orderInfo", &info_xml(&sim, "simstore-99")).await;
     assert_eq!(
         (unknown.status, unknown.tag("Code")),
         (StatusCode::NOT_FOUND, Some("od91801"))
     );
-    let malformed = post_xml(
-        &sim,
-        &token,
-        Key::Valid(1),
-        "orderInfo",
-        &info_xml(&sim, "a_b"),
-    )
-    .await;
+    let malformed = order_call(&sim, &token, "orderInfo", &info_xml(&sim, "a_b")).await;
     assert_eq!(malformed.tag("Code"), Some("od90101"));
 }
 
@@ -371,7 +329,7 @@ async fn writes_inside_the_cancel_window_are_refused() {
     let token = signed_session(&sim).await;
     let id = sim.place_order(NewOrder::new(shirt()));
     let seen = status_xml(&sim, &id, "", "<IsSeen>true</IsSeen>");
-    let refused = post_xml(&sim, &token, Key::Valid(1), "orderChange", &seen).await;
+    let refused = order_call(&sim, &token, "orderChange", &seen).await;
     assert_eq!(refused.tag("Code"), Some("od99999"));
     sim.advance_clock(Duration::from_secs(600));
     let count = |sim: &YahooSimHandle, token: &str| {
@@ -389,7 +347,7 @@ async fn writes_inside_the_cancel_window_are_refused() {
         }
     };
     assert_eq!(count(&sim, &token).await.tag("NewOrder"), Some("1"));
-    let marked = post_xml(&sim, &token, Key::Valid(1), "orderChange", &seen).await;
+    let marked = order_call(&sim, &token, "orderChange", &seen).await;
     assert_eq!(marked.tag("Status"), Some("OK"), "{}", marked.body);
     assert!(sim.order(&id).expect("order").is_seen);
     assert_eq!(count(&sim, &token).await.tag("NewOrder"), Some("0"));
@@ -435,14 +393,7 @@ async fn shipping_checks_company_invoice_and_payment_and_captures_a_card_once() 
     assert!(!first.body.contains("<Warning>"));
     let order = sim.order(&card).expect("order");
     assert!(order.captured);
-    let info = post_xml(
-        &sim,
-        &token,
-        Key::Valid(1),
-        "orderInfo",
-        &info_xml(&sim, &card),
-    )
-    .await;
+    let info = order_call(&sim, &token, "orderInfo", &info_xml(&sim, &card)).await;
     assert_eq!(info.tag("ShipDate"), Some("2026-12-03"));
     assert_eq!(info.tag("ShipInvoiceNumber1"), Some("1234-5678-9012"));
     let again = send(shipped).await;
@@ -462,7 +413,7 @@ async fn shipping_checks_company_invoice_and_payment_and_captures_a_card_once() 
     let unpaid = send(ship_xml(&sim, &prepaid, "<ShipStatus>3</ShipStatus>")).await;
     assert_eq!(unpaid.tag("Code"), Some("od99999"), "0 → 3 refused");
     let pay = status_xml(&sim, &prepaid, "", "<Pay><PayStatus>1</PayStatus></Pay>");
-    let yahoo_method = post_xml(&sim, &token, Key::Valid(1), "orderPayStatusChange", &pay).await;
+    let yahoo_method = order_call(&sim, &token, "orderPayStatusChange", &pay).await;
     assert_eq!(
         yahoo_method.tag("Code"),
         Some("od99999"),
@@ -483,7 +434,7 @@ async fn shipping_checks_company_invoice_and_payment_and_captures_a_card_once() 
         "",
         "<Pay><PayStatus>1</PayStatus><PayDate>20261203</PayDate></Pay>",
     );
-    let store_paid = post_xml(&sim, &token, Key::Valid(1), "orderPayStatusChange", &pay).await;
+    let store_paid = order_call(&sim, &token, "orderPayStatusChange", &pay).await;
     assert_eq!(store_paid.tag("Status"), Some("OK"), "{}", store_paid.body);
     assert_eq!(sim.order(&own).expect("order").ship_status, 1);
 }
