@@ -23,30 +23,43 @@
 //! FAQ), a transcription of the official field tables, public clients that
 //! call the live API, integrators' manuals (the contract's Sources).
 //!
-//! Where the evidence is thin (\[guess\] in the contract), the behaviour is a
-//! field of [`Settings`] or a constant of `settings`, with the contract's
-//! choice as default: the ±600 s signature skew, the 60 s lock-out after a
-//! call too soon, the `400 od99999` of an illegal transition and its
-//! message for other operations than `CancelOrder`, the `400` of a refused
-//! stock request, `503` maintenance (`ed-00002`, stock and order APIs), the
-//! `403` of `px-14303` and `px-14304`, the refusal of ship status 0 → 3 and of
-//! writes inside the cancel window, the values of `FraudHoldStatus`, the
-//! `PublicationTime` of orders never held (their `OrderTime`), the
-//! `CancelReason` of a buyer's cancel, `od90166` for a bad `orderId` of
-//! orderChangeHistory, the refusal of unknown `Field`s and conditions and of
-//! `Result` over 2000, the message of `px-04306`; also, unnamed in the
-//! contract: a relative setStock on unlimited stock stays unlimited, and
-//! the per-second limit counts per path. The error shape (`<Error>` root,
-//! or wrapped in `<Result><Status>NG</Status>`), the `xmlns` on platform
-//! errors and the form of `OrderTime` are settings too, since the contract
-//! says Yahoo! answers each way.
+//! Where the evidence is thin (\[guess\] in the contract), the behaviour is
+//! a field of [`Settings`] or a constant of [`settings`], with the
+//! contract's choice as default, so that a correction is one line:
+//! - the ±600 s skew of the signature's time;
+//! - the 60 s lock-out after a call too soon (and that the limit counts per
+//!   path);
+//! - `400 od99999` for an illegal transition, and its message for other
+//!   operations than `CancelOrder`;
+//! - `400` for a refused stock request (`st-021xx`);
+//! - `503 ed-00002` for maintenance, stock and order APIs alike;
+//! - `403` for `px-14303` (no key version), `px-14304` (another store) and
+//!   `px-04303` (no order-API application); the message of `px-04306`;
+//! - ship status 0 → 3 refused; writes inside the cancel window refused;
+//! - the values of `FraudHoldStatus`; the `PublicationTime` of an order never
+//!   held (its `OrderTime`);
+//! - the `CancelReason` of a buyer's cancel (100) and the `UpdatePerson` of
+//!   an API change;
+//! - `od90166` for a missing `orderId` of orderChangeHistory;
+//! - unknown `Field`s and conditions, and `Result` over 2000, refused
+//!   (`od90101`) rather than ignored or cut.
+//!
+//! Not named by the contract and chosen here: a relative setStock on
+//! unlimited stock leaves it unlimited; a `+` sent unencoded (a space)
+//! sets the quantity. The error shape (`<Error>` root, or wrapped in
+//! `<Result><Status>NG</Status>`), the `xmlns` on platform errors and the
+//! form of `OrderTime` are settings too: the contract says Yahoo! answers
+//! each way.
+//!
+//! Not modelled: the warnings `od91704` (asynchronous cancel), `od91130`
+//! (stock link), `od91123`; store-side order splits; the auto-完了 180
+//! days after a first 完了; `ed-10001`/`ed-10002` of setStock.
 //!
 //! Layout: `settings` the settings; `auth` YConnect; `keys` the store's RSA
-//! keys and the signature check; `order` an order and its fields;
-//! `orders` the order book and the read calls, `filter` orderList's
-//! conditions; `writes` the write calls;
-//! `stock` the stock calls; `state` the store and the gate; `api` the HTTP
-//! surface; `xml` the answers' XML.
+//! keys and the signature check; `order` an order and its fields; `orders`
+//! the order book and the read calls; `filter` orderList's conditions;
+//! `writes` the write calls; `stock` the stock calls; `state` the store and
+//! the gate; `api` the HTTP surface; `xml` the answers' XML.
 
 mod api;
 mod auth;
@@ -237,6 +250,20 @@ impl YahooSimHandle {
     /// refresh answers `400 invalid_grant`, every call `403 px-04307`.
     pub fn revoke(&self) {
         self.shared.with_state(|s, _| s.auth.revoke());
+    }
+
+    /// Gives (`true`) or takes away (`false`) the app's store scope
+    /// (ストア向け操作関連の機能): without it every call answers `401
+    /// insufficient_scope`.
+    pub fn set_store_scope(&self, granted: bool) {
+        self.shared.with_state(|s, _| s.store_scope = granted);
+    }
+
+    /// Whether the order-API application of the Client ID is approved:
+    /// without it order calls answer `px-04303`, stock calls work.
+    pub fn set_order_api_registered(&self, registered: bool) {
+        self.shared
+            .with_state(|s, _| s.order_api_registered = registered);
     }
 
     /// Replaces the order-API source allow-list.

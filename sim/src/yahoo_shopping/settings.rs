@@ -50,6 +50,9 @@ pub struct Settings {
     /// The HTTP status of `px-14303` (a signature sent without its key
     /// version): `403`, as `px-04307` with the same message \[guess\].
     pub missing_key_version_status: u16,
+    /// The HTTP status of `px-04303` (the Client ID has no order-API
+    /// application): `403` \[guess\].
+    pub unregistered_app_status: u16,
     /// The HTTP status of `px-14304` (a `sellerId` the token's store is not):
     /// `403` \[guess\].
     pub seller_not_allowed_status: u16,
@@ -97,6 +100,7 @@ impl Default for Settings {
             stock_request_error_status: 400,
             maintenance_status: 503,
             missing_key_version_status: 403,
+            unregistered_app_status: 403,
             seller_not_allowed_status: 403,
             refuse_ship_from_unshippable: true,
             read_only_refuses_writes: true,

@@ -105,6 +105,12 @@ pub struct SimState {
     pub(crate) allowed_sources: Vec<IpNet>,
     pub(crate) book: Book,
     pub(crate) stock: Stock,
+    /// The app has the store scope (else every call: `401
+    /// insufficient_scope`).
+    pub(crate) store_scope: bool,
+    /// The order-API application is approved for the Client ID (else
+    /// order calls: `px-04303`).
+    pub(crate) order_api_registered: bool,
     /// The order APIs answer maintenance.
     pub(crate) orders_maintenance: bool,
     /// The stock API answers maintenance (ストアエディタ).
@@ -165,6 +171,8 @@ impl SimState {
             allowed_sources,
             book: Book::new(seller_id),
             stock: Stock::default(),
+            store_scope: true,
+            order_api_registered: true,
             orders_maintenance: false,
             stock_maintenance: false,
             day: None,
@@ -292,12 +300,29 @@ impl SimState {
                 return Err(self.platform(403, "Use of API is not permitted.", "px-04307"));
             }
         };
+        if !self.store_scope {
+            return Err(Refusal {
+                status: 401,
+                headers: vec![(
+                    header::WWW_AUTHENTICATE,
+                    r#"Bearer realm="yahooapis.jp", error="insufficient_scope""#.to_string(),
+                )],
+                body: xml::error_doc("insufficient_scope", None, self.settings.error_namespace),
+            });
+        }
         let fault = self.faults.get_mut(&endpoint).and_then(VecDeque::pop_front);
         if !order_api {
             return Ok(Admitted {
                 authorized: false,
                 fault,
             });
+        }
+        if !self.order_api_registered {
+            return Err(self.platform(
+                self.settings.unregistered_app_status,
+                "This application ID is not registered for using order API",
+                "px-04303",
+            ));
         }
         if !self.allowed_sources.iter().any(|net| net.contains(&peer)) {
             return Err(self.platform(403, settings::IP_REFUSED_MESSAGE, "px-04306"));

@@ -593,3 +593,73 @@ async fn order_apis_refuse_unregistered_sources_and_stock_does_not() {
 
 mod orders;
 mod stock;
+
+#[tokio::test]
+async fn setup_problems_answer_their_own_codes() {
+    let sim = start_sim(unpaced()).await;
+    let (access, refresh_token) = authorize(&sim).await;
+    let list = list_xml(&sim, "", "");
+    sim.set_order_api_registered(false);
+    let unregistered = order_call(&sim, &access, "orderList", &list).await;
+    assert_eq!(unregistered.status, StatusCode::FORBIDDEN);
+    assert_eq!(unregistered.tag("Code"), Some("px-04303"));
+    let stock_call = stock(&sim, &access, "getStock", "item_code=a").await;
+    assert_eq!(
+        stock_call.status,
+        StatusCode::OK,
+        "the stock API needs no order-API application"
+    );
+    sim.set_order_api_registered(true);
+
+    sim.set_store_scope(false);
+    let no_scope = stock(&sim, &access, "getStock", "item_code=a").await;
+    assert_eq!(no_scope.status, StatusCode::UNAUTHORIZED);
+    let challenge = no_scope.headers["www-authenticate"]
+        .to_str()
+        .expect("header");
+    assert!(
+        challenge.contains(r#"error="insufficient_scope""#),
+        "{challenge}"
+    );
+    sim.set_store_scope(true);
+
+    // The key headers on a refresh are taken (the PHP clients send them)
+    // and not needed.
+    let signed_refresh = reqwest::Client::new()
+        .post(sim.token_url())
+        .basic_auth(&sim.app().client_id, Some(&sim.app().client_secret))
+        .header("X-sws-signature", sim.signature(1).expect("key"))
+        .header("X-sws-signature-version", "1")
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token.as_str()),
+        ])
+        .send()
+        .await
+        .expect("token endpoint");
+    assert_eq!(signed_refresh.status(), StatusCode::OK);
+    fresh_access(&sim, &refresh_token).await;
+    assert_eq!(sim.stats().refreshes_with_signature, 1);
+}
+
+#[tokio::test]
+async fn a_transport_fault_cuts_the_answer_once() {
+    let sim = start_sim(unpaced()).await;
+    let (access, _) = authorize(&sim).await;
+    sim.inject(
+        Endpoint::SetStock,
+        Fault::Transport(crate::transport::TransportFault::Reset),
+        1,
+    );
+    let cut = reqwest::Client::new()
+        .post(format!("{}setStock", sim.api_base_url()))
+        .bearer_auth(&access)
+        .body("seller_id=simstore&item_code=a&quantity=1")
+        .send()
+        .await;
+    assert!(cut.is_err(), "no answer at all");
+    assert!(sim.unbound_stock("a").is_none(), "the call was not handled");
+    let next = stock(&sim, &access, "setStock", "item_code=a&quantity=1").await;
+    assert_eq!(next.status, StatusCode::OK);
+    assert!(sim.unbound_stock("a").is_some());
+}

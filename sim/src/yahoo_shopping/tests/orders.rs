@@ -465,3 +465,44 @@ async fn a_line_edited_in_the_back_office_moves_last_update_time() {
             .await
     );
 }
+
+#[tokio::test]
+async fn the_table_allows_release_date_returns_and_reopening_card_orders_only() {
+    let sim = start_sim(unpaced()).await;
+    let token = signed_session(&sim).await;
+    let fix = "<IsPointFix>true</IsPointFix>";
+    let place = |status: u8, pay_method: &str, release: Option<i64>| {
+        sim.place_order(NewOrder {
+            status,
+            pay_method: pay_method.to_string(),
+            release_date: release.map(|days| sim.now().date_naive() + TimeDelta::days(days)),
+            ..old_order(&sim, shirt())
+        })
+    };
+    let cases = [
+        (place(1, "payment_a1", None), 4, true),
+        (place(3, "payment_a1", Some(30)), 1, true),
+        (place(3, "payment_a1", Some(-1)), 1, false),
+        (place(5, "payment_a1", None), 2, true),
+        (place(5, "payment_e1", None), 2, true),
+        (place(5, "payment_d1", None), 2, false),
+        (place(5, "payment_d1", None), 4, true),
+        (place(2, "payment_a1", None), 1, false),
+    ];
+    for (id, to, allowed) in cases {
+        let from = sim.order(&id).expect("order").status;
+        let xml = status_xml(&sim, &id, fix, &format!("<OrderStatus>{to}</OrderStatus>"));
+        let answer = order_call(&sim, &token, "orderStatusChange", &xml).await;
+        let expected = if allowed { Some("OK") } else { None };
+        assert_eq!(
+            answer.tag("Status"),
+            expected,
+            "{from} → {to}: {}",
+            answer.body
+        );
+        assert_eq!(
+            sim.order(&id).expect("order").status,
+            if allowed { to } else { from }
+        );
+    }
+}
