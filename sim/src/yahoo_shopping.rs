@@ -53,7 +53,8 @@
 //!
 //! Not modelled: the warnings `od91704` (asynchronous cancel), `od91130`
 //! (stock link), `od91123`; store-side order splits; the auto-完了 180
-//! days after a first 完了; `ed-10001`/`ed-10002` of setStock.
+//! days after a first 完了; `ed-10001` of setStock (`ed-10002` is
+//! [`Fault::ReadBackFailed`]).
 //!
 //! Layout: `settings` the settings; `auth` YConnect; `keys` the store's RSA
 //! keys and the signature check; `order` an order and its fields; `orders`
@@ -411,6 +412,14 @@ impl YahooSimHandle {
             .with_state(|s, _| s.inject(endpoint, fault, times));
     }
 
+    /// Waits until the order has `OrderStatus` `status`.
+    pub async fn wait_for_status(&self, order_id: &str, status: u8, deadline: Duration) -> bool {
+        self.wait_until(deadline, |v| {
+            v.order(order_id).is_some_and(|o| o.status == status)
+        })
+        .await
+    }
+
     /// A copy of the counters.
     pub fn stats(&self) -> SimStats {
         self.shared.lock().state.stats.clone()
@@ -424,6 +433,11 @@ impl SimView<'_> {
     /// The order as Yahoo! has it now.
     pub fn order(&self, order_id: &str) -> Option<&Order> {
         self.state.book.orders.get(order_id)
+    }
+
+    /// Every order, by `OrderId`.
+    pub fn orders(&self) -> impl Iterator<Item = &Order> {
+        self.state.book.orders.values()
     }
 
     /// A registered code's stock.

@@ -120,8 +120,9 @@ async fn call(
             };
             return xml::answer(500, xml::error_doc("System error.", Some(code), false));
         }
-        None => None,
+        Some(Fault::ReadBackFailed) | None => None,
     };
+    let read_back_fails = admitted.fault == Some(Fault::ReadBackFailed);
     let text = String::from_utf8_lossy(&body);
     let (status, body) = sim.with_state(|s, now| {
         let settings = &s.settings;
@@ -150,7 +151,8 @@ async fn call(
                 let answer = if endpoint == Endpoint::GetStock {
                     s.stock.get(settings, &book.seller_id, &form)
                 } else {
-                    s.stock.set(settings, &book.seller_id, &form, now)
+                    s.stock
+                        .set(settings, &book.seller_id, &form, now, read_back_fails)
                 };
                 (answer.status, answer.body)
             }

@@ -76,6 +76,9 @@ pub enum Fault {
     /// The provider's system error: `500 od91001` on order APIs, `500
     /// st-02999` on stock.
     SystemError,
+    /// setStock applies every row but answers each with `ed-10002`
+    /// (updated, read-back failed) and HTTP 207; elsewhere no fault.
+    ReadBackFailed,
 }
 
 /// Counters tests read.

@@ -193,13 +193,15 @@ impl Stock {
         }
     }
 
-    /// `POST setStock`.
+    /// `POST setStock`; with `read_back_fails` every row is applied but
+    /// answered `ed-10002` (207), as when Yahoo! cannot read it back.
     pub(crate) fn set(
         &mut self,
         settings: &Settings,
         seller_id: &str,
         form: &Form,
         now: DateTime<FixedOffset>,
+        read_back_fails: bool,
     ) -> StockAnswer {
         let codes = match Stock::codes(settings, seller_id, form) {
             Ok(codes) => codes,
@@ -300,15 +302,15 @@ impl Stock {
                 .leaf("ItemCode", item)
                 .leaf("SubCode", sub);
             match row {
+                Ok(row) if read_back_fails => {
+                    failed = true;
+                    doc.leaf("Quantity", "").leaf("ErrorCode", "ed-10002");
+                    self.store(code, row);
+                }
                 Ok(row) => {
                     let quantity = row.quantity.map(|q| q.to_string()).unwrap_or_default();
                     doc.leaf("Quantity", &quantity);
-                    match self.items.get_mut(&code) {
-                        Some(known) => *known = row,
-                        None => {
-                            self.unbound.insert(code, row);
-                        }
-                    }
+                    self.store(code, row);
                 }
                 Err(errors) => {
                     failed = true;
@@ -321,6 +323,16 @@ impl Stock {
         StockAnswer {
             status: if failed { 207 } else { 200 },
             body: doc.close("ResultSet").finish(),
+        }
+    }
+
+    /// A row setStock applied: on the item, or kept for a code no item has.
+    fn store(&mut self, code: String, row: StockRow) {
+        match self.items.get_mut(&code) {
+            Some(known) => *known = row,
+            None => {
+                self.unbound.insert(code, row);
+            }
         }
     }
 

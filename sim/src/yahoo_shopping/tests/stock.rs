@@ -255,3 +255,22 @@ async fn errors_can_come_wrapped_in_a_result() {
         unknown.body
     );
 }
+
+#[tokio::test]
+async fn a_failed_read_back_answers_207_although_the_stock_was_set() {
+    let sim = start_sim(unpaced()).await;
+    let (token, _) = authorize(&sim).await;
+    sim.register_item("a", Some(1));
+    sim.inject(Endpoint::SetStock, Fault::ReadBackFailed, 1);
+    let answer = stock(&sim, &token, "setStock", "item_code=a&quantity=9").await;
+    assert_eq!(answer.status.as_u16(), 207);
+    assert_eq!(answer.tag("ErrorCode"), Some("ed-10002"));
+    assert_eq!(
+        sim.stock("a").expect("a").quantity,
+        Some(9),
+        "applied all the same"
+    );
+    let placed = sim.place_order(NewOrder::new(vec![NewItem::new("a", "", 1, 100)]));
+    assert!(sim.wait_for_status(&placed, 2, WAIT).await);
+    assert!(sim.wait_until(WAIT, |v| v.orders().count() == 1).await);
+}
