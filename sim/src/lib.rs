@@ -21,6 +21,8 @@
 //! - [`kuroneko`]: Kuroneko Atobarai (クロネコ代金後払い), deferred payment
 //!   with a credit check, form posts answered in XML.
 //! - [`rakuten_pay`]: Rakuten Pay's order API, licence keys, items and stock.
+//! - [`yahoo_shopping`]: Yahoo!ショッピング's store API (YConnect, the
+//!   public-key header, orders, stock).
 //!
 //! What they share:
 //! - [`harness`]: a state lock that survives a panic, a handle that waits on
@@ -36,6 +38,7 @@ pub mod kuroneko;
 pub mod pusher;
 pub mod rakuten_pay;
 pub mod transport;
+pub mod yahoo_shopping;
 
 use chrono::FixedOffset;
 
