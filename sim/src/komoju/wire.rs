@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::model::{Capture, Payment, PaymentStatus, PaymentType, Refund, RefundRequest};
+use super::platform::wire as platform_wire;
 use super::settings::View;
 
 /// The API version a request asks for ("Transport" \[auth\]).
@@ -71,6 +72,9 @@ pub struct KomojuPayment {
     pub captures: Option<Vec<KomojuCapture>>,
     /// Bank refunds asked through `/refund_request`, oldest first.
     pub refund_requests: Vec<KomojuRefundRequest>,
+    /// The sellers' split (Platform Model); absent when none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub platform_details: Option<Value>,
     /// UTC, `Z`.
     pub created_at: String,
 }
@@ -118,6 +122,9 @@ pub struct KomojuRefundRequest {
     pub status: &'static str,
     /// UTC, `Z`.
     pub created_at: String,
+    /// The split it gives back (Platform Model); absent when none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub platform_details: Option<Value>,
 }
 
 impl KomojuRefundRequest {
@@ -135,6 +142,7 @@ impl KomojuRefundRequest {
             description: r.description.clone(),
             status: r.status.as_str(),
             created_at: format_time(r.created_at),
+            platform_details: r.platform_details.as_ref().map(platform_wire::details),
         }
     }
 }
@@ -176,6 +184,9 @@ pub struct KomojuRefund {
     pub created_at: String,
     /// A chargeback rather than a merchant's refund.
     pub chargeback: bool,
+    /// The split it gave back (Platform Model); absent when none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub platform_details: Option<Value>,
 }
 
 impl KomojuPayment {
@@ -213,6 +224,7 @@ impl KomojuPayment {
             refund_requests: (p.refund_requests.iter())
                 .map(|r| KomojuRefundRequest::from_request(r, &p.id))
                 .collect(),
+            platform_details: p.platform_details.as_ref().map(platform_wire::details),
             created_at: format_time(p.created_at),
         }
     }
@@ -228,6 +240,7 @@ impl KomojuRefund {
             description: r.description.clone(),
             created_at: format_time(r.created_at),
             chargeback: r.chargeback,
+            platform_details: r.platform_details.as_ref().map(platform_wire::details),
         }
     }
 }
@@ -533,9 +546,11 @@ mod tests {
                 description: Some("one item".into()),
                 created_at: utc("2026-11-24T00:00:00Z"),
                 chargeback: false,
+                platform_details: None,
             }],
             captures: vec![],
             refund_requests: vec![],
+            platform_details: None,
             created_at: utc("2026-11-22T01:00:00Z"),
         };
         let view = crate::komoju::Behaviour::default().view(Some("2025-01-28"));
