@@ -20,7 +20,7 @@ use super::faults::{Endpoint, Fault};
 use super::idempotency::{Begin, StoredAnswer};
 use super::model::Payment;
 use super::settings::View;
-use super::state::SimState;
+use super::state::{ListPage, SimState};
 use super::wire::{
     API_VERSION_HEADER, ApiError, IDEMPOTENCY_HEADER, KomojuPayment, KomojuPaymentList,
     MAX_IDEMPOTENCY_KEY_LEN,
@@ -82,17 +82,22 @@ async fn list_payments(
     let view = view_of(&sim, &headers);
     let page = sim
         .with_state(|s, _| s.list(&query))
-        .map(|page| KomojuPaymentList {
-            resource: "payment_list",
-            data: (page.data.iter())
-                .map(|p| KomojuPayment::from_payment(p, view))
-                .collect(),
-            total: page.total,
-            page: page.page,
-            per_page: page.per_page,
-            last_page: page.last_page,
-        });
+        .map(|page| payment_list(&page, view));
     render(page).into_response()
+}
+
+/// A `GET /payments` page as JSON (also a seller's payments).
+pub(super) fn payment_list(page: &ListPage, view: View) -> KomojuPaymentList {
+    KomojuPaymentList {
+        resource: "payment_list",
+        data: (page.data.iter())
+            .map(|p| KomojuPayment::from_payment(p, view))
+            .collect(),
+        total: page.total,
+        page: page.page,
+        per_page: page.per_page,
+        last_page: page.last_page,
+    }
 }
 
 /// `POST /payments/{id}/{capture|cancel|refund|refund_request}`.

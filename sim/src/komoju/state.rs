@@ -37,6 +37,7 @@ use serde_json::Value;
 use super::faults::{Endpoint, Fault, Faults};
 use super::idempotency::{Begin, IdempotencyStore, StoredAnswer};
 use super::model::{Capture, CaptureMode, ExpiryDays, Flow, Payment, PaymentStatus, PaymentType};
+use super::platform::wire::Paging;
 use super::platform::{Platform, PlatformSettings};
 use super::settings::{Behaviour, View};
 use super::stats::SimStats;
@@ -221,16 +222,7 @@ impl SimState {
         query: &HashMap<String, String>,
         keep: impl Fn(&Payment) -> bool,
     ) -> Result<ListPage, ApiError> {
-        let number = |name: &'static str, default: u32| -> Result<u32, ApiError> {
-            match query.get(name).map(|s| s.trim()).filter(|s| !s.is_empty()) {
-                None => Ok(default),
-                Some(s) => s
-                    .parse::<u32>()
-                    .map_err(|_| ApiError::invalid(name, format!("{name} must be a whole number"))),
-            }
-        };
-        let page = number("page", 1)?.max(1);
-        let per_page = number("per_page", DEFAULT_PER_PAGE)?.clamp(1, MAX_PER_PAGE);
+        let Paging { page, per_page } = Paging::read(query)?;
         let order = query.get("external_order_num").filter(|s| !s.is_empty());
         let statuses: Option<Vec<&str>> = query
             .get("status")
@@ -340,7 +332,7 @@ impl SimState {
             });
             p.amount_refunded = p.amount_refunded.saturating_add(left_over);
         }
-        self.platform.book_capture(id, booking, now);
+        self.platform.book(id, booking, now);
         self.stats.payment_mut(id).captures += 1;
         self.emit(id, EventType::Captured, now);
         if refunded {

@@ -16,11 +16,11 @@ use axum::routing::{any, post};
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
-use crate::komoju::api::{admit, change, render, view_of};
+use crate::komoju::api::{admit, change, payment_list, render, view_of};
 use crate::komoju::faults::Endpoint;
 use crate::komoju::settings::View;
 use crate::komoju::state::SimState;
-use crate::komoju::wire::{self, ApiError, KomojuPayment, KomojuPaymentList};
+use crate::komoju::wire::{self, ApiError};
 use crate::komoju::{API_PATH, Shared};
 
 type Sim = State<Arc<Shared>>;
@@ -193,17 +193,7 @@ fn dispatch(
         ("merchants", "PATCH", [id]) => p.patch_merchant(id, &read()?, now),
         ("merchants", "GET", [id, "payments"]) => {
             let page = s.seller_payments(id, &call.query)?;
-            let list = KomojuPaymentList {
-                resource: "payment_list",
-                data: (page.data.iter())
-                    .map(|p| KomojuPayment::from_payment(p, view))
-                    .collect(),
-                total: page.total,
-                page: page.page,
-                per_page: page.per_page,
-                last_page: page.last_page,
-            };
-            Ok(serde_json::to_value(list).unwrap_or(Value::Null))
+            Ok(serde_json::to_value(payment_list(&page, view)).unwrap_or(Value::Null))
         }
         ("merchants", "GET", [id, "balances", c]) => {
             p.known(id)?;

@@ -133,7 +133,7 @@ impl SimState {
             .and_then(|p| p.platform_details.clone())
             .filter(|_| with_split);
         match self.platform.plan_capture(id, gross, split.as_ref()) {
-            Ok(plan) => self.platform.book_capture(id, plan, now),
+            Ok(plan) => self.platform.book(id, plan, now),
             Err(e) => {
                 tracing::warn!(payment = id, error = %e.message, "komoju sim: capture not booked")
             }

@@ -100,8 +100,9 @@ impl Platform {
         Ok((self.plan(postings, fee, 0)?, booked))
     }
 
-    /// Books a capture planned by [`Self::plan_capture`].
-    pub(crate) fn book_capture(
+    /// Books a capture or refund planned by [`Self::plan_capture`] or
+    /// [`Self::plan_refund`].
+    pub(crate) fn book(
         &mut self,
         payment_id: &str,
         (plan, booked): (Plan, Booked),
@@ -192,17 +193,6 @@ impl Platform {
                 .line(LineKind::PlatformFeeRefund, -returned_fees),
         );
         Ok((self.plan(postings, 0, 0)?, booked))
-    }
-
-    /// Books a refund planned by [`Self::plan_refund`].
-    pub(crate) fn book_refund(
-        &mut self,
-        payment_id: &str,
-        (plan, booked): (Plan, Booked),
-        now: DateTime<Utc>,
-    ) {
-        self.apply(plan, now);
-        self.booked.insert(payment_id.to_string(), booked);
     }
 }
 

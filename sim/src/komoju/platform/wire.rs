@@ -17,8 +17,10 @@ use crate::komoju::wire::{ApiError, format_time};
 /// `page` and `per_page` of a list query (as `GET /payments` reads them).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Paging {
-    page: u32,
-    per_page: u32,
+    /// From 1.
+    pub page: u32,
+    /// Clamped to 1..=[`MAX_PER_PAGE`].
+    pub per_page: u32,
 }
 
 impl Paging {

@@ -50,7 +50,7 @@ impl SimState {
         };
         check_balance(balance, amount)?;
         let (split, booking) = self.plan_refund_split(id, &fields, amount, 0)?;
-        self.platform.book_refund(id, booking, now);
+        self.platform.book(id, booking, now);
         let p = self.payment_mut(id)?;
         p.refunds.push(Refund {
             id: refund_id,
@@ -184,7 +184,7 @@ impl SimState {
             .platform
             .plan_refund(id, pending.amount, pending.platform_details.as_ref(), fee)
             .ok()?;
-        self.platform.book_refund(id, booking, now);
+        self.platform.book(id, booking, now);
         let p = &mut self.payments.get_mut(id)?.payment;
         let r =
             (p.refund_requests.iter_mut()).find(|r| r.status == RefundRequestStatus::Pending)?;
