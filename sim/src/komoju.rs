@@ -26,7 +26,9 @@
 //! office without I/O (its module docs, and those of `idempotency`, list what
 //! the simulator assumes where KOMOJU documents nothing); `api` is the HTTP
 //! surface; `webhooks` pushes events; [`receiver`] is a merchant's webhook
-//! endpoint for tests.
+//! endpoint for tests; [`platform`] is the Platform Model (sellers, splits,
+//! balances, transfers, payouts), whose \[guess\] points are
+//! [`PlatformSettings`].
 
 #![warn(missing_docs)]
 

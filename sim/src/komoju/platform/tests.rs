@@ -209,6 +209,10 @@ async fn sellers_are_created_listed_filtered_shown_and_patched() {
     );
     let shown = api.ok("GET", &format!("/merchants/{id}"), None).await;
     assert_eq!(shown["name"], "山田商店");
+    let anonymous = reqwest::get(format!("{}/merchants/{id}", api.base))
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 401, "Basic auth as every call");
     let (status, body) = api
         .call("GET", "/merchants/nosuchmerchant0000000000", None)
         .await;
