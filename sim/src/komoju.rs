@@ -26,7 +26,9 @@
 //! office without I/O (its module docs, and those of `idempotency`, list what
 //! the simulator assumes where KOMOJU documents nothing); `api` is the HTTP
 //! surface; `webhooks` pushes events; [`receiver`] is a merchant's webhook
-//! endpoint for tests.
+//! endpoint for tests; [`platform`] is the Platform Model (sellers, splits,
+//! balances, transfers, payouts), whose \[guess\] points are
+//! [`PlatformSettings`].
 
 #![warn(missing_docs)]
 
@@ -35,6 +37,7 @@ mod faults;
 mod handle_hooks;
 mod idempotency;
 pub mod model;
+pub mod platform;
 pub mod receiver;
 pub mod settings;
 pub mod signature;
@@ -58,6 +61,7 @@ pub use model::{
     Capture, CaptureMode, ExpiryDays, Payment, PaymentStatus, PaymentType, Refund, RefundRequest,
     RefundRequestStatus,
 };
+pub use platform::PlatformSettings;
 pub use settings::{Behaviour, MisPaidTransfer};
 pub use state::{DEFAULT_PER_PAGE, MAX_PER_PAGE, SimState};
 use state::{Effect, PendingEvent};
@@ -97,6 +101,8 @@ pub struct KomojuSimConfig {
     pub expiry_days: ExpiryDays,
     /// The account's settings where the contract guesses.
     pub behaviour: Behaviour,
+    /// The Platform Model's settings (its \[guess\] points).
+    pub platform: PlatformSettings,
 }
 
 impl Default for KomojuSimConfig {
@@ -113,6 +119,7 @@ impl Default for KomojuSimConfig {
             start_at: None,
             expiry_days: ExpiryDays::default(),
             behaviour: Behaviour::default(),
+            platform: PlatformSettings::default(),
         }
     }
 }
@@ -161,7 +168,12 @@ pub async fn start(
     let (release, _) = watch::channel(0u64);
     let shared = Arc::new(Shared {
         core: Mutex::new(Core {
-            state: SimState::new(cfg.idempotency_ttl, cfg.expiry_days, cfg.behaviour.clone()),
+            state: SimState::new(
+                cfg.idempotency_ttl,
+                cfg.expiry_days,
+                cfg.behaviour.clone(),
+                cfg.platform.clone(),
+            ),
             offset,
             webhook_url: cfg.webhook_url.clone(),
             order: DeliveryOrder::InOrder,

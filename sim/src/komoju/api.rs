@@ -20,12 +20,14 @@ use super::faults::{Endpoint, Fault};
 use super::idempotency::{Begin, StoredAnswer};
 use super::model::Payment;
 use super::settings::View;
+use super::state::{ListPage, SimState};
 use super::wire::{
     API_VERSION_HEADER, ApiError, IDEMPOTENCY_HEADER, KomojuPayment, KomojuPaymentList,
     MAX_IDEMPOTENCY_KEY_LEN,
 };
 use super::{API_PATH, Shared};
 use crate::transport::WireFormat;
+use chrono::{DateTime, Utc};
 
 type Sim = State<Arc<Shared>>;
 
@@ -35,6 +37,7 @@ pub(super) fn router(shared: Arc<Shared>) -> Router {
         .route(&format!("{API_PATH}/payments"), get(list_payments))
         .route(&format!("{API_PATH}/payments/{{id}}"), get(get_payment))
         .route(&format!("{API_PATH}/payments/{{id}}/{{action}}"), post(act))
+        .merge(super::platform::routes())
         .fallback(|| async {
             render(Err::<(), _>(ApiError::not_found(
                 "The requested resource could not be found",
@@ -54,7 +57,7 @@ async fn get_payment(State(sim): Sim, Path(id): Path<String>, headers: HeaderMap
 }
 
 /// What the request's `X-KOMOJU-API-VERSION` (or the key's version) shows.
-fn view_of(sim: &Shared, headers: &HeaderMap) -> View {
+pub(super) fn view_of(sim: &Shared, headers: &HeaderMap) -> View {
     let asked = headers
         .get(API_VERSION_HEADER)
         .and_then(|v| v.to_str().ok());
@@ -79,17 +82,22 @@ async fn list_payments(
     let view = view_of(&sim, &headers);
     let page = sim
         .with_state(|s, _| s.list(&query))
-        .map(|page| KomojuPaymentList {
-            resource: "payment_list",
-            data: (page.data.iter())
-                .map(|p| KomojuPayment::from_payment(p, view))
-                .collect(),
-            total: page.total,
-            page: page.page,
-            per_page: page.per_page,
-            last_page: page.last_page,
-        });
+        .map(|page| payment_list(&page, view));
     render(page).into_response()
+}
+
+/// A `GET /payments` page as JSON (also a seller's payments).
+pub(super) fn payment_list(page: &ListPage, view: View) -> KomojuPaymentList {
+    KomojuPaymentList {
+        resource: "payment_list",
+        data: (page.data.iter())
+            .map(|p| KomojuPayment::from_payment(p, view))
+            .collect(),
+        total: page.total,
+        page: page.page,
+        per_page: page.per_page,
+        last_page: page.last_page,
+    }
 }
 
 /// `POST /payments/{id}/{capture|cancel|refund|refund_request}`.
@@ -111,13 +119,51 @@ async fn act(
             .into_response();
         }
     };
+    let scope = format!("{id}/{action}");
+    change(
+        &sim,
+        endpoint,
+        &headers,
+        &scope,
+        body,
+        |s, view, body, now| {
+            match endpoint {
+                Endpoint::Capture => render_payment(s.capture(&id, body, view, now), view),
+                Endpoint::Cancel => render_payment(s.cancel(&id, body, now), view),
+                Endpoint::Refund => render_payment(s.refund(&id, body, now), view),
+                // An empty answer, 200 or 204 as the account is set [guess].
+                Endpoint::RefundRequest => match s.refund_request(&id, body, now) {
+                    Ok(()) => StoredAnswer {
+                        status: s.behaviour.refund_request_status,
+                        body: Vec::new().into(),
+                    },
+                    Err(e) => render(Err::<(), _>(e)),
+                },
+                _ => render(Err::<(), _>(ApiError::not_found("no such action"))),
+            }
+        },
+    )
+    .await
+}
+
+/// A change (POST or PATCH): admitted, held to its idempotency key (when
+/// given), suffering its faults, and `handle`d under the lock; its answer is
+/// stored under the key. `scope` tells keys of different resources apart.
+pub(super) async fn change(
+    sim: &Arc<Shared>,
+    endpoint: Endpoint,
+    headers: &HeaderMap,
+    scope: &str,
+    body: Bytes,
+    handle: impl FnOnce(&mut SimState, View, &[u8], DateTime<Utc>) -> StoredAnswer,
+) -> Response {
     // Subscribed before the key is marked in flight, so a release in between is not missed.
     let mut release = sim.release.subscribe();
-    let fault = match admit(&sim, endpoint, &headers) {
+    let fault = match admit(sim, endpoint, headers) {
         Ok(fault) => fault,
         Err(refusal) => return *refusal,
     };
-    let mut guard = match idempotency(&sim, &headers, &id, &action, &body) {
+    let mut guard = match idempotency(sim, headers, scope, &body) {
         KeyCheck::Answer(answer) => return answer.into_response(),
         KeyCheck::Proceed(guard) => guard,
     };
@@ -128,24 +174,9 @@ async fn act(
             _ = release.changed() => {}
         }
     }
-    let view = view_of(&sim, &headers);
+    let view = view_of(sim, headers);
     let answer = sim.with_state(|s, now| {
-        let answer = match endpoint {
-            Endpoint::Capture => render_payment(s.capture(&id, &body, view, now), view),
-            Endpoint::Cancel => render_payment(s.cancel(&id, &body, now), view),
-            Endpoint::Refund => render_payment(s.refund(&id, &body, now), view),
-            // An empty answer, 200 or 204 as the account is set [guess].
-            Endpoint::RefundRequest => match s.refund_request(&id, &body, now) {
-                Ok(()) => StoredAnswer {
-                    status: s.behaviour.refund_request_status,
-                    body: Vec::new().into(),
-                },
-                Err(e) => render(Err::<(), _>(e)),
-            },
-            Endpoint::GetPayment | Endpoint::ListPayments | Endpoint::Any => {
-                render(Err::<(), _>(ApiError::not_found("no such action")))
-            }
-        };
+        let answer = handle(s, view, &body, now);
         if let Some(g) = guard.as_mut() {
             s.idem_finish(&g.key, g.ticket, answer.clone());
             g.armed = false;
@@ -154,7 +185,7 @@ async fn act(
     });
     match fault {
         Some(Fault::LoseAnswer(delay)) => {
-            hold_back(&sim, delay).await;
+            hold_back(sim, delay).await;
             answer.into_response()
         }
         Some(Fault::Transport(t)) => t.deliver(answer.into_response()).await,
@@ -165,7 +196,7 @@ async fn act(
 /// Counts the call and records its API version, suffers a due 429/5xx, and
 /// checks Basic auth. `Ok` carries a fault that applies later (`Hold`,
 /// `LoseAnswer`); `Err` is the answer to send instead of handling the request.
-fn admit(
+pub(super) fn admit(
     sim: &Arc<Shared>,
     endpoint: Endpoint,
     headers: &HeaderMap,
@@ -242,13 +273,7 @@ enum KeyCheck {
     Proceed(Option<KeyGuard>),
 }
 
-fn idempotency(
-    sim: &Arc<Shared>,
-    headers: &HeaderMap,
-    id: &str,
-    action: &str,
-    body: &[u8],
-) -> KeyCheck {
+fn idempotency(sim: &Arc<Shared>, headers: &HeaderMap, scope: &str, body: &[u8]) -> KeyCheck {
     let Some(raw) = headers.get(IDEMPOTENCY_HEADER) else {
         sim.with_state(|s, _| s.stats.idempotency.missing_keys += 1);
         return KeyCheck::Proceed(None);
@@ -265,7 +290,7 @@ fn idempotency(
             ))));
         }
     };
-    let fingerprint = format!("POST {id}/{action} {}", String::from_utf8_lossy(body));
+    let fingerprint = format!("POST {scope} {}", String::from_utf8_lossy(body));
     match sim.with_state(|s, now| s.idem_begin(key, &fingerprint, now)) {
         Begin::Replay(answer) => KeyCheck::Answer(answer),
         Begin::InFlight => KeyCheck::Answer(render(Err::<(), _>(ApiError::conflict()))),
@@ -304,12 +329,12 @@ async fn hold_back(sim: &Shared, delay: Duration) {
 }
 
 /// A payment, or an error, as the exact bytes KOMOJU would answer.
-fn render_payment(result: Result<Payment, ApiError>, view: View) -> StoredAnswer {
+pub(super) fn render_payment(result: Result<Payment, ApiError>, view: View) -> StoredAnswer {
     render(result.map(|p| KomojuPayment::from_payment(&p, view)))
 }
 
 /// A result as the exact bytes KOMOJU would answer: the value, or the error envelope.
-fn render<T: Serialize>(result: Result<T, ApiError>) -> StoredAnswer {
+pub(super) fn render<T: Serialize>(result: Result<T, ApiError>) -> StoredAnswer {
     let (status, body) = match result {
         Ok(value) => (200, serde_json::to_vec(&value)),
         Err(e) => (e.http_status, serde_json::to_vec(&e.body())),

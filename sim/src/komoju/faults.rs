@@ -20,6 +20,15 @@ pub enum Endpoint {
     Refund,
     /// `POST /payments/{id}/refund_request`.
     RefundRequest,
+    /// `/merchants`, `/merchants/{id}`, `/merchants/{id}/payments` and
+    /// `/live_application/…` (Platform Model).
+    Merchants,
+    /// `/merchants/{id}/balances/JPY`, its `transactions` and `settings`.
+    Balances,
+    /// `POST …/balances/JPY/transfer` (both paths).
+    Transfer,
+    /// `/merchants/{id}/settlements…`.
+    Settlements,
     /// Whichever of the above is called next (faults only).
     Any,
 }

@@ -6,6 +6,8 @@
 
 use chrono::{DateTime, Days, NaiveTime, Utc};
 
+use super::platform::PlatformDetails;
+
 /// `status` of a payment (contract "Payment methods and statuses", \[ref-status\]).
 ///
 /// The simulator only ever writes these seven; there is no "unknown".
@@ -307,6 +309,8 @@ pub struct Refund {
     pub created_at: DateTime<Utc>,
     /// A chargeback rather than a refund the merchant asked for.
     pub chargeback: bool,
+    /// The split it gave back, as asked.
+    pub platform_details: Option<PlatformDetails>,
 }
 
 /// One element of `captures[]`, shown from API version 2025-01-28
@@ -383,6 +387,8 @@ pub struct RefundRequest {
     pub status: RefundRequestStatus,
     /// When it was filed.
     pub created_at: DateTime<Utc>,
+    /// The split it gives back once completed, as asked.
+    pub platform_details: Option<PlatformDetails>,
 }
 
 /// A payment \[node:Models/Payment\], as the simulated KOMOJU has it.
@@ -420,6 +426,8 @@ pub struct Payment {
     pub captures: Vec<Capture>,
     /// Bank refunds filed through `/refund_request`, oldest first.
     pub refund_requests: Vec<RefundRequest>,
+    /// The sellers' split (Platform Model), from the create or the capture.
+    pub platform_details: Option<PlatformDetails>,
     /// When the customer reached the checkout.
     pub created_at: DateTime<Utc>,
 }

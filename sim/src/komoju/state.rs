@@ -37,6 +37,8 @@ use serde_json::Value;
 use super::faults::{Endpoint, Fault, Faults};
 use super::idempotency::{Begin, IdempotencyStore, StoredAnswer};
 use super::model::{Capture, CaptureMode, ExpiryDays, Flow, Payment, PaymentStatus, PaymentType};
+use super::platform::wire::Paging;
+use super::platform::{Platform, PlatformSettings};
 use super::settings::{Behaviour, View};
 use super::stats::SimStats;
 use super::wire::{self, ApiError, CaptureBody, EventType, KomojuEvent, KomojuPayment};
@@ -97,10 +99,17 @@ pub struct SimState {
     faults: Faults,
     pub(crate) stats: SimStats,
     effects: Vec<Effect>,
+    /// The Platform Model: sellers, splits, balances, payouts.
+    pub(crate) platform: Platform,
 }
 
 impl SimState {
-    pub(crate) fn new(idempotency_ttl: Duration, expiry: ExpiryDays, behaviour: Behaviour) -> Self {
+    pub(crate) fn new(
+        idempotency_ttl: Duration,
+        expiry: ExpiryDays,
+        behaviour: Behaviour,
+        platform: PlatformSettings,
+    ) -> Self {
         SimState {
             payments: HashMap::new(),
             idempotency: IdempotencyStore::new(idempotency_ttl),
@@ -111,12 +120,15 @@ impl SimState {
             faults: Faults::default(),
             stats: SimStats::default(),
             effects: Vec::new(),
+            platform: Platform::new(platform),
         }
     }
 
     /// The effects left by the operations since the last call.
     pub(crate) fn take_effects(&mut self) -> Vec<Effect> {
-        std::mem::take(&mut self.effects)
+        let mut effects = std::mem::take(&mut self.effects);
+        effects.extend(self.platform.take_effects());
+        effects
     }
 
     pub(crate) fn payment(&self, id: &str) -> Option<&Payment> {
@@ -173,6 +185,7 @@ impl SimState {
             refunds: Vec::new(),
             captures: Vec::new(),
             refund_requests: Vec::new(),
+            platform_details: None,
             created_at: now,
         };
         self.next_seq += 1;
@@ -200,16 +213,16 @@ impl SimState {
 
     /// `GET /payments` with its query parameters.
     pub(crate) fn list(&self, query: &HashMap<String, String>) -> Result<ListPage, ApiError> {
-        let number = |name: &'static str, default: u32| -> Result<u32, ApiError> {
-            match query.get(name).map(|s| s.trim()).filter(|s| !s.is_empty()) {
-                None => Ok(default),
-                Some(s) => s
-                    .parse::<u32>()
-                    .map_err(|_| ApiError::invalid(name, format!("{name} must be a whole number"))),
-            }
-        };
-        let page = number("page", 1)?.max(1);
-        let per_page = number("per_page", DEFAULT_PER_PAGE)?.clamp(1, MAX_PER_PAGE);
+        self.list_where(query, |_| true)
+    }
+
+    /// `GET /payments` among the payments `keep` takes.
+    pub(crate) fn list_where(
+        &self,
+        query: &HashMap<String, String>,
+        keep: impl Fn(&Payment) -> bool,
+    ) -> Result<ListPage, ApiError> {
+        let Paging { page, per_page } = Paging::read(query)?;
         let order = query.get("external_order_num").filter(|s| !s.is_empty());
         let statuses: Option<Vec<&str>> = query
             .get("status")
@@ -218,6 +231,7 @@ impl SimState {
         let mut hits: Vec<&SimPayment> = self
             .payments
             .values()
+            .filter(|p| keep(&p.payment))
             .filter(|p| order.is_none_or(|o| p.payment.external_order_num.as_ref() == Some(o)))
             .filter(|p| {
                 statuses
@@ -295,6 +309,9 @@ impl SimState {
             tax,
             created_at: now,
         };
+        let (split, booking) = self.plan_merchant_capture(id, body, &taken)?;
+        let p = self.payment_mut(id)?;
+        p.platform_details = split.or(p.platform_details.take());
         let left_over = p
             .total
             .saturating_sub(p.payment_method_fee)
@@ -311,9 +328,11 @@ impl SimState {
                 description: None,
                 created_at: now,
                 chargeback: false,
+                platform_details: None,
             });
             p.amount_refunded = p.amount_refunded.saturating_add(left_over);
         }
+        self.platform.book(id, booking, now);
         self.stats.payment_mut(id).captures += 1;
         self.emit(id, EventType::Captured, now);
         if refunded {
@@ -374,6 +393,11 @@ impl SimState {
     }
 
     // ---- helpers ----
+
+    /// The payment to change, if any.
+    pub(crate) fn payment_slot(&mut self, id: &str) -> Option<&mut Payment> {
+        self.payments.get_mut(id).map(|p| &mut p.payment)
+    }
 
     fn payment_mut(&mut self, id: &str) -> Result<&mut Payment, ApiError> {
         self.payments
@@ -438,6 +462,15 @@ fn render_event(
         payment_id,
         body: serde_json::to_vec(&event).unwrap_or_default().into(),
     }
+}
+
+/// `len` lowercase hexadecimal digits.
+pub(crate) fn random_hex(len: usize) -> String {
+    const CHARS: &[u8] = b"0123456789abcdef";
+    let mut rng = rand::rng();
+    (0..len)
+        .map(|_| char::from(CHARS[rng.random_range(0..CHARS.len())]))
+        .collect()
 }
 
 /// `len` lowercase letters and digits, like KOMOJU's ids.

@@ -27,6 +27,8 @@ impl SimState {
             CaptureMode::Auto => {
                 p.status = PaymentStatus::Captured;
                 p.captured_at = Some(now);
+                let gross = p.total;
+                self.book_captured(id, gross, true, now);
                 EventType::Captured
             }
         };
@@ -43,6 +45,8 @@ impl SimState {
         }
         p.status = PaymentStatus::Captured;
         p.captured_at = Some(now);
+        let gross = p.total;
+        self.book_captured(id, gross, true, now);
         self.emit(id, EventType::Captured, now)
     }
 
@@ -74,6 +78,7 @@ impl SimState {
                     tax: 0,
                     created_at: now,
                 });
+                self.book_captured(id, paid.max(0), false, now);
                 self.emit(id, EventType::Captured, now)
             }
         }

@@ -27,6 +27,7 @@ impl SimState {
         now: DateTime<Utc>,
     ) -> Result<Payment, ApiError> {
         let request: RefundBody = wire::read_body(body)?;
+        let fields: Map<String, Value> = wire::read_body(body)?;
         let refund_id = self.fresh_id();
         let balance = self.unsettled_balance;
         let p = self.payment_mut(id)?;
@@ -48,12 +49,16 @@ impl SimState {
             }
         };
         check_balance(balance, amount)?;
+        let (split, booking) = self.plan_refund_split(id, &fields, amount, 0)?;
+        self.platform.book(id, booking, now);
+        let p = self.payment_mut(id)?;
         p.refunds.push(Refund {
             id: refund_id,
             amount,
             description: request.description,
             created_at: now,
             chargeback: false,
+            platform_details: split,
         });
         p.amount_refunded = p.amount_refunded.saturating_add(amount);
         let full = p.amount_refunded >= p.total;
@@ -108,6 +113,9 @@ impl SimState {
             Some(_) => return Err(ApiError::invalid("amount", "amount must be an integer")),
         };
         check_balance(balance, amount)?;
+        let (split, _) = self.plan_refund_split(id, &fields, amount, 0)?;
+        let p = self.payment_mut(id)?;
+        let f = Fields(&fields);
         let customer_name = f.text("customer_name", true)?.unwrap_or_default();
         if !customer_name.chars().all(zengin_char) {
             return Err(ApiError::invalid(
@@ -145,6 +153,7 @@ impl SimState {
             description: f.text("description", false)?,
             status: RefundRequestStatus::Pending,
             created_at: now,
+            platform_details: split,
         };
         p.refund_requests.push(request);
         self.stats.payment_mut(id).refund_requests += 1;
@@ -161,16 +170,26 @@ impl SimState {
         now: DateTime<Utc>,
     ) -> Option<RefundRequest> {
         let refund_id = self.fresh_id();
+        let p = self.payment(id)?;
+        let pending =
+            (p.refund_requests.iter()).find(|r| r.status == RefundRequestStatus::Pending)?;
+        let fee = if pending.include_payment_method_fee {
+            p.payment_method_fee
+        } else {
+            0
+        };
+        // The split is booked when the money moves; a split the balances no
+        // longer allow leaves the request pending [guess].
+        let booking = self
+            .platform
+            .plan_refund(id, pending.amount, pending.platform_details.as_ref(), fee)
+            .ok()?;
+        self.platform.book(id, booking, now);
         let p = &mut self.payments.get_mut(id)?.payment;
         let r =
             (p.refund_requests.iter_mut()).find(|r| r.status == RefundRequestStatus::Pending)?;
         r.status = RefundRequestStatus::Completed;
         let done = r.clone();
-        let fee = if done.include_payment_method_fee {
-            p.payment_method_fee
-        } else {
-            0
-        };
         let amount = done.amount.saturating_add(fee);
         p.refunds.push(Refund {
             id: refund_id,
@@ -178,6 +197,7 @@ impl SimState {
             description: done.description.clone(),
             created_at: now,
             chargeback: false,
+            platform_details: done.platform_details.clone(),
         });
         p.amount_refunded = p.amount_refunded.saturating_add(amount);
         let pending = (p.refund_requests.iter()).any(|r| r.status == RefundRequestStatus::Pending);

@@ -11,6 +11,7 @@ fn state() -> SimState {
         Duration::from_secs(24 * 3600),
         ExpiryDays::default(),
         Behaviour::default(),
+        PlatformSettings::default(),
     )
 }
 
