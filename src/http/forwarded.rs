@@ -42,12 +42,12 @@ impl Source {
 
 /// The listed proxies (`[daemon] trusted_proxies`); empty means none.
 #[derive(Clone, Debug, Default)]
-pub struct TrustedProxies(Vec<IpNet>);
+pub struct TrustedProxies(std::sync::Arc<[IpNet]>);
 
 impl TrustedProxies {
     /// The proxies in `nets` (addresses and networks).
     pub fn new(nets: Vec<IpNet>) -> Self {
-        TrustedProxies(nets)
+        TrustedProxies(nets.into())
     }
 
     /// Whether `ip` is a listed proxy (an IPv4-mapped IPv6 peer counts as its
