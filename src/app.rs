@@ -28,6 +28,7 @@ use crate::config::SecretUnreadable;
 use crate::config_file::Config;
 use crate::heartbeat::{Health, Heartbeats};
 use crate::http::admin::AuthLimiter;
+use crate::http::forwarded::TrustedProxies;
 use crate::http::serve::{self, Limits};
 use crate::http::{self, AppState};
 use crate::metrics::Metrics;
@@ -198,11 +199,14 @@ impl Daemon {
             max_requests_per_connection: d.max_requests_per_connection,
             max_connections: d.max_connections,
             max_per_source: d.max_connections_per_source,
+            max_per_proxy: d.proxy_max_connections,
+            trusted_proxies: TrustedProxies::new(d.trusted_proxies.clone()),
         };
         let admin_limits = Limits {
             max_connections: d.admin_max_connections,
             max_per_source: d.admin_max_connections_per_source,
-            ..webhook_limits
+            max_per_proxy: d.proxy_max_connections.min(d.admin_max_connections),
+            ..webhook_limits.clone()
         };
         for (name, listener, pick, limits) in [
             (

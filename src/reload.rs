@@ -56,6 +56,8 @@ pub fn plan(running: &Config, file: &Config) -> Result<ReloadPlan, ReloadRefused
         eff_d.admin_max_connections_per_source,
         eff_d.write_timeout,
         eff_d.max_requests_per_connection,
+        &eff_d.trusted_proxies,
+        eff_d.proxy_max_connections,
     ) != (
         run_d.header_read_timeout,
         run_d.max_connections,
@@ -64,6 +66,8 @@ pub fn plan(running: &Config, file: &Config) -> Result<ReloadPlan, ReloadRefused
         run_d.admin_max_connections_per_source,
         run_d.write_timeout,
         run_d.max_requests_per_connection,
+        &run_d.trusted_proxies,
+        run_d.proxy_max_connections,
     ) {
         need_restart.push("daemon connection limits");
         eff_d.header_read_timeout = run_d.header_read_timeout;
@@ -73,6 +77,8 @@ pub fn plan(running: &Config, file: &Config) -> Result<ReloadPlan, ReloadRefused
         eff_d.admin_max_connections_per_source = run_d.admin_max_connections_per_source;
         eff_d.write_timeout = run_d.write_timeout;
         eff_d.max_requests_per_connection = run_d.max_requests_per_connection;
+        eff_d.trusted_proxies = run_d.trusted_proxies.clone();
+        eff_d.proxy_max_connections = run_d.proxy_max_connections;
     }
     if eff_d.log_format != run_d.log_format {
         need_restart.push("daemon.log_format");

@@ -129,6 +129,16 @@ pub struct DaemonConfig {
     /// minute (default 60); the rest are counted in the metrics and logged,
     /// not written, so a flood costs no disk.
     pub refused_webhooks_per_minute: u32,
+    /// Reverse proxies (addresses or CIDR networks, default none) whose
+    /// `X-Forwarded-For` / `Forwarded: for=` name the client: the per-source
+    /// limits, `webhook_allow_from`, the login limiter and the refused
+    /// webhooks then see the client, not the proxy. From any other peer the
+    /// headers are ignored.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Connections one trusted proxy may hold open on each listener (default
+    /// 1024, at most the listener's own cap); behind it the per-source cap
+    /// counts each forwarded client's requests in flight.
+    pub proxy_max_connections: usize,
 }
 
 impl Default for DaemonConfig {
@@ -152,6 +162,8 @@ impl Default for DaemonConfig {
             write_timeout: Duration::from_secs(10),
             max_requests_per_connection: 1000,
             refused_webhooks_per_minute: 60,
+            trusted_proxies: Vec::new(),
+            proxy_max_connections: 1024,
         }
     }
 }

@@ -41,6 +41,8 @@ pub struct RawDaemon {
     pub write_timeout: Option<Duration>,
     pub max_requests_per_connection: Option<usize>,
     pub refused_webhooks_per_minute: Option<u32>,
+    pub trusted_proxies: Option<Vec<String>>,
+    pub proxy_max_connections: Option<usize>,
 }
 
 #[derive(Deserialize)]

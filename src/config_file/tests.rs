@@ -1243,3 +1243,27 @@ fn alert_destinations_are_checked_at_their_keys() {
     .unwrap_err();
     assert_eq!(e.key.as_deref(), Some("alerts.email.password"), "{e}");
 }
+
+#[test]
+fn trusted_proxies_are_addresses_or_networks_and_their_cap_is_bounded() {
+    let config = load_ok(
+        "[daemon]\ntrusted_proxies = [\"127.0.0.1\", \"10.0.0.0/8\", \"::1\"]\nmax_connections = 100\nproxy_max_connections = 500\n",
+    );
+    let nets: Vec<String> = config
+        .daemon
+        .trusted_proxies
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
+    assert_eq!(nets, ["127.0.0.1/32", "10.0.0.0/8", "::1/128"]);
+    assert_eq!(
+        config.daemon.proxy_max_connections, 100,
+        "at most max_connections"
+    );
+    assert!(load_ok("").daemon.trusted_proxies.is_empty());
+    let e = load_err("[daemon]\n\ntrusted_proxies = [\"127.0.0.1\", \"nginx\"]\n");
+    assert_at(&e, 3, "daemon.trusted_proxies[1]");
+    assert!(e.to_string().contains("`nginx`"), "{e}");
+    let e = load_err("[daemon]\nproxy_max_connections = 0\n");
+    assert_at(&e, 2, "daemon.proxy_max_connections");
+}

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod console;
+pub mod forwarded;
 mod jgoods_invoice;
 pub mod serve;
 mod status_page;

@@ -10,11 +10,20 @@
 //! no progress for `write_timeout` ends the connection, and a connection is
 //! closed after `max_requests_per_connection` answers, so pipelining cannot
 //! keep one open for ever.
+//!
+//! Behind a trusted reverse proxy (`[daemon] trusted_proxies`) every
+//! connection comes from the proxy, so a per-connection cap per address
+//! would put every sender in one bucket: there the proxy's connections have
+//! their own, larger cap (`proxy_max_connections`), and the per-source cap
+//! counts the *requests in flight* of each forwarded client instead (one
+//! HTTP/1 connection carries one request at a time, so the number means the
+//! same as for a direct client); the excess is answered 429 at once. The
+//! handlers see the forwarded client as the request's `ConnectInfo`.
 
 use std::collections::HashMap;
 use std::future::Future;
 use std::io;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -32,6 +41,8 @@ use tokio::time::Sleep;
 use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
 
+use super::forwarded::TrustedProxies;
+
 /// Bytes of a request's head (request line and headers) read at most; a
 /// larger head is answered 431.
 pub const MAX_HEAD_BYTES: usize = 64 * 1024;
@@ -39,7 +50,7 @@ pub const MAX_HEAD_BYTES: usize = 64 * 1024;
 pub const MAX_HEADERS: usize = 64;
 
 /// The limits of one listener.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Limits {
     pub header_read_timeout: Duration,
     /// Longest a write may make no progress (the client stopped reading).
@@ -47,7 +58,13 @@ pub struct Limits {
     /// Answers on one connection before it is closed.
     pub max_requests_per_connection: usize,
     pub max_connections: usize,
+    /// Connections from one address; behind a trusted proxy, requests in
+    /// flight from one forwarded client.
     pub max_per_source: usize,
+    /// Connections from one trusted proxy.
+    pub max_per_proxy: usize,
+    /// The reverse proxies whose forwarding headers name the client.
+    pub trusted_proxies: TrustedProxies,
 }
 
 /// A connection whose writes fail with `TimedOut` once one has waited
@@ -162,11 +179,17 @@ impl Drop for Slot {
     }
 }
 
-/// Takes a slot for a connection from `source`, or `None` past a cap.
-fn take_slot(open: &Arc<Mutex<Open>>, source: IpAddr, limits: &Limits) -> Option<Slot> {
+/// Takes a slot for `source`, or `None` when `total` slots are taken in
+/// all or `per_source` by `source`.
+fn take_slot(
+    open: &Arc<Mutex<Open>>,
+    source: IpAddr,
+    total: usize,
+    per_source: usize,
+) -> Option<Slot> {
     let mut state = open.lock().ok()?;
     let mine = state.by_source.get(&source).copied().unwrap_or(0);
-    if state.total >= limits.max_connections || mine >= limits.max_per_source {
+    if state.total >= total || mine >= per_source {
         return None;
     }
     state.total += 1;
@@ -175,6 +198,30 @@ fn take_slot(open: &Arc<Mutex<Open>>, source: IpAddr, limits: &Limits) -> Option
         open: open.clone(),
         source,
     })
+}
+
+/// Counts refusals, warning at each power of two so a flood logs little.
+fn note_refused(counter: &AtomicUsize, listener: &str, source: IpAddr, what: &str) {
+    let refused = counter.fetch_add(1, Ordering::Relaxed) + 1;
+    if refused.is_power_of_two() {
+        tracing::warn!(listener, source = %source, refused, "{what}");
+    }
+}
+
+/// The answer to a forwarded client past its requests in flight.
+fn too_many_in_flight() -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let mut answer = super::ApiError::new(
+        hyper::StatusCode::TOO_MANY_REQUESTS,
+        "too_many_requests",
+        "too many requests in flight from this client; retry later",
+    )
+    .into_response();
+    answer.headers_mut().insert(
+        hyper::header::RETRY_AFTER,
+        hyper::header::HeaderValue::from_static("1"),
+    );
+    answer
 }
 
 /// Serves `app` on `listener` until `shutdown`, then lets the requests in
@@ -194,7 +241,9 @@ pub async fn serve(
         .header_read_timeout(limits.header_read_timeout)
         .max_buf_size(MAX_HEAD_BYTES)
         .max_headers(MAX_HEADERS);
-    let mut refused: u64 = 0;
+    // Requests in flight per forwarded client (behind a trusted proxy).
+    let in_flight = Arc::new(Mutex::new(Open::default()));
+    let refused = Arc::new(AtomicUsize::new(0));
     loop {
         let (stream, peer) = tokio::select! {
             _ = shutdown.cancelled() => break,
@@ -209,25 +258,56 @@ pub async fn serve(
                 }
             },
         };
-        let Some(slot) = take_slot(&open, peer.ip(), &limits) else {
-            refused += 1;
-            if refused.is_power_of_two() {
-                tracing::warn!(listener = name, source = %peer.ip(), refused,
-                    "connection limit reached; closing new connections at once");
-            }
+        let proxied = limits.trusted_proxies.trusts(peer.ip());
+        let per_source = if proxied {
+            limits.max_per_proxy
+        } else {
+            limits.max_per_source
+        };
+        let Some(slot) = take_slot(&open, peer.ip(), limits.max_connections, per_source) else {
+            note_refused(
+                &refused,
+                name,
+                peer.ip(),
+                "connection limit reached; closing new connections at once",
+            );
             drop(stream);
             continue;
         };
         let app = app.clone();
         let answered = Arc::new(AtomicUsize::new(0));
+        let (limits, in_flight, refused) = (limits.clone(), in_flight.clone(), refused.clone());
         let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
-            req.extensions_mut().insert(ConnectInfo(peer));
+            let source = limits.trusted_proxies.source(peer, req.headers());
+            // A forwarded client's port is the proxy's business: 0.
+            let port = if proxied { 0 } else { peer.port() };
+            req.extensions_mut()
+                .insert(ConnectInfo(SocketAddr::new(source.client, port)));
+            req.extensions_mut().insert(source);
             // The last answer a connection gets says so; hyper then closes it.
             let last =
                 answered.fetch_add(1, Ordering::Relaxed) + 1 >= limits.max_requests_per_connection;
-            let answer = app.clone().oneshot(req);
+            let held = proxied
+                .then(|| take_slot(&in_flight, source.client, usize::MAX, limits.max_per_source));
+            if held.as_ref().is_some_and(Option::is_none) {
+                note_refused(
+                    &refused,
+                    name,
+                    source.client,
+                    "requests in flight from one forwarded client past max_connections_per_source; answered 429",
+                );
+            }
+            let answer = match held {
+                Some(None) => None,
+                _ => Some(app.clone().oneshot(req)),
+            };
             async move {
+                let Some(answer) = answer else {
+                    return Ok(too_many_in_flight());
+                };
                 let mut answer = answer.await?;
+                // The request is answered: its client's slot is free.
+                drop(held);
                 if last {
                     answer.headers_mut().insert(
                         hyper::header::CONNECTION,
@@ -258,21 +338,14 @@ mod tests {
     #[test]
     fn slots_are_capped_in_all_and_per_source_and_freed_on_drop() {
         let open = Arc::new(Mutex::new(Open::default()));
-        let limits = Limits {
-            header_read_timeout: Duration::from_secs(1),
-            write_timeout: Duration::from_secs(1),
-            max_requests_per_connection: 10,
-            max_connections: 3,
-            max_per_source: 2,
-        };
         let a: IpAddr = "127.0.0.1".parse().unwrap();
         let b: IpAddr = "127.0.0.2".parse().unwrap();
-        let a1 = take_slot(&open, a, &limits).unwrap();
-        let _a2 = take_slot(&open, a, &limits).unwrap();
-        assert!(take_slot(&open, a, &limits).is_none(), "per source");
-        let _b1 = take_slot(&open, b, &limits).unwrap();
-        assert!(take_slot(&open, b, &limits).is_none(), "in all");
+        let a1 = take_slot(&open, a, 3, 2).unwrap();
+        let _a2 = take_slot(&open, a, 3, 2).unwrap();
+        assert!(take_slot(&open, a, 3, 2).is_none(), "per source");
+        let _b1 = take_slot(&open, b, 3, 2).unwrap();
+        assert!(take_slot(&open, b, 3, 2).is_none(), "in all");
         drop(a1);
-        assert!(take_slot(&open, b, &limits).is_some());
+        assert!(take_slot(&open, b, 3, 2).is_some());
     }
 }

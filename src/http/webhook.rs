@@ -13,13 +13,14 @@
 
 use std::net::SocketAddr;
 
-use axum::Json;
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
 use serde_json::{Map, Value, json};
 
+use super::forwarded::Source;
 use super::{ApiError, AppState, MAX_WEBHOOK_BODY};
 use crate::domain::Provider;
 use crate::domain::ident::identifier;
@@ -64,20 +65,31 @@ impl From<WebhookRefusal> for ApiError {
 pub async fn handle<C: FromState>(
     State(app): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    source: Option<Extension<Source>>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    // Served by `serve::serve`, a request carries its source; without it
+    // the peer is the client.
+    let source = source.map_or(
+        Source {
+            peer,
+            client: peer.ip(),
+        },
+        |Extension(s)| s,
+    );
     match C::from_state(&app) {
-        Some(channel) => receive(&channel, &app, peer, headers, body).await,
+        Some(channel) => receive(&channel, &app, source, headers, body).await,
         None => ApiError::not_found(C::NOT_ENABLED).into_response(),
     }
 }
 
-/// Runs one delivery through the pipeline.
+/// Runs one delivery through the pipeline; `source` is its client (behind
+/// a trusted proxy, the forwarded one) and the peer it came through.
 pub async fn receive<C: WebhookChannel>(
     channel: &C,
     app: &AppState,
-    peer: SocketAddr,
+    source: Source,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
@@ -86,7 +98,7 @@ pub async fn receive<C: WebhookChannel>(
     let kept = Kept {
         provider: C::PROVIDER,
         delivery_id: raw_id.map(|id| printable(id, HEADER_KEEP)),
-        headers: audit_headers(&headers, C::AUDIT_HEADERS, peer),
+        headers: audit_headers(&headers, C::AUDIT_HEADERS, source),
     };
     if let Some(Err(e)) = checked_id {
         let err = ApiError::bad_request(
@@ -97,8 +109,13 @@ pub async fn receive<C: WebhookChannel>(
         return reject(app, kept, Bytes::new(), err).await;
     }
     let allowed = channel.allow_from();
-    if !allowed.is_empty() && !allowed.iter().any(|n| n.contains(&peer.ip())) {
-        let reason = format!("source {} is not in webhook_allow_from", peer.ip());
+    let client = source.client.to_canonical();
+    if !allowed.is_empty() && !allowed.iter().any(|n| n.contains(&client)) {
+        let via = match source.via() {
+            Some(proxy) => format!(" (via the trusted proxy {proxy})"),
+            None => String::new(),
+        };
+        let reason = format!("source {client}{via} is not in webhook_allow_from");
         let err = ApiError::new(StatusCode::FORBIDDEN, "forbidden_source", reason);
         return reject(app, kept, Bytes::new(), err).await;
     }
@@ -229,15 +246,19 @@ fn printable(v: &str, max: usize) -> String {
     v.chars().filter(|c| !c.is_control()).take(max).collect()
 }
 
-/// The headers kept with a delivery (each cut to [`HEADER_KEEP`] characters)
-/// and the peer's address.
-fn audit_headers(headers: &HeaderMap, names: &[&str], peer: SocketAddr) -> Value {
+/// The headers kept with a delivery (each cut to [`HEADER_KEEP`] characters),
+/// the client's address (`peer`) and, behind a trusted proxy, the proxy's
+/// (`via`).
+fn audit_headers(headers: &HeaderMap, names: &[&str], source: Source) -> Value {
     let mut kept = Map::new();
     for &name in names {
         if let Some(v) = header(headers, name) {
             kept.insert(name.to_string(), Value::String(printable(v, HEADER_KEEP)));
         }
     }
-    kept.insert("peer".into(), Value::String(peer.ip().to_string()));
+    kept.insert("peer".into(), Value::String(source.client.to_string()));
+    if let Some(proxy) = source.via() {
+        kept.insert("via".into(), Value::String(proxy.to_string()));
+    }
     Value::Object(kept)
 }

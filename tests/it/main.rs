@@ -18,6 +18,7 @@ mod docs;
 mod faults;
 mod helpers;
 mod hostile_network;
+mod hostile_proxy;
 mod hostile_round_two;
 mod invoice;
 mod jgoods_flows;

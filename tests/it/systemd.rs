@@ -292,6 +292,8 @@ fn check_unit(file: &str, name: &str, state: &str) {
         "ExecStart=/usr/bin/ordersync ",
         "UMask=0077\n",
         "StateDirectoryMode=0700\n",
+        "MemoryHigh=",
+        "MemoryMax=",
         state,
     ] {
         assert!(text.contains(needed), "{file} lacks {needed}");

@@ -39,6 +39,8 @@ fn the_benchmark_suite_runs_at_a_small_scale() {
         "800",
         "--import-rows",
         "5000",
+        "--flood-seconds",
+        "2",
         "--dir",
         dir.path().to_str().unwrap(),
     ]);

@@ -107,15 +107,40 @@ impl SectionReader<'_> {
                 d.refused_webhooks_per_minute as usize,
                 100_000,
             )? as u32,
+            trusted_proxies: self.networks("daemon.trusted_proxies", raw.trusted_proxies)?,
+            proxy_max_connections: self.count(
+                "daemon.proxy_max_connections",
+                raw.proxy_max_connections,
+                d.proxy_max_connections,
+            )?,
         };
         // More per source than in all means the total.
         let daemon = DaemonConfig {
             admin_max_connections_per_source: daemon
                 .admin_max_connections_per_source
                 .min(daemon.admin_max_connections),
+            proxy_max_connections: daemon.proxy_max_connections.min(daemon.max_connections),
             ..daemon
         };
         Ok(daemon)
+    }
+
+    /// A list of addresses and CIDR networks at `key`.
+    fn networks(&self, key: &str, texts: Option<Vec<String>>) -> Result<Vec<ipnet::IpNet>> {
+        let texts = texts.unwrap_or_default();
+        let mut nets = Vec::with_capacity(texts.len());
+        for (i, text) in texts.iter().enumerate() {
+            let net = crate::config::reader::parse_network(text).ok_or_else(|| {
+                self.err(
+                    &format!("{key}[{i}]"),
+                    format!(
+                        "`{text}` is not an IP address or a network in CIDR notation (10.0.0.0/8)"
+                    ),
+                )
+            })?;
+            nets.push(net);
+        }
+        Ok(nets)
     }
 
     /// A connection count: at least 1, at most 60,000 (file descriptors).

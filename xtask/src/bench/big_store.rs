@@ -97,6 +97,23 @@ pub async fn run(args: &BenchArgs, dir: &Path, report: &mut Report) -> anyhow::R
         "≤ 60 MB",
         rss <= 60 * 1024,
     );
+    // The largest thing an operator sends: what the unit's MemoryHigh= and
+    // MemoryMax= must leave room for.
+    let rows = args.import_rows;
+    let took = import_stock(&http, &daemon, rows).await?;
+    let rss = daemon
+        .peak_rss_kib()
+        .context("no /proc: cannot read the daemon's RSS")?;
+    println!(
+        "stock import of {rows} rows on the large store: {}; daemon peak RSS since start {}",
+        ms(took),
+        mb(rss)
+    );
+    report.note(
+        NAME,
+        format!("daemon peak RSS, {n} orders stored, after a {rows}-row stock import"),
+        mb(rss),
+    );
     report.note(
         NAME,
         format!("database size, {n} orders"),
@@ -168,6 +185,30 @@ async fn operator_views(
         );
     }
     Ok(())
+}
+
+/// Posts a stock CSV of `rows` SKUs to the daemon's import endpoint; how
+/// long it took.
+async fn import_stock(
+    http: &reqwest::Client,
+    daemon: &DaemonProcess,
+    rows: usize,
+) -> anyhow::Result<Duration> {
+    let csv: String = std::iter::once("sku,on_hand\n".to_string())
+        .chain((0..rows).map(|i| format!("IMP-{i:07},7\n")))
+        .collect();
+    let started = Instant::now();
+    let r = http
+        .post(daemon.admin_url("/api/v1/stock/import"))
+        .bearer_auth(SECRET)
+        .header("content-type", "text/csv")
+        .body(csv)
+        .send()
+        .await?;
+    if !r.status().is_success() {
+        bail!("the import answered {}: {}", r.status(), r.text().await?);
+    }
+    Ok(started.elapsed())
 }
 
 /// Starts the daemon `STARTS` times on the same data and returns the median

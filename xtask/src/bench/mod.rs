@@ -18,6 +18,7 @@ mod channels;
 mod contention;
 /// The daemon as a child process (the soak starts it the same way).
 pub mod daemon;
+mod flood;
 mod import;
 mod ingest;
 mod load;
@@ -79,6 +80,9 @@ pub struct BenchArgs {
     /// Items of the product master (the catalog benchmark).
     #[arg(long, default_value_t = 10_000)]
     pub catalog_items: usize,
+    /// Length of the forged-webhook flood, in seconds (the flood benchmark).
+    #[arg(long, default_value_t = 60)]
+    pub flood_seconds: u64,
     /// Where the databases go (default: a temporary directory under the
     /// current directory, so the disk is the one you run on).
     #[arg(long)]
@@ -103,6 +107,8 @@ pub enum Suite {
     Import,
     /// The product master to J-goods: import, first sync, re-syncs against a full upload.
     Catalog,
+    /// Forged webhooks for a minute: a genuine sender's latency, the disk, the memory.
+    Flood,
 }
 
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
@@ -131,6 +137,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             Suite::Channels => channels::run(&args, &work, &mut report).await,
             Suite::Import => import::run(&args, &work, &mut report).await,
             Suite::Catalog => catalog::run(&args, &work, &mut report).await,
+            Suite::Flood => flood::run(&args, &work, &mut report).await,
         };
         if let Err(e) = outcome {
             println!("{suite:?} failed: {e:#}");
