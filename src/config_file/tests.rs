@@ -1243,3 +1243,32 @@ fn alert_destinations_are_checked_at_their_keys() {
     .unwrap_err();
     assert_eq!(e.key.as_deref(), Some("alerts.email.password"), "{e}");
 }
+
+#[test]
+fn carrier_files_sender_is_checked_and_named_by_line_and_key() {
+    let text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.toml"))
+            .expect("read");
+    let start = text
+        .find("# [carrier_files]")
+        .expect("the carrier_files section");
+    let section: String = text[start..]
+        .lines()
+        .filter_map(|l| l.strip_prefix("# "))
+        .filter(|l| l.starts_with('[') || l.contains(" = "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let sender = load_ok(&section).carrier_files.expect("section present");
+    assert_eq!(
+        (
+            sender.postal_code.as_str(),
+            sender.yamato_freight_code.as_str()
+        ),
+        ("9800011", "01")
+    );
+    let e = load_err("[carrier_files]\nsender_name = \"店\"\nsender_postal_code = \"980\"\n");
+    assert_at(&e, 3, "carrier_files.sender_postal_code");
+    let e = load_err("[carrier_files]\nsender_nmae = \"店\"\n");
+    assert!(e.to_string().contains("sender_nmae"), "{e}");
+    assert!(load_ok("").carrier_files.is_none());
+}
