@@ -1096,16 +1096,7 @@ fn example_config_loads() {
 
 #[test]
 fn the_example_invoice_samples_are_refused() {
-    let text =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.toml"))
-            .expect("read");
-    let start = text.find("# [invoice]").expect("the invoice section");
-    let section: String = text[start..]
-        .lines()
-        .filter_map(|l| l.strip_prefix("# "))
-        .filter(|l| l.starts_with('[') || l.contains(" = "))
-        .map(|l| format!("{l}\n"))
-        .collect();
+    let section = example_section("invoice");
     let e = load_err(&section);
     assert_eq!(e.key.as_deref(), Some("invoice.registration_number"), "{e}");
     let e = load_err(&section.replace("T0000000000000", "T1234567890123"));
@@ -1246,18 +1237,7 @@ fn alert_destinations_are_checked_at_their_keys() {
 
 #[test]
 fn carrier_files_sender_is_checked_and_named_by_line_and_key() {
-    let text =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.toml"))
-            .expect("read");
-    let start = text
-        .find("# [carrier_files]")
-        .expect("the carrier_files section");
-    let section: String = text[start..]
-        .lines()
-        .filter_map(|l| l.strip_prefix("# "))
-        .filter(|l| l.starts_with('[') || l.contains(" = "))
-        .map(|l| format!("{l}\n"))
-        .collect();
+    let section = example_section("carrier_files");
     let sender = load_ok(&section).carrier_files.expect("section present");
     assert_eq!(
         (
@@ -1271,4 +1251,21 @@ fn carrier_files_sender_is_checked_and_named_by_line_and_key() {
     let e = load_err("[carrier_files]\nsender_nmae = \"店\"\n");
     assert!(e.to_string().contains("sender_nmae"), "{e}");
     assert!(load_ok("").carrier_files.is_none());
+}
+
+/// A section `config.example.toml` ships commented out, uncommented (with
+/// the commented sections after it).
+fn example_section(name: &str) -> String {
+    let text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.toml"))
+            .expect("read");
+    let start = text
+        .find(&format!("# [{name}]"))
+        .unwrap_or_else(|| panic!("no commented [{name}] in the example"));
+    text[start..]
+        .lines()
+        .filter_map(|l| l.strip_prefix("# "))
+        .filter(|l| l.starts_with('[') || l.contains(" = "))
+        .map(|l| format!("{l}\n"))
+        .collect()
 }
