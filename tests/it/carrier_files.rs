@@ -118,3 +118,59 @@ async fn a_written_back_label_file_reports_the_shipment_to_rakuten() {
     assert_eq!(app.rakuten().stats().shipping_bodies.len(), 1);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_cli_exports_and_imports_in_japanese() {
+    let app = spawn_app().await;
+    app.set_stock("A", 10).await;
+    app.sim.place_order("JG-CLI-1", &[("A", 1, 1200)]);
+    app.wait_state("JG-CLI-1", "confirmed", "deferred").await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("yupri.csv");
+    let export = app.cli(&[
+        "shipments",
+        "export",
+        "--carrier",
+        "yupack-printr",
+        "--output",
+        out.to_str().unwrap(),
+    ]);
+    let said = String::from_utf8_lossy(&export.stderr);
+    assert!(export.status.success(), "{said}");
+    assert!(said.contains("1 件の受注を"), "{said}");
+    let written = std::fs::read(&out).unwrap();
+    let (text, _, _) = SHIFT_JIS.decode(&written);
+    assert!(text.starts_with("\"お客様側管理番号\""), "{text}");
+    assert!(text.contains("\"JG-CLI-1\",\""), "{text}");
+
+    // ゆうプリR's 出力フィルタ: お客様側管理番号, お問い合わせ番号, 発送予定日 (LF this time).
+    let back = dir.path().join("printed.csv");
+    let (bytes, _, _) = SHIFT_JIS
+        .encode("お客様側管理番号,お問い合わせ番号,発送予定日\nJG-CLI-1,1234-5678-9012,20261203\n");
+    std::fs::write(&back, &bytes).unwrap();
+    let import = |app: &TestApp| {
+        app.cli(&[
+            "shipments",
+            "import",
+            "--carrier",
+            "yupack-printr",
+            back.to_str().unwrap(),
+        ])
+    };
+    let first = import(&app);
+    let said = String::from_utf8_lossy(&first.stdout);
+    assert!(first.status.success(), "{said}");
+    assert_eq!(
+        said.trim(),
+        "出荷を 1 件記録しました(記録済みで変更なし 0 件)。"
+    );
+    let again = import(&app);
+    assert_eq!(
+        String::from_utf8_lossy(&again.stdout).trim(),
+        "出荷を 0 件記録しました(記録済みで変更なし 1 件)。"
+    );
+    let o = app.order("JG-CLI-1").await.unwrap();
+    assert_eq!(o["shipments"][0]["carrier"], "japanpost");
+    assert_eq!(o["shipments"][0]["tracking_no"], "123456789012");
+    app.stop().await;
+}
