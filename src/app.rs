@@ -395,6 +395,7 @@ fn app_state(config: &Config, shared: &Shared) -> Result<AppState, SecretUnreada
             .collect(),
         metrics: shared.metrics.clone(),
         invoice: config.invoice.clone(),
+        carrier_files: config.carrier_files.clone(),
         setup_hint: setup_hint(config),
     })
 }

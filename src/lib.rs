@@ -83,6 +83,9 @@
 //!   transaction ([`store::Tx`], which carries the safety stock).
 //! - [`inventory_import`], [`orders_export`], [`text_encoding`]: the ERP's
 //!   files in and out (CSV, Shift_JIS or UTF-8).
+//! - [`carrier_files`]: the label programs' files (B2クラウド, e飛伝Ⅱ,
+//!   ゆうパックプリントR): the orders ready to ship out, the printed labels
+//!   back in as shipments.
 //! - [`invoice`]: the periodic invoice to J-goods (numbers, HTML, CSV).
 //! - [`wording`]: the merchant's words for states, channels, carriers,
 //!   providers and calls, in `[daemon] language`.
@@ -98,6 +101,7 @@
 pub mod alerts;
 pub mod app;
 pub mod call;
+pub mod carrier_files;
 pub mod catalog;
 pub mod cli;
 pub mod config;

@@ -24,6 +24,7 @@ mod order_text;
 mod orders;
 mod outbox;
 mod rakuten;
+mod shipments;
 mod status;
 mod stock;
 
@@ -174,6 +175,10 @@ pub enum Command {
     /// Mail and webhook alerts: what was told, a test message.
     #[command(subcommand)]
     Alerts(alerts::AlertsCommand),
+    /// The label programs' files (出荷ファイル): the orders ready to ship out,
+    /// the printed labels back in as shipments.
+    #[command(subcommand)]
+    Shipments(shipments::ShipmentsCommand),
 }
 
 #[derive(Subcommand, Debug)]
@@ -401,6 +406,7 @@ async fn local(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Orders(c) => orders::run(c, &store, &config).await?,
         Command::Outbox(c) => outbox::run(c, &store).await?,
         Command::Alerts(c) => alerts::run(c, &store, &config).await?,
+        Command::Shipments(c) => shipments::run(c, &store, &config).await?,
         Command::Catalog(c) => catalog::run(c, &store).await?,
         Command::Rakuten(c) => rakuten::run(c, &store, &config).await?,
         Command::Status => return status::run(&store, &config).await,

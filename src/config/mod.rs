@@ -42,6 +42,7 @@ pub use files::{
 pub use language::Language;
 pub use reader::SectionReader;
 pub use secret::{Environment, ProcessEnv, Secret, SecretSpec, SecretUnreadable, Sources};
+pub use sections::{CarrierFilesConfig, RawCarrierFiles};
 
 /// What a provider's section tells the rest of ordersync, whatever the
 /// provider: the config file, `check-config`, `credentials init` and the

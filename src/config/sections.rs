@@ -4,8 +4,11 @@
 //! provider's section is read in its channel (`providers/<name>/config.rs`).
 
 mod alerts;
+mod carrier_files;
 mod daemon;
 mod invoice;
+
+pub use carrier_files::{CarrierFilesConfig, RawCarrierFiles};
 
 use std::net::SocketAddr;
 use std::path::Path;

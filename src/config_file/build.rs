@@ -71,6 +71,9 @@ pub(super) fn build_with(
             .transpose()?,
         invoice: raw.invoice.map(|r| ctx.invoice(r)).transpose()?,
         alerts: raw.alerts.map(|r| ctx.alerts(r, path)).transpose()?,
+        carrier_files: (raw.carrier_files)
+            .map(|r| ctx.carrier_files(r))
+            .transpose()?,
         source: path.to_path_buf(),
         credentials_dir: credentials_dir.to_path_buf(),
         warnings: Vec::new(),

@@ -72,6 +72,10 @@ pub struct Config {
     /// Mail and webhook alerts (`[alerts]`); `None` when absent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub alerts: Option<AlertsConfig>,
+    /// The sender printed on the shipping files' labels (`[carrier_files]`);
+    /// `None` when absent (the files then leave the sender to the label program).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub carrier_files: Option<crate::config::CarrierFilesConfig>,
     /// The file this config was read from, so errors and `check-config` can name it, and a
     /// SIGHUP reload knows what to re-read.
     #[serde(skip)]

@@ -23,4 +23,5 @@ pub(super) struct RawConfig {
     pub komoju: Option<RawKomoju>,
     pub invoice: Option<RawInvoice>,
     pub alerts: Option<RawAlerts>,
+    pub carrier_files: Option<crate::config::RawCarrierFiles>,
 }

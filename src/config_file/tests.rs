@@ -1096,16 +1096,7 @@ fn example_config_loads() {
 
 #[test]
 fn the_example_invoice_samples_are_refused() {
-    let text =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.toml"))
-            .expect("read");
-    let start = text.find("# [invoice]").expect("the invoice section");
-    let section: String = text[start..]
-        .lines()
-        .filter_map(|l| l.strip_prefix("# "))
-        .filter(|l| l.starts_with('[') || l.contains(" = "))
-        .map(|l| format!("{l}\n"))
-        .collect();
+    let section = example_section("invoice");
     let e = load_err(&section);
     assert_eq!(e.key.as_deref(), Some("invoice.registration_number"), "{e}");
     let e = load_err(&section.replace("T0000000000000", "T1234567890123"));
@@ -1266,4 +1257,39 @@ fn trusted_proxies_are_addresses_or_networks_and_their_cap_is_bounded() {
     assert!(e.to_string().contains("`nginx`"), "{e}");
     let e = load_err("[daemon]\nproxy_max_connections = 0\n");
     assert_at(&e, 2, "daemon.proxy_max_connections");
+}
+
+#[test]
+fn carrier_files_sender_is_checked_and_named_by_line_and_key() {
+    let section = example_section("carrier_files");
+    let sender = load_ok(&section).carrier_files.expect("section present");
+    assert_eq!(
+        (
+            sender.postal_code.as_str(),
+            sender.yamato_freight_code.as_str()
+        ),
+        ("9800011", "01")
+    );
+    let e = load_err("[carrier_files]\nsender_name = \"店\"\nsender_postal_code = \"980\"\n");
+    assert_at(&e, 3, "carrier_files.sender_postal_code");
+    let e = load_err("[carrier_files]\nsender_nmae = \"店\"\n");
+    assert!(e.to_string().contains("sender_nmae"), "{e}");
+    assert!(load_ok("").carrier_files.is_none());
+}
+
+/// A section `config.example.toml` ships commented out, uncommented (with
+/// the commented sections after it).
+fn example_section(name: &str) -> String {
+    let text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.toml"))
+            .expect("read");
+    let start = text
+        .find(&format!("# [{name}]"))
+        .unwrap_or_else(|| panic!("no commented [{name}] in the example"));
+    text[start..]
+        .lines()
+        .filter_map(|l| l.strip_prefix("# "))
+        .filter(|l| l.starts_with('[') || l.contains(" = "))
+        .map(|l| format!("{l}\n"))
+        .collect()
 }

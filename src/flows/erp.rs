@@ -42,21 +42,40 @@ async fn command(
     id: String,
     decide: impl FnOnce(&Order) -> Result<crate::engine::Decision, Refusal> + Send + 'static,
 ) -> Result<Order, CommandError> {
+    store
+        .write(move |tx| decide_in(tx, channel, id, decide))
+        .await?
+}
+
+/// Records a shipment inside a transaction the caller holds (a file of
+/// shipments is one transaction): the same rule and write as [`ship`].
+pub fn ship_in(
+    tx: &store::Tx<'_>,
+    channel: Channel,
+    id: String,
+    req: ShipmentRequest,
+    policy: PaymentPolicy,
+) -> store::Result<Result<Order, CommandError>> {
+    decide_in(tx, channel, id, move |o| rules::ship(o, &req, policy))
+}
+
+fn decide_in(
+    tx: &store::Tx<'_>,
+    channel: Channel,
+    id: String,
+    decide: impl FnOnce(&Order) -> Result<crate::engine::Decision, Refusal>,
+) -> store::Result<Result<Order, CommandError>> {
     // The refusal travels out of the transaction as a value: a refused
     // command writes nothing.
-    store
-        .write(move |tx| {
-            let Some(order) = orders::load(tx, channel, &id)? else {
-                return Ok(Err(CommandError::NotFound(channel.as_str(), id)));
-            };
-            let decision = match decide(&order) {
-                Ok(d) => d,
-                Err(refusal) => return Ok(Err(refusal.into())),
-            };
-            let now = time::rfc3339(time::now());
-            orders::apply(tx, channel, &id, &decision, &now)?;
-            let after = orders::load(tx, channel, &id)?.unwrap_or(order);
-            Ok(Ok(after))
-        })
-        .await?
+    let Some(order) = orders::load(tx, channel, &id)? else {
+        return Ok(Err(CommandError::NotFound(channel.as_str(), id)));
+    };
+    let decision = match decide(&order) {
+        Ok(d) => d,
+        Err(refusal) => return Ok(Err(refusal.into())),
+    };
+    let now = time::rfc3339(time::now());
+    orders::apply(tx, channel, &id, &decision, &now)?;
+    let after = orders::load(tx, channel, &id)?.unwrap_or(order);
+    Ok(Ok(after))
 }

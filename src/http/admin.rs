@@ -42,6 +42,7 @@ use stock_api::*;
 mod attention_api;
 mod catalog_api;
 mod order_api;
+pub mod shipments_api;
 use order_api::*;
 pub use order_api::{parse_channel, parse_shipment};
 
@@ -65,6 +66,8 @@ pub fn router(state: AppState) -> Router {
             "/orders/{channel}/{id}/ack",
             post(attention_api::acknowledge),
         )
+        .route("/shipments/export", get(shipments_api::export))
+        .route("/shipments/import", post(shipments_api::import))
         .route("/events", get(list_events))
         .route("/outbox", get(list_outbox))
         .route("/outbox/{id}/retry", post(retry_outbox))

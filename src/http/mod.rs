@@ -48,6 +48,8 @@ pub struct AppState {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// The merchant's invoice details; `None` when the config has no `[invoice]` section.
     pub invoice: Option<crate::config::InvoiceConfig>,
+    /// The sender on the shipping files' labels; `None` without `[carrier_files]`.
+    pub carrier_files: Option<crate::config::CarrierFilesConfig>,
     /// The console's sessions (kept over a reload) and its language.
     pub console_sessions: Arc<console::Sessions>,
     pub language: crate::config::Language,

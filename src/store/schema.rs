@@ -511,6 +511,17 @@ CREATE INDEX inbox_signed ON inbox (provider, signed_sha256, received_at)
 CREATE INDEX inbox_of_order_by_state ON inbox (order_id, state, id) WHERE order_id IS NOT NULL;
 "#;
 
+/// Short references for orders whose id does not fit a label program's
+/// customer-management-number column (`OS` and the row id, zero-padded).
+const CARRIER_FILE_REFS: &str = r#"
+CREATE TABLE carrier_file_refs (
+    id       INTEGER PRIMARY KEY,
+    channel  TEXT NOT NULL,
+    order_id TEXT NOT NULL,
+    UNIQUE (channel, order_id)
+) STRICT;
+"#;
+
 fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(V1),
@@ -533,6 +544,7 @@ fn migrations() -> Migrations<'static> {
         M::up(CATALOG),
         M::up(RAKUTEN_REFUSALS),
         M::up(INBOX_SIGNED),
+        M::up(CARRIER_FILE_REFS),
     ])
 }
 

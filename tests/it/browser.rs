@@ -315,3 +315,53 @@ async fn a_person_works_through_a_stuck_order_in_the_browser() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_person_uploads_the_printed_labels_file_in_the_browser() {
+    let Some(chrome) = Chrome::launch().await else {
+        return;
+    };
+    let app = spawn_app().await;
+    app.set_stock("A", 10).await;
+    app.sim.place_order("JG-LABEL-1", &[("A", 1, 1200)]);
+    app.wait_state("JG-LABEL-1", "confirmed", "deferred").await;
+    let mut tab = chrome.tab().await;
+    tab.goto(&format!("{}/console/shipments", app.admin_url))
+        .await;
+    tab.wait_text("管理トークン").await;
+    tab.submit("form", &[("token", ADMIN_TOKEN)]).await;
+    // The page counts the order among those ready for e飛伝Ⅱ.
+    let page = tab.wait_text("佐川急便 e飛伝Ⅱ").await;
+    assert!(page.contains("1件、書けない受注 0件"), "{page}");
+
+    // The file e飛伝Ⅱ wrote after printing, chosen in the upload form.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("shukka.csv");
+    let (bytes, _, _) =
+        encoding_rs::SHIFT_JIS.encode("\"4000-1111-2222\",\"JG-LABEL-1\",\"20261203\"\r\n");
+    std::fs::write(&file, &bytes).unwrap();
+    let doc = tab.call("DOM.getDocument", json!({})).await;
+    let input = tab
+        .call(
+            "DOM.querySelector",
+            json!({"nodeId": doc["root"]["nodeId"], "selector": "#upload input[type=file]"}),
+        )
+        .await;
+    tab.call(
+        "DOM.setFileInputFiles",
+        json!({"nodeId": input["nodeId"], "files": [file.to_str().unwrap()]}),
+    )
+    .await;
+    tab.submit("#upload", &[("carrier", "sagawa-ehiden")]).await;
+    tab.wait_text("出荷を 1 件記録しました").await;
+    let o = app.order("JG-LABEL-1").await.unwrap();
+    assert_eq!(
+        (
+            o["state"].as_str(),
+            o["shipments"][0]["carrier"].as_str(),
+            o["shipments"][0]["tracking_no"].as_str()
+        ),
+        (Some("shipped"), Some("sagawa"), Some("400011112222"))
+    );
+    app.stop().await;
+}

@@ -33,7 +33,7 @@ const LAYERS: &[&[&str]] = &[
     &["config_file", "flows"],
     // The status summary, what a reload may change, ordersync's side of the
     // simulators (`ordersync sim` prints config sections and credentials).
-    &["status", "reload", "sim"],
+    &["status", "reload", "sim", "carrier_files"],
     // What the operator and the network see.
     &["alerts", "http", "systemd", "logging"],
     // The daemon's wiring.

@@ -7,6 +7,7 @@ mod alerts;
 mod atobarai_fidelity;
 mod attention;
 mod browser;
+mod carrier_files;
 mod catalog;
 mod catalog_property;
 mod cli;

@@ -10,6 +10,7 @@ mod forms;
 mod overview;
 mod pages;
 mod session;
+mod shipments;
 mod text;
 
 pub use session::Sessions;
@@ -45,6 +46,11 @@ pub fn routes(state: &AppState) -> Router<AppState> {
             post(actions::order_action),
         )
         .route("/console/outbox/{id}/{action}", post(actions::call_action))
+        .route(
+            "/console/shipments/import",
+            post(shipments::upload)
+                .layer(axum::extract::DefaultBodyLimit::max(shipments::MAX_UPLOAD)),
+        )
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             before_body,
@@ -57,6 +63,8 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/console/orders", get(orders_page))
         .route("/console/problems", get(problems_page))
         .route("/console/stock", get(stock_page))
+        .route("/console/shipments", get(shipments::page))
+        .route("/console/shipments/export", get(shipments::download))
         .route("/console/orders/{channel}/{id}", get(order_page))
         .merge(forms)
         .route_layer(axum::middleware::from_fn_with_state(

@@ -36,12 +36,14 @@ pub fn layout(c: &Ctx, title: &str, refresh: Option<u32>, body: &str) -> String 
          <title>{} — ordersync</title><style>{STYLE}</style></head><body>\
          <nav><a href=\"/console/orders\">{}</a> · <a href=\"/console/orders?attention=1\">{}</a> · \
          <a href=\"/console/problems\">{}</a> · <a href=\"/console/stock\">{}</a> · \
+         <a href=\"/console/shipments\">{}</a> · \
          <a href=\"/\">{}</a>{}</nav><h1>{}</h1>{body}</body></html>",
         esc(title),
         t(c.lang, "受注", "Orders"),
         t(c.lang, "要対応", "Needs attention"),
         t(c.lang, "問題", "Problems"),
         t(c.lang, "在庫", "Stock"),
+        t(c.lang, "出荷ファイル", "Shipping files"),
         t(c.lang, "状態", "Status"),
         logout_form(c),
         esc(title),

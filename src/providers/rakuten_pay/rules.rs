@@ -26,7 +26,7 @@ use crate::engine::restock::SHORT_PREFIX;
 use crate::engine::{Attention, Decision, LineWrite, OrderWrite, StockMove};
 use crate::providers::rakuten_pay::client::ConfirmResult;
 use crate::providers::rakuten_pay::config::SkuSource;
-use crate::providers::rakuten_pay::{Progress, RakutenOrder, sku_for};
+use crate::providers::rakuten_pay::{Person, Progress, RakutenOrder, sku_for};
 
 /// Rakuten cancels an order left at 100 this long after it was placed.
 pub const UNCONFIRMED_CANCEL_AFTER: Duration = Duration::days(14);
@@ -213,7 +213,7 @@ fn import(
             payment_state: Some(payment),
             attention: attention.clone().map(Attention::Set),
             lines: Some(lines.iter().map(|(l, _)| l.clone()).collect()),
-            ship_to: Some(json!({"name": order.customer.full_name(), "postal_code": order.customer.postal_code, "address": order.customer.address()})),
+            ship_to: Some(ship_to(order)),
             ..progress_write(order)
         }),
         stock: moves,
@@ -526,6 +526,25 @@ fn flag(reason: &str) -> Decision {
 
 mod search;
 pub use search::{backfill_windows, halve, windows};
+
+/// Where the parcel goes, for the label files: the one destination's
+/// recipient (a gift goes to someone other than the customer); an order
+/// with several destinations only says how many (one label each, by hand).
+fn ship_to(order: &RakutenOrder) -> serde_json::Value {
+    let live: Vec<&Person> = order
+        .packages
+        .iter()
+        .filter(|p| !p.deleted)
+        .map(|p| &p.recipient)
+        .collect();
+    match live.as_slice() {
+        [one] => json!({"name": one.full_name(), "postal_code": one.postal_code,
+                        "address": one.address(), "phone": one.phone}),
+        [] => json!({"name": order.customer.full_name(), "postal_code": order.customer.postal_code,
+                     "address": order.customer.address(), "phone": order.customer.phone}),
+        several => json!({"packages": several.len()}),
+    }
+}
 
 #[cfg(test)]
 mod tests;
