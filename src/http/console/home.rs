@@ -179,40 +179,27 @@ fn needs_a_person(h: &mut String, c: &Ctx, home: &Home) {
     let lang = c.lang;
     let s = &home.status;
     let mut items: Vec<(String, String)> = Vec::new();
-    let mut item = |href: &str, text: String| items.push((href.to_string(), text));
-    if s.attention > 0 {
-        item(
+    let counted = [
+        (
+            s.attention,
             "/console/orders?attention=1",
-            format!(
-                "{} {}{}",
-                t(lang, "要対応の受注", "Orders needing attention:"),
-                s.attention,
-                t(lang, "件", "")
-            ),
-        );
-    }
-    if home.short > 0 {
-        item(
+            t(lang, "要対応の受注", "Orders needing attention:"),
+        ),
+        (
+            home.short,
             "/console/orders?state=short",
-            format!(
-                "{} {}{}",
-                t(lang, "在庫不足で引当できない受注", "Orders short of stock:"),
-                home.short,
-                t(lang, "件", "")
-            ),
-        );
-    }
-    if s.calls_dead > 0 {
-        item(
+            t(lang, "在庫不足で引当できない受注", "Orders short of stock:"),
+        ),
+        (
+            s.calls_dead,
             "/console/problems#dead",
-            format!(
-                "{} {}{}",
-                t(lang, "断念した呼び出し", "Calls given up:"),
-                s.calls_dead,
-                t(lang, "件", "")
-            ),
-        );
+            t(lang, "断念した呼び出し", "Calls given up:"),
+        ),
+    ];
+    for (n, href, what) in counted.into_iter().filter(|(n, _, _)| *n > 0) {
+        items.push((href.into(), format!("{what} {n}{}", t(lang, "件", ""))));
     }
+    let mut item = |href: &str, text: String| items.push((href.to_string(), text));
     for (provider, fix) in &s.problems {
         item("/console/problems#providers", format!("{provider}: {fix}"));
     }
@@ -401,3 +388,6 @@ fn contacts(h: &mut String, c: &Ctx, home: &Home) {
     }
     h.push_str("</ul></section>");
 }
+
+#[cfg(test)]
+mod tests;

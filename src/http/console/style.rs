@@ -1,8 +1,8 @@
 //! The console's one stylesheet, put inline in every page's `<head>` (the
 //! admin listener's CSP allows inline style and loads nothing else: no
 //! stylesheet, font or image from anywhere). System fonts only; readable on
-//! a laptop (1280 px) and a tablet (768 px and narrower: one column, tables
-//! scroll sideways rather than squeezing their text).
+//! a laptop (1280 px) and a tablet (768 px: two columns, tables scroll sideways
+//! rather than squeezing their text; one column on a phone).
 
 /// The stylesheet.
 pub const STYLE: &str = "\
@@ -39,6 +39,6 @@ figure.chart text{font-size:12px;fill:#57606a}figure.chart text.peak{fill:#1f232
 figcaption{font-size:.9em;color:#57606a}\
 details.chart-data table{font-size:.85em}\
 @media (max-width:1000px){.cards{grid-template-columns:repeat(2,1fr)}}\
-@media (max-width:800px){body{font-size:16px}main{padding:.8em}\
-.cards{grid-template-columns:1fr}nav.top{padding:.5em .8em}\
-table{display:block;overflow-x:auto;max-width:100%}}";
+@media (max-width:800px){body{font-size:16px}main{padding:.8em}nav.top{padding:.5em .8em}\
+table{display:block;overflow-x:auto;max-width:100%}}\
+@media (max-width:600px){.cards{grid-template-columns:1fr}}";
