@@ -125,3 +125,43 @@ fn the_last_contact_is_the_newest_call_webhook_or_poll() {
     );
     assert_eq!(contacts[0].last(), Some("2026-12-08T10:00:00+09:00"));
 }
+
+/// Each read of the home is a step into an index, never a scan of a table
+/// that grows with the orders, calls or webhooks.
+#[test]
+fn every_read_of_the_home_uses_an_index() {
+    let (_dir, conn) = db();
+    for (sql, index) in [
+        (
+            "SELECT channel, SUM(n) FROM order_hours WHERE hour >= 'x' GROUP BY channel",
+            "PRIMARY KEY",
+        ),
+        (
+            "SELECT hour, SUM(n) FROM order_hours WHERE hour >= 'x' GROUP BY hour",
+            "PRIMARY KEY",
+        ),
+        (
+            "SELECT MIN(owed_since_ms) FROM stock_push WHERE channel = 'x' AND version > pushed_version",
+            "stock_push_owed_since",
+        ),
+        (
+            "SELECT MAX(updated_at) FROM outbox WHERE provider = 'x' AND state = 'done'",
+            "outbox_done_by_provider",
+        ),
+        (
+            "SELECT MAX(received_at) FROM inbox WHERE provider = 'x' AND state = 'processed'",
+            "inbox_processed_by_provider",
+        ),
+    ] {
+        let plan: Vec<String> = conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .unwrap()
+            .query_map([], |r| r.get::<_, String>(3))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        let plan = plan.join("; ");
+        assert!(plan.contains(index), "{sql}: {plan}");
+        assert!(!plan.contains("SCAN"), "{sql}: {plan}");
+    }
+}
