@@ -17,6 +17,7 @@ pub mod alerts;
 pub mod catalog;
 pub mod credit;
 pub mod events;
+pub mod home;
 pub mod inbox;
 pub mod invoices;
 pub mod komoju_lapse;

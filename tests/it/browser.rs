@@ -2,9 +2,10 @@
 //! driven over the DevTools protocol. A person logs in, searches an order
 //! that needs attention, opens it, drops its dead call, acknowledges the
 //! attention and ships a confirmed order; each page shows the result and
-//! the store agrees. Screenshots of the orders page and an order page are
-//! written to `$ORDERSYNC_SCREENSHOTS` when set (the ones in `docs/` come
-//! from here).
+//! the store agrees. The home is seen after logging in, on a laptop and on
+//! a tablet. Screenshots of the home (both sizes), the orders page and an
+//! order page are written to `$ORDERSYNC_SCREENSHOTS` when set (the ones in
+//! `docs/` come from here).
 //!
 //! Without Chromium the test says so and passes, unless
 //! `ORDERSYNC_REQUIRE_BROWSER=1` (set by `.ci/run`, which installs it).
@@ -230,6 +231,37 @@ impl Tab {
     }
 }
 
+/// Waits for the console's home and checks what a person sees on it: the
+/// day's orders, what needs a person, the chart drawn with its 24 bars, the
+/// console's stylesheet applied (the CSP lets it in), and no script.
+async fn home_is_shown(tab: &mut Tab) {
+    let text = tab.wait_text("本日の受注").await;
+    for part in [
+        "要対応",
+        "送信待ちの呼び出し",
+        "各社との最終連絡",
+        "直近24時間の受注",
+    ] {
+        assert!(text.contains(part), "no {part:?} in:\n{text}");
+    }
+    assert_eq!(
+        tab.eval("document.querySelectorAll('svg rect.bar').length")
+            .await,
+        json!(24)
+    );
+    assert_eq!(
+        tab.eval("getComputedStyle(document.querySelector('nav.top')).display")
+            .await,
+        json!("flex"),
+        "the stylesheet is applied"
+    );
+    assert_eq!(
+        tab.eval("document.scripts.length").await,
+        json!(0),
+        "no script"
+    );
+}
+
 #[tokio::test]
 async fn a_person_works_through_a_stuck_order_in_the_browser() {
     let Some(chrome) = Chrome::launch().await else {
@@ -247,13 +279,33 @@ async fn a_person_works_through_a_stuck_order_in_the_browser() {
     let console = format!("{}/console/orders", app.admin_url);
 
     // From the status page, its link to the console (`/console/`, as the
-    // READMEs give it); logging in with the admin token lands on the orders.
+    // READMEs give it); logging in with the admin token lands on the home.
     tab.goto(&format!("{}/", app.admin_url)).await;
     tab.wait_text("コンソール").await;
     tab.eval("document.querySelector('a[href=\"/console/\"]').click()")
         .await;
     tab.wait_text("管理トークン").await;
     tab.submit("form", &[("token", ADMIN_TOKEN)]).await;
+    home_is_shown(&mut tab).await;
+    tab.screenshot("console-home.png").await;
+    // On a tablet: one column, nothing wider than the screen.
+    tab.call(
+        "Emulation.setDeviceMetricsOverride",
+        json!({"width": 768, "height": 1024, "deviceScaleFactor": 1, "mobile": true}),
+    )
+    .await;
+    tab.goto(&format!("{}/console/", app.admin_url)).await;
+    home_is_shown(&mut tab).await;
+    assert_eq!(
+        tab.eval("document.documentElement.scrollWidth <= 768")
+            .await,
+        json!(true),
+        "the home is wider than a tablet"
+    );
+    tab.screenshot("console-home-tablet.png").await;
+    tab.call("Emulation.clearDeviceMetricsOverride", json!({}))
+        .await;
+    tab.goto(&console).await;
     tab.wait_text("JG-OK-1").await;
     tab.screenshot("console-orders.png").await;
 
@@ -262,6 +314,9 @@ async fn a_person_works_through_a_stuck_order_in_the_browser() {
         .await;
     tab.wait_text("ページが見つかりません").await;
     tab.eval("document.querySelector('a[href=\"/console/\"]').click()")
+        .await;
+    home_is_shown(&mut tab).await;
+    tab.eval("document.querySelector('nav.top a[href=\"/console/orders\"]').click()")
         .await;
     tab.wait_text("JG-OK-1").await;
 

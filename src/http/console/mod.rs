@@ -6,11 +6,14 @@
 //! an event.
 
 mod actions;
+mod chart;
 mod forms;
+mod home;
 mod overview;
 mod pages;
 mod session;
 mod shipments;
+mod style;
 mod text;
 
 pub use session::Sessions;
@@ -57,8 +60,8 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         ));
     Router::new()
         // Both spellings: the READMEs give `/console/`, a hand types `/console`.
-        .route("/console", get(|| async { see_other("/console/orders") }))
-        .route("/console/", get(|| async { see_other("/console/orders") }))
+        .route("/console", get(|| async { see_other("/console/") }))
+        .route("/console/", get(home::page))
         .route("/console/login", get(login_page))
         .route("/console/orders", get(orders_page))
         .route("/console/problems", get(problems_page))
@@ -243,7 +246,7 @@ struct LoginQuery {
 fn safe_next(next: Option<&str>) -> &str {
     match next {
         Some(n) if n.starts_with("/console/") && !n.starts_with("//") && !n.contains('\\') => n,
-        _ => "/console/orders",
+        _ => "/console/",
     }
 }
 

@@ -10,7 +10,7 @@ use chrono::{DateTime, FixedOffset};
 use super::text::{self, t};
 use crate::config::Language;
 use crate::domain::Order;
-use crate::http::status_page::{STYLE, esc};
+use crate::http::status_page::esc;
 use crate::store::events::OrderHistory;
 use crate::store::inbox::{OrderDeliveries, Received};
 use crate::store::outbox::OutboxRow;
@@ -32,13 +32,17 @@ pub fn layout(c: &Ctx, title: &str, refresh: Option<u32>, body: &str) -> String 
         .map(|s| format!("<meta http-equiv=\"refresh\" content=\"{s}\">"))
         .unwrap_or_default();
     format!(
-        "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">{meta}\
-         <title>{} — ordersync</title><style>{STYLE}</style></head><body>\
-         <nav><a href=\"/console/orders\">{}</a> · <a href=\"/console/orders?attention=1\">{}</a> · \
-         <a href=\"/console/problems\">{}</a> · <a href=\"/console/stock\">{}</a> · \
-         <a href=\"/console/shipments\">{}</a> · \
-         <a href=\"/\">{}</a>{}</nav><h1>{}</h1>{body}</body></html>",
+        "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">{meta}\
+         <title>{} — ordersync</title><style>{}</style></head><body>\
+         <nav class=\"top\"><a class=\"brand\" href=\"/console/\">ordersync</a>\
+         <a href=\"/console/\">{}</a><a href=\"/console/orders\">{}</a>\
+         <a href=\"/console/orders?attention=1\">{}</a>\
+         <a href=\"/console/problems\">{}</a><a href=\"/console/stock\">{}</a>\
+         <a href=\"/console/shipments\">{}</a><a href=\"/\">{}</a>{}</nav><main><h1>{}</h1>{body}</main></body></html>",
         esc(title),
+        super::style::STYLE,
+        t(c.lang, "ホーム", "Home"),
         t(c.lang, "受注", "Orders"),
         t(c.lang, "要対応", "Needs attention"),
         t(c.lang, "問題", "Problems"),
@@ -55,7 +59,7 @@ fn logout_form(c: &Ctx) -> String {
         return String::new();
     }
     format!(
-        " · <form method=\"post\" action=\"/console/logout\" style=\"display:inline\">\
+        "<form method=\"post\" action=\"/console/logout\">\
          <input type=\"hidden\" name=\"form_token\" value=\"{}\">\
          <button>{}</button></form>",
         esc(&c.form_token),

@@ -24,6 +24,11 @@ const NAME: &str = "store";
 const STARTS: usize = 5;
 /// What an operator's view may take with a million orders.
 const PAGE_GOAL: Duration = Duration::from_millis(50);
+/// Times each operator page is fetched (p50 and p99 reported).
+const PAGE_REPEATS: usize = 50;
+/// The newest stored orders arrived over the last day (a busy shop's day),
+/// so the home's counts and chart read a full day; the rest are older.
+const LAST_DAY: usize = 20_000;
 /// Orders written per transaction while filling the store.
 const FILL_CHUNK: usize = 50_000;
 
@@ -140,6 +145,7 @@ async fn operator_views(
         "/api/v1/events?limit=100",
         "/metrics",
         "/",
+        "/console/",
         "/console/orders",
         "/console/orders?attention=1",
         "/console/orders?state=shipped",
@@ -151,16 +157,31 @@ async fn operator_views(
         "/console/problems",
         "/console/stock",
     ] {
-        let took = timed_get(http, daemon, path).await?;
-        println!("GET {path}: {}", ms(took));
-        let figure = format!("GET {path} with {n} orders");
         match path {
-            // The status page an operator keeps open: counts come from the
-            // kept per-state table, not a count of every order.
+            // The pages an operator keeps open: counts come from kept
+            // tables and indexes, not a count of every order. Each is timed
+            // PAGE_REPEATS times; its p99 must meet the goal.
             p if p == "/" || p.starts_with("/console") => {
-                report.goal(NAME, figure, ms(took), "≤ 50 ms", took <= PAGE_GOAL)
+                let mut took = Vec::with_capacity(PAGE_REPEATS);
+                for _ in 0..PAGE_REPEATS {
+                    took.push(timed_get(http, daemon, path).await?);
+                }
+                let (p50, p99) = (percentile(&took, 50.0), percentile(&took, 99.0));
+                println!("GET {path}: p50 {}, p99 {}", ms(p50), ms(p99));
+                report.note(NAME, format!("GET {path} with {n} orders, p50"), ms(p50));
+                report.goal(
+                    NAME,
+                    format!("GET {path} with {n} orders, p99 of {PAGE_REPEATS}"),
+                    ms(p99),
+                    "≤ 50 ms",
+                    p99 <= PAGE_GOAL,
+                );
             }
-            _ => report.note(NAME, figure, ms(took)),
+            _ => {
+                let took = timed_get(http, daemon, path).await?;
+                println!("GET {path}: {}", ms(took));
+                report.note(NAME, format!("GET {path} with {n} orders"), ms(took));
+            }
         }
     }
     let counts = time_stock_counts(http, daemon).await?;
@@ -300,10 +321,23 @@ async fn time_command(dir: &Path, args: &[&str]) -> anyhow::Result<Duration> {
     Ok(started.elapsed())
 }
 
+/// When the `i`th of `n` stored orders arrived: the last [`LAST_DAY`]
+/// spread evenly over the day before the fill, the others long before.
+fn arrived(i: usize, n: usize, day_ago: chrono::DateTime<chrono::FixedOffset>) -> String {
+    let recent = n.min(LAST_DAY);
+    match (i + recent).checked_sub(n) {
+        Some(k) => ordersync::domain::time::rfc3339(
+            day_ago + chrono::Duration::milliseconds((k as i64) * 86_400_000 / recent as i64),
+        ),
+        None => "2026-06-01T10:00:00+09:00".to_string(),
+    }
+}
+
 /// Writes `n` shipped J-goods orders (order, line, allocation, shipment and
 /// event rows, as the daemon writes them) through the store itself.
 async fn fill(data_dir: &Path, n: usize) -> anyhow::Result<()> {
     let store = Store::open_in(data_dir, 0)?;
+    let day_ago = ordersync::domain::time::now() - chrono::Duration::days(1);
     let mut from = 0;
     while from < n {
         let to = (from + FILL_CHUNK).min(n);
@@ -338,12 +372,13 @@ async fn fill(data_dir: &Path, n: usize) -> anyhow::Result<()> {
                 )?;
                 for i in from..to {
                     let id = format!("S{i:08}");
+                    let created = arrived(i, n, day_ago);
                     // P-001 sells in a quarter of the orders; each B-… in 1 %.
                     let sku = match i % 4 {
                         0 => "P-001".to_string(),
                         _ => format!("B-{:03}", i % 100),
                     };
-                    order.execute(params![id, at])?;
+                    order.execute(params![id, created])?;
                     line.execute(params![id, sku])?;
                     alloc.execute(params![id, sku, at])?;
                     ship.execute(params![id, format!("{:012}", i), at])?;
