@@ -20,6 +20,7 @@ pub mod events;
 pub mod inbox;
 pub mod invoices;
 pub mod komoju_lapse;
+pub mod komoju_refund_requests;
 pub mod kv;
 pub mod order_search;
 pub mod orders;

@@ -23,6 +23,7 @@ mod invoice;
 mod jgoods_flows;
 mod jgoods_token;
 mod komoju;
+mod komoju_refund;
 mod kuroneko_fidelity;
 mod layers;
 mod mail_server;
