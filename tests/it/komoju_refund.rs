@@ -492,3 +492,63 @@ async fn sigkill_after_komoju_took_the_request_neither_loses_nor_doubles_it() {
     komoju.shutdown().await;
     jgoods.shutdown().await;
 }
+
+/// The order page shows the request and, only while it waits for the
+/// account, the 返金口座 form, which files it; a bad field is refused by name.
+#[tokio::test]
+async fn the_console_form_files_the_request_when_the_order_waits_for_it() {
+    use crate::console::{Browser, form_token};
+    use reqwest::StatusCode;
+    let app = spawn_app_with(Options::komoju()).await;
+    let pid = paid_cash_order(&app, "SHOP-RQ7", "konbini").await;
+    let mut b = Browser::new(&app);
+    let (status, _, _) = b
+        .post(
+            "/console/login",
+            &[("token", ADMIN_TOKEN), ("next", "/console/orders")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let page_path = "/console/orders/direct/SHOP-RQ7";
+    let (_, page, _) = b.get(page_path).await;
+    assert!(
+        !page.contains("id=\"refund-account\""),
+        "no form before: {page}"
+    );
+    let (status, _) = cancel(&app, "SHOP-RQ7", json!({})).await;
+    assert_eq!(status, 202);
+    wait_request(&app, "SHOP-RQ7", "needs_account").await;
+    let (_, page, _) = b.get(page_path).await;
+    assert!(
+        page.contains("返金口座の入力待ち") && page.contains("id=\"refund-account\""),
+        "{page}"
+    );
+    let token = form_token(&page);
+    let action = "/console/orders/direct/SHOP-RQ7/refund_account";
+    let mut form = vec![
+        ("form_token", token.as_str()),
+        ("customer_name", "ヤマダ タロウ"),
+        ("bank_name", "みずほ銀行"),
+        ("bank_code", ""),
+        ("branch_number", "012"),
+        ("account_type", "normal"),
+        ("account_number", "76543"),
+    ];
+    let mut bad = form.clone();
+    bad[4] = ("branch_number", "01x");
+    let (status, body, _) = b.post(action, &bad).await;
+    assert!(status.is_client_error(), "{status} {body}");
+    assert!(body.contains("支店番号"), "the field named: {body}");
+    form[6] = ("account_number", "7654321");
+    let (status, body, _) = b.post(action, &form).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    wait_request(&app, "SHOP-RQ7", "pending").await;
+    let r = &app.komoju().payment(&pid).unwrap().refund_requests;
+    assert_eq!((r.len(), r[0].account_number.as_str()), (1, "7654321"));
+    let (_, page, _) = b.get(page_path).await;
+    assert!(
+        page.contains("KOMOJU に返金申請済み") && !page.contains("id=\"refund-account\""),
+        "{page}"
+    );
+    app.stop().await;
+}
