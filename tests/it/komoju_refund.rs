@@ -234,26 +234,32 @@ async fn a_rejected_request_is_shown_and_the_account_entered_again() {
     app.stop().await;
 }
 
-/// The order page shows the request and, while it waits for the account,
-/// the form; the CLI takes the account with `--bank-…`.
-#[tokio::test]
-async fn the_cli_takes_the_account_and_checks_it() {
-    let app = spawn_app_with(Options::komoju()).await;
-    let pid = paid_cash_order(&app, "SHOP-RQ4", "konbini").await;
-    let out = app.cli(&[
+/// `orders cancel` of SHOP-RQ4 with a bank account numbered `number`.
+fn cancel_with_bank(number: &str) -> Vec<&str> {
+    let mut args = vec![
         "orders",
         "cancel",
         "direct",
         "SHOP-RQ4",
         "--bank-customer-name",
+    ];
+    args.extend([
         "ﾔﾏﾀﾞ ﾀﾛｳ",
         "--bank-name",
         "みずほ銀行",
         "--bank-branch-number",
         "012",
-        "--bank-account-number",
-        "123456789",
     ]);
+    args.extend(["--bank-account-number", number]);
+    args
+}
+
+/// The CLI takes the account with `--bank-…` and names a bad option.
+#[tokio::test]
+async fn the_cli_takes_the_account_and_checks_it() {
+    let app = spawn_app_with(Options::komoju()).await;
+    let pid = paid_cash_order(&app, "SHOP-RQ4", "konbini").await;
+    let out = app.cli(&cancel_with_bank("123456789"));
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -268,20 +274,7 @@ async fn the_cli_takes_the_account_and_checks_it() {
     );
     app.daemon().poll_now();
     wait_request(&app, "SHOP-RQ4", "needs_account").await;
-    let out = app.cli(&[
-        "orders",
-        "cancel",
-        "direct",
-        "SHOP-RQ4",
-        "--bank-customer-name",
-        "ﾔﾏﾀﾞ ﾀﾛｳ",
-        "--bank-name",
-        "みずほ銀行",
-        "--bank-branch-number",
-        "012",
-        "--bank-account-number",
-        "7654321",
-    ]);
+    let out = app.cli(&cancel_with_bank("7654321"));
     assert!(
         out.status.success(),
         "{}",

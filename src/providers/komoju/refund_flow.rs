@@ -8,8 +8,8 @@ use serde_json::json;
 
 use super::refund_request::{BankAccount, SeenStatus};
 use super::{Payment, PaymentStatus};
+use crate::domain::Order;
 use crate::domain::order::PaymentMethod;
-use crate::domain::{Channel, Order};
 use crate::engine::{Attention, Call, Decision, EventKind, OrderWrite};
 use crate::store::komoju_refund_requests::{self as table, RefundRequest, RequestState};
 use crate::store::{self, Tx, orders};
@@ -67,7 +67,7 @@ pub fn take_account(
         ),
         Some(RequestState::NeedsAccount | RequestState::Rejected) => {
             table::save_account(tx, ch, id, account, now)?;
-            file(tx, order.channel, id, pid, now)?;
+            file(tx, order, pid, now)?;
             Ok(Ok(()))
         }
         // The cancel's money call (queued now or still waiting) reads it.
@@ -83,8 +83,8 @@ pub fn take_account(
 }
 
 /// Queues the refund request of an order whose account is on file.
-fn file(tx: &Tx<'_>, channel: Channel, id: &str, pid: &str, now: &str) -> store::Result<()> {
-    record(tx, channel, id, pid, RequestState::Filing, None, None, now)?;
+fn file(tx: &Tx<'_>, order: &Order, pid: &str, now: &str) -> store::Result<()> {
+    record(tx, order, pid, RequestState::Filing, None, None, now)?;
     let d = Decision {
         order: Some(OrderWrite {
             attention: Some(Attention::Clear),
@@ -99,15 +99,13 @@ fn file(tx: &Tx<'_>, channel: Channel, id: &str, pid: &str, now: &str) -> store:
         EventKind::PaymentRefundRequest,
         json!({"payment_id": pid, "status": RequestState::Filing.as_str()}),
     );
-    orders::apply(tx, channel, id, &d, now)?;
+    orders::apply(tx, order.channel, &order.id, &d, now)?;
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
 fn record(
     tx: &Tx<'_>,
-    channel: Channel,
-    id: &str,
+    order: &Order,
     pid: &str,
     state: RequestState,
     request_id: Option<String>,
@@ -117,8 +115,8 @@ fn record(
     table::record(
         tx,
         &RefundRequest {
-            channel: channel.as_str().to_string(),
-            order_id: id.to_string(),
+            channel: order.channel.as_str().to_string(),
+            order_id: order.id.clone(),
             payment_id: pid.to_string(),
             state,
             request_id,
@@ -138,16 +136,7 @@ pub fn needs_account(
     now: &str,
 ) -> store::Result<()> {
     let state = RequestState::NeedsAccount;
-    record(
-        tx,
-        order.channel,
-        &order.id,
-        &payment.id,
-        state,
-        None,
-        None,
-        now,
-    )?;
+    record(tx, order, &payment.id, state, None, None, now)?;
     attention(tx, order, payment, state, None, BANK_ACCOUNT_NEEDED, now)
 }
 
@@ -177,16 +166,7 @@ pub fn filed(
     now: &str,
 ) -> store::Result<()> {
     let state = RequestState::Pending;
-    record(
-        tx,
-        order.channel,
-        &order.id,
-        &payment.id,
-        state,
-        request_id.clone(),
-        None,
-        now,
-    )?;
+    record(tx, order, &payment.id, state, request_id.clone(), None, now)?;
     let d = Decision {
         order: Some(OrderWrite {
             attention: Some(Attention::Clear),
@@ -246,16 +226,7 @@ fn completed(
 ) -> store::Result<()> {
     table::forget_account(tx, order.channel.as_str(), &order.id)?;
     let state = RequestState::Completed;
-    record(
-        tx,
-        order.channel,
-        &order.id,
-        &payment.id,
-        state,
-        request_id.clone(),
-        None,
-        now,
-    )?;
+    record(tx, order, &payment.id, state, request_id.clone(), None, now)?;
     let waiting_for_us = matches!(
         order.attention.as_deref(),
         Some(a) if a == BANK_ACCOUNT_NEEDED || a.starts_with(REJECTED_PREFIX)
@@ -289,16 +260,7 @@ fn rejected(
     table::forget_account(tx, order.channel.as_str(), &order.id)?;
     let state = RequestState::Rejected;
     let note = Some(why.clone());
-    record(
-        tx,
-        order.channel,
-        &order.id,
-        &payment.id,
-        state,
-        request_id.clone(),
-        note,
-        now,
-    )?;
+    record(tx, order, &payment.id, state, request_id.clone(), note, now)?;
     let reason = format!(
         "{REJECTED_PREFIX}({why})。お客様に口座を確かめ、返金口座を入力し直してください \
          / KOMOJU rejected the refund request ({why}); check the bank account with the customer \
