@@ -134,6 +134,16 @@ async fn an_account_given_with_the_cancel_is_filed_and_deleted_once_completed() 
     assert_no_secrets("the events", &events.to_string());
     let (_, outbox) = app.get("/api/v1/outbox").await;
     assert_no_secrets("the outbox", &outbox.to_string());
+    let db = rusqlite::Connection::open(app._dir.path().join("ordersync.sqlite")).unwrap();
+    let kept: String = db
+        .query_row(
+            "SELECT group_concat(CAST(body AS TEXT), ' ') FROM inbox",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(kept.contains("refund_request.updated"), "{kept}");
+    assert_no_secrets("the webhooks kept", &kept);
     app.stop().await;
 }
 

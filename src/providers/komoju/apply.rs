@@ -22,6 +22,10 @@ pub async fn ingest_webhook(
     delivery: WebhookDelivery,
     event: Event,
 ) -> store::Result<Ingested> {
+    let mut delivery = delivery;
+    if let Some(kept) = super::refund_request::redact_bank_data(&delivery.body) {
+        delivery.body = kept;
+    }
     store
         .write(move |tx| {
             let now = time::rfc3339(time::now());

@@ -104,3 +104,29 @@ fn a_refund_request_update_names_its_payment() {
         None
     );
 }
+
+#[test]
+fn webhook_bodies_are_kept_without_the_bank_account() {
+    let payment = json!({"id": "e1", "type": "payment.refunded", "data": {"id": "p1",
+        "refund_requests": [{"id": "r1", "customer_name": "ﾔﾏﾀﾞ", "account_number": "7654321",
+                             "bank_code": null, "status": "completed"}]}});
+    let kept = redact_bank_data(payment.to_string().as_bytes()).unwrap();
+    let kept: serde_json::Value = serde_json::from_slice(&kept).unwrap();
+    let r = &kept["data"]["refund_requests"][0];
+    assert_eq!(
+        (r["customer_name"].as_str(), r["account_number"].as_str()),
+        (Some("[redacted]"), Some("[redacted]"))
+    );
+    assert_eq!(
+        (r["status"].as_str(), &r["bank_code"]),
+        (Some("completed"), &json!(null))
+    );
+    let update = json!({"type": "refund_request.updated",
+        "data": {"id": "r1", "payment": "p1", "bank_name": "みずほ", "branch_number": "012"}});
+    let kept = String::from_utf8(redact_bank_data(update.to_string().as_bytes()).unwrap()).unwrap();
+    assert!(!kept.contains("みずほ") && !kept.contains("012"), "{kept}");
+    assert_eq!(
+        redact_bank_data(br#"{"type": "payment.captured", "data": {"id": "p1"}}"#),
+        None
+    );
+}
