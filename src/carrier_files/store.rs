@@ -302,17 +302,11 @@ fn refusal(e: &CommandError, lang: Language) -> String {
     match e {
         CommandError::NotFound(_, id) => format!("受注 {id} はありません。"),
         CommandError::Store(e) => e.to_string(),
+        CommandError::RefundAccount(e) => crate::wording::pick(lang, &e.to_string()).to_string(),
         CommandError::Refused(r) => match r {
             Refusal::NotShippable(state) => {
-                let state = match OrderState::parse(state) {
-                    Some(OrderState::New) => "新規",
-                    Some(OrderState::Allocated) => "在庫引当中",
-                    Some(OrderState::Short) => "在庫不足",
-                    Some(OrderState::Confirmed) => "確定",
-                    Some(OrderState::Shipped) => "出荷済み",
-                    Some(OrderState::Cancelled) => "取消",
-                    None => state,
-                };
+                let state = OrderState::parse(state)
+                    .map_or(*state, |s| crate::wording::order_state(lang, s));
                 format!("受注が「{state}」のため出荷できません(確定した受注だけ出荷できます)。")
             }
             Refusal::AlreadyShipped => "出荷済みです。".into(),

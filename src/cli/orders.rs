@@ -9,6 +9,7 @@ use super::{Language, lang, order_text, pad, parse_encoding, say};
 use crate::config_file::Config;
 use crate::domain::{Channel, OrderState, time};
 use crate::orders_export::{self, ExportFormat};
+use crate::providers::komoju::refund_request::BankAccount;
 use crate::store::orders::OrderFilter;
 use crate::store::{Store, events, orders};
 use crate::text_encoding::TextEncoding;
@@ -63,13 +64,87 @@ pub enum OrdersCommand {
         #[arg(long)]
         by: Option<String>,
     },
-    /// Cancel an order on the merchant's side (stock goes back).
+    /// Cancel an order on the merchant's side (stock goes back). A paid
+    /// KOMOJU konbini, bank-transfer or Pay-easy order is refunded by a
+    /// refund request: give the customer's bank account with `--bank-…`
+    /// (again later, once the order waits for it).
     Cancel {
         channel: String,
         id: String,
         #[arg(long, default_value = "")]
         reason: String,
+        #[command(flatten)]
+        bank: BankAccountArgs,
     },
+}
+
+/// The customer's bank account for a KOMOJU refund request (返金口座).
+#[derive(Args, Debug, Default)]
+pub struct BankAccountArgs {
+    /// 口座名義 in katakana, as registered at the bank.
+    #[arg(long)]
+    pub bank_customer_name: Option<String>,
+    /// 銀行名.
+    #[arg(long)]
+    pub bank_name: Option<String>,
+    /// 銀行コード (4 digits).
+    #[arg(long)]
+    pub bank_code: Option<String>,
+    /// 支店名.
+    #[arg(long)]
+    pub bank_branch_name: Option<String>,
+    /// 支店番号 (3 digits).
+    #[arg(long)]
+    pub bank_branch_number: Option<String>,
+    /// 預金種目 as KOMOJU names it (normal = 普通).
+    #[arg(long)]
+    pub bank_account_type: Option<String>,
+    /// 口座番号 (7 digits).
+    #[arg(long)]
+    pub bank_account_number: Option<String>,
+    /// Also return the customer's konbini or bank fee.
+    #[arg(long)]
+    pub bank_include_fee: bool,
+}
+
+impl BankAccountArgs {
+    /// The account, when any `--bank-…` option was given; the error names the option.
+    fn account(self) -> anyhow::Result<Option<BankAccount>> {
+        use crate::providers::komoju::refund_request::{Digits, RawBankAccount};
+        let given = self.bank_customer_name.is_some()
+            || self.bank_name.is_some()
+            || self.bank_code.is_some()
+            || self.bank_branch_name.is_some()
+            || self.bank_branch_number.is_some()
+            || self.bank_account_type.is_some()
+            || self.bank_account_number.is_some()
+            || self.bank_include_fee;
+        if !given {
+            return Ok(None);
+        }
+        let raw = RawBankAccount {
+            customer_name: self.bank_customer_name,
+            bank_name: self.bank_name,
+            bank_code: self.bank_code.map(Digits::Text),
+            branch_name: self.bank_branch_name,
+            branch_number: self.bank_branch_number.map(Digits::Text),
+            account_type: self.bank_account_type,
+            account_number: self.bank_account_number.map(Digits::Text),
+            include_payment_method_fee: Some(self.bank_include_fee),
+        };
+        raw.validate().map(Some).map_err(|e| {
+            let option = match e.field {
+                "customer_name" => "--bank-customer-name",
+                "bank_name" => "--bank-name",
+                "bank_code" => "--bank-code",
+                "branch_name" => "--bank-branch-name",
+                "branch_number" => "--bank-branch-number",
+                "account_type" => "--bank-account-type",
+                _ => "--bank-account-number",
+            };
+            anyhow::anyhow!("{option}: {}", e.message)
+        })
+    }
 }
 
 #[derive(Args, Debug)]
@@ -153,10 +228,20 @@ pub(super) async fn run(
             channel,
             id,
             reason,
+            bank,
         } => {
             let ch = parse_channel(&channel)?;
-            let order = crate::flows::erp::cancel(store, ch, id, reason).await?;
+            let account = bank.account()?;
+            let order =
+                crate::flows::erp::cancel_with_account(store, ch, id, reason, account).await?;
             print_result(&order);
+            if let Some(r) = refund_request_of(store, &order).await? {
+                outln!(
+                    "{}: {}",
+                    say("返金申請", "refund request"),
+                    wording::pick(lang(), &r)
+                );
+            }
         }
     }
     Ok(())
@@ -177,6 +262,19 @@ fn print_result(order: &crate::domain::Order) {
     if let Some(why) = &order.attention {
         outln!("{}: {}", say("要対応", "attention"), wording::pick(l, why));
     }
+}
+
+/// Where the order's KOMOJU refund request stands, in the merchant's words.
+async fn refund_request_of(
+    store: &Store,
+    order: &crate::domain::Order,
+) -> anyhow::Result<Option<String>> {
+    let (ch, id) = (order.channel.as_str().to_string(), order.id.clone());
+    let r = store
+        .read(move |c| crate::store::komoju_refund_requests::load(c, &ch, &id))
+        .await?;
+    Ok(r.as_ref()
+        .map(crate::providers::komoju::refund_flow::describe))
 }
 
 /// `orders list`: one line per order.
@@ -263,6 +361,13 @@ async fn show_order(
     }
     for line in order_text::summary(lang, &order) {
         outln!("{}", super::one_line(&line));
+    }
+    if let Some(r) = refund_request_of(store, &order).await? {
+        outln!(
+            "{}: {}",
+            say("返金申請", "refund request"),
+            wording::pick(lang, &r)
+        );
     }
     outln!("\n{}:", say("経緯", "history"));
     if history.earlier > 0 {

@@ -41,6 +41,7 @@ stored_names! {
         PaymentFailed = "payment.failed",
         PaymentStale = "payment.stale",
         PaymentAuthorizationLapsing = "payment.authorization_lapsing",
+        PaymentRefundRequest = "payment.refund_request",
         CreditRequested = "credit.requested",
         CreditCharactersReplaced = "credit.characters_replaced",
         CreditOk = "credit.ok",

@@ -158,6 +158,10 @@ pub enum Call {
     KomojuRefund { payment_id: String },
     /// Re-read a KOMOJU payment (its authoritative state).
     KomojuFetch { payment_id: String },
+    /// Ask KOMOJU to refund a paid konbini, bank-transfer or Pay-easy
+    /// payment to the customer's bank account. The account is read from its
+    /// own table when the call is made: the outbox keeps no customer data.
+    KomojuRefundRequest { payment_id: String },
     /// Report a parcel to Rakuten (発送完了報告) for every basket of the order
     /// that does not carry it yet.
     RakutenShip {
@@ -212,7 +216,8 @@ impl Call {
             Call::KomojuCapture { .. }
             | Call::KomojuCancel { .. }
             | Call::KomojuRefund { .. }
-            | Call::KomojuFetch { .. } => Provider::Komoju,
+            | Call::KomojuFetch { .. }
+            | Call::KomojuRefundRequest { .. } => Provider::Komoju,
             Call::CreditRequest { provider, .. }
             | Call::CreditShip { provider, .. }
             | Call::CreditCancel { provider, .. } => (*provider).into(),
@@ -229,6 +234,7 @@ impl Call {
             Call::KomojuCancel { .. } => "komoju_cancel",
             Call::KomojuRefund { .. } => "komoju_refund",
             Call::KomojuFetch { .. } => "komoju_fetch",
+            Call::KomojuRefundRequest { .. } => "komoju_refund_request",
             Call::CreditRequest { .. } => "credit_request",
             Call::CreditShip { .. } => "credit_ship",
             Call::CreditCancel { .. } => "credit_cancel",

@@ -3,6 +3,8 @@
 
 use crate::domain::{Channel, Order, time};
 use crate::engine::erp::{self as rules, PaymentPolicy, Refusal, ShipmentRequest};
+use crate::providers::komoju::refund_flow::{self, AccountRefused};
+use crate::providers::komoju::refund_request::BankAccount;
 use crate::store::{self, Store, orders};
 
 #[derive(Debug, thiserror::Error)]
@@ -11,6 +13,9 @@ pub enum CommandError {
     NotFound(&'static str, String),
     #[error(transparent)]
     Refused(#[from] Refusal),
+    /// The refund bank account given with a cancel cannot be taken now.
+    #[error(transparent)]
+    RefundAccount(#[from] AccountRefused),
     #[error(transparent)]
     Store(#[from] store::StoreError),
 }
@@ -33,7 +38,43 @@ pub async fn cancel(
     id: String,
     reason: String,
 ) -> Result<Order, CommandError> {
-    command(store, channel, id, move |o| rules::cancel(o, &reason)).await
+    cancel_with_account(store, channel, id, reason, None).await
+}
+
+/// [`cancel`], with the customer's bank account for a KOMOJU refund
+/// request (konbini, bank transfer, Pay-easy), given with the cancel or
+/// with a repeat of it once the order waits for it.
+pub async fn cancel_with_account(
+    store: &Store,
+    channel: Channel,
+    id: String,
+    reason: String,
+    account: Option<BankAccount>,
+) -> Result<Order, CommandError> {
+    let Some(account) = account else {
+        return command(store, channel, id, move |o| rules::cancel(o, &reason)).await;
+    };
+    store
+        .write(move |tx| {
+            let Some(order) = orders::load(tx, channel, &id)? else {
+                return Ok(Err(CommandError::NotFound(channel.as_str(), id)));
+            };
+            let decision = match rules::cancel(&order, &reason) {
+                Ok(d) => d,
+                Err(refusal) => return Ok(Err(refusal.into())),
+            };
+            let now = time::rfc3339(time::now());
+            let cancelling = !decision.calls.is_empty();
+            // A refusal comes before anything is written.
+            if let Err(refused) = refund_flow::take_account(tx, &order, &account, cancelling, &now)?
+            {
+                return Ok(Err(refused.into()));
+            }
+            orders::apply(tx, channel, &id, &decision, &now)?;
+            let after = orders::load(tx, channel, &id)?.unwrap_or(order);
+            Ok(Ok(after))
+        })
+        .await?
 }
 
 async fn command(

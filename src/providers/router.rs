@@ -93,7 +93,8 @@ impl Router {
             Call::KomojuCapture { .. }
             | Call::KomojuCancel { .. }
             | Call::KomojuRefund { .. }
-            | Call::KomojuFetch { .. } => match &self.komoju {
+            | Call::KomojuFetch { .. }
+            | Call::KomojuRefundRequest { .. } => match &self.komoju {
                 Some(client) => komoju::calls::run(client, ctx).await,
                 None => waits(),
             },

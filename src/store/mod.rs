@@ -21,6 +21,7 @@ pub mod home;
 pub mod inbox;
 pub mod invoices;
 pub mod komoju_lapse;
+pub mod komoju_refund_requests;
 pub mod kv;
 pub mod order_search;
 pub mod orders;

@@ -581,6 +581,39 @@ CREATE INDEX inbox_processed_by_provider ON inbox (provider, received_at)
     WHERE state = 'processed';
 "#;
 
+/// KOMOJU refund requests (konbini, bank transfer, Pay-easy money goes back
+/// only to the customer's bank account): where each order's request stands,
+/// and the bank account, kept only while a request is open (the row goes in
+/// the transaction that records it completed, rejected or otherwise settled).
+const KOMOJU_REFUND_REQUESTS: &str = r#"
+CREATE TABLE komoju_refund_requests (
+    channel    TEXT NOT NULL,
+    order_id   TEXT NOT NULL,
+    payment_id TEXT NOT NULL,
+    state      TEXT NOT NULL,
+    request_id TEXT,
+    amount     INTEGER,
+    note       TEXT,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (channel, order_id)
+) STRICT;
+CREATE INDEX komoju_refund_requests_open ON komoju_refund_requests (state, updated_at);
+CREATE TABLE komoju_refund_accounts (
+    channel        TEXT NOT NULL,
+    order_id       TEXT NOT NULL,
+    customer_name  TEXT NOT NULL,
+    bank_name      TEXT NOT NULL,
+    bank_code      TEXT,
+    branch_name    TEXT,
+    branch_number  TEXT NOT NULL,
+    account_type   TEXT NOT NULL,
+    account_number TEXT NOT NULL,
+    include_fee    INTEGER NOT NULL,
+    entered_at     TEXT NOT NULL,
+    PRIMARY KEY (channel, order_id)
+) STRICT;
+"#;
+
 fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(V1),
@@ -605,6 +638,7 @@ fn migrations() -> Migrations<'static> {
         M::up(INBOX_SIGNED),
         M::up(CARRIER_FILE_REFS),
         M::up(CONSOLE_HOME),
+        M::up(KOMOJU_REFUND_REQUESTS),
     ])
 }
 

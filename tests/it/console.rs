@@ -71,7 +71,7 @@ impl Browser {
 }
 
 /// The value of the first `form_token` field of a page.
-fn form_token(page: &str) -> String {
+pub(crate) fn form_token(page: &str) -> String {
     let at = page
         .find("name=\"form_token\" value=\"")
         .expect("a form token")

@@ -777,6 +777,15 @@ pub async fn child_config(
 /// `daemon.log` beside the config (appended across restarts), not into the
 /// test's output.
 pub async fn start_daemon(config: &std::path::Path, admin: &str) -> tokio::process::Child {
+    start_daemon_logging(config, admin, "warn").await
+}
+
+/// [`start_daemon`] with `RUST_LOG` set to `filter` (what a test greps the log for).
+pub async fn start_daemon_logging(
+    config: &std::path::Path,
+    admin: &str,
+    filter: &str,
+) -> tokio::process::Child {
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -786,7 +795,7 @@ pub async fn start_daemon(config: &std::path::Path, admin: &str) -> tokio::proce
         .arg("--config")
         .arg(config)
         .arg("run")
-        .env("RUST_LOG", "warn")
+        .env("RUST_LOG", filter)
         .stdout(std::process::Stdio::null())
         .stderr(log)
         .kill_on_drop(true)

@@ -2,6 +2,8 @@
 //! cancel, retry.
 
 use super::*;
+use crate::providers::komoju::refund_request::RawBankAccount;
+use crate::store::komoju_refund_requests;
 
 #[derive(Deserialize, Default)]
 pub(super) struct OrdersQuery {
@@ -89,13 +91,30 @@ pub(super) async fn get_order(
 ) -> Result<Response, ApiError> {
     let ch = parse_channel(&channel)?;
     let key = id.clone();
+    let refund_key = id.clone();
     match app
         .store
-        .read(move |c| orders::load(c, ch, &key))
+        .read(move |c| {
+            let o = orders::load(c, ch, &key)?;
+            let r = komoju_refund_requests::load(c, ch.as_str(), &refund_key)?;
+            Ok(o.map(|o| (o, r)))
+        })
         .await
         .map_err(ApiError::unavailable)?
     {
-        Some(o) => Ok(Json(o).into_response()),
+        Some((o, None)) => Ok(Json(o).into_response()),
+        // A KOMOJU refund request (cash refunded to the customer's bank
+        // account): where it stands, in the merchant's words.
+        Some((o, Some(r))) => {
+            let mut v = serde_json::to_value(&o).map_err(ApiError::unavailable)?;
+            v["refund_request"] = serde_json::json!({
+                "state": r.state.as_str(),
+                "request_id": r.request_id,
+                "message": crate::providers::komoju::refund_flow::describe(&r),
+                "updated_at": r.updated_at,
+            });
+            Ok(Json(v).into_response())
+        }
         None => Err(ApiError::not_found(format!("no {channel} order {id}"))),
     }
 }
@@ -257,6 +276,12 @@ pub(super) fn command_error(e: CommandError) -> ApiError {
         CommandError::Refused(r) => {
             ApiError::new(StatusCode::CONFLICT, "invalid_state", r.to_string())
         }
+        CommandError::RefundAccount(r) => ApiError::new(
+            StatusCode::CONFLICT,
+            "refund_account_not_taken",
+            r.to_string(),
+        )
+        .with_field("refund_account"),
         CommandError::Store(s) => ApiError::unavailable(s),
     }
 }
@@ -284,6 +309,10 @@ pub(super) async fn ship_order(
 pub(super) struct CancelBody {
     #[serde(default)]
     reason: String,
+    /// The customer's bank account for a KOMOJU refund request (the
+    /// contract's `refund_account`, with KOMOJU's field names).
+    #[serde(default, alias = "refund_bank_account")]
+    refund_account: Option<RawBankAccount>,
 }
 
 pub(super) async fn cancel_order(
@@ -295,9 +324,17 @@ pub(super) async fn cancel_order(
     let b: CancelBody = if body.iter().all(u8::is_ascii_whitespace) {
         CancelBody::default()
     } else {
-        crate::http::json_object(&body, "{\"reason\": \"...\"}")?
+        crate::http::json_object(&body, "{\"reason\": \"...\", \"refund_account\"?: {...}}")?
     };
-    let order = erp::cancel(&app.store, ch, id, b.reason)
+    let account = b
+        .refund_account
+        .map(|raw| raw.validate())
+        .transpose()
+        .map_err(|e| {
+            ApiError::bad_request("invalid_refund_account", e.message)
+                .with_field(format!("refund_account.{}", e.field))
+        })?;
+    let order = erp::cancel_with_account(&app.store, ch, id, b.reason, account)
         .await
         .map_err(command_error)?;
     app.dispatcher_wake.notify_one();

@@ -33,6 +33,50 @@ pub(super) struct ActionForm {
     tracking: String,
     #[serde(default)]
     date: String,
+    /// The refund account form (返金口座), with KOMOJU's field names.
+    #[serde(flatten)]
+    bank: BankForm,
+}
+
+/// The customer's bank account as the refund account form posts it.
+#[derive(Deserialize, Default)]
+pub(super) struct BankForm {
+    customer_name: Option<String>,
+    bank_name: Option<String>,
+    bank_code: Option<String>,
+    branch_name: Option<String>,
+    branch_number: Option<String>,
+    account_type: Option<String>,
+    account_number: Option<String>,
+    /// A checkbox: present when ticked.
+    include_payment_method_fee: Option<String>,
+}
+
+/// Files the refund request with the account entered (the cancel again,
+/// with the account: the same flow as the admin API and the CLI).
+async fn refund_account(
+    app: &AppState,
+    ch: Channel,
+    id: String,
+    f: ActionForm,
+) -> Result<(), String> {
+    use crate::providers::komoju::refund_request::{Digits, RawBankAccount};
+    let b = f.bank;
+    let raw = RawBankAccount {
+        customer_name: b.customer_name,
+        bank_name: b.bank_name,
+        bank_code: b.bank_code.map(Digits::Text),
+        branch_name: b.branch_name,
+        branch_number: b.branch_number.map(Digits::Text),
+        account_type: b.account_type,
+        account_number: b.account_number.map(Digits::Text),
+        include_payment_method_fee: Some(b.include_payment_method_fee.is_some()),
+    };
+    let account = raw.validate().map_err(|e| e.message)?;
+    crate::flows::erp::cancel_with_account(&app.store, ch, id, f.reason, Some(account))
+        .await
+        .map(drop)
+        .map_err(|e| e.to_string())
 }
 
 pub(super) async fn order_action(
@@ -57,6 +101,7 @@ pub(super) async fn order_action(
         "ack" => attention::acknowledge(&app.store, ch, id, &by(&peer), &f.note)
             .await
             .map_err(|e| e.to_string()),
+        "refund_account" => refund_account(&app, ch, id, f).await,
         "cancel" => crate::flows::erp::cancel(&app.store, ch, id, f.reason)
             .await
             .map(drop)

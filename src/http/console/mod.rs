@@ -451,12 +451,14 @@ async fn order_page(
             let evs = events::recent_for_order(conn, ch.as_str(), &id, pages::ORDER_EVENTS_SHOWN)?;
             let calls = outbox::for_order(conn, ch.as_str(), &id)?;
             let received = inbox::for_order(conn, &id)?;
-            Ok(Some((o, evs, calls, received)))
+            let refund = crate::store::komoju_refund_requests::load(conn, ch.as_str(), &id)?;
+            Ok(Some((o, evs, calls, received, refund)))
         })
         .await;
     match loaded {
-        Ok(Some((o, evs, calls, received))) => {
-            Html(pages::order(&c, &o, &evs, &calls, &received)).into_response()
+        Ok(Some((o, evs, calls, received, refund))) => {
+            let page = pages::order(&c, &o, &evs, &calls, &received, refund.as_ref());
+            Html(page).into_response()
         }
         Ok(None) => refused(
             &app,

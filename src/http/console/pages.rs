@@ -246,6 +246,7 @@ pub fn order(
     events: &OrderHistory,
     calls: &[OutboxRow],
     received: &OrderDeliveries,
+    refund: Option<&crate::store::komoju_refund_requests::RefundRequest>,
 ) -> String {
     let lang = c.lang;
     let mut h = String::new();
@@ -294,6 +295,9 @@ pub fn order(
             esc(&s.tracking_no),
             s.shipped_on.format("%Y-%m-%d")
         );
+    }
+    if let Some(r) = refund {
+        super::forms::refund_request(&mut h, c, o, r);
     }
     super::forms::order_actions(&mut h, c, o);
     history(&mut h, c, events);

@@ -5,6 +5,7 @@ use serde_json::json;
 
 use crate::domain::Provider;
 use crate::domain::time;
+use crate::providers::komoju::refund_flow;
 use crate::providers::komoju::rules::{self as rules, Source};
 use crate::providers::komoju::{Event, Payment, WebhookEvent};
 use crate::providers::webhook::{Ingested, WebhookDelivery};
@@ -21,6 +22,10 @@ pub async fn ingest_webhook(
     delivery: WebhookDelivery,
     event: Event,
 ) -> store::Result<Ingested> {
+    let mut delivery = delivery;
+    if let Some(kept) = super::refund_request::redact_bank_data(&delivery.body) {
+        delivery.body = kept;
+    }
     store
         .write(move |tx| {
             let now = time::rfc3339(time::now());
@@ -30,6 +35,9 @@ pub async fn ingest_webhook(
                 .and_then(|p| p.external_order_num.clone());
             if !inbox::record_processed(tx, &delivery.receipt(&now), order_hint.as_deref())? {
                 return Ok(Ingested::Duplicate);
+            }
+            if let Some(pid) = &event.refund_request_of {
+                return refund_request_updated(tx, pid, &now);
             }
             let Some(payment) = &event.payment else {
                 return Ok(Ingested::Processed { events: vec![] });
@@ -42,6 +50,23 @@ pub async fn ingest_webhook(
             Ok(Ingested::Processed { events })
         })
         .await
+}
+
+/// A refund request changed (`refund_request.updated`, whose `data` is the
+/// request): the payment is re-read, where the request's state is
+/// authoritative, when the order is following one.
+fn refund_request_updated(tx: &Tx<'_>, payment_id: &str, now: &str) -> store::Result<Ingested> {
+    let Some(order) = orders::find_by_payment(tx, PROVIDER.as_str(), payment_id, None)? else {
+        return Ok(Ingested::Processed { events: vec![] });
+    };
+    let d = crate::engine::Decision {
+        calls: vec![crate::engine::Call::KomojuFetch {
+            payment_id: payment_id.to_string(),
+        }],
+        ..Default::default()
+    };
+    orders::apply(tx, order.channel, &order.id, &d, now)?;
+    Ok(Ingested::Processed { events: vec![] })
 }
 
 /// Records a payment as KOMOJU answered one of our calls, and completes the call.
@@ -63,27 +88,65 @@ fn apply(tx: &Tx<'_>, payment: &Payment, source: Source, now: &str) -> store::Re
     };
     let d = rules::decide(payment, &order, source);
     orders::apply(tx, order.channel, &order.id, &d, now)?;
+    refund_flow::follow(tx, &order, payment, now)?;
     Ok(d.events
         .into_iter()
         .map(|e| e.kind.as_str().to_string())
         .collect())
 }
 
-/// The attention of an order whose KOMOJU payment goes back only by a
-/// refund request: what is missing, Japanese first.
-pub const BANK_ACCOUNT_NEEDED: &str = "KOMOJU の返金にはお客様の銀行口座が必要です(コンビニ・銀行振込・\
-ペイジーは返金申請のみ。口座名義カナ・銀行名・支店番号 3 桁・口座番号 7 桁。手数料がかかります)。\
-KOMOJU の管理画面で返金申請してください / KOMOJU needs the customer's bank account to refund this \
-payment (konbini, bank transfer and Pay-easy are refunded only by a refund request: account name in \
-kana, bank, 3-digit branch number, 7-digit account number; a fee applies). File the refund request \
-in KOMOJU's dashboard";
+pub use super::refund_flow::BANK_ACCOUNT_NEEDED;
 
-/// Completes a refund call that cannot be made (the payment is refunded
-/// only by a refund request) and puts its order in front of a person.
+/// Completes a money-back call whose payment is refunded only by a refund
+/// request and has no bank account on file: the order says what is missing.
 pub async fn needs_bank_account(
     store: &Store,
     outbox_id: i64,
     payment: Payment,
+) -> store::Result<()> {
+    with_order(store, outbox_id, payment, |tx, order, p, now| {
+        refund_flow::needs_account(tx, order, p, now)
+    })
+    .await
+}
+
+/// Completes a refund-request call KOMOJU took (`request_id`: the request as
+/// the payment re-read shows it), then applies the payment.
+pub async fn refund_request_filed(
+    store: &Store,
+    outbox_id: i64,
+    payment: Payment,
+    request_id: Option<String>,
+) -> store::Result<()> {
+    with_order(store, outbox_id, payment, move |tx, order, p, now| {
+        refund_flow::filed(tx, order, p, request_id, now)
+    })
+    .await
+}
+
+/// Completes a refund-request call KOMOJU refused (`field`: the parameter it
+/// named): the account goes, the order asks for it again.
+pub async fn refund_request_refused(
+    store: &Store,
+    outbox_id: i64,
+    payment: Payment,
+    field: Option<String>,
+) -> store::Result<()> {
+    with_order(store, outbox_id, payment, move |tx, order, p, now| {
+        refund_flow::refused(tx, order, p, field.as_deref(), now)
+    })
+    .await
+}
+
+/// Completes the call, runs `step` on the payment's order (if known), then
+/// applies the payment, all in one transaction.
+async fn with_order(
+    store: &Store,
+    outbox_id: i64,
+    payment: Payment,
+    step: impl FnOnce(&Tx<'_>, &crate::domain::Order, &Payment, &str) -> store::Result<()>
+    + Send
+    + 'static,
 ) -> store::Result<()> {
     store
         .write(move |tx| {
@@ -92,20 +155,8 @@ pub async fn needs_bank_account(
             let Some(order) = order_of(tx, &payment)? else {
                 return Ok(());
             };
-            let d = crate::engine::Decision {
-                order: Some(crate::engine::OrderWrite {
-                    attention: Some(crate::engine::Attention::Set(
-                        BANK_ACCOUNT_NEEDED.to_string(),
-                    )),
-                    ..Default::default()
-                }),
-                ..Default::default()
-            }
-            .event(
-                crate::engine::EventKind::OrderAttention,
-                json!({"reason": BANK_ACCOUNT_NEEDED, "payment_id": payment.id}),
-            );
-            orders::apply(tx, order.channel, &order.id, &d, &now)?;
+            step(tx, &order, &payment, &now)?;
+            apply(tx, &payment, Source::Api, &now)?;
             Ok(())
         })
         .await

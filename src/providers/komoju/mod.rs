@@ -15,6 +15,8 @@ pub mod calls;
 pub mod client;
 pub mod config;
 pub mod lapse;
+pub mod refund_flow;
+pub mod refund_request;
 pub mod rules;
 pub mod signature;
 pub mod webhook;
@@ -200,6 +202,8 @@ pub struct Payment {
     /// What `captures[]` (API version 2025-01-28 on) says was taken, tax
     /// included; `None` when the payment shows no captures.
     pub captured: Option<i64>,
+    /// The refund requests KOMOJU shows (`refund_requests[]`), oldest first.
+    pub refund_requests: Vec<refund_request::Seen>,
     /// When the customer started paying; orders payments of one order.
     pub created_at: DateTime<Utc>,
 }
@@ -352,6 +356,9 @@ pub struct Event {
     pub created_at: Option<DateTime<Utc>>,
     /// KOMOJU's `reason` (e.g. why a payment failed), when given.
     pub reason: Option<String>,
+    /// For `refund_request.updated`: the payment whose request changed
+    /// (its `data` is a refund request, not a payment).
+    pub refund_request_of: Option<String>,
 }
 
 /// One page of `GET /payments`.

@@ -361,6 +361,7 @@ mod tests {
             method: "credit_card".into(),
             refunds: vec![],
             captured: None,
+            refund_requests: vec![],
             created_at: chrono::Utc::now(),
         }
     }

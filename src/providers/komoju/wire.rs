@@ -62,6 +62,9 @@ pub struct KomojuPayment {
     /// fields are unpublished, so kept raw and read leniently.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub captures: Option<Vec<Value>>,
+    /// Refund requests, oldest first; read leniently (`super::refund_request`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refund_requests: Option<Vec<Value>>,
     /// RFC 3339, UTC (`Z`).
     pub created_at: Option<String>,
     /// Platform Model (alpha): kept as given, never interpreted.
@@ -226,9 +229,9 @@ pub fn parse_event(body: &[u8]) -> Result<Event, WireError> {
         Some(t) => WebhookEvent::parse(t),
     };
     let created_at = optional_time(raw.created_at.as_deref(), "created_at")?;
-    let payment = match raw.data {
+    let payment = match raw.data.as_ref() {
         Some(data) if kind.carries_payment() => {
-            let mut payment = payment_from_value(&data, "data")?;
+            let mut payment = payment_from_value(data, "data")?;
             // A declined card reads `pending` "until a future API version"
             // [h-failed]: the event's type is what says it failed.
             if kind == WebhookEvent::Failed && payment.status == PaymentStatus::Pending {
@@ -239,7 +242,7 @@ pub fn parse_event(body: &[u8]) -> Result<Event, WireError> {
         None if kind.carries_payment() => {
             return Err(WireError::new("data", "a payment event needs its payment"));
         }
-        Some(data) => other_payment(&kind, &data),
+        Some(data) => other_payment(&kind, data),
         None => None,
     };
     let reason = match raw.reason {
@@ -247,12 +250,14 @@ pub fn parse_event(body: &[u8]) -> Result<Event, WireError> {
         Some(Value::String(s)) => Some(s).filter(|s| !s.is_empty()),
         Some(other) => Some(other.to_string()),
     };
+    let refund_request_of = super::refund_request::payment_of_update(&kind, raw.data.as_ref());
     Ok(Event {
         id,
         kind,
         payment,
         created_at,
         reason,
+        refund_request_of,
     })
 }
 
@@ -360,6 +365,7 @@ pub fn payment_from_wire(raw: &KomojuPayment, path: &str) -> Result<Payment, Wir
     }
     let created_at = required_time(raw.created_at.as_deref(), &at("created_at"))?;
     let captured = raw.captures.as_deref().and_then(captured_sum);
+    let refund_requests = super::refund_request::seen(raw.refund_requests.as_deref());
     Ok(Payment {
         id,
         status,
@@ -375,6 +381,7 @@ pub fn payment_from_wire(raw: &KomojuPayment, path: &str) -> Result<Payment, Wir
         method,
         refunds,
         captured,
+        refund_requests,
         created_at,
     })
 }
@@ -396,45 +403,6 @@ fn captured_sum(captures: &[Value]) -> Option<i64> {
         };
         sum.checked_add(one)
     })
-}
-
-/// The wire form of a neutral payment (used by the simulator and in tests).
-pub fn wire_from_payment(p: &Payment) -> KomojuPayment {
-    KomojuPayment {
-        id: Some(p.id.clone()),
-        resource: Some("payment".to_string()),
-        status: Some(p.status.as_str().to_string()),
-        amount: Some(p.amount),
-        tax: Some(p.tax),
-        payment_method_fee: Some(p.payment_method_fee),
-        total: Some(p.total),
-        currency: Some(p.currency.clone()),
-        description: None,
-        external_order_num: p.external_order_num.clone(),
-        payment_deadline: p.payment_deadline.map(format_time),
-        captured_at: p.captured_at.map(format_time),
-        amount_refunded: Some(p.amount_refunded),
-        payment_details: Some(KomojuPaymentDetails {
-            kind: Some(p.method.clone()),
-        }),
-        refunds: Some(
-            p.refunds
-                .iter()
-                .map(|r| KomojuRefund {
-                    id: Some(r.id.clone()),
-                    resource: Some("refund".to_string()),
-                    amount: Some(r.amount),
-                    currency: Some(p.currency.clone()),
-                    description: None,
-                    created_at: Some(format_time(r.created_at)),
-                    chargeback: Some(r.chargeback),
-                })
-                .collect(),
-        ),
-        captures: None,
-        created_at: Some(format_time(p.created_at)),
-        platform_details: None,
-    }
 }
 
 /// KOMOJU's timestamp format: UTC, whole seconds, `Z`.

@@ -373,3 +373,43 @@ proptest! {
         }
     }
 }
+
+/// The wire form of a neutral payment.
+fn wire_from_payment(p: &Payment) -> KomojuPayment {
+    KomojuPayment {
+        id: Some(p.id.clone()),
+        resource: Some("payment".to_string()),
+        status: Some(p.status.as_str().to_string()),
+        amount: Some(p.amount),
+        tax: Some(p.tax),
+        payment_method_fee: Some(p.payment_method_fee),
+        total: Some(p.total),
+        currency: Some(p.currency.clone()),
+        description: None,
+        external_order_num: p.external_order_num.clone(),
+        payment_deadline: p.payment_deadline.map(format_time),
+        captured_at: p.captured_at.map(format_time),
+        amount_refunded: Some(p.amount_refunded),
+        payment_details: Some(KomojuPaymentDetails {
+            kind: Some(p.method.clone()),
+        }),
+        refunds: Some(
+            p.refunds
+                .iter()
+                .map(|r| KomojuRefund {
+                    id: Some(r.id.clone()),
+                    resource: Some("refund".to_string()),
+                    amount: Some(r.amount),
+                    currency: Some(p.currency.clone()),
+                    description: None,
+                    created_at: Some(format_time(r.created_at)),
+                    chargeback: Some(r.chargeback),
+                })
+                .collect(),
+        ),
+        captures: None,
+        refund_requests: None,
+        created_at: Some(format_time(p.created_at)),
+        platform_details: None,
+    }
+}
