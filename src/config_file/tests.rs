@@ -1017,25 +1017,46 @@ fn secret_debug_and_equality() {
     );
 }
 
-/// The example (the file the package installs) loads with every provider off, from
-/// credentials only: each name the unit loads is used by one key, and no other source.
-#[test]
-fn example_config_loads() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let path = root.join("config.example.toml");
+/// The English example, and the Japanese one the package installs as
+/// `/etc/ordersync/config.toml`.
+const EXAMPLES: [&str; 2] = ["config.example.toml", "config.example.ja.toml"];
+
+/// A credentials directory as a fresh install has it: only the admin token written.
+fn example_credentials() -> tempfile::TempDir {
     let creds = tempfile::tempdir().expect("tempdir");
     std::fs::write(
         creds.path().join("admin-token"),
         "example-admin-0123456789abcdef0123",
     )
     .expect("write");
+    creds
+}
+
+/// An example file loaded by the daemon's loader with the credentials in `creds`.
+fn load_example(path: &Path, creds: &Path) -> Config {
     let options = super::LoadOptions {
-        credentials_dir: Some(creds.path().to_path_buf()),
+        credentials_dir: Some(creds.to_path_buf()),
     };
-    let config = match Config::load_with(&path, &options) {
+    match Config::load_with(path, &options) {
         Ok(config) => config,
-        Err(e) => panic!("config.example.toml does not load: {e}"),
-    };
+        Err(e) => panic!("{} does not load: {e}", path.display()),
+    }
+}
+
+/// Both examples load with every provider off, from credentials only: each name the unit
+/// loads is used by one key, and no other source.
+#[test]
+fn example_config_loads() {
+    for example in EXAMPLES {
+        example_loads(example);
+    }
+}
+
+fn example_loads(example: &str) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let path = root.join(example);
+    let creds = example_credentials();
+    let config = load_example(&path, creds.path());
     assert!(config.refusals.is_empty(), "{:?}", config.refusals);
     for (section, off) in [
         (
@@ -1084,7 +1105,7 @@ fn example_config_loads() {
         assert!(used.contains(&name), "{name} unused by the example");
         assert!(
             header.contains(name),
-            "{name} not listed in the example's header"
+            "{name} not listed in the header of {example}"
         );
         let line = format!("LoadCredential={name}:/etc/ordersync/credentials/{name}\n");
         assert!(unit.contains(&line), "ordersync.service lacks {line}");
@@ -1096,7 +1117,13 @@ fn example_config_loads() {
 
 #[test]
 fn the_example_invoice_samples_are_refused() {
-    let section = example_section("invoice");
+    for example in EXAMPLES {
+        example_invoice_samples_are_refused(example);
+    }
+}
+
+fn example_invoice_samples_are_refused(example: &str) {
+    let section = section_of(&read_example(example), "invoice");
     let e = load_err(&section);
     assert_eq!(e.key.as_deref(), Some("invoice.registration_number"), "{e}");
     let e = load_err(&section.replace("T0000000000000", "T1234567890123"));
@@ -1105,6 +1132,134 @@ fn the_example_invoice_samples_are_refused() {
         .replace("T0000000000000", "T1234567890123")
         .replace("株式会社サンプル商店", "株式会社たなか商店");
     assert!(load_ok(&own).invoice.is_some());
+}
+
+fn read_example(example: &str) -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(example))
+        .unwrap_or_else(|e| panic!("{example}: {e}"))
+}
+
+/// The Japanese example is the English one with its comments translated: the same TOML,
+/// and, loaded where the package installs it, the same `Config`.
+#[test]
+fn the_japanese_example_is_the_same_config_as_the_english_one() {
+    let [en, ja] = EXAMPLES.map(read_example);
+    let value = |text: &str| toml::from_str::<toml::Value>(text).expect("TOML");
+    assert_eq!(
+        value(&en),
+        value(&ja),
+        "config.example.ja.toml must set what config.example.toml sets"
+    );
+    // One path for both: the config's source, its instance name and its warnings follow it.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let installed = dir.path().join("config.toml");
+    let creds = example_credentials();
+    std::fs::write(&installed, &en).expect("write");
+    let english = load_example(&installed, creds.path());
+    std::fs::write(&installed, &ja).expect("write");
+    let japanese = load_example(&installed, creds.path());
+    assert_eq!(english, japanese);
+}
+
+/// A line of an example config, as the two examples are compared line by line.
+#[derive(Debug, PartialEq)]
+enum ExampleLine<'a> {
+    Blank,
+    /// `#` alone: a paragraph break inside a comment.
+    EmptyComment,
+    /// A comment that explains; translated in the Japanese example.
+    Prose,
+    /// A key, a section header, or one commented out (`# name = …`, `# [invoice]`): the
+    /// same text in both examples.
+    Toml(&'a str),
+}
+
+fn example_line(line: &str) -> ExampleLine<'_> {
+    let line = line.trim_end();
+    let commented_toml = |rest: &str| {
+        rest.strip_prefix(' ').is_some_and(|rest| {
+            rest.starts_with('[')
+                || rest.split_once(" = ").is_some_and(|(key, _)| {
+                    !key.is_empty() && key.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+                })
+        })
+    };
+    match line.strip_prefix('#') {
+        None if line.is_empty() => ExampleLine::Blank,
+        None => ExampleLine::Toml(line),
+        Some("") => ExampleLine::EmptyComment,
+        Some(rest) if commented_toml(rest) => ExampleLine::Toml(line),
+        Some(_) => ExampleLine::Prose,
+    }
+}
+
+/// Line for line: a key added to one example only, or a key whose comment is missing in
+/// one, shows as the first line where the two stop matching.
+#[test]
+fn the_japanese_example_follows_the_english_one_line_for_line() {
+    let [en, ja] = EXAMPLES.map(read_example);
+    let (en, ja): (Vec<&str>, Vec<&str>) = (en.lines().collect(), ja.lines().collect());
+    let differences: Vec<String> = (0..en.len().max(ja.len()))
+        .filter(|&i| en.get(i).map(|l| example_line(l)) != ja.get(i).map(|l| example_line(l)))
+        .map(|i| {
+            let at = |lines: &[&str]| lines.get(i).copied().unwrap_or("(end of file)").to_owned();
+            format!("line {}:\n  en: {}\n  ja: {}", i + 1, at(&en), at(&ja))
+        })
+        .take(5)
+        .collect();
+    assert!(
+        differences.is_empty(),
+        "config.example.ja.toml must be config.example.toml line for line (the same keys and \
+         commented-out keys, a comment line where the English has one, translated); first \
+         differences:\n{}",
+        differences.join("\n")
+    );
+}
+
+/// Hiragana, katakana (full and half width) or a kanji.
+fn has_japanese(text: &str) -> bool {
+    text.chars().any(|c| {
+        matches!(
+            c,
+            '\u{3040}'..='\u{30ff}'
+                | '\u{3400}'..='\u{4dbf}'
+                | '\u{4e00}'..='\u{9fff}'
+                | '\u{ff66}'..='\u{ff9f}'
+        )
+    })
+}
+
+/// Every explaining comment of the installed (Japanese) example is in Japanese, not the
+/// English line it stands for (which may hold a Japanese word); a comment that is only a URL
+/// or a command may stay as it is.
+#[test]
+fn every_comment_of_the_japanese_example_is_in_japanese() {
+    let [en, ja] = EXAMPLES.map(read_example);
+    let en: Vec<&str> = en.lines().collect();
+    let prose: Vec<(usize, &str)> = ja
+        .lines()
+        .enumerate()
+        .filter(|(_, line)| example_line(line) == ExampleLine::Prose)
+        .collect();
+    assert!(prose.len() > 100, "{} comment lines", prose.len());
+    let code_only = |line: &str| {
+        let text = line.trim_start_matches('#').trim();
+        let url = text.starts_with("http") && !text.contains(char::is_whitespace);
+        url || text.starts_with("sudo ") || (text.starts_with('`') && text.ends_with('`'))
+    };
+    let english: Vec<String> = prose
+        .into_iter()
+        .filter(|&(i, line)| {
+            let untranslated = !has_japanese(line) || en.get(i) == Some(&line);
+            untranslated && !code_only(line)
+        })
+        .map(|(i, line)| format!("line {}: {line}", i + 1))
+        .collect();
+    assert!(
+        english.is_empty(),
+        "comments of config.example.ja.toml to translate:\n{}",
+        english.join("\n")
+    );
 }
 
 #[test]
@@ -1280,9 +1435,11 @@ fn carrier_files_sender_is_checked_and_named_by_line_and_key() {
 /// A section `config.example.toml` ships commented out, uncommented (with
 /// the commented sections after it).
 fn example_section(name: &str) -> String {
-    let text =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.toml"))
-            .expect("read");
+    section_of(&read_example("config.example.toml"), name)
+}
+
+/// The commented-out section `name` of an example config, uncommented.
+fn section_of(text: &str, name: &str) -> String {
     let start = text
         .find(&format!("# [{name}]"))
         .unwrap_or_else(|| panic!("no commented [{name}] in the example"));

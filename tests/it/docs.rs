@@ -64,9 +64,14 @@ fn commands(text: &str) -> BTreeSet<String> {
 /// Every key of `config.example.toml` (which documents them all, commented
 /// ones included) as `section.key`.
 fn config_keys() -> BTreeSet<(String, String)> {
+    config_keys_of("config.example.toml")
+}
+
+/// Every key an example config documents, commented ones included.
+fn config_keys_of(example: &str) -> BTreeSet<(String, String)> {
     let mut keys = BTreeSet::new();
     let mut section = String::new();
-    for line in read("config.example.toml").lines() {
+    for line in read(example).lines() {
         let line = line.strip_prefix("# ").unwrap_or(line).trim();
         if let Some(name) = line.strip_prefix('[').and_then(|l| l.split(']').next()) {
             section = name.trim_start_matches('[').to_string();
@@ -128,4 +133,62 @@ fn the_english_readme_points_at_the_japanese_one_on_its_first_screen() {
     assert!(first_screen.contains("README.ja.md"), "{first_screen}");
     let ja: String = read("README.ja.md").lines().take(24).collect();
     assert!(ja.contains("README.md"), "{ja}");
+}
+
+/// The installed example (Japanese) documents the keys the English one does: a key
+/// added to one only is named here.
+#[test]
+fn the_japanese_example_documents_every_key_of_the_english_one() {
+    let (en, ja) = (config_keys(), config_keys_of("config.example.ja.toml"));
+    assert!(en.len() > 50, "{en:?}");
+    let only_en: Vec<_> = en.difference(&ja).collect();
+    let only_ja: Vec<_> = ja.difference(&en).collect();
+    assert!(
+        only_en.is_empty() && only_ja.is_empty(),
+        "keys only in config.example.toml: {only_en:?}; only in config.example.ja.toml: {only_ja:?}"
+    );
+}
+
+/// The package installs the Japanese example as the config (the operator reads Japanese)
+/// and keeps both examples beside the documentation; every file it names exists.
+#[test]
+fn the_package_installs_the_japanese_config_and_keeps_both_examples() {
+    let manifest: toml::Table = toml::from_str(&read("Cargo.toml")).expect("Cargo.toml");
+    let deb = &manifest["package"]["metadata"]["deb"];
+    let assets: Vec<(&str, &str)> = deb["assets"]
+        .as_array()
+        .expect("assets")
+        .iter()
+        .map(|asset| {
+            (
+                asset[0].as_str().expect("source"),
+                asset[1].as_str().expect("target"),
+            )
+        })
+        .collect();
+    let sources_of = |target: &str| -> Vec<&str> {
+        assets
+            .iter()
+            .filter(|(_, t)| *t == target)
+            .map(|(source, _)| *source)
+            .collect()
+    };
+    assert_eq!(
+        sources_of("etc/ordersync/config.toml"),
+        ["config.example.ja.toml"]
+    );
+    let examples = "usr/share/doc/ordersync/examples";
+    for example in ["config.example.toml", "config.example.ja.toml"] {
+        assert_eq!(sources_of(&format!("{examples}/{example}")), [example]);
+    }
+    let conf_files = deb["conf-files"].as_array().expect("conf-files");
+    assert!(
+        conf_files
+            .iter()
+            .any(|f| f.as_str() == Some("/etc/ordersync/config.toml"))
+    );
+    for (source, _) in assets.iter().filter(|(s, _)| !s.starts_with("target/")) {
+        let path = format!("{}/{source}", env!("CARGO_MANIFEST_DIR"));
+        assert!(std::path::Path::new(&path).is_file(), "{source} missing");
+    }
 }
