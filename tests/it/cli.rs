@@ -245,7 +245,12 @@ fn stock_commands_work_on_the_store() {
 
 #[test]
 fn the_demo_runs_to_the_end() {
-    let out = ordersync(&["demo"]);
+    // In the locale's language: Japanese here, whatever the machine's.
+    let out = Command::new(env!("CARGO_BIN_EXE_ordersync"))
+        .arg("demo")
+        .env("LC_ALL", "ja_JP.UTF-8")
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -254,13 +259,14 @@ fn the_demo_runs_to_the_end() {
     );
     for expected in [
         "JG-1001",
-        "order.shipment_reported",
-        "payment.captured",
-        "payment.refunded",
-        "payment.expired",
-        "credit.shipment_registered",
-        "credit.ng",
-        "credit.cancelled",
+        "▶ JG-1001: SKU-001 × 3、在庫あり",
+        "楽天に出荷報告しました",
+        "KOMOJU: 売上を確定しました",
+        "KOMOJU: 返金しました",
+        "KOMOJU: 支払い期限が切れました",
+        "後払い会社に送り状番号",
+        "与信NG。",
+        "後払いの取引を取り消しました",
         "Invoice to J-goods",
         "J-goods keeps an expected service fee",
         "set aside: SKU-009 (kyusu / k1) IE1101",
