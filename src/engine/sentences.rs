@@ -88,7 +88,10 @@ fn describe_order(kind: &str, e: &Value) -> String {
             "J-goods status is now {}",
             d["status"].as_str().unwrap_or("?")
         ),
-        "order.attention" => format!("NEEDS ATTENTION: {}", d["reason"].as_str().unwrap_or("")),
+        "order.attention" => format!(
+            "NEEDS ATTENTION: {}",
+            crate::wording::pick(Language::En, d["reason"].as_str().unwrap_or(""))
+        ),
         "order.reposted" => "our answer is sent to J-goods again".into(),
         "order.acknowledged" => format!(
             "{} acknowledged the attention ({}){}",

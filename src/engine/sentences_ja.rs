@@ -69,7 +69,10 @@ pub fn describe(e: &Value) -> Option<String> {
         ),
         "order.received" => "支払い前の受注を受け取りました".into(),
         "order.status" => format!("J-goods のステータスが {} になりました", text(&d["status"])),
-        "order.attention" => format!("要対応: {}", text(&d["reason"])),
+        "order.attention" => format!(
+            "要対応: {}",
+            crate::wording::pick(Language::Ja, d["reason"].as_str().unwrap_or("?"))
+        ),
         "order.reposted" => "J-goods にこちらの回答を再送します".into(),
         "order.acknowledged" => format!(
             "{} が要対応を確認済みにしました({}){}",

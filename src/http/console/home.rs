@@ -193,7 +193,7 @@ fn needs_a_person(h: &mut String, c: &Ctx, home: &Home) {
         (
             s.calls_dead,
             "/console/problems#dead",
-            t(lang, "断念した呼び出し", "Calls given up:"),
+            t(lang, "失敗した送信", "Failed calls:"),
         ),
     ];
     for (n, href, what) in counted.into_iter().filter(|(n, _, _)| *n > 0) {
@@ -271,7 +271,7 @@ fn calls(h: &mut String, c: &Ctx, home: &Home) {
     let _ = write!(
         h,
         "<section class=\"card\" id=\"calls\"><h2>{}</h2><p><span class=\"big\">{}</span> {}</p>",
-        t(lang, "送信待ちの呼び出し", "Calls waiting"),
+        t(lang, "送信待ち", "Calls waiting"),
         s.calls_pending,
         t(lang, "件", "calls"),
     );

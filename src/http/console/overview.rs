@@ -66,7 +66,7 @@ pub fn problems(c: &Ctx, p: &Problems) -> String {
     let _ = write!(
         h,
         "<h2 id=\"dead\">{} ({})</h2><ul>",
-        t(lang, "失敗した呼び出し", "Dead calls"),
+        t(lang, "失敗した送信", "Failed calls"),
         p.status.calls_dead
     );
     for r in &p.dead {

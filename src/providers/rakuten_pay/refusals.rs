@@ -19,7 +19,7 @@ pub fn fix(code: &str) -> String {
             "a subscription item (頒布会) takes no stock through the API; manage it in RMS.",
         ),
         "IE0121" => (
-            "同じ商品管理番号とSKU管理番号の組が1回の呼び出しに2度含まれていました。\
+            "同じ商品管理番号とSKU管理番号の組が1回の送信に2度含まれていました。\
              RMSで大文字・小文字だけが違う商品管理番号がないか確認してください。",
             "the same manageNumber and variantId twice in one call: check RMS for manage numbers \
              differing only in case.",
