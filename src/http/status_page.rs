@@ -291,7 +291,7 @@ fn stock_section(h: &mut String, v: &StatusView) {
         }
     }
     if let Some(map) = &v.status.rakuten_skus {
-        rakuten_map(h, l, map);
+        rakuten::rakuten_map(h, l, map);
     }
 }
 
@@ -343,136 +343,6 @@ fn catalog_section(h: &mut String, v: &StatusView) {
             let _ = write!(h, "<li>{}</li>", esc(sku));
         }
         h.push_str("</ul>");
-    }
-}
-
-/// Rakuten's SKU map: what a merchant fixes in RMS or in the mirror.
-fn rakuten_map(h: &mut String, l: Language, map: &crate::store::rakuten_skus::MapReport) {
-    let _ = match l {
-        Language::Ja => write!(
-            h,
-            "<h2 id=\"rakuten-skus\">楽天の SKU 対応</h2><p>楽天の SKU {} 件がミラーの SKU に対応しています\
-             (<code>ordersync rakuten skus</code>)。楽天で販売していないミラーの SKU: {} 件。</p>",
-            map.pairs, map.not_at_rakuten_total
-        ),
-        Language::En => write!(
-            h,
-            "<h2 id=\"rakuten-skus\">Rakuten SKU map</h2><p>{} Rakuten variants are mapped to mirror SKUs \
-             (<code>ordersync rakuten skus</code>). Mirror SKUs not sold at Rakuten: {}.</p>",
-            map.pairs, map.not_at_rakuten_total
-        ),
-    };
-    let head = |h: &mut String, extra: &[&str]| {
-        let mut cols = vec![
-            "SKU",
-            say(l, "商品管理番号", "manageNumber"),
-            say(l, "SKU管理番号", "variantId"),
-        ];
-        cols.extend_from_slice(extra);
-        table(h, &cols);
-    };
-    if !map.not_in_mirror.is_empty() {
-        let _ = write!(
-            h,
-            "<p>{} ({}):</p>",
-            say(
-                l,
-                "ミラーが知らない SKU の楽天の商品",
-                "Rakuten variants whose SKU the mirror does not know"
-            ),
-            map.not_in_mirror_total
-        );
-        head(h, &[]);
-        for p in &map.not_in_mirror {
-            let _ = write!(
-                h,
-                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
-                esc(&p.sku),
-                esc(&p.manage_number),
-                esc(&p.variant_id)
-            );
-        }
-        h.push_str("</table>");
-    }
-    if !map.not_held.is_empty() {
-        let _ = write!(
-            h,
-            "<p>{}:</p>",
-            say(
-                l,
-                "楽天が持っていない組(一括更新で受け付けられ、一括取得に含まれません)",
-                "Pairs Rakuten does not hold (accepted by bulk-upsert, absent from bulk-get)"
-            )
-        );
-        head(h, &[say(l, "いつから", "since")]);
-        for (p, since) in &map.not_held {
-            let _ = write!(
-                h,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                esc(&p.sku),
-                esc(&p.manage_number),
-                esc(&p.variant_id),
-                esc(since)
-            );
-        }
-        h.push_str("</table>");
-    }
-    if !map.refused.is_empty() {
-        let _ = write!(
-            h,
-            "<p class=\"warn\">{}:</p>",
-            say(
-                l,
-                "楽天が在庫の更新を拒否した組(商品が変わるまで送りません)",
-                "Entries Rakuten refused, set aside until their item changes"
-            )
-        );
-        head(
-            h,
-            &[
-                say(l, "コード", "code"),
-                say(l, "直すこと", "what to fix"),
-                say(l, "いつから", "since"),
-            ],
-        );
-        for r in &map.refused {
-            let _ = write!(
-                h,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                esc(&r.pair.sku),
-                esc(&r.pair.manage_number),
-                esc(&r.pair.variant_id),
-                esc(&r.code),
-                esc(pick(l, &r.fix)),
-                esc(&r.since)
-            );
-        }
-        h.push_str("</table>");
-    }
-    if !map.not_pushed.is_empty() {
-        let _ = write!(
-            h,
-            "<p>{}:</p>",
-            say(
-                l,
-                "在庫を送らない楽天の商品",
-                "Rakuten items whose stock is not pushed"
-            )
-        );
-        head(h, &[say(l, "理由", "why")]);
-        for (p, item_type) in &map.not_pushed {
-            let why = crate::providers::rakuten_pay::refusals::not_pushed_reason(item_type)
-                .unwrap_or(item_type.as_str());
-            let _ = write!(
-                h,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                esc(&p.sku),
-                esc(&p.manage_number),
-                esc(&p.variant_id),
-                esc(pick(l, why))
-            );
-        }
-        h.push_str("</table>");
     }
 }
 
@@ -637,54 +507,7 @@ pub fn message_page(l: Language, title: &str, message: &str) -> String {
     )
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::providers::rakuten_pay::licence::Licence;
-    use crate::store::stock_push::PushSummary;
+mod rakuten;
 
-    #[test]
-    fn escapes_everything_it_prints() {
-        assert_eq!(
-            esc("<a href=\"x\">&'"),
-            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
-        );
-        let page = render(&StatusView {
-            status: Status {
-                per_state: vec![("<new>".into(), 1)],
-                polls: vec![crate::status::Poll {
-                    provider: "<prov>".into(),
-                    at: "<t>".into(),
-                    age_seconds: None,
-                }],
-                licence: Licence {
-                    expires_at: Some("<x>".into()),
-                    days_left: Some(3),
-                    check_refused: Some("<i>".into()),
-                },
-                problems: vec![("rakuten".into(), "<script>alert(1)</script>".into())],
-                stock_push: vec![PushSummary {
-                    channel: crate::domain::Channel::Jgoods,
-                    owed: 0,
-                    unknown: vec![("<sku>".into(), "t".into())],
-                }],
-                ..Default::default()
-            },
-            attention: vec![],
-            dead: vec![],
-            low_stock: vec![],
-            low_stock_threshold: DEFAULT_LOW_STOCK,
-            token_required: true,
-            notice: Some("<b>".into()),
-            setup_hint: Some("<i>".into()),
-            lang: Language::En,
-        });
-        for raw in [
-            "<new>", "<prov>", "<t>", "<x>", "<script>", "<sku>", "<b>", "<i>",
-        ] {
-            assert!(!page.contains(raw), "{raw} unescaped");
-        }
-        assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
-        assert!(page.contains("issue a new key"));
-    }
-}
+#[cfg(test)]
+mod tests;

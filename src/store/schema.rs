@@ -511,109 +511,6 @@ CREATE INDEX inbox_signed ON inbox (provider, signed_sha256, received_at)
 CREATE INDEX inbox_of_order_by_state ON inbox (order_id, state, id) WHERE order_id IS NOT NULL;
 "#;
 
-/// Short references for orders whose id does not fit a label program's
-/// customer-management-number column (`OS` and the row id, zero-padded).
-const CARRIER_FILE_REFS: &str = r#"
-CREATE TABLE carrier_file_refs (
-    id       INTEGER PRIMARY KEY,
-    channel  TEXT NOT NULL,
-    order_id TEXT NOT NULL,
-    UNIQUE (channel, order_id)
-) STRICT;
-"#;
-
-/// What the console's home reads without counting a million rows:
-/// - orders per hour (Japan time) and channel, kept by triggers in each
-///   order's own transaction like `order_counts`: today's orders per
-///   channel and the last day's chart read a few dozen rows;
-/// - since when each owed stock push has been owed (set when a row becomes
-///   owed, cleared when the push catches up), its oldest found by index;
-/// - the last successful call to and verified webhook from each provider,
-///   each one step into an index.
-const CONSOLE_HOME: &str = r#"
-CREATE TABLE order_hours (
-    -- `YYYY-MM-DDTHH` in Japan time (the stored text when it is not a time).
-    hour    TEXT NOT NULL,
-    channel TEXT NOT NULL,
-    n       INTEGER NOT NULL,
-    PRIMARY KEY (hour, channel)
-) STRICT, WITHOUT ROWID;
-INSERT INTO order_hours (hour, channel, n)
-    SELECT COALESCE(strftime('%Y-%m-%dT%H', created_at, '+9 hours'), substr(created_at, 1, 13)),
-           channel, COUNT(*)
-    FROM orders WHERE true GROUP BY 1, 2
-    ON CONFLICT (hour, channel) DO UPDATE SET n = n + excluded.n;
-CREATE TRIGGER order_hours_insert AFTER INSERT ON orders BEGIN
-    INSERT INTO order_hours (hour, channel, n)
-    VALUES (COALESCE(strftime('%Y-%m-%dT%H', NEW.created_at, '+9 hours'),
-                     substr(NEW.created_at, 1, 13)), NEW.channel, 1)
-    ON CONFLICT (hour, channel) DO UPDATE SET n = n + 1;
-END;
-CREATE TRIGGER order_hours_delete AFTER DELETE ON orders BEGIN
-    UPDATE order_hours SET n = n - 1
-    WHERE hour = COALESCE(strftime('%Y-%m-%dT%H', OLD.created_at, '+9 hours'),
-                          substr(OLD.created_at, 1, 13))
-      AND channel = OLD.channel;
-END;
-
-ALTER TABLE stock_push ADD COLUMN owed_since_ms INTEGER;
-UPDATE stock_push SET owed_since_ms = CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)
-    WHERE version > pushed_version;
-CREATE INDEX stock_push_owed_since ON stock_push (channel, owed_since_ms)
-    WHERE version > pushed_version;
-CREATE TRIGGER stock_push_owed_new AFTER INSERT ON stock_push
-WHEN NEW.version > NEW.pushed_version AND NEW.owed_since_ms IS NULL BEGIN
-    UPDATE stock_push SET owed_since_ms = CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)
-    WHERE channel = NEW.channel AND sku = NEW.sku;
-END;
-CREATE TRIGGER stock_push_owed_again AFTER UPDATE OF version, pushed_version ON stock_push
-WHEN NEW.version > NEW.pushed_version AND NEW.owed_since_ms IS NULL BEGIN
-    UPDATE stock_push SET owed_since_ms = CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)
-    WHERE channel = NEW.channel AND sku = NEW.sku;
-END;
-CREATE TRIGGER stock_push_owed_paid AFTER UPDATE OF version, pushed_version ON stock_push
-WHEN NEW.version <= NEW.pushed_version AND NEW.owed_since_ms IS NOT NULL BEGIN
-    UPDATE stock_push SET owed_since_ms = NULL WHERE channel = NEW.channel AND sku = NEW.sku;
-END;
-
-CREATE INDEX outbox_done_by_provider ON outbox (provider, updated_at) WHERE state = 'done';
-CREATE INDEX inbox_processed_by_provider ON inbox (provider, received_at)
-    WHERE state = 'processed';
-"#;
-
-/// KOMOJU refund requests (konbini, bank transfer, Pay-easy money goes back
-/// only to the customer's bank account): where each order's request stands,
-/// and the bank account, kept only while a request is open (the row goes in
-/// the transaction that records it completed, rejected or otherwise settled).
-const KOMOJU_REFUND_REQUESTS: &str = r#"
-CREATE TABLE komoju_refund_requests (
-    channel    TEXT NOT NULL,
-    order_id   TEXT NOT NULL,
-    payment_id TEXT NOT NULL,
-    state      TEXT NOT NULL,
-    request_id TEXT,
-    amount     INTEGER,
-    note       TEXT,
-    updated_at TEXT NOT NULL,
-    PRIMARY KEY (channel, order_id)
-) STRICT;
-CREATE INDEX komoju_refund_requests_open ON komoju_refund_requests (state, updated_at);
-CREATE TABLE komoju_refund_accounts (
-    channel        TEXT NOT NULL,
-    order_id       TEXT NOT NULL,
-    customer_name  TEXT NOT NULL,
-    bank_name      TEXT NOT NULL,
-    bank_code      TEXT,
-    branch_name    TEXT,
-    branch_number  TEXT NOT NULL,
-    account_type   TEXT NOT NULL,
-    account_number TEXT NOT NULL,
-    include_fee    INTEGER NOT NULL,
-    entered_at     TEXT NOT NULL,
-    PRIMARY KEY (channel, order_id)
-) STRICT;
-"#;
-
 fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(V1),
@@ -636,9 +533,9 @@ fn migrations() -> Migrations<'static> {
         M::up(CATALOG),
         M::up(RAKUTEN_REFUSALS),
         M::up(INBOX_SIGNED),
-        M::up(CARRIER_FILE_REFS),
-        M::up(CONSOLE_HOME),
-        M::up(KOMOJU_REFUND_REQUESTS),
+        M::up(shipping_home_refunds::CARRIER_FILE_REFS),
+        M::up(shipping_home_refunds::CONSOLE_HOME),
+        M::up(shipping_home_refunds::KOMOJU_REFUND_REQUESTS),
     ])
 }
 
@@ -646,6 +543,8 @@ pub fn migrate(conn: &mut Connection) -> Result<()> {
     migrations().to_latest(conn)?;
     Ok(())
 }
+
+mod shipping_home_refunds;
 
 #[cfg(test)]
 mod tests;
