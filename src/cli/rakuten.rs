@@ -2,11 +2,13 @@
 
 use clap::Subcommand;
 
+use super::{Language, lang, say};
 use crate::config_file::Config;
 use crate::metrics::Metrics;
 use crate::providers::rakuten_pay::inventory::InventoryClient;
 use crate::providers::rakuten_pay::stock_push::RakutenStock;
 use crate::store::{Store, kv, rakuten_skus};
+use crate::wording::pick;
 
 /// Rows each list shows at most.
 const LIST_LIMIT: u32 = 200;
@@ -26,7 +28,11 @@ pub async fn run(command: RakutenCommand, store: &Store, config: &Config) -> any
         RakutenCommand::SyncSkus => {
             let Some(r) = config.enabled_rakuten_pay() else {
                 anyhow::bail!(
-                    "[rakuten_pay] が有効ではありません / [rakuten_pay] is not enabled in the config"
+                    "{}",
+                    say(
+                        "[rakuten_pay] が有効ではありません",
+                        "[rakuten_pay] is not enabled in the config"
+                    )
                 );
             };
             let client = InventoryClient::from_config(r, config.daemon.http_timeout)?;
@@ -38,21 +44,24 @@ pub async fn run(command: RakutenCommand, store: &Store, config: &Config) -> any
                 r.stock_buffer,
             );
             let report = channel.sync_skus().await?;
-            outln!(
-                "楽天の商品 {} 件から SKU対応 {} 件を取得しました (在庫設定なし・削除済み {} 件、SKUなしのバリエーション {} 件) / \
-                 learnt {} pairs from {} items ({} skipped, {} variants without a SKU)",
+            let (items, pairs, skipped, without) = (
                 report.items,
                 report.pairs,
                 report.skipped,
                 report.without_sku,
-                report.pairs,
-                report.items,
-                report.skipped,
-                report.without_sku
             );
+            match lang() {
+                Language::Ja => outln!(
+                    "楽天の商品 {items} 件から SKU対応 {pairs} 件を取得しました(在庫設定なし・削除済み {skipped} 件、SKUなしのバリエーション {without} 件)"
+                ),
+                Language::En => outln!(
+                    "learnt {pairs} pairs from {items} items ({skipped} skipped, {without} variants without a SKU)"
+                ),
+            }
             if !report.gained.is_empty() {
                 outln!(
-                    "新たに楽天へ在庫を送る SKU / SKUs now pushed to Rakuten: {}",
+                    "{}: {}",
+                    say("新たに楽天へ在庫を送る SKU", "SKUs now pushed to Rakuten"),
                     report.gained.len()
                 );
             }
@@ -74,70 +83,89 @@ async fn show(store: &Store) -> anyhow::Result<()> {
         .as_deref()
         .and_then(|at| chrono::DateTime::parse_from_rfc3339(at).ok())
         .map_or_else(
-            || "まだ / never".to_string(),
+            || say("まだありません", "never").to_string(),
             |at| {
                 at.with_timezone(&crate::domain::time::jst())
                     .format("%Y-%m-%d %H:%M JST")
                     .to_string()
             },
         );
+    let since = say("から", "since");
+    match lang() {
+        Language::Ja => outln!(
+            "楽天SKU対応: {} 組(最後の items.search: {synced})",
+            report.pairs
+        ),
+        Language::En => outln!(
+            "Rakuten SKU map: {} pairs (items.search: {synced})",
+            report.pairs
+        ),
+    }
     outln!(
-        "楽天SKU対応 / Rakuten SKU map: {} pairs (items.search: {synced})",
-        report.pairs
-    );
-    outln!(
-        "楽天にないミラーのSKU / mirror SKUs not at Rakuten: {}",
+        "{}: {}",
+        say("楽天にないミラーのSKU", "mirror SKUs not at Rakuten"),
         report.not_at_rakuten_total
     );
     for sku in &report.not_at_rakuten {
         outln!("  {sku}");
     }
     outln!(
-        "ミラーにない楽天のSKU / Rakuten variants the mirror does not know: {}",
+        "{}: {}",
+        say(
+            "ミラーにない楽天のSKU",
+            "Rakuten variants the mirror does not know"
+        ),
         report.not_in_mirror_total
     );
     for p in &report.not_in_mirror {
         outln!("  {}  ({} / {})", p.sku, p.manage_number, p.variant_id);
     }
     outln!(
-        "楽天が保持していない組 / pairs Rakuten does not hold: {}",
+        "{}: {}",
+        say("楽天が保持していない組", "pairs Rakuten does not hold"),
         report.not_held.len()
     );
-    for (p, since) in &report.not_held {
+    for (p, at) in &report.not_held {
         outln!(
-            "  {}  ({} / {}) since {since}",
+            "  {}  ({} / {}) {since} {at}",
             p.sku,
             p.manage_number,
             p.variant_id
         );
     }
     outln!(
-        "楽天が拒否した組 / entries Rakuten refused (not sent until the item changes): {}",
+        "{}: {}",
+        say(
+            "楽天が拒否した組(商品が変わるまで送りません)",
+            "entries Rakuten refused (not sent until the item changes)"
+        ),
         report.refused.len()
     );
     for r in &report.refused {
         outln!(
-            "  {}  ({} / {}) {} since {}: {}",
+            "  {}  ({} / {}) {} {since} {}: {}",
             r.pair.sku,
             r.pair.manage_number,
             r.pair.variant_id,
             r.code,
             r.since,
-            r.fix
+            pick(lang(), &r.fix)
         );
     }
     outln!(
-        "在庫を送らない商品 / items whose stock is not pushed: {}",
+        "{}: {}",
+        say("在庫を送らない商品", "items whose stock is not pushed"),
         report.not_pushed.len()
     );
     for (p, item_type) in &report.not_pushed {
         let why = crate::providers::rakuten_pay::refusals::not_pushed_reason(item_type)
             .unwrap_or(item_type.as_str());
         outln!(
-            "  {}  ({} / {}) {why}",
+            "  {}  ({} / {}) {}",
             p.sku,
             p.manage_number,
-            p.variant_id
+            p.variant_id,
+            pick(lang(), why)
         );
     }
     Ok(())

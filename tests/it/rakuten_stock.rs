@@ -215,7 +215,7 @@ async fn a_pair_rakuten_does_not_hold_is_found_by_reading_it_back_and_reported_o
     let out = app.cli(&["rakuten", "skus"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}");
-    assert!(text.contains("pairs Rakuten does not hold: 1"), "{text}");
+    assert!(text.contains("楽天が保持していない組: 1"), "{text}");
     assert!(app.status_page().await.contains("楽天が持っていない組"));
     app.stop().await;
 }
@@ -258,8 +258,11 @@ async fn the_map_is_learnt_from_every_page_of_items_search() {
         "{text}{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(text.contains("learnt 250 pairs from 251 items"), "{text}");
-    assert!(text.contains("mirror SKUs not at Rakuten: 1"), "{text}");
+    assert!(
+        text.contains("楽天の商品 251 件から SKU対応 250 件を取得しました"),
+        "{text}"
+    );
+    assert!(text.contains("楽天にないミラーのSKU: 1"), "{text}");
     app.stop().await;
 }
 
