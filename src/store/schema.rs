@@ -536,6 +536,7 @@ fn migrations() -> Migrations<'static> {
         M::up(shipping_home_refunds::CARRIER_FILE_REFS),
         M::up(shipping_home_refunds::CONSOLE_HOME),
         M::up(shipping_home_refunds::KOMOJU_REFUND_REQUESTS),
+        M::up(shipping_home_refunds::STOCK_PUSH_OWED_INLINE),
     ])
 }
 

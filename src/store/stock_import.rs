@@ -537,11 +537,12 @@ async fn owe(store: &Store) -> Result<()> {
                     return Ok(true);
                 };
                 tx.execute(
-                    "INSERT INTO stock_push (channel, sku)
-                     SELECT p.channel, c.sku FROM stock_import_changed c, push_channels p
+                    "INSERT INTO stock_push (channel, sku, owed_since_ms)
+                     SELECT p.channel, c.sku, ?3 FROM stock_import_changed c, push_channels p
                      WHERE c.sku > ?1 AND c.sku <= ?2
-                     ON CONFLICT (channel, sku) DO UPDATE SET version = version + 1",
-                    params![after, last],
+                     ON CONFLICT (channel, sku) DO UPDATE SET version = version + 1,
+                         owed_since_ms = COALESCE(owed_since_ms, excluded.owed_since_ms)",
+                    params![after, last, crate::store::stock_push::now_ms()],
                 )?;
                 kv::set(tx, OWED_TO_KEY, &last, &now())?;
                 Ok(false)

@@ -42,23 +42,33 @@ pub fn set_channels(conn: &Connection, channels: &[Channel]) -> Result<()> {
     for joined in names.iter().filter(|n| !current.iter().any(|c| c == *n)) {
         conn.execute("INSERT INTO push_channels (channel) VALUES (?1)", [joined])?;
         conn.execute(
-            "INSERT INTO stock_push (channel, sku) SELECT ?1, sku FROM stock WHERE true
-             ON CONFLICT (channel, sku) DO UPDATE SET version = version + 1",
-            [joined],
+            "INSERT INTO stock_push (channel, sku, owed_since_ms) SELECT ?1, sku, ?2 FROM stock WHERE true
+             ON CONFLICT (channel, sku) DO UPDATE SET version = version + 1,
+                 owed_since_ms = COALESCE(owed_since_ms, excluded.owed_since_ms)",
+            params![joined, now_ms()],
         )?;
     }
     Ok(())
+}
+
+/// Milliseconds since the epoch, as `owed_since_ms` keeps when a SKU
+/// became owed (set where the row is owed, in the same statement: a trigger
+/// of its own doubled the writes of a large stock import).
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
 }
 
 /// Owes `skus` to `channel` again although their stock did not change (the
 /// channel learnt where to put them, e.g. Rakuten's SKU map).
 pub fn owe(conn: &Connection, channel: Channel, skus: &[String]) -> Result<()> {
     let mut stmt = conn.prepare_cached(
-        "INSERT INTO stock_push (channel, sku) VALUES (?1, ?2)
-         ON CONFLICT (channel, sku) DO UPDATE SET version = version + 1",
+        "INSERT INTO stock_push (channel, sku, owed_since_ms) VALUES (?1, ?2, ?3)
+         ON CONFLICT (channel, sku) DO UPDATE SET version = version + 1,
+             owed_since_ms = COALESCE(owed_since_ms, excluded.owed_since_ms)",
     )?;
+    let now = now_ms();
     for sku in skus {
-        stmt.execute(params![channel.as_str(), sku])?;
+        stmt.execute(params![channel.as_str(), sku, now])?;
     }
     Ok(())
 }

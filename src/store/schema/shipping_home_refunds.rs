@@ -103,3 +103,29 @@ CREATE TABLE komoju_refund_accounts (
     PRIMARY KEY (channel, order_id)
 ) STRICT;
 "#;
+
+/// `owed_since_ms` set in the statements that owe a SKU (the stock triggers
+/// here, the Rust ones in `store::stock_push` and the staged import) instead of
+/// triggers of its own: those doubled the writes to `stock_push` of a large
+/// import. Catching up still clears it by trigger (once per push).
+pub(super) const STOCK_PUSH_OWED_INLINE: &str = r#"
+DROP TRIGGER stock_push_owed_new;
+DROP TRIGGER stock_push_owed_again;
+DROP TRIGGER stock_push_on_insert;
+DROP TRIGGER stock_push_on_change;
+CREATE TRIGGER stock_push_on_insert AFTER INSERT ON stock
+BEGIN
+    INSERT INTO stock_push (channel, sku, owed_since_ms)
+    SELECT channel, NEW.sku, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER) FROM push_channels WHERE true
+    ON CONFLICT (channel, sku) DO UPDATE SET version = version + 1,
+        owed_since_ms = COALESCE(owed_since_ms, excluded.owed_since_ms);
+END;
+CREATE TRIGGER stock_push_on_change AFTER UPDATE OF on_hand, reserved ON stock
+WHEN NEW.on_hand - NEW.reserved IS NOT OLD.on_hand - OLD.reserved
+BEGIN
+    INSERT INTO stock_push (channel, sku, owed_since_ms)
+    SELECT channel, NEW.sku, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER) FROM push_channels WHERE true
+    ON CONFLICT (channel, sku) DO UPDATE SET version = version + 1,
+        owed_since_ms = COALESCE(owed_since_ms, excluded.owed_since_ms);
+END;
+"#;
