@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 
+use super::{Language, lang};
 use crate::config_file::Config;
 use crate::flows::invoice;
 use crate::invoice::csv::{self, Encoding};
@@ -99,28 +100,53 @@ pub async fn run(args: InvoiceArgs, config: &Config, store: &Store) -> anyhow::R
             .context("cannot write the invoice to standard output")?,
     }
     let inv = &doc.invoice;
-    let what = match &doc.issue {
-        Issue::Issued { number, .. } => format!("issued {number}"),
-        Issue::Reissued {
-            number, issued_on, ..
-        } => format!("re-issued {number} (再発行; first issued {issued_on})"),
-        Issue::Preview => "previewed".to_string(),
+    let ja = lang() == Language::Ja;
+    let what = match (&doc.issue, ja) {
+        (Issue::Issued { number, .. }, true) => format!("{number} を発行しました"),
+        (Issue::Issued { number, .. }, false) => format!("issued {number}"),
+        (
+            Issue::Reissued {
+                number, issued_on, ..
+            },
+            true,
+        ) => format!("{number} を再発行しました(初回発行 {issued_on})"),
+        (
+            Issue::Reissued {
+                number, issued_on, ..
+            },
+            false,
+        ) => format!("re-issued {number} (first issued {issued_on})"),
+        (Issue::Preview, true) => "下書きを表示しました".to_string(),
+        (Issue::Preview, false) => "previewed".to_string(),
     };
-    errln!(
-        "ordersync: {what} for {} to {}: {} orders, total {} (tax {}), expected service fee {}, expected transfer {}",
-        period.from,
-        period.to,
+    let (orders, total, tax, fee, transfer) = (
         inv.orders.len(),
         html::yen(inv.grand_total),
         html::yen(inv.tax_total),
         html::yen(inv.service_fee),
-        html::yen(inv.expected_transfer)
+        html::yen(inv.expected_transfer),
     );
-    if prepared.changed_since_issue {
+    let (from, to) = (&period.from, &period.to);
+    if ja {
         errln!(
-            "ordersync: warning: shipments or tax rates of this period changed since it was issued; \
-             the re-issue shows the invoice as issued. Issue a corrected one with --force if needed."
+            "ordersync: J-goods への請求書 {from} 〜 {to}: {what}。受注 {orders} 件、合計 {total}(うち消費税 {tax})、見込みの手数料 {fee}、見込みの入金額 {transfer}"
         );
+    } else {
+        errln!(
+            "ordersync: {what} for {from} to {to}: {orders} orders, total {total} (tax {tax}), expected service fee {fee}, expected transfer {transfer}"
+        );
+    }
+    if prepared.changed_since_issue {
+        match lang() {
+            Language::Ja => errln!(
+                "ordersync: 警告: 発行後にこの期間の出荷か税率が変わりました。再発行は発行時の内容で表示します。\
+                 訂正した請求書が必要なら --force で発行してください"
+            ),
+            Language::En => errln!(
+                "ordersync: warning: shipments or tax rates of this period changed since it was issued; \
+                 the re-issue shows the invoice as issued. Issue a corrected one with --force if needed."
+            ),
+        }
     }
     Ok(())
 }

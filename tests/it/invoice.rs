@@ -233,7 +233,7 @@ async fn the_cli_issues_reissues_and_refuses_overlaps_unless_forced() {
     args.push(csv_file.to_str().unwrap());
     let (ok, _, stderr) = invoice_cli(&app, &args).await;
     assert!(ok, "{stderr}");
-    assert!(stderr.contains("issued INV-000001"), "{stderr}");
+    assert!(stderr.contains("INV-000001 を発行しました"), "{stderr}");
     let written = std::fs::read(&csv_file).unwrap();
     let (text, _, errors) = encoding_rs::SHIFT_JIS.decode(&written);
     assert!(!errors);
@@ -251,8 +251,8 @@ async fn the_cli_issues_reissues_and_refuses_overlaps_unless_forced() {
     assert_eq!(app.stock("A").await["tax_rate"], 8);
     let (ok, html, stderr) = invoice_cli(&app, &first_half).await;
     assert!(ok, "{stderr}");
-    assert!(stderr.contains("re-issued INV-000001"), "{stderr}");
-    assert!(stderr.contains("changed since it was issued"), "{stderr}");
+    assert!(stderr.contains("INV-000001 を再発行しました"), "{stderr}");
+    assert!(stderr.contains("発行後にこの期間の出荷か税率が変わりました"), "{stderr}");
     let html = String::from_utf8(html).unwrap();
     assert!(html.contains("再発行") && html.contains("INV-000001") && html.contains("¥29,460"));
     assert!(html.contains("<td>10%対象</td><td>¥27,300</td>"), "{html}");
@@ -282,7 +282,7 @@ async fn the_cli_issues_reissues_and_refuses_overlaps_unless_forced() {
     forced.push("--force");
     let (ok, _, stderr) = invoice_cli(&app, &forced).await;
     assert!(ok, "{stderr}");
-    assert!(stderr.contains("issued INV-000002"), "{stderr}");
+    assert!(stderr.contains("INV-000002 を発行しました"), "{stderr}");
 
     // A bad period is refused before anything is recorded.
     let (ok, _, stderr) = invoice_cli(&app, &["--from", "2026-11-30", "--to", "2026-11-01"]).await;
@@ -299,7 +299,7 @@ async fn the_cli_issues_reissues_and_refuses_overlaps_unless_forced() {
     );
     let (ok, html, stderr) = invoice_cli(&app, &["--from", &from, "--to", &to, "--preview"]).await;
     assert!(ok, "{stderr}");
-    assert!(stderr.contains("previewed"), "{stderr}");
+    assert!(stderr.contains("下書きを表示しました"), "{stderr}");
     assert!(String::from_utf8(html).unwrap().contains("未発行"));
     let (ok, out, stderr) = invoice_cli(&app, &["--from", &from, "--to", &to]).await;
     assert!(!ok && out.is_empty(), "{stderr}");
@@ -313,6 +313,9 @@ async fn the_cli_issues_reissues_and_refuses_overlaps_unless_forced() {
         .await;
     assert_ne!(recorded["status"], "issued", "{recorded}");
     let (ok, _, stderr) = invoice_cli(&app, &["--from", &from, "--to", &to, "--force"]).await;
-    assert!(ok && stderr.contains("issued INV-000003"), "{stderr}");
+    assert!(
+        ok && stderr.contains("INV-000003 を発行しました"),
+        "{stderr}"
+    );
     app.stop().await;
 }
