@@ -252,7 +252,10 @@ async fn the_cli_issues_reissues_and_refuses_overlaps_unless_forced() {
     let (ok, html, stderr) = invoice_cli(&app, &first_half).await;
     assert!(ok, "{stderr}");
     assert!(stderr.contains("INV-000001 を再発行しました"), "{stderr}");
-    assert!(stderr.contains("発行後にこの期間の出荷か税率が変わりました"), "{stderr}");
+    assert!(
+        stderr.contains("発行後にこの期間の出荷か税率が変わりました"),
+        "{stderr}"
+    );
     let html = String::from_utf8(html).unwrap();
     assert!(html.contains("再発行") && html.contains("INV-000001") && html.contains("¥29,460"));
     assert!(html.contains("<td>10%対象</td><td>¥27,300</td>"), "{html}");
