@@ -24,14 +24,6 @@ impl DeferredProvider {
             DeferredProvider::AtobaraiCom => "Atobarai.com",
         }
     }
-
-    /// The service's name as a Japanese merchant knows it.
-    pub fn name_ja(self) -> &'static str {
-        match self {
-            DeferredProvider::Kuroneko => "クロネコ代金後払い",
-            DeferredProvider::AtobaraiCom => "後払い.com",
-        }
-    }
 }
 
 stored_names! {

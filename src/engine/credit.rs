@@ -192,7 +192,7 @@ fn review_overdue(
         format!(
             "{0}の与信審査が24時間を超えて保留中です。問い合わせるか受注をキャンセルしてください / \
              {1} has had the credit check under review for more than 24 hours: ask them, or cancel the order",
-            provider.name_ja(),
+            crate::wording::provider(crate::config::Language::Ja, provider.into()),
             provider.display_name()
         )
     })
@@ -231,7 +231,10 @@ fn refusal_reason(
             "do not ship; ask the buyer for another payment method or cancel the order",
         ),
     };
-    let (name_ja, name) = (provider.name_ja(), provider.display_name());
+    let (name_ja, name) = (
+        crate::wording::provider(crate::config::Language::Ja, provider.into()),
+        provider.display_name(),
+    );
     format!(
         "{name_ja}が後払いを断りました({what_ja}){when_ja}。{todo_ja} / \
          {name} refused the deferred payment ({what}){when}: {todo}"
@@ -343,7 +346,7 @@ pub fn progress(order: &Order, t: Transaction) -> Decision {
         Transaction::NeedsInvestigation => Some(format!(
             "{0}が配送の調査を求めています。配送会社に荷物を確認してください / \
              {1} says the delivery needs investigation: check the parcel with the carrier",
-            provider.name_ja(),
+            crate::wording::provider(crate::config::Language::Ja, provider.into()),
             provider.display_name()
         )),
         // Not paid: the order stays unpaid, told to the merchant.
@@ -352,19 +355,19 @@ pub fn progress(order: &Order, t: Transaction) -> Decision {
              入金されていません。加盟店画面で確認してください / \
              {1} closed the transaction without the buyer's payment (advance taken back, bad \
              debt): the order is not paid; check it on the merchant page",
-            provider.name_ja(),
+            crate::wording::provider(crate::config::Language::Ja, provider.into()),
             provider.display_name()
         )),
         Transaction::Unknown => Some(format!(
             "{0}が未知の取引状態を返しました。加盟店画面で確認してください / \
              {1} reports a transaction status this daemon does not know: check it on the merchant page",
-            provider.name_ja(),
+            crate::wording::provider(crate::config::Language::Ja, provider.into()),
             provider.display_name()
         )),
         Transaction::Cancelled if order.state != OrderState::Cancelled => Some(format!(
             "{0}が取引をキャンセルしましたが、この受注はキャンセルされていません。確認してください / \
              {1} cancelled the transaction of an order that is not cancelled here",
-            provider.name_ja(),
+            crate::wording::provider(crate::config::Language::Ja, provider.into()),
             provider.display_name()
         )),
         Transaction::Cancelled

@@ -215,15 +215,6 @@ pub struct PushSummary {
 }
 
 impl PushSummary {
-    /// The channel as merchants name it.
-    pub fn channel_name(&self) -> &'static str {
-        match self.channel {
-            Channel::Jgoods => "J-goods",
-            Channel::Rakuten => "Rakuten",
-            Channel::Direct => "the shop",
-        }
-    }
-
     /// How the channel said it has no item for a SKU.
     pub fn unknown_reason(&self, lang: crate::config::Language) -> &'static str {
         match self.channel {

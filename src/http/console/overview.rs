@@ -185,7 +185,7 @@ pub fn problems(c: &Ctx, p: &Problems) -> String {
             let _ = write!(
                 h,
                 "<p>{} {}: {} ({})</p>",
-                push.channel_name(),
+                crate::wording::channel(lang, push.channel),
                 t(lang, "が知らない SKU", "does not know SKU"),
                 esc(sku),
                 esc(&when(lang, since, c.now))
@@ -209,7 +209,7 @@ pub fn stock(c: &Ctx, from: &str, rows: &[StockRow], low: &[StockRow], status: &
         let _ = write!(
             h,
             "<p>{} {}: {}</p>",
-            push.channel_name(),
+            crate::wording::channel(lang, push.channel),
             t(lang, "へ未送信の在庫変更", "stock changes not yet pushed"),
             push.owed
         );

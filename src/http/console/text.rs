@@ -8,10 +8,7 @@ use crate::domain::time;
 
 /// The Japanese or the English text.
 pub fn t(lang: Language, ja: &'static str, en: &'static str) -> &'static str {
-    match lang {
-        Language::Ja => ja,
-        Language::En => en,
-    }
+    crate::wording::say(lang, ja, en)
 }
 
 /// A stored RFC 3339 time as "2026-12-03 10:15" in Japan time, with how

@@ -59,7 +59,10 @@ pub async fn run(
         Call::CreditShip { .. } => ("送り状番号登録", "the shipment registration"),
         _ => ("取消", "the cancel"),
     };
-    let (name_ja, name) = (provider.name_ja(), provider.display_name());
+    let (name_ja, name) = (
+        crate::wording::provider(crate::config::Language::Ja, (*provider).into()),
+        provider.display_name(),
+    );
     let failure = match perform(ctx.store, client.as_ref(), row, policy).await? {
         Ok(Step::Done) => return Ok(Attempt::Finished),
         Ok(Step::Wait(pause)) => {
