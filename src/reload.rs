@@ -105,6 +105,16 @@ pub fn plan(running: &Config, file: &Config) -> Result<ReloadPlan, ReloadRefused
         "daemon.http_timeout",
     );
     note(
+        (
+            file.daemon.max_provider_answer_mib,
+            file.daemon.max_provider_page_mib,
+        ) != (
+            running.daemon.max_provider_answer_mib,
+            running.daemon.max_provider_page_mib,
+        ),
+        "daemon.max_provider_answer_mib/max_provider_page_mib",
+    );
+    note(
         file.daemon.admin_hosts != running.daemon.admin_hosts,
         "daemon.admin_hosts",
     );

@@ -14,7 +14,7 @@ use futures_util::future::BoxFuture;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use crate::call::RetryPolicy;
+use crate::call::{HttpLimits, RetryPolicy};
 use crate::domain::Channel;
 use crate::engine::credit::CreditPolicy;
 use crate::heartbeat::Heartbeat;
@@ -37,8 +37,8 @@ pub struct WorkerContext {
     /// Channel-wide problems (refused keys, unregistered addresses), shared
     /// so the worker that meets one and the one that sees it gone agree.
     pub problems: ProviderProblems,
-    /// `[daemon] http_timeout`: every client's call timeout.
-    pub http_timeout: Duration,
+    /// `[daemon] http_timeout` and the answer caps: what bounds every client's calls.
+    pub http: HttpLimits,
     /// `[retry]`: the outbox's backoff, which the stock pushes follow too.
     pub retry: RetryPolicy,
     /// `[inventory] release_on_credit_ng`.
@@ -56,7 +56,7 @@ impl WorkerContext {
             catalog_wake: Arc::default(),
             metrics: Arc::default(),
             problems: ProviderProblems::default(),
-            http_timeout: Duration::from_secs(30),
+            http: HttpLimits::of(&crate::config::DaemonConfig::default()),
             retry: RetryPolicy {
                 initial_delay: Duration::from_secs(2),
                 max_delay: Duration::from_secs(600),

@@ -111,7 +111,7 @@ fn context(config: &Config, shared: &Shared) -> WorkerContext {
         catalog_wake: shared.catalog_wake.clone(),
         metrics: shared.metrics.clone(),
         problems: shared.problems.clone(),
-        http_timeout: config.daemon.http_timeout,
+        http: crate::call::HttpLimits::of(&config.daemon),
         retry: RetryPolicy {
             initial_delay: config.retry.initial_delay,
             max_delay: config.retry.max_delay,
@@ -157,7 +157,10 @@ pub fn jgoods_client(
     let Some(j) = config.enabled_jgoods() else {
         return Ok(None);
     };
-    Ok(Some(jgoods::wiring::client(j, config.daemon.http_timeout)?))
+    Ok(Some(jgoods::wiring::client(
+        j,
+        crate::call::HttpLimits::of(&config.daemon),
+    )?))
 }
 
 /// What the merchant configured about refused credit.

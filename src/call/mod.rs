@@ -7,6 +7,7 @@
 //! call changed.
 
 mod error;
+mod limits;
 pub mod outcome;
 mod retry;
 
@@ -20,6 +21,7 @@ use crate::store::outbox::OutboxRow;
 use crate::store::{self, Store};
 
 pub use error::{CallError, retry_after};
+pub use limits::HttpLimits;
 pub use outcome::CallOutcome;
 pub use retry::RetryPolicy;
 

@@ -35,7 +35,8 @@ pub async fn run(command: RakutenCommand, store: &Store, config: &Config) -> any
                     )
                 );
             };
-            let client = InventoryClient::from_config(r, config.daemon.http_timeout)?;
+            let client =
+                InventoryClient::from_config(r, crate::call::HttpLimits::of(&config.daemon))?;
             let channel = RakutenStock::new(
                 store.clone(),
                 client,

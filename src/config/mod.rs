@@ -140,6 +140,14 @@ pub struct DaemonConfig {
     /// 1024, at most the listener's own cap); behind it the per-source cap
     /// counts each forwarded client's requests in flight.
     pub proxy_max_connections: usize,
+    /// Most MiB read of any provider's answer (default 8): every documented
+    /// answer but the pages below fits in a fraction of it, and a larger one
+    /// (a wrong URL, a hostile or broken endpoint) must not take the memory.
+    pub max_provider_answer_mib: usize,
+    /// Most MiB read of the largest documented pages (default 32): Rakuten's
+    /// `getOrder` (100 whole orders) and `items/search`; never below
+    /// `max_provider_answer_mib`.
+    pub max_provider_page_mib: usize,
 }
 
 impl Default for DaemonConfig {
@@ -165,6 +173,8 @@ impl Default for DaemonConfig {
             refused_webhooks_per_minute: 60,
             trusted_proxies: Vec::new(),
             proxy_max_connections: 1024,
+            max_provider_answer_mib: 8,
+            max_provider_page_mib: 32,
         }
     }
 }

@@ -43,6 +43,8 @@ pub struct RawDaemon {
     pub refused_webhooks_per_minute: Option<u32>,
     pub trusted_proxies: Option<Vec<String>>,
     pub proxy_max_connections: Option<usize>,
+    pub max_provider_answer_mib: Option<usize>,
+    pub max_provider_page_mib: Option<usize>,
 }
 
 #[derive(Deserialize)]

@@ -1450,3 +1450,22 @@ fn section_of(text: &str, name: &str) -> String {
         .map(|l| format!("{l}\n"))
         .collect()
 }
+
+#[test]
+fn provider_answer_caps_are_bounded_and_a_page_is_never_below_an_answer() {
+    let d = load_ok("").daemon;
+    assert_eq!(
+        (d.max_provider_answer_mib, d.max_provider_page_mib),
+        (8, 32)
+    );
+    let d = load_ok("[daemon]\nmax_provider_answer_mib = 64\nmax_provider_page_mib = 16\n").daemon;
+    assert_eq!(
+        (d.max_provider_answer_mib, d.max_provider_page_mib),
+        (64, 64),
+        "a page may always be as large as an answer"
+    );
+    let e = load_err("[daemon]\n\nmax_provider_answer_mib = 0\n");
+    assert_at(&e, 3, "daemon.max_provider_answer_mib");
+    let e = load_err("[daemon]\nmax_provider_page_mib = 4096\n");
+    assert_at(&e, 2, "daemon.max_provider_page_mib");
+}

@@ -7,14 +7,16 @@ use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::{StatusCode, Url};
 
 use crate::call::CallError;
+pub use crate::call::HttpLimits as Limits;
 
-/// The HTTP client of a provider: `timeout` for the whole request (the
+/// The HTTP client of a provider: `limits.timeout` for the whole request (the
 /// connection within at most 10 s of it), the `ordersync/<version>` user
 /// agent, and **no redirects**: every request carries a credential (a bearer
 /// token, a key, a password in the form), and a redirect would mean a wrong
 /// base URL, never a reason to send it elsewhere. (Atobarai.com follows its
 /// own by hand, to the same host.)
-pub fn build(timeout: Duration) -> Result<reqwest::Client, CallError> {
+pub fn build(limits: Limits) -> Result<reqwest::Client, CallError> {
+    let timeout = limits.timeout;
     reqwest::Client::builder()
         .timeout(timeout)
         .connect_timeout(timeout.min(Duration::from_secs(10)))
@@ -117,15 +119,6 @@ pub fn parse_base(name: &str, raw: &str) -> Result<Url, CallError> {
     Ok(url)
 }
 
-/// Most bytes read of a provider's answer: every documented answer but the
-/// pages named below fits in a fraction of it, and a larger one (a wrong URL,
-/// a hostile or broken endpoint) must not take the daemon's memory.
-pub const ANSWER_LIMIT: usize = 8 * 1024 * 1024;
-
-/// Most bytes read of the largest documented pages: Rakuten's `getOrder`
-/// (100 whole orders) and `items/search` (100 items with their variants).
-pub const LARGE_PAGE_LIMIT: usize = 32 * 1024 * 1024;
-
 /// An HTTP answer, read whole (at most a limit's worth).
 pub struct Answer {
     pub status: StatusCode,
@@ -133,16 +126,9 @@ pub struct Answer {
     pub body: Vec<u8>,
 }
 
-/// Reads a sent request's answer, at most [`ANSWER_LIMIT`] bytes; a
-/// transport failure is transient.
+/// Reads a sent request's answer, at most `limit` bytes (one of [`Limits`]);
+/// a transport failure is transient.
 pub async fn read_answer(
-    sent: Result<reqwest::Response, reqwest::Error>,
-) -> Result<Answer, CallError> {
-    read_answer_up_to(sent, ANSWER_LIMIT).await
-}
-
-/// [`read_answer`] with another limit, for the pages that need more.
-pub async fn read_answer_up_to(
     sent: Result<reqwest::Response, reqwest::Error>,
     limit: usize,
 ) -> Result<Answer, CallError> {
@@ -182,8 +168,8 @@ pub async fn read_body(
 fn answered_too_much(limit: usize) -> CallError {
     let mib = limit / (1024 * 1024);
     CallError::transient(format!(
-        "提供元の応答が大きすぎます(上限 {mib} MiB)。読むのをやめました / \
-the provider answered too much (more than {mib} MiB); reading stopped"
+        "提供元の応答が大きすぎます(上限 {mib} MiB、[daemon] max_provider_answer_mib / max_provider_page_mib)。読むのをやめました / \
+the provider answered too much (more than {mib} MiB, [daemon] max_provider_answer_mib / max_provider_page_mib); reading stopped"
     ))
 }
 

@@ -28,7 +28,7 @@ impl AtobaraiSimSettings for AtobaraiSimHandle {
             enterprise_id: c.enterprise_id,
             site_id: c.site_id,
             api_user_id: c.api_user_id,
-            timeout: Duration::from_secs(5),
+            http: crate::call::HttpLimits::with_timeout(Duration::from_secs(5)),
         }
     }
 

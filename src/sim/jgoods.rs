@@ -26,7 +26,7 @@ impl JgoodsSimSettings for JgoodsSimHandle {
             client_id: self.client_id().to_string(),
             client_secret: self.client_secret().to_string().into(),
             token_auth: token_auth(self.client_auth()),
-            timeout: Duration::from_secs(5),
+            http: crate::call::HttpLimits::with_timeout(Duration::from_secs(5)),
         }
     }
 }

@@ -24,7 +24,7 @@ impl KomojuSimSettings for KomojuSimHandle {
             api_base_url: self.api_base_url(),
             secret_key: self.secret_key().to_string().into(),
             api_version: "2025-01-28".to_string(),
-            timeout: Duration::from_secs(5),
+            http: crate::call::HttpLimits::with_timeout(Duration::from_secs(5)),
         }
     }
 

@@ -24,7 +24,7 @@ impl KuronekoSimSettings for KuronekoSimHandle {
             api_base_url: self.base_url(),
             store_code: self.store_code().to_string(),
             password: self.password().to_string().into(),
-            timeout: Duration::from_secs(5),
+            http: crate::call::HttpLimits::with_timeout(Duration::from_secs(5)),
         }
     }
 

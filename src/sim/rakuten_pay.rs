@@ -33,7 +33,7 @@ impl RakutenPaySimSettings for RakutenSimHandle {
             license_api_url: self.license_api_url(),
             service_secret: self.service_secret().to_string().into(),
             license_key: self.license_key().to_string().into(),
-            timeout: Duration::from_secs(5),
+            http: crate::call::HttpLimits::with_timeout(Duration::from_secs(5)),
         }
     }
 

@@ -565,7 +565,7 @@ async fn kuroneko_adapter_classifies_every_fault_and_recovers() {
     .await
     .unwrap();
     let mut settings = sim.client_settings();
-    settings.timeout = HTTP_TIMEOUT;
+    settings.http.timeout = HTTP_TIMEOUT;
     let client = KuronekoClient::new(settings.clone()).unwrap();
     let mut figures = Figures::new("Kuroneko Atobarai (adapter)");
     let cases: Vec<(&str, Fault)> = vec![
@@ -669,7 +669,7 @@ async fn atobarai_com_adapter_classifies_every_fault_and_recovers() {
     .await
     .unwrap();
     let mut settings = sim.client_settings();
-    settings.timeout = HTTP_TIMEOUT;
+    settings.http.timeout = HTTP_TIMEOUT;
     let client = AtobaraiClient::new(settings.clone()).unwrap();
     let mut figures = Figures::new("Atobarai.com (adapter)");
     let cases: Vec<(&str, Fault)> = vec![

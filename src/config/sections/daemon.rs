@@ -113,6 +113,18 @@ impl SectionReader<'_> {
                 raw.proxy_max_connections,
                 d.proxy_max_connections,
             )?,
+            max_provider_answer_mib: self.between(
+                "daemon.max_provider_answer_mib",
+                raw.max_provider_answer_mib,
+                d.max_provider_answer_mib,
+                1024,
+            )?,
+            max_provider_page_mib: self.between(
+                "daemon.max_provider_page_mib",
+                raw.max_provider_page_mib,
+                d.max_provider_page_mib,
+                1024,
+            )?,
         };
         // More per source than in all means the total.
         let daemon = DaemonConfig {
@@ -120,6 +132,9 @@ impl SectionReader<'_> {
                 .admin_max_connections_per_source
                 .min(daemon.admin_max_connections),
             proxy_max_connections: daemon.proxy_max_connections.min(daemon.max_connections),
+            max_provider_page_mib: daemon
+                .max_provider_page_mib
+                .max(daemon.max_provider_answer_mib),
             ..daemon
         };
         Ok(daemon)

@@ -98,3 +98,29 @@ async fn a_flooding_kuroneko_answer_fails_the_call_in_bounded_memory() {
     let (error, growth) = peak_growth(client.credit_result("K-1")).await;
     assert_too_much(&error, growth);
 }
+
+#[tokio::test]
+async fn the_cap_is_the_one_daemon_sets() {
+    let base = flooding_server().await;
+    let daemon = crate::config::DaemonConfig {
+        max_provider_answer_mib: 1,
+        http_timeout: Duration::from_secs(60),
+        ..Default::default()
+    };
+    let client = crate::providers::credit::kuroneko::client::KuronekoClient::new(
+        crate::providers::credit::kuroneko::client::KuronekoClientSettings {
+            api_base_url: base,
+            store_code: "12345678901".into(),
+            password: "pw".to_string().into(),
+            http: crate::call::HttpLimits::of(&daemon),
+        },
+    )
+    .unwrap();
+    match client.credit_result("K-1").await {
+        Err(CallError::Transient { reason, .. }) => {
+            assert!(reason.contains("more than 1 MiB"), "{reason}");
+            assert!(reason.contains("max_provider_answer_mib"), "{reason}");
+        }
+        other => panic!("expected 'answered too much', got {other:?}"),
+    }
+}

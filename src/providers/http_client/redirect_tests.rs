@@ -31,7 +31,7 @@ pub(super) fn jgoods_client(base: &str, token_url: &str, timeout: Duration) -> J
         client_id: "id".into(),
         client_secret: "secret".to_string().into(),
         token_auth: TokenAuth::Basic,
-        timeout,
+        http: crate::call::HttpLimits::with_timeout(timeout),
     })
     .unwrap()
 }
@@ -42,7 +42,7 @@ pub(super) fn kuroneko_client(base: String, timeout: Duration) -> KuronekoClient
         api_base_url: base,
         store_code: "12345678901".into(),
         password: "pw".to_string().into(),
-        timeout,
+        http: crate::call::HttpLimits::with_timeout(timeout),
     })
     .unwrap()
 }
@@ -99,7 +99,7 @@ async fn a_komoju_redirect_elsewhere_names_its_key_and_sends_nothing_there() {
         api_base_url: base,
         secret_key: "sk_test_0123456789".to_string().into(),
         api_version: "2025-01-28".to_string(),
-        timeout: Duration::from_secs(5),
+        http: crate::call::HttpLimits::with_timeout(Duration::from_secs(5)),
     })
     .unwrap();
     assert_names(
@@ -118,7 +118,7 @@ async fn a_rakuten_pay_redirect_elsewhere_names_its_key_and_sends_nothing_there(
         license_api_url: format!("{base}/es/1.0/license-management"),
         service_secret: "abc".to_string().into(),
         license_key: "def".to_string().into(),
-        timeout: Duration::from_secs(5),
+        http: crate::call::HttpLimits::with_timeout(Duration::from_secs(5)),
     })
     .unwrap();
     let orders = vec!["123456-20261122-0000000001".to_string()];
@@ -135,7 +135,7 @@ async fn a_rakuten_inventory_redirect_elsewhere_names_its_key_and_sends_nothing_
         &format!("{base}/es/2.0"),
         &"abc".to_string().into(),
         &"def".to_string().into(),
-        Duration::from_secs(5),
+        crate::call::HttpLimits::with_timeout(Duration::from_secs(5)),
     )
     .unwrap();
     assert_names(

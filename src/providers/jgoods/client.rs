@@ -18,6 +18,7 @@ use tokio::time::Instant;
 
 use super::wire::{self, JgoodsErrorBody, JgoodsToken};
 use super::{OrderSnapshot, Status};
+use crate::call::HttpLimits;
 use crate::call::{CallError, retry_after};
 use crate::providers::http_client;
 use crate::providers::http_client::{Answer, read_answer};
@@ -47,8 +48,8 @@ pub struct JgoodsClientSettings {
     pub client_secret: SecretString,
     /// How the id and secret are sent to `token_url`.
     pub token_auth: TokenAuth,
-    /// Whole-request timeout for every call, token requests included.
-    pub timeout: Duration,
+    /// What bounds every call: its timeout and the answer caps (`[daemon]`).
+    pub http: HttpLimits,
 }
 
 /// A J-goods client. Cheap to clone: clones share the connection pool and the
@@ -60,6 +61,8 @@ pub struct JgoodsClient {
 
 struct Inner {
     http: reqwest::Client,
+    /// Most bytes read of an answer (`[daemon]`).
+    limits: HttpLimits,
     order_base: Url,
     item_base: Url,
     category_base: Url,
@@ -120,10 +123,11 @@ impl JgoodsClient {
     /// `Rejected { http_status: 0, code: "INVALID_CONFIG" }`: nothing was sent.
     pub fn new(settings: JgoodsClientSettings) -> Result<Self, CallError> {
         // A redirect would mean a wrong base URL; never follow it with a bearer token.
-        let http = http_client::build(settings.timeout)?;
+        let http = http_client::build(settings.http)?;
         Ok(JgoodsClient {
             inner: Arc::new(Inner {
                 http,
+                limits: settings.http,
                 order_base: http_client::parse_base(
                     "order_api_base_url",
                     &settings.order_api_base_url,
@@ -270,7 +274,7 @@ impl JgoodsClient {
                 .body(body.clone());
         }
         let started = Instant::now();
-        let result = read_answer(builder.send().await).await;
+        let result = read_answer(builder.send().await, self.inner.limits.answer_bytes).await;
         log_call(&request.method, &request.url, &result, started);
         result
     }
@@ -355,7 +359,7 @@ impl JgoodsClient {
             ]),
         };
         let started = Instant::now();
-        let result = read_answer(builder.send().await).await;
+        let result = read_answer(builder.send().await, self.inner.limits.answer_bytes).await;
         log_call(&Method::POST, &inner.token_url, &result, started);
         let answer = result?;
         if !answer.status.is_success() {

@@ -20,7 +20,7 @@ use crate::worker::WorkerContext;
 /// The J-goods client of `cfg`.
 pub fn client(
     cfg: &JgoodsConfig,
-    timeout: std::time::Duration,
+    http: crate::call::HttpLimits,
 ) -> Result<Arc<JgoodsClient>, StartError> {
     let failed = |e: &dyn std::fmt::Display| StartError::new(Provider::Jgoods, e);
     let client = JgoodsClient::new(JgoodsClientSettings {
@@ -31,7 +31,7 @@ pub fn client(
         client_id: cfg.client_id.clone(),
         client_secret: cfg.client_secret.value().map_err(|e| failed(&e))?.clone(),
         token_auth: cfg.token_auth,
-        timeout,
+        http,
     })
     .map_err(|e| failed(&e))?;
     Ok(Arc::new(client))
@@ -43,7 +43,7 @@ pub fn start(
     ctx: &WorkerContext,
     started: &mut Started,
 ) -> Result<(), StartError> {
-    let client = client(cfg, ctx.http_timeout)?;
+    let client = client(cfg, ctx.http)?;
     started.router.jgoods = Some(client.clone());
     if !cfg.stock_push_interval.is_zero() {
         let stock = JgoodsStock {

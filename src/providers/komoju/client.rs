@@ -11,7 +11,6 @@
 //! key never appears in an error, a log line or `Debug` output.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
 use reqwest::{Method, StatusCode, Url};
@@ -20,6 +19,7 @@ use tokio::time::Instant;
 
 use super::wire::{self, KomojuCancelRequest, KomojuCaptureRequest, KomojuRefundRequest};
 use super::{Payment, PaymentPage, PaymentStatus};
+use crate::call::HttpLimits;
 use crate::call::{CallError, retry_after};
 use crate::providers::http_client;
 use crate::providers::http_client::{Answer, read_answer};
@@ -46,21 +46,21 @@ pub struct KomojuClientSettings {
     pub secret_key: SecretString,
     /// `X-KOMOJU-API-VERSION`, pinned so an upstream default cannot change the wire.
     pub api_version: String,
-    /// Whole-request timeout of every call.
-    pub timeout: Duration,
+    /// What bounds every call: its timeout and the answer caps (`[daemon]`).
+    pub http: HttpLimits,
 }
 
 impl KomojuClientSettings {
     /// The settings of a `[komoju]` section, with the daemon's HTTP timeout.
     pub fn from_config(
         cfg: &KomojuConfig,
-        timeout: Duration,
+        http: HttpLimits,
     ) -> Result<Self, crate::config::SecretUnreadable> {
         Ok(KomojuClientSettings {
             api_base_url: cfg.api_base_url.clone(),
             secret_key: cfg.secret_key.value()?.clone(),
             api_version: cfg.api_version.clone(),
-            timeout,
+            http,
         })
     }
 }
@@ -73,6 +73,8 @@ pub struct KomojuClient {
 
 struct Inner {
     http: reqwest::Client,
+    /// Most bytes read of an answer (`[daemon]`).
+    limits: HttpLimits,
     /// `…/api/v1`, without a trailing `/`.
     base: Url,
     secret_key: SecretString,
@@ -119,10 +121,11 @@ impl KomojuClient {
             ));
         }
         // A redirect would mean a wrong base URL; never follow it with the key.
-        let http = http_client::build(settings.timeout)?;
+        let http = http_client::build(settings.http)?;
         Ok(KomojuClient {
             inner: Arc::new(Inner {
                 http,
+                limits: settings.http,
                 base,
                 secret_key: settings.secret_key,
                 api_version,
@@ -297,7 +300,7 @@ impl KomojuClient {
                 .body(body.clone());
         }
         let started = Instant::now();
-        let result = read_answer(builder.send().await)
+        let result = read_answer(builder.send().await, inner.limits.answer_bytes)
             .await
             .and_then(|answer| {
                 let (status, headers) = (answer.status, &answer.headers);

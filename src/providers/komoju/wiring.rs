@@ -20,8 +20,7 @@ pub fn start(
     started: &mut Started,
 ) -> Result<(), StartError> {
     let failed = |e: &dyn std::fmt::Display| StartError::new(Provider::Komoju, e);
-    let settings =
-        KomojuClientSettings::from_config(cfg, ctx.http_timeout).map_err(|e| failed(&e))?;
+    let settings = KomojuClientSettings::from_config(cfg, ctx.http).map_err(|e| failed(&e))?;
     let client = KomojuClient::new(settings).map_err(|e| failed(&e))?;
     started.router.komoju = Some(Arc::new(client));
     started.run(LapseWatch {

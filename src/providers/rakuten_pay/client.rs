@@ -10,7 +10,6 @@
 //! query: errors drop URLs and logs show paths only).
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use base64::Engine as _;
 use chrono::{DateTime, FixedOffset, NaiveDate};
@@ -23,6 +22,7 @@ use tokio::time::Instant;
 
 use super::wire::{self, RakutenMessage};
 use super::{Progress, RakutenOrder};
+use crate::call::HttpLimits;
 use crate::call::{CallError, retry_after};
 use crate::domain::Carrier;
 use crate::providers::http_client;
@@ -58,22 +58,22 @@ pub struct RakutenClientSettings {
     pub service_secret: SecretString,
     /// `licenseKey`, second half of the ESA header; expires every 90 days.
     pub license_key: SecretString,
-    /// Whole-request timeout of every call.
-    pub timeout: Duration,
+    /// What bounds every call: its timeout and the answer caps (`[daemon]`).
+    pub http: HttpLimits,
 }
 
 impl RakutenClientSettings {
     /// The settings of a `[rakuten_pay]` section.
     pub fn from_config(
         cfg: &RakutenPayConfig,
-        timeout: Duration,
+        http: HttpLimits,
     ) -> Result<Self, crate::config::SecretUnreadable> {
         Ok(RakutenClientSettings {
             api_base_url: cfg.api_base_url.clone(),
             license_api_url: cfg.license_api_url.clone(),
             service_secret: cfg.service_secret.value()?.clone(),
             license_key: cfg.license_key.value()?.clone(),
-            timeout,
+            http,
         })
     }
 }
@@ -88,6 +88,8 @@ pub struct RakutenClient {
 
 struct Inner {
     http: reqwest::Client,
+    /// Most bytes read of an answer (`[daemon]`).
+    limits: HttpLimits,
     order_base: Url,
     license_base: Url,
     /// `ESA base64(serviceSecret:licenseKey)`, marked sensitive.
@@ -248,10 +250,11 @@ impl RakutenClient {
             })?;
         authorization.set_sensitive(true);
         // A redirect would mean a wrong base URL; never follow it with the ESA header.
-        let http = http_client::build(settings.timeout)?;
+        let http = http_client::build(settings.http)?;
         Ok(RakutenClient {
             inner: Arc::new(Inner {
                 http,
+                limits: settings.http,
                 order_base: http_client::parse_base("api_base_url", &settings.api_base_url)?,
                 license_base: http_client::parse_base(
                     "license_api_url",
@@ -584,7 +587,8 @@ impl RakutenClient {
         let status = response.status();
         let headers = response.headers().clone();
         http_client::refuse_redirect(url_key(endpoint), url, status, &headers)?;
-        let bytes = http_client::read_body(response, answer_limit(endpoint)).await?;
+        let bytes =
+            http_client::read_body(response, answer_limit(endpoint, self.inner.limits)).await?;
         self.classify(status, &headers, &bytes)
     }
 }

@@ -22,7 +22,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 
 use super::client::{REFUSED_KEY_FIX, esa_authorization};
-use crate::call::{CallError, retry_after};
+use crate::call::{CallError, HttpLimits, retry_after};
 use crate::providers::http_client;
 use crate::providers::rakuten_pay::config::RakutenPayConfig;
 use crate::providers::rakuten_pay::wire::{GATEWAY_UNAUTHORISED_KEY, RakutenGatewayError};
@@ -120,6 +120,8 @@ pub struct EntryRefusal {
 #[derive(Clone)]
 pub struct InventoryClient {
     http: reqwest::Client,
+    /// Most bytes read of an answer and of a search page (`[daemon]`).
+    limits: HttpLimits,
     base: Url,
     authorization: HeaderValue,
 }
@@ -138,7 +140,7 @@ impl InventoryClient {
         base: &str,
         service_secret: &SecretString,
         license_key: &SecretString,
-        timeout: Duration,
+        limits: HttpLimits,
     ) -> Result<InventoryClient, CallError> {
         let (secret, key) = (service_secret.expose_secret(), license_key.expose_secret());
         if secret.is_empty() || key.is_empty() {
@@ -151,7 +153,8 @@ impl InventoryClient {
             .map_err(|_| http_client::not_sent("INVALID_CONFIG", "unusable credentials"))?;
         authorization.set_sensitive(true);
         Ok(InventoryClient {
-            http: http_client::build(timeout)?,
+            http: http_client::build(limits)?,
+            limits,
             base: http_client::parse_base("inventory_api_url", base)?,
             authorization,
         })
@@ -160,13 +163,13 @@ impl InventoryClient {
     /// The client of a `[rakuten_pay]` section.
     pub fn from_config(
         cfg: &RakutenPayConfig,
-        timeout: Duration,
+        limits: HttpLimits,
     ) -> Result<InventoryClient, CallError> {
         InventoryClient::new(
             &cfg.inventory_api_url,
             cfg.service_secret.value()?,
             cfg.license_key.value()?,
-            timeout,
+            limits,
         )
     }
 
@@ -233,7 +236,7 @@ impl InventoryClient {
             .header(ACCEPT, "application/json")
             .send()
             .await;
-        let answer = http_client::read_answer_up_to(sent, http_client::LARGE_PAGE_LIMIT).await?;
+        let answer = http_client::read_answer(sent, self.limits.page_bytes).await?;
         http_client::refuse_redirect(URL_KEY, &url, answer.status, &answer.headers)?;
         let bytes = judge(answer, Function::ItemsSearch)?;
         serde_json::from_slice(&bytes).map_err(|e| {
@@ -263,7 +266,7 @@ impl InventoryClient {
             .body(bytes)
             .send()
             .await;
-        let answer = http_client::read_answer(sent).await?;
+        let answer = http_client::read_answer(sent, self.limits.answer_bytes).await?;
         http_client::refuse_redirect(URL_KEY, &url, answer.status, &answer.headers)?;
         Ok(answer)
     }

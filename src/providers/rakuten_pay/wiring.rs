@@ -27,8 +27,7 @@ pub fn start(
     started: &mut Started,
 ) -> Result<(), StartError> {
     let failed = |e: &dyn std::fmt::Display| StartError::new(Provider::RakutenPay, e);
-    let settings =
-        RakutenClientSettings::from_config(cfg, ctx.http_timeout).map_err(|e| failed(&e))?;
+    let settings = RakutenClientSettings::from_config(cfg, ctx.http).map_err(|e| failed(&e))?;
     let api = Arc::new(RakutenApi {
         client: RakutenClient::new(settings).map_err(|e| failed(&e))?,
         pacer: Pacer::new(cfg.request_interval),
@@ -44,7 +43,7 @@ pub fn start(
     if cfg.stock_push_interval.is_zero() {
         return Ok(());
     }
-    let inventory = InventoryClient::from_config(cfg, ctx.http_timeout).map_err(|e| failed(&e))?;
+    let inventory = InventoryClient::from_config(cfg, ctx.http).map_err(|e| failed(&e))?;
     let mut channel = RakutenStock::new(
         ctx.store.clone(),
         inventory,

@@ -19,6 +19,7 @@ use anyhow::bail;
 use super::BenchArgs;
 use super::channels::Rig;
 use super::report::Report;
+use ordersync::call::HttpLimits;
 use ordersync::providers::rakuten_pay::inventory::wire::{Mode, UpsertEntry};
 use ordersync::providers::rakuten_pay::inventory::{self, InventoryClient};
 use ordersync_sim::rakuten_pay::{NewItem, NewOrder};
@@ -135,7 +136,10 @@ async fn race(dir: &Path, push: Push, seconds: u64) -> anyhow::Result<Outcome> {
     }
     until_pushed(&rig).await?;
     let peer = match (push, rig.config.enabled_rakuten_pay()) {
-        (Push::Peer, Some(r)) => Some(InventoryClient::from_config(r, Duration::from_secs(10))?),
+        (Push::Peer, Some(r)) => Some(InventoryClient::from_config(
+            r,
+            HttpLimits::with_timeout(Duration::from_secs(10)),
+        )?),
         _ => None,
     };
     let started = Instant::now();

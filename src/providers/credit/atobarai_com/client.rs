@@ -21,7 +21,6 @@
 //! nothing here needs redacting.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderValue, LOCATION};
 use reqwest::{StatusCode, Url};
@@ -33,6 +32,7 @@ use super::{
     OrderRegistration, Registered, ShippingOutcome, ShippingRegistered,
 };
 use crate::call::CallError;
+use crate::call::HttpLimits;
 use crate::providers::credit::atobarai_com::config::AtobaraiComConfig;
 use crate::providers::http_client;
 
@@ -60,20 +60,19 @@ pub struct AtobaraiClientSettings {
     pub site_id: u64,
     /// APIユーザID.
     pub api_user_id: u64,
-    /// Whole-request timeout of every call. After a timeout on registration
-    /// the order may exist: recover with [`AtobaraiClient::recover_registration`].
-    pub timeout: Duration,
+    /// What bounds every call: its timeout and the answer caps (`[daemon]`).
+    pub http: HttpLimits,
 }
 
 impl AtobaraiClientSettings {
     /// The settings of an `[atobarai_com]` section.
-    pub fn from_config(cfg: &AtobaraiComConfig, timeout: Duration) -> Self {
+    pub fn from_config(cfg: &AtobaraiComConfig, http: HttpLimits) -> Self {
         AtobaraiClientSettings {
             api_base_url: cfg.api_base_url.clone(),
             enterprise_id: cfg.enterprise_id,
             site_id: cfg.site_id,
             api_user_id: cfg.api_user_id,
-            timeout,
+            http,
         }
     }
 }
@@ -87,6 +86,8 @@ pub struct AtobaraiClient {
 #[derive(Debug)]
 struct Inner {
     http: reqwest::Client,
+    /// Most bytes read of an answer (`[daemon]`).
+    limits: HttpLimits,
     base: Url,
     ids: AtobaraiIds,
 }
@@ -103,10 +104,11 @@ impl AtobaraiClient {
         }
         let base = http_client::parse_base("api_base_url", &settings.api_base_url)?;
         // Redirects are followed by hand so the form is POSTed again.
-        let http = http_client::build(settings.timeout)?;
+        let http = http_client::build(settings.http)?;
         Ok(AtobaraiClient {
             inner: Arc::new(Inner {
                 http,
+                limits: settings.http,
                 base,
                 ids: AtobaraiIds {
                     enterprise_id: settings.enterprise_id,
@@ -544,7 +546,7 @@ impl AtobaraiClient {
                     retry_after: crate::call::retry_after(response.headers()),
                 });
             }
-            let bytes = http_client::read_body(response, http_client::ANSWER_LIMIT).await?;
+            let bytes = http_client::read_body(response, self.inner.limits.answer_bytes).await?;
             let text = String::from_utf8_lossy(&bytes);
             return wire::parse_response(&text)
                 .map_err(|e| CallError::transient(format!("{e} (HTTP 200 from {})", url.path())));

@@ -15,7 +15,7 @@ pub fn start(
     ctx: &WorkerContext,
     started: &mut Started,
 ) -> Result<(), StartError> {
-    let settings = AtobaraiClientSettings::from_config(cfg, ctx.http_timeout);
+    let settings = AtobaraiClientSettings::from_config(cfg, ctx.http);
     let client =
         AtobaraiClient::new(settings).map_err(|e| StartError::new(Provider::AtobaraiCom, e))?;
     let credit = AtobaraiCredit::new(client, cfg.fee_mode, cfg.fee_bands.clone());

@@ -15,7 +15,6 @@
 //! travels only in the form body; it never appears in an error or a log line.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
@@ -30,6 +29,7 @@ use super::{
     CreditRequest, CreditResult, ShipmentProcess, TransactionStatus, TransactionWarning,
     is_valid_order_no, tracking_digits, yamato_check_digit_ok,
 };
+use crate::call::HttpLimits;
 use crate::call::{CallError, retry_after};
 use crate::domain::Carrier;
 use crate::providers::credit::kuroneko::config::KuronekoConfig;
@@ -53,21 +53,21 @@ pub struct KuronekoClientSettings {
     pub store_code: String,
     /// The API password, sent in every form.
     pub password: SecretString,
-    /// Whole-request timeout of every call.
-    pub timeout: Duration,
+    /// What bounds every call: its timeout and the answer caps (`[daemon]`).
+    pub http: HttpLimits,
 }
 
 impl KuronekoClientSettings {
     /// The settings of a `[kuroneko]` section.
     pub fn from_config(
         cfg: &KuronekoConfig,
-        timeout: Duration,
+        http: HttpLimits,
     ) -> Result<Self, crate::config::SecretUnreadable> {
         Ok(KuronekoClientSettings {
             api_base_url: cfg.api_base_url.clone(),
             store_code: cfg.store_code.clone(),
             password: cfg.password.value()?.clone(),
-            timeout,
+            http,
         })
     }
 }
@@ -82,6 +82,8 @@ pub struct KuronekoClient {
 
 struct Inner {
     http: reqwest::Client,
+    /// Most bytes read of an answer (`[daemon]`).
+    limits: HttpLimits,
     base: Url,
     store_code: String,
     password: SecretString,
@@ -114,10 +116,11 @@ impl KuronekoClient {
             ));
         }
         // A redirect would mean a wrong host; never resend the password elsewhere.
-        let http = http_client::build(settings.timeout)?;
+        let http = http_client::build(settings.http)?;
         Ok(KuronekoClient {
             inner: Arc::new(Inner {
                 http,
+                limits: settings.http,
                 base: http_client::parse_base("api_base_url", &settings.api_base_url)?,
                 store_code,
                 password: settings.password,
@@ -326,7 +329,7 @@ impl KuronekoClient {
         let status = response.status();
         let headers = response.headers().clone();
         http_client::refuse_redirect("kuroneko.api_base_url", url, status, &headers)?;
-        let bytes = http_client::read_body(response, http_client::ANSWER_LIMIT).await?;
+        let bytes = http_client::read_body(response, self.inner.limits.answer_bytes).await?;
         if status != StatusCode::OK {
             // Yamato always answers 200; anything else is a proxy, a
             // maintenance page or an outage.

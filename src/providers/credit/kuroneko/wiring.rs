@@ -16,8 +16,7 @@ pub fn start(
     started: &mut Started,
 ) -> Result<(), StartError> {
     let failed = |e: &dyn std::fmt::Display| StartError::new(Provider::Kuroneko, e);
-    let settings =
-        KuronekoClientSettings::from_config(cfg, ctx.http_timeout).map_err(|e| failed(&e))?;
+    let settings = KuronekoClientSettings::from_config(cfg, ctx.http).map_err(|e| failed(&e))?;
     let credit = KuronekoCredit {
         client: KuronekoClient::new(settings).map_err(|e| failed(&e))?,
         settle_delay: cfg.settle_delay,

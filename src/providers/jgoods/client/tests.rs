@@ -518,7 +518,7 @@ async fn item_stock_reports_unknown_items() {
 async fn slow_answer_times_out_but_the_change_was_applied() {
     let sim = start_sim(JgoodsSimConfig::default()).await;
     let mut settings = sim.client_settings();
-    settings.timeout = Duration::from_millis(300);
+    settings.http.timeout = Duration::from_millis(300);
     let client = JgoodsClient::new(settings).unwrap();
     sim.place_order("JG1", &[("SKU-1", 1, 1000)]);
     client.get_order("JG1").await.unwrap();
@@ -547,7 +547,7 @@ async fn unreachable_j_goods_is_transient() {
         client_id: "id".into(),
         client_secret: "secret".to_string().into(),
         token_auth: TokenAuth::Basic,
-        timeout: Duration::from_secs(2),
+        http: crate::call::HttpLimits::with_timeout(Duration::from_secs(2)),
     })
     .unwrap();
     let reason = transient_reason(client.get_order("JG1").await);
@@ -580,7 +580,7 @@ async fn broken_j_goods() -> JgoodsClient {
         client_id: "id".into(),
         client_secret: "secret".to_string().into(),
         token_auth: TokenAuth::Basic,
-        timeout: Duration::from_secs(5),
+        http: crate::call::HttpLimits::with_timeout(Duration::from_secs(5)),
     })
     .unwrap()
 }

@@ -2,6 +2,7 @@
 //! server for exact bytes and odd answers), over loopback HTTP.
 
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -154,7 +155,7 @@ fn settings_for(url: &str, key: &str) -> KomojuClientSettings {
         api_base_url: url.to_string(),
         secret_key: SecretString::from(key),
         api_version: "2025-01-28".to_string(),
-        timeout: Duration::from_secs(5),
+        http: crate::call::HttpLimits::with_timeout(Duration::from_secs(5)),
     }
 }
 
@@ -369,7 +370,7 @@ async fn a_retry_while_the_first_request_runs_is_a_transient_409() {
 async fn a_lost_answer_is_transient_and_the_retry_replays_it() {
     let (sim, client) = setup().await;
     let impatient = KomojuClient::new(KomojuClientSettings {
-        timeout: Duration::from_millis(300),
+        http: crate::call::HttpLimits::with_timeout(Duration::from_millis(300)),
         ..sim.client_settings()
     })
     .unwrap();

@@ -13,12 +13,12 @@ pub(super) fn url_key(endpoint: &str) -> &'static str {
 }
 
 /// Most bytes read of an endpoint's answer: `getOrder` answers up to 100
-/// whole orders; every other answer is small.
-pub(super) fn answer_limit(endpoint: &str) -> usize {
+/// whole orders, a page; every other answer is small.
+pub(super) fn answer_limit(endpoint: &str, limits: HttpLimits) -> usize {
     if endpoint == "getOrder" {
-        http_client::LARGE_PAGE_LIMIT
+        limits.page_bytes
     } else {
-        http_client::ANSWER_LIMIT
+        limits.answer_bytes
     }
 }
 

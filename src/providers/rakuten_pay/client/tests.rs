@@ -2,6 +2,7 @@
 //! over loopback HTTP.
 
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -194,7 +195,7 @@ async fn esa_header_content_type_path_and_body_are_exact() {
         license_api_url: format!("{base}/es/1.0/license-management"),
         service_secret: "abc".to_string().into(),
         license_key: "def".to_string().into(),
-        timeout: Duration::from_secs(5),
+        http: crate::call::HttpLimits::with_timeout(Duration::from_secs(5)),
     })
     .unwrap();
     // Given in UTC: sent as JST wall clock.
@@ -682,7 +683,7 @@ async fn a_new_license_key_works_after_its_activation_delay() {
 async fn a_lost_answer_is_transient_and_the_change_stands() {
     let sim = start_sim(RakutenSimConfig::default()).await;
     let mut settings = sim.client_settings();
-    settings.timeout = Duration::from_millis(300);
+    settings.http.timeout = Duration::from_millis(300);
     let client = RakutenClient::new(settings).unwrap();
     sim.place_order(order("A"));
     sim.inject(
@@ -713,7 +714,7 @@ async fn errors_and_debug_output_never_show_the_credentials() {
         license_api_url: format!("http://{addr}/es/1.0/license-management"),
         service_secret: secret.to_string().into(),
         license_key: key.to_string().into(),
-        timeout: Duration::from_secs(2),
+        http: crate::call::HttpLimits::with_timeout(Duration::from_secs(2)),
     })
     .unwrap();
     let (reason, _) = transient(client.license_expiry().await);
@@ -735,7 +736,7 @@ async fn errors_and_debug_output_never_show_the_credentials() {
             license_api_url: String::new(),
             service_secret: secret.to_string().into(),
             license_key: key.to_string().into(),
-            timeout: Duration::from_secs(1),
+            http: crate::call::HttpLimits::with_timeout(Duration::from_secs(1)),
         }
     );
     assert!(!settings.contains(key) && !settings.contains(secret));

@@ -445,7 +445,7 @@ async fn the_amount_rule_is_enforced_and_reported_readably() {
 async fn a_lost_registration_under_review_is_found_by_detail_without_a_duplicate() {
     let sim = start_sim(AtobaraiSimConfig::default()).await;
     let mut settings = sim.client_settings();
-    settings.timeout = Duration::from_millis(300);
+    settings.http.timeout = Duration::from_millis(300);
     let client = AtobaraiClient::new(settings).unwrap();
     assert_eq!(client.recover_registration("LOST-1").await.unwrap(), None);
 

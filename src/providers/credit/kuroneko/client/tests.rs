@@ -2,6 +2,7 @@
 //! bytes), over loopback HTTP. Time moves with `advance_clock`, never sleeps.
 
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -595,7 +596,7 @@ async fn system_errors_and_http_failures_are_transient() {
     );
     // A lost answer: Yamato applied the change, the client timed out.
     let impatient = KuronekoClient::new(KuronekoClientSettings {
-        timeout: Duration::from_millis(300),
+        http: crate::call::HttpLimits::with_timeout(Duration::from_millis(300)),
         ..sim.client_settings()
     })
     .unwrap();
@@ -766,7 +767,7 @@ fn capture_client(base: &str) -> KuronekoClient {
         api_base_url: base.to_string(),
         store_code: "01234567890".into(),
         password: SecretString::from("s3cretPw"),
-        timeout: Duration::from_secs(5),
+        http: crate::call::HttpLimits::with_timeout(Duration::from_secs(5)),
     })
     .unwrap()
 }
