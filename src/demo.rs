@@ -79,15 +79,24 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         http: reqwest::Client::new(),
     };
 
-    println!(
-        "ordersync demo: the daemon on {} (webhooks) and {} (admin API),",
-        daemon.webhook_addr, daemon.admin_addr
-    );
-    println!(
-        "a simulated J-goods on {} and Rakuten Pay on {}, the store in {}\n",
+    let (hooks, admin, jgoods, rakuten_url, store) = (
+        daemon.webhook_addr,
+        daemon.admin_addr,
         sim.base_url(),
         rakuten.base_url(),
-        dir.path().display()
+        dir.path().display(),
+    );
+    println!(
+        "{}\n",
+        crate::wording::say(
+            lang(),
+            &format!(
+                "ordersync デモ: デーモンは {hooks}(Webhook)と {admin}(管理 API)、模擬の J-goods は {jgoods}、楽天ペイは {rakuten_url}、ストアは {store}"
+            ),
+            &format!(
+                "ordersync demo: the daemon on {hooks} (webhooks) and {admin} (admin API),\na simulated J-goods on {jgoods} and Rakuten Pay on {rakuten_url}, the store in {store}"
+            ),
+        )
     );
     let started = Instant::now();
     let feed = tokio::spawn(print_timeline(erp.clone(), started));
@@ -115,7 +124,15 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     kuroneko.shutdown().await;
     if args.keep {
         let kept = dir.keep();
-        println!("data kept in {}", kept.display());
+        let kept = kept.display();
+        println!(
+            "{}",
+            crate::wording::say(
+                lang(),
+                &format!("データは {kept} に残しました"),
+                &format!("data kept in {kept}"),
+            )
+        );
     }
     result
 }
@@ -237,32 +254,61 @@ async fn print_summary(
     print_stock(erp).await?;
     print_orders(erp).await?;
     let stats = sim.stats();
-    println!(
-        "\nJ-goods saw {} webhook attempts ({} acknowledged), {} allocation post-backs, {} token requests.",
+    let say = |ja: String, en: String| println!("{}", crate::wording::say(lang(), &ja, &en));
+    let (attempts, acked, tokens) = (
         stats.webhooks.attempts,
         stats.webhooks.acked,
-        stats.put_bodies.values().map(Vec::len).sum::<usize>(),
-        stats.token_requests
+        stats.token_requests,
+    );
+    let postbacks = stats.put_bodies.values().map(Vec::len).sum::<usize>();
+    println!();
+    say(
+        format!(
+            "J-goods: Webhook の送信 {attempts} 回(受付 {acked} 回)、在庫引当の返信 {postbacks} 回、トークン要求 {tokens} 回。"
+        ),
+        format!(
+            "J-goods saw {attempts} webhook attempts ({acked} acknowledged), {postbacks} allocation post-backs, {tokens} token requests."
+        ),
     );
     let pushed: Vec<String> = stats
         .stock
         .iter()
         .map(|(sku, n)| format!("{sku} = {n}"))
         .collect();
-    println!(
-        "J-goods was told the available stock in {} item-API calls (at most once a second per SKU); it last heard {}.",
-        stats.item_stock_calls.len(),
-        pushed.join(", ")
+    let (calls, pushed) = (stats.item_stock_calls.len(), pushed.join(", "));
+    say(
+        format!(
+            "J-goods には有効在庫を {calls} 回の商品 API 呼び出しで伝えました(SKU ごとに 1 秒に 1 回まで)。最後に伝えた値: {pushed}。"
+        ),
+        format!(
+            "J-goods was told the available stock in {calls} item-API calls (at most once a second per SKU); it last heard {pushed}."
+        ),
     );
     let rk = rakuten.stats();
-    println!(
-        "Rakuten saw {} searchOrder, {} getOrder, {} confirmOrder and {} updateOrderShipping calls.",
-        rk.search_order, rk.get_order, rk.confirm_order, rk.update_order_shipping
+    let (search, get, confirm, ship) = (
+        rk.search_order,
+        rk.get_order,
+        rk.confirm_order,
+        rk.update_order_shipping,
+    );
+    say(
+        format!(
+            "楽天ペイ: searchOrder {search} 回、getOrder {get} 回、confirmOrder {confirm} 回、updateOrderShipping {ship} 回。"
+        ),
+        format!(
+            "Rakuten saw {search} searchOrder, {get} getOrder, {confirm} confirmOrder and {ship} updateOrderShipping calls."
+        ),
     );
     let inv = rakuten.inventory_stats();
-    println!(
-        "Rakuten was told the available stock in {} bulk-upsert calls ({} RELATIVE), read back with {} bulk-get and {} items.search calls.",
-        inv.upserts, inv.relative_entries, inv.gets, inv.searches
+    let (upserts, relative, gets, searches) =
+        (inv.upserts, inv.relative_entries, inv.gets, inv.searches);
+    say(
+        format!(
+            "楽天には有効在庫を bulk-upsert {upserts} 回(RELATIVE {relative} 件)で伝え、bulk-get {gets} 回と items.search {searches} 回で読み返しました。"
+        ),
+        format!(
+            "Rakuten was told the available stock in {upserts} bulk-upsert calls ({relative} RELATIVE), read back with {gets} bulk-get and {searches} items.search calls."
+        ),
     );
     print_invoice(erp).await?;
     Ok(())

@@ -167,6 +167,19 @@ pub fn orders(lang: Language, n: i64) -> String {
     }
 }
 
+/// `text` padded with spaces to `width` terminal columns, counting a kana,
+/// kanji or full-width form as two, so a Japanese header lines up with its
+/// column. Longer text is left as it is.
+pub fn pad(text: &str, width: usize) -> String {
+    let wide = |c: char| {
+        matches!(c, '\u{1100}'..='\u{115f}' | '\u{2e80}'..='\u{a4cf}' | '\u{ac00}'..='\u{d7a3}'
+            | '\u{f900}'..='\u{faff}' | '\u{fe30}'..='\u{fe4f}' | '\u{ff00}'..='\u{ff60}'
+            | '\u{ffe0}'..='\u{ffe6}')
+    };
+    let used: usize = text.chars().map(|c| if wide(c) { 2 } else { 1 }).sum();
+    format!("{text}{}", " ".repeat(width.saturating_sub(used)))
+}
+
 /// One side of a stored "日本語 / English" text in `lang`: the daemon
 /// writes reasons, attentions and problems in both languages once, and each
 /// reader shows its own. The split is the first " / " before which there is

@@ -3,6 +3,7 @@
 
 use clap::Subcommand;
 
+use super::{lang, say};
 use crate::config_file::Config;
 use crate::domain::time;
 use crate::store::{Store, alerts};
@@ -26,14 +27,21 @@ pub(super) async fn run(
         AlertsCommand::Test => test(config).await,
         AlertsCommand::List => {
             let r = store.read(|c| alerts::report(c)).await?;
-            outln!("未解決の問題 / open ({}):", r.open.len());
+            outln!("{} ({}):", say("未解決の問題", "open"), r.open.len());
             for a in &r.open {
+                // The stored text as the alert told it (both languages where
+                // it has them): a cut could drop what the merchant must read.
                 outln!("  {}  {}  {}", time::shown(&a.opened_at), a.cause, a.text);
             }
             for o in &r.owed {
-                outln!("未送信 / owed to {}: {}", o.destination, o.notices);
+                outln!(
+                    "{} {}: {}",
+                    say("未送信の通知", "owed to"),
+                    o.destination,
+                    o.notices
+                );
             }
-            outln!("送信済み / sent (newest first):");
+            outln!("{}", say("送った通知(新しい順):", "sent (newest first):"));
             for m in &r.sent {
                 outln!(
                     "  {}  {:<7}  {} ({})",
@@ -52,18 +60,29 @@ async fn test(config: &Config) -> anyhow::Result<()> {
     let results = crate::alerts::send_test(config).await;
     anyhow::ensure!(
         !results.is_empty(),
-        "[alerts] がありません / the config has no [alerts] section: see README, 通知"
+        "{}",
+        say(
+            "設定に [alerts] がありません。README の「通知」を見てください",
+            "the config has no [alerts] section: see the README, Alerts"
+        )
     );
     let mut failed = 0;
     for (name, result) in results {
         match result {
-            Ok(()) => outln!("送信しました / sent: {name}"),
+            Ok(()) => outln!("{} {name}", say("送信しました:", "sent:")),
             Err(e) => {
                 failed += 1;
-                errln!("送れませんでした / not sent: {name}: {e}");
+                errln!("{} {name}: {e}", say("送れませんでした:", "not sent:"));
             }
         }
     }
-    anyhow::ensure!(failed == 0, "{failed} destination(s) failed");
+    anyhow::ensure!(
+        failed == 0,
+        "{}",
+        match lang() {
+            crate::config::Language::Ja => format!("{failed} か所に送れませんでした"),
+            crate::config::Language::En => format!("{failed} destination(s) failed"),
+        }
+    );
     Ok(())
 }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::Subcommand;
 
-use super::parse_encoding;
+use super::{pad, parse_encoding, say};
 use crate::flows::catalog::{self as flow, Form};
 use crate::store::{Store, catalog};
 use crate::text_encoding::TextEncoding;
@@ -50,7 +50,8 @@ pub enum CategoriesCommand {
 }
 
 fn read(file: &Path, encoding: Option<TextEncoding>) -> anyhow::Result<(Vec<u8>, Form)> {
-    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let bytes = std::fs::read(file)
+        .with_context(|| format!("{} {}", say("読めません:", "cannot read"), file.display()))?;
     let json = file
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("json"));
@@ -63,34 +64,42 @@ pub(super) async fn run(command: CatalogCommand, store: &Store) -> anyhow::Resul
         CatalogCommand::Import { file, encoding } => {
             let (bytes, form) = read(&file, encoding)?;
             let n = flow::import_items(store, bytes, form).await?;
-            outln!(
-                "取り込みました / imported {}: 追加 {} 件, 変更 {} 件, 変更なし {} 件 (added, changed, unchanged); \
-                 J-goods には次の同期で送ります / J-goods is told at the next sync",
-                file.display(),
-                n.added,
-                n.changed,
-                n.unchanged
-            );
+            let (file, added, changed, same) = (file.display(), n.added, n.changed, n.unchanged);
+            match super::lang() {
+                crate::config::Language::Ja => outln!(
+                    "{file} を取り込みました: 追加 {added} 件、変更 {changed} 件、変更なし {same} 件。J-goods には次の同期で送ります"
+                ),
+                crate::config::Language::En => outln!(
+                    "imported {file}: {added} added, {changed} changed, {same} unchanged; J-goods is told at the next sync"
+                ),
+            }
         }
         CatalogCommand::Categories(CategoriesCommand::Import { file, encoding }) => {
             let (bytes, form) = read(&file, encoding)?;
             let n = flow::import_categories(store, bytes, form).await?;
-            outln!(
-                "取り込みました / imported {}: 追加 {} 件, 変更 {} 件, 変更なし {} 件",
-                file.display(),
-                n.added,
-                n.changed,
-                n.unchanged
-            );
+            let (file, added, changed, same) = (file.display(), n.added, n.changed, n.unchanged);
+            match super::lang() {
+                crate::config::Language::Ja => outln!(
+                    "{file} を取り込みました: 追加 {added} 件、変更 {changed} 件、変更なし {same} 件"
+                ),
+                crate::config::Language::En => {
+                    outln!("imported {file}: {added} added, {changed} changed, {same} unchanged")
+                }
+            }
         }
         CatalogCommand::Withdraw { skus } => {
             let now = crate::domain::time::rfc3339(crate::domain::time::now());
             let n = store
                 .write(move |tx| catalog::withdraw(tx, &skus, &now))
                 .await?;
-            outln!(
-                "取り下げました / withdrew {n} item(s) from the master; J-goods stops selling them at the next sync"
-            );
+            match super::lang() {
+                crate::config::Language::Ja => outln!(
+                    "{n} 件を商品マスタから取り下げました。J-goods では次の同期で販売を止めます"
+                ),
+                crate::config::Language::En => outln!(
+                    "withdrew {n} item(s) from the master; J-goods stops selling them at the next sync"
+                ),
+            }
         }
         CatalogCommand::Categories(CategoriesCommand::List) => {
             for c in store.read(|c| catalog::categories(c)).await? {
@@ -108,11 +117,12 @@ pub(super) async fn run(command: CatalogCommand, store: &Store) -> anyhow::Resul
         CatalogCommand::List => {
             let mut after = String::new();
             outln!(
-                "{:<20} {:>8} {:>6} {:<8} 商品名 / NAME",
+                "{:<20} {}{}{} {}",
                 "SKU",
-                "PRICE",
-                "WEIGHT",
-                "J-GOODS"
+                pad(say("   価格", "   PRICE"), 9),
+                pad(say("重量(g)", "WEIGHT"), 7),
+                pad("J-goods", 10),
+                say("商品名", "NAME")
             );
             loop {
                 let from = after.clone();
@@ -123,18 +133,18 @@ pub(super) async fn run(command: CatalogCommand, store: &Store) -> anyhow::Resul
                 after = last.item.sku.clone();
                 for v in &page {
                     let state = match (&v.refusal, v.in_step) {
-                        (Some(_), _) => "refused",
-                        (None, true) => "ok",
-                        (None, false) => "owed",
+                        (Some(_), _) => say("受付拒否", "refused"),
+                        (None, true) => say("同期済み", "ok"),
+                        (None, false) => say("未送信", "owed"),
                     };
                     outln!(
                         "{}",
                         super::one_line(&format!(
-                            "{:<20} {:>8} {:>6} {:<8} {}",
+                            "{:<20} {:>8} {:>6} {} {}",
                             v.item.sku,
                             v.item.price,
                             v.item.weight_g.map_or("-".to_string(), |w| w.to_string()),
-                            state,
+                            pad(state, 10),
                             v.item.name
                         ))
                     );
@@ -144,13 +154,25 @@ pub(super) async fn run(command: CatalogCommand, store: &Store) -> anyhow::Resul
         CatalogCommand::Show { sku } => {
             let key = sku.clone();
             let Some(v) = store.read(move |c| catalog::get(c, "jgoods", &key)).await? else {
-                anyhow::bail!("商品マスタにありません / no item {sku} in the master");
+                anyhow::bail!(
+                    "{}",
+                    match super::lang() {
+                        crate::config::Language::Ja => format!("{sku} は商品マスタにありません"),
+                        crate::config::Language::En => format!("no item {sku} in the master"),
+                    }
+                );
             };
             outln!("{}", serde_json::to_string_pretty(&v.item)?);
             match (&v.refusal, v.in_step) {
-                (Some(why), _) => outln!("J-goods: 受け付けられませんでした / refused: {why}"),
-                (None, true) => outln!("J-goods: 同期済み / in step"),
-                (None, false) => outln!("J-goods: 未送信 / owed (sent at the next sync)"),
+                (Some(why), _) => outln!(
+                    "J-goods: {} {why}",
+                    say("受け付けられませんでした:", "refused:")
+                ),
+                (None, true) => outln!("J-goods: {}", say("同期済み", "in step")),
+                (None, false) => outln!(
+                    "J-goods: {}",
+                    say("未送信(次の同期で送ります)", "owed (sent at the next sync)")
+                ),
             }
         }
     }
@@ -171,23 +193,43 @@ pub enum JgoodsCatalogCommand {
 
 fn print_diff(d: &crate::catalog::diff::CatalogDiff) {
     if d.is_empty() {
-        outln!("差分はありません / the master and J-goods agree");
+        outln!(
+            "{}",
+            say("差分はありません", "the master and J-goods agree")
+        );
         return;
     }
     for sku in &d.missing {
-        outln!("未登録 / missing at J-goods: {sku}");
+        outln!("{} {sku}", say("J-goods に未登録:", "missing at J-goods:"));
     }
     for (sku, fields) in &d.differing {
-        outln!("内容が違う / differs: {sku} ({})", fields.join(", "));
+        outln!(
+            "{} {sku} ({})",
+            say("内容が違います:", "differs:"),
+            fields.join(", ")
+        );
     }
     for code in &d.only_at_jgoods {
-        outln!("J-goods だけにある / only at J-goods: {code} (取り下げはしません / not withdrawn)");
+        outln!(
+            "{} {code} {}",
+            say("J-goods だけにあります:", "only at J-goods:"),
+            say("(取り下げはしません)", "(not withdrawn)")
+        );
     }
     for code in &d.categories {
-        outln!("カテゴリが違う / category differs or is missing: {code}");
+        outln!(
+            "{} {code}",
+            say(
+                "カテゴリが違うか、ありません:",
+                "category differs or is missing:"
+            )
+        );
     }
     for code in &d.categories_only_at_jgoods {
-        outln!("J-goods だけにあるカテゴリ / category only at J-goods: {code}");
+        outln!(
+            "{} {code}",
+            say("J-goods だけにあるカテゴリ:", "category only at J-goods:")
+        );
     }
 }
 
@@ -197,7 +239,10 @@ pub(super) async fn run_jgoods(
     config: &crate::config_file::Config,
 ) -> anyhow::Result<()> {
     let client = crate::app::workers::jgoods_client(config)?.ok_or_else(|| {
-        anyhow::anyhow!("[jgoods] が有効ではありません / [jgoods] is not enabled")
+        anyhow::anyhow!(
+            "{}",
+            say("[jgoods] が有効ではありません", "[jgoods] is not enabled")
+        )
     })?;
     let JgoodsCatalogCommand::Diff { apply } = command;
     if !apply {
@@ -217,13 +262,20 @@ pub(super) async fn run_jgoods(
         poke: Default::default(),
     };
     let r = sync.round().await?;
-    outln!(
-        "送りました / sent: カテゴリ {} 件, 登録 {} 件, 更新 {} 件, 断られた {} 件, 取り下げ {} 件 (categories, registered, updated, refused, withdrawn)",
+    let (c, reg, upd, refused, gone) = (
         r.categories,
         r.registered,
         r.updated,
         r.refused,
-        r.withdrawn
+        r.withdrawn,
     );
+    match super::lang() {
+        crate::config::Language::Ja => outln!(
+            "送りました: カテゴリ {c} 件、登録 {reg} 件、更新 {upd} 件、受付拒否 {refused} 件、取り下げ {gone} 件"
+        ),
+        crate::config::Language::En => outln!(
+            "sent: {c} categories, {reg} registered, {upd} updated, {refused} refused, {gone} withdrawn"
+        ),
+    }
     Ok(())
 }

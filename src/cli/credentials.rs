@@ -12,6 +12,8 @@ use std::path::Path;
 
 use anyhow::Context;
 
+use super::{lang, say};
+use crate::config::Language;
 use crate::config_file::{Config, unit_credentials};
 
 const ADMIN_TOKEN: &str = "admin-token";
@@ -21,19 +23,23 @@ const ADMIN_TOKEN: &str = "admin-token";
 /// admin token where there is none or it is empty. Never overwrites a value.
 pub fn init(config: &Config, dir: &Path) -> anyhow::Result<()> {
     crate::private_files::create_dir(dir)
-        .with_context(|| format!("cannot create {}", dir.display()))?;
+        .with_context(|| format!("{} {}", say("作れません:", "cannot create"), dir.display()))?;
     let mut names: Vec<&str> = unit_credentials();
     for (key, secret) in config.secrets() {
         if let Some(name) = secret.credential_name()
             && !names.contains(&name)
         {
             names.push(name);
-            outln!(
-                "注意: {key} の {name} はユニットの LoadCredential= にありません。追加してください / \
-                 {key} names credential {name}, which the unit does not load: add \
-                 `LoadCredential={name}:{}` to it",
-                dir.join(name).display()
-            );
+            let path = dir.join(name);
+            let path = path.display();
+            match lang() {
+                Language::Ja => outln!(
+                    "注意: {key} の {name} はユニットの LoadCredential= にありません。`LoadCredential={name}:{path}` を追加してください"
+                ),
+                Language::En => outln!(
+                    "{key} names credential {name}, which the unit does not load: add `LoadCredential={name}:{path}` to it"
+                ),
+            }
         }
     }
     let mut to_fill = Vec::new();
@@ -47,13 +53,21 @@ pub fn init(config: &Config, dir: &Path) -> anyhow::Result<()> {
                     &format!("{}\n", hex::encode(rand::random::<[u8; 32]>())),
                 )?;
                 outln!(
-                    "作成: {} (管理トークン、ランダム) / created the admin token",
+                    "{} {}",
+                    say(
+                        "管理トークンを作成しました(ランダム):",
+                        "created the admin token (random):"
+                    ),
                     path.display()
                 );
             }
             (_, None) => {
                 write_private(&path, "")?;
-                outln!("作成: {} (空) / created, empty", path.display());
+                outln!(
+                    "{} {}",
+                    say("空のファイルを作成しました:", "created, empty:"),
+                    path.display()
+                );
                 to_fill.push(name);
             }
             (_, Some(true)) => to_fill.push(name),
@@ -62,8 +76,11 @@ pub fn init(config: &Config, dir: &Path) -> anyhow::Result<()> {
     }
     if !to_fill.is_empty() {
         outln!(
-            "有効にする連携の秘密情報を書き込んでください(空のファイルは「未設定」) / \
-             write the secrets of the sections you enable into (an empty file means not set): {}",
+            "{} {}",
+            say(
+                "有効にする連携の秘密情報を書き込んでください(空のファイルは「未設定」):",
+                "write the secrets of the sections you enable into (an empty file means not set):"
+            ),
             to_fill.join(", ")
         );
     }
@@ -73,5 +90,5 @@ pub fn init(config: &Config, dir: &Path) -> anyhow::Result<()> {
 /// Writes `text` to `path` as a 0600 file (whatever the umask).
 fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
     crate::private_files::write_atomic(path, text.as_bytes())
-        .with_context(|| format!("cannot write {}", path.display()))
+        .with_context(|| format!("{} {}", say("書けません:", "cannot write"), path.display()))
 }

@@ -91,18 +91,7 @@ pub fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
         .collect()
 }
 
-/// `text` padded with spaces to `width` terminal columns, counting a kana,
-/// kanji or full-width form as two, so a Japanese header lines up with its
-/// column. Longer text is left as it is.
-pub fn pad(text: &str, width: usize) -> String {
-    let wide = |c: char| {
-        matches!(c, '\u{1100}'..='\u{115f}' | '\u{2e80}'..='\u{a4cf}' | '\u{ac00}'..='\u{d7a3}'
-            | '\u{f900}'..='\u{faff}' | '\u{fe30}'..='\u{fe4f}' | '\u{ff00}'..='\u{ff60}'
-            | '\u{ffe0}'..='\u{ffe6}')
-    };
-    let used: usize = text.chars().map(|c| if wide(c) { 2 } else { 1 }).sum();
-    format!("{text}{}", " ".repeat(width.saturating_sub(used)))
-}
+pub use crate::wording::pad;
 
 /// One row of a listing built from outside values: a line feed, carriage
 /// return or tab inside them is shown as `\n`, `\r`, `\t`, so a name or a

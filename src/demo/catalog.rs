@@ -48,7 +48,10 @@ pub(super) async fn catalog_script(
     let answer = erp
         .upload("/api/v1/catalog/import", "text/csv", master(""))
         .await?;
-    println!("           imported: {answer}");
+    note(
+        format!("取り込み結果: {answer}"),
+        format!("imported: {answer}"),
+    );
     daemon.poll_now();
     wait_until("J-goods' answer to the master", async || {
         let refused = erp
@@ -59,9 +62,14 @@ pub(super) async fn catalog_script(
     })
     .await?;
     let item = erp.get("/api/v1/catalog/SKU-003").await?;
-    println!(
-        "           J-goods registered SKU-001, SKU-002, SKU-004 (categories first) and refused SKU-003:\n           {}",
-        item["refusal"].as_str().unwrap_or("")
+    let refusal = crate::wording::pick(lang(), item["refusal"].as_str().unwrap_or(""));
+    note(
+        format!(
+            "J-goods は SKU-001、SKU-002、SKU-004 を登録し(カテゴリが先)、SKU-003 を受け付けませんでした: {refusal}"
+        ),
+        format!(
+            "J-goods registered SKU-001, SKU-002, SKU-004 (categories first) and refused SKU-003: {refusal}"
+        ),
     );
 
     step(
@@ -72,15 +80,19 @@ pub(super) async fn catalog_script(
     let answer = erp
         .upload("/api/v1/catalog/import", "text/csv", master("150"))
         .await?;
-    println!("           imported: {answer}");
+    note(
+        format!("取り込み結果: {answer}"),
+        format!("imported: {answer}"),
+    );
     daemon.poll_now();
     wait_until("SKU-003's registration", async || {
         sim.catalog().items.contains_key("SKU-003")
     })
     .await?;
-    println!(
-        "           {} call(s) to J-goods for it; the three unchanged items were not sent again",
-        sim.stats().catalog_calls.len() - before
+    let calls = sim.stats().catalog_calls.len() - before;
+    note(
+        format!("J-goods への呼び出しは {calls} 回。変わっていない 3 商品は送り直していません"),
+        format!("{calls} call(s) to J-goods for it; the three unchanged items were not sent again"),
     );
     Ok(())
 }

@@ -13,6 +13,14 @@ pub(super) fn step(ja: &str, en: &str) {
     println!("\n▶ {}", crate::wording::say(lang(), ja, en));
 }
 
+/// A line under a step, in the demo's language.
+pub(super) fn note(ja: impl AsRef<str>, en: impl AsRef<str>) {
+    println!(
+        "           {}",
+        crate::wording::say(lang(), ja.as_ref(), en.as_ref())
+    );
+}
+
 /// The ERP's view: the admin API over HTTP, as a real ERP integration uses it.
 #[derive(Clone)]
 pub(super) struct Erp {
@@ -139,10 +147,15 @@ pub(super) async fn print_timeline(erp: Erp, started: Instant) {
 }
 
 pub(super) async fn print_stock(erp: &Erp) -> anyhow::Result<()> {
+    use crate::wording::pad;
     let stock = erp.get("/api/v1/stock").await?;
+    let say = |ja, en| crate::wording::say(lang(), ja, en);
     println!(
-        "\n  {:<10} {:>8} {:>9} {:>10}",
-        "SKU", "on hand", "reserved", "available"
+        "\n  {:<10} {}{}{}",
+        "SKU",
+        pad(&format!("{:>8}", say("実在庫", "on hand")), 9),
+        pad(&format!("{:>9}", say("引当済み", "reserved")), 10),
+        say("有効在庫", "available")
     );
     for s in stock["stock"].as_array().into_iter().flatten() {
         println!(
@@ -157,19 +170,47 @@ pub(super) async fn print_stock(erp: &Erp) -> anyhow::Result<()> {
 }
 
 pub(super) async fn print_orders(erp: &Erp) -> anyhow::Result<()> {
+    use crate::domain::order::{Channel, OrderState, PaymentState};
+    use crate::wording;
+    use crate::wording::pad;
     let list = erp.get("/api/v1/orders?limit=100").await?;
+    let lang = lang();
+    let say = |ja, en| wording::say(lang, ja, en);
     println!(
-        "\n  {:<8} {:<25} {:<10} {:<9} reserved / ordered",
-        "channel", "order", "state", "payment"
+        "\n  {}{}{}{}{}",
+        pad(say("販売先", "channel"), 13),
+        pad(say("受注番号", "order"), 26),
+        pad(say("状態", "state"), 11),
+        pad(say("支払い", "payment"), 14),
+        say("引当 / 注文数", "reserved / ordered")
     );
+    // The API's codes, in the merchant's words (the code itself when new).
+    let shown = |v: &Value, word: &dyn Fn(&Value) -> Option<&'static str>| {
+        word(v).map_or_else(|| v.as_str().unwrap_or("").to_string(), str::to_string)
+    };
     for o in list["orders"].as_array().into_iter().flatten() {
         let lines = crate::engine::sentences::reserved_of(&o["lines"]);
+        let channel = shown(&o["channel"], &|v| {
+            serde_json::from_value::<Channel>(v.clone())
+                .ok()
+                .map(|c| wording::channel(lang, c))
+        });
+        let state = shown(&o["state"], &|v| {
+            serde_json::from_value::<OrderState>(v.clone())
+                .ok()
+                .map(|s| wording::order_state(lang, s))
+        });
+        let payment = shown(&o["payment_state"], &|v| {
+            serde_json::from_value::<PaymentState>(v.clone())
+                .ok()
+                .map(|s| wording::payment_state(lang, s))
+        });
         println!(
-            "  {:<8} {:<25} {:<10} {:<9} {}",
-            o["channel"].as_str().unwrap_or(""),
-            o["id"].as_str().unwrap_or(""),
-            o["state"].as_str().unwrap_or(""),
-            o["payment_state"].as_str().unwrap_or(""),
+            "  {}{}{}{}{}",
+            pad(&channel, 13),
+            pad(o["id"].as_str().unwrap_or(""), 26),
+            pad(&state, 11),
+            pad(&payment, 14),
             lines
         );
     }

@@ -7,7 +7,7 @@ use anyhow::bail;
 use ordersync_sim::rakuten_pay::{ItemType, RakutenSimHandle};
 
 use super::STEP_DEADLINE;
-use super::erp::{Erp, step};
+use super::erp::{Erp, lang, note, step};
 use crate::app::Daemon;
 use crate::store::rakuten_skus;
 
@@ -44,13 +44,17 @@ pub(super) async fn rakuten_refusal_script(
     let Some(refused) = report.refused.first() else {
         bail!("the refused teapot was not kept");
     };
-    println!(
-        "           set aside: {} ({} / {}) {}: {}",
-        refused.pair.sku,
-        refused.pair.manage_number,
-        refused.pair.variant_id,
-        refused.code,
-        refused.fix
+    let pair = &refused.pair;
+    let (sku, item, variant, code) = (
+        &pair.sku,
+        &pair.manage_number,
+        &pair.variant_id,
+        &refused.code,
+    );
+    let fix = crate::wording::pick(lang(), &refused.fix);
+    note(
+        format!("送らずに残したもの: {sku}({item} / {variant}){code}: {fix}"),
+        format!("set aside: {sku} ({item} / {variant}) {code}: {fix}"),
     );
     Ok(())
 }

@@ -61,7 +61,10 @@ pub(super) async fn script(sim: &JgoodsSimHandle, erp: &Erp) -> anyhow::Result<(
     {
         bail!("the duplicate delivery was not acknowledged");
     }
-    println!("           (acknowledged as a duplicate; stock unchanged)");
+    note(
+        "(重複として受け付け、在庫は変わりません)",
+        "(acknowledged as a duplicate; stock unchanged)",
+    );
 
     step(
         "J-goods が停止中(503 が 3 回)に JG-1005(SKU-001 × 2)が届く → 間隔を空けて再送します",
@@ -127,9 +130,10 @@ pub(super) async fn rakuten_script(
     let short = erp
         .wait("rakuten", &second, |o| o["state"] == "short")
         .await?;
-    println!(
-        "           attention: {}",
-        short["attention"].as_str().unwrap_or("")
+    let attention = crate::wording::pick(lang(), short["attention"].as_str().unwrap_or(""));
+    note(
+        format!("要対応: {attention}"),
+        format!("attention: {attention}"),
     );
 
     step(
@@ -194,9 +198,10 @@ SKU-007,1
     {
         bail!("Rakuten still sells SKU-007");
     }
-    println!(
-        "           Rakuten shows 0, {} ms after the allocation",
-        allocated.elapsed().as_millis()
+    let ms = allocated.elapsed().as_millis();
+    note(
+        format!("在庫引当から {ms} ms 後に楽天の表示が 0 になりました"),
+        format!("Rakuten shows 0, {ms} ms after the allocation"),
     );
     step(
         "楽天のお客様が同じ鉄瓶を注文しようとする → 売り切れで楽天が受け付けず、売り越しなし",
@@ -206,7 +211,7 @@ SKU-007,1
     match rakuten.try_place_order(
         NewOrder::new(&number).item(NewItem::new("tetsubin", "tetsubin", 12000, 1).sku("SKU-007")),
     ) {
-        Err(sold_out) => println!("           Rakuten: {sold_out}"),
+        Err(sold_out) => note(format!("楽天: {sold_out}"), format!("Rakuten: {sold_out}")),
         Ok(_) => bail!("Rakuten sold the kettle J-goods' customer took"),
     }
     Ok(())
@@ -475,8 +480,16 @@ pub(super) async fn print_invoice(erp: &Erp) -> anyhow::Result<()> {
         ))
         .await?;
     println!(
-        "
-Invoice to J-goods for {today} (適格請求書, preview; `ordersync jgoods invoice --from {today} --to {today}` issues it once the day is over, `--force` today):"
+        "\n{}",
+        crate::wording::say(
+            lang(),
+            &format!(
+                "J-goods への {today} の適格請求書(下見。日が終わってから `ordersync jgoods invoice --from {today} --to {today}` で発行、当日は `--force`):"
+            ),
+            &format!(
+                "Invoice to J-goods for {today} (適格請求書, preview; `ordersync jgoods invoice --from {today} --to {today}` issues it once the day is over, `--force` today):"
+            ),
+        )
     );
     let amount = |v: &Value| yen(v.as_i64().unwrap_or(0));
     for o in inv["orders"].as_array().into_iter().flatten() {
@@ -494,26 +507,43 @@ Invoice to J-goods for {today} (適格請求書, preview; `ordersync jgoods invo
     }
     for s in inv["shipping"].as_array().into_iter().flatten() {
         println!(
-            "  {:<8} shipping {:<13} {:>9}  10%",
+            "  {:<8} {} {:<13} {:>9}  10%",
             s["order_id"].as_str().unwrap_or(""),
+            crate::wording::say(lang(), "送料", "shipping"),
             s["tracking_no"].as_str().unwrap_or(""),
             amount(&s["cost"])
         );
     }
     for r in inv["by_rate"].as_array().into_iter().flatten() {
+        let (rate, total, tax) = (&r["rate"], amount(&r["total"]), amount(&r["tax"]));
         println!(
-            "  {:>2}% total {:>9}, consumption tax {:>7} (rounded once per rate)",
-            r["rate"],
-            amount(&r["total"]),
-            amount(&r["tax"])
+            "  {}",
+            crate::wording::say(
+                lang(),
+                &format!("{rate:>2}% 対象 {total:>9}、消費税 {tax:>7}(税率ごとに一回だけ端数処理)"),
+                &format!(
+                    "{rate:>2}% total {total:>9}, consumption tax {tax:>7} (rounded once per rate)"
+                ),
+            )
         );
     }
-    println!(
-        "  total {}; J-goods keeps an expected service fee of {} (10% of {} tax excluded) and transfers {}",
+    let (total, fee, base, transfer) = (
         amount(&inv["grand_total"]),
         amount(&inv["service_fee"]),
         amount(&inv["tax_excluded_total"]),
-        amount(&inv["expected_transfer"])
+        amount(&inv["expected_transfer"]),
+    );
+    println!(
+        "  {}",
+        crate::wording::say(
+            lang(),
+            &format!(
+                "合計 {total}。J-goods が手数料の見込み {fee}(税抜 {base} の 10%)を差し引き、{transfer} を振り込みます"
+            ),
+            &format!(
+                "total {total}; J-goods keeps an expected service fee of {fee} (10% of {base} tax excluded) and transfers {transfer}"
+            ),
+        )
     );
     Ok(())
 }

@@ -205,6 +205,8 @@ async fn each_cause_is_told_once_by_mail_and_webhook_and_its_end_is_told_too() {
     let listed = app.cli(&["alerts", "list"]);
     let listed = String::from_utf8_lossy(&listed.stdout);
     assert!(listed.contains("order:jgoods:JGA2"), "{listed}");
+    assert!(listed.starts_with("未解決の問題 (2):"), "{listed}");
+    assert!(listed.contains("送った通知(新しい順):"), "{listed}");
     app.stop().await;
 }
 
@@ -311,7 +313,7 @@ async fn alerts_test_reaches_each_destination_or_says_why_not() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
-        stdout.contains("sent: email") && stdout.contains("sent: webhook"),
+        stdout.contains("送信しました: email") && stdout.contains("送信しました: webhook"),
         "{stdout}"
     );
     assert_eq!(
@@ -325,7 +327,7 @@ async fn alerts_test_reaches_each_destination_or_says_why_not() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
-        stderr.contains("not sent: webhook") && stderr.contains("500"),
+        stderr.contains("送れませんでした: webhook") && stderr.contains("500"),
         "{stderr}"
     );
     assert!(

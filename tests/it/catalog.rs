@@ -216,6 +216,21 @@ async fn what_an_import_owes_survives_a_restart() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // Said once, in the merchant's language (Japanese here).
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("を取り込みました: 追加 1 件、変更 0 件"),
+        "{said}"
+    );
+    assert!(
+        !said.contains(" / ") && !said.contains("imported"),
+        "{said}"
+    );
+    let list = app.cli(&["catalog", "list"]);
+    let list = String::from_utf8_lossy(&list.stdout);
+    let row = list.lines().find(|l| l.starts_with("E ")).unwrap();
+    assert!(list.starts_with("SKU") && list.contains("商品名"), "{list}");
+    assert!(row.contains("未送信") && row.contains("1620"), "{list}");
     assert!(app.sim.catalog().items.is_empty());
     // … until a daemon that syncs starts on the same store.
     let config = app._dir.path().join("config.toml");
@@ -235,7 +250,10 @@ async fn what_an_import_owes_survives_a_restart() {
     assert!(text.contains("同期済み"), "{text}");
     let out = app.cli(&["jgoods", "catalog", "diff"]);
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success() && text.contains("agree"), "{text}");
+    assert!(
+        out.status.success() && text.contains("差分はありません"),
+        "{text}"
+    );
     // A second item, never sent (the daemon syncs hourly): diff says so, --apply sends it.
     std::fs::write(&file, master(&["F,ほうじ茶,540,8,,100,,,,いいえ,はい"])).unwrap();
     assert!(
@@ -246,7 +264,7 @@ async fn what_an_import_owes_survives_a_restart() {
     let out = app.cli(&["jgoods", "catalog", "diff"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{text}");
-    assert!(text.contains("missing at J-goods: F"), "{text}");
+    assert!(text.contains("J-goods に未登録: F"), "{text}");
     let out = app.cli(&["jgoods", "catalog", "diff", "--apply"]);
     assert!(
         out.status.success(),
@@ -258,7 +276,7 @@ async fn what_an_import_owes_survives_a_restart() {
     // Withdrawn by the merchant: gone from the master, then from J-goods.
     assert!(app.cli(&["catalog", "withdraw", "F"]).status.success());
     let out = app.cli(&["jgoods", "catalog", "diff"]);
-    assert!(String::from_utf8_lossy(&out.stdout).contains("only at J-goods: F"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("J-goods だけにあります: F"));
     assert!(
         app.cli(&["jgoods", "catalog", "diff", "--apply"])
             .status

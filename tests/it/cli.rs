@@ -158,7 +158,13 @@ fn commands_that_need_no_secret_run_without_them() {
     assert_eq!(shell(&["run"]).status.code(), Some(78));
 
     // `credentials init` fills the directory; written secrets make it whole.
-    assert!(shell(&["credentials", "init"]).status.success());
+    let init = shell(&["credentials", "init"]);
+    assert!(init.status.success());
+    let said = String::from_utf8_lossy(&init.stdout);
+    assert!(
+        said.contains("管理トークンを作成しました") && !said.contains(" / "),
+        "{said}"
+    );
     assert_eq!(mode(&creds), 0o700);
     assert_eq!(mode(&creds.join("admin-token")), 0o600);
     std::fs::write(creds.join("jgoods-client-secret"), "s3cret\n").unwrap();
@@ -267,13 +273,31 @@ fn the_demo_runs_to_the_end() {
         "後払い会社に送り状番号",
         "与信NG。",
         "後払いの取引を取り消しました",
-        "Invoice to J-goods",
-        "J-goods keeps an expected service fee",
-        "set aside: SKU-009 (kyusu / k1) IE1101",
+        "J-goods への",
+        "手数料の見込み",
+        "送らずに残したもの: SKU-009(kyusu / k1)IE1101",
+        "有効在庫",
+        "J-goods: Webhook の送信",
+        "楽天ペイ: searchOrder",
     ] {
         assert!(
             stdout.contains(expected),
             "the demo did not show {expected}:\n{stdout}"
+        );
+    }
+    // Its own lines are said in Japanese alone.
+    for english in [
+        "imported:",
+        "attention:",
+        "acknowledged",
+        "Invoice to J-goods",
+        "set aside:",
+        "saw ",
+        "on hand",
+    ] {
+        assert!(
+            !stdout.contains(english),
+            "{english:?} in the Japanese demo:\n{stdout}"
         );
     }
 }
