@@ -50,8 +50,8 @@ pub enum CategoriesCommand {
 }
 
 fn read(file: &Path, encoding: Option<TextEncoding>) -> anyhow::Result<(Vec<u8>, Form)> {
-    let bytes = std::fs::read(file)
-        .with_context(|| format!("{} {}", say("読めません:", "cannot read"), file.display()))?;
+    let bytes =
+        std::fs::read(file).with_context(|| super::about_file(super::FileVerb::Read, file))?;
     let json = file
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("json"));

@@ -23,7 +23,7 @@ const ADMIN_TOKEN: &str = "admin-token";
 /// admin token where there is none or it is empty. Never overwrites a value.
 pub fn init(config: &Config, dir: &Path) -> anyhow::Result<()> {
     crate::private_files::create_dir(dir)
-        .with_context(|| format!("{} {}", say("作れません:", "cannot create"), dir.display()))?;
+        .with_context(|| super::about_file(super::FileVerb::Create, dir))?;
     let mut names: Vec<&str> = unit_credentials();
     for (key, secret) in config.secrets() {
         if let Some(name) = secret.credential_name()
@@ -90,5 +90,5 @@ pub fn init(config: &Config, dir: &Path) -> anyhow::Result<()> {
 /// Writes `text` to `path` as a 0600 file (whatever the umask).
 fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
     crate::private_files::write_atomic(path, text.as_bytes())
-        .with_context(|| format!("{} {}", say("書けません:", "cannot write"), path.display()))
+        .with_context(|| super::about_file(super::FileVerb::Write, path))
 }

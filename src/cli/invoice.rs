@@ -55,11 +55,16 @@ pub enum CsvEncoding {
 /// Issues the invoice, writes the document and says on standard error what was done.
 pub async fn run(args: InvoiceArgs, config: &Config, store: &Store) -> anyhow::Result<()> {
     let invoice_config = config.invoice.as_ref().with_context(|| {
-        format!(
-            "{} has no [invoice] section; add issuer_name, registration_number, addressee \
-             and bank_account to issue invoices",
-            config.source.display()
-        )
+        let file = config.source.display();
+        match super::lang() {
+            crate::config::Language::Ja => format!(
+                "{file} に [invoice] がありません。請求書を発行するには issuer_name、registration_number、addressee、bank_account を書いてください"
+            ),
+            crate::config::Language::En => format!(
+                "{file} has no [invoice] section; add issuer_name, registration_number, addressee \
+                 and bank_account to issue invoices"
+            ),
+        }
     })?;
     anyhow::ensure!(
         args.format == InvoiceFormat::Csv || args.encoding == CsvEncoding::Utf8,
@@ -94,10 +99,11 @@ pub async fn run(args: InvoiceArgs, config: &Config, store: &Store) -> anyhow::R
     };
     match &args.output {
         Some(path) => crate::private_files::write_atomic(path, &bytes)
-            .with_context(|| format!("cannot write {}", path.display()))?,
-        None => std::io::stdout()
-            .write_all(&bytes)
-            .context("cannot write the invoice to standard output")?,
+            .with_context(|| super::about_file(super::FileVerb::Write, &path))?,
+        None => std::io::stdout().write_all(&bytes).context(super::say(
+            "請求書を標準出力に書けません",
+            "cannot write the invoice to standard output",
+        ))?,
     }
     let inv = &doc.invoice;
     let ja = lang() == Language::Ja;

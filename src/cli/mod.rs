@@ -62,6 +62,27 @@ pub(crate) fn say<'a>(ja: &'a str, en: &'a str) -> &'a str {
     crate::wording::say(lang(), ja, en)
 }
 
+/// "cannot read <file>" (or open, write), in the command's language: the
+/// context of a file error the merchant reads.
+pub(crate) fn about_file(verb: FileVerb, path: &std::path::Path) -> String {
+    let (ja, en) = match verb {
+        FileVerb::Read => ("読めません:", "cannot read"),
+        FileVerb::Open => ("開けません:", "cannot open"),
+        FileVerb::Write => ("書けません:", "cannot write"),
+        FileVerb::Create => ("作れません:", "cannot create"),
+    };
+    format!("{} {}", say(ja, en), path.display())
+}
+
+/// What [`about_file`] could not do with a file.
+#[derive(Clone, Copy)]
+pub(crate) enum FileVerb {
+    Read,
+    Open,
+    Write,
+    Create,
+}
+
 /// Prints a line of the CLI's output ([`terminal_safe`]); a reader that
 /// went away (`ordersync orders list | head -1`) ends the command quietly.
 pub fn print_line(text: &str) {

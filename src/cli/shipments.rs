@@ -61,7 +61,7 @@ pub(super) async fn run(
             match &output {
                 Some(path) => {
                     crate::private_files::write_atomic(path, &file.bytes)
-                        .with_context(|| format!("cannot write {}", path.display()))?;
+                        .with_context(|| super::about_file(super::FileVerb::Write, &path))?;
                     errln!(
                         "{}",
                         match ja {
@@ -87,10 +87,10 @@ pub(super) async fn run(
             let format = parse(&carrier, lang)?;
             let mut bytes = Vec::new();
             std::fs::File::open(&file)
-                .with_context(|| format!("cannot open {}", file.display()))?
+                .with_context(|| super::about_file(super::FileVerb::Open, &file))?
                 .take(import::MAX_FILE_BYTES as u64 + 1)
                 .read_to_end(&mut bytes)
-                .with_context(|| format!("cannot read {}", file.display()))?;
+                .with_context(|| super::about_file(super::FileVerb::Read, &file))?;
             let problems = match import::parse(format, &bytes, lang) {
                 Ok(labels) => match files::import(store, format, labels, policy, lang).await? {
                     Ok(done) => {
