@@ -278,7 +278,7 @@ async fn print_summary(
     let (calls, pushed) = (stats.item_stock_calls.len(), pushed.join(", "));
     say(
         format!(
-            "J-goods には有効在庫を {calls} 回の商品 API 呼び出しで伝えました(SKU ごとに 1 秒に 1 回まで)。最後に伝えた値: {pushed}。"
+            "J-goods には有効在庫を {calls} 回の商品 API への送信で伝えました(SKU ごとに 1 秒に 1 回まで)。最後に伝えた値: {pushed}。"
         ),
         format!(
             "J-goods was told the available stock in {calls} item-API calls (at most once a second per SKU); it last heard {pushed}."

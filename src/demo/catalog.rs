@@ -91,7 +91,7 @@ pub(super) async fn catalog_script(
     .await?;
     let calls = sim.stats().catalog_calls.len() - before;
     note(
-        format!("J-goods への呼び出しは {calls} 回。変わっていない 3 商品は送り直していません"),
+        format!("J-goods への送信は {calls} 回。変わっていない 3 商品は送り直していません"),
         format!("{calls} call(s) to J-goods for it; the three unchanged items were not sent again"),
     );
     Ok(())
