@@ -1,0 +1,257 @@
+//! Yahoo!ショッピング end to end: the real daemon polls the Yahoo!
+//! simulator over loopback, logged in through the simulator's own
+//! authorization page and token endpoint.
+
+use std::time::Duration;
+
+use ordersync::sim::yahoo_shopping::YahooSimSettings;
+use ordersync_sim::yahoo_shopping::{
+    self as yahoo_sim, Endpoint, NewItem, NewOrder, Settings, YahooSimConfig, YahooSimHandle,
+};
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+
+use crate::helpers::*;
+
+struct Yahoo {
+    app: TestApp,
+    sim: YahooSimHandle,
+    _keys: tempfile::TempDir,
+}
+
+/// The contract's settings, without the per-second limit (the adapter is
+/// told not to pace either) and with a wide signature skew, so a test may
+/// move the simulator's clock past the cancel window.
+fn settings() -> Settings {
+    Settings {
+        per_url_interval: Duration::ZERO,
+        signature_skew: Duration::from_secs(7200),
+        ..Settings::default()
+    }
+}
+
+async fn start_sim(settings: Settings) -> YahooSimHandle {
+    yahoo_sim::start(
+        TcpListener::bind("127.0.0.1:0").await.unwrap(),
+        YahooSimConfig {
+            settings,
+            ..YahooSimConfig::default()
+        },
+    )
+    .await
+    .unwrap()
+}
+
+/// The daemon on a simulator, logged in, key version `key`; `extra` goes in
+/// `[yahoo_shopping]`.
+async fn yahoo_app_on(sim: YahooSimHandle, key: u32, extra: &str) -> Yahoo {
+    let keys = tempfile::tempdir().unwrap();
+    let key_file = keys.path().join("yahoo.pem");
+    sim.write_key(key, &key_file).unwrap();
+    let token = sim.login().await.unwrap();
+    let section = format!(
+        "{}poll_interval = \"1h\"\nrequest_interval = \"0s\"\n{extra}\n",
+        sim.config_section(&token, &key_file)
+    );
+    let app = spawn_app_with(Options {
+        sections: section,
+        ..Options::default()
+    })
+    .await;
+    Yahoo {
+        app,
+        sim,
+        _keys: keys,
+    }
+}
+
+async fn yahoo_app() -> Yahoo {
+    yahoo_app_on(start_sim(settings()).await, 1, "").await
+}
+
+impl Yahoo {
+    async fn order(&self, id: &str) -> Option<Value> {
+        let (status, body) = self.app.get(&format!("/api/v1/orders/yahoo/{id}")).await;
+        (status == 200).then_some(body)
+    }
+
+    /// Pokes the poller until the order satisfies `pred`.
+    async fn poll_until(&self, id: &str, pred: impl Fn(&Value) -> bool) -> Value {
+        let pred = &pred;
+        eventually(Duration::from_millis(50), || async move {
+            self.app.daemon().poll_now();
+            match self.order(id).await {
+                Some(o) if pred(&o) => Ok(o),
+                o => Err(format!("Yahoo! order {id} never matched; last: {o:?}")),
+            }
+        })
+        .await
+    }
+
+    fn place(&self, code: &str, sub: &str, qty: u32) -> String {
+        self.sim
+            .place_order(NewOrder::new(vec![NewItem::new(code, sub, qty, 1500)]))
+    }
+}
+
+#[tokio::test]
+async fn an_order_is_polled_allocated_and_set_in_process_at_yahoo() {
+    let y = yahoo_app().await;
+    y.app.set_stock("tee:red", 5).await;
+    y.sim.register_item("tee:red", Some(5));
+    let id = y.place("tee", "red", 2);
+    // Inside the buyer's 10-minute window the stock is held at once, but
+    // the order is neither announced to the ERP nor marked seen.
+    let o = y.poll_until(&id, |o| o["state"] == "allocated").await;
+    assert_eq!(o["lines"][0]["reserved_qty"], 2);
+    assert_eq!(o["lines"][0]["sku"], "tee:red");
+    assert_eq!(y.app.stock("tee:red").await["available"], 3);
+    assert!(!y.sim.order(&id).unwrap().is_seen);
+    let (_, feed) = y.app.get("/api/v1/events?after=0&limit=1000").await;
+    let kinds: Vec<&str> = feed["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["order_id"] == json!(id))
+        .filter_map(|e| e["kind"].as_str())
+        .collect();
+    assert!(kinds.contains(&"order.held"), "{kinds:?}");
+    assert!(!kinds.contains(&"order.imported"), "{kinds:?}");
+    // The window ends: announced, marked seen (処理中) through the outbox.
+    y.sim.advance_clock(Duration::from_secs(11 * 60));
+    let o = y.poll_until(&id, |o| o["state"] == "confirmed").await;
+    assert_eq!(o["payment_state"], "paid");
+    assert!(
+        y.sim
+            .wait_until(DEADLINE, |v| v.order(&id).is_some_and(|o| o.is_seen))
+            .await
+    );
+    assert_eq!(y.sim.order(&id).unwrap().status, 2);
+    y.app.wait_event("order.imported", false).await;
+    assert_eq!(
+        y.sim.stats().calls.get(&Endpoint::OrderChange).copied(),
+        Some(1),
+        "marked seen once"
+    );
+    y.app.stop().await;
+}
+
+#[tokio::test]
+async fn a_cancel_inside_the_window_releases_the_stock() {
+    let y = yahoo_app().await;
+    y.app.set_stock("mug", 3).await;
+    y.sim.register_item("mug", Some(3));
+    let id = y.place("mug", "", 3);
+    y.poll_until(&id, |o| o["state"] == "allocated").await;
+    assert_eq!(y.app.stock("mug").await["available"], 0);
+    assert!(y.sim.buyer_cancel(&id));
+    y.poll_until(&id, |o| o["state"] == "cancelled").await;
+    assert_eq!(y.app.stock("mug").await["available"], 3);
+    y.app.stop().await;
+}
+
+#[tokio::test]
+async fn the_erp_shipment_is_reported_once_as_shipped_never_completed() {
+    let y = yahoo_app().await;
+    y.app.set_stock("cap", 2).await;
+    y.sim.register_item("cap", Some(2));
+    let id = y.place("cap", "", 1);
+    y.sim.advance_clock(Duration::from_secs(11 * 60));
+    y.poll_until(&id, |o| o["state"] == "confirmed").await;
+    let parcel =
+        json!({"carrier": "yamato", "tracking_no": "123456789012", "shipped_on": "2026-12-03"});
+    let (status, body) = y
+        .app
+        .post(&format!("/api/v1/orders/yahoo/{id}/shipment"), parcel)
+        .await;
+    assert_eq!(status, 202, "{body}");
+    assert!(
+        y.sim
+            .wait_until(DEADLINE, |v| v
+                .order(&id)
+                .is_some_and(|o| o.ship_status == 3))
+            .await
+    );
+    y.app.wait_event("order.shipment_reported", false).await;
+    let o = y.sim.order(&id).unwrap();
+    assert_eq!(o.ship_company_code, "1001");
+    assert_eq!(o.ship_invoice_number1, "123456789012");
+    assert_eq!(
+        o.status, 2,
+        "完了 is never set unless complete_orders is on"
+    );
+    y.app.stop().await;
+}
+
+#[tokio::test]
+async fn an_answer_without_an_accepted_key_is_a_problem_at_once() {
+    // The daemon is given key version 1's PEM but told version 2: Yahoo!
+    // cannot decrypt it, gives no error, and leaves out the authorize status.
+    let sim = start_sim(settings()).await;
+    sim.issue_key().unwrap();
+    let keys = tempfile::tempdir().unwrap();
+    let key_file = keys.path().join("yahoo.pem");
+    sim.write_key(1, &key_file).unwrap();
+    let token = sim.login().await.unwrap();
+    let section = sim
+        .config_section(&token, &key_file)
+        .replace("public_key_version = 1", "public_key_version = 2");
+    let app = spawn_app_with(Options {
+        sections: format!("{section}poll_interval = \"1h\"\nrequest_interval = \"0s\"\n"),
+        ..Options::default()
+    })
+    .await;
+    let store = app.daemon().store.clone();
+    let reason = eventually(Duration::from_millis(20), || {
+        let store = store.clone();
+        async move {
+            store
+                .read(|c| ordersync::store::kv::get(c, "attention.yahoo_shopping.public_key"))
+                .await
+                .unwrap()
+                .ok_or_else(|| "no key problem recorded".to_string())
+        }
+    })
+    .await;
+    assert!(
+        reason.contains("公開鍵") && reason.contains("12時間"),
+        "{reason}"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_refused_refresh_is_one_problem_not_a_retry_loop() {
+    let sim = start_sim(settings()).await;
+    let keys = tempfile::tempdir().unwrap();
+    let key_file = keys.path().join("yahoo.pem");
+    sim.write_key(1, &key_file).unwrap();
+    let token = sim.login().await.unwrap();
+    // The person revokes the consent: every refresh is `invalid_grant`.
+    sim.revoke();
+    let app = spawn_app_with(Options {
+        sections: format!(
+            "{}poll_interval = \"1s\"\nrequest_interval = \"0s\"\n",
+            sim.config_section(&token, &key_file)
+        ),
+        ..Options::default()
+    })
+    .await;
+    let reason = app.wait_provider_problem("yahoo_shopping").await;
+    assert!(reason.contains("ordersync yahoo authorize"), "{reason}");
+    // A poll each second is configured, but a refusal only a person can
+    // mend backs the poller off: no loop of refused refreshes.
+    let refreshes = sim.stats().refreshes_with_signature;
+    let looped = sim
+        .wait_until(Duration::from_secs(3), |v| {
+            v.stats().refreshes_with_signature > refreshes
+        })
+        .await;
+    assert!(!looped, "the refused refresh was retried");
+    assert!(refreshes <= 2, "{refreshes}");
+    assert!(
+        sim.stats().calls.is_empty(),
+        "no store call without a token"
+    );
+    app.stop().await;
+}
