@@ -88,6 +88,29 @@ impl Yahoo {
         .await
     }
 
+    /// Pokes the poller and waits until a whole poll finished after the poke.
+    async fn poll_complete(&self) {
+        let store = self.app.daemon().store.clone();
+        let last = || {
+            let store = store.clone();
+            async move {
+                store
+                    .read(|c| ordersync::store::kv::get(c, "poll.yahoo_shopping.last_success"))
+                    .await
+                    .unwrap()
+            }
+        };
+        let before = last().await;
+        eventually(Duration::from_millis(20), || async {
+            self.app.daemon().poll_now();
+            match last().await {
+                now if now.is_some() && now != before => Ok(()),
+                _ => Err("no Yahoo! poll finished".to_string()),
+            }
+        })
+        .await;
+    }
+
     fn place(&self, code: &str, sub: &str, qty: u32) -> String {
         self.sim
             .place_order(NewOrder::new(vec![NewItem::new(code, sub, qty, 1500)]))
@@ -254,4 +277,113 @@ async fn a_refused_refresh_is_one_problem_not_a_retry_loop() {
         "no store call without a token"
     );
     app.stop().await;
+}
+
+#[tokio::test]
+async fn an_expired_access_token_is_refreshed_once_and_the_call_made_again() {
+    let y = yahoo_app().await;
+    y.app.set_stock("pen", 4).await;
+    y.sim.register_item("pen", Some(4));
+    let first = y.place("pen", "", 1);
+    y.poll_until(&first, |o| o["state"] == "allocated").await;
+    let refreshes = y.sim.stats().refreshes_with_signature;
+    // The simulator's hour passes: the cached token is refused (401
+    // invalid_token); the client refreshes once and the poll goes on.
+    y.sim.advance_clock(Duration::from_secs(3700));
+    // Placed at the daemon's now, inside its search window.
+    let second = y.sim.place_order(NewOrder {
+        order_time: Some(chrono::Utc::now().fixed_offset()),
+        ..NewOrder::new(vec![NewItem::new("pen", "", 2, 1500)])
+    });
+    y.poll_until(&second, |o| o["state"] == "confirmed").await;
+    assert_eq!(y.sim.stats().refreshes_with_signature, refreshes + 1);
+    y.app.stop().await;
+}
+
+/// `ordersync yahoo authorize` as an operator runs it: the URL printed, the
+/// browser's address pasted, the refresh token written to its credential
+/// file and the login's time recorded.
+#[tokio::test(flavor = "multi_thread")]
+async fn authorize_prints_the_login_url_and_stores_the_refresh_token() {
+    use std::io::{BufRead, Write};
+    let sim = start_sim(settings()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let key_file = dir.path().join("yahoo.pem");
+    sim.write_key(1, &key_file).unwrap();
+    let section = sim.config_section("unused", &key_file).replace(
+        "refresh_token = \"unused\"",
+        "refresh_token = { credential = \"yahoo-refresh-token\" }",
+    );
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[daemon]\ndata_dir = \"{}\"\nlanguage = \"ja\"\n{section}",
+            dir.path().display()
+        ),
+    )
+    .unwrap();
+    let creds = dir.path().join("credentials");
+    std::fs::create_dir(&creds).unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ordersync"))
+        .arg("--config")
+        .arg(&config)
+        .arg("--credentials-dir")
+        .arg(&creds)
+        .args(["yahoo", "authorize"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut url = String::new();
+    while !url.starts_with("http") {
+        url.clear();
+        assert_ne!(out.read_line(&mut url).unwrap(), 0, "no URL printed");
+    }
+    // The person logs in; the browser lands on the callback.
+    let page = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(url.trim())
+        .send()
+        .await
+        .unwrap();
+    let landed = page.headers()["location"].to_str().unwrap().to_string();
+    writeln!(child.stdin.take().unwrap(), "{landed}").unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
+    assert!(child.wait().unwrap().success(), "{rest}");
+    assert!(rest.contains("認可を保存しました"), "{rest}");
+    let token = std::fs::read_to_string(creds.join("yahoo-refresh-token")).unwrap();
+    assert!(!token.trim().is_empty());
+    assert!(!rest.contains(token.trim()), "the token is never printed");
+    let store = ordersync::store::Store::open_in(dir.path(), 0).unwrap();
+    let at = store
+        .read(|c| ordersync::store::kv::get(c, "yahoo_shopping.authorized_at"))
+        .await
+        .unwrap();
+    assert!(at.is_some());
+}
+
+/// A fraud hold released days after the order shows up by
+/// `PublicationTime`, outside the `OrderTime` window.
+#[tokio::test]
+async fn a_fraud_hold_released_later_is_found_by_its_publication_time() {
+    let y = yahoo_app().await;
+    y.app.set_stock("bag", 2).await;
+    y.sim.register_item("bag", Some(2));
+    let id = y.sim.place_order(NewOrder {
+        order_time: Some(chrono::Utc::now().fixed_offset() - chrono::TimeDelta::days(6)),
+        fraud_hold: true,
+        ..NewOrder::new(vec![NewItem::new("bag", "", 1, 9800)])
+    });
+    // Held: orderList does not show it.
+    y.poll_complete().await;
+    assert!(y.order(&id).await.is_none());
+    assert!(y.sim.release_hold(&id));
+    let o = y.poll_until(&id, |o| o["state"] == "confirmed").await;
+    assert_eq!(o["lines"][0]["reserved_qty"], 1);
+    y.app.stop().await;
 }
