@@ -537,7 +537,7 @@ fn migrations() -> Migrations<'static> {
         M::up(shipping_home_refunds::CONSOLE_HOME),
         M::up(shipping_home_refunds::KOMOJU_REFUND_REQUESTS),
         M::up(shipping_home_refunds::STOCK_PUSH_OWED_INLINE),
-        M::up(yahoo::YAHOO_ORDERS),
+        M::up(yahoo::YAHOO),
     ])
 }
 

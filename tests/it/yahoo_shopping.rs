@@ -387,3 +387,63 @@ async fn a_fraud_hold_released_later_is_found_by_its_publication_time() {
     assert_eq!(o["lines"][0]["reserved_qty"], 1);
     y.app.stop().await;
 }
+
+#[tokio::test]
+async fn an_erp_count_reaches_yahoos_quantity_and_an_unknown_code_is_reported_once() {
+    let y = yahoo_app_on(
+        start_sim(settings()).await,
+        1,
+        "stock_push_interval = \"1s\"",
+    )
+    .await;
+    y.sim.register_item("tee:blue", Some(1));
+    y.app.set_stock("tee:blue", 7).await;
+    y.app.set_stock("ghost-1", 3).await;
+    assert!(
+        y.sim
+            .wait_until(DEADLINE, |v| v
+                .stock("tee:blue")
+                .is_some_and(|s| s.quantity == Some(7)))
+            .await
+    );
+    // A Yahoo! sale of 2 held here: Yahoo! is told 5 (absolute).
+    let id = y.place("tee", "blue", 2);
+    y.poll_until(&id, |o| o["state"] == "allocated").await;
+    assert!(
+        y.sim
+            .wait_until(DEADLINE, |v| v
+                .stock("tee:blue")
+                .is_some_and(|s| s.quantity == Some(5)))
+            .await
+    );
+    // setStock took the unknown code with a 200; getStock's read-back
+    // tells, and the push reports it once.
+    assert_eq!(y.sim.unbound_stock("ghost-1").unwrap().quantity, Some(3));
+    let store = y.app.daemon().store.clone();
+    let summary = eventually(Duration::from_millis(50), || {
+        let store = store.clone();
+        async move {
+            let all = store
+                .read(|c| ordersync::store::stock_push::summary(c, 10))
+                .await
+                .unwrap();
+            all.into_iter()
+                .find(|s| s.channel == ordersync::domain::Channel::Yahoo && !s.unknown.is_empty())
+                .ok_or_else(|| "no unknown Yahoo! code recorded".to_string())
+        }
+    })
+    .await;
+    assert_eq!(summary.unknown[0].0, "ghost-1");
+    let reads = y.sim.stats().calls.get(&Endpoint::GetStock).copied();
+    // A later change of the known code is not read back again.
+    y.app.set_stock("tee:blue", 9).await;
+    assert!(
+        y.sim
+            .wait_until(DEADLINE, |v| v
+                .stock("tee:blue")
+                .is_some_and(|s| s.quantity == Some(7)))
+            .await
+    );
+    assert_eq!(y.sim.stats().calls.get(&Endpoint::GetStock).copied(), reads);
+    y.app.stop().await;
+}

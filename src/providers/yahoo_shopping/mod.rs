@@ -11,6 +11,7 @@
 //!   `PublicationTime`, `orderInfo` for new orders and those whose
 //!   `LastUpdateTime` moved.
 //! - [`calls`]: the outbox calls (mark seen = 処理中, the shipment report).
+//! - [`stock_push`]: `setStock` through the one stock push, `getStock` read-back.
 //! - [`renewal`]: the warnings before the login's 28 days and the key's year.
 //!
 //! The rest of the crate sees only the neutral types below.
@@ -24,6 +25,7 @@ pub mod config;
 pub mod poller;
 pub mod renewal;
 pub mod rules;
+pub mod stock_push;
 pub mod wire;
 pub mod wiring;
 

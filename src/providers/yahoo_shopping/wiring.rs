@@ -1,6 +1,6 @@
 //! How Yahoo!ショッピング starts under its `[yahoo_shopping]` section: its
 //! client in the router (the dispatcher marks orders seen and reports
-//! shipments with it) and the order poller beside it.
+//! shipments with it), the order poller and the stock push beside it.
 
 use std::sync::{Arc, Mutex};
 
@@ -9,9 +9,11 @@ use tokio::sync::Notify;
 use super::client::{YahooClient, YahooClientSettings};
 use super::config::YahooShoppingConfig;
 use super::poller::YahooPoller;
+use super::stock_push::YahooStock;
 use crate::domain::Provider;
 use crate::heartbeat::Heartbeat;
 use crate::providers::router::{StartError, Started};
+use crate::providers::stock_push::StockPusher;
 use crate::worker::WorkerContext;
 
 /// The client with what the calls need of the section.
@@ -39,11 +41,23 @@ pub fn start(
     started.router.yahoo = Some(api.clone());
     started.run(YahooPoller {
         ctx: ctx.clone(),
-        api,
+        api: api.clone(),
         config: cfg.clone(),
         poke: Arc::new(Notify::new()),
         heartbeat: Heartbeat::unwatched("Yahoo! poller"),
         swept_at: Arc::new(Mutex::new(None)),
     });
+    if !cfg.stock_push_interval.is_zero() {
+        let channel = YahooStock {
+            api,
+            store: ctx.store.clone(),
+        };
+        started.run(StockPusher::new(
+            ctx,
+            channel,
+            cfg.stock_push_interval,
+            ctx.retry,
+        ));
+    }
     Ok(())
 }
