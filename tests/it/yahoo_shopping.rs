@@ -447,3 +447,57 @@ async fn an_erp_count_reaches_yahoos_quantity_and_an_unknown_code_is_reported_on
     assert_eq!(y.sim.stats().calls.get(&Endpoint::GetStock).copied(), reads);
     y.app.stop().await;
 }
+
+#[tokio::test]
+async fn the_login_and_the_key_are_warned_before_they_end_in_status() {
+    let expires = (chrono::Utc::now() + chrono::TimeDelta::days(20)).date_naive();
+    let y = yahoo_app_on(
+        start_sim(settings()).await,
+        1,
+        &format!("public_key_expires = \"{expires}\""),
+    )
+    .await;
+    // The login was made 22 days ago: 6 days are left of its 28.
+    let at = (chrono::Utc::now() - chrono::TimeDelta::days(22)).fixed_offset();
+    let text = ordersync::domain::time::rfc3339(at);
+    y.app
+        .daemon()
+        .store
+        .write(move |tx| {
+            ordersync::store::kv::set(tx, "yahoo_shopping.authorized_at", &text, &text)
+        })
+        .await
+        .unwrap();
+    y.poll_complete().await;
+    y.poll_complete().await;
+    let out = y.app.cli(&["status"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("Yahoo!の認可は") && text.contains("ordersync yahoo authorize"),
+        "{text}"
+    );
+    assert!(text.contains(&format!("公開鍵は {expires}")), "{text}");
+    assert_eq!(out.status.code(), Some(1), "a warning needs a person");
+    y.app.stop().await;
+}
+
+#[tokio::test]
+async fn with_complete_orders_the_shipment_is_followed_by_completion() {
+    let y = yahoo_app_on(start_sim(settings()).await, 1, "complete_orders = true").await;
+    y.app.set_stock("cup", 2).await;
+    y.sim.register_item("cup", Some(2));
+    let id = y.place("cup", "", 1);
+    y.sim.advance_clock(Duration::from_secs(11 * 60));
+    y.poll_until(&id, |o| o["state"] == "confirmed").await;
+    let parcel =
+        json!({"carrier": "sagawa", "tracking_no": "4455667788", "shipped_on": "2026-12-03"});
+    let (status, _) = y
+        .app
+        .post(&format!("/api/v1/orders/yahoo/{id}/shipment"), parcel)
+        .await;
+    assert_eq!(status, 202);
+    assert!(y.sim.wait_for_status(&id, 5, DEADLINE).await);
+    let o = y.sim.order(&id).unwrap();
+    assert_eq!((o.ship_status, o.ship_company_code.as_str()), (3, "1002"));
+    y.app.stop().await;
+}
