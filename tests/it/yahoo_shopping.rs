@@ -42,17 +42,24 @@ async fn start_sim(settings: Settings) -> YahooSimHandle {
     .unwrap()
 }
 
-/// The daemon on a simulator, logged in, key version `key`; `extra` goes in
-/// `[yahoo_shopping]`.
-async fn yahoo_app_on(sim: YahooSimHandle, key: u32, extra: &str) -> Yahoo {
+/// A person's login at the simulator and key version `key`'s PEM in a
+/// directory: the section that reaches it, with `extra` keys.
+async fn logged_in(sim: &YahooSimHandle, key: u32, extra: &str) -> (tempfile::TempDir, String) {
     let keys = tempfile::tempdir().unwrap();
     let key_file = keys.path().join("yahoo.pem");
     sim.write_key(key, &key_file).unwrap();
     let token = sim.login().await.unwrap();
     let section = format!(
-        "{}poll_interval = \"1h\"\nrequest_interval = \"0s\"\n{extra}\n",
+        "{}request_interval = \"0s\"\n{extra}\n",
         sim.config_section(&token, &key_file)
     );
+    (keys, section)
+}
+
+/// The daemon on a simulator, logged in, key version `key`; `extra` goes in
+/// `[yahoo_shopping]`.
+async fn yahoo_app_on(sim: YahooSimHandle, key: u32, extra: &str) -> Yahoo {
+    let (keys, section) = logged_in(&sim, key, &format!("poll_interval = \"1h\"\n{extra}")).await;
     let app = spawn_app_with(Options {
         sections: section,
         ..Options::default()
@@ -109,6 +116,27 @@ impl Yahoo {
             }
         })
         .await;
+    }
+
+    /// An order of `qty` × `code` out of its cancel window and 処理中 here.
+    async fn confirmed_order(&self, code: &str, qty: u32) -> String {
+        self.app.set_stock(code, 2).await;
+        self.sim.register_item(code, Some(2));
+        let id = self.place(code, "", qty);
+        self.sim.advance_clock(Duration::from_secs(11 * 60));
+        self.poll_until(&id, |o| o["state"] == "confirmed").await;
+        id
+    }
+
+    /// The ERP ships the order.
+    async fn ship(&self, id: &str, carrier: &str, tracking_no: &str) {
+        let parcel =
+            json!({"carrier": carrier, "tracking_no": tracking_no, "shipped_on": "2026-12-03"});
+        let (status, body) = self
+            .app
+            .post(&format!("/api/v1/orders/yahoo/{id}/shipment"), parcel)
+            .await;
+        assert_eq!(status, 202, "{body}");
     }
 
     fn place(&self, code: &str, sub: &str, qty: u32) -> String {
@@ -176,18 +204,8 @@ async fn a_cancel_inside_the_window_releases_the_stock() {
 #[tokio::test]
 async fn the_erp_shipment_is_reported_once_as_shipped_never_completed() {
     let y = yahoo_app().await;
-    y.app.set_stock("cap", 2).await;
-    y.sim.register_item("cap", Some(2));
-    let id = y.place("cap", "", 1);
-    y.sim.advance_clock(Duration::from_secs(11 * 60));
-    y.poll_until(&id, |o| o["state"] == "confirmed").await;
-    let parcel =
-        json!({"carrier": "yamato", "tracking_no": "123456789012", "shipped_on": "2026-12-03"});
-    let (status, body) = y
-        .app
-        .post(&format!("/api/v1/orders/yahoo/{id}/shipment"), parcel)
-        .await;
-    assert_eq!(status, 202, "{body}");
+    let id = y.confirmed_order("cap", 1).await;
+    y.ship(&id, "yamato", "123456789012").await;
     assert!(
         y.sim
             .wait_until(DEADLINE, |v| v
@@ -212,15 +230,9 @@ async fn an_answer_without_an_accepted_key_is_a_problem_at_once() {
     // cannot decrypt it, gives no error, and leaves out the authorize status.
     let sim = start_sim(settings()).await;
     sim.issue_key().unwrap();
-    let keys = tempfile::tempdir().unwrap();
-    let key_file = keys.path().join("yahoo.pem");
-    sim.write_key(1, &key_file).unwrap();
-    let token = sim.login().await.unwrap();
-    let section = sim
-        .config_section(&token, &key_file)
-        .replace("public_key_version = 1", "public_key_version = 2");
+    let (_keys, section) = logged_in(&sim, 1, "poll_interval = \"1h\"").await;
     let app = spawn_app_with(Options {
-        sections: format!("{section}poll_interval = \"1h\"\nrequest_interval = \"0s\"\n"),
+        sections: section.replace("public_key_version = 1", "public_key_version = 2"),
         ..Options::default()
     })
     .await;
@@ -246,17 +258,11 @@ async fn an_answer_without_an_accepted_key_is_a_problem_at_once() {
 #[tokio::test]
 async fn a_refused_refresh_is_one_problem_not_a_retry_loop() {
     let sim = start_sim(settings()).await;
-    let keys = tempfile::tempdir().unwrap();
-    let key_file = keys.path().join("yahoo.pem");
-    sim.write_key(1, &key_file).unwrap();
-    let token = sim.login().await.unwrap();
+    let (_keys, section) = logged_in(&sim, 1, "poll_interval = \"1s\"").await;
     // The person revokes the consent: every refresh is `invalid_grant`.
     sim.revoke();
     let app = spawn_app_with(Options {
-        sections: format!(
-            "{}poll_interval = \"1s\"\nrequest_interval = \"0s\"\n",
-            sim.config_section(&token, &key_file)
-        ),
+        sections: section,
         ..Options::default()
     })
     .await;
@@ -484,18 +490,8 @@ async fn the_login_and_the_key_are_warned_before_they_end_in_status() {
 #[tokio::test]
 async fn with_complete_orders_the_shipment_is_followed_by_completion() {
     let y = yahoo_app_on(start_sim(settings()).await, 1, "complete_orders = true").await;
-    y.app.set_stock("cup", 2).await;
-    y.sim.register_item("cup", Some(2));
-    let id = y.place("cup", "", 1);
-    y.sim.advance_clock(Duration::from_secs(11 * 60));
-    y.poll_until(&id, |o| o["state"] == "confirmed").await;
-    let parcel =
-        json!({"carrier": "sagawa", "tracking_no": "4455667788", "shipped_on": "2026-12-03"});
-    let (status, _) = y
-        .app
-        .post(&format!("/api/v1/orders/yahoo/{id}/shipment"), parcel)
-        .await;
-    assert_eq!(status, 202);
+    let id = y.confirmed_order("cup", 1).await;
+    y.ship(&id, "sagawa", "4455667788").await;
     assert!(y.sim.wait_for_status(&id, 5, DEADLINE).await);
     let o = y.sim.order(&id).unwrap();
     assert_eq!((o.ship_status, o.ship_company_code.as_str()), (3, "1002"));

@@ -156,13 +156,20 @@ impl YahooClient {
             .map(|(t, _)| t.clone())
     }
 
-    /// The access token, refreshed when due (one refresh at a time).
-    async fn access_token(&self, force: bool) -> Result<SecretString, CallError> {
-        if !force && let Some(t) = self.cached_token() {
+    /// The access token, refreshed when due or when Yahoo! refused
+    /// `refused` (one refresh at a time: a caller that waited for another's
+    /// refresh takes its token).
+    async fn access_token(
+        &self,
+        refused: Option<&SecretString>,
+    ) -> Result<SecretString, CallError> {
+        let usable =
+            |t: &SecretString| refused.is_none_or(|r| r.expose_secret() != t.expose_secret());
+        if let Some(t) = self.cached_token().filter(usable) {
             return Ok(t);
         }
         let _one = self.refresh.lock().await;
-        if !force && let Some(t) = self.cached_token() {
+        if let Some(t) = self.cached_token().filter(usable) {
             return Ok(t);
         }
         let s = &self.settings;
@@ -216,9 +223,9 @@ impl YahooClient {
         build: impl Fn(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
     ) -> Result<Reply, CallError> {
         let url = format!("{}/{path}", self.settings.api_base_url);
-        let mut refreshed = false;
+        let mut refused: Option<SecretString> = None;
         loop {
-            let token = self.access_token(refreshed).await?;
+            let token = self.access_token(refused.as_ref()).await?;
             self.pacer(path).wait().await;
             let mut request = build(self.http.post(&url))
                 .header(AUTHORIZATION, format!("Bearer {}", token.expose_secret()));
@@ -235,8 +242,8 @@ impl YahooClient {
                     .get(WWW_AUTHENTICATE)
                     .and_then(|v| v.to_str().ok())
                     .is_some_and(|v| v.contains("invalid_token"));
-            if expired && !refreshed {
-                refreshed = true;
+            if expired && refused.is_none() {
+                refused = Some(token);
                 continue;
             }
             let root = wire::parse(&answer.body);
