@@ -497,3 +497,100 @@ async fn with_complete_orders_the_shipment_is_followed_by_completion() {
     assert_eq!((o.ship_status, o.ship_company_code.as_str()), (3, "1002"));
     y.app.stop().await;
 }
+
+/// The daemon as a child process, killed with SIGKILL while it polls, reads
+/// and marks Yahoo! orders seen, then restarted: every order is held
+/// exactly once, and every one ends 処理中 at Yahoo! and here.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sigkill_while_polling_loses_and_doubles_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let jgoods = ordersync_sim::jgoods::start(
+        TcpListener::bind("127.0.0.1:0").await.unwrap(),
+        Default::default(),
+    )
+    .await
+    .unwrap();
+    let sim = start_sim(settings()).await;
+    let (_keys, section) = logged_in(&sim, 1, "poll_interval = \"1s\"").await;
+    let (config, _listen, admin) =
+        child_config(dir.path(), &jgoods, &Options::default(), &section).await;
+    let mut daemon = start_daemon(&config, &admin).await;
+    let http = reqwest::Client::new();
+    let r = http
+        .put(format!("http://{admin}/api/v1/stock/A"))
+        .bearer_auth(ADMIN_TOKEN)
+        .json(&json!({"on_hand": 100}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    sim.register_item("A", Some(100));
+    const ORDERS: usize = 40;
+    let mut ids = vec![];
+    for i in 0..ORDERS {
+        // Stamped with the daemon's clock: the simulator's runs ahead below.
+        ids.push(sim.place_order(NewOrder {
+            order_time: Some(chrono::Utc::now().fixed_offset()),
+            ..NewOrder::new(vec![NewItem::new("A", "", 1, 500)])
+        }));
+        if i % 10 == 9 {
+            // Out of the cancel window: mark-seen calls go out too.
+            sim.advance_clock(Duration::from_secs(11 * 60));
+            tokio::time::sleep(Duration::from_millis(200 + (i as u64 % 7) * 90)).await;
+            daemon.start_kill().unwrap();
+            daemon.wait().await.unwrap();
+            daemon = start_daemon(&config, &admin).await;
+        }
+    }
+    let confirmed = eventually(Duration::from_millis(100), || {
+        let (http, admin, ids) = (&http, &admin, &ids);
+        async move {
+            for id in ids {
+                let o: Value = http
+                    .get(format!("http://{admin}/api/v1/orders/yahoo/{id}"))
+                    .bearer_auth(ADMIN_TOKEN)
+                    .send()
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .json()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                if o["state"] != "confirmed" {
+                    return Err(format!("{id}: {o}"));
+                }
+            }
+            Ok(())
+        }
+    })
+    .await;
+    let () = confirmed;
+    assert!(
+        sim.wait_until(DEADLINE, |v| ids
+            .iter()
+            .all(|id| v.order(id).is_some_and(|o| o.is_seen)))
+            .await
+    );
+    daemon.start_kill().unwrap();
+    daemon.wait().await.unwrap();
+    let db = rusqlite::Connection::open(dir.path().join("data").join("ordersync.sqlite")).unwrap();
+    let (reserved, held, most): (i64, i64, i64) = db
+        .query_row(
+            "SELECT (SELECT reserved FROM stock WHERE sku = 'A'),
+                    (SELECT SUM(qty) FROM allocations WHERE sku = 'A' AND state = 'reserved'),
+                    (SELECT MAX(n) FROM (SELECT SUM(qty) AS n FROM allocations
+                       WHERE state = 'reserved' GROUP BY order_id))",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!((reserved, held, most), (ORDERS as i64, ORDERS as i64, 1));
+    let imported: i64 = db
+        .query_row(
+            "SELECT COUNT(*) FROM events WHERE kind = 'order.imported'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(imported, ORDERS as i64, "each order announced once");
+    jgoods.shutdown().await;
+}

@@ -35,6 +35,9 @@ pub const BACKFILL: TimeDelta = TimeDelta::days(30);
 pub const HIGH_WATER_KEY: &str = "yahoo_shopping.high_water";
 /// Open orders older than the window are searched at most this often.
 const SWEEP_EVERY: Duration = Duration::from_secs(3600);
+/// The windows end this far past the daemon's clock, so an order Yahoo!
+/// stamped a little ahead of it (clocks drift) is not left to the next poll.
+const CLOCK_MARGIN: TimeDelta = TimeDelta::minutes(10);
 /// After a refusal only a person can mend, poll no faster than this.
 const CONFIGURATION_BACKOFF: Duration = Duration::from_secs(15 * 60);
 
@@ -109,8 +112,9 @@ impl YahooPoller {
             Some(h) => h.min(now) - lookback,
             None => now - BACKFILL.max(lookback),
         };
-        let mut listed = self.list(Window::OrderTime, from, now).await?;
-        listed.extend(self.list(Window::PublicationTime, from, now).await?);
+        let to = now + CLOCK_MARGIN;
+        let mut listed = self.list(Window::OrderTime, from, to).await?;
+        listed.extend(self.list(Window::PublicationTime, from, to).await?);
         if self.sweep_due()
             && let Some(oldest) = apply::oldest_open(store).await?
             && let Ok(oldest) = DateTime::parse_from_rfc3339(&oldest)
