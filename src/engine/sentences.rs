@@ -39,6 +39,7 @@ fn describe_order(kind: &str, e: &Value) -> String {
             "stock held; the ERP gets it after the buyer's 10-minute cancel window (prepaid: once paid)".into()
         }
         "order.paid" if yahoo => "paid (settled at Yahoo! Shopping)".into(),
+        "order.confirmed" if yahoo => "marked seen (処理中) at Yahoo! Shopping".into(),
         "order.changed" if yahoo => "changed at Yahoo! Shopping; lines re-held".into(),
         "order.shipment_reported" if yahoo => format!(
             "shipment reported to Yahoo! Shopping (carrier code {})",

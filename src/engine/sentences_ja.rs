@@ -29,6 +29,7 @@ pub fn describe(e: &Value) -> Option<String> {
             "在庫を確保しました。お客様のキャンセル受付(10分)が過ぎてから(前払いは入金後に)ERP に渡します".into()
         }
         "order.paid" if yahoo => "支払い済み(Yahoo!ショッピングで決済)".into(),
+        "order.confirmed" if yahoo => "Yahoo!ショッピングで処理中にしました".into(),
         "order.changed" if yahoo => {
             "Yahoo!ショッピングで受注が変更され、明細を引き当て直しました".into()
         }

@@ -270,6 +270,7 @@ fn the_demo_runs_to_the_end() {
         "Invoice to J-goods",
         "J-goods keeps an expected service fee",
         "set aside: SKU-009 (kyusu / k1) IE1101",
+        "Yahoo!ショッピングに出荷報告しました(配送会社コード 1001)",
     ] {
         assert!(
             stdout.contains(expected),
