@@ -594,3 +594,40 @@ async fn sigkill_while_polling_loses_and_doubles_nothing() {
     assert_eq!(imported, ORDERS as i64, "each order announced once");
     jgoods.shutdown().await;
 }
+
+/// With Yahoo!'s one query a second per URL enforced (and its 60 s
+/// lock-out), the default spacing keeps every call inside the limit.
+#[tokio::test]
+async fn the_default_pacing_stays_inside_one_query_a_second_per_url() {
+    let sim = start_sim(Settings {
+        signature_skew: Duration::from_secs(7200),
+        ..Settings::default()
+    })
+    .await;
+    let (keys, section) = logged_in(&sim, 1, "poll_interval = \"1h\"").await;
+    let app = spawn_app_with(Options {
+        sections: section.replace("request_interval = \"0s\"\n", ""),
+        ..Options::default()
+    })
+    .await;
+    let y = Yahoo {
+        app,
+        sim,
+        _keys: keys,
+    };
+    y.app.set_stock("pin", 3).await;
+    y.sim.register_item("pin", Some(3));
+    let first = y.place("pin", "", 1);
+    let second = y.place("pin", "", 1);
+    y.sim.advance_clock(Duration::from_secs(11 * 60));
+    y.poll_until(&second, |o| o["state"] == "confirmed").await;
+    y.poll_until(&first, |o| o["state"] == "confirmed").await;
+    assert!(
+        y.sim
+            .wait_until(DEADLINE, |v| v.order(&first).is_some_and(|o| o.is_seen)
+                && v.order(&second).is_some_and(|o| o.is_seen))
+            .await
+    );
+    assert_eq!(y.sim.stats().throttled, 0);
+    y.app.stop().await;
+}
