@@ -631,3 +631,24 @@ async fn the_default_pacing_stays_inside_one_query_a_second_per_url() {
     assert_eq!(y.sim.stats().throttled, 0);
     y.app.stop().await;
 }
+
+/// A prepaid order the warehouse ships before Yahoo! has the payment is
+/// reported once Yahoo! lets it ship, not given up.
+#[tokio::test]
+async fn a_shipment_before_the_prepayment_waits_for_it() {
+    let y = yahoo_app().await;
+    y.app.set_stock("box", 2).await;
+    y.sim.register_item("box", Some(2));
+    let id = y
+        .sim
+        .place_order(NewOrder::new(vec![NewItem::new("box", "", 1, 3000)]).prepaid());
+    y.sim.advance_clock(Duration::from_secs(11 * 60));
+    y.poll_until(&id, |o| o["state"] == "confirmed").await;
+    y.ship(&id, "japanpost", "123456789012").await;
+    let shipped = |v: &yahoo_sim::SimView<'_>| v.order(&id).is_some_and(|o| o.ship_status == 3);
+    assert!(!y.sim.wait_until(Duration::from_millis(500), shipped).await);
+    assert!(y.sim.pay(&id));
+    assert!(y.sim.wait_until(DEADLINE, shipped).await);
+    assert_eq!(y.sim.order(&id).unwrap().ship_company_code, "1003");
+    y.app.stop().await;
+}

@@ -98,6 +98,15 @@ async fn ship(
         .metrics
         .timed(Provider::YahooShopping, api.client.order_info(order_id))
         .await?;
+    // Yahoo! refuses 出荷済み on an order not yet shippable (a prepaid order
+    // before its payment, or inside the buyer's cancel window): a parcel the
+    // warehouse sent early is reported once it may be, a wait, not a refusal.
+    if order.ship_status == 0 || order.read_only {
+        return Err(CallError::transient(format!(
+            "Yahoo! order {order_id} is not shippable yet (ShipStatus {}, read-only {})",
+            order.ship_status, order.read_only
+        )));
+    }
     let mut detail = json!({
         "tracking_no": tracking_no,
         "ship_company_code": super::ship_company_code(carrier),
