@@ -35,6 +35,7 @@ use erp::*;
 mod scripts;
 use scripts::*;
 mod rakuten_refusal;
+mod yahoo;
 
 #[derive(Args, Debug, Default)]
 pub struct DemoArgs {
@@ -55,7 +56,8 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let secret = random_token();
     let admin_token = random_token();
     let sims = Sims::start(&secret).await?;
-    let config_text = sims.config_text(dir.path(), &secret, &admin_token);
+    let (yahoo, yahoo_section) = yahoo::start(dir.path()).await?;
+    let config_text = sims.config_text(dir.path(), &secret, &admin_token) + &yahoo_section;
     let config = Config::from_toml_str(&config_text, &dir.path().join("demo.toml"))
         .map_err(|e| anyhow::anyhow!("demo config: {e}"))?;
     let daemon = Daemon::start(
@@ -108,6 +110,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         rakuten_refusal::rakuten_refusal_script(&rakuten, &daemon, &erp).await?;
         komoju_script(&komoju, &erp).await?;
         credit_script(&kuroneko, &daemon, &erp).await?;
+        yahoo::yahoo_script(&yahoo, &daemon, &erp).await?;
         settlement_script(&erp).await
     }
     .await;
@@ -122,6 +125,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     rakuten.shutdown().await;
     komoju.shutdown().await;
     kuroneko.shutdown().await;
+    yahoo.shutdown().await;
     if args.keep {
         let kept = dir.keep();
         let kept = kept.display();

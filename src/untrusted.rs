@@ -15,6 +15,7 @@ use crate::providers::credit::kuroneko::wire as kuroneko;
 use crate::providers::jgoods::{signature as jgoods_signature, wire as jgoods};
 use crate::providers::komoju::{signature as komoju_signature, wire as komoju};
 use crate::providers::rakuten_pay::wire as rakuten;
+use crate::providers::yahoo_shopping::{api as yahoo_api, wire as yahoo};
 
 /// A fixed "now" for signature checks, so a run is reproducible.
 const NOW_UNIX: i64 = 1_795_000_000;
@@ -40,6 +41,25 @@ pub fn komoju_webhook(signature: Option<&str>, body: &[u8]) -> bool {
     let _ = komoju::parse_payment(body);
     let _ = komoju::parse_error(body);
     komoju::parse_event(body).is_ok()
+}
+
+/// A Yahoo!ショッピング answer (XML): read into its tree, its error if it is
+/// one, and each `<OrderInfo>` read as an order. `true` when it parses.
+pub fn yahoo_answer(body: &[u8]) -> bool {
+    let Ok(root) = yahoo::parse(body) else {
+        return false;
+    };
+    let _ = yahoo::error_of(&root);
+    let _ = crate::providers::yahoo_shopping::fingerprint(&root);
+    for info in root
+        .find("Search")
+        .into_iter()
+        .flat_map(|s| s.all("OrderInfo"))
+    {
+        let _ = yahoo_api::read_order(info);
+    }
+    root.find("OrderInfo")
+        .is_none_or(|info| yahoo_api::read_order(info).is_ok())
 }
 
 /// A Rakuten Pay answer body, read as each answer the client expects; the

@@ -75,6 +75,7 @@ pub fn channel(lang: Language, c: Channel) -> &'static str {
     match c {
         Channel::Jgoods => "J-goods",
         Channel::Rakuten => say(lang, "楽天", "Rakuten"),
+        Channel::Yahoo => say(lang, "Yahoo!ショッピング", "Yahoo! Shopping"),
         Channel::Direct => say(lang, "自社サイト", "own shop"),
     }
 }
@@ -101,6 +102,7 @@ pub fn provider(lang: Language, p: Provider) -> &'static str {
     match p {
         Provider::Jgoods => "J-goods",
         Provider::RakutenPay => say(lang, "楽天ペイ", "Rakuten Pay"),
+        Provider::YahooShopping => say(lang, "Yahoo!ショッピング", "Yahoo! Shopping"),
         Provider::Komoju => "KOMOJU",
         Provider::Kuroneko => say(lang, "クロネコ代金後払い", "Kuroneko Atobarai"),
         Provider::AtobaraiCom => say(lang, "後払い.com", "Atobarai.com"),

@@ -146,6 +146,9 @@ fn start_provider(
         Provider::AtobaraiCom => config.enabled_atobarai_com().map_or(Ok(()), |c| {
             credit::atobarai_com::wiring::start(c, ctx, started)
         }),
+        Provider::YahooShopping => config.enabled_yahoo_shopping().map_or(Ok(()), |c| {
+            crate::providers::yahoo_shopping::wiring::start(c, ctx, started)
+        }),
     }
 }
 

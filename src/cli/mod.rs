@@ -27,6 +27,7 @@ mod rakuten;
 mod shipments;
 mod status;
 mod stock;
+mod yahoo;
 
 pub use orders::{OrdersCommand, OrdersExportArgs, OrdersListArgs};
 pub use outbox::OutboxCommand;
@@ -169,6 +170,9 @@ pub enum Command {
     /// Rakuten's SKU map (which Rakuten variant sells which SKU of the mirror).
     #[command(subcommand)]
     Rakuten(RakutenCommand),
+    /// Yahoo!ショッピング: the store login (every 28 days).
+    #[command(subcommand)]
+    Yahoo(yahoo::YahooCommand),
     /// Summary: orders per state, outbox depth, dead calls (exit 1 when something needs a person).
     Status,
     /// Online backup of the SQLite store to PATH.
@@ -419,6 +423,7 @@ async fn local(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Shipments(c) => shipments::run(c, &store, &config).await?,
         Command::Catalog(c) => catalog::run(c, &store).await?,
         Command::Rakuten(c) => rakuten::run(c, &store, &config).await?,
+        Command::Yahoo(c) => yahoo::run(c, &store, &config).await?,
         Command::Status => return status::run(&store, &config).await,
         Command::Jgoods(JgoodsCommand::Invoice(args)) => {
             return invoice::run(args, &config, &store).await;

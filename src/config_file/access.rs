@@ -32,6 +32,7 @@ pub fn credentials_of(provider: Provider) -> &'static [&'static str] {
         Provider::Kuroneko => &["kuroneko-password"],
         Provider::Komoju => &["komoju-secret-key", "komoju-webhook-secret"],
         Provider::AtobaraiCom => &[],
+        Provider::YahooShopping => &["yahoo-client-secret", "yahoo-refresh-token"],
     }
 }
 
@@ -48,6 +49,7 @@ impl Config {
             Provider::Kuroneko => dyn_section(&self.kuroneko),
             Provider::AtobaraiCom => dyn_section(&self.atobarai_com),
             Provider::Komoju => dyn_section(&self.komoju),
+            Provider::YahooShopping => dyn_section(&self.yahoo_shopping),
         }
     }
 
@@ -60,6 +62,7 @@ impl Config {
             Provider::Kuroneko => self.kuroneko != other.kuroneko,
             Provider::AtobaraiCom => self.atobarai_com != other.atobarai_com,
             Provider::Komoju => self.komoju != other.komoju,
+            Provider::YahooShopping => self.yahoo_shopping != other.yahoo_shopping,
         }
     }
 
@@ -88,6 +91,13 @@ impl Config {
     /// The Rakuten Pay section when it is present and enabled.
     pub fn enabled_rakuten_pay(&self) -> Option<&RakutenPayConfig> {
         self.rakuten_pay.as_ref().filter(|c| c.enabled)
+    }
+
+    /// The Yahoo!ショッピング section when it is present and enabled.
+    pub fn enabled_yahoo_shopping(
+        &self,
+    ) -> Option<&crate::providers::yahoo_shopping::config::YahooShoppingConfig> {
+        self.yahoo_shopping.as_ref().filter(|c| c.enabled)
     }
 
     /// The Kuroneko Atobarai section when it is present and enabled.

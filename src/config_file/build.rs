@@ -69,6 +69,9 @@ pub(super) fn build_with(
             .komoju
             .map(|r| komoju::config::read(&ctx, r))
             .transpose()?,
+        yahoo_shopping: (raw.yahoo_shopping)
+            .map(|r| crate::providers::yahoo_shopping::config::read(&ctx, r))
+            .transpose()?,
         invoice: raw.invoice.map(|r| ctx.invoice(r)).transpose()?,
         alerts: raw.alerts.map(|r| ctx.alerts(r, path)).transpose()?,
         carrier_files: (raw.carrier_files)

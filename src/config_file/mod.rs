@@ -66,6 +66,9 @@ pub struct Config {
     /// KOMOJU payments (`[komoju]`); `None` when the section is absent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub komoju: Option<KomojuConfig>,
+    /// Yahoo!ショッピング store API (`[yahoo_shopping]`); `None` when the section is absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub yahoo_shopping: Option<crate::providers::yahoo_shopping::config::YahooShoppingConfig>,
     /// The merchant's details printed on invoices (`[invoice]`); `None` when absent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub invoice: Option<InvoiceConfig>,

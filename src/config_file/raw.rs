@@ -21,6 +21,7 @@ pub(super) struct RawConfig {
     pub kuroneko: Option<RawKuroneko>,
     pub atobarai_com: Option<RawAtobaraiCom>,
     pub komoju: Option<RawKomoju>,
+    pub yahoo_shopping: Option<crate::providers::yahoo_shopping::config::RawYahooShopping>,
     pub invoice: Option<RawInvoice>,
     pub alerts: Option<RawAlerts>,
     pub carrier_files: Option<crate::config::RawCarrierFiles>,

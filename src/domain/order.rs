@@ -8,6 +8,8 @@ stored_names! {
     pub enum Channel {
         Jgoods = "jgoods",
         Rakuten = "rakuten",
+        /// Yahoo!ショッピング (polled like Rakuten).
+        Yahoo = "yahoo",
         /// Orders the merchant's own shop registers through the admin API.
         Direct = "direct",
     }
@@ -19,7 +21,7 @@ impl Channel {
     /// from the ERP.
     pub fn shows_stock(self) -> bool {
         match self {
-            Channel::Jgoods | Channel::Rakuten => true,
+            Channel::Jgoods | Channel::Rakuten | Channel::Yahoo => true,
             Channel::Direct => false,
         }
     }

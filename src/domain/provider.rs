@@ -15,6 +15,7 @@ stored_names! {
         Komoju = "komoju",
         Kuroneko = "kuroneko",
         AtobaraiCom = "atobarai_com",
+        YahooShopping = "yahoo_shopping",
     }
 }
 
@@ -30,7 +31,10 @@ impl Provider {
     pub fn pushes_webhooks(self) -> bool {
         match self {
             Provider::Jgoods | Provider::Komoju => true,
-            Provider::RakutenPay | Provider::Kuroneko | Provider::AtobaraiCom => false,
+            Provider::RakutenPay
+            | Provider::Kuroneko
+            | Provider::AtobaraiCom
+            | Provider::YahooShopping => false,
         }
     }
 }

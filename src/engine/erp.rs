@@ -129,6 +129,12 @@ fn shipment_calls(
             tracking_no: shipment.tracking_no.clone(),
             shipped_on: shipment.shipped_on,
         }],
+        Channel::Yahoo => vec![Call::YahooShip {
+            order_id: order.id.clone(),
+            carrier: shipment.carrier,
+            tracking_no: shipment.tracking_no.clone(),
+            shipped_on: shipment.shipped_on,
+        }],
         // J-goods' API has no shipment report: the parcel goes to its warehouse.
         Channel::Jgoods | Channel::Direct => vec![],
     };

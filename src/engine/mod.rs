@@ -172,6 +172,19 @@ pub enum Call {
         /// Stored as `YYYY-MM-DD`.
         shipped_on: NaiveDate,
     },
+    /// Mark a Yahoo!ショッピング order seen (新規注文 → 処理中) once its
+    /// stock is held.
+    YahooMarkSeen { order_id: String },
+    /// Report a parcel to Yahoo!ショッピング (出荷済み), and set 完了 after it
+    /// when the merchant turned `complete_orders` on.
+    YahooShip {
+        order_id: String,
+        /// Stored under its neutral name (`yamato`, …).
+        carrier: Carrier,
+        tracking_no: String,
+        /// Stored as `YYYY-MM-DD`.
+        shipped_on: NaiveDate,
+    },
     /// Ask the deferred-payment provider for a credit check (attempt
     /// `attempt`; the provider's id of the transaction derives from it).
     CreditRequest {
@@ -213,6 +226,7 @@ impl Call {
         match self {
             Call::JgoodsPutOrder { .. } | Call::JgoodsFetchOrder { .. } => Provider::Jgoods,
             Call::RakutenShip { .. } => Provider::RakutenPay,
+            Call::YahooMarkSeen { .. } | Call::YahooShip { .. } => Provider::YahooShopping,
             Call::KomojuCapture { .. }
             | Call::KomojuCancel { .. }
             | Call::KomojuRefund { .. }
@@ -230,6 +244,8 @@ impl Call {
             Call::JgoodsPutOrder { .. } => "jgoods_put_order",
             Call::JgoodsFetchOrder { .. } => "jgoods_fetch_order",
             Call::RakutenShip { .. } => "rakuten_ship",
+            Call::YahooMarkSeen { .. } => "yahoo_mark_seen",
+            Call::YahooShip { .. } => "yahoo_ship",
             Call::KomojuCapture { .. } => "komoju_capture",
             Call::KomojuCancel { .. } => "komoju_cancel",
             Call::KomojuRefund { .. } => "komoju_refund",

@@ -33,7 +33,7 @@ pub fn direct_short_reason() -> String {
 /// Whether `order` waits for stock a restock may give it.
 pub fn waits_for_stock(order: &Order) -> bool {
     let channel_waits = match order.channel {
-        Channel::Rakuten | Channel::Direct => true,
+        Channel::Rakuten | Channel::Yahoo | Channel::Direct => true,
         // The customer decides at 返答待ち; J-goods does not take a late top-up.
         Channel::Jgoods => false,
     };
@@ -108,6 +108,8 @@ fn full_state(order: &Order) -> OrderState {
             OrderState::Allocated
         }
         Channel::Rakuten => OrderState::Confirmed,
+        // The poller marks it seen (処理中) next, then it is confirmed.
+        Channel::Yahoo => OrderState::Allocated,
         // A direct order is ready to ship once its payment allows it.
         _ => match order.payment_state {
             PaymentState::Unpaid

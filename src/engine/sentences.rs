@@ -32,7 +32,19 @@ fn describe_order(kind: &str, e: &Value) -> String {
         l => format!(" ({l})"),
     };
     let units = |v: &Value| crate::wording::units(Language::En, v.as_i64().unwrap_or(0));
+    let yahoo = e["channel"] == "yahoo";
     match kind {
+        "order.imported" if yahoo => "imported from Yahoo! Shopping".into(),
+        "order.held" if yahoo => {
+            "stock held; the ERP gets it after the buyer's 10-minute cancel window (prepaid: once paid)".into()
+        }
+        "order.paid" if yahoo => "paid (settled at Yahoo! Shopping)".into(),
+        "order.confirmed" if yahoo => "marked seen (処理中) at Yahoo! Shopping".into(),
+        "order.changed" if yahoo => "changed at Yahoo! Shopping; lines re-held".into(),
+        "order.shipment_reported" if yahoo => format!(
+            "shipment reported to Yahoo! Shopping (carrier code {})",
+            d["ship_company_code"].as_str().unwrap_or("?")
+        ),
         "order.imported" => format!("imported from Rakuten at {}", d["progress"]),
         "order.held" => format!(
             "held at Rakuten's {} (shop-collected payment): stock reserved, confirmed next; the ERP imports it at 300",
@@ -162,6 +174,7 @@ pub fn who(lang: Language, by: &str) -> String {
         "merchant" => say(lang, "店舗", "the merchant").to_string(),
         "jgoods" => "J-goods".to_string(),
         "rakuten" => say(lang, "楽天", "Rakuten").to_string(),
+        "yahoo" => say(lang, "Yahoo!ショッピング", "Yahoo! Shopping").to_string(),
         "komoju" => "KOMOJU".to_string(),
         "customer" | "buyer" => say(lang, "お客様", "the customer").to_string(),
         other => other.to_string(),

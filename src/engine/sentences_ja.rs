@@ -22,7 +22,21 @@ pub fn describe(e: &Value) -> Option<String> {
         0 => "戻す在庫はありません".to_string(),
         n => format!("{}を在庫に戻しました", units(Language::Ja, n)),
     };
+    let yahoo = e["channel"] == "yahoo";
     Some(match e["kind"].as_str().unwrap_or("") {
+        "order.imported" if yahoo => "Yahoo!ショッピングから受注を取り込みました".into(),
+        "order.held" if yahoo => {
+            "在庫を確保しました。お客様のキャンセル受付(10分)が過ぎてから(前払いは入金後に)ERP に渡します".into()
+        }
+        "order.paid" if yahoo => "支払い済み(Yahoo!ショッピングで決済)".into(),
+        "order.confirmed" if yahoo => "Yahoo!ショッピングで処理中にしました".into(),
+        "order.changed" if yahoo => {
+            "Yahoo!ショッピングで受注が変更され、明細を引き当て直しました".into()
+        }
+        "order.shipment_reported" if yahoo => format!(
+            "Yahoo!ショッピングに出荷報告しました(配送会社コード {})",
+            text(&d["ship_company_code"])
+        ),
         "order.imported" => format!("楽天から受注を取り込みました(ステータス {})", d["progress"]),
         "order.held" => format!(
             "楽天のステータス {} で保留(店舗決済): 在庫を確保し、次に注文確認します。ERP には 300 で取り込まれます",

@@ -25,3 +25,4 @@ pub mod rakuten_pay;
 pub mod router;
 pub mod stock_push;
 pub mod webhook;
+pub mod yahoo_shopping;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use futures_util::FutureExt as _;
 use futures_util::future::BoxFuture;
 
-use super::{credit, jgoods, komoju, rakuten_pay};
+use super::{credit, jgoods, komoju, rakuten_pay, yahoo_shopping};
 use crate::call::{self, Attempt, CallContext, CallRunner};
 use crate::domain::Provider;
 use crate::engine::Call;
@@ -21,6 +21,7 @@ pub struct Router {
     pub jgoods: Option<Arc<jgoods::client::JgoodsClient>>,
     pub rakuten: Option<Arc<rakuten_pay::poller::RakutenApi>>,
     pub komoju: Option<Arc<komoju::client::KomojuClient>>,
+    pub yahoo: Option<Arc<yahoo_shopping::wiring::YahooApi>>,
     /// Deferred-payment providers (Kuroneko Atobarai, Atobarai.com) enabled.
     pub credit: credit::CreditProviders,
     pub credit_policy: crate::engine::credit::CreditPolicy,
@@ -88,6 +89,10 @@ impl Router {
             },
             Call::RakutenShip { .. } => match &self.rakuten {
                 Some(api) => rakuten_pay::calls::run(api, ctx).await,
+                None => waits(),
+            },
+            Call::YahooMarkSeen { .. } | Call::YahooShip { .. } => match &self.yahoo {
+                Some(api) => yahoo_shopping::calls::run(api, ctx).await,
                 None => waits(),
             },
             Call::KomojuCapture { .. }

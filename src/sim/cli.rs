@@ -30,6 +30,7 @@ use crate::sim::atobarai_com::AtobaraiSimSettings;
 use crate::sim::komoju::KomojuSimSettings;
 use crate::sim::kuroneko::KuronekoSimSettings;
 use crate::sim::rakuten_pay::RakutenPaySimSettings;
+use crate::sim::yahoo_shopping::YahooSimSettings;
 use ordersync_sim::jgoods::{
     self, CustomerDecision, JgoodsSimConfig, JgoodsSimHandle, SimWebhookAuth,
 };
@@ -67,6 +68,9 @@ pub struct SimArgs {
     /// Where KOMOJU webhooks go (the daemon's `listen` + /webhooks/komoju).
     #[arg(long, default_value = "http://127.0.0.1:8080/webhooks/komoju")]
     pub komoju_webhook_url: String,
+    /// Address of the simulated Yahoo!ショッピング APIs.
+    #[arg(long, default_value = "127.0.0.1:9095")]
+    pub yahoo_listen: SocketAddr,
     /// Control endpoint for placing orders and scripting customers.
     #[arg(long, default_value = "127.0.0.1:9099")]
     pub control_listen: SocketAddr,
@@ -87,6 +91,9 @@ struct Sims {
     kuroneko: kuroneko::KuronekoSimHandle,
     atobarai: atobarai_com::AtobaraiSimHandle,
     komoju: Arc<komoju::KomojuSimHandle>,
+    yahoo: ordersync_sim::yahoo_shopping::YahooSimHandle,
+    /// Its section: the login made and the key written at start.
+    yahoo_section: String,
 }
 
 pub async fn run(args: SimArgs) -> anyhow::Result<()> {
@@ -121,6 +128,7 @@ pub async fn run(args: SimArgs) -> anyhow::Result<()> {
     sims.kuroneko.shutdown().await;
     sims.atobarai.shutdown().await;
     sims.komoju.shutdown().await;
+    sims.yahoo.shutdown().await;
     Ok(())
 }
 
@@ -133,7 +141,22 @@ async fn start(args: &SimArgs) -> anyhow::Result<Sims> {
         ..JgoodsSimConfig::realistic()
     };
     let bind = |addr| TcpListener::bind(addr);
+    let yahoo = ordersync_sim::yahoo_shopping::start(
+        bind(args.yahoo_listen).await?,
+        ordersync_sim::yahoo_shopping::YahooSimConfig::default(),
+    )
+    .await?;
+    let refresh_token = yahoo.login().await?;
+    private_files::create_dir(&args.credentials_out)?;
+    let key_file = std::path::absolute(args.credentials_out.join("yahoo-public-key.pem"))?;
+    yahoo.write_key(1, &key_file)?;
+    let yahoo_section = format!(
+        "{}poll_interval = \"5s\"\nlookback = \"2d\"\n",
+        yahoo.config_section(&refresh_token, &key_file)
+    );
     Ok(Sims {
+        yahoo,
+        yahoo_section,
         jgoods: Arc::new(jgoods::start(bind(args.jgoods_listen).await?, jgoods_cfg.clone()).await?),
         jgoods_cfg,
         rakuten: Arc::new(
@@ -365,6 +388,7 @@ fn section(provider: Provider, args: &SimArgs, s: &Sims) -> String {
             format!("{}poll_interval = \"30s\"\n", s.atobarai.config_section())
         }
         Provider::Komoju => s.komoju.config_section(),
+        Provider::YahooShopping => s.yahoo_section.clone(),
     }
 }
 
@@ -377,6 +401,7 @@ fn secret_keys(provider: Provider) -> &'static [&'static str] {
         Provider::Kuroneko => &["password"],
         Provider::Komoju => &["secret_key", "webhook_secret"],
         Provider::AtobaraiCom => &[],
+        Provider::YahooShopping => &["client_secret", "refresh_token"],
     }
 }
 

@@ -11,5 +11,6 @@ pub mod jgoods;
 pub mod komoju;
 pub mod kuroneko;
 pub mod rakuten_pay;
+pub mod yahoo_shopping;
 
 pub use cli::{SimArgs, run};

@@ -224,6 +224,11 @@ impl PushSummary {
                 "送信後の一括取得に含まれません",
                 "not returned by bulk-get after a push",
             ),
+            Channel::Yahoo => crate::wording::say(
+                lang,
+                "送信後の getStock で在庫データなし",
+                "no stock data in getStock after a push",
+            ),
             Channel::Direct => crate::wording::say(lang, "不明", "unknown"),
         }
     }

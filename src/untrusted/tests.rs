@@ -12,6 +12,7 @@ pub(crate) const KOMOJU_EVENT: &str = r#"{"id":"ev1","type":"payment.authorized"
 pub(crate) const RAKUTEN_ANSWER: &str = r#"{"MessageModelList":[{"messageType":"INFO","messageCode":"ORDER_EXT_API_GET_ORDER_INFO_101","message":"受注情報取得に成功しました。"}],"OrderModelList":[{"orderNumber":"123456-20261122-00001801","orderProgress":100,"orderDatetime":"2026-11-22T10:00:00+0900","PackageModelList":[{"basketId":1,"ItemModelList":[{"itemDetailId":1,"manageNumber":"m","units":2,"price":1100}],"ShippingModelList":[]}]}]}"#;
 pub(crate) const KURONEKO_RETURN: &str = r#"<?xml version="1.0" encoding="UTF-8"?><return><ycfStrCode>01234567890</ycfStrCode><orderNo>A-1</orderNo><returnCode>1</returnCode><result>0</result><errorCode>kaara040E</errorCode><returnDate>20261123101500</returnDate></return>"#;
 pub(crate) const ATOBARAI_RESPONSE: &str = r#"<?xml version="1.0" encoding="UTF-8"?><response><status>success</status><messages></messages><results><result><orderId>AK00000001</orderId><entOrderId>S-1</entOrderId><orderStatus cd="0">与信中</orderStatus></result></results></response>"#;
+pub(crate) const YAHOO_ORDER_INFO: &str = "<ResultSet totalResultsAvailable=\"1\"><Result><Status>OK</Status><OrderInfo><OrderId>shop-10000001</OrderId><Version>2</Version><OrderTime>2026-12-01T10:15:30+09:00</OrderTime><LastUpdateTime>2026-12-01T10:20:00+09:00</LastUpdateTime><OrderStatus>2</OrderStatus><IsSeen>false</IsSeen><IsReadOnly>0</IsReadOnly><Pay><PayStatus>1</PayStatus><PayType>0</PayType></Pay><Ship><ShipStatus>1</ShipStatus><ShipLastName><![CDATA[ 山田 ]]></ShipLastName></Ship><Item><LineId>1</LineId><ItemId>tee</ItemId><SubCode>red</SubCode><Title>T &amp; co</Title><Quantity>2</Quantity><UnitPrice>1500</UnitPrice></Item></OrderInfo></Result></ResultSet>";
 pub(crate) const STOCK_CSV: &str =
     "sku,on_hand,as_of\nSKU-001,10,2026-11-23T10:00:00+09:00\nSKU-002,0,\n";
 const CONFIG_EXAMPLE: &str = include_str!("../../config.example.toml");
@@ -83,6 +84,11 @@ proptest! {
     #[test]
     fn rakuten_answers_never_panic(body in prop_oneof![bytes(), mutated(RAKUTEN_ANSWER)]) {
         rakuten_answer(&body);
+    }
+
+    #[test]
+    fn yahoo_answers_never_panic(body in prop_oneof![bytes(), mutated(YAHOO_ORDER_INFO)]) {
+        yahoo_answer(&body);
     }
 
     #[test]

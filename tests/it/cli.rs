@@ -279,6 +279,7 @@ fn the_demo_runs_to_the_end() {
         "有効在庫",
         "J-goods: Webhook の送信",
         "楽天ペイ: searchOrder",
+        "Yahoo!ショッピングに出荷報告しました(配送会社コード 1001)",
     ] {
         assert!(
             stdout.contains(expected),

@@ -44,3 +44,4 @@ mod shipments;
 mod status_page;
 mod stock_push;
 mod systemd;
+mod yahoo_shopping;

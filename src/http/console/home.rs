@@ -91,6 +91,7 @@ fn channel_name(lang: Language, stored: &str) -> String {
         Some(Channel::Jgoods) => "J-goods".into(),
         Some(Channel::Rakuten) => t(lang, "楽天市場", "Rakuten").into(),
         Some(Channel::Direct) => t(lang, "自社サイト", "Own shop").into(),
+        Some(Channel::Yahoo) => t(lang, "Yahoo!ショッピング", "Yahoo! Shopping").into(),
         None => stored.to_string(),
     }
 }
@@ -103,6 +104,7 @@ fn provider_name(lang: Language, p: Provider) -> &'static str {
         Provider::Komoju => "KOMOJU",
         Provider::Kuroneko => t(lang, "クロネコ代金後払い", "Kuroneko deferred payment"),
         Provider::AtobaraiCom => t(lang, "後払い.com", "Atobarai.com"),
+        Provider::YahooShopping => t(lang, "Yahoo!ショッピング", "Yahoo! Shopping"),
     }
 }
 
