@@ -537,6 +537,7 @@ fn migrations() -> Migrations<'static> {
         M::up(shipping_home_refunds::CONSOLE_HOME),
         M::up(shipping_home_refunds::KOMOJU_REFUND_REQUESTS),
         M::up(shipping_home_refunds::STOCK_PUSH_OWED_INLINE),
+        M::up(sellers::SELLERS),
     ])
 }
 
@@ -545,6 +546,7 @@ pub fn migrate(conn: &mut Connection) -> Result<()> {
     Ok(())
 }
 
+mod sellers;
 mod shipping_home_refunds;
 
 #[cfg(test)]

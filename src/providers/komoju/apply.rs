@@ -36,6 +36,10 @@ pub async fn ingest_webhook(
             if !inbox::record_processed(tx, &delivery.receipt(&now), order_hint.as_deref())? {
                 return Ok(Ingested::Duplicate);
             }
+            if let Some(id) = &event.submerchant_of {
+                super::platform::apply::seller_news(tx, id, &now)?;
+                return Ok(Ingested::Processed { events: vec![] });
+            }
             if let Some(pid) = &event.refund_request_of {
                 return refund_request_updated(tx, pid, &now);
             }
@@ -140,7 +144,7 @@ pub async fn refund_request_refused(
 
 /// Completes the call, runs `step` on the payment's order (if known), then
 /// applies the payment, all in one transaction.
-async fn with_order(
+pub(super) async fn with_order(
     store: &Store,
     outbox_id: i64,
     payment: Payment,

@@ -1,0 +1,218 @@
+//! The Platform Model's outbox calls: create a seller's sub-merchant,
+//! re-read it, capture a payment with its split. Each answer is recorded
+//! with the row's completion in one transaction; a retry reuses the row's
+//! idempotency key, so KOMOJU replays its first answer and nothing is
+//! booked twice (bookings are unique per row and seller).
+
+use serde_json::json;
+
+use super::wire::{KomojuPlatformDetails, KomojuSubmerchantShare};
+use crate::call::CallError;
+use crate::call::outcome::{self, CallOutcome};
+use crate::call::{Attempt, CallContext};
+use crate::domain::{Provider, time};
+use crate::engine::{Call, EventKind, PlatformShare};
+use crate::providers::komoju::PaymentStatus;
+use crate::providers::komoju::client::KomojuClient;
+use crate::store::{self, events, outbox, sellers};
+
+/// Makes one Platform Model call of the outbox.
+pub async fn run(client: &KomojuClient, ctx: &CallContext<'_>) -> store::Result<Attempt> {
+    match &ctx.row.call {
+        Call::KomojuCreateSeller { code } | Call::KomojuFetchSeller { code } => {
+            seller(client, ctx, code).await
+        }
+        Call::KomojuSplitCapture { payment_id, shares } => {
+            capture(client, ctx, payment_id, shares).await
+        }
+        other => unreachable!("not a Platform Model call: {}", other.kind()),
+    }
+}
+
+/// Creates the seller's sub-merchant (when it has none) or re-reads it,
+/// and records what KOMOJU says of it.
+async fn seller(
+    client: &KomojuClient,
+    ctx: &CallContext<'_>,
+    code: &str,
+) -> store::Result<Attempt> {
+    let c = code.to_string();
+    let Some(s) = ctx.store.read(move |conn| sellers::get(conn, &c)).await? else {
+        return done(ctx, format!("no seller {code}")).await;
+    };
+    let key = ctx.idempotency_key();
+    let answer = ctx
+        .metrics
+        .timed(Provider::Komoju, async {
+            match &s.submerchant_id {
+                Some(id) => client.get_submerchant(id).await,
+                None => client.create_submerchant(&s.name, &key).await,
+            }
+        })
+        .await;
+    let m = match answer {
+        Ok(m) => m,
+        Err(e) => return failed(ctx, &format!("seller {code}"), e).await,
+    };
+    let (row, code) = (ctx.row.id, code.to_string());
+    ctx.store
+        .write(move |tx| {
+            let now = time::rfc3339(time::now());
+            outbox::complete(tx, row, &now)?;
+            let before = sellers::get(tx, &code)?;
+            sellers::link(tx, &code, &m.id, &now)?;
+            sellers::set_state(tx, &code, &m.status, m.payouts_enabled, &now)?;
+            let after = sellers::get(tx, &code)?;
+            let seen = |s: &Option<sellers::Seller>| {
+                s.as_ref().map(|s| {
+                    (
+                        s.submerchant_id.clone(),
+                        s.review_status.clone(),
+                        s.payouts_enabled,
+                    )
+                })
+            };
+            if seen(&before) != seen(&after)
+                && let Some(s) = &after
+            {
+                super::apply::seller_event(tx, s, &now)?;
+            }
+            super::apply::release_holds(tx, &now)
+        })
+        .await?;
+    Ok(Attempt::Finished)
+}
+
+/// Captures with the split. The payment is read first: KOMOJU's sum rule
+/// needs its total, and a payment captured already (a retry after the
+/// answer was lost) is recorded, not captured again.
+async fn capture(
+    client: &KomojuClient,
+    ctx: &CallContext<'_>,
+    payment_id: &str,
+    shares: &[PlatformShare],
+) -> store::Result<Attempt> {
+    let key = ctx.idempotency_key();
+    let p = match client.get_payment(payment_id).await {
+        Ok(p) => p,
+        Err(e) => return failed(ctx, payment_id, e).await,
+    };
+    let p = if p.status == PaymentStatus::Authorized {
+        let base = p.total.saturating_sub(p.payment_method_fee);
+        let details = match details(shares, base) {
+            Ok(d) => d,
+            Err(why) => {
+                let reason = format!("KOMOJU の売上を出品者に分配できません: {why}");
+                return fail(ctx, payment_id, reason)
+                    .await
+                    .map(|()| Attempt::Finished);
+            }
+        };
+        let answer = ctx
+            .metrics
+            .timed(
+                Provider::Komoju,
+                client.capture_split(payment_id, &details, &key),
+            )
+            .await;
+        match answer {
+            Ok(p) => p,
+            Err(e) => return failed(ctx, payment_id, e).await,
+        }
+    } else {
+        p
+    };
+    let booked = p.status == PaymentStatus::Captured || p.status == PaymentStatus::Refunded;
+    let (row, shares) = (ctx.row.id, shares.to_vec());
+    super::super::apply::with_order(ctx.store, row, p, move |tx, order, p, now| {
+        if !booked {
+            return Ok(());
+        }
+        let at = time::rfc3339(time::now());
+        for s in &shares {
+            sellers::book(
+                tx,
+                &sellers::Booking {
+                    seller_code: s.seller.clone(),
+                    kind: "sale".to_string(),
+                    channel: Some(order.channel.as_str().to_string()),
+                    order_id: Some(order.id.clone()),
+                    payment_id: Some(p.id.clone()),
+                    amount: s.share,
+                    fee: s.fee,
+                    reason: None,
+                    reference: format!("capture-{}-{}", p.id, s.seller),
+                    at: at.clone(),
+                },
+            )?;
+        }
+        events::append(
+            tx,
+            now,
+            Some((order.channel.as_str(), &order.id)),
+            EventKind::PaymentSplit.as_str(),
+            &json!({"payment_id": p.id, "sellers": shares.iter().map(|s| json!({
+                "seller": s.seller, "share": s.share, "fee": s.fee})).collect::<Vec<_>>()}),
+        )?;
+        Ok(())
+    })
+    .await?;
+    Ok(Attempt::Finished)
+}
+
+/// `platform_details` for a capture of `base` yen (see
+/// [`super::split::wire_shares`]).
+pub fn details(shares: &[PlatformShare], base: i64) -> Result<KomojuPlatformDetails, String> {
+    let split = super::split::Split {
+        merchant: 0,
+        sellers: shares
+            .iter()
+            .map(|s| super::split::SellerCut {
+                seller: s.seller.clone(),
+                share: s.share,
+                fee: s.fee,
+            })
+            .collect(),
+    };
+    let wire = super::split::wire_shares(&split, base)
+        .map_err(|e| e.to_string())?
+        .unwrap_or_default();
+    Ok(KomojuPlatformDetails {
+        submerchants: wire
+            .into_iter()
+            .zip(shares)
+            .map(|(w, s)| KomojuSubmerchantShare {
+                submerchant_id: s.submerchant_id.clone(),
+                amount: w.amount,
+                platform_fee: w.platform_fee,
+            })
+            .collect(),
+    })
+}
+
+async fn done(ctx: &CallContext<'_>, why: String) -> store::Result<Attempt> {
+    tracing::info!(
+        outbox_id = ctx.row.id,
+        why,
+        "Platform Model call with nothing to do"
+    );
+    let (row, now) = (ctx.row.id, time::rfc3339(time::now()));
+    ctx.store
+        .write(move |tx| outbox::complete(tx, row, &now))
+        .await?;
+    Ok(Attempt::Finished)
+}
+
+async fn failed(ctx: &CallContext<'_>, subject: &str, e: CallError) -> store::Result<Attempt> {
+    super::super::calls::failed(ctx, subject, e).await
+}
+
+async fn fail(ctx: &CallContext<'_>, payment_id: &str, reason: String) -> store::Result<()> {
+    let id = payment_id.to_string();
+    let order = ctx
+        .store
+        .read(move |c| store::orders::find_by_payment(c, Provider::Komoju.as_str(), &id, None))
+        .await?
+        .map(|o| (o.channel, o.id));
+    outcome::finish(ctx.store, ctx.row.id, order, CallOutcome::Failed { reason }).await
+}

@@ -1,0 +1,289 @@
+//! KOMOJU Platform Model (marketplace): the seller master (出品者) linked
+//! to KOMOJU sub-merchants and followed through their review, and each
+//! card payment split between the sellers and the merchant at capture,
+//! never captured while a seller is not live. Real HTTP against the
+//! simulator, written from the contract.
+
+use ordersync_sim::komoju::CaptureMode;
+use ordersync_sim::komoju::platform::ApplicationStatus;
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+/// Two lines of seller A (2 × 3300), one of seller B (1100), 800 shipping:
+/// 8500 yen, tax included.
+fn split_order(id: &str, pid: &str) -> Value {
+    json!({"channel": "direct", "id": id, "ordered_at": "2026-11-23T10:00:00+09:00",
+        "customer": {"name": "山田 太郎", "name_kana": "ﾔﾏﾀﾞ ﾀﾛｳ", "postal_code": "1000001",
+                     "address": "東京都千代田区千代田1-1", "phone": "0312345678", "email": "taro@example.jp"},
+        "ship_to": null,
+        "lines": [{"line_no": 1, "sku": "P-A", "name": "南部鉄器 急須", "qty": 2, "unit_price": 3300, "seller": "A"},
+                  {"line_no": 2, "sku": "P-B", "name": "煎茶", "qty": 1, "unit_price": 1100}],
+        "shipping_fee": 800, "fee": 0, "payment": {"method": "komoju", "payment_id": pid},
+        "allocate": true})
+}
+
+const PARCEL: &str =
+    r#"{"carrier": "yamato", "tracking_no": "123456789012", "shipped_on": "2026-11-24"}"#;
+
+/// Enters seller `code` through the admin API and waits until KOMOJU
+/// created its sub-merchant; its id.
+async fn add_seller(app: &TestApp, code: &str, body: Value) -> String {
+    let (status, s) = app.post("/api/v1/sellers", body).await;
+    assert_eq!(status, 201, "{s}");
+    let s = wait_seller(app, code, |s| s["submerchant_id"].is_string()).await;
+    s["submerchant_id"].as_str().unwrap().to_string()
+}
+
+async fn wait_seller(app: &TestApp, code: &str, pred: impl Fn(&Value) -> bool) -> Value {
+    let path = format!("/api/v1/sellers/{code}");
+    eventually(std::time::Duration::from_millis(10), || {
+        let path = path.clone();
+        let pred = &pred;
+        async move {
+            match app.get(&path).await {
+                (200, s) if pred(&s) => Ok(s),
+                (_, s) => Err(format!("seller {code} never matched; last: {s}")),
+            }
+        }
+    })
+    .await
+}
+
+/// Sellers A (10%) and B (5%, at least 100 yen a line), both accepted by KOMOJU.
+async fn live_sellers(app: &TestApp) -> (String, String) {
+    let a = add_seller(
+        app,
+        "A",
+        json!({"code": "A", "name": "岩手鋳造所", "fee_bps": 1000}),
+    )
+    .await;
+    let b = add_seller(
+        app,
+        "B",
+        json!({"code": "B", "name": "静岡茶園", "fee_bps": 500, "fee_min_per_line": 100}),
+    )
+    .await;
+    for (code, id) in [("A", &a), ("B", &b)] {
+        assert!(app.komoju().force_review(id, ApplicationStatus::Accepted));
+        wait_seller(app, code, |s| s["payouts_enabled"] == true).await;
+    }
+    (a, b)
+}
+
+/// A card order of both sellers, authorized: its payment id.
+async fn authorized_order(app: &TestApp, id: &str) -> String {
+    app.set_stock("P-A", 5).await;
+    app.set_stock("P-B", 5).await;
+    let pid = app
+        .komoju()
+        .create_payment(7728, 772, Some(id), "credit_card", CaptureMode::Manual);
+    let (status, body) = app.post("/api/v1/orders", split_order(id, &pid)).await;
+    assert_eq!(status, 201, "{body}");
+    assert!(app.komoju().authorize(&pid));
+    app.wait_direct(id, |o| o["payment_state"] == "authorized")
+        .await;
+    pid
+}
+
+#[tokio::test]
+async fn a_seller_is_created_at_komoju_and_followed_through_its_review() {
+    let app = spawn_app_with(Options::komoju()).await;
+    let id = add_seller(
+        &app,
+        "A",
+        json!({"code": "A", "name": "岩手鋳造所", "fee_bps": 1000}),
+    )
+    .await;
+    let at_komoju = app.komoju().seller(&id).expect("created at KOMOJU");
+    assert_eq!(at_komoju.name, "岩手鋳造所");
+    assert_eq!(at_komoju.platform_role, "payout");
+    let s = wait_seller(&app, "A", |s| s["review_status"] == "not_applied").await;
+    assert_eq!(s["payouts_enabled"], false, "{s}");
+
+    // KOMOJU's review: its webhook makes the daemon re-read the seller.
+    assert!(app.komoju().force_review(&id, ApplicationStatus::Accepted));
+    let s = wait_seller(&app, "A", |s| s["payouts_enabled"] == true).await;
+    assert_eq!(s["review_status"], "accepted", "{s}");
+
+    // The same code again, a bad fee: refused.
+    let (status, e) = app
+        .post(
+            "/api/v1/sellers",
+            json!({"code": "A", "name": "x", "fee_bps": 10}),
+        )
+        .await;
+    assert_eq!(status, 409, "{e}");
+    let (status, e) = app
+        .post(
+            "/api/v1/sellers",
+            json!({"code": "C", "name": "x", "fee_bps": 10001}),
+        )
+        .await;
+    assert_eq!(status, 400, "{e}");
+    assert_eq!(e["error"]["field"], "fee_bps");
+    let (status, _) = app.get("/api/v1/sellers/NOPE").await;
+    assert_eq!(status, 404);
+
+    // An existing sub-merchant entered by the CLI is read, not created.
+    let existing = app.komoju().accepted_seller("静岡茶園").unwrap();
+    let out = app.cli(&[
+        "sellers",
+        "add",
+        "B",
+        "静岡茶園",
+        "--fee-bps",
+        "500",
+        "--submerchant-id",
+        &existing,
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("出品者 B (静岡茶園) を登録しました"));
+    wait_seller(&app, "B", |s| s["payouts_enabled"] == true).await;
+    let out = app.cli(&["sellers", "list"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("出品者コード"), "{text}");
+    assert!(text.contains("審査完了 (分配可)"), "{text}");
+    assert!(text.contains("5.00%"), "{text}");
+    let out = app.cli(&["sellers", "show", "A"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains(&format!("KOMOJU 出品者ID: {id}")), "{text}");
+    let (_, all) = app.get("/api/v1/sellers").await;
+    assert_eq!(all["sellers"].as_array().unwrap().len(), 2, "{all}");
+
+    // The console's 出品者 page, linked from every page's menu.
+    let mut b = crate::console::Browser::new(&app);
+    b.post("/console/login", &[("token", ADMIN_TOKEN)]).await;
+    let (status, page, _) = b.get("/console/sellers").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("href=\"/console/sellers\""), "{page}");
+    assert!(
+        page.contains("岩手鋳造所") && page.contains("静岡茶園"),
+        "{page}"
+    );
+    assert!(
+        page.contains("審査完了(分配可)") && page.contains("10.00%"),
+        "{page}"
+    );
+}
+
+#[tokio::test]
+async fn a_card_payment_is_captured_at_shipment_with_each_sellers_split() {
+    let app = spawn_app_with(Options::komoju()).await;
+    let (a, b) = live_sellers(&app).await;
+    // Line 2's seller comes from the product master.
+    let (status, e) = app
+        .post(
+            "/api/v1/catalog/import",
+            json!([{"sku": "P-B", "item_name": "煎茶", "price": 1100, "seller": "B"}]),
+        )
+        .await;
+    assert_eq!(status, 200, "{e}");
+    let pid = authorized_order(&app, "SHOP-S1").await;
+    let (status, o) = app
+        .post(
+            "/api/v1/orders/direct/SHOP-S1/shipment",
+            serde_json::from_str(PARCEL).unwrap(),
+        )
+        .await;
+    assert_eq!(status, 202, "{o}");
+    let o = app
+        .wait_direct("SHOP-S1", |o| o["payment_state"] == "captured")
+        .await;
+    assert!(o["attention"].is_null(), "{o}");
+
+    let p = app.komoju().payment(&pid).unwrap();
+    let split = p.platform_details.expect("captured with its split");
+    let entries: Vec<(String, i64, i64)> = split
+        .submerchants
+        .iter()
+        .map(|e| (e.submerchant_id.clone(), e.amount, e.platform_fee))
+        .collect();
+    // A: 6600, fee 660; B: 1100, fee 100 (its minimum); the merchant's
+    // shipping 800 rides on A's entry, so the amounts add up to the total.
+    assert_eq!(
+        entries,
+        vec![(a.clone(), 7400, 1460), (b.clone(), 1100, 100)]
+    );
+    assert_eq!(app.komoju().balance(&a), 5940);
+    assert_eq!(app.komoju().balance(&b), 1000);
+    assert!(app.komoju().conservation().holds());
+    let feed = app.wait_event("payment.split", false).await;
+    let split = feed["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "payment.split")
+        .unwrap();
+    assert_eq!(split["order_id"], "SHOP-S1");
+    assert_eq!(split["detail"]["sellers"][0]["share"], 6600, "{split}");
+}
+
+#[tokio::test]
+async fn an_order_with_a_seller_not_live_is_held_then_captured_with_its_split() {
+    let app = spawn_app_with(Options::komoju()).await;
+    let (a, _) = live_sellers(&app).await;
+    let c = add_seller(
+        &app,
+        "C",
+        json!({"code": "C", "name": "信州木工", "fee_bps": 1500}),
+    )
+    .await;
+    app.set_stock("P-C", 5).await;
+    let pid = app.komoju().create_payment(
+        7728,
+        772,
+        Some("SHOP-S2"),
+        "credit_card",
+        CaptureMode::Manual,
+    );
+    let mut body = split_order("SHOP-S2", &pid);
+    body["lines"][1] =
+        json!({"line_no": 2, "sku": "P-C", "qty": 1, "unit_price": 1100, "seller": "C"});
+    app.set_stock("P-A", 5).await;
+    let (status, o) = app.post("/api/v1/orders", body).await;
+    assert_eq!(status, 201, "{o}");
+    assert!(app.komoju().authorize(&pid));
+    app.wait_direct("SHOP-S2", |o| o["payment_state"] == "authorized")
+        .await;
+    let (status, o) = app
+        .post(
+            "/api/v1/orders/direct/SHOP-S2/shipment",
+            serde_json::from_str(PARCEL).unwrap(),
+        )
+        .await;
+    assert_eq!(status, 202, "{o}");
+    let o = app
+        .wait_direct("SHOP-S2", |o| o["attention"].is_string())
+        .await;
+    let reason = o["attention"].as_str().unwrap();
+    assert!(
+        reason.contains("出品者 C の KOMOJU 審査が完了していない"),
+        "{reason}"
+    );
+    assert_eq!(o["payment_state"], "authorized");
+    let p = app.komoju().payment(&pid).unwrap();
+    assert_eq!(
+        p.status.as_str(),
+        "authorized",
+        "never captured without its split"
+    );
+
+    // KOMOJU accepts C: the held capture goes out, split.
+    assert!(app.komoju().force_review(&c, ApplicationStatus::Accepted));
+    let o = app
+        .wait_direct("SHOP-S2", |o| o["payment_state"] == "captured")
+        .await;
+    assert!(o["attention"].is_null(), "{o}");
+    let p = app.komoju().payment(&pid).unwrap();
+    let ids: Vec<&str> = p
+        .platform_details
+        .as_ref()
+        .unwrap()
+        .submerchants
+        .iter()
+        .map(|e| e.submerchant_id.as_str())
+        .collect();
+    assert_eq!(ids, vec![a.as_str(), c.as_str()]);
+    assert_eq!(app.komoju().balance(&c), 1100 - 165);
+}
