@@ -172,6 +172,12 @@ pub enum Call {
         payment_id: String,
         shares: Vec<PlatformShare>,
     },
+    /// Refund what is left of a split KOMOJU payment, each seller giving
+    /// back what it still holds of it (`shares`) and its fee returned.
+    KomojuSplitRefund {
+        payment_id: String,
+        shares: Vec<PlatformShare>,
+    },
     /// Report a parcel to Rakuten (発送完了報告) for every basket of the order
     /// that does not carry it yet.
     RakutenShip {
@@ -245,7 +251,8 @@ impl Call {
             | Call::KomojuRefundRequest { .. }
             | Call::KomojuCreateSeller { .. }
             | Call::KomojuFetchSeller { .. }
-            | Call::KomojuSplitCapture { .. } => Provider::Komoju,
+            | Call::KomojuSplitCapture { .. }
+            | Call::KomojuSplitRefund { .. } => Provider::Komoju,
             Call::CreditRequest { provider, .. }
             | Call::CreditShip { provider, .. }
             | Call::CreditCancel { provider, .. } => (*provider).into(),
@@ -266,6 +273,7 @@ impl Call {
             Call::KomojuCreateSeller { .. } => "komoju_create_seller",
             Call::KomojuFetchSeller { .. } => "komoju_fetch_seller",
             Call::KomojuSplitCapture { .. } => "komoju_split_capture",
+            Call::KomojuSplitRefund { .. } => "komoju_split_refund",
             Call::CreditRequest { .. } => "credit_request",
             Call::CreditShip { .. } => "credit_ship",
             Call::CreditCancel { .. } => "credit_cancel",

@@ -117,7 +117,7 @@ fn decide_in(
     };
     let now = time::rfc3339(time::now());
     // A seller's goods: the capture carries the split, or waits for it.
-    crate::providers::komoju::platform::apply::split_captures(tx, &order, &mut decision, &now)?;
+    crate::providers::komoju::platform::apply::split_payments(tx, &order, &mut decision, &now)?;
     orders::apply(tx, channel, &id, &decision, &now)?;
     let after = orders::load(tx, channel, &id)?.unwrap_or(order);
     Ok(Ok(after))

@@ -100,7 +100,8 @@ impl Router {
             },
             Call::KomojuCreateSeller { .. }
             | Call::KomojuFetchSeller { .. }
-            | Call::KomojuSplitCapture { .. } => match &self.komoju {
+            | Call::KomojuSplitCapture { .. }
+            | Call::KomojuSplitRefund { .. } => match &self.komoju {
                 Some(client) => komoju::platform::calls::run(client, ctx).await,
                 None => waits(),
             },

@@ -321,3 +321,16 @@ pub fn bookings(conn: &Connection, code: &str, from: &str, to: &str) -> Result<V
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
+
+/// What each seller still holds of a payment in ordersync's books (sales
+/// less refunds): `(seller, amount, fee)`, by seller; sellers holding
+/// nothing left out.
+pub fn held_of_payment(conn: &Connection, payment_id: &str) -> Result<Vec<(String, i64, i64)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT seller_code, SUM(amount), SUM(fee) FROM seller_ledger
+         WHERE payment_id = ?1 AND kind IN ('sale', 'refund')
+         GROUP BY seller_code HAVING SUM(amount) > 0 ORDER BY seller_code",
+    )?;
+    let rows = stmt.query_map([payment_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

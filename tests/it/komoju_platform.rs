@@ -287,3 +287,313 @@ async fn an_order_with_a_seller_not_live_is_held_then_captured_with_its_split() 
     assert_eq!(ids, vec![a.as_str(), c.as_str()]);
     assert_eq!(app.komoju().balance(&c), 1100 - 165);
 }
+
+/// The checkout's split of a payment: `a` 6600 − 660, `b` 1100 − 100,
+/// the merchant's 800 carried on `a`'s entry.
+fn checkout_split(a: &str, b: &str, a_net: i64) -> Value {
+    json!({"submerchants": [
+        {"submerchant_id": a, "amount": 7400, "platform_fee": 7400 - a_net},
+        {"submerchant_id": b, "amount": 1100, "platform_fee": 100}]})
+}
+
+/// An order both sellers sell, paid by `kind` with the checkout's split.
+async fn checkout_order(app: &TestApp, id: &str, kind: &str, split: &Value) -> String {
+    app.set_stock("P-A", 5).await;
+    app.set_stock("P-B", 5).await;
+    let mode = if kind == "credit_card" {
+        CaptureMode::Auto
+    } else {
+        CaptureMode::Manual
+    };
+    let p = app
+        .komoju()
+        .create_split_payment(7728, 772, 0, Some(id), kind, mode, split)
+        .unwrap();
+    let mut body = split_order(id, &p.id);
+    body["lines"][1]["seller"] = json!("B");
+    let (status, o) = app.post("/api/v1/orders", body).await;
+    assert_eq!(status, 201, "{o}");
+    if kind == "credit_card" {
+        assert!(app.komoju().authorize(&p.id));
+    }
+    p.id
+}
+
+#[tokio::test]
+async fn a_checkout_split_is_booked_checked_and_given_back_on_cancel() {
+    let app = spawn_app_with(Options::komoju()).await;
+    let (a, b) = live_sellers(&app).await;
+    // A konbini payment whose split the checkout got wrong for A.
+    let pid = checkout_order(&app, "SHOP-S4", "konbini", &checkout_split(&a, &b, 5000)).await;
+    assert!(app.komoju().capture_by_customer(&pid));
+    let o = app
+        .wait_direct("SHOP-S4", |o| o["attention"].is_string())
+        .await;
+    let reason = o["attention"].as_str().unwrap();
+    assert!(
+        reason.contains("出品者 A 計算 5940円 / KOMOJU 5000円"),
+        "{reason}"
+    );
+
+    // A card the checkout captured with the right split: booked, no attention.
+    let pid = checkout_order(
+        &app,
+        "SHOP-S3",
+        "credit_card",
+        &checkout_split(&a, &b, 5940),
+    )
+    .await;
+    let o = app
+        .wait_direct("SHOP-S3", |o| o["payment_state"] == "captured")
+        .await;
+    assert!(o["attention"].is_null(), "{o}");
+    // Cancelled before shipment: the refund takes each seller's share back
+    // and returns its fee.
+    let (status, o) = app
+        .post(
+            "/api/v1/orders/direct/SHOP-S3/cancel",
+            json!({"reason": "取消"}),
+        )
+        .await;
+    assert_eq!(status, 202, "{o}");
+    app.wait_direct("SHOP-S3", |o| o["payment_state"] == "refunded")
+        .await;
+    let p = app.komoju().payment(&pid).unwrap();
+    assert_eq!(p.refunds.len(), 1);
+    let back = p.refunds[0]
+        .platform_details
+        .as_ref()
+        .expect("refunded with its split");
+    let entries: Vec<(String, i64, i64)> = back
+        .submerchants
+        .iter()
+        .map(|e| (e.submerchant_id.clone(), e.amount, e.platform_fee))
+        .collect();
+    assert_eq!(
+        entries,
+        vec![(a.clone(), 7400, 1460), (b.clone(), 1100, 100)]
+    );
+    // Only the konbini payment (5000 to A) is left in the sellers' balances.
+    assert_eq!(app.komoju().balance(&a), 5000);
+    assert_eq!(app.komoju().balance(&b), 1000);
+    assert!(app.komoju().conservation().holds());
+}
+
+/// The daemon as a child process, to be killed.
+struct Child {
+    http: reqwest::Client,
+    admin: String,
+}
+
+impl Child {
+    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        let r = (self.http.post(format!("http://{}{path}", self.admin)))
+            .bearer_auth(ADMIN_TOKEN)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn put(&self, path: &str, body: Value) -> u16 {
+        let r = (self.http.put(format!("http://{}{path}", self.admin)))
+            .bearer_auth(ADMIN_TOKEN)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        r.status().as_u16()
+    }
+
+    async fn wait(&self, path: &str, pred: impl Fn(&Value) -> bool) -> Value {
+        let pred = &pred;
+        eventually(std::time::Duration::from_millis(20), || async move {
+            let r = (self.http.get(format!("http://{}{path}", self.admin)))
+                .bearer_auth(ADMIN_TOKEN)
+                .send()
+                .await
+                .map_err(|e| e.to_string())?;
+            let v: Value = r.json().await.map_err(|e| e.to_string())?;
+            if pred(&v) { Ok(v) } else { Err(v.to_string()) }
+        })
+        .await
+    }
+}
+
+#[tokio::test]
+async fn sigkill_between_komojus_answer_and_its_record_neither_loses_nor_doubles_a_split() {
+    use ordersync::sim::komoju::KomojuSimSettings as _;
+    use ordersync_sim::komoju::{Endpoint, Fault, KomojuSimConfig};
+    use std::time::Duration;
+    use tokio::net::TcpListener;
+
+    let dir = tempfile::tempdir().unwrap();
+    let jgoods = ordersync_sim::jgoods::start(
+        TcpListener::bind("127.0.0.1:0").await.unwrap(),
+        ordersync_sim::jgoods::JgoodsSimConfig::default(),
+    )
+    .await
+    .unwrap();
+    let komoju = ordersync_sim::komoju::start(
+        TcpListener::bind("127.0.0.1:0").await.unwrap(),
+        KomojuSimConfig::default(),
+    )
+    .await
+    .unwrap();
+    let (config, listen, admin) = child_config(
+        dir.path(),
+        &jgoods,
+        &Options::default(),
+        &komoju.config_section(),
+    )
+    .await;
+    komoju.set_webhook_url(format!("http://{listen}/webhooks/komoju"));
+    let mut daemon = start_daemon_logging(&config, &admin, "debug").await;
+    let d = Child {
+        http: reqwest::Client::new(),
+        admin: admin.clone(),
+    };
+    let (status, s) = d
+        .post(
+            "/api/v1/sellers",
+            json!({"code": "A", "name": "岩手鋳造所", "fee_bps": 1000}),
+        )
+        .await;
+    assert_eq!(status, 201, "{s}");
+    let s = d
+        .wait("/api/v1/sellers/A", |s| s["submerchant_id"].is_string())
+        .await;
+    let a = s["submerchant_id"].as_str().unwrap().to_string();
+    assert!(komoju.force_review(&a, ApplicationStatus::Accepted));
+    d.wait("/api/v1/sellers/A", |s| s["payouts_enabled"] == true)
+        .await;
+    assert_eq!(d.put("/api/v1/stock/P-A", json!({"on_hand": 5})).await, 200);
+    assert_eq!(d.put("/api/v1/stock/P-B", json!({"on_hand": 5})).await, 200);
+    let pid = komoju.create_payment(
+        7728,
+        772,
+        Some("SHOP-K1"),
+        "credit_card",
+        CaptureMode::Manual,
+    );
+    let (status, o) = d.post("/api/v1/orders", split_order("SHOP-K1", &pid)).await;
+    assert_eq!(status, 201, "{o}");
+    assert!(komoju.authorize(&pid));
+    let order = "/api/v1/orders/direct/SHOP-K1";
+    d.wait(order, |o| o["payment_state"] == "authorized").await;
+    let ledger = |kind: &str| -> i64 {
+        let db =
+            rusqlite::Connection::open(dir.path().join("data").join("ordersync.sqlite")).unwrap();
+        db.query_row(
+            "SELECT COUNT(*) FROM seller_ledger WHERE kind = ?1",
+            [kind],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+
+    // KOMOJU captures with the split; its answer never arrives, nor (for
+    // now) its webhook; killed.
+    komoju.set_webhook_url("http://127.0.0.1:9/webhooks/komoju".to_string());
+    komoju.inject(
+        Endpoint::Capture,
+        Fault::LoseAnswer(Duration::from_secs(120)),
+        1,
+    );
+    let (status, o) = d
+        .post(
+            &format!("{order}/shipment"),
+            serde_json::from_str(PARCEL).unwrap(),
+        )
+        .await;
+    assert_eq!(status, 202, "{o}");
+    eventually(Duration::from_millis(5), || async {
+        match komoju.stats().payment(&pid).captures {
+            0 => Err("not captured yet".to_string()),
+            _ => Ok(()),
+        }
+    })
+    .await;
+    daemon.start_kill().unwrap();
+    daemon.wait().await.unwrap();
+    assert_eq!(ledger("sale"), 0, "killed before the record");
+    let mut daemon = start_daemon_logging(&config, &admin, "debug").await;
+    komoju.set_webhook_url(format!("http://{listen}/webhooks/komoju"));
+    d.wait(order, |o| o["payment_state"] == "captured").await;
+    eventually(Duration::from_millis(20), || async {
+        if ledger("sale") == 1 {
+            Ok(())
+        } else {
+            Err("sale not booked".to_string())
+        }
+    })
+    .await;
+    assert_eq!(komoju.stats().payment(&pid).captures, 1, "captured once");
+    assert_eq!(komoju.balance(&a), 5940);
+
+    // The same for the refund of an order the checkout captured with its
+    // split, cancelled before shipment.
+    let split = json!({"submerchants": [
+        {"submerchant_id": a, "amount": 8500, "platform_fee": 8500 - 7700 + 770}]});
+    let pid = komoju
+        .create_split_payment(
+            7728,
+            772,
+            0,
+            Some("SHOP-K2"),
+            "credit_card",
+            CaptureMode::Auto,
+            &split,
+        )
+        .unwrap()
+        .id;
+    let mut body = split_order("SHOP-K2", &pid);
+    body["lines"][1]["seller"] = json!("A");
+    let (status, o) = d.post("/api/v1/orders", body).await;
+    assert_eq!(status, 201, "{o}");
+    assert!(komoju.authorize(&pid));
+    let order = "/api/v1/orders/direct/SHOP-K2";
+    d.wait(order, |o| o["payment_state"] == "captured").await;
+    eventually(Duration::from_millis(20), || async {
+        if ledger("sale") == 2 {
+            Ok(())
+        } else {
+            Err("sale not booked".to_string())
+        }
+    })
+    .await;
+    assert_eq!(komoju.balance(&a), 5940 + 6930);
+    komoju.inject(
+        Endpoint::Refund,
+        Fault::LoseAnswer(Duration::from_secs(120)),
+        1,
+    );
+    let (status, o) = d
+        .post(&format!("{order}/cancel"), json!({"reason": "取消"}))
+        .await;
+    assert_eq!(status, 202, "{o}");
+    eventually(Duration::from_millis(5), || async {
+        match komoju.stats().payment(&pid).refunds {
+            0 => Err("not refunded yet".to_string()),
+            _ => Ok(()),
+        }
+    })
+    .await;
+    daemon.start_kill().unwrap();
+    daemon.wait().await.unwrap();
+    assert_eq!(ledger("refund"), 0, "killed before the record");
+    let _daemon = start_daemon_logging(&config, &admin, "debug").await;
+    d.wait(order, |o| o["payment_state"] == "refunded").await;
+    eventually(Duration::from_millis(20), || async {
+        if ledger("refund") == 1 {
+            Ok(())
+        } else {
+            Err("refund not booked".to_string())
+        }
+    })
+    .await;
+    assert_eq!(komoju.stats().payment(&pid).refunds, 1, "refunded once");
+    assert_eq!(komoju.balance(&a), 5940, "the shipped order's share alone");
+    assert!(komoju.conservation().holds());
+}

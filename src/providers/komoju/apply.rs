@@ -93,6 +93,7 @@ fn apply(tx: &Tx<'_>, payment: &Payment, source: Source, now: &str) -> store::Re
     let d = rules::decide(payment, &order, source);
     orders::apply(tx, order.channel, &order.id, &d, now)?;
     refund_flow::follow(tx, &order, payment, now)?;
+    super::platform::apply::checkout_split(tx, &order, payment, now)?;
     Ok(d.events
         .into_iter()
         .map(|e| e.kind.as_str().to_string())

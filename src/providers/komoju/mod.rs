@@ -207,6 +207,10 @@ pub struct Payment {
     pub refund_requests: Vec<refund_request::Seen>,
     /// When the customer started paying; orders payments of one order.
     pub created_at: DateTime<Utc>,
+    /// The split KOMOJU recorded (`platform_details`, Platform Model);
+    /// empty when none.
+    #[serde(default)]
+    pub split: Vec<platform::wire::RecordedShare>,
 }
 
 impl Payment {

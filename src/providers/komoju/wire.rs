@@ -385,6 +385,7 @@ pub fn payment_from_wire(raw: &KomojuPayment, path: &str) -> Result<Payment, Wir
         captured,
         refund_requests,
         created_at,
+        split: super::platform::wire::recorded_split(raw.platform_details.as_ref()),
     })
 }
 

@@ -226,13 +226,15 @@ fn plan(tx: &Tx<'_>, order: &Order) -> store::Result<Plan> {
 
 /// Turns the plain capture a shipment decided into the split capture of
 /// its sellers, or holds it (with the order's attention) while a seller
-/// is not live: a payment is never captured without its split.
-pub fn split_captures(
+/// is not live: a payment is never captured without its split. A refund
+/// of a split payment gives each seller's part back.
+pub fn split_payments(
     tx: &Tx<'_>,
     order: &Order,
     d: &mut Decision,
     now: &str,
 ) -> store::Result<()> {
+    split_refund(tx, d)?;
     let Some(i) = d
         .calls
         .iter()
@@ -326,4 +328,115 @@ pub async fn add_seller(
             add(tx, &new, &now)
         })
         .await
+}
+
+/// The full refund of a payment captured with a split: each seller gives
+/// back what it still holds of it, its fee returned.
+fn split_refund(tx: &Tx<'_>, d: &mut Decision) -> store::Result<()> {
+    for call in d.calls.iter_mut() {
+        let Call::KomojuRefund { payment_id } = call else {
+            continue;
+        };
+        let held = sellers::held_of_payment(tx, payment_id)?;
+        if held.is_empty() {
+            continue;
+        }
+        let mut shares = Vec::with_capacity(held.len());
+        for (seller, share, fee) in held {
+            let submerchant_id = sellers::get(tx, &seller)?
+                .and_then(|s| s.submerchant_id)
+                .unwrap_or_default();
+            shares.push(PlatformShare {
+                seller,
+                submerchant_id,
+                share,
+                fee,
+            });
+        }
+        *call = Call::KomojuSplitRefund {
+            payment_id: payment_id.clone(),
+            shares,
+        };
+    }
+    Ok(())
+}
+
+/// A payment the checkout created with its split and the customer (or
+/// KOMOJU's auto capture) captured: konbini, bank transfer, Pay-easy, an
+/// auto-captured card. The first time it is seen captured, each seller's
+/// sale is booked as the rule computes it, and what KOMOJU recorded is
+/// compared with it: a seller whose net differs puts the order in front
+/// of a person (correct it with a balance transfer).
+pub fn checkout_split(
+    tx: &Tx<'_>,
+    order: &Order,
+    p: &crate::providers::komoju::Payment,
+    now: &str,
+) -> store::Result<()> {
+    if p.split.is_empty() || p.status != crate::providers::komoju::PaymentStatus::Captured {
+        return Ok(());
+    }
+    let Plan::Split(shares) = plan(tx, order)? else {
+        return Ok(());
+    };
+    let mut first = false;
+    for s in &shares {
+        first |= sellers::book(
+            tx,
+            &sellers::Booking {
+                seller_code: s.seller.clone(),
+                kind: "sale".to_string(),
+                channel: Some(order.channel.as_str().to_string()),
+                order_id: Some(order.id.clone()),
+                payment_id: Some(p.id.clone()),
+                amount: s.share,
+                fee: s.fee,
+                reason: None,
+                reference: format!("sale-{}-{}", p.id, s.seller),
+                at: now.to_string(),
+            },
+        )?;
+    }
+    if !first {
+        return Ok(());
+    }
+    let mut differences = vec![];
+    for s in &shares {
+        let recorded: i64 = (p.split.iter())
+            .filter(|r| r.submerchant_id == s.submerchant_id)
+            .map(|r| r.amount.saturating_sub(r.platform_fee))
+            .sum();
+        let computed = s.share - s.fee;
+        if recorded != computed {
+            differences
+                .push(json!({"seller": s.seller, "computed": computed, "recorded": recorded}));
+        }
+    }
+    let mut d = Decision::default().event(
+        EventKind::PaymentSplit,
+        json!({"payment_id": p.id, "kind": "sale", "recorded_by": "checkout",
+               "sellers": shares.iter().map(|s| json!({
+                   "seller": s.seller, "share": s.share, "fee": s.fee})).collect::<Vec<_>>(),
+               "differences": differences}),
+    );
+    if !differences.is_empty() {
+        let text: Vec<String> = differences
+            .iter()
+            .map(|v| {
+                format!(
+                    "出品者 {} 計算 {}円 / KOMOJU {}円",
+                    v["seller"].as_str().unwrap_or(""),
+                    v["computed"],
+                    v["recorded"]
+                )
+            })
+            .collect();
+        let reason = format!(
+            "KOMOJU に記録された出品者への分配が計算と違います({})。振替で調整してください",
+            text.join("、")
+        );
+        attention(&mut d, reason, &[]);
+    }
+    orders::apply(tx, order.channel, &order.id, &d, now)?;
+    Ok(())
 }

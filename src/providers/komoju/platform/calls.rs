@@ -23,7 +23,10 @@ pub async fn run(client: &KomojuClient, ctx: &CallContext<'_>) -> store::Result<
             seller(client, ctx, code).await
         }
         Call::KomojuSplitCapture { payment_id, shares } => {
-            capture(client, ctx, payment_id, shares).await
+            split_call(client, ctx, payment_id, shares, Move::Capture).await
+        }
+        Call::KomojuSplitRefund { payment_id, shares } => {
+            split_call(client, ctx, payment_id, shares, Move::Refund).await
         }
         other => unreachable!("not a Platform Model call: {}", other.kind()),
     }
@@ -83,22 +86,38 @@ async fn seller(
     Ok(Attempt::Finished)
 }
 
-/// Captures with the split. The payment is read first: KOMOJU's sum rule
-/// needs its total, and a payment captured already (a retry after the
-/// answer was lost) is recorded, not captured again.
-async fn capture(
+/// A split capture or refund.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Move {
+    Capture,
+    Refund,
+}
+
+/// Captures (or refunds) with the split. The payment is read first:
+/// KOMOJU's sum rule needs its total, and a payment captured (refunded)
+/// already, by a first attempt whose answer was lost, is recorded, not
+/// captured (refunded) again.
+async fn split_call(
     client: &KomojuClient,
     ctx: &CallContext<'_>,
     payment_id: &str,
     shares: &[PlatformShare],
+    how: Move,
 ) -> store::Result<Attempt> {
     let key = ctx.idempotency_key();
     let p = match client.get_payment(payment_id).await {
         Ok(p) => p,
         Err(e) => return failed(ctx, payment_id, e).await,
     };
-    let p = if p.status == PaymentStatus::Authorized {
-        let base = p.total.saturating_sub(p.payment_method_fee);
+    let due = match how {
+        Move::Capture => p.status == PaymentStatus::Authorized,
+        Move::Refund => p.status == PaymentStatus::Captured && p.refundable() > 0,
+    };
+    let p = if due {
+        let base = match how {
+            Move::Capture => p.total.saturating_sub(p.payment_method_fee),
+            Move::Refund => p.refundable(),
+        };
         let details = match details(shares, base) {
             Ok(d) => d,
             Err(why) => {
@@ -110,10 +129,12 @@ async fn capture(
         };
         let answer = ctx
             .metrics
-            .timed(
-                Provider::Komoju,
-                client.capture_split(payment_id, &details, &key),
-            )
+            .timed(Provider::Komoju, async {
+                match how {
+                    Move::Capture => client.capture_split(payment_id, &details, &key).await,
+                    Move::Refund => client.refund_split(payment_id, &details, &key).await,
+                }
+            })
             .await;
         match answer {
             Ok(p) => p,
@@ -122,27 +143,33 @@ async fn capture(
     } else {
         p
     };
-    let booked = p.status == PaymentStatus::Captured || p.status == PaymentStatus::Refunded;
+    let booked = match how {
+        Move::Capture => matches!(p.status, PaymentStatus::Captured | PaymentStatus::Refunded),
+        Move::Refund => p.status == PaymentStatus::Refunded,
+    };
     let (row, shares) = (ctx.row.id, shares.to_vec());
     super::super::apply::with_order(ctx.store, row, p, move |tx, order, p, now| {
         if !booked {
             return Ok(());
         }
-        let at = time::rfc3339(time::now());
+        let (kind, sign) = match how {
+            Move::Capture => ("sale", 1),
+            Move::Refund => ("refund", -1),
+        };
         for s in &shares {
             sellers::book(
                 tx,
                 &sellers::Booking {
                     seller_code: s.seller.clone(),
-                    kind: "sale".to_string(),
+                    kind: kind.to_string(),
                     channel: Some(order.channel.as_str().to_string()),
                     order_id: Some(order.id.clone()),
                     payment_id: Some(p.id.clone()),
-                    amount: s.share,
-                    fee: s.fee,
+                    amount: sign * s.share,
+                    fee: sign * s.fee,
                     reason: None,
-                    reference: format!("capture-{}-{}", p.id, s.seller),
-                    at: at.clone(),
+                    reference: format!("{kind}-{}-{}", p.id, s.seller),
+                    at: now.to_string(),
                 },
             )?;
         }
@@ -151,8 +178,8 @@ async fn capture(
             now,
             Some((order.channel.as_str(), &order.id)),
             EventKind::PaymentSplit.as_str(),
-            &json!({"payment_id": p.id, "sellers": shares.iter().map(|s| json!({
-                "seller": s.seller, "share": s.share, "fee": s.fee})).collect::<Vec<_>>()}),
+            &json!({"payment_id": p.id, "kind": kind, "sellers": shares.iter().map(|s| json!({
+                "seller": s.seller, "share": sign * s.share, "fee": sign * s.fee})).collect::<Vec<_>>()}),
         )?;
         Ok(())
     })

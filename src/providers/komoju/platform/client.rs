@@ -73,6 +73,28 @@ impl KomojuClient {
     }
 }
 
+impl KomojuClient {
+    /// `POST /payments/{id}/refund` `{platform_details}`: refunds what is
+    /// left of a split payment, each seller giving back its entry.
+    pub async fn refund_split(
+        &self,
+        id: &str,
+        details: &KomojuPlatformDetails,
+        idempotency_key: &str,
+    ) -> Result<Payment, CallError> {
+        let body = to_json(&wire::KomojuSplitRefund {
+            platform_details: details,
+        })?;
+        let request = ApiRequest {
+            method: Method::POST,
+            url: self.url(&["payments", checked_id(id)?, "refund"]),
+            body: Some(body),
+            idempotency_key: Some(checked_idempotency_key(idempotency_key)?.to_string()),
+        };
+        read_payment(id, &self.call(&request).await?)
+    }
+}
+
 fn read_merchant(asked: Option<&str>, body: &[u8]) -> Result<SubMerchant, CallError> {
     let m: KomojuMerchant = serde_json::from_slice(body).map_err(|e| {
         CallError::transient(format!("KOMOJU answered an unreadable merchant: {e}"))

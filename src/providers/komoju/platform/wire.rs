@@ -54,6 +54,49 @@ pub struct KomojuSplitCapture<'a> {
     pub platform_details: &'a KomojuPlatformDetails,
 }
 
+/// `POST /payments/{id}/refund` with a split (no amount: all that is left).
+#[derive(Debug, Clone, Serialize)]
+pub struct KomojuSplitRefund<'a> {
+    /// What each seller gives back.
+    pub platform_details: &'a KomojuPlatformDetails,
+}
+
+/// One seller's entry of the split KOMOJU recorded on a payment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordedShare {
+    /// The seller's sub-merchant id.
+    pub submerchant_id: String,
+    /// Credited to the seller.
+    pub amount: i64,
+    /// Moved from the seller to the platform.
+    pub platform_fee: i64,
+}
+
+/// The split of a payment's `platform_details`, read leniently (the guide
+/// quotes the amounts as strings \[pm-ppm\]); entries that cannot be read
+/// are left out.
+pub fn recorded_split(details: Option<&Value>) -> Vec<RecordedShare> {
+    let int = |v: Option<&Value>| match v? {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    };
+    let Some(Value::Array(entries)) = details.and_then(|d| d.get("submerchants")) else {
+        return Vec::new();
+    };
+    entries
+        .iter()
+        .take(1000)
+        .filter_map(|e| {
+            Some(RecordedShare {
+                submerchant_id: e.get("submerchant_id")?.as_str()?.to_string(),
+                amount: int(e.get("amount"))?,
+                platform_fee: int(e.get("platform_fee")).unwrap_or(0),
+            })
+        })
+        .collect()
+}
+
 /// The state read from a sub-merchant: `(status, payouts_enabled)`; a
 /// missing or odd status reads as `unknown`, payouts as off.
 pub fn merchant_state(m: &KomojuMerchant) -> (String, bool) {
