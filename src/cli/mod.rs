@@ -413,7 +413,7 @@ async fn local(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Shipments(c) => shipments::run(c, &store, &config).await?,
         Command::Catalog(c) => catalog::run(c, &store).await?,
         Command::Rakuten(c) => rakuten::run(c, &store, &config).await?,
-        Command::Sellers(c) => sellers::run(c, &store).await?,
+        Command::Sellers(c) => return sellers::run(c, &store, &config).await,
         Command::Status => return status::run(&store, &config).await,
         Command::Jgoods(JgoodsCommand::Invoice(args)) => {
             return invoice::run(args, &config, &store).await;

@@ -4,6 +4,7 @@ use clap::Subcommand;
 
 use super::{Language, lang, one_line, pad, say};
 use crate::providers::komoju::platform::apply::{self as platform, NewSeller};
+use crate::providers::komoju::platform::statement::{self, Statement};
 use crate::store::{Store, sellers};
 use crate::wording;
 
@@ -33,10 +34,75 @@ pub enum SellersCommand {
         /// 出品者コード.
         code: String,
     },
+    /// A seller's statement (精算書) for a period: sales, fees, refunds,
+    /// transfers and the net, as a printable page or CSV (Shift_JIS).
+    Statement {
+        /// 出品者コード.
+        code: String,
+        /// First day: 2026-11-01 (JST).
+        #[arg(long, value_parser = crate::domain::input::parse_date)]
+        from: String,
+        /// Last day, included: 2026-11-30 (JST).
+        #[arg(long, value_parser = crate::domain::input::parse_date)]
+        to: String,
+        /// `html` (printable) or `csv` (Shift_JIS, CRLF).
+        #[arg(long, default_value = "html")]
+        format: String,
+        /// Write the document here instead of standard output.
+        #[arg(long)]
+        output: Option<std::path::PathBuf>,
+    },
+    /// Compare a seller's statement with KOMOJU's balance ledger for the
+    /// period (exit 1 on a difference).
+    Reconcile {
+        /// 出品者コード.
+        code: String,
+        /// First day: 2026-11-01 (JST).
+        #[arg(long, value_parser = crate::domain::input::parse_date)]
+        from: String,
+        /// Last day, included (JST).
+        #[arg(long, value_parser = crate::domain::input::parse_date)]
+        to: String,
+    },
 }
 
-pub(super) async fn run(command: SellersCommand, store: &Store) -> anyhow::Result<()> {
+pub(super) async fn run(
+    command: SellersCommand,
+    store: &Store,
+    config: &crate::config_file::Config,
+) -> anyhow::Result<()> {
     match command {
+        SellersCommand::Statement {
+            code,
+            from,
+            to,
+            format,
+            output,
+        } => {
+            let s = statement_of(store, &code, &from, &to).await?;
+            let bytes = match format.as_str() {
+                "csv" => {
+                    let text = statement::csv(&s, lang());
+                    crate::text_encoding::encode(
+                        &text,
+                        crate::text_encoding::TextEncoding::ShiftJis,
+                    )
+                    .0
+                }
+                "html" => statement::html(&s, lang()).into_bytes(),
+                other => anyhow::bail!("--format {other}: html / csv"),
+            };
+            match output {
+                Some(path) => std::fs::write(&path, bytes)?,
+                None => {
+                    use std::io::Write;
+                    std::io::stdout().write_all(&bytes)?;
+                }
+            }
+        }
+        SellersCommand::Reconcile { code, from, to } => {
+            return reconcile(store, config, &code, &from, &to).await;
+        }
         SellersCommand::Add {
             code,
             name,
@@ -155,4 +221,128 @@ fn fee(s: &sellers::Seller) -> String {
         },
         None => pct,
     }
+}
+
+/// The period's bounds: JST midnight of `from` and of the day after `to`.
+fn bounds(
+    from: &str,
+    to: &str,
+) -> anyhow::Result<(
+    chrono::DateTime<chrono::FixedOffset>,
+    chrono::DateTime<chrono::FixedOffset>,
+)> {
+    let day = |d: &str| {
+        chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+            .ok()
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .and_then(|t| t.and_local_timezone(crate::domain::time::jst()).single())
+    };
+    let (Some(start), Some(last)) = (day(from), day(to)) else {
+        anyhow::bail!("{from} / {to}");
+    };
+    anyhow::ensure!(
+        start <= last,
+        "{}",
+        say(
+            "期間の終わりが始まりより前です",
+            "the period ends before it starts"
+        )
+    );
+    Ok((start, last + chrono::Duration::days(1)))
+}
+
+async fn statement_of(
+    store: &Store,
+    code: &str,
+    from: &str,
+    to: &str,
+) -> anyhow::Result<Statement> {
+    let (start, end) = bounds(from, to)?;
+    let (c, a, b) = (
+        code.to_string(),
+        crate::domain::time::rfc3339(start),
+        crate::domain::time::rfc3339(end),
+    );
+    let read = store
+        .read(move |conn| {
+            Ok((
+                sellers::get(conn, &c)?,
+                sellers::bookings(conn, &c, &a, &b)?,
+            ))
+        })
+        .await?;
+    let (Some(seller), bookings) = read else {
+        anyhow::bail!(
+            "{}",
+            match lang() {
+                Language::Ja => format!("出品者 {code} は登録されていません"),
+                Language::En => format!("there is no seller {code}"),
+            }
+        );
+    };
+    Ok(statement::statement(seller, from, to, bookings))
+}
+
+/// `sellers reconcile`: the statement's net against KOMOJU's ledger.
+async fn reconcile(
+    store: &Store,
+    config: &crate::config_file::Config,
+    code: &str,
+    from: &str,
+    to: &str,
+) -> anyhow::Result<()> {
+    let s = statement_of(store, code, from, to).await?;
+    let Some(k) = config.enabled_komoju() else {
+        anyhow::bail!(
+            "{}",
+            say(
+                "[komoju] が有効ではありません",
+                "[komoju] is not enabled in the config"
+            )
+        );
+    };
+    let Some(id) = s.seller.submerchant_id.clone() else {
+        anyhow::bail!(
+            "{}",
+            say(
+                "この出品者は KOMOJU にまだ登録されていません",
+                "the seller is not at KOMOJU yet"
+            )
+        );
+    };
+    let settings = crate::providers::komoju::client::KomojuClientSettings::from_config(
+        k,
+        config.daemon.http_timeout,
+    )?;
+    let client = crate::providers::komoju::client::KomojuClient::new(settings)?;
+    let (start, end) = bounds(from, to)?;
+    let komoju = client
+        .ledger_net(
+            &id,
+            start.with_timezone(&chrono::Utc),
+            end.with_timezone(&chrono::Utc),
+        )
+        .await?;
+    let diff = komoju - s.net;
+    match lang() {
+        Language::Ja => {
+            outln!("出品者 {} {} 〜 {}", s.seller.code, s.from, s.to);
+            outln!("精算書の差引: {}円", s.net);
+            outln!("KOMOJU の残高明細: {komoju}円");
+        }
+        Language::En => {
+            outln!("seller {} {} to {}", s.seller.code, s.from, s.to);
+            outln!("statement net: {} yen", s.net);
+            outln!("KOMOJU ledger: {komoju} yen");
+        }
+    }
+    if diff == 0 {
+        outln!("{}", say("一致しています", "they agree"));
+        return Ok(());
+    }
+    match lang() {
+        Language::Ja => outln!("差額: {diff}円。振替や KOMOJU の管理画面で確認してください"),
+        Language::En => outln!("difference: {diff} yen; check transfers and KOMOJU's dashboard"),
+    }
+    Err(super::NeedsAttention.into())
 }

@@ -167,7 +167,9 @@ async fn a_seller_is_created_at_komoju_and_followed_through_its_review() {
     );
 }
 
-#[tokio::test]
+// Multi-threaded: the simulator answers `sellers reconcile` while the
+// test waits for the command.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_card_payment_is_captured_at_shipment_with_each_sellers_split() {
     let app = spawn_app_with(Options::komoju()).await;
     let (a, b) = live_sellers(&app).await;
@@ -217,6 +219,55 @@ async fn a_card_payment_is_captured_at_shipment_with_each_sellers_split() {
         .unwrap();
     assert_eq!(split["order_id"], "SHOP-S1");
     assert_eq!(split["detail"]["sellers"][0]["share"], 6600, "{split}");
+
+    // Each seller's statement, as CSV in Shift_JIS with CRLF, and as a page;
+    // it agrees with KOMOJU's ledger to the yen.
+    let day = today();
+    let csv = app._dir.path().join("a.csv");
+    let out = app.cli(&[
+        "sellers",
+        "statement",
+        "A",
+        "--from",
+        &day,
+        "--to",
+        &day,
+        "--format",
+        "csv",
+        "--output",
+        csv.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let bytes = std::fs::read(&csv).unwrap();
+    let (text, _, bad) = encoding_rs::SHIFT_JIS.decode(&bytes);
+    assert!(!bad);
+    assert!(
+        text.starts_with("日時,区分,受注番号,決済ID,金額,手数料,摘要\r\n"),
+        "{text}"
+    );
+    assert!(text.contains(",売上,SHOP-S1,"), "{text}");
+    assert!(text.contains(",差引支払額,,,5940,,\r\n"), "{text}");
+    let out = app.cli(&["sellers", "statement", "B", "--from", &day, "--to", &day]);
+    let page = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        page.contains("精算書") && page.contains("静岡茶園") && page.contains("¥1,000"),
+        "{page}"
+    );
+    for seller in ["A", "B"] {
+        let out = app.cli(&["sellers", "reconcile", seller, "--from", &day, "--to", &day]);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{text} {out:?}");
+        assert!(text.contains("一致しています"), "{text}");
+    }
+}
+
+/// Today in Japan, `YYYY-MM-DD`.
+fn today() -> String {
+    let jst = chrono::FixedOffset::east_opt(9 * 3600).unwrap();
+    chrono::Utc::now()
+        .with_timezone(&jst)
+        .format("%Y-%m-%d")
+        .to_string()
 }
 
 #[tokio::test]
@@ -319,7 +370,9 @@ async fn checkout_order(app: &TestApp, id: &str, kind: &str, split: &Value) -> S
     p.id
 }
 
-#[tokio::test]
+// Multi-threaded: the simulator answers `sellers reconcile` while the
+// test waits for the command.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_checkout_split_is_booked_checked_and_given_back_on_cancel() {
     let app = spawn_app_with(Options::komoju()).await;
     let (a, b) = live_sellers(&app).await;
@@ -334,6 +387,12 @@ async fn a_checkout_split_is_booked_checked_and_given_back_on_cancel() {
         reason.contains("出品者 A 計算 5940円 / KOMOJU 5000円"),
         "{reason}"
     );
+    // reconcile shows the difference (exit 1).
+    let day = today();
+    let out = app.cli(&["sellers", "reconcile", "A", "--from", &day, "--to", &day]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("差額: -940円"), "{text}");
 
     // A card the checkout captured with the right split: booked, no attention.
     let pid = checkout_order(

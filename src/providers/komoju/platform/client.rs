@@ -73,7 +73,66 @@ impl KomojuClient {
     }
 }
 
+/// Most ledger pages read for one reconciliation (100 transactions each).
+const MAX_LEDGER_PAGES: u32 = 1000;
+
 impl KomojuClient {
+    /// What an account's balance ledger (`GET /merchants/{id}/balances/JPY/
+    /// transactions`) booked from `start` (inclusive) to `end` (exclusive),
+    /// payouts (`settlement`) left out: the sum of `amount_cents`, read as
+    /// signed (credits positive; the sign is \[guess\] in the contract).
+    pub async fn ledger_net(
+        &self,
+        merchant_id: &str,
+        start: chrono::DateTime<chrono::Utc>,
+        end: chrono::DateTime<chrono::Utc>,
+    ) -> Result<i64, CallError> {
+        let mut net = 0i64;
+        for page in 1..=MAX_LEDGER_PAGES {
+            let mut url = self.url(&[
+                "merchants",
+                checked_id(merchant_id)?,
+                "balances",
+                "JPY",
+                "transactions",
+            ]);
+            url.query_pairs_mut()
+                .append_pair(
+                    "start_time",
+                    &crate::providers::komoju::wire::format_time(start),
+                )
+                .append_pair(
+                    "end_time",
+                    &crate::providers::komoju::wire::format_time(end),
+                )
+                .append_pair("page", &page.to_string())
+                .append_pair("per_page", "100");
+            let request = ApiRequest {
+                method: Method::GET,
+                url,
+                body: None,
+                idempotency_key: None,
+            };
+            let answer = self.call(&request).await?;
+            let list: wire::KomojuLedgerPage =
+                serde_json::from_slice(&answer.body).map_err(|e| {
+                    CallError::transient(format!("KOMOJU answered an unreadable ledger: {e}"))
+                })?;
+            for t in &list.data {
+                if t.kind.as_deref() == Some("settlement") {
+                    continue;
+                }
+                net = net
+                    .checked_add(t.amount_cents.unwrap_or(0))
+                    .ok_or_else(|| CallError::transient("the ledger's sum is too large"))?;
+            }
+            if list.data.is_empty() || list.last_page.is_none_or(|last| i64::from(page) >= last) {
+                return Ok(net);
+            }
+        }
+        Err(CallError::transient("the ledger has too many pages"))
+    }
+
     /// `POST /payments/{id}/refund` `{platform_details}`: refunds what is
     /// left of a split payment, each seller giving back its entry.
     pub async fn refund_split(

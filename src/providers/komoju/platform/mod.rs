@@ -7,7 +7,8 @@
 //! - [`apply`]: the seller master's writes, and the split decided when an
 //!   order ships (or the capture held while a seller is not live).
 //! - [`calls`]: the outbox calls (create and re-read a sub-merchant,
-//!   capture with a split).
+//!   capture and refund with a split).
+//! - [`statement`]: a seller's statement (精算書) from ordersync's books.
 //!
 //! What the contract leaves open (\[guess\]) is isolated here: that the
 //! sellers' amounts add up to the payment's total ([`split::wire_shares`]
@@ -19,4 +20,5 @@ pub mod apply;
 pub mod calls;
 pub mod client;
 pub mod split;
+pub mod statement;
 pub mod wire;

@@ -126,3 +126,25 @@ pub fn submerchant_of(kind: &str, data: Option<&Value>) -> Option<String> {
     (!id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric()))
         .then(|| id.to_string())
 }
+
+/// One page of an account's balance ledger.
+#[derive(Debug, Clone, Deserialize)]
+pub struct KomojuLedgerPage {
+    /// The transactions of the page.
+    #[serde(default)]
+    pub data: Vec<KomojuLedgerEntry>,
+    /// The last page number.
+    #[serde(default)]
+    pub last_page: Option<i64>,
+}
+
+/// One transaction of the ledger.
+#[derive(Debug, Clone, Deserialize)]
+pub struct KomojuLedgerEntry {
+    /// `payment`, `refund`, `balance_transfer`, `settlement`, ….
+    #[serde(rename = "type", default)]
+    pub kind: Option<String>,
+    /// Yen (JPY has no cents), signed \[guess\].
+    #[serde(default)]
+    pub amount_cents: Option<i64>,
+}
