@@ -133,6 +133,7 @@ pub fn call_kind(lang: Language, kind: &str) -> String {
             "KOMOJU capture with split",
         ),
         "komoju_split_refund" => ("KOMOJU の返金(出品者分の返還)", "KOMOJU refund with split"),
+        "komoju_seller_transfer" => ("KOMOJU の出品者との振替", "KOMOJU seller transfer"),
         "credit_request" => ("後払いの与信依頼", "deferred-payment credit check"),
         "credit_ship" => ("後払いの送り状番号登録", "deferred-payment tracking number"),
         "credit_cancel" => ("後払いの取消", "deferred-payment cancel"),

@@ -52,6 +52,21 @@ pub enum SellersCommand {
         #[arg(long)]
         output: Option<std::path::PathBuf>,
     },
+    /// Move money between the shop's KOMOJU balance and a seller's (振替),
+    /// to correct a split: to the seller, or back with --back.
+    Transfer {
+        /// 出品者コード.
+        code: String,
+        /// Yen.
+        #[arg(long)]
+        amount: i64,
+        /// Why (kept with the transfer and shown on the statement).
+        #[arg(long)]
+        reason: String,
+        /// From the seller back to the shop.
+        #[arg(long)]
+        back: bool,
+    },
     /// Compare a seller's statement with KOMOJU's balance ledger for the
     /// period (exit 1 on a difference).
     Reconcile {
@@ -98,6 +113,34 @@ pub(super) async fn run(
                     use std::io::Write;
                     std::io::stdout().write_all(&bytes)?;
                 }
+            }
+        }
+        SellersCommand::Transfer {
+            code,
+            amount,
+            reason,
+            back,
+        } => {
+            let Some(platform_id) = config.enabled_komoju().and_then(|k| k.platform_id.clone())
+            else {
+                anyhow::bail!(
+                    "{}",
+                    say(
+                        "[komoju] platform_id(自店の KOMOJU マーチャントID)が設定されていません",
+                        "[komoju] platform_id (the shop's KOMOJU merchant id) is not set"
+                    )
+                );
+            };
+            let signed = if back { -amount.abs() } else { amount.abs() };
+            match platform::transfer(store, code.clone(), platform_id, signed, reason).await? {
+                Ok(_) => match lang() {
+                    Language::Ja if back => {
+                        outln!("出品者 {code} から {}円を振替します", amount.abs())
+                    }
+                    Language::Ja => outln!("出品者 {code} へ {}円を振替します", amount.abs()),
+                    Language::En => outln!("transfer of {signed} yen with seller {code} queued"),
+                },
+                Err(e) => anyhow::bail!("{}", refused(&e)),
             }
         }
         SellersCommand::Reconcile { code, from, to } => {

@@ -172,6 +172,15 @@ pub enum Call {
         payment_id: String,
         shares: Vec<PlatformShare>,
     },
+    /// Move money between the merchant's KOMOJU balance and a seller's
+    /// (Platform Model): `amount` > 0 to the seller, < 0 back from it.
+    KomojuSellerTransfer {
+        code: String,
+        /// The merchant's own KOMOJU merchant id (`[komoju] platform_id`).
+        platform_id: String,
+        amount: i64,
+        reason: String,
+    },
     /// Refund what is left of a split KOMOJU payment, each seller giving
     /// back what it still holds of it (`shares`) and its fee returned.
     KomojuSplitRefund {
@@ -252,7 +261,8 @@ impl Call {
             | Call::KomojuCreateSeller { .. }
             | Call::KomojuFetchSeller { .. }
             | Call::KomojuSplitCapture { .. }
-            | Call::KomojuSplitRefund { .. } => Provider::Komoju,
+            | Call::KomojuSplitRefund { .. }
+            | Call::KomojuSellerTransfer { .. } => Provider::Komoju,
             Call::CreditRequest { provider, .. }
             | Call::CreditShip { provider, .. }
             | Call::CreditCancel { provider, .. } => (*provider).into(),
@@ -274,6 +284,7 @@ impl Call {
             Call::KomojuFetchSeller { .. } => "komoju_fetch_seller",
             Call::KomojuSplitCapture { .. } => "komoju_split_capture",
             Call::KomojuSplitRefund { .. } => "komoju_split_refund",
+            Call::KomojuSellerTransfer { .. } => "komoju_seller_transfer",
             Call::CreditRequest { .. } => "credit_request",
             Call::CreditShip { .. } => "credit_ship",
             Call::CreditCancel { .. } => "credit_cancel",

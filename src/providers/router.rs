@@ -101,7 +101,8 @@ impl Router {
             Call::KomojuCreateSeller { .. }
             | Call::KomojuFetchSeller { .. }
             | Call::KomojuSplitCapture { .. }
-            | Call::KomojuSplitRefund { .. } => match &self.komoju {
+            | Call::KomojuSplitRefund { .. }
+            | Call::KomojuSellerTransfer { .. } => match &self.komoju {
                 Some(client) => komoju::platform::calls::run(client, ctx).await,
                 None => waits(),
             },

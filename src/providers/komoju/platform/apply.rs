@@ -364,9 +364,11 @@ fn split_refund(tx: &Tx<'_>, d: &mut Decision) -> store::Result<()> {
 /// A payment the checkout created with its split and the customer (or
 /// KOMOJU's auto capture) captured: konbini, bank transfer, Pay-easy, an
 /// auto-captured card. The first time it is seen captured, each seller's
-/// sale is booked as the rule computes it, and what KOMOJU recorded is
-/// compared with it: a seller whose net differs puts the order in front
-/// of a person (correct it with a balance transfer).
+/// sale is booked with the share the rule computes and the net KOMOJU
+/// recorded (the fee is what makes the difference, so the books follow
+/// KOMOJU's ledger), and the two nets are compared: a seller whose net
+/// differs puts the order in front of a person, to correct it with a
+/// balance transfer (`ordersync sellers transfer`).
 pub fn checkout_split(
     tx: &Tx<'_>,
     order: &Order,
@@ -380,7 +382,17 @@ pub fn checkout_split(
         return Ok(());
     };
     let mut first = false;
+    let mut differences = vec![];
     for s in &shares {
+        let recorded: i64 = (p.split.iter())
+            .filter(|r| r.submerchant_id == s.submerchant_id)
+            .map(|r| r.amount.saturating_sub(r.platform_fee))
+            .fold(0i64, i64::saturating_add);
+        let computed = s.share - s.fee;
+        if recorded != computed {
+            differences
+                .push(json!({"seller": s.seller, "computed": computed, "recorded": recorded}));
+        }
         first |= sellers::book(
             tx,
             &sellers::Booking {
@@ -390,7 +402,7 @@ pub fn checkout_split(
                 order_id: Some(order.id.clone()),
                 payment_id: Some(p.id.clone()),
                 amount: s.share,
-                fee: s.fee,
+                fee: s.share.saturating_sub(recorded),
                 reason: None,
                 reference: format!("sale-{}-{}", p.id, s.seller),
                 at: now.to_string(),
@@ -399,18 +411,6 @@ pub fn checkout_split(
     }
     if !first {
         return Ok(());
-    }
-    let mut differences = vec![];
-    for s in &shares {
-        let recorded: i64 = (p.split.iter())
-            .filter(|r| r.submerchant_id == s.submerchant_id)
-            .map(|r| r.amount.saturating_sub(r.platform_fee))
-            .sum();
-        let computed = s.share - s.fee;
-        if recorded != computed {
-            differences
-                .push(json!({"seller": s.seller, "computed": computed, "recorded": recorded}));
-        }
     }
     let mut d = Decision::default().event(
         EventKind::PaymentSplit,
@@ -439,4 +439,58 @@ pub fn checkout_split(
     }
     orders::apply(tx, order.channel, &order.id, &d, now)?;
     Ok(())
+}
+
+/// Asks for a balance transfer between the merchant and a seller
+/// (`amount` > 0 to the seller, < 0 back), with its reason, through the
+/// outbox; recorded in the change feed now, booked once KOMOJU took it.
+pub async fn transfer(
+    store: &store::Store,
+    code: String,
+    platform_id: String,
+    amount: i64,
+    reason: String,
+) -> store::Result<Result<i64, SellerRefused>> {
+    store
+        .write(move |tx| {
+            let now = crate::domain::time::rfc3339(crate::domain::time::now());
+            if amount == 0 || amount.unsigned_abs() > 100_000_000 {
+                return Ok(Err(SellerRefused::Invalid(
+                    "amount",
+                    "1 to 100000000 yen, either way",
+                )));
+            }
+            let reason = reason.trim().to_string();
+            if reason.is_empty() || reason.chars().count() > 200 {
+                return Ok(Err(SellerRefused::Invalid("reason", "1 to 200 characters")));
+            }
+            let Some(s) = sellers::get(tx, &code)? else {
+                return Ok(Err(SellerRefused::Invalid(
+                    "code",
+                    "a seller of the master",
+                )));
+            };
+            if s.submerchant_id.is_none() {
+                return Ok(Err(SellerRefused::Invalid(
+                    "code",
+                    "a seller KOMOJU created",
+                )));
+            }
+            let call = Call::KomojuSellerTransfer {
+                code: code.clone(),
+                platform_id,
+                amount,
+                reason: reason.clone(),
+            };
+            let row = outbox::enqueue(tx, &call, None, &now)?;
+            events::append(
+                tx,
+                &now,
+                None,
+                EventKind::SellerChanged.as_str(),
+                &json!({"code": code, "transfer": amount, "reason": reason, "outbox_id": row}),
+            )?;
+            Ok(Ok(row))
+        })
+        .await
 }

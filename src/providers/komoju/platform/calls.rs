@@ -28,6 +28,12 @@ pub async fn run(client: &KomojuClient, ctx: &CallContext<'_>) -> store::Result<
         Call::KomojuSplitRefund { payment_id, shares } => {
             split_call(client, ctx, payment_id, shares, Move::Refund).await
         }
+        Call::KomojuSellerTransfer {
+            code,
+            platform_id,
+            amount,
+            reason,
+        } => transfer(client, ctx, code, platform_id, *amount, reason).await,
         other => unreachable!("not a Platform Model call: {}", other.kind()),
     }
 }
@@ -84,6 +90,84 @@ async fn seller(
         })
         .await?;
     Ok(Attempt::Finished)
+}
+
+/// A balance transfer between the merchant and a seller, booked in the
+/// seller's ledger once KOMOJU took it (a retry replays KOMOJU's answer by
+/// the row's key and books nothing twice: the booking is the row's).
+async fn transfer(
+    client: &KomojuClient,
+    ctx: &CallContext<'_>,
+    code: &str,
+    platform_id: &str,
+    amount: i64,
+    reason: &str,
+) -> store::Result<Attempt> {
+    let c = code.to_string();
+    let seller = ctx.store.read(move |conn| sellers::get(conn, &c)).await?;
+    let Some(seller_id) = seller.and_then(|s| s.submerchant_id) else {
+        return done(ctx, format!("seller {code} has no KOMOJU account")).await;
+    };
+    let (from, to) = if amount >= 0 {
+        (platform_id, seller_id.as_str())
+    } else {
+        (seller_id.as_str(), platform_id)
+    };
+    let key = ctx.idempotency_key();
+    let answer = ctx
+        .metrics
+        .timed(
+            Provider::Komoju,
+            client.transfer(from, to, amount.saturating_abs(), &key),
+        )
+        .await;
+    if let Err(e) = answer {
+        let subject = format!("seller {code}");
+        return match e {
+            CallError::Rejected { .. } => {
+                let reason = format!("KOMOJU refused the transfer with seller {code}: {e}");
+                kill(ctx, reason).await.map(|()| Attempt::Finished)
+            }
+            e => failed(ctx, &subject, e).await,
+        };
+    }
+    let (row, code, reason) = (ctx.row.id, code.to_string(), reason.to_string());
+    ctx.store
+        .write(move |tx| {
+            let now = time::rfc3339(time::now());
+            outbox::complete(tx, row, &now)?;
+            sellers::book(
+                tx,
+                &sellers::Booking {
+                    seller_code: code.clone(),
+                    kind: "transfer".to_string(),
+                    channel: None,
+                    order_id: None,
+                    payment_id: None,
+                    amount,
+                    fee: 0,
+                    reason: Some(reason.clone()),
+                    reference: format!("transfer-{row}"),
+                    at: now.clone(),
+                },
+            )?;
+            events::append(
+                tx,
+                &now,
+                None,
+                EventKind::SellerChanged.as_str(),
+                &json!({"code": code, "transfer": amount, "reason": reason, "done": true}),
+            )?;
+            Ok(())
+        })
+        .await?;
+    Ok(Attempt::Finished)
+}
+
+/// Kills the row (no order to put in front of a person): the seller's
+/// transfer is shown as failed in the outbox and the change feed.
+async fn kill(ctx: &CallContext<'_>, reason: String) -> store::Result<()> {
+    outcome::finish(ctx.store, ctx.row.id, None, CallOutcome::Failed { reason }).await
 }
 
 /// A split capture or refund.

@@ -133,6 +133,33 @@ impl KomojuClient {
         Err(CallError::transient("the ledger has too many pages"))
     }
 
+    /// `POST /merchants/{from}/balances/JPY/transfer` `{to, amount}`: moves
+    /// `amount` yen from one KOMOJU balance to another (the merchant's and
+    /// a seller's). KOMOJU answers no id: the idempotency key is what makes
+    /// a retry safe.
+    pub async fn transfer(
+        &self,
+        from: &str,
+        to: &str,
+        amount: i64,
+        idempotency_key: &str,
+    ) -> Result<(), CallError> {
+        let body = to_json(&wire::KomojuTransfer { to, amount })?;
+        let request = ApiRequest {
+            method: Method::POST,
+            url: self.url(&[
+                "merchants",
+                checked_id(from)?,
+                "balances",
+                "JPY",
+                "transfer",
+            ]),
+            body: Some(body),
+            idempotency_key: Some(checked_idempotency_key(idempotency_key)?.to_string()),
+        };
+        self.call(&request).await.map(|_| ())
+    }
+
     /// `POST /payments/{id}/refund` `{platform_details}`: refunds what is
     /// left of a split payment, each seller giving back its entry.
     pub async fn refund_split(

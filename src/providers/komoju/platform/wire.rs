@@ -148,3 +148,12 @@ pub struct KomojuLedgerEntry {
     #[serde(default)]
     pub amount_cents: Option<i64>,
 }
+
+/// `POST /merchants/{from}/balances/JPY/transfer` body.
+#[derive(Debug, Clone, Serialize)]
+pub struct KomojuTransfer<'a> {
+    /// The receiving account.
+    pub to: &'a str,
+    /// Yen.
+    pub amount: i64,
+}
