@@ -195,12 +195,7 @@ async fn a_card_payment_is_captured_at_shipment_with_each_sellers_split() {
     assert!(o["attention"].is_null(), "{o}");
 
     let p = app.komoju().payment(&pid).unwrap();
-    let split = p.platform_details.expect("captured with its split");
-    let entries: Vec<(String, i64, i64)> = split
-        .submerchants
-        .iter()
-        .map(|e| (e.submerchant_id.clone(), e.amount, e.platform_fee))
-        .collect();
+    let entries = entries_of(p.platform_details.as_ref());
     // A: 6600, fee 660; B: 1100, fee 100 (its minimum); the merchant's
     // shipping 800 rides on A's entry, so the amounts add up to the total.
     assert_eq!(
@@ -259,6 +254,16 @@ async fn a_card_payment_is_captured_at_shipment_with_each_sellers_split() {
         assert!(out.status.success(), "{text} {out:?}");
         assert!(text.contains("一致しています"), "{text}");
     }
+}
+
+/// A split as KOMOJU recorded it: `(seller id, amount, platform_fee)`.
+fn entries_of(
+    split: Option<&ordersync_sim::komoju::platform::PlatformDetails>,
+) -> Vec<(String, i64, i64)> {
+    let split = split.expect("recorded with its split");
+    (split.submerchants.iter())
+        .map(|e| (e.submerchant_id.clone(), e.amount, e.platform_fee))
+        .collect()
 }
 
 /// Today in Japan, `YYYY-MM-DD`.
@@ -486,15 +491,7 @@ async fn a_checkout_split_is_booked_checked_and_given_back_on_cancel() {
         .await;
     let p = app.komoju().payment(&pid).unwrap();
     assert_eq!(p.refunds.len(), 1);
-    let back = p.refunds[0]
-        .platform_details
-        .as_ref()
-        .expect("refunded with its split");
-    let entries: Vec<(String, i64, i64)> = back
-        .submerchants
-        .iter()
-        .map(|e| (e.submerchant_id.clone(), e.amount, e.platform_fee))
-        .collect();
+    let entries = entries_of(p.refunds[0].platform_details.as_ref());
     assert_eq!(
         entries,
         vec![(a.clone(), 7400, 1460), (b.clone(), 1100, 100)]

@@ -60,12 +60,24 @@ impl KomojuClient {
         details: &KomojuPlatformDetails,
         idempotency_key: &str,
     ) -> Result<Payment, CallError> {
-        let body = to_json(&wire::KomojuSplitCapture {
+        self.post_split(id, "capture", details, idempotency_key)
+            .await
+    }
+
+    /// `POST /payments/{id}/{action}` `{platform_details}`.
+    async fn post_split(
+        &self,
+        id: &str,
+        action: &str,
+        details: &KomojuPlatformDetails,
+        idempotency_key: &str,
+    ) -> Result<Payment, CallError> {
+        let body = to_json(&wire::KomojuSplit {
             platform_details: details,
         })?;
         let request = ApiRequest {
             method: Method::POST,
-            url: self.url(&["payments", checked_id(id)?, "capture"]),
+            url: self.url(&["payments", checked_id(id)?, action]),
             body: Some(body),
             idempotency_key: Some(checked_idempotency_key(idempotency_key)?.to_string()),
         };
@@ -168,16 +180,8 @@ impl KomojuClient {
         details: &KomojuPlatformDetails,
         idempotency_key: &str,
     ) -> Result<Payment, CallError> {
-        let body = to_json(&wire::KomojuSplitRefund {
-            platform_details: details,
-        })?;
-        let request = ApiRequest {
-            method: Method::POST,
-            url: self.url(&["payments", checked_id(id)?, "refund"]),
-            body: Some(body),
-            idempotency_key: Some(checked_idempotency_key(idempotency_key)?.to_string()),
-        };
-        read_payment(id, &self.call(&request).await?)
+        self.post_split(id, "refund", details, idempotency_key)
+            .await
     }
 }
 

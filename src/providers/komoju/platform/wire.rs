@@ -47,17 +47,11 @@ pub struct KomojuSubmerchantShare {
     pub platform_fee: i64,
 }
 
-/// `POST /payments/{id}/capture` with a split.
+/// `POST /payments/{id}/capture` or `/refund` with a split (no amount:
+/// all of the payment, or all that is left of it).
 #[derive(Debug, Clone, Serialize)]
-pub struct KomojuSplitCapture<'a> {
-    /// The split, applied at capture.
-    pub platform_details: &'a KomojuPlatformDetails,
-}
-
-/// `POST /payments/{id}/refund` with a split (no amount: all that is left).
-#[derive(Debug, Clone, Serialize)]
-pub struct KomojuSplitRefund<'a> {
-    /// What each seller gives back.
+pub struct KomojuSplit<'a> {
+    /// The split, applied at capture; what each seller gives back on a refund.
     pub platform_details: &'a KomojuPlatformDetails,
 }
 
