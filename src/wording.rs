@@ -128,6 +128,14 @@ pub fn call_kind(lang: Language, kind: &str) -> String {
         "komoju_refund" => ("KOMOJU の返金", "KOMOJU refund"),
         "komoju_refund_request" => ("KOMOJU への返金申請", "KOMOJU refund request"),
         "komoju_fetch" => ("KOMOJU の決済の再確認", "KOMOJU payment re-read"),
+        "komoju_create_seller" => ("KOMOJU への出品者の登録", "KOMOJU seller creation"),
+        "komoju_fetch_seller" => ("KOMOJU の出品者の審査状況の確認", "KOMOJU seller re-read"),
+        "komoju_split_capture" => (
+            "KOMOJU の売上確定(出品者への分配)",
+            "KOMOJU capture with split",
+        ),
+        "komoju_split_refund" => ("KOMOJU の返金(出品者分の返還)", "KOMOJU refund with split"),
+        "komoju_seller_transfer" => ("KOMOJU の出品者との振替", "KOMOJU seller transfer"),
         "credit_request" => ("後払いの与信依頼", "deferred-payment credit check"),
         "credit_ship" => ("後払いの送り状番号登録", "deferred-payment tracking number"),
         "credit_cancel" => ("後払いの取消", "deferred-payment cancel"),
@@ -210,6 +218,19 @@ fn is_japanese(c: char) -> bool {
     matches!(c,
         '\u{3000}'..='\u{30ff}' | '\u{3400}'..='\u{4dbf}' | '\u{4e00}'..='\u{9fff}'
         | '\u{ff00}'..='\u{ffef}')
+}
+
+/// A KOMOJU seller's review state (the live application's status).
+pub fn seller_review(lang: Language, status: &str) -> String {
+    let (ja, en) = match status {
+        "not_applied" => ("未申請", "not applied"),
+        "incomplete" => ("申請の入力待ち", "incomplete"),
+        "pending" => ("審査中", "under review"),
+        "accepted" => ("審査完了", "accepted"),
+        "declined" => ("審査不可", "declined"),
+        other => return other.to_string(),
+    };
+    say(lang, ja, en).to_string()
 }
 
 #[cfg(test)]

@@ -115,6 +115,7 @@ mod tests {
             images: vec![],
             used: false,
             on_sale: true,
+            seller: None,
         }
     }
 

@@ -26,6 +26,7 @@ enum Field {
     Images,
     Used,
     OnSale,
+    Seller,
 }
 
 /// Header names (normalised as the stock import does: no spaces, ASCII
@@ -65,6 +66,9 @@ const NAMES: &[(&str, Field)] = &[
     ("used", Field::Used),
     ("販売中", Field::OnSale),
     ("on_sale", Field::OnSale),
+    ("出品者コード", Field::Seller),
+    ("出品者", Field::Seller),
+    ("seller", Field::Seller),
 ];
 
 /// Longest item name J-goods takes.
@@ -207,6 +211,7 @@ fn build(rows: Vec<(usize, Row)>) -> Result<Vec<Item>, MasterError> {
                 .unwrap_or_default(),
             used: flag(&row, Field::Used, false, &fail)?,
             on_sale: flag(&row, Field::OnSale, true, &fail)?,
+            seller: row.get(Field::Seller).map(|(_, v)| v.trim().to_string()),
         };
         check(&item).map_err(|(column, message)| fail(column, message))?;
         if !seen.insert(item.sku.clone()) {
@@ -308,6 +313,20 @@ fn check(item: &Item) -> Result<(), (&'static str, String)> {
             format!("{jan:?} is not 8 or 13 digits / JANコードは8桁か13桁です"),
         ));
     }
+    if let Some(s) = &item.seller
+        && (s.is_empty()
+            || s.len() > 32
+            || !s
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+    {
+        return Err((
+            "出品者コード",
+            format!(
+                "{s:?} is not a seller code (letters, digits, - or _, 32 at most) / 出品者コードの形式が違います"
+            ),
+        ));
+    }
     if let Some(c) = &item.category_code
         && !super::categories::is_code(c)
     {
@@ -347,6 +366,7 @@ struct JsonItem {
     used: bool,
     #[serde(default = "yes")]
     on_sale: bool,
+    seller: Option<String>,
 }
 
 fn ten() -> u8 {
@@ -398,6 +418,7 @@ pub fn parse_json(bytes: &[u8]) -> Result<Vec<Item>, MasterError> {
             images: j.images,
             used: j.used,
             on_sale: j.on_sale,
+            seller: j.seller,
         };
         if item.sku.trim().is_empty() || item.name.trim().is_empty() {
             return Err(fail("sku", "sku and name must not be empty".into()));

@@ -30,6 +30,10 @@ pub struct Item {
     /// 古物 (second-hand).
     pub used: bool,
     pub on_sale: bool,
+    /// 出品者コード: the seller of the item (KOMOJU Platform Model); not
+    /// J-goods' business, so not in [`Item::wire`] nor the hash.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seller: Option<String>,
 }
 
 /// One category of the master.

@@ -89,6 +89,7 @@ mod tests {
             images: vec![],
             used: false,
             on_sale: true,
+            seller: None,
         }
     }
 

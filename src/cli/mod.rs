@@ -24,6 +24,7 @@ mod order_text;
 mod orders;
 mod outbox;
 mod rakuten;
+mod sellers;
 mod shipments;
 mod status;
 mod stock;
@@ -193,6 +194,9 @@ pub enum Command {
     /// the printed labels back in as shipments.
     #[command(subcommand)]
     Shipments(shipments::ShipmentsCommand),
+    /// KOMOJU sellers (出品者): the master, their review state and fee.
+    #[command(subcommand)]
+    Sellers(sellers::SellersCommand),
 }
 
 #[derive(Subcommand, Debug)]
@@ -424,6 +428,7 @@ async fn local(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Catalog(c) => catalog::run(c, &store).await?,
         Command::Rakuten(c) => rakuten::run(c, &store, &config).await?,
         Command::Yahoo(c) => yahoo::run(c, &store, &config).await?,
+        Command::Sellers(c) => return sellers::run(c, &store, &config).await,
         Command::Status => return status::run(&store, &config).await,
         Command::Jgoods(JgoodsCommand::Invoice(args)) => {
             return invoice::run(args, &config, &store).await;

@@ -69,6 +69,10 @@ pub struct DirectLine {
     pub qty: u32,
     /// Yen, tax included.
     pub unit_price: i64,
+    /// 出品者コード: the seller of the line (KOMOJU Platform Model), when
+    /// not the product master's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seller: Option<String>,
 }
 
 /// How a direct order is paid.
@@ -175,6 +179,18 @@ impl DirectOrder {
             }
             if l.qty == 0 || l.qty > 1_000_000 {
                 return Err(err(at("qty"), "must be 1 to 1000000"));
+            }
+            if l.seller.as_ref().is_some_and(|s| {
+                s.is_empty()
+                    || s.len() > 32
+                    || !s
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            }) {
+                return Err(err(
+                    at("seller"),
+                    "must be a seller code (1 to 32 letters, digits, - or _)",
+                ));
             }
             if !(-10_000_000..=10_000_000).contains(&l.unit_price) {
                 return Err(err(at("unit_price"), "must be whole yen within ±10000000"));

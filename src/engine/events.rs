@@ -42,6 +42,8 @@ stored_names! {
         PaymentStale = "payment.stale",
         PaymentAuthorizationLapsing = "payment.authorization_lapsing",
         PaymentRefundRequest = "payment.refund_request",
+        PaymentSplit = "payment.split",
+        SellerChanged = "seller.changed",
         CreditRequested = "credit.requested",
         CreditCharactersReplaced = "credit.characters_replaced",
         CreditOk = "credit.ok",

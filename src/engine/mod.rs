@@ -162,6 +162,31 @@ pub enum Call {
     /// payment to the customer's bank account. The account is read from its
     /// own table when the call is made: the outbox keeps no customer data.
     KomojuRefundRequest { payment_id: String },
+    /// Create the KOMOJU sub-merchant of a seller (Platform Model).
+    KomojuCreateSeller { code: String },
+    /// Re-read a seller's KOMOJU sub-merchant (its review state).
+    KomojuFetchSeller { code: String },
+    /// Capture an authorized card payment with each seller's split
+    /// (Platform Model), decided when the order shipped.
+    KomojuSplitCapture {
+        payment_id: String,
+        shares: Vec<PlatformShare>,
+    },
+    /// Move money between the merchant's KOMOJU balance and a seller's
+    /// (Platform Model): `amount` > 0 to the seller, < 0 back from it.
+    KomojuSellerTransfer {
+        code: String,
+        /// The merchant's own KOMOJU merchant id (`[komoju] platform_id`).
+        platform_id: String,
+        amount: i64,
+        reason: String,
+    },
+    /// Refund what is left of a split KOMOJU payment, each seller giving
+    /// back what it still holds of it (`shares`) and its fee returned.
+    KomojuSplitRefund {
+        payment_id: String,
+        shares: Vec<PlatformShare>,
+    },
     /// Report a parcel to Rakuten (発送完了報告) for every basket of the order
     /// that does not carry it yet.
     RakutenShip {
@@ -214,6 +239,21 @@ pub enum Call {
     },
 }
 
+/// One seller's part of a KOMOJU split, as decided: what the seller sold
+/// and its fee. The `platform_details` entry sent is made from it when the
+/// capture is made, against the payment's total.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlatformShare {
+    /// The seller's code.
+    pub seller: String,
+    /// Its KOMOJU sub-merchant id.
+    pub submerchant_id: String,
+    /// What the seller sold of the payment, tax included.
+    pub share: i64,
+    /// The merchant's fee on it.
+    pub fee: i64,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReservedLine {
     pub line_no: u32,
@@ -231,7 +271,12 @@ impl Call {
             | Call::KomojuCancel { .. }
             | Call::KomojuRefund { .. }
             | Call::KomojuFetch { .. }
-            | Call::KomojuRefundRequest { .. } => Provider::Komoju,
+            | Call::KomojuRefundRequest { .. }
+            | Call::KomojuCreateSeller { .. }
+            | Call::KomojuFetchSeller { .. }
+            | Call::KomojuSplitCapture { .. }
+            | Call::KomojuSplitRefund { .. }
+            | Call::KomojuSellerTransfer { .. } => Provider::Komoju,
             Call::CreditRequest { provider, .. }
             | Call::CreditShip { provider, .. }
             | Call::CreditCancel { provider, .. } => (*provider).into(),
@@ -251,6 +296,11 @@ impl Call {
             Call::KomojuRefund { .. } => "komoju_refund",
             Call::KomojuFetch { .. } => "komoju_fetch",
             Call::KomojuRefundRequest { .. } => "komoju_refund_request",
+            Call::KomojuCreateSeller { .. } => "komoju_create_seller",
+            Call::KomojuFetchSeller { .. } => "komoju_fetch_seller",
+            Call::KomojuSplitCapture { .. } => "komoju_split_capture",
+            Call::KomojuSplitRefund { .. } => "komoju_split_refund",
+            Call::KomojuSellerTransfer { .. } => "komoju_seller_transfer",
             Call::CreditRequest { .. } => "credit_request",
             Call::CreditShip { .. } => "credit_ship",
             Call::CreditCancel { .. } => "credit_cancel",

@@ -59,7 +59,15 @@ pub async fn import_items(
     .await??;
     let now = crate::domain::time::rfc3339(crate::domain::time::now());
     Ok(store
-        .write(move |tx| catalog::import_items(tx, &items, &now))
+        .write(move |tx| {
+            let n = catalog::import_items(tx, &items, &now)?;
+            // The seller column (KOMOJU Platform Model): the file says
+            // each item's seller, none where it names none.
+            for i in &items {
+                crate::store::sellers::set_catalog_seller(tx, &i.sku, i.seller.as_deref())?;
+            }
+            Ok(n)
+        })
         .await?)
 }
 

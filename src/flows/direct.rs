@@ -41,6 +41,7 @@ pub async fn register(store: &Store, order: DirectOrder) -> store::Result<Regist
             Ok(match decision {
                 Registration::Created(d) => {
                     orders::apply(tx, Channel::Direct, &order.id, &d, &now)?;
+                    line_sellers(tx, &order)?;
                     Registered::Created(reload(tx)?)
                 }
                 Registration::Same => Registered::Same(reload(tx)?),
@@ -48,4 +49,20 @@ pub async fn register(store: &Store, order: DirectOrder) -> store::Result<Regist
             })
         })
         .await
+}
+
+/// Which seller sells each line (KOMOJU Platform Model): the ERP's, else
+/// the product master's; lines of neither are the merchant's own.
+fn line_sellers(tx: &rusqlite::Connection, order: &DirectOrder) -> store::Result<()> {
+    let mut lines = Vec::new();
+    for l in &order.lines {
+        let seller = match &l.seller {
+            Some(s) => Some(s.clone()),
+            None => store::sellers::catalog_seller(tx, &l.sku)?,
+        };
+        if let Some(s) = seller {
+            lines.push((l.line_no, s));
+        }
+    }
+    store::sellers::set_line_sellers(tx, Channel::Direct.as_str(), &order.id, &lines)
 }

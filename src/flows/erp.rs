@@ -111,11 +111,13 @@ fn decide_in(
     let Some(order) = orders::load(tx, channel, &id)? else {
         return Ok(Err(CommandError::NotFound(channel.as_str(), id)));
     };
-    let decision = match decide(&order) {
+    let mut decision = match decide(&order) {
         Ok(d) => d,
         Err(refusal) => return Ok(Err(refusal.into())),
     };
     let now = time::rfc3339(time::now());
+    // A seller's goods: the capture carries the split, or waits for it.
+    crate::providers::komoju::platform::apply::split_payments(tx, &order, &mut decision, &now)?;
     orders::apply(tx, channel, &id, &decision, &now)?;
     let after = orders::load(tx, channel, &id)?.unwrap_or(order);
     Ok(Ok(after))

@@ -42,6 +42,7 @@ use stock_api::*;
 mod attention_api;
 mod catalog_api;
 mod order_api;
+mod sellers_api;
 pub mod shipments_api;
 use order_api::*;
 pub use order_api::{parse_channel, parse_shipment};
@@ -74,6 +75,8 @@ pub fn router(state: AppState) -> Router {
         .route("/outbox/{id}/drop", post(attention_api::drop_call))
         .route("/jgoods/invoice", get(super::jgoods_invoice::get_invoice))
         .route("/alerts", get(list_alerts))
+        .route("/sellers", get(sellers_api::list).post(sellers_api::add))
+        .route("/sellers/{code}", get(sellers_api::get))
         .route("/catalog", get(catalog_api::list_items))
         .route("/catalog/import", post(catalog_api::import_items))
         .route("/catalog/categories", get(catalog_api::list_categories))

@@ -103,6 +103,14 @@ impl Router {
                 Some(client) => komoju::calls::run(client, ctx).await,
                 None => waits(),
             },
+            Call::KomojuCreateSeller { .. }
+            | Call::KomojuFetchSeller { .. }
+            | Call::KomojuSplitCapture { .. }
+            | Call::KomojuSplitRefund { .. }
+            | Call::KomojuSellerTransfer { .. } => match &self.komoju {
+                Some(client) => komoju::platform::calls::run(client, ctx).await,
+                None => waits(),
+            },
             Call::CreditRequest { .. } | Call::CreditShip { .. } | Call::CreditCancel { .. } => {
                 credit::calls::run(&self.credit, self.credit_policy, ctx).await
             }

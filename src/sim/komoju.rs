@@ -30,10 +30,11 @@ impl KomojuSimSettings for KomojuSimHandle {
 
     fn config_section(&self) -> String {
         format!(
-            "\n[komoju]\nenabled = true\napi_base_url = \"{}\"\nsecret_key = \"{}\"\nwebhook_secret = \"{}\"\n",
+            "\n[komoju]\nenabled = true\napi_base_url = \"{}\"\nsecret_key = \"{}\"\nwebhook_secret = \"{}\"\nplatform_id = \"{}\"\n",
             self.api_base_url(),
             self.secret_key(),
-            self.webhook_secret()
+            self.webhook_secret(),
+            self.platform_id()
         )
     }
 }

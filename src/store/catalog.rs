@@ -438,6 +438,7 @@ mod tests {
             images: vec![],
             used: false,
             on_sale: true,
+            seller: None,
         }
     }
 

@@ -30,6 +30,7 @@ pub mod rakuten_skus;
 pub mod restock;
 pub mod restore;
 mod schema;
+pub mod sellers;
 pub mod stock;
 pub mod stock_import;
 pub mod stock_push;

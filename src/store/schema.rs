@@ -538,6 +538,7 @@ fn migrations() -> Migrations<'static> {
         M::up(shipping_home_refunds::KOMOJU_REFUND_REQUESTS),
         M::up(shipping_home_refunds::STOCK_PUSH_OWED_INLINE),
         M::up(yahoo::YAHOO),
+        M::up(sellers::SELLERS),
     ])
 }
 
@@ -546,6 +547,7 @@ pub fn migrate(conn: &mut Connection) -> Result<()> {
     Ok(())
 }
 
+mod sellers;
 mod shipping_home_refunds;
 mod yahoo;
 

@@ -38,6 +38,7 @@ fn item() -> impl Strategy<Value = Item> {
             images: vec![],
             used,
             on_sale: price % 5 != 0,
+            seller: None,
         })
 }
 

@@ -25,6 +25,7 @@ mod invoice;
 mod jgoods_flows;
 mod jgoods_token;
 mod komoju;
+mod komoju_platform;
 mod komoju_refund;
 mod kuroneko_fidelity;
 mod language;

@@ -11,6 +11,7 @@ mod forms;
 mod home;
 mod overview;
 mod pages;
+mod sellers;
 mod session;
 mod shipments;
 mod style;
@@ -67,6 +68,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/console/problems", get(problems_page))
         .route("/console/stock", get(stock_page))
         .route("/console/shipments", get(shipments::page))
+        .route("/console/sellers", get(sellers::page))
         .route("/console/shipments/export", get(shipments::download))
         .route("/console/orders/{channel}/{id}", get(order_page))
         .merge(forms)

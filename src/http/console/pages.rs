@@ -39,7 +39,8 @@ pub fn layout(c: &Ctx, title: &str, refresh: Option<u32>, body: &str) -> String 
          <a href=\"/console/\">{}</a><a href=\"/console/orders\">{}</a>\
          <a href=\"/console/orders?attention=1\">{}</a>\
          <a href=\"/console/problems\">{}</a><a href=\"/console/stock\">{}</a>\
-         <a href=\"/console/shipments\">{}</a><a href=\"/\">{}</a>{}</nav><main><h1>{}</h1>{body}</main></body></html>",
+         <a href=\"/console/shipments\">{}</a><a href=\"/console/sellers\">{}</a>\
+         <a href=\"/\">{}</a>{}</nav><main><h1>{}</h1>{body}</main></body></html>",
         esc(title),
         super::style::STYLE,
         t(c.lang, "ホーム", "Home"),
@@ -48,6 +49,7 @@ pub fn layout(c: &Ctx, title: &str, refresh: Option<u32>, body: &str) -> String 
         t(c.lang, "問題", "Problems"),
         t(c.lang, "在庫", "Stock"),
         t(c.lang, "出荷ファイル", "Shipping files"),
+        t(c.lang, "出品者", "Sellers"),
         t(c.lang, "状態", "Status"),
         logout_form(c),
         esc(title),

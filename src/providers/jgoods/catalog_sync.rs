@@ -454,6 +454,7 @@ mod tests {
             images: vec![],
             used: false,
             on_sale: true,
+            seller: None,
         };
         let fields = item.wire();
         (

@@ -36,6 +36,10 @@ pub async fn ingest_webhook(
             if !inbox::record_processed(tx, &delivery.receipt(&now), order_hint.as_deref())? {
                 return Ok(Ingested::Duplicate);
             }
+            if let Some(id) = &event.submerchant_of {
+                super::platform::apply::seller_news(tx, id, &now)?;
+                return Ok(Ingested::Processed { events: vec![] });
+            }
             if let Some(pid) = &event.refund_request_of {
                 return refund_request_updated(tx, pid, &now);
             }
@@ -89,6 +93,7 @@ fn apply(tx: &Tx<'_>, payment: &Payment, source: Source, now: &str) -> store::Re
     let d = rules::decide(payment, &order, source);
     orders::apply(tx, order.channel, &order.id, &d, now)?;
     refund_flow::follow(tx, &order, payment, now)?;
+    super::platform::apply::checkout_split(tx, &order, payment, now)?;
     Ok(d.events
         .into_iter()
         .map(|e| e.kind.as_str().to_string())
@@ -140,7 +145,7 @@ pub async fn refund_request_refused(
 
 /// Completes the call, runs `step` on the payment's order (if known), then
 /// applies the payment, all in one transaction.
-async fn with_order(
+pub(super) async fn with_order(
     store: &Store,
     outbox_id: i64,
     payment: Payment,

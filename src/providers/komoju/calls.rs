@@ -66,7 +66,7 @@ pub async fn run(client: &KomojuClient, ctx: &CallContext<'_>) -> store::Result<
     finish(ctx, payment).await
 }
 
-async fn finish(ctx: &CallContext<'_>, payment: Payment) -> store::Result<Attempt> {
+pub(super) async fn finish(ctx: &CallContext<'_>, payment: Payment) -> store::Result<Attempt> {
     super::apply::finish_call(ctx.store, ctx.row.id, payment).await?;
     Ok(Attempt::Finished)
 }
@@ -170,7 +170,11 @@ async fn money_back(
 
 /// A failed attempt: retried while it may be, else the row is killed and
 /// the payment's order (if it is known) put in front of a person.
-async fn failed(ctx: &CallContext<'_>, payment_id: &str, e: CallError) -> store::Result<Attempt> {
+pub(super) async fn failed(
+    ctx: &CallContext<'_>,
+    payment_id: &str,
+    e: CallError,
+) -> store::Result<Attempt> {
     let kind = &ctx.row.kind;
     let reason = match e {
         e @ CallError::Transient { .. } => ctx

@@ -91,11 +91,11 @@ impl std::fmt::Debug for KomojuClient {
 }
 
 /// One request, ready to send.
-struct ApiRequest {
-    method: Method,
-    url: Url,
-    body: Option<Vec<u8>>,
-    idempotency_key: Option<String>,
+pub(super) struct ApiRequest {
+    pub(super) method: Method,
+    pub(super) url: Url,
+    pub(super) body: Option<Vec<u8>>,
+    pub(super) idempotency_key: Option<String>,
 }
 
 impl KomojuClient {
@@ -283,7 +283,7 @@ impl KomojuClient {
 
     /// Sends once; non-2xx answers become [`CallError`]s. Retrying is the
     /// dispatcher's job (with the same idempotency key).
-    async fn call(&self, request: &ApiRequest) -> Result<Answer, CallError> {
+    pub(super) async fn call(&self, request: &ApiRequest) -> Result<Answer, CallError> {
         let inner = &self.inner;
         let mut builder = inner
             .http
@@ -349,7 +349,7 @@ impl KomojuClient {
     }
 
     /// `base` + percent-encoded path segments.
-    fn url(&self, segments: &[&str]) -> Url {
+    pub(super) fn url(&self, segments: &[&str]) -> Url {
         let mut url = self.inner.base.clone();
         // `parse_base` refused cannot-be-a-base URLs, so this always succeeds.
         if let Ok(mut path) = url.path_segments_mut() {
@@ -448,7 +448,7 @@ fn clip(s: &str) -> String {
     s.chars().take(300).collect()
 }
 
-fn read_payment(id: &str, answer: &Answer) -> Result<Payment, CallError> {
+pub(super) fn read_payment(id: &str, answer: &Answer) -> Result<Payment, CallError> {
     let payment = wire::parse_payment(&answer.body)
         .map_err(|e| CallError::transient(format!("KOMOJU answered an unreadable payment: {e}")))?;
     if payment.id != id {
@@ -492,7 +492,7 @@ fn read_page(answer: &Answer, asked_page: u32) -> Result<PaymentPage, CallError>
     })
 }
 
-fn to_json(body: &impl serde::Serialize) -> Result<Vec<u8>, CallError> {
+pub(super) fn to_json(body: &impl serde::Serialize) -> Result<Vec<u8>, CallError> {
     serde_json::to_vec(body).map_err(|e| {
         http_client::not_sent("INVALID_BODY", format!("cannot encode the request: {e}"))
     })
@@ -500,7 +500,7 @@ fn to_json(body: &impl serde::Serialize) -> Result<Vec<u8>, CallError> {
 
 /// A payment id fit to be one path segment: KOMOJU's are 25 alphanumerics;
 /// anything else alphanumeric up to 64 is let through for KOMOJU to judge.
-fn checked_id(id: &str) -> Result<&str, CallError> {
+pub(super) fn checked_id(id: &str) -> Result<&str, CallError> {
     if id.is_empty()
         || id.len() > wire::MAX_ID_LEN
         || !id.bytes().all(|b| b.is_ascii_alphanumeric())
@@ -515,7 +515,7 @@ fn checked_id(id: &str) -> Result<&str, CallError> {
 
 /// 1 to 100 visible ASCII characters (no spaces: a header value would lose
 /// them at the edges, and the key must arrive exactly as it was derived).
-fn checked_idempotency_key(key: &str) -> Result<&str, CallError> {
+pub(super) fn checked_idempotency_key(key: &str) -> Result<&str, CallError> {
     if key.is_empty()
         || key.len() > MAX_IDEMPOTENCY_KEY_LEN
         || !key.bytes().all(|b| b.is_ascii_graphic())

@@ -27,6 +27,10 @@ pub struct KomojuConfig {
     /// Capture authorized payments when the order ships (rather than at authorization).
     /// Default true.
     pub capture_on_ship: bool,
+    /// The merchant's own KOMOJU merchant id (Platform Model): the account
+    /// balance transfers to and from sellers go between. `None` (the
+    /// default) when the merchant sells no seller's goods.
+    pub platform_id: Option<String>,
 }
 
 /// `[komoju]` as the file spells it; checked by [`read`].
@@ -45,6 +49,8 @@ pub struct RawKomoju {
     pub api_version: Option<String>,
     /// [`KomojuConfig::capture_on_ship`].
     pub capture_on_ship: Option<bool>,
+    /// [`KomojuConfig::platform_id`].
+    pub platform_id: Option<String>,
 }
 
 /// Reads and checks the section: defaults, required keys, secrets.
@@ -57,6 +63,15 @@ pub fn read(r: &SectionReader<'_>, raw: RawKomoju) -> Result<KomojuConfig, Confi
             "must be a date like 2025-01-28 (the KOMOJU API version)",
         ));
     }
+    let platform_id = raw.platform_id.map(|s| s.trim().to_string());
+    if platform_id.as_deref().is_some_and(|id| {
+        id.is_empty() || id.len() > 64 || !id.bytes().all(|b| b.is_ascii_alphanumeric())
+    }) {
+        return Err(r.err(
+            "komoju.platform_id",
+            "must be the merchant's KOMOJU merchant id (letters and digits)",
+        ));
+    }
     Ok(KomojuConfig {
         enabled,
         api_base_url: r.base_url("komoju.api_base_url", raw.api_base_url, API)?,
@@ -64,6 +79,7 @@ pub fn read(r: &SectionReader<'_>, raw: RawKomoju) -> Result<KomojuConfig, Confi
         webhook_secret: r.secret("komoju.webhook_secret", raw.webhook_secret, enabled)?,
         api_version,
         capture_on_ship: raw.capture_on_ship.unwrap_or(true),
+        platform_id,
     })
 }
 

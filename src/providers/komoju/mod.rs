@@ -15,6 +15,7 @@ pub mod calls;
 pub mod client;
 pub mod config;
 pub mod lapse;
+pub mod platform;
 pub mod refund_flow;
 pub mod refund_request;
 pub mod rules;
@@ -206,6 +207,10 @@ pub struct Payment {
     pub refund_requests: Vec<refund_request::Seen>,
     /// When the customer started paying; orders payments of one order.
     pub created_at: DateTime<Utc>,
+    /// The split KOMOJU recorded (`platform_details`, Platform Model);
+    /// empty when none.
+    #[serde(default)]
+    pub split: Vec<platform::wire::RecordedShare>,
 }
 
 impl Payment {
@@ -359,6 +364,8 @@ pub struct Event {
     /// For `refund_request.updated`: the payment whose request changed
     /// (its `data` is a refund request, not a payment).
     pub refund_request_of: Option<String>,
+    /// For `submerchant.*` (Platform Model): the seller's sub-merchant id.
+    pub submerchant_of: Option<String>,
 }
 
 /// One page of `GET /payments`.

@@ -362,6 +362,7 @@ mod tests {
             refunds: vec![],
             captured: None,
             refund_requests: vec![],
+            split: vec![],
             created_at: chrono::Utc::now(),
         }
     }

@@ -251,6 +251,7 @@ pub fn parse_event(body: &[u8]) -> Result<Event, WireError> {
         Some(other) => Some(other.to_string()),
     };
     let refund_request_of = super::refund_request::payment_of_update(&kind, raw.data.as_ref());
+    let submerchant_of = super::platform::wire::submerchant_of(kind.as_str(), raw.data.as_ref());
     Ok(Event {
         id,
         kind,
@@ -258,6 +259,7 @@ pub fn parse_event(body: &[u8]) -> Result<Event, WireError> {
         created_at,
         reason,
         refund_request_of,
+        submerchant_of,
     })
 }
 
@@ -383,6 +385,7 @@ pub fn payment_from_wire(raw: &KomojuPayment, path: &str) -> Result<Payment, Wir
         captured,
         refund_requests,
         created_at,
+        split: super::platform::wire::recorded_split(raw.platform_details.as_ref()),
     })
 }
 

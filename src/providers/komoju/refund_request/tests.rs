@@ -71,6 +71,7 @@ fn the_request_is_found_by_its_key_and_the_amount_is_what_arrived() {
         method: "bank_transfer".into(),
         refunds: vec![],
         captured,
+        split: vec![],
         refund_requests: seen(Some(&[
             json!({"id": "r1", "status": "rejected", "description": "SHOP-1 [os-a-1]"}),
             json!({"id": "r2", "status": "pending", "description": "SHOP-1 [os-a-12]"}),
