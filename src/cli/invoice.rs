@@ -99,7 +99,7 @@ pub async fn run(args: InvoiceArgs, config: &Config, store: &Store) -> anyhow::R
     };
     match &args.output {
         Some(path) => crate::private_files::write_atomic(path, &bytes)
-            .with_context(|| super::about_file(super::FileVerb::Write, &path))?,
+            .with_context(|| super::about_file(super::FileVerb::Write, path))?,
         None => std::io::stdout().write_all(&bytes).context(super::say(
             "請求書を標準出力に書けません",
             "cannot write the invoice to standard output",

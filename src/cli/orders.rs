@@ -459,7 +459,7 @@ async fn export_orders(store: &Store, args: OrdersExportArgs) -> anyhow::Result<
     match &args.output {
         Some(path) => {
             crate::private_files::write_atomic(path, &bytes)
-                .with_context(|| super::about_file(super::FileVerb::Write, &path))?;
+                .with_context(|| super::about_file(super::FileVerb::Write, path))?;
             let n = wording::orders(lang(), list.len() as i64);
             match lang() {
                 Language::Ja => errln!("{} に受注 {n} を書き出しました", path.display()),
@@ -483,10 +483,10 @@ fn read_direct_order(
     use std::io::Read;
     let mut body = Vec::new();
     std::fs::File::open(file)
-        .with_context(|| super::about_file(super::FileVerb::Open, &file))?
+        .with_context(|| super::about_file(super::FileVerb::Open, file))?
         .take(MAX_ORDER_FILE + 1)
         .read_to_end(&mut body)
-        .with_context(|| super::about_file(super::FileVerb::Read, &file))?;
+        .with_context(|| super::about_file(super::FileVerb::Read, file))?;
     anyhow::ensure!(
         body.len() as u64 <= MAX_ORDER_FILE,
         "{}: larger than {MAX_ORDER_FILE} bytes",

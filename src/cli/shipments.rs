@@ -61,7 +61,7 @@ pub(super) async fn run(
             match &output {
                 Some(path) => {
                     crate::private_files::write_atomic(path, &file.bytes)
-                        .with_context(|| super::about_file(super::FileVerb::Write, &path))?;
+                        .with_context(|| super::about_file(super::FileVerb::Write, path))?;
                     errln!(
                         "{}",
                         match ja {
