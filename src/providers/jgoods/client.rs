@@ -18,8 +18,7 @@ use tokio::time::Instant;
 
 use super::wire::{self, JgoodsErrorBody, JgoodsToken};
 use super::{OrderSnapshot, Status};
-use crate::call::HttpLimits;
-use crate::call::{CallError, retry_after};
+use crate::call::{CallError, HttpLimits, retry_after};
 use crate::providers::http_client;
 use crate::providers::http_client::{Answer, read_answer};
 pub use crate::providers::jgoods::config::TokenAuth;

@@ -19,8 +19,7 @@ use tokio::time::Instant;
 
 use super::wire::{self, KomojuCancelRequest, KomojuCaptureRequest, KomojuRefundRequest};
 use super::{Payment, PaymentPage, PaymentStatus};
-use crate::call::HttpLimits;
-use crate::call::{CallError, retry_after};
+use crate::call::{CallError, HttpLimits, retry_after};
 use crate::providers::http_client;
 use crate::providers::http_client::{Answer, read_answer};
 use crate::providers::komoju::config::KomojuConfig;

@@ -22,8 +22,7 @@ use tokio::time::Instant;
 
 use super::wire::{self, RakutenMessage};
 use super::{Progress, RakutenOrder};
-use crate::call::HttpLimits;
-use crate::call::{CallError, retry_after};
+use crate::call::{CallError, HttpLimits, retry_after};
 use crate::domain::Carrier;
 use crate::providers::http_client;
 use crate::providers::rakuten_pay::config::RakutenPayConfig;

@@ -31,8 +31,7 @@ use super::{
     CancelRefusal, CarrierEntry, CarrierMaster, CreditStatus, Detail, DetailStatus, IdMapped,
     OrderRegistration, Registered, ShippingOutcome, ShippingRegistered,
 };
-use crate::call::CallError;
-use crate::call::HttpLimits;
+use crate::call::{CallError, HttpLimits};
 use crate::providers::credit::atobarai_com::config::AtobaraiComConfig;
 use crate::providers::http_client;
 

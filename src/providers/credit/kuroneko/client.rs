@@ -29,8 +29,7 @@ use super::{
     CreditRequest, CreditResult, ShipmentProcess, TransactionStatus, TransactionWarning,
     is_valid_order_no, tracking_digits, yamato_check_digit_ok,
 };
-use crate::call::HttpLimits;
-use crate::call::{CallError, retry_after};
+use crate::call::{CallError, HttpLimits, retry_after};
 use crate::domain::Carrier;
 use crate::providers::credit::kuroneko::config::KuronekoConfig;
 use crate::providers::http_client;
