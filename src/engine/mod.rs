@@ -41,6 +41,39 @@ impl Decision {
         self
     }
 
+    /// The events of a mall order's first reservation, the same for every
+    /// mall: imported (or held, while the mall still hides it from the
+    /// ERP), allocated or short with `detail`, the attention when there is
+    /// one, and paid (`by` the mall) when the mall says it is.
+    pub fn first_reservation_events(
+        self,
+        announced: bool,
+        full: bool,
+        detail: Value,
+        attention: Option<String>,
+        paid_by: Option<&str>,
+    ) -> Self {
+        let seen = match announced {
+            true => EventKind::OrderImported,
+            false => EventKind::OrderHeld,
+        };
+        let held = match full {
+            true => EventKind::OrderAllocated,
+            false => EventKind::OrderShort,
+        };
+        let mut d = self.event(seen, detail.clone()).event(held, detail);
+        if let Some(reason) = attention {
+            d = d.event(
+                EventKind::OrderAttention,
+                serde_json::json!({"reason": reason}),
+            );
+        }
+        if let Some(by) = paid_by {
+            d = d.event(EventKind::OrderPaid, serde_json::json!({"by": by}));
+        }
+        d
+    }
+
     /// Cancels the order `write` describes: its state cancelled, its
     /// reservations released when it holds any (`held` units), its calls not
     /// made yet dropped. Whoever cancels (a provider, the ERP) adds its own

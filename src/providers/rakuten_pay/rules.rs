@@ -207,7 +207,7 @@ fn import(
             "line_no": l.line_no, "sku": l.sku, "qty": l.qty, "reserved_qty": r,
         })).collect::<Vec<_>>(),
     });
-    let mut d = Decision {
+    Decision {
         order: Some(OrderWrite {
             state: Some(state),
             payment_state: Some(payment),
@@ -219,29 +219,13 @@ fn import(
         stock: moves,
         ..Default::default()
     }
-    .event(
-        if announced(order) {
-            EventKind::OrderImported
-        } else {
-            EventKind::OrderHeld
-        },
-        detail.clone(),
-    )
-    .event(
-        if full {
-            EventKind::OrderAllocated
-        } else {
-            EventKind::OrderShort
-        },
+    .first_reservation_events(
+        announced(order),
+        full,
         detail,
-    );
-    if let Some(reason) = attention {
-        d = d.event(EventKind::OrderAttention, json!({"reason": reason}));
-    }
-    if payment == PaymentState::Paid {
-        d = d.event(EventKind::OrderPaid, json!({"by": "rakuten"}));
-    }
-    d
+        attention,
+        (payment == PaymentState::Paid).then_some("rakuten"),
+    )
 }
 
 /// The stock to hold for each line.

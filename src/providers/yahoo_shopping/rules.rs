@@ -119,7 +119,7 @@ fn import(order: &YahooOrder, available: &HashMap<String, u32>) -> Outcome {
     });
     let attention = (!full).then(short_reason);
     let s = &order.ship_to;
-    let mut d = Decision {
+    let d = Decision {
         order: Some(OrderWrite {
             state: Some(state),
             payment_state: Some(if paid {
@@ -136,28 +136,7 @@ fn import(order: &YahooOrder, available: &HashMap<String, u32>) -> Outcome {
         stock: moves,
         ..Default::default()
     }
-    .event(
-        if announced {
-            EventKind::OrderImported
-        } else {
-            EventKind::OrderHeld
-        },
-        detail.clone(),
-    )
-    .event(
-        if full {
-            EventKind::OrderAllocated
-        } else {
-            EventKind::OrderShort
-        },
-        detail,
-    );
-    if let Some(reason) = attention {
-        d = d.event(EventKind::OrderAttention, json!({"reason": reason}));
-    }
-    if paid {
-        d = d.event(EventKind::OrderPaid, json!({"by": "yahoo"}));
-    }
+    .first_reservation_events(announced, full, detail, attention, paid.then_some("yahoo"));
     Outcome {
         decision: d,
         seen: Some(Seen {
