@@ -97,6 +97,18 @@ pub(super) struct ApiRequest {
     pub(super) idempotency_key: Option<String>,
 }
 
+impl ApiRequest {
+    /// A read: no body, no idempotency key.
+    pub(super) fn get(url: Url) -> ApiRequest {
+        ApiRequest {
+            method: Method::GET,
+            url,
+            body: None,
+            idempotency_key: None,
+        }
+    }
+}
+
 impl KomojuClient {
     /// Checks the settings and builds the HTTP client. A bad URL, an empty key
     /// or an API version that cannot be a header is a
@@ -135,12 +147,7 @@ impl KomojuClient {
     /// `GET /payments/{id}`: the authoritative state of one payment (what to
     /// re-read when a webhook is only a hint).
     pub async fn get_payment(&self, id: &str) -> Result<Payment, CallError> {
-        let request = ApiRequest {
-            method: Method::GET,
-            url: self.url(&["payments", checked_id(id)?]),
-            body: None,
-            idempotency_key: None,
-        };
+        let request = ApiRequest::get(self.url(&["payments", checked_id(id)?]));
         let answer = self.call(&request).await?;
         read_payment(id, &answer)
     }
@@ -190,12 +197,7 @@ impl KomojuClient {
             query.append_pair("page", &page.max(1).to_string());
             query.append_pair("per_page", &LIST_PAGE_SIZE.to_string());
         }
-        let request = ApiRequest {
-            method: Method::GET,
-            url,
-            body: None,
-            idempotency_key: None,
-        };
+        let request = ApiRequest::get(url);
         let answer = self.call(&request).await?;
         read_page(&answer, page.max(1))
     }

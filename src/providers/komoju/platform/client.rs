@@ -43,12 +43,7 @@ impl KomojuClient {
 
     /// `GET /merchants/{id}`: the seller's state now.
     pub async fn get_submerchant(&self, id: &str) -> Result<SubMerchant, CallError> {
-        let request = ApiRequest {
-            method: Method::GET,
-            url: self.url(&["merchants", checked_id(id)?]),
-            body: None,
-            idempotency_key: None,
-        };
+        let request = ApiRequest::get(self.url(&["merchants", checked_id(id)?]));
         read_merchant(Some(id), &self.call(&request).await?.body)
     }
 
@@ -119,12 +114,7 @@ impl KomojuClient {
                 )
                 .append_pair("page", &page.to_string())
                 .append_pair("per_page", "100");
-            let request = ApiRequest {
-                method: Method::GET,
-                url,
-                body: None,
-                idempotency_key: None,
-            };
+            let request = ApiRequest::get(url);
             let answer = self.call(&request).await?;
             let list: wire::KomojuLedgerPage =
                 serde_json::from_slice(&answer.body).map_err(|e| {
